@@ -63,7 +63,7 @@ export function alarmToIncident(detail: AlarmDetail, context: ReadContext): Inci
     severity: alarmSeverity(state),
     account,
     region,
-    resource: resourceOf(metrics),
+    resource: resourceOf(metricEntries, metrics),
     sample: false,
     gameDay: context.gameDay,
     times: { created: stateChangedAt, updated: stateChangedAt, received: context.received },
@@ -90,15 +90,49 @@ function requireEnvelopeField(
 }
 
 /**
+ * Namespaces of AWS services' own metrics: PutMetricData refuses a namespace that begins with
+ * `AWS/`, which is reserved for AWS products
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html). Every
+ * other namespace (`CWAgent`, an application's) holds whatever any caller of PutMetricData wrote,
+ * with any dimensions: the CloudWatch agent's own policy allows it on every namespace, so one
+ * compromised instance can write another instance's `InstanceId`.
+ */
+const AWS_NAMESPACE = /^AWS\//;
+
+/**
+ * Metric math functions that read metrics of their own rather than the alarm's listed ones: a search
+ * or Metrics Insights query over any namespace, a Lambda data source, Contributor Insights.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
+ */
+const METRIC_READING_FUNCTION = /\b(?:SEARCH|SELECT|LAMBDA|INSIGHT_RULE_METRIC)\b/i;
+
+/**
+ * True when every value the alarm evaluates comes from an AWS service: each metric in an `AWS/`
+ * namespace, each expression math over those metrics only.
+ */
+function readsServiceMetricsOnly(entries: NonNullable<NonNullable<AlarmDetail['configuration']>['metrics']>): boolean {
+  return entries.every((entry) => {
+    const namespace = entry.metricStat?.metric.namespace;
+    if (entry.metricStat != null && !(typeof namespace === 'string' && AWS_NAMESPACE.test(namespace))) return false;
+    return entry.expression == null || !METRIC_READING_FUNCTION.test(entry.expression);
+  });
+}
+
+/**
  * An alarm on an instance's metric (a metric or metric-math inputs with one `InstanceId`
  * dimension) concerns that instance; the alarm says nothing of its network interfaces or tags.
  * A metric-math alarm over several instances (a fleet's total CPU, say) does not say which of them
  * is wrong, so it concerns no single instance: acting on the first listed would change an
- * instance the alarm does not accuse. Composite alarms and alarms on other dimensions concern no
- * resource Firebreak acts on.
+ * instance the alarm does not accuse. Nor does an alarm that reads any data an AWS service did not
+ * publish (`readsServiceMetricsOnly`): whoever can call PutMetricData could make it fire on the
+ * instance its dimension names; it is alerted, and no instance playbook matches it. Composite
+ * alarms and alarms on other dimensions concern no resource Firebreak acts on.
  */
-function resourceOf(metrics: readonly { readonly dimensions: Readonly<Record<string, string>> }[]): IncidentResource {
+function resourceOf(
+  entries: NonNullable<NonNullable<AlarmDetail['configuration']>['metrics']>,
+  metrics: readonly { readonly dimensions: Readonly<Record<string, string>> }[],
+): IncidentResource {
+  if (!readsServiceMetricsOnly(entries)) return { kind: 'none' };
   const instanceIds = alarmMetricInstanceIds(metrics);
   return instanceIds.length === 1 ? { kind: 'ec2-instance', instanceId: instanceIds[0] as string, networkInterfaces: [], tags: {} } : { kind: 'none' };
 }
-

@@ -58,7 +58,15 @@ export interface TriageDecision {
   /** Why, in human sentences, in the order the gates were applied. */
   readonly reasons: string[];
   readonly incident: Incident | null;
-  readonly error: { readonly message: string; readonly issues: { readonly path: string; readonly expected: string }[] } | null;
+  /**
+   * Why the event was refused (outcome `invalid`): the message, the first `INVALID_EVENT_ISSUES_MAX`
+   * issues, and how many more there were (`omittedIssues`).
+   */
+  readonly error: {
+    readonly message: string;
+    readonly issues: { readonly path: string; readonly expected: string }[];
+    readonly omittedIssues?: number;
+  } | null;
   /**
    * For a playbook with a `contain-each-instance` step: the instances it runs its per-instance
    * playbook for, each with its own execution name (per-instance.ts); for one with a
@@ -357,8 +365,27 @@ export function tooLargeToHandOn(decision: TriageDecision, bytes: number, budget
   };
 }
 
+/**
+ * At most this many parse issues, each path and text cut to `INVALID_EVENT_TEXT_MAX` characters, are
+ * in the decision for a refused event. The parser names every field at fault, and an event names as
+ * many as it likes: 4,000 list items that are not objects take 10 KB of JSON and give 4,000 issues
+ * (440 KB), and a path spells the event's own keys (an alarm dimension name of any length). The
+ * decision is the dispatcher's state and the kept message, so all of them would take it past Step
+ * Functions' 256 KiB: States.DataLimitExceeded at Triage, which no Catch handles, and the event
+ * would be neither kept nor alerted. The triage Lambda logs the first issues too; the event itself is
+ * kept (lib/incident/kept-event.ts) for a person to read the rest.
+ */
+export const INVALID_EVENT_ISSUES_MAX = 20;
+export const INVALID_EVENT_TEXT_MAX = 1024;
+
+function cutText(text: string): string {
+  return text.length <= INVALID_EVENT_TEXT_MAX ? text : `${text.slice(0, INVALID_EVENT_TEXT_MAX - 1)}…`;
+}
+
 /** The decision for an event the parser refused: kept and alerted by the dispatcher, never dropped. */
 export function invalidEventDecision(error: EventParseError): TriageDecision {
+  const message = cutText(error.message);
+  const omittedIssues = Math.max(0, error.issues.length - INVALID_EVENT_ISSUES_MAX);
   return {
     outcome: 'invalid',
     playbook: null,
@@ -366,8 +393,12 @@ export function invalidEventDecision(error: EventParseError): TriageDecision {
     executionName: null,
     mode: 'dry-run',
     steps: [],
-    reasons: [`The event is not one Firebreak can read: ${error.message}. It is kept and alerted, not dropped.`],
+    reasons: [`The event is not one Firebreak can read: ${message}. It is kept and alerted, not dropped.`],
     incident: null,
-    error: { message: error.message, issues: error.issues.map((issue) => ({ path: issue.path, expected: issue.expected })) },
+    error: {
+      message,
+      issues: error.issues.slice(0, INVALID_EVENT_ISSUES_MAX).map((issue) => ({ path: cutText(issue.path), expected: cutText(issue.expected) })),
+      ...(omittedIssues > 0 ? { omittedIssues } : {}),
+    },
   };
 }

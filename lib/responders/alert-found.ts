@@ -131,8 +131,15 @@ export function sectionOnWhat(incident: Incident, steps: readonly StepSummary[])
     default: {
       const instanceId = alarmInstanceId(incident);
       const several = alarmMetricInstanceIds(incident.alarm?.metrics ?? []);
-      if (instanceId !== undefined) lines.push(`  EC2 instance ${oneLine(instanceId)} (from the alarm's InstanceId dimension)`);
-      else if (several.length > 1) {
+      if (instanceId !== undefined) {
+        lines.push(`  EC2 instance ${oneLine(instanceId)} (from the alarm's InstanceId dimension)`);
+        // The parser names the alarm's one instance unless the alarm reads data anyone can write (lib/incident/cloudwatch.ts).
+        if (incident.resource.kind !== 'ec2-instance') {
+          lines.push(
+            '  Firebreak does not act on this instance: the alarm reads metric data that no AWS service published (a namespace outside AWS/, or an expression that fetches metrics), which any caller of PutMetricData can write for any InstanceId.',
+          );
+        }
+      } else if (several.length > 1) {
         lines.push(
           `  ${several.length} EC2 instances in the alarm's metrics (InstanceId dimensions): ${oneLine(several.slice(0, 10).join(', '))}${several.length > 10 ? ', …' : ''}`,
           '  The alarm does not say which of them is wrong: Firebreak acts on an alarm of one instance only.',

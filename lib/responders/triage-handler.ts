@@ -97,8 +97,9 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       // parseEvent promises EventParseError only; anything else is wrapped so no event is lost.
       const refusal = error instanceof EventParseError ? error : new EventParseError([{ path: '(root)', expected: 'an event the parser can read' }], { cause: error });
       const logger = incidentLoggerFrom(dependencies.logger, 'unparsed-event');
-      logger.warn('event refused', { issues: refusal.issues });
-      return { ...invalidEventDecision(refusal), kept };
+      const decision = invalidEventDecision(refusal);
+      logger.warn('event refused', { issues: decision.error?.issues, omittedIssues: decision.error?.omittedIssues });
+      return { ...decision, kept };
     }
     const decision = triage(incident, routing, deployment);
     incidentLoggerFrom(dependencies.logger, incident.key).info('triage decision', {

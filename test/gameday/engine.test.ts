@@ -16,7 +16,7 @@ import type { Playbook } from '../../lib/playbooks/model';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
 import { ec2Incident } from '../support/incidents';
-import { ALERT_FAILED_ERROR } from '../../lib/contracts/errors';
+import { ALERT_FAILED_ERROR, INVALID_EVENT_ERROR } from '../../lib/contracts/errors';
 import { payloadBytes, STATES_PAYLOAD_LIMIT_BYTES } from '../../lib/contracts/payload-size';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -373,6 +373,29 @@ describe('LocalEngine: the 256 KiB payload limit', () => {
     expect(body.reason).toBe('alert-failed');
     expect(body.event).toMatchObject({ id: event.id, source: 'aws.guardduty', finding: { id: event.detail.id }, clipped: '254000 bytes' });
     expect(body.event).not.toHaveProperty('detail');
+  });
+
+  it('keeps and alerts an event with thousands of refused fields: triage answers the first issues, not every one', async () => {
+    // 10 KB of JSON: 4,000 network interfaces that are not objects. Triage answered all 4,000 issues
+    // (440 KB), past the limit: States.DataLimitExceeded at Triage, past its Catch, so the event was
+    // neither kept nor alerted.
+    const { backend, environment } = await webServer();
+    const event = aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!) as {
+      detail: { resource: { instanceDetails: { networkInterfaces: unknown[] } } };
+    };
+    event.detail.resource.instanceDetails.networkInterfaces = Array.from({ length: 4000 }, () => 1);
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const run = await engine.deliver(event);
+    await engine.settle();
+
+    expect(run.error).toBe(INVALID_EVENT_ERROR);
+    expect(run.path).toEqual(['Triage', 'RouteDecision', 'KeepInvalidEvent', 'AlertInvalidEvent', 'InvalidEvent']);
+    const kept = (await backend.inspect()).keptEvents;
+    expect(kept).toHaveLength(1);
+    const body = JSON.parse(kept[0]!.body) as { reason: string; error: { issues: unknown[]; omittedIssues: number } };
+    expect(body.reason).toBe('invalid-event');
+    expect(body.error.issues.length + body.error.omittedIssues).toBe(4000);
+    expect(backend.callLog().filter((call) => call.api === 'sns:Publish').length).toBeGreaterThan(0);
   });
 
   it("triages and dispatches an event a few hundred bytes under the limit: the Triage task adds only the function's ARN and the receive time to it", async () => {

@@ -583,3 +583,50 @@ describe('alarm state transitions', () => {
     expect(parse(withField(base, ['resources'], ['arn:aws:ec2:us-east-1:123456789012:instance/i-1'])).alarm?.alarmArn).toBeUndefined();
   });
 });
+
+describe('alarms naming an instance', () => {
+  // Review of the front door (triage-review): an alarm named the instance of its InstanceId dimension
+  // whatever the metric's namespace. Anyone with cloudwatch:PutMetricData writes any data point to a
+  // custom namespace, with any InstanceId (the CloudWatch agent's policy allows it on every
+  // namespace): an attacker on instance A pushed CWAgent data for web-2, web-2's own memory alarm
+  // fired, and the incident named web-2 for the instance-alarm playbook to act on. Only namespaces
+  // starting with AWS/ are the services' own: PutMetricData refuses them.
+  type AlarmEvent = { detail: { configuration: { metrics: Record<string, unknown>[] } } };
+  const WEB_2 = 'i-0aaaa1111bbbb2222';
+  function alarmOn(metrics: Record<string, unknown>[]): AlarmEvent {
+    const event = clone(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json')) as AlarmEvent;
+    event.detail.configuration.metrics = metrics;
+    return event;
+  }
+  const metricOf = (id: string, namespace: string, dimensions: Record<string, string>) => ({
+    id,
+    metricStat: { metric: { namespace, name: 'mem_used_percent', dimensions }, period: 60, stat: 'Average' },
+    returnData: true,
+  });
+
+  it('names no instance for an alarm on a metric outside the AWS/ namespaces, which any PutMetricData caller writes', () => {
+    const incident = parse(alarmOn([metricOf('m1', 'CWAgent', { InstanceId: WEB_2 })]));
+    expect(incident.alarm?.metrics).toEqual([{ namespace: 'CWAgent', metricName: 'mem_used_percent', dimensions: { InstanceId: WEB_2 } }]);
+    expect(incident.resource).toEqual({ kind: 'none' });
+  });
+
+  it('names no instance for a metric-math alarm that also reads a custom metric, or fetches metrics in its expression', () => {
+    const ec2 = { ...metricOf('m1', 'AWS/EC2', { InstanceId: WEB_2 }), returnData: false };
+    expect(parse(alarmOn([ec2, metricOf('m2', 'Attacker/Knob', {}), { id: 'e1', expression: 'm1 + m2', returnData: true }])).resource).toEqual({ kind: 'none' });
+    for (const expression of [
+      "MAX(SEARCH('{CWAgent,InstanceId} mem_used_percent', 'Average', 60)) + m1",
+      'SELECT MAX(mem_used_percent) FROM CWAgent',
+      "LAMBDA('knob') + m1",
+      "INSIGHT_RULE_METRIC('rule', 'MaxContributorValue') + m1",
+    ]) {
+      expect(parse(alarmOn([ec2, { id: 'e1', expression, returnData: true }])).resource, expression).toEqual({ kind: 'none' });
+    }
+  });
+
+  it('still names the instance of an alarm whose every metric is in an AWS/ namespace, math over them included', () => {
+    expect(parse(alarmOn([metricOf('m1', 'AWS/EC2', { InstanceId: WEB_2 })])).resource).toEqual({ kind: 'ec2-instance', instanceId: WEB_2, networkInterfaces: [], tags: {} });
+    const ec2 = { ...metricOf('m1', 'AWS/EC2', { InstanceId: WEB_2 }), returnData: false };
+    const ebs = { ...metricOf('m2', 'AWS/EBS', { VolumeId: 'vol-0abc1234def567890' }), returnData: false };
+    expect(parse(alarmOn([ec2, ebs, { id: 'e1', expression: 'RATE(m1) * 100 / MAX(METRICS())', returnData: true }])).resource).toMatchObject({ kind: 'ec2-instance', instanceId: WEB_2 });
+  });
+});

@@ -295,6 +295,19 @@ describe('buildAlertMessage: an alarm over several instances', () => {
   });
 });
 
+describe('buildAlertMessage: an alarm on a custom metric', () => {
+  it('names the instance of its dimension as the alarm says, and why Firebreak did not act on it', () => {
+    const event = structuredClone(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json')) as { detail: { configuration: { metrics: unknown[] } } };
+    event.detail.configuration.metrics = [
+      { id: 'm1', metricStat: { metric: { namespace: 'CWAgent', name: 'mem_used_percent', dimensions: { InstanceId: 'i-0aaaa1111bbbb2222' } }, period: 60, stat: 'Average' }, returnData: true },
+    ];
+    const incident = parseEvent(event, { receivedAt: NOW });
+    const { message } = buildAlertMessage(parse({ kind: 'triage-only', incident, mode: 'enforce', options: {}, reasons: ['no playbook matches'] }), { now: NOW });
+    expect(message).toContain("EC2 instance i-0aaaa1111bbbb2222 (from the alarm's InstanceId dimension)");
+    expect(message).toContain('Firebreak does not act on this instance: the alarm reads metric data that no AWS service published');
+  });
+});
+
 describe('buildAlertMessage: text a link cannot carry', () => {
   // The finding id and the execution ARN are the input's claims: a lone surrogate (a JSON escape)
   // made encodeURIComponent throw, and the alert was not sent.

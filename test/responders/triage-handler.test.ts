@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { payloadBytes } from '../../lib/contracts/payload-size';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
-import { TRIAGE_ANSWER_BUDGET_BYTES } from '../../lib/playbooks/triage';
+import { INVALID_EVENT_ISSUES_MAX, INVALID_EVENT_TEXT_MAX, TRIAGE_ANSWER_BUDGET_BYTES } from '../../lib/playbooks/triage';
 import { silentLogger } from '../../lib/responders/logging';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 
@@ -83,5 +83,64 @@ describe('createTriageHandler', () => {
 
   it('answers an event it cannot parse with its kept copy too', async () => {
     expect(await triageOf('GuardDuty finding 9f8e7d6c (forwarded as text)')).toMatchObject({ outcome: 'invalid', kept: 'GuardDuty finding 9f8e7d6c (forwarded as text)' });
+  });
+
+  it('starts no instance playbook for an alarm on a custom metric: its data is whatever a PutMetricData caller wrote', async () => {
+    // web-2's own memory alarm (CWAgent namespace), driven to ALARM by data an attacker on another
+    // instance pushed with the CloudWatch agent's PutMetricData: before, cloudwatch-instance-alarm
+    // started on web-2 (a snapshot; an instance quarantine where a team added it, as the playbook
+    // suggests).
+    const event = JSON.parse(readFileSync('test/fixtures/events/cloudwatch-alarm-metric-math-two-instances.json', 'utf8')) as {
+      detail: { configuration: { metrics: unknown[] } };
+    };
+    event.detail.configuration.metrics = [
+      { id: 'm1', metricStat: { metric: { namespace: 'CWAgent', name: 'mem_used_percent', dimensions: { InstanceId: 'i-0aaaa1111bbbb2222' } }, period: 60, stat: 'Average' }, returnData: true },
+    ];
+    const answer = await triageOf(event);
+    expect(answer).toMatchObject({ outcome: 'alert-only', playbook: null, executionName: null });
+    expect(answer.incident?.resource).toEqual({ kind: 'none' });
+  });
+
+  it('answers an event with thousands of refused fields within its budget: the first issues and a count of the rest', async () => {
+    // 10 KB of JSON: 4,000 network interfaces that are not objects, each its own parse issue. Every
+    // issue in the answer made it 440 KB, past Step Functions' 256 KiB: States.DataLimitExceeded at
+    // Triage, which no Catch handles, so the event was neither kept nor alerted.
+    const event = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')) as {
+      detail: { resource: { instanceDetails: { networkInterfaces: unknown[] } } };
+    };
+    event.detail.resource.instanceDetails.networkInterfaces = Array.from({ length: 4000 }, () => 1);
+    expect(payloadBytes(event)).toBeLessThan(12 * 1024);
+    const answer = await triageOf(event);
+    expect(answer.outcome).toBe('invalid');
+    expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(TRIAGE_ANSWER_BUDGET_BYTES);
+    expect(answer.error?.issues).toHaveLength(INVALID_EVENT_ISSUES_MAX);
+    expect(answer.error?.issues[0]).toEqual({ path: 'detail.resource.instanceDetails.networkInterfaces[0]', expected: 'a network interface object' });
+    expect(answer.error?.omittedIssues).toBe(4000 - INVALID_EVENT_ISSUES_MAX);
+    expect(answer.reasons[0]).toContain('and 3995 more');
+  });
+
+  it('cuts the path of a refused field named by the event itself (an alarm dimension of any length)', async () => {
+    const key = `Instance${'I'.repeat(100_000)}`;
+    const event = {
+      version: '0',
+      id: 'a1b2c3d4-0000-4000-8000-000000000001',
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account: '111122223333',
+      time: '2026-11-20T10:00:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: {
+        alarmName: 'cpu',
+        state: { value: 'ALARM', timestamp: '2026-11-20T10:00:00.000+0000' },
+        configuration: { metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'AWS/EC2', name: 'CPUUtilization', dimensions: { [key]: 1 } } } }] },
+      },
+    };
+    const answer = await triageOf(event);
+    expect(answer.outcome).toBe('invalid');
+    expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(TRIAGE_ANSWER_BUDGET_BYTES);
+    expect(answer.error?.issues).toHaveLength(1);
+    expect(answer.error!.issues[0]!.path.length).toBeLessThanOrEqual(INVALID_EVENT_TEXT_MAX);
+    expect(answer.error!.message.length).toBeLessThanOrEqual(INVALID_EVENT_TEXT_MAX);
   });
 });
