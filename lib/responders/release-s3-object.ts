@@ -105,6 +105,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
   const { s3, current } = clearance;
   const plan = planUntag(current, incident.key);
+  if (plan.kind === 'not-tagged' || plan.kind === 'marker-only') await takeBackUntagged(object, incident.key, clearance.clearedAt, effective.mode, deps.claims, log);
   if (plan.kind === 'not-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', 'The object carries no Firebreak infected tag: nothing to take off');
     return finish('not-tagged');
@@ -168,10 +169,26 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   const after = await deps.claims.get(object);
   const holder = holderOf(after);
   if (holder === undefined) return finish('untagged');
-  const reason = `${holdersWords(after.claims)}: claimed the object version while this release ran (after it took its claim back, before it read the claims again): the infected tags are back on; a new release (and approval) is needed`;
+  const reason = `${after.claims.length === 1 ? `Incident ${after.claims[0]}` : `Incidents ${after.claims.join(', ')}`} claimed the object version while this release ran (after it took its claim back, before it read the claims again): the infected tags are back on; a new release (and approval) is needed`;
   await writeTags(s3, object, [...tagSet, ...infectedTags(holder)]);
   log.record('s3:PutObjectTagging', target, 'done', `Tagged infected again for incident ${holder}, keeping ${tagSet.length} tag(s) of the owner's: ${reason}`);
   return finish('refused', { refusal: { code: 'claimed-since-cleared', reason } });
+}
+
+/**
+ * The object carries no infected tag (never tagged, or someone took it off): nothing to untag, but
+ * this incident's claim is taken back all the same (enforce only), so that it does not keep a later
+ * incident's tags on after that incident's release. A claim made since this release was cleared stays.
+ */
+async function takeBackUntagged(object: ScannedObject, incidentKey: string, clearedAt: string, mode: 'dry-run' | 'enforce', claims: S3ObjectClaims, log: ActionLog): Promise<void> {
+  if (mode !== 'enforce') return;
+  const taken = await claims.takeBack(object, incidentKey, clearedAt);
+  const target = describeObject(object);
+  if (taken.kind === 'claimed-since') {
+    log.record('dynamodb:UpdateItem', target, 'skipped', `Incident ${incidentKey}'s claim on the object version stays: the version was claimed again at ${taken.claims.lastClaimAt ?? 'an unknown time'}, after this release was cleared (${clearedAt})`);
+    return;
+  }
+  log.record('dynamodb:UpdateItem', target, 'done', `Took back incident ${incidentKey}'s claim on the object version (it carries no infected tag)`);
 }
 
 /** "incident X holds it" / "incidents X, Y hold it". */

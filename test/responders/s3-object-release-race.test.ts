@@ -166,6 +166,43 @@ describe('two incidents on one object version (the scan result without the ETag 
   });
 });
 
+describe('a release of an object whose infected tag someone took off', () => {
+  it('takes back its incident’s claim all the same, so that it does not keep a later incident’s tags on after that incident’s release', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(A, claims, NOW);
+    object.state.tags = [OWNER, infectedFor(A)[1]!];
+    const releasedA = await releaseWith(A, claims, hours(1));
+    expect(releasedA).toMatchObject({ status: 'not-tagged', idempotentReplay: false });
+    expect(releasedA.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:UpdateItem', outcome: 'done', detail: expect.stringContaining('(it carries no infected tag)') }));
+    await quarantineWith(B, claims, hours(2));
+    expect((await releaseWith(B, claims, hours(3))).status).toBe('untagged');
+    expect(object.state.tags).toEqual([OWNER]);
+  });
+});
+
+describe('a release in dry-run', () => {
+  it('reads the claims and names the incident the object would stay tagged for, writing nothing (no take-back, no tag write)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(A, claims, NOW);
+    await quarantineWith(B, claims, hours(1));
+    const before = await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION });
+    s3Mock.resetHistory();
+    const grants = storeGranting(A, hours(2), { instanceId: malwareObjectGrantTarget(A)!, kind: 'release', playbook: 'release-s3-object' });
+    const dryRun = await releaseS3Object(
+      { incident: A, mode: 'enforce', options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, grants, claims, environment: { FIREBREAK_MODE: 'dry-run', ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => hours(2) },
+    );
+    expect(dryRun).toMatchObject({ status: 'dry-run', holders: [B.key] });
+    expect(dryRun.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:UpdateItem', outcome: 'would-do', detail: expect.stringContaining(`it would stay tagged infected: incident ${B.key} holds it`) }));
+    expect(await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).toEqual(before);
+    expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(DeleteObjectTaggingCommand)).toHaveLength(0);
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(B)]);
+  });
+});
+
 describe('a release that cannot see a quarantine by time alone (claims, no wait)', () => {
   it('puts the infected tags back when a rescan claimed the object after two release executions of the incident took their claims back', async () => {
     const claims = new InMemoryS3ObjectClaims();
