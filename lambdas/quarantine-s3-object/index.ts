@@ -6,6 +6,7 @@ import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineS3ObjectHandler } from '../../lib/responders/quarantine-s3-object';
 import { DynamoDbQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
+import { DynamoDbS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -14,10 +15,10 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('quarantine-s3-object');
-// S3 in the account that owns the bucket; DynamoDB (the grants, the copies made) in the security account.
+// S3 in the account that owns the bucket; DynamoDB (the grants, the claims, the copies made) in the security account.
 const clients = s3ClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createQuarantineS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });
+export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });

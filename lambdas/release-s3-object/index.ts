@@ -5,6 +5,7 @@ import { s3ClientsFor } from '../../lib/aws/clients/s3';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createReleaseS3ObjectHandler } from '../../lib/responders/release-s3-object';
+import { DynamoDbS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -13,10 +14,10 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('release-s3-object');
-// S3 in the account that owns the bucket; DynamoDB (the grants) in the security account.
+// S3 in the account that owns the bucket; DynamoDB (the grants, the claims) in the security account.
 const clients = s3ClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createReleaseS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });
+export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });

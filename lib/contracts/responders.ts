@@ -24,10 +24,9 @@ export const RESPONDER_NAMES = {
 } as const;
 
 /**
- * release-s3-object's Lambda timeout, in seconds: a run's write of an object's tags comes at most
- * this long after its read of them (Lambda sends no call of an invocation past its timeout).
- * quarantine-s3-object waits that long before it counts an object already tagged infected as
- * contained (quarantine-s3-object.ts, RELEASE_WRITE_WINDOW_MS); the stack gives the function this timeout.
+ * release-s3-object's Lambda timeout, in seconds (the stack gives the function this timeout). No
+ * step counts on it any more: the object version's claims in the state table, which DynamoDB
+ * writes conditionally, keep a release from undoing a quarantine (s3-object-claims.ts).
  */
 export const RELEASE_S3_OBJECT_TIMEOUT_SECONDS = 60;
 

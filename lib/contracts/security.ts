@@ -184,6 +184,13 @@ export const STATE_KEY_PREFIX = {
    */
   quarantineCopy: 's3copy#',
   /**
+   * The incidents that hold an S3 object version contained (`s3claim#<SHA-256 of account, Region,
+   * bucket, version and key>`): claimed by quarantine-s3-object before it tags, taken back by
+   * release-s3-object, which takes the infected tag off only when no claim is left
+   * (lib/responders/s3-object-claims.ts).
+   */
+  s3ObjectClaim: 's3claim#',
+  /**
    * What the credential steps changed (`credential#<account>#access-key#<id>`,
    * `credential#<account>#role#<name>`), sealed: written by disable-access-key and
    * revoke-role-sessions, verified and marked released by release-credentials

@@ -689,8 +689,6 @@ export class LocalEngine {
         clients: this.traceCalls ? tracedClientFactory(clients) : clients,
         environment: this.environmentOf(responder),
         now: () => this.backend.now(),
-        // A responder's own wait moves the backend's clock, as a state-machine retry's does (a no-op against an endpoint).
-        wait: async (ms: number) => backend.advance(ms),
         ...(backend.clientsThroughRole
           ? {
               throughRole: (roleName: string, sessionName: string, externalId?: string) => {

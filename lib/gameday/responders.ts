@@ -16,6 +16,7 @@ import { DynamoDbSecurityHubFindingRecords } from '../responders/security-hub-re
 import { createQuarantineS3ObjectHandler } from '../responders/quarantine-s3-object';
 import { DynamoDbQuarantineCopyRecords } from '../responders/quarantine-copy-records';
 import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
+import { DynamoDbS3ObjectClaims } from '../responders/s3-object-claims';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
 import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domains';
@@ -58,8 +59,6 @@ export interface LocalResponderRuntime {
   /** The environment variables the stack gives every responder (ALERT_TOPIC_ARN, FIREBREAK_STATE_TABLE…). */
   readonly environment: Readonly<Record<string, string>>;
   readonly now: () => Date;
-  /** Lets `ms` milliseconds pass (the simulated clock moves): quarantine-s3-object's wait for a release's write. @default a timer */
-  readonly wait?: (ms: number) => Promise<void>;
   /**
    * Clients of the same role that reach other accounts through `roleName` there (the forensic role,
    * a session revoker), sending `externalId` with each AssumeRole as the function's environment says,
@@ -137,7 +136,9 @@ function s3ObjectDeps({ clients, environment, now }: LocalResponderRuntime) {
       return clients.s3(target);
     },
   };
-  return { clients: s3, logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now };
+  const table = stateTableFromEnv(environment);
+  // The grants and the object versions' claims in the state table, as the Lambdas keep them.
+  return { clients: s3, logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), table), claims: new DynamoDbS3ObjectClaims(clients.dynamodb(), table), environment, now };
 }
 
 /** What the credential Lambdas build at module scope: IAM through the served accounts, grants and sealed records in the state table. */
@@ -172,7 +173,6 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     createQuarantineS3ObjectHandler({
       ...s3ObjectDeps(runtime),
       copies: new DynamoDbQuarantineCopyRecords(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)),
-      ...(runtime.wait !== undefined ? { wait: runtime.wait } : {}),
     }),
   [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.triage]: ({ environment, now }) => createTriageHandler({ logger: silentLogger, environment, now }),

@@ -203,7 +203,8 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     contained: new Set(['tagged', 'already-tagged']),
     change: 's3:PutObjectTagging',
     releaseStep: RESPONDER_NAMES.releaseS3Object,
-    released: new Set(['untagged']),
+    // held: the incident's claim is taken back, the object stays tagged for another incident holding it.
+    released: new Set(['untagged', 'held']),
     label: 'Containment (object tagged infected)',
     followUp: (resource) => `${resource} is still tagged as infected: investigate it, then release it (firebreak release --bucket --key) or remove it by hand.`,
   },

@@ -13,10 +13,12 @@
  * owner (ExpectedBucketOwner), since bucket names are global. S3 has no DryRun parameter: in dry-run
  * the reads are made and the writes are reported as "would" (cannot dry-run).
  *
- * The tags are the object's only state and S3 writes them unconditionally: a release-s3-object run
- * that read the infected tags before this step wrote (or found) them may still write the owner's
- * set back after it. An object already tagged infected when read is therefore counted contained
- * only after that window has passed and its tags were read again (holdAgainstRelease).
+ * S3 writes tags unconditionally and they name one incident, so the step first claims the object
+ * version for its incident in the state table (s3-object-claims.ts), which DynamoDB writes
+ * conditionally: release-s3-object takes the infected tag off only when no claim is left, and puts
+ * it back when a claim appeared while it wrote. An object already tagged infected when read is
+ * counted contained only once its tags were read again after the claim (holdAgainstRelease): a
+ * release that wrote before the claim has then landed, and one that writes after it sees the claim.
  */
 import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-options';
 import { CopyObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
@@ -24,7 +26,7 @@ import type { CopyObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, awsHttpStatus, toResponderError } from '../aws/errors';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
-import { RELEASE_S3_OBJECT_TIMEOUT_SECONDS, RESPONDER_NAMES } from '../contracts/responders';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import type { UntrustedText } from '../incident/model';
 import { ActionLog } from './action-log';
@@ -42,6 +44,7 @@ import type { QuarantineCopyRecord, QuarantineCopyRecords } from './quarantine-c
 import { isCopyOf } from './quarantine-copy-records';
 import { stepResponder } from './responder-input';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
+import type { S3ObjectClaims } from './s3-object-claims';
 import { clearObject, headObject, objectFields, objectTags } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import {
@@ -64,13 +67,6 @@ import {
 export const QUARANTINE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.quarantineS3Object;
 export const quarantineS3ObjectOptionsSchema = quarantineS3ObjectOptions;
 export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOptionsSchema>;
-
-/**
- * How long the step waits, on an object that carried the infected tag when read, before it reads the
- * tags again: release-s3-object's Lambda timeout (a release run writes within it of its read) and 30
- * seconds for a request still in flight. Within quarantine-s3-object's own 300 seconds, the copy after it.
- */
-export const RELEASE_WRITE_WINDOW_MS = (RELEASE_S3_OBJECT_TIMEOUT_SECONDS + 30) * 1000;
 
 export type QuarantineS3ObjectStatus = 'tagged' | 'already-tagged' | 'dry-run' | 'refused' | 'no-threats' | 'not-an-object' | 'not-found' | 'changed';
 
@@ -99,14 +95,12 @@ export interface QuarantineS3ObjectDeps {
   readonly grants: GrantReader;
   /** The quarantine copies made (state table, `s3copy#`): what a retried step reads before it copies. */
   readonly copies: QuarantineCopyRecords;
+  /** The incidents holding each object version (state table, `s3claim#`): claimed before the tags are written. */
+  readonly claims: S3ObjectClaims;
   /** FIREBREAK_MODE. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
-  /** Waits `ms` milliseconds (holdAgainstRelease). @default a timer */
-  readonly wait?: (ms: number) => Promise<void>;
 }
-
-const waitFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Tags the scanned object as infected and optionally copies it to quarantine. */
 export async function quarantineS3Object(input: ResponderInput<QuarantineS3ObjectOptions>, deps: QuarantineS3ObjectDeps): Promise<QuarantineS3ObjectResult> {
@@ -163,6 +157,17 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     log.record('firebreak:tag-object', target, 'skipped', `Not tagged: ${plan.reason}`);
     return finish('refused', { refusal: { code: 'no-room-for-tags', reason: plan.reason } });
   }
+  // 3a. The claim first (enforce only: a dry-run writes nothing): a release that takes its own claim back
+  // after this one leaves the tags on, or puts them back if its write lands after them.
+  if (mode === 'enforce') {
+    await deps.claims.claim(object, incident.key, now().toISOString());
+    log.record(
+      'dynamodb:UpdateItem',
+      target,
+      'done',
+      `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more`,
+    );
+  }
   if (plan.kind === 'already-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
   } else if (mode === 'dry-run') {
@@ -172,10 +177,10 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
   }
 
-  // 3b. Tagged infected already when read: a release that read those tags may still write them back without it.
+  // 3b. Tagged infected already when read (before the claim): a release may have taken the tags off since.
   let retagged = false;
   if (mode === 'enforce' && carriesInfectedTag(current)) {
-    const held = await holdAgainstRelease(s3, object, current, { incidentKey: incident.key, log, wait: deps.wait ?? waitFor });
+    const held = await holdAgainstRelease(s3, object, current, { incidentKey: incident.key, log });
     if (held.kind === 'no-room') return finish('refused', { refusal: { code: 'no-room-for-tags', reason: held.reason } });
     retagged = held.kind === 'retagged';
   }
@@ -205,42 +210,32 @@ async function putObjectTags(s3: S3Client, object: ScannedObject, tagSet: readon
 }
 
 /**
- * The object carried the infected tag when this step read it, so a release-s3-object run (of the
- * incident its marker names; of this very incident, on a rescan) may have read the same tags and
- * not yet written the owner's set back. S3 has no conditional tag write: that write would take off
- * the tags this step wrote or found, after the step answered the object contained. A release run
- * writes, if at all, within its Lambda timeout of its read, and one that reads after this step's
- * write finds this step's tags (another incident's release then refuses), so the step waits
- * RELEASE_WRITE_WINDOW_MS, reads the tags again and, when the infected tag is gone, tags the
- * object again: the step then answers as its last write left the object. An object whose tags
- * now leave no room is not counted contained (`no-room-for-tags`), as a first tagging would not be.
+ * The object carried the infected tag when this step read it, before its claim: a release-s3-object
+ * run (of the incident its marker names; of this very incident, on a rescan) may have taken its own
+ * claim back, found none left and written the owner's set back since that read. S3 has no
+ * conditional tag write, so the step reads the tags again now that its claim is made: a release
+ * whose write landed before is seen here, and one whose write lands after reads the claim after it
+ * and puts the infected tags back (release-s3-object.ts). When the infected tag is gone, the step
+ * tags the object again and answers as its last write left it. An object whose tags now leave no
+ * room is not counted contained (`no-room-for-tags`), as a first tagging would not be.
  */
 async function holdAgainstRelease(
   s3: S3Client,
   object: ScannedObject,
   read: readonly ObjectTag[],
-  run: { readonly incidentKey: string; readonly log: ActionLog; readonly wait: (ms: number) => Promise<void> },
+  run: { readonly incidentKey: string; readonly log: ActionLog },
 ): Promise<{ readonly kind: 'held' | 'retagged' } | { readonly kind: 'no-room'; readonly reason: string }> {
   const { incidentKey, log } = run;
   const target = describeObject(object);
   const marker = incidentMarkerOf(read)?.Value;
   const releaser = marker === undefined ? 'a release' : `a release of incident ${marker}`;
-  log.record(
-    'firebreak:wait-for-release',
-    target,
-    'observed',
-    `The object was already tagged infected (${marker === undefined ? 'naming no incident' : `for incident ${marker}`}) when read: ${releaser} that read those tags before this step ` +
-      `may still write the owner's tags back without the infected tag, up to ${RELEASE_S3_OBJECT_TIMEOUT_SECONDS} s after its read (S3 has no conditional tag write). ` +
-      `Waited ${RELEASE_WRITE_WINDOW_MS / 1000} s before reading the tags again`,
-  );
-  await run.wait(RELEASE_WRITE_WINDOW_MS);
   const now = await objectTags(s3, object);
   if (carriesInfectedTag(now)) {
     const holder = incidentMarkerOf(now)?.Value;
-    log.record('s3:GetObjectTagging', target, 'observed', `Still tagged infected${holder !== undefined ? ` (for incident ${holder})` : ''} after the wait: no release took the tag off`);
+    log.record('s3:GetObjectTagging', target, 'observed', `Still tagged infected${holder !== undefined ? ` (for incident ${holder})` : ''} when read again after the claim: no release took the tag off before it`);
     return { kind: 'held' };
   }
-  const taken = `The infected tag was taken off while this step waited (by ${releaser} that read the tags before this step, or by someone else)`;
+  const taken = `The infected tag was taken off since this step first read the tags (by ${releaser}, or by someone else)`;
   const plan = planInfectedTags(now, incidentKey);
   if (plan.kind === 'no-room') {
     const reason = `${taken}, and ${plan.reason}`;

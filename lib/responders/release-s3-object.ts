@@ -6,13 +6,17 @@
  * still open). The quarantine copy is evidence and stays: Firebreak never deletes an object.
  * Runs under a `release` grant of the containment guard, like release-instance.
  *
- * S3 writes tags unconditionally: a quarantine of the object that reads the tags between this
- * step's read and its write would be undone by it. quarantine-s3-object, finding the object tagged,
- * waits out this function's timeout (RELEASE_S3_OBJECT_TIMEOUT_SECONDS) and tags it again if the
- * tag went: keep this step's read and write within one invocation, with no wait in between.
+ * The incidents holding the object version are its claims in the state table (s3-object-claims.ts),
+ * not its one `firebreak:incident` tag: the release takes back its own incident's claim (refused when
+ * the version was claimed since the containment guard cleared this release: the approver was not
+ * asked about that containment), takes the infected tag off only when no claim is left, and reads
+ * the claims again after its tag write. S3 writes tags unconditionally, so a quarantine that claimed
+ * the version while this step wrote would otherwise be undone by it: the step then puts the
+ * infected tags back.
  */
 import { releaseS3ObjectOptions } from '../playbooks/release-s3-object-options';
 import { DeleteObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -30,25 +34,34 @@ import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { clearObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
-import { describeObject, MALWARE_OBJECT_TAGS, planUntag, scannedObjectOf } from './s3-malware-object';
+import type { ObjectTag, ScannedObject } from './s3-malware-object';
+import { describeObject, infectedTags, MALWARE_OBJECT_TAGS, planUntag, scannedObjectOf } from './s3-malware-object';
+import type { S3ObjectClaims } from './s3-object-claims';
+import { holderOf } from './s3-object-claims';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;
 export const releaseS3ObjectOptionsSchema = releaseS3ObjectOptions;
 export type ReleaseS3ObjectOptions = z.output<typeof releaseS3ObjectOptionsSchema>;
 
-export type ReleaseS3ObjectStatus = 'untagged' | 'not-tagged' | 'dry-run' | 'refused' | 'not-an-object' | 'not-found' | 'changed';
+/** `held`: this incident's claim is taken back, and the object stays tagged infected for the other incidents holding it (`holders`). */
+export type ReleaseS3ObjectStatus = 'untagged' | 'held' | 'not-tagged' | 'dry-run' | 'refused' | 'not-an-object' | 'not-found' | 'changed';
 
 export interface ReleaseS3ObjectResult extends ResponderResult<ReleaseS3ObjectStatus> {
   readonly bucket?: string;
   readonly key?: UntrustedText;
   readonly versionId?: string;
-  readonly refusal?: { readonly code: ObjectRefusalCode | 'tagged-by-another-incident'; readonly reason: string };
+  /** The other incidents holding the object version, for which it stays tagged infected (`held`; a dry-run that would leave it so). */
+  readonly holders?: readonly string[];
+  /** `claimed-since-cleared`: the version was claimed after the containment guard cleared this release; it stays tagged. */
+  readonly refusal?: { readonly code: ObjectRefusalCode | 'tagged-by-another-incident' | 'claimed-since-cleared'; readonly reason: string };
 }
 
 export interface ReleaseS3ObjectDeps {
   readonly clients: S3Clients;
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
+  /** The incidents holding each object version (state table, `s3claim#`). */
+  readonly claims: S3ObjectClaims;
   /** FIREBREAK_MODE. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -92,6 +105,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
   const { s3, current } = clearance;
   const plan = planUntag(current, incident.key);
+  if (plan.kind === 'not-tagged' || plan.kind === 'marker-only') await takeBackUntagged(object, incident.key, clearance.clearedAt, effective.mode, deps.claims, log);
   if (plan.kind === 'not-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', 'The object carries no Firebreak infected tag: nothing to take off');
     return finish('not-tagged');
@@ -106,23 +120,94 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     // Not a replay of this release: someone else took the infected tag off.
     return finish('not-tagged', { idempotentReplay: false });
   }
-  if (plan.kind === 'other-incident') {
-    const reason = `The object's infected tag names incident ${plan.incidentKey}, not ${incident.key}: that incident is still open, its tags stay`;
+  // The object carries the infected tag, naming this incident or another: the claims decide who holds it.
+  const otherMarker = plan.kind === 'other-incident' ? plan.incidentKey : undefined;
+  const refuseOtherMarker = (): ReleaseS3ObjectResult => {
+    const reason = `The object's infected tag names incident ${otherMarker}, not ${incident.key}, and no release of that incident took its claim back: that incident is still open, its tags stay`;
     log.record('firebreak:decide', target, 'skipped', reason);
     return finish('refused', { refusal: { code: 'tagged-by-another-incident', reason } });
-  }
-  const base = { Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account };
-  // An empty set is written by DeleteObjectTagging: PutObjectTagging needs at least the TagSet element.
-  const api = plan.tagSet.length === 0 ? 's3:DeleteObjectTagging' : 's3:PutObjectTagging';
+  };
   if (effective.mode === 'dry-run') {
-    log.record(api, target, 'would-do', `Would take the infected tags off, keeping ${plan.tagSet.length} tag(s) of the owner's (cannot dry-run: S3 has no DryRun parameter)`);
+    const read = await deps.claims.get(object);
+    const others = read.claims.filter((holder) => holder !== incident.key);
+    if (others.length > 0) {
+      log.record('dynamodb:UpdateItem', target, 'would-do', `Would take back incident ${incident.key}'s claim on the object version; it would stay tagged infected: ${holdersWords(others)}`);
+      return finish('dry-run', { holders: others });
+    }
+    if (otherMarker !== undefined && !read.releasedClaims.includes(otherMarker)) return refuseOtherMarker();
+    const tagSet = ownerTagsOf(current);
+    log.record(tagApiOf(tagSet), target, 'would-do', `Would take the infected tags off, keeping ${tagSet.length} tag(s) of the owner's (cannot dry-run: S3 has no DryRun parameter)`);
     return finish('dry-run');
   }
-  await sendReadOnly(api, () =>
-    plan.tagSet.length === 0 ? s3.send(new DeleteObjectTaggingCommand(base)) : s3.send(new PutObjectTaggingCommand({ ...base, Tagging: { TagSet: [...plan.tagSet] } })),
+
+  const taken = await deps.claims.takeBack(object, incident.key, clearance.clearedAt);
+  if (taken.kind === 'claimed-since') {
+    const reason =
+      `The object version was claimed again at ${taken.claims.lastClaimAt ?? 'an unknown time'}${taken.claims.lastClaimBy !== undefined ? ` by incident ${taken.claims.lastClaimBy}` : ''}, ` +
+      `after the containment guard cleared this release (${clearance.clearedAt}): the approval was not given on that containment. Nothing was written; the object stays tagged infected. A new release (and approval) is needed`;
+    log.record('dynamodb:UpdateItem', target, 'skipped', reason);
+    return finish('refused', { refusal: { code: 'claimed-since-cleared', reason } });
+  }
+  const others = taken.left.claims.filter((holder) => holder !== incident.key);
+  if (others.length > 0) {
+    log.record('dynamodb:UpdateItem', target, 'done', `Took back incident ${incident.key}'s claim on the object version; it stays tagged infected: ${holdersWords(others)}, and its tags come off with the last one's release`);
+    return finish('held', { holders: others });
+  }
+  log.record('dynamodb:UpdateItem', target, 'done', `Took back incident ${incident.key}'s claim on the object version: no other incident holds it`);
+  if (otherMarker !== undefined && !taken.left.releasedClaims.includes(otherMarker)) return refuseOtherMarker();
+
+  const tagSet = ownerTagsOf(current);
+  await writeTags(s3, object, tagSet);
+  log.record(
+    tagApiOf(tagSet),
+    target,
+    'done',
+    `Took the infected tags${otherMarker !== undefined ? ` (marked for incident ${otherMarker}, whose release took its claim back)` : ''} of incident ${incident.key} off, keeping ${tagSet.length} tag(s) of the owner's; the quarantine copy (if any) stays as evidence`,
   );
-  log.record(api, target, 'done', `Took the infected tags of incident ${incident.key} off, keeping ${plan.tagSet.length} tag(s) of the owner's; the quarantine copy (if any) stays as evidence`);
-  return finish('untagged');
+
+  // S3 wrote the tags unconditionally: a quarantine that claimed the version since the take-back may have tagged it before this write landed.
+  const after = await deps.claims.get(object);
+  const holder = holderOf(after);
+  if (holder === undefined) return finish('untagged');
+  const reason = `${after.claims.length === 1 ? `Incident ${after.claims[0]}` : `Incidents ${after.claims.join(', ')}`} claimed the object version while this release ran (after it took its claim back, before it read the claims again): the infected tags are back on; a new release (and approval) is needed`;
+  await writeTags(s3, object, [...tagSet, ...infectedTags(holder)]);
+  log.record('s3:PutObjectTagging', target, 'done', `Tagged infected again for incident ${holder}, keeping ${tagSet.length} tag(s) of the owner's: ${reason}`);
+  return finish('refused', { refusal: { code: 'claimed-since-cleared', reason } });
+}
+
+/**
+ * The object carries no infected tag (never tagged, or someone took it off): nothing to untag, but
+ * this incident's claim is taken back all the same (enforce only), so that it does not keep a later
+ * incident's tags on after that incident's release. A claim made since this release was cleared stays.
+ */
+async function takeBackUntagged(object: ScannedObject, incidentKey: string, clearedAt: string, mode: 'dry-run' | 'enforce', claims: S3ObjectClaims, log: ActionLog): Promise<void> {
+  if (mode !== 'enforce') return;
+  const taken = await claims.takeBack(object, incidentKey, clearedAt);
+  const target = describeObject(object);
+  if (taken.kind === 'claimed-since') {
+    log.record('dynamodb:UpdateItem', target, 'skipped', `Incident ${incidentKey}'s claim on the object version stays: the version was claimed again at ${taken.claims.lastClaimAt ?? 'an unknown time'}, after this release was cleared (${clearedAt})`);
+    return;
+  }
+  log.record('dynamodb:UpdateItem', target, 'done', `Took back incident ${incidentKey}'s claim on the object version (it carries no infected tag)`);
+}
+
+/** "incident X holds it" / "incidents X, Y hold it". */
+function holdersWords(holders: readonly string[]): string {
+  return holders.length === 1 ? `incident ${holders[0]} holds it` : `incidents ${holders.join(', ')} hold it`;
+}
+
+/** The owner's tags: the object's without Firebreak's two (whichever incident its marker names). */
+function ownerTagsOf(current: readonly ObjectTag[]): ObjectTag[] {
+  return current.filter((tag) => tag.Key !== MALWARE_OBJECT_TAGS.scan.key && tag.Key !== MALWARE_OBJECT_TAGS.incident.key);
+}
+
+/** An empty set is written by DeleteObjectTagging: PutObjectTagging needs at least the TagSet element. */
+const tagApiOf = (tagSet: readonly ObjectTag[]): 's3:DeleteObjectTagging' | 's3:PutObjectTagging' => (tagSet.length === 0 ? 's3:DeleteObjectTagging' : 's3:PutObjectTagging');
+
+/** Writes `tagSet` as the version's whole tag set (DeleteObjectTagging for none), its owner named. */
+async function writeTags(s3: S3Client, object: ScannedObject, tagSet: readonly ObjectTag[]): Promise<void> {
+  const base = { Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account };
+  await sendReadOnly(tagApiOf(tagSet), () => (tagSet.length === 0 ? s3.send(new DeleteObjectTaggingCommand(base)) : s3.send(new PutObjectTaggingCommand({ ...base, Tagging: { TagSet: [...tagSet] } }))));
 }
 
 /** release-s3-object as the responder runtime runs it. */

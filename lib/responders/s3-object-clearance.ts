@@ -111,7 +111,16 @@ export function objectFields(object: ScannedObject): { bucket: string; key: Untr
 
 /** What both S3 object steps establish before they change anything. */
 export type ObjectClearance =
-  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly s3: S3Client; readonly current: readonly ObjectTag[]; readonly size?: number }
+  | {
+      readonly cleared: true;
+      readonly effective: EffectiveMode;
+      readonly gameDay: boolean;
+      /** When the containment guard cleared this execution (its grant's time): a release takes back no claim made since. */
+      readonly clearedAt: string;
+      readonly s3: S3Client;
+      readonly current: readonly ObjectTag[];
+      readonly size?: number;
+    }
   | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'refused'; readonly refusal: { readonly code: ObjectRefusalCode; readonly reason: string } }
   | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'not-found' | 'changed' };
 
@@ -151,5 +160,5 @@ export async function clearObject(
   if (!found.found) return found.status === 'refused' ? { cleared: false, effective, status: 'refused', refusal: found.refusal } : { cleared: false, effective, status: found.status };
   const current = await objectTags(s3, object);
   log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
-  return { cleared: true, effective, gameDay: grant.grant.gameDay, s3, current, ...(found.size !== undefined ? { size: found.size } : {}) };
+  return { cleared: true, effective, gameDay: grant.grant.gameDay, clearedAt: grant.grant.grantedAt, s3, current, ...(found.size !== undefined ? { size: found.size } : {}) };
 }

@@ -600,10 +600,12 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     // Object tags drive access (bucket policies on s3:ExistingObjectTag) and lifecycle expiry, so a
-    // tag set is written only as Firebreak writes it. Quarantine (the role that never deletes a tag
-    // set) writes only a set that marks the object infected: s3:RequestObjectTag.
+    // tag set is written only as Firebreak writes it. Both S3 roles may write a set that marks the
+    // object infected (s3:RequestObjectTag): quarantine to tag it, release to put the infected tags
+    // back when a quarantine claimed the version while its own write took them off (the tag is then
+    // gone, so RetagInfectedObjects below does not allow it; release-s3-object.ts).
     sid: 'TagObjectsInfected',
-    actions: (requested) => (rewritesInfectedTags(requested) ? [] : requestedOf(...OBJECT_TAG_WRITES)(requested)),
+    actions: requestedOf(...OBJECT_TAG_WRITES),
     resources: (arns) => present(arns.s3?.arn('*/*')),
     conditions: (_requested, _options, arns) => ({
       StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:RequestObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },

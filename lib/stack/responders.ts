@@ -49,7 +49,6 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.unblockDnsDomains]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak unblock-dns-domains: take back the DNS blocks of a released instance' },
   // A CopyObject of up to 5 GB is one server-side call, but it can take minutes.
   [RESPONDER_NAMES.quarantineS3Object]: { memorySize: 256, timeout: Duration.seconds(300), description: 'Firebreak quarantine-s3-object: tag an infected S3 object, optionally copy it to quarantine' },
-  // Bounds how long after its read a release's tag write can come: quarantine-s3-object waits that long (RELEASE_S3_OBJECT_TIMEOUT_SECONDS).
   [RESPONDER_NAMES.releaseS3Object]: { memorySize: 256, timeout: Duration.seconds(RELEASE_S3_OBJECT_TIMEOUT_SECONDS), description: "Firebreak release-s3-object: take Firebreak's infected tags off an S3 object" },
   [RESPONDER_NAMES.disableAccessKey]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak disable-access-key: set the IAM user access keys a finding names Inactive' },
   [RESPONDER_NAMES.revokeRoleSessions]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak revoke-role-sessions: deny the sessions issued so far to the roles a finding names' },
@@ -98,16 +97,20 @@ export const STATE_TABLE_ACCESS: Readonly<
     keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, `${STATE_KEY_PREFIX.quarantine}*`],
   },
-  // The S3 object steps read their grants (and approvals); the tags they add are the record release
-  // reads (release-s3-object.ts). A quarantine step that copies also keeps the copies it made
-  // (`s3copy#`, below: QUARANTINE_COPY_ACCESS), so that a retry does not copy again.
+  // The S3 object steps read their grants (and approvals), and keep which incidents hold each object
+  // version (`s3claim#`, s3-object-claims.ts): quarantine claims it (UpdateItem) before it tags,
+  // release takes its claim back (UpdateItem) and reads the claims again after its tag write
+  // (GetItem). A quarantine step that copies also keeps the copies it made (`s3copy#`, below:
+  // QUARANTINE_COPY_ACCESS), so that a retry does not copy again.
   [RESPONDER_NAMES.quarantineS3Object]: {
-    actions: ['dynamodb:GetItem'],
-    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.s3ObjectClaim}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   [RESPONDER_NAMES.releaseS3Object]: {
-    actions: ['dynamodb:GetItem'],
-    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.s3ObjectClaim}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   // The credential steps write the sealed record of what they changed (credential-records.ts) and
   // read their grant (and approval); disable-access-key claims a key another incident's record
@@ -147,8 +150,9 @@ export const STATE_TABLE_ACCESS: Readonly<
  * besides its grants and approvals, read only.
  */
 const QUARANTINE_COPY_ACCESS: (typeof STATE_TABLE_ACCESS)[string] = {
-  actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  keys: [`${STATE_KEY_PREFIX.quarantineCopy}*`],
+  // One statement for both prefixes: PutItem reaches `s3claim#` and UpdateItem `s3copy#` too (items of this role's own kinds).
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  keys: [`${STATE_KEY_PREFIX.quarantineCopy}*`, `${STATE_KEY_PREFIX.s3ObjectClaim}*`],
   readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
 };
 

@@ -247,6 +247,20 @@ describe('firebreak release --bucket --key --watch', () => {
     expect(result.out).toContain('  s3:PutObjectTagging done: Took the infected tags off');
   });
 
+  it('exits 0 when the object stays tagged for another incident holding it (held), and names it', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({
+      status: 'SUCCEEDED',
+      executionArn: EXECUTION_ARN,
+      stateMachineArn: STATE_MACHINE,
+      startDate: NOW,
+      output: output({ status: 'held', mode: 'enforce', holders: ['s3scan-other'], actions: [] }),
+    });
+    const result = await run([...OBJECT_ARGS, '--watch']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain("Step release: held (enforce): this incident's claim on the object version is taken back; the object stays tagged infected while other incidents hold it");
+    expect(result.out).toContain("  held by: s3scan-other (their releases take the tags off, the last one's for good)");
+  });
+
   it('exits 1 when the step refused (tags of another incident), and says why', async () => {
     sfn.on(DescribeExecutionCommand).resolves({
       status: 'SUCCEEDED',

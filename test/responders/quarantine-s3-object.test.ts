@@ -22,6 +22,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
 import type { QuarantineCopyRecord } from '../../lib/responders/quarantine-copy-records';
 import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
+import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
 import { malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
@@ -84,7 +85,7 @@ const TAGGED = [
 function quarantine(
   incident: Incident,
   options: Record<string, unknown> = {},
-  extra: { mode?: ResponderMode; env?: Record<string, string>; grants?: ReturnType<typeof storeGranting>; copies?: InMemoryQuarantineCopyRecords } = {},
+  extra: { mode?: ResponderMode; env?: Record<string, string>; grants?: ReturnType<typeof storeGranting>; copies?: InMemoryQuarantineCopyRecords; claims?: InMemoryS3ObjectClaims } = {},
 ) {
   const grants = extra.grants ?? storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident) ?? 'none', playbook: 's3-object-with-threats' });
   return quarantineS3Object(
@@ -94,10 +95,10 @@ function quarantine(
       logger: silentLogger,
       grants,
       copies: extra.copies ?? new InMemoryQuarantineCopyRecords(),
+      // The version's claims (s3-object-release-race.test.ts proves what they are for; s3-object-claims.test.ts their DynamoDB calls).
+      claims: extra.claims ?? new InMemoryS3ObjectClaims(),
       environment: { ...(extra.env ?? ENFORCE), ...playbookStepsEnvironment(options, OBJECT_PLAYBOOKS) },
       now: () => NOW,
-      // An object found tagged is read again after the release window (s3-object-release-race.test.ts): no real wait here.
-      wait: async () => {},
     },
   );
 }
@@ -276,7 +277,7 @@ describe('quarantineS3Object', () => {
     expect(mismatch).toMatchObject({ status: 'refused', refusal: { code: 'mismatch' } });
     const none = await quarantineS3Object(
       { incident: THREATS, mode: 'enforce', options: quarantineS3ObjectOptionsSchema.parse({}) },
-      { clients, logger: silentLogger, grants: storeGranting(THREATS, NOW), copies: new InMemoryQuarantineCopyRecords(), environment: ENFORCE, now: () => NOW },
+      { clients, logger: silentLogger, grants: storeGranting(THREATS, NOW), copies: new InMemoryQuarantineCopyRecords(), claims: new InMemoryS3ObjectClaims(), environment: ENFORCE, now: () => NOW },
     );
     expect(none).toMatchObject({ status: 'refused', refusal: { code: 'no-execution' } });
     expect(s3Mock.calls()).toHaveLength(0);
@@ -442,7 +443,7 @@ describe('the quarantine copy: once, and never over anything', () => {
 describe('releaseS3Object', () => {
   function release(incident: Incident, env: Record<string, string> = ENFORCE) {
     const grants = storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident)!, kind: 'release', playbook: 'release-s3-object' });
-    return releaseS3Object({ incident, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: { ...env, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
+    return releaseS3Object({ incident, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, claims: new InMemoryS3ObjectClaims(), environment: { ...env, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
   }
 
   it('takes off exactly the incident’s tags, keeping the owner’s', async () => {
@@ -481,7 +482,7 @@ describe('releaseS3Object', () => {
   it('stays dry-run under a dry-run release grant, even when its input and the deployment say enforce: no write', async () => {
     givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
     const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, kind: 'release', playbook: 'release-s3-object', mode: 'dry-run' });
-    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
+    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, claims: new InMemoryS3ObjectClaims(), environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce' } });
     expect(writes()).toBe(0);
   });
@@ -495,7 +496,7 @@ describe('releaseS3Object', () => {
 
   it('refuses under a contain grant (a release needs a release grant)', async () => {
     const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, kind: 'contain' });
-    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
+    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, claims: new InMemoryS3ObjectClaims(), environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
     expect(result).toMatchObject({ status: 'refused', refusal: { code: 'wrong-kind' } });
     expect(s3Mock.calls()).toHaveLength(0);
   });

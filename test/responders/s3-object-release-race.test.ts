@@ -3,11 +3,17 @@
  * unconditionally. Incident A's release-s3-object reads the tags (infected, naming A); incident B's
  * quarantine-s3-object reads them (infected, naming A), tags the object infected for B and answers
  * `tagged`; then A's release writes back the owner's tags it read, without the infected tag. B's
- * incident counted the object contained while nothing blocked it.
+ * incident counted the object contained while nothing blocked it. A first fix waited out the release
+ * Lambda's timeout (90 s), a time bound: two release executions of one incident, or a release write
+ * delayed past the margin, still undid a quarantine; and the tags name one incident, so two incidents
+ * on one object version could not both hold it.
  *
- * The S3 here keeps the tags between calls (one object version), and A's write is held until the
- * test lets it go: after B's tag write, while B waits out the window in which a release that read
- * before that write may still write.
+ * Now each object version has its claims in the state table (s3-object-claims.ts, in memory here
+ * with the same semantics; the DynamoDB calls are proven in s3-object-claims.test.ts): quarantine
+ * claims before it tags and reads the tags again after the claim when it found them infected;
+ * release takes back its own claim, untags only when none is left, and reads the claims again after
+ * its write. The S3 here keeps the tags between calls (one object version), and a release's write is
+ * held until the test lands it.
  */
 import { DeleteObjectTaggingCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { Tag } from '@aws-sdk/client-s3';
@@ -16,10 +22,11 @@ import { parseEvent } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
-import type { QuarantineS3ObjectDeps } from '../../lib/responders/quarantine-s3-object';
-import { RELEASE_WRITE_WINDOW_MS, quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
+import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
 import { malwareObjectGrantTarget } from '../../lib/responders/s3-malware-object';
+import type { S3ObjectClaims } from '../../lib/responders/s3-object-claims';
+import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf } from './quarantine-fixtures';
@@ -44,146 +51,292 @@ const infectedFor = (incident: Incident): Tag[] => [
   { Key: 'firebreak:incident', Value: incident.key },
 ];
 const isInfected = (tags: readonly Tag[]): boolean => tags.some((tag) => tag.Key === 'firebreak:malware-scan' && tag.Value === 'threats-found');
+const hours = (count: number): Date => new Date(NOW.getTime() + count * 3_600_000);
+const minutes = (count: number): Date => new Date(NOW.getTime() + count * 60_000);
+
+beforeEach(() => s3Mock.reset());
 
 /**
- * One object version whose tags S3 keeps between calls. A write whose tag set is not infected (a
- * release's) waits for `letReleaseWrite` before it lands, as a release Lambda paused between its read and its write.
+ * One object version whose tags S3 keeps between calls; each write whose tag set is not infected (a
+ * release's) is held, unless `holdReleaseWrites` is false, until the test lands it, in the order they were sent, as release Lambdas
+ * paused between their read and their write (a request delayed in flight, two executions at once).
  */
-function givenObjectHeldBy(tags: Tag[]) {
+function givenObjectWithReleaseWrites(tags: Tag[], { holdReleaseWrites = true } = {}) {
   const state = { tags: [...tags] };
-  let letGo!: () => void;
-  const released = new Promise<void>((resolve) => (letGo = resolve));
-  let reached!: () => void;
-  const releaseWriteReached = new Promise<void>((resolve) => (reached = resolve));
-  const land = async (next: Tag[]) => {
-    if (!isInfected(next)) {
-      reached();
-      await released;
+  const held: { next: Tag[]; land: () => void }[] = [];
+  const waiting: (() => void)[] = [];
+  const write = (next: Tag[]) => {
+    if (isInfected(next) || !holdReleaseWrites) {
+      state.tags = next;
+      return Promise.resolve({ VersionId: VERSION });
     }
-    state.tags = next;
-    return { VersionId: VERSION };
+    return new Promise<{ VersionId: string }>((resolve) => {
+      held.push({
+        next,
+        land: () => {
+          state.tags = next;
+          resolve({ VersionId: VERSION });
+        },
+      });
+      waiting.splice(0).forEach((wake) => wake());
+    });
   };
   s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024, VersionId: VERSION });
   s3Mock.on(GetObjectTaggingCommand).callsFake(async () => ({ TagSet: [...state.tags] }));
-  s3Mock.on(PutObjectTaggingCommand).callsFake(async (input: { Tagging: { TagSet: Tag[] } }) => land([...input.Tagging.TagSet]));
-  s3Mock.on(DeleteObjectTaggingCommand).callsFake(async () => land([]));
-  return { state, releaseWriteReached, letReleaseWrite: letGo };
+  s3Mock.on(PutObjectTaggingCommand).callsFake(async (input: { Tagging: { TagSet: Tag[] } }) => write([...input.Tagging.TagSet]));
+  s3Mock.on(DeleteObjectTaggingCommand).callsFake(async () => write([]));
+  return {
+    state,
+    /** Resolves once `count` release writes are held. */
+    async held(count: number): Promise<void> {
+      while (held.length < count) await new Promise<void>((wake) => waiting.push(wake));
+    },
+    /** Lands the oldest release write still held. */
+    landNext(): void {
+      held.shift()!.land();
+    },
+  };
 }
 
-function releaseOf(incident: Incident) {
-  const grants = storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident)!, kind: 'release', playbook: 'release-s3-object' });
+/** A release of `incident` cleared by the guard at `clearedAt` and run at `runAt`, with the shared claims. */
+function releaseWith(incident: Incident, claims: S3ObjectClaims, clearedAt: Date, runAt: Date = clearedAt) {
+  const grants = storeGranting(incident, clearedAt, { instanceId: malwareObjectGrantTarget(incident)!, kind: 'release', playbook: 'release-s3-object' });
   return releaseS3Object(
     { incident, mode: 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW },
+    { clients, logger: silentLogger, grants, claims, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => runAt },
   );
 }
 
-function quarantineOf(incident: Incident, extra: Partial<QuarantineS3ObjectDeps> = {}) {
-  const grants = storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident)!, playbook: 's3-object-with-threats' });
+/** A quarantine of `incident` at `at`, with the shared claims; `mode` dry-run for a dry run. */
+function quarantineWith(incident: Incident, claims: S3ObjectClaims, at: Date, mode: 'enforce' | 'dry-run' = 'enforce') {
+  return quarantineWithClaims(incident, claims, at, mode);
+}
+
+function quarantineWithClaims(incident: Incident, claims: S3ObjectClaims, at: Date, mode: 'enforce' | 'dry-run' = 'enforce') {
+  const grants = storeGranting(incident, at, { instanceId: malwareObjectGrantTarget(incident)!, playbook: 's3-object-with-threats' });
   return quarantineS3Object(
     { incident, mode: 'enforce', options: quarantineS3ObjectOptionsSchema.parse({}), execution: EXECUTION },
     {
       clients,
       logger: silentLogger,
       grants,
+      claims,
       copies: new InMemoryQuarantineCopyRecords(),
-      environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) },
-      now: () => NOW,
-      ...extra,
+      environment: { FIREBREAK_MODE: mode, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) },
+      now: () => at,
     },
   );
 }
 
-beforeEach(() => s3Mock.reset());
+describe('two incidents on one object version (the scan result without the ETag gets another incident key)', () => {
+  it('keeps the object tagged through the first incident’s release while the second holds it, and takes the tags off with the last holder’s release', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    expect((await quarantineWith(A, claims, NOW)).status).toBe('tagged');
+    expect((await quarantineWith(B, claims, hours(1))).status).toBe('tagged');
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(B)]);
 
-/**
- * A's release reads the tags and is paused before its write; `quarantined`'s quarantine reads the
- * same tags and writes (or finds) its own; A's write lands while the quarantine waits out the window.
- */
-async function raceReleaseOfA(quarantined: Incident, tags: Tag[] = [OWNER, ...infectedFor(A)]) {
-  const object = givenObjectHeldBy(tags);
-  const releasing = releaseOf(A);
-  await object.releaseWriteReached;
-  const waits: number[] = [];
-  const contained = await quarantineOf(quarantined, {
-    wait: async (ms) => {
-      waits.push(ms);
-      object.letReleaseWrite();
-      await releasing;
-    },
+    // Before: A's release refused ("tagged by another incident") and left A holding the object for ever.
+    const releasedA = await releaseWith(A, claims, hours(2));
+    expect(releasedA).toMatchObject({ status: 'held', holders: [B.key] });
+    expect(releasedA.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:UpdateItem', outcome: 'done', detail: expect.stringContaining(`stays tagged infected: incident ${B.key} holds it`) }));
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(B)]);
+
+    const releasedB = await releaseWith(B, claims, hours(3));
+    expect(releasedB.status).toBe('untagged');
+    expect(object.state.tags).toEqual([OWNER]);
   });
-  object.letReleaseWrite();
-  return { object, contained, released: await releasing, waits };
-}
 
-describe('a quarantine of an object while a release of it runs', () => {
-  it('re-tags an object it found tagged (a rescan: the same incident) once the release that read the tags before it took them off', async () => {
-    const { object, contained, released, waits } = await raceReleaseOfA(A);
-    expect(released.status).toBe('untagged');
-    // Before: `already-tagged` (contained, a replay), and the object left with the owner's tag only.
-    expect(contained).toMatchObject({ status: 'tagged', idempotentReplay: false });
+  it('does not take the infected tag off with the second incident’s release while the first still holds the object', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(A, claims, NOW);
+    await quarantineWith(B, claims, hours(1));
+
+    // Before: B's release took the infected tag off while A was still open (`untagged`, the owner's tag only).
+    const releasedB = await releaseWith(B, claims, hours(2));
+    expect(releasedB).toMatchObject({ status: 'held', holders: [A.key] });
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(B)]);
+    expect(s3Mock.commandCalls(DeleteObjectTaggingCommand)).toHaveLength(0);
+
+    // A's release is the last holder's: the marker names B, whose release took its claim back.
+    const releasedA = await releaseWith(A, claims, hours(3));
+    expect(releasedA.status).toBe('untagged');
+    expect(object.state.tags).toEqual([OWNER]);
+  });
+});
+
+describe('a release of an object whose infected tag someone took off', () => {
+  it('takes back its incident’s claim all the same, so that it does not keep a later incident’s tags on after that incident’s release', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(A, claims, NOW);
+    object.state.tags = [OWNER, infectedFor(A)[1]!];
+    const releasedA = await releaseWith(A, claims, hours(1));
+    expect(releasedA).toMatchObject({ status: 'not-tagged', idempotentReplay: false });
+    expect(releasedA.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:UpdateItem', outcome: 'done', detail: expect.stringContaining('(it carries no infected tag)') }));
+    await quarantineWith(B, claims, hours(2));
+    expect((await releaseWith(B, claims, hours(3))).status).toBe('untagged');
+    expect(object.state.tags).toEqual([OWNER]);
+  });
+});
+
+describe('a release in dry-run', () => {
+  it('reads the claims and names the incident the object would stay tagged for, writing nothing (no take-back, no tag write)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(A, claims, NOW);
+    await quarantineWith(B, claims, hours(1));
+    const before = await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION });
+    s3Mock.resetHistory();
+    const grants = storeGranting(A, hours(2), { instanceId: malwareObjectGrantTarget(A)!, kind: 'release', playbook: 'release-s3-object' });
+    const dryRun = await releaseS3Object(
+      { incident: A, mode: 'enforce', options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, grants, claims, environment: { FIREBREAK_MODE: 'dry-run', ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => hours(2) },
+    );
+    expect(dryRun).toMatchObject({ status: 'dry-run', holders: [B.key] });
+    expect(dryRun.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:UpdateItem', outcome: 'would-do', detail: expect.stringContaining(`it would stay tagged infected: incident ${B.key} holds it`) }));
+    expect(await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).toEqual(before);
+    expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(DeleteObjectTaggingCommand)).toHaveLength(0);
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(B)]);
+  });
+});
+
+describe('a release that cannot see a quarantine by time alone (claims, no wait)', () => {
+  it('puts the infected tags back when a rescan claimed the object after two release executions of the incident took their claims back', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER]);
+    await quarantineWith(A, claims, NOW);
+    // Two release executions of A, both approved, both read the tags and sent their write.
+    const first = releaseWith(A, claims, hours(1));
+    const second = releaseWith(A, claims, hours(1));
+    await object.held(2);
+    object.landNext();
+    expect((await first).status).toBe('untagged');
+    // A rescan reads the object untagged, tags it and answers contained; the second release's write lands after it.
+    const rescan = await quarantineWith(A, claims, hours(2));
+    expect(rescan.status).toBe('tagged');
+    object.landNext();
+    const late = await second;
+    // Before: the second write left the object with the owner's tag only, under a quarantine that answered `tagged`.
     expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
-    expect(waits).toEqual([RELEASE_WRITE_WINDOW_MS]);
-    expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([OBJECT, OBJECT, OBJECT]); // the release's, the quarantine's, its read after the wait
-    // As sent: A's release (the owner's tags it read; it lands only while the quarantine waits), the quarantine's tags again.
+    expect(late).toMatchObject({ status: 'refused', refusal: { code: 'claimed-since-cleared' } });
+    expect(late.actions).toContainEqual(expect.objectContaining({ api: 's3:PutObjectTagging', outcome: 'done', detail: expect.stringContaining(`Tagged infected again for incident ${A.key}`) }));
+    // Every tag write as sent: the first quarantine's, both releases' (held), the rescan's, the second release's put-back.
     expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([
+      { ...OBJECT, Tagging: { TagSet: [OWNER, ...infectedFor(A)] } },
+      { ...OBJECT, Tagging: { TagSet: [OWNER] } },
       { ...OBJECT, Tagging: { TagSet: [OWNER] } },
       { ...OBJECT, Tagging: { TagSet: [OWNER, ...infectedFor(A)] } },
-    ]);
-    expect(contained.actions).toContainEqual(
-      expect.objectContaining({ api: 's3:PutObjectTagging', outcome: 'done', detail: expect.stringContaining(`The infected tag was taken off while this step waited (by a release of incident ${A.key}`) }),
-    );
-  });
-
-  it('re-tags an object another incident had tagged, once that incident’s release, which read the tags before this step wrote, wrote the owner’s tags back', async () => {
-    expect(A.key).not.toBe(B.key);
-    const { object, contained, released, waits } = await raceReleaseOfA(B);
-    expect(released.status).toBe('untagged');
-    // Before: `tagged`, and the object left with the owner's tag only.
-    expect(contained.status).toBe('tagged');
-    expect(object.state.tags).toEqual([OWNER, ...infectedFor(B)]);
-    expect(waits).toEqual([RELEASE_WRITE_WINDOW_MS]);
-    // Every tag write, as sent: A's release (the owner's tags it read; it lands only while B waits), B's tags, B's tags again.
-    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([
-      { ...OBJECT, Tagging: { TagSet: [OWNER] } },
-      { ...OBJECT, Tagging: { TagSet: [OWNER, ...infectedFor(B)] } },
-      { ...OBJECT, Tagging: { TagSet: [OWNER, ...infectedFor(B)] } },
+      { ...OBJECT, Tagging: { TagSet: [OWNER, ...infectedFor(A)] } },
     ]);
   });
 
-  it('writes nothing more when the tags are still infected after the wait (no release ran), and answers as before', async () => {
-    const object = givenObjectHeldBy([OWNER, ...infectedFor(A)]);
-    const waits: number[] = [];
-    const contained = await quarantineOf(A, { wait: async (ms) => void waits.push(ms) });
+  it('refuses a release cleared before a later claim of the object, writing nothing', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(A, claims, NOW);
+    await releaseWith(A, claims, hours(1));
+    expect(object.state.tags).toEqual([OWNER]);
+    await quarantineWith(A, claims, minutes(124));
+    // A second release execution cleared (and approved) before the rescan runs after it.
+    const stale = await releaseWith(A, claims, minutes(120), minutes(128));
+    // Before: it took the infected tag off again (`untagged`) after the rescan answered contained.
+    expect(stale).toMatchObject({ status: 'refused', refusal: { code: 'claimed-since-cleared', reason: expect.stringContaining(`claimed again at ${minutes(124).toISOString()}`) } });
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
+  });
+
+  it('puts the infected tags back when the release’s write lands after a quarantine read the object tagged and answered (a request delayed past any time bound)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER]);
+    await quarantineWith(A, claims, NOW);
+    const releasing = releaseWith(A, claims, hours(1));
+    await object.held(1);
+    const rescan = await quarantineWith(A, claims, hours(2));
+    expect(rescan.status).toBe('already-tagged');
+    object.landNext();
+    // Before: the write landed after the quarantine's wait and read: the object was left untagged.
+    expect((await releasing).status).toBe('refused');
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
+  });
+});
+
+describe('a quarantine of an object while a release of it runs', () => {
+  /** `claims`, whose claim first lets `before` run: another Lambda's calls landing between this step's read of the tags and its claim. */
+  const claimingAfter = (claims: S3ObjectClaims, before: () => Promise<unknown>): S3ObjectClaims => ({
+    claim: async (...args) => {
+      await before();
+      return claims.claim(...args);
+    },
+    takeBack: (...args) => claims.takeBack(...args),
+    get: (...args) => claims.get(...args),
+  });
+
+  for (const [name, quarantined] of [
+    ['a rescan: the same incident', A],
+    ['another incident', B],
+  ] as const) {
+    it(`tags the object again when a release took the tags off between its read and its claim (${name})`, async () => {
+      const claims = new InMemoryS3ObjectClaims();
+      const object = givenObjectWithReleaseWrites([OWNER]);
+      await quarantineWith(A, claims, NOW);
+      s3Mock.resetHistory();
+      const releasing = releaseWith(A, claims, hours(1));
+      let released: Awaited<typeof releasing> | undefined;
+      const contained = await quarantineWithClaims(quarantined, claimingAfter(claims, async () => {
+        await object.held(1);
+        object.landNext();
+        released = await releasing;
+      }), hours(2));
+      // The release saw no claim after its write (the quarantine had not claimed yet): it answered as it left the object.
+      expect(released?.status).toBe('untagged');
+      expect(contained).toMatchObject({ status: 'tagged', idempotentReplay: false });
+      expect(object.state.tags).toEqual([OWNER, ...infectedFor(quarantined)]);
+      // The release's, the quarantine's, its read after the claim.
+      expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([OBJECT, OBJECT, OBJECT]);
+      expect(inputsOf(s3Mock, PutObjectTaggingCommand).at(-1)).toEqual({ ...OBJECT, Tagging: { TagSet: [OWNER, ...infectedFor(quarantined)] } });
+      // The rescan found its own tags when it read and wrote nothing then: it tags again after its claim. Another incident
+      // writes its own tags after its claim anyway (the marker names it), and finds them when it reads again.
+      if (quarantined === A) {
+        expect(contained.actions).toContainEqual(
+          expect.objectContaining({ api: 's3:PutObjectTagging', outcome: 'done', detail: expect.stringContaining(`The infected tag was taken off since this step first read the tags (by a release of incident ${A.key}`) }),
+        );
+      }
+    });
+  }
+
+  it('writes nothing more when the tags are still infected when read again after the claim (no release ran), and answers as before', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER, ...infectedFor(A)]);
+    const contained = await quarantineWith(A, claims, NOW);
     expect(contained).toMatchObject({ status: 'already-tagged', idempotentReplay: true });
-    expect(waits).toEqual([RELEASE_WRITE_WINDOW_MS]);
     expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([OBJECT, OBJECT]);
     expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
     expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
+    // Claimed all the same: the release of the incident is the one to take the tags off.
+    expect((await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).claims).toEqual([A.key]);
   });
 
   it('does not count the object contained when the owner’s tags leave no room to tag it again', async () => {
-    const object = givenObjectHeldBy([OWNER, ...infectedFor(A)]);
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER, ...infectedFor(A)]);
     const crowded = Array.from({ length: 9 }, (_, index) => ({ Key: `owner-${index}`, Value: 'x' }));
-    const contained = await quarantineOf(A, {
-      wait: async () => {
-        object.state.tags = crowded;
-      },
-    });
-    expect(contained).toMatchObject({ status: 'refused', refusal: { code: 'no-room-for-tags', reason: expect.stringContaining('The infected tag was taken off while this step waited') } });
+    const contained = await quarantineWithClaims(A, claimingAfter(claims, async () => void (object.state.tags = crowded)), NOW);
+    expect(contained).toMatchObject({ status: 'refused', refusal: { code: 'no-room-for-tags', reason: expect.stringContaining('The infected tag was taken off since this step first read the tags') } });
     expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 
-  it('waits for nothing when the object was not tagged infected when read (no release can undo a tag it never read), nor in dry-run', async () => {
-    givenObjectHeldBy([OWNER]);
-    const waits: number[] = [];
-    expect((await quarantineOf(A, { wait: async (ms) => void waits.push(ms) })).status).toBe('tagged');
+  it('reads the tags once when they were not infected (its own write follows its claim), and claims nothing in dry-run', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    givenObjectWithReleaseWrites([OWNER]);
+    expect((await quarantineWith(A, claims, NOW)).status).toBe('tagged');
     expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([OBJECT]);
     s3Mock.reset();
-    givenObjectHeldBy([OWNER, ...infectedFor(B)]);
-    const dryRun = await quarantineOf(A, { wait: async (ms) => void waits.push(ms), environment: { FIREBREAK_MODE: 'dry-run', ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) } });
-    expect(dryRun.status).toBe('dry-run');
-    expect(waits).toEqual([]);
+    const untouched = new InMemoryS3ObjectClaims();
+    givenObjectWithReleaseWrites([OWNER, ...infectedFor(B)]);
+    expect((await quarantineWith(A, untouched, NOW, 'dry-run')).status).toBe('dry-run');
+    expect(untouched.items.size).toBe(0);
     expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 });

@@ -106,6 +106,7 @@ const s3ReleaseResultSchema = z.looseObject({
   status: z.string(),
   mode: z.string().optional(),
   refusal: z.looseObject({ code: z.string(), reason: z.string() }).optional(),
+  holders: z.array(z.string()).optional(),
   actions: z.array(z.looseObject({ api: z.string(), outcome: z.string(), detail: z.string() })).default([]),
 });
 
@@ -121,6 +122,7 @@ export function s3ObjectReleaseOutcomesOf(output: string | undefined): S3ObjectR
 const OUTCOME_WORDS: Readonly<Record<string, { readonly released: boolean; readonly words: string }>> = {
   untagged: { released: true, words: "the infected tags are off, the owner's tags kept; the quarantine copy stays as evidence" },
   'not-tagged': { released: true, words: 'the object carried no Firebreak infected tag: nothing to take off' },
+  held: { released: true, words: "this incident's claim on the object version is taken back; the object stays tagged infected while other incidents hold it" },
   'dry-run': { released: false, words: 'dry-run: nothing changed (S3 has no DryRun; the step only read the object and its tags)' },
   refused: { released: false, words: 'REFUSED: nothing changed' },
   'not-found': { released: false, words: 'S3 has no such object (version) in the account: nothing changed' },
@@ -133,6 +135,7 @@ export function formatS3ObjectReleaseOutcome(outcome: S3ObjectReleaseOutcome): {
   const known = Object.hasOwn(OUTCOME_WORDS, outcome.status) ? OUTCOME_WORDS[outcome.status]! : undefined;
   const lines = [`Step ${outcome.step}: ${outcome.status}${outcome.mode ? ` (${outcome.mode})` : ''}: ${known?.words ?? 'a status this command does not know; see the execution'}`];
   if (outcome.refusal) lines.push(`  ${outcome.refusal.code}: ${outcome.refusal.reason}`);
+  if (outcome.holders !== undefined && outcome.holders.length > 0) lines.push(`  held by: ${outcome.holders.join(', ')} (their releases take the tags off, the last one's for good)`);
   for (const action of outcome.actions) lines.push(`  ${action.api} ${action.outcome}: ${action.detail}`);
   return { lines, ok: known !== undefined && (known.released || outcome.status === 'dry-run') };
 }

@@ -1,0 +1,183 @@
+/**
+ * The incidents that hold an S3 object version contained: one state-table item per version
+ * (`s3claim#<SHA-256 of account, Region, bucket, version and key>`: a digest, so the uploader's key
+ * text is never part of the partition key, and a 1,024-byte key still fits), as the access keys'
+ * records hold their claims (credential-records.ts).
+ *
+ * The object's tags name one incident (`firebreak:incident`), and S3 writes tags unconditionally:
+ * the tags cannot say that two incidents hold the version, nor that a quarantine tagged it while a
+ * release was writing the owner's tags back. DynamoDB's conditional writes can, so:
+ * - quarantine-s3-object claims the version for its incident before it tags it (idempotent: a
+ *   retry or a rescan adds nothing new to the set), and then reads the tags again when it found them
+ *   infected, so that its answer is never older than its claim;
+ * - release-s3-object takes back its own incident's claim, only while no claim was made since the
+ *   containment guard cleared the release (a rescan or another incident since then: the approver was
+ *   not asked about it), takes the infected tag off only when no other claim is left, and reads the
+ *   item again after its tag write: a claim made in between puts the infected tags back.
+ *
+ * The item is a claim like any stored record (only the state table's policy keeps others from
+ * writing it): a forged claim can only keep an object tagged, a removed one only lets a release take
+ * the tag off that its own incident's approval allowed. Written only by the two S3 object steps (their
+ * roles' dynamodb:LeadingKeys).
+ */
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+import { sha256Hex } from '../incident/keys';
+import type { ScannedObject } from './s3-malware-object';
+
+/** The object version a claim is on. */
+export type ClaimedObject = Pick<ScannedObject, 'account' | 'region' | 'bucketName' | 'key' | 'versionId'>;
+
+/** Which incidents hold an object version, as the item says now. */
+export interface ObjectVersionClaims {
+  /** Incidents whose quarantine claimed the version and whose release has not taken the claim back (sorted). */
+  readonly claims: readonly string[];
+  /** Incidents whose release took their claim back (sorted): a marker naming one of them is no longer held. */
+  readonly releasedClaims: readonly string[];
+  /** When the version was last claimed (ISO 8601), and by which incident. */
+  readonly lastClaimAt?: string;
+  readonly lastClaimBy?: string;
+}
+
+/** What a release's take-back found: done (the claims left after it), or a claim made after the release was cleared. */
+export type TakeBackAnswer = { readonly kind: 'taken-back'; readonly left: ObjectVersionClaims } | { readonly kind: 'claimed-since'; readonly claims: ObjectVersionClaims };
+
+export interface S3ObjectClaims {
+  /** Claims the version for `incidentKey` at `at` (ISO 8601); a claim it already holds is held again. */
+  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void>;
+  /**
+   * Takes back `incidentKey`'s claim, unless the version was claimed at or after `clearedAt` (the
+   * containment guard's grant time of the release): `claimed-since` then, and nothing is written.
+   */
+  takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer>;
+  /** The claims now (a consistent read); none when there is no item. */
+  get(object: ClaimedObject): Promise<ObjectVersionClaims>;
+}
+
+/** The partition key of an object version's claims. */
+export const s3ObjectClaimKey = (object: ClaimedObject): string =>
+  `${STATE_KEY_PREFIX.s3ObjectClaim}${sha256Hex(JSON.stringify([object.account, object.region, object.bucketName, object.versionId ?? null, object.key]))}`;
+
+/** The incident that holds the version for its tags: the last claimant while it still holds it, else the first holder. */
+export function holderOf(claims: ObjectVersionClaims): string | undefined {
+  if (claims.lastClaimBy !== undefined && claims.claims.includes(claims.lastClaimBy)) return claims.lastClaimBy;
+  return claims.claims[0];
+}
+
+const NO_CLAIMS: ObjectVersionClaims = { claims: [], releasedClaims: [] };
+
+/** The claims an item holds (each field read only when of its type: a stored item is a claim). */
+function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersionClaims {
+  if (item === undefined) return NO_CLAIMS;
+  const set = (value: AttributeValue | undefined): string[] => (value?.SS ?? []).filter((entry) => entry.length > 0).sort();
+  return {
+    claims: set(item.claims),
+    releasedClaims: set(item.releasedClaims),
+    ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
+    ...(item.lastClaimBy?.S !== undefined ? { lastClaimBy: item.lastClaimBy.S } : {}),
+  };
+}
+
+/** The state-table store. */
+export class DynamoDbS3ObjectClaims implements S3ObjectClaims {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: s3ObjectClaimKey(object) } },
+          // A claim taken back earlier is held again: this incident contains the version anew.
+          UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents DELETE releasedClaims :incidents',
+          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] } },
+        }),
+      );
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  async takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer> {
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: s3ObjectClaimKey(object) } },
+          UpdateExpression: 'DELETE claims :incidents ADD releasedClaims :incidents',
+          // Only while nobody claimed the version since the release was cleared: a later claim (a
+          // rescan of this incident, another incident) was not what the approver was asked about.
+          // ISO 8601 times in UTC compare as strings.
+          ConditionExpression: 'attribute_not_exists(lastClaimAt) OR lastClaimAt < :clearedAt',
+          ExpressionAttributeValues: { ':incidents': { SS: [incidentKey] }, ':clearedAt': { S: clearedAt } },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'taken-back', left: claimsOf(output.Attributes) };
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { kind: 'claimed-since', claims: claimsOf((error as { Item?: Record<string, AttributeValue> }).Item) };
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  async get(object: ClaimedObject): Promise<ObjectVersionClaims> {
+    try {
+      const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: s3ObjectClaimKey(object) } }, ConsistentRead: true }));
+      return claimsOf(Item);
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+  }
+}
+
+/** In-process store with the same semantics (tests). */
+export class InMemoryS3ObjectClaims implements S3ObjectClaims {
+  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; lastClaimAt?: string; lastClaimBy?: string }>();
+
+  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void> {
+    const item = this.itemOf(object);
+    item.claims.add(incidentKey);
+    item.releasedClaims.delete(incidentKey);
+    item.lastClaimAt = at;
+    item.lastClaimBy = incidentKey;
+  }
+
+  async takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer> {
+    const item = this.itemOf(object);
+    if (item.lastClaimAt !== undefined && !(item.lastClaimAt < clearedAt)) return { kind: 'claimed-since', claims: this.read(object) };
+    item.claims.delete(incidentKey);
+    item.releasedClaims.add(incidentKey);
+    return { kind: 'taken-back', left: this.read(object) };
+  }
+
+  async get(object: ClaimedObject): Promise<ObjectVersionClaims> {
+    return this.read(object);
+  }
+
+  private read(object: ClaimedObject): ObjectVersionClaims {
+    const item = this.items.get(s3ObjectClaimKey(object));
+    if (item === undefined) return NO_CLAIMS;
+    return {
+      claims: [...item.claims].sort(),
+      releasedClaims: [...item.releasedClaims].sort(),
+      ...(item.lastClaimAt !== undefined ? { lastClaimAt: item.lastClaimAt } : {}),
+      ...(item.lastClaimBy !== undefined ? { lastClaimBy: item.lastClaimBy } : {}),
+    };
+  }
+
+  private itemOf(object: ClaimedObject) {
+    const pk = s3ObjectClaimKey(object);
+    let item = this.items.get(pk);
+    if (item === undefined) {
+      item = { claims: new Set(), releasedClaims: new Set() };
+      this.items.set(pk, item);
+    }
+    return item;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * DynamoDbS3ObjectClaims against the game day's simulated DynamoDB, which evaluates the update and
+ * condition expressions as DynamoDB does: claims by two incidents, a take-back that leaves the other's
+ * claim, one refused for a claim made after the release's clearance, and a missing item read as none.
+ */
+import { describe, expect, it } from 'vitest';
+import { DynamoDbS3ObjectClaims } from '../../lib/responders/s3-object-claims';
+import type { ClaimedObject } from '../../lib/responders/s3-object-claims';
+import { SeededSimulatedAws } from '../support/sim-builder';
+
+const TABLE = 'firebreak-state';
+const OBJECT: ClaimedObject = { account: '111122223333', region: 'eu-west-1', bucketName: 'acme-customer-uploads', key: 'incoming/2026/03/invoice-4471.pdf', versionId: 'Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE' };
+
+function claimsInSimulatedTable(): DynamoDbS3ObjectClaims {
+  const sim = new SeededSimulatedAws({ seed: 's3-object-claims' });
+  sim.addTable({ name: TABLE, partitionKey: 'pk' });
+  return new DynamoDbS3ObjectClaims(sim.clientFactory().dynamodb(), TABLE);
+}
+
+describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
+  it('holds the version for every incident that claimed it, until the last one’s release takes its claim back', async () => {
+    const claims = claimsInSimulatedTable();
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [] });
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z');
+    await claims.claim(OBJECT, 'b', '2026-03-25T09:21:00.000Z');
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:22:00.000Z');
+    expect(await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z')).toEqual({
+      kind: 'taken-back',
+      left: { claims: ['b'], releasedClaims: ['a'], lastClaimAt: '2026-03-25T09:22:00.000Z', lastClaimBy: 'a' },
+    });
+    expect(await claims.takeBack(OBJECT, 'b', '2026-03-25T10:01:00.000Z')).toMatchObject({ kind: 'taken-back', left: { claims: [], releasedClaims: ['a', 'b'] } });
+  });
+
+  it('refuses a take-back cleared before (or at) the last claim, and changes nothing', async () => {
+    const claims = claimsInSimulatedTable();
+    await claims.claim(OBJECT, 'a', '2026-03-25T10:00:00.000Z');
+    expect(await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z')).toEqual({
+      kind: 'claimed-since',
+      claims: { claims: ['a'], releasedClaims: [], lastClaimAt: '2026-03-25T10:00:00.000Z', lastClaimBy: 'a' },
+    });
+    expect((await claims.get(OBJECT)).claims).toEqual(['a']);
+  });
+
+  it('lets a claim taken back be claimed again (a new containment of the incident)', async () => {
+    const claims = claimsInSimulatedTable();
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z');
+    await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z');
+    await claims.claim(OBJECT, 'a', '2026-03-25T11:00:00.000Z');
+    expect(await claims.get(OBJECT)).toEqual({ claims: ['a'], releasedClaims: [], lastClaimAt: '2026-03-25T11:00:00.000Z', lastClaimBy: 'a' });
+  });
+});

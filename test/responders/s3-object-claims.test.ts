@@ -1,0 +1,95 @@
+/**
+ * DynamoDbS3ObjectClaims against the state table (aws-sdk-client-mock): the exact UpdateItem and
+ * GetItem quarantine-s3-object and release-s3-object send (their roles may touch only `s3claim#`
+ * keys, a digest of the account, Region, bucket, version and key: the uploader's key text, up to
+ * 1,024 bytes, is never part of the partition key), a take-back refused when the version was claimed
+ * at or after the release's clearance, and a stored item's fields read only when of their type.
+ * The same calls against the simulated DynamoDB, which evaluates the conditions: s3-object-claims-sim.test.ts.
+ */
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import { DynamoDbS3ObjectClaims, holderOf, s3ObjectClaimKey } from '../../lib/responders/s3-object-claims';
+import type { ClaimedObject } from '../../lib/responders/s3-object-claims';
+import { inputsOf, sdkError } from './quarantine-fixtures';
+
+const ddbMock = mockClient(DynamoDBClient);
+const claims = new DynamoDbS3ObjectClaims(new DynamoDBClient({ region: 'eu-west-1' }), 'state');
+const OBJECT: ClaimedObject = { account: '111122223333', region: 'eu-west-1', bucketName: 'acme-customer-uploads', key: 'incoming/2026/03/invoice-4471.pdf', versionId: 'Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE' };
+/** SHA-256 of ["111122223333","eu-west-1","acme-customer-uploads","Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE","incoming/2026/03/invoice-4471.pdf"]. */
+const PK = 's3claim#c361b91d9bf0df13c5ad39d56d17d5a616483cf49afb463460d43dfe131c1199';
+const A = 's3scan-a';
+const B = 's3scan-b';
+
+afterEach(() => ddbMock.reset());
+
+describe('s3ObjectClaimKey', () => {
+  it('is a digest of the account, Region, bucket, version and key: one item per object version, whatever the key’s length', () => {
+    expect(s3ObjectClaimKey(OBJECT)).toBe(PK);
+    // An unversioned object is the version `null`; the longest key still makes a 72-character partition key.
+    expect(s3ObjectClaimKey({ ...OBJECT, versionId: undefined })).toBe('s3claim#51ee54906df96644d5a53e4ceaae4574c0c4bb052e2138e61234a1828d384dc5');
+    expect(s3ObjectClaimKey({ ...OBJECT, key: 'k'.repeat(1024) })).toHaveLength(8 + 64);
+    expect(s3ObjectClaimKey({ ...OBJECT, versionId: 'other' })).not.toBe(PK);
+    expect(s3ObjectClaimKey({ ...OBJECT, region: 'us-east-1' })).not.toBe(PK);
+  });
+});
+
+describe('DynamoDbS3ObjectClaims', () => {
+  it('claims with one UpdateItem: the incident added, its earlier take-back undone, the time and incident of the last claim', async () => {
+    ddbMock.on(UpdateItemCommand).resolves({});
+    await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z');
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      {
+        TableName: 'state',
+        Key: { pk: { S: PK } },
+        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents DELETE releasedClaims :incidents',
+        ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: A }, ':incidents': { SS: [A] } },
+      },
+    ]);
+  });
+
+  it('takes a claim back only while no claim was made since the release was cleared, and answers the claims left', async () => {
+    ddbMock.on(UpdateItemCommand).resolves({ Attributes: { pk: { S: PK }, claims: { SS: [B] }, releasedClaims: { SS: [A] }, lastClaimAt: { S: '2026-03-25T09:21:00.000Z' }, lastClaimBy: { S: B } } });
+    const answer = await claims.takeBack(OBJECT, A, '2026-03-25T10:00:00.000Z');
+    expect(answer).toEqual({ kind: 'taken-back', left: { claims: [B], releasedClaims: [A], lastClaimAt: '2026-03-25T09:21:00.000Z', lastClaimBy: B } });
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      {
+        TableName: 'state',
+        Key: { pk: { S: PK } },
+        UpdateExpression: 'DELETE claims :incidents ADD releasedClaims :incidents',
+        ConditionExpression: 'attribute_not_exists(lastClaimAt) OR lastClaimAt < :clearedAt',
+        ExpressionAttributeValues: { ':incidents': { SS: [A] }, ':clearedAt': { S: '2026-03-25T10:00:00.000Z' } },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    ]);
+  });
+
+  it('answers claimed-since with the item as it is when the condition fails, and leaves every other error to the state machine', async () => {
+    ddbMock.on(UpdateItemCommand).rejects(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { claims: { SS: [A] }, lastClaimAt: { S: '2026-03-25T10:05:00.000Z' }, lastClaimBy: { S: A } } }));
+    expect(await claims.takeBack(OBJECT, A, '2026-03-25T10:00:00.000Z')).toEqual({ kind: 'claimed-since', claims: { claims: [A], releasedClaims: [], lastClaimAt: '2026-03-25T10:05:00.000Z', lastClaimBy: A } });
+    ddbMock.reset();
+    ddbMock.on(UpdateItemCommand).rejects(sdkError('ProvisionedThroughputExceededException'));
+    await expect(claims.takeBack(OBJECT, A, '2026-03-25T10:00:00.000Z')).rejects.toBeInstanceOf(TransientResponderError);
+    await expect(claims.claim(OBJECT, A, '2026-03-25T10:00:00.000Z')).rejects.toBeInstanceOf(TransientResponderError);
+  });
+
+  it('reads the claims with a consistent GetItem; no item is no claim, and a field of another type is no field', async () => {
+    ddbMock.on(GetItemCommand).resolvesOnce({}).resolvesOnce({ Item: { pk: { S: PK }, claims: { S: A }, releasedClaims: { SS: [B] }, lastClaimAt: { N: '1' }, lastClaimBy: { S: A } } });
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [] });
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [B], lastClaimBy: A });
+    expect(inputsOf(ddbMock, GetItemCommand)).toEqual([
+      { TableName: 'state', Key: { pk: { S: PK } }, ConsistentRead: true },
+      { TableName: 'state', Key: { pk: { S: PK } }, ConsistentRead: true },
+    ]);
+  });
+});
+
+describe('holderOf', () => {
+  it('names the last claimant while it holds the version, else the first holder, else none', () => {
+    expect(holderOf({ claims: [A, B], releasedClaims: [], lastClaimBy: B })).toBe(B);
+    expect(holderOf({ claims: [A], releasedClaims: [B], lastClaimBy: B })).toBe(A);
+    expect(holderOf({ claims: [], releasedClaims: [A], lastClaimBy: A })).toBeUndefined();
+  });
+});
