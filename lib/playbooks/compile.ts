@@ -774,9 +774,10 @@ class PlaybookCompiler {
         'Independent steps run side by side: containment never waits for evidence or alerting, and a failed branch never stops the others (its failure is recorded, then checked after the group).',
       Branches: branches,
       // A Parallel state outputs one array entry per branch; fold them back into $.results by step id.
-      // A failed step's entry is { failure: { Error, Cause } } instead of { result }: one Cause per
-      // failed branch (Step Functions keeps at most 32,768 characters of it), beside the results
-      // the branches already returned, so this stays well under the 256 KiB limit.
+      // A failed step's entry is { failure: { Error, Cause } } instead of { result }: it adds one
+      // Cause per failed branch to the state (the Lambda integration's JSON with the error message
+      // and stack trace, a few KB; Step Functions caps a Cause at 32,768 characters), never a copy
+      // of the incident, so States.DataLimitExceeded stays as far as with the results alone.
       ResultSelector: selector,
       ResultPath: '$.results',
       ...(check ? { Next: check } : next ? { Next: next } : { End: true }),
