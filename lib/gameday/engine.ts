@@ -20,6 +20,12 @@
  *   handles, as in the service.
  * Retries do not sleep (retryIntervalOverrides 0) but each one is recorded, and the backend's clock
  * moves by the retrier's nominal interval (before jitter), so simulated times read like the real ones.
+ * - a Parallel state whose branch fails stops its other branches: "If any branch fails, because of an
+ *   unhandled error or by transitioning to a Fail state, the entire Parallel state fails and all of
+ *   its branches are stopped" (https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html).
+ *   A task already running finishes (a Lambda invocation is not interrupted), but no retry and no
+ *   later state of a stopped branch runs. aws-local-stepfunctions aborts the other branches too, yet
+ *   its abort ends a Retry's wait at once and runs the retry; the engine refuses such an attempt.
  */
 import { createHash } from 'node:crypto';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -76,6 +82,12 @@ export const ENGINE_ERRORS = {
    * because the scenario ran past its wall-time bound (LocalEngine.abort); never seen in AWS.
    */
   stopped: 'Firebreak.GameDayStopped',
+  /**
+   * A task attempt (a Retry, or the next state) refused because a sibling branch of its Parallel
+   * state has failed: Step Functions stops every other branch then, and nothing more runs in them.
+   * Never seen in AWS (the attempt simply never starts); kept out of the execution's path and events.
+   */
+  branchStopped: 'Firebreak.ParallelBranchStopped',
 } as const;
 
 export { DISPATCHER_ROLE, responderRole } from './deployment';
@@ -228,6 +240,8 @@ interface Deployed {
   readonly definition: AslDefinition;
   readonly machine: StateMachine;
   readonly tasks: ReadonlyMap<string, AslState>;
+  /** The Parallel states each state of a branch runs inside (innermost last); states outside every Parallel are absent. */
+  readonly enclosingParallels: ReadonlyMap<string, readonly string[]>;
   readonly retryable: readonly string[];
   /** No real sleep before a retry (the engine moves the simulated clock instead): 0 ms for every state with a Retry. */
   readonly retryIntervalOverrides: Readonly<Record<string, number>>;
@@ -356,6 +370,19 @@ export function retrierFor(state: AslState, errorName: string): number {
   return retriers.findIndex((retrier) =>
     ((retrier.ErrorEquals as string[] | undefined) ?? []).some((name) => name === errorName || name === 'States.ALL' || name === 'States.TaskFailed'),
   );
+}
+
+/** The Parallel states around each state of `definition`'s branches (state names are unique across a definition). */
+export function enclosingParallels(definition: AslDefinition, around: readonly string[] = []): Map<string, readonly string[]> {
+  const enclosing = new Map<string, readonly string[]>();
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (around.length > 0) enclosing.set(name, around);
+    if (state.Type !== 'Parallel') continue;
+    for (const branch of state.Branches as AslDefinition[]) {
+      for (const [inner, parallels] of enclosingParallels(branch, [...around, name])) enclosing.set(inner, parallels);
+    }
+  }
+  return enclosing;
 }
 
 function allStates(definition: AslDefinition): [string, AslState][] {
@@ -639,6 +666,7 @@ export class LocalEngine {
       definition,
       machine,
       tasks,
+      enclosingParallels: enclosingParallels(definition),
       retryable,
       retryIntervalOverrides: Object.fromEntries(retryable.map((state) => [state, 0])),
     });
@@ -982,14 +1010,22 @@ export class LocalEngine {
     // The payload over the limit that failed this execution, once the event log has shown one (its
     // input is never: start() refused an input over the limit, as StartExecution does).
     let dataLimit: Error | undefined;
+    // The Parallel states of this execution stopped by a failed branch (seen on the event log).
+    const stoppedParallels = new Set<string>();
+    const inStoppedBranch = (stateName: string): boolean =>
+      (deployed.enclosingParallels.get(stateName) ?? []).some((parallel) => stoppedParallels.has(parallel));
     for (const [stateName, state] of deployed.tasks) {
       taskHandlers[stateName] = async (parameters) => {
-        // A state's output over the limit shows on the event log a few microtasks after the state
-        // ended: let it catch up, so that no task runs once the execution has failed.
+        // A state's output over the limit, or a failed branch, shows on the event log a few
+        // microtasks after it happened: let it catch up, so that no task runs once the execution
+        // (or the branch) has been stopped.
         await eventLogCatchUp();
         const overLimit = dataLimit ?? overPayloadLimit(`the input of task ${stateName}`, parameters);
         if (overLimit) throw overLimit;
         if (this.aborted) throw abortedTaskError();
+        if (inStoppedBranch(stateName)) {
+          throw namedError(ENGINE_ERRORS.branchStopped, `${stateName} did not run: another branch of its Parallel state failed, which stops every branch`);
+        }
         const attempt = (attempts.get(stateName) ?? 0) + 1;
         attempts.set(stateName, attempt);
         const previous = lastError.get(stateName);
@@ -1036,6 +1072,14 @@ export class LocalEngine {
     const collect = (async () => {
       for await (const event of execution.eventLogs) {
         const state = 'state' in event ? event.state : undefined;
+        if (event.type === 'ParallelBranchFailed') stoppedParallels.add(event.parentState.name);
+        if (event.type === 'StateEntered' && state?.type === 'Parallel') stoppedParallels.delete(state.name);
+        // What the library still runs in a stopped branch never happened in Step Functions.
+        // (A task already running when its branch was stopped still ends, and its end is kept.)
+        if (state && inStoppedBranch(state.name)) {
+          const ranToItsEnd = event.type === 'StateExited' || (event.type === 'StateFailed' && String(event.Error) !== ENGINE_ERRORS.branchStopped);
+          if (!ranToItsEnd) continue;
+        }
         if (event.type === 'StateEntered' && state) record.path.push(state.name);
         // A state whose output is its input (Choice, Succeed, a Pass without Parameters) was measured as the state before's output.
         if (event.type === 'StateExited' && state && state.output !== state.input && dataLimit === undefined) {

@@ -17,6 +17,10 @@
  *   back into `$.results` keyed by step id, so the steps after it see every earlier result;
  * - every Task retries the responders' transient errors with backoff and catches everything else:
  *   a failure alert (publish-alert, kind `failure`) then a Fail state, so the execution ends FAILED.
+ *   Inside a Parallel branch the failure is alerted, recorded as `$.results.<stepId>.failure` and
+ *   the branch ends successfully: a failed branch would stop every other branch (containment's
+ *   retries included). A Choice after the Parallel then sends a run with a recorded failure to a
+ *   Fail state with that step's error, so the execution still ends FAILED and no later step runs.
  *
  * Guarded playbooks (docs/safety-rails.md): an automatic playbook with a step that changes
  * resources (`ACTIONS[x].mutates`) starts with the containment guard, then branches on its answer:
@@ -39,8 +43,9 @@
  *
  * Cost (https://aws.amazon.com/step-functions/pricing/): Standard workflows bill per state
  * transition, retries included. The happy path therefore uses no Pass glue: one transition per step
- * (plus one per Parallel), two for the guard (its Task and its Choice), and the failure and approval
- * paths' states only run when they are taken.
+ * (plus two per Parallel: the state, and the Choice after it that checks its branches for a
+ * failure), two for the guard (its Task and its Choice), and the failure and approval paths' states
+ * only run when they are taken.
  */
 import { TRANSIENT_ERROR_NAMES } from '../contracts/responder-errors';
 import { ACTIONS } from './actions';
@@ -226,9 +231,24 @@ export function failureAlertStateName(stepId: string): string {
   return `${stepId}-failure-alert`;
 }
 
-/** The Fail state that ends a Parallel branch after its failure alert. */
+/** The Pass state that records a branch step's failure (after its alert) and ends its branch successfully. */
 export function branchFailedStateName(stepId: string): string {
   return `${stepId}-failed`;
+}
+
+/** The Fail state a Parallel's check sends the execution to when branch step `stepId` recorded a failure. */
+export function branchFailureEndsPlaybookStateName(stepId: string): string {
+  return `${stepId}-branch-failed`;
+}
+
+/** The Choice after a Parallel state: did any branch record a failure? */
+export function parallelCheckStateName(parallelName: string): string {
+  return `${parallelName}-any-failed`;
+}
+
+/** The Succeed state a Parallel's check ends with when no branch failed and the group was the last step. */
+export function parallelSucceededStateName(parallelName: string): string {
+  return `${parallelName}-none-failed`;
 }
 
 /** Context object fields every responder receives, for its logs and the alert's links. */
@@ -644,7 +664,7 @@ class PlaybookCompiler {
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
       ...(next ? { Next: next } : { End: true }),
     };
-    this.compileFailureAlert(states, name, available, scope);
+    this.compileFailureAlert(states, name, available, scope, step.id);
     return [...available, step.id];
   }
 
@@ -666,12 +686,15 @@ class PlaybookCompiler {
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
       ...(next ? { Next: next } : { End: true }),
     };
-    this.compileFailureAlert(states, name, available, scope);
+    this.compileFailureAlert(states, name, available, scope, step.id);
     return [...available, step.id];
   }
 
-  /** The failure alert of state `name` (and, inside a branch, the Fail state that ends the branch). */
-  private compileFailureAlert(states: Record<string, AslState>, name: string, available: readonly string[], scope: ChainScope): void {
+  /**
+   * The failure alert of state `name`, then the Fail state; inside a branch, the Pass state that
+   * records the failure and ends the branch instead (`stepId`: the key of the step's result).
+   */
+  private compileFailureAlert(states: Record<string, AslState>, name: string, available: readonly string[], scope: ChainScope, stepId = name): void {
     const { playbook } = this;
     const alertState = failureAlertStateName(name);
     const failState = scope.inBranch ? branchFailedStateName(name) : PLAYBOOK_FAILED_STATE;
@@ -696,10 +719,20 @@ class PlaybookCompiler {
     };
 
     if (scope.inBranch) {
-      // A branch cannot jump to a state outside it: it fails itself, which fails the Parallel state
-      // and the execution with the same error (no second alert: this one already went out).
+      // A branch that fails stops every other branch of its Parallel state ("If any branch fails
+      // ... the entire Parallel state fails and all of its branches are stopped":
+      // https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html): a snapshot
+      // refused at once would stop the quarantine's retry. So the branch records the failure where
+      // its result would be and ends successfully; the check after the Parallel then fails the
+      // execution with this error, without a second alert (this one already went out).
       this.claim(failState);
-      states[failState] = failWithCaughtError();
+      states[failState] = {
+        Type: 'Pass',
+        Comment: `${name} failed for good and its failure was alerted: record it, and let the other branches finish.`,
+        Parameters: { 'failure.$': '$.failure' },
+        ResultPath: `$.results.${stepId}`,
+        End: true,
+      };
     }
   }
 
@@ -732,16 +765,65 @@ class PlaybookCompiler {
       branches.push({ StartAt: compiled.startAt, States: Object.fromEntries(ending) });
       for (const id of compiled.available.slice(available.length)) selector[`${id}.$`] = `$[${index}].${id}`;
     });
+    // Inside a branch, a nested group is the branch's only step: its failures stay recorded in its
+    // results, and the check after the outermost group reads them.
+    const check = scope.inBranch ? undefined : parallelCheckStateName(name);
     states[name] = {
       Type: 'Parallel',
-      Comment: 'Independent steps run side by side: containment never waits for evidence or alerting.',
+      Comment:
+        'Independent steps run side by side: containment never waits for evidence or alerting, and a failed branch never stops the others (its failure is recorded, then checked after the group).',
       Branches: branches,
       // A Parallel state outputs one array entry per branch; fold them back into $.results by step id.
+      // A failed step's entry is { failure: { Error, Cause } } instead of { result }: it adds one
+      // Cause per failed branch to the state (the Lambda integration's JSON with the error message
+      // and stack trace, a few KB; Step Functions caps a Cause at 32,768 characters), never a copy
+      // of the incident, so States.DataLimitExceeded stays as far as with the results alone.
       ResultSelector: selector,
       ResultPath: '$.results',
-      ...(next ? { Next: next } : { End: true }),
+      ...(check ? { Next: check } : next ? { Next: next } : { End: true }),
     };
+    if (check) this.compileParallelCheck(states, check, name, flattenSteps([step]).map((inner) => inner.id), next, scope);
     return Object.keys(selector).map((key) => key.slice(0, -2));
+  }
+
+  /**
+   * The Choice after a Parallel state: a step of the group that recorded a failure (its branch
+   * alerted it, then ended successfully so the other branches could finish) sends the execution to
+   * a Fail state with that step's error, so it ends FAILED, the failed-executions alarm pages, and
+   * no later step runs. The first failed step in the group's order gives the error; each failure
+   * was alerted in its own branch. Otherwise the execution goes on (one state transition).
+   */
+  private compileParallelCheck(
+    states: Record<string, AslState>,
+    check: string,
+    parallelName: string,
+    stepIds: readonly string[],
+    next: string | undefined,
+    scope: ChainScope,
+  ): void {
+    this.claim(check);
+    let goOn = next;
+    if (!goOn) {
+      goOn = parallelSucceededStateName(parallelName);
+      this.claim(goOn);
+      states[goOn] = { Type: 'Succeed', Comment: `Every step of ${parallelName} succeeded.` };
+    }
+    states[check] = {
+      Type: 'Choice',
+      Comment: `A step of ${parallelName} that failed was alerted and recorded by its branch: end FAILED with its error.`,
+      Choices: stepIds.map((id) => ({ Variable: `$.results.${id}.failure`, IsPresent: true, Next: branchFailureEndsPlaybookStateName(`${scope.prefix}${id}`) })),
+      Default: goOn,
+    };
+    for (const id of stepIds) {
+      const failState = branchFailureEndsPlaybookStateName(`${scope.prefix}${id}`);
+      this.claim(failState);
+      states[failState] = {
+        Type: 'Fail',
+        Comment: `${scope.prefix}${id} failed for good and its failure has been alerted; the execution ends FAILED with its error.`,
+        ErrorPath: `$.results.${id}.failure.Error`,
+        CausePath: `$.results.${id}.failure.Cause`,
+      };
+    }
   }
 
   private checkStepId(step: Step): void {

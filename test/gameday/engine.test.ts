@@ -4,7 +4,7 @@
  * approval tasks answered from the scenario.
  */
 import { resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { definitionsFor } from '../../lib/gameday/definitions';
 import type { ApprovalDecision, ApprovalRequest } from '../../lib/gameday/engine';
 import { ENGINE_ERRORS, LocalEngine, gameDayApproverArn, nominalRetryDelayMs, withoutWallClockTimeouts } from '../../lib/gameday/engine';
@@ -424,6 +424,70 @@ describe('LocalEngine: the 256 KiB payload limit', () => {
     const run = await engine.deliver(await paddedEvent(environment));
     await engine.settle();
     expect(run.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('LocalEngine: a failed Parallel branch stops the others, as in Step Functions', () => {
+  /**
+   * A tiny compromised-ec2-instance: the guard, then a Parallel of the shipped `contain` Task (its
+   * Retry, no Catch) beside a branch that fails at once.
+   */
+  function tinyParallel(): SynthesizedDefinitions {
+    const shipped = definitions.playbooks['compromised-ec2-instance']!;
+    const states = (JSON.parse(shipped.definition) as { States: Record<string, Record<string, unknown>> }).States;
+    const parallel = Object.values(states).find((state) => state.Type === 'Parallel')!;
+    const contain = (parallel.Branches as { States: Record<string, Record<string, unknown>> }[]).find((branch) => branch.States.contain)!.States.contain!;
+    const definition = {
+      StartAt: 'Guard',
+      States: {
+        Guard: { ...states.Guard, Catch: undefined, Next: 'Both' },
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'contain', States: { contain: { ...contain, Catch: undefined, Next: undefined, End: true } } },
+            { StartAt: 'Broken', States: { Broken: { Type: 'Fail', Error: 'EvidenceFailed', Cause: 'the evidence branch failed' } } },
+          ],
+          End: true,
+        },
+      },
+    };
+    return { ...definitions, playbooks: { ...definitions.playbooks, 'compromised-ec2-instance': { ...shipped, definition: JSON.stringify(definition) } } };
+  }
+
+  it('runs no Retry of a task whose sibling branch failed: the task that was running ends, and nothing after it runs', async () => {
+    // The quarantine's ENI move is throttled past the SDK's three attempts: its state's Retry would contain.
+    const { backend, environment } = await webServer([{ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'RequestLimitExceeded', times: 3 }]);
+    const engine = new LocalEngine({ backend, definitions: tinyParallel(), environment, settings });
+    await engine.deliver(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!));
+    await engine.settle();
+
+    const run = engine.executions().find((record) => record.kind === 'playbook')!;
+    expect([run.status, run.error]).toEqual(['FAILED', 'EvidenceFailed']);
+    // The first attempt was already running when the other branch failed: it ends on its own
+    // (TransientResponderError, after the execution did, as a Lambda invocation is not interrupted)…
+    const contain = () => run.tasks.filter((task) => task.state === 'contain');
+    await vi.waitFor(() => expect(contain()[0]?.error?.name).toBe('TransientResponderError'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // …and its state's Retry never runs: the branch was stopped.
+    expect(contain().map((task) => task.attempt)).toEqual([1]);
+    expect(run.events.filter((event) => event.type === 'StateRetried')).toEqual([]);
+    expect(run.path).toEqual(['Guard', 'Both', 'contain', 'Broken']);
+    expect(backend.callLog().filter((call) => call.api === 'ec2:ModifyNetworkInterfaceAttribute' && call.outcome === 'ok')).toEqual([]);
+  });
+
+  it('retries the same task when no branch fails (the stop is the failed branch, not the Parallel)', async () => {
+    const { backend, environment } = await webServer([{ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'RequestLimitExceeded', times: 3 }]);
+    const healthy = tinyParallel();
+    const definition = JSON.parse(healthy.playbooks['compromised-ec2-instance']!.definition) as { States: { Both: { Branches: unknown[] } } };
+    definition.States.Both.Branches[1] = { StartAt: 'Fine', States: { Fine: { Type: 'Pass', Result: {}, End: true } } };
+    const playbooks = { ...healthy.playbooks, 'compromised-ec2-instance': { ...healthy.playbooks['compromised-ec2-instance']!, definition: JSON.stringify(definition) } };
+    const engine = new LocalEngine({ backend, definitions: { ...healthy, playbooks }, environment, settings });
+    await engine.deliver(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!));
+    await engine.settle();
+
+    const run = engine.executions().find((record) => record.kind === 'playbook')!;
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks.filter((task) => task.state === 'contain').map((task) => task.attempt)).toEqual([1, 2]);
   });
 });
 

@@ -150,6 +150,37 @@ describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('s
     ]);
   });
 
+  // A failed Parallel branch would stop the others in Step Functions (their retries included):
+  // every branch step but the last is throttled once (its state's Retry is needed) while the last
+  // fails for good at once; the others are still retried and succeed, then the execution FAILS.
+  const group = playbook.steps.find((step) => step.kind === 'parallel');
+  const branchSteps = group ? flattenSteps([group]) : [];
+  const branchResponders = branchSteps.map((step) => ACTIONS[step.action].responder);
+  const sideBySide = branchSteps.length > 1 && new Set(branchResponders).size === branchSteps.length && !branchResponders.includes('publish-alert');
+  it.runIf(sideBySide)(`a branch of ${group?.id ?? 'its parallel group'} failing at once stops no other branch: their retries run, then the execution FAILS`, async () => {
+    const failing = branchSteps.at(-1)!;
+    const failingResponder = ACTIONS[failing.action].responder;
+    const attempts: Record<string, number> = {};
+    const throttledOnce = (responder: string): ResponderStub => async () => {
+      attempts[responder] = (attempts[responder] ?? 0) + 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (attempts[responder] === 1) throw namedError('TransientResponderError', 'RequestLimitExceeded: Request limit exceeded.');
+      return responderResult(responder);
+    };
+    const run = await runLocally(playbookDefinition(playbook.name), input(playbook), {
+      responders: stubs(playbook, {
+        ...Object.fromEntries(branchResponders.slice(0, -1).map((responder) => [responder, throttledOnce(responder)])),
+        [failingResponder]: () => {
+          throw namedError('ResponderFailedError', 'UnauthorizedOperation: You are not authorized to perform this operation.');
+        },
+      }),
+    });
+    expect(attempts).toEqual(Object.fromEntries(branchResponders.slice(0, -1).map((responder) => [responder, 2])));
+    expect([run.status, run.error]).toEqual(['FAILED', 'ResponderFailedError']);
+    const alerts = run.calls['publish-alert'] ?? [];
+    expect(alerts.map((call) => [call.kind, (call.failure as { step?: string } | undefined)?.step])).toEqual([['failure', failing.id]]);
+  });
+
   it('passes who asked (request) to the steps of a manual playbook only', async () => {
     const run = await runLocally(playbookDefinition(playbook.name), input(playbook), { responders: stubs(playbook) });
     // The guard is not a step of the playbook: it gets no request (manual playbooks are guarded too, issue 8).

@@ -17,6 +17,10 @@ function action(id: string, name: ActionStep['action'], options: Record<string, 
   return { kind: 'action', id, action: name, with: options };
 }
 
+function parallel(id: string, branches: Step[]): Step {
+  return { kind: 'parallel', id, branches };
+}
+
 function playbook(steps: Step[], overrides: Partial<Playbook> = {}): Playbook {
   return {
     name: 'compromised-ec2',
@@ -149,18 +153,69 @@ describe('compilePlaybook', () => {
       Type: 'Parallel',
       ResultSelector: { 'Guard.$': '$[0].Guard', 'contain.$': '$[0].contain', 'evidence.$': '$[1].evidence' },
       ResultPath: '$.results',
-      Next: 'notify',
+      Next: 'contain-and-preserve-any-failed',
     });
     const branches = parallel.Branches as AslDefinition[];
     expect(branches.map((branch) => branch.StartAt)).toEqual(['contain', 'evidence']);
-    // Inside a branch the failure alert ends the branch with a Fail state that keeps the error.
+    // Inside a branch the failure alert records the error where the step's result would be and
+    // ends the branch successfully: a failed branch would stop the other branches.
     expect(branches[0]!.States['contain-failed']).toEqual({
+      Type: 'Pass',
+      Comment: expect.any(String) as unknown,
+      Parameters: { 'failure.$': '$.failure' },
+      ResultPath: '$.results.contain',
+      End: true,
+      OutputPath: '$.results',
+    });
+    expect(branches[0]!.States['contain-failure-alert']).toMatchObject({ Next: 'contain-failed', Catch: [{ Next: 'contain-failed' }] });
+  });
+
+  it('checks the branches after a Parallel: a recorded failure ends the execution FAILED with its error, otherwise it goes on', () => {
+    const { definition } = compilePlaybook(compromised);
+    expect(stateOf(definition, 'contain-and-preserve-any-failed')).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String) as unknown,
+      Choices: [
+        { Variable: '$.results.contain.failure', IsPresent: true, Next: 'contain-branch-failed' },
+        { Variable: '$.results.evidence.failure', IsPresent: true, Next: 'evidence-branch-failed' },
+      ],
+      Default: 'notify',
+    });
+    expect(stateOf(definition, 'contain-branch-failed')).toEqual({
       Type: 'Fail',
       Comment: expect.any(String) as unknown,
-      ErrorPath: '$.failure.Error',
-      CausePath: '$.failure.Cause',
+      ErrorPath: '$.results.contain.failure.Error',
+      CausePath: '$.results.contain.failure.Cause',
     });
-    expect(branches[0]!.States['contain-failure-alert']).toMatchObject({ Next: 'contain-failed' });
+    // A guarded variant that keeps the group gets its own check, by prefixed state name; results keep the step ids.
+    const guarded = playbook([parallel('respond', [action('contain', 'quarantine-instance'), action('block', 'block-dns-domain')]), action('notify', 'notify')], {
+      approval: { required: true, timeoutSeconds: 600, onTimeout: 'evidence-only' },
+    });
+    const variant = compilePlaybook(guarded).definition;
+    expect(stateOf(variant, 'Approved-respond-any-failed')).toMatchObject({
+      Choices: [
+        { Variable: '$.results.contain.failure', Next: 'Approved-contain-branch-failed' },
+        { Variable: '$.results.block.failure', Next: 'Approved-block-branch-failed' },
+      ],
+      Default: 'Approved-notify',
+    });
+    expect(stateOf(variant, 'Approved-block-branch-failed')).toMatchObject({ Type: 'Fail', ErrorPath: '$.results.block.failure.Error' });
+  });
+
+  it('ends with a Succeed state after the check when the group is the last step, and checks a nested group once, after the outermost one', () => {
+    const nested = compilePlaybook(
+      playbook([parallel('outer', [action('evidence', 'snapshot-volumes'), parallel('inner', [action('alert', 'notify'), action('second', 'notify')])])]),
+    ).definition;
+    expect(stateOf(nested, 'outer')).toMatchObject({ Type: 'Parallel', Next: 'outer-any-failed' });
+    expect(stateOf(nested, 'outer-any-failed')).toMatchObject({
+      Choices: ['evidence', 'alert', 'second'].map((id) => ({ Variable: `$.results.${id}.failure`, IsPresent: true, Next: `${id}-branch-failed` })),
+      Default: 'outer-none-failed',
+    });
+    expect(stateOf(nested, 'outer-none-failed')).toEqual({ Type: 'Succeed', Comment: expect.any(String) as unknown });
+    const inner = (stateOf(nested, 'outer').Branches as AslDefinition[])[1]!.States.inner!;
+    // The nested group is its branch's last state: its failures stay in its results for the outer check.
+    expect(inner).toMatchObject({ Type: 'Parallel', End: true, OutputPath: '$.results' });
+    expect(Object.keys(nested.States)).not.toContain('inner-any-failed');
   });
 
   it('ends every Parallel branch with its results only, never a copy of the whole state (incident included)', () => {
@@ -411,6 +466,72 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
       },
     ]);
     expect(run.path).not.toContain('notify');
+  });
+
+  it('a branch failing at once never stops containment in another branch: its retry runs, then the execution FAILS with the evidence error', async () => {
+    let attempts = 0;
+    const run = await runLocally(definition, input, {
+      responders: {
+        'containment-guard': () => proceed,
+        // Throttled past the SDK's retries once: only the state's Retry contains.
+        'quarantine-instance': async () => {
+          attempts += 1;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (attempts === 1) throw namedError('TransientResponderError', 'ec2:ModifyNetworkInterfaceAttribute failed transiently (RequestLimitExceeded)');
+          return result('quarantine-instance', 'quarantined');
+        },
+        'snapshot-volumes': () => {
+          throw namedError('ResponderAccessDeniedError', 'ec2:CreateSnapshots was denied (UnauthorizedOperation)');
+        },
+        'publish-alert': () => ({ messageId: 'm-3' }),
+      },
+    });
+    expect(run.calls['quarantine-instance']).toHaveLength(2);
+    expect([run.status, run.error, run.cause]).toEqual(['FAILED', 'ResponderAccessDeniedError', 'ec2:CreateSnapshots was denied (UnauthorizedOperation)']);
+    // One failure alert (the evidence step's), no report: the notify step never runs after a failure.
+    expect(run.calls['publish-alert']).toEqual([expect.objectContaining({ kind: 'failure', failure: expect.objectContaining({ step: 'evidence' }) as unknown })]);
+    expect(run.path.slice(-2)).toEqual(['contain-and-preserve-any-failed', 'evidence-branch-failed']);
+    expect(run.path).not.toContain('notify');
+  });
+
+  it('a containment failure never stops the evidence in another branch: the snapshot is retried and kept, then the execution FAILS', async () => {
+    let attempts = 0;
+    const run = await runLocally(definition, input, {
+      responders: {
+        'containment-guard': () => proceed,
+        'quarantine-instance': () => {
+          throw namedError('ResponderFailedError', 'InvalidGroup.NotFound: the isolation group vanished');
+        },
+        'snapshot-volumes': async () => {
+          attempts += 1;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (attempts === 1) throw namedError('TransientResponderError', 'ec2:CreateSnapshots failed transiently (RequestLimitExceeded)');
+          return result('snapshot-volumes', 'snapshotted');
+        },
+        'publish-alert': () => ({ messageId: 'm-4' }),
+      },
+    });
+    expect(run.calls['snapshot-volumes']).toHaveLength(2);
+    expect([run.status, run.error]).toEqual(['FAILED', 'ResponderFailedError']);
+    expect(run.path).toContain('contain-branch-failed');
+    expect(run.path).not.toContain('notify');
+  });
+
+  it('both branches failing: each failure is alerted once, and the execution FAILS with the first step\'s error', async () => {
+    const run = await runLocally(definition, input, {
+      responders: {
+        'containment-guard': () => proceed,
+        'quarantine-instance': () => {
+          throw namedError('ResponderFailedError', 'the isolation group vanished');
+        },
+        'snapshot-volumes': () => {
+          throw namedError('ResponderAccessDeniedError', 'ec2:CreateSnapshots was denied');
+        },
+        'publish-alert': () => ({ messageId: 'm-5' }),
+      },
+    });
+    expect([run.status, run.error]).toEqual(['FAILED', 'ResponderFailedError']);
+    expect((run.calls['publish-alert'] ?? []).map((call) => (call.failure as { step: string }).step).sort()).toEqual(['contain', 'evidence']);
   });
 
   it('a later top-level step failing alerts with the results of the steps that did run', async () => {

@@ -343,11 +343,11 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
   it('proceed: contains and preserves as written, for two more transitions than the unguarded playbook', async () => {
     const run = await runLocally(definition, input, { responders: responders(guardResult('proceed', ['Blast radius: containment 1 of 5.'])) });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.path).toEqual(['Guard', 'GuardDecision', 'respond', 'contain', 'evidence', 'alert']);
+    expect(run.path).toEqual(['Guard', 'GuardDecision', 'respond', 'contain', 'evidence', 'respond-any-failed', 'alert']);
     expect(run.calls['containment-guard']).toEqual([{ incident, mode: 'enforce', options: { requireApproval: false }, execution }]);
     expect(run.calls['quarantine-instance']).toHaveLength(1);
-    // The unguarded playbook would enter respond, contain, evidence, alert: the guard adds two.
-    expect(run.path.length - ['respond', 'contain', 'evidence', 'alert'].length).toBe(2);
+    // The unguarded playbook would enter respond, contain, evidence, respond-any-failed, alert: the guard adds two.
+    expect(run.path.length - ['respond', 'contain', 'evidence', 'respond-any-failed', 'alert'].length).toBe(2);
   });
 
   it('protected instance (evidence-only): snapshots and alerts why, and never calls quarantine-instance', async () => {
