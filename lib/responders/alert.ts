@@ -58,7 +58,7 @@ export interface AlertDeps {
   readonly approvals?: ApprovalRequests;
   /**
    * Step Functions, to verify an approval request before it is stored (DescribeExecution,
-   * SendTaskHeartbeat: lib/responders/approval-request.ts). Required for approval-request alerts.
+   * GetExecutionHistory, SendTaskHeartbeat: lib/responders/approval-request.ts). Required for approval-request alerts.
    */
   readonly approvalExecutions?: ApprovalRequestExecutions;
   /** The deployment's environment (FIREBREAK_MODE; FIREBREAK_APPROVAL_STATE_MACHINES, the playbooks that may ask for approval): an alert never claims enforce for a dry-run deployment. @default process.env */
