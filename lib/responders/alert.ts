@@ -218,7 +218,7 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
   const details: Record<typeof outcome, string> = {
     stored: 'Stored the approval request, verified with Step Functions (its task token stays in the state table; only the approval function reads it)',
     exists: 'The approval request of this execution was stored already with the same task token (a retried alert); kept the first',
-    replaced: 'Replaced a stored approval request whose task token no longer waits (a forged request, or an earlier attempt of this task) with the verified one',
+    replaced: 'Replaced a stored approval request whose task token this execution never scheduled (a planted request) or no longer waits (an earlier attempt of this task) with the verified one',
   };
   log.record('dynamodb:PutItem', executionArn, outcome === 'exists' ? 'already-done' : 'done', details[outcome]);
 }
