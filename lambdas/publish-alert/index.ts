@@ -19,7 +19,7 @@ const backupTopicArn = backupTopicArnFromEnv();
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('publish-alert');
 // Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests, Step
-// Functions to verify them (DescribeExecution, SendTaskHeartbeat).
+// Functions to verify them (DescribeExecution, GetExecutionHistory, SendTaskHeartbeat).
 const clients = homeSnsClients();
 const dynamodb = homeDynamoDbClients().dynamodb();
 const approvals = new DynamoDbApprovalRequests(dynamodb, stateTable);

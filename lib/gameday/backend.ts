@@ -254,6 +254,11 @@ export interface DescribedExecution {
   readonly stopDate?: Date;
   /** The output, as JSON text, once it succeeded. */
   readonly output?: string;
+  /**
+   * The task tokens its tasks were scheduled with (what its history's TaskScheduled events carry):
+   * GetExecutionHistory answers from these, never DescribeExecution.
+   */
+  readonly scheduledTaskTokens?: readonly string[];
 }
 
 /** Looks an execution up by ARN (undefined: it does not exist). */
@@ -265,7 +270,9 @@ export type ExecutionStarter = (stateMachineArn: string, input: string) => { rea
 export interface GameDayBackend {
   /**
    * Makes `states:DescribeExecution` answer from the engine's executions (the containment guard
-   * verifies the execution it clears), behind the backend's call log, faults and permissions.
+   * verifies the execution it clears), and `states:GetExecutionHistory` with the TaskScheduled
+   * events of their task tokens (publish-alert and the approval function check a request's token
+   * is the execution's), behind the backend's call log, faults and permissions.
    */
   serveExecutions?(directory: ExecutionDirectory): void;
   /**

@@ -34,7 +34,7 @@ import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError, errorCode, errorText } from './account-backend/context';
 import { notImplementedByEndpoint } from './endpoint-coverage';
-import { describeExecution, startExecution } from './account-backend/executions';
+import { describeExecution, executionHistory, startExecution } from './account-backend/executions';
 import { faultSpecOf } from './account-backend/deployment-resources';
 import type { ExecutionDirectory, ExecutionStarter, GameDayBackend, GameDayCall, GameDayClients } from './backend';
 import { wallClockMs } from './backend';
@@ -239,6 +239,8 @@ export class EndpointBackend extends AccountBackend {
       const served =
         api === 'states:DescribeExecution' && executions !== undefined
           ? () => describeExecution(executions, String(input.executionArn ?? ''))
+          : api === 'states:GetExecutionHistory' && executions !== undefined
+            ? () => executionHistory(executions, input)
           : api === 'states:StartExecution' && starter !== undefined
             ? () => startExecution(starter, input)
           : taskTokenAction !== undefined && taskTokens !== undefined

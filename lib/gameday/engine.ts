@@ -605,6 +605,7 @@ export class LocalEngine {
       startDate: record.startSim,
       ...(record.endSim !== undefined ? { stopDate: record.endSim } : {}),
       ...(record.status === 'SUCCEEDED' ? { output: JSON.stringify(record.output ?? null) } : {}),
+      scheduledTaskTokens: [...(this.scheduledTokens.get(executionArn) ?? [])],
     };
   }
 

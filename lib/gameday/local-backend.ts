@@ -19,7 +19,7 @@ import { DEFAULT_FORENSIC_ROLE_NAME } from '../contracts/security';
 import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';
-import { describeExecution, startExecution } from './account-backend/executions';
+import { describeExecution, executionHistory, startExecution } from './account-backend/executions';
 import { faultSpecOf } from './account-backend/deployment-resources';
 import type { AccountInspection, ExecutionDirectory, ExecutionStarter, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
 import { LOCAL_ORGANIZATION_ID, responderRole } from './deployment';
@@ -296,6 +296,7 @@ export class LocalBackend extends AccountBackend {
 
   serveExecutions(directory: ExecutionDirectory): void {
     this.sim.defineApi('states:DescribeExecution', (call) => describeExecution(directory, String(call.input.executionArn ?? '')));
+    this.sim.defineApi('states:GetExecutionHistory', (call) => executionHistory(directory, call.input));
   }
 
   serveExecutionStarts(starter: ExecutionStarter): void {

@@ -53,10 +53,36 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
   } else {
     const on = subjectTarget(incident);
     const title = incident.title.replace(SAMPLE_MARK, '').trim();
-    body = `${incident.severity.label}: ${incident.findingType}${on !== undefined ? ` on ${on}` : ''}${title !== '' ? ` - ${title}` : ''}`;
+    const target = on !== undefined ? ` on ${on}` : '';
+    const findingType = shortenedFindingType(prefix, incident.severity.label, incident.findingType, target);
+    body = `${incident.severity.label}: ${findingType}${target}${title !== '' ? ` - ${title}` : ''}`;
   }
-  // Neutralized after the ASCII transliteration, which would otherwise turn a fullwidth ｈｔｔｐ:// back into a link.
-  return toSnsSubject(neutralizeText(toPrintableAscii(`${prefix} ${body}`), 4 * MAX_SUBJECT_LENGTH));
+  return subjectText(`${prefix} ${body}`);
+}
+
+/** Neutralized after the ASCII transliteration, which would otherwise turn a fullwidth ｈｔｔｐ:// back into a link. */
+const subjectText = (text: string) => toSnsSubject(neutralizeText(toPrintableAscii(text), 4 * MAX_SUBJECT_LENGTH));
+
+/** What is left of a title cut to nothing: its separator and toSnsSubject's ellipsis. */
+const TITLE_CUT = ' - ...';
+
+/** The fewest characters of a finding type a shortened subject keeps (its family: `DefenseEvasion:Runt...`). */
+const MIN_FINDING_TYPE = 12;
+
+/**
+ * The finding type as the subject shows it: whole when the subject then still names its target,
+ * else cut (`...`) so that it does. The subject is cut at 100 characters, and behind the markers a
+ * long finding type (GuardDuty's runtime types run to 58 characters) pushed the instance out of it,
+ * and out of the SMS, which repeats the subject; the message names the whole finding type anyway.
+ */
+function shortenedFindingType(prefix: string, severity: string, findingType: string, target: string): string {
+  const head = (type: string) => subjectText(`${prefix} ${severity}: ${type}${target}`);
+  if (target === '' || !head(findingType).endsWith('...')) return findingType;
+  // Room for the finding type's `...`, and for ` - ...` where toSnsSubject cuts the title, so that
+  // the target never reads as running on (measured around one character: an empty type would leave
+  // two spaces, which collapse).
+  const room = MAX_SUBJECT_LENGTH - (head('x').length - 1) - 3 - TITLE_CUT.length;
+  return room >= findingType.length ? findingType : `${findingType.slice(0, Math.max(MIN_FINDING_TYPE, room)).trimEnd()}...`;
 }
 
 /** What the subject counts for each attack-sequence family: the resources its playbook acts on or lists. */

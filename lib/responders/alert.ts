@@ -58,7 +58,7 @@ export interface AlertDeps {
   readonly approvals?: ApprovalRequests;
   /**
    * Step Functions, to verify an approval request before it is stored (DescribeExecution,
-   * SendTaskHeartbeat: lib/responders/approval-request.ts). Required for approval-request alerts.
+   * GetExecutionHistory, SendTaskHeartbeat: lib/responders/approval-request.ts). Required for approval-request alerts.
    */
   readonly approvalExecutions?: ApprovalRequestExecutions;
   /** The deployment's environment (FIREBREAK_MODE; FIREBREAK_APPROVAL_STATE_MACHINES, the playbooks that may ask for approval): an alert never claims enforce for a dry-run deployment. @default process.env */
@@ -218,7 +218,7 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
   const details: Record<typeof outcome, string> = {
     stored: 'Stored the approval request, verified with Step Functions (its task token stays in the state table; only the approval function reads it)',
     exists: 'The approval request of this execution was stored already with the same task token (a retried alert); kept the first',
-    replaced: 'Replaced a stored approval request whose task token no longer waits (a forged request, or an earlier attempt of this task) with the verified one',
+    replaced: 'Replaced a stored approval request whose task token this execution never scheduled (a planted request) or no longer waits (an earlier attempt of this task) with the verified one',
   };
   log.record('dynamodb:PutItem', executionArn, outcome === 'exists' ? 'already-done' : 'done', details[outcome]);
 }

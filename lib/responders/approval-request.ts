@@ -9,26 +9,26 @@
  * 1. DescribeExecution: the execution is RUNNING, runs one of this deployment's guarded playbooks
  *    (FIREBREAK_APPROVAL_STATE_MACHINES), and its own input names the request's incident (key,
  *    account, region, instance). What is stored of the incident comes from the execution's input.
- * 2. SendTaskHeartbeat with the request's token: it succeeds only while a task waits on that token,
+ * 2. GetExecutionHistory: the execution's own history shows a task scheduled with the request's
+ *    token (a TaskScheduled event carrying it), the same check the approval function makes before it
+ *    sends a token (approval.ts). Step Functions offers no other way to ask whose a token is: without
+ *    it, another execution's live token, or one of the invoker's own callback state machine, passes
+ *    the heartbeat below.
+ * 3. SendTaskHeartbeat with the request's token: it succeeds only while a task waits on that token,
  *    and it cannot complete, fail or prolong a task (a task's TimeoutSeconds holds whatever the
  *    heartbeats; https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html).
- * 3. A conditional put keeps the first request. One stored under another token is replaced only when
- *    that token no longer waits (a forged request, or an earlier attempt of the task), only while it
- *    still holds that token, and never once it is answered.
- *
- * Step Functions offers no way to ask which execution a token belongs to: the heartbeat proves the
- * token waits, not that it waits in this execution. Reading another execution's live token takes
- * states:GetExecutionHistory on the playbooks (the TaskScheduled event carries the payload); a request
- * that meets a different live token already stored is refused, never merged (docs/security.md §C3),
- * and the approval function sends a token only when the execution's own history shows a task
- * scheduled with it (approval.ts).
+ * 4. A conditional put keeps the first request. One stored under another token is replaced, only
+ *    while it still holds that token and never once it is answered, when the execution never
+ *    scheduled that token (a request planted before this check existed, or written to the table) or
+ *    when it no longer waits (an earlier attempt of the task). Two tokens this execution scheduled
+ *    that both wait are refused, never merged (docs/security.md §C3).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ApprovalRequestRefusedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { CLOSED_TASK_ERROR_CODES } from './approval-tasks';
+import { CLOSED_TASK_ERROR_CODES, executionScheduledToken } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';
 import type { ApprovalRequests, PendingApproval } from './approval-records';
 import { ec2InstanceOf, executionInputIncident } from './execution-input';
@@ -41,14 +41,20 @@ export interface ApprovalRequestExecutions {
   describe(executionArn: string): Promise<{ readonly status: string; readonly stateMachineArn: string; readonly input?: string } | undefined>;
   /** `live` while a task waits on the token; `closed` when Step Functions says none does. */
   heartbeat(taskToken: string): Promise<'live' | 'closed'>;
+  /** Whether the execution's own history shows a task scheduled with `taskToken` (GetExecutionHistory). */
+  scheduled(executionArn: string, taskToken: string): Promise<boolean>;
 }
 
 /** DescribeExecution's answers for an execution publish-alert may not count as one of the deployment's. */
 const UNKNOWN_EXECUTION_CODES = new Set(['ExecutionDoesNotExist', 'InvalidArn', 'AccessDeniedException', 'AccessDenied']);
 
-/** Step Functions adapter: DescribeExecution and SendTaskHeartbeat only (publish-alert never answers a task). */
+/** Step Functions adapter: DescribeExecution, GetExecutionHistory and SendTaskHeartbeat only (publish-alert never answers a task). */
 export class SfnApprovalRequestExecutions implements ApprovalRequestExecutions {
   constructor(private readonly sfn: SFNClient) {}
+
+  scheduled(executionArn: string, taskToken: string): Promise<boolean> {
+    return executionScheduledToken(this.sfn, executionArn, taskToken);
+  }
 
   async describe(executionArn: string) {
     try {
@@ -181,6 +187,9 @@ export async function storeVerifiedApprovalRequest(
 ): Promise<ApprovalRequestOutcome> {
   const { executionArn, taskToken } = claim;
   const execution = await verifiedExecution(claim, deps.executions, deps.stateMachineArns, deps.stackName);
+  if (!(await deps.executions.scheduled(executionArn, taskToken))) {
+    throw refuse(executionArn, 'its task token is not one of this execution\'s: this execution never scheduled a task with it (GetExecutionHistory)');
+  }
   if ((await deps.executions.heartbeat(taskToken)) !== 'live') {
     throw refuse(executionArn, 'its task token is not live: Step Functions says no task waits on it (SendTaskHeartbeat)');
   }
@@ -203,11 +212,14 @@ export async function storeVerifiedApprovalRequest(
   if (existing.decided) {
     throw refuse(executionArn, 'a request with another task token is stored and already answered; its decision stays on record');
   }
-  if ((await deps.executions.heartbeat(existing.taskToken)) === 'live') {
-    throw refuse(executionArn, 'a request with another task token that still waits is stored already: one of the two tokens is not this execution\'s, so neither is trusted with this answer');
+  // A token this execution never scheduled was planted (the approval function would never send it):
+  // it must not keep the real request out. One it scheduled is another attempt of its task, kept
+  // while it still waits.
+  const planted = !(await deps.executions.scheduled(executionArn, existing.taskToken));
+  if (!planted && (await deps.executions.heartbeat(existing.taskToken)) === 'live') {
+    throw refuse(executionArn, 'a request with another task token of this execution that still waits is stored already: neither is trusted with this answer');
   }
-  // The stored token no longer waits (a forged request, or an earlier attempt of this task):
-  // replaced only while it still holds that token and no decision.
+  // Replaced only while it still holds that token and no decision: two real attempts never overwrite each other.
   const replaced = await deps.store.replaceRequest(request, existing.taskToken);
   if (replaced !== 'replaced') throw refuse(executionArn, 'the stored request changed while it was being replaced');
   return 'replaced';

@@ -2,7 +2,10 @@
  * What the approval function and publish-alert's check of an approval request both read: a leaf,
  * so that neither bundle carries the other's code.
  */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { awsErrorCode, toResponderError } from '../aws/errors';
 
 /** Step Functions' answers for a task token no task waits on any more (answered, timed out, execution ended). */
 export const CLOSED_TASK_ERROR_CODES: ReadonlySet<string> = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -15,4 +18,46 @@ export function environmentList(env: Readonly<Record<string, string | undefined>
 /** The guarded playbooks' state machines (FIREBREAK_APPROVAL_STATE_MACHINES), the only ones that ask for approval. */
 export function approvalStateMachinesFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): readonly string[] {
   return environmentList(env, DEPLOYMENT_ENV.approvalStateMachines);
+}
+
+/**
+ * The most history pages (of 1,000 events) read for a token: 25,000 events, a Standard execution's
+ * whole history (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). The
+ * waiting task is among the newest, read first.
+ */
+const HISTORY_PAGES = 25;
+
+/** Whether a TaskScheduled event's parameters (JSON text) hold `taskToken` as a value, at any depth. */
+function carriesToken(parameters: string | undefined, taskToken: string): boolean {
+  if (parameters === undefined || !parameters.includes(taskToken)) return false;
+  const holds = (value: unknown, depth: number): boolean =>
+    value === taskToken || (depth < 8 && typeof value === 'object' && value !== null && Object.values(value).some((inner) => holds(inner, depth + 1)));
+  try {
+    return holds(JSON.parse(parameters), 0);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the execution's own history shows a task scheduled with `taskToken` (a TaskScheduled
+ * event whose parameters carry it): a token the execution issued, not another execution's. Step
+ * Functions offers no other way to ask whose a token is. False for an execution that does not exist.
+ */
+export async function executionScheduledToken(sfn: SFNClient, executionArn: string, taskToken: string): Promise<boolean> {
+  let nextToken: string | undefined;
+  try {
+    for (let page = 0; page < HISTORY_PAGES; page += 1) {
+      const answer = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, includeExecutionData: true, ...(nextToken !== undefined ? { nextToken } : {}) }),
+      );
+      if ((answer.events ?? []).some((event) => event.type === 'TaskScheduled' && carriesToken(event.taskScheduledEventDetails?.parameters, taskToken))) return true;
+      nextToken = answer.nextToken;
+      if (nextToken === undefined) return false;
+    }
+    return false;
+  } catch (error) {
+    if (awsErrorCode(error) === 'ExecutionDoesNotExist') return false;
+    throw toResponderError(error, 'states:GetExecutionHistory');
+  }
 }

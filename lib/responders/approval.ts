@@ -30,14 +30,14 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList } from './approval-tasks';
+import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken } from './approval-tasks';
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 
@@ -139,45 +139,12 @@ export interface ApprovalExecutions {
   sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'>;
 }
 
-/**
- * The most history pages (of 1,000 events) read for a token: 25,000 events, a Standard execution's
- * whole history (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). The
- * waiting task is among the newest, read first.
- */
-const HISTORY_PAGES = 25;
-
-/** Whether a TaskScheduled event's parameters (JSON text) hold `taskToken` as a value, at any depth. */
-function carriesToken(parameters: string | undefined, taskToken: string): boolean {
-  if (parameters === undefined || !parameters.includes(taskToken)) return false;
-  const holds = (value: unknown, depth: number): boolean =>
-    value === taskToken || (depth < 8 && typeof value === 'object' && value !== null && Object.values(value).some((inner) => holds(inner, depth + 1)));
-  try {
-    return holds(JSON.parse(parameters), 0);
-  } catch {
-    return false;
-  }
-}
-
 /** Step Functions adapter: DescribeExecution, GetExecutionHistory, SendTaskSuccess, SendTaskFailure. */
 export class SfnApprovalExecutions implements ApprovalExecutions {
   constructor(private readonly sfn: SFNClient) {}
 
-  async scheduled(executionArn: string, taskToken: string): Promise<boolean> {
-    let nextToken: string | undefined;
-    try {
-      for (let page = 0; page < HISTORY_PAGES; page += 1) {
-        const answer = await this.sfn.send(
-          new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, includeExecutionData: true, ...(nextToken !== undefined ? { nextToken } : {}) }),
-        );
-        if ((answer.events ?? []).some((event) => event.type === 'TaskScheduled' && carriesToken(event.taskScheduledEventDetails?.parameters, taskToken))) return true;
-        nextToken = answer.nextToken;
-        if (nextToken === undefined) return false;
-      }
-      return false;
-    } catch (error) {
-      if (awsErrorCode(error) === 'ExecutionDoesNotExist') return false;
-      throw toResponderError(error, 'states:GetExecutionHistory');
-    }
+  scheduled(executionArn: string, taskToken: string): Promise<boolean> {
+    return executionScheduledToken(this.sfn, executionArn, taskToken);
   }
 
   async describe(executionArn: string) {

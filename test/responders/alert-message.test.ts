@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../lib/responders/alert-model';
 import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema } from '../../lib/responders/alert-model';
 import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { smsMessage } from '../../lib/responders/alert-protocols';
 import { describeCause, toPrintableAscii, toSnsSubject, utf8Prefix } from '../../lib/responders/alert-text';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import { parseEvent } from '../../lib/incident/parse';
@@ -125,6 +126,21 @@ describe('alertSubject (through buildAlertMessage)', () => {
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(PRINTABLE_ASCII);
     expect(subject).toContain('Instancia comprometida: conexao');
+  });
+
+  // Review alert-review: the subject was cut at 100 characters wherever it was, and a long finding
+  // type (GuardDuty's runtime types run to 58 characters) behind the markers left the instance out
+  // of the subject and of the SMS, which repeats it. The finding type is shortened first.
+  it('keeps the instance in the subject and the SMS when markers and a long finding type fill it: the finding type is shortened', () => {
+    const findingType = 'DefenseEvasion:Runtime/ProcessInjection.VirtualMemoryWrite';
+    const input = guardedReport('evidence-only', EVIDENCE_ONLY_SUMMARY);
+    const long = { ...input, mode: 'dry-run' as const, incident: { ...input.incident!, findingType, gameDay: true } };
+    const { subject } = buildAlertMessage(long, { now: NOW });
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(/^\[GAME DAY\]\[DRY-RUN\]\[NOT CONTAINED: protected\] High: DefenseEvasion:\S+\.\.\. on i-0abc1234def567890 -/);
+    expect(smsMessage(long, buildAlertMessage(long, { now: NOW }))).toContain('on i-0abc1234def567890');
+    // A finding type that fits is never shortened.
+    expect(buildAlertMessage(report(), { now: NOW }).subject).toContain('High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890 - ');
   });
 
   it('says FAILED and APPROVAL NEEDED in the subject of those alerts', () => {
@@ -833,8 +849,9 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
       reason: { outcome: 'evidence-only', summary: EVIDENCE_ONLY_SUMMARY },
     });
     const { subject } = buildAlertMessage(input, { now: NOW });
-    expect(subject).toBe('[GAME DAY][DRY-RUN][NOT CONTAINED: protected] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234d...');
-    expect(subject).toHaveLength(100);
+    // The finding type gives way, never the instance (review alert-review: it was cut to i-0abc1234d...).
+    expect(subject).toBe('[GAME DAY][DRY-RUN][NOT CONTAINED: protected] High: Backdoor:EC2/C&C... on i-0abc1234def567890 -...');
+    expect(subject.length).toBeLessThanOrEqual(100);
   });
 
   it('adds no decision section to the report of an unguarded playbook', () => {

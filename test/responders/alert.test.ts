@@ -245,8 +245,15 @@ class FakeExecutions implements ApprovalRequestExecutions {
   readonly executions = new Map<string, { status: string; stateMachineArn: string; input?: string }>();
   readonly liveTokens = new Set<string>();
   readonly heartbeats: string[] = [];
+  /** The task tokens each execution's history shows a task scheduled with (GetExecutionHistory). */
+  readonly scheduledTokens = new Map<string, Set<string>>();
+  readonly historyReads: string[] = [];
   async describe(executionArn: string) {
     return this.executions.get(executionArn);
+  }
+  async scheduled(executionArn: string, taskToken: string): Promise<boolean> {
+    this.historyReads.push(taskToken);
+    return this.scheduledTokens.get(executionArn)?.has(taskToken) ?? false;
   }
   async heartbeat(taskToken: string): Promise<'live' | 'closed'> {
     this.heartbeats.push(taskToken);
@@ -285,6 +292,7 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       input: JSON.stringify({ incident: ec2Incident(), mode: 'enforce', playbook: 'compromised-ec2' }),
     });
     executions.liveTokens.add(TOKEN);
+    executions.scheduledTokens.set(EXECUTION_ARN, new Set([TOKEN]));
   });
 
   // Review of session 15: the stored playbook (shown to the approver, compared with the grant's by
@@ -402,7 +410,20 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       expect(executions.heartbeats).toEqual([]);
     });
 
+    // Review alert-review: the heartbeat proves a token waits, not that it waits in this execution.
+    it("ATTACK: with another execution's live token (or one of the invoker's own callback state machine): refused before it is stored", async () => {
+      executions.liveTokens.add('token-of-another-execution');
+      const approvals = await refusedWith(
+        { ...REQUEST, approval: { ...REQUEST.approval, taskToken: 'token-of-another-execution' } },
+        /this execution never scheduled a task with it \(GetExecutionHistory\)/,
+      );
+      expect(approvals.records.size).toBe(0);
+      expect(executions.historyReads).toEqual(['token-of-another-execution']);
+      expect(executions.heartbeats).toEqual([]);
+    });
+
     it('with a task token that does not wait (made up, or of a task that ended)', async () => {
+      executions.scheduledTokens.get(EXECUTION_ARN)!.add('forged-token');
       const approvals = await refusedWith({ ...REQUEST, approval: { ...REQUEST.approval, taskToken: 'forged-token' } }, /task token.*not live|does not wait/);
       expect(approvals.records.size).toBe(0);
       expect(executions.heartbeats).toEqual(['forged-token']);
@@ -428,17 +449,58 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       await approvals.putRequest(FORGED);
       const result = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
       expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN, instanceId: INSTANCE_ID, requestedAt: NOW.toISOString() });
-      expect(executions.heartbeats).toEqual([TOKEN, 'forged-token']);
+      expect(executions.heartbeats).toEqual([TOKEN]);
       expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', outcome: 'done', detail: expect.stringMatching(/[Rr]eplaced/) as unknown });
     });
 
-    it('is kept, and the new request refused, when its token still waits: one of the two is not this execution\'s', async () => {
+    it('is replaced when it was an earlier attempt of the task (scheduled by this execution) whose token no longer waits', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      executions.scheduledTokens.get(EXECUTION_ARN)!.add('forged-token');
+      await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe(TOKEN);
+      expect(executions.heartbeats).toEqual([TOKEN, 'forged-token']);
+    });
+
+    // Review alert-review: a request planted first with a token that waits elsewhere (another
+    // execution's, or the invoker's own callback state machine's) kept the real request out, and the
+    // approval step failed. The execution's history says whose token it is.
+    it("ATTACK: is replaced by the real request when its token still waits but this execution never scheduled it", async () => {
       const approvals = new InMemoryApprovalStore();
       await approvals.putRequest(FORGED);
       executions.liveTokens.add('forged-token');
+      const result = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN, instanceId: INSTANCE_ID, requestedAt: NOW.toISOString() });
+      expect(executions.historyReads).toEqual([TOKEN, 'forged-token']);
+      expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', outcome: 'done', detail: expect.stringMatching(/[Rr]eplaced/) as unknown });
+    });
+
+    it('is kept, and the planted one not overwritten, when it changed meanwhile (the replacement is conditional on the planted token)', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      executions.liveTokens.add('forged-token');
+      const replaceRequest = approvals.replaceRequest.bind(approvals);
+      const staleTokens: string[] = [];
+      approvals.replaceRequest = async (request, staleToken) => {
+        staleTokens.push(staleToken);
+        // Another real attempt stored its request between the put and the replacement.
+        approvals.records.set(EXECUTION_ARN, { ...FORGED, taskToken: 'another-real-token' });
+        return replaceRequest(request, staleToken);
+      };
+      const attempt = publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      await expect(attempt).rejects.toThrow(/changed while it was being replaced/);
+      expect(staleTokens).toEqual(['forged-token']);
+      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('another-real-token');
+    });
+
+    it('is kept, and the new request refused, when its token still waits and this execution scheduled it too (two live attempts)', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      executions.liveTokens.add('forged-token');
+      executions.scheduledTokens.get(EXECUTION_ARN)!.add('forged-token');
       const attempt = publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
       await expect(attempt).rejects.toBeInstanceOf(ApprovalRequestRefusedError);
-      await expect(attempt).rejects.toThrow(/another task token that still waits/);
+      await expect(attempt).rejects.toThrow(/another task token of this execution that still waits/);
       expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');
     });
 

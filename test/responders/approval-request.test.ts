@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, SendTaskHeartbeatCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskHeartbeatCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SfnApprovalRequestExecutions, approvalStateMachinesFromEnv } from '../../lib/responders/approval-request';
@@ -24,6 +24,27 @@ describe('SfnApprovalRequestExecutions', () => {
     expect(await executions().heartbeat(TOKEN)).toBe('live');
     expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: EXECUTION }]);
     expect(sfn.commandCalls(SendTaskHeartbeatCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: TOKEN }]);
+  });
+
+  it("reads the execution's own history, newest first, for a task scheduled with the token (exact inputs)", async () => {
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: [{ type: 'TaskScheduled', id: 9, timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'eu-west-1', parameters: JSON.stringify({ Payload: { approval: { taskToken: 'other' } } }) } }], nextToken: 'page-2' })
+      .resolvesOnce({ events: [{ type: 'TaskScheduled', id: 4, timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'eu-west-1', parameters: JSON.stringify({ Payload: { approval: { taskToken: TOKEN } } }) } }] });
+    expect(await executions().scheduled(EXECUTION, TOKEN)).toBe(true);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true },
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true, nextToken: 'page-2' },
+    ]);
+  });
+
+  it('says not scheduled for a token only another event names (not a TaskScheduled parameter), or an execution that does not exist', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'TaskSucceeded', id: 5, timestamp: new Date(), taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke', output: JSON.stringify({ taskToken: TOKEN }) } }] });
+    expect(await executions().scheduled(EXECUTION, TOKEN)).toBe(false);
+    sfn.on(GetExecutionHistoryCommand).rejects(sdkError('ExecutionDoesNotExist'));
+    expect(await executions().scheduled(EXECUTION, TOKEN)).toBe(false);
+    sfn.on(GetExecutionHistoryCommand).rejects(sdkError('ThrottlingException'));
+    await expect(executions().scheduled(EXECUTION, TOKEN)).rejects.toBeInstanceOf(TransientResponderError);
   });
 
   it.each(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut'])('says closed when SendTaskHeartbeat answers %s', async (code) => {

@@ -266,11 +266,12 @@ describe('FirebreakStack IAM', () => {
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
       },
       // It verifies an approval request before storing it (docs/security.md §C3): DescribeExecution
-      // of the guarded playbook's executions only, and a heartbeat, which cannot complete a task.
+      // and GetExecutionHistory (the token is one this execution scheduled) of the guarded
+      // playbook's executions only, and a heartbeat, which cannot complete a task.
       {
         Sid: 'VerifyApprovalRequestExecutions',
         Effect: 'Allow',
-        Action: 'states:DescribeExecution',
+        Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         Resource: { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-compromised-ec2:*']] },
       },
       { Sid: 'ProveApprovalTaskTokensWait', Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' },
@@ -966,10 +967,11 @@ describe('FirebreakStack safety rails', () => {
     expect(text).not.toMatch(/states:SendTask(Success|Failure)/);
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
     const execution = (name: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, `:execution:Firebreak-${name}:*`]] });
+    // GetExecutionHistory: a request's token must be one the execution scheduled (review alert-review).
     expect(bySid.VerifyApprovalRequestExecutions).toEqual({
       Sid: 'VerifyApprovalRequestExecutions',
       Effect: 'Allow',
-      Action: 'states:DescribeExecution',
+      Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
       Resource: [execution('compromised-ec2'), execution('release-instance')],
     });
     expect(bySid.ProveApprovalTaskTokensWait).toEqual({ Sid: 'ProveApprovalTaskTokensWait', Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' });

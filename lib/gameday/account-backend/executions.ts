@@ -11,8 +11,28 @@ export function describeExecution(directory: ExecutionDirectory, executionArn: s
   if (!/^arn:[\w-]+:states:/.test(executionArn)) throw new SimulatedServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`, 400);
   const execution = directory(executionArn);
   if (!execution) throw new SimulatedServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`, 400);
-  const { stopDate, ...described } = execution;
+  const { stopDate, scheduledTaskTokens: _history, ...described } = execution;
   return { ...described, ...(stopDate !== undefined ? { stopDate } : {}), inputDetails: { included: true } };
+}
+
+/**
+ * states:GetExecutionHistory of `executionArn` as far as the engine keeps it: one TaskScheduled event
+ * per task token its tasks were scheduled with (in the payload, as `$$.Task.Token` puts it there),
+ * newest first when asked, in one page. What publish-alert and the approval function read of it.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
+ */
+export function executionHistory(directory: ExecutionDirectory, input: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const executionArn = String(input.executionArn ?? '');
+  if (!/^arn:[\w-]+:states:/.test(executionArn)) throw new SimulatedServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`, 400);
+  const execution = directory(executionArn);
+  if (!execution) throw new SimulatedServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`, 400);
+  const events = (execution.scheduledTaskTokens ?? []).map((taskToken, index) => ({
+    id: index + 2,
+    type: 'TaskScheduled',
+    timestamp: execution.startDate,
+    taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: executionArn.split(':')[3], parameters: JSON.stringify({ Payload: { taskToken } }) },
+  }));
+  return { events: input.reverseOrder === true ? events.reverse() : events };
 }
 
 /**
