@@ -79,8 +79,8 @@ class FakeExecutions implements ApprovalExecutions {
 
 let store: InMemoryApprovalStore;
 let executions: FakeExecutions;
-const answer = (approver: string | undefined, body: unknown) =>
-  answerApproval(event(approver, body), {
+const answer = (approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}) =>
+  answerApproval(event(approver, body, signedWith), {
     store,
     executions,
     config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
@@ -395,14 +395,7 @@ describe('answerApproval: the subjects of the incident never answer it (review a
     findingType: 'UnauthorizedAccess:IAMUser/TorIPCaller',
     resource: { kind: 'access-key', accessKeyId: KEY, userName: 'alice', userType: 'IAMUser', principalId: ALICE_ID },
   });
-  const answerAs = (approver: string, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}) =>
-    answerApproval(event(approver, body, signedWith), {
-      store,
-      executions,
-      config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
-      logger: silentLogger,
-      now: () => NOW,
-    });
+  const answerAs = (approver: string, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}) => answer(approver, body, signedWith);
 
   beforeEach(async () => {
     await store.putRequest(keyRequest);
