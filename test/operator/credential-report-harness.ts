@@ -13,6 +13,7 @@ import type { Incident } from '../../lib/incident/model';
 import type { CredentialRecordStore } from '../../lib/responders/credential-records';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
 import { recordingHandler } from '../../lib/responders/incident-record';
+import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { silentLogger } from '../../lib/responders/logging';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import type { StoredIncidentRecords } from '../support/stored-incident-records';
@@ -50,4 +51,25 @@ export function recordedDisableAccessKey(
     { records: { append: run.records.append }, now: run.now },
   );
   return handler({ incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse(options), execution: EXECUTION });
+}
+
+/** One run of revoke-role-sessions for `incident`, recorded as its Lambda records it: its handler's answer (it throws as the Lambda would). */
+export function recordedRevokeRoleSessions(
+  incident: Incident,
+  run: { readonly records: StoredIncidentRecords; readonly credentials: CredentialRecordStore; readonly now: () => Date },
+): Promise<unknown> {
+  const handler = recordingHandler(
+    'revoke-role-sessions',
+    async (event) =>
+      revokeRoleSessions(event as Parameters<typeof revokeRoleSessions>[0], {
+        clients,
+        logger: silentLogger,
+        grants: storeGranting(incident, RECEIVED, { instanceId: CREDENTIALS_GRANT_SUBJECT }),
+        records: run.credentials,
+        environment: { ...ENV, ...playbookStepsEnvironment({}, GRANTED_PLAYBOOKS) },
+        now: run.now,
+      }),
+    { records: { append: run.records.append }, now: run.now },
+  );
+  return handler({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
 }

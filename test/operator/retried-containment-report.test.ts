@@ -25,12 +25,11 @@ import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/respo
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { recordingHandler } from '../../lib/responders/incident-record';
 import { silentLogger } from '../../lib/responders/logging';
-import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import type { AccessKeyRecord, RoleSessionsRecord } from '../../lib/responders/credential-records';
 import { credentialRecordKey } from '../../lib/responders/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { StoredIncidentRecords, steppingClock } from '../support/stored-incident-records';
-import { ENV, GRANTED_PLAYBOOKS, KEY, RECEIVED, clients, fixture, iamMock, recordedDisableAccessKey } from './credential-report-harness';
+import { ENV, GRANTED_PLAYBOOKS, KEY, RECEIVED, clients, fixture, iamMock, recordedDisableAccessKey, recordedRevokeRoleSessions } from './credential-report-harness';
 import { MemoryCredentialRecordStore, TestMacSigner } from '../support/credential-records';
 import { sdkError } from '../responders/quarantine-fixtures';
 
@@ -176,22 +175,8 @@ describe('revoke-role-sessions retried: the report counts the role by the attemp
     }
   }
 
-  async function revokeAttempt(incident: Incident, store: MemoryCredentialRecordStore): Promise<unknown> {
-    const handler = recordingHandler(
-      'revoke-role-sessions',
-      async (event) =>
-        revokeRoleSessions(event as Parameters<typeof revokeRoleSessions>[0], {
-          clients,
-          logger: silentLogger,
-          grants: storeGranting(incident, RECEIVED, { instanceId: CREDENTIALS_GRANT_SUBJECT }),
-          records: store,
-          environment: { ...ENV, ...playbookStepsEnvironment({}, GRANTED_PLAYBOOKS) },
-          now,
-        }),
-      { records: { append: record.append }, now },
-    );
-    return handler({ incident, mode: 'enforce', options: {}, execution: EXECUTION }).catch((error: unknown) => error);
-  }
+  const revokeAttempt = (incident: Incident, store: MemoryCredentialRecordStore): Promise<unknown> =>
+    recordedRevokeRoleSessions(incident, { records: record, credentials: store, now }).catch((error: unknown) => error);
 
   it('the deny written by an attempt whose record save failed, rewritten by the retry: contained, its first change named', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Path: '/', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', RoleId: 'AROAEXAMPLE', CreateDate: RECEIVED, Tags: [] } });
