@@ -33,7 +33,6 @@ import {
   DB_SG,
   ENI_A,
   ENI_B,
-  ISOLATION_SG,
   MON_SG,
   TestClientFactory,
   VPC,
@@ -43,6 +42,7 @@ import {
   givenMutationsSucceed,
   MUTATING_EC2_COMMANDS,
   inputsOf,
+  quarantinedInstance,
   recordOfDefaultInstance,
   sdkError,
 } from './quarantine-fixtures';
@@ -57,16 +57,7 @@ const RECORDED_B = { allocationId: EIP_B.AllocationId, publicIp: EIP_B.PublicIp,
 const OPEN_METADATA = { HttpEndpoint: 'enabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2, State: 'applied' } as const;
 
 /** The fixture instance as quarantine leaves it. */
-const QUARANTINED = {
-  enis: [
-    { id: ENI_A, groups: [ISOLATION_SG] },
-    { id: ENI_B, groups: [ISOLATION_SG] },
-  ],
-  profileArn: undefined,
-  terminationProtection: true,
-  shutdownBehavior: 'stop' as const,
-  tags: { 'firebreak:status': 'quarantined', 'firebreak:incident': KEY },
-};
+const QUARANTINED = quarantinedInstance(KEY, '2026-11-20T10:00:00.000Z');
 
 let clients: TestClientFactory;
 let records: InMemoryQuarantineRecordStore;
