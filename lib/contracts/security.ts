@@ -109,6 +109,12 @@ export interface PlaybookRails {
    * for the other releases (a DNS unblock is a release on an instance, but restores nothing of it).
    */
   readonly releasesInstances?: true;
+  /**
+   * `true` for a playbook with a release-s3-object step: the guard reads the claims on the object
+   * version (s3-object-claims.ts), so that the approval request says whether approving takes the
+   * infected tags off or the object stays tagged for another incident.
+   */
+  readonly releasesObjects?: true;
 }
 
 /** The execution input fields a manual playbook passes its steps as `request`. */

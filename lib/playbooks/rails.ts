@@ -33,6 +33,8 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     ...(request !== undefined ? { manualRequest: request } : {}),
     // Its approval request names the incidents that hold the instance (containment-guard-release.ts).
     ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseInstance) ? { releasesInstances: true as const } : {}),
+    // And for an S3 object, the incidents that hold the object version (s3-object-claims.ts).
+    ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseS3Object) ? { releasesObjects: true as const } : {}),
   };
 }
 

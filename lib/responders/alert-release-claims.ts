@@ -19,6 +19,7 @@ const MAX_KEY = 128;
 // z.lazy: built the first time an approval request is read, not at cold start.
 const releaseClaimsSchema: z.ZodMiniType<GuardReleaseClaims> = z.lazy(() =>
   z.looseObject({
+    of: z.optional(z.literal('s3-object')),
     record: z.enum(['held', 'released', 'no-record', 'unreadable']),
     claims: z.optional(z.array(z.string())),
     claimCount: z.optional(z.number()),
@@ -44,12 +45,13 @@ function holdersText(keys: readonly string[], total: number): string {
 }
 
 /**
- * The lines of the APPROVAL NEEDED section on the instance's claims, or none when the guard read
- * none (not a release of an instance).
+ * The lines of the APPROVAL NEEDED section on the instance's (or the S3 object version's) claims,
+ * or none when the guard read none (not a release of an instance or an object).
  */
-export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: string | undefined, instanceId: string | undefined): string[] {
+export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: string | undefined, instanceId: string | undefined, objectName?: string): string[] {
   const read = releaseClaimsOf(steps);
   if (read === undefined) return [];
+  if (read.of === 's3-object') return objectClaimLines(read, incidentKey, objectName);
   const instance = oneLine(instanceId ?? 'the instance', 80);
   const incident = oneLine(incidentKey ?? 'of this release', MAX_KEY);
   const asRead = '(as its record said when this request was made; the release reads it again before it acts)';
@@ -85,5 +87,45 @@ export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: st
   return [
     `  Approving takes back only incident ${incident}'s claim: ${instance} STAYS QUARANTINED, ${holdersText(others, total - 1)} ${asRead};`,
     `  nothing is restored until the last of them is released. If incident ${incident} contains ${instance} again before the release acts (a new execution, as when GuardDuty updates the finding), it keeps its claim too, and a new release is needed.`,
+  ];
+}
+
+/** The same lines for an S3 object version: whether approving takes Firebreak's infected tags off (release-s3-object.ts). */
+function objectClaimLines(read: GuardReleaseClaims, incidentKey: string | undefined, objectName: string | undefined): string[] {
+  const object = objectName ?? 'the object';
+  const incident = oneLine(incidentKey ?? 'of this release', MAX_KEY);
+  const asRead = '(as the state table said when this request was made; the release reads the claims again before it writes)';
+  const untags = "approving takes Firebreak's infected tags off (the owner's tags stay; the quarantine copy stays as evidence)";
+  switch (read.record) {
+    case 'no-record':
+      return [`  No incident holds a claim on ${object} ${asRead}: ${untags} if they name incident ${incident}; tags naming another incident stay.`];
+    case 'released':
+      return [`  Every incident that held ${object} took its claim back ${asRead}: ${untags} if they are still on.`];
+    case 'unreadable':
+      return [
+        `  Firebreak could not read which incidents hold ${object} (${oneLine(read.reason ?? 'no reason given', 300)}): the release reads them itself and takes the infected tags off only if no other incident holds it; otherwise it stays tagged infected.`,
+      ];
+    case 'held':
+      break;
+  }
+  const claims = read.claims ?? [];
+  const total = read.claimCount ?? claims.length;
+  if (incidentKey === undefined || !claims.includes(incidentKey)) {
+    if (total > claims.length) {
+      return [`  ${object} is held tagged infected by ${total} incidents ${asRead}; ${untags} only if incident ${incident} holds the last claim.`];
+    }
+    const holders = holdersText(claims, total).replace(/ still holds? it$/, '');
+    return [`  Incident ${incident} holds no claim on ${object} (${holders} ${claims.length === 1 ? 'does' : 'do'}): it STAYS TAGGED INFECTED; approving changes none of its tags.`];
+  }
+  const others = claims.filter((key) => key !== incidentKey);
+  if (others.length === 0 && total <= 1) {
+    return [
+      `  Incident ${incident} holds the last claim on ${object}: ${untags} ${asRead},`,
+      `  unless an incident, this one included (a rescan), claims ${object} again before the release acts: it then stays tagged infected, and a new release is needed.`,
+    ];
+  }
+  return [
+    `  Approving takes back only incident ${incident}'s claim: ${object} STAYS TAGGED INFECTED, ${holdersText(others, total - 1)} ${asRead};`,
+    '  the infected tags come off only when the last of them is released.',
   ];
 }

@@ -10,6 +10,7 @@ import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ContainmentDecision } from './alert-decision';
 import { adviceWithoutContainment } from './alert-decision';
 import { releaseClaimLines } from './alert-release-claims';
+import { scannedObjectName } from './alert-malware';
 import { credentialReleaseLines } from './alert-credential-release';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
@@ -294,7 +295,13 @@ export function approvalOutcomeLines(input: AlertInput): string[] {
   const steps = stepSummaries(input.results);
   return [
     // A release of an instance: whether approving restores it, or only takes back this incident's claim.
-    ...releaseClaimLines(steps, input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
+    // Of an S3 object: whether approving takes the infected tags off, or it stays tagged for another incident.
+    ...releaseClaimLines(
+      steps,
+      input.incident?.key,
+      input.incident !== undefined ? instanceIdOf(input.incident) : undefined,
+      input.incident !== undefined ? scannedObjectName(input.incident) : undefined,
+    ),
     // A release of an access key: whether approving re-activates it (other incidents may still hold
     // it) and whether AWSDenyAll stays for another key's incident.
     ...credentialReleaseLines(steps, input.incident?.key),

@@ -13,6 +13,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
+import type { S3ObjectClaims } from './s3-object-claims';
 
 export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
 
@@ -71,6 +72,8 @@ export interface GuardGrant {
  * incident keys are stored text: bounded here, neutralized where the alert shows them.
  */
 export interface GuardReleaseClaims {
+  /** What the claims are on: an instance's pre-quarantine record (absent), or an S3 object version's claims item (s3-object-claims.ts). */
+  readonly of?: 's3-object';
   /** `held`: an unreleased record; `released`: already released; `no-record`: none; `unreadable`: the read failed. */
   readonly record: 'held' | 'released' | 'no-record' | 'unreadable';
   /** The incidents that hold the instance (`held`), sorted, the first MAX_LISTED_RELEASE_CLAIMS of them. */
@@ -141,6 +144,8 @@ export interface ContainmentGuardDeps {
   readonly config: ContainmentGuardConfig;
   /** The instances' release states (their claims), read for a release the guard clears. @default none: not read */
   readonly releaseStates?: QuarantineReleaseStates;
+  /** The S3 object versions' claims, read for a release of an object the guard clears. @default none: not read */
+  readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
   readonly logger: IncidentLogger;
   /** @default () => new Date() */
   readonly now?: () => Date;

@@ -1,5 +1,5 @@
 /**
- * The claims on an instance whose release the guard clears: the approval request shows the approver
+ * The claims on an instance (or an S3 object version) whose release the guard clears: the approval request shows the approver
  * whether the release will restore the instance (its incident holds the last claim) or only take
  * back that incident's claim while other incidents keep it quarantined (quarantine-records.ts). One
  * consistent GetItem of the record's release attributes (quarantine-release-state.ts), never the
@@ -13,6 +13,8 @@ import type { ActionLog } from './action-log';
 import type { GuardReleaseClaims } from './containment-guard-model';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import { claimSerialOf, claimsOf } from './quarantine-release-state';
+import type { ClaimedObject, S3ObjectClaims } from './s3-object-claims';
+import { describeObject } from './s3-malware-object';
 
 /** The most incidents a guard result lists (the count says how many hold the instance): the result rides in the execution's state, at most 256 KiB. */
 export const MAX_LISTED_RELEASE_CLAIMS = 10;
@@ -48,4 +50,31 @@ export async function readReleaseClaims(
   const version = state.capturedAt !== undefined ? ` (capture of ${state.capturedAt}, claim serial ${claimSerial})` : '';
   log.record('dynamodb:GetItem', instanceId, 'observed', `${instanceId} is held quarantined by ${claims.length} incident(s): ${listed.join(', ')}${claims.length > listed.length ? ', ...' : ''}${version}`);
   return { record: 'held', claims: listed, claimCount: claims.length, ...(state.capturedAt !== undefined ? { capturedAt: state.capturedAt } : {}), claimSerial };
+}
+
+/**
+ * Reads which incidents hold an S3 object version tagged infected (its claims item, one consistent
+ * GetItem: s3-object-claims.ts), bounded for the guard's result, so that the approval request says
+ * whether approving takes the infected tags off or only takes back this incident's claim. As for an
+ * instance, a read that fails never holds the release back: the request says so, and the release
+ * reads the claims itself before it writes (release-s3-object.ts).
+ */
+export async function readObjectReleaseClaims(claims: Pick<S3ObjectClaims, 'get'>, object: ClaimedObject, log: ActionLog): Promise<GuardReleaseClaims> {
+  const target = describeObject(object);
+  let read;
+  try {
+    read = await claims.get(object);
+  } catch (error) {
+    const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+    log.record('dynamodb:GetItem', target, 'skipped', `Could not read which incidents hold ${target} (${reason}): the approval request cannot say whether this release takes its infected tags off`);
+    return { of: 's3-object', record: 'unreadable', reason };
+  }
+  if (read.claims.length === 0) {
+    const released = read.releasedClaims.length > 0;
+    log.record('dynamodb:GetItem', target, 'observed', released ? `Every incident that held ${target} took its claim back` : `No incident holds a claim on ${target}`);
+    return { of: 's3-object', record: released ? 'released' : 'no-record' };
+  }
+  const listed = read.claims.slice(0, MAX_LISTED_RELEASE_CLAIMS).map((key) => key.slice(0, MAX_CLAIM_LENGTH));
+  log.record('dynamodb:GetItem', target, 'observed', `${target} is held tagged infected by ${read.claims.length} incident(s): ${listed.join(', ')}${read.claims.length > listed.length ? ', ...' : ''}`);
+  return { of: 's3-object', record: 'held', claims: listed, claimCount: read.claims.length };
 }

@@ -46,10 +46,12 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { readContainmentGuardConfig } from './containment-guard-config';
-import { malwareObjectGrantTarget } from './s3-malware-object';
+import { malwareObjectGrantTarget, scannedObjectOf } from './s3-malware-object';
 import { verifyExecution } from './containment-guard-execution';
 import { lookAtInstance } from './containment-guard-instance';
-import { readReleaseClaims } from './containment-guard-release';
+import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-release';
+import type { S3ObjectClaims } from './s3-object-claims';
+import { DynamoDbS3ObjectClaims } from './s3-object-claims';
 import { DynamoDbQuarantineReleaseStates } from './quarantine-release-state';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import type {
@@ -303,6 +305,10 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     if (rails.releasesInstances === true && instanceId !== undefined && deps.releaseStates !== undefined) {
       releaseClaims = await readReleaseClaims(deps.releaseStates, { account: incident.account, region: incident.region, instanceId }, log);
     }
+    if (rails.releasesObjects === true && deps.objectClaims !== undefined) {
+      const scanned = scannedObjectOf(incident).object;
+      if (scanned !== undefined) releaseClaims = await readObjectReleaseClaims(deps.objectClaims, scanned, log);
+    }
     if (personDecides) {
       if (intakeReason !== undefined) reasons.push(intakeReason);
       if (approvalRequired) reasons.push(`The ${playbook} playbook requires a person to approve before it changes resources.`);
@@ -366,6 +372,8 @@ export interface ContainmentGuardHandlerDeps {
   readonly grants?: GrantWriter;
   /** @default a DynamoDbQuarantineReleaseStates over clients.dynamodb() and config.stateTable (none without a table) */
   readonly releaseStates?: QuarantineReleaseStates;
+  /** @default a DynamoDbS3ObjectClaims over clients.dynamodb() and config.stateTable (none without a table) */
+  readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
   readonly now?: () => Date;
 }
 
@@ -384,11 +392,13 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     grants ??= new DynamoDbGrantStore(deps.clients.dynamodb(), config.stateTable);
   }
   const releaseStates = deps.releaseStates ?? (config.stateTable !== undefined ? new DynamoDbQuarantineReleaseStates(deps.clients.dynamodb(), config.stateTable) : undefined);
+  const objectClaims = deps.objectClaims ?? (config.stateTable !== undefined ? new DynamoDbS3ObjectClaims(deps.clients.dynamodb(), config.stateTable) : undefined);
   return createResponderHandler(containmentGuardResponder, {
     clients: deps.clients,
     limiter,
     grants,
     ...(releaseStates !== undefined ? { releaseStates } : {}),
+    ...(objectClaims !== undefined ? { objectClaims } : {}),
     config,
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),

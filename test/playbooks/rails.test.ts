@@ -18,6 +18,11 @@ describe('railsOf', () => {
     expect(rails('unblock-dns-domain')).toMatchObject({ kind: 'release' });
     expect(rails('unblock-dns-domain')).not.toHaveProperty('releasesInstances');
     expect(railsOf(compromised)).not.toHaveProperty('releasesInstances');
+    // And which release S3 objects (the guard reads the version's claims), and only those.
+    expect(rails('release-s3-object')).toMatchObject({ kind: 'release', releasesObjects: true });
+    expect(rails('release-s3-object')).not.toHaveProperty('releasesInstances');
+    expect(rails('release-instance')).not.toHaveProperty('releasesObjects');
+    expect(railsOf(compromised)).not.toHaveProperty('releasesObjects');
   });
 
   it('adds no mode for an enforce playbook: the deployment and the execution decide', () => {

@@ -533,6 +533,73 @@ describe('buildAlertMessage: the approval request of a release names the inciden
   });
 });
 
+describe('buildAlertMessage: the approval request of an S3 object release says whether the object stays tagged for another incident', () => {
+  const scan = parseEvent(fixtureEvent('guardduty-malware-protection-s3-threats-found.json'), { receivedAt: NOW });
+  const OTHER = 's3scan-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
+  const version = (scan.affected?.find((entry) => (entry as { kind?: string }).kind === 's3-object') as { versionId?: string } | undefined)?.versionId;
+  const bucket = (scan.affected?.find((entry) => (entry as { kind?: string }).kind === 's3-object') as { bucketName?: string } | undefined)?.bucketName;
+  /** The release-s3-object playbook's request, with the guard's read of the version's claims. */
+  const approvalSection = (releaseClaims: Record<string, unknown> | undefined) =>
+    section(
+      buildAlertMessage(
+        parse({
+          kind: 'approval-request',
+          incident: scan,
+          mode: 'enforce',
+          playbook: 'release-s3-object',
+          options: {},
+          execution: { ...EXECUTION, playbook: 'release-s3-object' },
+          results: {
+            Guard: {
+              responder: 'containment-guard',
+              incidentKey: scan.key,
+              mode: 'enforce',
+              status: 'needs-approval',
+              idempotentReplay: false,
+              actions: [],
+              reasons: [],
+              protected: false,
+              blastRadius: { evaluated: false, granted: false, slotTaken: false, used: null, limit: 5, windowSeconds: 3600 },
+              ...(releaseClaims !== undefined ? { releaseClaims } : {}),
+            },
+          },
+          approval: { taskToken: 'token', waitingSteps: ['release'], timeoutSeconds: 3600 },
+        }),
+        { now: NOW },
+      ).message,
+      'APPROVAL NEEDED',
+    );
+  const object = `the scanned object (version ${version!}) in bucket ${bucket!}`;
+  it('reads the fixture\'s object', () => expect([version, bucket]).toEqual([expect.any(String), expect.any(String)]));
+
+  it('says the object stays tagged infected while another incident holds it, naming that incident', () => {
+    const text = approvalSection({ of: 's3-object', record: 'held', claims: [scan.key, OTHER].sort(), claimCount: 2 });
+    expect(text).toContain(`Approving takes back only incident ${scan.key}'s claim: ${object} STAYS TAGGED INFECTED, incident ${OTHER} still holds it`);
+    expect(text).toContain('the infected tags come off only when the last of them is released');
+    // Never the key: it is the uploader's text, quoted once in the MALWARE SCAN section.
+    expect(text).not.toContain('invoice');
+  });
+
+  it("says approving takes the infected tags off when this incident holds the last claim, and changes none when it holds none", () => {
+    expect(approvalSection({ of: 's3-object', record: 'held', claims: [scan.key], claimCount: 1 })).toContain(
+      `Incident ${scan.key} holds the last claim on ${object}: approving takes Firebreak's infected tags off (the owner's tags stay; the quarantine copy stays as evidence)`,
+    );
+    expect(approvalSection({ of: 's3-object', record: 'held', claims: [OTHER], claimCount: 1 })).toContain(
+      `Incident ${scan.key} holds no claim on ${object} (incident ${OTHER} does): it STAYS TAGGED INFECTED; approving changes none of its tags`,
+    );
+  });
+
+  it('says what it knows when no incident holds it, every one took its claim back, or the claims could not be read', () => {
+    expect(approvalSection({ of: 's3-object', record: 'no-record' })).toContain(`No incident holds a claim on ${object}`);
+    expect(approvalSection({ of: 's3-object', record: 'released' })).toContain(`Every incident that held ${object} took its claim back`);
+    expect(approvalSection({ of: 's3-object', record: 'unreadable', reason: 'AccessDeniedException: no' })).toContain(
+      `Firebreak could not read which incidents hold ${object} (AccessDeniedException: no): the release reads them itself`,
+    );
+    // Never the instance's words.
+    expect(approvalSection({ of: 's3-object', record: 'held', claims: [scan.key, OTHER], claimCount: 2 })).not.toMatch(/QUARANTINED|pre-quarantine|RESTORES/);
+  });
+});
+
 // The guarded variants of a compiled playbook (lib/playbooks/compile.ts) hand the notify step the
 // guard's result in `results.Guard`, its reasons in `reasons`, and the path taken in `reason`.
 const PROTECTED_REASON = `Instance ${INSTANCE_ID} is protected: it is in the deploy-time list of protected instances (FIREBREAK_PROTECTED_INSTANCE_IDS), so Firebreak collects evidence and alerts instead of containing it.`;

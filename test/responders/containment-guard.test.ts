@@ -24,6 +24,10 @@ import { incidentSchema } from '../../lib/responders/incident-schema';
 import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { quarantineRecordKey } from '../../lib/responders/quarantine-release-state';
+import { s3ObjectClaimKey } from '../../lib/responders/s3-object-claims';
+import { scannedObjectOf } from '../../lib/responders/s3-malware-object';
+import { parseEvent } from '../../lib/incident/parse';
+import { clone, fixtureEvent } from '../incident/events';
 import { EXECUTION, grantFor } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 
@@ -45,6 +49,7 @@ const RAILS = {
   'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release', releasesInstances: true },
   // A release on an instance that restores nothing of it (firebreak dns unblock).
   'unblock-dns-domain': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' },
+  'release-s3-object': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release', releasesObjects: true },
 } as const;
 
 /** DescribeExecution answers: a RUNNING execution of the deployment's playbook, started for `running`. */
@@ -1108,6 +1113,60 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
       expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'unblock-dns-domain' } });
       expect(result.releaseClaims).toBeUndefined();
       expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+    });
+
+    describe('of an S3 object version a release would untag (its claims item: s3-object-claims.ts)', () => {
+      /** A Malware Protection for S3 scan result in the guard's account and Region. */
+      function scanIncident(): Incident {
+        const event = clone(fixtureEvent('guardduty-malware-protection-s3-threats-found.json')) as { account: string; region: string };
+        return parseEvent({ ...event, account: ACCOUNT, region: REGION }, { receivedAt: NOW });
+      }
+      const scan = scanIncident();
+      const object = scannedObjectOf(scan).object!;
+      const releasingObject = () => executionRuns(scan, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-s3-object` });
+      const scanPayload = () => ({ incident: scan, mode: 'enforce' as const, options: {}, execution: EXECUTION });
+
+      it('reads them with one consistent GetItem of the version\'s claims item, and says which incidents hold it', async () => {
+        releasingObject();
+        ddb.on(GetItemCommand).resolves({ Item: { pk: { S: s3ObjectClaimKey(object) }, claims: { SS: ['s3scan-later', scan.key] }, releasedClaims: { SS: ['s3scan-old'] } } });
+        const result = await guard({ protectedTagKey: undefined })(scanPayload());
+        expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: s3ObjectClaimKey(object) } }, ConsistentRead: true }]);
+        expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'release-s3-object', kind: 'release' } });
+        expect(result.releaseClaims).toEqual({ of: 's3-object', record: 'held', claims: [scan.key, 's3scan-later'].sort(), claimCount: 2 });
+      });
+
+      it('says so when no incident holds it, or every one took its claim back', async () => {
+        releasingObject();
+        ddb.on(GetItemCommand).resolvesOnce({}).resolves({ Item: { pk: { S: s3ObjectClaimKey(object) }, releasedClaims: { SS: [scan.key] } } });
+        expect((await guard({ protectedTagKey: undefined })(scanPayload())).releaseClaims).toEqual({ of: 's3-object', record: 'no-record' });
+        grants = new InMemoryGrantStore();
+        expect((await guard({ protectedTagKey: undefined })(scanPayload())).releaseClaims).toEqual({ of: 's3-object', record: 'released' });
+      });
+
+      it('bounds what it keeps of claims read from the table: ten listed, each cut, and their count', async () => {
+        releasingObject();
+        const many = [...Array.from({ length: 24 }, (_, i) => `s3scan-${String(i).padStart(2, '0')}`), `s3scan-${'x'.repeat(500)}`];
+        ddb.on(GetItemCommand).resolves({ Item: { claims: { SS: many } } });
+        const claims = (await guard({ protectedTagKey: undefined })(scanPayload())).releaseClaims;
+        expect(claims).toMatchObject({ of: 's3-object', record: 'held', claimCount: 25 });
+        expect(claims?.claims).toHaveLength(10);
+        expect(Math.max(...claims!.claims!.map((key) => key.length))).toBeLessThanOrEqual(128);
+      });
+
+      it('still clears the release when the read fails: the claims are unreadable, and the release reads them itself', async () => {
+        releasingObject();
+        ddb.on(GetItemCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+        const result = await guard({ protectedTagKey: undefined })(scanPayload());
+        expect(result).toMatchObject({ status: 'needs-approval', releaseClaims: { of: 's3-object', record: 'unreadable', reason: expect.stringContaining('not authorized') } });
+      });
+
+      it('reads none where the playbook releases no object', async () => {
+        executionRuns(scan, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-unblock-dns-domain` });
+        ddb.on(GetItemCommand).resolves({});
+        const result = await guard({ protectedTagKey: undefined })(scanPayload());
+        expect(result.releaseClaims).toBeUndefined();
+        expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+      });
     });
 
     it('reads none for a playbook that contains (not a release)', async () => {

@@ -785,6 +785,25 @@ describe('FirebreakStack safety rails', () => {
     expect(JSON.stringify(withoutRelease)).not.toContain('quarantine#');
   });
 
+  it("lets the guard READ the S3 object versions' claims too, only where a playbook releases S3 objects (that approval request says whether the object stays tagged for another incident)", () => {
+    const releaseObject = {
+      ...playbook('release-s3-object', [action('release', 'release-s3-object'), action('alert', 'notify')], { resourceKinds: ['other'] }, 0),
+      trigger: 'manual' as const,
+      approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
+    };
+    const read = (playbooks: Parameters<typeof synthesize>[0]['playbooks']) =>
+      responderStatements(synthesize({ playbooks }).template, 'ContainmentGuard').find((statement) => statement.Sid === 'ReadContainmentGrants');
+    expect(read([COMPROMISED, DEFAULT_ALERT, releaseObject])).toEqual({
+      Sid: 'ReadContainmentGrants',
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 's3claim#*' } },
+    });
+    expect(read([COMPROMISED, DEFAULT_ALERT, RELEASE, releaseObject])?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['quarantine#*', 's3claim#*'] } });
+    expect(JSON.stringify(responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] }).template, 'ContainmentGuard'))).not.toContain('s3claim#');
+  });
+
   it('retries a quarantine refused by a release’s hold on the record for longer than that hold lasts, twice over, before it gives up', () => {
     const { template } = synthesize();
     const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine');
