@@ -791,7 +791,7 @@ describe('FirebreakStack safety rails', () => {
       trigger: 'manual' as const,
       approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
     };
-    const read = (playbooks: Parameters<typeof synthesize>[0]['playbooks']) =>
+    const read = (playbooks: NonNullable<Parameters<typeof synthesize>[0]>['playbooks']) =>
       responderStatements(synthesize({ playbooks }).template, 'ContainmentGuard').find((statement) => statement.Sid === 'ReadContainmentGrants');
     expect(read([COMPROMISED, DEFAULT_ALERT, releaseObject])).toEqual({
       Sid: 'ReadContainmentGrants',
