@@ -65,6 +65,16 @@ export function evidenceLocksFor(playbooks: readonly Playbook[]): EvidenceLockSe
 }
 
 /**
+ * The longest lock, in days, a deployed snapshot-volumes step configures, or undefined when none
+ * locks: IAM grants ec2:LockSnapshot only up to it (`ec2:SnapshotLockDuration`, lib/stack/iam-scopes.ts),
+ * so that even the role's own credentials cannot lock a snapshot for longer than the deployment chose.
+ */
+export function evidenceLockMaxDays(playbooks: readonly Playbook[]): number | undefined {
+  const days = evidenceLocksFor(playbooks).map((lock) => lock.durationDays);
+  return days.length === 0 ? undefined : Math.max(...days);
+}
+
+/**
  * The responders that act only under a containment grant of their execution (lib/responders/grants.ts):
  * the stack tells each which playbooks have a step of it, and with which options
  * (SECURITY_ENV.playbookSteps), and the grant clears only such a step. Here, beside the list's

@@ -20,6 +20,7 @@ import type { ResponderFunction } from './responder-function';
 import { MemberRoleStack, memberAccountActionsByResponder } from './member-role-stack';
 import { ForensicRoleStack } from './forensic-role-stack';
 import { quarantineCopyDestinations } from './iam-scopes';
+import { evidenceLockMaxDays } from '../playbooks/rails';
 import { flattenSteps } from '../playbooks/model';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { PROJECT_ROOT } from './package-root';
@@ -102,6 +103,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
   // Environment-agnostic on purpose: the same template goes to every member account (StackSets
   // included), the security account arriving as the SecurityAccountId parameter unless configured.
   const responderActions = memberAccountActionsByResponder(playbooks);
+  const lockMaxDays = evidenceLockMaxDays(playbooks);
   const memberRole =
     options.memberRoleStack === false || Object.keys(responderActions).length === 0
       ? undefined
@@ -116,6 +118,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
           ...(config.forensicAccountId ? { forensicAccountId: config.forensicAccountId } : {}),
           ...(config.protectedTagKey ? { protectedTagKey: config.protectedTagKey } : {}),
           quarantineCopies: quarantineCopyDestinations(playbooks),
+          ...(lockMaxDays !== undefined ? { evidenceLockMaxDays: lockMaxDays } : {}),
         });
   // The forensic account's role, when a playbook copies evidence there (deployed into that account).
   const copies = playbooks.some((playbook) => flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.copyEvidence));

@@ -117,6 +117,15 @@ export interface ScopeOptions {
    * @default none: protection by tag is the code's alone
    */
   readonly protectedTagKey?: string;
+  /**
+   * The longest EBS Snapshot Lock the deployed snapshot-volumes steps configure, in days
+   * (`evidenceLockMaxDays(playbooks)`): ec2:LockSnapshot is granted only with a duration up to it
+   * (`ec2:SnapshotLockDuration`), so that the role cannot lock a snapshot for longer than the
+   * deployment chose (a compliance lock cannot be removed by anyone, the root user included, and
+   * its storage is paid for as long). Required when ec2:LockSnapshot is requested.
+   * @default none: a plan with ec2:LockSnapshot fails
+   */
+  readonly evidenceLockMaxDays?: number;
 }
 
 /** The destinations of the deployed quarantine copies, known at synth from the playbooks' options. */
@@ -498,9 +507,14 @@ const SCOPES: readonly ActionScope[] = [
     // locked: the role cannot lock (and so pin the storage costs of) any other snapshot.
     sid: 'LockEvidenceSnapshots',
     actions: requestedOf('ec2:LockSnapshot'),
+    // Only for as long as the deployed playbooks lock (ec2:SnapshotLockDuration, the request's
+    // LockDuration in days; Firebreak never locks with an ExpirationDate, which the condition refuses).
     resources: (arns) => [arns.snapshots],
-    conditions: () => ({ StringEquals: { [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true' } }),
-    why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} condition limits the statement to the evidence snapshots Firebreak tagged at creation.`,
+    conditions: (_requested, options) => ({
+      StringEquals: { [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true' },
+      NumericLessThanEquals: { 'ec2:SnapshotLockDuration': String(options.evidenceLockMaxDays) },
+    }),
+    why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} condition limits the statement to the evidence snapshots Firebreak tagged at creation, and ec2:SnapshotLockDuration to the longest lock the deployed playbooks configure.`,
   },
   // Sharing evidence with the forensic account, and with nobody else: only snapshots Firebreak
   // tagged as evidence, only the createVolumePermission attribute, only adding that one account
@@ -848,6 +862,9 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
     if (action.includes('*')) throw new Error(`'${action}' is a wildcard action; list the exact actions a responder needs`);
   }
   if ([...requested].some((action) => NEEDS_PASS_ROLE.has(action))) requested.add('iam:PassRole');
+  if (requested.has('ec2:LockSnapshot') && options.evidenceLockMaxDays === undefined) {
+    throw new Error('ec2:LockSnapshot (a snapshot-volumes step with lock) is granted only up to the longest deployed lock: pass evidenceLockMaxDays (evidenceLockMaxDays(playbooks))');
+  }
   if (requested.has('s3:PutObject') && options.quarantineCopies === undefined) {
     throw new Error('s3:PutObject (a quarantine-s3-object step with quarantineCopy) is granted only where the copies go: pass quarantineCopies (quarantineCopyDestinations(playbooks))');
   }

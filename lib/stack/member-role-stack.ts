@@ -127,6 +127,13 @@ export interface MemberRoleStackProps extends StackProps {
    */
   readonly quarantineCopies?: QuarantineCopies;
   /**
+   * The longest EBS Snapshot Lock the deployed playbooks configure, in days
+   * (`evidenceLockMaxDays(playbooks)`): the member role may lock evidence for no longer. Required
+   * when a responder's actions have ec2:LockSnapshot.
+   * @default none
+   */
+  readonly evidenceLockMaxDays?: number;
+  /**
    * The deployment's protected tag key (`protectedTagKey`): every role but a release's is denied the
    * containing actions on a user, role or instance carrying it (DenyProtectedTagKey, iam-scopes.ts).
    * @default none
@@ -358,6 +365,7 @@ export class MemberRoleStack extends Stack {
     const scopeOptions = {
       ...(props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {}),
       ...(props.quarantineCopies !== undefined ? { quarantineCopies: props.quarantineCopies } : {}),
+      ...(props.evidenceLockMaxDays !== undefined ? { evidenceLockMaxDays: props.evidenceLockMaxDays } : {}),
     };
 
     // Responders need seconds; role chaining caps sessions at one hour anyway. Each wildcard is the

@@ -19,7 +19,7 @@ import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
 import type { RoutingTable } from '../playbooks/routing';
 import { routingEnvironment, routingTableFor } from '../playbooks/routing';
-import { GRANTED_RESPONDERS, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
+import { GRANTED_RESPONDERS, evidenceLockMaxDays, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -271,6 +271,7 @@ export class Responders extends Construct {
 
     const forensic = forensicSettings(props, byResponder.has(RESPONDER_NAMES.copyEvidence));
     const quarantineCopies = quarantineCopyDestinations(props.playbooks);
+    const lockMaxDays = evidenceLockMaxDays(props.playbooks);
     const functions = new Map<string, ResponderFunction>();
     for (const [responder, actions] of byResponder) {
       const inIncidentAccount = actsInIncidentAccount(actions);
@@ -318,6 +319,7 @@ export class Responders extends Construct {
           ...(stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {}),
           ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),
           quarantineCopies,
+          ...(lockMaxDays !== undefined ? { evidenceLockMaxDays: lockMaxDays } : {}),
           ...protectedTagKeyFor(responder, props.protectedTagKey),
         }),
         logRetention: props.logRetention,

@@ -5,6 +5,8 @@ import type { Playbook } from '../../lib/playbooks/model';
 import { memberAccountActionsByResponder, MemberRoleStack } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { evidenceLockMaxDays } from '../../lib/playbooks/rails';
+import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
 import { action, actionsOf, logicalIdOf, playbook, resourcesOf, statementsOfRole, synthesize } from './support';
 
 const snapshotArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::snapshot/*']] };
@@ -17,7 +19,8 @@ const EXPECTED_LOCK_STATEMENT = {
   Effect: 'Allow',
   Action: 'ec2:LockSnapshot',
   Resource: snapshotArn,
-  Condition: { StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true' } },
+  // Tagged evidence only, and for no longer than the deployed lock (LOCKING's 90 days).
+  Condition: { StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true' }, NumericLessThanEquals: { 'ec2:SnapshotLockDuration': '90' } },
 };
 
 /** FIREBREAK_EVIDENCE_LOCKS as the synthesized snapshot-volumes function has it. */
@@ -51,8 +54,34 @@ describe('snapshot-volumes lock option: IAM', () => {
 
   it('puts the same tag-conditioned statement in the member role', () => {
     const app = new App();
-    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { responderActions: memberAccountActionsByResponder([LOCKING]), });
+    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { responderActions: memberAccountActionsByResponder([LOCKING]), evidenceLockMaxDays: evidenceLockMaxDays([LOCKING]) });
     const roles = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r).includes('LockSnapshot'));
+    expect(roles).toHaveLength(1);
+    const statements = (roles[0]!.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
+    expect(statements.find((s) => s.Sid === 'LockEvidenceSnapshots')).toEqual(EXPECTED_LOCK_STATEMENT);
+  });
+});
+
+describe('snapshot-volumes lock option: IAM caps the lock at the longest deployed one', () => {
+  it("grants the longest lock of the deployed playbooks, whichever playbook configures it", () => {
+    const longer = playbook('kept-longer', [action('evidence', 'snapshot-volumes', { tags: {}, lock: { mode: 'governance', durationDays: 365 } }), action('alert', 'notify')]);
+    expect(snapshotRoleStatements([LOCKING, longer]).find((s) => s.Sid === 'LockEvidenceSnapshots')?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true' },
+      NumericLessThanEquals: { 'ec2:SnapshotLockDuration': '365' },
+    });
+    expect(evidenceLockMaxDays([LOCKING, longer])).toBe(365);
+    expect(evidenceLockMaxDays([playbook('plain', [action('evidence', 'snapshot-volumes'), action('alert', 'notify')])])).toBeUndefined();
+  });
+
+  it('refuses to plan ec2:LockSnapshot without the cap, rather than grant any duration', () => {
+    const app = new App();
+    expect(() => new MemberRoleStack(app, 'FirebreakMemberRole', { responderActions: memberAccountActionsByResponder([LOCKING]) })).toThrow(/evidenceLockMaxDays/);
+  });
+
+  it('the member-role stack the app builds carries the cap of its playbooks', async () => {
+    const { app, memberRole } = await buildFirebreakApp({ playbooks: [LOCKING], nag: false, cfnValidation: false, context: { ...SKIP_BUNDLING_CONTEXT } });
+    const template = app.synth().getStackArtifact(memberRole!.artifactId).template as { Resources: Record<string, { Type: string; Properties: unknown }> };
+    const roles = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::IAM::Role' && JSON.stringify(resource).includes('LockSnapshot'));
     expect(roles).toHaveLength(1);
     const statements = (roles[0]!.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
     expect(statements.find((s) => s.Sid === 'LockEvidenceSnapshots')).toEqual(EXPECTED_LOCK_STATEMENT);

@@ -253,7 +253,15 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
     }
     case 'CreateSnapshot':
       return [ec2.volume(String(input.VolumeId)), ec2.created('snapshot', tagSpecificationsFor(input, 'snapshot'))];
-    case 'LockSnapshot':
+    case 'LockSnapshot': {
+      // How long and how firmly it asks to lock (ec2:SnapshotLockDuration, ec2:SnapshotCoolOffPeriod),
+      // absent when not asked (a lock by ExpirationDate carries no duration).
+      const target = ec2.snapshot(String(input.SnapshotId));
+      const lock: Record2 = {};
+      if (typeof input.LockDuration === 'number') lock['ec2:SnapshotLockDuration'] = [String(input.LockDuration)];
+      if (typeof input.CoolOffPeriod === 'number') lock['ec2:SnapshotCoolOffPeriod'] = [String(input.CoolOffPeriod)];
+      return [{ ...target, keys: { ...target.keys, ...lock }, complete: [...target.complete, 'ec2:SnapshotLockDuration', 'ec2:SnapshotCoolOffPeriod'] }];
+    }
     case 'UnlockSnapshot':
     case 'DeleteSnapshot':
     case 'DescribeSnapshotAttribute':

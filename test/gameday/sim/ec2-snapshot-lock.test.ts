@@ -100,4 +100,36 @@ describe('IAM on LockSnapshot and DeleteSnapshot in the simulated account', () =
     await attacker.send(new DeleteSnapshotCommand({ SnapshotId: other![0]!.SnapshotId! }));
     expect(sim.snapshots().map((s) => s.snapshotId)).toEqual([evidenceId]);
   });
+
+  it('caps the lock at the deployed duration (ec2:SnapshotLockDuration, as the synthesized statement has it): longer, or by an expiry date, is denied', async () => {
+    const sim = new SeededSimulatedAws({ seed: 'lock-cap', defaultAccount: ACCOUNT, defaultRegion: REGION });
+    const box = sim.addInstance({ volumes: [{ device: '/dev/xvda', boot: true }, { device: '/dev/sdf' }] });
+    // test/stack/snapshot-lock-iam.test.ts pins this statement in the templates (the shipped playbooks lock 30 days).
+    sim.enforceIdentityPolicies(ROLE, [
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'ec2:LockSnapshot',
+            Resource: 'arn:aws:ec2:*::snapshot/*',
+            Condition: { StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true' }, NumericLessThanEquals: { 'ec2:SnapshotLockDuration': '30' } },
+          },
+        ],
+      },
+    ], catalog);
+    const admin = await sim.clientFactory().ec2({ account: ACCOUNT, region: REGION });
+    const { Snapshots } = await admin.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: box.instanceId }, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'firebreak:evidence', Value: 'true' }] }] }));
+    const [first, second] = Snapshots!.map((snapshot) => snapshot.SnapshotId!);
+    const firebreak = await sim.clientFactory({ principal: ROLE }).ec2({ account: ACCOUNT, region: REGION });
+    // A hundred years in compliance mode: nobody, the root user included, could delete it, and its storage is paid for as long.
+    expect((await rejectionOf(firebreak.send(new LockSnapshotCommand({ SnapshotId: first!, LockMode: 'compliance', LockDuration: 36_500 })))).name).toBe('UnauthorizedOperation');
+    expect((await rejectionOf(firebreak.send(new LockSnapshotCommand({ SnapshotId: first!, LockMode: 'governance', LockDuration: 31 })))).name).toBe('UnauthorizedOperation');
+    expect((await rejectionOf(firebreak.send(new LockSnapshotCommand({ SnapshotId: first!, LockMode: 'compliance', ExpirationDate: new Date(Date.UTC(2125, 0, 1)) })))).name).toBe('UnauthorizedOperation');
+    const locked = async () => ((await admin.send(new DescribeLockedSnapshotsCommand({}))).Snapshots ?? []).map((snapshot) => snapshot.SnapshotId).sort();
+    expect(await locked()).toEqual([]);
+    await firebreak.send(new LockSnapshotCommand({ SnapshotId: first!, LockMode: 'governance', LockDuration: 30 }));
+    await firebreak.send(new LockSnapshotCommand({ SnapshotId: second!, LockMode: 'compliance', LockDuration: 7, CoolOffPeriod: 24 }));
+    expect(await locked()).toEqual([first, second].sort());
+  });
 });
