@@ -691,12 +691,31 @@ export function incidentStatus(entries: readonly IncidentRecordEntry[], incident
   const view: RecordView = { entries, incidentKey, ...records };
   let status: IncidentStatus = 'open';
   const inForce = noContainments();
+  const repeats = repeatedFailureAlerts(entries);
   for (const entry of byTime(entries)) {
     const after = applyContainment(inForce, entry, view);
     if (after !== undefined) status = after;
-    else if (entry.alertKind === 'failure') status = 'failed';
+    else if (entry.alertKind === 'failure' && !repeats.has(entry)) status = 'failed';
   }
   return settleClaims(inForce) ?? status;
+}
+
+/**
+ * The failure alerts that repeat a failure an earlier alert of the same execution reported (same
+ * step, same error): a parallel group's summary after its failed branch's own alert
+ * (lib/playbooks/compile.ts). The failure happened once: it counts once, and only when it was first
+ * alerted does it set the status (a containment that finished in another branch since still holds).
+ */
+function repeatedFailureAlerts<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): Set<Entry> {
+  const seen = new Set<string>();
+  const repeats = new Set<Entry>();
+  for (const entry of byTime(entries)) {
+    if (entry.alertKind !== 'failure' || entry.failure === undefined) continue;
+    const key = JSON.stringify([entry.executionArn ?? '', entry.failure.step, entry.failure.error]);
+    if (seen.has(key)) repeats.add(entry);
+    else seen.add(key);
+  }
+  return repeats;
 }
 
 /**
@@ -1119,13 +1138,14 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   // succeeded (a retry: a lesson, not a failure), or the execution's failure alert reports it already.
   const alerted = new Set(entries.filter((entry) => entry.alertKind === 'failure' && entry.failure).map((entry) => `${entry.executionArn ?? ''}|${entry.failure?.error ?? ''}`));
   const failures: (ReportedFailure & { incidentKey?: string })[] = [];
+  const repeats = repeatedFailureAlerts(entries);
   const of = (entry: GatheredEntry) => (entry.incidentKey !== undefined ? { incidentKey: entry.incidentKey } : {});
   for (const [index, entry] of entries.entries()) {
     const retried = entries.slice(index + 1).some((later) => later.step === entry.step && later.executionArn === entry.executionArn && later.outcome === 'succeeded');
     if (entry.outcome === 'failed' && entry.error && !retried && !alerted.has(`${entry.executionArn ?? ''}|${entry.error.name}`)) {
       failures.push({ at: entry.endedAt, step: entry.step, error: entry.error.name, detail: entry.error.message, ...of(entry) });
     }
-    if (entry.alertKind === 'failure' && entry.failure) {
+    if (entry.alertKind === 'failure' && entry.failure && !repeats.has(entry)) {
       failures.push({ at: entry.startedAt, step: entry.failure.step, error: entry.failure.error, ...(entry.failure.cause ? { detail: entry.failure.cause } : {}), ...of(entry) });
     }
   }

@@ -20,6 +20,7 @@
  *   Inside a Parallel branch the failure is alerted, recorded as `$.results.<stepId>.failure` and
  *   the branch ends successfully: a failed branch would stop every other branch (containment's
  *   retries included). A Choice after the Parallel then sends a run with a recorded failure to a
+ *   summary alert of the whole group (what every step of it did, the failed step named), then a
  *   Fail state with that step's error, so the execution still ends FAILED and no later step runs.
  *
  * Guarded playbooks (docs/safety-rails.md): an automatic playbook with a step that changes
@@ -239,6 +240,11 @@ export function branchFailedStateName(stepId: string): string {
 /** The Fail state a Parallel's check sends the execution to when branch step `stepId` recorded a failure. */
 export function branchFailureEndsPlaybookStateName(stepId: string): string {
   return `${stepId}-branch-failed`;
+}
+
+/** The alert after a Parallel state whose branch step `stepId` recorded a failure: what every step of the group did, before the Fail state. */
+export function groupSummaryAlertStateName(stepId: string): string {
+  return `${stepId}-summary-alert`;
 }
 
 /** The Choice after a Parallel state: did any branch record a failure? */
@@ -782,25 +788,28 @@ class PlaybookCompiler {
       ResultPath: '$.results',
       ...(check ? { Next: check } : next ? { Next: next } : { End: true }),
     };
-    if (check) this.compileParallelCheck(states, check, name, flattenSteps([step]).map((inner) => inner.id), next, scope);
+    if (check) this.compileParallelCheck(states, check, step.id, flattenSteps([step]).map((inner) => inner.id), available, next, scope);
     return Object.keys(selector).map((key) => key.slice(0, -2));
   }
 
   /**
    * The Choice after a Parallel state: a step of the group that recorded a failure (its branch
    * alerted it, then ended successfully so the other branches could finish) sends the execution to
-   * a Fail state with that step's error, so it ends FAILED, the failed-executions alarm pages, and
-   * no later step runs. The first failed step in the group's order gives the error; each failure
-   * was alerted in its own branch. Otherwise the execution goes on (one state transition).
+   * the group's summary alert, then a Fail state with that step's error, so it ends FAILED, the
+   * failed-executions alarm pages, and no later step runs. The first failed step in the group's
+   * order gives the error; each failure was alerted in its own branch, and the summary shows them
+   * all. Otherwise the execution goes on (one state transition).
    */
   private compileParallelCheck(
     states: Record<string, AslState>,
     check: string,
-    parallelName: string,
+    groupId: string,
     stepIds: readonly string[],
+    before: readonly string[],
     next: string | undefined,
     scope: ChainScope,
   ): void {
+    const parallelName = `${scope.prefix}${groupId}`;
     this.claim(check);
     let goOn = next;
     if (!goOn) {
@@ -811,11 +820,12 @@ class PlaybookCompiler {
     states[check] = {
       Type: 'Choice',
       Comment: `A step of ${parallelName} that failed was alerted and recorded by its branch: end FAILED with its error.`,
-      Choices: stepIds.map((id) => ({ Variable: `$.results.${id}.failure`, IsPresent: true, Next: branchFailureEndsPlaybookStateName(`${scope.prefix}${id}`) })),
+      Choices: stepIds.map((id) => ({ Variable: `$.results.${id}.failure`, IsPresent: true, Next: groupSummaryAlertStateName(`${scope.prefix}${id}`) })),
       Default: goOn,
     };
     for (const id of stepIds) {
       const failState = branchFailureEndsPlaybookStateName(`${scope.prefix}${id}`);
+      this.compileGroupSummaryAlert(states, groupId, `${scope.prefix}${id}`, id, stepIds, before, failState);
       this.claim(failState);
       states[failState] = {
         Type: 'Fail',
@@ -824,6 +834,48 @@ class PlaybookCompiler {
         CausePath: `$.results.${id}.failure.Cause`,
       };
     }
+  }
+
+  /**
+   * The group's summary alert when its step `stepId` recorded a failure: a `failure` alert naming
+   * that step and its error, with the results of the steps before the group and, under `group`,
+   * every step of the group as recorded (`{ result }` or `{ failure }`): the branch's own failure
+   * alert only had the results from before the group, so without this nobody would learn that the
+   * sibling branch contained the instance. Each step's record is passed whole because a JSONPath
+   * to the result of a step that failed would be a runtime error; publish-alert reads either form.
+   * Like every failure alert, its own failure never keeps the execution from its Fail state.
+   */
+  private compileGroupSummaryAlert(
+    states: Record<string, AslState>,
+    groupId: string,
+    name: string,
+    stepId: string,
+    stepIds: readonly string[],
+    before: readonly string[],
+    failState: string,
+  ): void {
+    const { playbook } = this;
+    const alertState = groupSummaryAlertStateName(name);
+    this.claim(alertState);
+    states[alertState] = {
+      Type: 'Task',
+      Comment: `Alert what every step of ${groupId} did, now that all its branches have finished: ${name} failed for good.`,
+      Resource: LAMBDA_INVOKE_RESOURCE,
+      Parameters: {
+        FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
+        Payload: {
+          ...alertPayload('failure', playbook.name, before),
+          group: { id: groupId, failedStep: stepId, steps: Object.fromEntries(stepIds.map((id) => [`${id}.$`, `$.results.${id}`])) },
+          failure: { step: name, 'error.$': `$.results.${stepId}.failure.Error`, 'cause.$': `$.results.${stepId}.failure.Cause` },
+        },
+      },
+      // The execution fails either way; the alert's own result is not worth keeping.
+      ResultPath: null,
+      Retry: [TRANSIENT_RETRY],
+      // If the alert fails, still end FAILED with the step's error (the history keeps both).
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.alertFailure', Next: failState }],
+      Next: failState,
+    };
   }
 
   private checkStepId(step: Step): void {
@@ -844,7 +896,7 @@ class PlaybookCompiler {
     }
     if (this.stateNames.has(stateName)) {
       throw new PlaybookCompileError(
-        `state name "${stateName}" is used twice: step ids must be unique across the playbook, may not end in "-failure-alert" or "-failed", and may not be a name the compiler generates (${GENERATED_NAMES.join(', ')}, or one of them followed by "-")`,
+        `state name "${stateName}" is used twice: step ids must be unique across the playbook, may not end in "-failure-alert", "-summary-alert" or "-failed", and may not be a name the compiler generates (${GENERATED_NAMES.join(', ')}, or one of them followed by "-")`,
         this.playbook.name,
       );
     }

@@ -20,7 +20,7 @@ export { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES
 export const MAX_PLAYBOOK_NAME_LENGTH = 64;
 /**
  * Step ids become Step Functions state names: kept to a safe alphabet and short enough that the
- * longest generated name (`BeforeApproval-<id>-failure-alert`) stays within ASL's 80 characters.
+ * longest generated names (`BeforeApproval-<id>-failure-alert`, `BeforeApproval-<id>-summary-alert`) stay within ASL's 80 characters.
  */
 export const STEP_ID_PATTERN = /^[A-Za-z0-9-]+$/;
 export const MAX_STEP_ID_LENGTH = 50;

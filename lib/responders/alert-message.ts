@@ -23,7 +23,7 @@ import type { Incident } from '../incident/model';
 import { checkIncidentDetails, sectionUnreadableDetails } from './alert-details';
 import { rawEventField, instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, AlertMessage } from './alert-model';
-import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema, stepSummaries } from './alert-model';
+import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema, stepSummaries, withGroupResults } from './alert-model';
 import {
   ActionBudget,
   sectionDid,
@@ -56,11 +56,12 @@ function linkedResourceWords(incident: Incident): string {
 export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date }): AlertMessage {
   // The incident's story fields are checked before any section reads them (alert-details.ts).
   let unreadable: readonly IncidentDetail[] = [];
-  let input = claimed;
+  // A group's summary: its steps that succeeded count as results, as they do on a report.
+  let input = withGroupResults(claimed);
   if (claimed.incident !== undefined) {
     const checked = checkIncidentDetails(claimed.incident);
     unreadable = checked.unreadable;
-    input = { ...claimed, incident: checked.incident as NonNullable<AlertInput['incident']> };
+    input = { ...input, incident: checked.incident as NonNullable<AlertInput['incident']> };
   }
   const { incident } = input;
   const steps = stepSummaries(input.results);

@@ -8,6 +8,7 @@ import { notifyOptions } from '../playbooks/notify-options';
 import { executionContextSchema } from './model';
 import { responderModeSchema } from '../contracts/responder-mode';
 import { incidentSchema } from './incident-schema';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 export const ALERT_KINDS = ['report', 'failure', 'invalid-event', 'approval-request', 'triage-only'] as const;
 
@@ -34,6 +35,15 @@ const resultLikeSchema = z.looseObject({
 const textLike = z.union([z.string(), z.array(z.string())]);
 
 /**
+ * A step of a parallel group as the compiled playbook recorded it (lib/playbooks/compile.ts): its
+ * result, or the failure its branch caught (Step Functions' `{ Error, Cause }`).
+ */
+const groupStepSchema = z.looseObject({
+  result: z.optional(z.nullable(resultLikeSchema)),
+  failure: z.optional(z.looseObject({ Error: z._default(z.string(), 'unknown error'), Cause: z.nullish(z.string()) })),
+});
+
+/**
  * What publish-alert receives. Permissive where the payload comes from other steps (results,
  * unknown keys are dropped), strict where a mistake would mislead (kind, mode, approval).
  */
@@ -49,6 +59,8 @@ export const alertInputSchema = z
     failure: z.optional(
       z.looseObject({ step: z._default(z.string(), 'unknown'), error: z._default(z.string(), 'unknown error'), cause: z.nullish(z.string()) }),
     ),
+    /** A group's summary after a failed branch: every step of the group, succeeded or failed. */
+    group: z.optional(z.object({ id: z.string(), failedStep: z.optional(z.string()), steps: z.record(z.string(), groupStepSchema) })),
     rawEvent: z.optional(z.unknown()),
     /** Why: the parse error of an invalid event, or why triage only alerts. */
     reason: z.optional(z.unknown()),
@@ -125,4 +137,35 @@ export function ranResponder(steps: readonly StepSummary[], responder: string): 
 /** Whether any step recorded an action with this outcome. */
 export function hasOutcome(steps: readonly StepSummary[], outcome: string): boolean {
   return steps.some((s) => s.result?.actions.some((a) => a.outcome === outcome) === true);
+}
+
+/** A step of the alert's parallel group: what it returned, or the error it failed with. */
+export interface GroupStepOutcome {
+  readonly stepId: string;
+  readonly result?: ResultLike | null;
+  readonly error?: string;
+}
+
+/** The steps of a group's summary alert, in the group's order (none on other alerts). */
+export function groupOutcomes(input: AlertInput): GroupStepOutcome[] {
+  return Object.entries(input.group?.steps ?? {}).map(([stepId, step]) =>
+    step.failure !== undefined ? { stepId, error: step.failure.Error } : { stepId, result: step.result ?? null },
+  );
+}
+
+/**
+ * The input with the results of the group's steps that succeeded beside the earlier results, so
+ * every section reads what they did (a containment in a sibling branch of the failed step).
+ */
+export function withGroupResults(input: AlertInput): AlertInput {
+  const succeeded = groupOutcomes(input).filter((step) => step.error === undefined);
+  if (succeeded.length === 0) return input;
+  return { ...input, results: { ...input.results, ...Object.fromEntries(succeeded.map((step) => [step.stepId, step.result ?? null])) } };
+}
+
+/** The quarantine step that isolated the instance (an ENI moved or found moved), if one did: `would-do` in dry-run is not isolation. */
+export function isolatingStep(steps: readonly StepSummary[]): StepSummary | undefined {
+  return steps.find(
+    (s) => s.result?.responder === RESPONDER_NAMES.quarantineInstance && s.result.actions.some((a) => a.outcome === 'done' || a.outcome === 'already-done'),
+  );
 }

@@ -14,7 +14,7 @@ import { scannedObjectName } from './alert-malware';
 import { credentialReleaseLines } from './alert-credential-release';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
-import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome } from './alert-model';
+import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome, groupOutcomes, isolatingStep } from './alert-model';
 import { oneLine, ownLine, indentedBlock, utf8Prefix, stringify, describeCause, fieldText, listField } from './alert-text';
 
 const OUTCOME_WORDS: Readonly<Record<string, string>> = {
@@ -98,7 +98,11 @@ export function sectionDidNot(
     lines.push(...budget.take(notDone.map((a) => actionLine(label, a))));
   }
   if (input.kind === 'failure' && input.failure) {
-    lines.push(`  - Step ${oneLine(input.failure.step, 80)} failed: the steps after it did not run.`);
+    lines.push(
+      input.group !== undefined
+        ? `  - Step ${oneLine(input.failure.step, 80)} of parallel group ${oneLine(input.group.id, 80)} failed: the steps after the group did not run.`
+        : `  - Step ${oneLine(input.failure.step, 80)} failed: the steps after it did not run.`,
+    );
   }
   if (input.kind === 'approval-request') lines.push('  - The waiting steps have not run: they need a human decision.');
   const incident = input.incident;
@@ -283,6 +287,29 @@ function failureAdvice(input: AlertInput): string[] {
   return advice;
 }
 
+/**
+ * What still holds after a failure: the instance a quarantine step isolated (a failure alert must
+ * not read as if nothing was contained), and on a group's summary what each step of the group did.
+ */
+function failureOutcomeLines(input: AlertInput): string[] {
+  const lines: string[] = [];
+  const isolating = isolatingStep(stepSummaries(input.results));
+  const instanceId = input.incident !== undefined ? instanceIdOf(input.incident) : undefined;
+  if (isolating !== undefined && instanceId !== undefined && !isSample(input.incident)) {
+    lines.push(`Instance ${oneLine(instanceId)} IS contained: step ${stepLabel(isolating)} (${oneLine(isolating.result?.responder ?? '', 80)}) isolated it.`);
+  }
+  const group = groupOutcomes(input);
+  if (input.group !== undefined && group.length > 0) {
+    const steps = group.map((step) =>
+      step.error !== undefined
+        ? `${oneLine(step.stepId, 80)} FAILED (${oneLine(step.error, 80)})`
+        : `${oneLine(step.stepId, 80)} succeeded (${oneLine(step.result?.responder ?? 'step', 80)}: ${oneLine(step.result?.status ?? 'no status', 80)})`,
+    );
+    lines.push(`Parallel group ${oneLine(input.group.id, 80)}: ${steps.join('; ')}.`);
+  }
+  return lines;
+}
+
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
@@ -352,11 +379,16 @@ export function sectionFailure(input: AlertInput): string[] {
   const failure = input.failure;
   if (failure === undefined) return [];
   const cause = describeCause(failure.cause);
+  // A group's summary names the first failed step; the group's other failures were alerted too.
+  const others = groupOutcomes(input).filter((step) => step.error !== undefined && step.stepId !== input.group?.failedStep);
   return [
     'WHAT FAILED',
     `  Step: ${oneLine(failure.step, 80)}`,
     `  Error: ${oneLine(failure.error)}`,
     ...(cause !== undefined ? ['  Cause:', ...indentedBlock(cause)] : []),
+    ...(others.length > 0 && input.group !== undefined
+      ? [`  Also failed in group ${oneLine(input.group.id, 80)}: ${others.map((step) => `${oneLine(step.stepId, 80)} (${oneLine(step.error ?? '', 80)})`).join(', ')}`]
+      : []),
   ];
 }
 
@@ -388,6 +420,7 @@ export function openingLines(input: AlertInput): string[] {
       break;
     case 'failure':
       lines.push(`Firebreak FAILED while handling ${incident ? `incident ${incident.key}` : 'an event'}: step ${oneLine(input.failure?.step ?? 'unknown', 80)} failed for good (retries exhausted or a final error).`);
+      lines.push(...failureOutcomeLines(input));
       break;
     case 'approval-request':
       lines.push(`Firebreak needs a human decision to continue on incident ${incident?.key ?? ''}.`);

@@ -9,7 +9,7 @@ import { rolesNamed } from './credential-targets';
 import type { ContainmentDecision } from './alert-decision';
 import { rawEventField, reasonHeadline, resourceId, isGameDay, isSample } from './alert-incident';
 import type { AlertKind, AlertInput, SnsMessageAttribute } from './alert-model';
-import { MAX_SUBJECT_LENGTH } from './alert-model';
+import { MAX_SUBJECT_LENGTH, isolatingStep, stepSummaries } from './alert-model';
 import { toPrintableAscii, toSnsSubject, oneLine } from './alert-text';
 
 const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
@@ -32,7 +32,10 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
   const { incident } = input;
   // "Not contained" changes what the reader must do, so it is a marker too: a subject that only
   // names a backdoor finding reads as handled.
-  const marker = decision?.marker;
+  // A failure alert whose results show the instance isolated says so: "[FAILED]" alone reads as
+  // if nothing was contained (a snapshot that failed beside a quarantine that worked).
+  const contained = input.kind === 'failure' && !isSample(incident) && isolatingStep(stepSummaries(input.results)) !== undefined;
+  const marker = decision?.marker ?? (contained ? 'CONTAINED' : undefined);
   const kindPrefix =
     marker === undefined ? KIND_PREFIX[input.kind] : input.kind === 'approval-request' ? `[APPROVAL NEEDED: ${marker}]` : `${KIND_PREFIX[input.kind]}[${marker}]`;
   const prefix = [

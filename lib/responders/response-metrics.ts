@@ -220,9 +220,12 @@ export const alertMetrics: MetricsReading = (invocation, now) => {
   const points: MetricPoint[] = [];
   const elapsed = sinceArrival(incident, now);
   if (elapsed !== undefined) points.push(duration(RESPONSE_METRIC.timeToAlert, elapsed, { [METRIC_DIMENSION.origin]: origin, [METRIC_DIMENSION.kind]: kind }));
-  const outcome = incidentOutcome(payload);
+  // A parallel group's summary (lib/playbooks/compile.ts) repeats a failure its branch's own alert
+  // already counted, with the incident it failed: counted again, one failure would read as two.
+  const repeated = field(payload, 'group') !== undefined;
+  const outcome = repeated ? undefined : incidentOutcome(payload);
   if (outcome !== undefined) points.push(count(RESPONSE_METRIC.incidents, { [METRIC_DIMENSION.origin]: origin, [METRIC_DIMENSION.outcome]: outcome }));
-  if (kind === 'failure') {
+  if (kind === 'failure' && !repeated) {
     points.push(
       count(RESPONSE_METRIC.stepFailures, {
         [METRIC_DIMENSION.origin]: origin,

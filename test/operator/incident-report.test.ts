@@ -181,6 +181,25 @@ describe('buildIncidentReport', () => {
     expect(buildIncidentReport(record(failed)).failures).toEqual([{ at: at(2), step: 'contain', error: 'ResponderAccessDeniedError', detail: 'denied' }]);
   });
 
+  it('counts a failure a parallel group\'s summary repeats once, and lets the containment that finished beside it stand', () => {
+    // evidence fails and is alerted in its branch; the quarantine in the other branch finishes on its
+    // retry; then the group's summary alert repeats the evidence failure (lib/playbooks/compile.ts).
+    const evidenceFailure = { step: 'preserve-evidence', error: 'ResponderAccessDeniedError', cause: 'denied' };
+    const entries = [
+      entry('containment-guard', 1, 2, 'proceed'),
+      entry('snapshot-volumes', 2, 3, 'ResponderAccessDeniedError', { outcome: 'failed', error: { name: 'ResponderAccessDeniedError', message: 'denied' } }),
+      entry('publish-alert', 3, 4, 'published', { alertKind: 'failure', failure: evidenceFailure }),
+      CONTAINED_RUN[2]!,
+      entry('publish-alert', 5, 6, 'published', { alertKind: 'failure', failure: evidenceFailure }),
+    ];
+    expect(incidentStatus(entries)).toBe('contained');
+    expect(buildIncidentReport(record(entries)).failures).toEqual([{ at: at(3), step: 'preserve-evidence', error: 'ResponderAccessDeniedError', detail: 'denied' }]);
+    // The same failure in another execution (a second run of the playbook) is another failure.
+    const again = entry('publish-alert', 7, 8, 'published', { alertKind: 'failure', failure: evidenceFailure, executionArn: `${EXECUTION}-2` });
+    expect(incidentStatus([...entries, again])).toBe('failed');
+    expect(buildIncidentReport(record([...entries, again])).failures).toHaveLength(2);
+  });
+
   it('does not trust a receipt time after the first step: it says so and measures from that step', () => {
     const report = buildIncidentReport(record(CONTAINED_RUN, { header: { incidentKey: 'gd-1', receivedAt: at(3600) } }));
     expect(report.receiptNote).toMatch(/after the first step/);

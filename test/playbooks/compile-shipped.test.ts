@@ -141,12 +141,15 @@ describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('s
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('ResponderFailedError');
     const failures = (run.calls['publish-alert'] ?? []).filter((call) => call.kind === 'failure');
+    const failure = { step: first.id, error: 'ResponderFailedError', cause: 'InvalidInstanceID.Malformed' };
+    // A step of a parallel group: its branch alerts at once, then the group's summary says what
+    // every step of the group did, once every branch has finished.
+    const firstGroup = playbook.steps.find((step) => step.kind === 'parallel' && flattenSteps([step]).includes(first));
     expect(failures).toEqual([
-      expect.objectContaining({
-        incident,
-        playbook: playbook.name,
-        failure: { step: first.id, error: 'ResponderFailedError', cause: 'InvalidInstanceID.Malformed' },
-      }),
+      expect.objectContaining({ incident, playbook: playbook.name, failure }),
+      ...(firstGroup
+        ? [expect.objectContaining({ incident, playbook: playbook.name, failure, group: { id: firstGroup.id, failedStep: first.id, steps: expect.any(Object) as unknown } })]
+        : []),
     ]);
   });
 
@@ -178,7 +181,23 @@ describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('s
     expect(attempts).toEqual(Object.fromEntries(branchResponders.slice(0, -1).map((responder) => [responder, 2])));
     expect([run.status, run.error]).toEqual(['FAILED', 'ResponderFailedError']);
     const alerts = run.calls['publish-alert'] ?? [];
-    expect(alerts.map((call) => [call.kind, (call.failure as { step?: string } | undefined)?.step])).toEqual([['failure', failing.id]]);
+    expect(alerts.map((call) => [call.kind, (call.failure as { step?: string } | undefined)?.step])).toEqual([
+      ['failure', failing.id],
+      ['failure', failing.id],
+    ]);
+    // The summary after the group: every other branch's result, and the failed step's record.
+    const summary = alerts[1]!.group as { id: string; failedStep: string; steps: Record<string, unknown> };
+    expect([summary.id, summary.failedStep]).toEqual([group!.id, failing.id]);
+    expect(summary.steps).toEqual(
+      Object.fromEntries(
+        branchSteps.map((step, index) => [
+          step.id,
+          step === failing
+            ? { failure: { Error: 'ResponderFailedError', Cause: 'UnauthorizedOperation: You are not authorized to perform this operation.' } }
+            : { result: responderResult(branchResponders[index]!) },
+        ]),
+      ),
+    );
   });
 
   it('passes who asked (request) to the steps of a manual playbook only', async () => {

@@ -176,8 +176,8 @@ describe('compilePlaybook', () => {
       Type: 'Choice',
       Comment: expect.any(String) as unknown,
       Choices: [
-        { Variable: '$.results.contain.failure', IsPresent: true, Next: 'contain-branch-failed' },
-        { Variable: '$.results.evidence.failure', IsPresent: true, Next: 'evidence-branch-failed' },
+        { Variable: '$.results.contain.failure', IsPresent: true, Next: 'contain-summary-alert' },
+        { Variable: '$.results.evidence.failure', IsPresent: true, Next: 'evidence-summary-alert' },
       ],
       Default: 'notify',
     });
@@ -194,12 +194,61 @@ describe('compilePlaybook', () => {
     const variant = compilePlaybook(guarded).definition;
     expect(stateOf(variant, 'Approved-respond-any-failed')).toMatchObject({
       Choices: [
-        { Variable: '$.results.contain.failure', Next: 'Approved-contain-branch-failed' },
-        { Variable: '$.results.block.failure', Next: 'Approved-block-branch-failed' },
+        { Variable: '$.results.contain.failure', Next: 'Approved-contain-summary-alert' },
+        { Variable: '$.results.block.failure', Next: 'Approved-block-summary-alert' },
       ],
       Default: 'Approved-notify',
     });
+    expect(stateOf(variant, 'Approved-block-summary-alert')).toMatchObject({ Next: 'Approved-block-branch-failed' });
     expect(stateOf(variant, 'Approved-block-branch-failed')).toMatchObject({ Type: 'Fail', ErrorPath: '$.results.block.failure.Error' });
+  });
+
+  it('sends a summary alert of the whole group before the Fail state: every step\'s outcome, the failed step named, its own failure never in the way', () => {
+    const { definition } = compilePlaybook(compromised);
+    expect(stateOf(definition, 'contain-and-preserve-any-failed')).toMatchObject({
+      Choices: [{ Next: 'contain-summary-alert' }, { Next: 'evidence-summary-alert' }],
+    });
+    expect(stateOf(definition, 'evidence-summary-alert')).toEqual({
+      Type: 'Task',
+      Comment: expect.any(String) as unknown,
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: '${Fn_publish_alert}',
+        Payload: {
+          kind: 'failure',
+          'incident.$': '$.incident',
+          'mode.$': '$.mode',
+          playbook: 'compromised-ec2',
+          options: {},
+          execution: expect.any(Object) as unknown,
+          // The steps before the group, unwrapped as every alert has them.
+          results: { 'Guard.$': '$.results.Guard.result' },
+          // Every step of the group, as recorded: { result } or { failure }, whichever it is (a path
+          // to the result of a step that failed would be a runtime error).
+          group: { id: 'contain-and-preserve', failedStep: 'evidence', steps: { 'contain.$': '$.results.contain', 'evidence.$': '$.results.evidence' } },
+          failure: { step: 'evidence', 'error.$': '$.results.evidence.failure.Error', 'cause.$': '$.results.evidence.failure.Cause' },
+        },
+      },
+      ResultPath: null,
+      Retry: [TRANSIENT_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.alertFailure', Next: 'evidence-branch-failed' }],
+      Next: 'evidence-branch-failed',
+    });
+    // The guarded variants keep the prefixed state names; a nested group's steps are the outer group's.
+    const nested = compilePlaybook(
+      playbook([parallel('outer', [action('evidence', 'snapshot-volumes'), parallel('inner', [action('alert', 'notify'), action('second', 'notify')])])]),
+    ).definition;
+    expect((stateOf(nested, 'second-summary-alert').Parameters as { Payload: { group: unknown } }).Payload.group).toEqual({
+      id: 'outer',
+      failedStep: 'second',
+      steps: { 'evidence.$': '$.results.evidence', 'alert.$': '$.results.alert', 'second.$': '$.results.second' },
+    });
+  });
+
+  it('refuses a step id that clashes with a summary alert of a group step', () => {
+    expect(() =>
+      compilePlaybook(playbook([parallel('both', [action('contain', 'quarantine-instance'), action('evidence', 'snapshot-volumes')]), action('contain-summary-alert', 'notify')])),
+    ).toThrow(PlaybookCompileError);
   });
 
   it('ends with a Succeed state after the check when the group is the last step, and checks a nested group once, after the outermost one', () => {
@@ -208,7 +257,7 @@ describe('compilePlaybook', () => {
     ).definition;
     expect(stateOf(nested, 'outer')).toMatchObject({ Type: 'Parallel', Next: 'outer-any-failed' });
     expect(stateOf(nested, 'outer-any-failed')).toMatchObject({
-      Choices: ['evidence', 'alert', 'second'].map((id) => ({ Variable: `$.results.${id}.failure`, IsPresent: true, Next: `${id}-branch-failed` })),
+      Choices: ['evidence', 'alert', 'second'].map((id) => ({ Variable: `$.results.${id}.failure`, IsPresent: true, Next: `${id}-summary-alert` })),
       Default: 'outer-none-failed',
     });
     expect(stateOf(nested, 'outer-none-failed')).toEqual({ Type: 'Succeed', Comment: expect.any(String) as unknown });
@@ -259,6 +308,8 @@ describe('compilePlaybook', () => {
       'contain-failure-alert',
       'evidence',
       'evidence-failure-alert',
+      'contain-summary-alert',
+      'evidence-summary-alert',
       'notify',
       'notify-failure-alert',
       'EvidenceOnly-evidence',
@@ -464,7 +515,31 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
           cause: 'InvalidGroup.NotFound: the isolation group vanished',
         },
       },
+      // After the group: what every step of it did, so people learn the evidence was kept.
+      {
+        kind: 'failure',
+        incident,
+        mode: 'enforce',
+        playbook: 'compromised-ec2',
+        options: {},
+        execution,
+        results: { Guard: proceed },
+        group: {
+          id: 'contain-and-preserve',
+          failedStep: 'contain',
+          steps: {
+            contain: { failure: { Error: 'ResponderFailedError', Cause: 'InvalidGroup.NotFound: the isolation group vanished' } },
+            evidence: { result: result('snapshot-volumes', 'snapshotted') },
+          },
+        },
+        failure: {
+          step: 'contain',
+          error: 'ResponderFailedError',
+          cause: 'InvalidGroup.NotFound: the isolation group vanished',
+        },
+      },
     ]);
+    expect(run.path.slice(-3)).toEqual(['contain-and-preserve-any-failed', 'contain-summary-alert', 'contain-branch-failed']);
     expect(run.path).not.toContain('notify');
   });
 
@@ -488,9 +563,25 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
     });
     expect(run.calls['quarantine-instance']).toHaveLength(2);
     expect([run.status, run.error, run.cause]).toEqual(['FAILED', 'ResponderAccessDeniedError', 'ec2:CreateSnapshots was denied (UnauthorizedOperation)']);
-    // One failure alert (the evidence step's), no report: the notify step never runs after a failure.
-    expect(run.calls['publish-alert']).toEqual([expect.objectContaining({ kind: 'failure', failure: expect.objectContaining({ step: 'evidence' }) as unknown })]);
-    expect(run.path.slice(-2)).toEqual(['contain-and-preserve-any-failed', 'evidence-branch-failed']);
+    // The evidence step's failure alert at once, then the group's summary with the containment that
+    // did happen; no report: the notify step never runs after a failure.
+    expect(run.calls['publish-alert']).toEqual([
+      expect.objectContaining({ kind: 'failure', failure: expect.objectContaining({ step: 'evidence' }) as unknown }),
+      expect.objectContaining({
+        kind: 'failure',
+        results: { Guard: proceed },
+        group: {
+          id: 'contain-and-preserve',
+          failedStep: 'evidence',
+          steps: {
+            contain: { result: result('quarantine-instance', 'quarantined') },
+            evidence: { failure: { Error: 'ResponderAccessDeniedError', Cause: 'ec2:CreateSnapshots was denied (UnauthorizedOperation)' } },
+          },
+        },
+        failure: { step: 'evidence', error: 'ResponderAccessDeniedError', cause: 'ec2:CreateSnapshots was denied (UnauthorizedOperation)' },
+      }),
+    ]);
+    expect(run.path.slice(-3)).toEqual(['contain-and-preserve-any-failed', 'evidence-summary-alert', 'evidence-branch-failed']);
     expect(run.path).not.toContain('notify');
   });
 
@@ -517,7 +608,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
     expect(run.path).not.toContain('notify');
   });
 
-  it('both branches failing: each failure is alerted once, and the execution FAILS with the first step\'s error', async () => {
+  it('both branches failing: each failure is alerted once in its branch, the summary names the first, and the execution FAILS with its error', async () => {
     const run = await runLocally(definition, input, {
       responders: {
         'containment-guard': () => proceed,
@@ -531,7 +622,32 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
       },
     });
     expect([run.status, run.error]).toEqual(['FAILED', 'ResponderFailedError']);
-    expect((run.calls['publish-alert'] ?? []).map((call) => (call.failure as { step: string }).step).sort()).toEqual(['contain', 'evidence']);
+    const alerts = run.calls['publish-alert'] ?? [];
+    expect(alerts.slice(0, 2).map((call) => (call.failure as { step: string }).step).sort()).toEqual(['contain', 'evidence']);
+    // The summary names the first failed step in the group's order, and its group shows both failures.
+    expect(alerts).toHaveLength(3);
+    expect(alerts[2]).toMatchObject({
+      failure: { step: 'contain', error: 'ResponderFailedError' },
+      group: { steps: { contain: { failure: { Error: 'ResponderFailedError' } }, evidence: { failure: { Error: 'ResponderAccessDeniedError' } } } },
+    });
+  });
+
+  it('a summary alert that fails itself still ends the execution FAILED with the branch step\'s error', async () => {
+    const run = await runLocally(definition, input, {
+      responders: {
+        'containment-guard': () => proceed,
+        'quarantine-instance': () => result('quarantine-instance', 'quarantined'),
+        'snapshot-volumes': () => {
+          throw namedError('ResponderAccessDeniedError', 'ec2:CreateSnapshots was denied');
+        },
+        'publish-alert': (payload) => {
+          if (payload.group !== undefined) throw namedError('ResponderFailedError', 'sns:Publish was denied');
+          return { messageId: 'm-6' };
+        },
+      },
+    });
+    expect([run.status, run.error, run.cause]).toEqual(['FAILED', 'ResponderAccessDeniedError', 'ec2:CreateSnapshots was denied']);
+    expect(run.path.slice(-2)).toEqual(['evidence-summary-alert', 'evidence-branch-failed']);
   });
 
   it('a later top-level step failing alerts with the results of the steps that did run', async () => {

@@ -144,7 +144,7 @@ describe('alertSubject (through buildAlertMessage)', () => {
   });
 
   it('says FAILED and APPROVAL NEEDED in the subject of those alerts', () => {
-    expect(buildAlertMessage(failure(), { now: NOW }).subject.startsWith('[FAILED] High: ')).toBe(true);
+    expect(buildAlertMessage(failure({ results: {} }), { now: NOW }).subject.startsWith('[FAILED] High: ')).toBe(true);
     expect(buildAlertMessage(approval(), { now: NOW }).subject.startsWith('[APPROVAL NEEDED] High: ')).toBe(true);
   });
 });
@@ -975,3 +975,44 @@ function section(message: string, heading: string): string {
   const end = lines.findIndex((l, i) => i > 0 && l === '');
   return (end < 0 ? lines : lines.slice(0, end)).join('\n');
 }
+
+describe('buildAlertMessage: the summary of a parallel group with a failed step', () => {
+  const denied = { Error: 'ResponderAccessDeniedError', Cause: 'ec2:CreateSnapshots was denied (UnauthorizedOperation)' };
+  /** What the compiled playbook's `<step>-summary-alert` sends: the results before the group, and every step of it as recorded. */
+  function summary(steps: Record<string, unknown>, failed = { step: 'evidence', error: denied.Error, cause: denied.Cause }): AlertInput {
+    return failure({ results: {}, group: { id: 'contain-and-preserve', failedStep: failed.step, steps }, failure: failed });
+  }
+
+  it('says plainly that the instance is contained when the sibling branch isolated it, and which step failed', () => {
+    const { subject, message } = buildAlertMessage(summary({ contain: { result: QUARANTINED }, evidence: { failure: denied } }), { now: NOW });
+    expect(subject.startsWith('[FAILED][CONTAINED] High:')).toBe(true);
+    expect(message).toContain(`Instance ${INSTANCE_ID} IS contained: step contain (quarantine-instance) isolated it.`);
+    expect(message).toContain('Parallel group contain-and-preserve: contain succeeded (quarantine-instance: quarantined); evidence FAILED (ResponderAccessDeniedError).');
+    expect(section(message, 'WHAT FIREBREAK DID (playbook compromised-ec2, enforce)')).toContain('eni-0aaa1111bbbb2222c');
+    const didNot = section(message, 'WHAT FIREBREAK DID NOT DO');
+    expect(didNot).not.toContain('was NOT isolated');
+    expect(didNot).toContain('Step evidence of parallel group contain-and-preserve failed: the steps after the group did not run.');
+    expect(didNot).toContain(`The volumes of ${INSTANCE_ID} were NOT snapshotted`);
+    expect(section(message, 'WHAT TO DO NEXT')).toContain('The instance is isolated');
+  });
+
+  it('says the instance was NOT isolated when the containment step is the one that failed, and lists every failed step', () => {
+    const contained = { Error: 'ResponderFailedError', Cause: 'InvalidGroup.NotFound' };
+    const { subject, message } = buildAlertMessage(
+      summary({ contain: { failure: contained }, evidence: { failure: denied } }, { step: 'contain', error: contained.Error, cause: contained.Cause }),
+      { now: NOW },
+    );
+    expect(subject).not.toContain('CONTAINED');
+    expect(message).toContain('Parallel group contain-and-preserve: contain FAILED (ResponderFailedError); evidence FAILED (ResponderAccessDeniedError).');
+    expect(section(message, 'WHAT FAILED')).toContain('Also failed in group contain-and-preserve: evidence (ResponderAccessDeniedError)');
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain(`Instance ${INSTANCE_ID} was NOT isolated`);
+  });
+
+  it('says CONTAINED on any failure alert whose results show the instance isolated, never in dry-run', () => {
+    expect(buildAlertMessage(failure(), { now: NOW }).subject.startsWith('[FAILED][CONTAINED] High:')).toBe(true);
+    const wouldHave = { ...QUARANTINED, mode: 'dry-run', actions: QUARANTINED.actions.map((a) => (a.outcome === 'done' ? { ...a, outcome: 'would-do' } : a)) };
+    const dryRun = buildAlertMessage(failure({ mode: 'dry-run', results: { contain: wouldHave } }), { now: NOW });
+    expect(dryRun.subject).not.toContain('CONTAINED');
+    expect(dryRun.message).not.toContain('IS contained');
+  });
+});

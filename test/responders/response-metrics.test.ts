@@ -120,6 +120,12 @@ describe('alertMetrics', () => {
     ]);
   });
 
+  it('counts the failure a parallel group\'s summary repeats once: its branch\'s own alert counted it', () => {
+    const group = { id: 'contain-and-preserve', failedStep: 'evidence', steps: { ...quarantined, evidence: { failure: { Error: 'E', Cause: 'c' } } } };
+    const points = alertMetrics({ payload: { kind: 'failure', incident: incident(), group, failure: { step: 'evidence', error: 'E' } }, result: { backup: { status: 'failed' } } }, NOW);
+    expect(points.map((p) => p.name)).toEqual(['TimeToAlert', 'BackupChannelFailures']);
+  });
+
   it('reads the outcome from the steps, never claiming a containment that did not happen', () => {
     expect(incidentOutcome({ kind: 'report', mode: 'enforce', results: quarantined })).toBe('contained');
     expect(incidentOutcome({ kind: 'report', mode: 'enforce', results: { contain: { responder: 'quarantine-instance', status: 'refused' } } })).toBe('not-contained');
