@@ -119,10 +119,12 @@ export function sectionDidNot(
     if (held.length > 0) lines.push(`  - ${held.length} instance(s) of this incident were NOT contained automatically (see INSTANCES for each one and why).`);
   } else if (incident !== undefined && instanceIdOf(incident) !== undefined && !isSample(incident)) {
     const instanceId = oneLine(instanceIdOf(incident) ?? '');
+    // A failure alert's missing step may have run and failed (WHAT FAILED names it): "ran" would be a guess.
+    const none = input.kind === 'failure' ? 'finished' : 'ran';
     if (ranResponder(steps, RESPONDER_NAMES.quarantineInstance) === undefined) {
-      lines.push(`  - Instance ${instanceId} was NOT isolated${notContained !== undefined ? `: ${notContained}.` : ' (no containment step ran).'}`);
+      lines.push(`  - Instance ${instanceId} was NOT isolated${notContained !== undefined ? `: ${notContained}.` : ` (no containment step ${none}).`}`);
     }
-    if (ranResponder(steps, RESPONDER_NAMES.snapshotVolumes) === undefined) lines.push(`  - The volumes of ${instanceId} were NOT snapshotted (no evidence step ran).`);
+    if (ranResponder(steps, RESPONDER_NAMES.snapshotVolumes) === undefined) lines.push(`  - The volumes of ${instanceId} were NOT snapshotted (no evidence step ${none}).`);
   } else if (notContained !== undefined) {
     lines.push(`  - The steps that change resources did NOT run: ${notContained}.`);
   }
@@ -168,7 +170,11 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
   if (incident !== undefined && !sample && input.kind !== 'invalid-event') {
     const quarantine = ranResponder(steps, RESPONDER_NAMES.quarantineInstance);
     if (quarantine?.result?.actions.some((a) => a.outcome === 'done' || a.outcome === 'already-done') === true) {
-      advice.push('The instance is isolated: investigate from its snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.');
+      advice.push(
+        ranResponder(steps, RESPONDER_NAMES.snapshotVolumes) !== undefined
+          ? 'The instance is isolated: investigate from its snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.'
+          : 'The instance is isolated, but Firebreak kept no evidence of it: snapshot its volumes by hand first, then investigate from the snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.',
+      );
     } else if (perCredentialOutcomes(steps) !== undefined) {
       advice.push('Check CREDENTIALS above: cut off by hand every credential Firebreak did not (refused, awaiting approval, failed, or never started), or record why it may stay.');
     } else if (perInstanceOutcomes(steps) !== undefined) {

@@ -992,8 +992,11 @@ describe('buildAlertMessage: the summary of a parallel group with a failed step'
     const didNot = section(message, 'WHAT FIREBREAK DID NOT DO');
     expect(didNot).not.toContain('was NOT isolated');
     expect(didNot).toContain('Step evidence of parallel group contain-and-preserve failed: the steps after the group did not run.');
-    expect(didNot).toContain(`The volumes of ${INSTANCE_ID} were NOT snapshotted`);
-    expect(section(message, 'WHAT TO DO NEXT')).toContain('The instance is isolated');
+    // The evidence step ran and failed: "no evidence step ran" would be wrong, and so would advice to investigate from snapshots that do not exist.
+    expect(didNot).toContain(`The volumes of ${INSTANCE_ID} were NOT snapshotted (no evidence step finished).`);
+    const next = section(message, 'WHAT TO DO NEXT');
+    expect(next).toContain('The instance is isolated, but Firebreak kept no evidence of it: snapshot its volumes by hand first');
+    expect(next).not.toContain('investigate from its snapshots');
   });
 
   it('says the instance was NOT isolated when the containment step is the one that failed, and lists every failed step', () => {
