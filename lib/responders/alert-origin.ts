@@ -166,7 +166,7 @@ export async function verifyAlertOrigin(input: AlertInput, received: unknown, co
     return { status: 'unverified', why: 'the execution\'s history shows no task that invoked publish-alert with this alert\'s exact content', executionArn: arn, historyRead: true };
   }
   if (search.ended) {
-    return { status: 'unverified', why: 'the execution has ended: this is a copy of one of its earlier alerts, sent again by someone else', executionArn: arn, historyRead: true };
+    return { status: 'unverified', why: 'the execution has ended, so none of its tasks is sending alerts: this is a copy of one of its earlier alerts, sent again', executionArn: arn, historyRead: true };
   }
   return { status: 'verified', executionArn: arn };
 }
