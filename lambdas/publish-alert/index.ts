@@ -5,6 +5,7 @@ import { homeSnsClients } from '../../lib/aws/clients/sns';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, createPublishAlertHandler } from '../../lib/responders/alert';
 import { DynamoDbApprovalRequests } from '../../lib/responders/approval-records';
 import { SfnApprovalRequestExecutions } from '../../lib/responders/approval-request';
+import { SfnAlertOrigins } from '../../lib/responders/alert-origin';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
@@ -19,13 +20,16 @@ const backupTopicArn = backupTopicArnFromEnv();
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('publish-alert');
 // Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests, Step
-// Functions to verify them (DescribeExecution, GetExecutionHistory, SendTaskHeartbeat).
+// Functions to verify them (DescribeExecution, GetExecutionHistory, SendTaskHeartbeat) and to verify
+// that the execution an alert names sent it (GetExecutionHistory: lib/responders/alert-origin.ts).
 const clients = homeSnsClients();
 const dynamodb = homeDynamoDbClients().dynamodb();
 const approvals = new DynamoDbApprovalRequests(dynamodb, stateTable);
-const approvalExecutions = new SfnApprovalRequestExecutions(homeSfnClients().sfn());
+const sfn = homeSfnClients().sfn();
+const approvalExecutions = new SfnApprovalRequestExecutions(sfn);
+const origins = new SfnAlertOrigins(sfn);
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('publish-alert', recordedStep(RESPONDER_NAMES.publishAlert, createHandler({ clients, logger, topicArn, ...(backupTopicArn !== undefined ? { backupTopicArn } : {}), approvals, approvalExecutions }), logger, dynamodb), { sink: createResponseMetricsSink('publish-alert'), reading: alertMetrics });
+export const handler = withResponseMetrics('publish-alert', recordedStep(RESPONDER_NAMES.publishAlert, createHandler({ clients, logger, topicArn, ...(backupTopicArn !== undefined ? { backupTopicArn } : {}), approvals, approvalExecutions, origins }), logger, dynamodb), { sink: createResponseMetricsSink('publish-alert'), reading: alertMetrics });

@@ -255,10 +255,17 @@ export interface DescribedExecution {
   /** The output, as JSON text, once it succeeded. */
   readonly output?: string;
   /**
-   * The task tokens its tasks were scheduled with (what its history's TaskScheduled events carry):
-   * GetExecutionHistory answers from these, never DescribeExecution.
+   * The tasks it scheduled, oldest first (what its history's TaskScheduled events carry, the task
+   * tokens among the parameters): GetExecutionHistory answers from these, never DescribeExecution.
    */
-  readonly scheduledTaskTokens?: readonly string[];
+  readonly scheduledTasks?: readonly ScheduledTask[];
+}
+
+/** One TaskScheduled event: the integration (`lambda`, `invoke`) and the parameters it was called with. */
+export interface ScheduledTask {
+  readonly resourceType: string;
+  readonly resource: string;
+  readonly parameters: unknown;
 }
 
 /** Looks an execution up by ARN (undefined: it does not exist). */

@@ -38,7 +38,7 @@ import { applySubstitutions, functionPlaceholder, LAMBDA_INVOKE_RESOURCE, taskSt
 import { DESCRIBE_EXECUTION_RESOURCE, START_EXECUTION_SYNC_RESOURCE, executionArnPrefixPlaceholder } from '../playbooks/compile-per-instance';
 import { DYNAMODB_UPDATE_ITEM_RESOURCE, INVALID_EVENT_QUEUE_PLACEHOLDER, STATE_TABLE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
 import type { SynthesizedDefinitions } from '../stack/app';
-import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
+import type { DescribedExecution, GameDayBackend, ResolvedEnvironment, ScheduledTask } from './backend';
 import type { TaskTokenAnswer, TaskTokenVerdict } from './sim';
 import { wallClockMs } from './backend';
 import { jsonCopy, sameJsonText } from './json-copy';
@@ -47,6 +47,7 @@ import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
 import { SECURITY_ENV } from '../contracts/security';
+import { LAMBDA_FUNCTION_NAME_ENV } from '../responders/alert-origin';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import type { ApprovalExecutions, ApprovalResponse } from '../responders/approval';
 import { answerApproval } from '../responders/approval';
@@ -202,6 +203,16 @@ function atSimulatedStart(parameters: Json, record: { readonly startSim: Date })
   const payload = isRecord(parameters) ? parameters.Payload : undefined;
   if (!isRecord(payload) || typeof payload.receivedAt !== 'string') return parameters;
   return { ...(parameters as Record<string, Json>), Payload: { ...(payload as Record<string, Json>), receivedAt: record.startSim.toISOString() } };
+}
+
+/**
+ * A task's Resource as its TaskScheduled event names it: `arn:aws:states:::lambda:invoke` is
+ * resourceType `lambda`, resource `invoke` (https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskScheduledEventDetails.html).
+ */
+function integrationOf(resource: string): { readonly resourceType: string; readonly resource: string } {
+  const service = resource.startsWith('arn:') ? resource.split(':').slice(5).join(':') : resource;
+  const colon = service.indexOf(':');
+  return colon < 0 ? { resourceType: service, resource: '' } : { resourceType: service.slice(0, colon), resource: service.slice(colon + 1) };
 }
 
 export interface ExecutionRecord {
@@ -489,6 +500,11 @@ export class LocalEngine {
   /** Task tokens of approval states waiting now, and the answer the approval function sent each. */
   /** The task tokens each execution's tasks were scheduled with (what its history's TaskScheduled events carry). */
   private readonly scheduledTokens = new Map<string, Set<string>>();
+  /**
+   * The tasks each execution scheduled, as its history's TaskScheduled events show them (the
+   * parameters after paths were applied): publish-alert finds the task that invoked it there.
+   */
+  private readonly scheduledTasks = new Map<string, ScheduledTask[]>();
   private readonly waitingTokens = new Map<string, { kind: 'success'; output: string } | { kind: 'failure'; error: string; cause: string } | undefined>();
   /**
    * Task tokens a `.waitForTaskToken` task waits on now, from the moment the task starts (before its
@@ -589,7 +605,9 @@ export class LocalEngine {
    * resources and settings over them.
    */
   environmentOf(responder: string): Readonly<Record<string, string>> {
-    return { ...this.templateEnvironments[responder], ...this.lambdaEnvironment };
+    // The Lambda runtime's own variable: publish-alert matches the task that invoked it by its name.
+    const functionName = localFunctionArn(this.region(), this.lambdaEnvironment[SECURITY_ENV.securityAccountId] ?? '', responder).split(':')[6] ?? '';
+    return { ...this.templateEnvironments[responder], ...this.lambdaEnvironment, [LAMBDA_FUNCTION_NAME_ENV]: functionName };
   }
 
   /** One execution as DescribeExecution reports it, if the engine started it. */
@@ -605,7 +623,7 @@ export class LocalEngine {
       startDate: record.startSim,
       ...(record.endSim !== undefined ? { stopDate: record.endSim } : {}),
       ...(record.status === 'SUCCEEDED' ? { output: JSON.stringify(record.output ?? null) } : {}),
-      scheduledTaskTokens: [...(this.scheduledTokens.get(executionArn) ?? [])],
+      scheduledTasks: [...(this.scheduledTasks.get(executionArn) ?? [])],
     };
   }
 
@@ -986,7 +1004,10 @@ export class LocalEngine {
     const running = this.run(deployed, record).finally(() => {
       this.progress += 1;
       finish();
-      if (!this.retain) this.byArn.delete(executionArn);
+      if (!this.retain) {
+        this.byArn.delete(executionArn);
+        this.scheduledTasks.delete(executionArn);
+      }
       this.onExecutionEnd?.(record);
     });
     const tracked = running.then(() => undefined);
@@ -1140,6 +1161,10 @@ export class LocalEngine {
       fromSeq: this.recordEvents ? this.backend.callCount() + 1 : 0,
     };
     record.tasks.push(invocation);
+    // Step Functions writes TaskScheduled, with the parameters, before it calls the integration.
+    const scheduled = this.scheduledTasks.get(record.executionArn) ?? [];
+    scheduled.push({ ...integrationOf(resource), parameters: params });
+    this.scheduledTasks.set(record.executionArn, scheduled);
     const end = () => {
       invocation.endWallMs = wallClockMs();
       invocation.endSim = this.backend.now();

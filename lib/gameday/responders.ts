@@ -30,7 +30,8 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { createTriageHandler } from '../responders/triage-handler';
 import { SfnDispatcherStarts, createOversizedEventHandler, dispatcherArnFromEnv } from '../responders/oversized-event';
 import { GuardDutyFindingSource } from '../responders/finding-confirmation';
-import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
+import { alertTopicArnFromEnv, backupTopicArnFromEnv, createPublishAlertHandler } from '../responders/alert';
+import { SfnAlertOrigins } from '../responders/alert-origin';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { SfnApprovalRequestExecutions } from '../responders/approval-request';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
@@ -178,13 +179,15 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   [RESPONDER_NAMES.triage]: ({ environment, now }) => createTriageHandler({ logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) => {
     const backupTopicArn = backupTopicArnFromEnv(environment);
-    return createResponderHandler(publishAlertResponder, {
+    return createPublishAlertHandler({
       clients,
       logger: silentLogger,
       topicArn: alertTopicArnFromEnv(environment),
       ...(backupTopicArn !== undefined ? { backupTopicArn } : {}),
       approvals: new DynamoDbApprovalStore(clients.dynamodb(), stateTableFromEnv(environment)),
       approvalExecutions: new SfnApprovalRequestExecutions(clients.sfn()),
+      // As the Lambda: every alert is checked against the history of the execution it names.
+      origins: new SfnAlertOrigins(clients.sfn()),
       environment,
       now,
     });

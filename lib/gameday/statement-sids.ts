@@ -25,6 +25,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   // publish-alert's check of an approval request before it stores it (lib/stack/approvals.ts).
   'VerifyApprovalRequestExecutions',
   'ProveApprovalTaskTokensWait',
+  // publish-alert's check that the playbook execution an alert names sent it (lib/stack/alert-origins.ts).
+  'VerifyAlertOrigins',
   'AppendIncidentRecord',
   // The dispatcher's write of triage's entry in the incident record (lib/stack/dispatcher.ts).
   'RecordTriage',

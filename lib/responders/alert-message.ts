@@ -38,7 +38,7 @@ import {
   openingLines,
 } from './alert-response';
 import { alertSubject, alertAttributes } from './alert-subject';
-import { utf8Prefix } from './alert-text';
+import { oneLine, toSnsSubject, utf8Prefix } from './alert-text';
 
 // publish-alert's input schema and types, where its handler takes them from.
 export { alertInputSchema };
@@ -52,8 +52,27 @@ function linkedResourceWords(incident: Incident): string {
   return 'resources are';
 }
 
-/** Builds the subject, plain-text message and message attributes of one alert. */
-export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date }): AlertMessage {
+/** The subject prefix of an alert Step Functions does not confirm (lib/responders/alert-origin.ts). */
+export const UNVERIFIED_PREFIX = '[UNVERIFIED]';
+
+/**
+ * The first section of an alert Step Functions does not confirm: says so plainly, why (neutralized:
+ * it can quote the input), and not to act on it.
+ */
+export function sectionUnverified(why: string): string[] {
+  return [
+    'NOT VERIFIED BY STEP FUNCTIONS',
+    `Step Functions does not confirm that a Firebreak execution sent this alert: ${oneLine(why, 600)}.`,
+    'Anyone allowed to invoke the publish-alert function could have written it: do not act on what it says was found, done, contained or approved.',
+    'Check what Firebreak really did with `firebreak report` (and the execution itself in the Step Functions console), and find out who invoked publish-alert.',
+  ];
+}
+
+/**
+ * Builds the subject, plain-text message and message attributes of one alert. `unverified`: why
+ * Step Functions does not confirm it came from a Firebreak execution (marked, first section).
+ */
+export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date; readonly unverified?: string }): AlertMessage {
   // The incident's story fields are checked before any section reads them (alert-details.ts).
   let unreadable: readonly IncidentDetail[] = [];
   // A group's summary: its steps that succeeded count as results, as they do on a report.
@@ -84,7 +103,11 @@ export function buildAlertMessage(claimed: AlertInput, context: { readonly now: 
   ];
 
   const decision = containmentDecision(input);
-  const sections: string[][] = [openingLines(input), sectionContainmentDecision(decision)];
+  const sections: string[][] = [
+    ...(context.unverified !== undefined ? [sectionUnverified(context.unverified)] : []),
+    openingLines(input),
+    sectionContainmentDecision(decision),
+  ];
   if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now));
   if (input.kind === 'failure') sections.push(sectionFailure(input));
   if (incident !== undefined) {
@@ -107,5 +130,6 @@ export function buildAlertMessage(claimed: AlertInput, context: { readonly now: 
   const text = filled.map((s) => s.join('\n')).join('\n\n');
   const capped = utf8Prefix(text, MAX_MESSAGE_BYTES - 200);
   const message = capped.truncated ? `${capped.text}\n\n[Message cut at ${MAX_MESSAGE_BYTES} bytes; the execution history has everything.]` : text;
-  return { subject: alertSubject(input, decision), message, attributes: alertAttributes(input), sections: filled, links };
+  const subject = alertSubject(input, decision);
+  return { subject: context.unverified !== undefined ? toSnsSubject(`${UNVERIFIED_PREFIX} ${subject}`) : subject, message, attributes: alertAttributes(input), sections: filled, links };
 }

@@ -433,6 +433,8 @@ export function openingLines(input: AlertInput): string[] {
       break;
     case 'triage-only':
       lines.push(`Firebreak did not run a playbook for incident ${incident?.key ?? ''}${reasonText(input) ? `: ${oneLine(reasonText(input) ?? '', 600)}` : '.'}`);
+      // The dispatcher's alerts cannot be verified (an Express execution keeps no readable history): they claim no action.
+      lines.push('This is triage\'s reading of an event, sent by the dispatcher: it claims no action, and Firebreak changed nothing for it.');
       break;
     case 'report':
       lines.push(`Firebreak handled incident ${incident?.key ?? ''}${input.playbook ? ` with playbook ${oneLine(input.playbook, 80)}` : ''}.`);

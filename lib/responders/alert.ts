@@ -28,6 +28,8 @@ import { SECURITY_ENV } from '../contracts/security';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import type { AlertOrigin, AlertOrigins } from './alert-origin';
+import { verifyAlertOrigin } from './alert-origin';
 
 export const ALERT_RESPONDER_NAME = RESPONDER_NAMES.publishAlert;
 
@@ -39,6 +41,12 @@ export type AlertStatus = 'published' | 'dry-run-published';
 export interface AlertResult extends ResponderResult<AlertStatus> {
   readonly messageId: string;
   readonly subject: string;
+  /**
+   * Whether Step Functions confirms a Firebreak execution sent the alert (lib/responders/alert-origin.ts):
+   * `verified`, `unverified` (published marked, with why in the actions), or `dispatcher` (an alert of
+   * the Express dispatcher, which cannot be verified and claims no action). Absent when not checked.
+   */
+  readonly origin?: AlertOrigin['status'];
   /** The backup channel (docs/communication.md): why this alert went there too, and whether it got there. */
   readonly backup?: { readonly reason: string; readonly status: 'published' | 'failed'; readonly messageId?: string };
 }
@@ -61,6 +69,12 @@ export interface AlertDeps {
    * GetExecutionHistory, SendTaskHeartbeat: lib/responders/approval-request.ts). Required for approval-request alerts.
    */
   readonly approvalExecutions?: ApprovalRequestExecutions;
+  /**
+   * Step Functions, to verify that the playbook execution an alert names sent it (GetExecutionHistory:
+   * lib/responders/alert-origin.ts). Every handler has it (AlertHandlerDeps); @default none: the
+   * alert is not checked (publishAlert called directly, as the message tests do).
+   */
+  readonly origins?: AlertOrigins;
   /** The deployment's environment (FIREBREAK_MODE; FIREBREAK_APPROVAL_STATE_MACHINES, the playbooks that may ask for approval): an alert never claims enforce for a dry-run deployment. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -105,16 +119,24 @@ export function publishInput(topicArn: string, alert: AlertMessage, input: Alert
   };
 }
 
-/** Publishes the alert for an incident, a failure, an unparseable event or an approval request. */
-export async function publishAlert(claimed: AlertInput, deps: AlertDeps): Promise<AlertResult> {
+/**
+ * Publishes the alert for an incident, a failure, an unparseable event or an approval request.
+ * `received` is the event exactly as the function received it (before parsing): with `deps.origins`,
+ * the alert is verified against the history of the execution it names, and published marked
+ * `[UNVERIFIED]` (and to the backup channel) when Step Functions does not confirm it.
+ */
+export async function publishAlert(claimed: AlertInput, deps: AlertDeps, received: unknown = claimed): Promise<AlertResult> {
   // The mode the alert shows is the one the responders ran in: the deployment's ceiling applied.
   const shownMode = claimed.mode === undefined ? undefined : effectiveMode(claimed.mode, deps.environment ?? process.env).mode;
   const input: AlertInput = shownMode === claimed.mode ? claimed : { ...claimed, mode: shownMode };
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
-  const alert = buildAlertMessage(input, { now: now() });
   const incidentKey = input.incident?.key ?? NO_INCIDENT_KEY;
   if (input.kind === 'approval-request') await storeApprovalRequest(input, deps, now(), log);
+  // Verified against the input as claimed (the mode shown is not what the execution sent).
+  const origin = deps.origins === undefined ? undefined : await verifyAlertOrigin(claimed, received, { origins: deps.origins, environment: deps.environment ?? process.env });
+  if (origin !== undefined) recordOrigin(origin, log, deps.logger);
+  const alert = buildAlertMessage(input, { now: now(), ...(origin?.status === 'unverified' ? { unverified: origin.why } : {}) });
 
   let messageId: string;
   try {
@@ -132,7 +154,7 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps): Promis
   const dryRun = input.mode === 'dry-run';
   log.record('sns:Publish', deps.topicArn, 'done', `Published the ${dryRun ? 'dry-run ' : ''}${input.kind} alert "${alert.subject}" (message ${messageId}).`);
   deps.logger.info('alert published', { kind: input.kind, messageId, subject: alert.subject, bytes: Buffer.byteLength(alert.message, 'utf8') });
-  const reason = backupReason(input);
+  const reason = origin?.status === 'unverified' ? UNVERIFIED_BACKUP_REASON : backupReason(input);
   const backup = reason === undefined ? undefined : await publishToBackup(input, alert, deps, log, reason);
   return {
     responder: ALERT_RESPONDER_NAME,
@@ -143,8 +165,24 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps): Promis
     actions: log.actions,
     messageId,
     subject: alert.subject,
+    ...(origin !== undefined ? { origin: origin.status } : {}),
     ...(backup !== undefined ? { backup } : {}),
   };
+}
+
+/** Why an unverified alert goes to the backup channel too. */
+export const UNVERIFIED_BACKUP_REASON = 'Step Functions does not confirm that a Firebreak execution sent this alert';
+
+/** The check of the alert's origin, in the result's actions (states:GetExecutionHistory, or why it was not read). */
+function recordOrigin(origin: AlertOrigin, log: ActionLog, logger: IncidentLogger): void {
+  if (origin.status === 'verified') {
+    log.record('states:GetExecutionHistory', origin.executionArn, 'observed', 'Verified: the running execution\'s own history shows the task that invoked publish-alert with exactly this alert.');
+  } else if (origin.status === 'dispatcher') {
+    log.record('states:GetExecutionHistory', 'dispatcher', 'skipped', 'Not verifiable: an alert of the dispatcher (an Express execution, whose history GetExecutionHistory does not serve); it claims no step result and no approval.');
+  } else {
+    logger.warn('alert not verified', { why: origin.why });
+    log.record('states:GetExecutionHistory', origin.executionArn ?? 'no execution', origin.historyRead ? 'observed' : 'skipped', `Not verified, published marked [UNVERIFIED]: ${origin.why}.`);
+  }
 }
 
 /** Why an alert also goes to the backup channel, or undefined when the alert topic is enough. */
@@ -256,9 +294,22 @@ export const publishAlertResponder: Responder<AlertInput, AlertDeps, AlertResult
   run: publishAlert,
 };
 
-/** What the publish-alert Lambda is built from. */
-export type AlertHandlerDeps = HandlerDeps<AlertDeps>;
+/** An alert as the handler received it: the parsed input, and the event itself (what its execution's history must show). */
+export interface ReceivedAlert {
+  readonly input: AlertInput;
+  readonly received: unknown;
+}
 
-/** The publish-alert Lambda handler: parse the input, publish the alert, return the result. */
+/** publish-alert as its handler runs it: the raw event kept beside the parsed input, for the origin check. */
+export const receivedAlertResponder: Responder<ReceivedAlert, AlertDeps, AlertResult> = {
+  parse: (event) => ({ input: parseAlertInput(event), received: event }),
+  incidentKey: ({ input }) => input.incident?.key ?? NO_INCIDENT_KEY,
+  run: ({ input, received }, deps) => publishAlert(input, deps, received),
+};
+
+/** What the publish-alert Lambda is built from: always with Step Functions to verify its alerts. */
+export type AlertHandlerDeps = HandlerDeps<AlertDeps> & { readonly origins: AlertOrigins };
+
+/** The publish-alert Lambda handler: parse the input, verify where it came from, publish the alert, return the result. */
 export const createPublishAlertHandler = (deps: AlertHandlerDeps): ResponderHandler<AlertResult> =>
-  createResponderHandler(publishAlertResponder, deps);
+  createResponderHandler(receivedAlertResponder, deps);

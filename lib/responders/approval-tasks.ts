@@ -2,7 +2,7 @@
  * What the approval function and publish-alert's check of an approval request both read: a leaf,
  * so that neither bundle carries the other's code.
  */
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient, TaskScheduledEventDetails } from '@aws-sdk/client-sfn';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { awsErrorCode, toResponderError } from '../aws/errors';
@@ -23,7 +23,7 @@ export function approvalStateMachinesFromEnv(env: Readonly<Record<string, string
 /**
  * The most history pages (of 1,000 events) read for a token: 25,000 events, a Standard execution's
  * whole history (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). The
- * waiting task is among the newest, read first.
+ * waiting task (or the alert's own task) is among the newest, read first.
  */
 const HISTORY_PAGES = 25;
 
@@ -39,25 +39,61 @@ function carriesToken(parameters: string | undefined, taskToken: string): boolea
   }
 }
 
+/** The history events that end an execution: the newest event of an execution that no longer runs. */
+const EXECUTION_END_EVENTS: ReadonlySet<string> = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
+
+/** What an execution's own history shows (searchScheduledTasks). */
+export interface ScheduledTaskSearch {
+  /**
+   * `found`: a TaskScheduled event matched; `not-found`: none in the history; `no-execution`: Step
+   * Functions knows no such execution (or, for `unreadableCodes`, will not show it to this function).
+   */
+  readonly outcome: 'found' | 'not-found' | 'no-execution';
+  /** Whether the execution has ended (its newest event is ExecutionSucceeded, Failed, Aborted or TimedOut). */
+  readonly ended: boolean;
+}
+
+/**
+ * Searches the execution's own history, newest first, for a TaskScheduled event whose details
+ * `matches`: the only record Step Functions keeps of what a task was invoked with. The task
+ * scheduled by the running step is among the newest events, so a search for it reads one page.
+ * ExecutionDoesNotExist (and `unreadableCodes`, e.g. a denial) is `no-execution`; any other error
+ * is thrown, classified for the state machine's Retry.
+ */
+export async function searchScheduledTasks(
+  sfn: SFNClient,
+  executionArn: string,
+  matches: (details: TaskScheduledEventDetails) => boolean,
+  unreadableCodes: ReadonlySet<string> = new Set(),
+): Promise<ScheduledTaskSearch> {
+  let nextToken: string | undefined;
+  let ended = false;
+  try {
+    for (let page = 0; page < HISTORY_PAGES; page += 1) {
+      const answer = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, includeExecutionData: true, ...(nextToken !== undefined ? { nextToken } : {}) }),
+      );
+      const events = answer.events ?? [];
+      if (page === 0) ended = EXECUTION_END_EVENTS.has(events[0]?.type ?? '');
+      const found = events.some((event) => event.type === 'TaskScheduled' && event.taskScheduledEventDetails !== undefined && matches(event.taskScheduledEventDetails));
+      if (found) return { outcome: 'found', ended };
+      nextToken = answer.nextToken;
+      if (nextToken === undefined) return { outcome: 'not-found', ended };
+    }
+    return { outcome: 'not-found', ended };
+  } catch (error) {
+    const code = awsErrorCode(error) ?? '';
+    if (code === 'ExecutionDoesNotExist' || unreadableCodes.has(code)) return { outcome: 'no-execution', ended: false };
+    throw toResponderError(error, 'states:GetExecutionHistory');
+  }
+}
+
 /**
  * Whether the execution's own history shows a task scheduled with `taskToken` (a TaskScheduled
  * event whose parameters carry it): a token the execution issued, not another execution's. Step
  * Functions offers no other way to ask whose a token is. False for an execution that does not exist.
  */
 export async function executionScheduledToken(sfn: SFNClient, executionArn: string, taskToken: string): Promise<boolean> {
-  let nextToken: string | undefined;
-  try {
-    for (let page = 0; page < HISTORY_PAGES; page += 1) {
-      const answer = await sfn.send(
-        new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, includeExecutionData: true, ...(nextToken !== undefined ? { nextToken } : {}) }),
-      );
-      if ((answer.events ?? []).some((event) => event.type === 'TaskScheduled' && carriesToken(event.taskScheduledEventDetails?.parameters, taskToken))) return true;
-      nextToken = answer.nextToken;
-      if (nextToken === undefined) return false;
-    }
-    return false;
-  } catch (error) {
-    if (awsErrorCode(error) === 'ExecutionDoesNotExist') return false;
-    throw toResponderError(error, 'states:GetExecutionHistory');
-  }
+  const search = await searchScheduledTasks(sfn, executionArn, (details) => carriesToken(details.parameters, taskToken));
+  return search.outcome === 'found';
 }

@@ -7,7 +7,8 @@
  *   the guarded playbooks.
  *   `ApproverPolicy` lets people invoke that URL and nothing else. `Approvals.verifyRequestsIn` lets
  *   publish-alert check a request against Step Functions before it stores it (DescribeExecution
- *   and GetExecutionHistory of the same executions, SendTaskHeartbeat, which cannot complete a task).
+ *   of the same executions, SendTaskHeartbeat, which cannot complete a task; GetExecutionHistory
+ *   comes with the origin check of every alert, lib/stack/alert-origins.ts).
  * - `RecordKey`: the KMS HMAC key that seals pre-quarantine records. Its key policy, not IAM,
  *   decides who may use it: kms:GenerateMac for quarantine-instance's role only, kms:VerifyMac for
  *   release-instance's role only, and for the deployment's `recordVerifierArns` through their own
@@ -129,8 +130,9 @@ export class Approvals extends Construct {
   /**
    * Lets publish-alert (`alerter`) verify an approval request before it stores it
    * (lib/responders/approval-request.ts): the guarded playbooks' state machines in its environment,
-   * DescribeExecution and GetExecutionHistory of their executions (a request's token must be one the
-   * execution scheduled), and SendTaskHeartbeat to prove a task token waits.
+   * DescribeExecution of their executions, and SendTaskHeartbeat to prove a task token waits. Its
+   * GetExecutionHistory (a request's token must be one the execution scheduled) is the one every
+   * alert's origin check has (lib/stack/alert-origins.ts).
    *
    * The guarded playbooks' state machines are named as the stack sets them
    * (`<stackName>-<playbook>`, lib/stack/playbooks.ts), written out rather than referenced: those
@@ -145,11 +147,10 @@ export class Approvals extends Construct {
     alerter.function.addEnvironment(DEPLOYMENT_ENV.approvalStateMachines, machineNames.map((name) => arn('stateMachine', name)).join(','));
     // The playbook a request is stored under is its state machine's name less `<stackName>-`, never the execution input's word.
     alerter.function.addEnvironment(SECURITY_ENV.stackName, stackName);
-    // GetExecutionHistory: the request's token must be one the execution's own tasks were scheduled
-    // with (lib/responders/approval-request.ts), as the approval function checks before it sends one.
-    alerter.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'VerifyApprovalRequestExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }),
-    );
+    // GetExecutionHistory (the request's token must be one the execution's own tasks were scheduled
+    // with, lib/responders/approval-request.ts) comes with the check of every alert's origin, on
+    // every playbook's executions (lib/stack/alert-origins.ts): not granted twice here.
+    alerter.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'VerifyApprovalRequestExecutions', actions: ['states:DescribeExecution'], resources: executions }));
     alerter.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ProveApprovalTaskTokensWait', actions: ['states:SendTaskHeartbeat'], resources: ['*'] }));
     acknowledgeWildcardResources(alerter.role, [
       ...executions.map((resource) => ({

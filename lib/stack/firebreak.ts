@@ -25,6 +25,7 @@ import { Construct } from 'constructs';
 import { RECORD_KEY_OUTPUT_KEY, SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import type { CompiledStateMachine } from '../playbooks/compile';
 import { ALERT_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
+import { verifyAlertOrigins } from './alert-origins';
 import { loadPlaybookDirectorySync } from '../playbooks/loader';
 import type { Playbook } from '../playbooks/model';
 import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
@@ -150,6 +151,8 @@ export class Firebreak extends Construct {
     // The backup channel (docs/communication.md): publish-alert copies Critical incidents and failures to the operations topic.
     const alerter = responders.functions.get(ALERT_RESPONDER);
     if (alerter) channels.useOperationsAsBackupFor(alerter.function, alerter.role, DEPLOYMENT_ENV.backupTopicArn);
+    // publish-alert verifies that the playbook execution an alert names sent it (docs/security.md §D5).
+    if (alerter) verifyAlertOrigins(alerter, Stack.of(this).stackName, this.playbooks.map((playbook) => playbook.name));
     this.response = new ResponseDashboard(this, 'Response', {
       channels,
       containmentTarget: Duration.seconds(props.containmentTargetSeconds ?? FIREBREAK_DEFAULTS.containmentTargetSeconds),

@@ -15,6 +15,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema } from '../../lib/responders/alert-model';
 import { createPublishAlertHandler } from '../../lib/responders/alert';
 import { silentLogger } from '../../lib/responders/logging';
+import { ORIGIN_ENVIRONMENT, confirmingOrigins } from '../support/alert-origins';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -120,7 +121,14 @@ describe('publish-alert handler with a forged incident', () => {
 
   it('publishes the alert, saying what it could not read, instead of failing', async () => {
     const sns = new SNSClient({ region: 'eu-west-1' });
-    const handler = createPublishAlertHandler({ clients: { sns: () => sns }, logger: silentLogger, topicArn: 'arn:aws:sns:eu-west-1:111122223333:alerts', now: () => NOW });
+    const handler = createPublishAlertHandler({
+      clients: { sns: () => sns },
+      logger: silentLogger,
+      topicArn: 'arn:aws:sns:eu-west-1:111122223333:alerts',
+      origins: confirmingOrigins,
+      environment: ORIGIN_ENVIRONMENT,
+      now: () => NOW,
+    });
     await handler(report(forged(runtimeIncident, { runtime: { process: { name: { untrusted: 5 }, lineage: 'none' }, context: [] } })));
     const sent = snsMock.commandCalls(PublishCommand);
     expect(sent).toHaveLength(1);

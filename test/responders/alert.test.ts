@@ -21,6 +21,7 @@ import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
 import type { ApprovalRequestExecutions } from '../../lib/responders/approval-request';
 import { ApprovalRequestRefusedError } from '../../lib/contracts/responder-errors';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { ORIGIN_ENVIRONMENT, confirmingOrigins } from '../support/alert-origins';
 
 const snsMock = mockClient(SNSClient);
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-alerts';
@@ -176,25 +177,31 @@ describe('publishAlert', () => {
 
 describe('createPublishAlertHandler', () => {
   it('parses the compiled playbook failure payload and publishes it', async () => {
-    const handler = createPublishAlertHandler(deps());
+    const handler = createPublishAlertHandler({ ...deps(), origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT });
     const result = await handler({
       kind: 'failure',
       incident: ec2Incident(),
       mode: 'enforce',
       playbook: 'compromised-ec2',
       options: {},
-      execution: { executionArn: 'arn:aws:states:eu-west-1:999988887777:execution:pb:x', executionName: 'x', playbook: 'compromised-ec2', stateMachineArn: 'arn:aws:states:eu-west-1:999988887777:stateMachine:pb' },
+      execution: {
+        executionArn: 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2:x',
+        executionName: 'x',
+        playbook: 'compromised-ec2',
+        stateMachineArn: 'arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-compromised-ec2',
+      },
       results: {},
       failure: { step: 'contain', error: 'TransientResponderError', cause: '{"errorType":"TransientResponderError","errorMessage":"ec2:DescribeInstances failed transiently"}' },
     });
     expect(result.status).toBe('published');
+    expect(result.origin).toBe('verified');
     const sent = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(sent.Subject!.startsWith('[FAILED] High: ')).toBe(true);
     expect(sent.Message).toContain('TransientResponderError: ec2:DescribeInstances failed transiently');
   });
 
   it('refuses a malformed payload with ResponderInputError naming the field, and publishes nothing', async () => {
-    const handler = createPublishAlertHandler(deps());
+    const handler = createPublishAlertHandler({ ...deps(), origins: confirmingOrigins });
     const error = await handler({ kind: 'report', mode: 'enforce' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponderInputError);
     expect((error as Error).message).toContain('input.incident');
@@ -231,7 +238,7 @@ describe('lambdas/publish-alert', () => {
     vi.resetModules();
     const module = await import('../../lambdas/publish-alert/index');
     expect(typeof module.handler).toBe('function');
-    const handler = module.createHandler(deps());
+    const handler = module.createHandler({ ...deps(), origins: confirmingOrigins });
     await handler(REPORT);
     expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input.TopicArn).toBe(TOPIC_ARN);
   });

@@ -266,12 +266,12 @@ describe('FirebreakStack IAM', () => {
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
       },
       // It verifies an approval request before storing it (docs/security.md §C3): DescribeExecution
-      // and GetExecutionHistory (the token is one this execution scheduled) of the guarded
-      // playbook's executions only, and a heartbeat, which cannot complete a task.
+      // of the guarded playbook's executions only, and a heartbeat, which cannot complete a task
+      // (GetExecutionHistory, the token is one this execution scheduled, is VerifyAlertOrigins').
       {
         Sid: 'VerifyApprovalRequestExecutions',
         Effect: 'Allow',
-        Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        Action: 'states:DescribeExecution',
         Resource: { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-compromised-ec2:*']] },
       },
       { Sid: 'ProveApprovalTaskTokensWait', Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' },
@@ -282,6 +282,18 @@ describe('FirebreakStack IAM', () => {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OperationsKey/), 'Arn'] },
+      },
+      // It verifies that the playbook execution an alert names sent it (docs/security.md §D5):
+      // GetExecutionHistory of every playbook's executions of this stack, nothing else.
+      {
+        Sid: 'VerifyAlertOrigins',
+        Effect: 'Allow',
+        Action: 'states:GetExecutionHistory',
+        Resource: [
+          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-compromised-ec2:*']] },
+          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-instance-alarm:*']] },
+          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-default-alert:*']] },
+        ],
       },
     ]);
   });
@@ -978,6 +990,22 @@ describe('FirebreakStack safety rails', () => {
     }
   });
 
+  it('lets publish-alert read the history of every playbook execution (its alerts\' origin, §D5) even with no guarded playbook, and names the stack in its environment', () => {
+    const { template } = synthesize({ playbooks: [DEFAULT_ALERT] });
+    const role = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderPublishAlertRole');
+    const statements = statementsOfRole(template, role);
+    expect(statements.filter((statement) => JSON.stringify(statement).includes('states:'))).toEqual([
+      {
+        Sid: 'VerifyAlertOrigins',
+        Effect: 'Allow',
+        Action: 'states:GetExecutionHistory',
+        Resource: { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-default-alert:*']] },
+      },
+    ]);
+    const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((resource) => JSON.stringify(resource.Properties.Role).includes(role));
+    expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.FIREBREAK_STACK_NAME).toBe('Firebreak');
+  });
+
   it('lets publish-alert describe the guarded playbooks\' executions and send heartbeats, never answer a task, and names those playbooks in its environment', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
     const role = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderPublishAlertRole');
@@ -990,9 +1018,18 @@ describe('FirebreakStack safety rails', () => {
     expect(bySid.VerifyApprovalRequestExecutions).toEqual({
       Sid: 'VerifyApprovalRequestExecutions',
       Effect: 'Allow',
-      Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      Action: 'states:DescribeExecution',
       Resource: [execution('compromised-ec2'), execution('release-instance')],
     });
+    // The history of every playbook's executions, the guarded ones' included: an alert's origin (§D5) and a request's token.
+    expect(bySid.VerifyAlertOrigins).toEqual({
+      Sid: 'VerifyAlertOrigins',
+      Effect: 'Allow',
+      Action: 'states:GetExecutionHistory',
+      Resource: ['compromised-ec2', 'instance-alarm', 'default-alert', 'release-instance'].map(execution),
+    });
+    // Only GetExecutionHistory, only of executions: never the dispatcher's, never a state machine, never `*`.
+    expect(statements.filter((statement) => JSON.stringify(statement.Action).includes('GetExecutionHistory')).map((statement) => statement.Sid)).toEqual(['VerifyAlertOrigins']);
     expect(bySid.ProveApprovalTaskTokensWait).toEqual({ Sid: 'ProveApprovalTaskTokensWait', Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' });
     const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((resource) => JSON.stringify(resource.Properties.Role).includes(role));
     expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.FIREBREAK_APPROVAL_STATE_MACHINES).toEqual({

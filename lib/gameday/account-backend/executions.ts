@@ -11,14 +11,16 @@ export function describeExecution(directory: ExecutionDirectory, executionArn: s
   if (!/^arn:[\w-]+:states:/.test(executionArn)) throw new SimulatedServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`, 400);
   const execution = directory(executionArn);
   if (!execution) throw new SimulatedServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`, 400);
-  const { stopDate, scheduledTaskTokens: _history, ...described } = execution;
+  const { stopDate, scheduledTasks: _history, ...described } = execution;
   return { ...described, ...(stopDate !== undefined ? { stopDate } : {}), inputDetails: { included: true } };
 }
 
 /**
- * states:GetExecutionHistory of `executionArn` as far as the engine keeps it: one TaskScheduled event
- * per task token its tasks were scheduled with (in the payload, as `$$.Task.Token` puts it there),
- * newest first when asked, in one page. What publish-alert and the approval function read of it.
+ * states:GetExecutionHistory of `executionArn` as far as the engine keeps it: ExecutionStarted, one
+ * TaskScheduled event per task it scheduled (its parameters as JSON text, the task token among them
+ * as `$$.Task.Token` puts it there), and the event that ended it once it has, newest first when
+ * asked, in one page. What publish-alert (the task that invoked it, an approval request's token)
+ * and the approval function read of it.
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
  */
 export function executionHistory(directory: ExecutionDirectory, input: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -26,12 +28,20 @@ export function executionHistory(directory: ExecutionDirectory, input: Readonly<
   if (!/^arn:[\w-]+:states:/.test(executionArn)) throw new SimulatedServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`, 400);
   const execution = directory(executionArn);
   if (!execution) throw new SimulatedServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`, 400);
-  const events = (execution.scheduledTaskTokens ?? []).map((taskToken, index) => ({
-    id: index + 2,
-    type: 'TaskScheduled',
-    timestamp: execution.startDate,
-    taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: executionArn.split(':')[3], parameters: JSON.stringify({ Payload: { taskToken } }) },
-  }));
+  const region = executionArn.split(':')[3];
+  const tasks = execution.scheduledTasks ?? [];
+  const events: Record<string, unknown>[] = [
+    { id: 1, type: 'ExecutionStarted', timestamp: execution.startDate },
+    ...tasks.map((task, index) => ({
+      id: index + 2,
+      type: 'TaskScheduled',
+      timestamp: execution.startDate,
+      taskScheduledEventDetails: { resourceType: task.resourceType, resource: task.resource, region, parameters: JSON.stringify(task.parameters ?? {}) },
+    })),
+  ];
+  if (execution.status !== 'RUNNING') {
+    events.push({ id: tasks.length + 2, type: execution.status === 'SUCCEEDED' ? 'ExecutionSucceeded' : 'ExecutionFailed', timestamp: execution.stopDate ?? execution.startDate });
+  }
   return { events: input.reverseOrder === true ? events.reverse() : events };
 }
 
