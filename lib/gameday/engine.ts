@@ -741,6 +741,7 @@ export class LocalEngine {
         return found ? { status: found.status, stateMachineArn: found.stateMachineArn, input: JSON.stringify(found.input) } : undefined;
       },
       scheduled: async (arn, taskToken) => this.scheduledTokens.get(arn)?.has(taskToken) ?? false,
+      heartbeat: async (taskToken) => (this.answerTaskToken({ kind: 'heartbeat', taskToken }) === 'accepted' ? 'live' : 'closed'),
       sendSuccess: async (taskToken, output) => (this.answerTaskToken({ kind: 'success', taskToken, output }) === 'accepted' ? 'sent' : 'closed'),
       sendFailure: async (taskToken, error, cause) => (this.answerTaskToken({ kind: 'failure', taskToken, error, cause }) === 'accepted' ? 'sent' : 'closed'),
     };

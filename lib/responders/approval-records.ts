@@ -71,8 +71,22 @@ export interface ApprovalRecords {
   get(executionArn: string): Promise<PendingApproval | undefined>;
 }
 
-/** What the approval function needs: a request's record, and the one decision. */
+/**
+ * What the guard's grant of a waiting execution (`grant#<executionArn>`, ContainmentGrant) says of
+ * the wait's end: when its approval deadline is, and what the playbook does then. The grant is
+ * written before the wait starts, so its deadline comes before Step Functions' own timeout of the
+ * wait, and it is the deadline the steps that change resources hold answers to
+ * (lib/responders/grants.ts `evaluateGrant`): the approval function refuses answers from then on.
+ */
+export interface ApprovalTimeoutPath {
+  readonly approvalDeadline?: string;
+  readonly onTimeout?: 'contain' | 'evidence-only';
+}
+
+/** What the approval function needs: a request's record, the one decision, and the timeout path it is held to. */
 export interface ApprovalAnswers extends ApprovalRecords {
+  /** The timeout path the guard's grant of the execution names; undefined when there is no grant. */
+  timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined>;
   /**
    * Records the decision unless one is recorded already (`already-decided` then), and only while the
    * request still holds `taskToken`, the token the answer was checked with and will send
@@ -272,8 +286,36 @@ export class DynamoDbApprovalRecords extends ApprovalTable implements ApprovalRe
   }
 }
 
-/** The approval function's adapter: a request's record and the one decision. */
+/** The grant attributes the approval function reads (its role may GetItem `grant#*` and nothing else of grants). */
+const TIMEOUT_PATH_ATTRIBUTES = ['approvalDeadline', 'onTimeout'] as const;
+
+/** The approval function's adapter: a request's record, the one decision and the grant's timeout path. */
 export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements ApprovalAnswers {
+  async timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(
+        new GetItemCommand({
+          TableName: this.table(),
+          Key: { pk: s(`${STATE_KEY_PREFIX.grant}${executionArn}`) },
+          ConsistentRead: true,
+          ProjectionExpression: TIMEOUT_PATH_ATTRIBUTES.map((_, index) => `#a${index}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(TIMEOUT_PATH_ATTRIBUTES.map((name, index) => [`#a${index}`, name])),
+        }),
+      ));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    if (!item) return undefined;
+    const onTimeout = text(item, 'onTimeout');
+    const approvalDeadline = text(item, 'approvalDeadline');
+    return {
+      ...(approvalDeadline !== undefined ? { approvalDeadline } : {}),
+      // Anything else is not read as either path.
+      ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
+    };
+  }
+
   async decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome> {
     const reason = decision.reason;
     try {
@@ -341,6 +383,12 @@ export class DynamoDbApprovalStore extends DynamoDbApprovalAnswers implements Ap
 /** In-process store with the same semantics (tests). */
 export class InMemoryApprovalStore implements ApprovalStore {
   readonly records = new Map<string, PendingApproval>();
+  /** The guards' grants as far as the approval function reads them, by execution. */
+  readonly timeoutPaths = new Map<string, ApprovalTimeoutPath>();
+
+  async timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
+    return this.timeoutPaths.get(executionArn);
+  }
 
   async putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
     const existing = this.records.get(request.executionArn);

@@ -34,10 +34,10 @@ import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessComman
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
-import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './approval-records';
+import type { ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken } from './approval-tasks';
+import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 
@@ -90,8 +90,13 @@ export interface ApprovalRequestView {
   readonly region: string;
   readonly waitingSteps: readonly string[];
   readonly requestedAt: string;
-  /** requestedAt + the request's timeout: the playbook takes its timeout path then. */
+  /**
+   * When answers stop being taken: the guard's approval deadline (its grant's), else requestedAt +
+   * the request's timeout. The playbook takes its timeout path then.
+   */
   readonly expiresAt: string;
+  /** Present once expiresAt has passed with no answer recorded: any answer now is refused. */
+  readonly timedOut?: true;
   /** The execution's status (RUNNING while it waits). */
   readonly status: string;
   /** From the execution input's incident. */
@@ -134,14 +139,20 @@ export interface ApprovalExecutions {
    * event whose parameters carry it): a token the execution issued, not another execution's.
    */
   scheduled(executionArn: string, taskToken: string): Promise<boolean>;
+  /** `live` while a task waits on the token (SendTaskHeartbeat); `closed` when Step Functions says none does. */
+  heartbeat(taskToken: string): Promise<'live' | 'closed'>;
   /** `closed` when the task no longer waits (answered, timed out, execution ended). */
   sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'>;
   sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'>;
 }
 
-/** Step Functions adapter: DescribeExecution, GetExecutionHistory, SendTaskSuccess, SendTaskFailure. */
+/** Step Functions adapter: DescribeExecution, GetExecutionHistory, SendTaskHeartbeat, SendTaskSuccess, SendTaskFailure. */
 export class SfnApprovalExecutions implements ApprovalExecutions {
   constructor(private readonly sfn: SFNClient) {}
+
+  heartbeat(taskToken: string): Promise<'live' | 'closed'> {
+    return taskTokenHeartbeat(this.sfn, taskToken);
+  }
 
   scheduled(executionArn: string, taskToken: string): Promise<boolean> {
     return executionScheduledToken(this.sfn, executionArn, taskToken);
@@ -268,7 +279,7 @@ function incidentKeyOf(input: ExecutionInputView): string | undefined {
 const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** The view of a request a `show` answers with (pure). */
-function requestView(request: PendingApproval, status: string, input: ExecutionInputView): ApprovalRequestView {
+function requestView(request: PendingApproval, status: string, input: ExecutionInputView, deadline: AnswerDeadline, now: Date): ApprovalRequestView {
   const optional = { findingType: textOf(input.incident?.findingType), title: textOf(input.incident?.title), requestedBy: textOf(input.requestedBy), reason: textOf(input.reason) };
   return {
     playbook: request.playbook,
@@ -277,7 +288,8 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
     region: request.region,
     waitingSteps: request.waitingSteps,
     requestedAt: request.requestedAt,
-    expiresAt: new Date(Date.parse(request.requestedAt) + request.timeoutSeconds * 1000).toISOString(),
+    expiresAt: deadline.at,
+    ...(request.decision === undefined && now.getTime() >= Date.parse(deadline.at) ? { timedOut: true as const } : {}),
     status,
     ...Object.fromEntries(Object.entries(optional).filter((entry) => entry[1] !== undefined)),
     ...(input.incident?.severity !== undefined ? { severity: input.incident.severity } : {}),
@@ -300,6 +312,38 @@ function undeliveredAnswerOf(request: PendingApproval, approver: string, decisio
 function secondAnswerRefusal(request: PendingApproval): string {
   const first = `${request.executionArn} was already ${request.decision ?? 'answered'} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}: one answer only`;
   return request.sentAt === undefined ? `${first} (not delivered yet: only ${request.decidedBy ?? 'its approver'} can send it again)` : first;
+}
+
+/** When a request stops taking answers, and what the playbook does then (when the guard's grant says). */
+interface AnswerDeadline {
+  readonly at: string;
+  readonly onTimeout?: ApprovalTimeoutPath['onTimeout'];
+}
+
+/**
+ * The deadline an answer is held to (pure): the guard's approval deadline when its grant names one,
+ * the instant the steps that change resources stop counting answers (grants.ts `evaluateGrant`),
+ * and never later than requestedAt + the request's timeout. The guard writes its grant before the
+ * wait starts, so its deadline comes before Step Functions' own timeout of the wait: an answer
+ * taken before it still finds the task waiting.
+ */
+function answerDeadline(request: PendingApproval, path: ApprovalTimeoutPath | undefined): AnswerDeadline {
+  const requested = Date.parse(request.requestedAt) + request.timeoutSeconds * 1000;
+  const granted = path?.approvalDeadline !== undefined ? Date.parse(path.approvalDeadline) : Number.NaN;
+  const at = Number.isFinite(granted) && granted < requested ? granted : requested;
+  return { at: new Date(at).toISOString(), ...(path?.onTimeout !== undefined ? { onTimeout: path.onTimeout } : {}) };
+}
+
+const TIMEOUT_PATHS: Readonly<Record<NonNullable<AnswerDeadline['onTimeout']>, string>> = {
+  contain: 'contain (its waiting steps run without approval)',
+  'evidence-only': 'evidence-only (its waiting steps do not run; contain by hand if it is still needed)',
+};
+
+/** What a person is told of a request that timed out (pure): when, which path the playbook took, and that their answer changes nothing. */
+function timedOutMessage(executionArn: string, deadline: AnswerDeadline, decision?: ApprovalDecision['decision']): string {
+  const path = deadline.onTimeout !== undefined ? TIMEOUT_PATHS[deadline.onTimeout] : 'which the approval function cannot read for this execution (see its history and its alerts)';
+  const answer = decision === undefined ? '' : ` This ${decision === 'approved' ? 'approval' : 'rejection'} was not recorded and changes nothing.`;
+  return `the approval request of ${executionArn} timed out at ${deadline.at}: the playbook took its onTimeout path, ${path}.${answer}`;
 }
 
 /** Sends a decision's token: SendTaskSuccess for an approval, SendTaskFailure for a rejection. */
@@ -371,12 +415,34 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
       executionArn,
     );
   }
-  const answer: ApprovalDecision = undelivered ?? {
-    decision,
-    decidedBy: approver,
-    decidedAt: now().toISOString(),
-    ...(body.reason !== undefined ? { reason: body.reason } : {}),
-  };
+  let answer: ApprovalDecision;
+  if (undelivered !== undefined) {
+    // A decision recorded in time whose delivery failed: sent again whatever the time, without a
+    // heartbeat (an earlier send may have reached the task, which then no longer waits). Step
+    // Functions takes it only while the task still waits; the send's answer says which.
+    answer = undelivered;
+  } else {
+    // A first answer counts only while the wait lasts: before the deadline the steps hold answers
+    // to, and while Step Functions says a task waits on the token. Recorded otherwise, a late
+    // rejection would stop the containment the playbook's timeout path runs (docs/security.md).
+    const deadline = answerDeadline(request, await deps.store.timeoutPathOf(executionArn));
+    const waits = await deps.executions.heartbeat(request.taskToken);
+    // Taken after the heartbeat: the recorded time is never earlier than Step Functions' word that the task waits.
+    const decidedAt = now();
+    if (decidedAt.getTime() >= Date.parse(deadline.at)) {
+      log('approval refused: the request timed out', { deadline: deadline.at, onTimeout: deadline.onTimeout });
+      return refused(409, timedOutMessage(executionArn, deadline, decision), executionArn);
+    }
+    if (waits === 'closed') {
+      log('approval refused: no task waits on the token', {});
+      return refused(
+        409,
+        `the approval request of ${executionArn} no longer waits for an answer: Step Functions says no task waits on it any more (its wait ended: timed out, or the execution moved on). This answer changes nothing: nothing was recorded or sent; see the execution's history`,
+        executionArn,
+      );
+    }
+    answer = { decision, decidedBy: approver, decidedAt: decidedAt.toISOString(), ...(body.reason !== undefined ? { reason: body.reason } : {}) };
+  }
   const recorded = undelivered === undefined ? await deps.store.decide(executionArn, answer, request.taskToken) : 'recorded';
   if (recorded === 'already-decided') {
     const now2 = await deps.store.get(executionArn);
@@ -455,13 +521,16 @@ async function showApproval(executionArn: string, approver: ApproverIdentity, de
     return refused(403, refusal, executionArn);
   }
   log('approval request shown', {});
-  const view = requestView(request, checked.status, checked.input);
+  const deadline = answerDeadline(request, await deps.store.timeoutPathOf(executionArn));
+  const view = requestView(request, checked.status, checked.input, deadline, (deps.now ?? (() => new Date()))());
   const message =
     request.decision !== undefined
       ? `${request.decision} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}`
-      : checked.status === 'RUNNING'
-        ? `${request.playbook} waits for approval of ${request.waitingSteps.join(', ')}`
-        : `${executionArn} is ${checked.status}: it no longer waits for an answer`;
+      : view.timedOut === true
+        ? timedOutMessage(executionArn, deadline)
+        : checked.status === 'RUNNING'
+          ? `${request.playbook} waits for approval of ${request.waitingSteps.join(', ')}`
+          : `${executionArn} is ${checked.status}: it no longer waits for an answer`;
   return { statusCode: 200, outcome: 'shown', message, executionArn, requestedAt: request.requestedAt, request: view };
 }
 
