@@ -6,7 +6,9 @@
  * decision is written with a condition that there is none yet, and that the request still holds
  * the token the answer was checked with (the one it sends). Once Step Functions has answered the
  * send (it took the answer, or the task no longer waits), the record gets `sentAt`: a decision
- * without it was recorded but perhaps never delivered, and its approver may send it again.
+ * without it was recorded but perhaps never delivered, and its approver may send it again. The
+ * approval function also reads the guard's grant of the execution, its approval deadline and
+ * onTimeout only (`timeoutPathOf`): no first answer is taken from that deadline on.
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -12,6 +12,12 @@
  * 4. refuses an approver that is a principal the incident names, as the execution's own input names
  *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
  *    the role whose sessions, the access key itself) or one of Firebreak's own roles;
+ * 4b. refuses a first answer once the wait is over: from the guard's approval deadline (its grant's,
+ *    the instant the steps stop counting answers: grants.ts `evaluateGrant`), or requestedAt +
+ *    timeoutSeconds, or when SendTaskHeartbeat says no task waits on the token. The execution is
+ *    still RUNNING on its timeout path then, and its history still shows the token: recorded, a late
+ *    rejection would stop the containment an `onTimeout: contain` path runs. The approver is told
+ *    when the request timed out and which path the playbook took;
  * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only,
  *    and only while the request holds the token it read: never a decision on a request stored
  *    again meanwhile, whose new token this answer would not send);
@@ -22,9 +28,10 @@
  * The send can fail after the decision is recorded (throttling past the SDK's retries, a 5xx, the
  * function's timeout). Refusing every later answer then would leave the playbook waiting until its
  * timeout while the approver believes it resumed; so a decision without `sentAt` is sent again when
- * the same approver gives the same answer, exactly as recorded. Anyone else, or another answer, is
- * still refused: one answer only. A second send of a token already taken is harmless (Step Functions
- * says the task no longer waits).
+ * the same approver gives the same answer, exactly as recorded, whatever the time and without a
+ * heartbeat (an earlier send may have reached the task). Anyone else, or another answer, is still
+ * refused: one answer only. A second send of a token already taken is harmless (Step Functions says
+ * the task no longer waits).
  *
  * The token is never logged and never returned.
  */

@@ -4,7 +4,8 @@
  * with states:DescribeExecution. quarantine-instance and release-instance act only when the grant
  * of THEIR execution matches their incident, account, region and instance (and the kind of
  * change); for an `awaiting-approval` grant they also need `approval#<executionArn>` saying
- * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). A responder
+ * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). An answer dated at
+ * or after the grant's deadline never overrides the timeout path the playbook took then. A responder
  * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
  * changes nothing and says why.
  *
