@@ -41,6 +41,7 @@ import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessComman
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 import type { ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
@@ -338,6 +339,8 @@ function answerDeadline(request: PendingApproval, path: ApprovalTimeoutPath | un
   const requested = Date.parse(request.requestedAt) + request.timeoutSeconds * 1000;
   const granted = path?.approvalDeadline !== undefined ? Date.parse(path.approvalDeadline) : Number.NaN;
   const at = Number.isFinite(granted) && granted < requested ? granted : requested;
+  // publish-alert always stores both: a request without them was written by someone else (fail closed).
+  if (!Number.isFinite(at)) throw new ResponderFailedError(`The approval request of ${request.executionArn} has no readable deadline: nothing was recorded or sent`);
   return { at: new Date(at).toISOString(), ...(path?.onTimeout !== undefined ? { onTimeout: path.onTimeout } : {}) };
 }
 

@@ -459,6 +459,12 @@ describe('answerApproval: an answer after the request timed out changes nothing 
     expect(executions.sent).toHaveLength(1);
   });
 
+  it('records nothing for a request whose deadline cannot be read (publish-alert always stores it: someone else wrote this one)', async () => {
+    store.records.set(EXECUTION, { ...REQUEST, requestedAt: 'soon' });
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(/has no readable deadline/);
+    await nothingRecordedOrSent();
+  });
+
   it('shows a request past its deadline as timed out, with the deadline the answer is refused at', async () => {
     store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'evidence-only' });
     const shown = await answerAt(new Date('2026-11-27T17:45:00.000Z'), CAROL, { executionArn: EXECUTION, show: true });
