@@ -6,7 +6,8 @@
  * decision is written with a condition that there is none yet, and that the request still holds
  * the token the answer was checked with (the one it sends). Once Step Functions has answered the
  * send (it took the answer, or the task no longer waits), the record gets `sentAt`: a decision
- * without it was recorded but perhaps never delivered, and its approver may send it again. The
+ * without it was recorded but perhaps never delivered, and its approver may send it again; a first
+ * decision whose send found the task no longer waiting is withdrawn (`withdraw`). The
  * approval function also reads the guard's grant of the execution, its approval deadline and
  * onTimeout only (`timeoutPathOf`): no first answer is taken from that deadline on.
  */
@@ -96,6 +97,12 @@ export interface ApprovalAnswers extends ApprovalRecords {
    * attempt of its approval step, or it is gone).
    */
   decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome>;
+  /**
+   * Removes the decision taken at `decidedAt` while no send of it is recorded (`kept` otherwise): a
+   * first answer Step Functions did not take (its task no longer waited when it was sent) must not
+   * stay on record as if it counted.
+   */
+  withdraw(executionArn: string, decidedAt: string): Promise<'withdrawn' | 'kept'>;
   /** Records that the send of the decision taken at `decidedAt` returned, unless that is recorded already (`already-marked` then). */
   markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'>;
 }
@@ -351,6 +358,25 @@ export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements 
     }
   }
 
+  async withdraw(executionArn: string, decidedAt: string): Promise<'withdrawn' | 'kept'> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table(),
+          Key: { pk: s(approvalRecordKey(executionArn)) },
+          UpdateExpression: 'REMOVE decision, decidedBy, decidedAt, reason',
+          // Only that decision, and only while no send of it returned (a concurrent resend may have delivered it).
+          ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+          ExpressionAttributeValues: { ':decidedAt': s(decidedAt) },
+        }),
+      );
+      return 'withdrawn';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'kept';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
   async markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'> {
     try {
       await this.client.send(
@@ -417,6 +443,14 @@ export class InMemoryApprovalStore implements ApprovalStore {
     if (!record || record.taskToken !== taskToken) return 'request-changed';
     this.records.set(executionArn, { ...record, ...decision });
     return 'recorded';
+  }
+
+  async withdraw(executionArn: string, decidedAt: string): Promise<'withdrawn' | 'kept'> {
+    const record = this.records.get(executionArn);
+    if (!record || record.decidedAt !== decidedAt || record.sentAt !== undefined) return 'kept';
+    const { decision: _decision, decidedBy: _decidedBy, decidedAt: _decidedAt, reason: _reason, ...request } = record;
+    this.records.set(executionArn, request);
+    return 'withdrawn';
   }
 
   async markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'> {

@@ -23,7 +23,10 @@
  *    again meanwhile, whose new token this answer would not send);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
- * 7. records `sentAt` once Step Functions has answered the send.
+ * 7. records `sentAt` once Step Functions has answered the send; or, when a first answer's send finds
+ *    the task no longer waiting (its wait ended between the heartbeat and the send), withdraws the
+ *    decision (conditionally: only it, never sent): Step Functions did not take it, and on record,
+ *    dated before the deadline, it would still count against the timeout path the playbook took.
  *
  * The send can fail after the decision is recorded (throttling past the SDK's retries, a 5xx, the
  * function's timeout). Refusing every later answer then would leave the playbook waiting until its
@@ -426,6 +429,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     );
   }
   let answer: ApprovalDecision;
+  let deadline: AnswerDeadline | undefined;
   if (undelivered !== undefined) {
     // A decision recorded in time whose delivery failed: sent again whatever the time, without a
     // heartbeat (an earlier send may have reached the task, which then no longer waits). Step
@@ -435,7 +439,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     // A first answer counts only while the wait lasts: before the deadline the steps hold answers
     // to, and while Step Functions says a task waits on the token. Recorded otherwise, a late
     // rejection would stop the containment the playbook's timeout path runs (docs/security.md).
-    const deadline = answerDeadline(request, await deps.store.timeoutPathOf(executionArn));
+    deadline = answerDeadline(request, await deps.store.timeoutPathOf(executionArn));
     const waits = await deps.executions.heartbeat(request.taskToken);
     // Taken after the heartbeat: the recorded time is never earlier than Step Functions' word that the task waits.
     const decidedAt = now();
@@ -466,6 +470,18 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   const sent = await sendDecision(deps.executions, request.taskToken, answer);
   log('approval answered', { sent, sentAgain: undelivered !== undefined });
+  // A first answer the task no longer took: its wait ended between the heartbeat and the send (it
+  // timed out, or the execution moved on). On record it would still count where the action happens
+  // (dated before the deadline), against the timeout path the playbook took: withdrawn instead.
+  if (sent === 'closed' && undelivered === undefined && (await deps.store.withdraw(executionArn, answer.decidedAt)) === 'withdrawn') {
+    log('approval withdrawn: the task no longer waited', {});
+    const path = deadline?.onTimeout !== undefined ? `; the playbook took its onTimeout path, ${TIMEOUT_PATHS[deadline.onTimeout]}, if the wait timed out` : '';
+    return refused(
+      409,
+      `${executionArn} no longer waited when this ${decision === 'approved' ? 'approval' : 'rejection'} was sent (its wait timed out, or the execution moved on, after the check): Step Functions did not take it, so it was withdrawn and nothing is on record${path}. See its history.`,
+      executionArn,
+    );
+  }
   try {
     await deps.store.markSent(executionArn, answer.decidedAt, now().toISOString());
   } catch (error) {

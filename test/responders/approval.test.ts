@@ -459,6 +459,29 @@ describe('answerApproval: an answer after the request timed out changes nothing 
     expect(executions.sent).toHaveLength(1);
   });
 
+  it('withdraws a first answer the task no longer took (it timed out between the heartbeat and the send): nothing stays on record to override the timeout path', async () => {
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
+    // Step Functions: the heartbeat finds the task waiting, the send a moment later no longer does.
+    executions.sendFailure = async () => 'closed' as const;
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'a database' });
+    expect(response).toEqual({
+      statusCode: 409,
+      outcome: 'refused',
+      executionArn: EXECUTION,
+      message: `${EXECUTION} no longer waited when this rejection was sent (its wait timed out, or the execution moved on, after the check): Step Functions did not take it, so it was withdrawn and nothing is on record; the playbook took its onTimeout path, contain (its waiting steps run without approval), if the wait timed out. See its history.`,
+    });
+    expect(await store.get(EXECUTION)).not.toHaveProperty('decision');
+    expect(await store.get(EXECUTION)).not.toHaveProperty('decidedAt');
+  });
+
+  it('keeps a decision sent again that Step Functions finds closed: an earlier send may have reached the task', async () => {
+    executions.failNextSend = new TransientResponderError('states:SendTaskFailure 500');
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(TransientResponderError);
+    executions.sendFailure = async () => 'closed' as const;
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('or an earlier send reached it') });
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'rejected', decidedBy: CAROL });
+  });
+
   it('records nothing for a request whose deadline cannot be read (publish-alert always stores it: someone else wrote this one)', async () => {
     store.records.set(EXECUTION, { ...REQUEST, requestedAt: 'soon' });
     await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(/has no readable deadline/);
@@ -758,6 +781,21 @@ describe('DynamoDbApprovalStore', () => {
         ':taskToken': { S: TOKEN },
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('withdraws a decision with an update conditional on that decision, never sent: removes what the decision wrote', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(sdkError('ConditionalCheckFailedException')).rejectsOnce(sdkError('ThrottlingException'));
+    const answers = new DynamoDbApprovalAnswers(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await answers.withdraw(EXECUTION, NOW.toISOString())).toBe('withdrawn');
+    expect(await answers.withdraw(EXECUTION, NOW.toISOString())).toBe('kept');
+    await expect(answers.withdraw(EXECUTION, NOW.toISOString())).rejects.toThrow(/dynamodb:UpdateItem/);
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: `approval#${EXECUTION}` } },
+      UpdateExpression: 'REMOVE decision, decidedBy, decidedAt, reason',
+      ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+      ExpressionAttributeValues: { ':decidedAt': { S: NOW.toISOString() } },
     });
   });
 
