@@ -241,8 +241,8 @@ export function evaluateGrant(
       reason: `${refused}: ${answer.decidedBy ?? 'an approver'} rejected it${answer.reason !== undefined ? ` (${answer.reason})` : ''}; ${nothing}.`,
     };
   }
-  // An answer given once the deadline had passed: Step Functions had failed the wait with
-  // States.Timeout and the playbook runs its onTimeout path, which the answer does not change.
+  // An answer given once the deadline had passed: the approval function takes none from then on,
+  // and the playbook runs (or is about to run) its onTimeout path, which the answer does not change.
   const ignored =
     approval?.decision !== undefined && answer === undefined
       ? ` The ${approval.decision === 'approved' ? 'approval' : 'rejection'} by ${approval.decidedBy ?? 'an approver'}${approval.decidedAt !== undefined ? ` at ${approval.decidedAt}` : ''} came after the deadline and was ignored: the playbook had taken its timeout path`
@@ -273,8 +273,9 @@ export function evaluateGrant(
 
 /**
  * Whether a recorded answer came too late to count (pure): given at or after the grant's approval
- * deadline, when Step Functions' wait had ended (the guard's deadline comes before the wait's own
- * timeout: it counts from the grant, written before the wait starts). Before the deadline every
+ * deadline, from which the approval function takes no answer (the guard's deadline comes a little
+ * before the wait's own timeout: it counts from the grant, written before the wait starts, so an
+ * answer taken before it still reached a waiting task). Before the deadline every
  * recorded answer was given in time. Once it has passed, an answer whose time cannot be read (no
  * `decidedAt`: the approval function always records one, so someone else wrote the record) counts
  * only on the side that changes nothing: an undated approval is late (it never allows what the
