@@ -43,6 +43,9 @@ export function createApprovalCommands(overrides: Partial<ApprovalCliDependencie
       const shown = await showRequest(flags, deps);
       for (const line of describeShownRequest(flags.execution, shown)) deps.out(line);
       if (shown.request.status !== 'RUNNING') throw new ApprovalRefusedError(`nothing was sent: ${shown.message}`);
+      // Past its deadline the execution runs its timeout path: a new answer would change nothing, and
+      // the function refuses it (one already recorded in time may still be sent again, below).
+      if (shown.request.timedOut === true && shown.request.decision === undefined) throw new ApprovalRefusedError(`nothing was sent: ${shown.message}`);
       // An answer already recorded is not asked about: the function sends it again only for its
       // own approver with the same answer (a delivery that failed) and refuses anything else.
       if (shown.request.decision === undefined && flags.yes !== true) {

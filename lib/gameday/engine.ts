@@ -128,8 +128,8 @@ export interface ApprovalRequest {
 }
 
 export type ApprovalDecision =
-  | { readonly answer: 'approve'; readonly by: string; readonly output?: Json }
-  | { readonly answer: 'reject'; readonly by: string; readonly reason?: string }
+  | { readonly answer: 'approve'; readonly by: string; readonly output?: Json; readonly afterSeconds?: number }
+  | { readonly answer: 'reject'; readonly by: string; readonly reason?: string; readonly afterSeconds?: number }
   | { readonly answer: 'timeout' };
 
 /**
@@ -636,7 +636,8 @@ export class LocalEngine {
   answerTaskToken(answer: TaskTokenAnswer): TaskTokenVerdict {
     const { taskToken } = answer;
     if (answer.kind === 'heartbeat') {
-      if ((this.liveTokens.get(taskToken) ?? 0) > 0) return 'accepted';
+      // A task that timed out no longer waits, though its state has not ended yet.
+      if ((this.liveTokens.get(taskToken) ?? 0) > 0 && !this.timedOutTokens.has(taskToken)) return 'accepted';
       return this.timedOutTokens.has(taskToken) ? 'timed-out' : 'unknown';
     }
     if (!this.waitingTokens.has(taskToken) || this.waitingTokens.get(taskToken) !== undefined) {
@@ -759,6 +760,7 @@ export class LocalEngine {
         return found ? { status: found.status, stateMachineArn: found.stateMachineArn, input: JSON.stringify(found.input) } : undefined;
       },
       scheduled: async (arn, taskToken) => this.scheduledTokens.get(arn)?.has(taskToken) ?? false,
+      heartbeat: async (taskToken) => (this.answerTaskToken({ kind: 'heartbeat', taskToken }) === 'accepted' ? 'live' : 'closed'),
       sendSuccess: async (taskToken, output) => (this.answerTaskToken({ kind: 'success', taskToken, output }) === 'accepted' ? 'sent' : 'closed'),
       sendFailure: async (taskToken, error, cause) => (this.answerTaskToken({ kind: 'failure', taskToken, error, cause }) === 'accepted' ? 'sent' : 'closed'),
     };
@@ -1216,11 +1218,16 @@ export class LocalEngine {
     });
     const decision = 'held' in asked ? await this.parkedOn(asked.held) : asked;
     invocation.approval = decision;
+    // The person takes this long to answer (a scenario's answerAfterSeconds).
+    if (decision.answer !== 'timeout' && decision.afterSeconds !== undefined) this.backend.advance(decision.afterSeconds * 1000);
     // An answer held while the simulated clock ran past the state's timeout comes too late:
-    // Step Functions has already failed the task with States.Timeout.
+    // Step Functions has already failed the task with States.Timeout. The person answers anyway,
+    // through the approval function, while the execution runs its timeout path: the answer must
+    // change nothing (the function refuses it; the steps of the timeout path ignore it).
     const waitedMs = this.backend.now().getTime() - askedAt;
     if (timeoutSeconds !== undefined && waitedMs > timeoutSeconds * 1000) {
       this.timedOutTokens.add(token);
+      if (decision.answer !== 'timeout') invocation.approvalResponse = await this.answerThroughApprovalFunction(record.executionArn, decision);
       throw namedError(ENGINE_ERRORS.timeout, `The approval request of ${stateName} was answered after ${Math.round(waitedMs / 1000)} seconds, past its ${timeoutSeconds}-second timeout`);
     }
     if (decision.answer !== 'timeout') {

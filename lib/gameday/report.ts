@@ -110,7 +110,8 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
   }
   for (const approval of run.approvals) {
     const decision = approval.decision;
-    lines.push(`   approval ${approval.request.state}: ${decision.answer === 'timeout' ? 'nobody answered (timed out)' : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}`}`);
+    const after = decision.answer !== 'timeout' && decision.afterSeconds !== undefined ? ` after ${decision.afterSeconds} s` : '';
+    lines.push(`   approval ${approval.request.state}: ${decision.answer === 'timeout' ? 'nobody answered (timed out)' : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}${after}`}`);
   }
   if (run.containment) {
     const wall = run.containment.wallMs !== undefined ? `, ${formatWall(run.containment.wallMs)} wall` : '';

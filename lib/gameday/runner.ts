@@ -207,6 +207,9 @@ export class HeldAnswers {
   }
 }
 
+/** How long the person takes to answer (`answerAfterSeconds`), when the scenario says. */
+const lateBy = (answer: ApprovalDocument): { readonly afterSeconds?: number } => (answer.answerAfterSeconds !== undefined ? { afterSeconds: answer.answerAfterSeconds } : {});
+
 /** The scenario's `approvals:` answers, consumed in order (by step when one is named); unanswered requests time out. */
 export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: ApprovalRecord[], held: HeldAnswers = new HeldAnswers()): ApprovalDesk {
   const remaining = [...answers];
@@ -217,8 +220,8 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
       answer === undefined || answer.answer === 'timeout'
         ? { answer: 'timeout' }
         : answer.answer === 'approve'
-          ? { answer: 'approve', by: answer.by }
-          : { answer: 'reject', by: answer.by, reason: `rejected by ${answer.by} during the game day` };
+          ? { answer: 'approve', by: answer.by, ...lateBy(answer) }
+          : { answer: 'reject', by: answer.by, reason: `rejected by ${answer.by} during the game day`, ...lateBy(answer) };
     const { payload: _payload, ...summary } = request;
     const give = () => {
       log.push({ request: summary, decision });

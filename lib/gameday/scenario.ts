@@ -430,6 +430,15 @@ export const approvalSchema = z.strictObject({
     .describe(
       'Hold the answer until this inject: entry (1-based) has been delivered and its executions have settled: the request stays open, its execution RUNNING, while those injections run (an update arriving while a containment waits for a person). Past the approval state\'s TimeoutSeconds on the simulated clock, the answer comes too late: States.Timeout. Needs delivery one-by-one.',
     ),
+  answerAfterSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(172_800)
+    .optional()
+    .describe(
+      "For approve or reject: the person answers this many simulated seconds after the request was sent. Past the approval state's TimeoutSeconds the answer comes too late: Step Functions has failed the task with States.Timeout and the playbook takes its onTimeout path, and the late answer still goes through the approval function, which must change nothing (review approval-late).",
+    ),
 });
 export type ApprovalDocument = z.output<typeof approvalSchema>;
 

@@ -35,6 +35,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'EncryptForTheBackupChannel',
   'ReadApprovals',
   'ReadAndDecideApprovalRequests',
+  // The approval function's read of the guard's approval deadline (lib/stack/approvals.ts).
+  'ReadApprovalDeadlines',
   'DescribeWaitingPlaybookExecutions',
   'AnswerWaitingPlaybooks',
   // The oversized-event intake's one grant: StartExecution of the dispatcher (lib/stack/oversized-event-intake.ts).

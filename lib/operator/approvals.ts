@@ -278,7 +278,7 @@ export function describeShownRequest(executionArn: string, { request }: ShownReq
     `  incident:  ${shown(request.incidentKey)}${request.findingType !== undefined ? `, ${shown(request.findingType)}` : ''}${severity && typeof severity === 'object' ? `, severity ${shown(severity.label)} (${shown(severity.score)})` : ''}`,
     ...(request.title !== undefined ? [`  finding:   ${shown(request.title)}`] : []),
     `  target:    ${request.resource !== undefined ? resourceLine(request.resource) : 'none named'} in account ${shown(request.account)}, ${shown(request.region)}`,
-    `  requested: ${shown(request.requestedAt)}${asked}; expires ${shown(request.expiresAt)} (then the playbook takes its timeout path)`,
+    `  requested: ${shown(request.requestedAt)}${asked}; ${request.timedOut === true ? `timed out at ${shown(request.expiresAt)} (the playbook took its timeout path)` : `expires ${shown(request.expiresAt)} (then the playbook takes its timeout path)`}`,
     `  status:    ${shown(request.status)}${request.decision !== undefined ? `, ${shown(request.decision)} by ${shown(request.decidedBy)} at ${shown(request.decidedAt)}` : ''}`,
     // What approving will and will not do (a release's claims), as the request's alert said it.
     ...(Array.isArray(request.notes) ? request.notes.slice(0, 8).map((note, index) => `  ${index === 0 ? 'approving:' : '          '} ${shown(note).trim()}`) : []),

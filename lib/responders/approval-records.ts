@@ -6,7 +6,10 @@
  * decision is written with a condition that there is none yet, and that the request still holds
  * the token the answer was checked with (the one it sends). Once Step Functions has answered the
  * send (it took the answer, or the task no longer waits), the record gets `sentAt`: a decision
- * without it was recorded but perhaps never delivered, and its approver may send it again.
+ * without it was recorded but perhaps never delivered, and its approver may send it again; a first
+ * decision whose send found the task no longer waiting is withdrawn (`withdraw`). The
+ * approval function also reads the guard's grant of the execution, its approval deadline and
+ * onTimeout only (`timeoutPathOf`): no first answer is taken from that deadline on.
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -71,8 +74,22 @@ export interface ApprovalRecords {
   get(executionArn: string): Promise<PendingApproval | undefined>;
 }
 
-/** What the approval function needs: a request's record, and the one decision. */
+/**
+ * What the guard's grant of a waiting execution (`grant#<executionArn>`, ContainmentGrant) says of
+ * the wait's end: when its approval deadline is, and what the playbook does then. The grant is
+ * written before the wait starts, so its deadline comes before Step Functions' own timeout of the
+ * wait, and it is the deadline the steps that change resources hold answers to
+ * (lib/responders/grants.ts `evaluateGrant`): the approval function refuses answers from then on.
+ */
+export interface ApprovalTimeoutPath {
+  readonly approvalDeadline?: string;
+  readonly onTimeout?: 'contain' | 'evidence-only';
+}
+
+/** What the approval function needs: a request's record, the one decision, and the timeout path it is held to. */
 export interface ApprovalAnswers extends ApprovalRecords {
+  /** The timeout path the guard's grant of the execution names; undefined when there is no grant. */
+  timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined>;
   /**
    * Records the decision unless one is recorded already (`already-decided` then), and only while the
    * request still holds `taskToken`, the token the answer was checked with and will send
@@ -80,6 +97,12 @@ export interface ApprovalAnswers extends ApprovalRecords {
    * attempt of its approval step, or it is gone).
    */
   decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome>;
+  /**
+   * Removes the decision taken at `decidedAt` while no send of it is recorded (`kept` otherwise): a
+   * first answer Step Functions did not take (its task no longer waited when it was sent) must not
+   * stay on record as if it counted.
+   */
+  withdraw(executionArn: string, decidedAt: string): Promise<'withdrawn' | 'kept'>;
   /** Records that the send of the decision taken at `decidedAt` returned, unless that is recorded already (`already-marked` then). */
   markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'>;
 }
@@ -272,8 +295,36 @@ export class DynamoDbApprovalRecords extends ApprovalTable implements ApprovalRe
   }
 }
 
-/** The approval function's adapter: a request's record and the one decision. */
+/** The grant attributes the approval function reads (its role may GetItem `grant#*` and nothing else of grants). */
+const TIMEOUT_PATH_ATTRIBUTES = ['approvalDeadline', 'onTimeout'] as const;
+
+/** The approval function's adapter: a request's record, the one decision and the grant's timeout path. */
 export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements ApprovalAnswers {
+  async timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(
+        new GetItemCommand({
+          TableName: this.table(),
+          Key: { pk: s(`${STATE_KEY_PREFIX.grant}${executionArn}`) },
+          ConsistentRead: true,
+          ProjectionExpression: TIMEOUT_PATH_ATTRIBUTES.map((_, index) => `#a${index}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(TIMEOUT_PATH_ATTRIBUTES.map((name, index) => [`#a${index}`, name])),
+        }),
+      ));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    if (!item) return undefined;
+    const onTimeout = text(item, 'onTimeout');
+    const approvalDeadline = text(item, 'approvalDeadline');
+    return {
+      ...(approvalDeadline !== undefined ? { approvalDeadline } : {}),
+      // Anything else is not read as either path.
+      ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
+    };
+  }
+
   async decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome> {
     const reason = decision.reason;
     try {
@@ -303,6 +354,25 @@ export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements 
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') {
         return (error as { Item?: Record<string, AttributeValue> }).Item?.decision !== undefined ? 'already-decided' : 'request-changed';
       }
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  async withdraw(executionArn: string, decidedAt: string): Promise<'withdrawn' | 'kept'> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table(),
+          Key: { pk: s(approvalRecordKey(executionArn)) },
+          UpdateExpression: 'REMOVE decision, decidedBy, decidedAt, reason',
+          // Only that decision, and only while no send of it returned (a concurrent resend may have delivered it).
+          ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+          ExpressionAttributeValues: { ':decidedAt': s(decidedAt) },
+        }),
+      );
+      return 'withdrawn';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'kept';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
@@ -341,6 +411,12 @@ export class DynamoDbApprovalStore extends DynamoDbApprovalAnswers implements Ap
 /** In-process store with the same semantics (tests). */
 export class InMemoryApprovalStore implements ApprovalStore {
   readonly records = new Map<string, PendingApproval>();
+  /** The guards' grants as far as the approval function reads them, by execution. */
+  readonly timeoutPaths = new Map<string, ApprovalTimeoutPath>();
+
+  async timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
+    return this.timeoutPaths.get(executionArn);
+  }
 
   async putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
     const existing = this.records.get(request.executionArn);
@@ -367,6 +443,14 @@ export class InMemoryApprovalStore implements ApprovalStore {
     if (!record || record.taskToken !== taskToken) return 'request-changed';
     this.records.set(executionArn, { ...record, ...decision });
     return 'recorded';
+  }
+
+  async withdraw(executionArn: string, decidedAt: string): Promise<'withdrawn' | 'kept'> {
+    const record = this.records.get(executionArn);
+    if (!record || record.decidedAt !== decidedAt || record.sentAt !== undefined) return 'kept';
+    const { decision: _decision, decidedBy: _decidedBy, decidedAt: _decidedAt, reason: _reason, ...request } = record;
+    this.records.set(executionArn, request);
+    return 'withdrawn';
   }
 
   async markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'> {

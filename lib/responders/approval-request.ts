@@ -24,11 +24,11 @@
  *    that both wait are refused, never merged (docs/security.md §C3).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ApprovalRequestRefusedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { CLOSED_TASK_ERROR_CODES, executionScheduledToken } from './approval-tasks';
+import { executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';
 import type { ApprovalRequests, PendingApproval } from './approval-records';
 import { ec2InstanceOf, executionInputIncident } from './execution-input';
@@ -67,14 +67,8 @@ export class SfnApprovalRequestExecutions implements ApprovalRequestExecutions {
     }
   }
 
-  async heartbeat(taskToken: string): Promise<'live' | 'closed'> {
-    try {
-      await this.sfn.send(new SendTaskHeartbeatCommand({ taskToken }));
-      return 'live';
-    } catch (error) {
-      if (CLOSED_TASK_ERROR_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
-      throw toResponderError(error, 'states:SendTaskHeartbeat');
-    }
+  heartbeat(taskToken: string): Promise<'live' | 'closed'> {
+    return taskTokenHeartbeat(this.sfn, taskToken);
   }
 }
 

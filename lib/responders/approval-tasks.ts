@@ -3,7 +3,7 @@
  * so that neither bundle carries the other's code.
  */
 import type { SFNClient, TaskScheduledEventDetails } from '@aws-sdk/client-sfn';
-import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 
@@ -96,4 +96,20 @@ export async function searchScheduledTasks(
 export async function executionScheduledToken(sfn: SFNClient, executionArn: string, taskToken: string): Promise<boolean> {
   const search = await searchScheduledTasks(sfn, executionArn, (details) => carriesToken(details.parameters, taskToken));
   return search.outcome === 'found';
+}
+
+/**
+ * `live` while a task waits on `taskToken`, `closed` when Step Functions says none does (answered,
+ * timed out, execution ended): SendTaskHeartbeat, which cannot complete, fail or prolong a task (a
+ * task's TimeoutSeconds holds whatever the heartbeats;
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html).
+ */
+export async function taskTokenHeartbeat(sfn: SFNClient, taskToken: string): Promise<'live' | 'closed'> {
+  try {
+    await sfn.send(new SendTaskHeartbeatCommand({ taskToken }));
+    return 'live';
+  } catch (error) {
+    if (CLOSED_TASK_ERROR_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
+    throw toResponderError(error, 'states:SendTaskHeartbeat');
+  }
 }

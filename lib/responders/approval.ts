@@ -12,19 +12,29 @@
  * 4. refuses an approver that is a principal the incident names, as the execution's own input names
  *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
  *    the role whose sessions, the access key itself) or one of Firebreak's own roles;
+ * 4b. refuses a first answer once the wait is over: from the guard's approval deadline (its grant's,
+ *    the instant the steps stop counting answers: grants.ts `evaluateGrant`), or requestedAt +
+ *    timeoutSeconds, or when SendTaskHeartbeat says no task waits on the token. The execution is
+ *    still RUNNING on its timeout path then, and its history still shows the token: recorded, a late
+ *    rejection would stop the containment an `onTimeout: contain` path runs. The approver is told
+ *    when the request timed out and which path the playbook took;
  * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only,
  *    and only while the request holds the token it read: never a decision on a request stored
  *    again meanwhile, whose new token this answer would not send);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
- * 7. records `sentAt` once Step Functions has answered the send.
+ * 7. records `sentAt` once Step Functions has answered the send; or, when a first answer's send finds
+ *    the task no longer waiting (its wait ended between the heartbeat and the send), withdraws the
+ *    decision (conditionally: only it, never sent): Step Functions did not take it, and on record,
+ *    dated before the deadline, it would still count against the timeout path the playbook took.
  *
  * The send can fail after the decision is recorded (throttling past the SDK's retries, a 5xx, the
  * function's timeout). Refusing every later answer then would leave the playbook waiting until its
  * timeout while the approver believes it resumed; so a decision without `sentAt` is sent again when
- * the same approver gives the same answer, exactly as recorded. Anyone else, or another answer, is
- * still refused: one answer only. A second send of a token already taken is harmless (Step Functions
- * says the task no longer waits).
+ * the same approver gives the same answer, exactly as recorded, whatever the time and without a
+ * heartbeat (an earlier send may have reached the task). Anyone else, or another answer, is still
+ * refused: one answer only. A second send of a token already taken is harmless (Step Functions says
+ * the task no longer waits).
  *
  * The token is never logged and never returned.
  */
@@ -34,10 +44,11 @@ import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessComman
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
-import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './approval-records';
+import { ResponderFailedError } from '../contracts/responder-errors';
+import type { ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken } from './approval-tasks';
+import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 
@@ -90,8 +101,13 @@ export interface ApprovalRequestView {
   readonly region: string;
   readonly waitingSteps: readonly string[];
   readonly requestedAt: string;
-  /** requestedAt + the request's timeout: the playbook takes its timeout path then. */
+  /**
+   * When answers stop being taken: the guard's approval deadline (its grant's), else requestedAt +
+   * the request's timeout. The playbook takes its timeout path then.
+   */
   readonly expiresAt: string;
+  /** Present once expiresAt has passed with no answer recorded: any answer now is refused. */
+  readonly timedOut?: true;
   /** The execution's status (RUNNING while it waits). */
   readonly status: string;
   /** From the execution input's incident. */
@@ -134,14 +150,20 @@ export interface ApprovalExecutions {
    * event whose parameters carry it): a token the execution issued, not another execution's.
    */
   scheduled(executionArn: string, taskToken: string): Promise<boolean>;
+  /** `live` while a task waits on the token (SendTaskHeartbeat); `closed` when Step Functions says none does. */
+  heartbeat(taskToken: string): Promise<'live' | 'closed'>;
   /** `closed` when the task no longer waits (answered, timed out, execution ended). */
   sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'>;
   sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'>;
 }
 
-/** Step Functions adapter: DescribeExecution, GetExecutionHistory, SendTaskSuccess, SendTaskFailure. */
+/** Step Functions adapter: DescribeExecution, GetExecutionHistory, SendTaskHeartbeat, SendTaskSuccess, SendTaskFailure. */
 export class SfnApprovalExecutions implements ApprovalExecutions {
   constructor(private readonly sfn: SFNClient) {}
+
+  heartbeat(taskToken: string): Promise<'live' | 'closed'> {
+    return taskTokenHeartbeat(this.sfn, taskToken);
+  }
 
   scheduled(executionArn: string, taskToken: string): Promise<boolean> {
     return executionScheduledToken(this.sfn, executionArn, taskToken);
@@ -268,7 +290,7 @@ function incidentKeyOf(input: ExecutionInputView): string | undefined {
 const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** The view of a request a `show` answers with (pure). */
-function requestView(request: PendingApproval, status: string, input: ExecutionInputView): ApprovalRequestView {
+function requestView(request: PendingApproval, status: string, input: ExecutionInputView, deadline: AnswerDeadline, now: Date): ApprovalRequestView {
   const optional = { findingType: textOf(input.incident?.findingType), title: textOf(input.incident?.title), requestedBy: textOf(input.requestedBy), reason: textOf(input.reason) };
   return {
     playbook: request.playbook,
@@ -277,7 +299,8 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
     region: request.region,
     waitingSteps: request.waitingSteps,
     requestedAt: request.requestedAt,
-    expiresAt: new Date(Date.parse(request.requestedAt) + request.timeoutSeconds * 1000).toISOString(),
+    expiresAt: deadline.at,
+    ...(request.decision === undefined && now.getTime() >= Date.parse(deadline.at) ? { timedOut: true as const } : {}),
     status,
     ...Object.fromEntries(Object.entries(optional).filter((entry) => entry[1] !== undefined)),
     ...(input.incident?.severity !== undefined ? { severity: input.incident.severity } : {}),
@@ -300,6 +323,40 @@ function undeliveredAnswerOf(request: PendingApproval, approver: string, decisio
 function secondAnswerRefusal(request: PendingApproval): string {
   const first = `${request.executionArn} was already ${request.decision ?? 'answered'} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}: one answer only`;
   return request.sentAt === undefined ? `${first} (not delivered yet: only ${request.decidedBy ?? 'its approver'} can send it again)` : first;
+}
+
+/** When a request stops taking answers, and what the playbook does then (when the guard's grant says). */
+interface AnswerDeadline {
+  readonly at: string;
+  readonly onTimeout?: ApprovalTimeoutPath['onTimeout'];
+}
+
+/**
+ * The deadline an answer is held to (pure): the guard's approval deadline when its grant names one,
+ * the instant the steps that change resources stop counting answers (grants.ts `evaluateGrant`),
+ * and never later than requestedAt + the request's timeout. The guard writes its grant before the
+ * wait starts, so its deadline comes before Step Functions' own timeout of the wait: an answer
+ * taken before it still finds the task waiting.
+ */
+function answerDeadline(request: PendingApproval, path: ApprovalTimeoutPath | undefined): AnswerDeadline {
+  const requested = Date.parse(request.requestedAt) + request.timeoutSeconds * 1000;
+  const granted = path?.approvalDeadline !== undefined ? Date.parse(path.approvalDeadline) : Number.NaN;
+  const at = Number.isFinite(granted) && granted < requested ? granted : requested;
+  // publish-alert always stores both: a request without them was written by someone else (fail closed).
+  if (!Number.isFinite(at)) throw new ResponderFailedError(`The approval request of ${request.executionArn} has no readable deadline: nothing was recorded or sent`);
+  return { at: new Date(at).toISOString(), ...(path?.onTimeout !== undefined ? { onTimeout: path.onTimeout } : {}) };
+}
+
+const TIMEOUT_PATHS: Readonly<Record<NonNullable<AnswerDeadline['onTimeout']>, string>> = {
+  contain: 'contain (its waiting steps run without approval)',
+  'evidence-only': 'evidence-only (its waiting steps do not run; contain by hand if it is still needed)',
+};
+
+/** What a person is told of a request that timed out (pure): when, which path the playbook took, and that their answer changes nothing. */
+function timedOutMessage(executionArn: string, deadline: AnswerDeadline, decision?: ApprovalDecision['decision']): string {
+  const path = deadline.onTimeout !== undefined ? TIMEOUT_PATHS[deadline.onTimeout] : 'which the approval function cannot read for this execution (see its history and its alerts)';
+  const answer = decision === undefined ? '' : ` This ${decision === 'approved' ? 'approval' : 'rejection'} was not recorded and changes nothing.`;
+  return `the approval request of ${executionArn} timed out at ${deadline.at}: the playbook took its onTimeout path, ${path}.${answer}`;
 }
 
 /** Sends a decision's token: SendTaskSuccess for an approval, SendTaskFailure for a rejection. */
@@ -371,12 +428,35 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
       executionArn,
     );
   }
-  const answer: ApprovalDecision = undelivered ?? {
-    decision,
-    decidedBy: approver,
-    decidedAt: now().toISOString(),
-    ...(body.reason !== undefined ? { reason: body.reason } : {}),
-  };
+  let answer: ApprovalDecision;
+  let deadline: AnswerDeadline | undefined;
+  if (undelivered !== undefined) {
+    // A decision recorded in time whose delivery failed: sent again whatever the time, without a
+    // heartbeat (an earlier send may have reached the task, which then no longer waits). Step
+    // Functions takes it only while the task still waits; the send's answer says which.
+    answer = undelivered;
+  } else {
+    // A first answer counts only while the wait lasts: before the deadline the steps hold answers
+    // to, and while Step Functions says a task waits on the token. Recorded otherwise, a late
+    // rejection would stop the containment the playbook's timeout path runs (docs/security.md).
+    deadline = answerDeadline(request, await deps.store.timeoutPathOf(executionArn));
+    const waits = await deps.executions.heartbeat(request.taskToken);
+    // Taken after the heartbeat: the recorded time is never earlier than Step Functions' word that the task waits.
+    const decidedAt = now();
+    if (decidedAt.getTime() >= Date.parse(deadline.at)) {
+      log('approval refused: the request timed out', { deadline: deadline.at, onTimeout: deadline.onTimeout });
+      return refused(409, timedOutMessage(executionArn, deadline, decision), executionArn);
+    }
+    if (waits === 'closed') {
+      log('approval refused: no task waits on the token', {});
+      return refused(
+        409,
+        `the approval request of ${executionArn} no longer waits for an answer: Step Functions says no task waits on it any more (its wait ended: timed out, or the execution moved on). This answer changes nothing: nothing was recorded or sent; see the execution's history`,
+        executionArn,
+      );
+    }
+    answer = { decision, decidedBy: approver, decidedAt: decidedAt.toISOString(), ...(body.reason !== undefined ? { reason: body.reason } : {}) };
+  }
   const recorded = undelivered === undefined ? await deps.store.decide(executionArn, answer, request.taskToken) : 'recorded';
   if (recorded === 'already-decided') {
     const now2 = await deps.store.get(executionArn);
@@ -390,6 +470,18 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   const sent = await sendDecision(deps.executions, request.taskToken, answer);
   log('approval answered', { sent, sentAgain: undelivered !== undefined });
+  // A first answer the task no longer took: its wait ended between the heartbeat and the send (it
+  // timed out, or the execution moved on). On record it would still count where the action happens
+  // (dated before the deadline), against the timeout path the playbook took: withdrawn instead.
+  if (sent === 'closed' && undelivered === undefined && (await deps.store.withdraw(executionArn, answer.decidedAt)) === 'withdrawn') {
+    log('approval withdrawn: the task no longer waited', {});
+    const path = deadline?.onTimeout !== undefined ? `; the playbook took its onTimeout path, ${TIMEOUT_PATHS[deadline.onTimeout]}, if the wait timed out` : '';
+    return refused(
+      409,
+      `${executionArn} no longer waited when this ${decision === 'approved' ? 'approval' : 'rejection'} was sent (its wait timed out, or the execution moved on, after the check): Step Functions did not take it, so it was withdrawn and nothing is on record${path}. See its history.`,
+      executionArn,
+    );
+  }
   try {
     await deps.store.markSent(executionArn, answer.decidedAt, now().toISOString());
   } catch (error) {
@@ -455,13 +547,16 @@ async function showApproval(executionArn: string, approver: ApproverIdentity, de
     return refused(403, refusal, executionArn);
   }
   log('approval request shown', {});
-  const view = requestView(request, checked.status, checked.input);
+  const deadline = answerDeadline(request, await deps.store.timeoutPathOf(executionArn));
+  const view = requestView(request, checked.status, checked.input, deadline, (deps.now ?? (() => new Date()))());
   const message =
     request.decision !== undefined
       ? `${request.decision} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}`
-      : checked.status === 'RUNNING'
-        ? `${request.playbook} waits for approval of ${request.waitingSteps.join(', ')}`
-        : `${executionArn} is ${checked.status}: it no longer waits for an answer`;
+      : view.timedOut === true
+        ? timedOutMessage(executionArn, deadline)
+        : checked.status === 'RUNNING'
+          ? `${request.playbook} waits for approval of ${request.waitingSteps.join(', ')}`
+          : `${executionArn} is ${checked.status}: it no longer waits for an answer`;
   return { statusCode: 200, outcome: 'shown', message, executionArn, requestedAt: request.requestedAt, request: view };
 }
 

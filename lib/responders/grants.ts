@@ -4,7 +4,8 @@
  * with states:DescribeExecution. quarantine-instance and release-instance act only when the grant
  * of THEIR execution matches their incident, account, region and instance (and the kind of
  * change); for an `awaiting-approval` grant they also need `approval#<executionArn>` saying
- * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). A responder
+ * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). An answer dated at
+ * or after the grant's deadline never overrides the timeout path the playbook took then. A responder
  * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
  * changes nothing and says why.
  *
@@ -219,31 +220,47 @@ export function evaluateGrant(
       reason: `Cleared by the containment guard at ${grant.grantedAt} for ${grant.playbook} (grant of execution ${grant.executionArn}, ${grant.mode}).`,
     };
   }
-  // awaiting-approval: a person decides, or the deadline passes under onTimeout contain.
-  if (approval?.decision === 'approved' && approval.incidentKey === grant.incidentKey) {
+  // awaiting-approval: a person decides, or the deadline passes and the playbook's onTimeout rules.
+  const deadline = grant.approvalDeadline !== undefined ? Date.parse(grant.approvalDeadline) : Number.NaN;
+  const pastDeadline = Number.isFinite(deadline) && now.getTime() >= deadline;
+  const answer = approval?.decision !== undefined && !answeredLate(approval, deadline, pastDeadline) ? approval : undefined;
+  if (answer?.decision === 'approved' && answer.incidentKey === grant.incidentKey) {
     return {
       allowed: true,
       grant,
       mode: grant.mode,
-      ...(approval.decidedBy !== undefined ? { approvedBy: approval.decidedBy } : {}),
-      reason: `Approved by ${approval.decidedBy ?? 'an approver'}${approval.decidedAt !== undefined ? ` at ${approval.decidedAt}` : ''} (grant of execution ${grant.executionArn}, ${grant.mode}).`,
+      ...(answer.decidedBy !== undefined ? { approvedBy: answer.decidedBy } : {}),
+      reason: `Approved by ${answer.decidedBy ?? 'an approver'}${answer.decidedAt !== undefined ? ` at ${answer.decidedAt}` : ''} (grant of execution ${grant.executionArn}, ${grant.mode}).`,
     };
   }
-  if (approval?.decision === 'rejected') {
+  if (answer?.decision === 'rejected') {
     return {
       allowed: false,
       code: 'rejected',
       grant,
-      reason: `${refused}: ${approval.decidedBy ?? 'an approver'} rejected it${approval.reason !== undefined ? ` (${approval.reason})` : ''}; ${nothing}.`,
+      reason: `${refused}: ${answer.decidedBy ?? 'an approver'} rejected it${answer.reason !== undefined ? ` (${answer.reason})` : ''}; ${nothing}.`,
     };
   }
-  const deadline = grant.approvalDeadline !== undefined ? Date.parse(grant.approvalDeadline) : Number.NaN;
-  if (grant.onTimeout === 'contain' && Number.isFinite(deadline) && now.getTime() >= deadline) {
+  // An answer given once the deadline had passed: the approval function takes none from then on,
+  // and the playbook runs (or is about to run) its onTimeout path, which the answer does not change.
+  const ignored =
+    approval?.decision !== undefined && answer === undefined
+      ? ` The ${approval.decision === 'approved' ? 'approval' : 'rejection'} by ${approval.decidedBy ?? 'an approver'}${approval.decidedAt !== undefined ? ` at ${approval.decidedAt}` : ''} came after the deadline and was ignored: the playbook had taken its timeout path`
+      : '';
+  if (grant.onTimeout === 'contain' && pastDeadline) {
     return {
       allowed: true,
       grant,
       mode: grant.mode,
-      reason: `Nobody answered the approval request by ${grant.approvalDeadline}, and the playbook's onTimeout is contain (grant of execution ${grant.executionArn}, ${grant.mode}).`,
+      reason: `Nobody answered the approval request by ${grant.approvalDeadline}, and the playbook's onTimeout is contain (grant of execution ${grant.executionArn}, ${grant.mode}).${ignored !== '' ? `${ignored}.` : ''}`,
+    };
+  }
+  if (pastDeadline && ignored !== '') {
+    return {
+      allowed: false,
+      code: 'awaiting-approval',
+      grant,
+      reason: `${refused}: nobody answered the approval request of execution ${request.executionArn} by ${grant.approvalDeadline}, and the playbook's onTimeout is ${grant.onTimeout ?? 'evidence-only'}.${ignored}; ${nothing}.`,
     };
   }
   return {
@@ -252,6 +269,23 @@ export function evaluateGrant(
     grant,
     reason: `${refused}: the grant of execution ${request.executionArn} waits for a person's approval${grant.approvalDeadline !== undefined ? ` (until ${grant.approvalDeadline})` : ''}, and none is recorded; ${nothing}.`,
   };
+}
+
+/**
+ * Whether a recorded answer came too late to count (pure): given at or after the grant's approval
+ * deadline, from which the approval function takes no answer (the guard's deadline comes a little
+ * before the wait's own timeout: it counts from the grant, written before the wait starts, so an
+ * answer taken before it still reached a waiting task). Before the deadline every
+ * recorded answer was given in time. Once it has passed, an answer whose time cannot be read (no
+ * `decidedAt`: the approval function always records one, so someone else wrote the record) counts
+ * only on the side that changes nothing: an undated approval is late (it never allows what the
+ * timeout path would not), an undated rejection still refuses.
+ */
+function answeredLate(approval: ApprovalRecord, deadline: number, pastDeadline: boolean): boolean {
+  if (!pastDeadline) return false;
+  const decidedAt = approval.decidedAt !== undefined ? Date.parse(approval.decidedAt) : Number.NaN;
+  if (!Number.isFinite(decidedAt)) return approval.decision === 'approved';
+  return decidedAt >= deadline;
 }
 
 /** Reads the grant (and, when it waits for one, the approval) and decides. */

@@ -3,8 +3,8 @@
  *
  * - `Approvals`: the approval function (lambdas/approval) behind a Function URL with AuthType
  *   AWS_IAM, the only role in the deployment with states:SendTaskSuccess/SendTaskFailure; it reads
- *   and decides `approval#` items only, and describes (and reads the history of) only executions of
- *   the guarded playbooks.
+ *   and decides `approval#` items only, reads (never writes) `grant#` items for the guard's approval
+ *   deadline, and describes (and reads the history of) only executions of the guarded playbooks.
  *   `ApproverPolicy` lets people invoke that URL and nothing else. `Approvals.verifyRequestsIn` lets
  *   publish-alert check a request against Step Functions before it stores it (DescribeExecution
  *   of the same executions, SendTaskHeartbeat, which cannot complete a task; GetExecutionHistory
@@ -69,6 +69,18 @@ export class Approvals extends Construct {
         wildcards: [],
       },
       {
+        // The guard's approval deadline and onTimeout, from its grant: an answer after the deadline
+        // is refused and the approver told which path the playbook took (lib/responders/approval.ts).
+        // GetItem only: the approval function never writes a grant.
+        statement: new iam.PolicyStatement({
+          sid: 'ReadApprovalDeadlines',
+          actions: ['dynamodb:GetItem'],
+          resources: [props.stateTable.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': `${STATE_KEY_PREFIX.grant}*` } },
+        }),
+        wildcards: [],
+      },
+      {
         // GetExecutionHistory: the request's token must be one the execution's own tasks were
         // scheduled with (lib/responders/approval.ts), never another execution's.
         statement: new iam.PolicyStatement({ sid: 'DescribeWaitingPlaybookExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }),
@@ -78,11 +90,13 @@ export class Approvals extends Construct {
         })),
       },
       {
-        statement: new iam.PolicyStatement({ sid: 'AnswerWaitingPlaybooks', actions: ['states:SendTaskFailure', 'states:SendTaskSuccess'], resources: ['*'] }),
+        // SendTaskHeartbeat: a first answer is recorded only while a task still waits on the token
+        // (it cannot complete, fail or prolong a task).
+        statement: new iam.PolicyStatement({ sid: 'AnswerWaitingPlaybooks', actions: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'], resources: ['*'] }),
         wildcards: [
           {
             resource: '*',
-            why: 'states:SendTaskSuccess and SendTaskFailure support no resource-level permissions (the Service Authorization Reference lists no resource type for them: the task token names the task). This role is the only one in the deployment that holds them, and the function sends only tokens it read from approval requests of executions it verified.',
+            why: 'states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat support no resource-level permissions (the Service Authorization Reference lists no resource type for them: the task token names the task). This role is the only one in the deployment that holds SendTaskSuccess and SendTaskFailure, and the function sends only tokens it read from approval requests of executions it verified.',
           },
         ],
       },

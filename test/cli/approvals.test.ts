@@ -306,6 +306,20 @@ describe('firebreak approve / reject commands', () => {
     expect(foreign.bodies).toHaveLength(1);
   });
 
+  it('sends nothing, and asks nothing, for a request that timed out while its execution runs its timeout path: says when and which path (review approval-late)', async () => {
+    const message = `the approval request of ${EXECUTION} timed out at 2026-11-27T17:29:58.000Z: the playbook took its onTimeout path, contain (its waiting steps run without approval).`;
+    const late = await run(['reject', '--execution', EXECUTION, '--reason', 'a database'], { status: 200, body: { ...APPROVED, outcome: 'rejected' } }, {
+      interactive: true,
+      confirm: true,
+      shown: { status: 200, body: { ...WAITING, message, request: { ...WAITING.request, expiresAt: '2026-11-27T17:29:58.000Z', timedOut: true } } },
+    });
+    expect(late.exitCode).toBe(1);
+    expect(late.bodies).toEqual([{ executionArn: EXECUTION, show: true }]);
+    expect(late.questions).toEqual([]);
+    expect(late.errors).toEqual([`firebreak reject: nothing was sent: ${message}`]);
+    expect(late.lines.join('\n')).toContain('timed out at 2026-11-27T17:29:58.000Z (the playbook took its timeout path)');
+  });
+
   it('sends an answer already recorded without asking: the function resends it only for its own approver', async () => {
     const answered = { ...WAITING, message: `approved by ${CALLER}`, request: { ...WAITING.request, decision: 'approved', decidedBy: CALLER, decidedAt: AT.toISOString() } };
     const again = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED }, { shown: { status: 200, body: answered } });

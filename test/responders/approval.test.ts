@@ -1,11 +1,11 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalExecutions } from '../../lib/responders/approval';
 import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalHandler } from '../../lib/responders/approval';
 import type { PendingApproval } from '../../lib/responders/approval-records';
-import { DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
+import { DynamoDbApprovalAnswers, DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
 import { subjectsOfIncident } from '../../lib/responders/approval-subjects';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
@@ -54,6 +54,13 @@ class FakeExecutions implements ApprovalExecutions {
   failNextSend: Error | undefined;
   /** The tokens the execution's history shows a task scheduled with. */
   readonly scheduledTokens = new Set([TOKEN]);
+  /** Whether a task still waits on the token (SendTaskHeartbeat succeeds); the sends find it closed otherwise. */
+  live = true;
+  readonly heartbeats: string[] = [];
+  async heartbeat(taskToken: string): Promise<'live' | 'closed'> {
+    this.heartbeats.push(taskToken);
+    return this.live ? 'live' : 'closed';
+  }
   async scheduled(arn: string, taskToken: string) {
     return (arn === EXECUTION || arn.includes('gd-key-compromise')) && this.scheduledTokens.has(taskToken);
   }
@@ -62,11 +69,13 @@ class FakeExecutions implements ApprovalExecutions {
   }
   async sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'> {
     this.failOnce();
+    if (!this.live) return 'closed';
     this.sent.push({ success: taskToken, output: JSON.parse(output) as unknown });
     return 'sent' as const;
   }
   async sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'> {
     this.failOnce();
+    if (!this.live) return 'closed';
     this.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
     return 'sent' as const;
   }
@@ -383,6 +392,113 @@ describe('answerApproval', () => {
   });
 });
 
+describe('answerApproval: an answer after the request timed out changes nothing (review approval-late)', () => {
+  /** requestedAt + timeoutSeconds of REQUEST. */
+  const EXPIRES = '2026-11-27T17:30:00.000Z';
+  /** The guard's deadline: its grant is written before the wait starts, so it comes a little earlier. */
+  const GRANT_DEADLINE = '2026-11-27T17:29:58.000Z';
+  const answerAt = (at: Date, approver: string, body: unknown) =>
+    answerApproval(event(approver, body), { store, executions, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => at });
+  const nothingRecordedOrSent = async () => {
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+    expect(executions.sent).toEqual([]);
+  };
+
+  it("refuses an answer once the request's deadline has passed (requestedAt + timeoutSeconds): records nothing, sends nothing, says when it timed out", async () => {
+    // Step Functions still lets the execution run (its timeout path), and the history still shows the token.
+    for (const decision of ['approve', 'reject'] as const) {
+      const response = await answerAt(new Date('2026-11-27T17:30:01.000Z'), CAROL, { executionArn: EXECUTION, decision });
+      expect(response).toEqual({
+        statusCode: 409,
+        outcome: 'refused',
+        executionArn: EXECUTION,
+        message: `the approval request of ${EXECUTION} timed out at ${EXPIRES}: the playbook took its onTimeout path, which the approval function cannot read for this execution (see its history and its alerts). This ${decision === 'approve' ? 'approval' : 'rejection'} was not recorded and changes nothing.`,
+      });
+    }
+    await nothingRecordedOrSent();
+  });
+
+  it("refuses at the guard's deadline when its grant names one, and says which path the playbook took (contain, evidence-only)", async () => {
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
+    expect(await answerAt(new Date('2026-11-27T17:29:59.000Z'), CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'a database' })).toMatchObject({
+      statusCode: 409,
+      outcome: 'refused',
+      message: `the approval request of ${EXECUTION} timed out at ${GRANT_DEADLINE}: the playbook took its onTimeout path, contain (its waiting steps run without approval). This rejection was not recorded and changes nothing.`,
+    });
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'evidence-only' });
+    expect(await answerAt(new Date(GRANT_DEADLINE), CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({
+      statusCode: 409,
+      message: `the approval request of ${EXECUTION} timed out at ${GRANT_DEADLINE}: the playbook took its onTimeout path, evidence-only (its waiting steps do not run; contain by hand if it is still needed). This approval was not recorded and changes nothing.`,
+    });
+    await nothingRecordedOrSent();
+  });
+
+  it('refuses an answer when Step Functions says no task waits on the token any more (SendTaskHeartbeat before recording)', async () => {
+    executions.live = false;
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' });
+    expect(response).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('Step Functions says no task waits on it any more') });
+    expect(response.message).toContain('nothing was recorded or sent');
+    expect(executions.heartbeats).toEqual([TOKEN]);
+    await nothingRecordedOrSent();
+  });
+
+  it('asks Step Functions before recording an answer in time, and then records and sends it', async () => {
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
+    expect(executions.heartbeats).toEqual([TOKEN]);
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'rejected', decidedAt: NOW.toISOString() });
+  });
+
+  it('still sends again a decision recorded in time whose delivery failed, after the deadline, without asking for a heartbeat (the earlier send may have reached the task)', async () => {
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
+    executions.failNextSend = new TransientResponderError('states:SendTaskFailure 500');
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(TransientResponderError);
+    const resent = await answerAt(new Date('2026-11-27T17:31:00.000Z'), CAROL, { executionArn: EXECUTION, decision: 'reject' });
+    expect(resent).toMatchObject({ statusCode: 200, outcome: 'rejected', decidedAt: NOW.toISOString() });
+    expect(executions.heartbeats).toEqual([TOKEN]);
+    expect(executions.sent).toHaveLength(1);
+  });
+
+  it('withdraws a first answer the task no longer took (it timed out between the heartbeat and the send): nothing stays on record to override the timeout path', async () => {
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
+    // Step Functions: the heartbeat finds the task waiting, the send a moment later no longer does.
+    executions.sendFailure = async () => 'closed' as const;
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'a database' });
+    expect(response).toEqual({
+      statusCode: 409,
+      outcome: 'refused',
+      executionArn: EXECUTION,
+      message: `${EXECUTION} no longer waited when this rejection was sent (its wait timed out, or the execution moved on, after the check): Step Functions did not take it, so it was withdrawn and nothing is on record; the playbook took its onTimeout path, contain (its waiting steps run without approval), if the wait timed out. See its history.`,
+    });
+    expect(await store.get(EXECUTION)).not.toHaveProperty('decision');
+    expect(await store.get(EXECUTION)).not.toHaveProperty('decidedAt');
+  });
+
+  it('keeps a decision sent again that Step Functions finds closed: an earlier send may have reached the task', async () => {
+    executions.failNextSend = new TransientResponderError('states:SendTaskFailure 500');
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(TransientResponderError);
+    executions.sendFailure = async () => 'closed' as const;
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('or an earlier send reached it') });
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'rejected', decidedBy: CAROL });
+  });
+
+  it('records nothing for a request whose deadline cannot be read (publish-alert always stores it: someone else wrote this one)', async () => {
+    store.records.set(EXECUTION, { ...REQUEST, requestedAt: 'soon' });
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(/has no readable deadline/);
+    await nothingRecordedOrSent();
+  });
+
+  it('shows a request past its deadline as timed out, with the deadline the answer is refused at', async () => {
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'evidence-only' });
+    const shown = await answerAt(new Date('2026-11-27T17:45:00.000Z'), CAROL, { executionArn: EXECUTION, show: true });
+    expect(shown).toMatchObject({ statusCode: 200, outcome: 'shown', request: { expiresAt: GRANT_DEADLINE, timedOut: true } });
+    expect(shown.message).toContain(`timed out at ${GRANT_DEADLINE}: the playbook took its onTimeout path, evidence-only`);
+    const before = await answerAt(NOW, CAROL, { executionArn: EXECUTION, show: true });
+    expect(before.request).toMatchObject({ expiresAt: GRANT_DEADLINE });
+    expect(before.request).not.toHaveProperty('timedOut');
+  });
+});
+
 describe('answerApproval: the subjects of the incident never answer it (review approval-review)', () => {
   const KEY = 'AKIAQ3EGRW6JDEXAMPLE';
   const ALICE_ID = 'AIDAQ3EGRW6JEXAMPLE1';
@@ -562,6 +678,15 @@ describe('SfnApprovalExecutions', () => {
     ]);
   });
 
+  it('asks whether a task waits on a token with SendTaskHeartbeat, exact input, and says closed for each of Step Functions\' answers for a task gone', async () => {
+    sfn.on(SendTaskHeartbeatCommand).resolvesOnce({}).rejectsOnce(sdkError('TaskTimedOut')).rejectsOnce(sdkError('TaskDoesNotExist')).rejectsOnce(sdkError('InvalidToken')).rejectsOnce(sdkError('ThrottlingException'));
+    const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
+    expect(await executions.heartbeat(TOKEN)).toBe('live');
+    for (let closed = 0; closed < 3; closed += 1) expect(await executions.heartbeat(TOKEN)).toBe('closed');
+    await expect(executions.heartbeat(TOKEN)).rejects.toThrow(/states:SendTaskHeartbeat/);
+    expect(sfn.commandCalls(SendTaskHeartbeatCommand).map((c) => c.args[0].input)).toEqual(Array.from({ length: 5 }, () => ({ taskToken: TOKEN })));
+  });
+
   it('says closed when the task no longer waits, and undefined for an unknown execution', async () => {
     sfn.on(SendTaskSuccessCommand).rejects(sdkError('TaskTimedOut'));
     sfn.on(DescribeExecutionCommand).rejects(sdkError('ExecutionDoesNotExist'));
@@ -659,6 +784,21 @@ describe('DynamoDbApprovalStore', () => {
     });
   });
 
+  it('withdraws a decision with an update conditional on that decision, never sent: removes what the decision wrote', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(sdkError('ConditionalCheckFailedException')).rejectsOnce(sdkError('ThrottlingException'));
+    const answers = new DynamoDbApprovalAnswers(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await answers.withdraw(EXECUTION, NOW.toISOString())).toBe('withdrawn');
+    expect(await answers.withdraw(EXECUTION, NOW.toISOString())).toBe('kept');
+    await expect(answers.withdraw(EXECUTION, NOW.toISOString())).rejects.toThrow(/dynamodb:UpdateItem/);
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: `approval#${EXECUTION}` } },
+      UpdateExpression: 'REMOVE decision, decidedBy, decidedAt, reason',
+      ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+      ExpressionAttributeValues: { ':decidedAt': { S: NOW.toISOString() } },
+    });
+  });
+
   it('records sentAt with an update conditional on that decision, once', async () => {
     dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
@@ -706,6 +846,28 @@ describe('DynamoDbApprovalStore', () => {
     });
     dynamodb.on(GetItemCommand).resolves({ Item: dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input.Item });
     expect((await store.get(EXECUTION))?.notes).toEqual(notes);
+  });
+
+  it("reads the guard's approval deadline and onTimeout from its grant: one consistent GetItem of grant#<executionArn>, those two attributes only", async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .resolvesOnce({ Item: { approvalDeadline: { S: '2026-11-27T17:29:58.000Z' }, onTimeout: { S: 'contain' } } })
+      .resolvesOnce({ Item: { approvalDeadline: { S: '2026-11-27T17:29:58.000Z' }, onTimeout: { S: 'contain-everything' } } })
+      .resolvesOnce({})
+      .rejectsOnce(sdkError('ThrottlingException'));
+    const answers = new DynamoDbApprovalAnswers(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await answers.timeoutPathOf(EXECUTION)).toEqual({ approvalDeadline: '2026-11-27T17:29:58.000Z', onTimeout: 'contain' });
+    // An onTimeout that is neither path is never read as one.
+    expect(await answers.timeoutPathOf(EXECUTION)).toEqual({ approvalDeadline: '2026-11-27T17:29:58.000Z' });
+    expect(await answers.timeoutPathOf(EXECUTION)).toBeUndefined();
+    await expect(answers.timeoutPathOf(EXECUTION)).rejects.toThrow(/dynamodb:GetItem/);
+    expect(dynamodb.commandCalls(GetItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: `grant#${EXECUTION}` } },
+      ConsistentRead: true,
+      ProjectionExpression: '#a0, #a1',
+      ExpressionAttributeNames: { '#a0': 'approvalDeadline', '#a1': 'onTimeout' },
+    });
   });
 
   it('reads a request back with a consistent GetItem', async () => {

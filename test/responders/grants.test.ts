@@ -352,3 +352,62 @@ describe('the record a release grant binds', () => {
     expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).getGrant(EXECUTION_ARN)).toBeUndefined();
   });
 });
+
+describe('evaluateGrant: an answer given after the approval deadline never overrides the timeout path (review approval-late)', () => {
+  const incident = ec2Incident();
+  const step = deployedStep(RESPONDER_NAMES.quarantineInstance, {});
+  const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step };
+  const deadline = '2026-11-20T11:05:00.000Z';
+  const awaiting = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
+    ...grantFor(incident, NOW),
+    status: 'awaiting-approval',
+    approvalDeadline: deadline,
+    onTimeout,
+    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
+  });
+  const ANA = 'arn:aws:sts::111122223333:assumed-role/OnCall/ana';
+  const approval = (fields: Partial<ApprovalRecord>): ApprovalRecord => ({ pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), ...fields });
+  /** The timeout path's containment step, a minute past the deadline (or its retry). */
+  const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+  const late = '2026-11-20T11:05:30.000Z';
+  const inTime = '2026-11-20T11:04:59.000Z';
+
+  it('lets the timeout path contain (onTimeout contain) when the rejection was given after the deadline, and says it was ignored', () => {
+    const check = evaluateGrant(contain, awaiting('contain'), approval({ decision: 'rejected', decidedBy: ANA, decidedAt: late }), afterDeadline);
+    expect(check).toMatchObject({ allowed: true });
+    expect(check).not.toHaveProperty('approvedBy');
+    expect(check.reason).toBe(
+      `Nobody answered the approval request by ${deadline}, and the playbook's onTimeout is contain (grant of execution ${EXECUTION_ARN}, enforce). The rejection by ${ANA} at ${late} came after the deadline and was ignored: the playbook had taken its timeout path.`,
+    );
+  });
+
+  it('still refuses under a rejection given before the deadline, whenever the step runs', () => {
+    expect(evaluateGrant(contain, awaiting('contain'), approval({ decision: 'rejected', decidedBy: ANA, decidedAt: inTime }), afterDeadline)).toMatchObject({ allowed: false, code: 'rejected' });
+  });
+
+  it('never lets a late approval contain after an evidence-only timeout', () => {
+    const check = evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt: late }), afterDeadline);
+    expect(check).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+    expect(check.reason).toBe(
+      `Refused to contain ${INSTANCE_ID}: nobody answered the approval request of execution ${EXECUTION_ARN} by ${deadline}, and the playbook's onTimeout is evidence-only. The approval by ${ANA} at ${late} came after the deadline and was ignored: the playbook had taken its timeout path; nothing was changed.`,
+    );
+  });
+
+  it('keeps an approval given before the deadline for the approved steps and their retries after it', () => {
+    expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt: inTime }), afterDeadline)).toMatchObject({ allowed: true, approvedBy: ANA });
+  });
+
+  it('counts an answer at the deadline itself as late (the timeout path starts then)', () => {
+    expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt: deadline }), afterDeadline)).toMatchObject({ allowed: false });
+  });
+
+  it('after the deadline, reads an undated (or unreadable) approval as late and an undated rejection as in time: neither changes anything the timeout path would not', () => {
+    for (const decidedAt of [undefined, 'yesterday']) {
+      const dated = decidedAt !== undefined ? { decidedAt } : {};
+      expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', ...dated }), afterDeadline)).toMatchObject({ allowed: false });
+      expect(evaluateGrant(contain, awaiting('contain'), approval({ decision: 'rejected', ...dated }), afterDeadline)).toMatchObject({ allowed: false, code: 'rejected' });
+    }
+    // Before the deadline, any recorded answer was given in time.
+    expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved' }), NOW)).toMatchObject({ allowed: true });
+  });
+});

@@ -976,7 +976,17 @@ describe('FirebreakStack safety rails', () => {
       Resource: tableArn,
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
     });
-    expect(bySid.AnswerWaitingPlaybooks).toEqual({ Sid: 'AnswerWaitingPlaybooks', Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'], Resource: '*' });
+    // SendTaskHeartbeat: a first answer is recorded only while a task still waits on the token (review approval-late).
+    expect(bySid.AnswerWaitingPlaybooks).toEqual({ Sid: 'AnswerWaitingPlaybooks', Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'], Resource: '*' });
+    // The guard's approval deadline and onTimeout, read from its grant: GetItem only, grant# items only (review approval-late).
+    expect(bySid.ReadApprovalDeadlines).toEqual({
+      Sid: 'ReadApprovalDeadlines',
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'grant#*' } },
+    });
+    expect(Object.keys(bySid).sort()).toEqual(['AnswerWaitingPlaybooks', 'DescribeWaitingPlaybookExecutions', 'ReadAndDecideApprovalRequests', 'ReadApprovalDeadlines']);
     const described = JSON.stringify(bySid.DescribeWaitingPlaybookExecutions);
     // GetExecutionHistory to check that a request's token is one the execution issued (review approval-review).
     expect(bySid.DescribeWaitingPlaybookExecutions?.Action).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);

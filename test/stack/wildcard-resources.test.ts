@@ -52,7 +52,7 @@ const UNBLOCK_DNS_READS = ['ec2:DescribeInstances', 'route53resolver:ListFirewal
 const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'dispatcher state machine': [...STATE_MACHINE_LOGS_DELIVERY, ...STATE_MACHINE_XRAY],
   'playbook state machine': [...STATE_MACHINE_LOGS_DELIVERY, ...STATE_MACHINE_XRAY],
-  'approvals function': ['states:SendTaskFailure', 'states:SendTaskSuccess', ...XRAY_FROM_LAMBDA],
+  'approvals function': ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess', ...XRAY_FROM_LAMBDA],
   'responder triage': XRAY_FROM_LAMBDA,
   'responder publish-alert': ['states:SendTaskHeartbeat', ...XRAY_FROM_LAMBDA],
   'responder containment-guard': ['ec2:DescribeInstances', ...XRAY_FROM_LAMBDA],
