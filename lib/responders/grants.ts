@@ -6,7 +6,9 @@
  * change); for an `awaiting-approval` grant they also need `approval#<executionArn>` saying
  * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). A responder
  * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
- * changes nothing and says why.
+ * changes nothing and says why. A grant clears a step only while its execution is RUNNING
+ * (states:DescribeExecution, execution-status.ts): a stopped or ended execution's grant clears
+ * nothing, however long before its expiry.
  *
  * A grant names its target field by field (incident, account, region, the instance or the one
  * credential or object) and, for everything else the steps read from their input (a DNS domain, the
