@@ -1,6 +1,7 @@
 /** quarantine-instance Lambda: contains an EC2 instance and keeps it as evidence (logic in lib/responders/quarantine.ts). */
 import { autoScalingClientsFor } from '../../lib/aws/clients/autoscaling';
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { iamClientsFor } from '../../lib/aws/clients/iam';
@@ -8,6 +9,7 @@ import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
+import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
@@ -26,12 +28,14 @@ const logger = createResponderLogger('quarantine-instance');
 const access = targetAccessFromEnvironment();
 const clients = { ...ec2ClientsFor(access), ...iamClientsFor(access), ...autoScalingClientsFor(access), ...loadBalancingClientsFor(access) };
 const dynamodb = homeDynamoDbClients().dynamodb();
+// Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
+const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
 // Seals the pre-quarantine record (kms:GenerateMac); without the key the record is saved unsealed.
 const recordKey = process.env[SECURITY_ENV.recordKey];
 const sealer = recordKey ? new KmsRecordSealer(homeKmsClients().kms(), recordKey) : undefined;
 // The containment guard's grants: this function acts only for executions the guard cleared.
-const grants = new DynamoDbGrantReader(dynamodb, stateTable);
+const grants = new DynamoDbGrantReader(dynamodb, stateTable, executions);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;

@@ -1,8 +1,10 @@
 /** quarantine-s3-object Lambda: tags an object a malware scan found threats in, optionally copies it to quarantine (logic in lib/responders/quarantine-s3-object.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { s3ClientsFor } from '../../lib/aws/clients/s3';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
+import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineS3ObjectHandler } from '../../lib/responders/quarantine-s3-object';
 import { DynamoDbQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
@@ -18,7 +20,9 @@ const logger = createResponderLogger('quarantine-s3-object');
 // S3 in the account that owns the bucket; DynamoDB (the grants, the claims, the copies made) in the security account.
 const clients = s3ClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
+// Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
+const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 
 export const createHandler = createQuarantineS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });
+export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });

@@ -1,5 +1,6 @@
 /** release-credentials Lambda: undoes what the credential steps recorded, and only that (logic in lib/responders/release-credentials.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { iamClientsFor, memberIamClientsFor } from '../../lib/aws/clients/iam';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
@@ -8,6 +9,7 @@ import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbApprovalRecords } from '../../lib/responders/approval-records';
 import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
 import { DynamoDbGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
+import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
@@ -25,13 +27,15 @@ const access = targetAccessFromEnvironment();
 const clients = memberIamClientsFor(access);
 const revokerClients = iamClientsFor(access);
 const dynamodb = homeDynamoDbClients().dynamodb();
+// Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
+const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
 const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 // The guard's release grant of this execution, then its approval (the approver is the releaser).
 const clearance = new ApprovalReleaseClearance(
   new DynamoDbApprovalRecords(dynamodb, stateTable),
   releaseGrantCheck(
-    new DynamoDbGrantReader(dynamodb, stateTable),
+    new DynamoDbGrantReader(dynamodb, stateTable, executions),
     RESPONDER_NAMES.releaseCredentials,
     // Only the release-credentials playbooks' step, with their options and request (lib/responders/step-binding.ts).
     deployedStepsOf(process.env, releaseCredentialsOptionsSchema),

@@ -1,6 +1,7 @@
 /** release-instance Lambda: restores a quarantined instance to its recorded state (logic in lib/responders/release.ts). */
 import { autoScalingClientsFor } from '../../lib/aws/clients/autoscaling';
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
@@ -8,6 +9,7 @@ import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbApprovalRecords } from '../../lib/responders/approval-records';
 import { DynamoDbReleaseGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
+import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { DynamoDbQuarantineRecordReleaseStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
@@ -27,6 +29,8 @@ const logger = createResponderLogger('release-instance');
 const access = targetAccessFromEnvironment();
 const clients = { ...ec2ClientsFor(access), ...autoScalingClientsFor(access), ...loadBalancingClientsFor(access) };
 const dynamodb = homeDynamoDbClients().dynamodb();
+// Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
+const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 const records = new DynamoDbQuarantineRecordReleaseStore(dynamodb, stateTable);
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
 const sealer = new KmsRecordSealer(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? '');
@@ -34,7 +38,7 @@ const sealer = new KmsRecordSealer(homeKmsClients().kms(), process.env[SECURITY_
 const clearance = new ApprovalReleaseClearance(
   new DynamoDbApprovalRecords(dynamodb, stateTable),
     // Only the release-instance playbooks' step, with their options and request (lib/responders/step-binding.ts).
-  releaseGrantCheck(new DynamoDbReleaseGrantReader(dynamodb, stateTable), RESPONDER_NAMES.releaseInstance, deployedStepsOf(process.env, releaseOptionsSchema)),
+  releaseGrantCheck(new DynamoDbReleaseGrantReader(dynamodb, stateTable, executions), RESPONDER_NAMES.releaseInstance, deployedStepsOf(process.env, releaseOptionsSchema)),
 );
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */

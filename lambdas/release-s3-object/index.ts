@@ -1,8 +1,10 @@
 /** release-s3-object Lambda: takes Firebreak's infected tags off an object again (logic in lib/responders/release-s3-object.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { s3ClientsFor } from '../../lib/aws/clients/s3';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
+import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createReleaseS3ObjectHandler } from '../../lib/responders/release-s3-object';
 import { DynamoDbS3ObjectClaims } from '../../lib/responders/s3-object-claims';
@@ -17,7 +19,9 @@ const logger = createResponderLogger('release-s3-object');
 // S3 in the account that owns the bucket; DynamoDB (the grants, the claims) in the security account.
 const clients = s3ClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
+// Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
+const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 
 export const createHandler = createReleaseS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });
+export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });

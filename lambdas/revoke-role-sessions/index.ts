@@ -1,8 +1,10 @@
 /** revoke-role-sessions Lambda: denies every session issued so far to the roles a finding names (logic in lib/responders/revoke-role-sessions.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { iamClientsFor } from '../../lib/aws/clients/iam';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
+import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createRevokeRoleSessionsHandler } from '../../lib/responders/revoke-role-sessions';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
@@ -20,9 +22,11 @@ const logger = createResponderLogger('revoke-role-sessions');
 // IAM in the served accounts through the session-revoker role, the only one that writes role policies.
 const clients = iamClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
+// Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
+const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 // The sealed record of each change (lib/responders/credential-records.ts), MACed with the deployment's record key.
 const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 export const createHandler = createRevokeRoleSessionsHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('revoke-role-sessions', recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('revoke-role-sessions') });
+export const handler = withResponseMetrics('revoke-role-sessions', recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), records }), logger, dynamodb), { sink: createResponseMetricsSink('revoke-role-sessions') });

@@ -1,10 +1,12 @@
 /** update-security-hub-finding Lambda: writes back to the GuardDuty finding's Security Hub copy (logic in lib/responders/update-security-hub-finding.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { securityHubClientsFor } from '../../lib/aws/clients/securityhub';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
+import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -16,12 +18,14 @@ const logger = createResponderLogger(RESPONDER_NAMES.updateSecurityHubFinding);
 // Security Hub in the finding's own account and region, through the member role (served accounts only).
 const clients = securityHubClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
+// Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
+const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 const stateTable = stateTableFromEnv();
 
 export const createHandler = createUpdateSecurityHubFindingHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics(
   RESPONDER_NAMES.updateSecurityHubFinding,
-  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable), logger }), logger, dynamodb),
+  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), logger }), logger, dynamodb),
   { sink: createResponseMetricsSink(RESPONDER_NAMES.updateSecurityHubFinding) },
 );

@@ -35,7 +35,8 @@ import { SfnAlertOrigins } from '../responders/alert-origin';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { SfnApprovalRequestExecutions } from '../responders/approval-request';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
-import { DynamoDbGrantReader, DynamoDbGrantStore, DynamoDbReleaseGrantReader, releaseGrantCheck } from '../responders/grants';
+import { DynamoDbGrantReader, DynamoDbReleaseGrantReader, releaseGrantCheck } from '../responders/grants';
+import { SfnExecutionStatusReader } from '../responders/execution-status';
 import { silentLogger } from '../responders/logging';
 import { quarantineResponder } from '../responders/quarantine';
 import { DynamoDbQuarantineRecordReleaseStore } from '../responders/quarantine-records';
@@ -97,6 +98,14 @@ function sessionRevokerIam({ clients, environment, throughRole }: LocalResponder
   return { iam: (target) => served.iam(target) };
 }
 
+/**
+ * The grants and approvals in the state table, and whether their execution runs (the role's own
+ * DescribeExecution, evaluated against its policy), as every granted Lambda reads them.
+ */
+function grantReader(clients: GameDayClients, table: string): DynamoDbGrantReader {
+  return new DynamoDbGrantReader(clients.dynamodb(), table, new SfnExecutionStatusReader(clients.sfn()));
+}
+
 /** The served clients plus Auto Scaling and ELB, for the responders that act on fleets (quarantine, release). */
 function servedFleetResponderClients(clients: GameDayClients, environment: Readonly<Record<string, string>>) {
   const served = servedClients(clients, environment);
@@ -122,7 +131,7 @@ function dnsFirewallDeps({ clients, environment, now }: LocalResponderRuntime) {
     clients: { ec2: served.ec2.bind(served), ...resolver },
     logger: silentLogger,
     blocks: new DynamoDbDnsBlockStore(clients.dynamodb(), table),
-    grants: new DynamoDbGrantStore(clients.dynamodb(), table),
+    grants: grantReader(clients, table),
     environment,
     now,
   };
@@ -139,7 +148,7 @@ function s3ObjectDeps({ clients, environment, now }: LocalResponderRuntime) {
   };
   const table = stateTableFromEnv(environment);
   // The grants and the object versions' claims in the state table, as the Lambdas keep them.
-  return { clients: s3, logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), table), claims: new DynamoDbS3ObjectClaims(clients.dynamodb(), table), environment, now };
+  return { clients: s3, logger: silentLogger, grants: grantReader(clients, table), claims: new DynamoDbS3ObjectClaims(clients.dynamodb(), table), environment, now };
 }
 
 /** What the credential Lambdas build at module scope: IAM through the served accounts, grants and sealed records in the state table. */
@@ -148,7 +157,7 @@ function credentialDeps({ clients, environment, now }: LocalResponderRuntime) {
   return {
     clients: servedClients(clients, environment),
     logger: silentLogger,
-    grants: new DynamoDbGrantStore(clients.dynamodb(), table),
+    grants: grantReader(clients, table),
     records: new DynamoDbCredentialRecordStore(clients.dynamodb(), table, new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
     environment,
     now,
@@ -163,7 +172,7 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
     table,
     // The release side of the store, which quarantine uses only for its own side (as its Lambda does).
     records: new DynamoDbQuarantineRecordReleaseStore(clients.dynamodb(), table),
-    grants: new DynamoDbGrantStore(clients.dynamodb(), table),
+    grants: grantReader(clients, table),
     ...(recordKey ? { sealer: new KmsRecordSealer(clients.kms(), recordKey) } : {}),
   };
 }
@@ -235,7 +244,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       records,
       ...(sealer ? { sealer } : {}),
       // The guard's release grant of the execution (lib/responders/grants.ts), then its approval.
-      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), table), releaseGrantCheck(new DynamoDbReleaseGrantReader(clients.dynamodb(), table), RESPONDER_NAMES.releaseInstance, deployedStepsOf(environment, releaseOptionsSchema), now)),
+      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), table), releaseGrantCheck(new DynamoDbReleaseGrantReader(clients.dynamodb(), table, new SfnExecutionStatusReader(clients.sfn())), RESPONDER_NAMES.releaseInstance, deployedStepsOf(environment, releaseOptionsSchema), now)),
       environment,
       now,
     });
@@ -267,7 +276,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     };
     const table = stateTableFromEnv(environment);
     const records = new DynamoDbSecurityHubFindingRecords(clients.dynamodb(), table);
-    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, grants: new DynamoDbGrantReader(clients.dynamodb(), table), logger: silentLogger, environment, now });
+    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, grants: grantReader(clients, table), logger: silentLogger, environment, now });
   },
   // Not a step: every rule's second target, invoked by EventBridge (the runner), never by a state machine.
   [RESPONDER_NAMES.oversizedEvent]: ({ clients, environment }) =>

@@ -616,7 +616,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           /** `event`: the function is sent the event itself, as a rule target is (the oversized-event intake). */
           input: 'step' | 'event';
           mode: 'enforce' | 'dry-run';
-          execution: 'none' | 'forged' | 'previous' | 'predicted';
+          execution: 'none' | 'forged' | 'previous' | 'first' | 'predicted';
           /** Overrides of the previous execution's own incident, sent instead of the template's. */
           previousIncident?: Readonly<Record<string, unknown>>;
           /** What else the attacker writes into the input, by dotted path. */
@@ -721,12 +721,14 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         }
         if (direct?.kind === 'invoke') {
           const playbook = scenario.playbook ?? 'compromised-ec2-instance';
-          const previous = running.executions().filter((record) => record.kind === 'playbook').at(-1);
+          const playbookExecutions = running.executions().filter((record) => record.kind === 'playbook');
+          // The execution the input names (and whose own incident it may send): the last one, or the first.
+          const previous = playbookExecutions.at(direct.execution === 'first' ? 0 : -1);
           const incident = direct.previousIncident !== undefined ? previousIncidentOf(previous, direct.previousIncident) : incidentOf(event, backend.now());
           const executionArn =
             direct.execution === 'forged'
               ? forgedExecutionArn(environment, playbook, index + 1)
-              : direct.execution === 'previous'
+              : direct.execution === 'previous' || direct.execution === 'first'
                 ? previous?.executionArn
                 : direct.execution === 'predicted'
                   ? predictedExecutionArn(environment, playbook, incident as unknown as Pick<Incident, 'key' | 'revision'>)

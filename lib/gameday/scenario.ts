@@ -351,10 +351,10 @@ export const injectionSchema = z
       .optional()
       .describe("For 'invoke': the step options the input sends (default none). A grant clears only the options its playbook's step sends."),
     execution: z
-      .enum(['none', 'forged', 'previous', 'predicted'])
+      .enum(['none', 'forged', 'previous', 'first', 'predicted'])
       .optional()
       .describe(
-        "For 'invoke': the execution the input names. none (default): no execution; forged: an execution ARN of the deployment's playbook that was never started; previous: the last playbook execution of this scenario; predicted: the one the dispatcher will start for this injection's incident (execution names derive from the incident), not started yet.",
+        "For 'invoke': the execution the input names. none (default): no execution; forged: an execution ARN of the deployment's playbook that was never started; previous: the last playbook execution of this scenario; first: its first (a containment ended before a release started, say); predicted: the one the dispatcher will start for this injection's incident (execution names derive from the incident), not started yet.",
       ),
     payload: z
       .record(dottedPath('approval.taskToken'), z.unknown())
@@ -372,7 +372,7 @@ export const injectionSchema = z
       })
       .optional()
       .describe(
-        "For 'invoke' with execution previous: send that execution's own input incident, as someone who read it with states:DescribeExecution would, with the overrides in 'set', instead of the incident parsed from the template (whose received time is the injection's).",
+        "For 'invoke' with execution previous (or first): send that execution's own input incident, as someone who read it with states:DescribeExecution would, with the overrides in 'set', instead of the incident parsed from the template (whose received time is the injection's).",
       ),
     bus: z
       .string()
@@ -385,8 +385,8 @@ export const injectionSchema = z
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => entry.releaseIncident === undefined || entry.release !== undefined, { message: "'releaseIncident' belongs to a 'release' injection" })
-  .refine((entry) => entry.incident === undefined || (entry.invoke !== undefined && entry.execution === 'previous'), {
-    message: "'incident: { from: previous-execution }' needs 'invoke' and 'execution: previous'",
+  .refine((entry) => entry.incident === undefined || (entry.invoke !== undefined && (entry.execution === 'previous' || entry.execution === 'first')), {
+    message: "'incident: { from: previous-execution }' needs 'invoke' and 'execution: previous' (or 'first')",
   })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {
     message: "'invoke' and 'start' take their incident from a 'template' or an 'event'",

@@ -24,29 +24,26 @@
  *    that both wait are refused, never merged (docs/security.md §C3).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ApprovalRequestRefusedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';
 import type { ApprovalRequests, PendingApproval } from './approval-records';
 import { ec2InstanceOf, executionInputIncident } from './execution-input';
+import type { DescribedExecution } from './execution-status';
+import { describeExecution } from './execution-status';
 
 export { approvalStateMachinesFromEnv } from './approval-tasks';
 
 /** What publish-alert asks Step Functions about a request. */
 export interface ApprovalRequestExecutions {
   /** Status, state machine and input of the execution; undefined when it does not exist (or IAM does not let publish-alert see it). */
-  describe(executionArn: string): Promise<{ readonly status: string; readonly stateMachineArn: string; readonly input?: string } | undefined>;
+  describe(executionArn: string): Promise<DescribedExecution | undefined>;
   /** `live` while a task waits on the token; `closed` when Step Functions says none does. */
   heartbeat(taskToken: string): Promise<'live' | 'closed'>;
   /** Whether the execution's own history shows a task scheduled with `taskToken` (GetExecutionHistory). */
   scheduled(executionArn: string, taskToken: string): Promise<boolean>;
 }
-
-/** DescribeExecution's answers for an execution publish-alert may not count as one of the deployment's. */
-const UNKNOWN_EXECUTION_CODES = new Set(['ExecutionDoesNotExist', 'InvalidArn', 'AccessDeniedException', 'AccessDenied']);
 
 /** Step Functions adapter: DescribeExecution, GetExecutionHistory and SendTaskHeartbeat only (publish-alert never answers a task). */
 export class SfnApprovalRequestExecutions implements ApprovalRequestExecutions {
@@ -56,15 +53,9 @@ export class SfnApprovalRequestExecutions implements ApprovalRequestExecutions {
     return executionScheduledToken(this.sfn, executionArn, taskToken);
   }
 
-  async describe(executionArn: string) {
-    try {
-      const answer = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
-      return { status: answer.status ?? 'UNKNOWN', stateMachineArn: answer.stateMachineArn ?? '', ...(answer.input !== undefined ? { input: answer.input } : {}) };
-    } catch (error) {
-      // IAM lets publish-alert describe only the guarded playbooks' executions: a denial is an execution that is not one.
-      if (UNKNOWN_EXECUTION_CODES.has(awsErrorCode(error) ?? '')) return undefined;
-      throw toResponderError(error, 'states:DescribeExecution');
-    }
+  describe(executionArn: string): Promise<DescribedExecution | undefined> {
+    // IAM lets publish-alert describe only the guarded playbooks' executions: a denial is an execution that is not one.
+    return describeExecution(this.sfn, executionArn);
   }
 
   heartbeat(taskToken: string): Promise<'live' | 'closed'> {

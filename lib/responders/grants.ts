@@ -7,7 +7,9 @@
  * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). An answer dated at
  * or after the grant's deadline never overrides the timeout path the playbook took then. A responder
  * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
- * changes nothing and says why.
+ * changes nothing and says why. A grant clears a step only while its execution is RUNNING
+ * (states:DescribeExecution, execution-status.ts): a stopped or ended execution's grant clears
+ * nothing, however long before its expiry.
  *
  * A grant names its target field by field (incident, account, region, the instance or the one
  * credential or object) and, for everything else the steps read from their input (a DNS domain, the
@@ -36,6 +38,7 @@ import { sha256Hex } from '../incident/keys';
 import type { DeployedSteps, StepClaim } from './step-binding';
 import { stepBindingProblem } from './step-binding';
 import type { ResponderRequest } from './responder-input';
+import type { ExecutionStatusReader } from './execution-status';
 
 /**
  * The SHA-256 (hex) of an incident's canonical JSON: what a grant binds a step's whole input
@@ -62,6 +65,13 @@ export const approvalKey = approvalRecordKey;
  */
 export const GRANT_VALIDITY_SECONDS = 900;
 
+/**
+ * The only Step Functions status (DescribeExecution) under which a grant clears a step: a stopped
+ * (ABORTED), finished (SUCCEEDED, FAILED, TIMED_OUT) or unknown execution's grant clears nothing,
+ * however long before its expiry.
+ */
+export const RUNNING_EXECUTION_STATUS = 'RUNNING';
+
 /** The guard's side of the store. */
 export interface GrantWriter {
   /**
@@ -71,8 +81,11 @@ export interface GrantWriter {
   putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }>;
 }
 
-/** The mutating responders' side of the store. */
-export interface GrantReader {
+/**
+ * The mutating responders' side: the store's grants and approvals, and whether the grant's
+ * execution still runs (Step Functions, execution-status.ts).
+ */
+export interface GrantReader extends ExecutionStatusReader {
   getGrant(executionArn: string): Promise<ContainmentGrant | undefined>;
   getApproval(executionArn: string): Promise<ApprovalRecord | undefined>;
 }
@@ -130,7 +143,8 @@ export type GrantRefusalCode =
   | 'wrong-kind'
   | 'wrong-step'
   | 'awaiting-approval'
-  | 'rejected';
+  | 'rejected'
+  | 'execution-not-running';
 
 export type GrantCheck =
   | {
@@ -288,12 +302,36 @@ function answeredLate(approval: ApprovalRecord, deadline: number, pastDeadline: 
   return decidedAt >= deadline;
 }
 
-/** Reads the grant (and, when it waits for one, the approval) and decides. */
+/**
+ * Reads the grant (and, when it waits for one, the approval) and decides; a grant that clears the
+ * step clears it only while Step Functions says its execution is RUNNING. An operator's
+ * StopExecution (a false positive, a containment cancelled while it waits for approval) or the
+ * execution's end would otherwise leave its grant usable until it expires, by anyone with
+ * lambda:InvokeFunction on a responder who names the execution: an awaiting-approval grant under
+ * onTimeout contain would still become actionable at its deadline, and a released instance could be
+ * quarantined again under the old execution's proceed grant. The status is read while the grant
+ * is, off the critical path.
+ */
 export async function checkContainmentGrant(request: GrantRequest, reader: GrantReader, now: Date): Promise<GrantCheck> {
-  if (request.executionArn === undefined) return evaluateGrant(request, undefined, undefined, now);
-  const grant = await reader.getGrant(request.executionArn);
-  const approval = grant?.status === 'awaiting-approval' ? await reader.getApproval(request.executionArn) : undefined;
-  return evaluateGrant(request, grant, approval, now);
+  const executionArn = request.executionArn;
+  if (executionArn === undefined) return evaluateGrant(request, undefined, undefined, now);
+  const [grant, status] = await Promise.all([reader.getGrant(executionArn), reader.executionStatus(executionArn)]);
+  const approval = grant?.status === 'awaiting-approval' ? await reader.getApproval(executionArn) : undefined;
+  const check = evaluateGrant(request, grant, approval, now);
+  // A grant that clears nothing keeps its own reason: it says more than the execution's status.
+  if (!check.allowed || status === RUNNING_EXECUTION_STATUS) return check;
+  const what = request.kind === 'contain' ? 'contain' : 'release';
+  const refused = 'instanceId' in request ? `Refused to ${what} ${request.instanceId}` : `Refused to ${request.action}`;
+  const shown =
+    status === undefined
+      ? `Step Functions does not show execution ${executionArn} (it does not exist, or is not one of this deployment's playbook executions)`
+      : `Step Functions says execution ${executionArn} is ${status}, not ${RUNNING_EXECUTION_STATUS} (stopped or ended)`;
+  return {
+    allowed: false,
+    code: 'execution-not-running',
+    grant: check.grant,
+    reason: `${refused}: ${shown}, and a grant clears a step only while its execution runs; nothing was changed.`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,11 +418,10 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
 }
 
 /**
- * The mutating responders' side of the grant store over the Firebreak state table: they only read
- * grants and approvals, so their bundles carry no grant write (docs/architecture.md, "Lean Lambda
- * bundles"); the guard's store below adds it.
+ * The grants and approvals in the Firebreak state table, read: what both the guard's store and the
+ * mutating responders' reader read.
  */
-export class DynamoDbGrantReader implements GrantReader {
+export class DynamoDbGrantRecords {
   constructor(
     protected readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -428,6 +465,26 @@ export class DynamoDbGrantReader implements GrantReader {
 }
 
 /**
+ * The mutating responders' side of the grant store over the Firebreak state table, and of Step
+ * Functions: they only read grants and approvals, so their bundles carry no grant write
+ * (docs/architecture.md, "Lean Lambda bundles"), and ask whether the grant's execution runs
+ * (`executions`: states:DescribeExecution in the security account).
+ */
+export class DynamoDbGrantReader extends DynamoDbGrantRecords implements GrantReader {
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    private readonly executions: ExecutionStatusReader,
+  ) {
+    super(client, tableName);
+  }
+
+  executionStatus(executionArn: string): Promise<string | undefined> {
+    return this.executions.executionStatus(executionArn);
+  }
+}
+
+/**
  * release-instance's reader: its grants carry the pre-quarantine record the guard bound
  * (`releaseRecord`), which only that release restores by; read apart, so that the other responders'
  * bundles do not carry it. Under a plain reader the grant binds no record, and the release restores
@@ -442,8 +499,8 @@ export class DynamoDbReleaseGrantReader extends DynamoDbGrantReader {
   }
 }
 
-/** The grant store over the Firebreak state table: the guard's write and the readers' reads. */
-export class DynamoDbGrantStore extends DynamoDbGrantReader implements GrantStore {
+/** The guard's grant store over the Firebreak state table: its write, and the reads of the records. */
+export class DynamoDbGrantStore extends DynamoDbGrantRecords implements GrantWriter {
   async putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }> {
     try {
       await this.client.send(
@@ -467,10 +524,15 @@ export class DynamoDbGrantStore extends DynamoDbGrantReader implements GrantStor
   }
 }
 
-/** An in-memory grant store (tests, tools). */
+/**
+ * An in-memory grant store (tests, tools), with the executions' statuses: an execution it was told
+ * nothing about is RUNNING (a test's execution runs unless the test stops it); one set to undefined
+ * is one Step Functions does not know.
+ */
 export class InMemoryGrantStore implements GrantStore {
   readonly grants = new Map<string, ContainmentGrant>();
   readonly approvals = new Map<string, ApprovalRecord>();
+  readonly executions = new Map<string, string | undefined>();
 
   async putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }> {
     const existing = this.grants.get(grant.executionArn);
@@ -485,6 +547,10 @@ export class InMemoryGrantStore implements GrantStore {
 
   async getApproval(executionArn: string): Promise<ApprovalRecord | undefined> {
     return this.approvals.get(executionArn);
+  }
+
+  async executionStatus(executionArn: string): Promise<string | undefined> {
+    return this.executions.has(executionArn) ? this.executions.get(executionArn) : RUNNING_EXECUTION_STATUS;
   }
 }
 

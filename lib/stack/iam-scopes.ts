@@ -842,7 +842,7 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'VerifyPlaybookExecutions',
     actions: requestedOf('states:DescribeExecution'),
     resources: (arns) => [...(arns.playbookExecutions ?? [])],
-    why: "The execution the containment guard clears is known only at run time; the statement names each guarded playbook of this deployment (<stackName>-<playbook>), the only executions the guard can clear: not the dispatcher's, an unguarded playbook's or another stack's.",
+    why: "The execution the containment guard clears, and whose grant a responder acts under only while it runs, is known only at run time; the statement names each guarded playbook of this deployment (<stackName>-<playbook>), the only executions the guard can clear: not the dispatcher's, an unguarded playbook's or another stack's.",
   },
 ];
 

@@ -21,6 +21,7 @@ import type { RoutingTable } from '../playbooks/routing';
 import { routingEnvironment, routingTableFor } from '../playbooks/routing';
 import { GRANTED_RESPONDERS, evidenceLockMaxDays, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
+import { EXECUTION_STATUS_IAM_ACTIONS } from '../responders/execution-status';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AlertChannels } from './alerting';
@@ -200,6 +201,15 @@ export function responderActions(playbooks: readonly Playbook[]): Map<string, Se
       const actions = byResponder.get(responder) ?? new Set<string>();
       for (const action of iamActionsForStep(step.action, step.with)) actions.add(action);
       byResponder.set(responder, actions);
+    }
+  }
+  // Each responder that acts under a containment grant asks, where it acts, whether the grant's
+  // execution still runs (states:DescribeExecution, on the guarded playbooks' executions only, as
+  // the guard's): a stopped or ended execution's grant clears nothing (grants.ts checkContainmentGrant).
+  if (playbooks.some(isGuardedPlaybook)) {
+    for (const responder of GRANTED_RESPONDERS) {
+      const actions = byResponder.get(responder);
+      if (actions !== undefined) for (const action of EXECUTION_STATUS_IAM_ACTIONS) actions.add(action);
     }
   }
   return byResponder;

@@ -60,29 +60,30 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
 /**
  * The SDK clients each Lambda calls, and so the only ones its bundle may carry. STS is the member
  * account's AssumeRole (lib/aws/clients/member-accounts.ts) of the responders that act in the
- * finding's account.
+ * finding's account. Step Functions, for every responder that acts under a containment grant:
+ * whether the grant's execution runs (DescribeExecution, lib/responders/execution-status.ts).
  */
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
-  'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
-  'disable-access-key': ['dynamodb', 'iam', 'kms', 'sts'],
-  'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sts'],
-  'release-credentials': ['dynamodb', 'iam', 'kms', 'sts'],
+  'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sfn', 'sts'],
+  'disable-access-key': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
+  'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
+  'release-credentials': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'iam', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   // Step Functions: an approval request is verified (DescribeExecution, SendTaskHeartbeat) before it is stored.
   'publish-alert': ['dynamodb', 'sfn', 'sns'],
-  'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sts'],
-  'quarantine-s3-object': ['dynamodb', 's3', 'sts'],
-  'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
-  'release-s3-object': ['dynamodb', 's3', 'sts'],
+  'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sfn', 'sts'],
+  'quarantine-s3-object': ['dynamodb', 's3', 'sfn', 'sts'],
+  'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sfn', 'sts'],
+  'release-s3-object': ['dynamodb', 's3', 'sfn', 'sts'],
   // StartExecution of the dispatcher with the clipped copy of an event too large for it, and
   // GetFindings (ListDetectors) to confirm an oversized GuardDuty finding with GuardDuty's own copy.
   'oversized-event': ['guardduty', 'sfn'],
   'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
-  'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
-  'update-security-hub-finding': ['dynamodb', 'securityhub', 'sts'],
+  'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sfn', 'sts'],
+  'update-security-hub-finding': ['dynamodb', 'securityhub', 'sfn', 'sts'],
 };
 
 /** A responder is lean when its bundle is within this factor of its floor, in size and in init time. */

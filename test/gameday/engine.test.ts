@@ -455,8 +455,11 @@ describe('LocalEngine: a failed Parallel branch stops the others, as in Step Fun
   }
 
   it('runs no Retry of a task whose sibling branch failed: the task that was running ends, and nothing after it runs', async () => {
-    // The quarantine's ENI move is throttled past the SDK's three attempts: its state's Retry would contain.
-    const { backend, environment } = await webServer([{ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'RequestLimitExceeded', times: 3 }]);
+    // The quarantine's first read, its grant (beside whether its execution runs, which the failed
+    // branch has already ended), is throttled past the SDK's three attempts: its state's Retry would
+    // contain. (A grant clears nothing once its execution has ended, so a fault further on, in the
+    // EC2 calls, is never reached here.)
+    const { backend, environment } = await webServer([{ api: 'dynamodb:GetItem', error: 'ProvisionedThroughputExceededException', times: 3 }]);
     const engine = new LocalEngine({ backend, definitions: tinyParallel(), environment, settings });
     await engine.deliver(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!));
     await engine.settle();

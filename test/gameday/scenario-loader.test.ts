@@ -244,8 +244,10 @@ describe('parseScenarioSource', () => {
       VALID.replace('    target: web\n', `    target: web\n  - invoke: block-dns-domain\n    template: guardduty-ec2-backdoor-c2activity-multi-eni\n    target: web\n${extra}`);
     expect(problems(invoking('    execution: previous\n    incident: { from: previous-execution, set: { guardDuty.dnsDomain: sso.example.com } }\n'))).toEqual([]);
     expect(problems(invoking('    incident: { from: previous-execution }\n'))).toEqual([
-      expect.stringMatching(/'incident: \{ from: previous-execution \}' needs 'invoke' and 'execution: previous'$/),
+      expect.stringMatching(/'incident: \{ from: previous-execution \}' needs 'invoke' and 'execution: previous' \(or 'first'\)$/),
     ]);
+    // The first playbook execution's own incident: a containment that ended before a release started.
+    expect(problems(invoking('    execution: first\n    incident: { from: previous-execution }\n'))).toEqual([]);
     expect(problems(invoking('    execution: previous\n    incident: { from: the-finding }\n'))).toEqual([expect.stringMatching(/previous-execution/)]);
   });
 

@@ -151,6 +151,7 @@ describe('checkCredentialsGrant', () => {
     const reader: GrantReader = {
       getGrant: () => Promise.reject(new Error('read a grant for no execution')),
       getApproval: () => Promise.reject(new Error('read an approval for no execution')),
+      executionStatus: () => Promise.reject(new Error('described no execution')),
     };
     expect(await checkCredentialsGrant(incident, undefined, step, reader, NOW)).toMatchObject({ allowed: false, code: 'no-execution' });
   });

@@ -156,6 +156,17 @@ describe('disableAccessKey', () => {
     expect(iamMock.calls()).toHaveLength(0);
   });
 
+  it.each(['ABORTED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT'])("ATTACK: refuses under the valid grant of an execution that is %s (stopped or ended): no IAM call, and says why", async (status) => {
+    givenUser();
+    const incident = USER_KEY();
+    const grants = storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT });
+    grants.executions.set(EXECUTION.executionArn, status);
+    const result = await disable(incident, { grants, denyAll: true });
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toContain(`execution ${EXECUTION.executionArn} is ${status}, not RUNNING`);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
   it("refuses another user's key under the grant of the execution's own (same incident key): the grant binds the whole incident, no IAM call", async () => {
     givenUser();
     const incident = USER_KEY();
@@ -372,6 +383,16 @@ describe('revokeRoleSessions', () => {
     iamMock.on(GetRoleCommand).rejects(noSuchEntity('The role with name ci-deploy-role cannot be found.'));
     const missing = await revoke(ROLE_SESSION());
     expect(missing.roles[0]).toMatchObject({ outcome: 'not-found' });
+  });
+
+  it.each(['ABORTED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT'])('ATTACK: writes no deny under the valid grant of an execution that is %s: no IAM call, and says why', async (status) => {
+    const incident = ROLE_SESSION();
+    const grants = storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT });
+    grants.executions.set(EXECUTION.executionArn, status);
+    const result = await revoke(incident, { grants });
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toContain(`is ${status}, not RUNNING`);
+    expect(iamMock.calls()).toHaveLength(0);
   });
 
   it("refuses another role under the grant of the execution's own (same incident key): no IAM call", async () => {

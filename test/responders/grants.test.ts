@@ -9,11 +9,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRecord, ContainmentGrant } from '../../lib/contracts/security';
 import type { GrantReader, GrantRequest } from '../../lib/responders/grants';
-import { DynamoDbGrantStore, DynamoDbReleaseGrantReader, InMemoryGrantStore, approvalKey, checkContainmentGrant, evaluateGrant, grantFromItem, grantKey, releaseGrantCheck, releaseRecordOf } from '../../lib/responders/grants';
+import { DynamoDbGrantReader, DynamoDbGrantStore, DynamoDbReleaseGrantReader, InMemoryGrantStore, approvalKey, checkContainmentGrant, evaluateGrant, grantFromItem, grantKey, releaseGrantCheck, releaseRecordOf } from '../../lib/responders/grants';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { releaseOptionsSchema } from '../../lib/responders/release';
 import { deployedStepsOf } from '../../lib/responders/step-binding';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
+import type { ExecutionStatusReader } from '../../lib/responders/execution-status';
 import { EXECUTION_ARN, deployedStep, grantFor } from '../support/grants';
 import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 
@@ -46,6 +47,8 @@ const ITEM = {
   ttl: { N: String(grant.expiresAt) },
 };
 const store = () => new DynamoDbGrantStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+/** Step Functions, as the readers ask it: every execution runs. */
+const RUNNING: ExecutionStatusReader = { executionStatus: () => Promise.resolve('RUNNING') };
 
 beforeEach(() => ddb.reset());
 afterEach(() => ddb.reset());
@@ -278,6 +281,7 @@ describe('evaluateGrant: the reasons name what differs', () => {
     const reader: GrantReader = {
       getGrant: () => Promise.reject(new Error('read a grant for no execution')),
       getApproval: () => Promise.reject(new Error('read an approval for no execution')),
+      executionStatus: () => Promise.reject(new Error('described no execution')),
     };
     expect(await checkContainmentGrant({ ...contain, executionArn: undefined }, reader, NOW)).toMatchObject({ allowed: false, code: 'no-execution' });
   });
@@ -311,7 +315,7 @@ describe('the record a release grant binds', () => {
     await store().putIfAbsent(bound);
     expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item).toEqual(BOUND_ITEM);
     ddb.on(GetItemCommand).resolves({ Item: BOUND_ITEM });
-    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).getGrant(EXECUTION_ARN)).toEqual(bound);
+    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE, RUNNING).getGrant(EXECUTION_ARN)).toEqual(bound);
     expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: `grant#${EXECUTION_ARN}` } }, ConsistentRead: true }]);
   });
 
@@ -344,12 +348,103 @@ describe('the record a release grant binds', () => {
     const written = ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
     expect(written.releaseRecord).toEqual({ M: { capturedAt: { S: '2026-11-20T10:02:00.000Z' }, claimSerial: { N: '0' } } });
     ddb.on(GetItemCommand).resolves({ Item: written });
-    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).getGrant(EXECUTION_ARN)).toEqual(atZero);
+    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE, RUNNING).getGrant(EXECUTION_ARN)).toEqual(atZero);
   });
 
   it("answers no grant when release-instance's reader finds none", async () => {
     ddb.on(GetItemCommand).resolves({});
-    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).getGrant(EXECUTION_ARN)).toBeUndefined();
+    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE, RUNNING).getGrant(EXECUTION_ARN)).toBeUndefined();
+  });
+});
+
+describe('checkContainmentGrant: a grant clears a step only while its execution runs', () => {
+  const incident = ec2Incident();
+  const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
+  const proceed = grantFor(incident, NOW);
+  const storeWith = (status: string | undefined, grant: ContainmentGrant = proceed) => {
+    const grants = new InMemoryGrantStore();
+    grants.grants.set(EXECUTION_ARN, grant);
+    grants.executions.set(EXECUTION_ARN, status);
+    return grants;
+  };
+
+  it.each(['ABORTED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'PENDING_REDRIVE'])('ATTACK: refuses a valid grant of an execution that is %s, naming the status', async (status) => {
+    expect(await checkContainmentGrant(contain, storeWith(status), NOW)).toEqual({
+      allowed: false,
+      code: 'execution-not-running',
+      grant: proceed,
+      reason: `Refused to contain ${INSTANCE_ID}: Step Functions says execution ${EXECUTION_ARN} is ${status}, not RUNNING (stopped or ended), and a grant clears a step only while its execution runs; nothing was changed.`,
+    });
+  });
+
+  it('clears the same grant while its execution is RUNNING (the rail does not block everything)', async () => {
+    expect(await checkContainmentGrant(contain, storeWith('RUNNING'), NOW)).toMatchObject({ allowed: true, grant: proceed });
+  });
+
+  it('refuses when Step Functions does not know the execution or does not let the role see it', async () => {
+    expect(await checkContainmentGrant(contain, storeWith(undefined), NOW)).toEqual({
+      allowed: false,
+      code: 'execution-not-running',
+      grant: proceed,
+      reason: `Refused to contain ${INSTANCE_ID}: Step Functions does not show execution ${EXECUTION_ARN} (it does not exist, or is not one of this deployment's playbook executions), and a grant clears a step only while its execution runs; nothing was changed.`,
+    });
+  });
+
+  it("ATTACK: refuses an awaiting-approval grant under onTimeout contain past its deadline once the execution was stopped (the stop cancelled the containment)", async () => {
+    const deadline = new Date(NOW.getTime() - 60_000).toISOString();
+    const awaiting: ContainmentGrant = { ...proceed, status: 'awaiting-approval', approvalDeadline: deadline, onTimeout: 'contain', expiresAt: Math.floor(NOW.getTime() / 1000) + 840 };
+    expect(await checkContainmentGrant(contain, storeWith('RUNNING', awaiting), NOW)).toMatchObject({ allowed: true });
+    expect(await checkContainmentGrant(contain, storeWith('ABORTED', awaiting), NOW)).toMatchObject({ allowed: false, code: 'execution-not-running', reason: expect.stringContaining('is ABORTED, not RUNNING') });
+  });
+
+  it('says what it would do for a step that changes no subject', async () => {
+    const update: GrantRequest = { executionArn: EXECUTION_ARN, incident, kind: 'contain', action: `set the Security Hub finding of incident ${incident.key} to NOTIFIED`, expiry: 'ignored', step: contain.step };
+    expect((await checkContainmentGrant(update, storeWith('SUCCEEDED'), NOW)).reason).toMatch(/^Refused to set the Security Hub finding of incident .* to NOTIFIED: Step Functions says execution .* is SUCCEEDED/);
+  });
+
+  it("keeps the grant's own refusal when the grant clears nothing anyway (its reason says more)", async () => {
+    const none = new InMemoryGrantStore();
+    none.executions.set(EXECUTION_ARN, 'ABORTED');
+    expect(await checkContainmentGrant(contain, none, NOW)).toMatchObject({ allowed: false, code: 'no-grant' });
+  });
+
+  it('asks Step Functions while it reads the grant, not after (off the critical path)', async () => {
+    const asked: string[] = [];
+    let answerGrant: (grant: ContainmentGrant) => void = () => undefined;
+    const reader: GrantReader = {
+      getGrant: (executionArn) => {
+        asked.push(`grant ${executionArn}`);
+        return new Promise((resolve) => (answerGrant = resolve));
+      },
+      getApproval: () => Promise.resolve(undefined),
+      executionStatus: (executionArn) => {
+        asked.push(`status ${executionArn}`);
+        return Promise.resolve('RUNNING');
+      },
+    };
+    const checking = checkContainmentGrant(contain, reader, NOW);
+    await Promise.resolve();
+    expect(asked).toEqual([`grant ${EXECUTION_ARN}`, `status ${EXECUTION_ARN}`]);
+    answerGrant(proceed);
+    expect(await checking).toMatchObject({ allowed: true });
+  });
+
+  it("release's grant check refuses a stopped release execution's grant", async () => {
+    const check = releaseGrantCheck(storeWith('ABORTED', { ...proceed, kind: 'release' }), RESPONDER_NAMES.releaseInstance, deployedStepsOf({ FIREBREAK_PLAYBOOK_STEPS: '{"compromised-ec2-instance":[{}]}' }, releaseOptionsSchema), () => NOW);
+    const verdict = await check(EXECUTION_ARN, { incident, instanceId: INSTANCE_ID, options: releaseOptionsSchema.parse({}), request: undefined });
+    expect(verdict).toEqual({ cleared: false, reason: expect.stringContaining(`Refused to release ${INSTANCE_ID}: Step Functions says execution ${EXECUTION_ARN} is ABORTED`) });
+  });
+
+  it("the state table's reader asks its Step Functions reader, for the request's execution", async () => {
+    const asked: string[] = [];
+    const reader = new DynamoDbGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE, {
+      executionStatus: (executionArn) => {
+        asked.push(executionArn);
+        return Promise.resolve('TIMED_OUT');
+      },
+    });
+    expect(await reader.executionStatus(EXECUTION_ARN)).toBe('TIMED_OUT');
+    expect(asked).toEqual([EXECUTION_ARN]);
   });
 });
 

@@ -295,6 +295,7 @@ export class TestClientFactory implements ClientFactory {
     return {
       getGrant: (executionArn) => this.roundTrip('dynamodb:GetItem(grant)', () => reader.getGrant(executionArn)),
       getApproval: (executionArn) => this.roundTrip('dynamodb:GetItem(approval)', () => reader.getApproval(executionArn)),
+      executionStatus: (executionArn) => this.roundTrip('states:DescribeExecution', () => reader.executionStatus(executionArn)),
     };
   }
 

@@ -235,6 +235,26 @@ describe('quarantine-instance under the rails', () => {
     expect(ec2Calls()).toBe(0);
   });
 
+  it.each(['ABORTED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT'])(
+    'ATTACK: with the matching, unexpired grant of an execution Step Functions says is %s, changes nothing, makes no EC2 call and says why',
+    async (status) => {
+      const grants = storeGranting(ec2Incident(), NOW);
+      grants.executions.set(EXECUTION_ARN, status);
+      const result = await quarantine(input(), grants);
+      expect(result).toMatchObject({ status: 'refused', refusal: { code: 'execution-not-running', reason: expect.stringContaining(`execution ${EXECUTION_ARN} is ${status}, not RUNNING`) } });
+      expect(result.actions).toEqual([expect.objectContaining({ api: 'firebreak:check-grant', outcome: 'skipped' })]);
+      expect(ec2Calls()).toBe(0);
+      expect(clients.targets).toEqual([]);
+    },
+  );
+
+  it("ATTACK: a released instance is not quarantined again with the old execution's proceed grant once that execution ended", async () => {
+    const grants = storeGranting(ec2Incident(), NOW);
+    grants.executions.set(EXECUTION_ARN, 'SUCCEEDED');
+    expect(await quarantine(input(), grants)).toMatchObject({ status: 'refused', refusal: { code: 'execution-not-running' } });
+    expect(mutatingCalls()).toBe(0);
+  });
+
   it('with the matching grant, contains (the rail does not block everything)', async () => {
     const result = await quarantine(input(), storeGranting(ec2Incident(), NOW));
     expect(result.status).toBe('quarantined');

@@ -156,7 +156,7 @@ describe('FirebreakStack IAM', () => {
     expect(statements.filter((s) => actionsOf(s).some((a) => a.includes('*')))).toEqual([]);
   });
 
-  it('grants quarantine-instance exactly the union of its steps’ IAM actions, plus its state-table records', () => {
+  it('grants quarantine-instance exactly the union of its steps’ IAM actions, plus its state-table records and whether its grant\'s execution runs', () => {
     const { template } = synthesize();
     const expected = [
       ...new Set([
@@ -164,6 +164,8 @@ describe('FirebreakStack IAM', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+        // A grant clears it only while its execution runs (grants.ts checkContainmentGrant).
+        'states:DescribeExecution',
       ]),
     ].sort();
     expect(grantedActions(responderStatements(template, 'QuarantineInstance'))).toEqual(expected);
