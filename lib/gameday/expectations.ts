@@ -16,6 +16,7 @@ import type { Containment } from './timeline';
 import { evaluateFleet } from './fleet-expectations';
 import { groupDisplayName, normalizeGroupName } from './timeline';
 import { REVOKE_SESSIONS_POLICY_NAME, sessionCutOffOf } from '../responders/quarantine-credentials';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 export interface ExpectationResult {
   /** What is checked, e.g. `instance web ENI 1 groups`. */
@@ -676,6 +677,34 @@ function evaluateKey<K extends keyof ExpectationsDocument>(key: K, expect: Expec
 }
 
 /** Evaluates every expectation of `scenario`, key by key in the order of EXPECTATION_EVALUATORS. */
+/**
+ * Always checked: every alert the run's executions sent (publish-alert tasks of the playbooks and
+ * the dispatcher) is one Step Functions confirms (publish-alert's `origin`: lib/responders/alert-origin.ts),
+ * or a dispatcher alert that claims no action. A genuine alert marked `[UNVERIFIED]` in a drill would
+ * be marked in production too, and teach people to ignore the mark; only a scenario's direct
+ * invocations (`invoke:`) may be unverified.
+ */
+export function alertOriginChecks(executions: readonly Pick<ExecutionRecord, 'name' | 'tasks'>[]): ExpectationResult[] {
+  const alerts = executions.flatMap((execution) =>
+    execution.tasks
+      // An approval request's task (.waitForTaskToken) ends with the person's answer, not the function's
+      // result; publish-alert refuses such a request outright unless Step Functions confirms it.
+      .filter((task) => task.responder === RESPONDER_NAMES.publishAlert && task.result !== undefined && !task.resource.endsWith('.waitForTaskToken'))
+      // The lambda:invoke integration's answer wraps the function's result in Payload.
+      .map((task) => ({ where: `${execution.name} ${task.state}`, origin: ((task.result as { Payload?: { origin?: unknown } }).Payload ?? (task.result as { origin?: unknown })).origin })),
+  );
+  if (alerts.length === 0) return [];
+  const unverified = alerts.filter((alert) => alert.origin !== 'verified' && alert.origin !== 'dispatcher');
+  return [
+    result(
+      `every alert the executions sent is confirmed by Step Functions (${alerts.length})`,
+      unverified.length === 0,
+      'verified or a dispatcher alert',
+      unverified.length === 0 ? 'verified or a dispatcher alert' : unverified.map((alert) => `${alert.where}: ${show(alert.origin)}`).join('; '),
+    ),
+  ];
+}
+
 export function evaluateExpectations(scenario: Scenario, facts: RunFacts): ExpectationResult[] {
   return (Object.keys(EXPECTATION_EVALUATORS) as (keyof ExpectationsDocument)[]).flatMap((key) => evaluateKey(key, scenario.expect, facts));
 }

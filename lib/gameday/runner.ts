@@ -29,7 +29,7 @@ import { definitionsFor } from './definitions';
 import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord, HeldApproval, Json } from './engine';
 import { LOCAL_STACK_NAME, LocalEngine } from './engine';
 import type { ExpectationResult } from './expectations';
-import { evaluateExpectations } from './expectations';
+import { alertOriginChecks, evaluateExpectations } from './expectations';
 import { LocalBackend, OPERATOR_ROLE as GAMEDAY_OPERATOR_ROLE } from './local-backend';
 import type { ApprovalDocument, Scenario } from './scenario';
 import { scenarioPlaybooks } from './scenario';
@@ -860,6 +860,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         // Always: the record holds every step of the run, at its times (nothing lost), and each report adds up.
         ...recordChecks(reports, engine.executions(), { ...(containment ? { containment } : {}), injectionSim }),
         ...listChecks(reports, listed),
+        // Always: every alert the executions sent is one Step Functions confirms (never a genuine alert marked [UNVERIFIED]).
+        ...alertOriginChecks(engine.executions()),
       ];
       // A run that kept moving past its bound (the timer cannot interrupt it) fails as one that stuck.
       deadline?.check();

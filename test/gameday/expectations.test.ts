@@ -7,7 +7,7 @@ import { revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-crede
 import type { AccountInspection, GameDayCall, InspectedInstance, ResolvedEnvironment } from '../../lib/gameday/backend';
 import type { ExecutionRecord, TaskInvocation } from '../../lib/gameday/engine';
 import type { RunFacts } from '../../lib/gameday/expectations';
-import { EXPECTATION_EVALUATORS, evaluateExpectations } from '../../lib/gameday/expectations';
+import { EXPECTATION_EVALUATORS, alertOriginChecks, evaluateExpectations } from '../../lib/gameday/expectations';
 import type { ExpectationsDocument, Scenario } from '../../lib/gameday/scenario';
 import { expectationsSchema } from '../../lib/gameday/scenario';
 import type { TriageDecision } from '../../lib/playbooks/triage';
@@ -381,5 +381,26 @@ describe('expectation evaluators', () => {
   it('evaluates the keys in the table order, whatever the order of the file', () => {
     const scenario = { expect: expectationsSchema.parse({ containedWithinSeconds: 5, duplicates: 0, outcome: 'start-playbook' }) } as Scenario;
     expect(evaluateExpectations(scenario, facts()).map((result) => result.name)).toEqual(['triage outcome (every delivery)', 'deliveries ended as duplicates', 'time to containment (simulated)']);
+  });
+});
+
+describe('alertOriginChecks: a genuine alert of a drill is never one Step Functions does not confirm', () => {
+  const task = (state: string, payload: Record<string, unknown> | undefined, resource = 'arn:aws:states:::lambda:invoke') =>
+    ({ state, resource, responder: 'publish-alert', ...(payload !== undefined ? { result: { StatusCode: 200, Payload: payload } } : {}) }) as unknown as TaskInvocation;
+  const execution = (tasks: TaskInvocation[]) => ({ name: 'gd-1-abc', tasks });
+
+  it('passes verified and dispatcher alerts, and says how many it checked', () => {
+    const [check] = alertOriginChecks([execution([task('alert', { origin: 'verified' })]), execution([task('Alert', { origin: 'dispatcher' })])]);
+    expect(check).toMatchObject({ passed: true, name: 'every alert the executions sent is confirmed by Step Functions (2)' });
+  });
+
+  it('fails on an alert marked unverified, or one whose result says nothing of its origin, naming the task', () => {
+    const [unverified] = alertOriginChecks([execution([task('alert', { origin: 'verified' }), task('contain-failure-alert', { origin: 'unverified' })])]);
+    expect(unverified).toMatchObject({ passed: false, actual: 'gd-1-abc contain-failure-alert: unverified' });
+    expect(alertOriginChecks([execution([task('alert', { status: 'published' })])])[0]?.passed).toBe(false);
+  });
+
+  it('leaves out approval requests (their task ends with the answer) and failed attempts; adds nothing without alerts', () => {
+    expect(alertOriginChecks([execution([task('WaitForApproval', { approved: true }, 'arn:aws:states:::lambda:invoke.waitForTaskToken'), task('alert', undefined)])])).toEqual([]);
   });
 });
