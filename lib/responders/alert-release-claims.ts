@@ -44,6 +44,25 @@ function holdersText(keys: readonly string[], total: number): string {
   return named.length === 1 && more === 0 ? `incident ${list} still holds it` : `incidents ${list} still hold it`;
 }
 
+/** Where a release's incident stands among the holders the guard read (`held`), for either wording. */
+type HeldClaims =
+  | { readonly kind: 'among-unlisted'; readonly total: number }
+  | { readonly kind: 'not-held'; readonly holders: string; readonly verb: 'does' | 'do' }
+  | { readonly kind: 'last' }
+  | { readonly kind: 'shared'; readonly others: string };
+
+function heldClaims(read: GuardReleaseClaims, incidentKey: string | undefined): HeldClaims {
+  const claims = read.claims ?? [];
+  const total = read.claimCount ?? claims.length;
+  if (incidentKey === undefined || !claims.includes(incidentKey)) {
+    if (total > claims.length) return { kind: 'among-unlisted', total };
+    return { kind: 'not-held', holders: holdersText(claims, total).replace(/ still holds? it$/, ''), verb: claims.length === 1 ? 'does' : 'do' };
+  }
+  const others = claims.filter((key) => key !== incidentKey);
+  if (others.length === 0 && total <= 1) return { kind: 'last' };
+  return { kind: 'shared', others: holdersText(others, total - 1) };
+}
+
 /**
  * The lines of the APPROVAL NEEDED section on the instance's (or the S3 object version's) claims,
  * or none when the guard read none (not a release of an instance or an object).
@@ -68,26 +87,23 @@ export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: st
     case 'held':
       break;
   }
-  const claims = read.claims ?? [];
-  const total = read.claimCount ?? claims.length;
-  if (incidentKey === undefined || !claims.includes(incidentKey)) {
-    if (total > claims.length) {
-      return [`  ${instance} is held quarantined by ${total} incidents ${asRead}; the release restores it only if incident ${incident} holds the last claim.`];
-    }
-    const holders = holdersText(claims, total).replace(/ still holds? it$/, '');
-    return [`  Incident ${incident} holds no claim on ${instance} (${holders} ${claims.length === 1 ? 'does' : 'do'}): the release will refuse and change nothing.`];
+  const held = heldClaims(read, incidentKey);
+  switch (held.kind) {
+    case 'among-unlisted':
+      return [`  ${instance} is held quarantined by ${held.total} incidents ${asRead}; the release restores it only if incident ${incident} holds the last claim.`];
+    case 'not-held':
+      return [`  Incident ${incident} holds no claim on ${instance} (${held.holders} ${held.verb}): the release will refuse and change nothing.`];
+    case 'last':
+      return [
+        `  Incident ${incident} holds the last claim on ${instance}: approving RESTORES it (its recorded security groups, instance profile, protections and tags) ${asRead},`,
+        `  unless an incident, this one included (a new execution, as when GuardDuty updates the finding), contains ${instance} again before the release acts: it then restores nothing, and a new release is needed.`,
+      ];
+    case 'shared':
+      return [
+        `  Approving takes back only incident ${incident}'s claim: ${instance} STAYS QUARANTINED, ${held.others} ${asRead};`,
+        `  nothing is restored until the last of them is released. If incident ${incident} contains ${instance} again before the release acts (a new execution, as when GuardDuty updates the finding), it keeps its claim too, and a new release is needed.`,
+      ];
   }
-  const others = claims.filter((key) => key !== incidentKey);
-  if (others.length === 0 && total <= 1) {
-    return [
-      `  Incident ${incident} holds the last claim on ${instance}: approving RESTORES it (its recorded security groups, instance profile, protections and tags) ${asRead},`,
-      `  unless an incident, this one included (a new execution, as when GuardDuty updates the finding), contains ${instance} again before the release acts: it then restores nothing, and a new release is needed.`,
-    ];
-  }
-  return [
-    `  Approving takes back only incident ${incident}'s claim: ${instance} STAYS QUARANTINED, ${holdersText(others, total - 1)} ${asRead};`,
-    `  nothing is restored until the last of them is released. If incident ${incident} contains ${instance} again before the release acts (a new execution, as when GuardDuty updates the finding), it keeps its claim too, and a new release is needed.`,
-  ];
 }
 
 /** The same lines for an S3 object version: whether approving takes Firebreak's infected tags off (release-s3-object.ts). */
@@ -108,24 +124,21 @@ function objectClaimLines(read: GuardReleaseClaims, incidentKey: string | undefi
     case 'held':
       break;
   }
-  const claims = read.claims ?? [];
-  const total = read.claimCount ?? claims.length;
-  if (incidentKey === undefined || !claims.includes(incidentKey)) {
-    if (total > claims.length) {
-      return [`  ${object} is held tagged infected by ${total} incidents ${asRead}; ${untags} only if incident ${incident} holds the last claim.`];
-    }
-    const holders = holdersText(claims, total).replace(/ still holds? it$/, '');
-    return [`  Incident ${incident} holds no claim on ${object} (${holders} ${claims.length === 1 ? 'does' : 'do'}): it STAYS TAGGED INFECTED; approving changes none of its tags.`];
+  const held = heldClaims(read, incidentKey);
+  switch (held.kind) {
+    case 'among-unlisted':
+      return [`  ${object} is held tagged infected by ${held.total} incidents ${asRead}; ${untags} only if incident ${incident} holds the last claim.`];
+    case 'not-held':
+      return [`  Incident ${incident} holds no claim on ${object} (${held.holders} ${held.verb}): it STAYS TAGGED INFECTED; approving changes none of its tags.`];
+    case 'last':
+      return [
+        `  Incident ${incident} holds the last claim on ${object}: ${untags} ${asRead},`,
+        `  unless an incident, this one included (a rescan), claims ${object} again before the release acts: it then stays tagged infected, and a new release is needed.`,
+      ];
+    case 'shared':
+      return [
+        `  Approving takes back only incident ${incident}'s claim: ${object} STAYS TAGGED INFECTED, ${held.others} ${asRead};`,
+        '  the infected tags come off only when the last of them is released.',
+      ];
   }
-  const others = claims.filter((key) => key !== incidentKey);
-  if (others.length === 0 && total <= 1) {
-    return [
-      `  Incident ${incident} holds the last claim on ${object}: ${untags} ${asRead},`,
-      `  unless an incident, this one included (a rescan), claims ${object} again before the release acts: it then stays tagged infected, and a new release is needed.`,
-    ];
-  }
-  return [
-    `  Approving takes back only incident ${incident}'s claim: ${object} STAYS TAGGED INFECTED, ${holdersText(others, total - 1)} ${asRead};`,
-    '  the infected tags come off only when the last of them is released.',
-  ];
 }

@@ -338,7 +338,7 @@ export async function checkContainmentGrant(request: GrantRequest, reader: Grant
 // Stores
 // ---------------------------------------------------------------------------------------------
 
-function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
+export function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
   return {
     pk: { S: grantKey(grant.executionArn) },
     executionArn: { S: grant.executionArn },

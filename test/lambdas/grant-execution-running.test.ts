@@ -17,8 +17,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
 import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
-import type { ContainmentGrant } from '../../lib/contracts/security';
 import { incidentSchema } from '../../lib/responders/incident-schema';
+import { grantItem } from '../../lib/responders/grants';
 import { EXECUTION, EXECUTION_ARN, grantFor } from '../support/grants';
 import { ec2Incident } from '../support/incidents';
 
@@ -56,25 +56,6 @@ const GRANTED: ReadonlyArray<readonly [string, () => Incident]> = [
   ['update-security-hub-finding', () => ec2Incident()],
 ];
 
-/** The grant as the guard writes it in the state table (grants.ts grantItem). */
-function grantItem(grant: ContainmentGrant) {
-  return {
-    pk: { S: grant.pk },
-    executionArn: { S: grant.executionArn },
-    playbook: { S: grant.playbook },
-    incidentKey: { S: grant.incidentKey },
-    incidentDigest: { S: grant.incidentDigest },
-    account: { S: grant.account },
-    region: { S: grant.region },
-    instanceId: { S: grant.instanceId },
-    kind: { S: grant.kind },
-    gameDay: { BOOL: grant.gameDay },
-    mode: { S: grant.mode },
-    status: { S: grant.status },
-    grantedAt: { S: grant.grantedAt },
-    expiresAt: { N: String(grant.expiresAt) },
-  };
-}
 
 const step = (incident: Incident, options: Record<string, unknown> = {}) =>
   JSON.parse(JSON.stringify({ incident: incidentSchema.parse(incident), mode: 'enforce', options, execution: EXECUTION })) as unknown;
