@@ -13,6 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { ApprovalRequestBody, ApprovalRequestView } from '../responders/approval';
 import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema, approvalShowBodySchema } from '../responders/approval';
+import { terminalLine } from '../responders/untrusted-text';
 import { describeStack } from './aws';
 import { LiveSetupError } from './errors';
 import { FirebreakError } from '../contracts/errors';
@@ -267,7 +268,11 @@ function resourceLine(resource: unknown): string {
     .join(', ');
 }
 
-/** The lines `firebreak approve` / `reject` print before asking (pure). */
+/**
+ * The lines `firebreak approve` / `reject` print before asking (pure). Each is one line whatever
+ * the request holds (`terminalLine`): a title's line feed would add a `target:` or `approving:`
+ * line of the finding's own under the request's.
+ */
 export function describeShownRequest(executionArn: string, { request }: ShownRequest): string[] {
   const severity = request.severity as { label?: unknown; score?: unknown } | undefined;
   const steps = Array.isArray(request.waitingSteps) ? request.waitingSteps.map(shown).join(', ') : shown(request.waitingSteps);
@@ -282,7 +287,7 @@ export function describeShownRequest(executionArn: string, { request }: ShownReq
     `  status:    ${shown(request.status)}${request.decision !== undefined ? `, ${shown(request.decision)} by ${shown(request.decidedBy)} at ${shown(request.decidedAt)}` : ''}`,
     // What approving will and will not do (a release's claims), as the request's alert said it.
     ...(Array.isArray(request.notes) ? request.notes.slice(0, 8).map((note, index) => `  ${index === 0 ? 'approving:' : '          '} ${shown(note).trim()}`) : []),
-  ];
+  ].map(terminalLine);
 }
 
 /** A string field of the function's answer, or undefined for anything else. */
