@@ -223,11 +223,20 @@ export async function answer(
   if (reply.status !== 200 || (json.outcome !== 'approved' && json.outcome !== 'rejected')) {
     throw new ApprovalRefusedError(`the approval function refused the answer (${reply.status}): ${refusalMessage(reply)}`);
   }
+  // A 200 is this answer only if it says so: another decision (an earlier answer sent again) or
+  // another execution is not a record of what was sent, and is not printed as one.
+  const answeredFor = textField(json.executionArn);
+  if (json.outcome !== (decision === 'approve' ? 'approved' : 'rejected') || (answeredFor !== undefined && answeredFor !== body.executionArn)) {
+    const forWhat = answeredFor !== undefined && answeredFor !== body.executionArn ? ` for ${body.executionArn}` : '';
+    throw new ApprovalRefusedError(
+      `the approval function answered ${json.outcome} for ${answeredFor ?? body.executionArn}, not the ${decision} that was sent${forWhat}: check the execution's history before answering again`,
+    );
+  }
   // The answer is recorded by now: a field that is not text is shown as unknown rather than
   // String()-ed (an object whose toString is not a function would throw) or taken for a failure.
   return {
     outcome: json.outcome,
-    executionArn: textField(json.executionArn) ?? body.executionArn,
+    executionArn: body.executionArn,
     decidedBy: textField(json.decidedBy) ?? 'unknown',
     decidedAt: textField(json.decidedAt) ?? '',
     message: textField(json.message) ?? '',
@@ -248,6 +257,11 @@ export async function showRequest(flags: ApprovalFlags, deps: ApprovalCliDepende
   const request = reply.json.request;
   if (reply.status !== 200 || reply.json.outcome !== 'shown' || typeof request !== 'object' || request === null || Array.isArray(request)) {
     throw new ApprovalRefusedError(`the approval function refused to show the request (${reply.status}): ${refusalMessage(reply)}`);
+  }
+  // What is confirmed must be the request of the execution named, not another one's.
+  const shownFor = textField(reply.json.executionArn);
+  if (shownFor !== undefined && shownFor !== parsed.data.executionArn) {
+    throw new ApprovalRefusedError(`the approval function showed the request of ${shownFor}, not of ${parsed.data.executionArn}: nothing was sent`);
   }
   return { message: textField(reply.json.message) ?? '', request: request as ShownRequest['request'] };
 }

@@ -139,6 +139,21 @@ describe('answer', () => {
     }
   });
 
+  it('ATTACK: a 200 that answers another decision or another execution is not taken for this answer', async () => {
+    // The operator rejected; an answer saying "approved" (an earlier answer sent again, a function
+    // that mixed up requests) must not print "Rejected" nor exit 0 as if the rejection were recorded.
+    await expect(answer('reject', { execution: EXECUTION, stack: 'Firebreak', reason: 'false positive' }, deps({ status: 200, body: APPROVED }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function answered approved for ${EXECUTION}, not the reject that was sent: check the execution's history before answering again`),
+    );
+    const other = EXECUTION.replace(/gd-[0-9a-f]+$/, 'gd-0000');
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...APPROVED, executionArn: other } }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function answered approved for ${other}, not the approve that was sent for ${EXECUTION}: check the execution's history before answering again`),
+    );
+    await expect(showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, executionArn: other } }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function showed the request of ${other}, not of ${EXECUTION}: nothing was sent`),
+    );
+  });
+
   it('sends nothing without credentials, without the stack output, or with a malformed execution ARN', async () => {
     const sent: Sent[] = [];
     const noCredentials = deps({ status: 200, body: APPROVED }, sent, {
