@@ -16,6 +16,8 @@ The alert of a waiting playbook names its execution ARN and these commands. The 
 asks the approval function what waits there and shows it (playbook, waiting steps, the incident
 and its target as the execution itself carries them, who asked and when it expires), then asks
 you to confirm; --yes answers without asking (required when standard input is not a terminal).
+After your yes it asks again, and sends nothing if the request changed meanwhile (answered by
+someone else, ended, or replaced by another).
 Nothing is sent for an execution that no longer waits. Your answer is sent,
 signed with your AWS credentials (SigV4), to the deployment's approval function (stack output
 ${APPROVAL_URL_OUTPUT_KEY}); AWS authenticates you and the function records your identity, then
@@ -53,6 +55,15 @@ export function createApprovalCommands(overrides: Partial<ApprovalCliDependencie
           throw new ApprovalSetupError('nothing was sent: standard input is not a terminal, so nobody can confirm the request shown above; pass --yes to answer without confirming');
         }
         if (!(await deps.confirm(`${decision === 'approve' ? 'Approve' : 'Reject'} this request? [y/N] `))) throw new ApprovalSetupError('nothing was sent: not confirmed');
+        // A person takes seconds or minutes to say yes; meanwhile the request shown may have ended and
+        // the execution wait on another (other steps, other notes), or someone else answered it. The
+        // yes is for what was shown: asked again, anything else is answered nothing. The answer names
+        // only the execution, so a change in the last moment between this check and it stays possible.
+        const now = await showRequest(flags, deps);
+        if (JSON.stringify(now.request) !== JSON.stringify(shown.request)) {
+          for (const line of describeShownRequest(flags.execution, now)) deps.out(line);
+          throw new ApprovalSetupError('nothing was sent: the request changed after it was shown (above: what waits now); run the command again to answer it');
+        }
       }
       const outcome = await answer(decision, flags, deps);
       deps.out(

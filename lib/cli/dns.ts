@@ -33,6 +33,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { regionOfArn } from '../responders/console-links';
 import { setTimeout as delay } from 'node:timers/promises';
 import { terminalSafe } from './terminal';
+import { terminalLine } from '../responders/untrusted-text';
 import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
 export interface DnsClients {
@@ -231,14 +232,15 @@ async function watchUnblock(deps: DnsDependencies, sfn: SFNClient, executionArn:
     deps.out(JSON.stringify({ ...json, watched: { status: watched.status, ...(watched.error !== undefined ? { error: watched.error } : {}), ...(watched.cause !== undefined ? { cause: watched.cause } : {}), unblocks: outcomes } }, null, 2));
   } else {
     deps.out(`The DNS unblock execution ended ${watched.status}.`);
+    // Each on one line (`terminalLine`): the execution's output is the step's claim, and a line feed in it would print a line of its own.
     for (const outcome of outcomes) {
-      deps.out(`Unblock (step ${outcome.step}): status ${outcome.status}${outcome.refusal !== undefined ? `: ${outcome.refusal}` : ''}`);
-      for (const domain of outcome.domains) deps.out(`  ${domain.outcome.padEnd(14)} ${domain.domain} (incident ${domain.incidentKey})`);
+      deps.out(terminalLine(`Unblock (step ${outcome.step}): status ${outcome.status}${outcome.refusal !== undefined ? `: ${outcome.refusal}` : ''}`));
+      for (const domain of outcome.domains) deps.out(terminalLine(`  ${domain.outcome.padEnd(14)} ${domain.domain} (incident ${domain.incidentKey})`));
     }
     if (watched.status === 'SUCCEEDED' && outcomes.length === 0) deps.out('Its output holds no unblock result: see the execution in the console for what the playbook did (a rejected approval ends it without one).');
   }
   if (watched.status === 'SUCCEEDED') return refused ? 1 : 0;
-  const cause = watched.cause ? `: ${watched.cause.length > 1000 ? `${watched.cause.slice(0, 1000)}…` : watched.cause}` : '';
+  const cause = watched.cause ? `: ${terminalLine(watched.cause.length > 1000 ? `${watched.cause.slice(0, 1000)}…` : watched.cause)}` : '';
   deps.err(`The DNS unblock did not succeed (${watched.status}${watched.error ? `, ${watched.error}` : ''})${cause}. The playbook alerted its failure; see the execution for which step failed.`);
   return 1;
 }

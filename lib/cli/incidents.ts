@@ -28,6 +28,7 @@ import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../opera
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 import { terminalSafe } from './terminal';
+import { terminalLine } from '../responders/untrusted-text';
 import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
 /** The SDK clients of one region. */
@@ -207,9 +208,10 @@ function keyRecordNote(incident: IncidentSummary): string | undefined {
   return `(${held !== undefined ? `${held}; ` : ''}containment of ${records.notConfirmed.map((key) => key.accessKeyId).join(', ')} not confirmed: firebreak report ${incident.key} says why)`;
 }
 
+/** One incident of the list, on one line whatever its record holds (`terminalLine`: a line feed would print a row of its own). */
 function summaryLine(incident: IncidentSummary): string {
   const note = keyRecordNote(incident);
-  return [
+  return terminalLine([
     incident.receivedAt ?? '(no receipt time)',
     incident.status.padEnd(9),
     (incident.account ?? '?').padEnd(12),
@@ -218,7 +220,7 @@ function summaryLine(incident: IncidentSummary): string {
     incident.findingType ?? '',
     incident.key,
     ...(note !== undefined ? [note] : []),
-  ].join('  ');
+  ].join('  '));
 }
 
 /** The number of incidents whose credential records the list verifies: --verify-limit, else DEFAULT_KEY_RECORD_LIMIT. */
@@ -322,22 +324,25 @@ export async function runShowIncident(key: string, flags: WhereFlags, deps: Inci
     deps.out(JSON.stringify(report, null, 2));
     return 0;
   }
+  // Each line one line whatever the record holds: a line feed in a finding type or a target would
+  // print a step of its own (`terminalLine`).
+  const line = (text: string) => deps.out(terminalLine(text));
   const h = report.header;
-  deps.out(`${report.key}  ${report.status}  ${h.findingType ?? ''} (${h.severityLabel ?? '?'}) on ${h.resource ?? '?'} in ${h.account ?? '?'}/${h.region ?? '?'}`);
-  deps.out(`received ${report.receivedAt ?? '(unrecorded)'}`);
-  for (const child of report.children ?? []) deps.out(`child ${child.key}  ${child.status}  ${child.resource ?? '?'} in ${child.account ?? '?'}/${child.region ?? '?'}`);
-  for (const refused of report.refusedChildren ?? []) deps.out(`left out ${refused.key}: ${refused.reason}`);
+  line(`${report.key}  ${report.status}  ${h.findingType ?? ''} (${h.severityLabel ?? '?'}) on ${h.resource ?? '?'} in ${h.account ?? '?'}/${h.region ?? '?'}`);
+  line(`received ${report.receivedAt ?? '(unrecorded)'}`);
+  for (const child of report.children ?? []) line(`child ${child.key}  ${child.status}  ${child.resource ?? '?'} in ${child.account ?? '?'}/${child.region ?? '?'}`);
+  for (const refused of report.refusedChildren ?? []) line(`left out ${refused.key}: ${refused.reason}`);
   for (const row of report.timeline) {
     const offset = row.sinceReceivedMs === undefined ? '' : `+${formatDuration(row.sinceReceivedMs)}`;
     const child = report.children !== undefined ? ` [${row.incidentKey ?? report.key}]` : '';
-    deps.out(`  ${row.startedAt}  ${offset.padEnd(10)} ${row.step.padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${row.status}` : row.status}${row.alertKind ? ` (${row.alertKind})` : ''}  took ${formatDuration(row.durationMs)}${child}`);
+    line(`  ${row.startedAt}  ${offset.padEnd(10)} ${row.step.padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${row.status}` : row.status}${row.alertKind ? ` (${row.alertKind})` : ''}  took ${formatDuration(row.durationMs)}${child}`);
     // Triage's entry: the decision's reasons (and the child incidents it started), as triage gave them.
     if (row.step === RESPONDER_NAMES.triage) {
-      for (const reason of row.reasons ?? []) deps.out(`      ${reason}`);
+      for (const reason of row.reasons ?? []) line(`      ${reason}`);
     }
-    for (const action of row.actions) deps.out(`      ${action.outcome.padEnd(15)} ${action.api} ${action.target}`);
+    for (const action of row.actions) line(`      ${action.outcome.padEnd(15)} ${action.api} ${action.target}`);
   }
-  for (const phase of report.phases) deps.out(`phase ${phase.name}: ${phase.timeNotRecorded ? 'at most ' : ''}${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);
+  for (const phase of report.phases) line(`phase ${phase.name}: ${phase.timeNotRecorded ? 'at most ' : ''}${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);
   return 0;
 }
 

@@ -45,6 +45,7 @@ import { runS3ObjectRelease } from './release-s3-object';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 import type { ReleaseFlags } from './release-flags';
 import { terminalSafe } from './terminal';
+import { terminalLine } from '../responders/untrusted-text';
 import { stateTableOutput } from '../operator/stack';
 
 /** The SDK clients of one region. */
@@ -279,7 +280,8 @@ async function watch(deps: ReleaseDependencies, sfn: SFNClient, executionArn: st
     if (outcomes.length === 0) deps.out(`Its output holds no ${RELEASE_PLAYBOOK} result: see the execution in the console for what the playbook did.`);
     return 0;
   }
-  const cause = watched.cause ? `: ${watched.cause.length > 1000 ? `${watched.cause.slice(0, 1000)}…` : watched.cause}` : '';
+  // On one line: a cause can quote a tag or an error text, whose line feeds would print lines of their own.
+  const cause = watched.cause ? `: ${terminalLine(watched.cause.length > 1000 ? `${watched.cause.slice(0, 1000)}…` : watched.cause)}` : '';
   deps.err(`The release did not succeed (${watched.status}${watched.error ? `, ${watched.error}` : ''})${cause}. The playbook alerted its failure; see the execution for which step failed.`);
   return 1;
 }

@@ -13,6 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { ApprovalRequestBody, ApprovalRequestView } from '../responders/approval';
 import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema, approvalShowBodySchema } from '../responders/approval';
+import { terminalLine } from '../responders/untrusted-text';
 import { describeStack } from './aws';
 import { LiveSetupError } from './errors';
 import { FirebreakError } from '../contracts/errors';
@@ -222,11 +223,20 @@ export async function answer(
   if (reply.status !== 200 || (json.outcome !== 'approved' && json.outcome !== 'rejected')) {
     throw new ApprovalRefusedError(`the approval function refused the answer (${reply.status}): ${refusalMessage(reply)}`);
   }
+  // A 200 is this answer only if it says so: another decision (an earlier answer sent again) or
+  // another execution is not a record of what was sent, and is not printed as one.
+  const answeredFor = textField(json.executionArn);
+  if (json.outcome !== (decision === 'approve' ? 'approved' : 'rejected') || (answeredFor !== undefined && answeredFor !== body.executionArn)) {
+    const forWhat = answeredFor !== undefined && answeredFor !== body.executionArn ? ` for ${body.executionArn}` : '';
+    throw new ApprovalRefusedError(
+      `the approval function answered ${json.outcome} for ${answeredFor ?? body.executionArn}, not the ${decision} that was sent${forWhat}: check the execution's history before answering again`,
+    );
+  }
   // The answer is recorded by now: a field that is not text is shown as unknown rather than
   // String()-ed (an object whose toString is not a function would throw) or taken for a failure.
   return {
     outcome: json.outcome,
-    executionArn: textField(json.executionArn) ?? body.executionArn,
+    executionArn: body.executionArn,
     decidedBy: textField(json.decidedBy) ?? 'unknown',
     decidedAt: textField(json.decidedAt) ?? '',
     message: textField(json.message) ?? '',
@@ -248,6 +258,11 @@ export async function showRequest(flags: ApprovalFlags, deps: ApprovalCliDepende
   if (reply.status !== 200 || reply.json.outcome !== 'shown' || typeof request !== 'object' || request === null || Array.isArray(request)) {
     throw new ApprovalRefusedError(`the approval function refused to show the request (${reply.status}): ${refusalMessage(reply)}`);
   }
+  // What is confirmed must be the request of the execution named, not another one's.
+  const shownFor = textField(reply.json.executionArn);
+  if (shownFor !== undefined && shownFor !== parsed.data.executionArn) {
+    throw new ApprovalRefusedError(`the approval function showed the request of ${shownFor}, not of ${parsed.data.executionArn}: nothing was sent`);
+  }
   return { message: textField(reply.json.message) ?? '', request: request as ShownRequest['request'] };
 }
 
@@ -267,7 +282,11 @@ function resourceLine(resource: unknown): string {
     .join(', ');
 }
 
-/** The lines `firebreak approve` / `reject` print before asking (pure). */
+/**
+ * The lines `firebreak approve` / `reject` print before asking (pure). Each is one line whatever
+ * the request holds (`terminalLine`): a title's line feed would add a `target:` or `approving:`
+ * line of the finding's own under the request's.
+ */
 export function describeShownRequest(executionArn: string, { request }: ShownRequest): string[] {
   const severity = request.severity as { label?: unknown; score?: unknown } | undefined;
   const steps = Array.isArray(request.waitingSteps) ? request.waitingSteps.map(shown).join(', ') : shown(request.waitingSteps);
@@ -282,7 +301,7 @@ export function describeShownRequest(executionArn: string, { request }: ShownReq
     `  status:    ${shown(request.status)}${request.decision !== undefined ? `, ${shown(request.decision)} by ${shown(request.decidedBy)} at ${shown(request.decidedAt)}` : ''}`,
     // What approving will and will not do (a release's claims), as the request's alert said it.
     ...(Array.isArray(request.notes) ? request.notes.slice(0, 8).map((note, index) => `  ${index === 0 ? 'approving:' : '          '} ${shown(note).trim()}`) : []),
-  ];
+  ].map(terminalLine);
 }
 
 /** A string field of the function's answer, or undefined for anything else. */

@@ -11,6 +11,7 @@ import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { DnsBlockEntry } from '../responders/dns-block-records';
 import { dnsBlockEntryOf } from '../responders/dns-block-records';
 import { callError, setupError } from './aws';
+import { terminalLine } from '../responders/untrusted-text';
 
 /** The exact Scan input of one page: only `dnsblock#` items, only their key and claims. */
 export function dnsBlockScanInput(tableName: string, exclusiveStartKey?: Record<string, { S: string }>) {
@@ -44,12 +45,11 @@ export async function listDnsBlocks(dynamodb: DynamoDBClient, tableName: string)
   return entries.sort((a, b) => `${a.account} ${a.region} ${a.domain}`.localeCompare(`${b.account} ${b.region} ${b.domain}`));
 }
 
-/** The text of `firebreak dns list` (pure). */
+/** The text of `firebreak dns list` (pure), one line per block whatever a stored claim holds (`terminalLine`). */
 export function formatDnsBlocks(entries: readonly DnsBlockEntry[], stackName: string): string[] {
   if (entries.length === 0) return [`No domain is blocked by ${stackName}'s DNS Firewall rule groups.`];
-  const lines = entries.map(
-    (entry) =>
-      `${entry.domain} (and its subdomains) in ${entry.account}/${entry.region}: claimed by ${entry.claims.map((claim) => `incident ${claim.incidentKey} on ${claim.instanceId}`).join(', ')}`,
+  const lines = entries.map((entry) =>
+    terminalLine(`${entry.domain} (and its subdomains) in ${entry.account}/${entry.region}: claimed by ${entry.claims.map((claim) => `incident ${claim.incidentKey} on ${claim.instanceId}`).join(', ')}`),
   );
   return [
     ...lines,

@@ -1,7 +1,8 @@
 /**
  * The post-incident report, rendered: Markdown (for a ticket or a repository) and one
  * self-contained HTML page (inline style, no script, no external resource: it opens from a mail
- * attachment or an evidence archive as it is). Every value from the record is escaped: details
+ * attachment or an evidence archive as it is; its Content-Security-Policy forbids both whatever a
+ * value says). Every value from the record is escaped, its control and format characters removed: details
  * may quote text an attacker chose (a domain, a process name, an S3 object key), and the record
  * itself is a claim. In Markdown, escaping is not enough on its own: GitHub and most viewers turn a
  * bare `https://…`, `www.…` or `name@host` into a link, so links are defanged as alerts defang
@@ -213,8 +214,13 @@ export function renderIncidentReportMarkdown(report: IncidentReport): string {
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
+/**
+ * A value as HTML text: on one line, without control or format characters (`visibleLine`, as the
+ * Markdown's cells: a U+202E in a finding type would reverse what follows it on screen), then
+ * escaped. Every value sits in element text, never in an attribute, a URL or the style.
+ */
 function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return visibleLine(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const STYLE = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1f24}

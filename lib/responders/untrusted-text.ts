@@ -21,7 +21,9 @@
  * and escapes Markdown itself. The operator commands print stored and AWS-provided text through
  * `terminalText`, which shows each control and format character as its `\u` escape: a terminal
  * runs escape sequences (ESC `]0;` retitles the window, ESC `[2J` clears it, C1 U+009B starts one
- * too), and the bidi overrides reorder what the operator reads.
+ * too), and the bidi overrides reorder what the operator reads; the lines they print one field per
+ * line go through `terminalLine`, which escapes the line feed too. The HTML report removes them
+ * (`visibleLine`), as the Markdown one does.
  * Pure: used by the alert builder and the operator tools, testable without AWS.
  */
 
@@ -169,6 +171,16 @@ function unicodeEscape(character: string): string {
  */
 export function terminalText(text: string): string {
   return OUTSIDE_PRINTABLE_ASCII_OR_NEWLINE.test(text) ? text.replace(INVISIBLE_OR_CONTROL_EXCEPT_NEWLINE, unicodeEscape) : text;
+}
+
+/**
+ * A line a terminal prints, or one field of it: as `terminalText`, and the line feed escaped too. A line
+ * feed runs nothing, but it starts a line of the text's own that reads as the command's (a forged
+ * `target:` or `approving:` line under the approval request, a forged `released` row in the
+ * incident list), so text that fills one line never brings one.
+ */
+export function terminalLine(text: string): string {
+  return OUTSIDE_PRINTABLE_ASCII.test(text) ? text.replace(INVISIBLE_OR_CONTROL, unicodeEscape) : text;
 }
 
 export interface NeutralizeOptions {

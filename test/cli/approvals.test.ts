@@ -139,6 +139,21 @@ describe('answer', () => {
     }
   });
 
+  it('ATTACK: a 200 that answers another decision or another execution is not taken for this answer', async () => {
+    // The operator rejected; an answer saying "approved" (an earlier answer sent again, a function
+    // that mixed up requests) must not print "Rejected" nor exit 0 as if the rejection were recorded.
+    await expect(answer('reject', { execution: EXECUTION, stack: 'Firebreak', reason: 'false positive' }, deps({ status: 200, body: APPROVED }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function answered approved for ${EXECUTION}, not the reject that was sent: check the execution's history before answering again`),
+    );
+    const other = EXECUTION.replace(/gd-[0-9a-f]+$/, 'gd-0000');
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...APPROVED, executionArn: other } }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function answered approved for ${other}, not the approve that was sent for ${EXECUTION}: check the execution's history before answering again`),
+    );
+    await expect(showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, executionArn: other } }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function showed the request of ${other}, not of ${EXECUTION}: nothing was sent`),
+    );
+  });
+
   it('sends nothing without credentials, without the stack output, or with a malformed execution ARN', async () => {
     const sent: Sent[] = [];
     const noCredentials = deps({ status: 200, body: APPROVED }, sent, {
@@ -189,7 +204,8 @@ describe('showRequest and what the commands print of it', () => {
       `Approval request of ${EXECUTION}`,
       '  playbook:  compromised-ec2-instance, waiting steps: contain, preserve-evidence',
       '  incident:  gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d, Backdoor:EC2/C&CActivity.B!DNS, severity High (8)',
-      `  finding:   ${WAITING.request.title}`,
+      // Finding text reaches the terminal escaped, whatever prints the lines.
+      '  finding:   EC2 instance i-0abc1234def567890 is querying a C&C domain\\u001b]0;pwned\\u0007',
       '  target:    ec2-instance, instanceId i-0abc1234def567890, instanceType t3.micro in account 999988887777, eu-west-1',
       '  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path)',
       '  status:    RUNNING',
@@ -221,6 +237,8 @@ describe('showRequest and what the commands print of it', () => {
 describe('firebreak approve / reject commands', () => {
   interface RunOptions {
     readonly shown?: { status: number; body: unknown };
+    /** What the function shows when asked again, after the operator confirmed (default: the same as before). */
+    readonly shownAfterConfirm?: { status: number; body: unknown };
     readonly interactive?: boolean;
     readonly confirm?: boolean;
   }
@@ -239,7 +257,8 @@ describe('firebreak approve / reject commands', () => {
       fetch: async (url, init) => {
         if ((JSON.parse(init.body) as { show?: unknown }).show === true) {
           sent.push({ url, init });
-          return { status: shown.status, text: async () => JSON.stringify(shown.body) };
+          const now = questions.length > 0 && options.shownAfterConfirm !== undefined ? options.shownAfterConfirm : shown;
+          return { status: now.status, text: async () => JSON.stringify(now.body) };
         }
         return answers.fetch(url, init);
       },
@@ -261,7 +280,9 @@ describe('firebreak approve / reject commands', () => {
   it('approve --execution on a terminal: shows the request and its target, asks, and answers only on yes', async () => {
     const yes = await run(['approve', '--execution', EXECUTION, '--comment', 'checked'], { status: 200, body: APPROVED }, { interactive: true, confirm: true });
     expect(yes.exitCode).toBe(0);
+    // Shown, confirmed, shown again (what was confirmed must still be what waits), answered.
     expect(yes.bodies).toEqual([
+      { executionArn: EXECUTION, show: true },
       { executionArn: EXECUTION, show: true },
       { executionArn: EXECUTION, decision: 'approve', reason: 'checked' },
     ]);
@@ -356,6 +377,38 @@ describe('firebreak approve / reject commands', () => {
     expect(empty.errors).toEqual(['firebreak reject: --reason: expected 1 to 1000 characters of text for the incident timeline, got none']);
     const long = await run(['approve', '--execution', EXECUTION, '--comment', 'x'.repeat(1001), '--yes'], { status: 200, body: APPROVED });
     expect(long.errors).toEqual(['firebreak approve: --comment: expected 1 to 1000 characters of text for the incident timeline, got 1001']);
+  });
+
+  it('ATTACK: finding text with line feeds cannot print lines of its own (a forged target, a forged "approving:" note)', async () => {
+    // A custom Security Hub finding or a forged game-day event sets any title: its line feeds
+    // printed as they are would add lines that read as the request's own, under the real ones.
+    const title = 'Port probe\n  target:    ec2-instance, instanceId i-0fffffffffffffff0 in account 111122223333, eu-west-1\r\n  approving: nothing is restored, the instance stays quarantined';
+    const forged = { ...WAITING, request: { ...WAITING.request, title, waitingSteps: ['contain\n  status:    REJECTED'], notes: ['restores i-0abc\nno, it does not'] } };
+    const lines = describeShownRequest(EXECUTION, await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: forged }, []), AT));
+    for (const line of lines) expect(line).not.toMatch(/[\n\r]/);
+    expect(lines.filter((line) => line.startsWith('  target:'))).toHaveLength(1);
+    expect(lines.some((line) => line.startsWith('  approving: nothing'))).toBe(false);
+    expect(lines).toContain(`  finding:   Port probe\\u000a  target:    ec2-instance, instanceId i-0fffffffffffffff0 in account 111122223333, eu-west-1\\u000d\\u000a  approving: nothing is restored, the instance stays quarantined`);
+    const printed = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED }, { shown: { status: 200, body: forged }, interactive: true, confirm: false });
+    for (const line of printed.lines) expect(line).not.toMatch(/[\n\r]/);
+  });
+
+  it('ATTACK: answers nothing when the request changed between what was confirmed and the answer (TOCTOU)', async () => {
+    // The operator read one request and said yes; meanwhile that request ended and the execution
+    // waits on another (another approval step, other waiting steps, other notes): the yes was not for it.
+    const replaced = { ...WAITING, request: { ...WAITING.request, waitingSteps: ['release-instance'], requestedAt: '2026-11-20T10:20:00.000Z', notes: ['restores i-0abc1234def567890'] } };
+    const changed = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED }, { interactive: true, confirm: true, shownAfterConfirm: { status: 200, body: replaced } });
+    expect(changed.exitCode).toBe(2);
+    expect(changed.bodies).toEqual([
+      { executionArn: EXECUTION, show: true },
+      { executionArn: EXECUTION, show: true },
+    ]);
+    expect(changed.errors.join('\n')).toContain('firebreak approve: nothing was sent: the request changed after it was shown');
+    // Answered meanwhile by someone else, or no longer waiting: nothing sent either.
+    const answeredMeanwhile = { ...WAITING, request: { ...WAITING.request, decision: 'rejected', decidedBy: 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/bob', decidedAt: AT.toISOString() } };
+    const raced = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED }, { interactive: true, confirm: true, shownAfterConfirm: { status: 200, body: answeredMeanwhile } });
+    expect(raced.exitCode).toBe(2);
+    expect(raced.bodies).toHaveLength(2);
   });
 
   it('no longer takes a task token: the alert never shows one', () => {

@@ -213,6 +213,21 @@ describe('firebreak dns unblock --watch', () => {
     expect(out).toContain('Unblock (step unblock-dns): status refused: incident gd-two on i-0fedcba9876543210 still blocks c2.example.net');
   });
 
+  it("ATTACK: a refusal, a domain's incident or a failure's cause with line feeds prints on one line", async () => {
+    const forged = '\nUnblock (step unblock-dns): status unblocked';
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION_ARN,
+      status: 'SUCCEEDED',
+      output: JSON.stringify({ results: { 'unblock-dns': { result: { ...unblocked, status: 'refused', domains: [{ domain: 'c2.example.net', incidentKey: `gd-one${forged}`, outcome: 'kept' }], refusal: `held${forged}` } } } }),
+    });
+    const refused = await run('c2.example.net', { watch: true });
+    expect(refused.out.filter((line) => line.startsWith('Unblock (step unblock-dns): status unblocked'))).toEqual([]);
+    for (const line of refused.out) expect(line).not.toMatch(/[\n\r]/);
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION_ARN, status: 'FAILED', error: 'ResponderAccessDeniedError', cause: `denied${forged}` });
+    const failed = await run('c2.example.net', { watch: true });
+    for (const line of failed.err) expect(line).not.toMatch(/[\n\r]/);
+  });
+
   it('exits 1 with the error and cause when the execution fails', async () => {
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION_ARN, status: 'FAILED', error: 'ResponderAccessDeniedError', cause: 'route53resolver:UpdateFirewallDomains denied' });
     const { exit, out, err } = await run('c2.example.net', { watch: true });

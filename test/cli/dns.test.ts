@@ -75,6 +75,12 @@ describe('firebreak dns list', () => {
     expect(out.join('\n')).toContain('firebreak release --instance');
   });
 
+  it('ATTACK: prints one line per block, whatever line feeds a stored claim carries', () => {
+    const lines = formatDnsBlocks([{ account: '111122223333', region: REGION, domain: 'c2.example.net', claims: [{ instanceId: 'i-0aaa', incidentKey: 'gd-1\nc2.example.org (and its subdomains) in 111122223333/eu-west-1: claimed by incident gd-2 on i-0bbb' }] }], 'Firebreak');
+    for (const line of lines) expect(line).not.toMatch(/[\n\r]/);
+    expect(lines[0]).toContain('gd-1\\u000ac2.example.org');
+  });
+
   it('prints JSON with --json, and says when nothing is blocked', async () => {
     dynamodb.on(ScanCommand).resolves({ Items: [] });
     const { out } = await run({ json: true });

@@ -466,6 +466,16 @@ describe('stored text that writes terminal escape sequences', () => {
     for (const line of [...list.out, ...list.err, ...show.out, ...show.err]) expect(line).not.toMatch(UNSAFE);
   });
 
+  it('ATTACK: a line feed in a record prints no line of its own (a forged "released" row in the list, a forged step in the timeline)', async () => {
+    // The terminal does not run a line feed, but it starts a new line that reads as Firebreak's own:
+    // here a second incident, released, under the real one; and a step that never ran.
+    const forgedRow = 'i-0abc\n2026-11-20T10:00:00.000Z  released   111122223333  High      i-0abc               Recon:EC2/PortProbeUnprotectedPort  gameday-gd-abc';
+    const { list, show } = await listAndShow(storedItem(forgedRow, 'Recon:EC2/PortProbeUnprotectedPort\r\n  2026-11-20T10:00:09.000Z  +9s        release-instance     released'));
+    for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(/[\n\r]/);
+    expect(list.out.filter((line) => line.includes('released'))).toEqual([expect.stringContaining('i-0abc\\u000a2026-11-20T10:00:00.000Z  released')]);
+    expect(show.out.some((line) => line.trimStart().startsWith('2026-11-20T10:00:09.000Z'))).toBe(false);
+  });
+
   it('keeps --json the same JSON: the escape stands for the character inside a string', async () => {
     const { list, show } = await listAndShow(storedItem(RESOURCE, FINDING_TYPE), true);
     for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(UNSAFE);

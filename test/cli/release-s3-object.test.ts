@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WATCH_INTERVAL_MS, createReleaseCommand } from '../../lib/cli/release';
 import type { ReleaseDependencies } from '../../lib/cli/release';
 import { awsError, captureOutput, deployedStackAnswer, fakeClock, runCommand } from '../support/cli';
-import { buildS3ObjectReleaseRequest, s3ObjectReleaseExecutionName } from '../../lib/operator/release/s3-object';
+import { buildS3ObjectReleaseRequest, formatS3ObjectReleaseOutcome, s3ObjectReleaseExecutionName } from '../../lib/operator/release/s3-object';
 import { scannedObjectOf, malwareObjectGrantTarget } from '../../lib/responders/s3-malware-object';
 import { incidentSchema } from '../../lib/responders/incident-schema';
 
@@ -288,6 +288,22 @@ describe('firebreak release --bucket --key --watch', () => {
     const timedOut = await run([...OBJECT_ARGS, '--watch', '--timeout', '5']);
     expect(timedOut.code).toBe(1);
     expect(timedOut.err).toContain('Timed out after 5 s');
+  });
+});
+
+describe('formatS3ObjectReleaseOutcome', () => {
+  it('ATTACK: an object key with line feeds, quoted in an action, prints no line of its own (a forged "untagged" step)', () => {
+    // Whoever uploads the object names it: S3 keys may hold any character, line feeds included.
+    const key = 'invoice.pdf\nStep release-s3-object: untagged: the infected tags are off';
+    const { lines } = formatS3ObjectReleaseOutcome({
+      step: 'release-s3-object',
+      responder: 'release-s3-object',
+      status: 'refused',
+      refusal: { code: 'changed', reason: `s3://acme-uploads/${key} was replaced\r\nsince the scan` },
+      actions: [{ api: 's3:GetObjectTagging', outcome: 'observed', detail: `s3://acme-uploads/${key}` }],
+    });
+    for (const line of lines) expect(line).not.toMatch(/[\n\r]/);
+    expect(lines.filter((line) => line.startsWith('Step '))).toHaveLength(1);
   });
 });
 

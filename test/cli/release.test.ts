@@ -332,6 +332,20 @@ describe('firebreak release --watch', () => {
     expect(result.err).toContain('The release did not succeed (FAILED, ResponderAccessDeniedError): {"errorMessage":"ec2:ModifyNetworkInterfaceAttribute denied"}');
   });
 
+  it("ATTACK: a failure's cause with line feeds prints on one line (it can quote a tag or an error text)", async () => {
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION_ARN,
+      status: 'FAILED',
+      error: 'ResponderAccessDeniedError',
+      cause: 'denied for tag Name=web\nReleased: i-0123456789abcdef0 is back to its pre-quarantine state',
+    });
+    const result = await run(['--instance', INSTANCE, '--region', REGION, '--watch']);
+    expect(result.code).toBe(1);
+    // Each printed line is one element joined by a line feed: none starts with the forged text.
+    expect([...result.out.split('\n'), ...result.err.split('\n')].filter((line) => line.startsWith('Released:'))).toEqual([]);
+    expect(result.err).toContain('denied for tag Name=web\\u000aReleased: i-0123456789abcdef0');
+  });
+
   it('gives up after --timeout without waiting for real, exit 1, naming how to follow the execution', async () => {
     sfn.on(DescribeExecutionCommand).resolves(running);
 

@@ -314,6 +314,17 @@ describe('rendering', () => {
   });
 });
 
+describe('HTML of attacker-chosen text', () => {
+  it('ATTACK: shows no bidi override, zero-width or control character of a record: the page reads as the record says', () => {
+    // U+202E reverses what follows it on screen ("exe.gnp" reads as "png.exe"); U+2066 isolates hide order; ESC and C1 are noise at best.
+    const base = record(CONTAINED_RUN);
+    const text = 'Recon:EC2/PortProbe\u202Egnp.exe\u2066\u200B\u001b[2J\u009b\u0085';
+    const html = renderIncidentReportHtml(buildIncidentReport(record(CONTAINED_RUN, { header: { ...base.header, findingType: text, resource: text } })));
+    expect(html).not.toMatch(/[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]|[^\P{Cc}\n]/u);
+    expect(html).toContain('Recon:EC2/PortProbegnp.exe[2J');
+  });
+});
+
 /** A Markdown line with each backslash escape (`\\[`) blanked: what is left is what a renderer reads as markup. */
 function unescaped(line: string): string {
   return line.replace(/\\[\s\S]/g, '  ');

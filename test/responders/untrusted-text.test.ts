@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NeutralizeOptions } from '../../lib/responders/untrusted-text';
-import { neutralizeText, terminalText } from '../../lib/responders/untrusted-text';
+import { neutralizeText, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
 
 const REFERENCE_LINKED_TLDS = new Set(
   (
@@ -118,6 +118,22 @@ describe('terminalText', () => {
         expect(JSON.parse(terminalText(JSON.stringify({ text }, null, 2)))).toEqual({ text });
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('terminalLine', () => {
+  it('is terminalText with the line feed escaped too: one line whatever the text', () => {
+    expect(terminalLine('i-0abc\n  approving: nothing\r\n\u001b[2J\u202E')).toBe('i-0abc\\u000a  approving: nothing\\u000d\\u000a\\u001b[2J\\u202e');
+    expect(terminalLine('líne twö 例 \u{1F600}')).toBe('líne twö 例 \u{1F600}');
+  });
+
+  it('property: leaves no control or format character at all', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        expect(terminalLine(text)).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -92,7 +92,8 @@ export function incidentKeyFromTags(instanceId: string, tags: Readonly<Record<st
   }
   if (!INCIDENT_KEY_PATTERN.test(key)) {
     throw new ReleaseSetupError(
-      `the ${INCIDENT_TAG} tag of ${instanceId} is "${key}", which is not an incident key (letters, digits, "-" or "_", at most 64): pass --incident KEY (the key is in the quarantine alert)`,
+      // Quoted as JSON: anyone who may tag the instance writes it, and its line feeds stay escaped.
+      `the ${INCIDENT_TAG} tag of ${instanceId} is ${JSON.stringify(key)}, which is not an incident key (letters, digits, "-" or "_", at most 64): pass --incident KEY (the key is in the quarantine alert)`,
     );
   }
   return key;

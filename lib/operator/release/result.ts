@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { RELEASE_RESPONDER } from '../../responders/release';
 import type { ReleaseStatus } from '../../responders/release';
+import { terminalLine } from '../../responders/untrusted-text';
 
 const actionSchema = z.looseObject({
   api: z.string(),
@@ -125,7 +126,7 @@ function heldByText(heldBy: readonly string[] | undefined): string {
   return heldBy.length === 1 ? `incident ${heldBy[0]!} still holds it` : `incidents ${heldBy.join(', ')} still hold it`;
 }
 
-/** The lines printed for one release result: a header, one line per action, the summary. */
+/** The lines printed for one release result: a header, one line per action, the summary; each one line whatever the output holds (`terminalLine`). */
 export function formatReleaseOutcome(outcome: ReleaseOutcome): string[] {
   const apiWidth = Math.max(0, ...outcome.actions.map((action) => action.api.length));
   const targetWidth = Math.max(0, ...outcome.actions.map((action) => action.target.length));
@@ -136,5 +137,5 @@ export function formatReleaseOutcome(outcome: ReleaseOutcome): string[] {
       (action) => `  ${action.outcome.padEnd(outcomeWidth)}  ${action.api.padEnd(apiWidth)}  ${action.target.padEnd(targetWidth)}  ${action.detail}`,
     ),
     releaseSummary(outcome),
-  ];
+  ].map(terminalLine);
 }

@@ -20,6 +20,7 @@ import { buildManualRequest, compactSecond, manualPlaybookStateMachineOf } from 
 import { ReleaseSetupError } from './errors';
 import { INCIDENT_KEY_PATTERN, RELEASE_FINDING_TYPE } from './request';
 import { stepResultsOf } from './result';
+import { terminalLine } from '../../responders/untrusted-text';
 
 /** The playbook `firebreak release --bucket … --key …` starts. */
 export const RELEASE_S3_OBJECT_PLAYBOOK = 'release-s3-object';
@@ -130,12 +131,16 @@ const OUTCOME_WORDS: Readonly<Record<string, { readonly released: boolean; reado
   'not-an-object': { released: false, words: 'the request named no object the step could read: nothing changed' },
 };
 
-/** Lines for one outcome, and whether it is a success for the exit status (a refused or missing object is not). */
+/**
+ * Lines for one outcome, and whether it is a success for the exit status (a refused or missing
+ * object is not). Each is one line (`terminalLine`): details quote the object key, which whoever
+ * uploaded the object chose, line feeds included.
+ */
 export function formatS3ObjectReleaseOutcome(outcome: S3ObjectReleaseOutcome): { lines: string[]; ok: boolean } {
   const known = Object.hasOwn(OUTCOME_WORDS, outcome.status) ? OUTCOME_WORDS[outcome.status]! : undefined;
   const lines = [`Step ${outcome.step}: ${outcome.status}${outcome.mode ? ` (${outcome.mode})` : ''}: ${known?.words ?? 'a status this command does not know; see the execution'}`];
   if (outcome.refusal) lines.push(`  ${outcome.refusal.code}: ${outcome.refusal.reason}`);
   if (outcome.holders !== undefined && outcome.holders.length > 0) lines.push(`  held by: ${outcome.holders.join(', ')} (their releases take the tags off, the last one's for good)`);
   for (const action of outcome.actions) lines.push(`  ${action.api} ${action.outcome}: ${action.detail}`);
-  return { lines, ok: known !== undefined && (known.released || outcome.status === 'dry-run') };
+  return { lines: lines.map(terminalLine), ok: known !== undefined && (known.released || outcome.status === 'dry-run') };
 }

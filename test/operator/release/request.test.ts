@@ -132,6 +132,12 @@ describe('incidentKeyFromTags', () => {
   it('refuses a tag value that is not an incident key (anyone with ec2:CreateTags can write it)', () => {
     expect(() => incidentKeyFromTags(INSTANCE, { 'firebreak:incident': 'not a key!' })).toThrow(/is "not a key!", which is not an incident key.*pass --incident KEY/);
   });
+
+  it('ATTACK: quotes a tag value on one line: its line feed cannot print a line of its own under the refusal', () => {
+    const tag = 'x"\nReleasing i-0fffffffffffffff0 in 111122223333/eu-west-1 (incident gd-1, mode enforce)';
+    expect(() => incidentKeyFromTags(INSTANCE, { 'firebreak:incident': tag })).toThrow(/^[^\n\r]*$/);
+    expect(() => incidentKeyFromTags(INSTANCE, { 'firebreak:incident': tag })).toThrow('is "x\\"\\nReleasing i-0fffffffffffffff0');
+  });
 });
 
 describe('otherClaimsNotice', () => {

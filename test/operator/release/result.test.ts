@@ -117,4 +117,13 @@ describe('formatReleaseOutcome', () => {
     ]);
     expect(lines.at(-1)).toMatch(/^Released: /);
   });
+
+  it('ATTACK: prints one line per action, whatever line feeds the execution output carries', () => {
+    // A detail can quote a tag value or an error message: its line feed would print a line that reads as the outcome.
+    const lines = formatReleaseOutcome(
+      outcome({ actions: [{ api: 'ec2:CreateTags', target: `${INSTANCE}\r\nRelease REFUSED: x`, outcome: 'done', detail: 'restored tag Name=web\nReleased: i-0fff is back', at: '2026-11-27T16:30:00.000Z' }] }),
+    );
+    for (const line of lines) expect(line).not.toMatch(/[\n\r]/);
+    expect(lines[1]).toContain('restored tag Name=web\\u000aReleased: i-0fff is back');
+  });
 });
