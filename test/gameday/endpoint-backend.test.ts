@@ -217,7 +217,10 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // And GuardDuty holding the findings a scenario delivers (what the oversized-event intake confirms
   // an oversized event with, GetFindings): only the simulated account records them as GuardDuty's;
   // an endpoint's GuardDuty holds none of them, so there every oversized event stays unconfirmed.
+  // And an approval answered after its request timed out (approvals[].answerAfterSeconds): the
+  // simulated clock jumps past the wait's timeout, which an endpoint's wall clock does not.
   const localOnly = (candidate: (typeof scenarios)[number]) =>
+    candidate.approvals.some((approval) => approval.answerAfterSeconds !== undefined) ||
     (candidate.expect.calls ?? []).some((call) => call.api === 'guardduty:GetFindings' && call.error === undefined) ||
     candidate.functionTimeouts.length > 0 ||
     candidate.name === 's3-object-gone-before-step-forbidden' ||

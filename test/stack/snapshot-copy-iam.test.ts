@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePlaybook } from '../../lib/playbooks/compile';
 import { evidenceWaitRetrier } from '../../lib/playbooks/actions';
 import type { Playbook } from '../../lib/playbooks/model';
+import { evidenceLockMaxDays } from '../../lib/playbooks/rails';
 import { readFirebreakConfig } from '../../lib/stack/config';
 import { ForensicRoleStack } from '../../lib/stack/forensic-role-stack';
 import { memberAccountActionsByResponder, MemberRoleStack } from '../../lib/stack/member-role-stack';
@@ -135,13 +136,13 @@ describe('forensic configuration', () => {
 describe('the member role with copy-evidence', () => {
   it('shares with the configured forensic account only, and fails the synth without one', () => {
     const app = new App();
-    const stack = new MemberRoleStack(app, 'M', { responderActions: memberAccountActionsByResponder([COPYING]), forensicAccountId: FORENSIC });
+    const stack = new MemberRoleStack(app, 'M', { responderActions: memberAccountActionsByResponder([COPYING]), forensicAccountId: FORENSIC, evidenceLockMaxDays: evidenceLockMaxDays([COPYING]) });
     const role = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role', { Properties: { RoleName: 'FirebreakResponder-copy-evidence' } }))[0]!;
     const statements = (role.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
     expect(statements.find((s) => s.Sid === 'ShareEvidenceWithTheForensicAccount')).toEqual(EXPECTED_SHARE);
     expect(statements.find((s) => s.Sid === 'UnshareEvidenceFromTheForensicAccount')).toEqual(EXPECTED_UNSHARE);
     expect(statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence')).toEqual({ Sid: 'DescribeForContainmentAndEvidence', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'], Resource: '*' });
-    expect(() => new MemberRoleStack(new App(), 'M', { responderActions: memberAccountActionsByResponder([COPYING]) })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
+    expect(() => new MemberRoleStack(new App(), 'M', { responderActions: memberAccountActionsByResponder([COPYING]), evidenceLockMaxDays: evidenceLockMaxDays([COPYING]) })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
   });
 });
 
