@@ -159,6 +159,12 @@ export type GrantCheck =
     }
   | { readonly allowed: false; readonly code: GrantRefusalCode; readonly reason: string; readonly grant?: ContainmentGrant };
 
+/** How a refusal of `request` begins: `Refused to contain i-…` / `Refused to <action>` (pure). */
+function refusalOf(request: GrantRequest): string {
+  const what = request.kind === 'contain' ? 'contain' : 'release';
+  return 'instanceId' in request ? `Refused to ${what} ${request.instanceId}` : `Refused to ${request.action}`;
+}
+
 /** Decides from the grant and approval records (pure: the store reads them). */
 export function evaluateGrant(
   request: GrantRequest,
@@ -167,7 +173,7 @@ export function evaluateGrant(
   now: Date,
 ): GrantCheck {
   const what = request.kind === 'contain' ? 'contain' : 'release';
-  const refused = 'instanceId' in request ? `Refused to ${what} ${request.instanceId}` : `Refused to ${request.action}`;
+  const refused = refusalOf(request);
   const nothing = 'nothing was changed';
   if (request.executionArn === undefined) {
     return {
@@ -320,8 +326,6 @@ export async function checkContainmentGrant(request: GrantRequest, reader: Grant
   const check = evaluateGrant(request, grant, approval, now);
   // A grant that clears nothing keeps its own reason: it says more than the execution's status.
   if (!check.allowed || status === RUNNING_EXECUTION_STATUS) return check;
-  const what = request.kind === 'contain' ? 'contain' : 'release';
-  const refused = 'instanceId' in request ? `Refused to ${what} ${request.instanceId}` : `Refused to ${request.action}`;
   const shown =
     status === undefined
       ? `Step Functions does not show execution ${executionArn} (it does not exist, or is not one of this deployment's playbook executions)`
@@ -330,7 +334,7 @@ export async function checkContainmentGrant(request: GrantRequest, reader: Grant
     allowed: false,
     code: 'execution-not-running',
     grant: check.grant,
-    reason: `${refused}: ${shown}, and a grant clears a step only while its execution runs; nothing was changed.`,
+    reason: `${refusalOf(request)}: ${shown}, and a grant clears a step only while its execution runs; nothing was changed.`,
   };
 }
 
