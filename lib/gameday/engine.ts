@@ -51,6 +51,7 @@ import { LAMBDA_FUNCTION_NAME_ENV } from '../responders/alert-origin';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import type { ApprovalExecutions, ApprovalResponse } from '../responders/approval';
 import { answerApproval } from '../responders/approval';
+import { carriesToken } from '../responders/approval-tasks';
 import { silentLogger } from '../responders/logging';
 import type { CallTrace } from './latency/trace';
 import { decoratedClientFactory, traceCalls, tracedClientFactory } from './latency/trace';
@@ -498,8 +499,6 @@ export class LocalEngine {
   private readonly byArn = new Map<string, ExecutionRecord>();
   private readonly templateEnvironments: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Task tokens of approval states waiting now, and the answer the approval function sent each. */
-  /** The task tokens each execution's tasks were scheduled with (what its history's TaskScheduled events carry). */
-  private readonly scheduledTokens = new Map<string, Set<string>>();
   /**
    * The tasks each execution scheduled, as its history's TaskScheduled events show them (the
    * parameters after paths were applied): publish-alert finds the task that invoked it there.
@@ -759,7 +758,8 @@ export class LocalEngine {
         const found = this.byArn.get(arn);
         return found ? { status: found.status, stateMachineArn: found.stateMachineArn, input: JSON.stringify(found.input) } : undefined;
       },
-      scheduled: async (arn, taskToken) => this.scheduledTokens.get(arn)?.has(taskToken) ?? false,
+      // As the deployed function asks the history: a TaskScheduled whose parameters carry the token.
+      scheduled: async (arn, taskToken) => (this.scheduledTasks.get(arn) ?? []).some((task) => carriesToken(JSON.stringify(task.parameters), taskToken)),
       heartbeat: async (taskToken) => (this.answerTaskToken({ kind: 'heartbeat', taskToken }) === 'accepted' ? 'live' : 'closed'),
       sendSuccess: async (taskToken, output) => (this.answerTaskToken({ kind: 'success', taskToken, output }) === 'accepted' ? 'sent' : 'closed'),
       sendFailure: async (taskToken, error, cause) => (this.answerTaskToken({ kind: 'failure', taskToken, error, cause }) === 'accepted' ? 'sent' : 'closed'),
@@ -1290,7 +1290,6 @@ export class LocalEngine {
               : `${record.executionArn}#${stateName}`;
         // The token waits from the moment the task starts, while its function runs too.
         this.liveTokens.set(token, (this.liveTokens.get(token) ?? 0) + 1);
-        this.scheduledTokens.set(record.executionArn, (this.scheduledTokens.get(record.executionArn) ?? new Set<string>()).add(token));
         this.timedOutTokens.delete(token);
         try {
           return await this.waitForTaskToken(deployed, record, stateName, state, responder as string, payload, token, invocation);

@@ -28,7 +28,7 @@ export function approvalStateMachinesFromEnv(env: Readonly<Record<string, string
 const HISTORY_PAGES = 25;
 
 /** Whether a TaskScheduled event's parameters (JSON text) hold `taskToken` as a value, at any depth. */
-function carriesToken(parameters: string | undefined, taskToken: string): boolean {
+export function carriesToken(parameters: string | undefined, taskToken: string): boolean {
   if (parameters === undefined || !parameters.includes(taskToken)) return false;
   const holds = (value: unknown, depth: number): boolean =>
     value === taskToken || (depth < 8 && typeof value === 'object' && value !== null && Object.values(value).some((inner) => holds(inner, depth + 1)));
