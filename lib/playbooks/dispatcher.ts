@@ -41,9 +41,14 @@
  *
  * Triage's entry in the incident record (its decision, reasons and times: lib/responders/triage-record.ts)
  * is written by the dispatcher itself, with the DynamoDB service integration, AFTER the playbook has
- * started or the alert-only alert was sent: the write never delays or blocks dispatch, and a write
- * that fails (throttled, denied) is caught and the execution still succeeds (the event was handled;
- * the record misses triage's entry, the Express log keeps the error). A decision without a complete
+ * started: the write never delays or blocks the playbook, and a write that fails (throttled, denied)
+ * is caught and the execution still succeeds (the event was handled; the record misses triage's
+ * entry, the Express log keeps the error). An alert-only decision is written BEFORE its alert, under
+ * the same once-per-revision condition: no execution name refuses a second delivery of it, so the
+ * condition does (`DuplicateAlertOnly`: one alert per revision). A failed write never costs the
+ * alert (alerted all the same, `TriageNotRecorded`), and an alert that fails for good takes the
+ * revision back out of the triaged set (`ForgetTriageOnly`) before the event is kept, so that a
+ * replay of the event is alerted, not taken for a duplicate. A decision without a complete
  * write (an older triage, an ignored or invalid event) skips it: a Choice checks every path the Task
  * reads, since a missing path is a States.Runtime error no Catch can handle.
  */
@@ -52,7 +57,7 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
 import { ALERT_RESPONDER, functionPlaceholder, LAMBDA_INVOKE_RESOURCE } from './compile';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { TRIAGE_RECORD_CONDITION } from '../contracts/incident-record';
+import { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE } from '../contracts/incident-record';
 import { KEPT_ENVELOPE_FIELDS } from '../incident/kept-event';
 
 /** The responder that triages an event into a decision. */
@@ -79,7 +84,13 @@ export const DISPATCHER_STATES = {
   unknownPlaybook: 'UnknownPlaybook',
   startPlaybook: 'StartPlaybook',
   duplicateDelivery: 'DuplicateDelivery',
+  alertOnlyRecordReady: 'AlertOnlyRecordReady',
+  recordTriageOnly: 'RecordTriageOnly',
+  duplicateAlertOnly: 'DuplicateAlertOnly',
   alertOnly: 'AlertTriageOnly',
+  alertOnlyDone: 'AlertOnlyDone',
+  alertOnlyUnalerted: 'AlertOnlyUnalerted',
+  forgetTriageOnly: 'ForgetTriageOnly',
   keepUnalertedEvent: 'KeepUnalertedEvent',
   alertFailed: 'AlertFailed',
   ignored: 'Ignored',
@@ -287,6 +298,44 @@ function playbookStates(routed: readonly string[], dispatchFailureCatch: readonl
   };
 }
 
+/** DynamoDB's transient errors as the service integration names them; everything else is final. */
+const DYNAMODB_TRANSIENT = [
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.RequestLimitExceeded',
+  'DynamoDB.InternalServerErrorException',
+  'DynamoDB.SdkClientException',
+];
+
+/** Where an alert-only decision's successful record write leaves its (empty) result: the alert's failure path reads whether it was written. */
+const RECORDED_TRIAGE_ONLY = '$.recordedTriage';
+
+/** Every path triage's record write reads is present (a missing path is a States.Runtime error no Catch handles). */
+function recordPathsPresent(): Record<string, unknown>[] {
+  return ['pk', 'updateExpression', 'names', 'values'].map((field) => ({ Variable: `${RECORD}.${field}`, IsPresent: true }));
+}
+
+/** The UpdateItem that appends triage's entry to the incident record, once per revision (TRIAGE_RECORD_CONDITION). */
+function recordTriageTask(comment: string, next: string, catches: readonly Record<string, unknown>[], resultPath: string | null = null): AslState {
+  return {
+    Type: 'Task',
+    Comment: comment,
+    Resource: DYNAMODB_UPDATE_ITEM_RESOURCE,
+    Parameters: {
+      TableName: `\${${STATE_TABLE_PLACEHOLDER}}`,
+      Key: { pk: { 'S.$': `${RECORD}.pk` } },
+      'UpdateExpression.$': `${RECORD}.updateExpression`,
+      ConditionExpression: TRIAGE_RECORD_CONDITION,
+      'ExpressionAttributeNames.$': `${RECORD}.names`,
+      'ExpressionAttributeValues.$': `${RECORD}.values`,
+    },
+    ResultPath: resultPath,
+    Retry: [quickRetry(DYNAMODB_TRANSIENT)],
+    Catch: catches,
+    Next: next,
+  };
+}
+
 /** Compiles the dispatcher's Express state machine definition. */
 export function compileDispatcher(options: DispatcherOptions): CompiledStateMachine {
   const routed = options.routedPlaybooks;
@@ -337,7 +386,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         },
         // Alert-only and invalid keep the event (triage's bounded copy) when their alert or the event
         // fails: without it (an older triage), the event is kept and alerted as an unknown outcome.
-        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'alert-only' }, { Variable: KEPT, IsPresent: true }], Next: STATES.alertOnly },
+        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'alert-only' }, { Variable: KEPT, IsPresent: true }], Next: STATES.alertOnlyRecordReady },
         { Variable: `${DECISION}.outcome`, StringEquals: 'ignore', Next: STATES.ignored },
         { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'invalid' }, { Variable: KEPT, IsPresent: true }], Next: STATES.keepInvalidEvent },
       ],
@@ -354,6 +403,27 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
       ResultPath: '$.dispatchError',
       Next: STATES.keptEventReady,
     },
+    [STATES.alertOnlyRecordReady]: {
+      Type: 'Choice',
+      Comment: "Alert-only: record triage's entry first when triage computed its write, so that a second delivery of this revision finds it and alerts nothing.",
+      Choices: [{ And: recordPathsPresent(), Next: STATES.recordTriageOnly }],
+      Default: STATES.alertOnly,
+    },
+    [STATES.recordTriageOnly]: recordTriageTask(
+      "Append triage's entry to the incident record before the alert: the condition (this revision not triaged yet) is what keeps a duplicate delivery from alerting twice.",
+      STATES.alertOnly,
+      [
+        // This revision is already recorded: an earlier delivery alerted it (or kept its event and failed, which the failed-executions alarm pages).
+        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.duplicate', Next: STATES.duplicateAlertOnly },
+        // Any other failure never costs the alert: alert anyway, and end as TriageNotRecorded.
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: STATES.alertOnly },
+      ],
+      RECORDED_TRIAGE_ONLY,
+    ),
+    [STATES.duplicateAlertOnly]: {
+      Type: 'Succeed',
+      Comment: "This revision's triage is already recorded, so an earlier delivery handled it: a duplicate delivery of an alert-only incident alerts nothing.",
+    },
     [STATES.alertOnly]: alertTask(
       'No playbook acts on this incident (or a gate held it back): tell people, change nothing.',
       {
@@ -364,49 +434,53 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         options: {},
         'reasons.$': `${DECISION}.reasons`,
       },
-      STATES.triageRecordReady,
-      STATES.keepUnalertedEvent,
+      STATES.alertOnlyDone,
+      STATES.alertOnlyUnalerted,
     ),
-    [STATES.triageRecordReady]: {
+    [STATES.alertOnlyUnalerted]: {
       Type: 'Choice',
-      Comment: "Dispatched: record triage's entry when triage computed its write (every path the write reads is present).",
-      Choices: [
-        {
-          And: ['pk', 'updateExpression', 'names', 'values'].map((field) => ({ Variable: `${RECORD}.${field}`, IsPresent: true })),
-          Next: STATES.recordTriage,
-        },
-      ],
-      Default: STATES.dispatched,
+      Comment: 'The alert failed for good: when this revision was recorded as triaged, take it back first, so that a replay of the event (or a redelivery) alerts it.',
+      Choices: [{ And: [{ Variable: RECORDED_TRIAGE_ONLY, IsPresent: true }, { Variable: `${RECORD}.revision`, IsPresent: true }], Next: STATES.forgetTriageOnly }],
+      Default: STATES.keepUnalertedEvent,
     },
-    [STATES.recordTriage]: {
+    [STATES.forgetTriageOnly]: {
       Type: 'Task',
-      Comment: "Append triage's entry to the incident record, once per revision; after dispatch, so it never delays or blocks it.",
+      Comment: "Remove this revision from the set of revisions triaged (the entry itself stays: triage ran); best effort, the event is kept either way.",
       Resource: DYNAMODB_UPDATE_ITEM_RESOURCE,
       Parameters: {
         TableName: `\${${STATE_TABLE_PLACEHOLDER}}`,
         Key: { pk: { 'S.$': `${RECORD}.pk` } },
-        'UpdateExpression.$': `${RECORD}.updateExpression`,
-        ConditionExpression: TRIAGE_RECORD_CONDITION,
-        'ExpressionAttributeNames.$': `${RECORD}.names`,
-        'ExpressionAttributeValues.$': `${RECORD}.values`,
+        UpdateExpression: 'DELETE #triaged :revisions',
+        ExpressionAttributeNames: { '#triaged': TRIAGED_REVISIONS_ATTRIBUTE },
+        ExpressionAttributeValues: { ':revisions': { 'SS.$': `States.Array(${RECORD}.revision)` } },
       },
       ResultPath: null,
-      Retry: [
-        quickRetry([
-          'DynamoDB.ProvisionedThroughputExceededException',
-          'DynamoDB.ThrottlingException',
-          'DynamoDB.RequestLimitExceeded',
-          'DynamoDB.InternalServerErrorException',
-          'DynamoDB.SdkClientException',
-        ]),
-      ],
-      Catch: [
-        // This revision's triage is already recorded (a second delivery of an alert-only incident, a retried write).
-        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATES.dispatched },
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: STATES.triageNotRecorded },
-      ],
-      Next: STATES.dispatched,
+      Retry: [quickRetry(DYNAMODB_TRANSIENT)],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.forgetFailure', Next: STATES.keepUnalertedEvent }],
+      Next: STATES.keepUnalertedEvent,
     },
+    [STATES.alertOnlyDone]: {
+      Type: 'Choice',
+      Comment: "Alerted: a success, noted as TriageNotRecorded when triage's entry could not be written before it.",
+      Choices: [{ Variable: '$.recordFailure', IsPresent: true, Next: STATES.triageNotRecorded }],
+      Default: STATES.dispatched,
+    },
+    // After a started playbook only (an alert-only decision records before its alert, above).
+    ...(routed.length > 0
+      ? {
+          [STATES.triageRecordReady]: {
+            Type: 'Choice',
+            Comment: "Dispatched: record triage's entry when triage computed its write (every path the write reads is present).",
+            Choices: [{ And: recordPathsPresent(), Next: STATES.recordTriage }],
+            Default: STATES.dispatched,
+          },
+          [STATES.recordTriage]: recordTriageTask("Append triage's entry to the incident record, once per revision; after dispatch, so it never delays or blocks it.", STATES.dispatched, [
+            // This revision's triage is already recorded (a retried write).
+            { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATES.dispatched },
+            { ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: STATES.triageNotRecorded },
+          ]),
+        }
+      : {}),
     [STATES.dispatched]: { Type: 'Succeed', Comment: 'The playbook started (or the alert-only alert was sent).' },
     [STATES.triageNotRecorded]: {
       Type: 'Succeed',

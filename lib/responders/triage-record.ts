@@ -6,14 +6,16 @@
  *
  * Triage computes the entry (pure, here); the dispatcher writes it, with a DynamoDB service
  * integration (`UpdateItem`, lib/playbooks/dispatcher.ts `RecordTriage`) AFTER the playbook has
- * started or the alert-only alert was sent: the write can neither delay nor block dispatch, and a
- * write that fails is caught and the dispatcher still succeeds. The triage Lambda keeps no SDK
- * client and makes no call.
+ * started, so the write can neither delay nor block it, and BEFORE an alert-only decision's alert
+ * (`RecordTriageOnly`), so that its condition refuses a second delivery of the revision before it
+ * alerts again; a write that fails is caught and the dispatcher still succeeds (an alert-only
+ * decision is alerted all the same). The triage Lambda keeps no SDK client and makes no call.
  *
  * A duplicate delivery of the same revision ends at ExecutionAlreadyExists before the write; an
- * alert-only incident delivered twice, or a write retried after a lost answer, is kept out by the
- * condition on the set of revisions already triaged (`triaged`, one execution name per revision):
- * the same triage is never appended twice, a new revision (GuardDuty updated the finding) is.
+ * alert-only incident delivered twice (it alerts once), or a write retried after a lost answer, is
+ * kept out by the condition on the set of revisions already triaged (`triaged`, one execution name
+ * per revision): the same triage is never appended twice, a new revision (GuardDuty updated the
+ * finding) is.
  */
 import { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE } from '../contracts/incident-record';
 import { executionNameFor } from '../incident/keys';

@@ -60,18 +60,22 @@ describe('LocalEngine', () => {
     expect(backend.callLog().filter((call) => call.api === 'ec2:CreateSnapshots')).toHaveLength(1);
   });
 
-  it("appends triage's entry once per revision through the dispatcher's role: an alert-only finding delivered twice leaves one", async () => {
+  it("appends triage's entry once per revision through the dispatcher's role, before the alert: an alert-only finding delivered twice leaves one entry and one alert", async () => {
     const { backend, environment } = await webServer();
     const engine = new LocalEngine({ backend, definitions, environment, settings });
-    // A placeholder instance id on a finding not marked as a sample: alert-only, every delivery alerted.
+    // A placeholder instance id on a finding not marked as a sample: alert-only.
     const event = aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!) as { detail: { resource: { instanceDetails: { instanceId: string } } } };
     event.detail.resource.instanceDetails.instanceId = 'i-99999999';
     const first = await engine.deliver(event);
     const second = await engine.deliver(structuredClone(event));
     await engine.settle();
-    expect(first.path.slice(-4)).toEqual(['AlertTriageOnly', 'TriageRecordReady', 'RecordTriage', 'Dispatched']);
-    expect(second.tasks.find((task) => task.state === 'RecordTriage')?.error?.name).toBe('DynamoDB.ConditionalCheckFailedException');
+    expect(first.path.slice(-5)).toEqual(['AlertOnlyRecordReady', 'RecordTriageOnly', 'AlertTriageOnly', 'AlertOnlyDone', 'Dispatched']);
+    // The second delivery finds this revision recorded: it was alerted (or its failed alert kept and alarmed), so it alerts nothing.
+    expect(second.path.slice(-2)).toEqual(['RecordTriageOnly', 'DuplicateAlertOnly']);
+    expect(second.tasks.find((task) => task.state === 'RecordTriageOnly')?.error?.name).toBe('DynamoDB.ConditionalCheckFailedException');
+    expect(second.tasks.some((task) => task.state === 'AlertTriageOnly')).toBe(false);
     expect(second.status).toBe('SUCCEEDED');
+    expect(backend.callLog().filter((call) => call.api === 'sns:Publish')).toHaveLength(1);
     const key = (first.tasks.find((task) => task.state === 'Triage')?.result as { Payload: { incident: { key: string } } }).Payload.incident.key;
     const record = await readIncidentRecord(backend.clients(OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName, key);
     expect(record?.entries.filter((entry) => entry.step === 'triage').map((entry) => entry.status)).toEqual(['alert-only']);

@@ -190,7 +190,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     );
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe(ALERT_FAILED_ERROR);
-    expect(run.path).toEqual([S.triage, S.route, S.alertOnly, S.keepUnalertedEvent, S.alertFailed]);
+    expect(run.path).toEqual([S.triage, S.route, S.alertOnlyRecordReady, S.alertOnly, S.alertOnlyUnalerted, S.keepUnalertedEvent, S.alertFailed]);
     expect(run.taskCalls[S.keepUnalertedEvent]).toEqual([
       {
         QueueUrl: '${InvalidEventQueueUrl}',
@@ -585,17 +585,116 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     expect(outcome.path.slice(-2)).toEqual([S.recordTriage, S.dispatched]);
   });
 
-  it('alert-only: the alert goes out first, then the entry is written', async () => {
+  it('alert-only: the entry is written first, under the same revision condition, then the alert goes out', async () => {
     const order: string[] = [];
     const outcome = await runLocally(runnable, event, {
       responders: {
         triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
         'publish-alert': () => (order.push('alert'), alertOk()),
       },
-      tasks: { [S.recordTriage]: () => (order.push('record'), {}) },
+      tasks: { [S.recordTriageOnly]: () => (order.push('record'), {}) },
     });
     expect(outcome.status).toBe('SUCCEEDED');
-    expect(order).toEqual(['alert', 'record']);
+    expect(order).toEqual(['record', 'alert']);
+    expect(outcome.path).toEqual([S.triage, S.route, S.alertOnlyRecordReady, S.recordTriageOnly, S.alertOnly, S.alertOnlyDone, S.dispatched]);
+    expect(outcome.taskCalls[S.recordTriageOnly]).toEqual([
+      {
+        TableName: '${StateTableName}',
+        Key: { pk: { S: 'incident#gd-7ab9d1b3' } },
+        UpdateExpression: record.updateExpression,
+        ConditionExpression: 'attribute_not_exists(#triaged) OR NOT contains(#triaged, :revision)',
+        ExpressionAttributeNames: record.names,
+        ExpressionAttributeValues: record.values,
+      },
+    ]);
+  });
+
+  it('alert-only delivered again (this revision already recorded): alerts nothing and succeeds', async () => {
+    const outcome = await runLocally(runnable, event, {
+      responders: { triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }), 'publish-alert': alertOk },
+      tasks: {
+        [S.recordTriageOnly]: () => {
+          throw namedError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+        },
+        [S.keepUnalertedEvent]: kept,
+      },
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.path.slice(-2)).toEqual([S.recordTriageOnly, S.duplicateAlertOnly]);
+    expect(outcome.calls['publish-alert']).toBeUndefined();
+    expect(outcome.taskCalls[S.keepUnalertedEvent]).toBeUndefined();
+  });
+
+  it('alert-only whose entry cannot be written (denied, or throttled past the retries) is alerted all the same, and ends TriageNotRecorded', async () => {
+    let attempts = 0;
+    const outcome = await runLocally(runnable, event, {
+      responders: { triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }), 'publish-alert': alertOk },
+      tasks: {
+        [S.recordTriageOnly]: () => {
+          attempts += 1;
+          throw namedError('DynamoDB.AccessDeniedException', 'not authorized to perform dynamodb:UpdateItem');
+        },
+      },
+    });
+    expect(attempts).toBe(1);
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.calls['publish-alert']).toHaveLength(1);
+    expect(outcome.path.slice(-4)).toEqual([S.recordTriageOnly, S.alertOnly, S.alertOnlyDone, S.triageNotRecorded]);
+  });
+
+  it('alert-only whose alert fails for good after the entry was written: takes the revision back out of the triaged set, so a replay alerts it, and keeps the event', async () => {
+    const outcome = await runLocally(runnable, event, {
+      responders: {
+        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        'publish-alert': () => {
+          throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
+        },
+      },
+      tasks: { [S.recordTriageOnly]: () => ({}), [S.forgetTriageOnly]: () => ({}), [S.keepUnalertedEvent]: kept },
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe(ALERT_FAILED_ERROR);
+    expect(outcome.path.slice(-4)).toEqual([S.alertOnlyUnalerted, S.forgetTriageOnly, S.keepUnalertedEvent, S.alertFailed]);
+    expect(outcome.taskCalls[S.forgetTriageOnly]).toEqual([
+      {
+        TableName: '${StateTableName}',
+        Key: { pk: { S: 'incident#gd-7ab9d1b3' } },
+        UpdateExpression: 'DELETE #triaged :revisions',
+        ExpressionAttributeNames: { '#triaged': 'triaged' },
+        ExpressionAttributeValues: { ':revisions': { SS: ['gd-7ab9d1b3-2026-11-20T10-00-00-1'] } },
+      },
+    ]);
+    expect(outcome.taskCalls[S.keepUnalertedEvent]).toHaveLength(1);
+  });
+
+  it('alert-only whose alert and take-back both fail still keeps the event and ends FAILED', async () => {
+    const outcome = await runLocally(runnable, event, {
+      responders: {
+        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        'publish-alert': () => {
+          throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
+        },
+      },
+      tasks: {
+        [S.recordTriageOnly]: () => ({}),
+        [S.forgetTriageOnly]: () => {
+          throw namedError('DynamoDB.AccessDeniedException', 'not authorized');
+        },
+        [S.keepUnalertedEvent]: kept,
+      },
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.path.slice(-3)).toEqual([S.forgetTriageOnly, S.keepUnalertedEvent, S.alertFailed]);
+  });
+
+  it('alert-only without a complete write (an older triage) is alerted without one', async () => {
+    const { values: _values, ...partial } = record;
+    const outcome = await runLocally(runnable, event, {
+      responders: { triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record: partial }), 'publish-alert': alertOk },
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.taskCalls[S.recordTriageOnly]).toBeUndefined();
+    expect(outcome.path.slice(-4)).toEqual([S.alertOnlyRecordReady, S.alertOnly, S.alertOnlyDone, S.dispatched]);
   });
 
   it('a write with a missing part is skipped (a missing path would be a States.Runtime error no Catch handles)', async () => {
