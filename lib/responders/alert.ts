@@ -185,9 +185,14 @@ function recordOrigin(origin: AlertOrigin, log: ActionLog, logger: IncidentLogge
   }
 }
 
-/** Why an alert also goes to the backup channel, or undefined when the alert topic is enough. */
+/**
+ * Why an alert also goes to the backup channel, or undefined when the alert topic is enough. A
+ * group's summary after a failed branch is not a failure of its own: the failed step's own failure
+ * alert, just before it, went there already, so the backup hears of each failure once (and of the
+ * summary only when the incident is Critical, or the alert topic refuses it).
+ */
 export function backupReason(input: AlertInput): string | undefined {
-  if (input.kind === 'failure') return 'a playbook or dispatch step failed';
+  if (input.kind === 'failure' && input.group === undefined) return 'a playbook or dispatch step failed';
   if (input.kind === 'invalid-event') return 'an event could not be read';
   if (input.incident?.severity.label === 'Critical') return 'a Critical incident';
   return undefined;

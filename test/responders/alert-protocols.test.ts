@@ -151,6 +151,20 @@ describe('publishAlert: the backup channel', () => {
     expect(snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input.TopicArn)).toEqual([TOPIC_ARN]);
   });
 
+  it("keeps a group's summary on the alert topic: the failed branch's own failure alert already reached the backup, so it hears of a failure once", async () => {
+    const summary = report({
+      kind: 'failure',
+      failure: { step: 'preserve-evidence', error: 'ResponderFailedError' },
+      group: { id: 'contain-and-preserve', failedStep: 'preserve-evidence', steps: { contain: { result: { status: 'quarantined' } }, 'preserve-evidence': { failure: { Error: 'ResponderFailedError' } } } },
+    });
+    expect(backupReason(summary)).toBeUndefined();
+    await publishAlert(summary, deps(true));
+    expect(snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input.TopicArn)).toEqual([TOPIC_ARN]);
+    // A Critical incident's summary still goes there, as every alert of a Critical incident does.
+    const critical = { ...summary, incident: { ...summary.incident!, severity: { ...summary.incident!.severity, label: 'Critical' as const } } };
+    expect(backupReason(critical)).toBe('a Critical incident');
+  });
+
   it('tells the backup channel when the alert topic refuses an alert, then fails the step', async () => {
     snsMock.on(PublishCommand, { TopicArn: TOPIC_ARN }).rejects(Object.assign(new Error('denied'), { name: 'KMSAccessDeniedException', $metadata: { httpStatusCode: 400 } }));
     await expect(publishAlert(report(), deps(true))).rejects.toBeInstanceOf(ResponderAccessDeniedError);
