@@ -11,6 +11,7 @@
  * approval function also reads the guard's grant of the execution, its approval deadline and
  * onTimeout only (`timeoutPathOf`): no first answer is taken from that deadline on.
  */
+import { createHash } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRecord } from '../contracts/security';
@@ -21,6 +22,20 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 /** The partition key of an execution's approval record. */
 export function approvalRecordKey(executionArn: string): string {
   return `${STATE_KEY_PREFIX.approval}${executionArn}`;
+}
+
+/**
+ * The identity of a stored request, as the approval function's `show` gives it and an answer names
+ * it (docs/safety-rails.md, "Answering"): the SHA-256 of its task token, in hex. publish-alert
+ * stores a request again, for a new attempt of the approval step, only with a new token, so the id
+ * changes exactly when the token the answer would send changes; the time it was stored does not
+ * (two attempts may be stored in the same millisecond, or the same instant of the game day's
+ * clock). Derived, never stored: every request has one, those stored before ids existed included.
+ * A digest of a token Step Functions generates tells nothing of the token itself, which never
+ * leaves the state table.
+ */
+export function approvalRequestId(taskToken: string): string {
+  return createHash('sha256').update(taskToken, 'utf8').digest('hex');
 }
 
 /** A request as publish-alert stores it: the shared record plus what the approval function needs. */

@@ -1,11 +1,15 @@
 /**
  * The approval function: the one place a waiting playbook is answered. People call it through its
  * Lambda Function URL (AuthType AWS_IAM: AWS authenticates the SigV4-signed request and IAM decides
- * who may invoke it, through ApproverPolicy), with `{ executionArn, decision, reason? }`. It
+ * who may invoke it, through ApproverPolicy), with `{ executionArn, decision, requestId, reason? }`
+ * (`requestId`: the request its approver was shown, which `{ executionArn, show: true }` gives). It
  *
  * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
  *    signature: never from the request body;
- * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token);
+ * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token), and
+ *    refuses an answer whose `requestId` is not that request's (stored again after it was shown, for
+ *    a new attempt of the approval step) or that names none (an older firebreak, a request made by
+ *    hand): nobody answers a request they were not shown;
  * 3. checks the execution is one of this deployment's playbooks, still RUNNING, of the same
  *    incident as the request, and that its own history shows a task scheduled with the request's
  *    token (GetExecutionHistory: never another execution's token);
@@ -19,8 +23,8 @@
  *    rejection would stop the containment an `onTimeout: contain` path runs. The approver is told
  *    when the request timed out and which path the playbook took;
  * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only,
- *    and only while the request holds the token it read: never a decision on a request stored
- *    again meanwhile, whose new token this answer would not send);
+ *    and only while the request holds the token it read, the token of the request shown: never a
+ *    decision on a request stored again meanwhile, whose new token this answer would not send);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
  * 7. records `sentAt` once Step Functions has answered the send; or, when a first answer's send finds
@@ -46,6 +50,7 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
+import { approvalRequestId } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
@@ -77,10 +82,18 @@ const executionArnSchema = z
   .string()
   .check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'a Step Functions execution ARN'));
 
-/** The answer a person sends (the Function URL's body). */
+/** The id of a request (approval-records.ts `approvalRequestId`): 64 hex digits. */
+const requestIdSchema = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'the requestId of the request shown (64 hex digits)'));
+
+/**
+ * The answer a person sends (the Function URL's body). `requestId` names the request they were
+ * shown (`show` gives it): optional here only so that an answer without it is refused with words
+ * saying why, not as a malformed body.
+ */
 export const approvalRequestBodySchema = z.strictObject({
   executionArn: executionArnSchema,
   decision: z.enum(['approve', 'reject']),
+  requestId: z.optional(requestIdSchema),
   reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(1000))),
 });
 export type ApprovalRequestBody = z.output<typeof approvalRequestBodySchema>;
@@ -100,6 +113,11 @@ export interface ApprovalRequestView {
   readonly account: string;
   readonly region: string;
   readonly waitingSteps: readonly string[];
+  /**
+   * Which request this is (approval-records.ts `approvalRequestId`): an answer names it, and the
+   * function refuses the answer when another request is stored by then.
+   */
+  readonly requestId: string;
   readonly requestedAt: string;
   /**
    * When answers stop being taken: the guard's approval deadline (its grant's), else requestedAt +
@@ -298,6 +316,7 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
     account: request.account,
     region: request.region,
     waitingSteps: request.waitingSteps,
+    requestId: approvalRequestId(request.taskToken),
     requestedAt: request.requestedAt,
     expiresAt: deadline.at,
     ...(request.decision === undefined && now.getTime() >= Date.parse(deadline.at) ? { timedOut: true as const } : {}),
@@ -318,6 +337,16 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
 function undeliveredAnswerOf(request: PendingApproval, approver: string, decision: ApprovalDecision['decision']): ApprovalDecision | undefined {
   if (request.sentAt !== undefined || request.decision !== decision || request.decidedBy !== approver || request.decidedAt === undefined) return undefined;
   return { decision, decidedBy: approver, decidedAt: request.decidedAt, ...(request.reason !== undefined ? { reason: request.reason } : {}) };
+}
+
+/** Why an answer that names no request it was shown is refused (an older firebreak, a request made by hand). */
+function noShownRequestRefusal(executionArn: string): string {
+  return `the answer for ${executionArn} names no request it was shown (requestId): an answer is taken only for the request its approver saw, so that one stored again meanwhile (a new attempt of its approval step) is never answered in its place. Answer with the current firebreak approve / reject, which shows the request first and sends its requestId; nothing was recorded or sent`;
+}
+
+/** Why an answer to a request that is no longer the one stored is refused: both requests named. */
+function notShownRefusal(executionArn: string, shownId: string, storedId: string, storedAt: string): string {
+  return `the request shown (requestId ${shownId}) is not the one stored for ${executionArn} now (requestId ${storedId}, requested at ${storedAt}): it was stored again after it was shown (a new attempt of its approval step, with a new task token). Nothing was recorded or sent; look at the new request (firebreak approve shows it) before answering it`;
 }
 
 function secondAnswerRefusal(request: PendingApproval): string {
@@ -395,10 +424,24 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   const decision = body.decision === 'approve' ? 'approved' : 'rejected';
   const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, decision: body.decision, ...extra });
 
+  if (body.requestId === undefined) {
+    log('approval refused: no request shown', {});
+    return refused(400, noShownRequestRefusal(executionArn), executionArn);
+  }
+
   const request = await deps.store.get(executionArn);
   if (!request) {
     log('approval refused: unknown execution', {});
     return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
+  }
+  // The answer is for the request its approver was shown. Stored again since (a new attempt of the
+  // approval step, a new token), the request is another one, which nobody was shown. The decision
+  // below is then conditional on the token read here, so a request stored again after this read is
+  // refused too (approval-records.ts `decide`).
+  const storedId = approvalRequestId(request.taskToken);
+  if (storedId !== body.requestId) {
+    log('approval refused: not the request shown', { shownRequestId: body.requestId, storedRequestId: storedId });
+    return refused(409, notShownRefusal(executionArn, body.requestId, storedId, request.requestedAt), executionArn);
   }
   const undelivered = undeliveredAnswerOf(request, approver, decision);
   if (request.decision !== undefined && undelivered === undefined) {
