@@ -49,8 +49,8 @@ import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
-import type { ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
-import { approvalRequestId } from './approval-records';
+import type { AnswerDeadline, ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
+import { approvalDeadlineOf, approvalRequestId } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
@@ -354,26 +354,15 @@ function secondAnswerRefusal(request: PendingApproval): string {
   return request.sentAt === undefined ? `${first} (not delivered yet: only ${request.decidedBy ?? 'its approver'} can send it again)` : first;
 }
 
-/** When a request stops taking answers, and what the playbook does then (when the guard's grant says). */
-interface AnswerDeadline {
-  readonly at: string;
-  readonly onTimeout?: ApprovalTimeoutPath['onTimeout'];
-}
-
 /**
- * The deadline an answer is held to (pure): the guard's approval deadline when its grant names one,
- * the instant the steps that change resources stop counting answers (grants.ts `evaluateGrant`),
- * and never later than requestedAt + the request's timeout. The guard writes its grant before the
- * wait starts, so its deadline comes before Step Functions' own timeout of the wait: an answer
- * taken before it still finds the task waiting.
+ * The deadline an answer is held to (approval-records.ts `approvalDeadlineOf`, the one the request's
+ * alert gives). publish-alert always stores requestedAt and timeoutSeconds: a request without them was
+ * written by someone else (fail closed).
  */
 function answerDeadline(request: PendingApproval, path: ApprovalTimeoutPath | undefined): AnswerDeadline {
-  const requested = Date.parse(request.requestedAt) + request.timeoutSeconds * 1000;
-  const granted = path?.approvalDeadline !== undefined ? Date.parse(path.approvalDeadline) : Number.NaN;
-  const at = Number.isFinite(granted) && granted < requested ? granted : requested;
-  // publish-alert always stores both: a request without them was written by someone else (fail closed).
-  if (!Number.isFinite(at)) throw new ResponderFailedError(`The approval request of ${request.executionArn} has no readable deadline: nothing was recorded or sent`);
-  return { at: new Date(at).toISOString(), ...(path?.onTimeout !== undefined ? { onTimeout: path.onTimeout } : {}) };
+  const deadline = approvalDeadlineOf(request, path);
+  if (deadline === undefined) throw new ResponderFailedError(`The approval request of ${request.executionArn} has no readable deadline: nothing was recorded or sent`);
+  return deadline;
 }
 
 const TIMEOUT_PATHS: Readonly<Record<NonNullable<AnswerDeadline['onTimeout']>, string>> = {

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalExecutions } from '../../lib/responders/approval';
 import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalHandler } from '../../lib/responders/approval';
 import type { PendingApproval } from '../../lib/responders/approval-records';
-import { DynamoDbApprovalAnswers, DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey, approvalRequestId } from '../../lib/responders/approval-records';
+import { DynamoDbApprovalAnswers, DynamoDbApprovalRequests, DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey, approvalRequestId } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
 import { subjectsOfIncident } from '../../lib/responders/approval-subjects';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
@@ -786,6 +786,13 @@ describe('DynamoDbApprovalStore', () => {
     ]);
   });
 
+  it('answers a put that finds a request in place with its request time and timeout too (its deadline is counted from them)', async () => {
+    dynamodb.on(PutItemCommand).rejects(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: storedRequestItem() }));
+    expect(await new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).putRequest(REQUEST)).toEqual({
+      existing: { taskToken: TOKEN, decided: false, requestedAt: REQUEST.requestedAt, timeoutSeconds: 3600 },
+    });
+  });
+
   it('answers a put that finds a request in place with that request\'s token and whether it is answered', async () => {
     const found = Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: 'older' }, decision: { S: 'approved' } } });
     dynamodb.on(PutItemCommand).rejects(found);
@@ -926,6 +933,21 @@ describe('DynamoDbApprovalStore', () => {
       ProjectionExpression: '#a0, #a1',
       ExpressionAttributeNames: { '#a0': 'approvalDeadline', '#a1': 'onTimeout' },
     });
+  });
+
+  it("publish-alert's adapter reads the grant's approval deadline the same way: exact GetItem input (review approval-binding)", async () => {
+    dynamodb.on(GetItemCommand).resolvesOnce({ Item: { approvalDeadline: { S: '2026-11-27T17:29:58.000Z' }, onTimeout: { S: 'evidence-only' } } });
+    const requests = new DynamoDbApprovalRequests(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await requests.timeoutPathOf(EXECUTION)).toEqual({ approvalDeadline: '2026-11-27T17:29:58.000Z', onTimeout: 'evidence-only' });
+    expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Key: { pk: { S: `grant#${EXECUTION}` } },
+        ConsistentRead: true,
+        ProjectionExpression: '#a0, #a1',
+        ExpressionAttributeNames: { '#a0': 'approvalDeadline', '#a1': 'onTimeout' },
+      },
+    ]);
   });
 
   it('reads a request back with a consistent GetItem', async () => {
