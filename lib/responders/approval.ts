@@ -402,7 +402,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     const raw = parsedEvent.data.body ?? '';
     json = JSON.parse(parsedEvent.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
   } catch {
-    return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? } or { executionArn, show: true }');
+    return refused(400, 'bad request: the body is not JSON { executionArn, decision, requestId, reason? } or { executionArn, show: true }');
   }
   const show = approvalShowBodySchema.safeParse(json);
   if (show.success) return showApproval(show.data.executionArn, identity, deps);
