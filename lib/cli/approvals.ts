@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { ApprovalCliDependencies, ApprovalFlags } from '../operator/approvals';
-import { ApprovalRefusedError, ApprovalSetupError, DEFAULT_APPROVAL_CLI_DEPENDENCIES, answer, answerBody, describeShownRequest, exitCodeFor, showRequest } from '../operator/approvals';
+import { ApprovalRefusedError, ApprovalSetupError, DEFAULT_APPROVAL_CLI_DEPENDENCIES, answer, answerBody, describeShownRequest, exitCodeFor, showRequest, shownRequestId } from '../operator/approvals';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 import { terminalSafe } from './terminal';
@@ -17,8 +17,9 @@ asks the approval function what waits there and shows it (playbook, waiting step
 and its target as the execution itself carries them, who asked and when it expires), then asks
 you to confirm; --yes answers without asking (required when standard input is not a terminal).
 After your yes it asks again, and sends nothing if the request changed meanwhile (answered by
-someone else, ended, or replaced by another).
-Nothing is sent for an execution that no longer waits. Your answer is sent,
+someone else, ended, or replaced by another). The answer names the request shown (its requestId):
+the approval function refuses it if another request is stored by the time it arrives, and refuses
+an answer that names none. Nothing is sent for an execution that no longer waits. Your answer is sent,
 signed with your AWS credentials (SigV4), to the deployment's approval function (stack output
 ${APPROVAL_URL_OUTPUT_KEY}); AWS authenticates you and the function records your identity, then
 resumes the playbook. One answer only; the instance under investigation cannot answer for itself.
@@ -48,6 +49,8 @@ export function createApprovalCommands(overrides: Partial<ApprovalCliDependencie
       // Past its deadline the execution runs its timeout path: a new answer would change nothing, and
       // the function refuses it (one already recorded in time may still be sent again, below).
       if (shown.request.timedOut === true && shown.request.decision === undefined) throw new ApprovalRefusedError(`nothing was sent: ${shown.message}`);
+      // The answer names the request shown: an approval function that names none is not asked about it.
+      const requestId = shownRequestId(flags.execution, shown);
       // An answer already recorded is not asked about: the function sends it again only for its
       // own approver with the same answer (a delivery that failed) and refuses anything else.
       if (shown.request.decision === undefined && flags.yes !== true) {
@@ -57,15 +60,16 @@ export function createApprovalCommands(overrides: Partial<ApprovalCliDependencie
         if (!(await deps.confirm(`${decision === 'approve' ? 'Approve' : 'Reject'} this request? [y/N] `))) throw new ApprovalSetupError('nothing was sent: not confirmed');
         // A person takes seconds or minutes to say yes; meanwhile the request shown may have ended and
         // the execution wait on another (other steps, other notes), or someone else answered it. The
-        // yes is for what was shown: asked again, anything else is answered nothing. The answer names
-        // only the execution, so a change in the last moment between this check and it stays possible.
+        // yes is for what was shown: asked again, anything else is answered nothing. A request stored
+        // again in the last moment, between this look and the answer, the function refuses: the
+        // answer names the request shown (requestId).
         const now = await showRequest(flags, deps);
         if (JSON.stringify(now.request) !== JSON.stringify(shown.request)) {
           for (const line of describeShownRequest(flags.execution, now)) deps.out(line);
           throw new ApprovalSetupError('nothing was sent: the request changed after it was shown (above: what waits now); run the command again to answer it');
         }
       }
-      const outcome = await answer(decision, flags, deps);
+      const outcome = await answer(decision, flags, deps, requestId);
       deps.out(
         outcome.outcome === 'approved'
           ? `Approved by ${outcome.decidedBy} at ${outcome.decidedAt}: the playbook resumes its waiting steps.`

@@ -767,25 +767,34 @@ export class LocalEngine {
     // The person takes their time to answer (the model's median), then the approval function runs.
     this.paceBy((pace) => pace.approvalMs);
     const clients = this.clientsOf(APPROVAL_ROLE);
-    const event = {
-      version: '2.0',
-      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: gameDayApproverArn(decision.by, account) } } },
-      body: JSON.stringify({
-        executionArn,
-        decision: decision.answer,
-        ...(decision.answer === 'reject' && decision.reason !== undefined ? { reason: decision.reason } : {}),
-      }),
-      isBase64Encoded: false,
-    };
-    return answerApproval(event, {
-      store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
-      executions,
-      config: {
-        stateMachineArns: this.approvalStateMachineArns,
-        deniedRolePrefixes: ['firebreak-responder-'],
-      },
-      logger: silentLogger,
-      now: () => this.backend.now(),
+    const call = (body: Record<string, unknown>) =>
+      answerApproval(
+        {
+          version: '2.0',
+          requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: gameDayApproverArn(decision.by, account) } } },
+          body: JSON.stringify(body),
+          isBase64Encoded: false,
+        },
+        {
+          store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
+          executions,
+          config: {
+            stateMachineArns: this.approvalStateMachineArns,
+            deniedRolePrefixes: ['firebreak-responder-'],
+          },
+          logger: silentLogger,
+          now: () => this.backend.now(),
+        },
+      );
+    // As `firebreak approve` does: look at the request first, then answer the request shown (its
+    // requestId); a refusal to show (the instance's own role, an unknown request) sends nothing.
+    const shown = await call({ executionArn, show: true });
+    if (shown.outcome !== 'shown') return shown;
+    return call({
+      executionArn,
+      decision: decision.answer,
+      ...(shown.request !== undefined ? { requestId: shown.request.requestId } : {}),
+      ...(decision.answer === 'reject' && decision.reason !== undefined ? { reason: decision.reason } : {}),
     });
   }
 

@@ -25,6 +25,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   // publish-alert's check of an approval request before it stores it (lib/stack/approvals.ts).
   'VerifyApprovalRequestExecutions',
   'ProveApprovalTaskTokensWait',
+  // publish-alert's read of the guard's approval deadline, for the request's alert (lib/stack/firebreak.ts).
+  'ReadApprovalDeadlinesForAlerts',
   // publish-alert's check that the playbook execution an alert names sent it (lib/stack/alert-origins.ts).
   'VerifyAlertOrigins',
   'AppendIncidentRecord',

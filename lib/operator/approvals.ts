@@ -191,10 +191,18 @@ function noteFlagProblem(flag: string, note: string): string {
   return `${flag}: expected 1 to 1000 characters of text for the incident timeline, got ${length === 0 ? 'none' : length}`;
 }
 
-/** The body of an answer from the flags, checked as the function checks it: a bad flag is named before anything is sent. */
-export function answerBody(decision: 'approve' | 'reject', flags: ApprovalFlags): ApprovalRequestBody {
+/**
+ * The body of an answer from the flags and the id of the request shown, checked as the function
+ * checks it: a bad flag is named before anything is sent.
+ */
+export function answerBody(decision: 'approve' | 'reject', flags: ApprovalFlags, requestId?: string): ApprovalRequestBody {
   const note = decision === 'approve' ? flags.comment : flags.reason;
-  const parsed = approvalRequestBodySchema.safeParse({ executionArn: flags.execution, decision, ...(note !== undefined ? { reason: note } : {}) });
+  const parsed = approvalRequestBodySchema.safeParse({
+    executionArn: flags.execution,
+    decision,
+    ...(requestId !== undefined ? { requestId } : {}),
+    ...(note !== undefined ? { reason: note } : {}),
+  });
   if (!parsed.success) {
     const problems = new Set(
       parsed.error.issues.map((issue) =>
@@ -210,14 +218,28 @@ export function answerBody(decision: 'approve' | 'reject', flags: ApprovalFlags)
   return parsed.data;
 }
 
-/** Sends one answer and returns what the approval function says; throws what stops it. */
+/**
+ * The id of the request the function showed (its `requestId`), which the answer names; throws
+ * ApprovalSetupError, nothing sent, when the function gave none: an approval function older than
+ * this command, which would answer whatever request is stored when the answer arrives.
+ */
+export function shownRequestId(executionArn: string, { request }: ShownRequest): string {
+  const id = request.requestId;
+  if (typeof id === 'string' && /^[0-9a-f]{64}$/.test(id)) return id;
+  throw new ApprovalSetupError(
+    `nothing was sent: the approval function did not say which request of ${executionArn} it showed (no requestId), so the answer could not name it and a request stored again meanwhile would be answered in its place; deploy the current Firebreak stack (its approval function refuses an answer that names no request shown)`,
+  );
+}
+
+/** Sends one answer, for the request shown (`requestId`), and returns what the approval function says; throws what stops it. */
 export async function answer(
   decision: 'approve' | 'reject',
   flags: ApprovalFlags,
   deps: ApprovalCliDependencies,
+  requestId: string,
   signingDate?: Date,
 ): Promise<ApprovalOutcome> {
-  const body = answerBody(decision, flags);
+  const body = answerBody(decision, flags, requestId);
   const reply = await postSigned(body.executionArn, JSON.stringify(body), flags, deps, signingDate);
   const { json } = reply;
   if (reply.status !== 200 || (json.outcome !== 'approved' && json.outcome !== 'rejected')) {

@@ -71,8 +71,11 @@ export function sectionUnverified(why: string): string[] {
 /**
  * Builds the subject, plain-text message and message attributes of one alert. `unverified`: why
  * Step Functions does not confirm it came from a Firebreak execution (marked, first section).
+ * `approvalDeadline`: when an approval request stops taking answers, as the approval function holds
+ * them (publish-alert reads it with the request it stored: approval-request.ts); without it the
+ * section counts the request's timeout from `now`.
  */
-export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date; readonly unverified?: string }): AlertMessage {
+export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date; readonly unverified?: string; readonly approvalDeadline?: string }): AlertMessage {
   // The incident's story fields are checked before any section reads them (alert-details.ts).
   let unreadable: readonly IncidentDetail[] = [];
   // A group's summary: its steps that succeeded count as results, as they do on a report.
@@ -108,7 +111,7 @@ export function buildAlertMessage(claimed: AlertInput, context: { readonly now: 
     openingLines(input),
     sectionContainmentDecision(decision),
   ];
-  if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now));
+  if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now, context.approvalDeadline));
   if (input.kind === 'failure') sections.push(sectionFailure(input));
   if (incident !== undefined) {
     sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident, steps), sectionWhere(account, region, incident));

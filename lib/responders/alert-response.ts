@@ -341,13 +341,17 @@ export function approvalOutcomeLines(input: AlertInput): string[] {
   ];
 }
 
-/** The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands. */
-export function sectionApproval(input: AlertInput, now: Date): string[] {
+/**
+ * The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands.
+ * `deadline`: when answers stop being taken, as the approval function holds them (the guard's
+ * approval deadline, never later than the stored request's time + timeout); without it, `now` +
+ * the timeout.
+ */
+export function sectionApproval(input: AlertInput, now: Date, deadline = new Date(now.getTime() + (input.approval?.timeoutSeconds ?? 0) * 1000).toISOString()): string[] {
   const approval = input.approval;
   if (approval === undefined) return [];
   // The task token stays out of the alert (issue 8): publish-alert stored it in the state table,
   // and only the approval function sends it, after recording who answered.
-  const deadline = new Date(now.getTime() + approval.timeoutSeconds * 1000).toISOString();
   const steps = approval.waitingSteps.length > 0 ? approval.waitingSteps.map((s) => oneLine(s, 80)).join(', ') : '(the playbook\'s guarded steps)';
   const executionArn = input.execution?.executionArn;
   const execution = executionArn !== undefined ? shellQuote(oneLine(executionArn, 300)) : '<the execution ARN of this playbook run>';
@@ -355,7 +359,7 @@ export function sectionApproval(input: AlertInput, now: Date): string[] {
     'APPROVAL NEEDED',
     `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
     ...approvalOutcomeLines(input),
-    `  It waits ${approval.timeoutSeconds} s, until ${deadline}; then the playbook's timeout rule applies.`,
+    `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)}; then the playbook's timeout rule applies.`,
     `  Execution: ${executionArn !== undefined ? oneLine(executionArn, 300) : '(unknown)'}`,
     '  Approve (with credentials that carry the stack\'s ApproverPolicy; your identity is recorded):',
     `    npx firebreak approve --execution ${execution}`,

@@ -132,11 +132,15 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps, receive
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
   const incidentKey = input.incident?.key ?? NO_INCIDENT_KEY;
-  if (input.kind === 'approval-request') await storeApprovalRequest(input, deps, now(), log);
+  const approvalDeadline = input.kind === 'approval-request' ? await storeApprovalRequest(input, deps, now(), log) : undefined;
   // Verified against the input as claimed (the mode shown is not what the execution sent).
   const origin = deps.origins === undefined ? undefined : await verifyAlertOrigin(claimed, received, { origins: deps.origins, environment: deps.environment ?? process.env });
   if (origin !== undefined) recordOrigin(origin, log, deps.logger);
-  const alert = buildAlertMessage(input, { now: now(), ...(origin?.status === 'unverified' ? { unverified: origin.why } : {}) });
+  const alert = buildAlertMessage(input, {
+    now: now(),
+    ...(origin?.status === 'unverified' ? { unverified: origin.why } : {}),
+    ...(approvalDeadline !== undefined ? { approvalDeadline } : {}),
+  });
 
   let messageId: string;
   try {
@@ -228,9 +232,10 @@ async function publishToBackup(
  * Keeps the task token out of the alert: the request, with its token, goes to approval#<executionArn>,
  * where only the approval function reads it. Verified against Step Functions first (the execution
  * runs, is a guarded playbook's, runs this incident; the token waits: lib/responders/approval-request.ts),
- * and stored before the alert goes out, so nobody can answer a request that is not there.
+ * and stored before the alert goes out, so nobody can answer a request that is not there. Returns
+ * when the request stops taking answers, as the approval function holds them (the alert says it).
  */
-async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog): Promise<void> {
+async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog): Promise<string | undefined> {
   const executionArn = input.execution?.executionArn;
   const approval = input.approval;
   const incident = input.incident;
@@ -240,7 +245,7 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
     throw new ResponderInputError('An approval request needs the execution ARN, the approval and the incident');
   }
   const resource = incident.resource;
-  const outcome = await storeVerifiedApprovalRequest(
+  const { outcome, deadline } = await storeVerifiedApprovalRequest(
     {
       executionArn,
       taskToken: approval.taskToken,
@@ -264,6 +269,7 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
     replaced: 'Replaced a stored approval request whose task token this execution never scheduled (a planted request) or no longer waits (an earlier attempt of this task) with the verified one',
   };
   log.record('dynamodb:PutItem', executionArn, outcome === 'exists' ? 'already-done' : 'done', details[outcome]);
+  return deadline?.at;
 }
 
 /** The publish-alert function was deployed without a usable ALERT_TOPIC_ARN. */

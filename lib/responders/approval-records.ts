@@ -9,8 +9,11 @@
  * without it was recorded but perhaps never delivered, and its approver may send it again; a first
  * decision whose send found the task no longer waiting is withdrawn (`withdraw`). The
  * approval function also reads the guard's grant of the execution, its approval deadline and
- * onTimeout only (`timeoutPathOf`): no first answer is taken from that deadline on.
+ * onTimeout only (`timeoutPathOf`): no first answer is taken from that deadline on; publish-alert
+ * reads the same two attributes, so that the request's alert gives that deadline
+ * (`approvalDeadlineOf`, one computation for both).
  */
+import { createHash } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRecord } from '../contracts/security';
@@ -21,6 +24,20 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 /** The partition key of an execution's approval record. */
 export function approvalRecordKey(executionArn: string): string {
   return `${STATE_KEY_PREFIX.approval}${executionArn}`;
+}
+
+/**
+ * The identity of a stored request, as the approval function's `show` gives it and an answer names
+ * it (docs/safety-rails.md, "Answering"): the SHA-256 of its task token, in hex. publish-alert
+ * stores a request again, for a new attempt of the approval step, only with a new token, so the id
+ * changes exactly when the token the answer would send changes; the time it was stored does not
+ * (two attempts may be stored in the same millisecond, or the same instant of the game day's
+ * clock). Derived, never stored: every request has one, those stored before ids existed included.
+ * A digest of a token Step Functions generates tells nothing of the token itself, which never
+ * leaves the state table.
+ */
+export function approvalRequestId(taskToken: string): string {
+  return createHash('sha256').update(taskToken, 'utf8').digest('hex');
 }
 
 /** A request as publish-alert stores it: the shared record plus what the approval function needs. */
@@ -59,14 +76,23 @@ export interface StoredRequestHead {
   readonly taskToken: string;
   /** A decision is recorded: the request is never replaced. */
   readonly decided: boolean;
+  /** When it was stored, and its timeout (what its deadline is counted from), when the item holds them. */
+  readonly requestedAt?: string;
+  readonly timeoutSeconds?: number;
 }
 
-/** Where publish-alert stores approval requests (all it needs of the store). */
+/**
+ * Where publish-alert stores approval requests, and what it reads of the guard's grant: its
+ * approval deadline, so that the alert says when answers stop being taken as the approval
+ * function holds them (`approvalDeadlineOf`).
+ */
 export interface ApprovalRequests {
   /** Stores a new request unless the execution has one; then what that one holds (its token, whether it is answered). */
   putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }>;
   /** Replaces the execution's request only while it still holds `staleToken` and no decision; `changed` otherwise. */
   replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'>;
+  /** The timeout path the guard's grant of the execution names; undefined when there is no grant. */
+  timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined>;
 }
 
 /** What a release's clearance reads of approval records (lib/responders/release-clearance.ts). */
@@ -84,6 +110,30 @@ export interface ApprovalRecords {
 export interface ApprovalTimeoutPath {
   readonly approvalDeadline?: string;
   readonly onTimeout?: 'contain' | 'evidence-only';
+}
+
+/** When a request stops taking answers, and what the playbook does then (when the guard's grant says). */
+export interface AnswerDeadline {
+  readonly at: string;
+  readonly onTimeout?: ApprovalTimeoutPath['onTimeout'];
+}
+
+/**
+ * The deadline answers to a request are held to (pure): the guard's approval deadline when its
+ * grant names one, the instant the steps that change resources stop counting answers (grants.ts
+ * `evaluateGrant`), and never later than requestedAt + the request's timeout. The guard writes its
+ * grant before the wait starts, so its deadline comes before Step Functions' own timeout of the
+ * wait (earlier by the steps between the guard and the wait). The approval function refuses answers
+ * from it on, and publish-alert's alert says it: one computation, so they never disagree.
+ * Undefined when neither can be read.
+ */
+export function approvalDeadlineOf(request: Pick<PendingApproval, 'requestedAt' | 'timeoutSeconds'>, path: ApprovalTimeoutPath | undefined): AnswerDeadline | undefined {
+  const requested = Date.parse(request.requestedAt) + request.timeoutSeconds * 1000;
+  const granted = path?.approvalDeadline !== undefined ? Date.parse(path.approvalDeadline) : Number.NaN;
+  // A request without a readable requestedAt or timeout was not stored by publish-alert: no deadline (fail closed).
+  const at = Number.isFinite(granted) && granted < requested ? granted : requested;
+  if (!Number.isFinite(at)) return undefined;
+  return { at: new Date(at).toISOString(), ...(path?.onTimeout !== undefined ? { onTimeout: path.onTimeout } : {}) };
 }
 
 /** What the approval function needs: a request's record, the one decision, and the timeout path it is held to. */
@@ -218,7 +268,9 @@ abstract class ApprovalTable {
 function headOf(item: Record<string, AttributeValue> | undefined, executionArn: string): StoredRequestHead {
   const taskToken = item === undefined ? undefined : text(item, 'taskToken');
   if (taskToken === undefined) throw new ResponderFailedError(`The approval request of ${executionArn} exists but its task token cannot be read back`);
-  return { taskToken, decided: item?.decision !== undefined };
+  const requestedAt = text(item!, 'requestedAt');
+  const timeoutSeconds = item?.timeoutSeconds?.N !== undefined ? Number(item.timeoutSeconds.N) : undefined;
+  return { taskToken, decided: item?.decision !== undefined, ...(requestedAt !== undefined ? { requestedAt } : {}), ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) };
 }
 
 /** Stores a request once; `table` is read inside the call, so a missing table fails as the PutItem it stops. */
@@ -269,7 +321,7 @@ async function replaceApprovalRequest(client: DynamoDBClient, table: () => strin
  * day and the operator's commands take the whole store.
  */
 
-/** publish-alert's adapter: it only stores requests. */
+/** publish-alert's adapter: it stores requests, and reads the guard's approval deadline for the alert. */
 export class DynamoDbApprovalRequests extends ApprovalTable implements ApprovalRequests {
   putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
     return putApprovalRequest(this.client, () => this.table(), request);
@@ -277,6 +329,10 @@ export class DynamoDbApprovalRequests extends ApprovalTable implements ApprovalR
 
   replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
     return replaceApprovalRequest(this.client, () => this.table(), request, staleToken);
+  }
+
+  timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
+    return readTimeoutPath(this.client, () => this.table(), executionArn);
   }
 }
 
@@ -295,34 +351,39 @@ export class DynamoDbApprovalRecords extends ApprovalTable implements ApprovalRe
   }
 }
 
-/** The grant attributes the approval function reads (its role may GetItem `grant#*` and nothing else of grants). */
+/** The grant attributes the approval function and publish-alert read (their roles may GetItem `grant#*` and nothing else of grants). */
 const TIMEOUT_PATH_ATTRIBUTES = ['approvalDeadline', 'onTimeout'] as const;
+
+/** The guard's grant of an execution, its approval deadline and onTimeout only: one consistent GetItem of `grant#<executionArn>`. */
+async function readTimeoutPath(client: DynamoDBClient, table: () => string, executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
+  let item;
+  try {
+    ({ Item: item } = await client.send(
+      new GetItemCommand({
+        TableName: table(),
+        Key: { pk: s(`${STATE_KEY_PREFIX.grant}${executionArn}`) },
+        ConsistentRead: true,
+        ProjectionExpression: TIMEOUT_PATH_ATTRIBUTES.map((_, index) => `#a${index}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(TIMEOUT_PATH_ATTRIBUTES.map((name, index) => [`#a${index}`, name])),
+      }),
+    ));
+  } catch (error) {
+    throw toResponderError(error, 'dynamodb:GetItem');
+  }
+  if (!item) return undefined;
+  const onTimeout = text(item, 'onTimeout');
+  const approvalDeadline = text(item, 'approvalDeadline');
+  return {
+    ...(approvalDeadline !== undefined ? { approvalDeadline } : {}),
+    // Anything else is not read as either path.
+    ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
+  };
+}
 
 /** The approval function's adapter: a request's record, the one decision and the grant's timeout path. */
 export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements ApprovalAnswers {
-  async timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
-    let item;
-    try {
-      ({ Item: item } = await this.client.send(
-        new GetItemCommand({
-          TableName: this.table(),
-          Key: { pk: s(`${STATE_KEY_PREFIX.grant}${executionArn}`) },
-          ConsistentRead: true,
-          ProjectionExpression: TIMEOUT_PATH_ATTRIBUTES.map((_, index) => `#a${index}`).join(', '),
-          ExpressionAttributeNames: Object.fromEntries(TIMEOUT_PATH_ATTRIBUTES.map((name, index) => [`#a${index}`, name])),
-        }),
-      ));
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:GetItem');
-    }
-    if (!item) return undefined;
-    const onTimeout = text(item, 'onTimeout');
-    const approvalDeadline = text(item, 'approvalDeadline');
-    return {
-      ...(approvalDeadline !== undefined ? { approvalDeadline } : {}),
-      // Anything else is not read as either path.
-      ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
-    };
+  timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
+    return readTimeoutPath(this.client, () => this.table(), executionArn);
   }
 
   async decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome> {
@@ -420,7 +481,7 @@ export class InMemoryApprovalStore implements ApprovalStore {
 
   async putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
     const existing = this.records.get(request.executionArn);
-    if (existing) return { existing: { taskToken: existing.taskToken, decided: existing.decision !== undefined } };
+    if (existing) return { existing: { taskToken: existing.taskToken, decided: existing.decision !== undefined, requestedAt: existing.requestedAt, timeoutSeconds: existing.timeoutSeconds } };
     this.records.set(request.executionArn, structuredClone({ ...request, pk: approvalRecordKey(request.executionArn) }));
     return 'stored';
   }

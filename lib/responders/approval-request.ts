@@ -22,13 +22,18 @@
  *    scheduled that token (a request planted before this check existed, or written to the table) or
  *    when it no longer waits (an earlier attempt of the task). Two tokens this execution scheduled
  *    that both wait are refused, never merged (docs/security.md §C3).
+ * 5. GetItem of the guard's grant (`grant#<executionArn>`, its approvalDeadline and onTimeout only):
+ *    the alert says when answers stop being taken as the approval function holds them, from the
+ *    grant's deadline (only the guard writes grants; the execution is the one verified above), not
+ *    from this function's clock (approval-records.ts `approvalDeadlineOf`).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { ApprovalRequestRefusedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';
-import type { ApprovalRequests, PendingApproval } from './approval-records';
+import type { AnswerDeadline, ApprovalRequests, PendingApproval } from './approval-records';
+import { approvalDeadlineOf } from './approval-records';
 import { ec2InstanceOf, executionInputIncident } from './execution-input';
 import type { DescribedExecution } from './execution-status';
 import { describeExecution } from './execution-status';
@@ -154,22 +159,52 @@ async function verifiedExecution(
 /** What storing a verified request did. */
 export type ApprovalRequestOutcome = 'stored' | 'exists' | 'replaced';
 
+/** What storing a request needs: the store, Step Functions and the deployment's facts. */
+export interface ApprovalRequestDeps {
+  readonly store: ApprovalRequests;
+  readonly executions: ApprovalRequestExecutions;
+  readonly stateMachineArns: readonly string[];
+  /** The deployment's stack name: its playbooks' state machines are `<stackName>-<playbook>`. */
+  readonly stackName: string | undefined;
+}
+
+/** What storing a verified request did, and when the request it kept stops taking answers (what its alert says). */
+export interface StoredApprovalRequest {
+  readonly outcome: ApprovalRequestOutcome;
+  /**
+   * The deadline the approval function holds answers to (approval-records.ts `approvalDeadlineOf`):
+   * the guard's grant's approval deadline, read from the grant (only the guard writes it), never
+   * later than the kept request's requestedAt + timeout. Undefined only for a request kept whose
+   * time cannot be read, which the approval function refuses to answer.
+   */
+  readonly deadline?: AnswerDeadline;
+}
+
 /**
  * Verifies an approval request against Step Functions, then stores it in approval#<executionArn>
- * (see the module comment). Throws ApprovalRequestRefusedError, having stored nothing, when any
- * check fails.
+ * (see the module comment), and reads the guard's grant of the execution for the deadline its alert
+ * gives (step 5). Throws ApprovalRequestRefusedError, having stored nothing, when any check fails.
  */
 export async function storeVerifiedApprovalRequest(
   claim: ClaimedApprovalRequest,
-  deps: {
-    readonly store: ApprovalRequests;
-    readonly executions: ApprovalRequestExecutions;
-    readonly stateMachineArns: readonly string[];
-    /** The deployment's stack name: its playbooks' state machines are `<stackName>-<playbook>`. */
-    readonly stackName: string | undefined;
-  },
+  deps: ApprovalRequestDeps,
   at: Date,
-): Promise<ApprovalRequestOutcome> {
+): Promise<StoredApprovalRequest> {
+  const outcome = await storeRequest(claim, deps, at);
+  // As the approval function computes it, from the request kept and the guard's grant: the alert's
+  // "until" is the instant answers stop being taken, not this function's clock plus the timeout
+  // (later by the steps between the guard and the wait, and for a retried alert by the retries).
+  const kept = outcome.kept;
+  const deadline = approvalDeadlineOf(kept, await deps.store.timeoutPathOf(claim.executionArn));
+  return { outcome: outcome.outcome, ...(deadline !== undefined ? { deadline } : {}) };
+}
+
+/** Verifies and stores (the module comment's steps 1-4); says what it did and what the request kept counts its deadline from. */
+async function storeRequest(
+  claim: ClaimedApprovalRequest,
+  deps: ApprovalRequestDeps,
+  at: Date,
+): Promise<{ readonly outcome: ApprovalRequestOutcome; readonly kept: Pick<PendingApproval, 'requestedAt' | 'timeoutSeconds'> }> {
   const { executionArn, taskToken } = claim;
   const execution = await verifiedExecution(claim, deps.executions, deps.stateMachineArns, deps.stackName);
   if (!(await deps.executions.scheduled(executionArn, taskToken))) {
@@ -190,10 +225,12 @@ export async function storeVerifiedApprovalRequest(
     ...(claim.notes !== undefined && claim.notes.length > 0 ? { notes: boundedNotes(claim.notes) } : {}),
   };
   const put = await deps.store.putRequest(request);
-  if (put === 'stored') return 'stored';
+  if (put === 'stored') return { outcome: 'stored', kept: request };
   const existing = put.existing;
   // A retried alert (the same task attempt): keep the first, with its request time.
-  if (existing.taskToken === taskToken) return 'exists';
+  if (existing.taskToken === taskToken) {
+    return { outcome: 'exists', kept: { requestedAt: existing.requestedAt ?? '', timeoutSeconds: existing.timeoutSeconds ?? claim.timeoutSeconds } };
+  }
   if (existing.decided) {
     throw refuse(executionArn, 'a request with another task token is stored and already answered; its decision stays on record');
   }
@@ -207,5 +244,5 @@ export async function storeVerifiedApprovalRequest(
   // Replaced only while it still holds that token and no decision: two real attempts never overwrite each other.
   const replaced = await deps.store.replaceRequest(request, existing.taskToken);
   if (replaced !== 'replaced') throw refuse(executionArn, 'the stored request changed while it was being replaced');
-  return 'replaced';
+  return { outcome: 'replaced', kept: request };
 }

@@ -1,11 +1,15 @@
 /**
  * The approval function: the one place a waiting playbook is answered. People call it through its
  * Lambda Function URL (AuthType AWS_IAM: AWS authenticates the SigV4-signed request and IAM decides
- * who may invoke it, through ApproverPolicy), with `{ executionArn, decision, reason? }`. It
+ * who may invoke it, through ApproverPolicy), with `{ executionArn, decision, requestId, reason? }`
+ * (`requestId`: the request its approver was shown, which `{ executionArn, show: true }` gives). It
  *
  * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
  *    signature: never from the request body;
- * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token);
+ * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token), and
+ *    refuses an answer whose `requestId` is not that request's (stored again after it was shown, for
+ *    a new attempt of the approval step) or that names none (an older firebreak, a request made by
+ *    hand): nobody answers a request they were not shown;
  * 3. checks the execution is one of this deployment's playbooks, still RUNNING, of the same
  *    incident as the request, and that its own history shows a task scheduled with the request's
  *    token (GetExecutionHistory: never another execution's token);
@@ -19,8 +23,8 @@
  *    rejection would stop the containment an `onTimeout: contain` path runs. The approver is told
  *    when the request timed out and which path the playbook took;
  * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only,
- *    and only while the request holds the token it read: never a decision on a request stored
- *    again meanwhile, whose new token this answer would not send);
+ *    and only while the request holds the token it read, the token of the request shown: never a
+ *    decision on a request stored again meanwhile, whose new token this answer would not send);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
  * 7. records `sentAt` once Step Functions has answered the send; or, when a first answer's send finds
@@ -45,7 +49,8 @@ import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
-import type { ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
+import type { AnswerDeadline, ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
+import { approvalDeadlineOf, approvalRequestId } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
@@ -77,10 +82,18 @@ const executionArnSchema = z
   .string()
   .check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'a Step Functions execution ARN'));
 
-/** The answer a person sends (the Function URL's body). */
+/** The id of a request (approval-records.ts `approvalRequestId`): 64 hex digits. */
+const requestIdSchema = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'the requestId of the request shown (64 hex digits)'));
+
+/**
+ * The answer a person sends (the Function URL's body). `requestId` names the request they were
+ * shown (`show` gives it): optional here only so that an answer without it is refused with words
+ * saying why, not as a malformed body.
+ */
 export const approvalRequestBodySchema = z.strictObject({
   executionArn: executionArnSchema,
   decision: z.enum(['approve', 'reject']),
+  requestId: z.optional(requestIdSchema),
   reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(1000))),
 });
 export type ApprovalRequestBody = z.output<typeof approvalRequestBodySchema>;
@@ -100,6 +113,11 @@ export interface ApprovalRequestView {
   readonly account: string;
   readonly region: string;
   readonly waitingSteps: readonly string[];
+  /**
+   * Which request this is (approval-records.ts `approvalRequestId`): an answer names it, and the
+   * function refuses the answer when another request is stored by then.
+   */
+  readonly requestId: string;
   readonly requestedAt: string;
   /**
    * When answers stop being taken: the guard's approval deadline (its grant's), else requestedAt +
@@ -298,6 +316,7 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
     account: request.account,
     region: request.region,
     waitingSteps: request.waitingSteps,
+    requestId: approvalRequestId(request.taskToken),
     requestedAt: request.requestedAt,
     expiresAt: deadline.at,
     ...(request.decision === undefined && now.getTime() >= Date.parse(deadline.at) ? { timedOut: true as const } : {}),
@@ -320,31 +339,30 @@ function undeliveredAnswerOf(request: PendingApproval, approver: string, decisio
   return { decision, decidedBy: approver, decidedAt: request.decidedAt, ...(request.reason !== undefined ? { reason: request.reason } : {}) };
 }
 
+/** Why an answer that names no request it was shown is refused (an older firebreak, a request made by hand). */
+function noShownRequestRefusal(executionArn: string): string {
+  return `the answer for ${executionArn} names no request it was shown (requestId): an answer is taken only for the request its approver saw, so that one stored again meanwhile (a new attempt of its approval step) is never answered in its place. Answer with the current firebreak approve / reject, which shows the request first and sends its requestId; nothing was recorded or sent`;
+}
+
+/** Why an answer to a request that is no longer the one stored is refused: both requests named. */
+function notShownRefusal(executionArn: string, shownId: string, storedId: string, storedAt: string): string {
+  return `the request shown (requestId ${shownId}) is not the one stored for ${executionArn} now (requestId ${storedId}, requested at ${storedAt}): it was stored again after it was shown (a new attempt of its approval step, with a new task token). Nothing was recorded or sent; look at the new request (firebreak approve shows it) before answering it`;
+}
+
 function secondAnswerRefusal(request: PendingApproval): string {
   const first = `${request.executionArn} was already ${request.decision ?? 'answered'} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}: one answer only`;
   return request.sentAt === undefined ? `${first} (not delivered yet: only ${request.decidedBy ?? 'its approver'} can send it again)` : first;
 }
 
-/** When a request stops taking answers, and what the playbook does then (when the guard's grant says). */
-interface AnswerDeadline {
-  readonly at: string;
-  readonly onTimeout?: ApprovalTimeoutPath['onTimeout'];
-}
-
 /**
- * The deadline an answer is held to (pure): the guard's approval deadline when its grant names one,
- * the instant the steps that change resources stop counting answers (grants.ts `evaluateGrant`),
- * and never later than requestedAt + the request's timeout. The guard writes its grant before the
- * wait starts, so its deadline comes before Step Functions' own timeout of the wait: an answer
- * taken before it still finds the task waiting.
+ * The deadline an answer is held to (approval-records.ts `approvalDeadlineOf`, the one the request's
+ * alert gives). publish-alert always stores requestedAt and timeoutSeconds: a request without them was
+ * written by someone else (fail closed).
  */
 function answerDeadline(request: PendingApproval, path: ApprovalTimeoutPath | undefined): AnswerDeadline {
-  const requested = Date.parse(request.requestedAt) + request.timeoutSeconds * 1000;
-  const granted = path?.approvalDeadline !== undefined ? Date.parse(path.approvalDeadline) : Number.NaN;
-  const at = Number.isFinite(granted) && granted < requested ? granted : requested;
-  // publish-alert always stores both: a request without them was written by someone else (fail closed).
-  if (!Number.isFinite(at)) throw new ResponderFailedError(`The approval request of ${request.executionArn} has no readable deadline: nothing was recorded or sent`);
-  return { at: new Date(at).toISOString(), ...(path?.onTimeout !== undefined ? { onTimeout: path.onTimeout } : {}) };
+  const deadline = approvalDeadlineOf(request, path);
+  if (deadline === undefined) throw new ResponderFailedError(`The approval request of ${request.executionArn} has no readable deadline: nothing was recorded or sent`);
+  return deadline;
 }
 
 const TIMEOUT_PATHS: Readonly<Record<NonNullable<AnswerDeadline['onTimeout']>, string>> = {
@@ -384,7 +402,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     const raw = parsedEvent.data.body ?? '';
     json = JSON.parse(parsedEvent.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
   } catch {
-    return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? } or { executionArn, show: true }');
+    return refused(400, 'bad request: the body is not JSON { executionArn, decision, requestId, reason? } or { executionArn, show: true }');
   }
   const show = approvalShowBodySchema.safeParse(json);
   if (show.success) return showApproval(show.data.executionArn, identity, deps);
@@ -395,10 +413,24 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   const decision = body.decision === 'approve' ? 'approved' : 'rejected';
   const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, decision: body.decision, ...extra });
 
+  if (body.requestId === undefined) {
+    log('approval refused: no request shown', {});
+    return refused(400, noShownRequestRefusal(executionArn), executionArn);
+  }
+
   const request = await deps.store.get(executionArn);
   if (!request) {
     log('approval refused: unknown execution', {});
     return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
+  }
+  // The answer is for the request its approver was shown. Stored again since (a new attempt of the
+  // approval step, a new token), the request is another one, which nobody was shown. The decision
+  // below is then conditional on the token read here, so a request stored again after this read is
+  // refused too (approval-records.ts `decide`).
+  const storedId = approvalRequestId(request.taskToken);
+  if (storedId !== body.requestId) {
+    log('approval refused: not the request shown', { shownRequestId: body.requestId, storedRequestId: storedId });
+    return refused(409, notShownRefusal(executionArn, body.requestId, storedId, request.requestedAt), executionArn);
   }
   const undelivered = undeliveredAnswerOf(request, approver, decision);
   if (request.decision !== undefined && undelivered === undefined) {

@@ -30,6 +30,9 @@ import { ResponderFunction } from './responder-function';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
 
+/** The Sid of publish-alert's read of the guard's grants (their approval deadline, for the request's alert). */
+export const APPROVAL_DEADLINES_FOR_ALERTS_SID = 'ReadApprovalDeadlinesForAlerts';
+
 /** The approval function's folder under lambdas/. */
 export const APPROVAL_FUNCTION = RESPONDER_NAMES.approval;
 

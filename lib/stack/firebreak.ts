@@ -31,7 +31,7 @@ import type { Playbook } from '../playbooks/model';
 import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { AlertChannels, accountRootArn } from './alerting';
-import { Approvals, RecordKey } from './approvals';
+import { APPROVAL_DEADLINES_FOR_ALERTS_SID, Approvals, RecordKey } from './approvals';
 import { checkFirebreakProps, FirebreakConfigError } from './config';
 import { FIREBREAK_DEFAULTS, pascal } from './defaults';
 import { Dispatcher } from './dispatcher';
@@ -206,6 +206,9 @@ export class Firebreak extends Construct {
       state.admitWriter(approvals.function.role);
       const alerter = responders.functionOf(ALERT_RESPONDER);
       state.grantItems(alerter.role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
+      // The alert of a request gives the deadline the approval function holds answers to: the guard's
+      // grant's (lib/responders/approval-request.ts). GetItem only: publish-alert never writes a grant.
+      state.grantItems(alerter.role, APPROVAL_DEADLINES_FOR_ALERTS_SID, ['dynamodb:GetItem'], STATE_KEY_PREFIX.grant);
       // publish-alert stores a request only once Step Functions confirms it (docs/security.md §C3).
       Approvals.verifyRequestsIn(
         alerter,

@@ -7,12 +7,19 @@ import { createApprovalCommands } from '../../lib/cli/approvals';
 import type { ApprovalCliDependencies } from '../../lib/operator/approvals';
 import { ApprovalRefusedError, ApprovalSetupError, answer, describeShownRequest, showRequest, signedAnswer } from '../../lib/operator/approvals';
 import { buildProgram } from '../../lib/cli/main';
+import type { ApprovalExecutions } from '../../lib/responders/approval';
+import { createApprovalHandler } from '../../lib/responders/approval';
+import type { PendingApproval } from '../../lib/responders/approval-records';
+import { InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
+import { silentLogger } from '../../lib/responders/logging';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
 const URL_ = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };
 const CALLER = 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice';
 const AT = new Date('2026-11-20T10:15:00.000Z');
+/** The id of the request the function shows (the SHA-256 of its task token). */
+const SHOWN_ID = createHash('sha256').update('AQCEAAAAKgAAAAMAAAAAAAAAAd+shown=').digest('hex');
 
 const cloudFormation = mockClient(CloudFormationClient);
 
@@ -89,34 +96,34 @@ describe('signedAnswer', () => {
 });
 
 describe('answer', () => {
-  it('approves: reads the URL from the stack output, posts { executionArn, decision, reason } signed, returns who AWS says answered', async () => {
+  it('approves: reads the URL from the stack output, posts { executionArn, decision, requestId, reason } signed, returns who AWS says answered', async () => {
     const sent: Sent[] = [];
-    const outcome = await answer('approve', { execution: EXECUTION, stack: 'Firebreak', comment: 'checked the flow logs' }, deps({ status: 200, body: APPROVED }, sent), AT);
+    const outcome = await answer('approve', { execution: EXECUTION, stack: 'Firebreak', comment: 'checked the flow logs' }, deps({ status: 200, body: APPROVED }, sent), SHOWN_ID, AT);
     expect(cloudFormation.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input)).toEqual([{ StackName: 'Firebreak' }]);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.url).toBe(URL_);
-    expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, decision: 'approve', reason: 'checked the flow logs' });
+    expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, decision: 'approve', requestId: SHOWN_ID, reason: 'checked the flow logs' });
     expect(sent[0]!.init.headers.authorization).toContain('/eu-west-1/lambda/aws4_request');
     expect(outcome).toMatchObject({ outcome: 'approved', decidedBy: CALLER });
   });
 
   it('rejects with the reason, to --url without reading the stack', async () => {
     const sent: Sent[] = [];
-    await answer('reject', { execution: EXECUTION, stack: 'Firebreak', url: URL_, reason: 'false positive' }, deps({ status: 200, body: { ...APPROVED, outcome: 'rejected' } }, sent), AT);
+    await answer('reject', { execution: EXECUTION, stack: 'Firebreak', url: URL_, reason: 'false positive' }, deps({ status: 200, body: { ...APPROVED, outcome: 'rejected' } }, sent), SHOWN_ID, AT);
     expect(cloudFormation.calls()).toHaveLength(0);
-    expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, decision: 'reject', reason: 'false positive' });
+    expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, decision: 'reject', requestId: SHOWN_ID, reason: 'false positive' });
   });
 
   it('says clearly when AWS denies the signed request: the ApproverPolicy is missing', async () => {
     const sent: Sent[] = [];
-    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 403, body: { Message: 'Forbidden' } }, sent))).rejects.toThrow(
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 403, body: { Message: 'Forbidden' } }, sent), SHOWN_ID)).rejects.toThrow(
       /AWS denied the request .*ApproverPolicy/,
     );
   });
 
   it("passes the approval function's refusal on (already answered, not waiting, the instance's own role)", async () => {
     const refusal = { outcome: 'refused', message: `${EXECUTION} was already approved by ${CALLER}: one answer only` };
-    await expect(answer('reject', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 409, body: refusal }, []))).rejects.toThrow(
+    await expect(answer('reject', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 409, body: refusal }, []), SHOWN_ID)).rejects.toThrow(
       new ApprovalRefusedError(`the approval function refused the answer (409): ${refusal.message}`),
     );
   });
@@ -125,7 +132,7 @@ describe('answer', () => {
   // that was not an object (null) threw a TypeError reading its outcome.
   it('reads an answer whose fields are not text as unknown, never String()-ing them, and a non-object body as a refusal', async () => {
     const odd = { outcome: 'approved', executionArn: { toString: null }, decidedBy: { toString: null, valueOf: null }, decidedAt: ['x'], message: 42 };
-    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: odd }, []))).resolves.toEqual({
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: odd }, []), SHOWN_ID)).resolves.toEqual({
       outcome: 'approved',
       executionArn: EXECUTION,
       decidedBy: 'unknown',
@@ -133,7 +140,7 @@ describe('answer', () => {
       message: '',
     });
     for (const body of ['null', '[1]', '"approved"']) {
-      await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body }, []))).rejects.toThrow(
+      await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body }, []), SHOWN_ID)).rejects.toThrow(
         new ApprovalRefusedError(`the approval function refused the answer (200): ${body}`),
       );
     }
@@ -142,11 +149,11 @@ describe('answer', () => {
   it('ATTACK: a 200 that answers another decision or another execution is not taken for this answer', async () => {
     // The operator rejected; an answer saying "approved" (an earlier answer sent again, a function
     // that mixed up requests) must not print "Rejected" nor exit 0 as if the rejection were recorded.
-    await expect(answer('reject', { execution: EXECUTION, stack: 'Firebreak', reason: 'false positive' }, deps({ status: 200, body: APPROVED }, []))).rejects.toThrow(
+    await expect(answer('reject', { execution: EXECUTION, stack: 'Firebreak', reason: 'false positive' }, deps({ status: 200, body: APPROVED }, []), SHOWN_ID)).rejects.toThrow(
       new ApprovalRefusedError(`the approval function answered approved for ${EXECUTION}, not the reject that was sent: check the execution's history before answering again`),
     );
     const other = EXECUTION.replace(/gd-[0-9a-f]+$/, 'gd-0000');
-    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...APPROVED, executionArn: other } }, []))).rejects.toThrow(
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...APPROVED, executionArn: other } }, []), SHOWN_ID)).rejects.toThrow(
       new ApprovalRefusedError(`the approval function answered approved for ${other}, not the approve that was sent for ${EXECUTION}: check the execution's history before answering again`),
     );
     await expect(showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, executionArn: other } }, []))).rejects.toThrow(
@@ -161,12 +168,12 @@ describe('answer', () => {
         throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
       },
     });
-    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, noCredentials)).rejects.toThrow(/no AWS credentials found/);
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, noCredentials, SHOWN_ID)).rejects.toThrow(/no AWS credentials found/);
     cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: AT, Outputs: [] }] });
-    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: APPROVED }, sent))).rejects.toThrow(
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: APPROVED }, sent), SHOWN_ID)).rejects.toThrow(
       /has no output ApprovalFunctionUrl/,
     );
-    await expect(answer('approve', { execution: 'arn:aws:states:nope', stack: 'Firebreak' }, deps({ status: 200, body: APPROVED }, sent))).rejects.toBeInstanceOf(
+    await expect(answer('approve', { execution: 'arn:aws:states:nope', stack: 'Firebreak' }, deps({ status: 200, body: APPROVED }, sent), SHOWN_ID)).rejects.toBeInstanceOf(
       ApprovalSetupError,
     );
     expect(sent).toHaveLength(0);
@@ -183,6 +190,7 @@ const WAITING = {
     account: '999988887777',
     region: 'eu-west-1',
     waitingSteps: ['contain', 'preserve-evidence'],
+    requestId: SHOWN_ID,
     requestedAt: '2026-11-20T10:00:00.000Z',
     expiresAt: '2026-11-20T11:00:00.000Z',
     status: 'RUNNING',
@@ -284,7 +292,7 @@ describe('firebreak approve / reject commands', () => {
     expect(yes.bodies).toEqual([
       { executionArn: EXECUTION, show: true },
       { executionArn: EXECUTION, show: true },
-      { executionArn: EXECUTION, decision: 'approve', reason: 'checked' },
+      { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN_ID, reason: 'checked' },
     ]);
     expect(yes.questions).toEqual(['Approve this request? [y/N] ']);
     const printed = yes.lines.join('\n');
@@ -309,7 +317,7 @@ describe('firebreak approve / reject commands', () => {
     expect(scripted.exitCode).toBe(0);
     expect(scripted.bodies).toEqual([
       { executionArn: EXECUTION, show: true },
-      { executionArn: EXECUTION, decision: 'approve' },
+      { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN_ID },
     ]);
     expect(scripted.questions).toEqual([]);
     expect(scripted.lines.join('\n')).toContain('Approval request of');
@@ -411,11 +419,100 @@ describe('firebreak approve / reject commands', () => {
     expect(raced.bodies).toHaveLength(2);
   });
 
+  it('sends nothing when the approval function shows no requestId (older than the command): its answer could not name the request shown', async () => {
+    const { requestId: _id, ...withoutId } = WAITING.request;
+    const older = await run(['approve', '--execution', EXECUTION, '--yes'], { status: 200, body: APPROVED }, { shown: { status: 200, body: { ...WAITING, request: withoutId } } });
+    expect(older.exitCode).toBe(2);
+    expect(older.bodies).toEqual([{ executionArn: EXECUTION, show: true }]);
+    expect(older.errors.join('\n')).toContain('did not say which request');
+    expect(older.errors.join('\n')).toContain('deploy the current Firebreak stack');
+  });
+
   it('no longer takes a task token: the alert never shows one', () => {
     const program = buildProgram(() => undefined);
     const approve = program.commands.find((command) => command.name() === 'approve')!;
     expect(approve.options.map((option) => option.long)).not.toContain('--token');
     expect(approve.options.map((option) => option.long)).toContain('--execution');
     expect(approve.options.map((option) => option.long)).toContain('--yes');
+  });
+});
+
+describe('firebreak approve against the approval function itself (review approval-binding)', () => {
+  const MACHINE = 'arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-compromised-ec2-instance';
+  const FIRST_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+first-attempt=';
+  const SECOND_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+second-attempt=';
+  const INCIDENT = 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
+  const REQUEST: PendingApproval = {
+    pk: approvalRecordKey(EXECUTION),
+    executionArn: EXECUTION,
+    incidentKey: INCIDENT,
+    requestedAt: '2026-11-20T10:00:00.000Z',
+    taskToken: FIRST_TOKEN,
+    playbook: 'compromised-ec2-instance',
+    account: '999988887777',
+    region: 'eu-west-1',
+    waitingSteps: ['contain'],
+    timeoutSeconds: 3600,
+  };
+
+  /** The commands over the real approval function: each signed POST becomes its Function URL event, as CALLER. */
+  async function approveThroughFunction(store: InMemoryApprovalStore, beforeAnswer: () => Promise<void>) {
+    const sentTokens: string[] = [];
+    const executions: ApprovalExecutions = {
+      describe: async () => ({ status: 'RUNNING', stateMachineArn: MACHINE, input: JSON.stringify({ incident: { key: INCIDENT } }) }),
+      scheduled: async (_arn, token) => token === FIRST_TOKEN || token === SECOND_TOKEN,
+      heartbeat: async () => 'live',
+      sendSuccess: async (token) => {
+        sentTokens.push(token);
+        return 'sent';
+      },
+      sendFailure: async (token) => {
+        sentTokens.push(token);
+        return 'sent';
+      },
+    };
+    const handler = createApprovalHandler({ store, executions, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => AT });
+    const errors: string[] = [];
+    let exitCode = 0;
+    const program = new Command('firebreak').exitOverride();
+    createApprovalCommands({
+      ...deps({ status: 500, body: {} }, []),
+      fetch: async (_url, init) => {
+        if ((JSON.parse(init.body) as { show?: unknown }).show !== true) await beforeAnswer();
+        const result = await handler({ version: '2.0', requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: CALLER } } }, body: init.body, isBase64Encoded: false });
+        return { status: result.statusCode, text: async () => result.body };
+      },
+      err: (line) => void errors.push(line),
+      interactive: true,
+      confirm: async () => true,
+    })(program, (code) => {
+      exitCode = Math.max(exitCode, code);
+    });
+    await program.parseAsync(['node', 'firebreak', 'approve', '--execution', EXECUTION]);
+    return { exitCode, errors, sentTokens };
+  }
+
+  it('ATTACK: a request replaced between the second show and the answer is not answered: nothing recorded, no token sent', async () => {
+    const store = new InMemoryApprovalStore();
+    await store.putRequest(REQUEST);
+    // publish-alert stores the request again for a new attempt of the approval step (its first
+    // token no longer waits), in the milliseconds after the command's second look.
+    const replaced = await approveThroughFunction(store, async () => {
+      expect(await store.replaceRequest({ ...REQUEST, taskToken: SECOND_TOKEN, requestedAt: '2026-11-20T10:05:00.000Z', waitingSteps: ['contain', 'release'] }, FIRST_TOKEN)).toBe('replaced');
+    });
+    expect(replaced.exitCode).toBe(1);
+    expect(replaced.sentTokens).toEqual([]);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+    expect(replaced.errors.join('\n')).toContain('is not the one stored');
+  });
+
+  it('answers the request shown when it is still the one stored', async () => {
+    const store = new InMemoryApprovalStore();
+    await store.putRequest(REQUEST);
+    const answered = await approveThroughFunction(store, async () => undefined);
+    expect(answered.errors).toEqual([]);
+    expect(answered.exitCode).toBe(0);
+    expect(answered.sentTokens).toEqual([FIRST_TOKEN]);
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CALLER });
   });
 });

@@ -18,6 +18,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
+import { answerApproval } from '../../lib/responders/approval';
 import type { ApprovalRequestExecutions } from '../../lib/responders/approval-request';
 import { ApprovalRequestRefusedError } from '../../lib/contracts/responder-errors';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
@@ -368,6 +369,45 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe(TOKEN);
     expect((await approvals.get(EXECUTION_ARN))?.requestedAt).toBe(NOW.toISOString());
     expect(again.actions[0]).toMatchObject({ outcome: 'already-done' });
+  });
+
+  describe("the alert's deadline is the one the approval function enforces (review approval-binding)", () => {
+    /** What the approval function shows of the request: its expiresAt is when it stops taking answers. */
+    const enforcedBy = async (approvals: InMemoryApprovalStore) => {
+      const shown = await answerApproval(
+        { version: '2.0', requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: 'arn:aws:sts::999988887777:assumed-role/on-call/carol' } } }, body: JSON.stringify({ executionArn: EXECUTION_ARN, show: true }) },
+        {
+          store: approvals,
+          executions: { describe: (arn) => executions.describe(arn), scheduled: (arn, token) => executions.scheduled(arn, token), heartbeat: (token) => executions.heartbeat(token), sendSuccess: async () => 'closed', sendFailure: async () => 'closed' },
+          config: { stateMachineArns: [MACHINE_ARN], deniedRolePrefixes: [] },
+          logger: silentLogger,
+          now: () => NOW,
+        },
+      );
+      return shown.request?.expiresAt;
+    };
+    const untilOf = () => /until (\S+?);/.exec(snsMock.commandCalls(PublishCommand).at(-1)!.args[0].input.Message ?? '')?.[1];
+
+    it("shows the guard's approval deadline (its grant's), earlier than requestedAt + timeout, as the approval function refuses answers from then on", async () => {
+      const approvals = new InMemoryApprovalStore();
+      // The guard wrote its grant 4 s before the wait began (evidence steps ran between).
+      const GRANT_DEADLINE = new Date(NOW.getTime() + 900_000 - 4_000).toISOString();
+      approvals.timeoutPaths.set(EXECUTION_ARN, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
+      await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      expect(await enforcedBy(approvals)).toBe(GRANT_DEADLINE);
+      expect(untilOf()).toBe(GRANT_DEADLINE);
+    });
+
+    it('shows requestedAt + timeout when the execution has no grant deadline, and the first request\'s for a retried alert', async () => {
+      const approvals = new InMemoryApprovalStore();
+      const EARLIER = new Date(NOW.getTime() - 60_000);
+      await publishAlert(parseAlertInput(REQUEST), { ...approvalDeps(approvals), now: () => EARLIER });
+      expect(untilOf()).toBe(new Date(EARLIER.getTime() + 900_000).toISOString());
+      // Retried a minute later (same token): the request kept is the first, and so is its deadline.
+      await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      expect(await enforcedBy(approvals)).toBe(new Date(EARLIER.getTime() + 900_000).toISOString());
+      expect(untilOf()).toBe(await enforcedBy(approvals));
+    });
   });
 
   it('refuses to ask for approval without a store: no alert could be answered', async () => {

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalExecutions } from '../../lib/responders/approval';
 import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalHandler } from '../../lib/responders/approval';
 import type { PendingApproval } from '../../lib/responders/approval-records';
-import { DynamoDbApprovalAnswers, DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
+import { DynamoDbApprovalAnswers, DynamoDbApprovalRequests, DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey, approvalRequestId } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
 import { subjectsOfIncident } from '../../lib/responders/approval-subjects';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
@@ -21,6 +21,8 @@ const CAROL = 'arn:aws:sts::111122223333:assumed-role/on-call/carol';
 const DAVE = 'arn:aws:sts::111122223333:assumed-role/on-call/dave';
 const NOW = new Date('2026-11-27T16:31:00.000Z');
 const INCIDENT_KEY = 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
+/** The id `show` gives the request stored with TOKEN: the one every answer below names. */
+const SHOWN = approvalRequestId(TOKEN);
 
 const REQUEST: PendingApproval = {
   pk: approvalRecordKey(EXECUTION),
@@ -128,6 +130,7 @@ describe('answerApproval: show, before an answer', () => {
         account: '111122223333',
         region: 'eu-west-1',
         waitingSteps: ['release'],
+        requestId: SHOWN,
         requestedAt: REQUEST.requestedAt,
         expiresAt: '2026-11-27T17:30:00.000Z',
         status: 'RUNNING',
@@ -153,7 +156,7 @@ describe('answerApproval: show, before an answer', () => {
   });
 
   it('shows an answered request with who answered, and an ended execution as no longer waiting', async () => {
-    await answer(DAVE, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' });
+    await answer(DAVE, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'not yet' });
     expect(await answer(CAROL, { executionArn: EXECUTION, show: true })).toMatchObject({
       statusCode: 200,
       message: `rejected by ${DAVE} at ${NOW.toISOString()}`,
@@ -188,7 +191,7 @@ describe('answerApproval: show, before an answer', () => {
   });
 
   it('refuses a show with anything else in it (strict), and `show: false` as a malformed answer', async () => {
-    expect(await answer(CAROL, { executionArn: EXECUTION, show: true, decision: 'approve' })).toMatchObject({ statusCode: 400, outcome: 'refused' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: true, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 400, outcome: 'refused' });
     expect(await answer(CAROL, { executionArn: EXECUTION, show: false })).toMatchObject({ statusCode: 400, outcome: 'refused' });
     expect(executions.sent).toEqual([]);
     expect((await store.get(EXECUTION))?.decision).toBeUndefined();
@@ -197,7 +200,7 @@ describe('answerApproval: show, before an answer', () => {
 
 describe('answerApproval', () => {
   it('approves: records the approver AWS authenticated, then sends SendTaskSuccess { approved: true, approvedBy }', async () => {
-    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', reason: 'investigation closed' });
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN, reason: 'investigation closed' });
     expect(response).toEqual({
       statusCode: 200,
       outcome: 'approved',
@@ -216,7 +219,7 @@ describe('answerApproval', () => {
   });
 
   it('rejects: records the decision, then sends SendTaskFailure Firebreak.ApprovalRejected with who and why', async () => {
-    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' });
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'not yet' });
     expect(response).toMatchObject({ statusCode: 200, outcome: 'rejected', decidedBy: CAROL });
     expect(executions.sent).toEqual([{ failure: TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'not yet' } }]);
   });
@@ -245,13 +248,17 @@ describe('answerApproval', () => {
       executions.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
       return 'sent' as const;
     };
-    const first = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'load test' });
+    const first = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'load test' });
     expect(first).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('stored again') });
     // Nothing recorded on the new request: before, its record said rejected (with sentAt) while its task waited, unanswerable.
     expect(await store.get(EXECUTION)).toMatchObject({ taskToken: NEW_TOKEN });
     expect((await store.get(EXECUTION))?.decision).toBeUndefined();
     expect(executions.sent).toEqual([]);
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'load test' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
+    // The next answer is for the new request, once shown: the old one's id is refused, naming both.
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'load test' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('is not the one stored') });
+    const shownNow = await answer(CAROL, { executionArn: EXECUTION, show: true });
+    expect(shownNow.request?.requestId).toBe(approvalRequestId(NEW_TOKEN));
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: shownNow.request?.requestId, reason: 'load test' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
     expect(executions.sent).toEqual([{ failure: NEW_TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'load test' } }]);
   });
 
@@ -261,43 +268,44 @@ describe('answerApproval', () => {
     // token is live, but in another execution, which the approval of this one would answer.
     store.records.set(EXECUTION, { ...REQUEST, taskToken: OTHER_TOKEN });
     for (const decision of ['approve', 'reject'] as const) {
-      expect(await answer(CAROL, { executionArn: EXECUTION, decision })).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('never issued') });
+      // Named as `show` names it: the id of the request stored.
+      expect(await answer(CAROL, { executionArn: EXECUTION, decision, requestId: approvalRequestId(OTHER_TOKEN) })).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('never issued') });
     }
     expect(executions.sent).toEqual([]);
     expect((await store.get(EXECUTION))?.decision).toBeUndefined();
   });
 
   it('refuses a second answer: one answer only, the first stands and no second token is sent', async () => {
-    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' });
-    const second = await answer(DAVE, { executionArn: EXECUTION, decision: 'reject' });
+    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
+    const second = await answer(DAVE, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN });
     expect(second).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining(`already approved by ${CAROL}`) });
     expect(executions.sent).toHaveLength(1);
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
   });
 
   it('marks the answer sent once Step Functions took it, and then refuses even the same answer again', async () => {
-    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' });
+    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, sentAt: NOW.toISOString() });
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('one answer only') });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 409, message: expect.stringContaining('one answer only') });
     expect(executions.sent).toHaveLength(1);
   });
 
   it('sends a recorded answer again when its delivery failed: to the same approver with the same answer, never to anyone else', async () => {
     executions.failNextSend = new TransientResponderError('states:SendTaskSuccess ThrottlingException');
-    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'approve', reason: 'investigation closed' })).rejects.toThrow(TransientResponderError);
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN, reason: 'investigation closed' })).rejects.toThrow(TransientResponderError);
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
     expect((await store.get(EXECUTION))?.sentAt).toBeUndefined();
 
     // One answer only, still: another approver, or another answer, is refused and nothing is sent.
-    const dave = await answer(DAVE, { executionArn: EXECUTION, decision: 'approve' });
+    const dave = await answer(DAVE, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
     expect(dave).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining(`already approved by ${CAROL}`) });
     expect(dave.message).toContain(`not delivered yet: only ${CAROL} can send it again`);
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 409, outcome: 'refused' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({ statusCode: 409, outcome: 'refused' });
     expect(executions.sent).toEqual([]);
 
     // The same approver, the same answer: the recorded answer is delivered, as first decided.
     const later = new Date(NOW.getTime() + 60_000);
-    const retry = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }), {
+    const retry = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
       store,
       executions,
       config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
@@ -309,14 +317,14 @@ describe('answerApproval', () => {
       { success: TOKEN, output: { approved: true, approvedBy: CAROL, by: CAROL, at: NOW.toISOString(), comment: 'investigation closed' } },
     ]);
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), sentAt: later.toISOString() });
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409 });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 409 });
     expect(executions.sent).toHaveLength(1);
   });
 
   it('sends a rejection again the same way (SendTaskFailure with the recorded cause)', async () => {
     executions.failNextSend = new TransientResponderError('states:SendTaskFailure 500');
-    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' })).rejects.toThrow(TransientResponderError);
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'not yet' })).rejects.toThrow(TransientResponderError);
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
     expect(executions.sent).toEqual([{ failure: TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'not yet' } }]);
   });
 
@@ -325,7 +333,7 @@ describe('answerApproval', () => {
     store.markSent = async () => {
       throw new TransientResponderError('dynamodb:UpdateItem ThrottlingException');
     };
-    const response = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }), {
+    const response = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
       store,
       executions,
       config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] },
@@ -339,15 +347,15 @@ describe('answerApproval', () => {
 
   it('refuses an unknown execution', async () => {
     const other = EXECUTION.replace('20261127T163000Z', '20261127T163001Z');
-    expect(await answer(CAROL, { executionArn: other, decision: 'approve' })).toMatchObject({ statusCode: 404, outcome: 'refused' });
+    expect(await answer(CAROL, { executionArn: other, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 404, outcome: 'refused' });
     expect(executions.sent).toHaveLength(0);
   });
 
   it('refuses an execution that no longer waits, and one of another state machine', async () => {
     executions.status = 'TIMED_OUT';
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('TIMED_OUT') });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 409, message: expect.stringContaining('TIMED_OUT') });
     executions.status = 'RUNNING';
-    const foreign = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }), {
+    const foreign = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
       store,
       executions,
       config: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:other'], deniedRolePrefixes: [] },
@@ -360,11 +368,11 @@ describe('answerApproval', () => {
 
   it("refuses the incident instance's own role session, and Firebreak's roles, as approvers (nothing recorded, nothing sent)", async () => {
     const instanceSession = `arn:aws:sts::111122223333:assumed-role/web-app-role/${INSTANCE_ID}`;
-    expect(await answer(instanceSession, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({
+    expect(await answer(instanceSession, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({
       statusCode: 403,
       message: expect.stringContaining('session of the instance'),
     });
-    expect(await answer('arn:aws:sts::111122223333:assumed-role/firebreak-responder-eu-west-1-quarantine-instance/x', { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({
+    expect(await answer('arn:aws:sts::111122223333:assumed-role/firebreak-responder-eu-west-1-quarantine-instance/x', { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({
       statusCode: 403,
     });
     expect(executions.sent).toHaveLength(0);
@@ -372,23 +380,73 @@ describe('answerApproval', () => {
   });
 
   it('refuses a request without an IAM identity, a bad body, and a body naming its own approver (ignored: the identity is AWS’s)', async () => {
-    expect(await answer(undefined, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 401 });
-    expect(await answer(CAROL, { executionArn: 'nope', decision: 'approve' })).toMatchObject({ statusCode: 400 });
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', approvedBy: 'arn:aws:iam::111122223333:user/admin' })).toMatchObject({ statusCode: 400 });
+    expect(await answer(undefined, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 401 });
+    expect(await answer(CAROL, { executionArn: 'nope', decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 400 });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN, approvedBy: 'arn:aws:iam::111122223333:user/admin' })).toMatchObject({ statusCode: 400 });
     expect(executions.sent).toHaveLength(0);
   });
 
   it('refuses a request record that another execution did not write (incident keys disagree)', async () => {
     store.records.set(EXECUTION, { ...REQUEST, incidentKey: 'gd-someone-else' });
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('not written by this execution') });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 409, message: expect.stringContaining('not written by this execution') });
   });
 
   it('answers as a Function URL response with a JSON body', async () => {
     const handler = createApprovalHandler({ store, executions, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => NOW });
-    const response = await handler(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }));
+    const response = await handler(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }));
     expect(response.statusCode).toBe(200);
     expect(response.headers).toEqual({ 'content-type': 'application/json' });
     expect(JSON.parse(response.body)).toMatchObject({ outcome: 'approved', decidedBy: CAROL });
+  });
+});
+
+describe('answerApproval: an answer is for the request its approver was shown (review approval-binding)', () => {
+  const NEW_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+next-attempt=';
+  const REPLACEMENT: PendingApproval = { ...REQUEST, taskToken: NEW_TOKEN, requestedAt: '2026-11-27T16:30:40.000Z', waitingSteps: ['release', 'restore-routes'] };
+
+  it('ATTACK: refuses an answer to a request stored again between show and answer: 409 naming both requests, nothing recorded or sent', async () => {
+    executions.scheduledTokens.add(NEW_TOKEN);
+    const shown = await answer(CAROL, { executionArn: EXECUTION, show: true });
+    expect(shown.request?.requestId).toBe(SHOWN);
+    // publish-alert stores the request again for a new attempt of the approval step (the first
+    // attempt's token no longer waits; the new one does) after the approver looked.
+    expect(await store.replaceRequest(REPLACEMENT, TOKEN)).toBe('replaced');
+    for (const decision of ['approve', 'reject'] as const) {
+      const response = await answer(CAROL, { executionArn: EXECUTION, decision, requestId: shown.request?.requestId });
+      expect(response).toEqual({
+        statusCode: 409,
+        outcome: 'refused',
+        executionArn: EXECUTION,
+        message: `the request shown (requestId ${SHOWN}) is not the one stored for ${EXECUTION} now (requestId ${approvalRequestId(NEW_TOKEN)}, requested at 2026-11-27T16:30:40.000Z): it was stored again after it was shown (a new attempt of its approval step, with a new task token). Nothing was recorded or sent; look at the new request (firebreak approve shows it) before answering it`,
+      });
+    }
+    expect(executions.sent).toEqual([]);
+    expect(executions.heartbeats).toEqual([]);
+    expect(await store.get(EXECUTION)).toEqual(REPLACEMENT);
+  });
+
+  it('refuses an answer that names no request shown (an older firebreak, a request made by hand): 400, nothing recorded or sent', async () => {
+    for (const decision of ['approve', 'reject'] as const) {
+      const response = await answer(CAROL, { executionArn: EXECUTION, decision });
+      expect(response).toMatchObject({ statusCode: 400, outcome: 'refused', executionArn: EXECUTION, message: expect.stringContaining('names no request it was shown (requestId)') });
+      expect(response.message).toContain('nothing was recorded or sent');
+    }
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: 'not-an-id' })).toMatchObject({ statusCode: 400, message: expect.stringContaining('requestId') });
+    expect(executions.sent).toEqual([]);
+    expect(await store.get(EXECUTION)).toEqual(REQUEST);
+  });
+
+  it('answers the request shown while it is the one stored, and sends its token', async () => {
+    const shown = await answer(CAROL, { executionArn: EXECUTION, show: true });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: shown.request?.requestId })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+    expect(executions.sent).toEqual([{ success: TOKEN, output: { approved: true, approvedBy: CAROL, by: CAROL, at: NOW.toISOString() } }]);
+  });
+
+  it("names a request by its token's SHA-256: the same token the same id, another token another id, never the token", () => {
+    expect(approvalRequestId(TOKEN)).toMatch(/^[0-9a-f]{64}$/);
+    expect(approvalRequestId(TOKEN)).toBe(SHOWN);
+    expect(approvalRequestId(NEW_TOKEN)).not.toBe(SHOWN);
+    expect(SHOWN).not.toContain(TOKEN);
   });
 });
 
@@ -407,7 +465,7 @@ describe('answerApproval: an answer after the request timed out changes nothing 
   it("refuses an answer once the request's deadline has passed (requestedAt + timeoutSeconds): records nothing, sends nothing, says when it timed out", async () => {
     // Step Functions still lets the execution run (its timeout path), and the history still shows the token.
     for (const decision of ['approve', 'reject'] as const) {
-      const response = await answerAt(new Date('2026-11-27T17:30:01.000Z'), CAROL, { executionArn: EXECUTION, decision });
+      const response = await answerAt(new Date('2026-11-27T17:30:01.000Z'), CAROL, { executionArn: EXECUTION, decision, requestId: SHOWN });
       expect(response).toEqual({
         statusCode: 409,
         outcome: 'refused',
@@ -420,13 +478,13 @@ describe('answerApproval: an answer after the request timed out changes nothing 
 
   it("refuses at the guard's deadline when its grant names one, and says which path the playbook took (contain, evidence-only)", async () => {
     store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
-    expect(await answerAt(new Date('2026-11-27T17:29:59.000Z'), CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'a database' })).toMatchObject({
+    expect(await answerAt(new Date('2026-11-27T17:29:59.000Z'), CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'a database' })).toMatchObject({
       statusCode: 409,
       outcome: 'refused',
       message: `the approval request of ${EXECUTION} timed out at ${GRANT_DEADLINE}: the playbook took its onTimeout path, contain (its waiting steps run without approval). This rejection was not recorded and changes nothing.`,
     });
     store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'evidence-only' });
-    expect(await answerAt(new Date(GRANT_DEADLINE), CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({
+    expect(await answerAt(new Date(GRANT_DEADLINE), CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({
       statusCode: 409,
       message: `the approval request of ${EXECUTION} timed out at ${GRANT_DEADLINE}: the playbook took its onTimeout path, evidence-only (its waiting steps do not run; contain by hand if it is still needed). This approval was not recorded and changes nothing.`,
     });
@@ -435,7 +493,7 @@ describe('answerApproval: an answer after the request timed out changes nothing 
 
   it('refuses an answer when Step Functions says no task waits on the token any more (SendTaskHeartbeat before recording)', async () => {
     executions.live = false;
-    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' });
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN });
     expect(response).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('Step Functions says no task waits on it any more') });
     expect(response.message).toContain('nothing was recorded or sent');
     expect(executions.heartbeats).toEqual([TOKEN]);
@@ -444,7 +502,7 @@ describe('answerApproval: an answer after the request timed out changes nothing 
 
   it('asks Step Functions before recording an answer in time, and then records and sends it', async () => {
     store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
     expect(executions.heartbeats).toEqual([TOKEN]);
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'rejected', decidedAt: NOW.toISOString() });
   });
@@ -452,8 +510,8 @@ describe('answerApproval: an answer after the request timed out changes nothing 
   it('still sends again a decision recorded in time whose delivery failed, after the deadline, without asking for a heartbeat (the earlier send may have reached the task)', async () => {
     store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
     executions.failNextSend = new TransientResponderError('states:SendTaskFailure 500');
-    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(TransientResponderError);
-    const resent = await answerAt(new Date('2026-11-27T17:31:00.000Z'), CAROL, { executionArn: EXECUTION, decision: 'reject' });
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).rejects.toThrow(TransientResponderError);
+    const resent = await answerAt(new Date('2026-11-27T17:31:00.000Z'), CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN });
     expect(resent).toMatchObject({ statusCode: 200, outcome: 'rejected', decidedAt: NOW.toISOString() });
     expect(executions.heartbeats).toEqual([TOKEN]);
     expect(executions.sent).toHaveLength(1);
@@ -463,7 +521,7 @@ describe('answerApproval: an answer after the request timed out changes nothing 
     store.timeoutPaths.set(EXECUTION, { approvalDeadline: GRANT_DEADLINE, onTimeout: 'contain' });
     // Step Functions: the heartbeat finds the task waiting, the send a moment later no longer does.
     executions.sendFailure = async () => 'closed' as const;
-    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'a database' });
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'a database' });
     expect(response).toEqual({
       statusCode: 409,
       outcome: 'refused',
@@ -476,15 +534,15 @@ describe('answerApproval: an answer after the request timed out changes nothing 
 
   it('keeps a decision sent again that Step Functions finds closed: an earlier send may have reached the task', async () => {
     executions.failNextSend = new TransientResponderError('states:SendTaskFailure 500');
-    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(TransientResponderError);
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).rejects.toThrow(TransientResponderError);
     executions.sendFailure = async () => 'closed' as const;
-    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('or an earlier send reached it') });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({ statusCode: 409, message: expect.stringContaining('or an earlier send reached it') });
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'rejected', decidedBy: CAROL });
   });
 
   it('records nothing for a request whose deadline cannot be read (publish-alert always stores it: someone else wrote this one)', async () => {
     store.records.set(EXECUTION, { ...REQUEST, requestedAt: 'soon' });
-    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).rejects.toThrow(/has no readable deadline/);
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).rejects.toThrow(/has no readable deadline/);
     await nothingRecordedOrSent();
   });
 
@@ -521,7 +579,7 @@ describe('answerApproval: the subjects of the incident never answer it (review a
 
   it('refuses the stolen key itself rejecting its own containment (signed with the key, as its user): nothing recorded, nothing sent', async () => {
     executions.input = { incident: keyIncident, mode: 'enforce' };
-    const response = await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'reject', reason: 'false positive' }, { accessKey: KEY, userId: ALICE_ID });
+    const response = await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'false positive' }, { accessKey: KEY, userId: ALICE_ID });
     expect(response).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(`signed with the access key ${KEY} this request is about`) });
     expect(executions.sent).toEqual([]);
     expect((await store.get(KEY_EXECUTION))?.decision).toBeUndefined();
@@ -536,18 +594,18 @@ describe('answerApproval: the subjects of the incident never answer it (review a
       ['arn:aws:iam::111122223333:user/alice-renamed', { userId: ALICE_ID }],
       [CAROL, { accessKey: KEY }],
     ] as const) {
-      expect(await answerAs(approver, { executionArn: KEY_EXECUTION, decision: 'reject' }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
+      expect(await answerAs(approver, { executionArn: KEY_EXECUTION, decision: 'reject', requestId: SHOWN }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
       expect(await answerAs(approver, { executionArn: KEY_EXECUTION, show: true }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
     }
     expect(executions.sent).toEqual([]);
     // Someone else, with their own key, answers as before.
-    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve' }, { accessKey: 'ASIAQ3EGRW6JCAROLKEY', userId: 'AROAQ3EGRW6JONCALL01:carol' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve', requestId: SHOWN }, { accessKey: 'ASIAQ3EGRW6JCAROLKEY', userId: 'AROAQ3EGRW6JONCALL01:carol' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
   });
 
   it("refuses a federated user of the named user's account: sts:GetFederationToken with the stolen key names its session anything", async () => {
     executions.input = { incident: keyIncident, mode: 'enforce' };
     const federated = 'arn:aws:sts::111122223333:federated-user/oncall-bob';
-    expect(await answerAs(federated, { executionArn: KEY_EXECUTION, decision: 'reject' }, { accessKey: 'ASIAQ3EGRW6JFEDERATE', userId: '111122223333:oncall-bob' })).toMatchObject({
+    expect(await answerAs(federated, { executionArn: KEY_EXECUTION, decision: 'reject', requestId: SHOWN }, { accessKey: 'ASIAQ3EGRW6JFEDERATE', userId: '111122223333:oncall-bob' })).toMatchObject({
       statusCode: 403,
       outcome: 'refused',
       message: expect.stringContaining('federated'),
@@ -563,9 +621,9 @@ describe('answerApproval: the subjects of the incident never answer it (review a
       credential: { kind: 'access-key', accessKeyId: KEY, userName: 'alice' },
     });
     executions.input = { ...release.input, incident: { ...release.input.incident, key: INCIDENT_KEY } };
-    expect(await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403, outcome: 'refused' });
+    expect(await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 403, outcome: 'refused' });
     expect(executions.sent).toEqual([]);
-    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 200, outcome: 'approved' });
   });
 
   it("refuses a session of the role whose sessions were revoked approving the release of its own deny; another account's role of that name is not it", async () => {
@@ -574,10 +632,10 @@ describe('answerApproval: the subjects of the incident never answer it (review a
       credential: { kind: 'role-sessions', roleName: 'ci-deployer' },
     });
     executions.input = { ...release.input, incident: { ...release.input.incident, key: INCIDENT_KEY } };
-    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/ci-deployer/new-session', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining('a session of the role ci-deployer') });
-    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/CI-Deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403 });
+    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/ci-deployer/new-session', { executionArn: KEY_EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining('a session of the role ci-deployer') });
+    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/CI-Deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 403 });
     expect(executions.sent).toEqual([]);
-    expect(await answerAs('arn:aws:sts::444455556666:assumed-role/ci-deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+    expect(await answerAs('arn:aws:sts::444455556666:assumed-role/ci-deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 200, outcome: 'approved' });
   });
 
   it("refuses the session of any instance the incident names, not only the stored request's", async () => {
@@ -585,7 +643,7 @@ describe('answerApproval: the subjects of the incident never answer it (review a
     executions.input = {
       incident: ec2Incident({ key: INCIDENT_KEY, affected: [{ kind: 'ec2-instance', from: 'resource', instanceId: INSTANCE_ID }, { kind: 'ec2-instance', from: 'service.detection.sequence.resources[1]', instanceId: second }] }),
     };
-    expect(await answer(`arn:aws:sts::111122223333:assumed-role/batch-role/${second}`, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(second) });
+    expect(await answer(`arn:aws:sts::111122223333:assumed-role/batch-role/${second}`, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(second) });
     expect(executions.sent).toEqual([]);
   });
 });
@@ -728,6 +786,13 @@ describe('DynamoDbApprovalStore', () => {
     ]);
   });
 
+  it('answers a put that finds a request in place with its request time and timeout too (its deadline is counted from them)', async () => {
+    dynamodb.on(PutItemCommand).rejects(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: storedRequestItem() }));
+    expect(await new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).putRequest(REQUEST)).toEqual({
+      existing: { taskToken: TOKEN, decided: false, requestedAt: REQUEST.requestedAt, timeoutSeconds: 3600 },
+    });
+  });
+
   it('answers a put that finds a request in place with that request\'s token and whether it is answered', async () => {
     const found = Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: 'older' }, decision: { S: 'approved' } } });
     dynamodb.on(PutItemCommand).rejects(found);
@@ -868,6 +933,21 @@ describe('DynamoDbApprovalStore', () => {
       ProjectionExpression: '#a0, #a1',
       ExpressionAttributeNames: { '#a0': 'approvalDeadline', '#a1': 'onTimeout' },
     });
+  });
+
+  it("publish-alert's adapter reads the grant's approval deadline the same way: exact GetItem input (review approval-binding)", async () => {
+    dynamodb.on(GetItemCommand).resolvesOnce({ Item: { approvalDeadline: { S: '2026-11-27T17:29:58.000Z' }, onTimeout: { S: 'evidence-only' } } });
+    const requests = new DynamoDbApprovalRequests(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await requests.timeoutPathOf(EXECUTION)).toEqual({ approvalDeadline: '2026-11-27T17:29:58.000Z', onTimeout: 'evidence-only' });
+    expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Key: { pk: { S: `grant#${EXECUTION}` } },
+        ConsistentRead: true,
+        ProjectionExpression: '#a0, #a1',
+        ExpressionAttributeNames: { '#a0': 'approvalDeadline', '#a1': 'onTimeout' },
+      },
+    ]);
   });
 
   it('reads a request back with a consistent GetItem', async () => {

@@ -267,6 +267,15 @@ describe('FirebreakStack IAM', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
       },
+      // The request's alert gives the deadline the approval function enforces: the guard's grant's.
+      // GetItem of grant# items only, never a write (review approval-binding).
+      {
+        Sid: 'ReadApprovalDeadlinesForAlerts',
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'grant#*' } },
+      },
       // It verifies an approval request before storing it (docs/security.md §C3): DescribeExecution
       // of the guarded playbook's executions only, and a heartbeat, which cannot complete a task
       // (GetExecutionHistory, the token is one this execution scheduled, is VerifyAlertOrigins').
