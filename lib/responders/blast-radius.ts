@@ -13,6 +13,12 @@
  * The one consistent read this module makes never grants a new slot: it finds a slot the incident
  * already holds (idempotency across re-runs) and skips slots that are held at `now`, which cannot
  * free up before their `expiresAt` because nothing shortens or deletes a hold.
+ *
+ * A stored slot is a claim like any other record: a hold never counts longer than the window the
+ * limiter itself writes, W seconds from its recorded write time (`acquiredAt`), whatever its
+ * `expiresAt` says; an item without a readable write time counts until its `expiresAt` only when
+ * that lies within one window of now; one that gives no such time counts for nothing (and is
+ * reported), so a malformed record can never hold a slot for good (`holdFromItem`).
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -44,8 +50,14 @@ export interface ContainmentHold {
   readonly incidentKey: string;
   /** ISO 8601 time the slot was taken, when recorded. */
   readonly acquiredAt?: string;
-  /** Epoch seconds at which the hold stops counting (Infinity for an item without a readable expiry). */
+  /** Epoch seconds at which the hold stops counting: never later than W after its write time (`holdFromItem`). */
   readonly expiresAt: number;
+  /**
+   * The item gave no time within the window (no readable write time, and no expiry or one more
+   * than a window ahead): not something the limiter writes, so it counts for nothing (`expiresAt` 0)
+   * and the next conditional put may take its slot.
+   */
+  readonly unbounded?: true;
 }
 
 export interface BlastRadiusGrant {
@@ -62,6 +74,8 @@ export interface BlastRadiusGrant {
   readonly expiresAt: string;
   /** Every hold known to count in the window, this incident's included. */
   readonly activeIncidents: readonly ContainmentHold[];
+  /** Slot items read that counted for nothing (`ContainmentHold.unbounded`), for the alert. */
+  readonly unboundedSlots?: readonly number[];
 }
 
 export interface BlastRadiusDenial {
@@ -76,6 +90,8 @@ export interface BlastRadiusDenial {
   readonly retryAfter?: string;
   /** Seconds from `now` until `retryAfter`. */
   readonly retryAfterSeconds?: number;
+  /** Slot items read that counted for nothing (`ContainmentHold.unbounded`), for the alert. */
+  readonly unboundedSlots?: readonly number[];
 }
 
 export type BlastRadiusDecision = BlastRadiusGrant | BlastRadiusDenial;
@@ -194,17 +210,55 @@ function epochSeconds(now: Date): number {
   return Math.floor(now.getTime() / 1000);
 }
 
-/** Reads a slot item back into a hold; an item without a readable expiry counts as held for good. */
-export function holdFromItem(slot: number, item: Record<string, AttributeValue>): ContainmentHold {
-  const expiresAt = Number(item.expiresAt?.N);
+/**
+ * How far another run's clock may be ahead of this one's: a write time up to this far after `now`
+ * is still the limiter's own (Lambda clocks are NTP-synchronised; this is generous).
+ */
+export const SLOT_CLOCK_SKEW_SECONDS = 300;
+
+/** The write time the limiter records, exactly as it writes it (`Date.toISOString`), so that DynamoDB's string order is time order. */
+const WRITE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** What a slot item's times are judged against: the run's `now` and the window the limiter writes. */
+export interface SlotReading {
+  readonly nowSeconds: number;
+  readonly windowSeconds: number;
+}
+
+/**
+ * Reads a slot item back into a hold, bounded by the window the limiter itself writes (the
+ * `PutItem` condition in `tryTakeSlot` frees exactly the same items):
+ *
+ * - a readable write time (`acquiredAt` as the limiter writes it, not after now by more than the
+ *   clock skew): the hold counts until its `expiresAt` or W after that time, whichever comes first,
+ *   so an expiry far ahead counts for one window at most;
+ * - otherwise a readable `expiresAt` within one window (and the skew) of now counts until then;
+ * - otherwise (no expiry, an unreadable one, or one more than a window ahead with no write time)
+ *   nothing bounds it: it counts for nothing and is marked `unbounded`. Counting it would take the
+ *   slot away for good, and N such records would end automatic containment in the account with
+ *   no end; not counting it costs at most one automatic containment past N, once, since the next
+ *   put replaces it with a bounded hold. Only the guard's role can write slots, so such a record is
+ *   a fault (a hand edit, a bug) the alert reports, not a containment the limiter counted.
+ */
+export function holdFromItem(slot: number, item: Record<string, AttributeValue>, reading: SlotReading): ContainmentHold {
+  const { nowSeconds, windowSeconds } = reading;
+  const stated = Number(item.expiresAt?.N);
+  // Number(undefined) is NaN: a missing expiry is unreadable too.
+  const expiresAt = Number.isFinite(stated) ? stated : undefined;
   const acquiredAt = item.acquiredAt?.S;
-  return {
-    slot,
-    incidentKey: item.incidentKey?.S ?? '(unknown)',
-    ...(acquiredAt !== undefined ? { acquiredAt } : {}),
-    // Number(undefined) is NaN: a missing expiry is unreadable too.
-    expiresAt: Number.isFinite(expiresAt) ? expiresAt : Number.POSITIVE_INFINITY,
-  };
+  const writtenAt = acquiredAt !== undefined && WRITE_TIME.test(acquiredAt) ? Math.floor(Date.parse(acquiredAt) / 1000) : Number.NaN;
+  const base = { slot, incidentKey: item.incidentKey?.S ?? '(unknown)', ...(acquiredAt !== undefined ? { acquiredAt } : {}) };
+  if (Number.isFinite(writtenAt) && writtenAt <= nowSeconds + SLOT_CLOCK_SKEW_SECONDS) {
+    return { ...base, expiresAt: Math.min(expiresAt ?? Number.POSITIVE_INFINITY, writtenAt + windowSeconds) };
+  }
+  if (expiresAt !== undefined && expiresAt <= nowSeconds + windowSeconds + SLOT_CLOCK_SKEW_SECONDS) return { ...base, expiresAt };
+  return { ...base, expiresAt: 0, unbounded: true };
+}
+
+/** The slots of `holds` that counted for nothing, as the decisions report them (absent when none). */
+function unboundedOf(holds: readonly ContainmentHold[]): { readonly unboundedSlots?: readonly number[] } {
+  const slots = holds.filter((hold) => hold.unbounded === true).map((hold) => hold.slot).sort((a, b) => a - b);
+  return slots.length > 0 ? { unboundedSlots: slots } : {};
 }
 
 /** The blast-radius limiter over the Firebreak state table. */
@@ -222,24 +276,28 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
 
   async preview(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real'): Promise<BlastRadiusDecision> {
     const nowSeconds = epochSeconds(now);
-    const plan = planAcquisition(await this.readHolds(account, pool), incidentKey, nowSeconds, this.policy.maxContainments);
+    const holds = await this.readHolds(account, pool, nowSeconds);
+    const unbounded = unboundedOf(holds);
+    const plan = planAcquisition(holds, incidentKey, nowSeconds, this.policy.maxContainments);
     switch (plan.kind) {
       case 'already-held':
-        return grant(plan.hold, true, plan.active, this.policy);
+        return { ...grant(plan.hold, true, plan.active, this.policy), ...unbounded };
       case 'full':
-        return denial(plan.active, this.policy, nowSeconds);
+        return { ...denial(plan.active, this.policy, nowSeconds), ...unbounded };
       case 'try-slots': {
         const slot = plan.order[0] as number;
-        return grant({ slot, incidentKey, acquiredAt: now.toISOString(), expiresAt: nowSeconds + this.policy.windowSeconds }, false, plan.active, this.policy);
+        return { ...grant({ slot, incidentKey, acquiredAt: now.toISOString(), expiresAt: nowSeconds + this.policy.windowSeconds }, false, plan.active, this.policy), ...unbounded };
       }
     }
   }
 
   async acquire(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real'): Promise<BlastRadiusDecision> {
     const nowSeconds = epochSeconds(now);
-    const plan = planAcquisition(await this.readHolds(account, pool), incidentKey, nowSeconds, this.policy.maxContainments);
-    if (plan.kind === 'already-held') return grant(plan.hold, true, plan.active, this.policy);
-    if (plan.kind === 'full') return denial(plan.active, this.policy, nowSeconds);
+    const holds = await this.readHolds(account, pool, nowSeconds);
+    const unbounded = unboundedOf(holds);
+    const plan = planAcquisition(holds, incidentKey, nowSeconds, this.policy.maxContainments);
+    if (plan.kind === 'already-held') return { ...grant(plan.hold, true, plan.active, this.policy), ...unbounded };
+    if (plan.kind === 'full') return { ...denial(plan.active, this.policy, nowSeconds), ...unbounded };
 
     // Holds learnt since the read (from failed conditions), by slot.
     const known = new Map(plan.active.map((hold) => [hold.slot, hold]));
@@ -249,15 +307,18 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
         const previous = attempt.previous;
         // A concurrent run of the same incident took the slot first: still one slot for one incident.
         const alreadyHeld = previous?.incidentKey === incidentKey && previous.expiresAt > nowSeconds;
-        return grant(attempt.hold, alreadyHeld, [...known.values()], this.policy);
+        return { ...grant(attempt.hold, alreadyHeld, [...known.values()], this.policy), ...unbounded };
       }
       if (attempt.holder) known.set(slot, attempt.holder);
     }
-    return denial(
-      [...known.values()].filter((hold) => hold.expiresAt > nowSeconds),
-      this.policy,
-      nowSeconds,
-    );
+    return {
+      ...denial(
+        [...known.values()].filter((hold) => hold.expiresAt > nowSeconds),
+        this.policy,
+        nowSeconds,
+      ),
+      ...unbounded,
+    };
   }
 
   /** One conditional put on one slot. */
@@ -272,8 +333,10 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
     | { readonly taken: true; readonly hold: ContainmentHold; readonly previous?: ContainmentHold }
     | { readonly taken: false; readonly holder?: ContainmentHold }
   > {
-    const expiresAt = nowSeconds + this.policy.windowSeconds;
+    const windowSeconds = this.policy.windowSeconds;
+    const expiresAt = nowSeconds + windowSeconds;
     const acquiredAt = now.toISOString();
+    const reading: SlotReading = { nowSeconds, windowSeconds };
     try {
       const output = await this.client.send(
         new PutItemCommand({
@@ -285,27 +348,39 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
             acquiredAt: { S: acquiredAt },
             [BLAST_RADIUS_TTL_ATTRIBUTE]: { N: String(expiresAt) },
           },
-          // Free, expired, or already this incident's (a concurrent run of the same incident).
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey',
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':incidentKey': { S: incidentKey } },
+          // Free, expired, or already this incident's (a concurrent run of the same incident); or
+          // held no longer by the bounds `holdFromItem` reads: written a window ago or more
+          // (`acquiredAt` strings in the limiter's own format sort as times), an expiry beyond a
+          // window and the skew from now, or none readable. A hold the limiter wrote meets none of
+          // these while it counts.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)',
+          ExpressionAttributeValues: {
+            ':now': { N: String(nowSeconds) },
+            ':incidentKey': { S: incidentKey },
+            // floor(written) + W <= now exactly when the write time comes before (now - W + 1) s.
+            ':windowStart': { S: new Date((nowSeconds - windowSeconds + 1) * 1000).toISOString() },
+            ':latestExpiry': { N: String(nowSeconds + windowSeconds + SLOT_CLOCK_SKEW_SECONDS) },
+            ':number': { S: 'N' },
+          },
           ReturnValues: 'ALL_OLD',
           // Tells us who holds the slot when we lose, without a second read.
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const hold: ContainmentHold = { slot, incidentKey, acquiredAt, expiresAt };
-      return output.Attributes ? { taken: true, hold, previous: holdFromItem(slot, output.Attributes) } : { taken: true, hold };
+      return output.Attributes ? { taken: true, hold, previous: holdFromItem(slot, output.Attributes, reading) } : { taken: true, hold };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException') {
         const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-        return item ? { taken: false, holder: holdFromItem(slot, item) } : { taken: false };
+        return item ? { taken: false, holder: holdFromItem(slot, item, reading) } : { taken: false };
       }
       throw toResponderError(error, 'dynamodb:PutItem');
     }
   }
 
   /** Every slot of the account, read consistently (a stale replica could hide a fresh hold). */
-  private async readHolds(account: string, pool: BlastRadiusPool): Promise<ContainmentHold[]> {
+  private async readHolds(account: string, pool: BlastRadiusPool, nowSeconds: number): Promise<ContainmentHold[]> {
     const keys = Array.from({ length: this.policy.maxContainments }, (_, slot) => blastRadiusSlotKey(account, slot, pool));
     let output;
     try {
@@ -331,7 +406,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
     const holds: ContainmentHold[] = [];
     for (const item of output.Responses?.[this.tableName] ?? []) {
       const slot = keys.indexOf(item.pk?.S ?? '');
-      if (slot >= 0) holds.push(holdFromItem(slot, item));
+      if (slot >= 0) holds.push(holdFromItem(slot, item, { nowSeconds, windowSeconds: this.policy.windowSeconds }));
     }
     return holds;
   }

@@ -87,6 +87,10 @@ export function describeWindow(windowSeconds: number): string {
 
 /** The alert sentence for a blast-radius decision. */
 export function blastRadiusReason(account: string, decision: BlastRadiusDecision, hypothetical: boolean): string {
+  return `${blastRadiusCount(account, decision, hypothetical)}${unboundedSlotsSentence(decision)}`;
+}
+
+function blastRadiusCount(account: string, decision: BlastRadiusDecision, hypothetical: boolean): string {
   const window = describeWindow(decision.windowSeconds);
   if (!decision.granted) {
     const holders = decision.activeIncidents.map((hold) => hold.incidentKey);
@@ -99,6 +103,16 @@ export function blastRadiusReason(account: string, decision: BlastRadiusDecision
   return hypothetical
     ? `Blast radius: containing now would be containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`
     : `Blast radius: containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`;
+}
+
+/**
+ * Slot items that counted for nothing (blast-radius.ts `holdFromItem`): the limiter never writes
+ * one, so the alert says so, for a person to find out who did.
+ */
+function unboundedSlotsSentence(decision: BlastRadiusDecision): string {
+  const slots = decision.unboundedSlots ?? [];
+  if (slots.length === 0) return '';
+  return ` Slot item(s) ${slots.join(', ')} of this pool hold no time within the window (no readable write time, and no expiry or one more than a window ahead): counted as free. Only the guard writes slots: find out who wrote these.`;
 }
 
 export function blastRadiusSummary(decision: BlastRadiusDecision, slotTaken: boolean): GuardBlastRadius {

@@ -49,6 +49,7 @@ import { readContainmentGuardConfig } from './containment-guard-config';
 import { malwareObjectGrantTarget, scannedObjectOf } from './s3-malware-object';
 import { verifyExecution } from './containment-guard-execution';
 import { lookAtInstance } from './containment-guard-instance';
+import { storedGrantDifference } from './containment-guard-grant';
 import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-release';
 import type { S3ObjectClaims } from './s3-object-claims';
 import { DynamoDbS3ObjectClaims } from './s3-object-claims';
@@ -267,8 +268,17 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     };
     const stored = await deps.grants.putIfAbsent(candidate);
     const g = stored.grant;
-    if (g.incidentKey !== candidate.incidentKey || g.instanceId !== candidate.instanceId || g.account !== candidate.account || g.region !== candidate.region || g.kind !== candidate.kind || g.incidentDigest !== candidate.incidentDigest || g.requestDigest !== candidate.requestDigest) {
-      throw new ResponderFailedError(`The grant of ${checked.executionArn} already exists for another incident or instance (${g.incidentKey}, ${g.instanceId}); refusing to clear this one`);
+    // A grant found written answers only when it is the one this run would issue: the steps act on
+    // it, so the answer must never say more than it clears (containment-guard-grant.ts).
+    const difference = stored.written
+      ? undefined
+      : storedGrantDifference(g, { candidate, now: at, approvalSeconds: rails.timeoutSeconds, onTimeout: intakeReason !== undefined ? 'evidence-only' : rails.onTimeout, personDecides });
+    if (difference !== undefined) {
+      throw new ResponderFailedError(
+        difference.of === 'target'
+          ? `The grant of ${checked.executionArn} already exists for another incident or instance (${difference.text}); refusing to clear this one, and the stored grant is left as it is`
+          : `The grant of ${checked.executionArn} already exists with other terms than this run would issue (${difference.text}); refusing to answer from it, and the stored grant is left as it is`,
+      );
     }
     log.record(
       'firebreak:grant',
@@ -291,7 +301,14 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   if (resource.kind === 'ec2-instance') {
     const looked = await lookAtInstance(incident, resource.instanceId, rails.kind, gameDay, deps, log, reasons);
     if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));
-    if (looked === 'terminated') return finish(await decide('proceed'), notEvaluated(policy));
+    if (looked === 'terminated') {
+      // Nothing is left to contain and the steps refuse the instance, but a grant clears every
+      // granted step of the execution, not only those: where a person must decide, it waits for one.
+      if (!personDecides) return finish(await decide('proceed'), notEvaluated(policy));
+      if (approvalRequired) reasons.push(`The ${playbook} playbook requires a person to approve before it changes resources.`);
+      if (intakeReason !== undefined) reasons.push(intakeReason);
+      return finish(await decide('needs-approval'), notEvaluated(policy));
+    }
     if (looked.protected) {
       reasons.push(looked.reason);
       return finish('evidence-only', notEvaluated(policy), looked);

@@ -40,11 +40,20 @@ function compare(left: AttributeValue | undefined, op: string, right: AttributeV
   }
 }
 
+
 /** Evaluates the `a OR b OR c` conditions the limiter writes; anything else fails the test loudly. */
 function conditionHolds(expression: string, old: Item | undefined, values: Item): boolean {
   return expression.split(' OR ').some((term) => {
     const notExists = /^attribute_not_exists\((\w+)\)$/.exec(term.trim());
     if (notExists) return old?.[notExists[1]!] === undefined;
+    // DynamoDB's attribute_type is false for a missing attribute, so its NOT is true.
+    const notType = /^NOT attribute_type\((\w+), (:\w+)\)$/.exec(term.trim());
+    if (notType) {
+      const type = values[notType[2]!]?.S;
+      if (type === undefined) throw new Error(`fake table: no type for ${notType[2]}`);
+      const attribute = old?.[notType[1]!];
+      return attribute === undefined || !(type in attribute);
+    }
     const comparison = /^(\w+) (<=|>=|=|<|>) (:\w+)$/.exec(term.trim());
     if (!comparison) throw new Error(`fake table: unsupported condition term "${term}"`);
     const value = values[comparison[3]!];
@@ -167,5 +176,39 @@ describe('DynamoDbBlastRadiusLimiter under concurrent executions', () => {
     expect((await limiter.acquire(ACCOUNT, 'gd-second', justBefore)).granted).toBe(false);
     const atExpiry = new Date(NOW.getTime() + 3600_000);
     expect(await limiter.acquire(ACCOUNT, 'gd-second', atExpiry)).toMatchObject({ granted: true, slot: 0, used: 1 });
+  });
+
+  it('ATTACK: grants exactly N=3 of 10 concurrent incidents when every slot starts held by an item nothing bounds, or one whose far expiry outlived its window', async () => {
+    // Before review guard-review these held their slots for good: every incident was denied.
+    const seeded = (): [string, Item][] => [
+      ['blast#111122223333#0', { pk: { S: 'blast#111122223333#0' }, incidentKey: { S: 'gd-no-expiry' } }],
+      ['blast#111122223333#1', { pk: { S: 'blast#111122223333#1' }, incidentKey: { S: 'gd-a-year' }, expiresAt: { N: String(NOW.getTime() / 1000 + 365 * 86400) } }],
+      ['blast#111122223333#2', { pk: { S: 'blast#111122223333#2' }, incidentKey: { S: 'gd-old' }, acquiredAt: { S: '2026-11-20T08:59:00.000Z' }, expiresAt: { N: String(NOW.getTime() / 1000 + 365 * 86400) } }],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        const table = new FakeStateTable(() => s.schedule(Promise.resolve()));
+        for (const [pk, item] of seeded()) table.items.set(pk, item);
+        const limiter = wire(table, 3);
+        const incidents = Array.from({ length: 10 }, (_, i) => `gd-concurrent-${i}`);
+
+        const decisions = await s.waitFor(Promise.all(incidents.map((key) => limiter.acquire(ACCOUNT, key, NOW))));
+
+        expect(decisions.filter((decision) => decision.granted)).toHaveLength(3);
+        const holders = [...table.items.values()].map((item) => item.incidentKey!.S).sort();
+        expect(holders).toEqual(incidents.filter((_, i) => decisions[i]!.granted).sort());
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("refuses to take a hold the limiter wrote while it counts, under the bounds' terms of the condition too", async () => {
+    const table = new FakeStateTable(async () => undefined);
+    const limiter = wire(table, 1);
+    expect((await limiter.acquire(ACCOUNT, 'gd-first', NOW)).granted).toBe(true);
+    // A second later, and a second before its window ends: the bounds terms free none of it.
+    for (const later of [1000, 3599_000]) {
+      expect((await limiter.acquire(ACCOUNT, 'gd-second', new Date(NOW.getTime() + later))).granted, String(later)).toBe(false);
+    }
   });
 });

@@ -27,6 +27,8 @@ const WINDOW = 3600;
 const KEY = 'gd-incident-under-test';
 
 const ddb = mockClient(DynamoDBClient);
+/** What the limiter of these tests judges slot items against. */
+const READING = { nowSeconds: NOW_S, windowSeconds: WINDOW };
 
 function limiter(maxContainments = 3): DynamoDbBlastRadiusLimiter {
   return new DynamoDbBlastRadiusLimiter(new DynamoDBClient({}), TABLE, { maxContainments, windowSeconds: WINDOW });
@@ -52,8 +54,16 @@ function expectedPut(slot: number, incidentKey = KEY): PutItemCommandInput {
       acquiredAt: { S: '2026-11-20T10:00:00.000Z' },
       ttl: { N: String(NOW_S + WINDOW) },
     },
-    ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey',
-    ExpressionAttributeValues: { ':now': { N: String(NOW_S) }, ':incidentKey': { S: incidentKey } },
+    ConditionExpression:
+      'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)',
+    ExpressionAttributeValues: {
+      ':now': { N: String(NOW_S) },
+      ':incidentKey': { S: incidentKey },
+      // One second after now - W: a write time before it ended its window by now.
+      ':windowStart': { S: '2026-11-20T09:00:01.000Z' },
+      ':latestExpiry': { N: String(NOW_S + WINDOW + 300) },
+      ':number': { S: 'N' },
+    },
     ReturnValues: 'ALL_OLD',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
@@ -333,22 +343,9 @@ describe('the blast-radius limiter, edges', () => {
     expect(() => new DynamoDbBlastRadiusLimiter(new DynamoDBClient({}), TABLE, { maxContainments: 0, windowSeconds: 60 })).toThrow(RangeError);
   });
 
-  it('counts a slot item without a readable expiry as held for good, and names an unknown holder', () => {
-    expect(holdFromItem(1, { pk: { S: blastRadiusSlotKey(ACCOUNT, 1) } })).toStrictEqual({ slot: 1, incidentKey: '(unknown)', expiresAt: Number.POSITIVE_INFINITY });
-    expect(holdFromItem(1, { ...slotItem(1, 'gd-a', NOW_S + 5), expiresAt: { N: 'soon' } }).expiresAt).toBe(Number.POSITIVE_INFINITY);
+  it('names an unknown holder', () => {
+    expect(holdFromItem(1, { pk: { S: blastRadiusSlotKey(ACCOUNT, 1) }, expiresAt: { N: String(NOW_S + 5) } }, READING)).toStrictEqual({ slot: 1, incidentKey: '(unknown)', expiresAt: NOW_S + 5 });
   });
-
-  it('denies with no retry time when no holder has a readable expiry', async () => {
-    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [0, 1, 2].map((slot) => ({ pk: { S: blastRadiusSlotKey(ACCOUNT, slot) }, incidentKey: { S: `gd-${slot}` } })) } });
-    expect(await limiter().acquire(ACCOUNT, KEY, NOW)).toStrictEqual({
-      granted: false,
-      used: 3,
-      limit: 3,
-      windowSeconds: WINDOW,
-      activeIncidents: [0, 1, 2].map((slot) => ({ slot, incidentKey: `gd-${slot}`, expiresAt: Number.POSITIVE_INFINITY })),
-    });
-  });
-
   it('previews an incident that already holds a slot as that slot, and a new one with the window from now, holds listed by slot', async () => {
     // An incident that starts at slot 0, so that its slot comes before the others' when listed.
     const first = Array.from({ length: 50 }, (_, i) => `gd-first-${i}`).find((key) => startSlot(key, 3) === 0)!;
@@ -427,5 +424,70 @@ describe('the blast-radius limiter, edges', () => {
       Responses: { [TABLE]: [{ incidentKey: { S: 'gd-keyless' }, expiresAt: { N: String(NOW_S + 60) } }, slotItem(7, 'gd-elsewhere', NOW_S + 60)] },
     });
     expect(await limiter().preview(ACCOUNT, KEY, NOW)).toMatchObject({ granted: true, slot: start, used: 1, activeIncidents: [{ slot: start, incidentKey: KEY }] });
+  });
+});
+
+// Review guard-review: a slot item without a readable expiry was held for good, and one with an
+// expiry far ahead for that long. Only the guard's role can write slots, but a stored record is a
+// claim: a hold now never counts longer than the window the limiter writes.
+describe('holdFromItem: a slot never counts longer than the window the limiter writes', () => {
+  const written = (secondsAgo: number) => new Date((NOW_S - secondsAgo) * 1000).toISOString();
+  const item = (fields: Record<string, AttributeValue>) => ({ pk: { S: blastRadiusSlotKey(ACCOUNT, 1) }, incidentKey: { S: 'gd-a' }, ...fields });
+
+  it('counts a hold the limiter wrote until its expiry', () => {
+    expect(holdFromItem(1, slotItem(1, 'gd-a', NOW_S + 600), READING)).toStrictEqual({ slot: 1, incidentKey: 'gd-a', acquiredAt: written(WINDOW - 600), expiresAt: NOW_S + 600 });
+  });
+
+  it('ATTACK: counts an expiry far ahead only until W after the recorded write time', () => {
+    const far = item({ acquiredAt: { S: written(600) }, expiresAt: { N: String(NOW_S + 10 * 365 * 86400) } });
+    expect(holdFromItem(1, far, READING).expiresAt).toBe(NOW_S - 600 + WINDOW);
+    const old = item({ acquiredAt: { S: written(WINDOW) }, expiresAt: { N: String(NOW_S + 86400) } });
+    expect(holdFromItem(1, old, READING).expiresAt).toBe(NOW_S);
+  });
+
+  it('ATTACK: counts an item with a write time but no readable expiry only until W after that time', () => {
+    expect(holdFromItem(1, item({ acquiredAt: { S: written(60) } }), READING).expiresAt).toBe(NOW_S - 60 + WINDOW);
+    expect(holdFromItem(1, item({ acquiredAt: { S: written(60) }, expiresAt: { N: 'soon' } }), READING).expiresAt).toBe(NOW_S - 60 + WINDOW);
+  });
+
+  it('without a readable write time, counts an expiry within one window (and the clock skew) of now until then', () => {
+    expect(holdFromItem(1, item({ expiresAt: { N: String(NOW_S + WINDOW + 300) } }), READING)).toStrictEqual({ slot: 1, incidentKey: 'gd-a', expiresAt: NOW_S + WINDOW + 300 });
+    // Not the limiter's format: not a write time it recorded.
+    expect(holdFromItem(1, item({ acquiredAt: { S: 'yesterday' }, expiresAt: { N: String(NOW_S + 60) } }), READING).expiresAt).toBe(NOW_S + 60);
+  });
+
+  it('ATTACK: counts for nothing, and says so, an item nothing bounds: no expiry, an unreadable one, or one beyond the window with no write time', () => {
+    const nothingBounds: Record<string, AttributeValue>[] = [{}, { expiresAt: { N: 'soon' } }, { expiresAt: { N: String(NOW_S + WINDOW + 301) } }, { acquiredAt: { S: written(-301) }, expiresAt: { N: String(NOW_S + 2 * WINDOW) } }];
+    for (const fields of nothingBounds) {
+      expect(holdFromItem(1, item(fields), READING), JSON.stringify(fields)).toMatchObject({ slot: 1, incidentKey: 'gd-a', expiresAt: 0, unbounded: true });
+    }
+  });
+
+  it('ATTACK: takes a slot held by an item nothing bounds, and one whose far expiry outlived its window, and reports the unbounded one', async () => {
+    // Every slot "held": two by items nothing bounds, one written an hour ago claiming a year.
+    const unboundedSlots = [start, next];
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: {
+        [TABLE]: [
+          { pk: { S: blastRadiusSlotKey(ACCOUNT, start) }, incidentKey: { S: 'gd-0' } },
+          { pk: { S: blastRadiusSlotKey(ACCOUNT, next) }, incidentKey: { S: 'gd-1' }, expiresAt: { N: String(NOW_S + 365 * 86400) } },
+          { ...slotItem(last, 'gd-2', NOW_S + 365 * 86400), acquiredAt: { S: written(WINDOW) } },
+        ],
+      },
+    });
+    ddb.on(PutItemCommand).resolves({});
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    // Before the fix: denied, every slot held for good (no retry time), or for a year.
+    expect(decision).toMatchObject({ granted: true, slot: start, alreadyHeld: false, used: 1, unboundedSlots: [...unboundedSlots].sort((a, b) => a - b) });
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([expectedPut(start)]);
+  });
+
+  it('still denies while every slot holds a bounded hold, and lists no unbounded slot', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [0, 1, 2].map((slot) => slotItem(slot, `gd-${slot}`, NOW_S + 60 * (slot + 1))) } });
+    const decision = await limiter().preview(ACCOUNT, KEY, NOW);
+    expect(decision).toMatchObject({ granted: false, used: 3, retryAfterSeconds: 60 });
+    expect(decision).not.toHaveProperty('unboundedSlots');
   });
 });

@@ -67,6 +67,13 @@ describe('blastRadiusReason and blastRadiusSummary', () => {
     expect(blastRadiusReason(ACCOUNT, held, false)).toBe(`Blast radius: this incident already counts as containment 2 of 3 in account ${ACCOUNT} for the 60 s (1 min) window; no second slot taken.`);
     expect(blastRadiusReason(ACCOUNT, { ...held, alreadyHeld: false }, false)).toBe(`Blast radius: containment 2 of 3 in account ${ACCOUNT} within 60 s (1 min).`);
   });
+
+  it('tells the alert which slot items counted for nothing, whatever the decision', () => {
+    const unreadable = ' Slot item(s) 0, 2 of this pool hold no time within the window (no readable write time, and no expiry or one more than a window ahead): counted as free. Only the guard writes slots: find out who wrote these.';
+    const taken: BlastRadiusDecision = { granted: true, slot: 1, alreadyHeld: false, used: 1, limit: 3, windowSeconds: 60, expiresAt: NOW.toISOString(), activeIncidents: [], unboundedSlots: [0, 2] };
+    expect(blastRadiusReason(ACCOUNT, taken, false)).toBe(`Blast radius: containment 1 of 3 in account ${ACCOUNT} within 60 s (1 min).${unreadable}`);
+    expect(blastRadiusReason(ACCOUNT, denied({ unboundedSlots: [0, 2] }), true)).toMatch(new RegExp(`approve any further containment\\.${unreadable.replace(/[().]/g, '\\$&')}$`));
+  });
 });
 
 describe('lookAtInstance', () => {

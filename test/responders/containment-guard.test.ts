@@ -176,8 +176,15 @@ function expectedPut(slot: number): PutItemCommandInput {
       acquiredAt: { S: NOW.toISOString() },
       ttl: { N: String(NOW_S + WINDOW) },
     },
-    ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey',
-    ExpressionAttributeValues: { ':now': { N: String(NOW_S) }, ':incidentKey': { S: incident.key } },
+    ConditionExpression:
+      'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)',
+    ExpressionAttributeValues: {
+      ':now': { N: String(NOW_S) },
+      ':incidentKey': { S: incident.key },
+      ':windowStart': { S: new Date((NOW_S - WINDOW + 1) * 1000).toISOString() },
+      ':latestExpiry': { N: String(NOW_S + WINDOW + 300) },
+      ':number': { S: 'N' },
+    },
     ReturnValues: 'ALL_OLD',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
@@ -449,6 +456,24 @@ describe('containment-guard: blast radius', () => {
 
     expect(result.status).toBe('proceed');
     expect(putInputs()).toEqual([expectedPut(START)]);
+  });
+});
+
+// Review guard-review: slot items nothing bounds held their slots for good; now they count for
+// nothing, the guard takes such a slot, and the alert names the items.
+describe('containment-guard: slot items nothing bounds', () => {
+  it('ATTACK: proceeds past slot items without a readable expiry or write time, takes one, and says so in its reasons', async () => {
+    describes(instance());
+    slotsHold(...[0, 1, 2].map((slot) => ({ pk: { S: blastRadiusSlotKey(ACCOUNT, slot) }, incidentKey: { S: `gd-stuck-${slot}` } })));
+
+    const { result } = await runGuard(incident);
+
+    // Before the fix: needs-approval, "3 of 3 automatic containments already made", for good.
+    expect(result.status).toBe('proceed');
+    expect(putInputs()).toEqual([expectedPut(START)]);
+    expect(result.reasons).toContain(
+      `Blast radius: containment 1 of 3 in account ${ACCOUNT} within 3600 s (1 h). Slot item(s) 0, 1, 2 of this pool hold no time within the window (no readable write time, and no expiry or one more than a window ahead): counted as free. Only the guard writes slots: find out who wrote these.`,
+    );
   });
 });
 
