@@ -79,6 +79,34 @@ describe('triageRecordWrite', () => {
   });
 });
 
+describe('triageRecordWrite of a copy the oversized-event intake dispatched', () => {
+  const clipped = (confirmed: boolean) => {
+    const incident = ec2Incident();
+    return { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000, ...(confirmed ? { confirmed: true as const } : {}) } } };
+  };
+  const alertOnlyOf = (incident: ReturnType<typeof ec2Incident>) => ({ ...triage(incident, routing), outcome: 'alert-only' as const, playbook: null, playbookIndex: null, executionName: null });
+
+  it('ATTACK (review s25): an unconfirmed copy (a forgery invoked at the intake with a real finding id and revision) never takes the revision a genuine delivery will record', () => {
+    const genuine = triageRecordWrite(alertOnlyOf(ec2Incident()), times, 400)!;
+    const forged = triageRecordWrite(alertOnlyOf(clipped(false)), times, 400)!;
+    // Same incident record (the entry is appended to it), another member of the triaged set: the
+    // genuine delivery's condition still holds, so it is alerted (before: DuplicateAlertOnly, no alert).
+    expect(forged.pk).toBe(genuine.pk);
+    expect(forged.revision).not.toBe(genuine.revision);
+    expect(forged.values[':revision']).toEqual({ S: forged.revision });
+    expect(forged.values[':revisions']).toEqual({ SS: [forged.revision] });
+    // An execution name is [A-Za-z0-9_-] only: the marked revision can be no revision of any delivery.
+    expect(forged.revision).toBe(`${genuine.revision}#unconfirmed-intake-copy`);
+    // Its entry still names the execution name the revision has.
+    expect(JSON.parse((forged.values[':entry'] as { L: { S: string }[] }).L[0]!.S)).toMatchObject({ executionName: genuine.revision });
+  });
+
+  it('a copy GuardDuty confirmed records the revision as any delivery does (a duplicate of the original is alerted once)', () => {
+    const genuine = triageRecordWrite(alertOnlyOf(ec2Incident()), times, 400)!;
+    expect(triageRecordWrite(alertOnlyOf(clipped(true)), times, 400)!.revision).toBe(genuine.revision);
+  });
+});
+
 describe('the triage handler', () => {
   it('returns the decision with its record write, timed by its clock', async () => {
     const ticks = [times.startedAt, times.endedAt];
