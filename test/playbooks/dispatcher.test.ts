@@ -731,6 +731,23 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     expect(outcome.taskCalls[S.forgetTriageOnly]).toEqual([expect.objectContaining({ ConditionExpression: 'attribute_exists(pk)' })]);
   });
 
+  it('alert-only whose alert published but timed out (its answer lost): taken back and kept, so a replay alerts again: a duplicate, never a lost alert', async () => {
+    let published = 0;
+    const outcome = await runLocally(runnable, event, {
+      responders: {
+        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        'publish-alert': () => {
+          published += 1;
+          throw namedError('Sandbox.Timedout', 'Task timed out after 30.00 seconds');
+        },
+      },
+      tasks: { [S.recordTriageOnly]: () => ({}), [S.forgetTriageOnly]: () => ({}), [S.keepUnalertedEvent]: kept },
+    });
+    expect(published).toBe(1);
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.path.slice(-4)).toEqual([S.alertOnlyUnalerted, S.forgetTriageOnly, S.keepUnalertedEvent, S.alertFailed]);
+  });
+
   it('alert-only whose write was refused outright and whose alert fails: nothing to take back, the event is kept', async () => {
     const outcome = await runLocally(runnable, event, {
       responders: {

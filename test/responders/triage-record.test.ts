@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { executionNameFor } from '../../lib/incident/keys';
+import { executionNameFor, incidentKey } from '../../lib/incident/keys';
 import { parseEvent } from '../../lib/incident/parse';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
@@ -99,6 +99,14 @@ describe('triageRecordWrite of a copy the oversized-event intake dispatched', ()
     expect(forged.revision).toBe(`${genuine.revision}#unconfirmed-intake-copy`);
     // Its entry still names the execution name the revision has.
     expect(JSON.parse((forged.values[':entry'] as { L: { S: string }[] }).L[0]!.S)).toMatchObject({ executionName: genuine.revision });
+  });
+
+  it('ATTACK (review s25): a game-day copy of a real finding (same id and revision) records in its own record, under its own revision (docs/security.md D2)', () => {
+    const real = ec2Incident();
+    const genuine = triageRecordWrite(alertOnlyOf(real), times, 400)!;
+    const gameDay = triageRecordWrite(alertOnlyOf({ ...real, key: incidentKey(real.key, true) }), times, 400)!;
+    expect(gameDay.pk).not.toBe(genuine.pk);
+    expect(gameDay.revision).not.toBe(genuine.revision);
   });
 
   it('a copy GuardDuty confirmed records the revision as any delivery does (a duplicate of the original is alerted once)', () => {
