@@ -8,6 +8,17 @@
 export const TRIAGED_REVISIONS_ATTRIBUTE = 'triaged';
 
 /**
+ * Marks, in the triaged set, the revision of a copy the oversized-event intake dispatched without
+ * GuardDuty's confirmation. Anyone allowed to invoke the intake can send it a forged event with a
+ * real finding's id and the revision GuardDuty's next delivery will have (GetFindings shows an
+ * update hours before its EventBridge export): recorded under the bare execution name, its alert-only
+ * entry would end that genuine delivery at DuplicateAlertOnly, alerting nothing (review s25). An
+ * execution name holds only [A-Za-z0-9_-], so the marked revision is never a delivery's; two
+ * deliveries of one unconfirmed copy still alert once.
+ */
+export const UNCONFIRMED_INTAKE_REVISION_SUFFIX = '#unconfirmed-intake-copy';
+
+/**
  * The dispatcher's condition on triage's write: this revision's triage is not recorded yet.
  * `#triaged` and `:revision` are defined by triage's write (lib/responders/triage-record.ts).
  */

@@ -10,6 +10,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { UNCONFIRMED_INTAKE_REVISION_SUFFIX } from '../contracts/incident-record';
 import { DISPATCHER_STATES } from '../playbooks/dispatcher';
 import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
 import { buildIncidentReport, CONTAINING_STEPS, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, keyRecordLookups, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
@@ -132,9 +133,11 @@ function triageChecks(byKey: ReadonlyMap<string, IncidentReport>, executions: re
     const decision = (triageTask?.result as { Payload?: { incident?: { key?: unknown }; record?: { revision?: unknown } } } | undefined)?.Payload;
     const key = typeof decision?.incident?.key === 'string' ? decision.incident.key : '?';
     const revision = typeof decision?.record?.revision === 'string' ? decision.record.revision : '?';
+    // An unconfirmed intake copy's revision is marked in the triaged set; its entry names the bare execution name.
+    const entryName = revision.endsWith(UNCONFIRMED_INTAKE_REVISION_SUFFIX) ? revision.slice(0, -UNCONFIRMED_INTAKE_REVISION_SUFFIX.length) : revision;
     const written = last.error === undefined || last.error.name === 'DynamoDB.ConditionalCheckFailedException';
     if (written) {
-      const entries = (byKey.get(key)?.timeline ?? []).filter((row) => row.step === RESPONDER_NAMES.triage && row.executionName === revision);
+      const entries = (byKey.get(key)?.timeline ?? []).filter((row) => row.step === RESPONDER_NAMES.triage && row.executionName === entryName);
       results.push(result(`incident record ${key}: triage's entry of ${revision}`, entries.length === 1, 'recorded once', entries.length === 1 ? 'recorded once' : `recorded ${entries.length} time(s)`));
     } else {
       const dispatched = execution.status === 'SUCCEEDED' && execution.path.includes(DISPATCHER_STATES.triageNotRecorded);

@@ -298,14 +298,17 @@ function playbookStates(routed: readonly string[], dispatchFailureCatch: readonl
   };
 }
 
+/** DynamoDB's refusals before any change (throttling): retrying them never applies a write twice. */
+const DYNAMODB_THROTTLED = ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.RequestLimitExceeded'];
+
+/**
+ * DynamoDB's errors after which a write may or may not have been applied (a server error, a client
+ * timeout or lost connection: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+ */
+const DYNAMODB_UNKNOWN_OUTCOME = ['DynamoDB.InternalServerErrorException', 'DynamoDB.SdkClientException'];
+
 /** DynamoDB's transient errors as the service integration names them; everything else is final. */
-const DYNAMODB_TRANSIENT = [
-  'DynamoDB.ProvisionedThroughputExceededException',
-  'DynamoDB.ThrottlingException',
-  'DynamoDB.RequestLimitExceeded',
-  'DynamoDB.InternalServerErrorException',
-  'DynamoDB.SdkClientException',
-];
+const DYNAMODB_TRANSIENT = [...DYNAMODB_THROTTLED, ...DYNAMODB_UNKNOWN_OUTCOME];
 
 /** Where an alert-only decision's successful record write leaves its (empty) result: the alert's failure path reads whether it was written. */
 const RECORDED_TRIAGE_ONLY = '$.recordedTriage';
@@ -315,8 +318,17 @@ function recordPathsPresent(): Record<string, unknown>[] {
   return ['pk', 'updateExpression', 'names', 'values'].map((field) => ({ Variable: `${RECORD}.${field}`, IsPresent: true }));
 }
 
-/** The UpdateItem that appends triage's entry to the incident record, once per revision (TRIAGE_RECORD_CONDITION). */
-function recordTriageTask(comment: string, next: string, catches: readonly Record<string, unknown>[], resultPath: string | null = null): AslState {
+/**
+ * The UpdateItem that appends triage's entry to the incident record, once per revision
+ * (TRIAGE_RECORD_CONDITION). `retried`: the errors retried (default: every transient one).
+ */
+function recordTriageTask(
+  comment: string,
+  next: string,
+  catches: readonly Record<string, unknown>[],
+  resultPath: string | null = null,
+  retried: readonly string[] = DYNAMODB_TRANSIENT,
+): AslState {
   return {
     Type: 'Task',
     Comment: comment,
@@ -330,7 +342,7 @@ function recordTriageTask(comment: string, next: string, catches: readonly Recor
       'ExpressionAttributeValues.$': `${RECORD}.values`,
     },
     ResultPath: resultPath,
-    Retry: [quickRetry(DYNAMODB_TRANSIENT)],
+    Retry: [quickRetry(retried)],
     Catch: catches,
     Next: next,
   };
@@ -419,6 +431,11 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         { ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: STATES.alertOnly },
       ],
       RECORDED_TRIAGE_ONLY,
+      // Only throttling is retried. After a server error or a client timeout the write may have been
+      // applied: retried, it would meet its own revision, fail its condition and end at
+      // DuplicateAlertOnly, a success with no alert and nothing kept (review s25). Such a write is
+      // alerted at once instead, and taken back when that alert fails (AlertOnlyUnalerted).
+      DYNAMODB_THROTTLED,
     ),
     [STATES.duplicateAlertOnly]: {
       Type: 'Succeed',
@@ -440,7 +457,27 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
     [STATES.alertOnlyUnalerted]: {
       Type: 'Choice',
       Comment: 'The alert failed for good: when this revision was recorded as triaged, take it back first, so that a replay of the event (or a redelivery) alerts it.',
-      Choices: [{ And: [{ Variable: RECORDED_TRIAGE_ONLY, IsPresent: true }, { Variable: `${RECORD}.revision`, IsPresent: true }], Next: STATES.forgetTriageOnly }],
+      Choices: [
+        // Written, or perhaps written (an error after which DynamoDB may have applied it).
+        {
+          And: [
+            { Variable: `${RECORD}.revision`, IsPresent: true },
+            {
+              Or: [
+                { Variable: RECORDED_TRIAGE_ONLY, IsPresent: true },
+                // IsPresent first: a comparison on a missing path is a States.Runtime error.
+                {
+                  And: [
+                    { Variable: '$.recordFailure.Error', IsPresent: true },
+                    { Or: DYNAMODB_UNKNOWN_OUTCOME.map((error) => ({ Variable: '$.recordFailure.Error', StringEquals: error })) },
+                  ],
+                },
+              ],
+            },
+          ],
+          Next: STATES.forgetTriageOnly,
+        },
+      ],
       Default: STATES.keepUnalertedEvent,
     },
     [STATES.forgetTriageOnly]: {
@@ -451,6 +488,8 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         TableName: `\${${STATE_TABLE_PLACEHOLDER}}`,
         Key: { pk: { 'S.$': `${RECORD}.pk` } },
         UpdateExpression: 'DELETE #triaged :revisions',
+        // A write that was perhaps applied may not have been: never create a bare record to delete from.
+        ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#triaged': TRIAGED_REVISIONS_ATTRIBUTE },
         ExpressionAttributeValues: { ':revisions': { 'SS.$': `States.Array(${RECORD}.revision)` } },
       },

@@ -73,9 +73,13 @@ export function sectionUnverified(why: string): string[] {
  * Step Functions does not confirm it came from a Firebreak execution (marked, first section).
  * `approvalDeadline`: when an approval request stops taking answers, as the approval function holds
  * them (publish-alert reads it with the request it stored: approval-request.ts); without it the
- * section counts the request's timeout from `now`.
+ * section counts the request's timeout from `now`. `approvalDeadlineLatestOnly`: the guard's grant
+ * could not be read, so `approvalDeadline` is the latest, and the enforced one may be earlier.
  */
-export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date; readonly unverified?: string; readonly approvalDeadline?: string }): AlertMessage {
+export function buildAlertMessage(
+  claimed: AlertInput,
+  context: { readonly now: Date; readonly unverified?: string; readonly approvalDeadline?: string; readonly approvalDeadlineLatestOnly?: boolean },
+): AlertMessage {
   // The incident's story fields are checked before any section reads them (alert-details.ts).
   let unreadable: readonly IncidentDetail[] = [];
   // A group's summary: its steps that succeeded count as results, as they do on a report.
@@ -111,7 +115,7 @@ export function buildAlertMessage(claimed: AlertInput, context: { readonly now: 
     openingLines(input),
     sectionContainmentDecision(decision),
   ];
-  if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now, context.approvalDeadline));
+  if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now, context.approvalDeadline, context.approvalDeadlineLatestOnly === true));
   if (input.kind === 'failure') sections.push(sectionFailure(input));
   if (incident !== undefined) {
     sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident, steps), sectionWhere(account, region, incident));

@@ -345,9 +345,15 @@ export function approvalOutcomeLines(input: AlertInput): string[] {
  * The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands.
  * `deadline`: when answers stop being taken, as the approval function holds them (the guard's
  * approval deadline, never later than the stored request's time + timeout); without it, `now` +
- * the timeout.
+ * the timeout. `latestOnly`: the guard's grant could not be read, so `deadline` is the latest one
+ * and the enforced one may be earlier (the section says so).
  */
-export function sectionApproval(input: AlertInput, now: Date, deadline = new Date(now.getTime() + (input.approval?.timeoutSeconds ?? 0) * 1000).toISOString()): string[] {
+export function sectionApproval(
+  input: AlertInput,
+  now: Date,
+  deadline = new Date(now.getTime() + (input.approval?.timeoutSeconds ?? 0) * 1000).toISOString(),
+  latestOnly = false,
+): string[] {
   const approval = input.approval;
   if (approval === undefined) return [];
   // The task token stays out of the alert (issue 8): publish-alert stored it in the state table,
@@ -359,7 +365,9 @@ export function sectionApproval(input: AlertInput, now: Date, deadline = new Dat
     'APPROVAL NEEDED',
     `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
     ...approvalOutcomeLines(input),
-    `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)}; then the playbook's timeout rule applies.`,
+    latestOnly
+      ? `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)} at the latest; then the playbook's timeout rule applies. The containment guard's own deadline could not be read and may be earlier: answer early.`
+      : `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)}; then the playbook's timeout rule applies.`,
     `  Execution: ${executionArn !== undefined ? oneLine(executionArn, 300) : '(unknown)'}`,
     '  Approve (with credentials that carry the stack\'s ApproverPolicy; your identity is recorded):',
     `    npx firebreak approve --execution ${execution}`,

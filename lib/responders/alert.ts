@@ -139,7 +139,7 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps, receive
   const alert = buildAlertMessage(input, {
     now: now(),
     ...(origin?.status === 'unverified' ? { unverified: origin.why } : {}),
-    ...(approvalDeadline !== undefined ? { approvalDeadline } : {}),
+    ...(approvalDeadline !== undefined ? { approvalDeadline: approvalDeadline.at, ...(approvalDeadline.latestOnly ? { approvalDeadlineLatestOnly: true } : {}) } : {}),
   });
 
   let messageId: string;
@@ -228,6 +228,12 @@ async function publishToBackup(
   }
 }
 
+/** When a request stops taking answers, as its alert gives it; `latestOnly`: the guard's grant could not be read, so it may be earlier. */
+interface AlertApprovalDeadline {
+  readonly at: string;
+  readonly latestOnly: boolean;
+}
+
 /**
  * Keeps the task token out of the alert: the request, with its token, goes to approval#<executionArn>,
  * where only the approval function reads it. Verified against Step Functions first (the execution
@@ -235,7 +241,7 @@ async function publishToBackup(
  * and stored before the alert goes out, so nobody can answer a request that is not there. Returns
  * when the request stops taking answers, as the approval function holds them (the alert says it).
  */
-async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog): Promise<string | undefined> {
+async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog): Promise<AlertApprovalDeadline | undefined> {
   const executionArn = input.execution?.executionArn;
   const approval = input.approval;
   const incident = input.incident;
@@ -245,7 +251,7 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
     throw new ResponderInputError('An approval request needs the execution ARN, the approval and the incident');
   }
   const resource = incident.resource;
-  const { outcome, deadline } = await storeVerifiedApprovalRequest(
+  const { outcome, deadline, grantUnread } = await storeVerifiedApprovalRequest(
     {
       executionArn,
       taskToken: approval.taskToken,
@@ -269,7 +275,11 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
     replaced: 'Replaced a stored approval request whose task token this execution never scheduled (a planted request) or no longer waits (an earlier attempt of this task) with the verified one',
   };
   log.record('dynamodb:PutItem', executionArn, outcome === 'exists' ? 'already-done' : 'done', details[outcome]);
-  return deadline?.at;
+  if (grantUnread !== undefined) {
+    deps.logger.warn('approval deadline not read from the grant', { executionArn, why: grantUnread });
+    log.record('dynamodb:GetItem', `grant#${executionArn}`, 'skipped', `The guard's grant could not be read (${grantUnread}): the alert gives the request's latest deadline and says the enforced one may be earlier.`);
+  }
+  return deadline === undefined ? undefined : { at: deadline.at, latestOnly: grantUnread !== undefined };
 }
 
 /** The publish-alert function was deployed without a usable ALERT_TOPIC_ARN. */

@@ -178,6 +178,11 @@ export interface StoredApprovalRequest {
    * time cannot be read, which the approval function refuses to answer.
    */
   readonly deadline?: AnswerDeadline;
+  /**
+   * Why the guard's grant could not be read (denied, throttled): `deadline` is then requestedAt +
+   * timeout, the latest answers can be taken; the grant's own deadline may be earlier.
+   */
+  readonly grantUnread?: string;
 }
 
 /**
@@ -195,8 +200,18 @@ export async function storeVerifiedApprovalRequest(
   // "until" is the instant answers stop being taken, not this function's clock plus the timeout
   // (later by the steps between the guard and the wait, and for a retried alert by the retries).
   const kept = outcome.kept;
-  const deadline = approvalDeadlineOf(kept, await deps.store.timeoutPathOf(claim.executionArn));
-  return { outcome: outcome.outcome, ...(deadline !== undefined ? { deadline } : {}) };
+  // The request is stored by now: a grant that cannot be read must not cost its alert (nobody would
+  // be asked, and the playbook would run its timeout path). The alert then gives the latest deadline
+  // and says that the enforced one may be earlier (review s25).
+  let path: Awaited<ReturnType<ApprovalRequests['timeoutPathOf']>>;
+  let grantUnread: string | undefined;
+  try {
+    path = await deps.store.timeoutPathOf(claim.executionArn);
+  } catch (error) {
+    grantUnread = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  }
+  const deadline = approvalDeadlineOf(kept, path);
+  return { outcome: outcome.outcome, ...(deadline !== undefined ? { deadline } : {}), ...(grantUnread !== undefined ? { grantUnread } : {}) };
 }
 
 /** Verifies and stores (the module comment's steps 1-4); says what it did and what the request kept counts its deadline from. */

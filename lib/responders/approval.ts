@@ -6,16 +6,18 @@
  *
  * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
  *    signature: never from the request body;
- * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token), and
- *    refuses an answer whose `requestId` is not that request's (stored again after it was shown, for
- *    a new attempt of the approval step) or that names none (an older firebreak, a request made by
- *    hand): nobody answers a request they were not shown;
+ * 2. refuses an answer that names no request shown (no `requestId`: an older firebreak, a request
+ *    made by hand), then loads `approval#<executionArn>` (the request publish-alert stored, with the
+ *    task token);
  * 3. checks the execution is one of this deployment's playbooks, still RUNNING, of the same
  *    incident as the request, and that its own history shows a task scheduled with the request's
  *    token (GetExecutionHistory: never another execution's token);
  * 4. refuses an approver that is a principal the incident names, as the execution's own input names
  *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
- *    the role whose sessions, the access key itself) or one of Firebreak's own roles;
+ *    the role whose sessions, the access key itself) or one of Firebreak's own roles; then refuses an
+ *    answer whose `requestId` is not the stored request's (stored again after it was shown, for a
+ *    new attempt of the approval step): nobody answers a request they were not shown, and the
+ *    refusal, which names the stored request, reaches only who may see it;
  * 4b. refuses a first answer once the wait is over: from the guard's approval deadline (its grant's,
  *    the instant the steps stop counting answers: grants.ts `evaluateGrant`), or requestedAt +
  *    timeoutSeconds, or when SendTaskHeartbeat says no task waits on the token. The execution is
@@ -423,15 +425,6 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     log('approval refused: unknown execution', {});
     return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
   }
-  // The answer is for the request its approver was shown. Stored again since (a new attempt of the
-  // approval step, a new token), the request is another one, which nobody was shown. The decision
-  // below is then conditional on the token read here, so a request stored again after this read is
-  // refused too (approval-records.ts `decide`).
-  const storedId = approvalRequestId(request.taskToken);
-  if (storedId !== body.requestId) {
-    log('approval refused: not the request shown', { shownRequestId: body.requestId, storedRequestId: storedId });
-    return refused(409, notShownRefusal(executionArn, body.requestId, storedId, request.requestedAt), executionArn);
-  }
   const undelivered = undeliveredAnswerOf(request, approver, decision);
   if (request.decision !== undefined && undelivered === undefined) {
     log('approval refused: already answered', { decidedBy: request.decidedBy, sentAt: request.sentAt });
@@ -446,6 +439,16 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   if (refusal !== undefined) {
     log('approval refused: approver', { refusal });
     return refused(403, refusal, executionArn);
+  }
+  // The answer is for the request its approver was shown. Stored again since (a new attempt of the
+  // approval step, a new token), the request is another one, which nobody was shown. The decision
+  // below is then conditional on the token read here, so a request stored again after this read is
+  // refused too (approval-records.ts `decide`). Checked after the approver: the refusal names the
+  // stored request, which who may not answer may not see either (as `show` refuses them; review s25).
+  const storedId = approvalRequestId(request.taskToken);
+  if (storedId !== body.requestId) {
+    log('approval refused: not the request shown', { shownRequestId: body.requestId, storedRequestId: storedId });
+    return refused(409, notShownRefusal(executionArn, body.requestId, storedId, request.requestedAt), executionArn);
   }
 
   // Step Functions cannot say which execution a token belongs to, but the execution's own history

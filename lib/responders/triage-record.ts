@@ -15,9 +15,10 @@
  * alert-only incident delivered twice (it alerts once), or a write retried after a lost answer, is
  * kept out by the condition on the set of revisions already triaged (`triaged`, one execution name
  * per revision): the same triage is never appended twice, a new revision (GuardDuty updated the
- * finding) is.
+ * finding) is. A copy the oversized-event intake dispatched unconfirmed records its revision marked
+ * (UNCONFIRMED_INTAKE_REVISION_SUFFIX), so a forgery sent to the intake never refuses a genuine delivery.
  */
-import { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE } from '../contracts/incident-record';
+import { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE, UNCONFIRMED_INTAKE_REVISION_SUFFIX } from '../contracts/incident-record';
 import { executionNameFor } from '../incident/keys';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { TriageDecision } from '../playbooks/triage';
@@ -27,7 +28,7 @@ import { incidentRecordKey, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } 
 /** The step name of triage's entry. */
 export const TRIAGE_STEP = RESPONDER_NAMES.triage;
 
-export { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE };
+export { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE, UNCONFIRMED_INTAKE_REVISION_SUFFIX };
 
 /** At most this many child keys in one entry (a sequence's per-instance cap is lower). */
 const MAX_CHILDREN = 60;
@@ -36,7 +37,11 @@ const MAX_CHILDREN = 60;
 export interface TriageRecordWrite extends RecordAppendUpdate {
   /** `incident#<incident key>`. */
   readonly pk: string;
-  /** The revision's execution name (the same for every delivery of it). */
+  /**
+   * The member of the triaged set: the revision's execution name (the same for every delivery of
+   * it), followed by UNCONFIRMED_INTAKE_REVISION_SUFFIX for a copy the oversized-event intake
+   * dispatched unconfirmed.
+   */
   readonly revision: string;
 }
 
@@ -81,7 +86,9 @@ export function triageRecordWrite(decision: TriageDecision, times: { readonly st
   if (entry === undefined || decision.incident === null) return undefined;
   const key = decision.incident.key;
   const base = recordAppendUpdate(recordHeaderOf(key, { incident: decision.incident }), entry, retentionDays);
-  const revision = entry.executionName ?? key;
+  const name = entry.executionName ?? key;
+  const clippedEvent = decision.incident.clipped?.event;
+  const revision = clippedEvent !== undefined && clippedEvent.confirmed !== true ? `${name}${UNCONFIRMED_INTAKE_REVISION_SUFFIX}` : name;
   return {
     pk: incidentRecordKey(key),
     revision,

@@ -660,6 +660,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
         TableName: '${StateTableName}',
         Key: { pk: { S: 'incident#gd-7ab9d1b3' } },
         UpdateExpression: 'DELETE #triaged :revisions',
+        ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#triaged': 'triaged' },
         ExpressionAttributeValues: { ':revisions': { SS: ['gd-7ab9d1b3-2026-11-20T10-00-00-1'] } },
       },
@@ -685,6 +686,86 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     });
     expect(outcome.status).toBe('FAILED');
     expect(outcome.path.slice(-3)).toEqual([S.forgetTriageOnly, S.keepUnalertedEvent, S.alertFailed]);
+  });
+
+  it('ATTACK (review s25): alert-only whose write DynamoDB applied but answered with an error is alerted, never taken for a duplicate of itself', async () => {
+    // DynamoDB applied the write, then the answer was lost (a 500, a client timeout): retried, the
+    // write meets its own revision and fails its condition. Before: DuplicateAlertOnly, a silent
+    // success with no alert and nothing kept.
+    for (const lost of ['DynamoDB.InternalServerErrorException', 'DynamoDB.SdkClientException']) {
+      let attempts = 0;
+      const outcome = await runLocally(runnable, event, {
+        responders: { triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }), 'publish-alert': alertOk },
+        tasks: {
+          [S.recordTriageOnly]: () => {
+            attempts += 1;
+            throw attempts === 1 ? namedError(lost, 'the write may or may not have been applied') : namedError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+          },
+        },
+      });
+      expect(attempts).toBe(1);
+      expect(outcome.status).toBe('SUCCEEDED');
+      expect(outcome.calls['publish-alert']).toHaveLength(1);
+      expect(outcome.path.slice(-4)).toEqual([S.recordTriageOnly, S.alertOnly, S.alertOnlyDone, S.triageNotRecorded]);
+    }
+  });
+
+  it('alert-only whose write may have been applied and whose alert fails: takes the revision back out (only from a record that exists), so a replay alerts it', async () => {
+    const outcome = await runLocally(runnable, event, {
+      responders: {
+        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        'publish-alert': () => {
+          throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
+        },
+      },
+      tasks: {
+        [S.recordTriageOnly]: () => {
+          throw namedError('DynamoDB.InternalServerErrorException', 'the write may or may not have been applied');
+        },
+        [S.forgetTriageOnly]: () => ({}),
+        [S.keepUnalertedEvent]: kept,
+      },
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.path.slice(-4)).toEqual([S.alertOnlyUnalerted, S.forgetTriageOnly, S.keepUnalertedEvent, S.alertFailed]);
+    expect(outcome.taskCalls[S.forgetTriageOnly]).toEqual([expect.objectContaining({ ConditionExpression: 'attribute_exists(pk)' })]);
+  });
+
+  it('alert-only whose alert published but timed out (its answer lost): taken back and kept, so a replay alerts again: a duplicate, never a lost alert', async () => {
+    let published = 0;
+    const outcome = await runLocally(runnable, event, {
+      responders: {
+        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        'publish-alert': () => {
+          published += 1;
+          throw namedError('Sandbox.Timedout', 'Task timed out after 30.00 seconds');
+        },
+      },
+      tasks: { [S.recordTriageOnly]: () => ({}), [S.forgetTriageOnly]: () => ({}), [S.keepUnalertedEvent]: kept },
+    });
+    expect(published).toBe(1);
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.path.slice(-4)).toEqual([S.alertOnlyUnalerted, S.forgetTriageOnly, S.keepUnalertedEvent, S.alertFailed]);
+  });
+
+  it('alert-only whose write was refused outright and whose alert fails: nothing to take back, the event is kept', async () => {
+    const outcome = await runLocally(runnable, event, {
+      responders: {
+        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        'publish-alert': () => {
+          throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
+        },
+      },
+      tasks: {
+        [S.recordTriageOnly]: () => {
+          throw namedError('DynamoDB.AccessDeniedException', 'not authorized');
+        },
+        [S.keepUnalertedEvent]: kept,
+      },
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.taskCalls[S.forgetTriageOnly]).toBeUndefined();
+    expect(outcome.path.slice(-3)).toEqual([S.alertOnlyUnalerted, S.keepUnalertedEvent, S.alertFailed]);
   });
 
   it('alert-only without a complete write (an older triage) is alerted without one', async () => {

@@ -183,6 +183,20 @@ describe('publish-alert: an alert counts as Firebreak\'s only when its execution
     expect(result.actions[0]!.detail).toMatch(why);
   });
 
+  it("ATTACK (review s25): a forged group summary (which no longer goes to the backup by itself) is still sent there, [UNVERIFIED]", async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [scheduled(REPORT)] });
+    const summary = {
+      ...REPORT,
+      kind: 'failure',
+      failure: { step: 'preserve-evidence', error: 'ResponderFailedError' },
+      group: { id: 'contain-and-preserve', failedStep: 'preserve-evidence', steps: { 'preserve-evidence': { failure: { Error: 'ResponderFailedError' } } } },
+    };
+    const result = await handler()(summary);
+    expect(result.origin).toBe('unverified');
+    expect(published(BACKUP_ARN)!.subject).toBe(result.subject);
+    expect(result.backup).toMatchObject({ reason: UNVERIFIED_BACKUP_REASON, status: 'published' });
+  });
+
   it('ATTACK: marks a report that names no execution, or another stack\'s, another account\'s, or an Express one, without reading any history', async () => {
     const { execution: _none, ...withoutExecution } = FORGED;
     const elsewhere = [

@@ -398,6 +398,22 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       expect(untilOf()).toBe(GRANT_DEADLINE);
     });
 
+    it('ATTACK (review s25): a grant that cannot be read (denied, throttled) never stops the request\'s alert: it is published with the latest deadline, said to be perhaps earlier', async () => {
+      class UnreadableGrants extends InMemoryApprovalStore {
+        override timeoutPathOf(): Promise<never> {
+          return Promise.reject(new ResponderAccessDeniedError('dynamodb:GetItem was denied on grant#…'));
+        }
+      }
+      const approvals = new UnreadableGrants();
+      // Before: publish-alert threw after storing the request, and no alert asked anyone to approve.
+      const result = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      expect(result.status).toBe('published');
+      const message = snsMock.commandCalls(PublishCommand).at(-1)!.args[0].input.Message ?? '';
+      expect(message).toContain(`answers are taken until ${new Date(NOW.getTime() + 900_000).toISOString()} at the latest`);
+      expect(message).toContain('could not be read');
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:GetItem', outcome: 'skipped' }));
+    });
+
     it('shows requestedAt + timeout when the execution has no grant deadline, and the first request\'s for a retried alert', async () => {
       const approvals = new InMemoryApprovalStore();
       const EARLIER = new Date(NOW.getTime() - 60_000);

@@ -442,6 +442,17 @@ describe('answerApproval: an answer is for the request its approver was shown (r
     expect(executions.sent).toEqual([{ success: TOKEN, output: { approved: true, approvedBy: CAROL, by: CAROL, at: NOW.toISOString() } }]);
   });
 
+  it("ATTACK (review s25): who may not look (the incident instance's own session) learns nothing of the stored request from a wrong requestId: 403, not 409 naming it", async () => {
+    const instanceSession = `arn:aws:sts::111122223333:assumed-role/web-app-role/${INSTANCE_ID}`;
+    expect(await answer(instanceSession, { executionArn: EXECUTION, show: true })).toMatchObject({ statusCode: 403 });
+    const response = await answer(instanceSession, { executionArn: EXECUTION, decision: 'reject', requestId: 'f'.repeat(64) });
+    // Before: 409 with the stored request's requestId and requestedAt, which show refuses it.
+    expect(response).toMatchObject({ statusCode: 403, message: expect.stringContaining('session of the instance') });
+    expect(response.message).not.toContain(SHOWN);
+    expect(response.message).not.toContain(REQUEST.requestedAt);
+    expect(executions.sent).toEqual([]);
+  });
+
   it("names a request by its token's SHA-256: the same token the same id, another token another id, never the token", () => {
     expect(approvalRequestId(TOKEN)).toMatch(/^[0-9a-f]{64}$/);
     expect(approvalRequestId(TOKEN)).toBe(SHOWN);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { executionNameFor } from '../../lib/incident/keys';
+import { executionNameFor, incidentKey } from '../../lib/incident/keys';
 import { parseEvent } from '../../lib/incident/parse';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
@@ -76,6 +76,42 @@ describe('triageRecordWrite', () => {
     });
     // Every placeholder of the dispatcher's condition is defined by the write (DynamoDB refuses an undefined one).
     for (const placeholder of TRIAGE_RECORD_CONDITION.match(/[#:][A-Za-z]+/g) ?? []) expect({ ...write.names, ...write.values }).toHaveProperty([placeholder]);
+  });
+});
+
+describe('triageRecordWrite of a copy the oversized-event intake dispatched', () => {
+  const clipped = (confirmed: boolean) => {
+    const incident = ec2Incident();
+    return { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000, ...(confirmed ? { confirmed: true as const } : {}) } } };
+  };
+  const alertOnlyOf = (incident: ReturnType<typeof ec2Incident>) => ({ ...triage(incident, routing), outcome: 'alert-only' as const, playbook: null, playbookIndex: null, executionName: null });
+
+  it('ATTACK (review s25): an unconfirmed copy (a forgery invoked at the intake with a real finding id and revision) never takes the revision a genuine delivery will record', () => {
+    const genuine = triageRecordWrite(alertOnlyOf(ec2Incident()), times, 400)!;
+    const forged = triageRecordWrite(alertOnlyOf(clipped(false)), times, 400)!;
+    // Same incident record (the entry is appended to it), another member of the triaged set: the
+    // genuine delivery's condition still holds, so it is alerted (before: DuplicateAlertOnly, no alert).
+    expect(forged.pk).toBe(genuine.pk);
+    expect(forged.revision).not.toBe(genuine.revision);
+    expect(forged.values[':revision']).toEqual({ S: forged.revision });
+    expect(forged.values[':revisions']).toEqual({ SS: [forged.revision] });
+    // An execution name is [A-Za-z0-9_-] only: the marked revision can be no revision of any delivery.
+    expect(forged.revision).toBe(`${genuine.revision}#unconfirmed-intake-copy`);
+    // Its entry still names the execution name the revision has.
+    expect(JSON.parse((forged.values[':entry'] as { L: { S: string }[] }).L[0]!.S)).toMatchObject({ executionName: genuine.revision });
+  });
+
+  it('ATTACK (review s25): a game-day copy of a real finding (same id and revision) records in its own record, under its own revision (docs/security.md D2)', () => {
+    const real = ec2Incident();
+    const genuine = triageRecordWrite(alertOnlyOf(real), times, 400)!;
+    const gameDay = triageRecordWrite(alertOnlyOf({ ...real, key: incidentKey(real.key, true) }), times, 400)!;
+    expect(gameDay.pk).not.toBe(genuine.pk);
+    expect(gameDay.revision).not.toBe(genuine.revision);
+  });
+
+  it('a copy GuardDuty confirmed records the revision as any delivery does (a duplicate of the original is alerted once)', () => {
+    const genuine = triageRecordWrite(alertOnlyOf(ec2Incident()), times, 400)!;
+    expect(triageRecordWrite(alertOnlyOf(clipped(true)), times, 400)!.revision).toBe(genuine.revision);
   });
 });
 
