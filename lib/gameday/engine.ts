@@ -42,6 +42,7 @@ import type { DescribedExecution, GameDayBackend, ResolvedEnvironment, Scheduled
 import type { TaskTokenAnswer, TaskTokenVerdict } from './sim';
 import { wallClockMs } from './backend';
 import { jsonCopy, sameJsonText } from './json-copy';
+import { PayloadBounds } from './payload-bounds';
 import { APPROVAL_ROLE, DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
@@ -325,9 +326,10 @@ function namedError(name: string, message: string): Error {
  * `isCatchable` off an error before matching a Retry or Catch (as it does for States.Runtime): false
  * for both, so no `States.ALL` handles it, as AWS documents for this terminal error.
  */
-function overPayloadLimit(what: string, value: unknown): Error | undefined {
-  // Most payloads are far under: a bound taken without writing the JSON spares the exact count.
-  const bytes = payloadBytesOver(value, STATES_PAYLOAD_LIMIT_BYTES);
+function overPayloadLimit(what: string, value: unknown, bounds: PayloadBounds): Error | undefined {
+  // Most payloads are far under: a bound taken without writing the JSON spares the exact count, and
+  // the execution's large objects already measured are not walked again.
+  const bytes = bounds.bytesOver(value, STATES_PAYLOAD_LIMIT_BYTES);
   if (bytes === undefined) return undefined;
   const error = namedError(DATA_LIMIT_EXCEEDED_ERROR, `${what} is ${bytes} bytes, over the ${STATES_PAYLOAD_LIMIT_BYTES}-byte Step Functions payload limit`);
   return Object.assign(error, { isRetryable: false, isCatchable: false });
@@ -1043,6 +1045,8 @@ export class LocalEngine {
     // The payload over the limit that failed this execution, once the event log has shown one (its
     // input is never: start() refused an input over the limit, as StartExecution does).
     let dataLimit: Error | undefined;
+    // The bounds of this execution's state data already measured (each large object walked once).
+    const bounds = new PayloadBounds();
     // The Parallel states of this execution stopped by a failed branch (seen on the event log).
     const stoppedParallels = new Set<string>();
     const inStoppedBranch = (stateName: string): boolean =>
@@ -1053,7 +1057,7 @@ export class LocalEngine {
         // microtasks after it happened: let it catch up, so that no task runs once the execution
         // (or the branch) has been stopped.
         await eventLogCatchUp();
-        const overLimit = dataLimit ?? overPayloadLimit(`the input of task ${stateName}`, parameters);
+        const overLimit = dataLimit ?? overPayloadLimit(`the input of task ${stateName}`, parameters, bounds);
         if (overLimit) throw overLimit;
         if (this.aborted) throw abortedTaskError();
         if (inStoppedBranch(stateName)) {
@@ -1079,7 +1083,7 @@ export class LocalEngine {
         try {
           const result = await this.unlessAborted(this.runTask(deployed, record, stateName, state, atSimulatedStart(parameters, record), attempt));
           lastError.delete(stateName);
-          const resultOverLimit = overPayloadLimit(`the result of task ${stateName}`, result);
+          const resultOverLimit = overPayloadLimit(`the result of task ${stateName}`, result, bounds);
           if (resultOverLimit) throw resultOverLimit;
           return result;
         } catch (error) {
@@ -1116,7 +1120,7 @@ export class LocalEngine {
         if (event.type === 'StateEntered' && state) record.path.push(state.name);
         // A state whose output is its input (Choice, Succeed, a Pass without Parameters) was measured as the state before's output.
         if (event.type === 'StateExited' && state && state.output !== state.input && dataLimit === undefined) {
-          dataLimit = overPayloadLimit(`the output of state ${state.name}`, state.output);
+          dataLimit = overPayloadLimit(`the output of state ${state.name}`, state.output, bounds);
           if (dataLimit) execution.abort();
         }
         if (!this.recordEvents) continue;

@@ -25,7 +25,7 @@
  * never shown unverified because Step Functions was busy.
  */
 import type { SFNClient, TaskScheduledEventDetails } from '@aws-sdk/client-sfn';
-import { canonicalJson } from './canonical-json';
+import { sameCanonicalJson } from './canonical-json';
 import type { ScheduledTaskSearch } from './approval-tasks';
 import { searchScheduledTasks } from './approval-tasks';
 import type { AlertInput } from './alert-model';
@@ -51,16 +51,18 @@ export class SfnAlertOrigins implements AlertOrigins {
   constructor(private readonly sfn: SFNClient) {}
 
   scheduledInvocation(executionArn: string, functionName: string, payload: unknown): Promise<ScheduledTaskSearch> {
-    const expected = canonicalJson(payload);
     // Another function's task is passed over without parsing its parameters (a name needs no JSON escape).
     const matches = (details: TaskScheduledEventDetails) =>
-      details.resourceType === 'lambda' && details.parameters?.includes(functionName) === true && invokedWith(details.parameters, functionName, expected);
+      details.resourceType === 'lambda' && details.parameters?.includes(functionName) === true && invokedWith(details.parameters, functionName, payload);
     return searchScheduledTasks(this.sfn, executionArn, matches, UNREADABLE_EXECUTION_CODES);
   }
 }
 
-/** Whether a Lambda task's parameters (JSON text) invoked `functionName` with the payload whose canonical JSON is `expected`. */
-export function invokedWith(parameters: string | undefined, functionName: string, expected: string): boolean {
+/**
+ * Whether a Lambda task's parameters (JSON text) invoked `functionName` with `payload`: the same
+ * canonical JSON, compared without writing either text (sameCanonicalJson).
+ */
+export function invokedWith(parameters: string | undefined, functionName: string, payload: unknown): boolean {
   if (parameters === undefined) return false;
   let parsed: unknown;
   try {
@@ -69,8 +71,8 @@ export function invokedWith(parameters: string | undefined, functionName: string
     return false;
   }
   if (typeof parsed !== 'object' || parsed === null) return false;
-  const { FunctionName: reference, Payload: payload } = parsed as { FunctionName?: unknown; Payload?: unknown };
-  return typeof reference === 'string' && functionNameOf(reference) === functionName && canonicalJson(payload ?? null) === expected;
+  const { FunctionName: reference, Payload: invoked } = parsed as { FunctionName?: unknown; Payload?: unknown };
+  return typeof reference === 'string' && functionNameOf(reference) === functionName && sameCanonicalJson(invoked ?? null, payload);
 }
 
 /**
