@@ -65,6 +65,8 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
  */
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
+  // The pause item (GetItem, PutItem, DeleteItem of pause#deployment) and the operations topic.
+  'emergency-pause': ['dynamodb', 'sns'],
   'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sfn', 'sts'],
   'disable-access-key': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
   'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],

@@ -52,3 +52,48 @@ describe('the emergency pause item, read where the action happens', () => {
     }
   });
 });
+
+describe('the emergency-pause function and the PauserPolicy', () => {
+  const pauseRole = logicalIdOf(template, 'AWS::IAM::Role', 'EmergencyPauseFunctionRole');
+  const pauseFunction = { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'EmergencyPauseFunction'), 'Arn'] };
+
+  it('may read, set and lift the one pause item, and touch no other item of the state table (no grant, record or slot)', () => {
+    const table = roleStatements(pauseRole).filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
+    expect(table.filter((statement) => !JSON.stringify(statement.Condition).includes('incident#'))).toEqual([
+      {
+        Sid: 'SetAndLiftTheEmergencyPause',
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'pause#deployment' } },
+      },
+    ]);
+  });
+
+  it('publishes to the operations topic only, and calls nothing else of AWS (no Step Functions, no task token)', () => {
+    const actions = roleStatements(pauseRole).flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('sns:'))).toEqual(['sns:Publish']);
+    expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('ec2:') || a.startsWith('iam:'))).toEqual([]);
+    const publish = roleStatements(pauseRole).find((statement) => actionsOf(statement).includes('sns:Publish'));
+    expect(publish?.Resource).toEqual({ Ref: expect.stringMatching(/^(Alerting)?OperationsTopic/) });
+  });
+
+  it('is reached only through its AWS_IAM Function URL, and the PauserPolicy lets people call that URL and nothing else', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: pauseFunction });
+    const policies = Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy')).filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('EmergencyPauseFunction'));
+    expect(policies).toHaveLength(1);
+    expect((policies[0]!.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      { Sid: 'CallTheEmergencyPauseFunctionUrl', Effect: 'Allow', Action: 'lambda:InvokeFunctionUrl', Resource: pauseFunction, Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } },
+      { Sid: 'InvokeTheEmergencyPauseFunctionThroughItsUrlOnly', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: pauseFunction, Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } },
+    ]);
+    // No resource-based policy opens the function to anyone whose own IAM policy does not allow it.
+    const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).map((permission) => JSON.stringify(permission.Properties.FunctionName));
+    expect(permissions.filter((name) => name.includes('EmergencyPauseFunction'))).toEqual([]);
+  });
+
+  it('outputs its URL and the PauserPolicy for the CLI and the deployer', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.EmergencyPauseFunctionUrl?.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EmergencyPauseFunction.*Url/), 'FunctionUrl'] });
+    expect(outputs.PauserPolicyArn?.Value).toEqual({ Ref: expect.stringMatching(/^EmergencyPausePauserPolicy/) });
+  });
+});
