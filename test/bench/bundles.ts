@@ -224,6 +224,8 @@ export const BENCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   AWS_REGION: 'eu-west-1',
   AWS_LAMBDA_FUNCTION_NAME: 'firebreak-bench',
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:firebreak-alerts',
+  // The operations topic: publish-alert's backup channel, where emergency-pause announces every pause and resume.
+  BACKUP_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:firebreak-operations',
   FIREBREAK_STATE_TABLE: 'firebreak-state',
   FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333',
   FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
