@@ -11,6 +11,7 @@ import { registerDnsCommands } from './dns';
 import { registerCredentialsCommands } from './credentials';
 import { registerGameDayCommands } from './gameday';
 import { registerIncidentCommands } from './incidents';
+import { registerPauseCommands } from './pause';
 import { registerPlaybookCommands } from './playbooks';
 import { addHelpCommand, firebreakProgram } from './program';
 import { registerReleaseCommands } from './release';
@@ -25,6 +26,7 @@ const registrars: CommandRegistrar[] = [
   registerCredentialsCommands,
   registerGameDayCommands,
   registerIncidentCommands,
+  registerPauseCommands,
   registerPlaybookCommands,
   registerReleaseCommands,
 ];

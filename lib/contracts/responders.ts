@@ -20,6 +20,8 @@ export const RESPONDER_NAMES = {
   releaseCredentials: 'release-credentials',
   publishAlert: 'publish-alert',
   approval: 'approval',
+  /** Not a step: the Function URL behind firebreak pause / resume (lib/responders/pause-control.ts). */
+  emergencyPause: 'emergency-pause',
   oversizedEvent: 'oversized-event',
 } as const;
 

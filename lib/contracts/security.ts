@@ -209,7 +209,21 @@ export const STATE_KEY_PREFIX = {
    * responder to decide anything.
    */
   incident: 'incident#',
+  /**
+   * The emergency pause (`pause#deployment`, lib/responders/emergency-pause.ts): written and deleted
+   * only by the emergency-pause function (firebreak pause / resume), read by the containment guard
+   * and every responder that acts under a containment grant. While it exists, no containment is
+   * enforced.
+   */
+  pause: 'pause#',
 } as const;
+
+/**
+ * The action-log entry (its api) with which the containment guard says it cleared a containment in
+ * dry-run only because the deployment is paused (lib/responders/emergency-pause.ts): the alert marks
+ * itself [PAUSED] on it.
+ */
+export const EMERGENCY_PAUSE_ACTION = 'firebreak:emergency-pause';
 
 /** The accounts a deployment serves, read from its own environment. */
 export interface ServedAccounts {

@@ -9,6 +9,7 @@ import { executionContextSchema } from './model';
 import { responderModeSchema } from '../contracts/responder-mode';
 import { incidentSchema } from './incident-schema';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { EMERGENCY_PAUSE_ACTION } from '../contracts/security';
 
 export const ALERT_KINDS = ['report', 'failure', 'invalid-event', 'approval-request', 'triage-only'] as const;
 
@@ -161,6 +162,16 @@ export function withGroupResults(input: AlertInput): AlertInput {
   const succeeded = groupOutcomes(input).filter((step) => step.error === undefined);
   if (succeeded.length === 0) return input;
   return { ...input, results: { ...input.results, ...Object.fromEntries(succeeded.map((step) => [step.stepId, step.result ?? null])) } };
+}
+
+/**
+ * What the containment guard said of the emergency pause, when it cleared the containment in
+ * dry-run only because the deployment was paused (its EMERGENCY_PAUSE_ACTION entry): the alert says
+ * PAUSED in its subject and first lines. Only the guard's own result counts.
+ */
+export function pauseNotice(steps: readonly StepSummary[]): string | undefined {
+  const guard = steps.find((s) => s.result?.responder === RESPONDER_NAMES.containmentGuard);
+  return guard?.result?.actions.find((a) => a.api === EMERGENCY_PAUSE_ACTION)?.detail;
 }
 
 /** The quarantine step that isolated the instance (an ENI moved or found moved), if one did: `would-do` in dry-run is not isolation. */

@@ -14,7 +14,7 @@ import { scannedObjectName } from './alert-malware';
 import { credentialReleaseLines } from './alert-credential-release';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
-import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome, groupOutcomes, isolatingStep } from './alert-model';
+import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome, groupOutcomes, isolatingStep, pauseNotice } from './alert-model';
 import { oneLine, ownLine, indentedBlock, utf8Prefix, stringify, describeCause, fieldText, listField } from './alert-text';
 
 const OUTCOME_WORDS: Readonly<Record<string, string>> = {
@@ -454,6 +454,8 @@ export function openingLines(input: AlertInput): string[] {
   }
   if (isGameDay(input)) lines.push(`GAME DAY: this ${incident ? 'incident' : 'event'} was injected by a game day. It is an exercise.`);
   if (input.mode === 'dry-run' && input.kind !== 'invalid-event') lines.push('DRY-RUN: Firebreak changed nothing; the actions below are what it WOULD have done.');
+  const paused = pauseNotice(stepSummaries(input.results));
+  if (paused !== undefined) lines.push(`PAUSED: containment ran as dry-run, nothing was contained. ${oneLine(paused, 900)}`);
   if (isSample(incident)) lines.push('SAMPLE: a GuardDuty sample finding with placeholder resources; nothing was touched.');
   // Someone created a group named like Firebreak's: isolation did not use it, but people must know it exists.
   const impostors = new Map<string, string>();

@@ -32,7 +32,7 @@ import { ensureAssociation, ensureListAndGroup, ensureRule, findFirewall, listed
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal, isGameDayIncident } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
-import { checkContainmentGrant } from './grants';
+import { checkContainmentGrant, grantDryRunWhy } from './grants';
 import { isTerminatedState } from './instance-state';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -142,7 +142,7 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
     return finish('refused', { instanceId, domain, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
-  run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  run.lowerTo(grant.mode, grantDryRunWhy(grant));
   // A drill rehearses: the domain list is the account's and region's, and every VPC associated with
   // Firebreak's rule group (production's too) resolves through it, so one instance's game-day opt-in
   // cannot clear a change to it (docs/responders/block-dns-domain.md, Game days).

@@ -8,6 +8,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { GrantWriter } from './grants';
+import type { PauseReader } from './emergency-pause';
 import type { BlastRadiusLimiter, BlastRadiusPolicy } from './blast-radius';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -141,6 +142,8 @@ export interface ContainmentGuardDeps {
   readonly clients: Ec2Clients & IamClients & SfnClients;
   readonly limiter: BlastRadiusLimiter;
   readonly grants: GrantWriter;
+  /** The deployment's emergency pause (emergency-pause.ts): while it holds, a containment is cleared in dry-run only. */
+  readonly emergencyPause: PauseReader;
   readonly config: ContainmentGuardConfig;
   /** The instances' release states (their claims), read for a release the guard clears. @default none: not read */
   readonly releaseStates?: QuarantineReleaseStates;

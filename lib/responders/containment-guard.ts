@@ -48,6 +48,8 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { readContainmentGuardConfig } from './containment-guard-config';
 import { malwareObjectGrantTarget, scannedObjectOf } from './s3-malware-object';
 import { verifyExecution } from './containment-guard-execution';
+import type { PauseReader } from './emergency-pause';
+import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_ACTION, pauseSentence } from './emergency-pause';
 import { lookAtInstance } from './containment-guard-instance';
 import { storedGrantDifference } from './containment-guard-grant';
 import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-release';
@@ -182,6 +184,16 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     effective = effectiveMode(input.mode, environment, { mode: 'dry-run', why: `playbook ${playbook} says mode: dry-run` });
   } else if (checked.inputMode === 'dry-run') {
     effective = effectiveMode(input.mode, environment, { mode: 'dry-run', why: 'the execution was started in dry-run' });
+  }
+  // The emergency pause (emergency-pause.ts), for a containment only: a release still runs (an
+  // operator releasing instances quarantined by mistake is what a pause is for). Dry-run wins over
+  // the playbook's and the input's mode, and the alert is told who paused, when and why.
+  const pause = rails.kind === 'contain' ? await deps.emergencyPause.pauseState() : NOT_PAUSED;
+  if (pause.paused) {
+    const sentence = pauseSentence(pause);
+    log.record(PAUSE_ACTION, instanceId ?? incident.key, 'skipped', `${sentence}: this containment is cleared in dry-run only.`);
+    reasons.push(`${sentence}: this containment is cleared in dry-run only, and no blast-radius slot is taken.`);
+    if (effective.mode === 'enforce') effective = effectiveMode(input.mode, environment, { mode: 'dry-run', why: sentence });
   }
   recordEffectiveMode(log, instanceId ?? incident.key, effective);
   const mode = effective.mode;
@@ -387,6 +399,8 @@ export interface ContainmentGuardHandlerDeps {
   readonly limiter?: BlastRadiusLimiter;
   /** @default a DynamoDbGrantStore over clients.dynamodb() and config.stateTable */
   readonly grants?: GrantWriter;
+  /** @default a DynamoDbPauseReader over clients.dynamodb() and config.stateTable */
+  readonly emergencyPause?: PauseReader;
   /** @default a DynamoDbQuarantineReleaseStates over clients.dynamodb() and config.stateTable (none without a table) */
   readonly releaseStates?: QuarantineReleaseStates;
   /** @default a DynamoDbS3ObjectClaims over clients.dynamodb() and config.stateTable (none without a table) */
@@ -399,7 +413,8 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
   const config = deps.config ?? readContainmentGuardConfig(process.env);
   let limiter = deps.limiter;
   let grants = deps.grants;
-  if (limiter === undefined || grants === undefined) {
+  let emergencyPause = deps.emergencyPause;
+  if (limiter === undefined || grants === undefined || emergencyPause === undefined) {
     if (config.stateTable === undefined) {
       throw new TypeError(
         `Invalid containment-guard configuration: ${DEPLOYMENT_ENV.stateTable} is not set, so the blast-radius counter and the grants have no table`,
@@ -407,6 +422,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     }
     limiter ??= new DynamoDbBlastRadiusLimiter(deps.clients.dynamodb(), config.stateTable, config.blastRadius);
     grants ??= new DynamoDbGrantStore(deps.clients.dynamodb(), config.stateTable);
+    emergencyPause ??= new DynamoDbPauseReader(deps.clients.dynamodb(), config.stateTable);
   }
   const releaseStates = deps.releaseStates ?? (config.stateTable !== undefined ? new DynamoDbQuarantineReleaseStates(deps.clients.dynamodb(), config.stateTable) : undefined);
   const objectClaims = deps.objectClaims ?? (config.stateTable !== undefined ? new DynamoDbS3ObjectClaims(deps.clients.dynamodb(), config.stateTable) : undefined);
@@ -414,6 +430,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     clients: deps.clients,
     limiter,
     grants,
+    emergencyPause,
     ...(releaseStates !== undefined ? { releaseStates } : {}),
     ...(objectClaims !== undefined ? { objectClaims } : {}),
     config,

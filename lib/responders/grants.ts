@@ -39,6 +39,8 @@ import type { DeployedSteps, StepClaim } from './step-binding';
 import { stepBindingProblem } from './step-binding';
 import type { ResponderRequest } from './responder-input';
 import type { ExecutionStatusReader } from './execution-status';
+import type { PauseReader, PauseState } from './emergency-pause';
+import { NOT_PAUSED, PAUSE_KEY, pauseSentence, pauseStateOf } from './emergency-pause';
 
 /**
  * The SHA-256 (hex) of an incident's canonical JSON: what a grant binds a step's whole input
@@ -82,10 +84,11 @@ export interface GrantWriter {
 }
 
 /**
- * The mutating responders' side: the store's grants and approvals, and whether the grant's
- * execution still runs (Step Functions, execution-status.ts).
+ * The mutating responders' side: the store's grants and approvals, whether the grant's execution
+ * still runs (Step Functions, execution-status.ts), and the deployment's emergency pause
+ * (emergency-pause.ts), read beside the grant for a containment.
  */
-export interface GrantReader extends ExecutionStatusReader {
+export interface GrantReader extends ExecutionStatusReader, PauseReader {
   getGrant(executionArn: string): Promise<ContainmentGrant | undefined>;
   getApproval(executionArn: string): Promise<ApprovalRecord | undefined>;
 }
@@ -156,6 +159,8 @@ export type GrantCheck =
       readonly reason: string;
       /** The approver, when an approval made the grant actionable. */
       readonly approvedBy?: string;
+      /** The emergency pause in force when the grant was checked: a containment runs dry-run (`mode`). */
+      readonly paused?: Extract<PauseState, { paused: true }>;
     }
   | { readonly allowed: false; readonly code: GrantRefusalCode; readonly reason: string; readonly grant?: ContainmentGrant };
 
@@ -321,9 +326,14 @@ function answeredLate(approval: ApprovalRecord, deadline: number, pastDeadline: 
 export async function checkContainmentGrant(request: GrantRequest, reader: GrantReader, now: Date): Promise<GrantCheck> {
   const executionArn = request.executionArn;
   if (executionArn === undefined) return evaluateGrant(request, undefined, undefined, now);
-  const [grant, status] = await Promise.all([reader.getGrant(executionArn), reader.executionStatus(executionArn)]);
+  // The emergency pause is read beside the grant, for a containment only: releases are never paused.
+  const [grant, status, pause] = await Promise.all([
+    reader.getGrant(executionArn),
+    reader.executionStatus(executionArn),
+    request.kind === 'contain' ? reader.pauseState() : Promise.resolve(NOT_PAUSED),
+  ]);
   const approval = grant?.status === 'awaiting-approval' ? await reader.getApproval(executionArn) : undefined;
-  const check = evaluateGrant(request, grant, approval, now);
+  const check = pausedCheck(evaluateGrant(request, grant, approval, now), pause);
   // A grant that clears nothing keeps its own reason: it says more than the execution's status.
   if (!check.allowed || status === RUNNING_EXECUTION_STATUS) return check;
   const shown =
@@ -336,6 +346,24 @@ export async function checkContainmentGrant(request: GrantRequest, reader: Grant
     grant: check.grant,
     reason: `${refusalOf(request)}: ${shown}, and a grant clears a step only while its execution runs; nothing was changed.`,
   };
+}
+
+/**
+ * A check under the emergency pause (pure): a grant that clears a containment clears it in dry-run
+ * only, whatever mode the guard granted (a grant written before the pause included), and says why;
+ * a refusal stays a refusal.
+ */
+export function pausedCheck(check: GrantCheck, pause: PauseState): GrantCheck {
+  if (!check.allowed || !pause.paused || check.grant.kind !== 'contain') return check;
+  return { ...check, mode: 'dry-run', paused: pause, reason: `${check.reason} ${pauseSentence(pause)}.` };
+}
+
+/**
+ * Why a cleared step runs no higher than its grant's mode, for `run.lowerTo` (pure): the emergency
+ * pause when it is in force, else the guard's own dry-run grant.
+ */
+export function grantDryRunWhy(check: Extract<GrantCheck, { allowed: true }>, what: 'execution' | 'release' = 'execution'): string {
+  return check.paused !== undefined ? pauseSentence(check.paused) : `the containment guard cleared this ${what} for dry-run only`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,6 +514,11 @@ export class DynamoDbGrantReader extends DynamoDbGrantRecords implements GrantRe
   executionStatus(executionArn: string): Promise<string | undefined> {
     return this.executions.executionStatus(executionArn);
   }
+
+  /** The emergency pause: one consistent GetItem of `pause#deployment`, beside the grant's. */
+  async pauseState(): Promise<PauseState> {
+    return pauseStateOf(await this.read(PAUSE_KEY));
+  }
 }
 
 /**
@@ -537,6 +570,8 @@ export class InMemoryGrantStore implements GrantStore {
   readonly grants = new Map<string, ContainmentGrant>();
   readonly approvals = new Map<string, ApprovalRecord>();
   readonly executions = new Map<string, string | undefined>();
+  /** The emergency pause the readers see. @default not paused */
+  pause: PauseState = NOT_PAUSED;
 
   async putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }> {
     const existing = this.grants.get(grant.executionArn);
@@ -555,6 +590,10 @@ export class InMemoryGrantStore implements GrantStore {
 
   async executionStatus(executionArn: string): Promise<string | undefined> {
     return this.executions.has(executionArn) ? this.executions.get(executionArn) : RUNNING_EXECUTION_STATUS;
+  }
+
+  async pauseState(): Promise<PauseState> {
+    return this.pause;
   }
 }
 

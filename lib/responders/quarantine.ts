@@ -14,7 +14,7 @@ import { protectionOf, protectionRulesOf } from './containment-guard-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
-import { checkContainmentGrant } from './grants';
+import { checkContainmentGrant, grantDryRunWhy } from './grants';
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS, isTerminatedState, observeInstance } from './instance-state';
 import { TransientResponderError } from '../contracts/responder-errors';
@@ -163,7 +163,7 @@ export async function quarantineInstance(
     return finish('refused', { instanceId, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
-  run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  run.lowerTo(grant.mode, grantDryRunWhy(grant));
   run.recordMode(instanceId);
   const mode = run.mode;
 

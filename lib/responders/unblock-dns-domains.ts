@@ -41,7 +41,7 @@ import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import { FIREBREAK_TAGS } from './instance-state';
 import type { GrantReader } from './grants';
-import { checkContainmentGrant } from './grants';
+import { checkContainmentGrant, grantDryRunWhy } from './grants';
 import type { ActionLog } from './action-log';
 import { ResponderRun, instanceGate } from './responder-run';
 import type { IncidentLogger } from './logging';
@@ -117,7 +117,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     return finish('refused', { instanceId, refusal: grant.reason });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
-  run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  run.lowerTo(grant.mode, grantDryRunWhy(grant));
   run.recordMode(instanceId);
   const mode = run.mode;
   const { account, region } = incident;

@@ -32,6 +32,8 @@ import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { AlertChannels, accountRootArn } from './alerting';
 import { APPROVAL_DEADLINES_FOR_ALERTS_SID, Approvals, RecordKey } from './approvals';
+import { EmergencyPauseControl } from './emergency-pause';
+import { PAUSER_POLICY_OUTPUT_KEY, PAUSE_URL_OUTPUT_KEY } from '../responders/pause-control';
 import { checkFirebreakProps, FirebreakConfigError } from './config';
 import { FIREBREAK_DEFAULTS, pascal } from './defaults';
 import { Dispatcher } from './dispatcher';
@@ -78,6 +80,8 @@ export class Firebreak extends Construct {
   public readonly releaseStateMachine?: sfn.StateMachine;
   /** The approval function and its URL, when any playbook is guarded. */
   public readonly approvals?: Approvals;
+  /** The emergency-pause function and its URL (firebreak pause / resume), when any playbook is guarded. */
+  public readonly emergencyPause?: EmergencyPauseControl;
   /** Lets people answer approval requests (the approval function's URL), when any playbook is guarded. */
   public readonly approverPolicy?: iam.ManagedPolicy;
   /** The HMAC key that seals pre-quarantine records, when a playbook quarantines or releases. */
@@ -136,6 +140,15 @@ export class Firebreak extends Construct {
 
     ({ approvals: this.approvals, recordKey: this.recordKey } = this.addRails(state, responders, playbookMachines, channels, logRetention, props.recordVerifierArns ?? []));
     this.approverPolicy = this.approvals?.approverPolicy;
+    // The emergency pause: only a guarded playbook contains, so only then is there anything to pause.
+    if (this.approvals) {
+      this.emergencyPause = new EmergencyPauseControl(this, 'EmergencyPause', { stateTable: state.table, logRetention, environment: responders.environment });
+      // It writes and deletes its one item: the table's policy lets it past (its own policy says which item).
+      state.admitWriter(this.emergencyPause.function.role);
+      // Every pause and resume is announced on the operations topic before it takes effect.
+      channels.useOperationsAsBackupFor(this.emergencyPause.function.function, this.emergencyPause.function.role, DEPLOYMENT_ENV.backupTopicArn);
+      channels.alarmOnErrors(this, 'ResponderEmergencyPauseErrorsAlarm', this.emergencyPause.function.function, RESPONDER_NAMES.emergencyPause);
+    }
 
     const dispatcher = new Dispatcher(this, 'Dispatch', {
       playbookMachines,
@@ -258,6 +271,10 @@ export class Firebreak extends Construct {
     if (this.approvals) {
       output(APPROVAL_URL_OUTPUT_KEY, this.approvals.url.url, 'The approval function (AuthType AWS_IAM): firebreak approve / reject --execution ARN sign their answer to it');
       output('ApproverPolicyArn', this.approvals.approverPolicy.managedPolicyArn, 'Attach to the on-call role: lets it answer approval requests (firebreak approve / reject)');
+    }
+    if (this.emergencyPause) {
+      output(PAUSE_URL_OUTPUT_KEY, this.emergencyPause.url.url, 'firebreak pause / resume / status sign their request to it');
+      output(PAUSER_POLICY_OUTPUT_KEY, this.emergencyPause.pauserPolicy.managedPolicyArn, 'Lets a role pause and resume containment');
     }
     output('AlertTopicArn', this.alertTopic.topicArn);
     output('OperationsTopicArn', this.operationsTopic.topicArn, 'The second channel: every Firebreak alarm (failed executions, responder errors, waiting events)');

@@ -22,6 +22,7 @@ import { routingEnvironment, routingTableFor } from '../playbooks/routing';
 import { GRANTED_RESPONDERS, evidenceLockMaxDays, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { EXECUTION_STATUS_IAM_ACTIONS } from '../responders/execution-status';
+import { PAUSE_KEY } from '../responders/emergency-pause';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AlertChannels } from './alerting';
@@ -71,10 +72,12 @@ export const STATE_TABLE_ACCESS: Readonly<
   Record<string, { readonly actions: readonly string[]; readonly keys: readonly string[]; readonly readOnlyKeys?: readonly string[] }>
 > = {
   // The mutating responders only READ grants and approvals (GetItem): only the guard writes grants.
+  // Those that contain also read the emergency pause (`pause#deployment`, that one key): while it
+  // holds they act in dry-run (lib/responders/emergency-pause.ts). The releasing ones never read it.
   [RESPONDER_NAMES.quarantineInstance]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.quarantine}*`],
-    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.releaseInstance]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -91,7 +94,7 @@ export const STATE_TABLE_ACCESS: Readonly<
   [RESPONDER_NAMES.blockDnsDomain]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
-    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.unblockDnsDomains]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -106,7 +109,7 @@ export const STATE_TABLE_ACCESS: Readonly<
   [RESPONDER_NAMES.quarantineS3Object]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.s3ObjectClaim}*`],
-    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.releaseS3Object]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -120,12 +123,12 @@ export const STATE_TABLE_ACCESS: Readonly<
   [RESPONDER_NAMES.disableAccessKey]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.credential}*`],
-    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.revokeRoleSessions]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     keys: [`${STATE_KEY_PREFIX.credential}*`],
-    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.releaseCredentials]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -137,11 +140,13 @@ export const STATE_TABLE_ACCESS: Readonly<
   [RESPONDER_NAMES.updateSecurityHubFinding]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     keys: [`${STATE_KEY_PREFIX.securityHub}*`],
-    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
+  // The guard reads the emergency pause (one key, never written): while it holds, containments are cleared in dry-run only.
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
     keys: [`${STATE_KEY_PREFIX.blastRadius}*`, `${STATE_KEY_PREFIX.gameDayBlastRadius}*`, `${STATE_KEY_PREFIX.grant}*`],
+    readOnlyKeys: [PAUSE_KEY],
   },
 };
 
@@ -154,7 +159,7 @@ const QUARANTINE_COPY_ACCESS: (typeof STATE_TABLE_ACCESS)[string] = {
   // One statement for both prefixes: PutItem reaches `s3claim#` and UpdateItem `s3copy#` too (items of this role's own kinds).
   actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   keys: [`${STATE_KEY_PREFIX.quarantineCopy}*`, `${STATE_KEY_PREFIX.s3ObjectClaim}*`],
-  readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
 };
 
 /**

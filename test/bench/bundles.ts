@@ -65,6 +65,8 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
  */
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
+  // The pause item (GetItem, PutItem, DeleteItem of pause#deployment) and the operations topic.
+  'emergency-pause': ['dynamodb', 'sns'],
   'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sfn', 'sts'],
   'disable-access-key': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
   'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
@@ -222,6 +224,8 @@ export const BENCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   AWS_REGION: 'eu-west-1',
   AWS_LAMBDA_FUNCTION_NAME: 'firebreak-bench',
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:firebreak-alerts',
+  // The operations topic: publish-alert's backup channel, where emergency-pause announces every pause and resume.
+  BACKUP_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:firebreak-operations',
   FIREBREAK_STATE_TABLE: 'firebreak-state',
   FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333',
   FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',

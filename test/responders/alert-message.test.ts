@@ -1019,3 +1019,27 @@ describe('buildAlertMessage: the summary of a parallel group with a failed step'
     expect(dryRun.message).not.toContain('IS contained');
   });
 });
+
+describe('an alert of a containment the emergency pause held back', () => {
+  const sentence = 'Firebreak is PAUSED: arn:aws:sts::111122223333:assumed-role/OnCall/alice paused automated containment at 2026-11-20T10:00:00.000Z (reason: "false positives"); no containment is enforced until firebreak resume';
+  const guard = (api: string) => ({
+    responder: 'containment-guard',
+    incidentKey: ec2Incident().key,
+    mode: 'dry-run',
+    status: 'proceed',
+    idempotentReplay: false,
+    actions: [action(api, INSTANCE_ID, 'skipped', `${sentence}: this containment is cleared in dry-run only.`)],
+  });
+
+  it('says PAUSED in its subject and first lines, naming who paused, when and why', () => {
+    const alert = buildAlertMessage(report({ results: { guard: guard('firebreak:emergency-pause'), contain: { ...QUARANTINED, mode: 'dry-run', status: 'dry-run', actions: [] } } }), { now: NOW });
+    expect(alert.subject.startsWith('[PAUSED]')).toBe(true);
+    expect(alert.message).toContain('PAUSED: containment ran as dry-run, nothing was contained. Firebreak is PAUSED: arn:aws:sts::111122223333:assumed-role/OnCall/alice paused automated containment');
+  });
+
+  it('does not say PAUSED when the guard recorded no pause (nor for another step that claims one)', () => {
+    expect(buildAlertMessage(report(), { now: NOW }).subject).not.toContain('PAUSED');
+    const claimed = { ...QUARANTINED, actions: [action('firebreak:emergency-pause', INSTANCE_ID, 'skipped', 'Firebreak is PAUSED')] };
+    expect(buildAlertMessage(report({ results: { contain: claimed } }), { now: NOW }).subject).not.toContain('PAUSED');
+  });
+});

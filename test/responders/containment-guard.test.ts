@@ -20,6 +20,7 @@ import { describeWindow, protectionOf } from '../../lib/responders/containment-g
 import type { ContainmentGuardConfig, GuardResult } from '../../lib/responders/containment-guard-model';
 import { ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { InMemoryGrantStore, incidentDigest } from '../../lib/responders/grants';
+import { InMemoryPause, PAUSE_KEY, pauseItem } from '../../lib/responders/emergency-pause';
 import { incidentSchema } from '../../lib/responders/incident-schema';
 import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
@@ -66,6 +67,8 @@ function executionRuns(running: Incident, mode: 'enforce' | 'dry-run' = 'enforce
 }
 
 let grants: InMemoryGrantStore;
+/** The deployment's emergency pause as the guard reads it (not paused unless a test pauses it). */
+let emergencyPause: InMemoryPause;
 
 /** A factory that records which account and region each EC2 and IAM client was asked for. */
 function clientFactory(): ClientFactory & { ec2Targets: AwsTarget[]; iamTargets: AwsTarget[] } {
@@ -116,6 +119,7 @@ function runGuard(
     logger: silentLogger,
     config: options.config ?? config(),
     grants,
+    emergencyPause,
     now: () => NOW,
   });
   executionRuns(incident, options.mode ?? 'enforce');
@@ -201,6 +205,7 @@ beforeEach(() => {
   iam.reset();
   ddb.on(PutItemCommand).resolves({});
   grants = new InMemoryGrantStore();
+  emergencyPause = new InMemoryPause();
 });
 afterEach(() => {
   ec2.reset();
@@ -525,7 +530,7 @@ describe('containment-guard: approval required by the playbook', () => {
 // guard step sends is known (its mode is the execution's, its requireApproval the playbook's
 // rails): any other invocation clears nothing and writes nothing.
 describe("containment-guard: an invocation that is not the execution's own guard step", () => {
-  const handler = () => createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+  const handler = () => createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause, now: () => NOW });
 
   it('ATTACK: invoked first in dry-run for an enforce execution, it writes no grant, and the execution still contains in enforce', async () => {
     describes(instance());
@@ -580,7 +585,7 @@ describe("containment-guard: an invocation that is not the execution's own guard
     slotsHold();
     executionRuns(incident, 'dry-run');
     const rails = { 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], approvalRequired: true } };
-    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ rails }), grants, now: () => NOW })({
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ rails }), grants, emergencyPause, now: () => NOW })({
       incident,
       mode: 'dry-run',
       options: { requireApproval: true },
@@ -675,7 +680,7 @@ describe('containment-guard: an event that came through the oversized-event inta
   it('ATTACK: a step input claiming no clip, for an execution whose incident is clipped, clears nothing', async () => {
     describes(instance());
     slotsHold();
-    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause, now: () => NOW });
     executionRuns(clipped);
     const { clipped: _dropped, ...claimed } = clipped;
 
@@ -690,7 +695,7 @@ describe('containment-guard: an event that came through the oversized-event inta
   it("reads the clip from the verified execution's own incident", async () => {
     describes(instance());
     slotsHold();
-    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause, now: () => NOW });
     executionRuns(clipped);
 
     const result = await handler({ incident: clipped, mode: 'enforce', options: {}, execution: EXECUTION });
@@ -713,7 +718,7 @@ describe('containment-guard: an event that came through the oversized-event inta
   it("ATTACK: a step input claiming confirmation, for an execution whose incident is unconfirmed, contains nothing", async () => {
     describes(instance());
     slotsHold();
-    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause, now: () => NOW });
     executionRuns(clipped);
     const claimed = { ...clipped, clipped: { ...clipped.clipped, event: { originalBytes: 409_600, confirmed: true } } };
 
@@ -770,7 +775,7 @@ describe('containment-guard: other resources', () => {
 
 describe('containment-guard: input', () => {
   it('refuses unknown or mistyped options with ResponderInputError naming the field', async () => {
-    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause });
     await expect(handler({ incident, mode: 'enforce', options: { requireApproval: 'yes' } })).rejects.toThrow(
       /input\.options\.requireApproval/,
     );
@@ -784,7 +789,7 @@ describe('containment-guard: input', () => {
       createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ stateTable: undefined }) }),
     ).toThrow(/FIREBREAK_STATE_TABLE is not set/);
     expect(() =>
-      createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ stateTable: undefined }), grants }),
+      createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ stateTable: undefined }), grants, emergencyPause }),
     ).toThrow(/FIREBREAK_STATE_TABLE is not set/);
   });
 
@@ -808,6 +813,7 @@ describe('containment-guard: input', () => {
       config: config({ stateTable: undefined }),
       limiter,
       grants,
+      emergencyPause,
       now: () => NOW,
     });
     executionRuns(incident);
@@ -906,7 +912,7 @@ describe('readContainmentGuardConfig', () => {
 
 describe('containment-guard: the execution it clears (issue 8)', () => {
   function guard(overrides: Partial<ContainmentGuardConfig> = {}) {
-    return createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(overrides), grants, now: () => NOW });
+    return createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(overrides), grants, emergencyPause, now: () => NOW });
   }
   const payload = (execution: Record<string, unknown> | null = EXECUTION, mode: 'enforce' | 'dry-run' = 'enforce') => ({
     incident,
@@ -1244,7 +1250,7 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
   it("a direct invocation naming a real game-day execution cannot drop its game-day flag: an incident that differs from the execution's clears nothing", async () => {
     describes(instance());
     const drillLike = ec2Incident({ key: 'gd-7ab9d1b3c0e24f8a', gameDay: true });
-    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, emergencyPause, now: () => NOW });
     executionRuns(drillLike);
     const result = await handler({ incident: { ...drillLike, gameDay: false }, mode: 'enforce', options: {}, execution: EXECUTION });
     expect(result).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
@@ -1317,7 +1323,7 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     slotsHold();
     const running = keyOf('ci-deployer');
     const forged = { ...running, resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JOTHERKEY', userName: 'ci-deployer', userType: 'IAMUser' } } as Incident;
-    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: perCredential(), grants, now: () => NOW });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: perCredential(), grants, emergencyPause, now: () => NOW });
     executionRuns(running);
 
     const result = await handler({ incident: forged, mode: 'enforce', execution: EXECUTION } as never);
@@ -1555,7 +1561,7 @@ describe('containment-guard: a per-credential execution (contain-each-credential
 describe('containment-guard: what its answer, its grant and its log say', () => {
   const ARN = EXECUTION.executionArn;
   const handler = (overrides: Partial<ContainmentGuardConfig> = {}) =>
-    createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(overrides), grants, now: () => NOW });
+    createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(overrides), grants, emergencyPause, now: () => NOW });
   const payload = (of: Incident = incident) => ({ incident: of, mode: 'enforce' as const, options: {}, execution: EXECUTION });
   const releaseRuns = () => executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
 
@@ -1628,7 +1634,7 @@ describe('containment-guard: what its answer, its grant and its log say', () => 
     expect(dry.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:blast-radius', target: ACCOUNT, outcome: 'observed', detail: `${preview} No slot taken (dry-run).` }));
     grants = new InMemoryGrantStore();
     const rails = { 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], approvalRequired: true } };
-    const approval = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ rails }), grants, now: () => NOW })({ ...payload(), options: { requireApproval: true } });
+    const approval = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ rails }), grants, emergencyPause, now: () => NOW })({ ...payload(), options: { requireApproval: true } });
     expect(approval.actions).toContainEqual(expect.objectContaining({ detail: `${preview} No slot taken (approval required).` }));
   });
 
@@ -1639,7 +1645,7 @@ describe('containment-guard: what its answer, its grant and its log say', () => 
       describes(instance());
       slotsHold(...held);
       executionRuns(incident);
-      const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ environment }), grants, now: () => NOW })(payload());
+      const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ environment }), grants, emergencyPause, now: () => NOW })(payload());
       expect(result.status).toBe('needs-approval');
       expect(grants.grants.get(ARN)).toMatchObject({ status: 'awaiting-approval', approvalDeadline: new Date(NOW.getTime() + 3600_000).toISOString(), onTimeout: 'evidence-only' });
     }
@@ -1684,7 +1690,7 @@ describe('containment-guard: wiring, release paths and the words of its log', ()
     for (const [of, guarded] of [[keyIncident('PaymentsAdmin'), true], [keyIncident('root-user', 'Root'), false]] as const) {
       grants = new InMemoryGrantStore();
       onReleasePlaybook(of);
-      const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW })(payload(of));
+      const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, emergencyPause, now: () => NOW })(payload(of));
       expect(result.status).toBe('needs-approval');
       expect(result.protected).toBe(false);
       expect(grants.grants.get(ARN)).toMatchObject({ kind: 'release', instanceId: 'iam-credentials' });
@@ -1704,7 +1710,7 @@ describe('containment-guard: wiring, release paths and the words of its log', ()
     const { resource: _r, ...rest } = incident;
     const bucket = incidentSchema.parse({ ...rest, resource: { kind: 'other', type: 'S3Bucket', id: 'evidence' } }) as Incident;
     onReleasePlaybook(bucket);
-    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW })(payload(bucket));
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, emergencyPause, now: () => NOW })(payload(bucket));
     expect(result).not.toHaveProperty('releaseClaims');
     expect(ddb.calls()).toHaveLength(0);
   });
@@ -1712,7 +1718,7 @@ describe('containment-guard: wiring, release paths and the words of its log', ()
   it('without a state table (limiter and grants injected), reads no release claims', async () => {
     onReleasePlaybook(incident);
     const limiter = { acquire: () => Promise.reject(new Error('no slot for a release')), preview: () => Promise.reject(new Error('no slot for a release')) };
-    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined, stateTable: undefined }), limiter, grants, now: () => NOW })(payload());
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined, stateTable: undefined }), limiter, grants, emergencyPause, now: () => NOW })(payload());
     expect(result.status).toBe('needs-approval');
     expect(result).not.toHaveProperty('releaseClaims');
     expect(ddb.calls()).toHaveLength(0);
@@ -1722,7 +1728,7 @@ describe('containment-guard: wiring, release paths and the words of its log', ()
     describes(instance());
     executionRuns(incident);
     const limiter = { acquire: () => Promise.resolve({ granted: true as const, slot: 0, alreadyHeld: false, used: 1, limit: 3, windowSeconds: WINDOW, expiresAt: NOW.toISOString(), activeIncidents: [] }), preview: () => Promise.reject(new Error('enforce')) };
-    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), limiter, now: () => NOW })(payload());
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), limiter, emergencyPause, now: () => NOW })(payload());
     expect(result.grant).toMatchObject({ status: 'proceed', written: true });
     expect(putInputs().map((put) => put.Item!.pk!.S)).toEqual([`grant#${ARN}`]);
   });
@@ -1732,7 +1738,7 @@ describe('containment-guard: wiring, release paths and the words of its log', ()
     slotsHold();
     executionRuns(incident);
     const before = Date.now();
-    await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants })(payload());
+    await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause })(payload());
     expect(Date.parse(grants.grants.get(ARN)!.grantedAt)).toBeGreaterThanOrEqual(before - 1000);
   });
 
@@ -1742,7 +1748,7 @@ describe('containment-guard: wiring, release paths and the words of its log', ()
     executionRuns(incident, 'dry-run');
     const infos: [string, Record<string, unknown>][] = [];
     const logger = { ...silentLogger, info: (message: string, fields: Record<string, unknown>) => void infos.push([message, fields]) } as unknown as typeof silentLogger;
-    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger, config: config(), grants, now: () => NOW })(payload());
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger, config: config(), grants, emergencyPause, now: () => NOW })(payload());
     expect(result.actions).toContainEqual(
       expect.objectContaining({ api: 'firebreak:effective-mode', target: INSTANCE_ID, detail: 'The input asked for enforce, but the execution was started in dry-run: running as dry-run, nothing is changed.' }),
     );
@@ -1751,7 +1757,66 @@ describe('containment-guard: wiring, release paths and the words of its log', ()
     expect(infos).toContainEqual(['containment-guard decided', expect.objectContaining({ status: 'proceed', mode: 'dry-run', reasons: result.reasons })]);
 
     // Refused before its execution is verified, in a dry-run deployment: the forced dry-run is logged against the instance too.
-    const refused = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ environment: { FIREBREAK_MODE: 'dry-run' } }), grants, now: () => NOW })({ incident, mode: 'enforce', options: {} });
+    const refused = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ environment: { FIREBREAK_MODE: 'dry-run' } }), grants, emergencyPause, now: () => NOW })({ incident, mode: 'enforce', options: {} });
     expect(refused.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:effective-mode', target: INSTANCE_ID }));
+  });
+});
+
+describe('containment-guard: the emergency pause (pause#deployment)', () => {
+  const BY = 'arn:aws:sts::111122223333:assumed-role/OnCall/alice';
+  const PAUSED = { paused: true, pausedBy: BY, pausedAt: '2026-11-20T10:00:00.000Z', reason: 'false-positive storm' } as const;
+
+  it('ATTACK (false-positive storm): while paused, clears a containment in dry-run only, takes no slot, and says who paused, when and why', async () => {
+    describes(instance());
+    slotsHold();
+    emergencyPause.state = PAUSED;
+    const { result } = await runGuard(incident);
+    expect(result).toMatchObject({ status: 'proceed', mode: 'dry-run', grant: { mode: 'dry-run', status: 'proceed' }, blastRadius: { slotTaken: false } });
+    expect(grants.grants.get(EXECUTION.executionArn)?.mode).toBe('dry-run');
+    expect(putInputs()).toEqual([]);
+    expect(result.reasons[0]).toBe(
+      `Firebreak is PAUSED: ${BY} paused automated containment at 2026-11-20T10:00:00.000Z (reason: "false-positive storm"); no containment is enforced until firebreak resume: this containment is cleared in dry-run only, and no blast-radius slot is taken.`,
+    );
+    expect(result.forcedDryRun).toEqual({ requested: 'enforce', reason: expect.stringMatching(/^The input asked for enforce, but Firebreak is PAUSED: /) });
+    expect(result.actions.find((a) => a.api === 'firebreak:emergency-pause')).toMatchObject({ outcome: 'skipped', target: INSTANCE_ID });
+  });
+
+  it('clears the same containment in enforce once resumed (the pause is not a standing dry-run)', async () => {
+    describes(instance());
+    slotsHold();
+    const { result } = await runGuard(incident);
+    expect(result).toMatchObject({ status: 'proceed', mode: 'enforce', grant: { mode: 'enforce' } });
+    expect(result.actions.some((a) => a.api === 'firebreak:emergency-pause')).toBe(false);
+  });
+
+  it('says PAUSED in a dry-run execution too (the alert must say why, whatever the mode)', async () => {
+    describes(instance());
+    slotsHold();
+    emergencyPause.state = PAUSED;
+    const { result } = await runGuard(incident, { mode: 'dry-run' });
+    expect(result.mode).toBe('dry-run');
+    expect(result.reasons[0]).toMatch(/^Firebreak is PAUSED/);
+  });
+
+  it('never pauses a release: the guard does not read the pause, and clears the release as it would unpaused', async () => {
+    executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+    ddb.on(GetItemCommand).resolves({});
+    let read = 0;
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, emergencyPause: { pauseState: () => ((read += 1), Promise.resolve(PAUSED)) }, now: () => NOW });
+    const result = await handler({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+    expect(read).toBe(0);
+    expect(result).toMatchObject({ status: 'needs-approval', mode: 'enforce', grant: { mode: 'enforce' } });
+  });
+
+  it('reads the pause from the state table by default: one consistent GetItem of pause#deployment; a malformed item pauses', async () => {
+    describes(instance());
+    slotsHold();
+    ddb.on(GetItemCommand).resolves({ Item: { pk: { S: PAUSE_KEY }, pausedBy: { S: BY } } });
+    executionRuns(incident);
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW })({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true }]);
+    expect(result).toMatchObject({ status: 'proceed', mode: 'dry-run' });
+    expect(result.reasons[0]).toMatch(/^Firebreak is PAUSED: the emergency pause item \(pause#deployment\) cannot be read whole \(pausedAt is not a time; reason is missing/);
+    expect(pauseItem({ pausedBy: BY, pausedAt: 'x', reason: 'y' }).pk).toEqual({ S: PAUSE_KEY });
   });
 });

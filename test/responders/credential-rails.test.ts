@@ -152,6 +152,7 @@ describe('checkCredentialsGrant', () => {
       getGrant: () => Promise.reject(new Error('read a grant for no execution')),
       getApproval: () => Promise.reject(new Error('read an approval for no execution')),
       executionStatus: () => Promise.reject(new Error('described no execution')),
+      pauseState: () => Promise.reject(new Error('read the pause for no execution')),
     };
     expect(await checkCredentialsGrant(incident, undefined, step, reader, NOW)).toMatchObject({ allowed: false, code: 'no-execution' });
   });

@@ -282,6 +282,7 @@ describe('evaluateGrant: the reasons name what differs', () => {
       getGrant: () => Promise.reject(new Error('read a grant for no execution')),
       getApproval: () => Promise.reject(new Error('read an approval for no execution')),
       executionStatus: () => Promise.reject(new Error('described no execution')),
+      pauseState: () => Promise.reject(new Error('read the pause for no execution')),
     };
     expect(await checkContainmentGrant({ ...contain, executionArn: undefined }, reader, NOW)).toMatchObject({ allowed: false, code: 'no-execution' });
   });
@@ -421,10 +422,14 @@ describe('checkContainmentGrant: a grant clears a step only while its execution 
         asked.push(`status ${executionArn}`);
         return Promise.resolve('RUNNING');
       },
+      pauseState: () => {
+        asked.push('pause');
+        return Promise.resolve({ paused: false });
+      },
     };
     const checking = checkContainmentGrant(contain, reader, NOW);
     await Promise.resolve();
-    expect(asked).toEqual([`grant ${EXECUTION_ARN}`, `status ${EXECUTION_ARN}`]);
+    expect(asked).toEqual([`grant ${EXECUTION_ARN}`, `status ${EXECUTION_ARN}`, 'pause']);
     answerGrant(proceed);
     expect(await checking).toMatchObject({ allowed: true });
   });

@@ -296,6 +296,7 @@ export class TestClientFactory implements ClientFactory {
       getGrant: (executionArn) => this.roundTrip('dynamodb:GetItem(grant)', () => reader.getGrant(executionArn)),
       getApproval: (executionArn) => this.roundTrip('dynamodb:GetItem(approval)', () => reader.getApproval(executionArn)),
       executionStatus: (executionArn) => this.roundTrip('states:DescribeExecution', () => reader.executionStatus(executionArn)),
+      pauseState: () => this.roundTrip('dynamodb:GetItem(pause)', () => reader.pauseState()),
     };
   }
 

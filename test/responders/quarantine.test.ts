@@ -765,6 +765,34 @@ describe('quarantineInstance', () => {
     });
   });
 
+  describe('under the emergency pause (pause#deployment)', () => {
+    beforeEach(() => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+    });
+
+    it('ATTACK: a direct invocation under an enforce grant written before the pause changes nothing: every mutating call is DryRun, and the log says who paused', async () => {
+      for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+      const i = input();
+      const store = storeGranting(i.incident, NOW);
+      store.pause = { paused: true, pausedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/alice', pausedAt: '2026-11-20T10:00:00.000Z', reason: 'false positives' };
+      const result = await quarantineInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: store, environment: { ...process.env, FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(i.options) }, now: () => NOW });
+      expect(result).toMatchObject({ mode: 'dry-run', status: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('Firebreak is PAUSED: arn:aws:sts::111122223333:assumed-role/OnCall/alice paused automated containment at 2026-11-20T10:00:00.000Z (reason: "false positives")') } });
+      expect(mutatingCallCount()).toBeGreaterThan(0);
+      for (const command of MUTATING_EC2_COMMANDS) {
+        for (const call of ec2Mock.commandCalls(command as never)) expect((call.args[0] as { input: { DryRun?: boolean } }).input.DryRun).toBe(true);
+      }
+      expect(result.actions.find((a) => a.api === 'firebreak:effective-mode')).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/^The input asked for enforce, but Firebreak is PAUSED/) });
+    });
+
+    it('acts in enforce under the same grant once the pause is lifted', async () => {
+      const i = input();
+      const result = await quarantineInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(i.incident, NOW), environment: { ...process.env, FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(i.options) }, now: () => NOW });
+      expect(result).toMatchObject({ mode: 'enforce', status: 'quarantined' });
+      expect(result).not.toHaveProperty('forcedDryRun');
+    });
+  });
+
   describe('errors', () => {
     it('surfaces RequestLimitExceeded on a describe as the retryable TransientResponderError', async () => {
       givenInstance(ec2Mock);

@@ -55,7 +55,8 @@ describe('disable-access-key: IAM', () => {
     });
     expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({
       Action: 'dynamodb:GetItem',
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
+      // The emergency pause too (that one key): a containment step reads it beside its grant.
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*', 'pause#deployment'] } },
     });
     const all = statements.flatMap(actionsOf);
     for (const forbidden of ['iam:DeleteAccessKey', 'iam:CreateAccessKey', 'iam:PutUserPolicy', 'iam:PutRolePolicy', 'dynamodb:DeleteItem']) expect(all).not.toContain(forbidden);

@@ -573,15 +573,15 @@ describe('FirebreakStack resources', () => {
   it('runs every responder on nodejs22.x, arm64, traced, with its own log group and the Firebreak environment', () => {
     const { template } = synthesize({ protectedInstanceIds: ['i-0123456789abcdef0'], protectedTagKey: 'firebreak:protected' });
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    // triage, publish-alert, quarantine-instance, snapshot-volumes, the containment guard, the approval function and the oversized-event intake.
-    expect(functions).toHaveLength(7);
+    // triage, publish-alert, quarantine-instance, snapshot-volumes, the containment guard, the approval function, the emergency-pause function and the oversized-event intake.
+    expect(functions).toHaveLength(8);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^(Responder|Approvals).*Logs/) } },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^(Responder|Approvals|EmergencyPause).*Logs/) } },
         Environment: {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
@@ -629,8 +629,8 @@ describe('FirebreakStack resources', () => {
   it('keeps log groups for the configured retention (a year by default) and retains them with the stack', () => {
     const { template } = synthesize();
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // Five responders (the containment guard included), the approval function, the oversized-event intake and four state machines.
-    expect(groups).toHaveLength(5 + 1 + 1 + 4);
+    // Five responders (the containment guard included), the approval function, the emergency-pause function, the oversized-event intake and four state machines.
+    expect(groups).toHaveLength(5 + 1 + 1 + 1 + 4);
     for (const group of groups) {
       expect(group).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
     }
@@ -689,12 +689,14 @@ describe('FirebreakStack resources', () => {
         'ApproverPolicyArn',
         'ContainmentTargetSeconds',
         'DispatcherArn',
+        'EmergencyPauseFunctionUrl',
         'EventArchiveArn',
         'GameDaysEnabled',
         'Mode',
         'OperationsTopicArn',
         'PlaybookCompromisedEc2Arn',
         'PlaybookDefaultAlertArn',
+        'PauserPolicyArn',
         'PlaybookInstanceAlarmArn',
         'RecordKeyArn',
         'StateTableName',
@@ -746,6 +748,7 @@ describe('FirebreakStack safety rails', () => {
       'ResponderContainmentGuard',
       'ResponderReleaseInstance',
       'Approvals',
+      'EmergencyPause',
       'ResponderOversizedEvent',
     ]);
   });
@@ -795,7 +798,7 @@ describe('FirebreakStack safety rails', () => {
       Effect: 'Allow',
       Action: 'dynamodb:GetItem',
       Resource: tableArn,
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 'quarantine#*'] } },
     });
     // Its writes stay its blast-radius slots and grants (and its incident-record append).
     const writes = withRelease.filter((statement) => JSON.stringify(statement.Action).match(/PutItem|UpdateItem/));
@@ -804,7 +807,8 @@ describe('FirebreakStack safety rails', () => {
       { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'incident#*' } },
     ]);
     const withoutRelease = responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT] }).template, 'ContainmentGuard');
-    expect(withoutRelease.find((statement) => statement.Sid === 'ReadContainmentGrants')).toBeUndefined();
+    // Without a release it reads the emergency pause only (that one key).
+    expect(withoutRelease.find((statement) => statement.Sid === 'ReadContainmentGrants')?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'pause#deployment' } });
     expect(JSON.stringify(withoutRelease)).not.toContain('quarantine#');
   });
 
@@ -821,9 +825,9 @@ describe('FirebreakStack safety rails', () => {
       Effect: 'Allow',
       Action: 'dynamodb:GetItem',
       Resource: tableArn,
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 's3claim#*' } },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 's3claim#*'] } },
     });
-    expect(read([COMPROMISED, DEFAULT_ALERT, RELEASE, releaseObject])?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['quarantine#*', 's3claim#*'] } });
+    expect(read([COMPROMISED, DEFAULT_ALERT, RELEASE, releaseObject])?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 'quarantine#*', 's3claim#*'] } });
     expect(JSON.stringify(responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] }).template, 'ContainmentGuard'))).not.toContain('s3claim#');
   });
 
@@ -875,7 +879,8 @@ describe('FirebreakStack safety rails', () => {
         Effect: 'Allow',
         Action: 'dynamodb:GetItem',
         Resource: tableArn,
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
+        // quarantine-instance contains, and so reads the emergency pause too (that one key); a release never does.
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': responder === 'QuarantineInstance' ? ['grant#*', 'approval#*', 'pause#deployment'] : ['grant#*', 'approval#*'] } },
       });
       const writes = statements.filter((statement) => JSON.stringify(statement.Action).match(/PutItem|UpdateItem/));
       // Their own records, and the append to the incident record (never a grant).
@@ -942,7 +947,8 @@ describe('FirebreakStack safety rails', () => {
 
   it('offers an ApproverPolicy that may only call the approval function through its AWS_IAM URL (issue 8: no SendTaskSuccess for people)', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
-    const policies = Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy'));
+    // The ApproverPolicy, and the emergency pause's PauserPolicy (test/stack/emergency-pause-iam.test.ts).
+    const policies = Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy')).filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('ApprovalsFunction'));
     expect(policies).toHaveLength(1);
     const approvalFunction = { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ApprovalsFunction'), 'Arn'] };
     expect((policies[0]!.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
@@ -967,7 +973,8 @@ describe('FirebreakStack safety rails', () => {
     // instance role, whoever holds a contained key there) never can (review approval-review).
     const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).map((permission) => JSON.stringify(permission.Properties.FunctionName));
     expect(permissions.filter((name) => name.includes(logicalIdOf(template, 'AWS::Lambda::Function', 'ApprovalsFunction')))).toEqual([]);
-    expect(Object.values(resourcesOf(template, 'AWS::Lambda::Url')).map((url) => url.Properties.AuthType)).toEqual(['AWS_IAM']);
+    // The approval function's URL and the emergency-pause function's, both AWS_IAM.
+    expect(Object.values(resourcesOf(template, 'AWS::Lambda::Url')).map((url) => url.Properties.AuthType)).toEqual(['AWS_IAM', 'AWS_IAM']);
     expect(template.toJSON().Outputs.ApproverPolicyArn).toEqual({ Description: expect.any(String) as unknown, Value: { Ref: expect.stringMatching(/^ApprovalsApproverPolicy/) } });
     expect(template.toJSON().Outputs.ApprovalFunctionUrl.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApprovalsFunctionFunctionUrl/), 'FunctionUrl'] });
     expect(resourcesOf(synthesize({ playbooks: [ALARM, DEFAULT_ALERT] }).template, 'AWS::IAM::ManagedPolicy')).toEqual({});

@@ -80,7 +80,8 @@ describe('update-security-hub-finding: IAM', () => {
     });
     expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({
       Action: 'dynamodb:GetItem',
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
+      // The emergency pause too (that one key): its NOTIFIED write-back acts under a containment grant.
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*', 'pause#deployment'] } },
     });
     const securityHub = statements.flatMap(actionsOf).filter((a) => a.startsWith('securityhub:'));
     expect(securityHub).toEqual(['securityhub:BatchUpdateFindings']);

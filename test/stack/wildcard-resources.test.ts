@@ -53,6 +53,8 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'dispatcher state machine': [...STATE_MACHINE_LOGS_DELIVERY, ...STATE_MACHINE_XRAY],
   'playbook state machine': [...STATE_MACHINE_LOGS_DELIVERY, ...STATE_MACHINE_XRAY],
   'approvals function': ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess', ...XRAY_FROM_LAMBDA],
+  // The emergency pause: its one state-table key and the operations topic are named; only traces on "*".
+  'emergency-pause function': XRAY_FROM_LAMBDA,
   'responder triage': XRAY_FROM_LAMBDA,
   'responder publish-alert': ['states:SendTaskHeartbeat', ...XRAY_FROM_LAMBDA],
   'responder containment-guard': ['ec2:DescribeInstances', ...XRAY_FROM_LAMBDA],
@@ -90,6 +92,7 @@ function roleKind(logicalId: string): string {
     [/^DispatcherStateMachineRole$/, () => 'dispatcher state machine'],
     [/^Playbook\w+StateMachineRole$/, () => 'playbook state machine'],
     [/^ApprovalsFunctionRole$/, () => 'approvals function'],
+    [/^EmergencyPauseFunctionRole$/, () => 'emergency-pause function'],
     [/^Responder(\w+)Role$/, (m) => `responder ${kebab(m[1]!)}`],
     [/^MemberRole(\w+)$/, (m) => `member role ${kebab(m[1]!)}`],
     [/^SessionRevokerRole(\w+)$/, () => 'session revoker role'],

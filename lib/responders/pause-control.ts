@@ -1,0 +1,284 @@
+/**
+ * The emergency-pause function: the one place the deployment's emergency pause is set or lifted
+ * (emergency-pause.ts). People call it through its Lambda Function URL (AuthType AWS_IAM: AWS
+ * authenticates the SigV4-signed request and IAM decides who may invoke it, through the stack's
+ * PauserPolicy), with `{ action: 'pause', reason }`, `{ action: 'resume', reason? }` or
+ * `{ action: 'status' }`. It
+ *
+ * 1. takes who asks from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
+ *    signature: never from the request body;
+ * 2. reads the pause item (one consistent GetItem);
+ * 3. for a pause (or a resume) that changes something, FIRST publishes to the operations topic who
+ *    pauses (resumes) and why: a pause silently disabling defence, or a silent resume, is itself an
+ *    attack path, so nothing is written unless the operations topic took the alert;
+ * 4. then writes the item (PutItem, only if absent: a second pause never replaces who paused first)
+ *    or deletes it (DeleteItem, only if present). If that write fails after the alert, a second
+ *    alert says the change did not take effect.
+ *
+ * The same policy holds pause and resume: a principal that may not pause may not resume either.
+ * This function's role may touch the one key `pause#deployment` and publish to the operations topic,
+ * nothing else; operators never get write access to the state table (it holds the grants).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import * as z from '../contracts/zod-mini';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type { PauseState } from './emergency-pause';
+import { PAUSE_KEY, pauseGetItemInput, pauseItem, pauseReasonProblem, pauseStateOf } from './emergency-pause';
+import type { IncidentLogger } from './logging';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { FirebreakError } from '../contracts/errors';
+
+/** The function was deployed without the operations topic: a pause nobody is told of is an attack path. */
+export class PauseTopicNotConfiguredError extends FirebreakError {
+  override readonly name = 'PauseTopicNotConfiguredError';
+}
+
+/** The operations (backup) topic from the Lambda environment; throws PauseTopicNotConfiguredError naming the variable. */
+export function operationsTopicArnFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const topicArn = env[DEPLOYMENT_ENV.backupTopicArn];
+  if (topicArn === undefined || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topicArn)) {
+    throw new PauseTopicNotConfiguredError(
+      `${DEPLOYMENT_ENV.backupTopicArn} must be the ARN of the operations topic, where every pause and resume is announced; got ${topicArn === undefined ? 'nothing' : JSON.stringify(topicArn)}`,
+    );
+  }
+  return topicArn;
+}
+
+/** The stack output holding the emergency-pause function's URL (the CLI reads it). */
+export const PAUSE_URL_OUTPUT_KEY = 'EmergencyPauseFunctionUrl';
+/** The stack output holding the managed policy that lets people call it. */
+export const PAUSER_POLICY_OUTPUT_KEY = 'PauserPolicyArn';
+
+/** What a caller asks. */
+export const pauseRequestBodySchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('pause'), reason: z.string() }),
+  z.strictObject({ action: z.literal('resume'), reason: z.optional(z.string()) }),
+  z.strictObject({ action: z.literal('status') }),
+]);
+
+export type PauseRequestBody = z.output<typeof pauseRequestBodySchema>;
+
+/** The function's answer (the Function URL's body, with its HTTP status). */
+export interface PauseResponse {
+  readonly statusCode: 200 | 400 | 401 | 409 | 502;
+  readonly outcome: 'paused' | 'resumed' | 'already-paused' | 'not-paused' | 'status' | 'refused' | 'failed';
+  readonly message: string;
+  /** The pause in force after the call (as read or written). */
+  readonly pause?: PauseState;
+}
+
+/** The Function URL event (payload format 2.0), as far as the function reads it. */
+const functionUrlEventSchema = z.looseObject({
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
+  requestContext: z.looseObject({
+    http: z.optional(z.looseObject({ method: z.string() })),
+    authorizer: z.optional(z.looseObject({ iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1), z.maxLength(2048)) })) })),
+  }),
+});
+
+/** Where the pause item lives: the state table in Lambda, memory in tests. */
+export interface PauseSwitch {
+  read(): Promise<PauseState>;
+  /** Writes the pause unless one exists; answers the pause in force. */
+  pause(state: { readonly pausedBy: string; readonly pausedAt: string; readonly reason: string }): Promise<{ readonly written: boolean; readonly state: PauseState }>;
+  /** Deletes the pause if one exists; answers the pause it deleted (not paused when none). */
+  resume(): Promise<PauseState>;
+}
+
+/** Where the pause and resume alerts go: the operations (backup) topic. */
+export interface PauseAnnouncer {
+  announce(subject: string, message: string): Promise<string>;
+}
+
+export interface PauseControlDeps {
+  readonly store: PauseSwitch;
+  readonly announcer: PauseAnnouncer;
+  readonly logger: Logger | IncidentLogger;
+  readonly now?: () => Date;
+}
+
+/** The state table's side: one key, read consistently, written and deleted conditionally. */
+export class DynamoDbPauseSwitch implements PauseSwitch {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async read(): Promise<PauseState> {
+    try {
+      const { Item } = await this.client.send(new GetItemCommand(pauseGetItemInput(this.tableName)));
+      return pauseStateOf(Item);
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+  }
+
+  async pause(state: { readonly pausedBy: string; readonly pausedAt: string; readonly reason: string }): Promise<{ readonly written: boolean; readonly state: PauseState }> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: pauseItem(state),
+          // Who paused first stays on record: a second pause changes nothing.
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { written: true, state: { paused: true, ...state } };
+    } catch (error) {
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:PutItem');
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      return { written: false, state: old !== undefined ? pauseStateOf(old) : await this.read() };
+    }
+  }
+
+  async resume(): Promise<PauseState> {
+    try {
+      const { Attributes } = await this.client.send(
+        new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: PAUSE_KEY } }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' }),
+      );
+      return pauseStateOf(Attributes);
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { paused: false };
+      throw toResponderError(error, 'dynamodb:DeleteItem');
+    }
+  }
+}
+
+/** The operations topic (SNS Publish, plain text: subject and message). */
+export class SnsPauseAnnouncer implements PauseAnnouncer {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async announce(subject: string, message: string): Promise<string> {
+    try {
+      const { MessageId } = await this.sns.send(new PublishCommand({ TopicArn: this.topicArn, Subject: subject, Message: message }));
+      return MessageId ?? '';
+    } catch (error) {
+      throw toResponderError(error, 'sns:Publish');
+    }
+  }
+}
+
+/** An SNS subject: at most 100 printable ASCII characters (the principal ARN is cut first). */
+function subjectOf(marker: string, who: string): string {
+  const printable = who.replace(/[^\x20-\x7E]/g, '?');
+  const room = 100 - marker.length - 4;
+  return `${marker} by ${printable.length > room ? `${printable.slice(0, Math.max(0, room - 3))}...` : printable}`;
+}
+
+function describePause(state: PauseState): string {
+  if (!state.paused) return 'not paused';
+  if (state.malformed !== undefined) return `paused (the pause item cannot be read whole: ${state.malformed}; it counts as paused)`;
+  return `paused by ${state.pausedBy} at ${state.pausedAt} (reason: ${JSON.stringify(state.reason)})`;
+}
+
+function refused(statusCode: PauseResponse['statusCode'], message: string): PauseResponse {
+  return { statusCode, outcome: 'refused', message };
+}
+
+/** Handles one Function URL request: parse, authenticate (AWS did), act, answer. */
+export async function controlPause(event: unknown, deps: PauseControlDeps): Promise<PauseResponse> {
+  const parsedEvent = functionUrlEventSchema.safeParse(event);
+  const caller = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam?.userArn : undefined;
+  if (!parsedEvent.success || caller === undefined) return refused(401, 'The request carries no AWS-authenticated caller (the Function URL must use AuthType AWS_IAM)');
+  if (parsedEvent.data.requestContext.http?.method !== 'POST') return refused(400, 'Send the request as a POST');
+  let raw: unknown;
+  try {
+    const text = parsedEvent.data.body ?? '';
+    raw = JSON.parse(parsedEvent.data.isBase64Encoded === true ? Buffer.from(text, 'base64').toString('utf8') : text);
+  } catch {
+    return refused(400, 'The body is not JSON');
+  }
+  const body = pauseRequestBodySchema.safeParse(raw);
+  if (!body.success) return refused(400, `The body must be {"action":"pause","reason":"..."}, {"action":"resume"} or {"action":"status"}: ${z.prettifyError(body.error)}`);
+  const request = body.data;
+  const now = deps.now ?? (() => new Date());
+  const current = await deps.store.read();
+
+  if (request.action === 'status') return { statusCode: 200, outcome: 'status', message: `Firebreak is ${describePause(current)}.`, pause: current };
+
+  const reason = request.reason?.trim();
+  const problem = reason === undefined ? (request.action === 'pause' ? 'the reason is empty' : undefined) : reason === '' && request.action === 'resume' ? undefined : pauseReasonProblem(reason);
+  if (problem !== undefined) return refused(400, `Nothing was changed: ${problem}`);
+
+  if (request.action === 'pause') {
+    if (current.paused) return { statusCode: 409, outcome: 'already-paused', message: `Nothing was changed: Firebreak is already ${describePause(current)}.`, pause: current };
+    const pausedAt = now().toISOString();
+    const why = reason ?? '';
+    // The operations topic first: no pause takes effect unless people were told of it.
+    await deps.announcer.announce(
+      subjectOf('[FIREBREAK PAUSED]', caller),
+      [
+        `Firebreak's emergency pause was set by ${caller} at ${pausedAt}.`,
+        `Reason given: ${JSON.stringify(why)}`,
+        'While it holds, no containment is enforced: the containment guard clears containments in dry-run only, and every responder that contains acts in dry-run, even under a grant issued before the pause. Releases and evidence still run.',
+        'If nobody on your team expected this, treat it as an incident: whoever holds the PauserPolicy can switch automated containment off. Lift it with: firebreak resume --reason "..."',
+      ].join('\n'),
+    );
+    let written;
+    try {
+      written = await deps.store.pause({ pausedBy: caller, pausedAt, reason: why });
+    } catch (error) {
+      await notApplied(deps, 'pause', caller, error);
+      throw error;
+    }
+    deps.logger.info('emergency pause set', { pausedBy: caller, pausedAt, written: written.written });
+    if (!written.written) return { statusCode: 409, outcome: 'already-paused', message: `Nothing was changed: Firebreak is already ${describePause(written.state)}.`, pause: written.state };
+    return { statusCode: 200, outcome: 'paused', message: `Firebreak is ${describePause(written.state)}. No containment is enforced until firebreak resume; releases still run.`, pause: written.state };
+  }
+
+  // resume
+  if (!current.paused) return { statusCode: 200, outcome: 'not-paused', message: 'Nothing was changed: Firebreak is not paused.', pause: current };
+  const resumedAt = now().toISOString();
+  await deps.announcer.announce(
+    subjectOf('[FIREBREAK RESUMED]', caller),
+    [
+      `Firebreak's emergency pause was lifted by ${caller} at ${resumedAt}: automated containment is enforced again.`,
+      `Reason given: ${reason !== undefined && reason !== '' ? JSON.stringify(reason) : '(none given)'}`,
+      `The pause lifted: ${describePause(current)}.`,
+      'If nobody on your team expected this, find out who resumed and why.',
+    ].join('\n'),
+  );
+  let lifted;
+  try {
+    lifted = await deps.store.resume();
+  } catch (error) {
+    await notApplied(deps, 'resume', caller, error);
+    throw error;
+  }
+  deps.logger.info('emergency pause lifted', { resumedBy: caller, resumedAt, was: lifted });
+  return { statusCode: 200, outcome: 'resumed', message: `Firebreak is no longer paused (it was ${describePause(lifted.paused ? lifted : current)}); containment is enforced again.`, pause: { paused: false } };
+}
+
+/** After an announced change failed to be written: a second alert says it did not take effect (best effort). */
+async function notApplied(deps: PauseControlDeps, action: 'pause' | 'resume', caller: string, error: unknown): Promise<void> {
+  const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  try {
+    await deps.announcer.announce(subjectOf(`[FIREBREAK ${action.toUpperCase()} FAILED]`, caller), `The ${action} announced just before did NOT take effect: the state table refused it (${why.slice(0, 500)}).`);
+  } catch {
+    // The first alert went out; the failed write is in the function's log and its error metric.
+  }
+}
+
+/** What the Function URL returns. */
+export interface PauseFunctionUrlResult {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Builds the Lambda handler over injected store and announcer: the Lambda, the local game day and tests run exactly this. */
+export function createPauseControlHandler(deps: PauseControlDeps): (event: unknown) => Promise<PauseFunctionUrlResult> {
+  return async (event) => {
+    const { statusCode, ...body } = await controlPause(event, deps);
+    return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  };
+}

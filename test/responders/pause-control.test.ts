@@ -1,0 +1,179 @@
+/**
+ * The emergency-pause function: who pauses is AWS's word (the Function URL's authenticated caller),
+ * the operations topic hears of every pause and resume BEFORE it takes effect, a second pause never
+ * replaces the first, and each DynamoDB and SNS call is the exact one IAM allows.
+ */
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PAUSE_KEY, pauseItem } from '../../lib/responders/emergency-pause';
+import type { PauseAnnouncer } from '../../lib/responders/pause-control';
+import { DynamoDbPauseSwitch, PauseTopicNotConfiguredError, SnsPauseAnnouncer, controlPause, createPauseControlHandler, operationsTopicArnFromEnv } from '../../lib/responders/pause-control';
+import { silentLogger } from '../../lib/responders/logging';
+
+const ddb = mockClient(DynamoDBClient);
+const sns = mockClient(SNSClient);
+const TABLE = 'firebreak-state';
+const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:firebreak-operations';
+const NOW = new Date('2026-11-20T10:00:00.000Z');
+const ALICE = 'arn:aws:sts::111122223333:assumed-role/OnCall/alice';
+
+function urlEvent(body: unknown, caller: string | null = ALICE, method = 'POST') {
+  return {
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: { http: { method }, ...(caller !== null ? { authorizer: { iam: { userArn: caller, accessKey: 'ASIAEXAMPLE' } } } : {}) },
+  };
+}
+
+const deps = (announcer: PauseAnnouncer = new SnsPauseAnnouncer(new SNSClient({ region: 'eu-west-1' }), TOPIC)) => ({
+  store: new DynamoDbPauseSwitch(new DynamoDBClient({ region: 'eu-west-1' }), TABLE),
+  announcer,
+  logger: silentLogger,
+  now: () => NOW,
+});
+
+const PAUSED_ITEM = pauseItem({ pausedBy: ALICE, pausedAt: NOW.toISOString(), reason: 'false-positive storm' });
+const calls = () => [...ddb.calls(), ...sns.calls()].map((call) => call.args[0].constructor.name);
+
+beforeEach(() => {
+  ddb.reset();
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+afterEach(() => {
+  ddb.reset();
+  sns.reset();
+});
+
+describe('firebreak pause, through the function', () => {
+  it('announces on the operations topic, then writes the pause item naming the AWS-authenticated caller (the exact calls)', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    const order: string[] = [];
+    sns.on(PublishCommand).callsFake(() => (order.push('publish'), { MessageId: 'm-1' }));
+    ddb.on(PutItemCommand).callsFake(() => (order.push('put'), {}));
+    const answer = await controlPause(urlEvent({ action: 'pause', reason: 'false-positive storm', pausedBy: 'someone-else' }), deps());
+    // A body field naming someone else is refused outright (strict body): who paused is AWS's word.
+    expect(answer).toMatchObject({ statusCode: 400, outcome: 'refused' });
+    expect(order).toEqual([]);
+
+    const paused = await controlPause(urlEvent({ action: 'pause', reason: 'false-positive storm' }), deps());
+    expect(paused).toMatchObject({ statusCode: 200, outcome: 'paused', pause: { paused: true, pausedBy: ALICE, pausedAt: NOW.toISOString(), reason: 'false-positive storm' } });
+    expect(order).toEqual(['publish', 'put']);
+    expect(ddb.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true }]);
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Item: { pk: { S: 'pause#deployment' }, pausedBy: { S: ALICE }, pausedAt: { S: '2026-11-20T10:00:00.000Z' }, reason: { S: 'false-positive storm' } },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    ]);
+    const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(publish).toEqual({ TopicArn: TOPIC, Subject: `[FIREBREAK PAUSED] by ${ALICE}`, Message: expect.stringContaining(`Firebreak's emergency pause was set by ${ALICE} at 2026-11-20T10:00:00.000Z.\nReason given: "false-positive storm"`) });
+    expect(publish?.Subject?.length).toBeLessThanOrEqual(100);
+  });
+
+  it('ATTACK: writes nothing when the operations topic refuses the alert (no silent pause)', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    sns.on(PublishCommand).rejects(Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }));
+    await expect(controlPause(urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/sns:Publish/);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it('never replaces a pause in force: says who paused first, announces nothing, writes nothing', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    const answer = await controlPause(urlEvent({ action: 'pause', reason: 'me too' }, 'arn:aws:sts::111122223333:assumed-role/OnCall/bob'), deps());
+    expect(answer).toMatchObject({ statusCode: 409, outcome: 'already-paused', message: expect.stringContaining(`paused by ${ALICE}`) });
+    expect(calls()).toEqual(['GetItemCommand']);
+  });
+
+  it('says so when another pause won the race (the condition failed), with the pause in force', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: PAUSED_ITEM }));
+    expect(await controlPause(urlEvent({ action: 'pause', reason: 'storm' }, 'arn:aws:iam::111122223333:user/bob'), deps())).toMatchObject({ statusCode: 409, outcome: 'already-paused', pause: { pausedBy: ALICE } });
+  });
+
+  it('announces that an announced pause did not take effect when the write fails', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
+    await expect(controlPause(urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/dynamodb:PutItem/);
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([`[FIREBREAK PAUSED] by ${ALICE}`, `[FIREBREAK PAUSE FAILED] by ${ALICE}`]);
+  });
+
+  it.each([
+    ['no reason', { action: 'pause' }],
+    ['an empty reason', { action: 'pause', reason: '  ' }],
+    ['a reason with a line break', { action: 'pause', reason: 'storm\nresume later' }],
+    ['an unknown action', { action: 'disable' }],
+  ])('refuses %s, changing nothing', async (_what, body) => {
+    ddb.on(GetItemCommand).resolves({});
+    expect(await controlPause(urlEvent(body), deps())).toMatchObject({ statusCode: 400, outcome: 'refused' });
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('refuses a request without an AWS-authenticated caller, and anything but a POST', async () => {
+    expect(await controlPause(urlEvent({ action: 'status' }, null), deps())).toMatchObject({ statusCode: 401 });
+    expect(await controlPause(urlEvent({ action: 'status' }, ALICE, 'GET'), deps())).toMatchObject({ statusCode: 400 });
+    expect(calls()).toEqual([]);
+  });
+});
+
+describe('firebreak resume, through the function', () => {
+  it('announces who resumes, why, and which pause it lifts, then deletes the item (the exact calls)', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    ddb.on(DeleteItemCommand).resolves({ Attributes: PAUSED_ITEM });
+    const bob = 'arn:aws:sts::111122223333:assumed-role/OnCall/bob';
+    const answer = await controlPause(urlEvent({ action: 'resume', reason: 'storm over' }, bob), deps());
+    expect(answer).toMatchObject({ statusCode: 200, outcome: 'resumed', pause: { paused: false } });
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' },
+    ]);
+    const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(publish).toMatchObject({ TopicArn: TOPIC, Subject: `[FIREBREAK RESUMED] by ${bob}` });
+    expect(publish?.Message).toContain('Reason given: "storm over"');
+    expect(publish?.Message).toContain(`The pause lifted: paused by ${ALICE} at 2026-11-20T10:00:00.000Z (reason: "false-positive storm")`);
+  });
+
+  it('ATTACK: deletes nothing when the operations topic refuses the alert (no silent resume)', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    sns.on(PublishCommand).rejects(Object.assign(new Error('throttled'), { name: 'Throttled' }));
+    await expect(controlPause(urlEvent({ action: 'resume' }), deps())).rejects.toThrow(/sns:Publish/);
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
+  });
+
+  it('changes nothing and announces nothing when nothing is paused', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    expect(await controlPause(urlEvent({ action: 'resume' }), deps())).toMatchObject({ statusCode: 200, outcome: 'not-paused' });
+    expect(calls()).toEqual(['GetItemCommand']);
+  });
+
+  it('lifts a malformed pause item too (it counts as paused, so it must be removable)', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: { pk: { S: PAUSE_KEY } } });
+    ddb.on(DeleteItemCommand).resolves({ Attributes: { pk: { S: PAUSE_KEY } } });
+    expect(await controlPause(urlEvent({ action: 'resume' }), deps())).toMatchObject({ outcome: 'resumed' });
+    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain('cannot be read whole');
+  });
+});
+
+describe('firebreak status, through the function', () => {
+  it('answers the pause in force with one read, announcing nothing', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    const handler = createPauseControlHandler(deps());
+    const answer = await handler(urlEvent({ action: 'status' }));
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ outcome: 'status', pause: { paused: true, pausedBy: ALICE }, message: expect.stringContaining('paused by') });
+    expect(calls()).toEqual(['GetItemCommand']);
+  });
+});
+
+describe('operationsTopicArnFromEnv', () => {
+  it('takes the operations topic and refuses a function deployed without it, naming the variable', () => {
+    expect(operationsTopicArnFromEnv({ BACKUP_TOPIC_ARN: TOPIC })).toBe(TOPIC);
+    expect(() => operationsTopicArnFromEnv({})).toThrow(PauseTopicNotConfiguredError);
+    expect(() => operationsTopicArnFromEnv({})).toThrow(/BACKUP_TOPIC_ARN/);
+  });
+});
