@@ -462,8 +462,15 @@ describe('LocalEngine: a failed Parallel branch stops the others, as in Step Fun
     // The quarantine's first read, its grant (beside whether its execution runs, which the failed
     // branch has already ended), is throttled past the SDK's three attempts: its state's Retry would
     // contain. (A grant clears nothing once its execution has ended, so a fault further on, in the
-    // EC2 calls, is never reached here.)
-    const { backend, environment } = await webServer([{ api: 'dynamodb:GetItem', error: 'ProvisionedThroughputExceededException', times: 3 }]);
+    // EC2 calls, is never reached here.) Only the grant's reads: the guard reads the emergency pause
+    // before it, and the quarantine reads the pause beside its grant.
+    const { backend, environment } = await webServer();
+    backend.sim.injectFault({
+      api: 'dynamodb:GetItem',
+      error: 'ProvisionedThroughputExceededException',
+      times: 3,
+      when: (input) => JSON.stringify(input.Key ?? {}).includes('"grant#'),
+    });
     const engine = new LocalEngine({ backend, definitions: tinyParallel(), environment, settings });
     await engine.deliver(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!));
     await engine.settle();
