@@ -96,8 +96,17 @@ function regionOf(executionArn: string): string {
   return executionArn.split(':')[3] as string;
 }
 
-/** The approval function's URL: --url, else the stack's ApprovalFunctionUrl output in the execution's region. */
-export async function approvalFunctionUrl(flags: Pick<ApprovalFlags, 'url' | 'stack'>, region: string, deps: Pick<ApprovalCliDependencies, 'cloudFormation'>): Promise<string> {
+/**
+ * A Firebreak function's URL: `--url` when given (it must be a Lambda Function URL), else the stack's
+ * `output.key` output in `region`; `output.what` says, in the error, what the output is when the
+ * stack has none.
+ */
+export async function functionUrlOf(
+  flags: Pick<ApprovalFlags, 'url' | 'stack'>,
+  region: string,
+  deps: Pick<ApprovalCliDependencies, 'cloudFormation'>,
+  output: { readonly key: string; readonly what: string },
+): Promise<string> {
   if (flags.url !== undefined) {
     if (!FUNCTION_URL.test(flags.url)) throw new ApprovalSetupError(`--url ${flags.url} is not a Lambda Function URL (https://<id>.lambda-url.<region>.on.aws/)`);
     return flags.url;
@@ -106,16 +115,17 @@ export async function approvalFunctionUrl(flags: Pick<ApprovalFlags, 'url' | 'st
   try {
     stack = await describeStack(deps.cloudFormation(region), flags.stack, { region, account: 'this account' });
   } catch (error) {
-    if (error instanceof LiveSetupError) throw new ApprovalSetupError(`${error.message}; or pass --url (the stack output ${APPROVAL_URL_OUTPUT_KEY})`, { cause: error });
+    if (error instanceof LiveSetupError) throw new ApprovalSetupError(`${error.message}; or pass --url (the stack output ${output.key})`, { cause: error });
     throw error;
   }
-  const output = stack.outputs.find((candidate) => candidate.key === APPROVAL_URL_OUTPUT_KEY);
-  if (!output || !FUNCTION_URL.test(output.value)) {
-    throw new ApprovalSetupError(
-      `stack ${flags.stack} in ${region} has no output ${APPROVAL_URL_OUTPUT_KEY} (the approval function's URL): deploy the current Firebreak (\`npx cdk deploy Firebreak\`), or pass --url`,
-    );
-  }
-  return output.value;
+  const found = stack.outputs.find((candidate) => candidate.key === output.key);
+  if (!found || !FUNCTION_URL.test(found.value)) throw new ApprovalSetupError(`stack ${flags.stack} in ${region} has no output ${output.key} (${output.what}): deploy the current Firebreak (\`npx cdk deploy Firebreak\`), or pass --url`);
+  return found.value;
+}
+
+/** The approval function's URL: --url, else the stack's ApprovalFunctionUrl output in the execution's region. */
+export function approvalFunctionUrl(flags: Pick<ApprovalFlags, 'url' | 'stack'>, region: string, deps: Pick<ApprovalCliDependencies, 'cloudFormation'>): Promise<string> {
+  return functionUrlOf(flags, region, deps, { key: APPROVAL_URL_OUTPUT_KEY, what: "the approval function's URL" });
 }
 
 /** The SigV4-signed POST of an answer to the Function URL (service `lambda`), as plain request parts. */

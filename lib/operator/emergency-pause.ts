@@ -12,10 +12,8 @@ import type { PauseRequestBody } from '../responders/pause-control';
 import { PAUSE_URL_OUTPUT_KEY, pauseRequestBodySchema } from '../responders/pause-control';
 import { pauseReasonProblem } from '../responders/emergency-pause';
 import { terminalLine } from '../responders/untrusted-text';
-import { describeStack } from './aws';
-import { LiveSetupError } from './errors';
 import type { ApprovalCliDependencies } from './approvals';
-import { ApprovalRefusedError, ApprovalSetupError, signedAnswer } from './approvals';
+import { ApprovalRefusedError, ApprovalSetupError, functionUrlOf, signedAnswer } from './approvals';
 
 /** What the pause commands need from the outside world (the approval commands' own, less the confirmation). */
 export type PauseCliDependencies = Pick<ApprovalCliDependencies, 'cloudFormation' | 'credentials' | 'fetch' | 'out' | 'err'>;
@@ -54,25 +52,11 @@ export function pauseBody(action: PauseRequestBody['action'], flags: Pick<PauseF
 }
 
 /** The emergency-pause function's URL: --url, else the stack's EmergencyPauseFunctionUrl output in the region. */
-export async function pauseFunctionUrl(flags: Pick<PauseFlags, 'url' | 'stack'>, region: string, deps: Pick<PauseCliDependencies, 'cloudFormation'>): Promise<string> {
-  if (flags.url !== undefined) {
-    if (!FUNCTION_URL.test(flags.url)) throw new ApprovalSetupError(`--url ${flags.url} is not a Lambda Function URL (https://<id>.lambda-url.<region>.on.aws/)`);
-    return flags.url;
-  }
-  let stack;
-  try {
-    stack = await describeStack(deps.cloudFormation(region), flags.stack, { region, account: 'this account' });
-  } catch (error) {
-    if (error instanceof LiveSetupError) throw new ApprovalSetupError(`${error.message}; or pass --url (the stack output ${PAUSE_URL_OUTPUT_KEY})`, { cause: error });
-    throw error;
-  }
-  const output = stack.outputs.find((candidate) => candidate.key === PAUSE_URL_OUTPUT_KEY);
-  if (!output || !FUNCTION_URL.test(output.value)) {
-    throw new ApprovalSetupError(
-      `stack ${flags.stack} in ${region} has no output ${PAUSE_URL_OUTPUT_KEY} (the emergency-pause function's URL; a deployment with a guarded playbook has one): deploy the current Firebreak, or pass --url`,
-    );
-  }
-  return output.value;
+export function pauseFunctionUrl(flags: Pick<PauseFlags, 'url' | 'stack'>, region: string, deps: Pick<PauseCliDependencies, 'cloudFormation'>): Promise<string> {
+  return functionUrlOf(flags, region, deps, {
+    key: PAUSE_URL_OUTPUT_KEY,
+    what: "the emergency-pause function's URL; a deployment with a guarded playbook has one",
+  });
 }
 
 /** What the function answered: its outcome and message, as it said them. */
