@@ -524,6 +524,16 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     values: { ':entry': { L: [{ S: '{"step":"triage"}' }] }, ':none': { L: [] }, ':revision': { S: 'gd-7ab9d1b3-2026-11-20T10-00-00-1' }, ':revisions': { SS: ['gd-7ab9d1b3-2026-11-20T10-00-00-1'] } },
   };
   const started: TaskStub = () => ({ ExecutionArn: `${PLAYBOOK_ARN}:x` });
+  // The UpdateItem both RecordTriage (after a start) and RecordTriageOnly (before an alert-only alert) send.
+  const recordWrite = {
+    TableName: '${StateTableName}',
+    Key: { pk: { S: 'incident#gd-7ab9d1b3' } },
+    UpdateExpression: record.updateExpression,
+    ConditionExpression: 'attribute_not_exists(#triaged) OR NOT contains(#triaged, :revision)',
+    ExpressionAttributeNames: record.names,
+    ExpressionAttributeValues: record.values,
+  };
+  const alertOnlyDecision = () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record });
   const run = (recordTask: TaskStub, overrides: Record<string, unknown> = {}) =>
     runLocally(runnable, event, {
       responders: { triage: () => decision({ record, ...overrides }), 'publish-alert': alertOk },
@@ -542,16 +552,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     expect(outcome.status).toBe('SUCCEEDED');
     expect(order).toEqual(['start', 'record']);
     expect(outcome.path).toEqual([S.triage, S.route, S.deployedPlaybook, S.startPlaybook, S.triageRecordReady, S.recordTriage, S.dispatched]);
-    expect(outcome.taskCalls[S.recordTriage]).toEqual([
-      {
-        TableName: '${StateTableName}',
-        Key: { pk: { S: 'incident#gd-7ab9d1b3' } },
-        UpdateExpression: record.updateExpression,
-        ConditionExpression: 'attribute_not_exists(#triaged) OR NOT contains(#triaged, :revision)',
-        ExpressionAttributeNames: record.names,
-        ExpressionAttributeValues: record.values,
-      },
-    ]);
+    expect(outcome.taskCalls[S.recordTriage]).toEqual([recordWrite]);
   });
 
   it('a denied write neither stops nor fails dispatch: the playbook started, the execution succeeds, nothing is kept or alerted', async () => {
@@ -589,7 +590,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     const order: string[] = [];
     const outcome = await runLocally(runnable, event, {
       responders: {
-        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        triage: alertOnlyDecision,
         'publish-alert': () => (order.push('alert'), alertOk()),
       },
       tasks: { [S.recordTriageOnly]: () => (order.push('record'), {}) },
@@ -597,21 +598,12 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     expect(outcome.status).toBe('SUCCEEDED');
     expect(order).toEqual(['record', 'alert']);
     expect(outcome.path).toEqual([S.triage, S.route, S.alertOnlyRecordReady, S.recordTriageOnly, S.alertOnly, S.alertOnlyDone, S.dispatched]);
-    expect(outcome.taskCalls[S.recordTriageOnly]).toEqual([
-      {
-        TableName: '${StateTableName}',
-        Key: { pk: { S: 'incident#gd-7ab9d1b3' } },
-        UpdateExpression: record.updateExpression,
-        ConditionExpression: 'attribute_not_exists(#triaged) OR NOT contains(#triaged, :revision)',
-        ExpressionAttributeNames: record.names,
-        ExpressionAttributeValues: record.values,
-      },
-    ]);
+    expect(outcome.taskCalls[S.recordTriageOnly]).toEqual([recordWrite]);
   });
 
   it('alert-only delivered again (this revision already recorded): alerts nothing and succeeds', async () => {
     const outcome = await runLocally(runnable, event, {
-      responders: { triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }), 'publish-alert': alertOk },
+      responders: { triage: alertOnlyDecision, 'publish-alert': alertOk },
       tasks: {
         [S.recordTriageOnly]: () => {
           throw namedError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
@@ -628,7 +620,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
   it('alert-only whose entry cannot be written (denied, or throttled past the retries) is alerted all the same, and ends TriageNotRecorded', async () => {
     let attempts = 0;
     const outcome = await runLocally(runnable, event, {
-      responders: { triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }), 'publish-alert': alertOk },
+      responders: { triage: alertOnlyDecision, 'publish-alert': alertOk },
       tasks: {
         [S.recordTriageOnly]: () => {
           attempts += 1;
@@ -645,7 +637,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
   it('alert-only whose alert fails for good after the entry was written: takes the revision back out of the triaged set, so a replay alerts it, and keeps the event', async () => {
     const outcome = await runLocally(runnable, event, {
       responders: {
-        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        triage: alertOnlyDecision,
         'publish-alert': () => {
           throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
         },
@@ -671,7 +663,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
   it('alert-only whose alert and take-back both fail still keeps the event and ends FAILED', async () => {
     const outcome = await runLocally(runnable, event, {
       responders: {
-        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        triage: alertOnlyDecision,
         'publish-alert': () => {
           throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
         },
@@ -695,7 +687,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     for (const lost of ['DynamoDB.InternalServerErrorException', 'DynamoDB.SdkClientException']) {
       let attempts = 0;
       const outcome = await runLocally(runnable, event, {
-        responders: { triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }), 'publish-alert': alertOk },
+        responders: { triage: alertOnlyDecision, 'publish-alert': alertOk },
         tasks: {
           [S.recordTriageOnly]: () => {
             attempts += 1;
@@ -713,7 +705,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
   it('alert-only whose write may have been applied and whose alert fails: takes the revision back out (only from a record that exists), so a replay alerts it', async () => {
     const outcome = await runLocally(runnable, event, {
       responders: {
-        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        triage: alertOnlyDecision,
         'publish-alert': () => {
           throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
         },
@@ -735,7 +727,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     let published = 0;
     const outcome = await runLocally(runnable, event, {
       responders: {
-        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        triage: alertOnlyDecision,
         'publish-alert': () => {
           published += 1;
           throw namedError('Sandbox.Timedout', 'Task timed out after 30.00 seconds');
@@ -751,7 +743,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
   it('alert-only whose write was refused outright and whose alert fails: nothing to take back, the event is kept', async () => {
     const outcome = await runLocally(runnable, event, {
       responders: {
-        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
+        triage: alertOnlyDecision,
         'publish-alert': () => {
           throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
         },
