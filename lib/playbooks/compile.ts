@@ -408,7 +408,7 @@ class PlaybookCompiler {
     states[GUARD_DECISION_STATE] = {
       Type: 'Choice',
       Comment:
-        'proceed: the steps as written. needs-approval: evidence first, then a person decides. Anything else (evidence-only, or a status this playbook does not know): evidence only, never containment.',
+        'proceed: the steps. needs-approval: evidence, then a person decides. Anything else: evidence only, never containment.',
       Choices: [
         { Variable: `${GUARD_RESULT}.status`, StringEquals: 'proceed', Next: (steps[0] as Step).id },
         { Variable: `${GUARD_RESULT}.status`, StringEquals: 'needs-approval', Next: approvalStart },
@@ -707,7 +707,7 @@ class PlaybookCompiler {
     this.claim(alertState);
     states[alertState] = {
       Type: 'Task',
-      Comment: `Alert that ${name} failed for good, with the incident and the error.`,
+      Comment: `Alert ${name}'s failure (incident and error).`,
       Resource: LAMBDA_INVOKE_RESOURCE,
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
@@ -914,7 +914,7 @@ function waitRetriers(step: ActionStep): WaitRetrier[] {
 function failWithCaughtError(): AslState {
   return {
     Type: 'Fail',
-    Comment: 'The failure has been alerted; the execution ends FAILED with the original error.',
+    Comment: 'Alerted: end FAILED with the original error.',
     ErrorPath: '$.failure.Error',
     CausePath: '$.failure.Cause',
   };

@@ -3,6 +3,7 @@
  * guard step, or a direct invocation naming the same execution), and what a terminated instance's
  * incident is granted. The blast radius is a stub here: containment-guard.test.ts checks its calls.
  */
+import { InMemoryPause } from '../../lib/responders/emergency-pause';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -93,7 +94,7 @@ function describes(found: Partial<Instance> = {}): void {
 }
 
 function guard(overrides: Partial<ContainmentGuardConfig> = {}, at: Date = NOW) {
-  return createContainmentGuardHandler({ clients: clients(), logger: silentLogger, config: config(overrides), limiter, grants, now: () => at });
+  return createContainmentGuardHandler({ clients: clients(), logger: silentLogger, config: config(overrides), limiter, grants, emergencyPause: new InMemoryPause(), now: () => at });
 }
 
 function payload(options: { requireApproval?: boolean } = {}, of: Incident = incident) {
