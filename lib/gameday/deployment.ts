@@ -31,6 +31,9 @@ export function responderRole(responder: string, region: string): string {
 /** The role the approval function runs as. */
 export const APPROVAL_ROLE = 'firebreak-approval';
 
+/** The role the emergency-pause function runs as (firebreak pause / resume). */
+export const PAUSE_CONTROL_ROLE = 'firebreak-emergency-pause';
+
 /** The role a playbook's state machine runs as (lambda:InvokeFunction of its responders). */
 export function playbookRole(playbook: string): string {
   return `firebreak-states-${playbook}`;
@@ -81,7 +84,7 @@ export function memberAccountRoleResponder(label: string): string | undefined {
 }
 
 /** The roles a scenario's `removedStatements` may name (besides `playbook:<name>` and the member-account roles). */
-export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval];
+export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval, RESPONDER_NAMES.emergencyPause];
 
 /** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
 export class DeploymentTemplateError extends FirebreakError {
@@ -171,6 +174,12 @@ function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources,
     values.set(ids.approvals.function, { ref: APPROVAL_ROLE, arn: localFunctionArn(region, account, RESPONDER_NAMES.approval) });
     values.set(ids.approvals.role, { ref: APPROVAL_ROLE, arn: `arn:aws:iam::${account}:role/${APPROVAL_ROLE}` });
     values.set(ids.approvals.logGroup, { ref: '/aws/lambda/firebreak-approval', arn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/firebreak-approval:*` });
+  }
+  if (ids.emergencyPause) {
+    const logGroup = `/aws/lambda/firebreak-${RESPONDER_NAMES.emergencyPause}`;
+    values.set(ids.emergencyPause.function, { ref: `firebreak-${RESPONDER_NAMES.emergencyPause}`, arn: localFunctionArn(region, account, RESPONDER_NAMES.emergencyPause) });
+    values.set(ids.emergencyPause.role, { ref: PAUSE_CONTROL_ROLE, arn: `arn:aws:iam::${account}:role/${PAUSE_CONTROL_ROLE}` });
+    values.set(ids.emergencyPause.logGroup, { ref: logGroup, arn: `arn:aws:logs:${region}:${account}:log-group:${logGroup}:*` });
   }
   for (const [playbook, logical] of Object.entries(ids.playbooks)) {
     const arn = localStateMachineArn(region, account, playbookMachineName(playbook));

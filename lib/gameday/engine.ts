@@ -43,7 +43,7 @@ import type { TaskTokenAnswer, TaskTokenVerdict } from './sim';
 import { wallClockMs } from './backend';
 import { jsonCopy, sameJsonText } from './json-copy';
 import { PayloadBounds } from './payload-bounds';
-import { APPROVAL_ROLE, DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
+import { APPROVAL_ROLE, DISPATCHER_MACHINE, DISPATCHER_ROLE, PAUSE_CONTROL_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
@@ -54,6 +54,9 @@ import type { ApprovalExecutions, ApprovalResponse } from '../responders/approva
 import { answerApproval } from '../responders/approval';
 import { carriesToken } from '../responders/approval-tasks';
 import { silentLogger } from '../responders/logging';
+import type { PauseResponse } from '../responders/pause-control';
+import { DynamoDbPauseSwitch, SnsPauseAnnouncer, createPauseControlHandler, operationsTopicArnFromEnv } from '../responders/pause-control';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import type { CallTrace } from './latency/trace';
 import { decoratedClientFactory, traceCalls, tracedClientFactory } from './latency/trace';
 import type { FunctionTimeoutRule } from './function-timeouts';
@@ -106,6 +109,19 @@ export const GAMEDAY_APPROVER_ROLE = 'firebreak-gameday-approver';
 export function gameDayApproverArn(by: string, account: string): string {
   return by.startsWith('arn:') ? by : `arn:aws:sts::${account}:assumed-role/${GAMEDAY_APPROVER_ROLE}/${by.replace(/[^\w+=,.@-]/g, '-')}`;
 }
+
+/** The role of game-day pausers: a scenario's `pause: { by: bob }` pauses as `assumed-role/<this>/bob`. */
+export const GAMEDAY_PAUSER_ROLE = 'firebreak-gameday-pauser';
+
+/** The identity AWS would authenticate for a game-day pauser, from the emergency-pause Function URL's signature (an ARN is kept as it is). */
+export function gameDayPauserArn(by: string, account: string): string {
+  return by.startsWith('arn:') ? by : `arn:aws:sts::${account}:assumed-role/${GAMEDAY_PAUSER_ROLE}/${by.replace(/[^\w+=,.@-]/g, '-')}`;
+}
+
+/** What a game day asks the emergency-pause function (a scenario's `pause:` or `resume:` injection). */
+export type PauseControlRequest =
+  | { readonly action: 'pause'; readonly by: string; readonly reason: string }
+  | { readonly action: 'resume'; readonly by: string; readonly reason?: string };
 
 /** The definitions cannot be run locally (an unknown placeholder, an unknown function). */
 export class LocalDeploymentError extends FirebreakError {
@@ -487,6 +503,8 @@ export class LocalEngine {
   private readonly executionAborts = new Set<() => void>();
   private readonly lambdaEnvironment: Record<string, string>;
   private readonly approvals: ApprovalDesk;
+  /** Whether the emergency-pause function has run in this game day (its first call is a cold start). */
+  private pauseControlWarm = false;
   private readonly recordEvents: boolean;
   private readonly retain: boolean;
   private readonly onExecutionEnd?: (record: ExecutionRecord) => void;
@@ -798,6 +816,34 @@ export class LocalEngine {
       ...(shown.request !== undefined ? { requestId: shown.request.requestId } : {}),
       ...(decision.answer === 'reject' && decision.reason !== undefined ? { reason: decision.reason } : {}),
     });
+  }
+
+  /**
+   * Pauses or resumes the deployment as `firebreak pause` / `resume` do: the emergency-pause
+   * function's handler (the code the Lambda runs) over the state table and the operations topic,
+   * signed as its own role (PAUSE_CONTROL_ROLE, whose deployed policy the backend enforces), with the
+   * caller in the Function URL's authorizer context as AWS fills it in. Answers what the function said.
+   */
+  async controlPause(request: PauseControlRequest): Promise<PauseResponse> {
+    const account = this.lambdaEnvironment[SECURITY_ENV.securityAccountId] ?? '111122223333';
+    // The function's first call in the run is a cold start (it runs only for pause, resume and status).
+    if (!this.pauseControlWarm) this.paceBy((pace) => pace.coldStartMs(RESPONDER_NAMES.emergencyPause));
+    this.pauseControlWarm = true;
+    const clients = this.clientsOf(PAUSE_CONTROL_ROLE);
+    const handler = createPauseControlHandler({
+      store: new DynamoDbPauseSwitch(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
+      announcer: new SnsPauseAnnouncer(clients.sns(), operationsTopicArnFromEnv(this.lambdaEnvironment)),
+      logger: silentLogger,
+      now: () => this.backend.now(),
+    });
+    const { action, reason } = request;
+    const answer = await handler({
+      version: '2.0',
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: gameDayPauserArn(request.by, account) } } },
+      body: JSON.stringify(reason !== undefined ? { action, reason } : { action }),
+      isBase64Encoded: false,
+    });
+    return { ...(JSON.parse(answer.body) as Omit<PauseResponse, 'statusCode'>), statusCode: answer.statusCode as PauseResponse['statusCode'] };
   }
 
   /** The role a state machine runs as: its service integrations and Lambda invocations are authorized as it. */

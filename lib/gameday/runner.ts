@@ -20,13 +20,13 @@ import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, memberAccountRoles, memberRoleExternalIds, memberRoleNamesByRole, routeToDispatcher, statementSids, withoutStatements } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, PAUSE_CONTROL_ROLE, memberAccountRoles, memberRoleExternalIds, memberRoleNamesByRole, routeToDispatcher, statementSids, withoutStatements } from './deployment';
 import type { DeployedRule, EventRouting } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
 import { wallClockMs } from './backend';
 import { definitionsFor } from './definitions';
-import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord, HeldApproval, Json } from './engine';
+import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord, HeldApproval, Json, PauseControlRequest } from './engine';
 import { LOCAL_STACK_NAME, LocalEngine } from './engine';
 import type { ExpectationResult } from './expectations';
 import { alertOriginChecks, evaluateExpectations } from './expectations';
@@ -374,6 +374,22 @@ async function startCredentialRelease(
   engine.start(stateMachineArn, request.executionName, request.input);
 }
 
+/**
+ * A `pause:` or `resume:` injection: the emergency-pause function sets or lifts the pause as
+ * `firebreak pause` / `resume` ask it. A scenario rehearses what follows a pause, so a pause the
+ * function did not set (refused, already paused, its role denied) stops the run, naming what it said.
+ */
+async function controlPause(engine: LocalEngine, request: PauseControlRequest, where: string): Promise<void> {
+  const expected = request.action === 'pause' ? 'paused' : 'resumed';
+  let answer;
+  try {
+    answer = await engine.controlPause(request);
+  } catch (error) {
+    throw new Error(`${where}: ${request.action}: the emergency-pause function failed (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`, { cause: error });
+  }
+  if (answer.outcome !== expected) throw new Error(`${where}: ${request.action}: the emergency-pause function answered ${answer.outcome} (${answer.statusCode}), not ${expected}: ${answer.message}`);
+}
+
 /** The attacker's role of a `tamper:` injection: a role of the member account, outside Firebreak's policies. */
 export const TAMPERING_ROLE = 'gameday-attacker-with-delete-snapshot';
 
@@ -478,7 +494,7 @@ function previousIncidentOf(previous: ExecutionRecord | undefined, overrides: Re
 
 /** The role a `removedStatements` entry names, as the local role name the backend signs with. */
 function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>, accountRoles: AccountRoleArns): string | undefined {
-  const candidates = [Object.hasOwn(accountRoles, role) ? accountRoles[role] : undefined, role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
+  const candidates = [Object.hasOwn(accountRoles, role) ? accountRoles[role] : undefined, role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role === RESPONDER_NAMES.emergencyPause ? PAUSE_CONTROL_ROLE : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
   return candidates.find((candidate) => candidate !== undefined && policies.has(candidate));
 }
 
@@ -610,6 +626,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
         tamper?: { deleteEvidenceOf: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } };
+        pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
           name: string;
@@ -644,6 +661,14 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           planned.push({ injection, tamper: entry.tamper });
           continue;
         }
+        if (entry.pause !== undefined) {
+          planned.push({ injection, pauseControl: { action: 'pause', by: entry.pause.by, reason: entry.pause.reason } });
+          continue;
+        }
+        if (entry.resume !== undefined) {
+          planned.push({ injection, pauseControl: { action: 'resume', by: entry.resume.by, ...(entry.resume.reason !== undefined ? { reason: entry.resume.reason } : {}) } });
+          continue;
+        }
         if (entry.releaseCredentials !== undefined) {
           planned.push({ injection, releaseCredentials: { spec: entry.releaseCredentials, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
           continue;
@@ -673,7 +698,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }
       const running = engine;
       const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-      const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, direct }: (typeof planned)[number], index: number) => {
+      const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, pauseControl, direct }: (typeof planned)[number], index: number) => {
+        if (pauseControl) {
+          await controlPause(running, pauseControl, `${scenario.file}: inject[${injection}]`);
+          return;
+        }
         if (releaseCredentials) {
           await startCredentialRelease(running, backend, environment, releaseCredentials.spec, releaseCredentials.reason, mode);
           return;

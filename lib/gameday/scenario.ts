@@ -184,7 +184,7 @@ export const environmentSchema = z.strictObject({
           .string()
           .min(1)
           .describe(
-            "The role: a responder (quarantine-instance, snapshot-volumes…), dispatcher, a playbook state machine as playbook:<name>, or, in a member-account game day, a responder's own role there as member-role:<responder> or session-revoker-role:<responder>.",
+            "The role: a responder (quarantine-instance, snapshot-volumes…), dispatcher, approval, emergency-pause, a playbook state machine as playbook:<name>, or, in a member-account game day, a responder's own role there as member-role:<responder> or session-revoker-role:<responder>.",
           ),
         sid: z.string().regex(/^[A-Za-z0-9]+$/, 'a statement Sid such as ContainInstances').describe("The statement's Sid in the synthesized policy."),
       }),
@@ -321,6 +321,22 @@ export const injectionSchema = z
       .describe(
         "Not an event: an attacker in the member account tries to destroy the evidence, one in the security account to make a finished release run again, or the account's administrator deletes an access key (after the earlier injections ran).",
       ),
+    pause: z
+      .strictObject({
+        reason: z.string().min(1).describe('Why containment is paused (one line of printable text, as `firebreak pause --reason` sends it).'),
+        by: z.string().min(1).default('gameday-engineer').describe('Who pauses: the principal the Function URL authenticates (a name, or a whole ARN).'),
+      })
+      .optional()
+      .describe(
+        'Not an event: pause the deployment as `firebreak pause` does, through the emergency-pause function (its own code and role, its identity policy enforced): from then on the containment guard grants dry-run only and every containing responder acts in dry-run, even under a grant issued before. The run fails if the function does not answer paused.',
+      ),
+    resume: z
+      .strictObject({
+        reason: z.string().min(1).optional().describe('Why containment is enforced again (optional, as `firebreak resume --reason`).'),
+        by: z.string().min(1).default('gameday-engineer').describe('Who resumes (a name, or a whole ARN).'),
+      })
+      .optional()
+      .describe('Not an event: lift the pause as `firebreak resume` does, through the emergency-pause function. The run fails if the function does not answer resumed.'),
     target: logicalName('instance').optional().describe('Aim the finding or alarm at this instance of the environment.'),
     set: z
       .record(dottedPath('detail.severity'), z.unknown())
@@ -380,9 +396,14 @@ export const injectionSchema = z
       .optional()
       .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns, entry.releaseCredentials].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns' or 'releaseCredentials'",
-  })
+  .refine(
+    (entry) =>
+      [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns, entry.releaseCredentials, entry.pause, entry.resume].filter((value) => value !== undefined)
+        .length === 1,
+    {
+      message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns', 'releaseCredentials', 'pause' or 'resume'",
+    },
+  )
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => entry.releaseIncident === undefined || entry.release !== undefined, { message: "'releaseIncident' belongs to a 'release' injection" })
   .refine((entry) => entry.incident === undefined || (entry.invoke !== undefined && (entry.execution === 'previous' || entry.execution === 'first')), {

@@ -40,6 +40,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   // The approval function's read of the guard's approval deadline (lib/stack/approvals.ts).
   'ReadApprovalDeadlines',
   'DescribeWaitingPlaybookExecutions',
+  // The emergency-pause function's one key of the state table (lib/stack/emergency-pause.ts).
+  'SetAndLiftTheEmergencyPause',
   'AnswerWaitingPlaybooks',
   // The oversized-event intake's one grant: StartExecution of the dispatcher (lib/stack/oversized-event-intake.ts).
   'StartTheDispatcher',

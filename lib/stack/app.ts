@@ -197,6 +197,8 @@ export interface DeploymentLogicalIds {
   readonly recordKey?: string;
   /** The approval function, when any playbook is guarded. */
   readonly approvals?: { readonly function: string; readonly role: string; readonly logGroup: string };
+  /** The emergency-pause function (firebreak pause / resume), when any playbook is guarded. */
+  readonly emergencyPause?: { readonly function: string; readonly role: string; readonly logGroup: string };
 }
 
 /** The deployed templates and where Firebreak's resources sit in them. */
@@ -275,6 +277,15 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     ...(firebreak.recordKey ? { recordKey: idOf(firebreak.recordKey.key) } : {}),
     ...(firebreak.approvals
       ? { approvals: { function: idOf(firebreak.approvals.function.function), role: idOf(firebreak.approvals.function.role), logGroup: idOf(firebreak.approvals.function.logGroup) } }
+      : {}),
+    ...(firebreak.emergencyPause
+      ? {
+          emergencyPause: {
+            function: idOf(firebreak.emergencyPause.function.function),
+            role: idOf(firebreak.emergencyPause.function.role),
+            logGroup: idOf(firebreak.emergencyPause.function.logGroup),
+          },
+        }
       : {}),
   };
   return {

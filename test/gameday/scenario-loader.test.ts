@@ -140,7 +140,7 @@ describe('parseScenarioSource', () => {
 
   it('asks for exactly one of template, event or raw in an injection', () => {
     expect(problems(VALID.replace('    target: web\n', '    target: web\n    raw: hello\n'))).toEqual([
-      "scenarios/s.yaml:12:5: an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns' or 'releaseCredentials'",
+      "scenarios/s.yaml:12:5: an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns', 'releaseCredentials', 'pause' or 'resume'",
     ]);
   });
 
@@ -213,7 +213,7 @@ describe('parseScenarioSource', () => {
       '        - groups: [web-tier]\n  removedStatements:\n    - { role: quarantine-instanse, sid: ContainInstances }\n    - { role: quarantine-instance, sid: ContainInstance }\n    - { role: playbook:compromised-ec2-instance, sid: InvokeResponders }\n',
     );
     expect(problems(text)).toEqual([
-      expect.stringMatching(/^scenarios\/s\.yaml:12:15: no role 'quarantine-instanse' \(did you mean 'quarantine-instance'\?\); roles: .*dispatcher, approval, playbook:<name>, or member-role:<responder> and session-revoker-role:<responder> in a member-account game day$/),
+      expect.stringMatching(/^scenarios\/s\.yaml:12:15: no role 'quarantine-instanse' \(did you mean 'quarantine-instance'\?\); roles: .*dispatcher, approval, emergency-pause, playbook:<name>, or member-role:<responder> and session-revoker-role:<responder> in a member-account game day$/),
       expect.stringMatching(/^scenarios\/s\.yaml:13:41: no statement 'ContainInstance' in Firebreak's policies \(did you mean 'ContainInstances'\?\)/),
     ]);
     expect(problems(text.replace('sid: ContainInstances }', 'sid: Contain-Instances }'))).toEqual([
