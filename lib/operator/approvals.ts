@@ -146,27 +146,41 @@ export async function signedAnswer(
 }
 
 /** The approval function's HTTP answer: its status, and its JSON body when that is an object (else empty). */
-interface FunctionAnswer {
+/** What a Firebreak function's URL answered: the status, the text, and the text as a JSON object ({} when it is not one). */
+export interface FunctionAnswer {
   readonly status: number;
   readonly text: string;
   readonly json: Record<string, unknown>;
 }
 
-/** Posts one body, signed, to the deployment's approval function in the execution's region. */
-async function postSigned(executionArn: string, body: string, flags: ApprovalFlags, deps: ApprovalCliDependencies, signingDate?: Date): Promise<FunctionAnswer> {
-  const region = regionOf(executionArn);
-  const url = await approvalFunctionUrl(flags, region, deps);
+/** What a signed POST says when it cannot be sent, or when AWS (not the function) refuses it. */
+export interface SignedPostWording {
+  /** The whole message when no AWS credentials are found. */
+  readonly noCredentials: string;
+  /** The whole message when AWS denies the request (403 without the function's outcome), given AWS's own Message if any. */
+  readonly denied: (awsMessage: string | undefined) => string;
+}
+
+/**
+ * Posts one body, signed with the caller's own credentials (SigV4, service `lambda`), to a Firebreak
+ * function's URL, and reads the answer; throws ApprovalSetupError without credentials and
+ * ApprovalRefusedError when AWS itself denies the request.
+ */
+export async function postSignedTo(
+  url: string,
+  region: string,
+  body: string,
+  deps: Pick<ApprovalCliDependencies, 'credentials' | 'fetch'>,
+  wording: SignedPostWording,
+  signingDate?: Date,
+): Promise<FunctionAnswer> {
   let credentials: AwsCredentialIdentity;
   try {
     credentials = await deps.credentials(region);
   } catch (error) {
-    throw new ApprovalSetupError(
-      'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`, then answer again',
-      { cause: error },
-    );
+    throw new ApprovalSetupError(wording.noCredentials, { cause: error });
   }
-  const request = await signedAnswer(url, body, region, credentials, signingDate);
-  const response = await deps.fetch(url, request);
+  const response = await deps.fetch(url, await signedAnswer(url, body, region, credentials, signingDate));
   const text = await response.text();
   let json: Record<string, unknown> = {};
   try {
@@ -176,16 +190,30 @@ async function postSigned(executionArn: string, body: string, flags: ApprovalFla
   } catch {
     // Not the function's JSON: AWS itself answered.
   }
-  if (response.status === 403 && json.outcome === undefined) {
-    throw new ApprovalRefusedError(
-      `AWS denied the request (403 ${typeof json.Message === 'string' ? json.Message : 'Forbidden'}): your identity needs the stack's ApproverPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the approval function), and the credentials must be for the account Firebreak runs in`,
-    );
-  }
+  if (response.status === 403 && json.outcome === undefined) throw new ApprovalRefusedError(wording.denied(typeof json.Message === 'string' ? json.Message : undefined));
   return { status: response.status, text, json };
 }
 
+/** Posts one body, signed, to the deployment's approval function in the execution's region. */
+async function postSigned(executionArn: string, body: string, flags: ApprovalFlags, deps: ApprovalCliDependencies, signingDate?: Date): Promise<FunctionAnswer> {
+  const region = regionOf(executionArn);
+  const url = await approvalFunctionUrl(flags, region, deps);
+  return postSignedTo(
+    url,
+    region,
+    body,
+    deps,
+    {
+      noCredentials: 'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`, then answer again',
+      denied: (awsMessage) =>
+        `AWS denied the request (403 ${awsMessage ?? 'Forbidden'}): your identity needs the stack's ApproverPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the approval function), and the credentials must be for the account Firebreak runs in`,
+    },
+    signingDate,
+  );
+}
+
 /** The function's own message, or the start of what AWS answered. */
-function refusalMessage(answer: FunctionAnswer): string {
+export function refusalMessage(answer: FunctionAnswer): string {
   return typeof answer.json.message === 'string' ? answer.json.message : answer.text.slice(0, 500) || `HTTP ${answer.status}`;
 }
 

@@ -7,13 +7,12 @@
  * PauserPolicy; operators never write the state table themselves. The URL comes from the stack
  * output EmergencyPauseFunctionUrl, or --url.
  */
-import type { AwsCredentialIdentity } from '@smithy/types';
 import type { PauseRequestBody } from '../responders/pause-control';
 import { PAUSE_URL_OUTPUT_KEY, pauseRequestBodySchema } from '../responders/pause-control';
 import { pauseReasonProblem } from '../responders/emergency-pause';
 import { terminalLine } from '../responders/untrusted-text';
 import type { ApprovalCliDependencies } from './approvals';
-import { ApprovalRefusedError, ApprovalSetupError, functionUrlOf, signedAnswer } from './approvals';
+import { ApprovalRefusedError, ApprovalSetupError, functionUrlOf, postSignedTo, refusalMessage } from './approvals';
 
 /** What the pause commands need from the outside world (the approval commands' own, less the confirmation). */
 export type PauseCliDependencies = Pick<ApprovalCliDependencies, 'cloudFormation' | 'credentials' | 'fetch' | 'out' | 'err'>;
@@ -69,29 +68,22 @@ export interface PauseAnswer {
 export async function sendPauseRequest(body: PauseRequestBody, flags: PauseFlags, deps: PauseCliDependencies, signingDate?: Date): Promise<PauseAnswer> {
   const region = pauseRegion(flags);
   const url = await pauseFunctionUrl(flags, region, deps);
-  let credentials: AwsCredentialIdentity;
-  try {
-    credentials = await deps.credentials(region);
-  } catch (error) {
-    throw new ApprovalSetupError('nothing was sent: no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`', { cause: error });
-  }
-  const response = await deps.fetch(url, await signedAnswer(url, JSON.stringify(body), region, credentials, signingDate));
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
-  } catch {
-    // Not the function's JSON: AWS itself answered.
-  }
-  const message = typeof json.message === 'string' ? json.message : text.slice(0, 500) || `HTTP ${response.status}`;
-  if (response.status === 403 && json.outcome === undefined) {
-    throw new ApprovalRefusedError(
-      `AWS denied the request (403): your identity needs the stack's PauserPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the emergency-pause function), and the credentials must be for the account Firebreak runs in`,
-    );
-  }
+  const answer = await postSignedTo(
+    url,
+    region,
+    JSON.stringify(body),
+    deps,
+    {
+      noCredentials: 'nothing was sent: no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`',
+      denied: () =>
+        "AWS denied the request (403): your identity needs the stack's PauserPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the emergency-pause function), and the credentials must be for the account Firebreak runs in",
+    },
+    signingDate,
+  );
+  const { json } = answer;
+  const message = refusalMessage(answer);
   const outcome = typeof json.outcome === 'string' ? json.outcome : 'unknown';
   // Stored and AWS-provided text: shown escaped, one line.
-  if (response.status !== 200 || ['refused', 'failed', 'unknown'].includes(outcome)) throw new ApprovalRefusedError(terminalLine(message));
+  if (answer.status !== 200 || ['refused', 'failed', 'unknown'].includes(outcome)) throw new ApprovalRefusedError(terminalLine(message));
   return { outcome, message: terminalLine(message) };
 }
