@@ -150,7 +150,31 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
   }
 }
 
-/** The operations topic (SNS Publish, plain text: subject and message). */
+/** What a chat reader of any pause announcement should do. */
+const PAUSE_NEXT_STEPS = ['If nobody on your team expected this, treat it as an incident.', 'firebreak status shows whether containment is paused, by whom, since when and why.'];
+
+/** The chat entry's description cap, as publish-alert's (CHAT_LIMITS.description): a caller's ARN may take 2,048 characters. */
+const CHAT_DESCRIPTION_LIMIT = 3500;
+
+/**
+ * One announcement for each protocol the operations topic may deliver to, in one publish
+ * (`MessageStructure: 'json'`), as publish-alert sends alerts (alert-protocols.ts): the text for
+ * e-mail, SQS and the rest, the subject for SMS, and for `https` the custom-notification JSON of
+ * Amazon Q Developer in chat applications, which shows nothing else: a plain-text pause would never
+ * reach a Slack or Teams channel (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html).
+ */
+export function pauseAnnouncementMessages(subject: string, message: string): string {
+  const description = message.length > CHAT_DESCRIPTION_LIMIT ? `${message.slice(0, CHAT_DESCRIPTION_LIMIT - 1)}…` : message;
+  const chat = {
+    version: '1.0',
+    source: 'custom',
+    content: { textType: 'client-markdown', title: subject, description, nextSteps: PAUSE_NEXT_STEPS, keywords: ['emergency-pause'] },
+    metadata: { summary: subject, eventType: 'firebreak.emergency-pause', relatedResources: [], additionalContext: {} },
+  };
+  return JSON.stringify({ default: message, email: message, sms: `Firebreak ${subject}`, https: JSON.stringify(chat) });
+}
+
+/** The operations topic (SNS Publish: subject, and the message for each protocol). */
 export class SnsPauseAnnouncer implements PauseAnnouncer {
   constructor(
     private readonly sns: SNSClient,
@@ -159,7 +183,9 @@ export class SnsPauseAnnouncer implements PauseAnnouncer {
 
   async announce(subject: string, message: string): Promise<string> {
     try {
-      const { MessageId } = await this.sns.send(new PublishCommand({ TopicArn: this.topicArn, Subject: subject, Message: message }));
+      const { MessageId } = await this.sns.send(
+        new PublishCommand({ TopicArn: this.topicArn, Subject: subject, MessageStructure: 'json', Message: pauseAnnouncementMessages(subject, message) }),
+      );
       return MessageId ?? '';
     } catch (error) {
       throw toResponderError(error, 'sns:Publish');

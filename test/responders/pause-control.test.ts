@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PAUSE_KEY, pauseItem } from '../../lib/responders/emergency-pause';
 import type { PauseAnnouncer } from '../../lib/responders/pause-control';
-import { DynamoDbPauseSwitch, PauseTopicNotConfiguredError, SnsPauseAnnouncer, controlPause, createPauseControlHandler, operationsTopicArnFromEnv } from '../../lib/responders/pause-control';
+import { DynamoDbPauseSwitch, PauseTopicNotConfiguredError, SnsPauseAnnouncer, controlPause, createPauseControlHandler, operationsTopicArnFromEnv, pauseAnnouncementMessages } from '../../lib/responders/pause-control';
 import { silentLogger } from '../../lib/responders/logging';
 
 const ddb = mockClient(DynamoDBClient);
@@ -36,6 +36,8 @@ const deps = (announcer: PauseAnnouncer = new SnsPauseAnnouncer(new SNSClient({ 
 
 const PAUSED_ITEM = pauseItem({ pausedBy: ALICE, pausedAt: NOW.toISOString(), reason: 'false-positive storm' });
 const calls = () => [...ddb.calls(), ...sns.calls()].map((call) => call.args[0].constructor.name);
+/** The plain text of an announcement (its `default` entry: the publish carries one message per protocol). */
+const textOf = (input: { Message?: string } | undefined) => (JSON.parse(input?.Message ?? '{}') as { default?: string }).default;
 
 beforeEach(() => {
   ddb.reset();
@@ -72,8 +74,50 @@ describe('firebreak pause, through the function', () => {
       },
     ]);
     const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
-    expect(publish).toEqual({ TopicArn: TOPIC, Subject: `[FIREBREAK PAUSED] by ${ALICE}`, Message: expect.stringContaining(`Firebreak's emergency pause was set by ${ALICE} at 2026-11-20T10:00:00.000Z.\nReason given: "false-positive storm"`) });
+    expect(publish).toEqual({ TopicArn: TOPIC, Subject: `[FIREBREAK PAUSED] by ${ALICE}`, MessageStructure: 'json', Message: expect.any(String) });
+    expect(textOf(publish)).toContain(`Firebreak's emergency pause was set by ${ALICE} at 2026-11-20T10:00:00.000Z.\nReason given: "false-positive storm"`);
     expect(publish?.Subject?.length).toBeLessThanOrEqual(100);
+  });
+
+  it('announces in every protocol the operations topic may deliver to: a chat channel shows only the custom-notification JSON', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    await controlPause(urlEvent({ action: 'pause', reason: 'false-positive storm' }), deps());
+    const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    const entries = JSON.parse(publish?.Message ?? '{}') as Record<string, string>;
+    const subject = `[FIREBREAK PAUSED] by ${ALICE}`;
+    expect(Object.keys(entries).sort()).toEqual(['default', 'email', 'https', 'sms']);
+    expect(entries.email).toBe(entries.default);
+    expect(entries.sms).toBe(`Firebreak ${subject}`);
+    // Amazon Q Developer in chat applications (AWS Chatbot) drops anything but its documented shape.
+    expect(JSON.parse(entries.https ?? '')).toEqual({
+      version: '1.0',
+      source: 'custom',
+      content: {
+        textType: 'client-markdown',
+        title: subject,
+        description: entries.default,
+        nextSteps: ['If nobody on your team expected this, treat it as an incident.', 'firebreak status shows whether containment is paused, by whom, since when and why.'],
+        keywords: ['emergency-pause'],
+      },
+      metadata: { summary: subject, eventType: 'firebreak.emergency-pause', relatedResources: [], additionalContext: {} },
+    });
+  });
+
+  it('keeps the chat entry within its caps when the caller\'s ARN is as long as IAM allows', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    const long = `arn:aws:sts::111122223333:assumed-role/${'r'.repeat(64)}/${'s'.repeat(1900)}`;
+    await controlPause(urlEvent({ action: 'pause', reason: 'x'.repeat(500) }, long), deps());
+    const entries = JSON.parse(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}') as Record<string, string>;
+    const chat = JSON.parse(entries.https ?? '') as { content: { description: string } };
+    // The whole announcement fits the chat entry (the caller once, the 500-character reason, the advice).
+    expect(chat.content.description).toBe(entries.default);
+    expect(chat.content.description.length).toBeLessThanOrEqual(3500);
+    expect(entries.sms?.length).toBeLessThanOrEqual(280);
+    // A longer text is cut there, marked.
+    const cut = JSON.parse((JSON.parse(pauseAnnouncementMessages('s', 'y'.repeat(5000))) as Record<string, string>).https ?? '') as { content: { description: string } };
+    expect(cut.content.description).toBe(`${'y'.repeat(3499)}…`);
   });
 
   it('ATTACK: writes nothing when the operations topic refuses the alert (no silent pause)', async () => {
@@ -134,8 +178,8 @@ describe('firebreak resume, through the function', () => {
     ]);
     const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(publish).toMatchObject({ TopicArn: TOPIC, Subject: `[FIREBREAK RESUMED] by ${bob}` });
-    expect(publish?.Message).toContain('Reason given: "storm over"');
-    expect(publish?.Message).toContain(`The pause lifted: paused by ${ALICE} at 2026-11-20T10:00:00.000Z (reason: "false-positive storm")`);
+    expect(textOf(publish)).toContain('Reason given: "storm over"');
+    expect(textOf(publish)).toContain(`The pause lifted: paused by ${ALICE} at 2026-11-20T10:00:00.000Z (reason: "false-positive storm")`);
   });
 
   it('ATTACK: deletes nothing when the operations topic refuses the alert (no silent resume)', async () => {
@@ -155,7 +199,7 @@ describe('firebreak resume, through the function', () => {
     ddb.on(GetItemCommand).resolves({ Item: { pk: { S: PAUSE_KEY } } });
     ddb.on(DeleteItemCommand).resolves({ Attributes: { pk: { S: PAUSE_KEY } } });
     expect(await controlPause(urlEvent({ action: 'resume' }), deps())).toMatchObject({ outcome: 'resumed' });
-    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain('cannot be read whole');
+    expect(textOf(sns.commandCalls(PublishCommand)[0]?.args[0].input)).toContain('cannot be read whole');
   });
 });
 
