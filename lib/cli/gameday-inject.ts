@@ -325,10 +325,13 @@ async function watch(context: RunContext, target: WatchTarget, injectedAt: Date,
 function reportOutcome(context: RunContext, target: WatchTarget, result: WatchResult, timeoutSeconds: number, logFilter: string | undefined): void {
   const { deps } = context;
   const running = result.executions.filter((report) => report.status === 'RUNNING');
-  const follow = (reports: readonly ExecutionReport[]) =>
-    reports.map((report) => `  aws stepfunctions describe-execution --execution-arn ${report.executionArn}`).join('\n');
+  // Each command on a line of its own: standard error prints every diagnostic on one line (terminal.ts).
+  const follow = (reports: readonly ExecutionReport[]) => {
+    for (const report of reports) deps.err(`  aws stepfunctions describe-execution --execution-arn ${report.executionArn}`);
+  };
   if (result.outcome === 'interrupted') {
-    deps.err(`Stopped watching (Ctrl-C). ${running.length > 0 ? `Still running in AWS:\n${follow(running)}` : 'Nothing seen was still running.'}`);
+    deps.err(`Stopped watching (Ctrl-C). ${running.length > 0 ? 'Still running in AWS:' : 'Nothing seen was still running.'}`);
+    follow(running);
     return;
   }
   if (result.outcome === 'timed-out') {
@@ -341,7 +344,14 @@ function reportOutcome(context: RunContext, target: WatchTarget, result: WatchRe
       return;
     }
     const awaitedTypes = result.awaitedTypes.length > 0 ? ` No ended execution yet for: ${result.awaitedTypes.join(', ')} (these may only have been alerted).` : '';
-    deps.err(`Timed out after ${timeoutSeconds} s.${running.length > 0 ? ` Still running in AWS:\n${follow(running)}` : ''}${awaitedTypes}`);
+    if (running.length === 0) {
+      deps.err(`Timed out after ${timeoutSeconds} s.${awaitedTypes}`);
+      return;
+    }
+    deps.err(`Timed out after ${timeoutSeconds} s. Still running in AWS:`);
+    // The awaited types came after the commands: they still do.
+    follow(running);
+    if (awaitedTypes !== '') deps.err(awaitedTypes.trimStart());
     return;
   }
   const failed = result.executions.filter((report) => report.status !== 'SUCCEEDED');

@@ -16,7 +16,7 @@ import { registerPlaybookCommands } from './playbooks';
 import { addHelpCommand, firebreakProgram } from './program';
 import { registerReleaseCommands } from './release';
 import type { CommandRegistrar } from './registrar';
-import { terminalText } from '../responders/untrusted-text';
+import { terminalLine } from '../responders/untrusted-text';
 import { PROJECT_ROOT } from '../stack/package-root';
 
 // Each area adds its registrar here (one import + one entry).
@@ -57,7 +57,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       // Help and version exit 0; a typo in a flag or command, or a missing argument, exits 2 with its message.
       return error.exitCode === 0 ? 0 : 2;
     }
-    console.error(terminalText(`firebreak: ${error instanceof Error ? error.message : String(error)}`));
+    // On one line (`terminalLine`, as every command's diagnostics: lib/cli/terminal.ts): the message
+    // can quote an AWS error text, whose line feed would print a line of its own.
+    console.error(terminalLine(`firebreak: ${error instanceof Error ? error.message : String(error)}`));
     return 2;
   }
   return exitCode;

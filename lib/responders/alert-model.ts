@@ -166,12 +166,27 @@ export function withGroupResults(input: AlertInput): AlertInput {
 
 /**
  * What the containment guard said of the emergency pause, when it cleared the containment in
- * dry-run only because the deployment was paused (its EMERGENCY_PAUSE_ACTION entry): the alert says
- * PAUSED in its subject and first lines. Only the guard's own result counts.
+ * dry-run only because the deployment was paused (its EMERGENCY_PAUSE_ACTION entry): the alert's
+ * first lines say nothing was contained. Only the guard's own result counts for that: a step that
+ * found the pause later speaks for itself alone (`pausedSteps`), another may have acted before it.
  */
 export function pauseNotice(steps: readonly StepSummary[]): string | undefined {
   const guard = steps.find((s) => s.result?.responder === RESPONDER_NAMES.containmentGuard);
   return guard?.result?.actions.find((a) => a.api === EMERGENCY_PAUSE_ACTION)?.detail;
+}
+
+/**
+ * The steps that ran dry-run because the deployment was paused, with what each said of it: a
+ * result in dry-run with an EMERGENCY_PAUSE_ACTION entry (the guard's when it cleared the execution
+ * under the pause; a containing step's when the pause came after the guard: grants.ts
+ * recordPausedGrant). The alert marks its subject [PAUSED] on any. A result that says it ran in
+ * enforce is not counted, whatever its log claims.
+ */
+export function pausedSteps(steps: readonly StepSummary[]): { readonly stepId: string; readonly notice: string }[] {
+  return steps.flatMap((s) => {
+    const entry = s.result?.mode === 'dry-run' ? s.result.actions.find((a) => a.api === EMERGENCY_PAUSE_ACTION) : undefined;
+    return entry !== undefined ? [{ stepId: s.stepId, notice: entry.detail }] : [];
+  });
 }
 
 /** The quarantine step that isolated the instance (an ENI moved or found moved), if one did: `would-do` in dry-run is not isolation. */

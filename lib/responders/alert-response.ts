@@ -14,7 +14,7 @@ import { scannedObjectName } from './alert-malware';
 import { credentialReleaseLines } from './alert-credential-release';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
-import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome, groupOutcomes, isolatingStep, pauseNotice } from './alert-model';
+import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome, groupOutcomes, isolatingStep, pauseNotice, pausedSteps } from './alert-model';
 import { oneLine, ownLine, indentedBlock, utf8Prefix, stringify, describeCause, fieldText, listField } from './alert-text';
 
 const OUTCOME_WORDS: Readonly<Record<string, string>> = {
@@ -456,6 +456,14 @@ export function openingLines(input: AlertInput): string[] {
   if (input.mode === 'dry-run' && input.kind !== 'invalid-event') lines.push('DRY-RUN: Firebreak changed nothing; the actions below are what it WOULD have done.');
   const paused = pauseNotice(stepSummaries(input.results));
   if (paused !== undefined) lines.push(`PAUSED: containment ran as dry-run, nothing was contained. ${oneLine(paused, 900)}`);
+  else {
+    // Paused after the guard cleared the execution: the steps that found the pause ran dry-run (another may have acted before it).
+    const late = pausedSteps(stepSummaries(input.results));
+    if (late[0] !== undefined) {
+      const names = late.map((step) => oneLine(step.stepId, 80)).join(', ');
+      lines.push(`PAUSED: step${late.length === 1 ? '' : 's'} ${names} ran as dry-run: Firebreak was paused after the containment guard cleared this execution. ${oneLine(late[0].notice, 900)}`);
+    }
+  }
   if (isSample(incident)) lines.push('SAMPLE: a GuardDuty sample finding with placeholder resources; nothing was touched.');
   // Someone created a group named like Firebreak's: isolation did not use it, but people must know it exists.
   const impostors = new Map<string, string>();

@@ -9,7 +9,7 @@ import { rolesNamed } from './credential-targets';
 import type { ContainmentDecision } from './alert-decision';
 import { rawEventField, reasonHeadline, resourceId, isGameDay, isSample } from './alert-incident';
 import type { AlertKind, AlertInput, SnsMessageAttribute } from './alert-model';
-import { MAX_SUBJECT_LENGTH, isolatingStep, pauseNotice, stepSummaries } from './alert-model';
+import { MAX_SUBJECT_LENGTH, isolatingStep, pausedSteps, stepSummaries } from './alert-model';
 import { toPrintableAscii, toSnsSubject, oneLine } from './alert-text';
 
 const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
@@ -41,8 +41,9 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
   const prefix = [
     isGameDay(input) ? '[GAME DAY]' : '',
     input.mode === 'dry-run' ? '[DRY-RUN]' : '',
-    // The deployment was paused: containment ran dry-run whatever the mode the execution claims.
-    pauseNotice(stepSummaries(input.results)) !== undefined ? '[PAUSED]' : '',
+    // The deployment was paused: containment ran dry-run whatever the mode the execution claims,
+    // whether the guard cleared it under the pause or a step found the pause after the guard.
+    pausedSteps(stepSummaries(input.results)).length > 0 ? '[PAUSED]' : '',
     isSample(incident) ? '[SAMPLE]' : '',
     kindPrefix,
   ].join('');

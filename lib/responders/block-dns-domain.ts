@@ -32,7 +32,7 @@ import { ensureAssociation, ensureListAndGroup, ensureRule, findFirewall, listed
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal, isGameDayIncident } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
-import { checkContainmentGrant, grantDryRunWhy } from './grants';
+import { checkContainmentGrant, grantDryRunWhy, recordPausedGrant } from './grants';
 import { isTerminatedState } from './instance-state';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -142,6 +142,7 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
     return finish('refused', { instanceId, domain, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
+  recordPausedGrant(log, instanceId, grant);
   run.lowerTo(grant.mode, grantDryRunWhy(grant));
   // A drill rehearses: the domain list is the account's and region's, and every VPC associated with
   // Firebreak's rule group (production's too) resolves through it, so one instance's game-day opt-in

@@ -13,7 +13,7 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import { ec2InstanceOf, executionInputIncident } from './execution-input';
 import { incidentDigest } from './grants';
 import { executionRequestDigest } from './step-binding';
-import type { ContainmentGuardDeps } from './containment-guard-model';
+import type { ContainmentGuardConfig, ContainmentGuardDeps } from './containment-guard-model';
 
 /** What DescribeExecution established about the execution the guard was asked about. */
 type ExecutionCheck =
@@ -37,6 +37,21 @@ type ExecutionCheck =
 const UNKNOWN_EXECUTION_PAUSES_MS = [250, 750] as const;
 
 const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
+/** A Standard execution's ARN: `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>`. */
+const EXECUTION_ARN = /^arn:[\w-]+:states:[a-z0-9-]+:\d{12}:execution:([A-Za-z0-9_-]{1,80}):[^:]+$/;
+
+/**
+ * The kind of playbook (contain, release) the execution ARN of the guard's input names, before
+ * DescribeExecution says anything (pure): a claim, good only for starting early a read that kind
+ * will need (the emergency pause, for a containment); every decision waits for `verifyExecution`.
+ */
+export function claimedPlaybookKind(executionArn: string | undefined, config: Pick<ContainmentGuardConfig, 'stackName' | 'rails'>): PlaybookRails['kind'] | undefined {
+  const machine = executionArn === undefined ? undefined : EXECUTION_ARN.exec(executionArn)?.[1];
+  const prefix = `${config.stackName ?? ''}-`;
+  if (config.stackName === undefined || machine === undefined || !machine.startsWith(prefix)) return undefined;
+  const playbook = machine.slice(prefix.length);
+  return Object.hasOwn(config.rails, playbook) ? config.rails[playbook]?.kind : undefined;
+}
 
 /**
  * What the invocation claims beside its incident, which shape the grant: the mode, and whether a

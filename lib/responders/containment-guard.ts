@@ -47,9 +47,9 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { readContainmentGuardConfig } from './containment-guard-config';
 import { malwareObjectGrantTarget, scannedObjectOf } from './s3-malware-object';
-import { verifyExecution } from './containment-guard-execution';
+import { claimedPlaybookKind, verifyExecution } from './containment-guard-execution';
 import type { PauseReader } from './emergency-pause';
-import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_ACTION, pauseSentence } from './emergency-pause';
+import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_ACTION, pauseSentence, readPauseAhead } from './emergency-pause';
 import { lookAtInstance } from './containment-guard-instance';
 import { storedGrantDifference } from './containment-guard-grant';
 import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-release';
@@ -157,7 +157,11 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     return result;
   };
 
-  // 1. Which execution asks, and what the deployment says its playbook's rails are.
+  // 1. Which execution asks, and what the deployment says its playbook's rails are. The pause is
+  // read beside DescribeExecution when the (unverified) execution ARN names a containment, so that
+  // it adds no round trip to the path to containment; its answer counts only once the execution is
+  // verified as a containment, and an input that names a release reads no pause at all.
+  const pauseAhead = claimedPlaybookKind(input.execution?.executionArn, deps.config) === 'contain' ? readPauseAhead(deps.emergencyPause) : undefined;
   const checked = await verifyExecution(input.execution?.executionArn, incident, { mode: input.mode, requireApproval: options.requireApproval }, deps);
   if (!checked.verified) {
     log.record('states:DescribeExecution', checked.executionArn ?? incident.key, 'skipped', checked.reason);
@@ -187,8 +191,12 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   }
   // The emergency pause (emergency-pause.ts), for a containment only: a release still runs (an
   // operator releasing instances quarantined by mistake is what a pause is for). Dry-run wins over
-  // the playbook's and the input's mode, and the alert is told who paused, when and why.
-  const pause = rails.kind === 'contain' ? await deps.emergencyPause.pauseState() : NOT_PAUSED;
+  // the playbook's and the input's mode, and the alert is told who paused, when and why. A read
+  // that failed fails the step (retried), as it always did: the guard never guesses "not paused".
+  // The read ahead is older than a read made now by the time verification took (one
+  // DescribeExecution; at most three and a second's wait for an execution not yet known); the
+  // containing steps read the pause again beside their grant (grants.ts checkContainmentGrant).
+  const pause = rails.kind === 'contain' ? await (pauseAhead ?? readPauseAhead(deps.emergencyPause))() : NOT_PAUSED;
   if (pause.paused) {
     const sentence = pauseSentence(pause);
     log.record(PAUSE_ACTION, instanceId ?? incident.key, 'skipped', `${sentence}: this containment is cleared in dry-run only.`);

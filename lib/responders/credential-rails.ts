@@ -18,7 +18,7 @@ import type { ResponderRun } from './responder-run';
 import { isGameDayIncident } from './game-day';
 import { gameDayForbids, protectedTagOf } from './tag-rules';
 import type { GrantCheck, GrantReader } from './grants';
-import { checkContainmentGrant, grantDryRunWhy } from './grants';
+import { checkContainmentGrant, grantDryRunWhy, recordPausedGrant } from './grants';
 import { partitionOfRegion } from './console-links';
 import { stepClaimOf } from './step-binding';
 import type { StepClaim } from './step-binding';
@@ -152,6 +152,7 @@ export async function clearCredentialStep<Status extends string>(
   }
   const only = parseCredentialGrantSubject(grant.grant.instanceId);
   run.log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
+  recordPausedGrant(run.log, incident.key, grant);
   run.lowerTo(grant.mode, grantDryRunWhy(grant));
   run.recordMode(incident.key);
   return { cleared: true, gameDay: grant.grant.gameDay, rails: credentialRailsOf(run.deployment, run.responder), ...(only !== undefined ? { only } : {}) };

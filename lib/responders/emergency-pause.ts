@@ -107,6 +107,25 @@ export interface PauseReader {
   pauseState(): Promise<PauseState>;
 }
 
+/**
+ * Starts reading the pause now, for an answer wanted later or not at all: the containment guard
+ * reads it beside DescribeExecution, before it knows the execution is a containment. The read's
+ * failure is kept for whoever asks, thrown to them as the read threw it, and never left as an
+ * unhandled rejection when nobody asks.
+ */
+export function readPauseAhead(reader: PauseReader): () => Promise<PauseState> {
+  // A reader that throws rather than rejects is kept the same way (the executor catches it).
+  const settled = new Promise<PauseState>((resolve) => resolve(reader.pauseState())).then(
+    (state) => ({ read: true as const, state }),
+    (error: unknown) => ({ read: false as const, error }),
+  );
+  return async () => {
+    const answer = await settled;
+    if (!answer.read) throw answer.error;
+    return answer.state;
+  };
+}
+
 /** The GetItem of the pause item: one consistent read of one key (what IAM lets the readers read). */
 export function pauseGetItemInput(tableName: string): { TableName: string; Key: Record<string, AttributeValue>; ConsistentRead: true } {
   return { TableName: tableName, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true };

@@ -40,7 +40,8 @@ import { stepBindingProblem } from './step-binding';
 import type { ResponderRequest } from './responder-input';
 import type { ExecutionStatusReader } from './execution-status';
 import type { PauseReader, PauseState } from './emergency-pause';
-import { NOT_PAUSED, PAUSE_KEY, pauseSentence, pauseStateOf } from './emergency-pause';
+import { NOT_PAUSED, PAUSE_ACTION, PAUSE_KEY, pauseSentence, pauseStateOf } from './emergency-pause';
+import type { ActionLog } from './action-log';
 
 /**
  * The SHA-256 (hex) of an incident's canonical JSON: what a grant binds a step's whole input
@@ -356,6 +357,16 @@ export async function checkContainmentGrant(request: GrantRequest, reader: Grant
 export function pausedCheck(check: GrantCheck, pause: PauseState): GrantCheck {
   if (!check.allowed || !pause.paused || check.grant.kind !== 'contain') return check;
   return { ...check, mode: 'dry-run', paused: pause, reason: `${check.reason} ${pauseSentence(pause)}.` };
+}
+
+/**
+ * Records in a step's action log that the emergency pause held it to dry-run (nothing when the
+ * check saw no pause): the PAUSE_ACTION entry the guard records too, on which the alert marks its
+ * subject [PAUSED]. An execution the guard cleared before the pause gets no guard entry: without
+ * the step's own, its alert's subject would not say that its containment ran dry-run.
+ */
+export function recordPausedGrant(log: ActionLog, target: string, check: Extract<GrantCheck, { allowed: true }>): void {
+  if (check.paused !== undefined) log.record(PAUSE_ACTION, target, 'skipped', `${pauseSentence(check.paused)}: this step acts in dry-run only, whatever mode its grant was issued in.`);
 }
 
 /**

@@ -14,7 +14,7 @@ import { protectionOf, protectionRulesOf } from './containment-guard-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
-import { checkContainmentGrant, grantDryRunWhy } from './grants';
+import { checkContainmentGrant, grantDryRunWhy, recordPausedGrant } from './grants';
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS, isTerminatedState, observeInstance } from './instance-state';
 import { TransientResponderError } from '../contracts/responder-errors';
@@ -163,6 +163,7 @@ export async function quarantineInstance(
     return finish('refused', { instanceId, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
+  recordPausedGrant(log, instanceId, grant);
   run.lowerTo(grant.mode, grantDryRunWhy(grant));
   run.recordMode(instanceId);
   const mode = run.mode;

@@ -14,7 +14,7 @@ import type { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, recordEffectiveMode } from './effective-mode';
 import type { GrantReader, GrantRefusalCode } from './grants';
-import { checkContainmentGrant, grantDryRunWhy } from './grants';
+import { checkContainmentGrant, grantDryRunWhy, recordPausedGrant } from './grants';
 import { sendReadOnly } from './mutating';
 import type { ResponderInput } from './responder-input';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
@@ -153,6 +153,7 @@ export async function clearObject(
     return { cleared: false, effective, status: 'refused', refusal: { code: grant.code, reason: grant.reason } };
   }
   log.record('firebreak:check-grant', target, 'observed', grant.reason);
+  recordPausedGrant(log, target, grant);
   effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: grantDryRunWhy(grant, kind === 'contain' ? 'execution' : 'release') });
   recordEffectiveMode(log, target, effective);
   const s3 = await deps.clients.s3({ account: object.account, region: object.region });

@@ -42,7 +42,7 @@ import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import type { GrantReader } from './grants';
-import { checkContainmentGrant, grantDryRunWhy } from './grants';
+import { checkContainmentGrant, grantDryRunWhy, recordPausedGrant } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { SecurityHubFindingRecord, SecurityHubFindingRecords } from './security-hub-records';
@@ -264,6 +264,7 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
     return finish('refused', { reason: grant.reason });
   }
   log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
+  recordPausedGrant(log, incident.key, grant);
   effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: grantDryRunWhy(grant) });
 
   let finding: SecurityHubFindingIdentifier;

@@ -93,6 +93,18 @@ describe('firebreak pause / resume / status', () => {
     expect(result.out[0]).not.toContain('\u001b');
   });
 
+  it('ATTACK: an AWS error text with a line feed, a carriage return and an escape sequence prints escaped, on one line of standard error', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error('Rate exceeded for stack Firebreak\nFirebreak is no longer paused.\r\u001b[2K'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
+    );
+    const result = await run(['status', '--region', 'eu-west-1'], { status: 200, body: {} });
+    expect(result.sent).toEqual([]);
+    expect(result.err).toHaveLength(1);
+    expect(result.err[0]).toBe('firebreak status: cloudformation:DescribeStacks failed (Throttling): Rate exceeded for stack Firebreak\\u000aFirebreak is no longer paused.\\u000d\\u001b[2K; or pass --url (the stack output EmergencyPauseFunctionUrl)');
+    expect(result.err.join('\n').split('\n')).toHaveLength(1);
+    for (const raw of ['\n', '\r', '\u001b']) expect(result.err[0]).not.toContain(raw);
+  });
+
   it('takes the region from --region, the URL, or AWS_REGION, and refuses none', () => {
     expect(pauseRegion({ region: 'us-east-1' }, {})).toBe('us-east-1');
     expect(pauseRegion({ url: URL_ }, {})).toBe('eu-west-1');

@@ -1037,6 +1037,27 @@ describe('an alert of a containment the emergency pause held back', () => {
     expect(alert.message).toContain('PAUSED: containment ran as dry-run, nothing was contained. Firebreak is PAUSED: arn:aws:sts::111122223333:assumed-role/OnCall/alice paused automated containment');
   });
 
+  it('says PAUSED in its subject when the guard cleared the execution before the pause and a containing step then ran dry-run under it', () => {
+    const guardBefore = { ...guard('firebreak:blast-radius'), mode: 'enforce', actions: [action('firebreak:containment-guard', INSTANCE_ID, 'observed', 'proceed: Blast radius: containment 1 of 3.')] };
+    const paused = {
+      ...QUARANTINED,
+      mode: 'dry-run',
+      status: 'dry-run',
+      forcedDryRun: { requested: 'enforce', reason: `The input asked for enforce, but ${sentence}: running as dry-run, nothing is changed.` },
+      actions: [
+        action('firebreak:check-grant', INSTANCE_ID, 'observed', `Cleared by the containment guard. ${sentence}.`),
+        action('firebreak:emergency-pause', INSTANCE_ID, 'skipped', `${sentence}: this step acts in dry-run only, whatever mode its grant was issued in.`),
+        action('firebreak:effective-mode', INSTANCE_ID, 'skipped', `The input asked for enforce, but ${sentence}: running as dry-run, nothing is changed.`),
+      ],
+    };
+    const alert = buildAlertMessage(report({ results: { guard: guardBefore, contain: paused } }), { now: NOW });
+    expect(alert.subject.startsWith('[PAUSED]')).toBe(true);
+    expect(alert.message).toContain(`PAUSED: step contain ran as dry-run: Firebreak was paused after the containment guard cleared this execution. ${sentence}`);
+    expect(alert.message).not.toContain('nothing was contained');
+    // The same step in a dry-run execution: both markers.
+    expect(buildAlertMessage(report({ mode: 'dry-run', results: { guard: guardBefore, contain: paused } }), { now: NOW }).subject.startsWith('[DRY-RUN][PAUSED]')).toBe(true);
+  });
+
   it('does not say PAUSED when the guard recorded no pause (nor for another step that claims one)', () => {
     expect(buildAlertMessage(report(), { now: NOW }).subject).not.toContain('PAUSED');
     const claimed = { ...QUARANTINED, actions: [action('firebreak:emergency-pause', INSTANCE_ID, 'skipped', 'Firebreak is PAUSED')] };

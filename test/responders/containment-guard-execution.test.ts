@@ -8,7 +8,7 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../lib/incident/model';
-import { verifyExecution } from '../../lib/responders/containment-guard-execution';
+import { claimedPlaybookKind, verifyExecution } from '../../lib/responders/containment-guard-execution';
 import type { ContainmentGuardConfig } from '../../lib/responders/containment-guard-model';
 import { incidentSchema } from '../../lib/responders/incident-schema';
 import { EXECUTION } from '../support/grants';
@@ -218,5 +218,31 @@ describe('verifyExecution', () => {
     for (const requireApproval of [true, false]) {
       expect(await verifyExecution(ARN, incident, { ...OWN, requireApproval }, deps({ rails: approving }))).toMatchObject({ verified: true });
     }
+  });
+});
+
+describe('claimedPlaybookKind (what the unverified input names, for reading the pause ahead only)', () => {
+  const rails = { ...RAILS, 'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' } } as const;
+  const claimed = (executionArn: string | undefined, overrides: Partial<ContainmentGuardConfig> = {}) => claimedPlaybookKind(executionArn, config({ rails, ...overrides }));
+
+  it("names the kind of this deployment's playbook the execution ARN names", () => {
+    expect(claimed(ARN)).toBe('contain');
+    expect(claimed(`arn:aws:states:${REGION}:${ACCOUNT}:execution:Firebreak-release-instance:release-1`)).toBe('release');
+  });
+
+  it.each([
+    ['no execution', undefined],
+    ['another stack', `arn:aws:states:${REGION}:${ACCOUNT}:execution:Other-compromised-ec2-instance:x`],
+    ['a playbook the deployment does not guard', `arn:aws:states:${REGION}:${ACCOUNT}:execution:Firebreak-default-alert:x`],
+    ['a state machine ARN', EXECUTION.stateMachineArn],
+    ['an Express execution', `arn:aws:states:${REGION}:${ACCOUNT}:express:Firebreak-compromised-ec2-instance:x:y`],
+    ['an inherited property', `arn:aws:states:${REGION}:${ACCOUNT}:execution:Firebreak-constructor:x`],
+    ['not an ARN', 'Firebreak-compromised-ec2-instance'],
+  ])('claims nothing for %s', (_, executionArn) => {
+    expect(claimed(executionArn)).toBeUndefined();
+  });
+
+  it('claims nothing without the stack name', () => {
+    expect(claimed(ARN, { stackName: undefined })).toBeUndefined();
   });
 });

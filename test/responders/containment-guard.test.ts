@@ -55,15 +55,35 @@ const RAILS = {
 
 /** DescribeExecution answers: a RUNNING execution of the deployment's playbook, started for `running`. */
 function executionRuns(running: Incident, mode: 'enforce' | 'dry-run' = 'enforce', overrides: Record<string, unknown> = {}): void {
-  sfn.on(DescribeExecutionCommand).resolves({
+  sfn.on(DescribeExecutionCommand).resolves(runningExecution(running, mode, overrides));
+}
+
+/** What DescribeExecution answers for a RUNNING execution of the deployment's playbook, started for `running`. */
+function runningExecution(running: Incident, mode: 'enforce' | 'dry-run' = 'enforce', overrides: Record<string, unknown> = {}) {
+  return {
     executionArn: EXECUTION.executionArn,
     stateMachineArn: EXECUTION.stateMachineArn,
     name: EXECUTION.executionName,
-    status: 'RUNNING',
+    status: 'RUNNING' as const,
     startDate: NOW,
     input: JSON.stringify({ incident: running, mode, playbook: 'compromised-ec2-instance' }),
     ...overrides,
-  });
+  };
+}
+
+/**
+ * Collects the promise rejections nobody handles from now on; the returned function waits for the
+ * process to have noticed them (a turn of the event loop) and stops collecting.
+ */
+function watchUnhandledRejections(): () => Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown) => void seen.push(reason);
+  process.on('unhandledRejection', listener);
+  return async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    process.off('unhandledRejection', listener);
+    return seen;
+  };
 }
 
 let grants: InMemoryGrantStore;
@@ -1798,14 +1818,98 @@ describe('containment-guard: the emergency pause (pause#deployment)', () => {
     expect(result.reasons[0]).toMatch(/^Firebreak is PAUSED/);
   });
 
+  /** An execution of the release playbook, as the input names it (what DescribeExecution then says is up to each test). */
+  const RELEASE_EXECUTION = {
+    ...EXECUTION,
+    executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:Firebreak-release-instance:release-${incident.key}`,
+    stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance`,
+    playbook: 'release-instance',
+  };
+
   it('never pauses a release: the guard does not read the pause, and clears the release as it would unpaused', async () => {
-    executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+    executionRuns(incident, 'enforce', { executionArn: RELEASE_EXECUTION.executionArn, stateMachineArn: RELEASE_EXECUTION.stateMachineArn });
     ddb.on(GetItemCommand).resolves({});
     let read = 0;
     const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, emergencyPause: { pauseState: () => ((read += 1), Promise.resolve(PAUSED)) }, now: () => NOW });
-    const result = await handler({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+    const result = await handler({ incident, mode: 'enforce', options: {}, execution: RELEASE_EXECUTION });
     expect(read).toBe(0);
     expect(result).toMatchObject({ status: 'needs-approval', mode: 'enforce', grant: { mode: 'enforce' } });
+  });
+
+  it.each([
+    ['answers PAUSED', () => Promise.resolve(PAUSED)],
+    ['fails', () => Promise.reject(new TransientResponderError('dynamodb:GetItem throttled'))],
+  ])('ignores the pause read ahead for an input that claims a containment but verifies as a release (the read %s)', async (_, pauseState) => {
+    // The input names a containment's execution ARN; DescribeExecution says it is the release playbook's.
+    executionRuns(incident, 'enforce', { stateMachineArn: RELEASE_EXECUTION.stateMachineArn });
+    const unhandled = watchUnhandledRejections();
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, emergencyPause: { pauseState }, now: () => NOW });
+    const result = await handler({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+    expect(result).toMatchObject({ status: 'needs-approval', mode: 'enforce', grant: { mode: 'enforce' } });
+    expect(result.actions.some((a) => a.api === 'firebreak:emergency-pause')).toBe(false);
+    expect(await unhandled()).toEqual([]);
+  });
+
+  it('reads the pause beside DescribeExecution when the input claims a containment: the GetItem is sent before DescribeExecution answers', async () => {
+    describes(instance());
+    slotsHold();
+    const sent: string[] = [];
+    let pauseRead!: () => void;
+    const pauseReadSent = new Promise<void>((resolve) => (pauseRead = resolve));
+    ddb.on(GetItemCommand).callsFake(async () => {
+      sent.push('dynamodb:GetItem pause#deployment');
+      pauseRead();
+      return {};
+    });
+    // DescribeExecution answers once the pause read was sent, or after 300 ms (the guard that reads the pause only after it).
+    sfn.on(DescribeExecutionCommand).callsFake(async () => {
+      sent.push('states:DescribeExecution sent');
+      await Promise.race([pauseReadSent, new Promise((resolve) => setTimeout(resolve, 300))]);
+      sent.push('states:DescribeExecution answered');
+      return runningExecution(incident);
+    });
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW })({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+    expect(sent.indexOf('dynamodb:GetItem pause#deployment')).toBeGreaterThanOrEqual(0);
+    expect(sent.indexOf('dynamodb:GetItem pause#deployment')).toBeLessThan(sent.indexOf('states:DescribeExecution answered'));
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true }]);
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([{ executionArn: EXECUTION.executionArn }]);
+    expect(result).toMatchObject({ status: 'proceed', mode: 'enforce', grant: { mode: 'enforce' } });
+  });
+
+  it('uses the pause read ahead once the execution is verified: PAUSED clears in dry-run only', async () => {
+    describes(instance());
+    slotsHold();
+    let pauseRead!: () => void;
+    const pauseReadSent = new Promise<void>((resolve) => (pauseRead = resolve));
+    ddb.on(GetItemCommand).callsFake(async () => (pauseRead(), { Item: pauseItem({ pausedBy: BY, pausedAt: '2026-11-20T10:00:00.000Z', reason: 'false-positive storm' }) }));
+    sfn.on(DescribeExecutionCommand).callsFake(async () => (await Promise.race([pauseReadSent, new Promise((resolve) => setTimeout(resolve, 300))]), runningExecution(incident)));
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW })({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+    expect(result).toMatchObject({ status: 'proceed', mode: 'dry-run', grant: { mode: 'dry-run' }, blastRadius: { slotTaken: false } });
+    expect(result.reasons[0]).toMatch(/^Firebreak is PAUSED: arn:aws:sts::111122223333:assumed-role\/OnCall\/alice paused automated containment/);
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('fails closed when the pause read ahead fails: the guard step fails as the read did (retried), no grant and no slot', async () => {
+    describes(instance());
+    slotsHold();
+    ddb.on(GetItemCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+    executionRuns(incident);
+    const unhandled = watchUnhandledRejections();
+    const guard = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+    await expect(guard({ incident, mode: 'enforce', options: {}, execution: EXECUTION })).rejects.toBeInstanceOf(TransientResponderError);
+    expect(grants.grants.size).toBe(0);
+    expect(putInputs()).toEqual([]);
+    expect(await unhandled()).toEqual([]);
+  });
+
+  it('leaves no unhandled rejection when the execution does not verify: the failed pause read ahead is ignored, evidence only', async () => {
+    ddb.on(GetItemCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: {} }));
+    executionRuns(incident, 'enforce', { status: 'SUCCEEDED' });
+    const unhandled = watchUnhandledRejections();
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW })({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+    expect(result).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1);
+    expect(await unhandled()).toEqual([]);
   });
 
   it('reads the pause from the state table by default: one consistent GetItem of pause#deployment; a malformed item pauses', async () => {

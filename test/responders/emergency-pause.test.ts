@@ -6,10 +6,11 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_KEY, pauseItem, pauseReasonProblem, pauseSentence, pauseStateOf } from '../../lib/responders/emergency-pause';
+import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_KEY, pauseItem, pauseReasonProblem, pauseSentence, pauseStateOf, readPauseAhead } from '../../lib/responders/emergency-pause';
+import { ActionLog } from '../../lib/responders/action-log';
 import type { PauseState } from '../../lib/responders/emergency-pause';
 import type { GrantReader, GrantRequest } from '../../lib/responders/grants';
-import { DynamoDbGrantReader, checkContainmentGrant, grantDryRunWhy, pausedCheck } from '../../lib/responders/grants';
+import { DynamoDbGrantReader, checkContainmentGrant, grantDryRunWhy, pausedCheck, recordPausedGrant } from '../../lib/responders/grants';
 import { ResponderAccessDeniedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { EXECUTION_ARN, deployedStep, grantFor, storeGranting } from '../support/grants';
 import { INSTANCE_ID, ec2Incident } from '../support/incidents';
@@ -149,6 +150,50 @@ describe('checkContainmentGrant under the emergency pause', () => {
     expect(asked).toEqual(['grant', 'status', 'pause']);
     answerGrant(grantFor(incident, NOW));
     expect(await checking).toMatchObject({ allowed: true, mode: 'dry-run' });
+  });
+});
+
+describe('recordPausedGrant: the step says it ran dry-run because of the pause (the alert marks [PAUSED] on it)', () => {
+  it('records the pause, who, when and why, for a containment the pause lowered; nothing when nothing is paused', async () => {
+    const store = storeGranting(incident, NOW);
+    store.pause = PAUSED;
+    const paused = await checkContainmentGrant(contain, store, NOW);
+    const unpaused = await checkContainmentGrant(contain, storeGranting(incident, NOW), NOW);
+    if (!paused.allowed || !unpaused.allowed) throw new Error('refused');
+    const log = new ActionLog(() => NOW);
+    recordPausedGrant(log, INSTANCE_ID, unpaused);
+    expect(log.actions).toEqual([]);
+    recordPausedGrant(log, INSTANCE_ID, paused);
+    expect(log.actions).toEqual([
+      expect.objectContaining({
+        api: 'firebreak:emergency-pause',
+        target: INSTANCE_ID,
+        outcome: 'skipped',
+        detail: `Firebreak is PAUSED: ${BY} paused automated containment at 2026-11-20T10:00:00.000Z (reason: "false-positive storm on the web fleet"); no containment is enforced until firebreak resume: this step acts in dry-run only, whatever mode its grant was issued in.`,
+      }),
+    ]);
+  });
+});
+
+describe('readPauseAhead: the guard reads the pause before it knows it needs it', () => {
+  it('starts the read at once and answers it when asked', async () => {
+    let reads = 0;
+    const answer = readPauseAhead({ pauseState: () => ((reads += 1), Promise.resolve(PAUSED)) });
+    expect(reads).toBe(1);
+    expect(await answer()).toEqual(PAUSED);
+    expect(reads).toBe(1);
+  });
+
+  it('throws a failed read to whoever asks, as the read threw it (a reader that throws, too)', async () => {
+    const error = new TransientResponderError('throttled');
+    await expect(readPauseAhead({ pauseState: () => Promise.reject(error) })()).rejects.toBe(error);
+    await expect(
+      readPauseAhead({
+        pauseState: () => {
+          throw error;
+        },
+      })(),
+    ).rejects.toBe(error);
   });
 });
 

@@ -783,6 +783,14 @@ describe('quarantineInstance', () => {
         for (const call of ec2Mock.commandCalls(command as never)) expect((call.args[0] as { input: { DryRun?: boolean } }).input.DryRun).toBe(true);
       }
       expect(result.actions.find((a) => a.api === 'firebreak:effective-mode')).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/^The input asked for enforce, but Firebreak is PAUSED/) });
+      // The entry the alert marks its subject [PAUSED] on (alert-model.ts pausedSteps).
+      expect(result.actions.filter((a) => a.api === 'firebreak:emergency-pause')).toEqual([
+        expect.objectContaining({
+          target: i.incident.resource.kind === 'ec2-instance' ? i.incident.resource.instanceId : '',
+          outcome: 'skipped',
+          detail: expect.stringMatching(/^Firebreak is PAUSED: arn:aws:sts::111122223333:assumed-role\/OnCall\/alice paused automated containment .*: this step acts in dry-run only, whatever mode its grant was issued in\.$/),
+        }),
+      ]);
     });
 
     it('acts in enforce under the same grant once the pause is lifted', async () => {
@@ -790,6 +798,7 @@ describe('quarantineInstance', () => {
       const result = await quarantineInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(i.incident, NOW), environment: { ...process.env, FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(i.options) }, now: () => NOW });
       expect(result).toMatchObject({ mode: 'enforce', status: 'quarantined' });
       expect(result).not.toHaveProperty('forcedDryRun');
+      expect(result.actions.some((a) => a.api === 'firebreak:emergency-pause')).toBe(false);
     });
   });
 
