@@ -14,6 +14,15 @@
  * already holds (idempotency across re-runs) and skips slots that are held at `now`, which cannot
  * free up before their `expiresAt` because nothing shortens or deletes a hold.
  *
+ * A slot counts a contained resource, not an incident: a hold records the resource its grant names
+ * (`target`), and another incident about the same resource within the window is granted under that
+ * hold, taking no slot of its own. Whoever controls an instance can make GuardDuty raise several
+ * distinct findings about it (one lookup of a C&C domain, one of a mining pool: a finding id, so an
+ * incident, each), and keeps doing so once isolated (security groups do not filter the VPC
+ * resolver): counted per incident, one instance used up the account's slots and the next real
+ * compromise waited for a person (review response-denial-review). Containing a resource already
+ * contained in the window takes nothing more out of service.
+ *
  * A stored slot is a claim like any other record: a hold never counts longer than the window the
  * limiter itself writes, W seconds from its recorded write time (`acquiredAt`), whatever its
  * `expiresAt` says; an item without a readable write time counts until its `expiresAt` only when
@@ -48,6 +57,8 @@ export const BLAST_RADIUS_IAM_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutI
 export interface ContainmentHold {
   readonly slot: number;
   readonly incidentKey: string;
+  /** The resource the holding incident contains (`<region>/<grant target>`), when recorded. */
+  readonly target?: string;
   /** ISO 8601 time the slot was taken, when recorded. */
   readonly acquiredAt?: string;
   /** Epoch seconds at which the hold stops counting: never later than W after its write time (`holdFromItem`). */
@@ -66,6 +77,11 @@ export interface BlastRadiusGrant {
   readonly slot: number;
   /** True when the incident already held the slot (a re-run): nothing new was counted. */
   readonly alreadyHeld: boolean;
+  /**
+   * The incident holding the slot for the same resource (`target`), when this incident is granted
+   * under its hold: the resource counts once in the window, nothing new was counted.
+   */
+  readonly sharedWith?: string;
   /** Containments counted in the window, this one included. */
   readonly used: number;
   readonly limit: number;
@@ -104,10 +120,13 @@ export type BlastRadiusPool = 'real' | 'gameday';
 
 /** The blast-radius counter as responders see it. */
 export interface BlastRadiusLimiter {
-  /** Takes a slot for the incident (or confirms the one it holds); denies when all are held. */
-  acquire(account: string, incidentKey: string, now: Date, pool?: BlastRadiusPool): Promise<BlastRadiusDecision>;
+  /**
+   * Takes a slot for the incident (or confirms the one it holds, or the one another incident holds
+   * for the same `target` resource); denies when all are held.
+   */
+  acquire(account: string, incidentKey: string, now: Date, pool?: BlastRadiusPool, target?: string): Promise<BlastRadiusDecision>;
   /** What `acquire` would answer, without taking a slot (dry-run, approval-gated playbooks). */
-  preview(account: string, incidentKey: string, now: Date, pool?: BlastRadiusPool): Promise<BlastRadiusDecision>;
+  preview(account: string, incidentKey: string, now: Date, pool?: BlastRadiusPool, target?: string): Promise<BlastRadiusDecision>;
 }
 
 /** Throws a RangeError unless the policy is usable (N in 1–100, W ≥ 1, both integers). */
@@ -138,23 +157,28 @@ export function startSlot(incidentKey: string, maxContainments: number): number 
 
 export type AcquisitionPlan =
   | { readonly kind: 'already-held'; readonly hold: ContainmentHold; readonly active: readonly ContainmentHold[] }
+  | { readonly kind: 'same-target'; readonly hold: ContainmentHold; readonly active: readonly ContainmentHold[] }
   | { readonly kind: 'try-slots'; readonly order: readonly number[]; readonly active: readonly ContainmentHold[] }
   | { readonly kind: 'full'; readonly active: readonly ContainmentHold[] };
 
 /**
- * Decides, from the holds read at `nowSeconds`, whether the incident already holds a slot, which
- * slots are worth a conditional put (in order, from its start slot) or that every slot is held.
- * `active` keeps the read's order: the grant and the denial report holds by slot.
+ * Decides, from the holds read at `nowSeconds`, whether the incident already holds a slot, whether
+ * another incident holds one for the same resource (`target`), which slots are worth a conditional
+ * put (in order, from its start slot) or that every slot is held. `active` keeps the read's order:
+ * the grant and the denial report holds by slot.
  */
 export function planAcquisition(
   holds: readonly ContainmentHold[],
   incidentKey: string,
   nowSeconds: number,
   maxContainments: number,
+  target?: string,
 ): AcquisitionPlan {
   const active = holds.filter((hold) => hold.expiresAt > nowSeconds);
   const own = active.find((hold) => hold.incidentKey === incidentKey);
   if (own) return { kind: 'already-held', hold: own, active };
+  const sameTarget = target === undefined ? undefined : active.find((hold) => hold.target === target);
+  if (sameTarget) return { kind: 'same-target', hold: sameTarget, active };
   const heldSlots = new Set(active.map((hold) => hold.slot));
   const start = startSlot(incidentKey, maxContainments);
   const order: number[] = [];
@@ -247,7 +271,13 @@ export function holdFromItem(slot: number, item: Record<string, AttributeValue>,
   const expiresAt = Number.isFinite(stated) ? stated : undefined;
   const acquiredAt = item.acquiredAt?.S;
   const writtenAt = acquiredAt !== undefined && WRITE_TIME.test(acquiredAt) ? Math.floor(Date.parse(acquiredAt) / 1000) : Number.NaN;
-  const base = { slot, incidentKey: item.incidentKey?.S ?? '(unknown)', ...(acquiredAt !== undefined ? { acquiredAt } : {}) };
+  const target = item.target?.S;
+  const base = {
+    slot,
+    incidentKey: item.incidentKey?.S ?? '(unknown)',
+    ...(target !== undefined ? { target } : {}),
+    ...(acquiredAt !== undefined ? { acquiredAt } : {}),
+  };
   if (Number.isFinite(writtenAt) && writtenAt <= nowSeconds + SLOT_CLOCK_SKEW_SECONDS) {
     return { ...base, expiresAt: Math.min(expiresAt ?? Number.POSITIVE_INFINITY, writtenAt + windowSeconds) };
   }
@@ -274,35 +304,40 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
     this.policy = { maxContainments: policy.maxContainments, windowSeconds: policy.windowSeconds };
   }
 
-  async preview(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real'): Promise<BlastRadiusDecision> {
+  async preview(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real', target?: string): Promise<BlastRadiusDecision> {
     const nowSeconds = epochSeconds(now);
     const holds = await this.readHolds(account, pool, nowSeconds);
     const unbounded = unboundedOf(holds);
-    const plan = planAcquisition(holds, incidentKey, nowSeconds, this.policy.maxContainments);
+    const plan = planAcquisition(holds, incidentKey, nowSeconds, this.policy.maxContainments, target);
     switch (plan.kind) {
       case 'already-held':
         return { ...grant(plan.hold, true, plan.active, this.policy), ...unbounded };
+      case 'same-target':
+        return { ...grant(plan.hold, false, plan.active, this.policy), sharedWith: plan.hold.incidentKey, ...unbounded };
       case 'full':
         return { ...denial(plan.active, this.policy, nowSeconds), ...unbounded };
       case 'try-slots': {
         const slot = plan.order[0] as number;
-        return { ...grant({ slot, incidentKey, acquiredAt: now.toISOString(), expiresAt: nowSeconds + this.policy.windowSeconds }, false, plan.active, this.policy), ...unbounded };
+        const hold = { slot, incidentKey, ...(target !== undefined ? { target } : {}), acquiredAt: now.toISOString(), expiresAt: nowSeconds + this.policy.windowSeconds };
+        return { ...grant(hold, false, plan.active, this.policy), ...unbounded };
       }
     }
   }
 
-  async acquire(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real'): Promise<BlastRadiusDecision> {
+  async acquire(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real', target?: string): Promise<BlastRadiusDecision> {
     const nowSeconds = epochSeconds(now);
     const holds = await this.readHolds(account, pool, nowSeconds);
     const unbounded = unboundedOf(holds);
-    const plan = planAcquisition(holds, incidentKey, nowSeconds, this.policy.maxContainments);
+    const plan = planAcquisition(holds, incidentKey, nowSeconds, this.policy.maxContainments, target);
     if (plan.kind === 'already-held') return { ...grant(plan.hold, true, plan.active, this.policy), ...unbounded };
+    // Granted under the hold of the incident containing the same resource: no write, no new slot.
+    if (plan.kind === 'same-target') return { ...grant(plan.hold, false, plan.active, this.policy), sharedWith: plan.hold.incidentKey, ...unbounded };
     if (plan.kind === 'full') return { ...denial(plan.active, this.policy, nowSeconds), ...unbounded };
 
     // Holds learnt since the read (from failed conditions), by slot.
     const known = new Map(plan.active.map((hold) => [hold.slot, hold]));
     for (const slot of plan.order) {
-      const attempt = await this.tryTakeSlot(account, slot, incidentKey, now, nowSeconds, pool);
+      const attempt = await this.tryTakeSlot(account, slot, incidentKey, now, nowSeconds, pool, target);
       if (attempt.taken) {
         const previous = attempt.previous;
         // A concurrent run of the same incident took the slot first: still one slot for one incident.
@@ -329,6 +364,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
     now: Date,
     nowSeconds: number,
     pool: BlastRadiusPool,
+    target: string | undefined,
   ): Promise<
     | { readonly taken: true; readonly hold: ContainmentHold; readonly previous?: ContainmentHold }
     | { readonly taken: false; readonly holder?: ContainmentHold }
@@ -345,6 +381,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
             pk: { S: blastRadiusSlotKey(account, slot, pool) },
             expiresAt: { N: String(expiresAt) },
             incidentKey: { S: incidentKey },
+            ...(target !== undefined ? { target: { S: target } } : {}),
             acquiredAt: { S: acquiredAt },
             [BLAST_RADIUS_TTL_ATTRIBUTE]: { N: String(expiresAt) },
           },
@@ -368,7 +405,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      const hold: ContainmentHold = { slot, incidentKey, acquiredAt, expiresAt };
+      const hold: ContainmentHold = { slot, incidentKey, ...(target !== undefined ? { target } : {}), acquiredAt, expiresAt };
       return output.Attributes ? { taken: true, hold, previous: holdFromItem(slot, output.Attributes, reading) } : { taken: true, hold };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException') {

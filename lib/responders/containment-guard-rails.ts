@@ -100,6 +100,9 @@ function blastRadiusCount(account: string, decision: BlastRadiusDecision, hypoth
   if (decision.alreadyHeld) {
     return `Blast radius: this incident already counts as containment ${decision.used} of ${decision.limit} in account ${account} for the ${window} window; no second slot taken.`;
   }
+  if (decision.sharedWith !== undefined) {
+    return `Blast radius: incident ${decision.sharedWith} already counts the containment of this same resource (containment ${decision.used} of ${decision.limit} in account ${account} within ${window}); this incident takes no slot of its own.`;
+  }
   return hypothetical
     ? `Blast radius: containing now would be containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`
     : `Blast radius: containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`;

@@ -357,11 +357,15 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
 
   const at = now();
   const where = gameDay ? `${incident.account} (game-day pool)` : incident.account;
+  // The one resource the grant names, so that a second incident about it counts under the first's
+  // slot (blast-radius.ts); an access-key incident's grant names every credential it lists, no one
+  // resource, and counts per incident.
+  const slotTarget = grantTarget !== undefined && grantTarget !== CREDENTIALS_GRANT_SUBJECT ? `${incident.region}/${grantTarget}` : undefined;
   if (personDecides || mode === 'dry-run') {
     // Blast-radius slots count automatic containments: an approved one is a person's decision, and
     // a dry-run changes nothing, so neither takes a slot; the preview still tells the alert where
     // the account stands.
-    const preview = await deps.limiter.preview(incident.account, incident.key, at, pool);
+    const preview = await deps.limiter.preview(incident.account, incident.key, at, pool, slotTarget);
     log.record(
       'firebreak:blast-radius',
       incident.account,
@@ -378,7 +382,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     return finish(await decide(preview.granted ? 'proceed' : 'needs-approval'), blastRadiusSummary(preview, false));
   }
 
-  const decision = await deps.limiter.acquire(incident.account, incident.key, at, pool);
+  const decision = await deps.limiter.acquire(incident.account, incident.key, at, pool, slotTarget);
   const reason = blastRadiusReason(where, decision, false);
   reasons.push(reason);
   if (!decision.granted) {
@@ -388,7 +392,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   log.record(
     'firebreak:blast-radius',
     `${incident.account}#${decision.slot}`,
-    decision.alreadyHeld ? 'already-done' : 'done',
+    decision.alreadyHeld || decision.sharedWith !== undefined ? 'already-done' : 'done',
     reason,
   );
   return finish(await decide('proceed'), blastRadiusSummary(decision, true), { protected: false }, decision.alreadyHeld);

@@ -317,11 +317,35 @@ export async function quarantineInstance(
   // they change, so release restores them exactly whichever finishes first.
   // Out of the Auto Scaling group's hands beside them: its health checks need tens of seconds of
   // failures before the group acts, the detach or standby call well under one.
-  const [isolation, evidenceActions, fleetChanges] = await settleAll([
-    isolateInstance(ec2, mode, instance, vpcIds, vpcGroups, deps.groupNaming),
-    protectEvidence(ec2, mode, instance),
+  const [isolated, evidence, fleetChanges] = await settleAll([
+    aside(isolateInstance(ec2, mode, instance, vpcIds, vpcGroups, deps.groupNaming)),
+    aside(protectEvidence(ec2, mode, instance)),
     aside(containFleet(deps.clients, target, mode, instanceId, fleet)),
   ] as const);
+  const issuedBefore = now().toISOString();
+  const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay };
+  if (!isolated.ok) {
+    // The network could not be cut (a VPC where the isolation groups cannot be created: whoever may
+    // create security groups can use up the Region's quota first; EC2 throttled past every retry):
+    // what does not depend on it is still taken, so that a failed isolation does not also leave the
+    // instance its role's credentials, its metadata endpoint and its Elastic IPs. The record already
+    // holds them for release. No tag: `firebreak:status=quarantined` would claim an isolation that
+    // did not happen. The step then fails as the isolation did (retried, or alerted).
+    // Their own failures are noted with the attempt's actions (attempt-actions.ts); the isolation's
+    // error is the one raised, as before.
+    const [credentials, edgeActions] = await Promise.all([
+      aside(removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger)),
+      aside(closeEdges(ec2, mode, instance, edges)),
+    ]);
+    if (credentials.ok) recordAll(log, credentials.value.actions);
+    if (edgeActions.ok) recordAll(log, edgeActions.value);
+    throw isolated.error;
+  }
+  // As before: the protections' failure is raised once the moves are done; credentials and tags
+  // then wait for a person (the playbook's Catch alerts).
+  if (!evidence.ok) throw evidence.error;
+  const evidenceActions = evidence.value;
+  const isolation = isolated.value;
   for (const groups of isolation.groups) recordAll(log, groups.actions);
   for (const actions of isolation.moves) recordAll(log, actions);
   recordAll(log, evidenceActions);
@@ -330,8 +354,6 @@ export async function quarantineInstance(
 
   // 5. Credentials and tags, once every ENI is isolated. The role's sessions under the credential
   // rails, read from the deployment; the grant's game-day flag counts, as for the instance.
-  const issuedBefore = now().toISOString();
-  const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay };
   const [credentials, tagAction, edgeActions] = await settleAll([
     removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger),
     tagInstance(ec2, mode, instance, incident.key, now().toISOString()),

@@ -136,6 +136,18 @@ describe('planAcquisition', () => {
     const holds = [hold(0, 'a', NOW_S + 1), hold(1, 'b', NOW_S + 2), hold(2, 'c', NOW_S + 3)];
     expect(planAcquisition(holds, KEY, NOW_S, 3)).toEqual({ kind: 'full', active: holds });
   });
+
+  it('ATTACK: grants under the hold of another incident about the same resource, even when every slot is held', () => {
+    const holds = [{ ...hold(0, 'a', NOW_S + 1), target: 'eu-west-1/i-0123456789abcdef0' }, hold(1, 'b', NOW_S + 2), hold(2, 'c', NOW_S + 3)];
+    expect(planAcquisition(holds, KEY, NOW_S, 3, 'eu-west-1/i-0123456789abcdef0')).toEqual({ kind: 'same-target', hold: holds[0], active: holds });
+  });
+
+  it('counts another resource, an expired hold of the same one, or no target at all as no shared hold', () => {
+    const holds = [{ ...hold(0, 'a', NOW_S + 1), target: 'eu-west-1/i-0123456789abcdef0' }, { ...hold(1, 'b', NOW_S), target: 'eu-west-1/i-0fedcba9876543210' }];
+    expect(planAcquisition(holds, KEY, NOW_S, 3, 'eu-west-1/i-0fedcba9876543210').kind).toBe('try-slots');
+    expect(planAcquisition(holds, KEY, NOW_S, 3, 'us-east-1/i-0123456789abcdef0').kind).toBe('try-slots');
+    expect(planAcquisition(holds, KEY, NOW_S, 3).kind).toBe('try-slots');
+  });
 });
 
 describe('assertBlastRadiusPolicy', () => {
@@ -299,6 +311,46 @@ describe('DynamoDbBlastRadiusLimiter.acquire', () => {
 
     ddb.on(PutItemCommand).rejectsOnce(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' }));
     await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toBeInstanceOf(ResponderFailedError);
+  });
+});
+
+describe('DynamoDbBlastRadiusLimiter: one slot per contained resource', () => {
+  const TARGET = 'eu-west-1/i-0123456789abcdef0';
+
+  it('records the resource the slot counts with the hold', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({});
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW, 'real', TARGET);
+
+    const put = expectedPut(start);
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([{ ...put, Item: { ...put.Item, target: { S: TARGET } } }]);
+    expect(decision).toMatchObject({ granted: true, slot: start, alreadyHeld: false, used: 1, activeIncidents: [{ slot: start, incidentKey: KEY, target: TARGET }] });
+  });
+
+  it('ATTACK: a second incident about a resource already counted takes no slot, even in a full window, and names the holder', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [{ ...slotItem(0, 'gd-first', NOW_S + 300), target: { S: TARGET } }, slotItem(1, 'gd-b', NOW_S + 120), slotItem(2, 'gd-c', NOW_S + 900)] },
+    });
+
+    const acquired = await limiter().acquire(ACCOUNT, KEY, NOW, 'real', TARGET);
+    const previewed = await limiter().preview(ACCOUNT, KEY, NOW, 'real', TARGET);
+
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    for (const decision of [acquired, previewed]) {
+      expect(decision).toMatchObject({ granted: true, slot: 0, alreadyHeld: false, sharedWith: 'gd-first', used: 3, expiresAt: new Date((NOW_S + 300) * 1000).toISOString() });
+    }
+  });
+
+  it('still denies an incident about another resource when the window is full', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [{ ...slotItem(0, 'gd-first', NOW_S + 300), target: { S: TARGET } }, slotItem(1, 'gd-b', NOW_S + 120), slotItem(2, 'gd-c', NOW_S + 900)] },
+    });
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW, 'real', 'eu-west-1/i-0fedcba9876543210');
+
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(decision).toMatchObject({ granted: false, used: 3 });
   });
 });
 

@@ -197,6 +197,7 @@ function expectedPut(slot: number): PutItemCommandInput {
       pk: { S: `blast#${ACCOUNT}#${slot}` },
       expiresAt: { N: String(NOW_S + WINDOW) },
       incidentKey: { S: incident.key },
+      target: { S: `${REGION}/${INSTANCE_ID}` },
       acquiredAt: { S: NOW.toISOString() },
       ttl: { N: String(NOW_S + WINDOW) },
     },
@@ -235,6 +236,37 @@ afterEach(() => {
 });
 
 describe('containment-guard: proceed', () => {
+  it('ATTACK: proceeds without a slot of its own when another incident holds one for the same instance, and says whose', async () => {
+    // Every other slot held by other instances: counted per incident, this instance's second
+    // finding would find the window full and wait for a person.
+    const otherSlots = [0, 1, 2].filter((slot) => slot !== START);
+    describes(instance());
+    slotsHold(
+      { ...slotItem(START, 'gd-first-finding-on-this-instance', NOW_S + 1800), target: { S: `${REGION}/${INSTANCE_ID}` } },
+      ...otherSlots.map((slot) => ({ ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800), target: { S: `${REGION}/i-0aaaabbbbccccdddd` } })),
+    );
+
+    const { result } = await runGuard(incident);
+
+    expect(putInputs()).toEqual([]);
+    expect(result.status).toBe('proceed');
+    expect(result.blastRadius).toMatchObject({ evaluated: true, granted: true, used: 3, limit: MAX });
+    expect(result.reasons).toContain(
+      `Blast radius: incident gd-first-finding-on-this-instance already counts the containment of this same resource (containment 3 of ${MAX} in account ${ACCOUNT} within 3600 s (1 h)); this incident takes no slot of its own.`,
+    );
+    expect(result.idempotentReplay).toBe(false);
+  });
+
+  it('still waits for a person when the slots are held by other instances', async () => {
+    describes(instance());
+    slotsHold(...[0, 1, 2].map((slot) => ({ ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800), target: { S: `${REGION}/i-0aaaabbbbccccdddd` } })));
+
+    const { result } = await runGuard(incident);
+
+    expect(putInputs()).toEqual([]);
+    expect(result.status).toBe('needs-approval');
+  });
+
   it('proceeds and takes one blast-radius slot for an unprotected instance within the limit', async () => {
     describes(instance());
     slotsHold();
@@ -840,7 +872,7 @@ describe('containment-guard: input', () => {
 
     const result = await handler({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
 
-    expect(limiter.acquire).toHaveBeenCalledWith(ACCOUNT, incident.key, NOW, 'real');
+    expect(limiter.acquire).toHaveBeenCalledWith(ACCOUNT, incident.key, NOW, 'real', `${REGION}/${INSTANCE_ID}`);
     expect(result.status).toBe('needs-approval');
     expect(result.reasons[0]).toContain('1 of 1 automatic containments already made in account 111122223333 within the last 60 s (1 min)');
   });

@@ -1392,6 +1392,25 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(movesOf(ENI_B)).toEqual(everyMoveOf(ENI_B));
     });
 
+    it('ATTACK: the isolation groups cannot be created (the Region\'s security group quota used up by the attacker): the profile is still taken away, no tag claims isolation, and the step fails', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, []);
+      ec2Mock.on(CreateSecurityGroupCommand).rejects(sdkError('SecurityGroupLimitExceeded', 400));
+      const written: IncidentRecordEntry[] = [];
+      const handler = recordingHandler('quarantine-instance', async () => run(), { records: { append: async (_header, entry) => { written.push(entry); } }, now: () => NOW });
+      const error = await handler(input()).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('ResponderFailedError');
+      expect((error as Error).message).toContain('SecurityGroupLimitExceeded');
+      expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+      // The network could not be cut: what does not depend on it is taken all the same.
+      expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+      expect(ec2Mock.commandCalls(CreateTagsCommand).filter((call) => call.args[0].input.Resources?.includes(INSTANCE_ID))).toHaveLength(0);
+      expect(written).toHaveLength(1);
+      expect(written[0]!.actions.filter((action) => action.outcome === 'done').map((action) => action.api)).toContain('ec2:DisassociateIamInstanceProfile');
+      const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
+      expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileArn).toBe(original.instanceProfileArn);
+    });
+
     it('the protections fail: every ENI is still isolated, and the record holds the exact original for release', async () => {
       ec2Mock.on(ModifyInstanceAttributeCommand).rejects(sdkError('UnauthorizedOperation', 403));
       await expect(run()).rejects.toBeInstanceOf(ResponderAccessDeniedError);
