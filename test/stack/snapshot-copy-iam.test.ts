@@ -80,7 +80,7 @@ describe('copy-evidence in the Firebreak stack', () => {
     const SNAPSHOT_ONLY = playbook('evidence-only', [action('evidence', 'snapshot-volumes', { tags: {} }), action('alert', 'notify')]);
     const ALERT_ONLY = playbook('alert-only', [action('alert', 'notify')]);
     const { template } = synthesize({ playbooks: [COPYING, SNAPSHOT_ONLY, ALERT_ONLY], ...FORENSIC_PROPS });
-    const execution = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:execution:Firebreak-${name}:*`]] });
+    const execution = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:Firebreak-${name}:*` });
     const stepFunctionsOf = (roleId: string) => statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', roleId)).filter((statement) => JSON.stringify(statement).includes('states:'));
     expect(stepFunctionsOf('ResponderSnapshotVolumesRole')).toEqual([
       { Sid: 'VerifyStepOrigins', Effect: 'Allow', Action: 'states:GetExecutionHistory', Resource: [execution('forensic-copy'), execution('evidence-only')] },
