@@ -302,9 +302,9 @@ describe('FirebreakStack IAM', () => {
         Effect: 'Allow',
         Action: 'states:GetExecutionHistory',
         Resource: [
-          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-compromised-ec2:*']] },
-          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-instance-alarm:*']] },
-          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-default-alert:*']] },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:Firebreak-compromised-ec2:*' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:Firebreak-instance-alarm:*' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:Firebreak-default-alert:*' },
         ],
       },
     ]);
