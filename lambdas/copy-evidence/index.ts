@@ -3,6 +3,8 @@ import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { forensicAccessFromEnvironment, targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
+import { SfnInvocationOrigins } from '../../lib/responders/invocation-origin';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { KmsMac } from '../../lib/responders/record-mac';
@@ -22,9 +24,11 @@ const logger = createResponderLogger('copy-evidence');
 // (forensic role, with the deployment's ExternalId when it has one).
 const clients = ec2ClientsFor(targetAccessFromEnvironment());
 const forensic = ec2ClientsFor(forensicAccessFromEnvironment(target));
+// Step Functions: it acts only for the task its playbook execution scheduled (GetExecutionHistory, lib/responders/step-origin.ts).
+const origins = new SfnInvocationOrigins(homeSfnClients().sfn());
 const custody = new DynamoDbCustodyStore(homeDynamoDbClients().dynamodb(), stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 /** Builds the handler over injected clients and stores: the local game day runs exactly this. */
 export const createHandler = createCopyEvidenceHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('copy-evidence', recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, target, logger }), logger), { sink: createResponseMetricsSink('copy-evidence') });
+export const handler = withResponseMetrics('copy-evidence', recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, target, origins, logger }), logger), { sink: createResponseMetricsSink('copy-evidence') });

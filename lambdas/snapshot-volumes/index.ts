@@ -1,6 +1,8 @@
 /** snapshot-volumes Lambda: preserves the incident instance's EBS volumes as evidence (logic in lib/responders/snapshot.ts). */
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
+import { SfnInvocationOrigins } from '../../lib/responders/invocation-origin';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
@@ -11,8 +13,10 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 const logger = createResponderLogger('snapshot-volumes');
 // The volumes live in the finding's account: through the member role when one is configured.
 const clients = ec2ClientsFor(targetAccessFromEnvironment());
+// Step Functions: it acts only for the task its playbook execution scheduled (GetExecutionHistory, lib/responders/step-origin.ts).
+const origins = new SfnInvocationOrigins(homeSfnClients().sfn());
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('snapshot-volumes', recordedStep(RESPONDER_NAMES.snapshotVolumes, createHandler({ clients, logger }), logger), { sink: createResponseMetricsSink('snapshot-volumes'), reading: snapshotMetrics });
+export const handler = withResponseMetrics('snapshot-volumes', recordedStep(RESPONDER_NAMES.snapshotVolumes, createHandler({ clients, origins, logger }), logger), { sink: createResponseMetricsSink('snapshot-volumes'), reading: snapshotMetrics });

@@ -64,6 +64,16 @@ export class ApprovalRequestRefusedError extends FirebreakError {
 }
 
 /**
+ * A step that acts without a containment grant (snapshot-volumes, copy-evidence) was invoked by
+ * something that is not a running playbook execution of this deployment whose own history scheduled
+ * this very task with exactly this input (lib/responders/step-origin.ts): it did nothing. Final: a
+ * direct invocation, an ended execution, another state machine's or another input.
+ */
+export class StepOriginRefusedError extends FirebreakError {
+  override readonly name = 'StepOriginRefusedError';
+}
+
+/**
  * The evidence a step needs is not ready yet (EBS snapshots still `pending`: CopySnapshot needs a
  * completed source). Not a failure: the compiled step retries it on a wait schedule of its own
  * (`retryWhileWaiting` of the action), and only when that schedule is spent does it fail the step.

@@ -32,6 +32,7 @@ import { SfnDispatcherStarts, createOversizedEventHandler, dispatcherArnFromEnv 
 import { GuardDutyFindingSource } from '../responders/finding-confirmation';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, createPublishAlertHandler } from '../responders/alert';
 import { SfnAlertOrigins } from '../responders/alert-origin';
+import { SfnInvocationOrigins } from '../responders/invocation-origin';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { SfnApprovalRequestExecutions } from '../responders/approval-request';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
@@ -202,7 +203,8 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     });
   },
   [RESPONDER_NAMES.snapshotVolumes]: ({ clients, environment, now }) =>
-    createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
+    // As the Lambda: it acts only for the task its execution's history shows (lib/responders/step-origin.ts).
+    createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), origins: new SfnInvocationOrigins(clients.sfn()), logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now, throughRole }) => {
     // As the Lambda: the sources through the served accounts' clients, the copies through the
     // forensic role assumed in the forensic account, with the deployment's ExternalId when it has
@@ -213,6 +215,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       forensic: throughRole?.(target.roleName, 'copy-evidence', target.externalId) ?? clients,
       custody: new DynamoDbCustodyStore(clients.dynamodb(), stateTableFromEnv(environment), new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
       target,
+      origins: new SfnInvocationOrigins(clients.sfn()),
       logger: silentLogger,
       environment,
       now,

@@ -29,6 +29,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'ReadApprovalDeadlinesForAlerts',
   // publish-alert's check that the playbook execution an alert names sent it (lib/stack/alert-origins.ts).
   'VerifyAlertOrigins',
+  // snapshot-volumes' and copy-evidence's check that the playbook execution that invoked them scheduled that task (lib/stack/invocation-origins.ts).
+  'VerifyStepOrigins',
   'AppendIncidentRecord',
   // The dispatcher's write of triage's entry in the incident record (lib/stack/dispatcher.ts).
   'RecordTriage',

@@ -24,68 +24,16 @@
  * transient error: the playbook's Retry runs it again (TRANSIENT_RETRY), and a genuine alert is
  * never shown unverified because Step Functions was busy.
  */
-import type { SFNClient, TaskScheduledEventDetails } from '@aws-sdk/client-sfn';
-import { sameCanonicalJson } from './canonical-json';
-import type { ScheduledTaskSearch } from './approval-tasks';
-import { searchScheduledTasks } from './approval-tasks';
 import type { AlertInput } from './alert-model';
-import { SECURITY_ENV } from '../contracts/security';
+import type { InvocationOrigins } from './invocation-origin';
+import { SfnInvocationOrigins, checkScheduledInvocation, executionOfDeployment } from './invocation-origin';
 
-/** The variable the Lambda runtime sets to the function's own name (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime). */
-export const LAMBDA_FUNCTION_NAME_ENV = 'AWS_LAMBDA_FUNCTION_NAME';
-
+// The check itself is shared with the evidence steps (invocation-origin.ts); publish-alert's names for it.
+export { LAMBDA_FUNCTION_NAME_ENV, executionOfDeployment, functionNameOf, invokedWith } from './invocation-origin';
 /** What publish-alert asks Step Functions about an alert. */
-export interface AlertOrigins {
-  /**
-   * Searches the execution's own history for a TaskScheduled event of a Lambda task that invoked
-   * `functionName` with exactly `payload` (GetExecutionHistory).
-   */
-  scheduledInvocation(executionArn: string, functionName: string, payload: unknown): Promise<ScheduledTaskSearch>;
-}
-
-/** GetExecutionHistory's answers for an execution publish-alert may not count as one of the deployment's. */
-const UNREADABLE_EXECUTION_CODES: ReadonlySet<string> = new Set(['InvalidArn', 'AccessDeniedException', 'AccessDenied']);
-
+export type AlertOrigins = InvocationOrigins;
 /** Step Functions adapter: GetExecutionHistory only. */
-export class SfnAlertOrigins implements AlertOrigins {
-  constructor(private readonly sfn: SFNClient) {}
-
-  scheduledInvocation(executionArn: string, functionName: string, payload: unknown): Promise<ScheduledTaskSearch> {
-    // Another function's task is passed over without parsing its parameters (a name needs no JSON escape).
-    const matches = (details: TaskScheduledEventDetails) =>
-      details.resourceType === 'lambda' && details.parameters?.includes(functionName) === true && invokedWith(details.parameters, functionName, payload);
-    return searchScheduledTasks(this.sfn, executionArn, matches, UNREADABLE_EXECUTION_CODES);
-  }
-}
-
-/**
- * Whether a Lambda task's parameters (JSON text) invoked `functionName` with `payload`: the same
- * canonical JSON, compared without writing either text (sameCanonicalJson).
- */
-export function invokedWith(parameters: string | undefined, functionName: string, payload: unknown): boolean {
-  if (parameters === undefined) return false;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(parameters);
-  } catch {
-    return false;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return false;
-  const { FunctionName: reference, Payload: invoked } = parsed as { FunctionName?: unknown; Payload?: unknown };
-  return typeof reference === 'string' && functionNameOf(reference) === functionName && sameCanonicalJson(invoked ?? null, payload);
-}
-
-/**
- * The function name of a Lambda FunctionName reference, as the Invoke API accepts it: a name, a
- * full ARN (`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`) or a partial one
- * (`<account>:function:<name>[:<qualifier>]`), with or without a version or alias.
- */
-export function functionNameOf(reference: string): string {
-  const parts = reference.split(':');
-  if (parts[0] === 'arn') return parts[6] ?? '';
-  if (parts[1] === 'function') return parts[2] ?? '';
-  return parts[0] ?? '';
-}
+export const SfnAlertOrigins = SfnInvocationOrigins;
 
 /** What publish-alert concluded about where an alert came from. */
 export type AlertOrigin =
@@ -112,31 +60,6 @@ function claimsAction(input: AlertInput): boolean {
   return Object.keys(input.results ?? {}).length > 0 || input.approval !== undefined;
 }
 
-const EXECUTION_ARN = /^arn:[a-z-]+:states:([a-z0-9-]+):(\d{12}):(execution|express):([A-Za-z0-9_-]{1,80}):[^:]+(:[^:]+)?$/;
-
-/**
- * Where an execution ARN points (pure): a Standard execution of one of this deployment's
- * playbooks, an Express one, or neither (with why).
- */
-export function executionOfDeployment(
-  executionArn: string,
-  environment: Readonly<Record<string, string | undefined>>,
-): { readonly kind: 'playbook' } | { readonly kind: 'express' } | { readonly kind: 'foreign'; readonly why: string } {
-  const match = EXECUTION_ARN.exec(executionArn);
-  if (!match) return { kind: 'foreign', why: 'its execution ARN is not a Step Functions execution ARN' };
-  const [, region, account, type, machine] = match as unknown as [string, string, string, string, string];
-  if (type === 'express') return { kind: 'express' };
-  if (match[5] !== undefined) return { kind: 'foreign', why: 'its execution ARN is not a Standard execution ARN' };
-  const stackName = environment[SECURITY_ENV.stackName] ?? '';
-  const ownAccount = environment[SECURITY_ENV.securityAccountId];
-  const ownRegion = environment.AWS_REGION;
-  if (stackName === '') return { kind: 'foreign', why: `publish-alert has no ${SECURITY_ENV.stackName}, so it cannot tell this deployment's playbooks` };
-  if (ownAccount !== undefined && ownAccount !== '' && account !== ownAccount) return { kind: 'foreign', why: `its execution is in account ${account}, not this deployment's (${ownAccount})` };
-  if (ownRegion !== undefined && ownRegion !== '' && region !== ownRegion) return { kind: 'foreign', why: `its execution is in region ${region}, not this deployment's (${ownRegion})` };
-  if (!machine.startsWith(`${stackName}-`)) return { kind: 'foreign', why: `its state machine ${machine} is not one of this deployment's playbooks (${stackName}-<playbook>)` };
-  return { kind: 'playbook' };
-}
-
 /**
  * Decides where an alert came from (see the module comment): `received` is the event exactly as
  * the function received it, before parsing. Throws a classified error when the history cannot be read.
@@ -155,20 +78,6 @@ export async function verifyAlertOrigin(input: AlertInput, received: unknown, co
     return { status: 'unverified', why, ...(executionArn !== undefined ? { executionArn } : {}), historyRead: false };
   }
   if (where.kind === 'foreign') return { status: 'unverified', why: where.why, executionArn: executionArn as string, historyRead: false };
-  const functionName = context.environment[LAMBDA_FUNCTION_NAME_ENV] ?? '';
-  if (functionName === '') {
-    return { status: 'unverified', why: `publish-alert does not know its own function name (${LAMBDA_FUNCTION_NAME_ENV}), so it cannot match the task that invoked it`, executionArn: executionArn as string, historyRead: false };
-  }
-  const arn = executionArn as string;
-  const search = await context.origins.scheduledInvocation(arn, functionName, received);
-  if (search.outcome === 'no-execution') {
-    return { status: 'unverified', why: 'Step Functions knows no such execution of this deployment (or does not let publish-alert read it)', executionArn: arn, historyRead: true };
-  }
-  if (search.outcome === 'not-found') {
-    return { status: 'unverified', why: 'the execution\'s history shows no task that invoked publish-alert with this alert\'s exact content', executionArn: arn, historyRead: true };
-  }
-  if (search.ended) {
-    return { status: 'unverified', why: 'the execution has ended, so none of its tasks is sending alerts: this is a copy of one of its earlier alerts, sent again', executionArn: arn, historyRead: true };
-  }
-  return { status: 'verified', executionArn: arn };
+  const check = await checkScheduledInvocation(executionArn as string, received, { ...context, who: 'publish-alert', what: 'this alert' });
+  return check.verified ? { status: 'verified', executionArn: check.executionArn } : { status: 'unverified', why: check.why, executionArn: check.executionArn, historyRead: check.historyRead };
 }

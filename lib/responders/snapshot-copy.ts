@@ -49,7 +49,8 @@ import { sendMutating, sendReadOnly } from './mutating';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
-import { stepResponder } from './responder-input';
+import type { StepOriginDeps } from './step-origin';
+import { originCheckedStepResponder } from './step-origin';
 import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRemoval } from './snapshot-custody';
 import { custodyStatus, snapshotReport } from './snapshot-custody';
 import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
@@ -616,11 +617,18 @@ function custodySummary(record: CustodyRecord, verified: boolean): NonNullable<E
   };
 }
 
-/** copy-evidence as the responder runtime runs it. */
-export const copyEvidenceResponder = stepResponder(copyEvidenceOptionsSchema, copyEvidence);
+/**
+ * copy-evidence as the responder runtime runs it: only for the task a running playbook execution
+ * scheduled with exactly this input (step-origin.ts); a direct invocation shares and copies nothing.
+ */
+export const copyEvidenceResponder = originCheckedStepResponder(
+  copyEvidenceOptionsSchema,
+  { responder: COPY_RESPONDER, nothingDone: 'no snapshot was shared or copied and no EC2 call was made' },
+  copyEvidence,
+);
 
 /** What the copy-evidence Lambda is built from. */
-export type CopyEvidenceHandlerDeps = HandlerDeps<CopyEvidenceDeps>;
+export type CopyEvidenceHandlerDeps = HandlerDeps<CopyEvidenceDeps & StepOriginDeps>;
 
 /** The copy-evidence Lambda handler: parse the input, copy the evidence, return the result. */
 export const createCopyEvidenceHandler = (deps: CopyEvidenceHandlerDeps): ResponderHandler<CopyEvidenceResult> => createResponderHandler(copyEvidenceResponder, deps);

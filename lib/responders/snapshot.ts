@@ -24,7 +24,8 @@ import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
-import { stepResponder } from './responder-input';
+import type { StepOriginDeps } from './step-origin';
+import { originCheckedStepResponder } from './step-origin';
 import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { EvidenceSnapshot, InstanceStoreReport, MissingEvidence } from './snapshot-plan';
@@ -275,11 +276,19 @@ function missingEvidenceError(missing: readonly MissingEvidence[], taken: readon
   );
 }
 
-/** snapshot-volumes as the responder runtime runs it (lib/responders/runtime.ts). */
-export const snapshotResponder = stepResponder(snapshotOptionsSchema, snapshotVolumes);
+/**
+ * snapshot-volumes as the responder runtime runs it (lib/responders/runtime.ts): it takes evidence
+ * without a grant, so only for the task a running playbook execution scheduled with exactly this
+ * input (step-origin.ts); a direct invocation snapshots nothing.
+ */
+export const snapshotResponder = originCheckedStepResponder(
+  snapshotOptionsSchema,
+  { responder: SNAPSHOT_RESPONDER, nothingDone: 'no volume was snapshotted and no EC2 call was made' },
+  snapshotVolumes,
+);
 
 /** What the snapshot-volumes Lambda is built from (module-scope in Lambda, injected by the local game day). */
-export type SnapshotHandlerDeps = HandlerDeps<SnapshotDeps>;
+export type SnapshotHandlerDeps = HandlerDeps<SnapshotDeps & StepOriginDeps>;
 
 /** The snapshot-volumes Lambda handler: parse the input, preserve the evidence, return the result. */
 export const createSnapshotVolumesHandler = (deps: SnapshotHandlerDeps): ResponderHandler<SnapshotResult> =>

@@ -3,10 +3,7 @@
  * docs/security.md §D5): it reads the history of the playbook execution an alert names, and counts
  * the alert as Firebreak's only if a task there invoked it with exactly that alert.
  */
-import { Aws } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import { SECURITY_ENV } from '../contracts/security';
-import { acknowledgeWildcardResources } from './iam-scopes';
+import { verifyInvocationOrigins } from './invocation-origins';
 import type { ResponderFunction } from './responder-function';
 
 /** The Sid of publish-alert's statement: GetExecutionHistory of this stack's playbooks' executions. */
@@ -23,15 +20,11 @@ export const VERIFY_ALERT_ORIGINS_SID = 'VerifyAlertOrigins';
  * are published unverified (fail closed).
  */
 export function verifyAlertOrigins(alerter: ResponderFunction, stackName: string, playbookNames: readonly string[]): void {
-  if (playbookNames.length === 0) return;
-  const executions = playbookNames.map((playbook) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stackName}-${playbook}:*`);
-  alerter.function.addEnvironment(SECURITY_ENV.stackName, stackName);
-  alerter.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: VERIFY_ALERT_ORIGINS_SID, actions: ['states:GetExecutionHistory'], resources: executions }));
-  acknowledgeWildcardResources(
-    alerter.role,
-    executions.map((resource) => ({
-      resource,
-      why: 'The execution an alert names is known only at run time; the statement names each playbook of this deployment (<stackName>-<playbook>), the only executions that send alerts publish-alert can verify, and grants only GetExecutionHistory of them.',
-    })),
+  verifyInvocationOrigins(
+    alerter,
+    VERIFY_ALERT_ORIGINS_SID,
+    stackName,
+    playbookNames,
+    'The execution an alert names is known only at run time; the statement names each playbook of this deployment (<stackName>-<playbook>), the only executions that send alerts publish-alert can verify, and grants only GetExecutionHistory of them.',
   );
 }

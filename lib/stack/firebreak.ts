@@ -26,6 +26,7 @@ import { RECORD_KEY_OUTPUT_KEY, SECURITY_ENV, STATE_KEY_PREFIX } from '../contra
 import type { CompiledStateMachine } from '../playbooks/compile';
 import { ALERT_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { verifyAlertOrigins } from './alert-origins';
+import { verifyStepOrigins } from './invocation-origins';
 import { loadPlaybookDirectorySync } from '../playbooks/loader';
 import type { Playbook } from '../playbooks/model';
 import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
@@ -166,6 +167,8 @@ export class Firebreak extends Construct {
     if (alerter) channels.useOperationsAsBackupFor(alerter.function, alerter.role, DEPLOYMENT_ENV.backupTopicArn);
     // publish-alert verifies that the playbook execution an alert names sent it (docs/security.md §D5).
     if (alerter) verifyAlertOrigins(alerter, Stack.of(this).stackName, this.playbooks.map((playbook) => playbook.name));
+    // snapshot-volumes and copy-evidence act only for a task their playbook execution scheduled (docs/security.md §D5).
+    verifyStepOrigins(responders.functions, Stack.of(this).stackName, this.playbooks);
     this.response = new ResponseDashboard(this, 'Response', {
       channels,
       containmentTarget: Duration.seconds(props.containmentTargetSeconds ?? FIREBREAK_DEFAULTS.containmentTargetSeconds),

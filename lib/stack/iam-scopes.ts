@@ -914,6 +914,7 @@ export function nagResourceName(resolved: unknown): string {
     if (typeof record.Ref === 'string') return `<${record.Ref}>`;
     const getAtt = record['Fn::GetAtt'];
     if (Array.isArray(getAtt)) return `<${getAtt.map(nagResourceName).join('.')}>`;
+    if (typeof record['Fn::Sub'] === 'string') return nagResourceName(record['Fn::Sub']);
     const join = record['Fn::Join'];
     if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
       return (join[1] as unknown[]).map(nagResourceName).join(join[0]);

@@ -72,7 +72,8 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
   'release-credentials': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'iam', 'sfn', 'sts'],
-  'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
+  // Step Functions: the evidence steps act only for the task their playbook execution scheduled (GetExecutionHistory, lib/responders/step-origin.ts).
+  'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sfn', 'sts'],
   // Step Functions: an approval request is verified (DescribeExecution, SendTaskHeartbeat) before it is stored.
   'publish-alert': ['dynamodb', 'sfn', 'sns'],
   'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sfn', 'sts'],
@@ -82,7 +83,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   // StartExecution of the dispatcher with the clipped copy of an event too large for it, and
   // GetFindings (ListDetectors) to confirm an oversized GuardDuty finding with GuardDuty's own copy.
   'oversized-event': ['guardduty', 'sfn'],
-  'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
+  'snapshot-volumes': ['dynamodb', 'ec2', 'sfn', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sfn', 'sts'],
   'update-security-hub-finding': ['dynamodb', 'securityhub', 'sfn', 'sts'],

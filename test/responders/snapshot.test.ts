@@ -20,6 +20,7 @@ import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import type { SnapshotInput } from '../../lib/responders/snapshot';
 import { createSnapshotVolumesHandler, snapshotVolumes } from '../../lib/responders/snapshot';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+import { confirmingOrigins } from '../support/alert-origins';
 
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
@@ -631,13 +632,17 @@ describe('snapshotVolumes', () => {
   });
 });
 
+/** The deployment facts the origin check reads (step-origin.ts), and an execution of its playbook whose history the check confirms (confirmingOrigins). */
+const ORIGIN_ENVIRONMENT = { FIREBREAK_MODE: 'enforce', FIREBREAK_STACK_NAME: 'Firebreak', AWS_LAMBDA_FUNCTION_NAME: 'Firebreak-ResponderSnapshotVolumes-1A2B3C' };
+const EXECUTION = { executionArn: `arn:aws:states:${REGION}:999988887777:execution:Firebreak-compromised-ec2-instance:gd-1` };
+
 describe('createSnapshotVolumesHandler', () => {
   it('parses the state machine payload and runs the responder with the injected clients', async () => {
     givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
     ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
-    const handler = createSnapshotVolumesHandler({ clients, logger: silentLogger, now: () => NOW });
+    const handler = createSnapshotVolumesHandler({ clients, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger, now: () => NOW });
 
-    const result = await handler(JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options: {} })));
+    const result = await handler(JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION })));
 
     expect(result.status).toBe('snapshotted');
     // options.tags defaulted to {} by the playbook schema: only Firebreak's own tags.
@@ -645,8 +650,8 @@ describe('createSnapshotVolumesHandler', () => {
   });
 
   it('refuses a payload with unknown options with ResponderInputError before any AWS call', async () => {
-    const handler = createSnapshotVolumesHandler({ clients, logger: silentLogger });
-    await expect(handler({ incident: ec2Incident(), mode: 'enforce', options: { tag: { a: 'b' } } })).rejects.toBeInstanceOf(ResponderInputError);
+    const handler = createSnapshotVolumesHandler({ clients, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger });
+    await expect(handler({ incident: ec2Incident(), mode: 'enforce', options: { tag: { a: 'b' } }, execution: EXECUTION })).rejects.toBeInstanceOf(ResponderInputError);
     expect(ec2Mock.calls()).toHaveLength(0);
   });
 });
@@ -658,7 +663,7 @@ describe('lambdas/snapshot-volumes', () => {
     givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
     givenExistingSnapshots([{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }]);
 
-    const result = await lambda.createHandler({ clients, logger: silentLogger })({ incident: ec2Incident(), mode: 'enforce', options: {} });
+    const result = await lambda.createHandler({ clients, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger })({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION });
 
     expect(result.status).toBe('already-snapshotted');
     expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION }]);

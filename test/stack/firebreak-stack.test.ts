@@ -221,8 +221,9 @@ describe('FirebreakStack IAM', () => {
 
   it('grants snapshot-volumes CreateSnapshots on instance and volume ARNs, and on snapshot ARNs only tagged as evidence, and tags only at creation', () => {
     const statements = responderStatements(synthesize().template, 'SnapshotVolumes');
-    // Its own EC2 actions, and the append to the incident record every step but triage makes.
-    expect(grantedActions(statements)).toEqual([...new Set([...iamActionsForStep('snapshot-volumes', {}), 'dynamodb:UpdateItem'])].sort());
+    // Its own EC2 actions, the append to the incident record every step but triage makes, and the
+    // history of its playbooks' executions (it acts only for a task they scheduled: step-origin.ts).
+    expect(grantedActions(statements)).toEqual([...new Set([...iamActionsForStep('snapshot-volumes', {}), 'dynamodb:UpdateItem', 'states:GetExecutionHistory'])].sort());
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
     expect(bySid.SnapshotVolumesForEvidence).toMatchObject({
       Action: 'ec2:CreateSnapshots',
@@ -301,9 +302,9 @@ describe('FirebreakStack IAM', () => {
         Effect: 'Allow',
         Action: 'states:GetExecutionHistory',
         Resource: [
-          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-compromised-ec2:*']] },
-          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-instance-alarm:*']] },
-          { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-default-alert:*']] },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:Firebreak-compromised-ec2:*' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:Firebreak-instance-alarm:*' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:Firebreak-default-alert:*' },
         ],
       },
     ]);
@@ -1027,7 +1028,7 @@ describe('FirebreakStack safety rails', () => {
         Sid: 'VerifyAlertOrigins',
         Effect: 'Allow',
         Action: 'states:GetExecutionHistory',
-        Resource: { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-default-alert:*']] },
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:Firebreak-default-alert:*' },
       },
     ]);
     const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((resource) => JSON.stringify(resource.Properties.Role).includes(role));
@@ -1054,7 +1055,7 @@ describe('FirebreakStack safety rails', () => {
       Sid: 'VerifyAlertOrigins',
       Effect: 'Allow',
       Action: 'states:GetExecutionHistory',
-      Resource: ['compromised-ec2', 'instance-alarm', 'default-alert', 'release-instance'].map(execution),
+      Resource: ['compromised-ec2', 'instance-alarm', 'default-alert', 'release-instance'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:Firebreak-${name}:*` })),
     });
     // Only GetExecutionHistory, only of executions: never the dispatcher's, never a state machine, never `*`.
     expect(statements.filter((statement) => JSON.stringify(statement.Action).includes('GetExecutionHistory')).map((statement) => statement.Sid)).toEqual(['VerifyAlertOrigins']);

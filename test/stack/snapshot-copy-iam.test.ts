@@ -75,6 +75,23 @@ describe('copy-evidence in the Firebreak stack', () => {
     for (const forbidden of ['ec2:CopySnapshot', 'ec2:DeleteSnapshot', 'ec2:UnlockSnapshot', 'ec2:CreateTags']) expect(all).not.toContain(forbidden);
   });
 
+  it("lets snapshot-volumes and copy-evidence read only the history of the executions of the playbooks with their step (GetExecutionHistory, nothing else of Step Functions), and names the stack", () => {
+    // SNAPSHOT_ONLY has a snapshot step and no copy; ALERT_ONLY neither: their executions never invoke copy-evidence.
+    const SNAPSHOT_ONLY = playbook('evidence-only', [action('evidence', 'snapshot-volumes', { tags: {} }), action('alert', 'notify')]);
+    const ALERT_ONLY = playbook('alert-only', [action('alert', 'notify')]);
+    const { template } = synthesize({ playbooks: [COPYING, SNAPSHOT_ONLY, ALERT_ONLY], ...FORENSIC_PROPS });
+    const execution = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:Firebreak-${name}:*` });
+    const stepFunctionsOf = (roleId: string) => statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', roleId)).filter((statement) => JSON.stringify(statement).includes('states:'));
+    expect(stepFunctionsOf('ResponderSnapshotVolumesRole')).toEqual([
+      { Sid: 'VerifyStepOrigins', Effect: 'Allow', Action: 'states:GetExecutionHistory', Resource: [execution('forensic-copy'), execution('evidence-only')] },
+    ]);
+    expect(stepFunctionsOf('ResponderCopyEvidenceRole')).toEqual([{ Sid: 'VerifyStepOrigins', Effect: 'Allow', Action: 'states:GetExecutionHistory', Resource: execution('forensic-copy') }]);
+    for (const responder of ['snapshot-volumes', 'copy-evidence']) {
+      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) => JSON.stringify(r).includes(`Firebreak ${responder}:`));
+      expect((fn!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables.FIREBREAK_STACK_NAME, responder).toBe('Firebreak');
+    }
+  });
+
   it('gives copy-evidence the forensic settings and the record key, which lets it MAC and verify custody records', () => {
     const { template } = synthesize({ playbooks: [COPYING], ...FORENSIC_PROPS });
     const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) => JSON.stringify(r).includes('copy-evidence'));

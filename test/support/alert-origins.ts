@@ -1,7 +1,7 @@
-/** Step Functions as publish-alert's origin check sees it, for tests about something else: every execution it reads shows the task. */
+/** Step Functions as the origin checks see it (publish-alert's, the evidence steps'), for tests about something else: every execution it reads shows the task. */
 import type { AlertOrigins } from '../../lib/responders/alert-origin';
 
-/** Answers that the running execution scheduled the task that invoked publish-alert with exactly this alert. */
+/** Answers that the running execution scheduled the task that invoked the function with exactly this input. */
 export const confirmingOrigins: AlertOrigins = {
   scheduledInvocation: async () => ({ outcome: 'found', ended: false }),
 };
