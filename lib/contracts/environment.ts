@@ -25,6 +25,11 @@ export const DEPLOYMENT_ENV = {
   /** Comma-separated role-name prefixes of Firebreak's own roles, whose sessions never approve. */
   deniedApproverRolePrefixes: 'FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES',
   /**
+   * Comma-separated IAM role and user ARNs whose callers (a role's sessions) may answer approval
+   * requests (CDK context approverArns, lib/responders/approver-allowlist.ts); unset: IAM alone decides.
+   */
+  approverArns: 'FIREBREAK_APPROVER_ARNS',
+  /**
    * Comma-separated domains block-dns-domain never blocks, nor any of their subdomains or parents
    * (the organization's own domains), on top of the built-in AWS service domains.
    */
