@@ -25,11 +25,6 @@ export const DEPLOYMENT_ENV = {
   /** Comma-separated role-name prefixes of Firebreak's own roles, whose sessions never approve. */
   deniedApproverRolePrefixes: 'FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES',
   /**
-   * Comma-separated IAM role and user ARNs whose callers (a role's sessions) may answer approval
-   * requests (CDK context approverArns, lib/responders/approver-allowlist.ts); unset: IAM alone decides.
-   */
-  approverArns: 'FIREBREAK_APPROVER_ARNS',
-  /**
    * Comma-separated domains block-dns-domain never blocks, nor any of their subdomains or parents
    * (the organization's own domains), on top of the built-in AWS service domains.
    */
@@ -45,3 +40,11 @@ export const DEPLOYMENT_ENV = {
   /** How many days an incident record is kept after its last entry (the state table's TTL does the deleting). */
   incidentRecordRetentionDays: 'FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS',
 } as const;
+
+/**
+ * Comma-separated IAM role and user ARNs whose callers (a role's sessions) may answer approval
+ * requests (CDK context approverArns, lib/responders/approver-allowlist.ts); unset: IAM alone
+ * decides. A constant of its own, not a DEPLOYMENT_ENV key: only the approval function reads it, and
+ * every responder bundle carries DEPLOYMENT_ENV whole (test/bench/bundles.test.ts).
+ */
+export const APPROVER_ARNS_ENV = 'FIREBREAK_APPROVER_ARNS';

@@ -60,7 +60,7 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import type { AnswerDeadline, ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
 import { approvalDeadlineOf, approvalRequestId } from './approval-records';
 import type { IncidentLogger } from './logging';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { APPROVER_ARNS_ENV, DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
@@ -247,7 +247,7 @@ export function readApprovalConfig(env: Readonly<Record<string, string | undefin
   return {
     stateMachineArns: approvalStateMachinesFromEnv(env),
     deniedRolePrefixes: environmentList(env, DEPLOYMENT_ENV.deniedApproverRolePrefixes),
-    approverArns: environmentList(env, DEPLOYMENT_ENV.approverArns),
+    approverArns: environmentList(env, APPROVER_ARNS_ENV),
   };
 }
 
@@ -426,7 +426,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   if (approverArns.length > 0 && !isListedApprover(approver, approverArns)) {
     const claimed = executionArnSchema.safeParse((json as { executionArn?: unknown } | null)?.executionArn);
     deps.logger.warn('approval refused: not a listed approver', { approver, ...(claimed.success ? { executionArn: claimed.data } : {}) });
-    return refused(403, `${approver} is not one of this deployment's approvers (approverArns): only the roles and users it lists answer approval requests; nothing was recorded or sent`);
+    return refused(403, `${approver} is not one of this deployment's approvers (approverArns): nothing was recorded or sent`);
   }
   const method = parsedEvent.data.requestContext.http?.method;
   if (method !== undefined && method !== 'POST') return refused(400, `use POST, not ${method}`);

@@ -25,28 +25,23 @@
  *   with the people who keep the list.
  */
 
+import { sessionOf, userOf } from './approval-subjects';
+
 /** An approver entry: an IAM role or user ARN, with or without a path; no wildcard, no role session, no root. */
 export const APPROVER_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::(\d{12}):(role|user)\/(?:[\x21-\x2e\x30-\x7e]+\/)*([\w+=,.@-]{1,64})$/;
 
-const ROLE_SESSION = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/;
-
-/** `<partition>:<account>:<role|user>:<name in lower case>`: what an entry and a caller are compared by. */
-function principalKey(partition: string | undefined, account: string | undefined, kind: string | undefined, name: string | undefined): string {
-  return `${partition ?? ''}:${account ?? ''}:${kind ?? ''}:${(name ?? '').toLowerCase()}`;
-}
-
 /** Whether `callerArn` (as AWS authenticated it) is one of `approverArns` or a session of one (see the module comment). */
 export function isListedApprover(callerArn: string, approverArns: readonly string[]): boolean {
-  const session = ROLE_SESSION.exec(callerArn);
-  const user = APPROVER_ARN_PATTERN.exec(callerArn);
-  const caller = session
-    ? principalKey(session[1], session[2], 'role', session[3])
-    : user?.[3] === 'user'
-      ? principalKey(user[1], user[2], 'user', user[4])
-      : undefined;
-  if (caller === undefined) return false;
-  return approverArns.some((entry) => {
-    const listed = APPROVER_ARN_PATTERN.exec(entry);
-    return listed !== null && principalKey(listed[1], listed[2], listed[3], listed[4]) === caller;
-  });
+  // approval-subjects.ts reads the caller (it drops a user's path); `<partition> <account> <kind> <name>`, the name in lower case.
+  const session = sessionOf(callerArn);
+  const user = userOf(callerArn);
+  const partition = callerArn.split(':')[1];
+  const caller = session ? `${partition} ${session.account} role ${session.role}` : user ? `${partition} ${user.account} user ${user.userName}` : undefined;
+  return (
+    caller !== undefined &&
+    approverArns.some((entry) => {
+      const listed = APPROVER_ARN_PATTERN.exec(entry);
+      return listed !== null && `${listed[1]} ${listed[2]} ${listed[3]} ${listed[4]}`.toLowerCase() === caller.toLowerCase();
+    })
+  );
 }

@@ -27,7 +27,7 @@ import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import type { PlannedStatement } from './iam-scopes';
 import { acknowledgeWildcardResources } from './iam-scopes';
 import { ResponderFunction } from './responder-function';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { APPROVER_ARNS_ENV, DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** The Sid of publish-alert's read of the guard's grants (their approval deadline, for the request's alert). */
@@ -116,7 +116,7 @@ export class Approvals extends Construct {
         ...props.environment,
         [DEPLOYMENT_ENV.approvalStateMachines]: props.guardedPlaybooks.map((machine) => machine.stateMachineArn).join(','),
         [DEPLOYMENT_ENV.deniedApproverRolePrefixes]: props.deniedApproverRolePrefixes.join(','),
-        ...(props.approverArns !== undefined && props.approverArns.length > 0 ? { [DEPLOYMENT_ENV.approverArns]: props.approverArns.join(',') } : {}),
+        ...(props.approverArns !== undefined && props.approverArns.length > 0 ? { [APPROVER_ARNS_ENV]: props.approverArns.join(',') } : {}),
       },
       statements,
       logRetention: props.logRetention,

@@ -687,7 +687,7 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
     expect(response).toEqual({
       statusCode: 403,
       outcome: 'refused',
-      message: `${ADMIN} is not one of this deployment's approvers (approverArns): only the roles and users it lists answer approval requests; nothing was recorded or sent`,
+      message: `${ADMIN} is not one of this deployment's approvers (approverArns): nothing was recorded or sent`,
     });
     expect(executions.sent).toEqual([]);
     expect(executions.heartbeats).toEqual([]);
