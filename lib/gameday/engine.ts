@@ -1292,8 +1292,10 @@ export class LocalEngine {
     let asked = await this.approvals(request);
     for (let first = true; ; first = false) {
       const decision = 'held' in asked ? await this.parkedOn(asked.held) : asked;
-      // After a refusal, nobody else answering leaves the refused answer as the task's.
-      if (first || decision.answer !== 'timeout') invocation.approval = decision;
+      // After a refusal, nobody else answering leaves the refused answer as the task's. A desk that
+      // does not read `refused` gives the same person again, whom the function refuses again.
+      if (!first && (decision.answer === 'timeout' || invocation.refusedAnswers?.some((refused) => refused.decision.by === decision.by) === true)) break;
+      invocation.approval = decision;
       if (decision.answer === 'timeout') break;
       // The person takes this long to answer (a scenario's answerAfterSeconds).
       if (decision.afterSeconds !== undefined) this.backend.advance(decision.afterSeconds * 1000);
