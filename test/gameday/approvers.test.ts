@@ -4,7 +4,13 @@
  * answered again only by an `afterRefusal` entry (the scenario approval-by-unlisted-administrator-refused
  * runs it end to end).
  */
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderScenarioRun } from '../../lib/gameday/report';
+import { runScenario } from '../../lib/gameday/runner';
+import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
+import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
+import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import { deploymentContext } from '../../lib/gameday/definitions';
 import type { ApprovalRequest } from '../../lib/gameday/engine';
 import type { ApprovalRecord } from '../../lib/gameday/runner';
@@ -64,4 +70,27 @@ describe('scenarioApprovalDesk after a refusal', () => {
     expect(desk({ ...REQUEST, refused: REFUSAL })).toEqual({ answer: 'timeout' });
     expect(log.map((record) => record.decision)).toEqual([{ answer: 'timeout' }, { answer: 'approve', by: 'alice' }]);
   });
+});
+
+describe('approval-by-unlisted-administrator-refused, both ways', () => {
+  const ROOT = resolve(import.meta.dirname, '../..');
+
+  it("refuses the unlisted administrator because of the list: without it, the administrator's approval is the one taken", async () => {
+    const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
+    const templates = [...(await listTemplates(defaultTemplateDirectories(ROOT))).keys()];
+    const scenario = (await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios'), { playbooks, templates })).find((found) => found.name === 'approval-by-unlisted-administrator-refused');
+    if (!scenario) throw new Error('scenario approval-by-unlisted-administrator-refused not found');
+
+    const listed = await runScenario(scenario, { playbooks });
+    expect(listed.expectations.filter((expectation) => !expectation.passed)).toEqual([]);
+    expect(renderScenarioRun(listed)).toContain(`approval WaitForApproval: ${MALLORY} answered approve: refused by the approval function (403), nothing recorded or sent`);
+    expect(renderScenarioRun(listed)).toContain('approval WaitForApproval: approved by alice');
+
+    const { approverArns: _list, ...unlistedSettings } = scenario.settings;
+    const unlisted = await runScenario({ ...scenario, settings: unlistedSettings }, { playbooks });
+    const failed = unlisted.expectations.filter((expectation) => !expectation.passed).map((expectation) => expectation.name);
+    // IAM alone: the administrator's approval is recorded and sent, nobody is refused, alice is never asked.
+    expect(failed).toEqual(expect.arrayContaining(['refused approval answers', 'refused approval answers by', 'refused approval answers status']));
+    expect(unlisted.executions.flatMap((execution) => execution.tasks.flatMap((task) => (task.approval ? [task.approval] : [])))).toEqual([{ answer: 'approve', by: MALLORY }]);
+  }, 120_000);
 });
