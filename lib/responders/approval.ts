@@ -1,7 +1,7 @@
 /**
  * The approval function: the one place a waiting playbook is answered. People call it through its
  * Lambda Function URL (AuthType AWS_IAM: AWS authenticates the SigV4-signed request and IAM decides
- * who may invoke it, through ApproverPolicy), with `{ executionArn, decision, requestId, reason? }`
+ * who may invoke it, through ApproverPolicy; the deployment's approverArns, step 1b, who may answer), with `{ executionArn, decision, requestId, reason? }`
  * (`requestId`: the request its approver was shown, which `{ executionArn, show: true }` gives). It
  *
  * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
