@@ -23,7 +23,8 @@ an answer that names none. Nothing is sent for an execution that no longer waits
 signed with your AWS credentials (SigV4), to the deployment's approval function (stack output
 ${APPROVAL_URL_OUTPUT_KEY}); AWS authenticates you and the function records your identity, then
 resumes the playbook. One answer only; the instance under investigation cannot answer for itself.
-Your identity needs the stack's ApproverPolicy.
+Your identity needs the stack's ApproverPolicy and, when the deployment lists its approvers
+(approverArns), to be one of them or a session of a listed role.
 
 Exit status: 0 answered; 1 refused (by AWS or the approval function: already answered, timed out,
 not allowed); 2 nothing was sent (a flag, credentials, the stack output, not confirmed).

@@ -40,3 +40,11 @@ export const DEPLOYMENT_ENV = {
   /** How many days an incident record is kept after its last entry (the state table's TTL does the deleting). */
   incidentRecordRetentionDays: 'FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS',
 } as const;
+
+/**
+ * Comma-separated IAM role and user ARNs whose callers (a role's sessions) may answer approval
+ * requests (CDK context approverArns, lib/responders/approver-allowlist.ts); unset: IAM alone
+ * decides. A constant of its own, not a DEPLOYMENT_ENV key: only the approval function reads it, and
+ * every responder bundle carries DEPLOYMENT_ENV whole (test/bench/bundles.test.ts).
+ */
+export const APPROVER_ARNS_ENV = 'FIREBREAK_APPROVER_ARNS';

@@ -51,7 +51,7 @@ import { SECURITY_ENV } from '../contracts/security';
 import { LAMBDA_FUNCTION_NAME_ENV } from '../responders/alert-origin';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import type { ApprovalExecutions, ApprovalResponse } from '../responders/approval';
-import { answerApproval } from '../responders/approval';
+import { answerApproval, readApprovalConfig } from '../responders/approval';
 import { carriesToken } from '../responders/approval-tasks';
 import { silentLogger } from '../responders/logging';
 import type { PauseResponse } from '../responders/pause-control';
@@ -143,6 +143,12 @@ export interface ApprovalRequest {
   readonly payload: unknown;
   /** The state's TimeoutSeconds (how long Step Functions waits), when set. */
   readonly timeoutSeconds?: number;
+  /**
+   * What the approval function answered the previous answer when it refused it (a caller that is
+   * not one of the deployment's approvers, a principal the incident names): nothing was recorded or
+   * sent and the request still waits, so the desk is asked again whether someone else answers it.
+   */
+  readonly refused?: ApprovalResponse;
 }
 
 export type ApprovalDecision =
@@ -207,6 +213,8 @@ export interface TaskInvocation {
   approval?: ApprovalDecision;
   /** For approval tasks answered by a person: what the approval function said (it may refuse). */
   approvalResponse?: ApprovalResponse;
+  /** For approval tasks: the answers the approval function refused while the request still waited, in order. */
+  refusedAnswers?: { readonly decision: Exclude<ApprovalDecision, { answer: 'timeout' }>; readonly response: ApprovalResponse }[];
   /** For Lambda tasks of an engine that traces calls: the function's SDK calls and their order (for the latency model). */
   trace?: CallTrace;
 }
@@ -502,6 +510,8 @@ export class LocalEngine {
   /** aws-local-stepfunctions' abort of each execution still running. */
   private readonly executionAborts = new Set<() => void>();
   private readonly lambdaEnvironment: Record<string, string>;
+  /** The approval function's synthesized environment (its approvers, the denied role prefixes). */
+  private readonly approvalEnvironment: Readonly<Record<string, string>>;
   private readonly approvals: ApprovalDesk;
   /** Whether the emergency-pause function has run in this game day (its first call is a cold start). */
   private pauseControlWarm = false;
@@ -571,6 +581,7 @@ export class LocalEngine {
     }
     this.dispatcherArn = machineArn(DISPATCHER_MACHINE);
     this.templateEnvironments = definitions.environments ?? {};
+    this.approvalEnvironment = definitions.approvalEnvironment ?? {};
 
     // What the stack gives every responder (lib/stack/responders.ts), with the prepared resources.
     const protectedIds = settings.protectedInstances.map((name) => environment.instances[name]?.instanceId ?? name);
@@ -798,10 +809,13 @@ export class LocalEngine {
         {
           store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
           executions,
-          config: {
-            stateMachineArns: this.approvalStateMachineArns,
-            deniedRolePrefixes: ['firebreak-responder-'],
-          },
+          // As deployed: the synthesized function's approvers and denied role prefixes (hand-made
+          // definitions carry none: the responders' prefix then), over the local state machines.
+          config: readApprovalConfig({
+            [DEPLOYMENT_ENV.deniedApproverRolePrefixes]: 'firebreak-responder-',
+            ...this.approvalEnvironment,
+            [DEPLOYMENT_ENV.approvalStateMachines]: this.approvalStateMachineArns.join(','),
+          }),
           logger: silentLogger,
           now: () => this.backend.now(),
         },
@@ -1266,7 +1280,7 @@ export class LocalEngine {
     }
     const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
     const askedAt = this.backend.now().getTime();
-    const asked = await this.approvals({
+    const request: ApprovalRequest = {
       executionArn: record.executionArn,
       executionName: record.name,
       ...(deployed.playbook !== undefined ? { playbook: deployed.playbook } : {}),
@@ -1274,27 +1288,33 @@ export class LocalEngine {
       taskToken: token,
       payload,
       ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-    });
-    const decision = 'held' in asked ? await this.parkedOn(asked.held) : asked;
-    invocation.approval = decision;
-    // The person takes this long to answer (a scenario's answerAfterSeconds).
-    if (decision.answer !== 'timeout' && decision.afterSeconds !== undefined) this.backend.advance(decision.afterSeconds * 1000);
-    // An answer held while the simulated clock ran past the state's timeout comes too late:
-    // Step Functions has already failed the task with States.Timeout. The person answers anyway,
-    // through the approval function, while the execution runs its timeout path: the answer must
-    // change nothing (the function refuses it; the steps of the timeout path ignore it).
-    const waitedMs = this.backend.now().getTime() - askedAt;
-    if (timeoutSeconds !== undefined && waitedMs > timeoutSeconds * 1000) {
-      this.timedOutTokens.add(token);
-      if (decision.answer !== 'timeout') invocation.approvalResponse = await this.answerThroughApprovalFunction(record.executionArn, decision);
-      throw namedError(ENGINE_ERRORS.timeout, `The approval request of ${stateName} was answered after ${Math.round(waitedMs / 1000)} seconds, past its ${timeoutSeconds}-second timeout`);
-    }
-    if (decision.answer !== 'timeout') {
+    };
+    let asked = await this.approvals(request);
+    for (let first = true; ; first = false) {
+      const decision = 'held' in asked ? await this.parkedOn(asked.held) : asked;
+      // After a refusal, nobody else answering leaves the refused answer as the task's. A desk that
+      // does not read `refused` gives the same person again, whom the function refuses again.
+      if (!first && (decision.answer === 'timeout' || invocation.refusedAnswers?.some((refused) => refused.decision.by === decision.by) === true)) break;
+      invocation.approval = decision;
+      if (decision.answer === 'timeout') break;
+      // The person takes this long to answer (a scenario's answerAfterSeconds).
+      if (decision.afterSeconds !== undefined) this.backend.advance(decision.afterSeconds * 1000);
+      // An answer held while the simulated clock ran past the state's timeout comes too late:
+      // Step Functions has already failed the task with States.Timeout. The person answers anyway,
+      // through the approval function, while the execution runs its timeout path: the answer must
+      // change nothing (the function refuses it; the steps of the timeout path ignore it).
+      const waitedMs = this.backend.now().getTime() - askedAt;
+      if (timeoutSeconds !== undefined && waitedMs > timeoutSeconds * 1000) {
+        this.timedOutTokens.add(token);
+        invocation.approvalResponse = await this.answerThroughApprovalFunction(record.executionArn, decision);
+        throw namedError(ENGINE_ERRORS.timeout, `The approval request of ${stateName} was answered after ${Math.round(waitedMs / 1000)} seconds, past its ${timeoutSeconds}-second timeout`);
+      }
       // A person answers through the approval function, as deployed: it records who answered
       // (the identity AWS would authenticate) and sends the token back, or refuses.
       this.waitingTokens.set(token, undefined);
+      let response: ApprovalResponse;
       try {
-        const response = await this.answerThroughApprovalFunction(record.executionArn, decision);
+        response = await this.answerThroughApprovalFunction(record.executionArn, decision);
         invocation.approvalResponse = response;
         const sent = this.waitingTokens.get(token);
         if (sent?.kind === 'success') return JSON.parse(sent.output) as Json;
@@ -1302,8 +1322,11 @@ export class LocalEngine {
       } finally {
         this.waitingTokens.delete(token);
       }
+      // Refused, nothing sent: the request still waits, and someone else may answer it.
+      (invocation.refusedAnswers ??= []).push({ decision, response });
+      asked = await this.approvals({ ...request, refused: response });
     }
-    // Nobody answered (or the approval function refused the answer): the clock runs to the
+    // Nobody answered (or the approval function refused every answer): the clock runs to the
     // state's timeout (a year, Step Functions' maximum, when unset).
     this.backend.advance((timeoutSeconds ?? 31_536_000) * 1000);
     this.timedOutTokens.add(token);

@@ -570,6 +570,25 @@ const invocations: ExpectationEvaluator<'invocations'> = (spec, facts) => {
   return results;
 };
 
+const refusedAnswers: ExpectationEvaluator<'refusedAnswers'> = (spec, facts) => {
+  const refusals = facts.executions.flatMap((execution) => execution.tasks.flatMap((task) => task.refusedAnswers ?? []));
+  const results: ExpectationResult[] = [];
+  if (spec.count !== undefined) results.push(result('refused approval answers', refusals.length === spec.count, spec.count, refusals.length));
+  if (spec.by !== undefined) {
+    const by = refusals.map((refusal) => refusal.decision.by);
+    results.push(result('refused approval answers by', sameList(by, spec.by), spec.by, by));
+  }
+  if (spec.statusCodes !== undefined) {
+    const codes = refusals.map((refusal) => refusal.response.statusCode);
+    results.push(result('refused approval answers status', codes.length === spec.statusCodes.length && codes.every((code, index) => code === spec.statusCodes?.[index]), spec.statusCodes, codes));
+  }
+  for (const text of spec.contains ?? []) {
+    const missing = refusals.filter((refusal) => !refusal.response.message.includes(text)).length;
+    results.push(result(`refused approval answers say "${text}"`, refusals.length > 0 && missing === 0, 'in every one', refusals.length === 0 ? '(no refusal)' : missing === 0 ? 'in every one' : `missing in ${missing}`));
+  }
+  return results;
+};
+
 const notDelivered: ExpectationEvaluator<'notDelivered'> = (expected, facts) => {
   const dropped = (facts.routings ?? []).filter((routing) => routing.matched.length === 0).length;
   return [result('injected events no rule delivered', dropped === expected, expected, dropped)];
@@ -659,6 +678,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   accountUnchanged,
   calls,
   invocations,
+  refusedAnswers,
   notDelivered,
   forensicCopies,
   dnsBlocked,

@@ -108,10 +108,19 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
     for (const row of run.timeline) lines.push(...timelineLine(row, options).map((line) => ` ${line}`));
     lines.push('');
   }
+  // An answer the approval function refused (not an approver, a principal the incident names) changed nothing: say so.
+  const refusals = new Map(run.executions.flatMap((execution) => execution.tasks.flatMap((task) => (task.refusedAnswers ?? []).map((refused) => [`${execution.executionArn} ${refused.decision.by}`, refused.response.statusCode] as const))));
   for (const approval of run.approvals) {
     const decision = approval.decision;
     const after = decision.answer !== 'timeout' && decision.afterSeconds !== undefined ? ` after ${decision.afterSeconds} s` : '';
-    lines.push(`   approval ${approval.request.state}: ${decision.answer === 'timeout' ? 'nobody answered (timed out)' : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}${after}`}`);
+    const refused = decision.answer === 'timeout' ? undefined : refusals.get(`${approval.request.executionArn} ${decision.by}`);
+    const answered =
+      decision.answer === 'timeout'
+        ? 'nobody answered (timed out)'
+        : refused !== undefined
+          ? `${decision.by} answered ${decision.answer}${after}: refused by the approval function (${refused}), nothing recorded or sent`
+          : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}${after}`;
+    lines.push(`   approval ${approval.request.state}: ${answered}`);
   }
   if (run.containment) {
     const wall = run.containment.wallMs !== undefined ? `, ${formatWall(run.containment.wallMs)} wall` : '';

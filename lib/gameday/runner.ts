@@ -210,11 +210,17 @@ export class HeldAnswers {
 /** How long the person takes to answer (`answerAfterSeconds`), when the scenario says. */
 const lateBy = (answer: ApprovalDocument): { readonly afterSeconds?: number } => (answer.answerAfterSeconds !== undefined ? { afterSeconds: answer.answerAfterSeconds } : {});
 
-/** The scenario's `approvals:` answers, consumed in order (by step when one is named); unanswered requests time out. */
+/**
+ * The scenario's `approvals:` answers, consumed in order (by step when one is named); unanswered
+ * requests time out. A request whose answer the approval function refused is answered again only by
+ * an `afterRefusal` entry, which answers nothing else; without one it times out, unlogged.
+ */
 export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: ApprovalRecord[], held: HeldAnswers = new HeldAnswers()): ApprovalDesk {
   const remaining = [...answers];
   return (request) => {
-    const index = remaining.findIndex((answer) => answer.step === undefined || answer.step === request.state);
+    const again = request.refused !== undefined;
+    const index = remaining.findIndex((answer) => (answer.afterRefusal === true) === again && (answer.step === undefined || answer.step === request.state));
+    if (again && index < 0) return { answer: 'timeout' };
     const answer = index >= 0 ? remaining.splice(index, 1)[0] : undefined;
     const decision: ApprovalDecision =
       answer === undefined || answer.answer === 'timeout'
@@ -222,7 +228,7 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
         : answer.answer === 'approve'
           ? { answer: 'approve', by: answer.by, ...lateBy(answer) }
           : { answer: 'reject', by: answer.by, reason: `rejected by ${answer.by} during the game day`, ...lateBy(answer) };
-    const { payload: _payload, ...summary } = request;
+    const { payload: _payload, refused: _refused, ...summary } = request;
     const give = () => {
       log.push({ request: summary, decision });
       return decision;

@@ -12,6 +12,7 @@ import { INCIDENT_STATUSES, PHASES } from '../operator/incident-report';
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
+import { APPROVER_ARN_PATTERN } from '../responders/approver-allowlist';
 import type { Playbook } from '../playbooks/model';
 import { fleetEnvironmentFields, fleetExpectationSchema } from './fleet-scenario';
 
@@ -221,6 +222,12 @@ export const settingsSchema = z.strictObject({
     .optional()
     .describe(
       "CDK context memberRoleExternalId (needs settings.securityAccount): the member role's trust policy then requires it as sts:ExternalId, and the responders send it, each as its synthesized Lambda environment gives it (FIREBREAK_MEMBER_ROLE_EXTERNAL_ID). Local backend only.",
+    ),
+  approverArns: z
+    .array(z.string().regex(APPROVER_ARN_PATTERN, 'an IAM role or user ARN such as arn:aws:iam::111122223333:role/firebreak-gameday-approver (no wildcard, session or :root)'))
+    .optional()
+    .describe(
+      "CDK context approverArns: the deployment's approvers, the only callers the approval function lets answer or look (everyone else: 403, nothing recorded or sent). An approvals entry's `by: alice` answers as a session of the role firebreak-gameday-approver (arn:aws:sts::<account>:assumed-role/firebreak-gameday-approver/alice): list arn:aws:iam::<account>:role/firebreak-gameday-approver to admit such answers; an ARN `by` answers as that principal.",
     ),
   forensicAccount: z
     .string()
@@ -451,6 +458,12 @@ export const approvalSchema = z.strictObject({
     .describe(
       'Hold the answer until this inject: entry (1-based) has been delivered and its executions have settled: the request stays open, its execution RUNNING, while those injections run (an update arriving while a containment waits for a person). Past the approval state\'s TimeoutSeconds on the simulated clock, the answer comes too late: States.Timeout. Needs delivery one-by-one.',
     ),
+  afterRefusal: z
+    .boolean()
+    .optional()
+    .describe(
+      "true: this answer is for a request whose previous answer the approval function refused (a caller not among settings.approverArns, a principal the incident names): the request still waits, nothing was recorded or sent, and this person answers it next. Only such a refusal hands a request to an afterRefusal entry; other entries never answer it again.",
+    ),
   answerAfterSeconds: z
     .number()
     .int()
@@ -607,6 +620,15 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe("What the responders invoked directly ('invoke' injections) answered."),
+  refusedAnswers: z
+    .strictObject({
+      count: z.number().int().min(0).optional().describe('Answers the approval function refused while their request still waited, over every execution.'),
+      by: z.array(z.string().min(1)).optional().describe("Who gave them, in order (each as its approvals entry's `by`)."),
+      statusCodes: z.array(z.number().int()).optional().describe('What the function answered each, in order (403: not an approver, or a principal the incident names).'),
+      contains: z.array(z.string().min(1)).optional().describe("Text found in every refusal's message."),
+    })
+    .optional()
+    .describe('Approval answers the approval function refused (nothing recorded or sent) while the request still waited: an afterRefusal entry may answer it next.'),
   notDelivered: z.number().int().min(0).optional().describe('Injected events no EventBridge rule delivered (no rule matched on their bus).'),
   dnsBlocked: z
     .strictObject({

@@ -1,23 +1,29 @@
 /**
  * The approval function: the one place a waiting playbook is answered. People call it through its
  * Lambda Function URL (AuthType AWS_IAM: AWS authenticates the SigV4-signed request and IAM decides
- * who may invoke it, through ApproverPolicy), with `{ executionArn, decision, requestId, reason? }`
+ * who may invoke it, through ApproverPolicy; the deployment's approverArns, step 1b, who may answer), with `{ executionArn, decision, requestId, reason? }`
  * (`requestId`: the request its approver was shown, which `{ executionArn, show: true }` gives). It
  *
  * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
  *    signature: never from the request body;
+ * 1b. refuses (403), before it reads anything, a caller that is not one of the deployment's approvers
+ *    when the deployment lists them (`approverArns`, approver-allowlist.ts): IAM lets in whoever holds
+ *    lambda:InvokeFunctionUrl (an administrator's `lambda:*` too), the list says whose answer counts.
+ *    The same for `show`. Logged with the caller's ARN; nothing recorded or sent;
  * 2. refuses an answer that names no request shown (no `requestId`: an older firebreak, a request
  *    made by hand), then loads `approval#<executionArn>` (the request publish-alert stored, with the
  *    task token);
- * 3. checks the execution is one of this deployment's playbooks, still RUNNING, of the same
- *    incident as the request, and that its own history shows a task scheduled with the request's
- *    token (GetExecutionHistory: never another execution's token);
+ * 3. checks the execution is one of this deployment's playbooks and of the same incident as the
+ *    request;
  * 4. refuses an approver that is a principal the incident names, as the execution's own input names
  *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
- *    the role whose sessions, the access key itself) or one of Firebreak's own roles; then refuses an
- *    answer whose `requestId` is not the stored request's (stored again after it was shown, for a
- *    new attempt of the approval step): nobody answers a request they were not shown, and the
- *    refusal, which names the stored request, reaches only who may see it;
+ *    the role whose sessions, the access key itself) or one of Firebreak's own roles, before any
+ *    answer that reveals the request's state (already answered, by whom; the execution no longer
+ *    RUNNING); then refuses a second answer, an execution that no longer waits, an answer whose
+ *    `requestId` is not the stored request's (stored again after it was shown, for a new attempt of
+ *    the approval step: nobody answers a request they were not shown), and a token the execution's
+ *    own history does not show a task scheduled with (GetExecutionHistory: never another
+ *    execution's token);
  * 4b. refuses a first answer once the wait is over: from the guard's approval deadline (its grant's,
  *    the instant the steps stop counting answers: grants.ts `evaluateGrant`), or requestedAt +
  *    timeoutSeconds, or when SendTaskHeartbeat says no task waits on the token. The execution is
@@ -54,10 +60,11 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import type { AnswerDeadline, ApprovalAnswers, ApprovalDecision, ApprovalTimeoutPath, PendingApproval } from './approval-records';
 import { approvalDeadlineOf, approvalRequestId } from './approval-records';
 import type { IncidentLogger } from './logging';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { APPROVER_ARNS_ENV, DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList, executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
+import { isListedApprover } from './approver-allowlist';
 
 /** The stack output holding the approval function's URL (the CLI reads it). */
 export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
@@ -228,11 +235,20 @@ export interface ApprovalConfig {
   readonly stateMachineArns: readonly string[];
   /** Role-name prefixes of Firebreak's own roles: their sessions never approve. */
   readonly deniedRolePrefixes: readonly string[];
+  /**
+   * The deployment's approvers (IAM role and user ARNs, approver-allowlist.ts): only they, and the
+   * roles' sessions, answer or look. Empty or absent: IAM alone decides who may (ApproverPolicy).
+   */
+  readonly approverArns?: readonly string[];
 }
 
-/** Reads FIREBREAK_APPROVAL_STATE_MACHINES (comma-separated ARNs) and FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES. */
+/** Reads FIREBREAK_APPROVAL_STATE_MACHINES (comma-separated ARNs), FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES and FIREBREAK_APPROVER_ARNS. */
 export function readApprovalConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApprovalConfig {
-  return { stateMachineArns: approvalStateMachinesFromEnv(env), deniedRolePrefixes: environmentList(env, DEPLOYMENT_ENV.deniedApproverRolePrefixes) };
+  return {
+    stateMachineArns: approvalStateMachinesFromEnv(env),
+    deniedRolePrefixes: environmentList(env, DEPLOYMENT_ENV.deniedApproverRolePrefixes),
+    approverArns: environmentList(env, APPROVER_ARNS_ENV),
+  };
 }
 
 export interface ApprovalDeps {
@@ -397,13 +413,24 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   const approver = iam.userArn;
   const identity: ApproverIdentity = { userArn: approver, ...(iam.accessKey !== undefined ? { accessKey: iam.accessKey } : {}), ...(iam.userId !== undefined ? { userId: iam.userId } : {}) };
-  const method = parsedEvent.data.requestContext.http?.method;
-  if (method !== undefined && method !== 'POST') return refused(400, `use POST, not ${method}`);
   let json: unknown;
   try {
     const raw = parsedEvent.data.body ?? '';
     json = JSON.parse(parsedEvent.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
   } catch {
+    json = undefined;
+  }
+  // First of all, before the request is read: who is not an approver learns nothing of it (not
+  // whether it exists, is answered, or still waits), whatever they send.
+  const approverArns = deps.config.approverArns ?? [];
+  if (approverArns.length > 0 && !isListedApprover(approver, approverArns)) {
+    const claimed = executionArnSchema.safeParse((json as { executionArn?: unknown } | null)?.executionArn);
+    deps.logger.warn('approval refused: not a listed approver', { approver, ...(claimed.success ? { executionArn: claimed.data } : {}) });
+    return refused(403, `${approver} is not one of this deployment's approvers (approverArns): nothing was recorded or sent`);
+  }
+  const method = parsedEvent.data.requestContext.http?.method;
+  if (method !== undefined && method !== 'POST') return refused(400, `use POST, not ${method}`);
+  if (json === undefined) {
     return refused(400, 'bad request: the body is not JSON { executionArn, decision, requestId, reason? } or { executionArn, show: true }');
   }
   const show = approvalShowBodySchema.safeParse(json);
@@ -425,20 +452,22 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     log('approval refused: unknown execution', {});
     return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
   }
+  const checked = await checkedExecution(request, deps, log);
+  if ('outcome' in checked) return checked;
+  // Before anything that says what state the request is in (answered, by whom; the execution no
+  // longer running): who may not answer may not learn it either.
+  const refusal = approverRefusal(identity, subjectsOf(request, checked.input), deps.config);
+  if (refusal !== undefined) {
+    log('approval refused: approver', { refusal });
+    return refused(403, refusal, executionArn);
+  }
   const undelivered = undeliveredAnswerOf(request, approver, decision);
   if (request.decision !== undefined && undelivered === undefined) {
     log('approval refused: already answered', { decidedBy: request.decidedBy, sentAt: request.sentAt });
     return refused(409, secondAnswerRefusal(request), executionArn);
   }
-  const checked = await checkedExecution(request, deps, log);
-  if ('outcome' in checked) return checked;
   if (checked.status !== 'RUNNING') {
     return refused(409, `${executionArn} is ${checked.status}: it no longer waits for an answer`, executionArn);
-  }
-  const refusal = approverRefusal(identity, subjectsOf(request, checked.input), deps.config);
-  if (refusal !== undefined) {
-    log('approval refused: approver', { refusal });
-    return refused(403, refusal, executionArn);
   }
   // The answer is for the request its approver was shown. Stored again since (a new attempt of the
   // approval step, a new token), the request is another one, which nobody was shown. The decision

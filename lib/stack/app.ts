@@ -159,6 +159,11 @@ export interface SynthesizedDefinitions {
    */
   readonly environments?: Record<string, Record<string, string>>;
   /**
+   * The approval function's literal environment variables (FIREBREAK_APPROVER_ARNS, the denied role
+   * prefixes), when a playbook is guarded: the game day answers approvals through it as deployed.
+   */
+  readonly approvalEnvironment?: Record<string, string>;
+  /**
    * The synthesized templates themselves (roles, policies, event rules), for a game day that
    * rehearses IAM and event patterns as deployed. Absent in hand-made definitions.
    */
@@ -292,6 +297,7 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     dispatcher: definitionOf(firebreak.dispatcher),
     playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
     environments: Object.fromEntries(functionsOf(firebreak).map(([responder, fn]) => [responder, environmentOf(fn.function)])),
+    ...(firebreak.approvals ? { approvalEnvironment: environmentOf(firebreak.approvals.function.function) } : {}),
     deployment: { template, ...(memberRoleTemplate ? { memberRoleTemplate } : {}), ...(forensicRoleTemplate ? { forensicRoleTemplate } : {}), logicalIds },
   };
 }

@@ -27,7 +27,7 @@ import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import type { PlannedStatement } from './iam-scopes';
 import { acknowledgeWildcardResources } from './iam-scopes';
 import { ResponderFunction } from './responder-function';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { APPROVER_ARNS_ENV, DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** The Sid of publish-alert's read of the guard's grants (their approval deadline, for the request's alert). */
@@ -43,6 +43,11 @@ export interface ApprovalsProps {
   readonly guardedPlaybooks: readonly sfn.StateMachine[];
   /** Role-name prefixes of Firebreak's own roles: their sessions are refused as approvers. */
   readonly deniedApproverRolePrefixes: readonly string[];
+  /**
+   * The deployment's approvers (IAM role and user ARNs): only their callers answer.
+   * @default none: IAM alone decides
+   */
+  readonly approverArns?: readonly string[];
   readonly logRetention: logs.RetentionDays;
   /** Variables every Firebreak function gets (POWERTOOLS_SERVICE_NAME, FIREBREAK_STATE_TABLE…). */
   readonly environment: Readonly<Record<string, string>>;
@@ -111,6 +116,7 @@ export class Approvals extends Construct {
         ...props.environment,
         [DEPLOYMENT_ENV.approvalStateMachines]: props.guardedPlaybooks.map((machine) => machine.stateMachineArn).join(','),
         [DEPLOYMENT_ENV.deniedApproverRolePrefixes]: props.deniedApproverRolePrefixes.join(','),
+        ...(props.approverArns !== undefined && props.approverArns.length > 0 ? { [APPROVER_ARNS_ENV]: props.approverArns.join(',') } : {}),
       },
       statements,
       logRetention: props.logRetention,

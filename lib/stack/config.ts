@@ -17,6 +17,7 @@ import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 import { FirebreakError } from '../contracts/errors';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 import { nearestByEditDistance } from '../playbooks/errors';
+import { APPROVER_ARN_PATTERN } from '../responders/approver-allowlist';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -38,6 +39,7 @@ export const CONTEXT_KEYS = [
   'alertSubscriberArns',
   'keyAdminArns',
   'recordVerifierArns',
+  'approverArns',
   'privilegedRoleNamePatterns',
   'dnsAllowlist',
   'logRetentionDays',
@@ -131,6 +133,19 @@ const contextSchema = z.object({
     .pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE)).min(1, 'name at least one key administrator (omit the key for the account root user): keyAdminArns is empty'))
     .optional(),
   recordVerifierArns: list.pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE))).optional(),
+  // The approval function compares names exactly (lib/responders/approver-allowlist.ts): no pattern.
+  approverArns: list
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            APPROVER_ARN_PATTERN,
+            'each entry must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/OnCall (a path allowed; no wildcard, role session or :root)',
+          ),
+      ),
+    )
+    .optional(),
   privilegedRoleNamePatterns: list
     .pipe(z.array(z.string().regex(ROLE_NAME_PATTERN, 'each entry must be a role name, with optional * wildcards')))
     .optional(),

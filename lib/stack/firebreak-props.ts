@@ -106,6 +106,15 @@ export interface FirebreakProps {
    */
   readonly recordVerifierArns?: readonly string[];
   /**
+   * The IAM roles and users (ARNs, a path allowed, no wildcard) whose callers may answer approval
+   * requests, and look at them first: the approval function refuses everyone else (403, logged),
+   * however their IAM policy lets them invoke it (an administrator's `lambda:*`). A role's
+   * sessions are that role (lib/responders/approver-allowlist.ts). Attach ApproverPolicy to the same
+   * roles: the list does not grant the invoke.
+   * @default none: IAM alone decides who answers (whoever may invoke the approval function's URL), and synth warns
+   */
+  readonly approverArns?: readonly string[];
+  /**
    * The principals CloudFormation deploys the stack as; they may put the key policies.
    * @default the CDK bootstrap's CloudFormation execution role of the stack synthesizer
    */

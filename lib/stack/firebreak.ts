@@ -139,7 +139,7 @@ export class Firebreak extends Construct {
     this.playbookStateMachines = playbookMachines.stateMachines;
     this.releaseStateMachine = playbookMachines.release?.stateMachine;
 
-    ({ approvals: this.approvals, recordKey: this.recordKey } = this.addRails(state, responders, playbookMachines, channels, logRetention, props.recordVerifierArns ?? []));
+    ({ approvals: this.approvals, recordKey: this.recordKey } = this.addRails(state, responders, playbookMachines, channels, logRetention, props));
     this.approverPolicy = this.approvals?.approverPolicy;
     // The emergency pause: only a guarded playbook contains, so only then is there anything to pause.
     if (this.approvals) {
@@ -204,7 +204,7 @@ export class Firebreak extends Construct {
     playbookMachines: PlaybookMachines,
     channels: AlertChannels,
     logRetention: logs.RetentionDays,
-    recordVerifierArns: readonly string[],
+    { recordVerifierArns = [], approverArns = [] }: Pick<FirebreakProps, 'recordVerifierArns' | 'approverArns'>,
   ): { approvals?: Approvals; recordKey?: RecordKey } {
     const releaser = responders.functions.get(RESPONDER_NAMES.releaseInstance);
     const guarded = this.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.stateMachineOf(playbook.name));
@@ -214,9 +214,19 @@ export class Firebreak extends Construct {
         stateTable: state.table,
         guardedPlaybooks: guarded,
         deniedApproverRolePrefixes: [DEFAULT_RESPONDER_ROLE_NAME_PREFIX, `${Stack.of(this).stackName}-`],
+        approverArns,
         logRetention,
         environment: responders.environment,
       });
+      if (approverArns.length === 0) {
+        // A security team expects to say who approves containment, not to find out from IAM: an
+        // administrator's lambda:* or a broad CI role may otherwise answer (docs/safety-rails.md).
+        Annotations.of(Stack.of(this)).addWarningV2(
+          '@firebreak/approvers-unlisted',
+          'No approverArns: IAM alone decides who answers approval requests, i.e. every principal allowed lambda:InvokeFunctionUrl on the approval function ' +
+            '(ApproverPolicy, and any administrator or CI role with lambda:* on it). List the on-call roles and users in approverArns so that the approval function refuses everyone else.',
+        );
+      }
       channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', approvals.function.function, RESPONDER_NAMES.approval);
       // It records each decision in its approval# item (ReadAndDecideApprovalRequests).
       state.admitWriter(approvals.function.role);

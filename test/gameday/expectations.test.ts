@@ -102,6 +102,19 @@ function check<K extends keyof ExpectationsDocument>(key: K, expected: unknown, 
 }
 
 describe('expectation evaluators', () => {
+  it('refusedAnswers: counts the answers the approval function refused over every execution, who gave them, the status and the message, and fails on a difference', () => {
+    const MALLORY = 'arn:aws:sts::111122223333:assumed-role/Administrator/mallory';
+    const refused = { decision: { answer: 'approve' as const, by: MALLORY }, response: { statusCode: 403 as const, outcome: 'refused' as const, message: `${MALLORY} is not one of this deployment's approvers (approverArns)` } };
+    const run = facts({ executions: [execution({ tasks: [task('WaitForApproval', { refusedAnswers: [refused] })] })] });
+    expect(check('refusedAnswers', { count: 1, by: [MALLORY], statusCodes: [403], contains: ['not one of'] }, run).map((found) => found.passed)).toEqual([true, true, true, true]);
+    expect(check('refusedAnswers', { count: 0, by: ['alice'], statusCodes: [409], contains: ['incident names'] }, run).map((found) => found.passed)).toEqual([false, false, false, false]);
+    // A run with no refusal: nothing to say anything of.
+    expect(check('refusedAnswers', { count: 0, contains: ['not one of'] })).toEqual([
+      { name: 'refused approval answers', passed: true, want: '0', actual: '0' },
+      { name: 'refused approval answers say "not one of"', passed: false, want: 'in every one', actual: '(no refusal)' },
+    ]);
+  });
+
   it('has one evaluator per expectation key of the schema', () => {
     expect(Object.keys(EXPECTATION_EVALUATORS).sort()).toEqual(Object.keys(expectationsSchema.shape).sort());
   });

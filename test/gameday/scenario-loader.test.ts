@@ -75,7 +75,7 @@ describe('parseScenarioSource', () => {
   it('names an unknown key at its line and column, with the closest known key', () => {
     expect(problems(VALID.replace('  executions: 1', '  executons: 1'))).toEqual([
       "scenarios/s.yaml:15:3: unknown key 'executons' (did you mean 'executions'?); allowed here: " +
-        'outcome, playbook, mode, executions, duplicates, clippedDeliveries, status, steps, instances, s3Objects, alerts, chat, keptEvents, undeliveredEvents, iamUsers, iamRoles, securityHub, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, fleet, invocations, notDelivered, dnsBlocked, forensicCopies, deliveredBy, report',
+        'outcome, playbook, mode, executions, duplicates, clippedDeliveries, status, steps, instances, s3Objects, alerts, chat, keptEvents, undeliveredEvents, iamUsers, iamRoles, securityHub, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, fleet, invocations, refusedAnswers, notDelivered, dnsBlocked, forensicCopies, deliveredBy, report',
     ]);
   });
 

@@ -3,7 +3,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, SendTa
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalExecutions } from '../../lib/responders/approval';
-import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalHandler } from '../../lib/responders/approval';
+import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalHandler, readApprovalConfig } from '../../lib/responders/approval';
 import type { PendingApproval } from '../../lib/responders/approval-records';
 import { DynamoDbApprovalAnswers, DynamoDbApprovalRequests, DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey, approvalRequestId } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
@@ -656,6 +656,133 @@ describe('answerApproval: the subjects of the incident never answer it (review a
     };
     expect(await answer(`arn:aws:sts::111122223333:assumed-role/batch-role/${second}`, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(second) });
     expect(executions.sent).toEqual([]);
+  });
+});
+
+describe("answerApproval: the deployment's approvers (approverArns), checked before anything about the request", () => {
+  const ON_CALL_ROLE = 'arn:aws:iam::111122223333:role/teams/on-call';
+  const ADMIN = 'arn:aws:sts::111122223333:assumed-role/Administrator/mallory';
+  const CI = 'arn:aws:iam::111122223333:user/ci-deployer';
+  const logged: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const logger = {
+    ...silentLogger,
+    info: (message: string, fields: Record<string, unknown> = {}) => logged.push({ level: 'info', message, fields }),
+    warn: (message: string, fields: Record<string, unknown> = {}) => logged.push({ level: 'warn', message, fields }),
+  };
+  const answerListed = (approver: string, body: unknown, approverArns: readonly string[] = [ON_CALL_ROLE]) =>
+    answerApproval(event(approver, body), {
+      store,
+      executions,
+      config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'], approverArns },
+      logger,
+      now: () => NOW,
+    });
+
+  beforeEach(() => {
+    logged.length = 0;
+  });
+
+  it('ATTACK: refuses an administrator the list does not name (lambda:* on the function): 403, nothing recorded, nothing sent, the refusal logged with its ARN', async () => {
+    const response = await answerListed(ADMIN, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN, reason: 'noise' });
+    expect(response).toEqual({
+      statusCode: 403,
+      outcome: 'refused',
+      message: `${ADMIN} is not one of this deployment's approvers (approverArns): nothing was recorded or sent`,
+    });
+    expect(executions.sent).toEqual([]);
+    expect(executions.heartbeats).toEqual([]);
+    expect(await store.get(EXECUTION)).toEqual({ ...REQUEST, pk: approvalRecordKey(EXECUTION) });
+    expect(logged).toEqual([{ level: 'warn', message: 'approval refused: not a listed approver', fields: { approver: ADMIN, executionArn: EXECUTION } }]);
+  });
+
+  it("refuses an unlisted caller's show the same way: it learns nothing of the request", async () => {
+    const response = await answerListed(CI, { executionArn: EXECUTION, show: true });
+    expect(response).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(`${CI} is not one of this deployment's approvers`) });
+    expect(response.request).toBeUndefined();
+    expect(JSON.stringify(response)).not.toContain(INCIDENT_KEY);
+    expect(logged).toEqual([{ level: 'warn', message: 'approval refused: not a listed approver', fields: { approver: CI, executionArn: EXECUTION } }]);
+  });
+
+  it('refuses an unlisted caller before reading the request at all: no store read, no DescribeExecution', async () => {
+    store.get = async () => {
+      throw new Error('the request was read');
+    };
+    executions.describe = async () => {
+      throw new Error('the execution was described');
+    };
+    expect(await answerListed(ADMIN, { executionArn: EXECUTION, show: true })).toMatchObject({ statusCode: 403 });
+    expect(await answerListed(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 403 });
+    // Whatever the body: a malformed one is refused as unlisted too, and the log names no execution.
+    expect(await answerListed(ADMIN, { nonsense: true })).toMatchObject({ statusCode: 403 });
+    expect(logged.at(-1)).toEqual({ level: 'warn', message: 'approval refused: not a listed approver', fields: { approver: ADMIN } });
+  });
+
+  it('ATTACK: a non-approver gets 403 for an answered request, not the 409 that says who answered it and when', async () => {
+    expect(await answerListed('arn:aws:sts::111122223333:assumed-role/on-call/carol', { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 200 });
+    const response = await answerListed(ADMIN, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN });
+    expect(response.statusCode).toBe(403);
+    expect(response.message).not.toContain('already');
+    expect(response.message).not.toContain('carol');
+  });
+
+  it('ATTACK: a non-approver gets 403 for an execution that no longer waits, not the 409 that gives its status', async () => {
+    executions.status = 'SUCCEEDED';
+    const response = await answerListed(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
+    expect(response.statusCode).toBe(403);
+    expect(response.message).not.toContain('SUCCEEDED');
+  });
+
+  it('lets a session of a listed role answer (its path is not in the session ARN), and a listed user', async () => {
+    const carol = 'arn:aws:sts::111122223333:assumed-role/on-call/carol';
+    expect(await answerListed(carol, { executionArn: EXECUTION, show: true })).toMatchObject({ statusCode: 200, outcome: 'shown' });
+    expect(await answerListed(carol, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: carol });
+    expect(executions.sent).toHaveLength(1);
+    store.records.set(EXECUTION, { ...REQUEST, pk: approvalRecordKey(EXECUTION) });
+    executions.sent.length = 0;
+    expect(await answerListed(CI, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN }, [CI])).toMatchObject({ statusCode: 200, outcome: 'rejected', decidedBy: CI });
+  });
+
+  it("still refuses a listed approver the incident names (the instance's own role session is listed by its role)", async () => {
+    const instanceSession = `arn:aws:sts::111122223333:assumed-role/web-app-role/${INSTANCE_ID}`;
+    const response = await answerListed(instanceSession, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }, ['arn:aws:iam::111122223333:role/web-app-role']);
+    expect(response).toMatchObject({ statusCode: 403, message: expect.stringContaining('session of the instance') });
+    expect(executions.sent).toEqual([]);
+  });
+
+  it('without a list (none set, or empty), IAM alone decides: any caller the function lets in may answer, as before', async () => {
+    expect(await answerListed(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }, [])).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: ADMIN });
+  });
+
+  it('reads the list from FIREBREAK_APPROVER_ARNS (comma-separated), and none when it is unset', () => {
+    expect(readApprovalConfig({ FIREBREAK_APPROVER_ARNS: `${ON_CALL_ROLE}, ${CI}` }).approverArns).toEqual([ON_CALL_ROLE, CI]);
+    expect(readApprovalConfig({}).approverArns).toEqual([]);
+  });
+});
+
+describe('answerApproval: the principals the incident names learn nothing of the request state (403 before 409)', () => {
+  const instanceSession = `arn:aws:sts::111122223333:assumed-role/web-app-role/${INSTANCE_ID}`;
+
+  it('ATTACK: the instance\'s own session gets 403 for an answered request, not the 409 naming who answered', async () => {
+    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
+    const response = await answer(instanceSession, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN });
+    expect(response).toMatchObject({ statusCode: 403, message: expect.stringContaining('session of the instance') });
+    expect(response.message).not.toContain(CAROL);
+    expect(executions.sent).toHaveLength(1);
+  });
+
+  it("ATTACK: the instance's own session gets 403 for an execution that no longer waits, not the 409 giving its status", async () => {
+    executions.status = 'ABORTED';
+    const response = await answer(instanceSession, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
+    expect(response).toMatchObject({ statusCode: 403, message: expect.stringContaining('session of the instance') });
+    expect(response.message).not.toContain('ABORTED');
+  });
+
+  it("and Firebreak's own roles get 403 for an answered request too", async () => {
+    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
+    expect(await answer('arn:aws:sts::111122223333:assumed-role/firebreak-responder-eu-west-1-quarantine-instance/x', { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN })).toMatchObject({
+      statusCode: 403,
+      message: expect.stringContaining("Firebreak's own roles"),
+    });
   });
 });
 

@@ -136,6 +136,17 @@ describe('readFirebreakConfig', () => {
     });
   });
 
+  it('reads the approvers (approverArns) as a list of IAM role and user ARNs, paths allowed, from cdk.json or the command line', () => {
+    expect(read({ approverArns: 'arn:aws:iam::111122223333:role/teams/OnCall, arn:aws:iam::111122223333:user/alice' })).toEqual({
+      approverArns: ['arn:aws:iam::111122223333:role/teams/OnCall', 'arn:aws:iam::111122223333:user/alice'],
+    });
+    expect(read({ approverArns: [] })).toEqual({ approverArns: [] });
+    // Patterns, sessions and the root user are not approvers: the function compares exact role and user names.
+    expect(() => read({ approverArns: ['arn:aws:iam::111122223333:role/On*'] })).toThrow(/context "approverArns\[0\]": each entry must be an IAM role or user ARN/);
+    expect(() => read({ approverArns: ['arn:aws:sts::111122223333:assumed-role/OnCall/carol'] })).toThrow(/context "approverArns\[0\]"/);
+    expect(() => read({ approverArns: ['arn:aws:iam::111122223333:root'] })).toThrow(/context "approverArns\[0\]"/);
+  });
+
   it('refuses principals that are not IAM principal ARNs, account ids that are not 12 digits, and an empty key-admin list', () => {
     expect(() => read({ gameDayPrincipals: ['arn:aws:sts::111122223333:assumed-role/GameDay/alice'] })).toThrow(
       /context "gameDayPrincipals\[0\]": each entry must be an IAM principal ARN/,

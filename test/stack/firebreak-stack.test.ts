@@ -981,6 +981,33 @@ describe('FirebreakStack safety rails', () => {
     expect(resourcesOf(synthesize({ playbooks: [ALARM, DEFAULT_ALERT] }).template, 'AWS::IAM::ManagedPolicy')).toEqual({});
   });
 
+  it("gives the approval function the deployment's approvers (approverArns) as FIREBREAK_APPROVER_ARNS, and no variable when none are listed", () => {
+    const approvers = ['arn:aws:iam::111122223333:role/teams/OnCall', 'arn:aws:iam::111122223333:user/alice'];
+    const variablesOf = (template: ReturnType<typeof synthesize>['template']) =>
+      (resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ApprovalsFunction')]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variablesOf(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT], approverArns: approvers }).template).FIREBREAK_APPROVER_ARNS).toBe(approvers.join(','));
+    expect(variablesOf(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT] }).template)).not.toHaveProperty('FIREBREAK_APPROVER_ARNS');
+    // Only the approval function reads it.
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT], approverArns: approvers });
+    const holders = Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, fn]) => JSON.stringify(fn.Properties.Environment).includes('FIREBREAK_APPROVER_ARNS'));
+    expect(holders.map(([id]) => id)).toEqual([logicalIdOf(template, 'AWS::Lambda::Function', 'ApprovalsFunction')]);
+  });
+
+  it('warns at synth that IAM alone decides who answers approvals when a playbook is guarded and no approvers are listed, and only then', () => {
+    const unlisted = Annotations.fromStack(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT] }).stack);
+    unlisted.hasWarning('/Firebreak', Match.stringLikeRegexp('approverArns.*lambda:InvokeFunctionUrl.*ApproverPolicy'));
+    const listed = Annotations.fromStack(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT], approverArns: ['arn:aws:iam::111122223333:role/OnCall'] }).stack);
+    listed.hasNoWarning('/Firebreak', Match.stringLikeRegexp('approverArns'));
+    // No approval function, nothing to warn about.
+    Annotations.fromStack(synthesize({ playbooks: [ALARM, DEFAULT_ALERT] }).stack).hasNoWarning('/Firebreak', Match.stringLikeRegexp('approverArns'));
+  });
+
+  it('refuses approvers that are not IAM role or user ARNs (a wildcard, a role session, the root user), naming the prop', () => {
+    for (const entry of ['arn:aws:iam::111122223333:role/*', 'arn:aws:sts::111122223333:assumed-role/OnCall/carol', 'arn:aws:iam::111122223333:root', '111122223333']) {
+      expect(() => synthesize({ approverArns: [entry] }), entry).toThrow(/prop "approverArns\[0\]": each entry must be an IAM role or user ARN/);
+    }
+  });
+
   it('gives only the approval function states:SendTaskSuccess/SendTaskFailure, approval# items, and DescribeExecution on the guarded playbooks', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
     const roles = Object.keys(resourcesOf(template, 'AWS::IAM::Role'));

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { APPROVER_ARN_PATTERN, isListedApprover } from '../../lib/responders/approver-allowlist';
+
+const ON_CALL = 'arn:aws:iam::111122223333:role/OnCall';
+const ON_CALL_WITH_PATH = 'arn:aws:iam::111122223333:role/teams/security/OnCall';
+const ALICE = 'arn:aws:iam::111122223333:user/alice';
+
+describe('isListedApprover', () => {
+  it('admits a session of a listed role, whatever its session name, and a listed user', () => {
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [ON_CALL])).toBe(true);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/i-0abc1234def567890', [ON_CALL])).toBe(true);
+    expect(isListedApprover(ALICE, [ALICE])).toBe(true);
+  });
+
+  it("matches a listed role with a path by its name: a session's ARN never carries the role's path", () => {
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [ON_CALL_WITH_PATH])).toBe(true);
+    // Identity Center's roles live under a path the session ARN drops.
+    const sso = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_OnCall_0123456789abcdef';
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_OnCall_0123456789abcdef/carol@example.com', [sso])).toBe(true);
+  });
+
+  it('matches a user with or without a path, and names in any case (IAM names are unique in an account whatever their case or path)', () => {
+    expect(isListedApprover('arn:aws:iam::111122223333:user/people/alice', [ALICE])).toBe(true);
+    expect(isListedApprover(ALICE, ['arn:aws:iam::111122223333:user/people/alice'])).toBe(true);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/oncall/carol', [ON_CALL])).toBe(true);
+  });
+
+  it('refuses another role, another account, another partition, a role that merely starts with the name, and a user of the role\'s name', () => {
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/Admin/carol', [ON_CALL])).toBe(false);
+    expect(isListedApprover('arn:aws:sts::444455556666:assumed-role/OnCall/carol', [ON_CALL])).toBe(false);
+    expect(isListedApprover('arn:aws-us-gov:sts::111122223333:assumed-role/OnCall/carol', [ON_CALL])).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCallAdmin/carol', [ON_CALL])).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCal/carol', [ON_CALL])).toBe(false);
+    expect(isListedApprover('arn:aws:iam::111122223333:user/OnCall', [ON_CALL])).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/alice/x', [ALICE])).toBe(false);
+  });
+
+  it('never admits the root user, a federated user, a role ARN as a caller, or anything unparseable, even when listed as such', () => {
+    expect(isListedApprover('arn:aws:iam::111122223333:root', [ON_CALL, ALICE, 'arn:aws:iam::111122223333:root'])).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:federated-user/alice', [ALICE])).toBe(false);
+    expect(isListedApprover(ON_CALL, [ON_CALL])).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', ['arn:aws:iam::111122223333:role/*'])).toBe(false);
+    expect(isListedApprover('', [ON_CALL])).toBe(false);
+  });
+
+  it('admits nobody through an empty list (the function treats an empty list as no list: see approval.ts)', () => {
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [])).toBe(false);
+  });
+});
+
+describe('APPROVER_ARN_PATTERN', () => {
+  it('takes IAM role and user ARNs, with or without a path, and nothing else', () => {
+    for (const arn of [ON_CALL, ON_CALL_WITH_PATH, ALICE, 'arn:aws:iam::111122223333:user/people/alice', 'arn:aws-cn:iam::111122223333:role/OnCall']) {
+      expect(APPROVER_ARN_PATTERN.test(arn), arn).toBe(true);
+    }
+    for (const arn of [
+      'arn:aws:iam::111122223333:root',
+      'arn:aws:iam::111122223333:role/*',
+      'arn:aws:iam::111122223333:role/On*',
+      'arn:aws:sts::111122223333:assumed-role/OnCall/carol',
+      'arn:aws:iam::111122223333:group/oncall',
+      'arn:aws:iam::1111:role/OnCall',
+      '111122223333',
+      'OnCall',
+    ]) {
+      expect(APPROVER_ARN_PATTERN.test(arn), arn).toBe(false);
+    }
+  });
+});
