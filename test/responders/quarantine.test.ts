@@ -1411,6 +1411,41 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileArn).toBe(original.instanceProfileArn);
     });
 
+    it('ATTACK (review): the playbook retries a failed isolation after the profile was taken: the retry reads the stripped instance but never records it, so release still has the original profile', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, []);
+      ec2Mock.on(CreateSecurityGroupCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+      expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+      const original = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+      expect(original?.instanceProfileArn).toBe(PROFILE_ARN);
+
+      // The retry: EC2 now shows the instance without its profile; the isolation fails again.
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }], profileArn: undefined });
+      await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+      expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(1);
+      // Only its claim serial moves (the retry claims its own record again): the captured state stays the first run's.
+      const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+      expect(kept?.instanceProfileArn).toBe(PROFILE_ARN);
+      expect(kept && { ...kept, claimSerial: undefined, lastClaims: undefined }).toEqual(original && { ...original, claimSerial: undefined, lastClaims: undefined });
+    });
+
+    it('ATTACK (review): a failed isolation in dry-run changes nothing: no profile is taken, every EC2 change is sent with DryRun, no record is written', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, []);
+      for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+      ec2Mock.on(CreateSecurityGroupCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      await expect(run(input({ mode: 'dry-run', options: { instanceMetadata: 'disable' } }))).rejects.toBeInstanceOf(TransientResponderError);
+      // The isolation was tried (with DryRun), failed, and the credentials path ran in dry-run: the
+      // disassociation has no DryRun in EC2, so it is not sent at all (mutateUnprobed).
+      expect(ec2Mock.commandCalls(CreateSecurityGroupCommand).length).toBeGreaterThan(0);
+      expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+      for (const command of MUTATING_EC2_COMMANDS) {
+        for (const call of ec2Mock.commandCalls(command as never)) expect((call.args[0] as { input: { DryRun?: boolean } }).input.DryRun).toBe(true);
+      }
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toBeUndefined();
+    });
+
     it('the protections fail: every ENI is still isolated, and the record holds the exact original for release', async () => {
       ec2Mock.on(ModifyInstanceAttributeCommand).rejects(sdkError('UnauthorizedOperation', 403));
       await expect(run()).rejects.toBeInstanceOf(ResponderAccessDeniedError);
