@@ -2,10 +2,12 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
+  DescribeAddressesCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
+  DisassociateAddressCommand,
   DisassociateIamInstanceProfileCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
@@ -1411,19 +1413,25 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileArn).toBe(original.instanceProfileArn);
     });
 
-    it('ATTACK (review): the playbook retries a failed isolation after the profile was taken: the retry reads the stripped instance but never records it, so release still has the original profile', async () => {
+    it('ATTACK (review): the playbook retries a failed isolation after the profile was taken: the retry reads the stripped instance but never records it, so release still has the original profile and Elastic IP', async () => {
+      const eip = { AllocationId: 'eipalloc-0aaa000000000001', AssociationId: 'eipassoc-0aaa00000000001', PublicIp: '203.0.113.10', NetworkInterfaceId: ENI_A, PrivateIpAddress: '10.0.1.10', InstanceId: INSTANCE_ID, Domain: 'vpc' as const };
       givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
       givenGroups(ec2Mock, []);
+      ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [eip] });
       ec2Mock.on(CreateSecurityGroupCommand).rejects(sdkError('RequestLimitExceeded', 503));
       await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
       expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+      expect(inputsOf(ec2Mock, DisassociateAddressCommand)).toEqual([{ AssociationId: eip.AssociationId }]);
       const original = await records.get(ACCOUNT, REGION, INSTANCE_ID);
       expect(original?.instanceProfileArn).toBe(PROFILE_ARN);
+      expect(original?.elasticIps).toEqual([{ allocationId: eip.AllocationId, networkInterfaceId: ENI_A, privateIpAddress: eip.PrivateIpAddress, publicIp: eip.PublicIp }]);
 
-      // The retry: EC2 now shows the instance without its profile; the isolation fails again.
+      // The retry: EC2 now shows the instance without its profile or its Elastic IP; the isolation fails again.
       givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }], profileArn: undefined });
+      ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: eip.AllocationId, PublicIp: eip.PublicIp, Domain: 'vpc' }] });
       await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
       expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(1);
+      expect(ec2Mock.commandCalls(DisassociateAddressCommand)).toHaveLength(1);
       // Only its claim serial moves (the retry claims its own record again): the captured state stays the first run's.
       const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
       expect(kept?.instanceProfileArn).toBe(PROFILE_ARN);
