@@ -44,7 +44,8 @@ export const DEPLOYMENT_ENV = {
 /**
  * Comma-separated IAM role and user ARNs whose callers (a role's sessions) may answer approval
  * requests (CDK context approverArns, lib/responders/approver-allowlist.ts); unset: IAM alone
- * decides. A constant of its own, not a DEPLOYMENT_ENV key: only the approval function reads it, and
- * every responder bundle carries DEPLOYMENT_ENV whole (test/bench/bundles.test.ts).
+ * decides; set but naming nobody (the stack never writes it so): nobody answers. A constant of its
+ * own, not a DEPLOYMENT_ENV key: only the approval function reads it, and every responder bundle
+ * carries DEPLOYMENT_ENV whole (test/bench/bundles.test.ts).
  */
 export const APPROVER_ARNS_ENV = 'FIREBREAK_APPROVER_ARNS';

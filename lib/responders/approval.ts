@@ -237,7 +237,8 @@ export interface ApprovalConfig {
   readonly deniedRolePrefixes: readonly string[];
   /**
    * The deployment's approvers (IAM role and user ARNs, approver-allowlist.ts): only they, and the
-   * roles' sessions, answer or look. Empty or absent: IAM alone decides who may (ApproverPolicy).
+   * roles' sessions, answer or look. Absent: IAM alone decides who may (ApproverPolicy). Empty (the
+   * variable set, but naming nobody, which the stack never writes): nobody.
    */
   readonly approverArns?: readonly string[];
 }
@@ -247,7 +248,8 @@ export function readApprovalConfig(env: Readonly<Record<string, string | undefin
   return {
     stateMachineArns: approvalStateMachinesFromEnv(env),
     deniedRolePrefixes: environmentList(env, DEPLOYMENT_ENV.deniedApproverRolePrefixes),
-    approverArns: environmentList(env, APPROVER_ARNS_ENV),
+    // Set but garbled fails closed: an empty list admits nobody, an entry no caller matches admits nobody.
+    ...(env[APPROVER_ARNS_ENV] !== undefined ? { approverArns: environmentList(env, APPROVER_ARNS_ENV) } : {}),
   };
 }
 
@@ -422,8 +424,8 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   // First of all, before the request is read: who is not an approver learns nothing of it (not
   // whether it exists, is answered, or still waits), whatever they send.
-  const approverArns = deps.config.approverArns ?? [];
-  if (approverArns.length > 0 && !isListedApprover(approver, approverArns)) {
+  const approverArns = deps.config.approverArns;
+  if (approverArns !== undefined && !isListedApprover(approver, approverArns)) {
     const claimed = executionArnSchema.safeParse((json as { executionArn?: unknown } | null)?.executionArn);
     deps.logger.warn('approval refused: not a listed approver', { approver, ...(claimed.success ? { executionArn: claimed.data } : {}) });
     return refused(403, `${approver} is not one of this deployment's approvers (approverArns): nothing was recorded or sent`);

@@ -23,12 +23,17 @@
  *   a wildcard. A role deleted and created again under the same name is the same approver to the
  *   list, as it is to an IAM policy naming its ARN at the next edit: keep the listed roles' creation
  *   with the people who keep the list.
+ * - a role or user whose name or path has a comma cannot be listed (synth refuses the entry).
  */
 
 import { sessionOf, userOf } from './approval-subjects';
 
-/** An approver entry: an IAM role or user ARN, with or without a path; no wildcard, no role session, no root. */
-export const APPROVER_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::(\d{12}):(role|user)\/(?:[\x21-\x2e\x30-\x7e]+\/)*([\w+=,.@-]{1,64})$/;
+/**
+ * An approver entry: an IAM role or user ARN, with or without a path; no wildcard, no role session,
+ * no root, and no comma (IAM allows one in a path or a name, but FIREBREAK_APPROVER_ARNS is
+ * comma-separated: such an entry would reach the function as other entries than the one checked).
+ */
+export const APPROVER_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::(\d{12}):(role|user)\/(?:[\x21-\x2b\x2d\x2e\x30-\x7e]+\/)*([\w+=.@-]{1,64})$/;
 
 /** Whether `callerArn` (as AWS authenticated it) is one of `approverArns` or a session of one (see the module comment). */
 export function isListedApprover(callerArn: string, approverArns: readonly string[]): boolean {

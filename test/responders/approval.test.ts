@@ -749,13 +749,39 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
     expect(executions.sent).toEqual([]);
   });
 
-  it('without a list (none set, or empty), IAM alone decides: any caller the function lets in may answer, as before', async () => {
-    expect(await answerListed(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }, [])).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: ADMIN });
+  it('without a list (FIREBREAK_APPROVER_ARNS unset), IAM alone decides: any caller the function lets in may answer, as before', async () => {
+    const unlisted = await answerApproval(event(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
+      store,
+      executions,
+      config: readApprovalConfig({ FIREBREAK_APPROVAL_STATE_MACHINES: MACHINE, FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES: 'firebreak-responder-' }),
+      logger,
+      now: () => NOW,
+    });
+    expect(unlisted).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: ADMIN });
+  });
+
+  it('ATTACK: FIREBREAK_APPROVER_ARNS set but listing nobody (empty, blanks, commas: the stack never writes it so) fails closed: everyone is refused', async () => {
+    for (const garbled of ['', ' ', ',', ' , ']) {
+      const config = readApprovalConfig({ FIREBREAK_APPROVAL_STATE_MACHINES: MACHINE, FIREBREAK_APPROVER_ARNS: garbled });
+      expect(config.approverArns, JSON.stringify(garbled)).toEqual([]);
+      const response = await answerApproval(event(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), { store, executions, config, logger, now: () => NOW });
+      expect(response, JSON.stringify(garbled)).toMatchObject({ statusCode: 403, message: expect.stringContaining('is not one of this deployment\'s approvers') });
+    }
+    expect(executions.sent).toEqual([]);
+  });
+
+  it('ATTACK: FIREBREAK_APPROVER_ARNS garbled (no entry an ARN: a wildcard, separated by blanks) fails closed too', async () => {
+    for (const garbled of ['*', `${ON_CALL_ROLE} ${CI}`, 'arn:aws:iam::111122223333:role/*']) {
+      const config = readApprovalConfig({ FIREBREAK_APPROVAL_STATE_MACHINES: MACHINE, FIREBREAK_APPROVER_ARNS: garbled });
+      for (const caller of [ADMIN, CI, 'arn:aws:sts::111122223333:assumed-role/on-call/carol']) {
+        expect(await answerApproval(event(caller, { executionArn: EXECUTION, show: true }), { store, executions, config, logger, now: () => NOW }), `${garbled} ${caller}`).toMatchObject({ statusCode: 403 });
+      }
+    }
   });
 
   it('reads the list from FIREBREAK_APPROVER_ARNS (comma-separated), and none when it is unset', () => {
     expect(readApprovalConfig({ FIREBREAK_APPROVER_ARNS: `${ON_CALL_ROLE}, ${CI}` }).approverArns).toEqual([ON_CALL_ROLE, CI]);
-    expect(readApprovalConfig({}).approverArns).toEqual([]);
+    expect(readApprovalConfig({}).approverArns).toBeUndefined();
   });
 });
 

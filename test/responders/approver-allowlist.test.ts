@@ -43,7 +43,7 @@ describe('isListedApprover', () => {
     expect(isListedApprover('', [ON_CALL])).toBe(false);
   });
 
-  it('admits nobody through an empty list (the function treats an empty list as no list: see approval.ts)', () => {
+  it('admits nobody through an empty list (FIREBREAK_APPROVER_ARNS set but naming nobody: the function refuses everyone; unset, it checks no list)', () => {
     expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [])).toBe(false);
   });
 });
@@ -62,6 +62,11 @@ describe('APPROVER_ARN_PATTERN', () => {
       'arn:aws:iam::1111:role/OnCall',
       '111122223333',
       'OnCall',
+      // The approval function reads the list from one comma-separated variable: an entry with a comma
+      // (IAM allows one in a path or a name) would be read back as other entries than the one checked.
+      'arn:aws:iam::111122223333:role/x,arn:aws:iam::444455556666:role/Evil',
+      'arn:aws:iam::111122223333:role/On,Call',
+      'arn:aws:iam::111122223333:user/team,a/alice',
     ]) {
       expect(APPROVER_ARN_PATTERN.test(arn), arn).toBe(false);
     }

@@ -145,6 +145,9 @@ describe('readFirebreakConfig', () => {
     expect(() => read({ approverArns: ['arn:aws:iam::111122223333:role/On*'] })).toThrow(/context "approverArns\[0\]": each entry must be an IAM role or user ARN/);
     expect(() => read({ approverArns: ['arn:aws:sts::111122223333:assumed-role/OnCall/carol'] })).toThrow(/context "approverArns\[0\]"/);
     expect(() => read({ approverArns: ['arn:aws:iam::111122223333:root'] })).toThrow(/context "approverArns\[0\]"/);
+    // ATTACK: one cdk.json entry that passes as a role with a path, but that FIREBREAK_APPROVER_ARNS
+    // (comma-separated) gives the function back as two: another account's role among them.
+    expect(() => read({ approverArns: ['arn:aws:iam::111122223333:role/x,arn:aws:iam::444455556666:role/Evil'] })).toThrow(/context "approverArns\[0\]"/);
   });
 
   it('refuses principals that are not IAM principal ARNs, account ids that are not 12 digits, and an empty key-admin list', () => {
