@@ -22,7 +22,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { APPROVER_IAM_ACTIONS } from '../contracts/iam-actions';
+import { functionUrlCallerPolicy } from './function-url-callers';
 import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import type { PlannedStatement } from './iam-scopes';
 import { acknowledgeWildcardResources } from './iam-scopes';
@@ -127,26 +127,11 @@ export class Approvals extends Construct {
     // AWS's, never a field of the body (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
     this.url = this.function.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    const functionArn = this.function.function.functionArn;
-    this.approverPolicy = new iam.ManagedPolicy(this, 'ApproverPolicy', {
+    this.approverPolicy = functionUrlCallerPolicy(this, 'ApproverPolicy', {
       description:
         'Firebreak: answer approval requests (firebreak approve / reject --execution ARN) through the approval function. Attach to the on-call role only.',
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'CallTheApprovalFunctionUrl',
-          actions: [APPROVER_IAM_ACTIONS[0]],
-          resources: [functionArn],
-          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
-        }),
-        new iam.PolicyStatement({
-          // Since October 2025 a new Function URL also needs lambda:InvokeFunction; the condition
-          // keeps it to calls through the URL.
-          sid: 'InvokeTheApprovalFunctionThroughItsUrlOnly',
-          actions: [APPROVER_IAM_ACTIONS[1]],
-          resources: [functionArn],
-          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
-        }),
-      ],
+      functionArn: this.function.function.functionArn,
+      sids: { callUrl: 'CallTheApprovalFunctionUrl', invokeThroughUrl: 'InvokeTheApprovalFunctionThroughItsUrlOnly' },
     });
   }
 

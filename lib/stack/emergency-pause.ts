@@ -16,7 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { APPROVER_IAM_ACTIONS } from '../contracts/iam-actions';
+import { functionUrlCallerPolicy } from './function-url-callers';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { PAUSE_KEY } from '../responders/emergency-pause';
 import { ResponderFunction } from './responder-function';
@@ -64,24 +64,10 @@ export class EmergencyPauseControl extends Construct {
     // AWS authenticates every request (SigV4) and IAM authorizes it: who paused is AWS's word, never a field of the body.
     this.url = this.function.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    const functionArn = this.function.function.functionArn;
-    this.pauserPolicy = new iam.ManagedPolicy(this, 'PauserPolicy', {
+    this.pauserPolicy = functionUrlCallerPolicy(this, 'PauserPolicy', {
       description: 'Firebreak: firebreak pause / resume / status. Attach only to roles trusted to switch containment off.',
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'CallTheEmergencyPauseFunctionUrl',
-          actions: [APPROVER_IAM_ACTIONS[0]],
-          resources: [functionArn],
-          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
-        }),
-        new iam.PolicyStatement({
-          // Since October 2025 a new Function URL also needs lambda:InvokeFunction; the condition keeps it to calls through the URL.
-          sid: 'InvokeTheEmergencyPauseFunctionThroughItsUrlOnly',
-          actions: [APPROVER_IAM_ACTIONS[1]],
-          resources: [functionArn],
-          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
-        }),
-      ],
+      functionArn: this.function.function.functionArn,
+      sids: { callUrl: 'CallTheEmergencyPauseFunctionUrl', invokeThroughUrl: 'InvokeTheEmergencyPauseFunctionThroughItsUrlOnly' },
     });
   }
 }
