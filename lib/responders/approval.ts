@@ -65,6 +65,10 @@ import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList,
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 import { isListedApprover } from './approver-allowlist';
+import type { FunctionUrlResult } from './function-url-response';
+import { jsonFunctionUrlHandler } from './function-url-response';
+
+export type { FunctionUrlResult } from './function-url-response';
 
 /** The stack output holding the approval function's URL (the CLI reads it). */
 export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
@@ -626,17 +630,7 @@ async function showApproval(executionArn: string, approver: ApproverIdentity, de
   return { statusCode: 200, outcome: 'shown', message, executionArn, requestedAt: request.requestedAt, request: view };
 }
 
-/** The Function URL response (payload format 2.0). */
-export interface FunctionUrlResult {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
 /** The Lambda handler: the Function URL event in, a JSON response out. */
 export function createApprovalHandler(deps: ApprovalDeps): (event: unknown) => Promise<FunctionUrlResult> {
-  return async (event) => {
-    const { statusCode, ...body } = await answerApproval(event, deps);
-    return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-  };
+  return jsonFunctionUrlHandler((event) => answerApproval(event, deps));
 }

@@ -31,6 +31,8 @@ import { PAUSE_KEY, pauseGetItemInput, pauseItem, pauseReasonProblem, pauseState
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
+import type { FunctionUrlResult } from './function-url-response';
+import { jsonFunctionUrlHandler } from './function-url-response';
 
 /** The function was deployed without the operations topic: a pause nobody is told of is an attack path. */
 export class PauseTopicNotConfiguredError extends FirebreakError {
@@ -294,17 +296,7 @@ async function notApplied(deps: PauseControlDeps, action: 'pause' | 'resume', ca
   }
 }
 
-/** What the Function URL returns. */
-export interface PauseFunctionUrlResult {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
 /** Builds the Lambda handler over injected store and announcer: the Lambda, the local game day and tests run exactly this. */
-export function createPauseControlHandler(deps: PauseControlDeps): (event: unknown) => Promise<PauseFunctionUrlResult> {
-  return async (event) => {
-    const { statusCode, ...body } = await controlPause(event, deps);
-    return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-  };
+export function createPauseControlHandler(deps: PauseControlDeps): (event: unknown) => Promise<FunctionUrlResult> {
+  return jsonFunctionUrlHandler((event) => controlPause(event, deps));
 }
