@@ -453,20 +453,9 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     return refused(400, noShownRequestRefusal(executionArn), executionArn);
   }
 
-  const request = await deps.store.get(executionArn);
-  if (!request) {
-    log('approval refused: unknown execution', {});
-    return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
-  }
-  const checked = await checkedExecution(request, deps, log);
-  if ('outcome' in checked) return checked;
-  // Before anything that says what state the request is in (answered, by whom; the execution no
-  // longer running): who may not answer may not learn it either.
-  const refusal = approverRefusal(identity, subjectsOf(request, checked.input), deps.config);
-  if (refusal !== undefined) {
-    log('approval refused: approver', { refusal });
-    return refused(403, refusal, executionArn);
-  }
+  const gated = await gatedRequest(executionArn, identity, deps, log, 'approval refused');
+  if ('outcome' in gated) return gated;
+  const { request, checked } = gated;
   const undelivered = undeliveredAnswerOf(request, approver, decision);
   if (request.decision !== undefined && undelivered === undefined) {
     log('approval refused: already answered', { decidedBy: request.decidedBy, sentAt: request.sentAt });
@@ -600,22 +589,44 @@ async function checkedExecution(
 }
 
 /**
+ * What every answer and every look passes before anything is said of the request's state (answered,
+ * by whom; the execution no longer running): the request exists, its execution is this deployment's
+ * and runs its incident (`checkedExecution`), and the caller is none of the principals the incident
+ * names nor one of Firebreak's roles (`approverRefusal`). Who may not answer may not learn it either.
+ */
+async function gatedRequest(
+  executionArn: string,
+  approver: ApproverIdentity,
+  deps: ApprovalDeps,
+  log: (message: string, extra: Record<string, unknown>) => void,
+  refusedAs: 'approval refused' | 'approval show refused',
+): Promise<{ readonly request: PendingApproval; readonly checked: { readonly status: string; readonly input: ExecutionInputView } } | ApprovalResponse> {
+  const request = await deps.store.get(executionArn);
+  if (!request) {
+    log(`${refusedAs}: unknown execution`, {});
+    return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
+  }
+  const checked = await checkedExecution(request, deps, log);
+  if ('outcome' in checked) return checked;
+  const refusal = approverRefusal(approver, subjectsOf(request, checked.input), deps.config);
+  if (refusal !== undefined) {
+    log(`${refusedAs}: approver`, { refusal });
+    return refused(403, refusal, executionArn);
+  }
+  return { request, checked };
+}
+
+/**
  * Shows what waits, answering nothing: the checks an answer makes (the request exists, its execution
  * is this deployment's and runs its incident, the caller is not the instance's own role or one of
  * Firebreak's), then the request, the execution's target and status and any answer already recorded.
  */
 async function showApproval(executionArn: string, approver: ApproverIdentity, deps: ApprovalDeps): Promise<ApprovalResponse> {
   const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver: approver.userArn, show: true, ...extra });
-  const request = await deps.store.get(executionArn);
-  if (!request) return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
-  const checked = await checkedExecution(request, deps, log);
-  if ('outcome' in checked) return checked;
   // Who may not answer may not look either (the incident's own principals, Firebreak's roles).
-  const refusal = approverRefusal(approver, subjectsOf(request, checked.input), deps.config);
-  if (refusal !== undefined) {
-    log('approval show refused: approver', { refusal });
-    return refused(403, refusal, executionArn);
-  }
+  const gated = await gatedRequest(executionArn, approver, deps, log, 'approval show refused');
+  if ('outcome' in gated) return gated;
+  const { request, checked } = gated;
   log('approval request shown', {});
   const deadline = answerDeadline(request, await deps.store.timeoutPathOf(executionArn));
   const view = requestView(request, checked.status, checked.input, deadline, (deps.now ?? (() => new Date()))());
