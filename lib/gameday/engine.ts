@@ -27,6 +27,9 @@
  *   later state of a stopped branch runs. aws-local-stepfunctions aborts the other branches too, yet
  *   its abort ends a Retry's wait at once and runs the retry; the engine refuses such an attempt.
  */
+import { callerProof } from '../operator/caller-proof';
+import { CALLER_PROOF_HEADER } from '../responders/caller-proof';
+import { LocalCallerProofs } from './caller-proofs';
 import { createHash } from 'node:crypto';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -49,7 +52,7 @@ import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
 import { SECURITY_ENV } from '../contracts/security';
 import { LAMBDA_FUNCTION_NAME_ENV } from '../responders/alert-origin';
-import { DynamoDbApprovalStore } from '../responders/approval-records';
+import { DynamoDbApprovalStore, approvalRequestId } from '../responders/approval-records';
 import type { ApprovalExecutions, ApprovalResponse } from '../responders/approval';
 import { answerApproval, readApprovalConfig } from '../responders/approval';
 import { carriesToken } from '../responders/approval-tasks';
@@ -151,9 +154,19 @@ export interface ApprovalRequest {
   readonly refused?: ApprovalResponse;
 }
 
+/**
+ * An answer `by` forges by invoking the approval function directly (lambda:InvokeFunction), naming
+ * `as` as the caller: with no caller proof, a proof of their own credentials, or a proof `as` made
+ * for another request (captured and replayed).
+ */
+export interface ForgedAnswer {
+  readonly as: string;
+  readonly proof: 'none' | 'own' | 'replayed';
+}
+
 export type ApprovalDecision =
-  | { readonly answer: 'approve'; readonly by: string; readonly output?: Json; readonly afterSeconds?: number }
-  | { readonly answer: 'reject'; readonly by: string; readonly reason?: string; readonly afterSeconds?: number }
+  | { readonly answer: 'approve'; readonly by: string; readonly output?: Json; readonly afterSeconds?: number; readonly forged?: ForgedAnswer }
+  | { readonly answer: 'reject'; readonly by: string; readonly reason?: string; readonly afterSeconds?: number; readonly forged?: ForgedAnswer }
   | { readonly answer: 'timeout' };
 
 /**
@@ -512,6 +525,7 @@ export class LocalEngine {
   private readonly lambdaEnvironment: Record<string, string>;
   /** The approval function's synthesized environment (its approvers, the denied role prefixes). */
   private readonly approvalEnvironment: Readonly<Record<string, string>>;
+  private proofs: LocalCallerProofs | undefined;
   private readonly approvals: ApprovalDesk;
   /** Whether the emergency-pause function has run in this game day (its first call is a cold start). */
   private pauseControlWarm = false;
@@ -798,17 +812,36 @@ export class LocalEngine {
     // The person takes their time to answer (the model's median), then the approval function runs.
     this.paceBy((pace) => pace.approvalMs);
     const clients = this.clientsOf(APPROVAL_ROLE);
-    const call = (body: Record<string, unknown>) =>
-      answerApproval(
+    // The approver signs with credentials of their own, and proves who they are as `firebreak approve` does.
+    const approverArn = gameDayApproverArn(decision.by, account);
+    const callers = this.callerProofs();
+    const credentials = callers.credentialsOf(approverArn);
+    const forged = decision.forged;
+    // A forged answer: `by` invokes the function directly, naming `forged.as` as the caller in a
+    // request context of their own writing, with the best proof they can make (caller-proof.ts).
+    const claimedArn = forged !== undefined ? gameDayApproverArn(forged.as, account) : approverArn;
+    const proofOf = async (text: string): Promise<Record<string, string>> => {
+      if (forged === undefined) return { [CALLER_PROOF_HEADER]: await callerProof('approval', text, callers.region, credentials, this.backend.now()) };
+      if (forged.proof === 'none') return {};
+      // `replayed`: a proof the claimed approver really made, for another request (a `show` of this execution), captured and sent again.
+      const [signer, signed] = forged.proof === 'own' ? [credentials, text] : [callers.credentialsOf(claimedArn), JSON.stringify({ executionArn, show: true })];
+      return { [CALLER_PROOF_HEADER]: await callerProof('approval', signed, callers.region, signer, this.backend.now()) };
+    };
+    const store = new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? '');
+    const call = async (body: Record<string, unknown>) => {
+      const text = JSON.stringify(body);
+      return answerApproval(
         {
           version: '2.0',
-          requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: gameDayApproverArn(decision.by, account) } } },
-          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json', ...(await proofOf(text)) },
+          requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: claimedArn, accessKey: callers.credentialsOf(claimedArn).accessKeyId } } },
+          body: text,
           isBase64Encoded: false,
         },
         {
-          store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
+          store,
           executions,
+          callers,
           // As deployed: the synthesized function's approvers and denied role prefixes (hand-made
           // definitions carry none: the responders' prefix then), over the local state machines.
           config: readApprovalConfig({
@@ -820,16 +853,29 @@ export class LocalEngine {
           now: () => this.backend.now(),
         },
       );
+    };
+    const answerOf = (requestId: string | undefined) => ({
+      executionArn,
+      decision: decision.answer,
+      ...(requestId !== undefined ? { requestId } : {}),
+      ...(decision.answer === 'reject' && decision.reason !== undefined ? { reason: decision.reason } : {}),
+    });
+    if (forged !== undefined) {
+      // The forger answers the request stored (as if they had read the state table), with no `show` first.
+      const stored = await store.get(executionArn);
+      return call(answerOf(stored !== undefined ? approvalRequestId(stored.taskToken) : undefined));
+    }
     // As `firebreak approve` does: look at the request first, then answer the request shown (its
     // requestId); a refusal to show (the instance's own role, an unknown request) sends nothing.
     const shown = await call({ executionArn, show: true });
     if (shown.outcome !== 'shown') return shown;
-    return call({
-      executionArn,
-      decision: decision.answer,
-      ...(shown.request !== undefined ? { requestId: shown.request.requestId } : {}),
-      ...(decision.answer === 'reject' && decision.reason !== undefined ? { reason: decision.reason } : {}),
-    });
+    return call(answerOf(shown.request?.requestId));
+  }
+
+  /** The game day's STS for the approvers' caller proofs (one per engine: a person keeps their credentials for the run). */
+  callerProofs(): LocalCallerProofs {
+    this.proofs ??= new LocalCallerProofs(this.region(), () => this.backend.now());
+    return this.proofs;
   }
 
   /**

@@ -26,7 +26,7 @@ import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
 import { wallClockMs } from './backend';
 import { definitionsFor } from './definitions';
-import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord, HeldApproval, Json, PauseControlRequest } from './engine';
+import type { ApprovalDecision, ApprovalDesk, ForgedAnswer, ApprovalRequest, ExecutionRecord, HeldApproval, Json, PauseControlRequest } from './engine';
 import { LOCAL_STACK_NAME, LocalEngine } from './engine';
 import type { ExpectationResult } from './expectations';
 import { alertOriginChecks, evaluateExpectations } from './expectations';
@@ -210,6 +210,9 @@ export class HeldAnswers {
 /** How long the person takes to answer (`answerAfterSeconds`), when the scenario says. */
 const lateBy = (answer: ApprovalDocument): { readonly afterSeconds?: number } => (answer.answerAfterSeconds !== undefined ? { afterSeconds: answer.answerAfterSeconds } : {});
 
+/** An answer forged by direct invocation (`forged`), when the scenario says. */
+const forgery = (answer: ApprovalDocument): { readonly forged?: ForgedAnswer } => (answer.forged !== undefined ? { forged: answer.forged } : {});
+
 /**
  * The scenario's `approvals:` answers, consumed in order (by step when one is named); unanswered
  * requests time out. A request whose answer the approval function refused is answered again only by
@@ -226,8 +229,8 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
       answer === undefined || answer.answer === 'timeout'
         ? { answer: 'timeout' }
         : answer.answer === 'approve'
-          ? { answer: 'approve', by: answer.by, ...lateBy(answer) }
-          : { answer: 'reject', by: answer.by, reason: `rejected by ${answer.by} during the game day`, ...lateBy(answer) };
+          ? { answer: 'approve', by: answer.by, ...lateBy(answer), ...forgery(answer) }
+          : { answer: 'reject', by: answer.by, reason: `rejected by ${answer.by} during the game day`, ...lateBy(answer), ...forgery(answer) };
     const { payload: _payload, refused: _refused, ...summary } = request;
     const give = () => {
       log.push({ request: summary, decision });

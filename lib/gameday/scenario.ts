@@ -464,6 +464,18 @@ export const approvalSchema = z.strictObject({
     .describe(
       "true: this answer is for a request whose previous answer the approval function refused (a caller not among settings.approverArns, a principal the incident names): the request still waits, nothing was recorded or sent, and this person answers it next. Only such a refusal hands a request to an afterRefusal entry; other entries never answer it again.",
     ),
+  forged: z
+    .strictObject({
+      as: z.string().min(1).describe('The approver the forged request context names as the caller (a listed one, say).'),
+      proof: z
+        .enum(['none', 'own', 'replayed'])
+        .default('own')
+        .describe("The caller proof sent: none; own (signed with the forger's own credentials, the best they can make); replayed (one `as` really made for another request, captured)."),
+    })
+    .optional()
+    .describe(
+      "Attack: `by` is not answering through the Function URL but invoking the approval function directly (lambda:InvokeFunction), with an event whose requestContext names `as`, for the request stored (as if read from the state table). The function must refuse it (401: the caller is not proven) and record or send nothing; an afterRefusal entry may answer next.",
+    ),
   answerAfterSeconds: z
     .number()
     .int()

@@ -10,6 +10,9 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { ProofPurpose } from '../responders/caller-proof';
+import { CALLER_PROOF_HEADER } from '../responders/caller-proof';
+import { callerProof } from './caller-proof';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { ApprovalRequestBody, ApprovalRequestView } from '../responders/approval';
 import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema, approvalShowBodySchema } from '../responders/approval';
@@ -135,11 +138,14 @@ export async function signedAnswer(
   region: string,
   credentials: AwsCredentialIdentity,
   signingDate?: Date,
+  proofFor?: ProofPurpose,
 ): Promise<{ method: string; headers: Record<string, string>; body: string }> {
   const { hostname, pathname } = new URL(url);
   const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
+  // The function takes its caller from STS's word on this proof, never from the request context alone (caller-proof.ts).
+  const proof: Record<string, string> = proofFor !== undefined ? { [CALLER_PROOF_HEADER]: await callerProof(proofFor, body, region, credentials, signingDate) } : {};
   const signed = await signer.sign(
-    { method: 'POST', protocol: 'https:', hostname, path: pathname || '/', query: {}, headers: { host: hostname, 'content-type': 'application/json' }, body },
+    { method: 'POST', protocol: 'https:', hostname, path: pathname || '/', query: {}, headers: { host: hostname, 'content-type': 'application/json', ...proof }, body },
     signingDate ? { signingDate } : {},
   );
   return { method: 'POST', headers: signed.headers, body };
@@ -173,6 +179,7 @@ export async function postSignedTo(
   deps: Pick<ApprovalCliDependencies, 'credentials' | 'fetch'>,
   wording: SignedPostWording,
   signingDate?: Date,
+  proofFor?: ProofPurpose,
 ): Promise<FunctionAnswer> {
   let credentials: AwsCredentialIdentity;
   try {
@@ -180,7 +187,7 @@ export async function postSignedTo(
   } catch (error) {
     throw new ApprovalSetupError(wording.noCredentials, { cause: error });
   }
-  const response = await deps.fetch(url, await signedAnswer(url, body, region, credentials, signingDate));
+  const response = await deps.fetch(url, await signedAnswer(url, body, region, credentials, signingDate, proofFor));
   const text = await response.text();
   let json: Record<string, unknown> = {};
   try {
@@ -209,6 +216,7 @@ async function postSigned(executionArn: string, body: string, flags: ApprovalFla
         `AWS denied the request (403 ${awsMessage ?? 'Forbidden'}): your identity needs the stack's ApproverPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the approval function), and the credentials must be for the account Firebreak runs in`,
     },
     signingDate,
+    'approval',
   );
 }
 

@@ -65,6 +65,8 @@ import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList,
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 import { isListedApprover } from './approver-allowlist';
+import type { CallerProofVerifier, ProvenCaller } from './caller-proof';
+import { CALLER_PROOF_HEADER, CallerProofUnavailableError, parseCallerProof, proofBinding } from './caller-proof';
 import type { FunctionUrlResult } from './function-url-response';
 import { jsonFunctionUrlHandler } from './function-url-response';
 
@@ -259,6 +261,8 @@ export function readApprovalConfig(env: Readonly<Record<string, string | undefin
 
 export interface ApprovalDeps {
   readonly store: ApprovalAnswers;
+  /** Who signed a request's caller proof (STS in Lambda; the game day's simulated STS). */
+  readonly callers: CallerProofVerifier;
   readonly executions: ApprovalExecutions;
   readonly config: ApprovalConfig;
   readonly logger: IncidentLogger | Logger;
@@ -268,6 +272,8 @@ export interface ApprovalDeps {
 /** The Function URL event (payload format 2.0), as far as the function reads it. */
 export const functionUrlEventSchema = z.looseObject({
   body: z.optional(z.string()),
+  // Lower-case names, as the Function URL passes them.
+  headers: z.optional(z.record(z.string(), z.string())),
   isBase64Encoded: z.optional(z.boolean()),
   requestContext: z.looseObject({
     http: z.optional(z.looseObject({ method: z.string() })),
@@ -409,6 +415,33 @@ function sendDecision(executions: ApprovalExecutions, taskToken: string, answer:
     : executions.sendFailure(taskToken, APPROVAL_REJECTED_ERROR, JSON.stringify({ by, at, ...(reason !== undefined ? { reason } : {}) } satisfies RejectionCause));
 }
 
+/**
+ * The caller STS says signed the request's proof for this body, or why there is none to trust:
+ * no proof, a proof of another form, Region or body, or one signed by another principal or key
+ * than the Function URL authenticated (the CLI signs both with the same credentials).
+ */
+async function provenCaller(
+  proof: string | undefined,
+  body: string,
+  claimed: { readonly userArn: string; readonly accessKey?: string | undefined },
+  callers: CallerProofVerifier,
+): Promise<ProvenCaller | { readonly refused: string; readonly unavailable?: true }> {
+  const parsed = parseCallerProof(proof, callers.region);
+  if ('refused' in parsed) return parsed;
+  let caller: ProvenCaller | { readonly refused: string };
+  try {
+    caller = await callers.callerOf(parsed, proofBinding('approval', body));
+  } catch (error) {
+    if (error instanceof CallerProofUnavailableError) return { refused: `who signed the request could not be checked (${error.message}); try again`, unavailable: true };
+    throw error;
+  }
+  if ('refused' in caller) return caller;
+  if (caller.arn !== claimed.userArn || (claimed.accessKey !== undefined && claimed.accessKey !== caller.accessKeyId)) {
+    return { refused: `the caller proof was signed by ${caller.arn}, but the request says ${claimed.userArn}` };
+  }
+  return caller;
+}
+
 /** Answers one approval request (pure of AWS: the store and the executions are injected). */
 export async function answerApproval(event: unknown, deps: ApprovalDeps): Promise<ApprovalResponse> {
   const now = deps.now ?? (() => new Date());
@@ -417,15 +450,23 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   if (!parsedEvent.success || iam === undefined) {
     return refused(401, 'the request carries no IAM identity: call the Function URL with a SigV4-signed request (firebreak approve / reject)');
   }
-  const approver = iam.userArn;
-  const identity: ApproverIdentity = { userArn: approver, ...(iam.accessKey !== undefined ? { accessKey: iam.accessKey } : {}), ...(iam.userId !== undefined ? { userId: iam.userId } : {}) };
+  const raw = parsedEvent.data.isBase64Encoded ? Buffer.from(parsedEvent.data.body ?? '', 'base64').toString('utf8') : (parsedEvent.data.body ?? '');
   let json: unknown;
   try {
-    const raw = parsedEvent.data.body ?? '';
-    json = JSON.parse(parsedEvent.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
+    json = JSON.parse(raw);
   } catch {
     json = undefined;
   }
+  // Who calls is what STS says signed the caller proof for this very body, not what the event
+  // claims: a direct invocation writes its own requestContext (caller-proof.ts).
+  const proven = await provenCaller(parsedEvent.data.headers?.[CALLER_PROOF_HEADER], raw, iam, deps.callers);
+  if ('refused' in proven) {
+    deps.logger.warn('approval refused: caller not proven', { claimedCaller: iam.userArn, reason: proven.refused });
+    if ('unavailable' in proven) return refused(502, `${proven.refused}: nothing was recorded or sent`);
+    return refused(401, `${proven.refused}: nothing was recorded or sent. Answer with the current firebreak approve / reject, which proves who you are to STS`);
+  }
+  const approver = proven.arn;
+  const identity: ApproverIdentity = { userArn: approver, accessKey: proven.accessKeyId, userId: proven.userId };
   // First of all, before the request is read: who is not an approver learns nothing of it (not
   // whether it exists, is answered, or still waits), whatever they send.
   const approverArns = deps.config.approverArns;

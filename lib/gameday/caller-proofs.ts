@@ -1,0 +1,68 @@
+/**
+ * STS's part in the game day's caller proofs (lib/responders/caller-proof.ts): the people who
+ * answer approval requests get credentials of their own, sign their proofs with them exactly as
+ * `firebreak approve` does (lib/operator/caller-proof.ts), and the approval function asks this
+ * simulation who signed, as it asks STS in Lambda. A proof verifies only when its SigV4 signature
+ * is the one its key's secret gives over the binding the function computed, within its lifetime
+ * on the game day's clock: a proof for another body, or signed with a key this STS never issued,
+ * does not.
+ */
+import { createHash } from 'node:crypto';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import type { CallerProofVerifier, ParsedProof, ProvenCaller } from '../responders/caller-proof';
+import { PROOF_BINDING_HEADER, stsHost } from '../responders/caller-proof';
+
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** An account's principal by its ARN: its account and unique id (`AROA…:<session>` for a role session, `AIDA…` for a user). */
+function principalOf(arn: string): { account: string; userId: string } {
+  const account = arn.split(':')[4] ?? '';
+  const session = /:assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+  const id = digest(session ? `role ${account} ${session[1]}` : `principal ${arn}`).slice(0, 17).toUpperCase();
+  return { account, userId: session ? `AROA${id}:${session[2]}` : `AIDA${id}` };
+}
+
+/** The game day's STS for caller proofs: issues credentials to principals and says who signed a proof. */
+export class LocalCallerProofs implements CallerProofVerifier {
+  private readonly issued = new Map<string, { readonly arn: string; readonly credentials: AwsCredentialIdentity }>();
+
+  constructor(
+    readonly region: string,
+    private readonly now: () => Date,
+  ) {}
+
+  /** The credentials `arn` signs with (the same for the whole run, as a person's session). */
+  credentialsOf(arn: string): AwsCredentialIdentity {
+    const accessKeyId = `ASIA${digest(`key ${arn}`).slice(0, 16).toUpperCase()}`;
+    const known = this.issued.get(accessKeyId);
+    if (known !== undefined) return known.credentials;
+    const credentials = { accessKeyId, secretAccessKey: digest(`secret ${arn}`), sessionToken: Buffer.from(digest(`token ${arn}`)).toString('base64') };
+    this.issued.set(accessKeyId, { arn, credentials });
+    return credentials;
+  }
+
+  async callerOf(proof: ParsedProof, binding: string): Promise<ProvenCaller | { readonly refused: string }> {
+    const holder = this.issued.get(proof.accessKeyId);
+    if (holder === undefined) return { refused: 'STS did not verify the caller proof (InvalidClientTokenId)' };
+    const params = new URLSearchParams(proof.query);
+    if (params.get('X-Amz-Security-Token') !== holder.credentials.sessionToken) return { refused: 'STS did not verify the caller proof (InvalidClientTokenId)' };
+    const date = params.get('X-Amz-Date') ?? '';
+    const signedAt = Date.parse(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+    const expiresIn = Number(params.get('X-Amz-Expires'));
+    const now = this.now().getTime();
+    // STS refuses a presigned request past its expiry, and one dated more than 15 minutes ahead.
+    if (!(now <= signedAt + expiresIn * 1000) || signedAt > now + 15 * 60_000) return { refused: 'STS did not verify the caller proof (ExpiredToken)' };
+    const hostname = stsHost(this.region);
+    const query: Record<string, string> = {};
+    for (const name of ['Action', 'Version']) query[name] = params.get(name) ?? '';
+    const signer = new SignatureV4({ service: 'sts', region: this.region, credentials: holder.credentials, sha256: Sha256 });
+    const expected = await signer.presign(
+      { method: 'GET', protocol: 'https:', hostname, path: '/', query, headers: { host: hostname, [PROOF_BINDING_HEADER]: binding } },
+      { expiresIn, signingDate: new Date(signedAt), unhoistableHeaders: new Set([PROOF_BINDING_HEADER]) },
+    );
+    if (expected.query?.['X-Amz-Signature'] !== params.get('X-Amz-Signature')) return { refused: 'STS did not verify the caller proof (SignatureDoesNotMatch)' };
+    return { arn: holder.arn, ...principalOf(holder.arn), accessKeyId: proof.accessKeyId };
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The caller proof `firebreak approve` and `reject` send beside their signed request
+ * (lib/responders/caller-proof.ts says why and how the function checks it): a GetCallerIdentity
+ * request to STS in the function's Region, presigned with the caller's own credentials, whose
+ * signature covers the binding of this one request body.
+ */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import type { ProofPurpose } from '../responders/caller-proof';
+import { PROOF_ACTION, PROOF_BINDING_HEADER, proofBinding, stsHost } from '../responders/caller-proof';
+
+/** How long a proof is good for: long enough for a slow network, far shorter than the function's 15-minute ceiling. */
+export const PROOF_EXPIRES_SECONDS = 120;
+
+/**
+ * The proof (the value of the `x-firebreak-caller-proof` header) for `body` as it is sent to a
+ * function in `region` for `purpose`.
+ */
+export async function callerProof(purpose: ProofPurpose, body: string, region: string, credentials: AwsCredentialIdentity, signingDate?: Date): Promise<string> {
+  const hostname = stsHost(region);
+  const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: Sha256 });
+  const presigned = await signer.presign(
+    { method: 'GET', protocol: 'https:', hostname, path: '/', query: { ...PROOF_ACTION }, headers: { host: hostname, [PROOF_BINDING_HEADER]: proofBinding(purpose, body) } },
+    { expiresIn: PROOF_EXPIRES_SECONDS, unhoistableHeaders: new Set([PROOF_BINDING_HEADER]), ...(signingDate ? { signingDate } : {}) },
+  );
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(presigned.query ?? {})) {
+    if (typeof value === 'string') query.set(name, value);
+  }
+  return query.toString();
+}

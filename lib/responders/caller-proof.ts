@@ -1,0 +1,160 @@
+/**
+ * Who really calls a function people reach through its Function URL (the approval function): a
+ * caller proof, checked by STS (no AWS SDK; `fetch`).
+ *
+ * Why: AWS fills in `requestContext.authorizer.iam` from the SigV4 signature only when the function
+ * is called through its URL. Anyone allowed plain `lambda:InvokeFunction` on the function (an
+ * administrator's `lambda:*`, a developer role's `lambda:Invoke*` on `*`) can invoke it directly
+ * with an event they wrote, `requestContext` included, naming any approver they like. The function
+ * cannot tell that event from one AWS built, so the approver list and the refusal of the
+ * incident's own principals would be decided on the invoker's word.
+ *
+ * So the caller also sends a proof that only their own credentials can make: a presigned
+ * `sts:GetCallerIdentity` request (SigV4 in the query string, good for at most 15 minutes), in the
+ * header `x-firebreak-caller-proof`, whose signature covers the header `x-firebreak-proof-binding`:
+ * the hash of what this one request asks (the function's purpose and the exact body). The function
+ * rebuilds the request to its own Region's STS endpoint from the proof's parameters alone (the
+ * caller never chooses where it goes), sends it with the binding it computed itself from the body it
+ * received, and takes the caller from STS's answer. A proof made for another body, another Region,
+ * or by other credentials than the ones it claims does not verify; STS needs no permission to
+ * answer GetCallerIdentity, so any principal can make one, and only its own. The same scheme
+ * authenticates callers of Amazon EKS (aws-iam-authenticator's `x-k8s-aws-id`) and HashiCorp
+ * Vault's AWS IAM auth method.
+ *
+ * A proof can be replayed for the same body within its lifetime: that repeats the same answer by the
+ * same approver, which the approval function already takes once only.
+ */
+import { createHash } from 'node:crypto';
+
+/** The Function URL request header carrying the proof: the presigned request's query string. */
+export const CALLER_PROOF_HEADER = 'x-firebreak-caller-proof';
+/** The header the proof's signature covers, whose value binds it to one request (`proofBinding`). */
+export const PROOF_BINDING_HEADER = 'x-firebreak-proof-binding';
+/** What a proof is for: it never serves another function's request. */
+export type ProofPurpose = 'approval';
+/** The longest lifetime a proof may ask for (what SigV4 presigning allows STS requests is more; a proof is made right before the request). */
+export const PROOF_MAX_EXPIRES_SECONDS = 900;
+/** The query parameters of the proof that are not SigV4's own. */
+export const PROOF_ACTION = { Action: 'GetCallerIdentity', Version: '2011-06-15' } as const;
+
+/** The value of the binding header for `purpose` and the request body exactly as sent (hex SHA-256). */
+export function proofBinding(purpose: ProofPurpose, body: string): string {
+  const bodyHash = createHash('sha256').update(body, 'utf8').digest('hex');
+  return createHash('sha256').update(`firebreak-caller-proof-v1\n${purpose}\n${bodyHash}`, 'utf8').digest('hex');
+}
+
+/** STS's endpoint in `region` (the China Regions' own domain). */
+export function stsHost(region: string): string {
+  return `sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+/** A proof whose form was checked: the access key that signed it, and the query to send. */
+export interface ParsedProof {
+  readonly accessKeyId: string;
+  /** The query string to send to STS, rebuilt from the checked parameters only. */
+  readonly query: string;
+}
+
+const PARAMETERS: Readonly<Record<string, RegExp>> = {
+  Action: /^GetCallerIdentity$/,
+  Version: /^2011-06-15$/,
+  'X-Amz-Algorithm': /^AWS4-HMAC-SHA256$/,
+  'X-Amz-Credential': /^[A-Z0-9]{16,128}\/\d{8}\/[a-z0-9-]{1,32}\/sts\/aws4_request$/,
+  'X-Amz-Date': /^\d{8}T\d{6}Z$/,
+  'X-Amz-Expires': /^[1-9]\d{0,2}$/,
+  'X-Amz-SignedHeaders': new RegExp(`^host;${PROOF_BINDING_HEADER}$`),
+  'X-Amz-Signature': /^[0-9a-f]{64}$/,
+  'X-Amz-Security-Token': /^[A-Za-z0-9+/=]{1,4096}$/,
+};
+const OPTIONAL = new Set(['X-Amz-Security-Token']);
+
+/**
+ * Checks a proof's form for a function in `region` (pure): the exact parameters of a presigned
+ * GetCallerIdentity for STS in this Region, signed over the binding header, good for at most 15
+ * minutes. Anything else, or anything more, is refused with the reason.
+ */
+export function parseCallerProof(proof: string | undefined, region: string): ParsedProof | { readonly refused: string } {
+  if (proof === undefined || proof.length === 0) return { refused: `the request carries no caller proof (${CALLER_PROOF_HEADER})` };
+  if (proof.length > 8192) return { refused: 'the caller proof is longer than any presigned GetCallerIdentity' };
+  const params = new URLSearchParams(proof);
+  const seen = new Set<string>();
+  for (const [name, value] of params) {
+    const form = PARAMETERS[name];
+    if (form === undefined) return { refused: `the caller proof has a parameter a presigned GetCallerIdentity does not: ${JSON.stringify(name.slice(0, 64))}` };
+    if (seen.has(name)) return { refused: `the caller proof repeats ${name}` };
+    seen.add(name);
+    if (!form.test(value)) return { refused: `the caller proof's ${name} is not what Firebreak signs` };
+  }
+  const missing = Object.keys(PARAMETERS).filter((name) => !seen.has(name) && !OPTIONAL.has(name));
+  if (missing.length > 0) return { refused: `the caller proof lacks ${missing.join(', ')}` };
+  const [accessKeyId, day, scopeRegion] = (params.get('X-Amz-Credential') as string).split('/') as [string, string, string];
+  if (scopeRegion !== region) return { refused: `the caller proof is signed for STS in ${scopeRegion}, not ${region}, where this function runs` };
+  if (!(params.get('X-Amz-Date') as string).startsWith(day)) return { refused: "the caller proof's date is not its credential's" };
+  if (Number(params.get('X-Amz-Expires')) > PROOF_MAX_EXPIRES_SECONDS) return { refused: `the caller proof asks to be good for more than ${PROOF_MAX_EXPIRES_SECONDS} seconds` };
+  const query = new URLSearchParams(Object.keys(PARAMETERS).flatMap((name): [string, string][] => (params.has(name) ? [[name, params.get(name) as string]] : []))).toString();
+  return { accessKeyId, query };
+}
+
+/** The principal STS said signed a proof. */
+export interface ProvenCaller {
+  /** As GetCallerIdentity gives it: `arn:aws:sts::<account>:assumed-role/<role>/<session>`, `arn:aws:iam::<account>:user/<path><name>`. */
+  readonly arn: string;
+  /** The principal's unique id (`AROA…:<session>`, `AIDA…`). */
+  readonly userId: string;
+  readonly account: string;
+  /** The access key that signed the proof. */
+  readonly accessKeyId: string;
+}
+
+/** Asks who signed a proof of the right form. */
+export interface CallerProofVerifier {
+  /** The Region of the function, whose STS the proofs must be signed for. */
+  readonly region: string;
+  /**
+   * The caller, or why the proof does not verify (expired, signed over another binding, unknown
+   * key). Throws when the answer cannot be had (STS unreachable, throttled, a 5xx): transient.
+   */
+  callerOf(proof: ParsedProof, binding: string): Promise<ProvenCaller | { readonly refused: string }>;
+}
+
+/** What `fetch` needs to be for the verifier (the global one in Lambda). */
+export type ProofFetch = (url: string, init: { method: 'GET'; headers: Record<string, string>; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
+
+/** Raised when STS could not be asked (network, throttling, 5xx): nothing is decided on it. */
+export class CallerProofUnavailableError extends Error {
+  override readonly name = 'CallerProofUnavailableError';
+}
+
+function xmlText(xml: string, element: string): string | undefined {
+  return new RegExp(`<${element}>([^<]{1,2048})</${element}>`).exec(xml)?.[1];
+}
+
+/** The proof's verifier in Lambda: sends the rebuilt request to STS in the function's own Region. */
+export class StsCallerProofVerifier implements CallerProofVerifier {
+  constructor(
+    readonly region: string,
+    private readonly send: ProofFetch = (url, init) => fetch(url, init),
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  async callerOf(proof: ParsedProof, binding: string): Promise<ProvenCaller | { readonly refused: string }> {
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.send(`https://${stsHost(this.region)}/?${proof.query}`, { method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding }, signal: AbortSignal.timeout(this.timeoutMs) });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      throw new CallerProofUnavailableError(`STS could not be asked who signed the caller proof: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const code = xmlText(text, 'Code');
+    // 403 (and 400 for a malformed or expired signature): the proof does not verify. Throttling and 5xx: transient.
+    if ((status === 403 || status === 400) && code !== 'Throttling') return { refused: `STS did not verify the caller proof (${code ?? `HTTP ${status}`})` };
+    if (status !== 200) throw new CallerProofUnavailableError(`STS answered the caller proof with HTTP ${status}${code !== undefined ? ` ${code}` : ''}`);
+    const arn = xmlText(text, 'Arn');
+    const userId = xmlText(text, 'UserId');
+    const account = xmlText(text, 'Account');
+    if (arn === undefined || userId === undefined || account === undefined) throw new CallerProofUnavailableError('STS answered the caller proof without Arn, UserId and Account');
+    return { arn, userId, account, accessKeyId: proof.accessKeyId };
+  }
+}
