@@ -16,30 +16,37 @@ import { PROOF_BINDING_HEADER, stsHost } from '../responders/caller-proof';
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** An account's principal by its ARN: its account and unique id (`AROA…:<session>` for a role session, `AIDA…` for a user). */
-function principalOf(arn: string): { account: string; userId: string } {
-  const account = arn.split(':')[4] ?? '';
+/** A principal's unique id by its ARN, as STS gives it: `AROA…:<session>` for a role session, `AIDA…` for a user. */
+function uniqueIdOf(arn: string): string {
   const session = /:assumed-role\/([^/]+)\/(.+)$/.exec(arn);
-  const id = digest(session ? `role ${account} ${session[1]}` : `principal ${arn}`).slice(0, 17).toUpperCase();
-  return { account, userId: session ? `AROA${id}:${session[2]}` : `AIDA${id}` };
+  const id = digest(session ? `role ${arn.split(':')[4] ?? ''} ${session[1]}` : `principal ${arn}`).slice(0, 17).toUpperCase();
+  return session ? `AROA${id}:${session[2]}` : `AIDA${id}`;
 }
 
 /** The game day's STS for caller proofs: issues credentials to principals and says who signed a proof. */
 export class LocalCallerProofs implements CallerProofVerifier {
-  private readonly issued = new Map<string, { readonly arn: string; readonly credentials: AwsCredentialIdentity }>();
+  private readonly issued = new Map<string, { readonly arn: string; readonly credentials: AwsCredentialIdentity; readonly userId: string }>();
 
   constructor(
     readonly region: string,
     private readonly now: () => Date,
   ) {}
 
-  /** The credentials `arn` signs with (the same for the whole run, as a person's session). */
-  credentialsOf(arn: string): AwsCredentialIdentity {
-    const accessKeyId = `ASIA${digest(`key ${arn}`).slice(0, 16).toUpperCase()}`;
+  /**
+   * The credentials `arn` signs with (the same for the whole run, as a person's session); `as`
+   * gives the access key id and unique id STS knows them by, when a test needs particular ones.
+   */
+  credentialsOf(arn: string, as: { readonly accessKeyId?: string; readonly userId?: string } = {}): AwsCredentialIdentity {
+    const accessKeyId = as.accessKeyId ?? `ASIA${digest(`key ${arn}`).slice(0, 16).toUpperCase()}`;
     const known = this.issued.get(accessKeyId);
-    if (known !== undefined) return known.credentials;
-    const credentials = { accessKeyId, secretAccessKey: digest(`secret ${arn}`), sessionToken: Buffer.from(digest(`token ${arn}`)).toString('base64') };
-    this.issued.set(accessKeyId, { arn, credentials });
+    if (known !== undefined && known.arn === arn) return known.credentials;
+    if (known !== undefined) throw new Error(`access key ${accessKeyId} was issued to ${known.arn}, not ${arn}`);
+    return this.issue(arn, { accessKeyId, secretAccessKey: digest(`secret ${arn} ${accessKeyId}`), sessionToken: Buffer.from(digest(`token ${arn} ${accessKeyId}`)).toString('base64') }, as.userId);
+  }
+
+  /** Records `credentials` as `arn`'s (a test's fixed credentials, say): proofs they sign verify as `arn`. */
+  issue(arn: string, credentials: AwsCredentialIdentity, userId: string = uniqueIdOf(arn)): AwsCredentialIdentity {
+    this.issued.set(credentials.accessKeyId, { arn, credentials, userId });
     return credentials;
   }
 
@@ -63,6 +70,6 @@ export class LocalCallerProofs implements CallerProofVerifier {
       { expiresIn, signingDate: new Date(signedAt), unhoistableHeaders: new Set([PROOF_BINDING_HEADER]) },
     );
     if (expected.query?.['X-Amz-Signature'] !== params.get('X-Amz-Signature')) return { refused: 'STS did not verify the caller proof (SignatureDoesNotMatch)' };
-    return { arn: holder.arn, ...principalOf(holder.arn), accessKeyId: proof.accessKeyId };
+    return { arn: holder.arn, userId: holder.userId, account: holder.arn.split(':')[4] ?? '', accessKeyId: proof.accessKeyId };
   }
 }

@@ -12,10 +12,12 @@ import { createApprovalHandler } from '../../lib/responders/approval';
 import type { PendingApproval } from '../../lib/responders/approval-records';
 import { InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
+import { CALLER_PROOF_HEADER, parseCallerProof, proofBinding } from '../../lib/responders/caller-proof';
+import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
 const URL_ = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
-const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };
+const CREDENTIALS = { accessKeyId: 'ASIAQ3EGRW6JEXAMPLE1', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE/session+token==' };
 const CALLER = 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice';
 const AT = new Date('2026-11-20T10:15:00.000Z');
 /** The id of the request the function shows (the SHA-256 of its task token). */
@@ -71,11 +73,11 @@ describe('signedAnswer', () => {
       host,
       'content-type': 'application/json',
       'x-amz-date': '20261120T101500Z',
-      'x-amz-security-token': 'session-token',
+      'x-amz-security-token': CREDENTIALS.sessionToken,
       'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
     });
     const authorization = request.headers.authorization!;
-    expect(authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261120\/eu-west-1\/lambda\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/);
+    expect(authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAQ3EGRW6JEXAMPLE1\/20261120\/eu-west-1\/lambda\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/);
     // Recompute the signature as AWS does, from the signed headers.
     const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)![1]!.split(';');
     const canonical = [
@@ -95,6 +97,39 @@ describe('signedAnswer', () => {
   });
 });
 
+describe('the caller proof (lib/responders/caller-proof.ts)', () => {
+  const body = JSON.stringify({ executionArn: EXECUTION, decision: 'approve', requestId: SHOWN_ID });
+  const verified = async (headers: Record<string, string>, sentBody: string, at = AT) => {
+    const callers = new LocalCallerProofs('eu-west-1', () => at);
+    callers.issue(CALLER, CREDENTIALS);
+    const parsed = parseCallerProof(headers[CALLER_PROOF_HEADER], 'eu-west-1');
+    return 'refused' in parsed ? parsed : callers.callerOf(parsed, proofBinding('approval', sentBody));
+  };
+
+  it('goes with an approval, under the Function URL signature, and verifies for this body only, for two minutes', async () => {
+    const request = await signedAnswer(URL_, body, 'eu-west-1', CREDENTIALS, AT, 'approval');
+    expect(request.headers.authorization).toMatch(/SignedHeaders=[a-z0-9;-]*x-firebreak-caller-proof/);
+    const proof = new URLSearchParams(request.headers[CALLER_PROOF_HEADER]);
+    expect(Object.fromEntries(proof)).toMatchObject({
+      Action: 'GetCallerIdentity',
+      Version: '2011-06-15',
+      'X-Amz-Credential': 'ASIAQ3EGRW6JEXAMPLE1/20261120/eu-west-1/sts/aws4_request',
+      'X-Amz-Date': '20261120T101500Z',
+      'X-Amz-Expires': '120',
+      'X-Amz-SignedHeaders': 'host;x-firebreak-proof-binding',
+      'X-Amz-Security-Token': CREDENTIALS.sessionToken,
+    });
+    expect(await verified(request.headers, body)).toMatchObject({ arn: CALLER, accessKeyId: CREDENTIALS.accessKeyId });
+    expect(await verified(request.headers, body.replace('approve', 'reject'))).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
+    expect(await verified(request.headers, body, new Date(AT.getTime() + 121_000))).toEqual({ refused: expect.stringContaining('ExpiredToken') });
+  });
+
+  it('is not sent to the emergency-pause function, which does not check one', async () => {
+    const request = await signedAnswer(URL_, JSON.stringify({ action: 'pause' }), 'eu-west-1', CREDENTIALS, AT);
+    expect(request.headers[CALLER_PROOF_HEADER]).toBeUndefined();
+  });
+});
+
 describe('answer', () => {
   it('approves: reads the URL from the stack output, posts { executionArn, decision, requestId, reason } signed, returns who AWS says answered', async () => {
     const sent: Sent[] = [];
@@ -104,6 +139,7 @@ describe('answer', () => {
     expect(sent[0]!.url).toBe(URL_);
     expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, decision: 'approve', requestId: SHOWN_ID, reason: 'checked the flow logs' });
     expect(sent[0]!.init.headers.authorization).toContain('/eu-west-1/lambda/aws4_request');
+    expect(sent[0]!.init.headers[CALLER_PROOF_HEADER]).toContain('X-Amz-Credential=ASIAQ3EGRW6JEXAMPLE1%2F20261120%2Feu-west-1%2Fsts%2Faws4_request');
     expect(outcome).toMatchObject({ outcome: 'approved', decidedBy: CALLER });
   });
 
@@ -471,7 +507,11 @@ describe('firebreak approve against the approval function itself (review approva
         return 'sent';
       },
     };
-    const handler = createApprovalHandler({ store, executions, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => AT });
+    // STS knows the CLI's credentials as CALLER's: the function checks the proof the CLI sends.
+    // (The command signs at the machine's time.)
+    const callers = new LocalCallerProofs('eu-west-1', () => new Date());
+    callers.issue(CALLER, CREDENTIALS);
+    const handler = createApprovalHandler({ store, executions, callers, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => AT });
     const errors: string[] = [];
     let exitCode = 0;
     const program = new Command('firebreak').exitOverride();
@@ -479,7 +519,7 @@ describe('firebreak approve against the approval function itself (review approva
       ...deps({ status: 500, body: {} }, []),
       fetch: async (_url, init) => {
         if ((JSON.parse(init.body) as { show?: unknown }).show !== true) await beforeAnswer();
-        const result = await handler({ version: '2.0', requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: CALLER } } }, body: init.body, isBase64Encoded: false });
+        const result = await handler({ version: '2.0', headers: init.headers, requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: CALLER } } }, body: init.body, isBase64Encoded: false });
         return { status: result.statusCode, text: async () => result.body };
       },
       err: (line) => void errors.push(line),

@@ -19,6 +19,9 @@ import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, 
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
 import { answerApproval } from '../../lib/responders/approval';
+import { callerProof } from '../../lib/operator/caller-proof';
+import { CALLER_PROOF_HEADER } from '../../lib/responders/caller-proof';
+import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
 import type { ApprovalRequestExecutions } from '../../lib/responders/approval-request';
 import { ApprovalRequestRefusedError } from '../../lib/contracts/responder-errors';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
@@ -374,10 +377,15 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
   describe("the alert's deadline is the one the approval function enforces (review approval-binding)", () => {
     /** What the approval function shows of the request: its expiresAt is when it stops taking answers. */
     const enforcedBy = async (approvals: InMemoryApprovalStore) => {
+      const carol = 'arn:aws:sts::999988887777:assumed-role/on-call/carol';
+      const body = JSON.stringify({ executionArn: EXECUTION_ARN, show: true });
+      const callers = new LocalCallerProofs('eu-west-1', () => NOW);
+      const proof = await callerProof('approval', body, 'eu-west-1', callers.credentialsOf(carol), NOW);
       const shown = await answerApproval(
-        { version: '2.0', requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: 'arn:aws:sts::999988887777:assumed-role/on-call/carol' } } }, body: JSON.stringify({ executionArn: EXECUTION_ARN, show: true }) },
+        { version: '2.0', headers: { [CALLER_PROOF_HEADER]: proof }, requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: carol } } }, body },
         {
           store: approvals,
+          callers,
           executions: { describe: (arn) => executions.describe(arn), scheduled: (arn, token) => executions.scheduled(arn, token), heartbeat: (token) => executions.heartbeat(token), sendSuccess: async () => 'closed', sendFailure: async () => 'closed' },
           config: { stateMachineArns: [MACHINE_ARN], deniedRolePrefixes: [] },
           logger: silentLogger,

@@ -13,6 +13,10 @@ import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 import { recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
+import { callerProof } from '../../lib/operator/caller-proof';
+import type { CallerProofVerifier } from '../../lib/responders/caller-proof';
+import { CALLER_PROOF_HEADER, CallerProofUnavailableError } from '../../lib/responders/caller-proof';
+import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-release-instance';
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-i-0abc1234def567890-20261127T163000Z';
@@ -38,12 +42,22 @@ const REQUEST: PendingApproval = {
   timeoutSeconds: 3600,
 };
 
-/** A Function URL event as AWS builds it; `signedWith`: the rest of what AWS authenticated (the access key, the principal's unique id). */
-function event(approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}): unknown {
+/** STS for the approvers' caller proofs (lib/gameday/caller-proofs.ts: real SigV4, checked at NOW). */
+const proofs = new LocalCallerProofs('eu-west-1', () => NOW);
+
+/**
+ * A Function URL event as AWS builds it from `firebreak approve`'s request: the caller proof the CLI
+ * makes, signed with the approver's own credentials; `signedWith`: the rest of what AWS
+ * authenticated (the access key, the principal's unique id), which STS knows them by too.
+ */
+async function event(approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}): Promise<unknown> {
+  const text = JSON.stringify(body);
+  const credentials = approver ? proofs.credentialsOf(approver, { ...(signedWith.accessKey ? { accessKeyId: signedWith.accessKey } : {}), ...(signedWith.userId ? { userId: signedWith.userId } : {}) }) : undefined;
   return {
     version: '2.0',
-    requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver, ...signedWith } } } : {}) },
-    body: JSON.stringify(body),
+    ...(credentials ? { headers: { [CALLER_PROOF_HEADER]: await callerProof('approval', text, 'eu-west-1', credentials, NOW) } } : {}),
+    requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver, accessKey: credentials?.accessKeyId, ...signedWith } } } : {}) },
+    body: text,
     isBase64Encoded: false,
   };
 }
@@ -90,10 +104,11 @@ class FakeExecutions implements ApprovalExecutions {
 
 let store: InMemoryApprovalStore;
 let executions: FakeExecutions;
-const answer = (approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}) =>
-  answerApproval(event(approver, body, signedWith), {
+const answer = async (approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}) =>
+  answerApproval(await event(approver, body, signedWith), {
     store,
     executions,
+    callers: proofs,
     config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
     logger: silentLogger,
     now: () => NOW,
@@ -179,9 +194,10 @@ describe('answerApproval: show, before an answer', () => {
     const self = await answer(`arn:aws:sts::111122223333:assumed-role/web-role/${INSTANCE_ID}`, { executionArn: EXECUTION, show: true });
     expect(self).toMatchObject({ statusCode: 403, outcome: 'refused' });
     expect(self.request).toBeUndefined();
-    const foreign = await answerApproval(event(CAROL, { executionArn: EXECUTION, show: true }), {
+    const foreign = await answerApproval(await event(CAROL, { executionArn: EXECUTION, show: true }), {
       store,
       executions,
+      callers: proofs,
       config: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:Other'], deniedRolePrefixes: [] },
       logger: silentLogger,
     });
@@ -305,9 +321,10 @@ describe('answerApproval', () => {
 
     // The same approver, the same answer: the recorded answer is delivered, as first decided.
     const later = new Date(NOW.getTime() + 60_000);
-    const retry = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
+    const retry = await answerApproval(await event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
       store,
       executions,
+      callers: proofs,
       config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
       logger: silentLogger,
       now: () => later,
@@ -333,9 +350,10 @@ describe('answerApproval', () => {
     store.markSent = async () => {
       throw new TransientResponderError('dynamodb:UpdateItem ThrottlingException');
     };
-    const response = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
+    const response = await answerApproval(await event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
       store,
       executions,
+      callers: proofs,
       config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] },
       logger: { ...silentLogger, warn: (message: string) => warnings.push(message) },
       now: () => NOW,
@@ -355,9 +373,10 @@ describe('answerApproval', () => {
     executions.status = 'TIMED_OUT';
     expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN })).toMatchObject({ statusCode: 409, message: expect.stringContaining('TIMED_OUT') });
     executions.status = 'RUNNING';
-    const foreign = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
+    const foreign = await answerApproval(await event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
       store,
       executions,
+      callers: proofs,
       config: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:other'], deniedRolePrefixes: [] },
       logger: silentLogger,
     });
@@ -392,8 +411,8 @@ describe('answerApproval', () => {
   });
 
   it('answers as a Function URL response with a JSON body', async () => {
-    const handler = createApprovalHandler({ store, executions, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => NOW });
-    const response = await handler(event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }));
+    const handler = createApprovalHandler({ store, executions, callers: proofs, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => NOW });
+    const response = await handler(await event(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }));
     expect(response.statusCode).toBe(200);
     expect(response.headers).toEqual({ 'content-type': 'application/json' });
     expect(JSON.parse(response.body)).toMatchObject({ outcome: 'approved', decidedBy: CAROL });
@@ -466,8 +485,8 @@ describe('answerApproval: an answer after the request timed out changes nothing 
   const EXPIRES = '2026-11-27T17:30:00.000Z';
   /** The guard's deadline: its grant is written before the wait starts, so it comes a little earlier. */
   const GRANT_DEADLINE = '2026-11-27T17:29:58.000Z';
-  const answerAt = (at: Date, approver: string, body: unknown) =>
-    answerApproval(event(approver, body), { store, executions, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => at });
+  const answerAt = async (at: Date, approver: string, body: unknown) =>
+    answerApproval(await event(approver, body), { store, executions, callers: proofs, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => at });
   const nothingRecordedOrSent = async () => {
     expect((await store.get(EXECUTION))?.decision).toBeUndefined();
     expect(executions.sent).toEqual([]);
@@ -603,7 +622,7 @@ describe('answerApproval: the subjects of the incident never answer it (review a
       ['arn:aws:iam::111122223333:user/engineering/oncall/alice', {}],
       ['arn:aws:iam::111122223333:user/Alice', {}],
       ['arn:aws:iam::111122223333:user/alice-renamed', { userId: ALICE_ID }],
-      [CAROL, { accessKey: KEY }],
+      // (A request signed with KEY by anyone but alice cannot be had: STS knows whose key it is. approverRefusal's own test covers the key alone.)
     ] as const) {
       expect(await answerAs(approver, { executionArn: KEY_EXECUTION, decision: 'reject', requestId: SHOWN }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
       expect(await answerAs(approver, { executionArn: KEY_EXECUTION, show: true }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
@@ -669,10 +688,11 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
     info: (message: string, fields: Record<string, unknown> = {}) => logged.push({ level: 'info', message, fields }),
     warn: (message: string, fields: Record<string, unknown> = {}) => logged.push({ level: 'warn', message, fields }),
   };
-  const answerListed = (approver: string, body: unknown, approverArns: readonly string[] = [ON_CALL_ROLE]) =>
-    answerApproval(event(approver, body), {
+  const answerListed = async (approver: string, body: unknown, approverArns: readonly string[] = [ON_CALL_ROLE]) =>
+    answerApproval(await event(approver, body), {
       store,
       executions,
+      callers: proofs,
       config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'], approverArns },
       logger,
       now: () => NOW,
@@ -750,9 +770,10 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
   });
 
   it('without a list (FIREBREAK_APPROVER_ARNS unset), IAM alone decides: any caller the function lets in may answer, as before', async () => {
-    const unlisted = await answerApproval(event(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
+    const unlisted = await answerApproval(await event(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), {
       store,
       executions,
+      callers: proofs,
       config: readApprovalConfig({ FIREBREAK_APPROVAL_STATE_MACHINES: MACHINE, FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES: 'firebreak-responder-' }),
       logger,
       now: () => NOW,
@@ -764,7 +785,7 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
     for (const garbled of ['', ' ', ',', ' , ']) {
       const config = readApprovalConfig({ FIREBREAK_APPROVAL_STATE_MACHINES: MACHINE, FIREBREAK_APPROVER_ARNS: garbled });
       expect(config.approverArns, JSON.stringify(garbled)).toEqual([]);
-      const response = await answerApproval(event(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), { store, executions, config, logger, now: () => NOW });
+      const response = await answerApproval(await event(ADMIN, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }), { store, executions, callers: proofs, config, logger, now: () => NOW });
       expect(response, JSON.stringify(garbled)).toMatchObject({ statusCode: 403, message: expect.stringContaining('is not one of this deployment\'s approvers') });
     }
     expect(executions.sent).toEqual([]);
@@ -774,7 +795,7 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
     for (const garbled of ['*', `${ON_CALL_ROLE} ${CI}`, 'arn:aws:iam::111122223333:role/*']) {
       const config = readApprovalConfig({ FIREBREAK_APPROVAL_STATE_MACHINES: MACHINE, FIREBREAK_APPROVER_ARNS: garbled });
       for (const caller of [ADMIN, CI, 'arn:aws:sts::111122223333:assumed-role/on-call/carol']) {
-        expect(await answerApproval(event(caller, { executionArn: EXECUTION, show: true }), { store, executions, config, logger, now: () => NOW }), `${garbled} ${caller}`).toMatchObject({ statusCode: 403 });
+        expect(await answerApproval(await event(caller, { executionArn: EXECUTION, show: true }), { store, executions, callers: proofs, config, logger, now: () => NOW }), `${garbled} ${caller}`).toMatchObject({ statusCode: 403 });
       }
     }
   });
@@ -1174,5 +1195,91 @@ describe('ApprovalReleaseClearance', () => {
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     const unblockGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'unblock-dns-domain', mode: 'enforce' as const }));
     expect(await unblockGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('asked for playbook release-instance, not unblock-dns-domain') });
+  });
+});
+
+describe('answerApproval: the caller is who STS says signed the proof, not who the event says (direct invocation)', () => {
+  const MALLORY = 'arn:aws:sts::111122223333:assumed-role/Developer/mallory';
+  const ANSWER = { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN };
+  /** What anyone with lambda:InvokeFunction can send: a Function URL event of their own writing, naming CAROL. */
+  const forged = (headers: Record<string, string>, body: unknown = ANSWER) => ({
+    version: '2.0',
+    headers,
+    requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: CAROL, accessKey: proofs.credentialsOf(CAROL).accessKeyId } } },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  });
+  const deps = (callers: CallerProofVerifier = proofs, approverArns?: readonly string[]) => ({
+    store,
+    executions,
+    callers,
+    config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [], ...(approverArns ? { approverArns } : {}) },
+    logger: silentLogger,
+    now: () => NOW,
+  });
+
+  beforeEach(async () => {
+    store = new InMemoryApprovalStore();
+    executions = new FakeExecutions();
+    await store.putRequest(REQUEST);
+  });
+
+  const nothingDone = async () => {
+    expect(executions.sent).toEqual([]);
+    expect(executions.heartbeats).toEqual([]);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+  };
+
+  it('ATTACK: no proof: refused (401), nothing recorded or sent, even for a listed approver', async () => {
+    for (const approverArns of [undefined, ['arn:aws:iam::111122223333:role/on-call']]) {
+      expect(await answerApproval(forged({}), deps(proofs, approverArns))).toMatchObject({ statusCode: 401, outcome: 'refused', message: expect.stringContaining('carries no caller proof') });
+    }
+    await nothingDone();
+  });
+
+  it("ATTACK: a proof of the invoker's own credentials under CAROL's name: refused, naming who really signed", async () => {
+    const text = JSON.stringify(ANSWER);
+    const own = await callerProof('approval', text, 'eu-west-1', proofs.credentialsOf(MALLORY), NOW);
+    expect(await answerApproval(forged({ [CALLER_PROOF_HEADER]: own }), deps())).toMatchObject({
+      statusCode: 401,
+      message: expect.stringContaining(`the caller proof was signed by ${MALLORY}, but the request says ${CAROL}`),
+    });
+    await nothingDone();
+  });
+
+  it("ATTACK: CAROL's own proof for a show, replayed with an approval: STS does not verify it for this body", async () => {
+    const shown = await callerProof('approval', JSON.stringify({ executionArn: EXECUTION, show: true }), 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    expect(await answerApproval(forged({ [CALLER_PROOF_HEADER]: shown }), deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('SignatureDoesNotMatch') });
+    // The same proof with the body it was made for still shows the request: it is CAROL's.
+    expect(await answerApproval(forged({ [CALLER_PROOF_HEADER]: shown }, { executionArn: EXECUTION, show: true }), deps())).toMatchObject({ statusCode: 200, outcome: 'shown' });
+    await nothingDone();
+  });
+
+  it("ATTACK: CAROL's proof for another Region's function: refused before STS is asked", async () => {
+    const elsewhere = await callerProof('approval', JSON.stringify(ANSWER), 'us-east-1', proofs.credentialsOf(CAROL), NOW);
+    expect(await answerApproval(forged({ [CALLER_PROOF_HEADER]: elsewhere }), deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('signed for STS in us-east-1, not eu-west-1') });
+    await nothingDone();
+  });
+
+  it('decides nothing when STS cannot be asked (502), and takes the answer once it can', async () => {
+    const text = JSON.stringify(ANSWER);
+    const proof = await callerProof('approval', text, 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    const down = {
+      region: 'eu-west-1',
+      callerOf: async () => {
+        throw new CallerProofUnavailableError('STS answered the caller proof with HTTP 503');
+      },
+    };
+    expect(await answerApproval(forged({ [CALLER_PROOF_HEADER]: proof }), deps(down))).toMatchObject({ statusCode: 502, message: expect.stringContaining('could not be checked') });
+    await nothingDone();
+    expect(await answerApproval(forged({ [CALLER_PROOF_HEADER]: proof }), deps())).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: CAROL });
+  });
+
+  it('refuses an event that claims another access key than the one that signed the proof', async () => {
+    const text = JSON.stringify(ANSWER);
+    const proof = await callerProof('approval', text, 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    const claimingOtherKey = { ...forged({ [CALLER_PROOF_HEADER]: proof }), requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: CAROL, accessKey: 'ASIAQ3EGRW6JOTHERKEY' } } } };
+    expect(await answerApproval(claimingOtherKey, deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('the caller proof was signed by') });
+    await nothingDone();
   });
 });

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { callerProof } from '../../lib/operator/caller-proof';
+import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
+import type { ProofFetch } from '../../lib/responders/caller-proof';
+import { CallerProofUnavailableError, PROOF_BINDING_HEADER, StsCallerProofVerifier, parseCallerProof, proofBinding, stsHost } from '../../lib/responders/caller-proof';
+
+const AT = new Date('2026-12-06T09:00:00.000Z');
+const CAROL = 'arn:aws:sts::111122223333:assumed-role/on-call/carol';
+const CREDENTIALS = { accessKeyId: 'ASIAQ3EGRW6JCAROLKEY', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE/session+token==' };
+const BODY = '{"executionArn":"arn:aws:states:eu-west-1:111122223333:execution:Firebreak-x:y","show":true}';
+
+const proof = (overrides: Record<string, string | undefined> = {}) =>
+  callerProof('approval', BODY, 'eu-west-1', CREDENTIALS, AT).then((query) => {
+    const params = new URLSearchParams(query);
+    for (const [name, value] of Object.entries(overrides)) {
+      if (value === undefined) params.delete(name);
+      else params.set(name, value);
+    }
+    return params.toString();
+  });
+
+describe('parseCallerProof: only a presigned GetCallerIdentity for STS in this Region, over the binding', () => {
+  it('takes what firebreak approve makes, and rebuilds the query from its checked parameters', async () => {
+    const parsed = parseCallerProof(await proof(), 'eu-west-1');
+    expect(parsed).toMatchObject({ accessKeyId: CREDENTIALS.accessKeyId });
+    expect(Object.fromEntries(new URLSearchParams((parsed as { query: string }).query))).toMatchObject({ Action: 'GetCallerIdentity', 'X-Amz-Security-Token': CREDENTIALS.sessionToken });
+  });
+
+  it.each([
+    ['no proof', undefined, /carries no caller proof/],
+    ['an empty one', '', /carries no caller proof/],
+    ['another action', { Action: 'AssumeRole' }, /Action is not what Firebreak signs/],
+    ['a parameter more (a redirect, a role to assume)', { RoleArn: 'arn:aws:iam::111122223333:role/admin' }, /a parameter a presigned GetCallerIdentity does not: "RoleArn"/],
+    ['a signature that does not cover the binding', { 'X-Amz-SignedHeaders': 'host' }, /X-Amz-SignedHeaders is not what Firebreak signs/],
+    ['another service in the scope', { 'X-Amz-Credential': `${CREDENTIALS.accessKeyId}/20261206/eu-west-1/s3/aws4_request` }, /X-Amz-Credential is not what Firebreak signs/],
+    ['another Region', { 'X-Amz-Credential': `${CREDENTIALS.accessKeyId}/20261206/us-east-1/sts/aws4_request` }, /signed for STS in us-east-1, not eu-west-1/],
+    ['a date that is not the scope\'s', { 'X-Amz-Date': '20261205T090000Z' }, /date is not its credential's/],
+    ['a lifetime past 15 minutes', { 'X-Amz-Expires': '901' }, /more than 900 seconds/],
+    ['no signature', { 'X-Amz-Signature': undefined }, /lacks X-Amz-Signature/],
+  ])('refuses %s', async (_what, change, reason) => {
+    const text = change === undefined || typeof change === 'string' ? change : await proof(change);
+    expect(parseCallerProof(text, 'eu-west-1')).toEqual({ refused: expect.stringMatching(reason) });
+  });
+
+  it('refuses a repeated parameter (which one would STS read?) and a proof longer than any', async () => {
+    expect(parseCallerProof(`${await proof()}&Action=GetCallerIdentity`, 'eu-west-1')).toEqual({ refused: 'the caller proof repeats Action' });
+    expect(parseCallerProof('A'.repeat(8193), 'eu-west-1')).toEqual({ refused: expect.stringContaining('longer') });
+  });
+
+  it('binds the purpose and the exact body', () => {
+    expect(proofBinding('approval', BODY)).toMatch(/^[0-9a-f]{64}$/);
+    expect(proofBinding('approval', `${BODY} `)).not.toBe(proofBinding('approval', BODY));
+  });
+
+  it("knows the China Regions' STS domain", () => {
+    expect(stsHost('eu-west-1')).toBe('sts.eu-west-1.amazonaws.com');
+    expect(stsHost('cn-north-1')).toBe('sts.cn-north-1.amazonaws.com.cn');
+  });
+});
+
+describe('StsCallerProofVerifier: asks STS in its own Region', () => {
+  const identity = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>${CAROL}</Arn><UserId>AROAQ3EGRW6JONCALL01:carol</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
+  const error = (code: string) => `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>m</Message></Error></ErrorResponse>`;
+  const answering = (status: number, text: string) => {
+    const sent: { url: string; init: Parameters<ProofFetch>[1] }[] = [];
+    const send: ProofFetch = async (url, init) => {
+      sent.push({ url, init });
+      return { status, text: async () => text };
+    };
+    return { sent, verifier: new StsCallerProofVerifier('eu-west-1', send) };
+  };
+
+  it('sends exactly the rebuilt GET to sts.<region>.amazonaws.com with the binding it computed, and takes the caller from the answer', async () => {
+    const { sent, verifier } = answering(200, identity);
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    const binding = proofBinding('approval', BODY);
+    expect(await verifier.callerOf(parsed, binding)).toEqual({ arn: CAROL, userId: 'AROAQ3EGRW6JONCALL01:carol', account: '111122223333', accessKeyId: CREDENTIALS.accessKeyId });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.url).toBe(`https://sts.eu-west-1.amazonaws.com/?${parsed.query}`);
+    expect(sent[0]!.init).toEqual({ method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding }, signal: expect.any(AbortSignal) });
+  });
+
+  it.each(['SignatureDoesNotMatch', 'ExpiredToken', 'InvalidClientTokenId'])('refuses a proof STS refuses (403 %s)', async (code) => {
+    const { verifier } = answering(403, error(code));
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    expect(await verifier.callerOf(parsed, 'b')).toEqual({ refused: `STS did not verify the caller proof (${code})` });
+  });
+
+  it.each([
+    [400, error('Throttling')],
+    [500, error('InternalFailure')],
+    [503, ''],
+    [200, '<GetCallerIdentityResponse/>'],
+  ])('decides nothing when STS cannot say (HTTP %i): transient', async (status, text) => {
+    const { verifier } = answering(status, text);
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    await expect(verifier.callerOf(parsed, 'b')).rejects.toBeInstanceOf(CallerProofUnavailableError);
+  });
+
+  it('decides nothing when STS cannot be reached', async () => {
+    const verifier = new StsCallerProofVerifier('eu-west-1', async () => {
+      throw new TypeError('fetch failed');
+    });
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    await expect(verifier.callerOf(parsed, 'b')).rejects.toThrow(/STS could not be asked who signed the caller proof: fetch failed/);
+  });
+});
+
+describe("LocalCallerProofs: the game day's STS checks the SigV4 signature as STS does", () => {
+  const sts = () => {
+    const local = new LocalCallerProofs('eu-west-1', () => AT);
+    local.issue(CAROL, CREDENTIALS);
+    return local;
+  };
+  const check = async (local: LocalCallerProofs, text: string, body = BODY) => local.callerOf(parseCallerProof(text, 'eu-west-1') as { accessKeyId: string; query: string }, proofBinding('approval', body));
+
+  it('verifies a proof signed with the key it issued, for the same body, in its lifetime', async () => {
+    expect(await check(sts(), await proof())).toMatchObject({ arn: CAROL, accessKeyId: CREDENTIALS.accessKeyId, account: '111122223333' });
+  });
+
+  it('refuses another body, a key it never issued, a secret guessed, a token changed, a proof past its lifetime or dated ahead', async () => {
+    expect(await check(sts(), await proof(), `${BODY} `)).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
+    const stranger = await callerProof('approval', BODY, 'eu-west-1', { ...CREDENTIALS, accessKeyId: 'ASIAQ3EGRW6JSTRANGER' }, AT);
+    expect(await check(sts(), stranger)).toEqual({ refused: expect.stringContaining('InvalidClientTokenId') });
+    const guessed = await callerProof('approval', BODY, 'eu-west-1', { ...CREDENTIALS, secretAccessKey: 'guessed' }, AT);
+    expect(await check(sts(), guessed)).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
+    expect(await check(sts(), await proof({ 'X-Amz-Security-Token': 'b3RoZXI=' }))).toEqual({ refused: expect.stringContaining('InvalidClientTokenId') });
+    const late = new LocalCallerProofs('eu-west-1', () => new Date(AT.getTime() + 121_000));
+    late.issue(CAROL, CREDENTIALS);
+    expect(await check(late, await proof())).toEqual({ refused: expect.stringContaining('ExpiredToken') });
+    const early = new LocalCallerProofs('eu-west-1', () => new Date(AT.getTime() - 16 * 60_000));
+    early.issue(CAROL, CREDENTIALS);
+    expect(await check(early, await proof())).toEqual({ refused: expect.stringContaining('ExpiredToken') });
+  });
+
+  it('refuses a lifetime stretched after signing (the signature covers it)', async () => {
+    expect(await check(sts(), await proof({ 'X-Amz-Expires': '900' }))).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
+  });
+});
