@@ -3,7 +3,7 @@
  * state machines, inject its events through the dispatcher, wait for every execution, inspect the
  * account, build the timeline and check every expectation.
  */
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import { DeleteAccessKeyCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
@@ -419,6 +419,22 @@ async function tamperWithEvidence(backend: GameDayBackend, environment: Resolved
   }
 }
 
+/**
+ * A `tamper: { reconnect }` injection: an attacker holding a role of the member account that may
+ * change any ENI (the same role as for evidence) moves every ENI of the instance back into the
+ * groups the environment gave it, undoing its isolation. Firebreak sees it only when a finding
+ * about the instance arrives again (GuardDuty's update of the finding). A refusal is kept in the
+ * call log; nothing here throws on one.
+ */
+async function reconnectInstance(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string): Promise<void> {
+  const instance = environment.instances[instanceName];
+  if (!instance) throw new Error(`tamper: no instance '${instanceName}' in the environment`);
+  const ec2 = await backend.clients(TAMPERING_ROLE).ec2({ account: instance.account, region: instance.region });
+  for (const eni of instance.networkInterfaces) {
+    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: eni.groups.map((group) => group.groupId) })).catch(() => undefined);
+  }
+}
+
 /** The role of a `tamper: { deleteAccessKey }` injection: an administrator of the account the user is in, outside Firebreak's policies. */
 export const ACCOUNT_ADMINISTRATOR_ROLE = 'gameday-account-administrator';
 
@@ -634,7 +650,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -730,6 +746,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         }
         if (tamper) {
           if ('deleteEvidenceOf' in tamper) await tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf);
+          else if ('reconnect' in tamper) await reconnectInstance(backend, environment, tamper.reconnect);
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
           else await reopenReleases(backend, environment);
           return;

@@ -199,6 +199,7 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       at(['inject', index, 'releaseObject'], `no S3 object '${entry.releaseObject}' in environment.s3Objects${didYouMean(entry.releaseObject, names)}`);
     }
     if (entry.tamper !== undefined && 'deleteEvidenceOf' in entry.tamper) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
+    if (entry.tamper !== undefined && 'reconnect' in entry.tamper) checkInstance(entry.tamper.reconnect, ['inject', index, 'tamper', 'reconnect']);
     if (entry.tamper !== undefined && 'deleteAccessKey' in entry.tamper) {
       const { user, key } = entry.tamper.deleteAccessKey;
       const keys = document.environment.iamUsers[user]?.accessKeys;

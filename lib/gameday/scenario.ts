@@ -307,6 +307,11 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          reconnect: logicalName('instance').describe(
+            "ModifyNetworkInterfaceAttribute putting every ENI of this instance back in the security groups the environment gave it, as an attacker's role in the member account that may change any ENI: the quarantine's isolation undone behind Firebreak's back.",
+          ),
+        }),
+        z.strictObject({
           deleteAccessKey: z
             .strictObject({
               user: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
@@ -326,7 +331,7 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence, one in the security account to make a finished release run again, or the account's administrator deletes an access key (after the earlier injections ran).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again, or the account's administrator deletes an access key (after the earlier injections ran).",
       ),
     pause: z
       .strictObject({

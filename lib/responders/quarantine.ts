@@ -23,6 +23,7 @@ import type { EnsuredGroups, GroupNaming } from './isolation-groups';
 import { findVpcGroups } from './isolation-groups';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
+import type { PendingAction } from './pending-actions';
 import { recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
 import type { RecordSealer } from './record-integrity';
@@ -347,7 +348,7 @@ export async function quarantineInstance(
   const evidenceActions = evidence.value;
   const isolation = isolated.value;
   for (const groups of isolation.groups) recordAll(log, groups.actions);
-  for (const actions of isolation.moves) recordAll(log, actions);
+  for (const actions of isolation.moves) recordAll(log, actions.map((action) => movedAgain(action, instance)));
   recordAll(log, evidenceActions);
   if (fleetChanges.ok) recordAll(log, fleetChanges.value);
   const groupsByVpc = new Map<string, EnsuredGroups>(isolation.groups.map((g) => [g.vpcId, g]));
@@ -387,3 +388,18 @@ export type QuarantineHandlerDeps = HandlerDeps<QuarantineDeps>;
 /** The Lambda handler: parse the state machine's payload, then quarantine. */
 export const createQuarantineInstanceHandler = (deps: QuarantineHandlerDeps): ResponderHandler<QuarantineResult> =>
   createResponderHandler(quarantineResponder, deps);
+
+/**
+ * A move of an ENI out of its groups on an instance EC2 shows tagged quarantined: Firebreak had
+ * isolated it, and someone with the account's EC2 permissions moved the ENI out of the isolation
+ * group since (or attached it). The move says so, for the people reading the alert: the isolation
+ * was undone behind Firebreak's back, which CloudTrail shows. The tag is only read for these words.
+ */
+function movedAgain(action: PendingAction, instance: ObservedInstance): PendingAction {
+  if (action.outcome !== 'done' || action.api !== 'ec2:ModifyNetworkInterfaceAttribute' || instance.tags[FIREBREAK_TAGS.status] !== 'quarantined') return action;
+  const incident = instance.tags[FIREBREAK_TAGS.incident] ?? 'unknown';
+  return {
+    ...action,
+    detail: `${action.detail} (isolated again: ${instance.instanceId} is tagged quarantined (incident ${incident}), but ${action.target} was out of the isolation group: someone changed its groups after Firebreak isolated it; see CloudTrail for ModifyNetworkInterfaceAttribute and AttachNetworkInterface on it)`,
+  };
+}

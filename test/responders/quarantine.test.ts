@@ -1532,3 +1532,32 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
     });
   });
 });
+
+describe('quarantineInstance on an instance whose isolation was undone after Firebreak isolated it', () => {
+  // Someone with the member account's EC2 permissions moved ENI_A back into its application group
+  // after the first revision isolated it; GuardDuty then updated the finding (a new execution).
+  const undone = { ...quarantinedInstance(KEY, '2026-11-20T09:00:05.000Z'), enis: [{ id: ENI_A, groups: [APP_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }] };
+
+  beforeEach(async () => {
+    givenInstance(ec2Mock, undone);
+    givenGroups(ec2Mock);
+    givenMutationsSucceed(ec2Mock);
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(KEY, '2026-11-20T09:00:03.000Z')));
+  });
+
+  it('isolates the moved ENI again, keeps the original record, and says in the move that its isolation had been undone', async () => {
+    const before = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    const result = await run();
+    expect(result.status).toBe('quarantined');
+    expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual([
+      { NetworkInterfaceId: ENI_A, Groups: [UNTRACK_SG] },
+      { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
+    ]);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ capturedAt: before?.capturedAt, networkInterfaces: before?.networkInterfaces });
+    const moves = result.actions.filter((action) => action.api === 'ec2:ModifyNetworkInterfaceAttribute' && action.outcome === 'done');
+    expect(moves.map((action) => action.target)).toEqual([ENI_A, ENI_A]);
+    for (const move of moves) {
+      expect(move.detail).toContain(`isolated again: ${INSTANCE_ID} is tagged quarantined (incident ${KEY}), but ${ENI_A} was out of the isolation group`);
+    }
+  });
+});
