@@ -10,7 +10,8 @@
  * - Unicode format characters (category Cf) and control characters (Cc, line and paragraph
  *   separators, lone surrogates) are removed; in one-line text line breaks become spaces;
  * - links are defanged: `http://` → `hxxp://`, `https://` → `hxxps://`, any other `scheme://` →
- *   `scheme[:]//`, and the dots of host names (in links and bare, `evil.example.com`) → `[.]`;
+ *   `scheme[:]//`, and the dots of host names (in links and bare, `evil.example.com`; a bare one on a
+ *   top-level domain `LINKED_TLDS` lacks when it starts with `www.` or a path or port follows it) → `[.]`;
  * - markup chat tools render is made inert: `<` and `>` become `‹` and `›` (Slack's `<!here>`,
  *   `<@U123>`, `<http://x|y>`, HTML tags, markdown autolinks), `@` becomes `(at)` (`@here`,
  *   `@channel`, `@everyone`, Teams and Discord mentions), and markdown links and images lose the
@@ -64,7 +65,8 @@ const LINKED_TLDS = new Set(
     'download review party stream trade date racing science men cricket kim country gdn host press website ' +
     'cloud email digital network services solutions support today world life news blog pro mobi name asia ' +
     'tel travel jobs cat int edu gov mil arpa onion xin vip ltd group one best plus run codes tools quest ' +
-    'bar art ink wiki center company business agency'
+    'bar art ink wiki center company business agency help security secure zone team ninja systems guru fyi ' +
+    'bond cfd beauty hair makeup skin autos boats homes yachts baby mom pics lat cam uno sale cash money bank'
   ).split(' '),
 );
 
@@ -72,6 +74,15 @@ function isLinkedTld(tld: string): boolean {
   const lower = tld.toLowerCase();
   return lower.length === 2 || LINKED_TLDS.has(lower);
 }
+
+/**
+ * What makes mail and chat clients link a host name whatever its top-level domain: a `www.` in
+ * front, or a path or a port after it. `www.approve-firebreak.help` and `ops.firebreak.zone:8443/ok`
+ * are links in Outlook, Gmail and Slack, and `.help`, `.zone` and hundreds of other real top-level
+ * domains are not in `LINKED_TLDS`.
+ */
+const WWW_PREFIX = /^www\./i;
+const PATH_OR_PORT_AFTER = /^(?:\/|:\d)/;
 
 /** An EC2 instance type (`m5.large`, `c7gn.16xlarge`, `u-6tb1.metal`): a size, not a host, left as it is. */
 const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)$/;
@@ -105,7 +116,10 @@ export function defangLinks(text: string): string {
       .replace(AFTER_SCHEME, (_, prefix: string, host: string) => `${prefix}${host.replaceAll('.', '[.]')}`);
   }
   if (HOST_NAME_HINT.test(out)) {
-    out = out.replace(HOST_NAME, (host, tld: string) => (!isLinkedTld(tld) || EC2_INSTANCE_TYPE.test(host) ? host : host.replaceAll('.', '[.]')));
+    out = out.replace(HOST_NAME, (host: string, tld: string, at: number, whole: string) => {
+      const linked = isLinkedTld(tld) || WWW_PREFIX.test(host) || PATH_OR_PORT_AFTER.test(whole.slice(at + host.length, at + host.length + 2));
+      return !linked || EC2_INSTANCE_TYPE.test(host) ? host : host.replaceAll('.', '[.]');
+    });
   }
   // Belt and braces: whatever the rules above missed, no http(s):// leaves this function.
   return hasSlashes ? out.replace(LIVE_HTTP, (_, h: string, rest: string) => `${h}xx${rest}://`) : out;

@@ -38,6 +38,14 @@ const ATTACKS = {
   'a plain mention': { text: '@here @everyone @channel', gone: ['@here', '@everyone', '@channel'], shown: '(at)here (at)everyone (at)channel' },
   'a markdown link and image': { text: '[reset password](https://evil.io/r) ![x](http://t.co/p.png)', gone: ['](', 'https://', 'http://'], shown: '[reset password] (hxxps://evil[.]io/r)' },
   'an HTML tag': { text: '<img src=x onerror=alert(1)><a href="hxxp">x</a>', gone: ['<img', '<a ', '</a>'], shown: '‹img src=x onerror=alert(1)›' },
+  // Mail and chat clients link `www.` names, and names followed by a path or a port, whatever their
+  // top-level domain: `.help`, `.security`, `.zone` are real ones the list of linked domains lacks.
+  'a www. link on a top-level domain the list lacks': { text: 'approve at www.firebreak-approvals.help/i-0abc', gone: ['www.firebreak-approvals.help'], shown: 'www[.]firebreak-approvals[.]help/i-0abc' },
+  'a bare link with a path or a port on a top-level domain the list lacks': {
+    text: 'approve: approve.firebreak-ops.security/i-0abc or ops.firebreak.zone:8443',
+    gone: ['approve.firebreak-ops.security', 'ops.firebreak.zone'],
+    shown: 'approve[.]firebreak-ops[.]security/i-0abc or ops[.]firebreak[.]zone:8443',
+  },
 } as const;
 
 describe('neutralizeText', () => {
