@@ -125,6 +125,15 @@ export function defangLinks(text: string): string {
   return hasSlashes ? out.replace(LIVE_HTTP, (_, h: string, rest: string) => `${h}xx${rest}://`) : out;
 }
 
+/**
+ * A remote host or IP address a finding names (a queried domain, a caller's IP), each of its dots
+ * as `[.]` whatever its top-level domain: the attacker picks their own C2 domain, on any of the
+ * hundreds of top-level domains `LINKED_TLDS` does not list, and the alert calls it defanged.
+ */
+export function defangHost(host: string): string {
+  return host.replaceAll('.', '[.]');
+}
+
 /** The characters `inertMarkup` rewrites: text without any is already inert. */
 const MARKUP_HINT = /[<>@\]]/;
 /** A markdown link or image: `](`, spaces allowed between. */

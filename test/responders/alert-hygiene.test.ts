@@ -115,6 +115,14 @@ describe('buildAlertMessage: untrusted text in subject and body', () => {
     });
   }
 
+  it('ATTACK: the queried domain and remote hosts a finding names are defanged whatever their top-level domain (the attacker picks their C2 domain)', () => {
+    const base = ec2Incident();
+    const incident = ec2Incident({ guardDuty: { ...base.guardDuty!, remoteIndicators: ['c2.attacker.horse', '198.51.100.7', 'login.approve-firebreak.security'] } });
+    const body = withoutOwnLinks(buildAlertMessage(report(incident), { now: NOW }).message);
+    expect(body).toContain('Indicators, reported by the finding (defanged): c2[.]attacker[.]horse, 198[.]51[.]100[.]7, login[.]approve-firebreak[.]security');
+    expect(body).not.toMatch(/attacker\.horse|approve-firebreak\.security/);
+  });
+
   it('neutralizes an alarm name and reason (alarm names are up to 255 characters of almost anything)', () => {
     const incident = ec2Incident({
       source: 'cloudwatch',
