@@ -134,6 +134,25 @@ export function defangHost(host: string): string {
   return host.replaceAll('.', '[.]');
 }
 
+/** A regular-expression special character, escaped to match itself. */
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\]/g;
+
+/**
+ * `text` with each of `hosts` (the remote domains and IPs a finding names, whatever their case or
+ * trailing dot) defanged wherever it appears, as a word: Firebreak's own lines name them too (the
+ * domain block-dns-domain blocked), and `defangLinks` leaves a name on an unlisted top-level domain live.
+ */
+export function defangNamedHosts(text: string, hosts: readonly string[]): string {
+  let out = text;
+  for (const host of hosts) {
+    const name = host.trim().replace(/\.$/, '');
+    if (!name.includes('.')) continue;
+    const word = new RegExp(`(?<![A-Za-z0-9-])${name.replace(REGEX_SPECIAL, '\\$&')}(?![A-Za-z0-9-])`, 'gi');
+    out = out.replace(word, defangHost);
+  }
+  return out;
+}
+
 /** The characters `inertMarkup` rewrites: text without any is already inert. */
 const MARKUP_HINT = /[<>@\]]/;
 /** A markdown link or image: `](`, spaces allowed between. */

@@ -123,6 +123,27 @@ describe('buildAlertMessage: untrusted text in subject and body', () => {
     expect(body).not.toMatch(/attacker\.horse|approve-firebreak\.security/);
   });
 
+  it('ATTACK: the blocked domain in what Firebreak did is no link, whatever its top-level domain (it is the finding\'s queried domain)', () => {
+    const base = ec2Incident();
+    const incident = ec2Incident({ guardDuty: { ...base.guardDuty!, dnsDomain: 'C2.Attacker.HORSE.', remoteIndicators: ['C2.Attacker.HORSE.'] } });
+    const at = '2026-11-20T10:02:00.000Z';
+    const blocked = {
+      responder: 'block-dns-domain',
+      incidentKey: incident.key,
+      mode: 'enforce',
+      status: 'blocked',
+      idempotentReplay: false,
+      domain: 'c2.attacker.horse',
+      actions: [
+        { api: 'firebreak:record-dns-block', target: 'c2.attacker.horse', outcome: 'done', at, detail: `Recorded that incident ${incident.key} on ${INSTANCE_ID} blocks c2.attacker.horse, for release` },
+        { api: 'firebreak:block-dns-domain', target: 'c2.attacker.horse', outcome: 'done', at, detail: 'Blocked c2.attacker.horse and its subdomains for vpc-0123456789abcdef0' },
+      ],
+    };
+    const body = withoutOwnLinks(buildAlertMessage(report(incident, { 'block-domain': blocked }), { now: NOW }).message);
+    expect(body).toContain('firebreak:block-dns-domain on c2[.]attacker[.]horse: Blocked c2[.]attacker[.]horse and its subdomains');
+    expect(body).not.toMatch(/attacker\.horse/i);
+  });
+
   it('neutralizes an alarm name and reason (alarm names are up to 255 characters of almost anything)', () => {
     const incident = ec2Incident({
       source: 'cloudwatch',
