@@ -57,6 +57,7 @@ export type DomainCheck =
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_NAME = 253;
+const NOT_ASCII = /[^\p{ASCII}]/u;
 
 /** The name in canonical form (lowercase, one trailing dot dropped), without judging it. */
 export function canonicalDomain(raw: string): string {
@@ -86,6 +87,8 @@ export function parseAllowlistEntry(entry: string): string {
 export function checkBlockableDomain(raw: string, deploymentAllowlist: readonly string[]): DomainCheck {
   const quoted = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
   const refuse = (code: DomainRefusalCode, why: string): DomainCheck => ({ blockable: false, code, reason: `${quoted} is not blocked: ${why}` });
+  // Judged before lowercasing: U+212A KELVIN SIGN lowercases to `k`, and the name blocked would not be the one named.
+  if (NOT_ASCII.test(raw)) return refuse('not-a-dns-name', 'a DNS Firewall domain is ASCII (an internationalized name is written in punycode, xn--)');
   const domain = canonicalDomain(raw);
   if (domain.includes('*')) return refuse('wildcard', 'it holds a wildcard; Firebreak blocks the name a finding names and its subdomains, never a pattern it did not choose');
   if (domain.length === 0 || domain.length > MAX_NAME) return refuse('not-a-dns-name', `a DNS name has 1 to ${MAX_NAME} characters`);

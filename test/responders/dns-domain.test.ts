@@ -48,6 +48,12 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     },
   );
 
+  it('ATTACK: never blocks a name the finding did not name, through case folding of a non-ASCII letter', () => {
+    // U+212A KELVIN SIGN lowercases to an ASCII `k`: `\u212Aubernetes.io` would have blocked kubernetes.io.
+    expect(checkBlockableDomain('\u212Aubernetes.io', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
+    expect(checkBlockableDomain('\u0430mazonaws.com', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
+  });
+
   it('blocks a name registered under a public suffix', () => {
     for (const name of ['evil.co.uk', 'd111111abcdef8.cloudfront.net', 'c2.github.io', 'co.evil.com', 'com.au.evil.net']) {
       expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
