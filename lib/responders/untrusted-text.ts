@@ -133,9 +133,11 @@ const REGEX_SPECIAL = /[.*+?^${}()|[\]\\]/g;
  */
 export function defangNamedHosts(text: string, hosts: readonly string[]): string {
   let out = text;
+  const lower = text.toLowerCase();
   for (const host of hosts) {
     const name = host.trim().replace(/\.$/, '');
-    if (!name.includes('.')) continue;
+    // Most lines name none of them: no expression is built for a host the text does not hold.
+    if (!name.includes('.') || !lower.includes(name.toLowerCase())) continue;
     const word = new RegExp(`(?<![A-Za-z0-9-])${name.replace(REGEX_SPECIAL, '\\$&')}(?![A-Za-z0-9-])`, 'gi');
     out = out.replace(word, defangHost);
   }

@@ -6,17 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NeutralizeOptions } from '../../lib/responders/untrusted-text';
 import { neutralizeText, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
+import { GENERIC_TOP_LEVEL_DOMAINS } from '../../lib/responders/top-level-domains';
 
-const REFERENCE_LINKED_TLDS = new Set(
-  (
-    'com net org info biz io co xyz top online site club app dev page ru cn su tk ml ga cf gq pw cc me tv ws ' +
-    'live shop store tech space fun icu buzz link click work rest cyou monster sbs zip mov lol win bid loan ' +
-    'download review party stream trade date racing science men cricket kim country gdn host press website ' +
-    'cloud email digital network services solutions support today world life news blog pro mobi name asia ' +
-    'tel travel jobs cat int edu gov mil arpa onion xin vip ltd group one best plus run codes tools quest ' +
-    'bar art ink wiki center company business agency'
-  ).split(' '),
-);
+/** Every generic top-level domain of the root zone (the data, shared), `.onion`, and every two-letter one (below). */
+const REFERENCE_LINKED_TLDS = new Set([...GENERIC_TOP_LEVEL_DOMAINS, 'onion']);
 
 /** neutralizeText as it was before its fast paths: every regex run on every text, the cut through Array.from. */
 function referenceNeutralizeText(text: string, max: number, options: NeutralizeOptions = {}): string {
@@ -29,9 +22,11 @@ function referenceNeutralizeText(text: string, max: number, options: NeutralizeO
         return `${scheme}[:]//`;
       })
       .replace(/((?:hxxps?:|[A-Za-z][A-Za-z0-9+.-]*\[:\])\/\/)([^\s/?#:"'‹›()[\]]+)/g, (_, prefix: string, host: string) => `${prefix}${host.replace(/\./g, '[.]')}`)
-      .replace(/(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g, (host, tld: string) => {
+      .replace(/(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g, (host: string, tld: string, at: number, whole: string) => {
         const lower = tld.toLowerCase();
-        const linked = lower.length === 2 || REFERENCE_LINKED_TLDS.has(lower);
+        const after = whole.slice(at + host.length);
+        // Any top-level domain once `www.` leads or a path or port follows: clients link those.
+        const linked = lower.length === 2 || REFERENCE_LINKED_TLDS.has(lower) || /^www\./i.test(host) || after.startsWith('/') || /^:\d/.test(after);
         const instanceType = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)$/.test(host);
         return !linked || instanceType ? host : host.replace(/\./g, '[.]');
       })
@@ -60,7 +55,7 @@ function referenceNeutralizeText(text: string, max: number, options: NeutralizeO
 /** Pieces each rule reacts to: schemes, hosts, dots, slashes, colons, brackets, markup, spaces, controls, invisible and astral characters. */
 const FRAGMENTS = [
   'http', 'https', 'HTTPS', 'hxxp', 'ftp', 'x+y-z.1', 'ｈｔｔｐ', '://', ':', '/', '//', '[:]', '[:]//', '.', '..', '[.]',
-  'com', 'io', 'IO', 'onion', 'guardduty', 'evil', 'example', 'c2', 'm5', 'large', '16xlarge', 'metal-2xl', 'c7gn', 'u-6tb1',
+  'com', 'io', 'IO', 'onion', 'horse', 'security', 'www', 'WWW.', ':8443', 'guardduty', 'evil', 'example', 'c2', 'm5', 'large', '16xlarge', 'metal-2xl', 'c7gn', 'u-6tb1',
   'a', 'Z', '0', '9', '-', '_', 'a'.repeat(63), 'b'.repeat(64), ' ', '  ', '\t', '\n', '\r', '\r\n', '\v', '\f',
   '<', '>', '@', '[', ']', '(', ')', '](', '] (', '!', '|', '"', "'", '?', '#', '‹', '›', '&', '$1', '$&',
   '\u0000', '\u001F', '\u007F', '\u0085', '\u00A0', '\u00AD', '\u200B', '\u202E', '\u2028', '\u2029', '\u2066', '\u3000', '\uFEFF',
@@ -91,6 +86,7 @@ describe('neutralizeText', () => {
       `${'a'.repeat(63)}.com ${'b'.repeat(64)}.com`,
       '  padded \u202E text\u200B with\r\nbreaks\tand\u2028separators  ',
       '\u{1F600}'.repeat(50),
+      'www.approve.help/i-0abc c2.attacker.horse ops.firebreak.unlisted:8443 ops.firebreak.unlisted: 8 aws.guardduty/x',
     ];
     for (const text of texts) {
       for (const cap of [0, 3, 10, 80, 400]) {
