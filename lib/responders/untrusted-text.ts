@@ -10,9 +10,8 @@
  * - Unicode format characters (category Cf) and control characters (Cc, line and paragraph
  *   separators, lone surrogates) are removed; in one-line text line breaks become spaces;
  * - links are defanged: `http://` → `hxxp://`, `https://` → `hxxps://`, any other `scheme://` →
- *   `scheme[:]//`, and the dots of host names (in links, and bare on any top-level domain of the root
- *   zone, `evil.example.com`, `c2.evil.horse`, or on any other when it starts with `www.` or a path
- *   or port follows it) → `[.]`;
+ *   `scheme[:]//`, and the dots of host names (in links and bare, `evil.example.com`; a bare one on a
+ *   top-level domain `LINKED_TLDS` lacks when it starts with `www.` or a path or port follows it) → `[.]`;
  * - markup chat tools render is made inert: `<` and `>` become `‹` and `›` (Slack's `<!here>`,
  *   `<@U123>`, `<http://x|y>`, HTML tags, markdown autolinks), `@` becomes `(at)` (`@here`,
  *   `@channel`, `@everyone`, Teams and Discord mentions), and markdown links and images lose the
@@ -28,7 +27,6 @@
  * (`visibleLine`), as the Markdown one does.
  * Pure: used by the alert builder and the operator tools, testable without AWS.
  */
-import { GENERIC_TOP_LEVEL_DOMAINS } from './top-level-domains';
 
 /** Format (Cf) and control (Cc) characters, line/paragraph separators (Zl/Zp) and lone surrogates (Cs). */
 const INVISIBLE_OR_CONTROL = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Cs}]/gu;
@@ -50,25 +48,41 @@ export const SPACE_RUN = / {2,}/g;
 const SCHEME = /(?<![A-Za-z])([A-Za-z][A-Za-z0-9+.-]*):\/\//g;
 /**
  * A dotted host name: labels of letters, digits and hyphens ending in a top-level label of 2–24
- * letters (`evil.com`, `EVIL.COM`, `c2.example.net`), checked against `isLinkedTld` below.
+ * letters (`evil.com`, `EVIL.COM`, `c2.example.net`), checked against `LINKED_TLDS` below.
  */
 const HOST_NAME = /(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g;
 
 /**
- * Top-level domains whose bare host names are defanged: every two-letter (country) one, every
- * generic one of the root zone (top-level-domains.ts) and `.onion`. Text such as `aws.guardduty` or
+ * Top-level domains whose bare host names are defanged: every two-letter (country) one and the
+ * generic ones mail and chat clients link and attackers favour. Text such as `aws.guardduty` or
  * `detail.severity` (event sources, field paths) ends in no such domain, cannot be a link, and is
- * left readable. A name with a scheme (`http://…`) is defanged whatever its domain.
+ * left readable. A name with a scheme (`http://…`) is defanged whatever its domain. Not every
+ * generic domain of the root zone (IANA lists about 1,000): that list would put
+ * update-security-hub-finding, which neutralizes its note with this module, past its bundle budget
+ * (test/bench/bundles.test.ts); a name on another one is defanged when it starts with `www.` or a
+ * path or port follows it, and the hosts a finding names wherever the alert shows them.
  */
+const LINKED_TLDS = new Set(
+  (
+    'com net org info biz io co xyz top online site club app dev page ru cn su tk ml ga cf gq pw cc me tv ws ' +
+    'live shop store tech space fun icu buzz link click work rest cyou monster sbs zip mov lol win bid loan ' +
+    'download review party stream trade date racing science men cricket kim country gdn host press website ' +
+    'cloud email digital network services solutions support today world life news blog pro mobi name asia ' +
+    'tel travel jobs cat int edu gov mil arpa onion xin vip ltd group one best plus run codes tools quest ' +
+    'bar art ink wiki center company business agency help security secure zone team ninja systems guru fyi ' +
+    'bond cfd beauty hair makeup skin autos boats homes yachts baby mom pics lat cam uno sale cash money bank'
+  ).split(' '),
+);
+
 function isLinkedTld(tld: string): boolean {
   const lower = tld.toLowerCase();
-  return lower.length === 2 || lower === 'onion' || GENERIC_TOP_LEVEL_DOMAINS.has(lower);
+  return lower.length === 2 || LINKED_TLDS.has(lower);
 }
 
 /**
  * What makes mail and chat clients link a host name whatever its top-level domain: a `www.` in
- * front, or a path or a port after it (`www.approve-firebreak.example/ok`, `ops.firebreak.internal:8443`),
- * for a top-level domain added to the root zone since top-level-domains.ts was taken, or none at all.
+ * front, or a path or a port after it. `www.approve-firebreak.horse` and `ops.firebreak.rocks:8443/ok`
+ * are links in Outlook, Gmail and Slack, and most real top-level domains are not in `LINKED_TLDS`.
  */
 const WWW_PREFIX = /^www\./i;
 const PATH_OR_PORT_AFTER = /^(?:\/|:\d)/;
@@ -116,8 +130,8 @@ export function defangLinks(text: string): string {
 
 /**
  * A remote host or IP address a finding names (a queried domain, a caller's IP), each of its dots
- * as `[.]` whatever its top-level domain: the attacker picks their own C2 domain, perhaps on a
- * top-level domain newer than top-level-domains.ts, and the alert calls it defanged.
+ * as `[.]` whatever its top-level domain: the attacker picks their own C2 domain, on any of the
+ * top-level domains `LINKED_TLDS` does not list, and the alert calls it defanged.
  */
 export function defangHost(host: string): string {
   return host.replaceAll('.', '[.]');

@@ -41,7 +41,7 @@ const ATTACKS = {
   // Mail and chat clients link `www.` names, and names followed by a path or a port, whatever their
   // top-level domain: `.help`, `.security`, `.zone` are real ones the list of linked domains lacks.
   'a www. link on a top-level domain the list lacks': { text: 'approve at www.firebreak-approvals.help/i-0abc', gone: ['www.firebreak-approvals.help'], shown: 'www[.]firebreak-approvals[.]help/i-0abc' },
-  'a bare host name on a generic top-level domain': { text: 'approve at approve-firebreak.horse or ops.firebreak.security', gone: ['approve-firebreak.horse', 'firebreak.security'], shown: 'approve-firebreak[.]horse or ops[.]firebreak[.]security' },
+  'a bare host name on an abused generic top-level domain': { text: 'approve at approve-firebreak.help or ops.firebreak.security', gone: ['approve-firebreak.help', 'firebreak.security'], shown: 'approve-firebreak[.]help or ops[.]firebreak[.]security' },
   'a bare link with a path or a port on a top-level domain the list lacks': {
     text: 'approve: approve.firebreak-ops.security/i-0abc or ops.firebreak.zone:8443',
     gone: ['approve.firebreak-ops.security', 'ops.firebreak.zone'],
