@@ -164,7 +164,7 @@ function sections(report: IncidentReport): Section[] {
  * Each is backslash-escaped, which every CommonMark renderer shows as the character itself.
  */
 const MARKDOWN_PUNCTUATION = /[\\`*_~[\]<>!&|$#@]/g;
-/** GFM links `www.` and any domain after it, a TLD that alerts leave readable (`www.evil.example`) included. */
+/** GFM links `www.` and whatever follows it, a name defangLinks leaves readable (`www.x`, a one-letter last label) included. */
 const WWW_AUTOLINK = /(?<![A-Za-z0-9])(www)\./gi;
 
 /**

@@ -5,7 +5,7 @@
 import * as z from '../contracts/zod-mini';
 import type { Incident } from '../incident/model';
 import { describeClipping } from '../incident/budget';
-import { quoteUntrusted } from './untrusted-text';
+import { defangHost, quoteUntrusted } from './untrusted-text';
 import { alarmInstanceId } from './alert-incident';
 import { alarmMetricInstanceIds } from '../incident/alarm-instances';
 import type { ActionLike, StepSummary } from './alert-model';
@@ -25,7 +25,7 @@ export function sectionWhatWasFound(incident: Incident): string[] {
     const role = gd.resourceRole === 'TARGET' ? ', the resource is the TARGET (attacked)' : gd.resourceRole === 'ACTOR' ? ', the resource is the ACTOR (attacking)' : '';
     lines.push(`  Source: GuardDuty finding ${oneLine(gd.findingId)}, seen ${gd.count} time(s)${role}`);
     if (gd.actionType !== undefined) lines.push(`  Activity: ${oneLine(gd.actionType)}${gd.connectionDirection !== undefined ? ` (${oneLine(gd.connectionDirection)})` : ''}`);
-    if (gd.remoteIndicators.length > 0) lines.push(`  Indicators, ${by} (defanged): ${oneLine(gd.remoteIndicators.join(', '))}`);
+    if (gd.remoteIndicators.length > 0) lines.push(`  Indicators, ${by} (defanged): ${oneLine(gd.remoteIndicators.map(defangHost).join(', '))}`);
   }
   const alarm = incident.alarm;
   if (alarm) {

@@ -16,6 +16,7 @@ import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
 import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome, groupOutcomes, isolatingStep, pauseNotice, pausedSteps } from './alert-model';
 import { oneLine, ownLine, indentedBlock, utf8Prefix, stringify, describeCause, fieldText, listField } from './alert-text';
+import { defangNamedHosts } from './untrusted-text';
 
 const OUTCOME_WORDS: Readonly<Record<string, string>> = {
   done: 'done',
@@ -32,10 +33,16 @@ function stepLabel(step: StepSummary): string {
   return oneLine(step.stepId, 80);
 }
 
-function actionLine(label: string, action: ActionLike): string {
+/** The remote hosts and IPs the finding names (its queried domain among them): an action naming one shows it defanged. */
+function findingHosts(input: AlertInput): readonly string[] {
+  const gd = input.incident?.guardDuty;
+  return gd === undefined ? [] : [...(gd.dnsDomain !== undefined ? [gd.dnsDomain] : []), ...gd.remoteIndicators];
+}
+
+function actionLine(label: string, action: ActionLike, hosts: readonly string[]): string {
   const word = OUTCOME_WORDS[action.outcome] ?? action.outcome;
   const detail = action.detail.trim() === '' ? '' : `: ${action.detail}`;
-  return `  - [${label}] ${word}: ${oneLine(`${action.api} on ${action.target}${detail}`)}`;
+  return `  - [${label}] ${word}: ${oneLine(defangNamedHosts(`${action.api} on ${action.target}${detail}`, hosts))}`;
 }
 
 /** Lists lines up to the budget shared by both action sections, then counts what was left out. */
@@ -66,6 +73,7 @@ export function sectionDid(input: AlertInput, steps: readonly StepSummary[], bud
     return [header, input.kind === 'triage-only' ? '  Nothing: no playbook step ran for this incident.' : '  Nothing yet: no step had finished.'];
   }
   const lines = [header];
+  const hosts = findingHosts(input);
   let observed = 0;
   for (const step of steps) {
     const label = stepLabel(step);
@@ -73,7 +81,7 @@ export function sectionDid(input: AlertInput, steps: readonly StepSummary[], bud
     const done: string[] = [];
     for (const action of step.result?.actions ?? []) {
       if (action.outcome === 'observed') observed += 1;
-      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) done.push(actionLine(label, action));
+      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) done.push(actionLine(label, action, hosts));
     }
     lines.push(...budget.take(done));
   }
@@ -89,13 +97,14 @@ export function sectionDidNot(
   decision: ContainmentDecision | undefined,
 ): string[] {
   const lines = ['WHAT FIREBREAK DID NOT DO'];
+  const hosts = findingHosts(input);
   if (input.mode === 'dry-run') lines.push('  - Dry-run: nothing was changed. "would have" lines are what enforce mode would do.');
   if (isSample(input.incident)) lines.push('  - Sample finding: no resource was touched (its ids are placeholders).');
   for (const step of steps) {
     const notDone = (step.result?.actions ?? []).filter((a) => NOT_DONE_OUTCOMES.has(a.outcome));
     if (notDone.length === 0) continue;
     const label = stepLabel(step);
-    lines.push(...budget.take(notDone.map((a) => actionLine(label, a))));
+    lines.push(...budget.take(notDone.map((a) => actionLine(label, a, hosts))));
   }
   if (input.kind === 'failure' && input.failure) {
     lines.push(

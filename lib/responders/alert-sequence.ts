@@ -16,7 +16,7 @@ import { PER_INSTANCE_ACTION, unconfirmedIntakeRefusal } from '../playbooks/fan-
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
 import { ec2InstanceLink, executionLink } from './console-links';
-import { quoteUntrusted } from './untrusted-text';
+import { defangHost, quoteUntrusted } from './untrusted-text';
 import { asEarlierRan, describeAlreadyStarted, earlierExecutionSchema } from './alert-earlier';
 
 /** Lines each list may take: a story a person reads on call, not the whole sequence (the console has it). */
@@ -123,13 +123,13 @@ function actorLine(actor: SequenceActor): string {
 
 function endpointLine(endpoint: SequenceEndpoint): string {
   const parts = [
-    endpoint.ip !== undefined ? `IP ${endpoint.ip}` : undefined,
+    endpoint.ip !== undefined ? `IP ${defangHost(endpoint.ip)}` : undefined,
     endpoint.port !== undefined ? `port ${endpoint.port}` : undefined,
-    endpoint.domain !== undefined ? `domain ${quoteUntrusted(endpoint.domain.untrusted, 253)}` : undefined,
+    endpoint.domain !== undefined ? `domain ${quoteUntrusted(defangHost(endpoint.domain.untrusted), 253)}` : undefined,
     [endpoint.city, endpoint.country].filter((part) => part !== undefined).join(', ') || undefined,
     endpoint.autonomousSystem !== undefined ? `AS${endpoint.autonomousSystem.number ?? '?'} ${endpoint.autonomousSystem.name ?? ''}`.trim() : undefined,
   ].filter((part): part is string => part !== undefined);
-  // IPs and domains are defanged by oneLine (untrusted-text.ts): no link to an attacker's host.
+  // Every dot of an IP or domain is defanged, whatever its top-level domain: no link to an attacker's host.
   return `    ${oneLine(endpoint.id, 160)}: ${oneLine(parts.join(', ') || 'no details', 600)}`;
 }
 

@@ -4,8 +4,9 @@
  * to query, so the name is attacker-influenced text. Blocking it must never become a way to cut
  * the deployment off from its own services: a finding that names `amazonaws.com`, the
  * organization's domain, one of their subdomains or one of their parents (a block of `com` or of
- * `example.com` would take `api.example.com` with it) is refused, and so is anything that is not a
- * plain DNS name DNS Firewall can hold (a single label, a wildcard, an IP address, characters
+ * `example.com` would take `api.example.com` with it) is refused, and so are public suffixes
+ * (`co.uk`, `cloudfront.net`: a block would take every name registered under them) and anything
+ * that is not a plain DNS name DNS Firewall can hold (a single label, a wildcard, an IP address, characters
  * outside A–Z, 0–9 and hyphen:
  * https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_UpdateFirewallDomains.html).
  */
@@ -28,8 +29,27 @@ export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'ec2.internal',
 ];
 
+/**
+ * Public suffixes (https://publicsuffix.org/) where anyone registers a name, refused themselves (a
+ * block of one and `*.` it cuts every name under it, not the attacker's alone) while their
+ * subdomains stay blockable: AWS's shared hosting domains, a few other platforms', and, by their
+ * shape, `<generic label>.<country code>` (`co.uk`, `com.au`, `gov.uk`). Not the whole list, which
+ * Firebreak does not ship: the deployment's `dnsAllowlist` protects what it lacks.
+ */
+const SHARED_SUFFIXES = new Set([
+  'cloudfront.net', 'amazoncognito.com', 'awsapps.com', 'elasticbeanstalk.com', 'awsglobalaccelerator.com', 'amplifyapp.com',
+  'github.io', 'githubusercontent.com', 'herokuapp.com', 'azurewebsites.net', 'cloudapp.net', 'appspot.com', 'web.app',
+  'firebaseapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'blogspot.com',
+]);
+const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'gob', 'go', 'mil', 'net', 'ne', 'nic', 'or', 'org', 'ltd', 'plc', 'sch', 'nhs']);
+
+function isPublicSuffix(labels: readonly string[]): boolean {
+  if (SHARED_SUFFIXES.has(labels.join('.'))) return true;
+  return labels.length === 2 && /^[a-z]{2}$/.test(labels[1]!) && COUNTRY_SECOND_LEVEL.has(labels[0]!);
+}
+
 /** Why a name is not blocked. */
-export type DomainRefusalCode = 'not-a-dns-name' | 'single-label' | 'wildcard' | 'ip-address' | 'allowlisted' | 'parent-of-allowlisted';
+export type DomainRefusalCode = 'not-a-dns-name' | 'single-label' | 'wildcard' | 'ip-address' | 'public-suffix' | 'allowlisted' | 'parent-of-allowlisted';
 
 export type DomainCheck =
   | { readonly blockable: true; readonly domain: string }
@@ -37,6 +57,7 @@ export type DomainCheck =
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_NAME = 253;
+const NOT_ASCII = /[^\p{ASCII}]/u;
 
 /** The name in canonical form (lowercase, one trailing dot dropped), without judging it. */
 export function canonicalDomain(raw: string): string {
@@ -66,6 +87,8 @@ export function parseAllowlistEntry(entry: string): string {
 export function checkBlockableDomain(raw: string, deploymentAllowlist: readonly string[]): DomainCheck {
   const quoted = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
   const refuse = (code: DomainRefusalCode, why: string): DomainCheck => ({ blockable: false, code, reason: `${quoted} is not blocked: ${why}` });
+  // Judged before lowercasing: U+212A KELVIN SIGN lowercases to `k`, and the name blocked would not be the one named.
+  if (NOT_ASCII.test(raw)) return refuse('not-a-dns-name', 'a DNS Firewall domain is ASCII (an internationalized name is written in punycode, xn--)');
   const domain = canonicalDomain(raw);
   if (domain.includes('*')) return refuse('wildcard', 'it holds a wildcard; Firebreak blocks the name a finding names and its subdomains, never a pattern it did not choose');
   if (domain.length === 0 || domain.length > MAX_NAME) return refuse('not-a-dns-name', `a DNS name has 1 to ${MAX_NAME} characters`);
@@ -80,6 +103,7 @@ export function checkBlockableDomain(raw: string, deploymentAllowlist: readonly 
   if (protectedBy !== undefined) return refuse('allowlisted', `it is ${protectedBy === domain ? '' : 'under '}${protectedBy}, on the deployment's DNS allowlist`);
   const parentOf = allowlist.find((allowed) => isSameOrSubdomain(allowed, domain));
   if (parentOf !== undefined) return refuse('parent-of-allowlisted', `blocking it and its subdomains would block ${parentOf}, on the deployment's DNS allowlist`);
+  if (isPublicSuffix(labels)) return refuse('public-suffix', 'it is a public suffix, under which anyone registers names: blocking it and its subdomains would block every one of them');
   return { blockable: true, domain };
 }
 

@@ -10,7 +10,8 @@
  * - Unicode format characters (category Cf) and control characters (Cc, line and paragraph
  *   separators, lone surrogates) are removed; in one-line text line breaks become spaces;
  * - links are defanged: `http://` → `hxxp://`, `https://` → `hxxps://`, any other `scheme://` →
- *   `scheme[:]//`, and the dots of host names (in links and bare, `evil.example.com`) → `[.]`;
+ *   `scheme[:]//`, and the dots of host names (in links and bare, `evil.example.com`; a bare one on a
+ *   top-level domain `LINKED_TLDS` lacks when it starts with `www.` or a path or port follows it) → `[.]`;
  * - markup chat tools render is made inert: `<` and `>` become `‹` and `›` (Slack's `<!here>`,
  *   `<@U123>`, `<http://x|y>`, HTML tags, markdown autolinks), `@` becomes `(at)` (`@here`,
  *   `@channel`, `@everyone`, Teams and Discord mentions), and markdown links and images lose the
@@ -55,7 +56,11 @@ const HOST_NAME = /(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-
  * Top-level domains whose bare host names are defanged: every two-letter (country) one and the
  * generic ones mail and chat clients link and attackers favour. Text such as `aws.guardduty` or
  * `detail.severity` (event sources, field paths) ends in no such domain, cannot be a link, and is
- * left readable. A name with a scheme (`http://…`) is defanged whatever its domain.
+ * left readable. A name with a scheme (`http://…`) is defanged whatever its domain. Not every
+ * generic domain of the root zone (IANA lists about 1,000): that list would put
+ * update-security-hub-finding, which neutralizes its note with this module, past its bundle budget
+ * (test/bench/bundles.test.ts); a name on another one is defanged when it starts with `www.` or a
+ * path or port follows it, and the hosts a finding names wherever the alert shows them.
  */
 const LINKED_TLDS = new Set(
   (
@@ -64,7 +69,8 @@ const LINKED_TLDS = new Set(
     'download review party stream trade date racing science men cricket kim country gdn host press website ' +
     'cloud email digital network services solutions support today world life news blog pro mobi name asia ' +
     'tel travel jobs cat int edu gov mil arpa onion xin vip ltd group one best plus run codes tools quest ' +
-    'bar art ink wiki center company business agency'
+    'bar art ink wiki center company business agency help security secure zone team ninja systems guru fyi ' +
+    'bond cfd beauty hair makeup skin autos boats homes yachts baby mom pics lat cam uno sale cash money bank'
   ).split(' '),
 );
 
@@ -72,6 +78,14 @@ function isLinkedTld(tld: string): boolean {
   const lower = tld.toLowerCase();
   return lower.length === 2 || LINKED_TLDS.has(lower);
 }
+
+/**
+ * What makes mail and chat clients link a host name whatever its top-level domain: a `www.` in
+ * front, or a path or a port after it. `www.approve-firebreak.horse` and `ops.firebreak.rocks:8443/ok`
+ * are links in Outlook, Gmail and Slack, and most real top-level domains are not in `LINKED_TLDS`.
+ */
+const WWW_PREFIX = /^www\./i;
+const PATH_OR_PORT_AFTER = /^(?:\/|:\d)/;
 
 /** An EC2 instance type (`m5.large`, `c7gn.16xlarge`, `u-6tb1.metal`): a size, not a host, left as it is. */
 const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)$/;
@@ -105,10 +119,43 @@ export function defangLinks(text: string): string {
       .replace(AFTER_SCHEME, (_, prefix: string, host: string) => `${prefix}${host.replaceAll('.', '[.]')}`);
   }
   if (HOST_NAME_HINT.test(out)) {
-    out = out.replace(HOST_NAME, (host, tld: string) => (!isLinkedTld(tld) || EC2_INSTANCE_TYPE.test(host) ? host : host.replaceAll('.', '[.]')));
+    out = out.replace(HOST_NAME, (host: string, tld: string, at: number, whole: string) => {
+      const linked = isLinkedTld(tld) || WWW_PREFIX.test(host) || PATH_OR_PORT_AFTER.test(whole.slice(at + host.length, at + host.length + 2));
+      return !linked || EC2_INSTANCE_TYPE.test(host) ? host : host.replaceAll('.', '[.]');
+    });
   }
   // Belt and braces: whatever the rules above missed, no http(s):// leaves this function.
   return hasSlashes ? out.replace(LIVE_HTTP, (_, h: string, rest: string) => `${h}xx${rest}://`) : out;
+}
+
+/**
+ * A remote host or IP address a finding names (a queried domain, a caller's IP), each of its dots
+ * as `[.]` whatever its top-level domain: the attacker picks their own C2 domain, on any of the
+ * top-level domains `LINKED_TLDS` does not list, and the alert calls it defanged.
+ */
+export function defangHost(host: string): string {
+  return host.replaceAll('.', '[.]');
+}
+
+/** A regular-expression special character, escaped to match itself. */
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\]/g;
+
+/**
+ * `text` with each of `hosts` (the remote domains and IPs a finding names, whatever their case or
+ * trailing dot) defanged wherever it appears, as a word: Firebreak's own lines name them too (the
+ * domain block-dns-domain blocked), and `defangLinks` leaves a name on an unlisted top-level domain live.
+ */
+export function defangNamedHosts(text: string, hosts: readonly string[]): string {
+  let out = text;
+  const lower = text.toLowerCase();
+  for (const host of hosts) {
+    const name = host.trim().replace(/\.$/, '');
+    // Most lines name none of them: no expression is built for a host the text does not hold.
+    if (!name.includes('.') || !lower.includes(name.toLowerCase())) continue;
+    const word = new RegExp(`(?<![A-Za-z0-9-])${name.replace(REGEX_SPECIAL, '\\$&')}(?![A-Za-z0-9-])`, 'gi');
+    out = out.replace(word, defangHost);
+  }
+  return out;
 }
 
 /** The characters `inertMarkup` rewrites: text without any is already inert. */

@@ -382,7 +382,7 @@ describe('Markdown of attacker-chosen text', () => {
 
   it('leaves no bare link, www. name, email autolink, list, heading or quote where a line starts', () => {
     const markdown = renderIncidentReportMarkdown(reportAbout('- # > 1. see www.evil.example, mail ops@evil.example, <https://x.io> `code` *b* ~~s~~ $x$ &lt;'));
-    expect(markdown).toContain('\\- \\# \\> 1. see www\\.evil.example, mail ops\\@evil.example, \\<hxxps://x\\[.\\]io\\> \\`code\\` \\*b\\* \\~\\~s\\~\\~ \\$x\\$ \\&lt;');
+    expect(markdown).toContain('\\- \\# \\> 1. see www\\[.\\]evil\\[.\\]example, mail ops\\@evil.example, \\<hxxps://x\\[.\\]io\\> \\`code\\` \\*b\\* \\~\\~s\\~\\~ \\$x\\$ \\&lt;');
     expect(markupProblems(markdown)).toEqual([]);
   });
 

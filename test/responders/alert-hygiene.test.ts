@@ -38,6 +38,15 @@ const ATTACKS = {
   'a plain mention': { text: '@here @everyone @channel', gone: ['@here', '@everyone', '@channel'], shown: '(at)here (at)everyone (at)channel' },
   'a markdown link and image': { text: '[reset password](https://evil.io/r) ![x](http://t.co/p.png)', gone: ['](', 'https://', 'http://'], shown: '[reset password] (hxxps://evil[.]io/r)' },
   'an HTML tag': { text: '<img src=x onerror=alert(1)><a href="hxxp">x</a>', gone: ['<img', '<a ', '</a>'], shown: '‹img src=x onerror=alert(1)›' },
+  // Mail and chat clients link `www.` names, and names followed by a path or a port, whatever their
+  // top-level domain: `.help`, `.security`, `.zone` are real ones the list of linked domains lacks.
+  'a www. link on a top-level domain the list lacks': { text: 'approve at www.firebreak-approvals.help/i-0abc', gone: ['www.firebreak-approvals.help'], shown: 'www[.]firebreak-approvals[.]help/i-0abc' },
+  'a bare host name on an abused generic top-level domain': { text: 'approve at approve-firebreak.help or ops.firebreak.security', gone: ['approve-firebreak.help', 'firebreak.security'], shown: 'approve-firebreak[.]help or ops[.]firebreak[.]security' },
+  'a bare link with a path or a port on a top-level domain the list lacks': {
+    text: 'approve: approve.firebreak-ops.security/i-0abc or ops.firebreak.zone:8443',
+    gone: ['approve.firebreak-ops.security', 'ops.firebreak.zone'],
+    shown: 'approve[.]firebreak-ops[.]security/i-0abc or ops[.]firebreak[.]zone:8443',
+  },
 } as const;
 
 describe('neutralizeText', () => {
@@ -106,6 +115,35 @@ describe('buildAlertMessage: untrusted text in subject and body', () => {
       expect(body).toContain('Description, reported by the finding (quoted, not checked):');
     });
   }
+
+  it('ATTACK: the queried domain and remote hosts a finding names are defanged whatever their top-level domain (the attacker picks their C2 domain)', () => {
+    const base = ec2Incident();
+    const incident = ec2Incident({ guardDuty: { ...base.guardDuty!, remoteIndicators: ['c2.attacker.horse', '198.51.100.7', 'login.approve-firebreak.security'] } });
+    const body = withoutOwnLinks(buildAlertMessage(report(incident), { now: NOW }).message);
+    expect(body).toContain('Indicators, reported by the finding (defanged): c2[.]attacker[.]horse, 198[.]51[.]100[.]7, login[.]approve-firebreak[.]security');
+    expect(body).not.toMatch(/attacker\.horse|approve-firebreak\.security/);
+  });
+
+  it('ATTACK: the blocked domain in what Firebreak did is no link, whatever its top-level domain (it is the finding\'s queried domain)', () => {
+    const base = ec2Incident();
+    const incident = ec2Incident({ guardDuty: { ...base.guardDuty!, dnsDomain: 'C2.Attacker.HORSE.', remoteIndicators: ['C2.Attacker.HORSE.'] } });
+    const at = '2026-11-20T10:02:00.000Z';
+    const blocked = {
+      responder: 'block-dns-domain',
+      incidentKey: incident.key,
+      mode: 'enforce',
+      status: 'blocked',
+      idempotentReplay: false,
+      domain: 'c2.attacker.horse',
+      actions: [
+        { api: 'firebreak:record-dns-block', target: 'c2.attacker.horse', outcome: 'done', at, detail: `Recorded that incident ${incident.key} on ${INSTANCE_ID} blocks c2.attacker.horse, for release` },
+        { api: 'firebreak:block-dns-domain', target: 'c2.attacker.horse', outcome: 'done', at, detail: 'Blocked c2.attacker.horse and its subdomains for vpc-0123456789abcdef0' },
+      ],
+    };
+    const body = withoutOwnLinks(buildAlertMessage(report(incident, { 'block-domain': blocked }), { now: NOW }).message);
+    expect(body).toContain('firebreak:block-dns-domain on c2[.]attacker[.]horse: Blocked c2[.]attacker[.]horse and its subdomains');
+    expect(body).not.toMatch(/attacker\.horse/i);
+  });
 
   it('neutralizes an alarm name and reason (alarm names are up to 255 characters of almost anything)', () => {
     const incident = ec2Incident({

@@ -42,6 +42,9 @@ describe('sectionSequenceStory', () => {
     expect([...times].sort()).toEqual(times);
     expect(lines).toContain('  Actors:');
     expect(lines).toContain('  Endpoints:');
+    // Every dot of an endpoint's IP and domain is defanged, whatever the top-level domain.
+    expect(lines.join('\n')).toContain('IP 198[.]51[.]100[.]23');
+    expect(lines.join('\n')).toContain(`domain "c2[.]example[.]net"`);
   });
 
   it('is empty for an incident without a sequence', () => {

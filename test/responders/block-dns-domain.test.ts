@@ -187,6 +187,8 @@ describe('blockDnsDomain', () => {
     ['org', 'single-label'],
     ['*.evil.com', 'wildcard'],
     ['amazon.com', 'parent-of-allowlisted'],
+    ['co.uk', 'public-suffix'],
+    ['cloudfront.net.', 'public-suffix'],
   ])('refuses %j (%s) before any AWS call', async (domain, code) => {
     const result = await block(dnsIncident(domain));
     expect(result).toMatchObject({ status: 'refused', refusal: { code } });

@@ -39,6 +39,27 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     expect(check.blockable === false && check.reason).toMatch(/is not blocked: /);
   });
 
+  // A public suffix is where anyone registers: blocking it (and `*.` it) blocks every domain
+  // registered under it, never the attacker's alone. Its subdomains stay blockable.
+  it.each(['co.uk', 'com.au', 'gov.uk', 'co.jp', 'com.br', 'CO.UK.', 'cloudfront.net', 'amazoncognito.com', 'awsapps.com', 'elasticbeanstalk.com', 'github.io', 'herokuapp.com'])(
+    'ATTACK: refuses the public suffix %j, under which everyone registers',
+    (raw) => {
+      expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false, code: 'public-suffix' });
+    },
+  );
+
+  it('ATTACK: never blocks a name the finding did not name, through case folding of a non-ASCII letter', () => {
+    // U+212A KELVIN SIGN lowercases to an ASCII `k`: `\u212Aubernetes.io` would have blocked kubernetes.io.
+    expect(checkBlockableDomain('\u212Aubernetes.io', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
+    expect(checkBlockableDomain('\u0430mazonaws.com', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
+  });
+
+  it('blocks a name registered under a public suffix', () => {
+    for (const name of ['evil.co.uk', 'd111111abcdef8.cloudfront.net', 'c2.github.io', 'co.evil.com', 'com.au.evil.net']) {
+      expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
+    }
+  });
+
   it('protects the built-in AWS service domains whatever the deployment lists', () => {
     for (const domain of BUILT_IN_DNS_ALLOWLIST) expect(checkBlockableDomain(domain, [])).toMatchObject({ blockable: false, code: 'allowlisted' });
   });

@@ -25,7 +25,7 @@ import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-c
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
-import { malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
+import { copySourceOf, malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf, sdkError } from './quarantine-fixtures';
@@ -196,6 +196,14 @@ describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
     expect(planQuarantineCopy({ ...object, key: `firebreak-quarantine/${KEY}` }, {}).kind).toBe('skip');
     expect(planQuarantineCopy({ ...object, bucketName: 'acme-quarantine', key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}` }, { bucket: 'acme-quarantine', bucketOwner: ACCOUNT }).kind).toBe('skip');
     expect(planQuarantineCopy({ ...object, key: 'k'.repeat(1010) }, {}).kind).toBe('skip');
+  });
+
+  it('ATTACK: a key an uploader chose cannot make the copy read another version, object or bucket', () => {
+    // `?versionId=` would pick another version, `#` would cut the key, `../` would climb to another
+    // bucket if CopySource were a path: every character of the key is encoded, `/` included.
+    const key = '../../payroll/ledger.csv?versionId=old#x%2F';
+    expect(copySourceOf({ bucketName: BUCKET, key, versionId: VERSION })).toBe(`${BUCKET}/..%2F..%2Fpayroll%2Fledger.csv%3FversionId%3Dold%23x%252F?versionId=${encodeURIComponent(VERSION)}`);
+    expect(decodeURIComponent(copySourceOf({ bucketName: BUCKET, key }).slice(BUCKET.length + 1))).toBe(key);
   });
 });
 

@@ -14,7 +14,8 @@ const REFERENCE_LINKED_TLDS = new Set(
     'download review party stream trade date racing science men cricket kim country gdn host press website ' +
     'cloud email digital network services solutions support today world life news blog pro mobi name asia ' +
     'tel travel jobs cat int edu gov mil arpa onion xin vip ltd group one best plus run codes tools quest ' +
-    'bar art ink wiki center company business agency'
+    'bar art ink wiki center company business agency help security secure zone team ninja systems guru fyi ' +
+    'bond cfd beauty hair makeup skin autos boats homes yachts baby mom pics lat cam uno sale cash money bank'
   ).split(' '),
 );
 
@@ -29,9 +30,11 @@ function referenceNeutralizeText(text: string, max: number, options: NeutralizeO
         return `${scheme}[:]//`;
       })
       .replace(/((?:hxxps?:|[A-Za-z][A-Za-z0-9+.-]*\[:\])\/\/)([^\s/?#:"'‹›()[\]]+)/g, (_, prefix: string, host: string) => `${prefix}${host.replace(/\./g, '[.]')}`)
-      .replace(/(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g, (host, tld: string) => {
+      .replace(/(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g, (host: string, tld: string, at: number, whole: string) => {
         const lower = tld.toLowerCase();
-        const linked = lower.length === 2 || REFERENCE_LINKED_TLDS.has(lower);
+        const after = whole.slice(at + host.length);
+        // Any top-level domain once `www.` leads or a path or port follows: clients link those.
+        const linked = lower.length === 2 || REFERENCE_LINKED_TLDS.has(lower) || /^www\./i.test(host) || after.startsWith('/') || /^:\d/.test(after);
         const instanceType = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)$/.test(host);
         return !linked || instanceType ? host : host.replace(/\./g, '[.]');
       })
@@ -60,7 +63,7 @@ function referenceNeutralizeText(text: string, max: number, options: NeutralizeO
 /** Pieces each rule reacts to: schemes, hosts, dots, slashes, colons, brackets, markup, spaces, controls, invisible and astral characters. */
 const FRAGMENTS = [
   'http', 'https', 'HTTPS', 'hxxp', 'ftp', 'x+y-z.1', 'ｈｔｔｐ', '://', ':', '/', '//', '[:]', '[:]//', '.', '..', '[.]',
-  'com', 'io', 'IO', 'onion', 'guardduty', 'evil', 'example', 'c2', 'm5', 'large', '16xlarge', 'metal-2xl', 'c7gn', 'u-6tb1',
+  'com', 'io', 'IO', 'onion', 'horse', 'security', 'www', 'WWW.', ':8443', 'guardduty', 'evil', 'example', 'c2', 'm5', 'large', '16xlarge', 'metal-2xl', 'c7gn', 'u-6tb1',
   'a', 'Z', '0', '9', '-', '_', 'a'.repeat(63), 'b'.repeat(64), ' ', '  ', '\t', '\n', '\r', '\r\n', '\v', '\f',
   '<', '>', '@', '[', ']', '(', ')', '](', '] (', '!', '|', '"', "'", '?', '#', '‹', '›', '&', '$1', '$&',
   '\u0000', '\u001F', '\u007F', '\u0085', '\u00A0', '\u00AD', '\u200B', '\u202E', '\u2028', '\u2029', '\u2066', '\u3000', '\uFEFF',
@@ -91,6 +94,7 @@ describe('neutralizeText', () => {
       `${'a'.repeat(63)}.com ${'b'.repeat(64)}.com`,
       '  padded \u202E text\u200B with\r\nbreaks\tand\u2028separators  ',
       '\u{1F600}'.repeat(50),
+      'www.approve.help/i-0abc c2.attacker.horse ops.firebreak.unlisted:8443 ops.firebreak.unlisted: 8 aws.guardduty/x',
     ];
     for (const text of texts) {
       for (const cap of [0, 3, 10, 80, 400]) {
