@@ -12,7 +12,7 @@ import { INCIDENT_STATUSES, PHASES } from '../operator/incident-report';
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
-import { APPROVER_ARN_PATTERN } from '../responders/approver-allowlist';
+import { APPROVER_ENTRY_PATTERN } from '../responders/approver-allowlist';
 import type { Playbook } from '../playbooks/model';
 import { fleetEnvironmentFields, fleetExpectationSchema } from './fleet-scenario';
 
@@ -224,7 +224,7 @@ export const settingsSchema = z.strictObject({
       "CDK context memberRoleExternalId (needs settings.securityAccount): the member role's trust policy then requires it as sts:ExternalId, and the responders send it, each as its synthesized Lambda environment gives it (FIREBREAK_MEMBER_ROLE_EXTERNAL_ID). Local backend only.",
     ),
   approverArns: z
-    .array(z.string().regex(APPROVER_ARN_PATTERN, 'an IAM role or user ARN such as arn:aws:iam::111122223333:role/firebreak-gameday-approver (no wildcard, session or :root)'))
+    .array(z.string().regex(APPROVER_ENTRY_PATTERN, 'an IAM role or user ARN such as arn:aws:iam::111122223333:role/firebreak-gameday-approver (no wildcard, session or :root), or a unique id (AROA…, AIDA…)'))
     .optional()
     .describe(
       "CDK context approverArns: the deployment's approvers, the only callers the approval function lets answer or look (everyone else: 403, nothing recorded or sent). An approvals entry's `by: alice` answers as a session of the role firebreak-gameday-approver (arn:aws:sts::<account>:assumed-role/firebreak-gameday-approver/alice): list arn:aws:iam::<account>:role/firebreak-gameday-approver to admit such answers; an ARN `by` answers as that principal.",

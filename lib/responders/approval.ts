@@ -470,7 +470,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   // First of all, before the request is read: who is not an approver learns nothing of it (not
   // whether it exists, is answered, or still waits), whatever they send.
   const approverArns = deps.config.approverArns;
-  if (approverArns !== undefined && !isListedApprover(approver, approverArns)) {
+  if (approverArns !== undefined && !isListedApprover(approver, approverArns, identity.userId)) {
     const claimed = executionArnSchema.safeParse((json as { executionArn?: unknown } | null)?.executionArn);
     deps.logger.warn('approval refused: not a listed approver', { approver, ...(claimed.success ? { executionArn: claimed.data } : {}) });
     return refused(403, `${approver} is not one of this deployment's approvers (approverArns): nothing was recorded or sent`);

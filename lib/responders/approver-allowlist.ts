@@ -20,9 +20,9 @@
  *   by case, so either spelling names the same one. Partition and account are compared exactly.
  * - nothing else is ever an approver: the account's root user, a federated user
  *   (sts:GetFederationToken, which does not say whose user made it), a role ARN given as a caller,
- *   a wildcard. A role deleted and created again under the same name is the same approver to the
- *   list, as it is to an IAM policy naming its ARN at the next edit: keep the listed roles' creation
- *   with the people who keep the list.
+ *   a wildcard. A role deleted and created again under the same name is the same approver to an
+ *   ARN entry, as it is to an IAM policy naming its ARN at the next edit: list the role's unique id
+ *   (`AROA…`, a user's `AIDA…`) instead to name that role alone (APPROVER_UNIQUE_ID_PATTERN).
  * - a role or user whose name or path has a comma cannot be listed (synth refuses the entry).
  */
 
@@ -35,8 +35,34 @@ import { sessionOf, userOf } from './approval-subjects';
  */
 export const APPROVER_ARN_PATTERN = /^arn:(aws[a-z-]*):iam::(\d{12}):(role|user)\/(?:[\x21-\x2b\x2d\x2e\x30-\x7e]+\/)*([\w+=.@-]{1,64})$/;
 
-/** Whether `callerArn` (as AWS authenticated it) is one of `approverArns` or a session of one (see the module comment). */
-export function isListedApprover(callerArn: string, approverArns: readonly string[]): boolean {
+/**
+ * An approver entry by unique id: a role's (`AROA…`) or a user's (`AIDA…`), as `aws iam get-role` or
+ * `get-user` gives it. IAM never gives the id again: a role deleted and created under the same name
+ * gets another, so such an entry stays the role it named. Matched against the caller's unique id,
+ * which the approval function takes from STS's answer to the caller proof (caller-proof.ts), never
+ * from the event.
+ */
+export const APPROVER_UNIQUE_ID_PATTERN = /^(AROA|AIDA)[A-Z0-9]{12,124}$/;
+
+/** Any approver entry: an ARN (APPROVER_ARN_PATTERN) or a unique id (APPROVER_UNIQUE_ID_PATTERN). */
+export const APPROVER_ENTRY_PATTERN = new RegExp(`${APPROVER_ARN_PATTERN.source}|${APPROVER_UNIQUE_ID_PATTERN.source}`);
+
+/** Whether the caller's unique id (`AROA…:<session>` for a role session, `AIDA…` for a user) is a listed id of its kind. */
+function listedById(callerArn: string, callerUserId: string | undefined, approverArns: readonly string[]): boolean {
+  if (callerUserId === undefined) return false;
+  const session = sessionOf(callerArn);
+  const id = session ? callerUserId.slice(0, callerUserId.indexOf(':')) : userOf(callerArn) ? callerUserId : undefined;
+  if (id === undefined || (session !== undefined && callerUserId !== `${id}:${session.session}`)) return false;
+  const kind = session ? 'AROA' : 'AIDA';
+  return approverArns.some((entry) => APPROVER_UNIQUE_ID_PATTERN.exec(entry)?.[1] === kind && entry === id);
+}
+
+/**
+ * Whether `callerArn` (as AWS authenticated it) is one of `approverArns` or a session of one (see the
+ * module comment); an entry by unique id matches `callerUserId`, the caller's unique id as STS gave it.
+ */
+export function isListedApprover(callerArn: string, approverArns: readonly string[], callerUserId?: string): boolean {
+  if (listedById(callerArn, callerUserId, approverArns)) return true;
   // approval-subjects.ts reads the caller (it drops a user's path); `<partition> <account> <kind> <name>`, the name in lower case.
   const session = sessionOf(callerArn);
   const user = userOf(callerArn);

@@ -17,7 +17,7 @@ import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 import { FirebreakError } from '../contracts/errors';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 import { nearestByEditDistance } from '../playbooks/errors';
-import { APPROVER_ARN_PATTERN } from '../responders/approver-allowlist';
+import { APPROVER_ENTRY_PATTERN } from '../responders/approver-allowlist';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -140,8 +140,8 @@ const contextSchema = z.object({
         z
           .string()
           .regex(
-            APPROVER_ARN_PATTERN,
-            'each entry must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/OnCall (a path allowed; no wildcard, role session or :root)',
+            APPROVER_ENTRY_PATTERN,
+            'each entry must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/OnCall (a path allowed; no wildcard, role session or :root), or a role or user unique id such as AROAQ3EGRW6JONCALL01',
           ),
       ),
     )

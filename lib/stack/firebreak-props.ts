@@ -109,8 +109,9 @@ export interface FirebreakProps {
    * The IAM roles and users (ARNs, a path allowed, no wildcard) whose callers may answer approval
    * requests, and look at them first: the approval function refuses everyone else (403, logged),
    * however their IAM policy lets them invoke it (an administrator's `lambda:*`). A role's
-   * sessions are that role (lib/responders/approver-allowlist.ts). Attach ApproverPolicy to the same
-   * roles: the list does not grant the invoke.
+   * sessions are that role (lib/responders/approver-allowlist.ts). An entry may also be a role's or
+   * user's unique id (`AROA…`, `AIDA…`), which names that principal alone: a role created again under
+   * the same name is not it. Attach ApproverPolicy to the same roles: the list does not grant the invoke.
    * @default none: IAM alone decides who answers (whoever may invoke the approval function's URL), and synth warns
    */
   readonly approverArns?: readonly string[];

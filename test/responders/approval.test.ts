@@ -688,8 +688,8 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
     info: (message: string, fields: Record<string, unknown> = {}) => logged.push({ level: 'info', message, fields }),
     warn: (message: string, fields: Record<string, unknown> = {}) => logged.push({ level: 'warn', message, fields }),
   };
-  const answerListed = async (approver: string, body: unknown, approverArns: readonly string[] = [ON_CALL_ROLE]) =>
-    answerApproval(await event(approver, body), {
+  const answerListed = async (approver: string, body: unknown, approverArns: readonly string[] = [ON_CALL_ROLE], signedWith: { accessKey?: string; userId?: string } = {}) =>
+    answerApproval(await event(approver, body, signedWith), {
       store,
       executions,
       callers: proofs,
@@ -700,6 +700,16 @@ describe("answerApproval: the deployment's approvers (approverArns), checked bef
 
   beforeEach(() => {
     logged.length = 0;
+  });
+
+  it("admits a session of a role listed by its unique id, which STS gives the caller, and refuses one of a role created again under the listed role's name", async () => {
+    const ROLE_ID = 'AROAQ3EGRW6JONCALL01';
+    const onCall = 'arn:aws:sts::111122223333:assumed-role/on-call/erin';
+    expect(await answerListed(onCall, { executionArn: EXECUTION, show: true }, [ROLE_ID], { accessKey: 'ASIAQ3EGRW6JERINKEY1', userId: `${ROLE_ID}:erin` })).toMatchObject({ statusCode: 200, outcome: 'shown' });
+    // The same role name, another role: the id STS gives its sessions is not the one listed.
+    const impostor = 'arn:aws:sts::111122223333:assumed-role/on-call/frank';
+    expect(await answerListed(impostor, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }, [ROLE_ID], { accessKey: 'ASIAQ3EGRW6JFRANKKEY', userId: 'AROAQ3EGRW6JIMPOSTOR:frank' })).toMatchObject({ statusCode: 403 });
+    expect(executions.sent).toEqual([]);
   });
 
   it('ATTACK: refuses an administrator the list does not name (lambda:* on the function): 403, nothing recorded, nothing sent, the refusal logged with its ARN', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APPROVER_ARN_PATTERN, isListedApprover } from '../../lib/responders/approver-allowlist';
+import { APPROVER_ARN_PATTERN, APPROVER_ENTRY_PATTERN, isListedApprover } from '../../lib/responders/approver-allowlist';
 
 const ON_CALL = 'arn:aws:iam::111122223333:role/OnCall';
 const ON_CALL_WITH_PATH = 'arn:aws:iam::111122223333:role/teams/security/OnCall';
@@ -71,4 +71,38 @@ describe('APPROVER_ARN_PATTERN', () => {
       expect(APPROVER_ARN_PATTERN.test(arn), arn).toBe(false);
     }
   });
+
+  it('takes a role or user unique id as an entry (AROA…, AIDA…), and an ARN, and nothing else', () => {
+    for (const entry of [ON_CALL, ALICE, 'AROAQ3EGRW6JONCALL01', 'AIDAQ3EGRW6JALICE001']) expect(APPROVER_ENTRY_PATTERN.test(entry), entry).toBe(true);
+    for (const entry of ['AKIAQ3EGRW6JEXAMPLE1', 'ASIAQ3EGRW6JEXAMPLE1', 'AROAQ3EGRW6JONCALL01:carol', 'aroaq3egrw6joncall01', 'AROA', 'AROA*', 'AGPAQ3EGRW6JGROUP001']) {
+      expect(APPROVER_ENTRY_PATTERN.test(entry), entry).toBe(false);
+    }
+  });
 });
+
+describe('isListedApprover by unique id: the role or user itself, not whatever has its name now', () => {
+  const ROLE_ID = 'AROAQ3EGRW6JONCALL01';
+  const USER_ID = 'AIDAQ3EGRW6JALICE001';
+
+  it("admits a session of the listed role by the unique id STS gives the caller, and the listed user", () => {
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [ROLE_ID], `${ROLE_ID}:carol`)).toBe(true);
+    expect(isListedApprover(ALICE, [USER_ID], USER_ID)).toBe(true);
+  });
+
+  it('ATTACK: refuses a role deleted and created again under the listed name (a new unique id), which a name entry admits', () => {
+    const recreated = 'AROAQ3EGRW6JIMPOSTOR';
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [ROLE_ID], `${recreated}:carol`)).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [ON_CALL], `${recreated}:carol`)).toBe(true);
+    expect(isListedApprover(ALICE, [USER_ID], 'AIDAQ3EGRW6JIMPOSTOR')).toBe(false);
+  });
+
+  it("never admits by id without the caller's unique id, across kinds, or by an id inside another field", () => {
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [ROLE_ID])).toBe(false);
+    // A user whose unique id were listed as a role's, a session under a user's id: kinds never cross.
+    expect(isListedApprover(ALICE, [ROLE_ID], ROLE_ID)).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol', [USER_ID], `${USER_ID}:carol`)).toBe(false);
+    // The session part of the id is the session name, never a second id.
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/Other/x', [ROLE_ID], `AROAQ3EGRW6JOTHER001:${ROLE_ID}`)).toBe(false);
+  });
+});
+

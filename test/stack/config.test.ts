@@ -141,6 +141,9 @@ describe('readFirebreakConfig', () => {
       approverArns: ['arn:aws:iam::111122223333:role/teams/OnCall', 'arn:aws:iam::111122223333:user/alice'],
     });
     expect(read({ approverArns: [] })).toEqual({ approverArns: [] });
+    // A role's or user's unique id names that principal alone, not whatever has its name later.
+    expect(read({ approverArns: ['AROAQ3EGRW6JONCALL01', 'AIDAQ3EGRW6JALICE001'] })).toEqual({ approverArns: ['AROAQ3EGRW6JONCALL01', 'AIDAQ3EGRW6JALICE001'] });
+    expect(() => read({ approverArns: ['AKIAQ3EGRW6JEXAMPLE1'] })).toThrow(/context "approverArns\[0\]": each entry must be .* or a role or user unique id/);
     // Patterns, sessions and the root user are not approvers: the function compares exact role and user names.
     expect(() => read({ approverArns: ['arn:aws:iam::111122223333:role/On*'] })).toThrow(/context "approverArns\[0\]": each entry must be an IAM role or user ARN/);
     expect(() => read({ approverArns: ['arn:aws:sts::111122223333:assumed-role/OnCall/carol'] })).toThrow(/context "approverArns\[0\]"/);
