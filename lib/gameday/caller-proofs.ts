@@ -59,8 +59,10 @@ export class LocalCallerProofs implements CallerProofVerifier {
     const signedAt = Date.parse(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
     const expiresIn = Number(params.get('X-Amz-Expires'));
     const now = this.now().getTime();
-    // STS refuses a presigned request past its expiry, and one dated more than 15 minutes ahead.
-    if (!(now <= signedAt + expiresIn * 1000) || signedAt > now + 15 * 60_000) return { refused: 'STS did not verify the caller proof (ExpiredToken)' };
+    // STS ignores X-Amz-Expires on a presigned GetCallerIdentity: it takes one for 15 minutes after
+    // X-Amz-Date (aws-iam-authenticator, pkg/token/token.go; aws/aws-sdk-go#2167), and refuses one
+    // dated more than 15 minutes ahead. The function holds a proof to its stated lifetime itself.
+    if (!(now <= signedAt + 15 * 60_000) || signedAt > now + 15 * 60_000) return { refused: 'STS did not verify the caller proof (ExpiredToken)' };
     const hostname = stsHost(this.region);
     const query: Record<string, string> = {};
     for (const name of ['Action', 'Version']) query[name] = params.get(name) ?? '';

@@ -66,7 +66,7 @@ import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 import { isListedApprover } from './approver-allowlist';
 import type { CallerProofVerifier, ProvenCaller } from './caller-proof';
-import { CALLER_PROOF_HEADER, CallerProofUnavailableError, parseCallerProof, proofBinding } from './caller-proof';
+import { CALLER_PROOF_HEADER, CallerProofUnavailableError, parseCallerProof, proofBinding, proofLifetimeRefusal } from './caller-proof';
 import type { FunctionUrlResult } from './function-url-response';
 import { jsonFunctionUrlHandler } from './function-url-response';
 
@@ -425,9 +425,13 @@ async function provenCaller(
   body: string,
   claimed: { readonly userArn: string; readonly accessKey?: string | undefined },
   callers: CallerProofVerifier,
+  now: Date,
 ): Promise<ProvenCaller | { readonly refused: string; readonly unavailable?: true }> {
   const parsed = parseCallerProof(proof, callers.region);
   if ('refused' in parsed) return parsed;
+  // STS would take it for 15 minutes whatever its stated lifetime: a proof captured is held to that lifetime here.
+  const outlived = proofLifetimeRefusal(parsed, now);
+  if (outlived !== undefined) return { refused: outlived };
   let caller: ProvenCaller | { readonly refused: string };
   try {
     caller = await callers.callerOf(parsed, proofBinding('approval', body));
@@ -459,7 +463,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   // Who calls is what STS says signed the caller proof for this very body, not what the event
   // claims: a direct invocation writes its own requestContext (caller-proof.ts).
-  const proven = await provenCaller(parsedEvent.data.headers?.[CALLER_PROOF_HEADER], raw, iam, deps.callers);
+  const proven = await provenCaller(parsedEvent.data.headers?.[CALLER_PROOF_HEADER], raw, iam, deps.callers, now());
   if ('refused' in proven) {
     deps.logger.warn('approval refused: caller not proven', { claimedCaller: iam.userArn, reason: proven.refused });
     if ('unavailable' in proven) return refused(502, `${proven.refused}: nothing was recorded or sent`);
