@@ -165,6 +165,23 @@ describe("LocalCallerProofs: the game day's STS checks the SigV4 signature as ST
     expect(await check(early, await proof())).toEqual({ refused: expect.stringContaining('ExpiredToken') });
   });
 
+  it("answers the function's own request as STS does: its host, the binding header it sends, the ARN XML-escaped", async () => {
+    const local = sts();
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
+    const binding = proofBinding('approval', BODY);
+    expect(await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${parsed.query}`, { method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding } })).toMatchObject({ status: 200 });
+    expect((await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${parsed.query}`, { method: 'GET', headers: {} })).status).toBe(403);
+    // (The function only ever sends GET; a POST over the same query is another request.)
+    expect((await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${parsed.query}`, { method: 'POST' as 'GET', headers: { [PROOF_BINDING_HEADER]: binding } })).status).toBe(403);
+    await expect(local.endpoint(`https://sts.amazonaws.com/?${parsed.query}`, { method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding } })).rejects.toThrow(/fetch failed/);
+    const user = `arn:aws:iam::111122223333:user/ops&sec/<alice's>/alice`;
+    const credentials = local.issue(user, { accessKeyId: 'AKIAQ3EGRW6JALICE001', secretAccessKey: 'alice-secret' });
+    const signed = parseCallerProof(await callerProof('approval', BODY, 'eu-west-1', credentials, AT), 'eu-west-1') as ParsedProof;
+    const answer = await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${signed.query}`, { method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding } });
+    expect(await answer.text()).toContain('<Arn>arn:aws:iam::111122223333:user/ops&amp;sec/&lt;alice&apos;s&gt;/alice</Arn>');
+    expect(await local.callerOf(signed, binding)).toMatchObject({ arn: user, accessKeyId: 'AKIAQ3EGRW6JALICE001' });
+  });
+
   it('refuses a lifetime stretched after signing (the signature covers it)', async () => {
     expect(await check(sts(), await proof({ 'X-Amz-Expires': '900' }))).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
   });
