@@ -4,8 +4,9 @@
  * who may invoke it, through ApproverPolicy; the deployment's approverArns, step 1b, who may answer), with `{ executionArn, decision, requestId, reason? }`
  * (`requestId`: the request its approver was shown, which `{ executionArn, show: true }` gives). It
  *
- * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
- *    signature: never from the request body;
+ * 1. takes the approver from STS's word on the request's caller proof (caller-proof.ts), which must
+ *    name the principal `requestContext.authorizer.iam.userArn` names (AWS fills that in from the
+ *    signature only for a call through the URL; a direct invocation writes it): never from the body;
  * 1b. refuses (403), before it reads anything, a caller that is not one of the deployment's approvers
  *    when the deployment lists them (`approverArns`, approver-allowlist.ts): IAM lets in whoever holds
  *    lambda:InvokeFunctionUrl (an administrator's `lambda:*` too), the list says whose answer counts.
@@ -78,7 +79,7 @@ export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
 /** What SendTaskSuccess hands the waiting execution (the approval state's output, `$.approval`). */
 export interface ApprovalAnswer {
   readonly approved: true;
-  /** The approver as AWS authenticated them. */
+  /** The approver as STS verified their caller proof. */
   readonly approvedBy: string;
   /** Same as approvedBy (the alert reads `by`). */
   readonly by: string;
