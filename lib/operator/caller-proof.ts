@@ -10,8 +10,12 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { ProofPurpose } from '../responders/caller-proof';
 import { PROOF_ACTION, PROOF_BINDING_HEADER, proofBinding, stsHost } from '../responders/caller-proof';
 
-/** How long a proof is good for: long enough for a slow network, far shorter than the function's 15-minute ceiling. */
-export const PROOF_EXPIRES_SECONDS = 120;
+/**
+ * How long a proof is good for (the function holds it to that; STS would take it for 15 minutes):
+ * ten minutes, so that a clock up to five minutes slow, which the Function URL's own SigV4 check
+ * accepts, is not refused by the proof alone. A replay within it repeats the same answer.
+ */
+export const PROOF_EXPIRES_SECONDS = 600;
 
 /**
  * The proof (the value of the `x-firebreak-caller-proof` header) for `body` as it is sent to a

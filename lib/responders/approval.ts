@@ -4,8 +4,9 @@
  * who may invoke it, through ApproverPolicy; the deployment's approverArns, step 1b, who may answer), with `{ executionArn, decision, requestId, reason? }`
  * (`requestId`: the request its approver was shown, which `{ executionArn, show: true }` gives). It
  *
- * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
- *    signature: never from the request body;
+ * 1. takes the approver from STS's word on the request's caller proof (caller-proof.ts), which must
+ *    name the principal `requestContext.authorizer.iam.userArn` names (AWS fills that in from the
+ *    signature only for a call through the URL; a direct invocation writes it): never from the body;
  * 1b. refuses (403), before it reads anything, a caller that is not one of the deployment's approvers
  *    when the deployment lists them (`approverArns`, approver-allowlist.ts): IAM lets in whoever holds
  *    lambda:InvokeFunctionUrl (an administrator's `lambda:*` too), the list says whose answer counts.
@@ -66,7 +67,7 @@ import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 import { isListedApprover } from './approver-allowlist';
 import type { CallerProofVerifier, ProvenCaller } from './caller-proof';
-import { CALLER_PROOF_HEADER, CallerProofUnavailableError, parseCallerProof, proofBinding } from './caller-proof';
+import { CALLER_PROOF_HEADER, CallerProofUnavailableError, parseCallerProof, proofBinding, proofLifetimeRefusal } from './caller-proof';
 import type { FunctionUrlResult } from './function-url-response';
 import { jsonFunctionUrlHandler } from './function-url-response';
 
@@ -78,7 +79,7 @@ export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
 /** What SendTaskSuccess hands the waiting execution (the approval state's output, `$.approval`). */
 export interface ApprovalAnswer {
   readonly approved: true;
-  /** The approver as AWS authenticated them. */
+  /** The approver as STS verified their caller proof. */
   readonly approvedBy: string;
   /** Same as approvedBy (the alert reads `by`). */
   readonly by: string;
@@ -425,9 +426,13 @@ async function provenCaller(
   body: string,
   claimed: { readonly userArn: string; readonly accessKey?: string | undefined },
   callers: CallerProofVerifier,
+  now: Date,
 ): Promise<ProvenCaller | { readonly refused: string; readonly unavailable?: true }> {
   const parsed = parseCallerProof(proof, callers.region);
   if ('refused' in parsed) return parsed;
+  // STS would take it for 15 minutes whatever its stated lifetime: a proof captured is held to that lifetime here.
+  const outlived = proofLifetimeRefusal(parsed, now);
+  if (outlived !== undefined) return { refused: outlived };
   let caller: ProvenCaller | { readonly refused: string };
   try {
     caller = await callers.callerOf(parsed, proofBinding('approval', body));
@@ -459,7 +464,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   // Who calls is what STS says signed the caller proof for this very body, not what the event
   // claims: a direct invocation writes its own requestContext (caller-proof.ts).
-  const proven = await provenCaller(parsedEvent.data.headers?.[CALLER_PROOF_HEADER], raw, iam, deps.callers);
+  const proven = await provenCaller(parsedEvent.data.headers?.[CALLER_PROOF_HEADER], raw, iam, deps.callers, now());
   if ('refused' in proven) {
     deps.logger.warn('approval refused: caller not proven', { claimedCaller: iam.userArn, reason: proven.refused });
     if ('unavailable' in proven) return refused(502, `${proven.refused}: nothing was recorded or sent`);

@@ -34,6 +34,11 @@ export const PROOF_BINDING_HEADER = 'x-firebreak-proof-binding';
 export type ProofPurpose = 'approval';
 /** The longest lifetime a proof may ask for (what SigV4 presigning allows STS requests is more; a proof is made right before the request). */
 export const PROOF_MAX_EXPIRES_SECONDS = 900;
+/**
+ * How far ahead of the function's clock a proof may be dated: the five minutes AWS allows a
+ * SigV4-signed request's clock (the Function URL's own signature), so the proof is never the narrower check.
+ */
+export const PROOF_CLOCK_AHEAD_SECONDS = 300;
 /** The query parameters of the proof that are not SigV4's own. */
 export const PROOF_ACTION = { Action: 'GetCallerIdentity', Version: '2011-06-15' } as const;
 
@@ -43,9 +48,19 @@ export function proofBinding(purpose: ProofPurpose, body: string): string {
   return createHash('sha256').update(`firebreak-caller-proof-v1\n${purpose}\n${bodyHash}`, 'utf8').digest('hex');
 }
 
-/** STS's endpoint in `region` (the China Regions' own domain). */
+/** The DNS suffix of the partitions whose Regions are not under amazonaws.com, by Region prefix (the SDK's partitions.json). */
+const PARTITION_DOMAINS: readonly (readonly [string, string])[] = [
+  ['cn-', 'amazonaws.com.cn'],
+  ['eusc-', 'amazonaws.eu'],
+  ['us-isob-', 'sc2s.sgov.gov'],
+  ['us-isof-', 'csp.hci.ic.gov'],
+  ['us-iso-', 'c2s.ic.gov'],
+  ['eu-isoe-', 'cloud.adc-e.uk'],
+];
+
+/** STS's endpoint in `region`, in its partition's domain: a wrong host would refuse every approver (502). */
 export function stsHost(region: string): string {
-  return `sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  return `sts.${region}.${PARTITION_DOMAINS.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'amazonaws.com'}`;
 }
 
 /** A proof whose form was checked: the access key that signed it, and the query to send. */
@@ -53,6 +68,10 @@ export interface ParsedProof {
   readonly accessKeyId: string;
   /** The query string to send to STS, rebuilt from the checked parameters only. */
   readonly query: string;
+  /** X-Amz-Date: when the caller's clock said the proof was made. */
+  readonly signedAt: Date;
+  /** X-Amz-Date + X-Amz-Expires, which STS does not hold a presigned GetCallerIdentity to (`proofLifetimeRefusal` does). */
+  readonly expiresAt: Date;
 }
 
 const PARAMETERS: Readonly<Record<string, RegExp>> = {
@@ -89,10 +108,27 @@ export function parseCallerProof(proof: string | undefined, region: string): Par
   if (missing.length > 0) return { refused: `the caller proof lacks ${missing.join(', ')}` };
   const [accessKeyId, day, scopeRegion] = (params.get('X-Amz-Credential') as string).split('/') as [string, string, string];
   if (scopeRegion !== region) return { refused: `the caller proof is signed for STS in ${scopeRegion}, not ${region}, where this function runs` };
-  if (!(params.get('X-Amz-Date') as string).startsWith(day)) return { refused: "the caller proof's date is not its credential's" };
-  if (Number(params.get('X-Amz-Expires')) > PROOF_MAX_EXPIRES_SECONDS) return { refused: `the caller proof asks to be good for more than ${PROOF_MAX_EXPIRES_SECONDS} seconds` };
+  const date = params.get('X-Amz-Date') as string;
+  if (!date.startsWith(day)) return { refused: "the caller proof's date is not its credential's" };
+  const signedAt = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 11)}:${date.slice(11, 13)}:${date.slice(13)}`);
+  if (Number.isNaN(signedAt.getTime())) return { refused: "the caller proof's X-Amz-Date is not a date" };
+  const expiresIn = Number(params.get('X-Amz-Expires'));
+  if (expiresIn > PROOF_MAX_EXPIRES_SECONDS) return { refused: `the caller proof asks to be good for more than ${PROOF_MAX_EXPIRES_SECONDS} seconds` };
   const query = new URLSearchParams(Object.keys(PARAMETERS).flatMap((name): [string, string][] => (params.has(name) ? [[name, params.get(name) as string]] : []))).toString();
-  return { accessKeyId, query };
+  return { accessKeyId, query, signedAt, expiresAt: new Date(signedAt.getTime() + expiresIn * 1000) };
+}
+
+/**
+ * Why a proof is refused at `now` for its dates, if it is (pure). STS ignores X-Amz-Expires on a
+ * presigned GetCallerIdentity and takes it for 15 minutes after X-Amz-Date (aws-iam-authenticator,
+ * pkg/token/token.go; aws/aws-sdk-go#2167): the lifetime the proof states is held here. A proof
+ * dated ahead would be good for longer; SigV4 allows a clock five minutes off, so does this.
+ */
+export function proofLifetimeRefusal(proof: ParsedProof, now: Date): string | undefined {
+  const clock = `this function's clock says ${now.toISOString()}: if that keeps happening, set the clock of the computer that answers right`;
+  if (now > proof.expiresAt) return `the caller proof expired at ${proof.expiresAt.toISOString()} (made at ${proof.signedAt.toISOString()}); ${clock}`;
+  if (proof.signedAt.getTime() > now.getTime() + PROOF_CLOCK_AHEAD_SECONDS * 1000) return `the caller proof is dated ahead, ${proof.signedAt.toISOString()}; ${clock}`;
+  return undefined;
 }
 
 /** The principal STS said signed a proof. */
@@ -125,8 +161,15 @@ export class CallerProofUnavailableError extends Error {
   override readonly name = 'CallerProofUnavailableError';
 }
 
+const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', apos: "'", quot: '"' };
+
+/** An element's text, unescaped: STS escapes what an IAM user's path may hold (`&`, `<`, `'`...), and the ARN is compared unescaped. */
 function xmlText(xml: string, element: string): string | undefined {
-  return new RegExp(`<${element}>([^<]{1,2048})</${element}>`).exec(xml)?.[1];
+  return new RegExp(`<${element}>([^<]{1,4096})</${element}>`)
+    .exec(xml)?.[1]
+    ?.replace(/&(?:#x([0-9a-fA-F]{1,6})|#(\d{1,7})|(amp|lt|gt|apos|quot));/g, (_entity, hex?: string, decimal?: string, name?: string) =>
+      name !== undefined ? (XML_ENTITIES[name] as string) : String.fromCodePoint(Number.parseInt(hex ?? decimal ?? '', hex !== undefined ? 16 : 10)),
+    );
 }
 
 /** The proof's verifier in Lambda: sends the rebuilt request to STS in the function's own Region. */
@@ -149,6 +192,10 @@ export class StsCallerProofVerifier implements CallerProofVerifier {
     }
     const code = xmlText(text, 'Code');
     // 403 (and 400 for a malformed or expired signature): the proof does not verify. Throttling and 5xx: transient.
+    // The caller's account switched STS off in this Region (IAM account settings): no proof of theirs verifies here, whatever they do.
+    if (code === 'RegionDisabledException') {
+      return { refused: `STS is not activated in ${this.region} for the caller's account (RegionDisabledException): an administrator of that account activates it in its IAM account settings (Security Token Service endpoints)` };
+    }
     if ((status === 403 || status === 400) && code !== 'Throttling') return { refused: `STS did not verify the caller proof (${code ?? `HTTP ${status}`})` };
     if (status !== 200) throw new CallerProofUnavailableError(`STS answered the caller proof with HTTP ${status}${code !== undefined ? ` ${code}` : ''}`);
     const arn = xmlText(text, 'Arn');

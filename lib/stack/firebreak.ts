@@ -224,7 +224,8 @@ export class Firebreak extends Construct {
         Annotations.of(Stack.of(this)).addWarningV2(
           '@firebreak/approvers-unlisted',
           'No approverArns: IAM alone decides who answers approval requests, i.e. every principal allowed lambda:InvokeFunctionUrl on the approval function ' +
-            '(ApproverPolicy, and any administrator or CI role with lambda:* on it). List the on-call roles and users in approverArns so that the approval function refuses everyone else.',
+            '(ApproverPolicy, and any administrator or CI role with lambda:* on it), and every principal allowed lambda:InvokeFunction on it alone, who can invoke it directly, past its URL, ' +
+            'and answer as themselves. List the on-call roles and users in approverArns so that the approval function refuses everyone else.',
         );
       }
       channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', approvals.function.function, RESPONDER_NAMES.approval);

@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApprovalCommands } from '../../lib/cli/approvals';
 import type { ApprovalCliDependencies } from '../../lib/operator/approvals';
 import { ApprovalRefusedError, ApprovalSetupError, answer, describeShownRequest, showRequest, signedAnswer } from '../../lib/operator/approvals';
@@ -12,7 +12,8 @@ import { createApprovalHandler } from '../../lib/responders/approval';
 import type { PendingApproval } from '../../lib/responders/approval-records';
 import { InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
-import { CALLER_PROOF_HEADER, parseCallerProof, proofBinding } from '../../lib/responders/caller-proof';
+import type { ParsedProof } from '../../lib/responders/caller-proof';
+import { CALLER_PROOF_HEADER, parseCallerProof, proofBinding, proofLifetimeRefusal } from '../../lib/responders/caller-proof';
 import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
@@ -106,7 +107,7 @@ describe('the caller proof (lib/responders/caller-proof.ts)', () => {
     return 'refused' in parsed ? parsed : callers.callerOf(parsed, proofBinding('approval', sentBody));
   };
 
-  it('goes with an approval, under the Function URL signature, and verifies for this body only, for two minutes', async () => {
+  it('goes with an approval, under the Function URL signature, and verifies for this body only, for ten minutes', async () => {
     const request = await signedAnswer(URL_, body, 'eu-west-1', CREDENTIALS, AT, 'approval');
     expect(request.headers.authorization).toMatch(/SignedHeaders=[a-z0-9;-]*x-firebreak-caller-proof/);
     const proof = new URLSearchParams(request.headers[CALLER_PROOF_HEADER]);
@@ -115,13 +116,16 @@ describe('the caller proof (lib/responders/caller-proof.ts)', () => {
       Version: '2011-06-15',
       'X-Amz-Credential': 'ASIAQ3EGRW6JEXAMPLE1/20261120/eu-west-1/sts/aws4_request',
       'X-Amz-Date': '20261120T101500Z',
-      'X-Amz-Expires': '120',
+      'X-Amz-Expires': '600',
       'X-Amz-SignedHeaders': 'host;x-firebreak-proof-binding',
       'X-Amz-Security-Token': CREDENTIALS.sessionToken,
     });
     expect(await verified(request.headers, body)).toMatchObject({ arn: CALLER, accessKeyId: CREDENTIALS.accessKeyId });
     expect(await verified(request.headers, body.replace('approve', 'reject'))).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
-    expect(await verified(request.headers, body, new Date(AT.getTime() + 121_000))).toEqual({ refused: expect.stringContaining('ExpiredToken') });
+    // STS would take it for 15 minutes (it ignores X-Amz-Expires); the function holds it to its ten.
+    const parsed = parseCallerProof(request.headers[CALLER_PROOF_HEADER], 'eu-west-1') as ParsedProof;
+    expect(proofLifetimeRefusal(parsed, new Date(AT.getTime() + 600_000))).toBeUndefined();
+    expect(proofLifetimeRefusal(parsed, new Date(AT.getTime() + 601_000))).toMatch(/the caller proof expired at 2026-11-20T10:25:00.000Z/);
   });
 
   it('is not sent to the emergency-pause function, which does not check one', async () => {
@@ -492,6 +496,10 @@ describe('firebreak approve against the approval function itself (review approva
   };
 
   /** The commands over the real approval function: each signed POST becomes its Function URL event, as CALLER. */
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   async function approveThroughFunction(store: InMemoryApprovalStore, beforeAnswer: () => Promise<void>) {
     const sentTokens: string[] = [];
     const executions: ApprovalExecutions = {
@@ -508,7 +516,9 @@ describe('firebreak approve against the approval function itself (review approva
       },
     };
     // STS knows the CLI's credentials as CALLER's: the function checks the proof the CLI sends.
-    // (The command signs at the machine's time.)
+    // (The command signs at the machine's time, which is the function's: AT.)
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(AT);
     const callers = new LocalCallerProofs('eu-west-1', () => new Date());
     callers.issue(CALLER, CREDENTIALS);
     const handler = createApprovalHandler({ store, executions, callers, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => AT });

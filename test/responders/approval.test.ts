@@ -13,9 +13,9 @@ import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 import { recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
-import { callerProof } from '../../lib/operator/caller-proof';
-import type { CallerProofVerifier } from '../../lib/responders/caller-proof';
-import { CALLER_PROOF_HEADER, CallerProofUnavailableError } from '../../lib/responders/caller-proof';
+import { PROOF_EXPIRES_SECONDS, callerProof } from '../../lib/operator/caller-proof';
+import type { CallerProofVerifier, ProofFetch } from '../../lib/responders/caller-proof';
+import { CALLER_PROOF_HEADER, CallerProofUnavailableError, StsCallerProofVerifier } from '../../lib/responders/caller-proof';
 import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-release-instance';
@@ -50,12 +50,12 @@ const proofs = new LocalCallerProofs('eu-west-1', () => NOW);
  * makes, signed with the approver's own credentials; `signedWith`: the rest of what AWS
  * authenticated (the access key, the principal's unique id), which STS knows them by too.
  */
-async function event(approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}): Promise<unknown> {
+async function event(approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}, signedAt = NOW): Promise<unknown> {
   const text = JSON.stringify(body);
   const credentials = approver ? proofs.credentialsOf(approver, { ...(signedWith.accessKey ? { accessKeyId: signedWith.accessKey } : {}), ...(signedWith.userId ? { userId: signedWith.userId } : {}) }) : undefined;
   return {
     version: '2.0',
-    ...(credentials ? { headers: { [CALLER_PROOF_HEADER]: await callerProof('approval', text, 'eu-west-1', credentials, NOW) } } : {}),
+    ...(credentials ? { headers: { [CALLER_PROOF_HEADER]: await callerProof('approval', text, 'eu-west-1', credentials, signedAt) } } : {}),
     requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver, accessKey: credentials?.accessKeyId, ...signedWith } } } : {}) },
     body: text,
     isBase64Encoded: false,
@@ -200,6 +200,7 @@ describe('answerApproval: show, before an answer', () => {
       callers: proofs,
       config: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:Other'], deniedRolePrefixes: [] },
       logger: silentLogger,
+      now: () => NOW,
     });
     expect(foreign).toMatchObject({ statusCode: 403, outcome: 'refused' });
     expect(foreign.request).toBeUndefined();
@@ -379,6 +380,7 @@ describe('answerApproval', () => {
       callers: proofs,
       config: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:other'], deniedRolePrefixes: [] },
       logger: silentLogger,
+      now: () => NOW,
     });
     expect(foreign).toMatchObject({ statusCode: 403 });
     expect(executions.sent).toHaveLength(0);
@@ -485,8 +487,12 @@ describe('answerApproval: an answer after the request timed out changes nothing 
   const EXPIRES = '2026-11-27T17:30:00.000Z';
   /** The guard's deadline: its grant is written before the wait starts, so it comes a little earlier. */
   const GRANT_DEADLINE = '2026-11-27T17:29:58.000Z';
-  const answerAt = async (at: Date, approver: string, body: unknown) =>
-    answerApproval(await event(approver, body), { store, executions, callers: proofs, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => at });
+  const answerAt = async (at: Date, approver: string, body: unknown) => {
+    // The approver answers at `at`, by STS's clock too.
+    const sts = new LocalCallerProofs('eu-west-1', () => at);
+    sts.credentialsOf(approver);
+    return answerApproval(await event(approver, body, {}, at), { store, executions, callers: sts, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => at });
+  };
   const nothingRecordedOrSent = async () => {
     expect((await store.get(EXECUTION))?.decision).toBeUndefined();
     expect(executions.sent).toEqual([]);
@@ -1291,5 +1297,113 @@ describe('answerApproval: the caller is who STS says signed the proof, not who t
     const claimingOtherKey = { ...forged({ [CALLER_PROOF_HEADER]: proof }), requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: CAROL, accessKey: 'ASIAQ3EGRW6JOTHERKEY' } } } };
     expect(await answerApproval(claimingOtherKey, deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('the caller proof was signed by') });
     await nothingDone();
+  });
+});
+
+describe('answerApproval: the caller proof under attack (review review-proof)', () => {
+  const MALLORY = 'arn:aws:sts::111122223333:assumed-role/Developer/mallory';
+  const ANSWER = { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN };
+  const TEXT = JSON.stringify(ANSWER);
+  /** A direct invocation's event (anyone with lambda:InvokeFunction writes it whole), naming `as`. */
+  const direct = (headers: Record<string, unknown>, body: string = TEXT, rest: Record<string, unknown> = {}, as = CAROL) => ({
+    version: '2.0',
+    headers,
+    requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: as } } },
+    body,
+    isBase64Encoded: false,
+    ...rest,
+  });
+  const deps = (callers: CallerProofVerifier = proofs, at = NOW, approverArns?: readonly string[]) => ({
+    store,
+    executions,
+    callers,
+    config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [], ...(approverArns ? { approverArns } : {}) },
+    logger: silentLogger,
+    now: () => at,
+  });
+  /**
+   * STS as it really answers a presigned GetCallerIdentity whose signature holds: for 15 minutes
+   * after X-Amz-Date, whatever X-Amz-Expires says (STS ignores it: aws-iam-authenticator's
+   * pkg/token/token.go, aws/aws-sdk-go#2167), with the caller's ARN XML-escaped.
+   */
+  const stsAnsweringAs = (arn: string, at = NOW): StsCallerProofVerifier => {
+    const send: ProofFetch = async (url) => {
+      const date = new URL(url).searchParams.get('X-Amz-Date') ?? '';
+      const signedAt = Date.parse(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+      if (at.getTime() > signedAt + 15 * 60_000) return { status: 403, text: async () => '<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>' };
+      const escaped = arn.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+      return { status: 200, text: async () => `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>${escaped}</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>` };
+    };
+    return new StsCallerProofVerifier('eu-west-1', send);
+  };
+  const nothingDone = async () => {
+    expect(executions.sent).toEqual([]);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+  };
+
+  it("ATTACK: CAROL's proof captured and replayed past the lifetime it states: the function holds it to that lifetime, as STS does not", async () => {
+    const made = new Date(NOW.getTime() - (PROOF_EXPIRES_SECONDS + 1) * 1000);
+    const captured = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(CAROL), made);
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: captured }), deps(stsAnsweringAs(CAROL)))).toMatchObject({ statusCode: 401, message: expect.stringContaining('the caller proof expired at') });
+    await nothingDone();
+  });
+
+  it('ATTACK: a proof dated ahead (to be replayed for longer): refused past five minutes ahead of the function\'s clock', async () => {
+    const ahead = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(CAROL), new Date(NOW.getTime() + 6 * 60_000));
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: ahead }), deps(stsAnsweringAs(CAROL)))).toMatchObject({ statusCode: 401, message: expect.stringContaining('dated ahead') });
+    await nothingDone();
+  });
+
+  it('takes a proof from an approver whose clock is four minutes slow, which the Function URL itself accepts (SigV4 allows five)', async () => {
+    const slow = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(CAROL), new Date(NOW.getTime() - 4 * 60_000));
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: slow }), deps())).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: CAROL });
+  });
+
+  it('takes an IAM user whose path holds an & (IAM allows it; STS answers it XML-escaped)', async () => {
+    const user = 'arn:aws:iam::111122223333:user/ops&sec/alice';
+    const proof = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(user), NOW);
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: proof }, TEXT, {}, user), deps(stsAnsweringAs(user)))).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: user });
+  });
+
+  it("ATTACK: CAROL's proof for another body, sent base64-encoded (isBase64Encoded): the binding is over the decoded body, refused", async () => {
+    const shown = await callerProof('approval', JSON.stringify({ executionArn: EXECUTION, show: true }), 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    const response = await answerApproval(direct({ [CALLER_PROOF_HEADER]: shown }, Buffer.from(TEXT).toString('base64'), { isBase64Encoded: true }), deps());
+    expect(response).toMatchObject({ statusCode: 401, message: expect.stringContaining('SignatureDoesNotMatch') });
+    await nothingDone();
+  });
+
+  it('ATTACK: a body that parses as the proven one but is not it (a BOM, whitespace, a duplicated key JSON.parse takes the last of): refused', async () => {
+    const proof = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    for (const body of [`\uFEFF${TEXT}`, ` ${TEXT}`, TEXT.replace('{', '{"decision":"reject",')]) {
+      expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: proof }, body), deps()), body).toMatchObject({ statusCode: 401 });
+    }
+    await nothingDone();
+  });
+
+  it('ATTACK: the proof under another spelling of the header, or as a list: no proof, refused', async () => {
+    const proof = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    expect(await answerApproval(direct({ 'X-Firebreak-Caller-Proof': proof }), deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('carries no caller proof') });
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: [proof, proof] }), deps())).toMatchObject({ statusCode: 401 });
+    await nothingDone();
+  });
+
+  it('ATTACK: parameters smuggled through URL decoding (an encoded name repeated, a + read as a space): refused by form', async () => {
+    const proof = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: `${proof}&Act%69on=AssumeRole` }), deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('repeats Action') });
+    const erin = 'arn:aws:sts::111122223333:assumed-role/on-call/erin';
+    const plus = await callerProof('approval', TEXT, 'eu-west-1', proofs.issue(erin, { accessKeyId: 'ASIAQ3EGRW6JERINKEY1', secretAccessKey: 'erin-secret', sessionToken: 'FwoGZXIvYXdz+token/with+plus==' }), NOW);
+    expect(plus).toContain('%2B');
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: plus.replace(/%2B/g, '+') }, TEXT, {}, erin), deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('X-Amz-Security-Token is not what Firebreak signs') });
+    await nothingDone();
+  });
+
+  it('LEFT: without approverArns, whoever may invoke the function directly (lambda:InvokeFunction alone, no Function URL permission) answers as themselves', async () => {
+    const own = await callerProof('approval', TEXT, 'eu-west-1', proofs.credentialsOf(MALLORY), NOW);
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: own }, TEXT, {}, MALLORY), deps())).toMatchObject({ statusCode: 200, decidedBy: MALLORY });
+    // With the list, the same direct invocation is refused: the list is what closes it.
+    store = new InMemoryApprovalStore();
+    await store.putRequest(REQUEST);
+    executions = new FakeExecutions();
+    expect(await answerApproval(direct({ [CALLER_PROOF_HEADER]: own }, TEXT, {}, MALLORY), deps(proofs, NOW, ['arn:aws:iam::111122223333:role/on-call']))).toMatchObject({ statusCode: 403 });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { callerProof } from '../../lib/operator/caller-proof';
+import { PROOF_EXPIRES_SECONDS, callerProof } from '../../lib/operator/caller-proof';
 import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
-import type { ProofFetch } from '../../lib/responders/caller-proof';
+import type { ParsedProof, ProofFetch } from '../../lib/responders/caller-proof';
 import { CallerProofUnavailableError, PROOF_BINDING_HEADER, StsCallerProofVerifier, parseCallerProof, proofBinding, stsHost } from '../../lib/responders/caller-proof';
 
 const AT = new Date('2026-12-06T09:00:00.000Z');
@@ -54,7 +54,21 @@ describe('parseCallerProof: only a presigned GetCallerIdentity for STS in this R
 
   it("knows the China Regions' STS domain", () => {
     expect(stsHost('eu-west-1')).toBe('sts.eu-west-1.amazonaws.com');
+    expect(stsHost('us-gov-west-1')).toBe('sts.us-gov-west-1.amazonaws.com');
     expect(stsHost('cn-north-1')).toBe('sts.cn-north-1.amazonaws.com.cn');
+  });
+
+  it("knows the other partitions' STS domains (a wrong host refuses every approver: 502 for ever)", () => {
+    expect(stsHost('eusc-de-east-1')).toBe('sts.eusc-de-east-1.amazonaws.eu');
+    expect(stsHost('us-iso-east-1')).toBe('sts.us-iso-east-1.c2s.ic.gov');
+    expect(stsHost('us-isob-east-1')).toBe('sts.us-isob-east-1.sc2s.sgov.gov');
+    expect(stsHost('eu-isoe-west-1')).toBe('sts.eu-isoe-west-1.cloud.adc-e.uk');
+    expect(stsHost('us-isof-south-1')).toBe('sts.us-isof-south-1.csp.hci.ic.gov');
+  });
+
+  it('says when the proof was made and until when it holds (STS ignores X-Amz-Expires: the function checks it)', async () => {
+    expect(parseCallerProof(await proof(), 'eu-west-1')).toMatchObject({ signedAt: AT, expiresAt: new Date(AT.getTime() + PROOF_EXPIRES_SECONDS * 1000) });
+    expect(parseCallerProof(await proof({ 'X-Amz-Date': '20261206T256000Z' }), 'eu-west-1')).toEqual({ refused: expect.stringContaining('X-Amz-Date is not a date') });
   });
 });
 
@@ -72,7 +86,7 @@ describe('StsCallerProofVerifier: asks STS in its own Region', () => {
 
   it('sends exactly the rebuilt GET to sts.<region>.amazonaws.com with the binding it computed, and takes the caller from the answer', async () => {
     const { sent, verifier } = answering(200, identity);
-    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
     const binding = proofBinding('approval', BODY);
     expect(await verifier.callerOf(parsed, binding)).toEqual({ arn: CAROL, userId: 'AROAQ3EGRW6JONCALL01:carol', account: '111122223333', accessKeyId: CREDENTIALS.accessKeyId });
     expect(sent).toHaveLength(1);
@@ -82,8 +96,21 @@ describe('StsCallerProofVerifier: asks STS in its own Region', () => {
 
   it.each(['SignatureDoesNotMatch', 'ExpiredToken', 'InvalidClientTokenId'])('refuses a proof STS refuses (403 %s)', async (code) => {
     const { verifier } = answering(403, error(code));
-    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
     expect(await verifier.callerOf(parsed, 'b')).toEqual({ refused: `STS did not verify the caller proof (${code})` });
+  });
+
+  it('reads the caller as STS escapes it in XML (an IAM user path may hold & < > \' ")', async () => {
+    const user = `arn:aws:iam::111122223333:user/a&b<c>'d"/alice`;
+    const { verifier } = answering(200, identity.replace(CAROL, 'arn:aws:iam::111122223333:user/a&amp;b&lt;c&gt;&apos;d&quot;/alice').replace('AROAQ3EGRW6JONCALL01:carol', 'AIDA&#65;1'));
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
+    expect(await verifier.callerOf(parsed, 'b')).toMatchObject({ arn: user, userId: 'AIDAA1' });
+  });
+
+  it('says what to do when STS is not activated in the Region for the caller\'s account (RegionDisabledException)', async () => {
+    const { verifier } = answering(403, error('RegionDisabledException'));
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
+    expect(await verifier.callerOf(parsed, 'b')).toEqual({ refused: expect.stringMatching(/STS is not activated in eu-west-1 for the caller's account \(RegionDisabledException\).*IAM account settings/) });
   });
 
   it.each([
@@ -93,7 +120,7 @@ describe('StsCallerProofVerifier: asks STS in its own Region', () => {
     [200, '<GetCallerIdentityResponse/>'],
   ])('decides nothing when STS cannot say (HTTP %i): transient', async (status, text) => {
     const { verifier } = answering(status, text);
-    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
     await expect(verifier.callerOf(parsed, 'b')).rejects.toBeInstanceOf(CallerProofUnavailableError);
   });
 
@@ -101,7 +128,7 @@ describe('StsCallerProofVerifier: asks STS in its own Region', () => {
     const verifier = new StsCallerProofVerifier('eu-west-1', async () => {
       throw new TypeError('fetch failed');
     });
-    const parsed = parseCallerProof(await proof(), 'eu-west-1') as { accessKeyId: string; query: string };
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
     await expect(verifier.callerOf(parsed, 'b')).rejects.toThrow(/STS could not be asked who signed the caller proof: fetch failed/);
   });
 });
@@ -112,7 +139,7 @@ describe("LocalCallerProofs: the game day's STS checks the SigV4 signature as ST
     local.issue(CAROL, CREDENTIALS);
     return local;
   };
-  const check = async (local: LocalCallerProofs, text: string, body = BODY) => local.callerOf(parseCallerProof(text, 'eu-west-1') as { accessKeyId: string; query: string }, proofBinding('approval', body));
+  const check = async (local: LocalCallerProofs, text: string, body = BODY) => local.callerOf(parseCallerProof(text, 'eu-west-1') as ParsedProof, proofBinding('approval', body));
 
   it('verifies a proof signed with the key it issued, for the same body, in its lifetime', async () => {
     expect(await check(sts(), await proof())).toMatchObject({ arn: CAROL, accessKeyId: CREDENTIALS.accessKeyId, account: '111122223333' });
@@ -125,12 +152,34 @@ describe("LocalCallerProofs: the game day's STS checks the SigV4 signature as ST
     const guessed = await callerProof('approval', BODY, 'eu-west-1', { ...CREDENTIALS, secretAccessKey: 'guessed' }, AT);
     expect(await check(sts(), guessed)).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
     expect(await check(sts(), await proof({ 'X-Amz-Security-Token': 'b3RoZXI=' }))).toEqual({ refused: expect.stringContaining('InvalidClientTokenId') });
-    const late = new LocalCallerProofs('eu-west-1', () => new Date(AT.getTime() + 121_000));
+    // STS ignores X-Amz-Expires: a presigned GetCallerIdentity holds for 15 minutes after X-Amz-Date (aws-iam-authenticator's
+    // pkg/token/token.go, aws/aws-sdk-go#2167); the function holds a proof to the lifetime it states itself (provenCaller).
+    const stillTaken = new LocalCallerProofs('eu-west-1', () => new Date(AT.getTime() + 121_000));
+    stillTaken.issue(CAROL, CREDENTIALS);
+    expect(await check(stillTaken, await proof())).toMatchObject({ arn: CAROL });
+    const late = new LocalCallerProofs('eu-west-1', () => new Date(AT.getTime() + 15 * 60_000 + 1000));
     late.issue(CAROL, CREDENTIALS);
     expect(await check(late, await proof())).toEqual({ refused: expect.stringContaining('ExpiredToken') });
     const early = new LocalCallerProofs('eu-west-1', () => new Date(AT.getTime() - 16 * 60_000));
     early.issue(CAROL, CREDENTIALS);
     expect(await check(early, await proof())).toEqual({ refused: expect.stringContaining('ExpiredToken') });
+  });
+
+  it("answers the function's own request as STS does: its host, the binding header it sends, the ARN XML-escaped", async () => {
+    const local = sts();
+    const parsed = parseCallerProof(await proof(), 'eu-west-1') as ParsedProof;
+    const binding = proofBinding('approval', BODY);
+    expect(await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${parsed.query}`, { method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding } })).toMatchObject({ status: 200 });
+    expect((await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${parsed.query}`, { method: 'GET', headers: {} })).status).toBe(403);
+    // (The function only ever sends GET; a POST over the same query is another request.)
+    expect((await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${parsed.query}`, { method: 'POST' as 'GET', headers: { [PROOF_BINDING_HEADER]: binding } })).status).toBe(403);
+    await expect(local.endpoint(`https://sts.amazonaws.com/?${parsed.query}`, { method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding } })).rejects.toThrow(/fetch failed/);
+    const user = `arn:aws:iam::111122223333:user/ops&sec/<alice's>/alice`;
+    const credentials = local.issue(user, { accessKeyId: 'AKIAQ3EGRW6JALICE001', secretAccessKey: 'alice-secret' });
+    const signed = parseCallerProof(await callerProof('approval', BODY, 'eu-west-1', credentials, AT), 'eu-west-1') as ParsedProof;
+    const answer = await local.endpoint(`https://sts.eu-west-1.amazonaws.com/?${signed.query}`, { method: 'GET', headers: { [PROOF_BINDING_HEADER]: binding } });
+    expect(await answer.text()).toContain('<Arn>arn:aws:iam::111122223333:user/ops&amp;sec/&lt;alice&apos;s&gt;/alice</Arn>');
+    expect(await local.callerOf(signed, binding)).toMatchObject({ arn: user, accessKeyId: 'AKIAQ3EGRW6JALICE001' });
   });
 
   it('refuses a lifetime stretched after signing (the signature covers it)', async () => {

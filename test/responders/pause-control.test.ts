@@ -221,3 +221,14 @@ describe('operationsTopicArnFromEnv', () => {
     expect(() => operationsTopicArnFromEnv({})).toThrow(/BACKUP_TOPIC_ARN/);
   });
 });
+
+describe('the emergency pause under a forged caller (review review-proof)', () => {
+  it('LEFT: a direct invocation (lambda:InvokeFunction alone) naming the on-call lead pauses containment, and the announcement names the lead', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    // A Function URL event of the invoker's own writing: no caller proof is asked of it (pause-control.ts).
+    const forged = { ...urlEvent({ action: 'pause', reason: 'planned maintenance' }), headers: {} };
+    expect(await controlPause(forged, deps())).toMatchObject({ statusCode: 200, outcome: 'paused', pause: { pausedBy: ALICE } });
+    expect(textOf(sns.commandCalls(PublishCommand)[0]?.args[0].input)).toContain(`set by ${ALICE}`);
+  });
+});

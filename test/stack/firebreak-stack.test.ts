@@ -996,6 +996,8 @@ describe('FirebreakStack safety rails', () => {
   it('warns at synth that IAM alone decides who answers approvals when a playbook is guarded and no approvers are listed, and only then', () => {
     const unlisted = Annotations.fromStack(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT] }).stack);
     unlisted.hasWarning('/Firebreak', Match.stringLikeRegexp('approverArns.*lambda:InvokeFunctionUrl.*ApproverPolicy'));
+    // A direct invocation proves who calls (the caller proof), not that IAM let them call the URL (review review-proof).
+    unlisted.hasWarning('/Firebreak', Match.stringLikeRegexp('lambda:InvokeFunction on it alone, who can invoke it directly'));
     const listed = Annotations.fromStack(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT], approverArns: ['arn:aws:iam::111122223333:role/OnCall'] }).stack);
     listed.hasNoWarning('/Firebreak', Match.stringLikeRegexp('approverArns'));
     // No approval function, nothing to warn about.
