@@ -8,7 +8,7 @@
  * (`npm run bench:bundles`), not asserted here.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -275,6 +275,35 @@ describe('responder bundles', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 120_000);
+
+  // A class keeps every method in a bundle, called or not (esbuild shakes functions, not methods):
+  // each credential step builds the record store of only the calls it makes (credential-records.ts,
+  // credential-record-store.ts), disable-access-key a signer that only generates and release-credentials
+  // a verifier that only verifies (record-mac.ts KmsMacGenerator, KmsMacVerifier); each S3 object step
+  // and the containment guard the object claims' store of its own calls (s3-object-claims.ts). Method names and the SDK's operation names survive minification, so the
+  // bundle's text says which calls it carries.
+  const CALLS_LEFT_OUT: readonly (readonly [string, readonly string[]])[] = [
+    ['disable-access-key', ['"VerifyMac"', 'markReleased', 'handOverDenyAll', 'async replace(']],
+    ['revoke-role-sessions', ['saveIfAbsent', 'noteUserKey', 'markReleased', 'takeBackClaim', 'handOverDenyAll', 'async userKeys(']],
+    ['release-credentials', ['saveIfAbsent', 'noteUserKey', 'async replace(', '"GenerateMac"']],
+    ['quarantine-s3-object', ['async takeBack(']],
+    ['release-s3-object', ['async claim(']],
+    ['containment-guard', ['async claim(', 'async takeBack(']],
+  ];
+  it.each(CALLS_LEFT_OUT)("%s carries no other step's record calls", (responder, calls) => {
+    const text = readFileSync(built(responder).file, 'utf8');
+    expect(calls.filter((call) => text.includes(call))).toEqual([]);
+  });
+
+  it('the record-call check sees the calls where they are (the game day\'s stores and the KMS MAC, bundled the same way), so it can fail', async () => {
+    const store = await bundleModule('lib/responders/credential-record-store.ts', path.join(outdir, 'control-credential-store'));
+    const text = readFileSync(store.file, 'utf8');
+    expect(['saveIfAbsent', 'noteUserKey', 'markReleased', 'takeBackClaim', 'handOverDenyAll', 'async userKeys(', 'async replace('].filter((call) => !text.includes(call))).toEqual([]);
+    const mac = readFileSync((await bundleModule('lib/responders/record-mac.ts', path.join(outdir, 'control-record-mac'))).file, 'utf8');
+    expect(['"VerifyMac"', '"GenerateMac"'].filter((call) => !mac.includes(call))).toEqual([]);
+    const claims = readFileSync((await bundleModule('lib/responders/s3-object-claims.ts', path.join(outdir, 'control-s3-object-claims'))).file, 'utf8');
+    expect(['async claim(', 'async takeBack('].filter((call) => !claims.includes(call))).toEqual([]);
+  });
 
   it.each(FORBIDDEN.map((rule) => [rule.name, rule] as const))('no responder bundle holds %s', (_name, rule) => {
     const found = responderNames()
