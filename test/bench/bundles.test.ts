@@ -3,9 +3,10 @@
  * (test/bench/bundles.ts) and asserts from esbuild's metafile what is inside: exactly the SDK
  * client packages it calls, no classic zod (the Lambda side uses zod/mini: lib/contracts/zod-mini.ts)
  * and no package a Lambda has been freed of, so that none creeps back through an import; and that
- * the responders within 1.2x of their floor in size stay there (a size is exact for a given
- * lockfile). Init times, and the sizes of the responders above the line, are the benchmark's
- * (`npm run bench:bundles`), not asserted here.
+ * the responders within 1.2x of their floor in size stay there, and those above it no further above
+ * than their documented allowance (a size is exact for a given lockfile; triage, with no client, is
+ * the one left to the benchmark). Init times are the benchmark's (`npm run bench:bundles`), not
+ * asserted here.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -213,10 +214,28 @@ describe('responder bundles', () => {
   // readers of the caller, the 403 refusal and its WARN line naming the caller and the execution)
   // costs it 758 bytes more; telling an unset FIREBREAK_APPROVER_ARNS (no list) from one set but
   // naming nobody (nobody answers: review-approvers) 26 more: 19,630 bytes are allowed.
-  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 26_264, 'update-security-hub-finding': 7_424, 'oversized-event': 31_232 };
+  // The credential and S3 object steps and publish-alert were not guarded while over the line; since
+  // each step builds the store of only the calls it makes (branch lean-bundles: the calls-left-out
+  // test below), their sizes are held where they are now, with a few hundred bytes of room, so that
+  // what they shed does not creep back unnoticed. What keeps them over is their own code (rails,
+  // grant checks, sealed records, the alert's text), the zod checks of the incident schema (about
+  // 17 KB past the base) and the serializers of the SDK commands they call, none of which a floor
+  // carries: publish-alert needs 127,887 bytes, release-credentials 64,644, revoke-role-sessions
+  // 45,155, disable-access-key 44,850, quarantine-s3-object 43,177, release-s3-object 37,416.
+  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = {
+    approval: 26_264,
+    'update-security-hub-finding': 7_424,
+    'oversized-event': 31_232,
+    'publish-alert': 128_256,
+    'release-credentials': 64_768,
+    'revoke-role-sessions': 45_312,
+    'disable-access-key': 45_056,
+    'quarantine-s3-object': 43_264,
+    'release-s3-object': 37_632,
+  };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).
-  it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'oversized-event', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains', 'emergency-pause'])(
+  it.each(['approval', 'update-security-hub-finding', 'publish-alert', 'release-credentials', 'revoke-role-sessions', 'disable-access-key', 'quarantine-s3-object', 'release-s3-object', 'containment-guard', 'copy-evidence', 'oversized-event', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains', 'emergency-pause'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {
       const floor = await bundleFloor(RESPONDER_CLIENTS[responder] ?? [], path.join(outdir, `floor-${responder}`));
