@@ -15,7 +15,7 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbCredentialRecordSaver } from '../../lib/responders/credential-records';
-import { KmsMac } from '../../lib/responders/record-mac';
+import { KmsMacGenerator } from '../../lib/responders/record-mac';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('disable-access-key');
@@ -25,7 +25,7 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 // Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
 const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 // The sealed record of each change (lib/responders/credential-records.ts), MACed with the deployment's record key.
-const records = new DynamoDbCredentialRecordSaver(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
+const records = new DynamoDbCredentialRecordSaver(dynamodb, stateTable, new KmsMacGenerator(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 export const createHandler = createDisableAccessKeyHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).

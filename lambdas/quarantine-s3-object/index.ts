@@ -8,7 +8,7 @@ import { SfnExecutionStatusReader } from '../../lib/responders/execution-status'
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineS3ObjectHandler } from '../../lib/responders/quarantine-s3-object';
 import { DynamoDbQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
-import { DynamoDbS3ObjectClaims } from '../../lib/responders/s3-object-claims';
+import { DynamoDbS3ObjectClaimer } from '../../lib/responders/s3-object-claims';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -25,4 +25,4 @@ const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 
 export const createHandler = createQuarantineS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });
+export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectClaimer(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });

@@ -7,13 +7,13 @@ import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbApprovalRecords } from '../../lib/responders/approval-records';
-import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
+import { DynamoDbCredentialReleaseStore } from '../../lib/responders/credential-record-store';
 import { DynamoDbGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
 import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
-import { KmsMac } from '../../lib/responders/record-mac';
+import { KmsMacVerifier } from '../../lib/responders/record-mac';
 import { createReleaseCredentialsHandler, releaseCredentialsOptionsSchema } from '../../lib/responders/release-credentials';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -30,7 +30,7 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 // Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
 const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
-const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
+const records = new DynamoDbCredentialReleaseStore(dynamodb, stateTable, new KmsMacVerifier(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 // The guard's release grant of this execution, then its approval (the approver is the releaser).
 const clearance = new ApprovalReleaseClearance(
   new DynamoDbApprovalRecords(dynamodb, stateTable),

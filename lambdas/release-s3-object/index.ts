@@ -7,7 +7,7 @@ import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createReleaseS3ObjectHandler } from '../../lib/responders/release-s3-object';
-import { DynamoDbS3ObjectClaims } from '../../lib/responders/s3-object-claims';
+import { DynamoDbS3ObjectReleaseClaims } from '../../lib/responders/s3-object-claims';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -24,4 +24,4 @@ const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 
 export const createHandler = createReleaseS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectClaims(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });
+export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectReleaseClaims(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });

@@ -14,7 +14,7 @@ import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
-import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
+import { DynamoDbRoleSessionsRecordStore } from '../../lib/responders/credential-record-store';
 import { KmsMac } from '../../lib/responders/record-mac';
 
 const stateTable = stateTableFromEnv();
@@ -25,7 +25,7 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 // Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
 const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 // The sealed record of each change (lib/responders/credential-records.ts), MACed with the deployment's record key.
-const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
+const records = new DynamoDbRoleSessionsRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 export const createHandler = createRevokeRoleSessionsHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).

@@ -136,12 +136,15 @@ export const SECURITY_TAGS = {
   gameDayTarget: { key: 'firebreak:gameday-target', value: 'true' },
 } as const;
 
+/** The managed tag's key, by name: a property read (`MANAGED_SECURITY_GROUP_TAG.key`) in a module-scope list would keep that list in every bundle importing this module. */
+const MANAGED_TAG_KEY = 'firebreak:managed';
+
 /**
  * The tag Firebreak puts on the security groups it creates (at creation, in TagSpecifications).
  * The member role may change the rules of, or delete, only groups carrying it, and the quarantine
  * recognises its isolation groups by it (together with their exact rules).
  */
-export const MANAGED_SECURITY_GROUP_TAG = { key: 'firebreak:managed', value: 'true' } as const;
+export const MANAGED_SECURITY_GROUP_TAG = { key: MANAGED_TAG_KEY, value: 'true' } as const;
 
 /** Which of Firebreak's groups it is (`untrack` or `isolation`), tagged at creation beside the managed tag. */
 export const SECURITY_GROUP_PURPOSE_TAG_KEY = 'firebreak:purpose';
@@ -150,7 +153,7 @@ export const SECURITY_GROUP_PURPOSE_TAG_KEY = 'firebreak:purpose';
  * Every tag key Firebreak puts on a security group it creates: IAM lets it tag a new group with
  * these keys only (aws:TagKeys), so no other tag (one another policy grants access by) rides along.
  */
-export const SECURITY_GROUP_TAG_KEYS = ['Name', MANAGED_SECURITY_GROUP_TAG.key, SECURITY_GROUP_PURPOSE_TAG_KEY] as const;
+export const SECURITY_GROUP_TAG_KEYS = ['Name', MANAGED_TAG_KEY, SECURITY_GROUP_PURPOSE_TAG_KEY] as const;
 
 /** Incident keys of game-day injections start with this, so they never collide with a real finding's execution name. */
 export const GAMEDAY_INCIDENT_KEY_PREFIX = 'gameday-';

@@ -44,11 +44,11 @@ const ALERT_ONLY_SECTIONS: readonly { readonly name: string; readonly leaveOut: 
   { name: 'description', leaveOut: ({ description, ...incident }) => (description === undefined ? undefined : incident) },
 ];
 
-/** Every section that can be large, left out: what an alert-only decision still carries when the whole answer was too large. */
-const LEAN_SECTIONS: readonly { readonly name: string; readonly leaveOut: (incident: Incident) => Incident | undefined }[] = [
-  ...ALERT_ONLY_SECTIONS.filter((section) => section.name !== 'description'),
-  { name: 'affected', leaveOut: ({ affected, ...incident }) => (affected === undefined ? undefined : incident) },
-];
+/** The affected resources: left out of a lean incident after the alert-only sections but its description. */
+const AFFECTED_SECTION: { readonly name: string; readonly leaveOut: (incident: Incident) => Incident | undefined } = {
+  name: 'affected',
+  leaveOut: ({ affected, ...incident }) => (affected === undefined ? undefined : incident),
+};
 
 const NOTHING_CLIPPED: IncidentClipping = { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] };
 
@@ -62,7 +62,12 @@ export function withinIncidentBudget(incident: Incident): Incident {
  * identity, resource id, texts and times, enough for an alert. For triage's answer over its budget.
  */
 export function leanIncident(incident: Incident): Incident {
-  return leavingOut(incident, LEAN_SECTIONS, () => false);
+  // Every section that can be large, left out: what an alert-only decision still carries when the
+  // whole answer was too large. Listed here, not at module scope: a module-scope `.filter(…)` call
+  // would keep both lists in every bundle that imports this module for describeClipping alone
+  // (publish-alert, oversized-event).
+  const lean = [...ALERT_ONLY_SECTIONS.filter((section) => section.name !== 'description'), AFFECTED_SECTION];
+  return leavingOut(incident, lean, () => false);
 }
 
 function leavingOut(

@@ -54,7 +54,7 @@ import { lookAtInstance } from './containment-guard-instance';
 import { storedGrantDifference } from './containment-guard-grant';
 import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-release';
 import type { S3ObjectClaims } from './s3-object-claims';
-import { DynamoDbS3ObjectClaims } from './s3-object-claims';
+import { DynamoDbS3ObjectClaimReader } from './s3-object-claims';
 import { DynamoDbQuarantineReleaseStates } from './quarantine-release-state';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import type {
@@ -415,7 +415,7 @@ export interface ContainmentGuardHandlerDeps {
   readonly emergencyPause?: PauseReader;
   /** @default a DynamoDbQuarantineReleaseStates over clients.dynamodb() and config.stateTable (none without a table) */
   readonly releaseStates?: QuarantineReleaseStates;
-  /** @default a DynamoDbS3ObjectClaims over clients.dynamodb() and config.stateTable (none without a table) */
+  /** @default a DynamoDbS3ObjectClaimReader over clients.dynamodb() and config.stateTable (none without a table) */
   readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
   readonly now?: () => Date;
 }
@@ -437,7 +437,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     emergencyPause ??= new DynamoDbPauseReader(deps.clients.dynamodb(), config.stateTable);
   }
   const releaseStates = deps.releaseStates ?? (config.stateTable !== undefined ? new DynamoDbQuarantineReleaseStates(deps.clients.dynamodb(), config.stateTable) : undefined);
-  const objectClaims = deps.objectClaims ?? (config.stateTable !== undefined ? new DynamoDbS3ObjectClaims(deps.clients.dynamodb(), config.stateTable) : undefined);
+  const objectClaims = deps.objectClaims ?? (config.stateTable !== undefined ? new DynamoDbS3ObjectClaimReader(deps.clients.dynamodb(), config.stateTable) : undefined);
   return createResponderHandler(containmentGuardResponder, {
     clients: deps.clients,
     limiter,

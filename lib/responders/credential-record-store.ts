@@ -1,14 +1,39 @@
 /**
  * Reading credential records back (credential-records.ts says what they hold and why they are
- * sealed): the state-table store that revoke-role-sessions and release-credentials use, whose `get`
+ * sealed): the state-table stores that revoke-role-sessions and release-credentials use, whose `get`
  * checks a stored record's shape, its key and its seal before anything trusts it. Apart from the
- * saver disable-access-key uses, so that its bundle does not build the record's schema at cold start.
+ * saver disable-access-key uses, so that its bundle does not build the record's schema at cold start;
+ * and one class per step (the role's record rewritten, the release's marks), so that neither
+ * Lambda carries the other's writes (docs/architecture.md, "Lean Lambda bundles").
  */
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import type { AccessKeyRecord, CredentialRecord, CredentialRecordStore, DenyAllHandover, KeyClaims, MacSigner, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
-import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey, sameClaimsCondition, sealedRecordJson, userKeysKey } from './credential-records';
+import type {
+  AccessKeyRecord,
+  CredentialRecord,
+  CredentialRecordReader,
+  CredentialRecordStore,
+  CredentialReleaseStore,
+  DenyAllHandover,
+  KeyClaimAnswer,
+  KeyClaims,
+  MacSigner,
+  ReadCredentialRecord,
+  RoleSessionsRecord,
+  RoleSessionsRecordStore,
+} from './credential-records';
+import {
+  CREDENTIAL_SEAL_SCHEME,
+  DynamoDbCredentialRecordSaver,
+  DynamoDbCredentialRecordTable,
+  credentialMacMessage,
+  credentialRecordKey,
+  putSealedCredentialRecord,
+  sameClaimsCondition,
+  sealedRecordJson,
+  userKeysKey,
+} from './credential-records';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { ReleaseMark } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
@@ -45,16 +70,8 @@ const recordSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** The state-table store, sealing with the deployment's record key: saves, reads (verified) and release marks. */
-export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver implements CredentialRecordStore {
-  async replace(record: CredentialRecord): Promise<void> {
-    try {
-      await this.put(record, {});
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:PutItem');
-    }
-  }
-
+/** A credential's record read back from the state table, its seal verified with the deployment's record key. */
+export class DynamoDbCredentialRecordReader<Mac extends Pick<MacSigner, 'verify'> = Pick<MacSigner, 'verify'>> extends DynamoDbCredentialRecordTable<Mac> implements CredentialRecordReader {
   get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
   get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
   async get(
@@ -70,7 +87,21 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
     if (!item) return undefined;
     return verifyStoredCredentialRecord(item, pk, this.mac);
   }
+}
 
+/** The store of revoke-role-sessions: a role's record read back (verified) and rewritten, sealed. */
+export class DynamoDbRoleSessionsRecordStore extends DynamoDbCredentialRecordReader<MacSigner> implements RoleSessionsRecordStore {
+  async replace(record: CredentialRecord): Promise<void> {
+    try {
+      await putSealedCredentialRecord(this.client, this.tableName, this.mac, record, {});
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+}
+
+/** The store of release-credentials: reads (verified), release marks, holds taken back, AWSDenyAll's duty handed over. */
+export class DynamoDbCredentialReleaseStore<Mac extends Pick<MacSigner, 'verify'> = Pick<MacSigner, 'verify'>> extends DynamoDbCredentialRecordReader<Mac> implements CredentialReleaseStore {
   async markReleased(record: CredentialRecord, mark: ReleaseMark, claims?: KeyClaims): Promise<'released' | 'changed'> {
     const { releaseReason: reason, releaseRequestedBy: requestedBy } = mark;
     const same = claims !== undefined ? sameClaimsCondition(claims) : undefined;
@@ -147,11 +178,37 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
   }
 }
 
+/**
+ * Every call of the three credential steps on one state-table store (the game day runs them all in
+ * one process, as the operator's commands read): the release store, with the role store's rewrite
+ * and the saver's writes.
+ */
+export class DynamoDbCredentialRecordStore extends DynamoDbCredentialReleaseStore<MacSigner> implements CredentialRecordStore {
+  private readonly saver = new DynamoDbCredentialRecordSaver(this.client, this.tableName, this.mac);
+  private readonly roles = new DynamoDbRoleSessionsRecordStore(this.client, this.tableName, this.mac);
+
+  replace(record: CredentialRecord): Promise<void> {
+    return this.roles.replace(record);
+  }
+
+  saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'> {
+    return this.saver.saveIfAbsent(record);
+  }
+
+  claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<KeyClaimAnswer> {
+    return this.saver.claim(key, incidentKey, at);
+  }
+
+  noteUserKey(account: string, userName: string, accessKeyId: string): Promise<void> {
+    return this.saver.noteUserKey(account, userName, accessKeyId);
+  }
+}
+
 /** Parses and verifies a stored item (its shape, its key, its seal); the release marks come from the item. */
 export async function verifyStoredCredentialRecord(
   item: Readonly<Record<string, { S?: string; BOOL?: boolean; SS?: string[] } | undefined>>,
   pk: string,
-  mac: MacSigner,
+  mac: Pick<MacSigner, 'verify'>,
 ): Promise<ReadCredentialRecord | undefined> {
   let raw: unknown;
   try {
@@ -184,7 +241,7 @@ export async function verifyStoredCredentialRecord(
 }
 
 /** The duty to detach AWSDenyAll handed over to `holder`: trusted only with a sealed record of Firebreak attaching it to the same user. */
-async function verifyHandover(by: string, proofJson: string | undefined, holder: AccessKeyRecord, mac: MacSigner): Promise<DenyAllHandover> {
+async function verifyHandover(by: string, proofJson: string | undefined, holder: AccessKeyRecord, mac: Pick<MacSigner, 'verify'>): Promise<DenyAllHandover> {
   let raw: unknown;
   try {
     raw = JSON.parse(proofJson ?? '');

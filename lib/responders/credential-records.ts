@@ -206,13 +206,21 @@ export interface CredentialRecordSaver {
   noteUserKey(account: string, userName: string, accessKeyId: string): Promise<void>;
 }
 
-/** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
-export interface CredentialRecordStore extends CredentialRecordSaver {
-  /** Seals and writes the record over whatever is stored (a role's deny rewritten by another incident). */
-  replace(record: CredentialRecord): Promise<void>;
+/** A credential's record read back, verified: what revoke-role-sessions and release-credentials both need. */
+export interface CredentialRecordReader {
   /** The credential's record, verified; undefined when there is none. */
   get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
   get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
+}
+
+/** What revoke-role-sessions needs of the store: a role's record read back (verified) and rewritten. */
+export interface RoleSessionsRecordStore extends CredentialRecordReader {
+  /** Seals and writes the record over whatever is stored (a role's deny rewritten by another incident). */
+  replace(record: CredentialRecord): Promise<void>;
+}
+
+/** What release-credentials needs of the store: reads (verified), release marks, holds taken back, AWSDenyAll's duty handed over. */
+export interface CredentialReleaseStore extends CredentialRecordReader {
   /**
    * Marks the record released, unless it is no longer the record of `incidentKey` or already
    * released (`changed` then); with `claims`, also unless the key's claims changed since they were
@@ -231,6 +239,9 @@ export interface CredentialRecordStore extends CredentialRecordSaver {
   userKeys(account: string, userName: string): Promise<string[]>;
 }
 
+/** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client): every step's needs. */
+export interface CredentialRecordStore extends CredentialRecordSaver, RoleSessionsRecordStore, CredentialReleaseStore {}
+
 /** The condition that a key's claims are still as read: no claim since (lastClaimAt), no hold taken back since (their count). */
 export function sameClaimsCondition(claims: KeyClaims): { readonly expression: string; readonly values: Record<string, { S: string } | { N: string }> } {
   const last = claims.lastClaimAt !== undefined ? 'lastClaimAt = :lastClaimAt' : 'attribute_not_exists(lastClaimAt)';
@@ -246,22 +257,60 @@ export function sameClaimsCondition(claims: KeyClaims): { readonly expression: s
 }
 
 /**
- * The state-table writer of disable-access-key, sealing with the deployment's record key: it only
- * saves, so its bundle carries neither the record's schema (built at cold start) nor the reads and
- * release marks; the store below adds them (docs/architecture.md, "Lean Lambda bundles").
+ * The state table the DynamoDB stores below and in credential-record-store.ts share: its client, its
+ * name and the deployment's record key. Each Lambda builds the store of only the calls it makes, so
+ * that its bundle carries no other step's reads, writes or release marks (docs/architecture.md,
+ * "Lean Lambda bundles").
  */
-export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
+export class DynamoDbCredentialRecordTable<Mac = Pick<MacSigner, 'generate'>> {
   constructor(
     protected readonly client: DynamoDBClient,
     protected readonly tableName: string,
-    protected readonly mac: MacSigner,
+    protected readonly mac: Mac,
   ) {}
+}
 
+/** Seals `record` with the record key (its release marks left out) and writes it with `condition`. */
+export async function putSealedCredentialRecord(
+  client: DynamoDBClient,
+  tableName: string,
+  mac: Pick<MacSigner, 'generate'>,
+  record: CredentialRecord,
+  condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>,
+): Promise<void> {
+  const { seal: _old, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...fields } = record;
+  const { keyId, mac: sealMac } = await mac.generate(credentialMacMessage(fields as CredentialRecord));
+  const sealed = { ...fields, seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac: sealMac } };
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: {
+        pk: { S: credentialRecordKey(record) },
+        kind: { S: record.kind },
+        account: { S: record.account },
+        incidentKey: { S: record.incidentKey },
+        released: { BOOL: false },
+        record: { S: JSON.stringify(sealed) },
+      },
+      ...condition,
+    }),
+  );
+}
+
+/**
+ * The state-table writer of disable-access-key, sealing with the deployment's record key: it only
+ * saves, so its bundle carries neither the record's schema (built at cold start) nor the reads and
+ * release marks, nor kms:VerifyMac (it takes a signer that only generates: KmsMacGenerator).
+ */
+export class DynamoDbCredentialRecordSaver extends DynamoDbCredentialRecordTable implements CredentialRecordSaver {
   async saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'> {
     try {
       // Conditional, not read-then-write: a redelivered step (the key already Inactive) never
       // replaces the record of what the key was before Firebreak. A released record may be replaced.
-      await this.put(record, { ConditionExpression: 'attribute_not_exists(pk) OR released = :true', ExpressionAttributeValues: { ':true': { BOOL: true } } });
+      await putSealedCredentialRecord(this.client, this.tableName, this.mac, record, {
+        ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
+        ExpressionAttributeValues: { ':true': { BOOL: true } },
+      });
       return 'saved';
     } catch (error) {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
@@ -304,25 +353,5 @@ export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
     } catch (error) {
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
-  }
-
-  protected async put(record: CredentialRecord, condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<void> {
-    const { seal: _old, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...fields } = record;
-    const { keyId, mac } = await this.mac.generate(credentialMacMessage(fields as CredentialRecord));
-    const sealed = { ...fields, seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: { S: credentialRecordKey(record) },
-          kind: { S: record.kind },
-          account: { S: record.account },
-          incidentKey: { S: record.incidentKey },
-          released: { BOOL: false },
-          record: { S: JSON.stringify(sealed) },
-        },
-        ...condition,
-      }),
-    );
   }
 }

@@ -96,7 +96,7 @@ export interface QuarantineS3ObjectDeps {
   /** The quarantine copies made (state table, `s3copy#`): what a retried step reads before it copies. */
   readonly copies: QuarantineCopyRecords;
   /** The incidents holding each object version (state table, `s3claim#`): claimed before the tags are written. */
-  readonly claims: S3ObjectClaims;
+  readonly claims: Pick<S3ObjectClaims, 'claim'>;
   /** FIREBREAK_MODE. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;

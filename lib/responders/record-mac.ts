@@ -22,19 +22,28 @@ export class RecordKeyNotConfiguredError extends FirebreakError {
   override readonly name = 'RecordKeyNotConfiguredError';
 }
 
-/**
- * kms:GenerateMac / kms:VerifyMac of one message with the deployment's HMAC key: what every sealed
- * record shares (the pre-quarantine record here, the evidence custody record in
- * snapshot-custody.ts). Each kind of record MACs a message that starts with its own scheme label,
- * so a MAC of one kind never verifies as another.
- */
-export class KmsMac {
+/** The deployment's HMAC key (KMS), that seals records and verifies their seals. */
+class KmsMacKey {
   constructor(
-    private readonly kms: KMSClient,
+    protected readonly kms: KMSClient,
     /** The key's ARN, from the deployment's environment (never from a record). */
     private readonly keyId: string,
   ) {}
 
+  protected key(): string {
+    if (!this.keyId) {
+      throw new RecordKeyNotConfiguredError('No record key configured: the stack sets FIREBREAK_RECORD_KEY_ARN on the responders that seal or verify records');
+    }
+    return this.keyId;
+  }
+}
+
+/**
+ * kms:GenerateMac of one message with the deployment's HMAC key, for a step that seals records and
+ * never reads one back (disable-access-key): apart from the verifier, so that its bundle carries no
+ * kms:VerifyMac.
+ */
+export class KmsMacGenerator extends KmsMacKey {
   /** The MAC of `message`, base64, and the key KMS says made it. Throws TransientResponderError on throttling. */
   async generate(message: Uint8Array): Promise<{ readonly keyId: string; readonly mac: string }> {
     const key = this.key();
@@ -50,23 +59,40 @@ export class KmsMac {
     if (!answer.Mac) throw new Error('kms:GenerateMac answered without a MAC');
     return { keyId: answer.KeyId ?? key, mac: Buffer.from(answer.Mac).toString('base64') };
   }
+}
 
-  /** Whether `macBase64` is the MAC of `message` under the configured key; `recordedBy` names who wrote it, for the reason. */
-  async verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
-    const answer = await verifyRecordMac(this.kms, () => this.key(), message, macBase64, `${recordedBy} recorded it`);
-    if (!('error' in answer)) return answer;
-    const code = awsErrorCode(answer.error);
-    if (isTransientAwsError(answer.error)) {
-      throw new TransientResponderError(`kms:VerifyMac failed transiently (${code ?? 'UnknownError'})`, { cause: answer.error });
-    }
-    return { valid: false, reason: `the MAC could not be verified (kms:VerifyMac ${code ?? 'failed'}): the record is not trusted` };
+/** Whether `macBase64` is the MAC of `message` under the key; `recordedBy` names who wrote it, for the reason. Throws TransientResponderError on throttling. */
+async function sealVerdict(kms: KMSClient, key: () => string, message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
+  const answer = await verifyRecordMac(kms, key, message, macBase64, `${recordedBy} recorded it`);
+  if (!('error' in answer)) return answer;
+  const code = awsErrorCode(answer.error);
+  if (isTransientAwsError(answer.error)) {
+    throw new TransientResponderError(`kms:VerifyMac failed transiently (${code ?? 'UnknownError'})`, { cause: answer.error });
   }
+  return { valid: false, reason: `the MAC could not be verified (kms:VerifyMac ${code ?? 'failed'}): the record is not trusted` };
+}
 
-  private key(): string {
-    if (!this.keyId) {
-      throw new RecordKeyNotConfiguredError('No record key configured: the stack sets FIREBREAK_RECORD_KEY_ARN on the responders that seal or verify records');
-    }
-    return this.keyId;
+/**
+ * kms:VerifyMac of a record's seal, for a step that reads sealed records and never seals one
+ * (release-credentials): apart from the generator, so that its bundle carries no kms:GenerateMac.
+ */
+export class KmsMacVerifier extends KmsMacKey {
+  /** Whether `macBase64` is the MAC of `message` under the configured key; `recordedBy` names who wrote it, for the reason. */
+  verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
+    return sealVerdict(this.kms, () => this.key(), message, macBase64, recordedBy);
+  }
+}
+
+/**
+ * kms:GenerateMac / kms:VerifyMac of one message with the deployment's HMAC key: what every sealed
+ * record shares (the pre-quarantine record here, the evidence custody record in
+ * snapshot-custody.ts). Each kind of record MACs a message that starts with its own scheme label,
+ * so a MAC of one kind never verifies as another.
+ */
+export class KmsMac extends KmsMacGenerator {
+  /** Whether `macBase64` is the MAC of `message` under the configured key; `recordedBy` names who wrote it, for the reason. */
+  verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
+    return sealVerdict(this.kms, () => this.key(), message, macBase64, recordedBy);
   }
 }
 

@@ -35,7 +35,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-options';
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
-import type { AccessKeyRecord, CredentialRecordStore, DenyAllHandover, KeyClaims, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import type { AccessKeyRecord, CredentialReleaseStore, DenyAllHandover, KeyClaims, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
 import { holdTakenBackDetailStart, keyHolders } from './credential-records';
 import { denyAllDuty, otherKeyNeedingDenyAll } from './deny-all-duty';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -92,7 +92,7 @@ export interface ReleaseCredentialsDeps {
   readonly clients: IamClients;
   /** IAM through the session-revoker role: the role's inline policy (the only role that writes role policies). */
   readonly revokerClients: IamClients;
-  readonly records: CredentialRecordStore;
+  readonly records: CredentialReleaseStore;
   /** The guard's release grant and the person's approval of this execution. */
   readonly clearance: ReleaseClearance;
   readonly logger: IncidentLogger;

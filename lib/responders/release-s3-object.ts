@@ -61,7 +61,7 @@ export interface ReleaseS3ObjectDeps {
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
   /** The incidents holding each object version (state table, `s3claim#`). */
-  readonly claims: S3ObjectClaims;
+  readonly claims: Pick<S3ObjectClaims, 'get' | 'takeBack'>;
   /** FIREBREAK_MODE. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -180,7 +180,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
  * this incident's claim is taken back all the same (enforce only), so that it does not keep a later
  * incident's tags on after that incident's release. A claim made since this release was cleared stays.
  */
-async function takeBackUntagged(object: ScannedObject, incidentKey: string, clearedAt: string, mode: 'dry-run' | 'enforce', claims: S3ObjectClaims, log: ActionLog): Promise<void> {
+async function takeBackUntagged(object: ScannedObject, incidentKey: string, clearedAt: string, mode: 'dry-run' | 'enforce', claims: Pick<S3ObjectClaims, 'takeBack'>, log: ActionLog): Promise<void> {
   if (mode !== 'enforce') return;
   const taken = await claims.takeBack(object, incidentKey, clearedAt);
   const target = describeObject(object);

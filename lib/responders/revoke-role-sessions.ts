@@ -29,7 +29,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
-import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
+import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
 import type { GrantReader } from './grants';
@@ -75,7 +75,7 @@ export interface RevokeRoleSessionsDeps {
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
   /** Where the sealed record of each deny goes (the state table), read back on a rerun and by release-credentials. */
-  readonly records: CredentialRecordStore;
+  readonly records: RoleSessionsRecordStore;
   /** @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;

@@ -80,13 +80,20 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
   };
 }
 
-/** The state-table store. */
-export class DynamoDbS3ObjectClaims implements S3ObjectClaims {
+/**
+ * The state table the stores below share. One class per step (the quarantine claims, the release
+ * and the guard read and take back), so that a Lambda's bundle carries only the calls it makes
+ * (docs/architecture.md, "Lean Lambda bundles").
+ */
+class DynamoDbS3ObjectClaimTable {
   constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
+    protected readonly client: DynamoDBClient,
+    protected readonly tableName: string,
   ) {}
+}
 
+/** The state-table store of quarantine-s3-object: it claims, and never reads or takes back. */
+export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implements Pick<S3ObjectClaims, 'claim'> {
   async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void> {
     try {
       await this.client.send(
@@ -102,7 +109,22 @@ export class DynamoDbS3ObjectClaims implements S3ObjectClaims {
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
+}
 
+/** The state-table reads of the claims (the containment guard's release check). */
+export class DynamoDbS3ObjectClaimReader extends DynamoDbS3ObjectClaimTable implements Pick<S3ObjectClaims, 'get'> {
+  async get(object: ClaimedObject): Promise<ObjectVersionClaims> {
+    try {
+      const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: s3ObjectClaimKey(object) } }, ConsistentRead: true }));
+      return claimsOf(Item);
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+  }
+}
+
+/** The state-table store of release-s3-object: it reads and takes back, and never claims. */
+export class DynamoDbS3ObjectReleaseClaims extends DynamoDbS3ObjectClaimReader implements Pick<S3ObjectClaims, 'get' | 'takeBack'> {
   async takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer> {
     try {
       const output = await this.client.send(
@@ -125,14 +147,14 @@ export class DynamoDbS3ObjectClaims implements S3ObjectClaims {
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
+}
 
-  async get(object: ClaimedObject): Promise<ObjectVersionClaims> {
-    try {
-      const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: s3ObjectClaimKey(object) } }, ConsistentRead: true }));
-      return claimsOf(Item);
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:GetItem');
-    }
+/** The state-table store of every call (the game day runs both steps in one process). */
+export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implements S3ObjectClaims {
+  private readonly claimer = new DynamoDbS3ObjectClaimer(this.client, this.tableName);
+
+  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void> {
+    return this.claimer.claim(object, incidentKey, at);
   }
 }
 

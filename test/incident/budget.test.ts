@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { payloadBytes } from '../../lib/contracts/payload-size';
-import { INCIDENT_BUDGET_BYTES, describeClipping, withinIncidentBudget } from '../../lib/incident/budget';
+import { INCIDENT_BUDGET_BYTES, describeClipping, leanIncident, withinIncidentBudget } from '../../lib/incident/budget';
 import type { Ec2InstanceResource, Incident } from '../../lib/incident/model';
 import { parseEvent } from '../../lib/incident/parse';
 import { clone, fixtureEvent } from './events';
@@ -97,6 +97,22 @@ describe('withinIncidentBudget', () => {
   it('is deterministic: the same event gives the same incident, byte for byte', () => {
     const event = finding((details) => (details.tags = maxEmojiTags));
     expect(JSON.stringify(parseEvent(event, { receivedAt }))).toBe(JSON.stringify(parseEvent(clone(event), { receivedAt })));
+  });
+});
+
+describe('leanIncident', () => {
+  const base = parseEvent(clone(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json')), { receivedAt });
+
+  it('leaves out every section that can be large and the affected resources, in order, keeping the description', () => {
+    const signal = { type: 'FINDING', name: { untrusted: 'x' }, description: { untrusted: 'y' }, resourceUids: [], actorIds: [], endpointIds: [] };
+    const full: Incident = { ...base, signals: [signal], affected: [{ kind: 'ec2-instance', from: 'resource', instanceId: ec2(base).instanceId }] };
+    const lean = leanIncident(full);
+    expect(ec2(base).networkInterfaces.length).toBeGreaterThan(0);
+    expect(lean.clipped?.sections).toEqual([...(Object.keys(ec2(base).tags).length > 0 ? ['tags'] : []), 'networkInterfaces', 'signals', 'affected']);
+    expect(lean.description).toBe(full.description);
+    expect(lean.signals).toBeUndefined();
+    expect(lean.affected).toBeUndefined();
+    expect(lean.resource).toMatchObject({ kind: 'ec2-instance', instanceId: ec2(base).instanceId, tags: {}, networkInterfaces: [] });
   });
 });
 
