@@ -882,7 +882,8 @@ export class LocalEngine {
    * Pauses or resumes the deployment as `firebreak pause` / `resume` do: the emergency-pause
    * function's handler (the code the Lambda runs) over the state table and the operations topic,
    * signed as its own role (PAUSE_CONTROL_ROLE, whose deployed policy the backend enforces), with the
-   * caller in the Function URL's authorizer context as AWS fills it in. Answers what the function said.
+   * caller in the Function URL's authorizer context as AWS fills it in and the caller proof the CLI
+   * sends (signed with the pauser's own credentials). Answers what the function said.
    */
   async controlPause(request: PauseControlRequest): Promise<PauseResponse> {
     const account = this.lambdaEnvironment[SECURITY_ENV.securityAccountId] ?? '111122223333';
@@ -890,17 +891,24 @@ export class LocalEngine {
     if (!this.pauseControlWarm) this.paceBy((pace) => pace.coldStartMs(RESPONDER_NAMES.emergencyPause));
     this.pauseControlWarm = true;
     const clients = this.clientsOf(PAUSE_CONTROL_ROLE);
+    const callers = this.callerProofs();
     const handler = createPauseControlHandler({
       store: new DynamoDbPauseSwitch(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
       announcer: new SnsPauseAnnouncer(clients.sns(), operationsTopicArnFromEnv(this.lambdaEnvironment)),
+      callers,
       logger: silentLogger,
       now: () => this.backend.now(),
     });
     const { action, reason } = request;
+    // The pauser signs with credentials of their own and proves who they are, as `firebreak pause` does.
+    const pauserArn = gameDayPauserArn(request.by, account);
+    const credentials = callers.credentialsOf(pauserArn);
+    const body = JSON.stringify(reason !== undefined ? { action, reason } : { action });
     const answer = await handler({
       version: '2.0',
-      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: gameDayPauserArn(request.by, account) } } },
-      body: JSON.stringify(reason !== undefined ? { action, reason } : { action }),
+      headers: { 'content-type': 'application/json', [CALLER_PROOF_HEADER]: await callerProof('pause', body, callers.region, credentials, this.backend.now()) },
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: pauserArn, accessKey: credentials.accessKeyId } } },
+      body,
       isBase64Encoded: false,
     });
     return { ...(JSON.parse(answer.body) as Omit<PauseResponse, 'statusCode'>), statusCode: answer.statusCode as PauseResponse['statusCode'] };

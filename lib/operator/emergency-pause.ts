@@ -79,6 +79,7 @@ export async function sendPauseRequest(body: PauseRequestBody, flags: PauseFlags
         "AWS denied the request (403): your identity needs the stack's PauserPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the emergency-pause function), and the credentials must be for the account Firebreak runs in",
     },
     signingDate,
+    'pause',
   );
   const { json } = answer;
   const message = refusalMessage(answer);

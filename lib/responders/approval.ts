@@ -66,8 +66,8 @@ import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList,
 import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
 import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 import { isListedApprover } from './approver-allowlist';
-import type { CallerProofVerifier, ProvenCaller } from './caller-proof';
-import { CALLER_PROOF_HEADER, CallerProofUnavailableError, parseCallerProof, proofBinding, proofLifetimeRefusal } from './caller-proof';
+import type { CallerProofVerifier } from './caller-proof';
+import { CALLER_PROOF_HEADER, provenCaller } from './caller-proof';
 import type { FunctionUrlResult } from './function-url-response';
 import { jsonFunctionUrlHandler } from './function-url-response';
 
@@ -416,37 +416,6 @@ function sendDecision(executions: ApprovalExecutions, taskToken: string, answer:
     : executions.sendFailure(taskToken, APPROVAL_REJECTED_ERROR, JSON.stringify({ by, at, ...(reason !== undefined ? { reason } : {}) } satisfies RejectionCause));
 }
 
-/**
- * The caller STS says signed the request's proof for this body, or why there is none to trust:
- * no proof, a proof of another form, Region or body, or one signed by another principal or key
- * than the Function URL authenticated (the CLI signs both with the same credentials).
- */
-async function provenCaller(
-  proof: string | undefined,
-  body: string,
-  claimed: { readonly userArn: string; readonly accessKey?: string | undefined },
-  callers: CallerProofVerifier,
-  now: Date,
-): Promise<ProvenCaller | { readonly refused: string; readonly unavailable?: true }> {
-  const parsed = parseCallerProof(proof, callers.region);
-  if ('refused' in parsed) return parsed;
-  // STS would take it for 15 minutes whatever its stated lifetime: a proof captured is held to that lifetime here.
-  const outlived = proofLifetimeRefusal(parsed, now);
-  if (outlived !== undefined) return { refused: outlived };
-  let caller: ProvenCaller | { readonly refused: string };
-  try {
-    caller = await callers.callerOf(parsed, proofBinding('approval', body));
-  } catch (error) {
-    if (error instanceof CallerProofUnavailableError) return { refused: `who signed the request could not be checked (${error.message}); try again`, unavailable: true };
-    throw error;
-  }
-  if ('refused' in caller) return caller;
-  if (caller.arn !== claimed.userArn || (claimed.accessKey !== undefined && claimed.accessKey !== caller.accessKeyId)) {
-    return { refused: `the caller proof was signed by ${caller.arn}, but the request says ${claimed.userArn}` };
-  }
-  return caller;
-}
-
 /** Answers one approval request (pure of AWS: the store and the executions are injected). */
 export async function answerApproval(event: unknown, deps: ApprovalDeps): Promise<ApprovalResponse> {
   const now = deps.now ?? (() => new Date());
@@ -464,7 +433,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   // Who calls is what STS says signed the caller proof for this very body, not what the event
   // claims: a direct invocation writes its own requestContext (caller-proof.ts).
-  const proven = await provenCaller(parsedEvent.data.headers?.[CALLER_PROOF_HEADER], raw, iam, deps.callers, now());
+  const proven = await provenCaller('approval', parsedEvent.data.headers?.[CALLER_PROOF_HEADER], raw, iam, deps.callers, now());
   if ('refused' in proven) {
     deps.logger.warn('approval refused: caller not proven', { claimedCaller: iam.userArn, reason: proven.refused });
     if ('unavailable' in proven) return refused(502, `${proven.refused}: nothing was recorded or sent`);

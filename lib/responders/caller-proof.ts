@@ -31,7 +31,7 @@ export const CALLER_PROOF_HEADER = 'x-firebreak-caller-proof';
 /** The header the proof's signature covers, whose value binds it to one request (`proofBinding`). */
 export const PROOF_BINDING_HEADER = 'x-firebreak-proof-binding';
 /** What a proof is for: it never serves another function's request. */
-export type ProofPurpose = 'approval';
+export type ProofPurpose = 'approval' | 'pause';
 /** The longest lifetime a proof may ask for (what SigV4 presigning allows STS requests is more; a proof is made right before the request). */
 export const PROOF_MAX_EXPIRES_SECONDS = 900;
 /**
@@ -204,4 +204,36 @@ export class StsCallerProofVerifier implements CallerProofVerifier {
     if (arn === undefined || userId === undefined || account === undefined) throw new CallerProofUnavailableError('STS answered the caller proof without Arn, UserId and Account');
     return { arn, userId, account, accessKeyId: proof.accessKeyId };
   }
+}
+
+/**
+ * The caller STS says signed the request's proof for this body and purpose, or why there is none to trust:
+ * no proof, a proof of another form, Region or body, or one signed by another principal or key
+ * than the Function URL authenticated (the CLI signs both with the same credentials).
+ */
+export async function provenCaller(
+  purpose: ProofPurpose,
+  proof: string | undefined,
+  body: string,
+  claimed: { readonly userArn: string; readonly accessKey?: string | undefined },
+  callers: CallerProofVerifier,
+  now: Date,
+): Promise<ProvenCaller | { readonly refused: string; readonly unavailable?: true }> {
+  const parsed = parseCallerProof(proof, callers.region);
+  if ('refused' in parsed) return parsed;
+  // STS would take it for 15 minutes whatever its stated lifetime: a proof captured is held to that lifetime here.
+  const outlived = proofLifetimeRefusal(parsed, now);
+  if (outlived !== undefined) return { refused: outlived };
+  let caller: ProvenCaller | { readonly refused: string };
+  try {
+    caller = await callers.callerOf(parsed, proofBinding(purpose, body));
+  } catch (error) {
+    if (error instanceof CallerProofUnavailableError) return { refused: `who signed the request could not be checked (${error.message}); try again`, unavailable: true };
+    throw error;
+  }
+  if ('refused' in caller) return caller;
+  if (caller.arn !== claimed.userArn || (claimed.accessKey !== undefined && claimed.accessKey !== caller.accessKeyId)) {
+    return { refused: `the caller proof was signed by ${caller.arn}, but the request says ${claimed.userArn}` };
+  }
+  return caller;
 }

@@ -5,8 +5,10 @@
  * PauserPolicy), with `{ action: 'pause', reason }`, `{ action: 'resume', reason? }` or
  * `{ action: 'status' }`. It
  *
- * 1. takes who asks from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
- *    signature: never from the request body;
+ * 1. takes who asks from STS's answer to the request's caller proof (caller-proof.ts), which must
+ *    name the caller AWS authenticated from the signature (`requestContext.authorizer.iam`): never
+ *    from the request body, and never from a request context alone, which a direct invocation
+ *    writes itself;
  * 2. reads the pause item (one consistent GetItem);
  * 3. for a pause (or a resume) that changes something, FIRST publishes to the operations topic who
  *    pauses (resumes) and why: a pause silently disabling defence, or a silent resume, is itself an
@@ -32,6 +34,8 @@ import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
 import type { FunctionUrlResult } from './function-url-response';
+import type { CallerProofVerifier } from './caller-proof';
+import { CALLER_PROOF_HEADER, provenCaller } from './caller-proof';
 import { jsonFunctionUrlHandler } from './function-url-response';
 
 /** The function was deployed without the operations topic: a pause nobody is told of is an attack path. */
@@ -77,9 +81,13 @@ export interface PauseResponse {
 const functionUrlEventSchema = z.looseObject({
   body: z.optional(z.string()),
   isBase64Encoded: z.optional(z.boolean()),
+  // Lower-case names, as the Function URL passes them: the caller proof (caller-proof.ts).
+  headers: z.optional(z.record(z.string(), z.string())),
   requestContext: z.looseObject({
     http: z.optional(z.looseObject({ method: z.string() })),
-    authorizer: z.optional(z.looseObject({ iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1), z.maxLength(2048)) })) })),
+    authorizer: z.optional(
+      z.looseObject({ iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1), z.maxLength(2048)), accessKey: z.optional(z.string()) })) }),
+    ),
   }),
 });
 
@@ -100,6 +108,8 @@ export interface PauseAnnouncer {
 export interface PauseControlDeps {
   readonly store: PauseSwitch;
   readonly announcer: PauseAnnouncer;
+  /** Who signed a request's caller proof (STS in Lambda; the game day's simulated STS). */
+  readonly callers: CallerProofVerifier;
   readonly logger: Logger | IncidentLogger;
   readonly now?: () => Date;
 }
@@ -215,20 +225,29 @@ function refused(statusCode: PauseResponse['statusCode'], message: string): Paus
 /** Handles one Function URL request: parse, authenticate (AWS did), act, answer. */
 export async function controlPause(event: unknown, deps: PauseControlDeps): Promise<PauseResponse> {
   const parsedEvent = functionUrlEventSchema.safeParse(event);
-  const caller = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam?.userArn : undefined;
-  if (!parsedEvent.success || caller === undefined) return refused(401, 'The request carries no AWS-authenticated caller (the Function URL must use AuthType AWS_IAM)');
+  const iam = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam : undefined;
+  if (!parsedEvent.success || iam === undefined) return refused(401, 'The request carries no AWS-authenticated caller (the Function URL must use AuthType AWS_IAM)');
   if (parsedEvent.data.requestContext.http?.method !== 'POST') return refused(400, 'Send the request as a POST');
+  const now = deps.now ?? (() => new Date());
+  const text = parsedEvent.data.isBase64Encoded === true ? Buffer.from(parsedEvent.data.body ?? '', 'base64').toString('utf8') : (parsedEvent.data.body ?? '');
+  // Who asks is what STS says signed the caller proof for this very body, never the event: anyone
+  // allowed lambda:InvokeFunction could invoke the function directly with a request context naming
+  // the on-call lead (caller-proof.ts; docs/security.md row 5j).
+  const proven = await provenCaller('pause', parsedEvent.data.headers?.[CALLER_PROOF_HEADER], text, iam, deps.callers, now());
+  if ('refused' in proven) {
+    deps.logger.warn('pause request refused: caller not proven', { claimedCaller: iam.userArn, reason: proven.refused });
+    return refused('unavailable' in proven ? 502 : 401, `Nothing was changed: ${proven.refused}. Use the current firebreak pause / resume, which proves who you are to STS`);
+  }
+  const caller = proven.arn;
   let raw: unknown;
   try {
-    const text = parsedEvent.data.body ?? '';
-    raw = JSON.parse(parsedEvent.data.isBase64Encoded === true ? Buffer.from(text, 'base64').toString('utf8') : text);
+    raw = JSON.parse(text);
   } catch {
     return refused(400, 'The body is not JSON');
   }
   const body = pauseRequestBodySchema.safeParse(raw);
   if (!body.success) return refused(400, `The body must be {"action":"pause","reason":"..."}, {"action":"resume"} or {"action":"status"}: ${z.prettifyError(body.error)}`);
   const request = body.data;
-  const now = deps.now ?? (() => new Date());
   const current = await deps.store.read();
 
   if (request.action === 'status') return { statusCode: 200, outcome: 'status', message: `Firebreak is ${describePause(current)}.`, pause: current };

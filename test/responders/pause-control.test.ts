@@ -10,6 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PAUSE_KEY, pauseItem } from '../../lib/responders/emergency-pause';
 import type { PauseAnnouncer } from '../../lib/responders/pause-control';
 import { DynamoDbPauseSwitch, PauseTopicNotConfiguredError, SnsPauseAnnouncer, controlPause, createPauseControlHandler, operationsTopicArnFromEnv, pauseAnnouncementMessages } from '../../lib/responders/pause-control';
+import { callerProof } from '../../lib/operator/caller-proof';
+import { CALLER_PROOF_HEADER } from '../../lib/responders/caller-proof';
+import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
 import { silentLogger } from '../../lib/responders/logging';
 
 const ddb = mockClient(DynamoDBClient);
@@ -19,17 +22,25 @@ const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:firebreak-operations';
 const NOW = new Date('2026-11-20T10:00:00.000Z');
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/OnCall/alice';
 
-function urlEvent(body: unknown, caller: string | null = ALICE, method = 'POST') {
+/** STS for the callers' proofs (lib/gameday/caller-proofs.ts: real SigV4, checked at NOW). */
+const proofs = new LocalCallerProofs('eu-west-1', () => NOW);
+
+/** A Function URL event as AWS builds it from `firebreak pause`'s request, with the caller proof the CLI makes. */
+async function urlEvent(body: unknown, caller: string | null = ALICE, method = 'POST') {
+  const text = JSON.stringify(body);
+  const credentials = caller !== null ? proofs.credentialsOf(caller) : undefined;
   return {
-    body: JSON.stringify(body),
+    body: text,
     isBase64Encoded: false,
-    requestContext: { http: { method }, ...(caller !== null ? { authorizer: { iam: { userArn: caller, accessKey: 'ASIAEXAMPLE' } } } : {}) },
+    ...(credentials !== undefined ? { headers: { [CALLER_PROOF_HEADER]: await callerProof('pause', text, 'eu-west-1', credentials, NOW) } } : {}),
+    requestContext: { http: { method }, ...(caller !== null ? { authorizer: { iam: { userArn: caller, accessKey: credentials?.accessKeyId } } } : {}) },
   };
 }
 
 const deps = (announcer: PauseAnnouncer = new SnsPauseAnnouncer(new SNSClient({ region: 'eu-west-1' }), TOPIC)) => ({
   store: new DynamoDbPauseSwitch(new DynamoDBClient({ region: 'eu-west-1' }), TABLE),
   announcer,
+  callers: proofs,
   logger: silentLogger,
   now: () => NOW,
 });
@@ -56,12 +67,12 @@ describe('firebreak pause, through the function', () => {
     const order: string[] = [];
     sns.on(PublishCommand).callsFake(() => (order.push('publish'), { MessageId: 'm-1' }));
     ddb.on(PutItemCommand).callsFake(() => (order.push('put'), {}));
-    const answer = await controlPause(urlEvent({ action: 'pause', reason: 'false-positive storm', pausedBy: 'someone-else' }), deps());
+    const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'false-positive storm', pausedBy: 'someone-else' }), deps());
     // A body field naming someone else is refused outright (strict body): who paused is AWS's word.
     expect(answer).toMatchObject({ statusCode: 400, outcome: 'refused' });
     expect(order).toEqual([]);
 
-    const paused = await controlPause(urlEvent({ action: 'pause', reason: 'false-positive storm' }), deps());
+    const paused = await controlPause(await urlEvent({ action: 'pause', reason: 'false-positive storm' }), deps());
     expect(paused).toMatchObject({ statusCode: 200, outcome: 'paused', pause: { paused: true, pausedBy: ALICE, pausedAt: NOW.toISOString(), reason: 'false-positive storm' } });
     expect(order).toEqual(['publish', 'put']);
     expect(ddb.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true }]);
@@ -82,7 +93,7 @@ describe('firebreak pause, through the function', () => {
   it('announces in every protocol the operations topic may deliver to: a chat channel shows only the custom-notification JSON', async () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(PutItemCommand).resolves({});
-    await controlPause(urlEvent({ action: 'pause', reason: 'false-positive storm' }), deps());
+    await controlPause(await urlEvent({ action: 'pause', reason: 'false-positive storm' }), deps());
     const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     const entries = JSON.parse(publish?.Message ?? '{}') as Record<string, string>;
     const subject = `[FIREBREAK PAUSED] by ${ALICE}`;
@@ -108,7 +119,7 @@ describe('firebreak pause, through the function', () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(PutItemCommand).resolves({});
     const long = `arn:aws:sts::111122223333:assumed-role/${'r'.repeat(64)}/${'s'.repeat(1900)}`;
-    await controlPause(urlEvent({ action: 'pause', reason: 'x'.repeat(500) }, long), deps());
+    await controlPause(await urlEvent({ action: 'pause', reason: 'x'.repeat(500) }, long), deps());
     const entries = JSON.parse(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}') as Record<string, string>;
     const chat = JSON.parse(entries.https ?? '') as { content: { description: string } };
     // The whole announcement fits the chat entry (the caller once, the 500-character reason, the advice).
@@ -123,13 +134,13 @@ describe('firebreak pause, through the function', () => {
   it('ATTACK: writes nothing when the operations topic refuses the alert (no silent pause)', async () => {
     ddb.on(GetItemCommand).resolves({});
     sns.on(PublishCommand).rejects(Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }));
-    await expect(controlPause(urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/sns:Publish/);
+    await expect(controlPause(await urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/sns:Publish/);
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
   it('never replaces a pause in force: says who paused first, announces nothing, writes nothing', async () => {
     ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
-    const answer = await controlPause(urlEvent({ action: 'pause', reason: 'me too' }, 'arn:aws:sts::111122223333:assumed-role/OnCall/bob'), deps());
+    const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'me too' }, 'arn:aws:sts::111122223333:assumed-role/OnCall/bob'), deps());
     expect(answer).toMatchObject({ statusCode: 409, outcome: 'already-paused', message: expect.stringContaining(`paused by ${ALICE}`) });
     expect(calls()).toEqual(['GetItemCommand']);
   });
@@ -137,13 +148,13 @@ describe('firebreak pause, through the function', () => {
   it('says so when another pause won the race (the condition failed), with the pause in force', async () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(PutItemCommand).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: PAUSED_ITEM }));
-    expect(await controlPause(urlEvent({ action: 'pause', reason: 'storm' }, 'arn:aws:iam::111122223333:user/bob'), deps())).toMatchObject({ statusCode: 409, outcome: 'already-paused', pause: { pausedBy: ALICE } });
+    expect(await controlPause(await urlEvent({ action: 'pause', reason: 'storm' }, 'arn:aws:iam::111122223333:user/bob'), deps())).toMatchObject({ statusCode: 409, outcome: 'already-paused', pause: { pausedBy: ALICE } });
   });
 
   it('announces that an announced pause did not take effect when the write fails', async () => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(PutItemCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
-    await expect(controlPause(urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/dynamodb:PutItem/);
+    await expect(controlPause(await urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/dynamodb:PutItem/);
     expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([`[FIREBREAK PAUSED] by ${ALICE}`, `[FIREBREAK PAUSE FAILED] by ${ALICE}`]);
   });
 
@@ -154,14 +165,14 @@ describe('firebreak pause, through the function', () => {
     ['an unknown action', { action: 'disable' }],
   ])('refuses %s, changing nothing', async (_what, body) => {
     ddb.on(GetItemCommand).resolves({});
-    expect(await controlPause(urlEvent(body), deps())).toMatchObject({ statusCode: 400, outcome: 'refused' });
+    expect(await controlPause(await urlEvent(body), deps())).toMatchObject({ statusCode: 400, outcome: 'refused' });
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
   it('refuses a request without an AWS-authenticated caller, and anything but a POST', async () => {
-    expect(await controlPause(urlEvent({ action: 'status' }, null), deps())).toMatchObject({ statusCode: 401 });
-    expect(await controlPause(urlEvent({ action: 'status' }, ALICE, 'GET'), deps())).toMatchObject({ statusCode: 400 });
+    expect(await controlPause(await urlEvent({ action: 'status' }, null), deps())).toMatchObject({ statusCode: 401 });
+    expect(await controlPause(await urlEvent({ action: 'status' }, ALICE, 'GET'), deps())).toMatchObject({ statusCode: 400 });
     expect(calls()).toEqual([]);
   });
 });
@@ -171,7 +182,7 @@ describe('firebreak resume, through the function', () => {
     ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
     ddb.on(DeleteItemCommand).resolves({ Attributes: PAUSED_ITEM });
     const bob = 'arn:aws:sts::111122223333:assumed-role/OnCall/bob';
-    const answer = await controlPause(urlEvent({ action: 'resume', reason: 'storm over' }, bob), deps());
+    const answer = await controlPause(await urlEvent({ action: 'resume', reason: 'storm over' }, bob), deps());
     expect(answer).toMatchObject({ statusCode: 200, outcome: 'resumed', pause: { paused: false } });
     expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input)).toEqual([
       { TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' },
@@ -185,20 +196,20 @@ describe('firebreak resume, through the function', () => {
   it('ATTACK: deletes nothing when the operations topic refuses the alert (no silent resume)', async () => {
     ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
     sns.on(PublishCommand).rejects(Object.assign(new Error('throttled'), { name: 'Throttled' }));
-    await expect(controlPause(urlEvent({ action: 'resume' }), deps())).rejects.toThrow(/sns:Publish/);
+    await expect(controlPause(await urlEvent({ action: 'resume' }), deps())).rejects.toThrow(/sns:Publish/);
     expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
   });
 
   it('changes nothing and announces nothing when nothing is paused', async () => {
     ddb.on(GetItemCommand).resolves({});
-    expect(await controlPause(urlEvent({ action: 'resume' }), deps())).toMatchObject({ statusCode: 200, outcome: 'not-paused' });
+    expect(await controlPause(await urlEvent({ action: 'resume' }), deps())).toMatchObject({ statusCode: 200, outcome: 'not-paused' });
     expect(calls()).toEqual(['GetItemCommand']);
   });
 
   it('lifts a malformed pause item too (it counts as paused, so it must be removable)', async () => {
     ddb.on(GetItemCommand).resolves({ Item: { pk: { S: PAUSE_KEY } } });
     ddb.on(DeleteItemCommand).resolves({ Attributes: { pk: { S: PAUSE_KEY } } });
-    expect(await controlPause(urlEvent({ action: 'resume' }), deps())).toMatchObject({ outcome: 'resumed' });
+    expect(await controlPause(await urlEvent({ action: 'resume' }), deps())).toMatchObject({ outcome: 'resumed' });
     expect(textOf(sns.commandCalls(PublishCommand)[0]?.args[0].input)).toContain('cannot be read whole');
   });
 });
@@ -207,7 +218,7 @@ describe('firebreak status, through the function', () => {
   it('answers the pause in force with one read, announcing nothing', async () => {
     ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
     const handler = createPauseControlHandler(deps());
-    const answer = await handler(urlEvent({ action: 'status' }));
+    const answer = await handler(await urlEvent({ action: 'status' }));
     expect(answer.statusCode).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ outcome: 'status', pause: { paused: true, pausedBy: ALICE }, message: expect.stringContaining('paused by') });
     expect(calls()).toEqual(['GetItemCommand']);
@@ -222,13 +233,42 @@ describe('operationsTopicArnFromEnv', () => {
   });
 });
 
-describe('the emergency pause under a forged caller (review review-proof)', () => {
-  it('LEFT: a direct invocation (lambda:InvokeFunction alone) naming the on-call lead pauses containment, and the announcement names the lead', async () => {
+describe('the emergency pause under a forged caller (review review-proof; row 5j)', () => {
+  const MALLORY = 'arn:aws:sts::111122223333:assumed-role/Developer/mallory';
+  const nothingChanged = () => {
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
+  };
+
+  beforeEach(() => {
     ddb.on(GetItemCommand).resolves({});
     ddb.on(PutItemCommand).resolves({});
-    // A Function URL event of the invoker's own writing: no caller proof is asked of it (pause-control.ts).
-    const forged = { ...urlEvent({ action: 'pause', reason: 'planned maintenance' }), headers: {} };
-    expect(await controlPause(forged, deps())).toMatchObject({ statusCode: 200, outcome: 'paused', pause: { pausedBy: ALICE } });
-    expect(textOf(sns.commandCalls(PublishCommand)[0]?.args[0].input)).toContain(`set by ${ALICE}`);
+  });
+
+  it('ATTACK: a direct invocation (lambda:InvokeFunction alone) naming the on-call lead, with no proof, is refused: nothing announced, nothing written', async () => {
+    // A Function URL event of the invoker's own writing.
+    const forged = { ...(await urlEvent({ action: 'pause', reason: 'planned maintenance' })), headers: {} };
+    expect(await controlPause(forged, deps())).toMatchObject({ statusCode: 401, outcome: 'refused', message: expect.stringContaining('carries no caller proof') });
+    nothingChanged();
+  });
+
+  it("ATTACK: the invoker's own proof under the lead's name is refused, naming who signed; a proof made for a resume does not pause", async () => {
+    const body = JSON.stringify({ action: 'pause', reason: 'planned maintenance' });
+    const own = await callerProof('pause', body, 'eu-west-1', proofs.credentialsOf(MALLORY), NOW);
+    const forged = { ...(await urlEvent({ action: 'pause', reason: 'planned maintenance' })), headers: { [CALLER_PROOF_HEADER]: own } };
+    expect(await controlPause(forged, deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining(`signed by ${MALLORY}, but the request says ${ALICE}`) });
+    const resume = await callerProof('pause', JSON.stringify({ action: 'resume' }), 'eu-west-1', proofs.credentialsOf(ALICE), NOW);
+    const replayed = { ...(await urlEvent({ action: 'pause', reason: 'planned maintenance' })), headers: { [CALLER_PROOF_HEADER]: resume } };
+    expect(await controlPause(replayed, deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('SignatureDoesNotMatch') });
+    // An approval's proof for the same body is another purpose: it never pauses.
+    const approval = await callerProof('approval', body, 'eu-west-1', proofs.credentialsOf(ALICE), NOW);
+    expect(await controlPause({ ...(await urlEvent({ action: 'pause', reason: 'planned maintenance' })), headers: { [CALLER_PROOF_HEADER]: approval } }, deps())).toMatchObject({ statusCode: 401 });
+    nothingChanged();
+  });
+
+  it('names the caller STS proved in the announcement and the pause item', async () => {
+    expect(await controlPause(await urlEvent({ action: 'pause', reason: 'planned maintenance' }, MALLORY), deps())).toMatchObject({ statusCode: 200, outcome: 'paused', pause: { pausedBy: MALLORY } });
+    expect(textOf(sns.commandCalls(PublishCommand)[0]?.args[0].input)).toContain(`set by ${MALLORY}`);
   });
 });
