@@ -21,8 +21,9 @@
  * authenticates callers of Amazon EKS (aws-iam-authenticator's `x-k8s-aws-id`) and HashiCorp
  * Vault's AWS IAM auth method.
  *
- * A proof can be replayed for the same body within its lifetime: that repeats the same answer by the
- * same approver, which the approval function already takes once only.
+ * A proof can be replayed for the same body within its lifetime: for the approval function that
+ * repeats the same answer by the same approver, which it takes once only; for the emergency pause it
+ * repeats the same pause or resume, which is NOT once only (docs/security.md row 5j, Left).
  */
 import { createHash } from 'node:crypto';
 

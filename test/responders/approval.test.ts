@@ -1277,6 +1277,12 @@ describe('answerApproval: the caller is who STS says signed the proof, not who t
     await nothingDone();
   });
 
+  it("ATTACK: CAROL's proof made for the emergency pause over the same body never answers (purpose binding; review review-pause)", async () => {
+    const paused = await callerProof('pause', JSON.stringify(ANSWER), 'eu-west-1', proofs.credentialsOf(CAROL), NOW);
+    expect(await answerApproval(forged({ [CALLER_PROOF_HEADER]: paused }), deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('SignatureDoesNotMatch') });
+    await nothingDone();
+  });
+
   it('decides nothing when STS cannot be asked (502), and takes the answer once it can', async () => {
     const text = JSON.stringify(ANSWER);
     const proof = await callerProof('approval', text, 'eu-west-1', proofs.credentialsOf(CAROL), NOW);

@@ -106,3 +106,23 @@ describe('isListedApprover by unique id: the role or user itself, not whatever h
   });
 });
 
+
+describe('isListedApprover by unique id under attack (review review-pause)', () => {
+  const ROLE_ID = 'AROAQ3EGRW6JONCALL01';
+  const CAROL = 'arn:aws:sts::111122223333:assumed-role/OnCall/carol';
+
+  it('ATTACK: an id entry that synth would refuse (another case, blanks, a session, a wildcard) matches nobody at the function: a garbled entry fails closed', () => {
+    for (const entry of [ROLE_ID.toLowerCase(), ` ${ROLE_ID}`, `${ROLE_ID}\n`, `${ROLE_ID}:carol`, 'AROA*', `${ROLE_ID},${ROLE_ID}`]) {
+      expect(isListedApprover(CAROL, [entry], `${ROLE_ID}:carol`), JSON.stringify(entry)).toBe(false);
+    }
+  });
+
+  it("ATTACK: a unique id whose session part is not the ARN's session, or holds another ':', never matches (STS session names hold no ':')", () => {
+    expect(isListedApprover(CAROL, [ROLE_ID], `${ROLE_ID}:carol:x`)).toBe(false);
+    expect(isListedApprover(CAROL, [ROLE_ID], `${ROLE_ID}:mallory`)).toBe(false);
+    expect(isListedApprover(CAROL, [ROLE_ID], `${ROLE_ID}carol`)).toBe(false);
+    expect(isListedApprover('arn:aws:sts::111122223333:assumed-role/OnCall/carol:x', [ROLE_ID], `${ROLE_ID}:carol:x`)).toBe(false);
+    // A user's unique id is the id alone: a user caller whose id carried a session is not the listed user.
+    expect(isListedApprover(ALICE, ['AIDAQ3EGRW6JALICE001'], 'AIDAQ3EGRW6JALICE001:x')).toBe(false);
+  });
+});

@@ -272,3 +272,43 @@ describe('the emergency pause under a forged caller (review review-proof; row 5j
     expect(textOf(sns.commandCalls(PublishCommand)[0]?.args[0].input)).toContain(`set by ${MALLORY}`);
   });
 });
+
+describe('the emergency pause proof under attack (review review-pause)', () => {
+  const LEAD = 'arn:aws:sts::111122223333:assumed-role/OnCallLead/dana';
+
+  it('ATTACK: a status without a proof learns nothing: refused before the pause item is read', async () => {
+    const forged = { ...(await urlEvent({ action: 'status' })), headers: {} };
+    expect(await controlPause(forged, deps())).toMatchObject({ statusCode: 401, outcome: 'refused' });
+    expect(calls()).toEqual([]);
+  });
+
+  it('ATTACK: a proof sent under another spelling of the header (a direct invocation writes its own) counts as none', async () => {
+    const event = await urlEvent({ action: 'pause', reason: 'planned maintenance' });
+    const proof = event.headers?.[CALLER_PROOF_HEADER] ?? '';
+    expect(await controlPause({ ...event, headers: { 'X-Firebreak-Caller-Proof': proof } }, deps())).toMatchObject({ statusCode: 401, message: expect.stringContaining('carries no caller proof') });
+    expect(calls()).toEqual([]);
+  });
+
+  it('binds the proof to the body as decoded: a base64 body verifies for its text, and a proof over the base64 text does not', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    const text = JSON.stringify({ action: 'status' });
+    const encoded = Buffer.from(text, 'utf8').toString('base64');
+    const credentials = proofs.credentialsOf(ALICE);
+    const event = (proof: string) => ({ body: encoded, isBase64Encoded: true, headers: { [CALLER_PROOF_HEADER]: proof }, requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: ALICE } } } });
+    expect(await controlPause(event(await callerProof('pause', text, 'eu-west-1', credentials, NOW)), deps())).toMatchObject({ statusCode: 200, outcome: 'status' });
+    expect(await controlPause(event(await callerProof('pause', encoded, 'eu-west-1', credentials, NOW)), deps())).toMatchObject({ statusCode: 401 });
+  });
+
+  it("LEFT: the lead's resume, captured and replayed within its 600 s, lifts a later pause in the lead's name (a resume's body is the same for every pause)", async () => {
+    // The lead resumes (the body every `firebreak resume` without --reason sends)...
+    const captured = await urlEvent({ action: 'resume' }, LEAD);
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    ddb.on(DeleteItemCommand).resolves({ Attributes: PAUSED_ITEM });
+    expect(await controlPause(captured, deps())).toMatchObject({ outcome: 'resumed' });
+    // ...and five minutes later alice pauses again; whoever holds the captured request and
+    // lambda:InvokeFunction sends it again, unchanged: the pause is lifted, announced as the lead's.
+    const later = { ...deps(), now: () => new Date(NOW.getTime() + 5 * 60_000) };
+    expect(await controlPause(captured, later)).toMatchObject({ statusCode: 200, outcome: 'resumed' });
+    expect(sns.commandCalls(PublishCommand)[1]?.args[0].input.Subject).toBe(`[FIREBREAK RESUMED] by ${LEAD}`);
+  });
+});

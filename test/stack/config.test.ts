@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ContextKey } from '../../lib/stack/config';
-import { FirebreakConfigError, readFirebreakConfig } from '../../lib/stack/config';
+import { FirebreakConfigError, checkFirebreakProps, readFirebreakConfig } from '../../lib/stack/config';
 
 function read(context: Partial<Record<ContextKey, unknown>>) {
   return readFirebreakConfig((key) => context[key]);
@@ -151,6 +151,16 @@ describe('readFirebreakConfig', () => {
     // ATTACK: one cdk.json entry that passes as a role with a path, but that FIREBREAK_APPROVER_ARNS
     // (comma-separated) gives the function back as two: another account's role among them.
     expect(() => read({ approverArns: ['arn:aws:iam::111122223333:role/x,arn:aws:iam::444455556666:role/Evil'] })).toThrow(/context "approverArns\[0\]"/);
+  });
+
+  it('refuses a unique id in another case, with a blank inside or with a session, from the command line and from props given in code (review review-pause)', () => {
+    // Blanks around an entry are trimmed here, and again where the function reads FIREBREAK_APPROVER_ARNS.
+    expect(read({ approverArns: ' AROAQ3EGRW6JONCALL01 , AIDAQ3EGRW6JALICE001' })).toEqual({ approverArns: ['AROAQ3EGRW6JONCALL01', 'AIDAQ3EGRW6JALICE001'] });
+    expect(() => checkFirebreakProps({ approverArns: [' AROAQ3EGRW6JONCALL01 '] } as Parameters<typeof checkFirebreakProps>[0])).not.toThrow();
+    for (const entry of ['aroaq3egrw6joncall01', 'AROAQ3EGRW6JONCALL01:carol', 'AROA Q3EGRW6JONCALL01', 'AROAQ3EGRW6JONCALL01,AIDAQ3EGRW6JALICE001']) {
+      expect(() => read({ approverArns: [entry] }), entry).toThrow(/context "approverArns\[0\]"/);
+      expect(() => checkFirebreakProps({ approverArns: [entry] } as Parameters<typeof checkFirebreakProps>[0]), entry).toThrow(/prop "approverArns\[0\]"/);
+    }
   });
 
   it('refuses principals that are not IAM principal ARNs, account ids that are not 12 digits, and an empty key-admin list', () => {
