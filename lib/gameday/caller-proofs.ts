@@ -9,7 +9,7 @@
  * body, sent elsewhere, or signed with a key this STS never issued, does not.
  */
 import { createHash } from 'node:crypto';
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { NodeSha256 } from '../operator/caller-proof';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CallerProofVerifier, ParsedProof, ProofFetch, ProvenCaller } from '../responders/caller-proof';
@@ -98,7 +98,7 @@ export class LocalCallerProofs implements CallerProofVerifier {
     }
     const query: Record<string, string> = {};
     for (const [name, value] of params) if (!SIGV4_PARAMETERS.has(name)) query[name] = value;
-    const signer = new SignatureV4({ service: 'sts', region: this.region, credentials: holder.credentials, sha256: Sha256 });
+    const signer = new SignatureV4({ service: 'sts', region: this.region, credentials: holder.credentials, sha256: NodeSha256 });
     const expected = await signer.presign(
       { method: init.method, protocol: 'https:', hostname: received.hostname, path: received.pathname, query, headers },
       { expiresIn: Number(params.get('X-Amz-Expires')), signingDate: new Date(signedAt), unhoistableHeaders: new Set(Object.keys(headers)) },

@@ -186,3 +186,16 @@ describe("LocalCallerProofs: the game day's STS checks the SigV4 signature as ST
     expect(await check(sts(), await proof({ 'X-Amz-Expires': '900' }))).toEqual({ refused: expect.stringContaining('SignatureDoesNotMatch') });
   });
 });
+
+describe('NodeSha256: the node:crypto hash the CLI and the game day sign proofs with', () => {
+  it('gives the same SigV4 signature as the AWS SDK\'s own SHA-256 (a proof STS would verify)', async () => {
+    const { Sha256 } = await import('@aws-crypto/sha256-js');
+    const { SignatureV4 } = await import('@smithy/signature-v4');
+    const expected = await new SignatureV4({ service: 'sts', region: 'eu-west-1', credentials: CREDENTIALS, sha256: Sha256 }).presign(
+      { method: 'GET', protocol: 'https:', hostname: stsHost('eu-west-1'), path: '/', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { host: stsHost('eu-west-1'), [PROOF_BINDING_HEADER]: proofBinding('approval', BODY) } },
+      { expiresIn: PROOF_EXPIRES_SECONDS, unhoistableHeaders: new Set([PROOF_BINDING_HEADER]), signingDate: AT },
+    );
+    expect(new URLSearchParams(await callerProof('approval', BODY, 'eu-west-1', CREDENTIALS, AT)).get('X-Amz-Signature')).toBe(expected.query?.['X-Amz-Signature']);
+  });
+});
+
