@@ -1233,12 +1233,7 @@ describe('answerApproval: the caller is who STS says signed the proof, not who t
     logger: silentLogger,
     now: () => NOW,
   });
-
-  beforeEach(async () => {
-    store = new InMemoryApprovalStore();
-    executions = new FakeExecutions();
-    await store.putRequest(REQUEST);
-  });
+  // (The file's beforeEach gives each test a fresh store holding REQUEST and fresh executions.)
 
   const nothingDone = async () => {
     expect(executions.sent).toEqual([]);
