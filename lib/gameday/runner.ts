@@ -402,15 +402,20 @@ async function controlPause(engine: LocalEngine, request: PauseControlRequest, w
 /** The attacker's role of a `tamper:` injection: a role of the member account, outside Firebreak's policies. */
 export const TAMPERING_ROLE = 'gameday-attacker-with-delete-snapshot';
 
+/** The instance a `tamper:` injection names, and EC2 in its account as the attacker's role (TAMPERING_ROLE). */
+async function attackerEc2(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string) {
+  const instance = environment.instances[instanceName];
+  if (!instance) throw new Error(`tamper: no instance '${instanceName}' in the environment`);
+  return { instance, ec2: await backend.clients(TAMPERING_ROLE).ec2({ account: instance.account, region: instance.region }) };
+}
+
 /**
  * A `tamper:` injection: an attacker holding a role in the member account tries to destroy the
  * evidence, DeleteSnapshot on every snapshot tagged as the instance's evidence. Each refusal is
  * kept in the call log (expect `calls` with its error); nothing here throws on a refusal.
  */
 async function tamperWithEvidence(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string): Promise<void> {
-  const instance = environment.instances[instanceName];
-  if (!instance) throw new Error(`tamper: no instance '${instanceName}' in the environment`);
-  const ec2 = await backend.clients(TAMPERING_ROLE).ec2({ account: instance.account, region: instance.region });
+  const { instance, ec2 } = await attackerEc2(backend, environment, instanceName);
   const { Snapshots = [] } = await ec2.send(
     new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${EVIDENCE_TAG_KEYS.instance}`, Values: [instance.instanceId] }] }),
   );
@@ -427,9 +432,7 @@ async function tamperWithEvidence(backend: GameDayBackend, environment: Resolved
  * call log; nothing here throws on one.
  */
 async function reconnectInstance(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string): Promise<void> {
-  const instance = environment.instances[instanceName];
-  if (!instance) throw new Error(`tamper: no instance '${instanceName}' in the environment`);
-  const ec2 = await backend.clients(TAMPERING_ROLE).ec2({ account: instance.account, region: instance.region });
+  const { instance, ec2 } = await attackerEc2(backend, environment, instanceName);
   for (const eni of instance.networkInterfaces) {
     await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: eni.groups.map((group) => group.groupId) })).catch(() => undefined);
   }
