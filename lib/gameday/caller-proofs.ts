@@ -13,7 +13,7 @@ import { NodeSha256 } from '../operator/caller-proof';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CallerProofVerifier, ParsedProof, ProofFetch, ProvenCaller } from '../responders/caller-proof';
-import { StsCallerProofVerifier, stsHost } from '../responders/caller-proof';
+import { StsCallerProofVerifier, amzDate, stsHost } from '../responders/caller-proof';
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -38,10 +38,15 @@ function uniqueIdOf(arn: string): string {
 export class LocalCallerProofs implements CallerProofVerifier {
   private readonly issued = new Map<string, { readonly arn: string; readonly credentials: AwsCredentialIdentity; readonly userId: string }>();
 
+  /** The verifier the approval and pause functions run in Lambda, sending to `endpoint`. */
+  private readonly verifier: StsCallerProofVerifier;
+
   constructor(
     readonly region: string,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.verifier = new StsCallerProofVerifier(region, this.endpoint);
+  }
 
   /**
    * The credentials `arn` signs with (the same for the whole run, as a person's session); `as`
@@ -66,7 +71,7 @@ export class LocalCallerProofs implements CallerProofVerifier {
    * the URL it builds, the header it sends, how it reads the XML and the status), of `endpoint`.
    */
   callerOf(proof: ParsedProof, binding: string): Promise<ProvenCaller | { readonly refused: string }> {
-    return new StsCallerProofVerifier(this.region, this.endpoint).callerOf(proof, binding);
+    return this.verifier.callerOf(proof, binding);
   }
 
   /**
@@ -81,8 +86,7 @@ export class LocalCallerProofs implements CallerProofVerifier {
     const params = received.searchParams;
     const holder = this.issued.get((params.get('X-Amz-Credential') ?? '').split('/')[0] ?? '');
     if (holder === undefined || params.get('X-Amz-Security-Token') !== (holder.credentials.sessionToken ?? null)) return stsError(403, 'InvalidClientTokenId');
-    const date = params.get('X-Amz-Date') ?? '';
-    const signedAt = Date.parse(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+    const signedAt = amzDate(params.get('X-Amz-Date') ?? '').getTime();
     const now = this.now().getTime();
     // STS ignores X-Amz-Expires on a presigned GetCallerIdentity: it takes one for 15 minutes after
     // X-Amz-Date (aws-iam-authenticator, pkg/token/token.go; aws/aws-sdk-go#2167), and refuses one

@@ -64,6 +64,11 @@ export function stsHost(region: string): string {
   return `sts.${region}.${PARTITION_DOMAINS.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'amazonaws.com'}`;
 }
 
+/** An X-Amz-Date (`20261206T090000Z`) as a Date; an invalid one gives an invalid Date (NaN time). */
+export function amzDate(text: string): Date {
+  return new Date(`${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 11)}:${text.slice(11, 13)}:${text.slice(13)}`);
+}
+
 /** A proof whose form was checked: the access key that signed it, and the query to send. */
 export interface ParsedProof {
   readonly accessKeyId: string;
@@ -111,7 +116,7 @@ export function parseCallerProof(proof: string | undefined, region: string): Par
   if (scopeRegion !== region) return { refused: `the caller proof is signed for STS in ${scopeRegion}, not ${region}, where this function runs` };
   const date = params.get('X-Amz-Date') as string;
   if (!date.startsWith(day)) return { refused: "the caller proof's date is not its credential's" };
-  const signedAt = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 11)}:${date.slice(11, 13)}:${date.slice(13)}`);
+  const signedAt = amzDate(date);
   if (Number.isNaN(signedAt.getTime())) return { refused: "the caller proof's X-Amz-Date is not a date" };
   const expiresIn = Number(params.get('X-Amz-Expires'));
   if (expiresIn > PROOF_MAX_EXPIRES_SECONDS) return { refused: `the caller proof asks to be good for more than ${PROOF_MAX_EXPIRES_SECONDS} seconds` };
