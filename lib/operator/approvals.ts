@@ -6,13 +6,12 @@
  * function records that identity and only then sends the token to Step Functions
  * (lib/responders/approval.ts). The URL comes from the stack output ApprovalFunctionUrl, or --url.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ProofPurpose } from '../responders/caller-proof';
 import { CALLER_PROOF_HEADER } from '../responders/caller-proof';
-import { callerProof } from './caller-proof';
+import { NodeSha256, callerProof } from './caller-proof';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { ApprovalRequestBody, ApprovalRequestView } from '../responders/approval';
 import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema, approvalShowBodySchema } from '../responders/approval';
@@ -141,7 +140,7 @@ export async function signedAnswer(
   proofFor?: ProofPurpose,
 ): Promise<{ method: string; headers: Record<string, string>; body: string }> {
   const { hostname, pathname } = new URL(url);
-  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
+  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: NodeSha256 });
   // The function takes its caller from STS's word on this proof, never from the request context alone (caller-proof.ts).
   const proof: Record<string, string> = proofFor !== undefined ? { [CALLER_PROOF_HEADER]: await callerProof(proofFor, body, region, credentials, signingDate) } : {};
   const signed = await signer.sign(
