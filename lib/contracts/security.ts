@@ -219,6 +219,13 @@ export const STATE_KEY_PREFIX = {
    * enforced.
    */
   pause: 'pause#',
+  /**
+   * The caller proofs the emergency-pause function took for a pause or resume
+   * (`proof#<X-Amz-Signature>`): put once, only if absent, before it acts, so that a request sent
+   * again whole changes nothing; written only by that function and read by nobody (they expire
+   * with their proof, `ttl`).
+   */
+  spentProof: 'proof#',
 } as const;
 
 /**

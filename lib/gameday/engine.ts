@@ -529,6 +529,8 @@ export class LocalEngine {
   private readonly approvals: ApprovalDesk;
   /** Whether the emergency-pause function has run in this game day (its first call is a cold start). */
   private pauseControlWarm = false;
+  /** The last request each pause action sent the emergency-pause function, whole: what a `tamper: { replayPauseRequest }` sends again. */
+  private readonly pauseRequestsSent = new Map<PauseControlRequest['action'], Record<string, unknown>>();
   private readonly recordEvents: boolean;
   private readonly retain: boolean;
   private readonly onExecutionEnd?: (record: ExecutionRecord) => void;
@@ -887,30 +889,48 @@ export class LocalEngine {
    */
   async controlPause(request: PauseControlRequest): Promise<PauseResponse> {
     const account = this.lambdaEnvironment[SECURITY_ENV.securityAccountId] ?? '111122223333';
-    // The function's first call in the run is a cold start (it runs only for pause, resume and status).
-    if (!this.pauseControlWarm) this.paceBy((pace) => pace.coldStartMs(RESPONDER_NAMES.emergencyPause));
-    this.pauseControlWarm = true;
-    const clients = this.clientsOf(PAUSE_CONTROL_ROLE);
     const callers = this.callerProofs();
-    const handler = createPauseControlHandler({
-      store: new DynamoDbPauseSwitch(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
-      announcer: new SnsPauseAnnouncer(clients.sns(), operationsTopicArnFromEnv(this.lambdaEnvironment)),
-      callers,
-      logger: silentLogger,
-      now: () => this.backend.now(),
-    });
     const { action, reason } = request;
     // The pauser signs with credentials of their own and proves who they are, as `firebreak pause` does.
     const pauserArn = gameDayPauserArn(request.by, account);
     const credentials = callers.credentialsOf(pauserArn);
     const body = JSON.stringify(reason !== undefined ? { action, reason } : { action });
-    const answer = await handler({
+    const event = {
       version: '2.0',
       headers: { 'content-type': 'application/json', [CALLER_PROOF_HEADER]: await callerProof('pause', body, callers.region, credentials, this.backend.now()) },
       requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: pauserArn, accessKey: credentials.accessKeyId } } },
       body,
       isBase64Encoded: false,
+    };
+    this.pauseRequestsSent.set(action, event);
+    return this.invokePauseControl(event);
+  }
+
+  /**
+   * Sends the last `action` request again, whole (body, caller proof and request context), as
+   * someone allowed lambda:InvokeFunction on the function who captured it would (docs/security.md
+   * row 5k). Answers what the function said; throws when no such request was sent in this run.
+   */
+  async replayPauseRequest(action: PauseControlRequest['action']): Promise<PauseResponse> {
+    const captured = this.pauseRequestsSent.get(action);
+    if (captured === undefined) throw new Error(`no ${action} request was sent to the emergency-pause function before: a replay needs one to capture`);
+    return this.invokePauseControl(captured);
+  }
+
+  /** The emergency-pause function's handler (its Lambda code) on one Function URL event. */
+  private async invokePauseControl(event: Record<string, unknown>): Promise<PauseResponse> {
+    // The function's first call in the run is a cold start (it runs only for pause, resume and status).
+    if (!this.pauseControlWarm) this.paceBy((pace) => pace.coldStartMs(RESPONDER_NAMES.emergencyPause));
+    this.pauseControlWarm = true;
+    const clients = this.clientsOf(PAUSE_CONTROL_ROLE);
+    const handler = createPauseControlHandler({
+      store: new DynamoDbPauseSwitch(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
+      announcer: new SnsPauseAnnouncer(clients.sns(), operationsTopicArnFromEnv(this.lambdaEnvironment)),
+      callers: this.callerProofs(),
+      logger: silentLogger,
+      now: () => this.backend.now(),
     });
+    const answer = await handler(event);
     return { ...(JSON.parse(answer.body) as Omit<PauseResponse, 'statusCode'>), statusCode: answer.statusCode as PauseResponse['statusCode'] };
   }
 

@@ -453,6 +453,23 @@ async function deleteAccessKey(backend: GameDayBackend, environment: ResolvedEnv
   await iam.send(new DeleteAccessKeyCommand({ UserName: spec.user, AccessKeyId: accessKeyId })).catch(() => undefined);
 }
 
+/**
+ * A `tamper: { replayPauseRequest }` injection: someone allowed lambda:InvokeFunction on the
+ * emergency-pause function sends a captured pause or resume again, whole. The function must refuse
+ * it (401, nothing changed); taken, or answered anything else, the run stops saying so.
+ */
+async function replayPauseRequest(engine: LocalEngine, action: 'pause' | 'resume', where: string): Promise<void> {
+  let answer;
+  try {
+    answer = await engine.replayPauseRequest(action);
+  } catch (error) {
+    throw new Error(`${where}: tamper: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (answer.statusCode !== 401 || answer.outcome !== 'refused') {
+    throw new Error(`${where}: tamper: the ${action} request sent again whole was not refused: the emergency-pause function answered ${answer.outcome} (${answer.statusCode}): ${answer.message}`);
+  }
+}
+
 /** The role of a `tamper: { reopenReleases }` injection: an operator of the security account, outside Firebreak's policies. */
 export const STATE_TABLE_WRITER_ROLE = 'gameday-security-operator';
 
@@ -653,7 +670,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { replayPauseRequest: 'pause' | 'resume' };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -751,6 +768,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           if ('deleteEvidenceOf' in tamper) await tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf);
           else if ('reconnect' in tamper) await reconnectInstance(backend, environment, tamper.reconnect);
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
+          else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else await reopenReleases(backend, environment);
           return;
         }

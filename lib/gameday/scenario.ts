@@ -322,6 +322,13 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          replayPauseRequest: z
+            .enum(['pause', 'resume'])
+            .describe(
+              "The scenario's last pause (or resume) request to the emergency-pause function sent again whole (body, caller proof, request context) by someone allowed lambda:InvokeFunction on it who captured it. The run fails unless the function refuses it (401).",
+            ),
+        }),
+        z.strictObject({
           reopenReleases: z
             .literal(true)
             .describe(
@@ -331,7 +338,7 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again, or the account's administrator deletes an access key (after the earlier injections ran).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran).",
       ),
     pause: z
       .strictObject({

@@ -44,6 +44,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'DescribeWaitingPlaybookExecutions',
   // The emergency-pause function's one key of the state table (lib/stack/emergency-pause.ts).
   'SetAndLiftTheEmergencyPause',
+  // Its record of each caller proof it took: a pause or resume sent again whole is refused (row 5k).
+  'SpendEachCallerProofOnce',
   'AnswerWaitingPlaybooks',
   // The oversized-event intake's one grant: StartExecution of the dispatcher (lib/stack/oversized-event-intake.ts).
   'StartTheDispatcher',

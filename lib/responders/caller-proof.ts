@@ -22,8 +22,9 @@
  * Vault's AWS IAM auth method.
  *
  * A proof can be replayed for the same body within its lifetime: for the approval function that
- * repeats the same answer by the same approver, which it takes once only; for the emergency pause it
- * repeats the same pause or resume, which is NOT once only (docs/security.md row 5j, Left).
+ * repeats the same answer by the same approver, which it takes once only; the emergency pause spends
+ * each proof of a pause or resume once (its signature recorded before it acts: pause-control.ts,
+ * docs/security.md row 5k), so a request sent again whole changes nothing.
  */
 import { createHash } from 'node:crypto';
 
@@ -78,6 +79,8 @@ export interface ParsedProof {
   readonly signedAt: Date;
   /** X-Amz-Date + X-Amz-Expires, which STS does not hold a presigned GetCallerIdentity to (`proofLifetimeRefusal` does). */
   readonly expiresAt: Date;
+  /** X-Amz-Signature: what makes this proof one request (a request sent again whole carries the same). */
+  readonly signature: string;
 }
 
 const PARAMETERS: Readonly<Record<string, RegExp>> = {
@@ -121,7 +124,7 @@ export function parseCallerProof(proof: string | undefined, region: string): Par
   const expiresIn = Number(params.get('X-Amz-Expires'));
   if (expiresIn > PROOF_MAX_EXPIRES_SECONDS) return { refused: `the caller proof asks to be good for more than ${PROOF_MAX_EXPIRES_SECONDS} seconds` };
   const query = new URLSearchParams(Object.keys(PARAMETERS).flatMap((name): [string, string][] => (params.has(name) ? [[name, params.get(name) as string]] : []))).toString();
-  return { accessKeyId, query, signedAt, expiresAt: new Date(signedAt.getTime() + expiresIn * 1000) };
+  return { accessKeyId, query, signedAt, expiresAt: new Date(signedAt.getTime() + expiresIn * 1000), signature: params.get('X-Amz-Signature') as string };
 }
 
 /**
@@ -224,7 +227,7 @@ export async function provenCaller(
   claimed: { readonly userArn: string; readonly accessKey?: string | undefined },
   callers: CallerProofVerifier,
   now: Date,
-): Promise<ProvenCaller | { readonly refused: string; readonly unavailable?: true }> {
+): Promise<(ProvenCaller & { readonly proof: Pick<ParsedProof, 'signature' | 'expiresAt'> }) | { readonly refused: string; readonly unavailable?: true }> {
   const parsed = parseCallerProof(proof, callers.region);
   if ('refused' in parsed) return parsed;
   // STS would take it for 15 minutes whatever its stated lifetime: a proof captured is held to that lifetime here.
@@ -241,5 +244,5 @@ export async function provenCaller(
   if (caller.arn !== claimed.userArn || (claimed.accessKey !== undefined && claimed.accessKey !== caller.accessKeyId)) {
     return { refused: `the caller proof was signed by ${caller.arn}, but the request says ${claimed.userArn}` };
   }
-  return caller;
+  return { ...caller, proof: { signature: parsed.signature, expiresAt: parsed.expiresAt } };
 }

@@ -9,17 +9,19 @@
  *    name the caller AWS authenticated from the signature (`requestContext.authorizer.iam`): never
  *    from the request body, and never from a request context alone, which a direct invocation
  *    writes itself;
- * 2. reads the pause item (one consistent GetItem);
- * 3. for a pause (or a resume) that changes something, FIRST publishes to the operations topic who
+ * 2. for a pause or resume, records its caller proof as used (PutItem `proof#<signature>`, only if
+ *    absent): a request sent again whole is refused, nothing changed;
+ * 3. reads the pause item (one consistent GetItem);
+ * 4. for a pause (or a resume) that changes something, FIRST publishes to the operations topic who
  *    pauses (resumes) and why: a pause silently disabling defence, or a silent resume, is itself an
  *    attack path, so nothing is written unless the operations topic took the alert;
- * 4. then writes the item (PutItem, only if absent: a second pause never replaces who paused first)
+ * 5. then writes the item (PutItem, only if absent: a second pause never replaces who paused first)
  *    or deletes it (DeleteItem, only if present). If that write fails after the alert, a second
  *    alert says the change did not take effect.
  *
  * The same policy holds pause and resume: a principal that may not pause may not resume either.
- * This function's role may touch the one key `pause#deployment` and publish to the operations topic,
- * nothing else; operators never get write access to the state table (it holds the grants).
+ * This function's role may touch the one key `pause#deployment`, put `proof#` items, and publish to
+ * the operations topic, nothing else; operators never get write access to the state table (it holds the grants).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,6 +34,8 @@ import type { PauseState } from './emergency-pause';
 import { PAUSE_KEY, pauseGetItemInput, pauseItem, pauseReasonProblem, pauseStateOf } from './emergency-pause';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+import { STATE_TTL_ATTRIBUTE } from '../contracts/incident-record';
 import { FirebreakError } from '../contracts/errors';
 import type { FunctionUrlResult } from './function-url-response';
 import type { CallerProofVerifier } from './caller-proof';
@@ -98,6 +102,23 @@ export interface PauseSwitch {
   pause(state: { readonly pausedBy: string; readonly pausedAt: string; readonly reason: string }): Promise<{ readonly written: boolean; readonly state: PauseState }>;
   /** Deletes the pause if one exists; answers the pause it deleted (not paused when none). */
   resume(): Promise<PauseState>;
+  /**
+   * Records that the caller proof `proof` was taken for `action`, unless it was already: answers
+   * false for a proof taken before (the request was sent again whole), true the first time.
+   */
+  spendProof(proof: SpentProof): Promise<boolean>;
+}
+
+/** A caller proof the function takes for a pause or resume: each is good for one request. */
+export interface SpentProof {
+  /** Its X-Amz-Signature: a request sent again whole carries the same. */
+  readonly signature: string;
+  /** Until when the proof is good (then it is refused as expired anyway, and the record may go). */
+  readonly expiresAt: Date;
+  readonly action: 'pause' | 'resume';
+  /** Who STS said signed it. */
+  readonly spentBy: string;
+  readonly spentAt: string;
 }
 
 /** Where the pause and resume alerts go: the operations (backup) topic. */
@@ -158,6 +179,29 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
     } catch (error) {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { paused: false };
       throw toResponderError(error, 'dynamodb:DeleteItem');
+    }
+  }
+
+  async spendProof(proof: SpentProof): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: `${STATE_KEY_PREFIX.spentProof}${proof.signature}` },
+            action: { S: proof.action },
+            spentBy: { S: proof.spentBy },
+            spentAt: { S: proof.spentAt },
+            // DynamoDB's TTL deletes it some time after the proof expired; until then it is refused as spent, then as expired.
+            [STATE_TTL_ATTRIBUTE]: { N: String(Math.ceil(proof.expiresAt.getTime() / 1000)) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return false;
+      throw toResponderError(error, 'dynamodb:PutItem');
     }
   }
 }
@@ -248,13 +292,29 @@ export async function controlPause(event: unknown, deps: PauseControlDeps): Prom
   const body = pauseRequestBodySchema.safeParse(raw);
   if (!body.success) return refused(400, `The body must be {"action":"pause","reason":"..."}, {"action":"resume"} or {"action":"status"}: ${z.prettifyError(body.error)}`);
   const request = body.data;
-  const current = await deps.store.read();
-
-  if (request.action === 'status') return { statusCode: 200, outcome: 'status', message: `Firebreak is ${describePause(current)}.`, pause: current };
+  if (request.action === 'status') {
+    const current = await deps.store.read();
+    return { statusCode: 200, outcome: 'status', message: `Firebreak is ${describePause(current)}.`, pause: current };
+  }
 
   const reason = request.reason?.trim();
   const problem = reason === undefined ? (request.action === 'pause' ? 'the reason is empty' : undefined) : reason === '' && request.action === 'resume' ? undefined : pauseReasonProblem(reason);
   if (problem !== undefined) return refused(400, `Nothing was changed: ${problem}`);
+  // Each proof pauses or resumes once: a request captured whole and sent again by whoever may invoke
+  // the function directly would otherwise lift a later pause (or set one again) in its signer's name
+  // (docs/security.md row 5k). Spent before anything is read or announced.
+  let firstUse: boolean;
+  try {
+    firstUse = await deps.store.spendProof({ ...proven.proof, action: request.action, spentBy: caller, spentAt: now().toISOString() });
+  } catch (error) {
+    deps.logger.error('pause request refused: its caller proof could not be recorded as used', { caller, error });
+    return refused(502, `Nothing was changed: the request's caller proof could not be recorded as used (${error instanceof Error ? error.message : String(error)}); try again`);
+  }
+  if (!firstUse) {
+    deps.logger.warn('pause request refused: caller proof used before (the request was sent again whole)', { caller, action: request.action });
+    return refused(401, `Nothing was changed: this request's caller proof was used already (the request was sent again whole). Each firebreak ${request.action} proves who you are anew`);
+  }
+  const current = await deps.store.read();
 
   if (request.action === 'pause') {
     if (current.paused) return { statusCode: 409, outcome: 'already-paused', message: `Nothing was changed: Firebreak is already ${describePause(current)}.`, pause: current };

@@ -19,6 +19,7 @@ import { Construct } from 'constructs';
 import { functionUrlCallerPolicy } from './function-url-callers';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { PAUSE_KEY } from '../responders/emergency-pause';
+import { STATE_KEY_PREFIX } from '../contracts/security';
 import { ResponderFunction } from './responder-function';
 
 /** The IAM actions the emergency-pause function has on the state table: read, set and lift the one pause item. */
@@ -53,6 +54,16 @@ export class EmergencyPauseControl extends Construct {
             resources: [props.stateTable.tableArn],
             // The one key, no wildcard: this role never reads or writes a grant, a record or a slot.
             conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': PAUSE_KEY } },
+          }),
+          wildcards: [],
+        },
+        {
+          // Each caller proof is taken once (proof#<signature>, put only if absent): a request sent again whole changes nothing.
+          statement: new iam.PolicyStatement({
+            sid: 'SpendEachCallerProofOnce',
+            actions: ['dynamodb:PutItem'],
+            resources: [props.stateTable.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': `${STATE_KEY_PREFIX.spentProof}*` } },
           }),
           wildcards: [],
         },

@@ -21,7 +21,9 @@ describe('pause: injection', () => {
     const run = await runScenario(paused, { playbooks });
     expect(run.error).toBeUndefined();
     const own = run.calls.filter((call) => call.caller.includes(`:assumed-role/${PAUSE_CONTROL_ROLE}/`));
-    expect(own.map((call) => `${call.api} ${call.outcome}`)).toEqual(['dynamodb:GetItem ok', 'sns:Publish ok', 'dynamodb:PutItem ok']);
+    // The caller proof spent first (proof#, its own statement), then the pause read, announced, written.
+    expect(own.map((call) => `${call.api} ${call.outcome}`)).toEqual(['dynamodb:PutItem ok', 'dynamodb:GetItem ok', 'sns:Publish ok', 'dynamodb:PutItem ok']);
+    expect(own.filter((call) => call.api === 'dynamodb:PutItem').map((call) => (call.input as { Item: { pk: { S: string } } }).Item.pk.S)).toEqual([expect.stringMatching(/^proof#[0-9a-f]{64}$/), 'pause#deployment']);
   });
 
   it('stops the run, naming the refusal, when the deployed policy does not let the function write the pause item', async () => {
@@ -32,11 +34,31 @@ describe('pause: injection', () => {
     const run = await runScenario(denied, { playbooks });
     expect(run.error).toMatch(/inject\[0\]: pause: the emergency-pause function failed \(.*AccessDenied/);
     // Nothing was paused, and no playbook ran on a deployment believed paused.
-    expect(run.calls.filter((call) => call.caller.includes(`:assumed-role/${PAUSE_CONTROL_ROLE}/`) && call.api === 'dynamodb:PutItem' && call.outcome === 'ok')).toEqual([]);
+    const writes = run.calls.filter((call) => call.caller.includes(`:assumed-role/${PAUSE_CONTROL_ROLE}/`) && call.api === 'dynamodb:PutItem' && call.outcome === 'ok');
+    expect(writes.map((call) => (call.input as { Item: { pk: { S: string } } }).Item.pk.S)).toEqual([expect.stringMatching(/^proof#/)]);
+  });
+
+  it('stops the run when the deployed policy does not let the function spend the caller proof: nothing paused', async () => {
+    const denied: Scenario = {
+      ...paused,
+      environment: { ...paused.environment, removedStatements: [{ role: 'emergency-pause', sid: 'SpendEachCallerProofOnce' }] },
+    };
+    const run = await runScenario(denied, { playbooks });
+    expect(run.error).toMatch(/inject\[0\]: pause: the emergency-pause function answered refused \(502\), not paused: .*could not be recorded as used.*AccessDenied/);
+    expect(run.calls.filter((call) => call.caller.includes(`:assumed-role/${PAUSE_CONTROL_ROLE}/`)).map((call) => `${call.api} ${call.outcome}`)).toEqual([expect.stringMatching(/^dynamodb:PutItem (?!ok)/)]);
+  });
+
+  it('stops the run when a replay finds no request to capture (the scenario is wrong, not the function)', async () => {
+    const { pause: _pause, ...injection } = paused.inject[0]!;
+    const replayFirst: Scenario = { ...paused, inject: [{ ...injection, tamper: { replayPauseRequest: 'resume' } }, ...paused.inject] };
+    const run = await runScenario(replayFirst, { playbooks });
+    expect(run.error).toMatch(/inject\[0\].*no resume request was sent to the emergency-pause function before/);
   });
 
   it('stops the run when the function answers already-paused: a second pause changes nothing', async () => {
-    const twice: Scenario = { ...paused, inject: [paused.inject[0]!, ...paused.inject] };
+    // Another reason: the same request at the same instant would carry the same proof, refused as sent again.
+    const again = { ...paused.inject[0]!, pause: { reason: 'a second storm', by: 'bob' } } as Scenario['inject'][number];
+    const twice: Scenario = { ...paused, inject: [paused.inject[0]!, again, ...paused.inject.slice(1)] };
     const run = await runScenario(twice, { playbooks });
     expect(run.error).toMatch(/inject\[1\]: pause: the emergency-pause function answered already-paused \(409\), not paused: .*gameday-pauser\/bob/);
   });

@@ -3,6 +3,7 @@
  * the operations topic hears of every pause and resume BEFORE it takes effect, a second pause never
  * replaces the first, and each DynamoDB and SNS call is the exact one IAM allows.
  */
+import type { PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -50,10 +51,26 @@ const calls = () => [...ddb.calls(), ...sns.calls()].map((call) => call.args[0].
 /** The plain text of an announcement (its `default` entry: the publish carries one message per protocol). */
 const textOf = (input: { Message?: string } | undefined) => (JSON.parse(input?.Message ?? '{}') as { default?: string }).default;
 
+/** The pause item's PutItem (a test's own PutItem behaviour is that one's: the spends keep theirs). */
+const PAUSE_PUT = { Item: { pk: { S: PAUSE_KEY } } };
+/** Any spend's PutItem (an item with spentBy, whatever it holds: aws-sdk-client-mock matches the input partially). */
+const SPEND_PUT = { Item: { spentBy: {} } } as unknown as PutItemCommandInput;
+/** The caller proofs spent so far (`proof#<signature>` items), as the state table's conditional PutItem keeps them. */
+let spent: Set<string>;
+/** The spends asked for, their exact inputs: each pause or resume takes its proof once. */
+const spends = () => ddb.commandCalls(PutItemCommand).filter((c) => c.args[0].input.Item?.pk?.S?.startsWith('proof#'));
+
 beforeEach(() => {
   ddb.reset();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  spent = new Set();
+  // Only the spends (an item with spentBy): a test's own PutItem behaviour is the pause item's.
+  ddb.on(PutItemCommand, SPEND_PUT).callsFake((input: { Item: { pk: { S: string } } }) => {
+    if (spent.has(input.Item.pk.S)) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    spent.add(input.Item.pk.S);
+    return {};
+  });
 });
 afterEach(() => {
   ddb.reset();
@@ -63,10 +80,10 @@ afterEach(() => {
 describe('firebreak pause, through the function', () => {
   it('announces on the operations topic, then writes the pause item naming the AWS-authenticated caller (the exact calls)', async () => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(PutItemCommand).resolves({});
+    ddb.on(PutItemCommand, PAUSE_PUT).resolves({});
     const order: string[] = [];
     sns.on(PublishCommand).callsFake(() => (order.push('publish'), { MessageId: 'm-1' }));
-    ddb.on(PutItemCommand).callsFake(() => (order.push('put'), {}));
+    ddb.on(PutItemCommand, PAUSE_PUT).callsFake(() => (order.push('put'), {}));
     const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'false-positive storm', pausedBy: 'someone-else' }), deps());
     // A body field naming someone else is refused outright (strict body): who paused is AWS's word.
     expect(answer).toMatchObject({ statusCode: 400, outcome: 'refused' });
@@ -76,7 +93,24 @@ describe('firebreak pause, through the function', () => {
     expect(paused).toMatchObject({ statusCode: 200, outcome: 'paused', pause: { paused: true, pausedBy: ALICE, pausedAt: NOW.toISOString(), reason: 'false-positive storm' } });
     expect(order).toEqual(['publish', 'put']);
     expect(ddb.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true }]);
-    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
+    // First of all the proof is spent (each pause or resume takes its proof once, row 5k), then the pause item.
+    // (The refused body above spent nothing: a 400 is decided before the proof is spent.)
+    expect(calls()).toEqual(['PutItemCommand', 'GetItemCommand', 'PutItemCommand', 'PublishCommand']);
+    const [spend, pause] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    const proof = (await urlEvent({ action: 'pause', reason: 'false-positive storm' })).headers?.[CALLER_PROOF_HEADER] ?? '';
+    expect(spend).toEqual({
+      TableName: TABLE,
+      Item: {
+        pk: { S: `proof#${new URLSearchParams(proof).get('X-Amz-Signature')}` },
+        action: { S: 'pause' },
+        spentBy: { S: ALICE },
+        spentAt: { S: '2026-11-20T10:00:00.000Z' },
+        // The proof's own expiry (X-Amz-Date + X-Amz-Expires, 600 s): DynamoDB's TTL removes it after.
+        ttl: { N: String(NOW.getTime() / 1000 + 600) },
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect([pause]).toEqual([
       {
         TableName: TABLE,
         Item: { pk: { S: 'pause#deployment' }, pausedBy: { S: ALICE }, pausedAt: { S: '2026-11-20T10:00:00.000Z' }, reason: { S: 'false-positive storm' } },
@@ -92,7 +126,7 @@ describe('firebreak pause, through the function', () => {
 
   it('announces in every protocol the operations topic may deliver to: a chat channel shows only the custom-notification JSON', async () => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(PutItemCommand).resolves({});
+    ddb.on(PutItemCommand, PAUSE_PUT).resolves({});
     await controlPause(await urlEvent({ action: 'pause', reason: 'false-positive storm' }), deps());
     const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     const entries = JSON.parse(publish?.Message ?? '{}') as Record<string, string>;
@@ -117,7 +151,7 @@ describe('firebreak pause, through the function', () => {
 
   it('keeps the chat entry within its caps when the caller\'s ARN is as long as IAM allows', async () => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(PutItemCommand).resolves({});
+    ddb.on(PutItemCommand, PAUSE_PUT).resolves({});
     const long = `arn:aws:sts::111122223333:assumed-role/${'r'.repeat(64)}/${'s'.repeat(1900)}`;
     await controlPause(await urlEvent({ action: 'pause', reason: 'x'.repeat(500) }, long), deps());
     const entries = JSON.parse(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}') as Record<string, string>;
@@ -135,25 +169,28 @@ describe('firebreak pause, through the function', () => {
     ddb.on(GetItemCommand).resolves({});
     sns.on(PublishCommand).rejects(Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }));
     await expect(controlPause(await urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/sns:Publish/);
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    // The proof was spent (the request is not taken twice); the pause item was never written.
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.pk?.S)).toEqual([expect.stringMatching(/^proof#/)]);
   });
 
   it('never replaces a pause in force: says who paused first, announces nothing, writes nothing', async () => {
     ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
     const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'me too' }, 'arn:aws:sts::111122223333:assumed-role/OnCall/bob'), deps());
     expect(answer).toMatchObject({ statusCode: 409, outcome: 'already-paused', message: expect.stringContaining(`paused by ${ALICE}`) });
-    expect(calls()).toEqual(['GetItemCommand']);
+    // The proof spent, the pause read: nothing else.
+    expect(calls()).toEqual(['PutItemCommand', 'GetItemCommand']);
+    expect(spends()).toHaveLength(1);
   });
 
   it('says so when another pause won the race (the condition failed), with the pause in force', async () => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(PutItemCommand).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: PAUSED_ITEM }));
+    ddb.on(PutItemCommand, PAUSE_PUT).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: PAUSED_ITEM }));
     expect(await controlPause(await urlEvent({ action: 'pause', reason: 'storm' }, 'arn:aws:iam::111122223333:user/bob'), deps())).toMatchObject({ statusCode: 409, outcome: 'already-paused', pause: { pausedBy: ALICE } });
   });
 
   it('announces that an announced pause did not take effect when the write fails', async () => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(PutItemCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
+    ddb.on(PutItemCommand, PAUSE_PUT).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
     await expect(controlPause(await urlEvent({ action: 'pause', reason: 'storm' }), deps())).rejects.toThrow(/dynamodb:PutItem/);
     expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([`[FIREBREAK PAUSED] by ${ALICE}`, `[FIREBREAK PAUSE FAILED] by ${ALICE}`]);
   });
@@ -203,7 +240,8 @@ describe('firebreak resume, through the function', () => {
   it('changes nothing and announces nothing when nothing is paused', async () => {
     ddb.on(GetItemCommand).resolves({});
     expect(await controlPause(await urlEvent({ action: 'resume' }), deps())).toMatchObject({ statusCode: 200, outcome: 'not-paused' });
-    expect(calls()).toEqual(['GetItemCommand']);
+    expect(calls()).toEqual(['PutItemCommand', 'GetItemCommand']);
+    expect(spends().map((c) => c.args[0].input.Item?.action)).toEqual([{ S: 'resume' }]);
   });
 
   it('lifts a malformed pause item too (it counts as paused, so it must be removable)', async () => {
@@ -243,7 +281,7 @@ describe('the emergency pause under a forged caller (review review-proof; row 5j
 
   beforeEach(() => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(PutItemCommand).resolves({});
+    ddb.on(PutItemCommand, PAUSE_PUT).resolves({});
   });
 
   it('ATTACK: a direct invocation (lambda:InvokeFunction alone) naming the on-call lead, with no proof, is refused: nothing announced, nothing written', async () => {
@@ -299,16 +337,62 @@ describe('the emergency pause proof under attack (review review-pause)', () => {
     expect(await controlPause(event(await callerProof('pause', encoded, 'eu-west-1', credentials, NOW)), deps())).toMatchObject({ statusCode: 401 });
   });
 
-  it("LEFT: the lead's resume, captured and replayed within its 600 s, lifts a later pause in the lead's name (a resume's body is the same for every pause)", async () => {
+  it("ATTACK (row 5k): the lead's resume, captured and replayed within its 600 s, does not lift a later pause: refused, nothing announced or deleted", async () => {
     // The lead resumes (the body every `firebreak resume` without --reason sends)...
     const captured = await urlEvent({ action: 'resume' }, LEAD);
     ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
     ddb.on(DeleteItemCommand).resolves({ Attributes: PAUSED_ITEM });
     expect(await controlPause(captured, deps())).toMatchObject({ outcome: 'resumed' });
     // ...and five minutes later alice pauses again; whoever holds the captured request and
-    // lambda:InvokeFunction sends it again, unchanged: the pause is lifted, announced as the lead's.
+    // lambda:InvokeFunction sends it again, unchanged (before: lifted, announced as the lead's).
     const later = { ...deps(), now: () => new Date(NOW.getTime() + 5 * 60_000) };
-    expect(await controlPause(captured, later)).toMatchObject({ statusCode: 200, outcome: 'resumed' });
-    expect(sns.commandCalls(PublishCommand)[1]?.args[0].input.Subject).toBe(`[FIREBREAK RESUMED] by ${LEAD}`);
+    expect(await controlPause(captured, later)).toMatchObject({ statusCode: 401, outcome: 'refused', message: expect.stringContaining('was used already') });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(1);
+    // The pause item was not even read for the replay: refused before anything else.
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1);
+  });
+
+  it("ATTACK (row 5k): the lead's pause, replayed after it was lifted, does not pause again", async () => {
+    const captured = await urlEvent({ action: 'pause', reason: 'maintenance' }, LEAD);
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand, PAUSE_PUT).resolves({});
+    expect(await controlPause(captured, deps())).toMatchObject({ outcome: 'paused' });
+    // Lifted by a fresh resume (its own proof)...
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    ddb.on(DeleteItemCommand).resolves({ Attributes: PAUSED_ITEM });
+    expect(await controlPause(await urlEvent({ action: 'resume', reason: 'done' }, LEAD), deps())).toMatchObject({ outcome: 'resumed' });
+    // ...then the captured pause is sent again: nothing is paused, nothing announced in the lead's name.
+    ddb.on(GetItemCommand).resolves({});
+    expect(await controlPause(captured, deps())).toMatchObject({ statusCode: 401, outcome: 'refused' });
+    expect(ddb.commandCalls(PutItemCommand, PAUSE_PUT)).toHaveLength(1);
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([`[FIREBREAK PAUSED] by ${LEAD}`, `[FIREBREAK RESUMED] by ${LEAD}`]);
+  });
+
+  it('takes two requests of the same body by the same person, each with its own proof (only a request sent again whole is refused)', async () => {
+    const first = await urlEvent({ action: 'resume' }, LEAD);
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    ddb.on(DeleteItemCommand).resolves({ Attributes: PAUSED_ITEM });
+    expect(await controlPause(first, deps())).toMatchObject({ outcome: 'resumed' });
+    // A second `firebreak resume` a second later signs anew (another X-Amz-Date, so another signature).
+    const credentials = proofs.credentialsOf(LEAD);
+    const second = { ...first, headers: { [CALLER_PROOF_HEADER]: await callerProof('pause', first.body, 'eu-west-1', credentials, new Date(NOW.getTime() + 1000)) } };
+    expect(await controlPause(second, deps())).toMatchObject({ outcome: 'resumed' });
+    expect(new Set(spends().map((c) => c.args[0].input.Item?.pk?.S)).size).toBe(2);
+  });
+
+  it('changes nothing when the proof cannot be recorded as used (502: the state table refused), and says so', async () => {
+    ddb.on(PutItemCommand, SPEND_PUT).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'storm' }, LEAD), deps());
+    expect(answer).toMatchObject({ statusCode: 502, outcome: 'refused', message: expect.stringContaining('could not be recorded as used') });
+    expect(calls()).toEqual(['PutItemCommand']);
+  });
+
+  it('spends no proof for a status (it changes nothing; a status sent again learns what a fresh one would)', async () => {
+    const status = await urlEvent({ action: 'status' }, LEAD);
+    ddb.on(GetItemCommand).resolves({});
+    expect(await controlPause(status, deps())).toMatchObject({ outcome: 'status' });
+    expect(await controlPause(status, deps())).toMatchObject({ outcome: 'status' });
+    expect(spends()).toEqual([]);
   });
 });

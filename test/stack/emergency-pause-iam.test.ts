@@ -57,7 +57,7 @@ describe('the emergency-pause function and the PauserPolicy', () => {
   const pauseRole = logicalIdOf(template, 'AWS::IAM::Role', 'EmergencyPauseFunctionRole');
   const pauseFunction = { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'EmergencyPauseFunction'), 'Arn'] };
 
-  it('may read, set and lift the one pause item, and touch no other item of the state table (no grant, record or slot)', () => {
+  it('may read, set and lift the one pause item, put spent caller proofs, and touch no other item of the state table (no grant, record or slot)', () => {
     const table = roleStatements(pauseRole).filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
     expect(table.filter((statement) => !JSON.stringify(statement.Condition).includes('incident#'))).toEqual([
       {
@@ -66,6 +66,14 @@ describe('the emergency-pause function and the PauserPolicy', () => {
         Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'pause#deployment' } },
+      },
+      {
+        // Put only (never read, changed or deleted), only under proof#: a request sent again whole is refused (row 5k).
+        Sid: 'SpendEachCallerProofOnce',
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'proof#*' } },
       },
     ]);
   });
