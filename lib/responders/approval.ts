@@ -69,7 +69,7 @@ import { isListedApprover } from './approver-allowlist';
 import type { CallerProofVerifier } from './caller-proof';
 import { CALLER_PROOF_HEADER, provenCaller } from './caller-proof';
 import type { FunctionUrlResult } from './function-url-response';
-import { jsonFunctionUrlHandler } from './function-url-response';
+import { functionUrlEventSchema, jsonFunctionUrlHandler, requestText } from './function-url-response';
 
 export type { FunctionUrlResult } from './function-url-response';
 
@@ -270,23 +270,6 @@ export interface ApprovalDeps {
   readonly now?: () => Date;
 }
 
-/** The Function URL event (payload format 2.0), as far as the function reads it. */
-export const functionUrlEventSchema = z.looseObject({
-  body: z.optional(z.string()),
-  // Lower-case names, as the Function URL passes them.
-  headers: z.optional(z.record(z.string(), z.string())),
-  isBase64Encoded: z.optional(z.boolean()),
-  requestContext: z.looseObject({
-    http: z.optional(z.looseObject({ method: z.string() })),
-    authorizer: z.optional(
-      z.looseObject({
-        // What AWS authenticated from the SigV4 signature: the caller, the access key that signed, the principal's unique id.
-        iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1)), accessKey: z.optional(z.string()), userId: z.optional(z.string()) })),
-      }),
-    ),
-  }),
-});
-
 /**
  * Why `approver` may not answer a request about `subjects` (pure), or undefined: a principal the
  * incident names (approval-subjects.ts: its instances' sessions, the user whose key, the role whose
@@ -424,7 +407,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   if (!parsedEvent.success || iam === undefined) {
     return refused(401, 'the request carries no IAM identity: call the Function URL with a SigV4-signed request (firebreak approve / reject)');
   }
-  const raw = parsedEvent.data.isBase64Encoded ? Buffer.from(parsedEvent.data.body ?? '', 'base64').toString('utf8') : (parsedEvent.data.body ?? '');
+  const raw = requestText(parsedEvent.data);
   let json: unknown;
   try {
     json = JSON.parse(raw);

@@ -40,7 +40,7 @@ import { FirebreakError } from '../contracts/errors';
 import type { FunctionUrlResult } from './function-url-response';
 import type { CallerProofVerifier } from './caller-proof';
 import { CALLER_PROOF_HEADER, provenCaller } from './caller-proof';
-import { jsonFunctionUrlHandler } from './function-url-response';
+import { functionUrlEventSchema, jsonFunctionUrlHandler, requestText } from './function-url-response';
 
 /** The function was deployed without the operations topic: a pause nobody is told of is an attack path. */
 export class PauseTopicNotConfiguredError extends FirebreakError {
@@ -80,20 +80,6 @@ export interface PauseResponse {
   /** The pause in force after the call (as read or written). */
   readonly pause?: PauseState;
 }
-
-/** The Function URL event (payload format 2.0), as far as the function reads it. */
-const functionUrlEventSchema = z.looseObject({
-  body: z.optional(z.string()),
-  isBase64Encoded: z.optional(z.boolean()),
-  // Lower-case names, as the Function URL passes them: the caller proof (caller-proof.ts).
-  headers: z.optional(z.record(z.string(), z.string())),
-  requestContext: z.looseObject({
-    http: z.optional(z.looseObject({ method: z.string() })),
-    authorizer: z.optional(
-      z.looseObject({ iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1), z.maxLength(2048)), accessKey: z.optional(z.string()) })) }),
-    ),
-  }),
-});
 
 /** Where the pause item lives: the state table in Lambda, memory in tests. */
 export interface PauseSwitch {
@@ -273,7 +259,7 @@ export async function controlPause(event: unknown, deps: PauseControlDeps): Prom
   if (!parsedEvent.success || iam === undefined) return refused(401, 'The request carries no AWS-authenticated caller (the Function URL must use AuthType AWS_IAM)');
   if (parsedEvent.data.requestContext.http?.method !== 'POST') return refused(400, 'Send the request as a POST');
   const now = deps.now ?? (() => new Date());
-  const text = parsedEvent.data.isBase64Encoded === true ? Buffer.from(parsedEvent.data.body ?? '', 'base64').toString('utf8') : (parsedEvent.data.body ?? '');
+  const text = requestText(parsedEvent.data);
   // Who asks is what STS says signed the caller proof for this very body, never the event: anyone
   // allowed lambda:InvokeFunction could invoke the function directly with a request context naming
   // the on-call lead (caller-proof.ts; docs/security.md row 5j).
