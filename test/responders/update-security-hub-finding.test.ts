@@ -449,6 +449,19 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
     ]);
   });
 
+  // The README listed this replay as open (session 22): it is refused by the grant check's own read
+  // of the execution (DescribeExecution, grants.ts checkContainmentGrant), which every step under a
+  // grant makes: a NOTIFIED replayed once the playbook ended, before the TTL deletes its grant.
+  it('ATTACK: refuses a NOTIFIED write-back replayed under an expired grant once its execution ended (a finding reopened since stays open)', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const incident = incidentOf();
+    const grants = granting(incident, 'NOTIFIED', { expiresAt: Math.floor(NOW.getTime() / 1000) - 3600 });
+    grants.executions.set(EXECUTION.executionArn, 'SUCCEEDED');
+    const result = await run(input(incident), ENV, grants);
+    expect(result).toMatchObject({ status: 'refused', reason: expect.stringContaining('SUCCEEDED, not RUNNING') });
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+  });
+
   // Review (sechub-review): the grant stays in the table until DynamoDB's TTL deletes it, days
   // after it expired. Before, anyone with lambda:InvokeFunction could replay the release's
   // write-back in that time and set RESOLVED again on a finding a person (or GuardDuty's new
