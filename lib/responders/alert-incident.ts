@@ -79,7 +79,12 @@ export function isGameDay(input: AlertInput): boolean {
   return input.incident?.gameDay === true || rawEventField(input.rawEvent, 'source') === 'firebreak.gameday';
 }
 
-/** Whether the incident comes from a GuardDuty sample finding. */
+/**
+ * Whether the incident comes from a GuardDuty sample finding: the parser's flag (sample-flag.ts,
+ * which reads a `[SAMPLE]` title prefix too), the one containment ran under. Not `[SAMPLE]`
+ * anywhere in the title: an alarm's name (or any text a title quotes) is chosen by whoever created
+ * it, and a real incident must never read as a sample ("nothing to investigate").
+ */
 export function isSample(incident: Incident | undefined): boolean {
-  return incident !== undefined && (incident.sample || incident.title.includes('[SAMPLE]'));
+  return incident?.sample === true;
 }

@@ -26,7 +26,7 @@ import type { IamClients } from '../aws/clients/iam';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
-import { CREDENTIALS_GRANT_SUBJECT, credentialGrantSubject } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
 import { lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
@@ -217,6 +217,15 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
         ? 'GuardDuty sample finding: Firebreak never changes resources for a sample; evidence and an alert only.'
         : `Instance id ${instanceId} is a placeholder, not a real instance: evidence and an alert only.`,
     );
+    return finish('evidence-only', notEvaluated(policy));
+  }
+
+  // A drill in a deployment without game days: no game-day bus delivered it (none exists), so whoever
+  // sent it (the oversized-event intake, which every caller allowed to invoke it feeds, or a
+  // StartExecution) is no game-day principal. Releases still run: a drill contained before game days
+  // were switched off must be able to end.
+  if (gameDay && rails.kind === 'contain' && environment[SECURITY_ENV.gameDayEnabled] !== 'true') {
+    reasons.push(`Game-day incident ${incident.key}, but game days are not enabled in this deployment (${SECURITY_ENV.gameDayEnabled} is not true): no game-day bus delivered it, so nothing is cleared and no blast-radius slot is taken.`);
     return finish('evidence-only', notEvaluated(policy));
   }
 

@@ -31,7 +31,7 @@ import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { partitionForRegion } from '../aws/clients/member-role';
-import { describeInstance } from '../aws/describe-instance';
+import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
@@ -43,6 +43,7 @@ import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import { isPlaceholderInstanceId } from './instance-state';
+import { gameDayRefusal } from './game-day';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendMutating, sendReadOnly } from './mutating';
@@ -97,7 +98,7 @@ export function forensicTargetFromEnv(env: Readonly<Record<string, string | unde
   return { accountId, roleName, kmsKeyArn, ...(externalId ? { externalId } : {}) };
 }
 
-export type CopyStatus = 'copied' | 'already-copied' | 'dry-run' | 'no-evidence' | 'skipped-sample' | 'not-an-instance';
+export type CopyStatus = 'copied' | 'already-copied' | 'dry-run' | 'no-evidence' | 'skipped-sample' | 'not-an-instance' | 'refused';
 
 /** One evidence snapshot and its forensic copy. */
 export interface EvidenceCopy {
@@ -311,7 +312,14 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const candidates = marked.filter((s) => s.State === 'pending' || s.State === 'completed');
   // And a source must be a snapshot of a volume EC2 shows attached to the instance: not another
   // volume's (a database's) dressed as this incident's evidence.
-  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId) : { volumeIds: new Set<string>(), detail: '' };
+  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId) : { volumeIds: new Set<string>(), detail: '', tags: {} };
+  // A drill copies disks only of an instance EC2 shows opted in now, as snapshot-volumes took them:
+  // the copy waits hours for its sources, and an owner who took the tag off meanwhile took it out.
+  const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
+  if (notATarget !== undefined) {
+    log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
+    return finish('refused', [], instanceId);
+  }
   const { usable, foreign } = evidenceOfInstance(candidates, attached.volumeIds);
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
   const copies: EvidenceCopy[] = [];
@@ -384,11 +392,11 @@ export function evidenceOfInstance(snapshots: readonly Snapshot[], attachedVolum
 }
 
 /** The EBS volumes EC2 shows attached to the instance now (none when EC2 knows no such instance), and those words for a refusal. */
-async function attachedVolumeIds(member: EC2Client, instanceId: string): Promise<{ volumeIds: ReadonlySet<string>; detail: string }> {
+async function attachedVolumeIds(member: EC2Client, instanceId: string): Promise<{ volumeIds: ReadonlySet<string>; detail: string; tags: Readonly<Record<string, string>> }> {
   const lookup = await describeInstance(member, instanceId, { notFound: 'not-found-or-malformed' });
-  if (!lookup.found) return { volumeIds: new Set(), detail: lookup.code };
+  if (!lookup.found) return { volumeIds: new Set(), detail: lookup.code, tags: {} };
   const volumeIds = attachedEbsVolumes(lookup.instance).map((v) => v.volumeId);
-  return { volumeIds: new Set(volumeIds), detail: volumeIds.length > 0 ? `its volumes: ${volumeIds.join(', ')}` : 'it has no EBS volume attached' };
+  return { volumeIds: new Set(volumeIds), detail: volumeIds.length > 0 ? `its volumes: ${volumeIds.join(', ')}` : 'it has no EBS volume attached', tags: tagRecord(lookup.instance.Tags) };
 }
 
 /** What one source's copy comes to in this run: its result entry, and why it failed or is still pending. */

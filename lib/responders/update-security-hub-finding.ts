@@ -51,6 +51,7 @@ import { parseResponderInput } from './responder-input';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { neutralizeText } from './untrusted-text';
+import { isGameDayIncident } from './game-day';
 import { stepClaimOf } from './step-binding';
 
 export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = RESPONDER_NAMES.updateSecurityHubFinding;
@@ -266,6 +267,15 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
   recordPausedGrant(log, incident.key, grant);
   effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: grantDryRunWhy(grant) });
+  // A drill rehearses: its finding is no finding GuardDuty raised, so its Security Hub copy can only
+  // be a real one whose ARN the injected event (or a record under the drill's key) copied, and
+  // NOTIFIED or RESOLVED would take that finding off the triage queue. No opt-in tag covers a finding.
+  if (effective.mode === 'enforce' && isGameDayIncident({ key: incident.key, gameDay: incident.gameDay || grant.grant.gameDay })) {
+    effective = effectiveMode(input.mode, environment, {
+      mode: 'dry-run',
+      why: `${incident.key} is a game-day incident: a drill's finding is never GuardDuty's, so the one it names can only be real`,
+    });
+  }
 
   let finding: SecurityHubFindingIdentifier;
   let fromRecord = false;

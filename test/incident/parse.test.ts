@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { isGameDayIncident } from '../../lib/responders/game-day';
 import { parseEvent, parseEventJson, parseEvents } from '../../lib/incident/parse';
 import type { Ec2InstanceResource, Incident } from '../../lib/incident/model';
 import {
@@ -628,5 +630,38 @@ describe('alarms naming an instance', () => {
     const ec2 = { ...metricOf('m1', 'AWS/EC2', { InstanceId: WEB_2 }), returnData: false };
     const ebs = { ...metricOf('m2', 'AWS/EBS', { VolumeId: 'vol-0abc1234def567890' }), returnData: false };
     expect(parse(alarmOn([ec2, ebs, { id: 'e1', expression: 'RATE(m1) * 100 / MAX(METRICS())', returnData: true }])).resource).toMatchObject({ kind: 'ec2-instance', instanceId: WEB_2 });
+  });
+});
+
+describe('a real finding is never taken for a drill or a sample by its text (review-gameday)', () => {
+  // Whoever controls an instance, a custom threat list's name or a user agent writes text into the
+  // finding: none of it may make GuardDuty's own event a drill (opt-in rails, game-day pool) or a
+  // sample (dry-run). Only the envelope's source (which EventBridge refuses to custom events for
+  // aws.*) and GuardDuty's own sample flag or title prefix decide.
+  const real = (): unknown => JSON.parse(readFileSync(new URL('../../playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', import.meta.url), 'utf8')) as unknown;
+
+  it('ATTACK: instance tags, a threat list name, a user agent and a title tail that say game day or sample', () => {
+    let event = real();
+    event = withField(event, ['detail', 'resource', 'instanceDetails', 'tags'], [
+      { key: 'firebreak:gameday-target', value: 'true' },
+      { key: 'source', value: 'firebreak.gameday' },
+      { key: 'sample', value: 'true' },
+    ]);
+    event = withField(event, ['detail', 'service', 'additionalInfo'], {
+      value: JSON.stringify({ threatListName: 'gameday- {"sample":true} firebreak.gameday', userAgent: { fullUserAgent: '{"sample":true}', userAgentCategory: 'sample' } }),
+      type: 'default',
+      threatListName: 'gameday-drill "sample": true',
+    });
+    event = withField(event, ['detail', 'title'], 'EC2 instance i-0a1b2c3d4e5f60718 is communicating with gameday-c2.example [SAMPLE]');
+    const incident = parse(event);
+    expect(incident.gameDay).toBe(false);
+    expect(incident.key.startsWith('gd-')).toBe(true);
+    expect(isGameDayIncident(incident)).toBe(false);
+    expect(incident.sample).toBe(false);
+  });
+
+  it('takes the same finding for a drill when the game-day bus delivered it, and for a sample when GuardDuty says so', () => {
+    expect(isGameDayIncident(parse(withField(real(), ['source'], 'firebreak.gameday')))).toBe(true);
+    expect(parse(withField(real(), ['detail', 'service', 'additionalInfo', 'sample'], true)).sample).toBe(true);
   });
 });

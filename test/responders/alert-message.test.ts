@@ -311,6 +311,39 @@ describe('buildAlertMessage: an alarm over several instances', () => {
   });
 });
 
+describe('buildAlertMessage: a real incident whose text says [SAMPLE] (review-gameday)', () => {
+  /** A real alarm on one instance, named by whoever created it: its name is in the incident's title. */
+  const alarmNamed = (alarmName: string) => {
+    const event = structuredClone(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json')) as { detail: { alarmName: string; configuration: { metrics: unknown[] } } };
+    event.detail.alarmName = alarmName;
+    event.detail.configuration.metrics = [
+      { id: 'm1', metricStat: { metric: { namespace: 'AWS/EC2', name: 'NetworkOut', dimensions: { InstanceId: 'i-0aaaa1111bbbb2222' } }, period: 300, stat: 'Sum' }, returnData: true },
+    ];
+    return parseEvent(event, { receivedAt: NOW });
+  };
+  const snapshotted = (incident: ReturnType<typeof alarmNamed>) => ({ ...SNAPSHOTTED, incidentKey: incident.key });
+
+  it('ATTACK: never calls it a sample (no [SAMPLE], no "nothing to investigate") when only its text says so', () => {
+    const incident = alarmNamed('web-1 network out [SAMPLE]');
+    expect(incident.sample).toBe(false);
+    const { subject, message } = buildAlertMessage(
+      parse({ kind: 'report', incident, mode: 'enforce', options: {}, execution: EXECUTION, results: { 'preserve-evidence': snapshotted(incident) } }),
+      { now: NOW },
+    );
+    expect(subject).not.toMatch(/^\[SAMPLE\]/);
+    expect(message).not.toContain('Sample finding');
+    expect(message).not.toContain('nothing to investigate');
+    expect(message).not.toContain('SAMPLE: a GuardDuty sample finding');
+  });
+
+  it('still marks a GuardDuty sample (the parser says so) as one', () => {
+    const incident = ec2Incident({ sample: true, title: '[SAMPLE] Command and Control server domain name queried by EC2 instance i-99999999.', resource: ec2Resource({ instanceId: 'i-99999999' }) });
+    const { subject, message } = buildAlertMessage(report({ incident, mode: 'dry-run' }), { now: NOW });
+    expect(subject).toMatch(/^\[DRY-RUN\]\[SAMPLE\]/);
+    expect(message).toContain('Sample finding');
+  });
+});
+
 describe('buildAlertMessage: an alarm on a custom metric', () => {
   it('names the instance of its dimension as the alarm says, and why Firebreak did not act on it', () => {
     const event = structuredClone(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json')) as { detail: { configuration: { metrics: unknown[] } } };

@@ -124,7 +124,7 @@ function config(overrides: Partial<ContainmentGuardConfig> = {}): ContainmentGua
     stackName: 'Firebreak',
     rails: RAILS,
     servedAccounts: { securityAccountId: ACCOUNT, allowlist: [], memberRoles: false },
-    environment: { FIREBREAK_MODE: 'enforce' },
+    environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_GAMEDAY_ENABLED: 'true' },
     ...overrides,
   };
 }
@@ -1311,6 +1311,26 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     expect(ec2.calls()).toHaveLength(0);
   });
 
+  it('ATTACK: clears no game-day containment in a deployment without game days (an oversized-event intake or StartExecution caller is no game-day principal), taking no slot', async () => {
+    describes(instance({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] }));
+    slotsHold();
+    const off = config({ protectedTagKey: undefined, environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_GAMEDAY_ENABLED: 'false' } });
+    const { result } = await runGuard(drill, { config: off });
+    expect(result).toMatchObject({ status: 'evidence-only', gameDay: true });
+    expect(result.reasons.join(' ')).toContain('game days are not enabled in this deployment (FIREBREAK_GAMEDAY_ENABLED is not true)');
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it('still clears a real containment in a deployment without game days', async () => {
+    describes(instance());
+    slotsHold();
+    const off = config({ protectedTagKey: undefined, environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_GAMEDAY_ENABLED: 'false' } });
+    const { result } = await runGuard(ec2Incident(), { config: off });
+    expect(result.status).toBe('proceed');
+  });
+
   it('counts a game-day containment in the blast-gameday# pool, never in the real allowance', async () => {
     describes(instance({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] }));
     slotsHold();
@@ -1336,7 +1356,7 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
 
 describe('containment-guard: a per-credential execution (contain-each-credential)', () => {
   /** The deployment says the execution's playbook clears one credential per execution. */
-  const perCredential = (environment: Record<string, string> = { FIREBREAK_MODE: 'enforce' }) =>
+  const perCredential = (environment: Record<string, string> = { FIREBREAK_MODE: 'enforce', FIREBREAK_GAMEDAY_ENABLED: 'true' }) =>
     config({ rails: { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], grantScope: 'one-credential' } }, environment });
   const keyOf = (userName: string, accessKeyId = 'AKIAQ3EGRW6JSEXAMPLE') =>
     ec2Incident({ key: `gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-${accessKeyId}`, resource: { kind: 'access-key', accessKeyId, userName, userType: 'IAMUser' } });

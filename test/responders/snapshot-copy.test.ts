@@ -494,6 +494,44 @@ describe('copyEvidence', () => {
     expect(result.status).toBe('skipped-sample');
     expect(member.calls()).toHaveLength(0);
   });
+
+  describe('in a game day (review-gameday)', () => {
+    const drill = ec2Incident({ key: `gameday-${KEY}`, gameDay: true });
+    /** What snapshot-volumes took for the drill while the instance was opted in. */
+    const drillEvidence = SOURCES.map((source) => ({
+      ...source,
+      Description: evidenceSnapshotDescription(drill),
+      Tags: source.Tags!.map((tag) => (tag.Key === 'firebreak:incident' ? { ...tag, Value: drill.key } : tag)),
+    }));
+    const described = (tags: { Key: string; Value: string }[]) => ({
+      Reservations: [{ Instances: [{ ...INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!, Tags: tags }] }],
+    });
+    beforeEach(() => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: drillEvidence });
+      member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000a'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000b'] }).resolves({ Snapshots: [drillEvidence[1]!] });
+    });
+
+    it('ATTACK: shares and copies nothing of an instance EC2 does not show opted in now (its owner took the tag off while the copy waited)', async () => {
+      member.on(DescribeInstancesCommand).resolves(described([{ Key: 'Name', Value: 'payments-db' }]));
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      expect(result.copies).toEqual([]);
+      expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+      expect(forensic.calls()).toHaveLength(0);
+      expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+      expect(result.actions.at(-1)).toMatchObject({ api: 'firebreak:check-gameday-target', outcome: 'skipped' });
+      expect(result.actions.at(-1)?.detail).toMatch(/does not carry the tag firebreak:gameday-target=true in EC2 now/);
+    });
+
+    it('copies the evidence of an instance EC2 shows opted in', async () => {
+      member.on(DescribeInstancesCommand).resolves(described([{ Key: 'firebreak:gameday-target', Value: 'true' }]));
+      complete('snap-0copy000000000001', 'snap-0copy000000000002');
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('copied');
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(2);
+    });
+  });
 });
 
 describe('stored custody records are claims', () => {

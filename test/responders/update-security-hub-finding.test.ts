@@ -490,6 +490,72 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
   });
 });
 
+describe('updateSecurityHubFinding in a game day', () => {
+  /** The same GuardDuty event put on the game-day bus: its finding id, detector and ARN are the real finding's. */
+  const drillOf = (): Incident => {
+    const event = rawEvent() as { detail: Record<string, unknown>; source?: string };
+    event.source = 'firebreak.gameday';
+    return incidentOf(event as { detail: Record<string, unknown> });
+  };
+
+  it("ATTACK: a drill naming a production finding's ARN never writes back to it (NOTIFIED would take it off the triage queue)", async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const drill = drillOf();
+    expect(drill.key.startsWith('gameday-')).toBe(true);
+    expect(drill.guardDuty?.arn).toBe(FINDING_ARN);
+    // The guard cleared it: the drill's instance opted in to game days.
+    const result = await run(input(drill));
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', workflowStatus: 'NOTIFIED', forcedDryRun: { requested: 'enforce' } });
+    expect(result.forcedDryRun?.reason).toMatch(/game-day incident: a drill.s finding is never GuardDuty.s/);
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    expect(targets).toEqual([]);
+    expect(records.records.size).toBe(0);
+  });
+
+  it("ATTACK: a drill's release never resolves the finding recorded for it, even a real finding's ARN", async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const drill = drillOf();
+    // A record under the drill's key naming the real finding (written before this rail, or into the table).
+    records.records.set(drill.key, { incidentKey: drill.key, id: FINDING_ARN, productArn: GUARDDUTY_PRODUCT, account: drill.account, region: drill.region, recordedAt: NOW.toISOString() });
+    const release: Incident = {
+      key: drill.key,
+      revision: 'release-i-0123-20260319T120000Z',
+      source: 'firebreak',
+      findingType: 'Firebreak:Release/Instance',
+      title: 'Release',
+      severity: { score: 0, label: 'Informational' },
+      account: drill.account,
+      region: drill.region,
+      resource: { kind: 'ec2-instance', instanceId: 'i-0123456789abcdef0', networkInterfaces: [], tags: {} },
+      sample: false,
+      // The release's input says nothing of the game day; its key does.
+      gameDay: false,
+      times: { created: NOW.toISOString(), updated: NOW.toISOString(), received: NOW.toISOString() },
+    };
+    const result = await run(
+      input(release, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { status: 'released' } } }, 'RESOLVED'),
+    );
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', workflowStatus: 'RESOLVED' });
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    expect(targets).toEqual([]);
+  });
+
+  it('ATTACK: a drill the guard cleared as one (its grant says game day) writes nothing back, whatever the incident claims', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const incident = incidentOf();
+    const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { gameDay: true }));
+    expect(result.status).toBe('dry-run');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+  });
+
+  it('writes back for the real finding all the same (not a drill)', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const result = await run(input(incidentOf()));
+    expect(result.status).toBe('updated');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
+  });
+});
+
 describe('parseUpdateSecurityHubFindingInput', () => {
   it('reads the earlier steps\' results beside the strict responder envelope, and refuses an unknown option', () => {
     const incident = incidentOf();
