@@ -23,6 +23,7 @@ import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { triage } from '../playbooks/triage';
 import { SECURITY_ENV, servedAccountsFromEnvironment } from '../contracts/security';
 import { SHIPPED_PLAYBOOKS_DIR } from '../stack/package-root';
+import { terminalLine } from '../responders/untrusted-text';
 import type { CommandRegistrar } from './registrar';
 
 /**
@@ -222,7 +223,7 @@ async function simulate(options: SimulateOptions, setExitCode: (code: number) =>
     if (!(error instanceof EventParseError)) throw error;
     err(`firebreak simulate: ${options.event} is not an event Firebreak accepts:`);
     for (const issue of error.issues) {
-      err(`  - ${issue.path}: expected ${issue.expected}${issue.received === undefined ? '' : `, received ${issue.received}`}`);
+      err(terminalLine(`  - ${issue.path}: expected ${issue.expected}${issue.received === undefined ? '' : `, received ${issue.received}`}`));
     }
     setExitCode(2);
     return;
@@ -247,7 +248,9 @@ async function simulate(options: SimulateOptions, setExitCode: (code: number) =>
     return;
   }
   const routedBy = `${plural(playbooks.length, 'playbook')} in ${resolve(playbookDir)}`;
-  for (const line of [...incidentLines(incident), ...decisionLines(decision, playbook, routedBy)]) out(line);
+  // The event is a finding, whose text (its title, a resource's name) an attacker influences: each line is
+  // printed as one line, escape sequences and line feeds escaped (lib/cli/terminal.ts says why).
+  for (const line of [...incidentLines(incident), ...decisionLines(decision, playbook, routedBy)]) out(terminalLine(line));
   if (servedAccounts === undefined) {
     out('Served accounts: not checked (no --security-account): every account is taken as served; a deployment refuses, and only alerts, a finding of an account it does not serve.');
   }

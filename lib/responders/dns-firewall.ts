@@ -219,8 +219,13 @@ export async function ensureAssociation(
       }),
     ),
   );
-  const id = associated.output?.FirewallRuleGroupAssociation?.Id;
-  return { action: associated.action, ...(id ? { associationId: id } : {}) };
+  const association = associated.output?.FirewallRuleGroupAssociation;
+  // The request id is Route 53 Resolver's idempotency token: sent again after an association of it was
+  // deleted, the answer may be that association, still DELETING. The VPC is then not protected: say so.
+  if (association?.Status === 'DELETING') {
+    throw new ResponderFailedError(`The association of Firebreak's rule group with ${vpcId} is being deleted (${association.Id ?? 'id unknown'}, DELETING): associating it again with the same request id answered that association, so the domains are not blocked for ${vpcId}; associate the group by hand once the deletion has ended`);
+  }
+  return { action: associated.action, ...(association?.Id ? { associationId: association.Id } : {}) };
 }
 
 /** The entries of the list that are already there. */

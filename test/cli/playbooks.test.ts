@@ -137,6 +137,20 @@ describe('firebreak simulate', () => {
     expect(text).toContain('Simulated: no AWS API was called.');
   });
 
+  // The README (cli-review) listed simulate as printing without the terminal escaping, "as it prints only
+  // the operator's own files": the event file is a finding, whose text an attacker influences.
+  it("ATTACK: a finding's title with escape sequences and a line feed prints escaped, on its own line", async () => {
+    const event = JSON.parse(await readFile(`${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`, 'utf8')) as { detail: { title: string } };
+    event.detail.title = 'Data exfiltration \u001b]0;pwned\u0007\u001b[2J\nresource:  forged line';
+    const dir = await mkdtemp(join(tmpdir(), 'firebreak-simulate-'));
+    await writeFile(join(dir, 'event.json'), JSON.stringify(event));
+    expect(await run('simulate', '--event', join(dir, 'event.json'))).toBe(0);
+    const controls = [...out()].filter((character) => character !== '\n' && (character < ' ' || character === '\u007f'));
+    expect(controls).toEqual([]);
+    expect(out()).toContain('  title:     Data exfiltration \\u001b]0;pwned\\u0007\\u001b[2J\\u000aresource:  forged line\n');
+    expect(out().split('\n').filter((line) => line.startsWith('resource:'))).toEqual([]);
+  });
+
   it('routes with the playbooks of --playbooks', async () => {
     expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`, '--json', '--playbooks', `${FIXTURE_PLAYBOOKS}/valid`)).toBe(0);
     expect(JSON.parse(out())).toMatchObject({ playbook: 'alert-everything', mode: 'dry-run', steps: ['notify'] });

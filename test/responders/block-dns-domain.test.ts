@@ -315,6 +315,20 @@ describe('blockDnsDomain', () => {
     });
   });
 
+  // README Status (DNS review) listed it open until session 28: an association of Firebreak's group
+  // being deleted was not told apart from one never made, and the association sent again with the
+  // same request id (CreatorRequestId is Route 53 Resolver's idempotency token) was not checked.
+  it('ATTACK: never reports blocked for a VPC whose association of Firebreak’s group is being deleted, when the association sent again answers DELETING', async () => {
+    givenFirewall();
+    const deleting = { Id: 'rslvr-frgassoc-1', VpcId: VPC, FirewallRuleGroupId: GROUP, Priority: 100, Status: 'DELETING' };
+    r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [deleting] });
+    r53Mock.on(AssociateFirewallRuleGroupCommand).resolves({ FirewallRuleGroupAssociation: deleting });
+    await expect(block()).rejects.toMatchObject({ name: 'ResponderFailedError', message: expect.stringContaining(`${VPC} is being deleted`) });
+    expect(inputsOf(r53Mock, AssociateFirewallRuleGroupCommand)).toEqual([
+      { CreatorRequestId: `firebreak-association-v1-${GROUP}-${VPC}`, FirewallRuleGroupId: GROUP, VpcId: VPC, Priority: 100, Name: 'firebreak-block-domains', MutationProtection: 'DISABLED', Tags: MANAGED },
+    ]);
+  });
+
   it('surfaces throttling as the retryable TransientResponderError', async () => {
     givenNoFirewall();
     r53Mock.on(UpdateFirewallDomainsCommand).rejects(sdkError('ThrottlingException'));
