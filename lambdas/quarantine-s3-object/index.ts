@@ -13,7 +13,7 @@ import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
-import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { QUARANTINE_S3_OBJECT } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('quarantine-s3-object');
@@ -25,4 +25,4 @@ const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 
 export const createHandler = createQuarantineS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectClaimer(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });
+export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(QUARANTINE_S3_OBJECT, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectClaimer(dynamodb, stateTable), copies: new DynamoDbQuarantineCopyRecords(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });

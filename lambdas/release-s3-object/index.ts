@@ -12,7 +12,7 @@ import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
-import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { RELEASE_S3_OBJECT } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('release-s3-object');
@@ -24,4 +24,4 @@ const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());
 
 export const createHandler = createReleaseS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectReleaseClaims(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });
+export const handler = withResponseMetrics('release-s3-object', recordedStep(RELEASE_S3_OBJECT, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), claims: new DynamoDbS3ObjectReleaseClaims(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });

@@ -3,7 +3,7 @@ import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { securityHubClientsFor } from '../../lib/aws/clients/securityhub';
-import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { UPDATE_SECURITY_HUB_FINDING } from '../../lib/contracts/responders';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { SfnExecutionStatusReader } from '../../lib/responders/execution-status';
@@ -14,7 +14,7 @@ import { DynamoDbSecurityHubFindingRecords } from '../../lib/responders/security
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createUpdateSecurityHubFindingHandler } from '../../lib/responders/update-security-hub-finding';
 
-const logger = createResponderLogger(RESPONDER_NAMES.updateSecurityHubFinding);
+const logger = createResponderLogger(UPDATE_SECURITY_HUB_FINDING);
 // Security Hub in the finding's own account and region, through the member role (served accounts only).
 const clients = securityHubClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
@@ -25,7 +25,7 @@ const stateTable = stateTableFromEnv();
 export const createHandler = createUpdateSecurityHubFindingHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics(
-  RESPONDER_NAMES.updateSecurityHubFinding,
-  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), logger }), logger, dynamodb),
-  { sink: createResponseMetricsSink(RESPONDER_NAMES.updateSecurityHubFinding) },
+  UPDATE_SECURITY_HUB_FINDING,
+  recordedStep(UPDATE_SECURITY_HUB_FINDING, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable, executions), logger }), logger, dynamodb),
+  { sink: createResponseMetricsSink(UPDATE_SECURITY_HUB_FINDING) },
 );

@@ -2,7 +2,8 @@
  * The response metrics' contract, written once: the responders emit them (CloudWatch embedded metric
  * format, lib/responders/response-metrics.ts and metrics-sink.ts) and the stack's dashboard
  * and alarms read them (lib/stack/response-dashboard.ts). A name or dimension changed on one side
- * only would leave a graph empty or an alarm silent.
+ * only would leave a graph empty or an alarm silent. String enums, as in ./security.ts: a bundle
+ * carries only the names it reads.
  */
 
 /** The metrics sink reads its namespace from this variable (Powertools Metrics' name for it); the stack sets `Firebreak/<stack name>`. */
@@ -13,47 +14,47 @@ export function metricsNamespace(stackName: string): string {
   return `Firebreak/${stackName}`;
 }
 
-export const RESPONSE_METRIC = {
+export enum RESPONSE_METRIC {
   /** Milliseconds from the event's arrival at Firebreak to the instance isolated (quarantine-instance, enforce, a new quarantine). */
-  timeToContainment: 'TimeToContainment',
+  timeToContainment = 'TimeToContainment',
   /** Milliseconds from arrival to the evidence snapshots started (snapshot-volumes). */
-  timeToEvidence: 'TimeToEvidence',
+  timeToEvidence = 'TimeToEvidence',
   /** Milliseconds from arrival to an alert published (publish-alert, per kind). */
-  timeToAlert: 'TimeToAlert',
+  timeToAlert = 'TimeToAlert',
   /** An incident's end as its last alert says it: contained, evidence-only, alerted, dry-run, failed, … (publish-alert). */
-  incidents: 'Incidents',
+  incidents = 'Incidents',
   /** What triage decided (the dispatcher's Lambda). */
-  triageDecisions: 'TriageDecisions',
+  triageDecisions = 'TriageDecisions',
   /** What the containment guard decided. */
-  guardDecisions: 'GuardDecisions',
+  guardDecisions = 'GuardDecisions',
   /** Approval answers (approved, rejected, refused). */
-  approvals: 'Approvals',
+  approvals = 'Approvals',
   /** Milliseconds from the approval request to its answer. */
-  approvalWait: 'ApprovalWait',
+  approvalWait = 'ApprovalWait',
   /** A responder invocation that threw (per responder and error name). */
-  responderFailures: 'ResponderFailures',
+  responderFailures = 'ResponderFailures',
   /** A failure alert: the playbook step that failed and its error. */
-  stepFailures: 'StepFailures',
+  stepFailures = 'StepFailures',
   /** An alert the backup channel refused. */
-  backupChannelFailures: 'BackupChannelFailures',
+  backupChannelFailures = 'BackupChannelFailures',
   /** Instances released. */
-  releases: 'Releases',
-} as const;
+  releases = 'Releases',
+}
 
-export type ResponseMetricName = (typeof RESPONSE_METRIC)[keyof typeof RESPONSE_METRIC];
+export type ResponseMetricName = `${RESPONSE_METRIC}`;
 
 /**
  * Dimensions besides Powertools' own `service` (the responder's name). `origin` keeps drills and
  * samples out of the figures that matter: the dashboard and alarms read `origin=finding`.
  */
-export const METRIC_DIMENSION = {
-  service: 'service',
-  origin: 'origin',
-  outcome: 'outcome',
-  kind: 'kind',
-  error: 'error',
-  step: 'step',
-} as const;
+export enum METRIC_DIMENSION {
+  service = 'service',
+  origin = 'origin',
+  outcome = 'outcome',
+  kind = 'kind',
+  error = 'error',
+  step = 'step',
+}
 
 export const METRIC_ORIGINS = ['finding', 'game-day', 'sample'] as const;
 

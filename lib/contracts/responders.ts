@@ -1,3 +1,14 @@
+/*
+ * The names of the responders whose bundles read no other responder's name, each on its own: a bundle
+ * that reads one property of RESPONDER_NAMES carries every name (about 650 bytes), one that imports
+ * a constant carries that one. RESPONDER_NAMES is built from them, so each is still written once. (The
+ * credential steps read the whole table anyway: memberRoleNamesUnder.)
+ */
+export const QUARANTINE_S3_OBJECT = 'quarantine-s3-object';
+export const RELEASE_S3_OBJECT = 'release-s3-object';
+export const UPDATE_SECURITY_HUB_FINDING = 'update-security-hub-finding';
+export const OVERSIZED_EVENT = 'oversized-event';
+
 /**
  * Responder names, written once: each is a Lambda function's name suffix, its key in the compiled
  * state machines' placeholders, its `responder` in results and the timeline, and its role's name
@@ -12,17 +23,17 @@ export const RESPONDER_NAMES = {
   releaseInstance: 'release-instance',
   blockDnsDomain: 'block-dns-domain',
   unblockDnsDomains: 'unblock-dns-domains',
-  quarantineS3Object: 'quarantine-s3-object',
-  releaseS3Object: 'release-s3-object',
+  quarantineS3Object: QUARANTINE_S3_OBJECT,
+  releaseS3Object: RELEASE_S3_OBJECT,
   disableAccessKey: 'disable-access-key',
   revokeRoleSessions: 'revoke-role-sessions',
-  updateSecurityHubFinding: 'update-security-hub-finding',
+  updateSecurityHubFinding: UPDATE_SECURITY_HUB_FINDING,
   releaseCredentials: 'release-credentials',
   publishAlert: 'publish-alert',
   approval: 'approval',
   /** Not a step: the Function URL behind firebreak pause / resume (lib/responders/pause-control.ts). */
   emergencyPause: 'emergency-pause',
-  oversizedEvent: 'oversized-event',
+  oversizedEvent: OVERSIZED_EVENT,
 } as const;
 
 /**

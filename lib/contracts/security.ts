@@ -4,78 +4,82 @@
  * writes, and the partition-key prefixes of the state table, which IAM scopes per role with
  * `dynamodb:LeadingKeys`. Every module that needs one of these imports it from here, including
  * the stack's IAM conditions, so a rename cannot leave a policy pointing at the old name.
+ *
+ * String enums, not `as const` objects: esbuild inlines an enum's members where a responder reads
+ * them and leaves the enum out of the bundle, where an object would be carried whole (every name, in
+ * every responder: about 2 KB each; test/bench/bundles.test.ts holds the sizes).
  */
 
 /** Environment variables the stack sets on every responder (the deployment's own facts, never the input's). */
-export const SECURITY_ENV = {
+export enum SECURITY_ENV {
   /**
    * The deployment's mode ceiling: `dry-run` or `enforce`. A responder's effective mode is
    * `dry-run` unless both this and its input say `enforce` (dry-run always wins).
    */
-  mode: 'FIREBREAK_MODE',
+  mode = 'FIREBREAK_MODE',
   /** The 12-digit account id of the security account Firebreak is deployed in. */
-  securityAccountId: 'FIREBREAK_SECURITY_ACCOUNT_ID',
+  securityAccountId = 'FIREBREAK_SECURITY_ACCOUNT_ID',
   /** Comma-separated account ids served besides the security account (the allowlist). */
-  servedAccountIds: 'FIREBREAK_SERVED_ACCOUNT_IDS',
+  servedAccountIds = 'FIREBREAK_SERVED_ACCOUNT_IDS',
   /** The organization id (`o-…`) whose accounts are served through the member role. */
-  organizationId: 'FIREBREAK_ORGANIZATION_ID',
+  organizationId = 'FIREBREAK_ORGANIZATION_ID',
   /** `true` when the deployment accepts game-day injections (on the game-day bus only). */
-  gameDayEnabled: 'FIREBREAK_GAMEDAY_ENABLED',
+  gameDayEnabled = 'FIREBREAK_GAMEDAY_ENABLED',
   /**
    * In a responder that acts in member accounts, its own role's name there (`<memberRoleName>-<responder>`);
    * in the other functions the configured name, read only as "member accounts are served". Unset
    * when only the security account is served.
    */
-  memberRoleName: 'FIREBREAK_MEMBER_ROLE_NAME',
+  memberRoleName = 'FIREBREAK_MEMBER_ROLE_NAME',
   /**
    * The ARN of the KMS HMAC key (HMAC_256) that seals pre-quarantine records: quarantine-instance
    * MACs each record with it (kms:GenerateMac), release-instance verifies the MAC before it restores
    * anything (kms:VerifyMac). Set on those two responders only.
    */
-  recordKey: 'FIREBREAK_RECORD_KEY_ARN',
+  recordKey = 'FIREBREAK_RECORD_KEY_ARN',
   /**
    * The CloudFormation stack name: the containment guard accepts only executions of state
    * machines named `<stackName>-<playbook>` (set on the guard).
    */
-  stackName: 'FIREBREAK_STACK_NAME',
+  stackName = 'FIREBREAK_STACK_NAME',
   /**
    * JSON `{ "<playbook>": PlaybookRails }` the stack writes from the compiled playbooks (set on the
    * guard): approval, timeout and kind per playbook come from here, never from the Lambda input.
    */
-  playbookRails: 'FIREBREAK_PLAYBOOK_RAILS',
+  playbookRails = 'FIREBREAK_PLAYBOOK_RAILS',
   /**
    * JSON `EvidenceLockSettings[]` the stack writes from the compiled playbooks (set on
    * snapshot-volumes): every EBS Snapshot Lock a deployed snapshot-volumes step configures. A lock
    * in the Lambda input is applied only when it is one of these; `[]`, unset or unreadable: none is.
    */
-  evidenceLocks: 'FIREBREAK_EVIDENCE_LOCKS',
+  evidenceLocks = 'FIREBREAK_EVIDENCE_LOCKS',
   /**
    * JSON `{ "<playbook>": [<options>, …] }` the stack writes from the compiled playbooks (set on each
    * responder that acts under a containment grant): the deployed playbooks that have a step of this
    * responder, and exactly the options each such step sends. A grant clears the step only for its own
    * playbook's step with those options (lib/responders/step-binding.ts); unset or unreadable: none.
    */
-  playbookSteps: 'FIREBREAK_PLAYBOOK_STEPS',
+  playbookSteps = 'FIREBREAK_PLAYBOOK_STEPS',
   /**
    * The routing table the stack writes from the automatic playbooks (set on triage): each one's
    * match, priority, mode and steps, in the order the dispatcher lists their state machines, with
    * the deploy-time settings; JSON, deflated, base64 (lib/playbooks/routing.ts). Unset or unreadable:
    * triage refuses every event (kept and alerted by the dispatcher).
    */
-  routingTable: 'FIREBREAK_ROUTING_TABLE',
+  routingTable = 'FIREBREAK_ROUTING_TABLE',
   /**
    * The responder's own member-account role that writes role policies (`<sessionRevokerRoleName>-<responder>`),
    * separate from its member role and trusted by it alone; its role-policy IAM clients assume it.
    * Set only on the responders whose steps write role policies, when member roles are configured.
    */
-  sessionRevokerRoleName: 'FIREBREAK_SESSION_REVOKER_ROLE_NAME',
+  sessionRevokerRoleName = 'FIREBREAK_SESSION_REVOKER_ROLE_NAME',
   /** The forensic account evidence is copied to (copy-evidence; set when the deployment configures one). */
-  forensicAccountId: 'FIREBREAK_FORENSIC_ACCOUNT_ID',
+  forensicAccountId = 'FIREBREAK_FORENSIC_ACCOUNT_ID',
   /** The role copy-evidence assumes in the forensic account (lib/stack/forensic-role-stack.ts). */
-  forensicRoleName: 'FIREBREAK_FORENSIC_ROLE_NAME',
+  forensicRoleName = 'FIREBREAK_FORENSIC_ROLE_NAME',
   /** The forensic account's KMS key ARN every copy is re-encrypted with. */
-  forensicKmsKeyArn: 'FIREBREAK_FORENSIC_KMS_KEY_ARN',
-} as const;
+  forensicKmsKeyArn = 'FIREBREAK_FORENSIC_KMS_KEY_ARN',
+}
 
 /** The rails of one deployed playbook, as the stack writes them into FIREBREAK_PLAYBOOK_RAILS. */
 export interface PlaybookRails {
@@ -162,71 +166,71 @@ export const GAMEDAY_INCIDENT_KEY_PREFIX = 'gameday-';
  * Partition-key prefixes of the state table. IAM scopes each role to the prefixes it may touch
  * (`dynamodb:LeadingKeys` with `<prefix>*`).
  */
-export const STATE_KEY_PREFIX = {
+export enum STATE_KEY_PREFIX {
   /** Pre-quarantine records, written by quarantine-instance, read and marked released by release-instance. */
-  quarantine: 'quarantine#',
+  quarantine = 'quarantine#',
   /** Blast-radius slots of real incidents, taken by the containment guard. */
-  blastRadius: 'blast#',
+  blastRadius = 'blast#',
   /** Blast-radius slots of game-day incidents: a drill never consumes the real allowance. */
-  gameDayBlastRadius: 'blast-gameday#',
+  gameDayBlastRadius = 'blast-gameday#',
   /** Containment grants: written only by the containment guard, read by the mutating responders. */
-  grant: 'grant#',
+  grant = 'grant#',
   /** Pending approvals (the task token, never shown to a person): written by publish-alert, read by the approval function. */
-  approval: 'approval#',
+  approval = 'approval#',
   /** Chain-of-custody records of forensic copies: written (once) and read by copy-evidence. */
-  custody: 'custody#',
+  custody = 'custody#',
   /** Which open incidents block a domain in DNS Firewall (per account and region): block-dns-domain adds, unblock-dns-domains removes. */
-  dnsBlock: 'dnsblock#',
+  dnsBlock = 'dnsblock#',
   /** The domains blocked for an instance's incidents, so that a release finds what to unblock. */
-  dnsBlockByInstance: 'dnsblock-instance#',
+  dnsBlockByInstance = 'dnsblock-instance#',
   /**
    * The Security Hub finding an incident's write-back checked and wrote to
    * (`securityhub#<incident key>`): written and read only by update-security-hub-finding, so that
    * a release (whose input names only the incident) resolves the same finding.
    */
-  securityHub: 'securityhub#',
+  securityHub = 'securityhub#',
   /**
    * The quarantine copies quarantine-s3-object made (`s3copy#<SHA-256 of owner, bucket and key of
    * the copy>`): written once a CopyObject succeeds and read first by a retried step, which cannot
    * always read the copy itself (a quarantine bucket of another account); read and written only by
    * quarantine-s3-object (lib/responders/quarantine-copy-records.ts).
    */
-  quarantineCopy: 's3copy#',
+  quarantineCopy = 's3copy#',
   /**
    * The incidents that hold an S3 object version contained (`s3claim#<SHA-256 of account, Region,
    * bucket, version and key>`): claimed by quarantine-s3-object before it tags, taken back by
    * release-s3-object, which takes the infected tag off only when no claim is left
    * (lib/responders/s3-object-claims.ts).
    */
-  s3ObjectClaim: 's3claim#',
+  s3ObjectClaim = 's3claim#',
   /**
    * What the credential steps changed (`credential#<account>#access-key#<id>`,
    * `credential#<account>#role#<name>`), sealed: written by disable-access-key and
    * revoke-role-sessions, verified and marked released by release-credentials
    * (lib/responders/credential-records.ts).
    */
-  credential: 'credential#',
+  credential = 'credential#',
   /**
    * The incident record (`incident#<incident key>`): every step appends what it did, with its times
    * (lib/responders/incident-record.ts); read by the operator's commands and reports, never by a
    * responder to decide anything.
    */
-  incident: 'incident#',
+  incident = 'incident#',
   /**
    * The emergency pause (`pause#deployment`, lib/responders/emergency-pause.ts): written and deleted
    * only by the emergency-pause function (firebreak pause / resume), read by the containment guard
    * and every responder that acts under a containment grant. While it exists, no containment is
    * enforced.
    */
-  pause: 'pause#',
+  pause = 'pause#',
   /**
    * The caller proofs the emergency-pause function took for a pause or resume
    * (`proof#<X-Amz-Signature>`): put once, only if absent, before it acts, so that a request sent
    * again whole changes nothing; written only by that function and read by nobody (they expire
    * with their proof, `ttl`).
    */
-  spentProof: 'proof#',
-} as const;
+  spentProof = 'proof#',
+}
 
 /**
  * The action-log entry (its api) with which the containment guard says it cleared a containment in

@@ -26,7 +26,7 @@
  * A marker the event already carries is replaced, never passed on.
  */
 import { CLIPPED_EVENT_TARGET_BYTES, EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes, payloadBytesOver } from '../contracts/payload-size';
-import { RESPONDER_NAMES } from '../contracts/responders';
+import { OVERSIZED_EVENT } from '../contracts/responders';
 import { FirebreakError } from '../contracts/errors';
 import { ADDITIONAL_INFO_VALUE_MAX, isSampleFinding } from './sample-flag';
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from './schemas';
@@ -38,7 +38,7 @@ export const CLIPPED_EVENT_MARKER = 'firebreak-clipped';
 export const FINDING_CONFIRMED_BY = 'guardduty:GetFindings';
 
 /** Who clipped the event: the intake's responder name. */
-export const CLIPPED_BY = RESPONDER_NAMES.oversizedEvent;
+export const CLIPPED_BY = OVERSIZED_EVENT;
 
 /** The marker the intake puts on the copy it dispatches. */
 export interface ClippedEventMarker {

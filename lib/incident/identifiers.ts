@@ -53,16 +53,25 @@ export const RESOURCE_ID_FORMAT = {
 /** ARN partitions: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-eusc … */
 const PARTITION = 'aws(?:-[a-z]+)*';
 
-/** ARNs an affected resource may carry, by resource; each captures the name at its end. */
+/** `^arn:<any partition>:<rest>$`. */
+function arnFormat(rest: string): RegExp {
+  return new RegExp(`^arn:${PARTITION}:${rest}$`);
+}
+
+/**
+ * ARNs an affected resource may carry, by resource; each captures the name at its end. Each entry is
+ * a call marked pure with a plain string argument, so that esbuild leaves the table out of a bundle
+ * that reads none of it (the S3 object steps); a `new RegExp` of a template it kept in every bundle.
+ */
 export const RESOURCE_ARN_FORMAT = {
-  iamUser: new RegExp(`^arn:${PARTITION}:iam::\\d{12}:user/(?:[\\x21-\\x7e]{0,510}/)?([\\w+=,.@-]{1,64})$`),
-  iamRole: new RegExp(`^arn:${PARTITION}:iam::\\d{12}:role/(?:[\\x21-\\x7e]{0,510}/)?([\\w+=,.@-]{1,64})$`),
-  assumedRole: new RegExp(`^arn:${PARTITION}:sts::\\d{12}:assumed-role/([\\w+=,.@-]{1,64})/([\\w+=,.@-]{2,64})$`),
-  s3Bucket: new RegExp(`^arn:${PARTITION}:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$`),
-  eksCluster: new RegExp(`^arn:${PARTITION}:eks:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:cluster/([0-9A-Za-z][A-Za-z0-9_-]{0,99})$`),
-  ecsCluster: new RegExp(`^arn:${PARTITION}:ecs:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:cluster/([A-Za-z0-9_-]{1,255})$`),
-  ebsVolume: new RegExp(`^arn:${PARTITION}:ec2:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:volume/vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$`),
-  malwareProtectionPlan: new RegExp(`^arn:${PARTITION}:guardduty:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:malware-protection-plan/[A-Za-z0-9_-]{1,128}$`),
+  iamUser: /* @__PURE__ */ arnFormat('iam::\\d{12}:user/(?:[\\x21-\\x7e]{0,510}/)?([\\w+=,.@-]{1,64})'),
+  iamRole: /* @__PURE__ */ arnFormat('iam::\\d{12}:role/(?:[\\x21-\\x7e]{0,510}/)?([\\w+=,.@-]{1,64})'),
+  assumedRole: /* @__PURE__ */ arnFormat('sts::\\d{12}:assumed-role/([\\w+=,.@-]{1,64})/([\\w+=,.@-]{2,64})'),
+  s3Bucket: /* @__PURE__ */ arnFormat('s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])'),
+  eksCluster: /* @__PURE__ */ arnFormat('eks:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:cluster/([0-9A-Za-z][A-Za-z0-9_-]{0,99})'),
+  ecsCluster: /* @__PURE__ */ arnFormat('ecs:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:cluster/([A-Za-z0-9_-]{1,255})'),
+  ebsVolume: /* @__PURE__ */ arnFormat('ec2:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:volume/vol-(?:[0-9a-f]{8}|[0-9a-f]{17})'),
+  malwareProtectionPlan: /* @__PURE__ */ arnFormat('guardduty:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:malware-protection-plan/[A-Za-z0-9_-]{1,128}'),
 } as const;
 
 /** True for a well-formed account id (12 digits) or Region name; used for a resource's own account and Region. */

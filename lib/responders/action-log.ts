@@ -18,9 +18,4 @@ export class ActionLog {
   get actions(): readonly ResponderAction[] {
     return [...this.entries];
   }
-
-  /** True when nothing was changed or would be changed: every action was observed, already done or skipped. */
-  get changedNothing(): boolean {
-    return this.entries.every((e) => e.outcome === 'observed' || e.outcome === 'already-done' || e.outcome === 'skipped');
-  }
 }

@@ -26,7 +26,7 @@ import type { CopyObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, awsHttpStatus, toResponderError } from '../aws/errors';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
-import { RESPONDER_NAMES } from '../contracts/responders';
+import { QUARANTINE_S3_OBJECT } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import type { UntrustedText } from '../incident/model';
 import { ActionLog } from './action-log';
@@ -64,7 +64,7 @@ import {
   taggingHeader,
 } from './s3-malware-object';
 
-export const QUARANTINE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.quarantineS3Object;
+export const QUARANTINE_S3_OBJECT_RESPONDER = QUARANTINE_S3_OBJECT;
 export const quarantineS3ObjectOptionsSchema = quarantineS3ObjectOptions;
 export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOptionsSchema>;
 

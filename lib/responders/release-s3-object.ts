@@ -19,7 +19,7 @@ import { DeleteObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/cl
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
-import { RESPONDER_NAMES } from '../contracts/responders';
+import { RELEASE_S3_OBJECT } from '../contracts/responders';
 import type { UntrustedText } from '../incident/model';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
@@ -39,7 +39,7 @@ import { describeObject, infectedTags, MALWARE_OBJECT_TAGS, planUntag, scannedOb
 import type { S3ObjectClaims } from './s3-object-claims';
 import { holderOf } from './s3-object-claims';
 
-export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;
+export const RELEASE_S3_OBJECT_RESPONDER = RELEASE_S3_OBJECT;
 export const releaseS3ObjectOptionsSchema = releaseS3ObjectOptions;
 export type ReleaseS3ObjectOptions = z.output<typeof releaseS3ObjectOptionsSchema>;
 

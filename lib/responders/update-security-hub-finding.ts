@@ -32,7 +32,7 @@ import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
 import type { SecurityHubClients } from '../aws/clients/securityhub';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import * as z from '../contracts/zod-mini';
-import { RESPONDER_NAMES } from '../contracts/responders';
+import { UPDATE_SECURITY_HUB_FINDING } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import { isKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
@@ -54,7 +54,7 @@ import { neutralizeText } from './untrusted-text';
 import { isGameDayIncident } from './game-day';
 import { stepClaimOf } from './step-binding';
 
-export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = RESPONDER_NAMES.updateSecurityHubFinding;
+export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = UPDATE_SECURITY_HUB_FINDING;
 export const updateSecurityHubFindingOptionsSchema = updateSecurityHubFindingOptions;
 
 /** BatchUpdateFindings limits (API reference, NoteUpdate): Text 1–512 characters, UpdatedBy 1–128. */
