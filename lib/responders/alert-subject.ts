@@ -20,8 +20,12 @@ const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
   'triage-only': '[NO ACTION]',
 };
 
-/** GuardDuty's own sample marker in a title: the subject says [SAMPLE] once, in front. */
-const SAMPLE_MARK = /\[SAMPLE\]\s*/g;
+/**
+ * GuardDuty's own sample marker in a title: the subject says [SAMPLE] once, in front, and only for a
+ * sample. Matched in the title as the subject prints it (ASCII): a fullwidth ［SAMPLE］ or one split by
+ * a zero-width character in an alarm's name would otherwise come out of the transliteration as [SAMPLE].
+ */
+const SAMPLE_MARK = /\[\s*SAMPLE\s*\]\s*/gi;
 
 /**
  * The subject: markers that change how a reader should take it (game day, dry-run, sample, kind)
@@ -58,7 +62,7 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
         : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
   } else {
     const on = subjectTarget(incident);
-    const title = incident.title.replace(SAMPLE_MARK, '').trim();
+    const title = toPrintableAscii(incident.title).replace(SAMPLE_MARK, '').trim();
     const target = on !== undefined ? ` on ${on}` : '';
     const findingType = shortenedFindingType(prefix, incident.severity.label, incident.findingType, target);
     body = `${incident.severity.label}: ${findingType}${target}${title !== '' ? ` - ${title}` : ''}`;
