@@ -23,7 +23,7 @@ import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { triage } from '../playbooks/triage';
 import { SECURITY_ENV, servedAccountsFromEnvironment } from '../contracts/security';
 import { SHIPPED_PLAYBOOKS_DIR } from '../stack/package-root';
-import { terminalLine } from '../responders/untrusted-text';
+import { terminalLine, terminalText } from '../responders/untrusted-text';
 import type { CommandRegistrar } from './registrar';
 
 /**
@@ -244,7 +244,8 @@ async function simulate(options: SimulateOptions, setExitCode: (code: number) =>
   const servedAccountGate = servedAccounts === undefined ? 'not applied' : 'applied';
 
   if (options.json === true) {
-    out(JSON.stringify({ ...decision, plan: playbook ? planOf(playbook.steps) : [], playbookDirectory: resolve(playbookDir), servedAccountGate }, null, 2));
+    // JSON.stringify escapes only U+0000–U+001F: a C1 control or a bidi override of the finding's text would print as it is.
+    out(terminalText(JSON.stringify({ ...decision, plan: playbook ? planOf(playbook.steps) : [], playbookDirectory: resolve(playbookDir), servedAccountGate }, null, 2)));
     return;
   }
   const routedBy = `${plural(playbooks.length, 'playbook')} in ${resolve(playbookDir)}`;

@@ -20,8 +20,14 @@ const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
   'triage-only': '[NO ACTION]',
 };
 
-/** GuardDuty's own sample marker in a title: the subject says [SAMPLE] once, in front. */
-const SAMPLE_MARK = /\[SAMPLE\]\s*/g;
+/**
+ * The markers of the subject's front ([SAMPLE], [GAME DAY], [DRY-RUN], [PAUSED], the kinds), as a
+ * title may quote them: GuardDuty's own [SAMPLE], or an alarm's name, which whoever created it chose.
+ * The subject says each only in front, and only when it holds. Matched in the title as the subject
+ * prints it (ASCII): a fullwidth ［GAME DAY］ or one split by a zero-width character would otherwise
+ * come out of the transliteration as the marker itself.
+ */
+const QUOTED_MARKER = /\[\s*(?:SAMPLE|GAME[\s-]*DAY|DRY[\s-]*RUN|PAUSED|FAILED|NO\s+ACTION|INVALID\s+EVENT|(?:NOT\s+)?CONTAINED|APPROVAL\s+NEEDED)\b[^\]]*\]\s*/gi;
 
 /**
  * The subject: markers that change how a reader should take it (game day, dry-run, sample, kind)
@@ -58,7 +64,7 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
         : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
   } else {
     const on = subjectTarget(incident);
-    const title = incident.title.replace(SAMPLE_MARK, '').trim();
+    const title = toPrintableAscii(incident.title).replace(QUOTED_MARKER, '').trim();
     const target = on !== undefined ? ` on ${on}` : '';
     const findingType = shortenedFindingType(prefix, incident.severity.label, incident.findingType, target);
     body = `${incident.severity.label}: ${findingType}${target}${title !== '' ? ` - ${title}` : ''}`;

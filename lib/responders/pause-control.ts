@@ -23,6 +23,7 @@
  * This function's role may touch the one key `pause#deployment`, put `proof#` items, and publish to
  * the operations topic, nothing else; operators never get write access to the state table (it holds the grants).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -169,6 +170,9 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
   }
 
   async spendProof(proof: SpentProof): Promise<boolean> {
+    // This call's own mark: the client retries a PutItem whose answer it lost (a 500, a reset
+    // connection) though the write may have landed, and the retry then finds this very record.
+    const spendId = randomUUID();
     try {
       await this.client.send(
         new PutItemCommand({
@@ -178,15 +182,17 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
             action: { S: proof.action },
             spentBy: { S: proof.spentBy },
             spentAt: { S: proof.spentAt },
+            spendId: { S: spendId },
             // DynamoDB's TTL deletes it some time after the proof expired; until then it is refused as spent, then as expired.
             [STATE_TTL_ATTRIBUTE]: { N: String(Math.ceil(proof.expiresAt.getTime() / 1000)) },
           },
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return false;
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return (error as { Item?: Record<string, AttributeValue> }).Item?.spendId?.S === spendId;
       throw toResponderError(error, 'dynamodb:PutItem');
     }
   }

@@ -318,6 +318,9 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
   if (notATarget !== undefined) {
     log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
+    // A share made while it was opted in (a custody record says a copy started) is taken back: left,
+    // its disks would stay shared with the forensic account, nothing removing it once refused.
+    if (mode === 'enforce') await withdrawDrillShares(member, candidates, incident.key, target.accountId, deps, log);
     return finish('refused', [], instanceId);
   }
   const { usable, foreign } = evidenceOfInstance(candidates, attached.volumeIds);
@@ -383,6 +386,26 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   if (failures.length > 0) throw notCopied();
   const status: CopyStatus = mode === 'dry-run' ? 'dry-run' : copies.every((c) => c.outcome === 'already-copied') ? 'already-copied' : 'copied';
   return finish(status, copies, instanceId);
+}
+
+/**
+ * The forensic account's share of each source a drill's copy started from (its custody record says
+ * so, its share not yet removed), taken away once the instance is no longer opted in. The copy
+ * already started in the forensic account is left to its custody record (without the share it may fail).
+ */
+async function withdrawDrillShares(member: EC2Client, sources: readonly Snapshot[], incidentKey: string, account: string, deps: CopyEvidenceDeps, log: ActionLog): Promise<void> {
+  for (const source of sources) {
+    const sourceId = source.SnapshotId as string;
+    const stored = await deps.custody.get(incidentKey, sourceId);
+    if (stored === undefined || stored.record.unshare?.removed === true) continue;
+    try {
+      await member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, account, false)));
+    } catch (error) {
+      log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', `${account}'s share of ${sourceId} NOT withdrawn (${error instanceof Error ? error.message : String(error)}): remove it by hand (createVolumePermission remove).`);
+      continue;
+    }
+    log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Withdrew ${account}'s share of ${sourceId} (createVolumePermission remove): the drill's instance is no longer opted in; the copy ${stored.record.copySnapshotId} started earlier may fail without it.`);
+  }
 }
 
 /** The tagged snapshots split by what EC2 says (pure): `usable`, of a volume attached to the instance; `foreign`, of any other volume. */

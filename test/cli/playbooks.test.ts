@@ -151,6 +151,19 @@ describe('firebreak simulate', () => {
     expect(out().split('\n').filter((line) => line.startsWith('resource:'))).toEqual([]);
   });
 
+  it('ATTACK (review-s28): --json prints no control or format character of the finding as it is (a C1 CSI, a bidi override)', async () => {
+    // JSON.stringify escapes only U+0000–U+001F: U+009B (8-bit CSI) and U+202E (right-to-left override)
+    // passed through raw, though every other --json output goes through terminalText.
+    const event = JSON.parse(await readFile(`${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`, 'utf8')) as { detail: { type: string } };
+    event.detail.type = 'Trojan:EC2/DNSDataExfiltration\u202e\u009b2J';
+    const dir = await mkdtemp(join(tmpdir(), 'firebreak-simulate-'));
+    await writeFile(join(dir, 'event.json'), JSON.stringify(event));
+    expect(await run('simulate', '--event', join(dir, 'event.json'), '--json')).toBe(0);
+    expect([...out()].filter((character) => /[\p{Cc}\p{Cf}]/u.test(character) && character !== '\n')).toEqual([]);
+    // Still the same JSON: the escape means the character itself.
+    expect(JSON.parse(out())).toMatchObject({ incident: { findingType: 'Trojan:EC2/DNSDataExfiltration\u202e\u009b2J' } });
+  });
+
   it('routes with the playbooks of --playbooks', async () => {
     expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`, '--json', '--playbooks', `${FIXTURE_PLAYBOOKS}/valid`)).toBe(0);
     expect(JSON.parse(out())).toMatchObject({ playbook: 'alert-everything', mode: 'dry-run', steps: ['notify'] });

@@ -336,6 +336,36 @@ describe('buildAlertMessage: a real incident whose text says [SAMPLE] (review-ga
     expect(message).not.toContain('SAMPLE: a GuardDuty sample finding');
   });
 
+  // Before: a fullwidth or zero-width-split [SAMPLE] in the alarm's name came out of the subject's ASCII
+  // transliteration as [SAMPLE], after the marker was stripped from the title as it was.
+  it('ATTACK (review-s28): its subject never says [SAMPLE], in ASCII or fullwidth, anywhere', () => {
+    for (const name of ['[SAMPLE] web-1 network out', '\uff3bSAMPLE\uff3d web-1 network out', '[ SAMPLE ] web-1 network out', '[SAM\u200bPLE] web-1 network out']) {
+      const incident = alarmNamed(name);
+      const { subject } = buildAlertMessage(
+        parse({ kind: 'report', incident, mode: 'enforce', options: {}, execution: EXECUTION, results: { 'preserve-evidence': snapshotted(incident) } }),
+        { now: NOW },
+      );
+      expect(subject, name).not.toMatch(/\[\s*SAMPLE\s*\]/i);
+      expect(subject, name).toContain('web-1 network out');
+    }
+  });
+
+  it('ATTACK (review-s28): its subject never carries a marker of Firebreak\'s own its name quotes ([GAME DAY], [DRY-RUN], [PAUSED])', () => {
+    for (const name of ['[GAME DAY] web-1 network out', '\uff3bGAME DAY\uff3d web-1 network out', 'web-1 network out [DRY-RUN]', '[paused] web-1 network out']) {
+      const incident = alarmNamed(name);
+      const { subject } = buildAlertMessage(
+        parse({ kind: 'report', incident, mode: 'enforce', options: {}, execution: EXECUTION, results: { 'preserve-evidence': snapshotted(incident) } }),
+        { now: NOW },
+      );
+      expect(subject, name).not.toMatch(/\[\s*(GAME\s*DAY|DRY-RUN|PAUSED)\s*\]/i);
+      expect(subject, name).toContain('web-1 network out');
+    }
+    // A bracket of the name's own is kept.
+    const incident = alarmNamed('[prod] web-1');
+    const { subject } = buildAlertMessage(parse({ kind: 'report', incident, mode: 'enforce', options: {}, execution: EXECUTION, results: { 'preserve-evidence': snapshotted(incident) } }), { now: NOW });
+    expect(subject).toContain('"[prod] web-1');
+  });
+
   it('still marks a GuardDuty sample (the parser says so) as one', () => {
     const incident = ec2Incident({ sample: true, title: '[SAMPLE] Command and Control server domain name queried by EC2 instance i-99999999.', resource: ec2Resource({ instanceId: 'i-99999999' }) });
     const { subject, message } = buildAlertMessage(report({ incident, mode: 'dry-run' }), { now: NOW });

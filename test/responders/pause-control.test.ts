@@ -107,8 +107,11 @@ describe('firebreak pause, through the function', () => {
         spentAt: { S: '2026-11-20T10:00:00.000Z' },
         // The proof's own expiry (X-Amz-Date + X-Amz-Expires, 600 s): DynamoDB's TTL removes it after.
         ttl: { N: String(NOW.getTime() / 1000 + 600) },
+        // This call's own mark (a random UUID): a retry of this PutItem that finds it is no replay.
+        spendId: { S: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) },
       },
       ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     expect([pause]).toEqual([
       {
@@ -385,6 +388,30 @@ describe('the emergency pause proof under attack (review review-pause)', () => {
     ddb.on(PutItemCommand, SPEND_PUT).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
     const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'storm' }, LEAD), deps());
     expect(answer).toMatchObject({ statusCode: 502, outcome: 'refused', message: expect.stringContaining('could not be recorded as used') });
+    expect(calls()).toEqual(['PutItemCommand']);
+  });
+
+  it("takes a first request whose spend the SDK sent twice (the first write landed, its answer was lost): the second write finds the function's own record, not a replay (review-s28)", async () => {
+    // DynamoDB's client retries a PutItem whose answer it did not get (a 500, a reset connection) though
+    // the write may have landed: the retry then fails its condition on the item this very call wrote.
+    ddb.on(PutItemCommand, SPEND_PUT).callsFake((input: { Item: Record<string, unknown> }) => {
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: input.Item });
+    });
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand, PAUSE_PUT).resolves({});
+    const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'storm' }, LEAD), deps());
+    // Before: refused (401) as "sent again whole", the operator's first pause taken for a replay.
+    expect(answer).toMatchObject({ statusCode: 200, outcome: 'paused' });
+    expect(spends().map((c) => c.args[0].input)).toEqual([expect.objectContaining({ ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })]);
+  });
+
+  it('ATTACK (row 5k): a replay is refused whatever the record it finds says, unless this very call wrote it', async () => {
+    // The record another invocation wrote: the same proof, signer and action, another spend id.
+    ddb.on(PutItemCommand, SPEND_PUT).callsFake((input: { Item: Record<string, { S?: string }> }) => {
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: { ...input.Item, spendId: { S: 'another-invocation' } } });
+    });
+    const answer = await controlPause(await urlEvent({ action: 'pause', reason: 'storm' }, LEAD), deps());
+    expect(answer).toMatchObject({ statusCode: 401, outcome: 'refused', message: expect.stringContaining('was used already') });
     expect(calls()).toEqual(['PutItemCommand']);
   });
 

@@ -12,7 +12,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema } from '../../lib/responders/alert-model';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { CopyEvidenceInput, ForensicTarget } from '../../lib/responders/snapshot-copy';
-import { EvidenceCopyFailedError, copyEvidence, copyInput, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
+import { EvidenceCopyFailedError, copyEvidence, copyInput, forensicTargetFromEnv, shareInput, unshareInput } from '../../lib/responders/snapshot-copy';
 import type { CustodyRecord } from '../../lib/responders/snapshot-custody';
 import { DynamoDbCustodyStore, custodyRecordKey, snapshotReport, verifyStoredCustody } from '../../lib/responders/snapshot-custody';
 import { FORENSIC_COPY_WRITTEN_TAG_KEYS, evidenceSnapshotDescription } from '../../lib/responders/snapshot-plan';
@@ -522,6 +522,25 @@ describe('copyEvidence', () => {
       expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
       expect(result.actions.at(-1)).toMatchObject({ api: 'firebreak:check-gameday-target', outcome: 'skipped' });
       expect(result.actions.at(-1)?.detail).toMatch(/does not carry the tag firebreak:gameday-target=true in EC2 now/);
+    });
+
+    it('ATTACK (review-s28): takes back the shares of a drill whose owner took the tag off after the copies started, rather than leaving its disks shared with the forensic account', async () => {
+      member.on(DescribeInstancesCommand).resolves(described([{ Key: 'firebreak:gameday-target', Value: 'true' }]));
+      // The copies start while the instance is opted in: both sources shared, custody pending.
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      const shared = () => member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input);
+      expect(shared()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false), shareInput('snap-0000000000000000b', FORENSIC, false)]);
+      // The owner takes the tag off while the copies are pending; the retry is refused and withdraws both shares.
+      member.on(DescribeInstancesCommand).resolves(described([{ Key: 'Name', Value: 'payments-db' }]));
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      expect(shared().slice(2)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000b', FORENSIC, false)]);
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(2);
+      expect(result.actions.filter((a) => a.api === 'ec2:ModifySnapshotAttribute').map((a) => [a.target, a.outcome])).toEqual([
+        ['snap-0000000000000000a', 'done'],
+        ['snap-0000000000000000b', 'done'],
+      ]);
+      expect(result.actions.find((a) => a.api === 'firebreak:check-gameday-target')).toMatchObject({ outcome: 'skipped' });
     });
 
     it('copies the evidence of an instance EC2 shows opted in', async () => {
