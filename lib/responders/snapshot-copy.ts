@@ -311,7 +311,7 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const candidates = marked.filter((s) => s.State === 'pending' || s.State === 'completed');
   // And a source must be a snapshot of a volume EC2 shows attached to the instance: not another
   // volume's (a database's) dressed as this incident's evidence.
-  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId) : { volumeIds: new Set<string>(), detail: '' };
+  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId, incident.account) : { volumeIds: new Set<string>(), detail: '' };
   const { usable, foreign } = evidenceOfInstance(candidates, attached.volumeIds);
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
   const copies: EvidenceCopy[] = [];
@@ -384,8 +384,8 @@ export function evidenceOfInstance(snapshots: readonly Snapshot[], attachedVolum
 }
 
 /** The EBS volumes EC2 shows attached to the instance now (none when EC2 knows no such instance), and those words for a refusal. */
-async function attachedVolumeIds(member: EC2Client, instanceId: string): Promise<{ volumeIds: ReadonlySet<string>; detail: string }> {
-  const lookup = await describeInstance(member, instanceId, { notFound: 'not-found-or-malformed' });
+async function attachedVolumeIds(member: EC2Client, instanceId: string, account: string): Promise<{ volumeIds: ReadonlySet<string>; detail: string }> {
+  const lookup = await describeInstance(member, instanceId, { notFound: 'not-found-or-malformed', account });
   if (!lookup.found) return { volumeIds: new Set(), detail: lookup.code };
   const volumeIds = attachedEbsVolumes(lookup.instance).map((v) => v.volumeId);
   return { volumeIds: new Set(volumeIds), detail: volumeIds.length > 0 ? `its volumes: ${volumeIds.join(', ')}` : 'it has no EBS volume attached' };

@@ -449,6 +449,18 @@ describe('containment-guard: protected by tag key', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
+  it("ATTACK (review-member): does not read another account's unprotected instance as the incident's: evidence-only, no slot", async () => {
+    // An answer owned by another account (a mixed-up client or session) shows an instance of the
+    // incident's id without the protected tag: it says nothing of the incident's own instance.
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '999988887777', Instances: [instance()] }] });
+
+    const { result } = await runGuard(incident);
+
+    expect(result.status).toBe('evidence-only');
+    expect(result.reasons[0]).toContain('(InstanceOfAnotherAccount): its current tags, and so its protection, cannot be verified');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
   it('proceeds for a terminated instance without taking a slot: nothing is left to contain', async () => {
     describes(instance({ State: { Name: 'terminated', Code: 48 } }));
 
