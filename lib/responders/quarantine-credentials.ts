@@ -21,7 +21,7 @@ import type { PendingAction } from './pending-actions';
 import { mutateUnprobed } from './pending-actions';
 import { causeCode } from './quarantine-addresses';
 import type { QuarantineOptions } from './quarantine-plan';
-import { foreignProfile } from './release-checks';
+import { foreignProfile } from './instance-profile-arn';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
 export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
