@@ -1409,6 +1409,21 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-role/111122223333/ci-deploy-role');
   });
 
+  it("ATTACK (review-member): takes no slot for a same-named role whose id is not the session's: evidence-only, nothing granted", async () => {
+    slotsHold();
+    roleTags('ci-deploy-role', {});
+    // The session names the role by its unique id; the account's role of that name has another (IAM answers AROAQ3EGRW6JEXAMPLE1).
+    const incident = role('ci-deploy-role');
+    const session = { ...incident, resource: { ...incident.resource, principalId: 'AROAQ3EGRW6JREMOTE01:bot' } } as Incident;
+
+    const { result } = await runGuard(session, { config: perCredential() });
+
+    expect(result.status).toBe('evidence-only');
+    expect(result.reasons.join(' ')).toContain('has the id AROAQ3EGRW6JEXAMPLE1, not AROAQ3EGRW6JREMOTE01');
+    expect(putInputs()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
   it('refuses a break-glass user by name before any slot is taken, and grants nothing', async () => {
     const { result } = await runGuard(keyOf('break-glass-ops'), { config: perCredential() });
 
