@@ -40,6 +40,11 @@ export interface DescribeInstanceOptions {
   readonly notFound: InstanceNotFoundPolicy;
   /** The error any other failure becomes. @default toResponderError(error, 'ec2:DescribeInstances') */
   readonly onError?: (error: unknown) => Error;
+  /**
+   * The account the client acts in: an instance in a reservation another account owns (`OwnerId`)
+   * is not this account's, and reads as `InstanceOfAnotherAccount`. @default any owner
+   */
+  readonly account?: string;
 }
 
 /** ec2:DescribeInstances of one instance, with the caller's not-found policy. */
@@ -52,8 +57,13 @@ export async function describeInstance(ec2: EC2Client, instanceId: string, optio
     if (code !== undefined) return { found: false, code };
     throw options.onError ? options.onError(error) : toResponderError(error, 'ec2:DescribeInstances');
   }
-  const instance = answer.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((item) => item.InstanceId === instanceId);
-  return instance ? { found: true, instance } : { found: false, code: 'NoSuchInstance' };
+  const reservation = answer.Reservations?.find((item) => (item.Instances ?? []).some((candidate) => candidate.InstanceId === instanceId));
+  const instance = reservation?.Instances?.find((item) => item.InstanceId === instanceId);
+  if (!instance) return { found: false, code: 'NoSuchInstance' };
+  // One account's credentials describe only its own instances, so another owner means the answer
+  // is about somebody else's (a mixed-up client or session): never act on it as the incident's.
+  if (options.account !== undefined && reservation?.OwnerId !== undefined && reservation.OwnerId !== options.account) return { found: false, code: 'InstanceOfAnotherAccount' };
+  return { found: true, instance };
 }
 
 /** The tags of an EC2 resource as a plain record (a tag without a value reads as ''). */

@@ -254,9 +254,12 @@ export interface ServedAccounts {
 /**
  * Why an incident's account is not served, or undefined when it is. The security account is
  * always served; another account only with member roles and either the allowlist or the
- * organization (where STS itself refuses accounts outside it).
+ * organization (where STS itself refuses accounts outside it). Anything but 12 ASCII digits is
+ * refused first: "the organization serves every account" must not answer yes to `*`, `٤٤٤…`
+ * (Arabic-Indic digits) or an id with a space, whatever a caller's own parser checked.
  */
 export function unservedAccountReason(account: string, served: ServedAccounts): string | undefined {
+  if (!ACCOUNT_ID.test(account)) return `${JSON.stringify(account.slice(0, 40))} is not a 12-digit account id`;
   if (account === served.securityAccountId) return undefined;
   if (!served.memberRoles) {
     return `account ${account} is not the security account (${served.securityAccountId}) and no member role is configured, so Firebreak cannot act there`;

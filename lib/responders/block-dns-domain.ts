@@ -156,7 +156,7 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   // 3. The instance's VPCs, as EC2 says (the finding's VPC is a claim).
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
-  const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
+  const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: target.account });
   if (!described.found) {
     log.record('ec2:DescribeInstances', instanceId, 'observed', `EC2 knows no instance ${instanceId} in this account and region`);
     return finish('not-found', { instanceId, domain });

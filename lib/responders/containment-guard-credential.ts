@@ -121,6 +121,8 @@ export async function lookAtCredential(
   deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
   log: ActionLog,
   reasons: string[],
+  /** For a role: the unique ids (AROA…) the incident's sessions give it (roleIdsNamed); a role of that name with another id is not theirs. */
+  roleIds: readonly string[] = [],
 ): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
   if (protectedTagKey === undefined && !gameDay) return { protected: false };
@@ -129,10 +131,20 @@ export async function lookAtCredential(
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.
-  const read =
+  const answer: { readonly tags: Record<string, string>; readonly roleId?: string } | 'missing' =
     what === 'user'
-      ? await readOrMissing(api, async () => tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags))
-      : await readOrMissing(api, async () => tagRecord((await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.Tags));
+      ? await readOrMissing(api, async () => ({ tags: tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags) }))
+      : await readOrMissing(api, async () => {
+          const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
+          return { tags: tagRecord(role?.Tags), roleId: role?.RoleId ?? 'unknown' };
+        });
+  if (answer !== 'missing' && answer.roleId !== undefined && roleIds.length > 0 && !roleIds.includes(answer.roleId)) {
+    const reason = `Role ${name} in account ${incident.account} has the id ${answer.roleId}, not ${roleIds.join(' or ')} that the finding's session names: another role of that name (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`;
+    log.record(api, name, 'observed', reason);
+    reasons.push(reason);
+    return 'unverifiable';
+  }
+  const read = answer === 'missing' ? answer : answer.tags;
   if (read === 'missing') {
     const reason = `IAM knows no ${what} ${name} in account ${incident.account}: its current tags, and so its ${gameDay ? 'game-day opt-in' : 'protection'}, cannot be verified; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);

@@ -34,7 +34,7 @@ export async function lookAtInstance(
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
   // A malformed id names no instance: its tags cannot be read, so the guard cannot verify it.
-  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
+  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: incident.account });
   if (!lookup.found) {
     const reason = `Instance ${instanceId} could not be described in ${incident.account}/${incident.region} (${lookup.code}): its current tags, and so its ${gameDay ? 'game-day opt-in' : 'protection'}, cannot be verified; evidence and an alert only.`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', reason);

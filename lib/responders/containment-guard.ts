@@ -28,6 +28,7 @@ import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
 import { lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
+import { roleIdsNamed } from './credential-targets';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -254,7 +255,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       return finish('evidence-only', notEvaluated(policy), { protected: true, rule: 'privileged-name', reason: privileged });
     }
     // Its tags as IAM holds them now (protected tag key, game-day opt-in), before a slot is taken.
-    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons);
+    const roleIds = one.principal.kind === 'role' ? roleIdsNamed(incident, { roleName: one.principal.name, account: incident.account }) : [];
+    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, roleIds);
     if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));
     if (looked.protected) {
       reasons.push(looked.reason);

@@ -17,6 +17,18 @@ export async function readOrMissing<T>(api: string, send: () => Promise<T>): Pro
   }
 }
 
+/**
+ * The unique ids (`AROA…`) the incident's role sessions give for role `roleName` of `account`: the
+ * part of GuardDuty's `principalId` before the session name. A role's name says nothing of which
+ * account it is in, nor whether it was deleted and created again; its id does.
+ */
+export function roleIdsNamed(incident: Incident, role: { readonly roleName: string; readonly account: string }): string[] {
+  const ids = affectedResources(incident).flatMap((resource) =>
+    resource.kind === 'role-session' && resource.roleName === role.roleName && (resource.account ?? incident.account) === role.account && resource.principalId?.startsWith('AROA') === true ? [resource.principalId] : [],
+  );
+  return [...new Set(ids)];
+}
+
 /** The roles an incident names (role sessions and roles), once each per account. */
 export function rolesNamed(incident: Incident): { roleName: string; account: string; sessions: string[] }[] {
   const byRole = new Map<string, { roleName: string; account: string; sessions: string[] }>();

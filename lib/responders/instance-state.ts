@@ -158,9 +158,9 @@ async function orNotFound<T>(api: string, call: () => Promise<T>): Promise<T | u
  * termination protection or the shutdown behaviour, hence DescribeInstanceAttribute
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceAttribute.html).
  */
-export async function observeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceObservation> {
+export async function observeInstance(ec2: EC2Client, instanceId: string, account: string): Promise<InstanceObservation> {
   const [described, associations, termination, shutdown] = await settleAll([
-    describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' }),
+    describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account }),
     orNotFound('ec2:DescribeIamInstanceProfileAssociations', () =>
       ec2.send(
         new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
@@ -176,7 +176,10 @@ export async function observeInstance(ec2: EC2Client, instanceId: string): Promi
     ),
   ] as const);
   const instance = described.found ? described.instance : undefined;
-  if (!instance) return { found: false, reason: `EC2 knows no instance ${instanceId} in this account and region` };
+  if (!instance) {
+    const foreign = !described.found && described.code === 'InstanceOfAnotherAccount';
+    return { found: false, reason: foreign ? `EC2 answered ${instanceId} as an instance another account owns, not ${account}'s: nothing of it is this incident's` : `EC2 knows no instance ${instanceId} in this account and region` };
+  }
   const active = (associations?.IamInstanceProfileAssociations ?? []).find(
     (a) => a.InstanceId === instanceId && (a.State === 'associated' || a.State === 'associating'),
   );

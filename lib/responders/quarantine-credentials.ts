@@ -21,6 +21,7 @@ import type { PendingAction } from './pending-actions';
 import { mutateUnprobed } from './pending-actions';
 import { causeCode } from './quarantine-addresses';
 import type { QuarantineOptions } from './quarantine-plan';
+import { foreignProfile } from './instance-profile-arn';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
 export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
@@ -195,6 +196,13 @@ async function revokeProfileRoleSessions(
   const actions: PendingAction[] = [];
   let revoked: CredentialsOutcome['revoked'];
   const notRevoked: RoleSessionsNotRevoked[] = [];
+  // IAM finds a profile by name alone, in the target's account: a profile ARN of another account
+  // would name this account's profile of the same name, and the sessions of a role the instance
+  // does not hold would be cut.
+  const foreign = foreignProfile(instanceProfileArn, target.account);
+  if (foreign !== undefined) {
+    return { actions: [{ api: 'iam:PutRolePolicy', target: instanceProfileArn, outcome: 'skipped', detail: `No role's sessions are revoked: ${foreign}` }] };
+  }
   const iam = await clients.iam(target);
   const profileName = instanceProfileName(instanceProfileArn);
   const profile = await sendReadOnly('iam:GetInstanceProfile', () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })));

@@ -177,7 +177,7 @@ export async function quarantineInstance(
   // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.
   const claimedVpcIds = findingVpcIds(resource);
   // The Auto Scaling group and load balancers (when the options ask) are read beside it.
-  const observing = observeInstance(ec2, instanceId);
+  const observing = observeInstance(ec2, instanceId, target.account);
   const fleetRead = aside(readFleet(deps.clients, target, instanceId, options, observing));
   const [observation, claimedGroups, addressesRead] = await settleAll([
     observing,
@@ -235,7 +235,7 @@ export async function quarantineInstance(
       // read. EC2 tells which: still quarantined, nothing to claim (below); restored, this run
       // would answer already-quarantined for a restored instance, so it fails as transient
       // (nothing changed yet) and its retry records the instance and contains it.
-      const again = await observeInstance(ec2, instanceId);
+      const again = await observeInstance(ec2, instanceId, target.account);
       if (again.found && !isFullyQuarantined(again.instance, vpcGroups, options)) {
         const why = `the pre-quarantine record of ${instanceId} was released (at ${read.releasedAt ?? 'an unknown time'}) and EC2 no longer shows the instance quarantined: another incident's release restored it while this run looked`;
         log.record('firebreak:claim-quarantine', instanceId, 'skipped', `Not contained yet: ${why}; the step fails so that it is retried and contains it`);

@@ -89,14 +89,7 @@ export function stillHeldBy(incidents: readonly string[]): string {
   return incidents.length === 1 ? `stays quarantined: incident ${incidents[0]!} still holds it` : `stays quarantined: incidents ${incidents.join(', ')} still hold it`;
 }
 
-const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/[\w+=,.@/-]+$/;
-
-/** Why the recorded instance profile may not be associated with an instance of `account` (pure), or undefined. */
-export function foreignProfile(profileArn: string, account: string): string | undefined {
-  const owner = INSTANCE_PROFILE_ARN.exec(profileArn)?.[1];
-  if (owner === undefined) return `the recorded instance profile ${profileArn} is not an instance profile ARN`;
-  return owner === account ? undefined : `the recorded instance profile ${profileArn} belongs to account ${owner}, not the instance's account ${account}`;
-}
+export { foreignProfile } from './instance-profile-arn';
 
 /**
  * ec2:DescribeSecurityGroups of every group release would put an attached ENI back into: each must

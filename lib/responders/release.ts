@@ -209,7 +209,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
 
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
-  const observation = await observeInstance(ec2, instanceId);
+  const observation = await observeInstance(ec2, instanceId, target.account);
   if (!observation.found) {
     log.record('ec2:DescribeInstances', instanceId, 'observed', observation.reason);
     return finish('not-found', { instanceId, preQuarantine: record });

@@ -26,7 +26,7 @@ import type { IamClients } from '../aws/clients/iam';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { rolesNamed } from './credential-targets';
+import { roleIdsNamed, rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
 import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
@@ -126,7 +126,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     }
     let iam: IAMClient | undefined;
     const iamFor = async () => (iam ??= await deps.clients.iam({ account: role.account, region: incident.region }));
-    const verdict = await roleSessionsVerdict(role, iamFor, rails, incident, gameDay);
+    const verdict = await roleSessionsVerdict({ ...role, roleIds: roleIdsNamed(incident, role) }, iamFor, rails, incident, gameDay);
     if (verdict.read) log.record('iam:GetRole', role.roleName, 'observed', `Role ${role.roleName} exists in account ${role.account}`);
     if (verdict.refusal !== undefined) {
       refuse(verdict.refusal, verdict.missing ? 'not-found' : 'refused');

@@ -23,7 +23,7 @@ export interface RoleSessionsVerdict {
 
 /** Checks one role against the rails; `iam` is called only when a check needs IAM. Transient IAM errors throw. */
 export async function roleSessionsVerdict(
-  role: { readonly roleName: string; readonly account: string },
+  role: { readonly roleName: string; readonly account: string; readonly roleIds?: readonly string[] },
   iam: () => Promise<IAMClient>,
   rails: CredentialRails,
   incident: Pick<Incident, 'gameDay' | 'key'>,
@@ -34,6 +34,12 @@ export async function roleSessionsVerdict(
   const client = await iam();
   const got = await readOrMissing('iam:GetRole', () => client.send(new GetRoleCommand({ RoleName: role.roleName })));
   if (got === 'missing') return { refusal: `IAM knows no role ${role.roleName} in account ${role.account}`, missing: true, read: false };
+  // The session named the role by its unique id: a role of that name with another id is not the
+  // session's (a remote account's role of the same name, or the role deleted and created again).
+  const roleId = got.Role?.RoleId;
+  if (role.roleIds !== undefined && role.roleIds.length > 0 && (roleId === undefined || !role.roleIds.includes(roleId))) {
+    return { refusal: `role ${role.roleName} in account ${role.account} has the id ${roleId ?? 'unknown'}, not ${role.roleIds.join(' or ')} that the finding's session names: it is another role of that name`, read: true };
+  }
   const refusal = refusalByTags('role', role.roleName, tagRecord(got.Role?.Tags), incident, gameDay, rails);
   return { ...(refusal !== undefined ? { refusal } : {}), read: true };
 }

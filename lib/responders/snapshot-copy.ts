@@ -312,7 +312,7 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const candidates = marked.filter((s) => s.State === 'pending' || s.State === 'completed');
   // And a source must be a snapshot of a volume EC2 shows attached to the instance: not another
   // volume's (a database's) dressed as this incident's evidence.
-  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId) : { volumeIds: new Set<string>(), detail: '', tags: {} };
+  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId, incident.account) : { volumeIds: new Set<string>(), detail: '', tags: {} };
   // A drill copies disks only of an instance EC2 shows opted in now, as snapshot-volumes took them:
   // the copy waits hours for its sources, and an owner who took the tag off meanwhile took it out.
   const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
@@ -415,8 +415,8 @@ export function evidenceOfInstance(snapshots: readonly Snapshot[], attachedVolum
 }
 
 /** The EBS volumes EC2 shows attached to the instance now (none when EC2 knows no such instance), and those words for a refusal. */
-async function attachedVolumeIds(member: EC2Client, instanceId: string): Promise<{ volumeIds: ReadonlySet<string>; detail: string; tags: Readonly<Record<string, string>> }> {
-  const lookup = await describeInstance(member, instanceId, { notFound: 'not-found-or-malformed' });
+async function attachedVolumeIds(member: EC2Client, instanceId: string, account: string): Promise<{ volumeIds: ReadonlySet<string>; detail: string; tags: Readonly<Record<string, string>> }> {
+  const lookup = await describeInstance(member, instanceId, { notFound: 'not-found-or-malformed', account });
   if (!lookup.found) return { volumeIds: new Set(), detail: lookup.code, tags: {} };
   const volumeIds = attachedEbsVolumes(lookup.instance).map((v) => v.volumeId);
   return { volumeIds: new Set(volumeIds), detail: volumeIds.length > 0 ? `its volumes: ${volumeIds.join(', ')}` : 'it has no EBS volume attached', tags: tagRecord(lookup.instance.Tags) };

@@ -114,7 +114,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
   logger.info('describing instance for evidence', { instanceId, mode });
 
-  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
+  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: incident.account });
   const instance = lookup.found ? lookup.instance : undefined;
   if (instance === undefined || instance.State?.Name === 'terminated') {
     const detail =

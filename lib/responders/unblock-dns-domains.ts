@@ -192,7 +192,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   }
   const target = { account, region };
   const ec2 = await deps.clients.ec2(target);
-  const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
+  const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: target.account });
   const notATarget = gameDayRefusal(
     { key: incident.key, gameDay: incident.gameDay || grant.grant.gameDay },
     instanceId,

@@ -55,3 +55,12 @@ describe('tagRecord', () => {
     expect(tagRecord(undefined)).toEqual({});
   });
 });
+
+describe('describeInstance: the answer is a claim about one account', () => {
+  it("ATTACK (review-member): takes an answer whose reservation another account owns as no such instance of the target's account", async () => {
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '999988887777', Instances: [{ InstanceId: ID }] }] });
+    await expect(describeInstance(ec2, ID, { notFound: 'not-found', account: '111122223333' })).resolves.toEqual({ found: false, code: 'InstanceOfAnotherAccount' });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '111122223333', Instances: [{ InstanceId: ID }] }] });
+    await expect(describeInstance(ec2, ID, { notFound: 'not-found', account: '111122223333' })).resolves.toEqual({ found: true, instance: { InstanceId: ID } });
+  });
+});

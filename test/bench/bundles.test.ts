@@ -258,16 +258,18 @@ describe('responder bundles', () => {
     // Session 28: spending each proof once (row 5k), +1.2 KB, and finding its own record on the SDK's
     // retry (review-s28), +116, after 1 KB saved by the enum tables.
     'emergency-pause': 7_900,
-    // Session 28: a drill's write-back in dry-run only (row 1i), +259 bytes.
-    'update-security-hub-finding': 4_660,
+    // Session 28: a drill's write-back in dry-run only (row 1i), +259 bytes; the account gate's form check (row 1l), +85.
+    'update-security-hub-finding': 4_750,
     'oversized-event': 29_570,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
     'publish-alert': 125_380,
-    'release-credentials': 62_320,
-    'revoke-role-sessions': 42_860,
-    'disable-access-key': 42_550,
-    'quarantine-s3-object': 36_060,
-    'release-s3-object': 30_300,
+    // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
+    'release-credentials': 62_410,
+    // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
+    'revoke-role-sessions': 43_460,
+    'disable-access-key': 42_630,
+    'quarantine-s3-object': 36_150,
+    'release-s3-object': 30_390,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

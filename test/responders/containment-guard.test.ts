@@ -449,6 +449,18 @@ describe('containment-guard: protected by tag key', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
+  it("ATTACK (review-member): does not read another account's unprotected instance as the incident's: evidence-only, no slot", async () => {
+    // An answer owned by another account (a mixed-up client or session) shows an instance of the
+    // incident's id without the protected tag: it says nothing of the incident's own instance.
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '999988887777', Instances: [instance()] }] });
+
+    const { result } = await runGuard(incident);
+
+    expect(result.status).toBe('evidence-only');
+    expect(result.reasons[0]).toContain('(InstanceOfAnotherAccount): its current tags, and so its protection, cannot be verified');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
   it('proceeds for a terminated instance without taking a slot: nothing is left to contain', async () => {
     describes(instance({ State: { Name: 'terminated', Code: 48 } }));
 
@@ -1415,6 +1427,21 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(result.status).toBe('proceed');
     expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }]);
     expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-role/111122223333/ci-deploy-role');
+  });
+
+  it("ATTACK (review-member): takes no slot for a same-named role whose id is not the session's: evidence-only, nothing granted", async () => {
+    slotsHold();
+    roleTags('ci-deploy-role', {});
+    // The session names the role by its unique id; the account's role of that name has another (IAM answers AROAQ3EGRW6JEXAMPLE1).
+    const incident = role('ci-deploy-role');
+    const session = { ...incident, resource: { ...incident.resource, principalId: 'AROAQ3EGRW6JREMOTE01:bot' } } as Incident;
+
+    const { result } = await runGuard(session, { config: perCredential() });
+
+    expect(result.status).toBe('evidence-only');
+    expect(result.reasons.join(' ')).toContain('has the id AROAQ3EGRW6JEXAMPLE1, not AROAQ3EGRW6JREMOTE01');
+    expect(putInputs()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
   });
 
   it('refuses a break-glass user by name before any slot is taken, and grants nothing', async () => {

@@ -97,6 +97,28 @@ describe('the refusals', () => {
   });
 });
 
+describe('the served-account rail, for look-alike account ids (review-member)', () => {
+  const ORGANIZATION = { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5' };
+  const ALLOWLIST = { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_SERVED_ACCOUNT_IDS: '444455556666' };
+  // Arabic-Indic and fullwidth digits, whitespace, 11 and 13 digits, a wildcard, an ARN fragment.
+  const LOOK_ALIKES = ['٤٤٤٤٥٥٥٥٦٦٦٦', '４４４４５５５５６６６６', ' 444455556666', '444455556666\n', '44445555666', '4444555566660', '*', '444455556666:role/x'];
+
+  it('ATTACK: refuses an account that is no 12-digit id even where the organization serves every account, before any call', () => {
+    const rails = credentialRailsOf(ORGANIZATION, RESPONDER);
+    for (const account of LOOK_ALIKES) {
+      expect(refusalBeforeAnyCall('user', 'ci-deployer', account, rails), JSON.stringify(account)).toMatch(/is not a 12-digit account id; no call was made there$/);
+      expect(roleRefusalBeforeAnyCall('app-role', account, rails), JSON.stringify(account)).toMatch(/is not a 12-digit account id/);
+    }
+    expect(refusalBeforeAnyCall('user', 'ci-deployer', '444455556666', rails)).toBeUndefined();
+  });
+
+  it('refuses a look-alike of an allowlisted account, and serves the account itself', () => {
+    const rails = credentialRailsOf(ALLOWLIST, RESPONDER);
+    for (const account of [...LOOK_ALIKES, '044445555666']) expect(refusalBeforeAnyCall('user', 'ci-deployer', account, rails), JSON.stringify(account)).toBeDefined();
+    expect(refusalBeforeAnyCall('user', 'ci-deployer', '444455556666', rails)).toBeUndefined();
+  });
+});
+
 describe('denyAllPolicyArn', () => {
   it("is AWS's managed policy in the region's partition, the commercial form where the partition is unknown", () => {
     expect(denyAllPolicyArn('eu-west-1', 'AWSDenyAll')).toBe('arn:aws:iam::aws:policy/AWSDenyAll');

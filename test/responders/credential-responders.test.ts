@@ -285,6 +285,20 @@ describe('revokeRoleSessions', () => {
     ]);
   });
 
+  it("ATTACK (review-member): never revokes a same-named role whose id is not the session's (another account's role, or one created again)", async () => {
+    // The session's principalId (AROAQ3EGRW6JRDEPLOYR:deploy-bot) names the role by its unique id; the
+    // finding's account holds a role of that name with another id: a caller of another account (a
+    // remote account's ci-deploy-role), or the role deleted and created again since.
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JOTHERONE', CreateDate: NOW, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const result = await revoke(ROLE_SESSION());
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    expect(result.status).toBe('refused');
+    expect(result.roles).toEqual([
+      expect.objectContaining({ roleName: 'ci-deploy-role', outcome: 'refused', reason: expect.stringContaining('has the id AROAQ3EGRW6JOTHERONE, not AROAQ3EGRW6JRDEPLOYR') }),
+    ]);
+  });
+
   it('sends nothing in dry-run', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW } });
     const result = await revoke(ROLE_SESSION(), { mode: 'dry-run' });

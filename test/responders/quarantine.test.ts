@@ -890,6 +890,21 @@ describe('quarantineInstance', () => {
       });
     });
 
+    it("ATTACK (review-member): never revokes, by name, the role of a same-named profile when EC2's association names another account's profile", async () => {
+      // The association is the answer of the incident's account's EC2: its ARN is a claim. Looked up by
+      // name alone, arn:aws:iam::999988887777:instance-profile/web/web-server would find this account's
+      // own web-server profile and cut the sessions of its role, which the instance does not hold.
+      givenInstance(ec2Mock, { profileArn: 'arn:aws:iam::999988887777:instance-profile/web/web-server' });
+      const result = await run(input({ options: { revokeRoleSessions: true } }));
+      expect(iamMock.commandCalls(GetInstanceProfileCommand)).toHaveLength(0);
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(result.revokedRoleSessions).toBeUndefined();
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'iam:PutRolePolicy', outcome: 'skipped', detail: expect.stringContaining(`belongs to account 999988887777, not the instance's account ${ACCOUNT}`) }),
+      );
+      expect(result.status).toBe('quarantined');
+    });
+
     describe("the credential rails on the profile's role (the role is shared: its deny hits every holder)", () => {
       const refusedRevocation = async (result: Awaited<ReturnType<typeof run>>, roleName: string, reason: RegExp) => {
         expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);

@@ -22,7 +22,7 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { releaseOptionsSchema } from '../../lib/responders/release';
 import { deployedStepsOf } from '../../lib/responders/step-binding';
 import { INSTANCE_ID, ec2Incident, ec2Resource } from '../support/incidents';
-import { MUTATING_EC2_COMMANDS, TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed, sdkError } from './quarantine-fixtures';
+import { MUTATING_EC2_COMMANDS, TestClientFactory, describedInstance, givenGroups, givenInstance, givenMutationsSucceed, sdkError } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
@@ -259,6 +259,15 @@ describe('quarantine-instance under the rails', () => {
     const result = await quarantine(input(), storeGranting(ec2Incident(), NOW));
     expect(result.status).toBe('quarantined');
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
+  });
+
+  it("ATTACK (review-member): an answer holding another account's instance under the incident's instance id changes nothing", async () => {
+    // The credentials of one account describe only its own instances; an answer owned by another
+    // (a mixed-up client, a member account's proxy, a simulated account) is a claim about somebody else's.
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '999988887777', Instances: [describedInstance()] }] });
+    const result = await quarantine(input(), storeGranting(ec2Incident(), NOW));
+    expect(result.status).toBe('not-found');
+    expect(mutatingCalls()).toBe(0);
   });
 
   it('with an enforce input in a dry-run deployment, sends only DryRun calls, and the result and the log say so', async () => {
