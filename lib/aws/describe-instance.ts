@@ -66,6 +66,11 @@ export async function describeInstance(ec2: EC2Client, instanceId: string, optio
   return { found: true, instance };
 }
 
+/** The words for a lookup that found another account's instance (InstanceOfAnotherAccount), or undefined: not "not found", which hides a mixed-up client. */
+export function foreignInstanceDetail(lookup: InstanceLookup, instanceId: string, account: string): string | undefined {
+  return !lookup.found && lookup.code === 'InstanceOfAnotherAccount' ? `EC2 answered ${instanceId} as an instance another account owns, not ${account}'s: nothing of it is this incident's` : undefined;
+}
+
 /** The tags of an EC2 resource as a plain record (a tag without a value reads as ''). */
 export function tagRecord(tags: readonly { readonly Key?: string; readonly Value?: string }[] | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
