@@ -42,9 +42,10 @@ export interface DescribeInstanceOptions {
   readonly onError?: (error: unknown) => Error;
   /**
    * The account the client acts in: an instance in a reservation another account owns (`OwnerId`)
-   * is not this account's, and reads as `InstanceOfAnotherAccount`. @default any owner
+   * is not this account's, and reads as `InstanceOfAnotherAccount`. Required, so that no caller can
+   * forget it (an optional one let the operator's release and the game day's --describe skip it).
    */
-  readonly account?: string;
+  readonly account: string;
 }
 
 /** ec2:DescribeInstances of one instance, with the caller's not-found policy. */
@@ -62,8 +63,13 @@ export async function describeInstance(ec2: EC2Client, instanceId: string, optio
   if (!instance) return { found: false, code: 'NoSuchInstance' };
   // One account's credentials describe only its own instances, so another owner means the answer
   // is about somebody else's (a mixed-up client or session): never act on it as the incident's.
-  if (options.account !== undefined && reservation?.OwnerId !== undefined && reservation.OwnerId !== options.account) return { found: false, code: 'InstanceOfAnotherAccount' };
+  if (reservation?.OwnerId !== undefined && reservation.OwnerId !== options.account) return { found: false, code: 'InstanceOfAnotherAccount' };
   return { found: true, instance };
+}
+
+/** The words for a lookup that found another account's instance (InstanceOfAnotherAccount), or undefined: not "not found", which hides a mixed-up client. */
+export function foreignInstanceDetail(lookup: InstanceLookup, instanceId: string, account: string): string | undefined {
+  return !lookup.found && lookup.code === 'InstanceOfAnotherAccount' ? `EC2 answered ${instanceId} as an instance another account owns, not ${account}'s: nothing of it is this incident's` : undefined;
 }
 
 /** The tags of an EC2 resource as a plain record (a tag without a value reads as ''). */

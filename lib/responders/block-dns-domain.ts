@@ -18,7 +18,7 @@ import { blockDnsDomainOptions } from '../playbooks/dns-options';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
-import { describeInstance, tagRecord } from '../aws/describe-instance';
+import { describeInstance, foreignInstanceDetail, tagRecord } from '../aws/describe-instance';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
@@ -158,7 +158,7 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   const ec2 = await deps.clients.ec2(target);
   const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: target.account });
   if (!described.found) {
-    log.record('ec2:DescribeInstances', instanceId, 'observed', `EC2 knows no instance ${instanceId} in this account and region`);
+    log.record('ec2:DescribeInstances', instanceId, 'observed', foreignInstanceDetail(described, instanceId, target.account) ?? `EC2 knows no instance ${instanceId} in this account and region`);
     return finish('not-found', { instanceId, domain });
   }
   const instance = described.instance;

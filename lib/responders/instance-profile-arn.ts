@@ -3,7 +3,10 @@
  * revoke-role-sessions, which bundles its role-policy writes) checks it without release's checks.
  */
 
-const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/[\w+=,.@/-]+$/;
+// A path is "/" or "/…/" of any ASCII from ! to DEL, the name 1-128 of [\w+=,.@-]
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_InstanceProfile.html): a narrower path
+// refused a genuine profile (/ops~team/), whose role kept its sessions and whose release never came.
+const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/(?:[\x21-\x7f]*\/)?[\w+=,.@-]{1,128}$/;
 
 /** Why the recorded instance profile may not be associated with an instance of `account` (pure), or undefined. */
 export function foreignProfile(profileArn: string, account: string): string | undefined {

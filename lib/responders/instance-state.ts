@@ -7,7 +7,7 @@ import {
   DescribeInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, Instance, InstanceAttribute } from '@aws-sdk/client-ec2';
-import { describeInstance, instanceNotFoundCode, tagRecord } from '../aws/describe-instance';
+import { describeInstance, foreignInstanceDetail, instanceNotFoundCode, tagRecord } from '../aws/describe-instance';
 import { toResponderError } from '../aws/errors';
 import { settleAll } from './pending-actions';
 
@@ -176,10 +176,7 @@ export async function observeInstance(ec2: EC2Client, instanceId: string, accoun
     ),
   ] as const);
   const instance = described.found ? described.instance : undefined;
-  if (!instance) {
-    const foreign = !described.found && described.code === 'InstanceOfAnotherAccount';
-    return { found: false, reason: foreign ? `EC2 answered ${instanceId} as an instance another account owns, not ${account}'s: nothing of it is this incident's` : `EC2 knows no instance ${instanceId} in this account and region` };
-  }
+  if (!instance) return { found: false, reason: foreignInstanceDetail(described, instanceId, account) ?? `EC2 knows no instance ${instanceId} in this account and region` };
   const active = (associations?.IamInstanceProfileAssociations ?? []).find(
     (a) => a.InstanceId === instanceId && (a.State === 'associated' || a.State === 'associating'),
   );

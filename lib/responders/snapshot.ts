@@ -12,7 +12,7 @@
  */
 import { CreateSnapshotsCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
-import { describeInstance, tagRecord } from '../aws/describe-instance';
+import { describeInstance, foreignInstanceDetail, tagRecord } from '../aws/describe-instance';
 import { sendMutating } from './mutating';
 import { awsErrorCode } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
@@ -119,7 +119,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   if (instance === undefined || instance.State?.Name === 'terminated') {
     const detail =
       instance === undefined
-        ? `Instance ${instanceId} was not found in ${incident.account}/${incident.region}: nothing to snapshot.`
+        ? `${foreignInstanceDetail(lookup, instanceId, incident.account) ?? `Instance ${instanceId} was not found in ${incident.account}/${incident.region}`}: nothing to snapshot.`
         : `Instance ${instanceId} is terminated: its volumes are gone or detached, nothing to snapshot.`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', detail);
     return finish('not-found', { instanceId });

@@ -241,6 +241,15 @@ describe('blockDnsDomain', () => {
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
   });
 
+  it("says an answer owned by another account is another account's instance, not that none was found, and blocks nothing (review-member2)", async () => {
+    givenNoFirewall();
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '999988887777', Instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' }, VpcId: VPC }] }] });
+    const result = await block();
+    expect(result.status).toBe('not-found');
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'ec2:DescribeInstances', detail: expect.stringContaining('another account owns') }));
+    expect(mutations()).toBe(0);
+  });
+
   it('refuses a game-day incident on an instance that did not opt in', async () => {
     givenNoFirewall();
     const result = await block(dnsIncident(DOMAIN, { gameDay: true, key: 'gameday-gd-1' }));

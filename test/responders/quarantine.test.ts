@@ -905,6 +905,18 @@ describe('quarantineInstance', () => {
       expect(result.status).toBe('quarantined');
     });
 
+    it("revokes the role of the account's own profile whose path holds characters IAM allows beyond letters (review-member2)", async () => {
+      // IAM paths take any ASCII from ! to DEL between the slashes: /ops~team!/ is a real profile's
+      // path. Before, the profile-ARN check read it as "not an instance profile ARN" and left the
+      // sessions of a genuinely compromised instance's role valid.
+      givenInstance(ec2Mock, { profileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/ops~team!/web-server` });
+      const result = await run(input({ options: { revokeRoleSessions: true } }));
+      expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+      expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
+      expect(result.revokedRoleSessions).toMatchObject({ roleName: ROLE_NAME });
+      expect(result.status).toBe('quarantined');
+    });
+
     describe("the credential rails on the profile's role (the role is shared: its deny hits every holder)", () => {
       const refusedRevocation = async (result: Awaited<ReturnType<typeof run>>, roleName: string, reason: RegExp) => {
         expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);

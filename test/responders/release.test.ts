@@ -762,6 +762,17 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
     await refusedWith(await sealed({ ...RECORD, instanceProfileArn: 'arn:aws:iam::444455556666:instance-profile/web' }), /belongs to account 444455556666/);
   });
 
+  it("restores a profile of the instance's account whose path holds characters IAM allows beyond letters (review-member2)", async () => {
+    // Quarantine took this profile away without parsing its ARN; release must give it back, not
+    // refuse it as "not an instance profile ARN" and leave the instance quarantined for good.
+    const profileArn = `arn:aws:iam::${ACCOUNT}:instance-profile/ops~team!/web-server`;
+    await records.saveIfAbsent(await sealed({ ...RECORD, instanceProfileArn: profileArn }));
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input({ request: REQUEST }));
+    expect(result.status).toBe('released');
+    expect(inputsOf(ec2Mock, AssociateIamInstanceProfileCommand)).toEqual([{ IamInstanceProfile: { Arn: profileArn }, InstanceId: INSTANCE_ID }]);
+  });
+
   it('refuses a sealed record of another instance', async () => {
     await records.saveIfAbsent(await sealed({ ...RECORD }));
     // Stored under this instance's key, but sealed for another one (a copied item).

@@ -616,6 +616,14 @@ describe('snapshotVolumes', () => {
       expect((await run(input())).status).toBe('not-found');
     });
 
+    it("says an answer owned by another account is another account's instance, not that none was found (review-member2)", async () => {
+      ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '999988887777', Instances: [instance()] }] });
+      const result = await run(input());
+      expect(result.status).toBe('not-found');
+      expect(result.actions[0]!.detail).toContain('another account owns');
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    });
+
     it('returns not-found for a terminated instance and creates nothing', async () => {
       givenInstance(instance({ State: { Code: 48, Name: 'terminated' }, BlockDeviceMappings: [] }));
       const result = await run(input());

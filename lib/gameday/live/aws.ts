@@ -59,6 +59,7 @@ function describedFrom(instance: Instance): DescribedInstance {
 export async function describeTargetInstance(ec2: EC2Client, instanceId: string, where: Where): Promise<DescribedInstance> {
   const lookup = await describeInstance(ec2, instanceId, {
     notFound: 'not-found-or-malformed',
+    account: where.account,
     onError: (error) => callError(error, 'ec2:DescribeInstances', setupError),
   });
   if (lookup.found) return describedFrom(lookup.instance);

@@ -36,6 +36,7 @@ export interface InstanceToRelease {
 export async function describeInstanceToRelease(ec2: EC2Client, instanceId: string, where: Where): Promise<InstanceToRelease> {
   const lookup = await describeInstance(ec2, instanceId, {
     notFound: 'not-found-or-malformed',
+    account: where.account,
     onError: (error) => {
       const problem = credentialsProblem(error);
       if (problem) return problem;

@@ -183,6 +183,14 @@ describe('describeTargetInstance', () => {
       new LiveSetupError('--describe: instance i-0123456789abcdef0 not found in eu-west-1/111122223333 (check --instance and --region)'),
     );
   });
+
+  it("never copies another account's instance into the finding: an answer another account owns is no instance of that account (review-member2)", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ OwnerId: '999988887777', Instances: [{ InstanceId: 'i-0123456789abcdef0' }] }] });
+
+    await expect(describeTargetInstance(new EC2Client({ region: REGION }), 'i-0123456789abcdef0', WHERE)).rejects.toThrow(
+      new LiveSetupError('--describe: instance i-0123456789abcdef0 not found in eu-west-1/111122223333 (check --instance and --region)'),
+    );
+  });
 });
 
 describe('putGameDayEvent', () => {
