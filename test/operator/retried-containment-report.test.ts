@@ -179,7 +179,7 @@ describe('revoke-role-sessions retried: the report counts the role by the attemp
     recordedRevokeRoleSessions(incident, { records: record, credentials: store, now }).catch((error: unknown) => error);
 
   it('the deny written by an attempt whose record save failed, rewritten by the retry: contained, its first change named', async () => {
-    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Path: '/', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', RoleId: 'AROAEXAMPLE', CreateDate: RECEIVED, Tags: [] } });
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Path: '/', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: RECEIVED, Tags: [] } });
     iamMock.on(PutRolePolicyCommand).resolves({});
     const incident = fixture('guardduty-iam-role-session-maliciousipcaller');
     const store = new FailingOnceStore();
