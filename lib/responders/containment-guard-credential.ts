@@ -26,7 +26,7 @@ import type { PlaybookRails } from '../contracts/security';
 import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
-import { readOrMissing } from './credential-targets';
+import { otherRoleOfName, readOrMissing } from './credential-targets';
 import { gameDayForbids, protectedTagOf } from './tag-rules';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */
@@ -131,15 +131,15 @@ export async function lookAtCredential(
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.
-  const answer: { readonly tags: Record<string, string>; readonly roleId?: string } | 'missing' =
+  const answer: { readonly tags: Record<string, string>; readonly otherRole?: string | undefined } | 'missing' =
     what === 'user'
       ? await readOrMissing(api, async () => ({ tags: tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags) }))
       : await readOrMissing(api, async () => {
           const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
-          return { tags: tagRecord(role?.Tags), roleId: role?.RoleId ?? 'unknown' };
+          return { tags: tagRecord(role?.Tags), otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds) };
         });
-  if (answer !== 'missing' && answer.roleId !== undefined && roleIds.length > 0 && !roleIds.includes(answer.roleId)) {
-    const reason = `Role ${name} in account ${incident.account} has the id ${answer.roleId}, not ${roleIds.join(' or ')} that the finding's session names: another role of that name (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`;
+  if (answer !== 'missing' && 'otherRole' in answer && answer.otherRole !== undefined) {
+    const reason = `The ${answer.otherRole} (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
     reasons.push(reason);
     return 'unverifiable';

@@ -29,6 +29,16 @@ export function roleIdsNamed(incident: Incident, role: { readonly roleName: stri
   return [...new Set(ids)];
 }
 
+/**
+ * Why the role IAM answered for `role` (its unique id `roleId`, as GetRole gives it) is not the one
+ * the incident's sessions name (`roleIds`, roleIdsNamed), or undefined: no id named, or the same id.
+ */
+export function otherRoleOfName(role: { readonly roleName: string; readonly account: string }, roleId: string | undefined, roleIds: readonly string[] = []): string | undefined {
+  // The named ids are AROA… ids, so an unknown id ('') is none of them.
+  if (roleIds.length === 0 || roleIds.includes(roleId ?? '')) return undefined;
+  return `role ${role.roleName} in account ${role.account} has the id ${roleId ?? 'unknown'}, not ${roleIds.join(' or ')} that the finding's session names: another role of that name`;
+}
+
 /** The roles an incident names (role sessions and roles), once each per account. */
 export function rolesNamed(incident: Incident): { roleName: string; account: string; sessions: string[] }[] {
   const byRole = new Map<string, { roleName: string; account: string; sessions: string[] }>();

@@ -89,8 +89,6 @@ export function stillHeldBy(incidents: readonly string[]): string {
   return incidents.length === 1 ? `stays quarantined: incident ${incidents[0]!} still holds it` : `stays quarantined: incidents ${incidents.join(', ')} still hold it`;
 }
 
-export { foreignProfile } from './instance-profile-arn';
-
 /**
  * ec2:DescribeSecurityGroups of every group release would put an attached ENI back into: each must
  * exist, be owned by the instance's account and live in that ENI's VPC.

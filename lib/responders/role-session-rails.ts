@@ -11,7 +11,7 @@ import { tagRecord } from '../aws/describe-instance';
 import type { Incident } from '../incident/model';
 import type { CredentialRails } from './credential-rails';
 import { refusalByTags, roleRefusalBeforeAnyCall } from './credential-rails';
-import { readOrMissing } from './credential-targets';
+import { otherRoleOfName, readOrMissing } from './credential-targets';
 
 /** The rails' answer for one role: `refusal` when its sessions must stay; `read` when iam:GetRole was called (for the caller's log). */
 export interface RoleSessionsVerdict {
@@ -36,10 +36,8 @@ export async function roleSessionsVerdict(
   if (got === 'missing') return { refusal: `IAM knows no role ${role.roleName} in account ${role.account}`, missing: true, read: false };
   // The session named the role by its unique id: a role of that name with another id is not the
   // session's (a remote account's role of the same name, or the role deleted and created again).
-  const roleId = got.Role?.RoleId;
-  if (role.roleIds !== undefined && role.roleIds.length > 0 && (roleId === undefined || !role.roleIds.includes(roleId))) {
-    return { refusal: `role ${role.roleName} in account ${role.account} has the id ${roleId ?? 'unknown'}, not ${role.roleIds.join(' or ')} that the finding's session names: it is another role of that name`, read: true };
-  }
+  const otherRole = otherRoleOfName(role, got.Role?.RoleId, role.roleIds);
+  if (otherRole) return { refusal: otherRole, read: true };
   const refusal = refusalByTags('role', role.roleName, tagRecord(got.Role?.Tags), incident, gameDay, rails);
   return { ...(refusal !== undefined ? { refusal } : {}), read: true };
 }
