@@ -7,8 +7,9 @@
  * administrator and break-glass principals by name (FIREBREAK_PRIVILEGED_NAME_PATTERNS, the
  * defaults when unset), refused before a blast-radius slot is taken; then, when a rule needs them,
  * the user's or role's CURRENT tags, read from IAM through the member role (the protected tag key,
- * the game-day opt-in), also before a slot is taken: a finding about a protected credential must not
- * use up the account's automatic containments. The credential responders read the tags again where
+ * the game-day opt-in), and a role's unique id whenever the incident's sessions give one, also
+ * before a slot is taken: a finding about a protected credential, or about another role of the same
+ * name, must not use up the account's automatic containments. The credential responders read the tags again where
  * they act (credential-rails.ts): a tag set between the two readings still stops the change. Both
  * apply the same two tag rules (tag-rules.ts), each with its own wording.
  */
