@@ -7,8 +7,9 @@
  * administrator and break-glass principals by name (FIREBREAK_PRIVILEGED_NAME_PATTERNS, the
  * defaults when unset), refused before a blast-radius slot is taken; then, when a rule needs them,
  * the user's or role's CURRENT tags, read from IAM through the member role (the protected tag key,
- * the game-day opt-in), also before a slot is taken: a finding about a protected credential must not
- * use up the account's automatic containments. The credential responders read the tags again where
+ * the game-day opt-in), and a role's unique id whenever the incident's sessions give one, also
+ * before a slot is taken: a finding about a protected credential, or about another role of the same
+ * name, must not use up the account's automatic containments. The credential responders read the tags again where
  * they act (credential-rails.ts): a tag set between the two readings still stops the change. Both
  * apply the same two tag rules (tag-rules.ts), each with its own wording.
  */
@@ -108,8 +109,10 @@ export function privilegedCredentialReason(one: OneCredential, account: string, 
 }
 
 /**
- * Reads the credential's user or role from IAM when a rule needs its current tags: the protected tag
- * key (contain only), or the game-day opt-in tag (any game-day incident). A user or role IAM does not
+ * Reads the credential's user or role from IAM when a rule needs it: its current tags for the
+ * protected tag key (contain only) or the game-day opt-in tag (any game-day incident), and, for a
+ * role to contain whose sessions give its unique id, that id (GuardDuty names a session's role by
+ * name, which another account's caller or a role created again shares). A user or role IAM does not
  * know cannot be verified (evidence only); any other error of the read fails the step, which the
  * state machine retries, so that no slot is taken on a guess.
  */
@@ -125,32 +128,40 @@ export async function lookAtCredential(
   roleIds: readonly string[] = [],
 ): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
-  if (protectedTagKey === undefined && !gameDay) return { protected: false };
+  // A role to contain is read for its id whenever the sessions give one, tag rule or not: granted by
+  // name, a finding about another role of that name would take a blast-radius slot (only
+  // revoke-role-sessions' own check refused it, after the slot). A release is never held back by it.
+  const comparesRoleId = kind === 'contain' && one.principal.kind === 'role' && roleIds.length > 0;
+  // Nothing to compare (a user's key, or a role named without an id: by ARN only, or a session
+  // GuardDuty gave no AROA id for) and no tag rule: no answer IAM could give would change the
+  // verdict, so the critical path makes no call. The steps read the principal where they act.
+  if (protectedTagKey === undefined && !gameDay && !comparesRoleId) return { protected: false };
   const { kind: what, name } = one.principal;
   const iam = await deps.clients.iam({ account: incident.account, region: incident.region });
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.
-  const answer: { readonly tags: Record<string, string>; readonly otherRole?: string | undefined } | 'missing' =
+  const answer: { readonly tags: Record<string, string>; readonly roleId?: string | undefined; readonly otherRole?: string | undefined } | 'missing' =
     what === 'user'
       ? await readOrMissing(api, async () => ({ tags: tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags) }))
       : await readOrMissing(api, async () => {
           const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
-          return { tags: tagRecord(role?.Tags), otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds) };
+          return { tags: tagRecord(role?.Tags), roleId: role?.RoleId, otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds) };
         });
-  if (answer !== 'missing' && 'otherRole' in answer && answer.otherRole !== undefined) {
+  if (answer !== 'missing' && answer.otherRole !== undefined) {
     const reason = `The ${answer.otherRole} (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
     reasons.push(reason);
     return 'unverifiable';
   }
-  const read = answer === 'missing' ? answer : answer.tags;
-  if (read === 'missing') {
-    const reason = `IAM knows no ${what} ${name} in account ${incident.account}: its current tags, and so its ${gameDay ? 'game-day opt-in' : 'protection'}, cannot be verified; evidence and an alert only (no blast-radius slot taken).`;
+  if (answer === 'missing') {
+    const unverified = gameDay ? 'its current tags, and so its game-day opt-in, cannot be verified' : protectedTagKey !== undefined ? 'its current tags, and so its protection, cannot be verified' : "it cannot be verified as the role the finding's session names";
+    const reason = `IAM knows no ${what} ${name} in account ${incident.account}: ${unverified}; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
     reasons.push(reason);
     return 'unverifiable';
   }
+  const read = answer.tags;
   if (gameDayForbids(gameDay, read)) {
     const { key, value } = SECURITY_TAGS.gameDayTarget;
     const reason = `Game-day incident: ${what} ${name} does not carry the tag ${key}=${value} in IAM now, so a drill may not change its credentials; evidence and an alert only (no blast-radius slot taken).`;
@@ -165,6 +176,13 @@ export async function lookAtCredential(
     log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: the protected tag key ${protectedTagKey} is present${protection.key !== protectedTagKey ? ` (as ${protection.key})` : ''}.`);
     return { protected: true, rule: 'credential-tag', reason };
   }
-  log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`);
+  log.record(
+    api,
+    name,
+    'observed',
+    protectedTagKey === undefined && !gameDay
+      ? `Read ${what} ${name}: its id ${answer.roleId ?? 'unknown'} is the one the finding's session names.`
+      : `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`,
+  );
   return { protected: false };
 }

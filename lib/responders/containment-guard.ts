@@ -254,7 +254,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       reasons.push(privileged);
       return finish('evidence-only', notEvaluated(policy), { protected: true, rule: 'privileged-name', reason: privileged });
     }
-    // Its tags as IAM holds them now (protected tag key, game-day opt-in), before a slot is taken.
+    // Its tags as IAM holds them now (protected tag key, game-day opt-in), and a role's id when its
+    // sessions give one (another role of that name is not the finding's), before a slot is taken.
     const roleIds = one.principal.kind === 'role' ? roleIdsNamed(incident, { roleName: one.principal.name, account: incident.account }) : [];
     const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, roleIds);
     if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));

@@ -129,9 +129,11 @@ describe('member-account game days', () => {
     expect(callerOf('iam:UpdateAccessKey')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-disable-access-key`]);
     expect(callerOf('iam:AttachUserPolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-disable-access-key`]);
     expect(callerOf('iam:PutRolePolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakSessionRevoker-revoke-role-sessions`]);
-    // The partner account is outside the organization: the responder's own role may not assume a role there.
+    // The partner account is outside the organization: the responder's own role may not assume a role
+    // there. The first to try is the partner role's containment guard, which reads the role (its
+    // session gives the role's id) before a slot is taken; its execution ends there.
     const refused = run.calls.filter((call) => call.api === 'sts:AssumeRole' && call.outcome === 'error');
-    expect(refused.map((call) => [call.input.RoleArn, call.errorCode])).toEqual([['arn:aws:iam::999988887777:role/FirebreakSessionRevoker-revoke-role-sessions', 'AccessDenied']]);
+    expect(refused.map((call) => [call.input.RoleArn, call.errorCode])).toEqual([['arn:aws:iam::999988887777:role/FirebreakResponder-containment-guard', 'AccessDenied']]);
     expect(run.calls.filter((call) => call.account === '999988887777')).toEqual([]);
   });
 

@@ -125,10 +125,10 @@ describe('lookAtCredential', () => {
     }) as unknown as Parameters<typeof lookAtCredential>[4];
   const user: OneCredential = { subject: { kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, principal: { kind: 'user', name: 'ci-deployer' } };
   const role: OneCredential = { subject: { kind: 'iam-role', account: ACCOUNT, roleName: 'ci-deploy-role' }, principal: { kind: 'role', name: 'ci-deploy-role' } };
-  const look = async (one: OneCredential, kind: 'contain' | 'release', gameDay: boolean, protectedTagKey?: string) => {
+  const look = async (one: OneCredential, kind: 'contain' | 'release', gameDay: boolean, protectedTagKey?: string, roleIds: readonly string[] = []) => {
     const log = new ActionLog(() => NOW);
     const reasons: string[] = [];
-    const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, one, kind, gameDay, deps(protectedTagKey), log, reasons);
+    const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, one, kind, gameDay, deps(protectedTagKey), log, reasons, roleIds);
     return { verdict, reasons, log: log.actions.map(({ api, target, outcome, detail }) => ({ api, target, outcome, detail })) };
   };
 
@@ -147,6 +147,52 @@ describe('lookAtCredential', () => {
     const bare = await look(role, 'contain', false, TAG_KEY);
     expect(bare.verdict).toEqual({ protected: false });
     expect(bare.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: `Read the current tags of role ci-deploy-role: no ${TAG_KEY} tag, not protected.` }]);
+  });
+
+  describe('without a protected tag key, outside game days', () => {
+    const SESSION_ROLE_ID = 'AROAQ3EGRW6JRDEPLOYR';
+    const roleAnswers = (RoleId: string) =>
+      iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId, CreateDate: NOW, Tags: [] } });
+
+    it('reads nothing when there is no id to compare: a user, or a role its sessions give no id for', async () => {
+      expect(await look(user, 'contain', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
+      expect(await look(role, 'contain', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
+      expect(iam.calls()).toHaveLength(0);
+    });
+
+    // Before review guard-role-id the guard read no role here and granted the slot by name: a finding
+    // about a same-named role (another account's caller, or the role created again) took one of the
+    // account's automatic containments, which only revoke-role-sessions refused afterwards.
+    it("ATTACK: reads the role with GetRole when the sessions give its id, and refuses a same-named role whose id is not theirs", async () => {
+      roleAnswers('AROAQ3EGRW6JOTHERONE');
+      const other = await look(role, 'contain', false, undefined, [SESSION_ROLE_ID]);
+      expect(iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+      expect(iam.calls()).toHaveLength(1);
+      expect(other.verdict).toBe('unverifiable');
+      expect(other.reasons).toEqual([
+        `The role ci-deploy-role in account ${ACCOUNT} has the id AROAQ3EGRW6JOTHERONE, not ${SESSION_ROLE_ID} that the finding's session names: another role of that name (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`,
+      ]);
+      expect(other.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: other.reasons[0] }]);
+    });
+
+    it('grants the role whose id is the one its sessions give, after that one read, and logs what it compared', async () => {
+      roleAnswers(SESSION_ROLE_ID);
+      const same = await look(role, 'contain', false, undefined, [SESSION_ROLE_ID]);
+      expect(same.verdict).toEqual({ protected: false });
+      expect(same.reasons).toEqual([]);
+      expect(iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+      expect(same.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: `Read role ci-deploy-role: its id ${SESSION_ROLE_ID} is the one the finding's session names.` }]);
+    });
+
+    it('refuses a role IAM does not know, and reads nothing for a release', async () => {
+      iam.on(GetRoleCommand).rejects(Object.assign(new Error('no such role'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
+      const unknown = await look(role, 'contain', false, undefined, [SESSION_ROLE_ID]);
+      expect(unknown.verdict).toBe('unverifiable');
+      expect(unknown.reasons).toEqual([`IAM knows no role ci-deploy-role in account ${ACCOUNT}: it cannot be verified as the role the finding's session names; evidence and an alert only (no blast-radius slot taken).`]);
+      iam.reset();
+      expect(await look(role, 'release', false, undefined, [SESSION_ROLE_ID])).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
+      expect(iam.calls()).toHaveLength(0);
+    });
   });
 
   it('logs a game-day target and a user IAM does not know, under the call it made', async () => {

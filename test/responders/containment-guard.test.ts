@@ -1444,6 +1444,33 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
+  // Before review guard-role-id the guard read no role without a protected tag key outside game
+  // days: it granted this role by name and took a blast-radius slot, which only revoke-role-sessions'
+  // own id check refused afterwards (a lever to use up the account's automatic containments).
+  it('ATTACK: without a protected tag key, still reads a role whose session gives its id, and takes no slot for a same-named role', async () => {
+    slotsHold();
+    roleTags('ci-deploy-role', {});
+    const incident = role('ci-deploy-role');
+    const session = (principalId: string) => ({ ...incident, resource: { ...incident.resource, principalId } }) as Incident;
+    const untagged = () => ({ ...perCredential(), protectedTagKey: undefined });
+
+    const other = await runGuard(session('AROAQ3EGRW6JREMOTE01:bot'), { config: untagged() });
+    expect(other.result.status).toBe('evidence-only');
+    expect(other.result.reasons.join(' ')).toContain('has the id AROAQ3EGRW6JEXAMPLE1, not AROAQ3EGRW6JREMOTE01');
+    expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }]);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+
+    // The role its session names (same id) is granted after that one read; without an id, no read at all.
+    const same = await runGuard(session('AROAQ3EGRW6JEXAMPLE1:bot'), { config: untagged() });
+    expect(same.result.status).toBe('proceed');
+    expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }, { RoleName: 'ci-deploy-role' }]);
+    grants.grants.clear();
+    iam.resetHistory();
+    expect((await runGuard(incident, { config: untagged() })).result.status).toBe('proceed');
+    expect(getRoleInputs()).toEqual([]);
+  });
+
   it('refuses a break-glass user by name before any slot is taken, and grants nothing', async () => {
     const { result } = await runGuard(keyOf('break-glass-ops'), { config: perCredential() });
 
