@@ -237,17 +237,21 @@ describe('copyEvidence', () => {
     // The final DescribeSnapshots answer of the copy, hashed, is in the sealed record.
     const finalCopy: Snapshot = { SnapshotId: 'snap-0copy000000000001', State: 'completed', Progress: '100%', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN };
     expect(storedRecord('snap-0000000000000000a').confirmed!.copy).toEqual(snapshotReport(finalCopy));
-    // The custody record: first written once (conditional, pending), then sealed completed only over revision 1.
+    // The custody record: first written once (conditional) as the intent, before the share; then
+    // sealed pending with the copy over revision 1, and completed over revision 2.
     const puts = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
     const put = puts[0]!;
     expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(put.Item?.pk).toEqual({ S: custodyRecordKey(KEY, 'snap-0000000000000000a') });
-    expect(put.Item?.status).toEqual({ S: 'pending' });
+    expect(put.Item?.status).toEqual({ S: 'sharing' });
+    expect(put.Item?.copySnapshotId).toBeUndefined();
     expect(put.Item?.revision).toEqual({ N: '1' });
-    const sealing = puts.find((i) => i.Item?.status?.S === 'completed' && i.Item?.pk?.S === custodyRecordKey(KEY, 'snap-0000000000000000a'))!;
-    expect(sealing.ConditionExpression).toBe('revision = :revision');
-    expect(sealing.ExpressionAttributeValues).toEqual({ ':revision': { N: '1' } });
-    expect(sealing.Item?.revision).toEqual({ N: '2' });
+    const ofA = puts.filter((i) => i.Item?.pk?.S === custodyRecordKey(KEY, 'snap-0000000000000000a'));
+    expect(ofA.map((i) => [i.Item?.status?.S, i.Item?.revision?.N, i.ConditionExpression, i.ExpressionAttributeValues?.[':revision']?.N])).toEqual([
+      ['sharing', '1', 'attribute_not_exists(pk)', undefined],
+      ['pending', '2', 'revision = :revision', '1'],
+      ['completed', '3', 'revision = :revision', '2'],
+    ]);
     const stored = JSON.parse(put.Item!.record!.S!) as CustodyRecord;
     expect(stored.seal).toEqual({ scheme: 'firebreak-evidence-custody/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' });
     expect(stored.source.json).toBe(snapshotReport(SOURCES[0]!).json);
@@ -406,9 +410,16 @@ describe('copyEvidence', () => {
   });
 
   it('records the intent before the share: a run interrupted between share and copy leaves a record, and its rerun reuses the share and copies once', async () => {
-    forensic.on(CopySnapshotCommand).rejectsOnce(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+    forensic
+      .on(CopySnapshotCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }))
+      .resolves({ SnapshotId: 'snap-0copy000000000001' });
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    // What the state table holds when EC2 receives the share: the intent, already sealed.
+    const atShare: (string | undefined)[] = [];
+    member.on(ModifySnapshotAttributeCommand).callsFake(() => atShare.push(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))?.status?.S) && {});
     await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    expect(atShare).toEqual(['sharing']);
     const intent = storedRecord('snap-0000000000000000a');
     expect(intent).toMatchObject({ status: 'sharing', sourceSnapshotId: 'snap-0000000000000000a', forensicAccount: FORENSIC, source: snapshotReport(SOURCES[0]!) });
     expect(intent.copySnapshotId).toBeUndefined();
@@ -559,6 +570,7 @@ describe('copyEvidence', () => {
       expect(result.actions.find((a) => a.api === 'firebreak:check-gameday-target')).toMatchObject({ outcome: 'skipped' });
     });
 
+    const drillRecord = (source: string) => JSON.parse(table.get(custodyRecordKey(drill.key, source))!.record!.S!) as CustodyRecord;
     const optedIn = () => described([{ Key: 'firebreak:gameday-target', Value: 'true' }]);
     const optedOut = () => described([{ Key: 'Name', Value: 'payments-db' }]);
     const modified = () => member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input);
@@ -577,7 +589,7 @@ describe('copyEvidence', () => {
         { SnapshotId: 'snap-0000000000000000b', Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [FORENSIC] },
       ]);
       for (const source of ['snap-0000000000000000a', 'snap-0000000000000000b']) {
-        const record = storedRecord(source);
+        const record = drillRecord(source);
         expect(record.unshare).toEqual({
           removed: true,
           at: NOW.toISOString(),
@@ -600,10 +612,10 @@ describe('copyEvidence', () => {
       member.on(DescribeInstancesCommand).resolves(optedOut());
       member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
       await expect(run({ ...input(), incident: drill })).rejects.toBeInstanceOf(TransientResponderError);
-      expect(storedRecord('snap-0000000000000000a').unshare).toBeUndefined();
+      expect(drillRecord('snap-0000000000000000a').unshare).toBeUndefined();
       member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).resolves({});
       expect((await run({ ...input(), incident: drill })).status).toBe('refused');
-      expect(storedRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: true, reason: 'drill-refused' });
+      expect(drillRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: true, reason: 'drill-refused' });
     });
 
     it('records a withdrawal EC2 refuses as not done (the share kept, the record says so; a rerun tries again)', async () => {
@@ -612,12 +624,12 @@ describe('copyEvidence', () => {
       member.on(DescribeInstancesCommand).resolves(optedOut());
       member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
       expect((await run({ ...input(), incident: drill })).status).toBe('refused');
-      expect(storedRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: false, reason: 'drill-refused', detail: expect.stringMatching(/^share of snap-0000000000000000a with 444455556666 NOT withdrawn \(/) });
+      expect(drillRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: false, reason: 'drill-refused', detail: expect.stringMatching(/^share of snap-0000000000000000a with 444455556666 NOT withdrawn \(/) });
       member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).resolves({});
       member.resetHistory();
       await run({ ...input(), incident: drill });
       expect(modified().map((i) => i.OperationType)).toEqual(['remove', 'remove']);
-      expect(storedRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: true, reason: 'drill-refused' });
+      expect(drillRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: true, reason: 'drill-refused' });
     });
 
     it('ATTACK (drill-shares): copies nothing when the opt-in tag goes between the share and the copy: the share is withdrawn and recorded', async () => {
@@ -627,7 +639,7 @@ describe('copyEvidence', () => {
       expect(result.status).toBe('refused');
       expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
       expect(modified()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000a', FORENSIC, false)]);
-      const record = storedRecord('snap-0000000000000000a');
+      const record = drillRecord('snap-0000000000000000a');
       expect(record).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' } });
       expect(record.copySnapshotId).toBeUndefined();
       expect((await custody.get(drill.key, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
@@ -642,11 +654,11 @@ describe('copyEvidence', () => {
       await expect(run({ ...input(), incident: drill })).rejects.toBeInstanceOf(TransientResponderError);
       expect(modified()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false)]);
       // The intent was recorded before the share: a reviewer (and the rerun) sees it.
-      expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'sharing' });
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'sharing' });
       member.on(DescribeInstancesCommand).resolves(optedOut());
       expect((await run({ ...input(), incident: drill })).status).toBe('refused');
       expect(modified().slice(1)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false)]);
-      expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' } });
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' } });
     });
 
     it('copies the evidence of an instance EC2 shows opted in', async () => {
