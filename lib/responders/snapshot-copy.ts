@@ -29,9 +29,10 @@
  *
  * No evidence destroyed: nothing here deletes or unlocks a snapshot; the only permission taken away
  * is the forensic account's own share, once it holds a completed copy or when a drill is refused
- * mid-copy, each time through `removeShare` and recorded in the custody record with its reason. A copy that fails leaves the
- * source where it is (locked if the snapshot step locked it) and fails the step with
- * `EvidenceCopyFailedError` naming it, after the custody of the other copies is written.
+ * mid-copy, each time through `removeShare` and recorded in the custody record with its reason. A
+ * copy that fails leaves the source where it is (locked if the snapshot step locked it) and fails
+ * the step with `EvidenceCopyFailedError` naming it, after the custody of the other copies is
+ * written.
  */
 import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
@@ -411,7 +412,8 @@ async function withdrawDrillShares(flow: ShareFlow, sources: readonly Snapshot[]
   for (const source of sources) {
     const sourceId = source.SnapshotId as string;
     const stored = await deps.custody.get(incidentKey, sourceId);
-    if (stored === undefined || stored.record.unshare?.removed === true) continue;
+    // An untrusted record's word that the share is gone is not taken: the removal is sent anyway.
+    if (stored === undefined || (stored.verdict.valid && stored.record.unshare?.removed === true)) continue;
     const unshare = await removeShare(flow, sourceId, 'drill-refused');
     if (!stored.verdict.valid) {
       // Taking a permission away is safe on any word; sealing a record that failed verification is not.

@@ -632,6 +632,19 @@ describe('copyEvidence', () => {
       expect(drillRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: true, reason: 'drill-refused' });
     });
 
+    it('withdraws the share of a record that fails verification, without sealing that record again', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      kms.on(VerifyMacCommand).rejects(Object.assign(new Error('invalid mac'), { name: 'KMSInvalidMacException', $metadata: { httpStatusCode: 400 } }));
+      dynamo.resetHistory();
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      expect(modified().slice(2)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000b', FORENSIC, false)]);
+      expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+      expect(result.actions.filter((a) => a.api === 'dynamodb:PutItem').map((a) => a.outcome)).toEqual(['skipped', 'skipped']);
+    });
+
     it('ATTACK (drill-shares): copies nothing when the opt-in tag goes between the share and the copy: the share is withdrawn and recorded', async () => {
       // Opted in when the step starts; the owner takes the tag off right after the first share.
       member.on(DescribeInstancesCommand).resolvesOnce(optedIn()).resolves(optedOut());
