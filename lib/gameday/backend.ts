@@ -210,8 +210,12 @@ export interface ForensicInspection {
   readonly kmsKeyArn: string;
   /** Snapshots owned by the forensic account, copied from a snapshot (the firebreak:source-snapshot tag). */
   readonly copies: readonly { readonly snapshotId: string; readonly sourceSnapshotId?: string; readonly encrypted: boolean; readonly kmsKeyId?: string; readonly state: string }[];
-  /** custody# items of the state table: the source and copy they name, whether they carry a seal, and the copy's status (pending, completed, failed). */
-  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean; readonly status: string }[];
+  /**
+   * custody# items of the state table: the source and copy they name ('' before any copy), whether
+   * they carry a seal, the copy's status (sharing, pending, completed, failed, withdrawn), and
+   * whether they say the share was withdrawn for a drill refused mid-copy.
+   */
+  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean; readonly status: string; readonly shareWithdrawn?: boolean }[];
   /** The sources of the copies (member account) still shared with the forensic account (createVolumePermission, DescribeSnapshotAttribute). */
   readonly sharedSources: readonly string[];
 }
@@ -299,6 +303,12 @@ export interface GameDayBackend {
    * the backend's call log, faults and permissions.
    */
   serveTaskTokens?(handler: TaskTokenHandler): void;
+  /**
+   * Arms a `tamper: { untagAfterShare }`: once a snapshot of one of the instance's volumes is shared
+   * with another account, the instance's tag `key` is deleted before the sharer's next call.
+   * Optional: only the simulated account can act between two calls of a responder.
+   */
+  untagAfterShare?(instanceId: string, key: string): void;
   /** `local` or `endpoint <url>`, for the report. */
   readonly description: string;
   /** Creates the environment (and the deployment's topic, queue and table); returns the ids it got. */

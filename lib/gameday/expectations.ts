@@ -455,11 +455,15 @@ const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => 
       result('sealed custody records of the copies (state table)', records.length === spec.custodyRecords, spec.custodyRecords, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`),
     );
   }
-  for (const status of ['pending', 'completed', 'failed'] as const) {
+  for (const status of ['sharing', 'pending', 'completed', 'failed', 'withdrawn'] as const) {
     const want = spec.custodyStatus?.[status];
     if (want === undefined) continue;
     const records = forensic.custody.filter((record) => record.status === status);
-    results.push(result(`custody records ${status}`, records.length === want, want, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`));
+    results.push(result(`custody records ${status}`, records.length === want, want, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId || 'no copy'}`).join(', ')}` : ''}`));
+  }
+  if (spec.sharesWithdrawn !== undefined) {
+    const records = forensic.custody.filter((record) => record.sealed && record.shareWithdrawn === true);
+    results.push(result('custody records of shares withdrawn (a drill refused mid-copy)', records.length === spec.sharesWithdrawn, spec.sharesWithdrawn, `${records.length}${records.length > 0 ? `: ${records.map((record) => record.sourceSnapshotId).join(', ')}` : ''}`));
   }
   if (spec.sourcesShared !== undefined) {
     const shared = forensic.sharedSources;

@@ -195,12 +195,22 @@ export class LocalBackend extends AccountBackend {
     const dynamodb = this.operatorClients(forensic.region).dynamodb();
     const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: forensic.stateTable, FilterExpression: 'begins_with(pk, :custody)', ExpressionAttributeValues: { ':custody': { S: CUSTODY_KEY_PREFIX } } }));
     const custody = Items.map((item) => {
-      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown; status?: string }) : {};
-      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined, status: record.status ?? 'pending' };
+      const record =
+        item.record?.S !== undefined
+          ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown; status?: string; unshare?: { removed?: boolean; reason?: string } })
+          : {};
+      return {
+        sourceSnapshotId: record.sourceSnapshotId ?? '',
+        copySnapshotId: record.copySnapshotId ?? '',
+        sealed: record.seal !== undefined,
+        status: record.status ?? 'pending',
+        shareWithdrawn: record.unshare?.removed === true && record.unshare.reason === 'drill-refused',
+      };
     });
-    // Whether each copied source is still shared with the forensic account, as the member account reports it.
+    // Whether each copied (or recorded) source is still shared with the forensic account, as the member account reports it.
     const member = await this.operatorClients(forensic.region).ec2();
-    const sources = [...new Set(copies.flatMap((copy) => (copy.sourceSnapshotId !== undefined ? [copy.sourceSnapshotId] : [])))].sort();
+    const recorded = custody.flatMap((record) => (record.sourceSnapshotId !== '' ? [record.sourceSnapshotId] : []));
+    const sources = [...new Set([...copies.flatMap((copy) => (copy.sourceSnapshotId !== undefined ? [copy.sourceSnapshotId] : [])), ...recorded])].sort();
     const sharedSources: string[] = [];
     for (const source of sources) {
       const { CreateVolumePermissions = [] } = await member.send(new DescribeSnapshotAttributeCommand({ SnapshotId: source, Attribute: 'createVolumePermission' }));
@@ -301,6 +311,10 @@ export class LocalBackend extends AccountBackend {
 
   serveExecutionStarts(starter: ExecutionStarter): void {
     this.sim.defineApi('states:StartExecution', (call) => startExecution(starter, call.input));
+  }
+
+  untagAfterShare(instanceId: string, key: string): void {
+    this.sim.untagAfterShare(instanceId, key);
   }
 
   serveTaskTokens(handler: TaskTokenHandler): void {

@@ -43,6 +43,7 @@ import { medianPace } from './latency/pace';
 import type { LatencyPrediction } from './latency/predict';
 import { predictLatency } from './latency/predict';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { SECURITY_TAGS } from '../contracts/security';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import type { IncidentReport } from '../operator/incident-report';
 import { listChecks, readScenarioRecords, recordChecks, scenarioPhaseTargets } from './incident-records';
@@ -470,6 +471,19 @@ async function replayPauseRequest(engine: LocalEngine, action: 'pause' | 'resume
   }
 }
 
+/**
+ * A `tamper: { untagAfterShare }` injection: the owner of a drill's instance opts it out of drills
+ * (deletes its firebreak:gameday-target tag) right after a snapshot of one of its volumes is shared
+ * with the forensic account, before copy-evidence copies it. Armed here; the backend acts at that
+ * share, between two calls of the responder, which only the simulated account can do.
+ */
+function untagAfterShare(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string, where: string): void {
+  const instance = environment.instances[instanceName];
+  if (instance === undefined) throw new Error(`${where}: tamper: no instance '${instanceName}' in the environment`);
+  if (backend.untagAfterShare === undefined) throw new Error(`${where}: tamper: untagAfterShare needs the local backend (it acts between two calls of a responder)`);
+  backend.untagAfterShare(instance.instanceId, SECURITY_TAGS.gameDayTarget.key);
+}
+
 /** The role of a `tamper: { reopenReleases }` injection: an operator of the security account, outside Firebreak's policies. */
 export const STATE_TABLE_WRITER_ROLE = 'gameday-security-operator';
 
@@ -670,7 +684,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { replayPauseRequest: 'pause' | 'resume' };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -769,6 +783,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('reconnect' in tamper) await reconnectInstance(backend, environment, tamper.reconnect);
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
+          else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
           else await reopenReleases(backend, environment);
           return;
         }

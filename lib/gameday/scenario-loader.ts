@@ -200,6 +200,7 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     }
     if (entry.tamper !== undefined && 'deleteEvidenceOf' in entry.tamper) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
     if (entry.tamper !== undefined && 'reconnect' in entry.tamper) checkInstance(entry.tamper.reconnect, ['inject', index, 'tamper', 'reconnect']);
+    if (entry.tamper !== undefined && 'untagAfterShare' in entry.tamper) checkInstance(entry.tamper.untagAfterShare, ['inject', index, 'tamper', 'untagAfterShare']);
     if (entry.tamper !== undefined && 'deleteAccessKey' in entry.tamper) {
       const { user, key } = entry.tamper.deleteAccessKey;
       const keys = document.environment.iamUsers[user]?.accessKeys;

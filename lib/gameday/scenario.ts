@@ -329,6 +329,11 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          untagAfterShare: logicalName('instance').describe(
+            "Armed now, acts once later: right after a responder shares a snapshot of one of this instance's volumes with another account (ModifySnapshotAttribute createVolumePermission add: copy-evidence, between its share and its copy), the instance's owner takes its firebreak:gameday-target tag off, opting it out of drills mid-copy. Local backend only; inject it before the finding.",
+          ),
+        }),
+        z.strictObject({
           reopenReleases: z
             .literal(true)
             .describe(
@@ -338,7 +343,7 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, armed now).",
       ),
     pause: z
       .strictObject({
@@ -670,13 +675,28 @@ export const expectationsSchema = z.strictObject({
       sourcesKept: z.boolean().optional().describe("true: every copy's source is still a snapshot of the scenario's instances (nothing was deleted)."),
       custodyStatus: z
         .strictObject({
+          sharing: z.number().int().min(0).optional(),
           pending: z.number().int().min(0).optional(),
           completed: z.number().int().min(0).optional(),
           failed: z.number().int().min(0).optional(),
+          withdrawn: z.number().int().min(0).optional(),
         })
         .optional()
-        .describe('custody# records per status: pending (copy not confirmed yet), completed (sealed with the final copy), failed (the copy ended in error).'),
-      sourcesShared: z.number().int().min(0).optional().describe("Sources of the copies still shared with the forensic account (createVolumePermission) after the run: 0 once every completed copy's share was removed."),
+        .describe(
+          'custody# records per status: sharing (the intent, sealed before the share; no copy recorded yet), pending (copy not confirmed yet), completed (sealed with the final copy), failed (the copy ended in error), withdrawn (the share taken back before any copy: a drill refused mid-copy).',
+        ),
+      sharesWithdrawn: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe("custody# records saying the forensic account's share was taken back because a drill was refused mid-copy (unshare reason drill-refused, removed)."),
+      sourcesShared: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe("Sources of the copies, or of the custody records, still shared with the forensic account (createVolumePermission) after the run: 0 once every completed copy's share was removed, and every withdrawn one."),
     })
     .optional()
     .describe('The forensic account after the run (needs settings.forensicAccount).'),

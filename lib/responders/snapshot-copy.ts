@@ -3,13 +3,18 @@
  * the forensic account, re-encrypted with the forensic account's KMS key, and keep a chain of
  * custody for each copy (snapshot-custody.ts). Calls, per evidence snapshot:
  *
- * 1. in the member account, ModifySnapshotAttribute createVolumePermission add [forensic account]:
- *    shares the source with that account only (never `all`);
- * 2. in the forensic account, through the forensic role, CopySnapshot with `Encrypted: true` and
+ * 1. DescribeSnapshots of the source: its canonical JSON and SHA-256 go in the custody record,
+ *    sealed in the state table as the intent, status `sharing`, before anything is shared (a run
+ *    that ends between the share and the copy leaves a record, which its rerun follows);
+ * 2. in the member account, ModifySnapshotAttribute createVolumePermission add [forensic account]:
+ *    shares the source with that account only (never `all`); for a drill, the instance's opt-in
+ *    tag is read again from EC2 here, and a drill no longer opted in is refused before any copy
+ *    (the share withdrawn and recorded, the record sealed `withdrawn`);
+ * 3. in the forensic account, through the forensic role, CopySnapshot with `Encrypted: true` and
  *    the forensic `KmsKeyId`, tagged with the incident and the source;
- * 3. DescribeSnapshots of the source and of the copy: their canonical JSON and SHA-256 go in the
- *    custody record, sealed in the state table, status `pending`;
- * 4. the copy confirmed: while the forensic account reports it `pending` the step throws
+ * 4. DescribeSnapshots of the copy: its canonical JSON and SHA-256 go in the custody record,
+ *    sealed again, status `pending`;
+ * 5. the copy confirmed: while the forensic account reports it `pending` the step throws
  *    `EvidencePendingError` (the state machine retries); once `completed`, ModifySnapshotAttribute
  *    createVolumePermission remove [forensic account] and the record sealed `completed` with the
  *    copy's final DescribeSnapshots hash; once `error` (or gone), sealed `failed` with EC2's reason,
@@ -23,9 +28,11 @@
  * Retry), so the wait costs one state transition per attempt and no Lambda time.
  *
  * No evidence destroyed: nothing here deletes or unlocks a snapshot; the only permission taken away
- * is the forensic account's own share, once it holds a completed copy. A copy that fails leaves the
- * source where it is (locked if the snapshot step locked it) and fails the step with
- * `EvidenceCopyFailedError` naming it, after the custody of the other copies is written.
+ * is the forensic account's own share, once it holds a completed copy or when a drill is refused
+ * mid-copy, each time through `removeShare` and recorded in the custody record with its reason. A
+ * copy that fails leaves the source where it is (locked if the snapshot step locked it) and fails
+ * the step with `EvidenceCopyFailedError` naming it, after the custody of the other copies is
+ * written.
  */
 import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
@@ -37,13 +44,13 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
 import { EvidencePendingError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { SECURITY_ENV } from '../contracts/security';
+import { SECURITY_ENV, SECURITY_TAGS } from '../contracts/security';
 import { copyEvidenceOptions } from '../playbooks/instance-options';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import { isPlaceholderInstanceId } from './instance-state';
-import { gameDayRefusal } from './game-day';
+import { gameDayRefusal, isGameDayIncident } from './game-day';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendMutating, sendReadOnly } from './mutating';
@@ -52,7 +59,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import type { StepOriginDeps } from './step-origin';
 import { originCheckedStepResponder } from './step-origin';
-import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRemoval } from './snapshot-custody';
+import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRemoval, ShareRemovalReason } from './snapshot-custody';
 import { custodyStatus, snapshotReport } from './snapshot-custody';
 import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
 import { findEvidenceSnapshots } from './snapshot-reads';
@@ -111,8 +118,8 @@ export interface EvidenceCopy {
   /** The chain of custody (enforce): the record as sealed in the state table. */
   readonly custody?: Omit<CustodyRecord, 'source' | 'copy' | 'confirmed'> & {
     readonly sourceSha256: string;
-    /** The copy as DescribeSnapshots reported it right after CopySnapshot (usually pending). */
-    readonly copySha256: string;
+    /** The copy as DescribeSnapshots reported it right after CopySnapshot (usually pending); absent before any copy. */
+    readonly copySha256?: string;
     /** The confirmation: the copy's final state, and the hash of its final DescribeSnapshots answer. */
     readonly confirmed?: { readonly at: string; readonly copyState: CustodyConfirmation['copyState']; readonly copySha256?: string; readonly reason?: string };
     readonly verified: boolean;
@@ -149,7 +156,7 @@ export function shareInput(snapshotId: string, forensicAccount: string, dryRun: 
   return permissionInput('add', snapshotId, forensicAccount, dryRun);
 }
 
-/** The exact ModifySnapshotAttribute input that takes the forensic account's share of one source away again (once its copy completed). */
+/** The exact ModifySnapshotAttribute input that takes the forensic account's share of one source away again (once its copy completed, or a drill was refused mid-copy). */
 export function unshareInput(snapshotId: string, forensicAccount: string, dryRun: boolean) {
   return permissionInput('remove', snapshotId, forensicAccount, dryRun);
 }
@@ -315,14 +322,16 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId, incident.account) : { volumeIds: new Set<string>(), detail: '', tags: {} };
   // A drill copies disks only of an instance EC2 shows opted in now, as snapshot-volumes took them:
   // the copy waits hours for its sources, and an owner who took the tag off meanwhile took it out.
-  const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
-  if (notATarget !== undefined) {
-    log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
-    // A share made while it was opted in (a custody record says a copy started) is taken back: left,
-    // its disks would stay shared with the forensic account, nothing removing it once refused.
-    if (mode === 'enforce') await withdrawDrillShares(member, candidates, incident.key, target.accountId, deps, log);
+  const refuseDrill = async (why: string): Promise<CopyEvidenceResult> => {
+    log.record('firebreak:check-gameday-target', instanceId, 'skipped', why);
+    // A share made while it was opted in (a custody record names every share, written before it) is
+    // taken back and recorded: left, its disks would stay shared with the forensic account, nothing
+    // removing it once refused.
+    if (mode === 'enforce') await withdrawDrillShares({ deps, log, member, mode, now, instanceId }, candidates, incident.key);
     return finish('refused', [], instanceId);
-  }
+  };
+  const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
+  if (notATarget !== undefined) return refuseDrill(notATarget);
   const { usable, foreign } = evidenceOfInstance(candidates, attached.volumeIds);
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
   const copies: EvidenceCopy[] = [];
@@ -369,7 +378,9 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     const sourceId = source.SnapshotId as string;
     // The custody record is the authority: a source with one is never copied again, only confirmed.
     const stored = await deps.custody.get(incident.key, sourceId);
-    const copy = stored !== undefined ? await followCopy(flow, source, stored) : await startCopy(flow, source, already.get(sourceId));
+    const copy = stored !== undefined ? await followCopy(flow, source, stored, already.get(sourceId)) : await startCopy(flow, source, already.get(sourceId));
+    // The drill's instance lost its opt-in between a share and its copy: no source is copied now.
+    if (copy.refused !== undefined) return refuseDrill(copy.refused);
     copies.push(copy.copy);
     if (copy.failure !== undefined) failures.push(copy.failure);
     if (copy.pending !== undefined) stillPending.push(copy.pending);
@@ -389,22 +400,31 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
 }
 
 /**
- * The forensic account's share of each source a drill's copy started from (its custody record says
- * so, its share not yet removed), taken away once the instance is no longer opted in. The copy
- * already started in the forensic account is left to its custody record (without the share it may fail).
+ * The forensic account's share of each source a drill shared (its custody record says so, written
+ * before the share, its share not yet removed), taken away once the instance is no longer opted
+ * in, through `removeShare` as every other removal, and recorded in the custody record: a
+ * reviewer reading it sees the share taken back, and why. A copy already started in the forensic
+ * account is left to its record (pending; without the share it may fail); a record with no copy
+ * yet is sealed `withdrawn`.
  */
-async function withdrawDrillShares(member: EC2Client, sources: readonly Snapshot[], incidentKey: string, account: string, deps: CopyEvidenceDeps, log: ActionLog): Promise<void> {
+async function withdrawDrillShares(flow: ShareFlow, sources: readonly Snapshot[], incidentKey: string): Promise<void> {
+  const { deps, log } = flow;
   for (const source of sources) {
     const sourceId = source.SnapshotId as string;
     const stored = await deps.custody.get(incidentKey, sourceId);
-    if (stored === undefined || stored.record.unshare?.removed === true) continue;
-    try {
-      await member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, account, false)));
-    } catch (error) {
-      log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', `${account}'s share of ${sourceId} NOT withdrawn (${error instanceof Error ? error.message : String(error)}): remove it by hand (createVolumePermission remove).`);
+    // An untrusted record's word that the share is gone is not taken: the removal is sent anyway.
+    if (stored === undefined || (stored.verdict.valid && stored.record.unshare?.removed === true)) continue;
+    const unshare = await removeShare(flow, sourceId, 'drill-refused');
+    if (!stored.verdict.valid) {
+      // Taking a permission away is safe on any word; sealing a record that failed verification is not.
+      log.record('dynamodb:PutItem', sourceId, 'skipped', `The custody record of ${sourceId} is NOT TRUSTED (${stored.verdict.reason}): not sealed again over it (${unshare.detail}). Check the state table by hand.`);
       continue;
     }
-    log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Withdrew ${account}'s share of ${sourceId} (createVolumePermission remove): the drill's instance is no longer opted in; the copy ${stored.record.copySnapshotId} started earlier may fail without it.`);
+    const record = stored.record;
+    const withdrawn = unshare.removed && custodyStatus(record) === 'sharing';
+    const next = await deps.custody.replace({ ...record, ...(withdrawn ? { status: 'withdrawn' as const } : {}), unshare }, stored.revision);
+    if (next.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its share was being withdrawn; the step is retried and records it`);
+    log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} updated and sealed${withdrawn ? ' withdrawn (no copy made)' : ''}: ${unshare.detail}`);
   }
 }
 
@@ -422,11 +442,13 @@ async function attachedVolumeIds(member: EC2Client, instanceId: string, account:
   return { volumeIds: new Set(volumeIds), detail: volumeIds.length > 0 ? `its volumes: ${volumeIds.join(', ')}` : 'it has no EBS volume attached', tags: tagRecord(lookup.instance.Tags) };
 }
 
-/** What one source's copy comes to in this run: its result entry, and why it failed or is still pending. */
+/** What one source's copy comes to in this run: its result entry, and why it failed, is still pending, or the drill was refused. */
 interface SourceOutcome {
   readonly copy: EvidenceCopy;
   readonly failure?: string;
   readonly pending?: string;
+  /** A drill's instance no longer opted in between the share and the copy: nothing is copied. */
+  readonly refused?: string;
 }
 
 /** What the per-source steps share. */
@@ -443,46 +465,73 @@ interface CopyFlow {
   readonly execution: string | undefined;
 }
 
-/** A source with no custody record: share it, copy it (or take over a tagged copy an interrupted run made), record custody as pending, then confirm. */
+/** What taking a share back needs (no forensic client: a drill refused before any copy has none). */
+type ShareFlow = Pick<CopyFlow, 'deps' | 'log' | 'member' | 'mode' | 'now' | 'instanceId'>;
+
+/** A source with no custody record: in enforce, record the intent, then share it and copy it; in dry-run, say whether it could. */
 async function startCopy(flow: CopyFlow, source: Snapshot, earlier: Snapshot | undefined): Promise<SourceOutcome> {
+  if (flow.mode !== 'enforce') return rehearseCopy(flow, source);
+  const { incident, deps, log, member } = flow;
+  const target = deps.target;
+  const sourceId = source.SnapshotId as string;
+  // The intent, sealed before the source is shared: a run that ends between the share and the copy
+  // (a timeout, a throttled CopySnapshot) leaves a record that its rerun follows and a refused
+  // drill's withdrawal finds, never a share no record names.
+  const sourceNow = await describeOne(member, sourceId, 'ec2:DescribeSnapshots');
+  const intent: CustodyRecord = {
+    incidentKey: incident.key,
+    instanceId: flow.instanceId,
+    sourceAccount: incident.account,
+    region: incident.region,
+    sourceVolumeId: source.VolumeId ?? 'unknown-volume',
+    sourceSnapshotId: sourceId,
+    source: snapshotReport(sourceNow),
+    forensicAccount: target.accountId,
+    kmsKeyId: target.kmsKeyArn,
+    copiedBy: { ...(flow.execution !== undefined ? { executionArn: flow.execution } : {}), responder: COPY_RESPONDER, forensicRoleArn: flow.forensicRoleArn },
+    status: 'sharing',
+  };
+  const saved = await deps.custody.saveIfAbsent(intent);
+  if (saved.outcome === 'exists') {
+    // Another run recorded it between our read and our write, and shares and copies it now.
+    throw new TransientResponderError(`another run recorded the custody of ${sourceId} first; the step is retried and follows that record (nothing is shared or copied twice)`);
+  }
+  log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} recorded as sharing and sealed before the share (source SHA-256 ${intent.source.sha256}).`);
+  return shareAndCopy(flow, source, saved.record, 1, earlier);
+}
+
+/**
+ * A source whose custody record says `sharing`: share it (again, when an interrupted run did: EC2
+ * keeps one permission per account) and copy it, or take over the copy an interrupted run made;
+ * record custody as pending over `revision`, then confirm.
+ */
+async function shareAndCopy(flow: CopyFlow, source: Snapshot, record: CustodyRecord, revision: number | undefined, earlier: Snapshot | undefined): Promise<SourceOutcome> {
   const { incident, mode, deps, log, member, forensic } = flow;
   const target = deps.target;
   const sourceId = source.SnapshotId as string;
-  const volumeId = source.VolumeId ?? 'unknown-volume';
-  const failed = (why: string): SourceOutcome => ({ copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why }, failure: why });
+  const volumeId = record.sourceVolumeId;
+  const failed = (why: string): SourceOutcome => ({ copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why, custody: custodySummary(record, true) }, failure: why });
 
   let copyId = earlier?.SnapshotId;
   let copiedAt = earlier?.StartTime !== undefined ? new Date(earlier.StartTime).toISOString() : flow.now().toISOString();
-  if (copyId !== undefined && mode === 'enforce') {
-    // CopySnapshot answered, then the run ended before the custody record was written: the copy is
-    // this source's (tagged by the forensic role at creation); record it now rather than copy again.
-    log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${copyId} in ${target.accountId} (found by its firebreak:source-snapshot tag); its custody record was missing and is written now, the copy time being the copy's StartTime.`);
+  if (copyId !== undefined) {
+    // CopySnapshot answered, then the run ended before the copy was recorded: the copy is this
+    // source's (tagged by the forensic role at creation); record it now rather than copy again.
+    log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${copyId} in ${target.accountId} (found by its firebreak:source-snapshot tag); its custody record named no copy yet and is completed now, the copy time being the copy's StartTime.`);
   } else {
-    let shared;
     try {
-      shared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, target.accountId, dryRun))));
+      await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, target.accountId, dryRun))));
     } catch (error) {
       if (error instanceof TransientResponderError) throw error;
       const why = `Sharing ${sourceId} with ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
       log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
       return failed(why);
     }
-    if (shared.outcome !== 'done') {
-      const word = shared.outcome === 'would-do' ? 'would-do' : 'would-be-denied';
-      log.record('ec2:ModifySnapshotAttribute', sourceId, word, shared.outcome === 'would-do' ? `Would have shared ${sourceId} with ${target.accountId} only (EC2 answered DryRunOperation).` : `Would have been denied sharing ${sourceId}: ${shared.message}`);
-      log.record('ec2:CopySnapshot', sourceId, 'skipped', `Cannot dry-run: CopySnapshot in ${target.accountId} needs the source shared first, and in dry-run it is not. In enforce it would be copied re-encrypted with ${target.kmsKeyArn}.`);
-      const unshared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, target.accountId, dryRun))));
-      log.record(
-        'ec2:ModifySnapshotAttribute',
-        sourceId,
-        unshared.outcome === 'would-be-denied' ? 'would-be-denied' : 'would-do',
-        unshared.outcome === 'would-be-denied'
-          ? `Would have been denied removing ${target.accountId}'s share of ${sourceId} once its copy completes: ${unshared.message}`
-          : `Would remove ${target.accountId}'s share of ${sourceId} (createVolumePermission remove) once its copy completes (EC2 answered DryRunOperation).`,
-      );
-      return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: shared.outcome === 'would-do' ? 'would-copy' : 'would-be-denied', detail: 'dry-run' } };
-    }
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Shared ${sourceId} (createVolumePermission) with the forensic account ${target.accountId} only.`);
+    // A drill copies only while its instance is opted in: the tag is read again between the share
+    // and the copy, the last moment before the disk leaves the member account.
+    const refused = await drillNoLongerOptedIn(flow);
+    if (refused !== undefined) return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: 'drill refused mid-copy' }, refused };
 
     copiedAt = flow.now().toISOString();
     let copied;
@@ -492,7 +541,7 @@ async function startCopy(flow: CopyFlow, source: Snapshot, earlier: Snapshot | u
       );
     } catch (error) {
       if (error instanceof TransientResponderError) throw error;
-      const why = `Copying ${sourceId} into ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept, shared with ${target.accountId} only.`;
+      const why = `Copying ${sourceId} into ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept, shared with ${target.accountId} only (its custody record says sharing).`;
       log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
       return failed(why);
     }
@@ -501,68 +550,103 @@ async function startCopy(flow: CopyFlow, source: Snapshot, earlier: Snapshot | u
     log.record('ec2:CopySnapshot', sourceId, 'done', `Copied ${sourceId} to ${copyId} in ${target.accountId}, encrypted with ${target.kmsKeyArn}.`);
   }
 
-  // What EC2 reports of both, now: the custody record's evidence.
-  const [sourceNow, copyNow] = await Promise.all([describeOne(member, sourceId, 'ec2:DescribeSnapshots'), describeOne(forensic, copyId, 'ec2:DescribeSnapshots')]);
-  const record: CustodyRecord = {
-    incidentKey: incident.key,
-    instanceId: flow.instanceId,
-    sourceAccount: incident.account,
-    region: incident.region,
-    sourceVolumeId: volumeId,
-    sourceSnapshotId: sourceId,
-    source: snapshotReport(sourceNow),
-    forensicAccount: target.accountId,
-    copySnapshotId: copyId,
-    copy: snapshotReport(copyNow),
-    kmsKeyId: target.kmsKeyArn,
-    copiedAt,
-    copiedBy: { ...(flow.execution !== undefined ? { executionArn: flow.execution } : {}), responder: COPY_RESPONDER, forensicRoleArn: flow.forensicRoleArn },
-    status: 'pending',
-  };
-  const saved = await deps.custody.saveIfAbsent(record);
-  log.record('dynamodb:PutItem', sourceId, saved.outcome === 'saved' ? 'done' : 'already-done', `Custody of ${sourceId} → ${copyId} recorded as pending and sealed (source SHA-256 ${record.source.sha256}, copy SHA-256 ${record.copy.sha256}).`);
-  if (saved.outcome === 'exists') {
-    // Another run wrote it first: follow that record, not this one.
-    const stored = await deps.custody.get(incident.key, sourceId);
-    if (stored !== undefined) return followCopy(flow, source, stored, copyNow);
+  // What EC2 reports of the copy, now: the custody record's evidence.
+  const copyNow = await describeOne(forensic, copyId, 'ec2:DescribeSnapshots');
+  const pending: CustodyRecord = { ...record, copySnapshotId: copyId, copy: snapshotReport(copyNow), copiedAt, status: 'pending' };
+  const saved = await deps.custody.replace(pending, revision);
+  if (saved.outcome === 'conflict') {
+    // Another run changed the record first; the copy is found again by its tags on the retry.
+    throw new TransientResponderError(`the custody record of ${sourceId} changed while its copy ${copyId} was being recorded; the step is retried and follows that record`);
   }
-  return confirmCopy(flow, source, saved.record, 1, copyNow, 'copied');
+  log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} → ${copyId} recorded as pending and sealed (source SHA-256 ${pending.source.sha256}, copy SHA-256 ${pending.copy?.sha256 ?? ''}).`);
+  return confirmCopy(flow, source, saved.record, (revision ?? 0) + 1, copyNow, 'copied');
 }
 
-/** A source with a custody record: never copied again; a pending copy is confirmed, a completed one's share removal retried, a failed or untrusted one reported. */
-async function followCopy(flow: CopyFlow, source: Snapshot, stored: ReadCustody, copyNow?: Snapshot): Promise<SourceOutcome> {
+/** Why a drill may no longer be copied (its instance not opted in in EC2 now), or undefined; no call for a real incident. */
+async function drillNoLongerOptedIn(flow: CopyFlow): Promise<string | undefined> {
+  if (!isGameDayIncident(flow.incident)) return undefined;
+  const lookup = await describeInstance(flow.member, flow.instanceId, { notFound: 'not-found-or-malformed', account: flow.incident.account });
+  return gameDayRefusal(flow.incident, flow.instanceId, lookup.found ? tagRecord(lookup.instance.Tags) : {});
+}
+
+/** Dry-run: the share dry-run (EC2 checks the permission), the copy said to be impossible before a share, the removal dry-run; nothing recorded. */
+async function rehearseCopy(flow: CopyFlow, source: Snapshot): Promise<SourceOutcome> {
+  const { mode, deps, log, member } = flow;
+  const target = deps.target;
+  const sourceId = source.SnapshotId as string;
+  const volumeId = source.VolumeId ?? 'unknown-volume';
+  let shared;
+  try {
+    shared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, target.accountId, dryRun))));
+  } catch (error) {
+    if (error instanceof TransientResponderError) throw error;
+    const why = `Sharing ${sourceId} with ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
+    log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
+    return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why }, failure: why };
+  }
+  if (shared.outcome === 'done') throw new ResponderFailedError(`ec2:ModifySnapshotAttribute shared ${sourceId} outside enforce mode`);
+  const word = shared.outcome === 'would-do' ? 'would-do' : 'would-be-denied';
+  log.record('ec2:ModifySnapshotAttribute', sourceId, word, shared.outcome === 'would-do' ? `Would have shared ${sourceId} with ${target.accountId} only (EC2 answered DryRunOperation).` : `Would have been denied sharing ${sourceId}: ${shared.message}`);
+  log.record('ec2:CopySnapshot', sourceId, 'skipped', `Cannot dry-run: CopySnapshot in ${target.accountId} needs the source shared first, and in dry-run it is not. In enforce it would be copied re-encrypted with ${target.kmsKeyArn}.`);
+  const unshared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, target.accountId, dryRun))));
+  log.record(
+    'ec2:ModifySnapshotAttribute',
+    sourceId,
+    unshared.outcome === 'would-be-denied' ? 'would-be-denied' : 'would-do',
+    unshared.outcome === 'would-be-denied'
+      ? `Would have been denied removing ${target.accountId}'s share of ${sourceId} once its copy completes: ${unshared.message}`
+      : `Would remove ${target.accountId}'s share of ${sourceId} (createVolumePermission remove) once its copy completes (EC2 answered DryRunOperation).`,
+  );
+  return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: shared.outcome === 'would-do' ? 'would-copy' : 'would-be-denied', detail: 'dry-run' } };
+}
+
+/** A source with a custody record: never copied again; an interrupted share resumed, a pending copy confirmed, a completed one's share removal retried, a failed, withdrawn or untrusted one reported. */
+async function followCopy(flow: CopyFlow, source: Snapshot, stored: ReadCustody, earlier?: Snapshot): Promise<SourceOutcome> {
   const { deps, log, mode } = flow;
   const sourceId = source.SnapshotId as string;
   const record = stored.record;
-  const base = { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: record.copySnapshotId };
+  const base = { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, ...(record.copySnapshotId !== undefined ? { copySnapshotId: record.copySnapshotId } : {}) };
   if (!stored.verdict.valid) {
     const why = `The custody record of ${sourceId} is NOT TRUSTED (${stored.verdict.reason}): nothing copied again, confirmed or unshared on its word; the source ${sourceId} is kept. Check the state table and the forensic account's snapshots by hand.`;
     log.record('dynamodb:GetItem', sourceId, 'skipped', why);
     return { copy: { ...base, outcome: 'failed', detail: `custody record not trusted: ${stored.verdict.reason}`, custody: custodySummary(record, false) }, failure: why };
   }
   const status = custodyStatus(record);
+  if (status === 'withdrawn') {
+    const why = `The share of ${sourceId} was withdrawn before any copy (${record.unshare?.detail ?? 'no detail recorded'}): it is not shared or copied again automatically (its custody record says withdrawn). The source ${sourceId} is kept; copy it by hand if it is needed.`;
+    log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
+    return { copy: { ...base, outcome: 'failed', detail: 'share withdrawn before any copy', custody: custodySummary(record, true) }, failure: why };
+  }
+  if (status === 'sharing') {
+    if (mode !== 'enforce') {
+      log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', `A run recorded the intent to share ${sourceId} and ended before its copy was recorded; in dry-run it is not resumed.`);
+      return { copy: { ...base, outcome: 'would-copy', detail: 'custody sharing (dry-run: not resumed)', custody: custodySummary(record, true) } };
+    }
+    log.record('dynamodb:GetItem', sourceId, 'observed', `A run recorded the intent to share ${sourceId} and ended before its copy was recorded (custody record verified, sharing): resumed, the share reused.`);
+    return shareAndCopy(flow, source, record, stored.revision, earlier);
+  }
   if (status === 'failed') {
-    const why = `The forensic copy of ${sourceId} (${record.copySnapshotId}) failed earlier: ${record.confirmed?.reason ?? 'no reason recorded'}. It is not copied again automatically (its custody record says failed): fix the cause, then copy it by hand. The source ${sourceId} is kept, shared with ${deps.target.accountId} only.`;
+    const why = `The forensic copy of ${sourceId} (${record.copySnapshotId ?? 'no copy'}) failed earlier: ${record.confirmed?.reason ?? 'no reason recorded'}. It is not copied again automatically (its custody record says failed): fix the cause, then copy it by hand. The source ${sourceId} is kept, shared with ${deps.target.accountId} only.`;
     log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
     return { copy: { ...base, outcome: 'failed', detail: `copy failed: ${record.confirmed?.reason ?? 'no reason recorded'}`, custody: custodySummary(record, true) }, failure: why };
   }
   if (status === 'completed') {
-    log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${record.copySnapshotId} in ${deps.target.accountId}, confirmed completed ${record.confirmed?.at ?? ''}; custody record verified (seal and hashes hold).`);
+    log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${record.copySnapshotId ?? ''} in ${deps.target.accountId}, confirmed completed ${record.confirmed?.at ?? ''}; custody record verified (seal and hashes hold).`);
     if (record.unshare?.removed === true || mode !== 'enforce') {
       return { copy: { ...base, outcome: 'already-copied', detail: 'custody verified', custody: custodySummary(record, true) } };
     }
     // The share removal failed last time: try it again.
-    const unshare = await removeShare(flow, sourceId);
+    const unshare = await removeShare(flow, sourceId, 'copy-completed');
     const next = await deps.custody.replace({ ...record, unshare }, stored.revision);
     log.record('dynamodb:PutItem', sourceId, next.outcome === 'saved' ? 'done' : 'skipped', next.outcome === 'saved' ? `Custody of ${sourceId} updated and sealed: ${unshare.detail}` : 'Another run updated the custody record first; left as it is.');
     return { copy: { ...base, outcome: 'already-copied', detail: `custody verified; ${unshare.detail}`, custody: custodySummary(next.record, true) } };
   }
   if (mode !== 'enforce') {
-    log.record('ec2:DescribeSnapshots', sourceId, 'skipped', `Copied earlier to ${record.copySnapshotId}, custody pending; in dry-run it is not confirmed nor sealed, and no share is removed.`);
+    log.record('ec2:DescribeSnapshots', sourceId, 'skipped', `Copied earlier to ${record.copySnapshotId ?? ''}, custody pending; in dry-run it is not confirmed nor sealed, and no share is removed.`);
     return { copy: { ...base, outcome: 'already-copied', detail: 'custody pending (dry-run: not confirmed)', custody: custodySummary(record, true) } };
   }
-  log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${record.copySnapshotId} in ${deps.target.accountId}; custody record verified, pending: confirming the copy (not copying again).`);
-  return confirmCopy(flow, source, record, stored.revision, copyNow, 'copied');
+  log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${record.copySnapshotId ?? ''} in ${deps.target.accountId}; custody record verified, pending: confirming the copy (not copying again).`);
+  return confirmCopy(flow, source, record, stored.revision, undefined, 'copied');
 }
 
 /**
@@ -576,6 +660,8 @@ async function confirmCopy(flow: CopyFlow, source: Snapshot, record: CustodyReco
   const target = deps.target;
   const sourceId = source.SnapshotId as string;
   const copyId = record.copySnapshotId;
+  // Sealed pending only with its copy (shareAndCopy): a record without one was not written by this responder.
+  if (copyId === undefined) throw new ResponderFailedError(`the custody record of ${sourceId} is pending but names no copy; nothing confirmed or unshared on its word`);
   const base = { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: copyId };
   const copyNow = known ?? (await describeCopy(forensic, copyId));
   const state = copyNow?.State;
@@ -585,7 +671,7 @@ async function confirmCopy(flow: CopyFlow, source: Snapshot, record: CustodyReco
   }
   const at = flow.now().toISOString();
   if (state === 'completed' && copyNow !== undefined) {
-    const unshare = await removeShare(flow, sourceId);
+    const unshare = await removeShare(flow, sourceId, 'copy-completed');
     const confirmed: CustodyConfirmation = { at, copyState: 'completed', copy: snapshotReport(copyNow) };
     const next = await deps.custody.replace({ ...record, status: 'completed', confirmed, unshare }, revision);
     if (next.outcome === 'conflict') return confirmedElsewhere(flow, source);
@@ -617,22 +703,38 @@ async function confirmedElsewhere(flow: CopyFlow, source: Snapshot): Promise<Sou
   return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: record.copySnapshotId, outcome: 'already-copied', detail: 'custody completed by another run', custody: custodySummary(record, true) } };
 }
 
-/** Removes the forensic account's createVolumePermission from a source whose copy completed; says so, or why it could not. */
-async function removeShare(flow: CopyFlow, sourceId: string): Promise<ShareRemoval> {
+/**
+ * Removes the forensic account's createVolumePermission from a source (sendMutating, as every
+ * mutating call), because its copy completed or a drill was refused mid-copy; says so, or why it
+ * could not, with that reason, for the custody record. A transient error is thrown (the step is
+ * retried and removes it then); any other is recorded as not removed (a rerun tries again).
+ */
+async function removeShare(flow: ShareFlow, sourceId: string, reason: ShareRemovalReason): Promise<ShareRemoval> {
   const { deps, log, member, mode } = flow;
   const account = deps.target.accountId;
   const at = flow.now().toISOString();
+  const drill = reason === 'drill-refused';
+  const { key, value } = SECURITY_TAGS.gameDayTarget;
+  const because = drill ? `the drill's instance ${flow.instanceId} was no longer opted in (${key}=${value}) mid-copy` : 'the copy having completed';
   try {
     await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, account, dryRun))));
   } catch (error) {
     if (error instanceof TransientResponderError) throw error;
-    const detail = `share of ${sourceId} with ${account} NOT removed (${error instanceof Error ? error.message : String(error)}): it grants only ${account}, which holds the copy; a rerun of the step tries again`;
+    const message = error instanceof Error ? error.message : String(error);
+    const detail = drill
+      ? `share of ${sourceId} with ${account} NOT withdrawn (${message}), ${because}: a rerun of the step tries again; or remove it by hand (createVolumePermission remove)`
+      : `share of ${sourceId} with ${account} NOT removed (${message}): it grants only ${account}, which holds the copy; a rerun of the step tries again`;
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', detail);
-    return { removed: false, at, detail };
+    return { removed: false, at, detail, reason };
   }
-  const detail = `share of ${sourceId} with ${account} removed (createVolumePermission remove), the copy having completed`;
-  log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Removed ${account}'s createVolumePermission on ${sourceId}: the copy completed, so the source is private again.`);
-  return { removed: true, at, detail };
+  const detail = drill ? `share of ${sourceId} with ${account} withdrawn (createVolumePermission remove): ${because}` : `share of ${sourceId} with ${account} removed (createVolumePermission remove), ${because}`;
+  log.record(
+    'ec2:ModifySnapshotAttribute',
+    sourceId,
+    'done',
+    drill ? `Withdrew ${account}'s share of ${sourceId} (createVolumePermission remove): ${because}; nothing more is copied.` : `Removed ${account}'s createVolumePermission on ${sourceId}: the copy completed, so the source is private again.`,
+  );
+  return { removed: true, at, detail, reason };
 }
 
 /** The custody record as the result and the alert carry it: the hashes, not the whole reports. */
@@ -642,7 +744,7 @@ function custodySummary(record: CustodyRecord, verified: boolean): NonNullable<E
     ...rest,
     status: custodyStatus(record),
     sourceSha256: source.sha256,
-    copySha256: copy.sha256,
+    ...(copy !== undefined ? { copySha256: copy.sha256 } : {}),
     ...(confirmed !== undefined ? { confirmed: { at: confirmed.at, copyState: confirmed.copyState, ...(confirmed.copy ? { copySha256: confirmed.copy.sha256 } : {}), ...(confirmed.reason !== undefined ? { reason: confirmed.reason } : {}) } } : {}),
     verified,
   };

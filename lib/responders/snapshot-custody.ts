@@ -2,8 +2,11 @@
  * The chain of custody of a forensic copy: who copied which evidence snapshot, when, to which
  * snapshot of the forensic account, under which key, and what EC2 reported of the source and of
  * the copy (the DescribeSnapshots answer itself, canonical JSON, and its SHA-256). One record per
- * copied snapshot, in the state table under `custody#<incident key>#<source snapshot id>`, written
- * once (conditional PutItem) and sealed with the deployment's record key (record-mac.ts,
+ * evidence snapshot shared with the forensic account, in the state table under
+ * `custody#<incident key>#<source snapshot id>`: first written (once, conditional PutItem) before
+ * the source is shared, as the intent (`sharing`), so no share exists without a record; then
+ * replaced, revision by revision, as the copy is made and confirmed or the share taken back. Each
+ * version is sealed with the deployment's record key (record-mac.ts,
  * `KmsMac`, under a scheme label of its own). A stored record is a claim: `get` verifies the seal
  * and the hashes before anything trusts it.
  */
@@ -41,8 +44,16 @@ export function snapshotReport(snapshot: Snapshot): SnapshotReport {
   return { json, sha256: sha256Hex(json) };
 }
 
-/** Where a copy stands: `pending` from CopySnapshot until the forensic account reports it `completed` or `error`. */
-export type CustodyStatus = 'pending' | 'completed' | 'failed';
+/**
+ * Where a copy stands: `sharing` from before the source is shared until CopySnapshot answers (the
+ * intent: no share without a record); `pending` from CopySnapshot until the forensic account
+ * reports the copy `completed` or `error` (`failed`); `withdrawn` when the share was taken back
+ * before any copy was made (a drill whose instance was no longer opted in).
+ */
+export type CustodyStatus = 'sharing' | 'pending' | 'completed' | 'failed' | 'withdrawn';
+
+/** Why the forensic account's share of a source was taken back: its copy completed, or a drill was refused mid-copy. */
+export type ShareRemovalReason = 'copy-completed' | 'drill-refused';
 
 /** What the forensic account reported of the copy when Firebreak confirmed it: its final DescribeSnapshots answer and hash. */
 export interface CustodyConfirmation {
@@ -56,11 +67,13 @@ export interface CustodyConfirmation {
   readonly reason?: string;
 }
 
-/** The forensic account's createVolumePermission on the source: removed once the copy completed, or why it stays. */
+/** The forensic account's createVolumePermission on the source: removed once the copy completed (or a drill was refused), or why it stays. */
 export interface ShareRemoval {
   readonly removed: boolean;
   readonly at: string;
   readonly detail: string;
+  /** Why it was taken back (absent in records written before reasons were recorded: the copy completed). */
+  readonly reason?: ShareRemovalReason;
 }
 
 /** One forensic copy, as the custody record keeps it. */
@@ -73,19 +86,21 @@ export interface CustodyRecord {
   readonly sourceSnapshotId: string;
   readonly source: SnapshotReport;
   readonly forensicAccount: string;
-  readonly copySnapshotId: string;
-  readonly copy: SnapshotReport;
+  /** The copy (absent while `sharing`, and when `withdrawn`: no copy was made). */
+  readonly copySnapshotId?: string;
+  /** What DescribeSnapshots reported of the copy right after CopySnapshot (absent with the copy id). */
+  readonly copy?: SnapshotReport;
   /** The forensic account's KMS key the copy is encrypted with (as configured, the ARN CopySnapshot was given). */
   readonly kmsKeyId: string;
-  /** ISO 8601 time of the CopySnapshot call. */
-  readonly copiedAt: string;
+  /** ISO 8601 time of the CopySnapshot call (absent with the copy id). */
+  readonly copiedAt?: string;
   /** Who: the execution, the responder and the forensic-account role that made the copy. */
   readonly copiedBy: { readonly executionArn?: string; readonly responder: string; readonly forensicRoleArn: string };
   /** Where the copy stands (absent in records written before the confirmation existed: pending). */
   readonly status?: CustodyStatus;
   /** The confirmation that sealed the record completed or failed. */
   readonly confirmed?: CustodyConfirmation;
-  /** The source's share with the forensic account, once the copy is confirmed. */
+  /** The source's share with the forensic account: taken back once the copy is confirmed, or when a drill is refused mid-copy. */
   readonly unshare?: ShareRemoval;
   readonly seal?: { readonly scheme: typeof CUSTODY_SEAL_SCHEME; readonly algorithm: typeof RECORD_MAC_ALGORITHM; readonly keyId: string; readonly mac: string };
 }
@@ -100,16 +115,16 @@ const custodyRecordSchema = z.strictObject({
   sourceSnapshotId: z.string(),
   source: reportSchema,
   forensicAccount: z.string(),
-  copySnapshotId: z.string(),
-  copy: reportSchema,
+  copySnapshotId: z.optional(z.string()),
+  copy: z.optional(reportSchema),
   kmsKeyId: z.string(),
-  copiedAt: z.string(),
+  copiedAt: z.optional(z.string()),
   copiedBy: z.strictObject({ executionArn: z.optional(z.string()), responder: z.string(), forensicRoleArn: z.string() }),
-  status: z.optional(z.enum(['pending', 'completed', 'failed'])),
+  status: z.optional(z.enum(['sharing', 'pending', 'completed', 'failed', 'withdrawn'])),
   confirmed: z.optional(
     z.strictObject({ at: z.string(), copyState: z.enum(['completed', 'error', 'missing']), copy: z.optional(reportSchema), reason: z.optional(z.string()) }),
   ),
-  unshare: z.optional(z.strictObject({ removed: z.boolean(), at: z.string(), detail: z.string() })),
+  unshare: z.optional(z.strictObject({ removed: z.boolean(), at: z.string(), detail: z.string(), reason: z.optional(z.enum(['copy-completed', 'drill-refused'])) })),
   seal: z.optional(
     z.strictObject({ scheme: z.literal(CUSTODY_SEAL_SCHEME), algorithm: z.literal(RECORD_MAC_ALGORITHM), keyId: z.string(), mac: z.string().check(z.minLength(1)) }),
   ),
@@ -124,7 +139,7 @@ export function custodyMacMessage(record: CustodyRecord): Uint8Array {
 
 /** Why a stored record is not trusted: its hashes do not match the reports it carries (pure), or undefined. */
 export function custodyHashProblem(record: CustodyRecord): string | undefined {
-  const reports = [['source', record.source], ['copy', record.copy], ...(record.confirmed?.copy ? ([['confirmed copy', record.confirmed.copy]] as const) : [])] as const;
+  const reports = [['source', record.source], ...(record.copy ? ([['copy', record.copy]] as const) : []), ...(record.confirmed?.copy ? ([['confirmed copy', record.confirmed.copy]] as const) : [])] as const;
   for (const [what, report] of reports) {
     if (sha256Hex(report.json) !== report.sha256) return `the ${what} report does not hash to its recorded SHA-256`;
   }
@@ -149,8 +164,8 @@ export interface CustodyStore {
   /** Seals and writes the record unless one exists for the same copy: `exists` then (the first is kept). */
   saveIfAbsent(record: CustodyRecord): Promise<{ readonly outcome: 'saved' | 'exists'; readonly record: CustodyRecord }>;
   /**
-   * Seals and writes the next state of an existing record (pending → completed/failed, or the share
-   * removed later), only if the stored item is still at `revision` (absent: an item written before
+   * Seals and writes the next state of an existing record (sharing → pending/withdrawn, pending →
+   * completed/failed, or the share removed later), only if the stored item is still at `revision` (absent: an item written before
    * revisions): `conflict` when another run changed it first (nothing written).
    */
   replace(record: CustodyRecord, revision: number | undefined): Promise<{ readonly outcome: 'saved' | 'conflict'; readonly record: CustodyRecord }>;
@@ -177,9 +192,9 @@ export class DynamoDbCustodyStore implements CustodyStore {
       pk: { S: custodyRecordKey(sealed.incidentKey, sealed.sourceSnapshotId) },
       incidentKey: { S: sealed.incidentKey },
       sourceSnapshotId: { S: sealed.sourceSnapshotId },
-      copySnapshotId: { S: sealed.copySnapshotId },
+      ...(sealed.copySnapshotId !== undefined ? { copySnapshotId: { S: sealed.copySnapshotId } } : {}),
       forensicAccount: { S: sealed.forensicAccount },
-      copiedAt: { S: sealed.copiedAt },
+      ...(sealed.copiedAt !== undefined ? { copiedAt: { S: sealed.copiedAt } } : {}),
       status: { S: custodyStatus(sealed) },
       revision: { N: String(revision) },
       record: { S: JSON.stringify(sealed) },
@@ -189,7 +204,7 @@ export class DynamoDbCustodyStore implements CustodyStore {
   async saveIfAbsent(record: CustodyRecord): Promise<{ readonly outcome: 'saved' | 'exists'; readonly record: CustodyRecord }> {
     const sealed = await this.seal(record);
     try {
-      // Written once: a redelivered step cannot rewrite who copied what, and when.
+      // Written once: a redelivered step cannot rewrite who shared what, and when (later states replace it over its revision).
       await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: this.item(sealed, 1), ConditionExpression: 'attribute_not_exists(pk)' }));
       return { outcome: 'saved', record: sealed };
     } catch (error) {

@@ -237,17 +237,21 @@ describe('copyEvidence', () => {
     // The final DescribeSnapshots answer of the copy, hashed, is in the sealed record.
     const finalCopy: Snapshot = { SnapshotId: 'snap-0copy000000000001', State: 'completed', Progress: '100%', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN };
     expect(storedRecord('snap-0000000000000000a').confirmed!.copy).toEqual(snapshotReport(finalCopy));
-    // The custody record: first written once (conditional, pending), then sealed completed only over revision 1.
+    // The custody record: first written once (conditional) as the intent, before the share; then
+    // sealed pending with the copy over revision 1, and completed over revision 2.
     const puts = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
     const put = puts[0]!;
     expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(put.Item?.pk).toEqual({ S: custodyRecordKey(KEY, 'snap-0000000000000000a') });
-    expect(put.Item?.status).toEqual({ S: 'pending' });
+    expect(put.Item?.status).toEqual({ S: 'sharing' });
+    expect(put.Item?.copySnapshotId).toBeUndefined();
     expect(put.Item?.revision).toEqual({ N: '1' });
-    const sealing = puts.find((i) => i.Item?.status?.S === 'completed' && i.Item?.pk?.S === custodyRecordKey(KEY, 'snap-0000000000000000a'))!;
-    expect(sealing.ConditionExpression).toBe('revision = :revision');
-    expect(sealing.ExpressionAttributeValues).toEqual({ ':revision': { N: '1' } });
-    expect(sealing.Item?.revision).toEqual({ N: '2' });
+    const ofA = puts.filter((i) => i.Item?.pk?.S === custodyRecordKey(KEY, 'snap-0000000000000000a'));
+    expect(ofA.map((i) => [i.Item?.status?.S, i.Item?.revision?.N, i.ConditionExpression, i.ExpressionAttributeValues?.[':revision']?.N])).toEqual([
+      ['sharing', '1', 'attribute_not_exists(pk)', undefined],
+      ['pending', '2', 'revision = :revision', '1'],
+      ['completed', '3', 'revision = :revision', '2'],
+    ]);
     const stored = JSON.parse(put.Item!.record!.S!) as CustodyRecord;
     expect(stored.seal).toEqual({ scheme: 'firebreak-evidence-custody/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' });
     expect(stored.source.json).toBe(snapshotReport(SOURCES[0]!).json);
@@ -405,6 +409,29 @@ describe('copyEvidence', () => {
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
   });
 
+  it('records the intent before the share: a run interrupted between share and copy leaves a record, and its rerun reuses the share and copies once', async () => {
+    forensic
+      .on(CopySnapshotCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }))
+      .resolves({ SnapshotId: 'snap-0copy000000000001' });
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    // What the state table holds when EC2 receives the share: the intent, already sealed.
+    const atShare: (string | undefined)[] = [];
+    member.on(ModifySnapshotAttributeCommand).callsFake(() => atShare.push(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))?.status?.S) && {});
+    await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    expect(atShare).toEqual(['sharing']);
+    const intent = storedRecord('snap-0000000000000000a');
+    expect(intent).toMatchObject({ status: 'sharing', sourceSnapshotId: 'snap-0000000000000000a', forensicAccount: FORENSIC, source: snapshotReport(SOURCES[0]!) });
+    expect(intent.copySnapshotId).toBeUndefined();
+    expect(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))?.copySnapshotId).toBeUndefined();
+    // The rerun follows the intent: shares again (the same input; EC2 keeps one permission), copies once.
+    await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false), shareInput('snap-0000000000000000a', FORENSIC, false)]);
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(2);
+    expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001' });
+    expect(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))?.revision).toEqual({ N: '2' });
+  });
+
   it('lets throttling through as transient (the state machine retries; the retry reuses what was done)', async () => {
     forensic.on(CopySnapshotCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
     await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
@@ -541,6 +568,110 @@ describe('copyEvidence', () => {
         ['snap-0000000000000000b', 'done'],
       ]);
       expect(result.actions.find((a) => a.api === 'firebreak:check-gameday-target')).toMatchObject({ outcome: 'skipped' });
+    });
+
+    const drillRecord = (source: string) => JSON.parse(table.get(custodyRecordKey(drill.key, source))!.record!.S!) as CustodyRecord;
+    const optedIn = () => described([{ Key: 'firebreak:gameday-target', Value: 'true' }]);
+    const optedOut = () => described([{ Key: 'Name', Value: 'payments-db' }]);
+    const modified = () => member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input);
+
+    it('ATTACK (drill-shares): records each withdrawn share in its custody record, with the reason (a drill refused mid-copy), not "the copy completed"', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      // Exact inputs: the two shares, then the two withdrawals, no DryRun in enforce.
+      expect(modified()).toEqual([
+        { SnapshotId: 'snap-0000000000000000a', Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [FORENSIC] },
+        { SnapshotId: 'snap-0000000000000000b', Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [FORENSIC] },
+        { SnapshotId: 'snap-0000000000000000a', Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [FORENSIC] },
+        { SnapshotId: 'snap-0000000000000000b', Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [FORENSIC] },
+      ]);
+      for (const source of ['snap-0000000000000000a', 'snap-0000000000000000b']) {
+        const record = drillRecord(source);
+        expect(record.unshare).toEqual({
+          removed: true,
+          at: NOW.toISOString(),
+          reason: 'drill-refused',
+          detail: `share of ${source} with ${FORENSIC} withdrawn (createVolumePermission remove): the drill's instance ${INSTANCE_ID} was no longer opted in (firebreak:gameday-target=true) mid-copy`,
+        });
+        // The copy had started: it stays pending (not confirmed, not copied again), the record sealed over it.
+        expect(record).toMatchObject({ status: 'pending', copySnapshotId: expect.stringMatching(/^snap-0copy/) });
+        expect((await custody.get(drill.key, source))?.verdict).toEqual({ valid: true });
+      }
+      // A rerun finds the shares recorded as withdrawn: nothing sent again.
+      member.resetHistory();
+      await run({ ...input(), incident: drill });
+      expect(modified()).toEqual([]);
+    });
+
+    it('lets a throttled withdrawal through as transient (the step is retried and withdraws again), as every other mutating call', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+      await expect(run({ ...input(), incident: drill })).rejects.toBeInstanceOf(TransientResponderError);
+      expect(drillRecord('snap-0000000000000000a').unshare).toBeUndefined();
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).resolves({});
+      expect((await run({ ...input(), incident: drill })).status).toBe('refused');
+      expect(drillRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: true, reason: 'drill-refused' });
+    });
+
+    it('records a withdrawal EC2 refuses as not done (the share kept, the record says so; a rerun tries again)', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+      expect((await run({ ...input(), incident: drill })).status).toBe('refused');
+      expect(drillRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: false, reason: 'drill-refused', detail: expect.stringMatching(/^share of snap-0000000000000000a with 444455556666 NOT withdrawn \(/) });
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).resolves({});
+      member.resetHistory();
+      await run({ ...input(), incident: drill });
+      expect(modified().map((i) => i.OperationType)).toEqual(['remove', 'remove']);
+      expect(drillRecord('snap-0000000000000000a').unshare).toMatchObject({ removed: true, reason: 'drill-refused' });
+    });
+
+    it('withdraws the share of a record that fails verification, without sealing that record again', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      kms.on(VerifyMacCommand).rejects(Object.assign(new Error('invalid mac'), { name: 'KMSInvalidMacException', $metadata: { httpStatusCode: 400 } }));
+      dynamo.resetHistory();
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      expect(modified().slice(2)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000b', FORENSIC, false)]);
+      expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+      expect(result.actions.filter((a) => a.api === 'dynamodb:PutItem').map((a) => a.outcome)).toEqual(['skipped', 'skipped']);
+    });
+
+    it('ATTACK (drill-shares): copies nothing when the opt-in tag goes between the share and the copy: the share is withdrawn and recorded', async () => {
+      // Opted in when the step starts; the owner takes the tag off right after the first share.
+      member.on(DescribeInstancesCommand).resolvesOnce(optedIn()).resolves(optedOut());
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+      expect(modified()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000a', FORENSIC, false)]);
+      const record = drillRecord('snap-0000000000000000a');
+      expect(record).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' } });
+      expect(record.copySnapshotId).toBeUndefined();
+      expect((await custody.get(drill.key, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
+      // Source b was never shared: no record, nothing to withdraw.
+      expect(table.has(custodyRecordKey(drill.key, 'snap-0000000000000000b'))).toBe(false);
+    });
+
+    it('ATTACK (drill-shares): takes back a share an interrupted run made before any copy was recorded, when the drill is refused on the rerun', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      // The share of a is made, then CopySnapshot is throttled: the run ends before any copy.
+      forensic.on(CopySnapshotCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+      await expect(run({ ...input(), incident: drill })).rejects.toBeInstanceOf(TransientResponderError);
+      expect(modified()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false)]);
+      // The intent was recorded before the share: a reviewer (and the rerun) sees it.
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'sharing' });
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      expect((await run({ ...input(), incident: drill })).status).toBe('refused');
+      expect(modified().slice(1)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false)]);
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' } });
     });
 
     it('copies the evidence of an instance EC2 shows opted in', async () => {

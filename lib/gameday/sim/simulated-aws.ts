@@ -39,7 +39,7 @@ import { ec2NetworkHandlers } from './ec2-network';
 import { ec2SecurityGroupHandlers } from './ec2-security-groups';
 import { ec2StorageHandlers } from './ec2-storage';
 import { ec2SnapshotLockHandlers } from './ec2-snapshot-lock';
-import { ec2SnapshotSharingHandlers } from './ec2-snapshot-sharing';
+import { ec2SnapshotSharingHandlers, permissionChange } from './ec2-snapshot-sharing';
 import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiError } from './errors';
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
@@ -225,6 +225,24 @@ export class SimulatedAws {
   /** Makes every later copy of a snapshot of `volumeId` fail late: accepted, `pending`, then `error` with `stateMessage`. */
   failCopiesLate(volumeId: string, stateMessage: string): void {
     this.world.lateCopyFailures.set(volumeId, stateMessage);
+  }
+
+  /**
+   * Once, right after the first ModifySnapshotAttribute that adds a createVolumePermission to a
+   * snapshot of a volume attached to `instanceId` succeeds, the instance's tag `key` is deleted, as
+   * its owner would delete it: between that share and whatever the sharer calls next (a game day's
+   * `tamper: { untagAfterShare }`). Made on the world directly, so it is not in the call log.
+   */
+  untagAfterShare(instanceId: string, key: string): void {
+    const stop = this.onCall((record) => {
+      if (record.api !== 'ec2:ModifySnapshotAttribute' || record.outcome !== 'ok' || record.dryRun) return;
+      const added = permissionChange(record.input).add;
+      if (added.users.length === 0 && added.groups.length === 0) return;
+      const snapshot = this.world.snapshots.get(String(record.input.SnapshotId));
+      if (snapshot === undefined || this.world.volumes.get(snapshot.volumeId)?.attachment?.instanceId !== instanceId) return;
+      this.world.instances.get(instanceId)?.tags.delete(key);
+      stop();
+    });
   }
 
   addOperator(principalArn: string): void {

@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { CopySnapshotCommand, CreateSnapshotsCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
+import { CopySnapshotCommand, CreateSnapshotsCommand, CreateTagsCommand, DescribeInstancesCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import { resolveIntrinsics } from '../../../lib/gameday/deployment';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
@@ -211,5 +211,45 @@ describe('sharing and copying evidence snapshots across accounts (simulated)', (
     const denied = await rejectionOf(forensic.send(copy(source!, otherKey)));
     expect(denied.name).toBe('UnauthorizedOperation');
     expect(denied.message).toContain(otherKey);
+  });
+
+  describe('untagAfterShare (a drill opted out mid-copy)', () => {
+    const OPT_IN = 'firebreak:gameday-target';
+    async function optedIn(sim: SeededSimulatedAws, instanceId: string): Promise<() => Promise<boolean>> {
+      const admin = await sim.clientFactory().ec2({ account: MEMBER, region: REGION });
+      await admin.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: OPT_IN, Value: 'true' }] }));
+      return async () => {
+        const { Reservations = [] } = await admin.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+        return (Reservations[0]?.Instances?.[0]?.Tags ?? []).some((tag) => tag.Key === OPT_IN);
+      };
+    }
+
+    it('takes the tag off right after a share of one of the instance\'s snapshots, once', async () => {
+      const { sim, member, instanceId } = await accounts(catalog);
+      const [root, data] = await evidenceSnapshots(sim, instanceId);
+      const tagged = await optedIn(sim, instanceId);
+      sim.untagAfterShare(instanceId, OPT_IN);
+      await member.send(share(root!));
+      expect(await tagged()).toBe(false);
+      // Armed once: put back, it stays through the next share.
+      const admin = await sim.clientFactory().ec2({ account: MEMBER, region: REGION });
+      await admin.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: OPT_IN, Value: 'true' }] }));
+      await member.send(share(data!));
+      expect(await tagged()).toBe(true);
+    });
+
+    it('leaves the tag through a dry-run share, a removal, and a share of another instance\'s snapshot', async () => {
+      const { sim, member, instanceId } = await accounts(catalog);
+      const [root] = await evidenceSnapshots(sim, instanceId);
+      const other = sim.addInstance({ volumes: [{ device: '/dev/xvda', boot: true }] });
+      const [elsewhere] = await evidenceSnapshots(sim, other.instanceId);
+      const tagged = await optedIn(sim, instanceId);
+      sim.untagAfterShare(instanceId, OPT_IN);
+      await rejectionOf(member.send(share(root!, { UserIds: [FORENSIC], DryRun: true })));
+      const admin = await sim.clientFactory().ec2({ account: MEMBER, region: REGION });
+      await admin.send(new ModifySnapshotAttributeCommand({ SnapshotId: root!, Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [FORENSIC] }));
+      await member.send(share(elsewhere!));
+      expect(await tagged()).toBe(true);
+    });
   });
 });
