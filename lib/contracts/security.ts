@@ -73,7 +73,11 @@ export enum SECURITY_ENV {
    * Set only on the responders whose steps write role policies, when member roles are configured.
    */
   sessionRevokerRoleName = 'FIREBREAK_SESSION_REVOKER_ROLE_NAME',
-  /** The forensic account evidence is copied to (copy-evidence; set when the deployment configures one). */
+  /**
+   * The forensic account evidence is copied to, set on every function when the deployment configures
+   * one: copy-evidence copies there, and every function refuses it as an incident's account
+   * (`unservedAccountReason`).
+   */
   forensicAccountId = 'FIREBREAK_FORENSIC_ACCOUNT_ID',
   /** The role copy-evidence assumes in the forensic account (lib/stack/forensic-role-stack.ts). */
   forensicRoleName = 'FIREBREAK_FORENSIC_ROLE_NAME',
@@ -249,6 +253,11 @@ export interface ServedAccounts {
   readonly organizationId?: string;
   /** Whether member roles are configured: without them only the security account can be acted upon. */
   readonly memberRoles: boolean;
+  /**
+   * The forensic account copy-evidence copies evidence into (FIREBREAK_FORENSIC_ACCOUNT_ID), when the
+   * deployment has one: never served, whatever the organization or the allowlist says.
+   */
+  readonly forensicAccountId?: string;
 }
 
 /**
@@ -256,10 +265,17 @@ export interface ServedAccounts {
  * always served; another account only with member roles and either the allowlist or the
  * organization (where STS itself refuses accounts outside it). Anything but 12 ASCII digits is
  * refused first: "the organization serves every account" must not answer yes to `*`, `٤٤٤…`
- * (Arabic-Indic digits) or an id with a space, whatever a caller's own parser checked.
+ * (Arabic-Indic digits) or an id with a space, whatever a caller's own parser checked. The forensic
+ * account is refused next, before any rule that serves: it is the evidence vault, where forensic
+ * workstations analyse malware-laden evidence and GuardDuty findings are expected (or forged), and
+ * an automated quarantine, snapshot or key change there would disturb evidence and investigations.
+ * copy-evidence reaches it through its own forensic role, never through a served-account client.
  */
 export function unservedAccountReason(account: string, served: ServedAccounts): string | undefined {
   if (!ACCOUNT_ID.test(account)) return `${JSON.stringify(account.slice(0, 40))} is not a 12-digit account id`;
+  if (account === served.forensicAccountId) {
+    return `account ${account} is the deployment's forensic account (the evidence vault): Firebreak never acts there automatically; a person must`;
+  }
   if (account === served.securityAccountId) return undefined;
   if (!served.memberRoles) {
     return `account ${account} is not the security account (${served.securityAccountId}) and no member role is configured, so Firebreak cannot act there`;
@@ -290,8 +306,20 @@ export function servedAccountsFromEnvironment(
   if (organizationId !== '' && !ORGANIZATION_ID.test(organizationId)) {
     return { problem: `${SECURITY_ENV.organizationId} is not an organization id (o- and 10 to 32 lowercase letters or digits)` };
   }
+  const forensicAccountId = env[SECURITY_ENV.forensicAccountId]?.trim() ?? '';
+  if (forensicAccountId !== '' && !ACCOUNT_ID.test(forensicAccountId)) {
+    return { problem: `${SECURITY_ENV.forensicAccountId} is not a 12-digit account id, so the deployment cannot tell which account holds its evidence` };
+  }
   const memberRoles = (env[SECURITY_ENV.memberRoleName]?.trim() ?? '') !== '';
-  return { served: { securityAccountId, allowlist, ...(organizationId !== '' ? { organizationId } : {}), memberRoles } };
+  return {
+    served: {
+      securityAccountId,
+      allowlist,
+      ...(organizationId !== '' ? { organizationId } : {}),
+      memberRoles,
+      ...(forensicAccountId !== '' ? { forensicAccountId } : {}),
+    },
+  };
 }
 
 /**

@@ -130,7 +130,11 @@ export class LocalBackend extends AccountBackend {
     this.securityHub = environment.securityHub !== undefined;
     if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);
     if (settings.forensicAccount === undefined) return resolved;
-    if (settings.forensicAccount === account) throw new EnvironmentSetupError('settings.forensicAccount must differ from the environment account (the copy leaves the member account)');
+    // The environment may be the forensic account itself only as a member account of an organization
+    // deployment (a finding about a forensic workstation, which Firebreak must leave to a person).
+    if (settings.forensicAccount === account && this.member === undefined) {
+      throw new EnvironmentSetupError('settings.forensicAccount must differ from the environment account (the copy leaves the member account), unless the environment is a member account (settings.securityAccount)');
+    }
     this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, securityAccount, region), region, stateTable: resolved.deployment.stateTableName };
     for (const fault of settings.forensicCopyFailsLate) {
       const volume = resolved.instances[fault.instance]?.volumes.find((candidate) => candidate.device === fault.device);

@@ -234,7 +234,7 @@ export const settingsSchema = z.strictObject({
     .regex(/^\d{12}$/, 'an account id has 12 digits')
     .optional()
     .describe(
-      'A second simulated account that receives evidence copies (CDK context forensicAccountId): the game day creates its KMS key (forensicKmsKeyArn) and the forensic role the synthesized ForensicRoleStack describes, with that role\'s policy enforced. Needs a playbook with a copy-evidence step; local backend only.',
+      'A second simulated account that receives evidence copies (CDK context forensicAccountId): the game day creates its KMS key (forensicKmsKeyArn) and the forensic role the synthesized ForensicRoleStack describes, with that role\'s policy enforced. Needs a playbook with a copy-evidence step; local backend only. It may be the environment\'s own account only when that is a member account (settings.securityAccount): a finding about the forensic account itself, which Firebreak must leave to a person.',
     ),
   forensicCopyFailsLate: z
     .array(

@@ -443,6 +443,9 @@ function deploymentEnvironment(props: RespondersProps): Record<string, string> {
     [SECURITY_ENV.mode]: props.effectiveMode,
     [SECURITY_ENV.servedAccountIds]: (props.servedAccountIds ?? []).join(','),
     ...(props.organizationId ? { [SECURITY_ENV.organizationId]: props.organizationId } : {}),
+    // The evidence vault, never served (unservedAccountReason): in an organization deployment it is
+    // an account of the organization, so every function that reads the served accounts must know it.
+    ...(props.forensicAccountId ? { [SECURITY_ENV.forensicAccountId]: props.forensicAccountId } : {}),
     [SECURITY_ENV.gameDayEnabled]: String(props.gameDaysEnabled),
     [DEPLOYMENT_ENV.incidentRecordRetentionDays]: String(props.incidentRecordRetentionDays ?? DEFAULT_INCIDENT_RECORD_RETENTION_DAYS),
     ...(props.dnsAllowlist && props.dnsAllowlist.length > 0 ? { [DEPLOYMENT_ENV.dnsAllowlist]: props.dnsAllowlist.join(',') } : {}),

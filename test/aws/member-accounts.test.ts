@@ -27,6 +27,7 @@ import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { iamClientsFor, memberIamClientsFor } from '../../lib/aws/clients/iam';
 import { silentLogger } from '../../lib/responders/logging';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
+import { forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import { ec2Incident } from '../support/incidents';
 
 const SECURITY = '999988887777';
@@ -498,6 +499,42 @@ describe('targetAccessFromEnvironment (the Lambdas\' clients)', () => {
     await expect(ec2ClientsFor(access).ec2({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
     await expect(iamClientsFor(access).iam({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
     expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([`arn:aws:iam::${MEMBER}:role/FirebreakResponder`]);
+  });
+});
+
+// The forensic account is the evidence vault: in an organization deployment it is an account of
+// the organization like any other, yet no responder may act there on a finding; copy-evidence's own
+// client (the forensic role) still copies into it.
+describe('the forensic account (the evidence vault)', () => {
+  const FORENSIC = '777788889999';
+  const ORGANIZATION_ENVIRONMENT = {
+    AWS_REGION: 'eu-west-1',
+    AWS_LAMBDA_FUNCTION_NAME: 'Firebreak-CopyEvidence',
+    FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+    FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY,
+    FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+    FIREBREAK_FORENSIC_ACCOUNT_ID: FORENSIC,
+    FIREBREAK_FORENSIC_ROLE_NAME: 'FirebreakForensicCopier',
+    FIREBREAK_FORENSIC_KMS_KEY_ARN: `arn:aws:kms:eu-west-1:${FORENSIC}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  };
+
+  it('gets no EC2 or IAM client, before any role is assumed there, while the organization\'s other accounts do', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const access = targetAccessFromEnvironment(ORGANIZATION_ENVIRONMENT);
+    const refusal = { name: 'UnservedAccountError', account: FORENSIC, message: expect.stringContaining(`account ${FORENSIC} is the deployment's forensic account (the evidence vault)`) as unknown };
+    await expect(ec2ClientsFor(access).ec2({ account: FORENSIC, region: 'eu-west-1' })).rejects.toMatchObject(refusal);
+    await expect(iamClientsFor(access).iam({ account: FORENSIC, region: 'eu-west-1' })).rejects.toMatchObject(refusal);
+    await expect(memberIamClientsFor(access).iam({ account: FORENSIC, region: 'eu-west-1' })).rejects.toMatchObject(refusal);
+    await expect(clientFactoryFromEnvironment(ORGANIZATION_ENVIRONMENT).ec2({ account: FORENSIC, region: 'eu-west-1' })).rejects.toMatchObject(refusal);
+    await ec2ClientsFor(access).ec2({ account: MEMBER, region: 'eu-west-1' });
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([`arn:aws:iam::${MEMBER}:role/FirebreakResponder`]);
+  });
+
+  it("still gives copy-evidence its client in the forensic account, through the forensic role (the copies' destination)", async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const forensic = ec2ClientsFor(forensicAccessFromEnvironment(forensicTargetFromEnv(ORGANIZATION_ENVIRONMENT), ORGANIZATION_ENVIRONMENT));
+    expect(await forensic.ec2({ account: FORENSIC, region: 'eu-west-1' })).toBeInstanceOf(EC2Client);
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([`arn:aws:iam::${FORENSIC}:role/FirebreakForensicCopier`]);
   });
 });
 

@@ -208,6 +208,26 @@ describe('triage: served accounts', () => {
     expect(triage(ec2Incident({ account: '123412341234' }), ROUTING, served).outcome).toBe('start-playbook');
   });
 
+  it("alerts only on an incident of the deployment's forensic account, though the organization serves every other account", () => {
+    const forensic = '999988887777';
+    const served = deployment({
+      FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
+      FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+      FIREBREAK_FORENSIC_ACCOUNT_ID: forensic,
+    });
+    const decision = triage(ec2Incident({ account: forensic }), ROUTING, served);
+    expect(decision).toMatchObject({ outcome: 'alert-only', playbook: null, executionName: null });
+    expect(decision.reasons.at(-1)).toContain(`account ${forensic} is the deployment's forensic account (the evidence vault): Firebreak never acts there automatically; a person must`);
+    expect(triage(ec2Incident({ account: '123412341234' }), ROUTING, served).outcome).toBe('start-playbook');
+  });
+
+  it('refuses everything when the forensic account id the deployment gives is malformed (fail closed)', () => {
+    const decision = triage(ec2Incident(), ROUTING, deployment({ FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT, FIREBREAK_FORENSIC_ACCOUNT_ID: '99998888777' }));
+    expect(decision.outcome).toBe('alert-only');
+    expect(decision.reasons.at(-1)).toContain('FIREBREAK_FORENSIC_ACCOUNT_ID is not a 12-digit account id');
+  });
+
   it('refuses everything when the deployment cannot name its security account (fail closed)', () => {
     for (const environment of [{}, { FIREBREAK_SECURITY_ACCOUNT_ID: 'security' }, { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT, FIREBREAK_SERVED_ACCOUNT_IDS: 'x' }]) {
       const decision = triage(ec2Incident(), ROUTING, deployment(environment));

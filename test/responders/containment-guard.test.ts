@@ -1364,6 +1364,27 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     expect(ddb.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
   });
+
+  it("refuses an incident of the deployment's forensic account, though its organization serves every other account: no EC2 call, no slot, no grant", async () => {
+    const forensic = '777788889999';
+    const organization = readContainmentGuardConfig({
+      FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
+      AWS_REGION: REGION,
+      FIREBREAK_PLAYBOOK_RAILS: JSON.stringify(RAILS),
+      FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+      FIREBREAK_FORENSIC_ACCOUNT_ID: forensic,
+    });
+    expect(organization.servedAccounts).toMatchObject({ organizationId: 'o-a1b2c3d4e5', forensicAccountId: forensic });
+    await expect(runGuard(ec2Incident({ account: forensic }), { config: { ...config(), servedAccounts: organization.servedAccounts! } })).rejects.toMatchObject({
+      name: 'UnservedAccountError',
+      account: forensic,
+      message: expect.stringContaining(`account ${forensic} is the deployment's forensic account (the evidence vault): Firebreak never acts there automatically; a person must`) as unknown,
+    });
+    expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
 });
 
 describe('containment-guard: a per-credential execution (contain-each-credential)', () => {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { ServedAccounts } from '../../lib/contracts/security';
+import { servedAccountsFromEnvironment, unservedAccountReason } from '../../lib/contracts/security';
+
+const SECURITY = '111122223333';
+const MEMBER = '444455556666';
+const FORENSIC = '999988887777';
+const ORGANIZATION = 'o-a1b2c3d4e5';
+
+/** An organization deployment with member roles: every account of the organization is served, the forensic account excepted. */
+const ORGANIZATION_SERVED: ServedAccounts = { securityAccountId: SECURITY, allowlist: [], organizationId: ORGANIZATION, memberRoles: true, forensicAccountId: FORENSIC };
+
+describe('unservedAccountReason: the forensic account', () => {
+  it('refuses the forensic account in an organization deployment, where every other account is served', () => {
+    expect(unservedAccountReason(MEMBER, ORGANIZATION_SERVED)).toBeUndefined();
+    expect(unservedAccountReason(FORENSIC, ORGANIZATION_SERVED)).toBe(
+      `account ${FORENSIC} is the deployment's forensic account (the evidence vault): Firebreak never acts there automatically; a person must`,
+    );
+  });
+
+  it('refuses it even on the allowlist (a deployment the synth check did not see)', () => {
+    expect(unservedAccountReason(FORENSIC, { securityAccountId: SECURITY, allowlist: [FORENSIC], memberRoles: true, forensicAccountId: FORENSIC })).toContain(
+      "is the deployment's forensic account",
+    );
+  });
+
+  it('serves the organization\'s accounts as before when the deployment has no forensic account', () => {
+    const { forensicAccountId: _none, ...withoutForensic } = ORGANIZATION_SERVED;
+    expect(unservedAccountReason(FORENSIC, withoutForensic)).toBeUndefined();
+    expect(unservedAccountReason(SECURITY, ORGANIZATION_SERVED)).toBeUndefined();
+  });
+});
+
+describe('servedAccountsFromEnvironment: the forensic account', () => {
+  const BASE = { FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY, FIREBREAK_ORGANIZATION_ID: ORGANIZATION, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder' };
+
+  it('reads FIREBREAK_FORENSIC_ACCOUNT_ID into the served accounts, and refuses that account', () => {
+    const read = servedAccountsFromEnvironment({ ...BASE, FIREBREAK_FORENSIC_ACCOUNT_ID: FORENSIC });
+    expect(read).toEqual({ served: ORGANIZATION_SERVED });
+    expect('served' in read && unservedAccountReason(FORENSIC, read.served)).toContain('evidence vault');
+  });
+
+  it('leaves it out when the deployment has none', () => {
+    expect(servedAccountsFromEnvironment(BASE)).toEqual({ served: { securityAccountId: SECURITY, allowlist: [], organizationId: ORGANIZATION, memberRoles: true } });
+    expect(servedAccountsFromEnvironment({ ...BASE, FIREBREAK_FORENSIC_ACCOUNT_ID: '' })).toEqual(servedAccountsFromEnvironment(BASE));
+  });
+
+  it.each([
+    ['too short', '12345'],
+    ['a wildcard', '*'],
+    ['Arabic-Indic digits', '٩٩٩٩٨٨٨٨٧٧٧٧'],
+    ['two accounts', `${FORENSIC},${MEMBER}`],
+  ])('refuses a forensic account id that is %s, as a problem (nothing is served)', (_what, value) => {
+    expect(servedAccountsFromEnvironment({ ...BASE, FIREBREAK_FORENSIC_ACCOUNT_ID: value })).toEqual({
+      problem: 'FIREBREAK_FORENSIC_ACCOUNT_ID is not a 12-digit account id, so the deployment cannot tell which account holds its evidence',
+    });
+  });
+});
