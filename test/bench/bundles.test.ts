@@ -262,7 +262,8 @@ describe('responder bundles', () => {
     'update-security-hub-finding': 4_750,
     'oversized-event': 29_570,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
-    'publish-alert': 125_380,
+    // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1n).
+    'publish-alert': 125_563,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     'release-credentials': 62_410,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
