@@ -12,7 +12,7 @@
  *   both the original and the copy get through (an event just over the threshold that Triage could
  *   still take), the second start is refused as a duplicate, as any duplicate delivery is.
  * - A larger game-day event (source firebreak.gameday): refused (GameDayEventAtIntakeError), nothing
- *   dispatched: no drill needs the intake (refuseGameDayEvent, row 1o).
+ *   dispatched: no drill needs the intake (refuseGameDayEvent, row 1p).
  *
  * Its input is a claim: it is measured, clipped and, for a GuardDuty finding, compared with
  * GuardDuty's own copy of it, and nothing is added but the marker. Anyone allowed to invoke the

@@ -260,10 +260,10 @@ describe('responder bundles', () => {
     'emergency-pause': 7_900,
     // Session 28: a drill's write-back in dry-run only (row 1i), +259 bytes; the account gate's form check (row 1l), +85.
     'update-security-hub-finding': 4_750,
-    // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1o).
+    // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
-    // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1n).
+    // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1o).
     'publish-alert': 125_563,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     'release-credentials': 62_410,
