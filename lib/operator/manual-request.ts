@@ -9,6 +9,7 @@
  * the same parts everywhere.
  */
 import type { Incident } from '../incident/model';
+import { isGameDayKey } from '../incident/keys';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { DeployedStack } from './stack';
 import { ReleaseSetupError } from './release/errors';
@@ -89,7 +90,9 @@ export function buildManualRequest<P extends string>(playbook: P, parts: ManualR
     region: parts.region,
     resource: target.resource,
     sample: false,
-    gameDay: false,
+    // A drill's release is a drill's, as the parser marks one: by its key (a `gameday-` key is only
+    // ever a drill's), so that the guard, the records and the alert all read it as a rehearsal.
+    gameDay: isGameDayKey(parts.incidentKey),
     times: { created: time, updated: time, received: time },
     ...target.details,
   };

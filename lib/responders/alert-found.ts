@@ -6,7 +6,7 @@ import * as z from '../contracts/zod-mini';
 import type { Incident } from '../incident/model';
 import { describeClipping } from '../incident/budget';
 import { defangHost, quoteUntrusted } from './untrusted-text';
-import { alarmInstanceId } from './alert-incident';
+import { alarmInstanceId, isDrillIncident } from './alert-incident';
 import { alarmMetricInstanceIds } from '../incident/alarm-instances';
 import type { ActionLike, StepSummary } from './alert-model';
 import { MAX_LINE, oneLine, indentedBlock } from './alert-text';
@@ -155,7 +155,8 @@ export function sectionOnWhat(incident: Incident, steps: readonly StepSummary[])
 /** The WHERE section: account and region, and a game day's envelope beside them. */
 export function sectionWhere(account: string | undefined, region: string | undefined, incident?: Incident): string[] {
   const lines = ['WHERE', `  Account ${oneLine(account ?? '(unknown)', 40)}, region ${oneLine(region ?? '(unknown)', 40)}`];
-  const envelope = incident?.gameDay === true ? incident.envelope : undefined;
+  // A drill by its key (alert-incident.ts isGameDay), never by the input's gameDay alone.
+  const envelope = incident !== undefined && isDrillIncident(incident) ? incident.envelope : undefined;
   if (envelope !== undefined) {
     const from = [envelope.account !== undefined ? `account ${oneLine(envelope.account, 40)}` : undefined, envelope.region !== undefined ? oneLine(envelope.region, 40) : undefined]
       .filter((x) => x !== undefined)

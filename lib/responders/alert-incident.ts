@@ -4,6 +4,7 @@
  */
 import type { Incident } from '../incident/model';
 import { alarmMetricInstanceIds } from '../incident/alarm-instances';
+import { GAMEDAY_INCIDENT_KEY_PREFIX } from '../contracts/security';
 import type { AlertInput } from './alert-model';
 import { stringify } from './alert-text';
 
@@ -74,9 +75,25 @@ export function instanceIdOf(incident: Incident): string | undefined {
   return incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : alarmInstanceId(incident);
 }
 
-/** Whether the alert is about a game-day drill (the incident says so, or the event came from the game day). */
+/**
+ * Whether the alert is about a game-day drill. With an incident, its key alone says so, as the
+ * parser wrote it: a `gameday-` key is given only to an event of source `firebreak.gameday` (the
+ * game-day bus), no real key starts with it, and a drill's release (release-instance,
+ * release-credentials, release-s3-object, unblock-dns-domains, whose incident is Firebreak's own
+ * request) carries the key of the drill it undoes, the one key whose claims it can take back. Never
+ * the input's `gameDay` nor a raw event beside a real key: a release input saying "drill" for a real
+ * incident would have its real release read as a rehearsal. Without an incident (an event triage
+ * could not parse), the event's source.
+ */
 export function isGameDay(input: AlertInput): boolean {
-  return input.incident?.gameDay === true || rawEventField(input.rawEvent, 'source') === 'firebreak.gameday';
+  if (input.incident !== undefined) return isDrillIncident(input.incident);
+  return rawEventField(input.rawEvent, 'source') === 'firebreak.gameday';
+}
+
+/** Whether the incident is a drill's, or a request about one, by its key (`gameday-`): see isGameDay. */
+export function isDrillIncident(incident: Pick<Incident, 'key'>): boolean {
+  // The prefix itself, not incident/keys.ts's isGameDayKey: that module would bring node:crypto's hashing into publish-alert.
+  return incident.key.startsWith(GAMEDAY_INCIDENT_KEY_PREFIX);
 }
 
 /**

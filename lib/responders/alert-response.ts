@@ -461,7 +461,14 @@ export function openingLines(input: AlertInput): string[] {
       lines.push(`Firebreak handled incident ${incident?.key ?? ''}${input.playbook ? ` with playbook ${oneLine(input.playbook, 80)}` : ''}.`);
       break;
   }
-  if (isGameDay(input)) lines.push(`GAME DAY: this ${incident ? 'incident' : 'event'} was injected by a game day. It is an exercise.`);
+  if (isGameDay(input)) {
+    // A release or an unblock is a request Firebreak raises itself (source firebreak, lib/operator/manual-request.ts): nothing was injected.
+    lines.push(
+      incident?.source === 'firebreak'
+        ? `GAME DAY: this request undoes what game-day drill ${oneLine(incident.key, 64)} did. It is an exercise.`
+        : `GAME DAY: this ${incident ? 'incident' : 'event'} was injected by a game day. It is an exercise.`,
+    );
+  }
   if (input.mode === 'dry-run' && input.kind !== 'invalid-event') lines.push('DRY-RUN: Firebreak changed nothing; the actions below are what it WOULD have done.');
   const paused = pauseNotice(stepSummaries(input.results));
   if (paused !== undefined) lines.push(`PAUSED: containment ran as dry-run, nothing was contained. ${oneLine(paused, 900)}`);

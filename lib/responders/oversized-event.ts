@@ -11,6 +11,8 @@
  *   `firebreak-clipped`. The playbook's execution name comes from the finding and its update, so if
  *   both the original and the copy get through (an event just over the threshold that Triage could
  *   still take), the second start is refused as a duplicate, as any duplicate delivery is.
+ * - A larger game-day event (source firebreak.gameday): refused (GameDayEventAtIntakeError), nothing
+ *   dispatched: no drill needs the intake (refuseGameDayEvent, row 1p).
  *
  * Its input is a claim: it is measured, clipped and, for a GuardDuty finding, compared with
  * GuardDuty's own copy of it, and nothing is added but the marker. Anyone allowed to invoke the
@@ -32,6 +34,7 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
 import { CLIPPED_EVENT_TARGET_BYTES, EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../contracts/payload-size';
 import { FINDING_CONFIRMED_BY, clipOversizedEvent } from '../incident/clip-event';
+import { GAMEDAY_SOURCE } from '../incident/schemas';
 import type { IncidentLogger } from './logging';
 import type { FindingSource } from './finding-confirmation';
 import { confirmAtSource } from './finding-confirmation';
@@ -39,6 +42,14 @@ import { confirmAtSource } from './finding-confirmation';
 /** The input over the threshold is not an EventBridge event, or is larger than EventBridge delivers: nothing to clip or dispatch. */
 export class OversizedEventInputError extends FirebreakError {
   override readonly name = 'OversizedEventInputError';
+}
+
+/**
+ * A game-day event (source firebreak.gameday) over the threshold: no drill needs the intake, so it
+ * is refused, never dispatched (see refuseGameDayEvent).
+ */
+export class GameDayEventAtIntakeError extends FirebreakError {
+  override readonly name = 'GameDayEventAtIntakeError';
 }
 
 /** The function was deployed without the dispatcher's ARN (FIREBREAK_DISPATCHER_ARN). */
@@ -123,6 +134,7 @@ export function createOversizedEventHandler(dependencies: OversizedEventDependen
     if (!parsed.success) {
       throw new OversizedEventInputError(`an input of ${bytes} bytes that is not an EventBridge event (source, detail-type, an object detail): nothing is dispatched`);
     }
+    if (parsed.data.source === GAMEDAY_SOURCE) refuseGameDayEvent(parsed.data, bytes, logger);
     const event = input as Record<string, unknown>;
     // Before the clip: what is compared with GuardDuty's copy is the event as it arrived.
     const confirmation = await confirmAtSource(event, findings);
@@ -155,4 +167,23 @@ export function createOversizedEventHandler(dependencies: OversizedEventDependen
       ...(!confirmation.confirmed ? { unconfirmed: confirmation.reason } : {}),
     };
   };
+}
+
+/**
+ * Refuses a game-day event over the threshold, loudly. Game-day events are put on the game-day bus
+ * by `firebreak gameday inject` (events:PutEvents, source firebreak.gameday, only the
+ * gameDayPrincipals), built from the catalogue's templates, a few KB each: no drill is ever large
+ * enough to need the intake. What comes here with that source is someone who may invoke the function
+ * (a direct invocation) sending a drill nobody injected, or a hand-made drill put on the game-day bus
+ * past the command; the intake cannot tell the two apart, and cannot authenticate either. The parser
+ * reads the source exactly (`gameDay: source === GAMEDAY_SOURCE`, lib/incident/parse.ts), and so does
+ * this check: a look-alike source is no drill, and is dispatched as any event (triage refuses a
+ * source it does not know). Refused, not dropped: the error line names the event, the invocation
+ * fails (an asynchronous one is retried, then kept in the undelivered-events queue with its error
+ * name; a synchronous one answers its caller the error), and the function's error alarm pages.
+ */
+function refuseGameDayEvent(event: { readonly id?: string | undefined; readonly source: string; readonly 'detail-type': string }, bytes: number, logger: IncidentLogger): never {
+  const context = { eventId: event.id, source: event.source, detailType: event['detail-type'], bytes };
+  logger.error('game-day event at the intake: refused, nothing dispatched', context);
+  throw new GameDayEventAtIntakeError(`a game-day event of ${bytes} bytes: no drill needs the intake (\`firebreak gameday inject\` puts drills of a few KB on the game-day bus); refused, nothing is dispatched`);
 }

@@ -262,9 +262,11 @@ describe('responder bundles', () => {
     // Session 29: the forensic account is never served (row 1n), its id read and checked at the account gate, past the line by
     // 403 bytes here and in release-credentials and release-s3-object, 406 in revoke-role-sessions, 409 in disable-access-key, 404 in quarantine-s3-object.
     'update-security-hub-finding': 5_153,
-    'oversized-event': 29_570,
+    // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
+    'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
-    'publish-alert': 125_380,
+    // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1o).
+    'publish-alert': 125_563,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     'release-credentials': 62_813,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).

@@ -102,6 +102,26 @@ describe('the four manual requests share the base', () => {
   });
 });
 
+describe('the game-day flag of a manual request', () => {
+  const DRILL = 'gameday-gd-6ac3f0e9a1b2c3d4';
+  const build = (incidentKey: string) => [
+    buildReleaseRequest({ ...PARTS, incidentKey, instanceId: 'i-0123456789abcdef0' }),
+    buildS3ObjectReleaseRequest({ ...PARTS, incidentKey, bucketName: 'acme-uploads', key: 'incoming/a.pdf' }),
+    buildCredentialReleaseRequest({ ...PARTS, incidentKey, reason: 'drill over', credential: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JCEXAMPLE', userName: 'ci' } }),
+    buildDnsUnblockRequest({ ...PARTS, reason: 'drill over', domain: 'c2.example.com', claim: { incidentKey, instanceId: 'i-0123456789abcdef0' }, force: false }),
+  ];
+
+  it("says game day for the release of a drill, as the parser does: from the drill's key (gameday-)", () => {
+    for (const { input } of build(DRILL)) expect(input.incident).toMatchObject({ key: DRILL, gameDay: true });
+  });
+
+  it('says real for the release of any other key, one holding gameday- further in included', () => {
+    for (const key of ['gd-6ac3f0e9a1b2c3d4', 'cw-0123456789abcdef-20261120T101530Z', 's3scan-0123', 'gd-gameday-6ac3f0e9']) {
+      for (const { input } of build(key)) expect(input.incident.gameDay, key).toBe(false);
+    }
+  });
+});
+
 describe('manualMode', () => {
   const action = { run: 'the release', would: 'restore' };
 

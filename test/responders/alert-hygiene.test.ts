@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../lib/responders/alert-message';
 import { alertInputSchema, buildAlertMessage } from '../../lib/responders/alert-message';
 import { neutralizeText, quoteUntrusted } from '../../lib/responders/untrusted-text';
-import { INSTANCE_ID, ec2Incident, ec2Resource } from '../support/incidents';
+import { INSTANCE_ID, drillIncident, ec2Incident, ec2Resource } from '../support/incidents';
 
 const NOW = new Date('2026-11-20T10:03:00.000Z');
 /** What must never reach a person's screen from untrusted text. */
@@ -258,7 +258,7 @@ describe('buildAlertMessage: facts observed from EC2 against facts the finding c
   });
 
   it('says, for a game day, which account put the event on the bus and which the finding claims', () => {
-    const incident = ec2Incident({ gameDay: true, envelope: { account: '999988887777' } });
+    const incident = drillIncident({ envelope: { account: '999988887777' } });
     const { message } = buildAlertMessage(report(incident), { now: NOW });
     expect(message).toContain('GAME DAY: the event was put on the bus from account 999988887777 (its envelope); the account and region above are what the finding claims.');
   });

@@ -5,9 +5,10 @@ import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema } from '../../l
 import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { smsMessage } from '../../lib/responders/alert-protocols';
 import { describeCause, toPrintableAscii, toSnsSubject, utf8Prefix } from '../../lib/responders/alert-text';
-import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+import { ACCOUNT, INSTANCE_ID, REGION, drillIncident, ec2Incident, ec2Resource } from '../support/incidents';
 import { parseEvent } from '../../lib/incident/parse';
 import { fixtureEvent } from '../incident/events';
+import { buildReleaseRequest } from '../../lib/operator/release/request';
 
 const NOW = new Date('2026-11-20T10:03:00.000Z');
 const EXECUTION_ARN = `arn:aws:states:${REGION}:999988887777:execution:firebreak-compromised-ec2:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-1`;
@@ -99,7 +100,7 @@ describe('toSnsSubject', () => {
 
 describe('alertSubject (through buildAlertMessage)', () => {
   it('marks game-day dry-run alerts first, then severity, finding type and instance', () => {
-    const { subject } = buildAlertMessage(report({ incident: ec2Incident({ gameDay: true }), mode: 'dry-run' }), { now: NOW });
+    const { subject } = buildAlertMessage(report({ incident: drillIncident(), mode: 'dry-run' }), { now: NOW });
     expect(subject).toBe('[GAME DAY][DRY-RUN] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890 - EC2 instance i-...');
     expect(subject).toHaveLength(100);
   });
@@ -134,7 +135,7 @@ describe('alertSubject (through buildAlertMessage)', () => {
   it('keeps the instance in the subject and the SMS when markers and a long finding type fill it: the finding type is shortened', () => {
     const findingType = 'DefenseEvasion:Runtime/ProcessInjection.VirtualMemoryWrite';
     const input = guardedReport('evidence-only', EVIDENCE_ONLY_SUMMARY);
-    const long = { ...input, mode: 'dry-run' as const, incident: { ...input.incident!, findingType, gameDay: true } };
+    const long = { ...input, mode: 'dry-run' as const, incident: { ...input.incident!, findingType, gameDay: true, key: `gameday-${input.incident!.key}` } };
     const { subject } = buildAlertMessage(long, { now: NOW });
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(/^\[GAME DAY\]\[DRY-RUN\]\[NOT CONTAINED: protected\] High: DefenseEvasion:\S+\.\.\. on i-0abc1234def567890 -/);
@@ -146,6 +147,67 @@ describe('alertSubject (through buildAlertMessage)', () => {
   it('says FAILED and APPROVAL NEEDED in the subject of those alerts', () => {
     expect(buildAlertMessage(failure({ results: {} }), { now: NOW }).subject.startsWith('[FAILED] High: ')).toBe(true);
     expect(buildAlertMessage(approval(), { now: NOW }).subject.startsWith('[APPROVAL NEEDED] High: ')).toBe(true);
+  });
+});
+
+describe('the game-day mark of a drill\'s release (its key, never the input\'s word)', () => {
+  // A release incident as `firebreak release` (and the game day's `release:`) builds it: source
+  // `firebreak`, the key of the incident it undoes.
+  const release = (incidentKey: string) =>
+    buildReleaseRequest({
+      instanceId: INSTANCE_ID,
+      account: ACCOUNT,
+      region: REGION,
+      incidentKey,
+      mode: 'enforce',
+      requestedBy: `arn:aws:sts::${ACCOUNT}:assumed-role/responder/carol`,
+      reason: 'drill over',
+      at: NOW,
+    }).input.incident;
+  const released = { responder: 'release-instance', incidentKey: '', mode: 'enforce', status: 'released', idempotentReplay: false, actions: [] };
+  const releaseReport = (incident: ReturnType<typeof release>, extra: Record<string, unknown> = {}) =>
+    parse({ kind: 'report', incident, mode: 'enforce', playbook: 'release-instance', options: {}, execution: EXECUTION, results: { release: { ...released, incidentKey: incident.key } }, ...extra });
+  const DRILL_KEY = 'gameday-gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
+  const REAL_KEY = 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
+
+  it('marks the release of a drill [GAME DAY] in subject, message and chat, and says what it undoes', () => {
+    const input = releaseReport(release(DRILL_KEY));
+    const { subject, message } = buildAlertMessage(input, { now: NOW });
+    expect(subject).toMatch(/^\[GAME DAY\]/);
+    expect(message).toContain(`GAME DAY: this request undoes what game-day drill ${DRILL_KEY} did. It is an exercise.`);
+    expect(message).not.toContain('was injected by a game day');
+    expect(smsMessage(input, buildAlertMessage(input, { now: NOW }))).toMatch(/GAME DAY/);
+  });
+
+  it('marks an approval request and a failure of a drill\'s release too', () => {
+    const incident = release(DRILL_KEY);
+    const approval = parse({ kind: 'approval-request', incident, mode: 'enforce', playbook: 'release-instance', options: {}, execution: EXECUTION, approval: { taskToken: 't', waitingSteps: ['release'], timeoutSeconds: 3600 } });
+    const failure = parse({ kind: 'failure', incident, mode: 'enforce', playbook: 'release-instance', options: {}, execution: EXECUTION, failure: { step: 'release', error: 'ReleaseRefusedError' } });
+    for (const input of [approval, failure]) expect(buildAlertMessage(input, { now: NOW }).subject).toMatch(/^\[GAME DAY\]/);
+  });
+
+  it('ATTACK: a release input that claims a drill (gameDay: true) for a real incident\'s key reads as the real release it is', () => {
+    const forged = { ...release(REAL_KEY), gameDay: true };
+    const { subject, message } = buildAlertMessage(releaseReport(forged), { now: NOW });
+    expect(subject).not.toContain('GAME DAY');
+    expect(message).not.toContain('GAME DAY');
+    expect(message).not.toContain('exercise');
+  });
+
+  it('ATTACK: nor does a raw event from the game-day bus beside a real incident, nor a contained real incident that claims gameDay', () => {
+    const withRawEvent = releaseReport(release(REAL_KEY), { rawEvent: { source: 'firebreak.gameday', 'detail-type': 'GuardDuty Finding' } });
+    expect(buildAlertMessage(withRawEvent, { now: NOW }).subject).not.toContain('GAME DAY');
+    const contained = buildAlertMessage(report({ incident: ec2Incident({ key: REAL_KEY, gameDay: true }) }), { now: NOW });
+    expect(contained.subject).not.toContain('GAME DAY');
+    expect(contained.message).not.toContain('exercise');
+  });
+
+  it('still reads a real release as real, and a drill the parser read as one', () => {
+    expect(buildAlertMessage(releaseReport(release(REAL_KEY)), { now: NOW }).subject).not.toContain('GAME DAY');
+    const drill = parseEvent({ ...(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json') as Record<string, unknown>), source: 'firebreak.gameday' });
+    const { subject, message } = buildAlertMessage(report({ incident: drill }), { now: NOW });
+    expect(subject).toMatch(/^\[GAME DAY\]/);
+    expect(message).toContain('GAME DAY: this incident was injected by a game day. It is an exercise.');
   });
 });
 
@@ -973,7 +1035,7 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
 
   it('keeps every marker first on a game-day dry-run, so that cutting the subject at 100 characters drops only the end', () => {
     const input = report({
-      incident: ec2Incident({ gameDay: true }),
+      incident: drillIncident(),
       mode: 'dry-run',
       results: { Guard: guardResult() },
       reason: { outcome: 'evidence-only', summary: EVIDENCE_ONLY_SUMMARY },

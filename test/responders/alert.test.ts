@@ -24,7 +24,7 @@ import { CALLER_PROOF_HEADER } from '../../lib/responders/caller-proof';
 import { LocalCallerProofs } from '../../lib/gameday/caller-proofs';
 import type { ApprovalRequestExecutions } from '../../lib/responders/approval-request';
 import { ApprovalRequestRefusedError } from '../../lib/contracts/responder-errors';
-import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { ACCOUNT, INSTANCE_ID, REGION, drillIncident, ec2Incident } from '../support/incidents';
 import { ORIGIN_ENVIRONMENT, confirmingOrigins } from '../support/alert-origins';
 
 const snsMock = mockClient(SNSClient);
@@ -125,7 +125,7 @@ describe('publishAlert', () => {
   });
 
   it('publishes in dry-run too, saying so in the subject and the status', async () => {
-    const result = await publishAlert(parseAlertInput({ ...REPORT, mode: 'dry-run', incident: ec2Incident({ gameDay: true }) }), deps());
+    const result = await publishAlert(parseAlertInput({ ...REPORT, mode: 'dry-run', incident: drillIncident() }), deps());
 
     const sent = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(sent.Subject!.startsWith('[GAME DAY][DRY-RUN] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890')).toBe(true);

@@ -14,6 +14,7 @@ import { parseEvent } from '../../lib/incident/parse';
 import type { IncidentLogger } from '../../lib/responders/logging';
 import {
   DispatcherNotConfiguredError,
+  GameDayEventAtIntakeError,
   OversizedEventInputError,
   SfnDispatcherStarts,
   createOversizedEventHandler,
@@ -137,6 +138,43 @@ describe('the oversized-event intake', () => {
     await expect(handler()(padded(300 * 1024))).rejects.toThrow(/Rate exceeded/);
   });
 
+  describe('a game-day event (source firebreak.gameday)', () => {
+    const drill = (bytes: number): Json => ({ ...padded(bytes), source: 'firebreak.gameday' });
+
+    it('ATTACK: refuses one over the threshold (a direct invocation with a drill), dispatching nothing, and says so at error level', async () => {
+      // `firebreak gameday inject` puts catalogue drills of a few KB on the game-day bus: no drill
+      // needs the intake, and an incident from it would be a drill nobody injected.
+      for (const bytes of [262_144 - 100, 400 * 1024, EVENTBRIDGE_EVENT_LIMIT_BYTES - 64]) {
+        const logger = recordingLogger();
+        const event = drill(bytes);
+        await expect(handler(logger)(event)).rejects.toThrow(GameDayEventAtIntakeError);
+        expect(logger.lines).toContainEqual({
+          level: 'error',
+          message: expect.stringContaining('game-day event at the intake: refused'),
+          extra: expect.objectContaining({ eventId: event.id, source: 'firebreak.gameday', detailType: 'GuardDuty Finding', bytes: payloadBytes(event) }),
+        });
+      }
+      await expect(handler()(drill(400 * 1024))).rejects.toThrow(/no drill needs the intake \(`firebreak gameday inject` puts drills of a few KB on the game-day bus\); refused, nothing is dispatched/);
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+      expect(guardduty.commandCalls(GetFindingsCommand)).toHaveLength(0);
+    });
+
+    it('does nothing for one within the threshold, as for any event (the game-day rule delivers every drill here too)', async () => {
+      const logger = recordingLogger();
+      await expect(handler(logger)(drill(10 * 1024))).resolves.toMatchObject({ action: 'none' });
+      expect(logger.lines.map((line) => line.level)).toEqual(['debug']);
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    });
+
+    it('still dispatches an oversized event of any other source, a look-alike of the game-day source included (the parser reads only the exact source as a drill)', async () => {
+      for (const source of ['aws.guardduty', 'Firebreak.GameDay', 'firebreak.gameday ']) {
+        sfn.resetHistory();
+        await expect(handler()({ ...padded(300 * 1024), source })).resolves.toMatchObject({ action: 'dispatched' });
+        expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+      }
+    });
+  });
+
   it('reads the dispatcher from its environment, failing at cold start without it', () => {
     expect(dispatcherArnFromEnv({ [DEPLOYMENT_ENV.dispatcherArn]: DISPATCHER })).toBe(DISPATCHER);
     expect(() => dispatcherArnFromEnv({})).toThrow(DispatcherNotConfiguredError);
@@ -243,8 +281,9 @@ describe('the oversized-event intake: confirming a GuardDuty finding with GetFin
     await expect(handlerWith(recordingLogger(), findings)(event)).resolves.toMatchObject({ confirmed: true });
   });
 
-  it('asks GuardDuty nothing for an event GuardDuty did not emit (an alarm, a game-day injection), and dispatches it unconfirmed', async () => {
-    const injected = { ...padded(300 * 1024), source: 'firebreak.gameday' };
+  it('asks GuardDuty nothing for an event GuardDuty did not emit (an alarm), and dispatches it unconfirmed', async () => {
+    // A game-day injection is refused before (above: a drill never needs the intake).
+    const injected = { ...padded(300 * 1024), source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change' };
     await expect(handlerWith()(injected)).resolves.toMatchObject({ confirmed: false, unconfirmed: expect.stringContaining('not a GuardDuty finding event') });
     expect(guardduty.commandCalls(ListDetectorsCommand)).toHaveLength(0);
     expect(guardduty.commandCalls(GetFindingsCommand)).toHaveLength(0);

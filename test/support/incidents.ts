@@ -55,3 +55,9 @@ export function ec2Incident(overrides: Partial<Incident> = {}): Incident {
     ...overrides,
   };
 }
+
+/** A game-day drill as the parser reads one (source firebreak.gameday): `gameDay` and its `gameday-` key together. */
+export function drillIncident(overrides: Partial<Incident> = {}): Incident {
+  const real = ec2Incident();
+  return ec2Incident({ key: `gameday-${real.key}`, gameDay: true, ...overrides });
+}
