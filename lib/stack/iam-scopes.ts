@@ -732,8 +732,18 @@ const SCOPES: readonly ActionScope[] = [
     why: 'The containment guard and disable-access-key read the tags of the IAM user a finding names (protected, game-day opt-in), known only at run time.',
   },
   {
+    // ListAccessKeys rather than GetAccessKeyLastUsed for "is this key the named user's": both are
+    // authorized on a user (Service Authorization Reference: resource type user*, no condition key),
+    // but ListAccessKeys on the user the finding names, GetAccessKeyLastUsed on whoever owns the key;
+    // and ListAccessKeys is a List action, answering the user's key ids and their status only.
+    sid: 'ListKeysOfNamedUsers',
+    actions: requestedOf('iam:ListAccessKeys'),
+    resources: (arns) => [arns.iam('user')],
+    why: 'The containment guard (before it takes a blast-radius slot), disable-access-key and release-credentials check that the access key a finding pairs with an IAM user is that user\'s; the user is known only at run time.',
+  },
+  {
     sid: 'DisableAccessKeysOfNamedUsers',
-    actions: requestedOf('iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'),
+    actions: requestedOf('iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'),
     resources: (arns) => [arns.iam('user')],
     why: 'disable-access-key acts on the IAM user a finding names, known only at run time; UpdateAccessKey has no condition key on the new status, so DenyProtectedUsers keeps administrator and break-glass users out of reach and the responder checks the user\'s tags and that the key is its own first.',
   },
