@@ -165,9 +165,10 @@ export async function lookAtCredential(
   const comparesRoleId = kind === 'contain' && one.principal.kind === 'role' && roleIds.length > 0;
   // A user's key to contain is always checked against IAM's list of the user's keys, tag rule or
   // not, for the same reason (only disable-access-key's own ListAccessKeys check refused it, after
-  // the slot). ListAccessKeys rather than GetAccessKeyLastUsed: both are authorized on the user
-  // (Service Authorization Reference), but ListAccessKeys on the user the finding names, whose ARN
-  // the grant can name; GetAccessKeyLastUsed on the key's owner, whoever that is.
+  // the slot). ListAccessKeys rather than GetAccessKeyLastUsed: both are authorized on a user
+  // (Service Authorization Reference: `user*`, no condition key), but ListAccessKeys on the user the
+  // finding names and GetAccessKeyLastUsed on whoever owns the key, and ListAccessKeys (a List
+  // action) answers no more than the user's key ids and status.
   const accessKeyIds = one.subject.kind === 'access-key' ? (named.accessKeyIds ?? [one.subject.accessKeyId]) : [];
   const checksKeyOwner = kind === 'contain' && one.principal.kind === 'user' && accessKeyIds.length > 0;
   // Nothing to compare (a role named without an id: by ARN only, or a session GuardDuty gave no AROA
@@ -179,7 +180,10 @@ export async function lookAtCredential(
   if (checksKeyOwner) {
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
-    const listed = await readOrMissing('iam:ListAccessKeys', async () => ((await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []).flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : [])));
+    const listed = await readOrMissing('iam:ListAccessKeys', async () => {
+      const keys = (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? [];
+      return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+    });
     const own = listed === 'missing' ? [] : accessKeyIds.filter((id) => listed.includes(id));
     if (own.length === 0) {
       const reason = notTheKeysOwner(name, incident.account, accessKeyIds, listed === 'missing');
