@@ -7,9 +7,10 @@
  * administrator and break-glass principals by name (FIREBREAK_PRIVILEGED_NAME_PATTERNS, the
  * defaults when unset), refused before a blast-radius slot is taken; then, when a rule needs them,
  * the user's or role's CURRENT tags, read from IAM through the member role (the protected tag key,
- * the game-day opt-in), and a role's unique id whenever the incident's sessions give one, also
- * before a slot is taken: a finding about a protected credential, or about another role of the same
- * name, must not use up the account's automatic containments. The credential responders read the tags again where
+ * the game-day opt-in), a role's unique id whenever the incident's sessions give one, and, for a
+ * user's access key to contain, whether IAM lists the key as that user's, also before a slot is
+ * taken: a finding about a protected credential, about another role of the same name, or pairing a
+ * key with a user who does not own it, must not use up the account's automatic containments. The credential responders read the tags again where
  * they act (credential-rails.ts): a tag set between the two readings still stops the change. Both
  * apply the same two tag rules (tag-rules.ts), each with its own wording.
  */
@@ -20,7 +21,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
-import { GetRoleCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { tagRecord } from '../aws/describe-instance';
 import { SECURITY_TAGS } from '../contracts/security';
 import type { PlaybookRails } from '../contracts/security';
@@ -81,6 +82,29 @@ export function soleCredentialOf(incident: Incident): OneCredential | undefined 
 }
 
 /**
+ * The access key ids a containment of `one` (a user's key) acts on: the per-credential execution's
+ * one key, or, for any other incident whose credentials are all that user's (soleCredentialOf),
+ * every key of that user the incident names in its account, since disable-access-key acts on each.
+ * Empty for a role.
+ */
+export function accessKeyIdsCovered(incident: Incident, one: OneCredential, perCredential: boolean): string[] {
+  if (one.subject.kind !== 'access-key') return [];
+  if (perCredential) return [one.subject.accessKeyId];
+  const named = affectedResources(incident).flatMap((resource) =>
+    resource.kind === 'access-key' && resource.userType === 'IAMUser' && resource.userName === one.principal.name && (resource.account ?? incident.account) === incident.account ? [resource.accessKeyId] : [],
+  );
+  return [...new Set([one.subject.accessKeyId, ...named])];
+}
+
+/** Why the user `userName` of `account` (`missing`: IAM knows no such user) cannot be verified as the owner of `accessKeyIds`, none of which ListAccessKeys lists. */
+function notTheKeysOwner(userName: string, account: string, accessKeyIds: readonly string[], missing: boolean): string {
+  const refusal = 'evidence and an alert only (no blast-radius slot taken).';
+  if (missing) return `IAM knows no user ${userName} in account ${account}: it cannot be verified as the owner of the finding's access key ${accessKeyIds.join(', ')}; ${refusal}`;
+  const keys = accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
+  return `${keys} in account ${account} (ListAccessKeys): the finding pairs the key with a user who does not own it (a forged or stale finding, the user created again, or another account's user of that name); ${refusal}`;
+}
+
+/**
  * Whether a credential incident's key is one no step can act on, and nothing else is: its access
  * key id is malformed (the parser left it `unverified`) or the key is a root user's, and it names
  * no other key, role or role session. A finding that names no key id at all is left to the steps,
@@ -110,11 +134,13 @@ export function privilegedCredentialReason(one: OneCredential, account: string, 
 
 /**
  * Reads the credential's user or role from IAM when a rule needs it: its current tags for the
- * protected tag key (contain only) or the game-day opt-in tag (any game-day incident), and, for a
- * role to contain whose sessions give its unique id, that id (GuardDuty names a session's role by
- * name, which another account's caller or a role created again shares). A user or role IAM does not
- * know cannot be verified (evidence only); any other error of the read fails the step, which the
- * state machine retries, so that no slot is taken on a guess.
+ * protected tag key (contain only) or the game-day opt-in tag (any game-day incident), for a role to
+ * contain whose sessions give its unique id, that id (GuardDuty names a session's role by name,
+ * which another account's caller or a role created again shares), and for a user's key to contain,
+ * the user's keys (a finding's pairing of key and user is a claim: a forged or stale finding, the
+ * user created again, or another account's user of that name). A user or role IAM does not know, or
+ * a key not its user's, cannot be verified (evidence only); any other error of a read fails the
+ * step, which the state machine retries, so that no slot is taken on a guess.
  */
 export async function lookAtCredential(
   incident: Pick<Incident, 'account' | 'region'>,
@@ -124,20 +150,50 @@ export async function lookAtCredential(
   deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
   log: ActionLog,
   reasons: string[],
-  /** For a role: the unique ids (AROA…) the incident's sessions give it (roleIdsNamed); a role of that name with another id is not theirs. */
-  roleIds: readonly string[] = [],
+  named: {
+    /** For a role: the unique ids (AROA…) the incident's sessions give it (roleIdsNamed); a role of that name with another id is not theirs. */
+    readonly roleIds?: readonly string[];
+    /** For a user: the access key ids the containment acts on (accessKeyIdsCovered); the credential's own key when unset. */
+    readonly accessKeyIds?: readonly string[];
+  } = {},
 ): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
+  const roleIds = named.roleIds ?? [];
   // A role to contain is read for its id whenever the sessions give one, tag rule or not: granted by
   // name, a finding about another role of that name would take a blast-radius slot (only
   // revoke-role-sessions' own check refused it, after the slot). A release is never held back by it.
   const comparesRoleId = kind === 'contain' && one.principal.kind === 'role' && roleIds.length > 0;
-  // Nothing to compare (a user's key, or a role named without an id: by ARN only, or a session
-  // GuardDuty gave no AROA id for) and no tag rule: no answer IAM could give would change the
-  // verdict, so the critical path makes no call. The steps read the principal where they act.
-  if (protectedTagKey === undefined && !gameDay && !comparesRoleId) return { protected: false };
+  // A user's key to contain is always checked against IAM's list of the user's keys, tag rule or
+  // not, for the same reason (only disable-access-key's own ListAccessKeys check refused it, after
+  // the slot). ListAccessKeys rather than GetAccessKeyLastUsed: both are authorized on a user
+  // (Service Authorization Reference: `user*`, no condition key), but ListAccessKeys on the user the
+  // finding names and GetAccessKeyLastUsed on whoever owns the key, and ListAccessKeys (a List
+  // action) answers no more than the user's key ids and status.
+  const accessKeyIds = one.subject.kind === 'access-key' ? (named.accessKeyIds ?? [one.subject.accessKeyId]) : [];
+  const checksKeyOwner = kind === 'contain' && one.principal.kind === 'user' && accessKeyIds.length > 0;
+  // Nothing to compare (a role named without an id: by ARN only, or a session GuardDuty gave no AROA
+  // id for) and no tag rule: no answer IAM could give would change the verdict, so the critical
+  // path makes no call. The steps read the principal where they act.
+  if (protectedTagKey === undefined && !gameDay && !comparesRoleId && !checksKeyOwner) return { protected: false };
   const { kind: what, name } = one.principal;
   const iam = await deps.clients.iam({ account: incident.account, region: incident.region });
+  if (checksKeyOwner) {
+    // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
+    // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
+    const listed = await readOrMissing('iam:ListAccessKeys', async () => {
+      const keys = (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? [];
+      return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+    });
+    const own = listed === 'missing' ? [] : accessKeyIds.filter((id) => listed.includes(id));
+    if (own.length === 0) {
+      const reason = notTheKeysOwner(name, incident.account, accessKeyIds, listed === 'missing');
+      log.record('iam:ListAccessKeys', name, 'observed', reason);
+      reasons.push(reason);
+      return 'unverifiable';
+    }
+    log.record('iam:ListAccessKeys', name, 'observed', `Read the access keys of user ${name}: ${own.join(', ')} ${own.length === 1 ? 'is its key' : 'are its keys'}.`);
+    if (protectedTagKey === undefined && !gameDay) return { protected: false };
+  }
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.

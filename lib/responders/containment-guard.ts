@@ -27,7 +27,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
-import { lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
+import { accessKeyIdsCovered, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { roleIdsNamed } from './credential-targets';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
@@ -83,12 +83,13 @@ export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
  * IAM actions the guard needs: `ec2:DescribeInstances` where the instance lives (member role or the
  * security account's own role; only when a protected tag key is configured, or for a game-day
  * incident), with a playbook that cuts off credentials `iam:ListUserTags` and `iam:GetRole` there
- * too (the credential's current tags), `states:DescribeExecution` on this deployment's playbook executions,
+ * too (the credential's current tags, a role's id) and `iam:ListAccessKeys` (whether a user's key is
+ * that user's), `states:DescribeExecution` on this deployment's playbook executions,
  * and the blast-radius and grant table actions in the security account.
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
   targetAccount: ['ec2:DescribeInstances'],
-  credentialTargetAccount: ['iam:ListUserTags', 'iam:GetRole'],
+  credentialTargetAccount: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetRole'],
   securityAccount: ['states:DescribeExecution'],
   stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
 } as const;
@@ -254,10 +255,11 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       reasons.push(privileged);
       return finish('evidence-only', notEvaluated(policy), { protected: true, rule: 'privileged-name', reason: privileged });
     }
-    // Its tags as IAM holds them now (protected tag key, game-day opt-in), and a role's id when its
-    // sessions give one (another role of that name is not the finding's), before a slot is taken.
+    // Its tags as IAM holds them now (protected tag key, game-day opt-in), a role's id when its
+    // sessions give one (another role of that name is not the finding's), and whether IAM lists a
+    // user's key as that user's (a key of another user is not the finding's), before a slot is taken.
     const roleIds = one.principal.kind === 'role' ? roleIdsNamed(incident, { roleName: one.principal.name, account: incident.account }) : [];
-    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, roleIds);
+    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, { roleIds, accessKeyIds: accessKeyIdsCovered(incident, one, perCredential) });
     if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));
     if (looked.protected) {
       reasons.push(looked.reason);

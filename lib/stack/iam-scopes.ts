@@ -726,14 +726,18 @@ const SCOPES: readonly ActionScope[] = [
     why: 'The containment guard and revoke-role-sessions read the tags of the role a finding names (protected, game-day opt-in), quarantine-instance those of the role of the instance\'s profile before revoking its sessions, and release-credentials reads the revoke-sessions policy it recorded before deleting it; the role is known only at run time.',
   },
   {
-    sid: 'ReadTagsOfNamedUsers',
-    actions: requestedOf('iam:ListUserTags'),
+    // ListAccessKeys rather than GetAccessKeyLastUsed for "is this key the named user's": both are
+    // authorized on a user (Service Authorization Reference: resource type user*, no condition key),
+    // but ListAccessKeys on the user the finding names, GetAccessKeyLastUsed on whoever owns the key;
+    // and ListAccessKeys is a List action, answering the user's key ids and their status only.
+    sid: 'ReadNamedUsers',
+    actions: requestedOf('iam:ListUserTags', 'iam:ListAccessKeys'),
     resources: (arns) => [arns.iam('user')],
-    why: 'The containment guard and disable-access-key read the tags of the IAM user a finding names (protected, game-day opt-in), known only at run time.',
+    why: 'The containment guard (before it takes a blast-radius slot), disable-access-key and release-credentials read the IAM user a finding names: its tags (protected, game-day opt-in) and its access keys (the finding\'s key must be that user\'s); the user is known only at run time.',
   },
   {
     sid: 'DisableAccessKeysOfNamedUsers',
-    actions: requestedOf('iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'),
+    actions: requestedOf('iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'),
     resources: (arns) => [arns.iam('user')],
     why: 'disable-access-key acts on the IAM user a finding names, known only at run time; UpdateAccessKey has no condition key on the new status, so DenyProtectedUsers keeps administrator and break-glass users out of reach and the responder checks the user\'s tags and that the key is its own first.',
   },

@@ -4,12 +4,12 @@
  * (docs/testing.md): the guard's own tests reach these through whole incidents, which left the
  * name checks, the role cases of soleCredentialOf and the release path untried.
  */
-import { GetRoleCommand, IAMClient, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AffectedResource, Incident } from '../../lib/incident/model';
 import { ActionLog } from '../../lib/responders/action-log';
-import { lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from '../../lib/responders/containment-guard-credential';
+import { accessKeyIdsCovered, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from '../../lib/responders/containment-guard-credential';
 import type { OneCredential } from '../../lib/responders/containment-guard-credential';
 import { ACCOUNT, REGION, ec2Incident } from '../support/incidents';
 
@@ -79,6 +79,20 @@ describe('soleCredentialOf', () => {
   });
 });
 
+describe('accessKeyIdsCovered', () => {
+  const key = (accessKeyId: string, fields: Record<string, unknown> = {}) => ({ kind: 'access-key', from: 'test', accessKeyId, temporary: false, userName: 'ci-deployer', userType: 'IAMUser', ...fields });
+  const OTHER = 'AKIAQ3EGRW6JSECONDKY';
+
+  it("is the per-credential execution's one key, or every key of the user the incident names in its account, never a role's", () => {
+    const incident = keyIncident(userKey(), [key(KEY), key(OTHER), key('AKIAQ3EGRW6JELSEWHER', { account: '444455556666' }), key('AKIAQ3EGRW6JANOTHERU', { userName: 'data-loader' })]);
+    const one = oneCredentialOf(incident)!;
+    expect(accessKeyIdsCovered(incident, one, true)).toEqual([KEY]);
+    expect(accessKeyIdsCovered(incident, one, false)).toEqual([KEY, OTHER]);
+    const role = keyIncident(roleSession());
+    expect(accessKeyIdsCovered(role, oneCredentialOf(role)!, false)).toEqual([]);
+  });
+});
+
 describe('namesOnlyUnactionableKeys', () => {
   const unverifiedKey = { kind: 'unverified', from: 'test', claimedKind: 'access-key', value: 'AKIA-bad', expected: 'an access key id' };
   const rootKey = { kind: 'access-key', from: 'test', accessKeyId: KEY, temporary: false, userType: 'Root' };
@@ -125,10 +139,12 @@ describe('lookAtCredential', () => {
     }) as unknown as Parameters<typeof lookAtCredential>[4];
   const user: OneCredential = { subject: { kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, principal: { kind: 'user', name: 'ci-deployer' } };
   const role: OneCredential = { subject: { kind: 'iam-role', account: ACCOUNT, roleName: 'ci-deploy-role' }, principal: { kind: 'role', name: 'ci-deploy-role' } };
+  /** IAM lists KEY as ci-deployer's (ListAccessKeys), as the guard checks before any slot. */
+  const ownsKey = () => iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
   const look = async (one: OneCredential, kind: 'contain' | 'release', gameDay: boolean, protectedTagKey?: string, roleIds: readonly string[] = []) => {
     const log = new ActionLog(() => NOW);
     const reasons: string[] = [];
-    const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, one, kind, gameDay, deps(protectedTagKey), log, reasons, roleIds);
+    const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, one, kind, gameDay, deps(protectedTagKey), log, reasons, { roleIds });
     return { verdict, reasons, log: log.actions.map(({ api, target, outcome, detail }) => ({ api, target, outcome, detail })) };
   };
 
@@ -154,10 +170,65 @@ describe('lookAtCredential', () => {
     const roleAnswers = (RoleId: string) =>
       iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId, CreateDate: NOW, Tags: [] } });
 
-    it('reads nothing when there is no id to compare: a user, or a role its sessions give no id for', async () => {
-      expect(await look(user, 'contain', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
+    it('reads nothing when there is no id to compare: a role its sessions give no id for', async () => {
       expect(await look(role, 'contain', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
       expect(iam.calls()).toHaveLength(0);
+    });
+
+    // Before review guard-user-key the guard read no user here and granted the key's slot by name: a
+    // finding pairing a key with a user who does not own it (forged or stale, the user created again,
+    // another account's user of that name) took one of the account's automatic containments, which
+    // only disable-access-key's own ListAccessKeys check refused afterwards.
+    it("ATTACK: reads the user's keys with ListAccessKeys, and refuses a key that is not the named user's", async () => {
+      iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: 'AKIAQ3EGRW6JOWNKEY01', Status: 'Active' }], IsTruncated: false });
+      const other = await look(user, 'contain', false);
+      expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+      expect(iam.calls()).toHaveLength(1);
+      expect(other.verdict).toBe('unverifiable');
+      expect(other.reasons).toEqual([
+        `Access key ${KEY} is not one of user ci-deployer's access keys in account ${ACCOUNT} (ListAccessKeys): the finding pairs the key with a user who does not own it (a forged or stale finding, the user created again, or another account's user of that name); evidence and an alert only (no blast-radius slot taken).`,
+      ]);
+      expect(other.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: other.reasons[0] }]);
+    });
+
+    it("grants the user's own key after that one read, and logs what it compared", async () => {
+      iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
+      const own = await look(user, 'contain', false);
+      expect(own.verdict).toEqual({ protected: false });
+      expect(own.reasons).toEqual([]);
+      expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+      expect(iam.calls()).toHaveLength(1);
+      expect(own.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` }]);
+    });
+
+    it('grants when any key the containment covers is the user\'s, and refuses when none is', async () => {
+      iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: 'AKIAQ3EGRW6JOWNKEY01', Status: 'Active' }], IsTruncated: false });
+      const log = new ActionLog(() => NOW);
+      const reasons: string[] = [];
+      const both = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JOWNKEY01'] });
+      expect(both).toEqual({ protected: false });
+      expect(log.actions.map(({ detail }) => detail)).toEqual(['Read the access keys of user ci-deployer: AKIAQ3EGRW6JOWNKEY01 is its key.']);
+      const none = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JNOTHERS1'] });
+      expect(none).toBe('unverifiable');
+      expect(reasons[0]).toContain(`Access keys ${KEY}, AKIAQ3EGRW6JNOTHERS1 are not user ci-deployer's access keys in account ${ACCOUNT} (ListAccessKeys)`);
+    });
+
+    it('refuses a user IAM does not know, and reads nothing for a release', async () => {
+      iam.on(ListAccessKeysCommand).rejects(Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
+      const unknown = await look(user, 'contain', false);
+      expect(unknown.verdict).toBe('unverifiable');
+      expect(unknown.reasons).toEqual([`IAM knows no user ci-deployer in account ${ACCOUNT}: it cannot be verified as the owner of the finding's access key ${KEY}; evidence and an alert only (no blast-radius slot taken).`]);
+      expect(unknown.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
+      iam.reset();
+      expect(await look(user, 'release', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
+      expect(iam.calls()).toHaveLength(0);
+    });
+
+    it("checks the key's owner before its tags: a key not the user's takes no slot and its user's tags are not read", async () => {
+      iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [], IsTruncated: false });
+      const other = await look(user, 'contain', false, TAG_KEY);
+      expect(other.verdict).toBe('unverifiable');
+      expect(iam.commandCalls(ListUserTagsCommand)).toHaveLength(0);
     });
 
     // Before review guard-role-id the guard read no role here and granted the slot by name: a finding
@@ -196,30 +267,36 @@ describe('lookAtCredential', () => {
   });
 
   it('logs a game-day target and a user IAM does not know, under the call it made', async () => {
+    ownsKey();
     iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] });
     expect(await look(user, 'contain', true)).toEqual({
       verdict: { protected: false },
       reasons: [],
-      log: [{ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: 'Read the current tags of user ci-deployer: it is a game-day target.' }],
+      log: [
+        { api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` },
+        { api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: 'Read the current tags of user ci-deployer: it is a game-day target.' },
+      ],
     });
     iam.on(ListUserTagsCommand).rejects(Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
     const unknown = await look(user, 'contain', false, TAG_KEY);
     expect(unknown.verdict).toBe('unverifiable');
     expect(unknown.reasons).toEqual([`IAM knows no user ci-deployer in account ${ACCOUNT}: its current tags, and so its protection, cannot be verified; evidence and an alert only (no blast-radius slot taken).`]);
-    expect(unknown.log).toEqual([{ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
+    expect(unknown.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` }, { api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
     const drill = await look(user, 'contain', true);
     expect(drill.reasons[0]).toContain('its game-day opt-in, cannot be verified');
   });
 
   it('protects nothing by tag on a drill when the deployment names no protected key (not even a tag spelt "undefined")', async () => {
+    ownsKey();
     iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }, { Key: 'undefined', Value: 'x' }] });
     expect((await look(user, 'contain', true)).verdict).toEqual({ protected: false });
   });
 
   it('logs a drill refused for want of the opt-in tag', async () => {
+    ownsKey();
     iam.on(ListUserTagsCommand).resolves({ Tags: [] });
     const refused = await look(user, 'contain', true);
     expect(refused.verdict).toBe('not-a-target');
-    expect(refused.log).toEqual([{ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: refused.reasons[0] }]);
+    expect(refused.log.at(-1)).toEqual({ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: refused.reasons[0] });
   });
 });

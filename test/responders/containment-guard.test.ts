@@ -7,7 +7,7 @@ import {
 import type { AttributeValue, BatchGetItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { GetRoleCommand, IAMClient, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -1404,6 +1404,10 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     });
   const listUserTagsInputs = () => iam.commandCalls(ListUserTagsCommand).map((call) => call.args[0].input);
   const getRoleInputs = () => iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input);
+  /** IAM's list of a user's keys (ListAccessKeys): by default keyOf's key is the user's, as the guard checks before any slot. */
+  const userKeys = (...accessKeyIds: string[]) => iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: accessKeyIds.map((AccessKeyId) => ({ AccessKeyId, Status: 'Active' })), IsTruncated: false });
+  const listAccessKeysInputs = () => iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input);
+  beforeEach(() => userKeys('AKIAQ3EGRW6JSEXAMPLE'));
 
   it("grants the one access key its incident is about, and takes that credential's own blast-radius slot", async () => {
     slotsHold();
@@ -1492,6 +1496,48 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(getRoleInputs()).toEqual([]);
   });
 
+  // Before review guard-user-key the guard read no user without a protected tag key outside game
+  // days: it granted a key's containment by the user's name and took a blast-radius slot, which only
+  // disable-access-key's own ListAccessKeys check refused afterwards (a lever to use up the
+  // account's automatic containments with findings pairing a key with a user who does not own it).
+  it("ATTACK: without a protected tag key, reads the user's keys and takes no slot for a key that is not the named user's", async () => {
+    slotsHold();
+    userKeys('AKIAQ3EGRW6JOWNKEY01');
+    const untagged = () => ({ ...perCredential(), protectedTagKey: undefined });
+
+    const other = await runGuard(keyOf('ci-deployer'), { config: untagged() });
+    expect(other.result.status).toBe('evidence-only');
+    expect(other.result.reasons.join(' ')).toContain("Access key AKIAQ3EGRW6JSEXAMPLE is not one of user ci-deployer's access keys in account 111122223333 (ListAccessKeys)");
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iam.calls()).toHaveLength(1);
+    expect(other.result.blastRadius.evaluated).toBe(false);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+
+    // The user's own key is granted after that one read; a user IAM does not know takes no slot.
+    const own = await runGuard(keyOf('ci-deployer', 'AKIAQ3EGRW6JOWNKEY01'), { config: untagged() });
+    expect(own.result.status).toBe('proceed');
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
+    expect(iam.commandCalls(ListUserTagsCommand)).toHaveLength(0);
+    grants.grants.clear();
+    iam.reset();
+    iam.on(ListAccessKeysCommand).rejects(new NoSuchEntityException({ message: 'The user with name ghost cannot be found.', $metadata: {} }));
+    const ghost = await runGuard(keyOf('ghost'), { config: untagged() });
+    expect(ghost.result.status).toBe('evidence-only');
+    expect(ghost.result.reasons.join(' ')).toContain('IAM knows no user ghost in account 111122223333');
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it("ATTACK: for an access-key playbook that is not per-credential, takes no slot when no key the incident names is its user's", async () => {
+    slotsHold();
+    userKeys('AKIAQ3EGRW6JOWNKEY01');
+    const { result } = await runGuard(keyOf('ci-deployer'), { config: { ...config(), protectedTagKey: undefined } });
+    expect(result.status).toBe('evidence-only');
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
   it('refuses a break-glass user by name before any slot is taken, and grants nothing', async () => {
     const { result } = await runGuard(keyOf('break-glass-ops'), { config: perCredential() });
 
@@ -1570,7 +1616,12 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(ddb.calls()).toHaveLength(0);
 
     iam.reset();
+    userKeys('AKIAQ3EGRW6JSEXAMPLE');
     iam.on(ListUserTagsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    await expect(runGuard(keyOf('ci-deployer'), { config: perCredential() })).rejects.toBeInstanceOf(TransientResponderError);
+    // So does a throttled read of the user's keys: no slot on a guess either way.
+    iam.reset();
+    iam.on(ListAccessKeysCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
     await expect(runGuard(keyOf('ci-deployer'), { config: perCredential() })).rejects.toBeInstanceOf(TransientResponderError);
     expect(ddb.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
@@ -1588,13 +1639,14 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
-  it('reads no tags when no rule needs them (no protected tag key, not a game day)', async () => {
+  it("reads no tags when no rule needs them (no protected tag key, not a game day): only the user's keys", async () => {
     slotsHold();
 
     const { result } = await runGuard(keyOf('ci-deployer'), { config: { ...perCredential(), protectedTagKey: undefined } as ContainmentGuardConfig });
 
     expect(result.status).toBe('proceed');
-    expect(iam.calls()).toHaveLength(0);
+    expect(iam.calls()).toHaveLength(1);
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
   });
 
   it("ATTACK: a finding naming one of Firebreak's own roles in the security account takes no slot and reads nothing", async () => {

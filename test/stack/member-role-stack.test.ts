@@ -11,6 +11,7 @@ import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../../lib/responders/containment-
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, INSTANCE_ATTRIBUTES_NEVER_SET, planStatements, privilegedRoleArns } from '../../lib/stack/iam-scopes';
 import {
   grantAssumeMemberRole,
+  guardTargetAccountActions,
   MemberRoleStack,
   type MemberRoleStackProps,
   memberAccountActionsByResponder,
@@ -792,6 +793,23 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     const granted = (permissionStatements(template) as { Effect: string; Action: string | string[] }[]).filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
     expect(granted.filter((a) => /^iam:(Delete|Create|Put)/.test(a))).toEqual([]);
     expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('SessionRevokerRole'))).toEqual([]);
+  });
+
+  it("lets the containment guard's member role list a named user's keys and read its tags, and change nothing", () => {
+    const { template } = synthesize({
+      responderActions: { 'containment-guard': guardTargetAccountActions([playbookOf('key', [action('disable', 'disable-access-key')])]), 'disable-access-key': keyActions },
+      securityAccountId: SECURITY,
+      securityRegions: ['eu-west-1'],
+    });
+    const guard = resolvedStatements(template, 'MemberRole', 'permissions', 'containment-guard');
+    // Before a slot: whether the finding's key is the named user's (ListAccessKeys), the user's tags, a role's id.
+    expect(evaluate(guard, { action: 'iam:ListAccessKeys', resource: userArn('ci-deployer') })).toBe('allow');
+    expect(evaluate(guard, { action: 'iam:ListUserTags', resource: userArn('ci-deployer') })).toBe('allow');
+    expect(evaluate(guard, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
+    expect(evaluate(guard, { action: 'iam:ListAccessKeys', resource: 'arn:aws:iam::444455556666:user/ci-deployer' })).toBe('no-allow');
+    for (const change of ['iam:UpdateAccessKey', 'iam:AttachUserPolicy', 'iam:GetAccessKeyLastUsed']) {
+      expect(evaluate(guard, { action: change, resource: userArn('ci-deployer') }), change).toBe('no-allow');
+    }
   });
 
   it("puts the role-session revocation in revoke-role-sessions' own session revoker, trusted by that responder alone", () => {

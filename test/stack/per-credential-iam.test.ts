@@ -47,16 +47,17 @@ describe('a playbook with a contain-each-credential step, as synthesized', () =>
     expect(variables.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBe('*BreakGlass*,payroll-*');
   });
 
-  // Before it takes a blast-radius slot, the guard reads the credential's current tags where it lives.
-  it("lets the guard read the tags of users and roles (and nothing else of IAM), where it acts itself and in the member role", () => {
+  // Before it takes a blast-radius slot, the guard reads the credential's current tags where it
+  // lives, and whether IAM lists the finding's key as the named user's.
+  it("lets the guard read the tags of users and roles and the keys of users (and nothing else of IAM), where it acts itself and in the member role", () => {
     const guardRole = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderContainmentGuardRole');
     const guard = statementsOfRole(template, guardRole);
     const iamActions = guard.flatMap(actionsOf).filter((action) => action.startsWith('iam:')).sort();
-    expect(iamActions).toEqual(['iam:GetRole', 'iam:ListUserTags']);
-    expect(guard.find((statement) => statement.Sid === 'ReadTagsOfNamedUsers')).toMatchObject({ Effect: 'Allow', Action: 'iam:ListUserTags' });
-    expect(JSON.stringify(guard.find((statement) => statement.Sid === 'ReadTagsOfNamedUsers')?.Resource)).toContain(':user/*');
+    expect(iamActions).toEqual(['iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']);
+    expect(guard.find((statement) => statement.Sid === 'ReadNamedUsers')).toMatchObject({ Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys'] });
+    expect(JSON.stringify(guard.find((statement) => statement.Sid === 'ReadNamedUsers')?.Resource)).toContain(':user/*');
     expect(guard.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
-    expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetRole', 'iam:ListUserTags']));
+    expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']));
   });
 
   it('gives the guard no IAM action when no deployed playbook cuts off credentials', () => {
