@@ -143,7 +143,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
 
 /** A deployed state machine's definition as the template carries it, before CloudFormation substitutes. */
 export interface SynthesizedDefinition {
-  /** The `DefinitionString` (ASL JSON with `${…}` placeholders). */
+  /** The JSON text of the template's `Definition` (ASL with `${…}` placeholders), as Step Functions receives it. */
   readonly definition: string;
   /** `DefinitionSubstitutions` as the template has them (CloudFormation intrinsics for ARNs). */
   readonly substitutions: Record<string, unknown>;
@@ -246,11 +246,12 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
   const definitionOf = (machine: { node: { defaultChild: unknown } }): SynthesizedDefinition => {
     const logicalId = built.stack.getLogicalId(machine.node.defaultChild as CfnStateMachine);
     const properties = template.Resources[logicalId]?.Properties;
-    if (!properties || typeof properties.DefinitionString !== 'string') {
-      throw new Error(`state machine ${logicalId} has no literal DefinitionString in the template`);
+    const definition = properties?.Definition;
+    if (!properties || typeof definition !== 'object' || definition === null) {
+      throw new Error(`state machine ${logicalId} has no literal Definition in the template`);
     }
     return {
-      definition: properties.DefinitionString,
+      definition: JSON.stringify(definition),
       substitutions: (properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>,
     };
   };

@@ -438,7 +438,9 @@ describe('FirebreakStack state machines', () => {
       const machine = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties;
       expect(machine.StateMachineType).toBe('STANDARD');
       expect(machine.StateMachineName).toBe(`Firebreak-${pb.name}`);
-      expect(machine.DefinitionString).toBe(JSON.stringify(compiled.definition));
+      // The compiler's definition, as an object (not a string: the template stays small), key for key.
+      expect(JSON.stringify(machine.Definition)).toBe(JSON.stringify(compiled.definition));
+      expect(machine.DefinitionString).toBeUndefined();
       expect(Object.keys(machine.DefinitionSubstitutions as object).sort()).toEqual([...compiled.substitutions].sort());
       expect(machine.LoggingConfiguration).toEqual({
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${prefix}Logs`)), 'Arn'] } } }],
@@ -453,7 +455,7 @@ describe('FirebreakStack state machines', () => {
   it('compiles every step of the compromised-instance playbook with its retry and its failure catch', () => {
     const { template } = synthesize();
     const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine');
-    const definition = JSON.parse(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionString as string) as AslDefinition;
+    const definition = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.Definition as AslDefinition;
     const branches = (definition.States.respond!.Branches as AslDefinition[]).map((branch) => branch.States);
     const tasks = { contain: branches[0]!.contain!, evidence: branches[1]!.evidence!, alert: definition.States.alert! };
     expect(Object.keys(tasks)).toEqual(flattenSteps(COMPROMISED.steps).map((step) => step.id));
@@ -484,10 +486,10 @@ describe('FirebreakStack state machines', () => {
     const machine = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties;
     expect(machine.StateMachineType).toBe('EXPRESS');
     expect(machine.LoggingConfiguration).toMatchObject({ IncludeExecutionData: true, Level: 'ALL' });
-    const definition = JSON.parse(machine.DefinitionString as string) as AslDefinition;
+    const definition = machine.Definition as AslDefinition;
     // Triage gets the event and its receive time only: the routing table is in its environment.
     expect((definition.States.Triage!.Parameters as { Payload: unknown }).Payload).toEqual({ 'event.$': '$', 'receivedAt.$': '$$.Execution.StartTime' });
-    expect(machine.DefinitionString).not.toMatch(/"routing"|stateMachineArn/);
+    expect(JSON.stringify(machine.Definition)).not.toMatch(/"routing"|stateMachineArn/);
     // The ARNs in the order of triage's routing table, the one at the decided index started; no manual playbook (release).
     expect((definition.States.StartPlaybook!.Parameters as Record<string, unknown>)['StateMachineArn.$']).toBe(
       "States.ArrayGetItem(States.Array('${Sm_compromised_ec2}', '${Sm_instance_alarm}', '${Sm_default_alert}'), $.triage.decision.playbookIndex)",
@@ -500,7 +502,7 @@ describe('FirebreakStack state machines', () => {
     const triage = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderTriageFunction')]!;
     const routing = routingTableFromEnvironment((triage.Properties.Environment as { Variables: Record<string, string> }).Variables);
     expect(routedPlaybookNames(routing)).toEqual(['compromised-ec2', 'instance-alarm', 'default-alert']);
-    expect(machine.DefinitionString).not.toContain(stateMachinePlaceholder(RELEASE.name));
+    expect(JSON.stringify(machine.Definition)).not.toContain(stateMachinePlaceholder(RELEASE.name));
     const substitutions = machine.DefinitionSubstitutions as Record<string, unknown>;
     expect(substitutions.Sm_compromised_ec2).toEqual({
       Ref: logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine'),
@@ -835,7 +837,7 @@ describe('FirebreakStack safety rails', () => {
   it('retries a quarantine refused by a release’s hold on the record for longer than that hold lasts, twice over, before it gives up', () => {
     const { template } = synthesize();
     const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine');
-    const definition = JSON.parse(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionString as string) as AslDefinition;
+    const definition = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.Definition as AslDefinition;
     const contain = (definition.States.respond!.Branches as AslDefinition[])[0]!.States.contain!;
     const [wait] = contain.Retry as [{ ErrorEquals: string[]; IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds: number; MaxAttempts: number; JitterStrategy?: string }];
     // The name quarantine's refusal carries (the error vocabulary is the contract with the Retry).
@@ -1206,14 +1208,14 @@ describe('FirebreakStack safety rails', () => {
     expect(outputs.PlaybookUnblockDnsDomainArn?.Value).toEqual({ Ref: unblockId });
     // firebreak release still finds the release playbook, not this one.
     expect(outputs.ReleaseStateMachineArn?.Value).toEqual({ Ref: releaseId });
-    const unblockStep = Object.values(JSON.parse(machines[unblockId]!.Properties.DefinitionString as string).States as Record<string, { Parameters?: { Payload?: { request?: unknown } } }>)
+    const unblockStep = Object.values((machines[unblockId]!.Properties.Definition as AslDefinition).States as unknown as Record<string, { Parameters?: { Payload?: { request?: unknown } } }>)
       .map((state) => state.Parameters?.Payload?.request)
       .filter((request) => request !== undefined);
     expect(unblockStep).toContainEqual({ 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason', 'dnsUnblock.$': '$.dnsUnblock' });
-    expect(machines[releaseId]!.Properties.DefinitionString).not.toContain('dnsUnblock');
+    expect(JSON.stringify(machines[releaseId]!.Properties.Definition)).not.toContain('dnsUnblock');
     expect(playbookRailsFor([UNBLOCK])['unblock-dns-domain']).toMatchObject({ kind: 'release', approvalRequired: true });
     const dispatcher = machines[logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine')]!;
-    expect(dispatcher.Properties.DefinitionString).not.toContain('unblock-dns-domain');
+    expect(JSON.stringify(dispatcher.Properties.Definition)).not.toContain('unblock-dns-domain');
   });
 
   it('deploys the release playbook for firebreak release, with its ARN as an output, and never lets the dispatcher start it', () => {
@@ -1227,7 +1229,7 @@ describe('FirebreakStack safety rails', () => {
     const start = statementsOfRole(template, dispatcherRole).find((statement) => statement.Sid === 'StartPlaybooks');
     expect(JSON.stringify(start?.Resource)).not.toContain(release);
     const dispatcher = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine')]!;
-    expect(dispatcher.Properties.DefinitionString).not.toContain('release-instance');
+    expect(JSON.stringify(dispatcher.Properties.Definition)).not.toContain('release-instance');
     expect(Object.keys(dispatcher.Properties.DefinitionSubstitutions as object)).not.toContain('Sm_release_instance');
     // Release needs its records, not the blast-radius slots.
     const keep = responderStatements(template, 'ReleaseInstance').find((statement) => statement.Sid === 'KeepIncidentState');

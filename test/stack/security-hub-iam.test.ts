@@ -102,7 +102,7 @@ describe('update-security-hub-finding: IAM', () => {
     const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((m) => JSON.stringify(m));
     const writeBack = machines.find((m) => m.includes('update-security-hub-finding'));
     expect(writeBack).toBeDefined();
-    const definition = JSON.parse((JSON.parse(writeBack!) as { Properties: { DefinitionString: string } }).Properties.DefinitionString) as { States: Record<string, { Parameters?: { Payload?: { results?: unknown } } }> };
+    const definition = (JSON.parse(writeBack!) as { Properties: { Definition: unknown } }).Properties.Definition as { States: Record<string, { Parameters?: { Payload?: { results?: unknown } } }> };
     expect(definition.States['security-hub']?.Parameters?.Payload?.results).toEqual({
       'Guard.$': '$.results.Guard.result',
       'contain.$': '$.results.contain.result',
@@ -113,7 +113,7 @@ describe('update-security-hub-finding: IAM', () => {
   it('runs only where the changing steps ran: as written or approved, never before the approval nor on the evidence-only path', () => {
     const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
     const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((m) => JSON.stringify(m)).find((m) => m.includes('update-security-hub-finding'));
-    const states = Object.keys((JSON.parse((JSON.parse(machine!) as { Properties: { DefinitionString: string } }).Properties.DefinitionString) as { States: Record<string, unknown> }).States);
+    const states = Object.keys(((JSON.parse(machine!) as { Properties: { Definition: unknown } }).Properties.Definition as { States: Record<string, unknown> }).States);
     const writeBacks = states.filter((name) => name.endsWith('security-hub'));
     expect(writeBacks.sort()).toEqual(['Approved-security-hub', 'security-hub']);
   });
