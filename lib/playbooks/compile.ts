@@ -300,11 +300,46 @@ function assertLiteralOptions(value: unknown, where: string, playbook: string): 
           playbook,
         );
       }
+      if (isCloudFormationIntrinsicKey(key)) {
+        throw new PlaybookCompileError(`${where}.${key}: ${INTRINSIC_KEY_REFUSAL}`, playbook);
+      }
       assertLiteralOptions(inner, `${where}.${key}`, playbook);
     }
   }
 }
 
+
+/**
+ * Whether CloudFormation would read an object key as an intrinsic function (`Ref`, `Fn::…`): the
+ * definition goes into the template as a JSON object (`Definition`, lib/stack/compiled-state-machine.ts),
+ * where CloudFormation resolves `{"Ref": …}` and `{"Fn::Sub": …}` as it does in any property, so such
+ * a key would make the deployed machine differ from the definition the game day runs (or fail the
+ * deployment). Case matters to CloudFormation: `ref` and `fn::x` are literal keys.
+ */
+export function isCloudFormationIntrinsicKey(key: string): boolean {
+  return key === 'Ref' || key.startsWith('Fn::');
+}
+
+/** Why a key `isCloudFormationIntrinsicKey` refuses is refused. */
+export const INTRINSIC_KEY_REFUSAL =
+  'keys named Ref or starting with Fn:: are refused: the definition goes into the CloudFormation template as an object, and CloudFormation would read it as an intrinsic function (a Ref or Fn::… resolved at deployment), so the deployed state machine would not be the one the game day runs';
+
+/** The path of the first key of `value` CloudFormation would read as an intrinsic function, or undefined (pure). */
+export function intrinsicKeyPath(value: unknown, where: string): string | undefined {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = intrinsicKeyPath(item, `${where}[${index}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      if (isCloudFormationIntrinsicKey(key)) return `${where}.${key}`;
+      const found = intrinsicKeyPath(inner, `${where}.${key}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
 
 /** Where a sequence of states is compiled, and what its states add to their payloads. */
 interface ChainScope {

@@ -322,12 +322,17 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId, incident.account) : { volumeIds: new Set<string>(), detail: '', tags: {} };
   // A drill copies disks only of an instance EC2 shows opted in now, as snapshot-volumes took them:
   // the copy waits hours for its sources, and an owner who took the tag off meanwhile took it out.
-  const refuseDrill = async (why: string): Promise<CopyEvidenceResult> => {
+  const expectedCopy = (sourceId: string) => copyInput({ snapshotId: sourceId, account: incident.account, region: incident.region }, incident.key, target.kmsKeyArn, false);
+  const refuseDrill = async (why: string, known?: ReadonlyMap<string, Snapshot>): Promise<CopyEvidenceResult> => {
     log.record('firebreak:check-gameday-target', instanceId, 'skipped', why);
     // A share made while it was opted in (a custody record names every share, written before it) is
     // taken back and recorded: left, its disks would stay shared with the forensic account, nothing
-    // removing it once refused.
-    if (mode === 'enforce') await withdrawDrillShares({ deps, log, member, mode, now, instanceId }, candidates, incident.key);
+    // removing it once refused. A record still `sharing` may have a copy its run made before it
+    // ended (CopySnapshot answered, the record not yet written): the forensic account's copies
+    // (`known`, or read now) say so, and the record names that copy rather than "no copy made".
+    const copiesOf = async (sources: readonly string[]): Promise<ReadonlyMap<string, Snapshot>> =>
+      known ?? existingCopies(await deps.forensic.ec2({ account: target.accountId, region: incident.region }), sources, expectedCopy, target.accountId);
+    if (mode === 'enforce') await withdrawDrillShares({ deps, log, member, mode, now, instanceId }, candidates, incident.key, copiesOf);
     return finish('refused', [], instanceId);
   };
   const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
@@ -370,7 +375,7 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const already = await existingCopies(
     forensic,
     usable.map((s) => s.SnapshotId as string),
-    (sourceId) => copyInput({ snapshotId: sourceId, account: incident.account, region: incident.region }, incident.key, target.kmsKeyArn, false),
+    expectedCopy,
     target.accountId,
   );
 
@@ -380,7 +385,7 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     const stored = await deps.custody.get(incident.key, sourceId);
     const copy = stored !== undefined ? await followCopy(flow, source, stored, already.get(sourceId)) : await startCopy(flow, source, already.get(sourceId));
     // The drill's instance lost its opt-in between a share and its copy: no source is copied now.
-    if (copy.refused !== undefined) return refuseDrill(copy.refused);
+    if (copy.refused !== undefined) return refuseDrill(copy.refused, already);
     copies.push(copy.copy);
     if (copy.failure !== undefined) failures.push(copy.failure);
     if (copy.pending !== undefined) stillPending.push(copy.pending);
@@ -404,11 +409,18 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
  * before the share, its share not yet removed), taken away once the instance is no longer opted
  * in, through `removeShare` as every other removal, and recorded in the custody record: a
  * reviewer reading it sees the share taken back, and why. A copy already started in the forensic
- * account is left to its record (pending; without the share it may fail); a record with no copy
- * yet is sealed `withdrawn`.
+ * account is left to its record (pending; without the share it may fail); a record still `sharing`
+ * names the copy an interrupted run made, if the forensic account holds one (`copiesOf`, read once,
+ * only then), and is sealed `pending` with it; one with no copy is sealed `withdrawn`.
  */
-async function withdrawDrillShares(flow: ShareFlow, sources: readonly Snapshot[], incidentKey: string): Promise<void> {
+async function withdrawDrillShares(
+  flow: ShareFlow,
+  sources: readonly Snapshot[],
+  incidentKey: string,
+  copiesOf: (sources: readonly string[]) => Promise<ReadonlyMap<string, Snapshot>>,
+): Promise<void> {
   const { deps, log } = flow;
+  let copies: ReadonlyMap<string, Snapshot> | undefined;
   for (const source of sources) {
     const sourceId = source.SnapshotId as string;
     const stored = await deps.custody.get(incidentKey, sourceId);
@@ -421,10 +433,22 @@ async function withdrawDrillShares(flow: ShareFlow, sources: readonly Snapshot[]
       continue;
     }
     const record = stored.record;
-    const withdrawn = unshare.removed && custodyStatus(record) === 'sharing';
-    const next = await deps.custody.replace({ ...record, ...(withdrawn ? { status: 'withdrawn' as const } : {}), unshare }, stored.revision);
+    const sharing = custodyStatus(record) === 'sharing';
+    // A run that ended between CopySnapshot and its pending record left a copy the record does not
+    // name: recorded now (pending, as any copy a refused drill had started), never "no copy made".
+    copies ??= sharing ? await copiesOf(sources.map((s) => s.SnapshotId as string)) : undefined;
+    const made = sharing ? copies?.get(sourceId) : undefined;
+    const withdrawn = unshare.removed && sharing && made === undefined;
+    const copyFields =
+      made !== undefined
+        ? { copySnapshotId: made.SnapshotId as string, copy: snapshotReport(made), copiedAt: made.StartTime !== undefined ? new Date(made.StartTime).toISOString() : flow.now().toISOString(), status: 'pending' as const }
+        : withdrawn
+          ? { status: 'withdrawn' as const }
+          : {};
+    const next = await deps.custody.replace({ ...record, ...copyFields, unshare }, stored.revision);
     if (next.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its share was being withdrawn; the step is retried and records it`);
-    log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} updated and sealed${withdrawn ? ' withdrawn (no copy made)' : ''}: ${unshare.detail}`);
+    const what = made !== undefined ? ` pending with the copy ${made.SnapshotId as string} an interrupted run made (found by its tags in ${deps.target.accountId})` : withdrawn ? ' withdrawn (no copy made)' : '';
+    log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} updated and sealed${what}: ${unshare.detail}`);
   }
 }
 

@@ -15,6 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CompiledStateMachine } from '../playbooks/compile';
+import { INTRINSIC_KEY_REFUSAL, intrinsicKeyPath } from '../playbooks/compile';
 
 export interface CompiledStateMachineProps {
   readonly compiled: CompiledStateMachine;
@@ -45,6 +46,11 @@ export interface CompiledStateMachineProps {
 class ObjectDefinitionBody extends sfn.DefinitionBody {
   constructor(private readonly definition: object) {
     super();
+    // CloudFormation resolves intrinsic functions inside a Json property as anywhere else: a
+    // {"Ref": …} or {"Fn::…": …} in the definition would be replaced at deployment. The compiler
+    // refuses such keys in a playbook's options; this keeps any other way in out as well.
+    const found = intrinsicKeyPath(definition, '$');
+    if (found !== undefined) throw new Error(`state machine definition key ${found}: ${INTRINSIC_KEY_REFUSAL}`);
   }
 
   bind(): sfn.DefinitionConfig {

@@ -224,6 +224,16 @@ const contextSchema = z.object({
       message: `forensicAccountId ${config.forensicAccountId} is also in servedAccountIds: the forensic account must be an account of its own, out of reach of the accounts whose evidence it keeps`,
     });
   }
+  // The forensic account is never served (unservedAccountReason, row 1n), and the security account's
+  // own incidents would all be alerted only: an evidence vault that is Firebreak's own account is
+  // refused here, where the security account is known (deployed without it, see docs/deploy.md).
+  if (config.forensicAccountId !== undefined && config.forensicAccountId === config.securityAccountId) {
+    context.addIssue({
+      code: 'custom',
+      path: ['forensicAccountId'],
+      message: `forensicAccountId ${config.forensicAccountId} is the securityAccountId: the forensic account must be an account of its own (Firebreak never acts in it, so every incident of the security account would be alerted only)`,
+    });
+  }
   if (config.forensicRoleName !== undefined && config.forensicAccountId === undefined) {
     context.addIssue({ code: 'custom', path: ['forensicRoleName'], message: 'only meaningful with forensicAccountId: forensicRoleName is set but forensicAccountId is not' });
   }

@@ -363,6 +363,20 @@ describe('compilePlaybook', () => {
       ).toThrow(/steps\.evidence\.with\.tags\.Owner\.\$/);
     });
 
+    it('an option key CloudFormation would read as an intrinsic function (Ref, Fn::…): the definition goes into the template as an object', () => {
+      // In the template's Definition object CloudFormation resolves {"Ref": …} and {"Fn::…": …}
+      // (a tag map of one key is such an object): the deployed machine would differ from what the
+      // game day runs, or the stack would not deploy.
+      expect(() => compilePlaybook(playbook([action('evidence', 'snapshot-volumes', { tags: { Ref: 'AWS::AccountId' } })]))).toThrow(
+        /steps\.evidence\.with\.tags\.Ref: .*CloudFormation would read it as an intrinsic function/,
+      );
+      expect(() => compilePlaybook(playbook([action('evidence', 'snapshot-volumes', { tags: { 'Fn::Sub': '${AWS::AccountId}' } })]))).toThrow(
+        /steps\.evidence\.with\.tags\.Fn::Sub: /,
+      );
+      // Keys that only look alike stay literal.
+      expect(() => compilePlaybook(playbook([action('evidence', 'snapshot-volumes', { tags: { Reference: 'x', 'fn-owner': 'y', ref: 'z' } })]))).not.toThrow();
+    });
+
     it('a Security Hub write-back in a playbook that changes nothing (it has no guard, so no grant to act under)', () => {
       expect(() => compilePlaybook(playbook([action('alert', 'notify'), action('security-hub', 'update-security-hub-finding', { workflowStatus: 'NOTIFIED' })]))).toThrow(
         /changes no resources: the write-back acts only under the containment guard's grant/,

@@ -674,6 +674,41 @@ describe('copyEvidence', () => {
       expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' } });
     });
 
+    // Review s29: a run that ended between CopySnapshot and the pending record (a throttled describe
+    // of the copy) leaves the record `sharing` and a copy in the forensic account. When the drill is
+    // refused on the rerun, the record was sealed `withdrawn`, "no copy made", while the copy sat in
+    // the forensic account: the chain of custody said no evidence left the member account.
+    it('ATTACK (review-s29): a drill refused after a copy its record does not name yet records that copy, never "withdrawn, no copy made"', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      const throttled = Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+      forensic.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0copy000000000001'] }).rejects(throttled);
+      await expect(run({ ...input(), incident: drill })).rejects.toBeInstanceOf(TransientResponderError);
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(1);
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'sharing' });
+      // The copy CopySnapshot made, as the forensic account lists it by its source tag.
+      const expected = copyInput({ snapshotId: 'snap-0000000000000000a', account: ACCOUNT, region: REGION }, drill.key, KEY_ARN, false);
+      const made: Snapshot = {
+        SnapshotId: 'snap-0copy000000000001',
+        State: 'pending',
+        OwnerId: FORENSIC,
+        Encrypted: true,
+        KmsKeyId: KEY_ARN,
+        StartTime: new Date('2026-11-20T10:30:00.000Z'),
+        Description: expected.Description,
+        Tags: expected.TagSpecifications[0]!.Tags,
+      };
+      forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [made] });
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      expect((await run({ ...input(), incident: drill })).status).toBe('refused');
+      expect(modified()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000a', FORENSIC, false)]);
+      const record = drillRecord('snap-0000000000000000a');
+      expect(record).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001', copiedAt: '2026-11-20T10:30:00.000Z', unshare: { removed: true, reason: 'drill-refused' } });
+      expect(record.copy).toEqual(snapshotReport(made));
+      expect((await custody.get(drill.key, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(1);
+    });
+
     it('copies the evidence of an instance EC2 shows opted in', async () => {
       member.on(DescribeInstancesCommand).resolves(described([{ Key: 'firebreak:gameday-target', Value: 'true' }]));
       complete('snap-0copy000000000001', 'snap-0copy000000000002');

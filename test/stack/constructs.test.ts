@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import { CompiledStateMachineConstruct } from '../../lib/stack/compiled-state-machine';
 import { Dispatcher } from '../../lib/stack/dispatcher';
 import { KeptEventsQueue } from '../../lib/stack/kept-events-queue';
 import { PlaybookMachines } from '../../lib/stack/playbooks';
@@ -127,6 +128,34 @@ describe('Responders', () => {
     });
     // The guard, quarantine and snapshots (EC2 in the incident's account); never triage or publish-alert.
     expect(assumes(stack)).toBe(3);
+  });
+});
+
+describe('CompiledStateMachineConstruct', () => {
+  const machine = (definition: object) => () =>
+    new CompiledStateMachineConstruct(userStack(), 'Machine', {
+      compiled: { definition: definition as never, substitutions: [] },
+      type: sfn.StateMachineType.STANDARD,
+      comment: 'c',
+      substitutions: {},
+      invokes: [],
+      logRetention: RETENTION,
+    });
+  const pass = (parameters: object) => ({ StartAt: 'p', States: { p: { Type: 'Pass', Parameters: parameters, End: true } } });
+
+  it('refuses a definition with a key CloudFormation would resolve as an intrinsic function in the Definition object (Ref, Fn::…)', () => {
+    // Written as an object, {"Ref": "AWS::AccountId"} would reach Step Functions as the account id,
+    // not as the compiler's text: the deployed machine would not be the one the game day runs.
+    expect(machine(pass({ tags: { Ref: 'AWS::AccountId' } }))).toThrow(/States\.p\.Parameters\.tags\.Ref.*intrinsic function/);
+    expect(machine(pass({ a: [{ 'Fn::ImportValue': 'x' }] }))).toThrow(/States\.p\.Parameters\.a\[0\]\.Fn::ImportValue/);
+  });
+
+  it('deploys a definition whose keys only look alike, unchanged', () => {
+    const definition = pass({ Reference: 'x', 'fn-owner': 'y', 'Ref.$': '$.a', n: 12345678901, u: 'é ✓' });
+    const stack = userStack();
+    new CompiledStateMachineConstruct(stack, 'Machine', { compiled: { definition: definition as never, substitutions: [] }, type: sfn.StateMachineType.STANDARD, comment: 'c', substitutions: {}, invokes: [], logRetention: RETENTION });
+    const [machineProps] = Object.values(resourcesOf(Template.fromStack(stack), 'AWS::StepFunctions::StateMachine'));
+    expect(machineProps!.Properties.Definition).toEqual(definition);
   });
 });
 

@@ -148,6 +148,10 @@ describe('forensic configuration', () => {
     expect(read({ ...FORENSIC_PROPS, servedAccountIds: ['111122223333', FORENSIC] })).toThrow(/forensicAccountId 444455556666 is also in servedAccountIds/);
     expect(read({ ...FORENSIC_PROPS, servedAccountIds: ['111122223333'] })()).toMatchObject({ forensicAccountId: FORENSIC });
   });
+  it('refuses a forensic account that is the security account: the vault is never served (row 1n), so every incident of the security account would be alerted only', () => {
+    expect(read({ ...FORENSIC_PROPS, securityAccountId: FORENSIC })).toThrow(/forensicAccountId 444455556666 is the securityAccountId/);
+    expect(read({ ...FORENSIC_PROPS, securityAccountId: '111122223333' })()).toMatchObject({ forensicAccountId: FORENSIC });
+  });
 });
 
 describe('the member role with copy-evidence', () => {
