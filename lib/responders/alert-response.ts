@@ -489,7 +489,7 @@ export function openingLines(input: AlertInput): string[] {
     }
   }
   // The attacker renamed the user whose key GuardDuty saw (iam:UpdateUser): its key was followed to
-  // the new name (credential-targets.ts, followKeyToRenamedUser). Once per user, whichever step saw it.
+  // the new name (renamed-key-owner.ts, followKeyToRenamedUser). Once per user, whichever step saw it.
   const renamed = new Map<string, string>();
   for (const step of stepSummaries(input.results)) {
     for (const action of step.result?.actions ?? []) {

@@ -28,9 +28,10 @@ import type { PlaybookRails } from '../contracts/security';
 import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
-import { followKeyToRenamedUser, otherRoleOfName, readOrMissing } from './credential-targets';
+import { otherRoleOfName, readOrMissing } from './credential-targets';
+import { followKeyToRenamedUser } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
-import type { RenamedKeyOwner } from './credential-targets';
+import type { RenamedKeyOwner } from './renamed-key-owner';
 import { gameDayForbids, protectedTagOf } from './tag-rules';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */

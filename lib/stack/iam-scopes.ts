@@ -731,7 +731,7 @@ const SCOPES: readonly ActionScope[] = [
     // but ListAccessKeys on the user the finding names, GetAccessKeyLastUsed on whoever owns the key;
     // and ListAccessKeys is a List action, answering the user's key ids and their status only.
     // GetAccessKeyLastUsed only follows a key whose user IAM no longer knows by the finding's name
-    // (renamed since: credential-targets.ts, followKeyToRenamedUser), for the guard and
+    // (renamed since: renamed-key-owner.ts, followKeyToRenamedUser), for the guard and
     // disable-access-key alone (release-credentials acts on the name its record gives); no narrower
     // resource than user/* exists for it.
     sid: 'ReadNamedUsers',
