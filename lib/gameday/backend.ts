@@ -309,6 +309,12 @@ export interface GameDayBackend {
    * Optional: only the simulated account can act between two calls of a responder.
    */
   untagAfterShare?(instanceId: string, key: string): void;
+  /**
+   * Told after a `tamper: { renameUser }` renamed a user of the environment: its keys and policies
+   * are read under the new name (the expectations keep the environment's name), and the cleanup
+   * deletes the user by it.
+   */
+  userRenamed?(from: string, to: string): void;
   /** `local` or `endpoint <url>`, for the report. */
   readonly description: string;
   /** Creates the environment (and the deployment's topic, queue and table); returns the ids it got. */

@@ -4,7 +4,7 @@
  * account, build the timeline and check every expectation.
  */
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
-import { DeleteAccessKeyCommand } from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
@@ -455,6 +455,23 @@ async function deleteAccessKey(backend: GameDayBackend, environment: ResolvedEnv
 }
 
 /**
+ * A `tamper: { renameUser }` injection: whoever holds a user's compromised access key, and may call
+ * iam:UpdateUser on that user, gives it a new name after GuardDuty saw the key; the findings keep
+ * the old name. Made with the account administrator's role (the simulated account authorizes by
+ * role): what it changes is the user's name, as the key's own UpdateUser would. The backend is told,
+ * so that the expectations read the user under its new name and the cleanup deletes it.
+ */
+async function renameUser(backend: GameDayBackend, environment: ResolvedEnvironment, spec: { readonly from: string; readonly to: string }, where: string): Promise<void> {
+  const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
+  try {
+    await iam.send(new UpdateUserCommand({ UserName: spec.from, NewUserName: spec.to }));
+  } catch (error) {
+    throw new Error(`${where}: tamper: renaming user ${spec.from} to ${spec.to} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  backend.userRenamed?.(spec.from, spec.to);
+}
+
+/**
  * A `tamper: { replayPauseRequest }` injection: someone allowed lambda:InvokeFunction on the
  * emergency-pause function sends a captured pause or resume again, whole. The function must refuse
  * it (401, nothing changed); taken, or answered anything else, the run stops saying so.
@@ -684,7 +701,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -782,6 +799,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           if ('deleteEvidenceOf' in tamper) await tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf);
           else if ('reconnect' in tamper) await reconnectInstance(backend, environment, tamper.reconnect);
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
+          else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
           else await reopenReleases(backend, environment);

@@ -322,6 +322,16 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          renameUser: z
+            .strictObject({
+              from: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
+              to: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'a new IAM user name'),
+            })
+            .describe(
+              "UpdateUser giving this user of the environment a new name (NewUserName), as whoever holds its compromised access key and may call iam:UpdateUser on it does after GuardDuty saw the key: a finding injected afterwards still names the old user. Expectations keep naming the user by its environment name (`from`); its keys and policies are read under its current name.",
+            ),
+        }),
+        z.strictObject({
           replayPauseRequest: z
             .enum(['pause', 'resume'])
             .describe(

@@ -6,7 +6,7 @@ import { instanceHeld, perInstanceOutcomes } from './alert-sequence';
 import { credentialHeld, perCredentialOutcomes } from './alert-credentials';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ConsoleLink } from './console-links';
-import { IMPOSTOR_GROUP_ACTION } from './model';
+import { IMPOSTOR_GROUP_ACTION, RENAMED_USER_ACTION } from './model';
 import type { ContainmentDecision } from './alert-decision';
 import { adviceWithoutContainment } from './alert-decision';
 import { releaseClaimLines } from './alert-release-claims';
@@ -487,6 +487,17 @@ export function openingLines(input: AlertInput): string[] {
     for (const action of step.result?.actions ?? []) {
       if (action.api === IMPOSTOR_GROUP_ACTION) impostors.set(action.target, action.detail);
     }
+  }
+  // The attacker renamed the user whose key GuardDuty saw (iam:UpdateUser): its key was followed to
+  // the new name (renamed-key-owner.ts, followKeyToRenamedUser). Once per user, whichever step saw it.
+  const renamed = new Map<string, string>();
+  for (const step of stepSummaries(input.results)) {
+    for (const action of step.result?.actions ?? []) {
+      if (action.api === RENAMED_USER_ACTION && !renamed.has(action.target)) renamed.set(action.target, action.detail);
+    }
+  }
+  for (const detail of renamed.values()) {
+    lines.push(`WARNING: ${oneLine(detail, 600)}. Find out who renamed the user and what else that key did: renaming a user whose key was seen is a sign of an attacker evading containment.`);
   }
   for (const [groupId, detail] of impostors) {
     lines.push(`WARNING: ${oneLine(detail || `impostor security group ${groupId}`, 600)}. Find out who created it: a group named like Firebreak's isolation groups is a sign of someone preparing to defeat containment.`);

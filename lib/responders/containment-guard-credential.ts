@@ -29,6 +29,9 @@ import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { otherRoleOfName, readOrMissing } from './credential-targets';
+import { followKeyToRenamedUser } from './renamed-key-owner';
+import { RENAMED_USER_ACTION } from './model';
+import type { RenamedKeyOwner } from './renamed-key-owner';
 import { gameDayForbids, protectedTagOf } from './tag-rules';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */
@@ -96,10 +99,9 @@ export function accessKeyIdsCovered(incident: Incident, one: OneCredential, perC
   return [...new Set([one.subject.accessKeyId, ...named])];
 }
 
-/** Why the user `userName` of `account` (`missing`: IAM knows no such user) cannot be verified as the owner of `accessKeyIds`, none of which ListAccessKeys lists. */
-function notTheKeysOwner(userName: string, account: string, accessKeyIds: readonly string[], missing: boolean): string {
+/** Why the user `userName` of `account` cannot be verified as the owner of `accessKeyIds`, none of which ListAccessKeys lists. */
+function notTheKeysOwner(userName: string, account: string, accessKeyIds: readonly string[]): string {
   const refusal = 'evidence and an alert only (no blast-radius slot taken).';
-  if (missing) return `IAM knows no user ${userName} in account ${account}: it cannot be verified as the owner of the finding's access key ${accessKeyIds.join(', ')}; ${refusal}`;
   const keys = accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
   return `${keys} in account ${account} (ListAccessKeys): the finding pairs the key with a user who does not own it (a forged or stale finding, the user created again, or another account's user of that name); ${refusal}`;
 }
@@ -155,6 +157,11 @@ export async function lookAtCredential(
     readonly roleIds?: readonly string[];
     /** For a user: the access key ids the containment acts on (accessKeyIdsCovered); the credential's own key when unset. */
     readonly accessKeyIds?: readonly string[];
+    /**
+     * For a user renamed since the finding (followed by its key): why its NEW name may never be
+     * touched (privilegedCredentialReason), or undefined. The old name was checked before.
+     */
+    readonly privileged?: (userName: string) => string | undefined;
   } = {},
 ): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
@@ -175,18 +182,48 @@ export async function lookAtCredential(
   // id for) and no tag rule: no answer IAM could give would change the verdict, so the critical
   // path makes no call. The steps read the principal where they act.
   if (protectedTagKey === undefined && !gameDay && !comparesRoleId && !checksKeyOwner) return { protected: false };
-  const { kind: what, name } = one.principal;
+  const what = one.principal.kind;
+  let name = one.principal.name;
   const iam = await deps.clients.iam({ account: incident.account, region: incident.region });
+  // Set when IAM knows no user of the finding's name and the key leads to its owner now.
+  let renamed: RenamedKeyOwner | undefined;
   if (checksKeyOwner) {
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
-    const listed = await readOrMissing('iam:ListAccessKeys', async () => {
+    let listed = await readOrMissing('iam:ListAccessKeys', async () => {
       const keys = (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? [];
       return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
     });
-    const own = listed === 'missing' ? [] : accessKeyIds.filter((id) => listed.includes(id));
+    if (listed === 'missing') {
+      // IAM knows no user of that name: renamed since the finding (iam:UpdateUser, which whoever holds
+      // the key may be allowed), the key leads to its owner now. Only then: a user that exists and
+      // does not own the key is refused below, never followed (row 11o).
+      let refusal: string | undefined;
+      for (const accessKeyId of accessKeyIds) {
+        const followed = await followKeyToRenamedUser(iam, { account: incident.account, userName: name, accessKeyId }, named.privileged);
+        if ('renamed' in followed) {
+          renamed = followed.renamed;
+          break;
+        }
+        if (followed.byName !== undefined) {
+          log.record('iam:GetAccessKeyLastUsed', accessKeyId, 'observed', followed.refused);
+          return { protected: true, rule: 'privileged-name', reason: followed.refused };
+        }
+        refusal ??= followed.refused;
+      }
+      if (renamed === undefined) {
+        const reason = `${refusal ?? `IAM knows no user ${name} in account ${incident.account}`}: it cannot be verified as the owner of the finding's access key ${accessKeyIds.join(', ')}; evidence and an alert only (no blast-radius slot taken).`;
+        log.record('iam:GetAccessKeyLastUsed', name, 'observed', reason);
+        reasons.push(reason);
+        return 'unverifiable';
+      }
+      log.record(RENAMED_USER_ACTION, name, 'observed', `${renamed.detail}: its containment is checked under its current name ${renamed.to}`);
+      name = renamed.to;
+      listed = renamed.keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+    }
+    const own = accessKeyIds.filter((id) => listed.includes(id));
     if (own.length === 0) {
-      const reason = notTheKeysOwner(name, incident.account, accessKeyIds, listed === 'missing');
+      const reason = notTheKeysOwner(name, incident.account, accessKeyIds);
       log.record('iam:ListAccessKeys', name, 'observed', reason);
       reasons.push(reason);
       return 'unverifiable';
@@ -194,6 +231,8 @@ export async function lookAtCredential(
     log.record('iam:ListAccessKeys', name, 'observed', `Read the access keys of user ${name}: ${own.join(', ')} ${own.length === 1 ? 'is its key' : 'are its keys'}.`);
     if (protectedTagKey === undefined && !gameDay) return { protected: false };
   }
+  /** A refusal of a renamed user says so: the alert names both names. */
+  const told = (reason: string): string => (renamed === undefined ? reason : `${reason} (${renamed.detail}.)`);
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.
@@ -207,14 +246,14 @@ export async function lookAtCredential(
   if (answer !== 'missing' && answer.otherRole !== undefined) {
     const reason = `The ${answer.otherRole} (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
-    reasons.push(reason);
+    reasons.push(told(reason));
     return 'unverifiable';
   }
   if (answer === 'missing') {
     const unverified = gameDay ? 'its current tags, and so its game-day opt-in, cannot be verified' : protectedTagKey !== undefined ? 'its current tags, and so its protection, cannot be verified' : "it cannot be verified as the role the finding's session names";
     const reason = `IAM knows no ${what} ${name} in account ${incident.account}: ${unverified}; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
-    reasons.push(reason);
+    reasons.push(told(reason));
     return 'unverifiable';
   }
   const read = answer.tags;
@@ -222,7 +261,7 @@ export async function lookAtCredential(
     const { key, value } = SECURITY_TAGS.gameDayTarget;
     const reason = `Game-day incident: ${what} ${name} does not carry the tag ${key}=${value} in IAM now, so a drill may not change its credentials; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
-    reasons.push(reason);
+    reasons.push(told(reason));
     return 'not-a-target';
   }
   // IAM compares a user's or role's tag keys whatever their case (tag-rules.ts): so does the rail.
@@ -230,7 +269,7 @@ export async function lookAtCredential(
   if (protection !== undefined) {
     const reason = `The ${what} ${name} is protected: it carries the tag ${protection.key}=${JSON.stringify(protection.value)} in IAM now, so Firebreak collects evidence and alerts instead of cutting off its credentials (no blast-radius slot taken).`;
     log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: the protected tag key ${protectedTagKey} is present${protection.key !== protectedTagKey ? ` (as ${protection.key})` : ''}.`);
-    return { protected: true, rule: 'credential-tag', reason };
+    return { protected: true, rule: 'credential-tag', reason: told(reason) };
   }
   log.record(
     api,

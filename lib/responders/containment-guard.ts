@@ -84,12 +84,13 @@ export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
  * security account's own role; only when a protected tag key is configured, or for a game-day
  * incident), with a playbook that cuts off credentials `iam:ListUserTags` and `iam:GetRole` there
  * too (the credential's current tags, a role's id) and `iam:ListAccessKeys` (whether a user's key is
- * that user's), `states:DescribeExecution` on this deployment's playbook executions,
+ * that user's; `iam:GetAccessKeyLastUsed` follows the key to its owner when IAM knows no user of the
+ * finding's name, renamed since), `states:DescribeExecution` on this deployment's playbook executions,
  * and the blast-radius and grant table actions in the security account.
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
   targetAccount: ['ec2:DescribeInstances'],
-  credentialTargetAccount: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetRole'],
+  credentialTargetAccount: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:GetRole'],
   securityAccount: ['states:DescribeExecution'],
   stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
 } as const;
@@ -259,7 +260,11 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     // sessions give one (another role of that name is not the finding's), and whether IAM lists a
     // user's key as that user's (a key of another user is not the finding's), before a slot is taken.
     const roleIds = one.principal.kind === 'role' ? roleIdsNamed(incident, { roleName: one.principal.name, account: incident.account }) : [];
-    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, { roleIds, accessKeyIds: accessKeyIdsCovered(incident, one, perCredential) });
+    // A user renamed since the finding is followed by its key (lookAtCredential): its new name meets
+    // the privileged name patterns too, before any call on it.
+    const privilegedName = (userName: string): string | undefined =>
+      privilegedCredentialReason({ ...one, principal: { kind: 'user', name: userName } }, incident.account, environment, { securityAccountId: deps.config.securityAccountId, stackName: deps.config.stackName });
+    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, { roleIds, accessKeyIds: accessKeyIdsCovered(incident, one, perCredential), privileged: privilegedName });
     if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));
     if (looked.protected) {
       reasons.push(looked.reason);

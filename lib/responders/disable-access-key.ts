@@ -28,6 +28,9 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import { disableAccessKeyOptions } from '../playbooks/disable-access-key-options';
 import { readOrMissing } from './credential-targets';
+import { followKeyToRenamedUser } from './renamed-key-owner';
+import type { RenamedKeyOwner } from './renamed-key-owner';
+import { RENAMED_USER_ACTION } from './model';
 import type { CredentialRails } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordSaver, KeyClaimAnswer } from './credential-records';
 import { keyClaimedDetail } from './credential-records';
@@ -55,7 +58,10 @@ export type DisableAccessKeyStatus = 'disabled' | 'already-inactive' | 'dry-run'
 /** What became of one access key the finding names. */
 export interface AccessKeyOutcome {
   readonly accessKeyId: string;
+  /** The user as IAM names it now: the finding's name, or the name the user was given since (renamedFrom). */
   readonly userName?: string;
+  /** The finding's name for a user renamed since the finding, found again by its key (followKeyToRenamedUser). */
+  readonly renamedFrom?: string;
   readonly account: string;
   /**
    * `disabled`: set Inactive now; `already-inactive`: it was (nothing changed); `would-disable`:
@@ -155,7 +161,11 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   const { incident, mode, rails, deps } = context;
   const account = key.account ?? incident.account;
   const accessKeyId = key.accessKeyId;
-  const base = { accessKeyId, account, ...(key.userName !== undefined ? { userName: key.userName } : {}) };
+  let base: Pick<AccessKeyOutcome, 'accessKeyId' | 'account' | 'userName' | 'renamedFrom'> = { accessKeyId, account, ...(key.userName !== undefined ? { userName: key.userName } : {}) };
+  // Set when IAM knows no user of the finding's name and the key leads to its owner now.
+  let renamed: RenamedKeyOwner | undefined;
+  /** A refusal or outcome of a renamed user says so: the alert names both names. */
+  const told = (reason: string): string => (renamed === undefined ? reason : `${reason} (${renamed.detail})`);
   const refuse = (reason: string, outcome: 'refused' | 'not-found' | 'temporary' = 'refused') => ({
     key: { ...base, outcome, reason },
     actions: [{ api: 'firebreak:check-credential', target: accessKeyId, outcome: 'skipped' as const, detail: `${capitalize(reason)}; nothing changed` }],
@@ -168,18 +178,33 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   if (key.userType !== 'IAMUser' || key.userName === undefined || !RESOURCE_ID_FORMAT.iamName.test(key.userName)) {
     return refuse(`${accessKeyId} is not named as an IAM user's key (user type ${key.userType ?? 'unknown'}): Firebreak disables IAM users' keys only, never the root user's`);
   }
-  const userName = key.userName;
+  let userName = key.userName;
   const before = refusalBeforeAnyCall('user', userName, account, rails);
   if (before !== undefined) return refuse(before);
 
   // 2. The user as IAM says now: its tags, and whether the key is one of its keys.
   const iam = await deps.clients.iam({ account, region: incident.region });
   const actions: PendingAction[] = [];
-  const tags = await readOrMissing('iam:ListUserTags', () => iam.send(new ListUserTagsCommand({ UserName: userName })));
-  if (tags === 'missing') return refuse(`IAM knows no user ${userName} in account ${account}`, 'not-found');
+  let tags = await readOrMissing('iam:ListUserTags', () => iam.send(new ListUserTagsCommand({ UserName: userName })));
+  if (tags === 'missing') {
+    // IAM knows no user of that name: renamed since the finding (iam:UpdateUser, which whoever holds
+    // the key may be allowed), the key leads to its owner now, whose new name meets every rail of
+    // the old. Only then: a user that exists and does not own the key is refused below (row 11b).
+    const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, rails));
+    if ('refused' in followed) return refuse(followed.refused, followed.byName !== undefined ? 'refused' : 'not-found');
+    renamed = followed.renamed;
+    const from = userName;
+    userName = renamed.to;
+    base = { ...base, userName, renamedFrom: from };
+    actions.push({ api: RENAMED_USER_ACTION, target: from, outcome: 'observed', detail: `${renamed.detail}: acted on under its current name ${userName}` });
+    const current = userName;
+    tags = await readOrMissing('iam:ListUserTags', () => iam.send(new ListUserTagsCommand({ UserName: current })));
+    if (tags === 'missing') return refuse(told(`IAM knows no user ${current} in account ${account} either (renamed again?)`), 'not-found');
+  }
   const byTags = refusalByTags('user', userName, tagRecord(tags.Tags), incident, context.gameDay, rails);
-  if (byTags !== undefined) return refuse(byTags);
-  const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
+  if (byTags !== undefined) return refuse(told(byTags));
+  const owner = userName;
+  const listed = renamed !== undefined ? { AccessKeyMetadata: [...renamed.keys] } : await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: owner })));
   const found = listed === 'missing' ? undefined : (listed.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === accessKeyId);
   if (found === undefined) {
     return refuse(`${accessKeyId} is not one of user ${userName}'s access keys (ListAccessKeys): the finding's pairing of key and user is not IAM's`, 'not-found');
@@ -284,7 +309,8 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   }
 
   // 6. On request, AWSDenyAll on the user: its other keys and its password stop too.
-  if (denyAllBefore === undefined) return { key: { ...base, outcome, previousStatus }, actions };
+  const renamedNote = renamed !== undefined ? { reason: renamed.detail } : {};
+  if (denyAllBefore === undefined) return { key: { ...base, outcome, previousStatus, ...renamedNote }, actions };
   let denyAll: AccessKeyOutcome['denyAll'];
   if (denyAllBefore) {
     actions.push({ api: 'iam:AttachUserPolicy', target: userName, outcome: 'already-done', detail: `${DENY_ALL_POLICY_NAME} is already attached to user ${userName}` });
@@ -296,7 +322,7 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
     actions.push(attach.action);
     denyAll = mode === 'dry-run' ? 'would-attach' : 'attached';
   }
-  return { key: { ...base, outcome, previousStatus, denyAll }, actions };
+  return { key: { ...base, outcome, previousStatus, denyAll, ...renamedNote }, actions };
 }
 
 function capitalize(text: string): string {

@@ -20,6 +20,13 @@ import type { ResponderMode } from '../contracts/responder-mode';
  */
 export const IMPOSTOR_GROUP_ACTION = 'firebreak:ignore-impostor-group';
 
+/**
+ * The `api` of the action the containment guard and disable-access-key record when IAM knows no
+ * user of the finding's name and the finding's key leads to the user that owns it now, renamed since
+ * the finding (renamed-key-owner.ts, followKeyToRenamedUser): the alert warns of it, naming both names.
+ */
+export const RENAMED_USER_ACTION = 'firebreak:follow-renamed-user';
+
 export type ActionOutcome = 'done' | 'already-done' | 'would-do' | 'would-be-denied' | 'skipped' | 'observed';
 
 export interface ResponderAction {

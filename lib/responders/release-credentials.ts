@@ -173,7 +173,9 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
       continue;
     }
     if (read.record.userName !== key.userName) {
-      refuse(base, `the record of ${key.accessKeyId} names user ${read.record.userName}, not ${key.userName}`);
+      // A user renamed since the finding was contained under its name then (disable-access-key
+      // follows the key: renamed-key-owner.ts); the record names that name, and so must the release.
+      refuse(base, `the record of ${key.accessKeyId} names user ${read.record.userName}, not ${key.userName} (renamed since the finding? release it under the record's name)`);
       continue;
     }
     const cleared = await clear(read.record.capturedAt, context, read.claims);
@@ -341,7 +343,13 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
   const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
   const found = listed === 'missing' ? undefined : (listed.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === accessKeyId);
   if (found === undefined) {
-    const reason = `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?): nothing to re-activate`;
+    // The record's name, never followed: a user renamed again since Firebreak contained it is not
+    // found here, and the release says so rather than acting on a guess (a person renames it back,
+    // or re-activates the key by hand).
+    const reason =
+      listed === 'missing'
+        ? `IAM knows no user ${userName} (the record's name): renamed or deleted since Firebreak contained ${accessKeyId}; nothing changed, release it by hand`
+        : `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?): nothing to re-activate`;
     log.record('firebreak:check-credential', accessKeyId, 'skipped', `${reason}; nothing changed`);
     return { ...base, outcome: 'refused', reason };
   }

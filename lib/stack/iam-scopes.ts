@@ -730,10 +730,14 @@ const SCOPES: readonly ActionScope[] = [
     // authorized on a user (Service Authorization Reference: resource type user*, no condition key),
     // but ListAccessKeys on the user the finding names, GetAccessKeyLastUsed on whoever owns the key;
     // and ListAccessKeys is a List action, answering the user's key ids and their status only.
+    // GetAccessKeyLastUsed only follows a key whose user IAM no longer knows by the finding's name
+    // (renamed since: renamed-key-owner.ts, followKeyToRenamedUser), for the guard and
+    // disable-access-key alone (release-credentials acts on the name its record gives); no narrower
+    // resource than user/* exists for it.
     sid: 'ReadNamedUsers',
-    actions: requestedOf('iam:ListUserTags', 'iam:ListAccessKeys'),
+    actions: requestedOf('iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'),
     resources: (arns) => [arns.iam('user')],
-    why: 'The containment guard (before it takes a blast-radius slot), disable-access-key and release-credentials read the IAM user a finding names: its tags (protected, game-day opt-in) and its access keys (the finding\'s key must be that user\'s); the user is known only at run time.',
+    why: 'The containment guard (before it takes a blast-radius slot), disable-access-key and release-credentials read the IAM user a finding names: its tags (protected, game-day opt-in) and its access keys (the finding\'s key must be that user\'s); the guard and disable-access-key follow the finding\'s key to its owner (GetAccessKeyLastUsed) when IAM knows no user of the finding\'s name (renamed since the finding); the user is known only at run time.',
   },
   {
     sid: 'DisableAccessKeysOfNamedUsers',

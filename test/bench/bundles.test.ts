@@ -266,12 +266,17 @@ describe('responder bundles', () => {
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
     // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1o).
-    'publish-alert': 125_563,
+    // Session 30: +361 bytes (renamed-user): the alert warns, naming both names, of a user renamed since the finding and followed by its key (row 11p).
+    'publish-alert': 125_924,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
-    'release-credentials': 62_813,
+    // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
+    // contained, says so (row 11p) instead of "deleted since?".
+    'release-credentials': 63_024,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     'revoke-role-sessions': 43_866,
-    'disable-access-key': 43_039,
+    // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
+    // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
+    'disable-access-key': 45_787,
     'quarantine-s3-object': 36_554,
     'release-s3-object': 30_793,
   };

@@ -10,6 +10,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema, MAX_MESSAGE_BYTES } from '../../lib/responders/alert-model';
 import { credentialHeld, describeCredentialOutcome, perCredentialOutcomes, sectionCredentials } from '../../lib/responders/alert-credentials';
 import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/fan-out-names';
+import { RENAMED_USER_ACTION } from '../../lib/responders/model';
 
 const raw = JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-iam-compromised-credentials.json', 'utf8')) as unknown;
 const incident = parseEvent(raw, { receivedAt: new Date('2026-03-19T12:00:00Z') });
@@ -130,5 +131,44 @@ describe('the alert of an IAM attack sequence', () => {
     const { message } = alertFor(many);
     expect(Buffer.byteLength(message, 'utf8')).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(message).toContain('... and 20 more');
+  });
+});
+
+// Review renamed-user: the user whose key GuardDuty saw was renamed since (iam:UpdateUser with that
+// key); the guard and disable-access-key followed the key to the new name. The alert says so, with
+// both names, wherever the step ran.
+describe('the alert of a user renamed since the finding', () => {
+  const renamed = `User ci-deployer was renamed svc-metrics since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account 111122223333, and access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys)`;
+  const at = '2026-03-19T12:01:00.000Z';
+
+  it("warns, once, naming both names, when the playbook's own steps followed the key", () => {
+    const { message } = buildAlertMessage(
+      alertInputSchema.parse({
+        kind: 'report',
+        incident,
+        mode: 'enforce',
+        playbook: 'iam-user-key-compromise',
+        results: {
+          Guard: { responder: 'containment-guard', status: 'proceed', reasons: [], actions: [{ api: RENAMED_USER_ACTION, target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: its containment is checked under its current name svc-metrics`, at }] },
+          'disable-key': {
+            responder: 'disable-access-key',
+            status: 'disabled',
+            keys: [{ accessKeyId: KEY, account: '111122223333', userName: 'svc-metrics', renamedFrom: 'ci-deployer', outcome: 'disabled', previousStatus: 'Active', reason: renamed }],
+            actions: [
+              { api: RENAMED_USER_ACTION, target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: acted on under its current name svc-metrics`, at },
+              { api: 'iam:UpdateAccessKey', target: KEY, outcome: 'done', detail: `Set access key ${KEY} of user svc-metrics Inactive`, at },
+            ],
+          },
+        },
+      }),
+      { now: new Date('2026-03-19T12:05:00Z') },
+    );
+    expect(message).toContain(`WARNING: ${renamed}: its containment is checked under its current name svc-metrics. Find out who renamed the user`);
+    expect(message.split('WARNING: User ci-deployer was renamed')).toHaveLength(2);
+  });
+
+  it('says it on the credential cut off by a per-credential execution', () => {
+    const key = { ...cutOffKey, results: { ...cutOffKey.results, 'disable-key': { result: { responder: 'disable-access-key', status: 'disabled', keys: [{ accessKeyId: KEY, account: '111122223333', userName: 'svc-metrics', renamedFrom: 'ci-deployer', outcome: 'disabled', previousStatus: 'Active', reason: renamed }], actions: [] } } } };
+    expect(alertFor([key]).message).toContain(`CUT OFF: set Inactive (never deleted): ${renamed}`);
   });
 });

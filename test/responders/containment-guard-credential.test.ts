@@ -4,7 +4,7 @@
  * (docs/testing.md): the guard's own tests reach these through whole incidents, which left the
  * name checks, the role cases of soleCredentialOf and the release path untried.
  */
-import { GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AffectedResource, Incident } from '../../lib/incident/model';
@@ -213,15 +213,78 @@ describe('lookAtCredential', () => {
       expect(reasons[0]).toContain(`Access keys ${KEY}, AKIAQ3EGRW6JNOTHERS1 are not user ci-deployer's access keys in account ${ACCOUNT} (ListAccessKeys)`);
     });
 
-    it('refuses a user IAM does not know, and reads nothing for a release', async () => {
+    it('refuses a user IAM does not know whose key no user owns, and reads nothing for a release', async () => {
       iam.on(ListAccessKeysCommand).rejects(Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
+      iam.on(GetAccessKeyLastUsedCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
       const unknown = await look(user, 'contain', false);
       expect(unknown.verdict).toBe('unverifiable');
-      expect(unknown.reasons).toEqual([`IAM knows no user ci-deployer in account ${ACCOUNT}: it cannot be verified as the owner of the finding's access key ${KEY}; evidence and an alert only (no blast-radius slot taken).`]);
-      expect(unknown.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
+      expect(unknown.reasons).toEqual([
+        `IAM knows no user ci-deployer in account ${ACCOUNT}, and IAM knows no user that owns access key ${KEY} (GetAccessKeyLastUsed: NoSuchEntity; the key deleted, or not this account's): it cannot be verified as the owner of the finding's access key ${KEY}; evidence and an alert only (no blast-radius slot taken).`,
+      ]);
+      expect(unknown.log).toEqual([{ api: 'iam:GetAccessKeyLastUsed', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
       iam.reset();
       expect(await look(user, 'release', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
       expect(iam.calls()).toHaveLength(0);
+    });
+
+    // Before review renamed-user: whoever holds the key, allowed iam:UpdateUser on its user, renamed
+    // the user after GuardDuty saw the key; IAM knew no user of the finding's name (NoSuchEntity) and
+    // the guard refused (evidence only): the compromised key stayed Active.
+    describe('a user renamed since the finding (iam:UpdateUser with the compromised key)', () => {
+      const noSuchUser = Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } });
+      const renamedTo = (to: string, keys: readonly string[] = [KEY]) => {
+        iam.on(ListAccessKeysCommand, { UserName: 'ci-deployer' }).rejects(noSuchUser);
+        iam.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ UserName: to, AccessKeyId, Status: 'Active' })), IsTruncated: false });
+        iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+      };
+      const renamed = `User ci-deployer was renamed svc-metrics since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account ${ACCOUNT}, and access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys)`;
+
+      it('ATTACK: follows the key to its owner now with GetAccessKeyLastUsed, and grants under the new name', async () => {
+        renamedTo('svc-metrics');
+        const followed = await look(user, 'contain', false);
+        expect(iam.commandCalls(GetAccessKeyLastUsedCommand).map((call) => call.args[0].input)).toEqual([{ AccessKeyId: KEY }]);
+        expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'svc-metrics' }]);
+        expect(iam.calls()).toHaveLength(3);
+        expect(followed.verdict).toEqual({ protected: false });
+        expect(followed.reasons).toEqual([]);
+        expect(followed.log).toEqual([
+          { api: 'firebreak:follow-renamed-user', target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: its containment is checked under its current name svc-metrics` },
+          { api: 'iam:ListAccessKeys', target: 'svc-metrics', outcome: 'observed', detail: `Read the access keys of user svc-metrics: ${KEY} is its key.` },
+        ]);
+      });
+
+      it('applies the privileged name patterns to the new name, before any call on that user', async () => {
+        renamedTo('breakglass-ops');
+        const log = new ActionLog(() => NOW);
+        const reasons: string[] = [];
+        const privileged = (name: string) => privilegedCredentialReason({ ...user, principal: { kind: 'user', name } }, ACCOUNT, {}, {});
+        const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { privileged });
+        expect(verdict).toMatchObject({ protected: true, rule: 'privileged-name', reason: expect.stringMatching(/is user breakglass-ops's now .*renamed from ci-deployer since the finding.*matches the privileged name pattern \*BreakGlass\*/i) });
+        expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+      });
+
+      it("reads the renamed user's tags under its new name, and a refusal names both names", async () => {
+        renamedTo('svc-metrics');
+        iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: TAG_KEY, Value: 'yes' }] });
+        const guarded = await look(user, 'contain', false, TAG_KEY);
+        expect(iam.commandCalls(ListUserTagsCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'svc-metrics' }]);
+        expect(guarded.verdict).toMatchObject({ protected: true, rule: 'credential-tag', reason: expect.stringContaining(`The user svc-metrics is protected`) });
+        expect(guarded.verdict).toMatchObject({ reason: expect.stringContaining(renamed) });
+      });
+
+      it('refuses when the user the key leads to does not list it', async () => {
+        renamedTo('svc-metrics', ['AKIAQ3EGRW6JOTHERKEY']);
+        const unlisted = await look(user, 'contain', false);
+        expect(unlisted.verdict).toBe('unverifiable');
+        expect(unlisted.reasons[0]).toContain(`GetAccessKeyLastUsed names svc-metrics as the owner of access key ${KEY}, but IAM lists no such key under a user svc-metrics of account ${ACCOUNT} (ListAccessKeys): not followed`);
+      });
+
+      it('never follows a user that exists and does not own the key (row 11o)', async () => {
+        iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: 'AKIAQ3EGRW6JOWNKEY01', Status: 'Active' }], IsTruncated: false });
+        iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'svc-metrics' });
+        expect((await look(user, 'contain', false)).verdict).toBe('unverifiable');
+        expect(iam.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(0);
+      });
     });
 
     it("checks the key's owner before its tags: a key not the user's takes no slot and its user's tags are not read", async () => {

@@ -7,7 +7,7 @@ import {
 import type { AttributeValue, BatchGetItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -1525,6 +1525,35 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     const ghost = await runGuard(keyOf('ghost'), { config: untagged() });
     expect(ghost.result.status).toBe('evidence-only');
     expect(ghost.result.reasons.join(' ')).toContain('IAM knows no user ghost in account 111122223333');
+    expect(grants.grants.size).toBe(0);
+  });
+
+  // Before review renamed-user: the user renamed after GuardDuty saw its key (iam:UpdateUser with that
+  // key) was unknown to IAM by the finding's name: evidence only, no slot, and the key stayed Active.
+  it('ATTACK: follows a user renamed since the finding by its key, takes the slot and grants the key; a privileged new name takes none', async () => {
+    slotsHold();
+    const untagged = () => ({ ...perCredential(), protectedTagKey: undefined });
+    const renamedTo = (to: string) => {
+      iam.on(ListAccessKeysCommand, { UserName: 'ci-deployer' }).rejects(new NoSuchEntityException({ message: 'The user with name ci-deployer cannot be found.', $metadata: {} }));
+      iam.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: [{ UserName: to, AccessKeyId: 'AKIAQ3EGRW6JSEXAMPLE', Status: 'Active' }], IsTruncated: false });
+      iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to });
+    };
+    renamedTo('svc-metrics');
+    const followed = await runGuard(keyOf('ci-deployer'), { config: untagged() });
+    expect(followed.result.status).toBe('proceed');
+    expect(iam.commandCalls(GetAccessKeyLastUsedCommand).map((call) => call.args[0].input)).toEqual([{ AccessKeyId: 'AKIAQ3EGRW6JSEXAMPLE' }]);
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'svc-metrics' }]);
+    expect(followed.result.blastRadius.evaluated).toBe(true);
+    expect(grants.grants.size).toBe(1);
+    expect(followed.result.actions.find((action) => action.api === 'firebreak:follow-renamed-user')?.detail).toContain('User ci-deployer was renamed svc-metrics since the finding');
+
+    grants.grants.clear();
+    iam.reset();
+    renamedTo('breakglass-ops');
+    const privileged = await runGuard(keyOf('ci-deployer'), { config: untagged() });
+    expect(privileged.result.status).toBe('evidence-only');
+    expect(privileged.result.reasons.join(' ')).toMatch(/is user breakglass-ops's now .*renamed from ci-deployer.*privileged name pattern/);
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
     expect(grants.grants.size).toBe(0);
   });
 

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import {
   AttachUserPolicyCommand,
+  GetAccessKeyLastUsedCommand,
   GetRoleCommand,
   IAMClient,
   ListAccessKeysCommand,
@@ -26,6 +27,7 @@ import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
 import { matchesPrivilegedName, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
+import { RENAMED_USER_ACTION } from '../../lib/responders/model';
 import { silentLogger } from '../../lib/responders/logging';
 import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
@@ -231,9 +233,96 @@ describe('disableAccessKey', () => {
     // As the SDK delivers IAM's NoSuchEntity: a NoSuchEntityException whose Code is NoSuchEntity.
     iamMock.reset();
     iamMock.on(ListUserTagsCommand).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
+    iamMock.on(GetAccessKeyLastUsedCommand).rejects(noSuchEntity(`The Access Key with id ${KEY} cannot be found.`));
     const missing = await disable(USER_KEY());
-    expect(missing.keys[0]?.reason).toMatch(/IAM knows no user ci-deployer/);
+    expect(missing.keys[0]).toMatchObject({ outcome: 'not-found', userName: 'ci-deployer' });
+    expect(missing.keys[0]?.reason).toBe(
+      `IAM knows no user ci-deployer in account 111122223333, and IAM knows no user that owns access key ${KEY} (GetAccessKeyLastUsed: NoSuchEntity; the key deleted, or not this account's)`,
+    );
     expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+    expect(mutations()).toHaveLength(0);
+  });
+
+  // Before review renamed-user: whoever holds the key, allowed iam:UpdateUser on its user, renamed the
+  // user after GuardDuty saw the key; the finding kept the old name, IAM knew no user of it
+  // (NoSuchEntity), and the key stayed Active (evidence and an alert only).
+  describe('a user renamed since the finding (iam:UpdateUser with the compromised key)', () => {
+    const NEW_NAME = 'svc-metrics';
+    function givenRenamed(to = NEW_NAME, tags: Record<string, string> = {}, keys: string[] = [KEY]): void {
+      iamMock.on(ListUserTagsCommand, { UserName: 'ci-deployer' }).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
+      iamMock.on(ListAccessKeysCommand, { UserName: 'ci-deployer' }).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
+      iamMock.on(ListUserTagsCommand, { UserName: to }).resolves({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) });
+      iamMock.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ AccessKeyId, UserName: to, Status: 'Active' })) });
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to, AccessKeyLastUsed: { ServiceName: 'sts', Region: 'eu-west-1', LastUsedDate: NOW } });
+      iamMock.on(UpdateAccessKeyCommand).resolves({});
+    }
+
+    it('ATTACK: follows the key to its owner now (GetAccessKeyLastUsed) and sets it Inactive under the new name, naming both names', async () => {
+      givenRenamed();
+      const records = new MemoryCredentialRecordStore();
+      const result = await disable(USER_KEY(), { records });
+      expect(result.status).toBe('disabled');
+      expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input)).toEqual([{ AccessKeyId: KEY }]);
+      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: NEW_NAME }]);
+      expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME }]);
+      expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Inactive' }]);
+      const renamed = `User ci-deployer was renamed ${NEW_NAME} since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account 111122223333, and access key ${KEY} is user ${NEW_NAME}'s now (GetAccessKeyLastUsed, ListAccessKeys)`;
+      expect(result.keys).toEqual([{ accessKeyId: KEY, account: '111122223333', userName: NEW_NAME, renamedFrom: 'ci-deployer', outcome: 'disabled', previousStatus: 'Active', reason: renamed }]);
+      expect(result.actions.find((a) => a.api === RENAMED_USER_ACTION)).toMatchObject({ target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: acted on under its current name ${NEW_NAME}` });
+      // The sealed record names the user by its current name: a release acts on that name.
+      expect((await records.get({ kind: 'access-key', account: '111122223333', accessKeyId: KEY }))?.record).toMatchObject({ userName: NEW_NAME });
+    });
+
+    it('applies the privileged name patterns to the new name, before any call on that user', async () => {
+      givenRenamed('breakglass-ops');
+      const result = await disable(USER_KEY());
+      expect(result.status).toBe('refused');
+      expect(result.keys[0]?.outcome).toBe('refused');
+      expect(result.keys[0]?.reason).toMatch(/is user breakglass-ops's now .*renamed from ci-deployer since the finding.*User breakglass-ops matches the privileged name pattern \*BreakGlass\*/i);
+      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+      expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+      expect(mutations()).toHaveLength(0);
+    });
+
+    it("applies the protected tag key and the game-day opt-in to the renamed user's current tags", async () => {
+      givenRenamed(NEW_NAME, { 'firebreak:protected': 'yes' });
+      const result = await disable(USER_KEY(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' } });
+      expect(result.status).toBe('refused');
+      expect(result.keys[0]?.reason).toMatch(new RegExp(`^user ${NEW_NAME} carries the protected tag key firebreak:protected in IAM now: never contained automatically \\(User ci-deployer was renamed ${NEW_NAME} since the finding`));
+      expect(mutations()).toHaveLength(0);
+
+      iamMock.reset();
+      givenRenamed(NEW_NAME, {});
+      const drill = { ...USER_KEY(), gameDay: true, key: 'gameday-creds-1' };
+      const refused = await disable(drill, { grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }) });
+      expect(refused.keys[0]?.reason).toMatch(new RegExp(`user ${NEW_NAME} does not carry the tag firebreak:gameday-target=true`));
+      expect(mutations()).toHaveLength(0);
+    });
+
+    it('refuses when the user the key leads to does not list it, and when IAM denies reading the key\'s owner', async () => {
+      givenRenamed(NEW_NAME, {}, ['AKIAQ3EGRW6JOTHERKEY']);
+      const unlisted = await disable(USER_KEY());
+      expect(unlisted.keys[0]).toMatchObject({ outcome: 'not-found', userName: 'ci-deployer' });
+      expect(unlisted.keys[0]?.reason).toContain(`GetAccessKeyLastUsed names ${NEW_NAME} as the owner of access key ${KEY}, but IAM lists no such key under a user ${NEW_NAME} of account 111122223333 (ListAccessKeys): not followed`);
+      expect(iamMock.commandCalls(ListUserTagsCommand)).toHaveLength(1);
+      expect(mutations()).toHaveLength(0);
+
+      iamMock.reset();
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand).rejects(sdkError('AccessDenied', 403));
+      const denied = await disable(USER_KEY());
+      expect(denied.keys[0]?.reason).toContain('GetAccessKeyLastUsed: AccessDenied');
+      expect(mutations()).toHaveLength(0);
+    });
+
+    it('never follows a user that exists and does not own the key (the finding pairs the key with another user)', async () => {
+      givenUser('Active', {}, ['AKIAQ3EGRW6JOTHERKEY']);
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME });
+      const result = await disable(USER_KEY());
+      expect(result.keys[0]).toMatchObject({ outcome: 'not-found', userName: 'ci-deployer' });
+      expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(0);
+      expect(mutations()).toHaveLength(0);
+    });
   });
 
   it('does not try to disable a temporary (ASIA) key: it points at revoke-role-sessions', async () => {

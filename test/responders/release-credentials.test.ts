@@ -11,6 +11,7 @@ import {
   AttachUserPolicyCommand,
   DeleteRolePolicyCommand,
   DetachUserPolicyCommand,
+  GetAccessKeyLastUsedCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   NoSuchEntityException,
@@ -224,6 +225,50 @@ describe('releaseCredentials: access keys', () => {
     const again = await release(keyCredential, records, { incidentKey: incident.key });
     expect(again.status).toBe('already-released');
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  // Review renamed-user: disable-access-key contains a user renamed since the finding under its new
+  // name, and seals that name in the record; the release acts on the record's name, never follows a key.
+  it('releases a user renamed since the finding under the name the record gives, and refuses, changing nothing, under the old name or once renamed again', async () => {
+    const NEW_NAME = 'svc-metrics';
+    const noSuchUser = (name: string) => Object.assign(new NoSuchEntityException({ message: `The user with name ${name} cannot be found.`, $metadata: { httpStatusCode: 404 } }), { Code: 'NoSuchEntity' });
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    iamMock.on(ListUserTagsCommand, { UserName: USER }).rejects(noSuchUser(USER));
+    iamMock.on(ListUserTagsCommand, { UserName: NEW_NAME }).resolves({ Tags: [] });
+    iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME });
+    iamMock.on(ListAccessKeysCommand, { UserName: NEW_NAME }).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: NEW_NAME, Status: 'Active' }] });
+    iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
+    iamMock.on(UpdateAccessKeyCommand).resolves({});
+    iamMock.on(AttachUserPolicyCommand).resolves({});
+    const contained = await disable(incident, records, true);
+    expect(contained.keys[0]).toMatchObject({ userName: NEW_NAME, renamedFrom: USER, outcome: 'disabled', denyAll: 'attached' });
+
+    // Under the finding's (old) name: the record names the new one.
+    iamMock.reset();
+    const old = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(old.status).toBe('refused');
+    expect(old.credentials[0]?.reason).toBe(`the record of ${KEY} names user ${NEW_NAME}, not ${USER} (renamed since the finding? release it under the record's name)`);
+    expect(iamMock.calls()).toHaveLength(0);
+
+    // Renamed again since: IAM knows no user of the record's name; nothing is re-activated nor detached.
+    iamMock.on(ListAccessKeysCommand).rejects(noSuchUser(NEW_NAME));
+    const again = await release({ ...keyCredential, userName: NEW_NAME }, records, { incidentKey: incident.key });
+    expect(again.status).toBe('refused');
+    expect(again.credentials[0]?.reason).toContain(`IAM knows no user ${NEW_NAME} (the record's name): renamed or deleted since Firebreak contained ${KEY}`);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+
+    // Under the record's name: the key Active again and AWSDenyAll detached, from that user.
+    iamMock.reset();
+    iamMock.on(ListAccessKeysCommand, { UserName: NEW_NAME }).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: NEW_NAME, Status: 'Inactive' }] });
+    iamMock.on(ListAttachedUserPoliciesCommand, { UserName: NEW_NAME }).resolves({ AttachedPolicies: [{ PolicyArn: DENY_ALL, PolicyName: 'AWSDenyAll' }] });
+    iamMock.on(UpdateAccessKeyCommand).resolves({});
+    iamMock.on(DetachUserPolicyCommand).resolves({});
+    const released = await release({ ...keyCredential, userName: NEW_NAME }, records, { incidentKey: incident.key });
+    expect(released.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Active' }]);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, PolicyArn: DENY_ALL }]);
   });
 
   it('detaches AWSDenyAll only when Firebreak attached it', async () => {

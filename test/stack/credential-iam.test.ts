@@ -30,7 +30,7 @@ function roleStatements(playbooks: Playbook[], responder: string): { statements:
 describe('disable-access-key: IAM', () => {
   it('lists, reads tags of and updates keys of users, attaches only AWSDenyAll, denies the privileged users, reads only grants', () => {
     const { statements, environment } = roleStatements([CREDENTIALS], 'DisableAccessKey');
-    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys'], Resource: userArn('*') });
+    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toEqual({
       Sid: 'DisableAccessKeysOfNamedUsers',
       Effect: 'Allow',
@@ -72,9 +72,9 @@ describe('disable-access-key: IAM', () => {
 describe('containment-guard: IAM with a playbook that cuts off credentials', () => {
   it("reads the tags of users and roles and the keys of users (before it takes a blast-radius slot), and nothing else of IAM", () => {
     const { statements } = roleStatements([playbook('key', [action('disable', 'disable-access-key', { denyAll: false }), action('alert', 'notify')], { resourceKinds: ['access-key'] })], 'ContainmentGuard');
-    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('iam:')).sort()).toEqual(['iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']);
+    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('iam:')).sort()).toEqual(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']);
     // The user's tags, and whether the finding's key is the user's: users of its own account only, reads (List).
-    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys'], Resource: userArn('*') });
+    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toBeUndefined();
   });
 });
@@ -108,6 +108,8 @@ describe('release-credentials: IAM', () => {
   it('re-activates keys and detaches (or puts back) only AWSDenyAll, reads and deletes role policies through the session revoker, reads and marks only credential records', () => {
     const { statements, environment } = roleStatements([CREDENTIALS, RELEASE], 'ReleaseCredentials');
     expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toMatchObject({ Action: 'iam:ListAccessKeys', Resource: userArn('*') });
+    // The record names the user by its current name (a renamed user's too): the release never follows a key.
+    expect(statements.flatMap(actionsOf)).not.toContain('iam:GetAccessKeyLastUsed');
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toMatchObject({ Action: ['iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'], Resource: userArn('*') });
     // Attach only to put AWSDenyAll back when the key was claimed while the release ran: the
     // condition allows no other policy, so the release can deny a user, never grant one anything.

@@ -781,6 +781,8 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     expect(decide('iam:UpdateAccessKey', 'ci-deployer')).toBe('allow');
     expect(decide('iam:ListAccessKeys', 'ci-deployer')).toBe('allow');
     expect(decide('iam:ListUserTags', 'ci-deployer')).toBe('allow');
+    // A user renamed since the finding is followed by its key (authorized on the key's owner, user/*).
+    expect(decide('iam:GetAccessKeyLastUsed', 'svc-metrics')).toBe('allow');
     expect(decide('iam:AttachUserPolicy', 'ci-deployer', { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' })).toBe('allow');
     // The attach cannot grant anything: any other policy is refused.
     expect(decide('iam:AttachUserPolicy', 'ci-deployer', { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' })).toBe('no-allow');
@@ -807,7 +809,10 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     expect(evaluate(guard, { action: 'iam:ListUserTags', resource: userArn('ci-deployer') })).toBe('allow');
     expect(evaluate(guard, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
     expect(evaluate(guard, { action: 'iam:ListAccessKeys', resource: 'arn:aws:iam::444455556666:user/ci-deployer' })).toBe('no-allow');
-    for (const change of ['iam:UpdateAccessKey', 'iam:AttachUserPolicy', 'iam:GetAccessKeyLastUsed']) {
+    // A user renamed since the finding: the key's owner now, users of this account only.
+    expect(evaluate(guard, { action: 'iam:GetAccessKeyLastUsed', resource: userArn('svc-metrics') })).toBe('allow');
+    expect(evaluate(guard, { action: 'iam:GetAccessKeyLastUsed', resource: 'arn:aws:iam::444455556666:user/svc-metrics' })).toBe('no-allow');
+    for (const change of ['iam:UpdateAccessKey', 'iam:AttachUserPolicy', 'iam:DeleteAccessKey']) {
       expect(evaluate(guard, { action: change, resource: userArn('ci-deployer') }), change).toBe('no-allow');
     }
   });

@@ -53,11 +53,11 @@ describe('a playbook with a contain-each-credential step, as synthesized', () =>
     const guardRole = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderContainmentGuardRole');
     const guard = statementsOfRole(template, guardRole);
     const iamActions = guard.flatMap(actionsOf).filter((action) => action.startsWith('iam:')).sort();
-    expect(iamActions).toEqual(['iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']);
-    expect(guard.find((statement) => statement.Sid === 'ReadNamedUsers')).toMatchObject({ Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys'] });
+    expect(iamActions).toEqual(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']);
+    expect(guard.find((statement) => statement.Sid === 'ReadNamedUsers')).toMatchObject({ Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'] });
     expect(JSON.stringify(guard.find((statement) => statement.Sid === 'ReadNamedUsers')?.Resource)).toContain(':user/*');
     expect(guard.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
-    expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']));
+    expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']));
   });
 
   it('gives the guard no IAM action when no deployed playbook cuts off credentials', () => {

@@ -56,6 +56,8 @@ export interface AccountBackendOptions {
 export abstract class AccountBackend implements GameDayBackend {
   abstract readonly description: string;
   private readonly created: CreatedResource[] = [];
+  /** Users a `tamper: { renameUser }` renamed: environment name → current name. */
+  private readonly renamedUsers = new Map<string, string>();
   private readonly alerts: PublishedAlert[] = [];
   private readonly kept: KeptEvent[] = [];
   private readonly undelivered: KeptEvent[] = [];
@@ -89,6 +91,13 @@ export abstract class AccountBackend implements GameDayBackend {
   abstract callCount(): number;
   abstract serveExecutions(directory: ExecutionDirectory): void;
   abstract serveTaskTokens(handler: TaskTokenHandler): void;
+
+  userRenamed(from: string, to: string): void {
+    const environmentName = [...this.renamedUsers].find(([, current]) => current === from)?.[0] ?? from;
+    this.renamedUsers.set(environmentName, to);
+    const at = this.created.findIndex((resource) => resource.kind === 'user' && resource.id === from);
+    if (at >= 0) this.created[at] = { kind: 'user', id: to };
+  }
 
   /** Everything prepare() created so far, in creation order. */
   createdResources(): readonly CreatedResource[] {
@@ -171,7 +180,7 @@ export abstract class AccountBackend implements GameDayBackend {
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
     const undeliveredUrl = resolved.deployment.undeliveredEventsQueueUrl;
     if (undeliveredUrl !== undefined) for (const message of await drain(context, undeliveredUrl)) this.undelivered.push(keptEventOf(message, this.now()));
-    const iam = await inspectIamPrincipals(context, resolved);
+    const iam = await inspectIamPrincipals(context, resolved, this.renamedUsers);
     const dnsFirewall = await inspectDnsFirewall(await context.clients.route53resolver());
     // The users' keys and policies are part of what "nothing changed" covers, like S3.
     const digest = iam === undefined ? objectsDigest : `${objectsDigest}${JSON.stringify(iam)}`;

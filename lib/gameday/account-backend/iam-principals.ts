@@ -64,15 +64,17 @@ export interface InspectedIam {
   readonly roles: Readonly<Record<string, { readonly inlinePolicies: readonly string[] }>>;
 }
 
-export async function inspectIamPrincipals(context: BackendContext, resolved: ResolvedIamPrincipals): Promise<InspectedIam | undefined> {
+export async function inspectIamPrincipals(context: BackendContext, resolved: ResolvedIamPrincipals, renamed: ReadonlyMap<string, string> = new Map()): Promise<InspectedIam | undefined> {
   const userNames = Object.keys(resolved.iamUsers ?? {});
   const roleNames = Object.keys(resolved.iamRoles ?? {});
   if (userNames.length === 0 && roleNames.length === 0) return undefined;
   const iam = await context.clients.iam();
   const users: Record<string, { accessKeys: string[]; attachedPolicies: string[] }> = {};
   for (const name of userNames) {
-    const keys = await iam.send(new ListAccessKeysCommand({ UserName: name }));
-    const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: name }));
+    // A user renamed by a `tamper: { renameUser }` is read under its current name, reported under the environment's.
+    const current = renamed.get(name) ?? name;
+    const keys = await iam.send(new ListAccessKeysCommand({ UserName: current }));
+    const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: current }));
     const byId = new Map((keys.AccessKeyMetadata ?? []).map((key) => [key.AccessKeyId, key.Status ?? 'unknown']));
     // In the order the scenario created them; a deleted key shows as `deleted`.
     users[name] = {

@@ -11,7 +11,7 @@
  * here is *unevaluated*, and the caller reports it.
  */
 import type { CatalogAction, IamCatalog } from './iam-catalog';
-import { userNamed } from './iam-users';
+import { ownerOfKey, userNamed } from './iam-users';
 import type { RequestContext } from './iam-policy';
 import { permissionChange } from './ec2-snapshot-sharing';
 import type { CallerIdentity, Tags } from './model';
@@ -586,6 +586,10 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
         case 'ListRolePolicies':
         case 'GetRole':
           return [roleTarget(world, call.account, String(input.RoleName))];
+        case 'GetAccessKeyLastUsed':
+          // Authorized on the user that owns the key (Service Authorization Reference: user*), whatever a finding calls it.
+          return [userTarget(world, call.account, ownerOfKey(world, call.account, String(input.AccessKeyId))?.name ?? '*')];
+        case 'UpdateUser':
         case 'ListUserTags':
         case 'ListAccessKeys':
         case 'UpdateAccessKey':

@@ -1,8 +1,8 @@
 /**
  * IAM users and their access keys in the simulated account: what disable-access-key reads
- * (ListUserTags, ListAccessKeys, ListAttachedUserPolicies) and changes (UpdateAccessKey,
- * AttachUserPolicy), and what a game day creates and deletes around it (CreateUser, TagUser,
- * CreateAccessKey, DeleteAccessKey, DetachUserPolicy, DeleteUser). Errors as IAM sends them:
+ * (ListUserTags, ListAccessKeys, ListAttachedUserPolicies, GetAccessKeyLastUsed) and changes
+ * (UpdateAccessKey, AttachUserPolicy), and what a game day creates, renames and deletes around it
+ * (CreateUser, TagUser, UpdateUser, CreateAccessKey, DeleteAccessKey, DetachUserPolicy, DeleteUser). Errors as IAM sends them:
  * NoSuchEntity 404, LimitExceeded 409 (two keys per user), DeleteConflict 409, ValidationError 400.
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccessKey.html
  */
@@ -13,11 +13,13 @@ import type {
   DeleteAccessKeyCommandInput,
   DeleteUserCommandInput,
   DetachUserPolicyCommandInput,
+  GetAccessKeyLastUsedCommandInput,
   ListAccessKeysCommandInput,
   ListAttachedUserPoliciesCommandInput,
   ListUserTagsCommandInput,
   TagUserCommandInput,
   UpdateAccessKeyCommandInput,
+  UpdateUserCommandInput,
 } from '@aws-sdk/client-iam';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
@@ -37,6 +39,11 @@ function iamError(code: string, message: string, status: number): SimulatedServi
 /** The user `name` of the caller's account, if any. */
 export function userNamed(world: SimWorld, account: string, name: string | undefined): UserRecord | undefined {
   return [...world.users.values()].find((user) => user.account === account && user.name === name);
+}
+
+/** The user of `account` that owns access key `accessKeyId`, if any. */
+export function ownerOfKey(world: SimWorld, account: string, accessKeyId: string | undefined): UserRecord | undefined {
+  return [...world.users.values()].find((user) => user.account === account && accessKeyId !== undefined && user.accessKeys.has(accessKeyId));
 }
 
 function requireUser(world: SimWorld, call: SimCall, name: string | undefined): UserRecord {
@@ -74,6 +81,35 @@ export function iamUserHandlers(world: SimWorld): Record<string, ApiHandler> {
       const user = requireUser(world, call, input.UserName);
       for (const tag of input.Tags ?? []) if (tag.Key !== undefined) user.tags[tag.Key] = tag.Value ?? '';
       return {};
+    },
+
+    /**
+     * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateUser.html: a new name (NewUserName)
+     * or path; the user keeps its id, its keys, tags and policies, and its ARN follows the new name.
+     */
+    UpdateUser(call) {
+      const input = inputOf<UpdateUserCommandInput>(call);
+      const user = requireUser(world, call, input.UserName);
+      const name = input.NewUserName ?? user.name;
+      const path = input.NewPath ?? user.path;
+      if (name !== user.name && userNamed(world, call.account, name)) throw iamError('EntityAlreadyExists', `User with name ${name} already exists.`, 409);
+      world.users.delete(user.arn);
+      const renamed: UserRecord = { ...user, name, path, arn: `arn:aws:iam::${user.account}:user${path}${name}` };
+      world.users.set(renamed.arn, renamed);
+      return {};
+    },
+
+    /**
+     * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html: UserName, the
+     * user that owns the key now (whatever name a finding gave it). A key no user of the caller's
+     * account owns answers NoSuchEntity, as older versions of the reference documented. The
+     * simulation records no use, so the last use is "N/A", as IAM answers for a key never used.
+     */
+    GetAccessKeyLastUsed(call) {
+      const input = inputOf<GetAccessKeyLastUsedCommandInput>(call);
+      const owner = ownerOfKey(world, call.account, input.AccessKeyId);
+      if (!owner) throw iamError('NoSuchEntity', `The Access Key with id ${String(input.AccessKeyId)} cannot be found.`, 404);
+      return { UserName: owner.name, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } };
     },
 
     /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUserTags.html */
