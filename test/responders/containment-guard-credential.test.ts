@@ -237,7 +237,7 @@ describe('lookAtCredential', () => {
         iam.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ UserName: to, AccessKeyId, Status: 'Active' })), IsTruncated: false });
         iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
       };
-      const renamed = `User ci-deployer was renamed svc-metrics since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account ${ACCOUNT}, and access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys)`;
+      const renamed = `The finding names user ci-deployer, unknown to IAM in account ${ACCOUNT}; access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`;
 
       it('ATTACK: follows the key to its owner now with GetAccessKeyLastUsed, and grants under the new name', async () => {
         renamedTo('svc-metrics');

@@ -266,7 +266,7 @@ describe('disableAccessKey', () => {
       expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: NEW_NAME }]);
       expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME }]);
       expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Inactive' }]);
-      const renamed = `User ci-deployer was renamed ${NEW_NAME} since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account 111122223333, and access key ${KEY} is user ${NEW_NAME}'s now (GetAccessKeyLastUsed, ListAccessKeys)`;
+      const renamed = `The finding names user ci-deployer, unknown to IAM in account 111122223333; access key ${KEY} is user ${NEW_NAME}'s now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`;
       expect(result.keys).toEqual([{ accessKeyId: KEY, account: '111122223333', userName: NEW_NAME, renamedFrom: 'ci-deployer', outcome: 'disabled', previousStatus: 'Active', reason: renamed }]);
       expect(result.actions.find((a) => a.api === RENAMED_USER_ACTION)).toMatchObject({ target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: acted on under its current name ${NEW_NAME}` });
       // The sealed record names the user by its current name: a release acts on that name.
@@ -288,7 +288,7 @@ describe('disableAccessKey', () => {
       givenRenamed(NEW_NAME, { 'firebreak:protected': 'yes' });
       const result = await disable(USER_KEY(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' } });
       expect(result.status).toBe('refused');
-      expect(result.keys[0]?.reason).toMatch(new RegExp(`^user ${NEW_NAME} carries the protected tag key firebreak:protected in IAM now: never contained automatically \\(User ci-deployer was renamed ${NEW_NAME} since the finding`));
+      expect(result.keys[0]?.reason).toMatch(new RegExp(`^user ${NEW_NAME} carries the protected tag key firebreak:protected in IAM now: never contained automatically \\(The finding names user ci-deployer, unknown to IAM in account \\d{12}; access key \\w+ is user ${NEW_NAME}'s now .*: renamed since the finding .*, or a forged finding's name\\)$`));
       expect(mutations()).toHaveLength(0);
 
       iamMock.reset();
