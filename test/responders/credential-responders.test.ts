@@ -315,6 +315,47 @@ describe('disableAccessKey', () => {
       expect(mutations()).toHaveLength(0);
     });
 
+    // Review review-rename: what held. IAM compares user names whatever their case when it looks one up,
+    // so a case-only rename is not even a NoSuchEntity live; where it is (a stale read, the simulator),
+    // the follow still contains under IAM's spelling, never refusing it as "the same name".
+    it('contains a user renamed only in case under the name IAM gives, with every rail on that name', async () => {
+      givenRenamed('CI-Deployer');
+      const result = await disable(USER_KEY());
+      expect(result.keys[0]).toMatchObject({ outcome: 'disabled', userName: 'CI-Deployer', renamedFrom: 'ci-deployer' });
+      expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'CI-Deployer', AccessKeyId: KEY, Status: 'Inactive' }]);
+
+      iamMock.reset();
+      givenRenamed('BreakGlass-Ops');
+      const privileged = await disable(USER_KEY());
+      expect(privileged.keys[0]?.outcome).toBe('refused');
+      expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+      expect(mutations()).toHaveLength(0);
+    });
+
+    // GetAccessKeyLastUsed's UserName is optional in the API model (a root user's key has none; a key
+    // never used still names its user, with ServiceName and Region "N/A"): no name, nothing followed.
+    it("refuses, changing nothing, when GetAccessKeyLastUsed names no user (a root user's key), and follows a key never used", async () => {
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+      const root = await disable(USER_KEY());
+      expect(root.keys[0]).toMatchObject({ outcome: 'not-found', userName: 'ci-deployer' });
+      expect(root.keys[0]?.reason).toContain(`GetAccessKeyLastUsed names no user as the owner of access key ${KEY}`);
+      expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+      expect(mutations()).toHaveLength(0);
+
+      iamMock.reset();
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+      expect((await disable(USER_KEY())).keys[0]).toMatchObject({ outcome: 'disabled', userName: NEW_NAME });
+    });
+
+    it('fails the step (retried) when GetAccessKeyLastUsed is throttled, changing nothing', async () => {
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand).rejects(sdkError('Throttling', 400));
+      await expect(disable(USER_KEY())).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringContaining('iam:GetAccessKeyLastUsed failed transiently (Throttling)') });
+      expect(mutations()).toHaveLength(0);
+    });
+
     it('never follows a user that exists and does not own the key (the finding pairs the key with another user)', async () => {
       givenUser('Active', {}, ['AKIAQ3EGRW6JOTHERKEY']);
       iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME });
