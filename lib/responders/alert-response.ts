@@ -497,7 +497,7 @@ export function openingLines(input: AlertInput): string[] {
     }
   }
   for (const detail of renamed.values()) {
-    lines.push(`WARNING: ${oneLine(detail, 600)}. Find out who renamed the user and what else that key did: renaming a user whose key was seen is a sign of an attacker evading containment.`);
+    lines.push(`WARNING: ${oneLine(detail, 600)}. Find out from CloudTrail (iam:UpdateUser) whether and by whom the user was renamed, and what else that key did: renaming a user whose key was seen is a sign of an attacker evading containment, and a finding naming a user IAM never had is a sign of a forged finding.`);
   }
   for (const [groupId, detail] of impostors) {
     lines.push(`WARNING: ${oneLine(detail || `impostor security group ${groupId}`, 600)}. Find out who created it: a group named like Firebreak's isolation groups is a sign of someone preparing to defeat containment.`);

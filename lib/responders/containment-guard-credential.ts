@@ -218,8 +218,21 @@ export async function lookAtCredential(
         return 'unverifiable';
       }
       log.record(RENAMED_USER_ACTION, name, 'observed', `${renamed.detail}: its containment is checked under its current name ${renamed.to}`);
+      const renamedKeys = renamed.keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+      // Every covered key must be the renamed user's: disable-access-key follows each key on its own,
+      // so a key of another user named under the vanished name would be contained under this check
+      // (one slot, the rails of one user read here). A user that exists needs no such rule: the step's
+      // pairing check refuses its keys that are not its own (row 11q).
+      const strays = accessKeyIds.filter((id) => !renamedKeys.includes(id));
+      if (strays.length > 0) {
+        const keys = strays.length === 1 ? `Access key ${strays[0]} is not one of user ${renamed.to}'s access keys` : `Access keys ${strays.join(', ')} are not user ${renamed.to}'s access keys`;
+        const reason = `${keys} in account ${incident.account} (ListAccessKeys), yet the incident names ${strays.length === 1 ? 'it' : 'them'}, as ${accessKeyIds.filter((id) => !strays.includes(id)).join(', ')}, under user ${name}, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed.detail}); evidence and an alert only (no blast-radius slot taken).`;
+        log.record('iam:ListAccessKeys', renamed.to, 'observed', reason);
+        reasons.push(reason);
+        return 'unverifiable';
+      }
       name = renamed.to;
-      listed = renamed.keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+      listed = renamedKeys;
     }
     const own = accessKeyIds.filter((id) => listed.includes(id));
     if (own.length === 0) {

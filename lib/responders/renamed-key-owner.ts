@@ -56,7 +56,7 @@ export async function followKeyToRenamedUser(
   if (owner === from) return { refused: `${unknown}, yet GetAccessKeyLastUsed names ${from} as the owner of access key ${accessKeyId} (the user deleted and created again meanwhile?)` };
   const name = refuseName(owner);
   if (name !== undefined) {
-    return { refused: `${unknown}: access key ${accessKeyId} is user ${owner}'s now (GetAccessKeyLastUsed: renamed from ${from} since the finding, a strong sign of an attacker). ${name.charAt(0).toUpperCase()}${name.slice(1)}`, byName: name };
+    return { refused: `${unknown}: access key ${accessKeyId} is user ${owner}'s now (GetAccessKeyLastUsed: renamed from ${from} since the finding, a strong sign of an attacker, or a forged finding's name). ${name.charAt(0).toUpperCase()}${name.slice(1)}`, byName: name };
   }
   const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: owner })));
   const keys = listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? []);
@@ -68,7 +68,10 @@ export async function followKeyToRenamedUser(
       from,
       to: owner,
       keys,
-      detail: `User ${from} was renamed ${owner} since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ${from} in account ${account}, and access key ${accessKeyId} is user ${owner}'s now (GetAccessKeyLastUsed, ListAccessKeys)`,
+      // What IAM says is fact; that a user was renamed is only the likelier reading: a forged finding
+      // may pair a real key with a name IAM never had, and the alert must not send responders after
+      // a rename that never happened (row 11r).
+      detail: `The finding names user ${from}, unknown to IAM in account ${account}; access key ${accessKeyId} is user ${owner}'s now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`,
     },
   };
 }

@@ -267,7 +267,8 @@ describe('responder bundles', () => {
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
     // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1o).
     // Session 30: +361 bytes (renamed-user): the alert warns, naming both names, of a user renamed since the finding and followed by its key (row 11p).
-    'publish-alert': 125_924,
+    // Session 30: +127 bytes (review-rename): that warning says a forged finding naming a user IAM never had reads alike, never a rename as fact (row 11r).
+    'publish-alert': 126_051,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
@@ -276,7 +277,8 @@ describe('responder bundles', () => {
     'revoke-role-sessions': 43_866,
     // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
     // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
-    'disable-access-key': 45_787,
+    // Session 30: +54 bytes (review-rename): the follow's sentence says a rename or a forged finding's name, not a rename as fact (row 11r).
+    'disable-access-key': 45_841,
     'quarantine-s3-object': 36_554,
     'release-s3-object': 30_793,
   };

@@ -138,7 +138,7 @@ describe('the alert of an IAM attack sequence', () => {
 // key); the guard and disable-access-key followed the key to the new name. The alert says so, with
 // both names, wherever the step ran.
 describe('the alert of a user renamed since the finding', () => {
-  const renamed = `User ci-deployer was renamed svc-metrics since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account 111122223333, and access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys)`;
+  const renamed = `The finding names user ci-deployer, unknown to IAM in account 111122223333; access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`;
   const at = '2026-03-19T12:01:00.000Z';
 
   it("warns, once, naming both names, when the playbook's own steps followed the key", () => {
@@ -163,8 +163,8 @@ describe('the alert of a user renamed since the finding', () => {
       }),
       { now: new Date('2026-03-19T12:05:00Z') },
     );
-    expect(message).toContain(`WARNING: ${renamed}: its containment is checked under its current name svc-metrics. Find out who renamed the user`);
-    expect(message.split('WARNING: User ci-deployer was renamed')).toHaveLength(2);
+    expect(message).toContain(`WARNING: ${renamed}: its containment is checked under its current name svc-metrics. Find out from CloudTrail (iam:UpdateUser) whether and by whom the user was renamed`);
+    expect(message.split('WARNING: The finding names user ci-deployer, unknown to IAM')).toHaveLength(2);
   });
 
   it('says it on the credential cut off by a per-credential execution', () => {

@@ -237,7 +237,7 @@ describe('lookAtCredential', () => {
         iam.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ UserName: to, AccessKeyId, Status: 'Active' })), IsTruncated: false });
         iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
       };
-      const renamed = `User ci-deployer was renamed svc-metrics since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account ${ACCOUNT}, and access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys)`;
+      const renamed = `The finding names user ci-deployer, unknown to IAM in account ${ACCOUNT}; access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`;
 
       it('ATTACK: follows the key to its owner now with GetAccessKeyLastUsed, and grants under the new name', async () => {
         renamedTo('svc-metrics');
@@ -277,6 +277,24 @@ describe('lookAtCredential', () => {
         const unlisted = await look(user, 'contain', false);
         expect(unlisted.verdict).toBe('unverifiable');
         expect(unlisted.reasons[0]).toContain(`GetAccessKeyLastUsed names svc-metrics as the owner of access key ${KEY}, but IAM lists no such key under a user svc-metrics of account ${ACCOUNT} (ListAccessKeys): not followed`);
+      });
+
+      // Before review review-rename (row 11q): the guard followed the first key that led anywhere and
+      // granted when ANY covered key was the renamed user's, as for a user that exists, where
+      // disable-access-key's pairing check refuses the rest. But disable-access-key follows each key
+      // on its own: a forged incident naming a vanished user with two keys, one of user X's and one
+      // of user V's, had the guard check X only, take one slot, and the step disable V's key too.
+      it("ATTACK: refuses when a covered key is not the renamed user's (it would lead the step to another user)", async () => {
+        const VICTIM_KEY = 'AKIAQ3EGRW6JVICTIM01';
+        renamedTo('svc-metrics');
+        iam.on(GetAccessKeyLastUsedCommand, { AccessKeyId: VICTIM_KEY }).resolves({ UserName: 'ops-victim' });
+        const log = new ActionLog(() => NOW);
+        const reasons: string[] = [];
+        const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, VICTIM_KEY] });
+        expect(verdict).toBe('unverifiable');
+        expect(reasons).toEqual([
+          `Access key ${VICTIM_KEY} is not one of user svc-metrics's access keys in account ${ACCOUNT} (ListAccessKeys), yet the incident names it, as ${KEY}, under user ci-deployer, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed}); evidence and an alert only (no blast-radius slot taken).`,
+        ]);
       });
 
       it('never follows a user that exists and does not own the key (row 11o)', async () => {

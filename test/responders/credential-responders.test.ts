@@ -266,7 +266,7 @@ describe('disableAccessKey', () => {
       expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: NEW_NAME }]);
       expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME }]);
       expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Inactive' }]);
-      const renamed = `User ci-deployer was renamed ${NEW_NAME} since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key): IAM knows no user ci-deployer in account 111122223333, and access key ${KEY} is user ${NEW_NAME}'s now (GetAccessKeyLastUsed, ListAccessKeys)`;
+      const renamed = `The finding names user ci-deployer, unknown to IAM in account 111122223333; access key ${KEY} is user ${NEW_NAME}'s now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`;
       expect(result.keys).toEqual([{ accessKeyId: KEY, account: '111122223333', userName: NEW_NAME, renamedFrom: 'ci-deployer', outcome: 'disabled', previousStatus: 'Active', reason: renamed }]);
       expect(result.actions.find((a) => a.api === RENAMED_USER_ACTION)).toMatchObject({ target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: acted on under its current name ${NEW_NAME}` });
       // The sealed record names the user by its current name: a release acts on that name.
@@ -288,7 +288,7 @@ describe('disableAccessKey', () => {
       givenRenamed(NEW_NAME, { 'firebreak:protected': 'yes' });
       const result = await disable(USER_KEY(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' } });
       expect(result.status).toBe('refused');
-      expect(result.keys[0]?.reason).toMatch(new RegExp(`^user ${NEW_NAME} carries the protected tag key firebreak:protected in IAM now: never contained automatically \\(User ci-deployer was renamed ${NEW_NAME} since the finding`));
+      expect(result.keys[0]?.reason).toMatch(new RegExp(`^user ${NEW_NAME} carries the protected tag key firebreak:protected in IAM now: never contained automatically \\(The finding names user ci-deployer, unknown to IAM in account \\d{12}; access key \\w+ is user ${NEW_NAME}'s now .*: renamed since the finding .*, or a forged finding's name\\)$`));
       expect(mutations()).toHaveLength(0);
 
       iamMock.reset();
@@ -312,6 +312,47 @@ describe('disableAccessKey', () => {
       iamMock.on(GetAccessKeyLastUsedCommand).rejects(sdkError('AccessDenied', 403));
       const denied = await disable(USER_KEY());
       expect(denied.keys[0]?.reason).toContain('GetAccessKeyLastUsed: AccessDenied');
+      expect(mutations()).toHaveLength(0);
+    });
+
+    // Review review-rename: what held. IAM compares user names whatever their case when it looks one up,
+    // so a case-only rename is not even a NoSuchEntity live; where it is (a stale read, the simulator),
+    // the follow still contains under IAM's spelling, never refusing it as "the same name".
+    it('contains a user renamed only in case under the name IAM gives, with every rail on that name', async () => {
+      givenRenamed('CI-Deployer');
+      const result = await disable(USER_KEY());
+      expect(result.keys[0]).toMatchObject({ outcome: 'disabled', userName: 'CI-Deployer', renamedFrom: 'ci-deployer' });
+      expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'CI-Deployer', AccessKeyId: KEY, Status: 'Inactive' }]);
+
+      iamMock.reset();
+      givenRenamed('BreakGlass-Ops');
+      const privileged = await disable(USER_KEY());
+      expect(privileged.keys[0]?.outcome).toBe('refused');
+      expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+      expect(mutations()).toHaveLength(0);
+    });
+
+    // GetAccessKeyLastUsed's UserName is optional in the API model (a root user's key has none; a key
+    // never used still names its user, with ServiceName and Region "N/A"): no name, nothing followed.
+    it("refuses, changing nothing, when GetAccessKeyLastUsed names no user (a root user's key), and follows a key never used", async () => {
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+      const root = await disable(USER_KEY());
+      expect(root.keys[0]).toMatchObject({ outcome: 'not-found', userName: 'ci-deployer' });
+      expect(root.keys[0]?.reason).toContain(`GetAccessKeyLastUsed names no user as the owner of access key ${KEY}`);
+      expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+      expect(mutations()).toHaveLength(0);
+
+      iamMock.reset();
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+      expect((await disable(USER_KEY())).keys[0]).toMatchObject({ outcome: 'disabled', userName: NEW_NAME });
+    });
+
+    it('fails the step (retried) when GetAccessKeyLastUsed is throttled, changing nothing', async () => {
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand).rejects(sdkError('Throttling', 400));
+      await expect(disable(USER_KEY())).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringContaining('iam:GetAccessKeyLastUsed failed transiently (Throttling)') });
       expect(mutations()).toHaveLength(0);
     });
 
