@@ -481,19 +481,15 @@ export function openingLines(input: AlertInput): string[] {
     }
   }
   if (isSample(incident)) lines.push('SAMPLE: a GuardDuty sample finding with placeholder resources; nothing was touched.');
-  // Someone created a group named like Firebreak's: isolation did not use it, but people must know it exists.
+  // Someone created a group named like Firebreak's: isolation did not use it, but people must know it
+  // exists. And the user whose key GuardDuty saw was renamed (iam:UpdateUser): its key was followed to
+  // the new name (renamed-key-owner.ts, followKeyToRenamedUser); once per user, whichever step saw it.
   const impostors = new Map<string, string>();
-  for (const step of stepSummaries(input.results)) {
-    for (const action of step.result?.actions ?? []) {
-      if (action.api === IMPOSTOR_GROUP_ACTION) impostors.set(action.target, action.detail);
-    }
-  }
-  // The attacker renamed the user whose key GuardDuty saw (iam:UpdateUser): its key was followed to
-  // the new name (renamed-key-owner.ts, followKeyToRenamedUser). Once per user, whichever step saw it.
   const renamed = new Map<string, string>();
   for (const step of stepSummaries(input.results)) {
     for (const action of step.result?.actions ?? []) {
-      if (action.api === RENAMED_USER_ACTION && !renamed.has(action.target)) renamed.set(action.target, action.detail);
+      if (action.api === IMPOSTOR_GROUP_ACTION) impostors.set(action.target, action.detail);
+      else if (action.api === RENAMED_USER_ACTION && !renamed.has(action.target)) renamed.set(action.target, action.detail);
     }
   }
   for (const detail of renamed.values()) {

@@ -21,6 +21,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
+import type { AccessKeyMetadata } from '@aws-sdk/client-iam';
 import { GetRoleCommand, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { tagRecord } from '../aws/describe-instance';
 import { SECURITY_TAGS } from '../contracts/security';
@@ -99,11 +100,20 @@ export function accessKeyIdsCovered(incident: Incident, one: OneCredential, perC
   return [...new Set([one.subject.accessKeyId, ...named])];
 }
 
+/** The key ids of ListAccessKeys' answer. */
+function keyIdsOf(keys: readonly AccessKeyMetadata[]): string[] {
+  return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+}
+
+/** "Access key(s) … is/are not user …'s access keys": the start of a refusal of keys IAM does not list under `userName`. */
+function notKeysOf(userName: string, accessKeyIds: readonly string[]): string {
+  return accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
+}
+
 /** Why the user `userName` of `account` cannot be verified as the owner of `accessKeyIds`, none of which ListAccessKeys lists. */
 function notTheKeysOwner(userName: string, account: string, accessKeyIds: readonly string[]): string {
   const refusal = 'evidence and an alert only (no blast-radius slot taken).';
-  const keys = accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
-  return `${keys} in account ${account} (ListAccessKeys): the finding pairs the key with a user who does not own it (a forged or stale finding, the user created again, or another account's user of that name); ${refusal}`;
+  return `${notKeysOf(userName, accessKeyIds)} in account ${account} (ListAccessKeys): the finding pairs the key with a user who does not own it (a forged or stale finding, the user created again, or another account's user of that name); ${refusal}`;
 }
 
 /**
@@ -191,8 +201,7 @@ export async function lookAtCredential(
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
     let listed = await readOrMissing('iam:ListAccessKeys', async () => {
-      const keys = (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? [];
-      return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+      return keyIdsOf((await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []);
     });
     if (listed === 'missing') {
       // IAM knows no user of that name: renamed since the finding (iam:UpdateUser, which whoever holds
@@ -218,15 +227,14 @@ export async function lookAtCredential(
         return 'unverifiable';
       }
       log.record(RENAMED_USER_ACTION, name, 'observed', `${renamed.detail}: its containment is checked under its current name ${renamed.to}`);
-      const renamedKeys = renamed.keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+      const renamedKeys = keyIdsOf(renamed.keys);
       // Every covered key must be the renamed user's: disable-access-key follows each key on its own,
       // so a key of another user named under the vanished name would be contained under this check
       // (one slot, the rails of one user read here). A user that exists needs no such rule: the step's
       // pairing check refuses its keys that are not its own (row 11q).
       const strays = accessKeyIds.filter((id) => !renamedKeys.includes(id));
       if (strays.length > 0) {
-        const keys = strays.length === 1 ? `Access key ${strays[0]} is not one of user ${renamed.to}'s access keys` : `Access keys ${strays.join(', ')} are not user ${renamed.to}'s access keys`;
-        const reason = `${keys} in account ${incident.account} (ListAccessKeys), yet the incident names ${strays.length === 1 ? 'it' : 'them'}, as ${accessKeyIds.filter((id) => !strays.includes(id)).join(', ')}, under user ${name}, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed.detail}); evidence and an alert only (no blast-radius slot taken).`;
+        const reason = `${notKeysOf(renamed.to, strays)} in account ${incident.account} (ListAccessKeys), yet the incident names ${strays.length === 1 ? 'it' : 'them'}, as ${accessKeyIds.filter((id) => !strays.includes(id)).join(', ')}, under user ${name}, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed.detail}); evidence and an alert only (no blast-radius slot taken).`;
         log.record('iam:ListAccessKeys', renamed.to, 'observed', reason);
         reasons.push(reason);
         return 'unverifiable';

@@ -53,6 +53,7 @@ import { isPlaceholderInstanceId } from './instance-state';
 import { gameDayRefusal, isGameDayIncident } from './game-day';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
+import type { MutationOutcome } from './mutating';
 import { sendMutating, sendReadOnly } from './mutating';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
@@ -441,7 +442,7 @@ async function withdrawDrillShares(
     const withdrawn = unshare.removed && sharing && made === undefined;
     const copyFields =
       made !== undefined
-        ? { copySnapshotId: made.SnapshotId as string, copy: snapshotReport(made), copiedAt: made.StartTime !== undefined ? new Date(made.StartTime).toISOString() : flow.now().toISOString(), status: 'pending' as const }
+        ? { copySnapshotId: made.SnapshotId as string, copy: snapshotReport(made), copiedAt: copyStartedAt(made, flow.now), status: 'pending' as const }
         : withdrawn
           ? { status: 'withdrawn' as const }
           : {};
@@ -530,27 +531,21 @@ async function startCopy(flow: CopyFlow, source: Snapshot, earlier: Snapshot | u
  * record custody as pending over `revision`, then confirm.
  */
 async function shareAndCopy(flow: CopyFlow, source: Snapshot, record: CustodyRecord, revision: number | undefined, earlier: Snapshot | undefined): Promise<SourceOutcome> {
-  const { incident, mode, deps, log, member, forensic } = flow;
+  const { incident, mode, deps, log, forensic } = flow;
   const target = deps.target;
   const sourceId = source.SnapshotId as string;
   const volumeId = record.sourceVolumeId;
   const failed = (why: string): SourceOutcome => ({ copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why, custody: custodySummary(record, true) }, failure: why });
 
   let copyId = earlier?.SnapshotId;
-  let copiedAt = earlier?.StartTime !== undefined ? new Date(earlier.StartTime).toISOString() : flow.now().toISOString();
+  let copiedAt = copyStartedAt(earlier, flow.now);
   if (copyId !== undefined) {
     // CopySnapshot answered, then the run ended before the copy was recorded: the copy is this
     // source's (tagged by the forensic role at creation); record it now rather than copy again.
     log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${copyId} in ${target.accountId} (found by its firebreak:source-snapshot tag); its custody record named no copy yet and is completed now, the copy time being the copy's StartTime.`);
   } else {
-    try {
-      await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, target.accountId, dryRun))));
-    } catch (error) {
-      if (error instanceof TransientResponderError) throw error;
-      const why = `Sharing ${sourceId} with ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
-      log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
-      return failed(why);
-    }
+    const shared = await shareSource(flow, source);
+    if ('failed' in shared) return failed(shared.failed);
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Shared ${sourceId} (createVolumePermission) with the forensic account ${target.accountId} only.`);
     // A drill copies only while its instance is opted in: the tag is read again between the share
     // and the copy, the last moment before the disk leaves the member account.
@@ -593,21 +588,39 @@ async function drillNoLongerOptedIn(flow: CopyFlow): Promise<string | undefined>
   return gameDayRefusal(flow.incident, flow.instanceId, lookup.found ? tagRecord(lookup.instance.Tags) : {});
 }
 
+/**
+ * Shares a source with the forensic account only (createVolumePermission add, through sendMutating):
+ * EC2's answer, or why it refused (logged; the source kept). A transient error is thrown for the
+ * state machine's retry.
+ */
+async function shareSource(flow: ShareFlow, source: Snapshot): Promise<{ readonly shared: MutationOutcome<unknown> } | { readonly failed: string }> {
+  const { deps, log, member, mode } = flow;
+  const account = deps.target.accountId;
+  const sourceId = source.SnapshotId as string;
+  try {
+    return { shared: await sendMutating<unknown>(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, account, dryRun)))) };
+  } catch (error) {
+    if (error instanceof TransientResponderError) throw error;
+    const why = `Sharing ${sourceId} with ${account} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
+    log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
+    return { failed: why };
+  }
+}
+
+/** When a copy the forensic account holds was started, as its record gives it: its StartTime, or now. */
+function copyStartedAt(copy: Snapshot | undefined, now: () => Date): string {
+  return copy?.StartTime !== undefined ? new Date(copy.StartTime).toISOString() : now().toISOString();
+}
+
 /** Dry-run: the share dry-run (EC2 checks the permission), the copy said to be impossible before a share, the removal dry-run; nothing recorded. */
 async function rehearseCopy(flow: CopyFlow, source: Snapshot): Promise<SourceOutcome> {
   const { mode, deps, log, member } = flow;
   const target = deps.target;
   const sourceId = source.SnapshotId as string;
   const volumeId = source.VolumeId ?? 'unknown-volume';
-  let shared;
-  try {
-    shared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, target.accountId, dryRun))));
-  } catch (error) {
-    if (error instanceof TransientResponderError) throw error;
-    const why = `Sharing ${sourceId} with ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
-    log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
-    return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why }, failure: why };
-  }
+  const sent = await shareSource(flow, source);
+  if ('failed' in sent) return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: sent.failed }, failure: sent.failed };
+  const { shared } = sent;
   if (shared.outcome === 'done') throw new ResponderFailedError(`ec2:ModifySnapshotAttribute shared ${sourceId} outside enforce mode`);
   const word = shared.outcome === 'would-do' ? 'would-do' : 'would-be-denied';
   log.record('ec2:ModifySnapshotAttribute', sourceId, word, shared.outcome === 'would-do' ? `Would have shared ${sourceId} with ${target.accountId} only (EC2 answered DryRunOperation).` : `Would have been denied sharing ${sourceId}: ${shared.message}`);
