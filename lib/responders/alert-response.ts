@@ -200,6 +200,8 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
     const copy = ranResponder(steps, RESPONDER_NAMES.copyEvidence)?.result as (ResultLike & { copies?: readonly EvidenceCopyLike[] }) | undefined;
     const custodyLine = custodyAdvice(copy?.copies);
     if (custodyLine !== undefined) advice.push(custodyLine);
+    const keptLine = keptDrillCopiesAdvice(copy?.copies);
+    if (keptLine !== undefined) advice.push(keptLine);
     if (incident.guardDuty !== undefined) advice.push('Review the finding in GuardDuty (link below) and archive it when the incident is closed.');
   }
   if (input.kind !== 'invalid-event' && hasOutcome(steps, 'would-be-denied')) advice.push('Some calls would be denied: add the missing IAM actions to the responder or member role.');
@@ -259,6 +261,7 @@ function custodyState(k: NonNullable<EvidenceCopyLike['custody']>): string {
     return `, completed ${fieldText(confirmed?.at)} (final copy SHA-256 ${fieldText(confirmed?.copySha256)}), share with the forensic account ${k.unshare?.removed === true ? 'removed' : 'NOT removed yet'}`;
   }
   if (k.status === 'failed') return `, FAILED: ${fieldText(confirmed?.reason)} (source and its share kept)`;
+  if (k.status === 'refused-copy-kept') return ', the drill REFUSED after this copy started: the copy is kept in the forensic account, to be removed by hand';
   return ', pending (not confirmed yet)';
 }
 
@@ -274,6 +277,23 @@ function custodyAdvice(copies: unknown): string | undefined {
     );
   });
   return `Chain of custody (state table, custody# records, sealed): ${parts.join('; ')}. Investigate from the forensic copies; the sources stay in the member account.`;
+}
+
+/**
+ * One advice line naming the copies a drill refused after they started left in the forensic account
+ * (custody `refused-copy-kept`): copy-evidence never deletes evidence, so the drill's owner removes
+ * them by hand there.
+ */
+function keptDrillCopiesAdvice(copies: unknown): string | undefined {
+  const kept = listField(copies).filter((c): c is EvidenceCopyLike => isObject(c) && isObject(c.custody) && c.custody.status === 'refused-copy-kept');
+  if (kept.length === 0) return undefined;
+  const accounts = [...new Set(kept.map((c) => fieldText(c.custody?.forensicAccount)))].join(', ');
+  const named = kept.map((c) => `${fieldText(c.copySnapshotId)} (of ${fieldText(c.sourceSnapshotId)})`).join(', ');
+  const one = kept.length === 1;
+  return oneLine(
+    `The drill was refused after its copies started (its instance was opted out of drills): ${kept.length} ${one ? 'copy' : 'copies'} of the drill's snapshots ${one ? 'remains' : 'remain'} in the forensic account ${accounts}: ${named}. Firebreak never deletes evidence: the drill's owner must delete ${one ? 'it' : 'them'} by hand there (ec2:DeleteSnapshot in ${accounts}), once ${one ? 'it is' : 'they are'} no longer needed.`,
+    2000,
+  );
 }
 
 function failureAdvice(input: AlertInput): string[] {

@@ -7,9 +7,13 @@
  *    sealed in the state table as the intent, status `sharing`, before anything is shared (a run
  *    that ends between the share and the copy leaves a record, which its rerun follows);
  * 2. in the member account, ModifySnapshotAttribute createVolumePermission add [forensic account]:
- *    shares the source with that account only (never `all`); for a drill, the instance's opt-in
+ *    shares the source with that account only (never `all`); a share EC2 refuses in a way that
+ *    proves none was made (access denied, no such snapshot, an invalid request such as an aws/ebs
+ *    snapshot's) seals the record `share-refused` with the error, and a rerun seals `sharing` again
+ *    before it tries; for a drill, the instance's opt-in
  *    tag is read again from EC2 here, and a drill no longer opted in is refused before any copy
- *    (the share withdrawn and recorded, the record sealed `withdrawn`);
+ *    (the share withdrawn and recorded, the record sealed `withdrawn`, or `refused-copy-kept` for a
+ *    copy already started, which stays in the forensic account for the drill's owner to remove);
  * 3. in the forensic account, through the forensic role, CopySnapshot with `Encrypted: true` and
  *    the forensic `KmsKeyId`, tagged with the incident and the source;
  * 4. DescribeSnapshots of the copy: its canonical JSON and SHA-256 go in the custody record,
@@ -39,7 +43,7 @@ import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeC
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { partitionForRegion } from '../aws/clients/member-role';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, isAccessDeniedAwsError, toResponderError } from '../aws/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
 import { EvidencePendingError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
@@ -60,8 +64,8 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import type { StepOriginDeps } from './step-origin';
 import { originCheckedStepResponder } from './step-origin';
-import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRemoval, ShareRemovalReason } from './snapshot-custody';
-import { custodyStatus, snapshotReport } from './snapshot-custody';
+import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRefusal, ShareRemoval, ShareRemovalReason } from './snapshot-custody';
+import { custodyStatus, snapshotReport, withShareRefusal } from './snapshot-custody';
 import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
 import { findEvidenceSnapshots } from './snapshot-reads';
 
@@ -113,8 +117,8 @@ export interface EvidenceCopy {
   readonly sourceSnapshotId: string;
   readonly sourceVolumeId: string;
   readonly copySnapshotId?: string;
-  /** copied now; already-copied by an earlier run; would-copy in dry-run; failed (the source is kept). */
-  readonly outcome: 'copied' | 'already-copied' | 'would-copy' | 'would-be-denied' | 'failed';
+  /** copied now; already-copied by an earlier run; would-copy in dry-run; failed (the source is kept); refused: a drill refused after this copy started (the copy kept in the forensic account). */
+  readonly outcome: 'copied' | 'already-copied' | 'would-copy' | 'would-be-denied' | 'failed' | 'refused';
   readonly detail: string;
   /** The chain of custody (enforce): the record as sealed in the state table. */
   readonly custody?: Omit<CustodyRecord, 'source' | 'copy' | 'confirmed'> & {
@@ -333,8 +337,8 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     // (`known`, or read now) say so, and the record names that copy rather than "no copy made".
     const copiesOf = async (sources: readonly string[]): Promise<ReadonlyMap<string, Snapshot>> =>
       known ?? existingCopies(await deps.forensic.ec2({ account: target.accountId, region: incident.region }), sources, expectedCopy, target.accountId);
-    if (mode === 'enforce') await withdrawDrillShares({ deps, log, member, mode, now, instanceId }, candidates, incident.key, copiesOf);
-    return finish('refused', [], instanceId);
+    const kept = mode === 'enforce' ? await withdrawDrillShares({ deps, log, member, mode, now, instanceId }, candidates, incident.key, copiesOf) : [];
+    return finish('refused', kept, instanceId);
   };
   const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
   if (notATarget !== undefined) return refuseDrill(notATarget);
@@ -409,24 +413,33 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
  * The forensic account's share of each source a drill shared (its custody record says so, written
  * before the share, its share not yet removed), taken away once the instance is no longer opted
  * in, through `removeShare` as every other removal, and recorded in the custody record: a
- * reviewer reading it sees the share taken back, and why. A copy already started in the forensic
- * account is left to its record (pending; without the share it may fail); a record still `sharing`
- * names the copy an interrupted run made, if the forensic account holds one (`copiesOf`, read once,
- * only then), and is sealed `pending` with it; one with no copy is sealed `withdrawn`.
+ * reviewer reading it sees the share taken back, and why. A copy already started (its record
+ * `pending`, or a record still `sharing` or `share-refused` whose copy an interrupted run made: the
+ * forensic account's copies, `copiesOf`, read once, only then) is never deleted: its record is
+ * sealed `refused-copy-kept`, naming it, and it is returned for the result, whose alert tells the
+ * drill's owner to remove it by hand in the forensic account. A record with no copy is sealed
+ * `withdrawn`.
  */
 async function withdrawDrillShares(
   flow: ShareFlow,
   sources: readonly Snapshot[],
   incidentKey: string,
   copiesOf: (sources: readonly string[]) => Promise<ReadonlyMap<string, Snapshot>>,
-): Promise<void> {
+): Promise<EvidenceCopy[]> {
   const { deps, log } = flow;
+  const account = deps.target.accountId;
+  const kept: EvidenceCopy[] = [];
   let copies: ReadonlyMap<string, Snapshot> | undefined;
   for (const source of sources) {
     const sourceId = source.SnapshotId as string;
     const stored = await deps.custody.get(incidentKey, sourceId);
+    if (stored === undefined) continue;
     // An untrusted record's word that the share is gone is not taken: the removal is sent anyway.
-    if (stored === undefined || (stored.verdict.valid && stored.record.unshare?.removed === true)) continue;
+    if (stored.verdict.valid && stored.record.unshare?.removed === true) {
+      // Withdrawn by an earlier run: nothing sent again, and a copy it left is named again.
+      if (custodyStatus(stored.record) === 'refused-copy-kept') kept.push(keptCopy(stored.record, account));
+      continue;
+    }
     const unshare = await removeShare(flow, sourceId, 'drill-refused');
     if (!stored.verdict.valid) {
       // Taking a permission away is safe on any word; sealing a record that failed verification is not.
@@ -434,23 +447,47 @@ async function withdrawDrillShares(
       continue;
     }
     const record = stored.record;
-    const sharing = custodyStatus(record) === 'sharing';
-    // A run that ended between CopySnapshot and its pending record left a copy the record does not
-    // name: recorded now (pending, as any copy a refused drill had started), never "no copy made".
-    copies ??= sharing ? await copiesOf(sources.map((s) => s.SnapshotId as string)) : undefined;
-    const made = sharing ? copies?.get(sourceId) : undefined;
-    const withdrawn = unshare.removed && sharing && made === undefined;
+    const status = custodyStatus(record);
+    // No copy recorded yet. A run that ended between CopySnapshot and its pending record left a copy
+    // the record does not name: recorded now, never "no copy made".
+    const uncopied = status === 'sharing' || status === 'share-refused';
+    copies ??= uncopied ? await copiesOf(sources.map((s) => s.SnapshotId as string)) : undefined;
+    const made = uncopied ? copies?.get(sourceId) : undefined;
+    const started = made !== undefined || status === 'pending' || status === 'refused-copy-kept';
+    const withdrawn = unshare.removed && uncopied && made === undefined;
     const copyFields =
       made !== undefined
-        ? { copySnapshotId: made.SnapshotId as string, copy: snapshotReport(made), copiedAt: copyStartedAt(made, flow.now), status: 'pending' as const }
-        : withdrawn
-          ? { status: 'withdrawn' as const }
-          : {};
+        ? { copySnapshotId: made.SnapshotId as string, copy: snapshotReport(made), copiedAt: copyStartedAt(made, flow.now), status: 'refused-copy-kept' as const }
+        : started
+          ? { status: 'refused-copy-kept' as const }
+          : withdrawn
+            ? { status: 'withdrawn' as const }
+            : {};
     const next = await deps.custody.replace({ ...record, ...copyFields, unshare }, stored.revision);
     if (next.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its share was being withdrawn; the step is retried and records it`);
-    const what = made !== undefined ? ` pending with the copy ${made.SnapshotId as string} an interrupted run made (found by its tags in ${deps.target.accountId})` : withdrawn ? ' withdrawn (no copy made)' : '';
+    const copyId = next.record.copySnapshotId ?? '';
+    const what = started
+      ? ` refused-copy-kept: the drill was refused after its copy ${copyId}${made !== undefined ? ` (made by an interrupted run, found by its tags in ${account})` : ''} started; the copy is kept in ${account} (evidence is never deleted) for the drill's owner to remove by hand`
+      : withdrawn
+        ? ' withdrawn (no copy made)'
+        : '';
     log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} updated and sealed${what}: ${unshare.detail}`);
+    if (started) kept.push(keptCopy(next.record, account));
   }
+  return kept;
+}
+
+/** A copy a refused drill leaves in the forensic account, as the result names it (the alert tells the drill's owner to remove it by hand there). */
+function keptCopy(record: CustodyRecord, forensicAccount: string): EvidenceCopy {
+  const copyId = record.copySnapshotId;
+  return {
+    sourceSnapshotId: record.sourceSnapshotId,
+    sourceVolumeId: record.sourceVolumeId,
+    ...(copyId !== undefined ? { copySnapshotId: copyId } : {}),
+    outcome: 'refused',
+    detail: `drill refused after its copy started: the copy ${copyId ?? '(none named)'} is kept in ${forensicAccount} (evidence is never deleted); remove it by hand there`,
+    custody: custodySummary(record, true),
+  };
 }
 
 /** The tagged snapshots split by what EC2 says (pure): `usable`, of a volume attached to the instance; `foreign`, of any other volume. */
@@ -545,7 +582,16 @@ async function shareAndCopy(flow: CopyFlow, source: Snapshot, record: CustodyRec
     log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${copyId} in ${target.accountId} (found by its firebreak:source-snapshot tag); its custody record named no copy yet and is completed now, the copy time being the copy's StartTime.`);
   } else {
     const shared = await shareSource(flow, source);
-    if ('failed' in shared) return failed(shared.failed);
+    if ('failed' in shared) {
+      // Only an answer that proves EC2 made no share says so in the record; after any other (a
+      // dropped connection) EC2 may have shared, and the record stays `sharing` for the rerun.
+      if (shared.refusal === undefined) return failed(`${shared.failed} Its custody record stays sharing: EC2's answer does not prove that no share was made, and a rerun resumes it.`);
+      const shareRefusals = withShareRefusal(record.shareRefusals, flow.now().toISOString(), shared.refusal);
+      const next = await deps.custody.replace({ ...record, status: 'share-refused', shareRefusals }, revision);
+      if (next.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its refused share was being recorded; the step is retried and follows that record`);
+      log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} sealed share-refused (${shared.refusal.name}, refusal ${shareRefusals.at(-1)?.attempt ?? 1}): EC2 made no share. A rerun seals the intent again and tries the share again.`);
+      return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: shared.failed, custody: custodySummary(next.record, true) }, failure: shared.failed };
+    }
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Shared ${sourceId} (createVolumePermission) with the forensic account ${target.accountId} only.`);
     // A drill copies only while its instance is opted in: the tag is read again between the share
     // and the copy, the last moment before the disk leaves the member account.
@@ -589,11 +635,26 @@ async function drillNoLongerOptedIn(flow: CopyFlow): Promise<string | undefined>
 }
 
 /**
- * Shares a source with the forensic account only (createVolumePermission add, through sendMutating):
- * EC2's answer, or why it refused (logged; the source kept). A transient error is thrown for the
- * state machine's retry.
+ * EC2 error codes that prove a ModifySnapshotAttribute changed nothing: besides access denied, no
+ * such snapshot and an invalid request (an aws/ebs snapshot cannot be shared: InvalidParameter),
+ * which EC2 checks before it acts. Any other failure (a dropped connection, an error without a
+ * code) may come after a share EC2 made.
  */
-async function shareSource(flow: ShareFlow, source: Snapshot): Promise<{ readonly shared: MutationOutcome<unknown> } | { readonly failed: string }> {
+const NO_SHARE_MADE_CODES = new Set(['InvalidSnapshot.NotFound', 'InvalidSnapshot.Malformed', 'InvalidParameter', 'InvalidParameterValue', 'InvalidParameterCombination', 'MissingParameter']);
+
+/** Whether a failed share's SDK error proves that EC2 made no share (pure): access denied, no such snapshot, or a request EC2 rejected as invalid. */
+export function shareProvedRefused(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return isAccessDeniedAwsError(error) || (code !== undefined && NO_SHARE_MADE_CODES.has(code));
+}
+
+/**
+ * Shares a source with the forensic account only (createVolumePermission add, through sendMutating):
+ * EC2's answer, or why it refused (logged; the source kept), with the error's name and message
+ * (bounded) when it proves no share was made. A transient error is thrown for the state machine's
+ * retry.
+ */
+async function shareSource(flow: ShareFlow, source: Snapshot): Promise<{ readonly shared: MutationOutcome<unknown> } | { readonly failed: string; readonly refusal?: ShareRefusal['error'] }> {
   const { deps, log, member, mode } = flow;
   const account = deps.target.accountId;
   const sourceId = source.SnapshotId as string;
@@ -601,9 +662,12 @@ async function shareSource(flow: ShareFlow, source: Snapshot): Promise<{ readonl
     return { shared: await sendMutating<unknown>(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, account, dryRun)))) };
   } catch (error) {
     if (error instanceof TransientResponderError) throw error;
-    const why = `Sharing ${sourceId} with ${account} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
+    const cause = (error as { cause?: unknown }).cause;
+    const why = `Sharing ${sourceId} with ${account} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode(cause), source.Encrypted)} The source ${sourceId} is kept.`;
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
-    return { failed: why };
+    if (!shareProvedRefused(cause)) return { failed: why };
+    // EC2's words, cut as the copy's own texts are: a record is no place for an unbounded message.
+    return { failed: why, refusal: { name: truncateText(awsErrorCode(cause) ?? 'Error', 128), message: truncateText(cause instanceof Error ? cause.message : String(cause), 500) } };
   }
 }
 
@@ -654,10 +718,25 @@ async function followCopy(flow: CopyFlow, source: Snapshot, stored: ReadCustody,
     log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
     return { copy: { ...base, outcome: 'failed', detail: 'share withdrawn before any copy', custody: custodySummary(record, true) }, failure: why };
   }
-  if (status === 'sharing') {
+  if (status === 'refused-copy-kept') {
+    const why = `The drill was refused after the copy ${record.copySnapshotId ?? '(none named)'} of ${sourceId} started (${record.unshare?.detail ?? 'no detail recorded'}): that copy is kept in ${deps.target.accountId} (evidence is never deleted) and is not confirmed nor copied again automatically (its custody record says refused-copy-kept). Remove it by hand there once it is no longer needed. The source ${sourceId} is kept.`;
+    log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
+    return { copy: { ...base, outcome: 'failed', detail: 'drill refused after its copy started; the copy kept', custody: custodySummary(record, true) }, failure: why };
+  }
+  if (status === 'sharing' || status === 'share-refused') {
+    const last = record.shareRefusals?.at(-1);
+    const earlierRefusal = status === 'share-refused' ? `EC2 refused the share of ${sourceId} earlier (${last?.error.name ?? 'unknown'} at ${last?.at ?? 'unknown'}, refusal ${last?.attempt ?? '?'})` : undefined;
     if (mode !== 'enforce') {
-      log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', `A run recorded the intent to share ${sourceId} and ended before its copy was recorded; in dry-run it is not resumed.`);
-      return { copy: { ...base, outcome: 'would-copy', detail: 'custody sharing (dry-run: not resumed)', custody: custodySummary(record, true) } };
+      log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', `${earlierRefusal ?? `A run recorded the intent to share ${sourceId} and ended before its copy was recorded`}; in dry-run it is not resumed.`);
+      return { copy: { ...base, outcome: 'would-copy', detail: `custody ${status} (dry-run: not resumed)`, custody: custodySummary(record, true) } };
+    }
+    if (earlierRefusal !== undefined) {
+      // `share-refused` says no share exists: the intent is sealed again before the share is tried, so
+      // that a run ending after this share leaves `sharing`, as the first attempt would.
+      const intent = await deps.custody.replace({ ...record, status: 'sharing' }, stored.revision);
+      if (intent.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its share was being tried again; the step is retried and follows that record`);
+      log.record('dynamodb:PutItem', sourceId, 'done', `${earlierRefusal}: custody sealed sharing again before the share is tried again (the refusals kept in the record).`);
+      return shareAndCopy(flow, source, intent.record, (stored.revision ?? 0) + 1, earlier);
     }
     log.record('dynamodb:GetItem', sourceId, 'observed', `A run recorded the intent to share ${sourceId} and ended before its copy was recorded (custody record verified, sharing): resumed, the share reused.`);
     return shareAndCopy(flow, source, record, stored.revision, earlier);

@@ -48,9 +48,33 @@ export function snapshotReport(snapshot: Snapshot): SnapshotReport {
  * Where a copy stands: `sharing` from before the source is shared until CopySnapshot answers (the
  * intent: no share without a record); `pending` from CopySnapshot until the forensic account
  * reports the copy `completed` or `error` (`failed`); `withdrawn` when the share was taken back
- * before any copy was made (a drill whose instance was no longer opted in).
+ * before any copy was made (a drill whose instance was no longer opted in); `share-refused` when
+ * EC2 refused the share in a way that proves none was made (`shareRefusals` says how; a rerun seals
+ * `sharing` again before it tries); `refused-copy-kept` when a drill was refused after its copy
+ * started: the copy stays in the forensic account (evidence is never deleted), named in the record,
+ * for the drill's owner to remove by hand.
  */
-export type CustodyStatus = 'sharing' | 'pending' | 'completed' | 'failed' | 'withdrawn';
+export type CustodyStatus = 'sharing' | 'pending' | 'completed' | 'failed' | 'withdrawn' | 'share-refused' | 'refused-copy-kept';
+
+/** Every custody status, in the order a copy goes through them. */
+export const CUSTODY_STATUSES = ['sharing', 'pending', 'completed', 'failed', 'withdrawn', 'share-refused', 'refused-copy-kept'] as const satisfies readonly CustodyStatus[];
+
+/** At most this many share refusals are kept in a record: the first, and the latest after it (each numbered by its attempt). */
+export const MAX_SHARE_REFUSALS = 10;
+
+/** One share EC2 refused: when, and its error's name and message (cut to a bound). */
+export interface ShareRefusal {
+  /** 1 for the first refusal of this source's share, counting every refusal (gaps show refusals left out). */
+  readonly attempt: number;
+  readonly at: string;
+  readonly error: { readonly name: string; readonly message: string };
+}
+
+/** The record's refusals with one more (pure): the first kept, then the latest, at most `MAX_SHARE_REFUSALS` in all. */
+export function withShareRefusal(earlier: readonly ShareRefusal[] | undefined, at: string, error: ShareRefusal['error']): ShareRefusal[] {
+  const all = [...(earlier ?? []), { attempt: (earlier?.at(-1)?.attempt ?? 0) + 1, at, error }];
+  return all.length <= MAX_SHARE_REFUSALS ? all : [all[0]!, ...all.slice(-(MAX_SHARE_REFUSALS - 1))];
+}
 
 /** Why the forensic account's share of a source was taken back: its copy completed, or a drill was refused mid-copy. */
 export type ShareRemovalReason = 'copy-completed' | 'drill-refused';
@@ -102,6 +126,8 @@ export interface CustodyRecord {
   readonly confirmed?: CustodyConfirmation;
   /** The source's share with the forensic account: taken back once the copy is confirmed, or when a drill is refused mid-copy. */
   readonly unshare?: ShareRemoval;
+  /** The shares EC2 refused, kept through every later state (absent when none was). */
+  readonly shareRefusals?: readonly ShareRefusal[];
   readonly seal?: { readonly scheme: typeof CUSTODY_SEAL_SCHEME; readonly algorithm: typeof RECORD_MAC_ALGORITHM; readonly keyId: string; readonly mac: string };
 }
 
@@ -120,11 +146,12 @@ const custodyRecordSchema = z.strictObject({
   kmsKeyId: z.string(),
   copiedAt: z.optional(z.string()),
   copiedBy: z.strictObject({ executionArn: z.optional(z.string()), responder: z.string(), forensicRoleArn: z.string() }),
-  status: z.optional(z.enum(['sharing', 'pending', 'completed', 'failed', 'withdrawn'])),
+  status: z.optional(z.enum(CUSTODY_STATUSES)),
   confirmed: z.optional(
     z.strictObject({ at: z.string(), copyState: z.enum(['completed', 'error', 'missing']), copy: z.optional(reportSchema), reason: z.optional(z.string()) }),
   ),
   unshare: z.optional(z.strictObject({ removed: z.boolean(), at: z.string(), detail: z.string(), reason: z.optional(z.enum(['copy-completed', 'drill-refused'])) })),
+  shareRefusals: z.optional(z.array(z.strictObject({ attempt: z.number(), at: z.string(), error: z.strictObject({ name: z.string(), message: z.string() }) }))),
   seal: z.optional(
     z.strictObject({ scheme: z.literal(CUSTODY_SEAL_SCHEME), algorithm: z.literal(RECORD_MAC_ALGORITHM), keyId: z.string(), mac: z.string().check(z.minLength(1)) }),
   ),
@@ -164,8 +191,8 @@ export interface CustodyStore {
   /** Seals and writes the record unless one exists for the same copy: `exists` then (the first is kept). */
   saveIfAbsent(record: CustodyRecord): Promise<{ readonly outcome: 'saved' | 'exists'; readonly record: CustodyRecord }>;
   /**
-   * Seals and writes the next state of an existing record (sharing → pending/withdrawn, pending →
-   * completed/failed, or the share removed later), only if the stored item is still at `revision` (absent: an item written before
+   * Seals and writes the next state of an existing record (sharing → pending/withdrawn/share-refused,
+   * share-refused → sharing, pending → completed/failed/refused-copy-kept, or the share removed later), only if the stored item is still at `revision` (absent: an item written before
    * revisions): `conflict` when another run changed it first (nothing written).
    */
   replace(record: CustodyRecord, revision: number | undefined): Promise<{ readonly outcome: 'saved' | 'conflict'; readonly record: CustodyRecord }>;

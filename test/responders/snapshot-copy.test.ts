@@ -409,6 +409,53 @@ describe('copyEvidence', () => {
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
   });
 
+  // custody-truth: a share EC2 refused left the record `sharing` for good: a reviewer read "about to
+  // share" where EC2 had said no, and nothing said why or when.
+  it('ATTACK (custody-truth): records a share EC2 refused as refused (the error\'s name and message, when), never left `sharing`; a rerun seals the intent again before it shares, keeping the refusal', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [{ ...SOURCES[0]!, Encrypted: true }] });
+    const refusal = Object.assign(new Error("Snapshots encrypted with the AWS Managed CMK can't be shared."), { name: 'InvalidParameter', $metadata: { httpStatusCode: 400 } });
+    member.on(ModifySnapshotAttributeCommand).rejects(refusal);
+    await expect(run()).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+    const refused = storedRecord('snap-0000000000000000a');
+    expect(refused).toMatchObject({
+      status: 'share-refused',
+      shareRefusals: [{ attempt: 1, at: NOW.toISOString(), error: { name: 'InvalidParameter', message: "Snapshots encrypted with the AWS Managed CMK can't be shared." } }],
+    });
+    expect(refused.copySnapshotId).toBeUndefined();
+    expect(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))).toMatchObject({ status: { S: 'share-refused' }, revision: { N: '2' } });
+    expect((await custody.get(KEY, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
+    // The key fixed, the rerun tries again: the intent sealed `sharing` again before EC2 gets the share.
+    const atShare: (string | undefined)[] = [];
+    member.on(ModifySnapshotAttributeCommand).callsFake(() => atShare.push(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))?.status?.S) && {});
+    await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+    expect(atShare).toEqual(['sharing']);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false), shareInput('snap-0000000000000000a', FORENSIC, false)]);
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(1);
+    // The refusal stays in the record's history.
+    expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001', shareRefusals: refused.shareRefusals });
+    expect(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))?.revision).toEqual({ N: '4' });
+  });
+
+  it('keeps the record `sharing` when the share failed without proof that EC2 made none (a dropped connection: EC2 may have shared; the rerun resumes it)', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'EPIPE' }));
+    await expect(run()).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+    const record = storedRecord('snap-0000000000000000a');
+    expect(record.status).toBe('sharing');
+    expect(record.shareRefusals).toBeUndefined();
+  });
+
+  it('bounds what a refusal records: the error text cut, and the first refusal and the latest kept with their attempt numbers', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error(`You are not authorized to perform this operation. ${'x'.repeat(5000)}`), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+    for (let i = 0; i < 12; i++) await expect(run()).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+    const refusals = storedRecord('snap-0000000000000000a').shareRefusals ?? [];
+    expect(refusals.map((r) => r.attempt)).toEqual([1, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(Array.from(refusals[0]!.error.message).length).toBe(500);
+    expect(refusals[0]!.error.message.endsWith('...')).toBe(true);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(12);
+  });
+
   it('records the intent before the share: a run interrupted between share and copy leaves a record, and its rerun reuses the share and copies once', async () => {
     forensic
       .on(CopySnapshotCommand)
@@ -596,8 +643,8 @@ describe('copyEvidence', () => {
           reason: 'drill-refused',
           detail: `share of ${source} with ${FORENSIC} withdrawn (createVolumePermission remove): the drill's instance ${INSTANCE_ID} was no longer opted in (firebreak:gameday-target=true) mid-copy`,
         });
-        // The copy had started: it stays pending (not confirmed, not copied again), the record sealed over it.
-        expect(record).toMatchObject({ status: 'pending', copySnapshotId: expect.stringMatching(/^snap-0copy/) });
+        // The copy had started: it is kept (not confirmed, not copied again, never deleted), the record sealed over it saying so.
+        expect(record).toMatchObject({ status: 'refused-copy-kept', copySnapshotId: expect.stringMatching(/^snap-0copy/) });
         expect((await custody.get(drill.key, source))?.verdict).toEqual({ valid: true });
       }
       // A rerun finds the shares recorded as withdrawn: nothing sent again.
@@ -703,10 +750,45 @@ describe('copyEvidence', () => {
       expect((await run({ ...input(), incident: drill })).status).toBe('refused');
       expect(modified()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000a', FORENSIC, false)]);
       const record = drillRecord('snap-0000000000000000a');
-      expect(record).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001', copiedAt: '2026-11-20T10:30:00.000Z', unshare: { removed: true, reason: 'drill-refused' } });
+      expect(record).toMatchObject({ status: 'refused-copy-kept', copySnapshotId: 'snap-0copy000000000001', copiedAt: '2026-11-20T10:30:00.000Z', unshare: { removed: true, reason: 'drill-refused' } });
       expect(record.copy).toEqual(snapshotReport(made));
       expect((await custody.get(drill.key, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
       expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(1);
+    });
+
+    // custody-truth: a drill refused after its copies started left them in the forensic account, each
+    // record `pending` for good, and the alert said nothing of them: the drill's owner never knew.
+    it('ATTACK (custody-truth): a drill refused after its copies started says so in each record, the copy named and kept, and the result and the alert tell the drill\'s owner to remove those copies by hand in the forensic account', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      const kept = [
+        ['snap-0000000000000000a', 'snap-0copy000000000001'],
+        ['snap-0000000000000000b', 'snap-0copy000000000002'],
+      ];
+      for (const [source, copy] of kept) {
+        expect(drillRecord(source!)).toMatchObject({ status: 'refused-copy-kept', copySnapshotId: copy, unshare: { removed: true, reason: 'drill-refused' } });
+        expect((await custody.get(drill.key, source!))?.verdict).toEqual({ valid: true });
+      }
+      expect(result.copies.map((c) => [c.sourceSnapshotId, c.copySnapshotId, c.outcome, c.custody?.status])).toEqual(kept.map(([source, copy]) => [source, copy, 'refused', 'refused-copy-kept']));
+      // Nothing deleted, anywhere.
+      expect([...member.calls(), ...forensic.calls()].map((c) => c.args[0].constructor.name).filter((name) => /Delete|Deregister|Unlock/.test(name))).toEqual([]);
+      const { message } = buildAlertMessage(
+        alertInputSchema.parse(
+          JSON.parse(JSON.stringify({ kind: 'report', incident: drill, mode: 'enforce', playbook: 'compromised-ec2', options: {}, execution: { executionArn: EXECUTION }, results: { 'forensic-copy': result } })),
+        ),
+        { now: NOW },
+      );
+      expect(message).toContain(
+        `The drill was refused after its copies started (its instance was opted out of drills): 2 copies of the drill's snapshots remain in the forensic account ${FORENSIC}: snap-0copy000000000001 (of snap-0000000000000000a), snap-0copy000000000002 (of snap-0000000000000000b). Firebreak never deletes evidence: the drill's owner must delete them by hand there (ec2:DeleteSnapshot in ${FORENSIC}), once they are no longer needed.`,
+      );
+      // A rerun sends nothing and names the copies again.
+      member.resetHistory();
+      const again = await run({ ...input(), incident: drill });
+      expect(modified()).toEqual([]);
+      expect(again.copies.map((c) => c.copySnapshotId)).toEqual(['snap-0copy000000000001', 'snap-0copy000000000002']);
     });
 
     it('copies the evidence of an instance EC2 shows opted in', async () => {
