@@ -309,6 +309,8 @@ export interface GameDayBackend {
    * Optional: only the simulated account can act between two calls of a responder.
    */
   untagAfterShare?(instanceId: string, key: string): void;
+  /** Arms a `tamper: { untagAfterCopy }`: as `untagAfterShare`, once a snapshot of one of the instance's volumes is copied (CopySnapshot accepted). */
+  untagAfterCopy?(instanceId: string, key: string): void;
   /**
    * Told after a `tamper: { renameUser }` renamed a user of the environment: its keys and policies
    * are read under the new name (the expectations keep the environment's name), and the cleanup

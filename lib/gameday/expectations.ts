@@ -16,6 +16,7 @@ import type { Containment } from './timeline';
 import { evaluateFleet } from './fleet-expectations';
 import { groupDisplayName, normalizeGroupName } from './timeline';
 import { REVOKE_SESSIONS_POLICY_NAME, sessionCutOffOf } from '../responders/quarantine-credentials';
+import { CUSTODY_STATUSES } from '../responders/snapshot-custody';
 import { RESPONDER_NAMES } from '../contracts/responders';
 
 export interface ExpectationResult {
@@ -455,7 +456,7 @@ const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => 
       result('sealed custody records of the copies (state table)', records.length === spec.custodyRecords, spec.custodyRecords, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`),
     );
   }
-  for (const status of ['sharing', 'pending', 'completed', 'failed', 'withdrawn'] as const) {
+  for (const status of CUSTODY_STATUSES) {
     const want = spec.custodyStatus?.[status];
     if (want === undefined) continue;
     const records = forensic.custody.filter((record) => record.status === status);

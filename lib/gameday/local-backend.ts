@@ -321,6 +321,10 @@ export class LocalBackend extends AccountBackend {
     this.sim.untagAfterShare(instanceId, key);
   }
 
+  untagAfterCopy(instanceId: string, key: string): void {
+    this.sim.untagAfterCopy(instanceId, key);
+  }
+
   serveTaskTokens(handler: TaskTokenHandler): void {
     this.sim.onTaskToken(handler);
   }

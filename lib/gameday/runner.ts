@@ -494,11 +494,12 @@ async function replayPauseRequest(engine: LocalEngine, action: 'pause' | 'resume
  * with the forensic account, before copy-evidence copies it. Armed here; the backend acts at that
  * share, between two calls of the responder, which only the simulated account can do.
  */
-function untagAfterShare(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string, where: string): void {
+function untagAfterShare(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string, where: string, after: 'untagAfterShare' | 'untagAfterCopy' = 'untagAfterShare'): void {
   const instance = environment.instances[instanceName];
   if (instance === undefined) throw new Error(`${where}: tamper: no instance '${instanceName}' in the environment`);
-  if (backend.untagAfterShare === undefined) throw new Error(`${where}: tamper: untagAfterShare needs the local backend (it acts between two calls of a responder)`);
-  backend.untagAfterShare(instance.instanceId, SECURITY_TAGS.gameDayTarget.key);
+  const arm = backend[after]?.bind(backend);
+  if (arm === undefined) throw new Error(`${where}: tamper: ${after} needs the local backend (it acts between two calls of a responder)`);
+  arm(instance.instanceId, SECURITY_TAGS.gameDayTarget.key);
 }
 
 /** The role of a `tamper: { reopenReleases }` injection: an operator of the security account, outside Firebreak's policies. */
@@ -701,7 +702,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -802,6 +803,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
+          else if ('untagAfterCopy' in tamper) untagAfterShare(backend, environment, tamper.untagAfterCopy, `${scenario.file}: inject[${injection}]`, 'untagAfterCopy');
           else await reopenReleases(backend, environment);
           return;
         }

@@ -201,6 +201,7 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     if (entry.tamper !== undefined && 'deleteEvidenceOf' in entry.tamper) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
     if (entry.tamper !== undefined && 'reconnect' in entry.tamper) checkInstance(entry.tamper.reconnect, ['inject', index, 'tamper', 'reconnect']);
     if (entry.tamper !== undefined && 'untagAfterShare' in entry.tamper) checkInstance(entry.tamper.untagAfterShare, ['inject', index, 'tamper', 'untagAfterShare']);
+    if (entry.tamper !== undefined && 'untagAfterCopy' in entry.tamper) checkInstance(entry.tamper.untagAfterCopy, ['inject', index, 'tamper', 'untagAfterCopy']);
     if (entry.tamper !== undefined && 'renameUser' in entry.tamper) {
       const { from, to } = entry.tamper.renameUser;
       if (document.environment.iamUsers[from] === undefined) at(['inject', index, 'tamper', 'renameUser', 'from'], `no IAM user '${from}' in environment.iamUsers${didYouMean(from, Object.keys(document.environment.iamUsers))}`);

@@ -344,6 +344,11 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          untagAfterCopy: logicalName('instance').describe(
+            "Armed now, acts once later: right after the forensic account copies a snapshot of one of this instance's volumes (CopySnapshot accepted: copy-evidence, the copy started), the instance's owner takes its firebreak:gameday-target tag off, opting it out of drills after the copy started. Local backend only; inject it before the finding.",
+          ),
+        }),
+        z.strictObject({
           reopenReleases: z
             .literal(true)
             .describe(
@@ -353,7 +358,7 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, armed now).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now).",
       ),
     pause: z
       .strictObject({
@@ -690,10 +695,12 @@ export const expectationsSchema = z.strictObject({
           completed: z.number().int().min(0).optional(),
           failed: z.number().int().min(0).optional(),
           withdrawn: z.number().int().min(0).optional(),
+          'share-refused': z.number().int().min(0).optional(),
+          'refused-copy-kept': z.number().int().min(0).optional(),
         })
         .optional()
         .describe(
-          'custody# records per status: sharing (the intent, sealed before the share; no copy recorded yet), pending (copy not confirmed yet), completed (sealed with the final copy), failed (the copy ended in error), withdrawn (the share taken back before any copy: a drill refused mid-copy).',
+          'custody# records per status: sharing (the intent, sealed before the share; no copy recorded yet), pending (copy not confirmed yet), completed (sealed with the final copy), failed (the copy ended in error), withdrawn (the share taken back before any copy: a drill refused mid-copy), share-refused (EC2 refused the share, proving none was made: the error and time recorded), refused-copy-kept (a drill refused after its copy started: the copy kept in the forensic account, named).',
         ),
       sharesWithdrawn: z
         .number()

@@ -245,6 +245,22 @@ export class SimulatedAws {
     });
   }
 
+  /**
+   * Once, right after the first CopySnapshot of a snapshot of a volume attached to `instanceId`
+   * succeeds, the instance's tag `key` is deleted, as its owner would delete it: between that copy
+   * and whatever the copier calls next (a game day's `tamper: { untagAfterCopy }`). Made on the
+   * world directly, so it is not in the call log.
+   */
+  untagAfterCopy(instanceId: string, key: string): void {
+    const stop = this.onCall((record) => {
+      if (record.api !== 'ec2:CopySnapshot' || record.outcome !== 'ok' || record.dryRun) return;
+      const snapshot = this.world.snapshots.get(String(record.input.SourceSnapshotId));
+      if (snapshot === undefined || this.world.volumes.get(snapshot.volumeId)?.attachment?.instanceId !== instanceId) return;
+      this.world.instances.get(instanceId)?.tags.delete(key);
+      stop();
+    });
+  }
+
   addOperator(principalArn: string): void {
     this.operators.add(principalArn);
   }

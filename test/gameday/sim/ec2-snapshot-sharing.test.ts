@@ -251,5 +251,22 @@ describe('sharing and copying evidence snapshots across accounts (simulated)', (
       await member.send(share(elsewhere!));
       expect(await tagged()).toBe(true);
     });
+
+    it('untagAfterCopy takes the tag off right after a copy of one of the instance\'s snapshots, not at its share, once', async () => {
+      const { sim, member, forensic, forensicKey, instanceId } = await accounts(catalog);
+      const [root, data] = await evidenceSnapshots(sim, instanceId);
+      sim.advance(60_000);
+      const tagged = await optedIn(sim, instanceId);
+      sim.untagAfterCopy(instanceId, OPT_IN);
+      await member.send(share(root!));
+      expect(await tagged()).toBe(true);
+      await forensic.send(copy(root!, forensicKey));
+      expect(await tagged()).toBe(false);
+      const admin = await sim.clientFactory().ec2({ account: MEMBER, region: REGION });
+      await admin.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: OPT_IN, Value: 'true' }] }));
+      await member.send(share(data!));
+      await forensic.send(copy(data!, forensicKey));
+      expect(await tagged()).toBe(true);
+    });
   });
 });
