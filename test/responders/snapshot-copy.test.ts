@@ -12,7 +12,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema } from '../../lib/responders/alert-model';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { CopyEvidenceInput, ForensicTarget } from '../../lib/responders/snapshot-copy';
-import { EvidenceCopyFailedError, copyEvidence, copyInput, forensicTargetFromEnv, shareInput, unshareInput } from '../../lib/responders/snapshot-copy';
+import { EvidenceCopyFailedError, copyEvidence, copyInput, forensicTargetFromEnv, shareInput, shareProvedRefused, unshareInput } from '../../lib/responders/snapshot-copy';
 import type { CustodyRecord } from '../../lib/responders/snapshot-custody';
 import { DynamoDbCustodyStore, custodyRecordKey, snapshotReport, verifyStoredCustody } from '../../lib/responders/snapshot-custody';
 import { FORENSIC_COPY_WRITTEN_TAG_KEYS, evidenceSnapshotDescription } from '../../lib/responders/snapshot-plan';
@@ -456,6 +456,24 @@ describe('copyEvidence', () => {
     expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(12);
   });
 
+  it('says EC2 refused a share only on an answer that proves no share was made (access denied, no such snapshot, an invalid request), never on a dropped connection or an error without a code', () => {
+    const named = (name: string) => Object.assign(new Error(name), { name });
+    for (const name of ['UnauthorizedOperation', 'AccessDenied', 'InvalidSnapshot.NotFound', 'InvalidParameter', 'InvalidParameterValue']) expect(shareProvedRefused(named(name))).toBe(true);
+    for (const error of [named('EPIPE'), named('IncorrectState'), new Error('socket hang up'), undefined, 'InvalidParameter']) expect(shareProvedRefused(error)).toBe(false);
+  });
+
+  it('in dry-run, reports a share-refused record without trying the share again or sealing anything', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+    await expect(run()).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+    member.resetHistory();
+    dynamo.resetHistory();
+    const result = await run(input('dry-run'));
+    expect(result.copies[0]).toMatchObject({ outcome: 'would-copy', detail: 'custody share-refused (dry-run: not resumed)' });
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
   it('records the intent before the share: a run interrupted between share and copy leaves a record, and its rerun reuses the share and copies once', async () => {
     forensic
       .on(CopySnapshotCommand)
@@ -789,6 +807,20 @@ describe('copyEvidence', () => {
       const again = await run({ ...input(), incident: drill });
       expect(modified()).toEqual([]);
       expect(again.copies.map((c) => c.copySnapshotId)).toEqual(['snap-0copy000000000001', 'snap-0copy000000000002']);
+    });
+
+    it('withdraws a drill\'s share-refused record (no copy made), keeping its refusals', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'add' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+      await expect(run({ ...input(), incident: drill })).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'share-refused' });
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      const result = await run({ ...input(), incident: drill });
+      expect(result).toMatchObject({ status: 'refused', copies: [] });
+      expect(modified().slice(2)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false), unshareInput('snap-0000000000000000b', FORENSIC, false)]);
+      const record = drillRecord('snap-0000000000000000a');
+      expect(record).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' }, shareRefusals: [{ attempt: 1, error: { name: 'UnauthorizedOperation' } }] });
+      expect(record.copySnapshotId).toBeUndefined();
     });
 
     it('copies the evidence of an instance EC2 shows opted in', async () => {
