@@ -96,6 +96,7 @@ interface SimulateOptions {
   readonly servedAccounts?: string;
   readonly organization?: string;
   readonly memberRole?: string;
+  readonly forensicAccount?: string;
 }
 
 /**
@@ -107,7 +108,10 @@ const SERVED_ACCOUNT_FLAGS = [
   { option: 'servedAccounts', flag: '--served-accounts', setting: 'servedAccountIds', variable: SECURITY_ENV.servedAccountIds },
   { option: 'organization', flag: '--organization', setting: 'organizationId', variable: SECURITY_ENV.organizationId },
   { option: 'memberRole', flag: '--member-role', setting: 'memberRoleName', variable: SECURITY_ENV.memberRoleName },
+  { option: 'forensicAccount', flag: '--forensic-account', setting: 'forensicAccountId', variable: SECURITY_ENV.forensicAccountId },
 ] as const;
+
+const ACCOUNT_ID = /^\d{12}$/;
 
 /**
  * The served accounts of the deployment the flags describe: checked as `cdk synth` checks those
@@ -119,11 +123,20 @@ const SERVED_ACCOUNT_FLAGS = [
 async function servedAccountsOf(options: SimulateOptions): Promise<TriageDeployment['servedAccounts'] | string> {
   const given = SERVED_ACCOUNT_FLAGS.filter(({ option }) => options[option] !== undefined);
   if (given.length === 0) return undefined;
-  if (options.securityAccount === undefined) return '--served-accounts, --organization and --member-role describe a deployment: give its --security-account too';
+  if (options.securityAccount === undefined) return '--served-accounts, --organization, --member-role and --forensic-account describe a deployment: give its --security-account too';
+  const forensic = options.forensicAccount;
+  // Checked here first: the configuration would also ask for the key of a malformed account.
+  if (forensic !== undefined && !ACCOUNT_ID.test(forensic)) {
+    return `--forensic-account (forensicAccountId): a 12-digit AWS account id (the forensic account evidence is copied to), got ${JSON.stringify(forensic.slice(0, 40))}`;
+  }
   // Loaded only here: the stack's configuration module brings aws-cdk-lib, which no other path of simulate needs.
   const { FirebreakConfigError, readFirebreakConfig } = await import('../stack/config');
   try {
     readFirebreakConfig((key) => {
+      // simulate copies nothing: a key of the forensic account stands in for forensicKmsKeyArn, which
+      // a deployment gives beside forensicAccountId, so that only the account's own rules speak
+      // (not the security account, not a served account).
+      if (key === 'forensicKmsKeyArn') return forensic === undefined ? undefined : `arn:aws:kms:us-east-1:${forensic}:key/simulate`;
       const flag = given.find(({ setting }) => setting === key);
       return flag === undefined ? undefined : options[flag.option];
     });
@@ -289,6 +302,7 @@ export const registerPlaybookCommands: CommandRegistrar = (program: Command, set
     .option('--served-accounts <ids>', "the deployment's servedAccountIds, comma-separated")
     .option('--organization <o-id>', "the deployment's organizationId")
     .option('--member-role <name>', "the deployment's memberRoleName (needs --organization)")
+    .option('--forensic-account <id>', "the deployment's forensicAccountId: a finding of that account is only alerted, as the deployed triage does")
     .action(async (options: SimulateOptions) => simulate(options, setExitCode));
 
   program

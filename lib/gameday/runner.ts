@@ -4,7 +4,7 @@
  * account, build the timeline and check every expectation.
  */
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
-import { DeleteAccessKeyCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetRoleCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
@@ -472,6 +472,25 @@ async function renameUser(backend: GameDayBackend, environment: ResolvedEnvironm
 }
 
 /**
+ * A `tamper: { recreateRole }` injection: whoever may create roles in the account deletes a role of
+ * the environment and creates it again under the same name, trust policy and tags, after GuardDuty
+ * saw the name: IAM gives it a new unique id and a creation date after the finding's. Made with the
+ * account administrator's role; the role holds no inline policy yet (DeleteRole would refuse one).
+ */
+async function recreateRole(backend: GameDayBackend, environment: ResolvedEnvironment, roleName: string, where: string): Promise<void> {
+  const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
+  try {
+    const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    // IAM answers policy documents URL-encoded (RFC 3986).
+    const trustPolicy = decodeURIComponent(role?.AssumeRolePolicyDocument ?? '');
+    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+    await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy, ...(role?.Path !== undefined ? { Path: role.Path } : {}), ...(role?.Tags !== undefined && role.Tags.length > 0 ? { Tags: role.Tags } : {}) }));
+  } catch (error) {
+    throw new Error(`${where}: tamper: recreating role ${roleName} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
  * A `tamper: { replayPauseRequest }` injection: someone allowed lambda:InvokeFunction on the
  * emergency-pause function sends a captured pause or resume again, whole. The function must refuse
  * it (401, nothing changed); taken, or answered anything else, the run stops saying so.
@@ -702,7 +721,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -801,6 +820,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('reconnect' in tamper) await reconnectInstance(backend, environment, tamper.reconnect);
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
           else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
+          else if ('recreateRole' in tamper) await recreateRole(backend, environment, tamper.recreateRole, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterCopy' in tamper) untagAfterShare(backend, environment, tamper.untagAfterCopy, `${scenario.file}: inject[${injection}]`, 'untagAfterCopy');

@@ -207,6 +207,10 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       if (document.environment.iamUsers[from] === undefined) at(['inject', index, 'tamper', 'renameUser', 'from'], `no IAM user '${from}' in environment.iamUsers${didYouMean(from, Object.keys(document.environment.iamUsers))}`);
       if (document.environment.iamUsers[to] !== undefined) at(['inject', index, 'tamper', 'renameUser', 'to'], `environment.iamUsers already has a user '${to}'`);
     }
+    if (entry.tamper !== undefined && 'recreateRole' in entry.tamper) {
+      const role = entry.tamper.recreateRole;
+      if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'recreateRole'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);
+    }
     if (entry.tamper !== undefined && 'deleteAccessKey' in entry.tamper) {
       const { user, key } = entry.tamper.deleteAccessKey;
       const keys = document.environment.iamUsers[user]?.accessKeys;

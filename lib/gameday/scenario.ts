@@ -332,6 +332,14 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          recreateRole: z
+            .string()
+            .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment')
+            .describe(
+              "DeleteRole then CreateRole of this role of the environment, with the same name, trust policy and tags, as whoever may create roles in the account does after GuardDuty saw the name: IAM gives the new role another unique id and a creation date after the finding's. Later injections' \"${iamRoles.<name>.roleId}\" still resolve to the first role's id (the one GuardDuty saw).",
+            ),
+        }),
+        z.strictObject({
           replayPauseRequest: z
             .enum(['pause', 'resume'])
             .describe(

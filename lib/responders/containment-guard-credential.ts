@@ -7,8 +7,8 @@
  * administrator and break-glass principals by name (FIREBREAK_PRIVILEGED_NAME_PATTERNS, the
  * defaults when unset), refused before a blast-radius slot is taken; then, when a rule needs them,
  * the user's or role's CURRENT tags, read from IAM through the member role (the protected tag key,
- * the game-day opt-in), a role's unique id whenever the incident's sessions give one, and, for a
- * user's access key to contain, whether IAM lists the key as that user's, also before a slot is
+ * the game-day opt-in), a role's unique id whenever the incident's sessions give one (else its
+ * creation date, which must not be after the finding's), and, for a user's access key to contain, whether IAM lists the key as that user's, also before a slot is
  * taken: a finding about a protected credential, about another role of the same name, or pairing a
  * key with a user who does not own it, must not use up the account's automatic containments. The credential responders read the tags again where
  * they act (credential-rails.ts): a tag set between the two readings still stops the change. Both
@@ -29,7 +29,7 @@ import type { PlaybookRails } from '../contracts/security';
 import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
-import { otherRoleOfName, readOrMissing } from './credential-targets';
+import { otherRoleOfName, readOrMissing, roleCreatedAfterFinding } from './credential-targets';
 import { followKeyToRenamedUser } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { RenamedKeyOwner } from './renamed-key-owner';
@@ -147,15 +147,15 @@ export function privilegedCredentialReason(one: OneCredential, account: string, 
 /**
  * Reads the credential's user or role from IAM when a rule needs it: its current tags for the
  * protected tag key (contain only) or the game-day opt-in tag (any game-day incident), for a role to
- * contain whose sessions give its unique id, that id (GuardDuty names a session's role by name,
- * which another account's caller or a role created again shares), and for a user's key to contain,
+ * contain, its unique id when its sessions give one, else its creation date (GuardDuty names a
+ * session's role by name, which another account's caller or a role created again shares), and for a user's key to contain,
  * the user's keys (a finding's pairing of key and user is a claim: a forged or stale finding, the
  * user created again, or another account's user of that name). A user or role IAM does not know, or
  * a key not its user's, cannot be verified (evidence only); any other error of a read fails the
  * step, which the state machine retries, so that no slot is taken on a guess.
  */
 export async function lookAtCredential(
-  incident: Pick<Incident, 'account' | 'region'>,
+  incident: Pick<Incident, 'account' | 'region' | 'times'>,
   one: OneCredential,
   kind: PlaybookRails['kind'],
   gameDay: boolean,
@@ -176,10 +176,12 @@ export async function lookAtCredential(
 ): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
   const roleIds = named.roleIds ?? [];
-  // A role to contain is read for its id whenever the sessions give one, tag rule or not: granted by
-  // name, a finding about another role of that name would take a blast-radius slot (only
-  // revoke-role-sessions' own check refused it, after the slot). A release is never held back by it.
-  const comparesRoleId = kind === 'contain' && one.principal.kind === 'role' && roleIds.length > 0;
+  // A role to contain is always read, tag rule or not: for its id when the sessions give one, else for
+  // its creation date. Granted by name, a finding about another role of that name (another
+  // account's caller, the role deleted and created again) would take a blast-radius slot, and
+  // revoke-role-sessions would deny the sessions of a role the finding never saw. A release is never
+  // held back by it.
+  const readsRole = kind === 'contain' && one.principal.kind === 'role';
   // A user's key to contain is always checked against IAM's list of the user's keys, tag rule or
   // not, for the same reason (only disable-access-key's own ListAccessKeys check refused it, after
   // the slot). ListAccessKeys rather than GetAccessKeyLastUsed: both are authorized on a user
@@ -188,10 +190,9 @@ export async function lookAtCredential(
   // action) answers no more than the user's key ids and status.
   const accessKeyIds = one.subject.kind === 'access-key' ? (named.accessKeyIds ?? [one.subject.accessKeyId]) : [];
   const checksKeyOwner = kind === 'contain' && one.principal.kind === 'user' && accessKeyIds.length > 0;
-  // Nothing to compare (a role named without an id: by ARN only, or a session GuardDuty gave no AROA
-  // id for) and no tag rule: no answer IAM could give would change the verdict, so the critical
-  // path makes no call. The steps read the principal where they act.
-  if (protectedTagKey === undefined && !gameDay && !comparesRoleId && !checksKeyOwner) return { protected: false };
+  // Nothing to compare and no tag rule (a release): no answer IAM could give would change the
+  // verdict, so the critical path makes no call. The steps read the principal where they act.
+  if (protectedTagKey === undefined && !gameDay && !readsRole && !checksKeyOwner) return { protected: false };
   const what = one.principal.kind;
   let name = one.principal.name;
   const iam = await deps.clients.iam({ account: incident.account, region: incident.region });
@@ -257,17 +258,26 @@ export async function lookAtCredential(
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.
-  const answer: { readonly tags: Record<string, string>; readonly roleId?: string | undefined; readonly otherRole?: string | undefined } | 'missing' =
+  const answer: { readonly tags: Record<string, string>; readonly roleId?: string | undefined; readonly createDate?: Date | undefined; readonly otherRole?: string | undefined } | 'missing' =
     what === 'user'
       ? await readOrMissing(api, async () => ({ tags: tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags) }))
       : await readOrMissing(api, async () => {
           const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
-          return { tags: tagRecord(role?.Tags), roleId: role?.RoleId, otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds) };
+          return { tags: tagRecord(role?.Tags), roleId: role?.RoleId, createDate: role?.CreateDate, otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds) };
         });
   if (answer !== 'missing' && answer.otherRole !== undefined) {
     const reason = `The ${answer.otherRole} (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
     reasons.push(told(reason));
+    return 'unverifiable';
+  }
+  // No id to prove which role the finding saw: a role created after the finding cannot be it. A role
+  // deleted and created again BEFORE the activity is indistinguishable by name (row 11v).
+  const younger = readsRole && roleIds.length === 0 && answer !== 'missing' ? roleCreatedAfterFinding({ roleName: name, account: incident.account }, answer.createDate, incident.times.created) : undefined;
+  if (younger !== undefined) {
+    const reason = `The ${younger}; evidence and an alert only (no blast-radius slot taken).`;
+    log.record(api, name, 'observed', reason);
+    reasons.push(reason);
     return 'unverifiable';
   }
   if (answer === 'missing') {
@@ -297,7 +307,9 @@ export async function lookAtCredential(
     name,
     'observed',
     protectedTagKey === undefined && !gameDay
-      ? `Read ${what} ${name}: its id ${answer.roleId ?? 'unknown'} is the one the finding's session names.`
+      ? roleIds.length > 0
+        ? `Read ${what} ${name}: its id ${answer.roleId ?? 'unknown'} is the one the finding's session names.`
+        : `Read ${what} ${name}: ${answer.createDate !== undefined ? `created at ${answer.createDate.toISOString()}, before the finding` : 'IAM gives no creation date'}; the finding's session gives no id, so it is taken by its name.`
       : `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`,
   );
   return { protected: false };

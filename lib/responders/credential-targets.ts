@@ -39,6 +39,20 @@ export function otherRoleOfName(role: { readonly roleName: string; readonly acco
   return `role ${role.roleName} in account ${role.account} has the id ${roleId ?? 'unknown'}, not ${roleIds.join(' or ')} that the finding's session names: another role of that name`;
 }
 
+/**
+ * Why the role IAM answered for `role` (created at `createDate`, as GetRole gives it) cannot be the
+ * one a finding created at `findingCreated` saw, when the finding's sessions give no id to prove it,
+ * or undefined: created no later than the finding, or a time missing. GuardDuty creates a finding
+ * after the activity it reports, so a role IAM created after the finding did none of it: the role
+ * deleted and created again since (whoever may create roles), or a finding naming another role.
+ */
+export function roleCreatedAfterFinding(role: { readonly roleName: string; readonly account: string }, createDate: Date | undefined, findingCreated: string): string | undefined {
+  const created = createDate?.getTime() ?? Number.NaN;
+  const finding = Date.parse(findingCreated);
+  if (Number.isNaN(created) || Number.isNaN(finding) || created <= finding) return undefined;
+  return `role ${role.roleName} in account ${role.account} was created at ${new Date(created).toISOString()}, after the finding (created ${findingCreated}), and the finding's session gives no id: it cannot be the role the finding saw (the role deleted and created again, or a finding naming another role)`;
+}
+
 /** The roles an incident names (role sessions and roles), once each per account. */
 export function rolesNamed(incident: Incident): { roleName: string; account: string; sessions: string[] }[] {
   const byRole = new Map<string, { roleName: string; account: string; sessions: string[] }>();

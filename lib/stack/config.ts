@@ -221,6 +221,7 @@ const contextSchema = z.object({
     context.addIssue({
       code: 'custom',
       path: ['forensicAccountId'],
+      input: config.forensicAccountId,
       message: `forensicAccountId ${config.forensicAccountId} is also in servedAccountIds: the forensic account must be an account of its own, out of reach of the accounts whose evidence it keeps`,
     });
   }
@@ -231,6 +232,7 @@ const contextSchema = z.object({
     context.addIssue({
       code: 'custom',
       path: ['forensicAccountId'],
+      input: config.forensicAccountId,
       message: `forensicAccountId ${config.forensicAccountId} is the securityAccountId: the forensic account must be an account of its own (Firebreak never acts in it, so every incident of the security account would be alerted only)`,
     });
   }

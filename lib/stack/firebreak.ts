@@ -16,7 +16,7 @@
  * It is a composition: each part is a construct of its own with its own props and tests.
  * One Firebreak per stack: its state machines, roles and game-day bus are named after the stack.
  */
-import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, CfnRule, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -330,6 +330,7 @@ function checkDeployment(firebreak: Firebreak, stack: Stack, props: FirebreakPro
     throw new FirebreakConfigError(`Firebreak: ${stack.node.path} has Firebreak at ${other.node.path} already; one per stack (names derive from the stack name)`);
   }
   checkFirebreakProps(props);
+  checkForensicAccountIsNotOwn(firebreak, stack, props.forensicAccountId);
   if (props.protectedTagKey !== undefined) {
     // Anyone with ec2:CreateTags on an instance (often the instance's own role) can exempt it:
     // only a service control policy on that tag key makes the rule safe (docs/security.md §B5).
@@ -339,6 +340,36 @@ function checkDeployment(firebreak: Firebreak, stack: Stack, props: FirebreakPro
         'Deploy the service control policy of docs/security.md (B5) that reserves this tag key to named administrators, or use protectedInstanceIds instead.',
     );
   }
+}
+
+/**
+ * The forensic account is never the account Firebreak is deployed to, the security account (row 1u):
+ * Firebreak never acts in the forensic account (row 1n), so every incident of the security account
+ * would be alerted only. The configuration compares a configured securityAccountId (row 1q); here the
+ * stack's own account is compared at synth when known (its env, else CDK_DEFAULT_ACCOUNT, where the
+ * CLI deploys an environment-agnostic stack), and an environment-agnostic template carries a
+ * CloudFormation rule that fails its deployment into the forensic account.
+ */
+function checkForensicAccountIsNotOwn(firebreak: Firebreak, stack: Stack, forensicAccountId: string | undefined): void {
+  if (forensicAccountId === undefined || Token.isUnresolved(forensicAccountId)) return;
+  const agnostic = Token.isUnresolved(stack.account);
+  const own = agnostic ? process.env.CDK_DEFAULT_ACCOUNT : stack.account;
+  const reason = 'the forensic account must be an account of its own (Firebreak never acts in it, so every incident of the security account would be alerted only)';
+  if (own === forensicAccountId) {
+    const source = agnostic ? 'CDK_DEFAULT_ACCOUNT' : `the env of stack ${stack.node.path}`;
+    throw new FirebreakConfigError(`Firebreak: forensicAccountId ${forensicAccountId} is the account Firebreak is deployed to (the security account), as ${source} says: ${reason}`);
+  }
+  if (!agnostic) return;
+  // Rules may compare pseudo parameters; CloudFormation evaluates them before it creates or updates
+  // any resource (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html).
+  new CfnRule(firebreak, 'ForensicAccountIsNotTheSecurityAccount', {
+    assertions: [
+      {
+        assert: Fn.conditionNot(Fn.conditionEquals(forensicAccountId, Aws.ACCOUNT_ID)),
+        assertDescription: `forensicAccountId ${forensicAccountId} is the account this stack is deployed to (the security account): ${reason}. Deploy Firebreak to another account, or name another forensic account.`,
+      },
+    ],
+  });
 }
 
 function checkPlaybooks(playbooks: readonly Playbook[]): void {

@@ -222,6 +222,45 @@ describe('firebreak simulate, with the accounts a deployment serves', () => {
     expect(JSON.parse(out())).toMatchObject({ outcome: 'start-playbook', servedAccountGate: 'applied' });
   });
 
+  // Before review guard-role-age simulate had no flag for the deployment's forensic account, so its
+  // served-account gate could not show that a finding of the evidence vault is only alerted (row 1n).
+  it('ATTACK (guard-role-age): refuses, and only alerts, a finding of the forensic account given with --forensic-account, even through a member role', async () => {
+    const member = ['--security-account', '111122223333', '--organization', 'o-abcdefghij', '--member-role', 'FirebreakMember'];
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--json', ...member, '--forensic-account', '444455556666')).toBe(0);
+    const result = JSON.parse(out()) as { outcome: string; playbook: unknown; reasons: string[]; servedAccountGate: string };
+    expect(result).toMatchObject({ outcome: 'alert-only', playbook: null, servedAccountGate: 'applied' });
+    expect(result.reasons.join(' ')).toContain("account 444455556666 is the deployment's forensic account (the evidence vault)");
+    stdout.length = 0;
+    // Another forensic account: the finding's account is served as before.
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--json', ...member, '--forensic-account', '777788889999')).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ outcome: 'start-playbook', playbook: 'compromised-ec2-instance' });
+    stdout.length = 0;
+    // The text says so too.
+    expect(await run('simulate', '--event', MEMBER_FINDING, ...member, '--forensic-account', '444455556666')).toBe(0);
+    expect(out()).toContain("account 444455556666 is the deployment's forensic account");
+  });
+
+  it('exits 2 naming --forensic-account for a value a deployment would refuse', async () => {
+    const refused = async (...flags: string[]) => {
+      stderr.length = 0;
+      expect(await run('simulate', '--event', MEMBER_FINDING, ...flags)).toBe(2);
+      return err();
+    };
+    expect(await refused('--security-account', '111122223333', '--forensic-account', '4444-5555-6666')).toBe(
+      'firebreak simulate: --forensic-account (forensicAccountId): a 12-digit AWS account id (the forensic account evidence is copied to), got "4444-5555-6666"\n',
+    );
+    expect(await refused('--security-account', '111122223333', '--forensic-account', '111122223333')).toBe(
+      'firebreak simulate: --forensic-account (forensicAccountId): forensicAccountId 111122223333 is the securityAccountId: the forensic account must be an account of its own (Firebreak never acts in it, so every incident of the security account would be alerted only), got "111122223333"\n',
+    );
+    expect(await refused('--security-account', '111122223333', '--served-accounts', '444455556666', '--forensic-account', '444455556666')).toMatch(
+      /^firebreak simulate: --forensic-account \(forensicAccountId\): forensicAccountId 444455556666 is also in servedAccountIds/,
+    );
+    expect(await refused('--forensic-account', '444455556666')).toBe(
+      'firebreak simulate: --served-accounts, --organization, --member-role and --forensic-account describe a deployment: give its --security-account too\n',
+    );
+    expect(out()).toBe('');
+  });
+
   it('says when it applied no account gate, in the text and in --json', async () => {
     expect(await run('simulate', '--event', MEMBER_FINDING, '--json')).toBe(0);
     expect(JSON.parse(out())).toMatchObject({ outcome: 'start-playbook', servedAccountGate: 'not applied' });
@@ -257,7 +296,7 @@ describe('firebreak simulate, with the accounts a deployment serves', () => {
     expect(await refused('--security-account', '111122223333', '--organization', 'o-abcdefghij', '--member-role', 'bad!name')).toBe(
       'firebreak simulate: --member-role (memberRoleName): an IAM role name (at most 64 of letters, digits and +=,.@_-), got "bad!name"\n',
     );
-    expect(await refused('--served-accounts', '444455556666')).toBe('firebreak simulate: --served-accounts, --organization and --member-role describe a deployment: give its --security-account too\n');
+    expect(await refused('--served-accounts', '444455556666')).toBe('firebreak simulate: --served-accounts, --organization, --member-role and --forensic-account describe a deployment: give its --security-account too\n');
     expect(out()).toBe('');
   });
 });

@@ -15,6 +15,10 @@ import { ACCOUNT, REGION, ec2Incident } from '../support/incidents';
 
 const iam = mockClient(IAMClient);
 const NOW = new Date('2026-11-20T10:05:00.000Z');
+/** Where the credential incidents are, and their times: the finding was created at 2026-11-20T09:55:00.000Z. */
+const AT = { account: ACCOUNT, region: REGION, times: ec2Incident().times };
+/** When the account's ci-deploy-role was created: long before the finding. */
+const ROLE_CREATED = new Date('2026-01-05T08:00:00Z');
 const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
 const TAG_KEY = 'firebreak:protected';
 
@@ -144,7 +148,7 @@ describe('lookAtCredential', () => {
   const look = async (one: OneCredential, kind: 'contain' | 'release', gameDay: boolean, protectedTagKey?: string, roleIds: readonly string[] = []) => {
     const log = new ActionLog(() => NOW);
     const reasons: string[] = [];
-    const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, one, kind, gameDay, deps(protectedTagKey), log, reasons, { roleIds });
+    const verdict = await lookAtCredential(AT, one, kind, gameDay, deps(protectedTagKey), log, reasons, { roleIds });
     return { verdict, reasons, log: log.actions.map(({ api, target, outcome, detail }) => ({ api, target, outcome, detail })) };
   };
 
@@ -154,7 +158,7 @@ describe('lookAtCredential', () => {
   });
 
   it("reads a role's tags with GetRole and logs it under that call, protected or not", async () => {
-    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [{ Key: TAG_KEY, Value: '' }] } });
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: ROLE_CREATED, Tags: [{ Key: TAG_KEY, Value: '' }] } });
     const guarded = await look(role, 'contain', false, TAG_KEY);
     expect(guarded.verdict).toMatchObject({ protected: true, rule: 'credential-tag' });
     expect(guarded.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: `Read the current tags of role ci-deploy-role: the protected tag key ${TAG_KEY} is present.` }]);
@@ -167,12 +171,63 @@ describe('lookAtCredential', () => {
 
   describe('without a protected tag key, outside game days', () => {
     const SESSION_ROLE_ID = 'AROAQ3EGRW6JRDEPLOYR';
-    const roleAnswers = (RoleId: string) =>
-      iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId, CreateDate: NOW, Tags: [] } });
+    const roleAnswers = (RoleId: string, CreateDate = ROLE_CREATED) =>
+      iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId, CreateDate, Tags: [] } });
 
-    it('reads nothing when there is no id to compare: a role its sessions give no id for', async () => {
-      expect(await look(role, 'contain', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
-      expect(iam.calls()).toHaveLength(0);
+    // Before review guard-role-age the guard read no role whose sessions give no id (no tag rule, no
+    // id to compare) and granted its containment by name: the role deleted and created again after
+    // GuardDuty saw it (whoever may create roles), or a finding naming a role that is not the one
+    // seen, took one of the account's automatic containments, and revoke-role-sessions then denied
+    // the sessions of an innocent role.
+    describe('a role whose sessions give no id', () => {
+      it('ATTACK: reads the role with GetRole, and refuses a role IAM created after the finding', async () => {
+        roleAnswers('AROAQ3EGRW6JRECREATE', new Date('2026-11-20T10:01:00Z'));
+        const recreated = await look(role, 'contain', false);
+        expect(iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+        expect(iam.calls()).toHaveLength(1);
+        expect(recreated.verdict).toBe('unverifiable');
+        expect(recreated.reasons).toEqual([
+          `The role ci-deploy-role in account ${ACCOUNT} was created at 2026-11-20T10:01:00.000Z, after the finding (created 2026-11-20T09:55:00.000Z), and the finding's session gives no id: it cannot be the role the finding saw (the role deleted and created again, or a finding naming another role); evidence and an alert only (no blast-radius slot taken).`,
+        ]);
+        expect(recreated.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: recreated.reasons[0] }]);
+      });
+
+      it('grants a role created before the finding by its name, after that one read, and logs that no id proved it', async () => {
+        roleAnswers('AROAQ3EGRW6JRDEPLOYR');
+        const older = await look(role, 'contain', false);
+        expect(older.verdict).toEqual({ protected: false });
+        expect(older.reasons).toEqual([]);
+        expect(iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+        expect(iam.calls()).toHaveLength(1);
+        expect(older.log).toEqual([
+          { api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: "Read role ci-deploy-role: created at 2026-01-05T08:00:00.000Z, before the finding; the finding's session gives no id, so it is taken by its name." },
+        ]);
+        // Created in the finding's very millisecond: not after it.
+        iam.reset();
+        roleAnswers('AROAQ3EGRW6JRDEPLOYR', new Date(AT.times.created));
+        expect((await look(role, 'contain', false)).verdict).toEqual({ protected: false });
+      });
+
+      it('refuses a role IAM does not know, and reads nothing for a release', async () => {
+        iam.on(GetRoleCommand).rejects(Object.assign(new Error('no such role'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
+        const unknown = await look(role, 'contain', false);
+        expect(unknown.verdict).toBe('unverifiable');
+        expect(unknown.reasons).toEqual([`IAM knows no role ci-deploy-role in account ${ACCOUNT}: it cannot be verified as the role the finding's session names; evidence and an alert only (no blast-radius slot taken).`]);
+        iam.reset();
+        expect(await look(role, 'release', false)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
+        expect(iam.calls()).toHaveLength(0);
+      });
+
+      it('refuses a role created after the finding with a protected tag key or on a drill too, before its tags count', async () => {
+        iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRECREATE', CreateDate: NOW, Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] } });
+        expect(await look(role, 'contain', false, TAG_KEY)).toMatchObject({ verdict: 'unverifiable', reasons: [expect.stringContaining('after the finding')] });
+        expect(await look(role, 'contain', true)).toMatchObject({ verdict: 'unverifiable', reasons: [expect.stringContaining('after the finding')] });
+      });
+
+      it('never compares the age of a role its sessions give an id for: the id decides (row 11n)', async () => {
+        roleAnswers(SESSION_ROLE_ID, NOW);
+        expect((await look(role, 'contain', false, undefined, [SESSION_ROLE_ID])).verdict).toEqual({ protected: false });
+      });
     });
 
     // Before review guard-user-key the guard read no user here and granted the key's slot by name: a
@@ -205,10 +260,10 @@ describe('lookAtCredential', () => {
       iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: 'AKIAQ3EGRW6JOWNKEY01', Status: 'Active' }], IsTruncated: false });
       const log = new ActionLog(() => NOW);
       const reasons: string[] = [];
-      const both = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JOWNKEY01'] });
+      const both = await lookAtCredential(AT, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JOWNKEY01'] });
       expect(both).toEqual({ protected: false });
       expect(log.actions.map(({ detail }) => detail)).toEqual(['Read the access keys of user ci-deployer: AKIAQ3EGRW6JOWNKEY01 is its key.']);
-      const none = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JNOTHERS1'] });
+      const none = await lookAtCredential(AT, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JNOTHERS1'] });
       expect(none).toBe('unverifiable');
       expect(reasons[0]).toContain(`Access keys ${KEY}, AKIAQ3EGRW6JNOTHERS1 are not user ci-deployer's access keys in account ${ACCOUNT} (ListAccessKeys)`);
     });
@@ -258,7 +313,7 @@ describe('lookAtCredential', () => {
         const log = new ActionLog(() => NOW);
         const reasons: string[] = [];
         const privileged = (name: string) => privilegedCredentialReason({ ...user, principal: { kind: 'user', name } }, ACCOUNT, {}, {});
-        const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { privileged });
+        const verdict = await lookAtCredential(AT, user, 'contain', false, deps(), log, reasons, { privileged });
         expect(verdict).toMatchObject({ protected: true, rule: 'privileged-name', reason: expect.stringMatching(/is user breakglass-ops's now .*renamed from ci-deployer since the finding.*matches the privileged name pattern \*BreakGlass\*/i) });
         expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
       });
@@ -290,7 +345,7 @@ describe('lookAtCredential', () => {
         iam.on(GetAccessKeyLastUsedCommand, { AccessKeyId: VICTIM_KEY }).resolves({ UserName: 'ops-victim' });
         const log = new ActionLog(() => NOW);
         const reasons: string[] = [];
-        const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, VICTIM_KEY] });
+        const verdict = await lookAtCredential(AT, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, VICTIM_KEY] });
         expect(verdict).toBe('unverifiable');
         expect(reasons).toEqual([
           `Access key ${VICTIM_KEY} is not one of user svc-metrics's access keys in account ${ACCOUNT} (ListAccessKeys), yet the incident names it, as ${KEY}, under user ci-deployer, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed}); evidence and an alert only (no blast-radius slot taken).`,

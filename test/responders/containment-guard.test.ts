@@ -1398,9 +1398,10 @@ describe('containment-guard: a per-credential execution (contain-each-credential
 
   /** IAM's answers: the user's tags (ListUserTags) and the role's (GetRole). */
   const userTags = (tags: Record<string, string>) => iam.on(ListUserTagsCommand).resolves({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), IsTruncated: false });
-  const roleTags = (roleName: string, tags: Record<string, string>) =>
+  const roleTags = (roleName: string, tags: Record<string, string>, createDate = new Date('2026-01-05T08:00:00Z')) =>
     iam.on(GetRoleCommand).resolves({
-      Role: { RoleName: roleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`, Path: '/', RoleId: 'AROAQ3EGRW6JEXAMPLE1', CreateDate: NOW, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      // Created long before the finding (ec2Incident's, 2026-11-20T09:55:00Z), as the role it saw was.
+      Role: { RoleName: roleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`, Path: '/', RoleId: 'AROAQ3EGRW6JEXAMPLE1', CreateDate: createDate, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
     });
   const listUserTagsInputs = () => iam.commandCalls(ListUserTagsCommand).map((call) => call.args[0].input);
   const getRoleInputs = () => iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input);
@@ -1469,6 +1470,29 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
+  // Before review guard-role-age the guard read no role whose session gives no id, without a
+  // protected tag key outside game days: a role deleted and created again after GuardDuty saw the
+  // name took a blast-radius slot, and revoke-role-sessions denied the new (innocent) role's sessions.
+  it('ATTACK (guard-role-age): takes no slot for a role whose session gives no id and that IAM created after the finding', async () => {
+    slotsHold();
+    roleTags('ci-deploy-role', {}, new Date('2026-11-20T10:01:00Z'));
+    const untagged = { ...perCredential({ FIREBREAK_MODE: 'enforce' }), protectedTagKey: undefined };
+
+    const { result } = await runGuard(role('ci-deploy-role'), { config: untagged });
+
+    expect(result.status).toBe('evidence-only');
+    expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }]);
+    expect(result.reasons.join(' ')).toContain(`The role ci-deploy-role in account ${ACCOUNT} was created at 2026-11-20T10:01:00.000Z, after the finding (created 2026-11-20T09:55:00.000Z)`);
+    expect(putInputs()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+
+    // The same role created before the finding is granted by its name, after the same one read.
+    iam.reset();
+    roleTags('ci-deploy-role', {});
+    expect((await runGuard(role('ci-deploy-role'), { config: untagged })).result.status).toBe('proceed');
+    expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }]);
+  });
+
   // Before review guard-role-id the guard read no role without a protected tag key outside game
   // days: it granted this role by name and took a blast-radius slot, which only revoke-role-sessions'
   // own id check refused afterwards (a lever to use up the account's automatic containments).
@@ -1486,14 +1510,15 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(ddb.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
 
-    // The role its session names (same id) is granted after that one read; without an id, no read at all.
+    // The role its session names (same id) is granted after that one read; without an id, after the
+    // same read, for its creation date (row 11v).
     const same = await runGuard(session('AROAQ3EGRW6JEXAMPLE1:bot'), { config: untagged() });
     expect(same.result.status).toBe('proceed');
     expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }, { RoleName: 'ci-deploy-role' }]);
     grants.grants.clear();
     iam.resetHistory();
     expect((await runGuard(incident, { config: untagged() })).result.status).toBe('proceed');
-    expect(getRoleInputs()).toEqual([]);
+    expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }]);
   });
 
   // Before review guard-user-key the guard read no user without a protected tag key outside game

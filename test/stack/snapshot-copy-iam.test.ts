@@ -24,6 +24,8 @@ const COPYING: Playbook = playbook('forensic-copy', [
   action('custody-alert', 'notify'),
 ]);
 const FORENSIC_PROPS = { forensicAccountId: FORENSIC, forensicKmsKeyArn: KEY_ARN };
+/** The rule that fails a deployment into the forensic account when the stack's account is known only then. */
+const FORENSIC_RULE = 'ForensicAccountIsNotTheSecurityAccount';
 const EXPECTED_SHARE = {
   Sid: 'ShareEvidenceWithTheForensicAccount',
   Effect: 'Allow',
@@ -151,6 +153,50 @@ describe('forensic configuration', () => {
   it('refuses a forensic account that is the security account: the vault is never served (row 1n), so every incident of the security account would be alerted only', () => {
     expect(read({ ...FORENSIC_PROPS, securityAccountId: FORENSIC })).toThrow(/forensicAccountId 444455556666 is the securityAccountId/);
     expect(read({ ...FORENSIC_PROPS, securityAccountId: '111122223333' })()).toMatchObject({ forensicAccountId: FORENSIC });
+  });
+
+  // Before review guard-role-age only a configured securityAccountId was compared (row 1q): a
+  // deployment naming none, whose security account is the account it is deployed to, passed with the
+  // forensic account being that very account, and every incident of it was alerted only.
+  describe('ATTACK (guard-role-age): the security account known only from the stack (row 1u)', () => {
+    it('refuses at synth a forensic account that is the stack\'s own account, when the stack names it', () => {
+      expect(() => synthesize({ ...FORENSIC_PROPS, env: { account: FORENSIC, region: 'eu-west-1' } })).toThrow(
+        /forensicAccountId 444455556666 is the account Firebreak is deployed to \(the security account\)/,
+      );
+      const other = synthesize({ ...FORENSIC_PROPS, env: { account: '111122223333', region: 'eu-west-1' } }).template;
+      expect(Object.keys(other.toJSON().Rules ?? {})).not.toContain(FORENSIC_RULE);
+    });
+
+    it('refuses at synth a forensic account that is CDK_DEFAULT_ACCOUNT, for an environment-agnostic stack', () => {
+      const before = process.env.CDK_DEFAULT_ACCOUNT;
+      process.env.CDK_DEFAULT_ACCOUNT = FORENSIC;
+      try {
+        expect(() => synthesize(FORENSIC_PROPS)).toThrow(/forensicAccountId 444455556666 is the account Firebreak is deployed to/);
+      } finally {
+        if (before === undefined) delete process.env.CDK_DEFAULT_ACCOUNT;
+        else process.env.CDK_DEFAULT_ACCOUNT = before;
+      }
+    });
+
+    it('fails the deployment of an environment-agnostic stack into the forensic account (a CloudFormation rule on AWS::AccountId)', () => {
+      const before = process.env.CDK_DEFAULT_ACCOUNT;
+      delete process.env.CDK_DEFAULT_ACCOUNT;
+      try {
+        const rules = synthesize(FORENSIC_PROPS).template.toJSON().Rules as Record<string, unknown>;
+        expect(rules[FORENSIC_RULE]).toEqual({
+          Assertions: [
+            {
+              Assert: { 'Fn::Not': [{ 'Fn::Equals': [FORENSIC, { Ref: 'AWS::AccountId' }] }] },
+              AssertDescription: expect.stringContaining(`forensicAccountId ${FORENSIC} is the account this stack is deployed to`) as unknown,
+            },
+          ],
+        });
+        // No forensic account, no rule.
+        expect(Object.keys(synthesize().template.toJSON().Rules ?? {})).not.toContain(FORENSIC_RULE);
+      } finally {
+        if (before !== undefined) process.env.CDK_DEFAULT_ACCOUNT = before;
+      }
+    });
   });
 });
 
