@@ -462,6 +462,40 @@ describe('copyEvidence', () => {
     for (const error of [named('EPIPE'), named('IncorrectState'), new Error('socket hang up'), undefined, 'InvalidParameter']) expect(shareProvedRefused(error)).toBe(false);
   });
 
+  // review-custody: `share-refused` says EC2 made no share, but a refusal proves only that the call
+  // refused changed nothing. Under a `sharing` intent an interrupted (or concurrent) run sealed, that
+  // run's share may exist; and after an SDK retry, the attempt whose answer was lost may have shared.
+  it('ATTACK (review-custody): a share refused on the rerun of an interrupted run (whose share may exist) never seals share-refused: the record stays sharing, the refusal kept', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    // Run 1 shares, then CopySnapshot is throttled: the run ends, the share made, the record `sharing`.
+    forensic.on(CopySnapshotCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+    await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false)]);
+    expect(storedRecord('snap-0000000000000000a').status).toBe('sharing');
+    // An attacker in the member account denies the member role ModifySnapshotAttribute: the rerun's share is refused.
+    member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403, attempts: 1 } }));
+    const failure = await run().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+    const record = storedRecord('snap-0000000000000000a');
+    // The share run 1 made still exists: the record may not say none was made.
+    expect(record.status).toBe('sharing');
+    expect((failure as Error).message).toMatch(/an earlier run that recorded the intent may have shared snap-0000000000000000a/);
+    expect(record.shareRefusals).toMatchObject([{ attempt: 1, at: NOW.toISOString(), error: { name: 'UnauthorizedOperation' } }]);
+    expect((await custody.get(KEY, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
+  });
+
+  it('ATTACK (review-custody): a refusal the SDK got on a retried attempt (an earlier attempt\'s answer lost: it may have shared) never seals share-refused', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    const retried = Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403, attempts: 2 } });
+    expect(shareProvedRefused(retried)).toBe(false);
+    expect(shareProvedRefused({ ...retried, $metadata: { httpStatusCode: 403, attempts: 1 } })).toBe(true);
+    member.on(ModifySnapshotAttributeCommand).rejects(retried);
+    await expect(run()).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+    const record = storedRecord('snap-0000000000000000a');
+    expect(record.status).toBe('sharing');
+    expect(record.shareRefusals).toBeUndefined();
+  });
+
   it('in dry-run, reports a share-refused record without trying the share again or sealing anything', async () => {
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
     member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
