@@ -825,13 +825,17 @@ async function confirmCopy(flow: CopyFlow, source: Snapshot, record: CustodyReco
   return { copy: { ...base, outcome: 'failed', detail: `copy failed: ${reason}`, custody: custodySummary(next.record, true) }, failure: why };
 }
 
-/** Another run sealed the record between our read and our write: report what it sealed. */
+/**
+ * Another run sealed the record between our read and our write: report what it sealed. Only a
+ * verified `completed` record is "completed by another run"; any other status (a drill that run
+ * refused, `refused-copy-kept`, a failure) is followed as a rerun follows it, never read as completed.
+ */
 async function confirmedElsewhere(flow: CopyFlow, source: Snapshot): Promise<SourceOutcome> {
   const sourceId = source.SnapshotId as string;
   const stored = await flow.deps.custody.get(flow.incident.key, sourceId);
   if (stored === undefined) throw new ResponderFailedError(`the custody record of ${sourceId} changed while it was being confirmed and then disappeared`);
   if (custodyStatus(stored.record) === 'pending') throw new TransientResponderError(`the custody record of ${sourceId} changed while it was being confirmed; the step is retried`);
-  if (custodyStatus(stored.record) === 'failed' || !stored.verdict.valid) return followCopy(flow, source, stored);
+  if (custodyStatus(stored.record) !== 'completed' || !stored.verdict.valid) return followCopy(flow, source, stored);
   const record = stored.record;
   return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: record.copySnapshotId, outcome: 'already-copied', detail: 'custody completed by another run', custody: custodySummary(record, true) } };
 }

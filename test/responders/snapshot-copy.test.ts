@@ -843,6 +843,38 @@ describe('copyEvidence', () => {
       expect(again.copies.map((c) => c.copySnapshotId)).toEqual(['snap-0copy000000000001', 'snap-0copy000000000002']);
     });
 
+    // review-custody: two runs of the step at once (a redelivery while the first still runs). One
+    // confirms the completed copy while the other, seeing the owner's tag gone, seals the record
+    // refused-copy-kept first: the confirming run's write conflicts, and it read any status but
+    // pending and failed as "custody completed by another run", the step succeeding on a record that
+    // says the drill was refused and its copy kept for deletion by hand.
+    it('ATTACK (review-custody): a run confirming a copy while another run seals the drill refused-copy-kept never reports that copy completed by another run', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001' });
+      complete('snap-0copy000000000001');
+      // Run A (still opted in when it read the tag) confirms the copy; as it removes the share, run B
+      // (the tag gone now) is refused and seals the record first.
+      let refusal: Promise<unknown> | undefined;
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).callsFake(async () => {
+        if (refusal === undefined) {
+          member.on(DescribeInstancesCommand).resolves(optedOut());
+          refusal = run({ ...input(), incident: drill });
+          await refusal;
+        }
+        return {};
+      });
+      const confirming = run({ ...input(), incident: drill }).catch((error: unknown) => error);
+      const outcome = await confirming;
+      expect(await refusal).toMatchObject({ status: 'refused', copies: [{ copySnapshotId: 'snap-0copy000000000001', outcome: 'refused' }] });
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'refused-copy-kept', copySnapshotId: 'snap-0copy000000000001' });
+      // Run A says what the record says: the drill refused, its copy kept; never "completed".
+      expect(outcome).not.toMatchObject({ copies: [{ detail: 'custody completed by another run' }] });
+      expect(outcome).toBeInstanceOf(EvidenceCopyFailedError);
+      expect((outcome as Error).message).toMatch(/refused-copy-kept/);
+    });
+
     it('withdraws a drill\'s share-refused record (no copy made), keeping its refusals', async () => {
       member.on(DescribeInstancesCommand).resolves(optedIn());
       member.on(ModifySnapshotAttributeCommand, { OperationType: 'add' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
