@@ -736,9 +736,19 @@ async function followCopy(flow: CopyFlow, source: Snapshot, stored: ReadCustody,
     return { copy: { ...base, outcome: 'failed', detail: 'share withdrawn before any copy', custody: custodySummary(record, true) }, failure: why };
   }
   if (status === 'refused-copy-kept') {
-    const why = `The drill was refused after the copy ${record.copySnapshotId ?? '(none named)'} of ${sourceId} started (${record.unshare?.detail ?? 'no detail recorded'}): that copy is kept in ${deps.target.accountId} (evidence is never deleted) and is not confirmed nor copied again automatically (its custody record says refused-copy-kept). Remove it by hand there once it is no longer needed. The source ${sourceId} is kept.`;
+    // Terminal: no run confirms this copy, so none would remove the share on completion. A withdrawal
+    // EC2 refused is tried again here too, whether or not the instance is opted in again.
+    let kept = record;
+    if (mode === 'enforce' && record.unshare?.removed !== true) {
+      const unshare = await removeShare(flow, sourceId, 'drill-refused');
+      const next = await deps.custody.replace({ ...record, unshare }, stored.revision);
+      if (next.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its share was being withdrawn; the step is retried and follows that record`);
+      log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} (refused-copy-kept) updated and sealed: ${unshare.detail}`);
+      kept = next.record;
+    }
+    const why = `The drill was refused after the copy ${kept.copySnapshotId ?? '(none named)'} of ${sourceId} started (${kept.unshare?.detail ?? 'no detail recorded'}): that copy is kept in ${deps.target.accountId} (evidence is never deleted) and is not confirmed nor copied again automatically (its custody record says refused-copy-kept). Remove it by hand there once it is no longer needed. The source ${sourceId} is kept.`;
     log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
-    return { copy: { ...base, outcome: 'failed', detail: 'drill refused after its copy started; the copy kept', custody: custodySummary(record, true) }, failure: why };
+    return { copy: { ...base, outcome: 'failed', detail: 'drill refused after its copy started; the copy kept', custody: custodySummary(kept, true) }, failure: why };
   }
   if (status === 'sharing' || status === 'share-refused') {
     const last = record.shareRefusals?.at(-1);

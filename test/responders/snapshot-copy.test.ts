@@ -873,6 +873,40 @@ describe('copyEvidence', () => {
       expect(outcome).not.toMatchObject({ copies: [{ detail: 'custody completed by another run' }] });
       expect(outcome).toBeInstanceOf(EvidenceCopyFailedError);
       expect((outcome as Error).message).toMatch(/refused-copy-kept/);
+      // One removal each (A's once the copy completed, B's the withdrawal): A sends none again on B's record.
+      expect(modified().filter((i) => i.OperationType === 'remove')).toHaveLength(2);
+    });
+
+    // review-custody: before refused-copy-kept, a drill whose withdrawal EC2 refused stayed `pending`,
+    // and a rerun once the owner opted the instance in again confirmed the copy and removed the share.
+    // refused-copy-kept is terminal: that rerun failed the step without trying the withdrawal again,
+    // the share left in place for good while the record said "a rerun of the step tries again".
+    it('ATTACK (review-custody): a rerun once the drill\'s instance is opted in again still withdraws a refused-copy-kept share EC2 refused to take back, never leaving it in place', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      // Opted out; the withdrawal is refused (an attacker in the member account denies the member role).
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+      expect((await run({ ...input(), incident: drill })).status).toBe('refused');
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'refused-copy-kept', unshare: { removed: false, reason: 'drill-refused' } });
+      expect(drillRecord('snap-0000000000000000a').unshare?.detail).toMatch(/a rerun of the step tries again/);
+      // The owner opts the instance in again, the role is fixed: the rerun takes the share back.
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).resolves({});
+      member.resetHistory();
+      // In dry-run, nothing is sent or sealed.
+      dynamo.resetHistory();
+      await expect(run({ ...input('dry-run'), incident: drill })).rejects.toThrow(/refused-copy-kept/);
+      expect(modified()).toEqual([]);
+      expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(/refused-copy-kept/);
+      expect(modified()).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false)]);
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'refused-copy-kept', copySnapshotId: 'snap-0copy000000000001', unshare: { removed: true, reason: 'drill-refused' } });
+      expect((await custody.get(drill.key, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
+      // Never copied again or confirmed, nothing deleted.
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(1);
+      expect([...member.calls(), ...forensic.calls()].map((c) => c.args[0].constructor.name).filter((name) => /Delete|Deregister|Unlock/.test(name))).toEqual([]);
     });
 
     it('withdraws a drill\'s share-refused record (no copy made), keeping its refusals', async () => {
