@@ -559,15 +559,17 @@ async function startCopy(flow: CopyFlow, source: Snapshot, earlier: Snapshot | u
     throw new TransientResponderError(`another run recorded the custody of ${sourceId} first; the step is retried and follows that record (nothing is shared or copied twice)`);
   }
   log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} recorded as sharing and sealed before the share (source SHA-256 ${intent.source.sha256}).`);
-  return shareAndCopy(flow, source, saved.record, 1, earlier);
+  return shareAndCopy(flow, source, saved.record, 1, earlier, false);
 }
 
 /**
  * A source whose custody record says `sharing`: share it (again, when an interrupted run did: EC2
  * keeps one permission per account) and copy it, or take over the copy an interrupted run made;
- * record custody as pending over `revision`, then confirm.
+ * record custody as pending over `revision`, then confirm. `inherited`: the `sharing` intent was
+ * sealed by an earlier (or a concurrent) run, which may have shared before it ended, so a refusal
+ * now does not prove that no share exists.
  */
-async function shareAndCopy(flow: CopyFlow, source: Snapshot, record: CustodyRecord, revision: number | undefined, earlier: Snapshot | undefined): Promise<SourceOutcome> {
+async function shareAndCopy(flow: CopyFlow, source: Snapshot, record: CustodyRecord, revision: number | undefined, earlier: Snapshot | undefined, inherited: boolean): Promise<SourceOutcome> {
   const { incident, mode, deps, log, forensic } = flow;
   const target = deps.target;
   const sourceId = source.SnapshotId as string;
@@ -587,9 +589,17 @@ async function shareAndCopy(flow: CopyFlow, source: Snapshot, record: CustodyRec
       // dropped connection) EC2 may have shared, and the record stays `sharing` for the rerun.
       if (shared.refusal === undefined) return failed(`${shared.failed} Its custody record stays sharing: EC2's answer does not prove that no share was made, and a rerun resumes it.`);
       const shareRefusals = withShareRefusal(record.shareRefusals, flow.now().toISOString(), shared.refusal);
-      const next = await deps.custody.replace({ ...record, status: 'share-refused', shareRefusals }, revision);
+      // A refusal proves only that this call changed nothing. Under an intent an earlier run sealed,
+      // that run may have shared before it ended: the record stays `sharing`, the refusal kept in it.
+      const next = await deps.custody.replace({ ...record, status: inherited ? 'sharing' : 'share-refused', shareRefusals }, revision);
       if (next.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its refused share was being recorded; the step is retried and follows that record`);
-      log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} sealed share-refused (${shared.refusal.name}, refusal ${shareRefusals.at(-1)?.attempt ?? 1}): EC2 made no share. A rerun seals the intent again and tries the share again.`);
+      const attempt = shareRefusals.at(-1)?.attempt ?? 1;
+      if (inherited) {
+        const why = `${shared.failed} Its custody record stays sharing (refusal ${attempt} recorded): EC2 made no share now, but an earlier run that recorded the intent may have shared ${sourceId} before it ended, so that share may still exist; a rerun resumes it.`;
+        log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} kept sharing and sealed with refusal ${attempt} (${shared.refusal.name}): an earlier run recorded this intent and may have shared before it ended, so the refusal does not prove that no share exists.`);
+        return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why, custody: custodySummary(next.record, true) }, failure: why };
+      }
+      log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} sealed share-refused (${shared.refusal.name}, refusal ${attempt}): EC2 made no share. A rerun seals the intent again and tries the share again.`);
       return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: shared.failed, custody: custodySummary(next.record, true) }, failure: shared.failed };
     }
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Shared ${sourceId} (createVolumePermission) with the forensic account ${target.accountId} only.`);
@@ -642,8 +652,15 @@ async function drillNoLongerOptedIn(flow: CopyFlow): Promise<string | undefined>
  */
 const NO_SHARE_MADE_CODES = new Set(['InvalidSnapshot.NotFound', 'InvalidSnapshot.Malformed', 'InvalidParameter', 'InvalidParameterValue', 'InvalidParameterCombination', 'MissingParameter']);
 
-/** Whether a failed share's SDK error proves that EC2 made no share (pure): access denied, no such snapshot, or a request EC2 rejected as invalid. */
+/**
+ * Whether a failed share's SDK error proves that EC2 made no share (pure): access denied, no such
+ * snapshot, or a request EC2 rejected as invalid, answered to the SDK's first attempt. After a retried
+ * attempt (`$metadata.attempts` over 1) the refusal speaks for that attempt only: an earlier one whose
+ * answer was lost (a 5xx, a reset connection, which the SDK retries on its own) may have shared.
+ */
 export function shareProvedRefused(error: unknown): boolean {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | null | undefined)?.$metadata?.attempts;
+  if (typeof attempts === 'number' && attempts > 1) return false;
   const code = awsErrorCode(error);
   return isAccessDeniedAwsError(error) || (code !== undefined && NO_SHARE_MADE_CODES.has(code));
 }
@@ -719,9 +736,19 @@ async function followCopy(flow: CopyFlow, source: Snapshot, stored: ReadCustody,
     return { copy: { ...base, outcome: 'failed', detail: 'share withdrawn before any copy', custody: custodySummary(record, true) }, failure: why };
   }
   if (status === 'refused-copy-kept') {
-    const why = `The drill was refused after the copy ${record.copySnapshotId ?? '(none named)'} of ${sourceId} started (${record.unshare?.detail ?? 'no detail recorded'}): that copy is kept in ${deps.target.accountId} (evidence is never deleted) and is not confirmed nor copied again automatically (its custody record says refused-copy-kept). Remove it by hand there once it is no longer needed. The source ${sourceId} is kept.`;
+    // Terminal: no run confirms this copy, so none would remove the share on completion. A withdrawal
+    // EC2 refused is tried again here too, whether or not the instance is opted in again.
+    let kept = record;
+    if (mode === 'enforce' && record.unshare?.removed !== true) {
+      const unshare = await removeShare(flow, sourceId, 'drill-refused');
+      const next = await deps.custody.replace({ ...record, unshare }, stored.revision);
+      if (next.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its share was being withdrawn; the step is retried and follows that record`);
+      log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} (refused-copy-kept) updated and sealed: ${unshare.detail}`);
+      kept = next.record;
+    }
+    const why = `The drill was refused after the copy ${kept.copySnapshotId ?? '(none named)'} of ${sourceId} started (${kept.unshare?.detail ?? 'no detail recorded'}): that copy is kept in ${deps.target.accountId} (evidence is never deleted) and is not confirmed nor copied again automatically (its custody record says refused-copy-kept). Remove it by hand there once it is no longer needed. The source ${sourceId} is kept.`;
     log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
-    return { copy: { ...base, outcome: 'failed', detail: 'drill refused after its copy started; the copy kept', custody: custodySummary(record, true) }, failure: why };
+    return { copy: { ...base, outcome: 'failed', detail: 'drill refused after its copy started; the copy kept', custody: custodySummary(kept, true) }, failure: why };
   }
   if (status === 'sharing' || status === 'share-refused') {
     const last = record.shareRefusals?.at(-1);
@@ -736,10 +763,10 @@ async function followCopy(flow: CopyFlow, source: Snapshot, stored: ReadCustody,
       const intent = await deps.custody.replace({ ...record, status: 'sharing' }, stored.revision);
       if (intent.outcome === 'conflict') throw new TransientResponderError(`the custody record of ${sourceId} changed while its share was being tried again; the step is retried and follows that record`);
       log.record('dynamodb:PutItem', sourceId, 'done', `${earlierRefusal}: custody sealed sharing again before the share is tried again (the refusals kept in the record).`);
-      return shareAndCopy(flow, source, intent.record, (stored.revision ?? 0) + 1, earlier);
+      return shareAndCopy(flow, source, intent.record, (stored.revision ?? 0) + 1, earlier, false);
     }
     log.record('dynamodb:GetItem', sourceId, 'observed', `A run recorded the intent to share ${sourceId} and ended before its copy was recorded (custody record verified, sharing): resumed, the share reused.`);
-    return shareAndCopy(flow, source, record, stored.revision, earlier);
+    return shareAndCopy(flow, source, record, stored.revision, earlier, true);
   }
   if (status === 'failed') {
     const why = `The forensic copy of ${sourceId} (${record.copySnapshotId ?? 'no copy'}) failed earlier: ${record.confirmed?.reason ?? 'no reason recorded'}. It is not copied again automatically (its custody record says failed): fix the cause, then copy it by hand. The source ${sourceId} is kept, shared with ${deps.target.accountId} only.`;
@@ -808,13 +835,17 @@ async function confirmCopy(flow: CopyFlow, source: Snapshot, record: CustodyReco
   return { copy: { ...base, outcome: 'failed', detail: `copy failed: ${reason}`, custody: custodySummary(next.record, true) }, failure: why };
 }
 
-/** Another run sealed the record between our read and our write: report what it sealed. */
+/**
+ * Another run sealed the record between our read and our write: report what it sealed. Only a
+ * verified `completed` record is "completed by another run"; any other status (a drill that run
+ * refused, `refused-copy-kept`, a failure) is followed as a rerun follows it, never read as completed.
+ */
 async function confirmedElsewhere(flow: CopyFlow, source: Snapshot): Promise<SourceOutcome> {
   const sourceId = source.SnapshotId as string;
   const stored = await flow.deps.custody.get(flow.incident.key, sourceId);
   if (stored === undefined) throw new ResponderFailedError(`the custody record of ${sourceId} changed while it was being confirmed and then disappeared`);
   if (custodyStatus(stored.record) === 'pending') throw new TransientResponderError(`the custody record of ${sourceId} changed while it was being confirmed; the step is retried`);
-  if (custodyStatus(stored.record) === 'failed' || !stored.verdict.valid) return followCopy(flow, source, stored);
+  if (custodyStatus(stored.record) !== 'completed' || !stored.verdict.valid) return followCopy(flow, source, stored);
   const record = stored.record;
   return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: record.copySnapshotId, outcome: 'already-copied', detail: 'custody completed by another run', custody: custodySummary(record, true) } };
 }

@@ -462,6 +462,40 @@ describe('copyEvidence', () => {
     for (const error of [named('EPIPE'), named('IncorrectState'), new Error('socket hang up'), undefined, 'InvalidParameter']) expect(shareProvedRefused(error)).toBe(false);
   });
 
+  // review-custody: `share-refused` says EC2 made no share, but a refusal proves only that the call
+  // refused changed nothing. Under a `sharing` intent an interrupted (or concurrent) run sealed, that
+  // run's share may exist; and after an SDK retry, the attempt whose answer was lost may have shared.
+  it('ATTACK (review-custody): a share refused on the rerun of an interrupted run (whose share may exist) never seals share-refused: the record stays sharing, the refusal kept', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    // Run 1 shares, then CopySnapshot is throttled: the run ends, the share made, the record `sharing`.
+    forensic.on(CopySnapshotCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+    await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false)]);
+    expect(storedRecord('snap-0000000000000000a').status).toBe('sharing');
+    // An attacker in the member account denies the member role ModifySnapshotAttribute: the rerun's share is refused.
+    member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403, attempts: 1 } }));
+    const failure = await run().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+    const record = storedRecord('snap-0000000000000000a');
+    // The share run 1 made still exists: the record may not say none was made.
+    expect(record.status).toBe('sharing');
+    expect((failure as Error).message).toMatch(/an earlier run that recorded the intent may have shared snap-0000000000000000a/);
+    expect(record.shareRefusals).toMatchObject([{ attempt: 1, at: NOW.toISOString(), error: { name: 'UnauthorizedOperation' } }]);
+    expect((await custody.get(KEY, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
+  });
+
+  it('ATTACK (review-custody): a refusal the SDK got on a retried attempt (an earlier attempt\'s answer lost: it may have shared) never seals share-refused', async () => {
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    const retried = Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403, attempts: 2 } });
+    expect(shareProvedRefused(retried)).toBe(false);
+    expect(shareProvedRefused({ ...retried, $metadata: { httpStatusCode: 403, attempts: 1 } })).toBe(true);
+    member.on(ModifySnapshotAttributeCommand).rejects(retried);
+    await expect(run()).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+    const record = storedRecord('snap-0000000000000000a');
+    expect(record.status).toBe('sharing');
+    expect(record.shareRefusals).toBeUndefined();
+  });
+
   it('in dry-run, reports a share-refused record without trying the share again or sealing anything', async () => {
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
     member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
@@ -807,6 +841,72 @@ describe('copyEvidence', () => {
       const again = await run({ ...input(), incident: drill });
       expect(modified()).toEqual([]);
       expect(again.copies.map((c) => c.copySnapshotId)).toEqual(['snap-0copy000000000001', 'snap-0copy000000000002']);
+    });
+
+    // review-custody: two runs of the step at once (a redelivery while the first still runs). One
+    // confirms the completed copy while the other, seeing the owner's tag gone, seals the record
+    // refused-copy-kept first: the confirming run's write conflicts, and it read any status but
+    // pending and failed as "custody completed by another run", the step succeeding on a record that
+    // says the drill was refused and its copy kept for deletion by hand.
+    it('ATTACK (review-custody): a run confirming a copy while another run seals the drill refused-copy-kept never reports that copy completed by another run', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001' });
+      complete('snap-0copy000000000001');
+      // Run A (still opted in when it read the tag) confirms the copy; as it removes the share, run B
+      // (the tag gone now) is refused and seals the record first.
+      let refusal: Promise<unknown> | undefined;
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).callsFake(async () => {
+        if (refusal === undefined) {
+          member.on(DescribeInstancesCommand).resolves(optedOut());
+          refusal = run({ ...input(), incident: drill });
+          await refusal;
+        }
+        return {};
+      });
+      const confirming = run({ ...input(), incident: drill }).catch((error: unknown) => error);
+      const outcome = await confirming;
+      expect(await refusal).toMatchObject({ status: 'refused', copies: [{ copySnapshotId: 'snap-0copy000000000001', outcome: 'refused' }] });
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'refused-copy-kept', copySnapshotId: 'snap-0copy000000000001' });
+      // Run A says what the record says: the drill refused, its copy kept; never "completed".
+      expect(outcome).not.toMatchObject({ copies: [{ detail: 'custody completed by another run' }] });
+      expect(outcome).toBeInstanceOf(EvidenceCopyFailedError);
+      expect((outcome as Error).message).toMatch(/refused-copy-kept/);
+      // One removal each (A's once the copy completed, B's the withdrawal): A sends none again on B's record.
+      expect(modified().filter((i) => i.OperationType === 'remove')).toHaveLength(2);
+    });
+
+    // review-custody: before refused-copy-kept, a drill whose withdrawal EC2 refused stayed `pending`,
+    // and a rerun once the owner opted the instance in again confirmed the copy and removed the share.
+    // refused-copy-kept is terminal: that rerun failed the step without trying the withdrawal again,
+    // the share left in place for good while the record said "a rerun of the step tries again".
+    it('ATTACK (review-custody): a rerun once the drill\'s instance is opted in again still withdraws a refused-copy-kept share EC2 refused to take back, never leaving it in place', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      // Opted out; the withdrawal is refused (an attacker in the member account denies the member role).
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+      expect((await run({ ...input(), incident: drill })).status).toBe('refused');
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'refused-copy-kept', unshare: { removed: false, reason: 'drill-refused' } });
+      expect(drillRecord('snap-0000000000000000a').unshare?.detail).toMatch(/a rerun of the step tries again/);
+      // The owner opts the instance in again, the role is fixed: the rerun takes the share back.
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).resolves({});
+      member.resetHistory();
+      // In dry-run, nothing is sent or sealed.
+      dynamo.resetHistory();
+      await expect(run({ ...input('dry-run'), incident: drill })).rejects.toThrow(/refused-copy-kept/);
+      expect(modified()).toEqual([]);
+      expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(/refused-copy-kept/);
+      expect(modified()).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false)]);
+      expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'refused-copy-kept', copySnapshotId: 'snap-0copy000000000001', unshare: { removed: true, reason: 'drill-refused' } });
+      expect((await custody.get(drill.key, 'snap-0000000000000000a'))?.verdict).toEqual({ valid: true });
+      // Never copied again or confirmed, nothing deleted.
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(1);
+      expect([...member.calls(), ...forensic.calls()].map((c) => c.args[0].constructor.name).filter((name) => /Delete|Deregister|Unlock/.test(name))).toEqual([]);
     });
 
     it('withdraws a drill\'s share-refused record (no copy made), keeping its refusals', async () => {
