@@ -469,6 +469,15 @@ describe('revokeRoleSessions', () => {
       ]);
     }
 
+    // GetRole throttled or denied: the step fails (retried by the state machine), nothing is written.
+    for (const [code, status, name] of [['Throttling', 400, 'TransientResponderError'], ['AccessDenied', 403, 'ResponderAccessDeniedError']] as const) {
+      iamMock.reset();
+      iamMock.on(GetRoleCommand).rejects(sdkError(code, status));
+      iamMock.on(PutRolePolicyCommand).resolves({});
+      await expect(revoke(incident)).rejects.toMatchObject({ name });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    }
+
     // A session that gives the role's id: the id decides, never the age (row 11n).
     iamMock.reset();
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: later, Tags: [] } });
