@@ -10,7 +10,8 @@
  * instances, other pipelines) is denied until it obtains new credentials; new sessions work. A
  * stolen session cannot be refreshed by the attacker without the role's trust, which is why this
  * stops it. The role, account and session are claims of the finding: the rails (credential-rails.ts)
- * run before any call, and GetRole reads the role's tags where it lives. IAM has no DryRun.
+ * run before any call, and GetRole reads the role's tags where it lives, and its id or creation date
+ * (whichever the finding gives to prove it is the role the finding saw). IAM has no DryRun.
  *
  * After the deny is written, a sealed record of it (credential-records.ts: the policy name and its
  * cut-off) goes to the state table; a redelivery to the same execution finds that record and writes
@@ -126,7 +127,9 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     }
     let iam: IAMClient | undefined;
     const iamFor = async () => (iam ??= await deps.clients.iam({ account: role.account, region: incident.region }));
-    const verdict = await roleSessionsVerdict({ ...role, roleIds: roleIdsNamed(incident, role) }, iamFor, rails, incident, gameDay);
+    // The role is the finding's claim: its id when the sessions give one, else its creation date, must
+    // say it is the role the finding saw (rows 11n, 11v), read again here where the deny is written (row 11x).
+    const verdict = await roleSessionsVerdict({ ...role, roleIds: roleIdsNamed(incident, role), findingCreated: incident.times.created }, iamFor, rails, incident, gameDay);
     if (verdict.read) log.record('iam:GetRole', role.roleName, 'observed', `Role ${role.roleName} exists in account ${role.account}`);
     if (verdict.refusal !== undefined) {
       refuse(verdict.refusal, verdict.missing ? 'not-found' : 'refused');

@@ -93,7 +93,10 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
 
   const stack = new FirebreakStack(app, FIREBREAK_STACK_ID, {
     // Environment-agnostic unless the CLI knows the account: synth works offline, without credentials.
-    ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
+    // Also when the CLI's account is the forensic account, whose credentials deploy the
+    // FirebreakForensicRole stack there: the Firebreak stack's CloudFormation rule then fails its own
+    // deployment into that account, and the app still synthesizes for the forensic role (row 11y).
+    ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION && process.env.CDK_DEFAULT_ACCOUNT !== config.forensicAccountId
       ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
       : {}),
     ...settings,

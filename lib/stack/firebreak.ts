@@ -346,20 +346,26 @@ function checkDeployment(firebreak: Firebreak, stack: Stack, props: FirebreakPro
  * The forensic account is never the account Firebreak is deployed to, the security account (row 1u):
  * Firebreak never acts in the forensic account (row 1n), so every incident of the security account
  * would be alerted only. The configuration compares a configured securityAccountId (row 1q); here the
- * stack's own account is compared at synth when known (its env, else CDK_DEFAULT_ACCOUNT, where the
- * CLI deploys an environment-agnostic stack), and an environment-agnostic template carries a
- * CloudFormation rule that fails its deployment into the forensic account.
+ * stack's own account is compared at synth when its env names it, and an environment-agnostic
+ * template carries a CloudFormation rule that fails its deployment into the forensic account.
+ * CDK_DEFAULT_ACCOUNT (the CLI's credentials) is not the stack's account: the same app is
+ * synthesized with the forensic account's credentials to deploy the FirebreakForensicRole stack
+ * there (docs/deploy.md), so it only warns, and the rule fails this stack's own deployment (row 11y).
  */
 function checkForensicAccountIsNotOwn(firebreak: Firebreak, stack: Stack, forensicAccountId: string | undefined): void {
   if (forensicAccountId === undefined || Token.isUnresolved(forensicAccountId)) return;
   const agnostic = Token.isUnresolved(stack.account);
-  const own = agnostic ? process.env.CDK_DEFAULT_ACCOUNT : stack.account;
   const reason = 'the forensic account must be an account of its own (Firebreak never acts in it, so every incident of the security account would be alerted only)';
-  if (own === forensicAccountId) {
-    const source = agnostic ? 'CDK_DEFAULT_ACCOUNT' : `the env of stack ${stack.node.path}`;
-    throw new FirebreakConfigError(`Firebreak: forensicAccountId ${forensicAccountId} is the account Firebreak is deployed to (the security account), as ${source} says: ${reason}`);
+  if (!agnostic) {
+    if (stack.account !== forensicAccountId) return;
+    throw new FirebreakConfigError(`Firebreak: forensicAccountId ${forensicAccountId} is the account Firebreak is deployed to (the security account), as the env of stack ${stack.node.path} says: ${reason}`);
   }
-  if (!agnostic) return;
+  if (process.env.CDK_DEFAULT_ACCOUNT === forensicAccountId) {
+    Annotations.of(stack).addWarningV2(
+      '@firebreak/forensic-account-is-cli-account',
+      `forensicAccountId ${forensicAccountId} is CDK_DEFAULT_ACCOUNT (the CLI's credentials are the forensic account's): fine for deploying the FirebreakForensicRole stack there; this stack's own deployment there fails (CloudFormation rule ForensicAccountIsNotTheSecurityAccount): ${reason}.`,
+    );
+  }
   // Rules may compare pseudo parameters; CloudFormation evaluates them before it creates or updates
   // any resource (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html).
   new CfnRule(firebreak, 'ForensicAccountIsNotTheSecurityAccount', {

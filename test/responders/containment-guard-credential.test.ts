@@ -12,6 +12,7 @@ import { ActionLog } from '../../lib/responders/action-log';
 import { accessKeyIdsCovered, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from '../../lib/responders/containment-guard-credential';
 import type { OneCredential } from '../../lib/responders/containment-guard-credential';
 import { ACCOUNT, REGION, ec2Incident } from '../support/incidents';
+import { sdkError } from './quarantine-fixtures';
 
 const iam = mockClient(IAMClient);
 const NOW = new Date('2026-11-20T10:05:00.000Z');
@@ -222,6 +223,17 @@ describe('lookAtCredential', () => {
         iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRECREATE', CreateDate: NOW, Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] } });
         expect(await look(role, 'contain', false, TAG_KEY)).toMatchObject({ verdict: 'unverifiable', reasons: [expect.stringContaining('after the finding')] });
         expect(await look(role, 'contain', true)).toMatchObject({ verdict: 'unverifiable', reasons: [expect.stringContaining('after the finding')] });
+      });
+
+      // Review review-role-age: any other error of that read fails the step (retried by the state
+      // machine): no verdict, so no slot and no grant by name.
+      it('fails, granting nothing, when GetRole is throttled or denied rather than answered', async () => {
+        iam.on(GetRoleCommand).rejects(sdkError('Throttling', 400));
+        await expect(look(role, 'contain', false)).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringContaining('iam:GetRole failed transiently (Throttling)') });
+        iam.reset();
+        iam.on(GetRoleCommand).rejects(sdkError('AccessDenied', 403));
+        await expect(look(role, 'contain', false)).rejects.toMatchObject({ name: 'ResponderAccessDeniedError', message: expect.stringContaining('iam:GetRole was denied (AccessDenied)') });
+        expect(iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
       });
 
       it('never compares the age of a role its sessions give an id for: the id decides (row 11n)', async () => {

@@ -429,6 +429,62 @@ describe('revokeRoleSessions', () => {
     ]);
   });
 
+  // Before review review-role-age the guard refused a role IAM created after the finding (row 11v),
+  // but revoke-role-sessions read the role only for its id: a role deleted and created again between
+  // the guard's read and this step, or an execution whose grant predates the recreation, had the new
+  // (innocent) role's sessions denied. The step now makes the guard's comparison itself (row 11x).
+  it('ATTACK (review-role-age): never revokes a role whose session gives no id and that IAM created after the finding', async () => {
+    const base = ROLE_SESSION();
+    // The finding's session as GuardDuty gives it without a principalId: the role by name alone.
+    const incident: Incident = { ...base, affected: [{ kind: 'role-session', from: 'test', roleName: 'ci-deploy-role', sessionName: 'deploy-bot' }] };
+    const FINDING_CREATED = '2026-03-26T04:02:00.000Z';
+    expect(incident.times.created).toBe(FINDING_CREATED);
+    const roleCreatedAt = (createDate: Date) =>
+      iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRECREATE', CreateDate: createDate, Tags: [] } });
+    const later = new Date('2026-03-26T04:30:00.000Z');
+    roleCreatedAt(later);
+    iamMock.on(PutRolePolicyCommand).resolves({});
+
+    const stepAt = new Date('2026-03-26T04:40:00.000Z');
+    const result = await revoke(incident, { now: stepAt, grants: storeGranting(incident, stepAt, { instanceId: CREDENTIALS_GRANT_SUBJECT }) });
+
+    expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    expect(result.status).toBe('refused');
+    const reason = `role ci-deploy-role in account 111122223333 was created at 2026-03-26T04:30:00.000Z, after the finding (created ${FINDING_CREATED}), and the finding's session gives no id: it cannot be the role the finding saw (the role deleted and created again, or a finding naming another role)`;
+    expect(result.roles).toEqual([{ roleName: 'ci-deploy-role', account: '111122223333', sessions: ['deploy-bot'], outcome: 'refused', reason }]);
+    expect(result.actions.map(({ api, outcome, detail }) => ({ api, outcome, detail }))).toContainEqual({ api: 'firebreak:check-credential', outcome: 'skipped', detail: `R${reason.slice(1)}; nothing changed` });
+
+    // The role as it was when GuardDuty saw it (created before the finding, or in its very
+    // millisecond) is revoked by name, after the same one read.
+    for (const createDate of [new Date('2026-01-05T08:00:00.000Z'), new Date(FINDING_CREATED)]) {
+      iamMock.reset();
+      roleCreatedAt(createDate);
+      iamMock.on(PutRolePolicyCommand).resolves({});
+      const older = await revoke(incident);
+      expect(older.status).toBe('revoked');
+      expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+      expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+        { RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) },
+      ]);
+    }
+
+    // GetRole throttled or denied: the step fails (retried by the state machine), nothing is written.
+    for (const [code, status, name] of [['Throttling', 400, 'TransientResponderError'], ['AccessDenied', 403, 'ResponderAccessDeniedError']] as const) {
+      iamMock.reset();
+      iamMock.on(GetRoleCommand).rejects(sdkError(code, status));
+      iamMock.on(PutRolePolicyCommand).resolves({});
+      await expect(revoke(incident)).rejects.toMatchObject({ name });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    }
+
+    // A session that gives the role's id: the id decides, never the age (row 11n).
+    iamMock.reset();
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: later, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    expect((await revoke(ROLE_SESSION())).status).toBe('revoked');
+  });
+
   it('sends nothing in dry-run', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW } });
     const result = await revoke(ROLE_SESSION(), { mode: 'dry-run' });
@@ -581,7 +637,8 @@ describe('a one-credential grant (per-credential executions)', () => {
   };
   const granting = (incident: Incident, subject: string) => storeGranting(incident, NOW, { instanceId: subject, playbook: 'iam-credentials-attack-sequence-credential' });
   const givenRoles = () => {
-    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    // Created before the sequence (2026-03-19T11:52:17Z), as the role it saw was: its sessions give no id (row 11x).
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: new Date('2026-01-05T08:00:00.000Z'), Tags: [] } });
     iamMock.on(PutRolePolicyCommand).resolves({});
   };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { compilePlaybook } from '../../lib/playbooks/compile';
@@ -9,6 +9,7 @@ import { evidenceWaitRetrier } from '../../lib/playbooks/actions';
 import type { Playbook } from '../../lib/playbooks/model';
 import { evidenceLockMaxDays } from '../../lib/playbooks/rails';
 import { readFirebreakConfig } from '../../lib/stack/config';
+import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
 import { ForensicRoleStack } from '../../lib/stack/forensic-role-stack';
 import { memberAccountActionsByResponder, MemberRoleStack } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
@@ -167,11 +168,15 @@ describe('forensic configuration', () => {
       expect(Object.keys(other.toJSON().Rules ?? {})).not.toContain(FORENSIC_RULE);
     });
 
-    it('refuses at synth a forensic account that is CDK_DEFAULT_ACCOUNT, for an environment-agnostic stack', () => {
+    // CDK_DEFAULT_ACCOUNT is the CLI's credentials, with which the app is also synthesized to deploy
+    // FirebreakForensicRole into the forensic account (row 11y): a warning, and the rule below.
+    it('warns, and keeps the rule, for an environment-agnostic stack whose CDK_DEFAULT_ACCOUNT is the forensic account', () => {
       const before = process.env.CDK_DEFAULT_ACCOUNT;
       process.env.CDK_DEFAULT_ACCOUNT = FORENSIC;
       try {
-        expect(() => synthesize(FORENSIC_PROPS)).toThrow(/forensicAccountId 444455556666 is the account Firebreak is deployed to/);
+        const { stack, template } = synthesize(FORENSIC_PROPS);
+        expect(Object.keys(template.toJSON().Rules ?? {})).toContain(FORENSIC_RULE);
+        expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('forensicAccountId 444455556666 is CDK_DEFAULT_ACCOUNT'))).toHaveLength(1);
       } finally {
         if (before === undefined) delete process.env.CDK_DEFAULT_ACCOUNT;
         else process.env.CDK_DEFAULT_ACCOUNT = before;
@@ -195,6 +200,38 @@ describe('forensic configuration', () => {
         expect(Object.keys(synthesize().template.toJSON().Rules ?? {})).not.toContain(FORENSIC_RULE);
       } finally {
         if (before !== undefined) process.env.CDK_DEFAULT_ACCOUNT = before;
+      }
+    });
+
+    // Before review review-role-age the app refused to synthesize whenever the CLI's credentials were
+    // the forensic account's (CDK_DEFAULT_ACCOUNT), which is how docs/deploy.md deploys the
+    // FirebreakForensicRole stack there: `cdk deploy FirebreakForensicRole` failed on the Firebreak
+    // stack's check, though that stack was not being deployed. Whose credentials synthesize the app
+    // says nothing of where the Firebreak stack goes; the Firebreak stack is then left
+    // environment-agnostic, and the CloudFormation rule fails its own deployment into that account.
+    it("ATTACK (review-role-age): synthesizes the app with the forensic account's credentials, as deploying FirebreakForensicRole needs, and the Firebreak stack carries the rule", async () => {
+      const before = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+      process.env.CDK_DEFAULT_ACCOUNT = FORENSIC;
+      process.env.CDK_DEFAULT_REGION = 'eu-west-1';
+      try {
+        const built = await buildFirebreakApp({ playbooks: [COPYING], nag: false, cfnValidation: false, memberRoleStack: false, context: { ...SKIP_BUNDLING_CONTEXT, ...FORENSIC_PROPS } });
+        expect(built.forensicRole).toBeDefined();
+        expect(Token.isUnresolved(built.stack.account)).toBe(true);
+        const rules = Template.fromStack(built.stack).toJSON().Rules as Record<string, { Assertions: { Assert: unknown }[] }>;
+        expect(rules[FORENSIC_RULE]?.Assertions[0]?.Assert).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [FORENSIC, { Ref: 'AWS::AccountId' }] }] });
+        // The warning says why the stack was left without an account, and that its deployment there fails.
+        const warnings = Annotations.fromStack(built.stack).findWarning('*', Match.stringLikeRegexp(`forensicAccountId ${FORENSIC} is CDK_DEFAULT_ACCOUNT`));
+        expect(warnings).toHaveLength(1);
+        // Another account's credentials still give the stack that concrete account, and no rule.
+        process.env.CDK_DEFAULT_ACCOUNT = '111122223333';
+        const other = await buildFirebreakApp({ playbooks: [COPYING], nag: false, cfnValidation: false, memberRoleStack: false, context: { ...SKIP_BUNDLING_CONTEXT, ...FORENSIC_PROPS } });
+        expect(other.stack.account).toBe('111122223333');
+        expect(Object.keys(Template.fromStack(other.stack).toJSON().Rules ?? {})).not.toContain(FORENSIC_RULE);
+      } finally {
+        for (const [key, value] of [['CDK_DEFAULT_ACCOUNT', before.account], ['CDK_DEFAULT_REGION', before.region]] as const) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
       }
     });
   });
