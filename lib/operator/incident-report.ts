@@ -1092,7 +1092,7 @@ function custodyFollowUp(reading: CustodyReading, which: string): string | undef
     case 'sharing': {
       const refused = record.shareRefusals?.at(-1);
       const last = refused === undefined ? '' : `; EC2 refused a share (${refusalText(refused)}), which does not prove that an earlier attempt made none`;
-      return `${which} may be shared with the forensic account ${record.forensicAccount} (its custody record still says sharing: a copy-evidence run recorded the intent and did not finish${last}), and no copy of it is recorded: check ${share}, or re-run copy-evidence, which resumes it.`;
+      return `${which} may be shared with the forensic account ${record.forensicAccount} (its custody record still says sharing: a copy-evidence run recorded the intent and has not finished${last}), and no copy of it is recorded: check ${share}, or re-run copy-evidence, which resumes it.`;
     }
     case 'share-refused': {
       const refused = record.shareRefusals?.at(-1);
