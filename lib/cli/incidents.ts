@@ -20,8 +20,9 @@ import { LiveSetupError } from '../operator/errors';
 import type { IncidentFilter, IncidentSummary } from '../operator/incidents';
 import { DEFAULT_KEY_RECORD_LIMIT, listIncidents, readGatheredIncident } from '../operator/incidents';
 import type { IncidentReport, IncidentStatus } from '../operator/incident-report';
-import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES, keyRecordLookups, phaseTargetsFor } from '../operator/incident-report';
+import { buildIncidentReport, containmentTargetFromOutput, custodyLookups, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES, keyRecordLookups, phaseTargetsFor } from '../operator/incident-report';
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../operator/key-records';
+import { readCustodyRecords } from '../operator/custody-records';
 import { RECORD_KEY_OUTPUT_KEY } from '../contracts/security';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
 import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../operator/incident-report-render';
@@ -313,8 +314,10 @@ async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDepende
   // record says whether this incident did (lib/operator/key-records.ts); read only for such keys.
   const lookups = keyRecordLookups(gathered.record, gathered.children);
   const keyRecords = lookups.length === 0 ? [] : await readKeyRecords(reportCredentialRecords(store.dynamodb, store.table, sealsOf(store)), lookups);
+  // The custody record of each evidence snapshot: a drill's kept copy, a share that may remain, a share refused (lib/operator/custody-records.ts).
+  const custodyRecords = await readCustodyRecords(store.dynamodb, store.table, sealsOf(store), custodyLookups(gathered.record, gathered.children));
   // A sequence's report gathers its child incidents (one per resource): lib/operator/incidents.ts readGatheredIncident.
-  return { report: buildIncidentReport(gathered.record, phaseTargetsFor(seconds), { children: gathered.children, refused: gathered.refused, keyRecords }), targetSource };
+  return { report: buildIncidentReport(gathered.record, phaseTargetsFor(seconds), { children: gathered.children, refused: gathered.refused, keyRecords, custodyRecords }), targetSource };
 }
 
 /** `firebreak incident <key>`: the timeline. */

@@ -13,8 +13,9 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { UNCONFIRMED_INTAKE_REVISION_SUFFIX } from '../contracts/incident-record';
 import { DISPATCHER_STATES } from '../playbooks/dispatcher';
 import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
-import { buildIncidentReport, CONTAINING_STEPS, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, keyRecordLookups, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
+import { buildIncidentReport, CONTAINING_STEPS, containmentTargetFromOutput, custodyLookups, DEFAULT_PHASE_TARGETS, keyRecordLookups, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../operator/key-records';
+import { readCustodyRecords } from '../operator/custody-records';
 import type { CfnTemplate } from '../stack/app';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../contracts/metrics';
 import type { IncidentSummary } from '../operator/incidents';
@@ -43,8 +44,8 @@ export interface ScenarioRecordKey {
 
 /**
  * Every incident of the table, as reports (a game day's table holds only its own scenario's): a
- * sequence's one report gathers its child incidents, and a key found already Inactive is judged by
- * its sealed credential record, as `firebreak report` does.
+ * sequence's one report gathers its child incidents, a key found already Inactive is judged by
+ * its sealed credential record, and each evidence snapshot's custody record is read, as `firebreak report` does.
  */
 export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS, recordKey?: ScenarioRecordKey): Promise<IncidentReport[]> {
   const { incidents } = await listIncidents(dynamodb, table);
@@ -60,7 +61,8 @@ async function reportsOf(dynamodb: DynamoDBClient, table: string, incidents: rea
     if (!gathered) continue;
     const lookups = keyRecordLookups(gathered.record, gathered.children);
     const keyRecords = lookups.length === 0 ? [] : await readKeyRecords(reportCredentialRecords(dynamodb, table, seals), lookups);
-    reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused, keyRecords }));
+    const custodyRecords = await readCustodyRecords(dynamodb, table, seals, custodyLookups(gathered.record, gathered.children));
+    reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused, keyRecords, custodyRecords }));
   }
   return reports.sort((a, b) => a.key.localeCompare(b.key));
 }

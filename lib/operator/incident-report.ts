@@ -15,6 +15,8 @@ import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/in
 import type { AccessKeyRecord, ReadCredentialRecord } from '../responders/credential-records';
 import { holdTakenBackDetailStart, keyClaimedDetail, keyHolders } from '../responders/credential-records';
 import { DEFAULT_CONTAINMENT_TARGET_SECONDS } from '../contracts/metrics';
+import type { CustodyRecord, ReadCustody } from '../responders/snapshot-custody';
+import { custodyStatus } from '../responders/snapshot-custody';
 
 const actionSchema = z.object({
   api: z.string(),
@@ -1028,6 +1030,89 @@ export function judgeKeyRecords(lookups: readonly KeyRecordLookup[], readings: r
   return { sealed, claims, unconfirmed };
 }
 
+/** One snapshot whose custody record the report reads: a snapshot an evidence step of the incident named (the source of a forensic copy, when copy-evidence shared it). */
+export interface CustodyLookup {
+  /** The incident whose step named it (a child's in a gathered report): copy-evidence keys its record so. */
+  readonly incidentKey: string;
+  readonly sourceSnapshotId: string;
+}
+
+/**
+ * The snapshot's custody record as the report read it (./custody-records.ts): read and checked by
+ * verifyStoredCustody (its shape against the custody schema, its key, its hashes, the verdict on its
+ * seal), absent (copy-evidence writes it before it shares anything, so none means no share), or
+ * unreadable (the read or the seal check could not be made, or the stored record does not validate:
+ * a status the schema does not know among them).
+ */
+export type CustodyReading = CustodyLookup &
+  (
+    | { readonly state: 'read'; readonly custody: ReadCustody }
+    | { readonly state: 'absent' }
+    | { readonly state: 'unreadable'; readonly reason: string }
+  );
+
+/** The snapshots whose custody record the report reads (pure): every snapshot id an evidence step's evidence call names, per incident. */
+export function custodyLookups(record: Pick<IncidentRecord, 'header' | 'entries'>, children: readonly Pick<IncidentRecord, 'header' | 'entries'>[] = []): CustodyLookup[] {
+  const lookups = new Map<string, CustodyLookup>();
+  for (const { header, entries } of [record, ...children]) {
+    for (const entry of entries) {
+      if (!EVIDENCE_STEPS.has(entry.step)) continue;
+      for (const action of entry.actions) {
+        if (!EVIDENCE_APIS.test(action.api)) continue;
+        for (const [id] of `${action.target} ${action.detail}`.matchAll(EVIDENCE_ID)) lookups.set(`${header.incidentKey}|${id}`, { incidentKey: header.incidentKey, sourceSnapshotId: id });
+      }
+    }
+  }
+  return [...lookups.values()];
+}
+
+/**
+ * What a person must do about one copy's custody (pure), or nothing: a drill's copy kept in the
+ * forensic account (`refused-copy-kept`, to delete by hand), a source that may still be shared with
+ * it (`sharing`: a run sealed the intent and did not finish, so a share may exist in the member
+ * account), a share EC2 refused (`share-refused`: the evidence was not copied), a status the report
+ * does not know, and a record it could not read or does not trust (the record is a claim: only a
+ * verified one is quoted, and never counted as a copy made). `which` names the source (and its
+ * incident in a gathered report).
+ */
+function custodyFollowUp(reading: CustodyReading, which: string): string | undefined {
+  const byHand = `check by hand whether ${reading.sourceSnapshotId} is shared with the forensic account (its createVolumePermission) and whether a copy of it was made there`;
+  if (reading.state === 'absent') return undefined;
+  if (reading.state === 'unreadable') return `The custody record of ${which} could not be read and checked (${reading.reason}): ${byHand}.`;
+  const { record, verdict } = reading.custody;
+  if (!verdict.valid) return `The custody record of ${which} failed its integrity check (${verdict.reason}), so it is not trusted: ${byHand}.`;
+  const share = `its createVolumePermission in account ${record.sourceAccount} (${record.region}) and remove the forensic account's`;
+  const status: string = custodyStatus(record);
+  switch (status) {
+    case 'refused-copy-kept': {
+      const copy = record.copySnapshotId ?? '(its id is not recorded)';
+      const unshared = record.unshare?.removed === true ? '' : ` The source's share was not recorded as removed: check ${share}.`;
+      return `The drill's forensic copy ${copy} of ${which} is kept in the forensic account ${record.forensicAccount} (custody record refused-copy-kept: the drill was refused after its copy started, and evidence is never deleted): delete it by hand when it is no longer needed.${unshared}`;
+    }
+    case 'sharing': {
+      const refused = record.shareRefusals?.at(-1);
+      const last = refused === undefined ? '' : `; EC2 refused a share (${refusalText(refused)}), which does not prove that an earlier attempt made none`;
+      return `${which} may be shared with the forensic account ${record.forensicAccount} (its custody record still says sharing: a copy-evidence run recorded the intent and has not finished${last}), and no copy of it is recorded: check ${share}, or re-run copy-evidence, which resumes it.`;
+    }
+    case 'share-refused': {
+      const refused = record.shareRefusals?.at(-1);
+      return `${which} was not copied to the forensic account ${record.forensicAccount}: EC2 refused to share it (${refused === undefined ? 'the refusal is not recorded' : refusalText(refused)}), and made no share. The source is kept in account ${record.sourceAccount} (${record.region}): fix what the error names and re-run copy-evidence, or copy the evidence by hand.`;
+    }
+    case 'pending':
+    case 'completed':
+    case 'failed':
+    case 'withdrawn':
+      return undefined;
+    default:
+      // The schema knows every status copy-evidence writes; a newer writer's is named, never taken for a copy made.
+      return `The custody record of ${which} says status ${status}, which this report does not know: it is not counted as copied; read the record and ${byHand}.`;
+  }
+}
+
+function refusalText(refusal: NonNullable<CustodyRecord['shareRefusals']>[number]): string {
+  return `${refusal.error.name}: ${refusal.error.message}; refusal ${refusal.attempt} at ${refusal.at}`;
+}
+
 /** What else the report reads beside the incident's record: a sequence's child records, and the credential records of keys found already Inactive. */
 export interface ReportInputs {
   readonly children: readonly IncidentRecord[];
@@ -1035,6 +1120,8 @@ export interface ReportInputs {
   readonly refused?: readonly { readonly key: string; readonly reason: string }[];
   /** The credential records of keyRecordLookups' keys, as read (absent: not read, as before the report read them). */
   readonly keyRecords?: readonly KeyRecordReading[];
+  /** The custody records of custodyLookups' snapshots, as read (absent: not read). */
+  readonly custodyRecords?: readonly CustodyReading[];
 }
 
 /** What the record says, organised for the report. */
@@ -1197,7 +1284,14 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
     ...(receiptAfterFirstStep ? { receiptNote: `The recorded receipt time ${claimed ?? ''} is after the first step (${first?.startedAt ?? ''}): the incident did not come through triage, or its times are wrong. Phases are measured from the first step.` } : {}),
     ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
   };
-  return { ...report, followUps: followUpsOf(report, view, unconfirmedKeys), lessons: lessonsOf(report, entries, targets) };
+  // A custody record only counts for a snapshot an evidence step of the incident named (a reading no lookup asked for is ignored).
+  const wanted = new Set(custodyLookups(record, children).map((lookup) => `${lookup.incidentKey}|${lookup.sourceSnapshotId}`));
+  const custody = (gathered.custodyRecords ?? []).flatMap((reading) => {
+    if (!wanted.has(`${reading.incidentKey}|${reading.sourceSnapshotId}`)) return [];
+    const followUp = custodyFollowUp(reading, children.length > 0 ? `${reading.sourceSnapshotId} (incident ${reading.incidentKey})` : reading.sourceSnapshotId);
+    return followUp === undefined ? [] : [followUp];
+  });
+  return { ...report, followUps: [...followUpsOf(report, view, unconfirmedKeys), ...custody], lessons: lessonsOf(report, entries, targets) };
 }
 
 

@@ -277,7 +277,7 @@ export class DynamoDbCustodyStore implements CustodyStore {
 }
 
 /** Parses and verifies a stored custody record (its shape, its key, its hashes, its seal). */
-export async function verifyStoredCustody(json: string | undefined, mac: KmsMac, incidentKey: string, sourceSnapshotId: string): Promise<ReadCustody | undefined> {
+export async function verifyStoredCustody(json: string | undefined, mac: Pick<KmsMac, 'verify'>, incidentKey: string, sourceSnapshotId: string): Promise<ReadCustody | undefined> {
   let raw: unknown;
   try {
     raw = JSON.parse(json ?? '');

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { IncidentCliDependencies } from '../../lib/cli/incidents';
 import { createIncidentCommands, incidentFilter, timeFlag } from '../../lib/cli/incidents';
-import { childIncidentKey } from '../../lib/incident/keys';
+import { childIncidentKey, sha256Hex } from '../../lib/incident/keys';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { LiveSetupError } from '../../lib/operator/errors';
 
@@ -262,6 +262,63 @@ describe('firebreak incident <key> and report <key>', () => {
     const fromTable = await run(['report', 'gd-1', '--out', 'reports', '--table', TABLE]);
     expect(fromTable.out.join('\n')).toContain('from the deployment default (--table reads no stack; pass --containment-target)');
     expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(1);
+  });
+
+  describe('the custody record of each evidence snapshot (copy-evidence)', () => {
+    const RECORD_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
+    const SOURCE = 'snap-0123456789abcdef0';
+    const COPY = 'snap-0fedcba9876543210';
+    const CUSTODY = `custody#gd-1#${SOURCE}`;
+    const MAC = Buffer.alloc(32, 7).toString('base64');
+    const custody = (status: string) => ({
+      incidentKey: 'gd-1',
+      instanceId: 'i-0abc1234def567890',
+      sourceAccount: '111122223333',
+      region: 'eu-west-1',
+      sourceVolumeId: 'vol-1',
+      sourceSnapshotId: SOURCE,
+      source: { json: '{}', sha256: sha256Hex('{}') },
+      forensicAccount: '999988887777',
+      copySnapshotId: COPY,
+      kmsKeyId: 'arn:aws:kms:eu-west-1:999988887777:key/forensic',
+      copiedBy: { responder: 'copy-evidence', forensicRoleArn: 'arn:aws:iam::999988887777:role/Forensic' },
+      status,
+      unshare: { removed: true, at: '2026-11-20T10:01:00.000Z', detail: 'removed', reason: 'drill-refused' },
+      seal: { scheme: 'firebreak-evidence-custody/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: MAC },
+    });
+    const stored = (status: string) => ({ Item: { pk: { S: CUSTODY }, status: { S: status }, revision: { N: '3' }, record: { S: JSON.stringify(custody(status)) } } });
+
+    beforeEach(() => {
+      cloudFormation.on(DescribeStacksCommand).resolves({
+        Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: NOW, Outputs: [{ OutputKey: 'StateTableName', OutputValue: TABLE }, { OutputKey: 'RecordKeyArn', OutputValue: RECORD_KEY }] }],
+      });
+      dynamodb.on(GetItemCommand, { Key: { pk: { S: 'incident#gd-1' } } }).resolves({
+        Item: item('gd-1', '111122223333', [entry('snapshot-volumes', 'snapshotted', 5, { actions: [{ api: 'ec2:CreateSnapshots', target: 'vol-1', outcome: 'done', detail: `Started ${SOURCE} of vol-1` }] })]),
+      });
+      kms.on(VerifyMacCommand).resolves({ MacValid: true, KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    });
+
+    it("ATTACK (report-custody): reads it with a consistent GetItem, checks its seal under the stack's RecordKeyArn, and names a drill's kept copy for deletion", async () => {
+      dynamodb.on(GetItemCommand, { Key: { pk: { S: CUSTODY } } }).resolves(stored('refused-copy-kept'));
+      const result = await run(['report', 'gd-1', '--out', 'reports']);
+      expect(result.code).toBe(0);
+      expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toContainEqual({ TableName: TABLE, Key: { pk: { S: CUSTODY } }, ConsistentRead: true });
+      expect(kms.commandCalls(VerifyMacCommand).map((call) => call.args[0].input)).toEqual([expect.objectContaining({ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256', Mac: Buffer.from(MAC, 'base64') })]);
+      expect(result.files.get('reports/gd-1.md')).toContain(`- The drill's forensic copy ${COPY} of ${SOURCE} is kept in the forensic account 999988887777`);
+    });
+
+    it('ATTACK (report-custody): a record whose status the report does not know is named as such, never dropped as "no record" nor read as completed', async () => {
+      dynamodb.on(GetItemCommand, { Key: { pk: { S: CUSTODY } } }).resolves(stored('archived'));
+      const result = await run(['report', 'gd-1', '--out', 'reports', '--json']);
+      const { report } = JSON.parse(result.out.join('\n')) as { report: { followUps: string[] } };
+      expect(report.followUps).toEqual([
+        `The custody record of ${SOURCE} could not be read and checked (its status "archived" is not one the report knows, so the stored record does not validate): check by hand whether ${SOURCE} is shared with the forensic account (its createVolumePermission) and whether a copy of it was made there.`,
+      ]);
+      // The same item with no record: nothing to say (copy-evidence writes the record before it shares anything).
+      dynamodb.on(GetItemCommand, { Key: { pk: { S: CUSTODY } } }).resolves({});
+      const none = await run(['report', 'gd-1', '--out', 'reports', '--json']);
+      expect((JSON.parse(none.out.join('\n')) as { report: { followUps: string[] } }).report.followUps).toEqual([]);
+    });
   });
 
   describe("a key a rerun found already Inactive, set so by an attempt that wrote no entry (its Lambda timed out)", () => {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
-import type { IncidentRecord } from '../../lib/operator/incident-report';
-import { buildIncidentReport, incidentStatus, parseRecordEntries, reportConsistencyProblems } from '../../lib/operator/incident-report';
+import type { CustodyReading, IncidentRecord } from '../../lib/operator/incident-report';
+import type { CustodyRecord, ReadCustody } from '../../lib/responders/snapshot-custody';
+import { buildIncidentReport, custodyLookups, incidentStatus, parseRecordEntries, reportConsistencyProblems } from '../../lib/operator/incident-report';
 import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../../lib/operator/incident-report-render';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-1';
@@ -407,5 +408,81 @@ describe('Markdown of attacker-chosen text', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('custody records that need a person (copy-evidence: lib/responders/snapshot-custody.ts)', () => {
+  const SOURCE = 'snap-0123456789abcdef0';
+  const COPY = 'snap-0fedcba9876543210';
+  const FORENSIC = '999988887777';
+  const report = { json: '{}', sha256: '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' };
+  function custody(status: string | undefined, extra: Partial<CustodyRecord> = {}): CustodyRecord {
+    return {
+      incidentKey: 'gd-1',
+      instanceId: 'i-0abc',
+      sourceAccount: '111122223333',
+      region: 'eu-west-1',
+      sourceVolumeId: 'vol-1',
+      sourceSnapshotId: SOURCE,
+      source: report,
+      forensicAccount: FORENSIC,
+      kmsKeyId: 'arn:aws:kms:eu-west-1:999988887777:key/forensic',
+      copiedBy: { executionArn: EXECUTION, responder: 'copy-evidence', forensicRoleArn: 'arn:aws:iam::999988887777:role/Forensic' },
+      ...(status !== undefined ? { status: status as CustodyRecord['status'] } : {}),
+      ...extra,
+    };
+  }
+  const read = (record: CustodyRecord, verdict: ReadCustody['verdict'] = { valid: true }): CustodyReading => ({ incidentKey: 'gd-1', sourceSnapshotId: SOURCE, state: 'read', custody: { record, verdict } });
+  const custodyFollowUps = (...custodyRecords: CustodyReading[]) =>
+    buildIncidentReport(record([...CONTAINED_RUN, entry('release-instance', 60, 61, 'released')]), undefined, { children: [], custodyRecords }).followUps;
+
+  it('looks up the custody record of every snapshot an evidence step names, under its own incident', () => {
+    expect(custodyLookups(record(CONTAINED_RUN))).toEqual([{ incidentKey: 'gd-1', sourceSnapshotId: SOURCE }]);
+  });
+
+  it('ATTACK (report-custody): names a drill\'s copy kept in the forensic account (refused-copy-kept) for deletion by hand', () => {
+    const kept = custody('refused-copy-kept', { copySnapshotId: COPY, unshare: { removed: true, at: at(30), detail: 'removed', reason: 'drill-refused' } });
+    expect(custodyFollowUps(read(kept))).toEqual([
+      expect.stringMatching(new RegExp(`^The drill's forensic copy ${COPY} of ${SOURCE} is kept in the forensic account ${FORENSIC} .*delete it by hand when it is no longer needed\\.$`)),
+    ]);
+    // Its share not recorded as removed (EC2 refused the withdrawal): that is named too.
+    expect(custodyFollowUps(read(custody('refused-copy-kept', { copySnapshotId: COPY })))).toEqual([expect.stringMatching(/delete it by hand.*createVolumePermission/)]);
+  });
+
+  it('ATTACK (report-custody): names a source whose record still says sharing (a share that may exist) and one EC2 refused to share', () => {
+    expect(custodyFollowUps(read(custody('sharing')))).toEqual([
+      expect.stringMatching(new RegExp(`^${SOURCE} may be shared with the forensic account ${FORENSIC} .*check its createVolumePermission in account 111122223333 \\(eu-west-1\\) and remove the forensic account's`)),
+    ]);
+    const refusal = { attempt: 1, at: at(20), error: { name: 'InvalidParameter', message: 'Snapshots encrypted with the AWS Managed CMK can\'t be shared' } };
+    expect(custodyFollowUps(read(custody('share-refused', { shareRefusals: [refusal] })))).toEqual([
+      expect.stringMatching(new RegExp(`^${SOURCE} was not copied to the forensic account ${FORENSIC}: EC2 refused to share it \\(InvalidParameter: Snapshots encrypted with the AWS Managed CMK can't be shared; refusal 1 at ${at(20)}\\)`)),
+    ]);
+  });
+
+  it('asks nothing of a record that needs no one (completed, pending, failed, withdrawn, none), nor of a lookup no evidence step named', () => {
+    for (const status of ['completed', 'pending', 'failed', 'withdrawn', undefined]) expect(custodyFollowUps(read(custody(status, { copySnapshotId: COPY })))).toEqual([]);
+    expect(custodyFollowUps({ incidentKey: 'gd-1', sourceSnapshotId: SOURCE, state: 'absent' })).toEqual([]);
+    expect(custodyFollowUps({ ...read(custody('sharing')), sourceSnapshotId: 'snap-0aaaaaaaaaaaaaaaa' })).toEqual([]);
+  });
+
+  it('ATTACK (report-custody): says so of a record whose status it does not know, or that it cannot read or trust; never drops it or counts it completed', () => {
+    expect(custodyFollowUps(read(custody('archived')))).toEqual([expect.stringMatching(/custody record of snap-0123456789abcdef0 says status archived, which this report does not know/)]);
+    expect(custodyFollowUps(read(custody('refused-copy-kept', { copySnapshotId: COPY }), { valid: false, reason: 'the MAC does not match' }))).toEqual([
+      expect.stringMatching(/^The custody record of snap-0123456789abcdef0 failed its integrity check \(the MAC does not match\), so it is not trusted: check by hand/),
+    ]);
+    expect(custodyFollowUps({ incidentKey: 'gd-1', sourceSnapshotId: SOURCE, state: 'unreadable', reason: 'its status "archived" is not one the report knows' })).toEqual([
+      expect.stringMatching(/^The custody record of snap-0123456789abcdef0 could not be read and checked \(its status "archived" is not one the report knows\): check by hand/),
+    ]);
+  });
+
+  it('names each child\'s record under its own incident in a gathered report, and writes what a record claims as text', () => {
+    const child = record(CONTAINED_RUN, { header: { ...record([]).header, incidentKey: 'gd-1#i-0abc' } });
+    const hostile = custody('share-refused', { incidentKey: 'gd-1#i-0abc', shareRefusals: [{ attempt: 1, at: at(20), error: { name: 'X', message: '<script>alert(1)</script> [x](https://evil.example) @team' } }] });
+    const gathered = buildIncidentReport(record([]), undefined, { children: [child], custodyRecords: [{ incidentKey: 'gd-1#i-0abc', sourceSnapshotId: SOURCE, state: 'read', custody: { record: hostile, verdict: { valid: true } } }] });
+    const followUp = gathered.followUps.find((line) => line.includes('was not copied'));
+    expect(followUp).toMatch(new RegExp(`^${SOURCE} \\(incident gd-1#i-0abc\\) was not copied`));
+    expect(renderIncidentReportHtml(gathered)).not.toContain('<script>');
+    // The Markdown escapes and defangs it as it does every value (incident-report-render.ts).
+    expect(renderIncidentReportMarkdown(gathered)).toContain('\\<script\\>alert(1)\\</script\\> \\[x\\](hxxps://evil\\[.\\]example) (at)team');
   });
 });
