@@ -21,7 +21,6 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
-import type { AccessKeyMetadata } from '@aws-sdk/client-iam';
 import { GetRoleCommand, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { tagRecord } from '../aws/describe-instance';
 import { SECURITY_TAGS } from '../contracts/security';
@@ -30,7 +29,7 @@ import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { otherRoleOfName, readOrMissing } from './credential-targets';
-import { followKeyToRenamedUser } from './renamed-key-owner';
+import { followKeyToRenamedUser, keyIdsOf, keysOfAnotherOwner, notKeysOf } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { RenamedKeyOwner } from './renamed-key-owner';
 import { gameDayForbids, protectedTagOf } from './tag-rules';
@@ -98,16 +97,6 @@ export function accessKeyIdsCovered(incident: Incident, one: OneCredential, perC
     resource.kind === 'access-key' && resource.userType === 'IAMUser' && resource.userName === one.principal.name && (resource.account ?? incident.account) === incident.account ? [resource.accessKeyId] : [],
   );
   return [...new Set([one.subject.accessKeyId, ...named])];
-}
-
-/** The key ids of ListAccessKeys' answer. */
-function keyIdsOf(keys: readonly AccessKeyMetadata[]): string[] {
-  return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
-}
-
-/** "Access key(s) … is/are not user …'s access keys": the start of a refusal of keys IAM does not list under `userName`. */
-function notKeysOf(userName: string, accessKeyIds: readonly string[]): string {
-  return accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
 }
 
 /** Why the user `userName` of `account` cannot be verified as the owner of `accessKeyIds`, none of which ListAccessKeys lists. */
@@ -227,20 +216,19 @@ export async function lookAtCredential(
         return 'unverifiable';
       }
       log.record(RENAMED_USER_ACTION, name, 'observed', `${renamed.detail}: its containment is checked under its current name ${renamed.to}`);
-      const renamedKeys = keyIdsOf(renamed.keys);
-      // Every covered key must be the renamed user's: disable-access-key follows each key on its own,
-      // so a key of another user named under the vanished name would be contained under this check
-      // (one slot, the rails of one user read here). A user that exists needs no such rule: the step's
-      // pairing check refuses its keys that are not its own (row 11q).
-      const strays = accessKeyIds.filter((id) => !renamedKeys.includes(id));
-      if (strays.length > 0) {
-        const reason = `${notKeysOf(renamed.to, strays)} in account ${incident.account} (ListAccessKeys), yet the incident names ${strays.length === 1 ? 'it' : 'them'}, as ${accessKeyIds.filter((id) => !strays.includes(id)).join(', ')}, under user ${name}, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed.detail}); evidence and an alert only (no blast-radius slot taken).`;
+      // Every covered key must be the renamed user's: a key of another user named under the vanished
+      // name would be contained under this check (one slot, the rails of one user read here).
+      // disable-access-key applies the same rule where it acts (row 11s). A user that exists needs no
+      // such rule: the step's pairing check refuses its keys that are not its own (row 11q).
+      const strays = keysOfAnotherOwner(renamed, incident.account, accessKeyIds);
+      if (strays !== undefined) {
+        const reason = `${strays}; evidence and an alert only (no blast-radius slot taken).`;
         log.record('iam:ListAccessKeys', renamed.to, 'observed', reason);
         reasons.push(reason);
         return 'unverifiable';
       }
       name = renamed.to;
-      listed = renamedKeys;
+      listed = keyIdsOf(renamed.keys);
     }
     const own = accessKeyIds.filter((id) => listed.includes(id));
     if (own.length === 0) {

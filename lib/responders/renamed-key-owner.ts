@@ -75,3 +75,29 @@ export async function followKeyToRenamedUser(
     },
   };
 }
+
+/** The key ids of ListAccessKeys' answer. */
+export function keyIdsOf(keys: readonly AccessKeyMetadata[]): string[] {
+  return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+}
+
+/** "Access key(s) … is/are not user …'s access keys": the start of a refusal of keys IAM does not list under `userName`. */
+export function notKeysOf(userName: string, accessKeyIds: readonly string[]): string {
+  return accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
+}
+
+/**
+ * The one-owner rule of a followed user, for the guard before its slot and for disable-access-key
+ * before any change: every key named under the vanished name (`accessKeyIds`) must be listed by the
+ * user (of `account`) one of them led to, since each key followed on its own could lead to another
+ * user, contained under one user's check (rows 11q, 11s). Keys never change owner (a rename keeps
+ * them), so keys of one user all lead to it. Why not, naming the stray keys and both names;
+ * undefined when one user owns them all.
+ */
+export function keysOfAnotherOwner(renamed: RenamedKeyOwner, account: string, accessKeyIds: readonly string[]): string | undefined {
+  const owned = keyIdsOf(renamed.keys);
+  const strays = accessKeyIds.filter((id) => !owned.includes(id));
+  if (strays.length === 0) return undefined;
+  const followed = accessKeyIds.filter((id) => owned.includes(id));
+  return `${notKeysOf(renamed.to, strays)} in account ${account} (ListAccessKeys), yet the incident names ${strays.length === 1 ? 'it' : 'them'}, as ${followed.join(', ')}, under user ${renamed.from}, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed.detail})`;
+}

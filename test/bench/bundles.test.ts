@@ -278,7 +278,9 @@ describe('responder bundles', () => {
     // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
     // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
     // Session 30: +54 bytes (review-rename): the follow's sentence says a rename or a forged finding's name, not a rename as fact (row 11r).
-    'disable-access-key': 45_841,
+    // Session 31: +806 bytes (cred-rails): the one-owner rule of a followed user checked where the key is disabled, with the
+    // guard's own function and words (keysOfAnotherOwner, renamed-key-owner.ts; row 11s).
+    'disable-access-key': 46_647,
     'quarantine-s3-object': 36_554,
     'release-s3-object': 30_793,
   };
