@@ -143,10 +143,11 @@ export const STATE_TABLE_ACCESS: Readonly<
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   // The guard reads the emergency pause (one key, never written): while it holds, containments are cleared in dry-run only.
+  // And whether a containment holds an access key already Inactive (its record, never written by the guard: row 11t).
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
     keys: [`${STATE_KEY_PREFIX.blastRadius}*`, `${STATE_KEY_PREFIX.gameDayBlastRadius}*`, `${STATE_KEY_PREFIX.grant}*`],
-    readOnlyKeys: [PAUSE_KEY],
+    readOnlyKeys: [PAUSE_KEY, `${STATE_KEY_PREFIX.credential}*#access-key#*`],
   },
 };
 

@@ -77,6 +77,19 @@ describe('containment-guard: IAM with a playbook that cuts off credentials', () 
     expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toBeUndefined();
   });
+
+  // Row 11t: for keys all Inactive already, whether a containment of Firebreak's holds one (its
+  // record's `released`), read only, and only access-key records: never a role's, nor a user's key list.
+  it('reads the access-key records (GetItem only, their own key pattern) and writes none', () => {
+    const { statements } = roleStatements([playbook('key', [action('disable', 'disable-access-key', { denyAll: false }), action('alert', 'notify')], { resourceKinds: ['access-key'] })], 'ContainmentGuard');
+    expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 'credential#*#access-key#*'] } },
+    });
+    for (const statement of statements) {
+      if (actionsOf(statement).some((a) => a !== 'dynamodb:GetItem' && a.startsWith('dynamodb:'))) expect(JSON.stringify(statement.Condition ?? {})).not.toContain('credential#');
+    }
+  });
 });
 
 describe('revoke-role-sessions: IAM', () => {
