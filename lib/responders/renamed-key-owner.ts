@@ -1,9 +1,10 @@
 /**
  * Following an access key to the user that owns it now, when IAM knows no user of the name the
- * finding gives (renamed since the finding, iam:UpdateUser): shared by the containment guard and
- * disable-access-key, so that both resolve the user alike. In a module of its own, apart from
- * credential-targets.ts, so that the bundles that read credential targets without calling IAM
- * (publish-alert, release-credentials) do not carry it (docs/architecture.md, "Lean Lambda bundles").
+ * finding gives (renamed since the finding, iam:UpdateUser): shared by the containment guard,
+ * disable-access-key and release-credentials (a user renamed since it was contained, row 11u), so
+ * that all resolve the user alike. In a module of its own, apart from credential-targets.ts, so
+ * that the bundles that read credential targets without calling IAM (publish-alert) do not carry
+ * it (docs/architecture.md, "Lean Lambda bundles").
  */
 import type { AccessKeyMetadata, IAMClient } from '@aws-sdk/client-iam';
 import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
