@@ -89,6 +89,8 @@ describe('containment-guard: IAM with a playbook that cuts off credentials', () 
     for (const statement of statements) {
       if (actionsOf(statement).some((a) => a !== 'dynamodb:GetItem' && a.startsWith('dynamodb:'))) expect(JSON.stringify(statement.Condition ?? {})).not.toContain('credential#');
     }
+    // Only where a playbook disables keys.
+    expect(JSON.stringify(roleStatements([COMPROMISED], 'ContainmentGuard').statements)).not.toContain('credential#');
   });
 });
 
