@@ -363,11 +363,11 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
     if ('refused' in followed) return refuse(`${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand`);
     const { to } = followed.renamed;
     const sentence = `The record names user ${userName}, unknown to IAM in account ${account} now; access key ${accessKeyId} is user ${to}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it`;
-    log.record(RENAMED_USER_ACTION, userName, 'observed', `${sentence}: released under its current name ${to}`);
     // AWSDenyAll and the user's key list are recorded under the record's name: a person detaches it.
     if (denyAllDuty({ record, denyAllHandover: handover }) !== undefined) {
       return refuse(`${DENY_ALL_POLICY_NAME} was attached to user ${userName} by Firebreak (the record's name), whom IAM no longer knows (${sentence}): a person re-activates the key and detaches ${DENY_ALL_POLICY_NAME} from user ${to} by hand`);
     }
+    log.record(RENAMED_USER_ACTION, userName, 'observed', `${sentence}: released under its current name ${to}`);
     renamed = `${sentence}: re-activated under its current name ${to}`;
     userName = to;
     keys = followed.renamed.keys;

@@ -296,6 +296,7 @@ describe('releaseCredentials: access keys', () => {
     expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }, { UserName: NEW_NAME }]);
     expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Active' }]);
     expect(released.credentials[0]).toMatchObject({ outcome: 'released', keyStatus: 'Active', userName: USER });
+    expect(released.actions.find((a) => a.api === 'firebreak:follow-renamed-user')).toMatchObject({ target: USER, outcome: 'observed' });
     expect(released.credentials[0]?.reason).toBe(
       `The record names user ${USER}, unknown to IAM in account ${ACCOUNT} now; access key ${KEY} is user ${NEW_NAME}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it: re-activated under its current name ${NEW_NAME}`,
     );
@@ -332,6 +333,8 @@ describe('releaseCredentials: access keys', () => {
     const denyAll = await release(keyCredential, withDenyAll.records, { incidentKey: withDenyAll.incident.key });
     expect(denyAll.status).toBe('refused');
     expect(denyAll.credentials[0]?.reason).toContain(`AWSDenyAll was attached to user ${USER} by Firebreak`);
+    // No warning that it was released under the new name: it was not.
+    expect(denyAll.actions.map((a) => a.api)).not.toContain('firebreak:follow-renamed-user');
     expect(changes()).toHaveLength(0);
   });
 
