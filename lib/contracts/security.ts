@@ -123,6 +123,12 @@ export interface PlaybookRails {
    * infected tags off or the object stays tagged for another incident.
    */
   readonly releasesObjects?: true;
+  /**
+   * `true` for a playbook whose only resource-changing steps are disable-access-key without
+   * `denyAll`: for a user's keys all Inactive already, and held by no containment of Firebreak's,
+   * its containment changes nothing, so the guard takes no blast-radius slot for it (row 11t).
+   */
+  readonly disablesKeysOnly?: true;
 }
 
 /** The execution input fields a manual playbook passes its steps as `request`. */

@@ -42,11 +42,13 @@ export const CREDENTIAL_ACTIONS = {
       'Undo what disable-access-key and revoke-role-sessions recorded for the credentials a release names: re-activate a key only if Firebreak deactivated it, detach the AWSDenyAll it attached, delete the revoke-sessions deny it wrote once the sessions it denies have expired. Manual release playbooks only.',
     options: releaseCredentialsOptions,
     responder: RESPONDER_NAMES.releaseCredentials,
-    // ListAccessKeys proves the key is still the user's and reads its status; the role's inline policy
+    // ListAccessKeys proves the key is still the user's and reads its status; GetAccessKeyLastUsed
+    // follows the key when IAM knows no user of the record's name (renamed since it was contained,
+    // renamed-key-owner.ts); the role's inline policy
     // is read (GetRolePolicy) and deleted only when it is still the one recorded. AttachUserPolicy
     // (AWSDenyAll only, by its statement's condition) puts back the deny a release detached when the
     // key was claimed while it ran (release-credentials.ts, undoAfterNewClaim).
-    iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
+    iamActions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
     mutates: true,
     // The approval request names the other incidents holding the key and an AWSDenyAll that stays
     // for another key's incident, read by the release's own Lambda (release-credentials-preview.ts).

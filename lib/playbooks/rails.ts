@@ -35,6 +35,8 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseInstance) ? { releasesInstances: true as const } : {}),
     // And for an S3 object, the incidents that hold the object version (s3-object-claims.ts).
     ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseS3Object) ? { releasesObjects: true as const } : {}),
+    // Its containment of keys all Inactive already changes nothing: the guard takes no slot for it (row 11t).
+    ...(steps.filter(changesResources).every((step) => step.action === RESPONDER_NAMES.disableAccessKey && step.with.denyAll !== true) ? { disablesKeysOnly: true as const } : {}),
   };
 }
 

@@ -35,6 +35,7 @@ export const playbookRailsSchema = z.strictObject({
   manualRequest: z.optional(z.array(z.enum(['requestedBy', 'reason', 'dnsUnblock']))),
   releasesInstances: z.optional(z.literal(true)),
   releasesObjects: z.optional(z.literal(true)),
+  disablesKeysOnly: z.optional(z.literal(true)),
 });
 
 const guardEnvironmentSchema = z.object({

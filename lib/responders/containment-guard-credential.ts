@@ -30,9 +30,10 @@ import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { otherRoleOfName, readOrMissing, roleCreatedAfterFinding } from './credential-targets';
-import { followKeyToRenamedUser } from './renamed-key-owner';
+import { followKeyToRenamedUser, keyIdsOf, keysOfAnotherOwner, notKeysOf } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { RenamedKeyOwner } from './renamed-key-owner';
+import type { KeyHolds } from './key-holds';
 import { gameDayForbids, protectedTagOf } from './tag-rules';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */
@@ -100,16 +101,6 @@ export function accessKeyIdsCovered(incident: Incident, one: OneCredential, perC
   return [...new Set([one.subject.accessKeyId, ...named])];
 }
 
-/** The key ids of ListAccessKeys' answer. */
-function keyIdsOf(keys: readonly AccessKeyMetadata[]): string[] {
-  return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
-}
-
-/** "Access key(s) … is/are not user …'s access keys": the start of a refusal of keys IAM does not list under `userName`. */
-function notKeysOf(userName: string, accessKeyIds: readonly string[]): string {
-  return accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
-}
-
 /** Why the user `userName` of `account` cannot be verified as the owner of `accessKeyIds`, none of which ListAccessKeys lists. */
 function notTheKeysOwner(userName: string, account: string, accessKeyIds: readonly string[]): string {
   const refusal = 'evidence and an alert only (no blast-radius slot taken).';
@@ -172,8 +163,13 @@ export async function lookAtCredential(
      * touched (privilegedCredentialReason), or undefined. The old name was checked before.
      */
     readonly privileged?: (userName: string) => string | undefined;
+    /**
+     * Set when the playbook only disables keys (`disablesKeysOnly`): whether Firebreak holds a key.
+     * Keys of the user all Inactive already, none held, are `nothing-to-contain` (row 11t).
+     */
+    readonly keyHolds?: KeyHolds;
   } = {},
-): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target'> {
+): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target' | 'nothing-to-contain'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
   const roleIds = named.roleIds ?? [];
   // A role to contain is always read, tag rule or not: for its id when the sessions give one, else for
@@ -198,11 +194,13 @@ export async function lookAtCredential(
   const iam = await deps.clients.iam({ account: incident.account, region: incident.region });
   // Set when IAM knows no user of the finding's name and the key leads to its owner now.
   let renamed: RenamedKeyOwner | undefined;
+  /** A refusal of a renamed user says so: the alert names both names. */
+  const told = (reason: string): string => (renamed === undefined ? reason : `${reason} (${renamed.detail}.)`);
   if (checksKeyOwner) {
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
-    let listed = await readOrMissing('iam:ListAccessKeys', async () => {
-      return keyIdsOf((await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []);
+    let listed: readonly AccessKeyMetadata[] | 'missing' = await readOrMissing('iam:ListAccessKeys', async () => {
+      return (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? [];
     });
     if (listed === 'missing') {
       // IAM knows no user of that name: renamed since the finding (iam:UpdateUser, which whoever holds
@@ -228,33 +226,45 @@ export async function lookAtCredential(
         return 'unverifiable';
       }
       log.record(RENAMED_USER_ACTION, name, 'observed', `${renamed.detail}: its containment is checked under its current name ${renamed.to}`);
-      const renamedKeys = keyIdsOf(renamed.keys);
-      // Every covered key must be the renamed user's: disable-access-key follows each key on its own,
-      // so a key of another user named under the vanished name would be contained under this check
-      // (one slot, the rails of one user read here). A user that exists needs no such rule: the step's
-      // pairing check refuses its keys that are not its own (row 11q).
-      const strays = accessKeyIds.filter((id) => !renamedKeys.includes(id));
-      if (strays.length > 0) {
-        const reason = `${notKeysOf(renamed.to, strays)} in account ${incident.account} (ListAccessKeys), yet the incident names ${strays.length === 1 ? 'it' : 'them'}, as ${accessKeyIds.filter((id) => !strays.includes(id)).join(', ')}, under user ${name}, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed.detail}); evidence and an alert only (no blast-radius slot taken).`;
+      // Every covered key must be the renamed user's: a key of another user named under the vanished
+      // name would be contained under this check (one slot, the rails of one user read here).
+      // disable-access-key applies the same rule where it acts (row 11s). A user that exists needs no
+      // such rule: the step's pairing check refuses its keys that are not its own (row 11q).
+      const strays = keysOfAnotherOwner(renamed, incident.account, accessKeyIds);
+      if (strays !== undefined) {
+        const reason = `${strays}; evidence and an alert only (no blast-radius slot taken).`;
         log.record('iam:ListAccessKeys', renamed.to, 'observed', reason);
         reasons.push(reason);
         return 'unverifiable';
       }
       name = renamed.to;
-      listed = renamedKeys;
+      listed = renamed.keys;
     }
-    const own = accessKeyIds.filter((id) => listed.includes(id));
+    const listedIds = keyIdsOf(listed);
+    const own = accessKeyIds.filter((id) => listedIds.includes(id));
     if (own.length === 0) {
       const reason = notTheKeysOwner(name, incident.account, accessKeyIds);
       log.record('iam:ListAccessKeys', name, 'observed', reason);
       reasons.push(reason);
       return 'unverifiable';
     }
+    // Every key the step could act on is Inactive already and no containment of Firebreak's holds
+    // it: a playbook that only disables keys would change nothing, so no slot (row 11t). A key
+    // Firebreak holds for another incident still takes one: this incident's step must claim it, so
+    // that the other's release leaves it Inactive while this one is open. A key made Active again
+    // after this read is contained on the next finding about it (GuardDuty updates its finding).
+    const inactive = own.every((id) => listed.find((key) => key.AccessKeyId === id)?.Status === 'Inactive');
+    const holds = named.keyHolds;
+    if (inactive && holds !== undefined && !(await Promise.all(own.map((id) => holds.held(incident.account, id)))).some(Boolean)) {
+      const [it, is] = own.length === 1 ? ['it', 'is'] : ['they', 'are'];
+      const reason = `${own.length === 1 ? 'Access key' : 'Access keys'} ${own.join(', ')} of user ${name} ${is} already Inactive in account ${incident.account} (ListAccessKeys), and no containment by Firebreak holds ${own.length === 1 ? 'it' : 'them'}: the playbook would change nothing, so no blast-radius slot is taken; evidence and an alert only. Made Active again, ${it} ${is} contained on the next finding about ${own.length === 1 ? 'it' : 'them'}.`;
+      log.record('iam:ListAccessKeys', name, 'observed', reason);
+      reasons.push(told(reason));
+      return 'nothing-to-contain';
+    }
     log.record('iam:ListAccessKeys', name, 'observed', `Read the access keys of user ${name}: ${own.join(', ')} ${own.length === 1 ? 'is its key' : 'are its keys'}.`);
     if (protectedTagKey === undefined && !gameDay) return { protected: false };
   }
-  /** A refusal of a renamed user says so: the alert names both names. */
-  const told = (reason: string): string => (renamed === undefined ? reason : `${reason} (${renamed.detail}.)`);
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.

@@ -15,6 +15,7 @@ import type { ResponderResult } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import type { S3ObjectClaims } from './s3-object-claims';
+import type { KeyHolds } from './key-holds';
 
 export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
 
@@ -149,6 +150,11 @@ export interface ContainmentGuardDeps {
   readonly releaseStates?: QuarantineReleaseStates;
   /** The S3 object versions' claims, read for a release of an object the guard clears. @default none: not read */
   readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
+  /**
+   * Whether a containment of Firebreak's holds an access key, read for keys all Inactive already
+   * (row 11t). @default none: not read, and such keys take a slot as any other
+   */
+  readonly keyHolds?: KeyHolds;
   readonly logger: IncidentLogger;
   /** @default () => new Date() */
   readonly now?: () => Date;

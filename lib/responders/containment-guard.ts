@@ -56,6 +56,8 @@ import { storedGrantDifference } from './containment-guard-grant';
 import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-release';
 import type { S3ObjectClaims } from './s3-object-claims';
 import { DynamoDbS3ObjectClaimReader } from './s3-object-claims';
+import type { KeyHolds } from './key-holds';
+import { DynamoDbKeyHolds } from './key-holds';
 import { DynamoDbQuarantineReleaseStates } from './quarantine-release-state';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import type {
@@ -264,8 +266,10 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     // the privileged name patterns too, before any call on it.
     const privilegedName = (userName: string): string | undefined =>
       privilegedCredentialReason({ ...one, principal: { kind: 'user', name: userName } }, incident.account, environment, { securityAccountId: deps.config.securityAccountId, stackName: deps.config.stackName });
-    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, { roleIds, accessKeyIds: accessKeyIdsCovered(incident, one, perCredential), privileged: privilegedName });
-    if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));
+    // Keys all Inactive already change nothing in a playbook that only disables keys (row 11t).
+    const keyHolds = rails.disablesKeysOnly === true ? deps.keyHolds : undefined;
+    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons, { roleIds, accessKeyIds: accessKeyIdsCovered(incident, one, perCredential), privileged: privilegedName, ...(keyHolds !== undefined ? { keyHolds } : {}) });
+    if (looked === 'unverifiable' || looked === 'not-a-target' || looked === 'nothing-to-contain') return finish('evidence-only', notEvaluated(policy));
     if (looked.protected) {
       reasons.push(looked.reason);
       return finish('evidence-only', notEvaluated(policy), looked);
@@ -436,6 +440,8 @@ export interface ContainmentGuardHandlerDeps {
   readonly releaseStates?: QuarantineReleaseStates;
   /** @default a DynamoDbS3ObjectClaimReader over clients.dynamodb() and config.stateTable (none without a table) */
   readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
+  /** @default a DynamoDbKeyHolds over clients.dynamodb() and config.stateTable (none without a table) */
+  readonly keyHolds?: KeyHolds;
   readonly now?: () => Date;
 }
 
@@ -457,6 +463,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
   }
   const releaseStates = deps.releaseStates ?? (config.stateTable !== undefined ? new DynamoDbQuarantineReleaseStates(deps.clients.dynamodb(), config.stateTable) : undefined);
   const objectClaims = deps.objectClaims ?? (config.stateTable !== undefined ? new DynamoDbS3ObjectClaimReader(deps.clients.dynamodb(), config.stateTable) : undefined);
+  const keyHolds = deps.keyHolds ?? (config.stateTable !== undefined ? new DynamoDbKeyHolds(deps.clients.dynamodb(), config.stateTable) : undefined);
   return createResponderHandler(containmentGuardResponder, {
     clients: deps.clients,
     limiter,
@@ -464,6 +471,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     emergencyPause,
     ...(releaseStates !== undefined ? { releaseStates } : {}),
     ...(objectClaims !== undefined ? { objectClaims } : {}),
+    ...(keyHolds !== undefined ? { keyHolds } : {}),
     config,
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),

@@ -37,6 +37,7 @@ import { canonicalJson } from './canonical-json';
 import { sha256Hex } from '../incident/keys';
 import type { ReleaseMark } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
+import { credentialRecordKey } from './credential-record-key';
 
 /** The label of the credential record's sealed serialization; never a quarantine or custody record's. */
 export const CREDENTIAL_SEAL_SCHEME = 'firebreak-credential-record/v1';
@@ -95,12 +96,9 @@ export interface RoleSessionsRecord extends RecordBase {
 
 export type CredentialRecord = AccessKeyRecord | RoleSessionsRecord;
 
-/** The partition key of a credential's record: one per access key, one per role, whatever the incident. */
-export function credentialRecordKey(record: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'> | Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): string {
-  return record.kind === 'access-key'
-    ? `${STATE_KEY_PREFIX.credential}${record.account}#access-key#${record.accessKeyId}`
-    : `${STATE_KEY_PREFIX.credential}${record.account}#role#${record.roleName}`;
-}
+// The partition key of a credential's record, in a module of its own: the containment guard reads
+// it (key-holds.ts) and must not carry this module's seal (record-mac.ts, the KMS client).
+export { credentialRecordKey };
 
 /**
  * The state-table key of a user's list of access keys Firebreak keeps records of with AWSDenyAll in

@@ -28,7 +28,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import { disableAccessKeyOptions } from '../playbooks/disable-access-key-options';
 import { readOrMissing } from './credential-targets';
-import { followKeyToRenamedUser } from './renamed-key-owner';
+import { followKeyToRenamedUser, keysOfAnotherOwner } from './renamed-key-owner';
 import type { RenamedKeyOwner } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { CredentialRails } from './credential-rails';
@@ -128,7 +128,8 @@ export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOpt
   const outcomes: AccessKeyOutcome[] = [];
   // One key after another: a finding names few, and two keys of one user share its deny-all.
   for (const key of granted) {
-    const outcome = await disableOne(key, { incident, options, mode: run.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString(), now });
+    const sameName = granted.filter((other) => other.userName === key.userName && (other.account ?? incident.account) === (key.account ?? incident.account)).map((other) => other.accessKeyId);
+    const outcome = await disableOne(key, { incident, options, mode: run.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString(), now, sameName });
     recordAll(log, outcome.actions);
     outcomes.push(outcome.key);
   }
@@ -155,6 +156,8 @@ interface DisableContext {
   readonly now: () => Date;
   /** Set on the second reading of a key whose record was released in between (at most one). */
   readonly rereadAfterRelease?: true;
+  /** Every key this step acts on that the incident names under this key's user name in its account (the key among them). */
+  readonly sameName: readonly string[];
 }
 
 async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ key: AccessKeyOutcome; actions: PendingAction[] }> {
@@ -192,6 +195,12 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
     // the old. Only then: a user that exists and does not own the key is refused below (row 11b).
     const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, rails));
     if ('refused' in followed) return refuse(followed.refused, followed.byName !== undefined ? 'refused' : 'not-found');
+    // One owner for every key named under the vanished name, checked here and not only by the
+    // guard's grant (row 11q): each key is followed on its own, and a key of another user would be
+    // set Inactive under the one slot and the one user's rails the guard read. So every such key is
+    // refused unless the user this one led to lists them all (row 11s).
+    const strays = keysOfAnotherOwner(followed.renamed, account, context.sameName);
+    if (strays !== undefined) return refuse(strays);
     renamed = followed.renamed;
     const from = userName;
     userName = renamed.to;

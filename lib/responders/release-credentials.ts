@@ -25,7 +25,7 @@
  * in dry-run nothing is changed and each change says "would".
  */
 import { AttachUserPolicyCommand, DeleteRolePolicyCommand, DetachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
-import type { IAMClient } from '@aws-sdk/client-iam';
+import type { AccessKeyMetadata, IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
@@ -54,6 +54,9 @@ import { previewCredentialRelease } from './release-credentials-preview';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { readOrMissing, rolesNamed } from './credential-targets';
+import { followKeyToRenamedUser, keyIdsOf } from './renamed-key-owner';
+import { RENAMED_USER_ACTION } from './model';
+import type { CredentialRails } from './credential-rails';
 
 export const RELEASE_CREDENTIALS_RESPONDER = RESPONDER_NAMES.releaseCredentials;
 export const releaseCredentialsOptionsSchema = releaseCredentialsOptions;
@@ -108,6 +111,8 @@ interface ReleaseContext {
   /** The run, whose mode the clearance may lower (the guard cleared the release for dry-run only). */
   readonly run: ResponderRun<ReleaseCredentialsStatus>;
   readonly now: () => Date;
+  /** The deployment's rails (served accounts, privileged names), applied to a user renamed since it was contained too. */
+  readonly rails: CredentialRails;
 }
 
 /** Undoes what the credential steps recorded for the credentials the release names. */
@@ -138,7 +143,7 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     return finish('no-credential');
   }
   const rails = credentialRailsOf(environment, RELEASE_CREDENTIALS_RESPONDER);
-  const context: ReleaseContext = { input, deps, log, run, now };
+  const context: ReleaseContext = { input, deps, log, run, now, rails };
   const results: CredentialRelease[] = [];
   const refuse = (base: Omit<CredentialRelease, 'outcome'>, reason: string): void => {
     log.record('firebreak:check-credential', base.id, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
@@ -338,21 +343,37 @@ async function takeBackHold(record: AccessKeyRecord, claims: KeyClaims, others: 
 async function releaseKey({ record, claims, denyAllHandover: handover }: TrustedRead<AccessKeyRecord>, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
   const { deps, log, input } = context;
   const dryRun = context.run.mode === 'dry-run';
-  const { userName, accessKeyId, account } = record;
+  const { accessKeyId, account } = record;
+  let { userName } = record;
   const iam = await deps.clients.iam({ account, region: input.incident.region });
   const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
-  const found = listed === 'missing' ? undefined : (listed.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === accessKeyId);
-  if (found === undefined) {
-    // The record's name, never followed: a user renamed again since Firebreak contained it is not
-    // found here, and the release says so rather than acting on a guess (a person renames it back,
-    // or re-activates the key by hand).
-    const reason =
-      listed === 'missing'
-        ? `IAM knows no user ${userName} (the record's name): renamed or deleted since Firebreak contained ${accessKeyId}; nothing changed, release it by hand`
-        : `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?): nothing to re-activate`;
+  let keys: readonly AccessKeyMetadata[] = listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? []);
+  const refuse = (reason: string): CredentialRelease => {
     log.record('firebreak:check-credential', accessKeyId, 'skipped', `${reason}; nothing changed`);
     return { ...base, outcome: 'refused', reason };
+  };
+  // Set when IAM knows no user of the record's name and the key leads to its owner now.
+  let renamed: string | undefined;
+  if (listed === 'missing') {
+    // IAM knows no user of the record's name: renamed back or again since Firebreak contained it
+    // (keys never change owner, and a deleted user's keys go with it). The key is followed as the
+    // guard and disable-access-key follow it (renamed-key-owner.ts): its owner now must list it, and
+    // the rails of the record's name apply to the new name before any call on it (row 11u).
+    const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, context.rails));
+    if ('refused' in followed) return refuse(`${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand`);
+    const { to } = followed.renamed;
+    const sentence = `The record names user ${userName}, unknown to IAM in account ${account} now; access key ${accessKeyId} is user ${to}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it`;
+    // AWSDenyAll and the user's key list are recorded under the record's name: a person detaches it.
+    if (denyAllDuty({ record, denyAllHandover: handover }) !== undefined) {
+      return refuse(`${DENY_ALL_POLICY_NAME} was attached to user ${userName} by Firebreak (the record's name), whom IAM no longer knows (${sentence}): a person re-activates the key and detaches ${DENY_ALL_POLICY_NAME} from user ${to} by hand`);
+    }
+    log.record(RENAMED_USER_ACTION, userName, 'observed', `${sentence}: released under its current name ${to}`);
+    renamed = `${sentence}: re-activated under its current name ${to}`;
+    userName = to;
+    keys = followed.renamed.keys;
   }
+  const found = keys.find((k) => k.AccessKeyId === accessKeyId);
+  if (found === undefined) return refuse(`${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?): nothing to re-activate`);
   let keyStatus: 'Active' | 'Inactive' = found.Status === 'Active' ? 'Active' : 'Inactive';
   let activated = false;
   if (!record.deactivated) {
@@ -369,14 +390,16 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
       activated = true;
     }
   }
-  const userKeys = (listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? [])).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
+  const userKeys = keyIdsOf(keys);
   const denyAll = await releaseDenyAll(record, handover, userKeys, iam, context);
   if (denyAll.refused !== undefined) return { ...base, outcome: 'refused', reason: denyAll.refused, keyStatus };
-  const kept = denyAll.kept !== undefined ? { reason: denyAll.kept } : {};
+  // A renamed user's release says both names (AWSDenyAll, kept or detached, is never in play then).
+  const kept = renamed !== undefined ? { reason: renamed } : denyAll.kept !== undefined ? { reason: denyAll.kept } : {};
   if (dryRun) return { ...base, outcome: 'would-release', keyStatus, ...kept };
   const marked = await markReleased(record, `access key ${accessKeyId}`, approvedBy, context, claims);
   if (marked === 'changed' && (activated || denyAll.detached === true)) {
-    const undone = await undoAfterNewClaim(record, claims, { activated, denyAllDetached: denyAll.detached === true }, iam, context);
+    // Under the name IAM knows the user by now (a renamed user's record keeps its old name).
+    const undone = await undoAfterNewClaim({ ...record, userName }, claims, { activated, denyAllDetached: denyAll.detached === true }, iam, context);
     if (undone !== undefined) return { ...base, outcome: 'refused', reason: undone, keyStatus: activated ? 'Inactive' : keyStatus };
   }
   return { ...base, outcome: 'released', keyStatus, ...kept };

@@ -1,9 +1,10 @@
 /**
  * Following an access key to the user that owns it now, when IAM knows no user of the name the
- * finding gives (renamed since the finding, iam:UpdateUser): shared by the containment guard and
- * disable-access-key, so that both resolve the user alike. In a module of its own, apart from
- * credential-targets.ts, so that the bundles that read credential targets without calling IAM
- * (publish-alert, release-credentials) do not carry it (docs/architecture.md, "Lean Lambda bundles").
+ * finding gives (renamed since the finding, iam:UpdateUser): shared by the containment guard,
+ * disable-access-key and release-credentials (a user renamed since it was contained, row 11u), so
+ * that all resolve the user alike. In a module of its own, apart from credential-targets.ts, so
+ * that the bundles that read credential targets without calling IAM (publish-alert) do not carry
+ * it (docs/architecture.md, "Lean Lambda bundles").
  */
 import type { AccessKeyMetadata, IAMClient } from '@aws-sdk/client-iam';
 import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
@@ -74,4 +75,30 @@ export async function followKeyToRenamedUser(
       detail: `The finding names user ${from}, unknown to IAM in account ${account}; access key ${accessKeyId} is user ${owner}'s now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`,
     },
   };
+}
+
+/** The key ids of ListAccessKeys' answer. */
+export function keyIdsOf(keys: readonly AccessKeyMetadata[]): string[] {
+  return keys.flatMap((key) => (key.AccessKeyId !== undefined ? [key.AccessKeyId] : []));
+}
+
+/** "Access key(s) … is/are not user …'s access keys": the start of a refusal of keys IAM does not list under `userName`. */
+export function notKeysOf(userName: string, accessKeyIds: readonly string[]): string {
+  return accessKeyIds.length === 1 ? `Access key ${accessKeyIds[0]} is not one of user ${userName}'s access keys` : `Access keys ${accessKeyIds.join(', ')} are not user ${userName}'s access keys`;
+}
+
+/**
+ * The one-owner rule of a followed user, for the guard before its slot and for disable-access-key
+ * before any change: every key named under the vanished name (`accessKeyIds`) must be listed by the
+ * user (of `account`) one of them led to, since each key followed on its own could lead to another
+ * user, contained under one user's check (rows 11q, 11s). Keys never change owner (a rename keeps
+ * them), so keys of one user all lead to it. Why not, naming the stray keys and both names;
+ * undefined when one user owns them all.
+ */
+export function keysOfAnotherOwner(renamed: RenamedKeyOwner, account: string, accessKeyIds: readonly string[]): string | undefined {
+  const owned = keyIdsOf(renamed.keys);
+  const strays = accessKeyIds.filter((id) => !owned.includes(id));
+  if (strays.length === 0) return undefined;
+  const followed = accessKeyIds.filter((id) => owned.includes(id));
+  return `${notKeysOf(renamed.to, strays)} in account ${account} (ListAccessKeys), yet the incident names ${strays.length === 1 ? 'it' : 'them'}, as ${followed.join(', ')}, under user ${renamed.from}, whom IAM no longer knows: a key followed to another user is never contained under this user's check (${renamed.detail})`;
 }

@@ -166,8 +166,10 @@ const QUARANTINE_COPY_ACCESS: (typeof STATE_TABLE_ACCESS)[string] = {
  * A responder's state-table access in this deployment. The guard also reads the pre-quarantine
  * records, but only where a playbook releases instances, and the S3 object versions' claims, only
  * where a playbook releases S3 objects: it shows a release's approver the incidents that hold the
- * instance or the object version (containment-guard-release.ts). quarantine-s3-object keeps its
- * copies only where a playbook copies (QUARANTINE_COPY_ACCESS).
+ * instance or the object version (containment-guard-release.ts); and the access keys' credential
+ * records, only where a playbook disables keys: whether a containment holds a key already Inactive
+ * (key-holds.ts, row 11t). quarantine-s3-object keeps its copies only where a playbook copies
+ * (QUARANTINE_COPY_ACCESS).
  */
 function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, ReadonlySet<string>>): (typeof STATE_TABLE_ACCESS)[string] | undefined {
   if (responder === RESPONDER_NAMES.quarantineS3Object && byResponder.get(responder)?.has('s3:PutObject') === true) return QUARANTINE_COPY_ACCESS;
@@ -176,6 +178,7 @@ function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, 
   const releaseKeys = [
     ...(byResponder.has(RESPONDER_NAMES.releaseInstance) ? [`${STATE_KEY_PREFIX.quarantine}*`] : []),
     ...(byResponder.has(RESPONDER_NAMES.releaseS3Object) ? [`${STATE_KEY_PREFIX.s3ObjectClaim}*`] : []),
+    ...(byResponder.has(RESPONDER_NAMES.disableAccessKey) ? [`${STATE_KEY_PREFIX.credential}*#access-key#*`] : []),
   ];
   return releaseKeys.length === 0 ? access : { ...access, readOnlyKeys: [...(access.readOnlyKeys ?? []), ...releaseKeys] };
 }

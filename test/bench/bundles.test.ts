@@ -273,7 +273,9 @@ describe('responder bundles', () => {
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
-    'release-credentials': 63_024,
+    // Session 31: +2,968 bytes (cred-rails): a user renamed back or again since it was contained is followed by its key
+    // (renamed-key-owner.ts, GetAccessKeyLastUsed) and its key re-activated under its current name (row 11u).
+    'release-credentials': 65_992,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
@@ -281,7 +283,9 @@ describe('responder bundles', () => {
     // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
     // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
     // Session 30: +54 bytes (review-rename): the follow's sentence says a rename or a forged finding's name, not a rename as fact (row 11r).
-    'disable-access-key': 45_841,
+    // Session 31: +806 bytes (cred-rails): the one-owner rule of a followed user checked where the key is disabled, with the
+    // guard's own function and words (keysOfAnotherOwner, renamed-key-owner.ts; row 11s).
+    'disable-access-key': 46_647,
     'quarantine-s3-object': 36_554,
     'release-s3-object': 30_793,
   };

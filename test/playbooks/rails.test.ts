@@ -25,6 +25,15 @@ describe('railsOf', () => {
     expect(railsOf(compromised)).not.toHaveProperty('releasesObjects');
   });
 
+  it('says which playbooks only disable keys (the guard takes no slot for keys all Inactive already, row 11t), and only those', () => {
+    const rails = (name: string) => railsOf(shipped.find((playbook) => playbook.name === name)!);
+    expect(rails('iam-user-key-compromise')).toMatchObject({ kind: 'contain', disablesKeysOnly: true });
+    // AWSDenyAll changes the user whatever its keys' status; a role's sessions, an instance, are not keys.
+    expect(rails('iam-credentials-attack-sequence-credential')).not.toHaveProperty('disablesKeysOnly');
+    expect(railsOf(compromised)).not.toHaveProperty('disablesKeysOnly');
+    expect(rails('release-credentials')).not.toHaveProperty('disablesKeysOnly');
+  });
+
   it('adds no mode for an enforce playbook: the deployment and the execution decide', () => {
     expect(compromised.mode).toBe('enforce');
     expect(railsOf(compromised)).not.toHaveProperty('mode');

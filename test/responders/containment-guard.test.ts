@@ -1592,6 +1592,61 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
+  // Before review cred-rails (row 11t): a key IAM lists under its user was granted whatever its
+  // status: a finding about a key already Inactive (its owner, or an administrator, turned it off)
+  // took a blast-radius slot for a containment that changes nothing, and whoever can cause such
+  // findings used up the account's automatic containments.
+  it('ATTACK (cred-rails): takes no slot when every key it covers is already Inactive and no Firebreak record holds it, for a playbook that only disables keys', async () => {
+    const KEY = 'AKIAQ3EGRW6JSEXAMPLE';
+    const keysOnly = (rails: Record<string, unknown> = { disablesKeysOnly: true }) => ({ ...config(), protectedTagKey: undefined, rails: { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], ...rails } } });
+    const inactive = () => iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, Status: 'Inactive' }], IsTruncated: false });
+    /** The state table afresh: the blast-radius slots all free, PutItem answered. */
+    const tableAnswers = () => {
+      ddb.reset();
+      ddb.on(PutItemCommand).resolves({});
+      slotsHold();
+    };
+    const recordRead = { TableName: TABLE, Key: { pk: { S: `credential#${ACCOUNT}#access-key#${KEY}` } }, ConsistentRead: true, ProjectionExpression: 'released' };
+    tableAnswers();
+    inactive();
+    ddb.on(GetItemCommand).resolves({});
+    const { result } = await runGuard(keyOf('ci-deployer'), { config: keysOnly() });
+    expect(result.status).toBe('evidence-only');
+    expect(result.reasons).toEqual([
+      `Access key ${KEY} of user ${'ci-deployer'} is already Inactive in account ${ACCOUNT} (ListAccessKeys), and no containment by Firebreak holds it: the playbook would change nothing, so no blast-radius slot is taken; evidence and an alert only. Made Active again, it is contained on the next finding about it.`,
+    ]);
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([recordRead]);
+    expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(0);
+    expect(result.blastRadius.evaluated).toBe(false);
+    expect(grants.grants.size).toBe(0);
+
+    // Held by Firebreak (another incident contained it): this incident's step must claim it, so
+    // that the other's release does not make it Active while this one is open: slot and grant as before.
+    tableAnswers();
+    ddb.on(GetItemCommand).resolves({ Item: { released: { BOOL: false } } });
+    const held = await runGuard(keyOf('ci-deployer'), { config: keysOnly() });
+    expect(held.result.status).toBe('proceed');
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([recordRead]);
+    expect(held.result.blastRadius.slotTaken).toBe(true);
+
+    // A playbook that attaches AWSDenyAll (or changes anything else) still changes the user: slot, no record read.
+    grants.grants.clear();
+    tableAnswers();
+    const denyAll = await runGuard(keyOf('ci-deployer'), { config: keysOnly({}) });
+    expect(denyAll.result.status).toBe('proceed');
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+
+    // An Active key: slot as before, no record read.
+    grants.grants.clear();
+    tableAnswers();
+    iam.reset();
+    userKeys(KEY);
+    const active = await runGuard(keyOf('ci-deployer'), { config: keysOnly() });
+    expect(active.result.status).toBe('proceed');
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+  });
+
   it('refuses a break-glass user by name before any slot is taken, and grants nothing', async () => {
     const { result } = await runGuard(keyOf('break-glass-ops'), { config: perCredential() });
 

@@ -25,6 +25,7 @@ import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
+import { affectedResources } from '../../lib/incident/affected';
 import { matchesPrivilegedName, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
 import { RENAMED_USER_ACTION } from '../../lib/responders/model';
@@ -354,6 +355,43 @@ describe('disableAccessKey', () => {
       iamMock.on(GetAccessKeyLastUsedCommand).rejects(sdkError('Throttling', 400));
       await expect(disable(USER_KEY())).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringContaining('iam:GetAccessKeyLastUsed failed transiently (Throttling)') });
       expect(mutations()).toHaveLength(0);
+    });
+
+    // Before review cred-rails (row 11s): the step followed each key on its own, and only the guard's
+    // grant (row 11q) held the keys named under one vanished name to one owner. Invoked directly under
+    // a credentials grant (or with an input shaped to skip the guard's check), a vanished name with two
+    // keys, one of svc-metrics and one of ops-victim, had both set Inactive, each under its own user.
+    it('ATTACK (cred-rails): refuses every key named under a vanished name unless one user owns them all, changing nothing', async () => {
+      const VICTIM_KEY = 'AKIAQ3EGRW6JVICTIM01';
+      givenRenamed();
+      iamMock.on(GetAccessKeyLastUsedCommand, { AccessKeyId: VICTIM_KEY }).resolves({ UserName: 'ops-victim' });
+      iamMock.on(ListUserTagsCommand, { UserName: 'ops-victim' }).resolves({ Tags: [] });
+      iamMock.on(ListAccessKeysCommand, { UserName: 'ops-victim' }).resolves({ AccessKeyMetadata: [{ AccessKeyId: VICTIM_KEY, UserName: 'ops-victim', Status: 'Active' }] });
+      const base = USER_KEY();
+      const incident: Incident = { ...base, affected: [...affectedResources(base), { kind: 'access-key', from: 'test', accessKeyId: VICTIM_KEY, userName: 'ci-deployer', userType: 'IAMUser', temporary: false }] };
+      const result = await disable(incident);
+      expect(mutations()).toHaveLength(0);
+      expect(result.status).toBe('refused');
+      expect(result.keys.map((k) => [k.accessKeyId, k.outcome])).toEqual([
+        [KEY, 'refused'],
+        [VICTIM_KEY, 'refused'],
+      ]);
+      expect(result.keys[0]?.reason).toBe(
+        `Access key ${VICTIM_KEY} is not one of user ${NEW_NAME}'s access keys in account 111122223333 (ListAccessKeys), yet the incident names it, as ${KEY}, under user ci-deployer, whom IAM no longer knows: a key followed to another user is never contained under this user's check (The finding names user ci-deployer, unknown to IAM in account 111122223333; access key ${KEY} is user ${NEW_NAME}'s now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name)`,
+      );
+      expect(result.keys[1]?.reason).toMatch(new RegExp(`^Access key ${KEY} is not one of user ops-victim's access keys in account 111122223333 \\(ListAccessKeys\\), yet the incident names it, as ${VICTIM_KEY}, under user ci-deployer`));
+      // Before any read of either owner's tags: the pairing is judged on the follow's own ListAccessKeys.
+      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
+
+      // Both ways: the same two keys, both svc-metrics's, are both set Inactive under that name.
+      iamMock.reset();
+      givenRenamed(NEW_NAME, {}, [KEY, VICTIM_KEY]);
+      const owned = await disable(incident);
+      expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([
+        { UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Inactive' },
+        { UserName: NEW_NAME, AccessKeyId: VICTIM_KEY, Status: 'Inactive' },
+      ]);
+      expect(owned.status).toBe('disabled');
     });
 
     it('never follows a user that exists and does not own the key (the finding pairs the key with another user)', async () => {

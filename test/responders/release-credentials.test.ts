@@ -255,7 +255,8 @@ describe('releaseCredentials: access keys', () => {
     iamMock.on(ListAccessKeysCommand).rejects(noSuchUser(NEW_NAME));
     const again = await release({ ...keyCredential, userName: NEW_NAME }, records, { incidentKey: incident.key });
     expect(again.status).toBe('refused');
-    expect(again.credentials[0]?.reason).toContain(`IAM knows no user ${NEW_NAME} (the record's name): renamed or deleted since Firebreak contained ${KEY}`);
+    // (Since review cred-rails the key is followed, row 11u: here it leads to no user, so nothing.)
+    expect(again.credentials[0]?.reason).toContain(`IAM knows no user ${NEW_NAME} in account ${ACCOUNT}, and GetAccessKeyLastUsed names no user as the owner of access key ${KEY} (the record's name: renamed or deleted since Firebreak contained ${KEY}); release it by hand`);
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
     expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
 
@@ -269,6 +270,72 @@ describe('releaseCredentials: access keys', () => {
     expect(released.status).toBe('released');
     expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Active' }]);
     expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, PolicyArn: DENY_ALL }]);
+  });
+
+  // Review cred-rails (row 11u): a user renamed back (or again) after Firebreak contained it was
+  // released only by hand: IAM knew no user of the record's name, and the release refused.
+  it('ATTACK (cred-rails): follows the recorded key to a user renamed since it was contained, re-activates it under the current name with every rail, naming both names', async () => {
+    const NEW_NAME = 'svc-metrics';
+    const noSuchUser = (name: string) => Object.assign(new NoSuchEntityException({ message: `The user with name ${name} cannot be found.`, $metadata: { httpStatusCode: 404 } }), { Code: 'NoSuchEntity' });
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+    iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: USER, Status: 'Active' }] });
+    iamMock.on(UpdateAccessKeyCommand).resolves({});
+    expect((await disable(incident, records, false)).keys[0]).toMatchObject({ userName: USER, outcome: 'disabled' });
+
+    // The user renamed since (ci-deployer to svc-metrics): the key leads there, which lists it.
+    iamMock.reset();
+    iamMock.on(ListAccessKeysCommand, { UserName: USER }).rejects(noSuchUser(USER));
+    iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME });
+    iamMock.on(ListAccessKeysCommand, { UserName: NEW_NAME }).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: NEW_NAME, Status: 'Inactive' }] });
+    iamMock.on(UpdateAccessKeyCommand).resolves({});
+    const released = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(released.status).toBe('released');
+    expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input)).toEqual([{ AccessKeyId: KEY }]);
+    expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }, { UserName: NEW_NAME }]);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Active' }]);
+    expect(released.credentials[0]).toMatchObject({ outcome: 'released', keyStatus: 'Active', userName: USER });
+    expect(released.actions.find((a) => a.api === 'firebreak:follow-renamed-user')).toMatchObject({ target: USER, outcome: 'observed' });
+    expect(released.credentials[0]?.reason).toBe(
+      `The record names user ${USER}, unknown to IAM in account ${ACCOUNT} now; access key ${KEY} is user ${NEW_NAME}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it: re-activated under its current name ${NEW_NAME}`,
+    );
+  });
+
+  it('refuses, changing nothing, a renamed user whose new name is privileged, a key its new user does not list, and AWSDenyAll recorded under the old name', async () => {
+    const NEW_NAME = 'svc-metrics';
+    const noSuchUser = (name: string) => Object.assign(new NoSuchEntityException({ message: `The user with name ${name} cannot be found.`, $metadata: { httpStatusCode: 404 } }), { Code: 'NoSuchEntity' });
+    const renamedTo = (to: string, keys: readonly string[] = [KEY]) => {
+      iamMock.reset();
+      iamMock.on(ListAccessKeysCommand, { UserName: USER }).rejects(noSuchUser(USER));
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to });
+      iamMock.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ AccessKeyId, UserName: to, Status: 'Inactive' })) });
+      iamMock.on(UpdateAccessKeyCommand).resolves({});
+    };
+    const changes = () => [...iamMock.commandCalls(UpdateAccessKeyCommand), ...iamMock.commandCalls(DetachUserPolicyCommand)];
+    const { records, incident } = await contained('Active', 'Inactive', false, []);
+
+    renamedTo('breakglass-ops');
+    const privileged = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(privileged.status).toBe('refused');
+    expect(privileged.credentials[0]?.reason).toMatch(/is user breakglass-ops's now .*privileged name pattern \*BreakGlass\*/i);
+    expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(changes()).toHaveLength(0);
+
+    renamedTo(NEW_NAME, ['AKIAQ3EGRW6JOTHERKEY']);
+    const unlisted = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(unlisted.status).toBe('refused');
+    expect(unlisted.credentials[0]?.reason).toContain(`IAM lists no such key under a user ${NEW_NAME}`);
+    expect(changes()).toHaveLength(0);
+
+    const withDenyAll = await contained('Active', 'Inactive', true, [DENY_ALL]);
+    renamedTo(NEW_NAME);
+    const denyAll = await release(keyCredential, withDenyAll.records, { incidentKey: withDenyAll.incident.key });
+    expect(denyAll.status).toBe('refused');
+    expect(denyAll.credentials[0]?.reason).toContain(`AWSDenyAll was attached to user ${USER} by Firebreak`);
+    // No warning that it was released under the new name: it was not.
+    expect(denyAll.actions.map((a) => a.api)).not.toContain('firebreak:follow-renamed-user');
+    expect(changes()).toHaveLength(0);
   });
 
   it('detaches AWSDenyAll only when Firebreak attached it', async () => {

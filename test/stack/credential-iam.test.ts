@@ -77,6 +77,21 @@ describe('containment-guard: IAM with a playbook that cuts off credentials', () 
     expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toBeUndefined();
   });
+
+  // Row 11t: for keys all Inactive already, whether a containment of Firebreak's holds one (its
+  // record's `released`), read only, and only access-key records: never a role's, nor a user's key list.
+  it('reads the access-key records (GetItem only, their own key pattern) and writes none', () => {
+    const { statements } = roleStatements([playbook('key', [action('disable', 'disable-access-key', { denyAll: false }), action('alert', 'notify')], { resourceKinds: ['access-key'] })], 'ContainmentGuard');
+    expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 'credential#*#access-key#*'] } },
+    });
+    for (const statement of statements) {
+      if (actionsOf(statement).some((a) => a !== 'dynamodb:GetItem' && a.startsWith('dynamodb:'))) expect(JSON.stringify(statement.Condition ?? {})).not.toContain('credential#');
+    }
+    // Only where a playbook disables keys.
+    expect(JSON.stringify(roleStatements([COMPROMISED], 'ContainmentGuard').statements)).not.toContain('credential#');
+  });
 });
 
 describe('revoke-role-sessions: IAM', () => {
@@ -107,9 +122,9 @@ const RELEASE: Playbook = {
 describe('release-credentials: IAM', () => {
   it('re-activates keys and detaches (or puts back) only AWSDenyAll, reads and deletes role policies through the session revoker, reads and marks only credential records', () => {
     const { statements, environment } = roleStatements([CREDENTIALS, RELEASE], 'ReleaseCredentials');
-    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toMatchObject({ Action: 'iam:ListAccessKeys', Resource: userArn('*') });
-    // The record names the user by its current name (a renamed user's too): the release never follows a key.
-    expect(statements.flatMap(actionsOf)).not.toContain('iam:GetAccessKeyLastUsed');
+    // The record's user's keys; GetAccessKeyLastUsed follows the key when IAM no longer knows the
+    // record's name (renamed since it was contained, row 11u), on users of its own account only.
+    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toMatchObject({ Action: ['iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'], Resource: userArn('*') });
     // Attach only to put AWSDenyAll back when the key was claimed while the release ran: the
     // condition allows no other policy, so the release can deny a user, never grant one anything.
