@@ -253,9 +253,17 @@ export async function lookAtCredential(
     // Firebreak holds for another incident still takes one: this incident's step must claim it, so
     // that the other's release leaves it Inactive while this one is open. A key made Active again
     // after this read is contained on the next finding about it (GuardDuty updates its finding).
-    const inactive = own.every((id) => listed.find((key) => key.AccessKeyId === id)?.Status === 'Inactive');
+    const inactive = (keys: readonly AccessKeyMetadata[]): boolean => own.every((id) => keys.find((key) => key.AccessKeyId === id)?.Status === 'Inactive');
     const holds = named.keyHolds;
-    if (inactive && holds !== undefined && !(await Promise.all(own.map((id) => holds.held(incident.account, id)))).some(Boolean)) {
+    // The status is read again after the records (row 11z): a release re-activates the key before it
+    // marks its record released, so a status read before a record read found released may be stale.
+    // Inactive after the records were read, a key made Active again later is a new change.
+    const userName = name;
+    const stillInactive = async (): Promise<boolean> => {
+      const again = await readOrMissing('iam:ListAccessKeys', async () => (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []);
+      return again !== 'missing' && inactive(again);
+    };
+    if (inactive(listed) && holds !== undefined && !(await Promise.all(own.map((id) => holds.held(incident.account, id)))).some(Boolean) && (await stillInactive())) {
       const [it, is] = own.length === 1 ? ['it', 'is'] : ['they', 'are'];
       const reason = `${own.length === 1 ? 'Access key' : 'Access keys'} ${own.join(', ')} of user ${name} ${is} already Inactive in account ${incident.account} (ListAccessKeys), and no containment by Firebreak holds ${own.length === 1 ? 'it' : 'them'}: the playbook would change nothing, so no blast-radius slot is taken; evidence and an alert only. Made Active again, ${it} ${is} contained on the next finding about ${own.length === 1 ? 'it' : 'them'}.`;
       log.record('iam:ListAccessKeys', name, 'observed', reason);

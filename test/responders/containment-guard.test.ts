@@ -1615,7 +1615,8 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(result.reasons).toEqual([
       `Access key ${KEY} of user ${'ci-deployer'} is already Inactive in account ${ACCOUNT} (ListAccessKeys), and no containment by Firebreak holds it: the playbook would change nothing, so no blast-radius slot is taken; evidence and an alert only. Made Active again, it is contained on the next finding about it.`,
     ]);
-    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    // Read again after the record (row 11z): still Inactive.
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
     expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([recordRead]);
     expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(0);
     expect(result.blastRadius.evaluated).toBe(false);
@@ -1645,6 +1646,28 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     const active = await runGuard(keyOf('ci-deployer'), { config: keysOnly() });
     expect(active.result.status).toBe('proceed');
     expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+  });
+
+  // Before review review-cred (row 11z): the guard read the key's status (ListAccessKeys), then
+  // whether a record holds it (GetItem). A release of another incident re-activates the key and only
+  // then marks its record released: between the two reads, the guard saw the key Inactive and the
+  // record released, took no slot, and the new finding's incident contained nothing while the key
+  // was Active again (the step, had it run, would have found the record released and disabled it).
+  it('ATTACK (review-cred): a release that re-activates the key between the status read and the record read does not leave the new finding uncontained', async () => {
+    const KEY = 'AKIAQ3EGRW6JSEXAMPLE';
+    const config_ = { ...config(), protectedTagKey: undefined, rails: { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], disablesKeysOnly: true as const } } };
+    ddb.on(PutItemCommand).resolves({});
+    slotsHold();
+    iam
+      .on(ListAccessKeysCommand)
+      .resolvesOnce({ AccessKeyMetadata: [{ AccessKeyId: KEY, Status: 'Inactive' }], IsTruncated: false })
+      .resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
+    // The other incident's release: UpdateAccessKey Active, then its record marked released.
+    ddb.on(GetItemCommand).resolves({ Item: { released: { BOOL: true } } });
+    const { result } = await runGuard(keyOf('ci-deployer'), { config: config_ });
+    expect(result.status).toBe('proceed');
+    expect(result.blastRadius.slotTaken).toBe(true);
+    expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
   });
 
   it('refuses a break-glass user by name before any slot is taken, and grants nothing', async () => {
