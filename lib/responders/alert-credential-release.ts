@@ -193,6 +193,8 @@ function keyLines(key: KeyReleasePreview, incident: string, asked: string): stri
     key.deactivated === true
       ? `  Incident ${incident} holds the last claim on access key ${id}${user}: approving makes the key ACTIVE again (Firebreak set it Inactive) (${asked}), unless an incident, this one included, contains it again before the release acts: then it changes nothing and a new release is needed.`
       : `  Incident ${incident} holds the last claim on access key ${id}${user}, but Firebreak did not set it Inactive (it was Inactive before): it stays Inactive (${asked}).`,
+    // The user renamed since it was contained: the release acts under the current name (row 11aa).
+    ...(key.reason !== undefined ? [`  WARNING: ${oneLine(key.reason, MAX_REASON)}.`] : []),
   ];
   const denyAll = key.denyAll;
   if (denyAll === undefined) return lines;

@@ -31,6 +31,9 @@ import type { IncidentLogger } from './logging';
 import { keyHolders } from './credential-records';
 import { denyAllDuty, otherKeyNeedingDenyAll } from './deny-all-duty';
 import { readOrMissing, rolesNamed } from './credential-targets';
+import { followKeyToRenamedUser } from './renamed-key-owner';
+import { RENAMED_USER_ACTION } from './model';
+import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import { readRoleDeny, roleDenyDeletableAt } from './role-deny-release';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
@@ -241,7 +244,20 @@ async function previewKey(
   if (others.length > 0) return { ...base, record: 'held', holders: bounded(others), holderCount: others.length };
   const iam = await deps.clients.iam({ account, region: incident.region });
   const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
-  const userKeys = (listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? [])).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
+  if (listed === 'missing') {
+    // IAM knows no user of the record's name: the release follows the key to its owner now and
+    // re-activates it under that name (row 11u), so the request must say so, both names, and not that
+    // it refuses (row 11aa). The same follow, rails and refusals as the release's (releaseKey).
+    const rails = credentialRailsOf(deps.environment ?? process.env, RESPONDER_NAMES.releaseCredentials);
+    const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, rails));
+    if ('refused' in followed) return { ...base, record: 'refused', reason: `${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand` };
+    const { to } = followed.renamed;
+    const sentence = `The record names user ${userName}, unknown to IAM in account ${account} now; access key ${accessKeyId} is user ${to}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it`;
+    log.record(RENAMED_USER_ACTION, userName, 'observed', sentence);
+    if (denyAllDuty(read) !== undefined) return { ...base, record: 'refused', reason: `${DENY_ALL_POLICY_NAME} was attached to user ${userName} by Firebreak (the record's name), whom IAM no longer knows (${sentence}): a person re-activates the key and detaches ${DENY_ALL_POLICY_NAME} from user ${to} by hand` };
+    return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, reason: `${sentence}; approving releases it under its current name ${to}` };
+  }
+  const userKeys = (listed.AccessKeyMetadata ?? []).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
   log.record('iam:ListAccessKeys', userName, 'observed', `User ${userName} has ${userKeys.length} access key(s)`);
   if (!userKeys.includes(accessKeyId)) return { ...base, record: 'refused', reason: `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?)` };
   const denyAll = await previewDenyAll(read, userKeys, deps);

@@ -11,6 +11,7 @@ import {
   AttachUserPolicyCommand,
   DeleteRolePolicyCommand,
   DetachUserPolicyCommand,
+  GetAccessKeyLastUsedCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
@@ -167,6 +168,39 @@ describe('the approval request of a credential release (review s20)', () => {
     // True when asked: a holder released in the meantime changes what the release does.
     expect(text).toContain(`as the sealed records said at ${ASKED.toISOString()}, when this request was made; the release reads them again before it acts`);
     expect(text).toContain('If it is released before this release acts, this release is the last: it then makes the key Active again if Firebreak set it Inactive');
+  });
+
+  // Before review review-cred (row 11aa): the release follows a recorded key to a user renamed since
+  // it was contained (row 11u), but the preview read only the record's name: IAM knew no such user,
+  // and the approval request said the release "will refuse and change nothing ... (deleted since?)".
+  // An approver who approved on that (to release the incident's other credentials) had the key made
+  // Active again under a name the request never showed: a rename after containment, a strong sign of
+  // whoever still holds the user's other credentials.
+  it('ATTACK (review-cred): a user renamed since containment: the request says the key is made Active again under the new name, not that the release refuses', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    givenUserKeys({ [KEY]: 'Active' });
+    await disable(incident, records);
+    iamMock.reset();
+    const RENAMED = 'svc-renamed';
+    iamMock.on(ListAccessKeysCommand).rejects(new NoSuchEntityException({ message: `The user with name ${USER} cannot be found.`, $metadata: {} }));
+    iamMock.on(ListAccessKeysCommand, { UserName: RENAMED }).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: RENAMED, Status: 'Inactive' }] });
+    iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: RENAMED });
+
+    const { input, result } = await preview(keyCredential, incident.key, records);
+    expect(mutatingCalls()).toBe(0);
+    expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input)).toEqual([{ AccessKeyId: KEY }]);
+    expect(result).toMatchObject({ preview: { keys: [{ accessKeyId: KEY, record: 'held', deactivated: true }] } });
+    const text = approvalSection(input.incident, result);
+    expect(text).not.toContain('will refuse and change nothing');
+    expect(text).toContain(`approving makes the key ACTIVE again`);
+    expect(text).toContain(`access key ${KEY} is user ${RENAMED}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it`);
+
+    // A new name the rails refuse: the request says the release refuses, as it will.
+    iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'break-glass-admin' });
+    const privileged = await preview(keyCredential, incident.key, records);
+    expect(privileged.result).toMatchObject({ preview: { keys: [{ accessKeyId: KEY, record: 'refused' }] } });
+    expect(iamMock.commandCalls(ListAccessKeysCommand, { UserName: 'break-glass-admin' })).toHaveLength(0);
   });
 
   it('says AWSDenyAll stays for the incident holding the user\'s other key, naming the key; reads the user\'s keys with exactly that input', async () => {
