@@ -13,7 +13,8 @@
  *
  * Read only: no IAM change, no table write, no grant or approval read; the calls are those the
  * release itself makes (GetItem and kms:VerifyMac on the state table's records, iam:ListAccessKeys
- * through the member role, iam:GetRolePolicy through the session-revoker role), so the preview needs
+ * through the member role, and iam:GetAccessKeyLastUsed for a user IAM no longer knows by the record's
+ * name, row 11aa; iam:GetRolePolicy through the session-revoker role), so the preview needs
  * no permission the release lacks. A `preview` field
  * someone puts in a direct invocation only makes the function read. What it reads is true when it
  * reads it: the release reads everything again when it acts, and the approval request says so.
@@ -252,9 +253,9 @@ async function previewKey(
     const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, rails));
     if ('refused' in followed) return { ...base, record: 'refused', reason: `${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand` };
     const { to } = followed.renamed;
-    const sentence = `The record names user ${userName}, unknown to IAM in account ${account} now; access key ${accessKeyId} is user ${to}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it`;
+    const sentence = renamedSinceContained({ account, userName, accessKeyId }, to);
     log.record(RENAMED_USER_ACTION, userName, 'observed', sentence);
-    if (denyAllDuty(read) !== undefined) return { ...base, record: 'refused', reason: `${DENY_ALL_POLICY_NAME} was attached to user ${userName} by Firebreak (the record's name), whom IAM no longer knows (${sentence}): a person re-activates the key and detaches ${DENY_ALL_POLICY_NAME} from user ${to} by hand` };
+    if (denyAllDuty(read) !== undefined) return { ...base, record: 'refused', reason: denyAllOfRenamedUser(userName, to, sentence) };
     return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, reason: `${sentence}; approving releases it under its current name ${to}` };
   }
   const userKeys = (listed.AccessKeyMetadata ?? []).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
@@ -262,6 +263,16 @@ async function previewKey(
   if (!userKeys.includes(accessKeyId)) return { ...base, record: 'refused', reason: `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?)` };
   const denyAll = await previewDenyAll(read, userKeys, deps);
   return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, ...(denyAll !== undefined ? { denyAll } : {}) };
+}
+
+/** The sentence of a recorded key followed to a user renamed since Firebreak contained it (row 11u), the release's and its preview's. */
+export function renamedSinceContained({ account, userName, accessKeyId }: Pick<AccessKeyRecord, 'account' | 'userName' | 'accessKeyId'>, to: string): string {
+  return `The record names user ${userName}, unknown to IAM in account ${account} now; access key ${accessKeyId} is user ${to}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it`;
+}
+
+/** Why the release of a renamed user's key refuses when AWSDenyAll is in play (recorded under the old name). */
+export function denyAllOfRenamedUser(userName: string, to: string, sentence: string): string {
+  return `${DENY_ALL_POLICY_NAME} was attached to user ${userName} by Firebreak (the record's name), whom IAM no longer knows (${sentence}): a person re-activates the key and detaches ${DENY_ALL_POLICY_NAME} from user ${to} by hand`;
 }
 
 /** What becomes of AWSDenyAll, as releaseDenyAll (release-credentials.ts) will decide it, or undefined when this release does not touch it. */

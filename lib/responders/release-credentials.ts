@@ -50,7 +50,7 @@ import { ResponderRun } from './responder-run';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { ResponderInputError } from '../contracts/responder-errors';
 import type { ReleasePreviewResult } from './release-credentials-preview';
-import { previewCredentialRelease } from './release-credentials-preview';
+import { denyAllOfRenamedUser, previewCredentialRelease, renamedSinceContained } from './release-credentials-preview';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { readOrMissing, rolesNamed } from './credential-targets';
@@ -362,10 +362,10 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
     const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, context.rails));
     if ('refused' in followed) return refuse(`${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand`);
     const { to } = followed.renamed;
-    const sentence = `The record names user ${userName}, unknown to IAM in account ${account} now; access key ${accessKeyId} is user ${to}'s (GetAccessKeyLastUsed, ListAccessKeys): renamed since Firebreak contained it`;
+    const sentence = renamedSinceContained({ account, userName, accessKeyId }, to);
     // AWSDenyAll and the user's key list are recorded under the record's name: a person detaches it.
     if (denyAllDuty({ record, denyAllHandover: handover }) !== undefined) {
-      return refuse(`${DENY_ALL_POLICY_NAME} was attached to user ${userName} by Firebreak (the record's name), whom IAM no longer knows (${sentence}): a person re-activates the key and detaches ${DENY_ALL_POLICY_NAME} from user ${to} by hand`);
+      return refuse(denyAllOfRenamedUser(userName, to, sentence));
     }
     log.record(RENAMED_USER_ACTION, userName, 'observed', `${sentence}: released under its current name ${to}`);
     renamed = `${sentence}: re-activated under its current name ${to}`;

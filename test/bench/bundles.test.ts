@@ -269,13 +269,16 @@ describe('responder bundles', () => {
     // Session 30: +361 bytes (renamed-user): the alert warns, naming both names, of a user renamed since the finding and followed by its key (row 11p).
     // Session 30: +127 bytes (review-rename): that warning says a forged finding naming a user IAM never had reads alike, never a rename as fact (row 11r).
     // Session 30: +799 bytes (custody-truth): the alert names each copy a drill refused after it started leaves in the forensic account, for its owner to delete by hand (row 1t).
-    'publish-alert': 126_850,
+    // Session 31: +58 bytes (review-cred): the approval request's WARNING line of a key whose user was renamed since containment (row 11aa).
+    'publish-alert': 126_910,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
     // Session 31: +2,968 bytes (cred-rails): a user renamed back or again since it was contained is followed by its key
     // (renamed-key-owner.ts, GetAccessKeyLastUsed) and its key re-activated under its current name (row 11u).
-    'release-credentials': 65_992,
+    // Session 31: +688 bytes (review-cred): the preview follows a renamed user's key as the release does, so the approval
+    // request says the key is made Active again under the new name, not that the release refuses (row 11aa).
+    'release-credentials': 66_682,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
