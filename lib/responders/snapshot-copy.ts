@@ -65,7 +65,7 @@ import { createResponderHandler } from './runtime';
 import type { StepOriginDeps } from './step-origin';
 import { originCheckedStepResponder } from './step-origin';
 import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRefusal, ShareRemoval, ShareRemovalReason } from './snapshot-custody';
-import { custodyStatus, snapshotReport, withShareRefusal } from './snapshot-custody';
+import { CustodyRecordUnreadableError, custodyStatus, snapshotReport, withShareRefusal } from './snapshot-custody';
 import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
 import { findEvidenceSnapshots } from './snapshot-reads';
 
@@ -432,7 +432,17 @@ async function withdrawDrillShares(
   let copies: ReadonlyMap<string, Snapshot> | undefined;
   for (const source of sources) {
     const sourceId = source.SnapshotId as string;
-    const stored = await deps.custody.get(incidentKey, sourceId);
+    let stored: ReadCustody | undefined;
+    try {
+      stored = await deps.custody.get(incidentKey, sourceId);
+    } catch (error) {
+      if (!(error instanceof CustodyRecordUnreadableError)) throw error;
+      // An item that is no custody record says nothing about the share: the removal is sent anyway,
+      // and nothing is sealed over the item.
+      const unshare = await removeShare(flow, sourceId, 'drill-refused');
+      log.record('dynamodb:PutItem', sourceId, 'skipped', `${error.message} (${unshare.detail})`);
+      continue;
+    }
     if (stored === undefined) continue;
     // An untrusted record's word that the share is gone is not taken: the removal is sent anyway.
     if (stored.verdict.valid && stored.record.unshare?.removed === true) {

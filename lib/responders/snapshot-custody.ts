@@ -20,6 +20,7 @@ import { canonicalJson } from './canonical-json';
 import { sha256Hex } from '../incident/keys';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 import { STATE_KEY_PREFIX } from '../contracts/security';
+import { FirebreakError } from '../contracts/errors';
 
 /** The label of the custody record's sealed serialization; never a quarantine record's. */
 export const CUSTODY_SEAL_SCHEME = 'firebreak-evidence-custody/v1';
@@ -186,6 +187,15 @@ export function custodyStatus(record: CustodyRecord): CustodyStatus {
   return record.status ?? 'pending';
 }
 
+/**
+ * A custody item is in the state table but is no custody record at all (not JSON, or not the record's
+ * shape): written by someone other than Firebreak. Never read as "no record" (which would start a
+ * share and a copy over it, or skip a drill's withdrawal), nor acted on: the caller names it.
+ */
+export class CustodyRecordUnreadableError extends FirebreakError {
+  override readonly name = 'CustodyRecordUnreadableError';
+}
+
 /** Where custody records live (the state table; tests may use anything with the same semantics). */
 export interface CustodyStore {
   /** Seals and writes the record unless one exists for the same copy: `exists` then (the first is kept). */
@@ -196,7 +206,10 @@ export interface CustodyStore {
    * revisions): `conflict` when another run changed it first (nothing written).
    */
   replace(record: CustodyRecord, revision: number | undefined): Promise<{ readonly outcome: 'saved' | 'conflict'; readonly record: CustodyRecord }>;
-  /** The record of the copy of `sourceSnapshotId` for the incident, verified; undefined when none. */
+  /**
+   * The record of the copy of `sourceSnapshotId` for the incident, verified; undefined when none.
+   * Throws CustodyRecordUnreadableError when an item is there but is no custody record.
+   */
   get(incidentKey: string, sourceSnapshotId: string): Promise<ReadCustody | undefined>;
 }
 
@@ -271,6 +284,11 @@ export class DynamoDbCustodyStore implements CustodyStore {
     }
     if (!item) return undefined;
     const read = await verifyStoredCustody(item.record?.S, this.mac, incidentKey, sourceSnapshotId);
+    if (read === undefined) {
+      throw new CustodyRecordUnreadableError(
+        `The custody record of ${sourceSnapshotId} (${custodyRecordKey(incidentKey, sourceSnapshotId)}) is in the state table but is not a custody record (not JSON, or not its shape): nothing shared, copied, confirmed or unshared on its word; the source ${sourceSnapshotId} is kept. Check the state table by hand.`,
+      );
+    }
     const revision = item.revision?.N !== undefined ? Number(item.revision.N) : undefined;
     return read === undefined || revision === undefined || !Number.isSafeInteger(revision) ? read : { ...read, revision };
   }

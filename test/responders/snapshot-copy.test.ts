@@ -348,6 +348,21 @@ describe('copyEvidence', () => {
     expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'completed', unshare: { removed: true } });
   });
 
+  // An item under a custody key that is no custody record (not JSON, not its shape) read as "no record":
+  // the run sealed an intent over it, failed with "another run recorded the custody first" after its
+  // retries, and said nothing of the item.
+  it('ATTACK (lead-s30): names a custody item that is no custody record and acts on nothing, never reading it as "no record"', async () => {
+    for (const junk of ['not json', '{}']) {
+      table.set(custodyRecordKey(KEY, 'snap-0000000000000000a'), { pk: { S: custodyRecordKey(KEY, 'snap-0000000000000000a') }, record: { S: junk } });
+      member.resetHistory();
+      forensic.resetHistory();
+      await expect(run()).rejects.toThrow(/The custody record of snap-0000000000000000a \(custody#.*\) is in the state table but is not a custody record .*nothing shared, copied, confirmed or unshared on its word/);
+      expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+      expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+      expect(table.get(custodyRecordKey(KEY, 'snap-0000000000000000a'))?.record?.S).toBe(junk);
+    }
+  });
+
   it('does not act on a custody record that fails verification: nothing copied again, confirmed or unshared; the step fails', async () => {
     await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
     complete('snap-0copy000000000001', 'snap-0copy000000000002');
@@ -771,6 +786,22 @@ describe('copyEvidence', () => {
       expect((await run({ ...input(), incident: drill })).status).toBe('refused');
       expect(modified().slice(1)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false)]);
       expect(drillRecord('snap-0000000000000000a')).toMatchObject({ status: 'withdrawn', unshare: { removed: true, reason: 'drill-refused' } });
+    });
+
+    it('ATTACK (lead-s30): takes back the share of a refused drill whose custody item is no custody record, sealing nothing over it', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      forensic.on(CopySnapshotCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+      await expect(run({ ...input(), incident: drill })).rejects.toBeInstanceOf(TransientResponderError);
+      expect(modified()).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false)]);
+      // Whoever may write the state table overwrites the intent with something that is no record.
+      const pk = custodyRecordKey(drill.key, 'snap-0000000000000000a');
+      table.set(pk, { ...table.get(pk)!, record: { S: 'overwritten' } });
+      member.on(DescribeInstancesCommand).resolves(optedOut());
+      const refused = await run({ ...input(), incident: drill });
+      expect(refused.status).toBe('refused');
+      expect(modified().slice(1)).toEqual([unshareInput('snap-0000000000000000a', FORENSIC, false)]);
+      expect(table.get(pk)?.record?.S).toBe('overwritten');
+      expect(refused.actions.find((a) => a.api === 'dynamodb:PutItem' && a.outcome === 'skipped')?.detail).toMatch(/is in the state table but is not a custody record/);
     });
 
     // Review s29: a run that ended between CopySnapshot and the pending record (a throttled describe
