@@ -199,9 +199,10 @@ export async function lookAtCredential(
   if (checksKeyOwner) {
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
-    let listed: readonly AccessKeyMetadata[] | 'missing' = await readOrMissing('iam:ListAccessKeys', async () => {
-      return (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? [];
-    });
+    /** One page of ListAccessKeys holds every key of a user. */
+    const keysOf = (userName: string): Promise<readonly AccessKeyMetadata[] | 'missing'> =>
+      readOrMissing('iam:ListAccessKeys', async () => (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []);
+    let listed = await keysOf(name);
     if (listed === 'missing') {
       // IAM knows no user of that name: renamed since the finding (iam:UpdateUser, which whoever holds
       // the key may be allowed), the key leads to its owner now. Only then: a user that exists and
@@ -260,7 +261,7 @@ export async function lookAtCredential(
     // Inactive after the records were read, a key made Active again later is a new change.
     const userName = name;
     const stillInactive = async (): Promise<boolean> => {
-      const again = await readOrMissing('iam:ListAccessKeys', async () => (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []);
+      const again = await keysOf(userName);
       return again !== 'missing' && inactive(again);
     };
     if (inactive(listed) && holds !== undefined && !(await Promise.all(own.map((id) => holds.held(incident.account, id)))).some(Boolean) && (await stillInactive())) {

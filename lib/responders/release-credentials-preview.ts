@@ -20,6 +20,7 @@
  * reads it: the release reads everything again when it acts, and the approval request says so.
  */
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
@@ -32,7 +33,9 @@ import type { IncidentLogger } from './logging';
 import { keyHolders } from './credential-records';
 import { denyAllDuty, otherKeyNeedingDenyAll } from './deny-all-duty';
 import { readOrMissing, rolesNamed } from './credential-targets';
-import { followKeyToRenamedUser } from './renamed-key-owner';
+import { followKeyToRenamedUser, keyIdsOf } from './renamed-key-owner';
+import type { RenamedKeyOwner } from './renamed-key-owner';
+import type { CredentialRails } from './credential-rails';
 import { RENAMED_USER_ACTION } from './model';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import { readRoleDeny, roleDenyDeletableAt } from './role-deny-release';
@@ -231,7 +234,8 @@ async function previewKey(
 ): Promise<KeyReleasePreview> {
   const { userName, accessKeyId } = base;
   if (userName === undefined || !RESOURCE_ID_FORMAT.iamName.test(userName)) return { ...base, record: 'refused', reason: `${accessKeyId} is not named with its IAM user` };
-  const before = refusalBeforeAnyCall('user', userName, account, credentialRailsOf(deps.environment ?? process.env, RESPONDER_NAMES.releaseCredentials));
+  const rails = credentialRailsOf(deps.environment ?? process.env, RESPONDER_NAMES.releaseCredentials);
+  const before = refusalBeforeAnyCall('user', userName, account, rails);
   if (before !== undefined) return { ...base, record: 'refused', reason: before };
   const read = await deps.records.get({ kind: 'access-key', account, accessKeyId });
   if (read === undefined) return { ...base, record: 'no-record' };
@@ -249,20 +253,35 @@ async function previewKey(
     // IAM knows no user of the record's name: the release follows the key to its owner now and
     // re-activates it under that name (row 11u), so the request must say so, both names, and not that
     // it refuses (row 11aa). The same follow, rails and refusals as the release's (releaseKey).
-    const rails = credentialRailsOf(deps.environment ?? process.env, RESPONDER_NAMES.releaseCredentials);
-    const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, rails));
-    if ('refused' in followed) return { ...base, record: 'refused', reason: `${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand` };
-    const { to } = followed.renamed;
-    const sentence = renamedSinceContained({ account, userName, accessKeyId }, to);
+    const followed = await followRecordedKey(iam, { account, userName, accessKeyId }, rails);
+    if ('refused' in followed) return { ...base, record: 'refused', reason: followed.refused };
+    const { renamed: { to }, sentence } = followed;
     log.record(RENAMED_USER_ACTION, userName, 'observed', sentence);
     if (denyAllDuty(read) !== undefined) return { ...base, record: 'refused', reason: denyAllOfRenamedUser(userName, to, sentence) };
     return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, reason: `${sentence}; approving releases it under its current name ${to}` };
   }
-  const userKeys = (listed.AccessKeyMetadata ?? []).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
+  const userKeys = keyIdsOf(listed.AccessKeyMetadata ?? []);
   log.record('iam:ListAccessKeys', userName, 'observed', `User ${userName} has ${userKeys.length} access key(s)`);
   if (!userKeys.includes(accessKeyId)) return { ...base, record: 'refused', reason: `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?)` };
   const denyAll = await previewDenyAll(read, userKeys, deps);
   return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, ...(denyAll !== undefined ? { denyAll } : {}) };
+}
+
+/**
+ * Follows a recorded key whose user IAM no longer knows by the record's name to its owner now, the
+ * deployment's rails applied to the new name before any call on it (row 11u): the release's and its
+ * preview's, so that the approval request says what the release will do (row 11aa). The refusal says
+ * to release by hand; else the owner and the sentence naming both names.
+ */
+export async function followRecordedKey(
+  iam: IAMClient,
+  recorded: Pick<AccessKeyRecord, 'account' | 'userName' | 'accessKeyId'>,
+  rails: CredentialRails,
+): Promise<{ readonly refused: string } | { readonly renamed: RenamedKeyOwner; readonly sentence: string }> {
+  const { account, accessKeyId } = recorded;
+  const followed = await followKeyToRenamedUser(iam, recorded, (to) => refusalBeforeAnyCall('user', to, account, rails));
+  if ('refused' in followed) return { refused: `${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand` };
+  return { renamed: followed.renamed, sentence: renamedSinceContained(recorded, followed.renamed.to) };
 }
 
 /** The sentence of a recorded key followed to a user renamed since Firebreak contained it (row 11u), the release's and its preview's. */

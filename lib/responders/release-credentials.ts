@@ -50,11 +50,11 @@ import { ResponderRun } from './responder-run';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { ResponderInputError } from '../contracts/responder-errors';
 import type { ReleasePreviewResult } from './release-credentials-preview';
-import { denyAllOfRenamedUser, previewCredentialRelease, renamedSinceContained } from './release-credentials-preview';
+import { denyAllOfRenamedUser, followRecordedKey, previewCredentialRelease } from './release-credentials-preview';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { readOrMissing, rolesNamed } from './credential-targets';
-import { followKeyToRenamedUser, keyIdsOf } from './renamed-key-owner';
+import { keyIdsOf } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { CredentialRails } from './credential-rails';
 
@@ -359,10 +359,9 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
     // (keys never change owner, and a deleted user's keys go with it). The key is followed as the
     // guard and disable-access-key follow it (renamed-key-owner.ts): its owner now must list it, and
     // the rails of the record's name apply to the new name before any call on it (row 11u).
-    const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, context.rails));
-    if ('refused' in followed) return refuse(`${followed.refused} (the record's name: renamed or deleted since Firebreak contained ${accessKeyId}); release it by hand`);
-    const { to } = followed.renamed;
-    const sentence = renamedSinceContained({ account, userName, accessKeyId }, to);
+    const followed = await followRecordedKey(iam, { account, userName, accessKeyId }, context.rails);
+    if ('refused' in followed) return refuse(followed.refused);
+    const { renamed: { to }, sentence } = followed;
     // AWSDenyAll and the user's key list are recorded under the record's name: a person detaches it.
     if (denyAllDuty({ record, denyAllHandover: handover }) !== undefined) {
       return refuse(denyAllOfRenamedUser(userName, to, sentence));
