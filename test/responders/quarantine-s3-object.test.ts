@@ -502,6 +502,39 @@ describe('releaseS3Object', () => {
     expect(s3Mock.calls()).toHaveLength(1);
   });
 
+  it('ATTACK (review-s3): a drill’s release never changes a real object: one that does not carry firebreak:gameday-target=true in S3 now', async () => {
+    // A release whose incident is a drill (its gameday- key; the approval says [GAME DAY]) on objects that never opted in, or no longer do:
+    // one an analyst tagged infected by hand (no marker), and one a drill tagged while it was opted in, back in production since.
+    const drill = { ...THREATS, gameDay: true, key: `gameday-${THREATS.key}` };
+    const claims = new InMemoryS3ObjectClaims();
+    const releaseDrill = () => {
+      const grants = storeGranting(drill, NOW, { instanceId: malwareObjectGrantTarget(drill)!, kind: 'release', playbook: 'release-s3-object' });
+      return releaseS3Object({ incident: drill, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, claims, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
+    };
+    for (const tags of [
+      [{ Key: 'owner', Value: 'billing' }, TAGGED[0]!],
+      [{ Key: 'owner', Value: 'billing' }, TAGGED[0]!, { Key: 'firebreak:incident', Value: drill.key }],
+      [{ Key: 'owner', Value: 'billing' }],
+    ]) {
+      s3Mock.reset();
+      givenObject(tags);
+      s3Mock.on(DeleteObjectTaggingCommand).resolves({});
+      const result = await releaseDrill();
+      expect(result).toMatchObject({ status: 'refused', refusal: { code: 'not-a-gameday-target' } });
+      expect(result.refusal?.reason).toContain('firebreak:gameday-target=true');
+      expect(writes()).toBe(0);
+      // Nor is the real object's claims item written (a take-back is a write on its state).
+      expect(claims.items.size).toBe(0);
+    }
+    // An object that opted in is released as any other.
+    s3Mock.reset();
+    givenObject([{ Key: 'firebreak:gameday-target', Value: 'true' }, TAGGED[0]!, { Key: 'firebreak:incident', Value: drill.key }]);
+    expect((await releaseDrill()).status).toBe('untagged');
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([
+      { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [{ Key: 'firebreak:gameday-target', Value: 'true' }] } },
+    ]);
+  });
+
   it('refuses under a contain grant (a release needs a release grant)', async () => {
     const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, kind: 'contain' });
     const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, claims: new InMemoryS3ObjectClaims(), environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
