@@ -174,12 +174,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   // is tagged infected all the same; it is not reported as this incident's earlier containment (a replay to dismiss).
   const taggedByOthers = plan.kind === 'already-tagged' && !heldAlready;
   if (taggedByOthers) {
-    log.record(
-      's3:PutObjectTagging',
-      target,
-      'observed',
-      `Found tagged infected for incident ${incident.key} already, but not by Firebreak: no run of this incident had claimed the version (someone who may tag the object, such as its uploader, wrote the tags; or they date from before claims were kept). Nothing written: they are the tags Firebreak writes`,
-    );
+    log.record('s3:PutObjectTagging', target, 'observed', `Found tagged infected for incident ${incident.key}, but not by Firebreak: no run of it had claimed the version (its uploader, or anyone who may tag it, wrote the tags). Nothing written`);
   } else if (plan.kind === 'already-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
   } else if (mode === 'dry-run') {
