@@ -159,8 +159,9 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   }
   // 3a. The claim first (enforce only: a dry-run writes nothing): a release that takes its own claim back
   // after this one leaves the tags on, or puts them back if its write lands after them.
+  let heldAlready = true;
   if (mode === 'enforce') {
-    await deps.claims.claim(object, incident.key, now().toISOString());
+    ({ heldAlready } = await deps.claims.claim(object, incident.key, now().toISOString()));
     log.record(
       'dynamodb:UpdateItem',
       target,
@@ -168,7 +169,13 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
       `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more`,
     );
   }
-  if (plan.kind === 'already-tagged') {
+  // Firebreak's tags for this incident on a version it never claimed were not written by Firebreak: the incident key is a
+  // digest of what the event names, which the uploader knows, and anyone who may tag the object may write them. The object
+  // is tagged infected all the same; it is not reported as this incident's earlier containment (a replay to dismiss).
+  const taggedByOthers = plan.kind === 'already-tagged' && !heldAlready;
+  if (taggedByOthers) {
+    log.record('s3:PutObjectTagging', target, 'observed', `Found tagged infected for incident ${incident.key}, but not by Firebreak: no run of it had claimed the version (its uploader, or anyone who may tag it, wrote the tags). Nothing written`);
+  } else if (plan.kind === 'already-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
   } else if (mode === 'dry-run') {
     log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${current.length} own tag(s) (cannot dry-run: S3 has no DryRun parameter)`);
@@ -189,7 +196,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
   const tagged = retagged ? 'tagged' : plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
   const status: QuarantineS3ObjectStatus = tagged === 'already-tagged' && copy?.status === 'copied' ? 'tagged' : tagged;
-  return finish(status, copy !== undefined ? { quarantineCopy: copy } : {});
+  return finish(status, { ...(copy !== undefined ? { quarantineCopy: copy } : {}), ...(taggedByOthers ? { idempotentReplay: false } : {}) });
 }
 
 const MALWARE_TAG_WORDS = 'firebreak:malware-scan=threats-found';

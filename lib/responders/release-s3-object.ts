@@ -35,7 +35,9 @@ import { stepResponder } from './responder-input';
 import { clearObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
-import { describeObject, infectedTags, MALWARE_OBJECT_TAGS, planUntag, scannedObjectOf } from './s3-malware-object';
+import { describeObject, infectedTags, isGameDayObject, MALWARE_OBJECT_TAGS, planUntag, scannedObjectOf } from './s3-malware-object';
+import { isGameDayIncident } from './game-day';
+import { SECURITY_TAGS } from '../contracts/security';
 import type { S3ObjectClaims } from './s3-object-claims';
 import { holderOf } from './s3-object-claims';
 
@@ -53,7 +55,8 @@ export interface ReleaseS3ObjectResult extends ResponderResult<ReleaseS3ObjectSt
   /** The other incidents holding the object version, for which it stays tagged infected (`held`; a dry-run that would leave it so). */
   readonly holders?: readonly string[];
   /** `claimed-since-cleared`: the version was claimed after the containment guard cleared this release; it stays tagged. */
-  readonly refusal?: { readonly code: ObjectRefusalCode | 'tagged-by-another-incident' | 'claimed-since-cleared'; readonly reason: string };
+  /** `not-a-gameday-target`: a drill's release of an object that does not opt in to game days in S3 now; nothing was written. */
+  readonly refusal?: { readonly code: ObjectRefusalCode | 'not-a-gameday-target' | 'tagged-by-another-incident' | 'claimed-since-cleared'; readonly reason: string };
 }
 
 export interface ReleaseS3ObjectDeps {
@@ -104,6 +107,14 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   effective = clearance.effective;
   if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
   const { s3, current } = clearance;
+  // A drill releases only objects that opt in, as S3 says now (the tags just read), as quarantine-s3-object and
+  // release-instance do: its approval says [GAME DAY], and a rehearsal must never take the infected tag off (nor
+  // write the claims of) a real object, one an analyst tagged infected by hand or one back in production since.
+  if ((isGameDayIncident(incident) || clearance.gameDay) && !isGameDayObject(current)) {
+    const reason = `Game-day incident ${incident.key}: the object does not carry the tag ${SECURITY_TAGS.gameDayTarget.key}=${SECURITY_TAGS.gameDayTarget.value} in S3 now, so a drill may not release it; nothing was changed.`;
+    log.record('firebreak:check-gameday-target', target, 'skipped', reason);
+    return finish('refused', { refusal: { code: 'not-a-gameday-target', reason } });
+  }
   const plan = planUntag(current, incident.key);
   if (plan.kind === 'not-tagged' || plan.kind === 'marker-only') await takeBackUntagged(object, incident.key, clearance.clearedAt, effective.mode, deps.claims, log);
   if (plan.kind === 'not-tagged') {

@@ -44,9 +44,14 @@ export interface ObjectVersionClaims {
 /** What a release's take-back found: done (the claims left after it), or a claim made after the release was cleared. */
 export type TakeBackAnswer = { readonly kind: 'taken-back'; readonly left: ObjectVersionClaims } | { readonly kind: 'claimed-since'; readonly claims: ObjectVersionClaims };
 
+/** What a claim found: whether the incident held the version already (an earlier run of it claimed, and no release of it took that back). */
+export interface ClaimAnswer {
+  readonly heldAlready: boolean;
+}
+
 export interface S3ObjectClaims {
   /** Claims the version for `incidentKey` at `at` (ISO 8601); a claim it already holds is held again. */
-  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void>;
+  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer>;
   /**
    * Takes back `incidentKey`'s claim, unless the version was claimed at or after `clearedAt` (the
    * containment guard's grant time of the release): `claimed-since` then, and nothing is written.
@@ -94,17 +99,20 @@ class DynamoDbS3ObjectClaimTable {
 
 /** The state-table store of quarantine-s3-object: it claims, and never reads or takes back. */
 export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implements Pick<S3ObjectClaims, 'claim'> {
-  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void> {
+  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer> {
     try {
-      await this.client.send(
+      const output = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: s3ObjectClaimKey(object) } },
           // A claim taken back earlier is held again: this incident contains the version anew.
           UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents DELETE releasedClaims :incidents',
           ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] } },
+          // The claims before this one: Firebreak's tags for this incident on an object it never claimed were written by someone else.
+          ReturnValues: 'UPDATED_OLD',
         }),
       );
+      return { heldAlready: claimsOf(output.Attributes).claims.includes(incidentKey) };
     } catch (error) {
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
@@ -153,7 +161,7 @@ export class DynamoDbS3ObjectReleaseClaims extends DynamoDbS3ObjectClaimReader i
 export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implements S3ObjectClaims {
   private readonly claimer = new DynamoDbS3ObjectClaimer(this.client, this.tableName);
 
-  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void> {
+  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer> {
     return this.claimer.claim(object, incidentKey, at);
   }
 }
@@ -162,12 +170,14 @@ export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implem
 export class InMemoryS3ObjectClaims implements S3ObjectClaims {
   readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; lastClaimAt?: string; lastClaimBy?: string }>();
 
-  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<void> {
+  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer> {
     const item = this.itemOf(object);
+    const heldAlready = item.claims.has(incidentKey);
     item.claims.add(incidentKey);
     item.releasedClaims.delete(incidentKey);
     item.lastClaimAt = at;
     item.lastClaimBy = incidentKey;
+    return { heldAlready };
   }
 
   async takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer> {

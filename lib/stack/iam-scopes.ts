@@ -24,7 +24,7 @@ import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-opt
 import { FIREBREAK_TAGS } from '../responders/instance-state';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
-import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
+import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX, quarantineBucketDirectory } from '../responders/s3-malware-object';
 import { SECURITY_HUB_FIELDS_NEVER_SET, SECURITY_HUB_NOTE_AUTHOR, SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-options';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../contracts/iam-actions';
 
@@ -330,10 +330,14 @@ function copyWriteConditions(owners: string | string[]): Record<string, Record<s
   return { ...copyTagConditions(owners), Null: { 's3:if-none-match': 'false', 's3:x-amz-copy-source': 'false' } };
 }
 
-/** The configured quarantine buckets' firebreak-quarantine/ keys. */
+/**
+ * The configured quarantine buckets' keys of the role's own account's copies
+ * (`firebreak-quarantine/<own account>/*`): the bucket admits the roles of every served account,
+ * and one account's role (a bug, a compromised responder) must not take the keys of another's copies.
+ */
 function quarantineBucketArns(arns: ScopeArns, options: ScopeOptions): string[] {
   const s3 = arns.s3;
-  return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/${QUARANTINE_PREFIX}*`)))];
+  return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/${quarantineBucketDirectory(s3.account)}*`)))];
 }
 
 /** The accounts that own the configured quarantine buckets (s3:ResourceAccount). */
@@ -669,7 +673,7 @@ const SCOPES: readonly ActionScope[] = [
     actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject'] : []),
     resources: (arns, _requested, options) => quarantineBucketArns(arns, options),
     conditions: (_requested, options) => copyWriteConditions(quarantineBucketOwners(options)),
-    why: `The key of a quarantine copy (${QUARANTINE_PREFIX}<account>/<bucket>/<key>) names the scanned object, known only at run time; the bucket is the configured quarantine bucket and s3:ResourceAccount its configured owner, and the write must be a copy onto a free key, tagged as Firebreak tags a copy (${S3_REFERENCE}).`,
+    why: `The key of a quarantine copy (${QUARANTINE_PREFIX}<account>/<bucket>/<key>) names the scanned object, known only at run time; the bucket is the configured quarantine bucket and s3:ResourceAccount its configured owner, the key under the role's own account's directory only (the bucket holds every served account's copies), and the write must be a copy onto a free key, tagged as Firebreak tags a copy (${S3_REFERENCE}).`,
   },
   {
     // The copy's tags in a quarantine bucket (CopyObject's Tagging header is s3:PutObjectTagging

@@ -289,8 +289,14 @@ describe('responder bundles', () => {
     // Session 31: +806 bytes (cred-rails): the one-owner rule of a followed user checked where the key is disabled, with the
     // guard's own function and words (keysOfAnotherOwner, renamed-key-owner.ts; row 11s).
     'disable-access-key': 46_647,
-    'quarantine-s3-object': 36_554,
-    'release-s3-object': 30_793,
+    // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
+    // statement shares (quarantineBucketDirectory, row 16g).
+    // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
+    // someone else's, never reported as its earlier containment (the claim's UPDATED_OLD read; row 16h).
+    'quarantine-s3-object': 37_330,
+    // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
+    // with its reason (isGameDayIncident, isGameDayObject; row 16f).
+    'release-s3-object': 31_390,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

@@ -243,7 +243,10 @@ describe('quarantineS3Object', () => {
     givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
     const copies = new InMemoryQuarantineCopyRecords();
     await copies.put({ ...RECORDED_ACROSS, bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT });
-    const result = await quarantine(THREATS, { quarantineCopy: {} }, { copies });
+    // The first delivery's run claimed the version before it tagged it.
+    const claims = new InMemoryS3ObjectClaims();
+    await claims.claim(scannedObjectOf(THREATS).object!, THREATS.key, NOW.toISOString());
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { copies, claims });
     expect(result).toMatchObject({ status: 'already-tagged', idempotentReplay: true, quarantineCopy: { status: 'already-copied', versionId: 'copy-version-1' } });
     expect(writes()).toBe(0);
   });
@@ -323,6 +326,24 @@ describe('quarantineS3Object', () => {
     expect((await quarantine(drill)).status).toBe('tagged');
   });
 
+  it('ATTACK (review-s3): an upload that carries Firebreak’s tags for its own incident is never reported as Firebreak’s earlier containment', async () => {
+    // The incident key is a digest of what the event names (account, Region, bucket, key, version, ETag), all of which the
+    // uploader knows: uploaded with firebreak:malware-scan=threats-found and firebreak:incident=<that key>, the object
+    // reads "already tagged" to the first run of its incident, whose alert said "(already done by an earlier run: nothing
+    // changed)", a duplicate to dismiss, and whose action log said Firebreak had tagged it.
+    givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
+    const claims = new InMemoryS3ObjectClaims();
+    const first = await quarantine(THREATS, {}, { claims });
+    expect(first).toMatchObject({ status: 'already-tagged', idempotentReplay: false });
+    expect(first.actions.find((a) => a.api === 's3:PutObjectTagging')).toMatchObject({ outcome: 'observed', detail: expect.stringContaining('not by Firebreak') });
+    expect(first.actions.some((a) => a.outcome === 'already-done')).toBe(false);
+    expect(writes()).toBe(0);
+    // Its own retry (or a rescan) after that run claimed the version is a replay, as before.
+    const again = await quarantine(THREATS, {}, { claims });
+    expect(again).toMatchObject({ status: 'already-tagged', idempotentReplay: true });
+    expect(again.actions.find((a) => a.api === 's3:PutObjectTagging')).toMatchObject({ outcome: 'already-done' });
+  });
+
   it('refuses to tag when the owner’s tags leave no room, removing none of them', async () => {
     givenObject(Array.from({ length: 9 }, (_, i) => ({ Key: `t${i}`, Value: 'v' })));
     expect(await quarantine(THREATS)).toMatchObject({ status: 'refused', refusal: { code: 'no-room-for-tags' } });
@@ -347,17 +368,18 @@ describe('the quarantine copy: once, and never over anything', () => {
 
   it('copies into a quarantine bucket of another account once: a retried step reads its record, not the copy it cannot read', async () => {
     const copies = new InMemoryQuarantineCopyRecords();
+    const claims = new InMemoryS3ObjectClaims();
     givenObject();
     // Firebreak's role may write there, not read: S3 answers 403 to any read of the copy's key.
     s3Mock.on(HeadObjectCommand, { Bucket: 'acme-quarantine' }).rejects(sdkError('Unknown', 403));
-    const first = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    const first = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies, claims });
     expect(first.quarantineCopy).toMatchObject({ status: 'copied', versionId: 'copy-version-1' });
     expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
 
     // The step is retried (its answer lost, the Lambda timed out after the copy): the object is tagged by now.
     s3Mock.resetHistory();
     s3Mock.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'owner', Value: 'billing' }, ...TAGGED] });
-    const retry = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    const retry = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies, claims });
     expect(retry).toMatchObject({ status: 'already-tagged', idempotentReplay: true, quarantineCopy: { status: 'already-copied', versionId: 'copy-version-1' } });
     // Every S3 call of the retry: the object read again (its tags twice: found tagged, again after the release window), nothing written, the copy's key not even read.
     expect(s3Calls()).toEqual([...READ_OBJECT, READ_OBJECT[1]!]);
@@ -500,6 +522,39 @@ describe('releaseS3Object', () => {
     expect(await release(THREATS)).toMatchObject({ status: 'refused', refusal: { code: 'head-object-forbidden' } });
     expect(inputsOf(s3Mock, HeadObjectCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }]);
     expect(s3Mock.calls()).toHaveLength(1);
+  });
+
+  it('ATTACK (review-s3): a drill’s release never changes a real object: one that does not carry firebreak:gameday-target=true in S3 now', async () => {
+    // A release whose incident is a drill (its gameday- key; the approval says [GAME DAY]) on objects that never opted in, or no longer do:
+    // one an analyst tagged infected by hand (no marker), and one a drill tagged while it was opted in, back in production since.
+    const drill = { ...THREATS, gameDay: true, key: `gameday-${THREATS.key}` };
+    const claims = new InMemoryS3ObjectClaims();
+    const releaseDrill = () => {
+      const grants = storeGranting(drill, NOW, { instanceId: malwareObjectGrantTarget(drill)!, kind: 'release', playbook: 'release-s3-object' });
+      return releaseS3Object({ incident: drill, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, claims, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
+    };
+    for (const tags of [
+      [{ Key: 'owner', Value: 'billing' }, TAGGED[0]!],
+      [{ Key: 'owner', Value: 'billing' }, TAGGED[0]!, { Key: 'firebreak:incident', Value: drill.key }],
+      [{ Key: 'owner', Value: 'billing' }],
+    ]) {
+      s3Mock.reset();
+      givenObject(tags);
+      s3Mock.on(DeleteObjectTaggingCommand).resolves({});
+      const result = await releaseDrill();
+      expect(result).toMatchObject({ status: 'refused', refusal: { code: 'not-a-gameday-target' } });
+      expect(result.refusal?.reason).toContain('firebreak:gameday-target=true');
+      expect(writes()).toBe(0);
+      // Nor is the real object's claims item written (a take-back is a write on its state).
+      expect(claims.items.size).toBe(0);
+    }
+    // An object that opted in is released as any other.
+    s3Mock.reset();
+    givenObject([{ Key: 'firebreak:gameday-target', Value: 'true' }, TAGGED[0]!, { Key: 'firebreak:incident', Value: drill.key }]);
+    expect((await releaseDrill()).status).toBe('untagged');
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([
+      { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [{ Key: 'firebreak:gameday-target', Value: 'true' }] } },
+    ]);
   });
 
   it('refuses under a contain grant (a release needs a release grant)', async () => {

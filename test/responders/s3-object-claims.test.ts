@@ -37,16 +37,18 @@ describe('s3ObjectClaimKey', () => {
 
 describe('DynamoDbS3ObjectClaims', () => {
   it('claims with one UpdateItem: the incident added, its earlier take-back undone, the time and incident of the last claim', async () => {
-    ddbMock.on(UpdateItemCommand).resolves({});
-    await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z');
-    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
-      {
-        TableName: 'state',
-        Key: { pk: { S: PK } },
-        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents DELETE releasedClaims :incidents',
-        ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: A }, ':incidents': { SS: [A] } },
-      },
-    ]);
+    ddbMock.on(UpdateItemCommand).resolvesOnce({}).resolvesOnce({ Attributes: { claims: { SS: [B] } } }).resolvesOnce({ Attributes: { claims: { SS: [A, B] }, lastClaimAt: { S: '2026-03-25T09:19:00.000Z' } } });
+    // Whether the incident held the version already: the claims before this one (UPDATED_OLD), none for a new item.
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z')).toEqual({ heldAlready: false });
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z')).toEqual({ heldAlready: false });
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z')).toEqual({ heldAlready: true });
+    expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: PK } },
+      UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents DELETE releasedClaims :incidents',
+      ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: A }, ':incidents': { SS: [A] } },
+      ReturnValues: 'UPDATED_OLD',
+    });
   });
 
   it('takes a claim back only while no claim was made since the release was cleared, and answers the claims left', async () => {

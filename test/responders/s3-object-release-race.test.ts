@@ -309,6 +309,8 @@ describe('a quarantine of an object while a release of it runs', () => {
   it('writes nothing more when the tags are still infected when read again after the claim (no release ran), and answers as before', async () => {
     const claims = new InMemoryS3ObjectClaims();
     const object = givenObjectWithReleaseWrites([OWNER, ...infectedFor(A)]);
+    // The tags are an earlier run's of the incident, which claimed the version before it wrote them.
+    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION }, A.key, minutes(-5).toISOString());
     const contained = await quarantineWith(A, claims, NOW);
     expect(contained).toMatchObject({ status: 'already-tagged', idempotentReplay: true });
     expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([OBJECT, OBJECT]);

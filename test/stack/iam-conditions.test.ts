@@ -27,6 +27,8 @@ const region = { Ref: 'AWS::Region' };
 const ec2Arn = (type: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':ec2:*:', account, `:${type}/*`]] });
 const resolverArn = (type: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':route53resolver:*:', account, `:${type}/*`]] });
 const s3Arn = (path: string) => ({ 'Fn::Join': ['', ['arn:', partition, `:s3:::${path}`]] });
+/** A quarantine bucket's keys of the role's own account's copies (`firebreak-quarantine/<own account>/*`). */
+const ownCopiesIn = (bucket: string) => ({ 'Fn::Join': ['', ['arn:', partition, `:s3:::${bucket}/firebreak-quarantine/`, account, '/*']] });
 
 const QUARANTINE_BUCKET_OWNER = '999988887777';
 
@@ -164,14 +166,14 @@ describe('quarantine copies: the configured buckets and owners only', () => {
       Sid: 'WriteQuarantineCopiesToQuarantineBuckets',
       Effect: 'Allow',
       Action: 's3:PutObject',
-      Resource: s3Arn('acme-quarantine/firebreak-quarantine/*'),
+      Resource: ownCopiesIn('acme-quarantine'),
       Condition: { StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER, 's3:RequestObjectTag/firebreak:malware-scan': 'threats-found' }, ...AS_FIREBREAK_COPIES },
     });
     expect(bySid(statements, 'TagQuarantineCopiesInQuarantineBuckets')).toEqual({
       Sid: 'TagQuarantineCopiesInQuarantineBuckets',
       Effect: 'Allow',
       Action: 's3:PutObjectTagging',
-      Resource: s3Arn('acme-quarantine/firebreak-quarantine/*'),
+      Resource: ownCopiesIn('acme-quarantine'),
       Condition: {
         StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER, 's3:RequestObjectTag/firebreak:malware-scan': 'threats-found' },
         'ForAllValues:StringEquals': AS_FIREBREAK_COPIES['ForAllValues:StringEquals'],
@@ -185,7 +187,7 @@ describe('quarantine copies: the configured buckets and owners only', () => {
     const statements = memberStatements(template);
     expect(bySid(statements, 'WriteQuarantineCopies')).toMatchObject({ Resource: s3Arn('*/firebreak-quarantine/*'), Condition: { StringEquals: { 's3:ResourceAccount': account } } });
     expect(bySid(statements, 'WriteQuarantineCopiesToQuarantineBuckets')).toMatchObject({
-      Resource: s3Arn('acme-quarantine/firebreak-quarantine/*'),
+      Resource: ownCopiesIn('acme-quarantine'),
       Condition: { StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER } },
     });
     const copy = { 's3:RequestObjectTag/firebreak:malware-scan': ['threats-found'], 's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'], 's3:if-none-match': ['*'], 's3:x-amz-copy-source': ['uploads/invoice.pdf'] };
@@ -210,7 +212,7 @@ describe('quarantine copies: the configured buckets and owners only', () => {
     });
     app.synth();
     expect(bySid(memberStatements(Template.fromStack(stack!)), 'WriteQuarantineCopiesToQuarantineBuckets')).toMatchObject({
-      Resource: s3Arn('acme-quarantine/firebreak-quarantine/*'),
+      Resource: ownCopiesIn('acme-quarantine'),
       Condition: { StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER } },
     });
   });

@@ -125,6 +125,42 @@ describe('S3 quarantine copies: a new copy, tagged as Firebreak tags a copy, and
   }
 });
 
+describe('ATTACK (review-s3): a quarantine bucket holds every account’s copies; a role writes only under its own account', () => {
+  // The central quarantine bucket admits the quarantine role of every served account. Its copies of account
+  // A's objects go under firebreak-quarantine/A/ (planQuarantineCopy): a role of another account (a bug, a
+  // compromised responder, the member role in an account an attacker administers) must not write there,
+  // where it would take the keys of A's next copies (If-None-Match then refuses A's evidence copy) or plant
+  // "evidence" under A's name; nor anywhere under the prefix outside an account's own directory.
+  const OTHER = '555566667777';
+  const copy = {
+    's3:ResourceAccount': [QUARANTINE_BUCKET_OWNER],
+    's3:RequestObjectTag/firebreak:malware-scan': ['threats-found'],
+    's3:RequestObjectTag/firebreak:incident': ['s3scan-1'],
+    's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'],
+    's3:if-none-match': ['*'],
+    's3:x-amz-copy-source': ['uploads/in/a.pdf?versionId=v1'],
+  };
+  for (const [where, roleOf] of [
+    ['security account', (playbooks: Playbook[]) => securityRole(playbooks, 'QuarantineS3Object')],
+    ['member role', (playbooks: Playbook[]) => memberRole(playbooks, 'quarantine-s3-object')],
+  ] as const) {
+    it(`quarantine-s3-object (${where}) copies into a quarantine bucket only under firebreak-quarantine/<its own account>/`, () => {
+      const { statements } = roleOf([S3_COPY_TO_QUARANTINE_BUCKET]);
+      const own = `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}/uploads/in/a.pdf`;
+      expect(ask(statements, 's3:PutObject', own, copy)).toBe('allow');
+      expect(ask(statements, 's3:PutObjectTagging', own, copy)).toBe('allow');
+      for (const elsewhere of [
+        `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${OTHER}/uploads/in/a.pdf`,
+        `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}0/uploads/in/a.pdf`,
+        'arn:aws:s3:::acme-quarantine/firebreak-quarantine/uploads/in/a.pdf',
+      ]) {
+        expect(ask(statements, 's3:PutObject', elsewhere, copy), elsewhere).toBe('implicit-deny');
+        expect(ask(statements, 's3:PutObjectTagging', elsewhere, copy), elsewhere).toBe('implicit-deny');
+      }
+    });
+  }
+});
+
 describe('S3 object tags (F1): quarantine marks infected, release rewrites only what is marked infected', () => {
   const OBJECT = 'arn:aws:s3:::payroll/reports/q3.csv';
   const own = { 's3:ResourceAccount': [A] };
