@@ -167,9 +167,7 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
       if (fromIntake || fromAlarm) {
         // The guard's grant for such an incident never contains on a timeout, so the steps this
         // path ran were refused; the compiler's sentence on the path would say otherwise.
-        const never = fromIntake
-          ? "an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval"
-          : "an alarm's state change is never contained on without a person's approval (SetAlarmState sets any alarm's state)";
+        const never = `${fromIntake ? 'an event from the oversized-event intake that GuardDuty did not confirm' : "an alarm's state change"} is never contained without a person's approval`;
         return {
           reasons,
           containmentRan: false,

@@ -910,7 +910,7 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
     const { subject, message } = buildAlertMessage(alarmInput, { now: NOW });
     expect(subject.startsWith('[NOT CONTAINED: no answer] ')).toBe(true);
     expect(section(message, 'CONTAINMENT DECISION')).toContain(
-      `This playbook's onTimeout is contain, but an alarm's state change is never contained on without a person's approval (SetAlarmState sets any alarm's state): the steps that change resources were refused. Instance ${INSTANCE_ID} was NOT isolated.`,
+      `This playbook's onTimeout is contain, but an alarm's state change is never contained without a person's approval: the steps that change resources were refused. Instance ${INSTANCE_ID} was NOT isolated.`,
     );
     expect(section(message, 'CONTAINMENT DECISION')).not.toContain('WITHOUT approval');
   });
