@@ -154,6 +154,8 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
   const answer = approvalAnswer(path?.approval);
   // The oversized-event intake cannot authenticate its sender: the guard held containment for a person.
   const fromIntake = guard?.intake === 'oversized-event';
+  // An alarm's containment waits for a person too (row 10c): the guard never contains it on a timeout.
+  const fromAlarm = incident?.source === 'cloudwatch';
   const by = answer.by !== undefined ? ` by ${oneLine(answer.by, 200)}` : '';
   const at = answer.at !== undefined ? ` at ${oneLine(answer.at, 40)}` : '';
   const note = answer.note !== undefined ? ` ("${oneLine(answer.note, 300)}")` : '';
@@ -162,16 +164,17 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
     case 'approved':
       return { ...common, containmentRan: true, headline: `Containment was APPROVED${by}${at}${note}: the steps that change resources ran after the evidence steps.` };
     case 'timed-out-contained':
-      if (fromIntake) {
+      if (fromIntake || fromAlarm) {
         // The guard's grant for such an incident never contains on a timeout, so the steps this
         // path ran were refused; the compiler's sentence on the path would say otherwise.
+        const never = `${fromIntake ? 'an event from the oversized-event intake that GuardDuty did not confirm' : "an alarm's state change"} is never contained without a person's approval`;
         return {
           reasons,
           containmentRan: false,
           marker: 'NOT CONTAINED: no answer',
-          headline: `Nobody answered the approval request ${timeoutOf(path.summary)}. This playbook's onTimeout is contain, but an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval: the steps that change resources were refused. ${instance} was NOT isolated.`,
-          whyNotIsolated: `nobody answered the approval request ${timeoutOf(path.summary)}, and an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval`,
-          nextStep: intakeNextStep(incident),
+          headline: `Nobody answered the approval request ${timeoutOf(path.summary)}. This playbook's onTimeout is contain, but ${never}: the steps that change resources were refused. ${instance} was NOT isolated.`,
+          whyNotIsolated: `nobody answered the approval request ${timeoutOf(path.summary)}, and ${never}`,
+          ...(fromIntake ? { nextStep: intakeNextStep(incident) } : {}),
         };
       }
       return {

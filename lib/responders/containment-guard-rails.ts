@@ -72,6 +72,19 @@ export function intakeApprovalReason(incident: Pick<Incident, 'source'>, origina
   return `The event (${originalBytes} bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and ${unconfirmed}: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: ${check} before approving.`;
 }
 
+/**
+ * Why a containment on a CloudWatch alarm's word waits for a person (row 10c). The event is
+ * CloudWatch's own (source aws.cloudwatch), and its alarm reads an AWS service's metric (row 10b),
+ * but the state it reports is no proof that the metric crossed anything: SetAlarmState sets any
+ * alarm to any state, with a reason and reason data of its caller's choosing, and CloudWatch sends
+ * the same state change event for it as for an evaluation
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html).
+ * Nothing in the event tells the two apart, so whoever may call it on one alarm (a monitoring or CI
+ * role, CloudWatchFullAccess) would otherwise isolate the instance the alarm is about.
+ */
+export const ALARM_APPROVAL_REASON =
+  "The incident is a CloudWatch alarm's state change, and an alarm's state is not proof that its metric crossed anything: anyone allowed cloudwatch:SetAlarmState sets any alarm to ALARM, with a reason of their choosing, and CloudWatch sends the same event. A person must approve before anything changes: check the alarm's history and its metric in the CloudWatch console before approving.";
+
 /** A window length for people: `3600 s (1 h)`. */
 export function describeWindow(windowSeconds: number): string {
   const human =

@@ -72,7 +72,7 @@ import type {
   ContainmentGuardDeps,
 } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
-import { blastRadiusReason, blastRadiusSummary, intakeApprovalReason, notEvaluated } from './containment-guard-rails';
+import { ALARM_APPROVAL_REASON, blastRadiusReason, blastRadiusSummary, intakeApprovalReason, notEvaluated } from './containment-guard-rails';
 
 // The Lambda's module scope reads its configuration with the handler.
 export { readContainmentGuardConfig };
@@ -279,7 +279,12 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;
   const intakeReason = intakeEvent !== undefined ? intakeApprovalReason(checked.incident, intakeEvent.originalBytes) : undefined;
-  const personDecides = approvalRequired || intakeReason !== undefined;
+  // A containment on an alarm's word (row 10c): SetAlarmState makes any alarm's state change event,
+  // so a person decides. Read from the execution's own incident, never the step's input.
+  const alarmReason = rails.kind === 'contain' && checked.incident.source === 'cloudwatch' ? ALARM_APPROVAL_REASON : undefined;
+  // Either claim unverified: an unanswered request never contains, whatever the playbook's onTimeout.
+  const unverifiedClaim = intakeReason !== undefined || alarmReason !== undefined;
+  const personDecides = approvalRequired || unverifiedClaim;
   const clear = async (status: 'proceed' | 'needs-approval'): Promise<GuardGrant | undefined> => {
     if (grantTarget === undefined) return undefined;
     const at = now();
@@ -300,7 +305,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       mode,
       status: status === 'proceed' ? 'proceed' : 'awaiting-approval',
       // An unanswered request about an event from the intake never contains: only a person may.
-      ...(deadline !== undefined ? { approvalDeadline: deadline.toISOString(), onTimeout: intakeReason !== undefined ? 'evidence-only' : rails.onTimeout } : {}),
+      ...(deadline !== undefined ? { approvalDeadline: deadline.toISOString(), onTimeout: unverifiedClaim ? 'evidence-only' : rails.onTimeout } : {}),
       grantedAt: at.toISOString(),
       expiresAt: Math.floor(actionableAt.getTime() / 1000) + GRANT_VALIDITY_SECONDS,
       // A release of an instance: the record as read above, what the approval is given on. The
@@ -315,7 +320,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     // it, so the answer must never say more than it clears (containment-guard-grant.ts).
     const difference = stored.written
       ? undefined
-      : storedGrantDifference(g, { candidate, now: at, approvalSeconds: rails.timeoutSeconds, onTimeout: intakeReason !== undefined ? 'evidence-only' : rails.onTimeout, personDecides });
+      : storedGrantDifference(g, { candidate, now: at, approvalSeconds: rails.timeoutSeconds, onTimeout: unverifiedClaim ? 'evidence-only' : rails.onTimeout, personDecides });
     if (difference !== undefined) {
       throw new ResponderFailedError(
         difference.of === 'target'
@@ -350,6 +355,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       if (!personDecides) return finish(await decide('proceed'), notEvaluated(policy));
       if (approvalRequired) reasons.push(`The ${playbook} playbook requires a person to approve before it changes resources.`);
       if (intakeReason !== undefined) reasons.push(intakeReason);
+      if (alarmReason !== undefined) reasons.push(alarmReason);
       return finish(await decide('needs-approval'), notEvaluated(policy));
     }
     if (looked.protected) {
@@ -398,6 +404,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     reasons.push(blastRadiusReason(where, preview, true));
     if (personDecides) {
       if (approvalRequired) reasons.unshift('The playbook requires a person to approve before it changes resources.');
+      if (alarmReason !== undefined) reasons.unshift(alarmReason);
       if (intakeReason !== undefined) reasons.unshift(intakeReason);
       return finish(await decide('needs-approval'), blastRadiusSummary(preview, false));
     }

@@ -903,6 +903,18 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
     });
   });
 
+  it("ATTACK (review-boundary): never says an alarm's containment ran without an answer: the guard refuses its steps (row 10c)", () => {
+    const summary = "Nobody answered the approval request within 900 s, and this playbook's onTimeout is contain: contain ran WITHOUT approval.";
+    const input = guardedReport('timed-out-contained', summary, { approval: { Error: 'States.Timeout', Cause: '' } });
+    const alarmInput = { ...input, incident: { ...input.incident!, source: 'cloudwatch' as const } };
+    const { subject, message } = buildAlertMessage(alarmInput, { now: NOW });
+    expect(subject.startsWith('[NOT CONTAINED: no answer] ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain(
+      `This playbook's onTimeout is contain, but an alarm's state change is never contained without a person's approval: the steps that change resources were refused. Instance ${INSTANCE_ID} was NOT isolated.`,
+    );
+    expect(section(message, 'CONTAINMENT DECISION')).not.toContain('WITHOUT approval');
+  });
+
   it('names who rejected containment and their note, and says the instance was not isolated', () => {
     const rejection = { Error: 'Firebreak.ApprovalRejected', Cause: JSON.stringify({ by: APPROVER, at: '2026-11-20T10:10:00.000Z', reason: 'known load test' }) };
     const { subject, message } = buildAlertMessage(

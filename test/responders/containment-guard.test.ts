@@ -823,6 +823,89 @@ describe('containment-guard: an event that came through the oversized-event inta
   });
 });
 
+describe('containment-guard: an incident from a CloudWatch alarm (row 10c)', () => {
+  // A real aws.cloudwatch event (EventBridge refuses that source from PutEvents), for an alarm on
+  // AWS/EC2 CPUUtilization of the instance: the metric is the service's own (row 10b). But the state
+  // is not proof that the metric crossed anything: cloudwatch:SetAlarmState puts any alarm in ALARM
+  // with a reason and reasonData of the caller's choosing, and CloudWatch emits the same state change
+  // event (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html).
+  const alarmEvent = clone(fixtureEvent('gameday-cloudwatch-alarm-ec2-cpu.json')) as {
+    source: string;
+    account: string;
+    region: string;
+    resources: string[];
+    detail: { configuration: { metrics: { metricStat: { metric: { dimensions: Record<string, string> } } }[] }; state: { reason: string } };
+  };
+  alarmEvent.source = 'aws.cloudwatch';
+  alarmEvent.account = ACCOUNT;
+  alarmEvent.region = REGION;
+  alarmEvent.resources = [`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:gameday-miner-cpu-high`];
+  alarmEvent.detail.configuration.metrics[0]!.metricStat.metric.dimensions.InstanceId = INSTANCE_ID;
+  alarmEvent.detail.state.reason = 'Threshold Crossed: 1 out of the last 1 datapoints [99.9] was greater than the threshold (90.0)';
+  const alarmIncident = parseEvent(alarmEvent, { receivedAt: NOW });
+
+  it('reads the alarm as the instance\'s (the incident a containment playbook on alarms would run for)', () => {
+    expect(alarmIncident).toMatchObject({ source: 'cloudwatch', account: ACCOUNT, region: REGION, resource: { kind: 'ec2-instance', instanceId: INSTANCE_ID } });
+  });
+
+  it('ATTACK (review-boundary): an alarm put in ALARM by SetAlarmState contains nothing without a person: needs-approval, no slot, and says why', async () => {
+    describes(instance());
+    slotsHold();
+
+    const { result } = await runGuard(alarmIncident);
+
+    expect(result.status).toBe('needs-approval');
+    expect(putInputs()).toEqual([]);
+    expect(result.blastRadius).toMatchObject({ evaluated: true, granted: true, slotTaken: false });
+    expect(result.reasons[0]).toBe(
+      'The incident is a CloudWatch alarm\'s state change, and an alarm\'s state is not proof that its metric crossed anything: anyone allowed cloudwatch:SetAlarmState sets any alarm to ALARM, with a reason of their choosing, and CloudWatch sends the same event. A person must approve before anything changes: check the alarm\'s history and its metric in the CloudWatch console before approving.',
+    );
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ status: 'awaiting-approval', onTimeout: 'evidence-only' });
+  });
+
+  it('ATTACK (review-boundary): an unanswered request never contains it, even for a playbook whose onTimeout is contain', async () => {
+    describes(instance());
+    slotsHold();
+    const rails = { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], onTimeout: 'contain' as const, timeoutSeconds: 600 } };
+
+    const { result } = await runGuard(alarmIncident, { config: config({ rails }) });
+
+    expect(result.status).toBe('needs-approval');
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ status: 'awaiting-approval', onTimeout: 'evidence-only' });
+  });
+
+  it('ATTACK (review-boundary): a step input claiming a GuardDuty source, for an execution whose incident is an alarm, clears nothing', async () => {
+    describes(instance());
+    slotsHold();
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause, now: () => NOW });
+    executionRuns(alarmIncident);
+
+    const result = await handler({ incident: { ...alarmIncident, source: 'guardduty' }, mode: 'enforce', options: {}, execution: EXECUTION });
+
+    expect(result.status).not.toBe('proceed');
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('still contains a GuardDuty finding on the same instance as before: no approval, a slot taken', async () => {
+    describes(instance());
+    slotsHold();
+
+    const { result } = await runGuard(incident);
+
+    expect(result.status).toBe('proceed');
+    expect(putInputs()).toEqual([expectedPut(START)]);
+  });
+
+  it('still answers evidence-only for a protected instance: the alarm rule never lowers a rail', async () => {
+    describes(instance({ Tags: [{ Key: TAG_KEY, Value: 'true' }] }));
+
+    const { result } = await runGuard(alarmIncident);
+
+    expect(result.status).toBe('evidence-only');
+    expect(grants.grants.size).toBe(0);
+  });
+});
+
 describe('containment-guard: other resources', () => {
   it('applies the blast radius to a non-instance incident without describing anything', async () => {
     slotsHold();
