@@ -198,9 +198,10 @@ export const ACTIONS = {
       ...RELEASE_EDGE_IAM_ACTIONS,
     ],
     mutates: true,
-    // Associating a profile passes its role to EC2.
+    // Associating a profile passes its role to EC2; the profile is read first (GetInstanceProfile:
+    // still the one the instance had, holding the role it held; release-checks.ts).
     optionalIamActions: (options) => [
-      ...(options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole']),
+      ...(options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:GetInstanceProfile', 'iam:PassRole']),
       ...fleetReleaseIamActions(options),
     ],
   },
