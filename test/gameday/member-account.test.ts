@@ -49,7 +49,9 @@ describe('member-account game days', () => {
     for (const call of assumed) {
       const responder = /assumed-role\/firebreak-responder-eu-west-1-([a-z-]+)\//.exec(call.caller)?.[1];
       expect(call.caller).toMatch(new RegExp(`^arn:aws:sts::${SECURITY}:assumed-role/firebreak-responder-eu-west-1-`));
-      expect(call.input.RoleArn).toBe(`arn:aws:iam::${MEMBER}:role/FirebreakResponder-${responder}`);
+      // quarantine-instance reads the instance profile through its own session-revoker role (row 3f).
+      const own = [`arn:aws:iam::${MEMBER}:role/FirebreakResponder-${responder}`, ...(responder === 'quarantine-instance' ? [`arn:aws:iam::${MEMBER}:role/FirebreakSessionRevoker-${responder}`] : [])];
+      expect(own).toContain(call.input.RoleArn);
       expect(call.outcome).toBe('ok');
     }
     // The deployment's own resources stay in the security account.
