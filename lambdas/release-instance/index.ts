@@ -4,6 +4,7 @@ import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { memberIamClientsFor } from '../../lib/aws/clients/iam';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
@@ -25,9 +26,10 @@ import { deployedStepsOf } from '../../lib/responders/step-binding';
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('release-instance');
-// EC2 (Auto Scaling and ELB for fleets) in the served accounts; DynamoDB and KMS in the security account.
+// EC2 (Auto Scaling and ELB for fleets; IAM, through the member role, to read the instance profile it
+// would associate) in the served accounts; DynamoDB and KMS in the security account.
 const access = targetAccessFromEnvironment();
-const clients = { ...ec2ClientsFor(access), ...autoScalingClientsFor(access), ...loadBalancingClientsFor(access) };
+const clients = { ...ec2ClientsFor(access), ...memberIamClientsFor(access), ...autoScalingClientsFor(access), ...loadBalancingClientsFor(access) };
 const dynamodb = homeDynamoDbClients().dynamodb();
 // Step Functions in the security account: a grant clears a step only while its execution runs (states:DescribeExecution).
 const executions = new SfnExecutionStatusReader(homeSfnClients().sfn());

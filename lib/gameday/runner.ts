@@ -4,7 +4,7 @@
  * account, build the timeline and check every expectation.
  */
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
-import { CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetRoleCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
@@ -491,6 +491,26 @@ async function recreateRole(backend: GameDayBackend, environment: ResolvedEnviro
 }
 
 /**
+ * A `tamper: { swapProfileRole }` injection: whoever may manage the account's instance profiles
+ * takes every role out of the instance's profile and puts another role of the environment in, while
+ * the instance waits for its release (made with the account administrator's role). The profile keeps
+ * its ARN, id and creation date: only its role changed (docs/security.md row 3f).
+ */
+async function swapProfileRole(backend: GameDayBackend, environment: ResolvedEnvironment, spec: { readonly instance: string; readonly role: string }, where: string): Promise<void> {
+  const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
+  const profileArn = environment.instances[spec.instance]?.instanceProfileArn;
+  const profileName = profileArn?.slice(profileArn.lastIndexOf('/') + 1);
+  try {
+    if (!profileName) throw new Error(`instance ${spec.instance} has no instance profile`);
+    const { InstanceProfile: profile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }));
+    for (const role of profile?.Roles ?? []) await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: role.RoleName }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: spec.role }));
+  } catch (error) {
+    throw new Error(`${where}: tamper: swapping the role of ${spec.instance}'s instance profile for ${spec.role} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
  * A `tamper: { replayPauseRequest }` injection: someone allowed lambda:InvokeFunction on the
  * emergency-pause function sends a captured pause or resume again, whole. The function must refuse
  * it (401, nothing changed); taken, or answered anything else, the run stops saying so.
@@ -721,7 +741,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -821,6 +841,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
           else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
           else if ('recreateRole' in tamper) await recreateRole(backend, environment, tamper.recreateRole, `${scenario.file}: inject[${injection}]`);
+          else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterCopy' in tamper) untagAfterShare(backend, environment, tamper.untagAfterCopy, `${scenario.file}: inject[${injection}]`, 'untagAfterCopy');

@@ -207,6 +207,12 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       if (document.environment.iamUsers[from] === undefined) at(['inject', index, 'tamper', 'renameUser', 'from'], `no IAM user '${from}' in environment.iamUsers${didYouMean(from, Object.keys(document.environment.iamUsers))}`);
       if (document.environment.iamUsers[to] !== undefined) at(['inject', index, 'tamper', 'renameUser', 'to'], `environment.iamUsers already has a user '${to}'`);
     }
+    if (entry.tamper !== undefined && 'swapProfileRole' in entry.tamper) {
+      const { instance, role } = entry.tamper.swapProfileRole;
+      checkInstance(instance, ['inject', index, 'tamper', 'swapProfileRole', 'instance']);
+      if (document.environment.instances[instance] !== undefined && !document.environment.instances[instance]?.instanceProfile) at(['inject', index, 'tamper', 'swapProfileRole', 'instance'], `instance '${instance}' has no instanceProfile`);
+      if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'swapProfileRole', 'role'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);
+    }
     if (entry.tamper !== undefined && 'recreateRole' in entry.tamper) {
       const role = entry.tamper.recreateRole;
       if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'recreateRole'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);

@@ -340,6 +340,16 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          swapProfileRole: z
+            .strictObject({
+              instance: logicalName('instance').describe('The instance of the environment whose instance profile is changed.'),
+              role: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment').describe('The role of environment.iamRoles put into that profile.'),
+            })
+            .describe(
+              "RemoveRoleFromInstanceProfile of every role of the instance's profile, then AddRoleToInstanceProfile of this role, as whoever may manage the account's instance profiles does while the instance waits for its release: the profile keeps its ARN, id and creation date, and holds another role.",
+            ),
+        }),
+        z.strictObject({
           replayPauseRequest: z
             .enum(['pause', 'resume'])
             .describe(

@@ -144,6 +144,9 @@ export const ACTIONS = {
       // revoked; GetRolePolicy, on an instance already quarantined, whether the role's deny is older
       // than this execution (a new revision of the finding denies its sessions again: row 11i).
       ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'] : []),
+      // The role ids of the instance's profile, for the record: release associates the profile only
+      // while it holds exactly those (a profile is named by an ARN IAM reuses; row 3f).
+      ...(options.detachInstanceProfile === false || options.revokeRoleSessions === true ? [] : ['iam:GetInstanceProfile']),
       ...fleetQuarantineIamActions(options),
       ...containmentEdgeIamActions(options),
     ],
@@ -198,9 +201,10 @@ export const ACTIONS = {
       ...RELEASE_EDGE_IAM_ACTIONS,
     ],
     mutates: true,
-    // Associating a profile passes its role to EC2.
+    // Associating a profile passes its role to EC2; the profile is read first (GetInstanceProfile:
+    // still the one the instance had, holding the role it held; release-checks.ts).
     optionalIamActions: (options) => [
-      ...(options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole']),
+      ...(options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:GetInstanceProfile', 'iam:PassRole']),
       ...fleetReleaseIamActions(options),
     ],
   },

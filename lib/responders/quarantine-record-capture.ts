@@ -3,7 +3,12 @@
  * with the deployment's record key, saved once (a later run never replaces an unreleased
  * original). The store is quarantine-records.ts, the seal record-integrity.ts.
  */
+import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import type { AwsTarget } from '../aws/clients/access';
+import type { IamClients } from '../aws/clients/iam';
 import type { ActionLog } from './action-log';
+import { foreignProfile } from './instance-profile-arn';
+import type { Aside } from './quarantine-isolation';
 import type { ObservedInstance } from './instance-state';
 import { firebreakTags } from './instance-state';
 import type { IncidentLogger } from './logging';
@@ -38,6 +43,52 @@ export function capturePreQuarantineRecord(
     deleteOnTermination: instance.ebsVolumes.map((v) => ({ ...v })),
     tags: firebreakTags(instance.tags),
   };
+}
+
+/**
+ * The RoleId of every role the instance's profile holds, as IAM answers now (iam:GetInstanceProfile,
+ * read-only), for the record: the record names the profile by its ARN, which IAM gives again to a
+ * profile created anew under that name, and a profile's role can be swapped, so release associates
+ * it only while it holds exactly these roles (release-checks.ts, profileMismatch). IAM finds a
+ * profile by name alone, in the target's account: a profile of another account is not read.
+ */
+export async function readProfileRoleIds(clients: IamClients, target: AwsTarget, profileArn: string): Promise<string[]> {
+  const foreign = foreignProfile(profileArn, target.account);
+  if (foreign !== undefined) throw new Error(foreign);
+  const iam = await clients.iam(target);
+  const answer = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileArn.slice(profileArn.lastIndexOf('/') + 1) }));
+  if (answer.InstanceProfile?.Arn !== profileArn) throw new Error(`IAM answered ${answer.InstanceProfile?.Arn ?? 'no instance profile'} for ${profileArn}`);
+  return (answer.InstanceProfile.Roles ?? []).map((role) => role.RoleId ?? '');
+}
+
+/**
+ * The record's role ids from that read of the profile the finding names, kept only when EC2 shows
+ * that very profile associated (pure but for the log line); none when it failed or named another.
+ * Containment never waits on it: without them release still refuses a profile or role created
+ * after the capture, but not an older role swapped into the profile (docs/security.md row 3f).
+ */
+export function profileRoleFields(
+  read: Aside<string[]> | undefined,
+  claimedArn: string | undefined,
+  associatedArn: string | undefined,
+  log: ActionLog,
+): Pick<QuarantineRecord, 'instanceProfileRoleIds'> {
+  if (associatedArn === undefined) return {};
+  const api = 'iam:GetInstanceProfile';
+  const without = 'its role ids are not recorded, and release will refuse only a profile or role created after this capture';
+  // A finding that names no profile (a CloudWatch alarm) says nothing of it: nothing to tell.
+  if (read === undefined || claimedArn === undefined) return {};
+  if (claimedArn !== associatedArn) {
+    log.record(api, associatedArn, 'skipped', `The finding names instance profile ${claimedArn}, not the associated one, so the associated profile's role was not read beside the describe: ${without}`);
+    return {};
+  }
+  if (read.ok) {
+    log.record(api, associatedArn, 'observed', `Instance profile holds role id(s) ${read.value.join(', ') || 'none'}: recorded, so that release associates it only while it holds exactly these`);
+    return { instanceProfileRoleIds: read.value };
+  }
+  const why = read.error instanceof Error ? `${read.error.name}: ${read.error.message}` : String(read.error);
+  log.record(api, associatedArn, 'skipped', `The role of instance profile ${associatedArn} could not be read (${why}): ${without}`);
+  return {};
 }
 
 export async function saveRecord(

@@ -83,6 +83,12 @@ export interface QuarantineRecord {
   readonly networkInterfaces: readonly { readonly networkInterfaceId: string; readonly groupIds: readonly string[] }[];
   /** The instance profile associated at capture time, if any. */
   readonly instanceProfileArn?: string;
+  /**
+   * The RoleId of every role that profile held at capture time (IAM's answer; [] when it held none);
+   * absent when it was not read (older records, or IAM did not answer). Release associates the
+   * profile only while it holds exactly these roles (release-checks.ts, profileMismatch).
+   */
+  readonly instanceProfileRoleIds?: readonly string[];
   readonly disableApiTermination: boolean;
   readonly shutdownBehavior: 'stop' | 'terminate';
   /** `DeleteOnTermination` of every EBS volume attached at capture time. */
@@ -250,6 +256,7 @@ const quarantineRecordSchema = z.object({
   capturedAt: z.string(),
   networkInterfaces: z.array(z.object({ networkInterfaceId: z.string(), groupIds: z.array(z.string()) })),
   instanceProfileArn: z.optional(z.string()),
+  instanceProfileRoleIds: z.optional(z.array(z.string())),
   disableApiTermination: z.boolean(),
   shutdownBehavior: z.enum(['stop', 'terminate']),
   deleteOnTermination: z.array(

@@ -39,7 +39,7 @@ import { protectEvidence, tagInstance } from './quarantine-evidence';
 import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isolation';
 import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
-import { capturePreQuarantineRecord, claimRecord, renewalProfileOf, saveRecord } from './quarantine-record-capture';
+import { capturePreQuarantineRecord, claimRecord, profileRoleFields, readProfileRoleIds, renewalProfileOf, saveRecord } from './quarantine-record-capture';
 import type { FleetClients, FleetResult } from './quarantine-fleet';
 import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
@@ -179,6 +179,12 @@ export async function quarantineInstance(
   // The Auto Scaling group and load balancers (when the options ask) are read beside it.
   const observing = observeInstance(ec2, instanceId, target.account);
   const fleetRead = aside(readFleet(deps.clients, target, instanceId, options, observing));
+  // The roles of the instance profile the finding names, for the record (release associates the
+  // profile only while it holds exactly those: row 3f), read beside it too: a claim, kept only when
+  // EC2 shows that profile associated. No profile named (or another one): no role ids are recorded,
+  // rather than one more round trip before the first move.
+  const claimedProfileArn = resource.instanceProfileArn;
+  const profileRoles = claimedProfileArn !== undefined ? aside(readProfileRoleIds(deps.clients, target, claimedProfileArn)) : undefined;
   const [observation, claimedGroups, addressesRead] = await settleAll([
     observing,
     aside(findVpcGroups(ec2, claimedVpcIds)),
@@ -299,6 +305,7 @@ export async function quarantineInstance(
     ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()),
     ...edgeRecordFields(edges, instance),
     ...fleetObserved.recordFields,
+    ...profileRoleFields(await profileRoles, claimedProfileArn, instance.profileAssociation?.instanceProfileArn, log),
   };
   const saved = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
   const preQuarantine = saved.record;

@@ -64,6 +64,7 @@ export function canonicalRecord(record: QuarantineRecord): string {
       ? { elasticIps: record.elasticIps.map((a) => ({ allocationId: a.allocationId, publicIp: a.publicIp, networkInterfaceId: a.networkInterfaceId, privateIpAddress: a.privateIpAddress })) }
       : {}),
     ...(record.instanceMetadata !== undefined ? { instanceMetadata: { ...record.instanceMetadata } } : {}),
+    ...(record.instanceProfileRoleIds !== undefined ? { instanceProfileRoleIds: [...record.instanceProfileRoleIds] } : {}),
   };
   return canonicalJson(sealed);
 }

@@ -7,6 +7,8 @@
  */
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import type { IAMClient, InstanceProfile } from '@aws-sdk/client-iam';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { ObservedInstance } from './instance-state';
 import type { GrantReleaseRecord } from '../contracts/security';
@@ -123,4 +125,55 @@ export async function checkRecordedGroups(ec2: EC2Client, record: QuarantineReco
     if (group.VpcId !== vpc) return `the recorded security group ${groupId} is in ${group.VpcId ?? 'no VPC'}, not the ENI's VPC ${vpc || 'unknown'}`;
   }
   return undefined;
+}
+
+/**
+ * Why the instance profile release would associate is not the one the record names (pure), or
+ * undefined. The record names the profile by its ARN, which IAM gives again to a profile deleted and
+ * created under the same path and name, and a profile's role can be swapped
+ * (RemoveRoleFromInstanceProfile, AddRoleToInstanceProfile) with no trace on the profile: release
+ * associates it with Firebreak's own iam:PassRole (any role but the protected ones), so whatever role
+ * the profile holds at release reaches the instance. A profile or a role created after the capture
+ * cannot be what the instance held then; and where the record holds the role ids quarantine read
+ * (`instanceProfileRoleIds`), the profile must hold exactly those.
+ */
+export function profileMismatch(record: QuarantineRecord, profileArn: string, profile: InstanceProfile | undefined): string | undefined {
+  const capturedAt = Date.parse(record.capturedAt);
+  const after = (date: Date | undefined) => date !== undefined && !Number.isNaN(capturedAt) && date.getTime() > capturedAt;
+  const by = 'release re-associates only the profile, and the role, the instance had: check them and associate a profile by hand';
+  if (profile === undefined) return `IAM answered no instance profile for ${profileArn}; ${by}`;
+  if (profile.Arn !== profileArn) return `the recorded instance profile ${profileArn} is now ${profile.Arn ?? 'an instance profile of no ARN'}; ${by}`;
+  if (after(profile.CreateDate)) {
+    return `the recorded instance profile ${profileArn} was created at ${profile.CreateDate!.toISOString()}, after the pre-quarantine state was captured (${record.capturedAt}): it was deleted and created again under the same name, and is not the profile the instance had; ${by}`;
+  }
+  const roles = profile.Roles ?? [];
+  const newer = roles.find((role) => after(role.CreateDate));
+  if (newer !== undefined) {
+    return `the recorded instance profile ${profileArn} now holds role ${newer.Arn ?? newer.RoleName ?? 'unknown'}, created at ${newer.CreateDate!.toISOString()}, after the pre-quarantine state was captured (${record.capturedAt}): it is not the role the instance had; ${by}`;
+  }
+  const recorded = record.instanceProfileRoleIds;
+  if (recorded !== undefined) {
+    const held = roles.map((role) => role.RoleId ?? '').sort();
+    if (held.length !== recorded.length || [...recorded].sort().some((id, i) => id !== held[i])) {
+      const now = roles.map((role) => `${role.Arn ?? role.RoleName ?? 'unknown'} (${role.RoleId ?? 'no id'})`).join(', ') || 'no role';
+      return `the recorded instance profile ${profileArn} now holds ${now}, not the role quarantine recorded (${recorded.join(', ') || 'none'}): its role was swapped since quarantine; ${by}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * iam:GetInstanceProfile of the profile release would associate (by its name, in the instance's
+ * account, as IAM finds profiles), then profileMismatch. A profile deleted since is a reason too.
+ */
+export async function checkRecordedProfile(iam: IAMClient, record: QuarantineRecord, profileArn: string): Promise<string | undefined> {
+  const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
+  let profile: InstanceProfile | undefined;
+  try {
+    ({ InstanceProfile: profile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchEntity') return `the recorded instance profile ${profileArn} no longer exists; nothing is associated in its place`;
+    throw toResponderError(error, 'iam:GetInstanceProfile');
+  }
+  return profileMismatch(record, profileArn, profile);
 }

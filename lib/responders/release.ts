@@ -20,6 +20,7 @@
  * whichever incident wrote it.
  */
 import type { Ec2Clients } from '../aws/clients/ec2';
+import type { IamClients } from '../aws/clients/iam';
 import { releaseOptions } from '../playbooks/instance-options';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
@@ -39,7 +40,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { checkRecordedGroups, claimMismatch, claimRenewedSinceCleared, containedSinceCleared, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
+import { checkRecordedGroups, checkRecordedProfile, claimMismatch, claimRenewedSinceCleared, containedSinceCleared, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
 import { foreignProfile } from './instance-profile-arn';
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
@@ -94,8 +95,11 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
 }
 
 export interface ReleaseDeps {
-  /** EC2 in the incident's account; Auto Scaling and ELB there when the options restore them. */
-  readonly clients: Ec2Clients & FleetClients;
+  /**
+   * EC2 in the incident's account; IAM there to read the instance profile it would associate
+   * (through the member role); Auto Scaling and ELB there when the options restore them.
+   */
+  readonly clients: Ec2Clients & IamClients & FleetClients;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordReleaseStore;
   /** Verifies the record's MAC. @default none: every record is refused (it cannot be verified) */
@@ -259,6 +263,15 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
 
   const releasedAt = now().toISOString();
   const plan = planRelease(record, instance, options, releasedAt);
+
+  // 4b. The profile it would associate is still the one the instance had, holding the same role:
+  // the record names it by an ARN IAM gives again to a profile created anew under the same name,
+  // and its role can be swapped; the association passes that role with Firebreak's own iam:PassRole.
+  if (plan.profile.action === 'associate') {
+    const profileChanged = await checkRecordedProfile(await deps.clients.iam(target), record, plan.profile.arn);
+    if (profileChanged !== undefined) return refuse('iam:GetInstanceProfile', instanceId, profileChanged);
+    log.record('iam:GetInstanceProfile', plan.profile.arn, 'observed', 'The instance profile to re-associate is the one the instance had before quarantine, holding the role it held then');
+  }
 
   // 5. The record held for the restore before the first EC2 change: an incident that claims the
   // instance from now on waits (its quarantine is retried) rather than being undone by the restore;

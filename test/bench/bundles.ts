@@ -78,7 +78,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'publish-alert': ['dynamodb', 'sfn', 'sns'],
   'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sfn', 'sts'],
   'quarantine-s3-object': ['dynamodb', 's3', 'sfn', 'sts'],
-  'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sfn', 'sts'],
+  'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sfn', 'sts'],
   'release-s3-object': ['dynamodb', 's3', 'sfn', 'sts'],
   // StartExecution of the dispatcher with the clipped copy of an event too large for it, and
   // GetFindings (ListDetectors) to confirm an oversized GuardDuty finding with GuardDuty's own copy.

@@ -34,9 +34,12 @@ describe('member-account game days', () => {
     expect(run.passed).toBe(true);
     const inMember = run.calls.filter((call) => call.account === MEMBER);
     expect(inMember.map((call) => call.api)).toEqual(expect.arrayContaining(['ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSnapshots']));
-    // Every responder call there is a member role's session, never a security-account role.
+    // Every responder call there is a member role's session, never a security-account role: the
+    // responder's member role, or, for quarantine's IAM reads (the instance profile's role ids for
+    // the record, row 3f), the session-revoker role the member-role stack deploys for it.
     const sessions = new Set(inMember.map((call) => call.caller.replace(/\/[^/]+$/, '')));
-    expect([...sessions].every((session) => session.startsWith(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-`))).toBe(true);
+    expect([...sessions].every((session) => session.startsWith(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-`) || session === `arn:aws:sts::${MEMBER}:assumed-role/FirebreakSessionRevoker-quarantine-instance`)).toBe(true);
+    expect(inMember.filter((call) => call.caller.includes('FirebreakSessionRevoker-')).map((call) => call.api)).toEqual(['iam:GetInstanceProfile']);
     const callersOf = (api: string) => [...new Set(inMember.filter((call) => call.api === api).map((call) => call.caller.replace(/\/[^/]+$/, '')))];
     expect(callersOf('ec2:ModifyNetworkInterfaceAttribute')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-quarantine-instance`]);
     expect(callersOf('ec2:CreateSnapshots')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-snapshot-volumes`]);
@@ -46,7 +49,9 @@ describe('member-account game days', () => {
     for (const call of assumed) {
       const responder = /assumed-role\/firebreak-responder-eu-west-1-([a-z-]+)\//.exec(call.caller)?.[1];
       expect(call.caller).toMatch(new RegExp(`^arn:aws:sts::${SECURITY}:assumed-role/firebreak-responder-eu-west-1-`));
-      expect(call.input.RoleArn).toBe(`arn:aws:iam::${MEMBER}:role/FirebreakResponder-${responder}`);
+      // quarantine-instance reads the instance profile through its own session-revoker role (row 3f).
+      const own = [`arn:aws:iam::${MEMBER}:role/FirebreakResponder-${responder}`, ...(responder === 'quarantine-instance' ? [`arn:aws:iam::${MEMBER}:role/FirebreakSessionRevoker-${responder}`] : [])];
+      expect(own).toContain(call.input.RoleArn);
       expect(call.outcome).toBe('ok');
     }
     // The deployment's own resources stay in the security account.

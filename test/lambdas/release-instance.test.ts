@@ -1,4 +1,5 @@
 import { AssociateIamInstanceProfileCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler, handler } from '../../lambdas/release-instance/index';
@@ -23,6 +24,7 @@ const approved: ReleaseClearance = {
 };
 
 const ec2Mock = mockClient(EC2Client);
+const iamMock = mockClient(IAMClient);
 
 const event = (options: unknown = {}) =>
   JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options })) as unknown;
@@ -31,6 +33,11 @@ let records: InMemoryQuarantineRecordStore;
 
 beforeEach(async () => {
   ec2Mock.reset();
+  iamMock.reset();
+  // The recorded profile, as IAM answers it: created before the capture, holding the role it held then (row 3f).
+  iamMock.on(GetInstanceProfileCommand).resolves({
+    InstanceProfile: { Arn: PROFILE_ARN, InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAWEBSERVERPROFILE1', Path: '/web/', CreateDate: new Date('2025-03-01T00:00:00Z'), Roles: [] },
+  });
   givenMutationsSucceed(ec2Mock);
   givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }], profileArn: undefined });
   ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: APP_SG, OwnerId: ACCOUNT, VpcId: VPC }] });
@@ -52,6 +59,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   ec2Mock.reset();
+  iamMock.reset();
 });
 
 describe('release-instance Lambda', () => {

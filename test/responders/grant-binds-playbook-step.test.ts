@@ -21,6 +21,7 @@ import {
   Route53ResolverClient,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
@@ -52,6 +53,7 @@ import {
   ENI_B,
   ISOLATION_SG,
   MON_SG,
+  PROFILE_ARN,
   ROOT_VOLUME,
   TestClientFactory,
   VPC,
@@ -61,6 +63,7 @@ import {
 } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
+const iamMock = mockClient(IAMClient);
 interface LooseStub {
   on(command: unknown, input?: unknown): { resolves(output: unknown): unknown };
   commandCalls(command: unknown): unknown[];
@@ -81,6 +84,9 @@ const MALLORY = 'arn:aws:sts::111122223333:assumed-role/ops-automation/mallory';
 beforeEach(() => {
   ec2Mock.reset();
   r53Mock.reset();
+  iamMock.reset();
+  // The recorded profile as IAM answers it: created before the capture (release reads it first, row 3f).
+  iamMock.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { Arn: PROFILE_ARN, InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAWEBSERVERPROFILE1', Path: '/web/', CreateDate: new Date('2025-03-01T00:00:00Z'), Roles: [] } });
 });
 
 describe('release-instance under another playbook’s grant (r1 F1)', () => {

@@ -589,7 +589,9 @@ describe('playbook options', () => {
   });
 
   it('grant the Auto Scaling and ELB actions only when a step turns them on, and only the mode it uses', () => {
-    expect(iamActionsForStep('quarantine-instance', {}).filter((a) => !a.startsWith('ec2:'))).toEqual([]);
+    // iam:GetInstanceProfile: the role ids of the instance's profile, for the record (row 3f).
+    expect(iamActionsForStep('quarantine-instance', {}).filter((a) => !a.startsWith('ec2:'))).toEqual(['iam:GetInstanceProfile']);
+    expect(iamActionsForStep('quarantine-instance', { detachInstanceProfile: false }).filter((a) => !a.startsWith('ec2:'))).toEqual([]);
     const detach = iamActionsForStep('quarantine-instance', { autoScaling: 'detach' });
     expect(detach).toContain('autoscaling:DetachInstances');
     expect(detach).not.toContain('autoscaling:EnterStandby');

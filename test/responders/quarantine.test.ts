@@ -1588,3 +1588,50 @@ describe('quarantineInstance on an instance whose isolation was undone after Fir
     }
   });
 });
+
+describe('quarantineInstance records the role ids of the profile it takes away (review-release, row 3f)', () => {
+  const ROLE_ID = 'AROAWEBSERVERROLE0001';
+  const NAMING_PROFILE = input({ incident: { resource: ec2Resource({ instanceProfileArn: PROFILE_ARN }) } });
+
+  beforeEach(() => {
+    givenInstance(ec2Mock);
+    givenGroups(ec2Mock);
+    iamMock.on(GetInstanceProfileCommand).resolves({
+      InstanceProfile: { InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAWEBSERVERPROFILE1', Arn: PROFILE_ARN, Path: '/web/', CreateDate: new Date('2025-03-01T00:00:00Z'), Roles: [{ RoleName: ROLE_NAME, RoleId: ROLE_ID, Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`, Path: '/', CreateDate: new Date('2025-03-01T00:00:00Z') }] },
+    });
+  });
+
+  it('reads the profile the finding names beside the describe (exact input) and seals its role ids into the record, the first move still after 4 round trips', async () => {
+    const result = await run(NAMING_PROFILE);
+    expect(result.status).toBe('quarantined');
+    expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+    expect(iamMock.calls()).toHaveLength(1);
+    const stored = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(stored).toMatchObject({ instanceProfileArn: PROFILE_ARN, instanceProfileRoleIds: [ROLE_ID] });
+    expect(await TEST_SEALER.verify(stored!)).toEqual({ valid: true });
+    expect(clients.firstStarted('iam:GetInstanceProfile').depth).toBe(1);
+    expect(clients.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toEqual({ call: 'ec2:ModifyNetworkInterfaceAttribute', depth: 4, ec2Depth: 1 });
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', target: PROFILE_ARN, outcome: 'observed' }));
+  });
+
+  it('records no role ids when the finding names another profile than EC2 shows, and reads none when it names none', async () => {
+    const other = `arn:aws:iam::${ACCOUNT}:instance-profile/other`;
+    const result = await run(input({ incident: { resource: ec2Resource({ instanceProfileArn: other }) } }));
+    expect(result.status).toBe('quarantined');
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileRoleIds).toBeUndefined();
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', target: PROFILE_ARN, outcome: 'skipped', detail: expect.stringContaining(`names instance profile ${other}, not the associated one`) }));
+    records = new RecordingStore(clients);
+    iamMock.resetHistory();
+    await run();
+    expect(iamMock.calls()).toHaveLength(0);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileRoleIds).toBeUndefined();
+  });
+
+  it('contains the instance all the same when IAM refuses the read (a member role not yet upgraded): no role ids recorded', async () => {
+    iamMock.on(GetInstanceProfileCommand).rejects(sdkError('AccessDenied', 403));
+    const result = await run(NAMING_PROFILE);
+    expect(result.status).toBe('quarantined');
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileRoleIds).toBeUndefined();
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', outcome: 'skipped', detail: expect.stringContaining('could not be read') }));
+  });
+});

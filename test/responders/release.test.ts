@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { InstanceProfile } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../lib/incident/model';
@@ -54,7 +56,19 @@ import {
 } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
+const iamMock = mockClient(IAMClient);
 const QUARANTINED_AT = '2026-11-20T10:02:00.000Z';
+/** The role the fixture's instance profile held when quarantine recorded it (created long before). */
+const WEB_ROLE = { RoleName: 'web-server-role', RoleId: 'AROAWEBSERVERROLE0001', Arn: 'arn:aws:iam::111122223333:role/web-server-role', Path: '/', CreateDate: new Date('2025-03-01T00:00:00Z') };
+/** IAM's answer for the fixture's instance profile as quarantine saw it. */
+const WEB_PROFILE: InstanceProfile = {
+  Arn: PROFILE_ARN,
+  InstanceProfileName: 'web-server',
+  InstanceProfileId: 'AIPAWEBSERVERPROFILE1',
+  Path: '/web/',
+  CreateDate: new Date('2025-03-01T00:00:00Z'),
+  Roles: [WEB_ROLE],
+};
 const NOW = new Date('2026-11-27T16:30:00.000Z');
 const QUARANTINE_KEY = ec2Incident().key;
 /** The release execution's name (`firebreak release` names it; the incident key stays the quarantine's). */
@@ -147,6 +161,8 @@ function mutatingCallCount(): number {
 
 beforeEach(async () => {
   ec2Mock.reset();
+  iamMock.reset();
+  iamMock.on(GetInstanceProfileCommand).resolves({ InstanceProfile: WEB_PROFILE });
   clients = new TestClientFactory();
   records = new InMemoryQuarantineRecordStore();
   givenMutationsSucceed(ec2Mock);
@@ -155,6 +171,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   ec2Mock.reset();
+  iamMock.reset();
 });
 
 /** A record store in which `incidentKey`'s quarantine claims the instance in the moment after the release's first read of the record. */
@@ -767,6 +784,7 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
     // refuse it as "not an instance profile ARN" and leave the instance quarantined for good.
     const profileArn = `arn:aws:iam::${ACCOUNT}:instance-profile/ops~team!/web-server`;
     await records.saveIfAbsent(await sealed({ ...RECORD, instanceProfileArn: profileArn }));
+    iamMock.on(GetInstanceProfileCommand, { InstanceProfileName: 'web-server' }).resolves({ InstanceProfile: { ...WEB_PROFILE, Arn: profileArn, Path: '/ops~team!/' } });
     givenInstance(ec2Mock, QUARANTINED);
     const result = await release(input({ request: REQUEST }));
     expect(result.status).toBe('released');
@@ -1155,5 +1173,80 @@ describe('releaseInstance when the incident contained the instance again after i
     expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
     givenInstance(ec2Mock, QUARANTINED);
     expect(await release(input(), clearedAt(2))).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
+  });
+});
+
+describe('releaseInstance re-associates only the instance profile, and the role, the instance had (review-release, row 3f)', () => {
+  /** A role the member account's administrators hold, whose sessions reach everything in it (not a protected name). */
+  const DEPLOY_ROLE = { RoleName: 'ci-deploy', RoleId: 'AROACIDEPLOYROLE00001', Arn: 'arn:aws:iam::111122223333:role/ci-deploy', Path: '/', CreateDate: new Date('2024-01-10T00:00:00Z') };
+
+  async function releasedWithProfile(profile: InstanceProfile | Error, record: QuarantineRecord = RECORD) {
+    await records.saveIfAbsent(record);
+    givenInstance(ec2Mock, QUARANTINED);
+    if (profile instanceof Error) iamMock.on(GetInstanceProfileCommand).rejects(profile);
+    else iamMock.on(GetInstanceProfileCommand).resolves({ InstanceProfile: profile });
+    return release(input({ request: REQUEST }));
+  }
+
+  function expectNothingChanged(result: Awaited<ReturnType<typeof release>>, reason: RegExp) {
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toMatch(reason);
+    expect(ec2Mock.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(0);
+    expect(mutatingCallCount()).toBe(0);
+    expect(result.actions.at(-1)).toMatchObject({ api: 'iam:GetInstanceProfile', outcome: 'skipped', detail: expect.stringMatching(/^Refused: .*; nothing changed$/) });
+  }
+
+  it('reads the profile by its name in the instance\'s account before it associates it (exact input), then associates it', async () => {
+    const result = await releasedWithProfile(WEB_PROFILE, await sealed({ ...recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT), instanceProfileRoleIds: [WEB_ROLE.RoleId] }));
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(GetInstanceProfileCommand).map((call) => call.args[0].input)).toEqual([{ InstanceProfileName: 'web-server' }]);
+    expect(clients.targets).toContainEqual({ service: 'iam', target: { account: ACCOUNT, region: REGION } });
+    expect(inputsOf(ec2Mock, AssociateIamInstanceProfileCommand)).toEqual([{ IamInstanceProfile: { Arn: PROFILE_ARN }, InstanceId: INSTANCE_ID }]);
+  });
+
+  it('ATTACK (review-release): the recorded profile deleted and created again under its name, holding another role, is not associated', async () => {
+    // A member-account principal deletes web-server and creates it again (same path, same ARN) with
+    // ci-deploy in it, while the instance waits for its release: the approved release would pass
+    // ci-deploy to the compromised instance with Firebreak's own iam:PassRole.
+    const recreated: InstanceProfile = { ...WEB_PROFILE, InstanceProfileId: 'AIPARECREATEDPROFILE9', CreateDate: new Date('2026-11-25T08:00:00Z'), Roles: [DEPLOY_ROLE] };
+    expectNothingChanged(await releasedWithProfile(recreated), /created at 2026-11-25T08:00:00.000Z, after the pre-quarantine state was captured \(2026-11-20T10:02:00.000Z\)/);
+  });
+
+  it('ATTACK (review-release): the recorded profile\'s role swapped for another existing role is not associated', async () => {
+    // RemoveRoleFromInstanceProfile then AddRoleToInstanceProfile: the profile keeps its id and date.
+    const record = await sealed({ ...recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT), instanceProfileRoleIds: [WEB_ROLE.RoleId] });
+    expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Roles: [DEPLOY_ROLE] }, record), /now holds arn:aws:iam::111122223333:role\/ci-deploy \(AROACIDEPLOYROLE00001\), not the role quarantine recorded \(AROAWEBSERVERROLE0001\)/);
+  });
+
+  it('ATTACK (review-release): a role created after the capture swapped into the profile of an older record (no role ids) is not associated', async () => {
+    const fresh = { ...DEPLOY_ROLE, RoleName: 'web-server-role', RoleId: 'AROANEWWEBSERVERROLE1', CreateDate: new Date('2026-11-24T00:00:00Z') };
+    expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Roles: [fresh] }), /holds role arn:aws:iam::111122223333:role\/ci-deploy, created at 2026-11-24T00:00:00.000Z, after the pre-quarantine state/);
+  });
+
+  it('refuses a profile IAM no longer knows, or that now has another path, and associates nothing', async () => {
+    expectNothingChanged(await releasedWithProfile(Object.assign(new Error('Instance Profile web-server cannot be found.'), { name: 'NoSuchEntity' })), /no longer exists/);
+    ec2Mock.reset();
+    givenMutationsSucceed(ec2Mock);
+    givenRecordedGroups();
+    records = new InMemoryQuarantineRecordStore();
+    expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Arn: 'arn:aws:iam::111122223333:instance-profile/other/web-server' }), /is now arn:aws:iam::111122223333:instance-profile\/other\/web-server/);
+  });
+
+  it('does not read the profile when it associates none (restoreInstanceProfile off)', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input({ request: REQUEST, options: { restoreInstanceProfile: false } }));
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(GetInstanceProfileCommand)).toHaveLength(0);
+  });
+
+  it('seals the role ids: a record whose role ids were dropped in the table is refused', async () => {
+    const record = await sealed({ ...recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT), instanceProfileRoleIds: [WEB_ROLE.RoleId] });
+    const { instanceProfileRoleIds: _dropped, ...edited } = record;
+    await records.saveIfAbsent(edited);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input({ request: REQUEST }));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringMatching(/integrity check/) });
+    expect(mutatingCallCount()).toBe(0);
   });
 });

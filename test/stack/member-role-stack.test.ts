@@ -851,3 +851,26 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     expect(memberRoleResponders([credentials])).toEqual(['containment-guard', 'disable-access-key', 'revoke-role-sessions']);
   });
 });
+
+describe('MemberRoleStack: the instance profile read that keeps release from passing a swapped role (review-release, row 3f)', () => {
+  const RELEASING = playbook('release', [{ kind: 'action', id: 'release', action: 'release-instance', with: {} }]);
+
+  it('lets release-instance’s and quarantine-instance’s member roles read instance profiles (iam:GetInstanceProfile on instance-profile/* only), and nothing more of IAM to read them', () => {
+    const { template } = synthesize({ responderActions: memberAccountActionsByResponder([CONTAIN_AND_PRESERVE, RELEASING]) });
+    for (const responder of ['release-instance', 'quarantine-instance']) {
+      expect(permissionStatements(template, 'MemberRole', responder), responder).toContainEqual({ Sid: 'ReadInstanceProfiles', Effect: 'Allow', Action: 'iam:GetInstanceProfile', Resource: iamArn('instance-profile/*') });
+      const statements = resolvedStatements(template, 'MemberRole', 'permissions', responder);
+      expect(evaluate(statements, { action: 'iam:GetInstanceProfile', resource: 'arn:aws:iam::123456789012:instance-profile/web/web-server' }), responder).toBe('allow');
+      expect(evaluate(statements, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/web-server-role' }), responder).toBe('no-allow');
+      expect(evaluate(statements, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/web-server-role' }), responder).toBe('no-allow');
+    }
+  });
+
+  it('gives neither the read when their steps take and restore no profile', () => {
+    const keeping = playbook('contain-keep-profile', [{ kind: 'action', id: 'contain', action: 'quarantine-instance', with: { detachInstanceProfile: false } }]);
+    const networkOnly = playbook('release-network', [{ kind: 'action', id: 'release', action: 'release-instance', with: { restoreInstanceProfile: false } }]);
+    const byResponder = memberAccountActionsByResponder([keeping, networkOnly]);
+    expect(byResponder['quarantine-instance']).not.toContain('iam:GetInstanceProfile');
+    expect(byResponder['release-instance']).not.toContain('iam:GetInstanceProfile');
+  });
+});

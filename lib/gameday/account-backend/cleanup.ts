@@ -25,7 +25,7 @@ import {
   UnlockSnapshotCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, IpPermission } from '@aws-sdk/client-ec2';
-import { DeleteInstanceProfileCommand, DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand, RemoveRoleFromInstanceProfileCommand } from '@aws-sdk/client-iam';
+import { DeleteInstanceProfileCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetInstanceProfileCommand, ListRolePoliciesCommand, RemoveRoleFromInstanceProfileCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import type { ResolvedS3Object } from './s3-objects';
@@ -186,9 +186,19 @@ async function cleanUpEc2(
 async function cleanUpIam(client: IAMClient, of: (kind: CreatedResource['kind']) => string[], attempt: Attempt): Promise<void> {
   for (const name of of('instance-profile')) {
     await attempt(`instance profile ${name}`, async () => {
-      await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })).catch((error: unknown) => {
-        if (!errorCode(error).startsWith('NoSuchEntity')) throw error;
-      });
+      // Whatever role it holds now: its own, or one a scenario's tamper swapped in (swapProfileRole).
+      const held = await client.send(new GetInstanceProfileCommand({ InstanceProfileName: name })).then(
+        (answer) => (answer.InstanceProfile?.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : [])),
+        (error: unknown) => {
+          if (!errorCode(error).startsWith('NoSuchEntity')) throw error;
+          return [];
+        },
+      );
+      for (const role of held) {
+        await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: role })).catch((error: unknown) => {
+          if (!errorCode(error).startsWith('NoSuchEntity')) throw error;
+        });
+      }
       await client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
     });
   }
