@@ -342,3 +342,60 @@ describe('a quarantine of an object while a release of it runs', () => {
     expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 });
+
+describe('a release that names no version of an object in a versioned bucket (`firebreak release` without --version-id)', () => {
+  /** The release incident of `incident` as `firebreak release --bucket --key --incident KEY` builds it without --version-id: its object names no version. */
+  const withoutVersion = (incident: Incident): Incident => ({
+    ...incident,
+    affected: (incident.affected ?? []).map((entry) => {
+      if (entry.kind !== 's3-object') return entry;
+      const { versionId: _versionId, ...rest } = entry as typeof entry & { versionId?: string };
+      return rest as typeof entry;
+    }),
+  });
+
+  it('ATTACK (review-s3b): never skips the check that another incident still holds the object: it refuses, naming the version, and writes nothing', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(B, claims, NOW);
+    await quarantineWith(A, claims, hours(1));
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
+    const release = withoutVersion(A);
+    expect(release.key).toBe(A.key);
+
+    // Before: the claims item of "no version" (none) was read and taken back: `untagged`, B's hold skipped.
+    const released = await releaseWith(release, claims, hours(2));
+    expect(released).toMatchObject({ status: 'refused', refusal: { code: 'version-not-named', reason: expect.stringContaining(`--version-id ${VERSION}`) } });
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
+    expect(s3Mock.commandCalls(PutObjectTaggingCommand).filter((call) => !isInfected(call.args[0].input.Tagging?.TagSet ?? []))).toHaveLength(0);
+    expect(s3Mock.commandCalls(DeleteObjectTaggingCommand)).toHaveLength(0);
+    expect(await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).toMatchObject({ claims: [A.key, B.key].sort() });
+    expect(claims.items.size).toBe(1);
+
+    // The dry-run refuses the same way (it would have read the item of no version: "would take the infected tags off").
+    const dryRun = await releaseS3Object(
+      { incident: release, mode: 'enforce', options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, grants: storeGranting(release, hours(3), { instanceId: malwareObjectGrantTarget(release)!, kind: 'release', playbook: 'release-s3-object' }), claims, environment: { FIREBREAK_MODE: 'dry-run', ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => hours(3) },
+    );
+    expect(dryRun).toMatchObject({ status: 'refused', refusal: { code: 'version-not-named' } });
+
+    // Named with its version, the release takes back A's claim and the object stays tagged for B.
+    expect(await releaseWith(A, claims, hours(4))).toMatchObject({ status: 'held', holders: [B.key] });
+  });
+
+  it('releases as before an object in a bucket without versioning (S3 answers no version id)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const unversioned = withoutVersion(A);
+    const state = { tags: [OWNER, ...infectedFor(unversioned)] };
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    s3Mock.on(GetObjectTaggingCommand).callsFake(async () => ({ TagSet: [...state.tags] }));
+    s3Mock.on(PutObjectTaggingCommand).callsFake(async (input: { Tagging: { TagSet: Tag[] } }) => {
+      state.tags = [...input.Tagging.TagSet];
+      return {};
+    });
+    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY }, unversioned.key, NOW.toISOString());
+    expect((await releaseWith(unversioned, claims, hours(1))).status).toBe('untagged');
+    expect(state.tags).toEqual([OWNER]);
+    expect(s3Mock.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [OWNER] } });
+  });
+});
