@@ -310,7 +310,7 @@ describe('a quarantine of an object while a release of it runs', () => {
     const claims = new InMemoryS3ObjectClaims();
     const object = givenObjectWithReleaseWrites([OWNER, ...infectedFor(A)]);
     // The tags are an earlier run's of the incident, which claimed the version before it wrote them.
-    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION }, A.key, minutes(-5).toISOString());
+    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION }, A.key, minutes(-5).toISOString(), true);
     const contained = await quarantineWith(A, claims, NOW);
     expect(contained).toMatchObject({ status: 'already-tagged', idempotentReplay: true });
     expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([OBJECT, OBJECT]);
@@ -393,7 +393,7 @@ describe('a release that names no version of an object in a versioned bucket (`f
       state.tags = [...input.Tagging.TagSet];
       return {};
     });
-    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY }, unversioned.key, NOW.toISOString());
+    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY }, unversioned.key, NOW.toISOString(), true);
     expect((await releaseWith(unversioned, claims, hours(1))).status).toBe('untagged');
     expect(state.tags).toEqual([OWNER]);
     expect(s3Mock.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [OWNER] } });
