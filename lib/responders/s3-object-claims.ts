@@ -64,9 +64,13 @@ export interface S3ObjectClaims {
   get(object: ClaimedObject): Promise<ObjectVersionClaims>;
 }
 
-/** The partition key of an object version's claims. */
+/**
+ * The partition key of an object version's claims. No version and the version `null` (S3's id of the one version in a
+ * bucket without versioning: a scan result may name it, `firebreak release` without --version-id names none) are one
+ * version, as for the containment guard's grant (malwareObjectGrantTarget): a release must read its quarantine's claims.
+ */
 export const s3ObjectClaimKey = (object: ClaimedObject): string =>
-  `${STATE_KEY_PREFIX.s3ObjectClaim}${sha256Hex(JSON.stringify([object.account, object.region, object.bucketName, object.versionId ?? null, object.key]))}`;
+  `${STATE_KEY_PREFIX.s3ObjectClaim}${sha256Hex(JSON.stringify([object.account, object.region, object.bucketName, object.versionId === 'null' ? null : (object.versionId ?? null), object.key]))}`;
 
 /** The incident that holds the version for its tags: the last claimant while it still holds it, else the first holder. */
 export function holderOf(claims: ObjectVersionClaims): string | undefined {

@@ -29,6 +29,8 @@ describe('s3ObjectClaimKey', () => {
     expect(s3ObjectClaimKey(OBJECT)).toBe(PK);
     // An unversioned object is the version `null`; the longest key still makes a 72-character partition key.
     expect(s3ObjectClaimKey({ ...OBJECT, versionId: undefined })).toBe('s3claim#51ee54906df96644d5a53e4ceaae4574c0c4bb052e2138e61234a1828d384dc5');
+    // ATTACK (review-s3b): S3's id of that one version, which a scan result may name, is the same version (as in the guard's grant target).
+    expect(s3ObjectClaimKey({ ...OBJECT, versionId: 'null' })).toBe('s3claim#51ee54906df96644d5a53e4ceaae4574c0c4bb052e2138e61234a1828d384dc5');
     expect(s3ObjectClaimKey({ ...OBJECT, key: 'k'.repeat(1024) })).toHaveLength(8 + 64);
     expect(s3ObjectClaimKey({ ...OBJECT, versionId: 'other' })).not.toBe(PK);
     expect(s3ObjectClaimKey({ ...OBJECT, region: 'us-east-1' })).not.toBe(PK);

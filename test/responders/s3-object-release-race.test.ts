@@ -24,7 +24,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
 import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
-import { malwareObjectGrantTarget } from '../../lib/responders/s3-malware-object';
+import { malwareObjectGrantTarget, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import type { S3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
@@ -397,5 +397,40 @@ describe('a release that names no version of an object in a versioned bucket (`f
     expect((await releaseWith(unversioned, claims, hours(1))).status).toBe('untagged');
     expect(state.tags).toEqual([OWNER]);
     expect(s3Mock.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [OWNER] } });
+  });
+});
+
+describe('an object in a bucket without versioning, its scan result naming the version `null`', () => {
+  it('ATTACK (review-s3b): a release naming no version reads the claims the quarantine wrote for version null, never skipping another incident’s hold', async () => {
+    // S3 names the one version of an object in a bucket without versioning `null` (the game day's scan results carry it, as
+    // the containment guard's grant target does: `versionId ?? 'null'`); `firebreak release` without --version-id names none.
+    const nullVersion = (event: { detail: { s3ObjectDetails: Record<string, unknown> } }) => (event.detail.s3ObjectDetails['versionId'] = 'null');
+    const first = scanIncident(nullVersion);
+    const second = scanIncident((event) => {
+      nullVersion(event);
+      delete event.detail.s3ObjectDetails['eTag'];
+    });
+    expect(scannedObjectOf(first).object?.versionId).toBe('null');
+    const claims = new InMemoryS3ObjectClaims();
+    const state = { tags: [OWNER] as Tag[] };
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    s3Mock.on(GetObjectTaggingCommand).callsFake(async () => ({ TagSet: [...state.tags] }));
+    s3Mock.on(PutObjectTaggingCommand).callsFake(async (input: { Tagging: { TagSet: Tag[] } }) => {
+      state.tags = [...input.Tagging.TagSet];
+      return {};
+    });
+    expect((await quarantineWith(second, claims, NOW)).status).toBe('tagged');
+    expect((await quarantineWith(first, claims, hours(1))).status).toBe('tagged');
+    const release: Incident = {
+      ...first,
+      affected: (first.affected ?? []).map((entry) => {
+        if (entry.kind !== 's3-object') return entry;
+        const { versionId: _versionId, ...rest } = entry as typeof entry & { versionId?: string };
+        return rest as typeof entry;
+      }),
+    };
+    // Before: the claims of "no version" (none) were read: `untagged`, the second incident's hold skipped.
+    expect(await releaseWith(release, claims, hours(2))).toMatchObject({ status: 'held', holders: [second.key] });
+    expect(state.tags).toEqual([OWNER, ...infectedFor(first)]);
   });
 });
