@@ -77,13 +77,17 @@ function describeObjectToRelease(object: ReleasableObject): string {
   return `s3://${object.bucketName}/${JSON.stringify(object.key).slice(1, -1)}${object.versionId !== undefined ? ` (version ${object.versionId})` : ''}`;
 }
 
-/** s3:GetObjectTagging of the exact object (version), owned by `account`: its tags, or an error saying what is missing. */
-export async function objectTagsToRelease(s3: S3Client, object: ReleasableObject, account: string): Promise<Record<string, string>> {
+/**
+ * s3:GetObjectTagging of the exact object (version), owned by `account`: its tags and the version S3 read them from
+ * (`x-amz-version-id`: none in a bucket never versioned), or an error saying what is missing.
+ */
+export async function objectTagsToRelease(s3: S3Client, object: ReleasableObject, account: string): Promise<{ readonly tags: Record<string, string>; readonly versionId?: string }> {
   try {
     const answer = await s3.send(
       new GetObjectTaggingCommand({ Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: account }),
     );
-    return Object.fromEntries((answer.TagSet ?? []).flatMap((tag) => (tag.Key !== undefined && tag.Value !== undefined ? [[tag.Key, tag.Value]] : [])));
+    const tags = Object.fromEntries((answer.TagSet ?? []).flatMap((tag) => (tag.Key !== undefined && tag.Value !== undefined ? [[tag.Key, tag.Value]] : [])));
+    return { tags, ...(answer.VersionId !== undefined ? { versionId: answer.VersionId } : {}) };
   } catch (error) {
     const problem = credentialsProblem(error);
     if (problem) throw problem;
@@ -106,7 +110,7 @@ export async function objectTagsToRelease(s3: S3Client, object: ReleasableObject
 export async function runS3ObjectRelease(flags: S3ObjectReleaseFlags, deps: S3ObjectReleaseDependencies): Promise<number> {
   try {
     const checked = checkS3ObjectReleaseFlags(flags);
-    const object: ReleasableObject = { bucketName: checked.bucket, key: checked.key, ...(checked.versionId !== undefined ? { versionId: checked.versionId } : {}) };
+    let object: ReleasableObject = { bucketName: checked.bucket, key: checked.key, ...(checked.versionId !== undefined ? { versionId: checked.versionId } : {}) };
     const clients = deps.makeClients(checked.region);
     const region = checked.region ?? (await clients.sts.config.region().catch(() => undefined));
     if (!region) throw new ReleaseSetupError("no AWS region: pass --region (the bucket's region) or set AWS_REGION");
@@ -138,7 +142,14 @@ export async function runS3ObjectRelease(flags: S3ObjectReleaseFlags, deps: S3Ob
         );
       }
       const s3 = regional.s3 ?? new S3Client({ region });
-      incidentKey = incidentKeyFromObjectTags(describeObjectToRelease(object), await objectTagsToRelease(s3, object, account));
+      const read = await objectTagsToRelease(s3, object, account);
+      incidentKey = incidentKeyFromObjectTags(describeObjectToRelease(object), read.tags);
+      // The incidents holding an object are recorded per version (release-s3-object refuses a release that names none of an
+      // object S3 keeps versions of): the release names the version whose tags named the incident.
+      if (object.versionId === undefined && read.versionId !== undefined && read.versionId !== 'null') {
+        object = { ...object, versionId: read.versionId };
+        deps.err(`The bucket keeps versions of the object: releasing the current version, ${read.versionId}, whose ${OBJECT_INCIDENT_TAG} tag names the incident (--version-id names another).`);
+      }
     }
 
     const request = buildS3ObjectReleaseRequest({ ...object, account, region, incidentKey, mode, requestedBy: requesterOf(identity), ...(checked.reason ? { reason: checked.reason } : {}), at: deps.now() });

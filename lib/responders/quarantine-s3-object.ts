@@ -159,9 +159,9 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   }
   // 3a. The claim first (enforce only: a dry-run writes nothing): a release that takes its own claim back
   // after this one leaves the tags on, or puts them back if its write lands after them.
-  let heldAlready = true;
+  let taggedAlready = true;
   if (mode === 'enforce') {
-    ({ heldAlready } = await deps.claims.claim(object, incident.key, now().toISOString()));
+    ({ taggedAlready } = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged'));
     log.record(
       'dynamodb:UpdateItem',
       target,
@@ -169,12 +169,13 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
       `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more`,
     );
   }
-  // Firebreak's tags for this incident on a version it never claimed were not written by Firebreak: the incident key is a
-  // digest of what the event names, which the uploader knows, and anyone who may tag the object may write them. The object
-  // is tagged infected all the same; it is not reported as this incident's earlier containment (a replay to dismiss).
-  const taggedByOthers = plan.kind === 'already-tagged' && !heldAlready;
+  // Firebreak's tags for this incident on a version no run of it claimed to tag were not written by Firebreak: the incident
+  // key is a digest of what the event names, which the uploader knows, and anyone who may tag the object may write them. A
+  // claim alone is no tag write: the run that found the tags on claimed too, and its retry (or a rescan) finds that claim.
+  // The object is tagged infected all the same; it is not reported as this incident's earlier containment (a replay to dismiss).
+  const taggedByOthers = plan.kind === 'already-tagged' && !taggedAlready;
   if (taggedByOthers) {
-    log.record('s3:PutObjectTagging', target, 'observed', `Found tagged infected for incident ${incident.key}, but not by Firebreak: no run of it had claimed the version (its uploader, or anyone who may tag it, wrote the tags). Nothing written`);
+    log.record('s3:PutObjectTagging', target, 'observed', `Found tagged infected for incident ${incident.key}, but not by Firebreak: no run of it wrote them (its uploader, or anyone who may tag it, did). Nothing written`);
   } else if (plan.kind === 'already-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
   } else if (mode === 'dry-run') {

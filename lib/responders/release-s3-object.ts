@@ -56,7 +56,8 @@ export interface ReleaseS3ObjectResult extends ResponderResult<ReleaseS3ObjectSt
   readonly holders?: readonly string[];
   /** `claimed-since-cleared`: the version was claimed after the containment guard cleared this release; it stays tagged. */
   /** `not-a-gameday-target`: a drill's release of an object that does not opt in to game days in S3 now; nothing was written. */
-  readonly refusal?: { readonly code: ObjectRefusalCode | 'not-a-gameday-target' | 'tagged-by-another-incident' | 'claimed-since-cleared'; readonly reason: string };
+  /** `version-not-named`: the release names no version, and S3 says the object has one (a versioned bucket); nothing was written. */
+  readonly refusal?: { readonly code: ObjectRefusalCode | 'not-a-gameday-target' | 'version-not-named' | 'tagged-by-another-incident' | 'claimed-since-cleared'; readonly reason: string };
 }
 
 export interface ReleaseS3ObjectDeps {
@@ -114,6 +115,14 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     const reason = `Game-day incident ${incident.key}: the object does not carry the tag ${SECURITY_TAGS.gameDayTarget.key}=${SECURITY_TAGS.gameDayTarget.value} in S3 now, so a drill may not release it; nothing was changed.`;
     log.record('firebreak:check-gameday-target', target, 'skipped', reason);
     return finish('refused', { refusal: { code: 'not-a-gameday-target', reason } });
+  }
+  // The claims are kept per version (s3ObjectClaimKey): a release that names no version of an object S3 keeps versions of
+  // would read and take back the claims item of "no version", which no quarantine of that version wrote, and so find no
+  // other incident holding it. It names the version and is started again; before any claim or tag write, dry-run too.
+  if (object.versionId === undefined && clearance.versionId !== undefined && clearance.versionId !== 'null') {
+    const reason = `The release names no version of the object, and S3 keeps versions of it (the current one is ${clearance.versionId}): the incidents holding a version are recorded for that version, so this release could not see them. Nothing was changed; start the release again with --version-id ${clearance.versionId} (or the version the scan's alert names)`;
+    log.record('firebreak:decide', target, 'skipped', reason);
+    return finish('refused', { refusal: { code: 'version-not-named', reason } });
   }
   const plan = planUntag(current, incident.key);
   if (plan.kind === 'not-tagged' || plan.kind === 'marker-only') await takeBackUntagged(object, incident.key, clearance.clearedAt, effective.mode, deps.claims, log);

@@ -44,14 +44,17 @@ export interface ObjectVersionClaims {
 /** What a release's take-back found: done (the claims left after it), or a claim made after the release was cleared. */
 export type TakeBackAnswer = { readonly kind: 'taken-back'; readonly left: ObjectVersionClaims } | { readonly kind: 'claimed-since'; readonly claims: ObjectVersionClaims };
 
-/** What a claim found: whether the incident held the version already (an earlier run of it claimed, and no release of it took that back). */
+/**
+ * What a claim found: whether the incident held the version already (an earlier run of it claimed, and no release of it
+ * took that back) and a run of it claimed to write the tags: a run that found them on (its uploader's) wrote none.
+ */
 export interface ClaimAnswer {
-  readonly heldAlready: boolean;
+  readonly taggedAlready: boolean;
 }
 
 export interface S3ObjectClaims {
-  /** Claims the version for `incidentKey` at `at` (ISO 8601); a claim it already holds is held again. */
-  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer>;
+  /** Claims the version for `incidentKey` at `at` (ISO 8601), `toTag` when the run writes the tags next; a claim it already holds is held again. */
+  claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer>;
   /**
    * Takes back `incidentKey`'s claim, unless the version was claimed at or after `clearedAt` (the
    * containment guard's grant time of the release): `claimed-since` then, and nothing is written.
@@ -61,9 +64,13 @@ export interface S3ObjectClaims {
   get(object: ClaimedObject): Promise<ObjectVersionClaims>;
 }
 
-/** The partition key of an object version's claims. */
+/**
+ * The partition key of an object version's claims. No version and the version `null` (S3's id of the one version in a
+ * bucket without versioning: a scan result may name it, `firebreak release` without --version-id names none) are one
+ * version, as for the containment guard's grant (malwareObjectGrantTarget): a release must read its quarantine's claims.
+ */
 export const s3ObjectClaimKey = (object: ClaimedObject): string =>
-  `${STATE_KEY_PREFIX.s3ObjectClaim}${sha256Hex(JSON.stringify([object.account, object.region, object.bucketName, object.versionId ?? null, object.key]))}`;
+  `${STATE_KEY_PREFIX.s3ObjectClaim}${sha256Hex(JSON.stringify([object.account, object.region, object.bucketName, object.versionId === 'null' ? null : (object.versionId ?? null), object.key]))}`;
 
 /** The incident that holds the version for its tags: the last claimant while it still holds it, else the first holder. */
 export function holderOf(claims: ObjectVersionClaims): string | undefined {
@@ -73,13 +80,21 @@ export function holderOf(claims: ObjectVersionClaims): string | undefined {
 
 const NO_CLAIMS: ObjectVersionClaims = { claims: [], releasedClaims: [] };
 
+/** A string set of a stored item, each entry read only when of its type (a stored item is a claim). */
+const setOf = (value: AttributeValue | undefined): string[] => (value?.SS ?? []).filter((entry) => entry.length > 0).sort();
+
+/**
+ * The claim's answer from the item before it: `taggedBy` holds the incidents a run of which claimed the version to write
+ * its tags (a claim precedes every tag write); a run that found them on claimed without, so its retry finds no tag write.
+ */
+const claimAnswerOf = (claims: readonly string[], taggedBy: readonly string[], incidentKey: string): ClaimAnswer => ({ taggedAlready: claims.includes(incidentKey) && taggedBy.includes(incidentKey) });
+
 /** The claims an item holds (each field read only when of its type: a stored item is a claim). */
 function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersionClaims {
   if (item === undefined) return NO_CLAIMS;
-  const set = (value: AttributeValue | undefined): string[] => (value?.SS ?? []).filter((entry) => entry.length > 0).sort();
   return {
-    claims: set(item.claims),
-    releasedClaims: set(item.releasedClaims),
+    claims: setOf(item.claims),
+    releasedClaims: setOf(item.releasedClaims),
     ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
     ...(item.lastClaimBy?.S !== undefined ? { lastClaimBy: item.lastClaimBy.S } : {}),
   };
@@ -99,20 +114,22 @@ class DynamoDbS3ObjectClaimTable {
 
 /** The state-table store of quarantine-s3-object: it claims, and never reads or takes back. */
 export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implements Pick<S3ObjectClaims, 'claim'> {
-  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer> {
+  async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer> {
     try {
       const output = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: s3ObjectClaimKey(object) } },
           // A claim taken back earlier is held again: this incident contains the version anew.
-          UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents DELETE releasedClaims :incidents',
+          // taggedBy: a run that found the tags on claims without it, so that its retry (or a rescan) finds no tag write of
+          // Firebreak's: a claim alone is no tag write (the uploader can preset the incident's tags; row 16j).
+          UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''} DELETE releasedClaims :incidents`,
           ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] } },
-          // The claims before this one: Firebreak's tags for this incident on an object it never claimed were written by someone else.
-          ReturnValues: 'UPDATED_OLD',
+          // The item before this claim (taggedBy too, which a claim without it does not update).
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return { heldAlready: claimsOf(output.Attributes).claims.includes(incidentKey) };
+      return claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey);
     } catch (error) {
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
@@ -161,23 +178,24 @@ export class DynamoDbS3ObjectReleaseClaims extends DynamoDbS3ObjectClaimReader i
 export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implements S3ObjectClaims {
   private readonly claimer = new DynamoDbS3ObjectClaimer(this.client, this.tableName);
 
-  claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer> {
-    return this.claimer.claim(object, incidentKey, at);
+  claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer> {
+    return this.claimer.claim(object, incidentKey, at, toTag);
   }
 }
 
 /** In-process store with the same semantics (tests). */
 export class InMemoryS3ObjectClaims implements S3ObjectClaims {
-  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; lastClaimAt?: string; lastClaimBy?: string }>();
+  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string }>();
 
-  async claim(object: ClaimedObject, incidentKey: string, at: string): Promise<ClaimAnswer> {
+  async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer> {
     const item = this.itemOf(object);
-    const heldAlready = item.claims.has(incidentKey);
+    const answer = claimAnswerOf([...item.claims], [...item.taggedBy], incidentKey);
     item.claims.add(incidentKey);
+    if (toTag) item.taggedBy.add(incidentKey);
     item.releasedClaims.delete(incidentKey);
     item.lastClaimAt = at;
     item.lastClaimBy = incidentKey;
-    return { heldAlready };
+    return answer;
   }
 
   async takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer> {
@@ -207,7 +225,7 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
     const pk = s3ObjectClaimKey(object);
     let item = this.items.get(pk);
     if (item === undefined) {
-      item = { claims: new Set(), releasedClaims: new Set() };
+      item = { claims: new Set(), releasedClaims: new Set(), taggedBy: new Set() };
       this.items.set(pk, item);
     }
     return item;

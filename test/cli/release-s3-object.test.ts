@@ -142,6 +142,27 @@ describe('firebreak release --bucket --key: starting the release-s3-object playb
     expect(startInputs()).toEqual([]);
   });
 
+  it('names the version S3 read the tags from when --version-id is not given (a versioned bucket): release-s3-object refuses a release that names none', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ VersionId: VERSION, TagSet: [{ Key: 'firebreak:malware-scan', Value: 'threats-found' }, { Key: 'firebreak:incident', Value: INCIDENT }] });
+    const result = await run(['--bucket', BUCKET, '--key', KEY, '--region', REGION]);
+
+    expect(result.code).toBe(0);
+    expect(s3.commandCalls(GetObjectTaggingCommand).map((call) => call.args[0].input)).toEqual([{ Bucket: BUCKET, Key: KEY, ExpectedBucketOwner: ACCOUNT }]);
+    expect(result.err).toContain(`releasing the current version, ${VERSION}, whose firebreak:incident tag names the incident`);
+    expect(startInputs().map((input) => input.name)).toEqual([EXECUTION_NAME]);
+    expect(startedInput()).toMatchObject({ incident: { affected: [expect.objectContaining({ versionId: VERSION })] } });
+
+    // A bucket without versioning: S3 names no version (or `null` once versioning was suspended), and none is named.
+    for (const answer of [{}, { VersionId: 'null' }]) {
+      sfn.reset();
+      sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: NOW });
+      s3.on(GetObjectTaggingCommand).resolves({ ...answer, TagSet: [{ Key: 'firebreak:incident', Value: INCIDENT }] });
+      const unversioned = await run(['--bucket', BUCKET, '--key', KEY, '--region', REGION]);
+      expect(unversioned.err).toBe('');
+      expect((startedInput() as { incident: { affected: Record<string, unknown>[] } }).incident.affected[0]).not.toHaveProperty('versionId');
+    }
+  });
+
   it('refuses an object Firebreak did not tag (no firebreak:incident tag), exit 2, nothing started', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'uploaded-by', Value: 'portal' }] });
     const result = await run(OBJECT_ARGS);

@@ -245,7 +245,7 @@ describe('quarantineS3Object', () => {
     await copies.put({ ...RECORDED_ACROSS, bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT });
     // The first delivery's run claimed the version before it tagged it.
     const claims = new InMemoryS3ObjectClaims();
-    await claims.claim(scannedObjectOf(THREATS).object!, THREATS.key, NOW.toISOString());
+    await claims.claim(scannedObjectOf(THREATS).object!, THREATS.key, NOW.toISOString(), true);
     const result = await quarantine(THREATS, { quarantineCopy: {} }, { copies, claims });
     expect(result).toMatchObject({ status: 'already-tagged', idempotentReplay: true, quarantineCopy: { status: 'already-copied', versionId: 'copy-version-1' } });
     expect(writes()).toBe(0);
@@ -338,10 +338,31 @@ describe('quarantineS3Object', () => {
     expect(first.actions.find((a) => a.api === 's3:PutObjectTagging')).toMatchObject({ outcome: 'observed', detail: expect.stringContaining('not by Firebreak') });
     expect(first.actions.some((a) => a.outcome === 'already-done')).toBe(false);
     expect(writes()).toBe(0);
-    // Its own retry (or a rescan) after that run claimed the version is a replay, as before.
-    const again = await quarantine(THREATS, {}, { claims });
-    expect(again).toMatchObject({ status: 'already-tagged', idempotentReplay: true });
-    expect(again.actions.find((a) => a.api === 's3:PutObjectTagging')).toMatchObject({ outcome: 'already-done' });
+  });
+
+  it('ATTACK (review-s3b): a retry or rescan of the run that found the uploader’s tags does not report them as Firebreak’s earlier containment either', async () => {
+    // The first run claimed the version, then failed after its claim (the quarantine copy, S3's 500s; a Lambda timeout) or
+    // GuardDuty scanned the object again: the state machine's retry, or the rescan, found the claim and answered
+    // "Already tagged infected" (`already-done`) and `idempotentReplay: true`, though no run of Firebreak wrote the tags.
+    givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
+    const claims = new InMemoryS3ObjectClaims();
+    expect(await quarantine(THREATS, {}, { claims })).toMatchObject({ status: 'already-tagged', idempotentReplay: false });
+    for (const run of [await quarantine(THREATS, {}, { claims }), await quarantine(THREATS, {}, { claims })]) {
+      expect(run).toMatchObject({ status: 'already-tagged', idempotentReplay: false });
+      expect(run.actions.find((a) => a.api === 's3:PutObjectTagging')).toMatchObject({ outcome: 'observed', detail: expect.stringContaining('no run of it wrote them') });
+      expect(run.actions.some((a) => a.outcome === 'already-done')).toBe(false);
+    }
+    expect(writes()).toBe(0);
+
+    // A run of Firebreak that wrote the tags makes its retry a replay, as before (the object untagged, then tagged by the first run).
+    s3Mock.reset();
+    givenObject([{ Key: 'owner', Value: 'billing' }]);
+    const own = new InMemoryS3ObjectClaims();
+    expect(await quarantine(THREATS, {}, { claims: own })).toMatchObject({ status: 'tagged' });
+    s3Mock.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'owner', Value: 'billing' }, ...TAGGED] });
+    const retry = await quarantine(THREATS, {}, { claims: own });
+    expect(retry).toMatchObject({ status: 'already-tagged', idempotentReplay: true });
+    expect(retry.actions.find((a) => a.api === 's3:PutObjectTagging')).toMatchObject({ outcome: 'already-done' });
   });
 
   it('refuses to tag when the owner’s tags leave no room, removing none of them', async () => {

@@ -21,9 +21,9 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
   it('holds the version for every incident that claimed it, until the last one’s release takes its claim back', async () => {
     const claims = claimsInSimulatedTable();
     expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [] });
-    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z');
-    await claims.claim(OBJECT, 'b', '2026-03-25T09:21:00.000Z');
-    await claims.claim(OBJECT, 'a', '2026-03-25T09:22:00.000Z');
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z', true);
+    await claims.claim(OBJECT, 'b', '2026-03-25T09:21:00.000Z', true);
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:22:00.000Z', true);
     expect(await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z')).toEqual({
       kind: 'taken-back',
       left: { claims: ['b'], releasedClaims: ['a'], lastClaimAt: '2026-03-25T09:22:00.000Z', lastClaimBy: 'a' },
@@ -33,7 +33,7 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
 
   it('refuses a take-back cleared before (or at) the last claim, and changes nothing', async () => {
     const claims = claimsInSimulatedTable();
-    await claims.claim(OBJECT, 'a', '2026-03-25T10:00:00.000Z');
+    await claims.claim(OBJECT, 'a', '2026-03-25T10:00:00.000Z', true);
     expect(await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z')).toEqual({
       kind: 'claimed-since',
       claims: { claims: ['a'], releasedClaims: [], lastClaimAt: '2026-03-25T10:00:00.000Z', lastClaimBy: 'a' },
@@ -43,9 +43,9 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
 
   it('lets a claim taken back be claimed again (a new containment of the incident)', async () => {
     const claims = claimsInSimulatedTable();
-    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z');
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z', true);
     await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z');
-    await claims.claim(OBJECT, 'a', '2026-03-25T11:00:00.000Z');
+    await claims.claim(OBJECT, 'a', '2026-03-25T11:00:00.000Z', true);
     expect(await claims.get(OBJECT)).toEqual({ claims: ['a'], releasedClaims: [], lastClaimAt: '2026-03-25T11:00:00.000Z', lastClaimBy: 'a' });
   });
 });

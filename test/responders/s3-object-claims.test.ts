@@ -29,6 +29,8 @@ describe('s3ObjectClaimKey', () => {
     expect(s3ObjectClaimKey(OBJECT)).toBe(PK);
     // An unversioned object is the version `null`; the longest key still makes a 72-character partition key.
     expect(s3ObjectClaimKey({ ...OBJECT, versionId: undefined })).toBe('s3claim#51ee54906df96644d5a53e4ceaae4574c0c4bb052e2138e61234a1828d384dc5');
+    // ATTACK (review-s3b): S3's id of that one version, which a scan result may name, is the same version (as in the guard's grant target).
+    expect(s3ObjectClaimKey({ ...OBJECT, versionId: 'null' })).toBe('s3claim#51ee54906df96644d5a53e4ceaae4574c0c4bb052e2138e61234a1828d384dc5');
     expect(s3ObjectClaimKey({ ...OBJECT, key: 'k'.repeat(1024) })).toHaveLength(8 + 64);
     expect(s3ObjectClaimKey({ ...OBJECT, versionId: 'other' })).not.toBe(PK);
     expect(s3ObjectClaimKey({ ...OBJECT, region: 'us-east-1' })).not.toBe(PK);
@@ -37,17 +39,36 @@ describe('s3ObjectClaimKey', () => {
 
 describe('DynamoDbS3ObjectClaims', () => {
   it('claims with one UpdateItem: the incident added, its earlier take-back undone, the time and incident of the last claim', async () => {
-    ddbMock.on(UpdateItemCommand).resolvesOnce({}).resolvesOnce({ Attributes: { claims: { SS: [B] } } }).resolvesOnce({ Attributes: { claims: { SS: [A, B] }, lastClaimAt: { S: '2026-03-25T09:19:00.000Z' } } });
-    // Whether the incident held the version already: the claims before this one (UPDATED_OLD), none for a new item.
-    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z')).toEqual({ heldAlready: false });
-    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z')).toEqual({ heldAlready: false });
-    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z')).toEqual({ heldAlready: true });
+    ddbMock
+      .on(UpdateItemCommand)
+      .resolvesOnce({})
+      .resolvesOnce({ Attributes: { claims: { SS: [B] }, taggedBy: { SS: [A, B] } } })
+      .resolvesOnce({ Attributes: { claims: { SS: [A, B] }, taggedBy: { SS: [A] }, lastClaimAt: { S: '2026-03-25T09:19:00.000Z' } } });
+    // Whether a run of the incident claimed the version to tag it and holds it still: the item before this claim (ALL_OLD), none for a new item.
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true)).toEqual({ taggedAlready: false });
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true)).toEqual({ taggedAlready: false });
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true)).toEqual({ taggedAlready: true });
+    expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: PK } },
+      UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents',
+      ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: A }, ':incidents': { SS: [A] } },
+      ReturnValues: 'ALL_OLD',
+    });
+  });
+
+  it('ATTACK (review-s3b): a claim of a run that found the tags on (writes none) is not recorded as a tag write: its retry answers not tagged by the incident', async () => {
+    ddbMock.on(UpdateItemCommand).resolvesOnce({}).resolvesOnce({ Attributes: { claims: { SS: [A] } } }).resolvesOnce({ Attributes: { claims: { SS: [A] }, taggedBy: { SS: [B] } } });
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', false)).toEqual({ taggedAlready: false });
+    // Claimed by A before (a run that found the tags on, or a version of Firebreak before taggedBy): no tag write of A's recorded.
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:21:00.000Z', false)).toEqual({ taggedAlready: false });
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:22:00.000Z', false)).toEqual({ taggedAlready: false });
     expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
       TableName: 'state',
       Key: { pk: { S: PK } },
       UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents DELETE releasedClaims :incidents',
       ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: A }, ':incidents': { SS: [A] } },
-      ReturnValues: 'UPDATED_OLD',
+      ReturnValues: 'ALL_OLD',
     });
   });
 
@@ -74,7 +95,7 @@ describe('DynamoDbS3ObjectClaims', () => {
     ddbMock.reset();
     ddbMock.on(UpdateItemCommand).rejects(sdkError('ProvisionedThroughputExceededException'));
     await expect(claims.takeBack(OBJECT, A, '2026-03-25T10:00:00.000Z')).rejects.toBeInstanceOf(TransientResponderError);
-    await expect(claims.claim(OBJECT, A, '2026-03-25T10:00:00.000Z')).rejects.toBeInstanceOf(TransientResponderError);
+    await expect(claims.claim(OBJECT, A, '2026-03-25T10:00:00.000Z', true)).rejects.toBeInstanceOf(TransientResponderError);
   });
 
   it('reads the claims with a consistent GetItem; no item is no claim, and a field of another type is no field', async () => {

@@ -24,7 +24,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
 import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
-import { malwareObjectGrantTarget } from '../../lib/responders/s3-malware-object';
+import { malwareObjectGrantTarget, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import type { S3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
@@ -310,7 +310,7 @@ describe('a quarantine of an object while a release of it runs', () => {
     const claims = new InMemoryS3ObjectClaims();
     const object = givenObjectWithReleaseWrites([OWNER, ...infectedFor(A)]);
     // The tags are an earlier run's of the incident, which claimed the version before it wrote them.
-    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION }, A.key, minutes(-5).toISOString());
+    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION }, A.key, minutes(-5).toISOString(), true);
     const contained = await quarantineWith(A, claims, NOW);
     expect(contained).toMatchObject({ status: 'already-tagged', idempotentReplay: true });
     expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([OBJECT, OBJECT]);
@@ -340,5 +340,97 @@ describe('a quarantine of an object while a release of it runs', () => {
     expect((await quarantineWith(A, untouched, NOW, 'dry-run')).status).toBe('dry-run');
     expect(untouched.items.size).toBe(0);
     expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+});
+
+describe('a release that names no version of an object in a versioned bucket (`firebreak release` without --version-id)', () => {
+  /** The release incident of `incident` as `firebreak release --bucket --key --incident KEY` builds it without --version-id: its object names no version. */
+  const withoutVersion = (incident: Incident): Incident => ({
+    ...incident,
+    affected: (incident.affected ?? []).map((entry) => {
+      if (entry.kind !== 's3-object') return entry;
+      const { versionId: _versionId, ...rest } = entry as typeof entry & { versionId?: string };
+      return rest as typeof entry;
+    }),
+  });
+
+  it('ATTACK (review-s3b): never skips the check that another incident still holds the object: it refuses, naming the version, and writes nothing', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const object = givenObjectWithReleaseWrites([OWNER], { holdReleaseWrites: false });
+    await quarantineWith(B, claims, NOW);
+    await quarantineWith(A, claims, hours(1));
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
+    const release = withoutVersion(A);
+    expect(release.key).toBe(A.key);
+
+    // Before: the claims item of "no version" (none) was read and taken back: `untagged`, B's hold skipped.
+    const released = await releaseWith(release, claims, hours(2));
+    expect(released).toMatchObject({ status: 'refused', refusal: { code: 'version-not-named', reason: expect.stringContaining(`--version-id ${VERSION}`) } });
+    expect(object.state.tags).toEqual([OWNER, ...infectedFor(A)]);
+    expect(s3Mock.commandCalls(PutObjectTaggingCommand).filter((call) => !isInfected(call.args[0].input.Tagging?.TagSet ?? []))).toHaveLength(0);
+    expect(s3Mock.commandCalls(DeleteObjectTaggingCommand)).toHaveLength(0);
+    expect(await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).toMatchObject({ claims: [A.key, B.key].sort() });
+    expect(claims.items.size).toBe(1);
+
+    // The dry-run refuses the same way (it would have read the item of no version: "would take the infected tags off").
+    const dryRun = await releaseS3Object(
+      { incident: release, mode: 'enforce', options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, grants: storeGranting(release, hours(3), { instanceId: malwareObjectGrantTarget(release)!, kind: 'release', playbook: 'release-s3-object' }), claims, environment: { FIREBREAK_MODE: 'dry-run', ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => hours(3) },
+    );
+    expect(dryRun).toMatchObject({ status: 'refused', refusal: { code: 'version-not-named' } });
+
+    // Named with its version, the release takes back A's claim and the object stays tagged for B.
+    expect(await releaseWith(A, claims, hours(4))).toMatchObject({ status: 'held', holders: [B.key] });
+  });
+
+  it('releases as before an object in a bucket without versioning (S3 answers no version id)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const unversioned = withoutVersion(A);
+    const state = { tags: [OWNER, ...infectedFor(unversioned)] };
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    s3Mock.on(GetObjectTaggingCommand).callsFake(async () => ({ TagSet: [...state.tags] }));
+    s3Mock.on(PutObjectTaggingCommand).callsFake(async (input: { Tagging: { TagSet: Tag[] } }) => {
+      state.tags = [...input.Tagging.TagSet];
+      return {};
+    });
+    await claims.claim({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY }, unversioned.key, NOW.toISOString(), true);
+    expect((await releaseWith(unversioned, claims, hours(1))).status).toBe('untagged');
+    expect(state.tags).toEqual([OWNER]);
+    expect(s3Mock.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [OWNER] } });
+  });
+});
+
+describe('an object in a bucket without versioning, its scan result naming the version `null`', () => {
+  it('ATTACK (review-s3b): a release naming no version reads the claims the quarantine wrote for version null, never skipping another incident’s hold', async () => {
+    // S3 names the one version of an object in a bucket without versioning `null` (the game day's scan results carry it, as
+    // the containment guard's grant target does: `versionId ?? 'null'`); `firebreak release` without --version-id names none.
+    const nullVersion = (event: { detail: { s3ObjectDetails: Record<string, unknown> } }) => (event.detail.s3ObjectDetails['versionId'] = 'null');
+    const first = scanIncident(nullVersion);
+    const second = scanIncident((event) => {
+      nullVersion(event);
+      delete event.detail.s3ObjectDetails['eTag'];
+    });
+    expect(scannedObjectOf(first).object?.versionId).toBe('null');
+    const claims = new InMemoryS3ObjectClaims();
+    const state = { tags: [OWNER] as Tag[] };
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    s3Mock.on(GetObjectTaggingCommand).callsFake(async () => ({ TagSet: [...state.tags] }));
+    s3Mock.on(PutObjectTaggingCommand).callsFake(async (input: { Tagging: { TagSet: Tag[] } }) => {
+      state.tags = [...input.Tagging.TagSet];
+      return {};
+    });
+    expect((await quarantineWith(second, claims, NOW)).status).toBe('tagged');
+    expect((await quarantineWith(first, claims, hours(1))).status).toBe('tagged');
+    const release: Incident = {
+      ...first,
+      affected: (first.affected ?? []).map((entry) => {
+        if (entry.kind !== 's3-object') return entry;
+        const { versionId: _versionId, ...rest } = entry as typeof entry & { versionId?: string };
+        return rest as typeof entry;
+      }),
+    };
+    // Before: the claims of "no version" (none) were read: `untagged`, the second incident's hold skipped.
+    expect(await releaseWith(release, claims, hours(2))).toMatchObject({ status: 'held', holders: [second.key] });
+    expect(state.tags).toEqual([OWNER, ...infectedFor(first)]);
   });
 });
