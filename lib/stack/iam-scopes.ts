@@ -163,6 +163,12 @@ interface ActionScope {
   readonly actions: (requested: ReadonlySet<string>) => string[];
   /** The resources (empty: no statement, so its actions stay ungranted and the plan fails). */
   readonly resources: (arns: ScopeArns, requested: ReadonlySet<string>, options: ScopeOptions) => string[];
+  /**
+   * Resources the statement matches all but (NotResource), in place of `resources` when not empty.
+   * An Allow may use it only where a Deny of the same role bounds the action to named resources.
+   * @default none: `resources`
+   */
+  readonly notResources?: (arns: ScopeArns, requested: ReadonlySet<string>, options: ScopeOptions) => string[];
   readonly conditions?: (
     requested: ReadonlySet<string>,
     options: ScopeOptions,
@@ -338,6 +344,20 @@ function copyWriteConditions(owners: string | string[]): Record<string, Record<s
 function quarantineBucketArns(arns: ScopeArns, options: ScopeOptions): string[] {
   const s3 = arns.s3;
   return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/${quarantineBucketDirectory(s3.account)}*`)))];
+}
+
+/** Every key of the configured quarantine buckets, whoever's directory it is in. */
+function quarantineBucketKeys(arns: ScopeArns, options: ScopeOptions): string[] {
+  const s3 = arns.s3;
+  return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/*`)))];
+}
+
+/**
+ * True when a role copies both into the scanned object's own bucket and into quarantine buckets: in
+ * the account that owns a quarantine bucket, "any bucket of the role's own account" includes it.
+ */
+function copiesInPlaceAndToQuarantineBuckets(options: ScopeOptions): boolean {
+  return options.quarantineCopies?.ownBucket === true && (options.quarantineCopies?.buckets.length ?? 0) > 0;
 }
 
 /** The accounts that own the configured quarantine buckets (s3:ResourceAccount). */
@@ -657,12 +677,33 @@ const SCOPES: readonly ActionScope[] = [
     // as quarantine-s3-object writes one (COPY_WRITE_CONDITIONS): a new copy, tagged infected. Its
     // tags (CopyObject's Tagging header is s3:PutObjectTagging too) are written under
     // TagObjectsInfected, as any object's of the account.
+    //
+    // The account that owns a quarantine bucket is a served account too (row 16l): there, any bucket
+    // of the role's own account includes the quarantine bucket, and this statement would let the role
+    // write under another account's directory (WriteQuarantineCopiesToQuarantineBuckets names its own
+    // only). IAM has no condition key on the object key, and no pattern of `*` and `?` matches "any
+    // bucket but one", so with quarantine buckets configured the statement is written as "any key but
+    // the quarantine buckets'" (NotResource) and DenyWritesOutsideTheQuarantinePrefix below keeps it
+    // under firebreak-quarantine/: together, the same grant less the quarantine buckets, in every
+    // account the template is deployed to (only the owner's changes; the others never reached them).
     sid: 'WriteQuarantineCopies',
     applies: (options) => options.quarantineCopies?.ownBucket === true,
     actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject'] : []),
     resources: (arns) => present(arns.s3?.arn(`*/${QUARANTINE_PREFIX}*`)),
+    notResources: (arns, _requested, options) => (copiesInPlaceAndToQuarantineBuckets(options) ? quarantineBucketKeys(arns, options) : []),
     conditions: (_requested, _options, arns) => copyWriteConditions(arns.s3?.account ?? ''),
     why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's own bucket, known only at run time; s3:ResourceAccount limits the statement to buckets of the role's own account, and the write must be a copy (s3:x-amz-copy-source), onto a free key (s3:if-none-match) and tagged as Firebreak tags a copy (s3:RequestObjectTag, s3:RequestObjectTagKeys; ${S3_REFERENCE}).`,
+  },
+  {
+    // The bound of WriteQuarantineCopies' NotResource form: no s3:PutObject outside
+    // firebreak-quarantine/, whatever an Allow says (an explicit Deny wins over every Allow).
+    sid: 'DenyWritesOutsideTheQuarantinePrefix',
+    effect: iam.Effect.DENY,
+    applies: copiesInPlaceAndToQuarantineBuckets,
+    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject'] : []),
+    resources: () => [],
+    notResources: (arns) => present(arns.s3?.arn(`*/${QUARANTINE_PREFIX}*`)),
+    why: 'Not a finding: a Deny grants nothing.',
   },
   {
     // The quarantine buckets the playbooks name (`quarantineCopy: { bucket, bucketOwner }`), known
@@ -885,8 +926,9 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
   for (const scope of SCOPES) {
     if (scope.applies !== undefined && !scope.applies(options)) continue;
     const scopeActions = scope.actions(requested);
-    const resources = scope.resources(arns, requested, options);
-    if (scopeActions.length === 0 || resources.length === 0) continue;
+    const notResources = scope.notResources?.(arns, requested, options) ?? [];
+    const resources = notResources.length > 0 ? [] : scope.resources(arns, requested, options);
+    if (scopeActions.length === 0 || (resources.length === 0 && notResources.length === 0)) continue;
     const effect = scope.effect ?? iam.Effect.ALLOW;
     if (effect === iam.Effect.ALLOW) scopeActions.forEach((action) => granted.add(action));
     const conditions = scope.conditions?.(requested, options, arns);
@@ -895,7 +937,7 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
         sid: scope.sid,
         effect,
         actions: scopeActions,
-        resources,
+        ...(notResources.length > 0 ? { notResources } : { resources }),
         ...(conditions ? { conditions } : {}),
       }),
       wildcards:

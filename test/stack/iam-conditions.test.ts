@@ -158,6 +158,7 @@ describe('quarantine copies: the configured buckets and owners only', () => {
     // Their tags are written as any object's of the account: TagObjectsInfected.
     expect(bySid(statements, 'TagQuarantineCopiesInQuarantineBuckets')).toBeUndefined();
     expect(bySid(statements, 'WriteQuarantineCopiesToQuarantineBuckets')).toBeUndefined();
+    expect(bySid(statements, 'DenyWritesOutsideTheQuarantinePrefix')).toBeUndefined();
   });
 
   it('writes copies to a quarantine bucket by its exact name, only while its configured owner owns it, and nowhere else', () => {
@@ -185,7 +186,16 @@ describe('quarantine copies: the configured buckets and owners only', () => {
   it('gives the member role both statements when playbooks copy both ways, and refuses s3:PutObject without destinations', () => {
     const { template } = memberRole([COPY_IN_PLACE, COPY_TO_QUARANTINE_BUCKET]);
     const statements = memberStatements(template);
-    expect(bySid(statements, 'WriteQuarantineCopies')).toMatchObject({ Resource: s3Arn('*/firebreak-quarantine/*'), Condition: { StringEquals: { 's3:ResourceAccount': account } } });
+    // Any bucket of the account but the quarantine buckets (row 16l: the owner's is one of its own), and
+    // under firebreak-quarantine/ only through the Deny.
+    expect(bySid(statements, 'WriteQuarantineCopies')).toMatchObject({ Effect: 'Allow', NotResource: s3Arn('acme-quarantine/*'), Condition: { StringEquals: { 's3:ResourceAccount': account } } });
+    expect(bySid(statements, 'WriteQuarantineCopies')).not.toHaveProperty('Resource');
+    expect(bySid(statements, 'DenyWritesOutsideTheQuarantinePrefix')).toEqual({
+      Sid: 'DenyWritesOutsideTheQuarantinePrefix',
+      Effect: 'Deny',
+      Action: 's3:PutObject',
+      NotResource: s3Arn('*/firebreak-quarantine/*'),
+    });
     expect(bySid(statements, 'WriteQuarantineCopiesToQuarantineBuckets')).toMatchObject({
       Resource: ownCopiesIn('acme-quarantine'),
       Condition: { StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER } },
@@ -196,7 +206,7 @@ describe('quarantine copies: the configured buckets and owners only', () => {
     expect(put('arn:aws:s3:::someone-elses/firebreak-quarantine/invoice.pdf', '555566667777')).toBe('implicit-deny');
     expect(put('arn:aws:s3:::acme-quarantine/firebreak-quarantine/123456789012/uploads/invoice.pdf', QUARANTINE_BUCKET_OWNER)).toBe('allow');
     expect(put('arn:aws:s3:::acme-quarantine/firebreak-quarantine/123456789012/uploads/invoice.pdf', '555566667777')).toBe('implicit-deny');
-    expect(put('arn:aws:s3:::uploads/invoice.pdf', '123456789012')).toBe('implicit-deny');
+    expect(put('arn:aws:s3:::uploads/invoice.pdf', '123456789012')).toBe('explicit-deny');
 
     expect(
       () => new MemberRoleStack(new App(), 'FirebreakMemberRole', { responderActions: memberAccountActionsByResponder([COPY_IN_PLACE]) }),

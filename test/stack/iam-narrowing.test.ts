@@ -161,6 +161,48 @@ describe('ATTACK (review-s3): a quarantine bucket holds every account’s copies
   }
 });
 
+describe('ATTACK (quarantine-bucket): the account that owns the quarantine bucket writes there only under its own directory', () => {
+  // Row 16l. The quarantine bucket's owner is a served account too: when its playbooks also copy into
+  // the scanned object's own bucket, WriteQuarantineCopies (*/firebreak-quarantine/*, any bucket of the
+  // role's own account) covered the quarantine bucket as well, so that account's role could write under
+  // another account's directory there (16g's attack, from the one account 16g's statements did not
+  // narrow). IAM has no condition key on the object key, and an Allow-only bucket policy does not bind a
+  // principal of the bucket's own account.
+  const OTHER = '555566667777';
+  const OWN_QUARANTINE_BUCKET = copyingTo('copy-to-own-quarantine-bucket', { bucket: 'acme-quarantine', bucketOwner: A });
+  const copy = {
+    's3:ResourceAccount': [A],
+    's3:RequestObjectTag/firebreak:malware-scan': ['threats-found'],
+    's3:RequestObjectTag/firebreak:incident': ['s3scan-1'],
+    's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'],
+    's3:if-none-match': ['*'],
+    's3:x-amz-copy-source': ['uploads/in/a.pdf?versionId=v1'],
+  };
+  for (const [where, roleOf] of [
+    ['security account', (playbooks: Playbook[]) => securityRole(playbooks, 'QuarantineS3Object')],
+    ['member role', (playbooks: Playbook[]) => memberRole(playbooks, 'quarantine-s3-object')],
+  ] as const) {
+    it(`quarantine-s3-object (${where}) of the bucket's owner, copying in place too, writes into the quarantine bucket only under its own account`, () => {
+      const { statements } = roleOf([S3_COPY_IN_PLACE, OWN_QUARANTINE_BUCKET]);
+      // Its own copies, both ways, still go through.
+      expect(ask(statements, 's3:PutObject', `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}/uploads/in/a.pdf`, copy)).toBe('allow');
+      expect(ask(statements, 's3:PutObject', 'arn:aws:s3:::uploads/firebreak-quarantine/in/a.pdf', copy)).toBe('allow');
+      for (const elsewhere of [
+        `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${OTHER}/uploads/in/a.pdf`,
+        `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}0/uploads/in/a.pdf`,
+        'arn:aws:s3:::acme-quarantine/firebreak-quarantine/uploads/in/a.pdf',
+      ]) {
+        // The statements that, alone, let the write through: none.
+        const allowing = statements.filter((statement) => statement.Effect === 'Allow' && ask([statement], 's3:PutObject', elsewhere, copy) === 'allow').map((statement) => statement.Sid);
+        expect(allowing, elsewhere).toEqual([]);
+        expect(ask(statements, 's3:PutObject', elsewhere, copy), elsewhere).not.toBe('allow');
+      }
+      // Nor outside firebreak-quarantine/, in any bucket of the account.
+      expect(ask(statements, 's3:PutObject', 'arn:aws:s3:::uploads/in/a.pdf', copy)).not.toBe('allow');
+    });
+  }
+});
+
 describe('S3 object tags (F1): quarantine marks infected, release rewrites only what is marked infected', () => {
   const OBJECT = 'arn:aws:s3:::payroll/reports/q3.csv';
   const own = { 's3:ResourceAccount': [A] };
