@@ -83,7 +83,9 @@ const APPROVED_AT = '2026-11-27T16:29:00.000Z';
 const EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:${RELEASE_EXECUTION}`;
 
 /** What quarantine recorded (and sealed) for the default fixture instance. */
-const RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT));
+// As quarantine records it now: with the role ids of the profile (row 3f); LEGACY_RECORD, written before, without.
+const RECORD: QuarantineRecord = await sealed({ ...recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT), instanceProfileRoleIds: [WEB_ROLE.RoleId] });
+const LEGACY_RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT));
 
 /** The guard cleared the execution, having read the record as the release reads it (its claim serial bound in the grant), and Carol approved it. */
 const APPROVED: ReleaseClearance = {
@@ -1220,7 +1222,7 @@ describe('releaseInstance re-associates only the instance profile, and the role,
 
   it('ATTACK (review-release): a role created after the capture swapped into the profile of an older record (no role ids) is not associated', async () => {
     const fresh = { ...DEPLOY_ROLE, RoleName: 'web-server-role', RoleId: 'AROANEWWEBSERVERROLE1', CreateDate: new Date('2026-11-24T00:00:00Z') };
-    expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Roles: [fresh] }), /holds role arn:aws:iam::111122223333:role\/ci-deploy, created at 2026-11-24T00:00:00.000Z, after the pre-quarantine state/);
+    expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Roles: [fresh] }, LEGACY_RECORD), /holds role arn:aws:iam::111122223333:role\/ci-deploy, created at 2026-11-24T00:00:00.000Z, after the pre-quarantine state/);
   });
 
   it('refuses a profile IAM no longer knows, or that now has another path, and associates nothing', async () => {
