@@ -1225,6 +1225,25 @@ describe('releaseInstance re-associates only the instance profile, and the role,
     expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Roles: [fresh] }, LEGACY_RECORD), /holds role arn:aws:iam::111122223333:role\/ci-deploy, created at 2026-11-24T00:00:00.000Z, after the pre-quarantine state/);
   });
 
+  it('ATTACK (review-profile): an older role swapped into the profile of a record without role ids (a CloudWatch alarm\'s quarantine, an older record) is not passed: the profile stays disassociated (row 3g)', async () => {
+    // ci-deploy existed long before the capture: nothing but the role ids could tell it from web's own.
+    const result = await releasedWithProfile({ ...WEB_PROFILE, Roles: [DEPLOY_ROLE] }, LEGACY_RECORD);
+    expect(result.status).toBe('released');
+    expect(ec2Mock.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(0);
+    const why = /does not say which role instance profile arn:aws:iam::111122223333:instance-profile\/web\/web-server held .*now holds arn:aws:iam::111122223333:role\/ci-deploy \(AROACIDEPLOYROLE00001\).*stays disassociated/;
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', outcome: 'observed', detail: expect.stringMatching(why) }));
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'ec2:AssociateIamInstanceProfile', target: INSTANCE_ID, outcome: 'skipped', detail: expect.stringMatching(why) }));
+    // The rest is restored: the network the owners wait for.
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(2);
+  });
+
+  it('associates the profile of a record without role ids while it holds no role (none is passed), and says it holds none', async () => {
+    const result = await releasedWithProfile({ ...WEB_PROFILE, Roles: [] }, LEGACY_RECORD);
+    expect(result.status).toBe('released');
+    expect(inputsOf(ec2Mock, AssociateIamInstanceProfileCommand)).toEqual([{ IamInstanceProfile: { Arn: PROFILE_ARN }, InstanceId: INSTANCE_ID }]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', outcome: 'observed', detail: expect.stringMatching(/holds no role$/) }));
+  });
+
   it('refuses a profile IAM no longer knows, or that now has another path, and associates nothing', async () => {
     expectNothingChanged(await releasedWithProfile(Object.assign(new Error('Instance Profile web-server cannot be found.'), { name: 'NoSuchEntity' })), /no longer exists/);
     ec2Mock.reset();
