@@ -362,10 +362,13 @@ describe('releaseInstance', () => {
     // Quarantine the default fixture instance, then release it as quarantine left it.
     givenInstance(ec2Mock);
     givenGroups(ec2Mock);
+    // A GuardDuty finding names the profile: quarantine seals its role ids, which release then finds (row 3f).
+    const finding = ec2Incident({ resource: ec2Resource({ instanceProfileArn: PROFILE_ARN }) });
     await quarantineInstance(
-      { incident: ec2Incident(), mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false }, execution: EXECUTION },
-      { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), new Date(QUARANTINED_AT)), environment: { ...process.env, ...playbookStepsEnvironment({}) }, now: () => new Date(QUARANTINED_AT) },
+      { incident: finding, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false }, execution: EXECUTION },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(finding, new Date(QUARANTINED_AT)), environment: { ...process.env, ...playbookStepsEnvironment({}) }, now: () => new Date(QUARANTINED_AT) },
     );
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileRoleIds).toEqual([WEB_ROLE.RoleId]);
     const quarantineProtections = inputsOf(ec2Mock, ModifyInstanceAttributeCommand);
     ec2Mock.reset();
     givenMutationsSucceed(ec2Mock);
