@@ -62,10 +62,11 @@ export async function readProfileRoleIds(clients: IamClients, target: AwsTarget,
 }
 
 /**
- * The record's role ids from that read of the profile the finding names, kept only when EC2 shows
- * that very profile associated (pure but for the log line); none when it failed or named another.
- * Containment never waits on it: without them release still refuses a profile or role created
- * after the capture, but not an older role swapped into the profile (docs/security.md row 3f).
+ * The record's role ids from that read of a profile (the one the finding names, or the one EC2
+ * shows when the finding named none or another), kept only when EC2 shows that very profile
+ * associated (pure but for the log line); none when it failed or named another. Without them
+ * release refuses a profile or role created after the capture and leaves the profile disassociated
+ * while it holds any role (docs/security.md rows 3f, 3g).
  */
 export function profileRoleFields(
   read: Aside<string[]> | undefined,
@@ -75,8 +76,8 @@ export function profileRoleFields(
 ): Pick<QuarantineRecord, 'instanceProfileRoleIds'> {
   if (associatedArn === undefined) return {};
   const api = 'iam:GetInstanceProfile';
-  const without = 'its role ids are not recorded, and release will refuse only a profile or role created after this capture';
-  // A finding that names no profile (a CloudWatch alarm) says nothing of it: nothing to tell.
+  const without = 'its role ids are not recorded, and release will leave the profile disassociated while it holds a role (docs/security.md row 3g)';
+  // Not read (the step keeps the profile: detachInstanceProfile off): nothing to tell.
   if (read === undefined || claimedArn === undefined) return {};
   if (claimedArn !== associatedArn) {
     log.record(api, associatedArn, 'skipped', `The finding names instance profile ${claimedArn}, not the associated one, so the associated profile's role was not read beside the describe: ${without}`);

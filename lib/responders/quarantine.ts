@@ -181,8 +181,8 @@ export async function quarantineInstance(
   const fleetRead = aside(readFleet(deps.clients, target, instanceId, options, observing));
   // The roles of the instance profile the finding names, for the record (release associates the
   // profile only while it holds exactly those: row 3f), read beside it too: a claim, kept only when
-  // EC2 shows that profile associated. No profile named (or another one): no role ids are recorded,
-  // rather than one more round trip before the first move.
+  // EC2 shows that profile associated. No profile named (or another one): the associated one is read
+  // once EC2 has named it (below).
   const claimedProfileArn = resource.instanceProfileArn;
   const profileRoles = claimedProfileArn !== undefined ? aside(readProfileRoleIds(deps.clients, target, claimedProfileArn)) : undefined;
   const [observation, claimedGroups, addressesRead] = await settleAll([
@@ -215,6 +215,17 @@ export async function quarantineInstance(
     log.record('firebreak:check-protection', instanceId, 'skipped', reason);
     return finish('refused', { instanceId, refusal: { code: 'protected', reason } });
   }
+
+  // The profile EC2 shows associated, when the finding named no VPC and no profile or another (a
+  // CloudWatch alarm names neither): its roles are read now, beside step 2's group lookup, which
+  // such a finding makes anyway, so no round trip is added before the first move; the record then
+  // says which role release may pass back. Otherwise (a finding naming a VPC and another profile)
+  // none is recorded, and release leaves the profile disassociated while it holds a role (rows 3g, 3h).
+  const associatedProfileArn = instance.profileAssociation?.instanceProfileArn;
+  const readsAssociated =
+    associatedProfileArn !== undefined && associatedProfileArn !== claimedProfileArn && claimedVpcIds.length === 0 && options.detachInstanceProfile !== false;
+  const associatedRoles = readsAssociated ? aside(readProfileRoleIds(deps.clients, target, associatedProfileArn)) : profileRoles;
+  const rolesReadOf = readsAssociated ? associatedProfileArn : claimedProfileArn;
 
   // 2. The groups of the VPCs EC2 shows the ENIs in: no further call when the finding named them.
   const vpcIds = [...new Set(instance.networkInterfaces.flatMap((e) => (e.vpcId ? [e.vpcId] : [])))];
@@ -305,7 +316,7 @@ export async function quarantineInstance(
     ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()),
     ...edgeRecordFields(edges, instance),
     ...fleetObserved.recordFields,
-    ...profileRoleFields(await profileRoles, claimedProfileArn, instance.profileAssociation?.instanceProfileArn, log),
+    ...profileRoleFields(await associatedRoles, rolesReadOf, associatedProfileArn, log),
   };
   const saved = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
   const preQuarantine = saved.record;

@@ -163,17 +163,50 @@ export function profileMismatch(record: QuarantineRecord, profileArn: string, pr
 }
 
 /**
- * iam:GetInstanceProfile of the profile release would associate (by its name, in the instance's
- * account, as IAM finds profiles), then profileMismatch. A profile deleted since is a reason too.
+ * Why release must not associate the profile although nothing shows it changed (pure), or
+ * undefined: the record does not say which role it held (no `instanceProfileRoleIds`: written
+ * before quarantine read them, from a CloudWatch alarm, which names no profile, or when the read
+ * failed) and the profile holds a role now. A role older than the capture swapped in is then
+ * indistinguishable from the instance's own, and the association would pass it with Firebreak's own
+ * iam:PassRole (docs/security.md row 3g): the profile stays disassociated, for a person who can
+ * vouch for its role to associate it.
  */
-export async function checkRecordedProfile(iam: IAMClient, record: QuarantineRecord, profileArn: string): Promise<string | undefined> {
+export function unverifiedProfileRole(record: QuarantineRecord, profileArn: string, profile: InstanceProfile): string | undefined {
+  const roles = profile.Roles ?? [];
+  if (record.instanceProfileRoleIds !== undefined || roles.length === 0) return undefined;
+  const now = roles.map((role) => `${role.Arn ?? role.RoleName ?? 'unknown'} (${role.RoleId ?? 'no id'})`).join(', ');
+  return `The pre-quarantine record does not say which role instance profile ${profileArn} held (no role ids: written before quarantine read them, or the profile was not read then, as for a CloudWatch alarm), and it now holds ${now}: a role swapped in since could not be told from the instance's own, so Firebreak does not pass it with its own iam:PassRole. The profile stays disassociated: check its role and associate it by hand`;
+}
+
+/** What release learnt of the profile it would associate: the same, changed (refused), or not verifiable (left disassociated). */
+export type RecordedProfileCheck =
+  | { readonly verdict: 'same'; readonly detail: string }
+  | { readonly verdict: 'changed'; readonly why: string }
+  | { readonly verdict: 'unverified'; readonly why: string };
+
+/**
+ * iam:GetInstanceProfile of the profile release would associate (by its name, in the instance's
+ * account, as IAM finds profiles), then profileMismatch and unverifiedProfileRole. A profile
+ * deleted since is a reason to refuse too.
+ */
+export async function checkRecordedProfile(iam: IAMClient, record: QuarantineRecord, profileArn: string): Promise<RecordedProfileCheck> {
   const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
   let profile: InstanceProfile | undefined;
   try {
     ({ InstanceProfile: profile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
   } catch (error) {
-    if (awsErrorCode(error) === 'NoSuchEntity') return `the recorded instance profile ${profileArn} no longer exists; nothing is associated in its place`;
+    if (awsErrorCode(error) === 'NoSuchEntity') return { verdict: 'changed', why: `the recorded instance profile ${profileArn} no longer exists; nothing is associated in its place` };
     throw toResponderError(error, 'iam:GetInstanceProfile');
   }
-  return profileMismatch(record, profileArn, profile);
+  const changed = profileMismatch(record, profileArn, profile);
+  if (changed !== undefined) return { verdict: 'changed', why: changed };
+  const unverified = unverifiedProfileRole(record, profileArn, profile!);
+  if (unverified !== undefined) return { verdict: 'unverified', why: unverified };
+  return {
+    verdict: 'same',
+    detail:
+      (profile!.Roles ?? []).length === 0
+        ? 'The instance profile to re-associate is the one the instance had before quarantine, and holds no role'
+        : 'The instance profile to re-associate is the one the instance had before quarantine, holding the role it held then',
+  };
 }

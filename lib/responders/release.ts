@@ -262,15 +262,17 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   if (groupProblem !== undefined) return refuse('ec2:DescribeSecurityGroups', instanceId, groupProblem);
 
   const releasedAt = now().toISOString();
-  const plan = planRelease(record, instance, options, releasedAt);
+  let plan = planRelease(record, instance, options, releasedAt);
 
   // 4b. The profile it would associate is still the one the instance had, holding the same role:
   // the record names it by an ARN IAM gives again to a profile created anew under the same name,
   // and its role can be swapped; the association passes that role with Firebreak's own iam:PassRole.
+  // A record that does not say which role it held leaves a profile holding one disassociated (row 3g).
   if (plan.profile.action === 'associate') {
-    const profileChanged = await checkRecordedProfile(await deps.clients.iam(target), record, plan.profile.arn);
-    if (profileChanged !== undefined) return refuse('iam:GetInstanceProfile', instanceId, profileChanged);
-    log.record('iam:GetInstanceProfile', plan.profile.arn, 'observed', 'The instance profile to re-associate is the one the instance had before quarantine, holding the role it held then');
+    const checked = await checkRecordedProfile(await deps.clients.iam(target), record, plan.profile.arn);
+    if (checked.verdict === 'changed') return refuse('iam:GetInstanceProfile', instanceId, checked.why);
+    log.record('iam:GetInstanceProfile', plan.profile.arn, 'observed', checked.verdict === 'same' ? checked.detail : checked.why);
+    if (checked.verdict === 'unverified') plan = { ...plan, profile: { action: 'none', outcome: 'skipped', why: checked.why } };
   }
 
   // 5. The record held for the restore before the first EC2 change: an incident that claims the

@@ -12,6 +12,7 @@ import {
   ModifyInstanceMetadataOptionsCommand,
 } from '@aws-sdk/client-ec2';
 import type { Address } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
@@ -34,6 +35,7 @@ import {
   ENI_A,
   ENI_B,
   MON_SG,
+  PROFILE_ARN,
   TestClientFactory,
   VPC,
   describedInstance,
@@ -48,6 +50,9 @@ import {
 } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
+const iamMock = mockClient(IAMClient);
+/** The instance's own role, in its profile since before the capture (release reads it: rows 3f, 3g). */
+const WEB_ROLE = { RoleName: 'web-server-role', RoleId: 'AROAWEBSERVERROLE0001', Arn: 'arn:aws:iam::111122223333:role/web-server-role', Path: '/', CreateDate: new Date('2025-03-01T00:00:00Z') };
 const NOW = new Date('2026-11-20T10:02:00.000Z');
 const KEY = ec2Incident().key;
 const EIP_A = { AllocationId: 'eipalloc-0aaa000000000001', AssociationId: 'eipassoc-0aaa00000000001', PublicIp: '203.0.113.10', NetworkInterfaceId: ENI_A, PrivateIpAddress: '10.0.1.10', InstanceId: INSTANCE_ID, Domain: 'vpc' } as const;
@@ -98,7 +103,10 @@ beforeEach(() => {
   ec2Mock.on(ModifyInstanceMetadataOptionsCommand).resolves({});
 });
 
-afterEach(() => ec2Mock.reset());
+afterEach(() => {
+  ec2Mock.reset();
+  iamMock.reset();
+});
 
 /** Every mutating call answers as EC2 answers a DryRun that would have been allowed. */
 function givenDryRunAllowed(): void {
@@ -232,6 +240,7 @@ describe('releaseInstance at the edges (issue 11)', () => {
   const withEdges = (): Promise<QuarantineRecord> =>
     sealed({
       ...recordOfDefaultInstance(KEY, NOW.toISOString()),
+      instanceProfileRoleIds: [WEB_ROLE.RoleId],
       elasticIps: [RECORDED_A, RECORDED_B],
       instanceMetadata: { httpEndpoint: 'enabled', httpTokens: 'optional', httpPutResponseHopLimit: 2 },
     });
@@ -239,6 +248,9 @@ describe('releaseInstance at the edges (issue 11)', () => {
   beforeEach(async () => {
     await records.saveIfAbsent(await withEdges());
     givenInstance(ec2Mock, QUARANTINED);
+    iamMock.on(GetInstanceProfileCommand).resolves({
+      InstanceProfile: { InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAWEBSERVERPROFILE1', Arn: PROFILE_ARN, Path: '/web/', CreateDate: new Date('2025-03-01T00:00:00Z'), Roles: [WEB_ROLE] },
+    });
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })),
     });

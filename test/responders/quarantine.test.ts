@@ -1627,6 +1627,21 @@ describe('quarantineInstance records the role ids of the profile it takes away (
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileRoleIds).toBeUndefined();
   });
 
+  it('ATTACK (review-profile): a finding that names no VPC and no profile (a CloudWatch alarm) still gets the role ids of the profile EC2 shows, read beside the group lookup it makes anyway (row 3h)', async () => {
+    // Without them release cannot tell an older role swapped into the profile from the instance's own (row 3g).
+    const alarmLike = input({ incident: { resource: ec2Resource({ networkInterfaces: [] }) } });
+    const result = await run(alarmLike);
+    expect(result.status).toBe('quarantined');
+    expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+    const stored = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(stored).toMatchObject({ instanceProfileArn: PROFILE_ARN, instanceProfileRoleIds: [ROLE_ID] });
+    expect(await TEST_SEALER.verify(stored!)).toEqual({ valid: true });
+    // Beside the group lookup of the VPC EC2 names (the alarm named none), never after it.
+    expect(clients.firstStarted('iam:GetInstanceProfile').depth).toBe(clients.firstStarted('ec2:DescribeSecurityGroups').depth);
+    expect(clients.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toEqual({ call: 'ec2:ModifyNetworkInterfaceAttribute', depth: 5, ec2Depth: 2 });
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', target: PROFILE_ARN, outcome: 'observed' }));
+  });
+
   it('contains the instance all the same when IAM refuses the read (a member role not yet upgraded): no role ids recorded', async () => {
     iamMock.on(GetInstanceProfileCommand).rejects(sdkError('AccessDenied', 403));
     const result = await run(NAMING_PROFILE);

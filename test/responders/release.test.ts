@@ -83,7 +83,9 @@ const APPROVED_AT = '2026-11-27T16:29:00.000Z';
 const EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:${RELEASE_EXECUTION}`;
 
 /** What quarantine recorded (and sealed) for the default fixture instance. */
-const RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT));
+// As quarantine records it now: with the role ids of the profile (row 3f); LEGACY_RECORD, written before, without.
+const RECORD: QuarantineRecord = await sealed({ ...recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT), instanceProfileRoleIds: [WEB_ROLE.RoleId] });
+const LEGACY_RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT));
 
 /** The guard cleared the execution, having read the record as the release reads it (its claim serial bound in the grant), and Carol approved it. */
 const APPROVED: ReleaseClearance = {
@@ -360,10 +362,13 @@ describe('releaseInstance', () => {
     // Quarantine the default fixture instance, then release it as quarantine left it.
     givenInstance(ec2Mock);
     givenGroups(ec2Mock);
+    // A GuardDuty finding names the profile: quarantine seals its role ids, which release then finds (row 3f).
+    const finding = ec2Incident({ resource: ec2Resource({ instanceProfileArn: PROFILE_ARN }) });
     await quarantineInstance(
-      { incident: ec2Incident(), mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false }, execution: EXECUTION },
-      { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), new Date(QUARANTINED_AT)), environment: { ...process.env, ...playbookStepsEnvironment({}) }, now: () => new Date(QUARANTINED_AT) },
+      { incident: finding, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false }, execution: EXECUTION },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(finding, new Date(QUARANTINED_AT)), environment: { ...process.env, ...playbookStepsEnvironment({}) }, now: () => new Date(QUARANTINED_AT) },
     );
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileRoleIds).toEqual([WEB_ROLE.RoleId]);
     const quarantineProtections = inputsOf(ec2Mock, ModifyInstanceAttributeCommand);
     ec2Mock.reset();
     givenMutationsSucceed(ec2Mock);
@@ -1220,7 +1225,26 @@ describe('releaseInstance re-associates only the instance profile, and the role,
 
   it('ATTACK (review-release): a role created after the capture swapped into the profile of an older record (no role ids) is not associated', async () => {
     const fresh = { ...DEPLOY_ROLE, RoleName: 'web-server-role', RoleId: 'AROANEWWEBSERVERROLE1', CreateDate: new Date('2026-11-24T00:00:00Z') };
-    expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Roles: [fresh] }), /holds role arn:aws:iam::111122223333:role\/ci-deploy, created at 2026-11-24T00:00:00.000Z, after the pre-quarantine state/);
+    expectNothingChanged(await releasedWithProfile({ ...WEB_PROFILE, Roles: [fresh] }, LEGACY_RECORD), /holds role arn:aws:iam::111122223333:role\/ci-deploy, created at 2026-11-24T00:00:00.000Z, after the pre-quarantine state/);
+  });
+
+  it('ATTACK (review-profile): an older role swapped into the profile of a record without role ids (a CloudWatch alarm\'s quarantine, an older record) is not passed: the profile stays disassociated (row 3g)', async () => {
+    // ci-deploy existed long before the capture: nothing but the role ids could tell it from web's own.
+    const result = await releasedWithProfile({ ...WEB_PROFILE, Roles: [DEPLOY_ROLE] }, LEGACY_RECORD);
+    expect(result.status).toBe('released');
+    expect(ec2Mock.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(0);
+    const why = /does not say which role instance profile arn:aws:iam::111122223333:instance-profile\/web\/web-server held .*now holds arn:aws:iam::111122223333:role\/ci-deploy \(AROACIDEPLOYROLE00001\).*stays disassociated/;
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', outcome: 'observed', detail: expect.stringMatching(why) }));
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'ec2:AssociateIamInstanceProfile', target: INSTANCE_ID, outcome: 'skipped', detail: expect.stringMatching(why) }));
+    // The rest is restored: the network the owners wait for.
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(2);
+  });
+
+  it('associates the profile of a record without role ids while it holds no role (none is passed), and says it holds none', async () => {
+    const result = await releasedWithProfile({ ...WEB_PROFILE, Roles: [] }, LEGACY_RECORD);
+    expect(result.status).toBe('released');
+    expect(inputsOf(ec2Mock, AssociateIamInstanceProfileCommand)).toEqual([{ IamInstanceProfile: { Arn: PROFILE_ARN }, InstanceId: INSTANCE_ID }]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', outcome: 'observed', detail: expect.stringMatching(/holds no role$/) }));
   });
 
   it('refuses a profile IAM no longer knows, or that now has another path, and associates nothing', async () => {
