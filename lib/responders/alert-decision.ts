@@ -134,6 +134,14 @@ function intakeNextStep(incident: AlertInput['incident']): string {
 }
 
 /**
+ * What to do first about an alarm's containment (row 10d): SetAlarmState leaves the same event, and
+ * the alarm's reason and its history (DescribeAlarmHistory's newState) hold the caller's StateReason,
+ * so only CloudTrail's record of the call and the metric's own datapoints tell the two apart.
+ */
+const ALARM_NEXT_STEP =
+  "Before approving, find out whether someone set the alarm's state: look in CloudTrail's event history for a SetAlarmState call on this alarm (event source monitoring.amazonaws.com) just before the state change, and read the metric's own datapoints in the CloudWatch console (link below). The alarm's reason and its history repeat whatever reason that caller wrote, so they prove nothing. Approve only if the metric itself crossed the threshold and nobody set the state.";
+
+/**
  * What the containment guard and the approval decided, for report and approval-request alerts of
  * a guarded playbook; undefined when the alert comes from an unguarded playbook.
  */
@@ -174,7 +182,7 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
           marker: 'NOT CONTAINED: no answer',
           headline: `Nobody answered the approval request ${timeoutOf(path.summary)}. This playbook's onTimeout is contain, but ${never}: the steps that change resources were refused. ${instance} was NOT isolated.`,
           whyNotIsolated: `nobody answered the approval request ${timeoutOf(path.summary)}, and ${never}`,
-          ...(fromIntake ? { nextStep: intakeNextStep(incident) } : {}),
+          nextStep: fromIntake ? intakeNextStep(incident) : ALARM_NEXT_STEP,
         };
       }
       return {
@@ -251,6 +259,16 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
         headline: `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty's own copy of the finding (GetFindings): containment waits for a person's decision. ${instance} has NOT been isolated.`,
         whyNotIsolated: "the event came through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty, so containment waits for a person's approval",
         nextStep: intakeNextStep(incident),
+      };
+    }
+    if (fromAlarm) {
+      // The playbook's own approval rule may be off: the guard asked because the incident is an alarm's.
+      return {
+        ...common,
+        containmentRan: false,
+        headline: `The incident is a CloudWatch alarm's state change, and cloudwatch:SetAlarmState sets an alarm to ALARM by hand with the same event: containment waits for a person's decision. ${instance} has NOT been isolated.`,
+        whyNotIsolated: "an alarm's state change is never contained without a person's approval",
+        nextStep: ALARM_NEXT_STEP,
       };
     }
     const radius = guard?.blastRadius;
