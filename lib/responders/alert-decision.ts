@@ -138,8 +138,9 @@ function intakeNextStep(incident: AlertInput['incident']): string {
  * the alarm's reason and its history (DescribeAlarmHistory's newState) hold the caller's StateReason,
  * so only CloudTrail's record of the call and the metric's own datapoints tell the two apart.
  */
+const ALARM_NEVER = "an alarm's state change is never contained without a person's approval";
 const ALARM_NEXT_STEP =
-  "Before approving, find out whether someone set the alarm's state: look in CloudTrail's event history for a SetAlarmState call on this alarm (event source monitoring.amazonaws.com) just before the state change, and read the metric's own datapoints in the CloudWatch console (link below). The alarm's reason and its history repeat whatever reason that caller wrote, so they prove nothing. Approve only if the metric itself crossed the threshold and nobody set the state.";
+  "Before approving, check whether someone set the alarm's state: CloudTrail's event history shows any SetAlarmState call on this alarm (event source monitoring.amazonaws.com), the CloudWatch console (link below) the metric's own datapoints. The alarm's reason and history repeat the caller's words and prove nothing. Approve only if the metric crossed the threshold and nobody set the state.";
 
 /**
  * What the containment guard and the approval decided, for report and approval-request alerts of
@@ -175,7 +176,7 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
       if (fromIntake || fromAlarm) {
         // The guard's grant for such an incident never contains on a timeout, so the steps this
         // path ran were refused; the compiler's sentence on the path would say otherwise.
-        const never = `${fromIntake ? 'an event from the oversized-event intake that GuardDuty did not confirm' : "an alarm's state change"} is never contained without a person's approval`;
+        const never = fromIntake ? "an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval" : ALARM_NEVER;
         return {
           reasons,
           containmentRan: false,
@@ -266,8 +267,8 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
       return {
         ...common,
         containmentRan: false,
-        headline: `The incident is a CloudWatch alarm's state change, and cloudwatch:SetAlarmState sets an alarm to ALARM by hand with the same event: containment waits for a person's decision. ${instance} has NOT been isolated.`,
-        whyNotIsolated: "an alarm's state change is never contained without a person's approval",
+        headline: `The incident is a CloudWatch alarm's state change, which cloudwatch:SetAlarmState can cause by hand: containment waits for a person's decision. ${instance} has NOT been isolated.`,
+        whyNotIsolated: ALARM_NEVER,
         nextStep: ALARM_NEXT_STEP,
       };
     }

@@ -938,10 +938,10 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
       const decision = section(message, 'CONTAINMENT DECISION');
       // Not the playbook's rule: cloudwatch-instance-alarm does not require approval, the alarm does.
       expect(decision).not.toContain('This playbook requires a person to approve');
-      expect(decision).toContain("The incident is a CloudWatch alarm's state change, and cloudwatch:SetAlarmState sets an alarm to ALARM by hand with the same event: containment waits for a person's decision.");
+      expect(decision).toContain("The incident is a CloudWatch alarm's state change, which cloudwatch:SetAlarmState can cause by hand: containment waits for a person's decision.");
       const next = section(message, 'WHAT TO DO NEXT');
       expect(next).toContain(
-        "1. Before approving, find out whether someone set the alarm's state: look in CloudTrail's event history for a SetAlarmState call on this alarm (event source monitoring.amazonaws.com) just before the state change, and read the metric's own datapoints in the CloudWatch console (link below). The alarm's reason and its history repeat whatever reason that caller wrote, so they prove nothing. Approve only if the metric itself crossed the threshold and nobody set the state.",
+        "1. Before approving, check whether someone set the alarm's state: CloudTrail's event history shows any SetAlarmState call on this alarm (event source monitoring.amazonaws.com), the CloudWatch console (link below) the metric's own datapoints. The alarm's reason and history repeat the caller's words and prove nothing. Approve only if the metric crossed the threshold and nobody set the state.",
       );
       expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain("an alarm's state change is never contained without a person's approval");
     });
