@@ -270,7 +270,9 @@ describe('responder bundles', () => {
     // Session 30: +127 bytes (review-rename): that warning says a forged finding naming a user IAM never had reads alike, never a rename as fact (row 11r).
     // Session 30: +799 bytes (custody-truth): the alert names each copy a drill refused after it started leaves in the forensic account, for its owner to delete by hand (row 1t).
     // Session 31: +58 bytes (review-cred): the approval request's WARNING line of a key whose user was renamed since containment (row 11aa).
-    'publish-alert': 126_910,
+    // Session 32: +680 bytes (review-alarm): an alarm's approval request says why it waits (SetAlarmState, not the playbook's
+    // rule) and what to check first, CloudTrail's SetAlarmState and the metric, never the alarm's history (row 10d).
+    'publish-alert': 127_590,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
