@@ -125,14 +125,6 @@ function timeoutOf(summary: string | undefined): string {
   return seconds !== undefined ? `within ${seconds} s` : 'in time';
 }
 
-/** What to do first about an incident from the oversized-event intake: confirm it at its source. */
-function intakeNextStep(incident: AlertInput['incident']): string {
-  const forged = 'the oversized-event intake takes whatever its callers send, and GuardDuty did not confirm this event, so it may be forged.';
-  return incident?.source === 'cloudwatch'
-    ? `Before approving, check the alarm in the CloudWatch console (link below): ${forged} Approve only if CloudWatch shows the same alarm in the same state.`
-    : `Before approving, check the finding in the GuardDuty console (link below): ${forged} Approve only if GuardDuty shows the same finding on the same resource.`;
-}
-
 /**
  * What to do first about an alarm's containment (row 10d): SetAlarmState leaves the same event, and
  * the alarm's reason and its history (DescribeAlarmHistory's newState) hold the caller's StateReason,
@@ -141,6 +133,15 @@ function intakeNextStep(incident: AlertInput['incident']): string {
 const ALARM_NEVER = "an alarm's state change is never contained without a person's approval";
 const ALARM_NEXT_STEP =
   "Before approving, check whether someone set the alarm's state: CloudTrail's event history shows any SetAlarmState call on this alarm (event source monitoring.amazonaws.com), the CloudWatch console (link below) the metric's own datapoints. The alarm's reason and history repeat the caller's words and prove nothing. Approve only if the metric crossed the threshold and nobody set the state.";
+
+/** What to do first about an incident from the oversized-event intake: confirm it at its source. */
+function intakeNextStep(incident: AlertInput['incident']): string {
+  const forged = 'the oversized-event intake takes whatever its callers send, and GuardDuty did not confirm this event, so it may be forged.';
+  return incident?.source === 'cloudwatch'
+    ? // An alarm that is in that state proves nothing either: SetAlarmState puts it there (row 10d).
+      `The oversized-event intake takes whatever its callers send, so this alarm event may be forged. ${ALARM_NEXT_STEP}`
+    : `Before approving, check the finding in the GuardDuty console (link below): ${forged} Approve only if GuardDuty shows the same finding on the same resource.`;
+}
 
 /**
  * What the containment guard and the approval decided, for report and approval-request alerts of

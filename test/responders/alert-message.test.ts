@@ -945,6 +945,16 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
       );
       expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain("an alarm's state change is never contained without a person's approval");
     });
+
+    it('ATTACK (review-alarm): an alarm event from the oversized-event intake is not approved on the alarm being in that state, which SetAlarmState makes true', () => {
+      const intakeGuard = { ...ALARM_GUARD, intake: 'oversized-event' };
+      const { message } = buildAlertMessage({ ...input, results: { Guard: intakeGuard } as AlertInput['results'] }, { now: NOW });
+      const next = section(message, 'WHAT TO DO NEXT');
+      expect(next).not.toContain('Approve only if CloudWatch shows the same alarm in the same state');
+      expect(next).toContain(
+        "1. The oversized-event intake takes whatever its callers send, so this alarm event may be forged. Before approving, check whether someone set the alarm's state: CloudTrail's event history shows any SetAlarmState call on this alarm",
+      );
+    });
   });
 
   it("ATTACK (review-boundary): never says an alarm's containment ran without an answer: the guard refuses its steps (row 10c)", () => {
