@@ -125,11 +125,21 @@ function timeoutOf(summary: string | undefined): string {
   return seconds !== undefined ? `within ${seconds} s` : 'in time';
 }
 
+/**
+ * What to do first about an alarm's containment (row 10d): SetAlarmState leaves the same event, and
+ * the alarm's reason and its history (DescribeAlarmHistory's newState) hold the caller's StateReason,
+ * so only CloudTrail's record of the call and the metric's own datapoints tell the two apart.
+ */
+const ALARM_NEVER = "an alarm's state change is never contained without a person's approval";
+const ALARM_NEXT_STEP =
+  "Before approving, check whether someone set the alarm's state: CloudTrail's event history shows any SetAlarmState call on this alarm (event source monitoring.amazonaws.com), the CloudWatch console (link below) the metric's own datapoints. The alarm's reason and history repeat the caller's words and prove nothing. Approve only if the metric crossed the threshold and nobody set the state.";
+
 /** What to do first about an incident from the oversized-event intake: confirm it at its source. */
 function intakeNextStep(incident: AlertInput['incident']): string {
   const forged = 'the oversized-event intake takes whatever its callers send, and GuardDuty did not confirm this event, so it may be forged.';
   return incident?.source === 'cloudwatch'
-    ? `Before approving, check the alarm in the CloudWatch console (link below): ${forged} Approve only if CloudWatch shows the same alarm in the same state.`
+    ? // An alarm that is in that state proves nothing either: SetAlarmState puts it there (row 10d).
+      `The oversized-event intake takes whatever its callers send, so this alarm event may be forged. ${ALARM_NEXT_STEP}`
     : `Before approving, check the finding in the GuardDuty console (link below): ${forged} Approve only if GuardDuty shows the same finding on the same resource.`;
 }
 
@@ -167,14 +177,14 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
       if (fromIntake || fromAlarm) {
         // The guard's grant for such an incident never contains on a timeout, so the steps this
         // path ran were refused; the compiler's sentence on the path would say otherwise.
-        const never = `${fromIntake ? 'an event from the oversized-event intake that GuardDuty did not confirm' : "an alarm's state change"} is never contained without a person's approval`;
+        const never = fromIntake ? "an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval" : ALARM_NEVER;
         return {
           reasons,
           containmentRan: false,
           marker: 'NOT CONTAINED: no answer',
           headline: `Nobody answered the approval request ${timeoutOf(path.summary)}. This playbook's onTimeout is contain, but ${never}: the steps that change resources were refused. ${instance} was NOT isolated.`,
           whyNotIsolated: `nobody answered the approval request ${timeoutOf(path.summary)}, and ${never}`,
-          ...(fromIntake ? { nextStep: intakeNextStep(incident) } : {}),
+          nextStep: fromIntake ? intakeNextStep(incident) : ALARM_NEXT_STEP,
         };
       }
       return {
@@ -251,6 +261,16 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
         headline: `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty's own copy of the finding (GetFindings): containment waits for a person's decision. ${instance} has NOT been isolated.`,
         whyNotIsolated: "the event came through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty, so containment waits for a person's approval",
         nextStep: intakeNextStep(incident),
+      };
+    }
+    if (fromAlarm) {
+      // The playbook's own approval rule may be off: the guard asked because the incident is an alarm's.
+      return {
+        ...common,
+        containmentRan: false,
+        headline: `The incident is a CloudWatch alarm's state change, which cloudwatch:SetAlarmState can cause by hand: containment waits for a person's decision. ${instance} has NOT been isolated.`,
+        whyNotIsolated: ALARM_NEVER,
+        nextStep: ALARM_NEXT_STEP,
       };
     }
     const radius = guard?.blastRadius;

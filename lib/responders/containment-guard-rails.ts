@@ -83,7 +83,7 @@ export function intakeApprovalReason(incident: Pick<Incident, 'source'>, origina
  * role, CloudWatchFullAccess) would otherwise isolate the instance the alarm is about.
  */
 export const ALARM_APPROVAL_REASON =
-  "The incident is a CloudWatch alarm's state change, and an alarm's state is not proof that its metric crossed anything: anyone allowed cloudwatch:SetAlarmState sets any alarm to ALARM, with a reason of their choosing, and CloudWatch sends the same event. A person must approve before anything changes: check the alarm's history and its metric in the CloudWatch console before approving.";
+  "The incident is a CloudWatch alarm's state change, and an alarm's state is not proof that its metric crossed anything: anyone allowed cloudwatch:SetAlarmState sets any alarm to ALARM, with a reason of their choosing, and CloudWatch sends the same event. A person must approve before anything changes: before approving, look in CloudTrail for a SetAlarmState call on the alarm and read the metric's own datapoints (the alarm's reason and history repeat the caller's words).";
 
 /** A window length for people: `3600 s (1 h)`. */
 export function describeWindow(windowSeconds: number): string {

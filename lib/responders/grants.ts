@@ -273,7 +273,9 @@ export function evaluateGrant(
     approval?.decision !== undefined && answer === undefined
       ? ` The ${approval.decision === 'approved' ? 'approval' : 'rejection'} by ${approval.decidedBy ?? 'an approver'}${approval.decidedAt !== undefined ? ` at ${approval.decidedAt}` : ''} came after the deadline and was ignored: the playbook had taken its timeout path`
       : '';
-  if (grant.onTimeout === 'contain' && pastDeadline) {
+  // Never an alarm's (row 10c): SetAlarmState makes its event; the guard writes evidence-only for
+  // one, and a grant an older guard wrote still waiting at an upgrade must not contain either.
+  if (grant.onTimeout === 'contain' && pastDeadline && request.incident.source !== 'cloudwatch') {
     return {
       allowed: true,
       grant,

@@ -40,7 +40,7 @@ import {
   startedEvidence,
 } from './snapshot-plan';
 import { describeInstanceStore, findEvidenceSnapshots } from './snapshot-reads';
-import type { EvidenceLock, EvidenceLockOptions } from './snapshot-lock';
+import type { EvidenceLock, EvidenceLockOptions, EvidenceLockRail } from './snapshot-lock';
 import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
 
 export const SNAPSHOT_RESPONDER = RESPONDER_NAMES.snapshotVolumes;
@@ -105,10 +105,19 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
 
   // Taking evidence needs no grant, so the input's lock is applied only when a deployed playbook
   // configures it; decided before any call, and the snapshots are taken either way (snapshot-lock.ts).
-  const lockRail = deployedEvidenceLock(input.options.lock, deps.environment ?? process.env);
-  if (lockRail.refusal !== undefined) {
-    logger.warn('evidence lock refused', { reason: lockRail.refusal });
-    log.record('ec2:LockSnapshot', instanceId, 'skipped', `No lock will be applied: ${lockRail.refusal}.`);
+  const deployedRail = deployedEvidenceLock(input.options.lock, deps.environment ?? process.env);
+  if (deployedRail.refusal !== undefined) {
+    logger.warn('evidence lock refused', { reason: deployedRail.refusal });
+    log.record('ec2:LockSnapshot', instanceId, 'skipped', `No lock will be applied: ${deployedRail.refusal}.`);
+  }
+  // Row 10e: SetAlarmState makes an alarm's incident as often as its caller likes, so a compliance
+  // lock (nobody, root included, can remove it) on an alarm's evidence would let that caller pile up
+  // snapshots nobody can delete; governance keeps them from DeleteSnapshot and the security team can
+  // still unlock them. Read from the step's incident, which the step's origin check binds to its execution.
+  const alarmLock = deployedRail.lock?.mode === 'compliance' && incident.source === 'cloudwatch' ? { mode: 'governance' as const, durationDays: deployedRail.lock.durationDays } : undefined;
+  const lockRail: EvidenceLockRail = alarmLock !== undefined ? { lock: alarmLock } : deployedRail;
+  if (alarmLock !== undefined) {
+    log.record('ec2:LockSnapshot', instanceId, 'observed', `The incident is a CloudWatch alarm's state change, which anyone allowed cloudwatch:SetAlarmState can make as often as they like: its evidence is locked in governance mode for ${alarmLock.durationDays} day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of a hand-set alarm.`);
   }
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });

@@ -261,7 +261,8 @@ describe('responder bundles', () => {
     // Session 28: a drill's write-back in dry-run only (row 1i), +259 bytes; the account gate's form check (row 1l), +85.
     // Session 29: the forensic account is never served (row 1n), its id read and checked at the account gate, past the line by
     // 403 bytes here and in release-credentials and release-s3-object, 406 in revoke-role-sessions, 409 in disable-access-key, 404 in quarantine-s3-object.
-    'update-security-hub-finding': 5_153,
+    // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
+    'update-security-hub-finding': 5_193,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
@@ -270,7 +271,9 @@ describe('responder bundles', () => {
     // Session 30: +127 bytes (review-rename): that warning says a forged finding naming a user IAM never had reads alike, never a rename as fact (row 11r).
     // Session 30: +799 bytes (custody-truth): the alert names each copy a drill refused after it started leaves in the forensic account, for its owner to delete by hand (row 1t).
     // Session 31: +58 bytes (review-cred): the approval request's WARNING line of a key whose user was renamed since containment (row 11aa).
-    'publish-alert': 126_910,
+    // Session 31: +680 bytes (review-alarm): an alarm's approval request says why it waits (SetAlarmState, not the playbook's
+    // rule) and what to check first, CloudTrail's SetAlarmState and the metric, never the alarm's history (row 10d).
+    'publish-alert': 127_590,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
@@ -282,24 +285,28 @@ describe('responder bundles', () => {
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
-    'revoke-role-sessions': 44_440,
+    // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
+    'revoke-role-sessions': 44_480,
     // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
     // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
     // Session 30: +54 bytes (review-rename): the follow's sentence says a rename or a forged finding's name, not a rename as fact (row 11r).
     // Session 31: +806 bytes (cred-rails): the one-owner rule of a followed user checked where the key is disabled, with the
     // guard's own function and words (keysOfAnotherOwner, renamed-key-owner.ts; row 11s).
-    'disable-access-key': 46_647,
+    // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
+    'disable-access-key': 46_687,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
     // someone else's, never reported as its earlier containment (the claim's UPDATED_OLD read; row 16h).
-    'quarantine-s3-object': 37_330,
+    // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
+    'quarantine-s3-object': 37_370,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
     // current version named, before it reads the claims of no version (version-not-named, row 16i); +26 bytes: the version
     // `null` and no version are one claims item (row 16k).
-    'release-s3-object': 32_020,
+    // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
+    'release-s3-object': 32_060,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

@@ -903,6 +903,60 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
     });
   });
 
+  describe("an approval request for an alarm's containment (row 10d)", () => {
+    // The event of an alarm put in ALARM by cloudwatch:SetAlarmState, with a reason copied from a
+    // real evaluation: the alarm's history shows exactly that reason (DescribeAlarmHistory's
+    // newState.stateReason is the caller's StateReason), so it proves nothing to the approver.
+    const alarmEvent = structuredClone(fixtureEvent('gameday-cloudwatch-alarm-ec2-cpu.json')) as Record<string, unknown> & { detail: { state: { reason: string } } };
+    alarmEvent.source = 'aws.cloudwatch';
+    alarmEvent.detail.state.reason = 'Threshold Crossed: 1 out of the last 1 datapoints [99.9 (16/03/26 13:07:00)] was greater than the threshold (90.0)';
+    const alarmIncident = parseEvent(alarmEvent, { receivedAt: NOW });
+    const ALARM_REASON = "The incident is a CloudWatch alarm's state change, which anyone allowed cloudwatch:SetAlarmState can cause: a person must approve before anything changes.";
+    const ALARM_GUARD = guardResult({
+      incidentKey: alarmIncident.key,
+      status: 'needs-approval',
+      protected: false,
+      protectedBy: undefined,
+      instanceId: alarmIncident.resource.kind === 'ec2-instance' ? alarmIncident.resource.instanceId : undefined,
+      reasons: [ALARM_REASON],
+      blastRadius: { evaluated: true, granted: true, slotTaken: false, used: 1, limit: 5, windowSeconds: 3600 },
+    });
+    const input = parse({
+      kind: 'approval-request',
+      incident: alarmIncident,
+      mode: 'enforce',
+      playbook: 'cloudwatch-instance-alarm',
+      options: {},
+      execution: { ...EXECUTION, playbook: 'cloudwatch-instance-alarm' },
+      results: { Guard: ALARM_GUARD },
+      reasons: ALARM_GUARD.reasons,
+      approval: { taskToken: 'token', waitingSteps: ['contain'], timeoutSeconds: 600 },
+    });
+
+    it("ATTACK (review-alarm): tells the approver the state may have been set by hand and how to tell: CloudTrail's SetAlarmState and the metric, never the alarm's history or reason", () => {
+      const { message } = buildAlertMessage(input, { now: NOW });
+      const decision = section(message, 'CONTAINMENT DECISION');
+      // Not the playbook's rule: cloudwatch-instance-alarm does not require approval, the alarm does.
+      expect(decision).not.toContain('This playbook requires a person to approve');
+      expect(decision).toContain("The incident is a CloudWatch alarm's state change, which cloudwatch:SetAlarmState can cause by hand: containment waits for a person's decision.");
+      const next = section(message, 'WHAT TO DO NEXT');
+      expect(next).toContain(
+        "1. Before approving, check whether someone set the alarm's state: CloudTrail's event history shows any SetAlarmState call on this alarm (event source monitoring.amazonaws.com), the CloudWatch console (link below) the metric's own datapoints. The alarm's reason and history repeat the caller's words and prove nothing. Approve only if the metric crossed the threshold and nobody set the state.",
+      );
+      expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain("an alarm's state change is never contained without a person's approval");
+    });
+
+    it('ATTACK (review-alarm): an alarm event from the oversized-event intake is not approved on the alarm being in that state, which SetAlarmState makes true', () => {
+      const intakeGuard = { ...ALARM_GUARD, intake: 'oversized-event' };
+      const { message } = buildAlertMessage({ ...input, results: { Guard: intakeGuard } as AlertInput['results'] }, { now: NOW });
+      const next = section(message, 'WHAT TO DO NEXT');
+      expect(next).not.toContain('Approve only if CloudWatch shows the same alarm in the same state');
+      expect(next).toContain(
+        "1. The oversized-event intake takes whatever its callers send, so this alarm event may be forged. Before approving, check whether someone set the alarm's state: CloudTrail's event history shows any SetAlarmState call on this alarm",
+      );
+    });
+  });
+
   it("ATTACK (review-boundary): never says an alarm's containment ran without an answer: the guard refuses its steps (row 10c)", () => {
     const summary = "Nobody answered the approval request within 900 s, and this playbook's onTimeout is contain: contain ran WITHOUT approval.";
     const input = guardedReport('timed-out-contained', summary, { approval: { Error: 'States.Timeout', Cause: '' } });

@@ -858,7 +858,7 @@ describe('containment-guard: an incident from a CloudWatch alarm (row 10c)', () 
     expect(putInputs()).toEqual([]);
     expect(result.blastRadius).toMatchObject({ evaluated: true, granted: true, slotTaken: false });
     expect(result.reasons[0]).toBe(
-      'The incident is a CloudWatch alarm\'s state change, and an alarm\'s state is not proof that its metric crossed anything: anyone allowed cloudwatch:SetAlarmState sets any alarm to ALARM, with a reason of their choosing, and CloudWatch sends the same event. A person must approve before anything changes: check the alarm\'s history and its metric in the CloudWatch console before approving.',
+      'The incident is a CloudWatch alarm\'s state change, and an alarm\'s state is not proof that its metric crossed anything: anyone allowed cloudwatch:SetAlarmState sets any alarm to ALARM, with a reason of their choosing, and CloudWatch sends the same event. A person must approve before anything changes: before approving, look in CloudTrail for a SetAlarmState call on the alarm and read the metric\'s own datapoints (the alarm\'s reason and history repeat the caller\'s words).',
     );
     expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ status: 'awaiting-approval', onTimeout: 'evidence-only' });
   });

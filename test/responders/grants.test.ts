@@ -232,6 +232,17 @@ describe('evaluateGrant: the reasons name what differs', () => {
     );
   });
 
+  it("ATTACK (review-alarm): a grant on a playbook's onTimeout contain never contains an alarm's incident at the deadline (one an older guard wrote before row 10c, upgrade)", () => {
+    // The guard writes evidence-only for an alarm now; a grant written by the guard before that
+    // fix, still waiting when the fix is deployed, would otherwise contain at its deadline.
+    const alarm = { ...incident, source: 'cloudwatch' as const };
+    const alarmGrant: ContainmentGrant = { ...grantFor(alarm, NOW), status: 'awaiting-approval', approvalDeadline: deadline, onTimeout: 'contain', expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900 };
+    const check = evaluateGrant({ ...contain, incident: alarm }, alarmGrant, undefined, new Date(deadline));
+    expect(check).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+    // An approval still clears it: the alarm rail is a person's, not a refusal.
+    expect(evaluateGrant({ ...contain, incident: alarm }, alarmGrant, approval({ decision: 'approved', decidedAt: NOW.toISOString() }), new Date(deadline))).toMatchObject({ allowed: true });
+  });
+
   it('says release for a release step, and which kind the grant allows', () => {
     const release: GrantRequest = { ...contain, kind: 'release' };
     expect(reason(evaluateGrant(release, proceed, undefined, NOW))).toBe(

@@ -445,3 +445,34 @@ describe('the alert on locked evidence', () => {
     expect(alert([])).not.toContain('EBS Snapshot Lock');
   });
 });
+
+describe("snapshotVolumes on a CloudWatch alarm's word (row 10e)", () => {
+  // cloudwatch:SetAlarmState puts an alarm in ALARM as often as its caller likes, each time a new
+  // incident (docs/security.md row 10c): a compliance lock on each one's evidence would let that caller
+  // make snapshots nobody, root included, can delete for the lock's whole duration.
+  const alarmInput = (lock: EvidenceLockOptions): SnapshotInput => ({ incident: { ...ec2Incident(), source: 'cloudwatch' }, mode: 'enforce', options: { tags: {}, lock } });
+
+  it('ATTACK (review-alarm): a deployed compliance lock is applied in governance mode, for the same duration, so a hand-set alarm cannot mint undeletable snapshots', async () => {
+    const result = await run(alarmInput(COMPLIANCE));
+
+    expect(result.status).toBe('snapshotted');
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'governance', LockDuration: 365 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'governance', LockDuration: 365 },
+    ]);
+    expect(result.actions.find((a) => a.api === 'ec2:LockSnapshot' && a.outcome === 'observed')?.detail).toBe(
+      "The incident is a CloudWatch alarm's state change, which anyone allowed cloudwatch:SetAlarmState can make as often as they like: its evidence is locked in governance mode for 365 day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of a hand-set alarm.",
+    );
+  });
+
+  it('keeps a governance lock as deployed, and a GuardDuty finding keeps its compliance lock', async () => {
+    await run(alarmInput(GOVERNANCE));
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input.LockMode)).toEqual(['governance', 'governance']);
+    ec2Mock.resetHistory();
+    await run(input(COMPLIANCE));
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'compliance', LockDuration: 365, CoolOffPeriod: 24 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'compliance', LockDuration: 365, CoolOffPeriod: 24 },
+    ]);
+  });
+});
