@@ -165,7 +165,9 @@ interface ActionScope {
   readonly resources: (arns: ScopeArns, requested: ReadonlySet<string>, options: ScopeOptions) => string[];
   /**
    * Resources the statement matches all but (NotResource), in place of `resources` when not empty.
-   * An Allow may use it only where a Deny of the same role bounds the action to named resources.
+   * An Allow may use it only where a Deny of the same role bounds the action to named resources, or
+   * where its actions authorize on one resource type only, which the NotResource names (S3's object
+   * tag actions: `<bucket>/*` leaves every object but that bucket's).
    * @default none: `resources`
    */
   readonly notResources?: (arns: ScopeArns, requested: ReadonlySet<string>, options: ScopeOptions) => string[];
@@ -346,7 +348,11 @@ function quarantineBucketArns(arns: ScopeArns, options: ScopeOptions): string[] 
   return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/${quarantineBucketDirectory(s3.account)}*`)))];
 }
 
-/** Every key of the configured quarantine buckets, whoever's directory it is in. */
+/**
+ * Every key of the configured quarantine buckets, whoever's directory it is in. The owner's statements
+ * that reach any object of its own account name all keys but these (NotResource, rows 16l and 16m):
+ * IAM has no condition key on the object key, and there they would reach every account's copies.
+ */
 function quarantineBucketKeys(arns: ScopeArns, options: ScopeOptions): string[] {
   const s3 = arns.s3;
   return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/*`)))];
@@ -642,9 +648,15 @@ const SCOPES: readonly ActionScope[] = [
     // object infected (s3:RequestObjectTag): quarantine to tag it, release to put the infected tags
     // back when a quarantine claimed the version while its own write took them off (the tag is then
     // gone, so RetagInfectedObjects below does not allow it; release-s3-object.ts).
+    //
+    // In the account that owns a quarantine bucket, "any object of the account" includes every other
+    // account's copies there (row 16m): these three tag statements name any key but the quarantine
+    // buckets' (NotResource; the object is the only resource type of their actions, so the statement
+    // is the old grant less those buckets). A copy's own tags there are TagQuarantineCopiesInQuarantineBuckets'.
     sid: 'TagObjectsInfected',
     actions: requestedOf(...OBJECT_TAG_WRITES),
     resources: (arns) => present(arns.s3?.arn('*/*')),
+    notResources: (arns, _requested, options) => quarantineBucketKeys(arns, options),
     conditions: (_requested, _options, arns) => ({
       StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:RequestObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
     }),
@@ -656,6 +668,7 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'RetagInfectedObjects',
     actions: (requested) => (rewritesInfectedTags(requested) ? requestedOf(...OBJECT_TAG_WRITES)(requested) : []),
     resources: (arns) => present(arns.s3?.arn('*/*')),
+    notResources: (arns, _requested, options) => quarantineBucketKeys(arns, options),
     conditions: (_requested, _options, arns) => ({
       StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
     }),
@@ -666,6 +679,7 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'UntagInfectedObjects',
     actions: requestedOf('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'),
     resources: (arns) => present(arns.s3?.arn('*/*')),
+    notResources: (arns, _requested, options) => quarantineBucketKeys(arns, options),
     conditions: (_requested, _options, arns) => ({
       StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
     }),

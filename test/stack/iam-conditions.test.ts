@@ -156,6 +156,7 @@ describe('quarantine copies: the configured buckets and owners only', () => {
       Condition: { StringEquals: { 's3:ResourceAccount': account, 's3:RequestObjectTag/firebreak:malware-scan': 'threats-found' }, ...AS_FIREBREAK_COPIES },
     });
     // Their tags are written as any object's of the account: TagObjectsInfected.
+    expect(bySid(statements, 'TagObjectsInfected')).toMatchObject({ Resource: s3Arn('*/*') });
     expect(bySid(statements, 'TagQuarantineCopiesInQuarantineBuckets')).toBeUndefined();
     expect(bySid(statements, 'WriteQuarantineCopiesToQuarantineBuckets')).toBeUndefined();
     expect(bySid(statements, 'DenyWritesOutsideTheQuarantinePrefix')).toBeUndefined();
@@ -181,6 +182,9 @@ describe('quarantine copies: the configured buckets and owners only', () => {
       },
     });
     expect(bySid(statements, 'WriteQuarantineCopies')).toBeUndefined();
+    // Row 16m: tagging any object of the account, but none in a quarantine bucket (the owner's holds every account's copies).
+    expect(bySid(statements, 'TagObjectsInfected')).toMatchObject({ Effect: 'Allow', NotResource: s3Arn('acme-quarantine/*'), Condition: { StringEquals: { 's3:ResourceAccount': account } } });
+    expect(bySid(statements, 'TagObjectsInfected')).not.toHaveProperty('Resource');
   });
 
   it('gives the member role both statements when playbooks copy both ways, and refuses s3:PutObject without destinations', () => {

@@ -203,6 +203,61 @@ describe('ATTACK (quarantine-bucket): the account that owns the quarantine bucke
   }
 });
 
+describe('ATTACK (quarantine-tags): the account that owns the quarantine bucket tags there no other account’s copy', () => {
+  // Row 16m. Left open by 16l: the owner's tag statements (TagObjectsInfected; release's
+  // RetagInfectedObjects and UntagInfectedObjects) named any object of the role's own account, so in the
+  // account that owns the quarantine bucket they reached every other account's copies there: its
+  // quarantine role could rewrite their incident tag, its release role rewrite or delete their tags (an
+  // untagged copy of another account reads as released). IAM has no condition key on the object key.
+  const OTHER = '555566667777';
+  const OWN_QUARANTINE_BUCKET = copyingTo('copy-to-own-quarantine-bucket', { bucket: 'acme-quarantine', bucketOwner: A });
+  const TAG_APIS = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging', 's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'];
+  // The request most statements admit: a copy tagged infected (as every copy is), its tags written as Firebreak writes them.
+  const tagging = {
+    's3:ResourceAccount': [A],
+    's3:ExistingObjectTag/firebreak:malware-scan': ['threats-found'],
+    's3:ExistingObjectTag/firebreak:incident': ['s3scan-9'],
+    's3:RequestObjectTag/firebreak:malware-scan': ['threats-found'],
+    's3:RequestObjectTag/firebreak:incident': ['s3scan-1'],
+    's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'],
+  };
+  const ELSEWHERE = [
+    `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${OTHER}/uploads/in/a.pdf`,
+    `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}0/uploads/in/a.pdf`,
+    'arn:aws:s3:::acme-quarantine/firebreak-quarantine/uploads/in/a.pdf',
+  ];
+  for (const [where, roleOf] of [
+    ['security account', (playbooks: Playbook[], responder: string) => securityRole(playbooks, responder === 'quarantine-s3-object' ? 'QuarantineS3Object' : 'ReleaseS3Object')],
+    ['member role', memberRole],
+  ] as const) {
+    for (const responder of ['quarantine-s3-object', 'release-s3-object']) {
+      it(`${responder} (${where}) of the bucket's owner changes the tags of no other account's copy there`, () => {
+        const { statements } = roleOf([S3_COPY_IN_PLACE, OWN_QUARANTINE_BUCKET, S3_RELEASE], responder);
+        for (const elsewhere of ELSEWHERE) {
+          for (const api of TAG_APIS) {
+            // The Allow statements that, alone, let the tag write through: none.
+            const allowing = statements.filter((statement) => statement.Effect === 'Allow' && ask([statement], api, elsewhere, tagging) === 'allow').map((statement) => statement.Sid);
+            expect(allowing, `${api} ${elsewhere}`).toEqual([]);
+            expect(ask(statements, api, elsewhere, tagging), `${api} ${elsewhere}`).not.toBe('allow');
+          }
+        }
+        // Its own objects elsewhere in its account are tagged (and released) as before.
+        for (const api of ['s3:PutObjectTagging', 's3:PutObjectVersionTagging']) {
+          expect(ask(statements, api, 'arn:aws:s3:::uploads/in/a.pdf', tagging), api).toBe('allow');
+        }
+        if (responder === 'release-s3-object') expect(ask(statements, 's3:DeleteObjectVersionTagging', 'arn:aws:s3:::uploads/in/a.pdf', tagging)).toBe('allow');
+      });
+    }
+  }
+
+  it('quarantine-s3-object of the bucket’s owner still tags its own copies there as CopyObject writes them', () => {
+    const { statements } = securityRole([OWN_QUARANTINE_BUCKET], 'QuarantineS3Object');
+    const own = `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}/uploads/in/a.pdf`;
+    const { 's3:ExistingObjectTag/firebreak:malware-scan': _scan, 's3:ExistingObjectTag/firebreak:incident': _incident, ...copy } = tagging;
+    expect(ask(statements, 's3:PutObjectTagging', own, copy)).toBe('allow');
+  });
+});
+
 describe('S3 object tags (F1): quarantine marks infected, release rewrites only what is marked infected', () => {
   const OBJECT = 'arn:aws:s3:::payroll/reports/q3.csv';
   const own = { 's3:ResourceAccount': [A] };
