@@ -17,6 +17,7 @@ import { holdTakenBackDetailStart, keyClaimedDetail, keyHolders } from '../respo
 import { DEFAULT_CONTAINMENT_TARGET_SECONDS } from '../contracts/metrics';
 import type { CustodyRecord, ReadCustody } from '../responders/snapshot-custody';
 import { custodyStatus } from '../responders/snapshot-custody';
+import { isUnverifiedProfileDetail } from '../responders/release-checks';
 
 const actionSchema = z.object({
   api: z.string(),
@@ -1333,6 +1334,22 @@ function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, view
       const which = held.resource !== '' ? held.resource : (report.header.resource ?? 'The resource');
       followUps.push(held.claim !== undefined ? claimFollowUp(held.claim, which) : held.kind.followUp(which));
     }
+  }
+  // A release that left the instance profile disassociated (row 3g): the incident reads released,
+  // but the instance runs without its role until a person who can vouch for the role associates it.
+  // The profile is the target of the release's own iam:GetInstanceProfile read; the record keeps
+  // only the start of the detail (RECORD_LIMITS.detail), which cuts the role and the instruction.
+  for (const entry of entries) {
+    if (entry.step !== RESPONDER_NAMES.releaseInstance || entry.status !== 'released') continue;
+    const read = entry.actions.find((action) => action.api === 'iam:GetInstanceProfile' && isUnverifiedProfileDetail(action.detail));
+    const skipped = entry.actions.find((action) => action.api === 'ec2:AssociateIamInstanceProfile' && action.outcome === 'skipped' && isUnverifiedProfileDetail(action.detail));
+    if (read === undefined || skipped === undefined) continue;
+    const profileArn = read.target;
+    const profileName = profileArn.slice(profileArn.lastIndexOf('/') + 1);
+    const which = report.children !== undefined && entry.incidentKey !== undefined ? `${skipped.target} (incident ${entry.incidentKey})` : skipped.target;
+    followUps.push(
+      `${which} was released without its instance profile ${profileArn}: the pre-quarantine record does not say which role the profile held, and it held a role at the release, which could have been swapped in while the instance was quarantined (docs/security.md row 3g). Check its role (aws iam get-instance-profile --instance-profile-name ${profileName}); if it is the instance's own, associate the profile: aws ec2 associate-iam-instance-profile --instance-id ${skipped.target} --iam-instance-profile Arn=${profileArn}`,
+    );
   }
   // Not "Inactive before Firebreak": the record that would say who set it, or carry the incident's claim, could not be read or believed.
   for (const key of unconfirmedKeys) {

@@ -175,7 +175,21 @@ export function unverifiedProfileRole(record: QuarantineRecord, profileArn: stri
   const roles = profile.Roles ?? [];
   if (record.instanceProfileRoleIds !== undefined || roles.length === 0) return undefined;
   const now = roles.map((role) => `${role.Arn ?? role.RoleName ?? 'unknown'} (${role.RoleId ?? 'no id'})`).join(', ');
-  return `The pre-quarantine record does not say which role instance profile ${profileArn} held (no role ids: written before quarantine read them, or the profile was not read then, as for a CloudWatch alarm), and it now holds ${now}: a role swapped in since could not be told from the instance's own, so Firebreak does not pass it with its own iam:PassRole. The profile stays disassociated: check its role and associate it by hand`;
+  return `${UNVERIFIED_PROFILE_START}${profileArn}${UNVERIFIED_PROFILE_HELD}${now}${UNVERIFIED_PROFILE_END}`;
+}
+
+const UNVERIFIED_PROFILE_START = 'The pre-quarantine record does not say which role instance profile ';
+const UNVERIFIED_PROFILE_HELD = ' held (no role ids: written before quarantine read them, or the profile was not read then, as for a CloudWatch alarm), and it now holds ';
+const UNVERIFIED_PROFILE_END = ": a role swapped in since could not be told from the instance's own, so Firebreak does not pass it with its own iam:PassRole. The profile stays disassociated: check its role and associate it by hand";
+
+/**
+ * Whether an action's detail is unverifiedProfileRole's (pure): by its opening words alone, since
+ * the incident record keeps only the first RECORD_LIMITS.detail characters of a detail, which cut
+ * this one before the role and the instruction. How the incident report finds a release that left
+ * the profile disassociated (row 3g) and tells a person what to do (lib/operator/incident-report.ts).
+ */
+export function isUnverifiedProfileDetail(detail: string): boolean {
+  return detail.startsWith(UNVERIFIED_PROFILE_START);
 }
 
 /** What release learnt of the profile it would associate: the same, changed (refused), or not verifiable (left disassociated). */

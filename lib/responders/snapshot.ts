@@ -43,6 +43,20 @@ import { describeInstanceStore, findEvidenceSnapshots } from './snapshot-reads';
 import type { EvidenceLock, EvidenceLockOptions, EvidenceLockRail } from './snapshot-lock';
 import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
 
+const ALARM_EVENT = "The incident is a CloudWatch alarm's state change, which anyone allowed cloudwatch:SetAlarmState can make";
+const INTAKE_EVENT = 'The event reached Firebreak through the oversized-event intake, which anyone allowed to invoke it can call with a forged event';
+
+/**
+ * Why anyone short of Firebreak can make this incident at will (pure), or undefined: an alarm's
+ * (SetAlarmState, row 10e), or an event of the oversized-event intake GuardDuty did not confirm
+ * (row 10f); as the containment guard tells them apart (`clipped.event` without `confirmed`).
+ */
+function forgeableIncident(incident: SnapshotInput['incident']): string | undefined {
+  if (incident.source === 'cloudwatch') return ALARM_EVENT;
+  const intake = incident.clipped?.event;
+  return intake !== undefined && intake.confirmed !== true ? INTAKE_EVENT : undefined;
+}
+
 export const SNAPSHOT_RESPONDER = RESPONDER_NAMES.snapshotVolumes;
 
 /** The step options (`with:` of a `snapshot-volumes` step): the playbook's own schema. */
@@ -113,11 +127,14 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   // Row 10e: SetAlarmState makes an alarm's incident as often as its caller likes, so a compliance
   // lock (nobody, root included, can remove it) on an alarm's evidence would let that caller pile up
   // snapshots nobody can delete; governance keeps them from DeleteSnapshot and the security team can
-  // still unlock them. Read from the step's incident, which the step's origin check binds to its execution.
-  const alarmLock = deployedRail.lock?.mode === 'compliance' && incident.source === 'cloudwatch' ? { mode: 'governance' as const, durationDays: deployedRail.lock.durationDays } : undefined;
-  const lockRail: EvidenceLockRail = alarmLock !== undefined ? { lock: alarmLock } : deployedRail;
-  if (alarmLock !== undefined) {
-    log.record('ec2:LockSnapshot', instanceId, 'observed', `The incident is a CloudWatch alarm's state change, which anyone allowed cloudwatch:SetAlarmState can make as often as they like: its evidence is locked in governance mode for ${alarmLock.durationDays} day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of a hand-set alarm.`);
+  // still unlock them. Row 10f: so does anyone allowed to invoke the oversized-event intake, with a
+  // forged GuardDuty-looking event (a new finding id each time) GuardDuty did not confirm. Read from
+  // the step's incident, which the step's origin check binds to its execution.
+  const forgeable = forgeableIncident(incident);
+  const softerLock = deployedRail.lock?.mode === 'compliance' && forgeable !== undefined ? { mode: 'governance' as const, durationDays: deployedRail.lock.durationDays } : undefined;
+  const lockRail: EvidenceLockRail = softerLock !== undefined ? { lock: softerLock } : deployedRail;
+  if (softerLock !== undefined) {
+    log.record('ec2:LockSnapshot', instanceId, 'observed', `${forgeable} as often as they like${forgeable === INTAKE_EVENT ? ', and GuardDuty did not confirm it' : ''}: its evidence is locked in governance mode for ${softerLock.durationDays} day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of ${forgeable === INTAKE_EVENT ? 'a forged event' : 'a hand-set alarm'}.`);
   }
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });

@@ -5,6 +5,10 @@ import type { CustodyReading, IncidentRecord } from '../../lib/operator/incident
 import type { CustodyRecord, ReadCustody } from '../../lib/responders/snapshot-custody';
 import { buildIncidentReport, custodyLookups, incidentStatus, parseRecordEntries, reportConsistencyProblems } from '../../lib/operator/incident-report';
 import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../../lib/operator/incident-report-render';
+import type { InstanceProfile } from '@aws-sdk/client-iam';
+import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
+import { unverifiedProfileRole } from '../../lib/responders/release-checks';
+import { RECORD_LIMITS } from '../../lib/responders/incident-record-model';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-1';
 const RECEIVED = '2026-11-20T10:00:00.000Z';
@@ -148,6 +152,28 @@ describe('buildIncidentReport', () => {
   it('keeps a quarantined instance as an open follow-up until it is released', () => {
     expect(buildIncidentReport(record(CONTAINED_RUN)).followUps).toEqual([expect.stringContaining('i-0abc is still quarantined')]);
     expect(buildIncidentReport(record([...CONTAINED_RUN, entry('release-instance', 60, 61, 'released')])).followUps).toEqual([]);
+  });
+
+  it('ATTACK (review-round2): a release that left the instance profile disassociated (row 3g) leaves a follow-up naming the profile and the command, not "released" alone', () => {
+    const profile = 'arn:aws:iam::111122223333:instance-profile/web-app-profile';
+    // As the incident record keeps it: the first RECORD_LIMITS.detail characters, which cut the role and the instruction.
+    const why = unverifiedProfileRole({} as QuarantineRecord, profile, { Roles: [{ Arn: 'arn:aws:iam::111122223333:role/ci-deploy', RoleId: 'AROACIDEPLOY000000001' }] } as InstanceProfile)!.slice(0, RECORD_LIMITS.detail);
+    const release = entry('release-instance', 60, 61, 'released', {
+      actions: [
+        { api: 'iam:GetInstanceProfile', target: profile, outcome: 'observed', detail: why, at: at(60) },
+        { api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-1', outcome: 'done', detail: 'Restored its recorded groups', at: at(61) },
+        { api: 'ec2:AssociateIamInstanceProfile', target: 'i-0abc', outcome: 'skipped', detail: why, at: at(61) },
+      ],
+    });
+    const report = buildIncidentReport(record([...CONTAINED_RUN, release]));
+    expect(report.status).toBe('released');
+    expect(report.followUps).toEqual([
+      `i-0abc was released without its instance profile ${profile}: the pre-quarantine record does not say which role the profile held, and it held a role at the release, which could have been swapped in while the instance was quarantined (docs/security.md row 3g). Check its role (aws iam get-instance-profile --instance-profile-name web-app-profile); if it is the instance's own, associate the profile: aws ec2 associate-iam-instance-profile --instance-id i-0abc --iam-instance-profile Arn=${profile}`,
+    ]);
+    // A profile the release left alone for another reason (another one associated since) needs nobody; nor a dry run.
+    const other = entry('release-instance', 60, 61, 'released', { actions: [{ api: 'ec2:AssociateIamInstanceProfile', target: 'i-0abc', outcome: 'skipped', detail: 'No profile was associated before quarantine; x was associated since and is left as it is', at: at(61) }] });
+    expect(buildIncidentReport(record([...CONTAINED_RUN, other])).followUps).toEqual([]);
+    expect(buildIncidentReport(record([...CONTAINED_RUN, { ...release, status: 'dry-run' }])).followUps).toEqual([expect.stringContaining('i-0abc is still quarantined')]);
   });
 
   it('asks why when containment took longer than the target, and not when it did not', () => {

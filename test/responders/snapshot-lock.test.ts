@@ -476,3 +476,32 @@ describe("snapshotVolumes on a CloudWatch alarm's word (row 10e)", () => {
     ]);
   });
 });
+
+describe('snapshotVolumes on an unconfirmed event of the oversized-event intake (row 10f)', () => {
+  // Anyone allowed lambda:InvokeFunction on the intake sends it any event, a GuardDuty-looking one
+  // with a new finding id each time (row 10c treats it as forged until GuardDuty confirms it): each is
+  // its own incident, as a hand-set alarm's is (row 10e), and its evidence runs before any approval.
+  const intakeIncident = (confirmed: boolean) => ({ ...ec2Incident(), clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 300_000, ...(confirmed ? { confirmed: true as const } : {}) } } });
+  const intakeInput = (confirmed: boolean, lock: EvidenceLockOptions = COMPLIANCE): SnapshotInput => ({ incident: intakeIncident(confirmed), mode: 'enforce', options: { tags: {}, lock } });
+
+  it('ATTACK (review-round2): a forged GuardDuty-looking event through the intake gets no compliance lock, only governance for the same duration', async () => {
+    const result = await run(intakeInput(false));
+
+    expect(result.status).toBe('snapshotted');
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'governance', LockDuration: 365 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'governance', LockDuration: 365 },
+    ]);
+    expect(result.actions.find((a) => a.api === 'ec2:LockSnapshot' && a.outcome === 'observed')?.detail).toBe(
+      "The event reached Firebreak through the oversized-event intake, which anyone allowed to invoke it can call with a forged event as often as they like, and GuardDuty did not confirm it: its evidence is locked in governance mode for 365 day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of a forged event.",
+    );
+  });
+
+  it('keeps the compliance lock of an intake event GuardDuty confirmed (GetFindings matched it)', async () => {
+    await run(intakeInput(true));
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'compliance', LockDuration: 365, CoolOffPeriod: 24 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'compliance', LockDuration: 365, CoolOffPeriod: 24 },
+    ]);
+  });
+});
