@@ -78,17 +78,18 @@ function resolved(template: Template, statements: Statement[]): PolicyStatement[
 const ask = (statements: PolicyStatement[], actionName: string, resource: string, keys: Record<string, string[]> = {}) =>
   evaluatePolicies([{ Statement: statements }], { action: actionName, resource, keys }).decision;
 
+/** The request keys of quarantine-s3-object's CopyObject (lib/responders/quarantine-s3-object.ts), into a bucket of `owner`. */
+const copying = (owner: string, tags: Record<string, string> = { 'firebreak:malware-scan': 'threats-found', 'firebreak:incident': 's3scan-1' }) => ({
+  's3:ResourceAccount': [owner],
+  ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`s3:RequestObjectTag/${key}`, [value]])),
+  's3:RequestObjectTagKeys': Object.keys(tags),
+  's3:if-none-match': ['*'],
+  's3:x-amz-copy-source': ['uploads/in/a.pdf?versionId=v1'],
+});
+
 describe('S3 quarantine copies: a new copy, tagged as Firebreak tags a copy, and nothing else', () => {
   const IN_PLACE = 'arn:aws:s3:::uploads/firebreak-quarantine/in/a.pdf';
   const ACROSS = `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}/uploads/in/a.pdf`;
-  /** The request keys of quarantine-s3-object's CopyObject (lib/responders/quarantine-s3-object.ts), into a bucket of `owner`. */
-  const copying = (owner: string, tags: Record<string, string> = { 'firebreak:malware-scan': 'threats-found', 'firebreak:incident': 's3scan-1' }) => ({
-    's3:ResourceAccount': [owner],
-    ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`s3:RequestObjectTag/${key}`, [value]])),
-    's3:RequestObjectTagKeys': Object.keys(tags),
-    's3:if-none-match': ['*'],
-    's3:x-amz-copy-source': ['uploads/in/a.pdf?versionId=v1'],
-  });
   const without = (keys: Record<string, string[]>, name: string) => Object.fromEntries(Object.entries(keys).filter(([key]) => key !== name));
 
   for (const [where, roleOf] of [
@@ -132,14 +133,7 @@ describe('ATTACK (review-s3): a quarantine bucket holds every account’s copies
   // where it would take the keys of A's next copies (If-None-Match then refuses A's evidence copy) or plant
   // "evidence" under A's name; nor anywhere under the prefix outside an account's own directory.
   const OTHER = '555566667777';
-  const copy = {
-    's3:ResourceAccount': [QUARANTINE_BUCKET_OWNER],
-    's3:RequestObjectTag/firebreak:malware-scan': ['threats-found'],
-    's3:RequestObjectTag/firebreak:incident': ['s3scan-1'],
-    's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'],
-    's3:if-none-match': ['*'],
-    's3:x-amz-copy-source': ['uploads/in/a.pdf?versionId=v1'],
-  };
+  const copy = copying(QUARANTINE_BUCKET_OWNER);
   for (const [where, roleOf] of [
     ['security account', (playbooks: Playbook[]) => securityRole(playbooks, 'QuarantineS3Object')],
     ['member role', (playbooks: Playbook[]) => memberRole(playbooks, 'quarantine-s3-object')],
@@ -170,14 +164,7 @@ describe('ATTACK (quarantine-bucket): the account that owns the quarantine bucke
   // principal of the bucket's own account.
   const OTHER = '555566667777';
   const OWN_QUARANTINE_BUCKET = copyingTo('copy-to-own-quarantine-bucket', { bucket: 'acme-quarantine', bucketOwner: A });
-  const copy = {
-    's3:ResourceAccount': [A],
-    's3:RequestObjectTag/firebreak:malware-scan': ['threats-found'],
-    's3:RequestObjectTag/firebreak:incident': ['s3scan-1'],
-    's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'],
-    's3:if-none-match': ['*'],
-    's3:x-amz-copy-source': ['uploads/in/a.pdf?versionId=v1'],
-  };
+  const copy = copying(A);
   for (const [where, roleOf] of [
     ['security account', (playbooks: Playbook[]) => securityRole(playbooks, 'QuarantineS3Object')],
     ['member role', (playbooks: Playbook[]) => memberRole(playbooks, 'quarantine-s3-object')],
