@@ -183,8 +183,11 @@ export async function quarantineInstance(
   // profile only while it holds exactly those: row 3f), read beside it too: a claim, kept only when
   // EC2 shows that profile associated. No profile named (or another one): the associated one is read
   // once EC2 has named it (below).
+  // Only when the step takes the profile away (its role holds iam:GetInstanceProfile only then:
+  // lib/playbooks/actions.ts); a profile left associated is never associated again by release.
+  const takesProfile = options.detachInstanceProfile !== false;
   const claimedProfileArn = resource.instanceProfileArn;
-  const profileRoles = claimedProfileArn !== undefined ? aside(readProfileRoleIds(deps.clients, target, claimedProfileArn)) : undefined;
+  const profileRoles = takesProfile && claimedProfileArn !== undefined ? aside(readProfileRoleIds(deps.clients, target, claimedProfileArn)) : undefined;
   const [observation, claimedGroups, addressesRead] = await settleAll([
     observing,
     aside(findVpcGroups(ec2, claimedVpcIds)),
@@ -222,8 +225,7 @@ export async function quarantineInstance(
   // says which role release may pass back. Otherwise (a finding naming a VPC and another profile)
   // none is recorded, and release leaves the profile disassociated while it holds a role (rows 3g, 3h).
   const associatedProfileArn = instance.profileAssociation?.instanceProfileArn;
-  const readsAssociated =
-    associatedProfileArn !== undefined && associatedProfileArn !== claimedProfileArn && claimedVpcIds.length === 0 && options.detachInstanceProfile !== false;
+  const readsAssociated = takesProfile && associatedProfileArn !== undefined && associatedProfileArn !== claimedProfileArn && claimedVpcIds.length === 0;
   const associatedRoles = readsAssociated ? aside(readProfileRoleIds(deps.clients, target, associatedProfileArn)) : profileRoles;
   const rolesReadOf = readsAssociated ? associatedProfileArn : claimedProfileArn;
 

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
+import { iamActionsForStep } from '../../lib/playbooks/actions';
 import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -1640,6 +1641,15 @@ describe('quarantineInstance records the role ids of the profile it takes away (
     expect(clients.firstStarted('iam:GetInstanceProfile').depth).toBe(clients.firstStarted('ec2:DescribeSecurityGroups').depth);
     expect(clients.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toEqual({ call: 'ec2:ModifyNetworkInterfaceAttribute', depth: 5, ec2Depth: 2 });
     expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile', target: PROFILE_ARN, outcome: 'observed' }));
+  });
+
+  it('reads no profile when the step keeps it (detachInstanceProfile: false), whose role is granted no iam:GetInstanceProfile for it', async () => {
+    const result = await run(input({ options: { detachInstanceProfile: false }, incident: { resource: ec2Resource({ instanceProfileArn: PROFILE_ARN }) } }));
+    expect(result.status).toBe('quarantined');
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(iamActionsForStep('quarantine-instance', { detachInstanceProfile: false })).not.toContain('iam:GetInstanceProfile');
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.instanceProfileRoleIds).toBeUndefined();
+    expect(result.actions).not.toContainEqual(expect.objectContaining({ api: 'iam:GetInstanceProfile' }));
   });
 
   it('contains the instance all the same when IAM refuses the read (a member role not yet upgraded): no role ids recorded', async () => {
