@@ -17,6 +17,7 @@ import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-un
 import { buildCredentialReleaseRequest, chooseIncident, CREDENTIAL_RELEASE_PLAYBOOK, describeCredential, readCredentialRecordSummary } from '../operator/credential-release';
 import type { ReleasedCredential } from '../operator/credential-release';
 import { canonicalDomain } from '../responders/dns-domain';
+import { instanceProfileName } from '../responders/instance-profile-arn';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
@@ -499,7 +500,7 @@ async function recreateRole(backend: GameDayBackend, environment: ResolvedEnviro
 async function swapProfileRole(backend: GameDayBackend, environment: ResolvedEnvironment, spec: { readonly instance: string; readonly role: string }, where: string): Promise<void> {
   const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
   const profileArn = environment.instances[spec.instance]?.instanceProfileArn;
-  const profileName = profileArn?.slice(profileArn.lastIndexOf('/') + 1);
+  const profileName = profileArn !== undefined ? instanceProfileName(profileArn) : undefined;
   try {
     if (!profileName) throw new Error(`instance ${spec.instance} has no instance profile`);
     const { InstanceProfile: profile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }));

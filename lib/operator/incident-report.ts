@@ -18,6 +18,7 @@ import { DEFAULT_CONTAINMENT_TARGET_SECONDS } from '../contracts/metrics';
 import type { CustodyRecord, ReadCustody } from '../responders/snapshot-custody';
 import { custodyStatus } from '../responders/snapshot-custody';
 import { isUnverifiedProfileDetail } from '../responders/release-checks';
+import { instanceProfileName } from '../responders/instance-profile-arn';
 
 const actionSchema = z.object({
   api: z.string(),
@@ -1345,7 +1346,7 @@ function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, view
     const skipped = entry.actions.find((action) => action.api === 'ec2:AssociateIamInstanceProfile' && action.outcome === 'skipped' && isUnverifiedProfileDetail(action.detail));
     if (read === undefined || skipped === undefined) continue;
     const profileArn = read.target;
-    const profileName = profileArn.slice(profileArn.lastIndexOf('/') + 1);
+    const profileName = instanceProfileName(profileArn);
     const which = report.children !== undefined && entry.incidentKey !== undefined ? `${skipped.target} (incident ${entry.incidentKey})` : skipped.target;
     followUps.push(
       `${which} was released without its instance profile ${profileArn}: the pre-quarantine record does not say which role the profile held, and it held a role at the release, which could have been swapped in while the instance was quarantined (docs/security.md row 3g). Check its role (aws iam get-instance-profile --instance-profile-name ${profileName}); if it is the instance's own, associate the profile: aws ec2 associate-iam-instance-profile --instance-id ${skipped.target} --iam-instance-profile Arn=${profileArn}`,

@@ -14,3 +14,8 @@ export function foreignProfile(profileArn: string, account: string): string | un
   if (owner === undefined) return `the recorded instance profile ${profileArn} is not an instance profile ARN`;
   return owner === account ? undefined : `the recorded instance profile ${profileArn} belongs to account ${owner}, not the instance's account ${account}`;
 }
+
+/** The instance profile name at the end of its ARN (`arn:aws:iam::123:instance-profile/path/name`). */
+export function instanceProfileName(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
+}

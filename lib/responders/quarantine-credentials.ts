@@ -21,7 +21,7 @@ import type { PendingAction } from './pending-actions';
 import { mutateUnprobed } from './pending-actions';
 import { causeCode } from './quarantine-addresses';
 import type { QuarantineOptions } from './quarantine-plan';
-import { foreignProfile } from './instance-profile-arn';
+import { foreignProfile, instanceProfileName } from './instance-profile-arn';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
 export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
@@ -72,11 +72,6 @@ export async function revokeOlderRoleSessions(
       ),
   );
   return put.action;
-}
-
-/** The instance profile name at the end of its ARN (`arn:aws:iam::123:instance-profile/path/name`). */
-export function instanceProfileName(arn: string): string {
-  return arn.slice(arn.lastIndexOf('/') + 1);
 }
 
 /** What decides whether the profile's role may lose its sessions: the deployment's credential rails and the incident. */

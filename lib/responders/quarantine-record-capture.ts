@@ -7,7 +7,7 @@ import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import type { AwsTarget } from '../aws/clients/access';
 import type { IamClients } from '../aws/clients/iam';
 import type { ActionLog } from './action-log';
-import { foreignProfile } from './instance-profile-arn';
+import { foreignProfile, instanceProfileName } from './instance-profile-arn';
 import type { Aside } from './quarantine-isolation';
 import type { ObservedInstance } from './instance-state';
 import { firebreakTags } from './instance-state';
@@ -56,7 +56,7 @@ export async function readProfileRoleIds(clients: IamClients, target: AwsTarget,
   const foreign = foreignProfile(profileArn, target.account);
   if (foreign !== undefined) throw new Error(foreign);
   const iam = await clients.iam(target);
-  const answer = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileArn.slice(profileArn.lastIndexOf('/') + 1) }));
+  const answer = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: instanceProfileName(profileArn) }));
   if (answer.InstanceProfile?.Arn !== profileArn) throw new Error(`IAM answered ${answer.InstanceProfile?.Arn ?? 'no instance profile'} for ${profileArn}`);
   return (answer.InstanceProfile.Roles ?? []).map((role) => role.RoleId ?? '');
 }

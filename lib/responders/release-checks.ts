@@ -10,6 +10,7 @@ import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import type { IAMClient, InstanceProfile } from '@aws-sdk/client-iam';
 import { awsErrorCode, toResponderError } from '../aws/errors';
+import { instanceProfileName } from './instance-profile-arn';
 import type { ObservedInstance } from './instance-state';
 import type { GrantReleaseRecord } from '../contracts/security';
 import type { QuarantineRecord } from './quarantine-records';
@@ -204,10 +205,9 @@ export type RecordedProfileCheck =
  * deleted since is a reason to refuse too.
  */
 export async function checkRecordedProfile(iam: IAMClient, record: QuarantineRecord, profileArn: string): Promise<RecordedProfileCheck> {
-  const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
   let profile: InstanceProfile | undefined;
   try {
-    ({ InstanceProfile: profile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })));
+    ({ InstanceProfile: profile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: instanceProfileName(profileArn) })));
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') return { verdict: 'changed', why: `the recorded instance profile ${profileArn} no longer exists; nothing is associated in its place` };
     throw toResponderError(error, 'iam:GetInstanceProfile');
