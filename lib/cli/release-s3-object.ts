@@ -32,6 +32,7 @@ import type { ReleasableObject } from '../operator/release/s3-object';
 import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
 import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';
 import { executionLink, regionOfArn } from '../responders/console-links';
+import { keptVersionId } from '../responders/s3-object-claims';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 import type { ReleaseFlags } from './release-flags';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -146,9 +147,10 @@ export async function runS3ObjectRelease(flags: S3ObjectReleaseFlags, deps: S3Ob
       incidentKey = incidentKeyFromObjectTags(describeObjectToRelease(object), read.tags);
       // The incidents holding an object are recorded per version (release-s3-object refuses a release that names none of an
       // object S3 keeps versions of): the release names the version whose tags named the incident.
-      if (object.versionId === undefined && read.versionId !== undefined && read.versionId !== 'null') {
-        object = { ...object, versionId: read.versionId };
-        deps.err(`The bucket keeps versions of the object: releasing the current version, ${read.versionId}, whose ${OBJECT_INCIDENT_TAG} tag names the incident (--version-id names another).`);
+      const readVersion = keptVersionId(read.versionId);
+      if (object.versionId === undefined && readVersion !== undefined) {
+        object = { ...object, versionId: readVersion };
+        deps.err(`The bucket keeps versions of the object: releasing the current version, ${readVersion}, whose ${OBJECT_INCIDENT_TAG} tag names the incident (--version-id names another).`);
       }
     }
 

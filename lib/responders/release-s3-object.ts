@@ -39,7 +39,7 @@ import { describeObject, infectedTags, isGameDayObject, MALWARE_OBJECT_TAGS, pla
 import { isGameDayIncident } from './game-day';
 import { SECURITY_TAGS } from '../contracts/security';
 import type { S3ObjectClaims } from './s3-object-claims';
-import { holderOf } from './s3-object-claims';
+import { holderOf, keptVersionId } from './s3-object-claims';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RELEASE_S3_OBJECT;
 export const releaseS3ObjectOptionsSchema = releaseS3ObjectOptions;
@@ -119,8 +119,9 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   // The claims are kept per version (s3ObjectClaimKey): a release that names no version of an object S3 keeps versions of
   // would read and take back the claims item of "no version", which no quarantine of that version wrote, and so find no
   // other incident holding it. It names the version and is started again; before any claim or tag write, dry-run too.
-  if (object.versionId === undefined && clearance.versionId !== undefined && clearance.versionId !== 'null') {
-    const reason = `The release names no version of the object, and S3 keeps versions of it (the current one is ${clearance.versionId}): the incidents holding a version are recorded for that version, so this release could not see them. Nothing was changed; start the release again with --version-id ${clearance.versionId} (or the version the scan's alert names)`;
+  const currentVersion = keptVersionId(clearance.versionId);
+  if (object.versionId === undefined && currentVersion !== undefined) {
+    const reason = `The release names no version of the object, and S3 keeps versions of it (the current one is ${currentVersion}): the incidents holding a version are recorded for that version, so this release could not see them. Nothing was changed; start the release again with --version-id ${currentVersion} (or the version the scan's alert names)`;
     log.record('firebreak:decide', target, 'skipped', reason);
     return finish('refused', { refusal: { code: 'version-not-named', reason } });
   }

@@ -65,12 +65,15 @@ export interface S3ObjectClaims {
 }
 
 /**
- * The partition key of an object version's claims. No version and the version `null` (S3's id of the one version in a
- * bucket without versioning: a scan result may name it, `firebreak release` without --version-id names none) are one
- * version, as for the containment guard's grant (malwareObjectGrantTarget): a release must read its quarantine's claims.
+ * The version id of one of the versions S3 keeps of an object (pure), or undefined: for none and for `null`, S3's id of the
+ * one version in a bucket without versioning (a scan result may name it, `firebreak release` without --version-id names
+ * none), which are one version, as for the containment guard's grant (malwareObjectGrantTarget).
  */
+export const keptVersionId = (versionId: string | undefined): string | undefined => (versionId === 'null' ? undefined : versionId);
+
+/** The partition key of an object version's claims: a release must read its quarantine's claims, whichever way each names the version. */
 export const s3ObjectClaimKey = (object: ClaimedObject): string =>
-  `${STATE_KEY_PREFIX.s3ObjectClaim}${sha256Hex(JSON.stringify([object.account, object.region, object.bucketName, object.versionId === 'null' ? null : (object.versionId ?? null), object.key]))}`;
+  `${STATE_KEY_PREFIX.s3ObjectClaim}${sha256Hex(JSON.stringify([object.account, object.region, object.bucketName, keptVersionId(object.versionId) ?? null, object.key]))}`;
 
 /** The incident that holds the version for its tags: the last claimant while it still holds it, else the first holder. */
 export function holderOf(claims: ObjectVersionClaims): string | undefined {
