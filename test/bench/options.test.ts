@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wholeNumberFromEnvironment } from './options';
+import { semiSpaceMiB, wholeNumberFromEnvironment } from './options';
 
 // Found by a new user's `STORM_INSTANCES=abc npm run bench -- storm`: the storm ran with NaN sizes
 // and printed "FAIL exactly NaN playbook runs", as if Firebreak had lost them.
@@ -16,5 +16,19 @@ describe('wholeNumberFromEnvironment', () => {
         `STORM_INSTANCES must be a whole number from 1 (default 1000), got '${value}'`,
       );
     }
+  });
+});
+
+// The storm's peak memory depends on the young generation it was started with: it prints which.
+describe('semiSpaceMiB', () => {
+  it('reads the flag from the arguments or NODE_OPTIONS, in either spelling', () => {
+    expect(semiSpaceMiB(['--experimental-async-context-frame', '--max-semi-space-size=8', '--import', 'tsx'], undefined)).toBe(8);
+    expect(semiSpaceMiB([], '--max_semi_space_size=12 --inspect')).toBe(12);
+    expect(semiSpaceMiB(['--max-semi-space-size=8'], '--max-semi-space-size=32')).toBe(8);
+  });
+
+  it('is undefined when the process was started without it', () => {
+    expect(semiSpaceMiB(['--import', 'tsx'], '')).toBeUndefined();
+    expect(semiSpaceMiB(['--max-old-space-size=800'], undefined)).toBeUndefined();
   });
 });

@@ -32,7 +32,7 @@ import { LocalBackend } from '../../lib/gameday/local-backend';
 import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
 import { aimEventAt, loadTemplate, setPath } from '../../lib/gameday/templates';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
-import { wholeNumberFromEnvironment } from './options';
+import { semiSpaceMiB, STORM_SEMI_SPACE_MIB, wholeNumberFromEnvironment } from './options';
 
 // The run's live heap stays small (about 130 MB at the end of the default storm), but it allocates
 // fast, and V8 then lets the old generation grow to about four times what survived the last full
@@ -42,6 +42,11 @@ import { wholeNumberFromEnvironment } from './options';
 // peak RSS for about 3% more run CPU. Set once the modules are loaded, before the run.
 const HEAP_GROWING_PERCENT = wholeNumberFromEnvironment(process.env, 'STORM_HEAP_GROWING_PERCENT', 30);
 setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+// The young generation cannot be sized from here (V8 sizes it when the heap is made): `npm run
+// bench` starts the storm with semi-spaces of 8 MiB instead of 16 (test/bench/all.ts,
+// STORM_SEMI_SPACE_MIB). Measured in session 32, seven runs beside six with the default under the
+// same load: peak RSS 342-374 MiB instead of 371-395, for about a tenth more run CPU (more
+// scavenges); 4 MiB gave 324 MiB for a third more. The run prints which one it had.
 
 // The issue's starting point (docs/gameday.md, "Recorded figures", session 9: c9dc952 run beside
 // main in four rounds on the quiet machine, load 2-4, median) and its target: 3x less run CPU, peak
@@ -230,6 +235,11 @@ console.log(`Finding storm: ${deliveries.length} deliveries (${INSTANCES} instan
 // a run without it (npx tsx test/bench/storm.ts) pays AsyncLocalStorage's promise hooks, about a tenth more CPU.
 const asyncContextFrames = process.execArgv.includes('--experimental-async-context-frame') || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes('--experimental-async-context-frame');
 console.log(`  async context: ${asyncContextFrames ? 'frames (--experimental-async-context-frame, as gameday run)' : 'promise hooks (node started without --experimental-async-context-frame; gameday run and npm run bench use it)'}`);
+const semiSpace = semiSpaceMiB(process.execArgv, process.env.NODE_OPTIONS);
+console.log(
+  `  young generation: ${semiSpace === undefined ? "V8's default semi-spaces (16 MiB)" : `semi-spaces of ${semiSpace} MiB (--max-semi-space-size)`}` +
+    (semiSpace === STORM_SEMI_SPACE_MIB ? ', as npm run bench runs it' : `; npm run bench runs the storm with ${STORM_SEMI_SPACE_MIB} MiB (peak memory not comparable)`),
+);
 console.log(`  synthesis (CDK, in a child process, not measured below): ${(synthMs / 1000).toFixed(2)} s`);
 console.log(`  setup (environment, policies, rules, events): ${(setupMs / 1000).toFixed(2)} s (CPU ${((setupCpuUsed.user + setupCpuUsed.system) / 1e6).toFixed(2)} s)`);
 console.log(`  run, wall:   ${(wallMs / 1000).toFixed(2)} s (CPU ${(cpuMs / 1000).toFixed(2)} s: on a shared machine CPU time is the steadier figure)`);
