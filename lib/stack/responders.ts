@@ -21,6 +21,7 @@ import type { RoutingTable } from '../playbooks/routing';
 import { routingEnvironment, routingTableFor } from '../playbooks/routing';
 import { GRANTED_RESPONDERS, evidenceLockMaxDays, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
+import { CREDENTIAL_KEY_PATTERNS } from '../responders/credential-record-key';
 import { EXECUTION_STATUS_IAM_ACTIONS } from '../responders/execution-status';
 import { PAUSE_KEY } from '../responders/emergency-pause';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
@@ -120,14 +121,17 @@ export const STATE_TABLE_ACCESS: Readonly<
   // read their grant (and approval); disable-access-key claims a key another incident's record
   // holds (UpdateItem); revoke-role-sessions reads its record back on a rerun; the release reads
   // it, takes back its incident's claim or marks it released.
+  // Both steps may seal (kms:GenerateMac), so each writes only its own kind of credential item:
+  // a role's record written by disable-access-key's role, or an access key's by revoke-role-sessions',
+  // would carry a seal release-credentials believes (row 17a).
   [RESPONDER_NAMES.disableAccessKey]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    keys: [CREDENTIAL_KEY_PATTERNS.accessKey, CREDENTIAL_KEY_PATTERNS.userKeys],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.revokeRoleSessions]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    keys: [CREDENTIAL_KEY_PATTERNS.role],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.releaseCredentials]: {
@@ -178,7 +182,7 @@ function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, 
   const releaseKeys = [
     ...(byResponder.has(RESPONDER_NAMES.releaseInstance) ? [`${STATE_KEY_PREFIX.quarantine}*`] : []),
     ...(byResponder.has(RESPONDER_NAMES.releaseS3Object) ? [`${STATE_KEY_PREFIX.s3ObjectClaim}*`] : []),
-    ...(byResponder.has(RESPONDER_NAMES.disableAccessKey) ? [`${STATE_KEY_PREFIX.credential}*#access-key#*`] : []),
+    ...(byResponder.has(RESPONDER_NAMES.disableAccessKey) ? [CREDENTIAL_KEY_PATTERNS.accessKey] : []),
   ];
   return releaseKeys.length === 0 ? access : { ...access, readOnlyKeys: [...(access.readOnlyKeys ?? []), ...releaseKeys] };
 }
