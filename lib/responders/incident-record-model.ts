@@ -106,7 +106,18 @@ export const RECORD_ENTRIES_ATTRIBUTE = 'entries';
 export const HEADER_FACTS = ['account', 'region', 'source', 'findingType', 'severityLabel', 'severityScore', 'resource', 'gameDay', 'sample', 'createdAt', 'receivedAt'] as const satisfies readonly (keyof IncidentRecordHeader)[];
 
 /** A DynamoDB attribute value as the low-level API (and a Step Functions DynamoDB task) takes it. */
-export type RecordAttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] } | { SS: string[] };
+export type RecordAttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] } | { SS: string[] } | { M: Record<string, RecordAttributeValue> };
+
+/** The header's facts that `header` states, as attribute values (pure). */
+export function headerFactValues(header: IncidentRecordHeader): Record<string, RecordAttributeValue> {
+  const values: Record<string, RecordAttributeValue> = {};
+  for (const field of HEADER_FACTS) {
+    const value = header[field];
+    if (value === undefined) continue;
+    values[field] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
+  }
+  return values;
+}
 
 /** The variable parts of one append's UpdateItem: the same for every step and for the dispatcher's triage write. */
 export interface RecordAppendUpdate {
@@ -131,11 +142,9 @@ export function recordAppendUpdate(header: IncidentRecordHeader, entry: Incident
   // Every attribute through a placeholder: `source`, `region`, `resource` and `ttl` are DynamoDB reserved words.
   const names: Record<string, string> = { '#entries': RECORD_ENTRIES_ATTRIBUTE, '#updatedAt': 'updatedAt', '#ttl': STATE_TTL_ATTRIBUTE };
   const sets = ['#entries = list_append(if_not_exists(#entries, :none), :entry)', '#updatedAt = :updatedAt', '#ttl = :ttl'];
-  for (const field of HEADER_FACTS) {
-    const value = header[field];
-    if (value === undefined) continue;
+  for (const [field, value] of Object.entries(headerFactValues(header))) {
     names[`#${field}`] = field;
-    values[`:${field}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
+    values[`:${field}`] = value;
     sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
   }
   return { updateExpression: `SET ${sets.join(', ')}`, names, values };
