@@ -13,19 +13,3 @@ export function credentialRecordKey(
     ? `${STATE_KEY_PREFIX.credential}${record.account}#access-key#${record.accessKeyId}`
     : `${STATE_KEY_PREFIX.credential}${record.account}#role#${record.roleName}`;
 }
-
-/**
- * The partition keys of each kind of credential item, as IAM matches them (`dynamodb:LeadingKeys`,
- * StringLike): the keys `credentialRecordKey` and `userKeysKey` (credential-records.ts) build. An
- * account id is 12 digits and IAM names hold no `#`, so no key of one kind matches another's pattern.
- * Both credential steps may seal (one record key, one scheme label), so these are what keep each
- * step's role to the records of its own kind (docs/security.md row 17a).
- */
-export const CREDENTIAL_KEY_PATTERNS = {
-  /** An access key's record: written by disable-access-key. */
-  accessKey: `${STATE_KEY_PREFIX.credential}*#access-key#*`,
-  /** A user's keys Firebreak noted (AWSDenyAll is user-wide): written by disable-access-key. */
-  userKeys: `${STATE_KEY_PREFIX.credential}*#user#*`,
-  /** A role's record: written by revoke-role-sessions. */
-  role: `${STATE_KEY_PREFIX.credential}*#role#*`,
-} as const;

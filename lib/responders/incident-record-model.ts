@@ -108,17 +108,6 @@ export const HEADER_FACTS = ['account', 'region', 'source', 'findingType', 'seve
 /** A DynamoDB attribute value as the low-level API (and a Step Functions DynamoDB task) takes it. */
 export type RecordAttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] } | { SS: string[] } | { M: Record<string, RecordAttributeValue> };
 
-/** The header's facts that `header` states, as attribute values (pure). */
-export function headerFactValues(header: IncidentRecordHeader): Record<string, RecordAttributeValue> {
-  const values: Record<string, RecordAttributeValue> = {};
-  for (const field of HEADER_FACTS) {
-    const value = header[field];
-    if (value === undefined) continue;
-    values[field] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
-  }
-  return values;
-}
-
 /** The variable parts of one append's UpdateItem: the same for every step and for the dispatcher's triage write. */
 export interface RecordAppendUpdate {
   readonly updateExpression: string;
@@ -142,9 +131,11 @@ export function recordAppendUpdate(header: IncidentRecordHeader, entry: Incident
   // Every attribute through a placeholder: `source`, `region`, `resource` and `ttl` are DynamoDB reserved words.
   const names: Record<string, string> = { '#entries': RECORD_ENTRIES_ATTRIBUTE, '#updatedAt': 'updatedAt', '#ttl': STATE_TTL_ATTRIBUTE };
   const sets = ['#entries = list_append(if_not_exists(#entries, :none), :entry)', '#updatedAt = :updatedAt', '#ttl = :ttl'];
-  for (const [field, value] of Object.entries(headerFactValues(header))) {
+  for (const field of HEADER_FACTS) {
+    const value = header[field];
+    if (value === undefined) continue;
     names[`#${field}`] = field;
-    values[`:${field}`] = value;
+    values[`:${field}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
     sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
   }
   return { updateExpression: `SET ${sets.join(', ')}`, names, values };

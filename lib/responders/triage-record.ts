@@ -23,7 +23,7 @@ import { executionNameFor } from '../incident/keys';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { TriageDecision } from '../playbooks/triage';
 import type { IncidentRecordEntry, RecordAppendUpdate } from './incident-record-model';
-import { headerFactValues, incidentRecordKey, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
+import { HEADER_FACTS, incidentRecordKey, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
 /** The step name of triage's entry. */
 export const TRIAGE_STEP = RESPONDER_NAMES.triage;
@@ -85,8 +85,7 @@ export function triageRecordWrite(decision: TriageDecision, times: { readonly st
   const entry = triageRecordEntry(decision, times);
   if (entry === undefined || decision.incident === null) return undefined;
   const key = decision.incident.key;
-  const header = recordHeaderOf(key, { incident: decision.incident });
-  const base = recordAppendUpdate(header, entry, retentionDays);
+  const base = recordAppendUpdate(recordHeaderOf(key, { incident: decision.incident }), entry, retentionDays);
   const name = entry.executionName ?? key;
   const clippedEvent = decision.incident.clipped?.event;
   const unconfirmed = clippedEvent !== undefined && clippedEvent.confirmed !== true;
@@ -94,7 +93,7 @@ export function triageRecordWrite(decision: TriageDecision, times: { readonly st
   // The facts as this triage read them, kept from the first triage (row 17b): the top-level facts
   // are the first writer's, which may be a responder invoked directly with a payload of anyone's
   // choosing. Not from a copy the intake dispatched unconfirmed: its contents are its sender's.
-  const facts = unconfirmed ? undefined : headerFactValues(header);
+  const facts = unconfirmed ? undefined : Object.fromEntries(HEADER_FACTS.flatMap((field) => (base.values[`:${field}`] ? [[field, base.values[`:${field}`]!]] : [])));
   return {
     pk: incidentRecordKey(key),
     revision,

@@ -21,7 +21,6 @@ import type { RoutingTable } from '../playbooks/routing';
 import { routingEnvironment, routingTableFor } from '../playbooks/routing';
 import { GRANTED_RESPONDERS, evidenceLockMaxDays, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
-import { CREDENTIAL_KEY_PATTERNS } from '../responders/credential-record-key';
 import { EXECUTION_STATUS_IAM_ACTIONS } from '../responders/execution-status';
 import { PAUSE_KEY } from '../responders/emergency-pause';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
@@ -61,6 +60,23 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
 };
+
+/**
+ * The partition keys of each kind of credential item, as IAM matches them (`dynamodb:LeadingKeys`,
+ * StringLike): the keys `credentialRecordKey` (lib/responders/credential-record-key.ts) and
+ * `userKeysKey` (credential-records.ts) build, which test/stack/credential-iam.test.ts holds to
+ * these. An account id is 12 digits and IAM names hold no `#`, so no key of one kind matches
+ * another's pattern. Both credential steps may seal (one record key, one scheme label), so these keep
+ * each step's role to the records of its own kind (docs/security.md row 17a).
+ */
+export const CREDENTIAL_KEY_PATTERNS = {
+  /** An access key's record: written by disable-access-key. */
+  accessKey: `${STATE_KEY_PREFIX.credential}*#access-key#*`,
+  /** A user's keys Firebreak noted (AWSDenyAll is user-wide): written by disable-access-key. */
+  userKeys: `${STATE_KEY_PREFIX.credential}*#user#*`,
+  /** A role's record: written by revoke-role-sessions. */
+  role: `${STATE_KEY_PREFIX.credential}*#role#*`,
+} as const;
 
 /**
  * State-table access per responder, in the security account (the ACTIONS registry lists what a

@@ -9,6 +9,9 @@ import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privi
 import type { Playbook } from '../../lib/playbooks/model';
 import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
 import { evaluatePolicies } from '../../lib/gameday/sim/iam-policy';
+import { credentialRecordKey } from '../../lib/responders/credential-record-key';
+import { userKeysKey } from '../../lib/responders/credential-records';
+import { CREDENTIAL_KEY_PATTERNS } from '../../lib/stack/responders';
 import { resolveIntrinsics } from './iam-catalog';
 import type { Statement } from './support';
 import { COMPROMISED, action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
@@ -208,6 +211,13 @@ describe('ATTACK (review-records): a credential step writes only the records of 
     expect(decision('dynamodb:UpdateItem', USER_KEYS)).toBe('allow');
     expect(decision('dynamodb:PutItem', ROLE_RECORD)).toBe('implicit-deny');
     expect(decision('dynamodb:UpdateItem', ROLE_RECORD)).toBe('implicit-deny');
+  });
+
+  it('the patterns are those of the keys the credential stores build', () => {
+    expect(credentialRecordKey({ kind: 'access-key', account: '111122223333', accessKeyId: 'AKIAIOSFODNN7EXAMPLE' })).toBe(ACCESS_KEY_RECORD);
+    expect(userKeysKey('111122223333', 'alice')).toBe(USER_KEYS);
+    expect(credentialRecordKey({ kind: 'role-sessions', account: '111122223333', roleName: 'app-role' })).toBe(ROLE_RECORD);
+    expect(CREDENTIAL_KEY_PATTERNS).toEqual({ accessKey: 'credential#*#access-key#*', userKeys: 'credential#*#user#*', role: 'credential#*#role#*' });
   });
 
   it('release-credentials (which cannot seal) still reads and marks every kind', () => {
