@@ -24,5 +24,15 @@ export const UNCONFIRMED_INTAKE_REVISION_SUFFIX = '#unconfirmed-intake-copy';
  */
 export const TRIAGE_RECORD_CONDITION = 'attribute_not_exists(#triaged) OR NOT contains(#triaged, :revision)';
 
+/**
+ * The incident's facts as the dispatcher's triage read them from the event (a map of the header's
+ * fields), written by the first triage of the incident only (`if_not_exists`), never by a step.
+ * The facts at the top level of the record are the first writer's, and any step writes them for the
+ * incident key its payload names, a direct invocation's too (lambda:InvokeFunction with a payload of
+ * the invoker's choosing): the operator's list and report read the facts from here when the record
+ * has them (docs/security.md row 17b).
+ */
+export const TRIAGE_FACTS_ATTRIBUTE = 'triageFacts';
+
 /** The state table's TTL attribute (epoch seconds): DynamoDB deletes an item after it (records, blast-radius slots). */
 export const STATE_TTL_ATTRIBUTE = 'ttl';

@@ -9,6 +9,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { TRIAGE_FACTS_ATTRIBUTE } from '../contracts/incident-record';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/incident-record';
@@ -153,19 +154,23 @@ export function recordFromItem(item: Item): { header: IncidentRecordHeader; stor
   const pk = s(item, 'pk') ?? '';
   const list = item[RECORD_ENTRIES_ATTRIBUTE];
   const stored = list !== undefined && 'L' in list && Array.isArray(list.L) ? list.L.flatMap((value) => ('S' in value && typeof value.S === 'string' ? [value.S] : ['not a string'])) : [];
+  // The facts as triage read them from the event when it recorded them; else, for a record no
+  // triage wrote (or written before they were kept), the first writer's (row 17b).
+  const triaged = item[TRIAGE_FACTS_ATTRIBUTE];
+  const facts: Item = triaged !== undefined && 'M' in triaged && typeof triaged.M === 'object' && triaged.M !== null ? triaged.M : item;
   const header: IncidentRecordHeader = {
     incidentKey: pk.slice(STATE_KEY_PREFIX.incident.length),
-    ...some('account', s(item, 'account')),
-    ...some('region', s(item, 'region')),
-    ...some('source', s(item, 'source')),
-    ...some('findingType', s(item, 'findingType')),
-    ...some('severityLabel', s(item, 'severityLabel')),
-    ...some('severityScore', n(item, 'severityScore')),
-    ...some('resource', s(item, 'resource')),
-    ...some('gameDay', b(item, 'gameDay')),
-    ...some('sample', b(item, 'sample')),
-    ...some('createdAt', s(item, 'createdAt')),
-    ...some('receivedAt', s(item, 'receivedAt')),
+    ...some('account', s(facts, 'account')),
+    ...some('region', s(facts, 'region')),
+    ...some('source', s(facts, 'source')),
+    ...some('findingType', s(facts, 'findingType')),
+    ...some('severityLabel', s(facts, 'severityLabel')),
+    ...some('severityScore', n(facts, 'severityScore')),
+    ...some('resource', s(facts, 'resource')),
+    ...some('gameDay', b(facts, 'gameDay')),
+    ...some('sample', b(facts, 'sample')),
+    ...some('createdAt', s(facts, 'createdAt')),
+    ...some('receivedAt', s(facts, 'receivedAt')),
   };
   return { header, stored, ...some('updatedAt', s(item, 'updatedAt')), ...some('expiresAt', n(item, BLAST_RADIUS_TTL_ATTRIBUTE)) };
 }
@@ -202,16 +207,18 @@ export async function readIncidentRecord(client: DynamoDBClient, table: string, 
 export function listScanInput(table: string, filter: IncidentFilter, exclusiveStartKey?: Item): ConstructorParameters<typeof ScanCommand>[0] {
   const conditions = ['begins_with(pk, :prefix)'];
   const values: Item = { ':prefix': { S: STATE_KEY_PREFIX.incident } };
+  // A fact as recordFromItem reads it: triage's when the record has them, else the top-level one.
+  const fact = (name: string, comparison: string) => `(${TRIAGE_FACTS_ATTRIBUTE}.${name} ${comparison} OR (attribute_not_exists(${TRIAGE_FACTS_ATTRIBUTE}) AND ${name} ${comparison}))`;
   if (filter.account !== undefined) {
-    conditions.push('account = :account');
+    conditions.push(fact('account', '= :account'));
     values[':account'] = { S: filter.account };
   }
   if (filter.since !== undefined) {
-    conditions.push('receivedAt >= :since');
+    conditions.push(fact('receivedAt', '>= :since'));
     values[':since'] = { S: filter.since };
   }
   if (filter.until !== undefined) {
-    conditions.push('receivedAt <= :until');
+    conditions.push(fact('receivedAt', '<= :until'));
     values[':until'] = { S: filter.until };
   }
   return {

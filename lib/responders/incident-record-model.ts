@@ -106,7 +106,7 @@ export const RECORD_ENTRIES_ATTRIBUTE = 'entries';
 export const HEADER_FACTS = ['account', 'region', 'source', 'findingType', 'severityLabel', 'severityScore', 'resource', 'gameDay', 'sample', 'createdAt', 'receivedAt'] as const satisfies readonly (keyof IncidentRecordHeader)[];
 
 /** A DynamoDB attribute value as the low-level API (and a Step Functions DynamoDB task) takes it. */
-export type RecordAttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] } | { SS: string[] };
+export type RecordAttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] } | { SS: string[] } | { M: Record<string, RecordAttributeValue> };
 
 /** The variable parts of one append's UpdateItem: the same for every step and for the dispatcher's triage write. */
 export interface RecordAppendUpdate {

@@ -18,12 +18,12 @@
  * finding) is. A copy the oversized-event intake dispatched unconfirmed records its revision marked
  * (UNCONFIRMED_INTAKE_REVISION_SUFFIX), so a forgery sent to the intake never refuses a genuine delivery.
  */
-import { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE, UNCONFIRMED_INTAKE_REVISION_SUFFIX } from '../contracts/incident-record';
+import { TRIAGE_FACTS_ATTRIBUTE, TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE, UNCONFIRMED_INTAKE_REVISION_SUFFIX } from '../contracts/incident-record';
 import { executionNameFor } from '../incident/keys';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { TriageDecision } from '../playbooks/triage';
 import type { IncidentRecordEntry, RecordAppendUpdate } from './incident-record-model';
-import { incidentRecordKey, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
+import { HEADER_FACTS, incidentRecordKey, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
 /** The step name of triage's entry. */
 export const TRIAGE_STEP = RESPONDER_NAMES.triage;
@@ -88,12 +88,17 @@ export function triageRecordWrite(decision: TriageDecision, times: { readonly st
   const base = recordAppendUpdate(recordHeaderOf(key, { incident: decision.incident }), entry, retentionDays);
   const name = entry.executionName ?? key;
   const clippedEvent = decision.incident.clipped?.event;
-  const revision = clippedEvent !== undefined && clippedEvent.confirmed !== true ? `${name}${UNCONFIRMED_INTAKE_REVISION_SUFFIX}` : name;
+  const unconfirmed = clippedEvent !== undefined && clippedEvent.confirmed !== true;
+  const revision = unconfirmed ? `${name}${UNCONFIRMED_INTAKE_REVISION_SUFFIX}` : name;
+  // The facts as this triage read them, kept from the first triage (row 17b): the top-level facts
+  // are the first writer's, which may be a responder invoked directly with a payload of anyone's
+  // choosing. Not from a copy the intake dispatched unconfirmed: its contents are its sender's.
+  const facts = unconfirmed ? undefined : Object.fromEntries(HEADER_FACTS.flatMap((field) => (base.values[`:${field}`] ? [[field, base.values[`:${field}`]!]] : [])));
   return {
     pk: incidentRecordKey(key),
     revision,
-    updateExpression: `${base.updateExpression} ADD #triaged :revisions`,
-    names: { ...base.names, '#triaged': TRIAGED_REVISIONS_ATTRIBUTE },
-    values: { ...base.values, ':revision': { S: revision }, ':revisions': { SS: [revision] } },
+    updateExpression: `${base.updateExpression}${facts ? ', #triageFacts = if_not_exists(#triageFacts, :triageFacts)' : ''} ADD #triaged :revisions`,
+    names: { ...base.names, ...(facts ? { '#triageFacts': TRIAGE_FACTS_ATTRIBUTE } : {}), '#triaged': TRIAGED_REVISIONS_ATTRIBUTE },
+    values: { ...base.values, ...(facts ? { ':triageFacts': { M: facts } } : {}), ':revision': { S: revision }, ':revisions': { SS: [revision] } },
   };
 }

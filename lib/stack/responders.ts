@@ -62,6 +62,23 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
 };
 
 /**
+ * The partition keys of each kind of credential item, as IAM matches them (`dynamodb:LeadingKeys`,
+ * StringLike): the keys `credentialRecordKey` (lib/responders/credential-record-key.ts) and
+ * `userKeysKey` (credential-records.ts) build, which test/stack/credential-iam.test.ts holds to
+ * these. An account id is 12 digits and IAM names hold no `#`, so no key of one kind matches
+ * another's pattern. Both credential steps may seal (one record key, one scheme label), so these keep
+ * each step's role to the records of its own kind (docs/security.md row 17a).
+ */
+export const CREDENTIAL_KEY_PATTERNS = {
+  /** An access key's record: written by disable-access-key. */
+  accessKey: `${STATE_KEY_PREFIX.credential}*#access-key#*`,
+  /** A user's keys Firebreak noted (AWSDenyAll is user-wide): written by disable-access-key. */
+  userKeys: `${STATE_KEY_PREFIX.credential}*#user#*`,
+  /** A role's record: written by revoke-role-sessions. */
+  role: `${STATE_KEY_PREFIX.credential}*#role#*`,
+} as const;
+
+/**
  * State-table access per responder, in the security account (the ACTIONS registry lists what a
  * responder needs where it acts): the operations, and the partition keys of the only items it may
  * touch (`dynamodb:LeadingKeys`). Quarantine records (`quarantine#<account>#<region>#<instance>`)
@@ -120,14 +137,17 @@ export const STATE_TABLE_ACCESS: Readonly<
   // read their grant (and approval); disable-access-key claims a key another incident's record
   // holds (UpdateItem); revoke-role-sessions reads its record back on a rerun; the release reads
   // it, takes back its incident's claim or marks it released.
+  // Both steps may seal (kms:GenerateMac), so each writes only its own kind of credential item:
+  // a role's record written by disable-access-key's role, or an access key's by revoke-role-sessions',
+  // would carry a seal release-credentials believes (row 17a).
   [RESPONDER_NAMES.disableAccessKey]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    keys: [CREDENTIAL_KEY_PATTERNS.accessKey, CREDENTIAL_KEY_PATTERNS.userKeys],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.revokeRoleSessions]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    keys: [CREDENTIAL_KEY_PATTERNS.role],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, PAUSE_KEY],
   },
   [RESPONDER_NAMES.releaseCredentials]: {
@@ -178,7 +198,7 @@ function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, 
   const releaseKeys = [
     ...(byResponder.has(RESPONDER_NAMES.releaseInstance) ? [`${STATE_KEY_PREFIX.quarantine}*`] : []),
     ...(byResponder.has(RESPONDER_NAMES.releaseS3Object) ? [`${STATE_KEY_PREFIX.s3ObjectClaim}*`] : []),
-    ...(byResponder.has(RESPONDER_NAMES.disableAccessKey) ? [`${STATE_KEY_PREFIX.credential}*#access-key#*`] : []),
+    ...(byResponder.has(RESPONDER_NAMES.disableAccessKey) ? [CREDENTIAL_KEY_PATTERNS.accessKey] : []),
   ];
   return releaseKeys.length === 0 ? access : { ...access, readOnlyKeys: [...(access.readOnlyKeys ?? []), ...releaseKeys] };
 }

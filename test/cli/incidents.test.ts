@@ -89,12 +89,16 @@ describe('firebreak incidents', () => {
     expect(scans).toEqual([
       {
         TableName: TABLE,
-        FilterExpression: 'begins_with(pk, :prefix) AND account = :account AND receivedAt >= :since',
+        FilterExpression:
+          'begins_with(pk, :prefix) AND (triageFacts.account = :account OR (attribute_not_exists(triageFacts) AND account = :account)) ' +
+          'AND (triageFacts.receivedAt >= :since OR (attribute_not_exists(triageFacts) AND receivedAt >= :since))',
         ExpressionAttributeValues: { ':prefix': { S: 'incident#' }, ':account': { S: '111122223333' }, ':since': { S: '2026-11-20T12:00:00.000Z' } },
       },
       {
         TableName: TABLE,
-        FilterExpression: 'begins_with(pk, :prefix) AND account = :account AND receivedAt >= :since',
+        FilterExpression:
+          'begins_with(pk, :prefix) AND (triageFacts.account = :account OR (attribute_not_exists(triageFacts) AND account = :account)) ' +
+          'AND (triageFacts.receivedAt >= :since OR (attribute_not_exists(triageFacts) AND receivedAt >= :since))',
         ExpressionAttributeValues: { ':prefix': { S: 'incident#' }, ':account': { S: '111122223333' }, ':since': { S: '2026-11-20T12:00:00.000Z' } },
         ExclusiveStartKey: { pk: { S: 'incident#gd-1' } },
       },

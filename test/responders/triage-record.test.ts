@@ -77,6 +77,29 @@ describe('triageRecordWrite', () => {
     // Every placeholder of the dispatcher's condition is defined by the write (DynamoDB refuses an undefined one).
     for (const placeholder of TRIAGE_RECORD_CONDITION.match(/[#:][A-Za-z]+/g) ?? []) expect({ ...write.names, ...write.values }).toHaveProperty([placeholder]);
   });
+
+  // Row 17b: the facts the operator's list and report believe are triage's, kept from its first write.
+  it("keeps the incident's facts as triage read them in triageFacts, from the first triage only (if_not_exists)", () => {
+    const incident = ec2Incident();
+    const write = triageRecordWrite(triage(incident, routing), times, 400)!;
+    expect(write.updateExpression).toContain(', #triageFacts = if_not_exists(#triageFacts, :triageFacts) ADD #triaged :revisions');
+    expect(write.names['#triageFacts']).toBe('triageFacts');
+    expect(write.values[':triageFacts']).toEqual({
+      M: {
+        account: { S: incident.account },
+        region: { S: incident.region },
+        source: { S: incident.source },
+        findingType: { S: incident.findingType },
+        severityLabel: { S: incident.severity.label },
+        severityScore: { N: String(incident.severity.score) },
+        resource: { S: 'i-0abc1234def567890' },
+        gameDay: { BOOL: false },
+        sample: { BOOL: false },
+        createdAt: { S: incident.times.created },
+        receivedAt: { S: incident.times.received },
+      },
+    });
+  });
 });
 
 describe('triageRecordWrite of a copy the oversized-event intake dispatched', () => {
@@ -97,6 +120,10 @@ describe('triageRecordWrite of a copy the oversized-event intake dispatched', ()
     expect(forged.values[':revisions']).toEqual({ SS: [forged.revision] });
     // An execution name is [A-Za-z0-9_-] only: the marked revision can be no revision of any delivery.
     expect(forged.revision).toBe(`${genuine.revision}#unconfirmed-intake-copy`);
+    // Nor does it keep its facts as triage's (row 17b): they are its sender's choice.
+    expect(forged.updateExpression).not.toContain('triageFacts');
+    expect(forged.values).not.toHaveProperty([':triageFacts']);
+    expect(genuine.values).toHaveProperty([':triageFacts']);
     // Its entry still names the execution name the revision has.
     expect(JSON.parse((forged.values[':entry'] as { L: { S: string }[] }).L[0]!.S)).toMatchObject({ executionName: genuine.revision });
   });

@@ -7,6 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
 import type { Playbook } from '../../lib/playbooks/model';
+import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
+import { evaluatePolicies } from '../../lib/gameday/sim/iam-policy';
+import { credentialRecordKey } from '../../lib/responders/credential-record-key';
+import { userKeysKey } from '../../lib/responders/credential-records';
+import { CREDENTIAL_KEY_PATTERNS } from '../../lib/stack/responders';
+import { resolveIntrinsics } from './iam-catalog';
 import type { Statement } from './support';
 import { COMPROMISED, action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
 
@@ -47,11 +53,12 @@ describe('disable-access-key: IAM', () => {
     const deny = statements.find((s) => s.Sid === 'DenyProtectedUsers');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: ['iam:UpdateAccessKey', 'iam:AttachUserPolicy'] });
     expect(deny!.Resource).toContainEqual(userArn('*breakglass*'));
-    // The sealed record of what it changed (credential#), written once, and its claim on a key
-    // another incident's record holds (UpdateItem); grants and approvals read only.
+    // The sealed record of what it changed (an access key's), written once, its claim on a key
+    // another incident's record holds (UpdateItem) and its user's key list; never a role's record
+    // (row 17a); grants and approvals read only.
     expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'credential#*' } },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['credential#*#access-key#*', 'credential#*#user#*'] } },
     });
     expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({
       Action: 'dynamodb:GetItem',
@@ -100,6 +107,11 @@ describe('revoke-role-sessions: IAM', () => {
     expect(statements.find((s) => s.Sid === 'RevokeInstanceRoleSessions')).toMatchObject({ Effect: 'Allow', Action: 'iam:PutRolePolicy' });
     expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
     expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
+    // Its roles' sealed records only, never an access key's (row 17a).
+    expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'credential#*#role#*' } },
+    });
     expect(environment.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBeDefined();
     // Its own roles in the security account (`<stackName>-…`) are refused by name too, before the IAM deny.
     expect(environment.FIREBREAK_STACK_NAME).toBe('Firebreak');
@@ -159,5 +171,57 @@ describe('release-credentials: IAM', () => {
     expect(principals('ReleaseVerifiesRecords')).toContain(role('ReleaseCredentials'));
     expect(principals('ReleaseVerifiesRecords')).toContain(role('RevokeRoleSessions'));
     expect(principals('ReleaseVerifiesRecords')).not.toContain(role('DisableAccessKey'));
+  });
+});
+
+// Row 17a (review-records): both credential steps may seal (kms:GenerateMac, one record key, one
+// scheme label for every credential record), so the items each may write are what keeps one step's
+// role from sealing the other kind of record. With `credential#*` for both, revoke-role-sessions'
+// role could put a sealed access-key record saying an incident found a key Active and set it
+// Inactive (a key the customer deactivated by hand), and that incident's approved release would
+// re-activate it; disable-access-key's role could put a role's record and have a release delete
+// the deny it names.
+describe('ATTACK (review-records): a credential step writes only the records of its own kind', () => {
+  const ACCESS_KEY_RECORD = 'credential#111122223333#access-key#AKIAIOSFODNN7EXAMPLE';
+  const USER_KEYS = 'credential#111122223333#user#alice';
+  const ROLE_RECORD = 'credential#111122223333#role#app-role';
+  // The role's statements as IAM evaluates them, asked about an item of the state table.
+  const policyOf = (playbooks: Playbook[], responder: string) => {
+    const { template } = synthesize({ playbooks });
+    const resources = template.toJSON().Resources as Parameters<typeof resolveIntrinsics>[1];
+    const statements = resolveIntrinsics(statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', `Responder${responder}Role`)), resources) as PolicyStatement[];
+    const table = statements.find((s) => s.Sid === 'KeepIncidentState')!.Resource as string;
+    return (action: string, pk: string) => evaluatePolicies([{ Statement: statements }], { action, resource: table, keys: { 'dynamodb:LeadingKeys': [pk] } }).decision;
+  };
+
+  it("revoke-role-sessions' role writes (and reads) a role's record, never an access key's nor a user's key list", () => {
+    const decision = policyOf([CREDENTIALS], 'RevokeRoleSessions');
+    expect(decision('dynamodb:PutItem', ROLE_RECORD)).toBe('allow');
+    expect(decision('dynamodb:GetItem', ROLE_RECORD)).toBe('allow');
+    for (const pk of [ACCESS_KEY_RECORD, USER_KEYS]) {
+      expect(decision('dynamodb:PutItem', pk)).toBe('implicit-deny');
+      expect(decision('dynamodb:GetItem', pk)).toBe('implicit-deny');
+    }
+  });
+
+  it("disable-access-key's role writes an access key's record and its user's key list, never a role's record", () => {
+    const decision = policyOf([CREDENTIALS], 'DisableAccessKey');
+    for (const pk of [ACCESS_KEY_RECORD, USER_KEYS]) expect(decision('dynamodb:PutItem', pk)).toBe('allow');
+    expect(decision('dynamodb:UpdateItem', ACCESS_KEY_RECORD)).toBe('allow');
+    expect(decision('dynamodb:UpdateItem', USER_KEYS)).toBe('allow');
+    expect(decision('dynamodb:PutItem', ROLE_RECORD)).toBe('implicit-deny');
+    expect(decision('dynamodb:UpdateItem', ROLE_RECORD)).toBe('implicit-deny');
+  });
+
+  it('the patterns are those of the keys the credential stores build', () => {
+    expect(credentialRecordKey({ kind: 'access-key', account: '111122223333', accessKeyId: 'AKIAIOSFODNN7EXAMPLE' })).toBe(ACCESS_KEY_RECORD);
+    expect(userKeysKey('111122223333', 'alice')).toBe(USER_KEYS);
+    expect(credentialRecordKey({ kind: 'role-sessions', account: '111122223333', roleName: 'app-role' })).toBe(ROLE_RECORD);
+    expect(CREDENTIAL_KEY_PATTERNS).toEqual({ accessKey: 'credential#*#access-key#*', userKeys: 'credential#*#user#*', role: 'credential#*#role#*' });
+  });
+
+  it('release-credentials (which cannot seal) still reads and marks every kind', () => {
+    const decision = policyOf([CREDENTIALS, RELEASE], 'ReleaseCredentials');
+    for (const pk of [ACCESS_KEY_RECORD, USER_KEYS, ROLE_RECORD]) expect(decision('dynamodb:UpdateItem', pk)).toBe('allow');
   });
 });

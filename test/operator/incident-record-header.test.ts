@@ -1,0 +1,109 @@
+/**
+ * Row 17b (review-records): the incident record's header (account, Region, finding type, resource,
+ * drill and sample flags, times) is what `firebreak incidents` filters on and what the report says the
+ * incident was. Every step appends to the record for the incident key its payload names, and anyone
+ * allowed `lambda:InvokeFunction` on any responder can send one a payload: the step refuses to act,
+ * but its entry, and with it the header, is written. These tests run the writes against the simulated
+ * table, as DynamoDB applies them.
+ */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { listIncidents, readIncidentRecord } from '../../lib/operator/incidents';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { triage } from '../../lib/playbooks/triage';
+import { DynamoDbIncidentRecords, recordingHandler } from '../../lib/responders/incident-record';
+import { TRIAGE_RECORD_CONDITION, triageRecordWrite } from '../../lib/responders/triage-record';
+import { SeededSimulatedAws } from '../support/sim-builder';
+import { ec2Incident } from '../support/incidents';
+
+const TABLE = 'firebreak-state';
+const routing = routingTableFor(loadPlaybookDirectorySync('playbooks'), { forceDryRun: false });
+const times = { startedAt: new Date('2026-11-20T10:00:00.300Z'), endedAt: new Date('2026-11-20T10:00:00.340Z') };
+
+function world() {
+  const sim = new SeededSimulatedAws({ seed: 'incident-record-header' });
+  sim.addTable({ name: TABLE, partitionKey: 'pk' });
+  return sim.clientFactory().dynamodb();
+}
+
+/** The dispatcher's RecordTriage task (lib/playbooks/dispatcher.ts), as Step Functions sends it. */
+async function recordTriage(ddb: ReturnType<typeof world>, incident = ec2Incident()): Promise<void> {
+  const write = triageRecordWrite(triage(incident, routing), times, 30)!;
+  await ddb.send(
+    new UpdateItemCommand({
+      TableName: TABLE,
+      Key: { pk: { S: write.pk } },
+      UpdateExpression: write.updateExpression,
+      ConditionExpression: TRIAGE_RECORD_CONDITION,
+      ExpressionAttributeNames: write.names,
+      ExpressionAttributeValues: write.values,
+    }),
+  );
+}
+
+/** A responder invoked directly (lambda:InvokeFunction) with a payload of the invoker's choosing: it refuses, its entry is written. */
+async function directInvocation(ddb: ReturnType<typeof world>, incident: Record<string, unknown>, step = 'update-security-hub-finding'): Promise<void> {
+  const refusing = recordingHandler(step, () => Promise.reject(new Error('refused: no grant')), { records: new DynamoDbIncidentRecords(ddb, TABLE, 30) });
+  await refusing({ incident }).catch(() => undefined);
+}
+
+const FORGED = {
+  key: ec2Incident().key,
+  account: '000000000000',
+  region: 'ap-south-2',
+  source: 'firebreak.gameday',
+  findingType: 'Recon:EC2/PortProbeUnprotectedPort',
+  severity: { score: 1, label: 'Low' },
+  resource: { instanceId: 'i-00000000000000000' },
+  gameDay: true,
+  sample: true,
+  times: { created: '2001-01-01T00:00:00.000Z', received: '2001-01-01T00:00:00.000Z' },
+};
+
+describe('ATTACK (review-records): the header of an incident record', () => {
+  it('is the triaged incident\'s, not that of a payload sent to a responder before the finding arrived', async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    await directInvocation(ddb, FORGED);
+    await recordTriage(ddb, genuine);
+    const record = await readIncidentRecord(ddb, TABLE, genuine.key);
+    expect(record?.header).toEqual({
+      incidentKey: genuine.key,
+      account: genuine.account,
+      region: genuine.region,
+      source: genuine.source,
+      findingType: genuine.findingType,
+      severityLabel: genuine.severity.label,
+      severityScore: genuine.severity.score,
+      resource: 'i-0abc1234def567890',
+      gameDay: false,
+      sample: false,
+      createdAt: genuine.times.created,
+      receivedAt: genuine.times.received,
+    });
+    // Listed under its own account and receipt, not hidden by the forged ones.
+    const { incidents } = await listIncidents(ddb, TABLE, { account: genuine.account, since: genuine.times.received });
+    expect(incidents.map((incident) => incident.key)).toEqual([genuine.key]);
+    expect((await listIncidents(ddb, TABLE, { account: FORGED.account })).incidents).toEqual([]);
+  });
+
+  it('stays the first triage\'s when a direct invocation comes after it', async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    await recordTriage(ddb, genuine);
+    await directInvocation(ddb, FORGED);
+    const record = await readIncidentRecord(ddb, TABLE, genuine.key);
+    expect(record?.header).toMatchObject({ account: genuine.account, gameDay: false, sample: false, receivedAt: genuine.times.received });
+  });
+
+  it('is read from the top-level facts for a record no triage wrote facts into (written before row 17b, or never triaged)', async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    await directInvocation(ddb, { ...genuine }, 'quarantine-instance');
+    const record = await readIncidentRecord(ddb, TABLE, genuine.key);
+    expect(record?.header).toMatchObject({ account: genuine.account, receivedAt: genuine.times.received, gameDay: false });
+    const { incidents } = await listIncidents(ddb, TABLE, { account: genuine.account, since: genuine.times.received, until: genuine.times.received });
+    expect(incidents.map((incident) => incident.key)).toEqual([genuine.key]);
+  });
+});
