@@ -217,6 +217,10 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       const role = entry.tamper.recreateRole;
       if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'recreateRole'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);
     }
+    if (entry.tamper !== undefined && 'optOutUser' in entry.tamper) {
+      const user = entry.tamper.optOutUser;
+      if (document.environment.iamUsers[user] === undefined) at(['inject', index, 'tamper', 'optOutUser'], `no IAM user '${user}' in environment.iamUsers${didYouMean(user, Object.keys(document.environment.iamUsers))}`);
+    }
     if (entry.tamper !== undefined && 'deleteAccessKey' in entry.tamper) {
       const { user, key } = entry.tamper.deleteAccessKey;
       const keys = document.environment.iamUsers[user]?.accessKeys;

@@ -332,6 +332,14 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          optOutUser: z
+            .string()
+            .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment')
+            .describe(
+              "TagUser setting this user's firebreak:gameday-target tag to false, as its owner does who takes the user out of drills (back in production) after a drill contained its key: a drill's release must then change nothing (docs/security.md row 1z).",
+            ),
+        }),
+        z.strictObject({
           recreateRole: z
             .string()
             .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment')
@@ -376,7 +384,7 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now) or its user out of drills (optOutUser).",
       ),
     pause: z
       .strictObject({

@@ -47,8 +47,9 @@ export const CREDENTIAL_ACTIONS = {
     // renamed-key-owner.ts); the role's inline policy
     // is read (GetRolePolicy) and deleted only when it is still the one recorded. AttachUserPolicy
     // (AWSDenyAll only, by its statement's condition) puts back the deny a release detached when the
-    // key was claimed while it ran (release-credentials.ts, undoAfterNewClaim).
-    iamActions: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
+    // key was claimed while it ran (release-credentials.ts, undoAfterNewClaim). A drill's release
+    // reads the user's (ListUserTags) or the role's (GetRole) game-day opt-in as IAM holds it now.
+    iamActions: ['iam:ListAccessKeys', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
     mutates: true,
     // The approval request names the other incidents holding the key and an AWSDenyAll that stays
     // for another key's incident, read by the release's own Lambda (release-credentials-preview.ts).

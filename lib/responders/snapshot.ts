@@ -17,7 +17,7 @@ import { sendMutating } from './mutating';
 import { awsErrorCode } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import { snapshotOptions } from '../playbooks/instance-options';
-import { gameDayRefusal } from './game-day';
+import { gameDayRefusal, isGameDayIncident } from './game-day';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -43,16 +43,28 @@ import { describeInstanceStore, findEvidenceSnapshots } from './snapshot-reads';
 import type { EvidenceLock, EvidenceLockOptions, EvidenceLockRail } from './snapshot-lock';
 import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
 
-const ALARM_EVENT = "The incident is a CloudWatch alarm's state change, which anyone allowed cloudwatch:SetAlarmState can make";
-const INTAKE_EVENT = 'The event reached Firebreak through the oversized-event intake, which anyone allowed to invoke it can call with a forged event';
+/** Why an incident can be made at will, and what its snapshots are then called. */
+interface ForgeableIncident {
+  readonly why: string;
+  readonly snapshotsOf: string;
+}
+
+const ALARM_EVENT: ForgeableIncident = { why: "The incident is a CloudWatch alarm's state change, which anyone allowed cloudwatch:SetAlarmState can make as often as they like", snapshotsOf: 'a hand-set alarm' };
+const INTAKE_EVENT: ForgeableIncident = {
+  why: 'The event reached Firebreak through the oversized-event intake, which anyone allowed to invoke it can call with a forged event as often as they like, and GuardDuty did not confirm it',
+  snapshotsOf: 'a forged event',
+};
+const GAME_DAY_EVENT: ForgeableIncident = { why: 'The incident is a game-day drill, which anyone allowed to put events on the game-day bus can inject as often as they like', snapshotsOf: 'a drill' };
 
 /**
  * Why anyone short of Firebreak can make this incident at will (pure), or undefined: an alarm's
- * (SetAlarmState, row 10e), or an event of the oversized-event intake GuardDuty did not confirm
- * (row 10f); as the containment guard tells them apart (`clipped.event` without `confirmed`).
+ * (SetAlarmState, row 10e), an event of the oversized-event intake GuardDuty did not confirm
+ * (row 10f), as the containment guard tells them apart (`clipped.event` without `confirmed`), or a
+ * drill (row 1za: a rehearsal is evidence of nothing, and the game-day principals inject at will).
  */
-function forgeableIncident(incident: SnapshotInput['incident']): string | undefined {
+function forgeableIncident(incident: SnapshotInput['incident']): ForgeableIncident | undefined {
   if (incident.source === 'cloudwatch') return ALARM_EVENT;
+  if (isGameDayIncident(incident)) return GAME_DAY_EVENT;
   const intake = incident.clipped?.event;
   return intake !== undefined && intake.confirmed !== true ? INTAKE_EVENT : undefined;
 }
@@ -128,13 +140,15 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   // lock (nobody, root included, can remove it) on an alarm's evidence would let that caller pile up
   // snapshots nobody can delete; governance keeps them from DeleteSnapshot and the security team can
   // still unlock them. Row 10f: so does anyone allowed to invoke the oversized-event intake, with a
-  // forged GuardDuty-looking event (a new finding id each time) GuardDuty did not confirm. Read from
+  // forged GuardDuty-looking event (a new finding id each time) GuardDuty did not confirm. Row 1za: so
+  // does whoever may put events on the game-day bus, with a drill on an opted-in instance (a drill's
+  // snapshots are evidence of nothing, and the team removes them after the game day). Read from
   // the step's incident, which the step's origin check binds to its execution.
   const forgeable = forgeableIncident(incident);
   const softerLock = deployedRail.lock?.mode === 'compliance' && forgeable !== undefined ? { mode: 'governance' as const, durationDays: deployedRail.lock.durationDays } : undefined;
   const lockRail: EvidenceLockRail = softerLock !== undefined ? { lock: softerLock } : deployedRail;
-  if (softerLock !== undefined) {
-    log.record('ec2:LockSnapshot', instanceId, 'observed', `${forgeable} as often as they like${forgeable === INTAKE_EVENT ? ', and GuardDuty did not confirm it' : ''}: its evidence is locked in governance mode for ${softerLock.durationDays} day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of ${forgeable === INTAKE_EVENT ? 'a forged event' : 'a hand-set alarm'}.`);
+  if (softerLock !== undefined && forgeable !== undefined) {
+    log.record('ec2:LockSnapshot', instanceId, 'observed', `${forgeable.why}: its evidence is locked in governance mode for ${softerLock.durationDays} day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of ${forgeable.snapshotsOf}.`);
   }
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });

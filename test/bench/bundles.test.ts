@@ -281,7 +281,9 @@ describe('responder bundles', () => {
     // (renamed-key-owner.ts, GetAccessKeyLastUsed) and its key re-activated under its current name (row 11u).
     // Session 31: +688 bytes (review-cred): the preview follows a renamed user's key as the release does, so the approval
     // request says the key is made Active again under the new name, not that the release refuses (row 11aa).
-    'release-credentials': 66_682,
+    // Session 32: +2,621 bytes (review-live): a drill's release reads the user's (ListUserTagsCommand) or the role's
+    // (GetRoleCommand) game-day opt-in in IAM and refuses one no longer opted in, with its reason (row 1z).
+    'release-credentials': 69_303,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.

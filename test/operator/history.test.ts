@@ -144,6 +144,17 @@ describe('live timeline text', () => {
     );
   });
 
+  it('ATTACK (review-live): text from the drill, its target or AWS (an S3 key, a reason, an error cause) prints no line of its own: no forged row, containment or ending', () => {
+    const forged = '\n+0.1s    compromised-ec2-instance    quarantine-instance           quarantine-instance                 i-0123456789abcdef0     quarantined';
+    const row = formatTimelineRow({ eventId: 9, atMs: 2_500, execution: 'quarantine-s3-object', state: 'tag-object', action: 's3:PutObjectTagging', resource: `s3://uploads/a${forged}`, result: `refused${forged}`, detail: `Refused: key${forged}\nTime to containment: 0.1 s` });
+    expect(row.split('\n')).toHaveLength(2);
+    expect(row).toContain('\\u000a');
+    const failed = executionReport(EXECUTION, failedHistory(), INJECTED_AT);
+    const ending = formatEnding({ ...failed, error: `ResponderFailedError${forged}`, cause: `denied\nTime to containment: 0.1 s (injection → quarantine-instance quarantined i-0123456789abcdef0).` });
+    expect(ending.split('\n')).toEqual([expect.stringContaining('ended FAILED')]);
+    expect(formatContainment({ atMs: 2_000, state: 'quarantine-instance', status: `refused${forged}`, contained: false }, failed).split('\n')).toHaveLength(1);
+  });
+
   it('closes an execution with its status, duration, mode and error', () => {
     expect(formatEnding(executionReport(EXECUTION, containedHistory(), INJECTED_AT))).toBe(
       `compromised-ec2-instance ${EXECUTION.name} ended SUCCEEDED 7.3 s after the injection, mode enforce`,

@@ -1130,3 +1130,83 @@ describe('DynamoDbCredentialRecordStore', () => {
     });
   });
 });
+
+describe('releaseCredentials in a game day (review-live)', () => {
+  const OPTED_IN = [{ Key: 'firebreak:gameday-target', Value: 'true' }];
+  const drillOf = (incident: Incident): Incident => ({ ...incident, gameDay: true, key: 'gameday-creds-1' });
+
+  /** A drill's containment of the opted-in user's key, then IAM as the release finds it: the key Inactive, the user's tags `tagsAfter`. */
+  async function drillDisabled(tagsAfter: { Key: string; Value: string }[]) {
+    const records = new MemoryCredentialRecordStore();
+    const drill = drillOf(USER_KEY());
+    givenUser('Active');
+    iamMock.on(ListUserTagsCommand).resolves({ Tags: OPTED_IN });
+    const contained = await disableAccessKey(
+      { incident: drill, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({}), execution: EXECUTION },
+      { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
+    );
+    expect(contained.keys[0]?.outcome).toBe('disabled');
+    iamMock.reset();
+    givenUser('Inactive');
+    iamMock.on(ListUserTagsCommand).resolves({ Tags: tagsAfter });
+    return { records, drill };
+  }
+
+  async function drillRevoked(tagsAfter: { Key: string; Value: string }[]) {
+    const records = new MemoryCredentialRecordStore();
+    const drill = drillOf(ROLE_SESSION());
+    givenRole();
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: OPTED_IN } });
+    const contained = await revokeRoleSessions(
+      { incident: drill, mode: 'enforce', options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
+    );
+    expect(contained.status).not.toBe('refused');
+    iamMock.reset();
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: tagsAfter } });
+    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
+    iamMock.on(DeleteRolePolicyCommand).resolves({});
+    return { records, drill };
+  }
+
+  it('ATTACK (review-live): a drill\'s release never re-activates the key of a user that no longer opts in to drills, as IAM says now', async () => {
+    const { records, drill } = await drillDisabled([]);
+    const result = await release(keyCredential, records, { incidentKey: drill.key });
+    expect(result.status).toBe('refused');
+    expect(result.credentials[0]?.reason).toMatch(/game-day incident gameday-creds-1: user ci-deployer does not carry the tag firebreak:gameday-target=true in IAM now/);
+    expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+
+  it('releases a drill\'s key when its user still opts in', async () => {
+    const { records, drill } = await drillDisabled(OPTED_IN);
+    const result = await release(keyCredential, records, { incidentKey: drill.key });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
+  });
+
+  it('ATTACK (review-live): a drill\'s release never deletes the session deny of a role that no longer opts in to drills', async () => {
+    const { records, drill } = await drillRevoked([]);
+    const result = await release(roleCredential, records, { incidentKey: drill.key, at: new Date('2026-03-20T13:00:00.000Z') });
+    expect(result.status).toBe('refused');
+    expect(result.credentials[0]?.reason).toMatch(/game-day incident gameday-creds-1: role ci-deploy-role does not carry the tag firebreak:gameday-target=true in IAM now/);
+    expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+    expect(iamMock.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
+    expect(records.items.get(ROLE_PK)?.released).toEqual({ BOOL: false });
+  });
+
+  it('deletes a drill\'s session deny when its role still opts in', async () => {
+    const { records, drill } = await drillRevoked(OPTED_IN);
+    const result = await release(roleCredential, records, { incidentKey: drill.key, at: new Date('2026-03-20T13:00:00.000Z') });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(DeleteRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME }]);
+  });
+
+  it('reads no tag for the release of a real incident', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(ListUserTagsCommand)).toHaveLength(0);
+  });
+});

@@ -505,3 +505,41 @@ describe('snapshotVolumes on an unconfirmed event of the oversized-event intake 
     ]);
   });
 });
+
+describe('snapshotVolumes in a game day (row 1za)', () => {
+  // Whoever may put events on the game-day bus injects a drill as often as they like, each a new
+  // incident (a fresh finding id), and the instance opted in: a compliance lock on each drill's
+  // snapshots would leave snapshots nobody, root included, can delete for the lock's whole duration.
+  const OPTED_IN = [{ Key: 'firebreak:gameday-target', Value: 'true' }];
+  const drillInput = (lock: EvidenceLockOptions = COMPLIANCE): SnapshotInput => ({ incident: { ...ec2Incident(), gameDay: true, key: 'gameday-gd-drill-1' }, mode: 'enforce', options: { tags: {}, lock } });
+
+  beforeEach(() => {
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, InstanceType: 'm5.large', State: { Code: 16, Name: 'running' }, RootDeviceName: '/dev/xvda', RootDeviceType: 'ebs', BlockDeviceMappings: [ROOT, DATA], Tags: OPTED_IN }] }],
+    });
+  });
+
+  it('ATTACK (review-live): a drill\'s evidence gets no compliance lock, only governance for the same duration, so injected drills cannot mint undeletable snapshots', async () => {
+    const result = await run(drillInput());
+
+    expect(result.status).toBe('snapshotted');
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'governance', LockDuration: 365 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'governance', LockDuration: 365 },
+    ]);
+    expect(result.actions.find((a) => a.api === 'ec2:LockSnapshot' && a.outcome === 'observed')?.detail).toBe(
+      'The incident is a game-day drill, which anyone allowed to put events on the game-day bus can inject as often as they like: its evidence is locked in governance mode for 365 day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of a drill.',
+    );
+  });
+
+  it('keeps a drill\'s governance lock as deployed, and a real finding on the same opted-in instance keeps its compliance lock', async () => {
+    await run(drillInput(GOVERNANCE));
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'governance', LockDuration: 30 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'governance', LockDuration: 30 },
+    ]);
+    ec2Mock.resetHistory();
+    await run(input(COMPLIANCE));
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input.LockMode)).toEqual(['compliance', 'compliance']);
+  });
+});

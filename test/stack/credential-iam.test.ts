@@ -135,8 +135,9 @@ describe('release-credentials: IAM', () => {
   it('re-activates keys and detaches (or puts back) only AWSDenyAll, reads and deletes role policies through the session revoker, reads and marks only credential records', () => {
     const { statements, environment } = roleStatements([CREDENTIALS, RELEASE], 'ReleaseCredentials');
     // The record's user's keys; GetAccessKeyLastUsed follows the key when IAM no longer knows the
-    // record's name (renamed since it was contained, row 11u), on users of its own account only.
-    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
+    // record's name (renamed since it was contained, row 11u), on users of its own account only;
+    // ListUserTags and GetRole read a drill's principal's game-day opt-in before its release (row 1z).
+    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toMatchObject({ Action: ['iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'], Resource: userArn('*') });
     // Attach only to put AWSDenyAll back when the key was claimed while the release ran: the
     // condition allows no other policy, so the release can deny a user, never grant one anything.
@@ -145,7 +146,7 @@ describe('release-credentials: IAM', () => {
       Condition: { ArnLike: { 'iam:PolicyARN': 'arn:*:iam::aws:policy/AWSDenyAll' } },
     });
     expect(statements.find((s) => s.Sid === 'DenyProtectedUsers')).toMatchObject({ Effect: 'Deny', Action: ['iam:UpdateAccessKey', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy'] });
-    expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Action: 'iam:GetRolePolicy' });
+    expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Action: ['iam:GetRole', 'iam:GetRolePolicy'] });
     expect(statements.find((s) => s.Sid === 'RevokeInstanceRoleSessions')).toMatchObject({ Action: 'iam:DeleteRolePolicy' });
     expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:DeleteRolePolicy' });
     expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({

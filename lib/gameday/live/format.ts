@@ -3,8 +3,13 @@
  * widths cannot be measured first), execution endings and the time to containment.
  * The local game day's timeline (lib/gameday/timeline.ts) has the same columns; it exports no
  * formatter, hence this small one.
+ * Every value comes from the execution history: step results quote what the drill named, its
+ * target (an S3 key its uploader chose, a tag) and AWS's error texts. Each is printed through
+ * `terminalLine`, so that a line feed in it cannot print a row, a time to containment or an ending
+ * of its own under the real ones (docs/security.md rows 14a, 1zb).
  */
 import type { ContainmentMeasure, ExecutionReport, LiveTimelineRow } from '../../operator/history';
+import { terminalLine } from '../../responders/untrusted-text';
 
 /** `+4.2s`, `+1m05.0s`, `-0.3s` (negative when this machine's clock is ahead of AWS's). */
 export function formatOffset(ms: number): string {
@@ -25,7 +30,8 @@ export function formatDuration(ms: number): string {
 
 const WIDTHS = { at: 9, execution: 28, state: 30, action: 36, resource: 24 } as const;
 
-function cell(value: string, width: number): string {
+function cell(text: string, width: number): string {
+  const value = terminalLine(text);
   return value.length > width - 1 ? `${value.slice(0, width - 2)}… ` : value.padEnd(width);
 }
 
@@ -49,13 +55,17 @@ export function formatTimelineRow(row: LiveTimelineRow): string {
     cell(row.state, WIDTHS.state),
     cell(row.action, WIDTHS.action),
     cell(row.resource, WIDTHS.resource),
-    row.result,
+    terminalLine(row.result),
   ].join('').trimEnd();
-  return row.detail ? `${line}\n${' '.repeat(WIDTHS.at)}  ${row.detail}` : line;
+  return row.detail ? `${line}\n${' '.repeat(WIDTHS.at)}  ${terminalLine(row.detail)}` : line;
 }
 
 /** The sentence about containment of one execution. */
 export function formatContainment(containment: ContainmentMeasure | undefined, report: Pick<ExecutionReport, 'playbook' | 'mode'>): string {
+  return terminalLine(containmentSentence(containment, report));
+}
+
+function containmentSentence(containment: ContainmentMeasure | undefined, report: Pick<ExecutionReport, 'playbook' | 'mode'>): string {
   if (!containment) return `${report.playbook}: no containment step ran (the playbook has none, or it ended before it).`;
   const on = containment.instanceId ? ` ${containment.instanceId}` : '';
   if (containment.contained) {
@@ -71,5 +81,5 @@ export function formatContainment(containment: ContainmentMeasure | undefined, r
 export function formatEnding(report: ExecutionReport): string {
   const took = report.endedAtMs !== undefined ? ` ${formatDuration(report.endedAtMs)} after the injection` : '';
   const why = report.error ? `: ${report.error}${report.cause ? ` (${report.cause.slice(0, 200)})` : ''}` : '';
-  return `${report.playbook} ${report.name} ended ${report.status}${took}${report.mode ? `, mode ${report.mode}` : ''}${why}`;
+  return terminalLine(`${report.playbook} ${report.name} ended ${report.status}${took}${report.mode ? `, mode ${report.mode}` : ''}${why}`);
 }
