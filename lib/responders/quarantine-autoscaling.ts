@@ -32,6 +32,10 @@ const SERVICE = 'Amazon EC2 Auto Scaling';
 /** The instance's group as Auto Scaling describes it now. */
 export interface ObservedGroup {
   readonly groupName: string;
+  /** Its ARN: its id part tells a group from one created again under the same name. */
+  readonly groupArn?: string;
+  /** When it was created (ISO 8601). */
+  readonly createdTime?: string;
   readonly minSize: number;
   readonly maxSize: number;
   readonly desiredCapacity: number;
@@ -75,6 +79,8 @@ export async function describeGroup(autoScaling: AutoScalingClient, groupName: s
   const hooks = hooksRead.value;
   return {
     groupName,
+    ...(group.AutoScalingGroupARN ? { groupArn: group.AutoScalingGroupARN } : {}),
+    ...(group.CreatedTime ? { createdTime: group.CreatedTime.toISOString() } : {}),
     minSize: group.MinSize ?? 0,
     maxSize: group.MaxSize ?? 0,
     desiredCapacity: group.DesiredCapacity ?? 0,
@@ -197,6 +203,7 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
   observed.push({ api: 'autoscaling:DescribeAutoScalingGroups', target: groupName, outcome: 'observed', detail: `Group ${groupName}: ${facts.notes.join('; ')}` });
   const record: AutoScalingRecord = {
     groupName,
+    ...(group.groupArn !== undefined ? { groupArn: group.groupArn } : {}),
     mode,
     lifecycleState,
     protectedFromScaleIn: observation.protectedFromScaleIn,

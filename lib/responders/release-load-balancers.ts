@@ -5,7 +5,8 @@
  * that belong to the instance's Auto Scaling group are the group's to make: when the instance went
  * back into the group, the group registers it; when it stayed out (the group moved on), it is not
  * put behind the group's load balancer by hand, unmanaged, and the result says so. A recorded
- * target group of another account or region is never registered to.
+ * target group of another account or region is never registered to, nor an ip target at an address
+ * the instance no longer holds (row 3k).
  */
 import { RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -32,7 +33,12 @@ export async function restoreLoadBalancers(
   mode: ResponderMode,
   instanceId: string,
   record: LoadBalancerRecord | undefined,
-  options: { readonly enabled: boolean; readonly backInGroup: boolean },
+  options: {
+    readonly enabled: boolean;
+    readonly backInGroup: boolean;
+    /** The instance's private addresses as EC2 describes them now (an ip target is registered only at one of them). */
+    readonly privateAddresses: ReadonlySet<string>;
+  },
 ): Promise<PendingAction[]> {
   if (!record) return [];
   const count = record.targets.length + record.classic.length;
@@ -53,6 +59,18 @@ export async function restoreLoadBalancers(
     const place = arnPlace(t.targetGroupArn);
     if (place.account !== target.account || place.region !== target.region) {
       actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: 'skipped', detail: `Refused: the recorded target group is not in the instance's account and region (${target.account}/${target.region})` });
+      return false;
+    }
+    // An ip target group sends its traffic to the address, whoever holds it: a secondary address
+    // unassigned since quarantine (or on an ENI detached from the instance) may be another
+    // interface's now (row 3k). Only the instance itself, or an address it holds now, is registered.
+    if (t.targetId !== instanceId && !options.privateAddresses.has(t.targetId)) {
+      actions.push({
+        api: 'elasticloadbalancing:RegisterTargets',
+        target: t.targetGroupArn,
+        outcome: 'skipped',
+        detail: `Refused: ${t.targetId} is not one of ${instanceId}'s private addresses now (unassigned or moved since quarantine): registering it would send this target group's traffic to whatever holds it`,
+      });
       return false;
     }
     return true;
