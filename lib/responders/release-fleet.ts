@@ -31,6 +31,7 @@ export async function releaseFleet(
     enabled: options.restoreLoadBalancers,
     backInGroup: group.returned,
     privateAddresses: new Set(instance.networkInterfaces.flatMap((eni) => eni.privateIpAddresses ?? [])),
+    capturedAt: record.capturedAt,
   });
   return { actions: [...group.actions, ...balancers], ...(group.summary !== undefined ? { result: { autoScaling: group.summary } } : {}) };
 }

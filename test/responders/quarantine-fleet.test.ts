@@ -683,6 +683,11 @@ describe('releaseInstance with a fleet record', () => {
     classic: [{ loadBalancerName: LEGACY_LB, managedByGroup: false }],
   };
 
+  beforeEach(() => {
+    // The recorded Classic Load Balancer, created long before the capture (row 3l).
+    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, VPCId: VPC, CreatedTime: new Date('2025-01-01T00:00:00.000Z'), Instances: [] }] });
+  });
+
   async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce', recorded: AutoScalingRecord = autoScaling, addresses: readonly string[] = ['10.0.1.10']) {
     await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling: recorded, loadBalancers }));
     givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
@@ -708,6 +713,8 @@ describe('releaseInstance with a fleet record', () => {
     expect(inputsOf(asMock, AttachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID] }]);
     expect(inputsOf(asMock, SetInstanceProtectionCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ProtectedFromScaleIn: false }]);
     expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] }]);
+    // The recorded Classic Load Balancer is read first, by name: created before the capture, it is the one (row 3l).
+    expect(inputsOf(elbMock, DescribeLoadBalancersCommand)).toEqual([{ LoadBalancerNames: [LEGACY_LB] }]);
     expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
     expect(result.actions.find((a) => a.target.includes('999999999999'))?.detail).toContain('Refused');
     expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
@@ -820,6 +827,34 @@ describe('releaseInstance with a fleet record', () => {
     expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
   });
 
+  it('ATTACK (review-fleet): a Classic Load Balancer deleted and created again under the recorded name since quarantine: the instance is not registered with it', async () => {
+    // A classic load balancer is named, never numbered: whoever may delete and create load balancers
+    // in the member account can put an internet-facing one (the old one's security group, so the
+    // instance's rules let it in) under the recorded name, and release would serve the instance there.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    elbMock.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, Scheme: 'internet-facing', VPCId: VPC, CreatedTime: new Date('2026-11-25T08:00:00.000Z'), Instances: [] }],
+    });
+    const result = await release();
+    expect(result.status).toBe('released');
+    expect(elbMock.commandCalls(RegisterInstancesWithLoadBalancerCommand)).toHaveLength(0);
+    expect(inputsOf(elbMock, DescribeLoadBalancersCommand)).toEqual([{ LoadBalancerNames: [LEGACY_LB] }]);
+    expect(result.actions.find((a) => a.api === 'elasticloadbalancing:RegisterInstancesWithLoadBalancer' && a.target === LEGACY_LB)).toMatchObject({
+      outcome: 'skipped',
+      detail: expect.stringContaining('created after the capture') as unknown,
+    });
+    // The rest of the release goes on: its ip target group, at the address it still holds.
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] }]);
+    // Deleted and not created again: nothing to register with.
+    elbMock.on(DescribeLoadBalancersCommand).rejects(sdkError('AccessPointNotFoundException', 400));
+    records = new InMemoryQuarantineRecordStore();
+    const gone = await release();
+    expect(elbMock.commandCalls(RegisterInstancesWithLoadBalancerCommand)).toHaveLength(0);
+    expect(gone.actions.find((a) => a.api === 'elasticloadbalancing:RegisterInstancesWithLoadBalancer')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('gone') as unknown });
+  });
+
   it('changes nothing in the group or the load balancers in dry-run', async () => {
     asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
     asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
@@ -894,6 +929,7 @@ describe('fleet and edge options together (one quarantine, one release)', () => 
     for (const command of [AttachInstancesCommand, SetInstanceProtectionCommand]) asMock.on(command as never).resolves({});
     elbv2Mock.on(RegisterTargetsCommand).resolves({});
     elbMock.on(RegisterInstancesWithLoadBalancerCommand).resolves({});
+    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, VPCId: VPC, CreatedTime: new Date('2025-01-01T00:00:00.000Z'), Instances: [] }] });
     const released = await releaseInstance(
       { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
