@@ -4,7 +4,7 @@
  * account, build the timeline and check every expectation.
  */
 import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
@@ -496,9 +496,10 @@ async function recreateRole(backend: GameDayBackend, environment: ResolvedEnviro
  * A `tamper: { recreateAutoScalingGroup }` injection: whoever may manage the account's Auto Scaling
  * groups deletes a group of the environment and creates one under the same name while an instance
  * quarantine took out of it waits for its release (docs/security.md row 3j). Its members (the
- * replacement) are detached first, decrementing, so that nothing is terminated; the new group is
+ * replacement) are detached first, decrementing, so that the group can be deleted; the new group is
  * created empty from one of them, with the old one's maximum size, health checks and load
- * balancers. Auto Scaling gives it another ARN and a creation time after the capture. Made with the
+ * balancers, and then they are terminated (out of every group, nothing else would clean them up).
+ * Auto Scaling gives the new group another ARN and a creation time after the capture. Made with the
  * account administrator's role.
  */
 async function recreateAutoScalingGroup(backend: GameDayBackend, environment: ResolvedEnvironment, group: string, where: string): Promise<void> {
@@ -522,6 +523,8 @@ async function recreateAutoScalingGroup(backend: GameDayBackend, environment: Re
         ...(old.LoadBalancerNames !== undefined ? { LoadBalancerNames: old.LoadBalancerNames } : {}),
       }),
     );
+    const ec2 = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).ec2({ account: environment.account, region: environment.region });
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: members }));
   } catch (error) {
     throw new Error(`${where}: tamper: recreating Auto Scaling group ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
