@@ -234,12 +234,21 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
     };
   }
   if (!LEAVABLE.has(lifecycleState)) {
+    const holding = group.lifecycleHooks
+      .filter((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING')
+      .map((h) => `${h.name}${h.heartbeatTimeout !== undefined ? `, heartbeat timeout ${h.heartbeatTimeout} s` : ''}`);
     return {
       observed,
       protect: false,
       leave: 'none',
       noLeave: { outcome: 'skipped', detail: `An instance can leave its group only InService or on Standby; it is ${lifecycleState}` },
-      warnings: [`${instanceId} could not be taken out of group ${groupName} (${lifecycleState}): the group may still replace it once isolation fails its health checks`],
+      warnings: [
+        lifecycleState === 'Pending:Wait'
+          ? // A launch hook holds it. Its credentials are taken, so it cannot complete the hook itself; at the hook's
+            // heartbeat timeout the default result applies, and ABANDON (the default) makes the group terminate it.
+            `${instanceId} could not be taken out of group ${groupName} (Pending:Wait): a launch lifecycle hook holds it (${holding.join('; ') || 'none listed'}); when it times out with the default result ABANDON the group terminates it, memory and all: extend it (aws autoscaling record-lifecycle-action-heartbeat) or complete it with CONTINUE and detach it by hand`
+          : `${instanceId} could not be taken out of group ${groupName} (${lifecycleState}): the group may still replace it once isolation fails its health checks`,
+      ],
     };
   }
   return { observed, record, protect: !observation.protectedFromScaleIn, leave: mode, warnings: facts.warnings };

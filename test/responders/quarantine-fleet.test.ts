@@ -633,6 +633,17 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
     expect(plan.warnings.join(' ')).toContain('Pending:Wait');
   });
 
+  it('warns that a launch hook left to time out terminates an instance held in Pending:Wait, naming the hook and its timeout', () => {
+    // Its credentials are taken with the quarantine: it can no longer complete its own hook.
+    const hooked = { ...observed, lifecycleHooks: [{ name: 'warm-cache', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 3600 }] };
+    const plan = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending:Wait', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
+    expect(plan.warnings).toEqual([expect.stringContaining('warm-cache, heartbeat timeout 3600 s')]);
+    expect(plan.warnings[0]).toContain('ABANDON the group terminates it');
+    // Another state that cannot leave keeps the health-check warning.
+    const pending = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
+    expect(pending.warnings[0]).toContain('health checks');
+  });
+
   it('leaves the instance out of a group at its maximum size, of a deleted group, and of another group', () => {
     expect(planAutoScalingReturn(record, { kind: 'no-group' }, observed, CAPTURED)).toMatchObject({ action: 'leave-out', why: expect.stringContaining('maximum size') });
     expect(planAutoScalingReturn(record, { kind: 'no-group' }, undefined, CAPTURED)).toMatchObject({ action: 'leave-out', why: expect.stringContaining('no longer exists') });
