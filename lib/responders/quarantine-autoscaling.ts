@@ -246,7 +246,7 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
         lifecycleState === 'Pending:Wait'
           ? // A launch hook holds it. Its credentials are taken, so it cannot complete the hook itself; at the hook's
             // heartbeat timeout the default result applies, and ABANDON (the default) makes the group terminate it.
-            `${instanceId} could not be taken out of group ${groupName} (Pending:Wait): a launch lifecycle hook holds it (${holding.join('; ') || 'none listed'}); when it times out with the default result ABANDON the group terminates it, memory and all: extend it (aws autoscaling record-lifecycle-action-heartbeat) or complete it with CONTINUE and detach it by hand`
+            `${instanceId} (Pending:Wait) is terminated by group ${groupName} when its launch hook (${holding.join('; ') || 'none listed'}) times out with ABANDON, the default: without its credentials it cannot complete it. Extend it (record-lifecycle-action-heartbeat) or complete it with CONTINUE, then detach it by hand`
           : `${instanceId} could not be taken out of group ${groupName} (${lifecycleState}): the group may still replace it once isolation fails its health checks`,
       ],
     };

@@ -638,7 +638,8 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
     const hooked = { ...observed, lifecycleHooks: [{ name: 'warm-cache', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 3600 }] };
     const plan = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending:Wait', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
     expect(plan.warnings).toEqual([expect.stringContaining('warm-cache, heartbeat timeout 3600 s')]);
-    expect(plan.warnings[0]).toContain('ABANDON the group terminates it');
+    expect(plan.warnings[0]).toContain('is terminated by group web-asg when its launch hook');
+    expect(plan.warnings[0]).toContain('ABANDON');
     // Another state that cannot leave keeps the health-check warning.
     const pending = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
     expect(pending.warnings[0]).toContain('health checks');
