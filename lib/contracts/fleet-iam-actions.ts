@@ -40,8 +40,12 @@ export const LOAD_BALANCER_QUARANTINE_ACTIONS = [
   'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
 ] as const;
 
-/** release-instance: register the recorded targets again (registration is idempotent). */
+/**
+ * release-instance: register the recorded targets again (registration is idempotent), after reading
+ * each recorded Classic Load Balancer, whose name may since be another one's (row 3l).
+ */
 export const LOAD_BALANCER_RELEASE_ACTIONS = [
+  'elasticloadbalancing:DescribeLoadBalancers',
   'elasticloadbalancing:RegisterTargets',
   'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
 ] as const;

@@ -3,7 +3,8 @@
  * state machines, inject its events through the dispatcher, wait for every execution, inspect the
  * account, build the timeline and check every expectation.
  */
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
+import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
@@ -506,6 +507,44 @@ async function recreateRole(backend: GameDayBackend, environment: ResolvedEnviro
 }
 
 /**
+ * A `tamper: { recreateAutoScalingGroup }` injection: whoever may manage the account's Auto Scaling
+ * groups deletes a group of the environment and creates one under the same name while an instance
+ * quarantine took out of it waits for its release (docs/security.md row 3j). Its members (the
+ * replacement) are detached first, decrementing, so that the group can be deleted; the new group is
+ * created empty from one of them, with the old one's maximum size, health checks and load
+ * balancers, and then they are terminated (out of every group, nothing else would clean them up).
+ * Auto Scaling gives the new group another ARN and a creation time after the capture. Made with the
+ * account administrator's role.
+ */
+async function recreateAutoScalingGroup(backend: GameDayBackend, environment: ResolvedEnvironment, group: string, where: string): Promise<void> {
+  const autoScaling = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).autoScaling({ account: environment.account, region: environment.region });
+  const name = environment.fleet?.autoScalingGroups[group] ?? group;
+  try {
+    const old = (await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
+    const members = (old?.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+    if (!old || members.length === 0) throw new Error(`the group has ${old ? 'no member to create the new one from' : 'gone'}`);
+    await autoScaling.send(new DetachInstancesCommand({ AutoScalingGroupName: name, InstanceIds: members, ShouldDecrementDesiredCapacity: true }));
+    await autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name }));
+    await autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: name,
+        InstanceId: members[0],
+        MinSize: 0,
+        MaxSize: old.MaxSize ?? 1,
+        DesiredCapacity: 0,
+        ...(old.HealthCheckType !== undefined ? { HealthCheckType: old.HealthCheckType } : {}),
+        ...(old.TargetGroupARNs !== undefined ? { TargetGroupARNs: old.TargetGroupARNs } : {}),
+        ...(old.LoadBalancerNames !== undefined ? { LoadBalancerNames: old.LoadBalancerNames } : {}),
+      }),
+    );
+    const ec2 = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).ec2({ account: environment.account, region: environment.region });
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: members }));
+  } catch (error) {
+    throw new Error(`${where}: tamper: recreating Auto Scaling group ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
  * A `tamper: { swapProfileRole }` injection: whoever may manage the account's instance profiles
  * takes every role out of the instance's profile and puts another role of the environment in, while
  * the instance waits for its release (made with the account administrator's role). The profile keeps
@@ -756,7 +795,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { recreateAutoScalingGroup: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
         pauseControl?: PauseControlRequest;
         direct?: {
           kind: 'invoke' | 'start';
@@ -857,6 +896,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
           else if ('recreateRole' in tamper) await recreateRole(backend, environment, tamper.recreateRole, `${scenario.file}: inject[${injection}]`);
           else if ('optOutUser' in tamper) await optOutUser(backend, environment, tamper.optOutUser, `${scenario.file}: inject[${injection}]`);
+          else if ('recreateAutoScalingGroup' in tamper) await recreateAutoScalingGroup(backend, environment, tamper.recreateAutoScalingGroup, `${scenario.file}: inject[${injection}]`);
           else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);

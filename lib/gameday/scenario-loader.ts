@@ -213,6 +213,11 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       if (document.environment.instances[instance] !== undefined && !document.environment.instances[instance]?.instanceProfile) at(['inject', index, 'tamper', 'swapProfileRole', 'instance'], `instance '${instance}' has no instanceProfile`);
       if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'swapProfileRole', 'role'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);
     }
+    if (entry.tamper !== undefined && 'recreateAutoScalingGroup' in entry.tamper) {
+      const group = entry.tamper.recreateAutoScalingGroup;
+      const groups = Object.keys(document.environment.autoScalingGroups);
+      if (document.environment.autoScalingGroups[group] === undefined) at(['inject', index, 'tamper', 'recreateAutoScalingGroup'], `no Auto Scaling group '${group}' in environment.autoScalingGroups${didYouMean(group, groups)}`);
+    }
     if (entry.tamper !== undefined && 'recreateRole' in entry.tamper) {
       const role = entry.tamper.recreateRole;
       if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'recreateRole'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);

@@ -358,6 +358,11 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          recreateAutoScalingGroup: logicalName('Auto Scaling group').describe(
+            "DetachInstances (decrementing) of every member of this Auto Scaling group of the environment, DeleteAutoScalingGroup, then CreateAutoScalingGroup of an empty group under the same name (from one of those members, same maximum size, health checks and load balancers), then TerminateInstances of those members, as whoever may manage the account's groups does while an instance quarantine took out of the group waits for its release: Auto Scaling gives the new group another ARN and a creation time after the capture (docs/security.md row 3j).",
+          ),
+        }),
+        z.strictObject({
           replayPauseRequest: z
             .enum(['pause', 'resume'])
             .describe(

@@ -16,6 +16,12 @@ export type AutoScalingMode = (typeof AUTO_SCALING_MODES)[number];
 export const autoScalingRecordSchema = z.object({
   /** The group the instance belonged to (DescribeAutoScalingInstances). */
   groupName: z.string().check(z.minLength(1)),
+  /**
+   * The group's ARN (DescribeAutoScalingGroups), whose id part is new for every group: a name is
+   * reusable once its group is deleted, so release attaches only to the group of this ARN (row 3j).
+   * Absent from records written before; release then compares the group's creation time with the capture.
+   */
+  groupArn: z.optional(z.string().check(z.minLength(1))),
   /** What quarantine did: detach (the group launched a replacement) or standby. */
   mode: z.enum(AUTO_SCALING_MODES),
   /** The instance's lifecycle state in the group at capture time (InService, Standby…). */

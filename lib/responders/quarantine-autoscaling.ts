@@ -32,6 +32,10 @@ const SERVICE = 'Amazon EC2 Auto Scaling';
 /** The instance's group as Auto Scaling describes it now. */
 export interface ObservedGroup {
   readonly groupName: string;
+  /** Its ARN: its id part tells a group from one created again under the same name. */
+  readonly groupArn?: string;
+  /** When it was created (ISO 8601). */
+  readonly createdTime?: string;
   readonly minSize: number;
   readonly maxSize: number;
   readonly desiredCapacity: number;
@@ -75,6 +79,8 @@ export async function describeGroup(autoScaling: AutoScalingClient, groupName: s
   const hooks = hooksRead.value;
   return {
     groupName,
+    ...(group.AutoScalingGroupARN ? { groupArn: group.AutoScalingGroupARN } : {}),
+    ...(group.CreatedTime ? { createdTime: group.CreatedTime.toISOString() } : {}),
     minSize: group.MinSize ?? 0,
     maxSize: group.MaxSize ?? 0,
     desiredCapacity: group.DesiredCapacity ?? 0,
@@ -197,6 +203,7 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
   observed.push({ api: 'autoscaling:DescribeAutoScalingGroups', target: groupName, outcome: 'observed', detail: `Group ${groupName}: ${facts.notes.join('; ')}` });
   const record: AutoScalingRecord = {
     groupName,
+    ...(group.groupArn !== undefined ? { groupArn: group.groupArn } : {}),
     mode,
     lifecycleState,
     protectedFromScaleIn: observation.protectedFromScaleIn,
@@ -227,12 +234,21 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
     };
   }
   if (!LEAVABLE.has(lifecycleState)) {
+    const holding = group.lifecycleHooks
+      .filter((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING')
+      .map((h) => `${h.name}${h.heartbeatTimeout !== undefined ? `, heartbeat timeout ${h.heartbeatTimeout} s` : ''}`);
     return {
       observed,
       protect: false,
       leave: 'none',
       noLeave: { outcome: 'skipped', detail: `An instance can leave its group only InService or on Standby; it is ${lifecycleState}` },
-      warnings: [`${instanceId} could not be taken out of group ${groupName} (${lifecycleState}): the group may still replace it once isolation fails its health checks`],
+      warnings: [
+        lifecycleState === 'Pending:Wait'
+          ? // A launch hook holds it. Its credentials are taken, so it cannot complete the hook itself; at the hook's
+            // heartbeat timeout the default result applies, and ABANDON (the default) makes the group terminate it.
+            `${instanceId} (Pending:Wait) is terminated by group ${groupName} when its launch hook (${holding.join('; ') || 'none listed'}) times out with ABANDON, the default: without its credentials it cannot complete it. Extend it (record-lifecycle-action-heartbeat) or complete it with CONTINUE, then detach it by hand`
+          : `${instanceId} could not be taken out of group ${groupName} (${lifecycleState}): the group may still replace it once isolation fails its health checks`,
+      ],
     };
   }
   return { observed, record, protect: !observation.protectedFromScaleIn, leave: mode, warnings: facts.warnings };

@@ -6,9 +6,10 @@
  * and now and leaves the choice of scaling in to a person (a lower desired capacity makes the
  * group terminate an instance of its own choosing).
  *
- * It leaves the instance out, and says why, when the group has moved on: deleted, at its maximum
- * size ("If the number of instances being attached plus the desired capacity exceeds the maximum
- * size of the group, the operation fails"), the instance now in another group, or the option off.
+ * It leaves the instance out, and says why, when the group has moved on: deleted, deleted and
+ * created again under the same name (another ARN, or created after the capture: row 3j), at its
+ * maximum size ("If the number of instances being attached plus the desired capacity exceeds the
+ * maximum size of the group, the operation fails"), the instance now in another group, or the option off.
  */
 import { AttachInstancesCommand, ExitStandbyCommand, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
 import type { AutoScalingClients } from '../aws/clients/autoscaling';
@@ -32,11 +33,34 @@ export type AutoScalingReturn =
       readonly api?: 'autoscaling:ExitStandby';
     };
 
+/**
+ * Why the group of the recorded name is not the group the instance was taken out of, if it is not
+ * (pure). Group names are reusable: once the group is deleted, whoever may create groups in the
+ * account can create one of the same name (its own target groups, its own scale-in), and an
+ * AttachInstances by name would hand it the instance (row 3j). The ARN's id part is new for every
+ * group; a record written before the ARN was recorded has only the capture time, and a group
+ * created after it is another one (no two groups hold a name at once).
+ */
+export function anotherGroupOfTheName(record: AutoScalingRecord, group: ObservedGroup, capturedAt: string): string | undefined {
+  if (record.groupArn !== undefined) {
+    return group.groupArn === record.groupArn
+      ? undefined
+      : `The group named ${record.groupName} is not the one the instance was taken out of: its ARN is ${group.groupArn ?? '(not given)'}, the record's ${record.groupArn} (deleted and created again under the same name since quarantine?): the instance stays out of it`;
+  }
+  if (group.createdTime === undefined) {
+    return `The group named ${record.groupName} gives no creation time and the record no ARN: it cannot be told from a group created again under the same name, so the instance stays out of it`;
+  }
+  return Date.parse(group.createdTime) > Date.parse(capturedAt)
+    ? `The group named ${record.groupName} was created after the capture (${group.createdTime}, the record ${capturedAt}): it is not the one the instance was taken out of, so the instance stays out of it`
+    : undefined;
+}
+
 /** Compares the record with the instance's membership now and the recorded group (pure). */
 export function planAutoScalingReturn(
   record: AutoScalingRecord,
   now: Exclude<AutoScalingObservation, { kind: 'off' }>,
   recordedGroup: ObservedGroup | undefined,
+  capturedAt: string,
 ): AutoScalingReturn {
   const protectBack = (current: boolean) => (current !== record.protectedFromScaleIn ? { protect: record.protectedFromScaleIn } : {});
   const capacity = (group: ObservedGroup, after: number) =>
@@ -49,6 +73,8 @@ export function planAutoScalingReturn(
     if (now.groupName !== record.groupName) {
       return { action: 'leave-out', outcome: 'skipped', why: `The instance is in group ${now.groupName} now, not ${record.groupName}: left where it is` };
     }
+    const another = now.group ? anotherGroupOfTheName(record, now.group, capturedAt) : undefined;
+    if (another !== undefined) return { action: 'leave-out', outcome: 'skipped', why: another, ...(now.lifecycleState === 'Standby' ? { api: 'autoscaling:ExitStandby' as const } : {}) };
     if (now.lifecycleState === 'Standby') {
       const group = now.group;
       // ExitStandby increments the desired capacity; past the maximum, Auto Scaling refuses it.
@@ -73,6 +99,8 @@ export function planAutoScalingReturn(
   if (!recordedGroup) {
     return { action: 'leave-out', outcome: 'skipped', why: `The group ${record.groupName} no longer exists: the instance stays out of any group` };
   }
+  const another = anotherGroupOfTheName(record, recordedGroup, capturedAt);
+  if (another !== undefined) return { action: 'leave-out', outcome: 'skipped', why: another };
   if (recordedGroup.desiredCapacity + 1 > recordedGroup.maxSize) {
     return {
       action: 'leave-out',
@@ -92,6 +120,7 @@ export async function restoreAutoScaling(
   instanceId: string,
   record: AutoScalingRecord | undefined,
   enabled: boolean,
+  capturedAt: string,
 ): Promise<{ readonly actions: PendingAction[]; readonly returned: boolean; readonly summary?: string }> {
   if (!record) return { actions: [], returned: false };
   if (!enabled) {
@@ -104,7 +133,7 @@ export async function restoreAutoScaling(
   const autoScaling = await requiredClient(clients.autoScaling, target, 'Auto Scaling');
   const now = await observeMembership(autoScaling, instanceId);
   const recordedGroup = now.kind === 'member' && now.groupName === record.groupName ? now.group : await describeGroup(autoScaling, record.groupName);
-  const plan = planAutoScalingReturn(record, now, recordedGroup);
+  const plan = planAutoScalingReturn(record, now, recordedGroup, capturedAt);
   const actions: PendingAction[] = [
     {
       api: 'autoscaling:DescribeAutoScalingInstances',

@@ -4,6 +4,7 @@
  * the load balancers the group does not manage (release-autoscaling.ts, release-load-balancers.ts).
  */
 import type { ResponderMode } from '../contracts/responder-mode';
+import type { ObservedInstance } from './instance-state';
 import type { PendingAction } from './pending-actions';
 import type { FleetClients } from './quarantine-fleet';
 import type { QuarantineRecord } from './quarantine-records';
@@ -23,11 +24,14 @@ export async function releaseFleet(
   mode: ResponderMode,
   record: QuarantineRecord,
   options: Pick<ReleaseOptions, 'restoreAutoScaling' | 'restoreLoadBalancers'>,
+  instance: Pick<ObservedInstance, 'networkInterfaces'>,
 ): Promise<{ readonly actions: PendingAction[]; readonly result?: FleetRelease }> {
-  const group = await restoreAutoScaling(clients, target, mode, record.instanceId, record.autoScaling, options.restoreAutoScaling);
+  const group = await restoreAutoScaling(clients, target, mode, record.instanceId, record.autoScaling, options.restoreAutoScaling, record.capturedAt);
   const balancers = await restoreLoadBalancers(clients, target, mode, record.instanceId, record.loadBalancers, {
     enabled: options.restoreLoadBalancers,
     backInGroup: group.returned,
+    privateAddresses: new Set(instance.networkInterfaces.flatMap((eni) => eni.privateIpAddresses ?? [])),
+    capturedAt: record.capturedAt,
   });
   return { actions: [...group.actions, ...balancers], ...(group.summary !== undefined ? { result: { autoScaling: group.summary } } : {}) };
 }

@@ -5,14 +5,19 @@
  * that belong to the instance's Auto Scaling group are the group's to make: when the instance went
  * back into the group, the group registers it; when it stayed out (the group moved on), it is not
  * put behind the group's load balancer by hand, unmanaged, and the result says so. A recorded
- * target group of another account or region is never registered to.
+ * target group of another account or region is never registered to, nor an ip target at an address
+ * the instance no longer holds (row 3k), nor a Classic Load Balancer created under the recorded name
+ * after the capture (row 3l; a target group's ARN carries an id of its own, so one created again
+ * under the same name is another ARN, which RegisterTargets answers as not found).
  */
-import { RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { DescribeLoadBalancersCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LoadBalancingClients } from '../aws/clients/load-balancing';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { LoadBalancerRecord } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
+import { sendReadOnly } from './mutating';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
 import { targetDescription, targetsByGroup, unlessGone } from './quarantine-load-balancers';
@@ -25,6 +30,24 @@ function arnPlace(arn: string): { readonly region?: string; readonly account?: s
   return parts[2] === 'elasticloadbalancing' && parts[5]?.startsWith('targetgroup/') ? { region: parts[3], account: parts[4] } : {};
 }
 
+/**
+ * Why the Classic Load Balancer of the recorded name is not the one the instance served, if it is
+ * not. A classic load balancer is known by its name alone, which is free again once it is deleted:
+ * whoever may delete and create load balancers in the account could put another one (internet-facing,
+ * with the old one's security group so that the instance's rules let it in) under the recorded name
+ * (row 3l). No two hold a name at once, so the one the instance served was created before the
+ * capture; one created after it is another. Read with DescribeLoadBalancers (sent in dry-run too).
+ */
+async function anotherClassicOfTheName(elb: ElasticLoadBalancingClient, name: string, capturedAt: string): Promise<string | undefined> {
+  const described = await sendReadOnly('elasticloadbalancing:DescribeLoadBalancers', () => unlessGone(() => elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }))));
+  const lb = described === 'gone' ? undefined : described.LoadBalancerDescriptions?.find((d) => d.LoadBalancerName === name);
+  if (!lb) return 'The load balancer is gone since quarantine: not restored';
+  if (!lb.CreatedTime) return `Refused: the Classic Load Balancer ${name} gives no creation time, so it cannot be told from one created again under its name since the capture`;
+  return lb.CreatedTime.getTime() > Date.parse(capturedAt)
+    ? `Refused: the Classic Load Balancer ${name} was created after the capture (${lb.CreatedTime.toISOString()}, the record ${capturedAt}): it is not the one the instance served, deleted and created again under the same name since`
+    : undefined;
+}
+
 /** Registers the instance again where the record says, or says why not. */
 export async function restoreLoadBalancers(
   clients: Partial<LoadBalancingClients>,
@@ -32,7 +55,14 @@ export async function restoreLoadBalancers(
   mode: ResponderMode,
   instanceId: string,
   record: LoadBalancerRecord | undefined,
-  options: { readonly enabled: boolean; readonly backInGroup: boolean },
+  options: {
+    readonly enabled: boolean;
+    readonly backInGroup: boolean;
+    /** The instance's private addresses as EC2 describes them now (an ip target is registered only at one of them). */
+    readonly privateAddresses: ReadonlySet<string>;
+    /** When the record was captured: a Classic Load Balancer created after it is not the recorded one. */
+    readonly capturedAt: string;
+  },
 ): Promise<PendingAction[]> {
   if (!record) return [];
   const count = record.targets.length + record.classic.length;
@@ -53,6 +83,18 @@ export async function restoreLoadBalancers(
     const place = arnPlace(t.targetGroupArn);
     if (place.account !== target.account || place.region !== target.region) {
       actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: 'skipped', detail: `Refused: the recorded target group is not in the instance's account and region (${target.account}/${target.region})` });
+      return false;
+    }
+    // An ip target group sends its traffic to the address, whoever holds it: a secondary address
+    // unassigned since quarantine (or on an ENI detached from the instance) may be another
+    // interface's now (row 3k). Only the instance itself, or an address it holds now, is registered.
+    if (t.targetId !== instanceId && !options.privateAddresses.has(t.targetId)) {
+      actions.push({
+        api: 'elasticloadbalancing:RegisterTargets',
+        target: t.targetGroupArn,
+        outcome: 'skipped',
+        detail: `Refused: ${t.targetId} is not one of ${instanceId}'s private addresses now (unassigned or moved since quarantine): registering it would send this target group's traffic to whatever holds it`,
+      });
       return false;
     }
     return true;
@@ -78,11 +120,15 @@ export async function restoreLoadBalancers(
   }
   for (const lb of classic) {
     const api = 'elasticloadbalancing:RegisterInstancesWithLoadBalancer';
-    calls.push(
-      mutateFleet(mode, SERVICE, api, lb.loadBalancerName, `register ${instanceId} with Classic Load Balancer ${lb.loadBalancerName} again`, () =>
+    const register = async (): Promise<PendingAction> => {
+      const another = await anotherClassicOfTheName(elb!, lb.loadBalancerName, options.capturedAt);
+      if (another !== undefined) return { api, target: lb.loadBalancerName, outcome: 'skipped', detail: another };
+      const { action, output } = await mutateFleet(mode, SERVICE, api, lb.loadBalancerName, `register ${instanceId} with Classic Load Balancer ${lb.loadBalancerName} again`, () =>
         unlessGone(() => elb!.send(new RegisterInstancesWithLoadBalancerCommand({ LoadBalancerName: lb.loadBalancerName, Instances: [{ InstanceId: instanceId }] }))),
-      ).then(({ action, output }) => (output === 'gone' ? { api, target: lb.loadBalancerName, outcome: 'skipped' as const, detail: 'The load balancer is gone since quarantine: not restored' } : action)),
-    );
+      );
+      return output === 'gone' ? { api, target: lb.loadBalancerName, outcome: 'skipped', detail: 'The load balancer is gone since quarantine: not restored' } : action;
+    };
+    calls.push(register());
   }
   return [...actions, ...(await settleAll(calls))];
 }

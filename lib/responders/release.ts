@@ -340,7 +340,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     restoreProfile(ec2, mode, instanceId, plan),
     restoreTags(ec2, mode, instanceId, plan),
     restoreEdges(ec2, mode, record, instance),
-    releaseFleet(deps.clients, target, mode, record, options),
+    releaseFleet(deps.clients, target, mode, record, options, instance),
   ] as const);
   recordAll(log, [...protections, profile, ...tags, ...edges.actions, ...fleet.actions]);
 

@@ -94,6 +94,8 @@ const WEB_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/we
 const ADMIN_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/admin/fedcba9876543210`;
 const OTHER_VPC_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/elsewhere/1111111111111111`;
 const LEGACY_LB = 'legacy-web';
+const GROUP_ARN = `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:11111111-2222-3333-4444-555555555555:autoScalingGroupName/web-asg`;
+const OTHER_GROUP_ARN = `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:99999999-8888-7777-6666-555555555555:autoScalingGroupName/web-asg`;
 
 /** The fixture's clients plus Auto Scaling and both ELB APIs (mocked by aws-sdk-client-mock). */
 class FleetClients extends TestClientFactory {
@@ -118,6 +120,7 @@ let records: InMemoryQuarantineRecordStore;
 function group(overrides: Partial<AutoScalingGroup> = {}): AutoScalingGroup {
   return {
     AutoScalingGroupName: GROUP,
+    AutoScalingGroupARN: GROUP_ARN,
     MinSize: 1,
     MaxSize: 4,
     DesiredCapacity: 2,
@@ -237,7 +240,8 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     // Protection first: the call no capacity rule can refuse.
     const order = asMock.calls().map((call) => call.args[0].constructor.name);
     expect(order.indexOf('SetInstanceProtectionCommand')).toBeLessThan(order.indexOf('DetachInstancesCommand'));
-    const expected: AutoScalingRecord = { groupName: GROUP, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
+    // The group's ARN too: its id part tells it from a group created again under the same name (row 3j).
+    const expected: AutoScalingRecord = { groupName: GROUP, groupArn: GROUP_ARN, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
     expect(result.preQuarantine?.autoScaling).toEqual(expected);
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.autoScaling).toEqual(expected);
     expect(result.fleet?.autoScaling).toEqual(expected);
@@ -332,7 +336,7 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     givenGroup();
     const retry = await quarantine({ deregisterFromLoadBalancers: false });
     expect(retry.status).toBe('quarantined');
-    const expected: AutoScalingRecord = { groupName: GROUP, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
+    const expected: AutoScalingRecord = { groupName: GROUP, groupArn: GROUP_ARN, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
     const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
     // The original stays the original (same capture, same groups per ENI); only the group is added, and the seal covers it.
     expect(kept).toMatchObject({ capturedAt: first?.capturedAt, networkInterfaces: first?.networkInterfaces, autoScaling: expected });
@@ -608,6 +612,8 @@ describe('playbook options', () => {
 describe('planAutoScaling and planAutoScalingReturn', () => {
   const observed = {
     groupName: GROUP,
+    groupArn: GROUP_ARN,
+    createdTime: '2026-11-01T00:00:00.000Z',
     minSize: 1,
     maxSize: 3,
     desiredCapacity: 3,
@@ -618,6 +624,7 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
     lifecycleHooks: [],
   };
   const record: AutoScalingRecord = { groupName: GROUP, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 3 };
+  const CAPTURED = '2026-11-20T10:02:00.000Z';
 
   it('leaves an instance that is still launching in the group, and warns', () => {
     const plan = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending:Wait', protectedFromScaleIn: false, group: observed }, INSTANCE_ID, 'detach');
@@ -626,20 +633,49 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
     expect(plan.warnings.join(' ')).toContain('Pending:Wait');
   });
 
+  it('warns that a launch hook left to time out terminates an instance held in Pending:Wait, naming the hook and its timeout', () => {
+    // Its credentials are taken with the quarantine: it can no longer complete its own hook.
+    const hooked = { ...observed, lifecycleHooks: [{ name: 'warm-cache', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 3600 }] };
+    const plan = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending:Wait', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
+    expect(plan.warnings).toEqual([expect.stringContaining('warm-cache, heartbeat timeout 3600 s')]);
+    expect(plan.warnings[0]).toContain('is terminated by group web-asg when its launch hook');
+    expect(plan.warnings[0]).toContain('ABANDON');
+    // Another state that cannot leave keeps the health-check warning.
+    const pending = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
+    expect(pending.warnings[0]).toContain('health checks');
+  });
+
   it('leaves the instance out of a group at its maximum size, of a deleted group, and of another group', () => {
-    expect(planAutoScalingReturn(record, { kind: 'no-group' }, observed)).toMatchObject({ action: 'leave-out', why: expect.stringContaining('maximum size') });
-    expect(planAutoScalingReturn(record, { kind: 'no-group' }, undefined)).toMatchObject({ action: 'leave-out', why: expect.stringContaining('no longer exists') });
-    expect(planAutoScalingReturn(record, { kind: 'member', groupName: 'other', lifecycleState: 'InService', protectedFromScaleIn: false }, observed)).toMatchObject({ action: 'leave-out' });
+    expect(planAutoScalingReturn(record, { kind: 'no-group' }, observed, CAPTURED)).toMatchObject({ action: 'leave-out', why: expect.stringContaining('maximum size') });
+    expect(planAutoScalingReturn(record, { kind: 'no-group' }, undefined, CAPTURED)).toMatchObject({ action: 'leave-out', why: expect.stringContaining('no longer exists') });
+    expect(planAutoScalingReturn(record, { kind: 'member', groupName: 'other', lifecycleState: 'InService', protectedFromScaleIn: false }, observed, CAPTURED)).toMatchObject({ action: 'leave-out' });
+  });
+
+  it('tells the recorded group from one created again under its name: by ARN when recorded, else by creation time (row 3j)', () => {
+    const again = { ...observed, desiredCapacity: 2, groupArn: GROUP_ARN.replace('11111111', '99999999'), createdTime: '2026-11-25T08:00:00.000Z' };
+    expect(planAutoScalingReturn(record, { kind: 'no-group' }, again, CAPTURED)).toMatchObject({ action: 'leave-out', why: expect.stringContaining('created after the capture') as unknown });
+    expect(planAutoScalingReturn({ ...record, groupArn: GROUP_ARN }, { kind: 'no-group' }, { ...again, createdTime: '2026-11-01T00:00:00.000Z' }, CAPTURED)).toMatchObject({
+      action: 'leave-out',
+      why: expect.stringContaining('not the one the instance was taken out of') as unknown,
+    });
+    expect(planAutoScalingReturn({ ...record, groupArn: GROUP_ARN }, { kind: 'no-group' }, { ...observed, desiredCapacity: 2 }, CAPTURED)).toMatchObject({ action: 'attach' });
+    // A group that says neither cannot be told apart: left out.
+    const { createdTime: _created, ...undated } = { ...observed, desiredCapacity: 2 };
+    expect(planAutoScalingReturn(record, { kind: 'no-group' }, undated, CAPTURED)).toMatchObject({ action: 'leave-out' });
+    // On standby in a same-named group of another ARN (someone attached it there): not taken out of standby.
+    expect(
+      planAutoScalingReturn({ ...record, mode: 'standby', groupArn: GROUP_ARN }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: again }, again, CAPTURED),
+    ).toMatchObject({ action: 'leave-out', api: 'autoscaling:ExitStandby' });
   });
 
   it('attaches a detached instance and exits standby for one on standby, setting protection back', () => {
-    expect(planAutoScalingReturn(record, { kind: 'no-group' }, { ...observed, desiredCapacity: 2 })).toMatchObject({ action: 'attach', protect: false });
+    expect(planAutoScalingReturn(record, { kind: 'no-group' }, { ...observed, desiredCapacity: 2 }, CAPTURED)).toMatchObject({ action: 'attach', protect: false });
     expect(
-      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 2 } }, observed),
+      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 2 } }, observed, CAPTURED),
     ).toMatchObject({ action: 'exit-standby', protect: false });
     // On standby in a group at its maximum size: ExitStandby would be refused, so it stays on standby.
     expect(
-      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 3 } }, observed),
+      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 3 } }, observed, CAPTURED),
     ).toMatchObject({ action: 'leave-out', outcome: 'skipped', api: 'autoscaling:ExitStandby', why: expect.stringContaining('maximum size') as unknown });
   });
 });
@@ -659,9 +695,18 @@ describe('releaseInstance with a fleet record', () => {
     classic: [{ loadBalancerName: LEGACY_LB, managedByGroup: false }],
   };
 
-  async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce', recorded: AutoScalingRecord = autoScaling) {
+  beforeEach(() => {
+    // The recorded Classic Load Balancer, created long before the capture (row 3l).
+    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, VPCId: VPC, CreatedTime: new Date('2025-01-01T00:00:00.000Z'), Instances: [] }] });
+  });
+
+  async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce', recorded: AutoScalingRecord = autoScaling, addresses: readonly string[] = ['10.0.1.10']) {
     await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling: recorded, loadBalancers }));
     givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
+    // The instance's private addresses now (the ip target group registers 10.0.1.10 by address).
+    const described = describedInstance({ enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
+    described.NetworkInterfaces = described.NetworkInterfaces?.map((eni, index) => (index === 0 ? { ...eni, PrivateIpAddresses: addresses.map((PrivateIpAddress) => ({ PrivateIpAddress })) } : eni));
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [described] }] });
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })),
     });
@@ -680,6 +725,8 @@ describe('releaseInstance with a fleet record', () => {
     expect(inputsOf(asMock, AttachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID] }]);
     expect(inputsOf(asMock, SetInstanceProtectionCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ProtectedFromScaleIn: false }]);
     expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] }]);
+    // The recorded Classic Load Balancer is read first, by name: created before the capture, it is the one (row 3l).
+    expect(inputsOf(elbMock, DescribeLoadBalancersCommand)).toEqual([{ LoadBalancerNames: [LEGACY_LB] }]);
     expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
     expect(result.actions.find((a) => a.target.includes('999999999999'))?.detail).toContain('Refused');
     expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
@@ -747,6 +794,79 @@ describe('releaseInstance with a fleet record', () => {
     expect(result.fleet?.autoScaling).toContain('no longer exists');
   });
 
+  it('ATTACK (review-fleet): the recorded group deleted and another created under its name since quarantine (a record without the group ARN): nothing is attached to it', async () => {
+    // Names are reusable: whoever may create groups in the member account made a new web-asg (its
+    // own target groups, its own scale-in) after the capture; the record names the group only by name.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [group({ DesiredCapacity: 2, AutoScalingGroupARN: OTHER_GROUP_ARN, CreatedTime: new Date('2026-11-25T08:00:00.000Z') })],
+    });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    const result = await release();
+    expect(result.status).toBe('released');
+    expect(asMock.commandCalls(AttachInstancesCommand)).toHaveLength(0);
+    expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+    expect(result.fleet?.autoScaling).toContain('created after');
+    // Its own target group is the new group's to fill: not "already done" by a group the instance is not in.
+    expect(result.actions.find((a) => a.target === WEB_TG)?.outcome).toBe('skipped');
+  });
+
+  it('ATTACK (review-fleet): a record holding the group ARN refuses a same-named group of another ARN, even one created before the capture time says', async () => {
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2, AutoScalingGroupARN: OTHER_GROUP_ARN })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    const result = await release({}, 'enforce', { ...autoScaling, groupArn: GROUP_ARN });
+    expect(asMock.commandCalls(AttachInstancesCommand)).toHaveLength(0);
+    expect(result.fleet?.autoScaling).toContain(OTHER_GROUP_ARN);
+    // The same ARN is the same group: attached as before.
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
+    records = new InMemoryQuarantineRecordStore();
+    await release({}, 'enforce', { ...autoScaling, groupArn: GROUP_ARN });
+    expect(inputsOf(asMock, AttachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID] }]);
+  });
+
+  it('ATTACK (review-fleet): an ip target whose address is no longer the instance\'s is not registered again (it would send the target group\'s traffic to whatever holds it now)', async () => {
+    // 10.0.1.10 was a secondary address of the instance at quarantine; unassigned since (or its ENI
+    // detached) and given to another interface, the ip target group would serve that interface.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    const result = await release({}, 'enforce', autoScaling, ['10.0.1.99']);
+    expect(result.status).toBe('released');
+    expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
+    expect(result.actions.find((a) => a.target === ADMIN_TG)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('10.0.1.10') as unknown });
+    // The instance itself is still registered where it was (the classic load balancer).
+    expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+  });
+
+  it('ATTACK (review-fleet): a Classic Load Balancer deleted and created again under the recorded name since quarantine: the instance is not registered with it', async () => {
+    // A classic load balancer is named, never numbered: whoever may delete and create load balancers
+    // in the member account can put an internet-facing one (the old one's security group, so the
+    // instance's rules let it in) under the recorded name, and release would serve the instance there.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    elbMock.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, Scheme: 'internet-facing', VPCId: VPC, CreatedTime: new Date('2026-11-25T08:00:00.000Z'), Instances: [] }],
+    });
+    const result = await release();
+    expect(result.status).toBe('released');
+    expect(elbMock.commandCalls(RegisterInstancesWithLoadBalancerCommand)).toHaveLength(0);
+    expect(inputsOf(elbMock, DescribeLoadBalancersCommand)).toEqual([{ LoadBalancerNames: [LEGACY_LB] }]);
+    expect(result.actions.find((a) => a.api === 'elasticloadbalancing:RegisterInstancesWithLoadBalancer' && a.target === LEGACY_LB)).toMatchObject({
+      outcome: 'skipped',
+      detail: expect.stringContaining('created after the capture') as unknown,
+    });
+    // The rest of the release goes on: its ip target group, at the address it still holds.
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] }]);
+    // Deleted and not created again: nothing to register with.
+    elbMock.on(DescribeLoadBalancersCommand).rejects(sdkError('AccessPointNotFoundException', 400));
+    records = new InMemoryQuarantineRecordStore();
+    const gone = await release();
+    expect(elbMock.commandCalls(RegisterInstancesWithLoadBalancerCommand)).toHaveLength(0);
+    expect(gone.actions.find((a) => a.api === 'elasticloadbalancing:RegisterInstancesWithLoadBalancer')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('gone') as unknown });
+  });
+
   it('changes nothing in the group or the load balancers in dry-run', async () => {
     asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
     asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
@@ -805,8 +925,11 @@ describe('fleet and edge options together (one quarantine, one release)', () => 
     for (const mock of [ec2Mock, asMock, elbv2Mock, elbMock]) mock.reset();
     givenMutationsSucceed(ec2Mock);
     givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
+    const isolated = describedInstance({ enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
+    // Still holding 10.0.1.10, the address its ip target group registers (row 3k).
+    isolated.NetworkInterfaces = isolated.NetworkInterfaces?.map((eni) => (eni.NetworkInterfaceId === ENI_A ? { ...eni, PrivateIpAddresses: [{ PrivateIpAddress: EIP.PrivateIpAddress, Primary: true }] } : eni));
     ec2Mock.on(DescribeInstancesCommand).resolves({
-      Reservations: [{ Instances: [{ ...describedInstance({ enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } }), MetadataOptions: { HttpEndpoint: 'disabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } }] }],
+      Reservations: [{ Instances: [{ ...isolated, MetadataOptions: { HttpEndpoint: 'disabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } }] }],
     });
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
     ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: EIP.AllocationId, PublicIp: EIP.PublicIp, Domain: 'vpc' }] });
@@ -818,6 +941,7 @@ describe('fleet and edge options together (one quarantine, one release)', () => 
     for (const command of [AttachInstancesCommand, SetInstanceProtectionCommand]) asMock.on(command as never).resolves({});
     elbv2Mock.on(RegisterTargetsCommand).resolves({});
     elbMock.on(RegisterInstancesWithLoadBalancerCommand).resolves({});
+    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, VPCId: VPC, CreatedTime: new Date('2025-01-01T00:00:00.000Z'), Instances: [] }] });
     const released = await releaseInstance(
       { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },

@@ -87,6 +87,26 @@ describe('fleet IAM in the security-account responder roles', () => {
     expect(actions).not.toContain('autoscaling:DetachInstances');
     expect(actions).not.toContain('elasticloadbalancing:DeregisterTargets');
   });
+
+  it('lets the release role read a recorded Classic Load Balancer before registering with it (row 3l): DescribeLoadBalancers on * only, beside the group reads', () => {
+    const { template } = synthesize({ playbooks: [FLEET_CONTAIN, FLEET_RELEASE, DEFAULT_ALERT] });
+    const statements = statementsOf(template, 'ReleaseInstance');
+    expect(bySid(statements, 'DescribeAutoScalingAndLoadBalancers')).toEqual({
+      Sid: 'DescribeAutoScalingAndLoadBalancers',
+      Effect: 'Allow',
+      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLifecycleHooks', 'elasticloadbalancing:DescribeLoadBalancers'],
+      Resource: '*',
+    });
+    // Registration stays on the registration resources, never on *.
+    expect(bySid(statements, 'DeregisterFromClassicLoadBalancers')).toMatchObject({
+      Action: 'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
+      Resource: regionalArn('elasticloadbalancing', 'loadbalancer/*'),
+    });
+    // With only restoreLoadBalancers on, the read comes with it.
+    const lbOnly = playbook('lb-release', [action('release', 'release-instance', { restoreLoadBalancers: true }), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0);
+    const alone = statementsOf(synthesize({ playbooks: [FLEET_CONTAIN, lbOnly, DEFAULT_ALERT] }).template, 'ReleaseInstance');
+    expect(bySid(alone, 'DescribeAutoScalingAndLoadBalancers')).toMatchObject({ Action: 'elasticloadbalancing:DescribeLoadBalancers', Resource: '*' });
+  });
 });
 
 describe('fleet IAM in the member role', () => {

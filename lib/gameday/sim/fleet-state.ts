@@ -75,6 +75,8 @@ export interface ClassicLoadBalancerRecord {
   readonly name: string;
   readonly vpcId: string;
   readonly port: number;
+  /** When it was created (simulated ms): a load balancer created again under the name is newer (row 3l). */
+  readonly createdTime: number;
   instances: string[];
 }
 

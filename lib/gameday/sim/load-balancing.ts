@@ -159,12 +159,16 @@ export function classicLoadBalancerHandlers(world: SimWorld): Record<string, Api
       const input = inputOf<DescribeLoadBalancersCommandInput>(call);
       const names = input.LoadBalancerNames && input.LoadBalancerNames.length > 0 ? new Set(input.LoadBalancerNames) : undefined;
       const all = [...state.classic.values()].filter((lb) => lb.account === call.account && lb.region === call.region && (!names || names.has(lb.name)));
+      // As ELB does: a name that is no load balancer fails the whole call.
+      const missing = names ? [...names].find((name) => !all.some((lb) => lb.name === name)) : undefined;
+      if (missing !== undefined) throw new SimulatedServiceError('AccessPointNotFoundException', `There is no ACTIVE Load Balancer named '${missing}'`, 400);
       const size = Math.min(input.PageSize ?? 400, 400);
       const start = input.Marker ? Number(input.Marker) : 0;
       return {
         LoadBalancerDescriptions: all.slice(start, start + size).map((lb) => ({
           LoadBalancerName: lb.name,
           VPCId: lb.vpcId,
+          CreatedTime: new Date(lb.createdTime),
           Instances: lb.instances.map((InstanceId) => ({ InstanceId })),
           ListenerDescriptions: [{ Listener: { Protocol: 'HTTP', LoadBalancerPort: lb.port, InstanceProtocol: 'HTTP', InstancePort: lb.port } }],
         })),
@@ -200,6 +204,7 @@ export function classicLoadBalancerHandlers(world: SimWorld): Record<string, Api
         name,
         vpcId: subnet?.vpcId ?? '',
         port: input.Listeners?.[0]?.InstancePort ?? 80,
+        createdTime: world.now(),
         instances: [],
       });
       return { DNSName: `${name}-${world.ids.hex(8)}.${call.region}.elb.amazonaws.com` };
