@@ -40,7 +40,8 @@ const STATE_MACHINE_LOGS_DELIVERY = [
 const STATE_MACHINE_XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
 const INSTANCE_READS = ['ec2:DescribeAddresses', 'ec2:DescribeIamInstanceProfileAssociations', 'ec2:DescribeInstances', 'ec2:DescribeSecurityGroups'];
 const GROUP_READS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLifecycleHooks'];
-const LOAD_BALANCER_READS = ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
+const CLASSIC_LOAD_BALANCER_READ = 'elasticloadbalancing:DescribeLoadBalancers';
+const LOAD_BALANCER_READS = [CLASSIC_LOAD_BALANCER_READ, 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
 const SNAPSHOT_READS = ['ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeLockedSnapshots', 'ec2:DescribeSnapshots'];
 const BLOCK_DNS_READS = ['ec2:DescribeInstances', 'route53resolver:ListFirewallDomainLists', 'route53resolver:ListFirewallRuleGroupAssociations', 'route53resolver:ListFirewallRuleGroups'];
 const UNBLOCK_DNS_READS = ['ec2:DescribeInstances', 'route53resolver:ListFirewallDomainLists', 'route53resolver:ListFirewallRuleGroups'];
@@ -59,7 +60,8 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'responder publish-alert': ['states:SendTaskHeartbeat', ...XRAY_FROM_LAMBDA],
   'responder containment-guard': ['ec2:DescribeInstances', ...XRAY_FROM_LAMBDA],
   'responder quarantine-instance': [...INSTANCE_READS, ...GROUP_READS, ...LOAD_BALANCER_READS, ...XRAY_FROM_LAMBDA],
-  'responder release-instance': [...INSTANCE_READS, ...GROUP_READS, ...XRAY_FROM_LAMBDA],
+  // Release reads a recorded Classic Load Balancer before it registers the instance again (row 3l): known by name alone.
+  'responder release-instance': [...INSTANCE_READS, ...GROUP_READS, CLASSIC_LOAD_BALANCER_READ, ...XRAY_FROM_LAMBDA],
   'responder snapshot-volumes': [...SNAPSHOT_READS, ...XRAY_FROM_LAMBDA],
   'responder copy-evidence': ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', ...XRAY_FROM_LAMBDA],
   'responder block-dns-domain': [...BLOCK_DNS_READS, ...XRAY_FROM_LAMBDA],
@@ -75,7 +77,7 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'responder oversized-event': ['guardduty:GetFindings', 'guardduty:ListDetectors', ...XRAY_FROM_LAMBDA],
   'member role containment-guard': ['ec2:DescribeInstances'],
   'member role quarantine-instance': [...INSTANCE_READS, ...GROUP_READS, ...LOAD_BALANCER_READS],
-  'member role release-instance': [...INSTANCE_READS, ...GROUP_READS],
+  'member role release-instance': [...INSTANCE_READS, ...GROUP_READS, CLASSIC_LOAD_BALANCER_READ],
   'member role snapshot-volumes': SNAPSHOT_READS,
   'member role copy-evidence': ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'],
   'member role block-dns-domain': BLOCK_DNS_READS,
