@@ -71,6 +71,7 @@ import {
   ISOLATION_SG,
   MON_SG,
   MUTATING_EC2_COMMANDS,
+  OTHER_VPC,
   TestClientFactory,
   VPC,
   describedInstance,
@@ -1022,5 +1023,150 @@ describe('order and speed with every fleet and edge option on', () => {
     // The edges after the last move (the metadata option and the address, when there is one, with the credentials).
     const lastMoveDepth = Math.max(...on.started.filter((c) => c.call === 'ec2:ModifyNetworkInterfaceAttribute').map((c) => c.depth));
     expect(on.firstStarted('ec2:ModifyInstanceMetadataOptions').depth).toBeGreaterThan(lastMoveDepth);
+  });
+});
+
+describe('review-3j: what the checks of rows 3j-3l compare with (rows 3m-3o)', () => {
+  const APPROVED: ReleaseClearance = {
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
+  };
+  const ATTACKER_ENI = 'eni-0eee5555ffff6666a';
+  type Interfaces = NonNullable<ReturnType<typeof describedInstance>['NetworkInterfaces']>;
+
+  /** The instance's ENIs with their private addresses (the first one primary). */
+  function withAddresses(enis: { id: string; vpcId?: string; addresses: string[] }[], groups: string[] = [ISOLATION_SG]): Interfaces {
+    const described = describedInstance({ enis: enis.map(({ id, vpcId }) => ({ id, groups, ...(vpcId ? { vpcId } : {}) })) });
+    return (described.NetworkInterfaces ?? []).map((eni, index) => ({ ...eni, PrivateIpAddresses: enis[index]!.addresses.map((PrivateIpAddress, n) => ({ PrivateIpAddress, Primary: n === 0 })) }));
+  }
+
+  /** release-instance from the stored record, with the instance's ENIs as EC2 describes them now. */
+  async function releaseNow(interfaces: Interfaces, classicCreated = new Date('2025-01-01T00:00:00.000Z'), fleetNow: () => void = () => undefined) {
+    for (const mock of [ec2Mock, asMock, elbv2Mock, elbMock]) mock.reset();
+    givenMutationsSucceed(ec2Mock);
+    givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
+    const isolated = describedInstance({ enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ ...isolated, NetworkInterfaces: interfaces }] }] });
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group()] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    for (const command of [AttachInstancesCommand, SetInstanceProtectionCommand, ExitStandbyCommand]) asMock.on(command as never).resolves({});
+    elbv2Mock.on(RegisterTargetsCommand).resolves({});
+    elbMock.on(RegisterInstancesWithLoadBalancerCommand).resolves({});
+    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, Scheme: 'internet-facing', VPCId: VPC, CreatedTime: classicCreated, Instances: [] }] });
+    fleetNow();
+    return releaseInstance(
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+  }
+
+  /** quarantine-instance with every fleet option on, its clock at `clock()`. */
+  function quarantineAt(clock: () => number) {
+    const incident = ec2Incident();
+    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach', deregisterFromLoadBalancers: true } as const;
+    return quarantineInstance(
+      { incident, mode: 'enforce', options, execution: EXECUTION },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: stepEnvironment(options), now: () => new Date(clock()) },
+    );
+  }
+
+  it('ATTACK (review-3j): a Classic Load Balancer created again under its name while quarantine was still reading the fleet is refused at release (row 3m)', async () => {
+    // The classic read answers at once; the target-group health fan-out of a large account, and the
+    // rest before the record, take seconds. Between the classic read and the record, whoever may
+    // delete and create load balancers puts another legacy-web under the name.
+    let clock = NOW.getTime();
+    let classicReadAt = 0;
+    givenGroup();
+    givenLoadBalancers();
+    elbMock.on(DescribeLoadBalancersCommand).callsFake(() => {
+      classicReadAt = clock;
+      return { LoadBalancerDescriptions: [{ LoadBalancerName: LEGACY_LB, VPCId: VPC, Instances: [{ InstanceId: INSTANCE_ID }] }] };
+    });
+    elbv2Mock.on(DescribeTargetHealthCommand).callsFake(() => {
+      clock += 4000;
+      return { TargetHealthDescriptions: [] };
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ ...describedInstance(), NetworkInterfaces: withAddresses([{ id: ENI_A, addresses: ['10.0.1.10'] }, { id: ENI_B, addresses: ['10.0.1.20'] }], [APP_SG]) }] }] });
+    const contained = await quarantineAt(() => clock);
+    expect(contained.status).toBe('quarantined');
+    expect(classicReadAt).toBeGreaterThan(0);
+    const record = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(record?.loadBalancers?.classic).toEqual([{ loadBalancerName: LEGACY_LB, managedByGroup: false }]);
+    // The capture is no later than the read that found the registration.
+    expect(Date.parse(record!.capturedAt)).toBeLessThanOrEqual(classicReadAt);
+
+    // The attacker's legacy-web: created 2 s after the classic read, before the record was written.
+    const released = await releaseNow(withAddresses([{ id: ENI_A, addresses: ['10.0.1.10'] }, { id: ENI_B, addresses: ['10.0.1.20'] }]), new Date(classicReadAt + 2000));
+    expect(released.status).toBe('released');
+    expect(elbMock.commandCalls(RegisterInstancesWithLoadBalancerCommand)).toHaveLength(0);
+    expect(released.actions.find((a) => a.api === 'elasticloadbalancing:RegisterInstancesWithLoadBalancer')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('created after the capture') as unknown });
+  });
+
+  it('ATTACK (review-3j): an ip target\'s address held by an ENI attached to the instance since quarantine, in another VPC of the same range, is not registered (row 3n)', async () => {
+    // 10.0.1.10 was ENI A's secondary address at quarantine (the ip target group's VPC). Since, it
+    // was moved to an interface of the attacker in that VPC, and an ENI of a VPC of theirs with the
+    // same range, holding 10.0.1.10 there, was attached to the instance (multi-VPC ENI attachment).
+    // EC2 shows 10.0.1.10 on the instance; the target group would send its traffic to theirs.
+    await records.saveIfAbsent(
+      await sealed({
+        ...recordOfDefaultInstance(ec2Incident().key, NOW.toISOString()),
+        loadBalancers: { targets: [{ targetGroupArn: ADMIN_TG, targetId: '10.0.1.10', port: 8443, availabilityZone: `${REGION}a`, managedByGroup: false }], classic: [] },
+      }),
+    );
+    const released = await releaseNow(withAddresses([
+      { id: ENI_A, addresses: ['10.0.1.5'] },
+      { id: ENI_B, addresses: ['10.0.1.20'] },
+      { id: ATTACKER_ENI, vpcId: OTHER_VPC, addresses: ['10.0.1.10'] },
+    ]));
+    expect(released.status).toBe('released');
+    expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
+    expect(released.actions.find((a) => a.target === ADMIN_TG)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('10.0.1.10') as unknown });
+  });
+
+  it('ATTACK (review-3j): an ip target\'s address moved to another of the instance\'s recorded ENIs, in another VPC, is not registered (row 3n)', async () => {
+    // A record that names the ENI which held the address: only that ENI holding it counts.
+    await records.saveIfAbsent(
+      await sealed({
+        ...recordOfDefaultInstance(ec2Incident().key, NOW.toISOString()),
+        loadBalancers: { targets: [{ targetGroupArn: ADMIN_TG, targetId: '10.0.1.10', networkInterfaceId: ENI_A, port: 8443, availabilityZone: `${REGION}a`, managedByGroup: false }], classic: [] },
+      }),
+    );
+    // ENI B, of the instance since before quarantine, is in another VPC (its groups there) whose range holds 10.0.1.10 too.
+    const released = await releaseNow(withAddresses([{ id: ENI_A, addresses: ['10.0.1.5'] }, { id: ENI_B, vpcId: OTHER_VPC, addresses: ['10.0.1.20', '10.0.1.10'] }]), undefined, () => {
+      ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
+        SecurityGroups: [
+          { GroupId: APP_SG, OwnerId: ACCOUNT, VpcId: VPC, GroupName: APP_SG },
+          ...[DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: OTHER_VPC, GroupName: GroupId })),
+        ],
+      });
+    });
+    expect(released.status).toBe('released');
+    expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
+    expect(released.actions.find((a) => a.target === ADMIN_TG)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining(ENI_A) as unknown });
+  });
+
+  it('ATTACK (review-3j): an instance on standby in a group of the recorded name that Auto Scaling does not describe is not taken out of standby, nor its protection changed (row 3o)', async () => {
+    // The membership names web-asg, but DescribeAutoScalingGroups does not list it (created a moment
+    // ago and not yet listed, or deleted in between): nothing tells it from a group created again
+    // under the name, so ExitStandby and SetInstanceProtection by name are not sent.
+    await records.saveIfAbsent(
+      await sealed({
+        ...recordOfDefaultInstance(ec2Incident().key, NOW.toISOString()),
+        autoScaling: { groupName: GROUP, groupArn: GROUP_ARN, mode: 'standby', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 },
+      }),
+    );
+    const released = await releaseNow(withAddresses([{ id: ENI_A, addresses: ['10.0.1.10'] }, { id: ENI_B, addresses: ['10.0.1.20'] }]), undefined, () => {
+      asMock.on(DescribeAutoScalingInstancesCommand).resolves({
+        AutoScalingInstances: [{ InstanceId: INSTANCE_ID, AutoScalingGroupName: GROUP, LifecycleState: 'Standby', HealthStatus: 'HEALTHY', AvailabilityZone: `${REGION}a`, ProtectedFromScaleIn: true }],
+      });
+      asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+      asMock.on(DescribeLifecycleHooksCommand).rejects(sdkError('ValidationError'));
+    });
+    expect(released.status).toBe('released');
+    expect(asMock.commandCalls(ExitStandbyCommand)).toHaveLength(0);
+    expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+    expect(released.actions.find((a) => a.api === 'autoscaling:ExitStandby')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('could not be described') as unknown });
+    expect(released.fleet?.autoScaling).toContain('could not be described');
   });
 });
