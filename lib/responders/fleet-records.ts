@@ -40,6 +40,11 @@ export const targetRegistrationSchema = z.object({
   targetGroupArn: z.string().check(z.minLength(1)),
   /** The target id: the instance id (instance targets) or one of its private IPs (ip targets). */
   targetId: z.string().check(z.minLength(1)),
+  /**
+   * For an ip target: the instance's ENI that held the address (in the target group's VPC). Release
+   * registers the address again only while this ENI holds it (row 3n). Absent from records written before.
+   */
+  networkInterfaceId: z.optional(z.string().check(z.minLength(1))),
   port: z.optional(z.number().check(z.int())),
   /** Set for targets registered with an explicit Availability Zone (`all` for IPs outside the VPC). */
   availabilityZone: z.optional(z.string()),
@@ -71,6 +76,7 @@ export function canonicalFleetFields(record: { readonly autoScaling?: AutoScalin
             targets: record.loadBalancers.targets.map((t) => ({
               targetGroupArn: t.targetGroupArn,
               targetId: t.targetId,
+              ...(t.networkInterfaceId !== undefined ? { networkInterfaceId: t.networkInterfaceId } : {}),
               port: t.port ?? null,
               availabilityZone: t.availabilityZone ?? null,
               managedByGroup: t.managedByGroup,

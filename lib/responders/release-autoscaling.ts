@@ -73,7 +73,12 @@ export function planAutoScalingReturn(
     if (now.groupName !== record.groupName) {
       return { action: 'leave-out', outcome: 'skipped', why: `The instance is in group ${now.groupName} now, not ${record.groupName}: left where it is` };
     }
-    const another = now.group ? anotherGroupOfTheName(record, now.group, capturedAt) : undefined;
+    // A group Auto Scaling does not describe (not listed yet, or deleted in between) cannot be told
+    // from one created again under the name: ExitStandby and SetInstanceProtection by name are not
+    // sent to it (row 3o).
+    const another = now.group
+      ? anotherGroupOfTheName(record, now.group, capturedAt)
+      : `The instance is in a group named ${record.groupName}, but Auto Scaling does not describe that group now (not listed yet, or deleted in between): it could not be described, so it cannot be told from a group created again under the name, and the instance is left as it is (${now.lifecycleState}); check the group, then return it by hand`;
     if (another !== undefined) return { action: 'leave-out', outcome: 'skipped', why: another, ...(now.lifecycleState === 'Standby' ? { api: 'autoscaling:ExitStandby' as const } : {}) };
     if (now.lifecycleState === 'Standby') {
       const group = now.group;

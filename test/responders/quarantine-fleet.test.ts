@@ -59,6 +59,7 @@ import { KmsRecordSealer, canonicalRecord, recordMacMessage } from '../../lib/re
 import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
 import { planAutoScalingReturn } from '../../lib/responders/release-autoscaling';
+import { ipTargetRefusal } from '../../lib/responders/release-load-balancers';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
@@ -540,7 +541,20 @@ describe('quarantineInstance and load balancers', () => {
     ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance] }] });
     const result = await quarantine();
     expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toContainEqual({ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] });
-    expect(result.preQuarantine?.loadBalancers?.targets).toContainEqual({ targetGroupArn: ADMIN_TG, targetId: '10.0.1.10', port: 8443, availabilityZone: `${REGION}a`, managedByGroup: false });
+    // With the ENI that held the address, in the target group's VPC: release registers it only while that ENI holds it (row 3n).
+    expect(result.preQuarantine?.loadBalancers?.targets).toContainEqual({ targetGroupArn: ADMIN_TG, targetId: '10.0.1.10', networkInterfaceId: ENI_A, port: 8443, availabilityZone: `${REGION}a`, managedByGroup: false });
+  });
+
+  it('takes an ip target for the instance only at an address of its ENI in the target group\'s VPC: the same address on an ENI of another VPC is another interface\'s target (row 3n)', async () => {
+    givenLoadBalancers();
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    // ENI B is in another VPC whose range holds 10.0.1.10 too; in the target group's VPC, 10.0.1.10 is someone else's.
+    const instance = describedInstance({ enis: [{ id: ENI_A, groups: [APP_SG] }, { id: ENI_B, groups: [DB_SG], vpcId: OTHER_VPC }] });
+    instance.NetworkInterfaces = instance.NetworkInterfaces?.map((eni) => ({ ...eni, PrivateIpAddresses: [{ PrivateIpAddress: eni.NetworkInterfaceId === ENI_A ? '10.0.1.5' : '10.0.1.10', Primary: true }] }));
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance] }] });
+    const result = await quarantine();
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect(result.preQuarantine?.loadBalancers?.targets.map((t) => t.targetId)).toEqual([INSTANCE_ID]);
   });
 
   it("leaves the group's own target group to the group as it lets the instance go, and records it as the group's", async () => {
@@ -577,6 +591,38 @@ describe('the fleet part of the record', () => {
       canonicalRecord(withFleet),
     );
     expect(canonicalRecord({ ...withFleet, autoScaling: undefined } as QuarantineRecord)).not.toEqual(canonicalRecord(withFleet));
+  });
+
+  it("seals an ip target's ENI, and a target without one keeps the sealed form records written before had (row 3n)", () => {
+    const ip = { targetGroupArn: ADMIN_TG, targetId: '10.0.1.10', port: 8443, availabilityZone: `${REGION}a`, managedByGroup: false };
+    const older: QuarantineRecord = { ...base, loadBalancers: { targets: [ip], classic: [] } };
+    // Sorted keys: nothing between managedByGroup and port in a target written before.
+    expect(canonicalRecord(older)).toContain('"managedByGroup":false,"port":8443');
+    const withEni: QuarantineRecord = { ...base, loadBalancers: { targets: [{ ...ip, networkInterfaceId: ENI_A }], classic: [] } };
+    expect(canonicalRecord(withEni)).not.toEqual(canonicalRecord(older));
+    expect(canonicalRecord({ ...base, loadBalancers: { targets: [{ ...ip, networkInterfaceId: ENI_B }], classic: [] } })).not.toEqual(canonicalRecord(withEni));
+  });
+});
+
+describe('ipTargetRefusal (rows 3k, 3n)', () => {
+  const inVpc = (id: string, addresses: string[], vpcId = VPC) => ({ networkInterfaceId: id, vpcId, privateIpAddresses: addresses });
+  const recorded = new Set([ENI_A, ENI_B]);
+
+  it('registers the instance itself, and an address while the recorded ENI holds it', () => {
+    expect(ipTargetRefusal({ targetId: INSTANCE_ID }, INSTANCE_ID, [], recorded)).toBeUndefined();
+    expect(ipTargetRefusal({ targetId: '10.0.1.10', networkInterfaceId: ENI_A }, INSTANCE_ID, [inVpc(ENI_A, ['10.0.1.5', '10.0.1.10'])], recorded)).toBeUndefined();
+  });
+
+  it('refuses an address the recorded ENI no longer holds, even when another ENI of the instance does', () => {
+    const why = ipTargetRefusal({ targetId: '10.0.1.10', networkInterfaceId: ENI_A }, INSTANCE_ID, [inVpc(ENI_A, ['10.0.1.5']), inVpc(ENI_B, ['10.0.1.10'], OTHER_VPC)], recorded);
+    expect(why).toContain(`not held by ${ENI_A}`);
+    expect(why).toContain(`${ENI_B} of the instance holds it now`);
+  });
+
+  it('for a record naming no ENI: an address on an ENI attached at capture, in one VPC, is registered; on an ENI attached since, or with ENIs in several VPCs, it is not', () => {
+    expect(ipTargetRefusal({ targetId: '10.0.1.10' }, INSTANCE_ID, [inVpc(ENI_A, ['10.0.1.10']), inVpc(ENI_B, ['10.0.1.20'])], recorded)).toBeUndefined();
+    expect(ipTargetRefusal({ targetId: '10.0.1.10' }, INSTANCE_ID, [inVpc(ENI_A, ['10.0.1.5']), inVpc('eni-0attached0since00', ['10.0.1.10'], OTHER_VPC)], recorded)).toContain('on an ENI it had at quarantine');
+    expect(ipTargetRefusal({ targetId: '10.0.1.10' }, INSTANCE_ID, [inVpc(ENI_A, ['10.0.1.10']), inVpc(ENI_B, ['10.0.1.20'], OTHER_VPC)], recorded)).toContain('several VPCs');
   });
 });
 
