@@ -66,6 +66,19 @@ export const loadBalancerRecordSchema = z.object({
 });
 export type LoadBalancerRecord = z.output<typeof loadBalancerRecordSchema>;
 
+/**
+ * Whether a group or Classic Load Balancer created at `createdTime` may be one created again under
+ * its name since the capture (pure): created in the capture's second or later. The capture time is
+ * Firebreak's clock, the creation time the service's, which may give whole seconds: one made again
+ * in the same second as the capture would otherwise read as before it (row 3m). A time that does not
+ * parse counts as after.
+ */
+export function createdSinceCapture(createdTime: Date | string, capturedAt: string): boolean {
+  const created = typeof createdTime === 'string' ? Date.parse(createdTime) : createdTime.getTime();
+  const captureSecond = Math.floor(Date.parse(capturedAt) / 1000) * 1000;
+  return !(created < captureSecond);
+}
+
 /** The sealed form of the fleet fields (record-integrity.ts): absent fields add nothing, so older records keep their MAC. */
 export function canonicalFleetFields(record: { readonly autoScaling?: AutoScalingRecord; readonly loadBalancers?: LoadBalancerRecord }): Record<string, unknown> {
   return {

@@ -15,6 +15,7 @@ import { AttachInstancesCommand, ExitStandbyCommand, SetInstanceProtectionComman
 import type { AutoScalingClients } from '../aws/clients/autoscaling';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AutoScalingRecord } from './fleet-records';
+import { createdSinceCapture } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import type { PendingAction } from './pending-actions';
 import type { AutoScalingObservation, ObservedGroup } from './quarantine-autoscaling';
@@ -50,8 +51,8 @@ export function anotherGroupOfTheName(record: AutoScalingRecord, group: Observed
   if (group.createdTime === undefined) {
     return `The group named ${record.groupName} gives no creation time and the record no ARN: it cannot be told from a group created again under the same name, so the instance stays out of it`;
   }
-  return Date.parse(group.createdTime) > Date.parse(capturedAt)
-    ? `The group named ${record.groupName} was created after the capture (${group.createdTime}, the record ${capturedAt}): it is not the one the instance was taken out of, so the instance stays out of it`
+  return createdSinceCapture(group.createdTime, capturedAt)
+    ? `The group named ${record.groupName} was created after the capture (or in its second: ${group.createdTime}, the record ${capturedAt}): it is not the one the instance was taken out of, so the instance stays out of it`
     : undefined;
 }
 

@@ -16,6 +16,7 @@ import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v
 import type { LoadBalancingClients } from '../aws/clients/load-balancing';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { LoadBalancerRecord, TargetRegistration } from './fleet-records';
+import { createdSinceCapture } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import type { ObservedNetworkInterface } from './instance-state';
 import { sendReadOnly } from './mutating';
@@ -82,8 +83,8 @@ async function anotherClassicOfTheName(elb: ElasticLoadBalancingClient, name: st
   const lb = described === 'gone' ? undefined : described.LoadBalancerDescriptions?.find((d) => d.LoadBalancerName === name);
   if (!lb) return 'The load balancer is gone since quarantine: not restored';
   if (!lb.CreatedTime) return `Refused: the Classic Load Balancer ${name} gives no creation time, so it cannot be told from one created again under its name since the capture`;
-  return lb.CreatedTime.getTime() > Date.parse(capturedAt)
-    ? `Refused: the Classic Load Balancer ${name} was created after the capture (${lb.CreatedTime.toISOString()}, the record ${capturedAt}): it is not the one the instance served, deleted and created again under the same name since`
+  return createdSinceCapture(lb.CreatedTime, capturedAt)
+    ? `Refused: the Classic Load Balancer ${name} was created after the capture (or in its second: ${lb.CreatedTime.toISOString()}, the record ${capturedAt}): it is not the one the instance served, deleted and created again under the same name since`
     : undefined;
 }
 

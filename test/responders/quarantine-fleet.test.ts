@@ -49,6 +49,7 @@ import { ResponderAccessDeniedError } from '../../lib/contracts/responder-errors
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
 import type { AutoScalingRecord, LoadBalancerRecord } from '../../lib/responders/fleet-records';
+import { createdSinceCapture } from '../../lib/responders/fleet-records';
 import { silentLogger } from '../../lib/responders/logging';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
@@ -129,7 +130,8 @@ function group(overrides: Partial<AutoScalingGroup> = {}): AutoScalingGroup {
     DefaultCooldown: 300,
     AvailabilityZones: [`${REGION}a`],
     HealthCheckType: 'ELB',
-    CreatedTime: NOW,
+    // Made long before any capture (a group created in the capture's second counts as made since: row 3m).
+    CreatedTime: new Date('2026-01-05T12:00:00.000Z'),
     TargetGroupARNs: [WEB_TG],
     LoadBalancerNames: [],
     SuspendedProcesses: [],
@@ -713,6 +715,22 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
     expect(
       planAutoScalingReturn({ ...record, mode: 'standby', groupArn: GROUP_ARN }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: again }, again, CAPTURED),
     ).toMatchObject({ action: 'leave-out', api: 'autoscaling:ExitStandby' });
+  });
+
+  it('counts a creation time in the capture\'s second as after it (a service giving whole seconds), and one before that second as before (row 3m)', () => {
+    expect(createdSinceCapture('2026-11-20T10:02:00.000Z', '2026-11-20T10:02:00.700Z')).toBe(true);
+    expect(createdSinceCapture(new Date('2026-11-20T10:02:00.999Z'), '2026-11-20T10:02:00.100Z')).toBe(true);
+    expect(createdSinceCapture('2026-11-20T10:01:59.999Z', '2026-11-20T10:02:00.700Z')).toBe(false);
+    expect(createdSinceCapture('not a time', '2026-11-20T10:02:00.700Z')).toBe(true);
+    const sameSecond = { ...observed, desiredCapacity: 2, createdTime: CAPTURED.replace(/\.\d{3}Z$/, '.000Z') };
+    expect(planAutoScalingReturn(record, { kind: 'no-group' }, sameSecond, CAPTURED)).toMatchObject({ action: 'leave-out' });
+  });
+
+  it('leaves a member of a group Auto Scaling does not describe as it is, on standby or in service (row 3o)', () => {
+    for (const lifecycleState of ['Standby', 'InService']) {
+      const plan = planAutoScalingReturn({ ...record, mode: 'standby', groupArn: GROUP_ARN }, { kind: 'member', groupName: GROUP, lifecycleState, protectedFromScaleIn: true }, undefined, CAPTURED);
+      expect(plan).toMatchObject({ action: 'leave-out', outcome: 'skipped', why: expect.stringContaining('could not be described') as unknown });
+    }
   });
 
   it('attaches a detached instance and exits standby for one on standby, setting protection back', () => {
