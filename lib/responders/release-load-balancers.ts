@@ -43,7 +43,7 @@ type InterfaceNow = Pick<ObservedNetworkInterface, 'networkInterfaceId' | 'vpcId
  * one of its own ENIs there, can show the address on the instance while, in the target group's VPC,
  * an interface of someone else holds it (row 3n). So the address counts only on the ENI the record
  * names (in the target group's VPC at capture); a record written before names none, and then only an
- * ENI attached at capture counts, and only while those ENIs are all in one VPC.
+ * ENI attached at capture counts, and only while every one of those is attached, all in one VPC.
  */
 export function ipTargetRefusal(
   target: Pick<TargetRegistration, 'targetId' | 'networkInterfaceId'>,
@@ -64,7 +64,12 @@ export function ipTargetRefusal(
   if (held === undefined) {
     return `Refused: ${target.targetId} is not one of ${instanceId}'s private addresses now on an ENI it had at quarantine (unassigned or moved since): ${traffic}`;
   }
+  // Which VPC the address was in is told only when every ENI of the capture is still attached and
+  // all are in one VPC: an ENI detached since may have been the one in the target group's VPC.
   const vpcs = new Set(recorded.map((eni) => eni.vpcId));
+  if (recorded.length < recordedInterfaceIds.size) {
+    return `Refused: ${target.targetId} is on ${held.networkInterfaceId}, but not every ENI ${instanceId} had at quarantine is attached now, and the record does not say which ENI held it: the VPC it was in cannot be told, and the same address in another VPC is another interface's`;
+  }
   return vpcs.size > 1
     ? `Refused: ${target.targetId} is on ${held.networkInterfaceId}, but ${instanceId}'s ENIs are in several VPCs (${[...vpcs].join(', ')}) and the record does not say which ENI held it: the same address in another VPC is another interface's`
     : undefined;
