@@ -40,6 +40,11 @@ export const targetRegistrationSchema = z.object({
   targetGroupArn: z.string().check(z.minLength(1)),
   /** The target id: the instance id (instance targets) or one of its private IPs (ip targets). */
   targetId: z.string().check(z.minLength(1)),
+  /**
+   * For an ip target: the instance's ENI that held the address (in the target group's VPC). Release
+   * registers the address again only while this ENI holds it (row 3n). Absent from records written before.
+   */
+  networkInterfaceId: z.optional(z.string().check(z.minLength(1))),
   port: z.optional(z.number().check(z.int())),
   /** Set for targets registered with an explicit Availability Zone (`all` for IPs outside the VPC). */
   availabilityZone: z.optional(z.string()),
@@ -61,6 +66,19 @@ export const loadBalancerRecordSchema = z.object({
 });
 export type LoadBalancerRecord = z.output<typeof loadBalancerRecordSchema>;
 
+/**
+ * Whether a group or Classic Load Balancer created at `createdTime` may be one created again under
+ * its name since the capture (pure): created in the capture's second or later. The capture time is
+ * Firebreak's clock, the creation time the service's, which may give whole seconds: one made again
+ * in the same second as the capture would otherwise read as before it (row 3m). A time that does not
+ * parse counts as after.
+ */
+export function createdSinceCapture(createdTime: Date | string, capturedAt: string): boolean {
+  const created = typeof createdTime === 'string' ? Date.parse(createdTime) : createdTime.getTime();
+  const captureSecond = Math.floor(Date.parse(capturedAt) / 1000) * 1000;
+  return !(created < captureSecond);
+}
+
 /** The sealed form of the fleet fields (record-integrity.ts): absent fields add nothing, so older records keep their MAC. */
 export function canonicalFleetFields(record: { readonly autoScaling?: AutoScalingRecord; readonly loadBalancers?: LoadBalancerRecord }): Record<string, unknown> {
   return {
@@ -71,6 +89,7 @@ export function canonicalFleetFields(record: { readonly autoScaling?: AutoScalin
             targets: record.loadBalancers.targets.map((t) => ({
               targetGroupArn: t.targetGroupArn,
               targetId: t.targetId,
+              ...(t.networkInterfaceId !== undefined ? { networkInterfaceId: t.networkInterfaceId } : {}),
               port: t.port ?? null,
               availabilityZone: t.availabilityZone ?? null,
               managedByGroup: t.managedByGroup,

@@ -91,7 +91,11 @@ export async function findRegistrations(
   ] as const);
   if (!observed) return { record: { targets: [], classic: [] }, targetGroupsChecked: 0, classicChecked: 0 };
   const vpcs = new Set(observed.networkInterfaces.flatMap((eni) => (eni.vpcId ? [eni.vpcId] : [])));
-  const ips = new Set(observed.networkInterfaces.flatMap((eni) => eni.privateIpAddresses ?? []));
+  // An ip target is an address in the target group's VPC ("all" as its zone: outside it). Two VPCs
+  // may hold the same range, so an address counts as the instance's only on an ENI of the VPC it is
+  // in, and the ENI is recorded: release registers it again only while that ENI holds it (row 3n).
+  const holderOf = (address: string, targetGroupVpc: string, outsideVpc: boolean) =>
+    observed.networkInterfaces.find((eni) => (eni.privateIpAddresses ?? []).includes(address) && (outsideVpc ? eni.vpcId !== targetGroupVpc : eni.vpcId === targetGroupVpc));
   // Only the groups that can hold this instance: its VPCs, instance or ip targets (lambda and alb targets cannot).
   const candidates = targetGroups.filter(
     (tg) => tg.TargetGroupArn && tg.VpcId && vpcs.has(tg.VpcId) && (tg.TargetType === 'instance' || tg.TargetType === 'ip' || tg.TargetType === undefined),
@@ -99,14 +103,16 @@ export async function findRegistrations(
   const perGroup = await limited(candidates, HEALTH_CONCURRENCY, async (tg) => {
     const arn = tg.TargetGroupArn as string;
     const health = await sendReadOnly('elasticloadbalancing:DescribeTargetHealth', () => elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })));
-    const mine = (id: string | undefined) => id !== undefined && (tg.TargetType === 'ip' ? ips.has(id) : id === observed.instanceId);
+    const holder = (id: string, zone: string | undefined) => (tg.TargetType === 'ip' ? holderOf(id, tg.VpcId as string, zone === 'all') : undefined);
+    const mine = (id: string | undefined, zone: string | undefined) => id !== undefined && (tg.TargetType === 'ip' ? holder(id, zone) !== undefined : id === observed.instanceId);
     return (health.TargetHealthDescriptions ?? []).flatMap((d): TargetRegistration[] =>
       // A draining target is on its way out already: release must not bring it back.
-      mine(d.Target?.Id) && d.TargetHealth?.State !== 'draining'
+      mine(d.Target?.Id, d.Target?.AvailabilityZone) && d.TargetHealth?.State !== 'draining'
         ? [
             {
               targetGroupArn: arn,
               targetId: d.Target?.Id as string,
+              ...(tg.TargetType === 'ip' ? { networkInterfaceId: holder(d.Target?.Id as string, d.Target?.AvailabilityZone)!.networkInterfaceId } : {}),
               ...(d.Target?.Port !== undefined ? { port: d.Target.Port } : {}),
               ...(d.Target?.AvailabilityZone !== undefined ? { availabilityZone: d.Target.AvailabilityZone } : {}),
               managedByGroup: false,

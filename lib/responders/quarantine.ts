@@ -177,6 +177,11 @@ export async function quarantineInstance(
   // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.
   const claimedVpcIds = findingVpcIds(resource);
   // The Auto Scaling group and load balancers (when the options ask) are read beside it.
+  // The record's capture time is taken before these reads, not when the record is written: release
+  // refuses a group or Classic Load Balancer of the recorded name created after it (rows 3j, 3l),
+  // and one made again under the name between a read and the record, seconds later in an account of
+  // many target groups, must count as after (row 3m).
+  const capturedAt = now().toISOString();
   const observing = observeInstance(ec2, instanceId, target.account);
   const fleetRead = aside(readFleet(deps.clients, target, instanceId, options, observing));
   // The roles of the instance profile the finding names, for the record (release associates the
@@ -315,7 +320,7 @@ export async function quarantineInstance(
   // was written would be retried into recording the untrack group as the ENI's original groups,
   // and release would restore that all-traffic group (docs/responders/quarantine-instance.md).
   const captured = {
-    ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()),
+    ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, capturedAt),
     ...edgeRecordFields(edges, instance),
     ...fleetObserved.recordFields,
     ...profileRoleFields(await associatedRoles, rolesReadOf, associatedProfileArn, log),

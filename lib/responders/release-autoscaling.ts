@@ -15,6 +15,7 @@ import { AttachInstancesCommand, ExitStandbyCommand, SetInstanceProtectionComman
 import type { AutoScalingClients } from '../aws/clients/autoscaling';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AutoScalingRecord } from './fleet-records';
+import { createdSinceCapture } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import type { PendingAction } from './pending-actions';
 import type { AutoScalingObservation, ObservedGroup } from './quarantine-autoscaling';
@@ -50,8 +51,8 @@ export function anotherGroupOfTheName(record: AutoScalingRecord, group: Observed
   if (group.createdTime === undefined) {
     return `The group named ${record.groupName} gives no creation time and the record no ARN: it cannot be told from a group created again under the same name, so the instance stays out of it`;
   }
-  return Date.parse(group.createdTime) > Date.parse(capturedAt)
-    ? `The group named ${record.groupName} was created after the capture (${group.createdTime}, the record ${capturedAt}): it is not the one the instance was taken out of, so the instance stays out of it`
+  return createdSinceCapture(group.createdTime, capturedAt)
+    ? `The group named ${record.groupName} was created after the capture (or in its second: ${group.createdTime}, the record ${capturedAt}): it is not the one the instance was taken out of, so the instance stays out of it`
     : undefined;
 }
 
@@ -73,7 +74,12 @@ export function planAutoScalingReturn(
     if (now.groupName !== record.groupName) {
       return { action: 'leave-out', outcome: 'skipped', why: `The instance is in group ${now.groupName} now, not ${record.groupName}: left where it is` };
     }
-    const another = now.group ? anotherGroupOfTheName(record, now.group, capturedAt) : undefined;
+    // A group Auto Scaling does not describe (not listed yet, or deleted in between) cannot be told
+    // from one created again under the name: ExitStandby and SetInstanceProtection by name are not
+    // sent to it (row 3o).
+    const another = now.group
+      ? anotherGroupOfTheName(record, now.group, capturedAt)
+      : `The instance is in a group named ${record.groupName}, but Auto Scaling does not describe that group now (not listed yet, or deleted in between): it could not be described, so it cannot be told from a group created again under the name, and the instance is left as it is (${now.lifecycleState}); check the group, then return it by hand`;
     if (another !== undefined) return { action: 'leave-out', outcome: 'skipped', why: another, ...(now.lifecycleState === 'Standby' ? { api: 'autoscaling:ExitStandby' as const } : {}) };
     if (now.lifecycleState === 'Standby') {
       const group = now.group;

@@ -30,7 +30,8 @@ export async function releaseFleet(
   const balancers = await restoreLoadBalancers(clients, target, mode, record.instanceId, record.loadBalancers, {
     enabled: options.restoreLoadBalancers,
     backInGroup: group.returned,
-    privateAddresses: new Set(instance.networkInterfaces.flatMap((eni) => eni.privateIpAddresses ?? [])),
+    interfaces: instance.networkInterfaces,
+    recordedInterfaceIds: new Set(record.networkInterfaces.map((eni) => eni.networkInterfaceId)),
     capturedAt: record.capturedAt,
   });
   return { actions: [...group.actions, ...balancers], ...(group.summary !== undefined ? { result: { autoScaling: group.summary } } : {}) };

@@ -15,8 +15,10 @@ import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-ba
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LoadBalancingClients } from '../aws/clients/load-balancing';
 import type { ResponderMode } from '../contracts/responder-mode';
-import type { LoadBalancerRecord } from './fleet-records';
+import type { LoadBalancerRecord, TargetRegistration } from './fleet-records';
+import { createdSinceCapture } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
+import type { ObservedNetworkInterface } from './instance-state';
 import { sendReadOnly } from './mutating';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
@@ -28,6 +30,49 @@ const SERVICE = 'Elastic Load Balancing';
 function arnPlace(arn: string): { readonly region?: string; readonly account?: string } {
   const parts = arn.split(':');
   return parts[2] === 'elasticloadbalancing' && parts[5]?.startsWith('targetgroup/') ? { region: parts[3], account: parts[4] } : {};
+}
+
+/** An ENI of the instance as EC2 describes it now (release-instance's DescribeInstances). */
+type InterfaceNow = Pick<ObservedNetworkInterface, 'networkInterfaceId' | 'vpcId' | 'privateIpAddresses'>;
+
+/**
+ * Why an ip target is not registered again, if it is not (pure). An ip target group sends its
+ * traffic to the address, whoever holds it: a secondary address unassigned since quarantine (or on
+ * an ENI detached from the instance) may be another interface's now (row 3k). And two VPCs may hold
+ * the same range: an ENI of another VPC attached to the instance since (multi-VPC attachment), or
+ * one of its own ENIs there, can show the address on the instance while, in the target group's VPC,
+ * an interface of someone else holds it (row 3n). So the address counts only on the ENI the record
+ * names (in the target group's VPC at capture); a record written before names none, and then only an
+ * ENI attached at capture counts, and only while every one of those is attached, all in one VPC.
+ */
+export function ipTargetRefusal(
+  target: Pick<TargetRegistration, 'targetId' | 'networkInterfaceId'>,
+  instanceId: string,
+  interfaces: readonly InterfaceNow[],
+  recordedInterfaceIds: ReadonlySet<string>,
+): string | undefined {
+  if (target.targetId === instanceId) return undefined;
+  const holders = interfaces.filter((eni) => (eni.privateIpAddresses ?? []).includes(target.targetId));
+  const traffic = `registering it would send this target group's traffic to whatever holds it in the target group's VPC`;
+  if (target.networkInterfaceId !== undefined) {
+    return holders.some((eni) => eni.networkInterfaceId === target.networkInterfaceId)
+      ? undefined
+      : `Refused: ${target.targetId} is not held by ${target.networkInterfaceId} now, the ENI of ${instanceId} that held it at quarantine (unassigned or moved since${holders.length > 0 ? `; ${holders.map((eni) => eni.networkInterfaceId).join(', ')} of the instance holds it now` : ''}): ${traffic}`;
+  }
+  const recorded = interfaces.filter((eni) => recordedInterfaceIds.has(eni.networkInterfaceId));
+  const held = holders.find((eni) => recordedInterfaceIds.has(eni.networkInterfaceId));
+  if (held === undefined) {
+    return `Refused: ${target.targetId} is not one of ${instanceId}'s private addresses now on an ENI it had at quarantine (unassigned or moved since): ${traffic}`;
+  }
+  // Which VPC the address was in is told only when every ENI of the capture is still attached and
+  // all are in one VPC: an ENI detached since may have been the one in the target group's VPC.
+  const vpcs = new Set(recorded.map((eni) => eni.vpcId));
+  if (recorded.length < recordedInterfaceIds.size) {
+    return `Refused: ${target.targetId} is on ${held.networkInterfaceId}, but not every ENI ${instanceId} had at quarantine is attached now, and the record does not say which ENI held it: the VPC it was in cannot be told, and the same address in another VPC is another interface's`;
+  }
+  return vpcs.size > 1
+    ? `Refused: ${target.targetId} is on ${held.networkInterfaceId}, but ${instanceId}'s ENIs are in several VPCs (${[...vpcs].join(', ')}) and the record does not say which ENI held it: the same address in another VPC is another interface's`
+    : undefined;
 }
 
 /**
@@ -43,8 +88,8 @@ async function anotherClassicOfTheName(elb: ElasticLoadBalancingClient, name: st
   const lb = described === 'gone' ? undefined : described.LoadBalancerDescriptions?.find((d) => d.LoadBalancerName === name);
   if (!lb) return 'The load balancer is gone since quarantine: not restored';
   if (!lb.CreatedTime) return `Refused: the Classic Load Balancer ${name} gives no creation time, so it cannot be told from one created again under its name since the capture`;
-  return lb.CreatedTime.getTime() > Date.parse(capturedAt)
-    ? `Refused: the Classic Load Balancer ${name} was created after the capture (${lb.CreatedTime.toISOString()}, the record ${capturedAt}): it is not the one the instance served, deleted and created again under the same name since`
+  return createdSinceCapture(lb.CreatedTime, capturedAt)
+    ? `Refused: the Classic Load Balancer ${name} was created after the capture (or in its second: ${lb.CreatedTime.toISOString()}, the record ${capturedAt}): it is not the one the instance served, deleted and created again under the same name since`
     : undefined;
 }
 
@@ -58,8 +103,10 @@ export async function restoreLoadBalancers(
   options: {
     readonly enabled: boolean;
     readonly backInGroup: boolean;
-    /** The instance's private addresses as EC2 describes them now (an ip target is registered only at one of them). */
-    readonly privateAddresses: ReadonlySet<string>;
+    /** The instance's ENIs as EC2 describes them now (an ip target is registered only at an address one of them holds). */
+    readonly interfaces: readonly InterfaceNow[];
+    /** The ENIs the record lists (attached at capture). */
+    readonly recordedInterfaceIds: ReadonlySet<string>;
     /** When the record was captured: a Classic Load Balancer created after it is not the recorded one. */
     readonly capturedAt: string;
   },
@@ -85,16 +132,10 @@ export async function restoreLoadBalancers(
       actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: 'skipped', detail: `Refused: the recorded target group is not in the instance's account and region (${target.account}/${target.region})` });
       return false;
     }
-    // An ip target group sends its traffic to the address, whoever holds it: a secondary address
-    // unassigned since quarantine (or on an ENI detached from the instance) may be another
-    // interface's now (row 3k). Only the instance itself, or an address it holds now, is registered.
-    if (t.targetId !== instanceId && !options.privateAddresses.has(t.targetId)) {
-      actions.push({
-        api: 'elasticloadbalancing:RegisterTargets',
-        target: t.targetGroupArn,
-        outcome: 'skipped',
-        detail: `Refused: ${t.targetId} is not one of ${instanceId}'s private addresses now (unassigned or moved since quarantine): registering it would send this target group's traffic to whatever holds it`,
-      });
+    // The address, whoever holds it, gets the target group's traffic (rows 3k, 3n).
+    const refused = ipTargetRefusal(t, instanceId, options.interfaces, options.recordedInterfaceIds);
+    if (refused !== undefined) {
+      actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: 'skipped', detail: refused });
       return false;
     }
     return true;
