@@ -45,10 +45,10 @@ export class DynamoDbIncidentRecords implements IncidentRecordWriter {
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: incidentRecordKey(header.incidentKey) } },
-        UpdateExpression: `${update.updateExpression} ADD #stepBytes :stepBytes`,
-        ConditionExpression: 'attribute_not_exists(#stepBytes) OR #stepBytes <= :stepRoom',
-        ExpressionAttributeNames: { ...update.names, '#stepBytes': STEP_ENTRY_BYTES_ATTRIBUTE },
-        ExpressionAttributeValues: { ...update.values, ':stepBytes': { N: String(bytes) }, ':stepRoom': { N: String(STEP_ENTRY_BUDGET_BYTES - bytes) } },
+        UpdateExpression: `${update.updateExpression} ADD #b :b`,
+        ConditionExpression: 'attribute_not_exists(#b) OR #b <= :r',
+        ExpressionAttributeNames: { ...update.names, '#b': STEP_ENTRY_BYTES_ATTRIBUTE },
+        ExpressionAttributeValues: { ...update.values, ':b': { N: String(bytes) }, ':r': { N: String(STEP_ENTRY_BUDGET_BYTES - bytes) } },
       }),
     );
   }

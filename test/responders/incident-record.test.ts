@@ -60,9 +60,9 @@ describe('DynamoDbIncidentRecords', () => {
         '#findingType = if_not_exists(#findingType, :findingType), #severityLabel = if_not_exists(#severityLabel, :severityLabel), ' +
         '#severityScore = if_not_exists(#severityScore, :severityScore), #resource = if_not_exists(#resource, :resource), ' +
         '#gameDay = if_not_exists(#gameDay, :gameDay), #sample = if_not_exists(#sample, :sample), #createdAt = if_not_exists(#createdAt, :createdAt), ' +
-        '#receivedAt = if_not_exists(#receivedAt, :receivedAt) ADD #stepBytes :stepBytes',
+        '#receivedAt = if_not_exists(#receivedAt, :receivedAt) ADD #b :b',
       // The steps' entries stay within their budget, so that triage's write always fits (row 17c).
-      ConditionExpression: 'attribute_not_exists(#stepBytes) OR #stepBytes <= :stepRoom',
+      ConditionExpression: 'attribute_not_exists(#b) OR #b <= :r',
       ExpressionAttributeNames: {
         '#entries': 'entries',
         '#updatedAt': 'updatedAt',
@@ -78,7 +78,7 @@ describe('DynamoDbIncidentRecords', () => {
         '#sample': 'sample',
         '#createdAt': 'createdAt',
         '#receivedAt': 'receivedAt',
-        '#stepBytes': 'stepEntryBytes',
+        '#b': 'stepEntryBytes',
       },
       ExpressionAttributeValues: {
         ':entry': { L: [{ S: JSON.stringify(entry) }] },
@@ -98,8 +98,8 @@ describe('DynamoDbIncidentRecords', () => {
         ':createdAt': { S: ec2Incident().times.created },
         ':receivedAt': { S: ec2Incident().times.received },
         // The entry's JSON in UTF-8 and a list element's byte; the room is the budget less that.
-        ':stepBytes': { N: String(Buffer.byteLength(JSON.stringify(entry)) + 1) },
-        ':stepRoom': { N: String(256 * 1024 - Buffer.byteLength(JSON.stringify(entry)) - 1) },
+        ':b': { N: String(Buffer.byteLength(JSON.stringify(entry)) + 1) },
+        ':r': { N: String(256 * 1024 - Buffer.byteLength(JSON.stringify(entry)) - 1) },
       },
     });
   });
@@ -113,7 +113,7 @@ describe('DynamoDbIncidentRecords', () => {
     const values = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input.ExpressionAttributeValues!;
     const json = JSON.stringify(entry);
     expect(json).toContain('"reasons":["é","\\ud800"]');
-    expect(values[':stepBytes']).toEqual({ N: String(json.length + 1 + 1) });
+    expect(values[':b']).toEqual({ N: String(json.length + 1 + 1) });
   });
 });
 
