@@ -34,5 +34,12 @@ export const TRIAGE_RECORD_CONDITION = 'attribute_not_exists(#triaged) OR NOT co
  */
 export const TRIAGE_FACTS_ATTRIBUTE = 'triageFacts';
 
+/**
+ * The bytes of the entries the steps appended to the record (a number each step's append ADDs), on
+ * which their appends are conditioned (STEP_ENTRY_BUDGET_BYTES, lib/responders/incident-record-model.ts):
+ * triage's write is not, so the room it needs is never the steps' to take (docs/security.md row 17c).
+ */
+export const STEP_ENTRY_BYTES_ATTRIBUTE = 'stepEntryBytes';
+
 /** The state table's TTL attribute (epoch seconds): DynamoDB deletes an item after it (records, blast-radius slots). */
 export const STATE_TTL_ATTRIBUTE = 'ttl';

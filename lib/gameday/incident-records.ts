@@ -120,7 +120,7 @@ function incidentKeyOfInput(input: unknown): string | undefined {
 }
 
 /**
- * Triage's entry against the run: every dispatcher execution whose RecordTriage write succeeded left
+ * Triage's entry against the run: every dispatcher execution whose RecordTriage (or RecordDuplicateTriage) write succeeded left
  * triage's entry for its revision in the incident's record; one whose write failed still dispatched
  * (the playbook started or the alert went out) and succeeded: the write never stops dispatch.
  */
@@ -128,7 +128,8 @@ function triageChecks(byKey: ReadonlyMap<string, IncidentReport>, executions: re
   const results: ExpectationResult[] = [];
   for (const execution of executions) {
     if (execution.kind !== 'dispatcher') continue;
-    const writes = execution.tasks.filter((task) => task.state === DISPATCHER_STATES.recordTriage);
+    // A delivery whose execution existed already writes too (RecordDuplicateTriage, row 17c).
+    const writes = execution.tasks.filter((task) => task.state === DISPATCHER_STATES.recordTriage || task.state === DISPATCHER_STATES.recordDuplicateTriage);
     const last = writes.at(-1);
     if (!last) continue;
     const triageTask = [...execution.tasks].reverse().find((task) => task.responder === RESPONDER_NAMES.triage && task.error === undefined);
@@ -142,7 +143,7 @@ function triageChecks(byKey: ReadonlyMap<string, IncidentReport>, executions: re
       const entries = (byKey.get(key)?.timeline ?? []).filter((row) => row.step === RESPONDER_NAMES.triage && row.executionName === entryName);
       results.push(result(`incident record ${key}: triage's entry of ${revision}`, entries.length === 1, 'recorded once', entries.length === 1 ? 'recorded once' : `recorded ${entries.length} time(s)`));
     } else {
-      const dispatched = execution.status === 'SUCCEEDED' && execution.path.includes(DISPATCHER_STATES.triageNotRecorded);
+      const dispatched = execution.status === 'SUCCEEDED' && (execution.path.includes(DISPATCHER_STATES.triageNotRecorded) || last.state === DISPATCHER_STATES.recordDuplicateTriage);
       results.push(
         result(
           `dispatcher ${execution.name}: triage's entry not written (${last.error?.name ?? 'error'}), dispatch went on`,

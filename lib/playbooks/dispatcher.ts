@@ -22,7 +22,10 @@
  * Exactly once: the execution name is derived from the finding and its update, and Step Functions
  * refuses a name already used by the state machine in the last 90 days
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html). A
- * duplicate delivery therefore ends in `ExecutionAlreadyExists`, which the dispatcher treats as done.
+ * duplicate delivery therefore ends in `ExecutionAlreadyExists`, which the dispatcher treats as done,
+ * once it has made triage's record write under its once-per-revision condition: the delivery that
+ * took the name may have been an unconfirmed copy from the oversized-event intake, which records no
+ * facts (row 17c), and a true duplicate's write fails its condition and adds nothing.
  * The one exception, a Standard machine answering the same name AND the same input as a running
  * execution with that execution, never applies: the input carries this dispatcher execution's own id
  * (`AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`), so two deliveries never send the same input.
@@ -84,6 +87,8 @@ export const DISPATCHER_STATES = {
   unknownPlaybook: 'UnknownPlaybook',
   startPlaybook: 'StartPlaybook',
   duplicateDelivery: 'DuplicateDelivery',
+  duplicateRecordReady: 'DuplicateRecordReady',
+  recordDuplicateTriage: 'RecordDuplicateTriage',
   alertOnlyRecordReady: 'AlertOnlyRecordReady',
   recordTriageOnly: 'RecordTriageOnly',
   duplicateAlertOnly: 'DuplicateAlertOnly',
@@ -286,11 +291,27 @@ function playbookStates(routed: readonly string[], dispatchFailureCatch: readonl
         ]),
       ],
       Catch: [
-        { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.duplicate', Next: STATES.duplicateDelivery },
+        { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.duplicate', Next: STATES.duplicateRecordReady },
         ...dispatchFailureCatch,
       ],
       Next: STATES.triageRecordReady,
     },
+    // The execution name is the finding's and its revision's, so the delivery that takes it need not
+    // be this one: an unconfirmed copy the oversized-event intake dispatched (anyone may invoke the
+    // intake with a real finding's id and coming revision, row 8f) records no facts. Ended before the
+    // write, GuardDuty's own delivery left the record's facts to whoever wrote first (row 17c); a true
+    // duplicate (this revision's triage recorded already) fails the write's condition and adds nothing.
+    [STATES.duplicateRecordReady]: {
+      Type: 'Choice',
+      Comment: "The revision's execution exists: record triage's entry and facts unless this revision's triage is recorded already (the write's condition).",
+      Choices: [{ And: recordPathsPresent(), Next: STATES.recordDuplicateTriage }],
+      Default: STATES.duplicateDelivery,
+    },
+    [STATES.recordDuplicateTriage]: recordTriageTask("Append triage's entry (and its facts) to the incident record, once per revision: the execution was started by another delivery or copy.", STATES.duplicateDelivery, [
+      // This revision's triage is already recorded: a duplicate delivery.
+      { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATES.duplicateDelivery },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: STATES.duplicateDelivery },
+    ]),
     [STATES.duplicateDelivery]: {
       Type: 'Succeed',
       Comment: 'This incident revision already has its playbook execution: a duplicate delivery starts nothing new.',

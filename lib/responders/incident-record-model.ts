@@ -15,6 +15,18 @@ export const DEFAULT_INCIDENT_RECORD_RETENTION_DAYS = 400;
 /** Bounds of one entry, so that a long incident stays far below DynamoDB's 400 KB item size. */
 export const RECORD_LIMITS = { actions: 60, detail: 300, text: 500, reasons: 20 } as const;
 
+/**
+ * The most bytes of entries the steps may append to one record (STEP_ENTRY_BYTES_ATTRIBUTE): the
+ * rest of DynamoDB's 400 KB item is triage's. DynamoDB refuses a write that would take the item past
+ * 400 KB, and every step appends for the incident key its payload names, a direct invocation's too
+ * (lambda:InvokeFunction, a payload of the invoker's choosing: 20 reasons of 500 characters, up to
+ * 60 KB once JSON escapes them): without a budget, a few dozen invocations before the finding
+ * arrived filled the record, the first triage's write was refused, and its facts with it (`triageFacts`,
+ * row 17b). Past it a step's entry is not written (logged), as a write that fails always was; 144 KiB
+ * stay for the facts and triage's writes, one per revision (docs/security.md row 17c).
+ */
+export const STEP_ENTRY_BUDGET_BYTES = 256 * 1024;
+
 /** One action a step took, as its ActionLog recorded it (outcome: done, would-do, skipped, …). */
 export interface RecordedAction {
   readonly api: string;

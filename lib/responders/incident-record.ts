@@ -19,10 +19,11 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STEP_ENTRY_BYTES_ATTRIBUTE } from '../contracts/incident-record';
 import type { IncidentLogger } from './logging';
 import { runAttempt } from './attempt-actions';
 import type { IncidentRecordEntry, IncidentRecordHeader, IncidentRecordWriter, RecordedAction } from './incident-record-model';
-import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
+import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, STEP_ENTRY_BUDGET_BYTES, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
 // The model (types, bounds, retention, the append's UpdateItem) lives apart, with no SDK client.
 export * from './incident-record-model';
@@ -37,13 +38,17 @@ export class DynamoDbIncidentRecords implements IncidentRecordWriter {
 
   async append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> {
     const update = recordAppendUpdate(header, entry, this.retentionDays);
+    // The entry's bytes as DynamoDB counts them (its JSON in UTF-8, and a list element's byte),
+    // counted against the steps' budget, which the append may not pass (row 17c).
+    const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1;
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: incidentRecordKey(header.incidentKey) } },
-        UpdateExpression: update.updateExpression,
-        ExpressionAttributeNames: update.names,
-        ExpressionAttributeValues: update.values,
+        UpdateExpression: `${update.updateExpression} ADD #b :b`,
+        ConditionExpression: 'attribute_not_exists(#b) OR #b <= :r',
+        ExpressionAttributeNames: { ...update.names, '#b': STEP_ENTRY_BYTES_ATTRIBUTE },
+        ExpressionAttributeValues: { ...update.values, ':b': { N: String(bytes) }, ':r': { N: String(STEP_ENTRY_BUDGET_BYTES - bytes) } },
       }),
     );
   }

@@ -11,7 +11,8 @@
  * alerts again; a write that fails is caught and the dispatcher still succeeds (an alert-only
  * decision is alerted all the same). The triage Lambda keeps no SDK client and makes no call.
  *
- * A duplicate delivery of the same revision ends at ExecutionAlreadyExists before the write; an
+ * A duplicate delivery of the same revision (ExecutionAlreadyExists: the dispatcher still writes,
+ * since the delivery that took the name may have been an unconfirmed intake copy, row 17c), an
  * alert-only incident delivered twice (it alerts once), or a write retried after a lost answer, is
  * kept out by the condition on the set of revisions already triaged (`triaged`, one execution name
  * per revision): the same triage is never appended twice, a new revision (GuardDuty updated the

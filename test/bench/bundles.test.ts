@@ -262,7 +262,9 @@ describe('responder bundles', () => {
     // Session 29: the forensic account is never served (row 1n), its id read and checked at the account gate, past the line by
     // 403 bytes here and in release-credentials and release-s3-object, 406 in revoke-role-sessions, 409 in disable-access-key, 404 in quarantine-s3-object.
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
-    'update-security-hub-finding': 5_193,
+    // Review-17: +208 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c).
+    'update-security-hub-finding': 5_403,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
@@ -273,7 +275,9 @@ describe('responder bundles', () => {
     // Session 31: +58 bytes (review-cred): the approval request's WARNING line of a key whose user was renamed since containment (row 11aa).
     // Session 31: +680 bytes (review-alarm): an alarm's approval request says why it waits (SetAlarmState, not the playbook's
     // rule) and what to check first, CloudTrail's SetAlarmState and the metric, never the alarm's history (row 10d).
-    'publish-alert': 127_590,
+    // Review-17: +144 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c).
+    'publish-alert': 127_740,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
@@ -282,33 +286,43 @@ describe('responder bundles', () => {
     // Session 31: +688 bytes (review-cred): the preview follows a renamed user's key as the release does, so the approval
     // request says the key is made Active again under the new name, not that the release refuses (row 11aa).
     // Session 32: +2,621 bytes (review-live): a drill's release reads the user's (ListUserTagsCommand) or the role's
-    // (GetRoleCommand) game-day opt-in in IAM and refuses one no longer opted in, with its reason (row 1z).
-    'release-credentials': 69_303,
+    // (GetRoleCommand) game-day opt-in in IAM and refuses one no longer opted in, with its reason (row 1z);
+    // review-17: +120 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c).
+    'release-credentials': 69_423,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
-    'revoke-role-sessions': 44_480,
+    // Review-17: +199 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c).
+    'revoke-role-sessions': 44_680,
     // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
     // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
     // Session 30: +54 bytes (review-rename): the follow's sentence says a rename or a forged finding's name, not a rename as fact (row 11r).
     // Session 31: +806 bytes (cred-rails): the one-owner rule of a followed user checked where the key is disabled, with the
     // guard's own function and words (keysOfAnotherOwner, renamed-key-owner.ts; row 11s).
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
-    'disable-access-key': 46_687,
+    // Review-17: +204 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c).
+    'disable-access-key': 46_897,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
     // someone else's, never reported as its earlier containment (the claim's UPDATED_OLD read; row 16h).
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
-    'quarantine-s3-object': 37_370,
+    // Review-17: +182 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c).
+    'quarantine-s3-object': 37_560,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
     // current version named, before it reads the claims of no version (version-not-named, row 16i); +26 bytes: the version
     // `null` and no version are one claims item (row 16k).
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
-    'release-s3-object': 32_060,
+    // Review-17: +189 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c).
+    'release-s3-object': 32_250,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

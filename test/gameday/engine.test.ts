@@ -51,9 +51,11 @@ describe('LocalEngine', () => {
     const playbookRuns = engine.executions().filter((record) => record.kind === 'playbook');
     expect(playbookRuns.map((record) => [record.playbook, record.status])).toEqual([['compromised-ec2-instance', 'SUCCEEDED']]);
     expect(first.started).toEqual([playbookRuns[0]!.executionArn]);
-    // Started, then triage's entry written (after dispatch); the duplicate ends before any write.
+    // Started, then triage's entry written (after dispatch); the duplicate's write (row 17c) fails
+    // its once-per-revision condition, and it ends there.
     expect(first.path.slice(-4)).toEqual(['StartPlaybook', 'TriageRecordReady', 'RecordTriage', 'Dispatched']);
-    expect(second.path.slice(-2)).toEqual(['StartPlaybook', 'DuplicateDelivery']);
+    expect(second.path.slice(-4)).toEqual(['StartPlaybook', 'DuplicateRecordReady', 'RecordDuplicateTriage', 'DuplicateDelivery']);
+    expect(second.tasks.find((task) => task.state === 'RecordDuplicateTriage')?.error?.name).toBe('DynamoDB.ConditionalCheckFailedException');
     expect(second.status).toBe('SUCCEEDED');
     const refused = second.tasks.find((task) => task.state === 'StartPlaybook');
     expect(refused?.error?.name).toBe(ENGINE_ERRORS.executionAlreadyExists);

@@ -107,3 +107,44 @@ describe('ATTACK (review-records): the header of an incident record', () => {
     expect(incidents.map((incident) => incident.key)).toEqual([genuine.key]);
   });
 });
+
+// Row 17c (review-17): triage's facts are written only if triage's write succeeds, and DynamoDB
+// refuses a write that would take the item past 400 KB. Every direct invocation of a step appends
+// an entry whatever the step decides, and a payload's `reasons` alone put 20 strings of 500
+// characters in it (each lone surrogate 6 bytes once JSON escapes it): a few dozen invocations
+// naming the coming incident fill its record, the genuine triage's write is refused (the dispatcher
+// catches it and goes on), and the record has no `triageFacts`: the forger's facts are the header again.
+describe('ATTACK (review-17): a record filled before its incident arrives', () => {
+  /** Direct invocations with the biggest entries the payload can make, then smaller ones, until each size no longer fits. */
+  async function fill(ddb: ReturnType<typeof world>, incident: Record<string, unknown>): Promise<number> {
+    let written = 0;
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    for (const length of [500, 50, 5, 1]) {
+      for (let refused = false; !refused; ) {
+        const reasons = Array.from({ length: 20 }, () => '\ud800'.repeat(length));
+        const logger = { warn: () => (refused = true) };
+        const refusing = recordingHandler('update-security-hub-finding', () => Promise.reject(new Error('refused: no grant')), { records, logger });
+        await refusing({ incident, reasons }).catch(() => undefined);
+        if (!refused) written += 1;
+      }
+    }
+    return written;
+  }
+
+  it("keeps triage's facts and entry: the steps' entries cannot take the room triage's write needs", async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    expect(await fill(ddb, FORGED)).toBeGreaterThan(0);
+    // The dispatcher's RecordTriage task catches a failed write and goes on (lib/playbooks/dispatcher.ts).
+    const refused = await recordTriage(ddb, genuine).then(
+      () => undefined,
+      (error: Error) => error.name,
+    );
+    const record = await readIncidentRecord(ddb, TABLE, genuine.key);
+    expect(record?.header).toMatchObject({ account: genuine.account, region: genuine.region, gameDay: false, sample: false, receivedAt: genuine.times.received });
+    expect(refused).toBeUndefined();
+    expect(record?.entries.at(-1)).toMatchObject({ step: 'triage', status: 'start-playbook' });
+    const { incidents } = await listIncidents(ddb, TABLE, { account: genuine.account, since: genuine.times.received });
+    expect(incidents.map((incident) => incident.key)).toEqual([genuine.key]);
+  });
+});

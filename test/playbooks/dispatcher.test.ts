@@ -1,10 +1,19 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import type { Incident } from '../../lib/incident/model';
 import type { AslDefinition } from '../../lib/playbooks/compile';
-import { applySubstitutions } from '../../lib/playbooks/compile';
+import { applySubstitutions, taskStates } from '../../lib/playbooks/compile';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { playbookDecisionOf, triage } from '../../lib/playbooks/triage';
+import { readIncidentRecord } from '../../lib/operator/incidents';
+import { triageRecordWrite } from '../../lib/responders/triage-record';
+import { SeededSimulatedAws } from '../support/sim-builder';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 import { silentLogger } from '../../lib/responders/logging';
 import { ALERT_FAILED_ERROR, INVALID_EVENT_ERROR } from '../../lib/contracts/errors';
-import { compileDispatcher, DISPATCHER_STATES as S, stateMachinePlaceholder } from '../../lib/playbooks/dispatcher';
+import { compileDispatcher, DISPATCHER_STATES as S, DYNAMODB_UPDATE_ITEM_RESOURCE, stateMachinePlaceholder } from '../../lib/playbooks/dispatcher';
 import { routingEnvironment } from '../../lib/playbooks/routing';
 import { ec2Incident } from '../support/incidents';
 import type { TaskStub } from './local-execution';
@@ -97,7 +106,8 @@ describe('compileDispatcher', () => {
         'Name.$': '$.triage.decision.executionName',
       },
       Catch: [
-        { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: S.duplicateDelivery },
+        // Triage's entry and facts are still recorded, once per revision (row 17c).
+        { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: S.duplicateRecordReady },
         { ErrorEquals: ['States.ALL'], Next: S.keptEventReady },
       ],
     });
@@ -156,7 +166,8 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     const second = await dispatch(() => decision(), { [S.startPlaybook]: startExecution });
     expect(first.status).toBe('SUCCEEDED');
     expect(second.status).toBe('SUCCEEDED');
-    expect(second.path).toEqual([S.triage, S.route, S.deployedPlaybook, S.startPlaybook, S.duplicateDelivery]);
+    // Without a record write in triage's answer, nothing to record either.
+    expect(second.path).toEqual([S.triage, S.route, S.deployedPlaybook, S.startPlaybook, S.duplicateRecordReady, S.duplicateDelivery]);
     expect(startedNames.size).toBe(1);
     expect(second.calls['publish-alert']).toBeUndefined();
     expect(second.taskCalls[S.keepUndispatchedEvent]).toBeUndefined();
@@ -778,16 +789,86 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     expect(outcome.path.slice(-2)).toEqual([S.triageRecordReady, S.dispatched]);
   });
 
-  it('a duplicate delivery ends at ExecutionAlreadyExists before the write', async () => {
-    const outcome = await runLocally(runnable, event, {
-      responders: { triage: () => decision({ record }), 'publish-alert': alertOk },
-      tasks: {
-        [S.startPlaybook]: () => {
-          throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
+  it('a duplicate delivery (ExecutionAlreadyExists) still makes the write, under the same revision condition, and ends at DuplicateDelivery whatever it answers', async () => {
+    for (const answer of [() => ({}), () => {
+      throw namedError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+    }, () => {
+      throw namedError('DynamoDB.AccessDeniedException', 'not authorized to perform dynamodb:UpdateItem');
+    }]) {
+      const outcome = await runLocally(runnable, event, {
+        responders: { triage: () => decision({ record }), 'publish-alert': alertOk },
+        tasks: {
+          [S.startPlaybook]: () => {
+            throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
+          },
+          [S.recordDuplicateTriage]: answer,
         },
-      },
-    });
-    expect(outcome.path.at(-1)).toBe(S.duplicateDelivery);
-    expect(outcome.taskCalls[S.recordTriage]).toBeUndefined();
+      });
+      expect(outcome.status).toBe('SUCCEEDED');
+      expect(outcome.path.slice(-3)).toEqual([S.duplicateRecordReady, S.recordDuplicateTriage, S.duplicateDelivery]);
+      expect(outcome.taskCalls[S.recordDuplicateTriage]).toEqual([recordWrite]);
+      expect(outcome.taskCalls[S.recordTriage]).toBeUndefined();
+      expect(outcome.calls['publish-alert']).toBeUndefined();
+    }
+  });
+});
+
+// Row 17c (review-17): triage's facts (row 17b) are written by its record write, which a duplicate
+// delivery skipped (ExecutionAlreadyExists ended it before the write). The playbook's execution name
+// comes from the finding and its revision, and anyone allowed to invoke the oversized-event intake
+// can send it a forged event with a real finding's id and the revision GuardDuty's next delivery
+// will have (row 8f): its unconfirmed copy is dispatched first, takes the name, and records no
+// facts (its contents are its sender's). GuardDuty's own delivery then ended at DuplicateDelivery,
+// and no triage ever wrote the record's facts: the first writer's (a step invoked directly with a
+// payload of anyone's choosing, or the forged copy's own) stood. Run against the simulated table.
+describe("ATTACK (review-17): a revision whose execution a forged intake copy started first", () => {
+  const TABLE = 'firebreak-state';
+  const times = { startedAt: new Date('2026-11-20T10:00:00.300Z'), endedAt: new Date('2026-11-20T10:00:00.340Z') };
+  const genuine = ec2Incident();
+  const forgedCopy = { ...genuine, account: '444455556666', sample: true, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000 } } };
+  const routing = routingTableFor(loadPlaybookDirectorySync('playbooks'), { forceDryRun: false });
+
+  /** Applies the dispatcher's UpdateItem tasks to the simulated table, as the DynamoDB service integration does. */
+  function updateItemTasks(ddb: DynamoDBClient): Record<string, TaskStub> {
+    const apply: TaskStub = async (parameters) => {
+      try {
+        return await ddb.send(new UpdateItemCommand({ ...(parameters as unknown as ConstructorParameters<typeof UpdateItemCommand>[0]), TableName: TABLE }));
+      } catch (error) {
+        throw namedError(`DynamoDB.${(error as Error).name}`, (error as Error).message);
+      }
+    };
+    return Object.fromEntries(taskStates(definition).filter((task) => task.resource === DYNAMODB_UPDATE_ITEM_RESOURCE).map((task) => [task.state, apply]));
+  }
+
+  it("records the genuine delivery's triage, and its facts, when the copy took the execution name", async () => {
+    const sim = new SeededSimulatedAws({ seed: 'dispatcher-duplicate-facts' });
+    sim.addTable({ name: TABLE, partitionKey: 'pk' });
+    const ddb = sim.clientFactory().dynamodb();
+    const tasks = updateItemTasks(ddb);
+    const startedNames = new Set<string>();
+    const startExecution: TaskStub = (parameters) => {
+      const name = String(parameters.Name);
+      if (startedNames.has(name)) throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
+      startedNames.add(name);
+      return { ExecutionArn: `${PLAYBOOK_ARN}:${name}` };
+    };
+    // Triage's answer on the genuine finding, as the dispatcher below knows its one playbook; the
+    // copy's carries the copy (its execution name is the finding's and its revision's, the same).
+    const dispatchOf = (incident: Incident) => {
+      const decided = { ...triage(genuine, routing), incident, playbook: 'compromised-ec2', playbookIndex: 0 };
+      const answer = { ...decided, kept: event, record: triageRecordWrite(decided, times, 30), playbookDecision: playbookDecisionOf(decided) };
+      return runLocally(runnable, event, { responders: { triage: () => answer, 'publish-alert': alertOk }, tasks: { ...tasks, [S.startPlaybook]: startExecution } });
+    };
+    const copy = await dispatchOf(forgedCopy as Incident);
+    expect(copy.path).toContain(S.startPlaybook);
+    const delivered = await dispatchOf(genuine);
+    expect(delivered.status).toBe('SUCCEEDED');
+    expect(startedNames.size).toBe(1);
+    const record = await readIncidentRecord(ddb, TABLE, genuine.key);
+    expect(record?.header).toMatchObject({ account: genuine.account, sample: false });
+    // A true duplicate (the same revision delivered again) records nothing more.
+    const again = await dispatchOf(genuine);
+    expect(again.path.at(-1)).toBe(S.duplicateDelivery);
+    expect((await readIncidentRecord(ddb, TABLE, genuine.key))?.entries).toHaveLength(record!.entries.length);
   });
 });

@@ -60,7 +60,9 @@ describe('DynamoDbIncidentRecords', () => {
         '#findingType = if_not_exists(#findingType, :findingType), #severityLabel = if_not_exists(#severityLabel, :severityLabel), ' +
         '#severityScore = if_not_exists(#severityScore, :severityScore), #resource = if_not_exists(#resource, :resource), ' +
         '#gameDay = if_not_exists(#gameDay, :gameDay), #sample = if_not_exists(#sample, :sample), #createdAt = if_not_exists(#createdAt, :createdAt), ' +
-        '#receivedAt = if_not_exists(#receivedAt, :receivedAt)',
+        '#receivedAt = if_not_exists(#receivedAt, :receivedAt) ADD #b :b',
+      // The steps' entries stay within their budget, so that triage's write always fits (row 17c).
+      ConditionExpression: 'attribute_not_exists(#b) OR #b <= :r',
       ExpressionAttributeNames: {
         '#entries': 'entries',
         '#updatedAt': 'updatedAt',
@@ -76,6 +78,7 @@ describe('DynamoDbIncidentRecords', () => {
         '#sample': 'sample',
         '#createdAt': 'createdAt',
         '#receivedAt': 'receivedAt',
+        '#b': 'stepEntryBytes',
       },
       ExpressionAttributeValues: {
         ':entry': { L: [{ S: JSON.stringify(entry) }] },
@@ -94,8 +97,23 @@ describe('DynamoDbIncidentRecords', () => {
         ':sample': { BOOL: false },
         ':createdAt': { S: ec2Incident().times.created },
         ':receivedAt': { S: ec2Incident().times.received },
+        // The entry's JSON in UTF-8 and a list element's byte; the room is the budget less that.
+        ':b': { N: String(Buffer.byteLength(JSON.stringify(entry)) + 1) },
+        ':r': { N: String(256 * 1024 - Buffer.byteLength(JSON.stringify(entry)) - 1) },
       },
     });
+  });
+
+  it("counts an entry's bytes as DynamoDB does: UTF-8, JSON escapes included", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const records = new DynamoDbIncidentRecords(new DynamoDBClient({}), 'state-table', 30);
+    // 'é' is 2 bytes in UTF-8; a lone surrogate is escaped by JSON.stringify to 6 ASCII bytes.
+    const entry = incidentRecordEntry('publish-alert', payload({ reasons: ['é', '\ud800'] }), { result: { status: 'published', actions: [] } }, { startedAt: START, endedAt: END });
+    await records.append(recordHeaderOf('gd-7ab9', payload()), entry);
+    const values = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input.ExpressionAttributeValues!;
+    const json = JSON.stringify(entry);
+    expect(json).toContain('"reasons":["é","\\ud800"]');
+    expect(values[':b']).toEqual({ N: String(json.length + 1 + 1) });
   });
 });
 
