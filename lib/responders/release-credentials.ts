@@ -191,14 +191,21 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
       refuse(base, cleared.refused);
       continue;
     }
+    const others = keyHolders(read.record, read.claims).filter((holder) => holder !== incident.key);
+    if (others.length === 0) {
+      // The release re-activates the key: a drill's opt-in is read there, of the user it changes
+      // (the record's, or the one a user renamed since goes by now: releaseKey follows the key).
+      releasedBy = cleared;
+      results.push(await releaseKey(read, base, context, cleared));
+      continue;
+    }
     const notATarget = await drillRefusal({ kind: 'user', name: read.record.userName, account }, context);
     if (notATarget !== undefined) {
       refuse(base, notATarget);
       continue;
     }
     releasedBy = cleared;
-    const others = keyHolders(read.record, read.claims).filter((holder) => holder !== incident.key);
-    results.push(others.length > 0 ? await takeBackHold(read.record, read.claims, others, base, context) : await releaseKey(read, base, context, cleared));
+    results.push(await takeBackHold(read.record, read.claims, others, base, context));
   }
 
   for (const role of roles) {
@@ -417,6 +424,11 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
   }
   const found = keys.find((k) => k.AccessKeyId === accessKeyId);
   if (found === undefined) return refuse(`${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?): nothing to re-activate`);
+  // A drill's: the opt-in of the user whose key this is and whose key and policies change, under the
+  // name IAM knows it by now (a user renamed since the drill is followed above, row 11u), never the
+  // record's name alone, which IAM may no longer know (row 1zc).
+  const notATarget = await drillRefusal({ kind: 'user', name: userName, account }, context);
+  if (notATarget !== undefined) return refuse(notATarget);
   let keyStatus: 'Active' | 'Inactive' = found.Status === 'Active' ? 'Active' : 'Inactive';
   let activated = false;
   if (!record.deactivated) {
