@@ -14,7 +14,8 @@
  * Read only: no IAM change, no table write, no grant or approval read; the calls are those the
  * release itself makes (GetItem and kms:VerifyMac on the state table's records, iam:ListAccessKeys
  * through the member role, and iam:GetAccessKeyLastUsed for a user IAM no longer knows by the record's
- * name, row 11aa; iam:GetRolePolicy through the session-revoker role), so the preview needs
+ * name, row 11aa; iam:GetRolePolicy through the session-revoker role; for a drill, the opt-in the release
+ * reads, iam:ListUserTags or iam:GetRole, row 1zd), so the preview needs
  * no permission the release lacks. A `preview` field
  * someone puts in a direct invocation only makes the function read. What it reads is true when it
  * reads it: the release reads everything again when it acts, and the approval request says so.
