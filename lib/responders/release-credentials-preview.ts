@@ -15,7 +15,7 @@
  * release itself makes (GetItem and kms:VerifyMac on the state table's records, iam:ListAccessKeys
  * through the member role, and iam:GetAccessKeyLastUsed for a user IAM no longer knows by the record's
  * name, row 11aa; iam:GetRolePolicy through the session-revoker role; for a drill, the opt-in the release
- * reads, iam:ListUserTags or iam:GetRole, row 1zd), so the preview needs
+ * reads, iam:ListUserTags or iam:GetRole, row 1zc), so the preview needs
  * no permission the release lacks. A `preview` field
  * someone puts in a direct invocation only makes the function read. What it reads is true when it
  * reads it: the release reads everything again when it acts, and the approval request says so.
@@ -211,7 +211,7 @@ export interface DrillPrincipal {
  * longer opts in. The user is read through the member role, where its keys change; the role through
  * the session-revoker role, which reads it for the deny. The release reads it where it acts, and its
  * preview as the release will, so that the approval request does not promise what the release then
- * refuses (rows 1z, 1zd).
+ * refuses (rows 1z, 1zc).
  */
 export async function drillOptInRefusal(
   principal: DrillPrincipal,

@@ -148,7 +148,7 @@ const REVOKER_READS: readonly string[] = ['iam:GetInstanceProfile', 'iam:GetRole
  * The role reads a responder with a session revoker makes through it alone, never its member role:
  * quarantine-instance and revoke-role-sessions reach IAM through the revoker only (iamClientsFor),
  * and release-credentials reads a role (a drill's opt-in, GetRole) and its deny (GetRolePolicy)
- * through its revokerClients, its users through the member role (rows 1z, 1ze).
+ * through its revokerClients, its users through the member role (rows 1z, 1zd).
  */
 const REVOKER_ONLY_READS: readonly string[] = ['iam:GetRole', 'iam:GetRolePolicy'];
 

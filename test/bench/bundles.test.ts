@@ -284,7 +284,7 @@ describe('responder bundles', () => {
     // Session 32: +2,621 bytes (review-live): a drill's release reads the user's (ListUserTagsCommand) or the role's
     // (GetRoleCommand) game-day opt-in in IAM and refuses one no longer opted in, with its reason (row 1z).
     // Session 32: +440 bytes (review-1z): the preview reads that opt-in as the release will, so a drill's approval request says
-    // the release refuses a principal taken out of drills instead of promising the change (row 1zd); the release reads it of
+    // the release refuses a principal taken out of drills instead of promising the change, and the release reads it of
     // the user it changes, a renamed one under its current name (row 1zc).
     'release-credentials': 69_750,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).

@@ -419,7 +419,7 @@ describe("the approval request of a role's release", () => {
   });
 });
 
-// Review review-1z (row 1zd): the approval request of a drill's release said approving makes the key
+// Review review-1z (row 1zc): the approval request of a drill's release said approving makes the key
 // Active again (or deletes the role's deny) without reading the opt-in the release reads after the
 // approval (row 1z): the approver was promised a change the release then refused.
 describe("the approval request of a drill's credential release (review-1z)", () => {

@@ -293,7 +293,7 @@ describe("MemberRoleStack: each responder's own grants, never another's", () => 
     expect(evaluate(revoker, { action: 'iam:DeleteRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
   });
 
-  it("ATTACK (review-1z): release-credentials' member role reads no role (iam:GetRole), which its release reads through its session revoker only (rows 1z, 1ze)", () => {
+  it("ATTACK (review-1z): release-credentials' member role reads no role (iam:GetRole), which its release reads through its session revoker only (rows 1z, 1zd)", () => {
     // release-credentials reads a drill's role opt-in with GetRole through revokerClients, beside the
     // deny it deletes; its member role (users' keys and tags) never calls GetRole.
     const role = 'arn:aws:iam::123456789012:role/ci-deploy-role';
