@@ -7,6 +7,7 @@
  * unavailable backend.
  */
 import { writeFile } from 'node:fs/promises';
+import { terminalLine, terminalText } from '../responders/untrusted-text';
 import { writeIncidentReport } from './incidents';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -39,8 +40,9 @@ function out(text = ''): void {
   process.stdout.write(`${text}\n`);
 }
 
+/** A diagnostic: one line, nothing in it run by the terminal (lib/cli/terminal.ts says why). */
 function err(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${terminalLine(text)}\n`);
 }
 
 interface Loaded {
@@ -188,7 +190,8 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
     }
   }
   const wallMs = wallClockMs() - started;
-  if (options.json) out(renderJson(runs, wallMs));
+  // JSON.stringify escapes only U+0000–U+001F: a C1 control or a bidi override of a value would print as it is.
+  if (options.json) out(terminalText(renderJson(runs, wallMs)));
   else out(renderSummary(runs, wallMs, { color }));
   setExitCode(runs.every(runHolds) ? 0 : 1);
 }

@@ -2,7 +2,14 @@
  * How a game day reads: per scenario, the timeline (simulated and wall time since injection, state,
  * action, resource, result, AWS calls), the time to containment, then every expectation as PASS or
  * FAIL with expected versus actual. `--json` gives the same content as one document.
+ * The text quotes what the run read: from the scenario's own resources in the simulated account, or
+ * from an AWS-compatible endpoint or a test account (`--endpoint-url`): an S3 key, a tag, a refusal's
+ * reason, an AWS error text. lib/cli/gameday.ts prints it as it is (its own colours are escape
+ * sequences), so each such value goes through `terminalLine` here: an escape sequence in it runs
+ * nothing in the terminal and a line feed prints no row, expectation or verdict of its own
+ * (docs/security.md rows 1zb, 1ze).
  */
+import { terminalLine } from '../responders/untrusted-text';
 import type { GameDayCall } from './backend';
 import type { ScenarioRun } from './runner';
 import { verdictOf } from './runner';
@@ -39,7 +46,9 @@ export function formatWall(ms: number): string {
   return `${ms.toFixed(1)}ms`;
 }
 
-function timelineLine(row: TimelineRow, options: RenderOptions): string[] {
+function timelineLine(quoted: TimelineRow, options: RenderOptions): string[] {
+  // Every text of the row, each one line (the module comment says why).
+  const row = { ...quoted, execution: terminalLine(quoted.execution), state: terminalLine(quoted.state), action: terminalLine(quoted.action), resource: terminalLine(quoted.resource), result: terminalLine(quoted.result), detail: quoted.detail && terminalLine(quoted.detail), calls: quoted.calls && terminalLine(quoted.calls) };
   const times = `${formatSim(row.simMs).padStart(9)} ${formatWall(row.wallMs).padStart(9)}`;
   if (row.kind === 'action' || row.kind === 'call') {
     const marker = row.kind === 'call' ? '✗' : '↳';
@@ -91,7 +100,7 @@ export function renderLatency(prediction: LatencyPrediction, options: RenderOpti
   ];
   for (const hop of prediction.criticalPath) {
     const duration = hop.endMs - hop.startMs;
-    lines.push(`     ${formatSim(hop.startMs).padStart(10)} ${`+${duration.toFixed(0)}ms`.padStart(9)}  ${pad(hop.kind, 11)} ${hop.label}${hop.execution ? paint(` (${hop.execution})`, 'dim', options.color) : ''}`);
+    lines.push(`     ${formatSim(hop.startMs).padStart(10)} ${`+${duration.toFixed(0)}ms`.padStart(9)}  ${pad(hop.kind, 11)} ${terminalLine(hop.label)}${hop.execution ? paint(` (${terminalLine(hop.execution)})`, 'dim', options.color) : ''}`);
   }
   return lines;
 }
@@ -100,8 +109,10 @@ export function renderLatency(prediction: LatencyPrediction, options: RenderOpti
 export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {}): string {
   const { scenario } = run;
   const lines: string[] = [];
-  lines.push(paint(`━━ ${scenario.name} ━━ playbook under test: ${scenario.playbook ?? 'none'} (${run.backend})`, 'bold', options.color));
-  lines.push(...scenario.description.trim().split('\n').map((line) => `   ${line}`));
+  const name = terminalLine(scenario.name);
+  lines.push(paint(`━━ ${name} ━━ playbook under test: ${terminalLine(scenario.playbook ?? 'none')} (${terminalLine(run.backend)})`, 'bold', options.color));
+  // The description's own lines stay lines; nothing in one runs in the terminal.
+  lines.push(...scenario.description.trim().split('\n').map((line) => `   ${terminalLine(line)}`));
   lines.push('');
   if (run.timeline.length > 0) {
     lines.push(`   ${'sim'.padStart(9)} ${'wall'.padStart(9)}  ${pad('execution', 20)} ${pad('state', 26)} action resource → result`);
@@ -120,7 +131,7 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
         : refused !== undefined
           ? `${decision.by} answered ${decision.answer}${after}: refused by the approval function (${refused}), nothing recorded or sent`
           : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}${after}`;
-    lines.push(`   approval ${approval.request.state}: ${answered}`);
+    lines.push(terminalLine(`   approval ${approval.request.state}: ${answered}`));
   }
   if (run.containment) {
     const wall = run.containment.wallMs !== undefined ? `, ${formatWall(run.containment.wallMs)} wall` : '';
@@ -134,7 +145,7 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
   if (unimplemented.length > 0) {
     lines.push(
       paint(
-        `   NOT IMPLEMENTED by ${run.backend}: ${unimplemented.map((c) => `${c.api} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`).join(', ')}; what depends on these calls cannot hold there, whatever Firebreak does (the local game day rehearses them)`,
+        terminalLine(`   NOT IMPLEMENTED by ${run.backend}: ${unimplemented.map((c) => `${c.api} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`).join(', ')}; what depends on these calls cannot hold there, whatever Firebreak does (the local game day rehearses them)`),
         'bold',
         options.color,
       ),
@@ -144,25 +155,22 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
   if (run.routings.length > 0) {
     lines.push(`   EventBridge: ${run.routings.length - dropped} of ${run.routings.length} injected event(s) delivered by the deployed rules${dropped > 0 ? `, ${dropped} not delivered (no rule matched)` : ''}`);
   }
-  for (const finding of run.findings) lines.push(paint(`   ${finding.kind}: ${finding.message}`, 'bold', options.color));
-  if (run.error) lines.push(paint(`   the scenario could not run: ${run.error}`, 'red', options.color));
+  for (const finding of run.findings) lines.push(paint(terminalLine(`   ${finding.kind}: ${finding.message}`), 'bold', options.color));
+  if (run.error) lines.push(paint(terminalLine(`   the scenario could not run: ${run.error}`), 'red', options.color));
   lines.push('   expectations:');
   for (const expectation of run.expectations) {
     const mark = expectation.passed ? paint('PASS', 'green', options.color) : paint('FAIL', 'red', options.color);
-    lines.push(
-      expectation.passed
-        ? `   ${mark} ${expectation.name}: ${expectation.actual}`
-        : `   ${mark} ${expectation.name}: expected ${expectation.expected}, actual ${expectation.actual}`,
-    );
+    const said = terminalLine(expectation.passed ? `${expectation.name}: ${expectation.actual}` : `${expectation.name}: expected ${expectation.expected}, actual ${expectation.actual}`);
+    lines.push(`   ${mark} ${said}`);
   }
   const failed = run.expectations.filter((expectation) => !expectation.passed).length;
   const word = verdictOf(run);
   const verdict = paint(word, word === 'FAIL' ? 'red' : word === 'PASS' ? 'green' : 'bold', options.color);
   lines.push(
-    `${verdict} ${scenario.name}: ${run.expectations.length - failed}/${run.expectations.length} expectations hold (${run.wallMs.toFixed(0)} ms wall, ${(run.simMs / 1000).toFixed(3)} s simulated)`,
+    `${verdict} ${name}: ${run.expectations.length - failed}/${run.expectations.length} expectations hold (${run.wallMs.toFixed(0)} ms wall, ${(run.simMs / 1000).toFixed(3)} s simulated)`,
   );
-  if (word === 'PENDING') lines.push(`   pending, so it does not fail the game day: ${scenario.pending ?? ''}`);
-  if (word === 'NOW PASSES') lines.push(`   this pending scenario now passes: remove its 'pending:' line (${scenario.pending ?? ''})`);
+  if (word === 'PENDING') lines.push(terminalLine(`   pending, so it does not fail the game day: ${scenario.pending ?? ''}`));
+  if (word === 'NOW PASSES') lines.push(terminalLine(`   this pending scenario now passes: remove its 'pending:' line (${scenario.pending ?? ''})`));
   return lines.join('\n');
 }
 
@@ -176,8 +184,8 @@ export function renderSummary(runs: readonly ScenarioRun[], wallMs: number, opti
   const lines = [
     `Game day: ${passed} of ${runs.length} scenario(s) passed${pending.length > 0 ? `, ${pending.length} pending` : ''}, ${expectations - failedExpectations} of ${expectations} expectations hold, in ${(wallMs / 1000).toFixed(2)} s wall.`,
   ];
-  for (const run of failed) lines.push(paint(`  FAIL ${run.scenario.name} (${run.scenario.file})`, 'red', options.color));
-  for (const run of pending) lines.push(`  ${verdictOf(run)} ${run.scenario.name}: ${run.scenario.pending ?? ''}`);
+  for (const run of failed) lines.push(paint(terminalLine(`  FAIL ${run.scenario.name} (${run.scenario.file})`), 'red', options.color));
+  for (const run of pending) lines.push(terminalLine(`  ${verdictOf(run)} ${run.scenario.name}: ${run.scenario.pending ?? ''}`));
   lines.push(`${passed} passed, ${failed.length} failed${pending.length > 0 ? `, ${pending.length} skipped` : ''}`);
   return lines.join('\n');
 }

@@ -14,14 +14,18 @@
  * Read only: no IAM change, no table write, no grant or approval read; the calls are those the
  * release itself makes (GetItem and kms:VerifyMac on the state table's records, iam:ListAccessKeys
  * through the member role, and iam:GetAccessKeyLastUsed for a user IAM no longer knows by the record's
- * name, row 11aa; iam:GetRolePolicy through the session-revoker role), so the preview needs
+ * name, row 11aa; iam:GetRolePolicy through the session-revoker role; for a drill, the opt-in the release
+ * reads, iam:ListUserTags or iam:GetRole, row 1zc), so the preview needs
  * no permission the release lacks. A `preview` field
  * someone puts in a direct invocation only makes the function read. What it reads is true when it
  * reads it: the release reads everything again when it acts, and the approval request says so.
  */
-import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { SECURITY_TAGS } from '../contracts/security';
+import { tagRecord } from '../aws/describe-instance';
+import type { Incident } from '../incident/model';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { ActionLog } from './action-log';
@@ -42,6 +46,8 @@ import { readRoleDeny, roleDenyDeletableAt } from './role-deny-release';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
+import { isGameDayIncident } from './game-day';
+import { gameDayForbids } from './tag-rules';
 
 /** The most incidents a preview lists per key (the count says how many): the result rides in the execution's state. */
 export const MAX_PREVIEW_HOLDERS = 10;
@@ -189,6 +195,52 @@ export async function previewCredentialRelease(input: ResponderInput<unknown>, d
   return finish('previewed', { preview: { readAt, keys: previews, roles: rolePreviews } });
 }
 
+/** A user or role whose game-day opt-in a drill's release reads, where it lives. */
+export interface DrillPrincipal {
+  readonly kind: 'user' | 'role';
+  readonly name: string;
+  readonly account: string;
+}
+
+/**
+ * Why a drill may not release this user or role, as IAM tags it now, or undefined (a real incident's
+ * release reads nothing). A drill contains only a principal that opts in (refusalByTags), and its
+ * release, whose approval request says [GAME DAY] (an exercise), must not undo a containment of one
+ * its owner took out of drills since (back in production, its key rotated out and left Inactive
+ * on purpose), as release-instance and release-s3-object refuse an instance or object that no
+ * longer opts in. The user is read through the member role, where its keys change; the role through
+ * the session-revoker role, which reads it for the deny. The release reads it where it acts, and its
+ * preview as the release will, so that the approval request does not promise what the release then
+ * refuses (rows 1z, 1zc).
+ */
+export async function drillOptInRefusal(
+  principal: DrillPrincipal,
+  incident: Pick<Incident, 'gameDay' | 'key' | 'region'>,
+  deps: Pick<ReleasePreviewDeps, 'clients' | 'revokerClients'>,
+  log: ActionLog,
+): Promise<string | undefined> {
+  if (!isGameDayIncident(incident)) return undefined;
+  const where = { account: principal.account, region: incident.region };
+  const read =
+    principal.kind === 'user'
+      ? await readOrMissing('iam:ListUserTags', async () => {
+          const iam = await deps.clients.iam(where);
+          return tagRecord((await iam.send(new ListUserTagsCommand({ UserName: principal.name }))).Tags);
+        })
+      : await readOrMissing('iam:GetRole', async () => {
+          const iam = await deps.revokerClients.iam(where);
+          return tagRecord((await iam.send(new GetRoleCommand({ RoleName: principal.name }))).Role?.Tags);
+        });
+  const api = principal.kind === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
+  const { key, value } = SECURITY_TAGS.gameDayTarget;
+  if (read === 'missing') return `game-day incident ${incident.key}: IAM knows no ${principal.kind} ${principal.name} in account ${principal.account}, so its game-day opt-in cannot be verified and a drill may not release it`;
+  if (!gameDayForbids(true, read)) {
+    log.record(api, principal.name, 'observed', `${principal.kind} ${principal.name} carries the tag ${key}=${value} in IAM now: a drill may release it`);
+    return undefined;
+  }
+  return `game-day incident ${incident.key}: ${principal.kind} ${principal.name} does not carry the tag ${key}=${value} in IAM now, so a drill may not release it (its owner took it out of drills since the drill contained it)`;
+}
+
 /** What the release of the role will do, as releaseCredentials and releaseRole (release-credentials.ts) will decide it: the same rails, record checks and read of the deny. */
 async function previewRole(
   base: Pick<RoleReleasePreview, 'kind' | 'roleName'>,
@@ -215,6 +267,9 @@ async function previewRole(
     issuedBefore: issuedBefore.slice(0, MAX_HOLDER_LENGTH),
     ...(Number.isFinite(deletableAt) ? { deletableAt: new Date(deletableAt).toISOString() } : {}),
   };
+  // A drill's release reads the role's opt-in before its deny, as the release will (drillOptInRefusal).
+  const refused = await drillOptInRefusal({ kind: 'role', name: roleName, account }, incident, deps, log);
+  if (refused !== undefined) return { ...base, record: 'refused', reason: refused };
   try {
     const iam = await deps.revokerClients.iam({ account, region: incident.region });
     const deny = await readRoleDeny(iam, read.record);
@@ -246,7 +301,12 @@ async function previewKey(
   if (!holders.includes(incident.key)) return { ...base, record: 'not-held', holders: bounded(holders), holderCount: holders.length };
   const others = holders.filter((holder) => holder !== incident.key);
   // Another incident holds the key too: the release takes back only this incident's hold and changes nothing in IAM.
-  if (others.length > 0) return { ...base, record: 'held', holders: bounded(others), holderCount: others.length };
+  // A drill's release reads the opt-in of the user it releases, as the release will (drillOptInRefusal).
+  const notATarget = (name: string) => drillOptInRefusal({ kind: 'user', name, account }, incident, deps, log);
+  if (others.length > 0) {
+    const refused = await notATarget(userName);
+    return refused !== undefined ? { ...base, record: 'refused', reason: refused } : { ...base, record: 'held', holders: bounded(others), holderCount: others.length };
+  }
   const iam = await deps.clients.iam({ account, region: incident.region });
   const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
   if (listed === 'missing') {
@@ -258,11 +318,15 @@ async function previewKey(
     const { renamed: { to }, sentence } = followed;
     log.record(RENAMED_USER_ACTION, userName, 'observed', sentence);
     if (denyAllDuty(read) !== undefined) return { ...base, record: 'refused', reason: denyAllOfRenamedUser(userName, to, sentence) };
+    const refused = await notATarget(to);
+    if (refused !== undefined) return { ...base, record: 'refused', reason: refused };
     return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, reason: `${sentence}; approving releases it under its current name ${to}` };
   }
   const userKeys = keyIdsOf(listed.AccessKeyMetadata ?? []);
   log.record('iam:ListAccessKeys', userName, 'observed', `User ${userName} has ${userKeys.length} access key(s)`);
   if (!userKeys.includes(accessKeyId)) return { ...base, record: 'refused', reason: `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?)` };
+  const refused = await notATarget(userName);
+  if (refused !== undefined) return { ...base, record: 'refused', reason: refused };
   const denyAll = await previewDenyAll(read, userKeys, deps);
   return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, ...(denyAll !== undefined ? { denyAll } : {}) };
 }

@@ -24,12 +24,11 @@
  * guard cleared (release-clearance.ts); the releaser recorded is the approver. IAM has no DryRun:
  * in dry-run nothing is changed and each change says "would".
  */
-import { AttachUserPolicyCommand, DeleteRolePolicyCommand, DetachUserPolicyCommand, GetRoleCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, DeleteRolePolicyCommand, DetachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { AccessKeyMetadata, IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS } from '../contracts/security';
-import { tagRecord } from '../aws/describe-instance';
+import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import type * as z from '../contracts/zod-mini';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
@@ -51,12 +50,11 @@ import { ResponderRun } from './responder-run';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { ResponderInputError } from '../contracts/responder-errors';
 import type { ReleasePreviewResult } from './release-credentials-preview';
-import { denyAllOfRenamedUser, followRecordedKey, previewCredentialRelease } from './release-credentials-preview';
+import type { DrillPrincipal } from './release-credentials-preview';
+import { denyAllOfRenamedUser, drillOptInRefusal, followRecordedKey, previewCredentialRelease } from './release-credentials-preview';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { readOrMissing, rolesNamed } from './credential-targets';
-import { isGameDayIncident } from './game-day';
-import { gameDayForbids } from './tag-rules';
 import { keyIdsOf } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { CredentialRails } from './credential-rails';
@@ -191,14 +189,21 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
       refuse(base, cleared.refused);
       continue;
     }
+    const others = keyHolders(read.record, read.claims).filter((holder) => holder !== incident.key);
+    if (others.length === 0) {
+      // The release re-activates the key: a drill's opt-in is read there, of the user it changes
+      // (the record's, or the one a user renamed since goes by now: releaseKey follows the key).
+      releasedBy = cleared;
+      results.push(await releaseKey(read, base, context, cleared));
+      continue;
+    }
     const notATarget = await drillRefusal({ kind: 'user', name: read.record.userName, account }, context);
     if (notATarget !== undefined) {
       refuse(base, notATarget);
       continue;
     }
     releasedBy = cleared;
-    const others = keyHolders(read.record, read.claims).filter((holder) => holder !== incident.key);
-    results.push(others.length > 0 ? await takeBackHold(read.record, read.claims, others, base, context) : await releaseKey(read, base, context, cleared));
+    results.push(await takeBackHold(read.record, read.claims, others, base, context));
   }
 
   for (const role of roles) {
@@ -234,35 +239,9 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
   return finish(statusOf(results), results);
 }
 
-/**
- * Why a drill may not release this user or role, as IAM tags it now, or undefined (a real incident's
- * release reads nothing). A drill contains only a principal that opts in (refusalByTags), and its
- * release, whose approval request says [GAME DAY] (an exercise), must not undo a containment of one
- * its owner took out of drills since (back in production, its key rotated out and left Inactive
- * on purpose), as release-instance and release-s3-object refuse an instance or object that no
- * longer opts in. The role is read through the session-revoker role, which reads it for the deny.
- */
-async function drillRefusal(principal: { readonly kind: 'user' | 'role'; readonly name: string; readonly account: string }, context: ReleaseContext): Promise<string | undefined> {
-  const { incident } = context.input;
-  if (!isGameDayIncident(incident)) return undefined;
-  const where = { account: principal.account, region: incident.region };
-  const read =
-    principal.kind === 'user'
-      ? await readOrMissing('iam:ListUserTags', async () => {
-          const iam = await context.deps.clients.iam(where);
-          return tagRecord((await iam.send(new ListUserTagsCommand({ UserName: principal.name }))).Tags);
-        })
-      : await readOrMissing('iam:GetRole', async () => {
-          const iam = await context.deps.revokerClients.iam(where);
-          return tagRecord((await iam.send(new GetRoleCommand({ RoleName: principal.name }))).Role?.Tags);
-        });
-  const api = principal.kind === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
-  if (read === 'missing') return `game-day incident ${incident.key}: IAM knows no ${principal.kind} ${principal.name} in account ${principal.account}, so its game-day opt-in cannot be verified and a drill may not release it`;
-  if (!gameDayForbids(true, read)) {
-    context.log.record(api, principal.name, 'observed', `${principal.kind} ${principal.name} carries the tag ${SECURITY_TAGS.gameDayTarget.key}=${SECURITY_TAGS.gameDayTarget.value} in IAM now: a drill may release it`);
-    return undefined;
-  }
-  return `game-day incident ${incident.key}: ${principal.kind} ${principal.name} does not carry the tag ${SECURITY_TAGS.gameDayTarget.key}=${SECURITY_TAGS.gameDayTarget.value} in IAM now, so a drill may not release it (its owner took it out of drills since the drill contained it)`;
+/** Why a drill may not release this user or role, as IAM tags it now, or undefined (drillOptInRefusal, shared with the preview the approver is shown). */
+function drillRefusal(principal: DrillPrincipal, context: ReleaseContext): Promise<string | undefined> {
+  return drillOptInRefusal(principal, context.input.incident, context.deps, context.log);
 }
 
 function statusOf(results: readonly CredentialRelease[]): ReleaseCredentialsStatus {
@@ -417,6 +396,11 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
   }
   const found = keys.find((k) => k.AccessKeyId === accessKeyId);
   if (found === undefined) return refuse(`${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?): nothing to re-activate`);
+  // A drill's: the opt-in of the user whose key this is and whose key and policies change, under the
+  // name IAM knows it by now (a user renamed since the drill is followed above, row 11u), never the
+  // record's name alone, which IAM may no longer know (row 1zc).
+  const notATarget = await drillRefusal({ kind: 'user', name: userName, account }, context);
+  if (notATarget !== undefined) return refuse(notATarget);
   let keyStatus: 'Active' | 'Inactive' = found.Status === 'Active' ? 'Active' : 'Inactive';
   let activated = false;
   if (!record.deactivated) {

@@ -144,6 +144,14 @@ export interface MemberRoleStackProps extends StackProps {
 /** The IAM actions a responder's revoker role holds beside the writes: the reads that go with them (quarantine's instance profile, the named role's tags, the recorded policy). */
 const REVOKER_READS: readonly string[] = ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy'];
 
+/**
+ * The role reads a responder with a session revoker makes through it alone, never its member role:
+ * quarantine-instance and revoke-role-sessions reach IAM through the revoker only (iamClientsFor),
+ * and release-credentials reads a role (a drill's opt-in, GetRole) and its deny (GetRolePolicy)
+ * through its revokerClients, its users through the member role (rows 1z, 1zd).
+ */
+const REVOKER_ONLY_READS: readonly string[] = ['iam:GetRole', 'iam:GetRolePolicy'];
+
 /** The responders that act on a credential's user or role, whose rails the guard checks first. */
 const CREDENTIAL_STEP_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);
 
@@ -207,7 +215,7 @@ export function responderMemberRoles(roleName: string, revokerRoleName: string, 
   const writes = here.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action));
   return {
     memberName: responderMemberRoleName(roleName, responder),
-    member: writes.length === 0 ? here : here.filter((action) => !writes.includes(action) && action !== 'iam:GetRolePolicy'),
+    member: writes.length === 0 ? here : here.filter((action) => !writes.includes(action) && !REVOKER_ONLY_READS.includes(action)),
     revokerName: responderMemberRoleName(revokerRoleName, responder),
     revoker: writes.length === 0 ? [] : [...writes, ...here.filter((action) => REVOKER_READS.includes(action))],
   };

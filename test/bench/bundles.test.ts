@@ -286,10 +286,13 @@ describe('responder bundles', () => {
     // Session 31: +688 bytes (review-cred): the preview follows a renamed user's key as the release does, so the approval
     // request says the key is made Active again under the new name, not that the release refuses (row 11aa).
     // Session 32: +2,621 bytes (review-live): a drill's release reads the user's (ListUserTagsCommand) or the role's
-    // (GetRoleCommand) game-day opt-in in IAM and refuses one no longer opted in, with its reason (row 1z);
-    // review-17: +120 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
-    // triage's write, and the facts it keeps, always fit (row 17c).
-    'release-credentials': 69_423,
+    // (GetRoleCommand) game-day opt-in in IAM and refuses one no longer opted in, with its reason (row 1z).
+    // Session 32: +440 bytes (review-1z): the preview reads that opt-in as the release will, so a drill's approval request says
+    // the release refuses a principal taken out of drills instead of promising the change, and the release reads it of
+    // the user it changes, a renamed one under its current name (row 1zc).
+    // Review-17: +120 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
+    // triage's write, and the facts it keeps, always fit (row 17c); +90 bytes more where the two changes meet in one bundle.
+    'release-credentials': 69_960,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.

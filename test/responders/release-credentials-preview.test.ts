@@ -419,6 +419,82 @@ describe("the approval request of a role's release", () => {
   });
 });
 
+// Review review-1z (row 1zc): the approval request of a drill's release said approving makes the key
+// Active again (or deletes the role's deny) without reading the opt-in the release reads after the
+// approval (row 1z): the approver was promised a change the release then refused.
+describe("the approval request of a drill's credential release (review-1z)", () => {
+  const OPTED_IN = [{ Key: 'firebreak:gameday-target', Value: 'true' }];
+  const OPTED_OUT = [{ Key: 'firebreak:gameday-target', Value: 'false' }];
+  const drillOf = (incident: Incident): Incident => ({ ...incident, gameDay: true, key: 'gameday-creds-1' });
+
+  async function drillDisabled(records: MemoryCredentialRecordStore, tagsAfter: { Key: string; Value: string }[]) {
+    const drill = drillOf(USER_KEY());
+    givenUserKeys({ [KEY]: 'Active' });
+    iamMock.on(ListUserTagsCommand).resolves({ Tags: OPTED_IN });
+    await disableAccessKey(
+      { incident: drill, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({}), execution: EXECUTION },
+      { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
+    );
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive' });
+    iamMock.on(ListUserTagsCommand).resolves({ Tags: tagsAfter });
+    return drill;
+  }
+
+  it("ATTACK (review-1z): says a drill's release of a user its owner took out of drills will refuse, as IAM tags it when the request is made, not that approving makes the key Active", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const drill = await drillDisabled(records, OPTED_OUT);
+    const { input, result } = await preview(keyCredential, drill.key, records);
+    expect(result).toMatchObject({ status: 'previewed', preview: { keys: [{ accessKeyId: KEY, record: 'refused' }] } });
+    expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(mutatingCalls()).toBe(0);
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain(`The release of access key ${KEY} of user ${USER} will refuse and change nothing: game-day incident ${drill.key}: user ${USER} does not carry the tag firebreak:gameday-target=true in IAM now`);
+    expect(text).not.toContain('ACTIVE again');
+  });
+
+  it("says approving makes a drill's key Active again while its user still opts in, read with exactly that input", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const drill = await drillDisabled(records, OPTED_IN);
+    const { input, result } = await preview(keyCredential, drill.key, records);
+    expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(approvalSection(input.incident, result)).toContain(`Incident ${drill.key} holds the last claim on access key ${KEY} of user ${USER}: approving makes the key ACTIVE again`);
+  });
+
+  it("ATTACK (review-1z): says a drill's release of a role its owner took out of drills will refuse, read with GetRole before the deny, not that approving deletes the deny", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const drill = drillOf(ROLE_SESSION());
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: OPTED_IN } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    await revokeRoleSessions(
+      { incident: drill, mode: 'enforce', options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
+    );
+    iamMock.reset();
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    iamMock.on(GetRolePolicyCommand).resolves(denyOf(NOW));
+    const { input, result } = await preview(roleCredential, drill.key, records);
+    expect(result).toMatchObject({ preview: { roles: [{ roleName: ROLE, record: 'refused' }] } });
+    expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }]);
+    expect(iamMock.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
+    expect(roleWrites()).toBe(0);
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain(`The release of role ${ROLE} will refuse and change nothing: game-day incident ${drill.key}: role ${ROLE} does not carry the tag firebreak:gameday-target=true in IAM now`);
+    expect(text).not.toContain('DELETES');
+  });
+
+  it('reads no tag for the request of a real incident\'s release', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const a = USER_KEY();
+    givenUserKeys({ [KEY]: 'Active' });
+    await disable(a, records);
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive' });
+    await preview(keyCredential, a.key, records);
+    expect(iamMock.commandCalls(ListUserTagsCommand)).toHaveLength(0);
+  });
+});
+
 describe('release-credentials preview: exact inputs through the state table and KMS', () => {
   const dynamodb = mockClient(DynamoDBClient);
   const kms = mockClient(KMSClient);

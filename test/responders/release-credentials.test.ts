@@ -1203,6 +1203,46 @@ describe('releaseCredentials in a game day (review-live)', () => {
     expect(iamMock.commandCalls(DeleteRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME }]);
   });
 
+  // Review review-1z: the opt-in was read under the record's name, and a drill's user renamed since
+  // (row 11u: the release follows the key and re-activates it under the current name, and the
+  // approval request says so, row 11aa) was refused as a user IAM does not know: the opt-in of the
+  // principal the release changes was never read.
+  describe('a drill\'s user renamed since it was contained (review-1z)', () => {
+    const NEW_NAME = 'svc-metrics';
+    const noSuchUser = (name: string) => Object.assign(new NoSuchEntityException({ message: `The user with name ${name} cannot be found.`, $metadata: { httpStatusCode: 404 } }), { Code: 'NoSuchEntity' });
+    /** ci-deployer renamed svc-metrics since the drill: the record's name unknown to IAM, the key the renamed user's, its tags `tagsAfter`. */
+    async function renamedAfterDrill(tagsAfter: { Key: string; Value: string }[]) {
+      const contained = await drillDisabled(OPTED_IN);
+      iamMock.reset();
+      iamMock.on(ListUserTagsCommand, { UserName: USER }).rejects(noSuchUser(USER));
+      iamMock.on(ListUserTagsCommand, { UserName: NEW_NAME }).resolves({ Tags: tagsAfter });
+      iamMock.on(ListAccessKeysCommand, { UserName: USER }).rejects(noSuchUser(USER));
+      iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME });
+      iamMock.on(ListAccessKeysCommand, { UserName: NEW_NAME }).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: NEW_NAME, Status: 'Inactive' }] });
+      iamMock.on(UpdateAccessKeyCommand).resolves({});
+      return contained;
+    }
+
+    it('ATTACK (review-1z): a drill\'s release reads the opt-in of the user it re-activates, under its current name, never the record\'s name IAM no longer knows', async () => {
+      const { records, drill } = await renamedAfterDrill(OPTED_IN);
+      const result = await release(keyCredential, records, { incidentKey: drill.key });
+      expect(result.status).toBe('released');
+      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME }]);
+      expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Active' }]);
+      expect(result.actions.find((a) => a.api === 'iam:ListUserTags')).toMatchObject({ target: NEW_NAME, outcome: 'observed' });
+    });
+
+    it('ATTACK (review-1z): refuses, changing nothing, a drill\'s release of a renamed user its owner took out of drills, as IAM tags it under its current name', async () => {
+      const { records, drill } = await renamedAfterDrill([{ Key: 'firebreak:gameday-target', Value: 'false' }]);
+      const result = await release(keyCredential, records, { incidentKey: drill.key });
+      expect(result.status).toBe('refused');
+      expect(result.credentials[0]?.reason).toMatch(new RegExp(`game-day incident gameday-creds-1: user ${NEW_NAME} does not carry the tag firebreak:gameday-target=true in IAM now`));
+      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME }]);
+      expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+      expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+    });
+  });
+
   it('reads no tag for the release of a real incident', async () => {
     const { records, incident } = await contained('Active', 'Inactive');
     const result = await release(keyCredential, records, { incidentKey: incident.key });

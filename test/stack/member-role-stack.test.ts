@@ -271,9 +271,10 @@ describe("MemberRoleStack: each responder's own grants, never another's", () => 
     (permissionStatements(template, id, responder) as { Effect: string; Action: string | string[] }[]).filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
 
   it("grants each responder's roles together exactly that responder's member-account actions", () => {
+    const exists = (id: 'MemberRole' | 'SessionRevokerRole', responder: string) => Object.keys(template.findResources('AWS::IAM::Role')).some((logicalId) => new RegExp(`^${id}${pascal(responder)}[0-9A-F]{8}$`).test(logicalId));
     for (const [responder, actions] of Object.entries(byResponder)) {
-      const revoker = Object.keys(template.findResources('AWS::IAM::Role')).some((id) => new RegExp(`^SessionRevokerRole${pascal(responder)}[0-9A-F]{8}$`).test(id));
-      const granted = new Set([...grantedIn('MemberRole', responder), ...(revoker ? grantedIn('SessionRevokerRole', responder) : [])]);
+      // revoke-role-sessions has no member role: it reads (GetRole) and writes roles through its revoker alone.
+      const granted = new Set([...(exists('MemberRole', responder) ? grantedIn('MemberRole', responder) : []), ...(exists('SessionRevokerRole', responder) ? grantedIn('SessionRevokerRole', responder) : [])]);
       // Associating an instance profile brings the iam:PassRole it needs (planStatements).
       const expected = new Set([...actions, ...(actions.includes('ec2:AssociateIamInstanceProfile') ? ['iam:PassRole'] : [])]);
       expect([...granted].sort(), responder).toEqual([...expected].sort());
@@ -290,6 +291,19 @@ describe("MemberRoleStack: each responder's own grants, never another's", () => 
     expect(evaluate(releaser, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
     const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions', 'revoke-role-sessions');
     expect(evaluate(revoker, { action: 'iam:DeleteRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
+  });
+
+  it("ATTACK (review-1z): release-credentials' member role reads no role (iam:GetRole), which its release reads through its session revoker only (rows 1z, 1zd)", () => {
+    // release-credentials reads a drill's role opt-in with GetRole through revokerClients, beside the
+    // deny it deletes; its member role (users' keys and tags) never calls GetRole.
+    const role = 'arn:aws:iam::123456789012:role/ci-deploy-role';
+    const member = resolvedStatements(template, 'MemberRole', 'permissions', 'release-credentials');
+    expect(evaluate(member, { action: 'iam:GetRole', resource: role })).toBe('no-allow');
+    expect(grantedIn('MemberRole', 'release-credentials')).not.toContain('iam:GetRole');
+    expect(evaluate(member, { action: 'iam:ListUserTags', resource: 'arn:aws:iam::123456789012:user/ci-deployer' })).toBe('allow');
+    const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions', 'release-credentials');
+    expect(evaluate(revoker, { action: 'iam:GetRole', resource: role })).toBe('allow');
+    expect(evaluate(revoker, { action: 'iam:ListUserTags', resource: 'arn:aws:iam::123456789012:user/ci-deployer' })).toBe('no-allow');
   });
 
   it("is trusted by its own responder alone, the session revokers included", () => {
@@ -572,8 +586,9 @@ describe('MemberRoleStack permissions', () => {
     };
     const resolvedPlan = (planned: ReturnType<typeof planStatements>) => planned.map(({ statement }) => stack.resolve(statement.toStatementJson()));
     // The member role: everything but the role-policy writes; the session revoker: those and the profile read.
-    // release-credentials' DeleteRolePolicy is a role-policy write too, and its GetRolePolicy goes with it.
-    const revokerOnly = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy'];
+    // release-credentials' DeleteRolePolicy is a role-policy write too, and its GetRolePolicy goes with it;
+    // a responder with a revoker reads roles (GetRole) through it alone (row 1z).
+    const revokerOnly = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:GetRole'];
     expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => !revokerOnly.includes(a)), arns, { forensicAccountId: FORENSIC_ACCOUNT })));
     expect(permissionStatements(template, 'SessionRevokerRole')).toEqual(
       // revoke-role-sessions' GetRole (the named role's tags) goes with the writes it precedes.
@@ -828,10 +843,10 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     expect(evaluate(revoker, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
     expect(evaluate(revoker, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/OrganizationAccountAccessRole' })).toBe('explicit-deny');
     expect(evaluate(revoker, { action: 'iam:UpdateAccessKey', resource: userArn('ci-deployer') })).toBe('no-allow');
-    for (const responder of ['disable-access-key', 'revoke-role-sessions']) {
-      const member = resolvedStatements(template, 'MemberRole', 'permissions', responder);
-      expect(evaluate(member, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' }), responder).toBe('no-allow');
-    }
+    const member = resolvedStatements(template, 'MemberRole', 'permissions', 'disable-access-key');
+    expect(evaluate(member, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
+    // revoke-role-sessions reads the role (GetRole) through its revoker too: it has no member role, which would only hold an unused read.
+    expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('MemberRoleRevokeRoleSessions'))).toEqual([]);
     const trust = resolvedStatements(template, 'SessionRevokerRole', 'trust', 'revoke-role-sessions');
     const assume = (responder: string) => evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn: `arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-${responder}` });
     expect(assume('revoke-role-sessions')).toBe('allow');
