@@ -69,6 +69,18 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const alertOk = () => ({ messageId: 'm-1' });
 const kept: TaskStub = () => ({ MessageId: 'sqs-1' });
 
+/** StartExecution as Step Functions answers it: a name already started is ExecutionAlreadyExists. */
+function startingOncePerName(): { startedNames: Set<string>; startExecution: TaskStub } {
+  const startedNames = new Set<string>();
+  const startExecution: TaskStub = (parameters) => {
+    const name = String(parameters.Name);
+    if (startedNames.has(name)) throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
+    startedNames.add(name);
+    return { ExecutionArn: `${PLAYBOOK_ARN}:${name}` };
+  };
+  return { startedNames, startExecution };
+}
+
 describe('compileDispatcher', () => {
   it('hands triage the raw event and the receive time, nothing else: the routing table is in its environment', () => {
     expect(definition.StartAt).toBe(S.triage);
@@ -155,13 +167,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
   });
 
   it('a duplicate delivery (ExecutionAlreadyExists) succeeds without a second start, alert or kept event', async () => {
-    const startedNames = new Set<string>();
-    const startExecution: TaskStub = (parameters) => {
-      const name = String(parameters.Name);
-      if (startedNames.has(name)) throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
-      startedNames.add(name);
-      return { ExecutionArn: `${PLAYBOOK_ARN}:${name}` };
-    };
+    const { startedNames, startExecution } = startingOncePerName();
     const first = await dispatch(() => decision(), { [S.startPlaybook]: startExecution });
     const second = await dispatch(() => decision(), { [S.startPlaybook]: startExecution });
     expect(first.status).toBe('SUCCEEDED');
@@ -845,13 +851,7 @@ describe("ATTACK (review-17): a revision whose execution a forged intake copy st
     sim.addTable({ name: TABLE, partitionKey: 'pk' });
     const ddb = sim.clientFactory().dynamodb();
     const tasks = updateItemTasks(ddb);
-    const startedNames = new Set<string>();
-    const startExecution: TaskStub = (parameters) => {
-      const name = String(parameters.Name);
-      if (startedNames.has(name)) throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
-      startedNames.add(name);
-      return { ExecutionArn: `${PLAYBOOK_ARN}:${name}` };
-    };
+    const { startedNames, startExecution } = startingOncePerName();
     // Triage's answer on the genuine finding, as the dispatcher below knows its one playbook; the
     // copy's carries the copy (its execution name is the finding's and its revision's, the same).
     const dispatchOf = (incident: Incident) => {
