@@ -1212,6 +1212,24 @@ describe('review-3j: what the checks of rows 3j-3l compare with (rows 3m-3o)', (
     expect(released.actions.find((a) => a.target === ADMIN_TG)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining(ENI_A) as unknown });
   });
 
+  it('review-3m: an ip target\'s recorded ENI detached from the instance (attached to another instance, keeping its id and address) is not registered (row 3n holds)', async () => {
+    // The record names ENI B as the holder of 10.0.1.10. Since, ENI B was detached and attached to
+    // an instance of the attacker: it keeps its id and the address, but DescribeInstances of the
+    // quarantined instance no longer lists it, and release reads the ENIs from there alone.
+    await records.saveIfAbsent(
+      await sealed({
+        ...recordOfDefaultInstance(ec2Incident().key, NOW.toISOString()),
+        loadBalancers: { targets: [{ targetGroupArn: ADMIN_TG, targetId: '10.0.1.10', networkInterfaceId: ENI_B, port: 8443, availabilityZone: `${REGION}a`, managedByGroup: false }], classic: [] },
+      }),
+    );
+    const released = await releaseNow(withAddresses([{ id: ENI_A, addresses: ['10.0.1.5'] }]));
+    expect(released.status).toBe('released');
+    expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
+    expect(released.actions.find((a) => a.target === ADMIN_TG)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining(`not held by ${ENI_B}`) as unknown });
+    // Attached again and holding it: registered.
+    expect(ipTargetRefusal({ targetId: '10.0.1.10', networkInterfaceId: ENI_B }, INSTANCE_ID, [{ networkInterfaceId: ENI_A, vpcId: VPC, privateIpAddresses: ['10.0.1.5'] }, { networkInterfaceId: ENI_B, vpcId: VPC, privateIpAddresses: ['10.0.1.20', '10.0.1.10'] }], new Set([ENI_A, ENI_B]))).toBeUndefined();
+  });
+
   it('ATTACK (review-3j): an instance on standby in a group of the recorded name that Auto Scaling does not describe is not taken out of standby, nor its protection changed (row 3o)', async () => {
     // The membership names web-asg, but DescribeAutoScalingGroups does not list it (created a moment
     // ago and not yet listed, or deleted in between): nothing tells it from a group created again

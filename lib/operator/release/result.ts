@@ -94,8 +94,19 @@ export function releaseSummary(outcome: ReleaseOutcome): string {
   const status = outcome.status as ReleaseStatus;
   if (!KNOWN_STATUSES.includes(status)) return `Release ended with status ${outcome.status}: see the actions above.`;
   switch (status) {
-    case 'released':
-      return `Released: ${instance} is back to its pre-quarantine state${recorded}${restored.length ? ` (${restored.join('; ')}; protections and tags as above)` : ' (protections and tags as above)'}; the record is marked released.`;
+    case 'released': {
+      // A release goes on past what it refuses or cannot tell (a group it cannot describe, an
+      // address no longer on its ENI: rows 3k-3o) and says so in a skipped action; the last line,
+      // the one a person reads, must not then say the instance is back as it was (row 3p).
+      const skipped = outcome.actions.filter((action) => action.outcome === 'skipped');
+      if (skipped.length === 0) {
+        return `Released: ${instance} is back to its pre-quarantine state${recorded}${restored.length ? ` (${restored.join('; ')}; protections and tags as above)` : ' (protections and tags as above)'}; the record is marked released.`;
+      }
+      const which = skipped.map((action) => `${action.api} ${action.target}`).join('; ');
+      const of = record?.capturedAt ? `record of ${record.capturedAt}${record.incidentKey ? ` by incident ${record.incidentKey}` : ''}` : '';
+      const said = [of, restored.join('; ')].filter((part) => part !== '').join(': ');
+      return `Released: ${instance} is out of quarantine${said ? ` (${said})` : ''}, but NOT all of its pre-quarantine state is back: ${skipped.length === 1 ? '1 action above was' : `${skipped.length} actions above were`} skipped (${which}), left as ${skipped.length === 1 ? 'it is' : 'they are'}: do ${skipped.length === 1 ? 'it' : 'them'} by hand as ${skipped.length === 1 ? 'its reason says' : 'their reasons say'}; the record is marked released.`;
+    }
     case 'claim-released':
       return `Claim released: incident ${outcome.incidentKey ?? 'of this release'} no longer holds ${instance}, but ${instance} STAYS QUARANTINED: ${heldByText(outcome.heldBy)}. Nothing was restored; the release of the last of them restores it.`;
     case 'dry-run':

@@ -78,6 +78,21 @@ describe('releaseSummary', () => {
     );
   });
 
+  it('ATTACK (review-3m): a release that left the instance on standby in a group it could not describe (row 3o) does not say the instance is back to its pre-quarantine state (row 3p)', () => {
+    const left = {
+      api: 'autoscaling:ExitStandby',
+      target: 'web-asg',
+      outcome: 'skipped' as const,
+      detail: 'The instance is in a group named web-asg, but Auto Scaling does not describe that group now: it is left as it is (Standby); check the group, then return it by hand',
+      at: '2026-11-27T16:30:00.000Z',
+    };
+    const summary = releaseSummary(outcome({ actions: [...RELEASED.actions, left] }));
+    expect(summary).not.toContain('back to its pre-quarantine state');
+    expect(summary).toBe(
+      `Released: ${INSTANCE} is out of quarantine (record of 2026-11-20T10:02:00.000Z by incident gd-6ac3f0e9a1b2c3d4: eni-0aaa → sg-app; eni-0bbb → sg-db, sg-mon; instance profile ${PROFILE}), but NOT all of its pre-quarantine state is back: 1 action above was skipped (autoscaling:ExitStandby web-asg), left as it is: do it by hand as its reason says; the record is marked released.`,
+    );
+  });
+
   it('says a claim-released instance STAYS QUARANTINED, and which incidents still hold it (review r3 F1)', () => {
     const claimOnly = outcome({ status: 'claim-released', incidentKey: 'gd-b', heldBy: ['gd-a'], networkInterfaces: [] });
     expect(releaseSummary(claimOnly)).toBe(
