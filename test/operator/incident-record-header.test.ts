@@ -16,7 +16,7 @@ import { noteVerifiedOrigin } from '../../lib/responders/attempt-actions';
 import { DynamoDbIncidentRecords, recordingHandler } from '../../lib/responders/incident-record';
 import { TRIAGE_RECORD_CONDITION, triageRecordWrite } from '../../lib/responders/triage-record';
 import { SeededSimulatedAws } from '../support/sim-builder';
-import { ec2Incident } from '../support/incidents';
+import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 
 const TABLE = 'firebreak-state';
 const routing = routingTableFor(loadPlaybookDirectorySync('playbooks'), { forceDryRun: false });
@@ -180,7 +180,7 @@ describe('ATTACK (review-17c): the steps\' budget used up by direct invocations 
         step,
         async () => {
           noteVerifiedOrigin();
-          return { status: 'done', mode: 'enforce', actions: [{ api: 'ec2:ModifyInstanceAttribute', target: genuine.resource.instanceId, outcome: 'done', detail: `${step} acted` }] };
+          return { status: 'done', mode: 'enforce', actions: [{ api: 'ec2:ModifyInstanceAttribute', target: INSTANCE_ID, outcome: 'done', detail: `${step} acted` }] };
         },
         { records, logger: { warn: (...args: unknown[]) => warnings.push(args) } },
       );
