@@ -40,6 +40,8 @@ export const TRIAGE_FACTS_ATTRIBUTE = 'triageFacts';
  * triage's write is not, so the room it needs is never the steps' to take (docs/security.md row 17c).
  */
 export const STEP_ENTRY_BYTES_ATTRIBUTE = 'stepEntryBytes';
+/** Of them, the bytes of entries whose step did not confirm its execution's origin (row 17d). */
+export const UNCONFIRMED_ENTRY_BYTES_ATTRIBUTE = 'unconfirmedEntryBytes';
 
 /** The state table's TTL attribute (epoch seconds): DynamoDB deletes an item after it (records, blast-radius slots). */
 export const STATE_TTL_ATTRIBUTE = 'ttl';

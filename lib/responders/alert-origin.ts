@@ -27,6 +27,7 @@
 import type { AlertInput } from './alert-model';
 import type { InvocationOrigins } from './invocation-origin';
 import { SfnInvocationOrigins, checkScheduledInvocation, executionOfDeployment } from './invocation-origin';
+import { noteVerifiedOrigin } from './attempt-actions';
 
 // The check itself is shared with the evidence steps (invocation-origin.ts); publish-alert's names for it.
 export { LAMBDA_FUNCTION_NAME_ENV, executionOfDeployment, functionNameOf, invokedWith } from './invocation-origin';
@@ -79,5 +80,6 @@ export async function verifyAlertOrigin(input: AlertInput, received: unknown, co
   }
   if (where.kind === 'foreign') return { status: 'unverified', why: where.why, executionArn: executionArn as string, historyRead: false };
   const check = await checkScheduledInvocation(executionArn as string, received, { ...context, who: 'publish-alert', what: 'this alert' });
+  if (check.verified) noteVerifiedOrigin();
   return check.verified ? { status: 'verified', executionArn: check.executionArn } : { status: 'unverified', why: check.why, executionArn: check.executionArn, historyRead: check.historyRead };
 }

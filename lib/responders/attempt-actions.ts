@@ -23,6 +23,8 @@ type SettledAction = Omit<ResponderAction, 'at'>;
 class AttemptActions {
   private readonly logged: ResponderAction[] = [];
   private readonly settled: ResponderAction[] = [];
+  /** Whether the responder's own check confirmed that its playbook execution invoked it (noteVerifiedOrigin). */
+  originVerified = false;
 
   constructor(private readonly now: () => Date) {}
 
@@ -60,17 +62,36 @@ function callOf(action: SettledAction): string {
 
 const current = new AsyncLocalStorage<AttemptActions>();
 
-/** Runs one attempt of a step, keeping what it did: its value, or its error (unchanged) with the actions it took before. */
+/**
+ * Runs one attempt of a step, keeping what it did: its value, or its error (unchanged) with the actions
+ * it took before, and whether the responder confirmed its invocation's origin (noteVerifiedOrigin).
+ */
 export async function runAttempt<T>(
   attempt: () => Promise<T>,
   now: () => Date,
-): Promise<{ readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown; readonly actions: readonly ResponderAction[] }> {
+): Promise<
+  | { readonly ok: true; readonly value: T; readonly originVerified: boolean }
+  | { readonly ok: false; readonly error: unknown; readonly actions: readonly ResponderAction[]; readonly originVerified: boolean }
+> {
   const actions = new AttemptActions(now);
   try {
-    return { ok: true, value: await current.run(actions, attempt) };
+    const value = await current.run(actions, attempt);
+    return { ok: true, value, originVerified: actions.originVerified };
   } catch (error) {
-    return { ok: false, error, actions: actions.taken() };
+    return { ok: false, error, actions: actions.taken(), originVerified: actions.originVerified };
   }
+}
+
+/**
+ * Notes that the attempt's own check confirmed its invocation came from its playbook execution: the
+ * execution's history scheduled this very task (step-origin.ts, alert-origin.ts), the guard's
+ * DescribeExecution (containment-guard.ts), or a grant of a RUNNING execution that clears it
+ * (grants.ts). The incident record counts such an entry against the steps' whole budget, any other
+ * against the smaller one of unconfirmed invocations (incident-record.ts, docs/security.md row 17d).
+ */
+export function noteVerifiedOrigin(): void {
+  const store = current.getStore();
+  if (store) store.originVerified = true;
 }
 
 /** Notes an action an ActionLog recorded (action-log.ts). */

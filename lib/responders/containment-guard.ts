@@ -1,3 +1,4 @@
+
 /**
  * containment-guard: the safety rails a playbook runs BEFORE its resource-changing steps. It
  * answers one question — may this incident be contained automatically now? — with
@@ -57,6 +58,7 @@ import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-
 import type { S3ObjectClaims } from './s3-object-claims';
 import { DynamoDbS3ObjectClaimReader } from './s3-object-claims';
 import type { KeyHolds } from './key-holds';
+import { noteVerifiedOrigin } from './attempt-actions';
 import { DynamoDbKeyHolds } from './key-holds';
 import { DynamoDbQuarantineReleaseStates } from './quarantine-release-state';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
@@ -188,6 +190,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   const pool: BlastRadiusPool = gameDay ? 'gameday' : 'real';
   const sample = incident.sample;
   execution = { verified: true, executionArn: checked.executionArn, playbook, kind: rails.kind };
+  noteVerifiedOrigin();
   log.record('states:DescribeExecution', checked.executionArn, 'observed', `RUNNING execution of playbook ${playbook} (${rails.kind}) for incident ${incident.key}.`);
   if (rails.mode === 'dry-run') {
     effective = effectiveMode(input.mode, environment, { mode: 'dry-run', why: `playbook ${playbook} says mode: dry-run` });

@@ -42,6 +42,7 @@ import type { ExecutionStatusReader } from './execution-status';
 import type { PauseReader, PauseState } from './emergency-pause';
 import { NOT_PAUSED, PAUSE_ACTION, PAUSE_KEY, pauseSentence, pauseStateOf } from './emergency-pause';
 import type { ActionLog } from './action-log';
+import { noteVerifiedOrigin } from './attempt-actions';
 
 /**
  * The SHA-256 (hex) of an incident's canonical JSON: what a grant binds a step's whole input
@@ -338,6 +339,7 @@ export async function checkContainmentGrant(request: GrantRequest, reader: Grant
   const approval = grant?.status === 'awaiting-approval' ? await reader.getApproval(executionArn) : undefined;
   const check = pausedCheck(evaluateGrant(request, grant, approval, now), pause);
   // A grant that clears nothing keeps its own reason: it says more than the execution's status.
+  if (check.allowed && status === RUNNING_EXECUTION_STATUS) noteVerifiedOrigin();
   if (!check.allowed || status === RUNNING_EXECUTION_STATUS) return check;
   const shown =
     status === undefined

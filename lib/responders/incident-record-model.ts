@@ -27,6 +27,15 @@ export const RECORD_LIMITS = { actions: 60, detail: 300, text: 500, reasons: 20 
  */
 export const STEP_ENTRY_BUDGET_BYTES = 256 * 1024;
 
+/**
+ * Of STEP_ENTRY_BUDGET_BYTES, the most the entries of invocations the step did not confirm as its
+ * playbook execution's may take (UNCONFIRMED_ENTRY_BYTES_ATTRIBUTE): a direct invocation names any
+ * incident key, so without it a few dozen, sent before or during the incident, used the whole budget
+ * and the entries of what the incident's own steps did were not written. The confirmed entries
+ * (noteVerifiedOrigin, attempt-actions.ts) keep the 192 KiB left (docs/security.md row 17d).
+ */
+export const UNCONFIRMED_ENTRY_BUDGET_BYTES = 64 * 1024;
+
 /** One action a step took, as its ActionLog recorded it (outcome: done, would-do, skipped, …). */
 export interface RecordedAction {
   readonly api: string;
@@ -87,7 +96,8 @@ export interface IncidentRecordHeader {
 
 /** Where entries go: the state table in Lambda and in the game day, a list in tests. */
 export interface IncidentRecordWriter {
-  append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void>;
+  /** `origin.verified`: the step's own check confirmed its playbook execution invoked it (row 17d). */
+  append(header: IncidentRecordHeader, entry: IncidentRecordEntry, origin?: { readonly verified: boolean }): Promise<void>;
 }
 
 /** FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS is not a whole number of days from 1 to 3650. */

@@ -19,11 +19,11 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { STEP_ENTRY_BYTES_ATTRIBUTE } from '../contracts/incident-record';
+import { STEP_ENTRY_BYTES_ATTRIBUTE, UNCONFIRMED_ENTRY_BYTES_ATTRIBUTE } from '../contracts/incident-record';
 import type { IncidentLogger } from './logging';
 import { runAttempt } from './attempt-actions';
 import type { IncidentRecordEntry, IncidentRecordHeader, IncidentRecordWriter, RecordedAction } from './incident-record-model';
-import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, STEP_ENTRY_BUDGET_BYTES, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
+import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, STEP_ENTRY_BUDGET_BYTES, UNCONFIRMED_ENTRY_BUDGET_BYTES, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
 // The model (types, bounds, retention, the append's UpdateItem) lives apart, with no SDK client.
 export * from './incident-record-model';
@@ -36,19 +36,27 @@ export class DynamoDbIncidentRecords implements IncidentRecordWriter {
     private readonly retentionDays: number = DEFAULT_INCIDENT_RECORD_RETENTION_DAYS,
   ) {}
 
-  async append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> {
+  async append(header: IncidentRecordHeader, entry: IncidentRecordEntry, origin?: { readonly verified: boolean }): Promise<void> {
     const update = recordAppendUpdate(header, entry, this.retentionDays);
     // The entry's bytes as DynamoDB counts them (its JSON in UTF-8, and a list element's byte),
-    // counted against the steps' budget, which the append may not pass (row 17c).
+    // counted against the steps' budget, which the append may not pass (row 17c); an entry whose
+    // step did not confirm its execution's origin also against the smaller budget of such entries,
+    // so that direct invocations never take the room of the incident's own steps (row 17d).
     const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1;
+    const unconfirmed = origin?.verified !== true;
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: incidentRecordKey(header.incidentKey) } },
-        UpdateExpression: `${update.updateExpression} ADD #b :b`,
-        ConditionExpression: 'attribute_not_exists(#b) OR #b <= :r',
-        ExpressionAttributeNames: { ...update.names, '#b': STEP_ENTRY_BYTES_ATTRIBUTE },
-        ExpressionAttributeValues: { ...update.values, ':b': { N: String(bytes) }, ':r': { N: String(STEP_ENTRY_BUDGET_BYTES - bytes) } },
+        UpdateExpression: `${update.updateExpression} ADD #b :b${unconfirmed ? ', #u :b' : ''}`,
+        ConditionExpression: `(attribute_not_exists(#b) OR #b <= :r)${unconfirmed ? ' AND (attribute_not_exists(#u) OR #u <= :ru)' : ''}`,
+        ExpressionAttributeNames: { ...update.names, '#b': STEP_ENTRY_BYTES_ATTRIBUTE, ...(unconfirmed ? { '#u': UNCONFIRMED_ENTRY_BYTES_ATTRIBUTE } : {}) },
+        ExpressionAttributeValues: {
+          ...update.values,
+          ':b': { N: String(bytes) },
+          ':r': { N: String(STEP_ENTRY_BUDGET_BYTES - bytes) },
+          ...(unconfirmed ? { ':ru': { N: String(UNCONFIRMED_ENTRY_BUDGET_BYTES - bytes) } } : {}),
+        },
       }),
     );
   }
@@ -147,11 +155,11 @@ export interface RecordingDeps {
  */
 export function recordingHandler<Result>(step: string, handler: (event: unknown) => Promise<Result>, deps: RecordingDeps): (event: unknown) => Promise<Result> {
   const now = deps.now ?? (() => new Date());
-  const write = async (event: unknown, ended: { result: unknown } | { error: unknown; actions: readonly unknown[] }, startedAt: Date) => {
+  const write = async (event: unknown, ended: { result: unknown } | { error: unknown; actions: readonly unknown[] }, startedAt: Date, verified: boolean) => {
     const incidentKey = incidentKeyOf(event);
     if (incidentKey === undefined) return;
     try {
-      await deps.records.append(recordHeaderOf(incidentKey, event), incidentRecordEntry(step, event, ended, { startedAt, endedAt: now() }));
+      await deps.records.append(recordHeaderOf(incidentKey, event), incidentRecordEntry(step, event, ended, { startedAt, endedAt: now() }), { verified });
     } catch (error) {
       deps.logger?.warn('incident record not written', { incidentKey, step, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }
@@ -160,10 +168,10 @@ export function recordingHandler<Result>(step: string, handler: (event: unknown)
     const startedAt = now();
     const attempt = await runAttempt(() => handler(event), now);
     if (!attempt.ok) {
-      await write(event, { error: attempt.error, actions: attempt.actions }, startedAt);
+      await write(event, { error: attempt.error, actions: attempt.actions }, startedAt, attempt.originVerified);
       throw attempt.error;
     }
-    await write(event, { result: attempt.value }, startedAt);
+    await write(event, { result: attempt.value }, startedAt, attempt.originVerified);
     return attempt.value;
   };
 }

@@ -16,6 +16,7 @@
 import type * as z from '../contracts/zod-mini';
 import { StepOriginRefusedError } from '../contracts/responder-errors';
 import { ActionLog } from './action-log';
+import { noteVerifiedOrigin } from './attempt-actions';
 import type { InvocationOrigins } from './invocation-origin';
 import { checkScheduledInvocation, executionOfDeployment } from './invocation-origin';
 import type { IncidentLogger } from './logging';
@@ -64,7 +65,10 @@ export async function requireStepOrigin(
     why = where.why;
   } else {
     const check = await checkScheduledInvocation(executionArn, received, { origins: deps.origins, environment, who: words.responder, what: 'this input' });
-    if (check.verified) return check.executionArn;
+    if (check.verified) {
+      noteVerifiedOrigin();
+      return check.executionArn;
+    }
     why = check.why;
   }
   const message = `${words.responder} refused this invocation: Step Functions does not confirm that a running Firebreak playbook execution asked for it (${why}); ${words.nothingDone}.`;

@@ -264,7 +264,9 @@ describe('responder bundles', () => {
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
     // Review-17: +208 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
     // triage's write, and the facts it keeps, always fit (row 17c).
-    'update-security-hub-finding': 5_403,
+    // Review-17c: +410 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
+    // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
+    'update-security-hub-finding': 5_813,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
@@ -277,7 +279,9 @@ describe('responder bundles', () => {
     // rule) and what to check first, CloudTrail's SetAlarmState and the metric, never the alarm's history (row 10d).
     // Review-17: +144 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
     // triage's write, and the facts it keeps, always fit (row 17c).
-    'publish-alert': 127_740,
+    // Review-17c: +390 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
+    // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
+    'publish-alert': 128_130,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
@@ -292,14 +296,18 @@ describe('responder bundles', () => {
     // the user it changes, a renamed one under its current name (row 1zc).
     // Review-17: +120 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
     // triage's write, and the facts it keeps, always fit (row 17c); +90 bytes more where the two changes meet in one bundle.
-    'release-credentials': 69_960,
+    // Review-17c: +390 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
+    // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
+    'release-credentials': 70_350,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
     // Review-17: +199 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
     // triage's write, and the facts it keeps, always fit (row 17c).
-    'revoke-role-sessions': 44_680,
+    // Review-17c: +400 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
+    // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
+    'revoke-role-sessions': 45_080,
     // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
     // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
     // Session 30: +54 bytes (review-rename): the follow's sentence says a rename or a forged finding's name, not a rename as fact (row 11r).
@@ -308,7 +316,9 @@ describe('responder bundles', () => {
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
     // Review-17: +204 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
     // triage's write, and the facts it keeps, always fit (row 17c).
-    'disable-access-key': 46_897,
+    // Review-17c: +400 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
+    // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
+    'disable-access-key': 47_297,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
@@ -316,7 +326,9 @@ describe('responder bundles', () => {
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
     // Review-17: +182 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
     // triage's write, and the facts it keeps, always fit (row 17c).
-    'quarantine-s3-object': 37_560,
+    // Review-17c: +400 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
+    // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
+    'quarantine-s3-object': 37_960,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
@@ -325,7 +337,9 @@ describe('responder bundles', () => {
     // Session 31: +40 bytes (review-alarm): the grant check never contains an alarm's incident on a timeout (row 10d, grants.ts).
     // Review-17: +189 bytes: each step's incident-record append held to the steps' budget of entry bytes, so that
     // triage's write, and the facts it keeps, always fit (row 17c).
-    'release-s3-object': 32_250,
+    // Review-17c: +410 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
+    // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
+    'release-s3-object': 32_660,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

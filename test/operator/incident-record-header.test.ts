@@ -12,10 +12,11 @@ import { listIncidents, readIncidentRecord } from '../../lib/operator/incidents'
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
+import { noteVerifiedOrigin } from '../../lib/responders/attempt-actions';
 import { DynamoDbIncidentRecords, recordingHandler } from '../../lib/responders/incident-record';
 import { TRIAGE_RECORD_CONDITION, triageRecordWrite } from '../../lib/responders/triage-record';
 import { SeededSimulatedAws } from '../support/sim-builder';
-import { ec2Incident } from '../support/incidents';
+import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 
 const TABLE = 'firebreak-state';
 const routing = routingTableFor(loadPlaybookDirectorySync('playbooks'), { forceDryRun: false });
@@ -146,5 +147,48 @@ describe('ATTACK (review-17): a record filled before its incident arrives', () =
     expect(record?.entries.at(-1)).toMatchObject({ step: 'triage', status: 'start-playbook' });
     const { incidents } = await listIncidents(ddb, TABLE, { account: genuine.account, since: genuine.times.received });
     expect(incidents.map((incident) => incident.key)).toEqual([genuine.key]);
+  });
+});
+
+// Row 17d (review-17c): row 17c's budget is the steps' together, so direct invocations naming a
+// coming or running incident could use all of it, and the entries of what the incident's own steps
+// did (an isolation, a snapshot, a release) were then not written: a review read a record without
+// its actions. The entries of invocations the step did not confirm as its execution's take only a
+// smaller part of the budget; a step that confirmed its origin (noteVerifiedOrigin) still fits.
+describe('ATTACK (review-17c): the steps\' budget used up by direct invocations before the incident\'s own steps', () => {
+  it("writes the incident's own step entries however many direct invocations came first", async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    // Direct invocations naming the coming incident, each refused by the step, with the largest
+    // entries, then smaller ones, until none fits.
+    let written = 0;
+    for (const length of [500, 50, 5, 1]) {
+      for (let refused = false; !refused; ) {
+        const reasons = Array.from({ length: 20 }, () => '\ud800'.repeat(length));
+        const refusing = recordingHandler('update-security-hub-finding', () => Promise.reject(new Error('refused: no grant')), { records, logger: { warn: () => (refused = true) } });
+        await refusing({ incident: FORGED, reasons }).catch(() => undefined);
+        if (!refused) written += 1;
+      }
+    }
+    expect(written).toBeGreaterThan(0);
+    await recordTriage(ddb, genuine);
+    // The incident's own steps, each confirming its invocation came from its execution.
+    const warnings: unknown[] = [];
+    for (const step of ['containment-guard', 'snapshot-volumes', 'quarantine-instance']) {
+      const acting = recordingHandler(
+        step,
+        async () => {
+          noteVerifiedOrigin();
+          return { status: 'done', mode: 'enforce', actions: [{ api: 'ec2:ModifyInstanceAttribute', target: INSTANCE_ID, outcome: 'done', detail: `${step} acted` }] };
+        },
+        { records, logger: { warn: (...args: unknown[]) => warnings.push(args) } },
+      );
+      await acting({ incident: genuine, mode: 'enforce', options: {} });
+    }
+    expect(warnings).toEqual([]);
+    const record = await readIncidentRecord(ddb, TABLE, genuine.key);
+    expect(record?.entries.slice(-3).map((entry) => entry.step)).toEqual(['containment-guard', 'snapshot-volumes', 'quarantine-instance']);
+    expect(record?.entries.at(-1)).toMatchObject({ actions: [{ outcome: 'done', detail: 'quarantine-instance acted' }] });
   });
 });

@@ -16,6 +16,7 @@ import { deployedStepsOf } from '../../lib/responders/step-binding';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { ExecutionStatusReader } from '../../lib/responders/execution-status';
 import { EXECUTION_ARN, deployedStep, grantFor } from '../support/grants';
+import { runAttempt } from '../../lib/responders/attempt-actions';
 import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 
 const ddb = mockClient(DynamoDBClient);
@@ -391,6 +392,15 @@ describe('checkContainmentGrant: a grant clears a step only while its execution 
 
   it('clears the same grant while its execution is RUNNING (the rail does not block everything)', async () => {
     expect(await checkContainmentGrant(contain, storeWith('RUNNING'), NOW)).toMatchObject({ allowed: true, grant: proceed });
+  });
+
+  it("confirms the step's origin to the incident record only for a grant that clears it while its execution runs (row 17d)", async () => {
+    const confirmed = async (status: string | undefined, request: GrantRequest = contain) =>
+      (await runAttempt(() => checkContainmentGrant(request, storeWith(status), NOW), () => NOW)).originVerified;
+    expect(await confirmed('RUNNING')).toBe(true);
+    expect(await confirmed('SUCCEEDED')).toBe(false);
+    expect(await confirmed('RUNNING', { ...contain, instanceId: 'i-00000000000000000' })).toBe(false);
+    expect(await confirmed('RUNNING', { ...contain, executionArn: undefined })).toBe(false);
   });
 
   it('refuses when Step Functions does not know the execution or does not let the role see it', async () => {

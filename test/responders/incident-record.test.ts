@@ -17,6 +17,7 @@ import { ec2Incident } from '../support/incidents';
 import { ActionLog } from '../../lib/responders/action-log';
 import { mutateEc2 } from '../../lib/responders/pending-actions';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import { noteVerifiedOrigin } from '../../lib/responders/attempt-actions';
 
 const ddb = mockClient(DynamoDBClient);
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-7ab9-1';
@@ -29,9 +30,9 @@ function payload(extra: Record<string, unknown> = {}) {
 }
 
 class ListWriter implements IncidentRecordWriter {
-  readonly written: { header: IncidentRecordHeader; entry: IncidentRecordEntry }[] = [];
-  async append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> {
-    this.written.push({ header, entry });
+  readonly written: { header: IncidentRecordHeader; entry: IncidentRecordEntry; origin?: { readonly verified: boolean } }[] = [];
+  async append(header: IncidentRecordHeader, entry: IncidentRecordEntry, origin?: { readonly verified: boolean }): Promise<void> {
+    this.written.push({ header, entry, ...(origin !== undefined ? { origin } : {}) });
   }
 }
 
@@ -48,7 +49,7 @@ describe('DynamoDbIncidentRecords', () => {
     const records = new DynamoDbIncidentRecords(new DynamoDBClient({}), 'state-table', 30);
     const header = recordHeaderOf('gd-7ab9', payload());
     const entry = incidentRecordEntry('quarantine-instance', payload(), { result: { status: 'quarantined', mode: 'enforce', actions: [] } }, { startedAt: START, endedAt: END });
-    await records.append(header, entry);
+    await records.append(header, entry, { verified: true });
     const calls = ddb.commandCalls(UpdateItemCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args[0].input).toEqual({
@@ -61,8 +62,9 @@ describe('DynamoDbIncidentRecords', () => {
         '#severityScore = if_not_exists(#severityScore, :severityScore), #resource = if_not_exists(#resource, :resource), ' +
         '#gameDay = if_not_exists(#gameDay, :gameDay), #sample = if_not_exists(#sample, :sample), #createdAt = if_not_exists(#createdAt, :createdAt), ' +
         '#receivedAt = if_not_exists(#receivedAt, :receivedAt) ADD #b :b',
-      // The steps' entries stay within their budget, so that triage's write always fits (row 17c).
-      ConditionExpression: 'attribute_not_exists(#b) OR #b <= :r',
+      // The steps' entries stay within their budget, so that triage's write always fits (row 17c); a
+      // step that confirmed its execution's origin is held to no smaller one (row 17d).
+      ConditionExpression: '(attribute_not_exists(#b) OR #b <= :r)',
       ExpressionAttributeNames: {
         '#entries': 'entries',
         '#updatedAt': 'updatedAt',
@@ -102,6 +104,22 @@ describe('DynamoDbIncidentRecords', () => {
         ':r': { N: String(256 * 1024 - Buffer.byteLength(JSON.stringify(entry)) - 1) },
       },
     });
+  });
+
+  it("counts an entry its step did not confirm as its execution's against the unconfirmed entries' budget too (row 17d)", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const records = new DynamoDbIncidentRecords(new DynamoDBClient({}), 'state-table', 30);
+    const entry = incidentRecordEntry('quarantine-instance', payload(), { error: new Error('refused') }, { startedAt: START, endedAt: END });
+    for (const origin of [undefined, { verified: false }]) {
+      ddb.resetHistory();
+      await records.append(recordHeaderOf('gd-7ab9', payload()), entry, origin);
+      const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+      const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1;
+      expect(input.UpdateExpression).toMatch(/ ADD #b :b, #u :b$/);
+      expect(input.ConditionExpression).toBe('(attribute_not_exists(#b) OR #b <= :r) AND (attribute_not_exists(#u) OR #u <= :ru)');
+      expect(input.ExpressionAttributeNames).toMatchObject({ '#b': 'stepEntryBytes', '#u': 'unconfirmedEntryBytes' });
+      expect(input.ExpressionAttributeValues).toMatchObject({ ':b': { N: String(bytes) }, ':r': { N: String(256 * 1024 - bytes) }, ':ru': { N: String(64 * 1024 - bytes) } });
+    }
   });
 
   it("counts an entry's bytes as DynamoDB does: UTF-8, JSON escapes included", async () => {
@@ -164,6 +182,15 @@ describe('incidentRecordEntry', () => {
 });
 
 describe('recordingHandler', () => {
+  it("says whether the step confirmed its invocation's origin, succeeded or failed (noteVerifiedOrigin, row 17d)", async () => {
+    const writer = new ListWriter();
+    await recordingHandler('snapshot-volumes', async () => ({ status: 'snapshotted', actions: [] }), { records: writer, now: clock(START, END) })(payload());
+    await recordingHandler('snapshot-volumes', async () => { noteVerifiedOrigin(); return { status: 'snapshotted', actions: [] }; }, { records: writer, now: clock(START, END) })(payload());
+    const failing = recordingHandler('snapshot-volumes', async () => { noteVerifiedOrigin(); throw new Error('throttled'); }, { records: writer, now: clock(START, END) });
+    await expect(failing(payload())).rejects.toThrow('throttled');
+    expect(writer.written.map((written) => written.origin)).toEqual([{ verified: false }, { verified: true }, { verified: true }]);
+  });
+
   it('appends the result after the step ran, with the times around it, and returns the result unchanged', async () => {
     const writer = new ListWriter();
     const result = { status: 'snapshotted', mode: 'enforce', actions: [] };

@@ -179,6 +179,16 @@ describe('snapshot-volumes proves its invocation came from a running playbook ex
     expect(attempt.ok).toBe(false);
     expect(attempt.ok ? [] : attempt.actions).toEqual([expect.objectContaining({ api: 'states:GetExecutionHistory', target: '(no execution)', outcome: 'skipped' })]);
   });
+
+  it("tells the incident record whether the attempt's origin was confirmed: its own execution's task is, a direct invocation is not (row 17d)", async () => {
+    givenHistory([scheduled(3, SNAPSHOT_FUNCTION, SNAPSHOT_STEP), started]);
+    const { execution: _none, ...direct } = SNAPSHOT_STEP;
+
+    const genuine = await runAttempt(() => snapshotHandler(SNAPSHOT_STEP), () => NOW);
+    const refused = await runAttempt(() => snapshotHandler(direct), () => NOW);
+
+    expect([genuine.originVerified, refused.originVerified]).toEqual([true, false]);
+  });
 });
 
 describe('copy-evidence proves its invocation came from a running playbook execution', () => {
