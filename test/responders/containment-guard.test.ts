@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
 import type { Incident } from '../../lib/incident/model';
 import { blastRadiusSlotKey, startSlot } from '../../lib/responders/blast-radius';
+import { runAttempt } from '../../lib/responders/attempt-actions';
 import { createContainmentGuardHandler } from '../../lib/responders/containment-guard';
 import { readContainmentGuardConfig } from '../../lib/responders/containment-guard-config';
 import { describeWindow, protectionOf } from '../../lib/responders/containment-guard-rails';
@@ -2316,5 +2317,31 @@ describe('containment-guard: the emergency pause (pause#deployment)', () => {
     expect(result).toMatchObject({ status: 'proceed', mode: 'dry-run' });
     expect(result.reasons[0]).toMatch(/^Firebreak is PAUSED: the emergency pause item \(pause#deployment\) cannot be read whole \(pausedAt is not a time; reason is missing/);
     expect(pauseItem({ pausedBy: BY, pausedAt: 'x', reason: 'y' }).pk).toEqual({ S: PAUSE_KEY });
+  });
+});
+
+describe('containment-guard: the incident record confirmation (row 17d)', () => {
+  it("ATTACK (review-17d): confirms only an invocation naming its RUNNING execution's own incident, never one verified for another incident", async () => {
+    describes(instance());
+    slotsHold();
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, emergencyPause, now: () => NOW });
+    const invoke = (named: Incident, mode: 'enforce' | 'dry-run' = 'enforce') => runAttempt(() => handler({ incident: named, mode, options: {}, execution: EXECUTION }), () => NOW);
+    const other = { ...incident, key: 'gd-another-incident' };
+    // The execution runs for this incident: a direct invocation naming it for another key (a forger
+    // filling that incident's record), or lowering its mode, is refused and stays unconfirmed.
+    executionRuns(incident);
+    const forOther = await invoke(other);
+    const lowered = await invoke(incident, 'dry-run');
+    // The execution runs for the other incident: an invocation naming this one is not confirmed by it.
+    executionRuns(other);
+    const crossed = await invoke(incident);
+    executionRuns(incident);
+    const genuine = await invoke(incident);
+    expect([forOther, lowered, crossed, genuine].map((attempt) => [attempt.ok && attempt.value.execution.verified, attempt.originVerified])).toEqual([
+      [false, false],
+      [false, false],
+      [false, false],
+      [true, true],
+    ]);
   });
 });

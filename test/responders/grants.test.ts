@@ -403,6 +403,15 @@ describe('checkContainmentGrant: a grant clears a step only while its execution 
     expect(await confirmed('RUNNING', { ...contain, executionArn: undefined })).toBe(false);
   });
 
+  it("ATTACK (review-17d): a RUNNING execution's grant confirms no invocation naming another incident, nor one it does not clear yet", async () => {
+    const confirmed = async (request: GrantRequest, grant?: ContainmentGrant) =>
+      (await runAttempt(() => checkContainmentGrant(request, storeWith('RUNNING', grant), NOW), () => NOW)).originVerified;
+    expect(await confirmed({ ...contain, incident: { ...contain.incident, key: 'gd-another-incident' } })).toBe(false);
+    expect(await confirmed({ ...contain, kind: 'release' })).toBe(false);
+    expect(await confirmed(contain, { ...proceed, status: 'awaiting-approval', approvalDeadline: new Date(NOW.getTime() + 60_000).toISOString(), onTimeout: 'contain' })).toBe(false);
+    expect(await confirmed(contain)).toBe(true);
+  });
+
   it('refuses when Step Functions does not know the execution or does not let the role see it', async () => {
     expect(await checkContainmentGrant(contain, storeWith(undefined), NOW)).toEqual({
       allowed: false,

@@ -191,6 +191,40 @@ describe('recordingHandler', () => {
     expect(writer.written.map((written) => written.origin)).toEqual([{ verified: false }, { verified: true }, { verified: true }]);
   });
 
+  it('ATTACK (review-17d): a warm container keeps no confirmation from one invocation for the next, even with late or interleaved checks', async () => {
+    const writer = new ListWriter();
+    // One wrapped handler, as a warm Lambda container (or the game day's parallel branches) reuses it:
+    // a genuine invocation confirms and leaves work behind (a check it never awaited) that confirms
+    // again while the next, direct, invocation runs.
+    const handler = recordingHandler(
+      'quarantine-instance',
+      async (event) => {
+        if ((event as { direct?: boolean }).direct !== true) {
+          noteVerifiedOrigin();
+          setTimeout(() => noteVerifiedOrigin(), 1);
+          void Promise.resolve().then(() => new Promise((resolve) => setTimeout(resolve, 1))).then(() => noteVerifiedOrigin());
+          return { status: 'quarantined', actions: [] };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return { status: 'refused', actions: [] };
+      },
+      { records: writer, now: clock(START, END) },
+    );
+    await handler(payload());
+    await Promise.all([handler(payload({ direct: true })), handler(payload())]);
+    await handler(payload({ direct: true }));
+    expect(writer.written.map((written) => [written.entry.status, written.origin?.verified])).toEqual([
+      ['quarantined', true],
+      ['quarantined', true],
+      ['refused', false],
+      ['refused', false],
+    ]);
+    // Outside a recorded attempt nothing is noted, and nothing waits for the next one.
+    noteVerifiedOrigin();
+    await recordingHandler('quarantine-instance', async () => ({ status: 'refused', actions: [] }), { records: writer, now: clock(START, END) })(payload({ direct: true }));
+    expect(writer.written.at(-1)!.origin).toEqual({ verified: false });
+  });
+
   it('appends the result after the step ran, with the times around it, and returns the result unchanged', async () => {
     const writer = new ListWriter();
     const result = { status: 'snapshotted', mode: 'enforce', actions: [] };
