@@ -17,9 +17,11 @@ export function wholeNumberFromEnvironment(environment: NodeJS.ProcessEnv, name:
 
 /**
  * The semi-space size `npm run bench` gives the storm's young generation, in MiB (V8's default on
- * 64-bit is 16): measured in session 32 beside the default in the same rounds, 25-40 MiB less peak
- * RSS for about 5% more run CPU (docs/gameday.md, "Recorded figures"). A launch flag: V8 sizes the
- * young generation when the heap is made, and `v8.setFlagsFromString` later changes nothing.
+ * 64-bit is 16). Session 32: under heavy load (load 7-8), eight runs of 342-374 MiB and one of 388
+ * beside 371-395 MiB with the default; on a quiet machine (load under 2) the two are not told apart
+ * in three runs each (367-406 against 381-398 MiB), for up to a tenth more run CPU (docs/gameday.md,
+ * "Recorded figures"). A launch flag: V8 sizes the young generation when the heap is made, and
+ * `v8.setFlagsFromString` later changes nothing.
  */
 export const STORM_SEMI_SPACE_MIB = 8;
 

@@ -44,9 +44,9 @@ const HEAP_GROWING_PERCENT = wholeNumberFromEnvironment(process.env, 'STORM_HEAP
 setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 // The young generation cannot be sized from here (V8 sizes it when the heap is made): `npm run
 // bench` starts the storm with semi-spaces of 8 MiB instead of 16 (test/bench/all.ts,
-// STORM_SEMI_SPACE_MIB). Measured in session 32, seven runs beside six with the default under the
-// same load: peak RSS 342-374 MiB instead of 371-395, for about a tenth more run CPU (more
-// scavenges); 4 MiB gave 324 MiB for a third more. The run prints which one it had.
+// STORM_SEMI_SPACE_MIB). Measured in session 32: under heavy load a lower peak (342-374 MiB in eight
+// of nine runs, 371-395 with the default), on a quiet machine no difference beyond the noise; 4 MiB
+// gave 324 MiB for a third more CPU. The run prints which one it had.
 
 // The issue's starting point (docs/gameday.md, "Recorded figures", session 9: c9dc952 run beside
 // main in four rounds on the quiet machine, load 2-4, median) and its target: 3x less run CPU, peak
