@@ -221,17 +221,15 @@ export async function drillOptInRefusal(
 ): Promise<string | undefined> {
   if (!isGameDayIncident(incident)) return undefined;
   const where = { account: principal.account, region: incident.region };
-  const read =
-    principal.kind === 'user'
-      ? await readOrMissing('iam:ListUserTags', async () => {
-          const iam = await deps.clients.iam(where);
-          return tagRecord((await iam.send(new ListUserTagsCommand({ UserName: principal.name }))).Tags);
-        })
-      : await readOrMissing('iam:GetRole', async () => {
-          const iam = await deps.revokerClients.iam(where);
-          return tagRecord((await iam.send(new GetRoleCommand({ RoleName: principal.name }))).Role?.Tags);
-        });
   const api = principal.kind === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
+  const read = await readOrMissing(api, async () => {
+    if (principal.kind === 'user') {
+      const iam = await deps.clients.iam(where);
+      return tagRecord((await iam.send(new ListUserTagsCommand({ UserName: principal.name }))).Tags);
+    }
+    const iam = await deps.revokerClients.iam(where);
+    return tagRecord((await iam.send(new GetRoleCommand({ RoleName: principal.name }))).Role?.Tags);
+  });
   const { key, value } = SECURITY_TAGS.gameDayTarget;
   if (read === 'missing') return `game-day incident ${incident.key}: IAM knows no ${principal.kind} ${principal.name} in account ${principal.account}, so its game-day opt-in cannot be verified and a drill may not release it`;
   if (!gameDayForbids(true, read)) {
