@@ -5,7 +5,7 @@
  */
 import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
@@ -488,6 +488,29 @@ async function optOutUser(backend: GameDayBackend, environment: ResolvedEnvironm
 }
 
 /**
+ * A `tamper: { optOutRole }` injection: the role's owner takes it out of drills (its
+ * firebreak:gameday-target tag set to false) after a drill denied its sessions, made with the
+ * account administrator's role.
+ */
+async function optOutRole(backend: GameDayBackend, environment: ResolvedEnvironment, roleName: string, where: string): Promise<void> {
+  const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
+  try {
+    await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: [{ Key: SECURITY_TAGS.gameDayTarget.key, Value: 'false' }] }));
+  } catch (error) {
+    throw new Error(`${where}: tamper: opting role ${roleName} out of drills failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Simulated time passing (a `wait:` injection, or a scenario's `waitAfterSeconds`) in 30-second
+ * ticks, as a load balancer's health checks and an Auto Scaling group see the account. A no-op
+ * against an endpoint, whose clock is the wall clock.
+ */
+function letTimePass(backend: GameDayBackend, seconds: number): void {
+  for (let waited = 0; waited < seconds; waited += 30) backend.advance(Math.min(30, seconds - waited) * 1000);
+}
+
+/**
  * A `tamper: { recreateRole }` injection: whoever may create roles in the account deletes a role of
  * the environment and creates it again under the same name, trust policy and tags, after GuardDuty
  * saw the name: IAM gives it a new unique id and a creation date after the finding's. Made with the
@@ -795,8 +818,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { recreateAutoScalingGroup: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
         pauseControl?: PauseControlRequest;
+        /** Seconds of simulated time let pass here. */
+        wait?: number;
         direct?: {
           kind: 'invoke' | 'start';
           name: string;
@@ -839,6 +864,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           planned.push({ injection, pauseControl: { action: 'resume', by: entry.resume.by, ...(entry.resume.reason !== undefined ? { reason: entry.resume.reason } : {}) } });
           continue;
         }
+        if (entry.wait !== undefined) {
+          planned.push({ injection, wait: entry.wait.seconds });
+          continue;
+        }
         if (entry.releaseCredentials !== undefined) {
           planned.push({ injection, releaseCredentials: { spec: entry.releaseCredentials, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
           continue;
@@ -868,7 +897,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }
       const running = engine;
       const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-      const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, pauseControl, direct }: (typeof planned)[number], index: number) => {
+      const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, pauseControl, wait, direct }: (typeof planned)[number], index: number) => {
+        if (wait !== undefined) {
+          letTimePass(backend, wait);
+          return;
+        }
         if (pauseControl) {
           await controlPause(running, pauseControl, `${scenario.file}: inject[${injection}]`);
           return;
@@ -896,6 +929,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
           else if ('recreateRole' in tamper) await recreateRole(backend, environment, tamper.recreateRole, `${scenario.file}: inject[${injection}]`);
           else if ('optOutUser' in tamper) await optOutUser(backend, environment, tamper.optOutUser, `${scenario.file}: inject[${injection}]`);
+          else if ('optOutRole' in tamper) await optOutRole(backend, environment, tamper.optOutRole, `${scenario.file}: inject[${injection}]`);
           else if ('recreateAutoScalingGroup' in tamper) await recreateAutoScalingGroup(backend, environment, tamper.recreateAutoScalingGroup, `${scenario.file}: inject[${injection}]`);
           else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
@@ -1038,7 +1072,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       deadline?.check();
       // Time for what the account does on its own afterwards (an Auto Scaling group replacing an unhealthy instance).
       // In 30-second ticks, as a load balancer's health checks see the account.
-      for (let waited = 0; waited < scenario.waitAfterSeconds; waited += 30) backend.advance(Math.min(30, scenario.waitAfterSeconds - waited) * 1000);
+      letTimePass(backend, scenario.waitAfterSeconds);
       deliveries.sort((a, b) => a.index - b.index);
       const after = await backend.inspect();
       const calls = backend.callLog();

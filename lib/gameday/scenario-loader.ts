@@ -226,6 +226,13 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       const user = entry.tamper.optOutUser;
       if (document.environment.iamUsers[user] === undefined) at(['inject', index, 'tamper', 'optOutUser'], `no IAM user '${user}' in environment.iamUsers${didYouMean(user, Object.keys(document.environment.iamUsers))}`);
     }
+    if (entry.tamper !== undefined && 'optOutRole' in entry.tamper) {
+      const role = entry.tamper.optOutRole;
+      if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'optOutRole'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);
+    }
+    if (entry.wait !== undefined && document.delivery === 'all-at-once') {
+      at(['inject', index, 'wait'], 'a wait between injections needs delivery one-by-one (all-at-once delivers every injection at once)');
+    }
     if (entry.tamper !== undefined && 'deleteAccessKey' in entry.tamper) {
       const { user, key } = entry.tamper.deleteAccessKey;
       const keys = document.environment.iamUsers[user]?.accessKeys;

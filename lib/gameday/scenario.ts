@@ -340,6 +340,14 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          optOutRole: z
+            .string()
+            .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment')
+            .describe(
+              "TagRole setting this role's firebreak:gameday-target tag to false, as its owner does who takes the role out of drills (back in production) after a drill denied its sessions: a drill's release must then change nothing, the deny stays (docs/security.md row 1z).",
+            ),
+        }),
+        z.strictObject({
           recreateRole: z
             .string()
             .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment')
@@ -389,7 +397,20 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now) or its user out of drills (optOutUser).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now) or its user or role out of drills (optOutUser, optOutRole).",
+      ),
+    wait: z
+      .strictObject({
+        seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(172_800)
+          .describe('How long, at most 48 hours.'),
+      })
+      .optional()
+      .describe(
+        "Not an event: simulated time passes (after the earlier injections' playbooks ended, before the next injection), in 30-second ticks as the account's own processes see it: a role's deny may be released only 12 hours after its cut-off. Local game days only: an endpoint's clock is the wall clock, which a scenario cannot move (needs delivery one-by-one).",
       ),
     pause: z
       .strictObject({
@@ -468,10 +489,10 @@ export const injectionSchema = z
   })
   .refine(
     (entry) =>
-      [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns, entry.releaseCredentials, entry.pause, entry.resume].filter((value) => value !== undefined)
+      [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns, entry.releaseCredentials, entry.pause, entry.resume, entry.wait].filter((value) => value !== undefined)
         .length === 1,
     {
-      message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns', 'releaseCredentials', 'pause' or 'resume'",
+      message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns', 'releaseCredentials', 'pause', 'resume' or 'wait'",
     },
   )
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })

@@ -203,7 +203,8 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // Removing a statement from a deployed role needs the local simulated account: an endpoint enforces its own IAM (or none);
   // so does a forensic account (settings.forensicAccount): an endpoint backend prepares one account only, and says so.
   // So does letting simulated time pass after the run (waitAfterSeconds: an Auto Scaling group's
-  // health checks replacing an instance): the endpoint backend's clock is the wall clock and its
+  // health checks replacing an instance), or between injections (wait: a role's deny released 12 hours
+  // later): the endpoint backend's clock is the wall clock and its
   // advance() does not wait, so what those scenarios expect of the time after cannot happen there.
   // And Security Hub (environment.securityHub): only the simulated account models GuardDuty's export to it.
   // And a member account (settings.securityAccount): its roles and its operator are the simulated account's.
@@ -229,6 +230,7 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     candidate.settings.forensicAccount !== undefined ||
     candidate.settings.securityAccount !== undefined ||
     candidate.waitAfterSeconds > 0 ||
+    candidate.inject.some((entry) => entry.wait !== undefined) ||
     candidate.environment.securityHub !== undefined;
   for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined && !localOnly(candidate))) {
     it(`${scenario.name}: every expectation holds through the endpoint backend and cleanup leaves nothing behind`, async () => {

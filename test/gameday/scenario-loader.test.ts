@@ -132,6 +132,23 @@ describe('parseScenarioSource', () => {
     expect(problems(tamper('{ user: ci-deployer, key: 1 }'))).toEqual(["scenarios/s.yaml:17:58: user 'ci-deployer' has 1 access key(s) in the environment: no key 1"]);
   });
 
+  it("refuses a 'tamper: { optOutRole }' of a role the environment does not have, at the line that names it", () => {
+    const withRole = VALID.replace('  instances:\n    web:\n      enis:', '  iamRoles:\n    ci-deploy-role: {}\n  instances:\n    web:\n      enis:');
+    const tamper = (role: string) => withRole.replace('    target: web\n', `    target: web\n  - tamper: { optOutRole: ${role} }\n`);
+    expect(problems(tamper('ci-deploy-role'))).toEqual([]);
+    expect(problems(tamper('ci-deploy-rol'))).toEqual([expect.stringMatching(/^scenarios\/s\.yaml:\d+:\d+: no IAM role 'ci-deploy-rol' in environment\.iamRoles \(did you mean 'ci-deploy-role'\?\)$/)]);
+  });
+
+  it("takes a 'wait' between injections one by one, and refuses it when every injection is delivered at once", () => {
+    const waiting = VALID.replace('    target: web\n', '    target: web\n  - wait: { seconds: 43500 }\n');
+    expect(problems(waiting)).toEqual([]);
+    expect(problems(waiting.replace('inject:', 'delivery: all-at-once\ninject:'))).toEqual([
+      expect.stringMatching(/wait between injections needs delivery one-by-one/),
+    ]);
+    expect(problems(waiting.replace('seconds: 43500', 'seconds: 172801')).join('\n')).toMatch(/seconds/);
+    expect(problems(waiting.replace('- wait: { seconds: 43500 }', '- wait: { seconds: 60 }\n    template: guardduty-ec2-backdoor-c2activity-multi-eni')).join('\n')).toContain("exactly one of");
+  });
+
   it('refuses a step id the playbook does not have', () => {
     expect(problems(VALID.replace('contain: { status', 'contian: { status'))).toEqual([
       "scenarios/s.yaml:17:5: playbook compromised-ec2-instance has no step 'contian' (did you mean 'contain'?); its steps: contain-and-preserve-evidence, contain, preserve-evidence, alert",
@@ -140,7 +157,7 @@ describe('parseScenarioSource', () => {
 
   it('asks for exactly one of template, event or raw in an injection', () => {
     expect(problems(VALID.replace('    target: web\n', '    target: web\n    raw: hello\n'))).toEqual([
-      "scenarios/s.yaml:12:5: an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns', 'releaseCredentials', 'pause' or 'resume'",
+      "scenarios/s.yaml:12:5: an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns', 'releaseCredentials', 'pause', 'resume' or 'wait'",
     ]);
   });
 

@@ -14,6 +14,7 @@ import type {
   AddRoleToInstanceProfileCommandInput,
   CreateInstanceProfileCommandInput,
   CreateRoleCommandInput,
+  TagRoleCommandInput,
   DeleteInstanceProfileCommandInput,
   DeleteRoleCommandInput,
   RemoveRoleFromInstanceProfileCommandInput,
@@ -93,6 +94,15 @@ export function iamProvisioningHandlers(world: SimWorld): Record<string, ApiHand
       });
       if (input.Tags !== undefined) role.tags = Object.fromEntries(input.Tags.flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
       return { Role: { Arn: role.arn, CreateDate: new Date(role.createDate), Path: role.path, RoleId: role.id, RoleName: role.name } };
+    },
+
+    /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagRole.html: a tag of the key already there is overwritten (NoSuchEntity 404). */
+    TagRole(call) {
+      const input = inputOf<TagRoleCommandInput>(call);
+      const role = roleNamed(world, call, input.RoleName);
+      if (!role) throw iamError('NoSuchEntity', `The role with name ${String(input.RoleName)} cannot be found.`, 404);
+      role.tags = { ...role.tags, ...Object.fromEntries((input.Tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : []))) };
+      return {};
     },
 
     /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html: no instance profile and no inline policy may hold it (DeleteConflict 409). */

@@ -585,6 +585,7 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
         case 'GetRolePolicy':
         case 'ListRolePolicies':
         case 'GetRole':
+        case 'TagRole':
           return [roleTarget(world, call.account, String(input.RoleName))];
         case 'GetAccessKeyLastUsed':
           // Authorized on the user that owns the key (Service Authorization Reference: user*), whatever a finding calls it.
