@@ -157,10 +157,14 @@ export function incidentEvidence(
 export function planEvidenceSnapshots(
   volumes: readonly AttachedEbsVolume[],
   existing: readonly Pick<Snapshot, 'SnapshotId' | 'VolumeId' | 'State'>[],
+  withheld: ReadonlySet<string> = new Set(),
 ): SnapshotPlan {
   const reused: EvidenceSnapshot[] = [];
   const toSnapshot: AttachedEbsVolume[] = [];
   for (const volume of volumes) {
+    // Not this step's to preserve (a drill's volume also attached to an instance outside the drill):
+    // left out of the call below, and never reported as evidence.
+    if (withheld.has(volume.volumeId)) continue;
     const candidates = existing.filter(
       (s) => s.VolumeId === volume.volumeId && s.SnapshotId !== undefined && USABLE_SNAPSHOT_STATES.has(s.State ?? ''),
     );
@@ -182,8 +186,8 @@ export function planEvidenceSnapshots(
   return {
     reused,
     toSnapshot,
-    excludeBootVolume: volumes.some((v) => v.boot && reusedIds.has(v.volumeId)),
-    excludeDataVolumeIds: volumes.filter((v) => !v.boot && reusedIds.has(v.volumeId)).map((v) => v.volumeId),
+    excludeBootVolume: volumes.some((v) => v.boot && (reusedIds.has(v.volumeId) || withheld.has(v.volumeId))),
+    excludeDataVolumeIds: volumes.filter((v) => !v.boot && (reusedIds.has(v.volumeId) || withheld.has(v.volumeId))).map((v) => v.volumeId),
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * What snapshot-volumes reads from EC2 besides the instance (lib/aws/describe-instance.ts): its
- * type's instance store, and the evidence snapshots an earlier run of the incident already took.
+ * type's instance store, the evidence snapshots an earlier run of the incident already took, and,
+ * for a drill, the other instances its volumes are attached to.
  */
 import type { EC2Client, Instance, Snapshot } from '@aws-sdk/client-ec2';
-import { DescribeInstanceTypesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeInstanceTypesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { awsErrorCode, isTransientAwsError, toResponderError } from '../aws/errors';
+import { isGameDayTarget } from './game-day';
 import { sendReadOnly } from './mutating';
 import type { IncidentLogger } from './logging';
 import type { InstanceStoreReport } from './snapshot-plan';
@@ -53,4 +55,36 @@ export async function findEvidenceSnapshots(ec2: EC2Client, incidentKey: string,
     nextToken = output.NextToken;
   } while (nextToken !== undefined && nextToken !== '');
   return snapshots;
+}
+
+/**
+ * The volumes of `volumeIds` that an instance other than `instanceId` also has attached without
+ * opting in to drills, by volume, with those instances: an io1/io2 volume with Multi-Attach can be
+ * attached to up to 16 instances at once (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volumes-multi.html),
+ * so a drill's opted-in instance may share a disk with production. One DescribeInstances filtered
+ * on `block-device-mapping.volume-id` (every instance, any state, with one of the volumes attached:
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), the tags read
+ * from EC2 now. A read that fails fails the step: a drill then snapshots nothing.
+ */
+export async function volumesSharedOutsideDrill(ec2: EC2Client, instanceId: string, volumeIds: readonly string[]): Promise<Map<string, string[]>> {
+  const wanted = new Set(volumeIds);
+  const shared = new Map<string, string[]>();
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const output = await sendReadOnly('ec2:DescribeInstances', () =>
+      ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'block-device-mapping.volume-id', Values: [...wanted] }], ...(token !== undefined ? { NextToken: token } : {}) })),
+    );
+    for (const other of (output.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+      if (other.InstanceId === undefined || other.InstanceId === instanceId) continue;
+      if (isGameDayTarget(Object.fromEntries((other.Tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : []))))) continue;
+      for (const mapping of other.BlockDeviceMappings ?? []) {
+        const volumeId = mapping.Ebs?.VolumeId;
+        if (volumeId === undefined || !wanted.has(volumeId)) continue;
+        shared.set(volumeId, [...(shared.get(volumeId) ?? []), other.InstanceId]);
+      }
+    }
+    nextToken = output.NextToken;
+  } while (nextToken !== undefined && nextToken !== '');
+  return shared;
 }

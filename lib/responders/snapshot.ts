@@ -18,6 +18,7 @@ import { awsErrorCode } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import { snapshotOptions } from '../playbooks/instance-options';
 import { gameDayRefusal, isGameDayIncident } from './game-day';
+import { SECURITY_TAGS } from '../contracts/security';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -39,7 +40,7 @@ import {
   describeVolume,
   startedEvidence,
 } from './snapshot-plan';
-import { describeInstanceStore, findEvidenceSnapshots } from './snapshot-reads';
+import { describeInstanceStore, findEvidenceSnapshots, volumesSharedOutsideDrill } from './snapshot-reads';
 import type { EvidenceLock, EvidenceLockOptions, EvidenceLockRail } from './snapshot-lock';
 import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
 
@@ -182,11 +183,20 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     `Instance ${instanceId} is ${instance.State?.Name ?? 'in an unknown state'} with ${volumes.length} EBS volume(s)${volumes.length > 0 ? `: ${volumes.map(describeVolume).join(', ')}` : ''}.`,
   );
 
-  // Independent reads run together: the instance store report and the search for earlier evidence.
-  const [instanceStore, existing] = await Promise.all([
+  // Independent reads run together: the instance store report, the search for earlier evidence and,
+  // for a drill, who else has its volumes attached.
+  const [instanceStore, existing, sharedOutside] = await Promise.all([
     describeInstanceStore(ec2, instance, logger),
     volumes.length > 0 ? findEvidenceSnapshots(ec2, incident.key, instanceId) : Promise.resolve([]),
+    volumes.length > 0 && isGameDayIncident(incident) ? volumesSharedOutsideDrill(ec2, instanceId, volumes.map((v) => v.volumeId)) : Promise.resolve(new Map<string, string[]>()),
   ]);
+  // A drill preserves only what its opted-in instance holds alone: a Multi-Attach volume also
+  // attached to an instance outside the drill is production's disk, and a drill, which anyone allowed
+  // to put events on the game-day bus injects, must not copy it (into a snapshot, and from there into
+  // the forensic account).
+  for (const [volumeId, others] of sharedOutside) {
+    log.record('ec2:CreateSnapshots', volumeId, 'skipped', `Game-day incident ${incident.key}: ${volumeId} is also attached to ${others.join(', ')}, which ${others.length === 1 ? 'does' : 'do'} not carry the tag ${SECURITY_TAGS.gameDayTarget.key}=${SECURITY_TAGS.gameDayTarget.value} in EC2 now, so a drill may not snapshot it; left out.`);
+  }
   if (instance.InstanceType !== undefined) {
     log.record('ec2:DescribeInstanceTypes', instance.InstanceType, 'observed', instanceStore.detail);
   }
@@ -210,7 +220,8 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
       `${other.snapshotId}${other.volumeId !== undefined ? ` of ${other.volumeId}` : ''} carries the tags of ${incident.key}, but ${other.reason}: not taken as evidence of this incident, and left as it is.`,
     );
   }
-  const plan = planEvidenceSnapshots(volumes, found.evidence);
+  const plan = planEvidenceSnapshots(volumes, found.evidence, new Set(sharedOutside.keys()));
+  if (sharedOutside.size === volumes.length) return finish('refused', { instanceId, instanceStoreVolumes: instanceStore });
   log.record(
     'ec2:DescribeSnapshots',
     instanceId,

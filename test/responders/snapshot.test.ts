@@ -499,6 +499,73 @@ describe('snapshotVolumes', () => {
     });
   });
 
+  describe('a drill on an instance sharing a Multi-Attach volume (drill-shared-volume)', () => {
+    const OPTED_IN = [{ Key: 'firebreak:gameday-target', Value: 'true' }];
+    const DRILL = { incident: { key: 'gameday-7ab9d1b3', gameDay: true } } as const;
+    const SHARED_FILTER = { Filters: [{ Name: 'block-device-mapping.volume-id', Values: ['vol-0root000000000001', 'vol-0data00000000000b', 'vol-0data00000000000c'] }] };
+    const PRODUCTION = { InstanceId: 'i-0000000000000prod', Tags: [{ Key: 'Name', Value: 'db-primary' }], BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeId: 'vol-0data00000000000b', Status: 'attached' as const } }] };
+
+    function givenDrillInstanceSharing(...others: Instance[]): void {
+      const self = instance({ Tags: OPTED_IN });
+      givenInstance(self);
+      ec2Mock.on(DescribeInstancesCommand, SHARED_FILTER).resolves({ Reservations: [{ Instances: [self, ...others] }] });
+    }
+
+    it('ATTACK (drill-shared-volume): leaves out a volume also attached to an instance that does not opt in, reading who else holds the volumes with one exact DescribeInstances', async () => {
+      givenDrillInstanceSharing(PRODUCTION);
+      ec2Mock.on(CreateSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' },
+          { SnapshotId: 'snap-0000000000000000c', VolumeId: 'vol-0data00000000000c', State: 'pending' },
+        ],
+      });
+      const result = await run(input(DRILL));
+      const reads = ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input);
+      expect(reads).toContainEqual(SHARED_FILTER);
+      const creates = ec2Mock.commandCalls(CreateSnapshotsCommand);
+      expect(creates).toHaveLength(1);
+      expect(creates[0]?.args[0].input.InstanceSpecification).toEqual({ InstanceId: INSTANCE_ID, ExcludeBootVolume: false, ExcludeDataVolumeIds: ['vol-0data00000000000b'] });
+      expect(result).toMatchObject({ status: 'snapshotted' });
+      expect(result.snapshots.map((snapshot) => snapshot.volumeId)).toEqual(['vol-0root000000000001', 'vol-0data00000000000c']);
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'ec2:CreateSnapshots', target: 'vol-0data00000000000b', outcome: 'skipped', detail: expect.stringContaining('also attached to i-0000000000000prod') }),
+      );
+    });
+
+    it('ATTACK (drill-shared-volume): snapshots nothing when every volume is shared with an instance outside the drill', async () => {
+      const self = instance({ Tags: OPTED_IN, BlockDeviceMappings: [DATA_B] });
+      givenInstance(self);
+      ec2Mock.on(DescribeInstancesCommand, { Filters: [{ Name: 'block-device-mapping.volume-id', Values: ['vol-0data00000000000b'] }] }).resolves({ Reservations: [{ Instances: [self] }, { Instances: [PRODUCTION] }] });
+      const result = await run(input(DRILL));
+      expect(result).toMatchObject({ status: 'refused', snapshots: [] });
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    });
+
+    it('snapshots a shared volume when every instance it is attached to opts in to drills', async () => {
+      givenDrillInstanceSharing({ ...PRODUCTION, Tags: OPTED_IN });
+      ec2Mock.on(CreateSnapshotsCommand).resolves({
+        Snapshots: ['vol-0root000000000001', 'vol-0data00000000000b', 'vol-0data00000000000c'].map((VolumeId, index) => ({ SnapshotId: `snap-000000000000000${index}`, VolumeId, State: 'pending' as const })),
+      });
+      const result = await run(input(DRILL));
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]?.args[0].input.InstanceSpecification).toEqual({ InstanceId: INSTANCE_ID, ExcludeBootVolume: false });
+      expect(result.snapshots).toHaveLength(3);
+    });
+
+    it('fails the step, snapshotting nothing, when it cannot read who else holds the volumes', async () => {
+      givenInstance(instance({ Tags: OPTED_IN }));
+      ec2Mock.on(DescribeInstancesCommand, SHARED_FILTER).rejects(sdkError('UnauthorizedOperation', 403));
+      await expect(run(input(DRILL))).rejects.toThrow(/DescribeInstances/);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    });
+
+    it('asks nothing more for a real incident: one DescribeInstances, of the instance', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [] });
+      await run(input()).catch(() => undefined);
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    });
+  });
+
   describe('dry-run', () => {
     it('in a dry-run deployment, sends CreateSnapshots with DryRun even when its input says enforce, and says why', async () => {
       givenInstance(instance());

@@ -52,6 +52,8 @@ const INSTANCE_FILTERS: FilterExtractors<{ world: SimWorld; instance: InstanceRe
   'image-id': ({ instance }) => [instance.imageId],
   'private-ip-address': ({ world, instance }) => world.interfacesOf(instance.id).slice(0, 1).map((eni) => eni.privateIp),
   'network-interface.network-interface-id': ({ world, instance }) => world.interfacesOf(instance.id).map((eni) => eni.id),
+  // snapshot-volumes' drill check: which instances hold these volumes (a terminated one holds none).
+  'block-device-mapping.volume-id': ({ world, instance }) => (instance.state === 'terminated' ? [] : world.volumesOf(instance.id).map((volume) => volume.id)),
   'instance.group-id': ({ world, instance }) => world.interfacesOf(instance.id).flatMap((eni) => eni.groupIds),
   'network-interface.group-id': ({ world, instance }) => world.interfacesOf(instance.id).flatMap((eni) => eni.groupIds),
   'iam-instance-profile.arn': ({ world, instance }) => {

@@ -101,6 +101,17 @@ describe('simulated EC2 instances', () => {
     expect([typo.name, typo.message]).toEqual(['InvalidParameterValue', "The filter 'instance-state' is invalid"]);
   });
 
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html: block-device-mapping.volume-id
+  it('filters by block-device-mapping.volume-id: the instances a volume is attached to (snapshot-volumes asks it in drills)', async () => {
+    const { sim, ec2 } = await ec2World();
+    const first = sim.addInstance({});
+    const second = sim.addInstance({});
+    const volume = first.volumeIds[0] ?? 'none';
+    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'block-device-mapping.volume-id', Values: [volume] }] }));
+    expect(Reservations?.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId)).toEqual([first.instanceId]);
+    expect(second.instanceId).not.toEqual(first.instanceId);
+  });
+
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyInstanceAttribute.html; the answer is quoted in
   // https://github.com/hashicorp/terraform/pull/14299 ("There are multiple interfaces attached to instance ...")
   it('refuses ModifyInstanceAttribute Groups on an instance with several network interfaces', async () => {
