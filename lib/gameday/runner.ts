@@ -4,7 +4,8 @@
  * account, build the timeline and check every expectation.
  */
 import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand, DescribeSubnetsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
@@ -568,6 +569,37 @@ async function recreateAutoScalingGroup(backend: GameDayBackend, environment: Re
 }
 
 /**
+ * A `tamper: { recreateClassicLoadBalancer }` injection: whoever may manage the account's load
+ * balancers deletes a Classic Load Balancer of the environment and creates one under the same name
+ * (same listeners, a subnet of the same VPC) while an instance quarantine deregistered from it waits
+ * for its release (docs/security.md row 3l): Elastic Load Balancing gives the new one a creation time
+ * after the capture, and none of the old one's instances. Made with the account administrator's role.
+ */
+async function recreateClassicLoadBalancer(backend: GameDayBackend, environment: ResolvedEnvironment, loadBalancer: string, where: string): Promise<void> {
+  const clients = backend.clients(ACCOUNT_ADMINISTRATOR_ROLE);
+  const target = { account: environment.account, region: environment.region };
+  const name = environment.fleet?.classicLoadBalancers[loadBalancer] ?? loadBalancer;
+  try {
+    const elb = await clients.elb(target);
+    const old = (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }))).LoadBalancerDescriptions?.[0];
+    if (!old?.VPCId) throw new Error('the load balancer is gone, or in no VPC');
+    const ec2 = await clients.ec2(target);
+    const subnet = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [old.VPCId] }] }))).Subnets?.[0]?.SubnetId;
+    if (subnet === undefined) throw new Error(`no subnet in ${old.VPCId}`);
+    await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerName: name }));
+    await elb.send(
+      new CreateLoadBalancerCommand({
+        LoadBalancerName: name,
+        Listeners: (old.ListenerDescriptions ?? []).flatMap((description) => (description.Listener ? [description.Listener] : [])),
+        Subnets: [subnet],
+      }),
+    );
+  } catch (error) {
+    throw new Error(`${where}: tamper: recreating Classic Load Balancer ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
  * A `tamper: { swapProfileRole }` injection: whoever may manage the account's instance profiles
  * takes every role out of the instance's profile and puts another role of the environment in, while
  * the instance waits for its release (made with the account administrator's role). The profile keeps
@@ -818,7 +850,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -931,6 +963,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('optOutUser' in tamper) await optOutUser(backend, environment, tamper.optOutUser, `${scenario.file}: inject[${injection}]`);
           else if ('optOutRole' in tamper) await optOutRole(backend, environment, tamper.optOutRole, `${scenario.file}: inject[${injection}]`);
           else if ('recreateAutoScalingGroup' in tamper) await recreateAutoScalingGroup(backend, environment, tamper.recreateAutoScalingGroup, `${scenario.file}: inject[${injection}]`);
+          else if ('recreateClassicLoadBalancer' in tamper) await recreateClassicLoadBalancer(backend, environment, tamper.recreateClassicLoadBalancer, `${scenario.file}: inject[${injection}]`);
           else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);

@@ -218,6 +218,11 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       const groups = Object.keys(document.environment.autoScalingGroups);
       if (document.environment.autoScalingGroups[group] === undefined) at(['inject', index, 'tamper', 'recreateAutoScalingGroup'], `no Auto Scaling group '${group}' in environment.autoScalingGroups${didYouMean(group, groups)}`);
     }
+    if (entry.tamper !== undefined && 'recreateClassicLoadBalancer' in entry.tamper) {
+      const loadBalancer = entry.tamper.recreateClassicLoadBalancer;
+      const loadBalancers = Object.keys(document.environment.classicLoadBalancers);
+      if (document.environment.classicLoadBalancers[loadBalancer] === undefined) at(['inject', index, 'tamper', 'recreateClassicLoadBalancer'], `no Classic Load Balancer '${loadBalancer}' in environment.classicLoadBalancers${didYouMean(loadBalancer, loadBalancers)}`);
+    }
     if (entry.tamper !== undefined && 'recreateRole' in entry.tamper) {
       const role = entry.tamper.recreateRole;
       if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'recreateRole'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);

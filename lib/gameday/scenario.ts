@@ -371,6 +371,11 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          recreateClassicLoadBalancer: logicalName('classic load balancer').describe(
+            "DeleteLoadBalancer of this Classic Load Balancer of the environment, then CreateLoadBalancer of one under the same name (same listeners, a subnet of the same VPC), as whoever may manage the account's load balancers does while an instance quarantine deregistered from it waits for its release: the new one has a creation time after the capture and none of the old one's instances (docs/security.md row 3l).",
+          ),
+        }),
+        z.strictObject({
           replayPauseRequest: z
             .enum(['pause', 'resume'])
             .describe(

@@ -210,6 +210,9 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // And a member account (settings.securityAccount): its roles and its operator are the simulated account's.
   // And S3's 403 for a missing object: S3 answers 404 to a caller with s3:ListBucket, and only the
   // simulated account evaluates the deployed roles' policies (which have none) for the responders.
+  // And a Classic Load Balancer made again under its name (tamper: recreateClassicLoadBalancer):
+  // release compares its CreatedTime with the record's capture time, and here the simulator behind
+  // the endpoint dates it on its own simulated clock while the responders read the wall clock.
   // And the state table's resource policy (tamper: reopenReleases): only the simulated account
   // applies the deployed table's policy to a principal of the account that is not Firebreak's.
   // And a function running out of time (functionTimeouts): the clock runs to its deadline, and
@@ -231,6 +234,7 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     candidate.settings.securityAccount !== undefined ||
     candidate.waitAfterSeconds > 0 ||
     candidate.inject.some((entry) => entry.wait !== undefined) ||
+    candidate.inject.some((entry) => entry.tamper !== undefined && 'recreateClassicLoadBalancer' in entry.tamper) ||
     candidate.environment.securityHub !== undefined;
   for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined && !localOnly(candidate))) {
     it(`${scenario.name}: every expectation holds through the endpoint backend and cleanup leaves nothing behind`, async () => {
