@@ -7,7 +7,8 @@
  *   a field's array lists alternatives (OR). Values match exactly: strings case-sensitively,
  *   numbers by value, `true`/`false`/`null` as themselves, `""` an empty string.
  * - When the event's value is an array, the field matches if any element matches; an array of
- *   objects is matched element by element (the fields of one nested pattern from one element).
+ *   objects is matched element by element (the fields of one nested pattern from one element);
+ *   arrays nested in arrays count as their elements.
  * - Operators: `prefix`, `suffix` (each also with `equals-ignore-case`), `equals-ignore-case`,
  *   `wildcard` (`*`, `\*` for a literal star), `anything-but` (a value, a list, or `prefix`,
  *   `suffix`, `equals-ignore-case`, `wildcard`), `numeric` (`=`, `<`, `<=`, `>`, `>=`, one or two
@@ -31,16 +32,31 @@ function describe(value: unknown): string {
   return value === undefined ? 'absent' : JSON.stringify(value);
 }
 
-/** `*` matches any run of characters; `\*` is a literal star and `\\` a literal backslash. */
-function wildcardRegex(pattern: string): RegExp {
+/**
+ * `*` matches any run of characters; `\*` is a literal star and `\\` a literal backslash. EventBridge
+ * refuses two wildcards in a row and a backslash before anything else (PutRule answers
+ * InvalidEventPatternException), so they are refused here too, not read as something it never runs:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-wildcard-matching
+ */
+function wildcardRegex(pattern: string, where: string): RegExp {
   let body = '';
+  let previousWildcard = false;
   for (let index = 0; index < pattern.length; index += 1) {
     const char = pattern[index] as string;
-    if (char === '\\' && index + 1 < pattern.length) {
-      body += (pattern[index + 1] as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (char === '\\') {
+      const escaped = pattern[index + 1];
+      if (escaped !== '*' && escaped !== '\\') throw new InvalidEventPatternError(`${where}: a backslash escapes only * and \\ in a wildcard, got ${JSON.stringify(pattern)}`);
+      body += `\\${escaped}`;
       index += 1;
-    } else if (char === '*') body += '.*';
-    else body += char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      previousWildcard = false;
+    } else if (char === '*') {
+      if (previousWildcard) throw new InvalidEventPatternError(`${where}: consecutive wildcard characters are not supported, got ${JSON.stringify(pattern)}`);
+      body += '.*';
+      previousWildcard = true;
+    } else {
+      body += char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      previousWildcard = false;
+    }
   }
   return new RegExp(`^${body}$`, 's');
 }
@@ -119,7 +135,7 @@ function matcherAccepts(matcher: unknown, value: Leaf, where: string): boolean {
       return text !== undefined && text.toLowerCase() === operand.toLowerCase();
     case 'wildcard':
       if (typeof operand !== 'string') throw new InvalidEventPatternError(`${where}.wildcard: expects a string`);
-      return text !== undefined && wildcardRegex(operand).test(text);
+      return text !== undefined && wildcardRegex(operand, `${where}.wildcard`).test(text);
     case 'numeric': {
       if (!Array.isArray(operand) || operand.length === 0 || operand.length % 2 !== 0 || operand.length > 4) {
         throw new InvalidEventPatternError(`${where}.numeric: expects [op, number] or [op, number, op, number]`);
@@ -168,22 +184,33 @@ function anythingButExcludes(operand: unknown, value: Leaf, where: string): bool
       case 'equals-ignore-case':
         return values.some((candidate) => candidate.toLowerCase() === text.toLowerCase());
       case 'wildcard':
-        return values.some((candidate) => wildcardRegex(candidate).test(text));
+        return values.some((candidate) => wildcardRegex(candidate, `${where}.wildcard`).test(text));
       default:
         throw new InvalidEventPatternError(`${where}: unknown operator '${operator}'`);
     }
   }
   const excluded = Array.isArray(operand) ? operand : [operand];
-  if (excluded.length === 0 || excluded.some((item) => typeof item !== 'string' && typeof item !== 'number')) {
-    throw new InvalidEventPatternError(`${where}: expects a string, a number, a list of them, or an operator object`);
+  // Only strings, or only numbers: a list mixing them is refused
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-anything-but).
+  if (excluded.length === 0 || !(excluded.every((item) => typeof item === 'string') || excluded.every((item) => typeof item === 'number'))) {
+    throw new InvalidEventPatternError(`${where}: expects a string, a number, a list of only strings or only numbers, or an operator object`);
   }
   return excluded.some((item) => item === value);
 }
 
-/** The scalar values of an event field: the value itself, or every scalar element of an array. */
+/**
+ * The elements of an event array with every nested array crushed out: EventBridge matches `[["a"]]`
+ * as it matches `["a"]` ("JSON Array Matching" of aws/event-ruler, the engine EventBridge runs;
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html).
+ */
+function crushed(value: readonly unknown[]): unknown[] {
+  return value.flatMap((item) => (Array.isArray(item) ? crushed(item) : [item]));
+}
+
+/** The scalar values of an event field: the value itself, or every scalar element of an array (at any depth). */
 function scalars(value: Json): Leaf[] | undefined {
   if (value === undefined) return undefined;
-  if (Array.isArray(value)) return value.flatMap((item) => (isObject(item) || Array.isArray(item) ? [] : [item as Leaf]));
+  if (Array.isArray(value)) return crushed(value).flatMap((item) => (isObject(item) ? [] : [item as Leaf]));
   if (isObject(value)) return [];
   return [value as Leaf];
 }
@@ -224,7 +251,7 @@ function objectMismatch(pattern: Record<string, unknown>, event: Json, path: str
     } else if (isObject(expected)) {
       // An array of objects: one element must match the whole nested pattern.
       if (Array.isArray(value)) {
-        const elements = value.filter(isObject);
+        const elements = crushed(value).filter(isObject);
         const reasons = elements.map((element) => objectMismatch(expected, element, where));
         if (elements.length === 0 || reasons.every((reason) => reason !== undefined)) {
           return reasons[0] ?? objectMismatch(expected, undefined, where);

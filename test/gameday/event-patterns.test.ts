@@ -146,6 +146,41 @@ describe('matchesEventPattern', () => {
     );
   });
 
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html and the
+  // engine EventBridge runs (aws/event-ruler README, "JSON Array Matching"): the array structure is
+  // crushed out of the event, at every level, so an array nested in an array is matched element by element.
+  it('FIDELITY (fid-patterns) matches values and objects inside nested arrays, as EventBridge crushes every level of array', () => {
+    expect(matches({ detail: { tags: ['prod'] } }, { detail: { tags: [['dev'], ['prod', 'eu']] } })).toBe(true);
+    expect(matches({ detail: { tags: [{ prefix: 'pr' }] } }, { detail: { tags: [[['prod']]] } })).toBe(true);
+    expect(matches({ detail: { tags: [{ exists: true }] } }, { detail: { tags: [[]] } })).toBe(false);
+    expect(matches({ detail: { tags: [{ exists: false }] } }, { detail: { tags: [[]] } })).toBe(true);
+    const employees = { employees: [[{ firstName: 'John', lastName: 'Doe' }, { firstName: 'Anna', lastName: 'Smith' }], [{ firstName: 'Peter', lastName: 'Jones' }]] };
+    expect(matches({ employees: { firstName: ['Anna'] } }, employees)).toBe(true);
+    expect(matches({ employees: { firstName: ['Peter'], lastName: ['Jones'] } }, employees)).toBe(true);
+    // Still one element's fields: Anna from one object and Jones from another make no match.
+    expect(matches({ employees: { firstName: ['Anna'], lastName: ['Jones'] } }, employees)).toBe(false);
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-wildcard-matching:
+  // consecutive wildcard characters are not supported, and a backslash escapes only `*` and `\`.
+  it('FIDELITY (fid-patterns) refuses the wildcards EventBridge refuses: consecutive stars, and escapes of anything but * and \\', () => {
+    expect(() => matches({ detail: { name: [{ wildcard: 'prod-**' }] } })).toThrow(/consecutive wildcard/);
+    expect(() => matches({ detail: { name: [{ 'anything-but': { wildcard: ['a**b'] } }] } })).toThrow(/consecutive wildcard/);
+    expect(() => matches({ detail: { name: [{ wildcard: 'a\\.b' }] } })).toThrow(/escapes only/);
+    expect(() => matches({ detail: { name: [{ wildcard: 'ab\\' }] } })).toThrow(/escapes only/);
+    // An escaped star beside a wildcard is not two wildcards; an escaped backslash before one is fine.
+    expect(matches({ detail: { name: [{ wildcard: '*\\**' }] } }, { detail: { name: 'a*b' } })).toBe(true);
+    expect(matches({ detail: { name: [{ wildcard: 'a\\\\*' }] } }, { detail: { name: 'a\\bc' } })).toBe(true);
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-anything-but:
+  // anything-but takes a string, a number, or a list of only strings or only numbers.
+  it('FIDELITY (fid-patterns) refuses an anything-but list that mixes strings and numbers', () => {
+    expect(() => matches({ detail: { state: [{ 'anything-but': ['stopped', 5] }] } })).toThrow(InvalidEventPatternError);
+    expect(matches({ detail: { state: [{ 'anything-but': ['stopped', 'running'] }] } })).toBe(true);
+    expect(matches({ detail: { 'c-count': [{ 'anything-but': [1, 2] }] } })).toBe(true);
+  });
+
   it('refuses patterns EventBridge refuses', () => {
     expect(() => matches({ source: [] })).toThrow(InvalidEventPatternError);
     expect(() => matches({ source: [{ 'starts-with': 'aws.' }] })).toThrow(/unknown operator 'starts-with'/);
