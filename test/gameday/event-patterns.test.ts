@@ -3,7 +3,9 @@
  * ("Event patterns", "Comparison operators for use in event patterns", "Content filtering").
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidEventPatternError, matchesEventPattern, patternMismatch } from '../../lib/gameday/event-patterns';
+import { InvalidEventPatternError, matchesEventPattern, patternMismatch, validateEventPattern } from '../../lib/gameday/event-patterns';
+import type { Playbook } from '../../lib/playbooks/model';
+import { alarmNameFilter } from '../../lib/stack/rules';
 
 // The guide's sample event (an EC2 state change), with the fields its content-filtering examples use.
 const ec2Event = {
@@ -171,6 +173,24 @@ describe('matchesEventPattern', () => {
     // An escaped star beside a wildcard is not two wildcards; an escaped backslash before one is fine.
     expect(matches({ detail: { name: [{ wildcard: '*\\**' }] } }, { detail: { name: 'a*b' } })).toBe(true);
     expect(matches({ detail: { name: [{ wildcard: 'a\\\\*' }] } }, { detail: { name: 'a\\bc' } })).toBe(true);
+  });
+
+  it('FIDELITY (fid-patterns) the CloudWatch rule’s alarm-name filter, from globs with ** or a backslash, is a pattern EventBridge accepts and matches what the globs match', () => {
+    const alarmPlaybook = {
+      name: 'alarms',
+      description: 'alarms',
+      match: { sources: ['cloudwatch'], alarmNames: ['prod-**-cpu', 'a\\b*', 'db***'] },
+      priority: 1,
+      mode: 'enforce',
+      steps: [],
+      file: 'playbooks/alarms.yaml',
+    } as unknown as Playbook;
+    const pattern = { detail: { alarmName: alarmNameFilter([alarmPlaybook]) } };
+    expect(() => validateEventPattern(pattern)).not.toThrow();
+    expect(matches(pattern, { detail: { alarmName: 'prod-web-cpu' } })).toBe(true);
+    expect(matches(pattern, { detail: { alarmName: 'a\\bcd' } })).toBe(true);
+    expect(matches(pattern, { detail: { alarmName: 'db' } })).toBe(true);
+    expect(matches(pattern, { detail: { alarmName: 'prod-web-mem' } })).toBe(false);
   });
 
   // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-anything-but:
