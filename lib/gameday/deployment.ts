@@ -507,6 +507,12 @@ export interface EventRouting {
   readonly matched: readonly string[];
   /** The other rules of that bus, with the first field that failed. */
   readonly refused: readonly { readonly rule: string; readonly reason: string }[];
+  /**
+   * Rules that matched but whose dispatcher target's role may not start the dispatcher (also in
+   * `refused`, with the reason): EventBridge puts the event in that target's dead-letter queue, and
+   * still delivers it to the rule's other targets.
+   */
+  readonly deniedTargets?: readonly { readonly rule: string; readonly reason: string }[];
 }
 
 /**
@@ -540,7 +546,10 @@ export function routeEvent(event: unknown, bus: string, rules: readonly Deployed
 /**
  * How EventBridge delivers one event to the dispatcher: the rules of its bus whose pattern matches,
  * less those whose target role may not start the dispatcher (`authorize` answers a denial): that is
- * a failed delivery (EventBridge retries, then keeps the event in the undelivered-events queue), not a delivery.
+ * a failed delivery, not a delivery. EventBridge does not retry a missing permission: it sends the
+ * event straight to the target's dead-letter queue (the undelivered-events queue), and the rule's
+ * other targets (the oversized-event intake, invoked under its function's resource policy, not
+ * this role) still get it: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
  */
 export function routeToDispatcher(
   event: unknown,
@@ -551,11 +560,16 @@ export function routeToDispatcher(
 ): EventRouting {
   const routed = routeEvent(event, bus, rules);
   const refused = [...routed.refused];
+  const deniedTargets: { rule: string; reason: string }[] = [];
   const matched = routed.matched.filter((name) => {
     const role = rules.find((rule) => rule.name === name)?.targetRole;
     const denial = role === undefined ? undefined : authorize?.(role, 'states:StartExecution', dispatcherArn);
-    if (denial !== undefined) refused.push({ rule: name, reason: `matched, but its target role cannot start the dispatcher (EventBridge retries, then keeps the event in the undelivered-events queue): ${denial}` });
+    if (denial !== undefined) {
+      const reason = `matched, but its target role cannot start the dispatcher (EventBridge does not retry a missing permission: the event goes to the undelivered-events queue, and the rule's other targets still get it): ${denial}`;
+      refused.push({ rule: name, reason });
+      deniedTargets.push({ rule: name, reason: denial });
+    }
     return denial === undefined;
   });
-  return { bus, matched, refused };
+  return { bus, matched, refused, ...(deniedTargets.length > 0 ? { deniedTargets } : {}) };
 }
