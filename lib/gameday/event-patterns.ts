@@ -79,16 +79,25 @@ function ipv6ToBigInt(text: string): bigint | undefined {
   return groups.reduce((sum, group) => (sum << 16n) + BigInt(parseInt(group, 16)), 0n);
 }
 
-function inCidr(cidr: string, value: string): boolean {
-  const [network = '', bits = ''] = cidr.split('/');
+/**
+ * A CIDR block: an IPv4 or IPv6 network and a prefix no longer than the address. Anything else is
+ * refused, as PutRule refuses it, rather than kept as a rule that never matches
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-ip-matching).
+ */
+function cidrBlock(cidr: unknown, where: string): { readonly base: bigint; readonly v4: boolean; readonly shift: bigint } {
+  const [network = '', bits = '', ...rest] = typeof cidr === 'string' ? cidr.split('/') : [];
   const v4 = ipv4ToBigInt(network);
-  const width = v4 !== undefined ? 32 : 128;
   const base = v4 ?? ipv6ToBigInt(network);
-  const address = v4 !== undefined ? ipv4ToBigInt(value) : ipv6ToBigInt(value);
-  if (base === undefined || address === undefined) return false;
-  const prefix = Number(bits);
-  const shift = BigInt(width - prefix);
-  return base >> shift === address >> shift;
+  const width = v4 !== undefined ? 32 : 128;
+  if (base === undefined || rest.length > 0 || !/^\d{1,3}$/.test(bits) || Number(bits) > width) {
+    throw new InvalidEventPatternError(`${where}: expects a CIDR block (an IPv4 or IPv6 network and a prefix length), got ${JSON.stringify(cidr)}`);
+  }
+  return { base, v4: v4 !== undefined, shift: BigInt(width - Number(bits)) };
+}
+
+function inCidr(block: { readonly base: bigint; readonly v4: boolean; readonly shift: bigint }, value: string): boolean {
+  const address = block.v4 ? ipv4ToBigInt(value) : ipv6ToBigInt(value);
+  return address !== undefined && block.base >> block.shift === address >> block.shift;
 }
 
 /** A string or a `{ equals-ignore-case: string }` operand of prefix/suffix. */
@@ -149,14 +158,22 @@ function matcherAccepts(matcher: unknown, value: Leaf, where: string): boolean {
         }
         comparisons.push([op, bound]);
       }
+      // `=`, `<` and `<=` stand alone; two comparisons are a lower bound then an upper one, as
+      // EventBridge's rule compiler reads them (anything else is refused at PutRule):
+      // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-numeric-matching
+      const [first, second] = comparisons;
+      if (second !== undefined && !((first?.[0] === '>' || first?.[0] === '>=') && (second[0] === '<' || second[0] === '<='))) {
+        throw new InvalidEventPatternError(`${where}.numeric: two comparisons are a lower bound (>, >=) then an upper bound (<, <=), got ${JSON.stringify(operand)}`);
+      }
       if (typeof value !== 'number') return false;
       return comparisons.every(([op, bound]) =>
         op === '=' ? value === bound : op === '<' ? value < bound : op === '<=' ? value <= bound : op === '>' ? value > bound : value >= bound,
       );
     }
-    case 'cidr':
-      if (typeof operand !== 'string' || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(operand)) throw new InvalidEventPatternError(`${where}.cidr: expects a CIDR block`);
-      return text !== undefined && inCidr(operand, text);
+    case 'cidr': {
+      const block = cidrBlock(operand, `${where}.cidr`);
+      return text !== undefined && inCidr(block, text);
+    }
     case 'anything-but':
       return !anythingButExcludes(operand, value, `${where}.anything-but`);
     case 'exists':
@@ -175,6 +192,8 @@ function anythingButExcludes(operand: unknown, value: Leaf, where: string): bool
     if (keys.length !== 1) throw new InvalidEventPatternError(`${where}: expects one of prefix, suffix, equals-ignore-case, wildcard`);
     const operator = keys[0] as string;
     const values = strings(operand[operator], `${where}.${operator}`);
+    // EventBridge refuses an empty prefix or suffix here (it would exclude every string).
+    if ((operator === 'prefix' || operator === 'suffix') && values.includes('')) throw new InvalidEventPatternError(`${where}.${operator}: an empty ${operator} is refused`);
     if (text === undefined) return false;
     switch (operator) {
       case 'prefix':

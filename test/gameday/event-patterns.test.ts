@@ -201,6 +201,33 @@ describe('matchesEventPattern', () => {
     expect(matches({ detail: { 'c-count': [{ 'anything-but': [1, 2] }] } })).toBe(true);
   });
 
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-numeric-matching
+  // and the rule compiler of aws/event-ruler (the engine EventBridge runs): `=`, `<` and `<=` stand
+  // alone; a range is a lower bound (`>`, `>=`) then an upper one (`<`, `<=`).
+  it('FIDELITY (fid-patterns) refuses the numeric comparisons EventBridge refuses: two lower bounds, an upper bound first, = with another', () => {
+    expect(() => matches({ detail: { n: [{ numeric: ['>', 5, '>', 3] }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { n: [{ numeric: ['<', 10, '>', 0] }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { n: [{ numeric: ['=', 1, '<', 5] }] } })).toThrow(InvalidEventPatternError);
+    expect(matches({ detail: { 'c-count': [{ numeric: ['>=', 5, '<', 6] }] } })).toBe(true);
+    expect(matches({ detail: { 'c-count': [{ numeric: ['<=', 5] }] } })).toBe(true);
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-ip-matching:
+  // a CIDR block EventBridge cannot read is refused at PutRule, not a rule that never matches.
+  it('FIDELITY (fid-patterns) refuses a cidr that is no CIDR block (an address out of range, a prefix longer than the address)', () => {
+    expect(() => matches({ detail: { 'source-ip': [{ cidr: '10.0.0.0/33' }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { 'source-ip': [{ cidr: '300.0.0.0/8' }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { 'source-ip': [{ cidr: '2001:db8::/129' }] } })).toThrow(InvalidEventPatternError);
+    expect(matches({ detail: { 'source-ip': [{ cidr: '10.0.0.0/8' }] } })).toBe(true);
+    expect(matches({ detail: { 'source-ip': [{ cidr: '2001:db8::/32' }] } })).toBe(false);
+  });
+
+  // The rule compiler of aws/event-ruler: "Null prefix/suffix not allowed" inside anything-but.
+  it('FIDELITY (fid-patterns) refuses an empty prefix or suffix inside anything-but', () => {
+    expect(() => matches({ region: [{ 'anything-but': { prefix: '' } }] })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ region: [{ 'anything-but': { suffix: ['x', ''] } }] })).toThrow(InvalidEventPatternError);
+  });
+
   it('refuses patterns EventBridge refuses', () => {
     expect(() => matches({ source: [] })).toThrow(InvalidEventPatternError);
     expect(() => matches({ source: [{ 'starts-with': 'aws.' }] })).toThrow(/unknown operator 'starts-with'/);
