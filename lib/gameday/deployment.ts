@@ -86,7 +86,7 @@ export function memberAccountRoleResponder(label: string): string | undefined {
 /** The roles a scenario's `removedStatements` may name (besides `playbook:<name>` and the member-account roles). */
 export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval, RESPONDER_NAMES.emergencyPause];
 
-/** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
+/** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve, a rule target it does not rehearse). */
 export class DeploymentTemplateError extends FirebreakError {
   override readonly name = 'DeploymentTemplateError';
 }
@@ -477,6 +477,17 @@ export function deployedRules(deployment: SynthesizedDeployment, local: LocalDep
     .filter(([, resource]) => resource.Type === 'AWS::Events::Rule')
     .filter(([, resource]) => resource.Properties?.State !== 'DISABLED' && targetsDispatcher(resource.Properties?.Targets))
     .map(([logicalId, resource]) => {
+      // The game day hands each target the whole event and keeps what a target could not take in
+      // the undelivered-events queue. A target that reshapes the event or has no dead-letter
+      // queue (EventBridge would drop what it could not deliver) is not rehearsed: refused, not
+      // silently rehearsed as something else (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+      for (const target of (resource.Properties?.Targets ?? []) as Record<string, unknown>[]) {
+        const reshaping = ['Input', 'InputPath', 'InputTransformer'].find((field) => target[field] !== undefined);
+        const problem = reshaping !== undefined ? `sets ${reshaping}` : target.DeadLetterConfig === undefined ? 'has no dead-letter queue (DeadLetterConfig)' : undefined;
+        if (problem !== undefined) {
+          throw new DeploymentTemplateError(`rule ${logicalId.replace(/[0-9A-F]{8}$/, '')}: target ${String(target.Id ?? '?')} ${problem}, which the game day does not rehearse (it delivers the whole event and keeps what a target refuses)`);
+        }
+      }
       const pattern = resource.Properties?.EventPattern;
       const parsed = typeof pattern === 'string' ? (JSON.parse(pattern) as Record<string, unknown>) : (resolveIntrinsics(pattern, lookup) as Record<string, unknown>);
       const description = resource.Properties?.Description;
