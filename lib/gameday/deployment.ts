@@ -86,7 +86,7 @@ export function memberAccountRoleResponder(label: string): string | undefined {
 /** The roles a scenario's `removedStatements` may name (besides `playbook:<name>` and the member-account roles). */
 export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval, RESPONDER_NAMES.emergencyPause];
 
-/** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
+/** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve, a rule target it does not rehearse). */
 export class DeploymentTemplateError extends FirebreakError {
   override readonly name = 'DeploymentTemplateError';
 }
@@ -477,6 +477,17 @@ export function deployedRules(deployment: SynthesizedDeployment, local: LocalDep
     .filter(([, resource]) => resource.Type === 'AWS::Events::Rule')
     .filter(([, resource]) => resource.Properties?.State !== 'DISABLED' && targetsDispatcher(resource.Properties?.Targets))
     .map(([logicalId, resource]) => {
+      // The game day hands each target the whole event and keeps what a target could not take in
+      // the undelivered-events queue. A target that reshapes the event or has no dead-letter
+      // queue (EventBridge would drop what it could not deliver) is not rehearsed: refused, not
+      // silently rehearsed as something else (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+      for (const target of (resource.Properties?.Targets ?? []) as Record<string, unknown>[]) {
+        const reshaping = ['Input', 'InputPath', 'InputTransformer'].find((field) => target[field] !== undefined);
+        const problem = reshaping !== undefined ? `sets ${reshaping}` : target.DeadLetterConfig === undefined ? 'has no dead-letter queue (DeadLetterConfig)' : undefined;
+        if (problem !== undefined) {
+          throw new DeploymentTemplateError(`rule ${logicalId.replace(/[0-9A-F]{8}$/, '')}: target ${String(target.Id ?? '?')} ${problem}, which the game day does not rehearse (it delivers the whole event and keeps what a target refuses)`);
+        }
+      }
       const pattern = resource.Properties?.EventPattern;
       const parsed = typeof pattern === 'string' ? (JSON.parse(pattern) as Record<string, unknown>) : (resolveIntrinsics(pattern, lookup) as Record<string, unknown>);
       const description = resource.Properties?.Description;
@@ -507,6 +518,12 @@ export interface EventRouting {
   readonly matched: readonly string[];
   /** The other rules of that bus, with the first field that failed. */
   readonly refused: readonly { readonly rule: string; readonly reason: string }[];
+  /**
+   * Rules that matched but whose dispatcher target's role may not start the dispatcher (also in
+   * `refused`, with the reason): EventBridge puts the event in that target's dead-letter queue, and
+   * still delivers it to the rule's other targets.
+   */
+  readonly deniedTargets?: readonly { readonly rule: string; readonly reason: string }[];
 }
 
 /**
@@ -540,7 +557,10 @@ export function routeEvent(event: unknown, bus: string, rules: readonly Deployed
 /**
  * How EventBridge delivers one event to the dispatcher: the rules of its bus whose pattern matches,
  * less those whose target role may not start the dispatcher (`authorize` answers a denial): that is
- * a failed delivery (EventBridge retries, then keeps the event in the undelivered-events queue), not a delivery.
+ * a failed delivery, not a delivery. EventBridge does not retry a missing permission: it sends the
+ * event straight to the target's dead-letter queue (the undelivered-events queue), and the rule's
+ * other targets (the oversized-event intake, invoked under its function's resource policy, not
+ * this role) still get it: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
  */
 export function routeToDispatcher(
   event: unknown,
@@ -551,11 +571,16 @@ export function routeToDispatcher(
 ): EventRouting {
   const routed = routeEvent(event, bus, rules);
   const refused = [...routed.refused];
+  const deniedTargets: { rule: string; reason: string }[] = [];
   const matched = routed.matched.filter((name) => {
     const role = rules.find((rule) => rule.name === name)?.targetRole;
     const denial = role === undefined ? undefined : authorize?.(role, 'states:StartExecution', dispatcherArn);
-    if (denial !== undefined) refused.push({ rule: name, reason: `matched, but its target role cannot start the dispatcher (EventBridge retries, then keeps the event in the undelivered-events queue): ${denial}` });
+    if (denial !== undefined) {
+      const reason = `matched, but its target role cannot start the dispatcher (EventBridge does not retry a missing permission: the event goes to the undelivered-events queue, and the rule's other targets still get it): ${denial}`;
+      refused.push({ rule: name, reason });
+      deniedTargets.push({ rule: name, reason: denial });
+    }
     return denial === undefined;
   });
-  return { bus, matched, refused };
+  return { bus, matched, refused, ...(deniedTargets.length > 0 ? { deniedTargets } : {}) };
 }

@@ -7,7 +7,8 @@
  *   a field's array lists alternatives (OR). Values match exactly: strings case-sensitively,
  *   numbers by value, `true`/`false`/`null` as themselves, `""` an empty string.
  * - When the event's value is an array, the field matches if any element matches; an array of
- *   objects is matched element by element (the fields of one nested pattern from one element).
+ *   objects is matched element by element (the fields of one nested pattern from one element);
+ *   arrays nested in arrays count as their elements.
  * - Operators: `prefix`, `suffix` (each also with `equals-ignore-case`), `equals-ignore-case`,
  *   `wildcard` (`*`, `\*` for a literal star), `anything-but` (a value, a list, or `prefix`,
  *   `suffix`, `equals-ignore-case`, `wildcard`), `numeric` (`=`, `<`, `<=`, `>`, `>=`, one or two
@@ -31,16 +32,31 @@ function describe(value: unknown): string {
   return value === undefined ? 'absent' : JSON.stringify(value);
 }
 
-/** `*` matches any run of characters; `\*` is a literal star and `\\` a literal backslash. */
-function wildcardRegex(pattern: string): RegExp {
+/**
+ * `*` matches any run of characters; `\*` is a literal star and `\\` a literal backslash. EventBridge
+ * refuses two wildcards in a row and a backslash before anything else (PutRule answers
+ * InvalidEventPatternException), so they are refused here too, not read as something it never runs:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-wildcard-matching
+ */
+function wildcardRegex(pattern: string, where: string): RegExp {
   let body = '';
+  let previousWildcard = false;
   for (let index = 0; index < pattern.length; index += 1) {
     const char = pattern[index] as string;
-    if (char === '\\' && index + 1 < pattern.length) {
-      body += (pattern[index + 1] as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (char === '\\') {
+      const escaped = pattern[index + 1];
+      if (escaped !== '*' && escaped !== '\\') throw new InvalidEventPatternError(`${where}: a backslash escapes only * and \\ in a wildcard, got ${JSON.stringify(pattern)}`);
+      body += `\\${escaped}`;
       index += 1;
-    } else if (char === '*') body += '.*';
-    else body += char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      previousWildcard = false;
+    } else if (char === '*') {
+      if (previousWildcard) throw new InvalidEventPatternError(`${where}: consecutive wildcard characters are not supported, got ${JSON.stringify(pattern)}`);
+      body += '.*';
+      previousWildcard = true;
+    } else {
+      body += char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      previousWildcard = false;
+    }
   }
   return new RegExp(`^${body}$`, 's');
 }
@@ -63,16 +79,25 @@ function ipv6ToBigInt(text: string): bigint | undefined {
   return groups.reduce((sum, group) => (sum << 16n) + BigInt(parseInt(group, 16)), 0n);
 }
 
-function inCidr(cidr: string, value: string): boolean {
-  const [network = '', bits = ''] = cidr.split('/');
+/**
+ * A CIDR block: an IPv4 or IPv6 network and a prefix no longer than the address. Anything else is
+ * refused, as PutRule refuses it, rather than kept as a rule that never matches
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-ip-matching).
+ */
+function cidrBlock(cidr: unknown, where: string): { readonly base: bigint; readonly v4: boolean; readonly shift: bigint } {
+  const [network = '', bits = '', ...rest] = typeof cidr === 'string' ? cidr.split('/') : [];
   const v4 = ipv4ToBigInt(network);
-  const width = v4 !== undefined ? 32 : 128;
   const base = v4 ?? ipv6ToBigInt(network);
-  const address = v4 !== undefined ? ipv4ToBigInt(value) : ipv6ToBigInt(value);
-  if (base === undefined || address === undefined) return false;
-  const prefix = Number(bits);
-  const shift = BigInt(width - prefix);
-  return base >> shift === address >> shift;
+  const width = v4 !== undefined ? 32 : 128;
+  if (base === undefined || rest.length > 0 || !/^\d{1,3}$/.test(bits) || Number(bits) > width) {
+    throw new InvalidEventPatternError(`${where}: expects a CIDR block (an IPv4 or IPv6 network and a prefix length), got ${JSON.stringify(cidr)}`);
+  }
+  return { base, v4: v4 !== undefined, shift: BigInt(width - Number(bits)) };
+}
+
+function inCidr(block: { readonly base: bigint; readonly v4: boolean; readonly shift: bigint }, value: string): boolean {
+  const address = block.v4 ? ipv4ToBigInt(value) : ipv6ToBigInt(value);
+  return address !== undefined && block.base >> block.shift === address >> block.shift;
 }
 
 /** A string or a `{ equals-ignore-case: string }` operand of prefix/suffix. */
@@ -119,7 +144,7 @@ function matcherAccepts(matcher: unknown, value: Leaf, where: string): boolean {
       return text !== undefined && text.toLowerCase() === operand.toLowerCase();
     case 'wildcard':
       if (typeof operand !== 'string') throw new InvalidEventPatternError(`${where}.wildcard: expects a string`);
-      return text !== undefined && wildcardRegex(operand).test(text);
+      return text !== undefined && wildcardRegex(operand, `${where}.wildcard`).test(text);
     case 'numeric': {
       if (!Array.isArray(operand) || operand.length === 0 || operand.length % 2 !== 0 || operand.length > 4) {
         throw new InvalidEventPatternError(`${where}.numeric: expects [op, number] or [op, number, op, number]`);
@@ -133,14 +158,22 @@ function matcherAccepts(matcher: unknown, value: Leaf, where: string): boolean {
         }
         comparisons.push([op, bound]);
       }
+      // `=`, `<` and `<=` stand alone; two comparisons are a lower bound then an upper one, as
+      // EventBridge's rule compiler reads them (anything else is refused at PutRule):
+      // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-numeric-matching
+      const [first, second] = comparisons;
+      if (second !== undefined && !((first?.[0] === '>' || first?.[0] === '>=') && (second[0] === '<' || second[0] === '<='))) {
+        throw new InvalidEventPatternError(`${where}.numeric: two comparisons are a lower bound (>, >=) then an upper bound (<, <=), got ${JSON.stringify(operand)}`);
+      }
       if (typeof value !== 'number') return false;
       return comparisons.every(([op, bound]) =>
         op === '=' ? value === bound : op === '<' ? value < bound : op === '<=' ? value <= bound : op === '>' ? value > bound : value >= bound,
       );
     }
-    case 'cidr':
-      if (typeof operand !== 'string' || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(operand)) throw new InvalidEventPatternError(`${where}.cidr: expects a CIDR block`);
-      return text !== undefined && inCidr(operand, text);
+    case 'cidr': {
+      const block = cidrBlock(operand, `${where}.cidr`);
+      return text !== undefined && inCidr(block, text);
+    }
     case 'anything-but':
       return !anythingButExcludes(operand, value, `${where}.anything-but`);
     case 'exists':
@@ -159,6 +192,8 @@ function anythingButExcludes(operand: unknown, value: Leaf, where: string): bool
     if (keys.length !== 1) throw new InvalidEventPatternError(`${where}: expects one of prefix, suffix, equals-ignore-case, wildcard`);
     const operator = keys[0] as string;
     const values = strings(operand[operator], `${where}.${operator}`);
+    // EventBridge refuses an empty prefix or suffix here (it would exclude every string).
+    if ((operator === 'prefix' || operator === 'suffix') && values.includes('')) throw new InvalidEventPatternError(`${where}.${operator}: an empty ${operator} is refused`);
     if (text === undefined) return false;
     switch (operator) {
       case 'prefix':
@@ -168,22 +203,33 @@ function anythingButExcludes(operand: unknown, value: Leaf, where: string): bool
       case 'equals-ignore-case':
         return values.some((candidate) => candidate.toLowerCase() === text.toLowerCase());
       case 'wildcard':
-        return values.some((candidate) => wildcardRegex(candidate).test(text));
+        return values.some((candidate) => wildcardRegex(candidate, `${where}.wildcard`).test(text));
       default:
         throw new InvalidEventPatternError(`${where}: unknown operator '${operator}'`);
     }
   }
   const excluded = Array.isArray(operand) ? operand : [operand];
-  if (excluded.length === 0 || excluded.some((item) => typeof item !== 'string' && typeof item !== 'number')) {
-    throw new InvalidEventPatternError(`${where}: expects a string, a number, a list of them, or an operator object`);
+  // Only strings, or only numbers: a list mixing them is refused
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-anything-but).
+  if (excluded.length === 0 || !(excluded.every((item) => typeof item === 'string') || excluded.every((item) => typeof item === 'number'))) {
+    throw new InvalidEventPatternError(`${where}: expects a string, a number, a list of only strings or only numbers, or an operator object`);
   }
   return excluded.some((item) => item === value);
 }
 
-/** The scalar values of an event field: the value itself, or every scalar element of an array. */
+/**
+ * The elements of an event array with every nested array crushed out: EventBridge matches `[["a"]]`
+ * as it matches `["a"]` ("JSON Array Matching" of aws/event-ruler, the engine EventBridge runs;
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html).
+ */
+function crushed(value: readonly unknown[]): unknown[] {
+  return value.flatMap((item) => (Array.isArray(item) ? crushed(item) : [item]));
+}
+
+/** The scalar values of an event field: the value itself, or every scalar element of an array (at any depth). */
 function scalars(value: Json): Leaf[] | undefined {
   if (value === undefined) return undefined;
-  if (Array.isArray(value)) return value.flatMap((item) => (isObject(item) || Array.isArray(item) ? [] : [item as Leaf]));
+  if (Array.isArray(value)) return crushed(value).flatMap((item) => (isObject(item) ? [] : [item as Leaf]));
   if (isObject(value)) return [];
   return [value as Leaf];
 }
@@ -224,7 +270,7 @@ function objectMismatch(pattern: Record<string, unknown>, event: Json, path: str
     } else if (isObject(expected)) {
       // An array of objects: one element must match the whole nested pattern.
       if (Array.isArray(value)) {
-        const elements = value.filter(isObject);
+        const elements = crushed(value).filter(isObject);
         const reasons = elements.map((element) => objectMismatch(expected, element, where));
         if (elements.length === 0 || reasons.every((reason) => reason !== undefined)) {
           return reasons[0] ?? objectMismatch(expected, undefined, where);

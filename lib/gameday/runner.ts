@@ -1024,13 +1024,17 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         if (!raw && (bus ?? (rules ? busFor(event, rules) : 'default')) === 'default') backend.recordGuardDutyFinding?.(event);
         // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
         // delivers text: a raw injection goes straight to the dispatcher, as documented.
-        let targets: (string | undefined)[] = [undefined];
+        let targets: { rule: string | undefined; denial?: string }[] = [{ rule: undefined }];
         if (rules && !raw) {
           // EventBridge starts the dispatcher as the target's role: a rule whose role may not is a
-          // failed delivery (retried, then kept in the undelivered-events queue), not a delivery.
+          // failed delivery of that target (straight to its dead-letter queue, never retried), not
+          // a delivery; the rule's intake target still gets the event (routeToDispatcher).
           const routed = routeToDispatcher(event, bus ?? busFor(event, rules), rules, running.dispatcherArn, backend.authorizeServiceCall?.bind(backend));
           routings.push({ ...routed, injection, at: backend.now(), wallMs: wallClockMs() });
-          targets = [...routed.matched];
+          const denied = new Map((routed.deniedTargets ?? []).map(({ rule, reason }) => [rule, reason]));
+          targets = rules
+            .filter((rule) => routed.matched.includes(rule.name) || denied.has(rule.name))
+            .map((rule) => ({ rule: rule.name, ...(denied.has(rule.name) ? { denial: denied.get(rule.name) as string } : {}) }));
         }
         const delivered = (dispatcher: ExecutionRecord, rule: string | undefined, clipped: boolean) => {
           const decision = decisionOf(dispatcher);
@@ -1050,12 +1054,18 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           await backend.keepUndelivered?.(event, error, rule ?? '(direct)');
         };
         await Promise.all(
-          targets.map(async (rule) => {
+          targets.map(async ({ rule, denial }) => {
             const intake = rule !== undefined ? rules?.find((candidate) => candidate.name === rule)?.functionTarget : undefined;
             // EventBridge delivers to every target of the rule, in parallel: the dispatcher, and the
             // oversized-event intake, which starts the dispatcher with a clipped copy of an event too large for it.
             await Promise.all([
               (async () => {
+                // The target's role may not start the dispatcher: EventBridge's error code for a
+                // missing permission, and no retry (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+                if (denial !== undefined) {
+                  await undeliverable(rule, { code: 'NO_PERMISSIONS', message: denial });
+                  return;
+                }
                 try {
                   delivered(await running.deliver(event), rule, false);
                 } catch (error) {

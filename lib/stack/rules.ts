@@ -46,8 +46,10 @@ export function alarmNameFilter(playbooks: readonly Playbook[]): { wildcard: str
   if (alarmPlaybooks.some((playbook) => !playbook.match.alarmNames || playbook.match.alarmNames.includes('*'))) {
     return undefined;
   }
-  const globs = [...new Set(alarmPlaybooks.flatMap((playbook) => playbook.match.alarmNames ?? []))].sort();
-  // Same dialect: `*` is the only wildcard; EventBridge escapes a literal backslash as `\\`.
+  // Same dialect: `*` is the only wildcard; EventBridge escapes a literal backslash as `\\`, and
+  // refuses consecutive wildcards (the rule would fail to deploy), where a glob's `**` is one `*`:
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-wildcard-matching
+  const globs = [...new Set(alarmPlaybooks.flatMap((playbook) => playbook.match.alarmNames ?? []).map((glob) => glob.replace(/\*{2,}/g, '*')))].sort();
   return globs.map((glob) => ({ wildcard: glob.replace(/\\/g, '\\\\') }));
 }
 

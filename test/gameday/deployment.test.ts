@@ -152,6 +152,23 @@ describe('deployedRules and routeEvent', () => {
     );
   });
 
+  // The game day delivers the whole event to each target and keeps what a target could not take in
+  // the undelivered-events queue: true of the synthesized targets (no Input, InputPath or
+  // InputTransformer; a DeadLetterConfig each), and refused, not silently rehearsed, for any other.
+  it('FIDELITY (fid-patterns) refuses to rehearse a rule whose target reshapes the event or has no dead-letter queue', () => {
+    const changed = (change: (target: Record<string, unknown>) => void) => {
+      const template = structuredClone(deployment.template);
+      const rule = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::Events::Rule' && JSON.stringify(resource.Properties?.EventPattern).includes('aws.guardduty'));
+      change(((rule?.Properties?.Targets ?? []) as Record<string, unknown>[])[0] as Record<string, unknown>);
+      return { ...deployment, template };
+    };
+    expect(() => deployedRules(changed((target) => (target.InputPath = '$.detail')), LOCAL)).toThrow(/GuardDutyFindingsRule.*InputPath/);
+    expect(() => deployedRules(changed((target) => (target.Input = '{}')), LOCAL)).toThrow(/GuardDutyFindingsRule.*Input/);
+    expect(() => deployedRules(changed((target) => (target.InputTransformer = { InputTemplate: '"x"' })), LOCAL)).toThrow(/GuardDutyFindingsRule.*InputTransformer/);
+    expect(() => deployedRules(changed((target) => delete target.DeadLetterConfig), LOCAL)).toThrow(/GuardDutyFindingsRule.*dead-letter/);
+    expect(() => deployedRules(deployment, LOCAL)).not.toThrow();
+  });
+
   const rules: DeployedRule[] = [
     { name: 'Findings', logicalId: 'Findings1', bus: 'default', pattern: { source: ['aws.guardduty'], detail: { severity: [{ numeric: ['>=', 4] }] } } },
     { name: 'GameDay', logicalId: 'GameDay1', bus: 'firebreak-gameday', pattern: { source: ['firebreak.gameday'] } },

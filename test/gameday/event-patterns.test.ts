@@ -3,7 +3,9 @@
  * ("Event patterns", "Comparison operators for use in event patterns", "Content filtering").
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidEventPatternError, matchesEventPattern, patternMismatch } from '../../lib/gameday/event-patterns';
+import { InvalidEventPatternError, matchesEventPattern, patternMismatch, validateEventPattern } from '../../lib/gameday/event-patterns';
+import type { Playbook } from '../../lib/playbooks/model';
+import { alarmNameFilter } from '../../lib/stack/rules';
 
 // The guide's sample event (an EC2 state change), with the fields its content-filtering examples use.
 const ec2Event = {
@@ -144,6 +146,86 @@ describe('matchesEventPattern', () => {
     expect(patternMismatch({ source: ['aws.cloudwatch'], detail: { state: { value: ['ALARM'] } } }, { source: 'aws.cloudwatch', detail: { state: { value: 'OK' } } })).toBe(
       'detail.state.value: "OK" does not match ["ALARM"]',
     );
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html and the
+  // engine EventBridge runs (aws/event-ruler README, "JSON Array Matching"): the array structure is
+  // crushed out of the event, at every level, so an array nested in an array is matched element by element.
+  it('FIDELITY (fid-patterns) matches values and objects inside nested arrays, as EventBridge crushes every level of array', () => {
+    expect(matches({ detail: { tags: ['prod'] } }, { detail: { tags: [['dev'], ['prod', 'eu']] } })).toBe(true);
+    expect(matches({ detail: { tags: [{ prefix: 'pr' }] } }, { detail: { tags: [[['prod']]] } })).toBe(true);
+    expect(matches({ detail: { tags: [{ exists: true }] } }, { detail: { tags: [[]] } })).toBe(false);
+    expect(matches({ detail: { tags: [{ exists: false }] } }, { detail: { tags: [[]] } })).toBe(true);
+    const employees = { employees: [[{ firstName: 'John', lastName: 'Doe' }, { firstName: 'Anna', lastName: 'Smith' }], [{ firstName: 'Peter', lastName: 'Jones' }]] };
+    expect(matches({ employees: { firstName: ['Anna'] } }, employees)).toBe(true);
+    expect(matches({ employees: { firstName: ['Peter'], lastName: ['Jones'] } }, employees)).toBe(true);
+    // Still one element's fields: Anna from one object and Jones from another make no match.
+    expect(matches({ employees: { firstName: ['Anna'], lastName: ['Jones'] } }, employees)).toBe(false);
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-wildcard-matching:
+  // consecutive wildcard characters are not supported, and a backslash escapes only `*` and `\`.
+  it('FIDELITY (fid-patterns) refuses the wildcards EventBridge refuses: consecutive stars, and escapes of anything but * and \\', () => {
+    expect(() => matches({ detail: { name: [{ wildcard: 'prod-**' }] } })).toThrow(/consecutive wildcard/);
+    expect(() => matches({ detail: { name: [{ 'anything-but': { wildcard: ['a**b'] } }] } })).toThrow(/consecutive wildcard/);
+    expect(() => matches({ detail: { name: [{ wildcard: 'a\\.b' }] } })).toThrow(/escapes only/);
+    expect(() => matches({ detail: { name: [{ wildcard: 'ab\\' }] } })).toThrow(/escapes only/);
+    // An escaped star beside a wildcard is not two wildcards; an escaped backslash before one is fine.
+    expect(matches({ detail: { name: [{ wildcard: '*\\**' }] } }, { detail: { name: 'a*b' } })).toBe(true);
+    expect(matches({ detail: { name: [{ wildcard: 'a\\\\*' }] } }, { detail: { name: 'a\\bc' } })).toBe(true);
+  });
+
+  it('FIDELITY (fid-patterns) the CloudWatch rule’s alarm-name filter, from globs with ** or a backslash, is a pattern EventBridge accepts and matches what the globs match', () => {
+    const alarmPlaybook = {
+      name: 'alarms',
+      description: 'alarms',
+      match: { sources: ['cloudwatch'], alarmNames: ['prod-**-cpu', 'a\\b*', 'db***'] },
+      priority: 1,
+      mode: 'enforce',
+      steps: [],
+      file: 'playbooks/alarms.yaml',
+    } as unknown as Playbook;
+    const pattern = { detail: { alarmName: alarmNameFilter([alarmPlaybook]) } };
+    expect(() => validateEventPattern(pattern)).not.toThrow();
+    expect(matches(pattern, { detail: { alarmName: 'prod-web-cpu' } })).toBe(true);
+    expect(matches(pattern, { detail: { alarmName: 'a\\bcd' } })).toBe(true);
+    expect(matches(pattern, { detail: { alarmName: 'db' } })).toBe(true);
+    expect(matches(pattern, { detail: { alarmName: 'prod-web-mem' } })).toBe(false);
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-anything-but:
+  // anything-but takes a string, a number, or a list of only strings or only numbers.
+  it('FIDELITY (fid-patterns) refuses an anything-but list that mixes strings and numbers', () => {
+    expect(() => matches({ detail: { state: [{ 'anything-but': ['stopped', 5] }] } })).toThrow(InvalidEventPatternError);
+    expect(matches({ detail: { state: [{ 'anything-but': ['stopped', 'running'] }] } })).toBe(true);
+    expect(matches({ detail: { 'c-count': [{ 'anything-but': [1, 2] }] } })).toBe(true);
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-numeric-matching
+  // and the rule compiler of aws/event-ruler (the engine EventBridge runs): `=`, `<` and `<=` stand
+  // alone; a range is a lower bound (`>`, `>=`) then an upper one (`<`, `<=`).
+  it('FIDELITY (fid-patterns) refuses the numeric comparisons EventBridge refuses: two lower bounds, an upper bound first, = with another', () => {
+    expect(() => matches({ detail: { n: [{ numeric: ['>', 5, '>', 3] }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { n: [{ numeric: ['<', 10, '>', 0] }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { n: [{ numeric: ['=', 1, '<', 5] }] } })).toThrow(InvalidEventPatternError);
+    expect(matches({ detail: { 'c-count': [{ numeric: ['>=', 5, '<', 6] }] } })).toBe(true);
+    expect(matches({ detail: { 'c-count': [{ numeric: ['<=', 5] }] } })).toBe(true);
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-ip-matching:
+  // a CIDR block EventBridge cannot read is refused at PutRule, not a rule that never matches.
+  it('FIDELITY (fid-patterns) refuses a cidr that is no CIDR block (an address out of range, a prefix longer than the address)', () => {
+    expect(() => matches({ detail: { 'source-ip': [{ cidr: '10.0.0.0/33' }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { 'source-ip': [{ cidr: '300.0.0.0/8' }] } })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ detail: { 'source-ip': [{ cidr: '2001:db8::/129' }] } })).toThrow(InvalidEventPatternError);
+    expect(matches({ detail: { 'source-ip': [{ cidr: '10.0.0.0/8' }] } })).toBe(true);
+    expect(matches({ detail: { 'source-ip': [{ cidr: '2001:db8::/32' }] } })).toBe(false);
+  });
+
+  // The rule compiler of aws/event-ruler: "Null prefix/suffix not allowed" inside anything-but.
+  it('FIDELITY (fid-patterns) refuses an empty prefix or suffix inside anything-but', () => {
+    expect(() => matches({ region: [{ 'anything-but': { prefix: '' } }] })).toThrow(InvalidEventPatternError);
+    expect(() => matches({ region: [{ 'anything-but': { suffix: ['x', ''] } }] })).toThrow(InvalidEventPatternError);
   });
 
   it('refuses patterns EventBridge refuses', () => {

@@ -29,6 +29,13 @@ function without(role: string, sid: string): Scenario {
   return { ...base, environment: { ...base.environment, removedStatements: [{ role, sid }] } };
 }
 
+/** The deployment with the role EventBridge assumes to start the dispatcher left without its policy. */
+class WithoutEventsRole extends LocalBackend {
+  override async enforceIdentityPolicies(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void> {
+    await super.enforceIdentityPolicies(new Map([...policies, ['firebreak-cfn-DispatcherStateMachineEventsRole', []]]));
+  }
+}
+
 describe('IAM rehearsed as deployed', () => {
   it('the playbook machine without InvokeResponders cannot invoke its first function (Lambda.AWSLambdaException)', async () => {
     const run = await runScenario(without('playbook:compromised-ec2-instance', 'InvokeResponders'), { playbooks });
@@ -83,17 +90,28 @@ describe('IAM rehearsed as deployed', () => {
     expect(run.error).toMatch(/role 'snapshot-volumes' has no statement 'ContainInstances' in the synthesized template; its statements: WriteOwnLogs, DescribeForContainmentAndEvidence, SnapshotVolumesForEvidence/);
   });
 
-  it('a rule whose target role cannot start the dispatcher delivers nothing (EventBridge would retry, then keep it in its DLQ)', async () => {
-    class WithoutEventsRole extends LocalBackend {
-      override async enforceIdentityPolicies(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void> {
-        await super.enforceIdentityPolicies(new Map([...policies, ['firebreak-cfn-DispatcherStateMachineEventsRole', []]]));
-      }
-    }
+  it('a rule whose target role cannot start the dispatcher delivers nothing to it (EventBridge keeps the event in its DLQ)', async () => {
     const backend = new WithoutEventsRole({ seed: base.name, account: base.environment.account, region: base.environment.region });
     const run = await runScenario(base, { playbooks, backend });
     expect(run.deliveries).toEqual([]);
     expect(run.routings[0]?.matched).toEqual([]);
     expect(run.routings[0]?.refused).toContainEqual({ rule: 'GuardDutyFindingsRule', reason: expect.stringMatching(/target role cannot start the dispatcher.*states:StartExecution/) });
+  });
+
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html: a missing permission
+  // is not retried, the event goes straight to the target's dead-letter queue; and each target of a
+  // rule is delivered on its own, so the intake (invoked under its function's resource policy, not
+  // the events role) still gets the event.
+  it('FIDELITY (fid-patterns) a rule whose dispatcher target role is denied keeps the event in the undelivered-events queue (NO_PERMISSIONS), and its intake target still gets it', async () => {
+    const oversized = scenarios.find((scenario) => scenario.name === 'oversized-event-contained-through-intake') as Scenario;
+    const backend = new WithoutEventsRole({ seed: oversized.name, account: oversized.environment.account, region: oversized.environment.region });
+    const run = await runScenario(oversized, { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    const kept = (run.after?.undeliveredEvents ?? []).slice((run.before?.undeliveredEvents ?? []).length);
+    expect(kept.map((event) => [event.attributes?.ERROR_CODE, event.attributes?.RULE_ARN])).toEqual([['NO_PERMISSIONS', 'GuardDutyFindingsRule']]);
+    expect(kept[0]?.attributes?.ERROR_MESSAGE).toMatch(/states:StartExecution/);
+    // The intake dispatched its clipped copy, under its own role.
+    expect(run.deliveries.map((delivery) => [delivery.rule, delivery.clipped])).toEqual([['GuardDutyFindingsRule', true]]);
   });
 
   it('rehearses the protected tag key in the roles\' policies as deployed: the protected credential is refused by the code first, and its roles deny it anyway', async () => {
