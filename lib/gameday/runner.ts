@@ -475,30 +475,18 @@ async function renameUser(backend: GameDayBackend, environment: ResolvedEnvironm
 }
 
 /**
- * A `tamper: { optOutUser }` injection: the user's owner takes it out of drills (its
- * firebreak:gameday-target tag set to false) after a drill contained its key, made with the account
- * administrator's role (the simulated account authorizes by role).
+ * A `tamper: { optOutUser }` or `{ optOutRole }` injection: the principal's owner takes it out of
+ * drills (its firebreak:gameday-target tag set to false) after a drill contained its key or denied
+ * its sessions, made with the account administrator's role (the simulated account authorizes by role).
  */
-async function optOutUser(backend: GameDayBackend, environment: ResolvedEnvironment, userName: string, where: string): Promise<void> {
+async function optOutOfDrills(backend: GameDayBackend, environment: ResolvedEnvironment, principal: { readonly kind: 'user' | 'role'; readonly name: string }, where: string): Promise<void> {
   const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
+  const Tags = [{ Key: SECURITY_TAGS.gameDayTarget.key, Value: 'false' }];
   try {
-    await iam.send(new TagUserCommand({ UserName: userName, Tags: [{ Key: SECURITY_TAGS.gameDayTarget.key, Value: 'false' }] }));
+    if (principal.kind === 'user') await iam.send(new TagUserCommand({ UserName: principal.name, Tags }));
+    else await iam.send(new TagRoleCommand({ RoleName: principal.name, Tags }));
   } catch (error) {
-    throw new Error(`${where}: tamper: opting user ${userName} out of drills failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-}
-
-/**
- * A `tamper: { optOutRole }` injection: the role's owner takes it out of drills (its
- * firebreak:gameday-target tag set to false) after a drill denied its sessions, made with the
- * account administrator's role.
- */
-async function optOutRole(backend: GameDayBackend, environment: ResolvedEnvironment, roleName: string, where: string): Promise<void> {
-  const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
-  try {
-    await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: [{ Key: SECURITY_TAGS.gameDayTarget.key, Value: 'false' }] }));
-  } catch (error) {
-    throw new Error(`${where}: tamper: opting role ${roleName} out of drills failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`${where}: tamper: opting ${principal.kind} ${principal.name} out of drills failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
@@ -960,8 +948,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
           else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
           else if ('recreateRole' in tamper) await recreateRole(backend, environment, tamper.recreateRole, `${scenario.file}: inject[${injection}]`);
-          else if ('optOutUser' in tamper) await optOutUser(backend, environment, tamper.optOutUser, `${scenario.file}: inject[${injection}]`);
-          else if ('optOutRole' in tamper) await optOutRole(backend, environment, tamper.optOutRole, `${scenario.file}: inject[${injection}]`);
+          else if ('optOutUser' in tamper) await optOutOfDrills(backend, environment, { kind: 'user', name: tamper.optOutUser }, `${scenario.file}: inject[${injection}]`);
+          else if ('optOutRole' in tamper) await optOutOfDrills(backend, environment, { kind: 'role', name: tamper.optOutRole }, `${scenario.file}: inject[${injection}]`);
           else if ('recreateAutoScalingGroup' in tamper) await recreateAutoScalingGroup(backend, environment, tamper.recreateAutoScalingGroup, `${scenario.file}: inject[${injection}]`);
           else if ('recreateClassicLoadBalancer' in tamper) await recreateClassicLoadBalancer(backend, environment, tamper.recreateClassicLoadBalancer, `${scenario.file}: inject[${injection}]`);
           else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
