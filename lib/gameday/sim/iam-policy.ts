@@ -5,7 +5,8 @@
  * request context (action, resource ARN, condition keys) is built by the caller.
  *
  * Covered: Action/NotAction, Resource/NotResource, IAM wildcards (`*`, `?`; case-insensitive for
- * actions, case-sensitive for resources), the condition operators String*, Arn*, Numeric*, Date*,
+ * actions, case-sensitive for resources), the condition operators String*, Arn* (ArnEquals with the
+ * same per-part wildcards as ArnLike, as IAM reads it), Numeric*, Date*,
  * Bool, Null, their IfExists forms and the ForAllValues/ForAnyValue set qualifiers. A condition key
  * the caller says AWS would supply but the context cannot compute is *unevaluated*: the condition is
  * taken as holding (so the decision is the policy author's intent) and the key is returned in
@@ -134,8 +135,12 @@ const OPERATORS: Readonly<Record<string, { readonly compare: Comparison; readonl
   stringnotequalsignorecase: { compare: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: true },
   stringlike: { compare: (p, r) => wildcard(p, false).test(r), negated: false },
   stringnotlike: { compare: (p, r) => wildcard(p, false).test(r), negated: true },
-  arnequals: { compare: (p, r) => p === r, negated: false },
-  arnnotequals: { compare: (p, r) => p === r, negated: true },
+  // "ArnEquals, ArnLike: case-sensitive matching of the ARN. Each of the six colon-delimited
+  // components of the ARN is checked separately and each can include multi-character match
+  // wildcards (*) or single-character match wildcards (?)": the two are one operator, wildcards
+  // included (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+  arnequals: { compare: arnLike, negated: false },
+  arnnotequals: { compare: arnLike, negated: true },
   arnlike: { compare: arnLike, negated: false },
   arnnotlike: { compare: arnLike, negated: true },
   numericequals: { compare: numeric((a, b) => a === b), negated: false },

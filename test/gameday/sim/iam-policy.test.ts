@@ -95,12 +95,27 @@ describe('evaluatePolicies', () => {
       expect(evaluatePolicies([doc(anyTag)], request('ec2:CreateTags', '*', { 'aws:TagKeys': [] })).decision).toBe('implicit-deny');
     });
 
-    it('ArnLike matches each ARN part on its own; ArnEquals is exact', () => {
+    it('ArnLike matches each ARN part on its own; ArnEquals matches an exact ARN', () => {
       const arnLike = { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/firebreak-responder-*' } } } as const;
       expect(evaluatePolicies([doc(arnLike)], request('sts:AssumeRole', '*', { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/firebreak-responder-eu-west-1-q'] })).decision).toBe('allow');
       expect(evaluatePolicies([doc(arnLike)], request('sts:AssumeRole', '*', { 'aws:PrincipalArn': ['arn:aws:iam::999999999999:role/firebreak-responder-q'] })).decision).toBe('implicit-deny');
       const arnEquals = { Effect: 'Allow', Action: '*', Resource: '*', Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:sns:eu-west-1:1:t' } } } as const;
       expect(evaluatePolicies([doc(arnEquals)], request('x:Y', '*', { 'aws:SourceArn': ['arn:aws:sns:eu-west-1:1:t'] })).decision).toBe('allow');
+    });
+
+    it('FIDELITY (fid-iam) ArnEquals takes the per-part wildcards of ArnLike: a Deny on ArnEquals with a wildcard applies, as in AWS', () => {
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+      // lists ArnEquals and ArnLike in one row: case-sensitive, each of the six parts checked on its own, * and ? in each.
+      const all = { Effect: 'Allow', Action: '*', Resource: '*' } as const;
+      const denyAttackers = { Sid: 'DenyAttackerRoles', Effect: 'Deny', Action: '*', Resource: '*', Condition: { ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/attacker-*' } } } as const;
+      const attacker = { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/attacker-1'] };
+      expect(evaluatePolicies([doc(all, denyAttackers)], request('sns:Publish', '*', attacker))).toMatchObject({ decision: 'explicit-deny', statement: 'DenyAttackerRoles' });
+      expect(evaluatePolicies([doc(all, denyAttackers)], request('sns:Publish', '*', { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/firebreak-q'] })).decision).toBe('allow');
+      // Its negation likewise: ArnNotEquals with a wildcard is ArnNotLike.
+      const onlyFirebreak = { Effect: 'Allow', Action: '*', Resource: '*', Condition: { ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/attacker-*' } } } as const;
+      expect(evaluatePolicies([doc(onlyFirebreak)], request('sns:Publish', '*', attacker)).decision).toBe('implicit-deny');
+      // Each part on its own: a wildcard in the account part does not reach into the resource part.
+      expect(evaluatePolicies([doc(all, denyAttackers)], request('sns:Publish', '*', { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:user/role/attacker-1'] })).decision).toBe('allow');
     });
 
     it('Null, Bool and Numeric operators', () => {
