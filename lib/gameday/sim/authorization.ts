@@ -34,6 +34,8 @@ export interface AuthorizationTarget {
 export interface AuthorizationCall {
   /** The API the caller invoked, e.g. `CreateSecurityGroup` (a dependent action is authorized as part of it). */
   readonly action: string;
+  /** The service the call was sent to (`iam`: IAM's single us-east-1 endpoint), when known. */
+  readonly service?: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly caller: CallerIdentity;
   readonly account: string;
@@ -711,6 +713,11 @@ function inOrganization(account: string, options: AuthorizationOptions): boolean
   return options.organizationId !== undefined && (options.organizationAccounts === undefined || options.organizationAccounts.has(account));
 }
 
+/** True when the call goes to IAM's one (us-east-1) endpoint, whatever Region its client names. */
+function iamEndpointCall(call: AuthorizationCall): boolean {
+  return call.service === 'iam';
+}
+
 export function globalKeys(call: AuthorizationCall, options: AuthorizationOptions): Record2 {
   const now = options.now;
   return {
@@ -718,7 +725,9 @@ export function globalKeys(call: AuthorizationCall, options: AuthorizationOption
     'aws:PrincipalAccount': [call.caller.account],
     'aws:PrincipalType': ['AssumedRole'],
     'aws:userid': [call.caller.userId],
-    'aws:RequestedRegion': [call.region],
+    // "Some global services, such as IAM, have a single endpoint … IAM calls are always made to the
+    // us-east-1 Region" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion).
+    'aws:RequestedRegion': [iamEndpointCall(call) ? 'us-east-1' : call.region],
     'aws:CurrentTime': [new Date(now).toISOString()],
     'aws:EpochTime': [String(Math.floor(now / 1000))],
     'aws:SecureTransport': ['true'],

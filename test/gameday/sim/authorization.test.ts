@@ -416,4 +416,19 @@ describe('identity policies in the simulated account', () => {
     // A principal without modelled policies (an administrator of a third account) is not let in by an Allow naming someone else.
     expect(resourceOnly.sim.authorizeServiceCall('arn:aws:iam::999988887777:role/Admin', 'lambda:InvokeFunction', fn)).toMatch(/because no resource-based policy allows/);
   });
+
+  it('FIDELITY (fid-iam) an IAM call carries aws:RequestedRegion us-east-1 (IAM’s one endpoint), whatever Region its client names', async () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion
+    const { sim, clients, ec2 } = world([
+      { Effect: 'Allow', Action: ['iam:PutRolePolicy', 'ec2:DescribeInstances'], Resource: '*' },
+      { Sid: 'StayInIreland', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': REGION } } },
+    ]);
+    sim.addRole({ account: ACCOUNT, name: 'web-app-2', trustedPrincipals: [] });
+    const iam = await clients.iam({ account: ACCOUNT, region: REGION });
+    const refused = await rejectionOf(iam.send(new PutRolePolicyCommand({ RoleName: 'web-app-2', PolicyName: 'p', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }) })));
+    expect(refused.name).toBe('AccessDenied');
+    expect(refused.message).toContain('explicit deny in an identity-based policy (StayInIreland)');
+    // A regional service's call in the Region the policy names passes.
+    await (await ec2()).send(new DescribeInstancesCommand({}));
+  });
 });
