@@ -118,6 +118,35 @@ describe('evaluatePolicies', () => {
       expect(evaluatePolicies([doc(all, denyAttackers)], request('sns:Publish', '*', { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:user/role/attacker-1'] })).decision).toBe('allow');
     });
 
+    it('FIDELITY (fid-iam) policy variables take the request’s values: a Deny on ${aws:PrincipalTag/…} or a Resource naming ${aws:username} binds, as in AWS', () => {
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+      const all = { Effect: 'Allow', Action: '*', Resource: '*' } as const;
+      // Before, a variable was read as literal text: this Deny (StringEquals on a variable) never applied.
+      const notOwnTeam = { Sid: 'NeverStopOwnTeamsInstances', Effect: 'Deny', Action: 'ec2:StopInstances', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } } as const;
+      const sameTeam = { 'aws:PrincipalTag/team': ['web'], 'aws:ResourceTag/team': ['web'] };
+      expect(evaluatePolicies([doc(all, notOwnTeam)], request('ec2:StopInstances', '*', sameTeam))).toMatchObject({ decision: 'explicit-deny', statement: 'NeverStopOwnTeamsInstances' });
+      // And its negation always did.
+      const ownTeamOnly = { Sid: 'OnlyOwnTeamsInstances', Effect: 'Deny', Action: 'ec2:StopInstances', Resource: '*', Condition: { StringNotEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } } as const;
+      const keys = (resourceTeam: string) => ({ 'aws:PrincipalTag/team': ['web'], 'aws:ResourceTag/team': [resourceTeam] });
+      expect(evaluatePolicies([doc(all, ownTeamOnly)], request('ec2:StopInstances', '*', keys('payments')))).toMatchObject({ decision: 'explicit-deny', statement: 'OnlyOwnTeamsInstances' });
+      expect(evaluatePolicies([doc(all, ownTeamOnly)], request('ec2:StopInstances', '*', keys('web'))).decision).toBe('allow');
+      // A Resource with a variable: the caller's own user only.
+      const ownKeys = { Effect: 'Allow', Action: 'iam:UpdateAccessKey', Resource: 'arn:aws:iam::111122223333:user/${aws:username}' } as const;
+      expect(evaluatePolicies([doc(ownKeys)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/alice', { 'aws:username': ['alice'] })).decision).toBe('allow');
+      expect(evaluatePolicies([doc(ownKeys)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/bob', { 'aws:username': ['alice'] })).decision).toBe('implicit-deny');
+      // No value (a role has no aws:username): matches nothing, unless a default is given.
+      expect(evaluatePolicies([doc(ownKeys)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/${aws:username}')).decision).toBe('implicit-deny');
+      const withDefault = { Effect: 'Allow', Action: 'iam:UpdateAccessKey', Resource: "arn:aws:iam::111122223333:user/${aws:username, 'nobody'}" } as const;
+      expect(evaluatePolicies([doc(withDefault)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/nobody')).decision).toBe('allow');
+      // ${*} is a literal star, not a wildcard.
+      const literalStar = { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket/${*}' } as const;
+      expect(evaluatePolicies([doc(literalStar)], request('s3:GetObject', 'arn:aws:s3:::bucket/*')).decision).toBe('allow');
+      expect(evaluatePolicies([doc(literalStar)], request('s3:GetObject', 'arn:aws:s3:::bucket/secret')).decision).toBe('implicit-deny');
+      // A variable whose key AWS would supply but the context cannot compute is reported, never read literally.
+      const result = evaluatePolicies([doc(all, ownTeamOnly)], request('ec2:StopInstances', '*', { 'aws:ResourceTag/team': ['web'] }, (key) => key !== 'aws:PrincipalTag/team'));
+      expect(result).toMatchObject({ decision: 'explicit-deny', unevaluated: ['aws:PrincipalTag/team'] });
+    });
+
     it('Null, Bool and Numeric operators', () => {
       const mustBeAbsent = { Effect: 'Deny', Action: '*', Resource: '*', Condition: { Null: { 'aws:RequestTag/owner': 'true' } } } as const;
       const all = { Effect: 'Allow', Action: '*', Resource: '*' } as const;
