@@ -58,8 +58,9 @@ export class PolicyEnforcement {
   /**
    * Throws the service's AccessDenied when the enforced policies do not allow `iamAction`. A caller
    * without enforced identity policies (an administrator of the account, an attacker's role) is
-   * taken as allowed by IAM, yet a resource policy's explicit Deny binds it as it binds everyone;
-   * the game day's own `harness` calls (preparing, inspecting) are not rehearsed at all.
+   * taken as allowed by IAM, yet a resource policy's explicit Deny binds it as it binds everyone,
+   * and from another account it needs that policy's allow; the game day's own `harness` calls
+   * (preparing, inspecting) are not rehearsed at all.
    */
   evaluate(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined, harness = false): void {
     const policies = this.identityPolicies.get(call.caller.principalArn);
