@@ -34,6 +34,8 @@ export interface AuthorizationTarget {
 export interface AuthorizationCall {
   /** The API the caller invoked, e.g. `CreateSecurityGroup` (a dependent action is authorized as part of it). */
   readonly action: string;
+  /** The service the call was sent to (`iam`: IAM's single us-east-1 endpoint), when known. */
+  readonly service?: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly caller: CallerIdentity;
   readonly account: string;
@@ -712,6 +714,11 @@ function inOrganization(account: string, options: AuthorizationOptions): boolean
   return options.organizationId !== undefined && (options.organizationAccounts === undefined || options.organizationAccounts.has(account));
 }
 
+/** True when the call goes to IAM's one (us-east-1) endpoint, whatever Region its client names. */
+function iamEndpointCall(call: AuthorizationCall): boolean {
+  return call.service === 'iam';
+}
+
 export function globalKeys(call: AuthorizationCall, options: AuthorizationOptions): Record2 {
   const now = options.now;
   return {
@@ -719,17 +726,36 @@ export function globalKeys(call: AuthorizationCall, options: AuthorizationOption
     'aws:PrincipalAccount': [call.caller.account],
     'aws:PrincipalType': ['AssumedRole'],
     'aws:userid': [call.caller.userId],
-    'aws:RequestedRegion': [call.region],
+    // "Some global services, such as IAM, have a single endpoint … IAM calls are always made to the
+    // us-east-1 Region" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion).
+    'aws:RequestedRegion': [iamEndpointCall(call) ? 'us-east-1' : call.region],
     'aws:CurrentTime': [new Date(now).toISOString()],
     'aws:EpochTime': [String(Math.floor(now / 1000))],
     'aws:SecureTransport': ['true'],
     'aws:ViaAWSService': ['false'],
     ...(inOrganization(call.caller.account, options) ? { 'aws:PrincipalOrgID': [options.organizationId as string] } : {}),
+    // "The date and time that temporary security credentials were issued": present in every request
+    // signed with them, so the IAM console's "Revoke active sessions" deny (DateLessThan on this key)
+    // binds a session issued before its cut-off (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime).
+    ...(call.caller.issuedAt !== undefined ? { 'aws:TokenIssueTime': [new Date(call.caller.issuedAt).toISOString()] } : {}),
   };
 }
 
+/**
+ * The calling role's tags, as aws:PrincipalTag/<key> (a role session carries its role's tags:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag).
+ * A role the simulated account does not hold (a deployed role authorized by ARN) has none, as the
+ * templates tag none.
+ */
+function principalTagKeys(world: SimWorld, caller: CallerIdentity): Record2 {
+  const tags = world.roles.get(caller.principalArn)?.tags;
+  return tags === undefined ? {} : tagKeys(['aws:PrincipalTag/'], tags);
+}
+
 /** Global key families this model computes completely (absent when not in the context). */
-const COMPLETE_GLOBAL = ['aws:PrincipalTag/', 'aws:CalledVia', 'aws:SourceArn', 'aws:SourceAccount', 'aws:SourceVpc', 'aws:SourceVpce', 'aws:SourceOrgID', 'aws:SourceOrgPaths', 'aws:FederatedProvider', 'aws:TokenIssueTime', 'aws:MultiFactorAuth'];
+// Not aws:TokenIssueTime: every role session has one (globalKeys), so a caller whose issue time is
+// not known leaves it unevaluated rather than absent.
+const COMPLETE_GLOBAL = ['aws:PrincipalTag/', 'aws:CalledVia', 'aws:SourceArn', 'aws:SourceAccount', 'aws:SourceVpc', 'aws:SourceVpce', 'aws:SourceOrgID', 'aws:SourceOrgPaths', 'aws:FederatedProvider', 'aws:MultiFactorAuth'];
 
 const COMPLETE_GLOBAL_LOWER = COMPLETE_GLOBAL.map((prefix) => prefix.toLowerCase());
 
@@ -765,7 +791,7 @@ export function requestContexts(
   const built = types.size === 0 ? [] : (authorizationTargets(iamAction, call, world, resourceHint) ?? []);
   const kept = built.filter((target) => target.resourceType !== undefined && types.has(target.resourceType));
   const targets: AuthorizationTarget[] = kept.length > 0 ? kept : [{ arn: types.size === 0 ? '*' : (resourceHint ?? '*'), keys: {}, complete: [] }];
-  const base = globalKeys(call, options);
+  const base = { ...globalKeys(call, options), ...principalTagKeys(world, call.caller) };
   return targets.map((target) => {
     const resourceAccount = /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(target.arn)?.[1];
     // Assigned in place (no object per conditional key): one context per target of every call.

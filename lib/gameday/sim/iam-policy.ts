@@ -5,8 +5,10 @@
  * request context (action, resource ARN, condition keys) is built by the caller.
  *
  * Covered: Action/NotAction, Resource/NotResource, IAM wildcards (`*`, `?`; case-insensitive for
- * actions, case-sensitive for resources), the condition operators String*, Arn*, Numeric*, Date*,
- * Bool, Null, their IfExists forms and the ForAllValues/ForAnyValue set qualifiers. A condition key
+ * actions, case-sensitive for resources), the condition operators String*, Arn* (ArnEquals with the
+ * same per-part wildcards as ArnLike, as IAM reads it), Numeric*, Date*,
+ * Bool, Null, their IfExists forms and the ForAllValues/ForAnyValue set qualifiers, policy variables
+ * (`${aws:username}`, `${aws:PrincipalTag/team}`) in resources and string, ARN and Bool values. A condition key
  * the caller says AWS would supply but the context cannot compute is *unevaluated*: the condition is
  * taken as holding (so the decision is the policy author's intent) and the key is returned in
  * `unevaluated`, so the game day reports it instead of allowing silently.
@@ -134,8 +136,12 @@ const OPERATORS: Readonly<Record<string, { readonly compare: Comparison; readonl
   stringnotequalsignorecase: { compare: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: true },
   stringlike: { compare: (p, r) => wildcard(p, false).test(r), negated: false },
   stringnotlike: { compare: (p, r) => wildcard(p, false).test(r), negated: true },
-  arnequals: { compare: (p, r) => p === r, negated: false },
-  arnnotequals: { compare: (p, r) => p === r, negated: true },
+  // "ArnEquals, ArnLike: case-sensitive matching of the ARN. Each of the six colon-delimited
+  // components of the ARN is checked separately and each can include multi-character match
+  // wildcards (*) or single-character match wildcards (?)": the two are one operator, wildcards
+  // included (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+  arnequals: { compare: arnLike, negated: false },
+  arnnotequals: { compare: arnLike, negated: true },
   arnlike: { compare: arnLike, negated: false },
   arnnotlike: { compare: arnLike, negated: true },
   numericequals: { compare: numeric((a, b) => a === b), negated: false },
@@ -166,6 +172,83 @@ function lookup(keys: RequestContext['keys'], name: string): readonly string[] |
   const found = Object.keys(keys).find((key) => key.toLowerCase() === lower);
   return found === undefined ? undefined : keys[found];
 }
+
+/**
+ * Policy variables (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html):
+ * `${key}` in a Resource or a string, ARN or Bool condition value is the request's value of that key;
+ * `${key, 'default'}` falls back to the default; `${*}`, `${?}` and `${$}` are those characters
+ * literally. A variable with no value (no such key in the request, or several values) matches
+ * nothing. A key AWS would supply but the context cannot compute is unevaluated: reported, and
+ * the variable taken as matching (the author's intent), as an unevaluated condition is.
+ */
+const VARIABLE = /\$\{([^}]*)\}/g;
+const UNEVALUATED = Symbol('unevaluated');
+const SPECIAL_VARIABLES: Readonly<Record<string, string>> = { '*': '*', '?': '?', $: '$' };
+
+/** The key a variable names (`aws:username` of `${aws:username, 'x'}`). */
+function variableKey(body: string): string {
+  return body.split(',')[0]?.trim() ?? '';
+}
+
+function variableValue(body: string, context: RequestContext): string | undefined | typeof UNEVALUATED {
+  const special = SPECIAL_VARIABLES[body.trim()];
+  if (special !== undefined) return special;
+  const parsed = /^\s*([^,\s]+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?$/.exec(body);
+  if (!parsed) return undefined;
+  const key = parsed[1] as string;
+  const fallback = parsed[2]?.replace(/''/g, "'");
+  const values = lookup(context.keys, key);
+  if (values !== undefined && values.length === 1) return values[0];
+  if (values === undefined && context.evaluable && !context.evaluable(key)) return UNEVALUATED;
+  return fallback;
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A value with policy variables as an anchored regular expression for one request: IAM wildcards
+ * outside the variables when `wildcards`, each variable's value literally. Undefined: a variable
+ * has no value, so the value matches nothing.
+ */
+function resolvedPattern(pattern: string, context: RequestContext, wildcards: boolean, unevaluated: Set<string>): RegExp | undefined {
+  const outside = (text: string) => (wildcards ? escapeRegex(text).replace(/\\\*/g, '.*').replace(/\\\?/g, '.') : escapeRegex(text));
+  let body = '';
+  let last = 0;
+  for (const match of pattern.matchAll(VARIABLE)) {
+    body += outside(pattern.slice(last, match.index));
+    const value = variableValue(match[1] as string, context);
+    if (value === undefined) return undefined;
+    if (value === UNEVALUATED) {
+      unevaluated.add(variableKey(match[1] as string));
+      body += '.*';
+    } else {
+      body += escapeRegex(value);
+    }
+    last = match.index + match[0].length;
+  }
+  body += outside(pattern.slice(last));
+  return new RegExp(`^${body}$`, 's');
+}
+
+/** The text of a value with its variables replaced (undefined: one has no value; unevaluated: one cannot be computed). */
+function resolvedText(pattern: string, context: RequestContext, unevaluated: Set<string>): string | undefined | typeof UNEVALUATED {
+  let text = '';
+  let last = 0;
+  for (const match of pattern.matchAll(VARIABLE)) {
+    const value = variableValue(match[1] as string, context);
+    if (value === undefined) return undefined;
+    if (value === UNEVALUATED) {
+      unevaluated.add(variableKey(match[1] as string));
+      return UNEVALUATED;
+    }
+    text += pattern.slice(last, match.index) + value;
+    last = match.index + match[0].length;
+  }
+  return text + pattern.slice(last);
+}
+
+/** The condition operators IAM substitutes policy variables in (String, ARN and Bool; not Numeric, Date, Binary or IP). */
+const VARIABLE_OPERATORS = /^(string|arn|bool)/;
 
 /** Evaluates one `operator: { key: values }` block entry. */
 function conditionHolds(
@@ -202,7 +285,30 @@ function conditionHolds(
   }
   const operator = OPERATORS[base];
   if (!operator) throw new UnknownConditionOperatorError(`unknown IAM condition operator '${operatorName}'`);
-  const matchesOne = (requestValue: string) => policyValues.some((policyValue) => operator.compare(policyValue, requestValue));
+  let compared = policyValues;
+  let like: readonly (RegExp | undefined)[] | undefined;
+  if (VARIABLE_OPERATORS.test(base) && policyValues.some((value) => value.includes('${'))) {
+    // Resolved once per request; a value whose variable has no value matches nothing.
+    const seen = new Set<string>();
+    if (base === 'stringlike' || base === 'stringnotlike') {
+      like = policyValues.map((value) => (value.includes('${') ? resolvedPattern(value, context, true, seen) : wildcard(value, false)));
+    } else {
+      const texts = policyValues.map((value) => (value.includes('${') ? resolvedText(value, context, seen) : value));
+      if (texts.includes(UNEVALUATED)) {
+        seen.forEach((name) => unevaluated.add(name));
+        return true;
+      }
+      compared = texts.filter((text): text is string => typeof text === 'string');
+    }
+    if (seen.size > 0) {
+      seen.forEach((name) => unevaluated.add(name));
+      return true;
+    }
+  }
+  const likeRegexes = like;
+  const matchesOne = likeRegexes
+    ? (requestValue: string) => likeRegexes.some((regex) => regex?.test(requestValue) ?? false)
+    : (requestValue: string) => compared.some((policyValue) => operator.compare(policyValue, requestValue));
   if (qualifier === 'all') {
     // "ForAllValues … returns true if there's no key in the request or the key value resolves to an empty data set."
     if (values === undefined || values.length === 0) return true;
@@ -221,9 +327,10 @@ function statementApplies(statement: PolicyStatement, context: RequestContext, u
   if (!actionAlreadyAdmitted && !actionAdmitted(statement, context.action)) return false;
   const resources = list(statement.Resource);
   const notResources = list(statement.NotResource);
-  if (statement.Resource !== undefined && !resources.some((pattern) => resourceMatches(pattern, context.resource))) return false;
-  if (statement.NotResource !== undefined && notResources.some((pattern) => resourceMatches(pattern, context.resource))) return false;
   const local = new Set<string>();
+  const matches = (pattern: string) => (pattern.includes('${') ? (resolvedPattern(pattern, context, true, local)?.test(context.resource) ?? false) : resourceMatches(pattern, context.resource));
+  if (statement.Resource !== undefined && !resources.some(matches)) return false;
+  if (statement.NotResource !== undefined && notResources.some(matches)) return false;
   for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
     for (const [key, value] of Object.entries(block)) {
       if (!conditionHolds(operator, key, toStrings(value), context, local)) return false;

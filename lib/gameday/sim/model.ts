@@ -302,6 +302,12 @@ export interface CallerIdentity {
   /** The ARN GetCallerIdentity reports (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`). */
   readonly sessionArn: string;
   readonly userId: string;
+  /**
+   * When the session's credentials were issued (simulated ms): IAM puts it in every request made
+   * with temporary credentials as aws:TokenIssueTime. Undefined: not known (the key is then reported
+   * as unevaluated, never judged absent).
+   */
+  readonly issuedAt?: number;
 }
 
 /** One simulated HMAC key. */

@@ -58,8 +58,9 @@ export class PolicyEnforcement {
   /**
    * Throws the service's AccessDenied when the enforced policies do not allow `iamAction`. A caller
    * without enforced identity policies (an administrator of the account, an attacker's role) is
-   * taken as allowed by IAM, yet a resource policy's explicit Deny binds it as it binds everyone;
-   * the game day's own `harness` calls (preparing, inspecting) are not rehearsed at all.
+   * taken as allowed by IAM, yet a resource policy's explicit Deny binds it as it binds everyone,
+   * and from another account it needs that policy's allow; the game day's own `harness` calls
+   * (preparing, inspecting) are not rehearsed at all.
    */
   evaluate(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined, harness = false): void {
     const policies = this.identityPolicies.get(call.caller.principalArn);
@@ -75,10 +76,17 @@ export class PolicyEnforcement {
       const resourcePolicy = this.resourcePolicies.get(context.resource);
       const onResource = resourcePolicy ? evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account }) : undefined;
       let result = identity;
+      // Across accounts neither policy grants alone: "the identity-based policy in the trusted
+      // account and the resource-based policy in the trusting account" must both allow, a key
+      // policy included (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+      const resourceAccount = context.keys['aws:ResourceAccount']?.[0];
+      const crossAccount = resourceAccount !== undefined && resourceAccount !== call.caller.account;
       if (resourcePolicy && onResource) {
-        const allowed = resourcePolicy.authoritative
-          ? onResource.direct || (onResource.delegated && identity.decision === 'allow')
-          : identity.decision === 'allow' || onResource.direct;
+        const allowed = crossAccount
+          ? identity.decision === 'allow' && (onResource.direct || onResource.delegated)
+          : resourcePolicy.authoritative
+            ? onResource.direct || (onResource.delegated && identity.decision === 'allow')
+            : identity.decision === 'allow' || onResource.direct;
         const explicit = identity.decision === 'explicit-deny' || onResource.deny;
         result = {
           decision: explicit ? 'explicit-deny' : allowed ? 'allow' : 'implicit-deny',
@@ -96,7 +104,7 @@ export class PolicyEnforcement {
       const reason =
         result.decision === 'explicit-deny'
           ? `with an explicit deny in ${identity.decision === 'explicit-deny' ? 'an identity-based' : 'a resource-based'} policy (${result.statement ?? 'a statement'})`
-          : resourcePolicy?.authoritative
+          : resourcePolicy?.authoritative || (crossAccount && identity.decision === 'allow')
             ? `because no resource-based policy allows the ${context.action} action`
             : `because no identity-based policy allows the ${context.action} action`;
       throw accessDenied(service, call.caller, context.action, reason, context.resource, {
@@ -108,11 +116,23 @@ export class PolicyEnforcement {
     }
   }
 
-  /** Throws AccessDenied when the resource's policy explicitly denies the request (its Allows add nothing to an unmodelled caller). */
+  /**
+   * Throws AccessDenied when the resource's policy explicitly denies the request (its Allows add
+   * nothing to an unmodelled caller of its own account), or when the caller is in another account
+   * and the policy names neither it nor its account: across accounts the resource policy must allow.
+   */
   private denyByResourcePolicy(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, context: RequestContext): void {
     const resourcePolicy = this.resourcePolicies.get(context.resource);
     if (!resourcePolicy) return;
     const onResource = evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account });
+    const resourceAccount = context.keys['aws:ResourceAccount']?.[0];
+    if (!onResource.deny && resourceAccount !== undefined && resourceAccount !== call.caller.account && !onResource.direct && !onResource.delegated) {
+      throw accessDenied(service, call.caller, context.action, `because no resource-based policy allows the ${context.action} action`, context.resource, {
+        allowed: false,
+        explicitDeny: false,
+        context: { principal: call.caller.principalArn, action: context.action, resource: context.resource },
+      });
+    }
     if (!onResource.deny) return;
     const statement = onResource.statement ?? 'a statement';
     throw accessDenied(service, call.caller, context.action, `with an explicit deny in a resource-based policy (${statement})`, context.resource, {

@@ -208,7 +208,8 @@ export class SimulatedAws {
       sessionToken: `FwoGZXIvYXdzE${this.world.ids.hex(48)}`,
       ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
-    this.world.credentials.set(session.accessKeyId, { ...session, identity });
+    // Every session carries its issue time (aws:TokenIssueTime), as AWS's temporary credentials do.
+    this.world.credentials.set(session.accessKeyId, { ...session, identity: { ...identity, issuedAt: identity.issuedAt ?? this.world.now() } });
     return session;
   }
 

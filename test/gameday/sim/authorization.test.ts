@@ -341,4 +341,94 @@ describe('identity policies in the simulated account', () => {
     sim.addOperator(operator);
     await sim.clientFactory({ principal: operator }).dynamodb().send(unrelease);
   });
+
+  it('FIDELITY (fid-iam) every role session carries aws:TokenIssueTime: a revoke-older-sessions Deny refuses a session issued before its cut-off', async () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime:
+    // present in every request signed with temporary credentials, which a role session's are.
+    const describe = { Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' } as const;
+    const revoke = (cutOff: string): PolicyStatement => ({ Sid: 'FirebreakRevokeOlderSessions', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': cutOff } } });
+    const revoked = world([describe, revoke('2999-01-01T00:00:00Z')]);
+    const refused = await rejectionOf((await revoked.ec2()).send(new DescribeInstancesCommand({})));
+    expect(refused.name).toBe('UnauthorizedOperation');
+    expect(refused.message).toContain('explicit deny in an identity-based policy (FirebreakRevokeOlderSessions)');
+
+    const issuedAfter = world([describe, revoke('2000-01-01T00:00:00Z')]);
+    await (await issuedAfter.ec2()).send(new DescribeInstancesCommand({}));
+    expect(issuedAfter.sim.authorizationFindings()).toEqual([]);
+
+    // A call whose session the account did not issue (a state machine's own call) has no known issue time: reported, never judged absent.
+    const fn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:firebreak-triage`;
+    const machine = world([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn }, revoke('2000-01-01T00:00:00Z')]);
+    machine.sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', fn);
+    expect(machine.sim.authorizationFindings()).toEqual([expect.objectContaining({ kind: 'unevaluated-condition', key: 'aws:TokenIssueTime', action: 'lambda:InvokeFunction' })]);
+  });
+
+  it('FIDELITY (fid-iam) a role session carries its role’s tags as aws:PrincipalTag: a Deny on a principal tag binds it', async () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag
+    const sim = new SeededSimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const iam = await sim.clientFactory().iam({ account: ACCOUNT, region: REGION });
+    await iam.send(new CreateRoleCommand({ RoleName: 'tagged-responder', AssumeRolePolicyDocument: trust, Tags: [{ Key: 'quarantined', Value: 'true' }] }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'untagged-responder', AssumeRolePolicyDocument: trust }));
+    const statements: PolicyStatement[] = [
+      { Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
+      { Sid: 'DenyQuarantinedPrincipals', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/quarantined': 'true' } } },
+    ];
+    const ec2Of = async (name: string) => {
+      const role = `arn:aws:iam::${ACCOUNT}:role/${name}`;
+      sim.enforceIdentityPolicies(role, [{ Version: '2012-10-17', Statement: statements }], catalog);
+      return sim.clientFactory({ principal: role }).ec2({ account: ACCOUNT, region: REGION });
+    };
+    const refused = await rejectionOf((await ec2Of('tagged-responder')).send(new DescribeInstancesCommand({})));
+    expect(refused.name).toBe('UnauthorizedOperation');
+    expect(refused.message).toContain('explicit deny in an identity-based policy (DenyQuarantinedPrincipals)');
+    await (await ec2Of('untagged-responder')).send(new DescribeInstancesCommand({}));
+    expect(sim.authorizationFindings()).toEqual([]);
+  });
+
+  it('FIDELITY (fid-iam) across accounts the identity policy and the resource policy must both allow: neither grants alone, a key policy included', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
+    const other = '444455556666';
+    const fn = `arn:aws:lambda:${REGION}:${other}:function:shared-intake`;
+    const invoke = { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn } as const;
+    const naming = (principal: string): PolicyDocument => ({ Version: '2012-10-17', Statement: [{ Sid: 'InvokeFromSecurityAccount', Effect: 'Allow', Principal: { AWS: principal }, Action: 'lambda:InvokeFunction', Resource: fn }] });
+
+    const resourceOnly = world([]);
+    resourceOnly.sim.enforceResourcePolicy(fn, naming(ROLE), false);
+    expect(resourceOnly.sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', fn)).toMatch(/because no identity-based policy allows the lambda:InvokeFunction action/);
+
+    const identityOnly = world([invoke]);
+    identityOnly.sim.enforceResourcePolicy(fn, naming(`arn:aws:iam::${other}:root`), false);
+    expect(identityOnly.sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', fn)).toMatch(/because no resource-based policy allows the lambda:InvokeFunction action/);
+
+    for (const principal of [ROLE, `arn:aws:iam::${ACCOUNT}:root`]) {
+      const both = world([invoke]);
+      both.sim.enforceResourcePolicy(fn, naming(principal), false);
+      expect(both.sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', fn)).toBeUndefined();
+    }
+
+    // A key policy naming the role of another account grants nothing without that role's own grant.
+    const key = `arn:aws:kms:${REGION}:${other}:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9`;
+    const keyOnly = world([]);
+    keyOnly.sim.enforceResourcePolicy(key, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 'kms:GenerateMac', Resource: '*' }] }, true);
+    expect(keyOnly.sim.authorizeServiceCall(ROLE, 'kms:GenerateMac', key)).toMatch(/not authorized to perform: kms:GenerateMac/);
+
+    // A principal without modelled policies (an administrator of a third account) is not let in by an Allow naming someone else.
+    expect(resourceOnly.sim.authorizeServiceCall('arn:aws:iam::999988887777:role/Admin', 'lambda:InvokeFunction', fn)).toMatch(/because no resource-based policy allows/);
+  });
+
+  it('FIDELITY (fid-iam) an IAM call carries aws:RequestedRegion us-east-1 (IAM’s one endpoint), whatever Region its client names', async () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion
+    const { sim, clients, ec2 } = world([
+      { Effect: 'Allow', Action: ['iam:PutRolePolicy', 'ec2:DescribeInstances'], Resource: '*' },
+      { Sid: 'StayInIreland', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': REGION } } },
+    ]);
+    sim.addRole({ account: ACCOUNT, name: 'web-app-2', trustedPrincipals: [] });
+    const iam = await clients.iam({ account: ACCOUNT, region: REGION });
+    const refused = await rejectionOf(iam.send(new PutRolePolicyCommand({ RoleName: 'web-app-2', PolicyName: 'p', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }) })));
+    expect(refused.name).toBe('AccessDenied');
+    expect(refused.message).toContain('explicit deny in an identity-based policy (StayInIreland)');
+    // A regional service's call in the Region the policy names passes.
+    await (await ec2()).send(new DescribeInstancesCommand({}));
+  });
 });

@@ -95,12 +95,56 @@ describe('evaluatePolicies', () => {
       expect(evaluatePolicies([doc(anyTag)], request('ec2:CreateTags', '*', { 'aws:TagKeys': [] })).decision).toBe('implicit-deny');
     });
 
-    it('ArnLike matches each ARN part on its own; ArnEquals is exact', () => {
+    it('ArnLike matches each ARN part on its own; ArnEquals matches an exact ARN', () => {
       const arnLike = { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/firebreak-responder-*' } } } as const;
       expect(evaluatePolicies([doc(arnLike)], request('sts:AssumeRole', '*', { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/firebreak-responder-eu-west-1-q'] })).decision).toBe('allow');
       expect(evaluatePolicies([doc(arnLike)], request('sts:AssumeRole', '*', { 'aws:PrincipalArn': ['arn:aws:iam::999999999999:role/firebreak-responder-q'] })).decision).toBe('implicit-deny');
       const arnEquals = { Effect: 'Allow', Action: '*', Resource: '*', Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:sns:eu-west-1:1:t' } } } as const;
       expect(evaluatePolicies([doc(arnEquals)], request('x:Y', '*', { 'aws:SourceArn': ['arn:aws:sns:eu-west-1:1:t'] })).decision).toBe('allow');
+    });
+
+    it('FIDELITY (fid-iam) ArnEquals takes the per-part wildcards of ArnLike: a Deny on ArnEquals with a wildcard applies, as in AWS', () => {
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+      // lists ArnEquals and ArnLike in one row: case-sensitive, each of the six parts checked on its own, * and ? in each.
+      const all = { Effect: 'Allow', Action: '*', Resource: '*' } as const;
+      const denyAttackers = { Sid: 'DenyAttackerRoles', Effect: 'Deny', Action: '*', Resource: '*', Condition: { ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/attacker-*' } } } as const;
+      const attacker = { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/attacker-1'] };
+      expect(evaluatePolicies([doc(all, denyAttackers)], request('sns:Publish', '*', attacker))).toMatchObject({ decision: 'explicit-deny', statement: 'DenyAttackerRoles' });
+      expect(evaluatePolicies([doc(all, denyAttackers)], request('sns:Publish', '*', { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/firebreak-q'] })).decision).toBe('allow');
+      // Its negation likewise: ArnNotEquals with a wildcard is ArnNotLike.
+      const onlyFirebreak = { Effect: 'Allow', Action: '*', Resource: '*', Condition: { ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/attacker-*' } } } as const;
+      expect(evaluatePolicies([doc(onlyFirebreak)], request('sns:Publish', '*', attacker)).decision).toBe('implicit-deny');
+      // Each part on its own: a wildcard in the account part does not reach into the resource part.
+      expect(evaluatePolicies([doc(all, denyAttackers)], request('sns:Publish', '*', { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:user/role/attacker-1'] })).decision).toBe('allow');
+    });
+
+    it('FIDELITY (fid-iam) policy variables take the request’s values: a Deny on ${aws:PrincipalTag/…} or a Resource naming ${aws:username} binds, as in AWS', () => {
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+      const all = { Effect: 'Allow', Action: '*', Resource: '*' } as const;
+      // Before, a variable was read as literal text: this Deny (StringEquals on a variable) never applied.
+      const notOwnTeam = { Sid: 'NeverStopOwnTeamsInstances', Effect: 'Deny', Action: 'ec2:StopInstances', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } } as const;
+      const sameTeam = { 'aws:PrincipalTag/team': ['web'], 'aws:ResourceTag/team': ['web'] };
+      expect(evaluatePolicies([doc(all, notOwnTeam)], request('ec2:StopInstances', '*', sameTeam))).toMatchObject({ decision: 'explicit-deny', statement: 'NeverStopOwnTeamsInstances' });
+      // And its negation always did.
+      const ownTeamOnly = { Sid: 'OnlyOwnTeamsInstances', Effect: 'Deny', Action: 'ec2:StopInstances', Resource: '*', Condition: { StringNotEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } } as const;
+      const keys = (resourceTeam: string) => ({ 'aws:PrincipalTag/team': ['web'], 'aws:ResourceTag/team': [resourceTeam] });
+      expect(evaluatePolicies([doc(all, ownTeamOnly)], request('ec2:StopInstances', '*', keys('payments')))).toMatchObject({ decision: 'explicit-deny', statement: 'OnlyOwnTeamsInstances' });
+      expect(evaluatePolicies([doc(all, ownTeamOnly)], request('ec2:StopInstances', '*', keys('web'))).decision).toBe('allow');
+      // A Resource with a variable: the caller's own user only.
+      const ownKeys = { Effect: 'Allow', Action: 'iam:UpdateAccessKey', Resource: 'arn:aws:iam::111122223333:user/${aws:username}' } as const;
+      expect(evaluatePolicies([doc(ownKeys)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/alice', { 'aws:username': ['alice'] })).decision).toBe('allow');
+      expect(evaluatePolicies([doc(ownKeys)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/bob', { 'aws:username': ['alice'] })).decision).toBe('implicit-deny');
+      // No value (a role has no aws:username): matches nothing, unless a default is given.
+      expect(evaluatePolicies([doc(ownKeys)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/${aws:username}')).decision).toBe('implicit-deny');
+      const withDefault = { Effect: 'Allow', Action: 'iam:UpdateAccessKey', Resource: "arn:aws:iam::111122223333:user/${aws:username, 'nobody'}" } as const;
+      expect(evaluatePolicies([doc(withDefault)], request('iam:UpdateAccessKey', 'arn:aws:iam::111122223333:user/nobody')).decision).toBe('allow');
+      // ${*} is a literal star, not a wildcard.
+      const literalStar = { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket/${*}' } as const;
+      expect(evaluatePolicies([doc(literalStar)], request('s3:GetObject', 'arn:aws:s3:::bucket/*')).decision).toBe('allow');
+      expect(evaluatePolicies([doc(literalStar)], request('s3:GetObject', 'arn:aws:s3:::bucket/secret')).decision).toBe('implicit-deny');
+      // A variable whose key AWS would supply but the context cannot compute is reported, never read literally.
+      const result = evaluatePolicies([doc(all, ownTeamOnly)], request('ec2:StopInstances', '*', { 'aws:ResourceTag/team': ['web'] }, (key) => key !== 'aws:PrincipalTag/team'));
+      expect(result).toMatchObject({ decision: 'explicit-deny', unevaluated: ['aws:PrincipalTag/team'] });
     });
 
     it('Null, Bool and Numeric operators', () => {
