@@ -294,11 +294,9 @@ export async function leaveAutoScalingGroup(
 ): Promise<PendingAction[]> {
   const group = plan.record?.groupName;
   const actions: PendingAction[] = [];
-  if (group === undefined || (!plan.protect && plan.leave === 'none')) {
+  if (group === undefined || (!plan.protect && plan.leave === 'none' && !plan.heartbeat)) {
     if (plan.noLeave) actions.push({ api: 'autoscaling:DetachInstances', target: instanceId, ...plan.noLeave });
-    if (group === undefined || !plan.heartbeat) return actions;
-    const autoScaling = await requiredClient(clients.autoScaling, target, 'Auto Scaling');
-    return [...actions, ...(await heartbeatLaunchHooks(autoScaling, mode, instanceId, group, plan.heartbeat))];
+    return actions;
   }
   const autoScaling = await requiredClient(clients.autoScaling, target, 'Auto Scaling');
   if (plan.protect) {
@@ -307,29 +305,24 @@ export async function leaveAutoScalingGroup(
     );
     actions.push(protectedNow.action);
   }
-  if (plan.leave === 'detach') {
-    const detached = await mutateFleet(
+  if (plan.leave !== 'none') {
+    // One call either way, never decrementing: the group launches a replacement and deregisters the
+    // instance from its own load balancers; on standby it neither health-checks nor scales it in.
+    const standby = plan.leave === 'standby';
+    const input = { AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false };
+    const left = await mutateFleet(
       mode,
       SERVICE,
-      'autoscaling:DetachInstances',
+      standby ? 'autoscaling:EnterStandby' : 'autoscaling:DetachInstances',
       instanceId,
-      `detach ${instanceId} from group ${group} without decrementing its desired capacity (the group launches a replacement and deregisters the instance from the group's own load balancers)`,
-      () => autoScaling.send(new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false })),
+      `${standby ? `put ${instanceId} on standby in` : `detach ${instanceId} from`} group ${group} without decrementing its desired capacity (${standby ? 'no health checks or scale-in there; ' : ''}the group launches a replacement and deregisters the instance from its own load balancers)`,
+      () => autoScaling.send(standby ? new EnterStandbyCommand(input) : new DetachInstancesCommand(input)),
     );
-    actions.push(detached.action);
-  } else if (plan.leave === 'standby') {
-    const standby = await mutateFleet(
-      mode,
-      SERVICE,
-      'autoscaling:EnterStandby',
-      instanceId,
-      `put ${instanceId} on standby in group ${group} without decrementing its desired capacity (no health checks or scale-in there; the group launches a replacement and deregisters the instance from its own load balancers)`,
-      () => autoScaling.send(new EnterStandbyCommand({ AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false })),
-    );
-    actions.push(standby.action);
+    actions.push(left.action);
   } else if (plan.noLeave) {
     actions.push({ api: plan.record?.mode === 'standby' ? 'autoscaling:EnterStandby' : 'autoscaling:DetachInstances', target: instanceId, ...plan.noLeave });
   }
+  if (plan.heartbeat) actions.push(...(await heartbeatLaunchHooks(autoScaling, mode, instanceId, group, plan.heartbeat)));
   return actions;
 }
 
@@ -354,15 +347,14 @@ async function heartbeatLaunchHooks(
   const failures: unknown[] = [];
   const actions = await Promise.all(
     hooks.map(async ({ name, heartbeatTimeout = 3600 }) => {
-      const what = `extend the Pending:Wait of ${instanceId} under launch hook ${name} of group ${group} by ${heartbeatTimeout} s from now (AWS ends it at most ${Math.min(172_800, 100 * heartbeatTimeout)} s after it began); before then complete the hook with CONTINUE and detach the instance, or heartbeat again`;
+      // What a person must do before the wait ends is the plan's warning, in the same alert.
+      const what = `extend the Pending:Wait of ${instanceId} under launch hook ${name} of group ${group} by ${heartbeatTimeout} s from now (AWS ends it at most ${Math.min(172_800, 100 * heartbeatTimeout)} s after it began)`;
       const send = () =>
-        autoScaling.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: group, LifecycleHookName: name, InstanceId: instanceId })).then(
-          () => true,
-          (error: unknown) => {
-            if (error instanceof Error && error.name === 'ValidationError' && /no active lifecycle action/i.test(error.message)) return false;
-            throw error;
-          },
-        );
+        autoScaling.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: group, LifecycleHookName: name, InstanceId: instanceId })).catch((error: unknown) => {
+          // An SDK error reads `<name>: <message>`: ValidationError "No active Lifecycle Action found…".
+          if (/^ValidationError: No active Lifecycle Action/i.test(String(error))) return false;
+          throw error;
+        });
       try {
         const sent = await mutateFleet(mode, SERVICE, api, instanceId, what, send);
         return sent.output === false
