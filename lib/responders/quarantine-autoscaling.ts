@@ -5,7 +5,9 @@
  * it. So the instance is taken out of its group's hands on the critical path, beside the ENI
  * moves: protected from scale-in, then detached (DetachInstances) or put on standby
  * (EnterStandby), in both cases with ShouldDecrementDesiredCapacity false, so the group launches a
- * replacement and the service keeps its capacity. Why each choice: docs/responders/quarantine-instance.md.
+ * replacement and the service keeps its capacity. An instance a launch hook holds in Pending:Wait
+ * cannot leave: its hooks' waits are extended instead (RecordLifecycleActionHeartbeat), or the
+ * group would terminate it at their timeout (row 3q). Why each choice: docs/responders/quarantine-instance.md.
  *
  * Reading is two hops (DescribeAutoScalingInstances, then the group and its lifecycle hooks
  * together), started beside DescribeInstances so that they overlap EC2's own reads.

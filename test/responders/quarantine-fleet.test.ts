@@ -743,6 +743,25 @@ describe('ATTACK (pending-wait): an instance held in Pending:Wait by a launch ho
     ]);
   });
 
+  it('is not "already quarantined" while a launch hook holds it: a new execution for the isolated instance heartbeats again', async () => {
+    givenInstance(ec2Mock, {
+      enis: [
+        { id: ENI_A, groups: [ISOLATION_SG] },
+        { id: ENI_B, groups: [ISOLATION_SG] },
+      ],
+      profileArn: undefined,
+      terminationProtection: true,
+      shutdownBehavior: 'stop',
+      volumes: [],
+      tags: { 'firebreak:status': 'quarantined' },
+    });
+    givenGroup('Pending:Wait', {}, HOOKS);
+    asMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    const result = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(result.status).toBe('quarantined');
+    expect(inputsOf(asMock, RecordLifecycleActionHeartbeatCommand).map((i) => i.LifecycleHookName)).toEqual(['warm-cache', 'register-dns']);
+  });
+
   it('sends no heartbeat when no launch hook holds it (Pending:Wait with none listed, or Pending)', async () => {
     givenGroup('Pending:Wait', {}, [HOOKS[2]!]);
     const result = await quarantine({ deregisterFromLoadBalancers: false });
