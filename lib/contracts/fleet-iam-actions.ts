@@ -12,10 +12,14 @@ export const AUTO_SCALING_READ_ACTIONS = [
   'autoscaling:DescribeLifecycleHooks',
 ] as const;
 
-/** quarantine-instance, per `autoScaling` mode: protect from scale-in, then detach or standby. */
+/**
+ * quarantine-instance, per `autoScaling` mode: protect from scale-in, then detach or standby; an
+ * instance a launch hook holds in Pending:Wait cannot leave, and its launch hooks' waits are
+ * extended instead (RecordLifecycleActionHeartbeat), so that the group does not terminate it.
+ */
 export const AUTO_SCALING_QUARANTINE_ACTIONS = {
-  detach: [...AUTO_SCALING_READ_ACTIONS, 'autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances'],
-  standby: [...AUTO_SCALING_READ_ACTIONS, 'autoscaling:SetInstanceProtection', 'autoscaling:EnterStandby'],
+  detach: [...AUTO_SCALING_READ_ACTIONS, 'autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances', 'autoscaling:RecordLifecycleActionHeartbeat'],
+  standby: [...AUTO_SCALING_READ_ACTIONS, 'autoscaling:SetInstanceProtection', 'autoscaling:EnterStandby', 'autoscaling:RecordLifecycleActionHeartbeat'],
 } as const;
 
 /** release-instance: back into the group (whichever way it left) and its protection as recorded. */

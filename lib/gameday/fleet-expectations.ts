@@ -37,6 +37,10 @@ export function evaluateFleet(
       const state = actual?.members[idOf(name)]?.state;
       results.push(result(`Auto Scaling group ${group}: ${name} on standby`, state === 'Standby', 'Standby', state ?? '(not a member)'));
     }
+    for (const name of want.pendingWait ?? []) {
+      const state = actual?.members[idOf(name)]?.state;
+      results.push(result(`Auto Scaling group ${group}: ${name} in Pending:Wait`, state === 'Pending:Wait', 'Pending:Wait', state ?? '(not a member)'));
+    }
     for (const name of want.protectedFromScaleIn ?? []) {
       const member = actual?.members[idOf(name)];
       results.push(result(`Auto Scaling group ${group}: ${name} protected from scale-in`, member?.protectedFromScaleIn === true, true, member?.protectedFromScaleIn ?? '(not a member)'));

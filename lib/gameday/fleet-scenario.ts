@@ -31,13 +31,33 @@ export const autoScalingGroupSchema = z
     targetGroups: z.array(logical('target group')).default([]),
     loadBalancers: z.array(logical('classic load balancer')).default([]),
     lifecycleHooks: z
-      .array(z.strictObject({ name: z.string().min(1), transition: z.enum(['launching', 'terminating']), heartbeatTimeout: z.number().int().min(30).max(7200).default(3600) }))
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          transition: z.enum(['launching', 'terminating']),
+          heartbeatTimeout: z.number().int().min(30).max(7200).default(3600),
+          defaultResult: z.enum(['ABANDON', 'CONTINUE']).default('ABANDON').describe('What the group does when the wait times out: ABANDON (AWS\'s default) terminates a launching instance, CONTINUE puts it in service.'),
+        }),
+      )
       .default([]),
+    pendingWait: z
+      .array(
+        z.strictObject({
+          instance: logical('instance'),
+          elapsedSeconds: z.number().int().min(0).default(0).describe('How long it has waited when the scenario starts (its deadline is that much nearer).'),
+        }),
+      )
+      .default([])
+      .describe(
+        'Members held in Pending:Wait by every launching hook of the group, as if it had just launched them (simulated account only: no AWS API puts an existing instance there). At a hook\'s timeout its defaultResult applies; RecordLifecycleActionHeartbeat extends the wait.',
+      ),
     suspendedProcesses: z
       .array(z.enum(['Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck', 'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions']))
       .default([]),
   })
   .refine((g) => g.minSize <= g.maxSize, { message: 'minSize must not be above maxSize' })
+  .refine((g) => g.pendingWait.length === 0 || g.lifecycleHooks.some((h) => h.transition === 'launching'), { message: 'pendingWait needs a launching lifecycle hook to hold the instances' })
+  .refine((g) => g.pendingWait.every((p) => g.instances.includes(p.instance)), { message: 'pendingWait names only instances of the group' })
   .refine((g) => (g.desiredCapacity ?? g.instances.length) >= g.minSize && (g.desiredCapacity ?? g.instances.length) <= g.maxSize, {
     message: 'the desired capacity (default: the number of instances) must be between minSize and maxSize',
   });
@@ -63,6 +83,7 @@ export const fleetExpectationSchema = z
           members: z.array(logical('instance')).optional().describe('Instances that must be in the group, in service or on standby.'),
           notMembers: z.array(logical('instance')).optional().describe('Instances that must not be in the group.'),
           standby: z.array(logical('instance')).optional().describe('Instances that must be on standby.'),
+          pendingWait: z.array(logical('instance')).optional().describe('Instances that must still be in Pending:Wait (a launch hook holds them).'),
           inService: z.number().int().min(0).optional().describe('How many instances are InService (replacements included).'),
           desiredCapacity: z.number().int().min(0).optional(),
           protectedFromScaleIn: z.array(logical('instance')).optional(),

@@ -304,6 +304,10 @@ export class LocalBackend extends AccountBackend {
     if (environment.deniedActions.length > 0) this.sim.denyActions(environment.deniedActions);
   }
 
+  protected override holdInPendingWait(account: string, region: string, group: string, instanceIds: readonly string[], elapsedMs: number): void {
+    this.sim.holdInPendingWait(account, region, group, instanceIds, elapsedMs);
+  }
+
   protected override fixInstanceIds(ids: readonly string[]): void {
     this.sim.presetInstanceIds(ids);
   }

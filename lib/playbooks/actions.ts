@@ -7,7 +7,7 @@
 import type * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { RESTORE_HOLD_WAIT_SECONDS } from '../contracts/restore-hold';
-import { fleetQuarantineIamActions, fleetReleaseIamActions } from './fleet-options';
+import { fleetQuarantineIamActions, fleetReleaseIamActions } from './fleet-iam';
 import { copyEvidenceOptions, quarantineOptions, releaseOptions, snapshotOptions } from './instance-options';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions } from './containment-edges';
 import { CREDENTIAL_ACTIONS } from './credential-actions';

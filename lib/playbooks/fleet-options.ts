@@ -3,15 +3,10 @@
  * balancers, with the IAM actions each needs. Off by default, so a deployment gains these
  * permissions only when one of its playbooks turns them on (the shipped compromised-ec2-instance
  * and release-instance playbooks do, and say why). zod/mini: the responders' Lambdas parse these
- * options (lib/contracts/zod-mini.ts).
+ * options (lib/contracts/zod-mini.ts). The IAM actions each needs are fleet-iam.ts's, apart: the
+ * responders' bundles carry these options and never the action lists.
  */
 import * as z from '../contracts/zod-mini';
-import {
-  AUTO_SCALING_QUARANTINE_ACTIONS,
-  AUTO_SCALING_RELEASE_ACTIONS,
-  LOAD_BALANCER_QUARANTINE_ACTIONS,
-  LOAD_BALANCER_RELEASE_ACTIONS,
-} from '../contracts/fleet-iam-actions';
 
 export const fleetQuarantineOptions = {
   /**
@@ -36,20 +31,3 @@ export const fleetReleaseOptions = {
   /** Register the instance again in the target groups and Classic Load Balancers recorded at quarantine. Default off. */
   restoreLoadBalancers: z._default(z.boolean(), false),
 };
-
-/** The IAM actions quarantine-instance needs for the fleet options it is given. */
-export function fleetQuarantineIamActions(options: Record<string, unknown>): string[] {
-  const mode = options.autoScaling;
-  return [
-    ...(mode === 'detach' || mode === 'standby' ? AUTO_SCALING_QUARANTINE_ACTIONS[mode] : []),
-    ...(options.deregisterFromLoadBalancers === true ? LOAD_BALANCER_QUARANTINE_ACTIONS : []),
-  ];
-}
-
-/** The IAM actions release-instance needs for the fleet options it is given. */
-export function fleetReleaseIamActions(options: Record<string, unknown>): string[] {
-  return [
-    ...(options.restoreAutoScaling === true ? AUTO_SCALING_RELEASE_ACTIONS : []),
-    ...(options.restoreLoadBalancers === true ? LOAD_BALANCER_RELEASE_ACTIONS : []),
-  ];
-}

@@ -5,7 +5,9 @@
  * it. So the instance is taken out of its group's hands on the critical path, beside the ENI
  * moves: protected from scale-in, then detached (DetachInstances) or put on standby
  * (EnterStandby), in both cases with ShouldDecrementDesiredCapacity false, so the group launches a
- * replacement and the service keeps its capacity. Why each choice: docs/responders/quarantine-instance.md.
+ * replacement and the service keeps its capacity. An instance a launch hook holds in Pending:Wait
+ * cannot leave: its hooks' waits are extended instead (RecordLifecycleActionHeartbeat), or the
+ * group would terminate it at their timeout (row 3q). Why each choice: docs/responders/quarantine-instance.md.
  *
  * Reading is two hops (DescribeAutoScalingInstances, then the group and its lifecycle hooks
  * together), started beside DescribeInstances so that they overlap EC2's own reads.
@@ -16,6 +18,7 @@ import {
   DescribeLifecycleHooksCommand,
   DetachInstancesCommand,
   EnterStandbyCommand,
+  RecordLifecycleActionHeartbeatCommand,
   SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -24,6 +27,7 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import type { AutoScalingMode, AutoScalingRecord } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import { sendReadOnly } from './mutating';
+import { noteSettledAction } from './attempt-actions';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
 
@@ -45,7 +49,14 @@ export interface ObservedGroup {
   /** Target groups and Classic Load Balancers attached to the group (it registers its instances there itself). */
   readonly targetGroupArns: readonly string[];
   readonly loadBalancerNames: readonly string[];
-  readonly lifecycleHooks: readonly { readonly name: string; readonly transition: string; readonly heartbeatTimeout?: number }[];
+  readonly lifecycleHooks: readonly LifecycleHook[];
+}
+
+/** One of the group's lifecycle hooks. */
+export interface LifecycleHook {
+  readonly name: string;
+  readonly transition: string;
+  readonly heartbeatTimeout?: number;
 }
 
 /** What Auto Scaling says of the instance: the option is off, it is in no group, or its membership. */
@@ -137,9 +148,17 @@ export interface AutoScalingPlan {
   readonly noLeave?: { readonly outcome: 'already-done' | 'skipped'; readonly detail: string };
   /** Things a person must know: the group cannot replace the instance, is already terminating it… */
   readonly warnings: readonly string[];
+  /** The launch hooks holding the instance in Pending:Wait: each gets a heartbeat, beside the ENI moves. */
+  readonly heartbeat?: readonly LifecycleHook[];
 }
 
 const LEAVABLE = new Set(['InService', 'Standby']);
+const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
+
+/** The AWS CLI command a person runs on one of the instance's hooks (`<hook>` to fill in). */
+function cli(command: string, groupName: string, instanceId: string): string {
+  return `aws autoscaling ${command} --auto-scaling-group-name ${groupName} --lifecycle-hook-name <hook> --instance-id ${instanceId}`;
+}
 
 /** The lifecycle-hook, capacity and process facts that matter when the instance leaves (pure). */
 function groupFacts(group: ObservedGroup, mode: AutoScalingMode): { notes: string[]; warnings: string[] } {
@@ -161,7 +180,7 @@ function groupFacts(group: ObservedGroup, mode: AutoScalingMode): { notes: strin
   if (mode === 'standby' && !suspended.has('AZRebalance')) {
     notes.push('AZRebalance is active: standby can unbalance the Availability Zones and the group may rebalance its other instances');
   }
-  const launching = group.lifecycleHooks.filter((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
+  const launching = group.lifecycleHooks.filter((h) => h.transition === LAUNCHING);
   const terminating = group.lifecycleHooks.filter((h) => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING');
   if (launching.length > 0) {
     notes.push(
@@ -234,20 +253,29 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
     };
   }
   if (!LEAVABLE.has(lifecycleState)) {
-    const holding = group.lifecycleHooks
-      .filter((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING')
-      .map((h) => `${h.name}${h.heartbeatTimeout !== undefined ? `, heartbeat timeout ${h.heartbeatTimeout} s` : ''}`);
+    const noLeave = { outcome: 'skipped' as const, detail: `An instance can leave its group only InService or on Standby; it is ${lifecycleState}` };
+    const holding = lifecycleState === 'Pending:Wait' ? group.lifecycleHooks.filter((h) => h.transition === LAUNCHING) : [];
+    if (holding.length === 0) {
+      return {
+        observed,
+        protect: false,
+        leave: 'none',
+        noLeave,
+        warnings: [`${instanceId} could not be taken out of group ${groupName} (${lifecycleState}): the group may still replace it once isolation fails its health checks`],
+      };
+    }
+    // A launch hook holds it. Its credentials are taken, so it cannot complete the hook itself; at the
+    // hook's heartbeat timeout the default result applies, and ABANDON (the default) makes the group
+    // terminate it. A heartbeat (beside the ENI moves) extends the wait; the record says it never left.
     return {
       observed,
+      record,
       protect: false,
       leave: 'none',
-      noLeave: { outcome: 'skipped', detail: `An instance can leave its group only InService or on Standby; it is ${lifecycleState}` },
+      noLeave,
+      heartbeat: holding,
       warnings: [
-        lifecycleState === 'Pending:Wait'
-          ? // A launch hook holds it. Its credentials are taken, so it cannot complete the hook itself; at the hook's
-            // heartbeat timeout the default result applies, and ABANDON (the default) makes the group terminate it.
-            `${instanceId} (Pending:Wait) is terminated by group ${groupName} when its launch hook (${holding.join('; ') || 'none listed'}) times out with ABANDON, the default: without its credentials it cannot complete it. Extend it (record-lifecycle-action-heartbeat) or complete it with CONTINUE, then detach it by hand`
-          : `${instanceId} could not be taken out of group ${groupName} (${lifecycleState}): the group may still replace it once isolation fails its health checks`,
+        `${instanceId} is in Pending:Wait under launch hook(s) ${holding.map((h) => `${h.name} (timeout ${h.heartbeatTimeout ?? 3600} s)`).join(', ')} and cannot leave group ${groupName}: when a hook's wait ends its default result applies, and ABANDON (the default) terminates it. Quarantine records a heartbeat for each hook (RecordLifecycleActionHeartbeat actions): each extends the wait by the hook's timeout, and AWS ends a wait at most min(48 h, 100 x timeout) after it began. Before it ends, complete each hook with CONTINUE then detach the instance at once (${cli('complete-lifecycle-action', groupName, instanceId)} --lifecycle-action-result CONTINUE; aws autoscaling detach-instances --auto-scaling-group-name ${groupName} --instance-ids ${instanceId} --no-should-decrement-desired-capacity), or heartbeat again (${cli('record-lifecycle-action-heartbeat', groupName, instanceId)})`,
       ],
     };
   }
@@ -268,7 +296,7 @@ export async function leaveAutoScalingGroup(
 ): Promise<PendingAction[]> {
   const group = plan.record?.groupName;
   const actions: PendingAction[] = [];
-  if (group === undefined || (!plan.protect && plan.leave === 'none')) {
+  if (group === undefined || (!plan.protect && plan.leave === 'none' && !plan.heartbeat)) {
     if (plan.noLeave) actions.push({ api: 'autoscaling:DetachInstances', target: instanceId, ...plan.noLeave });
     return actions;
   }
@@ -279,28 +307,69 @@ export async function leaveAutoScalingGroup(
     );
     actions.push(protectedNow.action);
   }
-  if (plan.leave === 'detach') {
-    const detached = await mutateFleet(
+  if (plan.leave !== 'none') {
+    // One call either way, never decrementing: the group launches a replacement and deregisters the
+    // instance from its own load balancers; on standby it neither health-checks nor scales it in.
+    const standby = plan.leave === 'standby';
+    const input = { AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false };
+    const left = await mutateFleet(
       mode,
       SERVICE,
-      'autoscaling:DetachInstances',
+      standby ? 'autoscaling:EnterStandby' : 'autoscaling:DetachInstances',
       instanceId,
-      `detach ${instanceId} from group ${group} without decrementing its desired capacity (the group launches a replacement and deregisters the instance from the group's own load balancers)`,
-      () => autoScaling.send(new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false })),
+      `${standby ? `put ${instanceId} on standby in` : `detach ${instanceId} from`} group ${group} without decrementing its desired capacity (${standby ? 'no health checks or scale-in there; ' : ''}the group launches a replacement and deregisters the instance from its own load balancers)`,
+      () => autoScaling.send(standby ? new EnterStandbyCommand(input) : new DetachInstancesCommand(input)),
     );
-    actions.push(detached.action);
-  } else if (plan.leave === 'standby') {
-    const standby = await mutateFleet(
-      mode,
-      SERVICE,
-      'autoscaling:EnterStandby',
-      instanceId,
-      `put ${instanceId} on standby in group ${group} without decrementing its desired capacity (no health checks or scale-in there; the group launches a replacement and deregisters the instance from its own load balancers)`,
-      () => autoScaling.send(new EnterStandbyCommand({ AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false })),
-    );
-    actions.push(standby.action);
+    actions.push(left.action);
   } else if (plan.noLeave) {
     actions.push({ api: plan.record?.mode === 'standby' ? 'autoscaling:EnterStandby' : 'autoscaling:DetachInstances', target: instanceId, ...plan.noLeave });
   }
+  if (plan.heartbeat) actions.push(...(await heartbeatLaunchHooks(autoScaling, mode, instanceId, group, plan.heartbeat)));
+  return actions;
+}
+
+/**
+ * One RecordLifecycleActionHeartbeat per launch hook holding the instance in Pending:Wait, by
+ * instance id (no token needed), concurrently: each extends that hook's wait by its heartbeat
+ * timeout from now, within AWS's cap of min(48 h, 100 x the timeout) from the wait's start
+ * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RecordLifecycleActionHeartbeat.html,
+ * API_LifecycleHook.html `GlobalTimeout`). A hook whose action is no longer active (completed, or
+ * timed out since the read: `ValidationError` "No active Lifecycle Action found") is said and
+ * skipped. Any other failure does not stop the other hooks: each is logged, then the first is
+ * thrown so that the step fails once the ENIs are isolated (retried, alerted).
+ */
+async function heartbeatLaunchHooks(
+  autoScaling: AutoScalingClient,
+  mode: ResponderMode,
+  instanceId: string,
+  group: string,
+  hooks: readonly LifecycleHook[],
+): Promise<PendingAction[]> {
+  const api = 'autoscaling:RecordLifecycleActionHeartbeat';
+  const failures: unknown[] = [];
+  const actions = await Promise.all(
+    hooks.map(async ({ name, heartbeatTimeout = 3600 }) => {
+      // What a person must do before the wait ends is the plan's warning, in the same alert.
+      const what = `extend the Pending:Wait of ${instanceId} under launch hook ${name} of group ${group} by ${heartbeatTimeout} s from now (AWS ends it at most ${Math.min(172_800, 100 * heartbeatTimeout)} s after it began)`;
+      const send = () =>
+        autoScaling.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: group, LifecycleHookName: name, InstanceId: instanceId })).catch((error: unknown) => {
+          // An SDK error reads `<name>: <message>`: ValidationError "No active Lifecycle Action found…".
+          if (/^ValidationError: No active Lifecycle Action/i.test(String(error))) return false;
+          throw error;
+        });
+      try {
+        const sent = await mutateFleet(mode, SERVICE, api, instanceId, what, send);
+        return sent.output === false
+          ? { api, target: instanceId, outcome: 'skipped' as const, detail: `No lifecycle action of hook ${name} is active for ${instanceId} now (completed, or timed out since it was read): nothing to extend` }
+          : sent.action;
+      } catch (error) {
+        failures.push(error);
+        const action: PendingAction = { api, target: instanceId, outcome: 'skipped', detail: `Could not ${what}: ${error instanceof Error ? error.message : String(error)}` };
+        noteSettledAction(action);
+        return action;
+      }
+    }),
+  );
+  if (failures.length > 0) throw failures[0];
   return actions;
 }

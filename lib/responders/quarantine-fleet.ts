@@ -156,6 +156,8 @@ export function fleetPending(plan: FleetPlan): boolean {
     plan.failure !== undefined ||
     plan.autoScaling.protect ||
     plan.autoScaling.leave !== 'none' ||
+    // Held in Pending:Wait by a launch hook: each run extends the wait again.
+    plan.autoScaling.heartbeat !== undefined ||
     (plan.loadBalancers?.targets.some((t) => !t.managedByGroup) ?? false) ||
     (plan.loadBalancers?.classic.some((c) => !c.managedByGroup) ?? false)
   );

@@ -129,6 +129,12 @@ export async function restoreAutoScaling(
   capturedAt: string,
 ): Promise<{ readonly actions: PendingAction[]; readonly returned: boolean; readonly summary?: string }> {
   if (!record) return { actions: [], returned: false };
+  if (record.lifecycleState === 'Pending:Wait') {
+    // Quarantine could not take it out (a launch hook held it) and only extended the hook's wait:
+    // nothing of the group to undo, and no call (the option's role may hold none).
+    const why = `Quarantine never took ${instanceId} out of group ${record.groupName} (it was in Pending:Wait under a launch hook, whose wait it only extended): nothing to restore to the group`;
+    return { actions: [{ api: 'autoscaling:AttachInstances', target: instanceId, outcome: 'skipped', detail: why }], returned: false, summary: why };
+  }
   if (!enabled) {
     return {
       actions: [{ api: 'autoscaling:AttachInstances', target: instanceId, outcome: 'skipped', detail: `Option restoreAutoScaling is off: the instance stays out of group ${record.groupName}` }],

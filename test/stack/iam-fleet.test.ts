@@ -71,6 +71,14 @@ describe('fleet IAM in the security-account responder roles', () => {
       Action: ['autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances'],
       Resource: regionalArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
     });
+    // ATTACK (pending-wait): an instance a launch hook holds in Pending:Wait cannot leave; its wait is
+    // extended instead, on the same resources as the group changes, in a statement of its own.
+    expect(bySid(statements, 'KeepPendingInstancesInWait')).toEqual({
+      Sid: 'KeepPendingInstancesInWait',
+      Effect: 'Allow',
+      Action: 'autoscaling:RecordLifecycleActionHeartbeat',
+      Resource: regionalArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
+    });
     expect(bySid(statements, 'DeregisterFromTargetGroups')).toMatchObject({ Action: 'elasticloadbalancing:DeregisterTargets', Resource: regionalArn('elasticloadbalancing', 'targetgroup/*/*') });
     expect(bySid(statements, 'DeregisterFromClassicLoadBalancers')).toMatchObject({
       Action: 'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
@@ -125,7 +133,15 @@ describe('fleet IAM in the member role', () => {
       Action: ['autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances'],
       Resource: regionalArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
     });
+    expect(bySid(statementsOf('quarantine-instance'), 'KeepPendingInstancesInWait')).toEqual({
+      Sid: 'KeepPendingInstancesInWait',
+      Effect: 'Allow',
+      Action: 'autoscaling:RecordLifecycleActionHeartbeat',
+      Resource: regionalArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
+    });
     expect(bySid(statementsOf('release-instance'), 'TakeInstancesOutOfAutoScalingGroups')?.Action).toEqual(expect.arrayContaining(['autoscaling:AttachInstances']));
+    // Release extends no wait: it never holds the heartbeat.
+    expect(statementsOf('release-instance').flatMap(actionsOf)).not.toContain('autoscaling:RecordLifecycleActionHeartbeat');
     expect(bySid(statementsOf('quarantine-instance'), 'DeregisterFromTargetGroups')?.Resource).toEqual(regionalArn('elasticloadbalancing', 'targetgroup/*/*'));
   });
 });

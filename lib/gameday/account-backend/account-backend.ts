@@ -79,6 +79,14 @@ export abstract class AccountBackend implements GameDayBackend {
   protected fixInstanceIds(_ids: readonly string[]): void {
     // An endpoint assigns its own ids.
   }
+  /**
+   * Holds group members in Pending:Wait under the group's launch hooks (`pendingWait`). No AWS API
+   * puts an existing instance there (only the group's own launches enter it), so only the simulated
+   * account can rehearse it.
+   */
+  protected holdInPendingWait(_account: string, _region: string, group: string, _instanceIds: readonly string[], _elapsedMs: number): void {
+    throw new EnvironmentSetupError(`Auto Scaling group ${group}: pendingWait can be rehearsed only in the simulated account (no AWS API puts an existing instance in Pending:Wait)`);
+  }
   /** How long RunInstances is retried while a new instance profile is not visible to EC2 yet. */
   protected profileRetryMs(): number {
     return Math.min(this.settings.waitTimeoutMs, 60_000);
@@ -147,6 +155,12 @@ export abstract class AccountBackend implements GameDayBackend {
       profileRetryMs: this.profileRetryMs(),
     });
     const fleet = await createFleet(clients, environment, network, instances);
+    for (const [name, group] of Object.entries(environment.autoScalingGroups)) {
+      for (const held of group.pendingWait) {
+        const instance = instances[held.instance];
+        if (instance) this.holdInPendingWait(account, region, fleet.autoScalingGroups[name] ?? name, [instance.instanceId], held.elapsedSeconds * 1000);
+      }
+    }
     const s3Objects = await createS3Objects(context, environment);
     const principals = await createIamPrincipals(context, environment);
     this.rehearse(environment);

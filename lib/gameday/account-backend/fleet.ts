@@ -104,6 +104,7 @@ export async function createFleet(
             LifecycleHookName: hook.name,
             LifecycleTransition: hook.transition === 'launching' ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
             HeartbeatTimeout: hook.heartbeatTimeout,
+            DefaultResult: hook.defaultResult,
           }),
         );
       }

@@ -6,8 +6,10 @@
  * PutLifecycleHook, SuspendProcesses, DeleteAutoScalingGroup), each as its API reference page says
  * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/): detach and standby only from
  * InService or Standby, a decrement below the minimum refused, an attach past the maximum refused,
- * the group's own load balancers updated as the group does. Launch hooks are reported, not waited
- * for: a launched or returning instance goes InService at once.
+ * the group's own load balancers updated as the group does. Launch hooks hold only a member a
+ * scenario declares in Pending:Wait (fleet-state.ts: its deadline, RecordLifecycleActionHeartbeat,
+ * the default result at the timeout); a launched or returning instance goes InService at once
+ * (lifecycle hooks do not run for AttachInstances or standby).
  */
 import type {
   AttachInstancesCommandInput,
@@ -20,6 +22,7 @@ import type {
   EnterStandbyCommandInput,
   ExitStandbyCommandInput,
   PutLifecycleHookCommandInput,
+  RecordLifecycleActionHeartbeatCommandInput,
   SetInstanceProtectionCommandInput,
   SuspendProcessesCommandInput,
   UpdateAutoScalingGroupCommandInput,
@@ -28,7 +31,7 @@ import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
 import type { AutoScalingGroupRecord } from './fleet-state';
-import { fleetState, groupRegistration, placeKey } from './fleet-state';
+import { fleetState, globalTimeoutMs, groupRegistration, placeKey } from './fleet-state';
 import type { SimWorld } from './world';
 
 function validation(message: string): SimulatedServiceError {
@@ -135,9 +138,29 @@ export function autoScalingHandlers(world: SimWorld): Record<string, ApiHandler>
           AutoScalingGroupName: group.name,
           LifecycleTransition: h.transition,
           HeartbeatTimeout: h.heartbeatTimeout,
-          DefaultResult: 'ABANDON',
+          GlobalTimeout: globalTimeoutMs(h) / 1000,
+          DefaultResult: h.defaultResult,
         })),
       };
+    },
+
+    /**
+     * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RecordLifecycleActionHeartbeat.html:
+     * "extends the timeout by the length of time defined using the PutLifecycleHook API call", from
+     * now, within the hook's GlobalTimeout from the wait's start. No active action for the hook and
+     * instance (none started, completed, or timed out): ValidationError, as AWS answers.
+     */
+    RecordLifecycleActionHeartbeat(call) {
+      const input = inputOf<RecordLifecycleActionHeartbeatCommandInput>(call);
+      const group = requireGroup(world, call, input.AutoScalingGroupName);
+      if (input.InstanceId === undefined) {
+        throw validation(input.LifecycleActionToken === undefined ? 'Either an instance ID or a lifecycle action token is required' : `No active Lifecycle Action found with token ${input.LifecycleActionToken}`);
+      }
+      const hook = group.hooks.find((h) => h.name === input.LifecycleHookName);
+      const wait = group.members.get(input.InstanceId)?.waits?.get(input.LifecycleHookName ?? '');
+      if (!hook || !wait || wait.deadline <= world.now()) throw validation(`No active Lifecycle Action found with instance ID ${input.InstanceId}`);
+      wait.deadline = Math.min(world.now() + hook.heartbeatTimeout * 1000, wait.startedAt + globalTimeoutMs(hook));
+      return {};
     },
 
     /** https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceProtection.html */
@@ -272,7 +295,12 @@ export function autoScalingHandlers(world: SimWorld): Record<string, ApiHandler>
     PutLifecycleHook(call) {
       const input = inputOf<PutLifecycleHookCommandInput>(call);
       const group = requireGroup(world, call, input.AutoScalingGroupName);
-      group.hooks.push({ name: input.LifecycleHookName ?? '', transition: input.LifecycleTransition ?? '', heartbeatTimeout: input.HeartbeatTimeout ?? 3600 });
+      group.hooks.push({
+        name: input.LifecycleHookName ?? '',
+        transition: input.LifecycleTransition ?? '',
+        heartbeatTimeout: input.HeartbeatTimeout ?? 3600,
+        defaultResult: input.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
+      });
       return {};
     },
 

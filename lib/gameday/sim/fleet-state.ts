@@ -9,6 +9,13 @@
  *    balancer cannot reach it for HEALTH_CHECK_FAILURE_MS (isolation: no ingress rule left on its
  *    primary ENI), then terminates it, termination protection or not, and replaces it: the harm
  *    issue 11 names. Instances on standby or detached are not health-checked.
+ *  - a member a launch hook holds in Pending:Wait (a scenario's `pendingWait`) waits for each of
+ *    the group's launch hooks until its deadline, which RecordLifecycleActionHeartbeat moves to now
+ *    plus the hook's heartbeat timeout, never past min(48 h, 100 x the timeout) from the wait's start
+ *    (API_LifecycleHook.html `GlobalTimeout`); at a deadline the hook's default result applies:
+ *    ABANDON terminates the instance, CONTINUE ends that hook's wait, and the member goes InService
+ *    (registered with the group's load balancers) once no hook holds it. The group's own launches
+ *    are not held: they go InService at once.
  */
 import { EnvironmentBuilder } from './builder';
 import type { InstanceRecord } from './model';
@@ -18,8 +25,10 @@ import type { SimWorld } from './world';
 export const HEALTH_CHECK_FAILURE_MS = 60_000;
 
 export interface GroupMember {
-  lifecycleState: 'Pending' | 'InService' | 'Standby' | 'Terminating';
+  lifecycleState: 'Pending' | 'Pending:Wait' | 'InService' | 'Standby' | 'Terminating';
   protectedFromScaleIn: boolean;
+  /** In Pending:Wait: each launch hook's lifecycle action still active, by hook name (simulated ms). */
+  waits?: Map<string, { readonly startedAt: number; deadline: number }>;
   /** When the load balancer first failed to reach it (simulated ms). */
   unreachableSince?: number;
 }
@@ -28,6 +37,13 @@ export interface LifecycleHookRecord {
   readonly name: string;
   readonly transition: string;
   readonly heartbeatTimeout: number;
+  /** What the group does when the wait ends with no completion (ABANDON, AWS's default, terminates). */
+  readonly defaultResult: 'ABANDON' | 'CONTINUE';
+}
+
+/** The longest a lifecycle action may wait: min(48 h, 100 x the heartbeat timeout), in ms (API_LifecycleHook.html `GlobalTimeout`). */
+export function globalTimeoutMs(hook: LifecycleHookRecord): number {
+  return Math.min(172_800, 100 * hook.heartbeatTimeout) * 1000;
 }
 
 export interface AutoScalingGroupRecord {
@@ -159,6 +175,10 @@ function settleFleets(world: SimWorld, state: FleetState): void {
         groupRegistration(state, group, id, false);
         continue;
       }
+      if (member.lifecycleState === 'Pending:Wait') {
+        settleWait(world, state, group, id, member, instance);
+        continue;
+      }
       if (member.lifecycleState !== 'InService' || group.suspended.has('HealthCheck')) continue;
       const healthy = instance.state === 'running' && (!checksElb || reachable(world, instance));
       if (healthy) {
@@ -175,7 +195,48 @@ function settleFleets(world: SimWorld, state: FleetState): void {
       instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: Auto Scaling terminated the unhealthy instance' };
     }
     if (group.suspended.has('Launch')) continue;
-    const counted = [...group.members.values()].filter((m) => m.lifecycleState === 'InService' || m.lifecycleState === 'Pending').length;
+    const counted = [...group.members.values()].filter((m) => m.lifecycleState === 'InService' || m.lifecycleState.startsWith('Pending')).length;
     for (let missing = group.desiredCapacity - counted; missing > 0; missing -= 1) launch(world, state, group);
+  }
+}
+
+/** A member in Pending:Wait once the clock has passed a hook's deadline: that hook's default result. */
+function settleWait(world: SimWorld, state: FleetState, group: AutoScalingGroupRecord, id: string, member: GroupMember, instance: InstanceRecord): void {
+  const now = world.now();
+  for (const [name, wait] of member.waits ?? []) {
+    if (wait.deadline > now) continue;
+    const hook = group.hooks.find((h) => h.name === name);
+    if ((hook?.defaultResult ?? 'ABANDON') === 'ABANDON') {
+      group.members.delete(id);
+      world.startTransition(instance, 'shutting-down', 'terminated');
+      instance.stateTransitionReason = `Auto Scaling: launch lifecycle hook ${name} timed out with its default result ABANDON`;
+      instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: Auto Scaling abandoned the launch at the lifecycle hook timeout' };
+      return;
+    }
+    member.waits?.delete(name);
+  }
+  if ((member.waits?.size ?? 0) > 0) return;
+  delete member.waits;
+  member.lifecycleState = 'InService';
+  groupRegistration(state, group, id, true);
+}
+
+/**
+ * Puts members of a group in Pending:Wait under each of its launch hooks, as if the group had just
+ * launched them and they had waited `elapsedMs` already (the simulator's stand-in for a launch: no
+ * AWS API puts an existing instance there; AttachInstances and standby do not invoke lifecycle hooks).
+ */
+export function holdInPendingWait(world: SimWorld, group: AutoScalingGroupRecord, instanceIds: readonly string[], elapsedMs: number): void {
+  const state = fleetState(world);
+  const launching = group.hooks.filter((h) => h.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING');
+  if (launching.length === 0) throw new Error(`group ${group.name} has no launch lifecycle hook to hold an instance in Pending:Wait`);
+  const startedAt = world.now() - elapsedMs;
+  for (const id of instanceIds) {
+    const member = group.members.get(id);
+    if (!member) throw new Error(`instance ${id} is not a member of group ${group.name}`);
+    member.lifecycleState = 'Pending:Wait';
+    member.waits = new Map(launching.map((h) => [h.name, { startedAt, deadline: startedAt + h.heartbeatTimeout * 1000 }]));
+    delete member.unreachableSince;
+    groupRegistration(state, group, id, false);
   }
 }

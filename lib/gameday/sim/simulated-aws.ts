@@ -69,6 +69,7 @@ import type { AuthorizationFinding } from './policy-enforcement';
 import type { PermissionScope } from './permissions';
 import { stsHandlers } from './sts';
 import { autoScalingHandlers } from './autoscaling';
+import { fleetState, holdInPendingWait, placeKey } from './fleet-state';
 import { CLASSIC_HANDLER_PREFIX, classicLoadBalancerHandlers, targetGroupHandlers } from './load-balancing';
 import { SERVICE_BY_CLIENT, simulatedRetryStrategy, wireClient } from './wire';
 import type { WirableClient, WireMode, WireRequest } from './wire';
@@ -273,6 +274,16 @@ export class SimulatedAws {
       const index = this.callListeners.indexOf(listener);
       if (index >= 0) this.callListeners.splice(index, 1);
     };
+  }
+
+  /**
+   * Holds members of an Auto Scaling group in Pending:Wait under its launch hooks, as if it had just
+   * launched them `elapsedMs` ago (fleet-state.ts): no AWS API puts an existing instance there.
+   */
+  holdInPendingWait(account: string, region: string, groupName: string, instanceIds: readonly string[], elapsedMs: number): void {
+    const group = fleetState(this.world).groups.get(placeKey(account, region, groupName));
+    if (!group) throw new SimulatorSetupError(`cannot hold instances in Pending:Wait: no Auto Scaling group ${groupName} in ${account}/${region}`);
+    holdInPendingWait(this.world, group, instanceIds, elapsedMs);
   }
 
   /** The next instances RunInstances launches get these ids, in order (a scenario's fixed ids). */
