@@ -10,12 +10,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { STORM_SEMI_SPACE_MIB } from './options';
+import { STORM_SEMI_SPACE_MIB, stormOldSpaceFlags } from './options';
 
 const HERE = import.meta.dirname;
 const BENCHES: Readonly<Record<string, { readonly file: string; readonly nodeFlags?: readonly string[] }>> = {
-  // A young generation of 8 MiB semi-spaces instead of V8's 16 (test/bench/storm.ts says why).
-  storm: { file: 'storm.ts', nodeFlags: [`--max-semi-space-size=${STORM_SEMI_SPACE_MIB}`] },
+  // A young generation of 8 MiB semi-spaces instead of V8's 16, and an old generation limited to
+  // 256 MiB (test/bench/options.ts says why).
+  storm: { file: 'storm.ts', nodeFlags: [`--max-semi-space-size=${STORM_SEMI_SPACE_MIB}`, ...stormOldSpaceFlags(process.env)] },
   triage: { file: 'triage.ts' },
   bundles: { file: 'bundles.ts' },
   containment: { file: 'containment.ts' },

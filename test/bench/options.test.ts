@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { semiSpaceMiB, wholeNumberFromEnvironment } from './options';
+import { oldSpaceMiB, semiSpaceMiB, stormOldSpaceFlags, wholeNumberFromEnvironment } from './options';
 
 // Found by a new user's `STORM_INSTANCES=abc npm run bench -- storm`: the storm ran with NaN sizes
 // and printed "FAIL exactly NaN playbook runs", as if Firebreak had lost them.
@@ -30,5 +30,24 @@ describe('semiSpaceMiB', () => {
   it('is undefined when the process was started without it', () => {
     expect(semiSpaceMiB(['--import', 'tsx'], '')).toBeUndefined();
     expect(semiSpaceMiB(['--max-old-space-size=800'], undefined)).toBeUndefined();
+  });
+});
+
+// The storm's peak memory depends on the old generation's limit too: npm run bench gives the default
+// storm 256 MiB, a larger one none unless asked (it holds more), and STORM_OLD_SPACE_MIB=0 none.
+describe('oldSpaceMiB and stormOldSpaceFlags', () => {
+  it('reads --max-old-space-size as semiSpaceMiB reads its flag', () => {
+    expect(oldSpaceMiB(['--max-semi-space-size=8', '--max-old-space-size=256'], undefined)).toBe(256);
+    expect(oldSpaceMiB([], '--max_old_space_size=512')).toBe(512);
+    expect(oldSpaceMiB(['--max-semi-space-size=8'], undefined)).toBeUndefined();
+  });
+
+  it('limits the default storm to 256 MiB, a larger one only when asked, and none with 0', () => {
+    expect(stormOldSpaceFlags({})).toEqual(['--max-old-space-size=256']);
+    expect(stormOldSpaceFlags({ STORM_INSTANCES: '500' })).toEqual(['--max-old-space-size=256']);
+    expect(stormOldSpaceFlags({ STORM_INSTANCES: '5000' })).toEqual([]);
+    expect(stormOldSpaceFlags({ STORM_INSTANCES: '5000', STORM_OLD_SPACE_MIB: '1024' })).toEqual(['--max-old-space-size=1024']);
+    expect(stormOldSpaceFlags({ STORM_OLD_SPACE_MIB: '0' })).toEqual([]);
+    expect(() => stormOldSpaceFlags({ STORM_OLD_SPACE_MIB: 'lots' })).toThrow("STORM_OLD_SPACE_MIB must be a whole number from 1 (default 256), got 'lots'");
   });
 });

@@ -12,7 +12,7 @@
  * figures of this process are the game day's, not aws-cdk-lib's (the synth time is printed apart).
  *
  * Options: STORM_INSTANCES (1000), STORM_COPIES (10), STORM_CONCURRENCY (200), STORM_HEAP_GROWING_PERCENT (30,
- * see below); STORM_CPU_PROFILE=<file>
+ * see below), STORM_OLD_SPACE_MIB (read by `npm run bench`: 256 for the default storm, 0 for none; options.ts); STORM_CPU_PROFILE=<file>
  * writes a CPU profile of the run alone (setup left out), to open in Chrome DevTools or speedscope;
  * STORM_ALLOC_PROFILE=<file> a sampling allocation profile of the run (every allocation, collected or
  * not, by the function that made it: a .heapprofile for Chrome DevTools' Memory tab), since most of
@@ -32,7 +32,7 @@ import { LocalBackend } from '../../lib/gameday/local-backend';
 import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
 import { aimEventAt, loadTemplate, setPath } from '../../lib/gameday/templates';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
-import { semiSpaceMiB, STORM_SEMI_SPACE_MIB, wholeNumberFromEnvironment } from './options';
+import { oldSpaceMiB, semiSpaceMiB, STORM_OLD_SPACE_MIB, STORM_SEMI_SPACE_MIB, wholeNumberFromEnvironment } from './options';
 
 // The run's live heap stays small (about 130 MB at the end of the default storm), but it allocates
 // fast, and V8 then lets the old generation grow to about four times what survived the last full
@@ -239,6 +239,11 @@ const semiSpace = semiSpaceMiB(process.execArgv, process.env.NODE_OPTIONS);
 console.log(
   `  young generation: ${semiSpace === undefined ? "V8's default semi-spaces (16 MiB)" : `semi-spaces of ${semiSpace} MiB (--max-semi-space-size)`}` +
     (semiSpace === STORM_SEMI_SPACE_MIB ? ', as npm run bench runs it' : `; npm run bench runs the storm with ${STORM_SEMI_SPACE_MIB} MiB (peak memory not comparable)`),
+);
+const oldSpace = oldSpaceMiB(process.execArgv, process.env.NODE_OPTIONS);
+console.log(
+  `  old generation: ${oldSpace === undefined ? "V8's default limit" : `limited to ${oldSpace} MiB (--max-old-space-size)`}` +
+    (oldSpace === STORM_OLD_SPACE_MIB ? ', as npm run bench runs it' : `; npm run bench runs the default storm with ${STORM_OLD_SPACE_MIB} MiB (peak memory not comparable)`),
 );
 console.log(`  synthesis (CDK, in a child process, not measured below): ${(synthMs / 1000).toFixed(2)} s`);
 console.log(`  setup (environment, policies, rules, events): ${(setupMs / 1000).toFixed(2)} s (CPU ${((setupCpuUsed.user + setupCpuUsed.system) / 1e6).toFixed(2)} s)`);
