@@ -34,6 +34,8 @@ const REPRESENTATIVE: Readonly<Record<string, string>> = {
   'iam-user-key-compromise': 'iam-user-key-disabled',
   'instance-credential-exfiltration': 'credential-exfiltration-revokes-sessions',
   'release-instance': 'quarantine-then-release',
+  // Before session 33 the first scenario of the playbook by name, a drill whose release is refused.
+  'release-credentials': 'iam-user-key-disabled-then-released',
   's3-object-with-threats': 's3-object-with-threats-tagged-and-copied',
   'ssh-rdp-brute-force-source': 'ssh-brute-force-from-instance',
   'ssh-rdp-brute-force-target': 'ssh-brute-force-against-instance',
