@@ -763,6 +763,27 @@ describe('ATTACK (pending-wait): an instance held in Pending:Wait by a launch ho
     expect(inputsOf(asMock, RecordLifecycleActionHeartbeatCommand).map((i) => i.LifecycleHookName)).toEqual(['warm-cache', 'register-dns']);
   });
 
+  it('ATTACK (review-3q): a later run that finds it InService records the group it takes it out of, so that release puts it back (the Pending:Wait record never blocks it)', async () => {
+    // The person completed the hook with CONTINUE (as the warning says), or its default result was
+    // CONTINUE: the group put the isolated instance in service, and a new execution (a retry, the
+    // finding updated) detaches it. The kept record said Pending:Wait: release would have answered
+    // "never took it out" and left it outside its group for good, the summary a false statement.
+    givenGroup('Pending:Wait', {}, HOOKS);
+    asMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    const first = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(first.preQuarantine?.autoScaling).toMatchObject({ lifecycleState: 'Pending:Wait' });
+    const capturedAt = first.preQuarantine?.capturedAt;
+    givenGroup('InService', {}, HOOKS);
+    const second = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(second.status).toBe('quarantined');
+    expect(inputsOf(asMock, DetachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ShouldDecrementDesiredCapacity: false }]);
+    const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    // The original capture is kept (its ENI groups, its time); only the group it leaves now is new.
+    expect(kept?.capturedAt).toBe(capturedAt);
+    expect(kept?.autoScaling).toMatchObject({ groupName: GROUP, lifecycleState: 'InService', mode: 'detach', protectedFromScaleIn: false });
+    expect(second.preQuarantine?.autoScaling).toMatchObject({ lifecycleState: 'InService' });
+  });
+
   it('sends no heartbeat when no launch hook holds it (Pending:Wait with none listed, or Pending)', async () => {
     givenGroup('Pending:Wait', {}, [HOOKS[2]!]);
     const result = await quarantine({ deregisterFromLoadBalancers: false });
