@@ -30,6 +30,7 @@ import { sendReadOnly } from './mutating';
 import { noteSettledAction } from './attempt-actions';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
+import { shellWord } from './untrusted-text';
 
 const SERVICE = 'Amazon EC2 Auto Scaling';
 
@@ -155,9 +156,13 @@ export interface AutoScalingPlan {
 const LEAVABLE = new Set(['InService', 'Standby']);
 const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
 
-/** The AWS CLI command a person runs on one of the instance's hooks (`<hook>` to fill in). */
+/**
+ * The AWS CLI command a person runs on one of the instance's hooks (`<hook>` to fill in). The
+ * group's name is its creator's choice and may hold `$( )`, `;` or backticks: one quoted shell word
+ * (row 3r). The instance id is EC2's (`i-` and hex digits).
+ */
 function cli(command: string, groupName: string, instanceId: string): string {
-  return `aws autoscaling ${command} --auto-scaling-group-name ${groupName} --lifecycle-hook-name <hook> --instance-id ${instanceId}`;
+  return `aws autoscaling ${command} --auto-scaling-group-name ${shellWord(groupName)} --lifecycle-hook-name <hook> --instance-id ${instanceId}`;
 }
 
 /** The lifecycle-hook, capacity and process facts that matter when the instance leaves (pure). */
@@ -275,7 +280,7 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
       noLeave,
       heartbeat: holding,
       warnings: [
-        `${instanceId} is in Pending:Wait under launch hook(s) ${holding.map((h) => `${h.name} (timeout ${h.heartbeatTimeout ?? 3600} s)`).join(', ')} and cannot leave group ${groupName}: when a hook's wait ends its default result applies, and ABANDON (the default) terminates it. Quarantine records a heartbeat for each hook (RecordLifecycleActionHeartbeat actions): each extends the wait by the hook's timeout, and AWS ends a wait at most min(48 h, 100 x timeout) after it began. Before it ends, complete each hook with CONTINUE then detach the instance at once (${cli('complete-lifecycle-action', groupName, instanceId)} --lifecycle-action-result CONTINUE; aws autoscaling detach-instances --auto-scaling-group-name ${groupName} --instance-ids ${instanceId} --no-should-decrement-desired-capacity), or heartbeat again (${cli('record-lifecycle-action-heartbeat', groupName, instanceId)})`,
+        `${instanceId} is in Pending:Wait under launch hook(s) ${holding.map((h) => `${h.name} (timeout ${h.heartbeatTimeout ?? 3600} s)`).join(', ')} and cannot leave group ${groupName}: when a hook's wait ends its default result applies, and ABANDON (the default) terminates it. Quarantine records a heartbeat for each hook (RecordLifecycleActionHeartbeat actions): each extends the wait by the hook's timeout, and AWS ends a wait at most min(48 h, 100 x timeout) after it began. Before it ends, complete each hook with CONTINUE then detach the instance at once (${cli('complete-lifecycle-action', groupName, instanceId)} --lifecycle-action-result CONTINUE; aws autoscaling detach-instances --auto-scaling-group-name ${shellWord(groupName)} --instance-ids ${instanceId} --no-should-decrement-desired-capacity), or heartbeat again (${cli('record-lifecycle-action-heartbeat', groupName, instanceId)})`,
       ],
     };
   }

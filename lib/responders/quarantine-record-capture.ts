@@ -206,10 +206,18 @@ export interface SavedRecord {
   readonly fleetUnrecorded?: Error;
 }
 
-/** The fleet fields of `captured` that the stored record lacks (pure). */
+/**
+ * The fleet fields of `captured` that the stored record lacks (pure). A kept group record of an
+ * instance in Pending:Wait counts as lacking: quarantine could not take it out then and only
+ * extended its launch hooks' waits, which release does not undo. Once the hook has ended with
+ * CONTINUE (a person, or its default result) the group has it InService and this run takes it out:
+ * release must know the group it left, or it would answer "never took it out" and leave it
+ * outside for good (row 3s).
+ */
 export function missingFleetFields(original: QuarantineRecord, captured: QuarantineRecord): Pick<QuarantineRecord, 'autoScaling' | 'loadBalancers'> {
+  const keptPendingWait = original.autoScaling?.lifecycleState === 'Pending:Wait' && captured.autoScaling?.lifecycleState !== 'Pending:Wait';
   return {
-    ...(captured.autoScaling && !original.autoScaling ? { autoScaling: captured.autoScaling } : {}),
+    ...(captured.autoScaling && (!original.autoScaling || keptPendingWait) ? { autoScaling: captured.autoScaling } : {}),
     ...(captured.loadBalancers && !original.loadBalancers ? { loadBalancers: captured.loadBalancers } : {}),
   };
 }
@@ -251,7 +259,7 @@ async function supplementFleet(
   const next = await sealRecord({ ...unsealed, ...missing }, log, logger, sealer);
   const written = await records.supplement(original, next);
   if (written === 'saved') {
-    log.record(api, captured.instanceId, 'done', `Added ${fields.join(' and ')} to the kept record (an earlier run could not read them), before any change to them`);
+    log.record(api, captured.instanceId, 'done', `Added ${fields.join(' and ')} to the kept record (an earlier run could not read them, or found the instance held in Pending:Wait by a launch hook), before any change to them`);
     return { record: next };
   }
   const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released or captured again)`;

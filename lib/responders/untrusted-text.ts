@@ -257,3 +257,18 @@ export function neutralizeText(text: string, max: number, options: NeutralizeOpt
 export function quoteUntrusted(text: string, max: number): string {
   return `"${neutralizeText(text, max).replaceAll('"', "'")}"`;
 }
+
+/** A word a POSIX shell reads as it is: letters, digits and `_ . / + = , % -` only (no `@`: the alert shows it `(at)`). */
+const SHELL_PLAIN_WORD = /^[A-Za-z0-9_./+=,%-]+$/;
+
+/**
+ * Untrusted text as one POSIX shell word, for a command a person is asked to paste (an AWS CLI line
+ * in an alert): left as it is when it holds only characters no shell gives a meaning to, else
+ * single-quoted, each of its own single quotes written `'\''`, so that nothing in it (`$( )`,
+ * backticks, `;`, `|`) is run. An Auto Scaling group's name may hold any ASCII character 33 to 126
+ * but the colon (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html),
+ * and whoever may create a group chooses it (row 3r).
+ */
+export function shellWord(text: string): string {
+  return SHELL_PLAIN_WORD.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}

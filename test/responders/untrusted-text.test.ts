@@ -2,10 +2,11 @@
 // without splitting the text into characters. Neutralization is a security property, so the fast
 // version must give exactly what the straightforward one gave: that one is kept here, as it was
 // before the fast paths, and both are run over text built from the characters each rule reacts to.
+import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NeutralizeOptions } from '../../lib/responders/untrusted-text';
-import { neutralizeText, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
+import { neutralizeText, shellWord, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
 
 const REFERENCE_LINKED_TLDS = new Set(
   (
@@ -139,5 +140,27 @@ describe('terminalLine', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('shellWord', () => {
+  // What /bin/sh makes of the word: the text itself, and nothing run (row 3r).
+  const asShellReadsIt = (word: string) => execFileSync('/bin/sh', ['-c', `printf %s ${word}`], { encoding: 'utf8' });
+
+  it('ATTACK (review-3q): any Auto Scaling group name (ASCII 33 to 126, no colon) reaches the shell as one word, run by nothing', () => {
+    for (const name of ['web$(id)', 'a;id', '`id`', "it's", "'$(id)'", 'x|sh', 'a&&b', '"q"', 'w\\n', '$HOME', 'a#b', '~root', '*', '{a,b}']) {
+      expect(asShellReadsIt(shellWord(name))).toBe(name);
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 33, max: 126 }).filter((c) => c !== 58).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 }), (name) => {
+        expect(asShellReadsIt(shellWord(name))).toBe(name);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('leaves a name no shell gives a meaning to as it is', () => {
+    expect(shellWord('web-asg_1.prod/blue')).toBe('web-asg_1.prod/blue');
+    expect(shellWord('a@b')).toBe("'a@b'");
   });
 });
