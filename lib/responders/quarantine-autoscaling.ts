@@ -280,7 +280,7 @@ export function planAutoScaling(observation: AutoScalingObservation, instanceId:
       noLeave,
       heartbeat: holding,
       warnings: [
-        `${instanceId} is in Pending:Wait under launch hook(s) ${holding.map((h) => `${h.name} (timeout ${h.heartbeatTimeout ?? 3600} s)`).join(', ')} and cannot leave group ${groupName}: when a hook's wait ends its default result applies, and ABANDON (the default) terminates it. Quarantine records a heartbeat for each hook (RecordLifecycleActionHeartbeat actions): each extends the wait by the hook's timeout, and AWS ends a wait at most min(48 h, 100 x timeout) after it began. Before it ends, complete each hook with CONTINUE then detach the instance at once (${cli('complete-lifecycle-action', groupName, instanceId)} --lifecycle-action-result CONTINUE; aws autoscaling detach-instances --auto-scaling-group-name ${shellWord(groupName)} --instance-ids ${instanceId} --no-should-decrement-desired-capacity), or heartbeat again (${cli('record-lifecycle-action-heartbeat', groupName, instanceId)})`,
+        `${instanceId} is in Pending:Wait under launch hook(s) ${holding.map((h) => `${h.name} (timeout ${h.heartbeatTimeout ?? 3600} s)`).join(', ')} and cannot leave group ${groupName}: at a hook's timeout, ABANDON (the default) terminates it. Each heartbeat adds a timeout, up to min(48 h, 100 x timeout) in all. Before that, complete each hook with CONTINUE then detach the instance at once (${cli('complete-lifecycle-action', groupName, instanceId)} --lifecycle-action-result CONTINUE; aws autoscaling detach-instances --auto-scaling-group-name ${shellWord(groupName)} --instance-ids ${instanceId} --no-should-decrement-desired-capacity), or heartbeat again (${cli('record-lifecycle-action-heartbeat', groupName, instanceId)})`,
       ],
     };
   }
@@ -365,7 +365,7 @@ async function heartbeatLaunchHooks(
       try {
         const sent = await mutateFleet(mode, SERVICE, api, instanceId, what, send);
         return sent.output === false
-          ? { api, target: instanceId, outcome: 'skipped' as const, detail: `No lifecycle action of hook ${name} is active for ${instanceId} now (completed, or timed out since it was read): nothing to extend` }
+          ? { api, target: instanceId, outcome: 'skipped' as const, detail: `No lifecycle action of hook ${name} is active for ${instanceId} now (completed, or timed out): nothing to extend` }
           : sent.action;
       } catch (error) {
         failures.push(error);

@@ -249,10 +249,6 @@ describe('responder bundles', () => {
   // ActionLog's changedNothing getter, read by no code (a class keeps every member in a bundle), took
   // about 125 bytes off each responder that logs actions.
   const SIZE_ALLOWANCE: Readonly<Record<string, number>> = {
-    // Session 33 (review-3q): the Pending:Wait warning's CLI commands quote the group's name as one shell
-    // word (shellWord, row 3r) and a kept Pending:Wait group record gives way to the group a later run
-    // detaches the instance from (row 3s): 154 bytes past the line; 300 are allowed.
-    'quarantine-instance': 300,
     // Session 28: the proof's signature, which the pause spends (row 5k), +108 bytes.
     approval: 26_500,
     // Checking the caller proof (caller-proof.ts, shared with approval: the proof's parameters, its
