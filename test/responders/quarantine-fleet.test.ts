@@ -141,6 +141,21 @@ function group(overrides: Partial<AutoScalingGroup> = {}): AutoScalingGroup {
   };
 }
 
+/** The instance as a finished quarantine leaves it: both ENIs in the isolation group, its protections set, tagged quarantined. */
+function givenIsolatedInstance(): void {
+  givenInstance(ec2Mock, {
+    enis: [
+      { id: ENI_A, groups: [ISOLATION_SG] },
+      { id: ENI_B, groups: [ISOLATION_SG] },
+    ],
+    profileArn: undefined,
+    terminationProtection: true,
+    shutdownBehavior: 'stop',
+    volumes: [],
+    tags: { 'firebreak:status': 'quarantined' },
+  });
+}
+
 function givenGroup(state = 'InService', overrides: Partial<AutoScalingGroup> = {}, hooks: { LifecycleHookName: string; LifecycleTransition: string; HeartbeatTimeout?: number }[] = []): void {
   asMock.on(DescribeAutoScalingInstancesCommand).resolves({
     AutoScalingInstances: [
@@ -497,17 +512,7 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
   });
 
   it('is not "already quarantined" while the instance is still in its group: a retry finishes the job', async () => {
-    givenInstance(ec2Mock, {
-      enis: [
-        { id: ENI_A, groups: [ISOLATION_SG] },
-        { id: ENI_B, groups: [ISOLATION_SG] },
-      ],
-      profileArn: undefined,
-      terminationProtection: true,
-      shutdownBehavior: 'stop',
-      volumes: [],
-      tags: { 'firebreak:status': 'quarantined' },
-    });
+    givenIsolatedInstance();
     givenGroup();
     const result = await quarantine({ deregisterFromLoadBalancers: false });
     expect(result.status).toBe('quarantined');
@@ -745,17 +750,7 @@ describe('ATTACK (pending-wait): an instance held in Pending:Wait by a launch ho
   });
 
   it('is not "already quarantined" while a launch hook holds it: a new execution for the isolated instance heartbeats again', async () => {
-    givenInstance(ec2Mock, {
-      enis: [
-        { id: ENI_A, groups: [ISOLATION_SG] },
-        { id: ENI_B, groups: [ISOLATION_SG] },
-      ],
-      profileArn: undefined,
-      terminationProtection: true,
-      shutdownBehavior: 'stop',
-      volumes: [],
-      tags: { 'firebreak:status': 'quarantined' },
-    });
+    givenIsolatedInstance();
     givenGroup('Pending:Wait', {}, HOOKS);
     asMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
     const result = await quarantine({ deregisterFromLoadBalancers: false });
