@@ -930,7 +930,7 @@ describe('copyEvidence', () => {
         { now: NOW },
       );
       expect(message).toContain(
-        `The drill was refused after its copies started (its instance was opted out of drills, or a disk of it is shared with an instance outside the drill): 2 copies of the drill's snapshots remain in the forensic account ${FORENSIC}: snap-0copy000000000001 (of snap-0000000000000000a), snap-0copy000000000002 (of snap-0000000000000000b). Firebreak never deletes evidence: the drill's owner must delete them by hand there (ec2:DeleteSnapshot in ${FORENSIC}), once they are no longer needed.`,
+        `The drill was refused after its copies started (instance opted out, or a disk shared): 2 copies of the drill's snapshots remain in the forensic account ${FORENSIC}: snap-0copy000000000001 (of snap-0000000000000000a), snap-0copy000000000002 (of snap-0000000000000000b). Firebreak never deletes evidence: the drill's owner must delete them by hand there (ec2:DeleteSnapshot in ${FORENSIC}), once they are no longer needed.`,
       );
       // A rerun sends nothing and names the copies again.
       member.resetHistory();
