@@ -291,7 +291,7 @@ function keptDrillCopiesAdvice(copies: unknown): string | undefined {
   const named = kept.map((c) => `${fieldText(c.copySnapshotId)} (of ${fieldText(c.sourceSnapshotId)})`).join(', ');
   const one = kept.length === 1;
   return oneLine(
-    `The drill was refused after its copies started (its instance was opted out of drills): ${kept.length} ${one ? 'copy' : 'copies'} of the drill's snapshots ${one ? 'remains' : 'remain'} in the forensic account ${accounts}: ${named}. Firebreak never deletes evidence: the drill's owner must delete ${one ? 'it' : 'them'} by hand there (ec2:DeleteSnapshot in ${accounts}), once ${one ? 'it is' : 'they are'} no longer needed.`,
+    `The drill was refused after its copies started (instance opted out, or a disk shared): ${kept.length} ${one ? 'copy' : 'copies'} of the drill's snapshots ${one ? 'remains' : 'remain'} in the forensic account ${accounts}: ${named}. Firebreak never deletes evidence: the drill's owner must delete ${one ? 'it' : 'them'} by hand there (ec2:DeleteSnapshot in ${accounts}), once ${one ? 'it is' : 'they are'} no longer needed.`,
     2000,
   );
 }

@@ -67,7 +67,7 @@ import { originCheckedStepResponder } from './step-origin';
 import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRefusal, ShareRemoval, ShareRemovalReason } from './snapshot-custody';
 import { CustodyRecordUnreadableError, custodyStatus, snapshotReport, withShareRefusal } from './snapshot-custody';
 import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
-import { findEvidenceSnapshots } from './snapshot-reads';
+import { findEvidenceSnapshots, volumesSharedOutsideDrill } from './snapshot-reads';
 
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
 
@@ -342,9 +342,39 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   };
   const notATarget = candidates.length > 0 ? gameDayRefusal(incident, instanceId, attached.tags) : undefined;
   if (notATarget !== undefined) return refuseDrill(notATarget);
-  const { usable, foreign } = evidenceOfInstance(candidates, attached.volumeIds);
+  const { usable: ofInstance, foreign } = evidenceOfInstance(candidates, attached.volumeIds);
+  // Row 1zg: a drill copies out only disks its opted-in instance holds alone. A snapshot of a
+  // Multi-Attach volume that an instance outside the drill also has attached (one taken before row
+  // 1zf, one CreateSnapshots took of a volume attached after snapshot-volumes read the instance, or
+  // one tagged since) is production's disk: it is read here, where the copy happens, not taken on
+  // the word of the step before.
+  const sharedOutside =
+    isGameDayIncident(incident) && ofInstance.length > 0 ? await volumesSharedOutsideDrill(member, instanceId, [...new Set(ofInstance.map((s) => s.VolumeId as string))]) : new Map<string, string[]>();
+  const usable = ofInstance.filter((s) => !sharedOutside.has(s.VolumeId as string));
+  const withheld = ofInstance.filter((s) => !usable.includes(s));
+  const sharedWith = (s: Snapshot): string => {
+    const others = sharedOutside.get(s.VolumeId as string) ?? [];
+    return `its volume ${s.VolumeId as string} is also attached to ${others.join(', ')}, which ${others.length === 1 ? 'does' : 'do'} not carry the tag ${SECURITY_TAGS.gameDayTarget.key}=${SECURITY_TAGS.gameDayTarget.value} in EC2 now`;
+  };
+  for (const snapshot of withheld) {
+    log.record('ec2:ModifySnapshotAttribute', snapshot.SnapshotId as string, 'skipped', `Game-day incident ${incident.key}: ${snapshot.SnapshotId as string} is not shared nor copied, and kept: ${sharedWith(snapshot)}, so a drill may not copy it out.`);
+  }
+  // A share an earlier run made (before row 1zf, or before the other instance attached the disk) is
+  // taken back and recorded, as for a drill no longer opted in: left, production's disk would stay
+  // shared with the forensic account.
+  const withheldCopies: EvidenceCopy[] =
+    withheld.length > 0 && mode === 'enforce'
+      ? await withdrawDrillShares(
+          { deps, log, member, mode, now, instanceId },
+          withheld,
+          incident.key,
+          async (sources) => existingCopies(await deps.forensic.ec2({ account: target.accountId, region: incident.region }), sources, expectedCopy, target.accountId),
+          sharedWith,
+        )
+      : [];
+  if (ofInstance.length > 0 && usable.length === 0 && foreign.length === 0) return finish('refused', withheldCopies, instanceId);
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
-  const copies: EvidenceCopy[] = [];
+  const copies: EvidenceCopy[] = [...withheldCopies];
   const failures: string[] = [];
   for (const snapshot of foreign) {
     const sourceId = snapshot.SnapshotId as string;
@@ -425,6 +455,8 @@ async function withdrawDrillShares(
   sources: readonly Snapshot[],
   incidentKey: string,
   copiesOf: (sources: readonly string[]) => Promise<ReadonlyMap<string, Snapshot>>,
+  /** Why each source's share is withdrawn, when not "the instance was no longer opted in" (row 1zg: a shared disk). */
+  whyOf?: (source: Snapshot) => string,
 ): Promise<EvidenceCopy[]> {
   const { deps, log } = flow;
   const account = deps.target.accountId;
@@ -439,7 +471,7 @@ async function withdrawDrillShares(
       if (!(error instanceof CustodyRecordUnreadableError)) throw error;
       // An item that is no custody record says nothing about the share: the removal is sent anyway,
       // and nothing is sealed over the item.
-      const unshare = await removeShare(flow, sourceId, 'drill-refused');
+      const unshare = await removeShare(flow, sourceId, 'drill-refused', whyOf?.(source));
       log.record('dynamodb:PutItem', sourceId, 'skipped', `${error.message} (${unshare.detail})`);
       continue;
     }
@@ -450,7 +482,7 @@ async function withdrawDrillShares(
       if (custodyStatus(stored.record) === 'refused-copy-kept') kept.push(keptCopy(stored.record, account));
       continue;
     }
-    const unshare = await removeShare(flow, sourceId, 'drill-refused');
+    const unshare = await removeShare(flow, sourceId, 'drill-refused', whyOf?.(source));
     if (!stored.verdict.valid) {
       // Taking a permission away is safe on any word; sealing a record that failed verification is not.
       log.record('dynamodb:PutItem', sourceId, 'skipped', `The custody record of ${sourceId} is NOT TRUSTED (${stored.verdict.reason}): not sealed again over it (${unshare.detail}). Check the state table by hand.`);
@@ -866,13 +898,13 @@ async function confirmedElsewhere(flow: CopyFlow, source: Snapshot): Promise<Sou
  * could not, with that reason, for the custody record. A transient error is thrown (the step is
  * retried and removes it then); any other is recorded as not removed (a rerun tries again).
  */
-async function removeShare(flow: ShareFlow, sourceId: string, reason: ShareRemovalReason): Promise<ShareRemoval> {
+async function removeShare(flow: ShareFlow, sourceId: string, reason: ShareRemovalReason, drillWhy?: string): Promise<ShareRemoval> {
   const { deps, log, member, mode } = flow;
   const account = deps.target.accountId;
   const at = flow.now().toISOString();
   const drill = reason === 'drill-refused';
   const { key, value } = SECURITY_TAGS.gameDayTarget;
-  const because = drill ? `the drill's instance ${flow.instanceId} was no longer opted in (${key}=${value}) mid-copy` : 'the copy having completed';
+  const because = drill ? (drillWhy ?? `the drill's instance ${flow.instanceId} was no longer opted in (${key}=${value}) mid-copy`) : 'the copy having completed';
   try {
     await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, account, dryRun))));
   } catch (error) {

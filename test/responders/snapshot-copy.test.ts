@@ -665,6 +665,51 @@ describe('copyEvidence', () => {
       expect(result.actions.at(-1)?.detail).toMatch(/does not carry the tag firebreak:gameday-target=true in EC2 now/);
     });
 
+    it('ATTACK (review-1zf): shares and copies no evidence snapshot of a Multi-Attach volume also attached to an instance outside the drill (taken before row 1zf, or tagged since)', async () => {
+      member.on(DescribeInstancesCommand).resolves(described([{ Key: 'firebreak:gameday-target', Value: 'true' }]));
+      // The production instance also holds the data volume, and does not opt in to drills.
+      const holders = { Filters: [{ Name: 'block-device-mapping.volume-id', Values: ['vol-0root000000000001', 'vol-0data00000000000b'] }] };
+      member.on(DescribeInstancesCommand, holders).resolves({
+        Reservations: [
+          { Instances: [{ ...INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!, Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] }] },
+          { Instances: [{ InstanceId: 'i-0prod0000000000db', Tags: [{ Key: 'Name', Value: 'payments-db' }], BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeId: 'vol-0data00000000000b' } }] }] },
+        ],
+      });
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      expect(member.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toContainEqual(holders);
+      // Only the root volume's snapshot is shared; the shared disk's is neither shared nor copied.
+      expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false)]);
+      expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+    });
+
+    it('ATTACK (review-1zf): copies nothing, refused, when every evidence snapshot of a drill is of a volume shared with an instance outside it', async () => {
+      member.on(DescribeInstancesCommand).resolves(described([{ Key: 'firebreak:gameday-target', Value: 'true' }]));
+      member.on(DescribeInstancesCommand, { Filters: [{ Name: 'block-device-mapping.volume-id', Values: ['vol-0root000000000001', 'vol-0data00000000000b'] }] }).resolves({
+        Reservations: [
+          { Instances: [{ InstanceId: 'i-0prod0000000000db', BlockDeviceMappings: [{ Ebs: { VolumeId: 'vol-0root000000000001' } }, { Ebs: { VolumeId: 'vol-0data00000000000b' } }] }] },
+        ],
+      });
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('refused');
+      expect(result.copies).toEqual([]);
+      expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+      expect(forensic.calls()).toHaveLength(0);
+      expect(result.actions.filter((a) => a.api === 'ec2:ModifySnapshotAttribute').map((a) => [a.target, a.outcome])).toEqual([
+        ['snap-0000000000000000a', 'skipped'],
+        ['snap-0000000000000000b', 'skipped'],
+      ]);
+      expect(result.actions.at(-1)?.detail).toMatch(/also attached to i-0prod0000000000db/);
+    });
+
+    it('asks EC2 nothing more for a real incident (the evidence of a compromised instance includes what it shares)', async () => {
+      member.on(DescribeInstancesCommand).resolves(INSTANCE_VOLUMES);
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: SOURCES });
+      member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000a'] }).resolves({ Snapshots: [SOURCES[0]!] });
+      member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000b'] }).resolves({ Snapshots: [SOURCES[1]!] });
+      await expect(run()).rejects.toThrow(EvidencePendingError);
+      expect(member.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    });
+
     it('ATTACK (review-s28): takes back the shares of a drill whose owner took the tag off after the copies started, rather than leaving its disks shared with the forensic account', async () => {
       member.on(DescribeInstancesCommand).resolves(described([{ Key: 'firebreak:gameday-target', Value: 'true' }]));
       // The copies start while the instance is opted in: both sources shared, custody pending.
@@ -688,6 +733,26 @@ describe('copyEvidence', () => {
     const optedIn = () => described([{ Key: 'firebreak:gameday-target', Value: 'true' }]);
     const optedOut = () => described([{ Key: 'Name', Value: 'payments-db' }]);
     const modified = () => member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input);
+
+    it('ATTACK (review-1zf): withdraws the share of a shared disk\'s snapshot that an earlier run of the drill shared before the disk was found shared, and says why in its custody record', async () => {
+      member.on(DescribeInstancesCommand).resolves(optedIn());
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      // Then the data volume is found also attached to a production instance (an earlier run, before row 1zf).
+      member.on(DescribeInstancesCommand, { Filters: [{ Name: 'block-device-mapping.volume-id', Values: ['vol-0root000000000001', 'vol-0data00000000000b'] }] }).resolves({
+        Reservations: [{ Instances: [{ InstanceId: 'i-0prod0000000000db', BlockDeviceMappings: [{ Ebs: { VolumeId: 'vol-0data00000000000b' } }] }] }],
+      });
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
+      expect(modified().slice(2)).toEqual([unshareInput('snap-0000000000000000b', FORENSIC, false)]);
+      const record = drillRecord('snap-0000000000000000b');
+      expect(record.unshare).toEqual({
+        removed: true,
+        at: NOW.toISOString(),
+        reason: 'drill-refused',
+        detail: `share of snap-0000000000000000b with ${FORENSIC} withdrawn (createVolumePermission remove): its volume vol-0data00000000000b is also attached to i-0prod0000000000db, which does not carry the tag firebreak:gameday-target=true in EC2 now`,
+      });
+      expect(record).toMatchObject({ status: 'refused-copy-kept' });
+      expect(drillRecord('snap-0000000000000000a').unshare).toBeUndefined();
+    });
 
     it('ATTACK (drill-shares): records each withdrawn share in its custody record, with the reason (a drill refused mid-copy), not "the copy completed"', async () => {
       member.on(DescribeInstancesCommand).resolves(optedIn());
@@ -865,7 +930,7 @@ describe('copyEvidence', () => {
         { now: NOW },
       );
       expect(message).toContain(
-        `The drill was refused after its copies started (its instance was opted out of drills): 2 copies of the drill's snapshots remain in the forensic account ${FORENSIC}: snap-0copy000000000001 (of snap-0000000000000000a), snap-0copy000000000002 (of snap-0000000000000000b). Firebreak never deletes evidence: the drill's owner must delete them by hand there (ec2:DeleteSnapshot in ${FORENSIC}), once they are no longer needed.`,
+        `The drill was refused after its copies started (instance opted out, or a disk shared): 2 copies of the drill's snapshots remain in the forensic account ${FORENSIC}: snap-0copy000000000001 (of snap-0000000000000000a), snap-0copy000000000002 (of snap-0000000000000000b). Firebreak never deletes evidence: the drill's owner must delete them by hand there (ec2:DeleteSnapshot in ${FORENSIC}), once they are no longer needed.`,
       );
       // A rerun sends nothing and names the copies again.
       member.resetHistory();
