@@ -144,6 +144,9 @@ export type S3ObjectDocument = z.output<typeof s3ObjectSchema>;
 
 const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
 
+/** A name of the environment's IAM users or roles, where an injection names one. */
+const environmentIamName = (kind: 'user' | 'role') => z.string().regex(IAM_NAME, `an IAM ${kind} name of the environment`);
+
 /** An IAM user of the scenario (created with its keys; the finding names a key by `${iamUsers.<name>.accessKeys.<n>}`). */
 export const iamUserSchema = z.strictObject({
   accessKeys: z
@@ -284,7 +287,7 @@ export const injectionSchema = z
     releaseCredentials: z
       .union([
         z.strictObject({
-          user: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
+          user: environmentIamName('user'),
           key: z.number().int().min(0).default(0).describe("Which of the user's access keys, in creation order."),
           incident: z
             .literal('of-record')
@@ -293,7 +296,7 @@ export const injectionSchema = z
               "The incident the key's record names (as `firebreak credentials release` chooses without --incident), not the last playbook execution's: an attack sequence's per-credential execution holds its key as its own incident.",
             ),
         }),
-        z.strictObject({ role: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment') }),
+        z.strictObject({ role: environmentIamName('role') }),
       ])
       .optional()
       .describe(
@@ -314,7 +317,7 @@ export const injectionSchema = z
         z.strictObject({
           deleteAccessKey: z
             .strictObject({
-              user: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
+              user: environmentIamName('user'),
               key: z.number().int().min(0).default(0).describe("Which of the user's access keys, in creation order."),
             })
             .describe(
@@ -324,34 +327,25 @@ export const injectionSchema = z
         z.strictObject({
           renameUser: z
             .strictObject({
-              from: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
-              to: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'a new IAM user name'),
+              from: environmentIamName('user'),
+              to: z.string().regex(IAM_NAME, 'a new IAM user name'),
             })
             .describe(
               "UpdateUser giving this user of the environment a new name (NewUserName), as whoever holds its compromised access key and may call iam:UpdateUser on it does after GuardDuty saw the key: a finding injected afterwards still names the old user. Expectations keep naming the user by its environment name (`from`); its keys and policies are read under its current name.",
             ),
         }),
         z.strictObject({
-          optOutUser: z
-            .string()
-            .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment')
-            .describe(
+          optOutUser: environmentIamName('user').describe(
               "TagUser setting this user's firebreak:gameday-target tag to false, as its owner does who takes the user out of drills (back in production) after a drill contained its key: a drill's release must then change nothing (docs/security.md row 1z).",
             ),
         }),
         z.strictObject({
-          optOutRole: z
-            .string()
-            .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment')
-            .describe(
+          optOutRole: environmentIamName('role').describe(
               "TagRole setting this role's firebreak:gameday-target tag to false, as its owner does who takes the role out of drills (back in production) after a drill denied its sessions: a drill's release must then change nothing, the deny stays (docs/security.md row 1z).",
             ),
         }),
         z.strictObject({
-          recreateRole: z
-            .string()
-            .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment')
-            .describe(
+          recreateRole: environmentIamName('role').describe(
               "DeleteRole then CreateRole of this role of the environment, with the same name, trust policy and tags, as whoever may create roles in the account does after GuardDuty saw the name: IAM gives the new role another unique id and a creation date after the finding's. Later injections' \"${iamRoles.<name>.roleId}\" still resolve to the first role's id (the one GuardDuty saw).",
             ),
         }),
@@ -359,7 +353,7 @@ export const injectionSchema = z
           swapProfileRole: z
             .strictObject({
               instance: logicalName('instance').describe('The instance of the environment whose instance profile is changed.'),
-              role: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment').describe('The role of environment.iamRoles put into that profile.'),
+              role: environmentIamName('role').describe('The role of environment.iamRoles put into that profile.'),
             })
             .describe(
               "RemoveRoleFromInstanceProfile of every role of the instance's profile, then AddRoleToInstanceProfile of this role, as whoever may manage the account's instance profiles does while the instance waits for its release: the profile keeps its ARN, id and creation date, and holds another role.",

@@ -5,6 +5,7 @@
  */
 import type { EC2Client, Instance, Snapshot } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand, DescribeInstanceTypesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, isTransientAwsError, toResponderError } from '../aws/errors';
 import { isGameDayTarget } from './game-day';
 import { sendReadOnly } from './mutating';
@@ -77,7 +78,7 @@ export async function volumesSharedOutsideDrill(ec2: EC2Client, instanceId: stri
     );
     for (const other of (output.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
       if (other.InstanceId === undefined || other.InstanceId === instanceId) continue;
-      if (isGameDayTarget(Object.fromEntries((other.Tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : []))))) continue;
+      if (isGameDayTarget(tagRecord(other.Tags))) continue;
       for (const mapping of other.BlockDeviceMappings ?? []) {
         const volumeId = mapping.Ebs?.VolumeId;
         if (volumeId === undefined || !wanted.has(volumeId)) continue;

@@ -35,6 +35,7 @@ import type {
 } from '@aws-sdk/client-sqs';
 import type { CreateTableCommandInput, DeleteTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { EnvironmentBuilder } from './builder';
+import { tagRecord } from '../../aws/describe-instance';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
@@ -92,7 +93,7 @@ export function iamProvisioningHandlers(world: SimWorld): Record<string, ApiHand
         ...(input.Path !== undefined ? { path: input.Path } : {}),
         trustPolicy: parsedTrustPolicy(input.AssumeRolePolicyDocument),
       });
-      if (input.Tags !== undefined) role.tags = Object.fromEntries(input.Tags.flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
+      if (input.Tags !== undefined) role.tags = tagRecord(input.Tags);
       return { Role: { Arn: role.arn, CreateDate: new Date(role.createDate), Path: role.path, RoleId: role.id, RoleName: role.name } };
     },
 
@@ -101,7 +102,7 @@ export function iamProvisioningHandlers(world: SimWorld): Record<string, ApiHand
       const input = inputOf<TagRoleCommandInput>(call);
       const role = roleNamed(world, call, input.RoleName);
       if (!role) throw iamError('NoSuchEntity', `The role with name ${String(input.RoleName)} cannot be found.`, 404);
-      role.tags = { ...role.tags, ...Object.fromEntries((input.Tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : []))) };
+      role.tags = { ...role.tags, ...tagRecord(input.Tags) };
       return {};
     },
 

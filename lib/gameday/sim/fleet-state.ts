@@ -188,16 +188,24 @@ function settleFleets(world: SimWorld, state: FleetState): void {
       member.unreachableSince ??= now;
       if (now - member.unreachableSince < HEALTH_CHECK_FAILURE_MS || group.suspended.has('ReplaceUnhealthy')) continue;
       // Unhealthy: the group terminates it. Termination protection does not stop Auto Scaling.
-      groupRegistration(state, group, id, false);
-      group.members.delete(id);
-      world.startTransition(instance, 'shutting-down', 'terminated');
-      instance.stateTransitionReason = 'Auto Scaling: instance failed its ELB health check and was taken out of service';
-      instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: Auto Scaling terminated the unhealthy instance' };
+      terminateMember(world, state, group, instance, 'instance failed its ELB health check and was taken out of service', 'terminated the unhealthy instance');
     }
     if (group.suspended.has('Launch')) continue;
     const counted = [...group.members.values()].filter((m) => m.lifecycleState === 'InService' || m.lifecycleState.startsWith('Pending')).length;
     for (let missing = group.desiredCapacity - counted; missing > 0; missing -= 1) launch(world, state, group);
   }
+}
+
+/**
+ * The group terminates one of its members (termination protection does not stop Auto Scaling):
+ * out of the group and its load balancers, shutting down, with EC2's reasons saying why.
+ */
+function terminateMember(world: SimWorld, state: FleetState, group: AutoScalingGroupRecord, instance: InstanceRecord, transition: string, reason: string): void {
+  groupRegistration(state, group, instance.id, false);
+  group.members.delete(instance.id);
+  world.startTransition(instance, 'shutting-down', 'terminated');
+  instance.stateTransitionReason = `Auto Scaling: ${transition}`;
+  instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: `Client.UserInitiatedShutdown: Auto Scaling ${reason}` };
 }
 
 /** A member in Pending:Wait once the clock has passed a hook's deadline: that hook's default result. */
@@ -207,10 +215,7 @@ function settleWait(world: SimWorld, state: FleetState, group: AutoScalingGroupR
     if (wait.deadline > now) continue;
     const hook = group.hooks.find((h) => h.name === name);
     if ((hook?.defaultResult ?? 'ABANDON') === 'ABANDON') {
-      group.members.delete(id);
-      world.startTransition(instance, 'shutting-down', 'terminated');
-      instance.stateTransitionReason = `Auto Scaling: launch lifecycle hook ${name} timed out with its default result ABANDON`;
-      instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: Auto Scaling abandoned the launch at the lifecycle hook timeout' };
+      terminateMember(world, state, group, instance, `launch lifecycle hook ${name} timed out with its default result ABANDON`, 'abandoned the launch at the lifecycle hook timeout');
       return;
     }
     member.waits?.delete(name);

@@ -21,6 +21,7 @@ import type {
   UpdateAccessKeyCommandInput,
   UpdateUserCommandInput,
 } from '@aws-sdk/client-iam';
+import { tagRecord } from '../../aws/describe-instance';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
@@ -66,7 +67,7 @@ export function iamUserHandlers(world: SimWorld): Record<string, ApiHandler> {
         id: `AIDA${world.ids.upperAlnum(17)}`,
         arn: `arn:aws:iam::${call.account}:user${path}${input.UserName}`,
         path,
-        tags: Object.fromEntries((input.Tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : []))),
+        tags: tagRecord(input.Tags),
         accessKeys: new Map(),
         attachedPolicies: [],
         createDate: world.now(),
