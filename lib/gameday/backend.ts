@@ -66,6 +66,8 @@ export interface ResolvedNetworkInterface {
   readonly vpcId: string;
   readonly subnetId: string;
   readonly privateIp: string;
+  /** Its IPv6 addresses as EC2 gave them (none: left out). */
+  readonly ipv6Addresses?: readonly string[];
   readonly groups: readonly ResolvedGroupRef[];
 }
 

@@ -25,7 +25,11 @@ export function evaluateFleet(
   const results: FleetExpectationResult[] = [];
   const idOf = (name: string) => facts.environment.instances[name]?.instanceId ?? name;
   const nameOf = (id: string) => Object.values(facts.environment.instances).find((i) => i.instanceId === id)?.name ?? id;
-  const ipOf = (name: string) => facts.environment.instances[name]?.networkInterfaces[0]?.privateIp;
+  // The addresses an ip target group may register the instance by (its first ENI's private and IPv6 addresses).
+  const ipsOf = (name: string) => {
+    const primary = facts.environment.instances[name]?.networkInterfaces[0];
+    return primary ? [primary.privateIp, ...(primary.ipv6Addresses ?? [])] : [];
+  };
   const inspected = facts.after.fleet;
   for (const [group, want] of Object.entries(expected.autoScalingGroups ?? {})) {
     const actual = inspected?.autoScalingGroups[group];
@@ -57,7 +61,7 @@ export function evaluateFleet(
     for (const [lb, want] of Object.entries(wanted ?? {})) {
       const ids = table?.[lb] ?? [];
       const shown = ids.map(nameOf);
-      const has = (name: string) => ids.includes(idOf(name)) || (ipOf(name) !== undefined && ids.includes(ipOf(name) as string));
+      const has = (name: string) => ids.includes(idOf(name)) || ipsOf(name).some((ip) => ids.includes(ip));
       for (const name of want.registered ?? []) results.push(result(`${kind} ${lb} has ${name} registered`, has(name), 'registered', shown));
       for (const name of want.notRegistered ?? []) results.push(result(`${kind} ${lb} does not have ${name} registered`, !has(name), 'not registered', shown));
       if (want.count !== undefined) results.push(result(`${kind} ${lb} targets`, ids.length === want.count, want.count, ids.length));

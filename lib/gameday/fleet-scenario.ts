@@ -11,7 +11,11 @@ const logical = (what: string) => z.string().regex(LOGICAL, `${what} must be a n
 export const targetGroupSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(80),
   vpc: logical('vpc').optional().describe('The VPC (default: the only VPC of the environment).'),
-  targetType: z.enum(['instance', 'ip']).default('instance').describe('ip: the instances are registered by their primary private address.'),
+  targetType: z
+    .enum(['instance', 'ip'])
+    .default('instance')
+    .describe('ip: the instances are registered by the primary private address of their first ENI (with ipAddressType ipv6: its first IPv6 address).'),
+  ipAddressType: z.enum(['ipv4', 'ipv6']).optional().describe('ipv6: the ip targets are IPv6 addresses (CreateTargetGroup IpAddressType; default ipv4).'),
   targets: z.array(logical('instance')).default([]).describe('Instances registered (by scenario name), besides those an Auto Scaling group registers.'),
 });
 

@@ -60,6 +60,10 @@ export const vpcSchema = z.strictObject({
     .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR block such as 10.20.0.0/20')
     .optional()
     .describe("The instances' subnet (default: the VPC's first /24)."),
+  ipv6: z
+    .boolean()
+    .optional()
+    .describe("An Amazon-provided IPv6 block (CreateVpc AmazonProvidedIpv6CidrBlock), its first /64 the subnet's: the instances' ENIs may then get IPv6 addresses (enis[].ipv6Addresses)."),
   tags: tagMap.optional(),
 });
 
@@ -74,6 +78,13 @@ export const securityGroupSchema = z.strictObject({
 export const networkInterfaceSchema = z.strictObject({
   groups: z.array(logicalName('group')).min(1).optional().describe("Security groups by name (default: the VPC's default group)."),
   deleteOnTermination: z.boolean().optional(),
+  ipv6Addresses: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe('How many IPv6 addresses it gets at launch (RunInstances Ipv6AddressCount); its VPC needs ipv6: true.'),
 });
 
 export const volumeSchema = z.strictObject({

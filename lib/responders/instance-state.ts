@@ -25,8 +25,11 @@ export interface ObservedNetworkInterface {
   /** Security group ids in EC2's order. */
   readonly groupIds: readonly string[];
   readonly deviceIndex?: number;
-  /** Its private IPv4 addresses (an `ip` target group may register the instance by one of them). */
-  readonly privateIpAddresses?: readonly string[];
+  /**
+   * Its private IPv4 and its IPv6 addresses, as addressKey spells them: an `ip` target group may
+   * register the instance by one of them (IPv6 target groups by an IPv6 address, row 3t).
+   */
+  readonly addresses?: readonly string[];
 }
 
 export interface ObservedVolume {
@@ -86,8 +89,20 @@ export function firebreakTags(tags: Readonly<Record<string, string>>): Record<st
   return Object.fromEntries(Object.entries(tags).filter(([key]) => key.startsWith('firebreak:')));
 }
 
-function privateIps(ips: readonly string[]): { privateIpAddresses?: readonly string[] } {
-  return ips.length > 0 ? { privateIpAddresses: [...ips] } : {};
+function addressesOf(ips: readonly (string | undefined)[]): { addresses?: readonly string[] } {
+  const keys = ips.flatMap((ip) => (ip ? [addressKey(ip)] : []));
+  return keys.length > 0 ? { addresses: keys } : {};
+}
+
+/**
+ * One spelling of an address, to compare addresses (pure). IPv6 has many (`2001:db8::1`,
+ * `2001:0DB8:0:0:0:0:0:1`), and nothing says EC2's (an ENI's Ipv6Addresses) and ELB's (a target id)
+ * agree: an IPv6 address becomes the WHATWG URL host form (RFC 5952: lower case, zeros compressed,
+ * in brackets, so never equal to an IPv4 address); anything else (IPv4) is left as it is. Only hex
+ * digits, `:` and `.` reach the URL parser, so a host part is never more than an IPv6 address.
+ */
+export function addressKey(address: string): string {
+  return (/^[\da-f:.]+$/i.test(address) && URL.parse(`http://[${address}]`)?.host) || address;
 }
 
 /** Plain-data view of a DescribeInstances instance and its attributes. */
@@ -104,7 +119,7 @@ export function toObservedInstance(
       ...((eni.VpcId ?? instance.VpcId) !== undefined ? { vpcId: (eni.VpcId ?? instance.VpcId) as string } : {}),
       groupIds: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
       ...(eni.Attachment?.DeviceIndex !== undefined ? { deviceIndex: eni.Attachment.DeviceIndex } : {}),
-      ...privateIps(eni.PrivateIpAddresses?.flatMap((ip) => (ip.PrivateIpAddress ? [ip.PrivateIpAddress] : [])) ?? (eni.PrivateIpAddress ? [eni.PrivateIpAddress] : [])),
+      ...addressesOf([...(eni.PrivateIpAddresses?.map((ip) => ip.PrivateIpAddress) ?? [eni.PrivateIpAddress]), ...(eni.Ipv6Addresses?.map((ip) => ip.Ipv6Address) ?? [])]),
     }));
   const ebsVolumes = (instance.BlockDeviceMappings ?? []).flatMap((mapping) =>
     mapping.DeviceName && mapping.Ebs

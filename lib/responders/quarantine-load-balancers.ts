@@ -22,6 +22,7 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import type { ClassicRegistration, LoadBalancerRecord, TargetRegistration } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import type { ObservedInstance } from './instance-state';
+import { addressKey } from './instance-state';
 import { sendReadOnly } from './mutating';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
@@ -94,8 +95,9 @@ export async function findRegistrations(
   // An ip target is an address in the target group's VPC ("all" as its zone: outside it). Two VPCs
   // may hold the same range, so an address counts as the instance's only on an ENI of the VPC it is
   // in, and the ENI is recorded: release registers it again only while that ENI holds it (row 3n).
+  // An IPv6 target group's targets are IPv6 addresses, matched in one spelling (row 3t).
   const holderOf = (address: string, targetGroupVpc: string, outsideVpc: boolean) =>
-    observed.networkInterfaces.find((eni) => (eni.privateIpAddresses ?? []).includes(address) && (outsideVpc ? eni.vpcId !== targetGroupVpc : eni.vpcId === targetGroupVpc));
+    observed.networkInterfaces.find((eni) => (eni.addresses ?? []).includes(addressKey(address)) && (outsideVpc ? eni.vpcId !== targetGroupVpc : eni.vpcId === targetGroupVpc));
   // Only the groups that can hold this instance: its VPCs, instance or ip targets (lambda and alb targets cannot).
   const candidates = targetGroups.filter(
     (tg) => tg.TargetGroupArn && tg.VpcId && vpcs.has(tg.VpcId) && (tg.TargetType === 'instance' || tg.TargetType === 'ip' || tg.TargetType === undefined),
@@ -103,23 +105,22 @@ export async function findRegistrations(
   const perGroup = await limited(candidates, HEALTH_CONCURRENCY, async (tg) => {
     const arn = tg.TargetGroupArn as string;
     const health = await sendReadOnly('elasticloadbalancing:DescribeTargetHealth', () => elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })));
-    const holder = (id: string, zone: string | undefined) => (tg.TargetType === 'ip' ? holderOf(id, tg.VpcId as string, zone === 'all') : undefined);
-    const mine = (id: string | undefined, zone: string | undefined) => id !== undefined && (tg.TargetType === 'ip' ? holder(id, zone) !== undefined : id === observed.instanceId);
-    return (health.TargetHealthDescriptions ?? []).flatMap((d): TargetRegistration[] =>
+    return (health.TargetHealthDescriptions ?? []).flatMap(({ Target: target, TargetHealth: targetHealth }): TargetRegistration[] => {
+      const holder = tg.TargetType === 'ip' && target?.Id ? holderOf(target.Id, tg.VpcId as string, target.AvailabilityZone === 'all') : undefined;
       // A draining target is on its way out already: release must not bring it back.
-      mine(d.Target?.Id, d.Target?.AvailabilityZone) && d.TargetHealth?.State !== 'draining'
+      return target?.Id && (tg.TargetType === 'ip' ? holder : target.Id === observed.instanceId) && targetHealth?.State !== 'draining'
         ? [
             {
               targetGroupArn: arn,
-              targetId: d.Target?.Id as string,
-              ...(tg.TargetType === 'ip' ? { networkInterfaceId: holder(d.Target?.Id as string, d.Target?.AvailabilityZone)!.networkInterfaceId } : {}),
-              ...(d.Target?.Port !== undefined ? { port: d.Target.Port } : {}),
-              ...(d.Target?.AvailabilityZone !== undefined ? { availabilityZone: d.Target.AvailabilityZone } : {}),
+              targetId: target.Id,
+              ...(holder ? { networkInterfaceId: holder.networkInterfaceId } : {}),
+              ...(target.Port !== undefined ? { port: target.Port } : {}),
+              ...(target.AvailabilityZone !== undefined ? { availabilityZone: target.AvailabilityZone } : {}),
               managedByGroup: false,
             },
           ]
-        : [],
-    );
+        : [];
+    });
   });
   const classicRegistrations: ClassicRegistration[] = classic
     .filter((lb) => lb.LoadBalancerName && (lb.Instances ?? []).some((i) => i.InstanceId === observed.instanceId))

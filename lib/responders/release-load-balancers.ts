@@ -19,6 +19,7 @@ import type { LoadBalancerRecord, TargetRegistration } from './fleet-records';
 import { createdSinceCapture } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import type { ObservedNetworkInterface } from './instance-state';
+import { addressKey } from './instance-state';
 import { sendReadOnly } from './mutating';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
@@ -33,7 +34,7 @@ function arnPlace(arn: string): { readonly region?: string; readonly account?: s
 }
 
 /** An ENI of the instance as EC2 describes it now (release-instance's DescribeInstances). */
-type InterfaceNow = Pick<ObservedNetworkInterface, 'networkInterfaceId' | 'vpcId' | 'privateIpAddresses'>;
+type InterfaceNow = Pick<ObservedNetworkInterface, 'networkInterfaceId' | 'vpcId' | 'addresses'>;
 
 /**
  * Why an ip target is not registered again, if it is not (pure). An ip target group sends its
@@ -52,7 +53,8 @@ export function ipTargetRefusal(
   recordedInterfaceIds: ReadonlySet<string>,
 ): string | undefined {
   if (target.targetId === instanceId) return undefined;
-  const holders = interfaces.filter((eni) => (eni.privateIpAddresses ?? []).includes(target.targetId));
+  // An IPv6 address in any spelling (row 3t).
+  const holders = interfaces.filter((eni) => (eni.addresses ?? []).includes(addressKey(target.targetId)));
   const traffic = `registering it would send this target group's traffic to whatever holds it in the target group's VPC`;
   if (target.networkInterfaceId !== undefined) {
     return holders.some((eni) => eni.networkInterfaceId === target.networkInterfaceId)

@@ -63,6 +63,7 @@ import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
 import { planAutoScalingReturn } from '../../lib/responders/release-autoscaling';
 import { ipTargetRefusal } from '../../lib/responders/release-load-balancers';
+import { addressKey } from '../../lib/responders/instance-state';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
@@ -614,7 +615,7 @@ describe('the fleet part of the record', () => {
 });
 
 describe('ipTargetRefusal (rows 3k, 3n)', () => {
-  const inVpc = (id: string, addresses: string[], vpcId = VPC) => ({ networkInterfaceId: id, vpcId, privateIpAddresses: addresses });
+  const inVpc = (id: string, addresses: string[], vpcId = VPC) => ({ networkInterfaceId: id, vpcId, addresses });
   const recorded = new Set([ENI_A, ENI_B]);
 
   it('registers the instance itself, and an address while the recorded ENI holds it', () => {
@@ -1371,7 +1372,7 @@ describe('review-3j: what the checks of rows 3j-3l compare with (rows 3m-3o)', (
     expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
     expect(released.actions.find((a) => a.target === ADMIN_TG)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining(`not held by ${ENI_B}`) as unknown });
     // Attached again and holding it: registered.
-    expect(ipTargetRefusal({ targetId: '10.0.1.10', networkInterfaceId: ENI_B }, INSTANCE_ID, [{ networkInterfaceId: ENI_A, vpcId: VPC, privateIpAddresses: ['10.0.1.5'] }, { networkInterfaceId: ENI_B, vpcId: VPC, privateIpAddresses: ['10.0.1.20', '10.0.1.10'] }], new Set([ENI_A, ENI_B]))).toBeUndefined();
+    expect(ipTargetRefusal({ targetId: '10.0.1.10', networkInterfaceId: ENI_B }, INSTANCE_ID, [{ networkInterfaceId: ENI_A, vpcId: VPC, addresses: ['10.0.1.5'] }, { networkInterfaceId: ENI_B, vpcId: VPC, addresses: ['10.0.1.20', '10.0.1.10'] }], new Set([ENI_A, ENI_B]))).toBeUndefined();
   });
 
   it('ATTACK (review-3j): an instance on standby in a group of the recorded name that Auto Scaling does not describe is not taken out of standby, nor its protection changed (row 3o)', async () => {
@@ -1440,5 +1441,94 @@ describe('ATTACK (review-3q): the Pending:Wait warning\'s AWS CLI commands name 
 
   it('leaves a plain group name as it is', () => {
     expect(groupArguments(warningFor('web-asg_1.prod/blue'))).toEqual(['web-asg_1.prod/blue', 'web-asg_1.prod/blue', 'web-asg_1.prod/blue']);
+  });
+});
+
+describe('ATTACK (ipv6-targets): ip targets of an IPv6 target group (docs/security.md row 3t)', () => {
+  const V6_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-v6/2222222222222222`;
+  // EC2 gives the short spelling; the same address as a target id in its long, upper-case one.
+  const ADDRESS = '2600:1f18:abcd:1200::a';
+  const TARGET_ID = '2600:1F18:ABCD:1200:0:0:0:000A';
+  const APPROVED: ReleaseClearance = {
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
+  };
+  const v6Target = { targetGroupArn: V6_TG, targetId: TARGET_ID, networkInterfaceId: ENI_A, port: 443, managedByGroup: false };
+
+  /** The instance's ENIs (ENI B in `eniBVpc`), each with the IPv6 addresses given. */
+  function givenIpv6Instance(v6: { a: string[]; b: string[] }, eniBVpc = VPC, groups = [APP_SG]): void {
+    givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups }, { id: ENI_B, groups }], ...(groups[0] === ISOLATION_SG ? { tags: { 'firebreak:status': 'quarantined' } } : {}) });
+    const described = describedInstance({ enis: [{ id: ENI_A, groups }, { id: ENI_B, groups, vpcId: eniBVpc }], ...(groups[0] === ISOLATION_SG ? { tags: { 'firebreak:status': 'quarantined' } } : {}) });
+    described.NetworkInterfaces = described.NetworkInterfaces?.map((eni, index) => ({
+      ...eni,
+      PrivateIpAddresses: [{ PrivateIpAddress: index === 0 ? '10.0.1.5' : '10.0.1.6', Primary: true }],
+      Ipv6Addresses: (index === 0 ? v6.a : v6.b).map((Ipv6Address) => ({ Ipv6Address, IsPrimaryIpv6: false })),
+    }));
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [described] }] });
+  }
+
+  function givenIpv6TargetGroup(targetIds: string[]): void {
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    elbv2Mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: V6_TG, VpcId: VPC, TargetType: 'ip', IpAddressType: 'ipv6', Port: 443 }] });
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: V6_TG }).resolves({
+      TargetHealthDescriptions: targetIds.map((Id) => ({ Target: { Id, Port: 443 }, TargetHealth: { State: 'healthy' } })),
+    });
+  }
+
+  async function releaseWith(v6: { a: string[]; b: string[] }) {
+    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, NOW.toISOString()), loadBalancers: { targets: [v6Target], classic: [] } }));
+    givenIpv6Instance(v6, VPC, [ISOLATION_SG]);
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    return releaseInstance(
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+  }
+
+  it('ATTACK (ipv6-targets): quarantine deregisters the target at an IPv6 address of its ENI, in whatever spelling, and records it with that ENI', async () => {
+    givenIpv6TargetGroup([TARGET_ID, '2600:1f18:abcd:1200::b']);
+    givenIpv6Instance({ a: [ADDRESS], b: [] });
+    const result = await quarantine();
+    // The target id exactly as ELB gave it; another instance's address (…::b) stays.
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: V6_TG, Targets: [{ Id: TARGET_ID, Port: 443 }] }]);
+    expect(result.preQuarantine?.loadBalancers?.targets).toEqual([v6Target]);
+  });
+
+  it('ATTACK (ipv6-targets): the same IPv6 address on an ENI of another VPC is not the instance\'s target there (row 3n\'s rule)', async () => {
+    givenIpv6TargetGroup([TARGET_ID]);
+    givenIpv6Instance({ a: [], b: [ADDRESS] }, OTHER_VPC);
+    const result = await quarantine();
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([]);
+    expect(result.preQuarantine?.loadBalancers?.targets).toEqual([]);
+  });
+
+  it('ATTACK (ipv6-targets): release registers the IPv6 target again, exactly as recorded, while the recorded ENI holds the address', async () => {
+    const released = await releaseWith({ a: ['2600:1f18:abcd:1200:0:0:0:a'], b: [] });
+    expect(released.status).toBe('released');
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: V6_TG, Targets: [{ Id: TARGET_ID, Port: 443 }] }]);
+  });
+
+  it('ATTACK (ipv6-targets): release does not register the IPv6 target once the recorded ENI no longer holds the address, even when another ENI of the instance does', async () => {
+    const released = await releaseWith({ a: ['2600:1f18:abcd:1200::c'], b: [ADDRESS] });
+    expect(released.status).toBe('released');
+    expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
+    expect(released.actions.find((a) => a.target === V6_TG)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining(`not held by ${ENI_A}`) as unknown });
+  });
+
+  it('spells each address one way: IPv6 in any spelling alike, IPv4 as it is, never an IPv4 address as an IPv6 one', () => {
+    for (const spelling of ['2001:db8::1', '2001:0db8:0:0:0:0:0:1', '2001:DB8::0:1', '2001:db8:0::0:1']) expect(addressKey(spelling)).toBe('[2001:db8::1]');
+    expect(addressKey('2001:db8::2')).not.toBe(addressKey('2001:db8::1'));
+    expect(addressKey('10.0.1.10')).toBe('10.0.1.10');
+    // An IPv4-mapped IPv6 address is not the IPv4 address.
+    expect(addressKey('::ffff:10.0.1.10')).not.toBe(addressKey('10.0.1.10'));
+    // Not addresses: left as they are, and nothing after a bracket or an @ reaches the URL parser's host.
+    for (const other of ['i-0abc1234def567890', 'x]@[2001:db8::1', 'fe80::1%eth0', '']) expect(addressKey(other)).toBe(other);
+  });
+
+  it('ipTargetRefusal compares an IPv6 target id with the ENI\'s addresses in any spelling', () => {
+    const eni = (addresses: string[]) => ({ networkInterfaceId: ENI_A, vpcId: VPC, addresses: addresses.map(addressKey) });
+    expect(ipTargetRefusal({ targetId: '2001:0db8:0:0:0:0:0:1', networkInterfaceId: ENI_A }, INSTANCE_ID, [eni(['2001:db8::1'])], new Set([ENI_A]))).toBeUndefined();
+    expect(ipTargetRefusal({ targetId: '2001:db8::1', networkInterfaceId: ENI_A }, INSTANCE_ID, [eni(['2001:db8::2'])], new Set([ENI_A]))).toContain('Refused');
+    expect(ipTargetRefusal({ targetId: '::ffff:10.0.1.10', networkInterfaceId: ENI_A }, INSTANCE_ID, [eni(['10.0.1.10'])], new Set([ENI_A]))).toContain('Refused');
   });
 });

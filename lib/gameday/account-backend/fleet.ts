@@ -42,14 +42,17 @@ export async function createFleet(
     for (const [name, spec] of tgEntries) {
       const vpc = spec.vpc ?? network.onlyVpc;
       const created = await elbv2.send(
-        new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: spec.port, VpcId: network.vpcs[vpc], TargetType: spec.targetType }),
+        new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: spec.port, VpcId: network.vpcs[vpc], TargetType: spec.targetType, ...(spec.ipAddressType ? { IpAddressType: spec.ipAddressType } : {}) }),
       );
       const arn = created.TargetGroups?.[0]?.TargetGroupArn;
       if (!arn) throw new EnvironmentSetupError(`CreateTargetGroup ${name} answered no ARN`);
       targetGroups[name] = arn;
       const targets = spec.targets.map((instance) => {
         const resolved = idOf(instances, instance, `target group ${name}`);
-        return { Id: spec.targetType === 'ip' ? (resolved.networkInterfaces[0]?.privateIp ?? '') : resolved.instanceId, Port: spec.port };
+        const primary = resolved.networkInterfaces[0];
+        const address = spec.ipAddressType === 'ipv6' ? primary?.ipv6Addresses?.[0] : primary?.privateIp;
+        if (spec.targetType === 'ip' && !address) throw new EnvironmentSetupError(`target group ${name} registers ${instance} by its ${spec.ipAddressType === 'ipv6' ? 'IPv6' : 'private'} address, and its first ENI has none`);
+        return { Id: spec.targetType === 'ip' ? (address as string) : resolved.instanceId, Port: spec.port };
       });
       if (targets.length > 0) await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: targets }));
     }

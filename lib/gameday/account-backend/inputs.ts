@@ -85,6 +85,7 @@ export function runInstancesInput(args: {
       SubnetId: args.subnetId,
       ...(eni.groups ? { Groups: eni.groups.map(args.groupId) } : {}),
       ...(eni.deleteOnTermination !== undefined ? { DeleteOnTermination: eni.deleteOnTermination } : {}),
+      ...(eni.ipv6Addresses !== undefined ? { Ipv6AddressCount: eni.ipv6Addresses } : {}),
     })),
     ...(spec.volumes?.length === 0 ? { BlockDeviceMappings: [{ DeviceName: args.rootDeviceName, NoDevice: '' }] } : {}),
     ...(spec.volumes && spec.volumes.length > 0

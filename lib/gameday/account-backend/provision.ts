@@ -13,6 +13,7 @@ import {
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
   RevokeSecurityGroupEgressCommand,
   RunInstancesCommand,
   AllocateAddressCommand,
@@ -56,6 +57,18 @@ export interface Network {
   readonly onlyVpc: string;
 }
 
+/**
+ * The subnet's IPv6 block: the first /64 of the VPC's Amazon-provided /56, read back with
+ * DescribeVpcs (CreateVpc may answer while the block is still being associated).
+ */
+async function subnetIpv6Cidr(ec2: EC2Client, vpcId: string): Promise<string> {
+  const described = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
+  const block = described.Vpcs?.[0]?.Ipv6CidrBlockAssociationSet?.find((a) => a.Ipv6CidrBlock)?.Ipv6CidrBlock;
+  if (!block) throw new EnvironmentSetupError(`VPC ${vpcId} was created with an Amazon-provided IPv6 block, but DescribeVpcs shows none`);
+  // A /56's network address is its first /64's: 2600:1f18:abcd:1200::/56 → 2600:1f18:abcd:1200::/64.
+  return block.replace(/\/\d+$/, '/64');
+}
+
 /** VPCs (each with one subnet) and security groups with their rules. */
 export async function createNetwork(context: BackendContext, environment: EnvironmentDocument): Promise<Network> {
   const ec2 = await context.clients.ec2();
@@ -67,18 +80,22 @@ export async function createNetwork(context: BackendContext, environment: Enviro
   // Every scenario gets at least one VPC of its own (named "main") when it declares none.
   for (const [name, spec] of declaredVpcs.length > 0 ? declaredVpcs : [['main', {}] as const]) {
     const cidr = ('cidr' in spec && spec.cidr) || '10.0.0.0/16';
+    const ipv6 = 'ipv6' in spec && spec.ipv6 === true;
     const vpc = await ec2.send(
       new CreateVpcCommand({
         CidrBlock: cidr,
+        ...(ipv6 ? { AmazonProvidedIpv6CidrBlock: true } : {}),
         TagSpecifications: [{ ResourceType: 'vpc', Tags: tagList({ Name: name, ...('tags' in spec ? spec.tags : {}), [MARKER_TAG]: runId }) }],
       }),
     );
     const vpcId = vpc.Vpc?.VpcId as string;
     vpcs[name] = vpcId;
     created.push({ kind: 'vpc', id: vpcId });
+    const ipv6Cidr = ipv6 ? await subnetIpv6Cidr(ec2, vpcId) : undefined;
     const subnet = await ec2.send(
       new CreateSubnetCommand({
         VpcId: vpcId,
+        ...(ipv6Cidr ? { Ipv6CidrBlock: ipv6Cidr } : {}),
         CidrBlock: ('subnet' in spec && spec.subnet) || defaultSubnetCidr(cidr),
         TagSpecifications: [{ ResourceType: 'subnet', Tags: tagList({ Name: name, [MARKER_TAG]: runId }) }],
       }),
@@ -331,6 +348,7 @@ function resolvedInstance(name: string, spec: InstanceDocument, launched: Instan
       vpcId: eni.VpcId ?? '',
       subnetId: eni.SubnetId ?? '',
       privateIp: eni.PrivateIpAddress ?? '',
+      ...(eni.Ipv6Addresses?.length ? { ipv6Addresses: eni.Ipv6Addresses.flatMap((ip) => (ip.Ipv6Address ? [ip.Ipv6Address] : [])) } : {}),
       groups: (eni.Groups ?? []).map((group) => ({ groupId: group.GroupId ?? '', name: group.GroupName ?? '' })),
     })),
     volumes: (launched.BlockDeviceMappings ?? []).map((mapping) => ({

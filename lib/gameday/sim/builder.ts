@@ -3,6 +3,7 @@
  * volumes and instance profile, IAM roles, topics, queues, buses and tables. Ids are AWS-shaped
  * and deterministic; a mistake in the environment fails with SimulatorSetupError naming it.
  */
+import { BlockList, isIPv6 } from 'node:net';
 import { instanceTypeSpec, knownInstanceTypes } from './ec2-catalog';
 import { newSecurityGroup } from './ec2-security-groups';
 import { volumeKmsKeyId } from './ec2-snapshot-sharing';
@@ -45,6 +46,8 @@ export interface SubnetSpec {
   readonly availabilityZone?: string;
   /** Default: the next /24 of the VPC. */
   readonly cidr?: string;
+  /** A /64 of the VPC's IPv6 block, written `<four groups>::/64` (none by default). */
+  readonly ipv6Cidr?: string;
   readonly tags?: TagMap;
 }
 
@@ -79,6 +82,8 @@ export interface NetworkInterfaceSpec {
   readonly groupIds?: readonly string[];
   /** Default: the next free address of the subnet. */
   readonly privateIp?: string;
+  /** How many IPv6 addresses it gets from its subnet's IPv6 block (RunInstances Ipv6AddressCount; default none). */
+  readonly ipv6AddressCount?: number;
   /** Default: the instance's subnet (another subnet must be in the same VPC and AZ). */
   readonly subnetId?: string;
   readonly description?: string;
@@ -182,6 +187,19 @@ function intToIp(n: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 }
 
+/** A subnet's IPv6 block: a /64 inside its VPC's IPv6 block, written `<four groups>::/64` (as EC2 writes it). */
+function checkSubnetIpv6Cidr(vpc: VpcRecord, cidr: string): void {
+  const [network = '', bits] = cidr.split('/');
+  if (bits !== '64' || !/^([0-9a-f]{1,4}:){4}:$/i.test(network) || !isIPv6(network)) {
+    throw new SimulatorSetupError(`IPv6 CIDR block ${cidr}: expected a /64 written as four groups and '::/64', such as 2600:1f18:abcd:1200::/64`);
+  }
+  const [vpcNetwork = '', vpcBits = ''] = vpc.ipv6Cidr?.split('/') ?? [];
+  if (vpc.ipv6Cidr === undefined) throw new SimulatorSetupError(`IPv6 CIDR block ${cidr}: VPC ${vpc.id} has no IPv6 CIDR block`);
+  const block = new BlockList();
+  block.addSubnet(vpcNetwork, Number(vpcBits), 'ipv6');
+  if (!block.check(network, 'ipv6')) throw new SimulatorSetupError(`IPv6 CIDR block ${cidr} is not in VPC ${vpc.id}'s block ${vpc.ipv6Cidr}`);
+}
+
 function parseCidr(cidr: string): { base: number; bits: number } {
   const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr);
   if (!match) throw new SimulatorSetupError(`malformed CIDR block ${cidr}`);
@@ -256,6 +274,7 @@ export class EnvironmentBuilder {
     const { base } = parseCidr(vpc.cidr);
     const cidr = spec.cidr ?? `${intToIp(base + (siblings.length + 1) * 256)}/24`;
     parseCidr(cidr);
+    if (spec.ipv6Cidr !== undefined) checkSubnetIpv6Cidr(vpc, spec.ipv6Cidr);
     const subnet: SubnetRecord = {
       id: this.claimId(spec.id, 'subnet', (id) => this.world.subnets.has(id)),
       account: vpc.account,
@@ -263,6 +282,7 @@ export class EnvironmentBuilder {
       vpcId: vpc.id,
       availabilityZone: spec.availabilityZone ?? `${vpc.region}a`,
       cidr,
+      ...(spec.ipv6Cidr !== undefined ? { ipv6Cidr: spec.ipv6Cidr } : {}),
       tags: toTags(spec.tags),
       nextHost: 10,
     };
@@ -337,6 +357,18 @@ export class EnvironmentBuilder {
     const ip = intToIp(base + subnet.nextHost);
     subnet.nextHost += 1;
     return ip;
+  }
+
+  /** The subnet's next IPv6 addresses (its /64's network part, then a host number). */
+  private nextIpv6s(subnet: SubnetRecord, count: number): string[] {
+    if (count === 0) return [];
+    if (subnet.ipv6Cidr === undefined) throw new SimulatorSetupError(`subnet ${subnet.id} has no IPv6 CIDR block: its network interfaces cannot get IPv6 addresses`);
+    const network = subnet.ipv6Cidr.slice(0, subnet.ipv6Cidr.indexOf('::'));
+    return Array.from({ length: count }, () => {
+      const host = subnet.nextIpv6Host ?? 10;
+      subnet.nextIpv6Host = host + 1;
+      return `${network}::${host.toString(16)}`;
+    });
   }
 
   addInstance(spec: InstanceSpec = {}): BuiltInstance {
@@ -431,6 +463,7 @@ export class EnvironmentBuilder {
           subnetId: eniSubnet.id,
           availabilityZone: eniSubnet.availabilityZone,
           privateIp: eniSpec.privateIp ?? this.nextIp(eniSubnet),
+          ...(eniSpec.ipv6AddressCount ? { ipv6Addresses: this.nextIpv6s(eniSubnet, eniSpec.ipv6AddressCount) } : {}),
           macAddress: `0e:${world.ids.hex(10).replace(/(..)(?!$)/g, '$1:')}`,
           groupIds,
           description: eniSpec.description ?? (deviceIndex === 0 ? '' : `secondary interface ${deviceIndex}`),

@@ -25,7 +25,7 @@ import {
   requireVpc,
   tagList,
 } from './ec2-common';
-import { networkInterfaceView } from './ec2-views';
+import { ipv6CidrOfSubnet, networkInterfaceView } from './ec2-views';
 import { SimulatorUnsupportedApiError } from './errors';
 import type { NetworkInterfaceRecord } from './model';
 import type { SimWorld } from './world';
@@ -161,6 +161,7 @@ export function ec2NetworkHandlers(world: SimWorld): Record<string, ApiHandler> 
       const Subnets: Subnet[] = matched.map((s) => ({
         AvailabilityZone: s.availabilityZone,
         CidrBlock: s.cidr,
+        ...ipv6CidrOfSubnet(s),
         OwnerId: s.account,
         State: 'available',
         SubnetArn: `arn:aws:ec2:${s.region}:${s.account}:subnet/${s.id}`,

@@ -34,7 +34,7 @@ import {
   tagList,
   tagsFromSpecifications,
 } from './ec2-common';
-import { instanceView } from './ec2-views';
+import { instanceView, ipv6CidrOfSubnet } from './ec2-views';
 import { SimulatorSetupError } from './errors';
 import type { InstanceRecord } from './model';
 import type { SimWorld } from './world';
@@ -80,10 +80,16 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
       if (tags.length > 0) call.authorize('ec2:CreateTags');
       call.dryRunGate();
       const tagged = tagMap(tags);
-      const vpc = asAnswer(() => builder.addVpc({ account: call.account, region: call.region, cidr: input.CidrBlock as string, ...(tagged ? { tags: tagged } : {}) }));
+      // AmazonProvidedIpv6CidrBlock: a /56 of Amazon's pool (here one of 2600:1f18::/32, made up),
+      // written as EC2 writes it (no leading zeros: each group starts with 1).
+      const ipv6Cidr = input.AmazonProvidedIpv6CidrBlock === true ? `2600:1f18:1${world.ids.hex(3)}:1${world.ids.hex(1)}00::/56` : undefined;
+      const vpc = asAnswer(() =>
+        builder.addVpc({ account: call.account, region: call.region, cidr: input.CidrBlock as string, ...(ipv6Cidr ? { ipv6Cidr } : {}), ...(tagged ? { tags: tagged } : {}) }),
+      );
       return {
         Vpc: {
           CidrBlock: vpc.cidr,
+          ...(vpc.ipv6Cidr !== undefined ? { Ipv6CidrBlockAssociationSet: [{ Ipv6CidrBlock: vpc.ipv6Cidr, Ipv6CidrBlockState: { State: 'associated' }, Ipv6Pool: 'Amazon', NetworkBorderGroup: vpc.region }] } : {}),
           InstanceTenancy: 'default',
           IsDefault: false,
           OwnerId: vpc.account,
@@ -107,6 +113,7 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
         builder.addSubnet({
           vpcId: vpc.id,
           cidr: input.CidrBlock as string,
+          ...(input.Ipv6CidrBlock !== undefined ? { ipv6Cidr: input.Ipv6CidrBlock } : {}),
           ...(input.AvailabilityZone !== undefined ? { availabilityZone: input.AvailabilityZone } : {}),
           ...(tagged ? { tags: tagged } : {}),
         }),
@@ -115,6 +122,7 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
         Subnet: {
           AvailabilityZone: subnet.availabilityZone,
           CidrBlock: subnet.cidr,
+          ...ipv6CidrOfSubnet(subnet),
           OwnerId: subnet.account,
           State: 'available',
           SubnetId: subnet.id,
@@ -199,6 +207,7 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
               ...(eni.DeleteOnTermination !== undefined ? { deleteOnTermination: eni.DeleteOnTermination } : {}),
               ...(eni.Description !== undefined ? { description: eni.Description } : {}),
               ...(eni.PrivateIpAddress !== undefined ? { privateIp: eni.PrivateIpAddress } : {}),
+              ...(eni.Ipv6AddressCount !== undefined ? { ipv6AddressCount: eni.Ipv6AddressCount } : {}),
               ...(eniTags ? { tags: eniTags } : {}),
             }))
           : [{ ...groupsOf(input.SecurityGroupIds), ...(eniTags ? { tags: eniTags } : {}) }];

@@ -15,6 +15,7 @@ import type {
   SecurityGroup,
   SecurityGroupRule,
   Snapshot,
+  Subnet,
   Volume,
 } from '@aws-sdk/client-ec2';
 import { instanceTypeSpec } from './ec2-catalog';
@@ -28,6 +29,7 @@ import type {
   RuleRecord,
   SecurityGroupRecord,
   SnapshotRecord,
+  SubnetRecord,
   VolumeRecord,
 } from './model';
 import type { SimWorld } from './world';
@@ -60,6 +62,18 @@ function attachmentView(eni: NetworkInterfaceRecord) {
   );
 }
 
+/** An ENI's IPv6 addresses as DescribeInstances and DescribeNetworkInterfaces list them (none: left out). */
+function ipv6AddressesOf(eni: NetworkInterfaceRecord): { Ipv6Addresses?: { Ipv6Address: string; IsPrimaryIpv6: boolean }[] } {
+  return eni.ipv6Addresses?.length ? { Ipv6Addresses: eni.ipv6Addresses.map((Ipv6Address) => ({ Ipv6Address, IsPrimaryIpv6: false })) } : {};
+}
+
+/** A subnet's IPv6 block as CreateSubnet and DescribeSubnets show it (none: left out). */
+export function ipv6CidrOfSubnet(subnet: SubnetRecord): Pick<Subnet, 'Ipv6CidrBlockAssociationSet' | 'AssignIpv6AddressOnCreation'> {
+  return subnet.ipv6Cidr !== undefined
+    ? { Ipv6CidrBlockAssociationSet: [{ Ipv6CidrBlock: subnet.ipv6Cidr, Ipv6CidrBlockState: { State: 'associated' } }], AssignIpv6AddressOnCreation: false }
+    : {};
+}
+
 function instanceInterfaceView(world: SimWorld, eni: NetworkInterfaceRecord): InstanceNetworkInterface {
   return {
     Attachment: attachmentView(eni),
@@ -72,6 +86,7 @@ function instanceInterfaceView(world: SimWorld, eni: NetworkInterfaceRecord): In
     PrivateDnsName: privateDnsName(eni.privateIp, eni.region),
     PrivateIpAddress: eni.privateIp,
     PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIp, PrivateDnsName: privateDnsName(eni.privateIp, eni.region) }],
+    ...ipv6AddressesOf(eni),
     SourceDestCheck: eni.sourceDestCheck,
     Status: 'in-use',
     SubnetId: eni.subnetId,
@@ -158,6 +173,7 @@ export function networkInterfaceView(world: SimWorld, eni: NetworkInterfaceRecor
     PrivateDnsName: privateDnsName(eni.privateIp, eni.region),
     PrivateIpAddress: eni.privateIp,
     PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIp }],
+    ...ipv6AddressesOf(eni),
     RequesterManaged: false,
     SourceDestCheck: eni.sourceDestCheck,
     Status: attachment ? 'in-use' : 'available',

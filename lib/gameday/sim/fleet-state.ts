@@ -81,6 +81,8 @@ export interface TargetGroupRecord {
   readonly port: number;
   readonly protocol: string;
   readonly targetType: 'instance' | 'ip';
+  /** ipv6: its ip targets are IPv6 addresses (CreateTargetGroup IpAddressType; default ipv4). */
+  readonly ipAddressType: 'ipv4' | 'ipv6';
   targets: TargetRecord[];
   readonly tags: Map<string, string>;
 }

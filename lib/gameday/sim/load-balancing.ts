@@ -22,12 +22,14 @@ import type {
   DescribeTargetHealthCommandInput,
   RegisterTargetsCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
 import type { ClassicLoadBalancerRecord, TargetGroupRecord } from './fleet-state';
 import { fleetState, placeKey, reachable } from './fleet-state';
 import type { SimWorld } from './world';
+import type { NetworkInterfaceRecord } from './model';
 
 /** Handler keys of the Classic Load Balancer API (its IAM actions are still `elasticloadbalancing:*`). */
 export const CLASSIC_HANDLER_PREFIX = 'elasticloadbalancing-classic';
@@ -46,14 +48,28 @@ function requireClassic(world: SimWorld, call: SimCall, name: string | undefined
   return lb;
 }
 
-function ipsOf(world: SimWorld, vpcId: string): Set<string> {
-  return new Set([...world.networkInterfaces.values()].filter((eni) => eni.vpcId === vpcId).map((eni) => eni.privateIp));
+/**
+ * Whether an ENI holds the address an ip target names: its primary private IPv4 address, or one of
+ * its IPv6 addresses in any spelling (ELB takes `2001:db8::1` and `2001:0DB8:0:0:0:0:0:1` alike;
+ * node:net compares them here, not the responders' own canonical form).
+ */
+function holds(eni: NetworkInterfaceRecord, id: string): boolean {
+  if (eni.privateIp === id) return true;
+  if (!isIPv6(id) || !eni.ipv6Addresses?.length) return false;
+  const list = new BlockList();
+  for (const address of eni.ipv6Addresses) list.addAddress(address, 'ipv6');
+  return list.check(id, 'ipv6');
 }
 
-/** The instance an ip target stands for (its primary address), or the instance itself. */
+/** The ENI of the target group's VPC that holds an ip target's address. */
+function holderOf(world: SimWorld, vpcId: string, id: string): NetworkInterfaceRecord | undefined {
+  return [...world.networkInterfaces.values()].find((eni) => eni.vpcId === vpcId && holds(eni, id));
+}
+
+/** The instance an ip target stands for (the ENI holding its address), or the instance itself. */
 function instanceOfTarget(world: SimWorld, tg: TargetGroupRecord, id: string) {
   if (tg.targetType === 'instance') return world.instances.get(id);
-  const eni = [...world.networkInterfaces.values()].find((candidate) => candidate.vpcId === tg.vpcId && candidate.privateIp === id);
+  const eni = holderOf(world, tg.vpcId, id);
   return eni?.attachment ? world.instances.get(eni.attachment.instanceId) : undefined;
 }
 
@@ -75,6 +91,7 @@ export function targetGroupHandlers(world: SimWorld): Record<string, ApiHandler>
           Port: tg.port,
           VpcId: tg.vpcId,
           TargetType: tg.targetType,
+          IpAddressType: tg.ipAddressType,
           LoadBalancerArns: [],
         })),
         ...(start + size < all.length ? { NextMarker: String(start + size) } : {}),
@@ -102,10 +119,13 @@ export function targetGroupHandlers(world: SimWorld): Record<string, ApiHandler>
     RegisterTargets(call) {
       const input = inputOf<RegisterTargetsCommandInput>(call);
       const tg = requireTargetGroup(world, call, input.TargetGroupArn);
-      const vpcIps = tg.targetType === 'ip' ? ipsOf(world, tg.vpcId) : undefined;
       for (const target of input.Targets ?? []) {
         const id = target.Id ?? '';
-        const known = vpcIps ? vpcIps.has(id) || target.AvailabilityZone === 'all' : world.instances.get(id)?.vpcId === tg.vpcId;
+        // "All IP addresses within a target group must have the same IP address type."
+        if (tg.targetType === 'ip' && !(tg.ipAddressType === 'ipv6' ? isIPv6(id) : isIPv4(id))) {
+          throw new SimulatedServiceError('ValidationError', `The IP address type of target '${id}' does not match the target group's IP address type '${tg.ipAddressType}'`, 400);
+        }
+        const known = tg.targetType === 'ip' ? holderOf(world, tg.vpcId, id) !== undefined || target.AvailabilityZone === 'all' : world.instances.get(id)?.vpcId === tg.vpcId;
         if (!known) throw new SimulatedServiceError('InvalidTarget', `The following targets are not in the target group's VPC '${tg.vpcId}': '${id}'`, 400);
         const port = target.Port ?? tg.port;
         tg.targets = tg.targets.filter((t) => !(t.id === id && t.port === port));
@@ -137,11 +157,12 @@ export function targetGroupHandlers(world: SimWorld): Record<string, ApiHandler>
         port: input.Port ?? 80,
         protocol: input.Protocol ?? 'HTTP',
         targetType: input.TargetType === 'ip' ? 'ip' : 'instance',
+        ipAddressType: input.IpAddressType === 'ipv6' ? 'ipv6' : 'ipv4',
         targets: [],
         tags: new Map((input.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
       };
       state.targetGroups.set(arn, record);
-      return { TargetGroups: [{ TargetGroupArn: arn, TargetGroupName: name, Port: record.port, Protocol: record.protocol, VpcId: record.vpcId, TargetType: record.targetType }] };
+      return { TargetGroups: [{ TargetGroupArn: arn, TargetGroupName: name, Port: record.port, Protocol: record.protocol, VpcId: record.vpcId, TargetType: record.targetType, IpAddressType: record.ipAddressType }] };
     },
 
     DeleteTargetGroup(call) {

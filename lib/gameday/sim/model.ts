@@ -38,9 +38,13 @@ export interface SubnetRecord extends Located {
   readonly vpcId: string;
   readonly availabilityZone: string;
   readonly cidr: string;
+  /** The subnet's IPv6 block (a /64 of its VPC's), when it has one: its ENIs may then get IPv6 addresses. */
+  readonly ipv6Cidr?: string;
   readonly tags: Tags;
   /** Next host number handed out for a private IP. */
   nextHost: number;
+  /** Next host number handed out for an IPv6 address. */
+  nextIpv6Host?: number;
 }
 
 export type RulePeer =
@@ -84,6 +88,8 @@ export interface NetworkInterfaceRecord extends Located {
   readonly subnetId: string;
   readonly availabilityZone: string;
   readonly privateIp: string;
+  /** Its IPv6 addresses (from its subnet's IPv6 block), when it has any. */
+  readonly ipv6Addresses?: readonly string[];
   readonly macAddress: string;
   groupIds: string[];
   description: string;
