@@ -62,7 +62,6 @@ import {
   planInfectedTags,
   planQuarantineCopy,
   scannedObjectOf,
-  tagWords,
   taggingHeader,
 } from './s3-malware-object';
 import type { TagPlan } from './s3-malware-object';
@@ -182,10 +181,11 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
   } else if (mode === 'dry-run') {
     log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and would set aside')} (cannot dry-run: S3 has no DryRun parameter)`);
+    recordSetAside(log, plan, 'would-do');
   } else {
     await putObjectTags(s3, object, plan.tagSet);
     log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);
-    recordSetAside(log, plan);
+    recordSetAside(log, plan, 'done');
   }
   let setAside = plan.kind === 'tag' ? plan.setAside : [];
 
@@ -216,26 +216,20 @@ function roomOf(plan: TagPlan, current: readonly ObjectTag[]): TagRoom | undefin
 }
 
 /** The claim's words for the tags it records (before the write that sets them aside). */
-function recordedWords(plan: TagPlan): string {
-  return plan.kind === 'tag' && plan.setAside.length > 0 ? `, and recorded in full the ${plan.setAside.length} owner's tag(s) the tag write sets aside: ${tagWords(plan.setAside)}` : '';
-}
+const recordedWords = (plan: TagPlan): string => (plan.kind === 'tag' && plan.setAside.length > 0 ? ", recording in full the owner's tags it sets aside" : '');
 
 /**
  * One line per tag set aside, so that the alert names each (its key first) whatever the object's key: the uploader's text,
  * JSON-escaped here, neutralized by the alert as every action line (alert-response.ts).
  */
-function recordSetAside(log: ActionLog, plan: TagPlan): void {
+function recordSetAside(log: ActionLog, plan: TagPlan, outcome: 'done' | 'would-do'): void {
   if (plan.kind !== 'tag') return;
-  for (const tag of plan.setAside) {
-    log.record('firebreak:set-aside-tag', JSON.stringify(tag.Key), 'done', `value ${JSON.stringify(tag.Value)}: an owner's tag taken off the object to make room for Firebreak's (S3 allows ${S3_OBJECT_TAG_LIMIT}), kept in full in the state table; release-s3-object writes it back`);
-  }
+  for (const tag of plan.setAside) log.record('firebreak:set-aside-tag', JSON.stringify(tag.Key), outcome, `value ${JSON.stringify(tag.Value)}: the owner's, off the object for room, kept in the state table for release to write back`);
 }
 
-/** `<lead> N of the owner's tags ...: "k", ...` (their keys) when the plan sets some aside, else nothing. */
-function setAsideWords(plan: TagPlan, lead: string): string {
-  if (plan.kind !== 'tag' || plan.setAside.length === 0) return '';
-  return `${lead} ${plan.setAside.length} of the owner's tags to make room (S3 allows ${S3_OBJECT_TAG_LIMIT} per object), kept in the state table for release to write back: ${plan.setAside.map((tag) => JSON.stringify(tag.Key)).join(', ')}`;
-}
+/** `<lead> N of the owner's tags to make room` when the plan sets some aside, else nothing. */
+const setAsideWords = (plan: TagPlan, lead: string): string =>
+  plan.kind === 'tag' && plan.setAside.length > 0 ? `${lead} ${plan.setAside.length} of the owner's tags to make room (S3 allows ${S3_OBJECT_TAG_LIMIT} per object)` : '';
 
 /** PutObjectTagging of the scanned version with `tagSet` (the whole set: S3 replaces it), its owner named. */
 async function putObjectTags(s3: S3Client, object: ScannedObject, tagSet: readonly ObjectTag[]): Promise<void> {
@@ -288,7 +282,7 @@ async function holdAgainstRelease(
   }
   await putObjectTags(s3, object, plan.tagSet);
   log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);
-  recordSetAside(log, plan);
+  recordSetAside(log, plan, 'done');
   return { kind: 'retagged', setAside: plan.setAside };
 }
 

@@ -194,7 +194,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     `Took the infected tags${otherMarker !== undefined ? ` (marked for incident ${otherMarker}, whose release took its claim back)` : ''} of incident ${incident.key} off, keeping ${tagSet.length} tag(s) of the owner's${restoreWords(restore, 'wrote back')}; the quarantine copy (if any) stays as evidence`,
   );
   if (restore.kept.length > 0) {
-    log.record('firebreak:restore-tags', target, 'skipped', `Not written back: the ${restore.kept.length} owner's tag(s) quarantine set aside to make room, ${tagWords(restore.kept)}: ${restore.reason}. They stay in the state table's record of the object version; write them back by hand if wanted`);
+    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since (they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
   }
 
   // S3 wrote the tags unconditionally: a quarantine that claimed the version since the take-back may have tagged it before this write landed.
@@ -204,7 +204,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   const reason = `${after.claims.length === 1 ? `Incident ${after.claims[0]}` : `Incidents ${after.claims.join(', ')}`} claimed the object version while this release ran (after it took its claim back, before it read the claims again): the infected tags are back on; a new release (and approval) is needed`;
   // As quarantine left it: the set-aside tags off again (they would pass S3's 10 with Firebreak's two), still in the record.
   await writeTags(s3, object, [...tagSet, ...infectedTags(holder)]);
-  log.record('s3:PutObjectTagging', target, 'done', `Tagged infected again for incident ${holder}, keeping ${tagSet.length} tag(s) of the owner's${restore.restored.length > 0 ? ` (the ${restore.restored.length} set aside stay in the record)` : ''}: ${reason}`);
+  log.record('s3:PutObjectTagging', target, 'done', `Tagged infected again for incident ${holder}, keeping ${tagSet.length} tag(s) of the owner's: ${reason}`);
   return finish('refused', { refusal: { code: 'claimed-since-cleared', reason } });
 }
 
@@ -226,14 +226,13 @@ async function takeBackUntagged(object: ScannedObject, incidentKey: string, clea
 
 /** `, and <verb> the N owner's tag(s) quarantine set aside: "k"="v", ...` (JSON-escaped: the uploader's text; the alert neutralizes the line), or nothing. */
 function restoreWords(restore: TagRestore, verb: string): string {
-  return restore.restored.length > 0 ? `, and ${verb} the ${restore.restored.length} owner's tag(s) quarantine set aside to make room: ${tagWords(restore.restored)}` : '';
+  return restore.restored.length > 0 ? `, and ${verb} the ones quarantine set aside: ${tagWords(restore.restored)}` : '';
 }
 
 /** The result's account of the set-aside tags, when the record holds some. */
-function setAsideField(restore: TagRestore): Pick<ReleaseS3ObjectResult, 'setAsideTags'> {
-  const tags = restore.restored.length > 0 ? restore.restored : restore.kept;
-  if (tags.length === 0) return {};
-  return { setAsideTags: { status: restore.restored.length > 0 ? 'restored' : 'not-restored', tags: tags.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } })) } };
+function setAsideField({ restored, kept }: TagRestore): Pick<ReleaseS3ObjectResult, 'setAsideTags'> {
+  const tags = [...restored, ...kept];
+  return tags.length === 0 ? {} : { setAsideTags: { status: kept.length > 0 ? 'not-restored' : 'restored', tags: tags.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } })) } };
 }
 
 /** "incident X holds it" / "incidents X, Y hold it". */

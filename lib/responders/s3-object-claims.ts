@@ -102,37 +102,32 @@ const NO_CLAIMS: ObjectVersionClaims = { claims: [], releasedClaims: [] };
 /** A tag as the record stores it: a JSON pair, so that any key and value (the uploader's text) is stored as it is. */
 const tagEntry = (tag: ObjectTag): string => JSON.stringify([tag.Key, tag.Value]);
 
-/** A stored pair read back, only when it is one (a stored item is a claim). */
-function tagOf(entry: unknown): ObjectTag | undefined {
-  const pair = typeof entry === 'string' ? parsed(entry) : entry;
-  return Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && pair[0].length > 0 && typeof pair[1] === 'string' ? { Key: pair[0], Value: pair[1] } : undefined;
-}
-
-function parsed(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The left tags of the record: every pair valid, or none read (release then writes nothing back). */
-function leftTagsOf(text: string | undefined): ObjectTag[] | undefined {
-  const pairs = text === undefined ? undefined : parsed(text);
-  if (!Array.isArray(pairs)) return undefined;
-  const tags = pairs.map(tagOf);
-  return tags.every((tag) => tag !== undefined) ? tags : undefined;
-}
-
-/** The record's fields of the tags set aside (sorted by key; an entry that is not a pair is not read). */
-function setAsideOf(entries: readonly string[], left: string | undefined): Pick<ObjectVersionClaims, 'setAsideTags' | 'leftTags'> {
-  const leftTags = leftTagsOf(left);
-  const setAsideTags = entries.map(tagOf).filter((tag) => tag !== undefined).sort(byKey);
-  return { ...(setAsideTags.length > 0 ? { setAsideTags } : {}), ...(leftTags !== undefined ? { leftTags } : {}) };
+/** Stored pairs read back, each only when it is one (a stored item is a claim), sorted by key. */
+function tagsOf(entries: readonly string[]): ObjectTag[] {
+  return entries
+    .map((entry) => {
+      try {
+        const [key, value, ...more] = JSON.parse(entry) as unknown[];
+        return typeof key === 'string' && key !== '' && typeof value === 'string' && more.length === 0 ? { Key: key, Value: value } : undefined;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((tag) => tag !== undefined)
+    .sort(byKey);
 }
 
 /** A string set of a stored item, each entry read only when of its type (a stored item is a claim). */
 const setOf = (value: AttributeValue | undefined): string[] => (value?.SS ?? []).filter((entry) => entry.length > 0).sort();
+
+/**
+ * The record's tags set aside and left (none read: release then writes nothing back). An entry that is not a pair is not read,
+ * so the left tags it was one of never equal the object's, and nothing is written back.
+ */
+function setAsideOf(setAside: readonly string[], left: readonly string[]): Pick<ObjectVersionClaims, 'setAsideTags' | 'leftTags'> {
+  const setAsideTags = tagsOf(setAside);
+  return { ...(setAsideTags.length > 0 ? { setAsideTags } : {}), ...(left.length > 0 ? { leftTags: tagsOf(left) } : {}) };
+}
 
 /**
  * The claim's answer from the item before it: `taggedBy` holds the incidents a run of which claimed the version to write
@@ -148,7 +143,7 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
     releasedClaims: setOf(item.releasedClaims),
     ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
     ...(item.lastClaimBy?.S !== undefined ? { lastClaimBy: item.lastClaimBy.S } : {}),
-    ...setAsideOf(setOf(item.setAsideTags), item.leftTags?.S),
+    ...setAsideOf(setOf(item.setAsideTags), setOf(item.leftTags)),
   };
 }
 
@@ -160,7 +155,7 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
 function roomUpdate(room: TagRoom | undefined): { readonly set: string; readonly add: string; readonly remove: string; readonly values: Record<string, AttributeValue> } {
   if (room === undefined || (room.setAside.length === 0 && !room.fresh)) return { set: '', add: '', remove: '', values: {} };
   if (room.setAside.length === 0) return { set: '', add: '', remove: ' REMOVE leftTags', values: {} };
-  const values = { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { S: JSON.stringify([...room.left].sort(byKey).map((tag) => [tag.Key, tag.Value])) } };
+  const values = { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) } };
   return room.fresh ? { set: ', leftTags = :left, setAsideTags = :aside', add: '', remove: '', values } : { set: ', leftTags = :left', add: ', setAsideTags :aside', remove: '', values };
 }
 
@@ -251,7 +246,7 @@ export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implem
 
 /** In-process store with the same semantics (tests). */
 export class InMemoryS3ObjectClaims implements S3ObjectClaims {
-  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string; setAsideTags?: Set<string>; leftTags?: string }>();
+  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string; setAsideTags?: Set<string>; leftTags?: string[] }>();
 
   async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
     const item = this.itemOf(object);
@@ -259,7 +254,7 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
     const update = roomUpdate(room);
     if (update.remove !== '') delete item.leftTags;
     if (room !== undefined && room.setAside.length > 0) {
-      item.leftTags = (update.values[':left'] as { S: string }).S;
+      item.leftTags = room.left.map(tagEntry);
       item.setAsideTags = new Set([...(room.fresh ? [] : (item.setAsideTags ?? [])), ...room.setAside.map(tagEntry)]);
     }
     item.claims.add(incidentKey);
@@ -290,7 +285,7 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
       releasedClaims: [...item.releasedClaims].sort(),
       ...(item.lastClaimAt !== undefined ? { lastClaimAt: item.lastClaimAt } : {}),
       ...(item.lastClaimBy !== undefined ? { lastClaimBy: item.lastClaimBy } : {}),
-      ...setAsideOf([...(item.setAsideTags ?? [])], item.leftTags),
+      ...setAsideOf([...(item.setAsideTags ?? [])], item.leftTags ?? []),
     };
   }
 

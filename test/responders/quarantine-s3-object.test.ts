@@ -25,7 +25,7 @@ import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-c
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
-import { copySourceOf, malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
+import { copySourceOf, malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planRestore, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf, sdkError } from './quarantine-fixtures';
@@ -188,6 +188,17 @@ describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
     // The game-day opt-in sorts after the others here, and is kept: a drill acts only on an object that carries it.
     const optedIn = [...Array.from({ length: 9 }, (_, i) => ({ Key: `a${i}`, Value: 'v' })), { Key: 'firebreak:gameday-target', Value: 'true' }];
     expect(planInfectedTags(optedIn, 'k')).toMatchObject({ setAside: [{ Key: 'a7', Value: 'v' }, { Key: 'a8', Value: 'v' }] });
+  });
+
+  it('writes set-aside tags back only while the owner’s tags are the ones quarantine left (as a set), never with no record of them', () => {
+    const left = [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }];
+    const aside = [{ Key: 'z', Value: '9' }];
+    expect(planRestore([left[1]!, left[0]!], aside, left)).toEqual({ tagSet: [left[1], left[0], ...aside], restored: aside, kept: [] });
+    expect(planRestore(left, [], left)).toEqual({ tagSet: left, restored: [], kept: [] });
+    // Changed since: a value, a tag more, a tag less; and no left tags (retired by a later first tagging with room), even on an object with none.
+    for (const [now, recorded] of [[[left[0]!, { Key: 'b', Value: 'x' }], left], [[...left, { Key: 'c', Value: '3' }], left], [[left[0]!], left], [[], undefined], [[], []]] as const) {
+      expect(planRestore(now, aside, recorded)).toEqual({ tagSet: now, restored: [], kept: aside });
+    }
   });
 
   it('untags only the incident’s own tags', () => {
@@ -655,6 +666,10 @@ describe('an object whose owner’s tags leave no room for Firebreak’s (row 16
     const result = await quarantine(THREATS, {}, { mode: 'dry-run', env: { FIREBREAK_MODE: 'dry-run' }, claims });
     expect(result.status).toBe('dry-run');
     expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'would-do', detail: expect.stringContaining('would set aside 2 of the owner\'s tags') }));
+    expect(result.actions.filter((action) => action.api === 'firebreak:set-aside-tag').map((action) => [action.target, action.outcome])).toEqual([
+      ['"note-8"', 'would-do'],
+      ['"note-9"', 'would-do'],
+    ]);
     expect(writes()).toBe(0);
     expect(claims.items.size).toBe(0);
   });
@@ -668,7 +683,7 @@ describe('an object whose owner’s tags leave no room for Firebreak’s (row 16
     const result = await release(claims);
     expect(result).toMatchObject({ status: 'untagged', setAsideTags: { status: 'restored', tags: [{ key: { untrusted: 'note-8' } }, { key: { untrusted: 'note-9' } }] } });
     expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([TAG_INPUT([...LEFT, ...SET_ASIDE])]);
-    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:PutObjectTagging', outcome: 'done', detail: expect.stringContaining('wrote back the 2 owner\'s tag(s) quarantine set aside to make room: "note-8"="v8", "note-9"="see www.evil.example/x"') }));
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:PutObjectTagging', outcome: 'done', detail: expect.stringContaining('keeping 8 tag(s) of the owner\'s, and wrote back the ones quarantine set aside: "note-8"="v8", "note-9"="see www.evil.example/x"') }));
   });
 
   it('does not write them over tags someone changed since: the owner’s tags now are written, the set-aside ones stay in the record and are named', async () => {
@@ -682,7 +697,7 @@ describe('an object whose owner’s tags leave no room for Firebreak’s (row 16
       expect(result).toMatchObject({ status: 'untagged', setAsideTags: { status: 'not-restored' } });
       expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([TAG_INPUT(changed)]);
       expect(result.actions).toContainEqual(
-        expect.objectContaining({ api: 'firebreak:restore-tags', outcome: 'skipped', detail: expect.stringContaining('"note-8"="v8", "note-9"="see www.evil.example/x": the object\'s own tags changed since Firebreak set these aside') }),
+        expect.objectContaining({ api: 'firebreak:restore-tags', outcome: 'skipped', detail: expect.stringContaining('Not written back over tags changed since (they stay in the state table\'s record): the owner\'s tags quarantine set aside to make room, "note-8"="v8", "note-9"="see www.evil.example/x"') }),
       );
       // Claimed again for the next round (the release took its claim back).
       await claims.claim(OBJECT, THREATS.key, NOW.toISOString(), false);
@@ -706,7 +721,7 @@ describe('an object whose owner’s tags leave no room for Firebreak’s (row 16
     givenObject([...LEFT, ...TAGGED]);
     const result = await release(claims, { FIREBREAK_MODE: 'dry-run' });
     expect(result).toMatchObject({ status: 'dry-run', setAsideTags: { status: 'restored' } });
-    expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'would-do', detail: expect.stringContaining('would write back the 2 owner\'s tag(s)') }));
+    expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'would-do', detail: expect.stringContaining('and would write back the ones quarantine set aside: "note-8"="v8"') }));
     expect(writes()).toBe(0);
   });
 });

@@ -118,7 +118,7 @@ describe('the owner’s tags set aside to make room (row 16n)', () => {
     ddbMock.on(UpdateItemCommand).resolves({});
     await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [EIGHT, NINE], left: LEFT, fresh: true });
     await claims.claim(OBJECT, B, '2026-03-25T09:21:00.000Z', true, { setAside: [NINE], left: LEFT, fresh: false });
-    const aside = { ':aside': { SS: ['["note-8","i"]', '["note-9","see www.evil.example/x"]'] }, ':left': { S: '[["note-0","a"],["note-1","b"]]' } };
+    const aside = { ':aside': { SS: ['["note-8","i"]', '["note-9","see www.evil.example/x"]'] }, ':left': { SS: ['["note-1","b"]', '["note-0","a"]'] } };
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
       {
         TableName: 'state',
@@ -149,14 +149,16 @@ describe('the owner’s tags set aside to make room (row 16n)', () => {
 
   it('reads them back from the take-back’s item (sorted by key), each entry only when it is a pair of strings (a stored item is a claim)', async () => {
     ddbMock.on(UpdateItemCommand).resolves({
-      Attributes: { claims: { SS: [] }, releasedClaims: { SS: [A] }, setAsideTags: { SS: ['["note-9","j"]', '["note-8","i"]', 'not json', '[1,2]', '["",""]'] }, leftTags: { S: '[["note-0","a"]]' } },
+      Attributes: { claims: { SS: [] }, releasedClaims: { SS: [A] }, setAsideTags: { SS: ['["note-9","j"]', '["note-8","i"]', 'not json', '[1,2]', '["",""]'] }, leftTags: { SS: ['["note-0","a"]'] } },
     });
     expect(await claims.takeBack(OBJECT, A, '2026-03-25T10:00:00.000Z')).toEqual({
       kind: 'taken-back',
       left: { claims: [], releasedClaims: [A], setAsideTags: [EIGHT, { Key: 'note-9', Value: 'j' }], leftTags: [{ Key: 'note-0', Value: 'a' }] },
     });
-    // Left tags with one entry that is not a pair: none read (release then writes nothing back).
-    ddbMock.on(GetItemCommand).resolves({ Item: { setAsideTags: { SS: ['["note-9","j"]'] }, leftTags: { S: '[["note-0","a"],["x"]]' } } });
+    // Left tags with one entry that is not a pair: that one is not read (the left tags then never equal the object's:
+    // release writes nothing back), and left tags of another type are none.
+    ddbMock.on(GetItemCommand).resolvesOnce({ Item: { setAsideTags: { SS: ['["note-9","j"]'] }, leftTags: { SS: ['["note-0","a"]', '["x"]'] } } }).resolvesOnce({ Item: { setAsideTags: { SS: ['["note-9","j"]'] }, leftTags: { S: '[["note-0","a"]]' } } });
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], setAsideTags: [{ Key: 'note-9', Value: 'j' }], leftTags: [{ Key: 'note-0', Value: 'a' }] });
     expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], setAsideTags: [{ Key: 'note-9', Value: 'j' }] });
   });
 });
