@@ -44,12 +44,13 @@ import type { QuarantineCopyRecord, QuarantineCopyRecords } from './quarantine-c
 import { isCopyOf } from './quarantine-copy-records';
 import { stepResponder } from './responder-input';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
-import type { S3ObjectClaims } from './s3-object-claims';
+import type { S3ObjectClaims, TagRoom } from './s3-object-claims';
 import { clearObject, headObject, objectFields, objectTags } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import {
   COPY_OBJECT_MAX_BYTES,
   MALWARE_OBJECT_TAGS,
+  S3_OBJECT_TAG_LIMIT,
   THREATS_FOUND,
   bareETag,
   carriesInfectedTag,
@@ -63,6 +64,7 @@ import {
   scannedObjectOf,
   taggingHeader,
 } from './s3-malware-object';
+import type { TagPlan } from './s3-malware-object';
 
 export const QUARANTINE_S3_OBJECT_RESPONDER = QUARANTINE_S3_OBJECT;
 export const quarantineS3ObjectOptionsSchema = quarantineS3ObjectOptions;
@@ -70,7 +72,7 @@ export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOption
 
 export type QuarantineS3ObjectStatus = 'tagged' | 'already-tagged' | 'dry-run' | 'refused' | 'no-threats' | 'not-an-object' | 'not-found' | 'changed';
 
-export type S3ObjectRefusalCode = ObjectRefusalCode | 'not-a-gameday-target' | 'no-room-for-tags';
+export type S3ObjectRefusalCode = ObjectRefusalCode | 'not-a-gameday-target';
 
 export interface QuarantineS3ObjectResult extends ResponderResult<QuarantineS3ObjectStatus> {
   readonly bucket?: string;
@@ -87,6 +89,8 @@ export interface QuarantineS3ObjectResult extends ResponderResult<QuarantineS3Ob
     readonly reason?: string;
   };
   readonly refusal?: { readonly code: S3ObjectRefusalCode; readonly reason: string };
+  /** The owner's tags taken off to make room for Firebreak's (S3 allows 10), kept in the claims record for release to write back: the uploader's text. */
+  readonly setAsideTags?: readonly { readonly key: UntrustedText; readonly value: UntrustedText }[];
 }
 
 export interface QuarantineS3ObjectDeps {
@@ -151,22 +155,19 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     return finish('refused', { refusal: { code: 'not-a-gameday-target', reason } });
   }
 
-  // 3. The tags (PutObjectTagging replaces the set: the owner's tags are written back with ours).
+  // 3. The tags (PutObjectTagging replaces the set: the owner's tags are written back with ours, less any set aside for room).
   const plan = planInfectedTags(current, incident.key);
-  if (plan.kind === 'no-room') {
-    log.record('firebreak:tag-object', target, 'skipped', `Not tagged: ${plan.reason}`);
-    return finish('refused', { refusal: { code: 'no-room-for-tags', reason: plan.reason } });
-  }
   // 3a. The claim first (enforce only: a dry-run writes nothing): a release that takes its own claim back
-  // after this one leaves the tags on, or puts them back if its write lands after them.
+  // after this one leaves the tags on, or puts them back if its write lands after them. It records the owner's
+  // tags set aside to make room before the write takes them off.
   let taggedAlready = true;
   if (mode === 'enforce') {
-    ({ taggedAlready } = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged'));
+    ({ taggedAlready } = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged', roomOf(plan, current)));
     log.record(
       'dynamodb:UpdateItem',
       target,
       'done',
-      `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more`,
+      `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more${recordedWords(plan)}`,
     );
   }
   // Firebreak's tags for this incident on a version no run of it claimed to tag were not written by Firebreak: the incident
@@ -179,28 +180,56 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   } else if (plan.kind === 'already-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
   } else if (mode === 'dry-run') {
-    log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${current.length} own tag(s) (cannot dry-run: S3 has no DryRun parameter)`);
+    log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and would set aside')} (cannot dry-run: S3 has no DryRun parameter)`);
+    recordSetAside(log, plan, 'would-do');
   } else {
     await putObjectTags(s3, object, plan.tagSet);
-    log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
+    log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);
+    recordSetAside(log, plan, 'done');
   }
+  let setAside = plan.kind === 'tag' ? plan.setAside : [];
 
   // 3b. Tagged infected already when read (before the claim): a release may have taken the tags off since.
   let retagged = false;
   if (mode === 'enforce' && carriesInfectedTag(current)) {
-    const held = await holdAgainstRelease(s3, object, current, { incidentKey: incident.key, log });
-    if (held.kind === 'no-room') return finish('refused', { refusal: { code: 'no-room-for-tags', reason: held.reason } });
+    const held = await holdAgainstRelease(s3, object, current, { incidentKey: incident.key, log, claims: deps.claims, now });
     retagged = held.kind === 'retagged';
+    if (held.kind === 'retagged') setAside = held.setAside;
   }
 
   // 4. The quarantine copy, when the playbook asks for one.
   const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
   const tagged = retagged ? 'tagged' : plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
   const status: QuarantineS3ObjectStatus = tagged === 'already-tagged' && copy?.status === 'copied' ? 'tagged' : tagged;
-  return finish(status, { ...(copy !== undefined ? { quarantineCopy: copy } : {}), ...(taggedByOthers ? { idempotentReplay: false } : {}) });
+  return finish(status, {
+    ...(copy !== undefined ? { quarantineCopy: copy } : {}),
+    ...(taggedByOthers ? { idempotentReplay: false } : {}),
+    ...(setAside.length > 0 && mode === 'enforce' ? { setAsideTags: setAside.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } })) } : {}),
+  });
 }
 
 const MALWARE_TAG_WORDS = 'firebreak:malware-scan=threats-found';
+
+/** The claim's record of the tags a tagging sets aside (none: nothing to record, or an earlier quarantine's record to retire on a first tagging). */
+function roomOf(plan: TagPlan, current: readonly ObjectTag[]): TagRoom | undefined {
+  return plan.kind === 'tag' ? { setAside: plan.setAside, left: plan.left, fresh: !carriesInfectedTag(current) && incidentMarkerOf(current) === undefined } : undefined;
+}
+
+/** The claim's words for the tags it records (before the write that sets them aside). */
+const recordedWords = (plan: TagPlan): string => (plan.kind === 'tag' && plan.setAside.length > 0 ? ", recording in full the owner's tags it sets aside" : '');
+
+/**
+ * One line per tag set aside, so that the alert names each (its key first) whatever the object's key: the uploader's text,
+ * JSON-escaped here, neutralized by the alert as every action line (alert-response.ts).
+ */
+function recordSetAside(log: ActionLog, plan: TagPlan, outcome: 'done' | 'would-do'): void {
+  if (plan.kind !== 'tag') return;
+  for (const tag of plan.setAside) log.record('firebreak:set-aside-tag', JSON.stringify(tag.Key), outcome, `value ${JSON.stringify(tag.Value)}: the owner's, off the object for room, kept in the state table for release to write back`);
+}
+
+/** `<lead> N of the owner's tags to make room` when the plan sets some aside, else nothing. */
+const setAsideWords = (plan: TagPlan, lead: string): string =>
+  plan.kind === 'tag' && plan.setAside.length > 0 ? `${lead} ${plan.setAside.length} of the owner's tags to make room (S3 allows ${S3_OBJECT_TAG_LIMIT} per object)` : '';
 
 /** PutObjectTagging of the scanned version with `tagSet` (the whole set: S3 replaces it), its owner named. */
 async function putObjectTags(s3: S3Client, object: ScannedObject, tagSet: readonly ObjectTag[]): Promise<void> {
@@ -224,15 +253,15 @@ async function putObjectTags(s3: S3Client, object: ScannedObject, tagSet: readon
  * conditional tag write, so the step reads the tags again now that its claim is made: a release
  * whose write landed before is seen here, and one whose write lands after reads the claim after it
  * and puts the infected tags back (release-s3-object.ts). When the infected tag is gone, the step
- * tags the object again and answers as its last write left it. An object whose tags now leave no
- * room is not counted contained (`no-room-for-tags`), as a first tagging would not be.
+ * tags the object again and answers as its last write left it, setting aside (and recording first)
+ * as many of the owner's tags as a first tagging would when theirs leave no room.
  */
 async function holdAgainstRelease(
   s3: S3Client,
   object: ScannedObject,
   read: readonly ObjectTag[],
-  run: { readonly incidentKey: string; readonly log: ActionLog },
-): Promise<{ readonly kind: 'held' | 'retagged' } | { readonly kind: 'no-room'; readonly reason: string }> {
+  run: { readonly incidentKey: string; readonly log: ActionLog; readonly claims: Pick<S3ObjectClaims, 'claim'>; readonly now: () => Date },
+): Promise<{ readonly kind: 'held' } | { readonly kind: 'retagged'; readonly setAside: readonly ObjectTag[] }> {
   const { incidentKey, log } = run;
   const target = describeObject(object);
   const marker = incidentMarkerOf(read)?.Value;
@@ -245,15 +274,16 @@ async function holdAgainstRelease(
   }
   const taken = `The infected tag was taken off since this step first read the tags (by ${releaser}, or by someone else)`;
   const plan = planInfectedTags(now, incidentKey);
-  if (plan.kind === 'no-room') {
-    const reason = `${taken}, and ${plan.reason}`;
-    log.record('firebreak:tag-object', target, 'skipped', `Not tagged again: ${reason}`);
-    return { kind: 'no-room', reason };
-  }
   if (plan.kind === 'already-tagged') return { kind: 'held' };
+  // The owner's tags now leaving no room (a release wrote set-aside ones back): they are recorded again before the write.
+  if (plan.setAside.length > 0) {
+    await run.claims.claim(object, incidentKey, run.now().toISOString(), true, roomOf(plan, now));
+    log.record('dynamodb:UpdateItem', target, 'done', `Claimed the object version again for incident ${incidentKey}${recordedWords(plan)}`);
+  }
   await putObjectTags(s3, object, plan.tagSet);
-  log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
-  return { kind: 'retagged' };
+  log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);
+  recordSetAside(log, plan, 'done');
+  return { kind: 'retagged', setAside: plan.setAside };
 }
 
 type CopyOutcome = NonNullable<QuarantineS3ObjectResult['quarantineCopy']>;

@@ -35,7 +35,8 @@ import { stepResponder } from './responder-input';
 import { clearObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
-import { describeObject, infectedTags, isGameDayObject, MALWARE_OBJECT_TAGS, planUntag, scannedObjectOf } from './s3-malware-object';
+import type { TagRestore } from './s3-malware-object';
+import { describeObject, infectedTags, isGameDayObject, MALWARE_OBJECT_TAGS, planRestore, planUntag, scannedObjectOf, tagWords } from './s3-malware-object';
 import { isGameDayIncident } from './game-day';
 import { SECURITY_TAGS } from '../contracts/security';
 import type { S3ObjectClaims } from './s3-object-claims';
@@ -58,6 +59,11 @@ export interface ReleaseS3ObjectResult extends ResponderResult<ReleaseS3ObjectSt
   /** `not-a-gameday-target`: a drill's release of an object that does not opt in to game days in S3 now; nothing was written. */
   /** `version-not-named`: the release names no version, and S3 says the object has one (a versioned bucket); nothing was written. */
   readonly refusal?: { readonly code: ObjectRefusalCode | 'not-a-gameday-target' | 'version-not-named' | 'tagged-by-another-incident' | 'claimed-since-cleared'; readonly reason: string };
+  /**
+   * The owner's tags quarantine set aside to make room (from the claims record): `restored`, written back with the owner's
+   * others; `not-restored`, the object's tags changed since, so they stay in the record for a person (the uploader's text).
+   */
+  readonly setAsideTags?: { readonly status: 'restored' | 'not-restored'; readonly tags: readonly { readonly key: UntrustedText; readonly value: UntrustedText }[] };
 }
 
 export interface ReleaseS3ObjectDeps {
@@ -156,9 +162,9 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
       return finish('dry-run', { holders: others });
     }
     if (otherMarker !== undefined && !read.releasedClaims.includes(otherMarker)) return refuseOtherMarker();
-    const tagSet = ownerTagsOf(current);
-    log.record(tagApiOf(tagSet), target, 'would-do', `Would take the infected tags off, keeping ${tagSet.length} tag(s) of the owner's (cannot dry-run: S3 has no DryRun parameter)`);
-    return finish('dry-run');
+    const restore = planRestore(ownerTagsOf(current), read.setAsideTags ?? [], read.leftTags);
+    log.record(tagApiOf(restore.tagSet), target, 'would-do', `Would take the infected tags off, keeping ${ownerTagsOf(current).length} tag(s) of the owner's${restoreWords(restore, 'would write back')} (cannot dry-run: S3 has no DryRun parameter)`);
+    return finish('dry-run', setAsideField(restore));
   }
 
   const taken = await deps.claims.takeBack(object, incident.key, clearance.clearedAt);
@@ -177,20 +183,26 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   log.record('dynamodb:UpdateItem', target, 'done', `Took back incident ${incident.key}'s claim on the object version: no other incident holds it`);
   if (otherMarker !== undefined && !taken.left.releasedClaims.includes(otherMarker)) return refuseOtherMarker();
 
+  // The owner's tags quarantine set aside to make room come from the claims record (the take-back's ALL_NEW), never from the input.
   const tagSet = ownerTagsOf(current);
-  await writeTags(s3, object, tagSet);
+  const restore = planRestore(tagSet, taken.left.setAsideTags ?? [], taken.left.leftTags);
+  await writeTags(s3, object, restore.tagSet);
   log.record(
-    tagApiOf(tagSet),
+    tagApiOf(restore.tagSet),
     target,
     'done',
-    `Took the infected tags${otherMarker !== undefined ? ` (marked for incident ${otherMarker}, whose release took its claim back)` : ''} of incident ${incident.key} off, keeping ${tagSet.length} tag(s) of the owner's; the quarantine copy (if any) stays as evidence`,
+    `Took the infected tags${otherMarker !== undefined ? ` (marked for incident ${otherMarker}, whose release took its claim back)` : ''} of incident ${incident.key} off, keeping ${tagSet.length} tag(s) of the owner's${restoreWords(restore, 'wrote back')}; the quarantine copy (if any) stays as evidence`,
   );
+  if (restore.kept.length > 0) {
+    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since (they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
+  }
 
   // S3 wrote the tags unconditionally: a quarantine that claimed the version since the take-back may have tagged it before this write landed.
   const after = await deps.claims.get(object);
   const holder = holderOf(after);
-  if (holder === undefined) return finish('untagged');
+  if (holder === undefined) return finish('untagged', setAsideField(restore));
   const reason = `${after.claims.length === 1 ? `Incident ${after.claims[0]}` : `Incidents ${after.claims.join(', ')}`} claimed the object version while this release ran (after it took its claim back, before it read the claims again): the infected tags are back on; a new release (and approval) is needed`;
+  // As quarantine left it: the set-aside tags off again (they would pass S3's 10 with Firebreak's two), still in the record.
   await writeTags(s3, object, [...tagSet, ...infectedTags(holder)]);
   log.record('s3:PutObjectTagging', target, 'done', `Tagged infected again for incident ${holder}, keeping ${tagSet.length} tag(s) of the owner's: ${reason}`);
   return finish('refused', { refusal: { code: 'claimed-since-cleared', reason } });
@@ -210,6 +222,17 @@ async function takeBackUntagged(object: ScannedObject, incidentKey: string, clea
     return;
   }
   log.record('dynamodb:UpdateItem', target, 'done', `Took back incident ${incidentKey}'s claim on the object version (it carries no infected tag)`);
+}
+
+/** `, and <verb> the N owner's tag(s) quarantine set aside: "k"="v", ...` (JSON-escaped: the uploader's text; the alert neutralizes the line), or nothing. */
+function restoreWords(restore: TagRestore, verb: string): string {
+  return restore.restored.length > 0 ? `, and ${verb} the ones quarantine set aside: ${tagWords(restore.restored)}` : '';
+}
+
+/** The result's account of the set-aside tags, when the record holds some. */
+function setAsideField({ restored, kept }: TagRestore): Pick<ReleaseS3ObjectResult, 'setAsideTags'> {
+  const tags = [...restored, ...kept];
+  return tags.length === 0 ? {} : { setAsideTags: { status: kept.length > 0 ? 'not-restored' : 'restored', tags: tags.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } })) } };
 }
 
 /** "incident X holds it" / "incidents X, Y hold it". */

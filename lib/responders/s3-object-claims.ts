@@ -25,7 +25,8 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { sha256Hex } from '../incident/keys';
-import type { ScannedObject } from './s3-malware-object';
+import type { ObjectTag, ScannedObject } from './s3-malware-object';
+import { byKey } from './s3-malware-object';
 
 /** The object version a claim is on. */
 export type ClaimedObject = Pick<ScannedObject, 'account' | 'region' | 'bucketName' | 'key' | 'versionId'>;
@@ -39,6 +40,21 @@ export interface ObjectVersionClaims {
   /** When the version was last claimed (ISO 8601), and by which incident. */
   readonly lastClaimAt?: string;
   readonly lastClaimBy?: string;
+  /** The owner's tags quarantine set aside to make room for Firebreak's (sorted by key; none when it never had to): release writes them back. */
+  readonly setAsideTags?: readonly ObjectTag[];
+  /** The owner's tags the write that set them aside left on the object: release writes them back only while the object's are still these. */
+  readonly leftTags?: readonly ObjectTag[];
+}
+
+/**
+ * The owner's tags a quarantine's write takes off to make room (planInfectedTags), recorded by its claim, before the write:
+ * a crash after the write loses none. `fresh`: the object carried none of Firebreak's tags when read (a first tagging), so a
+ * record of an earlier quarantine of the version is replaced; otherwise the tags set aside now join the ones set aside then.
+ */
+export interface TagRoom {
+  readonly setAside: readonly ObjectTag[];
+  readonly left: readonly ObjectTag[];
+  readonly fresh: boolean;
 }
 
 /** What a release's take-back found: done (the claims left after it), or a claim made after the release was cleared. */
@@ -54,7 +70,7 @@ export interface ClaimAnswer {
 
 export interface S3ObjectClaims {
   /** Claims the version for `incidentKey` at `at` (ISO 8601), `toTag` when the run writes the tags next; a claim it already holds is held again. */
-  claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer>;
+  claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer>;
   /**
    * Takes back `incidentKey`'s claim, unless the version was claimed at or after `clearedAt` (the
    * containment guard's grant time of the release): `claimed-since` then, and nothing is written.
@@ -83,8 +99,35 @@ export function holderOf(claims: ObjectVersionClaims): string | undefined {
 
 const NO_CLAIMS: ObjectVersionClaims = { claims: [], releasedClaims: [] };
 
+/** A tag as the record stores it: a JSON pair, so that any key and value (the uploader's text) is stored as it is. */
+const tagEntry = (tag: ObjectTag): string => JSON.stringify([tag.Key, tag.Value]);
+
+/** Stored pairs read back, each only when it is one (a stored item is a claim), sorted by key. */
+function tagsOf(entries: readonly string[]): ObjectTag[] {
+  return entries
+    .map((entry) => {
+      try {
+        const [key, value, ...more] = JSON.parse(entry) as unknown[];
+        return typeof key === 'string' && key !== '' && typeof value === 'string' && more.length === 0 ? { Key: key, Value: value } : undefined;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((tag) => tag !== undefined)
+    .sort(byKey);
+}
+
 /** A string set of a stored item, each entry read only when of its type (a stored item is a claim). */
 const setOf = (value: AttributeValue | undefined): string[] => (value?.SS ?? []).filter((entry) => entry.length > 0).sort();
+
+/**
+ * The record's tags set aside and left (none read: release then writes nothing back). An entry that is not a pair is not read,
+ * so the left tags it was one of never equal the object's, and nothing is written back.
+ */
+function setAsideOf(setAside: readonly string[], left: readonly string[]): Pick<ObjectVersionClaims, 'setAsideTags' | 'leftTags'> {
+  const setAsideTags = tagsOf(setAside);
+  return { ...(setAsideTags.length > 0 ? { setAsideTags } : {}), ...(left.length > 0 ? { leftTags: tagsOf(left) } : {}) };
+}
 
 /**
  * The claim's answer from the item before it: `taggedBy` holds the incidents a run of which claimed the version to write
@@ -100,7 +143,20 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
     releasedClaims: setOf(item.releasedClaims),
     ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
     ...(item.lastClaimBy?.S !== undefined ? { lastClaimBy: item.lastClaimBy.S } : {}),
+    ...setAsideOf(setOf(item.setAsideTags), setOf(item.leftTags)),
   };
+}
+
+/**
+ * The claim's update of the tags set aside: with some, `leftTags` and the tags (replacing an earlier quarantine's on a first
+ * tagging, joining them otherwise); a first tagging with room, `leftTags` removed, so that release never writes an earlier
+ * quarantine's set-aside tags onto an object whose tags it did not leave (they stay in the record for a person).
+ */
+function roomUpdate(room: TagRoom | undefined): { readonly set: string; readonly add: string; readonly remove: string; readonly values: Record<string, AttributeValue> } {
+  if (room === undefined || (room.setAside.length === 0 && !room.fresh)) return { set: '', add: '', remove: '', values: {} };
+  if (room.setAside.length === 0) return { set: '', add: '', remove: ' REMOVE leftTags', values: {} };
+  const values = { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) } };
+  return room.fresh ? { set: ', leftTags = :left, setAsideTags = :aside', add: '', remove: '', values } : { set: ', leftTags = :left', add: ', setAsideTags :aside', remove: '', values };
 }
 
 /**
@@ -117,7 +173,8 @@ class DynamoDbS3ObjectClaimTable {
 
 /** The state-table store of quarantine-s3-object: it claims, and never reads or takes back. */
 export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implements Pick<S3ObjectClaims, 'claim'> {
-  async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer> {
+  async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
+    const update = roomUpdate(room);
     try {
       const output = await this.client.send(
         new UpdateItemCommand({
@@ -126,8 +183,9 @@ export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implemen
           // A claim taken back earlier is held again: this incident contains the version anew.
           // taggedBy: a run that found the tags on claims without it, so that its retry (or a rescan) finds no tag write of
           // Firebreak's: a claim alone is no tag write (the uploader can preset the incident's tags; row 16j).
-          UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''} DELETE releasedClaims :incidents`,
-          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] } },
+          // The owner's tags set aside to make room are written here, before the tag write that takes them off (TagRoom).
+          UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident${update.set} ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''}${update.add} DELETE releasedClaims :incidents${update.remove}`,
+          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] }, ...update.values },
           // The item before this claim (taggedBy too, which a claim without it does not update).
           ReturnValues: 'ALL_OLD',
         }),
@@ -181,18 +239,24 @@ export class DynamoDbS3ObjectReleaseClaims extends DynamoDbS3ObjectClaimReader i
 export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implements S3ObjectClaims {
   private readonly claimer = new DynamoDbS3ObjectClaimer(this.client, this.tableName);
 
-  claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer> {
-    return this.claimer.claim(object, incidentKey, at, toTag);
+  claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
+    return this.claimer.claim(object, incidentKey, at, toTag, room);
   }
 }
 
 /** In-process store with the same semantics (tests). */
 export class InMemoryS3ObjectClaims implements S3ObjectClaims {
-  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string }>();
+  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string; setAsideTags?: Set<string>; leftTags?: string[] }>();
 
-  async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean): Promise<ClaimAnswer> {
+  async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
     const item = this.itemOf(object);
     const answer = claimAnswerOf([...item.claims], [...item.taggedBy], incidentKey);
+    const update = roomUpdate(room);
+    if (update.remove !== '') delete item.leftTags;
+    if (room !== undefined && room.setAside.length > 0) {
+      item.leftTags = room.left.map(tagEntry);
+      item.setAsideTags = new Set([...(room.fresh ? [] : (item.setAsideTags ?? [])), ...room.setAside.map(tagEntry)]);
+    }
     item.claims.add(incidentKey);
     if (toTag) item.taggedBy.add(incidentKey);
     item.releasedClaims.delete(incidentKey);
@@ -221,6 +285,7 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
       releasedClaims: [...item.releasedClaims].sort(),
       ...(item.lastClaimAt !== undefined ? { lastClaimAt: item.lastClaimAt } : {}),
       ...(item.lastClaimBy !== undefined ? { lastClaimBy: item.lastClaimBy } : {}),
+      ...setAsideOf([...(item.setAsideTags ?? [])], item.leftTags ?? []),
     };
   }
 

@@ -25,7 +25,7 @@ import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-c
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
-import { copySourceOf, malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
+import { copySourceOf, malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planRestore, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf, sdkError } from './quarantine-fixtures';
@@ -161,14 +161,44 @@ describe('scannedObjectOf', () => {
 });
 
 describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
-  it('keeps the owner’s tags, and never drops one to make room', () => {
+  it('keeps the owner’s tags, setting none aside while there is room', () => {
     expect(planInfectedTags([{ Key: 'owner', Value: 'x' }], 'k')).toEqual({
       kind: 'tag',
       tagSet: [{ Key: 'owner', Value: 'x' }, { Key: 'firebreak:malware-scan', Value: 'threats-found' }, { Key: 'firebreak:incident', Value: 'k' }],
+      setAside: [],
+      left: [{ Key: 'owner', Value: 'x' }],
     });
-    const nine = Array.from({ length: 9 }, (_, i) => ({ Key: `t${i}`, Value: 'v' }));
-    expect(planInfectedTags(nine, 'k').kind).toBe('no-room');
-    expect(planInfectedTags(nine.slice(0, 8), 'k').kind).toBe('tag');
+    const eight = Array.from({ length: 8 }, (_, i) => ({ Key: `t${i}`, Value: 'v' }));
+    expect(planInfectedTags(eight, 'k')).toMatchObject({ kind: 'tag', setAside: [], left: eight });
+  });
+
+  it('ATTACK (s3-tag-room): makes room when the owner’s tags leave none, setting aside just as many as it needs, the last ones in key order, never the game-day opt-in', () => {
+    // The uploader's order is not key order: the plan sorts (UTF-16 code units), the tags left keep their order.
+    const ten = ['t3', 't9', 't0', 't8', 't1', 't2', 't4', 't5', 't6', 't7'].map((Key) => ({ Key, Value: `v-${Key}` }));
+    const plan = planInfectedTags(ten, 'k');
+    expect(plan).toEqual({
+      kind: 'tag',
+      tagSet: [...ten.filter((tag) => tag.Key !== 't8' && tag.Key !== 't9'), { Key: 'firebreak:malware-scan', Value: 'threats-found' }, { Key: 'firebreak:incident', Value: 'k' }],
+      setAside: [{ Key: 't8', Value: 'v-t8' }, { Key: 't9', Value: 'v-t9' }],
+      left: ten.filter((tag) => tag.Key !== 't8' && tag.Key !== 't9'),
+    });
+    expect(planInfectedTags(ten.slice(0, 9), 'k')).toMatchObject({ setAside: [{ Key: 't9', Value: 'v-t9' }] });
+    // Another incident's marker is replaced, not counted: 8 of the owner's and Firebreak's two fit.
+    expect(planInfectedTags([...ten.slice(0, 8), TAGGED[0]!, { Key: 'firebreak:incident', Value: 'other' }], 'k')).toMatchObject({ setAside: [] });
+    // The game-day opt-in sorts after the others here, and is kept: a drill acts only on an object that carries it.
+    const optedIn = [...Array.from({ length: 9 }, (_, i) => ({ Key: `a${i}`, Value: 'v' })), { Key: 'firebreak:gameday-target', Value: 'true' }];
+    expect(planInfectedTags(optedIn, 'k')).toMatchObject({ setAside: [{ Key: 'a7', Value: 'v' }, { Key: 'a8', Value: 'v' }] });
+  });
+
+  it('writes set-aside tags back only while the owner’s tags are the ones quarantine left (as a set), never with no record of them', () => {
+    const left = [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }];
+    const aside = [{ Key: 'z', Value: '9' }];
+    expect(planRestore([left[1]!, left[0]!], aside, left)).toEqual({ tagSet: [left[1], left[0], ...aside], restored: aside, kept: [] });
+    expect(planRestore(left, [], left)).toEqual({ tagSet: left, restored: [], kept: [] });
+    // Changed since: a value, a tag more, a tag less; and no left tags (retired by a later first tagging with room), even on an object with none.
+    for (const [now, recorded] of [[[left[0]!, { Key: 'b', Value: 'x' }], left], [[...left, { Key: 'c', Value: '3' }], left], [[left[0]!], left], [[], undefined], [[], []]] as const) {
+      expect(planRestore(now, aside, recorded)).toEqual({ tagSet: now, restored: [], kept: aside });
+    }
   });
 
   it('untags only the incident’s own tags', () => {
@@ -365,11 +395,6 @@ describe('quarantineS3Object', () => {
     expect(retry.actions.find((a) => a.api === 's3:PutObjectTagging')).toMatchObject({ outcome: 'already-done' });
   });
 
-  it('refuses to tag when the owner’s tags leave no room, removing none of them', async () => {
-    givenObject(Array.from({ length: 9 }, (_, i) => ({ Key: `t${i}`, Value: 'v' })));
-    expect(await quarantine(THREATS)).toMatchObject({ status: 'refused', refusal: { code: 'no-room-for-tags' } });
-    expect(writes()).toBe(0);
-  });
 
   it('does not copy an object past CopyObject’s 5 GB, but still tags it', async () => {
     givenObject(undefined, ETAG, 6 * 1024 ** 3);
@@ -583,5 +608,120 @@ describe('releaseS3Object', () => {
     const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, claims: new InMemoryS3ObjectClaims(), environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
     expect(result).toMatchObject({ status: 'refused', refusal: { code: 'wrong-kind' } });
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+});
+
+describe('an object whose owner’s tags leave no room for Firebreak’s (row 16n)', () => {
+  const OBJECT = { account: ACCOUNT, region: 'eu-west-1', bucketName: BUCKET, key: KEY, versionId: VERSION };
+  /** Ten tags, the most S3 allows, in the uploader's order; note-9 carries a link (the uploader's text). */
+  const TEN = ['note-3', 'note-9', 'note-0', 'note-8', 'note-1', 'note-2', 'note-4', 'note-5', 'note-6', 'note-7'].map((Key) => ({ Key, Value: Key === 'note-9' ? 'see www.evil.example/x' : `v${Key.slice(-1)}` }));
+  const SET_ASIDE = [{ Key: 'note-8', Value: 'v8' }, { Key: 'note-9', Value: 'see www.evil.example/x' }];
+  const LEFT = TEN.filter((tag) => tag.Key !== 'note-8' && tag.Key !== 'note-9');
+  const TAG_INPUT = (TagSet: { Key: string; Value: string }[]) => ({ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet } });
+
+  function release(claims: InMemoryS3ObjectClaims, env: Record<string, string> = ENFORCE) {
+    // Cleared after the quarantine's claim (at NOW): a claim at or after the clearance refuses the release (claimed-since-cleared).
+    const later = new Date(NOW.getTime() + 60_000);
+    const grants = storeGranting(THREATS, later, { instanceId: malwareObjectGrantTarget(THREATS)!, kind: 'release', playbook: 'release-s3-object' });
+    return releaseS3Object(
+      { incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, grants, claims, environment: { ...env, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => later },
+    );
+  }
+
+  it('ATTACK (s3-tag-room): an uploader’s ten tags do not keep the object untagged: two of them are set aside, recorded first, named, and the object is copied', async () => {
+    givenObject(TEN);
+    const claims = new InMemoryS3ObjectClaims();
+    // The record is written by the claim, before the tag write that takes the tags off: a crash after the write loses none.
+    const recordedBeforeWrite: unknown[] = [];
+    const claiming = Object.assign(Object.create(claims) as InMemoryS3ObjectClaims, {
+      claim: async (...args: Parameters<InMemoryS3ObjectClaims['claim']>) => {
+        recordedBeforeWrite.push([args[4], s3Mock.commandCalls(PutObjectTaggingCommand).length]);
+        return claims.claim(...args);
+      },
+    });
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { claims: claiming });
+    expect(result).toMatchObject({
+      status: 'tagged',
+      quarantineCopy: { status: 'copied' },
+      setAsideTags: [
+        { key: { untrusted: 'note-8' }, value: { untrusted: 'v8' } },
+        { key: { untrusted: 'note-9' }, value: { untrusted: 'see www.evil.example/x' } },
+      ],
+    });
+    expect(recordedBeforeWrite).toEqual([[{ setAside: SET_ASIDE, left: LEFT, fresh: true }, 0]]);
+    expect(s3Calls()).toEqual([...READ_OBJECT, ['PutObjectTaggingCommand', TAG_INPUT([...LEFT, ...TAGGED])], ['CopyObjectCommand', COPY_IN_PLACE]]);
+    expect(await claims.get(OBJECT)).toMatchObject({ claims: [THREATS.key], setAsideTags: SET_ASIDE, leftTags: [...LEFT].sort((a, b) => (a.Key < b.Key ? -1 : 1)) });
+    // Named in the alert's lines, one per tag, JSON-escaped (the alert neutralizes every action line).
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:PutObjectTagging', outcome: 'done', detail: expect.stringContaining('set aside 2 of the owner\'s tags to make room (S3 allows 10 per object)') }));
+    expect(result.actions.filter((action) => action.api === 'firebreak:set-aside-tag').map((action) => [action.target, action.detail.split(':')[0]])).toEqual([
+      ['"note-8"', 'value "v8"'],
+      ['"note-9"', 'value "see www.evil.example/x"'],
+    ]);
+  });
+
+  it('says in dry-run which tags it would set aside, and records nothing', async () => {
+    givenObject(TEN);
+    const claims = new InMemoryS3ObjectClaims();
+    const result = await quarantine(THREATS, {}, { mode: 'dry-run', env: { FIREBREAK_MODE: 'dry-run' }, claims });
+    expect(result.status).toBe('dry-run');
+    expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'would-do', detail: expect.stringContaining('would set aside 2 of the owner\'s tags') }));
+    expect(result.actions.filter((action) => action.api === 'firebreak:set-aside-tag').map((action) => [action.target, action.outcome])).toEqual([
+      ['"note-8"', 'would-do'],
+      ['"note-9"', 'would-do'],
+    ]);
+    expect(writes()).toBe(0);
+    expect(claims.items.size).toBe(0);
+  });
+
+  it('ATTACK (s3-tag-room): release writes the set-aside tags back from the claims record, with the owner’s others (the exact tag write)', async () => {
+    givenObject(TEN);
+    const claims = new InMemoryS3ObjectClaims();
+    await quarantine(THREATS, {}, { claims });
+    s3Mock.reset();
+    givenObject([...LEFT, ...TAGGED]);
+    const result = await release(claims);
+    expect(result).toMatchObject({ status: 'untagged', setAsideTags: { status: 'restored', tags: [{ key: { untrusted: 'note-8' } }, { key: { untrusted: 'note-9' } }] } });
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([TAG_INPUT([...LEFT, ...SET_ASIDE])]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:PutObjectTagging', outcome: 'done', detail: expect.stringContaining('keeping 8 tag(s) of the owner\'s, and wrote back the ones quarantine set aside: "note-8"="v8", "note-9"="see www.evil.example/x"') }));
+  });
+
+  it('does not write them over tags someone changed since: the owner’s tags now are written, the set-aside ones stay in the record and are named', async () => {
+    givenObject(TEN);
+    const claims = new InMemoryS3ObjectClaims();
+    await quarantine(THREATS, {}, { claims });
+    for (const changed of [LEFT.slice(1), [...LEFT.slice(1), { Key: 'note-8', Value: 'new' }], [...LEFT.slice(1), { Key: 'note-0', Value: 'changed' }]]) {
+      s3Mock.reset();
+      givenObject([...changed, ...TAGGED]);
+      const result = await release(claims);
+      expect(result).toMatchObject({ status: 'untagged', setAsideTags: { status: 'not-restored' } });
+      expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([TAG_INPUT(changed)]);
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'firebreak:restore-tags', outcome: 'skipped', detail: expect.stringContaining('Not written back over tags changed since (they stay in the state table\'s record): the owner\'s tags quarantine set aside to make room, "note-8"="v8", "note-9"="see www.evil.example/x"') }),
+      );
+      // Claimed again for the next round (the release took its claim back).
+      await claims.claim(OBJECT, THREATS.key, NOW.toISOString(), false);
+    }
+    expect((await claims.get(OBJECT)).setAsideTags).toEqual(SET_ASIDE);
+  });
+
+  it('never writes set-aside tags its input names: only the record’s, and none without one', async () => {
+    // No quarantine set any aside (no record): the release writes the owner's tags it finds, whatever its input says.
+    givenObject([...LEFT, ...TAGGED]);
+    const result = await release(new InMemoryS3ObjectClaims());
+    expect(result.setAsideTags).toBeUndefined();
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([TAG_INPUT(LEFT)]);
+  });
+
+  it('says in dry-run that it would write them back, writing nothing', async () => {
+    givenObject(TEN);
+    const claims = new InMemoryS3ObjectClaims();
+    await quarantine(THREATS, {}, { claims });
+    s3Mock.reset();
+    givenObject([...LEFT, ...TAGGED]);
+    const result = await release(claims, { FIREBREAK_MODE: 'dry-run' });
+    expect(result).toMatchObject({ status: 'dry-run', setAsideTags: { status: 'restored' } });
+    expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'would-do', detail: expect.stringContaining('and would write back the ones quarantine set aside: "note-8"="v8"') }));
+    expect(writes()).toBe(0);
   });
 });

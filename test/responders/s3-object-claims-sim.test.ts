@@ -48,4 +48,20 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
     await claims.claim(OBJECT, 'a', '2026-03-25T11:00:00.000Z', true);
     expect(await claims.get(OBJECT)).toEqual({ claims: ['a'], releasedClaims: [], lastClaimAt: '2026-03-25T11:00:00.000Z', lastClaimBy: 'a' });
   });
+
+  it('ATTACK (s3-tag-room): keeps the owner’s tags set aside to make room, as the claims write them (the expressions DynamoDB evaluates)', async () => {
+    const claims = claimsInSimulatedTable();
+    const left = [{ Key: 'note-0', Value: 'a' }];
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z', true, { setAside: [{ Key: 'note-9', Value: 'j' }], left, fresh: true });
+    await claims.claim(OBJECT, 'b', '2026-03-25T09:21:00.000Z', true, { setAside: [{ Key: 'note-8', Value: 'i' }], left, fresh: false });
+    expect(await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z')).toMatchObject({
+      kind: 'taken-back',
+      left: { claims: ['b'], setAsideTags: [{ Key: 'note-8', Value: 'i' }, { Key: 'note-9', Value: 'j' }], leftTags: left },
+    });
+    // A first tagging that finds room: the record no longer says which tags it goes with.
+    await claims.claim(OBJECT, 'c', '2026-03-25T11:00:00.000Z', true, { setAside: [], left, fresh: true });
+    const read = await claims.get(OBJECT);
+    expect(read.leftTags).toBeUndefined();
+    expect(read.setAsideTags).toHaveLength(2);
+  });
 });

@@ -109,6 +109,60 @@ describe('DynamoDbS3ObjectClaims', () => {
   });
 });
 
+describe('the owner’s tags set aside to make room (row 16n)', () => {
+  const NINE = { Key: 'note-9', Value: 'see www.evil.example/x' };
+  const EIGHT = { Key: 'note-8', Value: 'i' };
+  const LEFT = [{ Key: 'note-1', Value: 'b' }, { Key: 'note-0', Value: 'a' }];
+
+  it('ATTACK (s3-tag-room): records them in full with the claim, before the tag write: replacing an earlier record on a first tagging, joining it otherwise', async () => {
+    ddbMock.on(UpdateItemCommand).resolves({});
+    await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [EIGHT, NINE], left: LEFT, fresh: true });
+    await claims.claim(OBJECT, B, '2026-03-25T09:21:00.000Z', true, { setAside: [NINE], left: LEFT, fresh: false });
+    const aside = { ':aside': { SS: ['["note-8","i"]', '["note-9","see www.evil.example/x"]'] }, ':left': { SS: ['["note-1","b"]', '["note-0","a"]'] } };
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      {
+        TableName: 'state',
+        Key: { pk: { S: PK } },
+        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left, setAsideTags = :aside ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents',
+        ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: A }, ':incidents': { SS: [A] }, ...aside },
+        ReturnValues: 'ALL_OLD',
+      },
+      {
+        TableName: 'state',
+        Key: { pk: { S: PK } },
+        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left ADD claims :incidents, taggedBy :incidents, setAsideTags :aside DELETE releasedClaims :incidents',
+        ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:21:00.000Z' }, ':incident': { S: B }, ':incidents': { SS: [B] }, ...aside, ':aside': { SS: ['["note-9","see www.evil.example/x"]'] } },
+        ReturnValues: 'ALL_OLD',
+      },
+    ]);
+  });
+
+  it('retires the left tags on a first tagging that needs no room (an earlier record is then never written back), and touches neither otherwise', async () => {
+    ddbMock.on(UpdateItemCommand).resolves({});
+    await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [], left: LEFT, fresh: true });
+    await claims.claim(OBJECT, A, '2026-03-25T09:21:00.000Z', true, { setAside: [], left: LEFT, fresh: false });
+    expect(inputsOf(ddbMock, UpdateItemCommand).map((input) => (input as { UpdateExpression: string }).UpdateExpression)).toEqual([
+      'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents REMOVE leftTags',
+      'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents',
+    ]);
+  });
+
+  it('reads them back from the take-back’s item (sorted by key), each entry only when it is a pair of strings (a stored item is a claim)', async () => {
+    ddbMock.on(UpdateItemCommand).resolves({
+      Attributes: { claims: { SS: [] }, releasedClaims: { SS: [A] }, setAsideTags: { SS: ['["note-9","j"]', '["note-8","i"]', 'not json', '[1,2]', '["",""]'] }, leftTags: { SS: ['["note-0","a"]'] } },
+    });
+    expect(await claims.takeBack(OBJECT, A, '2026-03-25T10:00:00.000Z')).toEqual({
+      kind: 'taken-back',
+      left: { claims: [], releasedClaims: [A], setAsideTags: [EIGHT, { Key: 'note-9', Value: 'j' }], leftTags: [{ Key: 'note-0', Value: 'a' }] },
+    });
+    // Left tags with one entry that is not a pair: that one is not read (the left tags then never equal the object's:
+    // release writes nothing back), and left tags of another type are none.
+    ddbMock.on(GetItemCommand).resolvesOnce({ Item: { setAsideTags: { SS: ['["note-9","j"]'] }, leftTags: { SS: ['["note-0","a"]', '["x"]'] } } }).resolvesOnce({ Item: { setAsideTags: { SS: ['["note-9","j"]'] }, leftTags: { S: '[["note-0","a"]]' } } });
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], setAsideTags: [{ Key: 'note-9', Value: 'j' }], leftTags: [{ Key: 'note-0', Value: 'a' }] });
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], setAsideTags: [{ Key: 'note-9', Value: 'j' }] });
+  });
+});
+
 describe('holderOf', () => {
   it('names the last claimant while it holds the version, else the first holder, else none', () => {
     expect(holderOf({ claims: [A, B], releasedClaims: [], lastClaimBy: B })).toBe(B);

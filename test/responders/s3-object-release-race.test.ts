@@ -320,13 +320,40 @@ describe('a quarantine of an object while a release of it runs', () => {
     expect((await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).claims).toEqual([A.key]);
   });
 
-  it('does not count the object contained when the owner’s tags leave no room to tag it again', async () => {
+  it('ATTACK (s3-tag-room): tags the object again when a release wrote ten tags of the owner’s back meanwhile, setting two aside and recording them before the write', async () => {
     const claims = new InMemoryS3ObjectClaims();
     const object = givenObjectWithReleaseWrites([OWNER, ...infectedFor(A)]);
-    const crowded = Array.from({ length: 9 }, (_, index) => ({ Key: `owner-${index}`, Value: 'x' }));
-    const contained = await quarantineWithClaims(A, claimingAfter(claims, async () => void (object.state.tags = crowded)), NOW);
-    expect(contained).toMatchObject({ status: 'refused', refusal: { code: 'no-room-for-tags', reason: expect.stringContaining('The infected tag was taken off since this step first read the tags') } });
-    expect(s3Mock.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    const crowded = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: 'x' }));
+    let tagWritesWhenRecorded: number | undefined;
+    const recording = Object.assign(Object.create(claims) as InMemoryS3ObjectClaims, {
+      claim: async (...args: Parameters<InMemoryS3ObjectClaims['claim']>) => {
+        if ((args[4]?.setAside.length ?? 0) > 0) tagWritesWhenRecorded = s3Mock.commandCalls(PutObjectTaggingCommand).length;
+        return claims.claim(...args);
+      },
+    });
+    const contained = await quarantineWithClaims(A, claimingAfter(recording, async () => void (object.state.tags = crowded)), NOW);
+    // Before: refused (no-room-for-tags), the object left with ten tags and no infected one.
+    expect(contained).toMatchObject({ status: 'tagged', setAsideTags: [{ key: { untrusted: 'owner-8' } }, { key: { untrusted: 'owner-9' } }] });
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([{ ...OBJECT, Tagging: { TagSet: [...crowded.slice(0, 8), ...infectedFor(A)] } }]);
+    expect(tagWritesWhenRecorded).toBe(0);
+    expect((await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).setAsideTags).toEqual(crowded.slice(8));
+  });
+
+  it('puts back the tags as quarantine left them (the set-aside ones off again, still in the record) when a claim came while the release wrote them back', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const ten = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: 'x' }));
+    const object = givenObjectWithReleaseWrites(ten);
+    expect((await quarantineWith(A, claims, NOW)).status).toBe('tagged');
+    const releasing = releaseWith(A, claims, hours(1));
+    await object.held(1);
+    // B claims (and tags for itself) while A's release write is in flight; the write then lands with all ten tags.
+    expect((await quarantineWith(B, claims, hours(2))).status).toBe('tagged');
+    object.landNext();
+    expect(await releasing).toMatchObject({ status: 'refused', refusal: { code: 'claimed-since-cleared' } });
+    // Ten and Firebreak's two would pass S3's 10: the put-back writes the eight quarantine left.
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand).at(-1)).toEqual({ ...OBJECT, Tagging: { TagSet: [...ten.slice(0, 8), ...infectedFor(B)] } });
+    expect(object.state.tags).toEqual([...ten.slice(0, 8), ...infectedFor(B)]);
+    expect((await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).setAsideTags).toEqual(ten.slice(8));
   });
 
   it('reads the tags once when they were not infected (its own write follows its claim), and claims nothing in dry-run', async () => {
