@@ -127,6 +127,12 @@ export function targetGroupHandlers(world: SimWorld): Record<string, ApiHandler>
         }
         const known = tg.targetType === 'ip' ? holderOf(world, tg.vpcId, id) !== undefined || target.AvailabilityZone === 'all' : world.instances.get(id)?.vpcId === tg.vpcId;
         if (!known) throw new SimulatedServiceError('InvalidTarget', `The following targets are not in the target group's VPC '${tg.vpcId}': '${id}'`, 400);
+        // An IPv6 target group reaches an instance target at its primary IPv6 address, and ELB refuses an
+        // instance without one (kubernetes-sigs/aws-load-balancer-controller#3692). The simulated EC2
+        // gives no ENI a primary IPv6 address (EnablePrimaryIpv6 is not modelled), so none is taken here.
+        if (tg.targetType === 'instance' && tg.ipAddressType === 'ipv6') {
+          throw new SimulatedServiceError('InvalidTarget', `The following targets cannot be used with this IPv6 target group because of missing primary IPv6 addresses: '${id}'`, 400);
+        }
         const port = target.Port ?? tg.port;
         tg.targets = tg.targets.filter((t) => !(t.id === id && t.port === port));
         tg.targets.push({ id, port, ...(target.AvailabilityZone !== undefined ? { availabilityZone: target.AvailabilityZone } : {}) });
