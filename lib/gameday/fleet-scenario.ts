@@ -15,7 +15,10 @@ export const targetGroupSchema = z.strictObject({
     .enum(['instance', 'ip'])
     .default('instance')
     .describe('ip: the instances are registered by the primary private address of their first ENI (with ipAddressType ipv6: its first IPv6 address).'),
-  ipAddressType: z.enum(['ipv4', 'ipv6']).optional().describe('ipv6: the ip targets are IPv6 addresses (CreateTargetGroup IpAddressType; default ipv4).'),
+  ipAddressType: z
+    .enum(['ipv4', 'ipv6'])
+    .optional()
+    .describe('ipv6: the ip targets are IPv6 addresses (CreateTargetGroup IpAddressType; default ipv4). An ipv6 target group of instance targets takes only instances with a primary IPv6 address, which no scenario instance has: ELB refuses them.'),
   targets: z.array(logical('instance')).default([]).describe('Instances registered (by scenario name), besides those an Auto Scaling group registers.'),
 });
 

@@ -1531,4 +1531,20 @@ describe('ATTACK (ipv6-targets): ip targets of an IPv6 target group (docs/securi
     expect(ipTargetRefusal({ targetId: '2001:db8::1', networkInterfaceId: ENI_A }, INSTANCE_ID, [eni(['2001:db8::2'])], new Set([ENI_A]))).toContain('Refused');
     expect(ipTargetRefusal({ targetId: '::ffff:10.0.1.10', networkInterfaceId: ENI_A }, INSTANCE_ID, [eni(['10.0.1.10'])], new Set([ENI_A]))).toContain('Refused');
   });
+
+  // review-3t (checked, holds): addressKey brackets what it hands the URL parser, so only its IPv6
+  // parser runs (with dotted quads only in their strict form inside an IPv6 address); the IPv4 host
+  // parser, which would read 167772165, 012.0.0.5, 0x0a.0.0.1 or 10.1 as an address, never does.
+  it('review-3t: no other spelling of an IPv4 address, and no IPv6 form of it, is that IPv4 address', () => {
+    const ipv4 = addressKey('10.0.1.5');
+    const others = ['167772165', '012.0.1.5', '0x0a.0.1.5', '0xa000105', '10.1.5', '10.0.261', '10.0.1.05', '10.0.1.5.', ' 10.0.1.5', '10.0.1.5%eth0', '[10.0.1.5]', '::ffff:10.0.1.5', '::10.0.1.5', '::ffff:a00:105', '64:ff9b::10.0.1.5'];
+    for (const other of others) expect([other, addressKey(other)]).not.toEqual([other, ipv4]);
+    // Nor is a zone-scoped or malformed IPv6 spelling the address.
+    for (const other of ['2600:1f18:abcd:1200::a%eth0', '2600:1f18:abcd:1200::a/64', '2600:1f18:abcd:1200:::a', '2600:1f18:abcd:1200::0000a']) {
+      expect([other, addressKey(other)]).not.toEqual([other, addressKey(ADDRESS)]);
+    }
+    // Only the same 128-bit value is: embedded dotted quads included.
+    expect(addressKey('::ffff:10.0.1.5')).toBe(addressKey('::ffff:a00:105'));
+    expect(addressKey('0:0:0:0:0:FFFF:10.0.1.5')).toBe('[::ffff:a00:105]');
+  });
 });

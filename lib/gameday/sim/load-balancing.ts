@@ -29,7 +29,7 @@ import { SimulatedServiceError } from './errors';
 import type { ClassicLoadBalancerRecord, TargetGroupRecord } from './fleet-state';
 import { fleetState, placeKey, reachable } from './fleet-state';
 import type { SimWorld } from './world';
-import type { NetworkInterfaceRecord } from './model';
+import type { NetworkInterfaceRecord, SubnetRecord } from './model';
 
 /** Handler keys of the Classic Load Balancer API (its IAM actions are still `elasticloadbalancing:*`). */
 export const CLASSIC_HANDLER_PREFIX = 'elasticloadbalancing-classic';
@@ -64,6 +64,23 @@ function holds(eni: NetworkInterfaceRecord, id: string): boolean {
 /** The ENI of the target group's VPC that holds an ip target's address. */
 function holderOf(world: SimWorld, vpcId: string, id: string): NetworkInterfaceRecord | undefined {
   return [...world.networkInterfaces.values()].find((eni) => eni.vpcId === vpcId && holds(eni, id));
+}
+
+/**
+ * The subnet of the VPC whose IPv4 or IPv6 block holds an ip target's address: ELB tells a target in
+ * the VPC (its zone the subnet's) from one outside it (zone `all`) by the VPC's subnets.
+ */
+function subnetHolding(world: SimWorld, vpcId: string, id: string): SubnetRecord | undefined {
+  const family = isIPv6(id) ? 'ipv6' : isIPv4(id) ? 'ipv4' : undefined;
+  if (family === undefined) return undefined;
+  return [...world.subnets.values()].find((subnet) => {
+    if (subnet.vpcId !== vpcId) return false;
+    const [network = '', bits = ''] = (family === 'ipv6' ? subnet.ipv6Cidr : subnet.cidr)?.split('/') ?? [];
+    if (network === '') return false;
+    const block = new BlockList();
+    block.addSubnet(network, Number(bits), family);
+    return block.check(id, family);
+  });
 }
 
 /** The instance an ip target stands for (the ENI holding its address), or the instance itself. */
@@ -125,8 +142,20 @@ export function targetGroupHandlers(world: SimWorld): Record<string, ApiHandler>
         if (tg.targetType === 'ip' && !(tg.ipAddressType === 'ipv6' ? isIPv6(id) : isIPv4(id))) {
           throw new SimulatedServiceError('ValidationError', `The IP address type of target '${id}' does not match the target group's IP address type '${tg.ipAddressType}'`, 400);
         }
+        // "The IP address … is within the VPC, and cannot have its Availability Zone overridden to 'all'"
+        // (kubernetes-sigs/aws-load-balancer-controller#561): zone all is only for an address outside it.
+        const inVpc = tg.targetType === 'ip' && target.AvailabilityZone === 'all' ? subnetHolding(world, tg.vpcId, id) : undefined;
+        if (inVpc) {
+          throw new SimulatedServiceError('ValidationError', `The IP address '${id}' is within the VPC, and cannot have its Availability Zone overridden to 'all' from '${inVpc.availabilityZone}'`, 400);
+        }
         const known = tg.targetType === 'ip' ? holderOf(world, tg.vpcId, id) !== undefined || target.AvailabilityZone === 'all' : world.instances.get(id)?.vpcId === tg.vpcId;
         if (!known) throw new SimulatedServiceError('InvalidTarget', `The following targets are not in the target group's VPC '${tg.vpcId}': '${id}'`, 400);
+        // An IPv6 target group reaches an instance target at its primary IPv6 address, and ELB refuses an
+        // instance without one (kubernetes-sigs/aws-load-balancer-controller#3692). The simulated EC2
+        // gives no ENI a primary IPv6 address (EnablePrimaryIpv6 is not modelled), so none is taken here.
+        if (tg.targetType === 'instance' && tg.ipAddressType === 'ipv6') {
+          throw new SimulatedServiceError('InvalidTarget', `The following targets cannot be used with this IPv6 target group because of missing primary IPv6 addresses: '${id}'`, 400);
+        }
         const port = target.Port ?? tg.port;
         tg.targets = tg.targets.filter((t) => !(t.id === id && t.port === port));
         tg.targets.push({ id, port, ...(target.AvailabilityZone !== undefined ? { availabilityZone: target.AvailabilityZone } : {}) });

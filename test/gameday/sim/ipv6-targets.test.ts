@@ -73,3 +73,46 @@ describe('FIDELITY (ipv6-targets): IPv6 target groups in the simulated ELB', () 
     expect((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions).toEqual([]);
   });
 });
+
+describe('FIDELITY (review-3t): instance targets of an IPv6 target group', () => {
+  // ELB sends an IPv6 target group's traffic for an instance target to the instance's primary IPv6
+  // address, and refuses an instance without one: "InvalidTarget: The following targets cannot be
+  // used with this IPv6 target group because of missing primary IPv6 addresses" (seen from the AWS
+  // Load Balancer Controller, kubernetes-sigs/aws-load-balancer-controller#3692). The simulated EC2
+  // never gives an ENI a primary IPv6 address (RunInstances EnablePrimaryIpv6 is not modelled, every
+  // address is listed IsPrimaryIpv6: false), so the simulated ELB refuses every such instance.
+  it('refuses an instance without a primary IPv6 address, even one with IPv6 addresses, and still takes it in an ipv4 target group', async () => {
+    const { elbv2, vpcId, launch } = await dualStack();
+    const instance = await launch(1);
+    const id = instance?.InstanceId as string;
+    const v6 = (await elbv2.send(new CreateTargetGroupCommand({ Name: 'web-v6-instances', Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance', IpAddressType: 'ipv6' }))).TargetGroups?.[0]?.TargetGroupArn as string;
+    const refused = await rejectionOf(elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: v6, Targets: [{ Id: id }] })));
+    expect(refused.name).toBe('InvalidTargetException');
+    expect(refused.message).toContain('missing primary IPv6 addresses');
+    expect((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: v6 }))).TargetHealthDescriptions).toEqual([]);
+    const v4 = (await elbv2.send(new CreateTargetGroupCommand({ Name: 'web-v4-instances', Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }))).TargetGroups?.[0]?.TargetGroupArn as string;
+    await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: v4, Targets: [{ Id: id }] }));
+    expect((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: v4 }))).TargetHealthDescriptions?.map((d) => d.Target?.Id)).toEqual([id]);
+  });
+});
+
+describe('FIDELITY (review-3t): an ip target in the target group\'s VPC has its own Availability Zone, never all', () => {
+  // Rows 3n and 3t read a target of zone `all` as one outside the target group's VPC; ELB makes it
+  // so: "ValidationError: The IP address '10.x.x.x' is within the VPC, and cannot have its
+  // Availability Zone overridden to 'all'" (kubernetes-sigs/aws-load-balancer-controller#561, #858).
+  it('refuses zone all for an address of a subnet of the VPC, IPv4 or IPv6, in any spelling', async () => {
+    const { elbv2, vpcId, launch } = await dualStack();
+    const instance = await launch(1);
+    const v6Address = instance?.NetworkInterfaces?.[0]?.Ipv6Addresses?.[0]?.Ipv6Address as string;
+    const v6 = (await elbv2.send(new CreateTargetGroupCommand({ Name: 'web-v6', Protocol: 'TCP', Port: 443, VpcId: vpcId, TargetType: 'ip', IpAddressType: 'ipv6' }))).TargetGroups?.[0]?.TargetGroupArn as string;
+    const v4 = (await elbv2.send(new CreateTargetGroupCommand({ Name: 'web-v4', Protocol: 'TCP', Port: 443, VpcId: vpcId, TargetType: 'ip' }))).TargetGroups?.[0]?.TargetGroupArn as string;
+    for (const [arn, id] of [[v6, v6Address], [v6, v6Address.toUpperCase()], [v4, instance?.PrivateIpAddress as string], [v4, '10.0.1.200']] as const) {
+      const refused = await rejectionOf(elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: id, Port: 443, AvailabilityZone: 'all' }] })));
+      expect([id, refused.name, refused.message]).toEqual([id, 'ValidationError', expect.stringContaining('is within the VPC') as unknown]);
+    }
+    // Outside every subnet of the VPC: zone all is how it is registered.
+    await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: v6, Targets: [{ Id: '2600:1f18:ffff:ff00::1', Port: 443, AvailabilityZone: 'all' }] }));
+    await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: v4, Targets: [{ Id: '10.9.0.5', Port: 443, AvailabilityZone: 'all' }] }));
+    expect((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: v6 }))).TargetHealthDescriptions?.map((d) => [d.Target?.Id, d.Target?.AvailabilityZone])).toEqual([['2600:1f18:ffff:ff00::1', 'all']]);
+  });
+});
