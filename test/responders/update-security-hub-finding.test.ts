@@ -199,7 +199,7 @@ describe('updateSecurityHubFinding', () => {
 
       it.each([
         ['an instance of a sequence', '-i-0123456789abcdef0'],
-        ['an instance in another Region of the account, as the per-instance key names it', '-i-0123456789abcdef0-1a2b3c4d'],
+        ['a child key with a placement hash (the form of a resource in another account or Region)', '-i-0123456789abcdef0-1a2b3c4d'],
         ['one credential of an IAM sequence', '-AKIAIOSFODNN7EXAMPLE'],
       ])('%s: nothing sent, and the result says the finding stays open', async (_label, suffix) => {
         hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
