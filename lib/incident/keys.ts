@@ -119,8 +119,21 @@ function anyChildKeySuffix(parentKey: string, childKey: string): string | undefi
  * its game-day injection's, or that of a child incident of either (one execution per resource).
  */
 export function isKeyOfFinding(key: string, findingId: string): boolean {
+  return ownKeysOfFinding(findingId).some((own) => key === own || childKeySuffix(own, key) !== undefined);
+}
+
+/**
+ * True when `key` is the GuardDuty finding's own incident key (`findingKey`, or its game-day
+ * injection's), not a child incident's: a child is one resource of a multi-resource finding.
+ */
+export function isOwnKeyOfFinding(key: string, findingId: string): boolean {
+  return ownKeysOfFinding(findingId).includes(key);
+}
+
+/** The finding's own key and its game-day injection's. */
+function ownKeysOfFinding(findingId: string): string[] {
   const base = findingKey(findingId);
-  return [incidentKey(base, false), incidentKey(base, true)].some((own) => key === own || childKeySuffix(own, key) !== undefined);
+  return [incidentKey(base, false), incidentKey(base, true)];
 }
 
 /** The 8 hex digits a child key ends with when its resource is in another account or Region than its parent's. */

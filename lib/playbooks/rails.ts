@@ -12,6 +12,9 @@ import type { EvidenceLockSettings, PlaybookRails } from '../contracts/security'
 import { ACTIONS, evidenceLockOptions } from './actions';
 import { changesResources, guardedPlaybookKind, manualRequestFields } from './compile';
 import type { Playbook } from './model';
+import * as z from '../contracts/zod-mini';
+import type { SecurityHubWorkflowStatus } from './security-hub-options';
+import { SECURITY_HUB_WORKFLOW_STATUSES, updateSecurityHubFindingOptions } from './security-hub-options';
 import { approvalOf, flattenSteps, isPerCredential } from './model';
 
 /** The rails of one playbook, or undefined when it changes no resource (the guard never clears it). */
@@ -74,6 +77,22 @@ export function evidenceLocksFor(playbooks: readonly Playbook[]): EvidenceLockSe
 export function evidenceLockMaxDays(playbooks: readonly Playbook[]): number | undefined {
   const days = evidenceLocksFor(playbooks).map((lock) => lock.durationDays);
   return days.length === 0 ? undefined : Math.max(...days);
+}
+
+/**
+ * The Security Hub workflow statuses the deployed write-back steps set (update-security-hub-finding's
+ * `workflowStatus`, its default applied), in SECURITY_HUB_WORKFLOW_STATUSES order: the IAM statement
+ * allows those only (`securityhub:ASFFSyntaxPath/Workflow.Status`), so that a deployment that never
+ * resolves a finding grants no RESOLVED, which takes a finding off the views people triage.
+ */
+export function securityHubWorkflowStatuses(playbooks: readonly Playbook[]): SecurityHubWorkflowStatus[] {
+  const set = new Set<string>();
+  for (const playbook of playbooks) {
+    for (const step of flattenSteps(playbook.steps)) {
+      if (step.action === RESPONDER_NAMES.updateSecurityHubFinding) set.add(z.parse(updateSecurityHubFindingOptions, step.with ?? {}).workflowStatus);
+    }
+  }
+  return SECURITY_HUB_WORKFLOW_STATUSES.filter((status) => set.has(status));
 }
 
 /**

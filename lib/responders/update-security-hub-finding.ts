@@ -34,7 +34,7 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import * as z from '../contracts/zod-mini';
 import { UPDATE_SECURITY_HUB_FINDING } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
-import { isKeyOfFinding } from '../incident/keys';
+import { isKeyOfFinding, isOwnKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
 import { SECURITY_HUB_NOTE_AUTHOR, updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
 import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
@@ -77,7 +77,9 @@ export type UpdateSecurityHubFindingStatus =
   | 'skipped-sample'
   | 'not-found'
   | 'security-hub-off'
-  | 'unprocessed';
+  | 'unprocessed'
+  /** A release of one resource (a child incident) of a finding that names several: the finding stays open. */
+  | 'partial-release';
 
 /** The finding as Security Hub identifies it. */
 export interface SecurityHubFindingIdentifier {
@@ -91,7 +93,7 @@ export interface UpdateSecurityHubFindingResult extends ResponderResult<UpdateSe
   readonly workflowStatus?: SecurityHubWorkflowStatus;
   /** The note as sent (or as it would have been sent). */
   readonly note?: string;
-  /** Why nothing was sent (refused, no grant, not GuardDuty, sample, Security Hub off, not found, unprocessed). */
+  /** Why nothing was sent (refused, no grant, not GuardDuty, sample, partial release, Security Hub off, not found, unprocessed). */
   readonly reason?: string;
 }
 
@@ -292,6 +294,15 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
     if ('refusal' in checked) return skip('refused', incident.key, checked.refusal);
     finding = checked.finding;
     fromRecord = true;
+  }
+  // RESOLVED only for the finding's own incident. An attack sequence (any finding naming several
+  // instances or credentials) is contained one resource at a time, each under a child incident
+  // key whose write-back names the sequence's one finding: releasing one of them (a bystander, a
+  // false positive for that instance) says nothing of the others, still contained, and RESOLVED
+  // would take the whole finding off the views people triage. A person resolves it.
+  const findingId = finding.Id.slice(finding.Id.lastIndexOf('/') + 1);
+  if (workflowStatus === 'RESOLVED' && !isOwnKeyOfFinding(incident.key, findingId)) {
+    return skip('partial-release', finding.Id, `incident ${incident.key} is one resource of finding ${findingId}, which names others: the finding stays open`);
   }
   const note = securityHubNote(input, workflowStatus, { playbook: grant.grant.playbook, mode: effective.mode, executionArn: grant.grant.executionArn });
   const described = { finding, workflowStatus, note };

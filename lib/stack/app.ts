@@ -20,7 +20,7 @@ import type { ResponderFunction } from './responder-function';
 import { MemberRoleStack, memberAccountActionsByResponder } from './member-role-stack';
 import { ForensicRoleStack } from './forensic-role-stack';
 import { quarantineCopyDestinations } from './iam-scopes';
-import { evidenceLockMaxDays } from '../playbooks/rails';
+import { evidenceLockMaxDays, securityHubWorkflowStatuses } from '../playbooks/rails';
 import { flattenSteps } from '../playbooks/model';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { PROJECT_ROOT } from './package-root';
@@ -122,6 +122,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
           ...(config.protectedTagKey ? { protectedTagKey: config.protectedTagKey } : {}),
           quarantineCopies: quarantineCopyDestinations(playbooks),
           ...(lockMaxDays !== undefined ? { evidenceLockMaxDays: lockMaxDays } : {}),
+          securityHubWorkflowStatuses: securityHubWorkflowStatuses(playbooks),
         });
   // The forensic account's role, when a playbook copies evidence there (deployed into that account).
   const copies = playbooks.some((playbook) => flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.copyEvidence));

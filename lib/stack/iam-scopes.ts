@@ -126,6 +126,14 @@ export interface ScopeOptions {
    * @default none: a plan with ec2:LockSnapshot fails
    */
   readonly evidenceLockMaxDays?: number;
+  /**
+   * The Security Hub workflow statuses the deployed write-back steps set
+   * (`securityHubWorkflowStatuses(playbooks)`): securityhub:BatchUpdateFindings is granted only to
+   * set those (`securityhub:ASFFSyntaxPath/Workflow.Status`), so that a deployment that never
+   * resolves a finding grants no RESOLVED. Required when securityhub:BatchUpdateFindings is requested.
+   * @default none: a plan with securityhub:BatchUpdateFindings fails
+   */
+  readonly securityHubWorkflowStatuses?: readonly string[];
 }
 
 /** The destinations of the deployed quarantine copies, known at synth from the playbooks' options. */
@@ -859,14 +867,15 @@ const SCOPES: readonly ActionScope[] = [
     // Only the two fields it sends: one of its statuses, and a note signed as Firebreak's. Every
     // other field BatchUpdateFindings can change must be absent (IAM ANDs the keys of a Null
     // condition), so the role cannot hide a finding by its severity or verification state either.
-    conditions: () => ({
+    conditions: (_requested, options) => ({
       StringEquals: {
-        'securityhub:ASFFSyntaxPath/Workflow.Status': [...SECURITY_HUB_WORKFLOW_STATUSES],
+        // Only the statuses the deployed steps set: no RESOLVED where no playbook resolves (row 13d).
+        'securityhub:ASFFSyntaxPath/Workflow.Status': [...(options.securityHubWorkflowStatuses ?? [])],
         'securityhub:ASFFSyntaxPath/Note.UpdatedBy': SECURITY_HUB_NOTE_AUTHOR,
       },
       Null: Object.fromEntries(SECURITY_HUB_FIELDS_NEVER_SET.map((field) => [`securityhub:ASFFSyntaxPath/${field}`, 'true'])),
     }),
-    why: `BatchUpdateFindings authorizes on the account's hub (hub/default) in the finding's region, which is known only at run time; the securityhub:ASFFSyntaxPath conditions allow only the statuses Firebreak sets, its own note, and no other field (${SECURITY_HUB_REFERENCE}).`,
+    why: `BatchUpdateFindings authorizes on the account's hub (hub/default) in the finding's region, which is known only at run time; the securityhub:ASFFSyntaxPath conditions allow only the statuses the deployed steps set, its own note, and no other field (${SECURITY_HUB_REFERENCE}).`,
   },
   {
     sid: 'PublishAlerts',
@@ -931,6 +940,10 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
   if ([...requested].some((action) => NEEDS_PASS_ROLE.has(action))) requested.add('iam:PassRole');
   if (requested.has('ec2:LockSnapshot') && options.evidenceLockMaxDays === undefined) {
     throw new Error('ec2:LockSnapshot (a snapshot-volumes step with lock) is granted only up to the longest deployed lock: pass evidenceLockMaxDays (evidenceLockMaxDays(playbooks))');
+  }
+  const hubStatuses = options.securityHubWorkflowStatuses ?? [];
+  if (requested.has('securityhub:BatchUpdateFindings') && (hubStatuses.length === 0 || !hubStatuses.every((status) => (SECURITY_HUB_WORKFLOW_STATUSES as readonly string[]).includes(status)))) {
+    throw new Error('securityhub:BatchUpdateFindings is granted only for the workflow statuses the deployed steps set: pass securityHubWorkflowStatuses (securityHubWorkflowStatuses(playbooks)), one or more of NOTIFIED and RESOLVED');
   }
   if (requested.has('s3:PutObject') && options.quarantineCopies === undefined) {
     throw new Error('s3:PutObject (a quarantine-s3-object step with quarantineCopy) is granted only where the copies go: pass quarantineCopies (quarantineCopyDestinations(playbooks))');

@@ -134,6 +134,13 @@ export interface MemberRoleStackProps extends StackProps {
    */
   readonly evidenceLockMaxDays?: number;
   /**
+   * The Security Hub workflow statuses the deployed write-back steps set
+   * (`securityHubWorkflowStatuses(playbooks)`): the member role may set those only. Required when a
+   * responder's actions have securityhub:BatchUpdateFindings.
+   * @default none
+   */
+  readonly securityHubWorkflowStatuses?: readonly string[];
+  /**
    * The deployment's protected tag key (`protectedTagKey`): every role but a release's is denied the
    * containing actions on a user, role or instance carrying it (DenyProtectedTagKey, iam-scopes.ts).
    * @default none
@@ -374,6 +381,7 @@ export class MemberRoleStack extends Stack {
       ...(props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {}),
       ...(props.quarantineCopies !== undefined ? { quarantineCopies: props.quarantineCopies } : {}),
       ...(props.evidenceLockMaxDays !== undefined ? { evidenceLockMaxDays: props.evidenceLockMaxDays } : {}),
+      ...(props.securityHubWorkflowStatuses !== undefined ? { securityHubWorkflowStatuses: props.securityHubWorkflowStatuses } : {}),
     };
 
     // Responders need seconds; role chaining caps sessions at one hour anyway. Each wildcard is the

@@ -19,7 +19,7 @@ import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
 import type { RoutingTable } from '../playbooks/routing';
 import { routingEnvironment, routingTableFor } from '../playbooks/routing';
-import { GRANTED_RESPONDERS, evidenceLockMaxDays, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
+import { GRANTED_RESPONDERS, evidenceLockMaxDays, evidenceLocksFor, playbookRailsFor, playbookStepsFor, securityHubWorkflowStatuses } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { EXECUTION_STATUS_IAM_ACTIONS } from '../responders/execution-status';
 import { PAUSE_KEY } from '../responders/emergency-pause';
@@ -310,6 +310,7 @@ export class Responders extends Construct {
     const forensic = forensicSettings(props, byResponder.has(RESPONDER_NAMES.copyEvidence));
     const quarantineCopies = quarantineCopyDestinations(props.playbooks);
     const lockMaxDays = evidenceLockMaxDays(props.playbooks);
+    const hubStatuses = securityHubWorkflowStatuses(props.playbooks);
     const functions = new Map<string, ResponderFunction>();
     for (const [responder, actions] of byResponder) {
       const inIncidentAccount = actsInIncidentAccount(actions);
@@ -358,6 +359,7 @@ export class Responders extends Construct {
           ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),
           quarantineCopies,
           ...(lockMaxDays !== undefined ? { evidenceLockMaxDays: lockMaxDays } : {}),
+          securityHubWorkflowStatuses: hubStatuses,
           ...protectedTagKeyFor(responder, props.protectedTagKey),
         }),
         logRetention: props.logRetention,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alarmKey, childIncidentKey, executionNameFor, findingKey, isKeyOfFinding } from '../../lib/incident/keys';
+import { alarmKey, childIncidentKey, executionNameFor, findingKey, isKeyOfFinding, isOwnKeyOfFinding } from '../../lib/incident/keys';
 import { parseEvent } from '../../lib/incident/parse';
 import { ec2Incident } from '../support/incidents';
 import { fixtureEvent, withField } from './events';
@@ -46,6 +46,17 @@ describe('isKeyOfFinding', () => {
     expect(isKeyOfFinding('gd-0000aaaa0000aaaa0000aaaa0000aaaa', id)).toBe(false);
     expect(isKeyOfFinding(`gd-${id}-other`, id)).toBe(false);
     expect(isKeyOfFinding(`cw-${id}`, id)).toBe(false);
+  });
+});
+
+describe('isOwnKeyOfFinding', () => {
+  const id = '4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b';
+  it("accepts the finding's own key and its game-day injection's, never a child incident's (one resource of it)", () => {
+    expect(isOwnKeyOfFinding(`gd-${id}`, id)).toBe(true);
+    expect(isOwnKeyOfFinding(`gameday-gd-${id}`, id)).toBe(true);
+    expect(isOwnKeyOfFinding(childIncidentKey(`gd-${id}`, '-i-0123456789abcdef0'), id)).toBe(false);
+    expect(isOwnKeyOfFinding(childIncidentKey(`gameday-gd-${id}`, '-AKIAIOSFODNN7EXAMPLE'), id)).toBe(false);
+    expect(isOwnKeyOfFinding('gd-0000aaaa0000aaaa0000aaaa0000aaaa', id)).toBe(false);
   });
 });
 

@@ -16,6 +16,7 @@ import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { parseEvent } from '../../lib/incident';
+import { childIncidentKey } from '../../lib/incident/keys';
 import type { Incident } from '../../lib/incident/model';
 import type { ContainmentGrant } from '../../lib/contracts/security';
 import { InMemoryGrantStore, approvalKey } from '../../lib/responders/grants';
@@ -185,6 +186,46 @@ describe('updateSecurityHubFinding', () => {
         expect(result.reason).toMatch(reason);
         expect(targets).toEqual([]);
         expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+      });
+    });
+
+    describe('ATTACK (review-securityhub): the release of one resource of a multi-resource finding never resolves the whole finding', () => {
+      // An attack sequence (or any finding naming several instances or credentials) is contained one
+      // resource at a time, each under a child incident key (per-instance.ts, per-credential.ts)
+      // whose write-back names the sequence's one finding. Releasing one of them (a bystander, a
+      // false positive for that instance) must not resolve the finding while the others are still
+      // contained: RESOLVED takes it off the views people triage.
+      const child = (suffix: string): Incident => ({ ...incidentOf(), key: childIncidentKey(incidentOf().key, suffix) });
+
+      it.each([
+        ['an instance of a sequence', '-i-0123456789abcdef0'],
+        ['a child key with a placement hash (the form of a resource in another account or Region)', '-i-0123456789abcdef0-1a2b3c4d'],
+        ['one credential of an IAM sequence', '-AKIAIOSFODNN7EXAMPLE'],
+      ])('%s: nothing sent, and the result says the finding stays open', async (_label, suffix) => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        const contained = child(suffix);
+        expect((await run(input(contained))).status).toBe('updated');
+        const result = await run(release(releaseOf(contained)));
+        expect(result.status).toBe('partial-release');
+        expect(result.reason).toMatch(/one resource of finding 8b2e6d4f0a1c4e3b9d7f5a3c1e9b7d5f/);
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
+        expect(result.actions.at(-1)).toMatchObject({ api: 'firebreak:decide', outcome: 'skipped' });
+      });
+
+      it('in dry-run too: it does not say it would resolve the finding', async () => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        const contained = child('-i-0123456789abcdef0');
+        await run(input(contained));
+        const result = await run({ ...release(releaseOf(contained)), mode: 'dry-run' });
+        expect(result.status).toBe('partial-release');
+        expect(result.workflowStatus).toBeUndefined();
+      });
+
+      it("the finding's own incident still resolves it", async () => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        const contained = incidentOf();
+        await run(input(contained));
+        expect((await run(release(releaseOf(contained)))).status).toBe('updated');
       });
     });
 

@@ -17,9 +17,10 @@ const arns: ResponderArns = {
   stateTable: 'arn:aws:dynamodb:eu-west-1:999988887777:table/state',
 };
 
-// copy-evidence's share is granted only towards a configured forensic account.
+// copy-evidence's share is granted only towards a configured forensic account, and the Security Hub
+// write-back only for the workflow statuses the deployed steps set.
 function plan(actions: string[], overrides: Partial<ResponderArns> = {}) {
-  return planResponderStatements(actions, { ...arns, ...overrides }, { forensicAccountId: '444455556666' }).map(({ statement, wildcards }) => ({
+  return planResponderStatements(actions, { ...arns, ...overrides }, { forensicAccountId: '444455556666', securityHubWorkflowStatuses: ['NOTIFIED', 'RESOLVED'] }).map(({ statement, wildcards }) => ({
     json: statement.toStatementJson() as { Sid: string; Effect: string; Action: string | string[]; Resource: string | string[] },
     wildcards,
   }));

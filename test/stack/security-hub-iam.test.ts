@@ -11,6 +11,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { Playbook } from '../../lib/playbooks/model';
+import { securityHubWorkflowStatuses } from '../../lib/playbooks/rails';
 import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
 import { memberAccountActionsByResponder, MemberRoleStack } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
@@ -68,8 +69,8 @@ function statementsIn(node: unknown): Statement[] {
 }
 
 describe('update-security-hub-finding: IAM', () => {
-  it("lets the responder update findings only on its account's hub, only their workflow status (NOTIFIED or RESOLVED) and a note signed as Firebreak's, and nothing else of Security Hub", () => {
-    const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
+  it("lets the responder update findings only on its account's hub, only their workflow status (NOTIFIED or RESOLVED, as the deployed steps set) and a note signed as Firebreak's, and nothing else of Security Hub", () => {
+    const { template } = synthesize({ playbooks: [WRITE_BACK, RELEASE_WRITE_BACK, DEFAULT_ALERT] });
     const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderUpdateSecurityHubFindingRole'));
     expect(statements.find((s) => s.Sid === 'WriteBackToSecurityHubFindings')).toEqual(EXPECTED);
     // Its own record of the finding (for the release), its execution's grant and approval (read
@@ -88,6 +89,46 @@ describe('update-security-hub-finding: IAM', () => {
     // No other role of the deployment may touch Security Hub.
     const others = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => !id.startsWith('ResponderUpdateSecurityHubFinding'));
     for (const id of others) expect(statementsOfRole(template, id).flatMap(actionsOf).filter((a) => a.startsWith('securityhub:')), id).toEqual([]);
+  });
+
+  describe('ATTACK (review-securityhub): grants only the workflow statuses the deployed write-back steps set', () => {
+    // The role's own credentials (the project's standard since row 13a: not only its code) must not
+    // RESOLVE any finding of a served account when no deployed playbook resolves one: RESOLVED takes
+    // a finding off the views people triage as surely as a lowered severity.
+    const workflowStatusOf = (statements: Statement[]) =>
+      (statements.find((s) => s.Sid === 'WriteBackToSecurityHubFindings')?.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals?.[
+        'securityhub:ASFFSyntaxPath/Workflow.Status'
+      ];
+    const responderStatements = (playbooks: Playbook[]) => {
+      const { template } = synthesize({ playbooks });
+      return statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderUpdateSecurityHubFindingRole'));
+    };
+    const memberStatements = (playbooks: Playbook[]) =>
+      statementsIn(
+        Template.fromStack(
+          new MemberRoleStack(new App(), 'FirebreakMemberRole', {
+            responderActions: memberAccountActionsByResponder(playbooks),
+            securityHubWorkflowStatuses: securityHubWorkflowStatuses(playbooks),
+          }),
+        ).toJSON(),
+      );
+
+    it('NOTIFIED only, in the responder role and the member role, when no deployed playbook resolves', () => {
+      expect(workflowStatusOf(responderStatements([WRITE_BACK, DEFAULT_ALERT]))).toEqual(['NOTIFIED']);
+      expect(workflowStatusOf(memberStatements([WRITE_BACK]))).toEqual(['NOTIFIED']);
+    });
+
+    it('RESOLVED too once a deployed release playbook resolves', () => {
+      expect(workflowStatusOf(responderStatements([WRITE_BACK, RELEASE_WRITE_BACK, DEFAULT_ALERT]))).toEqual(['NOTIFIED', 'RESOLVED']);
+      expect(workflowStatusOf(memberStatements([WRITE_BACK, RELEASE_WRITE_BACK]))).toEqual(['NOTIFIED', 'RESOLVED']);
+    });
+
+    it('reads the default (NOTIFIED) of a step that names no status, and fails the synth of a member role without the list', () => {
+      expect(securityHubWorkflowStatuses([WRITE_BACK, RELEASE_WRITE_BACK])).toEqual(['NOTIFIED', 'RESOLVED']);
+      expect(securityHubWorkflowStatuses([RELEASE_WRITE_BACK])).toEqual(['RESOLVED']);
+      expect(securityHubWorkflowStatuses([COMPROMISED])).toEqual([]);
+      expect(() => new MemberRoleStack(new App(), 'FirebreakMemberRole', { responderActions: memberAccountActionsByResponder([WRITE_BACK]) })).toThrow(/securityHubWorkflowStatuses/);
+    });
   });
 
   it('exists only when a deployed playbook writes back', () => {
@@ -122,6 +163,7 @@ describe('update-security-hub-finding: IAM', () => {
     const statementsOf = (playbooks: Playbook[]) => {
       const stack = new MemberRoleStack(new App(), 'FirebreakMemberRole', {
         responderActions: memberAccountActionsByResponder(playbooks),
+        securityHubWorkflowStatuses: securityHubWorkflowStatuses(playbooks),
       });
       return statementsIn(Template.fromStack(stack).toJSON());
     };

@@ -89,9 +89,10 @@ describe('the write-back statement as deployed, in the simulated Security Hub', 
     catalog = await loadIamCatalog();
   });
 
-  async function hubUnderDeployedStatement() {
+  /** `statuses`: what the deployed write-back steps set (securityHubWorkflowStatuses(playbooks)). */
+  async function hubUnderDeployedStatement(statuses: readonly string[] = ['NOTIFIED', 'RESOLVED']) {
     const sim = simWithFinding();
-    const statements = planStatements(['securityhub:BatchUpdateFindings'], MEMBER_ARNS, {}).map(
+    const statements = planStatements(['securityhub:BatchUpdateFindings'], MEMBER_ARNS, { securityHubWorkflowStatuses: statuses }).map(
       ({ statement }) => statement.toStatementJson() as PolicyStatement,
     );
     sim.enforceIdentityPolicies(ROLE, [{ Version: '2012-10-17', Statement: statements }], catalog);
@@ -109,6 +110,22 @@ describe('the write-back statement as deployed, in the simulated Security Hub', 
     const answer = await hub.send(new BatchUpdateFindingsCommand(request()));
     expect(answer.ProcessedFindings).toEqual([{ Id: ARN, ProductArn: PRODUCT }]);
     expect(sim.securityHubFindings()[0]?.workflowStatus).toBe('NOTIFIED');
+  });
+
+  it('ATTACK (review-securityhub): denies RESOLVED where the deployed steps only set NOTIFIED, and the finding stays NEW', async () => {
+    const { sim, hub } = await hubUnderDeployedStatement(['NOTIFIED']);
+    const refused = await rejectionOf(hub.send(new BatchUpdateFindingsCommand(request({ Workflow: { Status: 'RESOLVED' } }))));
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(sim.securityHubFindings()[0]).toMatchObject({ workflowStatus: 'NEW', updates: 0 });
+    // NOTIFIED, which those steps set, is still allowed.
+    await hub.send(new BatchUpdateFindingsCommand(request()));
+    expect(sim.securityHubFindings()[0]?.workflowStatus).toBe('NOTIFIED');
+  });
+
+  it('allows RESOLVED where a deployed release step sets it', async () => {
+    const { sim, hub } = await hubUnderDeployedStatement(['NOTIFIED', 'RESOLVED']);
+    await hub.send(new BatchUpdateFindingsCommand(request({ Workflow: { Status: 'RESOLVED' } })));
+    expect(sim.securityHubFindings()[0]?.workflowStatus).toBe('RESOLVED');
   });
 
   it.each<[string, Partial<BatchUpdateFindingsCommandInput>]>([
