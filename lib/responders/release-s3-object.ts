@@ -36,7 +36,7 @@ import { clearObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
 import type { TagRestore } from './s3-malware-object';
-import { describeObject, infectedTags, isGameDayObject, MALWARE_OBJECT_TAGS, planRestore, planUntag, scannedObjectOf, tagWords } from './s3-malware-object';
+import { describeObject, infectedTags, isGameDayObject, MALWARE_OBJECT_TAGS, planRestore, planUntag, S3_OBJECT_TAG_LIMIT, scannedObjectOf, tagWords } from './s3-malware-object';
 import { isGameDayIncident } from './game-day';
 import { SECURITY_TAGS } from '../contracts/security';
 import type { S3ObjectClaims } from './s3-object-claims';
@@ -194,7 +194,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     `Took the infected tags${otherMarker !== undefined ? ` (marked for incident ${otherMarker}, whose release took its claim back)` : ''} of incident ${incident.key} off, keeping ${tagSet.length} tag(s) of the owner's${restoreWords(restore, 'wrote back')}; the quarantine copy (if any) stays as evidence`,
   );
   if (restore.kept.length > 0) {
-    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since (they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
+    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since, nor as a set S3 refuses (more than ${S3_OBJECT_TAG_LIMIT} tags, a key twice; they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
   }
 
   // S3 wrote the tags unconditionally: a quarantine that claimed the version since the take-back may have tagged it before this write landed.
