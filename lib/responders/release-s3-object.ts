@@ -35,8 +35,8 @@ import { stepResponder } from './responder-input';
 import { clearObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
-import type { TagRestore } from './s3-malware-object';
-import { describeObject, infectedTags, isGameDayObject, MALWARE_OBJECT_TAGS, planRestore, planUntag, scannedObjectOf, tagWords } from './s3-malware-object';
+import type { TagPlan, TagRestore } from './s3-malware-object';
+import { describeObject, isGameDayObject, MALWARE_OBJECT_TAGS, planInfectedTags, planRestore, planUntag, S3_OBJECT_TAG_LIMIT, scannedObjectOf, tagWords } from './s3-malware-object';
 import { isGameDayIncident } from './game-day';
 import { SECURITY_TAGS } from '../contracts/security';
 import type { S3ObjectClaims } from './s3-object-claims';
@@ -194,7 +194,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     `Took the infected tags${otherMarker !== undefined ? ` (marked for incident ${otherMarker}, whose release took its claim back)` : ''} of incident ${incident.key} off, keeping ${tagSet.length} tag(s) of the owner's${restoreWords(restore, 'wrote back')}; the quarantine copy (if any) stays as evidence`,
   );
   if (restore.kept.length > 0) {
-    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since (they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
+    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since, nor as a set S3 refuses (more than ${S3_OBJECT_TAG_LIMIT} tags, a key twice; they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
   }
 
   // S3 wrote the tags unconditionally: a quarantine that claimed the version since the take-back may have tagged it before this write landed.
@@ -203,8 +203,17 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   if (holder === undefined) return finish('untagged', setAsideField(restore));
   const reason = `${after.claims.length === 1 ? `Incident ${after.claims[0]}` : `Incidents ${after.claims.join(', ')}`} claimed the object version while this release ran (after it took its claim back, before it read the claims again): the infected tags are back on; a new release (and approval) is needed`;
   // As quarantine left it: the set-aside tags off again (they would pass S3's 10 with Firebreak's two), still in the record.
-  await writeTags(s3, object, [...tagSet, ...infectedTags(holder)]);
-  log.record('s3:PutObjectTagging', target, 'done', `Tagged infected again for incident ${holder}, keeping ${tagSet.length} tag(s) of the owner's: ${reason}`);
+  // Room made as the holder's quarantine makes it from the same owner's tags (and recorded by its claim): nine of them and
+  // Firebreak's two would be refused, leaving the object untagged while the holder counts it contained (row 16p). Never
+  // `already-tagged`: the owner's tags hold none of Firebreak's keys.
+  const putBack = planInfectedTags(tagSet, holder) as Extract<TagPlan, { kind: 'tag' }>;
+  await writeTags(s3, object, putBack.tagSet);
+  log.record(
+    's3:PutObjectTagging',
+    target,
+    'done',
+    `Tagged infected again for incident ${holder}, keeping ${putBack.left.length} tag(s) of the owner's${putBack.setAside.length > 0 ? ` (setting aside ${tagWords(putBack.setAside)} for room, as its quarantine does)` : ''}: ${reason}`,
+  );
   return finish('refused', { refusal: { code: 'claimed-since-cleared', reason } });
 }
 

@@ -190,6 +190,19 @@ describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
     expect(planInfectedTags(optedIn, 'k')).toMatchObject({ setAside: [{ Key: 'a7', Value: 'v' }, { Key: 'a8', Value: 'v' }] });
   });
 
+  it('ATTACK (review-16n): never sets aside GuardDuty’s own scan-result tag, whatever keys the uploader sorts before it (row 16o)', () => {
+    // GuardDuty writes GuardDutyMalwareScanStatus=THREATS_FOUND on the very objects Firebreak quarantines, and AWS's
+    // tag-based access control denies reads on it: nine uploader keys that sort before "G" would make it the one set aside.
+    const guardDuty = { Key: 'GuardDutyMalwareScanStatus', Value: 'THREATS_FOUND' };
+    const nine = Array.from({ length: 9 }, (_, i) => ({ Key: `A${i}`, Value: 'v' }));
+    const plan = planInfectedTags([guardDuty, ...nine], 'k');
+    expect(plan).toMatchObject({ kind: 'tag', setAside: [{ Key: 'A7', Value: 'v' }, { Key: 'A8', Value: 'v' }] });
+    expect(plan.kind === 'tag' && plan.tagSet).toContainEqual(guardDuty);
+    // With the game-day opt-in too, both are kept: eight candidates are left, and two at most are needed.
+    const optedIn = planInfectedTags([guardDuty, { Key: 'firebreak:gameday-target', Value: 'true' }, ...nine.slice(0, 8)], 'k');
+    expect(optedIn).toMatchObject({ kind: 'tag', setAside: [{ Key: 'A6', Value: 'v' }, { Key: 'A7', Value: 'v' }] });
+  });
+
   it('writes set-aside tags back only while the owner’s tags are the ones quarantine left (as a set), never with no record of them', () => {
     const left = [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }];
     const aside = [{ Key: 'z', Value: '9' }];
@@ -697,12 +710,55 @@ describe('an object whose owner’s tags leave no room for Firebreak’s (row 16
       expect(result).toMatchObject({ status: 'untagged', setAsideTags: { status: 'not-restored' } });
       expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([TAG_INPUT(changed)]);
       expect(result.actions).toContainEqual(
-        expect.objectContaining({ api: 'firebreak:restore-tags', outcome: 'skipped', detail: expect.stringContaining('Not written back over tags changed since (they stay in the state table\'s record): the owner\'s tags quarantine set aside to make room, "note-8"="v8", "note-9"="see www.evil.example/x"') }),
+        expect.objectContaining({ api: 'firebreak:restore-tags', outcome: 'skipped', detail: expect.stringContaining('Not written back over tags changed since, nor as a set S3 refuses (more than 10 tags, a key twice; they stay in the state table\'s record): the owner\'s tags quarantine set aside to make room, "note-8"="v8", "note-9"="see www.evil.example/x"') }),
       );
       // Claimed again for the next round (the release took its claim back).
       await claims.claim(OBJECT, THREATS.key, NOW.toISOString(), false);
     }
     expect((await claims.get(OBJECT)).setAsideTags).toEqual(SET_ASIDE);
+  });
+
+  it('ATTACK (review-16n): a record that joined tags set aside by two taggings is never written back past S3’s 10 or over a key the object has (row 16p)', async () => {
+    // The object's tags as S3 holds them: a tag write replaces them, as PutObjectTagging does.
+    let tags: { Key: string; Value: string }[] = [];
+    const holding = (now: { Key: string; Value: string }[]) => {
+      tags = now;
+      givenObject(tags);
+      s3Mock.on(GetObjectTaggingCommand).callsFake(() => ({ TagSet: tags }));
+      s3Mock.on(PutObjectTaggingCommand).callsFake((input: { Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
+        tags = input.Tagging.TagSet;
+        return { VersionId: VERSION };
+      });
+    };
+    // (a) Past the limit: ten tags, two set aside; the owner then takes the marker off and adds a tag, and a rescan of the
+    // version (the infected tag still on: not a first tagging) sets one more aside, joining the record: three and eight left.
+    // (b) Over a key: nine tags, note-8 set aside; the owner then gives note-8 another value, and the rescan sets aside note-z.
+    const NINE = [...LEFT, { Key: 'note-8', Value: 'v8' }];
+    for (const [first, edited] of [
+      [TEN, [TAGGED[0]!, ...LEFT, { Key: 'note-z', Value: 'z' }]],
+      [NINE, [TAGGED[0]!, ...LEFT.slice(1), { Key: 'note-8', Value: 'new' }, { Key: 'note-z', Value: 'z' }]],
+    ] as const) {
+      s3Mock.reset();
+      holding([...first]);
+      const claims = new InMemoryS3ObjectClaims();
+      await quarantine(THREATS, {}, { claims });
+      holding([...edited]);
+      await quarantine(THREATS, {}, { claims });
+      const recorded = (await claims.get(OBJECT)).setAsideTags ?? [];
+      expect(recorded.map((tag) => tag.Key)).toContain('note-z');
+      const ownerNow = tags.filter((tag) => !tag.Key.startsWith('firebreak:'));
+      s3Mock.resetHistory();
+      const result = await release(claims);
+      // S3 refuses more than 10 tags (BadRequest) and a key twice (InvalidTag): the release would fail every time, the
+      // object tagged for good. The owner's tags now are written; the set-aside ones stay in the record, named for a person.
+      const [written] = inputsOf(s3Mock, PutObjectTaggingCommand) as { Tagging: { TagSet: { Key: string }[] } }[];
+      expect(written!.Tagging.TagSet.length).toBeLessThanOrEqual(10);
+      expect(new Set(written!.Tagging.TagSet.map((tag) => tag.Key)).size).toBe(written!.Tagging.TagSet.length);
+      expect(written).toEqual(TAG_INPUT(ownerNow));
+      expect(result).toMatchObject({ status: 'untagged', setAsideTags: { status: 'not-restored' } });
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:restore-tags', outcome: 'skipped' }));
+      expect((await claims.get(OBJECT)).setAsideTags).toEqual(recorded);
+    }
   });
 
   it('never writes set-aside tags its input names: only the record’s, and none without one', async () => {

@@ -66,6 +66,8 @@ function givenObjectWithReleaseWrites(tags: Tag[], { holdReleaseWrites = true } 
   const held: { next: Tag[]; land: () => void }[] = [];
   const waiting: (() => void)[] = [];
   const write = (next: Tag[]) => {
+    // As S3: more than 10 tags is refused (BadRequest), and nothing is written.
+    if (next.length > 10) return Promise.reject(Object.assign(new Error('Object tags cannot be greater than 10'), { name: 'BadRequest' }));
     if (isInfected(next) || !holdReleaseWrites) {
       state.tags = next;
       return Promise.resolve({ VersionId: VERSION });
@@ -354,6 +356,26 @@ describe('a quarantine of an object while a release of it runs', () => {
     expect(inputsOf(s3Mock, PutObjectTaggingCommand).at(-1)).toEqual({ ...OBJECT, Tagging: { TagSet: [...ten.slice(0, 8), ...infectedFor(B)] } });
     expect(object.state.tags).toEqual([...ten.slice(0, 8), ...infectedFor(B)]);
     expect((await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).setAsideTags).toEqual(ten.slice(8));
+  });
+
+  it('ATTACK (review-16n): puts the infected tags back, making room as quarantine does, when the owner’s tags it read were nine (the marker taken off, a tag added; row 16p)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const ten = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: 'x' }));
+    const object = givenObjectWithReleaseWrites(ten);
+    expect((await quarantineWith(A, claims, NOW)).status).toBe('tagged');
+    // Whoever may tag the object keeps the infected tag on but takes the marker off and adds a tag of their own: nine.
+    const nine = [...ten.slice(0, 8), { Key: 'owner-a', Value: 'x' }];
+    object.state.tags = [infectedFor(A)[0]!, ...nine];
+    const releasing = releaseWith(A, claims, hours(1));
+    await object.held(1);
+    // B claims, sets owner-a aside (recorded), and tags for itself while A's release write (the nine) is in flight.
+    expect((await quarantineWith(B, claims, hours(2))).status).toBe('tagged');
+    object.landNext();
+    // Before: the put-back was the nine and Firebreak's two, which S3 refuses: the release failed with the object untagged,
+    // readable while incident B counted it contained.
+    expect(await releasing).toMatchObject({ status: 'refused', refusal: { code: 'claimed-since-cleared' } });
+    expect(object.state.tags).toEqual([...ten.slice(0, 8), ...infectedFor(B)]);
+    expect((await claims.get({ account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION })).setAsideTags).toContainEqual({ Key: 'owner-a', Value: 'x' });
   });
 
   it('reads the tags once when they were not infected (its own write follows its claim), and claims nothing in dry-run', async () => {

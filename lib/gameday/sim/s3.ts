@@ -77,7 +77,10 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
   const authorizeOn = (call: SimCall, iamAction: string, bucket: string, key: string) => call.authorize(iamAction, s3ObjectArn(bucket, key));
   const tagSetOf = (record: ObjectVersionRecord) => [...record.tags].map(([Key, Value]) => ({ Key, Value }));
   const tagsFrom = (list: unknown): Map<string, string> => {
-    const tags = new Map(((list as { Key?: string; Value?: string }[] | undefined) ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    const sent = (list as { Key?: string; Value?: string }[] | undefined) ?? [];
+    const tags = new Map(sent.map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    // S3 refuses a key twice (API_PutObjectTagging); a Map would keep the last value.
+    if (tags.size < sent.length) throw new SimulatedServiceError('InvalidTag', 'Cannot provide multiple Tags with the same key', 400);
     if (tags.size > TAG_LIMIT) throw new SimulatedServiceError('BadRequest', 'Object tags cannot be greater than 10', 400);
     return tags;
   };

@@ -133,4 +133,16 @@ describe('object-tag condition keys in the simulated S3', () => {
     const versions = await admin.send(new ListObjectVersionsCommand({ Bucket: 'uploads', Prefix: 'firebreak-quarantine/' }));
     expect((versions.Versions ?? []).map((version) => version.VersionId)).toEqual([first.VersionId]);
   });
+
+  it('FIDELITY (review-16n): refuses a tag set that names a key twice (InvalidTag), as S3 does, instead of keeping the last value', async () => {
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html: S3 answers InvalidTag, "Cannot provide
+    // multiple Tags with the same key". A simulated S3 that kept the last value would rehearse a release writing a recorded
+    // tag over the owner's newer one as a success (row 16p).
+    const { s3, versionId } = await world([TAG_INFECTED, RETAG_INFECTED], 'uploaded-by=portal&firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=gd-1');
+    const refused = await rejectionOf(
+      s3.send(new PutObjectTaggingCommand({ Bucket: 'uploads', Key: 'in/a.pdf', VersionId: versionId, Tagging: { TagSet: [{ Key: 'note', Value: 'new' }, { Key: 'note', Value: 'old' }] } })),
+    );
+    expect(refused.name).toBe('InvalidTag');
+    expect(refused.message).toBe('Cannot provide multiple Tags with the same key');
+  });
 });
