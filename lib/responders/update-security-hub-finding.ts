@@ -56,6 +56,7 @@ import { isGameDayIncident } from './game-day';
 import { stepClaimOf } from './step-binding';
 import type { ReleaseStatus } from './release';
 import type { ReleaseCredentialsStatus } from './release-credentials';
+import type { ReleaseS3ObjectStatus } from './release-s3-object';
 
 export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = UPDATE_SECURITY_HUB_FINDING;
 export const updateSecurityHubFindingOptionsSchema = updateSecurityHubFindingOptions;
@@ -212,18 +213,18 @@ export function securityHubNote(
 
 /**
  * The release steps (literal names, checked against RESPONDER_NAMES by type only: its table would add
- * about 1 KB to the bundle) and what each answers when this incident let go of its resource
- * (released, its claim taken back while another incident holds it, already released, or would be in
- * dry-run): the same four for both. Any other answer (refused, no record, not found, terminated, no
- * credential, a status added later) left the resource as it was, and the finding is not dealt with:
- * RESOLVED is withheld (row 13e). release-s3-object is not one: a Malware Protection for S3 result is
- * no finding (`not-guardduty`, before this is read).
+ * about 1 KB to the bundle), each with what it answers when this incident let go of its resource:
+ * released (untagged), its claim taken back while another incident holds it, already released, or
+ * would be in dry-run. Any other answer (refused, no record, not found, terminated, no credential,
+ * changed, a status added later) left the resource as it was, and the finding is not dealt with:
+ * RESOLVED is withheld (row 13e).
  */
-const RELEASE_RESPONDERS: readonly string[] = [
-  'release-instance' satisfies (typeof RESPONDER_NAMES)['releaseInstance'],
-  'release-credentials' satisfies (typeof RESPONDER_NAMES)['releaseCredentials'],
-];
-const RELEASED_STATUSES: readonly string[] = ['released', 'claim-released', 'already-released', 'dry-run'] satisfies (ReleaseStatus & ReleaseCredentialsStatus)[];
+const LET_GO: readonly string[] = ['released', 'claim-released', 'already-released', 'dry-run'] satisfies (ReleaseStatus & ReleaseCredentialsStatus)[];
+const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
+  ['release-instance' satisfies (typeof RESPONDER_NAMES)['releaseInstance']]: LET_GO,
+  ['release-credentials' satisfies (typeof RESPONDER_NAMES)['releaseCredentials']]: LET_GO,
+  ['release-s3-object' satisfies (typeof RESPONDER_NAMES)['releaseS3Object']]: ['untagged', 'held', 'not-tagged', 'dry-run'] satisfies ReleaseS3ObjectStatus[],
+};
 
 /**
  * The answer of an earlier release step that released nothing, if any. The results are the input's
@@ -231,7 +232,10 @@ const RELEASED_STATUSES: readonly string[] = ['released', 'claim-released', 'alr
  * finding open, never resolve one.
  */
 function unreleasedAnswer(results: UpdateSecurityHubFindingInput['results']): string | undefined {
-  const step = Object.values(results).find((outcome) => RELEASE_RESPONDERS.includes(outcome?.responder ?? '') && !RELEASED_STATUSES.includes(outcome?.status ?? ''));
+  const step = Object.values(results).find((outcome) => {
+    const released = RELEASED_STATUSES[outcome?.responder ?? ''];
+    return released !== undefined && !released.includes(outcome?.status ?? '');
+  });
   return step ? `${step.responder} answered ${neutralizeText(step.status ?? 'nothing', 40)}` : undefined;
 }
 

@@ -248,6 +248,9 @@ describe('updateSecurityHubFinding', () => {
         [RESPONDER_NAMES.releaseInstance, 'terminated'],
         [RESPONDER_NAMES.releaseCredentials, 'refused'],
         [RESPONDER_NAMES.releaseCredentials, 'no-credential'],
+        [RESPONDER_NAMES.releaseS3Object, 'refused'],
+        [RESPONDER_NAMES.releaseS3Object, 'not-found'],
+        [RESPONDER_NAMES.releaseS3Object, 'changed'],
         [RESPONDER_NAMES.releaseInstance, 'a status added later'],
       ])('%s answering %s: nothing sent, the result says so', async (responder, status) => {
         hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
@@ -275,6 +278,9 @@ describe('updateSecurityHubFinding', () => {
         [RESPONDER_NAMES.releaseCredentials, 'released'],
         [RESPONDER_NAMES.releaseCredentials, 'claim-released'],
         [RESPONDER_NAMES.releaseCredentials, 'already-released'],
+        [RESPONDER_NAMES.releaseS3Object, 'untagged'],
+        [RESPONDER_NAMES.releaseS3Object, 'held'],
+        [RESPONDER_NAMES.releaseS3Object, 'not-tagged'],
       ])('%s answering %s (the incident let go of its resource) still resolves it', async (responder, status) => {
         hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
         await run(input(incidentOf()));
