@@ -268,8 +268,9 @@ describe('responder bundles', () => {
     // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
     // Session 34: +290 bytes (review-securityhub): a release of one resource of a multi-resource finding (a child incident
     // key) leaves the finding open instead of resolving it for the resources still contained (row 13c).
-    // Session 34: +540 bytes (review-13c): a release's write-back withholds RESOLVED when the release step before it
+    // Session 34: +541 bytes (review-13c): a release's write-back withholds RESOLVED when the release step before it
     // released nothing (refused, no record, not found: the finding stays open, status not-released, row 13e).
+    // 600,227 bytes before, 600,768 after.
     'update-security-hub-finding': 6_640,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
