@@ -233,7 +233,9 @@ const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
  */
 function unreleasedAnswer(results: UpdateSecurityHubFindingInput['results']): string | undefined {
   const step = Object.values(results).find((outcome) => {
-    const released = RELEASED_STATUSES[outcome?.responder ?? ''];
+    // Own keys only: a claimed responder named `constructor` must not read Object's.
+    const responder = outcome?.responder ?? '';
+    const released = Object.hasOwn(RELEASED_STATUSES, responder) ? RELEASED_STATUSES[responder] : undefined;
     return released !== undefined && !released.includes(outcome?.status ?? '');
   });
   return step ? `${step.responder} answered ${neutralizeText(step.status ?? 'nothing', 40)}` : undefined;

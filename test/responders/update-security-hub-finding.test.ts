@@ -287,6 +287,12 @@ describe('updateSecurityHubFinding', () => {
         expect((await run(releasedWith(responder, status))).status).toBe('updated');
       });
 
+      it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('a result claiming responder %s is no release step: it resolves, and never throws', async (responder) => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        await run(input(incidentOf()));
+        expect((await run(releasedWith(responder, 'refused'))).status).toBe('updated');
+      });
+
       it("a NOTIFIED write-back is never held back by an earlier step's result", async () => {
         hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
         const result = await run(input(incidentOf(), { results: { contain: { responder: RESPONDER_NAMES.releaseInstance, status: 'refused' } } }));
