@@ -17,6 +17,8 @@ import type { PlaybookError } from '../playbooks/errors';
 import { formatPlaybookError } from '../playbooks/errors';
 import { playbookJsonSchemaText, PLAYBOOK_SCHEMA_FILE } from '../playbooks/json-schema';
 import { validatePlaybookPaths } from '../playbooks/loader';
+import { securityHubWorkflowStatuses } from '../playbooks/rails';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import type { Playbook, Step } from '../playbooks/model';
 import { routingEnvironment, routingTableFor, routingTableFromEnvironment } from '../playbooks/routing';
 import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
@@ -66,6 +68,23 @@ function reportPlaybookErrors(errors: readonly PlaybookError[], fileCount: numbe
 // ---------------------------------------------------------------------------------------------
 // validate
 
+/**
+ * What the member role must allow that it takes from the playbooks' options, not only from their
+ * actions: the Security Hub write-back's workflow statuses (row 13d). A member role synthesized from
+ * playbooks without a RESOLVED step denies RESOLVED, and "Changing playbooks" ends in deploying the
+ * Firebreak stack: said here, the step before that deploy, rather than at the first release in a
+ * member account (the write-back step fails, AccessDeniedException). The stack id is lib/stack/app.ts's
+ * MEMBER_ROLE_STACK_ID, written out so that validate does not load the CDK (its test compares them).
+ */
+function memberRoleNote(playbooks: readonly Playbook[]): string | undefined {
+  const statuses = securityHubWorkflowStatuses(playbooks);
+  if (statuses.length === 0) return undefined;
+  return (
+    `Member accounts: ${RESPONDER_NAMES.updateSecurityHubFinding} sets Workflow.Status ${statuses.join(', ')}; the member role allows only the statuses of the playbooks it was synthesized from: ` +
+    `when this list grew, deploy FirebreakMemberRole (or its StackSet) in every member account before the Firebreak stack (docs/deploy.md, "Upgrading: member roles first").`
+  );
+}
+
 async function validate(paths: readonly string[], setExitCode: (code: number) => void): Promise<void> {
   if (paths.length === 0) out(`Playbooks in ${SHIPPED_PLAYBOOKS_DIR} (the Firebreak checkout's; name files or directories to check others):`);
   const targets = paths.length > 0 ? paths : [shownPath(SHIPPED_PLAYBOOKS_DIR)];
@@ -80,6 +99,8 @@ async function validate(paths: readonly string[], setExitCode: (code: number) =>
     return;
   }
   out(`${plural(playbooks.length, 'playbook')} valid.`);
+  const memberNote = memberRoleNote(playbooks);
+  if (memberNote !== undefined) out(memberNote);
   if (warnings.length > 0) err(`${plural(warnings.length, 'warning')} (docs/playbooks.md, "Writing a new playbook"); the playbooks are valid.`);
 }
 

@@ -33,6 +33,7 @@ import type { SecurityHubClients } from '../aws/clients/securityhub';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import * as z from '../contracts/zod-mini';
 import { UPDATE_SECURITY_HUB_FINDING } from '../contracts/responders';
+import type { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import { isKeyOfFinding, isOwnKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
@@ -53,6 +54,9 @@ import { createResponderHandler } from './runtime';
 import { neutralizeText } from './untrusted-text';
 import { isGameDayIncident } from './game-day';
 import { stepClaimOf } from './step-binding';
+import type { ReleaseStatus } from './release';
+import type { ReleaseCredentialsStatus } from './release-credentials';
+import type { ReleaseS3ObjectStatus } from './release-s3-object';
 
 export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = UPDATE_SECURITY_HUB_FINDING;
 export const updateSecurityHubFindingOptionsSchema = updateSecurityHubFindingOptions;
@@ -79,7 +83,9 @@ export type UpdateSecurityHubFindingStatus =
   | 'security-hub-off'
   | 'unprocessed'
   /** A release of one resource (a child incident) of a finding that names several: the finding stays open. */
-  | 'partial-release';
+  | 'partial-release'
+  /** RESOLVED withheld: the release step before it released nothing (refused, no record, not found): the finding stays open. */
+  | 'not-released';
 
 /** The finding as Security Hub identifies it. */
 export interface SecurityHubFindingIdentifier {
@@ -93,7 +99,7 @@ export interface UpdateSecurityHubFindingResult extends ResponderResult<UpdateSe
   readonly workflowStatus?: SecurityHubWorkflowStatus;
   /** The note as sent (or as it would have been sent). */
   readonly note?: string;
-  /** Why nothing was sent (refused, no grant, not GuardDuty, sample, partial release, Security Hub off, not found, unprocessed). */
+  /** Why nothing was sent (refused, no grant, not GuardDuty, sample, partial release, not released, Security Hub off, not found, unprocessed). */
   readonly reason?: string;
 }
 
@@ -111,12 +117,12 @@ export interface UpdateSecurityHubFindingDeps {
 }
 
 /** The outcome of one earlier step, as the compiled playbook passes it (`results.<stepId>`). */
-const stepOutcomeSchema = z.looseObject({ status: z.optional(z.string()) });
+const stepOutcomeSchema = z.looseObject({ responder: z.optional(z.string()), status: z.optional(z.string()) });
 const resultsSchema = z._default(z.record(z.string(), z.nullish(stepOutcomeSchema)), {});
 
 /** The step's input: the responder envelope plus the results of the steps before it. */
 export interface UpdateSecurityHubFindingInput extends ResponderInput<z.output<typeof updateSecurityHubFindingOptionsSchema>> {
-  readonly results: Readonly<Record<string, { readonly status?: string } | null | undefined>>;
+  readonly results: Readonly<Record<string, { readonly responder?: string; readonly status?: string } | null | undefined>>;
 }
 
 /** Parses the envelope (strict, as every responder's) and, apart, the earlier steps' results. */
@@ -203,6 +209,36 @@ export function securityHubNote(
   const text = parts.join(' ');
   const chars = Array.from(text);
   return chars.length <= SECURITY_HUB_NOTE_LIMITS.text ? text : `${chars.slice(0, SECURITY_HUB_NOTE_LIMITS.text - 3).join('')}...`;
+}
+
+/**
+ * The release steps (literal names, checked against RESPONDER_NAMES by type only: its table would add
+ * about 1 KB to the bundle), each with what it answers when this incident let go of its resource:
+ * released (untagged), its claim taken back while another incident holds it, already released, or
+ * would be in dry-run. Any other answer (refused, no record, not found, terminated, no credential,
+ * changed, a status added later) left the resource as it was, and the finding is not dealt with:
+ * RESOLVED is withheld (row 13e).
+ */
+const LET_GO: readonly string[] = ['released', 'claim-released', 'already-released', 'dry-run'] satisfies (ReleaseStatus & ReleaseCredentialsStatus)[];
+const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
+  ['release-instance' satisfies (typeof RESPONDER_NAMES)['releaseInstance']]: LET_GO,
+  ['release-credentials' satisfies (typeof RESPONDER_NAMES)['releaseCredentials']]: LET_GO,
+  ['release-s3-object' satisfies (typeof RESPONDER_NAMES)['releaseS3Object']]: ['untagged', 'held', 'not-tagged', 'dry-run'] satisfies ReleaseS3ObjectStatus[],
+};
+
+/**
+ * The answer of an earlier release step that released nothing, if any. The results are the input's
+ * claim (nothing binds them), so they only ever withhold RESOLVED: a forged result can keep a
+ * finding open, never resolve one.
+ */
+function unreleasedAnswer(results: UpdateSecurityHubFindingInput['results']): string | undefined {
+  const step = Object.values(results).find((outcome) => {
+    // Own keys only: a claimed responder named `constructor` must not read Object's.
+    const responder = outcome?.responder ?? '';
+    const released = Object.hasOwn(RELEASED_STATUSES, responder) ? RELEASED_STATUSES[responder] : undefined;
+    return released !== undefined && !released.includes(outcome?.status ?? '');
+  });
+  return step ? `${step.responder} answered ${neutralizeText(step.status ?? 'nothing', 40)}` : undefined;
 }
 
 /** Unprocessed-finding codes worth another attempt (the state machine's transient retrier). */
@@ -304,6 +340,10 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   if (workflowStatus === 'RESOLVED' && !isOwnKeyOfFinding(incident.key, findingId)) {
     return skip('partial-release', finding.Id, `incident ${incident.key} is one resource of finding ${findingId}, which names others: the finding stays open`);
   }
+  // RESOLVED only once the release released: a release refused (a tampered record, contained again
+  // since it was cleared), without a record, or of an instance no longer there left it as it was.
+  const unreleased = workflowStatus === 'RESOLVED' ? unreleasedAnswer(input.results) : undefined;
+  if (unreleased !== undefined) return skip('not-released', finding.Id, `${unreleased}: nothing was released, the finding stays open`);
   const note = securityHubNote(input, workflowStatus, { playbook: grant.grant.playbook, mode: effective.mode, executionArn: grant.grant.executionArn });
   const described = { finding, workflowStatus, note };
   recordEffectiveMode(log, finding.Id, effective);

@@ -268,7 +268,10 @@ describe('responder bundles', () => {
     // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
     // Session 34: +290 bytes (review-securityhub): a release of one resource of a multi-resource finding (a child incident
     // key) leaves the finding open instead of resolving it for the resources still contained (row 13c).
-    'update-security-hub-finding': 6_100,
+    // Session 34: +572 bytes (review-13c): a release's write-back withholds RESOLVED when the release step before it
+    // released nothing (refused, no record, not found: the finding stays open, status not-released, row 13e).
+    // 600,227 bytes before, 600,799 after (31 of them so that a claimed responder named constructor reads no Object key).
+    'update-security-hub-finding': 6_680,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../lib/cli/main';
+import { MEMBER_ROLE_STACK_ID } from '../../lib/stack/app';
 import { playbookJsonSchemaText } from '../../lib/playbooks/json-schema';
 
 const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
@@ -80,6 +81,30 @@ describe('firebreak validate', () => {
         `${FIXTURE_PLAYBOOKS}/valid/contain-backdoor.yaml:3:14: warning: description is 42 characters; the shipped playbooks' standard asks for more than 150 (what the playbook protects against, why these steps, what it does not do), and npm test holds every playbook in playbooks/ to it\n` +
         '2 warnings (docs/playbooks.md, "Writing a new playbook"); the playbooks are valid.\n',
     );
+  });
+
+  describe('FIDELITY (review-13c): says which Security Hub workflow statuses the member role must allow, and to deploy it first', () => {
+    // The member role allows only the statuses the playbooks it was synthesized from set (row 13d):
+    // adding a release write-back (RESOLVED) and deploying only the Firebreak stack, as "Changing
+    // playbooks" says, leaves every member account's role denying RESOLVED, found only at the first
+    // release there (the write-back step fails). validate is the step before that deploy.
+    it('names RESOLVED and the order when a playbook resolves', async () => {
+      expect(await run('validate', 'playbooks/scenarios/security-hub/compromised-ec2-instance.yaml', 'playbooks/scenarios/security-hub/release-instance.yaml')).toBe(0);
+      expect(out()).toContain(
+        'Member accounts: update-security-hub-finding sets Workflow.Status NOTIFIED, RESOLVED; the member role allows only the statuses of the playbooks it was synthesized from: ' +
+          'when this list grew, deploy FirebreakMemberRole (or its StackSet) in every member account before the Firebreak stack (docs/deploy.md, "Upgrading: member roles first").',
+      );
+      expect(err()).toBe('');
+      expect(MEMBER_ROLE_STACK_ID).toBe('FirebreakMemberRole');
+    });
+
+    it('names NOTIFIED only when no playbook resolves, and says nothing without a write-back', async () => {
+      expect(await run('validate', 'playbooks/scenarios/security-hub/compromised-ec2-instance.yaml')).toBe(0);
+      expect(out()).toContain('update-security-hub-finding sets Workflow.Status NOTIFIED;');
+      stdout.length = 0;
+      expect(await run('validate', 'playbooks/compromised-ec2-instance.yaml')).toBe(0);
+      expect(out()).not.toContain('Member accounts');
+    });
   });
 
   it('exits 1 for a path that does not exist', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alarmKey, childIncidentKey, executionNameFor, findingKey, isKeyOfFinding, isOwnKeyOfFinding } from '../../lib/incident/keys';
+import { alarmKey, childIncidentKey, executionNameFor, findingKey, incidentKey, isKeyOfFinding, isOwnKeyOfFinding } from '../../lib/incident/keys';
 import { parseEvent } from '../../lib/incident/parse';
 import { ec2Incident } from '../support/incidents';
 import { fixtureEvent, withField } from './events';
@@ -57,6 +57,41 @@ describe('isOwnKeyOfFinding', () => {
     expect(isOwnKeyOfFinding(childIncidentKey(`gd-${id}`, '-i-0123456789abcdef0'), id)).toBe(false);
     expect(isOwnKeyOfFinding(childIncidentKey(`gameday-gd-${id}`, '-AKIAIOSFODNN7EXAMPLE'), id)).toBe(false);
     expect(isOwnKeyOfFinding('gd-0000aaaa0000aaaa0000aaaa0000aaaa', id)).toBe(false);
+  });
+});
+
+describe('isOwnKeyOfFinding: test (review-13c, checked and holds)', () => {
+  const id = '4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b';
+  // A finding id as the write-back reads it from a GuardDuty ARN: [a-z0-9]{1,64}.
+  const findingIds = fc.stringMatching(/^[a-z0-9]{1,64}$/);
+  const suffixes = fc.constantFrom('-i-0123456789abcdef0', '-i-0123456789abcdef0-1a2b3c4d', '-AKIAIOSFODNN7EXAMPLE', '-key-0123456789abcdef', '-role-0123456789ab');
+
+  it("reads no look-alike of the finding's own key as its own: another finding whose id is a prefix or an extension of it, case, separators, a drill's of another", () => {
+    for (const key of [`gd-${id.slice(0, 31)}`, `gd-${id}0`, `GD-${id}`, `gd-${id.toUpperCase()}`, `gd_${id}`, `gd--${id}`, `gd-${id}-`, `gameday-${`gd-${id}`.slice(0, 30)}`, `gameday-gd-${id}0`, `gameday-gameday-gd-${id}`, ` gd-${id}`]) {
+      expect(isOwnKeyOfFinding(key, id), key).toBe(false);
+    }
+    expect(isOwnKeyOfFinding(`gd-${id}`, `${id}0`)).toBe(false);
+    expect(isOwnKeyOfFinding(`gd-${id}`, id.slice(0, 31))).toBe(false);
+  });
+
+  it("never reads a child key (any suffix, shortened or not) as any finding's own key, and always reads each finding's own keys as its own", () => {
+    fc.assert(
+      fc.property(findingIds, findingIds, suffixes, fc.boolean(), (parentId, otherId, suffix, drill) => {
+        const own = incidentKey(findingKey(parentId), drill);
+        expect(isOwnKeyOfFinding(own, parentId)).toBe(true);
+        const child = childIncidentKey(own, suffix);
+        expect(isOwnKeyOfFinding(child, parentId)).toBe(false);
+        expect(isOwnKeyOfFinding(child, otherId)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a long id (the hashed key form) is its own, and its children are not', () => {
+    const long = 'a'.repeat(64);
+    expect(isOwnKeyOfFinding(findingKey(long), long)).toBe(true);
+    expect(isOwnKeyOfFinding(findingKey(long), 'a'.repeat(63))).toBe(false);
+    expect(isOwnKeyOfFinding(childIncidentKey(findingKey(long), '-i-0123456789abcdef0'), long)).toBe(false);
   });
 });
 

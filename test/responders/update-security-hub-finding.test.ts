@@ -229,6 +229,77 @@ describe('updateSecurityHubFinding', () => {
       });
     });
 
+    describe('ATTACK (review-13c): a release step that released nothing never lets the write-back resolve the finding', () => {
+      // The release playbook passes every earlier step's result to the write-back (`results`,
+      // compile.ts). A release refused (the record tampered with, contained again since it was
+      // cleared), without a record, or of an instance no longer there left the resource as it was:
+      // RESOLVED would take the finding off the views people triage while its instance is still
+      // isolated (or never was restored). The results are the input's claim, so they may only
+      // withhold RESOLVED, never grant it.
+      const releasedWith = (responder: string, status: string) => ({
+        ...release(releaseOf(incidentOf())),
+        results: { release: { responder, status }, 'unblock-dns': { responder: RESPONDER_NAMES.unblockDnsDomains, status: 'nothing-blocked' } },
+      });
+
+      it.each([
+        [RESPONDER_NAMES.releaseInstance, 'refused'],
+        [RESPONDER_NAMES.releaseInstance, 'no-record'],
+        [RESPONDER_NAMES.releaseInstance, 'not-found'],
+        [RESPONDER_NAMES.releaseInstance, 'terminated'],
+        [RESPONDER_NAMES.releaseCredentials, 'refused'],
+        [RESPONDER_NAMES.releaseCredentials, 'no-credential'],
+        [RESPONDER_NAMES.releaseS3Object, 'refused'],
+        [RESPONDER_NAMES.releaseS3Object, 'not-found'],
+        [RESPONDER_NAMES.releaseS3Object, 'changed'],
+        [RESPONDER_NAMES.releaseInstance, 'a status added later'],
+      ])('%s answering %s: nothing sent, the result says so', async (responder, status) => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        await run(input(incidentOf()));
+        const result = await run(releasedWith(responder, status));
+        expect(result.status).toBe('not-released');
+        expect(result.reason).toContain(`${responder} answered ${status}`);
+        expect(result.workflowStatus).toBeUndefined();
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
+        expect(result.actions.at(-1)).toMatchObject({ api: 'firebreak:decide', outcome: 'skipped' });
+      });
+
+      it('in dry-run too: it does not say it would resolve the finding', async () => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        await run(input(incidentOf()));
+        const result = await run({ ...releasedWith(RESPONDER_NAMES.releaseInstance, 'refused'), mode: 'dry-run' });
+        expect(result.status).toBe('not-released');
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
+      });
+
+      it.each([
+        [RESPONDER_NAMES.releaseInstance, 'released'],
+        [RESPONDER_NAMES.releaseInstance, 'claim-released'],
+        [RESPONDER_NAMES.releaseInstance, 'already-released'],
+        [RESPONDER_NAMES.releaseCredentials, 'released'],
+        [RESPONDER_NAMES.releaseCredentials, 'claim-released'],
+        [RESPONDER_NAMES.releaseCredentials, 'already-released'],
+        [RESPONDER_NAMES.releaseS3Object, 'untagged'],
+        [RESPONDER_NAMES.releaseS3Object, 'held'],
+        [RESPONDER_NAMES.releaseS3Object, 'not-tagged'],
+      ])('%s answering %s (the incident let go of its resource) still resolves it', async (responder, status) => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        await run(input(incidentOf()));
+        expect((await run(releasedWith(responder, status))).status).toBe('updated');
+      });
+
+      it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('a result claiming responder %s is no release step: it resolves, and never throws', async (responder) => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        await run(input(incidentOf()));
+        expect((await run(releasedWith(responder, 'refused'))).status).toBe('updated');
+      });
+
+      it("a NOTIFIED write-back is never held back by an earlier step's result", async () => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        const result = await run(input(incidentOf(), { results: { contain: { responder: RESPONDER_NAMES.releaseInstance, status: 'refused' } } }));
+        expect(result.status).toBe('updated');
+      });
+    });
+
     it("refuses a release naming another account than the recorded finding's", async () => {
       hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
       const contained = incidentOf();
