@@ -64,6 +64,8 @@ export interface ReleaseS3ObjectResult extends ResponderResult<ReleaseS3ObjectSt
    * others; `not-restored`, the object's tags changed since, so they stay in the record for a person (the uploader's text).
    */
   readonly setAsideTags?: { readonly status: 'restored' | 'not-restored'; readonly tags: readonly { readonly key: UntrustedText; readonly value: UntrustedText }[] };
+  /** The owner's tags an earlier first tagging of the version set aside and no release wrote back: never written back, kept in the record for a person (row 16q). */
+  readonly earlierSetAsideTags?: readonly { readonly key: UntrustedText; readonly value: UntrustedText }[];
 }
 
 export interface ReleaseS3ObjectDeps {
@@ -71,7 +73,7 @@ export interface ReleaseS3ObjectDeps {
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
   /** The incidents holding each object version (state table, `s3claim#`). */
-  readonly claims: Pick<S3ObjectClaims, 'get' | 'takeBack'>;
+  readonly claims: Pick<S3ObjectClaims, 'get' | 'takeBack' | 'forgetRestored'>;
   /** FIREBREAK_MODE. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -164,7 +166,8 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     if (otherMarker !== undefined && !read.releasedClaims.includes(otherMarker)) return refuseOtherMarker();
     const restore = planRestore(ownerTagsOf(current), read.setAsideTags ?? [], read.leftTags);
     log.record(tagApiOf(restore.tagSet), target, 'would-do', `Would take the infected tags off, keeping ${ownerTagsOf(current).length} tag(s) of the owner's${restoreWords(restore, 'would write back')} (cannot dry-run: S3 has no DryRun parameter)`);
-    return finish('dry-run', setAsideField(restore));
+    recordKept(log, target, restore, read.earlierSetAsideTags);
+    return finish('dry-run', setAsideField(restore, read.earlierSetAsideTags));
   }
 
   const taken = await deps.claims.takeBack(object, incident.key, clearance.clearedAt);
@@ -193,14 +196,16 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     'done',
     `Took the infected tags${otherMarker !== undefined ? ` (marked for incident ${otherMarker}, whose release took its claim back)` : ''} of incident ${incident.key} off, keeping ${tagSet.length} tag(s) of the owner's${restoreWords(restore, 'wrote back')}; the quarantine copy (if any) stays as evidence`,
   );
-  if (restore.kept.length > 0) {
-    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since, nor as a set S3 refuses (more than ${S3_OBJECT_TAG_LIMIT} tags, a key twice; they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
+  // Written back: out of the record (after the write: a crash in between leaves them there, never lost).
+  if (restore.restored.length > 0 && !(await deps.claims.forgetRestored(object, restore.restored, taken.left.lastClaimAt))) {
+    log.record('dynamodb:UpdateItem', target, 'skipped', 'The tags written back stay in the record: the version was claimed again since the take-back');
   }
+  recordKept(log, target, restore, taken.left.earlierSetAsideTags);
 
   // S3 wrote the tags unconditionally: a quarantine that claimed the version since the take-back may have tagged it before this write landed.
   const after = await deps.claims.get(object);
   const holder = holderOf(after);
-  if (holder === undefined) return finish('untagged', setAsideField(restore));
+  if (holder === undefined) return finish('untagged', setAsideField(restore, taken.left.earlierSetAsideTags));
   const reason = `${after.claims.length === 1 ? `Incident ${after.claims[0]}` : `Incidents ${after.claims.join(', ')}`} claimed the object version while this release ran (after it took its claim back, before it read the claims again): the infected tags are back on; a new release (and approval) is needed`;
   // As quarantine left it: the set-aside tags off again (they would pass S3's 10 with Firebreak's two), still in the record.
   // Room made as the holder's quarantine makes it from the same owner's tags (and recorded by its claim): nine of them and
@@ -238,10 +243,25 @@ function restoreWords(restore: TagRestore, verb: string): string {
   return restore.restored.length > 0 ? `, and ${verb} the ones quarantine set aside: ${tagWords(restore.restored)}` : '';
 }
 
+/** The set-aside tags the record keeps (for a person), named in the alert: the last tagging's not written back, and earlier ones'. */
+function recordKept(log: ActionLog, target: string, restore: TagRestore, earlier: readonly ObjectTag[] = []): void {
+  if (restore.kept.length > 0) {
+    log.record('firebreak:restore-tags', target, 'skipped', `Not written back over tags changed since, nor as a set S3 refuses (more than ${S3_OBJECT_TAG_LIMIT} tags, a key twice; they stay in the state table's record): the owner's tags quarantine set aside to make room, ${tagWords(restore.kept)}`);
+  }
+  if (earlier.length > 0) {
+    log.record('firebreak:restore-tags', target, 'skipped', `Never written back (the owner's tags changed since; they stay in the state table's record until a person clears them): the owner's tags an earlier quarantine of the version set aside, ${tagWords(earlier)}`);
+  }
+}
+
+const untrustedTags = (tags: readonly ObjectTag[]) => tags.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } }));
+
 /** The result's account of the set-aside tags, when the record holds some. */
-function setAsideField({ restored, kept }: TagRestore): Pick<ReleaseS3ObjectResult, 'setAsideTags'> {
+function setAsideField({ restored, kept }: TagRestore, earlier: readonly ObjectTag[] = []): Pick<ReleaseS3ObjectResult, 'setAsideTags' | 'earlierSetAsideTags'> {
   const tags = [...restored, ...kept];
-  return tags.length === 0 ? {} : { setAsideTags: { status: kept.length > 0 ? 'not-restored' : 'restored', tags: tags.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } })) } };
+  return {
+    ...(tags.length === 0 ? {} : { setAsideTags: { status: kept.length > 0 ? 'not-restored' : 'restored', tags: untrustedTags(tags) } }),
+    ...(earlier.length > 0 ? { earlierSetAsideTags: untrustedTags(earlier) } : {}),
+  };
 }
 
 /** "incident X holds it" / "incidents X, Y hold it". */

@@ -23,6 +23,7 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode, toResponderError } from '../aws/errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { sha256Hex } from '../incident/keys';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
@@ -40,8 +41,13 @@ export interface ObjectVersionClaims {
   /** When the version was last claimed (ISO 8601), and by which incident. */
   readonly lastClaimAt?: string;
   readonly lastClaimBy?: string;
-  /** The owner's tags quarantine set aside to make room for Firebreak's (sorted by key; none when it never had to): release writes them back. */
+  /** The owner's tags the last first tagging set aside to make room for Firebreak's, not written back yet (sorted by key): release writes them back. */
   readonly setAsideTags?: readonly ObjectTag[];
+  /**
+   * The owner's tags an earlier first tagging set aside and no release wrote back (the owner's tags had changed, or the set
+   * would not fit): kept until a person clears them (row 16q), never written back by Firebreak (sorted by key).
+   */
+  readonly earlierSetAsideTags?: readonly ObjectTag[];
   /** The owner's tags the write that set them aside left on the object: release writes them back only while the object's are still these. */
   readonly leftTags?: readonly ObjectTag[];
 }
@@ -78,7 +84,19 @@ export interface S3ObjectClaims {
   takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer>;
   /** The claims now (a consistent read); none when there is no item. */
   get(object: ClaimedObject): Promise<ObjectVersionClaims>;
+  /**
+   * Takes the set-aside tags a release wrote back out of the record, with the left tags they went with, only while the last
+   * claim is still `lastClaimAt` (the take-back's): false when a claim came since (they stay; its quarantine set them aside again).
+   */
+  forgetRestored(object: ClaimedObject, restored: readonly ObjectTag[], lastClaimAt: string | undefined): Promise<boolean>;
 }
+
+/**
+ * The most set-aside tags the record keeps (each entry at most about 1.6 KB: a 128-character key and a 256-character value
+ * in UTF-8, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html), far below DynamoDB's 400 KB item.
+ * A claim that would pass it is refused (the step fails, and its alert says why): never a tag dropped from the record.
+ */
+export const SET_ASIDE_RECORD_LIMIT = 64;
 
 /**
  * The version id of one of the versions S3 keeps of an object (pure), or undefined: for none and for `null`, S3's id of the
@@ -122,11 +140,15 @@ const setOf = (value: AttributeValue | undefined): string[] => (value?.SS ?? [])
 
 /**
  * The record's tags set aside and left (none read: release then writes nothing back). An entry that is not a pair is not read,
- * so the left tags it was one of never equal the object's, and nothing is written back.
+ * so the left tags it was one of never equal the object's, and nothing is written back. `setAsideTags` holds every tag set
+ * aside and not written back; `lastSetAsideTags` the last first tagging's (undefined: a record from before row 16q, whose
+ * set-aside tags are the last tagging's while it has left tags), the others are earlier ones.
  */
-function setAsideOf(setAside: readonly string[], left: readonly string[]): Pick<ObjectVersionClaims, 'setAsideTags' | 'leftTags'> {
-  const setAsideTags = tagsOf(setAside);
-  return { ...(setAsideTags.length > 0 ? { setAsideTags } : {}), ...(left.length > 0 ? { leftTags: tagsOf(left) } : {}) };
+function setAsideOf(setAside: readonly string[], last: readonly string[] | undefined, left: readonly string[]): Pick<ObjectVersionClaims, 'setAsideTags' | 'earlierSetAsideTags' | 'leftTags'> {
+  const latest = last === undefined ? (left.length > 0 ? setAside : []) : setAside.filter((entry) => last.includes(entry));
+  const setAsideTags = tagsOf(latest);
+  const earlierSetAsideTags = tagsOf(setAside.filter((entry) => !latest.includes(entry)));
+  return { ...(setAsideTags.length > 0 ? { setAsideTags } : {}), ...(earlierSetAsideTags.length > 0 ? { earlierSetAsideTags } : {}), ...(left.length > 0 ? { leftTags: tagsOf(left) } : {}) };
 }
 
 /**
@@ -143,21 +165,30 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
     releasedClaims: setOf(item.releasedClaims),
     ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
     ...(item.lastClaimBy?.S !== undefined ? { lastClaimBy: item.lastClaimBy.S } : {}),
-    ...setAsideOf(setOf(item.setAsideTags), setOf(item.leftTags)),
+    ...setAsideOf(setOf(item.setAsideTags), item.lastSetAsideTags === undefined ? undefined : setOf(item.lastSetAsideTags), setOf(item.leftTags)),
   };
 }
 
 /**
- * The claim's update of the tags set aside: with some, `leftTags` and the tags (replacing an earlier quarantine's on a first
- * tagging, joining them otherwise); a first tagging with room, `leftTags` removed, so that release never writes an earlier
- * quarantine's set-aside tags onto an object whose tags it did not leave (they stay in the record for a person).
+ * The claim's update of the tags set aside: with some, `leftTags` and the tags, always joined to the record's (`setAsideTags`:
+ * an earlier quarantine's that no release wrote back are the owner's, and stay; row 16q), and as the last tagging's
+ * (`lastSetAsideTags`: replacing an earlier quarantine's on a first tagging, joining them otherwise), while the record keeps
+ * at most SET_ASIDE_RECORD_LIMIT; a first tagging with room, `leftTags` and `lastSetAsideTags` removed, so that release never
+ * writes an earlier quarantine's set-aside tags onto an object whose tags it did not leave (they stay in the record for a person).
  */
-function roomUpdate(room: TagRoom | undefined): { readonly set: string; readonly add: string; readonly remove: string; readonly values: Record<string, AttributeValue> } {
-  if (room === undefined || (room.setAside.length === 0 && !room.fresh)) return { set: '', add: '', remove: '', values: {} };
-  if (room.setAside.length === 0) return { set: '', add: '', remove: ' REMOVE leftTags', values: {} };
-  const values = { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) } };
-  return room.fresh ? { set: ', leftTags = :left, setAsideTags = :aside', add: '', remove: '', values } : { set: ', leftTags = :left', add: ', setAsideTags :aside', remove: '', values };
+function roomUpdate(room: TagRoom | undefined): { readonly set: string; readonly add: string; readonly remove: string; readonly values: Record<string, AttributeValue>; readonly bounded: boolean } {
+  if (room === undefined || (room.setAside.length === 0 && !room.fresh)) return { set: '', add: '', remove: '', values: {}, bounded: false };
+  if (room.setAside.length === 0) return { set: '', add: '', remove: ' REMOVE leftTags, lastSetAsideTags', values: {}, bounded: false };
+  const values = { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) }, ':most': { N: String(SET_ASIDE_RECORD_LIMIT - room.setAside.length) } };
+  return { set: `, leftTags = :left${room.fresh ? ', lastSetAsideTags = :aside' : ''}`, add: `, setAsideTags :aside${room.fresh ? '' : ', lastSetAsideTags :aside'}`, remove: '', values, bounded: true };
 }
+
+/** The claim refused at the record's bound: the owner's tags it would set aside could not be kept, so none is taken off. */
+const recordFullError = (cause: unknown): ResponderFailedError =>
+  new ResponderFailedError(
+    `The object version's claims record keeps ${SET_ASIDE_RECORD_LIMIT} owner's tags set aside and never written back at most: nothing was claimed or tagged, since the tags this tagging would set aside could not be kept. A person reads them (the record's setAsideTags), writes back or clears them, and runs the quarantine again`,
+    { cause },
+  );
 
 /**
  * The state table the stores below share. One class per step (the quarantine claims, the release
@@ -185,6 +216,8 @@ export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implemen
           // Firebreak's: a claim alone is no tag write (the uploader can preset the incident's tags; row 16j).
           // The owner's tags set aside to make room are written here, before the tag write that takes them off (TagRoom).
           UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident${update.set} ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''}${update.add} DELETE releasedClaims :incidents${update.remove}`,
+          // The record's bound (SET_ASIDE_RECORD_LIMIT): size() of a string set is its number of entries.
+          ...(update.bounded ? { ConditionExpression: 'attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most' } : {}),
           ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] }, ...update.values },
           // The item before this claim (taggedBy too, which a claim without it does not update).
           ReturnValues: 'ALL_OLD',
@@ -192,6 +225,7 @@ export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implemen
       );
       return claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey);
     } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') throw recordFullError(error);
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
@@ -210,7 +244,28 @@ export class DynamoDbS3ObjectClaimReader extends DynamoDbS3ObjectClaimTable impl
 }
 
 /** The state-table store of release-s3-object: it reads and takes back, and never claims. */
-export class DynamoDbS3ObjectReleaseClaims extends DynamoDbS3ObjectClaimReader implements Pick<S3ObjectClaims, 'get' | 'takeBack'> {
+export class DynamoDbS3ObjectReleaseClaims extends DynamoDbS3ObjectClaimReader implements Pick<S3ObjectClaims, 'get' | 'takeBack' | 'forgetRestored'> {
+  async forgetRestored(object: ClaimedObject, restored: readonly ObjectTag[], lastClaimAt: string | undefined): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: s3ObjectClaimKey(object) } },
+          // After the tag write that put them back (a crash in between leaves them in the record, never lost). The left tags go
+          // too: the object's tags are no longer the ones that tagging left, and no earlier set-aside tag is written back.
+          UpdateExpression: 'DELETE setAsideTags :restored REMOVE leftTags, lastSetAsideTags',
+          // A claim since the take-back may have set the same tags aside again (and recorded them): they then stay.
+          ConditionExpression: lastClaimAt === undefined ? 'attribute_not_exists(lastClaimAt)' : 'lastClaimAt = :at',
+          ExpressionAttributeValues: { ':restored': { SS: restored.map(tagEntry) }, ...(lastClaimAt === undefined ? {} : { ':at': { S: lastClaimAt } }) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return false;
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
   async takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer> {
     try {
       const output = await this.client.send(
@@ -246,16 +301,22 @@ export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implem
 
 /** In-process store with the same semantics (tests). */
 export class InMemoryS3ObjectClaims implements S3ObjectClaims {
-  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string; setAsideTags?: Set<string>; leftTags?: string[] }>();
+  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string; setAsideTags?: Set<string>; lastSetAsideTags?: Set<string>; leftTags?: string[] }>();
 
   async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
     const item = this.itemOf(object);
     const answer = claimAnswerOf([...item.claims], [...item.taggedBy], incidentKey);
     const update = roomUpdate(room);
-    if (update.remove !== '') delete item.leftTags;
+    if (update.remove !== '') {
+      delete item.leftTags;
+      delete item.lastSetAsideTags;
+    }
     if (room !== undefined && room.setAside.length > 0) {
+      if ((item.setAsideTags?.size ?? 0) > SET_ASIDE_RECORD_LIMIT - room.setAside.length) throw recordFullError(undefined);
+      const aside = room.setAside.map(tagEntry);
       item.leftTags = room.left.map(tagEntry);
-      item.setAsideTags = new Set([...(room.fresh ? [] : (item.setAsideTags ?? [])), ...room.setAside.map(tagEntry)]);
+      item.setAsideTags = new Set([...(item.setAsideTags ?? []), ...aside]);
+      item.lastSetAsideTags = new Set([...(room.fresh ? [] : (item.lastSetAsideTags ?? [])), ...aside]);
     }
     item.claims.add(incidentKey);
     if (toTag) item.taggedBy.add(incidentKey);
@@ -277,6 +338,15 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
     return this.read(object);
   }
 
+  async forgetRestored(object: ClaimedObject, restored: readonly ObjectTag[], lastClaimAt: string | undefined): Promise<boolean> {
+    const item = this.itemOf(object);
+    if (item.lastClaimAt !== lastClaimAt) return false;
+    for (const tag of restored) item.setAsideTags?.delete(tagEntry(tag));
+    delete item.leftTags;
+    delete item.lastSetAsideTags;
+    return true;
+  }
+
   private read(object: ClaimedObject): ObjectVersionClaims {
     const item = this.items.get(s3ObjectClaimKey(object));
     if (item === undefined) return NO_CLAIMS;
@@ -285,7 +355,7 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
       releasedClaims: [...item.releasedClaims].sort(),
       ...(item.lastClaimAt !== undefined ? { lastClaimAt: item.lastClaimAt } : {}),
       ...(item.lastClaimBy !== undefined ? { lastClaimBy: item.lastClaimBy } : {}),
-      ...setAsideOf([...(item.setAsideTags ?? [])], item.leftTags ?? []),
+      ...setAsideOf([...(item.setAsideTags ?? [])].sort(), item.lastSetAsideTags === undefined ? undefined : [...item.lastSetAsideTags], item.leftTags ?? []),
     };
   }
 

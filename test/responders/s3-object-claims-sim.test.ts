@@ -62,6 +62,41 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
     await claims.claim(OBJECT, 'c', '2026-03-25T11:00:00.000Z', true, { setAside: [], left, fresh: true });
     const read = await claims.get(OBJECT);
     expect(read.leftTags).toBeUndefined();
-    expect(read.setAsideTags).toHaveLength(2);
+    // They stay, as an earlier tagging's (never written back; row 16q).
+    expect(read.setAsideTags).toBeUndefined();
+    expect(read.earlierSetAsideTags).toHaveLength(2);
+  });
+
+  it('ATTACK (s3-set-aside-kept): keeps set-aside tags no release wrote back through a later first tagging, and takes out only the ones written back (row 16q)', async () => {
+    const claims = claimsInSimulatedTable();
+    const left = [{ Key: 'note-0', Value: 'a' }];
+    const nine = { Key: 'note-9', Value: 'j' };
+    const eight = { Key: 'note-8', Value: 'i' };
+    await claims.claim(OBJECT, 'a', '2026-03-25T09:20:00.000Z', true, { setAside: [nine], left, fresh: true });
+    // The release writes nothing back (the owner's tags changed): nothing leaves the record.
+    await claims.takeBack(OBJECT, 'a', '2026-03-25T10:00:00.000Z');
+    await claims.claim(OBJECT, 'a', '2026-03-25T11:00:00.000Z', true, { setAside: [eight], left, fresh: true });
+    // Before: the second first tagging replaced the record, and note-9 was gone.
+    expect(await claims.get(OBJECT)).toMatchObject({ setAsideTags: [eight], earlierSetAsideTags: [nine], leftTags: left });
+    // A claim since the take-back: nothing is taken out.
+    expect(await claims.forgetRestored(OBJECT, [eight], '2026-03-25T10:30:00.000Z')).toBe(false);
+    expect(await claims.forgetRestored(OBJECT, [eight], '2026-03-25T11:00:00.000Z')).toBe(true);
+    const read = await claims.get(OBJECT);
+    expect(read).toMatchObject({ earlierSetAsideTags: [nine] });
+    expect(read.setAsideTags).toBeUndefined();
+    expect(read.leftTags).toBeUndefined();
+  });
+
+  it('ATTACK (s3-set-aside-kept): refuses a claim that would keep more than 64 set-aside tags, writing nothing', async () => {
+    const claims = claimsInSimulatedTable();
+    const left = [{ Key: 'note-0', Value: 'a' }];
+    for (let round = 0; round < 32; round += 1) {
+      const aside = [{ Key: 'note-8', Value: `v${round}` }, { Key: 'note-9', Value: `v${round}` }];
+      await claims.claim(OBJECT, 'a', `2026-03-25T09:${String(round).padStart(2, '0')}:00.000Z`, true, { setAside: aside, left, fresh: true });
+    }
+    const full = await claims.get(OBJECT);
+    expect([...(full.setAsideTags ?? []), ...(full.earlierSetAsideTags ?? [])]).toHaveLength(64);
+    await expect(claims.claim(OBJECT, 'b', '2026-03-25T10:00:00.000Z', true, { setAside: [{ Key: 'note-9', Value: 'w' }], left, fresh: true })).rejects.toMatchObject({ name: 'ResponderFailedError' });
+    expect(await claims.get(OBJECT)).toEqual(full);
   });
 });

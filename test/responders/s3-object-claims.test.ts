@@ -114,24 +114,28 @@ describe('the owner’s tags set aside to make room (row 16n)', () => {
   const EIGHT = { Key: 'note-8', Value: 'i' };
   const LEFT = [{ Key: 'note-1', Value: 'b' }, { Key: 'note-0', Value: 'a' }];
 
-  it('ATTACK (s3-tag-room): records them in full with the claim, before the tag write: replacing an earlier record on a first tagging, joining it otherwise', async () => {
+  it('ATTACK (s3-tag-room): records them in full with the claim, before the tag write: as the last tagging’s, replacing an earlier record’s on a first tagging, joining it otherwise', async () => {
     ddbMock.on(UpdateItemCommand).resolves({});
     await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [EIGHT, NINE], left: LEFT, fresh: true });
     await claims.claim(OBJECT, B, '2026-03-25T09:21:00.000Z', true, { setAside: [NINE], left: LEFT, fresh: false });
-    const aside = { ':aside': { SS: ['["note-8","i"]', '["note-9","see www.evil.example/x"]'] }, ':left': { SS: ['["note-1","b"]', '["note-0","a"]'] } };
+    const aside = { ':aside': { SS: ['["note-8","i"]', '["note-9","see www.evil.example/x"]'] }, ':left': { SS: ['["note-1","b"]', '["note-0","a"]'] }, ':most': { N: '62' } };
+    // Every tagging's joins the record's set-aside tags (never replaces them: row 16q), which holds 64 at most.
+    const bound = 'attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most';
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
       {
         TableName: 'state',
         Key: { pk: { S: PK } },
-        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left, setAsideTags = :aside ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents',
+        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left, lastSetAsideTags = :aside ADD claims :incidents, taggedBy :incidents, setAsideTags :aside DELETE releasedClaims :incidents',
+        ConditionExpression: bound,
         ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: A }, ':incidents': { SS: [A] }, ...aside },
         ReturnValues: 'ALL_OLD',
       },
       {
         TableName: 'state',
         Key: { pk: { S: PK } },
-        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left ADD claims :incidents, taggedBy :incidents, setAsideTags :aside DELETE releasedClaims :incidents',
-        ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:21:00.000Z' }, ':incident': { S: B }, ':incidents': { SS: [B] }, ...aside, ':aside': { SS: ['["note-9","see www.evil.example/x"]'] } },
+        UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left ADD claims :incidents, taggedBy :incidents, setAsideTags :aside, lastSetAsideTags :aside DELETE releasedClaims :incidents',
+        ConditionExpression: bound,
+        ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:21:00.000Z' }, ':incident': { S: B }, ':incidents': { SS: [B] }, ...aside, ':aside': { SS: ['["note-9","see www.evil.example/x"]'] }, ':most': { N: '63' } },
         ReturnValues: 'ALL_OLD',
       },
     ]);
@@ -142,7 +146,7 @@ describe('the owner’s tags set aside to make room (row 16n)', () => {
     await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [], left: LEFT, fresh: true });
     await claims.claim(OBJECT, A, '2026-03-25T09:21:00.000Z', true, { setAside: [], left: LEFT, fresh: false });
     expect(inputsOf(ddbMock, UpdateItemCommand).map((input) => (input as { UpdateExpression: string }).UpdateExpression)).toEqual([
-      'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents REMOVE leftTags',
+      'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents REMOVE leftTags, lastSetAsideTags',
       'SET lastClaimAt = :at, lastClaimBy = :incident ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents',
     ]);
   });
@@ -156,10 +160,82 @@ describe('the owner’s tags set aside to make room (row 16n)', () => {
       left: { claims: [], releasedClaims: [A], setAsideTags: [EIGHT, { Key: 'note-9', Value: 'j' }], leftTags: [{ Key: 'note-0', Value: 'a' }] },
     });
     // Left tags with one entry that is not a pair: that one is not read (the left tags then never equal the object's:
-    // release writes nothing back), and left tags of another type are none.
+    // release writes nothing back), and left tags of another type are none: without left tags and without the last tagging's
+    // (a record from before row 16q), the set-aside tags are an earlier tagging's, never written back.
     ddbMock.on(GetItemCommand).resolvesOnce({ Item: { setAsideTags: { SS: ['["note-9","j"]'] }, leftTags: { SS: ['["note-0","a"]', '["x"]'] } } }).resolvesOnce({ Item: { setAsideTags: { SS: ['["note-9","j"]'] }, leftTags: { S: '[["note-0","a"]]' } } });
     expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], setAsideTags: [{ Key: 'note-9', Value: 'j' }], leftTags: [{ Key: 'note-0', Value: 'a' }] });
-    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], setAsideTags: [{ Key: 'note-9', Value: 'j' }] });
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], earlierSetAsideTags: [{ Key: 'note-9', Value: 'j' }] });
+  });
+});
+
+describe('ATTACK (s3-set-aside-kept): set-aside tags no release wrote back, and a later first tagging (row 16q)', () => {
+  const NINE = { Key: 'note-9', Value: 'j' };
+  const EIGHT = { Key: 'note-8', Value: 'i' };
+  const LEFT = [{ Key: 'note-0', Value: 'a' }];
+
+  it('never replaces the record’s set-aside tags: a first tagging joins its own to them and names them the last tagging’s', async () => {
+    ddbMock.on(UpdateItemCommand).resolves({});
+    await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [NINE], left: LEFT, fresh: true });
+    await claims.claim(OBJECT, A, '2026-03-25T11:00:00.000Z', true, { setAside: [EIGHT], left: LEFT, fresh: true });
+    // Before: `SET ... setAsideTags = :aside` on each first tagging, which dropped note-9 when no release had written it back.
+    expect(inputsOf(ddbMock, UpdateItemCommand)[1]).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: PK } },
+      UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left, lastSetAsideTags = :aside ADD claims :incidents, taggedBy :incidents, setAsideTags :aside DELETE releasedClaims :incidents',
+      ConditionExpression: 'attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most',
+      ExpressionAttributeValues: {
+        ':at': { S: '2026-03-25T11:00:00.000Z' },
+        ':incident': { S: A },
+        ':incidents': { SS: [A] },
+        ':aside': { SS: ['["note-8","i"]'] },
+        ':left': { SS: ['["note-0","a"]'] },
+        ':most': { N: '63' },
+      },
+      ReturnValues: 'ALL_OLD',
+    });
+  });
+
+  it('reads the last tagging’s set-aside tags for release to write back, and the others as earlier ones, never written back', async () => {
+    ddbMock.on(GetItemCommand).resolves({ Item: { setAsideTags: { SS: ['["note-8","i"]', '["note-9","j"]'] }, lastSetAsideTags: { SS: ['["note-8","i"]', '["gone","x"]'] }, leftTags: { SS: ['["note-0","a"]'] } } });
+    expect(await claims.get(OBJECT)).toEqual({ claims: [], releasedClaims: [], setAsideTags: [EIGHT], earlierSetAsideTags: [NINE], leftTags: LEFT });
+  });
+
+  it('takes the tags a release wrote back out of the record, with their left tags, only while no claim came since the take-back', async () => {
+    ddbMock.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(sdkError('ConditionalCheckFailedException')).resolvesOnce({});
+    expect(await claims.forgetRestored(OBJECT, [EIGHT], '2026-03-25T11:00:00.000Z')).toBe(true);
+    expect(await claims.forgetRestored(OBJECT, [EIGHT], '2026-03-25T11:00:00.000Z')).toBe(false);
+    expect(await claims.forgetRestored(OBJECT, [EIGHT, NINE], undefined)).toBe(true);
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      {
+        TableName: 'state',
+        Key: { pk: { S: PK } },
+        UpdateExpression: 'DELETE setAsideTags :restored REMOVE leftTags, lastSetAsideTags',
+        ConditionExpression: 'lastClaimAt = :at',
+        ExpressionAttributeValues: { ':restored': { SS: ['["note-8","i"]'] }, ':at': { S: '2026-03-25T11:00:00.000Z' } },
+      },
+      {
+        TableName: 'state',
+        Key: { pk: { S: PK } },
+        UpdateExpression: 'DELETE setAsideTags :restored REMOVE leftTags, lastSetAsideTags',
+        ConditionExpression: 'lastClaimAt = :at',
+        ExpressionAttributeValues: { ':restored': { SS: ['["note-8","i"]'] }, ':at': { S: '2026-03-25T11:00:00.000Z' } },
+      },
+      {
+        TableName: 'state',
+        Key: { pk: { S: PK } },
+        UpdateExpression: 'DELETE setAsideTags :restored REMOVE leftTags, lastSetAsideTags',
+        ConditionExpression: 'attribute_not_exists(lastClaimAt)',
+        ExpressionAttributeValues: { ':restored': { SS: ['["note-8","i"]', '["note-9","j"]'] } },
+      },
+    ]);
+  });
+
+  it('refuses a claim past the record’s bound (the step fails, saying why), never dropping a tag from the record', async () => {
+    ddbMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+    await expect(claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [NINE], left: LEFT, fresh: true })).rejects.toMatchObject({
+      name: 'ResponderFailedError',
+      message: expect.stringContaining('keeps 64 owner'),
+    });
   });
 });
 

@@ -273,6 +273,7 @@ describe('a quarantine of an object while a release of it runs', () => {
     },
     takeBack: (...args) => claims.takeBack(...args),
     get: (...args) => claims.get(...args),
+    forgetRestored: (...args) => claims.forgetRestored(...args),
   });
 
   for (const [name, quarantined] of [
@@ -481,5 +482,36 @@ describe('an object in a bucket without versioning, its scan result naming the v
     // Before: the claims of "no version" (none) were read: `untagged`, the second incident's hold skipped.
     expect(await releaseWith(release, claims, hours(2))).toMatchObject({ status: 'held', holders: [second.key] });
     expect(state.tags).toEqual([OWNER, ...infectedFor(first)]);
+  });
+});
+
+describe('ATTACK (s3-set-aside-kept): owner’s tags an earlier release could not write back, then a new first tagging that sets tags aside (row 16q)', () => {
+  it('keeps the earlier set-aside tags in the record (never written back over the owner’s), writes back the new ones, and names both', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const version = { account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY, versionId: VERSION };
+    const ten = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: 'x' }));
+    const object = givenObjectWithReleaseWrites(ten, { holdReleaseWrites: false });
+    expect(await quarantineWith(A, claims, NOW)).toMatchObject({ status: 'tagged', setAsideTags: [{ key: { untrusted: 'owner-8' } }, { key: { untrusted: 'owner-9' } }] });
+    // The owner changes a tag while the object is quarantined: the release cannot write owner-8 and owner-9 back.
+    const changed = [{ Key: 'owner-0', Value: 'y' }, ...ten.slice(1, 8)];
+    object.state.tags = [...changed, ...infectedFor(A)];
+    expect(await releaseWith(A, claims, hours(1))).toMatchObject({ status: 'untagged', setAsideTags: { status: 'not-restored' } });
+    expect(object.state.tags).toEqual(changed);
+    // Two more tags of the owner's, then a new first tagging of the same version (a rescan): it sets aside owner-a and owner-b.
+    const crowded = [...changed, { Key: 'owner-a', Value: 'x' }, { Key: 'owner-b', Value: 'x' }];
+    object.state.tags = crowded;
+    expect(await quarantineWith(A, claims, hours(2))).toMatchObject({ status: 'tagged', setAsideTags: [{ key: { untrusted: 'owner-a' } }, { key: { untrusted: 'owner-b' } }] });
+    // Before: the new record replaced the earlier one, and owner-8 and owner-9 were gone from the state table.
+    expect(await claims.get(version)).toMatchObject({ setAsideTags: crowded.slice(8), earlierSetAsideTags: ten.slice(8) });
+    // The next release writes back the ones its quarantine set aside (the object's tags are the ones it left), never the earlier
+    // ones (set aside from tags the owner changed since), and names those as not written back.
+    const released = await releaseWith(A, claims, hours(3));
+    expect(released).toMatchObject({ status: 'untagged', setAsideTags: { status: 'restored' }, earlierSetAsideTags: [{ key: { untrusted: 'owner-8' } }, { key: { untrusted: 'owner-9' } }] });
+    expect(object.state.tags).toEqual(crowded);
+    expect(released.actions.find((action) => action.api === 'firebreak:restore-tags')?.detail).toContain('"owner-9"="x"');
+    // Written back: out of the record; the earlier ones stay until a person clears them.
+    const after = await claims.get(version);
+    expect(after.setAsideTags).toBeUndefined();
+    expect(after.earlierSetAsideTags).toEqual(ten.slice(8));
   });
 });
