@@ -379,7 +379,7 @@ function resolverTargets(action: string, call: AuthorizationCall, world: SimWorl
 }
 
 /** The S3 APIs that use an object's SSE-KMS key on the caller's behalf. */
-const S3_KMS_APIS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject']);
+const S3_KMS_APIS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject', 'GetObject']);
 
 /**
  * The object ARN S3 puts in the encryption context: a copy's source when it decrypts (kms:Decrypt
