@@ -442,7 +442,9 @@ function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, res
   if (!arn) return undefined;
   const [, bucketName = '', key] = arn;
   const bucket = world.s3.buckets.get(bucketName);
-  const owner = { 's3:ResourceAccount': [bucket?.account ?? call.account] };
+  // An S3 ARN names no account: the bucket's owner is aws:ResourceAccount too, which tells a
+  // cross-account request (identity and bucket policy must both allow) from one of its own account.
+  const owner = { 's3:ResourceAccount': [bucket?.account ?? call.account], ...(bucket !== undefined ? { 'aws:ResourceAccount': [bucket.account] } : {}) };
   if (key === undefined) return [{ resourceType: 'bucket', arn: resourceHint!, keys: owner, complete: [] }];
   const ownObject = resourceHint === `arn:aws:s3:::${String(call.input.Bucket)}/${String(call.input.Key)}`;
   const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : undefined;

@@ -9,8 +9,8 @@
  * of an object or version that is not there answer 404 only to a caller IAM allows s3:ListBucket
  * on the bucket, 403 AccessDenied to any other, as S3 does. A bucket policy (PutBucketPolicy) is
  * evaluated with the caller's identity policies on every call on the bucket and its objects
- * (policy-enforcement.ts). A bucket answers only its own account: a cross-account request is
- * refused here, whatever its policy says (not modelled).
+ * (policy-enforcement.ts). Another account's request is allowed only when both its identity
+ * policy and the bucket policy allow it; a bucket without a policy answers its own account only.
  * SSE-KMS (PutBucketEncryption's default key, PutObject's ServerSideEncryption aws:kms): S3 uses
  * the key with the caller's permissions, through S3 and with the object's ARN as the encryption
  * context, kms:GenerateDataKey to write and kms:Decrypt to read a copy's source; a key that is not
@@ -71,8 +71,10 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
     const bucket = name === undefined ? undefined : state.buckets.get(name);
     if (!bucket) throw new SimulatedServiceError(head ? 'NotFound' : 'NoSuchBucket', `The specified bucket does not exist: ${String(name)}`, 404);
     if (expectedOwner !== undefined && expectedOwner !== bucket.account) throw new SimulatedServiceError('AccessDenied', 'Access Denied (ExpectedBucketOwner does not own the bucket)', 403);
-    // No bucket policies here: a bucket answers its own account only.
-    if (bucket.account !== call.account) throw new SimulatedServiceError('AccessDenied', `Access Denied (bucket ${bucket.name} belongs to another account)`, 403);
+    // Another account reaches a bucket only through its policy: with one, the authorization has
+    // already asked both the caller's identity policy and the bucket policy (policy-enforcement.ts);
+    // without one, nothing of the bucket's account allows it.
+    if (bucket.account !== call.account && bucket.policy === undefined) throw new SimulatedServiceError('AccessDenied', `Access Denied (bucket ${bucket.name} belongs to another account and has no policy)`, 403);
     return bucket;
   };
   /** True when IAM allows the caller s3:ListBucket on the bucket (a denial is an answer here, not an error). */

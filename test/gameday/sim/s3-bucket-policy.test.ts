@@ -152,4 +152,29 @@ describe('FIDELITY (s3-bucket-policies): the simulated S3 evaluates bucket polic
     expect((await put(JSON.stringify({ Statement: [{ Effect: 'Deny', Action: 's3:GetObject', Resource: 'arn:aws:s3:::uploads/*' }] }))).message).toContain('Principal');
     expect((await put(JSON.stringify({ Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::BUCKET/*' }] }))).message).toContain('invalid resource');
   });
+
+  it('from another account, needs both its identity policy and the bucket policy (FirebreakQuarantineCopiesOwnAccountOnly), and a bucket without a policy refuses it', async () => {
+    const MEMBER = '444455556666';
+    const memberRole = `arn:aws:iam::${MEMBER}:role/FirebreakResponder-quarantine-s3-object`;
+    const policy = example('quarantine-copies-own-account-only.json', { 'QUARANTINE-BUCKET': 'uploads', 'o-YOURORG': 'o-exampleorg' });
+    const { sim } = await bucketWith(policy);
+    sim.setOrganization('o-exampleorg');
+    const writes = { Effect: 'Allow', Action: ['s3:PutObject', 's3:PutObjectTagging'], Resource: 'arn:aws:s3:::uploads/firebreak-quarantine/*' };
+    sim.enforceIdentityPolicies(memberRole, [{ Version: '2012-10-17', Statement: [writes] }] as never, catalog);
+    const member = await sim.clientFactory({ principal: memberRole }).s3({ account: MEMBER, region: REGION });
+    const put = (Key: string) => member.send(new PutObjectCommand({ Bucket: 'uploads', Key, Body: 'x', IfNoneMatch: '*' }));
+    await put(`firebreak-quarantine/${MEMBER}/a.pdf`);
+    // The bucket policy does not allow another account's directory: the identity policy alone is not enough.
+    const refused = await rejectionOf(put(`firebreak-quarantine/${ACCOUNT}/a.pdf`));
+    expect(refused.name).toBe('AccessDenied');
+    expect(refused.message).toContain('no resource-based policy allows');
+    // The bucket policy allows, the identity policy does not: refused too.
+    sim.enforceIdentityPolicies(memberRole, [{ Version: '2012-10-17', Statement: [{ ...writes, Resource: 'arn:aws:s3:::other/*' }] }] as never, catalog);
+    expect((await rejectionOf(put(`firebreak-quarantine/${MEMBER}/b.pdf`))).name).toBe('AccessDenied');
+    // A bucket without a policy answers its own account only.
+    const admin = await sim.clientFactory().s3({ account: ACCOUNT, region: REGION });
+    await admin.send(new CreateBucketCommand({ Bucket: 'no-policy' }));
+    sim.enforceIdentityPolicies(memberRole, [{ Version: '2012-10-17', Statement: [{ ...writes, Resource: 'arn:aws:s3:::*/*' }] }] as never, catalog);
+    expect((await rejectionOf(member.send(new PutObjectCommand({ Bucket: 'no-policy', Key: 'a', Body: 'x' })))).message).toContain('has no policy');
+  });
 });
