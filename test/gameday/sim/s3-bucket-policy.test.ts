@@ -177,4 +177,14 @@ describe('FIDELITY (s3-bucket-policies): the simulated S3 evaluates bucket polic
     sim.enforceIdentityPolicies(memberRole, [{ Version: '2012-10-17', Statement: [{ ...writes, Resource: 'arn:aws:s3:::*/*' }] }] as never, catalog);
     expect((await rejectionOf(member.send(new PutObjectCommand({ Bucket: 'no-policy', Key: 'a', Body: 'x' })))).message).toContain('has no policy');
   });
+
+  it('reports a condition key it cannot supply for a caller without identity policies too, and takes the Deny as holding', async () => {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'OrgOnly', Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::uploads/*', Condition: { StringNotEquals: { 'aws:PrincipalOrgID': 'o-exampleorg' } } }],
+    };
+    const { reader, sim } = await bucketWith(JSON.stringify(policy));
+    expect((await rejectionOf(reader.send(new GetObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf' })))).name).toBe('AccessDenied');
+    expect(sim.authorizationFindings()).toEqual([expect.objectContaining({ principal: READER, action: 's3:GetObject', key: 'aws:PrincipalOrgID' })]);
+  });
 });
