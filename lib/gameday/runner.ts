@@ -7,6 +7,7 @@ import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeA
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, DescribeSubnetsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
@@ -638,6 +639,28 @@ function untagAfterShare(backend: GameDayBackend, environment: ResolvedEnvironme
   arm(instance.instanceId, SECURITY_TAGS.gameDayTarget.key);
 }
 
+/** The role of a `tamper: { readObject }` injection: an application of the object's account, outside Firebreak's policies. */
+export const APPLICATION_READER_ROLE = 'gameday-application-reader';
+
+/**
+ * A `tamper: { readObject }` injection: an application of the account reads the scenario's version
+ * of an S3 object (GetObject), as it would before and after Firebreak tags it infected; whether
+ * the bucket's policy lets it is the call log's answer (expect `calls`). Nothing here throws on a
+ * refusal.
+ */
+async function readObjectAsApplication(backend: GameDayBackend, environment: ResolvedEnvironment, name: string, where: string): Promise<void> {
+  const object = environment.s3Objects?.[name];
+  if (!object) throw new Error(`${where}: tamper: no S3 object '${name}' in the environment`);
+  const s3 = await backend.clients(APPLICATION_READER_ROLE).s3({ account: environment.account, region: environment.region });
+  try {
+    const answer = await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key, ...(object.versionId !== 'null' ? { VersionId: object.versionId } : {}) }));
+    // A real endpoint streams the body: read it, so the connection is given back.
+    await (answer.Body as { transformToString?: () => Promise<string> } | undefined)?.transformToString?.();
+  } catch {
+    // Kept in the call log.
+  }
+}
+
 /** The role of a `tamper: { reopenReleases }` injection: an operator of the security account, outside Firebreak's policies. */
 export const STATE_TABLE_WRITER_ROLE = 'gameday-security-operator';
 
@@ -838,7 +861,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -955,6 +978,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
+          else if ('readObject' in tamper) await readObjectAsApplication(backend, environment, tamper.readObject, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterCopy' in tamper) untagAfterShare(backend, environment, tamper.untagAfterCopy, `${scenario.file}: inject[${injection}]`, 'untagAfterCopy');
           else await reopenReleases(backend, environment);
           return;

@@ -4,6 +4,7 @@
  * reused). Beyond the schema, names are checked against each other: a group an ENI uses, the
  * instance an injection aims at, the playbook and step ids an expectation names, the template.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -21,6 +22,8 @@ import { KNOWN_STATEMENT_SIDS } from './statement-sids';
 import { FirebreakError } from '../contracts/errors';
 import type { KnownApis } from './api-names';
 import { loadKnownApis } from './api-names';
+import { parseBucketPolicy } from './sim/s3';
+import { SimulatedServiceError } from './sim/errors';
 
 type ZodIssue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -202,6 +205,10 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     if (entry.tamper !== undefined && 'reconnect' in entry.tamper) checkInstance(entry.tamper.reconnect, ['inject', index, 'tamper', 'reconnect']);
     if (entry.tamper !== undefined && 'untagAfterShare' in entry.tamper) checkInstance(entry.tamper.untagAfterShare, ['inject', index, 'tamper', 'untagAfterShare']);
     if (entry.tamper !== undefined && 'untagAfterCopy' in entry.tamper) checkInstance(entry.tamper.untagAfterCopy, ['inject', index, 'tamper', 'untagAfterCopy']);
+    if (entry.tamper !== undefined && 'readObject' in entry.tamper && !Object.hasOwn(document.environment.s3Objects, entry.tamper.readObject)) {
+      const names = Object.keys(document.environment.s3Objects);
+      at(['inject', index, 'tamper', 'readObject'], `no S3 object '${entry.tamper.readObject}' in environment.s3Objects${didYouMean(entry.tamper.readObject, names)}`);
+    }
     if (entry.tamper !== undefined && 'renameUser' in entry.tamper) {
       const { from, to } = entry.tamper.renameUser;
       if (document.environment.iamUsers[from] === undefined) at(['inject', index, 'tamper', 'renameUser', 'from'], `no IAM user '${from}' in environment.iamUsers${didYouMean(from, Object.keys(document.environment.iamUsers))}`);
@@ -318,7 +325,74 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
   return problems;
 }
 
-/** Validates one scenario's YAML text (no I/O; `file` only names it in problems). */
+/** The placeholders of the shipped example bucket policies (examples/s3-bucket-policies/): none may be left. */
+const BUCKET_POLICY_PLACEHOLDERS = ['QUARANTINE-BUCKET', 'OWNER-ACCOUNT', 'o-YOURORG', 'BUCKET', 'ACCOUNT'] as const;
+
+/** A placeholder as a whole word of a policy's text: not part of a longer name (letters, digits, hyphens). */
+function placeholderWord(placeholder: string): RegExp {
+  return new RegExp(`(?<![A-Za-z0-9-])${placeholder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9-])`, 'g');
+}
+
+/**
+ * Each S3 object's bucket policy as a document: a file's read (relative to the scenario) with its
+ * placeholders replaced, and every policy checked as PutBucketPolicy checks it (parseBucketPolicy),
+ * so a policy S3 would refuse is a load error, not a failed run. Objects of one bucket must agree.
+ */
+function resolveBucketPolicies(document: ScenarioDocument, file: string, source: SourceMap): { document: ScenarioDocument; problems: ScenarioProblem[] } {
+  const problems: ScenarioProblem[] = [];
+  const byBucket = new Map<string, string>();
+  const objects: Record<string, ScenarioDocument['environment']['s3Objects'][string]> = {};
+  for (const [name, object] of Object.entries(document.environment.s3Objects)) {
+    const path = ['environment', 's3Objects', name, 'bucketPolicy'];
+    const at = (message: string, where: readonly PropertyKey[] = path) => problems.push({ file, ...source.locate(where), message: `bucketPolicy: ${message}` });
+    const policy = object.bucketPolicy;
+    objects[name] = object;
+    if (policy === undefined) continue;
+    let text: string;
+    if ('file' in policy) {
+      try {
+        text = readFileSync(resolve(dirname(file), policy.file), 'utf8');
+      } catch (error) {
+        at(`cannot read ${policy.file}: ${(error as Error).message}`, [...path, 'file']);
+        continue;
+      }
+      const replace: Record<string, string> = { BUCKET: object.bucket, ACCOUNT: document.environment.account, ...policy.replace };
+      // Whole words only (not BUCKET in QUARANTINE-BUCKET, nor ACCOUNT in OWNER-ACCOUNT).
+      for (const [placeholder, value] of Object.entries(replace)) {
+        const word = placeholderWord(placeholder);
+        if (!word.test(text)) {
+          if (Object.hasOwn(policy.replace, placeholder)) at(`'${placeholder}' is not in ${policy.file}`, [...path, 'replace', placeholder]);
+          continue;
+        }
+        text = text.replace(word, () => value);
+      }
+      const left = BUCKET_POLICY_PLACEHOLDERS.filter((placeholder) => placeholderWord(placeholder).test(text));
+      if (left.length > 0) {
+        at(`${policy.file} still has ${left.join(', ')}: give ${left.length === 1 ? 'it' : 'them'} a value in replace`, [...path, 'file']);
+        continue;
+      }
+    } else {
+      text = JSON.stringify(policy);
+    }
+    try {
+      const parsed = parseBucketPolicy(object.bucket, text);
+      const canonical = JSON.stringify(parsed);
+      const other = byBucket.get(object.bucket);
+      if (other !== undefined && other !== canonical) {
+        at(`another object of bucket ${object.bucket} gives it another policy (a bucket has one)`);
+        continue;
+      }
+      byBucket.set(object.bucket, canonical);
+      objects[name] = { ...object, bucketPolicy: parsed as typeof objects[string]['bucketPolicy'] };
+    } catch (error) {
+      if (!(error instanceof SimulatedServiceError)) throw error;
+      at(`S3 would refuse it (${error.code}: ${error.message})`);
+    }
+  }
+  return { document: { ...document, environment: { ...document.environment, s3Objects: objects } }, problems };
+}
+
+/** Validates one scenario's YAML text (`file` names it in problems; the files it names are read: playbookFiles, a bucket policy's file). */
 export function parseScenarioSource(
   text: string,
   file: string,
@@ -349,9 +423,10 @@ export function parseScenarioSource(
     return { problems: sortPlaybookErrors(own.errors.map((error) => ({ file, ...at, message: `playbookFiles: ${formatPlaybookError(error)}` }))) };
   }
   const deployed = context.playbooks !== undefined && own.playbooks.length > 0 ? { ...context, playbooks: scenarioPlaybooks(context.playbooks, own.playbooks) } : context;
-  const problems = crossCheck(parsed.data, file, source, deployed);
+  const policies = resolveBucketPolicies(parsed.data, file, source);
+  const problems = [...policies.problems, ...crossCheck(policies.document, file, source, deployed)];
   if (problems.length > 0) return { problems: sortPlaybookErrors(problems) };
-  return { scenario: { ...parsed.data, file, ...(own.playbooks.length > 0 ? { ownPlaybooks: own.playbooks } : {}) }, problems: [] };
+  return { scenario: { ...policies.document, file, ...(own.playbooks.length > 0 ? { ownPlaybooks: own.playbooks } : {}) }, problems: [] };
 }
 
 /** The scenario files of a directory, sorted. */

@@ -140,6 +140,38 @@ export const faultSchema = z.strictObject({
 /** The EICAR test file: every anti-malware engine reports it, and it harms nothing. */
 export const EICAR_TEST_FILE = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 
+/** A statement of a bucket policy, as S3's JSON grammar spells it (S3 checks the rest at PutBucketPolicy). */
+const bucketPolicyStatementSchema = z.looseObject({
+  Sid: z.string().optional(),
+  Effect: z.enum(['Allow', 'Deny']),
+  Principal: z.unknown().optional(),
+  NotPrincipal: z.unknown().optional(),
+  Action: z.union([z.string(), z.array(z.string())]).optional(),
+  NotAction: z.union([z.string(), z.array(z.string())]).optional(),
+  Resource: z.union([z.string(), z.array(z.string())]).optional(),
+  NotResource: z.union([z.string(), z.array(z.string())]).optional(),
+  Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+});
+
+/** A bucket policy document, given inline. */
+export const bucketPolicyDocumentSchema = z.strictObject({
+  Version: z.literal('2012-10-17').optional(),
+  Id: z.string().optional(),
+  Statement: z.array(bucketPolicyStatementSchema).min(1),
+});
+
+/** A bucket policy read from a file (an example of examples/s3-bucket-policies/), its placeholders replaced. */
+export const bucketPolicyFileSchema = z.strictObject({
+  file: z
+    .string()
+    .regex(/\.json$/, 'a .json policy file')
+    .describe('The policy file, relative to the scenario file (../../examples/s3-bucket-policies/deny-reading-infected-objects.json).'),
+  replace: z
+    .record(z.string().min(1), z.string())
+    .default({})
+    .describe("Text of the file to replace, each with its value (YourForensicsRole, FirebreakResponder-quarantine-s3-object...); BUCKET and ACCOUNT default to the object's bucket and the environment's account. Every placeholder left (BUCKET, ACCOUNT, QUARANTINE-BUCKET, OWNER-ACCOUNT, o-YOURORG) is an error."),
+});
+
 export const s3ObjectSchema = z.strictObject({
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').describe('The bucket (created in the environment\'s account).'),
   key: z.string().min(1).max(1024).describe('The object key.'),
@@ -150,6 +182,12 @@ export const s3ObjectSchema = z.strictObject({
     .enum(['SSE-S3', 'SSE-KMS'])
     .default('SSE-S3')
     .describe("SSE-KMS: a customer managed key is created for the bucket, made its default encryption, and the object is encrypted with it (default SSE-S3, S3's own)."),
+  bucketPolicy: z
+    .union([bucketPolicyFileSchema, bucketPolicyDocumentSchema])
+    .optional()
+    .describe(
+      "The bucket's policy (PutBucketPolicy, after the objects are written), inline or from a file: the simulated S3 evaluates it on every call on the bucket and its objects, with the callers' identity policies. Objects of one bucket give the same policy, or only one of them gives it.",
+    ),
 });
 export type S3ObjectDocument = z.output<typeof s3ObjectSchema>;
 
@@ -398,6 +436,11 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          readObject: logicalName('S3 object').describe(
+            "GetObject of this S3 object's scenario version (its VersionId), as an application role of the account (gameday-application-reader, outside Firebreak's policies): what the bucket's policy must refuse once the object is tagged infected. Its answer is in the call log (expect calls: s3:GetObject, with error AccessDenied for a refusal); nothing here fails on one.",
+          ),
+        }),
+        z.strictObject({
           reopenReleases: z
             .literal(true)
             .describe(
@@ -407,7 +450,7 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now) or its user or role out of drills (optOutUser, optOutRole).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now) or its user or role out of drills (optOutUser, optOutRole), or an application of the account reads an S3 object (readObject).",
       ),
     wait: z
       .strictObject({

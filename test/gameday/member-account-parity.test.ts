@@ -39,7 +39,17 @@ function denials(calls: readonly GameDayCall[]): Set<string> {
 }
 
 describe('member-account parity', () => {
-  const candidates = scenarios.filter((scenario) => scenario.pending === undefined && scenario.settings.securityAccount === undefined && scenario.environment.account === SECURITY);
+  // A bucket policy names principals of the account it was written for (the security account's
+  // function roles in its exception): moved to a member account it would deny Firebreak's member
+  // roles, as it would in AWS. Its member-account version is its own scenario
+  // (member-account-s3-object-unreadable-under-bucket-policy, the exception naming the member roles).
+  const candidates = scenarios.filter(
+    (scenario) =>
+      scenario.pending === undefined &&
+      scenario.settings.securityAccount === undefined &&
+      scenario.environment.account === SECURITY &&
+      !Object.values(scenario.environment.s3Objects).some((object) => object.bucketPolicy !== undefined),
+  );
 
   it('covers the shipped single-account scenarios', () => {
     expect(candidates.length).toBeGreaterThan(80);

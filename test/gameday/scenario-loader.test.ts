@@ -279,3 +279,59 @@ describe('parseScenarioSource', () => {
     expect(problems(withSettings('  securityAccount: "111122223333"\n  memberRoleExternalId: firebreak-7c41\n'))).toEqual([]);
   });
 });
+
+describe('FIDELITY (s3-bucket-policies): an S3 object bucket policy', () => {
+  const ROOT = join(import.meta.dirname, '../..');
+  /** A scenario file in playbooks/scenarios (so ../../examples resolves), with this bucketPolicy. */
+  const withPolicy = (policy: string, extra = '') =>
+    parseScenarioSource(
+      `name: p
+description: A bucket policy.
+playbook: compromised-ec2-instance
+environment:
+  s3Objects:
+    upload:
+      bucket: uploads
+      key: in/a.pdf
+      bucketPolicy:
+${policy}
+${extra}inject:
+  - tamper: { readObject: upload }
+expect:
+  executions: 0
+`,
+      join(ROOT, 'playbooks/scenarios/p.yaml'),
+      context,
+    );
+  const messages = (parsed: ReturnType<typeof withPolicy>) => parsed.problems.map(formatPlaybookError).join('\n');
+
+  it("reads an example file, replacing BUCKET and ACCOUNT by default and the scenario's own replacements", () => {
+    const parsed = withPolicy('        file: ../../examples/s3-bucket-policies/deny-reading-infected-objects.json\n        replace: { YourForensicsRole: forensics }');
+    expect(messages(parsed)).toBe('');
+    const policy = parsed.scenario?.environment.s3Objects.upload?.bucketPolicy as unknown as { Statement: { Resource: string; Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } } }[] };
+    expect(policy.Statement[0]?.Resource).toBe('arn:aws:s3:::uploads/*');
+    expect(policy.Statement[0]?.Condition.ArnNotLike['aws:PrincipalArn'][0]).toBe('arn:aws:iam::111122223333:role/forensics');
+  });
+
+  it('refuses a placeholder left (QUARANTINE-BUCKET is not BUCKET), a replacement the file lacks, a missing file, and a policy S3 would refuse', () => {
+    expect(messages(withPolicy('        file: ../../examples/s3-bucket-policies/owner-roles-own-directory-only.json'))).toContain('still has QUARANTINE-BUCKET, OWNER-ACCOUNT');
+    expect(messages(withPolicy('        file: ../../examples/s3-bucket-policies/deny-reading-infected-objects.json\n        replace: { NoSuchText: x }'))).toContain("'NoSuchText' is not in");
+    expect(messages(withPolicy('        file: ../../examples/s3-bucket-policies/nope.json'))).toContain('cannot read ../../examples/s3-bucket-policies/nope.json');
+    const otherBucket = "        Statement: [{ Effect: Deny, Principal: '*', Action: s3:GetObject, Resource: 'arn:aws:s3:::elsewhere/*' }]";
+    expect(messages(withPolicy(otherBucket))).toContain('S3 would refuse it (MalformedPolicy: Policy has invalid resource)');
+    expect(messages(withPolicy("        Statement: [{ Effect: Deny, Action: s3:GetObject, Resource: 'arn:aws:s3:::uploads/*' }]"))).toContain('Missing required field Principal');
+  });
+
+  it('refuses two policies for one bucket and a readObject of an object the environment lacks', () => {
+    const inline = "        Statement: [{ Effect: Deny, Principal: '*', Action: s3:GetObject, Resource: 'arn:aws:s3:::uploads/*' }]";
+    const second = "    other:\n      bucket: uploads\n      key: in/b.pdf\n      bucketPolicy:\n        Statement: [{ Effect: Deny, Principal: '*', Action: s3:PutObject, Resource: 'arn:aws:s3:::uploads/*' }]\n";
+    const text = messages(withPolicy(inline, second));
+    expect(text).toContain('another object of bucket uploads gives it another policy');
+    const parsed = parseScenarioSource(
+      `name: p\ndescription: d\nplaybook: compromised-ec2-instance\nenvironment:\n  s3Objects:\n    upload: { bucket: uploads, key: a }\ninject:\n  - tamper: { readObject: uplaod }\nexpect:\n  executions: 0\n`,
+      'scenarios/s.yaml',
+      context,
+    );
+    expect(messages(parsed)).toContain("no S3 object 'uplaod' in environment.s3Objects");
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * The scenario's S3 objects (`environment.s3Objects`): created by the operator (bucket, versioning,
- * an SSE-KMS key as the bucket's default encryption when an object asks, the object with its tags),
+ * an SSE-KMS key as the bucket's default encryption when an object asks, the object with its tags,
+ * then the bucket's policy when an object gives one),
  * read back after the run (the object version's tags, the quarantine copies under
  * firebreak-quarantine/) for the `s3Objects` expectation and the digest, and deleted by cleanup()
  * (each object's version, its quarantine copies, the buckets prepare() created; the keys are
@@ -14,6 +15,7 @@ import {
   GetObjectTaggingCommand,
   ListObjectVersionsCommand,
   PutBucketEncryptionCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
@@ -84,6 +86,21 @@ export async function createS3Objects(context: BackendContext, environment: Envi
       }),
     );
     resolved[name] = { bucket: object.bucket, key: object.key, versionId: put.VersionId ?? 'null', eTag: (put.ETag ?? '').replace(/^"|"$/g, ''), ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) };
+  }
+  // After the objects: a policy that denies reads (DenyReadingInfectedObjects) binds what the run does, not the setup.
+  const policies = new Map<string, string>();
+  for (const [name, object] of entries) {
+    const policy = object.bucketPolicy;
+    if (policy === undefined) continue;
+    if ('file' in policy) throw new EnvironmentSetupError(`s3Objects.${name}.bucketPolicy: ${policy.file} was not read: load the scenario with the scenario loader, which reads it`);
+    policies.set(object.bucket, JSON.stringify(policy));
+  }
+  for (const [bucket, policy] of policies) {
+    try {
+      await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }));
+    } catch (error) {
+      throw new EnvironmentSetupError(`cannot put the policy of bucket ${bucket}: ${errorText(error)}`, { cause: error });
+    }
   }
   return resolved;
 }

@@ -379,7 +379,7 @@ function resolverTargets(action: string, call: AuthorizationCall, world: SimWorl
 }
 
 /** The S3 APIs that use an object's SSE-KMS key on the caller's behalf. */
-const S3_KMS_APIS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject']);
+const S3_KMS_APIS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject', 'GetObject']);
 
 /**
  * The object ARN S3 puts in the encryption context: a copy's source when it decrypts (kms:Decrypt
@@ -442,7 +442,9 @@ function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, res
   if (!arn) return undefined;
   const [, bucketName = '', key] = arn;
   const bucket = world.s3.buckets.get(bucketName);
-  const owner = { 's3:ResourceAccount': [bucket?.account ?? call.account] };
+  // An S3 ARN names no account: the bucket's owner is aws:ResourceAccount too, which tells a
+  // cross-account request (identity and bucket policy must both allow) from one of its own account.
+  const owner = { 's3:ResourceAccount': [bucket?.account ?? call.account], ...(bucket !== undefined ? { 'aws:ResourceAccount': [bucket.account] } : {}) };
   if (key === undefined) return [{ resourceType: 'bucket', arn: resourceHint!, keys: owner, complete: [] }];
   const ownObject = resourceHint === `arn:aws:s3:::${String(call.input.Bucket)}/${String(call.input.Key)}`;
   const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : undefined;

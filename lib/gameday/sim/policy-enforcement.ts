@@ -1,7 +1,8 @@
 /**
  * The deployed IAM policies, enforced on the simulated account's calls: identity policies per role
- * and resource policies (key, queue, topic, table) evaluated as IAM would, with the condition keys the
- * simulator cannot compute reported as findings rather than silently taken as holding.
+ * and resource policies (key, queue, topic, table, and a bucket's policy for the bucket and its
+ * objects) evaluated as IAM would, with the condition keys the simulator cannot compute reported as
+ * findings rather than silently taken as holding.
  */
 import { requestContexts } from './authorization';
 import { accessDenied } from './call';
@@ -56,6 +57,38 @@ export class PolicyEnforcement {
   }
 
   /**
+   * The resource policy that binds a request on `resourceArn`: the one enforced for it, or for an S3
+   * bucket or object its bucket's policy (PutBucketPolicy). A bucket policy is not authoritative: in
+   * the bucket's account an Allow in either it or the caller's identity policies suffices, an
+   * explicit Deny in either refuses ("How Amazon S3 authorizes a request for an object operation":
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-auth-workflow-object-operation.html).
+   */
+  private resourcePolicyOf(resourceArn: string): { readonly document: PolicyDocument; readonly authoritative: boolean } | undefined {
+    const enforced = this.resourcePolicies.get(resourceArn);
+    if (enforced !== undefined || !resourceArn.startsWith('arn:aws:s3:::')) return enforced;
+    const bucket = /^arn:aws:s3:::([^/]+)/.exec(resourceArn)?.[1];
+    const policy = bucket === undefined ? undefined : this.world.s3.buckets.get(bucket)?.policy;
+    return policy === undefined ? undefined : { document: policy, authoritative: false };
+  }
+
+  /** Records the condition keys a decision took as holding without evaluating them (once per principal, action and key). */
+  private report(principal: string, context: RequestContext, unevaluated: readonly string[]): void {
+    for (const key of unevaluated) {
+      const id = `${principal}|${context.action}|${key}`;
+      if (this.findingKeys.has(id)) continue;
+      this.findingKeys.add(id);
+      this.found.push({ kind: 'unevaluated-condition', principal, action: context.action, resource: context.resource, key });
+    }
+  }
+
+  /** True when some resource policy is in force (else a caller without identity policies is not evaluated at all). */
+  private anyResourcePolicy(): boolean {
+    if (this.resourcePolicies.size > 0) return true;
+    for (const bucket of this.world.s3.buckets.values()) if (bucket.policy !== undefined) return true;
+    return false;
+  }
+
+  /**
    * Throws the service's AccessDenied when the enforced policies do not allow `iamAction`. A caller
    * without enforced identity policies (an administrator of the account, an attacker's role) is
    * taken as allowed by IAM, yet a resource policy's explicit Deny binds it as it binds everyone,
@@ -65,7 +98,7 @@ export class PolicyEnforcement {
   evaluate(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined, harness = false): void {
     const policies = this.identityPolicies.get(call.caller.principalArn);
     const catalog = this.catalog;
-    if (!catalog || (!policies && (harness || this.resourcePolicies.size === 0))) return;
+    if (!catalog || (!policies && (harness || !this.anyResourcePolicy()))) return;
     const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...this.organization }, resourceHint);
     if (!policies) {
       for (const { context } of contexts) this.denyByResourcePolicy(service, call, context);
@@ -73,7 +106,7 @@ export class PolicyEnforcement {
     }
     for (const { context } of contexts) {
       const identity = evaluatePolicies(policies.documents, context);
-      const resourcePolicy = this.resourcePolicies.get(context.resource);
+      const resourcePolicy = this.resourcePolicyOf(context.resource);
       const onResource = resourcePolicy ? evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account }) : undefined;
       let result = identity;
       // Across accounts neither policy grants alone: "the identity-based policy in the trusted
@@ -94,12 +127,7 @@ export class PolicyEnforcement {
           unevaluated: [...identity.unevaluated, ...onResource.unevaluated],
         };
       }
-      for (const key of result.unevaluated) {
-        const id = `${call.caller.principalArn}|${context.action}|${key}`;
-        if (this.findingKeys.has(id)) continue;
-        this.findingKeys.add(id);
-        this.found.push({ kind: 'unevaluated-condition', principal: call.caller.principalArn, action: context.action, resource: context.resource, key });
-      }
+      this.report(call.caller.principalArn, context, result.unevaluated);
       if (result.decision === 'allow') continue;
       const reason =
         result.decision === 'explicit-deny'
@@ -122,9 +150,10 @@ export class PolicyEnforcement {
    * and the policy names neither it nor its account: across accounts the resource policy must allow.
    */
   private denyByResourcePolicy(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, context: RequestContext): void {
-    const resourcePolicy = this.resourcePolicies.get(context.resource);
+    const resourcePolicy = this.resourcePolicyOf(context.resource);
     if (!resourcePolicy) return;
     const onResource = evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account });
+    this.report(call.caller.principalArn, context, onResource.unevaluated);
     const resourceAccount = context.keys['aws:ResourceAccount']?.[0];
     if (!onResource.deny && resourceAccount !== undefined && resourceAccount !== call.caller.account && !onResource.direct && !onResource.delegated) {
       throw accessDenied(service, call.caller, context.action, `because no resource-based policy allows the ${context.action} action`, context.resource, {

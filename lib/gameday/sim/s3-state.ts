@@ -1,4 +1,5 @@
-/** Simulated S3 state: buckets (owner, versioning) and object versions with their tags (s3.ts). */
+/** Simulated S3 state: buckets (owner, versioning, policy) and object versions with their tags (s3.ts). */
+import type { PolicyDocument } from './iam-policy';
 
 export interface BucketRecord {
   readonly name: string;
@@ -7,6 +8,8 @@ export interface BucketRecord {
   versioning: 'Enabled' | 'Suspended' | 'Unversioned';
   /** Default encryption SSE-KMS with this key (PutBucketEncryption); absent: SSE-S3, S3's default. */
   defaultKmsKeyArn?: string;
+  /** The bucket policy (PutBucketPolicy), evaluated on every call on the bucket and its objects (policy-enforcement.ts). */
+  policy?: PolicyDocument;
 }
 
 export interface ObjectVersionRecord {

@@ -2,13 +2,15 @@
  * Amazon S3, as the malware-object responders and the game day's setup call it: buckets with an
  * owner and versioning, object versions with their tags (at most 10), HeadObject, Get/Put/Delete
  * ObjectTagging (per version), CopyObject of an exact version with CopySourceIfMatch and a replaced
- * tag set, PutObject, ListObjectVersions; CopyObject and PutObject take If-None-Match (`*`: 412
+ * tag set, PutObject, GetObject, ListObjectVersions; CopyObject and PutObject take If-None-Match (`*`: 412
  * when the key has a current version). Every call is authorized as IAM does for S3: the API is
  * not the IAM action (HeadObject needs s3:GetObject, a call naming a VersionId the *Version
  * action), and ExpectedBucketOwner is checked (403 AccessDenied). HeadObject and GetObjectTagging
  * of an object or version that is not there answer 404 only to a caller IAM allows s3:ListBucket
- * on the bucket, 403 AccessDenied to any other, as S3 does. A bucket answers only its own
- * account: bucket policies are not modelled, so a cross-account copy is refused here.
+ * on the bucket, 403 AccessDenied to any other, as S3 does. A bucket policy (PutBucketPolicy) is
+ * evaluated with the caller's identity policies on every call on the bucket and its objects
+ * (policy-enforcement.ts). Another account's request is allowed only when both its identity
+ * policy and the bucket policy allow it; a bucket without a policy answers its own account only.
  * SSE-KMS (PutBucketEncryption's default key, PutObject's ServerSideEncryption aws:kms): S3 uses
  * the key with the caller's permissions, through S3 and with the object's ARN as the encryption
  * context, kms:GenerateDataKey to write and kms:Decrypt to read a copy's source; a key that is not
@@ -22,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
+import type { PolicyDocument } from './iam-policy';
 import type { ObjectVersionRecord } from './s3-state';
 import type { SimWorld } from './world';
 
@@ -29,6 +32,33 @@ type Input = Record<string, unknown>;
 const str = (input: Input, key: string): string | undefined => (typeof input[key] === 'string' ? (input[key] as string) : undefined);
 
 const TAG_LIMIT = 10;
+
+/**
+ * A bucket policy as PutBucketPolicy takes it, or S3's MalformedPolicy: JSON with a Statement of
+ * statements each with an Effect, a Principal and resources of this bucket only ("Policy has
+ * invalid resource": https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html).
+ */
+export function parseBucketPolicy(bucket: string, text: string): PolicyDocument {
+  const malformed = (message: string) => new SimulatedServiceError('MalformedPolicy', message, 400);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw malformed('This policy contains invalid Json');
+  }
+  const statement = (parsed as { Statement?: unknown } | null)?.Statement;
+  const statements = Array.isArray(statement) ? (statement as unknown[]) : statement !== undefined ? [statement] : [];
+  if (statements.length === 0) throw malformed('Missing required field Statement');
+  const own = (resource: unknown) => typeof resource === 'string' && (resource === `arn:aws:s3:::${bucket}` || resource.startsWith(`arn:aws:s3:::${bucket}/`));
+  for (const entry of statements) {
+    const { Effect, Principal, NotPrincipal, Resource, NotResource } = (entry ?? {}) as Record<string, unknown>;
+    if (Effect !== 'Allow' && Effect !== 'Deny') throw malformed('Invalid effect');
+    if (Principal === undefined && NotPrincipal === undefined) throw malformed('Missing required field Principal');
+    const resources = [Resource ?? NotResource].flat();
+    if (resources.length === 0 || !resources.every(own)) throw malformed('Policy has invalid resource');
+  }
+  return parsed as PolicyDocument;
+}
 
 /** The object ARN IAM authorizes on. */
 export function s3ObjectArn(bucket: string, key: string): string {
@@ -41,8 +71,10 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
     const bucket = name === undefined ? undefined : state.buckets.get(name);
     if (!bucket) throw new SimulatedServiceError(head ? 'NotFound' : 'NoSuchBucket', `The specified bucket does not exist: ${String(name)}`, 404);
     if (expectedOwner !== undefined && expectedOwner !== bucket.account) throw new SimulatedServiceError('AccessDenied', 'Access Denied (ExpectedBucketOwner does not own the bucket)', 403);
-    // No bucket policies here: a bucket answers its own account only.
-    if (bucket.account !== call.account) throw new SimulatedServiceError('AccessDenied', `Access Denied (bucket ${bucket.name} belongs to another account)`, 403);
+    // Another account reaches a bucket only through its policy: with one, the authorization has
+    // already asked both the caller's identity policy and the bucket policy (policy-enforcement.ts);
+    // without one, nothing of the bucket's account allows it.
+    if (bucket.account !== call.account && bucket.policy === undefined) throw new SimulatedServiceError('AccessDenied', `Access Denied (bucket ${bucket.name} belongs to another account and has no policy)`, 403);
     return bucket;
   };
   /** True when IAM allows the caller s3:ListBucket on the bucket (a denial is an answer here, not an error). */
@@ -145,6 +177,24 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       else throw new SimulatedServiceError('MalformedXML', 'The simulated S3 takes AES256, or aws:kms with a KMSMasterKeyID', 400);
       return {};
     },
+    PutBucketPolicy(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      bucket.policy = parseBucketPolicy(bucket.name, str(input, 'Policy') ?? '');
+      return {};
+    },
+    GetBucketPolicy(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      if (bucket.policy === undefined) throw new SimulatedServiceError('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
+      return { Policy: JSON.stringify(bucket.policy) };
+    },
+    DeleteBucketPolicy(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      delete bucket.policy;
+      return {};
+    },
     DeleteObject(call) {
       const input = inputOf<Input>(call);
       const versionId = str(input, 'VersionId');
@@ -188,6 +238,11 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       const input = inputOf<Input>(call);
       const record = objectOf(call, input, 'head');
       return { ETag: `"${record.eTag}"`, ContentLength: record.size, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), TagCount: record.tags.size, ...encryptionOf(record) };
+    },
+    GetObject(call) {
+      const record = objectOf(call, inputOf<Input>(call), 'read');
+      if (record.kmsKeyArn !== undefined) useKey(call, 'kms:Decrypt', record.kmsKeyArn);
+      return { Body: record.body, ETag: `"${record.eTag}"`, ContentLength: record.size, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), TagCount: record.tags.size, ...encryptionOf(record) };
     },
     GetObjectTagging(call) {
       const record = objectOf(call, inputOf<Input>(call), 'read');
@@ -254,6 +309,7 @@ export function s3IamAction(action: string, input: Readonly<Record<string, unkno
   const version = input.VersionId !== undefined;
   switch (action) {
     case 'HeadObject':
+    case 'GetObject':
       return version ? 's3:GetObjectVersion' : 's3:GetObject';
     case 'GetObjectTagging':
     case 'PutObjectTagging':
@@ -267,6 +323,10 @@ export function s3IamAction(action: string, input: Readonly<Record<string, unkno
       return version ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
     case 'PutBucketEncryption':
       return 's3:PutEncryptionConfiguration';
+    case 'GetBucketPolicy':
+    case 'PutBucketPolicy':
+    case 'DeleteBucketPolicy':
+      return `s3:${action}`;
     default:
       return `s3:${action}`;
   }
@@ -275,6 +335,6 @@ export function s3IamAction(action: string, input: Readonly<Record<string, unkno
 /** The resource an S3 API call is authorized on: the object it names, or its bucket. */
 export function s3CallResource(action: string, input: Readonly<Record<string, unknown>>): string {
   const bucket = typeof input.Bucket === 'string' ? input.Bucket : '';
-  if (action === 'CreateBucket' || action === 'PutBucketVersioning' || action === 'ListObjectVersions' || action === 'PutBucketEncryption' || action === 'DeleteBucket') return `arn:aws:s3:::${bucket}`;
+  if (action === 'CreateBucket' || action === 'PutBucketVersioning' || action === 'ListObjectVersions' || action === 'PutBucketEncryption' || action === 'DeleteBucket' || action.endsWith('BucketPolicy')) return `arn:aws:s3:::${bucket}`;
   return s3ObjectArn(bucket, typeof input.Key === 'string' ? input.Key : '');
 }
