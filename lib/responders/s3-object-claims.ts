@@ -96,8 +96,9 @@ export interface S3ObjectClaims {
  * The most set-aside tags the record keeps (each entry at most about 1.6 KB: a 128-character key and a 256-character value
  * in UTF-8, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html), far below DynamoDB's 400 KB item.
  * A claim that would pass it keeps only its own (the record's others are given up, and named in the step's alert): never a
- * claim refused, since every upload to a key in a bucket without versioning is the one version `null` and its uploader
- * could otherwise fill the record and keep the next upload untagged (row 16s).
+ * claim refused, since every upload to a key in a bucket without versioning is the one version `null`, each one scanned
+ * (https://docs.aws.amazon.com/guardduty/latest/ug/gdu-malware-protection-s3.html), and its uploader could otherwise fill
+ * the record and keep the next upload untagged (row 16s).
  */
 export const SET_ASIDE_RECORD_LIMIT = 64;
 
