@@ -44,7 +44,8 @@ import type { QuarantineCopyRecord, QuarantineCopyRecords } from './quarantine-c
 import { isCopyOf } from './quarantine-copy-records';
 import { stepResponder } from './responder-input';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
-import type { S3ObjectClaims, TagRoom } from './s3-object-claims';
+import { SET_ASIDE_RECORD_LIMIT } from './s3-object-claims';
+import type { ClaimAnswer, S3ObjectClaims, TagRoom } from './s3-object-claims';
 import { clearObject, headObject, objectFields, objectTags } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import {
@@ -162,13 +163,15 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   // tags set aside to make room before the write takes them off.
   let taggedAlready = true;
   if (mode === 'enforce') {
-    ({ taggedAlready } = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged', roomOf(plan, current)));
+    const claimed = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged', roomOf(plan, current));
+    taggedAlready = claimed.taggedAlready;
     log.record(
       'dynamodb:UpdateItem',
       target,
       'done',
       `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more${recordedWords(plan)}`,
     );
+    recordDropped(log, claimed);
   }
   // Firebreak's tags for this incident on a version no run of it claimed to tag were not written by Firebreak: the incident
   // key is a digest of what the event names, which the uploader knows, and anyone who may tag the object may write them. A
@@ -227,6 +230,14 @@ function recordSetAside(log: ActionLog, plan: TagPlan, outcome: 'done' | 'would-
   for (const tag of plan.setAside) log.record('firebreak:set-aside-tag', JSON.stringify(tag.Key), outcome, `value ${JSON.stringify(tag.Value)}: the owner's, off the object for room, kept in the state table for release to write back`);
 }
 
+/**
+ * One line per tag the claims record gave up at its bound (row 16s): set aside by an earlier tagging, never written back,
+ * now kept only here, in the alert and the incident record (the uploader's text, JSON-escaped as recordSetAside's).
+ */
+function recordDropped(log: ActionLog, claimed: ClaimAnswer): void {
+  for (const tag of claimed.droppedSetAsideTags ?? []) log.record('firebreak:set-aside-tag', JSON.stringify(tag.Key), 'skipped', `value ${JSON.stringify(tag.Value)}: the owner's, set aside by an earlier tagging and never written back; no longer in the state table (its record keeps ${SET_ASIDE_RECORD_LIMIT} at most): only here`);
+}
+
 /** `<lead> N of the owner's tags to make room` when the plan sets some aside, else nothing. */
 const setAsideWords = (plan: TagPlan, lead: string): string =>
   plan.kind === 'tag' && plan.setAside.length > 0 ? `${lead} ${plan.setAside.length} of the owner's tags to make room (S3 allows ${S3_OBJECT_TAG_LIMIT} per object)` : '';
@@ -277,8 +288,9 @@ async function holdAgainstRelease(
   if (plan.kind === 'already-tagged') return { kind: 'held' };
   // The owner's tags now leaving no room (a release wrote set-aside ones back): they are recorded again before the write.
   if (plan.setAside.length > 0) {
-    await run.claims.claim(object, incidentKey, run.now().toISOString(), true, roomOf(plan, now));
+    const claimed = await run.claims.claim(object, incidentKey, run.now().toISOString(), true, roomOf(plan, now));
     log.record('dynamodb:UpdateItem', target, 'done', `Claimed the object version again for incident ${incidentKey}${recordedWords(plan)}`);
+    recordDropped(log, claimed);
   }
   await putObjectTags(s3, object, plan.tagSet);
   log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);

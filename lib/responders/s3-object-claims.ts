@@ -23,7 +23,6 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import { ResponderFailedError } from '../contracts/responder-errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { sha256Hex } from '../incident/keys';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
@@ -72,6 +71,8 @@ export type TakeBackAnswer = { readonly kind: 'taken-back'; readonly left: Objec
  */
 export interface ClaimAnswer {
   readonly taggedAlready: boolean;
+  /** The owner's tags earlier taggings set aside that the record gave up to take this claim within its bound (row 16s): the alert names them. */
+  readonly droppedSetAsideTags?: readonly ObjectTag[];
 }
 
 export interface S3ObjectClaims {
@@ -94,7 +95,10 @@ export interface S3ObjectClaims {
 /**
  * The most set-aside tags the record keeps (each entry at most about 1.6 KB: a 128-character key and a 256-character value
  * in UTF-8, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html), far below DynamoDB's 400 KB item.
- * A claim that would pass it is refused (the step fails, and its alert says why): never a tag dropped from the record.
+ * A claim that would pass it keeps only its own (the record's others are given up, and named in the step's alert): never a
+ * claim refused, since every upload to a key in a bucket without versioning is the one version `null`, each one scanned
+ * (https://docs.aws.amazon.com/guardduty/latest/ug/gdu-malware-protection-s3.html), and its uploader could otherwise fill
+ * the record and keep the next upload untagged (row 16s).
  */
 export const SET_ASIDE_RECORD_LIMIT = 64;
 
@@ -183,12 +187,20 @@ function roomUpdate(room: TagRoom | undefined): { readonly set: string; readonly
   return { set: `, leftTags = :left${room.fresh ? ', lastSetAsideTags = :aside' : ''}`, add: `, setAsideTags :aside${room.fresh ? '' : ', lastSetAsideTags :aside'}`, remove: '', values, bounded: true };
 }
 
-/** The claim refused at the record's bound: the owner's tags it would set aside could not be kept, so none is taken off. */
-const recordFullError = (cause: unknown): ResponderFailedError =>
-  new ResponderFailedError(
-    `The object version's claims record keeps ${SET_ASIDE_RECORD_LIMIT} owner's tags set aside and never written back at most: nothing was claimed or tagged, since the tags this tagging would set aside could not be kept. A person reads them (the record's setAsideTags), writes back or clears them, and runs the quarantine again`,
-    { cause },
-  );
+/** The claim at the record's bound: only this tagging's set-aside tags are kept (the others are given up; row 16s). */
+const resetUpdate = (room: TagRoom): { readonly set: string; readonly add: string; readonly remove: string; readonly values: Record<string, AttributeValue> } => ({
+  set: ', leftTags = :left, setAsideTags = :aside, lastSetAsideTags = :aside',
+  add: '',
+  remove: '',
+  values: { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) } },
+});
+
+/** The record's set-aside entries a claim at the bound gave up (not this tagging's), read back as tags. */
+const droppedOf = (before: readonly string[], room: TagRoom): Pick<ClaimAnswer, 'droppedSetAsideTags'> => {
+  const aside = room.setAside.map(tagEntry);
+  const dropped = tagsOf(before.filter((entry) => !aside.includes(entry)));
+  return dropped.length > 0 ? { droppedSetAsideTags: dropped } : {};
+};
 
 /**
  * The state table the stores below share. One class per step (the quarantine claims, the release
@@ -206,8 +218,8 @@ class DynamoDbS3ObjectClaimTable {
 export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implements Pick<S3ObjectClaims, 'claim'> {
   async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
     const update = roomUpdate(room);
-    try {
-      const output = await this.client.send(
+    const send = (next: Omit<ReturnType<typeof roomUpdate>, 'bounded'>, bounded: boolean) =>
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: s3ObjectClaimKey(object) } },
@@ -215,17 +227,26 @@ export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implemen
           // taggedBy: a run that found the tags on claims without it, so that its retry (or a rescan) finds no tag write of
           // Firebreak's: a claim alone is no tag write (the uploader can preset the incident's tags; row 16j).
           // The owner's tags set aside to make room are written here, before the tag write that takes them off (TagRoom).
-          UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident${update.set} ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''}${update.add} DELETE releasedClaims :incidents${update.remove}`,
+          UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident${next.set} ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''}${next.add} DELETE releasedClaims :incidents${next.remove}`,
           // The record's bound (SET_ASIDE_RECORD_LIMIT): size() of a string set is its number of entries.
-          ...(update.bounded ? { ConditionExpression: 'attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most' } : {}),
-          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] }, ...update.values },
+          ...(bounded ? { ConditionExpression: 'attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most' } : {}),
+          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] }, ...next.values },
           // The item before this claim (taggedBy too, which a claim without it does not update).
           ReturnValues: 'ALL_OLD',
         }),
       );
+    try {
+      const output = await send(update, update.bounded);
       return claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey);
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') throw recordFullError(error);
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException' || !update.bounded || room === undefined) throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+    // At the bound: the claim (and the containment) is never refused; the record keeps this tagging's set-aside tags only,
+    // and the ones it gave up are the item's before this write (ALL_OLD), named in the step's alert (row 16s).
+    try {
+      const output = await send(resetUpdate(room), false);
+      return { ...claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey), ...droppedOf(setOf(output.Attributes?.setAsideTags), room) };
+    } catch (error) {
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
@@ -311,19 +332,25 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
       delete item.leftTags;
       delete item.lastSetAsideTags;
     }
+    let dropped: Pick<ClaimAnswer, 'droppedSetAsideTags'> = {};
     if (room !== undefined && room.setAside.length > 0) {
-      if ((item.setAsideTags?.size ?? 0) > SET_ASIDE_RECORD_LIMIT - room.setAside.length) throw recordFullError(undefined);
       const aside = room.setAside.map(tagEntry);
       item.leftTags = room.left.map(tagEntry);
-      item.setAsideTags = new Set([...(item.setAsideTags ?? []), ...aside]);
-      item.lastSetAsideTags = new Set([...(room.fresh ? [] : (item.lastSetAsideTags ?? [])), ...aside]);
+      if ((item.setAsideTags?.size ?? 0) > SET_ASIDE_RECORD_LIMIT - room.setAside.length) {
+        dropped = droppedOf([...(item.setAsideTags ?? [])], room);
+        item.setAsideTags = new Set(aside);
+        item.lastSetAsideTags = new Set(aside);
+      } else {
+        item.setAsideTags = new Set([...(item.setAsideTags ?? []), ...aside]);
+        item.lastSetAsideTags = new Set([...(room.fresh ? [] : (item.lastSetAsideTags ?? [])), ...aside]);
+      }
     }
     item.claims.add(incidentKey);
     if (toTag) item.taggedBy.add(incidentKey);
     item.releasedClaims.delete(incidentKey);
     item.lastClaimAt = at;
     item.lastClaimBy = incidentKey;
-    return answer;
+    return { ...answer, ...dropped };
   }
 
   async takeBack(object: ClaimedObject, incidentKey: string, clearedAt: string): Promise<TakeBackAnswer> {

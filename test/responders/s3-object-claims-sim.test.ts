@@ -87,16 +87,21 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
     expect(read.leftTags).toBeUndefined();
   });
 
-  it('ATTACK (s3-set-aside-kept): refuses a claim that would keep more than 64 set-aside tags, writing nothing', async () => {
+  it('ATTACK (review-16q): a claim that would keep more than 64 set-aside tags is taken all the same, the record keeping its own only and answering the ones it gave up (row 16s)', async () => {
     const claims = claimsInSimulatedTable();
     const left = [{ Key: 'note-0', Value: 'a' }];
     for (let round = 0; round < 32; round += 1) {
       const aside = [{ Key: 'note-8', Value: `v${round}` }, { Key: 'note-9', Value: `v${round}` }];
-      await claims.claim(OBJECT, 'a', `2026-03-25T09:${String(round).padStart(2, '0')}:00.000Z`, true, { setAside: aside, left, fresh: true });
+      expect(await claims.claim(OBJECT, 'a', `2026-03-25T09:${String(round).padStart(2, '0')}:00.000Z`, true, { setAside: aside, left, fresh: true })).toEqual({ taggedAlready: round > 0 });
     }
     const full = await claims.get(OBJECT);
-    expect([...(full.setAsideTags ?? []), ...(full.earlierSetAsideTags ?? [])]).toHaveLength(64);
-    await expect(claims.claim(OBJECT, 'b', '2026-03-25T10:00:00.000Z', true, { setAside: [{ Key: 'note-9', Value: 'w' }], left, fresh: true })).rejects.toMatchObject({ name: 'ResponderFailedError' });
-    expect(await claims.get(OBJECT)).toEqual(full);
+    const kept = [...(full.setAsideTags ?? []), ...(full.earlierSetAsideTags ?? [])];
+    expect(kept).toHaveLength(64);
+    // Before: refused (ResponderFailedError), nothing claimed, and the quarantine step left the object untagged.
+    const answer = await claims.claim(OBJECT, 'b', '2026-03-25T10:00:00.000Z', true, { setAside: [{ Key: 'note-9', Value: 'w' }], left, fresh: true });
+    expect(answer).toEqual({ taggedAlready: false, droppedSetAsideTags: expect.arrayContaining(kept) });
+    expect(answer.droppedSetAsideTags).toHaveLength(64);
+    expect(await claims.get(OBJECT)).toMatchObject({ claims: ['a', 'b'], lastClaimBy: 'b', setAsideTags: [{ Key: 'note-9', Value: 'w' }], leftTags: left });
+    expect((await claims.get(OBJECT)).earlierSetAsideTags).toBeUndefined();
   });
 });

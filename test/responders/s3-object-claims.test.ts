@@ -230,11 +230,29 @@ describe('ATTACK (s3-set-aside-kept): set-aside tags no release wrote back, and 
     ]);
   });
 
-  it('refuses a claim past the record’s bound (the step fails, saying why), never dropping a tag from the record', async () => {
-    ddbMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
-    await expect(claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [NINE], left: LEFT, fresh: true })).rejects.toMatchObject({
-      name: 'ResponderFailedError',
-      message: expect.stringContaining('keeps 64 owner'),
+  it('ATTACK (review-16q): takes a claim past the record’s bound all the same, keeping only its own set-aside tags and answering the ones the record gave up (row 16s)', async () => {
+    ddbMock
+      .on(UpdateItemCommand)
+      .rejectsOnce(sdkError('ConditionalCheckFailedException'))
+      .resolves({ Attributes: { claims: { SS: [B] }, taggedBy: { SS: [B] }, setAsideTags: { SS: ['["note-8","i"]', '["note-9","j"]', '["note-9","x"]'] } } });
+    // Before: refused (ResponderFailedError): the quarantine step failed and the object (every upload of an object in a
+    // bucket without versioning is one version) stayed untagged.
+    expect(await claims.claim(OBJECT, A, '2026-03-25T09:20:00.000Z', true, { setAside: [NINE], left: LEFT, fresh: true })).toEqual({
+      taggedAlready: false,
+      droppedSetAsideTags: [EIGHT, { Key: 'note-9', Value: 'x' }],
+    });
+    expect(inputsOf(ddbMock, UpdateItemCommand)[1]).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: PK } },
+      UpdateExpression: 'SET lastClaimAt = :at, lastClaimBy = :incident, leftTags = :left, setAsideTags = :aside, lastSetAsideTags = :aside ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents',
+      ExpressionAttributeValues: {
+        ':at': { S: '2026-03-25T09:20:00.000Z' },
+        ':incident': { S: A },
+        ':incidents': { SS: [A] },
+        ':aside': { SS: ['["note-9","j"]'] },
+        ':left': { SS: ['["note-0","a"]'] },
+      },
+      ReturnValues: 'ALL_OLD',
     });
   });
 });

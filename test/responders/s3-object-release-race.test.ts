@@ -515,3 +515,30 @@ describe('ATTACK (s3-set-aside-kept): owner’s tags an earlier release could no
     expect(after.earlierSetAsideTags).toEqual(ten.slice(8));
   });
 });
+
+describe('ATTACK (review-16q): an uploader fills the set-aside record of an object in a bucket without versioning (row 16s)', () => {
+  it('keeps quarantining every upload past the record’s bound: the record gives up earlier taggings’ set-aside tags (named in the alert), never the containment', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    // Without versioning every upload to the key is the version `null`: one claims item for all of them.
+    const unversioned = scanIncident((event) => delete event.detail.s3ObjectDetails['versionId']);
+    const object = givenObjectWithReleaseWrites([], { holdReleaseWrites: false });
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    // The uploader (no release ever approved) uploads the malware again with ten tags of their own, other values each time:
+    // each upload is scanned and quarantined, and sets aside two distinct tags that no release writes back.
+    for (let upload = 0; upload < 40; upload += 1) {
+      object.state.tags = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: `upload-${upload}` }));
+      const result = await quarantineWith(unversioned, claims, minutes(upload));
+      // Before: from the 33rd upload the claim was refused at the record's bound, the step failed and the malware stayed untagged.
+      expect(result.status).toBe('tagged');
+      expect(isInfected(object.state.tags)).toBe(true);
+      // At the bound the record gives up the earlier uploads' set-aside tags: the alert names each one it gave up.
+      const given = result.actions.filter((action) => action.api === 'firebreak:set-aside-tag' && action.outcome === 'skipped');
+      expect(given).toHaveLength(upload === 32 ? 64 : 0);
+      if (upload === 32) expect(given.filter((action) => action.target === '"owner-9"' && action.detail.startsWith('value "upload-0"'))).toHaveLength(1);
+    }
+    const record = await claims.get({ account: ACCOUNT, region: unversioned.region, bucketName: BUCKET, key: KEY, versionId: 'null' });
+    expect((record.setAsideTags?.length ?? 0) + (record.earlierSetAsideTags?.length ?? 0)).toBeLessThanOrEqual(64);
+    // The last upload's set-aside tags are the ones release writes back.
+    expect(record.setAsideTags).toEqual([{ Key: 'owner-8', Value: 'upload-39' }, { Key: 'owner-9', Value: 'upload-39' }]);
+  });
+});
