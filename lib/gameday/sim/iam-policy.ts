@@ -414,13 +414,33 @@ export interface ResourcePolicyEvaluation {
 }
 
 function principalsOf(statement: PolicyStatement): string[] {
-  const principal = statement.Principal;
+  return awsPrincipals(statement.Principal);
+}
+
+/** The AWS principals of a Principal or NotPrincipal element (`"*"`, `{ "AWS": … }`; service and other principals name no role). */
+function awsPrincipals(principal: unknown): string[] {
   if (principal === '*') return ['*'];
   if (principal !== null && typeof principal === 'object') {
     const aws = (principal as { AWS?: unknown }).AWS;
     return aws === undefined ? [] : toStrings(aws);
   }
   return [];
+}
+
+/**
+ * True when a NotPrincipal list excepts the principal. AWS may check the account, then the role, then
+ * the role's session, and denies when one of them is not named: "you must also specify the account
+ * ARN of the not-denied principal. Otherwise, the policy might deny access to the entire account"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+ * So the principal is excepted only when its account and it (its ARN, or a session of its role) are
+ * both named; a list naming the role alone does not except it here (the Deny applies: fail closed).
+ */
+function notPrincipalExcepts(names: readonly string[], principal: PolicyPrincipal): boolean {
+  const account = names.some((name) => name === principal.account || name === `arn:aws:iam::${principal.account}:root`);
+  const role = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(principal.arn);
+  const session = role ? `arn:aws:sts::${role[1]}:assumed-role/${role[2]}/` : undefined;
+  const itself = names.some((name) => name === principal.arn || (session !== undefined && name.startsWith(session)));
+  return account && itself;
 }
 
 /** Evaluates a resource-based policy (key, queue, topic policy) for one principal's request. */
@@ -432,8 +452,9 @@ export function evaluateResourcePolicy(document: PolicyDocument, context: Reques
   let decided: string | undefined;
   for (const [index, statement] of statementsOf([document]).entries()) {
     const names = principalsOf(statement);
-    const isDirect = names.some((name) => name === '*' || name === principal.arn);
-    const isAccount = names.some((name) => name === principal.account || name === `arn:aws:iam::${principal.account}:root`);
+    // NotPrincipal: the statement is about every principal it does not except (Allow: a direct grant).
+    const isDirect = statement.NotPrincipal !== undefined ? !notPrincipalExcepts(awsPrincipals(statement.NotPrincipal), principal) : names.some((name) => name === '*' || name === principal.arn);
+    const isAccount = statement.NotPrincipal === undefined && names.some((name) => name === principal.account || name === `arn:aws:iam::${principal.account}:root`);
     if (!isDirect && !isAccount) continue;
     const seen = new Set<string>();
     if (!statementApplies(statement, context, seen)) continue;
