@@ -443,7 +443,7 @@ function notPrincipalExcepts(names: readonly string[], principal: PolicyPrincipa
   return account && itself;
 }
 
-/** Evaluates a resource-based policy (key, queue, topic policy) for one principal's request. */
+/** Evaluates a resource-based policy (key, queue, topic, bucket or trust policy, its Principal or NotPrincipal) for one principal's request. */
 export function evaluateResourcePolicy(document: PolicyDocument, context: RequestContext, principal: PolicyPrincipal): ResourcePolicyEvaluation {
   const unevaluated = new Set<string>();
   let deny = false;
