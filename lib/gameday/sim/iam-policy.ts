@@ -330,7 +330,17 @@ function statementApplies(statement: PolicyStatement, context: RequestContext, u
   const local = new Set<string>();
   const matches = (pattern: string) => (pattern.includes('${') ? (resolvedPattern(pattern, context, true, local)?.test(context.resource) ?? false) : resourceMatches(pattern, context.resource));
   if (statement.Resource !== undefined && !resources.some(matches)) return false;
-  if (statement.NotResource !== undefined && notResources.some(matches)) return false;
+  if (statement.NotResource !== undefined) {
+    // A variable that cannot be evaluated would match anything (`.*`) and so exclude every resource:
+    // taken as excluding nothing in a Deny (it applies, and the key is reported with the decision) and
+    // everything in an Allow (it does not: a refusal the run shows), never more than the author meant.
+    const excluding = new Set<string>();
+    const excluded = notResources.some((pattern) => (pattern.includes('${') ? (resolvedPattern(pattern, context, true, excluding)?.test(context.resource) ?? false) : resourceMatches(pattern, context.resource)));
+    if (excluding.size > 0) {
+      excluding.forEach((key) => unevaluated.add(key));
+      if (statement.Effect === 'Allow') return false;
+    } else if (excluded) return false;
+  }
   for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
     for (const [key, value] of Object.entries(block)) {
       if (!conditionHolds(operator, key, toStrings(value), context, local)) return false;

@@ -232,6 +232,25 @@ describe('FIDELITY (fid-bucket-policy): bucket policies as S3 evaluates them', (
     expect(refused.message).toContain('DenyReadingInfectedObjects');
   });
 
+  it('applies a Deny whose NotResource holds a variable it cannot evaluate, and reports the key (the Deny was silently dropped)', async () => {
+    // With no organization known aws:PrincipalOrgID cannot be supplied: a NotResource naming it must not
+    // silently exempt every object (fail open); the Deny is taken as applying and the key reported.
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'OwnOrgDirectoryOnly', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', NotResource: 'arn:aws:s3:::uploads/firebreak-quarantine/${aws:PrincipalOrgID}/*' },
+      ],
+    };
+    const { quarantine, sim } = await bucketWith(JSON.stringify(policy));
+    const refused = await rejectionOf(quarantine.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/o-other/a.pdf', Body: 'x' })));
+    expect(refused.message).toContain('OwnOrgDirectoryOnly');
+    expect(sim.authorizationFindings()).toEqual([expect.objectContaining({ action: 's3:PutObject', key: 'aws:PrincipalOrgID' })]);
+    // With the organization known, its own directory is written, another's refused.
+    sim.setOrganization('o-exampleorg');
+    await quarantine.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/o-exampleorg/a.pdf', Body: 'x' }));
+    expect((await rejectionOf(quarantine.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/o-other/b.pdf', Body: 'x' })))).name).toBe('AccessDenied');
+  });
+
   it('gives s3:ExistingObjectTag only to the actions S3 supplies it for (not s3:DeleteObjectVersion)', async () => {
     // The Service Authorization Reference lists s3:ExistingObjectTag/<key> for GetObject(Version),
     // the object tagging actions and others, not for DeleteObject or DeleteObjectVersion: there the key
