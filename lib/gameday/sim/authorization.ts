@@ -437,6 +437,14 @@ function s3WriteHeaders(call: AuthorizationCall): { keys: Record2; complete: str
  * of the object's tags also carries the new ones (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys),
  * and a write of the object its If-None-Match and copy source (s3WriteHeaders).
  */
+/** CopyObject's CopySource (`bucket/key?versionId=v`, the key and version URL-encoded), as the simulated S3 reads it. */
+function copySourceOf(input: Record<string, unknown>): { bucket: string; key: string; versionId?: string } | undefined {
+  const source = /^\/?([^/]+)\/([^?]+)(?:\?versionId=(.+))?$/.exec(typeof input.CopySource === 'string' ? input.CopySource : '');
+  if (!source) return undefined;
+  const [, bucket = '', key = '', versionId] = source;
+  return { bucket, key: decodeURIComponent(key), ...(versionId !== undefined ? { versionId: decodeURIComponent(versionId) } : {}) };
+}
+
 function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, resourceHint?: string): AuthorizationTarget[] | undefined {
   const arn = /^arn:aws:s3:::([^/]+)(?:\/(.*))?$/s.exec(resourceHint ?? '');
   if (!arn) return undefined;
@@ -447,7 +455,11 @@ function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, res
   const owner = { 's3:ResourceAccount': [bucket?.account ?? call.account], ...(bucket !== undefined ? { 'aws:ResourceAccount': [bucket.account] } : {}) };
   if (key === undefined) return [{ resourceType: 'bucket', arn: resourceHint!, keys: owner, complete: [] }];
   const ownObject = resourceHint === `arn:aws:s3:::${String(call.input.Bucket)}/${String(call.input.Key)}`;
-  const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : undefined;
+  // A copy's source is authorized on the version its CopySource names (s3:GetObjectVersion): that
+  // version's tags are its s3:ExistingObjectTag keys, not the current version's (tags are per version).
+  const copied = call.action === 'CopyObject' && (action === 'GetObject' || action === 'GetObjectVersion') ? copySourceOf(call.input) : undefined;
+  const copiedVersion = copied !== undefined && resourceHint === `arn:aws:s3:::${copied.bucket}/${copied.key}` ? copied.versionId : undefined;
+  const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : copiedVersion;
   const existing = action === 'PutObject' ? undefined : world.s3.find(bucketName, key, version);
   const request = ownObject && S3_TAG_WRITES.has(action) ? s3RequestTags(call) : undefined;
   const write = ownObject && action === 'PutObject' ? s3WriteHeaders(call) : undefined;
@@ -804,6 +816,14 @@ export function requestContexts(
       if (inOrganization(resourceAccount, options)) keys['aws:ResourceOrgID'] = [options.organizationId as string];
     }
     Object.assign(keys, target.keys);
+    // S3 supplies s3:ExistingObjectTag/<key> only to the actions the Service Authorization Reference
+    // lists it for (GetObject, the tagging actions…), not to DeleteObject(Version) or PutObject: there the
+    // key is absent, and a condition on it does not match (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+    if (iamAction.startsWith('s3:')) {
+      for (const key of Object.keys(target.keys)) {
+        if (key.startsWith('s3:ExistingObjectTag/') && !catalog.supplies(iamAction, target.resourceType, key)) delete keys[key];
+      }
+    }
     // Worked out on the first condition key asked about (most requests ask none).
     let lowerKeys: ReadonlySet<string> | undefined;
     return {

@@ -330,7 +330,17 @@ function statementApplies(statement: PolicyStatement, context: RequestContext, u
   const local = new Set<string>();
   const matches = (pattern: string) => (pattern.includes('${') ? (resolvedPattern(pattern, context, true, local)?.test(context.resource) ?? false) : resourceMatches(pattern, context.resource));
   if (statement.Resource !== undefined && !resources.some(matches)) return false;
-  if (statement.NotResource !== undefined && notResources.some(matches)) return false;
+  if (statement.NotResource !== undefined) {
+    // A variable that cannot be evaluated would match anything (`.*`) and so exclude every resource:
+    // taken as excluding nothing in a Deny (it applies, and the key is reported with the decision) and
+    // everything in an Allow (it does not: a refusal the run shows), never more than the author meant.
+    const excluding = new Set<string>();
+    const excluded = notResources.some((pattern) => (pattern.includes('${') ? (resolvedPattern(pattern, context, true, excluding)?.test(context.resource) ?? false) : resourceMatches(pattern, context.resource)));
+    if (excluding.size > 0) {
+      excluding.forEach((key) => unevaluated.add(key));
+      if (statement.Effect === 'Allow') return false;
+    } else if (excluded) return false;
+  }
   for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
     for (const [key, value] of Object.entries(block)) {
       if (!conditionHolds(operator, key, toStrings(value), context, local)) return false;
@@ -414,7 +424,11 @@ export interface ResourcePolicyEvaluation {
 }
 
 function principalsOf(statement: PolicyStatement): string[] {
-  const principal = statement.Principal;
+  return awsPrincipals(statement.Principal);
+}
+
+/** The AWS principals of a Principal or NotPrincipal element (`"*"`, `{ "AWS": … }`; service and other principals name no role). */
+function awsPrincipals(principal: unknown): string[] {
   if (principal === '*') return ['*'];
   if (principal !== null && typeof principal === 'object') {
     const aws = (principal as { AWS?: unknown }).AWS;
@@ -423,7 +437,23 @@ function principalsOf(statement: PolicyStatement): string[] {
   return [];
 }
 
-/** Evaluates a resource-based policy (key, queue, topic policy) for one principal's request. */
+/**
+ * True when a NotPrincipal list excepts the principal. AWS may check the account, then the role, then
+ * the role's session, and denies when one of them is not named: "you must also specify the account
+ * ARN of the not-denied principal. Otherwise, the policy might deny access to the entire account"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+ * So the principal is excepted only when its account and it (its ARN, or a session of its role) are
+ * both named; a list naming the role alone does not except it here (the Deny applies: fail closed).
+ */
+function notPrincipalExcepts(names: readonly string[], principal: PolicyPrincipal): boolean {
+  const account = names.some((name) => name === principal.account || name === `arn:aws:iam::${principal.account}:root`);
+  const role = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(principal.arn);
+  const session = role ? `arn:aws:sts::${role[1]}:assumed-role/${role[2]}/` : undefined;
+  const itself = names.some((name) => name === principal.arn || (session !== undefined && name.startsWith(session)));
+  return account && itself;
+}
+
+/** Evaluates a resource-based policy (key, queue, topic, bucket or trust policy, its Principal or NotPrincipal) for one principal's request. */
 export function evaluateResourcePolicy(document: PolicyDocument, context: RequestContext, principal: PolicyPrincipal): ResourcePolicyEvaluation {
   const unevaluated = new Set<string>();
   let deny = false;
@@ -432,8 +462,9 @@ export function evaluateResourcePolicy(document: PolicyDocument, context: Reques
   let decided: string | undefined;
   for (const [index, statement] of statementsOf([document]).entries()) {
     const names = principalsOf(statement);
-    const isDirect = names.some((name) => name === '*' || name === principal.arn);
-    const isAccount = names.some((name) => name === principal.account || name === `arn:aws:iam::${principal.account}:root`);
+    // NotPrincipal: the statement is about every principal it does not except (Allow: a direct grant).
+    const isDirect = statement.NotPrincipal !== undefined ? !notPrincipalExcepts(awsPrincipals(statement.NotPrincipal), principal) : names.some((name) => name === '*' || name === principal.arn);
+    const isAccount = statement.NotPrincipal === undefined && names.some((name) => name === principal.account || name === `arn:aws:iam::${principal.account}:root`);
     if (!isDirect && !isAccount) continue;
     const seen = new Set<string>();
     if (!statementApplies(statement, context, seen)) continue;

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
@@ -186,5 +186,94 @@ describe('FIDELITY (s3-bucket-policies): the simulated S3 evaluates bucket polic
     const { reader, sim } = await bucketWith(JSON.stringify(policy));
     expect((await rejectionOf(reader.send(new GetObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf' })))).name).toBe('AccessDenied');
     expect(sim.authorizationFindings()).toEqual([expect.objectContaining({ principal: READER, action: 's3:GetObject', key: 'aws:PrincipalOrgID' })]);
+  });
+});
+
+/**
+ * FIDELITY (fid-bucket-policy): where the simulated S3 allowed what S3 denies, or denied what it
+ * allows, under a bucket policy.
+ */
+describe('FIDELITY (fid-bucket-policy): bucket policies as S3 evaluates them', () => {
+  it('applies a Deny with NotPrincipal to every principal it does not except (it was skipped: no Principal)', async () => {
+    // "the actions specified in the policy statement are explicitly denied to all principals except
+    // for the ones specified", and a role is excepted only with its account named too
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+    const forensics = `arn:aws:iam::${ACCOUNT}:role/YourForensicsRole`;
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'OnlyForensicsReads', Effect: 'Deny', NotPrincipal: { AWS: [QUARANTINE_ROLE, `arn:aws:iam::${ACCOUNT}:root`] }, Action: 's3:GetObject*', Resource: 'arn:aws:s3:::uploads/*' },
+        { Sid: 'OnlyForensicsRoleNoAccount', Effect: 'Deny', NotPrincipal: { AWS: forensics }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::uploads/*' },
+      ],
+    };
+    const { reader, quarantine, sim } = await bucketWith(JSON.stringify(policy));
+    const refused = await rejectionOf(reader.send(new GetObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf' })));
+    expect(refused.name).toBe('AccessDenied');
+    expect(refused.message).toContain('OnlyForensicsReads');
+    // The excepted role (with its account) is not denied.
+    await quarantine.send(new HeadObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf' }));
+    // A role named without its account is not safely excepted: the account's Deny reaches it.
+    sim.enforceIdentityPolicies(forensics, [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }] }] as never, catalog);
+    const investigator = await sim.clientFactory({ principal: forensics }).s3({ account: ACCOUNT, region: REGION });
+    expect((await rejectionOf(investigator.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'in/b.pdf', Body: 'y' })))).message).toContain('OnlyForensicsRoleNoAccount');
+  });
+
+  it('reads s3:ExistingObjectTag of the source version a copy names, not of the current version', async () => {
+    // Tags belong to a version (PutObjectTagging's versionId); CopyObject of ?versionId= is authorized as
+    // s3:GetObjectVersion on that version (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+    const policy = JSON.parse(RECOMMENDED()) as { Statement: { Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } } }[] };
+    policy.Statement[0]!.Condition.ArnNotLike['aws:PrincipalArn'] = [`arn:aws:iam::${ACCOUNT}:role/YourForensicsRole`];
+    const { admin, tagInfected, copy } = await bucketWith(JSON.stringify(policy));
+    await tagInfected();
+    // An application uploads a clean version over the infected one: the current version has no tag.
+    await admin.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf', Body: 'clean' }));
+    const refused = await rejectionOf(copy());
+    expect(refused.name).toBe('AccessDenied');
+    expect(refused.message).toContain('DenyReadingInfectedObjects');
+  });
+
+  it('applies a Deny whose NotResource holds a variable it cannot evaluate, and reports the key (the Deny was silently dropped)', async () => {
+    // With no organization known aws:PrincipalOrgID cannot be supplied: a NotResource naming it must not
+    // silently exempt every object (fail open); the Deny is taken as applying and the key reported.
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'OwnOrgDirectoryOnly', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', NotResource: 'arn:aws:s3:::uploads/firebreak-quarantine/${aws:PrincipalOrgID}/*' },
+      ],
+    };
+    const { quarantine, sim } = await bucketWith(JSON.stringify(policy));
+    const refused = await rejectionOf(quarantine.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/o-other/a.pdf', Body: 'x' })));
+    expect(refused.message).toContain('OwnOrgDirectoryOnly');
+    expect(sim.authorizationFindings()).toEqual([expect.objectContaining({ action: 's3:PutObject', key: 'aws:PrincipalOrgID' })]);
+    // With the organization known, its own directory is written, another's refused.
+    sim.setOrganization('o-exampleorg');
+    await quarantine.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/o-exampleorg/a.pdf', Body: 'x' }));
+    expect((await rejectionOf(quarantine.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/o-other/b.pdf', Body: 'x' })))).name).toBe('AccessDenied');
+  });
+
+  it('gives s3:ExistingObjectTag only to the actions S3 supplies it for (not s3:DeleteObjectVersion)', async () => {
+    // The Service Authorization Reference lists s3:ExistingObjectTag/<key> for GetObject(Version),
+    // the object tagging actions and others, not for DeleteObject or DeleteObjectVersion: there the key
+    // is absent and a StringEquals on it does not match
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+    const deleter = `arn:aws:iam::${ACCOUNT}:role/cleanup-job`;
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'KeepInfectedVersions',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:DeleteObjectVersion',
+          Resource: 'arn:aws:s3:::uploads/*',
+          Condition: { StringEquals: { 's3:ExistingObjectTag/firebreak:malware-scan': 'threats-found' } },
+        },
+      ],
+    };
+    const { sim, tagInfected, versionId } = await bucketWith(JSON.stringify(policy));
+    await tagInfected();
+    sim.enforceIdentityPolicies(deleter, [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:DeleteObjectVersion', Resource: '*' }] }] as never, catalog);
+    const cleanup = await sim.clientFactory({ principal: deleter }).s3({ account: ACCOUNT, region: REGION });
+    await cleanup.send(new DeleteObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf', VersionId: versionId }));
   });
 });
