@@ -28,6 +28,7 @@ import { malwareObjectGrantTarget, scannedObjectOf } from '../../lib/responders/
 import type { S3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { RECORD_LIMITS } from '../../lib/responders/incident-record-model';
+import { runAttempt } from '../../lib/responders/attempt-actions';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf } from './quarantine-fixtures';
@@ -568,5 +569,23 @@ describe('ATTACK (review-16s): the tags the record gives up at its bound never p
     const given = actions.filter((action) => action.api === 'firebreak:set-aside-tag' && action.outcome === 'skipped');
     expect(given).toHaveLength(64);
     expect(actions.indexOf(given[0]!)).toBeGreaterThan(actions.findIndex((action) => action.api === 's3:PutObjectTagging'));
+  });
+
+  it('names the tags the record gave up when the step throws after its claim (the attempt’s actions, for the incident record)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const unversioned = scanIncident((event) => delete event.detail.s3ObjectDetails['versionId']);
+    const object = givenObjectWithReleaseWrites([], { holdReleaseWrites: false });
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    for (let upload = 0; upload < 32; upload += 1) {
+      object.state.tags = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: `upload-${upload}` }));
+      await quarantineWith(unversioned, claims, minutes(upload));
+    }
+    object.state.tags = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: 'upload-32' }));
+    s3Mock.on(PutObjectTaggingCommand).rejects(Object.assign(new Error('slow down'), { name: 'SlowDown' }));
+    const attempt = await runAttempt(() => quarantineWith(unversioned, claims, minutes(32)), () => minutes(32));
+    expect(attempt.ok).toBe(false);
+    // The record gave them up at the claim, before the write failed: the attempt's actions are the only place left that names them.
+    const given = attempt.ok ? [] : attempt.actions.filter((action) => action.api === 'firebreak:set-aside-tag' && action.outcome === 'skipped');
+    expect(given).toHaveLength(64);
   });
 });
