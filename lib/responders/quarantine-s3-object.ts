@@ -162,46 +162,58 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   // after this one leaves the tags on, or puts them back if its write lands after them. It records the owner's
   // tags set aside to make room before the write takes them off.
   let taggedAlready = true;
-  if (mode === 'enforce') {
-    const claimed = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged', roomOf(plan, current));
-    taggedAlready = claimed.taggedAlready;
-    log.record(
-      'dynamodb:UpdateItem',
-      target,
-      'done',
-      `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more${recordedWords(plan)}`,
-    );
-    recordDropped(log, claimed);
-  }
-  // Firebreak's tags for this incident on a version no run of it claimed to tag were not written by Firebreak: the incident
-  // key is a digest of what the event names, which the uploader knows, and anyone who may tag the object may write them. A
-  // claim alone is no tag write: the run that found the tags on claimed too, and its retry (or a rescan) finds that claim.
-  // The object is tagged infected all the same; it is not reported as this incident's earlier containment (a replay to dismiss).
-  const taggedByOthers = plan.kind === 'already-tagged' && !taggedAlready;
-  if (taggedByOthers) {
-    log.record('s3:PutObjectTagging', target, 'observed', `Found tagged infected for incident ${incident.key}, but not by Firebreak: no run of it wrote them (its uploader, or anyone who may tag it, did). Nothing written`);
-  } else if (plan.kind === 'already-tagged') {
-    log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
-  } else if (mode === 'dry-run') {
-    log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and would set aside')} (cannot dry-run: S3 has no DryRun parameter)`);
-    recordSetAside(log, plan, 'would-do');
-  } else {
-    await putObjectTags(s3, object, plan.tagSet);
-    log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);
-    recordSetAside(log, plan, 'done');
-  }
-  let setAside = plan.kind === 'tag' ? plan.setAside : [];
-
-  // 3b. Tagged infected already when read (before the claim): a release may have taken the tags off since.
+  let setAside: readonly ObjectTag[] = [];
   let retagged = false;
-  if (mode === 'enforce' && carriesInfectedTag(current)) {
-    const held = await holdAgainstRelease(s3, object, current, { incidentKey: incident.key, log, claims: deps.claims, now });
-    retagged = held.kind === 'retagged';
-    if (held.kind === 'retagged') setAside = held.setAside;
-  }
+  let taggedByOthers = false;
+  let copy: Awaited<ReturnType<typeof copyToQuarantine>> | undefined;
+  // The owner's tags the claims record gave up at its bound (row 16s), named after every other action of the step (row 16t).
+  const givenUp: ObjectTag[] = [];
+  try {
+    if (mode === 'enforce') {
+      const claimed = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged', roomOf(plan, current));
+      taggedAlready = claimed.taggedAlready;
+      log.record(
+        'dynamodb:UpdateItem',
+        target,
+        'done',
+        `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more${recordedWords(plan)}${givenUpWords(claimed)}`,
+      );
+      givenUp.push(...(claimed.droppedSetAsideTags ?? []));
+    }
+    // Firebreak's tags for this incident on a version no run of it claimed to tag were not written by Firebreak: the incident
+    // key is a digest of what the event names, which the uploader knows, and anyone who may tag the object may write them. A
+    // claim alone is no tag write: the run that found the tags on claimed too, and its retry (or a rescan) finds that claim.
+    // The object is tagged infected all the same; it is not reported as this incident's earlier containment (a replay to dismiss).
+    taggedByOthers = plan.kind === 'already-tagged' && !taggedAlready;
+    if (taggedByOthers) {
+      log.record('s3:PutObjectTagging', target, 'observed', `Found tagged infected for incident ${incident.key}, but not by Firebreak: no run of it wrote them (its uploader, or anyone who may tag it, did). Nothing written`);
+    } else if (plan.kind === 'already-tagged') {
+      log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
+    } else if (mode === 'dry-run') {
+      log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and would set aside')} (cannot dry-run: S3 has no DryRun parameter)`);
+      recordSetAside(log, plan, 'would-do');
+    } else {
+      await putObjectTags(s3, object, plan.tagSet);
+      log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);
+      recordSetAside(log, plan, 'done');
+    }
+    setAside = plan.kind === 'tag' ? plan.setAside : [];
 
-  // 4. The quarantine copy, when the playbook asks for one.
-  const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
+    // 3b. Tagged infected already when read (before the claim): a release may have taken the tags off since.
+    if (mode === 'enforce' && carriesInfectedTag(current)) {
+      const held = await holdAgainstRelease(s3, object, current, { incidentKey: incident.key, log, claims: deps.claims, now, givenUp });
+      retagged = held.kind === 'retagged';
+      if (held.kind === 'retagged') setAside = held.setAside;
+    }
+
+    // 4. The quarantine copy, when the playbook asks for one.
+    copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
+  } finally {
+    // Last, and on a throw too (the attempt's actions go to the incident record: attempt-actions.ts): the incident record keeps
+    // a step's first RECORD_LIMITS.actions actions and the alert lists MAX_LISTED_ACTIONS, so up to 64 lines of the uploader's
+    // choosing logged at the claim pushed the tag write, the set-aside tags release writes back and the copy out of both (row 16t).
+    recordGivenUp(log, givenUp);
+  }
   const tagged = retagged ? 'tagged' : plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
   const status: QuarantineS3ObjectStatus = tagged === 'already-tagged' && copy?.status === 'copied' ? 'tagged' : tagged;
   return finish(status, {
@@ -232,11 +244,18 @@ function recordSetAside(log: ActionLog, plan: TagPlan, outcome: 'done' | 'would-
 
 /**
  * One line per tag the claims record gave up at its bound (row 16s): set aside by an earlier tagging, never written back,
- * now kept only here, in the alert and the incident record (the uploader's text, JSON-escaped as recordSetAside's).
+ * now kept only in this step's result (the execution history), and in the alert and the incident record as far as their
+ * listings go (the uploader's text, JSON-escaped as recordSetAside's). Logged after the step's other actions (row 16t).
  */
-function recordDropped(log: ActionLog, claimed: ClaimAnswer): void {
-  for (const tag of claimed.droppedSetAsideTags ?? []) log.record('firebreak:set-aside-tag', JSON.stringify(tag.Key), 'skipped', `value ${JSON.stringify(tag.Value)}: the owner's, set aside by an earlier tagging and never written back; no longer in the state table (its record keeps ${SET_ASIDE_RECORD_LIMIT} at most): only here`);
+function recordGivenUp(log: ActionLog, givenUp: readonly ObjectTag[]): void {
+  for (const tag of givenUp) log.record('firebreak:set-aside-tag', JSON.stringify(tag.Key), 'skipped', `value ${JSON.stringify(tag.Value)}: the owner's, set aside by an earlier tagging and never written back; no longer in the state table (its record keeps ${SET_ASIDE_RECORD_LIMIT} at most): only here`);
 }
+
+/** The claim's words for the tags the record gave up at its bound, counted where the step's first lines are kept (row 16t). */
+const givenUpWords = (claimed: ClaimAnswer): string => {
+  const count = claimed.droppedSetAsideTags?.length ?? 0;
+  return count > 0 ? `; it gave up ${count} of the owner's tags earlier taggings set aside (the record keeps ${SET_ASIDE_RECORD_LIMIT} at most), each named after this step's other actions` : '';
+};
 
 /** `<lead> N of the owner's tags to make room` when the plan sets some aside, else nothing. */
 const setAsideWords = (plan: TagPlan, lead: string): string =>
@@ -271,7 +290,7 @@ async function holdAgainstRelease(
   s3: S3Client,
   object: ScannedObject,
   read: readonly ObjectTag[],
-  run: { readonly incidentKey: string; readonly log: ActionLog; readonly claims: Pick<S3ObjectClaims, 'claim'>; readonly now: () => Date },
+  run: { readonly incidentKey: string; readonly log: ActionLog; readonly claims: Pick<S3ObjectClaims, 'claim'>; readonly now: () => Date; readonly givenUp: ObjectTag[] },
 ): Promise<{ readonly kind: 'held' } | { readonly kind: 'retagged'; readonly setAside: readonly ObjectTag[] }> {
   const { incidentKey, log } = run;
   const target = describeObject(object);
@@ -289,8 +308,8 @@ async function holdAgainstRelease(
   // The owner's tags now leaving no room (a release wrote set-aside ones back): they are recorded again before the write.
   if (plan.setAside.length > 0) {
     const claimed = await run.claims.claim(object, incidentKey, run.now().toISOString(), true, roomOf(plan, now));
-    log.record('dynamodb:UpdateItem', target, 'done', `Claimed the object version again for incident ${incidentKey}${recordedWords(plan)}`);
-    recordDropped(log, claimed);
+    log.record('dynamodb:UpdateItem', target, 'done', `Claimed the object version again for incident ${incidentKey}${recordedWords(plan)}${givenUpWords(claimed)}`);
+    run.givenUp.push(...(claimed.droppedSetAsideTags ?? []));
   }
   await putObjectTags(s3, object, plan.tagSet);
   log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);

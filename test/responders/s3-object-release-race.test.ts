@@ -27,6 +27,8 @@ import { releaseS3Object } from '../../lib/responders/release-s3-object';
 import { malwareObjectGrantTarget, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import type { S3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
+import { RECORD_LIMITS } from '../../lib/responders/incident-record-model';
+import { runAttempt } from '../../lib/responders/attempt-actions';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf } from './quarantine-fixtures';
@@ -540,5 +542,50 @@ describe('ATTACK (review-16q): an uploader fills the set-aside record of an obje
     expect((record.setAsideTags?.length ?? 0) + (record.earlierSetAsideTags?.length ?? 0)).toBeLessThanOrEqual(64);
     // The last upload's set-aside tags are the ones release writes back.
     expect(record.setAsideTags).toEqual([{ Key: 'owner-8', Value: 'upload-39' }, { Key: 'owner-9', Value: 'upload-39' }]);
+  });
+});
+
+describe('ATTACK (review-16s): the tags the record gives up at its bound never push the containment out of the incident record (row 16t)', () => {
+  it('lists the tag write and the set-aside tags release writes back among the actions the incident record keeps, the given-up tags after them', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const unversioned = scanIncident((event) => delete event.detail.s3ObjectDetails['versionId']);
+    const object = givenObjectWithReleaseWrites([], { holdReleaseWrites: false });
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    let atBound: Awaited<ReturnType<typeof quarantineWith>> | undefined;
+    for (let upload = 0; upload < 33; upload += 1) {
+      object.state.tags = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: `upload-${upload}` }));
+      atBound = await quarantineWith(unversioned, claims, minutes(upload));
+    }
+    const actions = atBound!.actions;
+    // The incident record (and `firebreak report`) keeps the first RECORD_LIMITS.actions of a step's actions.
+    const kept = actions.slice(0, RECORD_LIMITS.actions);
+    // Before: the 64 given-up tags were logged right after the claim, so the record kept them and not the tag write (the
+    // containment) nor this tagging's set-aside tags: the uploader chose what the record of the containment said.
+    expect(kept.filter((action) => action.api === 's3:PutObjectTagging' && action.outcome === 'done')).toHaveLength(1);
+    expect(kept.filter((action) => action.api === 'firebreak:set-aside-tag' && action.outcome === 'done')).toHaveLength(2);
+    // The claim's line counts them, so the record says how many were given up even where it lists only some.
+    expect(kept.find((action) => action.api === 'dynamodb:UpdateItem')?.detail).toContain('gave up 64 of the owner');
+    // Every given-up tag is still named, after the containment's actions (the execution history keeps the step's result whole).
+    const given = actions.filter((action) => action.api === 'firebreak:set-aside-tag' && action.outcome === 'skipped');
+    expect(given).toHaveLength(64);
+    expect(actions.indexOf(given[0]!)).toBeGreaterThan(actions.findIndex((action) => action.api === 's3:PutObjectTagging'));
+  });
+
+  it('names the tags the record gave up when the step throws after its claim (the attempt’s actions, for the incident record)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const unversioned = scanIncident((event) => delete event.detail.s3ObjectDetails['versionId']);
+    const object = givenObjectWithReleaseWrites([], { holdReleaseWrites: false });
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024 });
+    for (let upload = 0; upload < 32; upload += 1) {
+      object.state.tags = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: `upload-${upload}` }));
+      await quarantineWith(unversioned, claims, minutes(upload));
+    }
+    object.state.tags = Array.from({ length: 10 }, (_, index) => ({ Key: `owner-${index}`, Value: 'upload-32' }));
+    s3Mock.on(PutObjectTaggingCommand).rejects(Object.assign(new Error('slow down'), { name: 'SlowDown' }));
+    const attempt = await runAttempt(() => quarantineWith(unversioned, claims, minutes(32)), () => minutes(32));
+    expect(attempt.ok).toBe(false);
+    // The record gave them up at the claim, before the write failed: the attempt's actions are the only place left that names them.
+    const given = attempt.ok ? [] : attempt.actions.filter((action) => action.api === 'firebreak:set-aside-tag' && action.outcome === 'skipped');
+    expect(given).toHaveLength(64);
   });
 });
