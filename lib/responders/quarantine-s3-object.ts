@@ -172,13 +172,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     if (mode === 'enforce') {
       const claimed = await deps.claims.claim(object, incident.key, now().toISOString(), plan.kind !== 'already-tagged', roomOf(plan, current));
       taggedAlready = claimed.taggedAlready;
-      log.record(
-        'dynamodb:UpdateItem',
-        target,
-        'done',
-        `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more${recordedWords(plan)}${givenUpWords(claimed)}`,
-      );
-      givenUp.push(...(claimed.droppedSetAsideTags ?? []));
+      recordClaim(log, target, `Claimed the object version for incident ${incident.key} (state table): a release takes the infected tag off only when no incident holds the version any more`, plan, claimed, givenUp);
     }
     // Firebreak's tags for this incident on a version no run of it claimed to tag were not written by Firebreak: the incident
     // key is a digest of what the event names, which the uploader knows, and anyone who may tag the object may write them. A
@@ -230,8 +224,15 @@ function roomOf(plan: TagPlan, current: readonly ObjectTag[]): TagRoom | undefin
   return plan.kind === 'tag' ? { setAside: plan.setAside, left: plan.left, fresh: !carriesInfectedTag(current) && incidentMarkerOf(current) === undefined } : undefined;
 }
 
-/** The claim's words for the tags it records (before the write that sets them aside). */
-const recordedWords = (plan: TagPlan): string => (plan.kind === 'tag' && plan.setAside.length > 0 ? ", recording in full the owner's tags it sets aside" : '');
+/**
+ * The claim's action line (`lead`, then the tags it records before the write that sets them aside and the count of those the
+ * record gave up at its bound), and the given-up tags kept in `givenUp` to be named after the step's other actions (row 16t).
+ */
+function recordClaim(log: ActionLog, target: string, lead: string, plan: TagPlan, claimed: ClaimAnswer, givenUp: ObjectTag[]): void {
+  const recorded = plan.kind === 'tag' && plan.setAside.length > 0 ? ", recording in full the owner's tags it sets aside" : '';
+  log.record('dynamodb:UpdateItem', target, 'done', `${lead}${recorded}${givenUpWords(claimed)}`);
+  givenUp.push(...(claimed.droppedSetAsideTags ?? []));
+}
 
 /**
  * One line per tag set aside, so that the alert names each (its key first) whatever the object's key: the uploader's text,
@@ -308,8 +309,7 @@ async function holdAgainstRelease(
   // The owner's tags now leaving no room (a release wrote set-aside ones back): they are recorded again before the write.
   if (plan.setAside.length > 0) {
     const claimed = await run.claims.claim(object, incidentKey, run.now().toISOString(), true, roomOf(plan, now));
-    log.record('dynamodb:UpdateItem', target, 'done', `Claimed the object version again for incident ${incidentKey}${recordedWords(plan)}${givenUpWords(claimed)}`);
-    run.givenUp.push(...(claimed.droppedSetAsideTags ?? []));
+    recordClaim(log, target, `Claimed the object version again for incident ${incidentKey}`, plan, claimed, run.givenUp);
   }
   await putObjectTags(s3, object, plan.tagSet);
   log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.left.length} own tag(s)${setAsideWords(plan, ', and set aside')}`);

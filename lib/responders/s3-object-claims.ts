@@ -183,16 +183,19 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
 function roomUpdate(room: TagRoom | undefined): { readonly set: string; readonly add: string; readonly remove: string; readonly values: Record<string, AttributeValue>; readonly bounded: boolean } {
   if (room === undefined || (room.setAside.length === 0 && !room.fresh)) return { set: '', add: '', remove: '', values: {}, bounded: false };
   if (room.setAside.length === 0) return { set: '', add: '', remove: ' REMOVE leftTags, lastSetAsideTags', values: {}, bounded: false };
-  const values = { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) }, ':most': { N: String(SET_ASIDE_RECORD_LIMIT - room.setAside.length) } };
+  const values = { ...roomValues(room), ':most': { N: String(SET_ASIDE_RECORD_LIMIT - room.setAside.length) } };
   return { set: `, leftTags = :left${room.fresh ? ', lastSetAsideTags = :aside' : ''}`, add: `, setAsideTags :aside${room.fresh ? '' : ', lastSetAsideTags :aside'}`, remove: '', values, bounded: true };
 }
+
+/** The tags a claim records, as its update's values: set aside (`:aside`) and left on the object (`:left`). */
+const roomValues = (room: TagRoom): Record<string, AttributeValue> => ({ ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) } });
 
 /** The claim at the record's bound: only this tagging's set-aside tags are kept (the others are given up; row 16s). */
 const resetUpdate = (room: TagRoom): { readonly set: string; readonly add: string; readonly remove: string; readonly values: Record<string, AttributeValue> } => ({
   set: ', leftTags = :left, setAsideTags = :aside, lastSetAsideTags = :aside',
   add: '',
   remove: '',
-  values: { ':aside': { SS: room.setAside.map(tagEntry) }, ':left': { SS: room.left.map(tagEntry) } },
+  values: roomValues(room),
 });
 
 /** The record's set-aside entries a claim at the bound gave up (not this tagging's), read back as tags. */
