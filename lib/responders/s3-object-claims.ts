@@ -330,8 +330,8 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
   async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
     const item = this.itemOf(object);
     const answer = claimAnswerOf([...item.claims], [...item.taggedBy], incidentKey);
-    const update = roomUpdate(room);
-    if (update.remove !== '') {
+    // A first tagging with room retires an earlier quarantine's left tags (roomUpdate's REMOVE).
+    if (room !== undefined && room.fresh && room.setAside.length === 0) {
       delete item.leftTags;
       delete item.lastSetAsideTags;
     }
