@@ -64,6 +64,7 @@ import {
   planQuarantineCopy,
   scannedObjectOf,
   taggingHeader,
+  untrustedTags,
 } from './s3-malware-object';
 import type { TagPlan } from './s3-malware-object';
 
@@ -213,7 +214,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   return finish(status, {
     ...(copy !== undefined ? { quarantineCopy: copy } : {}),
     ...(taggedByOthers ? { idempotentReplay: false } : {}),
-    ...(setAside.length > 0 && mode === 'enforce' ? { setAsideTags: setAside.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } })) } : {}),
+    ...(setAside.length > 0 && mode === 'enforce' ? { setAsideTags: untrustedTags(setAside) } : {}),
   });
 }
 

@@ -36,7 +36,7 @@ import { clearObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
 import type { TagPlan, TagRestore } from './s3-malware-object';
-import { describeObject, isGameDayObject, MALWARE_OBJECT_TAGS, planInfectedTags, planRestore, planUntag, S3_OBJECT_TAG_LIMIT, scannedObjectOf, tagWords } from './s3-malware-object';
+import { describeObject, isGameDayObject, MALWARE_OBJECT_TAGS, planInfectedTags, planRestore, planUntag, S3_OBJECT_TAG_LIMIT, scannedObjectOf, tagWords, untrustedTags } from './s3-malware-object';
 import { isGameDayIncident } from './game-day';
 import { SECURITY_TAGS } from '../contracts/security';
 import type { S3ObjectClaims } from './s3-object-claims';
@@ -252,8 +252,6 @@ function recordKept(log: ActionLog, target: string, restore: TagRestore, earlier
     log.record('firebreak:restore-tags', target, 'skipped', `Never written back (the owner's tags changed since; they stay in the state table's record until a person clears them): the owner's tags an earlier quarantine of the version set aside, ${tagWords(earlier)}`);
   }
 }
-
-const untrustedTags = (tags: readonly ObjectTag[]) => tags.map((tag) => ({ key: { untrusted: tag.Key }, value: { untrusted: tag.Value } }));
 
 /** The result's account of the set-aside tags, when the record holds some. */
 function setAsideField({ restored, kept }: TagRestore, earlier: readonly ObjectTag[] = []): Pick<ReleaseS3ObjectResult, 'setAsideTags' | 'earlierSetAsideTags'> {
