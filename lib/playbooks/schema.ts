@@ -9,6 +9,7 @@ import { $ZodObject } from 'zod/v4/core';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import type { ActionName } from './actions';
 import { ACTION_NAMES, ACTIONS } from './actions';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import { isGeneratedStateName } from './compile';
 import { didYouMean } from './errors';
 import { findingTypesMatching, KNOWN_FINDING_TYPES } from './finding-types';
@@ -443,6 +444,40 @@ function visitRawSteps(steps: unknown, path: (string | number)[], visit: (step: 
   });
 }
 
+/** The responders whose answer says whether a release let go of its resource (update-security-hub-finding reads it). */
+const RELEASE_RESPONDERS: readonly string[] = [RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseCredentials, RESPONDER_NAMES.releaseS3Object];
+
+/** True when the raw step is, or its parallel group holds, a release step. */
+function releasesIn(step: Record<string, unknown>): boolean {
+  if (Array.isArray(step.parallel)) return step.parallel.some((member: unknown) => isRecord(member) && releasesIn(member));
+  return typeof step.action === 'string' && Object.hasOwn(ACTIONS, step.action) && RELEASE_RESPONDERS.includes(ACTIONS[step.action as ActionName].responder);
+}
+
+/**
+ * The paths of the Security Hub write-backs that set RESOLVED with no release step before them
+ * (row 13g). The write-back resolves a finding only on the answer of the release step that ran
+ * before it (row 13e); placed before the release, in a parallel group with it, or in a playbook
+ * without one, it sees no answer. A group's members see only the steps before the group.
+ */
+function resolvedWithoutRelease(steps: unknown, path: (string | number)[]): (string | number)[][] {
+  if (!Array.isArray(steps)) return [];
+  const found: (string | number)[][] = [];
+  let released = false;
+  steps.forEach((step: unknown, index) => {
+    if (!isRecord(step)) return;
+    found.push(...resolvingSteps(step, [...path, index], released));
+    if (releasesIn(step)) released = true;
+  });
+  return found;
+}
+
+/** The RESOLVED write-backs a step is or holds, when no release ran before it (a group's members run side by side). */
+function resolvingSteps(step: Record<string, unknown>, path: (string | number)[], releasedBefore: boolean): (string | number)[][] {
+  if (releasedBefore) return [];
+  if (Array.isArray(step.parallel)) return step.parallel.flatMap((member: unknown, index) => (isRecord(member) ? resolvingSteps(member, [...path, 'parallel', index], false) : []));
+  return step.action === RESPONDER_NAMES.updateSecurityHubFinding && isRecord(step.with) && step.with.workflowStatus === 'RESOLVED' ? [[...path, 'with', 'workflowStatus']] : [];
+}
+
 /** True when every raw step is a known action or a parallel group of such steps. */
 function everyStepWellFormed(steps: unknown): boolean {
   return (
@@ -548,6 +583,13 @@ export const playbookFileSchema = z
         path: ['approval'],
         message: 'approval guards the steps that change resources, and this playbook has none: remove approval',
         params: { at: 'key' },
+      });
+    }
+    for (const at of resolvedWithoutRelease(file.steps, ['steps'])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at,
+        message: `${RESPONDER_NAMES.updateSecurityHubFinding} sets RESOLVED only on the answer of a release step before it (${RELEASE_RESPONDERS.join(', ')}): put it after the release step, not before it nor in a parallel group with it, so that a release that released nothing leaves the finding open`,
       });
     }
     // A per-instance playbook's parent waits for it and alerts once for every instance.

@@ -227,17 +227,25 @@ const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * The answer of an earlier release step that released nothing, if any. The results are the input's
- * claim (nothing binds them), so they only ever withhold RESOLVED: a forged result can keep a
- * finding open, never resolve one.
+ * Why RESOLVED is withheld, if it is: no release step answered before the write-back (placed
+ * before the release, beside it in a parallel group, or in a playbook without one: the playbook
+ * schema refuses those, row 13g, and this holds for any definition or input that gets past it), or
+ * one answered that it released nothing (row 13e). The results are the input's claim (nothing binds
+ * them), so they only ever withhold RESOLVED: a forged result can keep a finding open, and grant
+ * nothing a write-back placed after its release would not do.
  */
 function unreleasedAnswer(results: UpdateSecurityHubFindingInput['results']): string | undefined {
-  const step = Object.values(results).find((outcome) => {
-    // Own keys only: a claimed responder named `constructor` must not read Object's.
+  // Own keys only: a claimed responder named `constructor` must not read Object's.
+  const releasedBy = (outcome: (typeof results)[string]) => {
     const responder = outcome?.responder ?? '';
-    const released = Object.hasOwn(RELEASED_STATUSES, responder) ? RELEASED_STATUSES[responder] : undefined;
-    return released !== undefined && !released.includes(outcome?.status ?? '');
+    return Object.hasOwn(RELEASED_STATUSES, responder) ? RELEASED_STATUSES[responder] : undefined;
+  };
+  const releases = Object.values(results).flatMap((outcome) => {
+    const letGo = releasedBy(outcome);
+    return letGo === undefined ? [] : [{ responder: outcome?.responder, status: outcome?.status, released: letGo.includes(outcome?.status ?? '') }];
   });
+  if (releases.length === 0) return 'no release step answered before the write-back';
+  const step = releases.find((release) => !release.released);
   return step ? `${step.responder} answered ${neutralizeText(step.status ?? 'nothing', 40)}` : undefined;
 }
 

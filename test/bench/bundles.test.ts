@@ -271,7 +271,9 @@ describe('responder bundles', () => {
     // Session 34: +572 bytes (review-13c): a release's write-back withholds RESOLVED when the release step before it
     // released nothing (refused, no record, not found: the finding stays open, status not-released, row 13e).
     // 600,227 bytes before, 600,799 after (31 of them so that a claimed responder named constructor reads no Object key).
-    'update-security-hub-finding': 6_680,
+    // Session 35: +180 bytes (resolved-after-release): RESOLVED withheld when no release step's answer reaches the
+    // write-back at all (one placed before the release or without one, row 13g). 600,799 bytes before, 600,979 after.
+    'update-security-hub-finding': 6_846,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).

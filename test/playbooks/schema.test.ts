@@ -201,6 +201,30 @@ describe('playbook validation errors', () => {
     ]);
   });
 
+  it('ATTACK (resolved-after-release): refuses a RESOLVED write-back with no release step before it (before it, beside it in a parallel group, none at all)', () => {
+    // Row 13g: the write-back resolves only on the release step's answer (row 13e); placed anywhere
+    // it sees none, and would resolve the finding of an instance the release refused to touch.
+    const release = (steps: string) =>
+      `name: release-it\ndescription: d\npriority: 0\nmode: enforce\ntrigger: manual\napproval: { required: true }\nmatch:\n  sources: [guardduty]\n  resourceKinds: [ec2-instance]\nsteps:\n${steps}`;
+    const releaseStep = '  - action: release-instance\n    id: release\n';
+    const notify = '  - action: notify\n    id: alert\n';
+    const resolved = '  - action: update-security-hub-finding\n    id: security-hub\n    with: { workflowStatus: RESOLVED }\n';
+    const message = 'update-security-hub-finding sets RESOLVED only on the answer of a release step before it (release-instance, release-credentials, release-s3-object): put it after the release step, not before it nor in a parallel group with it, so that a release that released nothing leaves the finding open';
+    expect(errorsOf(release(releaseStep + notify + resolved))).toEqual([]);
+    expect(errorsOf(release(resolved + releaseStep + notify))).toEqual([expect.objectContaining({ line: 13, message })]);
+    const beside = '  - parallel:\n      - action: release-instance\n        id: release\n      - action: update-security-hub-finding\n        id: security-hub\n        with: { workflowStatus: RESOLVED }\n';
+    expect(errorsOf(release(beside + notify))).toEqual([expect.objectContaining({ line: 16, message })]);
+    // A group after the release is fine; a group holding the release counts as released after it.
+    const besideAlert = '  - parallel:\n      - action: notify\n        id: alert\n      - action: update-security-hub-finding\n        id: security-hub\n        with: { workflowStatus: RESOLVED }\n';
+    expect(errorsOf(release(releaseStep + besideAlert))).toEqual([]);
+    const groupedRelease = '  - parallel:\n      - action: release-instance\n        id: release\n      - action: unblock-dns-domains\n        id: unblock-dns\n';
+    expect(errorsOf(release(groupedRelease + notify + resolved))).toEqual([]);
+    // A playbook whose only changing step is another kind: nothing released, nothing to resolve.
+    expect(errorsOf(release('  - action: quarantine-instance\n    id: contain\n' + notify + resolved))).toEqual([expect.objectContaining({ message })]);
+    // NOTIFIED is not held to it.
+    expect(errorsOf(release(resolved.replace('RESOLVED', 'NOTIFIED') + releaseStep + notify))).toEqual([]);
+  });
+
   it('refuses an unknown trigger with a did-you-mean', () => {
     expect(broken('mode: enforce', 'mode: enforce\ntrigger: manaul')[0]?.message).toBe(
       "trigger cannot be the text \"manaul\" (did you mean 'manual'?); expected one of: automatic, manual, per-instance, per-credential",

@@ -144,7 +144,7 @@ describe('updateSecurityHubFinding', () => {
       times: { created: NOW.toISOString(), updated: NOW.toISOString(), received: NOW.toISOString() },
     });
     const release = (incident: Incident) =>
-      input(incident, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { status: 'released' } } }, 'RESOLVED');
+      input(incident, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { responder: RESPONDER_NAMES.releaseInstance, status: 'released' } } }, 'RESOLVED');
 
     it('resolves the finding its containment recorded, with exactly that identifier', async () => {
       hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
@@ -287,10 +287,28 @@ describe('updateSecurityHubFinding', () => {
         expect((await run(releasedWith(responder, status))).status).toBe('updated');
       });
 
-      it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('a result claiming responder %s is no release step: it resolves, and never throws', async (responder) => {
+      it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('a result claiming responder %s is no release step: beside a release that released it resolves, alone it does not, and never throws', async (responder) => {
         hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
         await run(input(incidentOf()));
-        expect((await run(releasedWith(responder, 'refused'))).status).toBe('updated');
+        const claimed = releasedWith(responder, 'refused');
+        expect((await run({ ...claimed, results: { ...claimed.results, really: { responder: RESPONDER_NAMES.releaseInstance, status: 'released' } } })).status).toBe('updated');
+        expect((await run(claimed)).status).toBe('not-released');
+      });
+
+      // Row 13g: a write-back placed before the release step, beside it in a parallel group, or in a
+      // playbook without one sees no release answer. The playbook schema refuses those layouts; the
+      // responder withholds RESOLVED on its own, for any definition or input that gets past it.
+      it.each([
+        ['no results at all', {}],
+        ['only the steps that are no release (an alert, a DNS unblock)', { alert: { responder: RESPONDER_NAMES.publishAlert, status: 'published' }, 'unblock-dns': { responder: RESPONDER_NAMES.unblockDnsDomains, status: 'unblocked' } }],
+        ['a release result that names no responder', { release: { status: 'released' } }],
+      ])('ATTACK (resolved-after-release): %s: no release answered, nothing sent', async (_label, results) => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        await run(input(incidentOf()));
+        const result = await run({ ...release(releaseOf(incidentOf())), results });
+        expect(result.status).toBe('not-released');
+        expect(result.reason).toContain('no release step answered before the write-back');
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
       });
 
       it("a NOTIFIED write-back is never held back by an earlier step's result", async () => {
@@ -316,7 +334,7 @@ describe('updateSecurityHubFinding', () => {
     const result = await run(
       input(
         incident,
-        { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: 'false positive\n[click](http://evil.example)' }, results: { release: { status: 'released' } } },
+        { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: 'false positive\n[click](http://evil.example)' }, results: { release: { responder: RESPONDER_NAMES.releaseInstance, status: 'released' } } },
         'RESOLVED',
       ),
     );
@@ -331,7 +349,7 @@ describe('updateSecurityHubFinding', () => {
 
   it('keeps the note within 512 characters and the author within 128, whatever the steps and the reason', async () => {
     hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
-    const results = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`step-number-${i}`, { status: 'contained' }]));
+    const results = { ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`step-number-${i}`, { status: 'contained' }])), release: { responder: RESPONDER_NAMES.releaseInstance, status: 'released' } };
     await run(input(incidentOf(), { results, request: { requestedBy: 'x'.repeat(400), reason: 'y'.repeat(900) } }, 'RESOLVED'));
     const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input;
     expect(Array.from(sent.Note!.Text!).length).toBeLessThanOrEqual(SECURITY_HUB_NOTE_LIMITS.text);
@@ -645,7 +663,7 @@ describe('updateSecurityHubFinding in a game day', () => {
       times: { created: NOW.toISOString(), updated: NOW.toISOString(), received: NOW.toISOString() },
     };
     const result = await run(
-      input(release, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { status: 'released' } } }, 'RESOLVED'),
+      input(release, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { responder: RESPONDER_NAMES.releaseInstance, status: 'released' } } }, 'RESOLVED'),
     );
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', workflowStatus: 'RESOLVED' });
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
