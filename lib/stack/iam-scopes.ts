@@ -16,7 +16,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { MANAGED_SECURITY_GROUP_TAG, SECURITY_GROUP_TAG_KEYS } from '../contracts/security';
+import { MANAGED_SECURITY_GROUP_TAG, SECURITY_GROUP_TAG_KEYS, SECURITY_TAGS } from '../contracts/security';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
@@ -24,7 +24,7 @@ import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-opt
 import { FIREBREAK_TAGS } from '../responders/instance-state';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
-import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX, quarantineBucketDirectory } from '../responders/s3-malware-object';
+import { GUARDDUTY_SCAN_STATUS_TAG_KEY, MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX, quarantineBucketDirectory, THREATS_FOUND } from '../responders/s3-malware-object';
 import { SECURITY_HUB_FIELDS_NEVER_SET, SECURITY_HUB_NOTE_AUTHOR, SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-options';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../contracts/iam-actions';
 
@@ -692,6 +692,47 @@ const SCOPES: readonly ActionScope[] = [
       StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
     }),
     why: `The object a release names is known only at run time; s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key} limits the statement to objects Firebreak tagged infected, in the role's own account.`,
+  },
+  {
+    // GuardDuty's own verdict on the object (GuardDutyMalwareScanStatus=THREATS_FOUND): buckets deny
+    // reading it by a policy on s3:ExistingObjectTag (AWS's tag-based access control for Malware
+    // Protection for S3), so a tag set written without it, or with another value, makes the object
+    // readable. Both S3 responders keep it in every set they write (rows 16n, 16o); these two Denies
+    // hold the roles' own credentials to the same, whatever the code or a race sends: a write that
+    // drops or changes the verdict, and a delete of a set that holds it (release deletes a set only
+    // when it would be empty), are refused (row 16v).
+    sid: 'DenyDroppingGuardDutyVerdict',
+    effect: iam.Effect.DENY,
+    actions: requestedOf(...OBJECT_TAG_WRITES),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: () => ({
+      StringEquals: { [`s3:ExistingObjectTag/${GUARDDUTY_SCAN_STATUS_TAG_KEY}`]: THREATS_FOUND },
+      StringNotEquals: { [`s3:RequestObjectTag/${GUARDDUTY_SCAN_STATUS_TAG_KEY}`]: THREATS_FOUND },
+    }),
+    why: 'Not a finding: a Deny grants nothing.',
+  },
+  {
+    sid: 'DenyDeletingGuardDutyVerdict',
+    effect: iam.Effect.DENY,
+    actions: requestedOf('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: () => ({ StringEquals: { [`s3:ExistingObjectTag/${GUARDDUTY_SCAN_STATUS_TAG_KEY}`]: THREATS_FOUND } }),
+    why: 'Not a finding: a Deny grants nothing.',
+  },
+  {
+    // The game-day opt-in (firebreak:gameday-target) lets drills act on a real object: only its
+    // owner sets it. Both S3 responders write back the owner's own tags, never adding it; this Deny
+    // holds the roles to that, a race included (the owner takes it off between Firebreak's read of
+    // the tags and its write: the write is refused, and the retry reads the tags again).
+    sid: 'DenyOptingObjectsInToGameDays',
+    effect: iam.Effect.DENY,
+    actions: requestedOf(...OBJECT_TAG_WRITES),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: () => ({
+      'ForAnyValue:StringEquals': { 's3:RequestObjectTagKeys': SECURITY_TAGS.gameDayTarget.key },
+      Null: { [`s3:ExistingObjectTag/${SECURITY_TAGS.gameDayTarget.key}`]: 'true' },
+    }),
+    why: 'Not a finding: a Deny grants nothing.',
   },
   {
     // The quarantine copy in the scanned object's own bucket (`quarantineCopy: {}`), under
