@@ -15,12 +15,14 @@
  *   not asked about it), takes the infected tag off only when no other claim is left, and reads the
  *   item again after its tag write: a claim made in between puts the infected tags back.
  *
- * In a bucket without versioning every upload to a key is the one version `null`
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/versioning-workflows.html), so every upload shares one item, and each
- * upload of new content is scanned and makes an incident of its own (its key is a digest of the object with its ETag:
- * malware.ts). An upload replaces the object and its tags, so the claims of earlier uploads hold nothing: the item's claims are
- * those of one upload, by ETag (`objectETag`), and a claim of another upload first retires them (claimETagOf, row 16u). Else
- * the item grew by each upload's incident (about 80 bytes) until DynamoDB's 400 KB item limit refused every claim on it.
+ * In a bucket without versioning (or with versioning suspended) every upload to a key is the one version `null`, which each
+ * upload overwrites (https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersionSuspendedBuckets.html), so
+ * every upload shares one item, and each upload of new content is scanned and makes an incident of its own (its key is a digest
+ * of the object with its ETag: malware.ts). An upload replaces the object and its tags, so the claims of earlier uploads hold
+ * nothing: the item's claims are those of one upload, by ETag (`objectETag`), and a claim of another upload first retires them
+ * (claimETagOf, row 16u). Else the item grew by each upload's incident (about 80 bytes) until DynamoDB's 400 KB item limit,
+ * attribute names included (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html), refused
+ * every claim on it, and the current upload stayed untagged.
  *
  * The item is a claim like any stored record (only the state table's policy keeps others from
  * writing it): a forged claim can only keep an object tagged, a removed one only lets a release take
@@ -308,7 +310,8 @@ export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implemen
           ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] }, ...(eTag !== undefined ? { ':etag': { S: eTag } } : {}), ...next.values },
           // The item before this claim (taggedBy too, which a claim without it does not update).
           ReturnValues: 'ALL_OLD',
-          // Which condition failed: the item on another upload's claims (objectETag), or the record's bound.
+          // Which condition failed: the item on another upload's claims (objectETag), or the record's bound. The item as it was
+          // then comes in the error (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html).
           ...(eTag !== undefined ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
       );
