@@ -124,7 +124,8 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
       }
       const last = upload(rounds - 1);
       expect(await claims.get(UNVERSIONED)).toEqual({ claims: [last.incident], releasedClaims: [], lastClaimAt: at(rounds - 1), lastClaimBy: last.incident });
-    });
+      // 6,000 conditional writes evaluated by the simulator: some 15 s on a shared machine.
+    }, 180_000);
 
     it('keeps releasedClaims and taggedBy bounded too: each upload quarantined and released, and a retry of the current one still finds its tag write', async () => {
       const claims = claimsInSimulatedTable();
