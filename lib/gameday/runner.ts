@@ -7,7 +7,7 @@ import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeA
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, DescribeSubnetsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
@@ -661,6 +661,22 @@ async function readObjectAsApplication(backend: GameDayBackend, environment: Res
   }
 }
 
+/** The role of a `tamper: { uploadObject }` injection: whoever uploads to the bucket (an application of the account, outside Firebreak's policies). */
+export const UPLOADER_ROLE = 'gameday-uploader';
+
+/**
+ * A `tamper: { uploadObject }` injection: the uploader puts new content at an S3 object's key (PutObject, no tags). In a
+ * bucket without versioning that is the version `null` again, replacing the object and its tags
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersionSuspendedBuckets.html); in a versioned one
+ * a new version, which the scenario's object (its version id) is not.
+ */
+async function uploadObjectAsUploader(backend: GameDayBackend, environment: ResolvedEnvironment, upload: { readonly uploadObject: string; readonly body: string }, where: string): Promise<void> {
+  const object = environment.s3Objects?.[upload.uploadObject];
+  if (!object) throw new Error(`${where}: tamper: no S3 object '${upload.uploadObject}' in the environment`);
+  const s3 = await backend.clients(UPLOADER_ROLE).s3({ account: environment.account, region: environment.region });
+  await s3.send(new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: upload.body }));
+}
+
 /** The role of a `tamper: { reopenReleases }` injection: an operator of the security account, outside Firebreak's policies. */
 export const STATE_TABLE_WRITER_ROLE = 'gameday-security-operator';
 
@@ -864,7 +880,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string } | { uploadObject: string; body: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -982,6 +998,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
           else if ('readObject' in tamper) await readObjectAsApplication(backend, environment, tamper.readObject, `${scenario.file}: inject[${injection}]`);
+          else if ('uploadObject' in tamper) await uploadObjectAsUploader(backend, environment, tamper, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterCopy' in tamper) untagAfterShare(backend, environment, tamper.untagAfterCopy, `${scenario.file}: inject[${injection}]`, 'untagAfterCopy');
           else await reopenReleases(backend, environment);
           return;

@@ -209,6 +209,10 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       const names = Object.keys(document.environment.s3Objects);
       at(['inject', index, 'tamper', 'readObject'], `no S3 object '${entry.tamper.readObject}' in environment.s3Objects${didYouMean(entry.tamper.readObject, names)}`);
     }
+    if (entry.tamper !== undefined && 'uploadObject' in entry.tamper && !Object.hasOwn(document.environment.s3Objects, entry.tamper.uploadObject)) {
+      const names = Object.keys(document.environment.s3Objects);
+      at(['inject', index, 'tamper', 'uploadObject'], `no S3 object '${entry.tamper.uploadObject}' in environment.s3Objects${didYouMean(entry.tamper.uploadObject, names)}`);
+    }
     if (entry.tamper !== undefined && 'renameUser' in entry.tamper) {
       const { from, to } = entry.tamper.renameUser;
       if (document.environment.iamUsers[from] === undefined) at(['inject', index, 'tamper', 'renameUser', 'from'], `no IAM user '${from}' in environment.iamUsers${didYouMean(from, Object.keys(document.environment.iamUsers))}`);

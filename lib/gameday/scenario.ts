@@ -456,6 +456,12 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          uploadObject: logicalName('S3 object').describe(
+            "PutObject of new content to this S3 object's key, as its uploader (gameday-uploader, an application role of the account, outside Firebreak's policies). In a bucket without versioning the upload is the version null again: it replaces the object and its tags. The new upload's scan result is a later injection, naming its ETag (the MD5 of `body` in hex, as S3 gives a single-part upload's).",
+          ),
+          body: z.string().min(1).max(4096).describe('The new content (text).'),
+        }),
+        z.strictObject({
           reopenReleases: z
             .literal(true)
             .describe(
@@ -465,7 +471,7 @@ export const injectionSchema = z
       ])
       .optional()
       .describe(
-        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now) or its user or role out of drills (optOutUser, optOutRole), or an application of the account reads an S3 object (readObject).",
+        "Not an event: an attacker in the member account tries to destroy the evidence or undoes an instance's isolation, one in the security account to make a finished release run again or to replay a captured pause or resume, or the account's administrator deletes an access key (after the earlier injections ran), or a drill's owner opts its instance out mid-copy (untagAfterShare, untagAfterCopy, armed now) or its user or role out of drills (optOutUser, optOutRole), or an application of the account reads an S3 object (readObject), or its uploader uploads to its key again (uploadObject).",
       ),
     wait: z
       .strictObject({

@@ -15,6 +15,15 @@
  *   not asked about it), takes the infected tag off only when no other claim is left, and reads the
  *   item again after its tag write: a claim made in between puts the infected tags back.
  *
+ * In a bucket without versioning (or with versioning suspended) every upload to a key is the one version `null`, which each
+ * upload overwrites (https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersionSuspendedBuckets.html), so
+ * every upload shares one item, and each upload of new content is scanned and makes an incident of its own (its key is a digest
+ * of the object with its ETag: malware.ts). An upload replaces the object and its tags, so the claims of earlier uploads hold
+ * nothing: the item's claims are those of one upload, by ETag (`objectETag`), and a claim of another upload first retires them
+ * (claimETagOf, row 16u). Else the item grew by each upload's incident (about 80 bytes) until DynamoDB's 400 KB item limit,
+ * attribute names included (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html), refused
+ * every claim on it, and the current upload stayed untagged.
+ *
  * The item is a claim like any stored record (only the state table's policy keeps others from
  * writing it): a forged claim can only keep an object tagged, a removed one only lets a release take
  * the tag off that its own incident's approval allowed. Written only by the two S3 object steps (their
@@ -23,13 +32,14 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode, toResponderError } from '../aws/errors';
+import { TransientResponderError } from '../contracts/responder-errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { sha256Hex } from '../incident/keys';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
 import { byKey } from './s3-malware-object';
 
-/** The object version a claim is on. */
-export type ClaimedObject = Pick<ScannedObject, 'account' | 'region' | 'bucketName' | 'key' | 'versionId'>;
+/** The object version a claim is on, and the scanned upload's ETag when the scan names it. */
+export type ClaimedObject = Pick<ScannedObject, 'account' | 'region' | 'bucketName' | 'key' | 'versionId'> & Pick<Partial<ScannedObject>, 'eTag'>;
 
 /** Which incidents hold an object version, as the item says now. */
 export interface ObjectVersionClaims {
@@ -108,6 +118,21 @@ export const SET_ASIDE_RECORD_LIMIT = 64;
  * none), which are one version, as for the containment guard's grant (malwareObjectGrantTarget).
  */
 export const keptVersionId = (versionId: string | undefined): string | undefined => (versionId === 'null' ? undefined : versionId);
+
+/**
+ * The upload a claim is on (pure): its ETag on the one version `null` (a bucket without versioning, or with versioning
+ * suspended), whose every upload replaces the object and its tags; none for a version S3 keeps (its content never changes, so
+ * every claim of it is on the same upload) and for a scan result that names no ETag.
+ *
+ * A claim of another upload retires the claims of the upload before (row 16u), and this can never let a release untag an
+ * upload another incident holds: the claimant that retires them is in the claims itself (a release takes the infected tag
+ * off only when no claim is left), and every release first finds the object with its own scan's ETag (s3-object-clearance.ts),
+ * so a release of an earlier upload's incident changes nothing once the object is replaced. A late claim of an upload replaced
+ * in between retires the current upload's claims and keeps the object tagged for itself (its release then finds another
+ * ETag): more tagged, never less. A retry of the same incident is on the same upload (its key holds the ETag), so it keeps
+ * taggedBy and finds its tag write.
+ */
+export const claimETagOf = (object: ClaimedObject): string | undefined => (keptVersionId(object.versionId) === undefined ? object.eTag : undefined);
 
 /** The partition key of an object version's claims: a release must read its quarantine's claims, whichever way each names the version. */
 export const s3ObjectClaimKey = (object: ClaimedObject): string =>
@@ -217,12 +242,61 @@ class DynamoDbS3ObjectClaimTable {
   ) {}
 }
 
+/** The condition that the item's claims are on `eTag`'s upload (or on none yet): another upload's are retired first (claimETagOf). */
+const SAME_UPLOAD = 'attribute_not_exists(objectETag) OR objectETag = :etag';
+/** The condition of the record's bound (SET_ASIDE_RECORD_LIMIT): size() of a string set is its number of entries. */
+const WITHIN_BOUND = 'attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most';
+/** How many times a claim retires another upload's claims before it gives up (uploads racing the claim): the state machine retries the step. */
+const CLAIM_ATTEMPTS = 3;
+
+/** What one claim attempt found: the answer, or the item on another upload's claims (to retire), or another writer in between. */
+type ClaimAttempt = { readonly kind: 'claimed'; readonly answer: ClaimAnswer } | { readonly kind: 'other-upload' } | { readonly kind: 'raced' };
+
 /** The state-table store of quarantine-s3-object: it claims, and never reads or takes back. */
 export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implements Pick<S3ObjectClaims, 'claim'> {
   async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
+    const eTag = claimETagOf(object);
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
+      const tried = await this.claimUpload(object, eTag, incidentKey, at, toTag, room);
+      if (tried.kind === 'claimed') return tried.answer;
+      if (tried.kind === 'other-upload' && eTag !== undefined) await this.retireOtherUpload(object, eTag);
+    }
+    throw new TransientResponderError(`dynamodb:UpdateItem: the claims of ${s3ObjectClaimKey(object)} changed under each of ${CLAIM_ATTEMPTS} claims (uploads to the key racing): the step is retried`);
+  }
+
+  /**
+   * Retires the claims of the upload the item holds them for (not `eTag`'s): that upload's object and tags are replaced
+   * (claimETagOf). Only while the item is still on another upload; the set-aside tags stay (the owner's: row 16q), and
+   * lastClaimAt too, so a release cleared before it still finds the claim that follows. A crash before that claim leaves the
+   * item with no claim on the new upload, which this step has not tagged yet.
+   */
+  private async retireOtherUpload(object: ClaimedObject, eTag: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: s3ObjectClaimKey(object) } },
+          UpdateExpression: 'SET objectETag = :etag REMOVE claims, taggedBy, releasedClaims',
+          ConditionExpression: 'attribute_exists(objectETag) AND objectETag <> :etag',
+          ExpressionAttributeValues: { ':etag': { S: eTag } },
+        }),
+      );
+    } catch (error) {
+      // Another claim of this upload retired them first: the next attempt joins its claim.
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  /** One claim on the item as it holds `eTag`'s upload's claims (any, without an ETag): at the record's bound, its reset. */
+  private async claimUpload(object: ClaimedObject, eTag: string | undefined, incidentKey: string, at: string, toTag: boolean, room: TagRoom | undefined): Promise<ClaimAttempt> {
     const update = roomUpdate(room);
-    const send = (next: Omit<ReturnType<typeof roomUpdate>, 'bounded'>, bounded: boolean) =>
-      this.client.send(
+    const conditionOf = (bounded: boolean): string | undefined => {
+      if (eTag === undefined) return bounded ? WITHIN_BOUND : undefined;
+      return bounded ? `(${SAME_UPLOAD}) AND (${WITHIN_BOUND})` : SAME_UPLOAD;
+    };
+    const send = (next: Omit<ReturnType<typeof roomUpdate>, 'bounded'>, bounded: boolean) => {
+      const condition = conditionOf(bounded);
+      return this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: s3ObjectClaimKey(object) } },
@@ -230,27 +304,39 @@ export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implemen
           // taggedBy: a run that found the tags on claims without it, so that its retry (or a rescan) finds no tag write of
           // Firebreak's: a claim alone is no tag write (the uploader can preset the incident's tags; row 16j).
           // The owner's tags set aside to make room are written here, before the tag write that takes them off (TagRoom).
-          UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident${next.set} ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''}${next.add} DELETE releasedClaims :incidents${next.remove}`,
-          // The record's bound (SET_ASIDE_RECORD_LIMIT): size() of a string set is its number of entries.
-          ...(bounded ? { ConditionExpression: 'attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most' } : {}),
-          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] }, ...next.values },
+          // objectETag: the upload the claims are on (claimETagOf), only when the scan names one.
+          UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident${eTag !== undefined ? ', objectETag = :etag' : ''}${next.set} ADD claims :incidents${toTag ? ', taggedBy :incidents' : ''}${next.add} DELETE releasedClaims :incidents${next.remove}`,
+          ...(condition !== undefined ? { ConditionExpression: condition } : {}),
+          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { S: incidentKey }, ':incidents': { SS: [incidentKey] }, ...(eTag !== undefined ? { ':etag': { S: eTag } } : {}), ...next.values },
           // The item before this claim (taggedBy too, which a claim without it does not update).
           ReturnValues: 'ALL_OLD',
+          // Which condition failed: the item on another upload's claims (objectETag), or the record's bound. The item as it was
+          // then comes in the error (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html).
+          ...(eTag !== undefined ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
       );
+    };
+    /** The item a failed condition answered with is on another upload's claims. */
+    const onOtherUpload = (error: unknown): boolean => {
+      const held = (error as { Item?: Record<string, AttributeValue> }).Item?.objectETag;
+      return eTag !== undefined && held !== undefined && held.S !== eTag;
+    };
     try {
       const output = await send(update, update.bounded);
-      return claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey);
+      return { kind: 'claimed', answer: claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey) };
     } catch (error) {
-      if (awsErrorCode(error) !== 'ConditionalCheckFailedException' || !update.bounded || room === undefined) throw toResponderError(error, 'dynamodb:UpdateItem');
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:UpdateItem');
+      if (onOtherUpload(error)) return { kind: 'other-upload' };
+      if (!update.bounded || room === undefined) return { kind: 'raced' };
     }
     // At the bound: the claim (and the containment) is never refused; the record keeps this tagging's set-aside tags only,
     // and the ones it gave up are the item's before this write (ALL_OLD), named in the step's alert (row 16s).
     try {
       const output = await send(resetUpdate(room), false);
-      return { ...claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey), ...droppedOf(setOf(output.Attributes?.setAsideTags), room) };
+      return { kind: 'claimed', answer: { ...claimAnswerOf(setOf(output.Attributes?.claims), setOf(output.Attributes?.taggedBy), incidentKey), ...droppedOf(setOf(output.Attributes?.setAsideTags), room) } };
     } catch (error) {
-      throw toResponderError(error, 'dynamodb:UpdateItem');
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:UpdateItem');
+      return onOtherUpload(error) ? { kind: 'other-upload' } : { kind: 'raced' };
     }
   }
 }
@@ -325,10 +411,21 @@ export class DynamoDbS3ObjectClaims extends DynamoDbS3ObjectReleaseClaims implem
 
 /** In-process store with the same semantics (tests). */
 export class InMemoryS3ObjectClaims implements S3ObjectClaims {
-  readonly items = new Map<string, { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; lastClaimAt?: string; lastClaimBy?: string; setAsideTags?: Set<string>; lastSetAsideTags?: Set<string>; leftTags?: string[] }>();
+  readonly items = new Map<
+    string,
+    { claims: Set<string>; releasedClaims: Set<string>; taggedBy: Set<string>; objectETag?: string; lastClaimAt?: string; lastClaimBy?: string; setAsideTags?: Set<string>; lastSetAsideTags?: Set<string>; leftTags?: string[] }
+  >();
 
   async claim(object: ClaimedObject, incidentKey: string, at: string, toTag: boolean, room?: TagRoom): Promise<ClaimAnswer> {
     const item = this.itemOf(object);
+    // Another upload's claims are retired first (retireOtherUpload); the set-aside tags stay.
+    const eTag = claimETagOf(object);
+    if (eTag !== undefined && item.objectETag !== undefined && item.objectETag !== eTag) {
+      item.claims.clear();
+      item.taggedBy.clear();
+      item.releasedClaims.clear();
+    }
+    if (eTag !== undefined) item.objectETag = eTag;
     const answer = claimAnswerOf([...item.claims], [...item.taggedBy], incidentKey);
     // A first tagging with room retires an earlier quarantine's left tags (roomUpdate's REMOVE).
     if (room !== undefined && room.fresh && room.setAside.length === 0) {

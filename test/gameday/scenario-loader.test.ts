@@ -334,6 +334,14 @@ expect:
     );
     expect(messages(parsed)).toContain("no S3 object 'uplaod' in environment.s3Objects");
   });
+
+  it('refuses an uploadObject of an object the environment lacks, and one without a body (row 16u)', () => {
+    const scenario = (tamper: string) =>
+      parseScenarioSource(`name: p\ndescription: d\nplaybook: compromised-ec2-instance\nenvironment:\n  s3Objects:\n    upload: { bucket: uploads, key: a, versioned: false }\ninject:\n  - tamper: ${tamper}\nexpect:\n  executions: 0\n`, 'scenarios/s.yaml', context);
+    expect(messages(scenario("{ uploadObject: uplaod, body: 'x' }"))).toContain("no S3 object 'uplaod' in environment.s3Objects");
+    expect(messages(scenario('{ uploadObject: upload }'))).not.toBe('');
+    expect(messages(scenario("{ uploadObject: upload, body: 'other bytes' }"))).toBe('');
+  });
 });
 
 describe('a quarantine bucket (settings.quarantineBucket)', () => {

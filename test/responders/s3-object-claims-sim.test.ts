@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoDbS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import type { ClaimedObject } from '../../lib/responders/s3-object-claims';
+import { sha256Hex } from '../../lib/incident/keys';
 import { SeededSimulatedAws } from '../support/sim-builder';
 
 const TABLE = 'firebreak-state';
@@ -103,5 +104,65 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
     expect(answer.droppedSetAsideTags).toHaveLength(64);
     expect(await claims.get(OBJECT)).toMatchObject({ claims: ['a', 'b'], lastClaimBy: 'b', setAsideTags: [{ Key: 'note-9', Value: 'w' }], leftTags: left });
     expect((await claims.get(OBJECT)).earlierSetAsideTags).toBeUndefined();
+  });
+
+  describe('ATTACK (s3-claims-growth): one key of a bucket without versioning, uploaded again and again (row 16u)', () => {
+    // Every upload to such a key is the one version `null`, so all of them share one claims item; each upload of new content
+    // is scanned and names its own ETag, and the incident key is a digest of the object with its ETag (malware.ts).
+    const UNVERSIONED: ClaimedObject = { ...OBJECT, versionId: undefined };
+    const upload = (round: number) => ({ incident: `s3scan-${sha256Hex(`upload-${round}`).slice(0, 32)}`, eTag: sha256Hex(`content-${round}`).slice(0, 32) });
+    const at = (round: number) => new Date(Date.parse('2026-03-25T09:00:00.000Z') + round * 1000).toISOString();
+
+    it('claims the 6,000th upload as the first: the item holds the claims of the current upload only, never past DynamoDB’s 400 KB', async () => {
+      const claims = claimsInSimulatedTable();
+      const rounds = 6000;
+      for (let round = 0; round < rounds; round += 1) {
+        const { incident, eTag } = upload(round);
+        // Before: some 5,000 uploads in (about 80 bytes each, in claims and taggedBy), every claim failed (ValidationException:
+        // item size exceeded), and the current upload stayed untagged.
+        expect(await claims.claim({ ...UNVERSIONED, eTag }, incident, at(round), true)).toEqual({ taggedAlready: false });
+      }
+      const last = upload(rounds - 1);
+      expect(await claims.get(UNVERSIONED)).toEqual({ claims: [last.incident], releasedClaims: [], lastClaimAt: at(rounds - 1), lastClaimBy: last.incident });
+      // 6,000 conditional writes evaluated by the simulator: some 15 s on a shared machine.
+    }, 180_000);
+
+    it('keeps releasedClaims and taggedBy bounded too: each upload quarantined and released, and a retry of the current one still finds its tag write', async () => {
+      const claims = claimsInSimulatedTable();
+      const rounds = 200;
+      for (let round = 0; round < rounds; round += 1) {
+        const { incident, eTag } = upload(round);
+        await claims.claim({ ...UNVERSIONED, eTag }, incident, at(round), true);
+        expect(await claims.takeBack(UNVERSIONED, incident, at(round + 0.5))).toMatchObject({ kind: 'taken-back', left: { claims: [], releasedClaims: [incident] } });
+      }
+      const last = upload(rounds);
+      expect(await claims.claim({ ...UNVERSIONED, eTag: last.eTag }, last.incident, at(rounds), true)).toEqual({ taggedAlready: false });
+      expect(await claims.claim({ ...UNVERSIONED, eTag: last.eTag }, last.incident, at(rounds + 1), true)).toEqual({ taggedAlready: true });
+      expect(await claims.get(UNVERSIONED)).toMatchObject({ claims: [last.incident], releasedClaims: [] });
+    });
+
+    it('keeps every claim of the same upload (its rescans, a scan result without the ETag), and of a version of a versioned bucket whatever ETag its input names', async () => {
+      const claims = claimsInSimulatedTable();
+      const { eTag } = upload(1);
+      await claims.claim({ ...UNVERSIONED, eTag }, 'a', at(1), true);
+      await claims.claim({ ...UNVERSIONED, versionId: 'null', eTag }, 'b', at(2), true);
+      await claims.claim(UNVERSIONED, 'c', at(3), true);
+      expect((await claims.get(UNVERSIONED)).claims).toEqual(['a', 'b', 'c']);
+      await claims.claim({ ...OBJECT, eTag }, 'a', at(4), true);
+      await claims.claim({ ...OBJECT, eTag: upload(2).eTag }, 'b', at(5), true);
+      expect((await claims.get(OBJECT)).claims).toEqual(['a', 'b']);
+    });
+
+    it('retires the earlier upload’s claims, leaves the later upload’s claimant holding it, and keeps the record’s set-aside tags (row 16q)', async () => {
+      const claims = claimsInSimulatedTable();
+      const left = [{ Key: 'note-0', Value: 'a' }];
+      const first = upload(1);
+      const second = upload(2);
+      await claims.claim({ ...UNVERSIONED, eTag: first.eTag }, first.incident, at(1), true, { setAside: [{ Key: 'note-9', Value: 'j' }], left, fresh: true });
+      await claims.claim({ ...UNVERSIONED, eTag: second.eTag }, second.incident, at(2), true, { setAside: [{ Key: 'note-8', Value: 'i' }], left, fresh: true });
+      expect(await claims.get(UNVERSIONED)).toMatchObject({ claims: [second.incident], setAsideTags: [{ Key: 'note-8', Value: 'i' }], earlierSetAsideTags: [{ Key: 'note-9', Value: 'j' }], leftTags: left });
+      // A release of the earlier upload's incident (its object is gone) leaves the later one's claim: nothing is untagged.
+      expect(await claims.takeBack(UNVERSIONED, first.incident, at(3))).toMatchObject({ kind: 'taken-back', left: { claims: [second.incident] } });
+    });
   });
 });

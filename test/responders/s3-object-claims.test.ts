@@ -10,7 +10,7 @@ import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
-import { DynamoDbS3ObjectClaims, holderOf, s3ObjectClaimKey } from '../../lib/responders/s3-object-claims';
+import { DynamoDbS3ObjectClaims, InMemoryS3ObjectClaims, claimETagOf, holderOf, s3ObjectClaimKey } from '../../lib/responders/s3-object-claims';
 import type { ClaimedObject } from '../../lib/responders/s3-object-claims';
 import { inputsOf, sdkError } from './quarantine-fixtures';
 
@@ -254,6 +254,93 @@ describe('ATTACK (s3-set-aside-kept): set-aside tags no release wrote back, and 
       },
       ReturnValues: 'ALL_OLD',
     });
+  });
+});
+
+describe('ATTACK (s3-claims-growth): the claims of one upload of the version null (row 16u)', () => {
+  /** The object of a bucket without versioning: every upload to the key is this one version. */
+  const UNVERSIONED: ClaimedObject = { ...OBJECT, versionId: undefined };
+  const UNVERSIONED_PK = 's3claim#51ee54906df96644d5a53e4ceaae4574c0c4bb052e2138e61234a1828d384dc5';
+  const FIRST = '44d88612fea8a8f36de82e1278abb02f';
+  const SECOND = '5d41402abc4b2a76b9719d911017c592';
+  const claimOf = (incident: string, eTag: string, extra: { readonly set?: string; readonly condition?: string; readonly values?: Record<string, unknown> } = {}) => ({
+    TableName: 'state',
+    Key: { pk: { S: UNVERSIONED_PK } },
+    UpdateExpression: `SET lastClaimAt = :at, lastClaimBy = :incident, objectETag = :etag${extra.set ?? ''} ADD claims :incidents, taggedBy :incidents DELETE releasedClaims :incidents`,
+    ConditionExpression: extra.condition ?? 'attribute_not_exists(objectETag) OR objectETag = :etag',
+    ExpressionAttributeValues: { ':at': { S: '2026-03-25T09:20:00.000Z' }, ':incident': { S: incident }, ':incidents': { SS: [incident] }, ':etag': { S: eTag }, ...extra.values },
+    ReturnValues: 'ALL_OLD',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+  const retireOf = (eTag: string) => ({
+    TableName: 'state',
+    Key: { pk: { S: UNVERSIONED_PK } },
+    UpdateExpression: 'SET objectETag = :etag REMOVE claims, taggedBy, releasedClaims',
+    ConditionExpression: 'attribute_exists(objectETag) AND objectETag <> :etag',
+    ExpressionAttributeValues: { ':etag': { S: eTag } },
+  });
+  const onUpload = (eTag: string) => Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: UNVERSIONED_PK }, objectETag: { S: eTag }, claims: { SS: [A] }, taggedBy: { SS: [A] } } });
+
+  it('scopes the claims to the scanned upload’s ETag on the version null only: none on a version S3 keeps, none without an ETag', () => {
+    expect(claimETagOf({ ...UNVERSIONED, eTag: FIRST })).toBe(FIRST);
+    expect(claimETagOf({ ...UNVERSIONED, versionId: 'null', eTag: FIRST })).toBe(FIRST);
+    expect(claimETagOf(UNVERSIONED)).toBeUndefined();
+    expect(claimETagOf({ ...OBJECT, eTag: FIRST })).toBeUndefined();
+  });
+
+  it('claims on the condition that the item holds this upload’s claims (or none yet), and names the upload', async () => {
+    ddbMock.on(UpdateItemCommand).resolves({ Attributes: { objectETag: { S: FIRST }, claims: { SS: [A] }, taggedBy: { SS: [A] } } });
+    // A retry of the same incident is on the same upload: it finds its tag write.
+    expect(await claims.claim({ ...UNVERSIONED, eTag: FIRST }, A, '2026-03-25T09:20:00.000Z', true)).toEqual({ taggedAlready: true });
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([claimOf(A, FIRST)]);
+  });
+
+  it('retires an earlier upload’s claims, taggedBy and releasedClaims, only while the item still holds another upload’s, then claims', async () => {
+    ddbMock.on(UpdateItemCommand).rejectsOnce(onUpload(FIRST)).resolvesOnce({}).resolvesOnce({ Attributes: { objectETag: { S: SECOND } } });
+    // Before: the claim joined A's (an upload replaced since), and each upload's incident grew the item up to DynamoDB's 400 KB.
+    expect(await claims.claim({ ...UNVERSIONED, eTag: SECOND }, B, '2026-03-25T09:20:00.000Z', true)).toEqual({ taggedAlready: false });
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([claimOf(B, SECOND), retireOf(SECOND), claimOf(B, SECOND)]);
+  });
+
+  it('joins the claim of this upload another claim retired the earlier one for first; gives up to the state machine after three tries', async () => {
+    ddbMock.on(UpdateItemCommand).rejectsOnce(onUpload(FIRST)).rejectsOnce(sdkError('ConditionalCheckFailedException')).resolvesOnce({ Attributes: { objectETag: { S: SECOND }, claims: { SS: [A] } } });
+    expect(await claims.claim({ ...UNVERSIONED, eTag: SECOND }, B, '2026-03-25T09:20:00.000Z', true)).toEqual({ taggedAlready: false });
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([claimOf(B, SECOND), retireOf(SECOND), claimOf(B, SECOND)]);
+    ddbMock.reset();
+    ddbMock.on(UpdateItemCommand).callsFake((input: { UpdateExpression: string }) => (input.UpdateExpression.startsWith('SET objectETag') ? Promise.resolve({}) : Promise.reject(onUpload(FIRST))));
+    await expect(claims.claim({ ...UNVERSIONED, eTag: SECOND }, B, '2026-03-25T09:20:00.000Z', true)).rejects.toBeInstanceOf(TransientResponderError);
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toHaveLength(6);
+  });
+
+  it('joins both conditions with the record’s bound, and keeps the upload condition on the claim at the bound', async () => {
+    const NINE = { Key: 'note-9', Value: 'j' };
+    const room = { setAside: [NINE], left: [{ Key: 'note-0', Value: 'a' }], fresh: true };
+    ddbMock
+      .on(UpdateItemCommand)
+      .rejectsOnce(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { objectETag: { S: SECOND } } }))
+      .resolvesOnce({ Attributes: { objectETag: { S: SECOND }, setAsideTags: { SS: ['["note-8","i"]'] } } });
+    expect(await claims.claim({ ...UNVERSIONED, eTag: SECOND }, B, '2026-03-25T09:20:00.000Z', true, room)).toEqual({ taggedAlready: false, droppedSetAsideTags: [{ Key: 'note-8', Value: 'i' }] });
+    const values = { ':aside': { SS: ['["note-9","j"]'] }, ':left': { SS: ['["note-0","a"]'] } };
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      {
+        ...claimOf(B, SECOND, { set: ', leftTags = :left, lastSetAsideTags = :aside', values: { ...values, ':most': { N: '63' } }, condition: '(attribute_not_exists(objectETag) OR objectETag = :etag) AND (attribute_not_exists(setAsideTags) OR size(setAsideTags) <= :most)' }),
+        UpdateExpression:
+          'SET lastClaimAt = :at, lastClaimBy = :incident, objectETag = :etag, leftTags = :left, lastSetAsideTags = :aside ADD claims :incidents, taggedBy :incidents, setAsideTags :aside DELETE releasedClaims :incidents',
+      },
+      claimOf(B, SECOND, { set: ', leftTags = :left, setAsideTags = :aside, lastSetAsideTags = :aside', values }),
+    ]);
+  });
+
+  it('in memory as in DynamoDB: an upload’s claim retires the earlier upload’s, a claim of the same upload or without an ETag joins them', async () => {
+    const store = new InMemoryS3ObjectClaims();
+    for (let round = 0; round < 100; round += 1) await store.claim({ ...UNVERSIONED, eTag: `${round}`.padStart(32, '0') }, `s3scan-${round}`, `2026-03-25T09:${String(round % 60).padStart(2, '0')}:00.000Z`, true);
+    // Before: 100 claims, one per upload, of objects long replaced.
+    expect((await store.get(UNVERSIONED)).claims).toEqual(['s3scan-99']);
+    expect(await store.claim({ ...UNVERSIONED, eTag: `${99}`.padStart(32, '0') }, 's3scan-99', '2026-03-25T10:00:00.000Z', true)).toEqual({ taggedAlready: true });
+    await store.claim(UNVERSIONED, 'no-etag', '2026-03-25T10:01:00.000Z', true);
+    expect((await store.get(UNVERSIONED)).claims).toEqual(['no-etag', 's3scan-99']);
+    await store.claim({ ...UNVERSIONED, eTag: FIRST }, A, '2026-03-25T10:02:00.000Z', true);
+    expect(await store.get(UNVERSIONED)).toMatchObject({ claims: [A], releasedClaims: [] });
   });
 });
 

@@ -487,6 +487,75 @@ describe('an object in a bucket without versioning, its scan result naming the v
   });
 });
 
+describe('ATTACK (s3-claims-growth): one key of a bucket without versioning, uploaded again and again (row 16u)', () => {
+  /** The scan result of upload `round` of the key: the version `null`, its own content (ETag), so its own incident. */
+  const uploadScan = (round: number): Incident =>
+    scanIncident((event) => {
+      delete event.detail.s3ObjectDetails['versionId'];
+      event.detail.s3ObjectDetails['eTag'] = String(round).padStart(32, 'a');
+    });
+  /** S3 with the key's current upload: a PUT replaces the object and its tags (none of Firebreak's). */
+  function givenUploads() {
+    const state = { eTag: '', tags: [] as Tag[] };
+    s3Mock.on(HeadObjectCommand).callsFake(async () => ({ ETag: `"${state.eTag}"`, ContentLength: 1024 }));
+    s3Mock.on(GetObjectTaggingCommand).callsFake(async () => ({ TagSet: [...state.tags] }));
+    s3Mock.on(PutObjectTaggingCommand).callsFake(async (input: { Tagging: { TagSet: Tag[] } }) => {
+      state.tags = [...input.Tagging.TagSet];
+      return {};
+    });
+    s3Mock.on(DeleteObjectTaggingCommand).callsFake(async () => {
+      state.tags = [];
+      return {};
+    });
+    return {
+      state,
+      upload(incident: Incident): void {
+        state.eTag = scannedObjectOf(incident).object!.eTag!;
+        state.tags = [OWNER];
+      },
+    };
+  }
+  const UNVERSIONED = { account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY };
+
+  it('holds only the current upload’s claim: its release takes the tags off, an earlier upload’s release changes nothing', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const s3 = givenUploads();
+    const uploads = Array.from({ length: 50 }, (_, round) => uploadScan(round));
+    for (const [round, incident] of uploads.entries()) {
+      s3.upload(incident);
+      expect((await quarantineWith(incident, claims, minutes(round))).status).toBe('tagged');
+    }
+    // Before: 50 claims, one per upload, each object long replaced (about 80 bytes each: some 5,000 uploads fill DynamoDB's
+    // 400 KB item, and every claim after fails, the current upload untagged).
+    expect((await claims.get(UNVERSIONED)).claims).toEqual([uploads[49]!.key]);
+    // An earlier upload's release finds another object (its ETag): nothing written, the current upload stays tagged.
+    expect((await releaseWith(uploads[10]!, claims, hours(2))).status).toBe('changed');
+    expect(s3.state.tags).toEqual([OWNER, ...infectedFor(uploads[49]!)]);
+    // Before: `held` for the 49 incidents of uploads replaced since, none of which a release could take back (each finds another ETag).
+    expect(await releaseWith(uploads[49]!, claims, hours(3))).toMatchObject({ status: 'untagged' });
+    expect(s3.state.tags).toEqual([OWNER]);
+  });
+
+  it('never lets a release of an earlier upload’s incident that names no ETag untag the later upload another incident holds', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const s3 = givenUploads();
+    const earlier = scanIncident((event) => {
+      delete event.detail.s3ObjectDetails['versionId'];
+      delete event.detail.s3ObjectDetails['eTag'];
+    });
+    const later = uploadScan(2);
+    s3.upload(uploadScan(1));
+    expect((await quarantineWith(earlier, claims, NOW)).status).toBe('tagged');
+    s3.upload(later);
+    expect((await quarantineWith(later, claims, hours(1))).status).toBe('tagged');
+    // The later upload's claim retired the earlier one's; the earlier incident's release (no ETag to check) finds the later
+    // incident holding the object: it takes back its own claim only.
+    expect(await releaseWith(earlier, claims, hours(2))).toMatchObject({ status: 'held', holders: [later.key] });
+    expect(s3.state.tags).toEqual([OWNER, ...infectedFor(later)]);
+    expect((await claims.get(UNVERSIONED)).claims).toEqual([later.key]);
+  });
+});
+
 describe('ATTACK (s3-set-aside-kept): owner’s tags an earlier release could not write back, then a new first tagging that sets tags aside (row 16q)', () => {
   it('keeps the earlier set-aside tags in the record (never written back over the owner’s), writes back the new ones, and names both', async () => {
     const claims = new InMemoryS3ObjectClaims();
