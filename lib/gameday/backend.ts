@@ -112,6 +112,8 @@ export interface ResolvedEnvironment extends ResolvedIamPrincipals {
   readonly deployment: DeploymentResources;
   /** The forensic account the backend prepared (settings.forensicAccount): its key and the role copy-evidence assumes there. */
   readonly forensic?: ForensicAccount;
+  /** The quarantine bucket the backend prepared (settings.quarantineBucket). */
+  readonly quarantineBucket?: { readonly bucket: string; readonly account: string };
   /** Target groups, Classic Load Balancers and Auto Scaling groups by scenario name (account-backend/fleet.ts). */
   readonly fleet?: ResolvedFleet;
 }
@@ -175,6 +177,8 @@ export interface AccountInspection {
   readonly digest: string;
   /** The forensic account, when the scenario has one (settings.forensicAccount). */
   readonly forensic?: ForensicInspection;
+  /** The quarantine bucket, when the scenario has one (settings.quarantineBucket). */
+  readonly quarantineBucket?: QuarantineBucketInspection;
   /** The scenario's IAM users and roles (environment.iamUsers / iamRoles), when it has any. */
   readonly iam?: {
     readonly users: Readonly<Record<string, { readonly accessKeys: readonly string[]; readonly attachedPolicies: readonly string[] }>>;
@@ -204,6 +208,13 @@ export interface InspectedSecurityHubFinding {
   readonly noteUpdatedBy?: string;
   /** How many BatchUpdateFindings calls changed it. */
   readonly updates: number;
+}
+
+/** What the quarantine bucket holds after a run: every object version under firebreak-quarantine/, with its tags. */
+export interface QuarantineBucketInspection {
+  readonly bucket: string;
+  readonly account: string;
+  readonly copies: readonly { readonly key: string; readonly versionId: string; readonly eTag: string; readonly tags: Readonly<Record<string, string>> }[];
 }
 
 /** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */

@@ -18,6 +18,7 @@ import { groupDisplayName, normalizeGroupName } from './timeline';
 import { REVOKE_SESSIONS_POLICY_NAME, sessionCutOffOf } from '../responders/quarantine-credentials';
 import { CUSTODY_STATUSES } from '../responders/snapshot-custody';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { MALWARE_OBJECT_TAGS, quarantineBucketDirectory } from '../responders/s3-malware-object';
 
 export interface ExpectationResult {
   /** What is checked, e.g. `instance web ENI 1 groups`. */
@@ -426,6 +427,34 @@ const dnsBlocked: ExpectationEvaluator<'dnsBlocked'> = (spec, facts) => {
   return results;
 };
 
+const quarantineBucket: ExpectationEvaluator<'quarantineBucket'> = (spec, facts) => {
+  const bucket = facts.after.quarantineBucket;
+  if (!bucket) return [result('quarantine bucket', false, 'a quarantine bucket (settings.quarantineBucket)', 'none: the scenario has no quarantine bucket')];
+  const label = `quarantine bucket ${bucket.bucket} (${bucket.account})`;
+  const results: ExpectationResult[] = [];
+  const keys = (copies: readonly { key: string }[]) => (copies.length === 0 ? 'none' : copies.map((copy) => copy.key).join(', '));
+  if (spec.copies !== undefined) results.push(result(`${label}: copies`, bucket.copies.length === spec.copies, spec.copies, `${bucket.copies.length}: ${keys(bucket.copies)}`));
+  for (const [name, expected] of Object.entries(spec.copiesOf ?? {})) {
+    const object = facts.environment.s3Objects?.[name];
+    if (object === undefined) {
+      results.push(result(`${label}: copies of S3 object ${name}`, false, 'an S3 object of the environment', 'no such S3 object was prepared'));
+      continue;
+    }
+    const key = `${quarantineBucketDirectory(facts.environment.account)}${object.bucket}/${object.key}`;
+    const copies = bucket.copies.filter((copy) => copy.key === key && copy.eTag === object.eTag);
+    results.push(result(`${label}: copies of S3 object ${name} at ${key}`, copies.length === expected, expected, copies.length));
+  }
+  if (spec.taggedInfected !== undefined) {
+    const wrong = bucket.copies.filter((copy) => {
+      const keysOfCopy = Object.keys(copy.tags).sort();
+      const tagged = copy.tags[MALWARE_OBJECT_TAGS.scan.key] === MALWARE_OBJECT_TAGS.scan.value && (copy.tags[MALWARE_OBJECT_TAGS.incident.key] ?? '') !== '';
+      return !(tagged && keysOfCopy.length === 2);
+    });
+    results.push(result(`${label}: every copy tagged infected, and only so`, (wrong.length === 0) === spec.taggedInfected, spec.taggedInfected, wrong.length === 0 ? true : `not: ${wrong.map((copy) => `${copy.key} ${JSON.stringify(copy.tags)}`).join('; ')}`));
+  }
+  return results;
+};
+
 const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => {
   const forensic = facts.after.forensic;
   if (!forensic) return [result('forensic account', false, 'a forensic account (settings.forensicAccount)', 'none: the scenario has no forensic account')];
@@ -685,6 +714,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   invocations,
   refusedAnswers,
   notDelivered,
+  quarantineBucket,
   forensicCopies,
   dnsBlocked,
   deliveredBy,

@@ -10,6 +10,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, GetObjectTaggingCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { QUARANTINE_PREFIX } from '../responders/s3-malware-object';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ClientFactory } from '../aws/clients';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -21,7 +23,7 @@ import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';
 import { describeExecution, executionHistory, startExecution } from './account-backend/executions';
 import { faultSpecOf } from './account-backend/deployment-resources';
-import type { AccountInspection, ExecutionDirectory, ExecutionStarter, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
+import type { AccountInspection, ExecutionDirectory, ExecutionStarter, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, QuarantineBucketInspection, RehearsalFinding, ResolvedEnvironment } from './backend';
 import { LOCAL_ORGANIZATION_ID, responderRole } from './deployment';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
@@ -60,6 +62,7 @@ export class LocalBackend extends AccountBackend {
   private readonly retainCalls: boolean;
   private callTotal = 0;
   private forensic: { readonly account: ForensicAccount; readonly region: string; readonly stateTable: string } | undefined;
+  private quarantineBucket: { readonly bucket: string; readonly account: string; readonly region: string } | undefined;
   /**
    * The environment's account when it is a member account (settings.securityAccount): the
    * operator's clients create and inspect the environment there, and the deployment's roles
@@ -124,12 +127,17 @@ export class LocalBackend extends AccountBackend {
       this.sim.addOperator(`arn:aws:iam::${account}:role/${OPERATOR_ROLE}`);
       // The organization holds the deployment's accounts only: an account a finding names outside
       // them is outside the organization, where the member role may not be assumed (aws:ResourceOrgID).
-      this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [securityAccount, account, ...(settings.forensicAccount !== undefined ? [settings.forensicAccount] : [])]);
+      this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [securityAccount, account, ...(settings.forensicAccount !== undefined ? [settings.forensicAccount] : []), ...(settings.quarantineBucket !== undefined ? [settings.quarantineBucket.account] : [])]);
+    } else if (settings.quarantineBucket !== undefined) {
+      // The quarantine bucket's policy admits the organization's roles (aws:PrincipalOrgID): its
+      // account and the deployment's are the organization.
+      this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [...new Set([securityAccount, settings.quarantineBucket.account, ...(settings.forensicAccount !== undefined ? [settings.forensicAccount] : [])])]);
     }
     const resolved = await super.prepare(environment, settings);
+    if (settings.quarantineBucket !== undefined) this.quarantineBucket = await this.prepareQuarantineBucket(settings.quarantineBucket, region);
     this.securityHub = environment.securityHub !== undefined;
     if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);
-    if (settings.forensicAccount === undefined) return resolved;
+    if (settings.forensicAccount === undefined) return this.quarantineBucket ? { ...resolved, quarantineBucket: { bucket: this.quarantineBucket.bucket, account: this.quarantineBucket.account } } : resolved;
     // The environment may be the forensic account itself only as a member account of an organization
     // deployment (a finding about a forensic workstation, which Firebreak must leave to a person).
     if (settings.forensicAccount === account && this.member === undefined) {
@@ -141,13 +149,56 @@ export class LocalBackend extends AccountBackend {
       if (volume === undefined) throw new EnvironmentSetupError(`settings.forensicCopyFailsLate names ${fault.instance} ${fault.device}, which is not a volume of the environment`);
       this.sim.failCopiesLate(volume.volumeId, fault.stateMessage);
     }
-    return { ...resolved, forensic: this.forensic.account };
+    return { ...resolved, forensic: this.forensic.account, ...(this.quarantineBucket ? { quarantineBucket: { bucket: this.quarantineBucket.bucket, account: this.quarantineBucket.account } } : {}) };
   }
 
   override async inspect(): Promise<AccountInspection> {
     const inspected = await super.inspect();
     const securityHub = this.securityHub ? { securityHub: this.securityHubFindings() } : {};
-    return this.forensic ? { ...inspected, ...securityHub, forensic: await this.inspectForensicAccount(this.forensic) } : { ...inspected, ...securityHub };
+    const quarantineBucket = this.quarantineBucket ? { quarantineBucket: await this.inspectQuarantineBucket(this.quarantineBucket) } : {};
+    return this.forensic ? { ...inspected, ...securityHub, ...quarantineBucket, forensic: await this.inspectForensicAccount(this.forensic) } : { ...inspected, ...securityHub, ...quarantineBucket };
+  }
+
+  /**
+   * The quarantine bucket (settings.quarantineBucket), made by its own account's operator: versioned,
+   * with its policy (after the bucket exists, as an owner would). Its account's principals need no
+   * policy; every other account's role writes only where both its identity policy and this allow.
+   */
+  private async prepareQuarantineBucket(quarantine: NonNullable<SettingsDocument['quarantineBucket']>, region: string): Promise<{ bucket: string; account: string; region: string }> {
+    const s3 = await this.quarantineOperator(quarantine.account, region);
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: quarantine.bucket, ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}) }));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: quarantine.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      if (quarantine.bucketPolicy !== undefined) {
+        if ('file' in quarantine.bucketPolicy) throw new EnvironmentSetupError(`settings.quarantineBucket.bucketPolicy: ${quarantine.bucketPolicy.file} was not read: load the scenario with the scenario loader, which reads it`);
+        await s3.send(new PutBucketPolicyCommand({ Bucket: quarantine.bucket, Policy: JSON.stringify(quarantine.bucketPolicy) }));
+      }
+    } catch (error) {
+      if (error instanceof EnvironmentSetupError) throw error;
+      throw new EnvironmentSetupError(`cannot create the quarantine bucket ${quarantine.bucket} in ${quarantine.account}: ${(error as Error).message}`, { cause: error });
+    }
+    return { bucket: quarantine.bucket, account: quarantine.account, region };
+  }
+
+  /** An S3 client of the quarantine bucket's account's operator (the backend's own, when it is the deployment's account). */
+  private async quarantineOperator(account: string, region: string) {
+    const operator = `arn:aws:iam::${account}:role/${OPERATOR_ROLE}`;
+    if (operator !== this.operatorArn) this.sim.addOperator(operator);
+    return this.sim.clientFactory({ principal: operator, homeRegion: region }).s3({ account, region });
+  }
+
+  /** Every version under firebreak-quarantine/ of the quarantine bucket, with its tags. */
+  private async inspectQuarantineBucket(quarantine: { bucket: string; account: string; region: string }): Promise<QuarantineBucketInspection> {
+    const s3 = await this.quarantineOperator(quarantine.account, quarantine.region);
+    const { Versions = [] } = await s3.send(new ListObjectVersionsCommand({ Bucket: quarantine.bucket, Prefix: QUARANTINE_PREFIX }));
+    const copies = [];
+    for (const version of Versions) {
+      const key = version.Key ?? '';
+      const versionId = version.VersionId ?? 'null';
+      const { TagSet = [] } = await s3.send(new GetObjectTaggingCommand({ Bucket: quarantine.bucket, Key: key, VersionId: versionId }));
+      copies.push({ key, versionId, eTag: (version.ETag ?? '').replace(/^"|"$/g, ''), tags: Object.fromEntries(TagSet.map((tag) => [tag.Key ?? '', tag.Value ?? ''])) });
+    }
+    return { bucket: quarantine.bucket, account: quarantine.account, copies };
   }
 
   /**

@@ -817,6 +817,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       if (settings.forensicCopyFailsLate.length > 0 && settings.forensicAccount === undefined) {
         throw new Error('settings.forensicCopyFailsLate needs settings.forensicAccount (the copies it fails are the forensic account\'s)');
       }
+      if (settings.quarantineBucket !== undefined && environment.quarantineBucket === undefined) {
+        throw new Error(`settings.quarantineBucket needs a backend that makes a bucket in another account; ${backend.description} does not`);
+      }
       if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
         throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
       }

@@ -16,7 +16,7 @@ import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
 import { scenarioFileSchema, scenarioPlaybooks } from './scenario';
-import { memberAccountRoleResponder, REMOVABLE_ROLES } from './deployment';
+import { LOCAL_ORGANIZATION_ID, memberAccountRoleResponder, REMOVABLE_ROLES } from './deployment';
 import { LOCAL_RESPONDERS } from './responders';
 import { KNOWN_STATEMENT_SIDS } from './statement-sids';
 import { FirebreakError } from '../contracts/errors';
@@ -337,10 +337,56 @@ function placeholderWord(placeholder: string): RegExp {
   return new RegExp(`(?<![A-Za-z0-9-])${placeholder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9-])`, 'g');
 }
 
+type BucketPolicy = NonNullable<ScenarioDocument['environment']['s3Objects'][string]['bucketPolicy']>;
+
 /**
- * Each S3 object's bucket policy as a document: a file's read (relative to the scenario) with its
- * placeholders replaced, and every policy checked as PutBucketPolicy checks it (parseBucketPolicy),
- * so a policy S3 would refuse is a load error, not a failed run. Objects of one bucket must agree.
+ * A bucket policy's text: a file's read (relative to the scenario) with its placeholders replaced
+ * (`defaults`, then the scenario's own `replace`), or an inline document's JSON. Undefined, with the
+ * problem reported, when the file cannot be read or keeps a placeholder.
+ */
+function bucketPolicyText(policy: BucketPolicy, defaults: Record<string, string>, file: string, path: readonly PropertyKey[], at: (message: string, where?: readonly PropertyKey[]) => void): string | undefined {
+  if (!('file' in policy)) return JSON.stringify(policy);
+  let text: string;
+  try {
+    text = readFileSync(resolve(dirname(file), policy.file), 'utf8');
+  } catch (error) {
+    at(`cannot read ${policy.file}: ${(error as Error).message}`, [...path, 'file']);
+    return undefined;
+  }
+  const replace: Record<string, string> = { ...defaults, ...policy.replace };
+  // Whole words only (not BUCKET in QUARANTINE-BUCKET, nor ACCOUNT in OWNER-ACCOUNT).
+  for (const [placeholder, value] of Object.entries(replace)) {
+    const word = placeholderWord(placeholder);
+    if (!word.test(text)) {
+      if (Object.hasOwn(policy.replace, placeholder)) at(`'${placeholder}' is not in ${policy.file}`, [...path, 'replace', placeholder]);
+      continue;
+    }
+    text = text.replace(word, () => value);
+  }
+  const left = BUCKET_POLICY_PLACEHOLDERS.filter((placeholder) => placeholderWord(placeholder).test(text));
+  if (left.length > 0) {
+    at(`${policy.file} still has ${left.join(', ')}: give ${left.length === 1 ? 'it' : 'them'} a value in replace`, [...path, 'file']);
+    return undefined;
+  }
+  return text;
+}
+
+/** The policy as PutBucketPolicy would take it (parseBucketPolicy), or undefined with S3's refusal reported. */
+function parsedBucketPolicy(bucket: string, text: string, at: (message: string) => void): BucketPolicy | undefined {
+  try {
+    return parseBucketPolicy(bucket, text) as BucketPolicy;
+  } catch (error) {
+    if (!(error instanceof SimulatedServiceError)) throw error;
+    at(`S3 would refuse it (${error.code}: ${error.message})`);
+    return undefined;
+  }
+}
+
+/**
+ * Each S3 object's bucket policy, and the quarantine bucket's (settings.quarantineBucket), as a
+ * document: a file's read with its placeholders replaced, and every policy checked as
+ * PutBucketPolicy checks it, so a policy S3 would refuse is a load error, not a failed run. Objects
+ * of one bucket must agree; the quarantine bucket is none of theirs.
  */
 function resolveBucketPolicies(document: ScenarioDocument, file: string, source: SourceMap): { document: ScenarioDocument; problems: ScenarioProblem[] } {
   const problems: ScenarioProblem[] = [];
@@ -352,48 +398,34 @@ function resolveBucketPolicies(document: ScenarioDocument, file: string, source:
     const policy = object.bucketPolicy;
     objects[name] = object;
     if (policy === undefined) continue;
-    let text: string;
-    if ('file' in policy) {
-      try {
-        text = readFileSync(resolve(dirname(file), policy.file), 'utf8');
-      } catch (error) {
-        at(`cannot read ${policy.file}: ${(error as Error).message}`, [...path, 'file']);
-        continue;
-      }
-      const replace: Record<string, string> = { BUCKET: object.bucket, ACCOUNT: document.environment.account, ...policy.replace };
-      // Whole words only (not BUCKET in QUARANTINE-BUCKET, nor ACCOUNT in OWNER-ACCOUNT).
-      for (const [placeholder, value] of Object.entries(replace)) {
-        const word = placeholderWord(placeholder);
-        if (!word.test(text)) {
-          if (Object.hasOwn(policy.replace, placeholder)) at(`'${placeholder}' is not in ${policy.file}`, [...path, 'replace', placeholder]);
-          continue;
-        }
-        text = text.replace(word, () => value);
-      }
-      const left = BUCKET_POLICY_PLACEHOLDERS.filter((placeholder) => placeholderWord(placeholder).test(text));
-      if (left.length > 0) {
-        at(`${policy.file} still has ${left.join(', ')}: give ${left.length === 1 ? 'it' : 'them'} a value in replace`, [...path, 'file']);
-        continue;
-      }
-    } else {
-      text = JSON.stringify(policy);
+    const text = bucketPolicyText(policy, { BUCKET: object.bucket, ACCOUNT: document.environment.account }, file, path, at);
+    if (text === undefined) continue;
+    const parsed = parsedBucketPolicy(object.bucket, text, at);
+    if (parsed === undefined) continue;
+    const canonical = JSON.stringify(parsed);
+    const other = byBucket.get(object.bucket);
+    if (other !== undefined && other !== canonical) {
+      at(`another object of bucket ${object.bucket} gives it another policy (a bucket has one)`);
+      continue;
     }
-    try {
-      const parsed = parseBucketPolicy(object.bucket, text);
-      const canonical = JSON.stringify(parsed);
-      const other = byBucket.get(object.bucket);
-      if (other !== undefined && other !== canonical) {
-        at(`another object of bucket ${object.bucket} gives it another policy (a bucket has one)`);
-        continue;
-      }
-      byBucket.set(object.bucket, canonical);
-      objects[name] = { ...object, bucketPolicy: parsed as typeof objects[string]['bucketPolicy'] };
-    } catch (error) {
-      if (!(error instanceof SimulatedServiceError)) throw error;
-      at(`S3 would refuse it (${error.code}: ${error.message})`);
+    byBucket.set(object.bucket, canonical);
+    objects[name] = { ...object, bucketPolicy: parsed };
+  }
+  let settings = document.settings;
+  const quarantine = settings.quarantineBucket;
+  if (quarantine !== undefined) {
+    const path = ['settings', 'quarantineBucket'];
+    const at = (message: string, where: readonly PropertyKey[] = [...path, 'bucketPolicy']) => problems.push({ file, ...source.locate(where), message: `quarantineBucket: ${message}` });
+    const shared = Object.entries(document.environment.s3Objects).find(([, object]) => object.bucket === quarantine.bucket);
+    if (shared !== undefined) at(`bucket ${quarantine.bucket} is also s3Objects.${shared[0]}'s bucket: a quarantine bucket holds copies only`, [...path, 'bucket']);
+    if (quarantine.bucketPolicy !== undefined) {
+      const defaults = { 'QUARANTINE-BUCKET': quarantine.bucket, 'OWNER-ACCOUNT': quarantine.account, 'o-YOURORG': LOCAL_ORGANIZATION_ID };
+      const text = bucketPolicyText(quarantine.bucketPolicy, defaults, file, [...path, 'bucketPolicy'], at);
+      const parsed = text === undefined ? undefined : parsedBucketPolicy(quarantine.bucket, text, at);
+      if (parsed !== undefined) settings = { ...settings, quarantineBucket: { ...quarantine, bucketPolicy: parsed } };
     }
   }
-  return { document: { ...document, environment: { ...document.environment, s3Objects: objects } }, problems };
+  return { document: { ...document, settings, environment: { ...document.environment, s3Objects: objects } }, problems };
 }
 
 /** Validates one scenario's YAML text (`file` names it in problems; the files it names are read: playbookFiles, a bucket policy's file). */

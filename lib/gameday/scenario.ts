@@ -300,6 +300,21 @@ export const settingsSchema = z.strictObject({
     .describe(
       'A fault of EBS itself (needs settings.forensicAccount; local backend only): a forensic copy of a snapshot of this volume is accepted by CopySnapshot, stays pending, then ends in state error with the StateMessage, as EC2 does when the copying account cannot use the source key.',
     ),
+  quarantineBucket: z
+    .strictObject({
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').describe('The quarantine bucket a playbook names (`quarantineCopy: { bucket, bucketOwner }`).'),
+      account: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').describe("The account that owns it (the playbook's bucketOwner): another account, or the environment's own."),
+      bucketPolicy: z
+        .union([bucketPolicyFileSchema, bucketPolicyDocumentSchema])
+        .optional()
+        .describe(
+          "Its policy, inline or from a file (examples/s3-bucket-policies/quarantine-copies-own-account-only.json; QUARANTINE-BUCKET and OWNER-ACCOUNT default to the bucket and its account, o-YOURORG to the game day's organization): the simulated S3 evaluates it with the callers' identity policies. None: only the owner account's own principals may write.",
+        ),
+    })
+    .optional()
+    .describe(
+      'A versioned quarantine bucket the game day creates, in its account, with its policy (local backend only): the account joins the game day\'s organization (o-firebreakgameday) with the deployment\'s. expect.quarantineBucket counts the copies in it.',
+    ),
 });
 export type SettingsDocument = z.output<typeof settingsSchema>;
 
@@ -792,6 +807,17 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe("Firebreak's DNS Firewall after the run (Route 53 Resolver, read back)."),
+  quarantineBucket: z
+    .strictObject({
+      copies: z.number().int().min(0).optional().describe('Object versions under firebreak-quarantine/ in the quarantine bucket (settings.quarantineBucket), every account\'s.'),
+      copiesOf: z
+        .record(logicalName('S3 object'), z.number().int().min(0))
+        .optional()
+        .describe("Copies of each scenario object (the same ETag) at its own key there: firebreak-quarantine/<the object's account>/<its bucket>/<its key>."),
+      taggedInfected: z.boolean().optional().describe('true: every copy there carries firebreak:malware-scan=threats-found and its firebreak:incident, and no other tag.'),
+    })
+    .optional()
+    .describe('The quarantine bucket after the run (settings.quarantineBucket; read by its own account).'),
   forensicCopies: z
     .strictObject({
       count: z.number().int().min(0).optional().describe('Snapshots the forensic account owns that were copied from a snapshot (tagged with their source).'),

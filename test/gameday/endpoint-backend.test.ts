@@ -183,6 +183,13 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(run.calls.filter((call) => call.api === 'ec2:CopySnapshot')).toEqual([]);
   });
 
+  it('refuses a scenario with a quarantine bucket (settings.quarantineBucket): it makes no bucket in another account, and says so', async () => {
+    const { backend } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('s3-object-copied-to-quarantine-bucket-in-another-account'), { playbooks, backend });
+    expect(run.error).toContain('settings.quarantineBucket needs a backend that makes a bucket in another account');
+    expect(run.calls.filter((call) => call.api === 's3:CopyObject')).toEqual([]);
+  });
+
   it('refuses a scenario with Security Hub (environment.securityHub): it does not model GuardDuty\'s export there, and says so', async () => {
     const { backend } = backendOverSimulator();
     const run = await runScenario(scenarioNamed('security-hub-notified-on-containment'), { playbooks, backend });
@@ -201,7 +208,8 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   });
 
   // Removing a statement from a deployed role needs the local simulated account: an endpoint enforces its own IAM (or none);
-  // so does a forensic account (settings.forensicAccount): an endpoint backend prepares one account only, and says so.
+  // so does a forensic account (settings.forensicAccount): an endpoint backend prepares one account only, and says so;
+  // and a quarantine bucket (settings.quarantineBucket), made in another account.
   // So does letting simulated time pass after the run (waitAfterSeconds: an Auto Scaling group's
   // health checks replacing an instance), or between injections (wait: a role's deny released 12 hours
   // later): the endpoint backend's clock is the wall clock and its
@@ -235,6 +243,7 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     candidate.inject.some((entry) => entry.tamper !== undefined && 'reopenReleases' in entry.tamper) ||
     candidate.environment.removedStatements.length > 0 ||
     candidate.settings.forensicAccount !== undefined ||
+    candidate.settings.quarantineBucket !== undefined ||
     candidate.settings.securityAccount !== undefined ||
     candidate.waitAfterSeconds > 0 ||
     candidate.inject.some((entry) => entry.wait !== undefined) ||

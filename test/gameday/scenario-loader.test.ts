@@ -75,7 +75,7 @@ describe('parseScenarioSource', () => {
   it('names an unknown key at its line and column, with the closest known key', () => {
     expect(problems(VALID.replace('  executions: 1', '  executons: 1'))).toEqual([
       "scenarios/s.yaml:15:3: unknown key 'executons' (did you mean 'executions'?); allowed here: " +
-        'outcome, playbook, mode, executions, duplicates, clippedDeliveries, status, steps, instances, s3Objects, alerts, chat, keptEvents, undeliveredEvents, iamUsers, iamRoles, securityHub, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, fleet, invocations, refusedAnswers, notDelivered, dnsBlocked, forensicCopies, deliveredBy, report',
+        'outcome, playbook, mode, executions, duplicates, clippedDeliveries, status, steps, instances, s3Objects, alerts, chat, keptEvents, undeliveredEvents, iamUsers, iamRoles, securityHub, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, fleet, invocations, refusedAnswers, notDelivered, dnsBlocked, quarantineBucket, forensicCopies, deliveredBy, report',
     ]);
   });
 
@@ -341,5 +341,44 @@ expect:
     expect(messages(scenario("{ uploadObject: uplaod, body: 'x' }"))).toContain("no S3 object 'uplaod' in environment.s3Objects");
     expect(messages(scenario('{ uploadObject: upload }'))).not.toBe('');
     expect(messages(scenario("{ uploadObject: upload, body: 'other bytes' }"))).toBe('');
+  });
+});
+
+describe('a quarantine bucket (settings.quarantineBucket)', () => {
+  const ROOT = join(import.meta.dirname, '../..');
+  const withQuarantine = (quarantine: string) =>
+    parseScenarioSource(
+      `name: q
+description: A quarantine bucket.
+playbook: compromised-ec2-instance
+settings:
+  quarantineBucket:
+${quarantine}
+environment:
+  s3Objects:
+    upload: { bucket: uploads, key: in/a.pdf }
+inject:
+  - tamper: { readObject: upload }
+expect:
+  executions: 0
+`,
+      join(ROOT, 'playbooks/scenarios/q.yaml'),
+      context,
+    );
+  const messages = (parsed: ReturnType<typeof withQuarantine>) => parsed.problems.map(formatPlaybookError).join('\n');
+
+  it("reads the example policy, QUARANTINE-BUCKET and OWNER-ACCOUNT defaulting to the bucket and its account and o-YOURORG to the game day's organization", () => {
+    const parsed = withQuarantine('    bucket: central-quarantine\n    account: "999988887777"\n    bucketPolicy:\n      file: ../../examples/s3-bucket-policies/quarantine-copies-own-account-only.json');
+    expect(messages(parsed)).toBe('');
+    const policy = parsed.scenario?.settings.quarantineBucket?.bucketPolicy as unknown as { Statement: { Resource: string; Condition: { StringEquals: Record<string, string> } }[] };
+    expect(policy.Statement[0]?.Resource).toBe('arn:aws:s3:::central-quarantine/firebreak-quarantine/${aws:PrincipalAccount}/*');
+    expect(policy.Statement[0]?.Condition.StringEquals['aws:PrincipalOrgID']).toBe('o-firebreakgameday');
+  });
+
+  it('refuses a quarantine bucket that is also an object\'s bucket, an account id of the wrong length, and a policy of another bucket', () => {
+    expect(messages(withQuarantine('    bucket: uploads\n    account: "999988887777"'))).toContain("bucket uploads is also s3Objects.upload's bucket: a quarantine bucket holds copies only");
+    expect(messages(withQuarantine('    bucket: central-quarantine\n    account: "99998888777"'))).toContain('an account id has 12 digits');
+    const other = "    bucket: central-quarantine\n    account: \"999988887777\"\n    bucketPolicy:\n      Statement: [{ Effect: Allow, Principal: '*', Action: s3:PutObject, Resource: 'arn:aws:s3:::elsewhere/*' }]";
+    expect(messages(withQuarantine(other))).toContain('quarantineBucket: S3 would refuse it (MalformedPolicy: Policy has invalid resource)');
   });
 });

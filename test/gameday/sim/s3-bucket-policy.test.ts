@@ -178,6 +178,39 @@ describe('FIDELITY (s3-bucket-policies): the simulated S3 evaluates bucket polic
     expect((await rejectionOf(member.send(new PutObjectCommand({ Bucket: 'no-policy', Key: 'a', Body: 'x' })))).message).toContain('has no policy');
   });
 
+  // FIDELITY (quarantine-bucket): Firebreak copies with CopyObject and its Tagging header, which S3
+  // authorizes as s3:PutObject and s3:PutObjectTagging on the new key; the catalog gives
+  // s3:if-none-match to PutObject only. The example's one statement held both to it, so its
+  // PutObjectTagging never applied: every cross-account copy was refused (found by scenario
+  // s3-object-copied-to-quarantine-bucket-in-another-account).
+  it("FIDELITY (quarantine-bucket): admits another account's copy with its tags (CopyObject's Tagging header), and only Firebreak's copy tags, on a new copy only", async () => {
+    expect(catalog.supplies('s3:PutObjectTagging', 'object', 's3:if-none-match')).toBe(false);
+    const MEMBER = '444455556666';
+    const memberRole = `arn:aws:iam::${MEMBER}:role/FirebreakResponder-quarantine-s3-object`;
+    const policy = example('quarantine-copies-own-account-only.json', { 'QUARANTINE-BUCKET': 'uploads', 'o-YOURORG': 'o-exampleorg' });
+    const { sim } = await bucketWith(policy);
+    sim.setOrganization('o-exampleorg');
+    const writes = { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectTagging'], Resource: 'arn:aws:s3:::*/*' };
+    sim.enforceIdentityPolicies(memberRole, [{ Version: '2012-10-17', Statement: [writes] }] as never, catalog);
+    const member = await sim.clientFactory({ principal: memberRole }).s3({ account: MEMBER, region: REGION });
+    const memberAdmin = await sim.clientFactory().s3({ account: MEMBER, region: REGION });
+    await memberAdmin.send(new CreateBucketCommand({ Bucket: 'member-uploads' }));
+    await memberAdmin.send(new PutBucketVersioningCommand({ Bucket: 'member-uploads', VersioningConfiguration: { Status: 'Enabled' } }));
+    const source = await memberAdmin.send(new PutObjectCommand({ Bucket: 'member-uploads', Key: 'in/a.pdf', Body: 'x' }));
+    const copy = (Key: string, Tagging: string) =>
+      member.send(new CopyObjectCommand({ Bucket: 'uploads', Key, CopySource: `member-uploads/in/a.pdf?versionId=${source.VersionId}`, IfNoneMatch: '*', TaggingDirective: 'REPLACE', Tagging }));
+    const infected = 'firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=s3scan-1';
+    await copy(`firebreak-quarantine/${MEMBER}/member-uploads/in/a.pdf`, infected);
+    // Other tags than Firebreak's copy tags: refused (the tags statement's conditions).
+    expect((await rejectionOf(copy(`firebreak-quarantine/${MEMBER}/member-uploads/in/b.pdf`, 'access-tier=public'))).name).toBe('AccessDenied');
+    // A rewritten member role retagging its account's earlier copy: refused (the copy is tagged already).
+    const retag = member.send(new PutObjectTaggingCommand({ Bucket: 'uploads', Key: `firebreak-quarantine/${MEMBER}/member-uploads/in/a.pdf`, Tagging: { TagSet: [{ Key: 'firebreak:malware-scan', Value: 'threats-found' }] } }));
+    expect((await rejectionOf(retag)).name).toBe('AccessDenied');
+    // Another account's directory: refused.
+    expect((await rejectionOf(copy(`firebreak-quarantine/${ACCOUNT}/member-uploads/in/a.pdf`, infected))).name).toBe('AccessDenied');
+    expect(sim.authorizationFindings()).toEqual([]);
+  });
+
   it('reports a condition key it cannot supply for a caller without identity policies too, and takes the Deny as holding', async () => {
     const policy = {
       Version: '2012-10-17',
