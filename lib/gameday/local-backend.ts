@@ -10,7 +10,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, GetObjectTaggingCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectTaggingCommand, ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { QUARANTINE_PREFIX } from '../responders/s3-malware-object';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ClientFactory } from '../aws/clients';
@@ -169,6 +169,13 @@ export class LocalBackend extends AccountBackend {
     try {
       await s3.send(new CreateBucketCommand({ Bucket: quarantine.bucket, ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}) }));
       await s3.send(new PutBucketVersioningCommand({ Bucket: quarantine.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      if (quarantine.encryption === 'SSE-KMS') {
+        const operator = this.sim.clientFactory({ principal: `arn:aws:iam::${quarantine.account}:role/${OPERATOR_ROLE}`, homeRegion: region });
+        const key = await operator.kms().send(new CreateKeyCommand({ Description: `Firebreak game day: the default SSE-KMS key of quarantine bucket ${quarantine.bucket}`, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
+        const arn = key.KeyMetadata?.Arn;
+        if (arn === undefined) throw new EnvironmentSetupError(`the quarantine bucket's account ${quarantine.account} did not create its KMS key`);
+        await s3.send(new PutBucketEncryptionCommand({ Bucket: quarantine.bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arn } }] } }));
+      }
       if (quarantine.bucketPolicy !== undefined) {
         if ('file' in quarantine.bucketPolicy) throw new EnvironmentSetupError(`settings.quarantineBucket.bucketPolicy: ${quarantine.bucketPolicy.file} was not read: load the scenario with the scenario loader, which reads it`);
         await s3.send(new PutBucketPolicyCommand({ Bucket: quarantine.bucket, Policy: JSON.stringify(quarantine.bucketPolicy) }));

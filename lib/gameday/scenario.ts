@@ -304,6 +304,10 @@ export const settingsSchema = z.strictObject({
     .strictObject({
       bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').describe('The quarantine bucket a playbook names (`quarantineCopy: { bucket, bucketOwner }`).'),
       account: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').describe("The account that owns it (the playbook's bucketOwner): another account, or the environment's own."),
+      encryption: z
+        .enum(['SSE-S3', 'SSE-KMS'])
+        .default('SSE-S3')
+        .describe("Its default encryption: SSE-S3 (default), or SSE-KMS under a customer managed key the game day creates in the bucket's account (which Firebreak's roles, granted their own account's keys only, cannot use: the copies are refused)."),
       bucketPolicy: z
         .union([bucketPolicyFileSchema, bucketPolicyDocumentSchema])
         .optional()
