@@ -1672,3 +1672,104 @@ describe('ATTACK (prefix-targets): ip targets at an address of a prefix delegate
     expect(prefixKey(V4_PREFIX)).toBe(V4_PREFIX);
   });
 });
+
+describe('ATTACK (prefix-targets): a registration found only by a later run on a kept record (docs/security.md row 3v)', () => {
+  const LATE_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/late/5555555555555555`;
+  const LATE_LB = 'late-classic';
+  const APPROVED: ReleaseClearance = {
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
+  };
+
+  /** Where the instance is registered now: the instance target groups WEB_TG and LATE_TG, and Classic Load Balancers. */
+  function givenRegistered(targetGroups: string[], classic: string[]): void {
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    elbv2Mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [WEB_TG, LATE_TG].map((TargetGroupArn) => ({ TargetGroupArn, VpcId: VPC, TargetType: 'instance', Port: 80 })) });
+    for (const arn of [WEB_TG, LATE_TG]) {
+      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: arn }).resolves({
+        TargetHealthDescriptions: targetGroups.includes(arn) ? [{ Target: { Id: INSTANCE_ID, Port: 80 }, TargetHealth: { State: 'healthy' } }] : [],
+      });
+    }
+    elbMock.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancerDescriptions: [LEGACY_LB, LATE_LB].map((LoadBalancerName) => ({
+        LoadBalancerName,
+        VPCId: VPC,
+        CreatedTime: new Date('2026-01-05T12:00:00.000Z'),
+        Instances: classic.includes(LoadBalancerName) ? [{ InstanceId: INSTANCE_ID }] : [],
+      })),
+    });
+  }
+
+  /** The first run: the instance behind WEB_TG and LEGACY_LB only, both deregistered and recorded. */
+  async function firstRun(): Promise<QuarantineRecord | undefined> {
+    givenRegistered([WEB_TG], [LEGACY_LB]);
+    await quarantine();
+    const first = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(first?.loadBalancers).toEqual({ targets: [{ targetGroupArn: WEB_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false }], classic: [{ loadBalancerName: LEGACY_LB, managedByGroup: false }] });
+    elbv2Mock.resetHistory();
+    elbMock.resetHistory();
+    // Since: whoever may register targets put the quarantined instance behind LATE_TG and LATE_LB.
+    givenIsolatedInstance();
+    givenRegistered([LATE_TG], [LATE_LB]);
+    return first;
+  }
+
+  it('ATTACK (prefix-targets): a later run deregisters it and adds it to the kept record, sealed again, so that release registers it back', async () => {
+    const first = await firstRun();
+    const again = await quarantine();
+    expect(again.status).toBe('quarantined');
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: LATE_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect(inputsOf(elbMock, DeregisterInstancesFromLoadBalancerCommand)).toEqual([{ LoadBalancerName: LATE_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+    const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    // The original capture, its registrations first, the new ones after them; the seal covers them.
+    expect(kept).toMatchObject({ capturedAt: first?.capturedAt, networkInterfaces: first?.networkInterfaces });
+    expect(kept?.loadBalancers).toEqual({
+      targets: [...(first?.loadBalancers?.targets ?? []), { targetGroupArn: LATE_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false }],
+      classic: [...(first?.loadBalancers?.classic ?? []), { loadBalancerName: LATE_LB, managedByGroup: false }],
+    });
+    expect(kept && (await TEST_SEALER.verify(kept))).toEqual({ valid: true });
+
+    elbv2Mock.resetHistory();
+    elbMock.resetHistory();
+    givenRegistered([], []);
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    const released = await releaseInstance(
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: false, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+    expect(released.status).toBe('released');
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([
+      { TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] },
+      { TargetGroupArn: LATE_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] },
+    ]);
+    expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([
+      { LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] },
+      { LoadBalancerName: LATE_LB, Instances: [{ InstanceId: INSTANCE_ID }] },
+    ]);
+  });
+
+  it('a later run that finds only recorded registrations adds nothing: the kept record stays as it is', async () => {
+    const first = await firstRun();
+    // The first run's deregistration did not take (or the same were registered again): nothing new.
+    givenRegistered([WEB_TG], [LEGACY_LB]);
+    await quarantine();
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.loadBalancers).toEqual(first?.loadBalancers);
+  });
+
+  it('ATTACK (prefix-targets): when the kept record cannot be given it, a later run does not deregister it (release could not undo that), says why, deregisters the recorded ones, and fails the step', async () => {
+    await firstRun();
+    // The recorded registration back too, beside the new ones.
+    givenRegistered([WEB_TG, LATE_TG], [LATE_LB]);
+    const racing = Object.assign(Object.create(records) as InMemoryQuarantineRecordStore, { supplement: async () => 'changed' as const });
+    const incident = ec2Incident();
+    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach' as const, deregisterFromLoadBalancers: true };
+    await expect(
+      quarantineInstance(
+        { incident, mode: 'enforce', options, execution: EXECUTION },
+        { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: stepEnvironment(options), now: () => NOW },
+      ),
+    ).rejects.toThrow(expect.objectContaining({ name: 'TransientResponderError' }));
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect(elbMock.commandCalls(DeregisterInstancesFromLoadBalancerCommand)).toHaveLength(0);
+  });
+});
