@@ -85,6 +85,14 @@ export const networkInterfaceSchema = z.strictObject({
     .max(10)
     .optional()
     .describe('How many IPv6 addresses it gets at launch (RunInstances Ipv6AddressCount); its VPC needs ipv6: true.'),
+  ipv4Prefixes: z.number().int().min(1).max(4).optional().describe('How many /28 IPv4 prefixes are delegated to it at launch (RunInstances Ipv4PrefixCount: EC2 prefix delegation, as for EKS pods).'),
+  ipv6Prefixes: z
+    .number()
+    .int()
+    .min(1)
+    .max(4)
+    .optional()
+    .describe('How many /80 IPv6 prefixes are delegated to it at launch (RunInstances Ipv6PrefixCount); its VPC needs ipv6: true.'),
 });
 
 export const volumeSchema = z.strictObject({
