@@ -49,6 +49,25 @@ export function firstPrefix(prefixes: readonly string[] | undefined, family: 'ip
   return prefixes?.find((p) => p.includes(':') === (family === 'ipv6'));
 }
 
+/**
+ * The target id a scenario registers an instance by in a target group (pure): its id (instance
+ * targets), else its first ENI's private address, first IPv6 address (ipv6) or an address of its
+ * first delegated prefix (registerBy: delegated-prefix); none when the ENI has no such address.
+ */
+export function scenarioTargetId(
+  spec: Pick<z.output<typeof targetGroupSchema>, 'targetType' | 'ipAddressType' | 'registerBy'>,
+  instance: { readonly instanceId: string; readonly networkInterfaces: readonly { readonly privateIp: string; readonly ipv6Addresses?: readonly string[]; readonly prefixes?: readonly string[] }[] },
+): string | undefined {
+  if (spec.targetType !== 'ip') return instance.instanceId;
+  const primary = instance.networkInterfaces[0];
+  const family = spec.ipAddressType ?? 'ipv4';
+  if (spec.registerBy === 'delegated-prefix') {
+    const prefix = firstPrefix(primary?.prefixes, family);
+    return prefix && podAddress(prefix);
+  }
+  return (family === 'ipv6' ? primary?.ipv6Addresses?.[0] : primary?.privateIp) || undefined;
+}
+
 export const classicLoadBalancerSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(80),
   vpc: logical('vpc').optional(),

@@ -427,6 +427,16 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          registerTarget: z
+            .strictObject({
+              targetGroup: logicalName('target group').describe('The target group of environment.targetGroups.'),
+              instance: logicalName('instance').describe('The instance of the environment registered there (an ip target group: by the address its registerBy names).'),
+            })
+            .describe(
+              "RegisterTargets of this instance in this target group, as whoever may register targets in the account (or a deployment tool putting it back) does while it is quarantined: a later quarantine run finds a registration its kept record lacks (docs/security.md row 3v).",
+            ),
+        }),
+        z.strictObject({
           replayPauseRequest: z
             .enum(['pause', 'resume'])
             .describe(
