@@ -55,6 +55,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import { planAutoScaling } from '../../lib/responders/quarantine-autoscaling';
+import { planFleet, recordedRegistrationsOnly } from '../../lib/responders/quarantine-fleet';
 import { oneLine } from '../../lib/responders/alert-text';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
@@ -1754,6 +1755,22 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
     await quarantine();
     expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.loadBalancers).toEqual(first?.loadBalancers);
+  });
+
+  it('recordedRegistrationsOnly keeps the recorded registrations in the plan, says each one left registered, and carries the failure', () => {
+    const web = { targetGroupArn: WEB_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false };
+    const late = { targetGroupArn: LATE_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false };
+    const found: LoadBalancerRecord = { targets: [web, late], classic: [{ loadBalancerName: LATE_LB, managedByGroup: false }] };
+    const plan = planFleet({ ok: true, value: { autoScaling: { kind: 'off' }, loadBalancers: { record: found, targetGroupsChecked: 2, classicChecked: 2 } } }, INSTANCE_ID, { autoScaling: 'off', deregisterFromLoadBalancers: true });
+    const failure = new Error('the record changed');
+    const kept = recordedRegistrationsOnly(plan, { targets: [web], classic: [] }, failure);
+    expect(kept.loadBalancers).toEqual({ targets: [web], classic: [] });
+    expect(kept.failure).toBe(failure);
+    expect(kept.observed.filter((a) => a.outcome === 'skipped').map((a) => [a.api, a.target])).toEqual([
+      ['elasticloadbalancing:DeregisterTargets', LATE_TG],
+      ['elasticloadbalancing:DeregisterInstancesFromLoadBalancer', LATE_LB],
+    ]);
+    expect(kept.observed.at(-1)?.detail).toContain('not deregistered, as release could not register it again');
   });
 
   it('ATTACK (prefix-targets): when the kept record cannot be given it, a later run does not deregister it (release could not undo that), says why, deregisters the recorded ones, and fails the step', async () => {
