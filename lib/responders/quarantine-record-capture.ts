@@ -265,13 +265,15 @@ async function supplementFleet(
   if (fields.length === 0) return { record: original };
   const onlyRegistrations = missing.autoScaling === undefined && original.loadBalancers !== undefined;
   const registrationsOnly = onlyRegistrations ? { onlyRegistrationsUnrecorded: true as const } : {};
-  const butRecorded = onlyRegistrations ? ' but for the registrations it holds' : '';
+  const leftAlone = onlyRegistrations
+    ? 'the registrations found since the capture are left registered (the rest of the fleet is changed as the record holds it)'
+    : 'the Auto Scaling group and load balancers are left as they are';
   const api = 'firebreak:record-pre-quarantine-state';
   const untrusted = sealer ? await keptSealProblem(sealer, original) : undefined;
   if (untrusted !== undefined) {
     const why = `the kept pre-quarantine record of ${captured.instanceId} is not sealed again with ${fields.join(' and ')}: ${untrusted}`;
     logger.error('The kept pre-quarantine record does not carry a seal that holds; it is left as it is and the fleet is not changed', { reason: untrusted });
-    log.record(api, captured.instanceId, 'skipped', `Refused to add ${fields.join(' and ')} to the kept record: ${untrusted}. The record is left as it is (release refuses it), the Auto Scaling group and load balancers are left as they are${butRecorded}, and the step fails`);
+    log.record(api, captured.instanceId, 'skipped', `Refused to add ${fields.join(' and ')} to the kept record: ${untrusted}. The record is left as it is (release refuses it), ${leftAlone}, and the step fails`);
     return { record: original, fleetUnrecorded: new ResponderFailedError(why), ...registrationsOnly };
   }
   const { seal: _seal, released: _released, ...unsealed } = original;
@@ -281,8 +283,8 @@ async function supplementFleet(
     log.record(api, captured.instanceId, 'done', `Added ${fields.join(' and ')} to the kept record (an earlier run could not read them, found the instance held in Pending:Wait by a launch hook, or did not find registrations made since), before any change to them`);
     return { record: next };
   }
-  const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released or captured again)`;
-  log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; the Auto Scaling group and load balancers are left as they are${butRecorded}, and the step fails so that it is retried`);
+  const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released, captured again, or supplemented by another run)`;
+  log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; ${leftAlone}, and the step fails so that it is retried`);
   // Transient: the state machine's retry reads the record again, which is what the next run needs.
   return { record: original, fleetUnrecorded: new TransientResponderError(why), ...registrationsOnly };
 }

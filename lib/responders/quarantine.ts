@@ -334,11 +334,11 @@ export async function quarantineInstance(
     ? saved.onlyRegistrationsUnrecorded
       ? recordedRegistrationsOnly(fleetObserved, preQuarantine.loadBalancers, saved.fleetUnrecorded)
       : fleetLeftAlone(
-        instanceId,
-        saved.fleetUnrecorded,
-        'The Auto Scaling group and load balancers are left as they are: the record does not hold them, so release could not undo a change',
-        `The Auto Scaling group and load balancers of ${instanceId} were not changed (${saved.fleetUnrecorded.message}): the instance may still be replaced by its group`,
-      )
+          instanceId,
+          saved.fleetUnrecorded,
+          'The Auto Scaling group and load balancers are left as they are: the record does not hold them, so release could not undo a change',
+          `The Auto Scaling group and load balancers of ${instanceId} were not changed (${saved.fleetUnrecorded.message}): the instance may still be replaced by its group`,
+        )
     : fleetObserved;
   if (saved.onlyRegistrationsUnrecorded) recordAll(log, fleet.observed.filter((action) => !fleetObserved.observed.includes(action)));
 
