@@ -68,6 +68,8 @@ export interface ResolvedNetworkInterface {
   readonly privateIp: string;
   /** Its IPv6 addresses as EC2 gave them (none: left out). */
   readonly ipv6Addresses?: readonly string[];
+  /** The IPv4 and IPv6 prefixes delegated to it, as EC2 gave them (none: left out). */
+  readonly prefixes?: readonly string[];
   readonly groups: readonly ResolvedGroupRef[];
 }
 

@@ -4,6 +4,7 @@
  */
 import type { AccountInspection, ResolvedEnvironment } from './backend';
 import type { FleetExpectationDocument } from './fleet-scenario';
+import { podAddress } from './fleet-scenario';
 
 /** expectations.ts's ExpectationResult (not imported: that module imports this one). */
 interface FleetExpectationResult {
@@ -25,10 +26,11 @@ export function evaluateFleet(
   const results: FleetExpectationResult[] = [];
   const idOf = (name: string) => facts.environment.instances[name]?.instanceId ?? name;
   const nameOf = (id: string) => Object.values(facts.environment.instances).find((i) => i.instanceId === id)?.name ?? id;
-  // The addresses an ip target group may register the instance by (its first ENI's private and IPv6 addresses).
+  // The addresses an ip target group may register the instance by (its first ENI's private and IPv6
+  // addresses, and the one a scenario registers inside each of its delegated prefixes).
   const ipsOf = (name: string) => {
     const primary = facts.environment.instances[name]?.networkInterfaces[0];
-    return primary ? [primary.privateIp, ...(primary.ipv6Addresses ?? [])] : [];
+    return primary ? [primary.privateIp, ...(primary.ipv6Addresses ?? []), ...(primary.prefixes ?? []).map(podAddress)] : [];
   };
   const inspected = facts.after.fleet;
   for (const [group, want] of Object.entries(expected.autoScalingGroups ?? {})) {

@@ -19,8 +19,54 @@ export const targetGroupSchema = z.strictObject({
     .enum(['ipv4', 'ipv6'])
     .optional()
     .describe('ipv6: the ip targets are IPv6 addresses (CreateTargetGroup IpAddressType; default ipv4). An ipv6 target group of instance targets takes only instances with a primary IPv6 address, which no scenario instance has: ELB refuses them.'),
+  registerBy: z
+    .enum(['address', 'delegated-prefix'])
+    .optional()
+    .describe(
+      "delegated-prefix: ip targets at an address inside the first ENI's first delegated prefix of the target group's IP address type (enis[].ipv4Prefixes or ipv6Prefixes; as an EKS node's pods are registered), not at the ENI's own address.",
+    ),
   targets: z.array(logical('instance')).default([]).describe('Instances registered (by scenario name), besides those an Auto Scaling group registers.'),
 });
+
+/**
+ * The address a scenario registers inside a delegated prefix, as a pod holding it would be: the
+ * prefix's fifth address (pure). IPv6 is written in full, zeros and all, unlike EC2's spelling.
+ */
+export function podAddress(prefix: string): string {
+  const [network = ''] = prefix.split('/');
+  if (!network.includes(':')) {
+    const value = network.split('.').reduce((v, b) => v * 256 + Number(b), 0) + 5;
+    return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+  }
+  const [head = '', tail = ''] = network.split('::');
+  const groups = (part: string) => (part ? part.split(':') : []);
+  const all = [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return [...all.slice(0, 7), (parseInt(all[7] ?? '0', 16) + 5).toString(16)].join(':');
+}
+
+/** The first delegated prefix of a family among an ENI's (`ipv4` or `ipv6`). */
+export function firstPrefix(prefixes: readonly string[] | undefined, family: 'ipv4' | 'ipv6'): string | undefined {
+  return prefixes?.find((p) => p.includes(':') === (family === 'ipv6'));
+}
+
+/**
+ * The target id a scenario registers an instance by in a target group (pure): its id (instance
+ * targets), else its first ENI's private address, first IPv6 address (ipv6) or an address of its
+ * first delegated prefix (registerBy: delegated-prefix); none when the ENI has no such address.
+ */
+export function scenarioTargetId(
+  spec: Pick<z.output<typeof targetGroupSchema>, 'targetType' | 'ipAddressType' | 'registerBy'>,
+  instance: { readonly instanceId: string; readonly networkInterfaces: readonly { readonly privateIp: string; readonly ipv6Addresses?: readonly string[]; readonly prefixes?: readonly string[] }[] },
+): string | undefined {
+  if (spec.targetType !== 'ip') return instance.instanceId;
+  const primary = instance.networkInterfaces[0];
+  const family = spec.ipAddressType ?? 'ipv4';
+  if (spec.registerBy === 'delegated-prefix') {
+    const prefix = firstPrefix(primary?.prefixes, family);
+    return prefix && podAddress(prefix);
+  }
+  return (family === 'ipv6' ? primary?.ipv6Addresses?.[0] : primary?.privateIp) || undefined;
+}
 
 export const classicLoadBalancerSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(80),

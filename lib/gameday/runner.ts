@@ -6,6 +6,7 @@
 import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, DescribeSubnetsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -37,6 +38,7 @@ import { alertOriginChecks, evaluateExpectations } from './expectations';
 import { LocalBackend, OPERATOR_ROLE as GAMEDAY_OPERATOR_ROLE } from './local-backend';
 import type { ApprovalDocument, Scenario } from './scenario';
 import { scenarioPlaybooks } from './scenario';
+import { scenarioTargetId } from './fleet-scenario';
 import { GameDayEventError, buildInjectedEvent, defaultTemplateDirectories, impossibleFindingTimes, setPath } from './templates';
 import type { Containment, TimelineRow } from './timeline';
 import { buildTimeline, measureContainment } from './timeline';
@@ -589,6 +591,27 @@ async function recreateClassicLoadBalancer(backend: GameDayBackend, environment:
 }
 
 /**
+ * A `tamper: { registerTarget }` injection: whoever may register targets in the account (or a
+ * deployment tool putting the instance back) registers a quarantined instance in a target group of
+ * the environment, by the target id the scenario's target group registers it by, so that a later
+ * quarantine run finds a registration its kept record lacks (docs/security.md row 3v). Made with the
+ * account administrator's role.
+ */
+async function registerTarget(backend: GameDayBackend, environment: ResolvedEnvironment, scenario: Scenario, spec: { readonly targetGroup: string; readonly instance: string }, where: string): Promise<void> {
+  const arn = environment.fleet?.targetGroups[spec.targetGroup];
+  const group = scenario.environment.targetGroups[spec.targetGroup];
+  const instance = environment.instances[spec.instance];
+  const id = group && instance ? scenarioTargetId(group, instance) : undefined;
+  try {
+    if (arn === undefined || group === undefined || id === undefined) throw new Error(`no target group ${spec.targetGroup}, or no target id of ${spec.instance} for it`);
+    const elbv2 = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).elbv2({ account: environment.account, region: environment.region });
+    await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: id, Port: group.port }] }));
+  } catch (error) {
+    throw new Error(`${where}: tamper: registering ${spec.instance} in target group ${spec.targetGroup} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
  * A `tamper: { swapProfileRole }` injection: whoever may manage the account's instance profiles
  * takes every role out of the instance's profile and puts another role of the environment in, while
  * the instance waits for its release (made with the account administrator's role). The profile keeps
@@ -880,7 +903,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string } | { uploadObject: string; body: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string } | { uploadObject: string; body: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -994,6 +1017,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('optOutRole' in tamper) await optOutOfDrills(backend, environment, { kind: 'role', name: tamper.optOutRole }, `${scenario.file}: inject[${injection}]`);
           else if ('recreateAutoScalingGroup' in tamper) await recreateAutoScalingGroup(backend, environment, tamper.recreateAutoScalingGroup, `${scenario.file}: inject[${injection}]`);
           else if ('recreateClassicLoadBalancer' in tamper) await recreateClassicLoadBalancer(backend, environment, tamper.recreateClassicLoadBalancer, `${scenario.file}: inject[${injection}]`);
+          else if ('registerTarget' in tamper) await registerTarget(backend, environment, scenario, tamper.registerTarget, `${scenario.file}: inject[${injection}]`);
           else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);

@@ -234,6 +234,12 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       const loadBalancers = Object.keys(document.environment.classicLoadBalancers);
       if (document.environment.classicLoadBalancers[loadBalancer] === undefined) at(['inject', index, 'tamper', 'recreateClassicLoadBalancer'], `no Classic Load Balancer '${loadBalancer}' in environment.classicLoadBalancers${didYouMean(loadBalancer, loadBalancers)}`);
     }
+    if (entry.tamper !== undefined && 'registerTarget' in entry.tamper) {
+      const { targetGroup, instance } = entry.tamper.registerTarget;
+      const targetGroups = Object.keys(document.environment.targetGroups);
+      if (document.environment.targetGroups[targetGroup] === undefined) at(['inject', index, 'tamper', 'registerTarget', 'targetGroup'], `no target group '${targetGroup}' in environment.targetGroups${didYouMean(targetGroup, targetGroups)}`);
+      if (document.environment.instances[instance] === undefined) at(['inject', index, 'tamper', 'registerTarget', 'instance'], `no instance '${instance}' in environment.instances${didYouMean(instance, Object.keys(document.environment.instances))}`);
+    }
     if (entry.tamper !== undefined && 'recreateRole' in entry.tamper) {
       const role = entry.tamper.recreateRole;
       if (document.environment.iamRoles[role] === undefined) at(['inject', index, 'tamper', 'recreateRole'], `no IAM role '${role}' in environment.iamRoles${didYouMean(role, Object.keys(document.environment.iamRoles))}`);

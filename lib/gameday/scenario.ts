@@ -85,6 +85,14 @@ export const networkInterfaceSchema = z.strictObject({
     .max(10)
     .optional()
     .describe('How many IPv6 addresses it gets at launch (RunInstances Ipv6AddressCount); its VPC needs ipv6: true.'),
+  ipv4Prefixes: z.number().int().min(1).max(4).optional().describe('How many /28 IPv4 prefixes are delegated to it at launch (RunInstances Ipv4PrefixCount: EC2 prefix delegation, as for EKS pods).'),
+  ipv6Prefixes: z
+    .number()
+    .int()
+    .min(1)
+    .max(4)
+    .optional()
+    .describe('How many /80 IPv6 prefixes are delegated to it at launch (RunInstances Ipv6PrefixCount); its VPC needs ipv6: true.'),
 });
 
 export const volumeSchema = z.strictObject({
@@ -436,6 +444,16 @@ export const injectionSchema = z
           recreateClassicLoadBalancer: logicalName('classic load balancer').describe(
             "DeleteLoadBalancer of this Classic Load Balancer of the environment, then CreateLoadBalancer of one under the same name (same listeners, a subnet of the same VPC), as whoever may manage the account's load balancers does while an instance quarantine deregistered from it waits for its release: the new one has a creation time after the capture and none of the old one's instances (docs/security.md row 3l).",
           ),
+        }),
+        z.strictObject({
+          registerTarget: z
+            .strictObject({
+              targetGroup: logicalName('target group').describe('The target group of environment.targetGroups.'),
+              instance: logicalName('instance').describe('The instance of the environment registered there (an ip target group: by the address its registerBy names).'),
+            })
+            .describe(
+              "RegisterTargets of this instance in this target group, as whoever may register targets in the account (or a deployment tool putting it back) does while it is quarantined: a later quarantine run finds a registration its kept record lacks (docs/security.md row 3v).",
+            ),
         }),
         z.strictObject({
           replayPauseRequest: z

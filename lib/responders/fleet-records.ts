@@ -67,6 +67,19 @@ export const loadBalancerRecordSchema = z.object({
 export type LoadBalancerRecord = z.output<typeof loadBalancerRecordSchema>;
 
 /**
+ * The registrations of `found` that `kept` does not hold (pure): a target is the same one by its
+ * target group, id, port and zone (whoever manages it, whichever ENI holds its address now), a
+ * Classic Load Balancer by its name. A later run on a kept record adds these to it before it
+ * deregisters them, or release would never register them again (row 3v).
+ */
+export function newRegistrations(kept: LoadBalancerRecord, found: LoadBalancerRecord): LoadBalancerRecord {
+  const key = (t: TargetRegistration) => JSON.stringify([t.targetGroupArn, t.targetId, t.port ?? null, t.availabilityZone ?? null]);
+  const keptTargets = new Set(kept.targets.map(key));
+  const keptClassic = new Set(kept.classic.map((c) => c.loadBalancerName));
+  return { targets: found.targets.filter((t) => !keptTargets.has(key(t))), classic: found.classic.filter((c) => !keptClassic.has(c.loadBalancerName)) };
+}
+
+/**
  * Whether a group or Classic Load Balancer created at `createdTime` may be one created again under
  * its name since the capture (pure): created in the capture's second or later. The capture time is
  * Firebreak's clock, the creation time the service's, which may give whole seconds: one made again

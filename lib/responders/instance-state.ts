@@ -30,6 +30,12 @@ export interface ObservedNetworkInterface {
    * register the instance by one of them (IPv6 target groups by an IPv6 address, row 3t).
    */
   readonly addresses?: readonly string[];
+  /**
+   * The IPv4 and IPv6 prefixes delegated to it (EC2 prefix delegation, `Ipv4Prefixes`/`Ipv6Prefixes`:
+   * /28 and /80 blocks a container runtime hands out), as prefixKey spells them: every address in
+   * them is the ENI's, and an `ip` target group may register one (row 3u).
+   */
+  readonly prefixes?: readonly string[];
 }
 
 export interface ObservedVolume {
@@ -89,9 +95,10 @@ export function firebreakTags(tags: Readonly<Record<string, string>>): Record<st
   return Object.fromEntries(Object.entries(tags).filter(([key]) => key.startsWith('firebreak:')));
 }
 
-function addressesOf(ips: readonly (string | undefined)[]): { addresses?: readonly string[] } {
+function addressesOf(ips: readonly (string | undefined)[], delegated: readonly (string | undefined)[]): { addresses?: readonly string[]; prefixes?: readonly string[] } {
   const keys = ips.flatMap((ip) => (ip ? [addressKey(ip)] : []));
-  return keys.length > 0 ? { addresses: keys } : {};
+  const prefixes = delegated.flatMap((cidr) => (cidr === undefined ? [] : (prefixKey(cidr) ?? [])));
+  return { ...(keys.length > 0 ? { addresses: keys } : {}), ...(prefixes.length > 0 ? { prefixes } : {}) };
 }
 
 /**
@@ -103,6 +110,53 @@ function addressesOf(ips: readonly (string | undefined)[]): { addresses?: readon
  */
 export function addressKey(address: string): string {
   return (/^[\da-f:.]+$/i.test(address) && URL.parse(`http://[${address}]`)?.host) || address;
+}
+
+/** An address as its family and 32- or 128-bit value (pure): IPv4 only as four decimal bytes without leading zeros, IPv6 only as addressKey reads it. */
+function addressValue(address: string): { readonly family: 4 | 6; readonly value: bigint } | undefined {
+  if (/^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(address)) {
+    const bytes = address.split('.').map(Number);
+    return bytes.every((b) => b <= 255) ? { family: 4, value: bytes.reduce((v, b) => (v << 8n) | BigInt(b), 0n) } : undefined;
+  }
+  const key = addressKey(address);
+  if (!key.startsWith('[')) return undefined;
+  // The URL host form: hex groups only (no dotted quad), one `::` at most.
+  const [head = '', tail] = key.slice(1, -1).split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return { family: 6, value: all.reduce((v, g) => (v << 16n) | BigInt(`0x${g}`), 0n) };
+}
+
+/** A CIDR block as its family, network value and length; none unless it is exactly a prefix (host bits zero, a length of its family). */
+function prefixValue(cidr: string): { readonly family: 4 | 6; readonly value: bigint; readonly length: number } | undefined {
+  const match = /^([\da-f:.]+)\/(0|[1-9]\d{0,2})$/i.exec(cidr);
+  const network = match?.[1] !== undefined ? addressValue(match[1]) : undefined;
+  const length = Number(match?.[2]);
+  if (!network || length > (network.family === 4 ? 32 : 128)) return undefined;
+  const hostBits = BigInt((network.family === 4 ? 32 : 128) - length);
+  return (network.value & ((1n << hostBits) - 1n)) === 0n ? { ...network, length } : undefined;
+}
+
+/** One spelling of a delegated prefix (`10.0.1.16/28`, `2600:1f18::/80`: addressKey's, unbracketed), or none when it is not exactly a prefix (pure). */
+export function prefixKey(cidr: string): string | undefined {
+  const prefix = prefixValue(cidr);
+  return prefix && `${addressKey(cidr.slice(0, cidr.indexOf('/'))).replace(/^\[(.*)\]$/, '$1')}/${prefix.length}`;
+}
+
+/**
+ * Whether an ENI holds the address (pure): one of its addresses, or inside one of its delegated
+ * prefixes (row 3u). Containment is exact: the same family (an IPv4-mapped IPv6 address is never in
+ * an IPv4 prefix) and the prefix's leading bits equal, each side parsed strictly or not at all.
+ */
+export function holdsAddress(eni: Pick<ObservedNetworkInterface, 'addresses' | 'prefixes'>, address: string): boolean {
+  if ((eni.addresses ?? []).includes(addressKey(address))) return true;
+  const value = addressValue(address);
+  return (eni.prefixes ?? []).some((key) => {
+    const prefix = prefixValue(key);
+    if (prefix === undefined || value === undefined || prefix.family !== value.family) return false;
+    const hostBits = BigInt((prefix.family === 4 ? 32 : 128) - prefix.length);
+    return value.value >> hostBits === prefix.value >> hostBits;
+  });
 }
 
 /** Plain-data view of a DescribeInstances instance and its attributes. */
@@ -119,7 +173,10 @@ export function toObservedInstance(
       ...((eni.VpcId ?? instance.VpcId) !== undefined ? { vpcId: (eni.VpcId ?? instance.VpcId) as string } : {}),
       groupIds: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
       ...(eni.Attachment?.DeviceIndex !== undefined ? { deviceIndex: eni.Attachment.DeviceIndex } : {}),
-      ...addressesOf([...(eni.PrivateIpAddresses?.map((ip) => ip.PrivateIpAddress) ?? [eni.PrivateIpAddress]), ...(eni.Ipv6Addresses?.map((ip) => ip.Ipv6Address) ?? [])]),
+      ...addressesOf(
+        [...(eni.PrivateIpAddresses?.map((ip) => ip.PrivateIpAddress) ?? [eni.PrivateIpAddress]), ...(eni.Ipv6Addresses?.map((ip) => ip.Ipv6Address) ?? [])],
+        [...(eni.Ipv4Prefixes?.map((p) => p.Ipv4Prefix) ?? []), ...(eni.Ipv6Prefixes?.map((p) => p.Ipv6Prefix) ?? [])],
+      ),
     }));
   const ebsVolumes = (instance.BlockDeviceMappings ?? []).flatMap((mapping) =>
     mapping.DeviceName && mapping.Ebs

@@ -8,6 +8,7 @@ import type { AutoScalingClients } from '../aws/clients/autoscaling';
 import type { LoadBalancingClients } from '../aws/clients/load-balancing';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AutoScalingRecord, LoadBalancerRecord } from './fleet-records';
+import { newRegistrations } from './fleet-records';
 import type { InstanceObservation } from './instance-state';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
@@ -118,6 +119,34 @@ export function fleetLeftAlone(instanceId: string, failure: unknown, detail: str
     recordFields: {},
     observed: [{ api: 'firebreak:read-fleet', target: instanceId, outcome: 'skipped', detail }],
     warnings: [warning],
+    failure,
+  };
+}
+
+/**
+ * The plan without the registrations the kept record does not hold (pure but for the failure it
+ * carries): found since the capture, they could not be added to it (row 3v), and deregistering them
+ * would take the instance out of a target group or load balancer that release never puts it back
+ * into. Each is said, the rest of the fleet is changed as planned, and the step fails after
+ * isolation so that it is retried (the retry adds them, then deregisters them).
+ */
+export function recordedRegistrationsOnly(plan: FleetPlan, kept: LoadBalancerRecord | undefined, failure: Error): FleetPlan {
+  if (!plan.loadBalancers) return { ...plan, failure };
+  const unrecorded = newRegistrations(kept ?? { targets: [], classic: [] }, plan.loadBalancers);
+  const why = `found since the pre-quarantine record was captured, and not added to it (${failure.message}): not deregistered, as release could not register it again; the step fails so that it is retried`;
+  const loadBalancers = {
+    targets: plan.loadBalancers.targets.filter((t) => !unrecorded.targets.includes(t)),
+    classic: plan.loadBalancers.classic.filter((c) => !unrecorded.classic.includes(c)),
+  };
+  return {
+    ...plan,
+    loadBalancers,
+    recordFields: { ...plan.recordFields, loadBalancers },
+    observed: [
+      ...plan.observed,
+      ...unrecorded.targets.map((t) => ({ api: 'elasticloadbalancing:DeregisterTargets', target: t.targetGroupArn, outcome: 'skipped' as const, detail: `${t.targetId}: ${why}` })),
+      ...unrecorded.classic.map((c) => ({ api: 'elasticloadbalancing:DeregisterInstancesFromLoadBalancer', target: c.loadBalancerName, outcome: 'skipped' as const, detail: `The instance's registration: ${why}` })),
+    ],
     failure,
   };
 }

@@ -22,7 +22,7 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import type { ClassicRegistration, LoadBalancerRecord, TargetRegistration } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import type { ObservedInstance } from './instance-state';
-import { addressKey } from './instance-state';
+import { holdsAddress } from './instance-state';
 import { sendReadOnly } from './mutating';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
@@ -95,9 +95,10 @@ export async function findRegistrations(
   // An ip target is an address in the target group's VPC ("all" as its zone: outside it). Two VPCs
   // may hold the same range, so an address counts as the instance's only on an ENI of the VPC it is
   // in, and the ENI is recorded: release registers it again only while that ENI holds it (row 3n).
-  // An IPv6 target group's targets are IPv6 addresses, matched in one spelling (row 3t).
+  // An IPv6 target group's targets are IPv6 addresses, matched in one spelling (row 3t); an address
+  // inside a prefix delegated to the ENI (pods of an EKS node, say) is the ENI's too (row 3u).
   const holderOf = (address: string, targetGroupVpc: string, outsideVpc: boolean) =>
-    observed.networkInterfaces.find((eni) => (eni.addresses ?? []).includes(addressKey(address)) && (outsideVpc ? eni.vpcId !== targetGroupVpc : eni.vpcId === targetGroupVpc));
+    observed.networkInterfaces.find((eni) => holdsAddress(eni, address) && (outsideVpc ? eni.vpcId !== targetGroupVpc : eni.vpcId === targetGroupVpc));
   // Only the groups that can hold this instance: its VPCs, instance or ip targets (lambda and alb targets cannot).
   const candidates = targetGroups.filter(
     (tg) => tg.TargetGroupArn && tg.VpcId && vpcs.has(tg.VpcId) && (tg.TargetType === 'instance' || tg.TargetType === 'ip' || tg.TargetType === undefined),

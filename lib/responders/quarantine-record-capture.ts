@@ -15,6 +15,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
 import { claimsOf } from './quarantine-records';
+import { newRegistrations } from './fleet-records';
 import type { RecordSealer } from './record-integrity';
 import { sealHolds } from './record-integrity';
 import type { RenewalProfile } from './quarantine-credentials';
@@ -204,6 +205,11 @@ export async function claimRecord(
 export interface SavedRecord {
   readonly record: QuarantineRecord;
   readonly fleetUnrecorded?: Error;
+  /**
+   * Set with `fleetUnrecorded` when all that could not be added were registrations found since the
+   * capture (row 3v): the rest of the fleet may be changed as the record holds it, those must not.
+   */
+  readonly onlyRegistrationsUnrecorded?: true;
 }
 
 /**
@@ -212,13 +218,23 @@ export interface SavedRecord {
  * extended its launch hooks' waits, which release does not undo. Once the hook has ended with
  * CONTINUE (a person, or its default result) the group has it InService and this run takes it out:
  * release must know the group it left, or it would answer "never took it out" and leave it
- * outside for good (row 3s).
+ * outside for good (row 3s). A kept load-balancer record lacks the registrations found only now
+ * (made while the instance was quarantined): this run deregisters them, so they join the record,
+ * after the recorded ones, or release would never register them again (row 3v).
  */
 export function missingFleetFields(original: QuarantineRecord, captured: QuarantineRecord): Pick<QuarantineRecord, 'autoScaling' | 'loadBalancers'> {
   const keptPendingWait = original.autoScaling?.lifecycleState === 'Pending:Wait' && captured.autoScaling?.lifecycleState !== 'Pending:Wait';
+  const kept = original.loadBalancers;
+  const found = captured.loadBalancers && kept ? newRegistrations(kept, captured.loadBalancers) : undefined;
+  const loadBalancers =
+    captured.loadBalancers && !kept
+      ? captured.loadBalancers
+      : found && kept && found.targets.length + found.classic.length > 0
+        ? { targets: [...kept.targets, ...found.targets], classic: [...kept.classic, ...found.classic] }
+        : undefined;
   return {
     ...(captured.autoScaling && (!original.autoScaling || keptPendingWait) ? { autoScaling: captured.autoScaling } : {}),
-    ...(captured.loadBalancers && !original.loadBalancers ? { loadBalancers: captured.loadBalancers } : {}),
+    ...(loadBalancers ? { loadBalancers } : {}),
   };
 }
 
@@ -247,25 +263,30 @@ async function supplementFleet(
   const missing = missingFleetFields(original, captured);
   const fields = Object.keys(missing);
   if (fields.length === 0) return { record: original };
+  const onlyRegistrations = missing.autoScaling === undefined && original.loadBalancers !== undefined;
+  const registrationsOnly = onlyRegistrations ? { onlyRegistrationsUnrecorded: true as const } : {};
+  const leftAlone = onlyRegistrations
+    ? 'the registrations found since the capture are left registered (the rest of the fleet is changed as the record holds it)'
+    : 'the Auto Scaling group and load balancers are left as they are';
   const api = 'firebreak:record-pre-quarantine-state';
   const untrusted = sealer ? await keptSealProblem(sealer, original) : undefined;
   if (untrusted !== undefined) {
     const why = `the kept pre-quarantine record of ${captured.instanceId} is not sealed again with ${fields.join(' and ')}: ${untrusted}`;
     logger.error('The kept pre-quarantine record does not carry a seal that holds; it is left as it is and the fleet is not changed', { reason: untrusted });
-    log.record(api, captured.instanceId, 'skipped', `Refused to add ${fields.join(' and ')} to the kept record: ${untrusted}. The record is left as it is (release refuses it), the Auto Scaling group and load balancers are left as they are, and the step fails`);
-    return { record: original, fleetUnrecorded: new ResponderFailedError(why) };
+    log.record(api, captured.instanceId, 'skipped', `Refused to add ${fields.join(' and ')} to the kept record: ${untrusted}. The record is left as it is (release refuses it), ${leftAlone}, and the step fails`);
+    return { record: original, fleetUnrecorded: new ResponderFailedError(why), ...registrationsOnly };
   }
   const { seal: _seal, released: _released, ...unsealed } = original;
   const next = await sealRecord({ ...unsealed, ...missing }, log, logger, sealer);
   const written = await records.supplement(original, next);
   if (written === 'saved') {
-    log.record(api, captured.instanceId, 'done', `Added ${fields.join(' and ')} to the kept record (an earlier run could not read them, or found the instance held in Pending:Wait by a launch hook), before any change to them`);
+    log.record(api, captured.instanceId, 'done', `Added ${fields.join(' and ')} to the kept record (an earlier run could not read them, found the instance held in Pending:Wait by a launch hook, or did not find registrations made since), before any change to them`);
     return { record: next };
   }
-  const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released or captured again)`;
-  log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; the Auto Scaling group and load balancers are left as they are, and the step fails so that it is retried`);
+  const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released, captured again, or supplemented by another run)`;
+  log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; ${leftAlone}, and the step fails so that it is retried`);
   // Transient: the state machine's retry reads the record again, which is what the next run needs.
-  return { record: original, fleetUnrecorded: new TransientResponderError(why) };
+  return { record: original, fleetUnrecorded: new TransientResponderError(why), ...registrationsOnly };
 }
 
 /**

@@ -192,7 +192,8 @@ export interface QuarantineRecordStore {
   /**
    * Replaces the unreleased record `previous` by `next`, the same record with fields it lacked
    * (quarantine-record-capture.ts, `supplementFleet`), unless the stored record is no longer
-   * `previous` (released, or captured again since): `changed` then, and nothing is written.
+   * `previous` (released, captured again since, or, sealed, supplemented by another run since: its
+   * MAC changed): `changed` then, and nothing is written.
    */
   supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'>;
   /**
@@ -336,7 +337,8 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
   async supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'> {
     const key = quarantineRecordKey(previous.account, previous.region, previous.instanceId);
     const existing = this.records.get(key);
-    if (!existing || !this.sameCapture(previous)) return 'changed';
+    // A sealed record only while it is still the one read (its MAC), as DynamoDB's condition reads it.
+    if (!existing || !this.sameCapture(previous) || (previous.seal !== undefined && existing.seal?.mac !== previous.seal.mac)) return 'changed';
     const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, lastClaims: _lastClaims, ...fields } = next;
     this.records.set(key, structuredClone({ ...fields, ...claimFields(existing), released: false }));
     return 'saved';
@@ -561,10 +563,13 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
           // stay as they are. Conditioned on the record read being still the one stored:
           // unreleased, same capture. A release or a new capture in between wins.
           // `record` is a reserved word.
+          // A sealed record only while it is still the one read (its MAC in the stored JSON): two runs
+          // that read it and each add registrations found since would otherwise keep only the later
+          // write's, and the other's, deregistered, would never be restored (row 3v).
           UpdateExpression: 'SET #record = :record',
-          ConditionExpression: SAME_CAPTURE,
+          ConditionExpression: previous.seal ? `${SAME_CAPTURE} AND contains(#record, :mac)` : SAME_CAPTURE,
           ExpressionAttributeNames: { '#record': 'record' },
-          ExpressionAttributeValues: { ':record': { S: recordJson(stored) }, ...sameCaptureValues(previous) },
+          ExpressionAttributeValues: { ':record': { S: recordJson(stored) }, ...sameCaptureValues(previous), ...(previous.seal ? { ':mac': { S: previous.seal.mac } } : {}) },
         }),
       );
       return 'saved';

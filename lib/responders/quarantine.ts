@@ -41,7 +41,7 @@ import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
 import { capturePreQuarantineRecord, claimRecord, profileRoleFields, readProfileRoleIds, renewalProfileOf, saveRecord } from './quarantine-record-capture';
 import type { FleetClients, FleetResult } from './quarantine-fleet';
-import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
+import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, recordedRegistrationsOnly, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
 import { stepClaimOf } from './step-binding';
 
@@ -328,14 +328,19 @@ export async function quarantineInstance(
   const saved = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
   const preQuarantine = saved.record;
   // The fleet is changed only once the record holds what release needs to undo it.
+  // A later run whose only additions were registrations made since the capture (row 3v) still
+  // changes what the record holds; those it could not add are left registered and said.
   const fleet = saved.fleetUnrecorded
-    ? fleetLeftAlone(
-        instanceId,
-        saved.fleetUnrecorded,
-        'The Auto Scaling group and load balancers are left as they are: the record does not hold them, so release could not undo a change',
-        `The Auto Scaling group and load balancers of ${instanceId} were not changed (${saved.fleetUnrecorded.message}): the instance may still be replaced by its group`,
-      )
+    ? saved.onlyRegistrationsUnrecorded
+      ? recordedRegistrationsOnly(fleetObserved, preQuarantine.loadBalancers, saved.fleetUnrecorded)
+      : fleetLeftAlone(
+          instanceId,
+          saved.fleetUnrecorded,
+          'The Auto Scaling group and load balancers are left as they are: the record does not hold them, so release could not undo a change',
+          `The Auto Scaling group and load balancers of ${instanceId} were not changed (${saved.fleetUnrecorded.message}): the instance may still be replaced by its group`,
+        )
     : fleetObserved;
+  if (saved.onlyRegistrationsUnrecorded) recordAll(log, fleet.observed.filter((action) => !fleetObserved.observed.includes(action)));
 
   // 4. Isolation first: per VPC, its groups made ready (no call on a VPC seen before), then every
   // ENI of that VPC moved, concurrently across ENIs, untrack then isolation within each. The

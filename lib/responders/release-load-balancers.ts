@@ -19,7 +19,7 @@ import type { LoadBalancerRecord, TargetRegistration } from './fleet-records';
 import { createdSinceCapture } from './fleet-records';
 import { mutateFleet, requiredClient } from './fleet-calls';
 import type { ObservedNetworkInterface } from './instance-state';
-import { addressKey } from './instance-state';
+import { holdsAddress } from './instance-state';
 import { sendReadOnly } from './mutating';
 import type { PendingAction } from './pending-actions';
 import { settleAll } from './pending-actions';
@@ -34,7 +34,7 @@ function arnPlace(arn: string): { readonly region?: string; readonly account?: s
 }
 
 /** An ENI of the instance as EC2 describes it now (release-instance's DescribeInstances). */
-type InterfaceNow = Pick<ObservedNetworkInterface, 'networkInterfaceId' | 'vpcId' | 'addresses'>;
+type InterfaceNow = Pick<ObservedNetworkInterface, 'networkInterfaceId' | 'vpcId' | 'addresses' | 'prefixes'>;
 
 /**
  * Why an ip target is not registered again, if it is not (pure). An ip target group sends its
@@ -53,8 +53,8 @@ export function ipTargetRefusal(
   recordedInterfaceIds: ReadonlySet<string>,
 ): string | undefined {
   if (target.targetId === instanceId) return undefined;
-  // An IPv6 address in any spelling (row 3t).
-  const holders = interfaces.filter((eni) => (eni.addresses ?? []).includes(addressKey(target.targetId)));
+  // An IPv6 address in any spelling (row 3t); an address inside a prefix delegated to the ENI (row 3u).
+  const holders = interfaces.filter((eni) => holdsAddress(eni, target.targetId));
   const traffic = `registering it would send this target group's traffic to whatever holds it in the target group's VPC`;
   if (target.networkInterfaceId !== undefined) {
     return holders.some((eni) => eni.networkInterfaceId === target.networkInterfaceId)

@@ -55,6 +55,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import { planAutoScaling } from '../../lib/responders/quarantine-autoscaling';
+import { planFleet, recordedRegistrationsOnly } from '../../lib/responders/quarantine-fleet';
 import { oneLine } from '../../lib/responders/alert-text';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
@@ -63,7 +64,7 @@ import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
 import { planAutoScalingReturn } from '../../lib/responders/release-autoscaling';
 import { ipTargetRefusal } from '../../lib/responders/release-load-balancers';
-import { addressKey } from '../../lib/responders/instance-state';
+import { addressKey, holdsAddress, prefixKey } from '../../lib/responders/instance-state';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
@@ -1546,5 +1547,246 @@ describe('ATTACK (ipv6-targets): ip targets of an IPv6 target group (docs/securi
     // Only the same 128-bit value is: embedded dotted quads included.
     expect(addressKey('::ffff:10.0.1.5')).toBe(addressKey('::ffff:a00:105'));
     expect(addressKey('0:0:0:0:0:FFFF:10.0.1.5')).toBe('[::ffff:a00:105]');
+  });
+});
+
+describe('ATTACK (prefix-targets): ip targets at an address of a prefix delegated to the instance\'s ENI (docs/security.md row 3u)', () => {
+  const POD_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/pods/3333333333333333`;
+  const POD_V6_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/pods-v6/4444444444444444`;
+  // EC2 prefix delegation: a /28 of IPv4 and an /80 of IPv6 per prefix
+  // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html).
+  const V4_PREFIX = '10.0.1.16/28';
+  const V6_PREFIX = '2600:1f18:abcd:1200:7f00::/80';
+  // A pod inside each prefix, the IPv6 one as ELB may spell it; and the first addresses past each.
+  const POD = '10.0.1.29';
+  const POD_V6 = '2600:1F18:ABCD:1200:7F00:0:0:00A1';
+  const PAST = '10.0.1.32';
+  const PAST_V6 = '2600:1f18:abcd:1200:7f01::';
+  const APPROVED: ReleaseClearance = {
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
+  };
+
+  /** The instance's ENIs (ENI B in `eniBVpc`), each with the delegated prefixes given (its own addresses outside them). */
+  function givenPrefixInstance(prefixes: { a: string[]; b: string[] }, eniBVpc = VPC, groups = [APP_SG]): void {
+    const tags = groups[0] === ISOLATION_SG ? { tags: { 'firebreak:status': 'quarantined' } } : {};
+    givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups }, { id: ENI_B, groups }], ...tags });
+    const described = describedInstance({ enis: [{ id: ENI_A, groups }, { id: ENI_B, groups, vpcId: eniBVpc }], ...tags });
+    described.NetworkInterfaces = described.NetworkInterfaces?.map((eni, index) => {
+      const own = index === 0 ? prefixes.a : prefixes.b;
+      return {
+        ...eni,
+        PrivateIpAddresses: [{ PrivateIpAddress: index === 0 ? '10.0.1.5' : '10.0.1.6', Primary: true }],
+        Ipv4Prefixes: own.filter((p) => !p.includes(':')).map((Ipv4Prefix) => ({ Ipv4Prefix })),
+        Ipv6Prefixes: own.filter((p) => p.includes(':')).map((Ipv6Prefix) => ({ Ipv6Prefix })),
+      };
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [described] }] });
+  }
+
+  function givenPodTargetGroups(v4: string[], v6: string[]): void {
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    elbv2Mock.on(DescribeTargetGroupsCommand).resolves({
+      TargetGroups: [
+        { TargetGroupArn: POD_TG, VpcId: VPC, TargetType: 'ip', IpAddressType: 'ipv4', Port: 8080 },
+        { TargetGroupArn: POD_V6_TG, VpcId: VPC, TargetType: 'ip', IpAddressType: 'ipv6', Port: 8080 },
+      ],
+    });
+    const health = (ids: string[]) => ({ TargetHealthDescriptions: ids.map((Id) => ({ Target: { Id, Port: 8080 }, TargetHealth: { State: 'healthy' as const } })) });
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: POD_TG }).resolves(health(v4));
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: POD_V6_TG }).resolves(health(v6));
+  }
+
+  const podTargets = [
+    { targetGroupArn: POD_TG, targetId: POD, networkInterfaceId: ENI_A, port: 8080, managedByGroup: false },
+    { targetGroupArn: POD_V6_TG, targetId: POD_V6, networkInterfaceId: ENI_A, port: 8080, managedByGroup: false },
+  ];
+
+  async function releaseWith(prefixes: { a: string[]; b: string[] }) {
+    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, NOW.toISOString()), loadBalancers: { targets: podTargets, classic: [] } }));
+    givenPrefixInstance(prefixes, VPC, [ISOLATION_SG]);
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    return releaseInstance(
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+  }
+
+  it('ATTACK (prefix-targets): quarantine deregisters the ip targets inside the ENI\'s delegated IPv4 and IPv6 prefixes, exactly as ELB gave them, and records them with that ENI', async () => {
+    givenPodTargetGroups([POD, PAST, '10.0.1.15'], [POD_V6, PAST_V6]);
+    givenPrefixInstance({ a: [V4_PREFIX, V6_PREFIX], b: [] });
+    const result = await quarantine();
+    // The addresses past either end of the prefixes are another interface's: they stay.
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([
+      { TargetGroupArn: POD_TG, Targets: [{ Id: POD, Port: 8080 }] },
+      { TargetGroupArn: POD_V6_TG, Targets: [{ Id: POD_V6, Port: 8080 }] },
+    ]);
+    expect(result.preQuarantine?.loadBalancers?.targets).toEqual(podTargets);
+  });
+
+  it('ATTACK (prefix-targets): the same prefix delegated to an ENI of another VPC is not the instance\'s there (row 3n\'s rule)', async () => {
+    givenPodTargetGroups([POD], [POD_V6]);
+    givenPrefixInstance({ a: [], b: [V4_PREFIX, V6_PREFIX] }, OTHER_VPC);
+    const result = await quarantine();
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([]);
+    expect(result.preQuarantine?.loadBalancers?.targets).toEqual([]);
+  });
+
+  it('ATTACK (prefix-targets): release registers the targets again, exactly as recorded, while the recorded ENI holds a prefix containing them', async () => {
+    const released = await releaseWith({ a: [V4_PREFIX, '2600:1f18:abcd:1200:7f00:0:0:0/80'], b: [] });
+    expect(released.status).toBe('released');
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([
+      { TargetGroupArn: POD_TG, Targets: [{ Id: POD, Port: 8080 }] },
+      { TargetGroupArn: POD_V6_TG, Targets: [{ Id: POD_V6, Port: 8080 }] },
+    ]);
+  });
+
+  it('ATTACK (prefix-targets): release does not register a target once the recorded ENI no longer holds a prefix containing it, even when another ENI of the instance does', async () => {
+    const released = await releaseWith({ a: ['10.0.1.32/28', '2600:1f18:abcd:1200:7f01::/80'], b: [V4_PREFIX, V6_PREFIX] });
+    expect(released.status).toBe('released');
+    expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
+    for (const arn of [POD_TG, POD_V6_TG]) {
+      expect(released.actions.find((a) => a.target === arn)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining(`not held by ${ENI_A}`) as unknown });
+    }
+  });
+
+  it('holds an address in a delegated prefix only by exact containment, each side parsed strictly', () => {
+    const eni = (prefixes: string[]) => ({ prefixes: prefixes.flatMap((p) => prefixKey(p) ?? []) });
+    // Both ends of the /28 and the /80, no further.
+    for (const inside of ['10.0.1.16', '10.0.1.31']) expect(holdsAddress(eni([V4_PREFIX]), inside)).toBe(true);
+    for (const outside of ['10.0.1.15', '10.0.1.32', '10.0.1.290', '10.0.1.016', '010.0.1.17', '167772177', '10.0.1.17%eth0', ' 10.0.1.17', '10.0.1.17/28']) {
+      expect([outside, holdsAddress(eni([V4_PREFIX]), outside)]).toEqual([outside, false]);
+    }
+    for (const inside of ['2600:1f18:abcd:1200:7f00::', '2600:1f18:abcd:1200:7f00:ffff:ffff:ffff', POD_V6]) expect(holdsAddress(eni([V6_PREFIX]), inside)).toBe(true);
+    for (const outside of [PAST_V6, '2600:1f18:abcd:1200:7eff:ffff:ffff:ffff', '2600:1f18:abcd:1200:7f00::a1%eth0', '2600:1f18:abcd:1200:7f00::a1/80']) {
+      expect([outside, holdsAddress(eni([V6_PREFIX]), outside)]).toEqual([outside, false]);
+    }
+    // Never across families: no IPv6 form of an IPv4 address is in an IPv4 prefix, nor the reverse.
+    for (const mapped of ['::ffff:10.0.1.17', '::ffff:a00:111', '::10.0.1.17', '64:ff9b::10.0.1.17']) expect(holdsAddress(eni([V4_PREFIX]), mapped)).toBe(false);
+    expect(holdsAddress(eni(['::ffff:10.0.1.16/124']), '10.0.1.17')).toBe(false);
+    // Not a prefix (host bits set, a length of no family, a padded length): holds nothing.
+    for (const notAPrefix of ['10.0.1.17/28', '10.0.1.16/33', '10.0.1.16/028', '10.0.1.16/', '2600:1f18:abcd:1200:7f00::1/80', '2600:1f18::/129', '10.0.1.16/28/28']) {
+      expect([notAPrefix, prefixKey(notAPrefix)]).toEqual([notAPrefix, undefined]);
+    }
+    // One spelling, as the ENI's addresses have.
+    expect(prefixKey('2600:1F18:ABCD:1200:7F00:0:0:0/80')).toBe('2600:1f18:abcd:1200:7f00::/80');
+    expect(prefixKey(V4_PREFIX)).toBe(V4_PREFIX);
+  });
+});
+
+describe('ATTACK (prefix-targets): a registration found only by a later run on a kept record (docs/security.md row 3v)', () => {
+  const LATE_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/late/5555555555555555`;
+  const LATE_LB = 'late-classic';
+  const APPROVED: ReleaseClearance = {
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
+  };
+
+  /** Where the instance is registered now: the instance target groups WEB_TG and LATE_TG, and Classic Load Balancers. */
+  function givenRegistered(targetGroups: string[], classic: string[]): void {
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    elbv2Mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [WEB_TG, LATE_TG].map((TargetGroupArn) => ({ TargetGroupArn, VpcId: VPC, TargetType: 'instance', Port: 80 })) });
+    for (const arn of [WEB_TG, LATE_TG]) {
+      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: arn }).resolves({
+        TargetHealthDescriptions: targetGroups.includes(arn) ? [{ Target: { Id: INSTANCE_ID, Port: 80 }, TargetHealth: { State: 'healthy' } }] : [],
+      });
+    }
+    elbMock.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancerDescriptions: [LEGACY_LB, LATE_LB].map((LoadBalancerName) => ({
+        LoadBalancerName,
+        VPCId: VPC,
+        CreatedTime: new Date('2026-01-05T12:00:00.000Z'),
+        Instances: classic.includes(LoadBalancerName) ? [{ InstanceId: INSTANCE_ID }] : [],
+      })),
+    });
+  }
+
+  /** The first run: the instance behind WEB_TG and LEGACY_LB only, both deregistered and recorded. */
+  async function firstRun(): Promise<QuarantineRecord | undefined> {
+    givenRegistered([WEB_TG], [LEGACY_LB]);
+    await quarantine();
+    const first = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(first?.loadBalancers).toEqual({ targets: [{ targetGroupArn: WEB_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false }], classic: [{ loadBalancerName: LEGACY_LB, managedByGroup: false }] });
+    elbv2Mock.resetHistory();
+    elbMock.resetHistory();
+    // Since: whoever may register targets put the quarantined instance behind LATE_TG and LATE_LB.
+    givenIsolatedInstance();
+    givenRegistered([LATE_TG], [LATE_LB]);
+    return first;
+  }
+
+  it('ATTACK (prefix-targets): a later run deregisters it and adds it to the kept record, sealed again, so that release registers it back', async () => {
+    const first = await firstRun();
+    const again = await quarantine();
+    expect(again.status).toBe('quarantined');
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: LATE_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect(inputsOf(elbMock, DeregisterInstancesFromLoadBalancerCommand)).toEqual([{ LoadBalancerName: LATE_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+    const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    // The original capture, its registrations first, the new ones after them; the seal covers them.
+    expect(kept).toMatchObject({ capturedAt: first?.capturedAt, networkInterfaces: first?.networkInterfaces });
+    expect(kept?.loadBalancers).toEqual({
+      targets: [...(first?.loadBalancers?.targets ?? []), { targetGroupArn: LATE_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false }],
+      classic: [...(first?.loadBalancers?.classic ?? []), { loadBalancerName: LATE_LB, managedByGroup: false }],
+    });
+    expect(kept && (await TEST_SEALER.verify(kept))).toEqual({ valid: true });
+
+    elbv2Mock.resetHistory();
+    elbMock.resetHistory();
+    givenRegistered([], []);
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    const released = await releaseInstance(
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: false, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+    expect(released.status).toBe('released');
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([
+      { TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] },
+      { TargetGroupArn: LATE_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] },
+    ]);
+    expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([
+      { LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] },
+      { LoadBalancerName: LATE_LB, Instances: [{ InstanceId: INSTANCE_ID }] },
+    ]);
+  });
+
+  it('a later run that finds only recorded registrations adds nothing: the kept record stays as it is', async () => {
+    const first = await firstRun();
+    // The first run's deregistration did not take (or the same were registered again): nothing new.
+    givenRegistered([WEB_TG], [LEGACY_LB]);
+    await quarantine();
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.loadBalancers).toEqual(first?.loadBalancers);
+  });
+
+  it('recordedRegistrationsOnly keeps the recorded registrations in the plan, says each one left registered, and carries the failure', () => {
+    const web = { targetGroupArn: WEB_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false };
+    const late = { targetGroupArn: LATE_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false };
+    const found: LoadBalancerRecord = { targets: [web, late], classic: [{ loadBalancerName: LATE_LB, managedByGroup: false }] };
+    const plan = planFleet({ ok: true, value: { autoScaling: { kind: 'off' }, loadBalancers: { record: found, targetGroupsChecked: 2, classicChecked: 2 } } }, INSTANCE_ID, { autoScaling: 'off', deregisterFromLoadBalancers: true });
+    const failure = new Error('the record changed');
+    const kept = recordedRegistrationsOnly(plan, { targets: [web], classic: [] }, failure);
+    expect(kept.loadBalancers).toEqual({ targets: [web], classic: [] });
+    expect(kept.failure).toBe(failure);
+    expect(kept.observed.filter((a) => a.outcome === 'skipped').map((a) => [a.api, a.target])).toEqual([
+      ['elasticloadbalancing:DeregisterTargets', LATE_TG],
+      ['elasticloadbalancing:DeregisterInstancesFromLoadBalancer', LATE_LB],
+    ]);
+    expect(kept.observed.at(-1)?.detail).toContain('not deregistered, as release could not register it again');
+  });
+
+  it('ATTACK (prefix-targets): when the kept record cannot be given it, a later run does not deregister it (release could not undo that), says why, deregisters the recorded ones, and fails the step', async () => {
+    await firstRun();
+    // The recorded registration back too, beside the new ones.
+    givenRegistered([WEB_TG, LATE_TG], [LATE_LB]);
+    const racing = Object.assign(Object.create(records) as InMemoryQuarantineRecordStore, { supplement: async () => 'changed' as const });
+    const incident = ec2Incident();
+    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach' as const, deregisterFromLoadBalancers: true };
+    await expect(
+      quarantineInstance(
+        { incident, mode: 'enforce', options, execution: EXECUTION },
+        { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: stepEnvironment(options), now: () => NOW },
+      ),
+    ).rejects.toThrow(expect.objectContaining({ name: 'TransientResponderError' }));
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect(elbMock.commandCalls(DeregisterInstancesFromLoadBalancerCommand)).toHaveLength(0);
   });
 });

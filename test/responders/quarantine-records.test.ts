@@ -2,11 +2,13 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } fro
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
-import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
+import type { QuarantineRecord, RecordSeal } from '../../lib/responders/quarantine-records';
 import {
   DynamoDbQuarantineRecordReleaseStore,
   DynamoDbQuarantineRecordStore,
   InMemoryQuarantineRecordStore,
+  RECORD_MAC_ALGORITHM,
+  RECORD_SEAL_SCHEME,
   claimsOf,
   quarantineRecordKey,
 } from '../../lib/responders/quarantine-records';
@@ -119,6 +121,17 @@ describe('DynamoDbQuarantineRecordStore', () => {
         },
       ]);
       expect(dynamoMock.commandCalls(PutItemCommand)).toHaveLength(0);
+    });
+
+    it('ATTACK (prefix-targets): supplements a sealed record only while it is still the one read (its MAC in the stored record), so that a second run\'s registrations never overwrite the first\'s (row 3v)', async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      const read: QuarantineRecord = { ...RECORD, seal: { scheme: RECORD_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId: 'key', mac: 'bWFjLW9mLXRoZS1yZWNvcmQtcmVhZA==' } };
+      const next = { ...RECORD, autoScaling: GROUP_RECORD };
+      expect(await store.supplement(read, next)).toBe('saved');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)[0]).toMatchObject({
+        ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND contains(#record, :mac)',
+        ExpressionAttributeValues: { ':mac': { S: 'bWFjLW9mLXRoZS1yZWNvcmQtcmVhZA==' } },
+      });
     });
 
     it('answers changed when the condition fails (released or captured again)', async () => {
@@ -465,6 +478,17 @@ describe('InMemoryQuarantineRecordStore', () => {
     expect(await memory.supplement(RECORD, next)).toBe('changed');
   });
 
+
+  it('ATTACK (prefix-targets): supplements a sealed record only while it is still the one read: of two runs that read it, the second to write answers changed (row 3v)', async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    const seal = (mac: string): RecordSeal => ({ scheme: RECORD_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId: 'key', mac });
+    const read: QuarantineRecord = { ...RECORD, seal: seal('read') };
+    await memory.saveIfAbsent(read);
+    const classic = (name: string) => ({ loadBalancers: { targets: [], classic: [{ loadBalancerName: name, managedByGroup: false }] } });
+    expect(await memory.supplement(read, { ...RECORD, ...classic('first'), seal: seal('first') })).toBe('saved');
+    expect(await memory.supplement(read, { ...RECORD, ...classic('second'), seal: seal('second') })).toBe('changed');
+    expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.loadBalancers?.classic.map((c) => c.loadBalancerName)).toEqual(['first']);
+  });
 
   it('holds the instance while any incident claims it: a claim goes back only while another remains, the last one releases', async () => {
     const memory = new InMemoryQuarantineRecordStore();

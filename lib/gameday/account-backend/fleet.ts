@@ -17,6 +17,7 @@ import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalan
 import { CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetHealthCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ResolvedInstance } from '../backend';
 import type { FleetEnvironmentDocument } from '../fleet-scenario';
+import { scenarioTargetId } from '../fleet-scenario';
 import { EnvironmentSetupError } from './context';
 import type { FleetOperatorClients, InspectedFleet, ResolvedFleet } from '../fleet-types';
 
@@ -49,10 +50,12 @@ export async function createFleet(
       targetGroups[name] = arn;
       const targets = spec.targets.map((instance) => {
         const resolved = idOf(instances, instance, `target group ${name}`);
-        const primary = resolved.networkInterfaces[0];
-        const address = spec.ipAddressType === 'ipv6' ? primary?.ipv6Addresses?.[0] : primary?.privateIp;
-        if (spec.targetType === 'ip' && !address) throw new EnvironmentSetupError(`target group ${name} registers ${instance} by its ${spec.ipAddressType === 'ipv6' ? 'IPv6' : 'private'} address, and its first ENI has none`);
-        return { Id: spec.targetType === 'ip' ? (address as string) : resolved.instanceId, Port: spec.port };
+        const id = scenarioTargetId(spec, resolved);
+        if (id === undefined) {
+          const family = spec.ipAddressType ?? 'ipv4';
+          throw new EnvironmentSetupError(`target group ${name} registers ${instance} by ${spec.registerBy === 'delegated-prefix' ? `an address of its delegated ${family} prefix` : `its ${family === 'ipv6' ? 'IPv6' : 'private'} address`}, and its first ENI has none`);
+        }
+        return { Id: id, Port: spec.port };
       });
       if (targets.length > 0) await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: targets }));
     }

@@ -86,6 +86,8 @@ export function runInstancesInput(args: {
       ...(eni.groups ? { Groups: eni.groups.map(args.groupId) } : {}),
       ...(eni.deleteOnTermination !== undefined ? { DeleteOnTermination: eni.deleteOnTermination } : {}),
       ...(eni.ipv6Addresses !== undefined ? { Ipv6AddressCount: eni.ipv6Addresses } : {}),
+      ...(eni.ipv4Prefixes !== undefined ? { Ipv4PrefixCount: eni.ipv4Prefixes } : {}),
+      ...(eni.ipv6Prefixes !== undefined ? { Ipv6PrefixCount: eni.ipv6Prefixes } : {}),
     })),
     ...(spec.volumes?.length === 0 ? { BlockDeviceMappings: [{ DeviceName: args.rootDeviceName, NoDevice: '' }] } : {}),
     ...(spec.volumes && spec.volumes.length > 0

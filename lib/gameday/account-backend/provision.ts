@@ -349,6 +349,9 @@ function resolvedInstance(name: string, spec: InstanceDocument, launched: Instan
       subnetId: eni.SubnetId ?? '',
       privateIp: eni.PrivateIpAddress ?? '',
       ...(eni.Ipv6Addresses?.length ? { ipv6Addresses: eni.Ipv6Addresses.flatMap((ip) => (ip.Ipv6Address ? [ip.Ipv6Address] : [])) } : {}),
+      ...(eni.Ipv4Prefixes?.length || eni.Ipv6Prefixes?.length
+        ? { prefixes: [...(eni.Ipv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [p.Ipv4Prefix] : [])), ...(eni.Ipv6Prefixes ?? []).flatMap((p) => (p.Ipv6Prefix ? [p.Ipv6Prefix] : []))] }
+        : {}),
       groups: (eni.Groups ?? []).map((group) => ({ groupId: group.GroupId ?? '', name: group.GroupName ?? '' })),
     })),
     volumes: (launched.BlockDeviceMappings ?? []).map((mapping) => ({

@@ -84,6 +84,10 @@ export interface NetworkInterfaceSpec {
   readonly privateIp?: string;
   /** How many IPv6 addresses it gets from its subnet's IPv6 block (RunInstances Ipv6AddressCount; default none). */
   readonly ipv6AddressCount?: number;
+  /** How many /28 IPv4 prefixes are delegated to it (RunInstances Ipv4PrefixCount; default none). */
+  readonly ipv4PrefixCount?: number;
+  /** How many /80 IPv6 prefixes are delegated to it (RunInstances Ipv6PrefixCount; default none). */
+  readonly ipv6PrefixCount?: number;
   /** Default: the instance's subnet (another subnet must be in the same VPC and AZ). */
   readonly subnetId?: string;
   readonly description?: string;
@@ -371,6 +375,32 @@ export class EnvironmentBuilder {
     });
   }
 
+  /**
+   * The subnet's next delegated IPv4 prefixes: /28 blocks aligned on 16 addresses, past every address
+   * handed out (EC2 prefix delegation: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html).
+   */
+  private nextIpv4Prefixes(subnet: SubnetRecord, count: number): string[] {
+    const { base, bits } = parseCidr(subnet.cidr);
+    return Array.from({ length: count }, () => {
+      const start = Math.ceil(subnet.nextHost / 16) * 16;
+      if (start + 16 > 2 ** (32 - bits) - 1) throw new SimulatorSetupError(`subnet ${subnet.id} (${subnet.cidr}) has no free /28 left for a prefix`);
+      subnet.nextHost = start + 16;
+      return `${intToIp(base + start)}/28`;
+    });
+  }
+
+  /** The subnet's next delegated IPv6 prefixes: /80 blocks of its /64 (its network part, a prefix number, then zeros), apart from its addresses' /80. */
+  private nextIpv6Prefixes(subnet: SubnetRecord, count: number): string[] {
+    if (count === 0) return [];
+    if (subnet.ipv6Cidr === undefined) throw new SimulatorSetupError(`subnet ${subnet.id} has no IPv6 CIDR block: its network interfaces cannot get IPv6 prefixes`);
+    const network = subnet.ipv6Cidr.slice(0, subnet.ipv6Cidr.indexOf('::'));
+    return Array.from({ length: count }, () => {
+      const prefix = subnet.nextIpv6Prefix ?? 1;
+      subnet.nextIpv6Prefix = prefix + 1;
+      return `${network}:${prefix.toString(16)}::/80`;
+    });
+  }
+
   addInstance(spec: InstanceSpec = {}): BuiltInstance {
     const world = this.world;
     const account = this.account(spec.account);
@@ -464,6 +494,8 @@ export class EnvironmentBuilder {
           availabilityZone: eniSubnet.availabilityZone,
           privateIp: eniSpec.privateIp ?? this.nextIp(eniSubnet),
           ...(eniSpec.ipv6AddressCount ? { ipv6Addresses: this.nextIpv6s(eniSubnet, eniSpec.ipv6AddressCount) } : {}),
+          ...(eniSpec.ipv4PrefixCount ? { ipv4Prefixes: this.nextIpv4Prefixes(eniSubnet, eniSpec.ipv4PrefixCount) } : {}),
+          ...(eniSpec.ipv6PrefixCount ? { ipv6Prefixes: this.nextIpv6Prefixes(eniSubnet, eniSpec.ipv6PrefixCount) } : {}),
           macAddress: `0e:${world.ids.hex(10).replace(/(..)(?!$)/g, '$1:')}`,
           groupIds,
           description: eniSpec.description ?? (deviceIndex === 0 ? '' : `secondary interface ${deviceIndex}`),

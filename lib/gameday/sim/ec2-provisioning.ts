@@ -208,6 +208,8 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
               ...(eni.Description !== undefined ? { description: eni.Description } : {}),
               ...(eni.PrivateIpAddress !== undefined ? { privateIp: eni.PrivateIpAddress } : {}),
               ...(eni.Ipv6AddressCount !== undefined ? { ipv6AddressCount: eni.Ipv6AddressCount } : {}),
+              ...(eni.Ipv4PrefixCount !== undefined ? { ipv4PrefixCount: eni.Ipv4PrefixCount } : {}),
+              ...(eni.Ipv6PrefixCount !== undefined ? { ipv6PrefixCount: eni.Ipv6PrefixCount } : {}),
               ...(eniTags ? { tags: eniTags } : {}),
             }))
           : [{ ...groupsOf(input.SecurityGroupIds), ...(eniTags ? { tags: eniTags } : {}) }];

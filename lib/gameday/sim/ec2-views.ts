@@ -67,6 +67,14 @@ function ipv6AddressesOf(eni: NetworkInterfaceRecord): { Ipv6Addresses?: { Ipv6A
   return eni.ipv6Addresses?.length ? { Ipv6Addresses: eni.ipv6Addresses.map((Ipv6Address) => ({ Ipv6Address, IsPrimaryIpv6: false })) } : {};
 }
 
+/** An ENI's delegated prefixes as DescribeInstances and DescribeNetworkInterfaces list them (none: left out). */
+function prefixesOf(eni: NetworkInterfaceRecord): Pick<NetworkInterface, 'Ipv4Prefixes' | 'Ipv6Prefixes'> {
+  return {
+    ...(eni.ipv4Prefixes?.length ? { Ipv4Prefixes: eni.ipv4Prefixes.map((Ipv4Prefix) => ({ Ipv4Prefix })) } : {}),
+    ...(eni.ipv6Prefixes?.length ? { Ipv6Prefixes: eni.ipv6Prefixes.map((Ipv6Prefix) => ({ Ipv6Prefix })) } : {}),
+  };
+}
+
 /** A subnet's IPv6 block as CreateSubnet and DescribeSubnets show it (none: left out). */
 export function ipv6CidrOfSubnet(subnet: SubnetRecord): Pick<Subnet, 'Ipv6CidrBlockAssociationSet' | 'AssignIpv6AddressOnCreation'> {
   return subnet.ipv6Cidr !== undefined
@@ -87,6 +95,7 @@ function instanceInterfaceView(world: SimWorld, eni: NetworkInterfaceRecord): In
     PrivateIpAddress: eni.privateIp,
     PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIp, PrivateDnsName: privateDnsName(eni.privateIp, eni.region) }],
     ...ipv6AddressesOf(eni),
+    ...prefixesOf(eni),
     SourceDestCheck: eni.sourceDestCheck,
     Status: 'in-use',
     SubnetId: eni.subnetId,
@@ -174,6 +183,7 @@ export function networkInterfaceView(world: SimWorld, eni: NetworkInterfaceRecor
     PrivateIpAddress: eni.privateIp,
     PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIp }],
     ...ipv6AddressesOf(eni),
+    ...prefixesOf(eni),
     RequesterManaged: false,
     SourceDestCheck: eni.sourceDestCheck,
     Status: attachment ? 'in-use' : 'available',

@@ -49,16 +49,23 @@ function requireClassic(world: SimWorld, call: SimCall, name: string | undefined
 }
 
 /**
- * Whether an ENI holds the address an ip target names: its primary private IPv4 address, or one of
- * its IPv6 addresses in any spelling (ELB takes `2001:db8::1` and `2001:0DB8:0:0:0:0:0:1` alike;
- * node:net compares them here, not the responders' own canonical form).
+ * Whether an ENI holds the address an ip target names: its primary private IPv4 address, one of
+ * its IPv6 addresses, or one inside a prefix delegated to it, in any spelling (ELB takes
+ * `2001:db8::1` and `2001:0DB8:0:0:0:0:0:1` alike; node:net compares them here, not the responders'
+ * own canonical form).
  */
 function holds(eni: NetworkInterfaceRecord, id: string): boolean {
   if (eni.privateIp === id) return true;
-  if (!isIPv6(id) || !eni.ipv6Addresses?.length) return false;
+  const family = isIPv4(id) ? 'ipv4' : isIPv6(id) ? 'ipv6' : undefined;
+  if (family === undefined) return false;
+  // An address inside a prefix delegated to it (row 3u), only of the target's own family.
   const list = new BlockList();
-  for (const address of eni.ipv6Addresses) list.addAddress(address, 'ipv6');
-  return list.check(id, 'ipv6');
+  for (const prefix of (family === 'ipv4' ? eni.ipv4Prefixes : eni.ipv6Prefixes) ?? []) {
+    const [network = '', bits = ''] = prefix.split('/');
+    list.addSubnet(network, Number(bits), family);
+  }
+  if (family === 'ipv6') for (const address of eni.ipv6Addresses ?? []) list.addAddress(address, 'ipv6');
+  return list.check(id, family);
 }
 
 /** The ENI of the target group's VPC that holds an ip target's address. */

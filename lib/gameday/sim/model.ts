@@ -45,6 +45,8 @@ export interface SubnetRecord extends Located {
   nextHost: number;
   /** Next host number handed out for an IPv6 address. */
   nextIpv6Host?: number;
+  /** Next /80 handed out as a delegated IPv6 prefix (its fifth group). */
+  nextIpv6Prefix?: number;
 }
 
 export type RulePeer =
@@ -90,6 +92,12 @@ export interface NetworkInterfaceRecord extends Located {
   readonly privateIp: string;
   /** Its IPv6 addresses (from its subnet's IPv6 block), when it has any. */
   readonly ipv6Addresses?: readonly string[];
+  /**
+   * The prefixes delegated to it (EC2 prefix delegation: /28 IPv4, /80 IPv6 blocks of its subnet's,
+   * RunInstances Ipv4PrefixCount/Ipv6PrefixCount), when it has any: every address in them is its own.
+   */
+  readonly ipv4Prefixes?: readonly string[];
+  readonly ipv6Prefixes?: readonly string[];
   readonly macAddress: string;
   groupIds: string[];
   description: string;
