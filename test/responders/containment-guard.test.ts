@@ -1963,6 +1963,32 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
+  // Review-pause (row 15i): the incident key is the execution input's claim. A plain access-key
+  // incident's hold recorded no resource, so the key alone made it "the incident's own" for an
+  // execution under that key about any other user's key: granted as a re-run, with no slot.
+  it('ATTACK (review-pause): a plain access-key incident under the key of one holding a slot with no recorded resource takes a slot of its own', async () => {
+    const incident = keyOf('ci-deployer');
+    const start = startSlot(incident.key, MAX);
+    // The key's first execution (about another user's key) took its slot as the guard wrote such holds: no target.
+    slotsHold(slotItem(start, incident.key, NOW_S + 1800), ...[0, 1, 2].filter((slot) => slot !== start).map((slot) => ({ ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800), target: { S: `${REGION}/i-0eeeeffff00001111` } })));
+    userTags({});
+
+    const { result } = await runGuard(incident);
+
+    expect(putInputs()).toEqual([]);
+    expect(result.status).toBe('needs-approval');
+    expect(result.idempotentReplay).toBe(false);
+  });
+
+  it('counts a plain access-key incident whose credentials are all one user\'s against that user: its hold records the user (review-pause)', async () => {
+    slotsHold();
+    userTags({});
+
+    await runGuard(keyOf('ci-deployer'));
+
+    expect(putInputs().map((input) => input.Item?.target)).toEqual([{ S: `${REGION}/iam-user/${ACCOUNT}/ci-deployer` }]);
+  });
+
   it('leaves the rails to the steps when a plain access-key incident names credentials of another principal too', async () => {
     slotsHold();
     const incident = keyOf('ci-deployer');
