@@ -11,8 +11,11 @@
  * A read-then-write counter would let every concurrent execution read "2 of 3" and all proceed.
  *
  * The one consistent read this module makes never grants a new slot: it finds a slot the incident
- * already holds (idempotency across re-runs) and skips slots that are held at `now`, which cannot
- * free up before their `expiresAt` because nothing shortens or deletes a hold.
+ * already holds for the same resource (idempotency across re-runs) and skips slots that are held at
+ * `now`, which cannot free up before their `expiresAt` because nothing shortens or deletes a hold.
+ * An incident's key is a claim (whoever may states:StartExecution a playbook chooses the incident in
+ * its input): a hold is the incident's own only for the resource it recorded, so an execution reusing
+ * the key of an incident that holds a slot, about another resource, takes a slot of its own.
  *
  * A slot counts a contained resource, not an incident: a hold records the resource its grant names
  * (`target`), and another incident about the same resource within the window is granted under that
@@ -175,7 +178,8 @@ export function planAcquisition(
   target?: string,
 ): AcquisitionPlan {
   const active = holds.filter((hold) => hold.expiresAt > nowSeconds);
-  const own = active.find((hold) => hold.incidentKey === incidentKey);
+  // The key and the resource: the key alone would clear any resource an execution under it names.
+  const own = active.find((hold) => hold.incidentKey === incidentKey && hold.target === target);
   if (own) return { kind: 'already-held', hold: own, active };
   const sameTarget = target === undefined ? undefined : active.find((hold) => hold.target === target);
   if (sameTarget) return { kind: 'same-target', hold: sameTarget, active };
@@ -341,7 +345,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
       if (attempt.taken) {
         const previous = attempt.previous;
         // A concurrent run of the same incident took the slot first: still one slot for one incident.
-        const alreadyHeld = previous?.incidentKey === incidentKey && previous.expiresAt > nowSeconds;
+        const alreadyHeld = previous?.incidentKey === incidentKey && previous.target === target && previous.expiresAt > nowSeconds;
         return { ...grant(attempt.hold, alreadyHeld, [...known.values()], this.policy), ...unbounded };
       }
       if (attempt.holder) known.set(slot, attempt.holder);
@@ -385,16 +389,17 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
             acquiredAt: { S: acquiredAt },
             [BLAST_RADIUS_TTL_ATTRIBUTE]: { N: String(expiresAt) },
           },
-          // Free, expired, or already this incident's (a concurrent run of the same incident); or
+          // Free, expired, or already this incident's for this resource (a concurrent run of the
+          // same incident: never another resource under its key, which is the execution's claim); or
           // held no longer by the bounds `holdFromItem` reads: written a window ago or more
           // (`acquiredAt` strings in the limiter's own format sort as times), an expiry beyond a
           // window and the skew from now, or none readable. A hold the limiter wrote meets none of
           // these while it counts.
-          ConditionExpression:
-            'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)',
+          ConditionExpression: `attribute_not_exists(pk) OR expiresAt <= :now OR (incidentKey = :incidentKey AND ${target !== undefined ? 'target = :target' : 'attribute_not_exists(target)'}) OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)`,
           ExpressionAttributeValues: {
             ':now': { N: String(nowSeconds) },
             ':incidentKey': { S: incidentKey },
+            ...(target !== undefined ? { ':target': { S: target } } : {}),
             // floor(written) + W <= now exactly when the write time comes before (now - W + 1) s.
             ':windowStart': { S: new Date((nowSeconds - windowSeconds + 1) * 1000).toISOString() },
             ':latestExpiry': { N: String(nowSeconds + windowSeconds + SLOT_CLOCK_SKEW_SECONDS) },

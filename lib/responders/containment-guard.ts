@@ -390,9 +390,13 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   const at = now();
   const where = gameDay ? `${incident.account} (game-day pool)` : incident.account;
   // The one resource the grant names, so that a second incident about it counts under the first's
-  // slot (blast-radius.ts); an access-key incident's grant names every credential it lists, no one
-  // resource, and counts per incident.
-  const slotTarget = grantTarget !== undefined && grantTarget !== CREDENTIALS_GRANT_SUBJECT ? `${incident.region}/${grantTarget}` : undefined;
+  // slot (blast-radius.ts). An access-key incident's grant names every credential it lists: when
+  // they all belong to one user or role (`one`, soleCredentialOf), that principal is what is
+  // contained, and the hold records it; the incident key alone, a claim of the execution's input,
+  // would let an execution under the key of a holding incident cut off another principal with no
+  // slot (row 15i). Credentials of several principals still count per incident.
+  const principal = grantTarget === CREDENTIALS_GRANT_SUBJECT && one !== undefined ? (one.subject.kind === 'iam-role' ? credentialGrantSubject(one.subject) : `iam-user/${incident.account}/${one.principal.name}`) : undefined;
+  const slotTarget = grantTarget !== undefined && grantTarget !== CREDENTIALS_GRANT_SUBJECT ? `${incident.region}/${grantTarget}` : principal !== undefined ? `${incident.region}/${principal}` : undefined;
   if (personDecides || mode === 'dry-run') {
     // Blast-radius slots count automatic containments: an approved one is a person's decision, and
     // a dry-run changes nothing, so neither takes a slot; the preview still tells the alert where

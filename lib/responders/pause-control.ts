@@ -16,8 +16,9 @@
  *    pauses (resumes) and why: a pause silently disabling defence, or a silent resume, is itself an
  *    attack path, so nothing is written unless the operations topic took the alert;
  * 5. then writes the item (PutItem, only if absent: a second pause never replaces who paused first)
- *    or deletes it (DeleteItem, only if present). If that write fails after the alert, a second
- *    alert says the change did not take effect.
+ *    or deletes it (DeleteItem, only if it is still the pause read and announced: one set since,
+ *    after another resume, stays, and a second alert says this resume did not take effect). If that
+ *    write fails after the alert, a second alert says the change did not take effect.
  *
  * The same policy holds pause and resume: a principal that may not pause may not resume either.
  * This function's role may touch the one key `pause#deployment`, put `proof#` items, and publish to
@@ -32,7 +33,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { PauseState } from './emergency-pause';
-import { PAUSE_KEY, pauseGetItemInput, pauseItem, pauseReasonProblem, pauseStateOf } from './emergency-pause';
+import { NOT_PAUSED, PAUSE_KEY, pauseGetItemInput, pauseItem, pauseReasonProblem, pauseStateOf } from './emergency-pause';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { STATE_KEY_PREFIX } from '../contracts/security';
@@ -87,14 +88,21 @@ export interface PauseSwitch {
   read(): Promise<PauseState>;
   /** Writes the pause unless one exists; answers the pause in force. */
   pause(state: { readonly pausedBy: string; readonly pausedAt: string; readonly reason: string }): Promise<{ readonly written: boolean; readonly state: PauseState }>;
-  /** Deletes the pause if one exists; answers the pause it deleted (not paused when none). */
-  resume(): Promise<PauseState>;
+  /**
+   * Deletes the pause `expected` (the one read, and announced as lifted) and no other: answers the
+   * pause it deleted (not paused when none is left), or the other pause found in force in its place
+   * (set after the read), which it leaves.
+   */
+  resume(expected: PauseState): Promise<PauseLift>;
   /**
    * Records that the caller proof `proof` was taken for `action`, unless it was already: answers
    * false for a proof taken before (the request was sent again whole), true the first time.
    */
   spendProof(proof: SpentProof): Promise<boolean>;
 }
+
+/** What a resume did: lifted the pause it read (or found none left), or found another in its place. */
+export type PauseLift = { readonly lifted: PauseState } | { readonly replacedBy: Extract<PauseState, { paused: true }> };
 
 /** A caller proof the function takes for a pause or resume: each is good for one request. */
 export interface SpentProof {
@@ -157,15 +165,25 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
     }
   }
 
-  async resume(): Promise<PauseState> {
+  async resume(expected: PauseState): Promise<PauseLift> {
+    // The pause the resume read and announced, by who set it and when (the function writes both, and
+    // never replaces a pause): another resume may have lifted it since, and someone paused again, and
+    // that pause was announced after this resume's alert. A malformed item names neither; any item
+    // in its place is lifted, as before.
+    const same =
+      expected.paused && expected.malformed === undefined
+        ? { ConditionExpression: 'pausedBy = :pausedBy AND pausedAt = :pausedAt', ExpressionAttributeValues: { ':pausedBy': { S: expected.pausedBy }, ':pausedAt': { S: expected.pausedAt } } }
+        : { ConditionExpression: 'attribute_exists(pk)' };
     try {
       const { Attributes } = await this.client.send(
-        new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: PAUSE_KEY } }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' }),
+        new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: PAUSE_KEY } }, ...same, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
       );
-      return pauseStateOf(Attributes);
+      return { lifted: pauseStateOf(Attributes) };
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { paused: false };
-      throw toResponderError(error, 'dynamodb:DeleteItem');
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:DeleteItem');
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const inForce = pauseStateOf(old);
+      return inForce.paused ? { replacedBy: inForce } : { lifted: NOT_PAUSED };
     }
   }
 
@@ -346,13 +364,22 @@ export async function controlPause(event: unknown, deps: PauseControlDeps): Prom
       'If nobody on your team expected this, find out who resumed and why.',
     ].join('\n'),
   );
-  let lifted;
+  let lift;
   try {
-    lifted = await deps.store.resume();
+    lift = await deps.store.resume(current);
   } catch (error) {
     await notApplied(deps, 'resume', caller, error);
     throw error;
   }
+  if ('replacedBy' in lift) {
+    // Another pause, set (and announced) after this resume read the one it announced: it stays, and
+    // the topic hears that this resume lifted nothing, so that nobody believes containment is back.
+    const why = `another resume lifted the pause this one announced, and Firebreak was paused again before it acted: it is ${describePause(lift.replacedBy)}`;
+    deps.logger.warn('emergency pause not lifted: paused again since it was read', { resumedBy: caller, inForce: lift.replacedBy });
+    await notApplied(deps, 'resume', caller, why);
+    return { statusCode: 409, outcome: 'failed', message: `Nothing was changed: ${why}.`, pause: lift.replacedBy };
+  }
+  const lifted = lift.lifted;
   deps.logger.info('emergency pause lifted', { resumedBy: caller, resumedAt, was: lifted });
   return { statusCode: 200, outcome: 'resumed', message: `Firebreak is no longer paused (it was ${describePause(lifted.paused ? lifted : current)}); containment is enforced again.`, pause: { paused: false } };
 }

@@ -41,25 +41,31 @@ function compare(left: AttributeValue | undefined, op: string, right: AttributeV
 }
 
 
-/** Evaluates the `a OR b OR c` conditions the limiter writes; anything else fails the test loudly. */
+/** Evaluates the `a OR (b AND c) OR d` conditions the limiter writes; anything else fails the test loudly. */
 function conditionHolds(expression: string, old: Item | undefined, values: Item): boolean {
   return expression.split(' OR ').some((term) => {
-    const notExists = /^attribute_not_exists\((\w+)\)$/.exec(term.trim());
-    if (notExists) return old?.[notExists[1]!] === undefined;
-    // DynamoDB's attribute_type is false for a missing attribute, so its NOT is true.
-    const notType = /^NOT attribute_type\((\w+), (:\w+)\)$/.exec(term.trim());
-    if (notType) {
-      const type = values[notType[2]!]?.S;
-      if (type === undefined) throw new Error(`fake table: no type for ${notType[2]}`);
-      const attribute = old?.[notType[1]!];
-      return attribute === undefined || !(type in attribute);
-    }
-    const comparison = /^(\w+) (<=|>=|=|<|>) (:\w+)$/.exec(term.trim());
-    if (!comparison) throw new Error(`fake table: unsupported condition term "${term}"`);
-    const value = values[comparison[3]!];
-    if (!value) throw new Error(`fake table: no value for ${comparison[3]}`);
-    return compare(old?.[comparison[1]!], comparison[2]!, value);
+    const all = /^\((.*)\)$/.exec(term.trim());
+    if (all) return all[1]!.split(' AND ').every((part) => termHolds(part, old, values));
+    return termHolds(term, old, values);
   });
+}
+
+function termHolds(term: string, old: Item | undefined, values: Item): boolean {
+  const notExists = /^attribute_not_exists\((\w+)\)$/.exec(term.trim());
+  if (notExists) return old?.[notExists[1]!] === undefined;
+  // DynamoDB's attribute_type is false for a missing attribute, so its NOT is true.
+  const notType = /^NOT attribute_type\((\w+), (:\w+)\)$/.exec(term.trim());
+  if (notType) {
+    const type = values[notType[2]!]?.S;
+    if (type === undefined) throw new Error(`fake table: no type for ${notType[2]}`);
+    const attribute = old?.[notType[1]!];
+    return attribute === undefined || !(type in attribute);
+  }
+  const comparison = /^(\w+) (<=|>=|=|<|>) (:\w+)$/.exec(term.trim());
+  if (!comparison) throw new Error(`fake table: unsupported condition term "${term}"`);
+  const value = values[comparison[3]!];
+  if (!value) throw new Error(`fake table: no value for ${comparison[3]}`);
+  return compare(old?.[comparison[1]!], comparison[2]!, value);
 }
 
 /** A one-table DynamoDB with atomic conditional puts; `turn` lets the scheduler interleave calls. */
@@ -163,6 +169,24 @@ describe('DynamoDbBlastRadiusLimiter under concurrent executions', () => {
         expect(decisions[0]!.granted).toBe(decisions[1]!.granted);
         if (decisions[0]!.granted && decisions[1]!.granted) expect(decisions[0]!.slot).toBe(decisions[1]!.slot);
         expect(table.items.size).toBeLessThanOrEqual(3);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('ATTACK (review-pause): two executions under one incident key, each about another resource, never share one slot, in every interleaving tried', async () => {
+    // The key is the execution input's (states:StartExecution chooses it): the condition that lets a
+    // concurrent run of the same incident keep its slot must not let another resource take it over.
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        const table = new FakeStateTable(() => s.schedule(Promise.resolve()));
+        const limiter = wire(table, 1);
+        const targets = ['eu-west-1/i-0aaaaaaaaaaaaaaaa', 'eu-west-1/i-0bbbbbbbbbbbbbbbb'];
+
+        const decisions = await s.waitFor(Promise.all(targets.map((target) => limiter.acquire(ACCOUNT, 'gd-reused-key', NOW, 'real', target))));
+
+        expect(decisions.filter((decision) => decision.granted)).toHaveLength(1);
+        expect(table.items.size).toBe(1);
       }),
       { numRuns: 100 },
     );

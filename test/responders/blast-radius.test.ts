@@ -44,21 +44,23 @@ function slotItem(slot: number, incidentKey: string, expiresAt: number): Record<
   };
 }
 
-function expectedPut(slot: number, incidentKey = KEY): PutItemCommandInput {
+function expectedPut(slot: number, incidentKey = KEY, target?: string): PutItemCommandInput {
   return {
     TableName: TABLE,
     Item: {
       pk: { S: `blast#${ACCOUNT}#${slot}` },
       expiresAt: { N: String(NOW_S + WINDOW) },
       incidentKey: { S: incidentKey },
+      ...(target !== undefined ? { target: { S: target } } : {}),
       acquiredAt: { S: '2026-11-20T10:00:00.000Z' },
       ttl: { N: String(NOW_S + WINDOW) },
     },
-    ConditionExpression:
-      'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)',
+    // The incident's own hold only for the same resource (ATTACK (review-pause)).
+    ConditionExpression: `attribute_not_exists(pk) OR expiresAt <= :now OR (incidentKey = :incidentKey AND ${target !== undefined ? 'target = :target' : 'attribute_not_exists(target)'}) OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)`,
     ExpressionAttributeValues: {
       ':now': { N: String(NOW_S) },
       ':incidentKey': { S: incidentKey },
+      ...(target !== undefined ? { ':target': { S: target } } : {}),
       // One second after now - W: a write time before it ended its window by now.
       ':windowStart': { S: '2026-11-20T09:00:01.000Z' },
       ':latestExpiry': { N: String(NOW_S + WINDOW + 300) },
@@ -323,8 +325,7 @@ describe('DynamoDbBlastRadiusLimiter: one slot per contained resource', () => {
 
     const decision = await limiter().acquire(ACCOUNT, KEY, NOW, 'real', TARGET);
 
-    const put = expectedPut(start);
-    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([{ ...put, Item: { ...put.Item, target: { S: TARGET } } }]);
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([expectedPut(start, KEY, TARGET)]);
     expect(decision).toMatchObject({ granted: true, slot: start, alreadyHeld: false, used: 1, activeIncidents: [{ slot: start, incidentKey: KEY, target: TARGET }] });
   });
 
@@ -351,6 +352,39 @@ describe('DynamoDbBlastRadiusLimiter: one slot per contained resource', () => {
 
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
     expect(decision).toMatchObject({ granted: false, used: 3 });
+  });
+});
+
+describe('ATTACK (review-pause): one incident key, several resources', () => {
+  // Whoever may states:StartExecution a containment playbook chooses the incident in its input,
+  // its key included (the guard verifies only that the execution's input and its own agree): a
+  // hold counted "per incident" by key alone let every execution reusing the key of an incident
+  // that held a slot contain another resource without one.
+  const HELD = 'eu-west-1/i-0123456789abcdef0';
+  const OTHER = 'eu-west-1/i-0fedcba9876543210';
+  const hold = (slot: number, incidentKey: string, target?: string): ContainmentHold => ({ slot, incidentKey, expiresAt: NOW_S + 600, ...(target !== undefined ? { target } : {}) });
+
+  it('planAcquisition: a slot an incident key holds for one resource clears no other resource under that key', () => {
+    const full = [hold(0, KEY, HELD), hold(1, 'gd-b', 'eu-west-1/i-0bbbbbbbbbbbbbbbb'), hold(2, 'gd-c', 'eu-west-1/i-0cccccccccccccccc')];
+    expect(planAcquisition(full, KEY, NOW_S, 3, OTHER)).toEqual({ kind: 'full', active: full });
+    expect(planAcquisition([hold(start, KEY, HELD)], KEY, NOW_S, 3, OTHER)).toEqual({ kind: 'try-slots', order: [next, last], active: [hold(start, KEY, HELD)] });
+    // Nor a hold with no resource one with a resource, nor the reverse.
+    expect(planAcquisition([hold(start, KEY)], KEY, NOW_S, 3, OTHER).kind).toBe('try-slots');
+    expect(planAcquisition([hold(start, KEY, HELD)], KEY, NOW_S, 3).kind).toBe('try-slots');
+    // The same resource under the same key is the incident's own hold (a re-run, a revision).
+    expect(planAcquisition([hold(start, KEY, HELD)], KEY, NOW_S, 3, HELD).kind).toBe('already-held');
+  });
+
+  it('acquire: denies another resource under the key of an incident that holds a slot in a full window, writing nothing', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [{ ...slotItem(0, KEY, NOW_S + 300), target: { S: HELD } }, slotItem(1, 'gd-b', NOW_S + 120), slotItem(2, 'gd-c', NOW_S + 900)] },
+    });
+
+    const acquired = await limiter().acquire(ACCOUNT, KEY, NOW, 'real', OTHER);
+    const previewed = await limiter().preview(ACCOUNT, KEY, NOW, 'real', OTHER);
+
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    for (const decision of [acquired, previewed]) expect(decision).toMatchObject({ granted: false, used: 3 });
   });
 });
 

@@ -27,7 +27,7 @@ import { DynamoDbDnsBlockStore, InMemoryDnsBlockStore } from '../../lib/responde
 import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { unblockDnsDomains } from '../../lib/responders/unblock-dns-domains';
-import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { EXECUTION, paused, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineReleaseStates } from '../../lib/responders/quarantine-release-state';
@@ -237,6 +237,19 @@ describe('blockDnsDomain', () => {
       { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { mode: 'dry-run' }), environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org', ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW },
     );
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    expect(mutations()).toBe(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+  });
+
+  it('under the emergency pause, an enforce grant written before it clears dry-run only: no DNS Firewall change, no claim (review-pause: a direct replay tried, held)', async () => {
+    givenNoFirewall();
+    const incident = dnsIncident();
+    const result = await blockDnsDomain(
+      { incident, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, grants: paused(storeGranting(incident, NOW)), environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org', ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW },
+    );
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('Firebreak is PAUSED') } });
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:emergency-pause', outcome: 'skipped' }));
     expect(mutations()).toBe(0);
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
   });

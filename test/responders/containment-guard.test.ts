@@ -203,10 +203,11 @@ function expectedPut(slot: number): PutItemCommandInput {
       ttl: { N: String(NOW_S + WINDOW) },
     },
     ConditionExpression:
-      'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)',
+      'attribute_not_exists(pk) OR expiresAt <= :now OR (incidentKey = :incidentKey AND target = :target) OR acquiredAt < :windowStart OR expiresAt > :latestExpiry OR NOT attribute_type(expiresAt, :number)',
     ExpressionAttributeValues: {
       ':now': { N: String(NOW_S) },
       ':incidentKey': { S: incident.key },
+      ':target': { S: `${REGION}/${INSTANCE_ID}` },
       ':windowStart': { S: new Date((NOW_S - WINDOW + 1) * 1000).toISOString() },
       ':latestExpiry': { N: String(NOW_S + WINDOW + 300) },
       ':number': { S: 'N' },
@@ -255,6 +256,23 @@ describe('containment-guard: proceed', () => {
     expect(result.reasons).toContain(
       `Blast radius: incident gd-first-finding-on-this-instance already counts the containment of this same resource (containment 3 of ${MAX} in account ${ACCOUNT} within 3600 s (1 h)); this incident takes no slot of its own.`,
     );
+    expect(result.idempotentReplay).toBe(false);
+  });
+
+  it('ATTACK (review-pause): an execution under the key of an incident that holds a slot for another instance takes no slot of that incident (states:StartExecution reusing a key)', async () => {
+    // The execution's input is whoever started it: its incident key is a claim. Before: the hold of
+    // the key's first instance cleared this one as a re-run (idempotentReplay), with no slot and no person.
+    const otherSlots = [0, 1, 2].filter((slot) => slot !== START);
+    describes(instance());
+    slotsHold(
+      { ...slotItem(START, incident.key, NOW_S + 1800), target: { S: `${REGION}/i-0aaaabbbbccccdddd` } },
+      ...otherSlots.map((slot) => ({ ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800), target: { S: `${REGION}/i-0eeeeffff00001111` } })),
+    );
+
+    const { result } = await runGuard(incident);
+
+    expect(putInputs()).toEqual([]);
+    expect(result.status).toBe('needs-approval');
     expect(result.idempotentReplay).toBe(false);
   });
 
@@ -308,7 +326,8 @@ describe('containment-guard: proceed', () => {
 
   it('on a re-run of an incident that already holds a slot, proceeds without taking a second one and says so', async () => {
     describes(instance());
-    slotsHold(slotItem(2, incident.key, NOW_S + 1800), slotItem(0, 'gd-other', NOW_S + 60));
+    // Held for this instance, as the guard writes the hold (its key alone clears no instance: review-pause).
+    slotsHold({ ...slotItem(2, incident.key, NOW_S + 1800), target: { S: `${REGION}/${INSTANCE_ID}` } }, slotItem(0, 'gd-other', NOW_S + 60));
 
     const { result } = await runGuard(incident);
 
@@ -1942,6 +1961,32 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(ddb.calls()).toHaveLength(0);
     expect(iam.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
+  });
+
+  // Review-pause (row 15i): the incident key is the execution input's claim. A plain access-key
+  // incident's hold recorded no resource, so the key alone made it "the incident's own" for an
+  // execution under that key about any other user's key: granted as a re-run, with no slot.
+  it('ATTACK (review-pause): a plain access-key incident under the key of one holding a slot with no recorded resource takes a slot of its own', async () => {
+    const incident = keyOf('ci-deployer');
+    const start = startSlot(incident.key, MAX);
+    // The key's first execution (about another user's key) took its slot as the guard wrote such holds: no target.
+    slotsHold(slotItem(start, incident.key, NOW_S + 1800), ...[0, 1, 2].filter((slot) => slot !== start).map((slot) => ({ ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800), target: { S: `${REGION}/i-0eeeeffff00001111` } })));
+    userTags({});
+
+    const { result } = await runGuard(incident);
+
+    expect(putInputs()).toEqual([]);
+    expect(result.status).toBe('needs-approval');
+    expect(result.idempotentReplay).toBe(false);
+  });
+
+  it('counts a plain access-key incident whose credentials are all one user\'s against that user: its hold records the user (review-pause)', async () => {
+    slotsHold();
+    userTags({});
+
+    await runGuard(keyOf('ci-deployer'));
+
+    expect(putInputs().map((input) => input.Item?.target)).toEqual([{ S: `${REGION}/iam-user/${ACCOUNT}/ci-deployer` }]);
   });
 
   it('leaves the rails to the steps when a plain access-key incident names credentials of another principal too', async () => {

@@ -33,7 +33,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { InMemoryGrantStore } from '../../lib/responders/grants';
-import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { EXECUTION, paused, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { sdkError } from './quarantine-fixtures';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 
@@ -144,6 +144,15 @@ describe('disableAccessKey', () => {
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
     expect(mutations()).toHaveLength(0);
     expect(result.keys[0]).toMatchObject({ outcome: 'would-disable', denyAll: 'would-attach' });
+  });
+
+  it('under the emergency pause, an enforce grant written before it clears dry-run only: no change sent (review-pause: a direct replay tried, held)', async () => {
+    givenUser();
+    const incident = USER_KEY();
+    const result = await disable(incident, { denyAll: true, grants: paused(storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT })) });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('Firebreak is PAUSED') } });
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:emergency-pause', outcome: 'skipped' }));
+    expect(mutations()).toHaveLength(0);
   });
 
   it('refuses without the guard\'s grant for the credentials: no IAM call at all', async () => {
@@ -536,6 +545,15 @@ describe('revokeRoleSessions', () => {
     const incident = ROLE_SESSION();
     const result = await revoke(incident, { grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, mode: 'dry-run' }) });
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce' } });
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('under the emergency pause, an enforce grant written before it clears dry-run only: no deny written (review-pause: a direct replay tried, held)', async () => {
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const incident = ROLE_SESSION();
+    const result = await revoke(incident, { grants: paused(storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT })) });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('Firebreak is PAUSED') } });
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
   });
 

@@ -225,7 +225,15 @@ describe('firebreak resume, through the function', () => {
     const answer = await controlPause(await urlEvent({ action: 'resume', reason: 'storm over' }, bob), deps());
     expect(answer).toMatchObject({ statusCode: 200, outcome: 'resumed', pause: { paused: false } });
     expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input)).toEqual([
-      { TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' },
+      {
+        TableName: TABLE,
+        Key: { pk: { S: PAUSE_KEY } },
+        // The pause read and announced, and no other (review-pause).
+        ConditionExpression: 'pausedBy = :pausedBy AND pausedAt = :pausedAt',
+        ExpressionAttributeValues: { ':pausedBy': { S: ALICE }, ':pausedAt': { S: NOW.toISOString() } },
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
     ]);
     const [publish] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(publish).toMatchObject({ TopicArn: TOPIC, Subject: `[FIREBREAK RESUMED] by ${bob}` });
@@ -247,10 +255,49 @@ describe('firebreak resume, through the function', () => {
     expect(spends().map((c) => c.args[0].input.Item?.action)).toEqual([{ S: 'resume' }]);
   });
 
+  it("ATTACK (review-pause): lifts only the pause it announced: a pause set between its read and its delete stays, and the topic hears the resume did not take effect", async () => {
+    // Between this resume's read (alice's pause) and its delete, another resume lifted alice's
+    // pause and carol paused again (announced). Before: the delete took carol's pause, the topic
+    // heard only "alice's pause lifted", and containment ran again while carol's pause was announced.
+    const carol = 'arn:aws:sts::111122223333:assumed-role/OnCall/carol';
+    const CAROL_ITEM = pauseItem({ pausedBy: carol, pausedAt: '2026-11-20T10:00:00.400Z', reason: 'second storm' });
+    let item: Record<string, unknown> | undefined = CAROL_ITEM;
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    ddb.on(DeleteItemCommand).callsFake((input: { ConditionExpression?: string; ExpressionAttributeValues?: Record<string, { S?: string }> }) => {
+      const values = input.ExpressionAttributeValues ?? {};
+      const same = Object.entries(values).every(([name, value]) => (CAROL_ITEM as Record<string, { S?: string }>)[name.slice(1)]?.S === value.S);
+      if (item === undefined || !same) {
+        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', ...(item !== undefined ? { Item: item } : {}) });
+      }
+      const old = item;
+      item = undefined;
+      return { Attributes: old };
+    });
+    const bob = 'arn:aws:sts::111122223333:assumed-role/OnCall/bob';
+
+    const answer = await controlPause(await urlEvent({ action: 'resume', reason: 'storm over' }, bob), deps());
+
+    expect(item).toBe(CAROL_ITEM);
+    expect(answer).toMatchObject({ statusCode: 409, pause: { paused: true, pausedBy: carol } });
+    expect(answer.outcome).not.toBe('resumed');
+    const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(publishes.map((p) => p.Subject)).toEqual([`[FIREBREAK RESUMED] by ${bob}`, `[FIREBREAK RESUME FAILED] by ${bob}`]);
+    expect(textOf(publishes[1])).toContain(`paused by ${carol}`);
+  });
+
+  it('answers resumed, with no second alert, when another resume lifted the pause first and none was set since', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: PAUSED_ITEM });
+    ddb.on(DeleteItemCommand).rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
+    expect(await controlPause(await urlEvent({ action: 'resume' }), deps())).toMatchObject({ statusCode: 200, outcome: 'resumed', pause: { paused: false } });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
   it('lifts a malformed pause item too (it counts as paused, so it must be removable)', async () => {
     ddb.on(GetItemCommand).resolves({ Item: { pk: { S: PAUSE_KEY } } });
     ddb.on(DeleteItemCommand).resolves({ Attributes: { pk: { S: PAUSE_KEY } } });
     expect(await controlPause(await urlEvent({ action: 'resume' }), deps())).toMatchObject({ outcome: 'resumed' });
+    // Such an item names no pause to compare: whatever is there is lifted.
+    expect(ddb.commandCalls(DeleteItemCommand)[0]?.args[0].input.ConditionExpression).toBe('attribute_exists(pk)');
     expect(textOf(sns.commandCalls(PublishCommand)[0]?.args[0].input)).toContain('cannot be read whole');
   });
 });

@@ -26,7 +26,7 @@ import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
 import { copySourceOf, malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planRestore, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
-import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { EXECUTION, paused, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf, sdkError } from './quarantine-fixtures';
 import { ACCOUNT, BUCKET, ENFORCE, ETAG, KEY, NOW, VERSION, clients, s3Mock } from './s3-object-fixtures';
@@ -314,6 +314,15 @@ describe('quarantineS3Object', () => {
     const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, playbook: 's3-object-with-threats', mode: 'dry-run' });
     const result = await quarantine(THREATS, { quarantineCopy: {} }, { mode: 'enforce', env: ENFORCE, grants });
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    expect(writes()).toBe(0);
+  });
+
+  it('under the emergency pause, an enforce grant written before it clears dry-run only: no write (review-pause: a direct replay tried, held)', async () => {
+    givenObject();
+    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('NotFound', 404));
+    const grants = paused(storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, playbook: 's3-object-with-threats' }));
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { mode: 'enforce', env: ENFORCE, grants });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('Firebreak is PAUSED') } });
     expect(writes()).toBe(0);
   });
 

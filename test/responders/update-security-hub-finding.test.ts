@@ -32,7 +32,7 @@ import {
   updateSecurityHubFinding,
 } from '../../lib/responders/update-security-hub-finding';
 import { sdkError } from './quarantine-fixtures';
-import { grantFor, playbookStepsEnvironment } from '../support/grants';
+import { grantFor, paused, playbookStepsEnvironment } from '../support/grants';
 
 const hubMock = mockClient(SecurityHubClient);
 const hub = new SecurityHubClient({ region: 'eu-west-1' });
@@ -617,6 +617,15 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
     const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { mode: 'dry-run' }));
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce' } });
     expectNothingSent();
+  });
+});
+
+describe('updateSecurityHubFinding under the emergency pause', () => {
+  it('clears NOTIFIED in dry-run only under an enforce grant written before the pause: nothing sent (review-pause: a direct replay tried, held)', async () => {
+    const incident = incidentOf();
+    const result = await run(input(incident), ENV, paused(granting(incident, 'NOTIFIED')));
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('Firebreak is PAUSED') } });
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
   });
 });
 

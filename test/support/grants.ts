@@ -67,3 +67,12 @@ export function deployedStep(responder: string, options: unknown, playbook = 'co
 export function playbookStepsEnvironment(options: Readonly<Record<string, unknown>>, playbooks: readonly string[] = ['compromised-ec2-instance']): Record<string, string> {
   return { [SECURITY_ENV.playbookSteps]: JSON.stringify(Object.fromEntries(playbooks.map((playbook) => [playbook, [options]]))) };
 }
+
+/**
+ * `store` with the emergency pause in force (set after its grants were written): every step that
+ * contains under them must act in dry-run (docs/security.md rows 15a, 15b).
+ */
+export function paused(store: InMemoryGrantStore): InMemoryGrantStore {
+  store.pause = { paused: true, pausedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/alice', pausedAt: '2026-11-20T09:59:00.000Z', reason: 'false-positive storm' };
+  return store;
+}
