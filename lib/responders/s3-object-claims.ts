@@ -59,6 +59,11 @@ export interface ObjectVersionClaims {
   readonly earlierSetAsideTags?: readonly ObjectTag[];
   /** The owner's tags the write that set them aside left on the object: release writes them back only while the object's are still these. */
   readonly leftTags?: readonly ObjectTag[];
+  /**
+   * The upload the claims are on (the version `null`'s ETag, claimETagOf), when a claim named one: a release takes the tags off
+   * only while it is the upload in S3 now (row 16w).
+   */
+  readonly objectETag?: string;
 }
 
 /**
@@ -195,6 +200,7 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
     ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
     ...(item.lastClaimBy?.S !== undefined ? { lastClaimBy: item.lastClaimBy.S } : {}),
     ...setAsideOf(setOf(item.setAsideTags), item.lastSetAsideTags === undefined ? undefined : setOf(item.lastSetAsideTags), setOf(item.leftTags)),
+    ...(item.objectETag?.S !== undefined ? { objectETag: item.objectETag.S } : {}),
   };
 }
 
@@ -483,6 +489,7 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
       ...(item.lastClaimAt !== undefined ? { lastClaimAt: item.lastClaimAt } : {}),
       ...(item.lastClaimBy !== undefined ? { lastClaimBy: item.lastClaimBy } : {}),
       ...setAsideOf([...(item.setAsideTags ?? [])].sort(), item.lastSetAsideTags === undefined ? undefined : [...item.lastSetAsideTags], item.leftTags ?? []),
+      ...(item.objectETag !== undefined ? { objectETag: item.objectETag } : {}),
     };
   }
 
