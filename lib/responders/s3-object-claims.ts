@@ -131,10 +131,10 @@ export const keptVersionId = (versionId: string | undefined): string | undefined
  *
  * A claim of another upload retires the claims of the upload before (row 16u), and this can never let a release untag an
  * upload another incident holds: the claimant that retires them is in the claims itself (a release takes the infected tag
- * off only when no claim is left), and every release first finds the object with its own scan's ETag (s3-object-clearance.ts),
- * so a release of an earlier upload's incident changes nothing once the object is replaced. A late claim of an upload replaced
- * in between retires the current upload's claims and keeps the object tagged for itself (its release then finds another
- * ETag): more tagged, never less. A retry of the same incident is on the same upload (its key holds the ETag), so it keeps
+ * off only when no claim is left), and a release of an earlier upload's incident takes back its own claim only. A late claim
+ * of an upload replaced in between retires the current upload's claims and keeps the object tagged for itself; a release
+ * (which names no ETag: `firebreak release`) then takes the tags off only while `objectETag` is the upload in S3 now
+ * (release-s3-object.ts, row 16w): more tagged, never less. A retry of the same incident is on the same upload (its key holds the ETag), so it keeps
  * taggedBy and finds its tag write.
  */
 export const claimETagOf = (object: ClaimedObject): string | undefined => (keptVersionId(object.versionId) === undefined ? object.eTag : undefined);
