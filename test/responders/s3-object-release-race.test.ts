@@ -589,6 +589,20 @@ describe('ATTACK (s3-claims-growth): one key of a bucket without versioning, upl
     // The engineer releases incident A as `firebreak release --bucket --key` does: the incident from the object's tag, the
     // object by bucket and key (a release names no ETag: nothing to compare with the object's).
     const release = buildS3ObjectReleaseRequest({ bucketName: BUCKET, key: KEY, account: ACCOUNT, region: contentA.region, incidentKey: contentA.key, mode: 'enforce', requestedBy: 'arn:aws:iam::111122223333:user/dana', at: hours(1) }).input.incident;
+    // In dry-run it says so beforehand, writing nothing (before: "would take the infected tags off").
+    const dryRun = await releaseS3Object(
+      { incident: release, mode: 'enforce', options: {}, execution: EXECUTION },
+      {
+        clients,
+        logger: silentLogger,
+        grants: storeGranting(release, hours(1), { instanceId: malwareObjectGrantTarget(release)!, kind: 'release', playbook: 'release-s3-object' }),
+        claims,
+        environment: { FIREBREAK_MODE: 'dry-run', ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) },
+        now: () => hours(1),
+      },
+    );
+    expect(dryRun).toMatchObject({ status: 'refused', refusal: { code: 'claims-of-another-upload' } });
+    expect((await claims.get(UNVERSIONED)).claims).toEqual([contentA.key]);
     const released = await releaseWith(release, claims, hours(1));
     // Before: `untagged`: B's malware readable, incident B never released (and, before row 16u, B's claim held it: `held`).
     expect(released).toMatchObject({ status: 'refused', refusal: { code: 'claims-of-another-upload' } });
