@@ -479,7 +479,7 @@ export const injectionSchema = z
         }),
         z.strictObject({
           uploadObject: logicalName('S3 object').describe(
-            "PutObject of new content to this S3 object's key, as its uploader (gameday-uploader, an application role of the account, outside Firebreak's policies). In a bucket without versioning the upload is the version null again: it replaces the object and its tags. The new upload's scan result is a later injection, naming its ETag (the MD5 of `body` in hex, as S3 gives a single-part upload's).",
+            "PutObject of new content to this S3 object's key, as its uploader (gameday-uploader, an application role of the account, outside Firebreak's policies). In a bucket without versioning the upload is the version null again: it replaces the object and its tags. The new upload's scan result is a later injection, naming its ETag (the MD5 of `body` in hex, as S3 gives a single-part upload's without SSE-KMS; with SSE-KMS S3's ETag is not the MD5, nor is the simulated S3's, so a scan result naming it finds the upload replaced, as in AWS).",
           ),
           body: z.string().min(1).max(4096).describe('The new content (text).'),
         }),

@@ -39,7 +39,7 @@ import type { TagPlan, TagRestore } from './s3-malware-object';
 import { describeObject, isGameDayObject, MALWARE_OBJECT_TAGS, planInfectedTags, planRestore, planUntag, S3_OBJECT_TAG_LIMIT, scannedObjectOf, tagWords, untrustedTags } from './s3-malware-object';
 import { isGameDayIncident } from './game-day';
 import { SECURITY_TAGS } from '../contracts/security';
-import type { S3ObjectClaims } from './s3-object-claims';
+import type { ObjectVersionClaims, S3ObjectClaims } from './s3-object-claims';
 import { holderOf, keptVersionId } from './s3-object-claims';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RELEASE_S3_OBJECT;
@@ -58,7 +58,11 @@ export interface ReleaseS3ObjectResult extends ResponderResult<ReleaseS3ObjectSt
   /** `claimed-since-cleared`: the version was claimed after the containment guard cleared this release; it stays tagged. */
   /** `not-a-gameday-target`: a drill's release of an object that does not opt in to game days in S3 now; nothing was written. */
   /** `version-not-named`: the release names no version, and S3 says the object has one (a versioned bucket); nothing was written. */
-  readonly refusal?: { readonly code: ObjectRefusalCode | 'not-a-gameday-target' | 'version-not-named' | 'tagged-by-another-incident' | 'claimed-since-cleared'; readonly reason: string };
+  /** `claims-of-another-upload`: the claims on the version `null` are another upload's than the one in S3 now (row 16w); it stays tagged. */
+  readonly refusal?: {
+    readonly code: ObjectRefusalCode | 'not-a-gameday-target' | 'version-not-named' | 'tagged-by-another-incident' | 'claimed-since-cleared' | 'claims-of-another-upload';
+    readonly reason: string;
+  };
   /**
    * The owner's tags quarantine set aside to make room (from the claims record): `restored`, written back with the owner's
    * others; `not-restored`, the object's tags changed since, so they stay in the record for a person (the uploader's text).
@@ -156,6 +160,18 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
     log.record('firebreak:decide', target, 'skipped', reason);
     return finish('refused', { refusal: { code: 'tagged-by-another-incident', reason } });
   };
+  // The claims of the version `null` are one upload's (objectETag, row 16u), and a release names no ETag (`firebreak release`
+  // names the bucket and key): a claim of an upload replaced between that step's read of the object and its claim retires the
+  // claims of the upload in S3 now and holds it itself, so no claim left is not no incident holding the upload in S3 (row 16w).
+  const { eTag: uploadETag } = clearance;
+  const refuseAnotherUpload = (claimed: ObjectVersionClaims, taken: boolean): ReleaseS3ObjectResult | undefined => {
+    if (claimed.objectETag === undefined || uploadETag === undefined || claimed.objectETag === uploadETag) return undefined;
+    const reason =
+      `The state table's claims on the object are another upload's (ETag ${claimed.objectETag}), not the one in S3 now (ETag ${uploadETag}): an incident of an upload replaced since claimed it after the current upload's incidents and retired their claims, so no claim left does not mean that no incident holds this upload. ` +
+      `${taken ? `Incident ${incident.key}'s claim is taken back; the` : 'The'} infected tags stay on. To release the upload in S3 now, start an on-demand scan of it (GuardDuty SendObjectMalwareScan): its incident claims this upload, and that incident's release takes the tags off; or a person checks the object and takes them off by hand`;
+    log.record('firebreak:decide', target, 'skipped', reason);
+    return finish('refused', { refusal: { code: 'claims-of-another-upload', reason } });
+  };
   if (effective.mode === 'dry-run') {
     const read = await deps.claims.get(object);
     const others = read.claims.filter((holder) => holder !== incident.key);
@@ -164,6 +180,8 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
       return finish('dry-run', { holders: others });
     }
     if (otherMarker !== undefined && !read.releasedClaims.includes(otherMarker)) return refuseOtherMarker();
+    const anotherUpload = refuseAnotherUpload(read, false);
+    if (anotherUpload !== undefined) return anotherUpload;
     const restore = planRestore(ownerTagsOf(current), read.setAsideTags ?? [], read.leftTags);
     log.record(tagApiOf(restore.tagSet), target, 'would-do', `Would take the infected tags off, keeping ${ownerTagsOf(current).length} tag(s) of the owner's${restoreWords(restore, 'would write back')} (cannot dry-run: S3 has no DryRun parameter)`);
     recordKept(log, target, restore, read.earlierSetAsideTags);
@@ -185,6 +203,8 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   }
   log.record('dynamodb:UpdateItem', target, 'done', `Took back incident ${incident.key}'s claim on the object version: no other incident holds it`);
   if (otherMarker !== undefined && !taken.left.releasedClaims.includes(otherMarker)) return refuseOtherMarker();
+  const anotherUpload = refuseAnotherUpload(taken.left, true);
+  if (anotherUpload !== undefined) return anotherUpload;
 
   // The owner's tags quarantine set aside to make room come from the claims record (the take-back's ALL_NEW), never from the input.
   const tagSet = ownerTagsOf(current);

@@ -59,6 +59,11 @@ export interface ObjectVersionClaims {
   readonly earlierSetAsideTags?: readonly ObjectTag[];
   /** The owner's tags the write that set them aside left on the object: release writes them back only while the object's are still these. */
   readonly leftTags?: readonly ObjectTag[];
+  /**
+   * The upload the claims are on (the version `null`'s ETag, claimETagOf), when a claim named one: a release takes the tags off
+   * only while it is the upload in S3 now (row 16w).
+   */
+  readonly objectETag?: string;
 }
 
 /**
@@ -126,10 +131,10 @@ export const keptVersionId = (versionId: string | undefined): string | undefined
  *
  * A claim of another upload retires the claims of the upload before (row 16u), and this can never let a release untag an
  * upload another incident holds: the claimant that retires them is in the claims itself (a release takes the infected tag
- * off only when no claim is left), and every release first finds the object with its own scan's ETag (s3-object-clearance.ts),
- * so a release of an earlier upload's incident changes nothing once the object is replaced. A late claim of an upload replaced
- * in between retires the current upload's claims and keeps the object tagged for itself (its release then finds another
- * ETag): more tagged, never less. A retry of the same incident is on the same upload (its key holds the ETag), so it keeps
+ * off only when no claim is left), and a release of an earlier upload's incident takes back its own claim only. A late claim
+ * of an upload replaced in between retires the current upload's claims and keeps the object tagged for itself; a release
+ * (which names no ETag: `firebreak release`) then takes the tags off only while `objectETag` is the upload in S3 now
+ * (release-s3-object.ts, row 16w): more tagged, never less. A retry of the same incident is on the same upload (its key holds the ETag), so it keeps
  * taggedBy and finds its tag write.
  */
 export const claimETagOf = (object: ClaimedObject): string | undefined => (keptVersionId(object.versionId) === undefined ? object.eTag : undefined);
@@ -195,6 +200,7 @@ function claimsOf(item: Record<string, AttributeValue> | undefined): ObjectVersi
     ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
     ...(item.lastClaimBy?.S !== undefined ? { lastClaimBy: item.lastClaimBy.S } : {}),
     ...setAsideOf(setOf(item.setAsideTags), item.lastSetAsideTags === undefined ? undefined : setOf(item.lastSetAsideTags), setOf(item.leftTags)),
+    ...(item.objectETag?.S !== undefined ? { objectETag: item.objectETag.S } : {}),
   };
 }
 
@@ -483,6 +489,7 @@ export class InMemoryS3ObjectClaims implements S3ObjectClaims {
       ...(item.lastClaimAt !== undefined ? { lastClaimAt: item.lastClaimAt } : {}),
       ...(item.lastClaimBy !== undefined ? { lastClaimBy: item.lastClaimBy } : {}),
       ...setAsideOf([...(item.setAsideTags ?? [])].sort(), item.lastSetAsideTags === undefined ? undefined : [...item.lastSetAsideTags], item.leftTags ?? []),
+      ...(item.objectETag !== undefined ? { objectETag: item.objectETag } : {}),
     };
   }
 

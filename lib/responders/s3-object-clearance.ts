@@ -75,7 +75,7 @@ export async function findScannedObject(
   object: ScannedObject,
   log: ActionLog,
 ): Promise<
-  | { readonly found: true; readonly size?: number; readonly versionId?: string }
+  | { readonly found: true; readonly size?: number; readonly versionId?: string; readonly eTag?: string }
   | { readonly found: false; readonly status: 'not-found' | 'changed' }
   | { readonly found: false; readonly status: 'refused'; readonly refusal: { readonly code: 'head-object-forbidden'; readonly reason: string } }
 > {
@@ -101,7 +101,7 @@ export async function findScannedObject(
     return { found: false, status: 'changed' };
   }
   log.record('s3:HeadObject', target, 'observed', `Found${head.ContentLength !== undefined ? `, ${head.ContentLength} bytes` : ''}${eTag !== undefined ? `, ETag ${eTag}` : ''}`);
-  return { found: true, ...(head.ContentLength !== undefined ? { size: head.ContentLength } : {}), ...(head.VersionId !== undefined ? { versionId: head.VersionId } : {}) };
+  return { found: true, ...(head.ContentLength !== undefined ? { size: head.ContentLength } : {}), ...(head.VersionId !== undefined ? { versionId: head.VersionId } : {}), ...(eTag !== undefined ? { eTag } : {}) };
 }
 
 /** The result fields that name the object (its key quoted as untrusted). */
@@ -122,6 +122,8 @@ export type ObjectClearance =
       readonly size?: number;
       /** The version S3 answered HeadObject with (`x-amz-version-id`; `null` in a bucket whose versioning is suspended, none in one never versioned). */
       readonly versionId?: string;
+      /** The object's ETag as HeadObject answered it (without quotes): the upload in S3 now. */
+      readonly eTag?: string;
     }
   | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'refused'; readonly refusal: { readonly code: ObjectRefusalCode; readonly reason: string } }
   | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'not-found' | 'changed' };
@@ -163,5 +165,5 @@ export async function clearObject(
   if (!found.found) return found.status === 'refused' ? { cleared: false, effective, status: 'refused', refusal: found.refusal } : { cleared: false, effective, status: found.status };
   const current = await objectTags(s3, object);
   log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
-  return { cleared: true, effective, gameDay: grant.grant.gameDay, clearedAt: grant.grant.grantedAt, s3, current, ...(found.size !== undefined ? { size: found.size } : {}), ...(found.versionId !== undefined ? { versionId: found.versionId } : {}) };
+  return { cleared: true, effective, gameDay: grant.grant.gameDay, clearedAt: grant.grant.grantedAt, s3, current, ...(found.size !== undefined ? { size: found.size } : {}), ...(found.versionId !== undefined ? { versionId: found.versionId } : {}), ...(found.eTag !== undefined ? { eTag: found.eTag } : {}) };
 }

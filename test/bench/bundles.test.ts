@@ -356,7 +356,9 @@ describe('responder bundles', () => {
     // and a claim of another upload's ETag first retires the earlier upload's (a second UpdateItem, retried up to three times),
     // since each upload's incident grew the item until DynamoDB's 400 KB refused every claim and left the upload untagged
     // (row 16u). 575,338 bytes before, 576,649 after.
-    'quarantine-s3-object': 42_190,
+    // Review-16u: +62 bytes: the clearance both S3 object steps share passes on the object's ETag (HeadObject's), which the
+    // release compares with the claims' objectETag (row 16w). 576,649 bytes before, 576,711 after.
+    'quarantine-s3-object': 42_252,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
@@ -376,7 +378,10 @@ describe('responder bundles', () => {
     // Session 34: +1,410 bytes (s3-set-aside-kept): tags written back are taken out of the claims item (forgetRestored,
     // conditional on the take-back's last claim), and an earlier tagging's set-aside tags no release wrote back are named in
     // the result and the alert, never written back (row 16q). 569,152 bytes before, 570,554 after.
-    'release-s3-object': 36_104,
+    // Review-16u: +1,025 bytes: on the version `null` the release takes the tags off only while the claims' objectETag is the
+    // upload in S3 now (HeadObject's ETag), else refuses (claims-of-another-upload) with its reason, since a late claim of a
+    // replaced upload retired the current upload's claims and a release names no ETag (row 16w). 571,589 bytes after.
+    'release-s3-object': 37_129,
     // Session 35: quarantine-instance was about 56 bytes under its line, and went 2,981 past it (prefix-targets):
     // +1,198 bytes (row 3u): an ip target at an address of a prefix delegated to the instance's ENI is found, by exact CIDR
     // containment parsed strictly (holdsAddress, prefixKey in instance-state.ts); +1,839 bytes (row 3v): a later run adds the

@@ -123,7 +123,7 @@ describe('DynamoDbS3ObjectClaims in the simulated DynamoDB', () => {
         expect(await claims.claim({ ...UNVERSIONED, eTag }, incident, at(round), true)).toEqual({ taggedAlready: false });
       }
       const last = upload(rounds - 1);
-      expect(await claims.get(UNVERSIONED)).toEqual({ claims: [last.incident], releasedClaims: [], lastClaimAt: at(rounds - 1), lastClaimBy: last.incident });
+      expect(await claims.get(UNVERSIONED)).toEqual({ claims: [last.incident], releasedClaims: [], lastClaimAt: at(rounds - 1), lastClaimBy: last.incident, objectETag: last.eTag });
       // 6,000 conditional writes evaluated by the simulator: some 15 s on a shared machine.
     }, 180_000);
 

@@ -24,6 +24,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
 import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
+import { buildS3ObjectReleaseRequest } from '../../lib/operator/release/s3-object';
 import { malwareObjectGrantTarget, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import type { S3ObjectClaims } from '../../lib/responders/s3-object-claims';
 import { InMemoryS3ObjectClaims } from '../../lib/responders/s3-object-claims';
@@ -553,6 +554,67 @@ describe('ATTACK (s3-claims-growth): one key of a bucket without versioning, upl
     expect(await releaseWith(earlier, claims, hours(2))).toMatchObject({ status: 'held', holders: [later.key] });
     expect(s3.state.tags).toEqual([OWNER, ...infectedFor(later)]);
     expect((await claims.get(UNVERSIONED)).claims).toEqual([later.key]);
+  });
+
+  it('ATTACK (review-16u): a late claim of an upload replaced in between, then the release `firebreak release` starts (no ETag): the later upload stays tagged for its own incident (row 16w)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const s3 = givenUploads();
+    // The uploader uploads two contents in turn: A (say a test file GuardDuty flags, which an engineer releases as harmless)
+    // and B (the malware). Each upload of A is scanned as incident A, each of B as incident B (the key holds the ETag).
+    const contentA = uploadScan(1);
+    const contentB = uploadScan(2);
+    // The step's claim, with one interleaving: what happens between the step's read of the object and its claim.
+    let between: (() => Promise<void>) | undefined;
+    const racing: S3ObjectClaims = {
+      claim: async (...args) => {
+        const run = between;
+        between = undefined;
+        if (run !== undefined) await run();
+        return claims.claim(...args);
+      },
+      takeBack: (...args) => claims.takeBack(...args),
+      get: (...args) => claims.get(...args),
+      forgetRestored: (...args) => claims.forgetRestored(...args),
+    };
+    s3.upload(contentA);
+    // An execution of incident A (a scan of an upload of A) reads the object (A), and before its claim lands the uploader
+    // uploads B, whose scan's execution claims and tags it: A's claim then retires B's, on an object that is B.
+    between = async () => {
+      s3.upload(contentB);
+      expect((await quarantineWith(contentB, claims, minutes(1))).status).toBe('tagged');
+    };
+    expect((await quarantineWith(contentA, racing, minutes(2))).status).toBe('tagged');
+    expect(s3.state.eTag).toBe(scannedObjectOf(contentB).object!.eTag);
+    expect(s3.state.tags).toEqual([OWNER, ...infectedFor(contentA)]);
+    // The engineer releases incident A as `firebreak release --bucket --key` does: the incident from the object's tag, the
+    // object by bucket and key (a release names no ETag: nothing to compare with the object's).
+    const release = buildS3ObjectReleaseRequest({ bucketName: BUCKET, key: KEY, account: ACCOUNT, region: contentA.region, incidentKey: contentA.key, mode: 'enforce', requestedBy: 'arn:aws:iam::111122223333:user/dana', at: hours(1) }).input.incident;
+    // In dry-run it says so beforehand, writing nothing (before: "would take the infected tags off").
+    const dryRun = await releaseS3Object(
+      { incident: release, mode: 'enforce', options: {}, execution: EXECUTION },
+      {
+        clients,
+        logger: silentLogger,
+        grants: storeGranting(release, hours(1), { instanceId: malwareObjectGrantTarget(release)!, kind: 'release', playbook: 'release-s3-object' }),
+        claims,
+        environment: { FIREBREAK_MODE: 'dry-run', ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) },
+        now: () => hours(1),
+      },
+    );
+    expect(dryRun).toMatchObject({ status: 'refused', refusal: { code: 'claims-of-another-upload' } });
+    expect((await claims.get(UNVERSIONED)).claims).toEqual([contentA.key]);
+    const released = await releaseWith(release, claims, hours(1));
+    // Before: `untagged`: B's malware readable, incident B never released (and, before row 16u, B's claim held it: `held`).
+    expect(released).toMatchObject({ status: 'refused', refusal: { code: 'claims-of-another-upload' } });
+    expect(s3.state.tags).toEqual([OWNER, ...infectedFor(contentA)]);
+    // Incident A's claim is taken back all the same (its release was approved); a scan of B claims the upload again, and
+    // its own release (approved) then takes the tags off.
+    expect((await claims.get(UNVERSIONED)).releasedClaims).toEqual([contentA.key]);
+    expect((await quarantineWith(contentB, claims, hours(2))).status).toBe('tagged');
+    expect(s3.state.tags).toEqual([OWNER, ...infectedFor(contentB)]);
+    const releaseB = buildS3ObjectReleaseRequest({ bucketName: BUCKET, key: KEY, account: ACCOUNT, region: contentB.region, incidentKey: contentB.key, mode: 'enforce', requestedBy: 'arn:aws:iam::111122223333:user/dana', at: hours(3) }).input.incident;
+    expect(await releaseWith(releaseB, claims, hours(3))).toMatchObject({ status: 'untagged' });
+    expect(s3.state.tags).toEqual([OWNER]);
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CopyObjectCommand, CreateBucketCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
@@ -56,6 +57,21 @@ describe('SSE-KMS in the simulated S3', () => {
     expect(put.SSEKMSKeyId).toBe(keyArn);
     const head = await s3Admin.send(new HeadObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf' }));
     expect(head.ServerSideEncryption).toBe('aws:kms');
+  });
+
+  it('FIDELITY (review-16u): answers an SSE-KMS upload an ETag that is not the MD5 of its content, as S3 does (the uploadObject tamper names the MD5 only for an upload without SSE-KMS)', async () => {
+    const { s3Admin, put } = await world([S3_OBJECTS, KMS_THROUGH_S3]);
+    // Before: the MD5 of 'x', so a scenario naming the MD5 in a later scan result passed here, and its quarantine found
+    // another ETag in AWS (`changed`).
+    expect(put.ETag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(put.ETag).not.toBe(`"${createHash('md5').update('x').digest('hex')}"`);
+    const again = await s3Admin.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf', Body: 'x' }));
+    expect(again.ETag).not.toBe(put.ETag);
+    const head = await s3Admin.send(new HeadObjectCommand({ Bucket: 'uploads', Key: 'in/a.pdf' }));
+    expect(head.ETag).toBe(again.ETag);
+    // Without SSE-KMS (SSE-S3, S3's default), a single-part upload's ETag is the MD5 of its content.
+    const plain = await s3Admin.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'in/b.pdf', Body: 'x', ServerSideEncryption: 'AES256' }));
+    expect(plain.ETag).toBe(`"${createHash('md5').update('x').digest('hex')}"`);
   });
 
   it('copies an SSE-KMS object with the KMS statement: Decrypt of the source and GenerateDataKey of the copy, both through S3 with the object ARN as context', async () => {
