@@ -21,15 +21,9 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SeededSimulatedAws } from '../support/sim-builder';
 import { synthesizeDefinitions } from '../../lib/stack/app';
 import type { SynthesizedDeployment } from '../../lib/stack/app';
+import { LOCAL_DEPLOYMENT } from '../support/local-deployment';
 
-const LOCAL: LocalDeploymentResources = {
-  account: '111122223333',
-  region: 'eu-west-1',
-  alertTopicArn: 'arn:aws:sns:eu-west-1:111122223333:firebreak-alerts',
-  alertKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
-  stateTableName: 'firebreak-state',
-  unprocessableEventsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/firebreak-unprocessable-events',
-};
+const LOCAL: LocalDeploymentResources = LOCAL_DEPLOYMENT;
 
 let deployment: SynthesizedDeployment;
 beforeAll(async () => {

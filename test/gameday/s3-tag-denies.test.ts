@@ -17,15 +17,9 @@ import { synthesizeDefinitions } from '../../lib/stack/app';
 import type { SynthesizedDeployment } from '../../lib/stack/app';
 import { SeededSimulatedAws } from '../support/sim-builder';
 import { rejectionOf } from './sim/fixtures';
+import { LOCAL_DEPLOYMENT } from '../support/local-deployment';
 
-const LOCAL: LocalDeploymentResources = {
-  account: '111122223333',
-  region: 'eu-west-1',
-  alertTopicArn: 'arn:aws:sns:eu-west-1:111122223333:firebreak-alerts',
-  alertKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
-  stateTableName: 'firebreak-state',
-  unprocessableEventsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/firebreak-unprocessable-events',
-};
+const LOCAL: LocalDeploymentResources = LOCAL_DEPLOYMENT;
 const QUARANTINE = 'firebreak-responder-eu-west-1-quarantine-s3-object';
 const RELEASE = 'firebreak-responder-eu-west-1-release-s3-object';
 
