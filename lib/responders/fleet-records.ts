@@ -50,6 +50,11 @@ export const targetRegistrationSchema = z.object({
   availabilityZone: z.optional(z.string()),
   /** The group's own target group: the group registers the instance itself when it returns. */
   managedByGroup: z.boolean(),
+  /**
+   * Found by a later run, made since the capture (row 3v): deregistered and recorded, but never
+   * registered again by release, as it is not where the instance was before the incident (row 3w).
+   */
+  foundSinceCapture: z.optional(z.boolean()),
 });
 export type TargetRegistration = z.output<typeof targetRegistrationSchema>;
 
@@ -57,6 +62,8 @@ export type TargetRegistration = z.output<typeof targetRegistrationSchema>;
 export const classicRegistrationSchema = z.object({
   loadBalancerName: z.string().check(z.minLength(1)),
   managedByGroup: z.boolean(),
+  /** As a target's `foundSinceCapture` (row 3w). */
+  foundSinceCapture: z.optional(z.boolean()),
 });
 export type ClassicRegistration = z.output<typeof classicRegistrationSchema>;
 
@@ -70,7 +77,7 @@ export type LoadBalancerRecord = z.output<typeof loadBalancerRecordSchema>;
  * The registrations of `found` that `kept` does not hold (pure): a target is the same one by its
  * target group, id, port and zone (whoever manages it, whichever ENI holds its address now), a
  * Classic Load Balancer by its name. A later run on a kept record adds these to it before it
- * deregisters them, or release would never register them again (row 3v).
+ * deregisters them, so that release names them (row 3v); it never registers them again (row 3w).
  */
 export function newRegistrations(kept: LoadBalancerRecord, found: LoadBalancerRecord): LoadBalancerRecord {
   const key = (t: TargetRegistration) => JSON.stringify([t.targetGroupArn, t.targetId, t.port ?? null, t.availabilityZone ?? null]);
@@ -106,8 +113,14 @@ export function canonicalFleetFields(record: { readonly autoScaling?: AutoScalin
               port: t.port ?? null,
               availabilityZone: t.availabilityZone ?? null,
               managedByGroup: t.managedByGroup,
+              // Sealed when present (row 3w): absent, the MAC of records written before is unchanged.
+              ...(t.foundSinceCapture !== undefined ? { foundSinceCapture: t.foundSinceCapture } : {}),
             })),
-            classic: record.loadBalancers.classic.map((c) => ({ loadBalancerName: c.loadBalancerName, managedByGroup: c.managedByGroup })),
+            classic: record.loadBalancers.classic.map((c) => ({
+              loadBalancerName: c.loadBalancerName,
+              managedByGroup: c.managedByGroup,
+              ...(c.foundSinceCapture !== undefined ? { foundSinceCapture: c.foundSinceCapture } : {}),
+            })),
           },
         }
       : {}),

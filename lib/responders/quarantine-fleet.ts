@@ -125,15 +125,15 @@ export function fleetLeftAlone(instanceId: string, failure: unknown, detail: str
 
 /**
  * The plan without the registrations the kept record does not hold (pure but for the failure it
- * carries): found since the capture, they could not be added to it (row 3v), and deregistering them
- * would take the instance out of a target group or load balancer that release never puts it back
- * into. Each is said, the rest of the fleet is changed as planned, and the step fails after
- * isolation so that it is retried (the retry adds them, then deregisters them).
+ * carries): found since the capture, they could not be added to it (row 3v), and deregistered
+ * unrecorded, release could not name them (it registers none of them again, row 3w). Each is
+ * said, the rest of the fleet is changed as planned, and the step fails after isolation so that it
+ * is retried (the retry adds them, then deregisters them).
  */
 export function recordedRegistrationsOnly(plan: FleetPlan, kept: LoadBalancerRecord | undefined, failure: Error): FleetPlan {
   if (!plan.loadBalancers) return { ...plan, failure };
   const unrecorded = newRegistrations(kept ?? { targets: [], classic: [] }, plan.loadBalancers);
-  const why = `found since the pre-quarantine record was captured, and not added to it (${failure.message}): not deregistered, as release could not register it again; the step fails so that it is retried`;
+  const why = `found since the pre-quarantine record was captured, and not added to it (${failure.message}): not deregistered until the record names it, as release names each registration it does not restore; the step fails so that it is retried`;
   const loadBalancers = {
     targets: plan.loadBalancers.targets.filter((t) => !unrecorded.targets.includes(t)),
     classic: plan.loadBalancers.classic.filter((c) => !unrecorded.classic.includes(c)),

@@ -220,7 +220,8 @@ export interface SavedRecord {
  * release must know the group it left, or it would answer "never took it out" and leave it
  * outside for good (row 3s). A kept load-balancer record lacks the registrations found only now
  * (made while the instance was quarantined): this run deregisters them, so they join the record,
- * after the recorded ones, or release would never register them again (row 3v).
+ * after the recorded ones, marked `foundSinceCapture` (row 3v): release names each and registers
+ * none of them, as they are not where the instance was before the incident (row 3w).
  */
 export function missingFleetFields(original: QuarantineRecord, captured: QuarantineRecord): Pick<QuarantineRecord, 'autoScaling' | 'loadBalancers'> {
   const keptPendingWait = original.autoScaling?.lifecycleState === 'Pending:Wait' && captured.autoScaling?.lifecycleState !== 'Pending:Wait';
@@ -230,7 +231,11 @@ export function missingFleetFields(original: QuarantineRecord, captured: Quarant
     captured.loadBalancers && !kept
       ? captured.loadBalancers
       : found && kept && found.targets.length + found.classic.length > 0
-        ? { targets: [...kept.targets, ...found.targets], classic: [...kept.classic, ...found.classic] }
+        ? {
+            // Marked: release never registers them again (row 3w), whoever made them.
+            targets: [...kept.targets, ...found.targets.map((t) => ({ ...t, foundSinceCapture: true }))],
+            classic: [...kept.classic, ...found.classic.map((c) => ({ ...c, foundSinceCapture: true }))],
+          }
         : undefined;
   return {
     ...(captured.autoScaling && (!original.autoScaling || keptPendingWait) ? { autoScaling: captured.autoScaling } : {}),

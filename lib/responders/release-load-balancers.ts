@@ -124,7 +124,15 @@ export async function restoreLoadBalancers(
   const groupWhy = options.backInGroup
     ? 'the Auto Scaling group registers the instance here itself now that it is back in the group'
     : 'the Auto Scaling group\'s own registration, and the instance is not back in the group: not registered by hand behind the group\'s load balancer';
+  // A registration made while the instance was quarantined (a later run found and recorded it, row
+  // 3v) is not where it was before the incident: whoever may call RegisterTargets chose it (a group
+  // of theirs made since the capture, a port of their choice). Named, never registered (row 3w).
+  const sinceCapture = 'Refused: registered since the capture (found and deregistered by a later quarantine run), not where the instance was before the incident: register it again by hand if it is wanted';
   const targets = record.targets.filter((t) => {
+    if (t.foundSinceCapture === true) {
+      actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: 'skipped', detail: `${t.targetId}${t.port !== undefined ? ` port ${t.port}` : ''}: ${sinceCapture}` });
+      return false;
+    }
     if (t.managedByGroup) {
       actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: options.backInGroup ? 'already-done' : 'skipped', detail: groupWhy });
       return false;
@@ -143,6 +151,10 @@ export async function restoreLoadBalancers(
     return true;
   });
   const classic = record.classic.filter((c) => {
+    if (c.foundSinceCapture === true) {
+      actions.push({ api: 'elasticloadbalancing:RegisterInstancesWithLoadBalancer', target: c.loadBalancerName, outcome: 'skipped', detail: sinceCapture });
+      return false;
+    }
     if (c.managedByGroup) actions.push({ api: 'elasticloadbalancing:RegisterInstancesWithLoadBalancer', target: c.loadBalancerName, outcome: options.backInGroup ? 'already-done' : 'skipped', detail: groupWhy });
     return !c.managedByGroup;
   });

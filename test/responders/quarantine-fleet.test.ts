@@ -1714,7 +1714,7 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
     return first;
   }
 
-  it('ATTACK (prefix-targets): a later run deregisters it and adds it to the kept record, sealed again, so that release registers it back', async () => {
+  it('ATTACK (prefix-targets): a later run deregisters it and adds it to the kept record, sealed again, so that release names it (and, row 3w, does not register it)', async () => {
     const first = await firstRun();
     const again = await quarantine();
     expect(again.status).toBe('quarantined');
@@ -1724,8 +1724,8 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
     // The original capture, its registrations first, the new ones after them; the seal covers them.
     expect(kept).toMatchObject({ capturedAt: first?.capturedAt, networkInterfaces: first?.networkInterfaces });
     expect(kept?.loadBalancers).toEqual({
-      targets: [...(first?.loadBalancers?.targets ?? []), { targetGroupArn: LATE_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false }],
-      classic: [...(first?.loadBalancers?.classic ?? []), { loadBalancerName: LATE_LB, managedByGroup: false }],
+      targets: [...(first?.loadBalancers?.targets ?? []), { targetGroupArn: LATE_TG, targetId: INSTANCE_ID, port: 80, managedByGroup: false, foundSinceCapture: true }],
+      classic: [...(first?.loadBalancers?.classic ?? []), { loadBalancerName: LATE_LB, managedByGroup: false, foundSinceCapture: true }],
     });
     expect(kept && (await TEST_SEALER.verify(kept))).toEqual({ valid: true });
 
@@ -1738,14 +1738,49 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
     expect(released.status).toBe('released');
-    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([
-      { TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] },
-      { TargetGroupArn: LATE_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] },
-    ]);
-    expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([
-      { LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] },
-      { LoadBalancerName: LATE_LB, Instances: [{ InstanceId: INSTANCE_ID }] },
-    ]);
+    // Only where it was at the capture (row 3w): the later registrations are named, not made again.
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+    expect(released.actions.filter((a) => a.detail?.includes('registered since the capture')).map((a) => a.target)).toEqual([LATE_TG, LATE_LB]);
+  });
+
+  it('ATTACK (review-3u): release never registers the instance where it was put only while quarantined: a target group made since the capture, another port, a Classic Load Balancer it did not serve', async () => {
+    await firstRun();
+    // Since the capture, whoever may call RegisterTargets (the instance role's stolen session before
+    // it was revoked, any principal of the account) made a target group of their own behind their
+    // load balancer and put the instance in it, put it in WEB_TG again on a port of their choice (a
+    // backdoor's), and behind LATE_LB; a later run (a finding they caused, a StartExecution) finds them.
+    const THEIRS = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/theirs/6666666666666666`;
+    elbv2Mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [WEB_TG, LATE_TG, THEIRS].map((TargetGroupArn) => ({ TargetGroupArn, VpcId: VPC, TargetType: 'instance', Port: 80 })) });
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: WEB_TG }).resolves({ TargetHealthDescriptions: [{ Target: { Id: INSTANCE_ID, Port: 4444 }, TargetHealth: { State: 'healthy' } }] });
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: LATE_TG }).resolves({ TargetHealthDescriptions: [] });
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: THEIRS }).resolves({ TargetHealthDescriptions: [{ Target: { Id: INSTANCE_ID, Port: 8080 }, TargetHealth: { State: 'healthy' } }] });
+    await quarantine();
+    // Containment is unchanged: all three are deregistered, and the record names them.
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toHaveLength(2);
+    expect(inputsOf(elbMock, DeregisterInstancesFromLoadBalancerCommand)).toEqual([{ LoadBalancerName: LATE_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+    const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(kept?.loadBalancers?.targets.map((t) => [t.targetGroupArn, t.port, t.foundSinceCapture])).toEqual([[WEB_TG, 80, undefined], [WEB_TG, 4444, true], [THEIRS, 8080, true]]);
+    expect(kept && (await TEST_SEALER.verify(kept))).toEqual({ valid: true });
+    // The mark is sealed: a record with it taken off does not verify.
+    const unmarked = structuredClone(kept as QuarantineRecord);
+    for (const t of unmarked.loadBalancers?.targets ?? []) delete t.foundSinceCapture;
+    expect((await TEST_SEALER.verify(unmarked)).valid).toBe(false);
+
+    elbv2Mock.resetHistory();
+    elbMock.resetHistory();
+    givenRegistered([], []);
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    const released = await releaseInstance(
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: false, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+    expect(released.status).toBe('released');
+    // Only where it was at the capture (rows 3j, 3l): each other one refused by name.
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
+    expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+    const refused = released.actions.filter((a) => a.outcome === 'skipped' && a.detail?.includes('registered since the capture'));
+    expect(refused.map((a) => a.target)).toEqual([WEB_TG, THEIRS, LATE_LB]);
   });
 
   it('a later run that finds only recorded registrations adds nothing: the kept record stays as it is', async () => {
@@ -1770,7 +1805,7 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
       ['elasticloadbalancing:DeregisterTargets', LATE_TG],
       ['elasticloadbalancing:DeregisterInstancesFromLoadBalancer', LATE_LB],
     ]);
-    expect(kept.observed.at(-1)?.detail).toContain('not deregistered, as release could not register it again');
+    expect(kept.observed.at(-1)?.detail).toContain('not deregistered until the record names it');
   });
 
   it('ATTACK (prefix-targets): when the kept record cannot be given it, a later run does not deregister it (release could not undo that), says why, deregisters the recorded ones, and fails the step', async () => {
