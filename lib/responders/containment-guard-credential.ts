@@ -136,6 +136,13 @@ export function privilegedCredentialReason(one: OneCredential, account: string, 
 }
 
 /**
+ * lookAtCredential's answer for a credential it clears: `followedTo` names the user whose key it is
+ * now when the finding's user name was unknown to IAM and the key led to its owner (the user the
+ * steps act on, so the one a blast-radius hold must record, never the vanished name: row 15k).
+ */
+export type CredentialVerdict = ProtectionVerdict | { readonly protected: false; readonly followedTo: string };
+
+/**
  * Reads the credential's user or role from IAM when a rule needs it: its current tags for the
  * protected tag key (contain only) or the game-day opt-in tag (any game-day incident), for a role to
  * contain, its unique id when its sessions give one, else its creation date (GuardDuty names a
@@ -169,7 +176,7 @@ export async function lookAtCredential(
      */
     readonly keyHolds?: KeyHolds;
   } = {},
-): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target' | 'nothing-to-contain'> {
+): Promise<CredentialVerdict | 'unverifiable' | 'not-a-target' | 'nothing-to-contain'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
   const roleIds = named.roleIds ?? [];
   // A role to contain is always read, tag rule or not: for its id when the sessions give one, else for
@@ -196,6 +203,8 @@ export async function lookAtCredential(
   let renamed: RenamedKeyOwner | undefined;
   /** A refusal of a renamed user says so: the alert names both names. */
   const told = (reason: string): string => (renamed === undefined ? reason : `${reason} (${renamed.detail}.)`);
+  /** Not protected: a followed user is named, since the name the finding gives is nobody's now. */
+  const cleared = (): CredentialVerdict => (renamed === undefined ? { protected: false } : { protected: false, followedTo: renamed.to });
   if (checksKeyOwner) {
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
@@ -272,7 +281,7 @@ export async function lookAtCredential(
       return 'nothing-to-contain';
     }
     log.record('iam:ListAccessKeys', name, 'observed', `Read the access keys of user ${name}: ${own.join(', ')} ${own.length === 1 ? 'is its key' : 'are its keys'}.`);
-    if (protectedTagKey === undefined && !gameDay) return { protected: false };
+    if (protectedTagKey === undefined && !gameDay) return cleared();
   }
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
@@ -331,5 +340,5 @@ export async function lookAtCredential(
         : `Read ${what} ${name}: ${answer.createDate !== undefined ? `created at ${answer.createDate.toISOString()}, before the finding` : 'IAM gives no creation date'}; the finding's session gives no id, so it is taken by its name.`
       : `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`,
   );
-  return { protected: false };
+  return cleared();
 }

@@ -244,6 +244,9 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // to contain whose credentials all belong to it: the steps would refuse each of them alike, and a
   // finding about a protected credential must not use up the account's automatic containments.
   const perCredential = rails.grantScope === 'one-credential';
+  // The user IAM says owns the incident's key now, when the finding's user name is nobody's
+  // (lookAtCredential followed the key): the one its containment cuts off.
+  let followedUser: string | undefined;
   const one = perCredential ? oneCredentialOf(incident) : rails.kind === 'contain' && resource.kind === 'access-key' ? soleCredentialOf(incident) : undefined;
   if (perCredential && one === undefined) {
     reasons.push(`Playbook ${playbook} clears one credential per execution, and this incident's resource names no IAM user's access key nor role: nothing is cleared.`);
@@ -278,6 +281,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       return finish('evidence-only', notEvaluated(policy), looked);
     }
     if (perCredential) grantTarget = credentialGrantSubject(one.subject);
+    if ('followedTo' in looked) followedUser = looked.followedTo;
   }
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;
@@ -394,8 +398,15 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // they all belong to one user or role (`one`, soleCredentialOf), that principal is what is
   // contained, and the hold records it; the incident key alone, a claim of the execution's input,
   // would let an execution under the key of a holding incident cut off another principal with no
-  // slot (row 15i). Credentials of several principals still count per incident.
-  const principal = grantTarget === CREDENTIALS_GRANT_SUBJECT && one !== undefined ? (one.subject.kind === 'iam-role' ? credentialGrantSubject(one.subject) : `iam-user/${incident.account}/${one.principal.name}`) : undefined;
+  // slot (row 15i). Credentials of several principals still count per incident. A user is named as
+  // IAM knows it now: the finding's name, when IAM knows none, is a claim any execution can repeat
+  // with another user's key, which would then count under that name's hold (row 15k).
+  const principal =
+    grantTarget === CREDENTIALS_GRANT_SUBJECT && one !== undefined
+      ? one.subject.kind === 'iam-role'
+        ? credentialGrantSubject(one.subject)
+        : `iam-user/${incident.account}/${followedUser ?? one.principal.name}`
+      : undefined;
   const slotTarget = grantTarget !== undefined && grantTarget !== CREDENTIALS_GRANT_SUBJECT ? `${incident.region}/${grantTarget}` : principal !== undefined ? `${incident.region}/${principal}` : undefined;
   if (personDecides || mode === 'dry-run') {
     // Blast-radius slots count automatic containments: an approved one is a person's decision, and

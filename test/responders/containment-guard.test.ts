@@ -1989,6 +1989,42 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(putInputs().map((input) => input.Item?.target)).toEqual([{ S: `${REGION}/iam-user/${ACCOUNT}/ci-deployer` }]);
   });
 
+  // Review-15i: the hold of a plain access-key incident named its user as the FINDING spelled it,
+  // while the guard (and disable-access-key) follow a name IAM does not know to whoever owns the key
+  // now (row 11o). An execution naming a vanished user "ghost" with bob's key took a slot recorded
+  // for ghost; another naming ghost with carol's key found that hold "about the same resource" and
+  // was granted under it, with no slot: every user's key cut off under one slot.
+  it('ATTACK (review-15i): a key followed from a name IAM does not know counts against the user that owns it, never the vanished name', async () => {
+    const CAROL_KEY = 'AKIAQ3EGRW6JCAROLKEY';
+    const incident = keyOf('ghost', CAROL_KEY);
+    const start = startSlot(incident.key, MAX);
+    // Every slot held; one by an earlier execution naming ghost with another user's key, as the guard recorded it.
+    slotsHold(
+      ...[0, 1, 2].map((slot) => ({
+        ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800),
+        target: { S: slot === start ? `${REGION}/iam-user/${ACCOUNT}/ghost` : `${REGION}/i-0eeeeffff0000111${slot}` },
+      })),
+    );
+    iam.on(ListAccessKeysCommand, { UserName: 'ghost' }).rejects(new NoSuchEntityException({ message: 'The user with name ghost cannot be found.', $metadata: {} }));
+    iam.on(ListAccessKeysCommand, { UserName: 'carol' }).resolves({ AccessKeyMetadata: [{ UserName: 'carol', AccessKeyId: CAROL_KEY, Status: 'Active' }], IsTruncated: false });
+    iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'carol' });
+    userTags({});
+
+    const { result } = await runGuard(incident);
+
+    expect(result.status).toBe('needs-approval');
+    expect(result.blastRadius).not.toHaveProperty('sharedWith');
+    expect(putInputs()).toEqual([]);
+
+    // A free slot: the hold records carol, the user whose key is contained.
+    ddb.reset();
+    ddb.on(PutItemCommand).resolves({});
+    slotsHold();
+    grants.grants.clear();
+    await runGuard(incident);
+    expect(putInputs().map((input) => input.Item?.target)).toEqual([{ S: `${REGION}/iam-user/${ACCOUNT}/carol` }]);
+  });
+
   it('leaves the rails to the steps when a plain access-key incident names credentials of another principal too', async () => {
     slotsHold();
     const incident = keyOf('ci-deployer');
