@@ -24,12 +24,12 @@ import type { DeploymentEnvironment } from './effective-mode';
 import type { AccessKeyMetadata } from '@aws-sdk/client-iam';
 import { GetRoleCommand, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { tagRecord } from '../aws/describe-instance';
-import { SECURITY_TAGS } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS } from '../contracts/security';
 import type { PlaybookRails } from '../contracts/security';
 import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
-import { otherRoleOfName, readOrMissing, roleCreatedAfterFinding } from './credential-targets';
+import { otherRoleOfName, readOrMissing, roleCreatedAfterFinding, rolesNamed } from './credential-targets';
 import { followKeyToRenamedUser, keyIdsOf, keysOfAnotherOwner, notKeysOf } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { RenamedKeyOwner } from './renamed-key-owner';
@@ -84,6 +84,22 @@ export function soleCredentialOf(incident: Incident): OneCredential | undefined 
     }
   };
   return affectedResources(incident).every(belongs) ? one : undefined;
+}
+
+/**
+ * What an access-key incident whose credentials belong to several principals contains, as one
+ * blast-radius target (pure): every access key it names, by id (a key never changes owner, while the
+ * user name beside it is the finding's claim, which disable-access-key follows to whoever owns the key
+ * now), and every role whose sessions revoke-role-sessions denies (rolesNamed), each with its account,
+ * sorted, as a JSON list (names may hold commas). A re-run, or another incident about the same
+ * credentials, counts under one hold; any other set takes a slot of its own, whatever incident key
+ * it claims (row 15l). Undefined when it names no key and no role (the steps act on nothing).
+ */
+export function credentialsSlotTarget(incident: Incident): string | undefined {
+  const keys = affectedResources(incident).flatMap((resource) => (resource.kind === 'access-key' ? [`access-key/${resource.account ?? incident.account}/${resource.accessKeyId}`] : []));
+  const roles = rolesNamed(incident).map((role) => `iam-role/${role.account}/${role.roleName}`);
+  const contained = [...new Set([...keys, ...roles])].sort();
+  return contained.length === 0 ? undefined : `${CREDENTIALS_GRANT_SUBJECT}/${JSON.stringify(contained)}`;
 }
 
 /**

@@ -28,7 +28,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
-import { accessKeyIdsCovered, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
+import { accessKeyIdsCovered, credentialsSlotTarget, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { roleIdsNamed } from './credential-targets';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
@@ -398,7 +398,9 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // they all belong to one user or role (`one`, soleCredentialOf), that principal is what is
   // contained, and the hold records it; the incident key alone, a claim of the execution's input,
   // would let an execution under the key of a holding incident cut off another principal with no
-  // slot (row 15i). Credentials of several principals still count per incident. A user is named as
+  // slot (row 15i). Credentials of several principals are recorded as the set of them (row 15l): by
+  // the key alone, whoever may start an execution could name a second principal and so be in that
+  // case, and cut off any other set of credentials under one slot. A user is named as
   // IAM knows it now: the finding's name, when IAM knows none, is a claim any execution can repeat
   // with another user's key, which would then count under that name's hold (row 15k).
   const principal =
@@ -407,7 +409,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
         ? credentialGrantSubject(one.subject)
         : `iam-user/${incident.account}/${followedUser ?? one.principal.name}`
       : undefined;
-  const slotTarget = grantTarget !== undefined && grantTarget !== CREDENTIALS_GRANT_SUBJECT ? `${incident.region}/${grantTarget}` : principal !== undefined ? `${incident.region}/${principal}` : undefined;
+  const contained = grantTarget !== CREDENTIALS_GRANT_SUBJECT ? grantTarget : (principal ?? credentialsSlotTarget(incident));
+  const slotTarget = contained !== undefined ? `${incident.region}/${contained}` : undefined;
   if (personDecides || mode === 'dry-run') {
     // Blast-radius slots count automatic containments: an approved one is a person's decision, and
     // a dry-run changes nothing, so neither takes a slot; the preview still tells the alert where
