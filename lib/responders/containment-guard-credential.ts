@@ -24,12 +24,12 @@ import type { DeploymentEnvironment } from './effective-mode';
 import type { AccessKeyMetadata } from '@aws-sdk/client-iam';
 import { GetRoleCommand, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { tagRecord } from '../aws/describe-instance';
-import { SECURITY_TAGS } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS } from '../contracts/security';
 import type { PlaybookRails } from '../contracts/security';
 import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
-import { otherRoleOfName, readOrMissing, roleCreatedAfterFinding } from './credential-targets';
+import { otherRoleOfName, readOrMissing, roleCreatedAfterFinding, rolesNamed } from './credential-targets';
 import { followKeyToRenamedUser, keyIdsOf, keysOfAnotherOwner, notKeysOf } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { RenamedKeyOwner } from './renamed-key-owner';
@@ -87,6 +87,22 @@ export function soleCredentialOf(incident: Incident): OneCredential | undefined 
 }
 
 /**
+ * What an access-key incident whose credentials belong to several principals contains, as one
+ * blast-radius target (pure): every access key it names, by id (a key never changes owner, while the
+ * user name beside it is the finding's claim, which disable-access-key follows to whoever owns the key
+ * now), and every role whose sessions revoke-role-sessions denies (rolesNamed), each with its account,
+ * sorted, as a JSON list (names may hold commas). A re-run, or another incident about the same
+ * credentials, counts under one hold; any other set takes a slot of its own, whatever incident key
+ * it claims (row 15l). Undefined when it names no key and no role (the steps act on nothing).
+ */
+export function credentialsSlotTarget(incident: Incident): string | undefined {
+  const keys = affectedResources(incident).flatMap((resource) => (resource.kind === 'access-key' ? [`access-key/${resource.account ?? incident.account}/${resource.accessKeyId}`] : []));
+  const roles = rolesNamed(incident).map((role) => `iam-role/${role.account}/${role.roleName}`);
+  const contained = [...new Set([...keys, ...roles])].sort();
+  return contained.length === 0 ? undefined : `${CREDENTIALS_GRANT_SUBJECT}/${JSON.stringify(contained)}`;
+}
+
+/**
  * The access key ids a containment of `one` (a user's key) acts on: the per-credential execution's
  * one key, or, for any other incident whose credentials are all that user's (soleCredentialOf),
  * every key of that user the incident names in its account, since disable-access-key acts on each.
@@ -136,6 +152,13 @@ export function privilegedCredentialReason(one: OneCredential, account: string, 
 }
 
 /**
+ * lookAtCredential's answer for a credential it clears: `followedTo` names the user whose key it is
+ * now when the finding's user name was unknown to IAM and the key led to its owner (the user the
+ * steps act on, so the one a blast-radius hold must record, never the vanished name: row 15k).
+ */
+export type CredentialVerdict = ProtectionVerdict | { readonly protected: false; readonly followedTo: string };
+
+/**
  * Reads the credential's user or role from IAM when a rule needs it: its current tags for the
  * protected tag key (contain only) or the game-day opt-in tag (any game-day incident), for a role to
  * contain, its unique id when its sessions give one, else its creation date (GuardDuty names a
@@ -169,7 +192,7 @@ export async function lookAtCredential(
      */
     readonly keyHolds?: KeyHolds;
   } = {},
-): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target' | 'nothing-to-contain'> {
+): Promise<CredentialVerdict | 'unverifiable' | 'not-a-target' | 'nothing-to-contain'> {
   const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
   const roleIds = named.roleIds ?? [];
   // A role to contain is always read, tag rule or not: for its id when the sessions give one, else for
@@ -196,6 +219,8 @@ export async function lookAtCredential(
   let renamed: RenamedKeyOwner | undefined;
   /** A refusal of a renamed user says so: the alert names both names. */
   const told = (reason: string): string => (renamed === undefined ? reason : `${reason} (${renamed.detail}.)`);
+  /** Not protected: a followed user is named, since the name the finding gives is nobody's now. */
+  const cleared = (): CredentialVerdict => (renamed === undefined ? { protected: false } : { protected: false, followedTo: renamed.to });
   if (checksKeyOwner) {
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
@@ -272,7 +297,7 @@ export async function lookAtCredential(
       return 'nothing-to-contain';
     }
     log.record('iam:ListAccessKeys', name, 'observed', `Read the access keys of user ${name}: ${own.join(', ')} ${own.length === 1 ? 'is its key' : 'are its keys'}.`);
-    if (protectedTagKey === undefined && !gameDay) return { protected: false };
+    if (protectedTagKey === undefined && !gameDay) return cleared();
   }
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
@@ -331,5 +356,5 @@ export async function lookAtCredential(
         : `Read ${what} ${name}: ${answer.createDate !== undefined ? `created at ${answer.createDate.toISOString()}, before the finding` : 'IAM gives no creation date'}; the finding's session gives no id, so it is taken by its name.`
       : `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`,
   );
-  return { protected: false };
+  return cleared();
 }

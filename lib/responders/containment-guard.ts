@@ -28,7 +28,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
-import { accessKeyIdsCovered, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
+import { accessKeyIdsCovered, credentialsSlotTarget, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { roleIdsNamed } from './credential-targets';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
@@ -244,6 +244,9 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // to contain whose credentials all belong to it: the steps would refuse each of them alike, and a
   // finding about a protected credential must not use up the account's automatic containments.
   const perCredential = rails.grantScope === 'one-credential';
+  // The user IAM says owns the incident's key now, when the finding's user name is nobody's
+  // (lookAtCredential followed the key): the one its containment cuts off.
+  let followedUser: string | undefined;
   const one = perCredential ? oneCredentialOf(incident) : rails.kind === 'contain' && resource.kind === 'access-key' ? soleCredentialOf(incident) : undefined;
   if (perCredential && one === undefined) {
     reasons.push(`Playbook ${playbook} clears one credential per execution, and this incident's resource names no IAM user's access key nor role: nothing is cleared.`);
@@ -278,6 +281,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       return finish('evidence-only', notEvaluated(policy), looked);
     }
     if (perCredential) grantTarget = credentialGrantSubject(one.subject);
+    if ('followedTo' in looked) followedUser = looked.followedTo;
   }
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;
@@ -394,9 +398,19 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // they all belong to one user or role (`one`, soleCredentialOf), that principal is what is
   // contained, and the hold records it; the incident key alone, a claim of the execution's input,
   // would let an execution under the key of a holding incident cut off another principal with no
-  // slot (row 15i). Credentials of several principals still count per incident.
-  const principal = grantTarget === CREDENTIALS_GRANT_SUBJECT && one !== undefined ? (one.subject.kind === 'iam-role' ? credentialGrantSubject(one.subject) : `iam-user/${incident.account}/${one.principal.name}`) : undefined;
-  const slotTarget = grantTarget !== undefined && grantTarget !== CREDENTIALS_GRANT_SUBJECT ? `${incident.region}/${grantTarget}` : principal !== undefined ? `${incident.region}/${principal}` : undefined;
+  // slot (row 15i). Credentials of several principals are recorded as the set of them (row 15l): by
+  // the key alone, whoever may start an execution could name a second principal and so be in that
+  // case, and cut off any other set of credentials under one slot. A user is named as
+  // IAM knows it now: the finding's name, when IAM knows none, is a claim any execution can repeat
+  // with another user's key, which would then count under that name's hold (row 15k).
+  const principal =
+    grantTarget === CREDENTIALS_GRANT_SUBJECT && one !== undefined
+      ? one.subject.kind === 'iam-role'
+        ? credentialGrantSubject(one.subject)
+        : `iam-user/${incident.account}/${followedUser ?? one.principal.name}`
+      : undefined;
+  const contained = grantTarget !== CREDENTIALS_GRANT_SUBJECT ? grantTarget : (principal ?? credentialsSlotTarget(incident));
+  const slotTarget = contained !== undefined ? `${incident.region}/${contained}` : undefined;
   if (personDecides || mode === 'dry-run') {
     // Blast-radius slots count automatic containments: an approved one is a person's decision, and
     // a dry-run changes nothing, so neither takes a slot; the preview still tells the alert where

@@ -312,7 +312,8 @@ describe('lookAtCredential', () => {
         expect(iam.commandCalls(GetAccessKeyLastUsedCommand).map((call) => call.args[0].input)).toEqual([{ AccessKeyId: KEY }]);
         expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'svc-metrics' }]);
         expect(iam.calls()).toHaveLength(3);
-        expect(followed.verdict).toEqual({ protected: false });
+        // The user the key is contained as, for the blast-radius hold (row 15k).
+        expect(followed.verdict).toEqual({ protected: false, followedTo: 'svc-metrics' });
         expect(followed.reasons).toEqual([]);
         expect(followed.log).toEqual([
           { api: 'firebreak:follow-renamed-user', target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: its containment is checked under its current name svc-metrics` },

@@ -1989,6 +1989,90 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(putInputs().map((input) => input.Item?.target)).toEqual([{ S: `${REGION}/iam-user/${ACCOUNT}/ci-deployer` }]);
   });
 
+  // Review-15i: the hold of a plain access-key incident named its user as the FINDING spelled it,
+  // while the guard (and disable-access-key) follow a name IAM does not know to whoever owns the key
+  // now (row 11o). An execution naming a vanished user "ghost" with bob's key took a slot recorded
+  // for ghost; another naming ghost with carol's key found that hold "about the same resource" and
+  // was granted under it, with no slot: every user's key cut off under one slot.
+  it('ATTACK (review-15i): a key followed from a name IAM does not know counts against the user that owns it, never the vanished name', async () => {
+    const CAROL_KEY = 'AKIAQ3EGRW6JCAROLKEY';
+    const incident = keyOf('ghost', CAROL_KEY);
+    const start = startSlot(incident.key, MAX);
+    // Every slot held; one by an earlier execution naming ghost with another user's key, as the guard recorded it.
+    slotsHold(
+      ...[0, 1, 2].map((slot) => ({
+        ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800),
+        target: { S: slot === start ? `${REGION}/iam-user/${ACCOUNT}/ghost` : `${REGION}/i-0eeeeffff0000111${slot}` },
+      })),
+    );
+    iam.on(ListAccessKeysCommand, { UserName: 'ghost' }).rejects(new NoSuchEntityException({ message: 'The user with name ghost cannot be found.', $metadata: {} }));
+    iam.on(ListAccessKeysCommand, { UserName: 'carol' }).resolves({ AccessKeyMetadata: [{ UserName: 'carol', AccessKeyId: CAROL_KEY, Status: 'Active' }], IsTruncated: false });
+    iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'carol' });
+    userTags({});
+
+    const { result } = await runGuard(incident);
+
+    expect(result.status).toBe('needs-approval');
+    expect(result.blastRadius).not.toHaveProperty('sharedWith');
+    expect(putInputs()).toEqual([]);
+
+    // A free slot: the hold records carol, the user whose key is contained.
+    ddb.reset();
+    ddb.on(PutItemCommand).resolves({});
+    slotsHold();
+    grants.grants.clear();
+    await runGuard(incident);
+    expect(putInputs().map((input) => input.Item?.target)).toEqual([{ S: `${REGION}/iam-user/${ACCOUNT}/carol` }]);
+  });
+
+  // Review-15i: an access-key incident naming credentials of several users or roles recorded no
+  // resource on its hold, so its key alone matched it (row 15i's left-open case). Whoever may
+  // states:StartExecution chooses to be in that case: name a second principal beside the one whose
+  // keys are the target, reuse the key of such a hold (their own first execution's), and every other
+  // set of keys was granted as a re-run, with no slot.
+  it('ATTACK (review-15i): an access-key incident of several principals under the key of a hold counts its own credentials, never the key alone', async () => {
+    const severalOf = (accessKeyId: string, roleName: string): Incident => ({
+      ...keyOf('ci-deployer', accessKeyId),
+      key: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-several',
+      affected: [
+        { kind: 'access-key', accessKeyId, temporary: false, userName: 'ci-deployer', userType: 'IAMUser', from: 'resource.accessKeyDetails' },
+        { kind: 'role-session', roleName, from: 'service.additionalInfo' },
+      ] as Incident['affected'],
+    });
+    const first = severalOf('AKIAQ3EGRW6JFIRSTKEY', 'reports-reader');
+    const other = severalOf('AKIAQ3EGRW6JOTHERKEY', 'billing-exporter');
+    const start = startSlot(first.key, MAX);
+    const fullWith = (held: Record<string, AttributeValue>) =>
+      slotsHold(held, ...[0, 1, 2].filter((slot) => slot !== start).map((slot) => ({ ...slotItem(slot, `gd-other-${slot}`, NOW_S + 1800), target: { S: `${REGION}/i-0eeeeffff0000111${slot}` } })));
+    // The key's first execution held its slot (as the guard wrote it before: no resource recorded).
+    fullWith(slotItem(start, first.key, NOW_S + 1800));
+
+    const { result } = await runGuard(other);
+
+    expect(result.status).toBe('needs-approval');
+    expect(result.idempotentReplay).toBe(false);
+    expect(putInputs()).toEqual([]);
+
+    // A free slot: the hold records every credential the incident names (keys by id, roles by name).
+    ddb.reset();
+    ddb.on(PutItemCommand).resolves({});
+    slotsHold();
+    grants.grants.clear();
+    await runGuard(first);
+    const target = `${REGION}/iam-credentials/${JSON.stringify([`access-key/${ACCOUNT}/AKIAQ3EGRW6JFIRSTKEY`, `iam-role/${ACCOUNT}/reports-reader`])}`;
+    expect(putInputs().map((input) => input.Item?.target)).toEqual([{ S: target }]);
+
+    // A re-run of that incident (the same credentials) is granted under its hold, with no slot.
+    ddb.reset();
+    ddb.on(PutItemCommand).resolves({});
+    fullWith({ ...slotItem(start, first.key, NOW_S + 1800), target: { S: target } });
+    grants.grants.clear();
+    const rerun = await runGuard(first);
+    expect(rerun.result.status).toBe('proceed');
+    expect(rerun.result.idempotentReplay).toBe(true);
+    expect(putInputs()).toEqual([]);
+  });
+
   it('leaves the rails to the steps when a plain access-key incident names credentials of another principal too', async () => {
     slotsHold();
     const incident = keyOf('ci-deployer');
