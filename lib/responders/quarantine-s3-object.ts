@@ -23,7 +23,7 @@
 import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-options';
 import { CopyObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { CopyObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { awsErrorCode, awsHttpStatus, toResponderError } from '../aws/errors';
+import { awsErrorCode, awsHttpStatus, isAccessDeniedAwsError, toResponderError } from '../aws/errors';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
 import { QUARANTINE_S3_OBJECT } from '../contracts/responders';
@@ -393,6 +393,7 @@ async function copyToQuarantine(
     if (awsErrorCode(error) === 'ConditionalRequestConflict' || awsHttpStatus(error) === 409) {
       throw new TransientResponderError(`s3:CopyObject to ${copyName} met another write to that key in progress (409 ConditionalRequestConflict): the step is retried`, { cause: error });
     }
+    if (recorded !== undefined && plan.owner !== object.account && isAccessDeniedAwsError(error)) return keyHeldByRecord(recorded, error, run, where, copyName);
     if (awsErrorCode(error) !== 'PreconditionFailed' && awsHttpStatus(error) !== 412) throw toResponderError(error, 's3:CopyObject');
     return keyTaken(s3, object, plan, recorded, run, where, copyName);
   }
@@ -458,6 +459,26 @@ async function keyTaken(
     `This incident has no record of copying it (an earlier call whose answer was lost, an earlier incident's copy, or an object someone else wrote).${holder} ` +
     'The original stays tagged infected; check what is at that key';
   log.record('s3:CopyObject', copyName, 'skipped', `Not copied: ${reason}`);
+  return { ...where, status: 'not-copied', reason };
+}
+
+/**
+ * A copy to another account's quarantine bucket refused AccessDenied where the state table records
+ * an earlier copy at the key (another incident's, or another upload's under the same key). The
+ * documented bucket policy admits a copy's tags only on a key not yet tagged infected (`Null`
+ * s3:ExistingObjectTag/firebreak:malware-scan, so a member account's role cannot retag its earlier
+ * copies), and S3 authorizes CopyObject's Tagging header as s3:PutObjectTagging on the key: with
+ * an earlier copy there, the copy is refused before If-None-Match is asked (security row 16za). It
+ * is the same refusal as the 412 (nothing is overwritten), so it is reported the same way: the
+ * copy not made, for a person to look, instead of failing the step, whose retries would meet it again.
+ */
+function keyHeldByRecord(recorded: QuarantineCopyRecord, error: unknown, run: { readonly log: ActionLog }, where: { readonly bucket: string; readonly key: UntrustedText }, copyName: string): CopyOutcome {
+  const answer = error instanceof Error ? error.message : String(error);
+  const reason =
+    `something is already at the copy's key and is not overwritten: the state table records incident ${recorded.incidentKey}'s copy of version ${recorded.sourceVersionId ?? 'null'} (${recorded.copiedAt}) at that key, ` +
+    `and account ${recorded.owner}'s quarantine bucket refused the copy (AccessDenied: ${answer}), as its policy admits a copy's tags only on a key not yet tagged infected. ` +
+    'The original stays tagged infected; check what is at that key';
+  run.log.record('s3:CopyObject', copyName, 'skipped', `Not copied: ${reason}`);
   return { ...where, status: 'not-copied', reason };
 }
 

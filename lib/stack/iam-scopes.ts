@@ -720,17 +720,22 @@ const SCOPES: readonly ActionScope[] = [
     why: 'Not a finding: a Deny grants nothing.',
   },
   {
-    // The game-day opt-in (firebreak:gameday-target) lets drills act on a real object: only its
+    // The game-day opt-in (firebreak:gameday-target=true) lets drills act on a real object: only its
     // owner sets it. Both S3 responders write back the owner's own tags, never adding it; this Deny
-    // holds the roles to that, a race included (the owner takes it off between Firebreak's read of
-    // the tags and its write: the write is refused, and the retry reads the tags again).
+    // holds the roles to that, a race included (the owner takes it off, or sets it to `false`, between
+    // Firebreak's read of the tags and its write: the write is refused, and the retry reads the tags
+    // again). The opt-in is the value, not the key: a write of `true` is refused unless the version
+    // already holds `true`. StringNotEquals also matches when the version has no such tag (a negated
+    // operator matches a key absent from the request context), so a key the owner set to another
+    // value is covered as well as a missing one (row 16z; the Null test on the key alone was not:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
     sid: 'DenyOptingObjectsInToGameDays',
     effect: iam.Effect.DENY,
     actions: requestedOf(...OBJECT_TAG_WRITES),
     resources: (arns) => present(arns.s3?.arn('*/*')),
     conditions: () => ({
-      'ForAnyValue:StringEquals': { 's3:RequestObjectTagKeys': SECURITY_TAGS.gameDayTarget.key },
-      Null: { [`s3:ExistingObjectTag/${SECURITY_TAGS.gameDayTarget.key}`]: 'true' },
+      StringEquals: { [`s3:RequestObjectTag/${SECURITY_TAGS.gameDayTarget.key}`]: SECURITY_TAGS.gameDayTarget.value },
+      StringNotEquals: { [`s3:ExistingObjectTag/${SECURITY_TAGS.gameDayTarget.key}`]: SECURITY_TAGS.gameDayTarget.value },
     }),
     why: 'Not a finding: a Deny grants nothing.',
   },

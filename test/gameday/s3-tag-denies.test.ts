@@ -99,3 +99,20 @@ describe('ATTACK (s3-tag-denies): the S3 responder roles cannot opt an object in
     expect(optedIn.sim.authorizationFindings()).toEqual([]);
   });
 });
+
+describe('ATTACK (review-16v): an owner’s firebreak:gameday-target=false is not turned into the opt-in (row 16z)', () => {
+  // The owner disarms an object by setting the tag to another value, not only by taking it off (the
+  // game day itself tags targets `false`: lib/gameday/runner.ts). A race, or a role used otherwise,
+  // writing `true` over it opts the object in as surely as adding the key: the Deny on a missing
+  // key alone (Null) let it through.
+  it.each([QUARANTINE, RELEASE])('%s: true over the owner’s false (or any other value) is refused; the owner’s false is written back as it is', async (role) => {
+    const start = role === QUARANTINE ? [OWNER] : [OWNER, ...INFECTED];
+    for (const value of ['false', 'TRUE', '']) {
+      const object = await objectTagged([...start, { Key: OPT_IN.Key, Value: value }], role);
+      const flipped = await rejectionOf(object.tag([OWNER, OPT_IN, ...INFECTED]));
+      expect(flipped.name).toBe('AccessDenied');
+      await object.tag([OWNER, { Key: OPT_IN.Key, Value: value }, ...INFECTED]);
+      expect(object.sim.authorizationFindings()).toEqual([]);
+    }
+  });
+});

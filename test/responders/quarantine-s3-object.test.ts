@@ -479,6 +479,27 @@ describe('the quarantine copy: once, and never over anything', () => {
     expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_ACROSS]);
   });
 
+  it('FIDELITY (review-16v): another account’s bucket refusing AccessDenied where an earlier copy is recorded is the key taken (row 16za); with no record the step still fails', async () => {
+    // The documented bucket policy admits a copy's tags only on a key not yet tagged infected: with
+    // an earlier copy at the key, S3 refuses the copy's s3:PutObjectTagging before If-None-Match.
+    const denied = () => sdkError('AccessDenied', 403);
+    const copies = new InMemoryQuarantineCopyRecords();
+    await copies.put({ ...RECORDED_ACROSS, incidentKey: 's3scan-0123456789abcdef0123456789abcdef', sourceVersionId: 'an-earlier-version', sourceETag: 'ffffffffffffffffffffffffffffffff' });
+    givenObject();
+    s3Mock.on(CopyObjectCommand).rejects(denied());
+    const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { bucket: 'acme-quarantine', status: 'not-copied' } });
+    expect(result.quarantineCopy?.reason).toContain('not overwritten');
+    expect(result.quarantineCopy?.reason).toContain('s3scan-0123456789abcdef0123456789abcdef');
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+
+    // No record at the key: a bucket without the policy, or a policy that refuses every copy; the step fails, alerted.
+    s3Mock.reset();
+    givenObject();
+    s3Mock.on(CopyObjectCommand).rejects(denied());
+    await expect(quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET })).rejects.toThrow(/AccessDenied/);
+  });
+
   it('in its own bucket, takes a 412 for its copy only when the scanned content, tagged infected, is at the key', async () => {
     const copyKey = { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}`, ExpectedBucketOwner: ACCOUNT };
     const cases: [string, { ETag: string }, { Key: string; Value: string }[], string][] = [
