@@ -518,6 +518,111 @@ describe('ATTACK (s3-claims-growth): one key of a bucket without versioning, upl
   }
   const UNVERSIONED = { account: ACCOUNT, region: A.region, bucketName: BUCKET, key: KEY };
 
+  /** The release as `firebreak release --bucket --key` builds it (no ETag), of `incident` (the one the object's tag names). */
+  const releaseOf = (incident: Incident, at: Date): Incident =>
+    buildS3ObjectReleaseRequest({ bucketName: BUCKET, key: KEY, account: ACCOUNT, region: incident.region, incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:iam::111122223333:user/dana', at }).input.incident;
+  /** The claims store, with `before` run once before the claim (or take-back) it names: what lands in between. */
+  const interleaved = (claims: S3ObjectClaims, before: { claim?: () => Promise<void>; takeBack?: () => Promise<void>; afterTakeBack?: () => Promise<void> }): S3ObjectClaims => ({
+    claim: async (...args) => {
+      const run = before.claim;
+      before.claim = undefined;
+      if (run !== undefined) await run();
+      return claims.claim(...args);
+    },
+    takeBack: async (...args) => {
+      const [run, after] = [before.takeBack, before.afterTakeBack];
+      before.takeBack = undefined;
+      before.afterTakeBack = undefined;
+      if (run !== undefined) await run();
+      const answer = await claims.takeBack(...args);
+      if (after !== undefined) await after();
+      return answer;
+    },
+    get: (...args) => claims.get(...args),
+    forgetRestored: (...args) => claims.forgetRestored(...args),
+  });
+
+  it('compares a multipart upload’s ETag (`-N`), quoted by HeadObject, as its scan named it: the current upload’s release untags it (review-16w)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const s3 = givenUploads();
+    const multipart = scanIncident((event) => {
+      delete event.detail.s3ObjectDetails['versionId'];
+      event.detail.s3ObjectDetails['eTag'] = `${'b'.repeat(32)}-3`;
+    });
+    s3.upload(multipart);
+    expect((await quarantineWith(multipart, claims, NOW)).status).toBe('tagged');
+    expect((await claims.get(UNVERSIONED)).objectETag).toBe(`${'b'.repeat(32)}-3`);
+    expect(await releaseWith(releaseOf(multipart, hours(1)), claims, hours(1))).toMatchObject({ status: 'untagged' });
+  });
+
+  it('claims no upload under another spelling of its ETag: a scan naming it in capitals finds the object changed (review-16w)', async () => {
+    const claims = new InMemoryS3ObjectClaims();
+    const s3 = givenUploads();
+    s3.upload(uploadScan(1));
+    const capitals = scanIncident((event) => {
+      delete event.detail.s3ObjectDetails['versionId'];
+      event.detail.s3ObjectDetails['eTag'] = '1'.padStart(32, 'a').toUpperCase();
+    });
+    expect((await quarantineWith(capitals, claims, NOW)).status).toBe('changed');
+    expect((await claims.get(UNVERSIONED)).objectETag).toBeUndefined();
+  });
+
+  it('keeps malware uploaded between the release’s HeadObject and its tag write tagged, its tags preset by the uploader or not (review-16w)', async () => {
+    for (const preset of ['none', 'released incident', 'own incident'] as const) {
+      for (const claimLands of ['before the release’s tag write', 'after the release’s read of the claims'] as const) {
+        s3Mock.reset();
+        const claims = new InMemoryS3ObjectClaims();
+        const s3 = givenUploads();
+        const harmless = uploadScan(1);
+        const malware = uploadScan(2);
+        s3.upload(harmless);
+        expect((await quarantineWith(harmless, claims, NOW)).status).toBe('tagged');
+        // The release read the object (harmless, the claims' ETag); the malware is uploaded before its take-back.
+        const upload = async (): Promise<void> => {
+          s3.upload(malware);
+          if (preset !== 'none') s3.state.tags = [OWNER, ...infectedFor(preset === 'own incident' ? malware : harmless)];
+        };
+        const racing = interleaved(claims, {
+          takeBack: upload,
+          ...(claimLands === 'before the release’s tag write' ? { afterTakeBack: async () => void (await quarantineWith(malware, claims, hours(1.5))) } : {}),
+        });
+        const released = await releaseWith(releaseOf(harmless, hours(1)), racing, hours(1));
+        if (claimLands !== 'before the release’s tag write') await quarantineWith(malware, claims, hours(3));
+        expect(isInfected(s3.state.tags), `${preset}, the claim ${claimLands}: release ${released.status}`).toBe(true);
+        expect(s3.state.tags).toContainEqual({ Key: 'firebreak:incident', Value: malware.key });
+      }
+    }
+  });
+
+  it('never untags the current upload when a claims item written before row 16u (no objectETag) holds it and another upload’s claim lands late (review-16w)', async () => {
+    for (const lateClaim of ['harmless', 'malware'] as const) {
+      s3Mock.reset();
+      const claims = new InMemoryS3ObjectClaims();
+      const s3 = givenUploads();
+      const harmless = uploadScan(1);
+      const malware = uploadScan(2);
+      s3.upload(malware);
+      expect((await quarantineWith(malware, claims, NOW)).status).toBe('tagged');
+      // As written before row 16u: no objectETag.
+      delete [...claims.items.values()][0]!.objectETag;
+      // The harmless upload's execution reads it; the uploader puts the malware back before that execution's claim.
+      s3.upload(harmless);
+      const racing = interleaved(claims, {
+        claim: async () => {
+          s3.upload(malware);
+          if (lateClaim === 'harmless') await quarantineWith(malware, claims, minutes(1));
+        },
+      });
+      await quarantineWith(harmless, racing, minutes(2));
+      if (lateClaim === 'malware') await quarantineWith(malware, claims, minutes(3));
+      // The harmless claim late: it retired the malware's and holds the object, another upload (row 16w: refused). The
+      // malware's late: its claim retired the harmless one's (joined to the item's, which named no upload): held by the malware.
+      const released = await releaseWith(releaseOf(harmless, hours(1)), claims, hours(1));
+      expect(released.status, lateClaim).toBe(lateClaim === 'harmless' ? 'refused' : 'held');
+      expect(isInfected(s3.state.tags), lateClaim).toBe(true);
+    }
+  });
+
   it('holds only the current upload’s claim: its release takes the tags off, an earlier upload’s release changes nothing', async () => {
     const claims = new InMemoryS3ObjectClaims();
     const s3 = givenUploads();
