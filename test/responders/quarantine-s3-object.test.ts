@@ -130,6 +130,32 @@ function writes(): number {
 beforeEach(() => s3Mock.reset());
 afterEach(() => s3Mock.reset());
 
+describe('malwareObjectGrantTarget', () => {
+  it('ATTACK (review-15l): two objects whose version id and key split a "/" differently name two targets, never one blast-radius hold', () => {
+    // S3 version ids are opaque (up to 1,024 bytes, URL-ready: https://docs.aws.amazon.com/AmazonS3/latest/userguide/versioning-workflows.html),
+    // and the parser lets "/" through; the key follows the version in the target.
+    const split = (versionId: string, objectKey: string) =>
+      scanIncident((event) => {
+        event.detail.s3ObjectDetails.versionId = versionId;
+        event.detail.s3ObjectDetails.objectKey = objectKey;
+      });
+    const one = split('Rb4kBsH0/hZ6bB', 'payload.exe');
+    const other = split('Rb4kBsH0', 'hZ6bB/payload.exe');
+    expect(scannedObjectOf(one).object).toMatchObject({ versionId: 'Rb4kBsH0/hZ6bB', key: 'payload.exe' });
+    expect(scannedObjectOf(other).object).toMatchObject({ versionId: 'Rb4kBsH0', key: 'hZ6bB/payload.exe' });
+    expect(malwareObjectGrantTarget(one)).not.toBe(malwareObjectGrantTarget(other));
+    // A scan result that names no version is the one version `null` (s3-object-claims.ts, keptVersionId), as before.
+    const unnamed = scanIncident((event) => {
+      delete event.detail.s3ObjectDetails.versionId;
+    });
+    const named = scanIncident((event) => {
+      event.detail.s3ObjectDetails.versionId = 'null';
+    });
+    expect(malwareObjectGrantTarget(unnamed)).toBe(malwareObjectGrantTarget(named));
+    expect(malwareObjectGrantTarget(THREATS)).toBe(`s3://${ACCOUNT}/${BUCKET}/${VERSION}/${KEY}`);
+  });
+});
+
 describe('scannedObjectOf', () => {
   it('reads the exact bucket, key, version and ETag of a parsed scan result', () => {
     expect(scannedObjectOf(THREATS).object).toEqual({
