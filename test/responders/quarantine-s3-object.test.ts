@@ -372,6 +372,31 @@ describe('quarantineS3Object', () => {
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
+  it('ATTACK (review-15l): an input naming no version never tags the version S3 keeps as current, which its blast-radius hold (the one version null) does not name', async () => {
+    // Its target is the one version `null` (malwareObjectGrantTarget, keptVersionId), the hold an
+    // incident about that version holds; in a bucket with versioning, S3 answers a request naming no
+    // version with the current version, another object.
+    const unnamed = scanIncident((event) => {
+      delete event.detail.s3ObjectDetails.versionId;
+      delete event.detail.s3ObjectDetails.eTag;
+    });
+    const named = scanIncident((event) => {
+      event.detail.s3ObjectDetails.versionId = 'null';
+    });
+    expect(malwareObjectGrantTarget(unnamed)).toBe(malwareObjectGrantTarget(named));
+    givenObject(undefined, ETAG);
+    const result = await quarantine(unnamed);
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'version-not-named', reason: expect.stringContaining(`the current one is ${VERSION}`) } });
+    expect(writes()).toBe(0);
+    // The one version null (a bucket never versioned: no version id; suspended: `null`) is tagged as before.
+    for (const answered of [undefined, 'null']) {
+      s3Mock.reset();
+      givenObject();
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024, ...(answered !== undefined ? { VersionId: answered } : {}) });
+      expect((await quarantine(unnamed)).status).toBe('tagged');
+    }
+  });
+
   it('refuses an object replaced since the scan (another ETag) and one that is gone', async () => {
     const unversioned = scanIncident((event) => delete event.detail.s3ObjectDetails.versionId);
     givenObject(undefined, 'ffffffffffffffffffffffffffffffff');
