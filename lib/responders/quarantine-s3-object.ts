@@ -44,7 +44,7 @@ import type { QuarantineCopyRecord, QuarantineCopyRecords } from './quarantine-c
 import { isCopyOf } from './quarantine-copy-records';
 import { stepResponder } from './responder-input';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
-import { SET_ASIDE_RECORD_LIMIT } from './s3-object-claims';
+import { SET_ASIDE_RECORD_LIMIT, keptVersionId } from './s3-object-claims';
 import type { ClaimAnswer, S3ObjectClaims, TagRoom } from './s3-object-claims';
 import { clearObject, headObject, objectFields, objectTags } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
@@ -74,7 +74,8 @@ export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOption
 
 export type QuarantineS3ObjectStatus = 'tagged' | 'already-tagged' | 'dry-run' | 'refused' | 'no-threats' | 'not-an-object' | 'not-found' | 'changed';
 
-export type S3ObjectRefusalCode = ObjectRefusalCode | 'not-a-gameday-target';
+/** `version-not-named`: the input names no version, and S3 keeps versions of the object (row 15n); nothing was written. */
+export type S3ObjectRefusalCode = ObjectRefusalCode | 'not-a-gameday-target' | 'version-not-named';
 
 export interface QuarantineS3ObjectResult extends ResponderResult<QuarantineS3ObjectStatus> {
   readonly bucket?: string;
@@ -155,6 +156,17 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     const reason = `Game-day incident ${incident.key}: the object does not carry the tag firebreak:gameday-target=true in S3 now, so a drill may not change it; nothing was changed.`;
     log.record('firebreak:check-gameday-target', target, 'skipped', reason);
     return finish('refused', { refusal: { code: 'not-a-gameday-target', reason } });
+  }
+  // An input naming no version names the one version `null`: so its grant, its blast-radius hold
+  // (malwareObjectGrantTarget) and its claims (keptVersionId). S3 answers a request naming no version
+  // with the current one, which in a bucket with versioning is another object, whose containment no
+  // hold counted (row 15n): a scan of such a bucket names its version. As release-s3-object refuses
+  // such a release, before any claim or write, dry-run too.
+  const currentVersion = keptVersionId(clearance.versionId);
+  if (object.versionId === undefined && currentVersion !== undefined) {
+    const reason = `The input names no version of the object, and S3 keeps versions of it (the current one is ${currentVersion}): its blast-radius hold and claims are the version null's, another object than the one S3 would tag. Nothing was changed; a scan result of this bucket names the version it scanned`;
+    log.record('firebreak:decide', target, 'skipped', reason);
+    return finish('refused', { refusal: { code: 'version-not-named', reason } });
   }
 
   // 3. The tags (PutObjectTagging replaces the set: the owner's tags are written back with ours, less any set aside for room).

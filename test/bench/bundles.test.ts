@@ -361,7 +361,10 @@ describe('responder bundles', () => {
     // Review-16v: +648 bytes: a copy to another account's quarantine bucket refused AccessDenied where the state table records
     // an earlier copy at the key is reported not made, as the 412 is (keyHeldByRecord), since the documented bucket policy
     // refuses the copy's tags on a key already tagged infected and the step failed (row 16za). 576,711 bytes before, 577,359 after.
-    'quarantine-s3-object': 42_902,
+    // Review-15l: +477 bytes in all: an input naming no version of an object S3 keeps versions of is refused
+    // (version-not-named) with its reason, since its blast-radius hold is the version null's (row 15n), and the grant
+    // target's version id is percent-encoded (row 15m). 577,359 bytes before (after review-16v), about 577,836 after.
+    'quarantine-s3-object': 43_379,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
@@ -384,7 +387,9 @@ describe('responder bundles', () => {
     // Review-16u: +1,025 bytes: on the version `null` the release takes the tags off only while the claims' objectETag is the
     // upload in S3 now (HeadObject's ETag), else refuses (claims-of-another-upload) with its reason, since a late claim of a
     // replaced upload retired the current upload's claims and a release names no ETag (row 16w). 571,589 bytes after.
-    'release-s3-object': 37_129,
+    // Review-15l: +20 bytes: the grant target's version id percent-encoded, so that a version id holding "/" cannot move
+    // where the key begins (row 15m). 571,589 bytes before, 571,609 after.
+    'release-s3-object': 37_149,
     // Session 35: quarantine-instance was about 56 bytes under its line, and went 2,981 past it (prefix-targets):
     // +1,198 bytes (row 3u): an ip target at an address of a prefix delegated to the instance's ENI is found, by exact CIDR
     // containment parsed strictly (holdsAddress, prefixKey in instance-state.ts); +1,839 bytes (row 3v): a later run adds the

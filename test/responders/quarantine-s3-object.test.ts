@@ -130,6 +130,32 @@ function writes(): number {
 beforeEach(() => s3Mock.reset());
 afterEach(() => s3Mock.reset());
 
+describe('malwareObjectGrantTarget', () => {
+  it('ATTACK (review-15l): two objects whose version id and key split a "/" differently name two targets, never one blast-radius hold', () => {
+    // S3 version ids are opaque (up to 1,024 bytes, URL-ready: https://docs.aws.amazon.com/AmazonS3/latest/userguide/versioning-workflows.html),
+    // and the parser lets "/" through; the key follows the version in the target.
+    const split = (versionId: string, objectKey: string) =>
+      scanIncident((event) => {
+        event.detail.s3ObjectDetails.versionId = versionId;
+        event.detail.s3ObjectDetails.objectKey = objectKey;
+      });
+    const one = split('Rb4kBsH0/hZ6bB', 'payload.exe');
+    const other = split('Rb4kBsH0', 'hZ6bB/payload.exe');
+    expect(scannedObjectOf(one).object).toMatchObject({ versionId: 'Rb4kBsH0/hZ6bB', key: 'payload.exe' });
+    expect(scannedObjectOf(other).object).toMatchObject({ versionId: 'Rb4kBsH0', key: 'hZ6bB/payload.exe' });
+    expect(malwareObjectGrantTarget(one)).not.toBe(malwareObjectGrantTarget(other));
+    // A scan result that names no version is the one version `null` (s3-object-claims.ts, keptVersionId), as before.
+    const unnamed = scanIncident((event) => {
+      delete event.detail.s3ObjectDetails.versionId;
+    });
+    const named = scanIncident((event) => {
+      event.detail.s3ObjectDetails.versionId = 'null';
+    });
+    expect(malwareObjectGrantTarget(unnamed)).toBe(malwareObjectGrantTarget(named));
+    expect(malwareObjectGrantTarget(THREATS)).toBe(`s3://${ACCOUNT}/${BUCKET}/${VERSION}/${KEY}`);
+  });
+});
+
 describe('scannedObjectOf', () => {
   it('reads the exact bucket, key, version and ETag of a parsed scan result', () => {
     expect(scannedObjectOf(THREATS).object).toEqual({
@@ -344,6 +370,31 @@ describe('quarantineS3Object', () => {
     );
     expect(none).toMatchObject({ status: 'refused', refusal: { code: 'no-execution' } });
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('ATTACK (review-15l): an input naming no version never tags the version S3 keeps as current, which its blast-radius hold (the one version null) does not name', async () => {
+    // Its target is the one version `null` (malwareObjectGrantTarget, keptVersionId), the hold an
+    // incident about that version holds; in a bucket with versioning, S3 answers a request naming no
+    // version with the current version, another object.
+    const unnamed = scanIncident((event) => {
+      delete event.detail.s3ObjectDetails.versionId;
+      delete event.detail.s3ObjectDetails.eTag;
+    });
+    const named = scanIncident((event) => {
+      event.detail.s3ObjectDetails.versionId = 'null';
+    });
+    expect(malwareObjectGrantTarget(unnamed)).toBe(malwareObjectGrantTarget(named));
+    givenObject(undefined, ETAG);
+    const result = await quarantine(unnamed);
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'version-not-named', reason: expect.stringContaining(`the current one is ${VERSION}`) } });
+    expect(writes()).toBe(0);
+    // The one version null (a bucket never versioned: no version id; suspended: `null`) is tagged as before.
+    for (const answered of [undefined, 'null']) {
+      s3Mock.reset();
+      givenObject();
+      s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${ETAG}"`, ContentLength: 1024, ...(answered !== undefined ? { VersionId: answered } : {}) });
+      expect((await quarantine(unnamed)).status).toBe('tagged');
+    }
   });
 
   it('refuses an object replaced since the scan (another ETag) and one that is gone', async () => {
