@@ -240,9 +240,10 @@ const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
  * Why RESOLVED is withheld, if it is: no release step answered before the write-back (placed
  * before the release, beside it in a parallel group, or in a playbook without one: the playbook
  * schema refuses those, row 13g, and this holds for any definition or input that gets past it), or
- * one answered that it released nothing (row 13e). The results are the input's claim (nothing binds
- * them), so they only ever withhold RESOLVED: a forged result can keep a finding open, and grant
- * nothing a write-back placed after its release would not do.
+ * one answered that it released nothing (row 13e). The results are the input's claim: here they only
+ * withhold RESOLVED, and RESOLVED itself acts only for the task the running execution scheduled with
+ * exactly this input (requireStepOrigin, row 13h), so a forged result can keep a finding open, never
+ * resolve one.
  */
 function unreleasedAnswer(results: UpdateSecurityHubFindingInput['results']): string | undefined {
   // Own keys only: a claimed responder named `constructor` must not read Object's.
