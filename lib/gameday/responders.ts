@@ -279,7 +279,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     };
     const table = stateTableFromEnv(environment);
     const records = new DynamoDbSecurityHubFindingRecords(clients.dynamodb(), table);
-    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, grants: grantReader(clients, table), logger: silentLogger, environment, now });
+    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, grants: grantReader(clients, table), origins: new SfnInvocationOrigins(clients.sfn()), logger: silentLogger, environment, now });
   },
   // Not a step: every rule's second target, invoked by EventBridge (the runner), never by a state machine.
   [RESPONDER_NAMES.oversizedEvent]: ({ clients, environment }) =>

@@ -44,6 +44,7 @@ import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import type { GrantReader } from './grants';
 import { checkContainmentGrant, grantDryRunWhy, recordPausedGrant } from './grants';
+import type { InvocationOrigins } from './invocation-origin';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { SecurityHubFindingRecord, SecurityHubFindingRecords } from './security-hub-records';
@@ -54,6 +55,7 @@ import { createResponderHandler } from './runtime';
 import { neutralizeText } from './untrusted-text';
 import { isGameDayIncident } from './game-day';
 import { stepClaimOf } from './step-binding';
+import { requireStepOrigin } from './step-origin';
 import type { ReleaseStatus } from './release';
 import type { ReleaseCredentialsStatus } from './release-credentials';
 import type { ReleaseS3ObjectStatus } from './release-s3-object';
@@ -111,6 +113,12 @@ export interface UpdateSecurityHubFindingDeps {
   /** The containment guard's grants (read only): the step acts only under its execution's. */
   readonly grants: GrantReader;
   readonly logger: IncidentLogger;
+  /**
+   * Step Functions, to prove a RESOLVED write-back's origin (GetExecutionHistory): its `results`
+   * decide whether the release released, so it acts only for the task its running execution
+   * scheduled with exactly this input (step-origin.ts, row 13h).
+   */
+  readonly origins: InvocationOrigins;
   /** @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -123,6 +131,8 @@ const resultsSchema = z._default(z.record(z.string(), z.nullish(stepOutcomeSchem
 /** The step's input: the responder envelope plus the results of the steps before it. */
 export interface UpdateSecurityHubFindingInput extends ResponderInput<z.output<typeof updateSecurityHubFindingOptionsSchema>> {
   readonly results: Readonly<Record<string, { readonly responder?: string; readonly status?: string } | null | undefined>>;
+  /** The event as the function received it (what the execution's history must show for a RESOLVED write-back); set by the parser. */
+  readonly received?: unknown;
 }
 
 /** Parses the envelope (strict, as every responder's) and, apart, the earlier steps' results. */
@@ -130,7 +140,7 @@ export function parseUpdateSecurityHubFindingInput(event: unknown): UpdateSecuri
   const { results, ...envelope } = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
   const input = parseResponderInput(envelope, updateSecurityHubFindingOptionsSchema);
   const parsed = z.safeParse(resultsSchema, results);
-  return { ...input, results: parsed.success ? parsed.data : {} };
+  return { ...input, results: parsed.success ? parsed.data : {}, received: event };
 }
 
 type FindingCheck = { finding: SecurityHubFindingIdentifier } | { refusal: string };
@@ -230,9 +240,10 @@ const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
  * Why RESOLVED is withheld, if it is: no release step answered before the write-back (placed
  * before the release, beside it in a parallel group, or in a playbook without one: the playbook
  * schema refuses those, row 13g, and this holds for any definition or input that gets past it), or
- * one answered that it released nothing (row 13e). The results are the input's claim (nothing binds
- * them), so they only ever withhold RESOLVED: a forged result can keep a finding open, and grant
- * nothing a write-back placed after its release would not do.
+ * one answered that it released nothing (row 13e). The results are the input's claim: here they only
+ * withhold RESOLVED, and RESOLVED itself acts only for the task the running execution scheduled with
+ * exactly this input (requireStepOrigin, row 13h), so a forged result can keep a finding open, never
+ * resolve one.
  */
 function unreleasedAnswer(results: UpdateSecurityHubFindingInput['results']): string | undefined {
   // Own keys only: a claimed responder named `constructor` must not read Object's.
@@ -352,6 +363,12 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   // since it was cleared), without a record, or of an instance no longer there left it as it was.
   const unreleased = workflowStatus === 'RESOLVED' ? unreleasedAnswer(input.results) : undefined;
   if (unreleased !== undefined) return skip('not-released', finding.Id, `${unreleased}: nothing was released, the finding stays open`);
+  // The results are the input's claim: a direct invocation while the release execution runs (its
+  // grant still valid) could claim a release the release step refused. RESOLVED acts only for the task
+  // the running execution scheduled with exactly this input, results included (row 13h).
+  if (workflowStatus === 'RESOLVED') {
+    await requireStepOrigin(input, input.received ?? input, { origins: deps.origins, logger: deps.logger, environment, ...(deps.now !== undefined ? { now: deps.now } : {}) }, { responder: UPDATE_SECURITY_HUB_FINDING_RESPONDER, nothingDone: 'the finding was not resolved' });
+  }
   const note = securityHubNote(input, workflowStatus, { playbook: grant.grant.playbook, mode: effective.mode, executionArn: grant.grant.executionArn });
   const described = { finding, workflowStatus, note };
   recordEffectiveMode(log, finding.Id, effective);

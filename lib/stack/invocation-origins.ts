@@ -35,8 +35,12 @@ export function verifyInvocationOrigins(target: ResponderFunction, sid: string, 
   );
 }
 
-/** The responders that act without a containment grant and so prove their invocation's origin instead (lib/responders/step-origin.ts). */
-export const ORIGIN_CHECKED_STEPS = [RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence] as const;
+/**
+ * The responders that prove their invocation's origin (lib/responders/step-origin.ts): the evidence
+ * steps, which act without a containment grant, and the Security Hub write-back, whose RESOLVED rests
+ * on the earlier steps' results its input carries (row 13h).
+ */
+export const ORIGIN_CHECKED_STEPS = [RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence, RESPONDER_NAMES.updateSecurityHubFinding] as const;
 
 /**
  * Lets each origin-checked step (snapshot-volumes, copy-evidence) read the history of the

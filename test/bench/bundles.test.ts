@@ -276,7 +276,10 @@ describe('responder bundles', () => {
     // 600,227 bytes before, 600,799 after (31 of them so that a claimed responder named constructor reads no Object key).
     // Session 35: +180 bytes (resolved-after-release): RESOLVED withheld when no release step's answer reaches the
     // write-back at all (one placed before the release or without one, row 13g). 600,799 bytes before, 600,979 after.
-    'update-security-hub-finding': 6_846,
+    // Session 35: +11,500 bytes (resolved-origin): a RESOLVED write-back proves its invocation's origin (requireStepOrigin:
+    // the execution's history read with GetExecutionHistory and searched for this very task, as the evidence steps do), since
+    // its results decide whether the release released and a direct invocation could forge them (row 13h). 612,479 bytes after.
+    'update-security-hub-finding': 18_346,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).

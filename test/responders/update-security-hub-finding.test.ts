@@ -33,6 +33,8 @@ import {
 } from '../../lib/responders/update-security-hub-finding';
 import { sdkError } from './quarantine-fixtures';
 import { grantFor, paused, playbookStepsEnvironment } from '../support/grants';
+import type { InvocationOrigins } from '../../lib/responders/invocation-origin';
+import { confirmingOrigins } from '../support/alert-origins';
 
 const hubMock = mockClient(SecurityHubClient);
 const hub = new SecurityHubClient({ region: 'eu-west-1' });
@@ -44,7 +46,8 @@ const clients = {
   },
 };
 const NOW = new Date('2026-03-19T12:00:00.000Z');
-const ENV = { FIREBREAK_MODE: 'enforce' };
+/** The deployment: enforce, and what a RESOLVED write-back's origin check reads (its stack's playbooks are `fb-<playbook>`, as EXECUTION's). */
+const ENV = { FIREBREAK_MODE: 'enforce', FIREBREAK_STACK_NAME: 'fb', AWS_LAMBDA_FUNCTION_NAME: 'fb-ResponderUpdateSecurityHubFinding-1A2B3C' };
 const FINDING_ARN = 'arn:aws:guardduty:eu-west-1:444455556666:detector/5ab6c7d8e9f0a1b2c3d4e5f6a7b8c9d0/finding/8b2e6d4f0a1c4e3b9d7f5a3c1e9b7d5f';
 const GUARDDUTY_PRODUCT = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
 /** Security Hub's answer when it updated the test finding. */
@@ -82,11 +85,14 @@ const run = (
     ...(value.request !== undefined ? { requestDigest: requestDigest(value.request) } : {}),
     ...(value.execution?.playbook !== undefined ? { playbook: value.execution.playbook } : {}),
   }),
+  // Step Functions as the RESOLVED origin check reads it: by default the execution scheduled exactly this task.
+  origins: InvocationOrigins = confirmingOrigins,
 ) =>
   updateSecurityHubFinding(value, {
     clients,
     records,
     grants,
+    origins,
     logger: silentLogger,
     environment: { ...environment, ...playbookStepsEnvironment(value.options, [value.execution?.playbook ?? 'compromised-ec2-instance']) },
     now: () => NOW,
@@ -229,6 +235,38 @@ describe('updateSecurityHubFinding', () => {
       });
     });
 
+    describe('ATTACK (resolved-origin): a direct invocation claiming a release the release step refused never resolves the finding (row 13h)', () => {
+      // While the release execution runs its release grant is valid: anyone with lambda:InvokeFunction
+      // could send the write-back's input with forged results. RESOLVED acts only for the task the
+      // execution's own history scheduled with exactly this input.
+      const scheduledOnly = (scheduled: unknown): InvocationOrigins => ({
+        scheduledInvocation: async (_arn, _fn, payload) => (JSON.stringify(payload) === JSON.stringify(scheduled) ? { outcome: 'found' as const, ended: false } : { outcome: 'not-found' as const, ended: false }),
+      });
+
+      it('forged results: refused before any Security Hub call; the task the execution scheduled (release refused) answers not-released', async () => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        const contained = incidentOf();
+        await run(input(contained));
+        hubMock.resetHistory();
+        const scheduled = { ...release(releaseOf(contained)), results: { release: { responder: RESPONDER_NAMES.releaseInstance, status: 'refused' } } };
+        const forged = { ...scheduled, results: { x: { responder: RESPONDER_NAMES.releaseInstance, status: 'released' } } };
+        const origins = scheduledOnly(scheduled);
+        await expect(run(forged, ENV, undefined, origins)).rejects.toThrow(/refused this invocation: Step Functions does not confirm.*the finding was not resolved/);
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+        expect((await run(scheduled, ENV, undefined, origins)).status).toBe('not-released');
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+      });
+
+      it('the task the execution scheduled after a release that released still resolves it; a NOTIFIED write-back reads no history', async () => {
+        hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+        const contained = incidentOf();
+        const nothingScheduled = scheduledOnly(undefined);
+        expect((await run(input(contained), ENV, undefined, nothingScheduled)).status).toBe('updated');
+        const scheduled = release(releaseOf(contained));
+        expect((await run(scheduled, ENV, undefined, scheduledOnly(scheduled))).status).toBe('updated');
+      });
+    });
+
     describe('ATTACK (review-13c): a release step that released nothing never lets the write-back resolve the finding', () => {
       // The release playbook passes every earlier step's result to the write-back (`results`,
       // compile.ts). A release refused (the record tampered with, contained again since it was
@@ -368,7 +406,7 @@ describe('updateSecurityHubFinding', () => {
   });
 
   it('sends nothing when the deployment is dry-run, even when the input asks for enforce', async () => {
-    const result = await run(input(incidentOf()), { FIREBREAK_MODE: 'dry-run' });
+    const result = await run(input(incidentOf()), { ...ENV, FIREBREAK_MODE: 'dry-run' });
     expect(result.status).toBe('dry-run');
     expect(result.forcedDryRun?.requested).toBe('enforce');
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
@@ -502,6 +540,7 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
     const handler = createUpdateSecurityHubFindingHandler({
       clients,
       records,
+      origins: confirmingOrigins,
       grants: new InMemoryGrantStore(),
       logger: silentLogger,
       environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_SERVED_ACCOUNT_IDS: `111122223333,${VICTIM_ACCOUNT}` },
@@ -710,6 +749,7 @@ describe('parseUpdateSecurityHubFindingInput', () => {
     const handler = createUpdateSecurityHubFindingHandler({
       clients,
       records,
+      origins: confirmingOrigins,
       grants: granting(incident),
       logger: silentLogger,
       environment: { ...ENV, ...playbookStepsEnvironment({ workflowStatus: 'NOTIFIED' }) },
@@ -734,6 +774,7 @@ describe('parseUpdateSecurityHubFindingInput', () => {
     const result = await updateSecurityHubFinding(forged, {
       clients,
       records,
+      origins: confirmingOrigins,
       grants: granting(incident, 'NOTIFIED', { grantedAt: new Date(NOW.getTime() - 3 * 86_400_000).toISOString() }),
       logger: silentLogger,
       environment: { ...ENV, ...playbookStepsEnvironment(forged.options) },

@@ -91,6 +91,20 @@ describe('update-security-hub-finding: IAM', () => {
     for (const id of others) expect(statementsOfRole(template, id).flatMap(actionsOf).filter((a) => a.startsWith('securityhub:')), id).toEqual([]);
   });
 
+  it('ATTACK (resolved-origin): reads the history of exactly the executions of the playbooks with a write-back (GetExecutionHistory, row 13h), and knows its stack', () => {
+    const { template } = synthesize({ playbooks: [WRITE_BACK, RELEASE_WRITE_BACK, DEFAULT_ALERT] });
+    const execution = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:Firebreak-${name}:*` });
+    const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderUpdateSecurityHubFindingRole'));
+    expect(statements.find((s) => s.Sid === 'VerifyStepOrigins')).toEqual({
+      Sid: 'VerifyStepOrigins',
+      Effect: 'Allow',
+      Action: 'states:GetExecutionHistory',
+      Resource: [execution('contain-and-write-back'), execution('release-and-resolve')],
+    });
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((resource) => JSON.stringify(resource).includes('ResponderUpdateSecurityHubFindingRole')) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(fn.Properties.Environment.Variables.FIREBREAK_STACK_NAME).toBe('Firebreak');
+  });
+
   describe('ATTACK (review-securityhub): grants only the workflow statuses the deployed write-back steps set', () => {
     // The role's own credentials (the project's standard since row 13a: not only its code) must not
     // RESOLVE any finding of a served account when no deployed playbook resolves one: RESOLVED takes
