@@ -1700,6 +1700,18 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
     });
   }
 
+  /** The approved release of the kept record, registered nowhere now, with the calls before it forgotten. */
+  async function releaseFromKeptRecord() {
+    elbv2Mock.resetHistory();
+    elbMock.resetHistory();
+    givenRegistered([], []);
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    return releaseInstance(
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: false, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+  }
+
   /** The first run: the instance behind WEB_TG and LEGACY_LB only, both deregistered and recorded. */
   async function firstRun(): Promise<QuarantineRecord | undefined> {
     givenRegistered([WEB_TG], [LEGACY_LB]);
@@ -1729,14 +1741,7 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
     });
     expect(kept && (await TEST_SEALER.verify(kept))).toEqual({ valid: true });
 
-    elbv2Mock.resetHistory();
-    elbMock.resetHistory();
-    givenRegistered([], []);
-    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
-    const released = await releaseInstance(
-      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: false, restoreAutoScaling: true, restoreLoadBalancers: true } },
-      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
-    );
+    const released = await releaseFromKeptRecord();
     expect(released.status).toBe('released');
     // Only where it was at the capture (row 3w): the later registrations are named, not made again.
     expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
@@ -1767,14 +1772,7 @@ describe('ATTACK (prefix-targets): a registration found only by a later run on a
     for (const t of unmarked.loadBalancers?.targets ?? []) delete t.foundSinceCapture;
     expect((await TEST_SEALER.verify(unmarked)).valid).toBe(false);
 
-    elbv2Mock.resetHistory();
-    elbMock.resetHistory();
-    givenRegistered([], []);
-    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
-    const released = await releaseInstance(
-      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: false, restoreAutoScaling: true, restoreLoadBalancers: true } },
-      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
-    );
+    const released = await releaseFromKeptRecord();
     expect(released.status).toBe('released');
     // Only where it was at the capture (rows 3j, 3l): each other one refused by name.
     expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
