@@ -11,7 +11,7 @@ import { DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand } from '@aws
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectTaggingCommand, ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
-import { QUARANTINE_PREFIX } from '../responders/s3-malware-object';
+import { bareETag, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ClientFactory } from '../aws/clients';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -125,19 +125,20 @@ export class LocalBackend extends AccountBackend {
       // A second account of the organization, made and inspected by its own operator.
       this.member = { account };
       this.sim.addOperator(`arn:aws:iam::${account}:role/${OPERATOR_ROLE}`);
-      // The organization holds the deployment's accounts only: an account a finding names outside
-      // them is outside the organization, where the member role may not be assumed (aws:ResourceOrgID).
-      this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [securityAccount, account, ...(settings.forensicAccount !== undefined ? [settings.forensicAccount] : []), ...(settings.quarantineBucket !== undefined ? [settings.quarantineBucket.account] : [])]);
-    } else if (settings.quarantineBucket !== undefined) {
-      // The quarantine bucket's policy admits the organization's roles (aws:PrincipalOrgID): its
-      // account and the deployment's are the organization.
-      this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [...new Set([securityAccount, settings.quarantineBucket.account, ...(settings.forensicAccount !== undefined ? [settings.forensicAccount] : [])])]);
+    }
+    // The organization holds the deployment's accounts only: an account a finding names outside
+    // them is outside the organization, where the member role may not be assumed (aws:ResourceOrgID).
+    // A quarantine bucket's account joins them: its policy admits the organization's roles (aws:PrincipalOrgID).
+    if (settings.securityAccount !== undefined || settings.quarantineBucket !== undefined) {
+      const accounts = [securityAccount, ...(settings.securityAccount !== undefined ? [account] : []), ...(settings.forensicAccount !== undefined ? [settings.forensicAccount] : []), ...(settings.quarantineBucket !== undefined ? [settings.quarantineBucket.account] : [])];
+      this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [...new Set(accounts)]);
     }
     const resolved = await super.prepare(environment, settings);
     if (settings.quarantineBucket !== undefined) this.quarantineBucket = await this.prepareQuarantineBucket(settings.quarantineBucket, region);
+    const quarantineBucket = this.quarantineBucket ? { quarantineBucket: { bucket: this.quarantineBucket.bucket, account: this.quarantineBucket.account } } : {};
     this.securityHub = environment.securityHub !== undefined;
     if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);
-    if (settings.forensicAccount === undefined) return this.quarantineBucket ? { ...resolved, quarantineBucket: { bucket: this.quarantineBucket.bucket, account: this.quarantineBucket.account } } : resolved;
+    if (settings.forensicAccount === undefined) return { ...resolved, ...quarantineBucket };
     // The environment may be the forensic account itself only as a member account of an organization
     // deployment (a finding about a forensic workstation, which Firebreak must leave to a person).
     if (settings.forensicAccount === account && this.member === undefined) {
@@ -149,7 +150,7 @@ export class LocalBackend extends AccountBackend {
       if (volume === undefined) throw new EnvironmentSetupError(`settings.forensicCopyFailsLate names ${fault.instance} ${fault.device}, which is not a volume of the environment`);
       this.sim.failCopiesLate(volume.volumeId, fault.stateMessage);
     }
-    return { ...resolved, forensic: this.forensic.account, ...(this.quarantineBucket ? { quarantineBucket: { bucket: this.quarantineBucket.bucket, account: this.quarantineBucket.account } } : {}) };
+    return { ...resolved, ...quarantineBucket, forensic: this.forensic.account };
   }
 
   override async inspect(): Promise<AccountInspection> {
@@ -165,12 +166,12 @@ export class LocalBackend extends AccountBackend {
    * policy; every other account's role writes only where both its identity policy and this allow.
    */
   private async prepareQuarantineBucket(quarantine: NonNullable<SettingsDocument['quarantineBucket']>, region: string): Promise<{ bucket: string; account: string; region: string }> {
-    const s3 = await this.quarantineOperator(quarantine.account, region);
+    const operator = this.quarantineOperator(quarantine.account, region);
+    const s3 = await operator.s3({ account: quarantine.account, region });
     try {
       await s3.send(new CreateBucketCommand({ Bucket: quarantine.bucket, ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}) }));
       await s3.send(new PutBucketVersioningCommand({ Bucket: quarantine.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
       if (quarantine.encryption === 'SSE-KMS') {
-        const operator = this.sim.clientFactory({ principal: `arn:aws:iam::${quarantine.account}:role/${OPERATOR_ROLE}`, homeRegion: region });
         const key = await operator.kms().send(new CreateKeyCommand({ Description: `Firebreak game day: the default SSE-KMS key of quarantine bucket ${quarantine.bucket}`, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
         const arn = key.KeyMetadata?.Arn;
         if (arn === undefined) throw new EnvironmentSetupError(`the quarantine bucket's account ${quarantine.account} did not create its KMS key`);
@@ -187,23 +188,23 @@ export class LocalBackend extends AccountBackend {
     return { bucket: quarantine.bucket, account: quarantine.account, region };
   }
 
-  /** An S3 client of the quarantine bucket's account's operator (the backend's own, when it is the deployment's account). */
-  private async quarantineOperator(account: string, region: string) {
+  /** The clients of the quarantine bucket's account's operator (the backend's own, when it is the deployment's account). */
+  private quarantineOperator(account: string, region: string) {
     const operator = `arn:aws:iam::${account}:role/${OPERATOR_ROLE}`;
     if (operator !== this.operatorArn) this.sim.addOperator(operator);
-    return this.sim.clientFactory({ principal: operator, homeRegion: region }).s3({ account, region });
+    return this.sim.clientFactory({ principal: operator, homeRegion: region });
   }
 
   /** Every version under firebreak-quarantine/ of the quarantine bucket, with its tags. */
   private async inspectQuarantineBucket(quarantine: { bucket: string; account: string; region: string }): Promise<QuarantineBucketInspection> {
-    const s3 = await this.quarantineOperator(quarantine.account, quarantine.region);
+    const s3 = await this.quarantineOperator(quarantine.account, quarantine.region).s3({ account: quarantine.account, region: quarantine.region });
     const { Versions = [] } = await s3.send(new ListObjectVersionsCommand({ Bucket: quarantine.bucket, Prefix: QUARANTINE_PREFIX }));
     const copies = [];
     for (const version of Versions) {
       const key = version.Key ?? '';
       const versionId = version.VersionId ?? 'null';
       const { TagSet = [] } = await s3.send(new GetObjectTaggingCommand({ Bucket: quarantine.bucket, Key: key, VersionId: versionId }));
-      copies.push({ key, versionId, eTag: (version.ETag ?? '').replace(/^"|"$/g, ''), tags: Object.fromEntries(TagSet.map((tag) => [tag.Key ?? '', tag.Value ?? ''])) });
+      copies.push({ key, versionId, eTag: bareETag(version.ETag) ?? '', tags: Object.fromEntries(TagSet.map((tag) => [tag.Key ?? '', tag.Value ?? ''])) });
     }
     return { bucket: quarantine.bucket, account: quarantine.account, copies };
   }

@@ -20,7 +20,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { QUARANTINE_PREFIX } from '../../responders/s3-malware-object';
+import { bareETag, QUARANTINE_PREFIX } from '../../responders/s3-malware-object';
 import type { EnvironmentDocument } from '../scenario';
 import type { BackendContext } from './context';
 import { EnvironmentSetupError, errorCode, errorText } from './context';
@@ -85,7 +85,7 @@ export async function createS3Objects(context: BackendContext, environment: Envi
         ...(kmsKeyArn !== undefined ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyArn } : { ServerSideEncryption: 'AES256' }),
       }),
     );
-    resolved[name] = { bucket: object.bucket, key: object.key, versionId: put.VersionId ?? 'null', eTag: (put.ETag ?? '').replace(/^"|"$/g, ''), ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) };
+    resolved[name] = { bucket: object.bucket, key: object.key, versionId: put.VersionId ?? 'null', eTag: (bareETag(put.ETag) ?? ''), ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) };
   }
   // After the objects: a policy that denies reads (DenyReadingInfectedObjects) binds what the run does, not the setup.
   const policies = new Map<string, string>();
@@ -128,7 +128,7 @@ export async function deleteS3Objects(
     const copies = await s3.send(new ListObjectVersionsCommand({ Bucket: object.bucket, Prefix: QUARANTINE_PREFIX })).catch(() => ({ Versions: [] }));
     const versions = [
       { Key: object.key, VersionId: object.versionId },
-      ...(copies.Versions ?? []).filter((version) => (version.ETag ?? '').replace(/^"|"$/g, '') === object.eTag).map((version) => ({ Key: version.Key ?? '', VersionId: version.VersionId ?? 'null' })),
+      ...(copies.Versions ?? []).filter((version) => (bareETag(version.ETag) ?? '') === object.eTag).map((version) => ({ Key: version.Key ?? '', VersionId: version.VersionId ?? 'null' })),
     ];
     for (const version of versions) {
       await attempt(`s3://${object.bucket}/${version.Key} (version ${version.VersionId})`, async () => {
@@ -169,5 +169,5 @@ async function tagsOf(s3: S3Client, object: ResolvedS3Object): Promise<{ tags?: 
 
 async function copiesOf(s3: S3Client, object: ResolvedS3Object): Promise<number> {
   const answer = await s3.send(new ListObjectVersionsCommand({ Bucket: object.bucket, Prefix: QUARANTINE_PREFIX }));
-  return (answer.Versions ?? []).filter((version) => (version.ETag ?? '').replace(/^"|"$/g, '') === object.eTag).length;
+  return (answer.Versions ?? []).filter((version) => (bareETag(version.ETag) ?? '') === object.eTag).length;
 }
