@@ -10,6 +10,7 @@ import { RESPONDER_MODES } from '../contracts/responder-mode';
 import type { ActionName } from './actions';
 import { ACTION_NAMES, ACTIONS } from './actions';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { RELEASE_STEP_RESPONDERS } from './security-hub-options';
 import { isGeneratedStateName } from './compile';
 import { didYouMean } from './errors';
 import { findingTypesMatching, KNOWN_FINDING_TYPES } from './finding-types';
@@ -445,7 +446,7 @@ function visitRawSteps(steps: unknown, path: (string | number)[], visit: (step: 
 }
 
 /** The responders whose answer says whether a release let go of its resource (update-security-hub-finding reads it). */
-const RELEASE_RESPONDERS: readonly string[] = [RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseCredentials, RESPONDER_NAMES.releaseS3Object];
+const RELEASE_RESPONDERS: readonly string[] = RELEASE_STEP_RESPONDERS;
 
 /** True when the raw step is, or its parallel group holds, a release step. */
 function releasesIn(step: Record<string, unknown>): boolean {

@@ -6,6 +6,7 @@
  * docs/architecture.md, "Lean Lambda bundles".
  */
 import * as z from '../contracts/zod-mini';
+import type { RESPONDER_NAMES } from '../contracts/responders';
 
 /**
  * The workflow statuses Firebreak may set (the IAM statement allows only these, through the
@@ -15,6 +16,14 @@ import * as z from '../contracts/zod-mini';
  */
 export const SECURITY_HUB_WORKFLOW_STATUSES = ['NOTIFIED', 'RESOLVED'] as const;
 export type SecurityHubWorkflowStatus = (typeof SECURITY_HUB_WORKFLOW_STATUSES)[number];
+
+/**
+ * The release steps whose answer a RESOLVED write-back reads: the playbook schema wants one before
+ * it (row 13g), and the responder resolves only when one let go of its resource (row 13e). Literal
+ * names (RESPONDER_NAMES' table would add to the responder's bundle), checked against it by type.
+ */
+export const RELEASE_STEP_RESPONDERS = ['release-instance', 'release-credentials', 'release-s3-object'] as const satisfies readonly (typeof RESPONDER_NAMES)[keyof typeof RESPONDER_NAMES][];
+export type ReleaseStepResponder = (typeof RELEASE_STEP_RESPONDERS)[number];
 
 /**
  * Who every note the write-back leaves says wrote it (`Note.UpdatedBy`, at most 128 characters).

@@ -33,12 +33,11 @@ import type { SecurityHubClients } from '../aws/clients/securityhub';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import * as z from '../contracts/zod-mini';
 import { UPDATE_SECURITY_HUB_FINDING } from '../contracts/responders';
-import type { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import { isKeyOfFinding, isOwnKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
 import { SECURITY_HUB_NOTE_AUTHOR, updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
-import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
+import type { ReleaseStepResponder, SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -222,18 +221,18 @@ export function securityHubNote(
 }
 
 /**
- * The release steps (literal names, checked against RESPONDER_NAMES by type only: its table would add
- * about 1 KB to the bundle), each with what it answers when this incident let go of its resource:
+ * The release steps (RELEASE_STEP_RESPONDERS, the playbook schema's too: a key missing here does not
+ * compile), each with what it answers when this incident let go of its resource:
  * released (untagged), its claim taken back while another incident holds it, already released, or
  * would be in dry-run. Any other answer (refused, no record, not found, terminated, no credential,
  * changed, a status added later) left the resource as it was, and the finding is not dealt with:
  * RESOLVED is withheld (row 13e).
  */
 const LET_GO: readonly string[] = ['released', 'claim-released', 'already-released', 'dry-run'] satisfies (ReleaseStatus & ReleaseCredentialsStatus)[];
-const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
-  ['release-instance' satisfies (typeof RESPONDER_NAMES)['releaseInstance']]: LET_GO,
-  ['release-credentials' satisfies (typeof RESPONDER_NAMES)['releaseCredentials']]: LET_GO,
-  ['release-s3-object' satisfies (typeof RESPONDER_NAMES)['releaseS3Object']]: ['untagged', 'held', 'not-tagged', 'dry-run'] satisfies ReleaseS3ObjectStatus[],
+const RELEASED_STATUSES: Readonly<Record<ReleaseStepResponder, readonly string[]>> = {
+  'release-instance': LET_GO,
+  'release-credentials': LET_GO,
+  'release-s3-object': ['untagged', 'held', 'not-tagged', 'dry-run'] satisfies ReleaseS3ObjectStatus[],
 };
 
 /**
@@ -247,16 +246,13 @@ const RELEASED_STATUSES: Readonly<Record<string, readonly string[]>> = {
  */
 function unreleasedAnswer(results: UpdateSecurityHubFindingInput['results']): string | undefined {
   // Own keys only: a claimed responder named `constructor` must not read Object's.
-  const releasedBy = (outcome: (typeof results)[string]) => {
+  const releasedBy = (outcome: (typeof results)[string]): readonly string[] | undefined => {
     const responder = outcome?.responder ?? '';
-    return Object.hasOwn(RELEASED_STATUSES, responder) ? RELEASED_STATUSES[responder] : undefined;
+    return Object.hasOwn(RELEASED_STATUSES, responder) ? RELEASED_STATUSES[responder as ReleaseStepResponder] : undefined;
   };
-  const releases = Object.values(results).flatMap((outcome) => {
-    const letGo = releasedBy(outcome);
-    return letGo === undefined ? [] : [{ responder: outcome?.responder, status: outcome?.status, released: letGo.includes(outcome?.status ?? '') }];
-  });
+  const releases = Object.values(results).filter((outcome) => releasedBy(outcome) !== undefined);
   if (releases.length === 0) return 'no release step answered before the write-back';
-  const step = releases.find((release) => !release.released);
+  const step = releases.find((outcome) => !releasedBy(outcome)?.includes(outcome?.status ?? ''));
   return step ? `${step.responder} answered ${neutralizeText(step.status ?? 'nothing', 40)}` : undefined;
 }
 
