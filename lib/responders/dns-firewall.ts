@@ -110,8 +110,8 @@ export async function findFirewall(r53: Route53ResolverClient, account: string):
   ]);
   // Found by name AND the request id Firebreak creates it with: a list someone else named alike is not used.
   const list = lists.find((l) => l.Name === FIREBREAK_DNS_FIREWALL.domainListName && l.CreatorRequestId === FIREBREAK_DNS_FIREWALL.domainListRequestId && !l.ManagedOwnerName);
-  // Route 53 Resolver always gives OwnerId; one without it (a test double) is taken as this account's.
-  const own = (g: FirewallRuleGroupMetadata) => g.ShareStatus !== 'SHARED_WITH_ME' && (g.OwnerId === undefined || g.OwnerId === account);
+  // Route 53 Resolver always gives OwnerId: a group without one is not known to be this account's.
+  const own = (g: FirewallRuleGroupMetadata) => g.ShareStatus !== 'SHARED_WITH_ME' && g.OwnerId === account;
   const group = groups.find((g) => g.Name === FIREBREAK_DNS_FIREWALL.ruleGroupName && g.CreatorRequestId === FIREBREAK_DNS_FIREWALL.ruleGroupRequestId && own(g));
   return { ...(list?.Id ? { domainListId: list.Id } : {}), ...(group?.Id ? { ruleGroupId: group.Id } : {}) };
 }

@@ -201,11 +201,12 @@ type ClassifiedGroup = { readonly kind: 'firebreak'; readonly group: FoundGroup 
  * DescribeSecurityGroups lists the groups the VPC owner shares with it (RAM security group sharing),
  * under their owner's OwnerId, and the participant may put its ENIs in them while their owner alone
  * sets their rules (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-sharing.html).
- * EC2 always gives OwnerId; a group without one (a test double) is taken as the owner's.
+ * EC2 always gives OwnerId; a group without one is not known to be the account's, and is not used
+ * (as release's checkRecordedGroups refuses such a group).
  */
 function otherOwnerReason(group: Pick<SecurityGroup, 'OwnerId'>, owner: string): string | undefined {
-  if (group.OwnerId === undefined || group.OwnerId === owner) return undefined;
-  return `is owned by account ${group.OwnerId}, not ${owner} where the instance is (a group shared into the VPC by its owner): that account sets its rules, whatever they are now`;
+  if (group.OwnerId === owner) return undefined;
+  return `is owned by account ${group.OwnerId ?? 'unknown'}, not ${owner} where the instance is (a group shared into the VPC by its owner): that account sets its rules, whatever they are now`;
 }
 
 function classifyGroup(group: SecurityGroup, owner: string): ClassifiedGroup | undefined {

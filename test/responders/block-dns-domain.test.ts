@@ -93,7 +93,7 @@ function givenNoFirewall(): void {
 function givenFirewall(domains: string[] = []): void {
   givenNoFirewall();
   r53Mock.on(ListFirewallDomainListsCommand).resolves({ FirewallDomainLists: [{ Id: LIST, Name: 'firebreak-blocked-domains', CreatorRequestId: 'firebreak-domain-list-v1' }] });
-  r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1' }] });
+  r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1', OwnerId: ACCOUNT }] });
   r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 }] });
   r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [{ Id: 'rslvr-frgassoc-1', VpcId: VPC, FirewallRuleGroupId: GROUP, Priority: 100, Status: 'COMPLETE' }] });
   r53Mock.on(ListFirewallDomainsCommand).resolves({ Domains: domains });
@@ -300,7 +300,7 @@ describe('blockDnsDomain', () => {
       // Someone who may create DNS Firewall resources but not associate them made a group that
       // blocks every name, with Firebreak's name and request id, before Firebreak's first block.
       givenNoFirewall();
-      r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: 'rslvr-frg-impostor', Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1' }] });
+      r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: 'rslvr-frg-impostor', Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1', OwnerId: ACCOUNT }] });
       r53Mock.on(ListFirewallRulesCommand).rejects(sdkError('AccessDeniedException', 403));
       await expect(block()).rejects.toMatchObject({ name: 'ResponderAccessDeniedError' });
       expect(r53Mock.commandCalls(AssociateFirewallRuleGroupCommand)).toHaveLength(0);

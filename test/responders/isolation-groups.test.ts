@@ -35,7 +35,7 @@ const DEFAULT_EGRESS = [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] 
 const SSH_IN = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.7/32' }] }];
 
 function group(id: string, name: string, overrides: Partial<SecurityGroup> = {}): SecurityGroup {
-  return { GroupId: id, GroupName: name, VpcId: VPC, Tags: TAGS, IpPermissions: [], IpPermissionsEgress: [], ...overrides };
+  return { GroupId: id, GroupName: name, VpcId: VPC, OwnerId: ACCOUNT, Tags: TAGS, IpPermissions: [], IpPermissionsEgress: [], ...overrides };
 }
 
 /** The issue's attack: an untagged `firebreak-isolation` with one rule, created before Firebreak's. */
@@ -122,6 +122,13 @@ describe('findVpcGroups', () => {
         why: `is owned by account 444455556666, not ${ACCOUNT} where the instance is (a group shared into the VPC by its owner): that account sets its rules, whatever they are now`,
       },
     ]);
+  });
+
+  it('tried (review-members): a group EC2 gives no owner for is not known to be the account’s, and is not used', async () => {
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [group(OURS_ISOLATION, 'firebreak-isolation', { OwnerId: undefined })] });
+    const groups = (await findVpcGroups(ec2, ACCOUNT, [VPC])).get(VPC);
+    expect(groups?.isolation).toBeUndefined();
+    expect(groups?.impostors?.map((i) => i.why)).toEqual([expect.stringContaining('is owned by account unknown')]);
   });
 });
 
