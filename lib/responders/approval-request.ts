@@ -246,18 +246,22 @@ async function storeRequest(
   if (existing.taskToken === taskToken) {
     return { outcome: 'exists', kept: { requestedAt: existing.requestedAt ?? '', timeoutSeconds: existing.timeoutSeconds ?? claim.timeoutSeconds } };
   }
-  if (existing.decided) {
+  // A token this execution never scheduled was planted (the approval function would never send it),
+  // or is an earlier execution's under the same ARN (Step Functions takes a name again 90 days on,
+  // and approval records have no TTL): it must not keep the real request out, answered or not. The
+  // approval function records an answer only for a token the execution's own history shows, so an
+  // answered request of this execution keeps its decision on record; one it scheduled and nobody
+  // answered is another attempt of its task, kept while it still waits.
+  const planted = !(await deps.executions.scheduled(executionArn, existing.taskToken));
+  if (existing.decided && !planted) {
     throw refuse(executionArn, 'a request with another task token is stored and already answered; its decision stays on record');
   }
-  // A token this execution never scheduled was planted (the approval function would never send it):
-  // it must not keep the real request out. One it scheduled is another attempt of its task, kept
-  // while it still waits.
-  const planted = !(await deps.executions.scheduled(executionArn, existing.taskToken));
   if (!planted && (await deps.executions.heartbeat(existing.taskToken)) === 'live') {
     throw refuse(executionArn, 'a request with another task token of this execution that still waits is stored already: neither is trusted with this answer');
   }
-  // Replaced only while it still holds that token and no decision: two real attempts never overwrite each other.
-  const replaced = await deps.store.replaceRequest(request, existing.taskToken);
+  // Replaced only while it still holds that token (and, answered, that answer; else no decision): two
+  // real attempts never overwrite each other.
+  const replaced = await deps.store.replaceRequest(request, existing.taskToken, existing.decided);
   if (replaced !== 'replaced') throw refuse(executionArn, 'the stored request changed while it was being replaced');
   return { outcome: 'replaced', kept: request };
 }

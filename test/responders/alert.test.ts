@@ -575,13 +575,46 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');
     });
 
-    it('is never replaced once answered: the decision stays on record', async () => {
+    it('is never replaced once answered when this execution scheduled its token: the decision stays on record', async () => {
       const approvals = new InMemoryApprovalStore();
       await approvals.putRequest(FORGED);
+      executions.scheduledTokens.get(EXECUTION_ARN)!.add('forged-token');
       await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:01:00.000Z' }, FORGED.taskToken);
       const attempt = publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
       await expect(attempt).rejects.toThrow(/already answered/);
-      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: 'forged-token', decision: 'approved' });
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    });
+
+    // Review review-approval (row 5l): Step Functions takes an execution name again 90 days on, and
+    // the per-instance and per-access-key runs of an attack sequence are named without its revision:
+    // a sequence updated after that runs again under the very same ARN, and approval#<executionArn>
+    // (no TTL) still holds the earlier run's answered request. It kept the new request out: nobody
+    // was asked, and the step failed.
+    it('ATTACK (review-approval): answered in an earlier execution under the same name (a token this execution never scheduled), it no longer keeps the new request out', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest({ ...FORGED, requestedAt: '2026-08-17T09:10:00.000Z' });
+      await approvals.decide(EXECUTION_ARN, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z' }, FORGED.taskToken);
+      const result = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      const stored = await approvals.get(EXECUTION_ARN);
+      expect(stored).toMatchObject({ taskToken: TOKEN, instanceId: INSTANCE_ID, requestedAt: NOW.toISOString() });
+      expect(stored).not.toHaveProperty('decision');
+      expect(stored).not.toHaveProperty('decidedBy');
+      expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', outcome: 'done', detail: expect.stringMatching(/[Rr]eplaced/) as unknown });
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    });
+
+    it('an answered request is replaced only while it still holds that token and its answer (conditional)', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      await approvals.decide(EXECUTION_ARN, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z' }, FORGED.taskToken);
+      const replaceRequest = approvals.replaceRequest.bind(approvals);
+      approvals.replaceRequest = async (request, staleToken, answered) => {
+        approvals.records.set(EXECUTION_ARN, { ...FORGED, taskToken: 'another-real-token' });
+        return replaceRequest(request, staleToken, answered);
+      };
+      await expect(publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals))).rejects.toThrow(/changed while it was being replaced/);
+      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('another-real-token');
     });
   });
 });

@@ -1021,6 +1021,20 @@ describe('DynamoDbApprovalStore', () => {
     expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([replace, replace]);
   });
 
+  it('replaces an earlier execution\'s answered request (the same ARN) only while it holds that token and a decision (review-approval, row 5l)', async () => {
+    dynamodb.on(PutItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await store.replaceRequest(REQUEST, 'earlier', true)).toBe('replaced');
+    expect(await store.replaceRequest(REQUEST, 'earlier', true)).toBe('changed');
+    const replace = {
+      TableName: TABLE,
+      Item: storedRequestItem(),
+      ConditionExpression: 'taskToken = :staleToken AND attribute_exists(decision)',
+      ExpressionAttributeValues: { ':staleToken': { S: 'earlier' } },
+    };
+    expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([replace, replace]);
+  });
+
   it('records one decision with an update conditional on no decision and on the token it was checked with; says which condition failed', async () => {
     dynamodb
       .on(UpdateItemCommand)
@@ -1205,6 +1219,19 @@ describe('ApprovalReleaseClearance', () => {
       const verdict = await new ApprovalReleaseClearance(approvals, CLEARED).check(input(EXECUTION), record);
       expect(verdict).toMatchObject({ cleared: false, reason: expect.stringContaining(`the approval of ${EXECUTION} is for incident ${other.incidentKey ?? INCIDENT_KEY}`) });
     }
+  });
+
+  it('ATTACK (review-approval): refuses an approval given before the guard cleared this release (an earlier execution under the same name, 90 days on), even when the grant clears on its timeout', async () => {
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
+    const grantedAfter = new Date(NOW.getTime() + 60_000).toISOString();
+    const rerun = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const, grantedAt: grantedAfter }));
+    expect(await rerun.check(input(EXECUTION), record)).toMatchObject({
+      cleared: false,
+      reason: expect.stringContaining(`was given before the containment guard cleared this release (${grantedAfter})`),
+    });
+    // Given at or after the grant: this release's own approval.
+    const own = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const, grantedAt: NOW.toISOString() }));
+    expect(await own.check(input(EXECUTION), record)).toMatchObject({ cleared: true, approvedBy: CAROL });
   });
 
   it("refuses an approval asked for another playbook than the grant's (an approved DNS unblock never releases)", async () => {
