@@ -937,6 +937,26 @@ describe('SfnApprovalExecutions', () => {
     ]);
   });
 
+  // Review review-approval (row 5m): any TaskScheduled event carrying the token as any value counted.
+  // Every task of a playbook is scheduled with the execution's incident, whose text is whoever started
+  // it (states:StartExecution) or the finding's (a process's command line on the compromised
+  // instance): another execution's live token written there passed as one this execution issued,
+  // and approving this execution answered the other (row 5a″).
+  it("ATTACK (review-approval): a token only the execution's input carries (its incident's text, passed to the guard and every step) was never scheduled by its approval wait", async () => {
+    const incident = { key: 'gd-1', title: TOKEN, resource: { kind: 'ec2-instance', instanceId: INSTANCE_ID, tags: { note: TOKEN } } };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        // The approval wait of this execution, scheduled with its own token; the incident rides along.
+        { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'eu-west-1', parameters: JSON.stringify({ FunctionName: 'publish-alert', Payload: { kind: 'approval-request', incident, approval: { taskToken: 'its-own-token', timeoutSeconds: 3600 } } }) } },
+        // The guard, scheduled with the incident.
+        { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: 'eu-west-1', parameters: JSON.stringify({ FunctionName: 'containment-guard', Payload: { incident, approval: { taskToken: TOKEN } } }) } },
+      ],
+    } as never);
+    const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(false);
+    expect(await executions.scheduled(EXECUTION, 'its-own-token')).toBe(true);
+  });
+
   it('asks whether a task waits on a token with SendTaskHeartbeat, exact input, and says closed for each of Step Functions\' answers for a task gone', async () => {
     sfn.on(SendTaskHeartbeatCommand).resolvesOnce({}).rejectsOnce(sdkError('TaskTimedOut')).rejectsOnce(sdkError('TaskDoesNotExist')).rejectsOnce(sdkError('InvalidToken')).rejectsOnce(sdkError('ThrottlingException'));
     const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
