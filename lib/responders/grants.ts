@@ -281,12 +281,22 @@ export function evaluateGrant(
         : '';
   // Never an alarm's (row 10c): SetAlarmState makes its event; the guard writes evidence-only for
   // one, and a grant an older guard wrote still waiting at an upgrade must not contain either.
-  if (grant.onTimeout === 'contain' && pastDeadline && request.incident.source !== 'cloudwatch') {
+  // Never a release's (row 5n): a manual playbook's starter is only a claim, and a person's approval
+  // is the whole of its rail; an unanswered release changes nothing, whatever onTimeout the grant says.
+  if (grant.onTimeout === 'contain' && pastDeadline && request.incident.source !== 'cloudwatch' && grant.kind === 'contain') {
     return {
       allowed: true,
       grant,
       mode: grant.mode,
       reason: `Nobody answered the approval request by ${grant.approvalDeadline}, and the playbook's onTimeout is contain (grant of execution ${grant.executionArn}, ${grant.mode}).${ignored !== '' ? `${ignored}.` : ''}`,
+    };
+  }
+  if (pastDeadline && grant.kind === 'release') {
+    return {
+      allowed: false,
+      code: 'awaiting-approval',
+      grant,
+      reason: `${refused}: nobody approved execution ${request.executionArn} by ${grant.approvalDeadline}, and a release runs only on a person's approval, never on its timeout (whatever onTimeout its grant says).${ignored}; ${nothing}.`,
     };
   }
   if (pastDeadline && ignored !== '') {

@@ -590,3 +590,32 @@ describe('evaluateGrant: an answer counts only for the grant it was given under 
     }
   });
 });
+
+describe('evaluateGrant: a release never runs on its timeout (review-approval, row 5n)', () => {
+  const incident = ec2Incident();
+  const deadline = '2026-11-20T11:05:00.000Z';
+  const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+  const releaseGrant = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
+    ...grantFor(incident, NOW),
+    playbook: 'unblock-dns-domain',
+    kind: 'release',
+    status: 'awaiting-approval',
+    approvalDeadline: deadline,
+    onTimeout,
+    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
+  });
+  const unblock: GrantRequest = { executionArn: EXECUTION_ARN, incident, kind: 'release', action: 'unblock evil.example', expiry: 'enforced', step: deployedStep(RESPONDER_NAMES.unblockDnsDomains, {}, 'unblock-dns-domain') };
+
+  it("ATTACK (review-approval): an unanswered release grant clears nothing at its deadline, whatever onTimeout it carries (a grant an older guard wrote, a manual playbook's contain)", () => {
+    const check = evaluateGrant(unblock, releaseGrant('contain'), undefined, afterDeadline);
+    expect(check).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+    expect(check.reason).toContain('a release runs only on a person\'s approval');
+  });
+
+  it('still lets an approved release through, and a containment through on its timeout', () => {
+    const approved: ApprovalRecord = { pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana', decidedAt: '2026-11-20T10:30:00.000Z' };
+    expect(evaluateGrant(unblock, releaseGrant('contain'), approved, afterDeadline)).toMatchObject({ allowed: true });
+    const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
+    expect(evaluateGrant(contain, { ...releaseGrant('contain'), kind: 'contain', playbook: 'compromised-ec2-instance' }, undefined, afterDeadline)).toMatchObject({ allowed: true });
+  });
+});
