@@ -166,6 +166,13 @@ export interface ApprovalRequestDeps {
   readonly stateMachineArns: readonly string[];
   /** The deployment's stack name: its playbooks' state machines are `<stackName>-<playbook>`. */
   readonly stackName: string | undefined;
+  /**
+   * Why Step Functions does not confirm that the execution's approval wait invoked publish-alert with
+   * exactly the request received (its history's TaskScheduled: publish-alert's alert-origin check),
+   * or undefined when it does. The token alone proves the execution, not the words stored beside
+   * it (waiting steps, timeout, what approving does). Absent: not checked (tests of other checks).
+   */
+  readonly sentAsReceived?: () => Promise<string | undefined>;
 }
 
 /** What storing a verified request did, and when the request it kept stops taking answers (what its alert says). */
@@ -225,6 +232,11 @@ async function storeRequest(
   if (!(await deps.executions.scheduled(executionArn, taskToken))) {
     throw refuse(executionArn, 'its task token is not one of this execution\'s: this execution never scheduled a task with it (GetExecutionHistory)');
   }
+  // The real token with words of the invoker's own (waiting steps, timeout, notes), stored first,
+  // would be the request kept: the real one meets the same token ('exists'), and `firebreak approve`
+  // shows what is stored (docs/security.md row 5o).
+  const notSent = deps.sentAsReceived === undefined ? undefined : await deps.sentAsReceived();
+  if (notSent !== undefined) throw refuse(executionArn, `the execution's approval wait did not send it as received (${notSent})`);
   if ((await deps.executions.heartbeat(taskToken)) !== 'live') {
     throw refuse(executionArn, 'its task token is not live: Step Functions says no task waits on it (SendTaskHeartbeat)');
   }

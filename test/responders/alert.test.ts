@@ -26,6 +26,7 @@ import type { ApprovalRequestExecutions } from '../../lib/responders/approval-re
 import { ApprovalRequestRefusedError } from '../../lib/contracts/responder-errors';
 import { ACCOUNT, INSTANCE_ID, REGION, drillIncident, ec2Incident } from '../support/incidents';
 import { ORIGIN_ENVIRONMENT, confirmingOrigins } from '../support/alert-origins';
+import type { AlertOrigins } from '../../lib/responders/alert-origin';
 
 const snsMock = mockClient(SNSClient);
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-alerts';
@@ -498,6 +499,39 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       const approvals = await refusedWith({ ...REQUEST, approval: { ...REQUEST.approval, taskToken: 'forged-token' } }, /task token.*not live|does not wait/);
       expect(approvals.records.size).toBe(0);
       expect(executions.heartbeats).toEqual(['forged-token']);
+    });
+  });
+
+  // Review review-approval (row 5o): the request stored was the claim as received, checked only for
+  // its execution, incident and token. Someone with lambda:InvokeFunction on publish-alert who reads
+  // the waiting execution's history (the TaskScheduled event carries the token) and invokes first
+  // stored the real token with waiting steps, timeout and notes of their own; the real request then
+  // met the same token and kept theirs ('exists'). `firebreak approve` showed the forged "approving:"
+  // lines as the function's word.
+  describe("a request carrying the execution's real token with words of the invoker's own", () => {
+    const realPayload = JSON.parse(JSON.stringify(REQUEST)) as unknown;
+    /** Step Functions' history: the approval wait invoked publish-alert with exactly the real payload. */
+    const historyOrigins: AlertOrigins = {
+      scheduledInvocation: async (_arn, _fn, payload) => ({ outcome: JSON.stringify(payload) === JSON.stringify(realPayload) ? 'found' : 'not-found', ended: false }),
+    };
+    const originDeps = (approvals: InMemoryApprovalStore) => ({ ...approvalDeps(approvals), origins: historyOrigins, environment: { ...ORIGIN_ENVIRONMENT, ...ENVIRONMENT } });
+    const FORGED_REQUEST = {
+      ...REQUEST,
+      approval: { taskToken: TOKEN, waitingSteps: ['notify (nothing changes)'], timeoutSeconds: 86400 },
+      reason: { outcome: 'approved', summary: 'Approving changes nothing: the instance stays quarantined.' },
+    };
+
+    it('ATTACK (review-approval): is refused before it is stored, so the real request is the one stored and shown', async () => {
+      const approvals = new InMemoryApprovalStore();
+      const forged = publishAlert(parseAlertInput(FORGED_REQUEST), originDeps(approvals), FORGED_REQUEST);
+      await expect(forged).rejects.toBeInstanceOf(ApprovalRequestRefusedError);
+      await expect(forged).rejects.toThrow(/the execution's approval wait did not send it as received/);
+      expect(await approvals.get(EXECUTION_ARN)).toBeUndefined();
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+      // The approval wait's own invocation is stored, with its own words.
+      const result = await publishAlert(parseAlertInput(REQUEST), originDeps(approvals), REQUEST);
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN, waitingSteps: ['contain'], timeoutSeconds: 900 });
+      expect(result).toMatchObject({ origin: 'verified' });
     });
   });
 
