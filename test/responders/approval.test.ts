@@ -300,6 +300,25 @@ describe('answerApproval', () => {
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
   });
 
+  it('tried (review-approval): two approvers answering at the same instant, one approving and one rejecting: one answer is recorded and one token sent, the other refused', async () => {
+    const [first, second] = await Promise.all([
+      answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }),
+      answer(DAVE, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN }),
+    ]);
+    expect([first.statusCode, second.statusCode].sort()).toEqual([200, 409]);
+    expect(executions.sent).toHaveLength(1);
+    const recorded = await store.get(EXECUTION);
+    const winner = first.statusCode === 200 ? first : second;
+    expect(recorded).toMatchObject({ decision: winner.outcome, decidedBy: winner.decidedBy });
+  });
+
+  it("tried (review-approval): an answer naming another execution's requestId (an old request seen once) is refused and sends nothing", async () => {
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: approvalRequestId('an-old-request-token') });
+    expect(response).toMatchObject({ statusCode: 409, outcome: 'refused' });
+    expect(executions.sent).toEqual([]);
+    expect(await store.get(EXECUTION)).not.toHaveProperty('decision');
+  });
+
   it('marks the answer sent once Step Functions took it, and then refuses even the same answer again', async () => {
     await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, sentAt: NOW.toISOString() });
