@@ -805,8 +805,9 @@ export class LocalEngine {
         const found = this.byArn.get(arn);
         return found ? { status: found.status, stateMachineArn: found.stateMachineArn, input: JSON.stringify(found.input) } : undefined;
       },
-      // As the deployed function asks the history: a TaskScheduled whose parameters carry the token.
-      scheduled: async (arn, taskToken) => (this.scheduledTasks.get(arn) ?? []).some((task) => carriesToken(JSON.stringify(task.parameters), taskToken)),
+      // As the deployed function asks the history: the approval wait's TaskScheduled, scheduled with the token.
+      scheduled: async (arn, taskToken) =>
+        (this.scheduledTasks.get(arn) ?? []).some((task) => carriesToken({ resourceType: task.resourceType, resource: task.resource, parameters: JSON.stringify(task.parameters) }, taskToken)),
       heartbeat: async (taskToken) => (this.answerTaskToken({ kind: 'heartbeat', taskToken }) === 'accepted' ? 'live' : 'closed'),
       sendSuccess: async (taskToken, output) => (this.answerTaskToken({ kind: 'success', taskToken, output }) === 'accepted' ? 'sent' : 'closed'),
       sendFailure: async (taskToken, error, cause) => (this.answerTaskToken({ kind: 'failure', taskToken, error, cause }) === 'accepted' ? 'sent' : 'closed'),

@@ -578,6 +578,15 @@ export const playbookFileSchema = z
           "a 'trigger: manual' playbook that changes resources runs only after a person approves it through the approval function: add 'approval: { required: true }'",
         params: { at: 'key' },
       });
+    } else if (manual && changesResources && (file.approval as { onTimeout?: unknown }).onTimeout === 'contain') {
+      // An unanswered request of a manual playbook would run its steps on the timeout path: the
+      // starter's claim alone would release (docs/security.md row 5n).
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'onTimeout'],
+        message:
+          "a 'trigger: manual' playbook never runs its steps unanswered: its onTimeout must be evidence-only (a release or unblock nobody approved changes nothing; start it again)",
+      });
     } else if (file.approval !== undefined && !changesResources && Array.isArray(file.steps)) {
       ctx.addIssue({
         code: 'custom',

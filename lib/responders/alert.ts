@@ -132,9 +132,17 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps, receive
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
   const incidentKey = input.incident?.key ?? NO_INCIDENT_KEY;
-  const approvalDeadline = input.kind === 'approval-request' ? await storeApprovalRequest(input, deps, now(), log) : undefined;
-  // Verified against the input as claimed (the mode shown is not what the execution sent).
-  const origin = deps.origins === undefined ? undefined : await verifyAlertOrigin(claimed, received, { origins: deps.origins, environment: deps.environment ?? process.env });
+  // Verified against the input as claimed (the mode shown is not what the execution sent), once: an
+  // approval request asks during its checks, before it is stored (row 5o), any other alert here.
+  let checking: Promise<AlertOrigin | undefined> | undefined;
+  const verifiedOrigin = (): Promise<AlertOrigin | undefined> =>
+    (checking ??= deps.origins === undefined ? Promise.resolve(undefined) : verifyAlertOrigin(claimed, received, { origins: deps.origins, environment: deps.environment ?? process.env }));
+  const sentAsReceived = async (): Promise<string | undefined> => {
+    const checked = await verifiedOrigin();
+    return checked === undefined || checked.status === 'verified' ? undefined : checked.status === 'unverified' ? checked.why : 'the dispatcher never asks for approval';
+  };
+  const approvalDeadline = input.kind === 'approval-request' ? await storeApprovalRequest(input, deps, now(), log, sentAsReceived) : undefined;
+  const origin = await verifiedOrigin();
   if (origin !== undefined) recordOrigin(origin, log, deps.logger);
   const alert = buildAlertMessage(input, {
     now: now(),
@@ -241,7 +249,7 @@ interface AlertApprovalDeadline {
  * and stored before the alert goes out, so nobody can answer a request that is not there. Returns
  * when the request stops taking answers, as the approval function holds them (the alert says it).
  */
-async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog): Promise<AlertApprovalDeadline | undefined> {
+async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog, sentAsReceived: () => Promise<string | undefined>): Promise<AlertApprovalDeadline | undefined> {
   const executionArn = input.execution?.executionArn;
   const approval = input.approval;
   const incident = input.incident;
@@ -266,6 +274,7 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
       executions: deps.approvalExecutions,
       stateMachineArns: approvalStateMachinesFromEnv(deps.environment ?? process.env),
       stackName: (deps.environment ?? process.env)[SECURITY_ENV.stackName],
+      sentAsReceived,
     },
     at,
   );

@@ -89,8 +89,11 @@ export interface StoredRequestHead {
 export interface ApprovalRequests {
   /** Stores a new request unless the execution has one; then what that one holds (its token, whether it is answered). */
   putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }>;
-  /** Replaces the execution's request only while it still holds `staleToken` and no decision; `changed` otherwise. */
-  replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'>;
+  /**
+   * Replaces the execution's request only while it still holds `staleToken` and no decision (with
+   * `answered`: a decision, an earlier execution's under the same ARN); `changed` otherwise.
+   */
+  replaceRequest(request: PendingApproval, staleToken: string, answered?: boolean): Promise<'replaced' | 'changed'>;
   /** The timeout path the guard's grant of the execution names; undefined when there is no grant. */
   timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined>;
 }
@@ -296,14 +299,18 @@ async function putApprovalRequest(client: DynamoDBClient, table: () => string, r
   }
 }
 
-/** Replaces a request whose token no longer waits, only while it still holds that token and no decision. */
-async function replaceApprovalRequest(client: DynamoDBClient, table: () => string, request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
+/**
+ * Replaces a request whose token no longer waits, only while it still holds that token and no
+ * decision; `answered`: only while it holds that token and a decision (an earlier execution's
+ * answered request under the same ARN, which publish-alert found so).
+ */
+async function replaceApprovalRequest(client: DynamoDBClient, table: () => string, request: PendingApproval, staleToken: string, answered = false): Promise<'replaced' | 'changed'> {
   try {
     await client.send(
       new PutItemCommand({
         TableName: table(),
         Item: itemOf(request),
-        ConditionExpression: 'taskToken = :staleToken AND attribute_not_exists(decision)',
+        ConditionExpression: answered ? 'taskToken = :staleToken AND attribute_exists(decision)' : 'taskToken = :staleToken AND attribute_not_exists(decision)',
         ExpressionAttributeValues: { ':staleToken': s(staleToken) },
       }),
     );
@@ -327,8 +334,8 @@ export class DynamoDbApprovalRequests extends ApprovalTable implements ApprovalR
     return putApprovalRequest(this.client, () => this.table(), request);
   }
 
-  replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
-    return replaceApprovalRequest(this.client, () => this.table(), request, staleToken);
+  replaceRequest(request: PendingApproval, staleToken: string, answered = false): Promise<'replaced' | 'changed'> {
+    return replaceApprovalRequest(this.client, () => this.table(), request, staleToken, answered);
   }
 
   timeoutPathOf(executionArn: string): Promise<ApprovalTimeoutPath | undefined> {
@@ -464,8 +471,8 @@ export class DynamoDbApprovalStore extends DynamoDbApprovalAnswers implements Ap
     return putApprovalRequest(this.client, () => this.table(), request);
   }
 
-  replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
-    return replaceApprovalRequest(this.client, () => this.table(), request, staleToken);
+  replaceRequest(request: PendingApproval, staleToken: string, answered = false): Promise<'replaced' | 'changed'> {
+    return replaceApprovalRequest(this.client, () => this.table(), request, staleToken, answered);
   }
 }
 
@@ -486,9 +493,9 @@ export class InMemoryApprovalStore implements ApprovalStore {
     return 'stored';
   }
 
-  async replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
+  async replaceRequest(request: PendingApproval, staleToken: string, answered = false): Promise<'replaced' | 'changed'> {
     const existing = this.records.get(request.executionArn);
-    if (!existing || existing.taskToken !== staleToken || existing.decision !== undefined) return 'changed';
+    if (!existing || existing.taskToken !== staleToken || (existing.decision !== undefined) !== answered) return 'changed';
     this.records.set(request.executionArn, structuredClone({ ...request, pk: approvalRecordKey(request.executionArn) }));
     return 'replaced';
   }

@@ -166,6 +166,13 @@ export interface ApprovalRequestDeps {
   readonly stateMachineArns: readonly string[];
   /** The deployment's stack name: its playbooks' state machines are `<stackName>-<playbook>`. */
   readonly stackName: string | undefined;
+  /**
+   * Why Step Functions does not confirm that the execution's approval wait invoked publish-alert with
+   * exactly the request received (its history's TaskScheduled: publish-alert's alert-origin check),
+   * or undefined when it does. The token alone proves the execution, not the words stored beside
+   * it (waiting steps, timeout, what approving does). Absent: not checked (tests of other checks).
+   */
+  readonly sentAsReceived?: () => Promise<string | undefined>;
 }
 
 /** What storing a verified request did, and when the request it kept stops taking answers (what its alert says). */
@@ -225,6 +232,11 @@ async function storeRequest(
   if (!(await deps.executions.scheduled(executionArn, taskToken))) {
     throw refuse(executionArn, 'its task token is not one of this execution\'s: this execution never scheduled a task with it (GetExecutionHistory)');
   }
+  // The real token with words of the invoker's own (waiting steps, timeout, notes), stored first,
+  // would be the request kept: the real one meets the same token ('exists'), and `firebreak approve`
+  // shows what is stored (docs/security.md row 5o).
+  const notSent = deps.sentAsReceived === undefined ? undefined : await deps.sentAsReceived();
+  if (notSent !== undefined) throw refuse(executionArn, `the execution's approval wait did not send it as received (${notSent})`);
   if ((await deps.executions.heartbeat(taskToken)) !== 'live') {
     throw refuse(executionArn, 'its task token is not live: Step Functions says no task waits on it (SendTaskHeartbeat)');
   }
@@ -246,18 +258,22 @@ async function storeRequest(
   if (existing.taskToken === taskToken) {
     return { outcome: 'exists', kept: { requestedAt: existing.requestedAt ?? '', timeoutSeconds: existing.timeoutSeconds ?? claim.timeoutSeconds } };
   }
-  if (existing.decided) {
+  // A token this execution never scheduled was planted (the approval function would never send it),
+  // or is an earlier execution's under the same ARN (Step Functions takes a name again 90 days on,
+  // and approval records have no TTL): it must not keep the real request out, answered or not. The
+  // approval function records an answer only for a token the execution's own history shows, so an
+  // answered request of this execution keeps its decision on record; one it scheduled and nobody
+  // answered is another attempt of its task, kept while it still waits.
+  const planted = !(await deps.executions.scheduled(executionArn, existing.taskToken));
+  if (existing.decided && !planted) {
     throw refuse(executionArn, 'a request with another task token is stored and already answered; its decision stays on record');
   }
-  // A token this execution never scheduled was planted (the approval function would never send it):
-  // it must not keep the real request out. One it scheduled is another attempt of its task, kept
-  // while it still waits.
-  const planted = !(await deps.executions.scheduled(executionArn, existing.taskToken));
   if (!planted && (await deps.executions.heartbeat(existing.taskToken)) === 'live') {
     throw refuse(executionArn, 'a request with another task token of this execution that still waits is stored already: neither is trusted with this answer');
   }
-  // Replaced only while it still holds that token and no decision: two real attempts never overwrite each other.
-  const replaced = await deps.store.replaceRequest(request, existing.taskToken);
+  // Replaced only while it still holds that token (and, answered, that answer; else no decision): two
+  // real attempts never overwrite each other.
+  const replaced = await deps.store.replaceRequest(request, existing.taskToken, existing.decided);
   if (replaced !== 'replaced') throw refuse(executionArn, 'the stored request changed while it was being replaced');
   return { outcome: 'replaced', kept: request };
 }

@@ -27,13 +27,28 @@ export function approvalStateMachinesFromEnv(env: Readonly<Record<string, string
  */
 const HISTORY_PAGES = 25;
 
-/** Whether a TaskScheduled event's parameters (JSON text) hold `taskToken` as a value, at any depth. */
-export function carriesToken(parameters: string | undefined, taskToken: string): boolean {
-  if (parameters === undefined || !parameters.includes(taskToken)) return false;
-  const holds = (value: unknown, depth: number): boolean =>
-    value === taskToken || (depth < 8 && typeof value === 'object' && value !== null && Object.values(value).some((inner) => holds(inner, depth + 1)));
+/**
+ * The integration of the approval wait's TaskScheduled event (arn:aws:states:::lambda:invoke.waitForTaskToken,
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskScheduledEventDetails.html),
+ * the only task of a playbook scheduled with a task token (compile.ts `WAIT_FOR_TASK_TOKEN_RESOURCE`).
+ */
+const APPROVAL_WAIT_INTEGRATION = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' } as const;
+
+/**
+ * Whether a TaskScheduled event is the approval wait scheduled with `taskToken` (pure): a
+ * `lambda:invoke.waitForTaskToken` task whose parameters (JSON text) carry it exactly where the
+ * compiled WaitForApproval puts `$$.Task.Token`, `Payload.approval.taskToken`. Anywhere else the
+ * token is text someone wrote: every task of a playbook is scheduled with the execution's incident,
+ * whose values are whoever started the execution's (states:StartExecution) or the finding's (a
+ * process's command line on the compromised instance), so another execution's live token written
+ * there would pass as one this execution issued (docs/security.md row 5m).
+ */
+export function carriesToken(details: { readonly resourceType?: string; readonly resource?: string; readonly parameters?: string }, taskToken: string): boolean {
+  if (details.resourceType !== APPROVAL_WAIT_INTEGRATION.resourceType || details.resource !== APPROVAL_WAIT_INTEGRATION.resource) return false;
+  if (details.parameters === undefined || !details.parameters.includes(taskToken)) return false;
+  const field = (value: unknown, name: string): unknown => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined);
   try {
-    return holds(JSON.parse(parameters), 0);
+    return field(field(field(JSON.parse(details.parameters), 'Payload'), 'approval'), 'taskToken') === taskToken;
   } catch {
     return false;
   }
@@ -89,12 +104,12 @@ export async function searchScheduledTasks(
 }
 
 /**
- * Whether the execution's own history shows a task scheduled with `taskToken` (a TaskScheduled
- * event whose parameters carry it): a token the execution issued, not another execution's. Step
+ * Whether the execution's own history shows its approval wait scheduled with `taskToken`
+ * (`carriesToken`): a token the execution issued, not another execution's. Step
  * Functions offers no other way to ask whose a token is. False for an execution that does not exist.
  */
 export async function executionScheduledToken(sfn: SFNClient, executionArn: string, taskToken: string): Promise<boolean> {
-  const search = await searchScheduledTasks(sfn, executionArn, (details) => carriesToken(details.parameters, taskToken));
+  const search = await searchScheduledTasks(sfn, executionArn, (details) => carriesToken(details, taskToken));
   return search.outcome === 'found';
 }
 

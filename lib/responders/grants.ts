@@ -250,7 +250,10 @@ export function evaluateGrant(
   // awaiting-approval: a person decides, or the deadline passes and the playbook's onTimeout rules.
   const deadline = grant.approvalDeadline !== undefined ? Date.parse(grant.approvalDeadline) : Number.NaN;
   const pastDeadline = Number.isFinite(deadline) && now.getTime() >= deadline;
-  const answer = approval?.decision !== undefined && !answeredLate(approval, deadline, pastDeadline) ? approval : undefined;
+  // An answer to an earlier execution under the same name (Step Functions takes a name again 90 days
+  // on; approval records have no TTL) is no answer to this grant: ignored, whichever it was.
+  const earlier = approval?.decision !== undefined && answeredBeforeGrant(approval, grant) ? approval : undefined;
+  const answer = approval?.decision !== undefined && earlier === undefined && !answeredLate(approval, deadline, pastDeadline) ? approval : undefined;
   if (answer?.decision === 'approved' && answer.incidentKey === grant.incidentKey) {
     return {
       allowed: true,
@@ -271,17 +274,29 @@ export function evaluateGrant(
   // An answer given once the deadline had passed: the approval function takes none from then on,
   // and the playbook runs (or is about to run) its onTimeout path, which the answer does not change.
   const ignored =
-    approval?.decision !== undefined && answer === undefined
-      ? ` The ${approval.decision === 'approved' ? 'approval' : 'rejection'} by ${approval.decidedBy ?? 'an approver'}${approval.decidedAt !== undefined ? ` at ${approval.decidedAt}` : ''} came after the deadline and was ignored: the playbook had taken its timeout path`
-      : '';
+    earlier !== undefined
+      ? ` The ${earlier.decision === 'approved' ? 'approval' : 'rejection'} by ${earlier.decidedBy ?? 'an approver'} at ${earlier.decidedAt ?? '?'} was given before this grant was written (${grant.grantedAt}): an answer to an earlier execution under the same name, ignored`
+      : approval?.decision !== undefined && answer === undefined
+        ? ` The ${approval.decision === 'approved' ? 'approval' : 'rejection'} by ${approval.decidedBy ?? 'an approver'}${approval.decidedAt !== undefined ? ` at ${approval.decidedAt}` : ''} came after the deadline and was ignored: the playbook had taken its timeout path`
+        : '';
   // Never an alarm's (row 10c): SetAlarmState makes its event; the guard writes evidence-only for
   // one, and a grant an older guard wrote still waiting at an upgrade must not contain either.
-  if (grant.onTimeout === 'contain' && pastDeadline && request.incident.source !== 'cloudwatch') {
+  // Never a release's (row 5n): a manual playbook's starter is only a claim, and a person's approval
+  // is the whole of its rail; an unanswered release changes nothing, whatever onTimeout the grant says.
+  if (grant.onTimeout === 'contain' && pastDeadline && request.incident.source !== 'cloudwatch' && grant.kind === 'contain') {
     return {
       allowed: true,
       grant,
       mode: grant.mode,
       reason: `Nobody answered the approval request by ${grant.approvalDeadline}, and the playbook's onTimeout is contain (grant of execution ${grant.executionArn}, ${grant.mode}).${ignored !== '' ? `${ignored}.` : ''}`,
+    };
+  }
+  if (pastDeadline && grant.kind === 'release') {
+    return {
+      allowed: false,
+      code: 'awaiting-approval',
+      grant,
+      reason: `${refused}: nobody approved execution ${request.executionArn} by ${grant.approvalDeadline}, and a release runs only on a person's approval, never on its timeout (whatever onTimeout its grant says).${ignored}; ${nothing}.`,
     };
   }
   if (pastDeadline && ignored !== '') {
@@ -296,8 +311,23 @@ export function evaluateGrant(
     allowed: false,
     code: 'awaiting-approval',
     grant,
-    reason: `${refused}: the grant of execution ${request.executionArn} waits for a person's approval${grant.approvalDeadline !== undefined ? ` (until ${grant.approvalDeadline})` : ''}, and none is recorded; ${nothing}.`,
+    reason: `${refused}: the grant of execution ${request.executionArn} waits for a person's approval${grant.approvalDeadline !== undefined ? ` (until ${grant.approvalDeadline})` : ''}, and none is recorded${earlier !== undefined ? ` for it.${ignored}` : ''}; ${nothing}.`,
   };
+}
+
+/**
+ * Whether a recorded answer was given before the grant was written (pure): then it answered an
+ * earlier execution under the same ARN, never this grant's request. The guard writes its grant
+ * before the wait starts, publish-alert stores the request after that, and the approval function
+ * dates the answer after that again. Step Functions takes an execution name again 90 days after it
+ * was used (the per-instance and per-access-key runs of an attack sequence are named without its
+ * revision, per-instance.ts; an operator may reuse any name), and approval records have no TTL.
+ * An undated answer is left to `answeredLate`.
+ */
+function answeredBeforeGrant(approval: ApprovalRecord, grant: ContainmentGrant): boolean {
+  const decidedAt = approval.decidedAt !== undefined ? Date.parse(approval.decidedAt) : Number.NaN;
+  const grantedAt = Date.parse(grant.grantedAt);
+  return Number.isFinite(decidedAt) && Number.isFinite(grantedAt) && decidedAt < grantedAt;
 }
 
 /**

@@ -88,6 +88,14 @@ export class ApprovalReleaseClearance implements ReleaseClearance {
         reason: `the approval of ${executionArn} is for incident ${approval.incidentKey}${approval.instanceId ? ` and ${approval.instanceId}` : ''}, not ${incident.key} and ${instanceId}`,
       };
     }
+    // An answer dated before the guard wrote this grant answered an earlier execution under the same
+    // ARN (Step Functions takes a name again 90 days on; approval records have no TTL), never this one.
+    if (grant.grantedAt !== undefined && Date.parse(approval.decidedAt) < Date.parse(grant.grantedAt)) {
+      return {
+        cleared: false,
+        reason: `the approval by ${approval.decidedBy} (${approval.decidedAt}) was given before the containment guard cleared this release (${grant.grantedAt}): it answered an earlier execution under the same name`,
+      };
+    }
     if (Date.parse(approval.decidedAt) < Date.parse(record.capturedAt)) {
       return {
         cleared: false,

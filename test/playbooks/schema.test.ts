@@ -190,6 +190,17 @@ describe('playbook validation errors', () => {
     ]);
   });
 
+  // Review review-approval (row 5n): a manual playbook's onTimeout contain compiled its release steps
+  // onto the timeout path, and the grant cleared them at the deadline: whoever started it (a claim)
+  // released, or unblocked, with nobody's approval.
+  it('ATTACK (review-approval): refuses onTimeout contain on a manual playbook: an unanswered release never runs', () => {
+    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manual\napproval: { required: true, onTimeout: contain }')).toEqual([
+      expect.objectContaining({ line: 6, message: expect.stringContaining("a 'trigger: manual' playbook never runs its steps unanswered: its onTimeout must be evidence-only") }),
+    ]);
+    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manual\napproval: { required: true, onTimeout: evidence-only }')).toEqual([]);
+    expect(broken('mode: enforce', 'mode: enforce\napproval: { required: true, onTimeout: contain }')).toEqual([]);
+  });
+
   it('refuses a playbook that changes resources without a notify step, manual or not', () => {
     const silent = VALID.replace('  - action: notify\n    with:\n      advice: Investigate.\n', '');
     expect(silent).not.toContain('notify');

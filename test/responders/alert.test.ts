@@ -26,6 +26,7 @@ import type { ApprovalRequestExecutions } from '../../lib/responders/approval-re
 import { ApprovalRequestRefusedError } from '../../lib/contracts/responder-errors';
 import { ACCOUNT, INSTANCE_ID, REGION, drillIncident, ec2Incident } from '../support/incidents';
 import { ORIGIN_ENVIRONMENT, confirmingOrigins } from '../support/alert-origins';
+import type { AlertOrigins } from '../../lib/responders/alert-origin';
 
 const snsMock = mockClient(SNSClient);
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-alerts';
@@ -501,6 +502,39 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     });
   });
 
+  // Review review-approval (row 5o): the request stored was the claim as received, checked only for
+  // its execution, incident and token. Someone with lambda:InvokeFunction on publish-alert who reads
+  // the waiting execution's history (the TaskScheduled event carries the token) and invokes first
+  // stored the real token with waiting steps, timeout and notes of their own; the real request then
+  // met the same token and kept theirs ('exists'). `firebreak approve` showed the forged "approving:"
+  // lines as the function's word.
+  describe("a request carrying the execution's real token with words of the invoker's own", () => {
+    const realPayload = JSON.parse(JSON.stringify(REQUEST)) as unknown;
+    /** Step Functions' history: the approval wait invoked publish-alert with exactly the real payload. */
+    const historyOrigins: AlertOrigins = {
+      scheduledInvocation: async (_arn, _fn, payload) => ({ outcome: JSON.stringify(payload) === JSON.stringify(realPayload) ? 'found' : 'not-found', ended: false }),
+    };
+    const originDeps = (approvals: InMemoryApprovalStore) => ({ ...approvalDeps(approvals), origins: historyOrigins, environment: { ...ORIGIN_ENVIRONMENT, ...ENVIRONMENT } });
+    const FORGED_REQUEST = {
+      ...REQUEST,
+      approval: { taskToken: TOKEN, waitingSteps: ['notify (nothing changes)'], timeoutSeconds: 86400 },
+      reason: { outcome: 'approved', summary: 'Approving changes nothing: the instance stays quarantined.' },
+    };
+
+    it('ATTACK (review-approval): is refused before it is stored, so the real request is the one stored and shown', async () => {
+      const approvals = new InMemoryApprovalStore();
+      const forged = publishAlert(parseAlertInput(FORGED_REQUEST), originDeps(approvals), FORGED_REQUEST);
+      await expect(forged).rejects.toBeInstanceOf(ApprovalRequestRefusedError);
+      await expect(forged).rejects.toThrow(/the execution's approval wait did not send it as received/);
+      expect(await approvals.get(EXECUTION_ARN)).toBeUndefined();
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+      // The approval wait's own invocation is stored, with its own words.
+      const result = await publishAlert(parseAlertInput(REQUEST), originDeps(approvals), REQUEST);
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN, waitingSteps: ['contain'], timeoutSeconds: 900 });
+      expect(result).toMatchObject({ origin: 'verified' });
+    });
+  });
+
   describe('a request stored first under another token', () => {
     const FORGED = {
       pk: 'approval#x',
@@ -575,13 +609,46 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');
     });
 
-    it('is never replaced once answered: the decision stays on record', async () => {
+    it('is never replaced once answered when this execution scheduled its token: the decision stays on record', async () => {
       const approvals = new InMemoryApprovalStore();
       await approvals.putRequest(FORGED);
+      executions.scheduledTokens.get(EXECUTION_ARN)!.add('forged-token');
       await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:01:00.000Z' }, FORGED.taskToken);
       const attempt = publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
       await expect(attempt).rejects.toThrow(/already answered/);
-      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: 'forged-token', decision: 'approved' });
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    });
+
+    // Review review-approval (row 5l): Step Functions takes an execution name again 90 days on, and
+    // the per-instance and per-access-key runs of an attack sequence are named without its revision:
+    // a sequence updated after that runs again under the very same ARN, and approval#<executionArn>
+    // (no TTL) still holds the earlier run's answered request. It kept the new request out: nobody
+    // was asked, and the step failed.
+    it('ATTACK (review-approval): answered in an earlier execution under the same name (a token this execution never scheduled), it no longer keeps the new request out', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest({ ...FORGED, requestedAt: '2026-08-17T09:10:00.000Z' });
+      await approvals.decide(EXECUTION_ARN, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z' }, FORGED.taskToken);
+      const result = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      const stored = await approvals.get(EXECUTION_ARN);
+      expect(stored).toMatchObject({ taskToken: TOKEN, instanceId: INSTANCE_ID, requestedAt: NOW.toISOString() });
+      expect(stored).not.toHaveProperty('decision');
+      expect(stored).not.toHaveProperty('decidedBy');
+      expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', outcome: 'done', detail: expect.stringMatching(/[Rr]eplaced/) as unknown });
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    });
+
+    it('an answered request is replaced only while it still holds that token and its answer (conditional)', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      await approvals.decide(EXECUTION_ARN, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z' }, FORGED.taskToken);
+      const replaceRequest = approvals.replaceRequest.bind(approvals);
+      approvals.replaceRequest = async (request, staleToken, answered) => {
+        approvals.records.set(EXECUTION_ARN, { ...FORGED, taskToken: 'another-real-token' });
+        return replaceRequest(request, staleToken, answered);
+      };
+      await expect(publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals))).rejects.toThrow(/changed while it was being replaced/);
+      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('another-real-token');
     });
   });
 });

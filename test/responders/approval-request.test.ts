@@ -47,6 +47,17 @@ describe('SfnApprovalRequestExecutions', () => {
     await expect(executions().scheduled(EXECUTION, TOKEN)).rejects.toBeInstanceOf(TransientResponderError);
   });
 
+  it("ATTACK (review-approval): says not scheduled for a token only the execution's incident carries (passed to every task), however deep", async () => {
+    const incident = { key: 'gd-1', title: TOKEN, details: { process: { commandLine: { untrusted: TOKEN } } } };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { type: 'TaskScheduled', id: 7, timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'eu-west-1', parameters: JSON.stringify({ Payload: { incident, approval: { taskToken: 'its-own', waitingSteps: [TOKEN] } } }) } },
+        { type: 'TaskScheduled', id: 3, timestamp: new Date(), taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: 'eu-west-1', parameters: JSON.stringify({ Payload: { incident } }) } },
+      ],
+    });
+    expect(await executions().scheduled(EXECUTION, TOKEN)).toBe(false);
+  });
+
   it.each(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut'])('says closed when SendTaskHeartbeat answers %s', async (code) => {
     sfn.on(SendTaskHeartbeatCommand).rejects(sdkError(code));
     expect(await executions().heartbeat(TOKEN)).toBe('closed');

@@ -300,6 +300,25 @@ describe('answerApproval', () => {
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
   });
 
+  it('tried (review-approval): two approvers answering at the same instant, one approving and one rejecting: one answer is recorded and one token sent, the other refused', async () => {
+    const [first, second] = await Promise.all([
+      answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN }),
+      answer(DAVE, { executionArn: EXECUTION, decision: 'reject', requestId: SHOWN }),
+    ]);
+    expect([first.statusCode, second.statusCode].sort()).toEqual([200, 409]);
+    expect(executions.sent).toHaveLength(1);
+    const recorded = await store.get(EXECUTION);
+    const winner = first.statusCode === 200 ? first : second;
+    expect(recorded).toMatchObject({ decision: winner.outcome, decidedBy: winner.decidedBy });
+  });
+
+  it("tried (review-approval): an answer naming another execution's requestId (an old request seen once) is refused and sends nothing", async () => {
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: approvalRequestId('an-old-request-token') });
+    expect(response).toMatchObject({ statusCode: 409, outcome: 'refused' });
+    expect(executions.sent).toEqual([]);
+    expect(await store.get(EXECUTION)).not.toHaveProperty('decision');
+  });
+
   it('marks the answer sent once Step Functions took it, and then refuses even the same answer again', async () => {
     await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', requestId: SHOWN });
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, sentAt: NOW.toISOString() });
@@ -937,6 +956,26 @@ describe('SfnApprovalExecutions', () => {
     ]);
   });
 
+  // Review review-approval (row 5m): any TaskScheduled event carrying the token as any value counted.
+  // Every task of a playbook is scheduled with the execution's incident, whose text is whoever started
+  // it (states:StartExecution) or the finding's (a process's command line on the compromised
+  // instance): another execution's live token written there passed as one this execution issued,
+  // and approving this execution answered the other (row 5a″).
+  it("ATTACK (review-approval): a token only the execution's input carries (its incident's text, passed to the guard and every step) was never scheduled by its approval wait", async () => {
+    const incident = { key: 'gd-1', title: TOKEN, resource: { kind: 'ec2-instance', instanceId: INSTANCE_ID, tags: { note: TOKEN } } };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        // The approval wait of this execution, scheduled with its own token; the incident rides along.
+        { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'eu-west-1', parameters: JSON.stringify({ FunctionName: 'publish-alert', Payload: { kind: 'approval-request', incident, approval: { taskToken: 'its-own-token', timeoutSeconds: 3600 } } }) } },
+        // The guard, scheduled with the incident.
+        { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: 'eu-west-1', parameters: JSON.stringify({ FunctionName: 'containment-guard', Payload: { incident, approval: { taskToken: TOKEN } } }) } },
+      ],
+    } as never);
+    const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(false);
+    expect(await executions.scheduled(EXECUTION, 'its-own-token')).toBe(true);
+  });
+
   it('asks whether a task waits on a token with SendTaskHeartbeat, exact input, and says closed for each of Step Functions\' answers for a task gone', async () => {
     sfn.on(SendTaskHeartbeatCommand).resolvesOnce({}).rejectsOnce(sdkError('TaskTimedOut')).rejectsOnce(sdkError('TaskDoesNotExist')).rejectsOnce(sdkError('InvalidToken')).rejectsOnce(sdkError('ThrottlingException'));
     const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
@@ -1017,6 +1056,20 @@ describe('DynamoDbApprovalStore', () => {
       Item: storedRequestItem(),
       ConditionExpression: 'taskToken = :staleToken AND attribute_not_exists(decision)',
       ExpressionAttributeValues: { ':staleToken': { S: 'stale' } },
+    };
+    expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([replace, replace]);
+  });
+
+  it('replaces an earlier execution\'s answered request (the same ARN) only while it holds that token and a decision (review-approval, row 5l)', async () => {
+    dynamodb.on(PutItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await store.replaceRequest(REQUEST, 'earlier', true)).toBe('replaced');
+    expect(await store.replaceRequest(REQUEST, 'earlier', true)).toBe('changed');
+    const replace = {
+      TableName: TABLE,
+      Item: storedRequestItem(),
+      ConditionExpression: 'taskToken = :staleToken AND attribute_exists(decision)',
+      ExpressionAttributeValues: { ':staleToken': { S: 'earlier' } },
     };
     expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([replace, replace]);
   });
@@ -1205,6 +1258,19 @@ describe('ApprovalReleaseClearance', () => {
       const verdict = await new ApprovalReleaseClearance(approvals, CLEARED).check(input(EXECUTION), record);
       expect(verdict).toMatchObject({ cleared: false, reason: expect.stringContaining(`the approval of ${EXECUTION} is for incident ${other.incidentKey ?? INCIDENT_KEY}`) });
     }
+  });
+
+  it('ATTACK (review-approval): refuses an approval given before the guard cleared this release (an earlier execution under the same name, 90 days on), even when the grant clears on its timeout', async () => {
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
+    const grantedAfter = new Date(NOW.getTime() + 60_000).toISOString();
+    const rerun = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const, grantedAt: grantedAfter }));
+    expect(await rerun.check(input(EXECUTION), record)).toMatchObject({
+      cleared: false,
+      reason: expect.stringContaining(`was given before the containment guard cleared this release (${grantedAfter})`),
+    });
+    // Given at or after the grant: this release's own approval.
+    const own = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const, grantedAt: NOW.toISOString() }));
+    expect(await own.check(input(EXECUTION), record)).toMatchObject({ cleared: true, approvedBy: CAROL });
   });
 
   it("refuses an approval asked for another playbook than the grant's (an approved DNS unblock never releases)", async () => {

@@ -541,3 +541,81 @@ describe('evaluateGrant: an answer given after the approval deadline never overr
     expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved' }), NOW)).toMatchObject({ allowed: true });
   });
 });
+
+describe('evaluateGrant: an answer counts only for the grant it was given under (review-approval, row 5l)', () => {
+  // Step Functions takes an execution name again 90 days after it was used: the per-instance and
+  // per-access-key runs of an attack sequence are named without the revision (per-instance.ts), so a
+  // sequence GuardDuty updates after that starts a new execution under the very same ARN, and an
+  // operator with states:StartExecution may reuse any old name (a release's). approval#<executionArn>
+  // has no TTL: the earlier run's answer is still on record when the new run's guard writes its grant.
+  const incident = ec2Incident();
+  const step = deployedStep(RESPONDER_NAMES.quarantineInstance, {});
+  const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step };
+  const deadline = '2026-11-20T11:05:00.000Z';
+  const awaiting = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
+    ...grantFor(incident, NOW),
+    status: 'awaiting-approval',
+    approvalDeadline: deadline,
+    onTimeout,
+    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
+  });
+  const ANA = 'arn:aws:sts::111122223333:assumed-role/OnCall/ana';
+  /** The earlier run of the same execution name, 95 days before this grant. */
+  const earlierRun = '2026-08-17T09:12:00.000Z';
+  const approval = (fields: Partial<ApprovalRecord>): ApprovalRecord => ({ pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: '2026-08-17T09:10:00.000Z', ...fields });
+
+  it('ATTACK (review-approval): an approval given to an earlier execution of the same name clears nothing before the new run is answered (a direct invocation during its evidence steps)', () => {
+    const check = evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt: earlierRun }), NOW);
+    expect(check).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+    expect(check).not.toHaveProperty('approvedBy');
+    expect(check.reason).toContain(`The approval by ${ANA} at ${earlierRun} was given before this grant was written (${NOW.toISOString()}): an answer to an earlier execution under the same name, ignored`);
+  });
+
+  it('ATTACK (review-approval): nor after an evidence-only timeout', () => {
+    const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+    expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt: earlierRun }), afterDeadline)).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+  });
+
+  it("ATTACK (review-approval): a rejection given to an earlier execution of the same name does not stop this run's onTimeout contain", () => {
+    const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+    const check = evaluateGrant(contain, awaiting('contain'), approval({ decision: 'rejected', decidedBy: ANA, decidedAt: earlierRun }), afterDeadline);
+    expect(check).toMatchObject({ allowed: true });
+    expect(check).not.toHaveProperty('approvedBy');
+  });
+
+  it('still takes an answer given under this grant, at or after the instant it was written, both ways', () => {
+    for (const decidedAt of [NOW.toISOString(), '2026-11-20T10:06:00.000Z']) {
+      expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt }), NOW)).toMatchObject({ allowed: true, approvedBy: ANA });
+      expect(evaluateGrant(contain, awaiting('contain'), approval({ decision: 'rejected', decidedBy: ANA, decidedAt }), new Date(Date.parse(deadline) + 60_000))).toMatchObject({ allowed: false, code: 'rejected' });
+    }
+  });
+});
+
+describe('evaluateGrant: a release never runs on its timeout (review-approval, row 5n)', () => {
+  const incident = ec2Incident();
+  const deadline = '2026-11-20T11:05:00.000Z';
+  const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+  const releaseGrant = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
+    ...grantFor(incident, NOW),
+    playbook: 'unblock-dns-domain',
+    kind: 'release',
+    status: 'awaiting-approval',
+    approvalDeadline: deadline,
+    onTimeout,
+    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
+  });
+  const unblock: GrantRequest = { executionArn: EXECUTION_ARN, incident, kind: 'release', action: 'unblock evil.example', expiry: 'enforced', step: deployedStep(RESPONDER_NAMES.unblockDnsDomains, {}, 'unblock-dns-domain') };
+
+  it("ATTACK (review-approval): an unanswered release grant clears nothing at its deadline, whatever onTimeout it carries (a grant an older guard wrote, a manual playbook's contain)", () => {
+    const check = evaluateGrant(unblock, releaseGrant('contain'), undefined, afterDeadline);
+    expect(check).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+    expect(check.reason).toContain('a release runs only on a person\'s approval');
+  });
+
+  it('still lets an approved release through, and a containment through on its timeout', () => {
+    const approved: ApprovalRecord = { pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana', decidedAt: '2026-11-20T10:30:00.000Z' };
+    expect(evaluateGrant(unblock, releaseGrant('contain'), approved, afterDeadline)).toMatchObject({ allowed: true });
+    const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
+    expect(evaluateGrant(contain, { ...releaseGrant('contain'), kind: 'contain', playbook: 'compromised-ec2-instance' }, undefined, afterDeadline)).toMatchObject({ allowed: true });
+  });
+});

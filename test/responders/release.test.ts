@@ -530,7 +530,9 @@ describe('releaseInstance under a release the guard cleared for dry-run only', (
     for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
     const execution = { ...EXECUTION, executionArn: EXECUTION_ARN, executionName: RELEASE_EXECUTION, playbook: 'release-instance' };
     const step = { ...input({ request: REQUEST }), execution };
-    const grants = storeGranting(step.incident, NOW, { executionArn: EXECUTION_ARN, playbook: 'release-instance', kind: 'release', mode: 'dry-run', requestDigest: requestDigest(REQUEST), releaseRecord: { capturedAt: QUARANTINED_AT, claimSerial: 1 } });
+    // The guard cleared the release before its request was stored and approved (an approval dated
+    // before the grant answered an earlier execution under the same name: row 5l).
+    const grants = storeGranting(step.incident, new Date('2026-11-27T16:19:30.000Z'), { executionArn: EXECUTION_ARN, playbook: 'release-instance', kind: 'release', mode: 'dry-run', requestDigest: requestDigest(REQUEST), releaseRecord: { capturedAt: QUARANTINED_AT, claimSerial: 1 } });
     const approvals = new InMemoryApprovalStore();
     await approvals.putRequest({ pk: '', executionArn: EXECUTION_ARN, incidentKey: QUARANTINE_KEY, requestedAt: '2026-11-27T16:20:00.000Z', taskToken: 't', playbook: 'release-instance', account: ACCOUNT, region: REGION, instanceId: INSTANCE_ID, waitingSteps: ['release'], timeoutSeconds: 3600 });
     await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: CAROL, decidedAt: APPROVED_AT }, 't');
