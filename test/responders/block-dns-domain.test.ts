@@ -583,6 +583,74 @@ describe('unblockDnsDomains', () => {
     expect(result.domains.map((d) => d.outcome)).toEqual(['would-unblock']);
     expect(result.actions.find((a) => a.api === 'firebreak:check-released')).toMatchObject({ outcome: 'would-do', detail: expect.stringContaining('only once the release has released it') });
   });
+
+  describe('a domain someone put in Firebreak’s list by hand (row 6t)', () => {
+    const firstIncident = () => dnsIncident(DOMAIN, { key: 'gd-first' });
+    const LATER = new Date(NOW.getTime() + 60_000);
+    const removed = () => inputsOf<{ Operation: string; Domains: string[] }>(r53Mock, UpdateFirewallDomainsCommand).filter((i) => i.Operation === 'REMOVE');
+
+    it('ATTACK (review-dns): a release never takes out of the list a domain a person blocked by hand before any incident blocked it', async () => {
+      // The security team blocked the C2 domain by hand in Firebreak's list; the attacker's instance queries it, Firebreak claims it.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const blocked = await block(firstIncident());
+      expect(blocked.status).toBe('already-blocked');
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(blocked.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toMatchObject({ target: DOMAIN, outcome: 'observed', detail: expect.stringContaining('before any incident blocked it') });
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }] });
+      // The claim is taken back all the same: nothing of the incident is left.
+      expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    });
+
+    it('ATTACK (review-dns): an explicit unblock never takes out a hand block either', async () => {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await block(firstIncident());
+      const incident = dnsIncident(null, { key: 'gd-first', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+      const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/Responder/alice', reason: 'false positive', dnsUnblock: { domain: DOMAIN, force: false } };
+      const result = await unblockDnsDomains(
+        { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request },
+        // Cleared a minute after the block (an unblock cleared before it removes nothing: row 2h).
+        { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, LATER, { kind: 'release', requestDigest: requestDigest(request) }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({ target: 'requested-domain' }) }, now: () => LATER },
+      );
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
+    it('ATTACK (review-dns): removes what Firebreak added and leaves the wildcard a person had listed', async () => {
+      givenFirewall([`*.${DOMAIN}.`]);
+      await block(firstIncident());
+      expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN] }]);
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const result = await unblock();
+      expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN] }]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked', leftListed: [`*.${DOMAIN}`] }]);
+    });
+
+    it('still removes what Firebreak added when a retried block finds its own entries listed', async () => {
+      givenFirewall([]);
+      await block(firstIncident());
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const retried = await block(firstIncident());
+      expect(retried.status).toBe('already-blocked');
+      expect(retried.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+      const result = await unblock();
+      expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+    });
+
+    it('still removes, at the last release, what another incident added before this one found it listed', async () => {
+      givenFirewall([]);
+      await block(dnsIncident(DOMAIN, { key: 'gd-second' }));
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const second = await block(firstIncident());
+      expect(second.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+      const result = await unblock();
+      expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+    });
+  });
 });
 
 describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain)', () => {
@@ -775,7 +843,24 @@ describe('DynamoDbDnsBlockStore', () => {
       UpdateExpression: 'SET lastClaimAt = :at ADD claims :value',
       ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() } },
     });
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString() });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [] });
     expect(inputsOf(ddbMock, GetItemCommand)).toEqual([{ TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, ConsistentRead: true }]);
+  });
+  it('records whose list entries are with atomic string-set updates, with exact inputs, and reads them back (row 6t)', async () => {
+    const client = new DynamoDBClient({ region: REGION });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] } } });
+    const store = new DynamoDbDnsBlockStore(client, 'state');
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN]);
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'kept', [`*.${DOMAIN}`]);
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'removed', [DOMAIN, `*.${DOMAIN}`]);
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', []);
+    const key = { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } };
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      { TableName: 'state', Key: key, UpdateExpression: 'ADD addedEntries :entries DELETE keptEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [DOMAIN] } } },
+      { TableName: 'state', Key: key, UpdateExpression: 'ADD keptEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [`*.${DOMAIN}`] } } },
+      { TableName: 'state', Key: key, UpdateExpression: 'DELETE addedEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [DOMAIN, `*.${DOMAIN}`] } } },
+    ]);
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`] });
   });
 });
