@@ -189,6 +189,8 @@ describe('blockDnsDomain', () => {
     ['amazon.com', 'parent-of-allowlisted'],
     ['co.uk', 'public-suffix'],
     ['cloudfront.net.', 'public-suffix'],
+    ['us-east-1.elasticbeanstalk.com', 'public-suffix'],
+    ['auth.eu-west-1.amazoncognito.com', 'public-suffix'],
   ])('refuses %j (%s) before any AWS call', async (domain, code) => {
     const result = await block(dnsIncident(domain));
     expect(result).toMatchObject({ status: 'refused', refusal: { code } });
