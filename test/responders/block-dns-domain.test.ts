@@ -641,6 +641,29 @@ describe('unblockDnsDomains', () => {
       expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
     });
 
+    it('records as Firebreak’s again what an unblock puts back for an incident that claimed the domain while it was being removed, so the last release removes it', async () => {
+      givenFirewall([]);
+      await block(firstIncident());
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      // Another incident claims the domain between the unblock's read of the claims and its drop of its own claim.
+      const release = blocks.release.bind(blocks);
+      let raced = false;
+      blocks.release = async (...args) => {
+        if (!raced) {
+          raced = true;
+          await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+        }
+        return release(...args);
+      };
+      const first = await unblock();
+      expect(first.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }] }]);
+      expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['ADD', 'REMOVE', 'ADD']);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`], keptEntries: [] });
+      // A later block of the same domain finds Firebreak's own entries, never a person's.
+      const again = await block(dnsIncident(DOMAIN, { key: 'gd-third' }));
+      expect(again.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+    });
+
     it('still removes, at the last release, what another incident added before this one found it listed', async () => {
       givenFirewall([]);
       await block(dnsIncident(DOMAIN, { key: 'gd-second' }));
