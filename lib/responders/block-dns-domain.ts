@@ -212,11 +212,12 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
 type ListingRecorder = (present: ReadonlySet<string>) => Promise<PendingAction | undefined>;
 
 /**
- * Before the domain's entries are added: records those Firebreak is about to add, and those it finds
- * listed that it never added while no other incident claims the domain. Those are someone else's (a
- * person blocked the domain by hand in Firebreak's list), and no release or unblock takes them out
- * (row 6t). The claims and additions are read after the list: another incident's block records its
- * claim and its additions before it sends them, so whatever it listed by then is known as Firebreak's.
+ * Before the domain's entries are added: records those Firebreak is about to add, and sorts those it
+ * finds listed that it is not known to have added. While another incident claims the domain they are
+ * that incident's block (one made before additions were recorded): Firebreak's. Otherwise they are
+ * someone else's (a person blocked the domain by hand in Firebreak's list), and no release or unblock
+ * takes them out (row 6t). The claims and additions are read after the list: another incident's block
+ * records its claim and its additions before it sends them, so whatever it listed by then is known.
  */
 async function recordListing(
   blocks: DnsBlockStore,
@@ -233,7 +234,8 @@ async function recordListing(
     const state = await blocks.claimStateOf(target.account, target.region, domain);
     const othersClaim = state.claims.some((other) => other.instanceId !== claim.instanceId || other.incidentKey !== claim.incidentKey);
     const foreign = listed.filter((entry) => !state.addedEntries.includes(entry) && !state.keptEntries.includes(entry));
-    if (!othersClaim && foreign.length > 0) {
+    if (othersClaim) await blocks.recordEntries(target.account, target.region, domain, 'added', foreign);
+    else if (foreign.length > 0) {
       await blocks.recordEntries(target.account, target.region, domain, 'kept', foreign);
       observed = {
         api: 'firebreak:record-dns-listing',

@@ -13,9 +13,10 @@
  * The domain's item also says which of its DNS Firewall entries Firebreak put in the list
  * (`addedEntries`, written before the ADD) and which a block found listed when Firebreak had neither
  * added them nor any other incident claimed the domain (`keptEntries`: a person's, blocked by hand):
- * an unblock removes only what is not kept, so Firebreak never takes out a block it did not make
- * (docs/security.md row 6t). An item written before these sets holds neither: its entries are removed
- * as before.
+ * an item a block claimed since then says so (`entriesTracked`, with the claim, before any firewall
+ * change), and an unblock removes only its `addedEntries`, so Firebreak never takes out a block it did
+ * not make (docs/security.md row 6t). An item claimed before then tracks nothing: its entries are removed
+ * as before, but those kept.
  */
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -36,6 +37,8 @@ export interface DnsClaimState {
   readonly addedEntries: readonly string[];
   /** The domain's list entries found listed before any incident blocked it, which an unblock leaves. */
   readonly keptEntries: readonly string[];
+  /** True once a block claimed the domain with its time: `addedEntries` is then all Firebreak listed (row 6t). */
+  readonly entriesTracked: boolean;
 }
 
 /** What became of some of a domain's list entries: `added` by Firebreak, `kept` (listed by someone else), `removed` by Firebreak. */
@@ -43,7 +46,7 @@ export type DnsEntriesChange = 'added' | 'kept' | 'removed';
 
 /** Where claims live. */
 export interface DnsBlockStore {
-  /** Records that `claim` blocks `domain` (idempotent), and, with `at` (block-dns-domain always passes it), when. */
+  /** Records that `claim` blocks `domain` (idempotent), and, with `at` (block-dns-domain always passes it), when, marking the item as tracking its entries. */
   claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void>;
   /** The open claims on a domain, when it was last claimed and whose its list entries are (one consistent read). */
   claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState>;
@@ -104,10 +107,14 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
   private readonly lastClaims = new Map<string, string>();
   private readonly added = new Map<string, Set<string>>();
   private readonly kept = new Map<string, Set<string>>();
+  private readonly tracked = new Set<string>();
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
     this.set(dnsBlockKey(account, region, domain)).add(encodeClaim(claim));
-    if (at !== undefined) this.lastClaims.set(dnsBlockKey(account, region, domain), at);
+    if (at !== undefined) {
+      this.lastClaims.set(dnsBlockKey(account, region, domain), at);
+      this.tracked.add(dnsBlockKey(account, region, domain));
+    }
     this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
   }
 
@@ -130,6 +137,7 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
       ...(lastClaimAt !== undefined ? { lastClaimAt } : {}),
       addedEntries: [...(this.added.get(key) ?? [])],
       keptEntries: [...(this.kept.get(key) ?? [])],
+      entriesTracked: this.tracked.has(key),
     };
   }
 
@@ -167,7 +175,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
   ) {}
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
-    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at ADD claims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
+    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
     await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'ADD blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
@@ -189,6 +197,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
       ...(lastClaimAt !== undefined ? { lastClaimAt } : {}),
       addedEntries: item?.addedEntries?.SS ?? [],
       keptEntries: item?.keptEntries?.SS ?? [],
+      entriesTracked: item?.entriesTracked?.BOOL === true,
     };
   }
 
@@ -221,7 +230,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
           TableName: this.tableName,
           Key: { pk: { S: pk } },
           UpdateExpression: expression,
-          ExpressionAttributeValues: { ':value': { SS: [value] }, ...(at !== undefined ? { ':at': { S: at } } : {}) },
+          ExpressionAttributeValues: { ':value': { SS: [value] }, ...(at !== undefined ? { ':at': { S: at }, ':tracked': { BOOL: true } } : {}) },
           ...(returned ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );

@@ -241,10 +241,12 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: others });
       continue;
     }
-    // Only what Firebreak listed: an entry a block found listed before any incident blocked the
-    // domain is someone else's (a person's block by hand), and stays (row 6t).
-    const leftListed = blockEntries(block.domain).filter((entry) => state.keptEntries.includes(entry));
-    const entries = blockEntries(block.domain).filter((entry) => !leftListed.includes(entry));
+    // Only what Firebreak listed (row 6t): on an item a block claimed since additions are recorded,
+    // only those; on an older one, all but what a block found listed before any incident blocked the
+    // domain (someone else's, a person's block by hand). The others stay.
+    const ours = (entry: string) => (state.entriesTracked ? state.addedEntries.includes(entry) : !state.keptEntries.includes(entry));
+    const entries = blockEntries(block.domain).filter(ours);
+    const leftListed = blockEntries(block.domain).filter((entry) => !ours(entry) && present.has(entry));
     if (leftListed.length > 0) {
       log.record('firebreak:record-dns-listing', block.domain, 'skipped', `${leftListed.join(', ')} ${leftListed.length === 1 ? 'stays' : 'stay'} in Firebreak's domain list: listed by someone else before any incident blocked ${block.domain}, and Firebreak removes only what it added`);
     }
@@ -264,7 +266,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       }
       log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}`);
     }
-    const outcome = entries.length === 0 ? 'left-listed' : mode === 'enforce' ? 'unblocked' : 'would-unblock';
+    const outcome = entries.length === 0 && leftListed.length > 0 ? 'left-listed' : mode === 'enforce' ? 'unblocked' : 'would-unblock';
     results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome, ...(leftListed.length > 0 ? { leftListed } : {}), ...(overridden.length > 0 ? { forcedPast: overridden } : {}) });
   }
   return finish(mode === 'dry-run' ? 'dry-run' : 'unblocked', { instanceId, domains: results });

@@ -629,6 +629,20 @@ describe('unblockDnsDomains', () => {
       expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked', leftListed: [`*.${DOMAIN}`] }]);
     });
 
+    it('ATTACK (review-dns): a block that failed after its claim added nothing, so its release never takes out what a person listed afterwards', async () => {
+      // The rule group holds a rule Firebreak did not make: the step fails after the claim, nothing listed.
+      givenFirewall([]);
+      r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: 'rslvr-fdl-someone-else', Action: 'ALLOW', Priority: 50 }] });
+      await expect(block(firstIncident())).rejects.toThrow(/rule/);
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+      // Then the security team blocks the domain by hand.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
     it('still removes what Firebreak added when a retried block finds its own entries listed', async () => {
       givenFirewall([]);
       await block(firstIncident());
@@ -792,9 +806,12 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
   it('forces past the claims made before it was cleared, as approved', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, BEFORE_GRANT);
+    // As the first block recorded its additions before it listed them (row 6t).
+    await blocks.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN, `*.${DOMAIN}`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER, BEFORE_GRANT);
     const result = await explicit(DOMAIN, true);
     expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, outcome: 'unblocked', forcedPast: [OTHER] }] });
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
   });
 
   it('refuses when the execution names no requested domain', async () => {
@@ -865,16 +882,16 @@ describe('DynamoDbDnsBlockStore', () => {
     expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
       TableName: 'state',
       Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } },
-      UpdateExpression: 'SET lastClaimAt = :at ADD claims :value',
-      ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() } },
+      UpdateExpression: 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value',
+      ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() }, ':tracked': { BOOL: true } },
     });
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [] });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [], entriesTracked: false });
     expect(inputsOf(ddbMock, GetItemCommand)).toEqual([{ TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, ConsistentRead: true }]);
   });
   it('records whose list entries are with atomic string-set updates, with exact inputs, and reads them back (row 6t)', async () => {
     const client = new DynamoDBClient({ region: REGION });
     ddbMock.on(UpdateItemCommand).resolves({});
-    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] } } });
+    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] }, entriesTracked: { BOOL: true } } });
     const store = new DynamoDbDnsBlockStore(client, 'state');
     await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN]);
     await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'kept', [`*.${DOMAIN}`]);
@@ -886,6 +903,6 @@ describe('DynamoDbDnsBlockStore', () => {
       { TableName: 'state', Key: key, UpdateExpression: 'ADD keptEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [`*.${DOMAIN}`] } } },
       { TableName: 'state', Key: key, UpdateExpression: 'DELETE addedEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [DOMAIN, `*.${DOMAIN}`] } } },
     ]);
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`] });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`], entriesTracked: true });
   });
 });
