@@ -28,7 +28,7 @@ import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { unblockDnsDomains } from '../../lib/responders/unblock-dns-domains';
 import { EXECUTION, paused, playbookStepsEnvironment, storeGranting } from '../support/grants';
-import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineReleaseStates } from '../../lib/responders/quarantine-release-state';
 import { inputsOf, recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
@@ -399,6 +399,64 @@ describe('unblockDnsDomains', () => {
     expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
     expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }] }]);
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
+  });
+
+  it('ATTACK (review-dns): two instances that blocked one domain, released at once, never leave it blocked with no claim (row 6v)', async () => {
+    const OTHER_ID = 'i-0fff0000eeee11112';
+    ec2Mock.on(DescribeInstancesCommand, { InstanceIds: [OTHER_ID] }).resolves({
+      Reservations: [{ Instances: [{ InstanceId: OTHER_ID, State: { Name: 'running' }, VpcId: VPC, NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0bbb1111bbbb2222c', VpcId: VPC }], Tags: [] }] }],
+    });
+    await records.saveIfAbsent({ ...recordOfDefaultInstance('gd-second', '2026-11-20T10:00:00.000Z'), instanceId: OTHER_ID });
+    await records.markReleased(ACCOUNT, REGION, OTHER_ID, { ...RELEASED, incidentKey: 'gd-second' });
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: OTHER_ID, incidentKey: 'gd-second' });
+    // Both unblocks read the domain's claims before either drops its own (a fleet released at once).
+    const read = blocks.claimStateOf.bind(blocks);
+    let reads = 0;
+    let bothRead!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    blocks.claimStateOf = async (...args) => {
+      const state = await read(...args);
+      reads += 1;
+      if (reads === 2) bothRead();
+      if (reads <= 2) await barrier;
+      return state;
+    };
+    const second = dnsIncident(DOMAIN, { key: 'gd-second', resource: ec2Resource({ instanceId: OTHER_ID }) });
+    const [first, other] = await Promise.all([
+      unblock(),
+      unblockDnsDomains(
+        { incident: second, mode: 'enforce', options: { target: 'released-instance' }, execution: EXECUTION },
+        { clients, logger: silentLogger, blocks, records, grants: storeGranting(second, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({}) }, now: () => NOW },
+      ),
+    ]);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    // The last one out removes it, once.
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect([...first.domains, ...other.domains].map((d) => d.outcome).sort()).toEqual(['still-blocked', 'unblocked']);
+  });
+
+  it('the last one out puts the domain back at once when a new incident claimed it while it was being removed (row 6v)', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+    // gd-second's own unblock drops its claim right after this one read it; a new incident claims the domain during the removal.
+    const read = blocks.claimStateOf.bind(blocks);
+    blocks.claimStateOf = async (...args) => {
+      const state = await read(...args);
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+      return state;
+    };
+    const record = blocks.recordEntries.bind(blocks);
+    blocks.recordEntries = async (account, region, domain, change, entries) => {
+      if (change === 'removed') await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' });
+      return record(account, region, domain, change, entries);
+    };
+    const result = await unblock();
+    expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['REMOVE', 'ADD']);
+    expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' }] }]);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' }]);
   });
 
   it('sends nothing in dry-run (cannot dry-run) and keeps the claim', async () => {
