@@ -52,8 +52,11 @@ export interface DnsBlockStore {
   claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState>;
   /** Records what became of some of the domain's list entries (atomic string-set updates). */
   recordEntries(account: string, region: string, domain: string, change: DnsEntriesChange, entries: readonly string[]): Promise<void>;
-  /** Drops the claim; answers the claims still open on the domain. */
-  release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]>;
+  /**
+   * Drops the claim; answers the claims still open on the domain. With `keepInstanceIndex`, the
+   * instance's index keeps the block, so a retry still finds it (a later release without it drops both).
+   */
+  release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]>;
   /** The open claims on a domain. */
   claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]>;
   /** The domains the instance's incidents block, with the incident of each. */
@@ -118,10 +121,10 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
     this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
   }
 
-  async release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]> {
+  async release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]> {
     const claims = this.set(dnsBlockKey(account, region, domain));
     claims.delete(encodeClaim(claim));
-    this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
+    if (options?.keepInstanceIndex !== true) this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
     return decodeAll([...claims], decodeClaim);
   }
 
@@ -179,9 +182,9 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
     await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'ADD blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
-  async release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]> {
+  async release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]> {
     const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value', encodeClaim(claim), 'claims');
-    await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
+    if (options?.keepInstanceIndex !== true) await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
     return decodeAll(remaining, decodeClaim);
   }
 

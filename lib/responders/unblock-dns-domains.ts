@@ -235,20 +235,19 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     const mine: DnsBlockClaim = { instanceId, incidentKey: block.incidentKey };
     const state = await deps.blocks.claimStateOf(account, region, block.domain);
     const others = state.claims.filter((claim) => !sameClaim(claim, mine) && (mode === 'enforce' || !overridden.some((o) => sameClaim(o, claim))));
-    // Dropped here already when others claimed the domain at the read but none is left after the drop.
-    let claimDropped = false;
     if (others.length > 0) {
       // The drop answers the claims left, atomically: the unblocks of two incidents released at once
       // each read the other's claim, and the one whose drop leaves none is the last, and removes the
-      // domain (row 6v), or it would stay blocked with no claim, which no unblock may take back.
-      const remaining = mode === 'enforce' ? await deps.blocks.release(account, region, block.domain, mine) : others;
+      // domain (row 6v), or it would stay blocked with no claim, which no unblock may take back. The
+      // instance's index keeps the block until the removal below, so a retry of a run that dies in
+      // between finds it again.
+      const remaining = mode === 'enforce' ? await deps.blocks.release(account, region, block.domain, mine, { keepInstanceIndex: true }) : others;
       if (remaining.length > 0) {
         log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${describeClaims(remaining)}`);
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;
       }
-      claimDropped = true;
-      log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}; the other claims read before it (${describeClaims(others)}) were taken back meanwhile, so this unblock is the last and removes ${block.domain}`);
+      log.record('firebreak:read-dns-blocks', block.domain, 'observed', `The other claims read first (${describeClaims(others)}) were taken back meanwhile: this unblock is the last, and removes ${block.domain}`);
     }
     // Only what Firebreak listed (row 6t): on an item a block claimed since additions are recorded,
     // only those; on an older one, all but what a block found listed before any incident blocked the
@@ -265,7 +264,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     else log.record('route53resolver:UpdateFirewallDomains', block.domain, 'already-done', "Firebreak's domain list does not exist: nothing is blocked");
     if (mode === 'enforce') {
       await deps.blocks.recordEntries(account, region, block.domain, 'removed', entries);
-      const remaining = claimDropped ? await deps.blocks.claimsOf(account, region, block.domain) : await deps.blocks.release(account, region, block.domain, mine);
+      const remaining = await deps.blocks.release(account, region, block.domain, mine);
       if (remaining.length > 0 && domainListId && entries.length > 0) {
         // Claimed by another incident while it was being removed: blocked again at once (recorded as Firebreak's first, as a block does).
         await deps.blocks.recordEntries(account, region, block.domain, 'added', entries);
@@ -273,7 +272,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;
       }
-      if (!claimDropped) log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}`);
+      log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}`);
     }
     const outcome = entries.length === 0 && leftListed.length > 0 ? 'left-listed' : mode === 'enforce' ? 'unblocked' : 'would-unblock';
     results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome, ...(leftListed.length > 0 ? { leftListed } : {}), ...(overridden.length > 0 ? { forcedPast: overridden } : {}) });

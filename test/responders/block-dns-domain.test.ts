@@ -459,6 +459,28 @@ describe('unblockDnsDomains', () => {
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' }]);
   });
 
+  it('the last one out that dies before its removal is found again by its retry, which removes the domain (row 6v)', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+    const read = blocks.claimStateOf.bind(blocks);
+    blocks.claimStateOf = async (...args) => {
+      const state = await read(...args);
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+      return state;
+    };
+    r53Mock.on(UpdateFirewallDomainsCommand).rejects(sdkError('InternalServiceErrorException', 500));
+    await expect(unblock()).rejects.toThrow();
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    // The instance's index still names the block: the retry finds it and removes the domain.
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first' }]);
+    r53Mock.on(UpdateFirewallDomainsCommand).resolves({});
+    const retried = await unblock();
+    expect(retried.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+    expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['REMOVE', 'REMOVE']);
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+  });
+
   it('sends nothing in dry-run (cannot dry-run) and keeps the claim', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
@@ -929,6 +951,16 @@ describe('DynamoDbDnsBlockStore', () => {
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
     expect(remaining).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
+  });
+
+  it('drops a claim and keeps the instance’s index when asked (the last unblock out, row 6v), with exact inputs', async () => {
+    const client = new DynamoDBClient({ region: REGION });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    const store = new DynamoDbDnsBlockStore(client, 'state');
+    expect(await store.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, { keepInstanceIndex: true })).toEqual([]);
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+    ]);
   });
 
   it('stamps the domain\'s item with when it was last claimed, and reads it back with the claims (exact inputs)', async () => {
