@@ -4,6 +4,7 @@
  * and dry-run outcomes as the *errors* `DryRunOperation` / `UnauthorizedOperation`
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
  */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   ResponderAccessDeniedError,
   ResponderFailedError,
@@ -71,6 +72,17 @@ export function awsErrorCode(error: unknown): string | undefined {
   if (typeof named.Code === 'string') return named.Code;
   if (typeof named.code === 'string') return named.code;
   return undefined;
+}
+
+/**
+ * The item a DynamoDB write refused by its condition answered with on its error
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`), or undefined when the error carries none (no
+ * item was stored, the write did not ask for it, or it is another error).
+ */
+export function itemOfConditionFailure(error: unknown): Record<string, AttributeValue> | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const item = (error as { Item?: unknown }).Item;
+  return typeof item === 'object' && item !== null ? (item as Record<string, AttributeValue>) : undefined;
 }
 
 /** The HTTP status of an SDK v3 error's answer (what identifies a HEAD error, which has no body). */

@@ -469,7 +469,7 @@ async function deleteAccessKey(backend: GameDayBackend, environment: ResolvedEnv
  */
 async function listDomainByHand(backend: GameDayBackend, environment: ResolvedEnvironment, domain: string, where: string): Promise<void> {
   const r53 = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).route53resolver({ account: environment.account, region: environment.region });
-  const { domainListId } = await findFirewall(r53);
+  const { domainListId } = await findFirewall(r53, environment.account);
   if (domainListId === undefined) throw new Error(`${where}: tamper: listDomainByHand: Firebreak's DNS Firewall domain list does not exist yet (inject a DNS finding before it)`);
   const name = canonicalDomain(domain);
   await r53.send(new UpdateFirewallDomainsCommand({ FirewallDomainListId: domainListId, Operation: 'ADD', Domains: [name, `*.${name}`] }));

@@ -18,7 +18,7 @@ import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRecord } from '../contracts/security';
 import { STATE_KEY_PREFIX } from '../contracts/security';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, itemOfConditionFailure, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 
 /** The partition key of an execution's approval record. */
@@ -290,7 +290,7 @@ async function putApprovalRequest(client: DynamoDBClient, table: () => string, r
     return 'stored';
   } catch (error) {
     if (awsErrorCode(error) === 'ConditionalCheckFailedException') {
-      return { existing: headOf((error as { Item?: Record<string, AttributeValue> }).Item, request.executionArn) };
+      return { existing: headOf(itemOfConditionFailure(error), request.executionArn) };
     }
     throw toResponderError(error, 'dynamodb:PutItem');
   }
@@ -413,7 +413,7 @@ export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements 
       return 'recorded';
     } catch (error) {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') {
-        return (error as { Item?: Record<string, AttributeValue> }).Item?.decision !== undefined ? 'already-decided' : 'request-changed';
+        return itemOfConditionFailure(error)?.decision !== undefined ? 'already-decided' : 'request-changed';
       }
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }

@@ -34,7 +34,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { toResponderError } from '../aws/errors';
+import { itemOfConditionFailure, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { STATE_TTL_ATTRIBUTE } from '../contracts/incident-record';
 import { TransientResponderError } from '../contracts/responder-errors';
@@ -414,7 +414,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
       return output.Attributes ? { taken: true, hold, previous: holdFromItem(slot, output.Attributes, reading) } : { taken: true, hold };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException') {
-        const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+        const item = itemOfConditionFailure(error);
         return item ? { taken: false, holder: holdFromItem(slot, item, reading) } : { taken: false };
       }
       throw toResponderError(error, 'dynamodb:PutItem');

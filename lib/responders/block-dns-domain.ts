@@ -191,7 +191,7 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   // 5. The firewall: list and group, then (concurrently) the rule, each VPC's association, the domains.
   const r53 = await deps.clients.route53resolver(target);
   const listing: ListingRecorder | undefined = mode === 'enforce' ? (present) => recordListing(deps.blocks, target, domain, { instanceId, incidentKey: incident.key }, entries, present) : undefined;
-  const outcome = await applyBlock(r53, mode, options, vpcIds, entries, instanceId, listing);
+  const outcome = await applyBlock(r53, target.account, mode, options, vpcIds, entries, instanceId, listing);
   recordAll(log, outcome.actions);
   const changed = outcome.actions.some((a) => a.outcome === 'done');
   const summary = mode === 'dry-run'
@@ -252,6 +252,7 @@ async function recordListing(
 /** The firewall changes of one block. */
 async function applyBlock(
   r53: Route53ResolverClient,
+  account: string,
   mode: ResponderMode,
   settings: BlockSettings,
   vpcIds: readonly string[],
@@ -259,7 +260,7 @@ async function applyBlock(
   instanceId: string,
   listing: ListingRecorder | undefined,
 ): Promise<{ actions: PendingAction[]; domainListId?: string; ruleGroupId?: string }> {
-  const found = await findFirewall(r53);
+  const found = await findFirewall(r53, account);
   const made = await ensureListAndGroup(r53, mode, found, instanceId);
   const { domainListId, ruleGroupId } = made;
   const missing = (api: string, what: string): PendingAction => ({

@@ -17,6 +17,7 @@
 import type { SecurityAccountRoles } from '../contracts/privileged-names';
 import { matchesPrivilegedName, ownSecurityAccountRoleReason, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
+import { credentialGrantSubject } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
@@ -56,6 +57,16 @@ export function oneCredentialOf(incident: Pick<Incident, 'account' | 'resource'>
     return { subject: { kind: 'iam-role', account: incident.account, roleName: resource.userName }, principal: { kind: 'role', name: resource.userName } };
   }
   return undefined;
+}
+
+/**
+ * What a credential containment cuts off, as its blast-radius hold names it: the role, or the user as
+ * IAM knows it now (`followedUser`, the user lookAtCredential followed the key to when IAM knows no
+ * user of the finding's name; row 15k).
+ */
+export function containedPrincipal(one: OneCredential, account: string, followedUser: string | undefined): string {
+  if (one.subject.kind === 'iam-role') return credentialGrantSubject(one.subject);
+  return `iam-user/${account}/${followedUser ?? one.principal.name}`;
 }
 
 /**

@@ -28,7 +28,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
-import { accessKeyIdsCovered, credentialsSlotTarget, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
+import { accessKeyIdsCovered, containedPrincipal, credentialsSlotTarget, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { roleIdsNamed } from './credential-targets';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
@@ -403,12 +403,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // case, and cut off any other set of credentials under one slot. A user is named as
   // IAM knows it now: the finding's name, when IAM knows none, is a claim any execution can repeat
   // with another user's key, which would then count under that name's hold (row 15k).
-  const principal =
-    grantTarget === CREDENTIALS_GRANT_SUBJECT && one !== undefined
-      ? one.subject.kind === 'iam-role'
-        ? credentialGrantSubject(one.subject)
-        : `iam-user/${incident.account}/${followedUser ?? one.principal.name}`
-      : undefined;
+  const principal = grantTarget === CREDENTIALS_GRANT_SUBJECT && one !== undefined ? containedPrincipal(one, incident.account, followedUser) : undefined;
   const contained = grantTarget !== CREDENTIALS_GRANT_SUBJECT ? grantTarget : (principal ?? credentialsSlotTarget(incident));
   const slotTarget = contained !== undefined ? `${incident.region}/${contained}` : undefined;
   if (personDecides || mode === 'dry-run') {

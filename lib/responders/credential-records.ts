@@ -30,7 +30,7 @@
  */
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, itemOfConditionFailure, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { SealVerdict } from './record-mac';
 import { canonicalJson } from './canonical-json';
@@ -332,7 +332,7 @@ export class DynamoDbCredentialRecordSaver extends DynamoDbCredentialRecordTable
       );
       return 'claimed';
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return (error as { Item?: unknown }).Item !== undefined ? 'released' : 'no-record';
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return itemOfConditionFailure(error) !== undefined ? 'released' : 'no-record';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }

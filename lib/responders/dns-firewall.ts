@@ -33,7 +33,7 @@ import {
   ListFirewallRulesCommand,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
-import type { FirewallRule, Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import type { FirewallRule, FirewallRuleGroupMetadata, Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -90,8 +90,14 @@ export interface FirewallLookup {
   readonly ruleGroupId?: string;
 }
 
-/** Finds Firebreak's domain list and rule group (two concurrent List calls). */
-export async function findFirewall(r53: Route53ResolverClient): Promise<FirewallLookup> {
+/**
+ * Finds Firebreak's domain list and rule group of `account` (two concurrent List calls).
+ * ListFirewallRuleGroups also lists the groups other accounts share with this one through RAM
+ * (`ShareStatus` SHARED_WITH_ME, their owner's `OwnerId`): a group of another account is never
+ * Firebreak's here, whatever its name and request id, both of which anyone can read in this code
+ * (row 9c; https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_FirewallRuleGroupMetadata.html).
+ */
+export async function findFirewall(r53: Route53ResolverClient, account: string): Promise<FirewallLookup> {
   const [lists, groups] = await Promise.all([
     listAll('route53resolver:ListFirewallDomainLists', async (NextToken) => {
       const answer = await r53.send(new ListFirewallDomainListsCommand({ ...(NextToken ? { NextToken } : {}) }));
@@ -104,7 +110,9 @@ export async function findFirewall(r53: Route53ResolverClient): Promise<Firewall
   ]);
   // Found by name AND the request id Firebreak creates it with: a list someone else named alike is not used.
   const list = lists.find((l) => l.Name === FIREBREAK_DNS_FIREWALL.domainListName && l.CreatorRequestId === FIREBREAK_DNS_FIREWALL.domainListRequestId && !l.ManagedOwnerName);
-  const group = groups.find((g) => g.Name === FIREBREAK_DNS_FIREWALL.ruleGroupName && g.CreatorRequestId === FIREBREAK_DNS_FIREWALL.ruleGroupRequestId);
+  // Route 53 Resolver always gives OwnerId: a group without one is not known to be this account's.
+  const own = (g: FirewallRuleGroupMetadata) => g.ShareStatus !== 'SHARED_WITH_ME' && g.OwnerId === account;
+  const group = groups.find((g) => g.Name === FIREBREAK_DNS_FIREWALL.ruleGroupName && g.CreatorRequestId === FIREBREAK_DNS_FIREWALL.ruleGroupRequestId && own(g));
   return { ...(list?.Id ? { domainListId: list.Id } : {}), ...(group?.Id ? { ruleGroupId: group.Id } : {}) };
 }
 

@@ -27,7 +27,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRecord, ContainmentGrant, GrantReleaseRecord } from '../contracts/security';
 import { STATE_KEY_PREFIX } from '../contracts/security';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, itemOfConditionFailure, toResponderError } from '../aws/errors';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -568,7 +568,7 @@ export class DynamoDbGrantStore extends DynamoDbGrantRecords implements GrantWri
       return { written: true, grant };
     } catch (error) {
       if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:PutItem');
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const old = itemOfConditionFailure(error);
       const existing = old ? grantFromItem(old) : await this.getGrant(grant.executionArn);
       if (!existing) throw new ResponderFailedError(`The grant of ${grant.executionArn} exists but cannot be read back`, { cause: error });
       return { written: false, grant: existing };

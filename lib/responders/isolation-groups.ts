@@ -196,11 +196,24 @@ export function groupsReady(groups: VpcGroups): boolean {
 
 type ClassifiedGroup = { readonly kind: 'firebreak'; readonly group: FoundGroup } | { readonly kind: 'impostor'; readonly group: ImpostorGroup };
 
-function classifyGroup(group: SecurityGroup): ClassifiedGroup | undefined {
+/**
+ * Why a group is another account's, or undefined: in a shared VPC a participant's
+ * DescribeSecurityGroups lists the groups the VPC owner shares with it (RAM security group sharing),
+ * under their owner's OwnerId, and the participant may put its ENIs in them while their owner alone
+ * sets their rules (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-sharing.html).
+ * EC2 always gives OwnerId; a group without one is not known to be the account's, and is not used
+ * (as release's checkRecordedGroups refuses such a group).
+ */
+function otherOwnerReason(group: Pick<SecurityGroup, 'OwnerId'>, owner: string): string | undefined {
+  if (group.OwnerId === owner) return undefined;
+  return `is owned by account ${group.OwnerId ?? 'unknown'}, not ${owner} where the instance is (a group shared into the VPC by its owner): that account sets its rules, whatever they are now`;
+}
+
+function classifyGroup(group: SecurityGroup, owner: string): ClassifiedGroup | undefined {
   const name = group.GroupName ?? '';
   const purpose = purposeOfGroupName(name);
   if (!purpose || !group.GroupId || !group.VpcId) return undefined;
-  const why = impostorReason(group, purpose);
+  const why = otherOwnerReason(group, owner) ?? impostorReason(group, purpose);
   if (why !== undefined) return { kind: 'impostor', group: { groupId: group.GroupId, groupName: name, vpcId: group.VpcId, purpose, why } };
   return {
     kind: 'firebreak',
@@ -231,10 +244,12 @@ function nameFilter(names: readonly string[]): string[] {
 
 /**
  * Finds Firebreak's groups in the given VPCs with one DescribeSecurityGroups call, telling them
- * apart from impostors (groups named like them that are not Firebreak's).
+ * apart from impostors (groups named like them that are not Firebreak's, or that `owner`, the
+ * instance's account, does not own).
  */
 export async function findVpcGroups(
   ec2: EC2Client,
+  owner: string,
   vpcIds: readonly string[],
   names: readonly string[] = [UNTRACK_GROUP_NAME, ISOLATION_GROUP_NAME],
 ): Promise<Map<string, VpcGroups>> {
@@ -251,7 +266,7 @@ export async function findVpcGroups(
     ),
   );
   for (const described of output.SecurityGroups ?? []) {
-    const classified = classifyGroup(described);
+    const classified = classifyGroup(described, owner);
     const current = classified ? result.get(classified.group.vpcId) : undefined;
     if (!classified || !current) continue;
     if (classified.kind === 'impostor') {
@@ -298,6 +313,7 @@ function nameToCreate(vpc: VpcGroups, purpose: GroupPurpose, naming: GroupNaming
 async function createGroup(
   ec2: EC2Client,
   mode: ResponderMode,
+  owner: string,
   vpcId: string,
   purpose: GroupPurpose,
   firstName: string,
@@ -342,7 +358,7 @@ async function createGroup(
       },
     );
     if (created.output?.raced) {
-      const found = (await findVpcGroups(ec2, [vpcId], [groupName])).get(vpcId);
+      const found = (await findVpcGroups(ec2, owner, [vpcId], [groupName])).get(vpcId);
       const ours = found?.[purpose];
       if (ours && ours.groupName === groupName) {
         return {
@@ -420,13 +436,14 @@ const notProbed = (api: string, target: string, detail: string): PendingAction =
 async function ensureUntrack(
   ec2: EC2Client,
   mode: ResponderMode,
+  owner: string,
   vpc: VpcGroups,
   naming: GroupNaming,
 ): Promise<{ groupId?: string; actions: PendingAction[] }> {
   const actions: PendingAction[] = [];
   let group = vpc.untrack;
   if (!group) {
-    const created = await createGroup(ec2, mode, vpc.vpcId, 'untrack', nameToCreate(vpc, 'untrack', naming), naming);
+    const created = await createGroup(ec2, mode, owner, vpc.vpcId, 'untrack', nameToCreate(vpc, 'untrack', naming), naming);
     actions.push(...created.actions);
     if (!created.group) {
       actions.push(notProbed('ec2:AuthorizeSecurityGroupIngress', vpc.vpcId, `allow all inbound traffic in ${UNTRACK_GROUP_NAME}`));
@@ -470,6 +487,7 @@ async function ensureUntrack(
 async function ensureIsolation(
   ec2: EC2Client,
   mode: ResponderMode,
+  owner: string,
   vpc: VpcGroups,
   naming: GroupNaming,
 ): Promise<{ groupId?: string; actions: PendingAction[] }> {
@@ -477,7 +495,7 @@ async function ensureIsolation(
   let group = vpc.isolation;
   let fresh = false;
   if (!group) {
-    const created = await createGroup(ec2, mode, vpc.vpcId, 'isolation', nameToCreate(vpc, 'isolation', naming), naming);
+    const created = await createGroup(ec2, mode, owner, vpc.vpcId, 'isolation', nameToCreate(vpc, 'isolation', naming), naming);
     actions.push(...created.actions);
     if (!created.group) {
       actions.push(notProbed('ec2:RevokeSecurityGroupEgress', vpc.vpcId, `revoke the default egress rule of ${ISOLATION_GROUP_NAME}`));
@@ -531,9 +549,10 @@ async function ensureIsolation(
  * Makes sure both groups exist and hold the right rules in one VPC: no call at all when they are
  * ready (the common case on a VPC seen before), otherwise the two groups are set up concurrently.
  * Impostors are reported and left alone; a group Firebreak needs whose name an impostor holds is
- * created under a suffixed name.
+ * created under a suffixed name. `owner` is the instance's account, the groups' owner (findVpcGroups),
+ * which a group found again after a race must have too.
  */
-export async function ensureVpcGroups(ec2: EC2Client, mode: ResponderMode, vpc: VpcGroups, naming: GroupNaming = {}): Promise<EnsuredGroups> {
+export async function ensureVpcGroups(ec2: EC2Client, mode: ResponderMode, owner: string, vpc: VpcGroups, naming: GroupNaming = {}): Promise<EnsuredGroups> {
   const notes: PendingAction[] = (vpc.impostors ?? []).map(impostorAction);
   if (groupsReady(vpc)) {
     return {
@@ -551,7 +570,7 @@ export async function ensureVpcGroups(ec2: EC2Client, mode: ResponderMode, vpc: 
       ],
     };
   }
-  const [untrack, isolation] = await settleAll([ensureUntrack(ec2, mode, vpc, naming), ensureIsolation(ec2, mode, vpc, naming)] as const);
+  const [untrack, isolation] = await settleAll([ensureUntrack(ec2, mode, owner, vpc, naming), ensureIsolation(ec2, mode, owner, vpc, naming)] as const);
   return {
     vpcId: vpc.vpcId,
     ...(untrack.groupId ? { untrackGroupId: untrack.groupId } : {}),

@@ -26,12 +26,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import * as z from '../contracts/zod-mini';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, itemOfConditionFailure, toResponderError } from '../aws/errors';
 import type { PauseState } from './emergency-pause';
 import { NOT_PAUSED, PAUSE_KEY, pauseGetItemInput, pauseItem, pauseReasonProblem, pauseStateOf } from './emergency-pause';
 import type { IncidentLogger } from './logging';
@@ -160,7 +160,7 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
       return { written: true, state: { paused: true, ...state } };
     } catch (error) {
       if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:PutItem');
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const old = itemOfConditionFailure(error);
       return { written: false, state: old !== undefined ? pauseStateOf(old) : await this.read() };
     }
   }
@@ -181,7 +181,7 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
       return { lifted: pauseStateOf(Attributes) };
     } catch (error) {
       if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:DeleteItem');
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const old = itemOfConditionFailure(error);
       const inForce = pauseStateOf(old);
       return inForce.paused ? { replacedBy: inForce } : { lifted: NOT_PAUSED };
     }
@@ -210,7 +210,7 @@ export class DynamoDbPauseSwitch implements PauseSwitch {
       );
       return true;
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return (error as { Item?: Record<string, AttributeValue> }).Item?.spendId?.S === spendId;
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return itemOfConditionFailure(error)?.spendId?.S === spendId;
       throw toResponderError(error, 'dynamodb:PutItem');
     }
   }

@@ -34,6 +34,7 @@ export function aside<T>(call: Promise<T>): Promise<Aside<T>> {
  */
 export async function groupsOfInstanceVpcs(
   ec2: EC2Client,
+  owner: string,
   instanceId: string,
   vpcIds: readonly string[],
   claimedVpcIds: readonly string[],
@@ -56,7 +57,7 @@ export async function groupsOfInstanceVpcs(
     );
   }
   const missing = vpcIds.filter((vpcId) => !known.has(vpcId));
-  const late = missing.length > 0 ? await findVpcGroups(ec2, missing) : new Map<string, VpcGroups>();
+  const late = missing.length > 0 ? await findVpcGroups(ec2, owner, missing) : new Map<string, VpcGroups>();
   return new Map(vpcIds.map((vpcId) => [vpcId, known.get(vpcId) ?? late.get(vpcId) ?? { vpcId }]));
 }
 
@@ -74,12 +75,13 @@ interface IsolationOutcome {
 export async function isolateInstance(
   ec2: EC2Client,
   mode: ResponderMode,
+  owner: string,
   instance: ObservedInstance,
   vpcIds: readonly string[],
   vpcGroups: ReadonlyMap<string, VpcGroups>,
   naming: GroupNaming = {},
 ): Promise<IsolationOutcome> {
-  const ready = new Map(vpcIds.map((vpcId) => [vpcId, ensureVpcGroups(ec2, mode, vpcGroups.get(vpcId) ?? { vpcId }, naming)]));
+  const ready = new Map(vpcIds.map((vpcId) => [vpcId, ensureVpcGroups(ec2, mode, owner, vpcGroups.get(vpcId) ?? { vpcId }, naming)]));
   const [groups, moves] = await settleAll([
     settleAll([...ready.values()]),
     settleAll(

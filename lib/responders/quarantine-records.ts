@@ -42,7 +42,7 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, itemOfConditionFailure, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { AutoScalingRecord, LoadBalancerRecord } from './fleet-records';
 import { autoScalingRecordSchema, loadBalancerRecordSchema } from './fleet-records';
@@ -664,7 +664,7 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       await this.client.send(new UpdateItemCommand(input));
       return done;
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return refusal?.((error as { Item?: Record<string, AttributeValue> }).Item) ?? 'changed';
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return refusal?.(itemOfConditionFailure(error)) ?? 'changed';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }

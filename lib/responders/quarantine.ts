@@ -195,7 +195,7 @@ export async function quarantineInstance(
   const profileRoles = takesProfile && claimedProfileArn !== undefined ? aside(readProfileRoleIds(deps.clients, target, claimedProfileArn)) : undefined;
   const [observation, claimedGroups, addressesRead] = await settleAll([
     observing,
-    aside(findVpcGroups(ec2, claimedVpcIds)),
+    aside(findVpcGroups(ec2, target.account, claimedVpcIds)),
     aside(readEdges(ec2, instanceId, options)),
   ] as const);
   if (!observation.found) {
@@ -236,7 +236,7 @@ export async function quarantineInstance(
 
   // 2. The groups of the VPCs EC2 shows the ENIs in: no further call when the finding named them.
   const vpcIds = [...new Set(instance.networkInterfaces.flatMap((e) => (e.vpcId ? [e.vpcId] : [])))];
-  const vpcGroups = await groupsOfInstanceVpcs(ec2, instanceId, vpcIds, claimedVpcIds, claimedGroups, log, logger);
+  const vpcGroups = await groupsOfInstanceVpcs(ec2, target.account, instanceId, vpcIds, claimedVpcIds, claimedGroups, log, logger);
   const primaryVpc = instance.vpcId ?? vpcIds[0];
   const interfacesBefore = (record?: QuarantineRecord) =>
     instance.networkInterfaces.map((eni) => ({
@@ -349,7 +349,7 @@ export async function quarantineInstance(
   // Out of the Auto Scaling group's hands beside them: its health checks need tens of seconds of
   // failures before the group acts, the detach or standby call well under one.
   const [isolated, evidence, fleetChanges] = await settleAll([
-    aside(isolateInstance(ec2, mode, instance, vpcIds, vpcGroups, deps.groupNaming)),
+    aside(isolateInstance(ec2, mode, target.account, instance, vpcIds, vpcGroups, deps.groupNaming)),
     aside(protectEvidence(ec2, mode, instance)),
     aside(containFleet(deps.clients, target, mode, instanceId, fleet)),
   ] as const);

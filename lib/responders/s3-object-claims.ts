@@ -31,7 +31,7 @@
  */
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, itemOfConditionFailure, toResponderError } from '../aws/errors';
 import { TransientResponderError } from '../contracts/responder-errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { sha256Hex } from '../incident/keys';
@@ -324,7 +324,7 @@ export class DynamoDbS3ObjectClaimer extends DynamoDbS3ObjectClaimTable implemen
     };
     /** The item a failed condition answered with is on another upload's claims. */
     const onOtherUpload = (error: unknown): boolean => {
-      const held = (error as { Item?: Record<string, AttributeValue> }).Item?.objectETag;
+      const held = itemOfConditionFailure(error)?.objectETag;
       return eTag !== undefined && held !== undefined && held.S !== eTag;
     };
     try {
@@ -400,7 +400,7 @@ export class DynamoDbS3ObjectReleaseClaims extends DynamoDbS3ObjectClaimReader i
       );
       return { kind: 'taken-back', left: claimsOf(output.Attributes) };
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { kind: 'claimed-since', claims: claimsOf((error as { Item?: Record<string, AttributeValue> }).Item) };
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { kind: 'claimed-since', claims: claimsOf(itemOfConditionFailure(error)) };
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }

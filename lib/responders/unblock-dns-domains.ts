@@ -227,7 +227,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     for (const claim of overridden) log.record('firebreak:record-dns-block', blocks[0]!.domain, 'would-do', `Would drop the claim of incident ${claim.incidentKey} on ${claim.instanceId} (forced)`);
   }
   const r53 = await deps.clients.route53resolver(target);
-  const { domainListId } = await findFirewall(r53);
+  const { domainListId } = await findFirewall(r53, account);
   const present = domainListId ? await listedDomains(r53, domainListId) : new Set<string>();
   const results: DomainUnblock[] = [];
   // One domain after another: two blocks of the same domain by this instance must see each other's drop.

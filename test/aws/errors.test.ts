@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toResponderError } from '../../lib/aws/errors';
+import { itemOfConditionFailure, toResponderError } from '../../lib/aws/errors';
 import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 
 function sdkError(name: string, httpStatusCode = 400): Error {
@@ -41,5 +41,16 @@ describe('toResponderError for query-protocol services', () => {
       $metadata: { httpStatusCode: 403 },
     });
     expect(toResponderError(error, 'sns:Publish')).toBeInstanceOf(ResponderAccessDeniedError);
+  });
+});
+
+describe('itemOfConditionFailure', () => {
+  it('gives the item a refused conditional write answered with, and nothing for an error without one', () => {
+    const item = { pk: { S: 'pause' }, pausedBy: { S: 'alice' } };
+    expect(itemOfConditionFailure(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: item }))).toBe(item);
+    expect(itemOfConditionFailure(sdkError('ConditionalCheckFailedException'))).toBeUndefined();
+    expect(itemOfConditionFailure(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: 'not an item' }))).toBeUndefined();
+    expect(itemOfConditionFailure(undefined)).toBeUndefined();
+    expect(itemOfConditionFailure('ConditionalCheckFailedException')).toBeUndefined();
   });
 });

@@ -25,6 +25,11 @@ import { forensicAccessFromEnvironment, targetAccessFromEnvironment } from '../.
 import { ServedAccountAccess } from '../../lib/aws/clients/access';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { iamClientsFor, memberIamClientsFor } from '../../lib/aws/clients/iam';
+import { autoScalingClientsFor } from '../../lib/aws/clients/autoscaling';
+import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
+import { route53ResolverClientsFor } from '../../lib/aws/clients/route53resolver';
+import { s3ClientsFor } from '../../lib/aws/clients/s3';
+import { securityHubClientsFor } from '../../lib/aws/clients/securityhub';
 import { silentLogger } from '../../lib/responders/logging';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import { forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
@@ -499,6 +504,41 @@ describe('targetAccessFromEnvironment (the Lambdas\' clients)', () => {
     await expect(ec2ClientsFor(access).ec2({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
     await expect(iamClientsFor(access).iam({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
     expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([`arn:aws:iam::${MEMBER}:role/FirebreakResponder`]);
+  });
+});
+
+describe('every client module a Lambda composes (review-members)', () => {
+  const ENVIRONMENT = { AWS_REGION: 'eu-west-1', FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder-quarantine-instance', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY, FIREBREAK_SERVED_ACCOUNT_IDS: MEMBER, FIREBREAK_FORENSIC_ACCOUNT_ID: '777788889999' };
+  /** Each service's client for a target, as the Lambdas compose them over targetAccessFromEnvironment. */
+  const everyModule = (access: ReturnType<typeof targetAccessFromEnvironment>) => {
+    const elb = loadBalancingClientsFor(access);
+    return {
+      ec2: ec2ClientsFor(access).ec2,
+      iam: iamClientsFor(access).iam,
+      memberIam: memberIamClientsFor(access).iam,
+      autoScaling: autoScalingClientsFor(access).autoScaling,
+      elbv2: elb.elbv2,
+      elb: elb.elb,
+      route53resolver: route53ResolverClientsFor(access).route53resolver,
+      s3: s3ClientsFor(access).s3,
+      securityhub: securityHubClientsFor(access).securityhub,
+    };
+  };
+
+  it('tried (review-members): none hands out a client for an unserved account or the forensic account, nor assumes a role there, in any region a finding names', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const modules = everyModule(targetAccessFromEnvironment(ENVIRONMENT));
+    for (const [name, clientFor] of Object.entries(modules)) {
+      for (const account of [OTHER_MEMBER, '777788889999']) {
+        for (const region of ['eu-west-1', 'me-central-1', 'cn-north-1']) {
+          await expect(clientFor({ account, region }), `${name} ${account} ${region}`).rejects.toMatchObject({ name: 'UnservedAccountError', account });
+        }
+      }
+    }
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    // The served member account gets each, through its member role only.
+    for (const clientFor of Object.values(modules)) await clientFor({ account: MEMBER, region: 'eu-west-1' });
+    expect(new Set(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn))).toEqual(new Set([`arn:aws:iam::${MEMBER}:role/FirebreakResponder-quarantine-instance`]));
   });
 });
 

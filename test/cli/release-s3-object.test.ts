@@ -292,7 +292,8 @@ describe('firebreak release --bucket --key --watch', () => {
     });
     const result = await run([...OBJECT_ARGS, '--watch']);
     expect(result.code).toBe(1);
-    expect(result.out).toContain('Step release: refused: REFUSED: nothing changed');
+    expect(result.out).toContain('Step release: refused: REFUSED: the infected tags are not taken off (the reason below says why, and what the step did)');
+    expect(result.out).not.toContain('nothing changed');
     expect(result.out).toContain('  tagged-by-another-incident: the tag names incident s3scan-other');
   });
 

@@ -93,7 +93,7 @@ function givenNoFirewall(): void {
 function givenFirewall(domains: string[] = []): void {
   givenNoFirewall();
   r53Mock.on(ListFirewallDomainListsCommand).resolves({ FirewallDomainLists: [{ Id: LIST, Name: 'firebreak-blocked-domains', CreatorRequestId: 'firebreak-domain-list-v1' }] });
-  r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1' }] });
+  r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1', OwnerId: ACCOUNT }] });
   r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 }] });
   r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [{ Id: 'rslvr-frgassoc-1', VpcId: VPC, FirewallRuleGroupId: GROUP, Priority: 100, Status: 'COMPLETE' }] });
   r53Mock.on(ListFirewallDomainsCommand).resolves({ Domains: domains });
@@ -302,11 +302,40 @@ describe('blockDnsDomain', () => {
       // Someone who may create DNS Firewall resources but not associate them made a group that
       // blocks every name, with Firebreak's name and request id, before Firebreak's first block.
       givenNoFirewall();
-      r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: 'rslvr-frg-impostor', Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1' }] });
+      r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: 'rslvr-frg-impostor', Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1', OwnerId: ACCOUNT }] });
       r53Mock.on(ListFirewallRulesCommand).rejects(sdkError('AccessDeniedException', 403));
       await expect(block()).rejects.toMatchObject({ name: 'ResponderAccessDeniedError' });
       expect(r53Mock.commandCalls(AssociateFirewallRuleGroupCommand)).toHaveLength(0);
       expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+    });
+
+    it("ATTACK (review-members): a rule group another account shares with the organization under Firebreak's name and request id is never taken for Firebreak's: the account's own is made and blocks", async () => {
+      // One member account's administrator makes a group with Firebreak's name and request id (both
+      // public) and shares it with the whole organization through RAM: every account's
+      // ListFirewallRuleGroups lists it (ShareStatus SHARED_WITH_ME, its owner's OwnerId). Taken for
+      // Firebreak's, every DNS block of every other account failed on it (its rules are not theirs to
+      // read or add to), and none ever made a group of its own.
+      givenNoFirewall();
+      const SHARED = 'rslvr-frg-shared0000001';
+      r53Mock.on(ListFirewallRuleGroupsCommand).resolves({
+        FirewallRuleGroups: [{ Id: SHARED, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1', OwnerId: '444455556666', ShareStatus: 'SHARED_WITH_ME' }],
+      });
+      r53Mock.on(ListFirewallRulesCommand, { FirewallRuleGroupId: SHARED }).rejects(sdkError('AccessDeniedException', 403));
+      const result = await block();
+      expect(inputsOf(r53Mock, CreateFirewallRuleGroupCommand)).toEqual([{ CreatorRequestId: 'firebreak-rule-group-v1', Name: 'firebreak-block-domains', Tags: MANAGED }]);
+      expect(inputsOf(r53Mock, ListFirewallRulesCommand)).toEqual([{ FirewallRuleGroupId: GROUP }]);
+      expect(inputsOf(r53Mock, AssociateFirewallRuleGroupCommand)).toEqual([expect.objectContaining({ FirewallRuleGroupId: GROUP, VpcId: VPC })]);
+      expect(result).toMatchObject({ status: 'blocked', ruleGroupId: GROUP });
+    });
+
+    it('tried (review-members): its own group, listed with its own OwnerId (shared by it or not), is used as before', async () => {
+      givenFirewall();
+      r53Mock.on(ListFirewallRuleGroupsCommand).resolves({
+        FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1', OwnerId: ACCOUNT, ShareStatus: 'SHARED_BY_ME' }],
+      });
+      const result = await block();
+      expect(r53Mock.commandCalls(CreateFirewallRuleGroupCommand)).toHaveLength(0);
+      expect(result).toMatchObject({ status: 'blocked', ruleGroupId: GROUP });
     });
 
     it('ATTACK: never associates Firebreak’s group with a VPC while it holds a rule Firebreak did not make (it would apply to that VPC), and reports nothing blocked', async () => {

@@ -207,7 +207,7 @@ describe('unblock-dns-domains with options or a request its playbook does not se
       Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' }, VpcId: VPC, Tags: [{ Key: 'firebreak:status', Value: 'quarantined' }, { Key: 'firebreak:incident', Value: 'gd-first' }] }] }],
     });
     r53Mock.on(ListFirewallDomainListsCommand).resolves({ FirewallDomainLists: [{ Id: LIST, Name: 'firebreak-blocked-domains', CreatorRequestId: 'firebreak-domain-list-v1' }] });
-    r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1' }] });
+    r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1', OwnerId: ACCOUNT }] });
     r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [] });
     r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [] });
     r53Mock.on(ListFirewallDomainsCommand).resolves({ Domains: [`${DOMAIN}.`, `*.${DOMAIN}.`, `${OTHER_DOMAIN}.`, `*.${OTHER_DOMAIN}.`] });

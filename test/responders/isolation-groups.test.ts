@@ -22,6 +22,7 @@ afterEach(() => ec2Mock.reset());
 const ec2 = new EC2Client({ region: 'eu-west-1' });
 
 const VPC = 'vpc-0123456789abcdef0';
+const ACCOUNT = '111122223333';
 const IMPOSTOR = 'sg-0bad0000000000bad';
 const OURS_UNTRACK = 'sg-0a1a000000000000a';
 const OURS_ISOLATION = 'sg-0b1b000000000000b';
@@ -34,7 +35,7 @@ const DEFAULT_EGRESS = [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] 
 const SSH_IN = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.7/32' }] }];
 
 function group(id: string, name: string, overrides: Partial<SecurityGroup> = {}): SecurityGroup {
-  return { GroupId: id, GroupName: name, VpcId: VPC, Tags: TAGS, IpPermissions: [], IpPermissionsEgress: [], ...overrides };
+  return { GroupId: id, GroupName: name, VpcId: VPC, OwnerId: ACCOUNT, Tags: TAGS, IpPermissions: [], IpPermissionsEgress: [], ...overrides };
 }
 
 /** The issue's attack: an untagged `firebreak-isolation` with one rule, created before Firebreak's. */
@@ -84,7 +85,7 @@ describe('impostorReason', () => {
 describe('findVpcGroups', () => {
   it('describes plain and suffixed names in one call, and sets an impostor apart instead of returning it', async () => {
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [ISSUE_IMPOSTOR] });
-    const groups = (await findVpcGroups(ec2, [VPC])).get(VPC);
+    const groups = (await findVpcGroups(ec2, ACCOUNT, [VPC])).get(VPC);
     expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([
       {
         Filters: [
@@ -101,9 +102,33 @@ describe('findVpcGroups', () => {
 
   it('returns its own suffixed group beside the impostor that holds the plain name', async () => {
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [ISSUE_IMPOSTOR, group(OURS_ISOLATION, 'firebreak-isolation-0a1b2c3d')] });
-    const groups = (await findVpcGroups(ec2, [VPC])).get(VPC);
+    const groups = (await findVpcGroups(ec2, ACCOUNT, [VPC])).get(VPC);
     expect(groups?.isolation).toMatchObject({ groupId: OURS_ISOLATION, groupName: 'firebreak-isolation-0a1b2c3d', managed: true });
     expect(groups?.impostors?.map((i) => i.groupId)).toEqual([IMPOSTOR]);
+  });
+
+  it("ATTACK (review-members): a group another account owns (shared into the VPC) is an impostor, however Firebreak-like its name, tag and rules; its own account's is not", async () => {
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
+      SecurityGroups: [group(IMPOSTOR, 'firebreak-isolation', { OwnerId: '444455556666' }), group(OURS_ISOLATION, 'firebreak-isolation-0a1b2c3d', { OwnerId: ACCOUNT })],
+    });
+    const groups = (await findVpcGroups(ec2, ACCOUNT, [VPC])).get(VPC);
+    expect(groups?.isolation).toMatchObject({ groupId: OURS_ISOLATION });
+    expect(groups?.impostors).toEqual([
+      {
+        groupId: IMPOSTOR,
+        groupName: 'firebreak-isolation',
+        vpcId: VPC,
+        purpose: 'isolation',
+        why: `is owned by account 444455556666, not ${ACCOUNT} where the instance is (a group shared into the VPC by its owner): that account sets its rules, whatever they are now`,
+      },
+    ]);
+  });
+
+  it('tried (review-members): a group EC2 gives no owner for is not known to be the account’s, and is not used', async () => {
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [group(OURS_ISOLATION, 'firebreak-isolation', { OwnerId: undefined })] });
+    const groups = (await findVpcGroups(ec2, ACCOUNT, [VPC])).get(VPC);
+    expect(groups?.isolation).toBeUndefined();
+    expect(groups?.impostors?.map((i) => i.why)).toEqual([expect.stringContaining('is owned by account unknown')]);
   });
 });
 
@@ -119,7 +144,7 @@ describe('ensureVpcGroups with an impostor in the VPC', () => {
 
   it('creates its own isolation group under a suffixed name, never touches the impostor, and reports it by id', async () => {
     givenCreates();
-    const ensured = await ensureVpcGroups(ec2, 'enforce', { vpcId: VPC, impostors: [{ groupId: IMPOSTOR, groupName: 'firebreak-isolation', vpcId: VPC, purpose: 'isolation', why: 'lacks the tag' }] }, naming);
+    const ensured = await ensureVpcGroups(ec2, 'enforce', ACCOUNT, { vpcId: VPC, impostors: [{ groupId: IMPOSTOR, groupName: 'firebreak-isolation', vpcId: VPC, purpose: 'isolation', why: 'lacks the tag' }] }, naming);
     expect(inputsOf(ec2Mock, CreateSecurityGroupCommand)).toEqual([
       {
         GroupName: 'firebreak-untrack',
@@ -173,10 +198,10 @@ describe('ensureVpcGroups with an impostor in the VPC', () => {
       ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
         SecurityGroups: [ISSUE_IMPOSTOR, group(OURS_UNTRACK, 'firebreak-untrack', { IpPermissions: ALL_IN }), group(OURS_ISOLATION, 'firebreak-isolation-abcd1234')],
       });
-      return findVpcGroups(ec2, [VPC]);
+      return findVpcGroups(ec2, ACCOUNT, [VPC]);
     })()).get(VPC)!;
     ec2Mock.resetHistory();
-    const ensured = await ensureVpcGroups(ec2, 'enforce', ours, naming);
+    const ensured = await ensureVpcGroups(ec2, 'enforce', ACCOUNT, ours, naming);
     expect(ec2Mock.calls()).toHaveLength(0);
     expect(ensured).toMatchObject({ untrackGroupId: OURS_UNTRACK, isolationGroupId: OURS_ISOLATION });
     expect(ensured.actions.map((a) => a.api)).toEqual(['firebreak:ignore-impostor-group', 'ec2:DescribeSecurityGroups']);
@@ -186,9 +211,9 @@ describe('ensureVpcGroups with an impostor in the VPC', () => {
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [group(OURS_UNTRACK, 'firebreak-untrack', { IpPermissions: ALL_IN, IpPermissionsEgress: DEFAULT_EGRESS }), group(OURS_ISOLATION, 'firebreak-isolation')],
     });
-    const ours = (await findVpcGroups(ec2, [VPC])).get(VPC)!;
+    const ours = (await findVpcGroups(ec2, ACCOUNT, [VPC])).get(VPC)!;
     expect(ours.impostors).toBeUndefined();
-    const ensured = await ensureVpcGroups(ec2, 'enforce', ours, naming);
+    const ensured = await ensureVpcGroups(ec2, 'enforce', ACCOUNT, ours, naming);
     expect(ensured.isolationGroupId).toBe(OURS_ISOLATION);
     expect(ensured.actions.map((a) => a.api)).toEqual(['ec2:DescribeSecurityGroups']);
   });
@@ -199,7 +224,7 @@ describe('ensureVpcGroups with an impostor in the VPC', () => {
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [ISSUE_IMPOSTOR] });
     ec2Mock.on(RevokeSecurityGroupEgressCommand).resolves({ Return: true });
     const ours = { vpcId: VPC, untrack: { groupId: OURS_UNTRACK, vpcId: VPC, purpose: 'untrack' as const, groupName: 'firebreak-untrack', managed: true, ingress: ALL_IN, egress: DEFAULT_EGRESS } };
-    const ensured = await ensureVpcGroups(ec2, 'enforce', ours, naming);
+    const ensured = await ensureVpcGroups(ec2, 'enforce', ACCOUNT, ours, naming);
     expect(inputsOf<{ GroupName: string }>(ec2Mock, CreateSecurityGroupCommand).map((c) => c.GroupName)).toEqual(['firebreak-isolation', 'firebreak-isolation-abcd1234']);
     expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([
       { Filters: [{ Name: 'vpc-id', Values: [VPC] }, { Name: 'group-name', Values: ['firebreak-isolation', 'firebreak-isolation-*'] }] },
@@ -210,7 +235,7 @@ describe('ensureVpcGroups with an impostor in the VPC', () => {
 
   it('in dry-run, probes the creation under the suffixed name and changes nothing', async () => {
     ec2Mock.on(CreateSecurityGroupCommand).rejects(sdkError('DryRunOperation', 412));
-    const ensured = await ensureVpcGroups(ec2, 'dry-run', { vpcId: VPC, impostors: [{ groupId: IMPOSTOR, groupName: 'firebreak-isolation', vpcId: VPC, purpose: 'isolation', why: 'lacks the tag' }] }, naming);
+    const ensured = await ensureVpcGroups(ec2, 'dry-run', ACCOUNT, { vpcId: VPC, impostors: [{ groupId: IMPOSTOR, groupName: 'firebreak-isolation', vpcId: VPC, purpose: 'isolation', why: 'lacks the tag' }] }, naming);
     expect(inputsOf<{ GroupName: string; DryRun?: boolean }>(ec2Mock, CreateSecurityGroupCommand).map((c) => [c.GroupName, c.DryRun])).toEqual([
       ['firebreak-untrack', true],
       ['firebreak-isolation-abcd1234', true],

@@ -186,6 +186,7 @@ export function firebreakGroup(
     GroupId: purpose === 'untrack' ? UNTRACK_SG : ISOLATION_SG,
     GroupName: `firebreak-${purpose}`,
     VpcId: VPC,
+    OwnerId: ACCOUNT,
     Tags: [
       { Key: 'firebreak:managed', Value: 'true' },
       { Key: 'firebreak:purpose', Value: purpose },

@@ -415,6 +415,47 @@ describe('quarantineInstance', () => {
       );
     });
 
+    it("ATTACK (review-members): never isolates in groups another account owns (a VPC owner's shared groups, named, tagged and ruled as Firebreak's), creating its own instead", async () => {
+      // A shared VPC: the instance's account is a participant, the VPC another member account's. That
+      // account's administrator makes both groups under Firebreak's names, tags and rules and shares
+      // them with the organization (RAM security group sharing); the participant's DescribeSecurityGroups
+      // lists them, OwnerId the VPC owner's. Used, the contained ENI would sit in groups whose rules
+      // the other account changes at will (an ingress rule added after the move opens the instance).
+      const VPC_OWNER = '444455556666';
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, [firebreakGroup('untrack', { OwnerId: VPC_OWNER }), firebreakGroup('isolation', { OwnerId: VPC_OWNER })]);
+      ec2Mock.on(CreateSecurityGroupCommand).callsFake((request: { GroupName: string }) => ({
+        GroupId: request.GroupName.startsWith('firebreak-untrack') ? 'sg-0own0000000000001' : 'sg-0own0000000000002',
+      }));
+      const result = await run();
+      expect(result.status).toBe('quarantined');
+      expect(inputsOf(ec2Mock, CreateSecurityGroupCommand).map((c) => (c as { GroupName: string }).GroupName).sort()).toEqual([
+        expect.stringMatching(/^firebreak-isolation-[0-9a-f]{8}$/),
+        expect.stringMatching(/^firebreak-untrack-[0-9a-f]{8}$/),
+      ]);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual([
+        { NetworkInterfaceId: ENI_A, Groups: ['sg-0own0000000000001'] },
+        { NetworkInterfaceId: ENI_A, Groups: ['sg-0own0000000000002'] },
+      ]);
+      for (const foreign of [UNTRACK_SG, ISOLATION_SG]) {
+        expect(result.actions).toContainEqual(
+          expect.objectContaining({ api: 'firebreak:ignore-impostor-group', target: foreign, outcome: 'skipped', detail: expect.stringContaining(`is owned by account ${VPC_OWNER}`) }),
+        );
+      }
+    });
+
+    it('tried (review-members): a group whose OwnerId is the incident account is used as before', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, [firebreakGroup('untrack', { OwnerId: ec2Incident().account }), firebreakGroup('isolation', { OwnerId: ec2Incident().account })]);
+      const result = await run();
+      expect(ec2Mock.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual([
+        { NetworkInterfaceId: ENI_A, Groups: [UNTRACK_SG] },
+        { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
+      ]);
+      expect(result.actions.filter((a) => a.api === 'firebreak:ignore-impostor-group')).toEqual([]);
+    });
+
     it('revokes the default egress left on its own isolation group by an interrupted run, and uses it', async () => {
       givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
       givenGroups(ec2Mock, [

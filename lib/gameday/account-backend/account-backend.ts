@@ -195,7 +195,7 @@ export abstract class AccountBackend implements GameDayBackend {
     const undeliveredUrl = resolved.deployment.undeliveredEventsQueueUrl;
     if (undeliveredUrl !== undefined) for (const message of await drain(context, undeliveredUrl)) this.undelivered.push(keptEventOf(message, this.now()));
     const iam = await inspectIamPrincipals(context, resolved, this.renamedUsers);
-    const dnsFirewall = await inspectDnsFirewall(await context.clients.route53resolver());
+    const dnsFirewall = await inspectDnsFirewall(await context.clients.route53resolver(), resolved.account);
     // The users' keys and policies are part of what "nothing changed" covers, like S3.
     const digest = iam === undefined ? objectsDigest : `${objectsDigest}${JSON.stringify(iam)}`;
     return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], undeliveredEvents: [...this.undelivered], ...(fleet ? { fleet } : {}), ...(dnsFirewall ? { dnsFirewall } : {}) };

@@ -23,9 +23,9 @@ export async function elasticIpsOf(ec2: EC2Client, instanceId: string): Promise<
 }
 
 /** The domains Firebreak's DNS Firewall list blocks (its `*.` entries folded into their domain) and the VPCs its rule group guards. */
-export async function inspectDnsFirewall(r53: Route53ResolverClient): Promise<AccountInspection['dnsFirewall']> {
+export async function inspectDnsFirewall(r53: Route53ResolverClient, account: string): Promise<AccountInspection['dnsFirewall']> {
   try {
-    const { domainListId, ruleGroupId } = await findFirewall(r53);
+    const { domainListId, ruleGroupId } = await findFirewall(r53, account);
     const entries = domainListId === undefined ? new Set<string>() : await listedDomains(r53, domainListId);
     const domains = [...new Set([...entries].map((entry) => entry.replace(/^\*\./, '')))].sort();
     let vpcIds: string[] = [];

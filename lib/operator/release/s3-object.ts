@@ -125,7 +125,9 @@ const OUTCOME_WORDS: Readonly<Record<string, { readonly released: boolean; reado
   'not-tagged': { released: true, words: 'the object carried no Firebreak infected tag: nothing to take off' },
   held: { released: true, words: "this incident's claim on the object version is taken back; the object stays tagged infected while other incidents hold it" },
   'dry-run': { released: false, words: 'dry-run: nothing changed (S3 has no DryRun; the step only read the object and its tags)' },
-  refused: { released: false, words: 'REFUSED: nothing changed' },
+  // Not "nothing changed": a refusal may follow this incident's claim taken back (claims-of-another-upload) or the
+  // infected tags put back (claimed-since-cleared); the refusal's reason, printed below, says which.
+  refused: { released: false, words: 'REFUSED: the infected tags are not taken off (the reason below says why, and what the step did)' },
   'not-found': { released: false, words: 'S3 has no such object (version) in the account: nothing changed' },
   changed: { released: false, words: 'the object was replaced since the scan: nothing changed' },
   'not-an-object': { released: false, words: 'the request named no object the step could read: nothing changed' },
