@@ -75,6 +75,14 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     expect(checkBlockableDomain('\u0430mazonaws.com', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
   });
 
+  it('tried (review-dns): the AWS service domain spelt with a trailing dot, in capitals, with surrounding whitespace, with two trailing dots, or with a control character is never blocked', () => {
+    for (const raw of ['amazonaws.com.', 'S3.AMAZONAWS.COM', ' amazonaws.com\t', 'sts.amazonaws.com..', 'amazonaws.com\u0000', 'amazonaws\u0000.com', '.amazonaws.com', `${'a.'.repeat(120)}amazonaws.com`]) {
+      expect(checkBlockableDomain(raw, []).blockable).toBe(false);
+    }
+    // A punycode look-alike is another registered name (the attacker's), and blockable as such.
+    expect(checkBlockableDomain('xn--amazonws-3ya.com', [])).toEqual({ blockable: true, domain: 'xn--amazonws-3ya.com' });
+  });
+
   it('blocks a name registered under a public suffix', () => {
     for (const name of ['evil.co.uk', 'd111111abcdef8.cloudfront.net', 'c2.github.io', 'co.evil.com', 'com.au.evil.net']) {
       expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
