@@ -10,6 +10,7 @@ import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v
 import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { executionNameFor, parseEvent } from '../incident/parse';
@@ -21,6 +22,7 @@ import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-un
 import { buildCredentialReleaseRequest, chooseIncident, CREDENTIAL_RELEASE_PLAYBOOK, describeCredential, readCredentialRecordSummary } from '../operator/credential-release';
 import type { ReleasedCredential } from '../operator/credential-release';
 import { canonicalDomain } from '../responders/dns-domain';
+import { findFirewall } from '../responders/dns-firewall';
 import { instanceProfileName } from '../responders/instance-profile-arn';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
@@ -458,6 +460,19 @@ async function deleteAccessKey(backend: GameDayBackend, environment: ResolvedEnv
   if (accessKeyId === undefined) throw new Error(`tamper: the environment has no access key ${spec.key} of user '${spec.user}'`);
   const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
   await iam.send(new DeleteAccessKeyCommand({ UserName: spec.user, AccessKeyId: accessKeyId })).catch(() => undefined);
+}
+
+/**
+ * A `tamper: { listDomainByHand }` injection: the member account's administrator blocks a domain by
+ * hand in Firebreak's DNS Firewall domain list (the domain and `*.` it), found as the responders find
+ * it. No incident claims it: no release or unblock may take it out (docs/security.md row 6t).
+ */
+async function listDomainByHand(backend: GameDayBackend, environment: ResolvedEnvironment, domain: string, where: string): Promise<void> {
+  const r53 = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).route53resolver({ account: environment.account, region: environment.region });
+  const { domainListId } = await findFirewall(r53, environment.account);
+  if (domainListId === undefined) throw new Error(`${where}: tamper: listDomainByHand: Firebreak's DNS Firewall domain list does not exist yet (inject a DNS finding before it)`);
+  const name = canonicalDomain(domain);
+  await r53.send(new UpdateFirewallDomainsCommand({ FirewallDomainListId: domainListId, Operation: 'ADD', Domains: [name, `*.${name}`] }));
 }
 
 /**
@@ -903,7 +918,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string } | { uploadObject: string; body: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { listDomainByHand: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string } | { uploadObject: string; body: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -1019,6 +1034,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('recreateClassicLoadBalancer' in tamper) await recreateClassicLoadBalancer(backend, environment, tamper.recreateClassicLoadBalancer, `${scenario.file}: inject[${injection}]`);
           else if ('registerTarget' in tamper) await registerTarget(backend, environment, scenario, tamper.registerTarget, `${scenario.file}: inject[${injection}]`);
           else if ('swapProfileRole' in tamper) await swapProfileRole(backend, environment, tamper.swapProfileRole, `${scenario.file}: inject[${injection}]`);
+          else if ('listDomainByHand' in tamper) await listDomainByHand(backend, environment, tamper.listDomainByHand, `${scenario.file}: inject[${injection}]`);
           else if ('replayPauseRequest' in tamper) await replayPauseRequest(running, tamper.replayPauseRequest, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterShare' in tamper) untagAfterShare(backend, environment, tamper.untagAfterShare, `${scenario.file}: inject[${injection}]`);
           else if ('readObject' in tamper) await readObjectAsApplication(backend, environment, tamper.readObject, `${scenario.file}: inject[${injection}]`);

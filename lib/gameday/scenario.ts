@@ -456,6 +456,15 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          listDomainByHand: z
+            .string()
+            .min(1)
+            .max(253)
+            .describe(
+              "UpdateFirewallDomains ADD of this domain and `*.` it into Firebreak's DNS Firewall domain list (which must exist: inject a DNS finding first), as the member account's administrator blocking a known command-and-control domain by hand does: no incident claims it, and no release or unblock may take it out (docs/security.md row 6t).",
+            ),
+        }),
+        z.strictObject({
           replayPauseRequest: z
             .enum(['pause', 'resume'])
             .describe(

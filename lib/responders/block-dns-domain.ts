@@ -24,7 +24,7 @@ import { FirebreakError } from '../contracts/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
-import type { DnsBlockStore } from './dns-block-records';
+import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import type { DomainRefusalCode } from './dns-domain';
 import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-domain';
 import type { BlockSettings } from './dns-firewall';
@@ -190,7 +190,8 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
 
   // 5. The firewall: list and group, then (concurrently) the rule, each VPC's association, the domains.
   const r53 = await deps.clients.route53resolver(target);
-  const outcome = await applyBlock(r53, target.account, mode, options, vpcIds, entries, instanceId);
+  const listing: ListingRecorder | undefined = mode === 'enforce' ? (present) => recordListing(deps.blocks, target, domain, { instanceId, incidentKey: incident.key }, entries, present) : undefined;
+  const outcome = await applyBlock(r53, target.account, mode, options, vpcIds, entries, instanceId, listing);
   recordAll(log, outcome.actions);
   const changed = outcome.actions.some((a) => a.outcome === 'done');
   const summary = mode === 'dry-run'
@@ -207,6 +208,47 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   });
 }
 
+/** Records, before the ADD, whose the domain's list entries are (enforce only). */
+type ListingRecorder = (present: ReadonlySet<string>) => Promise<PendingAction | undefined>;
+
+/**
+ * Before the domain's entries are added: records those Firebreak is about to add, and sorts those it
+ * finds listed that it is not known to have added. While another incident claims the domain they are
+ * that incident's block (one made before additions were recorded): Firebreak's. Otherwise they are
+ * someone else's (a person blocked the domain by hand in Firebreak's list), and no release or unblock
+ * takes them out (row 6t). The claims and additions are read after the list: another incident's block
+ * records its claim and its additions before it sends them, so whatever it listed by then is known.
+ */
+async function recordListing(
+  blocks: DnsBlockStore,
+  target: { readonly account: string; readonly region: string },
+  domain: string,
+  claim: DnsBlockClaim,
+  entries: readonly string[],
+  present: ReadonlySet<string>,
+): Promise<PendingAction | undefined> {
+  const listed = entries.filter((entry) => present.has(entry));
+  const missing = entries.filter((entry) => !present.has(entry));
+  let observed: PendingAction | undefined;
+  if (listed.length > 0) {
+    const state = await blocks.claimStateOf(target.account, target.region, domain);
+    const othersClaim = state.claims.some((other) => other.instanceId !== claim.instanceId || other.incidentKey !== claim.incidentKey);
+    const foreign = listed.filter((entry) => !state.addedEntries.includes(entry) && !state.keptEntries.includes(entry));
+    if (othersClaim) await blocks.recordEntries(target.account, target.region, domain, 'added', foreign);
+    else if (foreign.length > 0) {
+      await blocks.recordEntries(target.account, target.region, domain, 'kept', foreign);
+      observed = {
+        api: 'firebreak:record-dns-listing',
+        target: domain,
+        outcome: 'observed',
+        detail: `${foreign.join(', ')} ${foreign.length === 1 ? 'was' : 'were'} in Firebreak's domain list before any incident blocked it, put there by someone else (by hand?): recorded as not Firebreak's, so no release or unblock takes ${foreign.length === 1 ? 'it' : 'them'} out`,
+      };
+    }
+  }
+  await blocks.recordEntries(target.account, target.region, domain, 'added', missing);
+  return observed;
+}
+
 /** The firewall changes of one block. */
 async function applyBlock(
   r53: Route53ResolverClient,
@@ -216,6 +258,7 @@ async function applyBlock(
   vpcIds: readonly string[],
   entries: readonly string[],
   instanceId: string,
+  listing: ListingRecorder | undefined,
 ): Promise<{ actions: PendingAction[]; domainListId?: string; ruleGroupId?: string }> {
   const found = await findFirewall(r53, account);
   const made = await ensureListAndGroup(r53, mode, found, instanceId);
@@ -239,11 +282,14 @@ async function applyBlock(
       ? settleAll(vpcIds.map((vpcId) => ensureAssociation(r53, mode, ruleGroupId, vpcId, settings).then((a) => a.action)))
       : Promise.resolve(vpcIds.map((vpcId) => missing('route53resolver:AssociateFirewallRuleGroup', `associate the rule group with ${vpcId}`))),
     domainListId
-      ? listedDomains(r53, domainListId).then((present) => updateDomains(r53, mode, domainListId, 'ADD', entries, present))
-      : Promise.resolve(missing('route53resolver:UpdateFirewallDomains', `add ${entries.join(', ')} to the domain list`)),
+      ? listedDomains(r53, domainListId).then(async (present) => {
+          const observed = listing ? await listing(present) : undefined;
+          return [...(observed ? [observed] : []), await updateDomains(r53, mode, domainListId, 'ADD', entries, present)];
+        })
+      : Promise.resolve([missing('route53resolver:UpdateFirewallDomains', `add ${entries.join(', ')} to the domain list`)]),
   ] as const);
   return {
-    actions: [...made.actions, rule, ...associations, domains],
+    actions: [...made.actions, rule, ...associations, ...domains],
     ...(domainListId ? { domainListId } : {}),
     ...(ruleGroupId ? { ruleGroupId } : {}),
   };

@@ -10,6 +10,13 @@
  * Each claim also stamps the domain's item with its time (`lastClaimAt`, the same claim written again
  * by a new execution of its incident included): `firebreak dns unblock` removes nothing claimed after
  * the guard cleared it, since its approver was asked before that block.
+ * The domain's item also says which of its DNS Firewall entries Firebreak put in the list
+ * (`addedEntries`, written before the ADD) and which a block found listed when Firebreak had neither
+ * added them nor any other incident claimed the domain (`keptEntries`: a person's, blocked by hand):
+ * an item a block claimed since then says so (`entriesTracked`, with the claim, before any firewall
+ * change), and an unblock removes only its `addedEntries`, so Firebreak never takes out a block it did
+ * not make (docs/security.md row 6t). An item claimed before then tracks nothing: its entries are removed
+ * as before, but those kept.
  */
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,16 +33,30 @@ export interface DnsBlockClaim {
 export interface DnsClaimState {
   readonly claims: readonly DnsBlockClaim[];
   readonly lastClaimAt?: string;
+  /** The domain's list entries Firebreak added (empty on an item written before row 6t). */
+  readonly addedEntries: readonly string[];
+  /** The domain's list entries found listed before any incident blocked it, which an unblock leaves. */
+  readonly keptEntries: readonly string[];
+  /** True once a block claimed the domain with its time: `addedEntries` is then all Firebreak listed (row 6t). */
+  readonly entriesTracked: boolean;
 }
+
+/** What became of some of a domain's list entries: `added` by Firebreak, `kept` (listed by someone else), `removed` by Firebreak. */
+export type DnsEntriesChange = 'added' | 'kept' | 'removed';
 
 /** Where claims live. */
 export interface DnsBlockStore {
-  /** Records that `claim` blocks `domain` (idempotent), and, with `at` (block-dns-domain always passes it), when. */
+  /** Records that `claim` blocks `domain` (idempotent), and, with `at` (block-dns-domain always passes it), when, marking the item as tracking its entries. */
   claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void>;
-  /** The open claims on a domain and when it was last claimed (one consistent read). */
+  /** The open claims on a domain, when it was last claimed and whose its list entries are (one consistent read). */
   claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState>;
-  /** Drops the claim; answers the claims still open on the domain. */
-  release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]>;
+  /** Records what became of some of the domain's list entries (atomic string-set updates). */
+  recordEntries(account: string, region: string, domain: string, change: DnsEntriesChange, entries: readonly string[]): Promise<void>;
+  /**
+   * Drops the claim; answers the claims still open on the domain. With `keepInstanceIndex`, the
+   * instance's index keeps the block, so a retry still finds it (a later release without it drops both).
+   */
+  release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]>;
   /** The open claims on a domain. */
   claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]>;
   /** The domains the instance's incidents block, with the incident of each. */
@@ -87,17 +108,23 @@ const decodeAll = <T>(texts: readonly string[] | undefined, decode: (text: strin
 export class InMemoryDnsBlockStore implements DnsBlockStore {
   private readonly sets = new Map<string, Set<string>>();
   private readonly lastClaims = new Map<string, string>();
+  private readonly added = new Map<string, Set<string>>();
+  private readonly kept = new Map<string, Set<string>>();
+  private readonly tracked = new Set<string>();
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
     this.set(dnsBlockKey(account, region, domain)).add(encodeClaim(claim));
-    if (at !== undefined) this.lastClaims.set(dnsBlockKey(account, region, domain), at);
+    if (at !== undefined) {
+      this.lastClaims.set(dnsBlockKey(account, region, domain), at);
+      this.tracked.add(dnsBlockKey(account, region, domain));
+    }
     this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
   }
 
-  async release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]> {
+  async release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]> {
     const claims = this.set(dnsBlockKey(account, region, domain));
     claims.delete(encodeClaim(claim));
-    this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
+    if (options?.keepInstanceIndex !== true) this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
     return decodeAll([...claims], decodeClaim);
   }
 
@@ -107,7 +134,26 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
 
   async claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState> {
     const lastClaimAt = this.lastClaims.get(dnsBlockKey(account, region, domain));
-    return { claims: await this.claimsOf(account, region, domain), ...(lastClaimAt !== undefined ? { lastClaimAt } : {}) };
+    const key = dnsBlockKey(account, region, domain);
+    return {
+      claims: await this.claimsOf(account, region, domain),
+      ...(lastClaimAt !== undefined ? { lastClaimAt } : {}),
+      addedEntries: [...(this.added.get(key) ?? [])],
+      keptEntries: [...(this.kept.get(key) ?? [])],
+      entriesTracked: this.tracked.has(key),
+    };
+  }
+
+  async recordEntries(account: string, region: string, domain: string, change: DnsEntriesChange, entries: readonly string[]): Promise<void> {
+    const key = dnsBlockKey(account, region, domain);
+    const of = (sets: Map<string, Set<string>>) => sets.get(key) ?? sets.set(key, new Set()).get(key)!;
+    for (const entry of entries) {
+      if (change === 'added') {
+        of(this.added).add(entry);
+        of(this.kept).delete(entry);
+      } else if (change === 'kept') of(this.kept).add(entry);
+      else of(this.added).delete(entry);
+    }
   }
 
   async blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
@@ -132,13 +178,13 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
   ) {}
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
-    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at ADD claims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
+    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
     await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'ADD blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
-  async release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]> {
+  async release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]> {
     const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value', encodeClaim(claim), 'claims');
-    await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
+    if (options?.keepInstanceIndex !== true) await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
     return decodeAll(remaining, decodeClaim);
   }
 
@@ -149,7 +195,31 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
   async claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState> {
     const item = await this.item(dnsBlockKey(account, region, domain));
     const lastClaimAt = item?.lastClaimAt?.S;
-    return { claims: decodeAll(item?.claims?.SS, decodeClaim), ...(lastClaimAt !== undefined ? { lastClaimAt } : {}) };
+    return {
+      claims: decodeAll(item?.claims?.SS, decodeClaim),
+      ...(lastClaimAt !== undefined ? { lastClaimAt } : {}),
+      addedEntries: item?.addedEntries?.SS ?? [],
+      keptEntries: item?.keptEntries?.SS ?? [],
+      entriesTracked: item?.entriesTracked?.BOOL === true,
+    };
+  }
+
+  async recordEntries(account: string, region: string, domain: string, change: DnsEntriesChange, entries: readonly string[]): Promise<void> {
+    if (entries.length === 0) return;
+    // Added: Firebreak's now, whoever listed them before (a person took the hand block out, Firebreak put it back).
+    const expression = { added: 'ADD addedEntries :entries DELETE keptEntries :entries', kept: 'ADD keptEntries :entries', removed: 'DELETE addedEntries :entries' }[change];
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: dnsBlockKey(account, region, domain) } },
+          UpdateExpression: expression,
+          ExpressionAttributeValues: { ':entries': { SS: [...entries] } },
+        }),
+      );
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
   }
 
   async blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
@@ -163,7 +233,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
           TableName: this.tableName,
           Key: { pk: { S: pk } },
           UpdateExpression: expression,
-          ExpressionAttributeValues: { ':value': { SS: [value] }, ...(at !== undefined ? { ':at': { S: at } } : {}) },
+          ExpressionAttributeValues: { ':value': { SS: [value] }, ...(at !== undefined ? { ':at': { S: at }, ':tracked': { BOOL: true } } : {}) },
           ...(returned ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );

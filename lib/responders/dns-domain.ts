@@ -38,13 +38,39 @@ export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
  */
 const SHARED_SUFFIXES = new Set([
   'cloudfront.net', 'amazoncognito.com', 'awsapps.com', 'elasticbeanstalk.com', 'awsglobalaccelerator.com', 'amplifyapp.com',
-  'github.io', 'githubusercontent.com', 'herokuapp.com', 'azurewebsites.net', 'cloudapp.net', 'appspot.com', 'web.app',
+  'awsapprunner.com', 'github.io', 'githubusercontent.com', 'herokuapp.com', 'azurewebsites.net', 'cloudapp.net', 'appspot.com', 'web.app',
   'firebaseapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'blogspot.com',
 ]);
 const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'gob', 'go', 'mil', 'net', 'ne', 'nic', 'or', 'org', 'ltd', 'plc', 'sch', 'nhs']);
 
+/**
+ * AWS's shared suffixes that are public per Region too (publicsuffix.org: `<region>.elasticbeanstalk.com`,
+ * `auth.<region>.amazoncognito.com` and `auth-fips.…`, `*.awsapprunner.com`), with the labels that may
+ * stand before the Region. A block of one, or of its Region alone, cuts every environment, hosted
+ * sign-in page or service of that Region (row 6u); the names registered under them stay blockable.
+ */
+const REGIONAL_SHARED_SUFFIXES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['elasticbeanstalk.com', []],
+  ['awsapprunner.com', []],
+  ['amazoncognito.com', ['auth', 'auth-fips']],
+]);
+/** An AWS Region's code (`us-east-1`, `us-gov-west-1`, `us-isob-east-1`). */
+const REGION_LABEL = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+
+function isRegionalSuffix(labels: readonly string[]): boolean {
+  for (const [suffix, prefixes] of REGIONAL_SHARED_SUFFIXES) {
+    const suffixLabels = suffix.split('.').length;
+    if (labels.length <= suffixLabels || labels.slice(-suffixLabels).join('.') !== suffix) continue;
+    const below = labels.slice(0, -suffixLabels);
+    const region = below[below.length - 1]!;
+    if (!REGION_LABEL.test(region)) return false;
+    return below.length === 1 || (below.length === 2 && prefixes.includes(below[0]!));
+  }
+  return false;
+}
+
 function isPublicSuffix(labels: readonly string[]): boolean {
-  if (SHARED_SUFFIXES.has(labels.join('.'))) return true;
+  if (SHARED_SUFFIXES.has(labels.join('.')) || isRegionalSuffix(labels)) return true;
   return labels.length === 2 && /^[a-z]{2}$/.test(labels[1]!) && COUNTRY_SECOND_LEVEL.has(labels[0]!);
 }
 

@@ -62,8 +62,14 @@ export type UnblockDnsStatus = 'unblocked' | 'nothing-blocked' | 'dry-run' | 're
 export interface DomainUnblock {
   readonly domain: string;
   readonly incidentKey: string;
-  /** `unblocked`: removed from the list; `still-blocked`: another open incident claims it. */
-  readonly outcome: 'unblocked' | 'would-unblock' | 'still-blocked';
+  /**
+   * `unblocked`: removed from the list; `still-blocked`: another open incident claims it;
+   * `left-listed`: this claim taken back, but every entry was listed by someone else before any
+   * incident blocked the domain, and stays (row 6t).
+   */
+  readonly outcome: 'unblocked' | 'would-unblock' | 'still-blocked' | 'left-listed';
+  /** The entries left in the list because someone else listed them before any incident blocked the domain (row 6t). */
+  readonly leftListed?: readonly string[];
   /** The other claims that keep it blocked. */
   readonly keptBy?: readonly DnsBlockClaim[];
   /** `firebreak dns unblock --force`: the other open incidents' claims the requester overrode (dropped). */
@@ -227,27 +233,49 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   // One domain after another: two blocks of the same domain by this instance must see each other's drop.
   for (const block of blocks) {
     const mine: DnsBlockClaim = { instanceId, incidentKey: block.incidentKey };
-    const others = (await deps.blocks.claimsOf(account, region, block.domain)).filter((claim) => !sameClaim(claim, mine) && (mode === 'enforce' || !overridden.some((o) => sameClaim(o, claim))));
+    const state = await deps.blocks.claimStateOf(account, region, block.domain);
+    const others = state.claims.filter((claim) => !sameClaim(claim, mine) && (mode === 'enforce' || !overridden.some((o) => sameClaim(o, claim))));
     if (others.length > 0) {
-      log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${describeClaims(others)}`);
-      if (mode === 'enforce') await deps.blocks.release(account, region, block.domain, mine);
-      results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: others });
-      continue;
+      // The drop answers the claims left, atomically: the unblocks of two incidents released at once
+      // each read the other's claim, and the one whose drop leaves none is the last, and removes the
+      // domain (row 6v), or it would stay blocked with no claim, which no unblock may take back. The
+      // instance's index keeps the block until the removal below, so a retry of a run that dies in
+      // between finds it again.
+      const remaining = mode === 'enforce' ? await deps.blocks.release(account, region, block.domain, mine, { keepInstanceIndex: true }) : others;
+      if (remaining.length > 0) {
+        log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${describeClaims(remaining)}`);
+        results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
+        continue;
+      }
+      log.record('firebreak:read-dns-blocks', block.domain, 'observed', `The other claims read first (${describeClaims(others)}) were taken back meanwhile: this unblock is the last, and removes ${block.domain}`);
     }
-    const entries = blockEntries(block.domain);
-    if (domainListId) log.record(...spread(await updateDomains(r53, mode, domainListId, 'REMOVE', entries, present)));
+    // Only what Firebreak listed (row 6t): on an item a block claimed since additions are recorded,
+    // only those; on an older one, all but what a block found listed before any incident blocked the
+    // domain (someone else's, a person's block by hand). The others stay.
+    const ours = (entry: string) => (state.entriesTracked ? state.addedEntries.includes(entry) : !state.keptEntries.includes(entry));
+    const entries = blockEntries(block.domain).filter(ours);
+    const leftListed = blockEntries(block.domain).filter((entry) => !ours(entry) && present.has(entry));
+    if (leftListed.length > 0) {
+      log.record('firebreak:record-dns-listing', block.domain, 'skipped', `${leftListed.join(', ')} ${leftListed.length === 1 ? 'stays' : 'stay'} in Firebreak's domain list: listed by someone else before any incident blocked ${block.domain}, and Firebreak removes only what it added`);
+    }
+    if (entries.length === 0) {
+      // Nothing of Firebreak's in the list: only the claim goes.
+    } else if (domainListId) log.record(...spread(await updateDomains(r53, mode, domainListId, 'REMOVE', entries, present)));
     else log.record('route53resolver:UpdateFirewallDomains', block.domain, 'already-done', "Firebreak's domain list does not exist: nothing is blocked");
     if (mode === 'enforce') {
+      await deps.blocks.recordEntries(account, region, block.domain, 'removed', entries);
       const remaining = await deps.blocks.release(account, region, block.domain, mine);
-      if (remaining.length > 0 && domainListId) {
-        // Claimed by another incident while it was being removed: blocked again at once.
+      if (remaining.length > 0 && domainListId && entries.length > 0) {
+        // Claimed by another incident while it was being removed: blocked again at once (recorded as Firebreak's first, as a block does).
+        await deps.blocks.recordEntries(account, region, block.domain, 'added', entries);
         log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', entries, new Set())));
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;
       }
       log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}`);
     }
-    results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: mode === 'enforce' ? 'unblocked' : 'would-unblock', ...(overridden.length > 0 ? { forcedPast: overridden } : {}) });
+    const outcome = entries.length === 0 && leftListed.length > 0 ? 'left-listed' : mode === 'enforce' ? 'unblocked' : 'would-unblock';
+    results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome, ...(leftListed.length > 0 ? { leftListed } : {}), ...(overridden.length > 0 ? { forcedPast: overridden } : {}) });
   }
   return finish(mode === 'dry-run' ? 'dry-run' : 'unblocked', { instanceId, domains: results });
 }

@@ -28,7 +28,7 @@ import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { unblockDnsDomains } from '../../lib/responders/unblock-dns-domains';
 import { EXECUTION, paused, playbookStepsEnvironment, storeGranting } from '../support/grants';
-import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineReleaseStates } from '../../lib/responders/quarantine-release-state';
 import { inputsOf, recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
@@ -189,6 +189,8 @@ describe('blockDnsDomain', () => {
     ['amazon.com', 'parent-of-allowlisted'],
     ['co.uk', 'public-suffix'],
     ['cloudfront.net.', 'public-suffix'],
+    ['us-east-1.elasticbeanstalk.com', 'public-suffix'],
+    ['auth.eu-west-1.amazoncognito.com', 'public-suffix'],
   ])('refuses %j (%s) before any AWS call', async (domain, code) => {
     const result = await block(dnsIncident(domain));
     expect(result).toMatchObject({ status: 'refused', refusal: { code } });
@@ -428,6 +430,86 @@ describe('unblockDnsDomains', () => {
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
   });
 
+  it('ATTACK (review-dns): two instances that blocked one domain, released at once, never leave it blocked with no claim (row 6v)', async () => {
+    const OTHER_ID = 'i-0fff0000eeee11112';
+    ec2Mock.on(DescribeInstancesCommand, { InstanceIds: [OTHER_ID] }).resolves({
+      Reservations: [{ Instances: [{ InstanceId: OTHER_ID, State: { Name: 'running' }, VpcId: VPC, NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0bbb1111bbbb2222c', VpcId: VPC }], Tags: [] }] }],
+    });
+    await records.saveIfAbsent({ ...recordOfDefaultInstance('gd-second', '2026-11-20T10:00:00.000Z'), instanceId: OTHER_ID });
+    await records.markReleased(ACCOUNT, REGION, OTHER_ID, { ...RELEASED, incidentKey: 'gd-second' });
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: OTHER_ID, incidentKey: 'gd-second' });
+    // Both unblocks read the domain's claims before either drops its own (a fleet released at once).
+    const read = blocks.claimStateOf.bind(blocks);
+    let reads = 0;
+    let bothRead!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    blocks.claimStateOf = async (...args) => {
+      const state = await read(...args);
+      reads += 1;
+      if (reads === 2) bothRead();
+      if (reads <= 2) await barrier;
+      return state;
+    };
+    const second = dnsIncident(DOMAIN, { key: 'gd-second', resource: ec2Resource({ instanceId: OTHER_ID }) });
+    const [first, other] = await Promise.all([
+      unblock(),
+      unblockDnsDomains(
+        { incident: second, mode: 'enforce', options: { target: 'released-instance' }, execution: EXECUTION },
+        { clients, logger: silentLogger, blocks, records, grants: storeGranting(second, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({}) }, now: () => NOW },
+      ),
+    ]);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    // The last one out removes it, once.
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect([...first.domains, ...other.domains].map((d) => d.outcome).sort()).toEqual(['still-blocked', 'unblocked']);
+  });
+
+  it('the last one out puts the domain back at once when a new incident claimed it while it was being removed (row 6v)', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+    // gd-second's own unblock drops its claim right after this one read it; a new incident claims the domain during the removal.
+    const read = blocks.claimStateOf.bind(blocks);
+    blocks.claimStateOf = async (...args) => {
+      const state = await read(...args);
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+      return state;
+    };
+    const record = blocks.recordEntries.bind(blocks);
+    blocks.recordEntries = async (account, region, domain, change, entries) => {
+      if (change === 'removed') await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' });
+      return record(account, region, domain, change, entries);
+    };
+    const result = await unblock();
+    expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['REMOVE', 'ADD']);
+    expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' }] }]);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' }]);
+  });
+
+  it('the last one out that dies before its removal is found again by its retry, which removes the domain (row 6v)', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+    const read = blocks.claimStateOf.bind(blocks);
+    blocks.claimStateOf = async (...args) => {
+      const state = await read(...args);
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+      return state;
+    };
+    r53Mock.on(UpdateFirewallDomainsCommand).rejects(sdkError('InternalServiceErrorException', 500));
+    await expect(unblock()).rejects.toThrow();
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    // The instance's index still names the block: the retry finds it and removes the domain.
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first' }]);
+    r53Mock.on(UpdateFirewallDomainsCommand).resolves({});
+    const retried = await unblock();
+    expect(retried.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+    expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['REMOVE', 'REMOVE']);
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+  });
+
   it('sends nothing in dry-run (cannot dry-run) and keeps the claim', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
@@ -612,6 +694,111 @@ describe('unblockDnsDomains', () => {
     expect(result.domains.map((d) => d.outcome)).toEqual(['would-unblock']);
     expect(result.actions.find((a) => a.api === 'firebreak:check-released')).toMatchObject({ outcome: 'would-do', detail: expect.stringContaining('only once the release has released it') });
   });
+
+  describe('a domain someone put in Firebreak’s list by hand (row 6t)', () => {
+    const firstIncident = () => dnsIncident(DOMAIN, { key: 'gd-first' });
+    const LATER = new Date(NOW.getTime() + 60_000);
+    const removed = () => inputsOf<{ Operation: string; Domains: string[] }>(r53Mock, UpdateFirewallDomainsCommand).filter((i) => i.Operation === 'REMOVE');
+
+    it('ATTACK (review-dns): a release never takes out of the list a domain a person blocked by hand before any incident blocked it', async () => {
+      // The security team blocked the C2 domain by hand in Firebreak's list; the attacker's instance queries it, Firebreak claims it.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const blocked = await block(firstIncident());
+      expect(blocked.status).toBe('already-blocked');
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(blocked.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toMatchObject({ target: DOMAIN, outcome: 'observed', detail: expect.stringContaining('before any incident blocked it') });
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }] });
+      // The claim is taken back all the same: nothing of the incident is left.
+      expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    });
+
+    it('ATTACK (review-dns): an explicit unblock never takes out a hand block either', async () => {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await block(firstIncident());
+      const incident = dnsIncident(null, { key: 'gd-first', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+      const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/Responder/alice', reason: 'false positive', dnsUnblock: { domain: DOMAIN, force: false } };
+      const result = await unblockDnsDomains(
+        { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request },
+        // Cleared a minute after the block (an unblock cleared before it removes nothing: row 2h).
+        { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, LATER, { kind: 'release', requestDigest: requestDigest(request) }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({ target: 'requested-domain' }) }, now: () => LATER },
+      );
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
+    it('ATTACK (review-dns): removes what Firebreak added and leaves the wildcard a person had listed', async () => {
+      givenFirewall([`*.${DOMAIN}.`]);
+      await block(firstIncident());
+      expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN] }]);
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const result = await unblock();
+      expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN] }]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked', leftListed: [`*.${DOMAIN}`] }]);
+    });
+
+    it('ATTACK (review-dns): a block that failed after its claim added nothing, so its release never takes out what a person listed afterwards', async () => {
+      // The rule group holds a rule Firebreak did not make: the step fails after the claim, nothing listed.
+      givenFirewall([]);
+      r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: 'rslvr-fdl-someone-else', Action: 'ALLOW', Priority: 50 }] });
+      await expect(block(firstIncident())).rejects.toThrow(/rule/);
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+      // Then the security team blocks the domain by hand.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
+    it('still removes what Firebreak added when a retried block finds its own entries listed', async () => {
+      givenFirewall([]);
+      await block(firstIncident());
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const retried = await block(firstIncident());
+      expect(retried.status).toBe('already-blocked');
+      expect(retried.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+      const result = await unblock();
+      expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+    });
+
+    it('records as Firebreak’s again what an unblock puts back for an incident that claimed the domain while it was being removed, so the last release removes it', async () => {
+      givenFirewall([]);
+      await block(firstIncident());
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      // Another incident claims the domain between the unblock's read of the claims and its drop of its own claim.
+      const release = blocks.release.bind(blocks);
+      let raced = false;
+      blocks.release = async (...args) => {
+        if (!raced) {
+          raced = true;
+          await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+        }
+        return release(...args);
+      };
+      const first = await unblock();
+      expect(first.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }] }]);
+      expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['ADD', 'REMOVE', 'ADD']);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`], keptEntries: [] });
+      // A later block of the same domain finds Firebreak's own entries, never a person's.
+      const again = await block(dnsIncident(DOMAIN, { key: 'gd-third' }));
+      expect(again.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+    });
+
+    it('still removes, at the last release, what another incident added before this one found it listed', async () => {
+      givenFirewall([]);
+      await block(dnsIncident(DOMAIN, { key: 'gd-second' }));
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const second = await block(firstIncident());
+      expect(second.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+      const result = await unblock();
+      expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+    });
+  });
 });
 
 describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain)', () => {
@@ -728,9 +915,12 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
   it('forces past the claims made before it was cleared, as approved', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, BEFORE_GRANT);
+    // As the first block recorded its additions before it listed them (row 6t).
+    await blocks.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN, `*.${DOMAIN}`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER, BEFORE_GRANT);
     const result = await explicit(DOMAIN, true);
     expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, outcome: 'unblocked', forcedPast: [OTHER] }] });
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
   });
 
   it('refuses when the execution names no requested domain', async () => {
@@ -792,6 +982,16 @@ describe('DynamoDbDnsBlockStore', () => {
     expect(remaining).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
   });
 
+  it('drops a claim and keeps the instance’s index when asked (the last unblock out, row 6v), with exact inputs', async () => {
+    const client = new DynamoDBClient({ region: REGION });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    const store = new DynamoDbDnsBlockStore(client, 'state');
+    expect(await store.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, { keepInstanceIndex: true })).toEqual([]);
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+    ]);
+  });
+
   it('stamps the domain\'s item with when it was last claimed, and reads it back with the claims (exact inputs)', async () => {
     const client = new DynamoDBClient({ region: REGION });
     ddbMock.on(UpdateItemCommand).resolves({});
@@ -801,10 +1001,27 @@ describe('DynamoDbDnsBlockStore', () => {
     expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
       TableName: 'state',
       Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } },
-      UpdateExpression: 'SET lastClaimAt = :at ADD claims :value',
-      ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() } },
+      UpdateExpression: 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value',
+      ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() }, ':tracked': { BOOL: true } },
     });
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString() });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [], entriesTracked: false });
     expect(inputsOf(ddbMock, GetItemCommand)).toEqual([{ TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, ConsistentRead: true }]);
+  });
+  it('records whose list entries are with atomic string-set updates, with exact inputs, and reads them back (row 6t)', async () => {
+    const client = new DynamoDBClient({ region: REGION });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] }, entriesTracked: { BOOL: true } } });
+    const store = new DynamoDbDnsBlockStore(client, 'state');
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN]);
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'kept', [`*.${DOMAIN}`]);
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'removed', [DOMAIN, `*.${DOMAIN}`]);
+    await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', []);
+    const key = { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } };
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      { TableName: 'state', Key: key, UpdateExpression: 'ADD addedEntries :entries DELETE keptEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [DOMAIN] } } },
+      { TableName: 'state', Key: key, UpdateExpression: 'ADD keptEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [`*.${DOMAIN}`] } } },
+      { TableName: 'state', Key: key, UpdateExpression: 'DELETE addedEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [DOMAIN, `*.${DOMAIN}`] } } },
+    ]);
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`], entriesTracked: true });
   });
 });

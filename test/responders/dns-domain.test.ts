@@ -48,10 +48,39 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     },
   );
 
+  // AWS's regional suffixes under its shared ones are public suffixes too (publicsuffix.org lists
+  // `<region>.elasticbeanstalk.com`, `auth.<region>.amazoncognito.com`, `*.awsapprunner.com`): a block
+  // of one cuts every environment, hosted sign-in page or service of that Region, the organization's own.
+  it.each([
+    'us-east-1.elasticbeanstalk.com',
+    'US-GOV-WEST-1.elasticbeanstalk.com.',
+    'eu-west-1.amazoncognito.com',
+    'auth.eu-west-1.amazoncognito.com',
+    'auth-fips.us-east-1.amazoncognito.com',
+    'awsapprunner.com',
+    'ap-northeast-2.awsapprunner.com',
+  ])('ATTACK (review-dns): refuses the regional public suffix %j of an AWS shared suffix (row 6u)', (raw) => {
+    expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false, code: 'public-suffix' });
+  });
+
+  it('still blocks an environment, a hosted sign-in domain or a service registered under a regional suffix (row 6u)', () => {
+    for (const name of ['c2-env.eba-abc123.us-east-1.elasticbeanstalk.com', 'evil-env.us-east-1.elasticbeanstalk.com', 'evil.auth.eu-west-1.amazoncognito.com', 'x7cjecbsr4a.us-west-2.awsapprunner.com', 'legacy-env.elasticbeanstalk.com']) {
+      expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
+    }
+  });
+
   it('ATTACK: never blocks a name the finding did not name, through case folding of a non-ASCII letter', () => {
     // U+212A KELVIN SIGN lowercases to an ASCII `k`: `\u212Aubernetes.io` would have blocked kubernetes.io.
     expect(checkBlockableDomain('\u212Aubernetes.io', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
     expect(checkBlockableDomain('\u0430mazonaws.com', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
+  });
+
+  it('tried (review-dns): the AWS service domain spelt with a trailing dot, in capitals, with surrounding whitespace, with two trailing dots, or with a control character is never blocked', () => {
+    for (const raw of ['amazonaws.com.', 'S3.AMAZONAWS.COM', ' amazonaws.com\t', 'sts.amazonaws.com..', 'amazonaws.com\u0000', 'amazonaws\u0000.com', '.amazonaws.com', `${'a.'.repeat(120)}amazonaws.com`]) {
+      expect(checkBlockableDomain(raw, []).blockable).toBe(false);
+    }
+    // A punycode look-alike is another registered name (the attacker's), and blockable as such.
+    expect(checkBlockableDomain('xn--amazonws-3ya.com', [])).toEqual({ blockable: true, domain: 'xn--amazonws-3ya.com' });
   });
 
   it('blocks a name registered under a public suffix', () => {

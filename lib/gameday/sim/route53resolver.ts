@@ -57,7 +57,15 @@ export function route53ResolverHandlers(world: SimWorld): Record<string, ApiHand
       return { FirewallDomainLists: here(state.domainLists.values(), call).map(listView) };
     },
     ListFirewallDomains(call) {
-      return { Domains: [...list(call, inputOf<Input>(call).FirewallDomainListId).domains] };
+      // Paged as the service pages it: MaxResults 1 to 5000, 100 when absent, a NextToken for the rest.
+      const input = inputOf<Input>(call);
+      const domains = [...list(call, input.FirewallDomainListId).domains];
+      const max = input.MaxResults === undefined ? 100 : Number(input.MaxResults);
+      if (!Number.isInteger(max) || max < 1 || max > 5000) throw invalid('MaxResults must be between 1 and 5000');
+      const start = input.NextToken === undefined ? 0 : Number(input.NextToken);
+      if (!Number.isInteger(start) || start < 0 || start > domains.length) throw invalid('Invalid NextToken');
+      const end = start + max;
+      return { Domains: domains.slice(start, end), ...(end < domains.length ? { NextToken: String(end) } : {}) };
     },
     UpdateFirewallDomains(call) {
       const input = inputOf<Input>(call);
