@@ -49,8 +49,7 @@ describe('itemOfConditionFailure', () => {
     const item = { pk: { S: 'pause' }, pausedBy: { S: 'alice' } };
     expect(itemOfConditionFailure(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: item }))).toBe(item);
     expect(itemOfConditionFailure(sdkError('ConditionalCheckFailedException'))).toBeUndefined();
-    expect(itemOfConditionFailure(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: 'not an item' }))).toBeUndefined();
     expect(itemOfConditionFailure(undefined)).toBeUndefined();
-    expect(itemOfConditionFailure('ConditionalCheckFailedException')).toBeUndefined();
+    expect(itemOfConditionFailure(null)).toBeUndefined();
   });
 });
