@@ -18,10 +18,12 @@
  *    and it cannot complete, fail or prolong a task (a task's TimeoutSeconds holds whatever the
  *    heartbeats; https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html).
  * 4. A conditional put keeps the first request. One stored under another token is replaced, only
- *    while it still holds that token and never once it is answered, when the execution never
- *    scheduled that token (a request planted before this check existed, or written to the table) or
- *    when it no longer waits (an earlier attempt of the task). Two tokens this execution scheduled
- *    that both wait are refused, never merged (docs/security.md §C3).
+ *    while it still holds that token (and its answer, or no answer, as read), when the execution
+ *    never scheduled that token (a request planted before this check existed, written to the table,
+ *    or an earlier execution's under the same ARN, answered or not: row 5l) or, unanswered, when it
+ *    no longer waits (an earlier attempt of the task). An answered request of this execution is
+ *    never replaced. Two tokens this execution scheduled that both wait are refused, never merged
+ *    (docs/security.md §C3).
  * 5. GetItem of the guard's grant (`grant#<executionArn>`, its approvalDeadline and onTimeout only):
  *    the alert says when answers stop being taken as the approval function holds them, from the
  *    grant's deadline (only the guard writes grants; the execution is the one verified above), not

@@ -4,7 +4,8 @@
  * with states:DescribeExecution. quarantine-instance and release-instance act only when the grant
  * of THEIR execution matches their incident, account, region and instance (and the kind of
  * change); for an `awaiting-approval` grant they also need `approval#<executionArn>` saying
- * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). An answer dated at
+ * `approved` (or the deadline passed and the playbook's onTimeout is `contain`, for an automatic
+ * playbook's containment only: never a release's, row 5n, nor a manual playbook's, row 5p). An answer dated at
  * or after the grant's deadline never overrides the timeout path the playbook took then. A responder
  * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
  * changes nothing and says why. A grant clears a step only while its execution is RUNNING
@@ -281,9 +282,11 @@ export function evaluateGrant(
         : '';
   // Never an alarm's (row 10c): SetAlarmState makes its event; the guard writes evidence-only for
   // one, and a grant an older guard wrote still waiting at an upgrade must not contain either.
-  // Never a release's (row 5n): a manual playbook's starter is only a claim, and a person's approval
-  // is the whole of its rail; an unanswered release changes nothing, whatever onTimeout the grant says.
-  if (grant.onTimeout === 'contain' && pastDeadline && request.incident.source !== 'cloudwatch' && grant.kind === 'contain') {
+  // Never a release's (row 5n), nor any step of a manual playbook's (row 5p: its grant binds the
+  // request, `requestDigest`): its starter is only a claim, and a person's approval is the whole of
+  // its rail; unanswered, it changes nothing, whatever onTimeout the grant says.
+  const personOnly = grant.kind === 'release' || grant.requestDigest !== undefined;
+  if (grant.onTimeout === 'contain' && pastDeadline && request.incident.source !== 'cloudwatch' && !personOnly) {
     return {
       allowed: true,
       grant,
@@ -291,12 +294,12 @@ export function evaluateGrant(
       reason: `Nobody answered the approval request by ${grant.approvalDeadline}, and the playbook's onTimeout is contain (grant of execution ${grant.executionArn}, ${grant.mode}).${ignored !== '' ? `${ignored}.` : ''}`,
     };
   }
-  if (pastDeadline && grant.kind === 'release') {
+  if (pastDeadline && personOnly) {
     return {
       allowed: false,
       code: 'awaiting-approval',
       grant,
-      reason: `${refused}: nobody approved execution ${request.executionArn} by ${grant.approvalDeadline}, and a release runs only on a person's approval, never on its timeout (whatever onTimeout its grant says).${ignored}; ${nothing}.`,
+      reason: `${refused}: nobody approved execution ${request.executionArn} by ${grant.approvalDeadline}, and ${grant.kind === 'release' ? 'a release' : 'a manual playbook'} runs only on a person's approval, never on its timeout (whatever onTimeout its grant says).${ignored}; ${nothing}.`,
     };
   }
   if (pastDeadline && ignored !== '') {

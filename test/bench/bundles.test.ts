@@ -284,7 +284,8 @@ describe('responder bundles', () => {
     // the execution's history read with GetExecutionHistory and searched for this very task, as the evidence steps do), since
     // its results decide whether the release released and a direct invocation could forge them (row 13h). 612,479 bytes after.
     // Review-approval (session 36): +700 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts.
-    'update-security-hub-finding': 19_050,
+    // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
+    'update-security-hub-finding': 19_110,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
@@ -322,7 +323,8 @@ describe('responder bundles', () => {
     // Review-17c: +390 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
     // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
     // Review-approval (session 36): +998 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts; the release clearance refuses such an approval too.
-    'release-credentials': 71_350,
+    // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
+    'release-credentials': 71_410,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
@@ -332,7 +334,8 @@ describe('responder bundles', () => {
     // Review-17c: +400 bytes: an entry whose step did not confirm its execution's origin is held to a smaller part of the
     // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
     // Review-approval (session 36): +771 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts.
-    'revoke-role-sessions': 45_860,
+    // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
+    'revoke-role-sessions': 45_920,
     // Session 30: +2,748 bytes (renamed-user): a user IAM no longer knows by the finding's name is followed by its key
     // (GetAccessKeyLastUsed, renamed-key-owner.ts) and contained under its new name, every rail applied to it (row 11p).
     // Session 30: +54 bytes (review-rename): the follow's sentence says a rename or a forged finding's name, not a rename as fact (row 11r).
@@ -346,7 +349,8 @@ describe('responder bundles', () => {
     // Review-approval (session 36): +766 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts.
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
-    'disable-access-key': 48_090,
+    // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
+    'disable-access-key': 48_150,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
@@ -385,7 +389,8 @@ describe('responder bundles', () => {
     // Review-approval (session 36): +775 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts.
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
-    'quarantine-s3-object': 44_180,
+    // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
+    'quarantine-s3-object': 44_240,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
@@ -413,7 +418,8 @@ describe('responder bundles', () => {
     // Review-approval (session 36): +777 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts.
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
-    'release-s3-object': 37_950,
+    // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
+    'release-s3-object': 38_010,
     // Session 35: quarantine-instance was about 56 bytes under its line, and went 2,981 past it (prefix-targets):
     // +1,198 bytes (row 3u): an ip target at an address of a prefix delegated to the instance's ENI is found, by exact CIDR
     // containment parsed strictly (holdsAddress, prefixKey in instance-state.ts); +1,839 bytes (row 3v): a later run adds the
@@ -432,7 +438,8 @@ describe('responder bundles', () => {
     // 1,187,773 bytes after both).
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
-    'quarantine-instance': 4_400,
+    // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
+    'quarantine-instance': 4_460,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

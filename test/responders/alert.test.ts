@@ -535,6 +535,33 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     });
   });
 
+  // Review review-5l: the origin check, asked by someone who starts an execution of their own of the
+  // same playbook (B, its input theirs: A's incident with words of their own), whose approval wait
+  // sends publish-alert B's real request. Its payload is B's history's, never A's.
+  it("tried (review-5l): a request its own execution's wait really sent, moved onto another execution (its ARN and live token), is refused; sent as is, it is stored under its own execution only", async () => {
+    const OWN_ARN = `${EXECUTION_ARN.slice(0, EXECUTION_ARN.lastIndexOf(':'))}:gd-1-mine`;
+    const OWN = { ...REQUEST, incident: { ...ec2Incident(), title: 'Approving changes nothing: the instance stays quarantined.' }, execution: { executionArn: OWN_ARN, playbook: 'compromised-ec2' }, approval: { ...REQUEST.approval, taskToken: 'own-token' } };
+    executions.executions.set(OWN_ARN, { status: 'RUNNING', stateMachineArn: MACHINE_ARN, input: JSON.stringify({ incident: OWN.incident, mode: 'enforce', playbook: 'compromised-ec2' }) });
+    executions.scheduledTokens.set(OWN_ARN, new Set(['own-token']));
+    executions.liveTokens.add('own-token');
+    /** Each execution's history: its own wait's payload only. */
+    const sent = new Map<string, string>([[EXECUTION_ARN, JSON.stringify(REQUEST)], [OWN_ARN, JSON.stringify(OWN)]]);
+    const origins: AlertOrigins = { scheduledInvocation: async (arn, _fn, payload) => ({ outcome: sent.get(arn) === JSON.stringify(payload) ? 'found' : 'not-found', ended: false }) };
+    const approvals = new InMemoryApprovalStore();
+    const originDeps = { ...approvalDeps(approvals), origins, environment: { ...ORIGIN_ENVIRONMENT, ...ENVIRONMENT } };
+    // B's words (its incident's title, passed to the wait), A's execution and live token: every other check passes.
+    const moved = { ...OWN, execution: REQUEST.execution, approval: REQUEST.approval };
+    await expect(publishAlert(parseAlertInput(moved), originDeps, moved)).rejects.toThrow(/the execution's approval wait did not send it as received/);
+    expect(await approvals.get(EXECUTION_ARN)).toBeUndefined();
+    await publishAlert(parseAlertInput(OWN), originDeps, OWN);
+    expect(await approvals.get(OWN_ARN)).toMatchObject({ taskToken: 'own-token' });
+    expect(await approvals.get(EXECUTION_ARN)).toBeUndefined();
+    // Only the origin check refuses it: without it, the moved request is stored under A.
+    const unchecked = new InMemoryApprovalStore();
+    await publishAlert(parseAlertInput(moved), approvalDeps(unchecked));
+    expect(await unchecked.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN });
+  });
+
   describe('a request stored first under another token', () => {
     const FORGED = {
       pk: 'approval#x',
@@ -636,6 +663,26 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       expect(stored).not.toHaveProperty('decidedBy');
       expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', outcome: 'done', detail: expect.stringMatching(/[Rr]eplaced/) as unknown });
       expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    });
+
+    // Review review-5l: the approver answers this execution's earlier attempt (its heartbeat still
+    // live) between publish-alert's put and its replacement of that attempt's request. The
+    // replacement is conditional on no decision: the answer is never erased by the new request.
+    it("tried (review-5l): an earlier attempt's request answered between the put and the replacement keeps its answer; the new request is refused", async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      executions.scheduledTokens.get(EXECUTION_ARN)!.add('forged-token');
+      const replaceRequest = approvals.replaceRequest.bind(approvals);
+      const answered: (boolean | undefined)[] = [];
+      approvals.replaceRequest = async (request, staleToken, asAnswered) => {
+        answered.push(asAnswered);
+        await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: NOW.toISOString() }, 'forged-token');
+        return replaceRequest(request, staleToken, asAnswered);
+      };
+      await expect(publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals))).rejects.toThrow(/changed while it was being replaced/);
+      expect(answered).toEqual([false]);
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: 'forged-token', decision: 'approved' });
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
     });
 
     it('an answered request is replaced only while it still holds that token and its answer (conditional)', async () => {

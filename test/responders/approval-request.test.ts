@@ -58,6 +58,28 @@ describe('SfnApprovalRequestExecutions', () => {
     expect(await executions().scheduled(EXECUTION, TOKEN)).toBe(false);
   });
 
+  // Review review-5l: the other tasks a playbook schedules that could carry Payload.approval.taskToken
+  // (a plain Lambda invoke, a per-instance child's startExecution.sync, a Map or Parallel branch's
+  // task, whose TaskScheduled events are the parent's) and a wait payload shaped otherwise.
+  it('tried (review-5l): a token at Payload.approval.taskToken of any other integration, or not exactly there in the wait, was never scheduled by the approval wait', async () => {
+    const approval = { approval: { taskToken: TOKEN } };
+    const scheduled = (resourceType: string, resource: string, parameters: unknown) => ({ type: 'TaskScheduled' as const, id: 3, timestamp: new Date(), taskScheduledEventDetails: { resourceType, resource, region: 'eu-west-1', parameters: JSON.stringify(parameters) } });
+    for (const event of [
+      scheduled('lambda', 'invoke', { FunctionName: 'publish-alert', Payload: approval }),
+      scheduled('states', 'startExecution.sync:2', { StateMachineArn: MACHINE, Input: approval, Payload: approval }),
+      scheduled('states', 'startExecution.waitForTaskToken', { Payload: approval }),
+      scheduled('sqs', 'sendMessage.waitForTaskToken', { Payload: approval }),
+      scheduled('lambda', 'invoke.waitForTaskToken', { Payload: [approval] }),
+      scheduled('lambda', 'invoke.waitForTaskToken', { Payload: { approval: { taskToken: [TOKEN] } } }),
+      scheduled('lambda', 'invoke.waitForTaskToken', { Payload: { approval: { taskToken: `${TOKEN} ` } } }),
+      scheduled('lambda', 'invoke.waitForTaskToken', { Payload: { incident: approval }, approval: { taskToken: TOKEN } }),
+    ]) {
+      sfn.reset();
+      sfn.on(GetExecutionHistoryCommand).resolves({ events: [event] });
+      expect(await executions().scheduled(EXECUTION, TOKEN)).toBe(false);
+    }
+  });
+
   it.each(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut'])('says closed when SendTaskHeartbeat answers %s', async (code) => {
     sfn.on(SendTaskHeartbeatCommand).rejects(sdkError(code));
     expect(await executions().heartbeat(TOKEN)).toBe('closed');

@@ -12,7 +12,7 @@ import type { GrantReader, GrantRequest } from '../../lib/responders/grants';
 import { DynamoDbGrantReader, DynamoDbGrantStore, DynamoDbReleaseGrantReader, InMemoryGrantStore, approvalKey, checkContainmentGrant, evaluateGrant, grantFromItem, grantKey, releaseGrantCheck, releaseRecordOf } from '../../lib/responders/grants';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { releaseOptionsSchema } from '../../lib/responders/release';
-import { deployedStepsOf } from '../../lib/responders/step-binding';
+import { deployedStepsOf, requestDigest } from '../../lib/responders/step-binding';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { ExecutionStatusReader } from '../../lib/responders/execution-status';
 import { EXECUTION_ARN, deployedStep, grantFor } from '../support/grants';
@@ -583,6 +583,19 @@ describe('evaluateGrant: an answer counts only for the grant it was given under 
     expect(check).not.toHaveProperty('approvedBy');
   });
 
+  // Review review-5l: the two times come from two Lambda clocks (the guard's, the approval
+  // function's) and are compared as instants, never as text.
+  it('tried (review-5l): an earlier run\'s answer written with another UTC offset, or a millisecond before the grant, is still ignored; a grant without grantedAt clears nothing', () => {
+    for (const decidedAt of ['2026-11-20T11:04:59.999+01:00', '2026-11-20T10:04:59.999Z', '2026-11-20T05:04:59-05:00']) {
+      expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt }), NOW)).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+    }
+    // The same instant written with an offset is this grant's (as text it sorts after, or before).
+    expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt: '2026-11-20T11:05:00.000+01:00' }), NOW)).toMatchObject({ allowed: true });
+    // A grant item without grantedAt (none the guard ever wrote) is no grant: fail closed.
+    const { grantedAt: _dropped, ...noTime } = ITEM;
+    expect(() => grantFromItem(noTime)).toThrow(ResponderFailedError);
+  });
+
   it('still takes an answer given under this grant, at or after the instant it was written, both ways', () => {
     for (const decidedAt of [NOW.toISOString(), '2026-11-20T10:06:00.000Z']) {
       expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt }), NOW)).toMatchObject({ allowed: true, approvedBy: ANA });
@@ -617,5 +630,43 @@ describe('evaluateGrant: a release never runs on its timeout (review-approval, r
     expect(evaluateGrant(unblock, releaseGrant('contain'), approved, afterDeadline)).toMatchObject({ allowed: true });
     const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
     expect(evaluateGrant(contain, { ...releaseGrant('contain'), kind: 'contain', playbook: 'compromised-ec2-instance' }, undefined, afterDeadline)).toMatchObject({ allowed: true });
+  });
+});
+
+describe("evaluateGrant: a manual playbook's step never runs on its timeout (review-5l, row 5p)", () => {
+  // Row 5n's schema rule refuses onTimeout contain on every trigger: manual playbook that changes
+  // resources, a containment as much as a release: its starter (states:StartExecution, requestedBy) is
+  // only a claim. Where the action happens only a release grant was refused on its timeout: a manual
+  // playbook's containment grant written with onTimeout contain (by the guard of a deployment from
+  // before row 5n, still waiting at the upgrade, or from rails written by hand) still quarantined the
+  // instance its starter named once nobody answered. Its grant binds the execution's request
+  // (requestDigest): only a manual playbook's does.
+  const incident = ec2Incident();
+  const deadline = '2026-11-20T11:05:00.000Z';
+  const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+  const request = { requestedBy: 'arn:aws:iam::111122223333:user/mallory', reason: 'looks compromised' };
+  const manualGrant = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
+    ...grantFor(incident, NOW),
+    playbook: 'isolate-instance',
+    requestDigest: requestDigest(request),
+    status: 'awaiting-approval',
+    approvalDeadline: deadline,
+    onTimeout,
+    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
+  });
+  const quarantine: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}, 'isolate-instance', request) };
+
+  it("ATTACK (review-5l): an unanswered manual containment's grant clears nothing at its deadline, whatever onTimeout it carries (a grant an older guard wrote)", () => {
+    const check = evaluateGrant(quarantine, manualGrant('contain'), undefined, afterDeadline);
+    expect(check).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+    expect(check.reason).toContain(`nobody approved execution ${EXECUTION_ARN} by ${deadline}, and a manual playbook runs only on a person's approval, never on its timeout`);
+  });
+
+  it("still lets an approved manual containment through, and an automatic playbook's containment through on its timeout", () => {
+    const approved: ApprovalRecord = { pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana', decidedAt: '2026-11-20T10:30:00.000Z' };
+    expect(evaluateGrant(quarantine, manualGrant('contain'), approved, afterDeadline)).toMatchObject({ allowed: true, approvedBy: approved.decidedBy });
+    const automatic: GrantRequest = { ...quarantine, step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
+    const { requestDigest: _none, ...automaticGrant } = { ...manualGrant('contain'), playbook: 'compromised-ec2-instance' };
+    expect(evaluateGrant(automatic, automaticGrant, undefined, afterDeadline)).toMatchObject({ allowed: true });
   });
 });
