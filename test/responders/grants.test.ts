@@ -15,6 +15,7 @@ import { releaseOptionsSchema } from '../../lib/responders/release';
 import { deployedStepsOf, requestDigest } from '../../lib/responders/step-binding';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { ExecutionStatusReader } from '../../lib/responders/execution-status';
+import type { Incident } from '../../lib/incident/model';
 import { EXECUTION_ARN, deployedStep, grantFor } from '../support/grants';
 import { runAttempt } from '../../lib/responders/attempt-actions';
 import { INSTANCE_ID, ec2Incident } from '../support/incidents';
@@ -49,6 +50,20 @@ const ITEM = {
 };
 const store = () => new DynamoDbGrantStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
 /** Step Functions, as the readers ask it: every execution runs. */
+/** The approval deadline of the awaiting grants below, a minute past it (the timeout path's step), and an approver. */
+const DEADLINE = '2026-11-20T11:05:00.000Z';
+const AFTER_DEADLINE = new Date(Date.parse(DEADLINE) + 60_000);
+const ANA = 'arn:aws:sts::111122223333:assumed-role/OnCall/ana';
+/** A grant of `incident` written at NOW, awaiting an approval due at DEADLINE. */
+const awaitingGrant = (incident: Incident, onTimeout: 'contain' | 'evidence-only', fields: Partial<ContainmentGrant> = {}): ContainmentGrant => ({
+  ...grantFor(incident, NOW),
+  status: 'awaiting-approval',
+  approvalDeadline: DEADLINE,
+  onTimeout,
+  expiresAt: Math.floor(Date.parse(DEADLINE) / 1000) + 900,
+  ...fields,
+});
+
 const RUNNING: ExecutionStatusReader = { executionStatus: () => Promise.resolve('RUNNING') };
 
 beforeEach(() => ddb.reset());
@@ -261,8 +276,8 @@ describe('evaluateGrant: the reasons name what differs', () => {
     expect(reason(evaluateGrant(contain, proceed, undefined, NOW))).toBe(
       `Cleared by the containment guard at ${NOW.toISOString()} for compromised-ec2-instance (grant of execution ${EXECUTION_ARN}, enforce).`,
     );
-    const named = evaluateGrant(contain, awaiting, approval({ decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana', decidedAt: NOW.toISOString() }), NOW);
-    expect(named).toMatchObject({ allowed: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana' });
+    const named = evaluateGrant(contain, awaiting, approval({ decision: 'approved', decidedBy: ANA, decidedAt: NOW.toISOString() }), NOW);
+    expect(named).toMatchObject({ allowed: true, approvedBy: ANA });
     expect(reason(named)).toBe(`Approved by arn:aws:sts::111122223333:assumed-role/OnCall/ana at ${NOW.toISOString()} (grant of execution ${EXECUTION_ARN}, enforce).`);
     const unnamed = evaluateGrant(contain, awaiting, approval({ decision: 'approved' }), NOW);
     expect(unnamed).not.toHaveProperty('approvedBy');
@@ -487,18 +502,11 @@ describe('evaluateGrant: an answer given after the approval deadline never overr
   const incident = ec2Incident();
   const step = deployedStep(RESPONDER_NAMES.quarantineInstance, {});
   const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step };
-  const deadline = '2026-11-20T11:05:00.000Z';
-  const awaiting = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
-    ...grantFor(incident, NOW),
-    status: 'awaiting-approval',
-    approvalDeadline: deadline,
-    onTimeout,
-    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
-  });
-  const ANA = 'arn:aws:sts::111122223333:assumed-role/OnCall/ana';
+  const deadline = DEADLINE;
+  const awaiting = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => awaitingGrant(incident, onTimeout);
   const approval = (fields: Partial<ApprovalRecord>): ApprovalRecord => ({ pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), ...fields });
   /** The timeout path's containment step, a minute past the deadline (or its retry). */
-  const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+  const afterDeadline = AFTER_DEADLINE;
   const late = '2026-11-20T11:05:30.000Z';
   const inTime = '2026-11-20T11:04:59.000Z';
 
@@ -551,15 +559,8 @@ describe('evaluateGrant: an answer counts only for the grant it was given under 
   const incident = ec2Incident();
   const step = deployedStep(RESPONDER_NAMES.quarantineInstance, {});
   const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step };
-  const deadline = '2026-11-20T11:05:00.000Z';
-  const awaiting = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
-    ...grantFor(incident, NOW),
-    status: 'awaiting-approval',
-    approvalDeadline: deadline,
-    onTimeout,
-    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
-  });
-  const ANA = 'arn:aws:sts::111122223333:assumed-role/OnCall/ana';
+  const deadline = DEADLINE;
+  const awaiting = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => awaitingGrant(incident, onTimeout);
   /** The earlier run of the same execution name, 95 days before this grant. */
   const earlierRun = '2026-08-17T09:12:00.000Z';
   const approval = (fields: Partial<ApprovalRecord>): ApprovalRecord => ({ pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: '2026-08-17T09:10:00.000Z', ...fields });
@@ -572,12 +573,12 @@ describe('evaluateGrant: an answer counts only for the grant it was given under 
   });
 
   it('ATTACK (review-approval): nor after an evidence-only timeout', () => {
-    const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+    const afterDeadline = AFTER_DEADLINE;
     expect(evaluateGrant(contain, awaiting('evidence-only'), approval({ decision: 'approved', decidedBy: ANA, decidedAt: earlierRun }), afterDeadline)).toMatchObject({ allowed: false, code: 'awaiting-approval' });
   });
 
   it("ATTACK (review-approval): a rejection given to an earlier execution of the same name does not stop this run's onTimeout contain", () => {
-    const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+    const afterDeadline = AFTER_DEADLINE;
     const check = evaluateGrant(contain, awaiting('contain'), approval({ decision: 'rejected', decidedBy: ANA, decidedAt: earlierRun }), afterDeadline);
     expect(check).toMatchObject({ allowed: true });
     expect(check).not.toHaveProperty('approvedBy');
@@ -606,17 +607,8 @@ describe('evaluateGrant: an answer counts only for the grant it was given under 
 
 describe('evaluateGrant: a release never runs on its timeout (review-approval, row 5n)', () => {
   const incident = ec2Incident();
-  const deadline = '2026-11-20T11:05:00.000Z';
-  const afterDeadline = new Date(Date.parse(deadline) + 60_000);
-  const releaseGrant = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
-    ...grantFor(incident, NOW),
-    playbook: 'unblock-dns-domain',
-    kind: 'release',
-    status: 'awaiting-approval',
-    approvalDeadline: deadline,
-    onTimeout,
-    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
-  });
+  const afterDeadline = AFTER_DEADLINE;
+  const releaseGrant = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => awaitingGrant(incident, onTimeout, { playbook: 'unblock-dns-domain', kind: 'release' });
   const unblock: GrantRequest = { executionArn: EXECUTION_ARN, incident, kind: 'release', action: 'unblock evil.example', expiry: 'enforced', step: deployedStep(RESPONDER_NAMES.unblockDnsDomains, {}, 'unblock-dns-domain') };
 
   it("ATTACK (review-approval): an unanswered release grant clears nothing at its deadline, whatever onTimeout it carries (a grant an older guard wrote, a manual playbook's contain)", () => {
@@ -626,7 +618,7 @@ describe('evaluateGrant: a release never runs on its timeout (review-approval, r
   });
 
   it('still lets an approved release through, and a containment through on its timeout', () => {
-    const approved: ApprovalRecord = { pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana', decidedAt: '2026-11-20T10:30:00.000Z' };
+    const approved: ApprovalRecord = { pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), decision: 'approved', decidedBy: ANA, decidedAt: '2026-11-20T10:30:00.000Z' };
     expect(evaluateGrant(unblock, releaseGrant('contain'), approved, afterDeadline)).toMatchObject({ allowed: true });
     const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
     expect(evaluateGrant(contain, { ...releaseGrant('contain'), kind: 'contain', playbook: 'compromised-ec2-instance' }, undefined, afterDeadline)).toMatchObject({ allowed: true });
@@ -642,18 +634,10 @@ describe("evaluateGrant: a manual playbook's step never runs on its timeout (rev
   // instance its starter named once nobody answered. Its grant binds the execution's request
   // (requestDigest): only a manual playbook's does.
   const incident = ec2Incident();
-  const deadline = '2026-11-20T11:05:00.000Z';
-  const afterDeadline = new Date(Date.parse(deadline) + 60_000);
+  const deadline = DEADLINE;
+  const afterDeadline = AFTER_DEADLINE;
   const request = { requestedBy: 'arn:aws:iam::111122223333:user/mallory', reason: 'looks compromised' };
-  const manualGrant = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => ({
-    ...grantFor(incident, NOW),
-    playbook: 'isolate-instance',
-    requestDigest: requestDigest(request),
-    status: 'awaiting-approval',
-    approvalDeadline: deadline,
-    onTimeout,
-    expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900,
-  });
+  const manualGrant = (onTimeout: 'contain' | 'evidence-only'): ContainmentGrant => awaitingGrant(incident, onTimeout, { playbook: 'isolate-instance', requestDigest: requestDigest(request) });
   const quarantine: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}, 'isolate-instance', request) };
 
   it("ATTACK (review-5l): an unanswered manual containment's grant clears nothing at its deadline, whatever onTimeout it carries (a grant an older guard wrote)", () => {
@@ -663,7 +647,7 @@ describe("evaluateGrant: a manual playbook's step never runs on its timeout (rev
   });
 
   it("still lets an approved manual containment through, and an automatic playbook's containment through on its timeout", () => {
-    const approved: ApprovalRecord = { pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana', decidedAt: '2026-11-20T10:30:00.000Z' };
+    const approved: ApprovalRecord = { pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), decision: 'approved', decidedBy: ANA, decidedAt: '2026-11-20T10:30:00.000Z' };
     expect(evaluateGrant(quarantine, manualGrant('contain'), approved, afterDeadline)).toMatchObject({ allowed: true, approvedBy: approved.decidedBy });
     const automatic: GrantRequest = { ...quarantine, step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
     const { requestDigest: _none, ...automaticGrant } = { ...manualGrant('contain'), playbook: 'compromised-ec2-instance' };
