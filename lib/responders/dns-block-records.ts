@@ -39,6 +39,12 @@ export interface DnsClaimState {
   readonly keptEntries: readonly string[];
   /** True once a block claimed the domain with its time: `addedEntries` is then all Firebreak listed (row 6t). */
   readonly entriesTracked: boolean;
+  /**
+   * The claims made by a block that records its additions before it sends them (with the claim, row 6w):
+   * what such a block listed is in `addedEntries` by the time it is listed. A claim not among them was
+   * made before additions were recorded, and its block's entries may be listed without being recorded.
+   */
+  readonly trackedClaims: readonly DnsBlockClaim[];
 }
 
 /** What became of some of a domain's list entries: `added` by Firebreak, `kept` (listed by someone else), `removed` by Firebreak. */
@@ -111,12 +117,15 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
   private readonly added = new Map<string, Set<string>>();
   private readonly kept = new Map<string, Set<string>>();
   private readonly tracked = new Set<string>();
+  private readonly trackedClaims = new Map<string, Set<string>>();
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
     this.set(dnsBlockKey(account, region, domain)).add(encodeClaim(claim));
     if (at !== undefined) {
       this.lastClaims.set(dnsBlockKey(account, region, domain), at);
       this.tracked.add(dnsBlockKey(account, region, domain));
+      const key = dnsBlockKey(account, region, domain);
+      (this.trackedClaims.get(key) ?? this.trackedClaims.set(key, new Set()).get(key)!).add(encodeClaim(claim));
     }
     this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
   }
@@ -141,6 +150,7 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
       addedEntries: [...(this.added.get(key) ?? [])],
       keptEntries: [...(this.kept.get(key) ?? [])],
       entriesTracked: this.tracked.has(key),
+      trackedClaims: decodeAll([...(this.trackedClaims.get(key) ?? [])], decodeClaim),
     };
   }
 
@@ -178,7 +188,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
   ) {}
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
-    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
+    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value, trackedClaims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
     await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'ADD blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
@@ -201,6 +211,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
       addedEntries: item?.addedEntries?.SS ?? [],
       keptEntries: item?.keptEntries?.SS ?? [],
       entriesTracked: item?.entriesTracked?.BOOL === true,
+      trackedClaims: decodeAll(item?.trackedClaims?.SS, decodeClaim),
     };
   }
 

@@ -787,6 +787,40 @@ describe('unblockDnsDomains', () => {
       expect(again.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
     });
 
+    it('ATTACK (review-6t): two incidents that block a hand-listed domain at once never take each other for the block that listed it, so the last release leaves it (row 6w)', async () => {
+      // The security team blocked the C2 domain by hand; two of the attacker's instances query it at once (a fleet):
+      // each block claims, then finds the entries listed while the other incident claims the domain.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const read = blocks.claimStateOf.bind(blocks);
+      let arrived = 0;
+      let bothClaimed!: () => void;
+      const barrier = new Promise<void>((resolve) => (bothClaimed = resolve));
+      blocks.claimStateOf = async (...args) => {
+        arrived += 1;
+        if (arrived === 2) bothClaimed();
+        if (arrived <= 2) await barrier;
+        return read(...args);
+      };
+      const [first, second] = await Promise.all([block(firstIncident()), block(dnsIncident(DOMAIN, { key: 'gd-second' }))]);
+      blocks.claimStateOf = read;
+      expect([first.status, second.status]).toEqual(['already-blocked', 'already-blocked']);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [] });
+      // Both incidents released (the second's unblock first): the last one out removes nothing of the person's.
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
+    it('still records as Firebreak’s what it finds listed while an incident claimed before additions were recorded claims the domain (row 6w)', async () => {
+      // An item of an older Firebreak: the claim has no time, its block's entries were never recorded.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-old' });
+      const blocked = await block(firstIncident());
+      expect(blocked.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`], keptEntries: [] });
+    });
+
     it('still removes, at the last release, what another incident added before this one found it listed', async () => {
       givenFirewall([]);
       await block(dnsIncident(DOMAIN, { key: 'gd-second' }));
@@ -1001,16 +1035,16 @@ describe('DynamoDbDnsBlockStore', () => {
     expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
       TableName: 'state',
       Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } },
-      UpdateExpression: 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value',
+      UpdateExpression: 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value, trackedClaims :value',
       ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() }, ':tracked': { BOOL: true } },
     });
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [], entriesTracked: false });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [], entriesTracked: false, trackedClaims: [] });
     expect(inputsOf(ddbMock, GetItemCommand)).toEqual([{ TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, ConsistentRead: true }]);
   });
   it('records whose list entries are with atomic string-set updates, with exact inputs, and reads them back (row 6t)', async () => {
     const client = new DynamoDBClient({ region: REGION });
     ddbMock.on(UpdateItemCommand).resolves({});
-    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] }, entriesTracked: { BOOL: true } } });
+    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, trackedClaims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] }, entriesTracked: { BOOL: true } } });
     const store = new DynamoDbDnsBlockStore(client, 'state');
     await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN]);
     await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'kept', [`*.${DOMAIN}`]);
@@ -1022,6 +1056,6 @@ describe('DynamoDbDnsBlockStore', () => {
       { TableName: 'state', Key: key, UpdateExpression: 'ADD keptEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [`*.${DOMAIN}`] } } },
       { TableName: 'state', Key: key, UpdateExpression: 'DELETE addedEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [DOMAIN, `*.${DOMAIN}`] } } },
     ]);
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`], entriesTracked: true });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`], entriesTracked: true, trackedClaims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }] });
   });
 });
