@@ -63,6 +63,8 @@ export interface DnsBlockStore {
    * instance's index keeps the block, so a retry still finds it (a later release without it drops both).
    */
   release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]>;
+  /** Takes the block out of the instance's index only (its claim dropped earlier with `keepInstanceIndex`). */
+  dropInstanceIndex(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void>;
   /** The open claims on a domain. */
   claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]>;
   /** The domains the instance's incidents block, with the incident of each. */
@@ -137,6 +139,10 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
     return decodeAll([...claims], decodeClaim);
   }
 
+  async dropInstanceIndex(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
+    this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
+  }
+
   async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {
     return decodeAll([...this.set(dnsBlockKey(account, region, domain))], decodeClaim);
   }
@@ -196,6 +202,10 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
     const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value', encodeClaim(claim), 'claims');
     if (options?.keepInstanceIndex !== true) await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
     return decodeAll(remaining, decodeClaim);
+  }
+
+  async dropInstanceIndex(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
+    await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
   async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {

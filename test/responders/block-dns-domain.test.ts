@@ -510,6 +510,61 @@ describe('unblockDnsDomains', () => {
     expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
   });
 
+  describe('the last one out whose putting back fails, or that dies after its removal, while a new incident claims the domain (row 6x)', () => {
+    const THIRD = { instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' };
+    const operations = () => inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation);
+    /** gd-first blocked the domain (its entries recorded); gd-third claims it during the removal, its block finding the entries still listed (it adds nothing). */
+    async function racedRemoval(failAt: 'removed' | 'ADD'): Promise<void> {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      await blocks.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN, `*.${DOMAIN}`]);
+      const record = blocks.recordEntries.bind(blocks);
+      blocks.recordEntries = async (account, region, domain, change, entries) => {
+        if (change === 'removed') {
+          await blocks.claim(ACCOUNT, REGION, DOMAIN, THIRD, NOW.toISOString());
+          // A DynamoDB throttle, or the Lambda's time running out, right after the REMOVE.
+          if (failAt === 'removed') throw sdkError('ProvisionedThroughputExceededException');
+        }
+        return record(account, region, domain, change, entries);
+      };
+      if (failAt === 'ADD') r53Mock.on(UpdateFirewallDomainsCommand, { Operation: 'ADD' }).rejects(sdkError('ThrottlingException'));
+      await expect(unblock()).rejects.toThrow();
+      blocks.recordEntries = record;
+      // The domain is out of the list, and gd-third claims it.
+      givenFirewall([]);
+      r53Mock.on(UpdateFirewallDomainsCommand).resolves({});
+    }
+
+    it('ATTACK (review-6t): a putting back that fails is done again by the retry, never left undone while an incident claims the domain', async () => {
+      await racedRemoval('ADD');
+      const retried = await unblock();
+      expect(operations()).toEqual(['REMOVE', 'ADD', 'ADD']);
+      expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand).at(-1)).toEqual({ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN, `*.${DOMAIN}`] });
+      expect(retried.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [THIRD], addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+      expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+    });
+
+    it('ATTACK (review-6t): a run that dies after its removal is retried into putting the domain back, never into still-blocked with nothing listed', async () => {
+      await racedRemoval('removed');
+      const retried = await unblock();
+      expect(operations()).toEqual(['REMOVE', 'ADD']);
+      expect(retried.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [THIRD], addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+      expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+    });
+
+    it('a still-blocked domain whose entries are listed sends nothing, and the instance’s index of the block goes', async () => {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, THIRD, NOW.toISOString());
+      const result = await unblock();
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+    });
+  });
+
   it('sends nothing in dry-run (cannot dry-run) and keeps the claim', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
@@ -1021,8 +1076,11 @@ describe('DynamoDbDnsBlockStore', () => {
     ddbMock.on(UpdateItemCommand).resolves({});
     const store = new DynamoDbDnsBlockStore(client, 'state');
     expect(await store.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, { keepInstanceIndex: true })).toEqual([]);
+    // Then, once the domain is as its claims want it, the index alone (row 6x).
+    await store.dropInstanceIndex(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
       { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+      { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
   });
 
