@@ -867,6 +867,17 @@ describe('unblockDnsDomains', () => {
       expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
     });
 
+    it('tried (review-6t): a hand block spelt in capitals, with or without the trailing dot, is the same entry, kept, and never removed', async () => {
+      givenFirewall(['C2.EVIL-DOMAIN.COM.', `*.C2.Evil-Domain.com`]);
+      const blocked = await block(firstIncident());
+      expect(blocked.status).toBe('already-blocked');
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [], keptEntries: [DOMAIN, `*.${DOMAIN}`] });
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
     it('still records as Firebreak’s what it finds listed while an incident claimed before additions were recorded claims the domain (row 6w)', async () => {
       // An item of an older Firebreak: the claim has no time, its block's entries were never recorded.
       givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
