@@ -38,7 +38,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, releasedFor } from './quarantine-release-state';
-import { blockEntries, canonicalDomain } from './dns-domain';
+import { blockEntries, canonicalDomain, checkBlockableDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
@@ -242,6 +242,12 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   const relist = async (domain: string, kept: readonly string[], claims: readonly DnsBlockClaim[]) => {
     const missing = blockEntries(domain).filter((entry) => !present.has(entry) && !kept.includes(entry));
     if (!domainListId || missing.length === 0) return;
+    // Never put back what a block would refuse now by the built-in rules (a public suffix claimed before rows 6u and 6y).
+    const check = checkBlockableDomain(domain, []);
+    if (!check.blockable) {
+      log.record('firebreak:check-domain', domain, 'skipped', `${missing.join(', ')} not put back in Firebreak's domain list though ${describeClaims(claims)} still claims ${domain}: ${check.reason}`);
+      return;
+    }
     log.record('firebreak:read-dns-blocks', domain, 'observed', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in Firebreak's domain list though ${describeClaims(claims)} still ${claims.length === 1 ? 'claims' : 'claim'} ${domain} (an earlier run of this unblock removed ${missing.length === 1 ? 'it' : 'them'} and did not put ${missing.length === 1 ? 'it' : 'them'} back, or someone took ${missing.length === 1 ? 'it' : 'them'} out by hand): put back`);
     await deps.blocks.recordEntries(account, region, domain, 'added', missing);
     log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', missing, present)));

@@ -554,6 +554,18 @@ describe('unblockDnsDomains', () => {
       expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
     });
 
+    it('never puts back a domain a block would refuse now (a public suffix claimed before rows 6u and 6y), whoever claims it', async () => {
+      const SUFFIX = 'notebook.us-east-1.sagemaker.aws';
+      givenFirewall([]);
+      await blocks.claim(ACCOUNT, REGION, SUFFIX, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      await blocks.recordEntries(ACCOUNT, REGION, SUFFIX, 'added', [SUFFIX, `*.${SUFFIX}`]);
+      await blocks.claim(ACCOUNT, REGION, SUFFIX, THIRD, NOW.toISOString());
+      const result = await unblock();
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(result.domains).toEqual([{ domain: SUFFIX, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(result.actions.find((a) => a.api === 'firebreak:check-domain')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('public suffix') });
+    });
+
     it('a still-blocked domain whose entries are listed sends nothing, and the instance’s index of the block goes', async () => {
       givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
       await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
