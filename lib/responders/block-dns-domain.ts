@@ -213,8 +213,9 @@ type ListingRecorder = (present: ReadonlySet<string>) => Promise<PendingAction |
 
 /**
  * Before the domain's entries are added: records those Firebreak is about to add, and sorts those it
- * finds listed that it is not known to have added. While another incident claims the domain they are
- * that incident's block (one made before additions were recorded): Firebreak's. Otherwise they are
+ * finds listed that it is not known to have added. While another incident claims the domain with a
+ * claim made before additions were recorded (not in `trackedClaims`), they are that incident's block:
+ * Firebreak's. Otherwise (no other claim, or only claims of blocks that record their additions) they are
  * someone else's (a person blocked the domain by hand in Firebreak's list), and no release or unblock
  * takes them out (row 6t). The claims and additions are read after the list: another incident's block
  * records its claim and its additions before it sends them, so whatever it listed by then is known.
@@ -232,7 +233,11 @@ async function recordListing(
   let observed: PendingAction | undefined;
   if (listed.length > 0) {
     const state = await blocks.claimStateOf(target.account, target.region, domain);
-    const othersClaim = state.claims.some((other) => other.instanceId !== claim.instanceId || other.incidentKey !== claim.incidentKey);
+    // Only a claim made before additions were recorded can have listed entries not recorded (row 6w): a
+    // block claiming since records its additions before sending them, so two blocks of a hand-listed
+    // domain at once never take each other for the block that listed it.
+    const same = (a: DnsBlockClaim, b: DnsBlockClaim) => a.instanceId === b.instanceId && a.incidentKey === b.incidentKey;
+    const othersClaim = state.claims.some((other) => !same(other, claim) && !state.trackedClaims.some((tracked) => same(tracked, other)));
     const foreign = listed.filter((entry) => !state.addedEntries.includes(entry) && !state.keptEntries.includes(entry));
     if (othersClaim) await blocks.recordEntries(target.account, target.region, domain, 'added', foreign);
     else if (foreign.length > 0) {

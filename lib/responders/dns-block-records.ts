@@ -39,6 +39,12 @@ export interface DnsClaimState {
   readonly keptEntries: readonly string[];
   /** True once a block claimed the domain with its time: `addedEntries` is then all Firebreak listed (row 6t). */
   readonly entriesTracked: boolean;
+  /**
+   * The claims made by a block that records its additions before it sends them (with the claim, row 6w):
+   * what such a block listed is in `addedEntries` by the time it is listed. A claim not among them was
+   * made before additions were recorded, and its block's entries may be listed without being recorded.
+   */
+  readonly trackedClaims: readonly DnsBlockClaim[];
 }
 
 /** What became of some of a domain's list entries: `added` by Firebreak, `kept` (listed by someone else), `removed` by Firebreak. */
@@ -57,6 +63,8 @@ export interface DnsBlockStore {
    * instance's index keeps the block, so a retry still finds it (a later release without it drops both).
    */
   release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]>;
+  /** Takes the block out of the instance's index only (its claim dropped earlier with `keepInstanceIndex`). */
+  dropInstanceIndex(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void>;
   /** The open claims on a domain. */
   claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]>;
   /** The domains the instance's incidents block, with the incident of each. */
@@ -111,12 +119,15 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
   private readonly added = new Map<string, Set<string>>();
   private readonly kept = new Map<string, Set<string>>();
   private readonly tracked = new Set<string>();
+  private readonly trackedClaims = new Map<string, Set<string>>();
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
     this.set(dnsBlockKey(account, region, domain)).add(encodeClaim(claim));
     if (at !== undefined) {
       this.lastClaims.set(dnsBlockKey(account, region, domain), at);
       this.tracked.add(dnsBlockKey(account, region, domain));
+      const key = dnsBlockKey(account, region, domain);
+      (this.trackedClaims.get(key) ?? this.trackedClaims.set(key, new Set()).get(key)!).add(encodeClaim(claim));
     }
     this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
   }
@@ -126,6 +137,10 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
     claims.delete(encodeClaim(claim));
     if (options?.keepInstanceIndex !== true) this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
     return decodeAll([...claims], decodeClaim);
+  }
+
+  async dropInstanceIndex(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
+    this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
   }
 
   async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {
@@ -141,6 +156,7 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
       addedEntries: [...(this.added.get(key) ?? [])],
       keptEntries: [...(this.kept.get(key) ?? [])],
       entriesTracked: this.tracked.has(key),
+      trackedClaims: decodeAll([...(this.trackedClaims.get(key) ?? [])], decodeClaim),
     };
   }
 
@@ -178,7 +194,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
   ) {}
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
-    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
+    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value, trackedClaims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
     await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'ADD blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
@@ -186,6 +202,10 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
     const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value', encodeClaim(claim), 'claims');
     if (options?.keepInstanceIndex !== true) await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
     return decodeAll(remaining, decodeClaim);
+  }
+
+  async dropInstanceIndex(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
+    await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
   async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {
@@ -201,6 +221,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
       addedEntries: item?.addedEntries?.SS ?? [],
       keptEntries: item?.keptEntries?.SS ?? [],
       entriesTracked: item?.entriesTracked?.BOOL === true,
+      trackedClaims: decodeAll(item?.trackedClaims?.SS, decodeClaim),
     };
   }
 

@@ -40,24 +40,33 @@ const SHARED_SUFFIXES = new Set([
   'cloudfront.net', 'amazoncognito.com', 'awsapps.com', 'elasticbeanstalk.com', 'awsglobalaccelerator.com', 'amplifyapp.com',
   'awsapprunner.com', 'github.io', 'githubusercontent.com', 'herokuapp.com', 'azurewebsites.net', 'cloudapp.net', 'appspot.com', 'web.app',
   'firebaseapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'blogspot.com',
+  // Parents of AWS's regional and wildcard suffixes below (row 6y): a block of one takes every suffix under it.
+  'sagemaker.aws', 'sagemaker.com.cn', 'private.repost.aws', 'repost.aws',
 ]);
 const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'gob', 'go', 'mil', 'net', 'ne', 'nic', 'or', 'org', 'ltd', 'plc', 'sch', 'nhs']);
 
 /**
  * AWS's shared suffixes that are public per Region too (publicsuffix.org: `<region>.elasticbeanstalk.com`,
- * `auth.<region>.amazoncognito.com` and `auth-fips.…`, `*.awsapprunner.com`), with the labels that may
- * stand before the Region. A block of one, or of its Region alone, cuts every environment, hosted
- * sign-in page or service of that Region (row 6u); the names registered under them stay blockable.
+ * `auth.<region>.amazoncognito.com` and `auth-fips.…`, `*.awsapprunner.com`, `notebook.<region>.sagemaker.aws`
+ * and `notebook-fips.…`, `studio.…`, `studio-fips.…`, `labeling.…`, `notebook.<region>.sagemaker.com.cn`),
+ * with the labels that may stand before the Region. A block of one, or of its Region alone, cuts every
+ * environment, hosted sign-in page, service, notebook or Studio domain of that Region (rows 6u, 6y); the
+ * names registered under them stay blockable. (What AWS lists under amazonaws.com and on.aws is allowlisted.)
  */
 const REGIONAL_SHARED_SUFFIXES: ReadonlyMap<string, readonly string[]> = new Map([
   ['elasticbeanstalk.com', []],
   ['awsapprunner.com', []],
   ['amazoncognito.com', ['auth', 'auth-fips']],
+  ['sagemaker.aws', ['notebook', 'notebook-fips', 'studio', 'studio-fips', 'labeling']],
+  ['sagemaker.com.cn', ['notebook']],
 ]);
+/** AWS's wildcard suffixes (publicsuffix.org `*.<suffix>`): any one label under them is a public suffix (row 6y). */
+const WILDCARD_SHARED_SUFFIXES: readonly string[] = ['awsapprunner.com', 'private.repost.aws'];
 /** An AWS Region's code (`us-east-1`, `us-gov-west-1`, `us-isob-east-1`). */
 const REGION_LABEL = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 
 function isRegionalSuffix(labels: readonly string[]): boolean {
+  if (WILDCARD_SHARED_SUFFIXES.includes(labels.slice(1).join('.'))) return true;
   for (const [suffix, prefixes] of REGIONAL_SHARED_SUFFIXES) {
     const suffixLabels = suffix.split('.').length;
     if (labels.length <= suffixLabels || labels.slice(-suffixLabels).join('.') !== suffix) continue;

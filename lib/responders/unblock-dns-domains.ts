@@ -23,8 +23,11 @@
  * Order, for a retry to be safe: the other claims are read first; with none left, the domain is
  * removed from the list and only then this claim dropped (a run that dies between the two finds the
  * claim again and removes an absent domain: already done). If another incident claimed the domain
- * between the read and the drop, it is added back at once. Route 53 Resolver has no DryRun: in
- * dry-run nothing is sent and the result says what would be removed.
+ * between the read and the drop, it is added back at once. The instance's index keeps the block until
+ * the domain is as the claims left want it, and a domain still claimed by another incident whose
+ * entries are missing from the list (an earlier run removed them and died, or its ADD failed) is put
+ * back (row 6x). Route 53 Resolver has no DryRun: in dry-run nothing is sent and the result says what
+ * would be removed.
  */
 import { unblockDnsDomainsOptions } from '../playbooks/dns-options';
 import type * as z from '../contracts/zod-mini';
@@ -35,7 +38,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, releasedFor } from './quarantine-release-state';
-import { blockEntries, canonicalDomain } from './dns-domain';
+import { blockEntries, canonicalDomain, checkBlockableDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
@@ -230,6 +233,25 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   const { domainListId } = await findFirewall(r53, account);
   const present = domainListId ? await listedDomains(r53, domainListId) : new Set<string>();
   const results: DomainUnblock[] = [];
+  /**
+   * A domain another incident still claims is in the list, whatever an earlier run of this unblock did:
+   * one that removed it as the last one out and died before putting it back (or whose ADD failed) left
+   * it out, and its retry comes here (row 6x). What is missing and not someone else's is put back,
+   * recorded as Firebreak's first (as a block does).
+   */
+  const relist = async (domain: string, kept: readonly string[], claims: readonly DnsBlockClaim[]) => {
+    const missing = blockEntries(domain).filter((entry) => !present.has(entry) && !kept.includes(entry));
+    if (!domainListId || missing.length === 0) return;
+    // Never put back what a block would refuse now by the built-in rules (a public suffix claimed before rows 6u and 6y).
+    const check = checkBlockableDomain(domain, []);
+    if (!check.blockable) {
+      log.record('firebreak:check-domain', domain, 'skipped', `${missing.join(', ')} not put back in Firebreak's domain list though ${describeClaims(claims)} still claims ${domain}: ${check.reason}`);
+      return;
+    }
+    log.record('firebreak:read-dns-blocks', domain, 'observed', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in Firebreak's domain list though ${describeClaims(claims)} still ${claims.length === 1 ? 'claims' : 'claim'} ${domain} (an earlier run of this unblock removed ${missing.length === 1 ? 'it' : 'them'} and did not put ${missing.length === 1 ? 'it' : 'them'} back, or someone took ${missing.length === 1 ? 'it' : 'them'} out by hand): put back`);
+    await deps.blocks.recordEntries(account, region, domain, 'added', missing);
+    log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', missing, present)));
+  };
   // One domain after another: two blocks of the same domain by this instance must see each other's drop.
   for (const block of blocks) {
     const mine: DnsBlockClaim = { instanceId, incidentKey: block.incidentKey };
@@ -243,6 +265,10 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       // between finds it again.
       const remaining = mode === 'enforce' ? await deps.blocks.release(account, region, block.domain, mine, { keepInstanceIndex: true }) : others;
       if (remaining.length > 0) {
+        if (mode === 'enforce') {
+          await relist(block.domain, state.keptEntries, remaining);
+          await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
+        }
         log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${describeClaims(remaining)}`);
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;
@@ -264,14 +290,18 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     else log.record('route53resolver:UpdateFirewallDomains', block.domain, 'already-done', "Firebreak's domain list does not exist: nothing is blocked");
     if (mode === 'enforce') {
       await deps.blocks.recordEntries(account, region, block.domain, 'removed', entries);
-      const remaining = await deps.blocks.release(account, region, block.domain, mine);
+      // The instance's index keeps the block until the domain is as its claims want it: a run that dies
+      // before (a failed ADD below) is found again by its retry, which puts the domain back (row 6x).
+      const remaining = await deps.blocks.release(account, region, block.domain, mine, { keepInstanceIndex: true });
       if (remaining.length > 0 && domainListId && entries.length > 0) {
         // Claimed by another incident while it was being removed: blocked again at once (recorded as Firebreak's first, as a block does).
         await deps.blocks.recordEntries(account, region, block.domain, 'added', entries);
         log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', entries, new Set())));
+        await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;
       }
+      await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
       log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}`);
     }
     const outcome = entries.length === 0 && leftListed.length > 0 ? 'left-listed' : mode === 'enforce' ? 'unblocked' : 'would-unblock';

@@ -510,6 +510,73 @@ describe('unblockDnsDomains', () => {
     expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
   });
 
+  describe('the last one out whose putting back fails, or that dies after its removal, while a new incident claims the domain (row 6x)', () => {
+    const THIRD = { instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' };
+    const operations = () => inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation);
+    /** gd-first blocked the domain (its entries recorded); gd-third claims it during the removal, its block finding the entries still listed (it adds nothing). */
+    async function racedRemoval(failAt: 'removed' | 'ADD'): Promise<void> {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      await blocks.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN, `*.${DOMAIN}`]);
+      const record = blocks.recordEntries.bind(blocks);
+      blocks.recordEntries = async (account, region, domain, change, entries) => {
+        if (change === 'removed') {
+          await blocks.claim(ACCOUNT, REGION, DOMAIN, THIRD, NOW.toISOString());
+          // A DynamoDB throttle, or the Lambda's time running out, right after the REMOVE.
+          if (failAt === 'removed') throw sdkError('ProvisionedThroughputExceededException');
+        }
+        return record(account, region, domain, change, entries);
+      };
+      if (failAt === 'ADD') r53Mock.on(UpdateFirewallDomainsCommand, { Operation: 'ADD' }).rejects(sdkError('ThrottlingException'));
+      await expect(unblock()).rejects.toThrow();
+      blocks.recordEntries = record;
+      // The domain is out of the list, and gd-third claims it.
+      givenFirewall([]);
+      r53Mock.on(UpdateFirewallDomainsCommand).resolves({});
+    }
+
+    it('ATTACK (review-6t): a putting back that fails is done again by the retry, never left undone while an incident claims the domain', async () => {
+      await racedRemoval('ADD');
+      const retried = await unblock();
+      expect(operations()).toEqual(['REMOVE', 'ADD', 'ADD']);
+      expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand).at(-1)).toEqual({ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN, `*.${DOMAIN}`] });
+      expect(retried.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [THIRD], addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+      expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+    });
+
+    it('ATTACK (review-6t): a run that dies after its removal is retried into putting the domain back, never into still-blocked with nothing listed', async () => {
+      await racedRemoval('removed');
+      const retried = await unblock();
+      expect(operations()).toEqual(['REMOVE', 'ADD']);
+      expect(retried.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [THIRD], addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+      expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+    });
+
+    it('never puts back a domain a block would refuse now (a public suffix claimed before rows 6u and 6y), whoever claims it', async () => {
+      const SUFFIX = 'notebook.us-east-1.sagemaker.aws';
+      givenFirewall([]);
+      await blocks.claim(ACCOUNT, REGION, SUFFIX, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      await blocks.recordEntries(ACCOUNT, REGION, SUFFIX, 'added', [SUFFIX, `*.${SUFFIX}`]);
+      await blocks.claim(ACCOUNT, REGION, SUFFIX, THIRD, NOW.toISOString());
+      const result = await unblock();
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(result.domains).toEqual([{ domain: SUFFIX, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(result.actions.find((a) => a.api === 'firebreak:check-domain')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('public suffix') });
+    });
+
+    it('a still-blocked domain whose entries are listed sends nothing, and the instance’s index of the block goes', async () => {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, THIRD, NOW.toISOString());
+      const result = await unblock();
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+    });
+  });
+
   it('sends nothing in dry-run (cannot dry-run) and keeps the claim', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
     await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
@@ -787,6 +854,51 @@ describe('unblockDnsDomains', () => {
       expect(again.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
     });
 
+    it('ATTACK (review-6t): two incidents that block a hand-listed domain at once never take each other for the block that listed it, so the last release leaves it (row 6w)', async () => {
+      // The security team blocked the C2 domain by hand; two of the attacker's instances query it at once (a fleet):
+      // each block claims, then finds the entries listed while the other incident claims the domain.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      const read = blocks.claimStateOf.bind(blocks);
+      let arrived = 0;
+      let bothClaimed!: () => void;
+      const barrier = new Promise<void>((resolve) => (bothClaimed = resolve));
+      blocks.claimStateOf = async (...args) => {
+        arrived += 1;
+        if (arrived === 2) bothClaimed();
+        if (arrived <= 2) await barrier;
+        return read(...args);
+      };
+      const [first, second] = await Promise.all([block(firstIncident()), block(dnsIncident(DOMAIN, { key: 'gd-second' }))]);
+      blocks.claimStateOf = read;
+      expect([first.status, second.status]).toEqual(['already-blocked', 'already-blocked']);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [] });
+      // Both incidents released (the second's unblock first): the last one out removes nothing of the person's.
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
+    it('tried (review-6t): a hand block spelt in capitals, with or without the trailing dot, is the same entry, kept, and never removed', async () => {
+      givenFirewall(['C2.EVIL-DOMAIN.COM.', `*.C2.Evil-Domain.com`]);
+      const blocked = await block(firstIncident());
+      expect(blocked.status).toBe('already-blocked');
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [], keptEntries: [DOMAIN, `*.${DOMAIN}`] });
+      const result = await unblock();
+      expect(removed()).toEqual([]);
+      expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+    });
+
+    it('still records as Firebreak’s what it finds listed while an incident claimed before additions were recorded claims the domain (row 6w)', async () => {
+      // An item of an older Firebreak: the claim has no time, its block's entries were never recorded.
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-old' });
+      const blocked = await block(firstIncident());
+      expect(blocked.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toBeUndefined();
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`], keptEntries: [] });
+    });
+
     it('still removes, at the last release, what another incident added before this one found it listed', async () => {
       givenFirewall([]);
       await block(dnsIncident(DOMAIN, { key: 'gd-second' }));
@@ -987,8 +1099,11 @@ describe('DynamoDbDnsBlockStore', () => {
     ddbMock.on(UpdateItemCommand).resolves({});
     const store = new DynamoDbDnsBlockStore(client, 'state');
     expect(await store.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, { keepInstanceIndex: true })).toEqual([]);
+    // Then, once the domain is as its claims want it, the index alone (row 6x).
+    await store.dropInstanceIndex(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
       { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+      { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
   });
 
@@ -1001,16 +1116,16 @@ describe('DynamoDbDnsBlockStore', () => {
     expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
       TableName: 'state',
       Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } },
-      UpdateExpression: 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value',
+      UpdateExpression: 'SET lastClaimAt = :at, entriesTracked = :tracked ADD claims :value, trackedClaims :value',
       ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() }, ':tracked': { BOOL: true } },
     });
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [], entriesTracked: false });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString(), addedEntries: [], keptEntries: [], entriesTracked: false, trackedClaims: [] });
     expect(inputsOf(ddbMock, GetItemCommand)).toEqual([{ TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, ConsistentRead: true }]);
   });
   it('records whose list entries are with atomic string-set updates, with exact inputs, and reads them back (row 6t)', async () => {
     const client = new DynamoDBClient({ region: REGION });
     ddbMock.on(UpdateItemCommand).resolves({});
-    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] }, entriesTracked: { BOOL: true } } });
+    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, trackedClaims: { SS: [`${INSTANCE_ID} gd-first`] }, addedEntries: { SS: [DOMAIN] }, keptEntries: { SS: [`*.${DOMAIN}`] }, entriesTracked: { BOOL: true } } });
     const store = new DynamoDbDnsBlockStore(client, 'state');
     await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'added', [DOMAIN]);
     await store.recordEntries(ACCOUNT, REGION, DOMAIN, 'kept', [`*.${DOMAIN}`]);
@@ -1022,6 +1137,6 @@ describe('DynamoDbDnsBlockStore', () => {
       { TableName: 'state', Key: key, UpdateExpression: 'ADD keptEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [`*.${DOMAIN}`] } } },
       { TableName: 'state', Key: key, UpdateExpression: 'DELETE addedEntries :entries', ExpressionAttributeValues: { ':entries': { SS: [DOMAIN, `*.${DOMAIN}`] } } },
     ]);
-    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`], entriesTracked: true });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [DOMAIN], keptEntries: [`*.${DOMAIN}`], entriesTracked: true, trackedClaims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }] });
   });
 });

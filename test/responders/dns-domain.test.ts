@@ -69,6 +69,29 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     }
   });
 
+  it.each([
+    'notebook.us-east-1.sagemaker.aws',
+    'notebook-fips.us-gov-west-1.sagemaker.aws',
+    'studio.eu-west-1.sagemaker.aws',
+    'studio-fips.us-gov-east-1.sagemaker.aws',
+    'labeling.ap-northeast-1.sagemaker.aws',
+    'us-east-1.sagemaker.aws',
+    'sagemaker.aws',
+    'notebook.cn-north-1.sagemaker.com.cn',
+    'sagemaker.com.cn',
+    'acme.private.repost.aws',
+    'private.repost.aws',
+    'repost.aws',
+  ])('ATTACK (review-6t): refuses the AWS public suffix %j the regional list of row 6u lacked, or its parent (row 6y)', (raw) => {
+    expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false, code: 'public-suffix' });
+  });
+
+  it('still blocks a notebook, a Studio domain or a name registered under those suffixes (row 6y)', () => {
+    for (const name of ['c2-nb.notebook.us-east-1.sagemaker.aws', 'd-abc123.studio.eu-west-1.sagemaker.aws', 'evil.acme.private.repost.aws', 'c2-nb.notebook.cn-north-1.sagemaker.com.cn']) {
+      expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
+    }
+  });
+
   it('ATTACK: never blocks a name the finding did not name, through case folding of a non-ASCII letter', () => {
     // U+212A KELVIN SIGN lowercases to an ASCII `k`: `\u212Aubernetes.io` would have blocked kubernetes.io.
     expect(checkBlockableDomain('\u212Aubernetes.io', [])).toMatchObject({ blockable: false, code: 'not-a-dns-name' });
