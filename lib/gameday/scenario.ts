@@ -73,6 +73,13 @@ export const securityGroupSchema = z.strictObject({
   ingress: z.array(ruleSchema).default([]),
   egress: z.array(ruleSchema).optional().describe("Outbound rules; default: EC2's allow-all IPv4 rule. [] for none."),
   tags: tagMap.optional(),
+  sharedBy: z
+    .string()
+    .regex(/^\d{12}$/, 'an account id has 12 digits')
+    .optional()
+    .describe(
+      "The account that owns the group, when it is not the environment's (local backend only): a shared VPC's owner made it and shares it into the VPC through RAM (security group sharing), so the environment's account lists it under that OwnerId and may put its ENIs in it, but never changes it.",
+    ),
 });
 
 export const networkInterfaceSchema = z.strictObject({

@@ -396,6 +396,18 @@ describe('blockDnsDomain', () => {
     expect(r53Mock.commandCalls(AssociateFirewallRuleGroupCommand)).toHaveLength(0);
   });
 
+  it.each([
+    ['AccessDeniedException', 403],
+    ['ValidationException', 400],
+  ])("tried (review-9b): in a shared VPC, an association Route 53 Resolver refuses (%s: the VPC is its owner's) fails the step, never reported blocked", async (code, status) => {
+    // The VPC owner holds the VPC's DNS configuration; a participant's association with it is refused
+    // (as the game day's simulator answers: the VPC does not exist for the participant).
+    givenNoFirewall();
+    r53Mock.on(AssociateFirewallRuleGroupCommand).rejects(sdkError(code, status));
+    await expect(block()).rejects.toMatchObject({ name: expect.stringMatching(/Error$/) });
+    expect(inputsOf(r53Mock, AssociateFirewallRuleGroupCommand)).toHaveLength(1);
+  });
+
   it('tried (review-9b): an association at the priority the playbook asks for, or ahead of it, is already done', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
     expect(await block()).toMatchObject({ status: 'already-blocked' });

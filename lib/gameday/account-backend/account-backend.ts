@@ -131,6 +131,18 @@ export abstract class AccountBackend implements GameDayBackend {
     return securityAccount;
   }
 
+  /**
+   * Gives the groups a scenario declares `sharedBy` another account to that account, shared with the
+   * environment's (a shared VPC's owner's groups). Only the simulated account can: a real account
+   * cannot make a group another account owns, so it refuses such a scenario.
+   */
+  protected async shareGroupsFromOwners(environment: EnvironmentDocument, _groups: Readonly<Record<string, string>>): Promise<void> {
+    const shared = Object.entries(environment.securityGroups).filter(([, spec]) => spec.sharedBy !== undefined);
+    if (shared.length > 0) {
+      throw new EnvironmentSetupError(`security group(s) ${shared.map(([name]) => name).join(', ')} declare sharedBy (another account's group shared into the VPC): the local backend only`);
+    }
+  }
+
   async prepare(environment: EnvironmentDocument, _settings: SettingsDocument): Promise<ResolvedEnvironment> {
     const region = environment.region;
     const clients = this.operatorClients(region);
@@ -154,6 +166,7 @@ export abstract class AccountBackend implements GameDayBackend {
       fixedIds: (ids) => this.fixInstanceIds(ids),
       profileRetryMs: this.profileRetryMs(),
     });
+    await this.shareGroupsFromOwners(environment, network.groups);
     const fleet = await createFleet(clients, environment, network, instances);
     for (const [name, group] of Object.entries(environment.autoScalingGroups)) {
       for (const held of group.pendingWait) {

@@ -582,6 +582,16 @@ export class SimulatedAws {
     return group ? securityGroupState(group) : undefined;
   }
 
+  /**
+   * Makes a group another account's, shared with the one that made it (a game-day setup: a shared
+   * VPC's owner made it and shares it into the VPC through RAM). Same id, name, rules and tags.
+   */
+  shareSecurityGroupFrom(id: string, owner: string): void {
+    const group = this.world.securityGroups.get(id);
+    if (!group) throw new Error(`no security group ${id}`);
+    this.world.securityGroups.set(id, { ...group, account: owner, sharedWith: [group.account] });
+  }
+
   /** The security groups of one VPC, by name (e.g. to find the isolation groups a responder created). */
   securityGroupsInVpc(vpcId: string): SecurityGroupState[] {
     return [...this.world.securityGroups.values()].filter((g) => g.vpcId === vpcId).map(securityGroupState);
