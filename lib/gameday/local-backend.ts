@@ -159,6 +159,10 @@ export class LocalBackend extends AccountBackend {
       if (spec.sharedBy === environment.account) throw new EnvironmentSetupError(`security group '${name}' is sharedBy the environment's own account ${environment.account}: leave sharedBy out`);
       this.sim.shareSecurityGroupFrom(groups[name] as string, spec.sharedBy);
     }
+    for (const [name, spec] of Object.entries(environment.sharedDnsFirewallRuleGroups)) {
+      if (spec.sharedBy === environment.account) throw new EnvironmentSetupError(`sharedDnsFirewallRuleGroups.${name} is sharedBy the environment's own account ${environment.account}`);
+      this.sim.addSharedFirewallRuleGroup({ owner: spec.sharedBy, sharedWith: environment.account, region: environment.region, name: spec.name, creatorRequestId: spec.creatorRequestId, ...(spec.tags ? { tags: spec.tags } : {}) });
+    }
   }
 
   override async inspect(): Promise<AccountInspection> {

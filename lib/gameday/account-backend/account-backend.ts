@@ -133,13 +133,18 @@ export abstract class AccountBackend implements GameDayBackend {
 
   /**
    * Gives the groups a scenario declares `sharedBy` another account to that account, shared with the
-   * environment's (a shared VPC's owner's groups). Only the simulated account can: a real account
-   * cannot make a group another account owns, so it refuses such a scenario.
+   * environment's (a shared VPC's owner's groups), and makes the DNS Firewall rule groups other
+   * accounts share with it (`sharedDnsFirewallRuleGroups`). Only the simulated account can: a real
+   * account cannot make a resource another account owns, so it refuses such a scenario.
    */
   protected async shareGroupsFromOwners(environment: EnvironmentDocument, _groups: Readonly<Record<string, string>>): Promise<void> {
     const shared = Object.entries(environment.securityGroups).filter(([, spec]) => spec.sharedBy !== undefined);
     if (shared.length > 0) {
       throw new EnvironmentSetupError(`security group(s) ${shared.map(([name]) => name).join(', ')} declare sharedBy (another account's group shared into the VPC): the local backend only`);
+    }
+    const ruleGroups = Object.keys(environment.sharedDnsFirewallRuleGroups);
+    if (ruleGroups.length > 0) {
+      throw new EnvironmentSetupError(`sharedDnsFirewallRuleGroups (${ruleGroups.join(', ')}: rule groups another account shares): the local backend only`);
     }
   }
 

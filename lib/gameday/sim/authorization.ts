@@ -365,7 +365,15 @@ function resolverTargets(action: string, call: AuthorizationCall, world: SimWorl
     const records = type === 'firewall-domain-list' ? world.dnsFirewall.domainLists : world.dnsFirewall.ruleGroups;
     const record = typeof id === 'string' ? records.get(id) : undefined;
     const here = record !== undefined && record.account === call.account && record.region === call.region;
-    return { resourceType: type, arn: arn(type, id), keys: tagKeys(['aws:ResourceTag/'], here ? record.tags : undefined), complete: ['aws:ResourceTag/'] };
+    // A rule group another account shares with the caller (RAM) is its owner's: its ARN names the owner.
+    const shared = record !== undefined && !here && record.region === call.region && 'sharedWith' in record && (record.sharedWith ?? []).includes(call.account);
+    const owned = here || shared;
+    return {
+      resourceType: type,
+      arn: shared ? `arn:aws:route53resolver:${call.region}:${record.account}:${type}/${String(id)}` : arn(type, id),
+      keys: tagKeys(['aws:ResourceTag/'], owned ? record.tags : undefined),
+      complete: ['aws:ResourceTag/'],
+    };
   };
   switch (action) {
     case 'CreateFirewallDomainList':
