@@ -153,6 +153,8 @@ export class LocalBackend extends AccountBackend {
     return { ...resolved, ...quarantineBucket, forensic: this.forensic.account };
   }
 
+  protected override readonly makesSharedResources = true;
+
   protected override async shareGroupsFromOwners(environment: EnvironmentDocument, groups: Readonly<Record<string, string>>): Promise<void> {
     for (const [name, spec] of Object.entries(environment.securityGroups)) {
       if (spec.sharedBy === undefined) continue;

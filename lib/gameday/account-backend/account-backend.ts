@@ -137,7 +137,14 @@ export abstract class AccountBackend implements GameDayBackend {
    * accounts share with it (`sharedDnsFirewallRuleGroups`). Only the simulated account can: a real
    * account cannot make a resource another account owns, so it refuses such a scenario.
    */
-  protected async shareGroupsFromOwners(environment: EnvironmentDocument, _groups: Readonly<Record<string, string>>): Promise<void> {
+  protected async shareGroupsFromOwners(_environment: EnvironmentDocument, _groups: Readonly<Record<string, string>>): Promise<void> {}
+
+  /** Whether this backend can make resources of another account shared with the environment's (shareGroupsFromOwners). */
+  protected readonly makesSharedResources: boolean = false;
+
+  /** Refuses, before anything is made, a scenario declaring another account's shared resources on a backend that cannot make them. */
+  private refuseSharedResources(environment: EnvironmentDocument): void {
+    if (this.makesSharedResources) return;
     const shared = Object.entries(environment.securityGroups).filter(([, spec]) => spec.sharedBy !== undefined);
     if (shared.length > 0) {
       throw new EnvironmentSetupError(`security group(s) ${shared.map(([name]) => name).join(', ')} declare sharedBy (another account's group shared into the VPC): the local backend only`);
@@ -149,6 +156,7 @@ export abstract class AccountBackend implements GameDayBackend {
   }
 
   async prepare(environment: EnvironmentDocument, _settings: SettingsDocument): Promise<ResolvedEnvironment> {
+    this.refuseSharedResources(environment);
     const region = environment.region;
     const clients = this.operatorClients(region);
     const securityAccount = await this.callerAccount(clients);
