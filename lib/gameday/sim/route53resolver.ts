@@ -124,7 +124,9 @@ export function route53ResolverHandlers(world: SimWorld): Record<string, ApiHand
     },
     AssociateFirewallRuleGroup(call) {
       const input = inputOf<Input>(call);
-      const target = group(call, input.FirewallRuleGroupId);
+      // A group another account shares is associated with the caller's VPCs like its own (the guide's sharing page).
+      const candidate = typeof input.FirewallRuleGroupId === 'string' ? state.ruleGroups.get(input.FirewallRuleGroupId) : undefined;
+      const target = candidate !== undefined && sharedWithCaller(candidate, call) ? candidate : group(call, input.FirewallRuleGroupId);
       const vpcId = str(input, 'VpcId') ?? '';
       const vpc = world.vpcs.get(vpcId);
       if (!vpc || vpc.account !== call.account || vpc.region !== call.region) throw invalid(`The VPC ${vpcId} does not exist`);

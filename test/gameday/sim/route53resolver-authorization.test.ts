@@ -4,7 +4,7 @@
  * firebreak:managed is judged, never taken as holding.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CreateFirewallDomainListCommand, CreateFirewallRuleCommand, CreateFirewallRuleGroupCommand, ListFirewallDomainsCommand, ListFirewallRuleGroupsCommand, UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
+import { AssociateFirewallRuleGroupCommand, CreateFirewallDomainListCommand, CreateFirewallRuleCommand, CreateFirewallRuleGroupCommand, ListFirewallDomainsCommand, ListFirewallRuleGroupsCommand, UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
 import { SeededSimulatedAws } from '../../support/sim-builder';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
@@ -105,5 +105,16 @@ describe('DNS Firewall rule groups another account shares (review-9b)', () => {
     const refused = await rejectionOf(r53.send(new CreateFirewallRuleCommand({ CreatorRequestId: 'r', FirewallRuleGroupId: shared, FirewallDomainListId: domains, Priority: 100, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Name: 'r' })));
     expect(refused.name).toBe('AccessDeniedException');
     expect(refused.message).toContain(`arn:aws:route53resolver:${REGION}:444455556666:firewall-rule-group/${shared}`);
+  });
+});
+
+describe('associating a DNS Firewall rule group another account shares (review-9b)', () => {
+  it('FIDELITY (review-9b): the account may associate a shared group with its own VPC, as with its own groups', async () => {
+    const sim = new SeededSimulatedAws({ seed: 'route53resolver-shared-association', defaultAccount: ACCOUNT, defaultRegion: REGION });
+    const vpc = sim.addVpc();
+    const shared = sim.addSharedFirewallRuleGroup({ owner: '555566667777', sharedWith: ACCOUNT, region: REGION, name: 'org-baseline', creatorRequestId: 'org-baseline' });
+    const r53 = await sim.clientFactory().route53resolver({ account: ACCOUNT, region: REGION });
+    const answer = await r53.send(new AssociateFirewallRuleGroupCommand({ CreatorRequestId: 'a', FirewallRuleGroupId: shared, VpcId: vpc.id, Priority: 200, Name: 'org-baseline' }));
+    expect(answer.FirewallRuleGroupAssociation).toMatchObject({ FirewallRuleGroupId: shared, VpcId: vpc.id, Priority: 200 });
   });
 });
