@@ -163,7 +163,7 @@ export interface KeptEvent {
 export interface AccountInspection {
   /** The scenario's instances by id (undefined once gone). */
   readonly instances: Readonly<Record<string, InspectedInstance | undefined>>;
-  /** Every security group of the scenario's VPCs: id → name. */
+  /** Every security group of the scenario's VPCs: id → name (marked when named like Firebreak's but not Firebreak's: timeline's NOT_FIREBREAKS_GROUP_MARK). */
   readonly groupNames: Readonly<Record<string, string>>;
   readonly alerts: readonly PublishedAlert[];
   readonly keptEvents: readonly KeptEvent[];

@@ -153,6 +153,20 @@ export class LocalBackend extends AccountBackend {
     return { ...resolved, ...quarantineBucket, forensic: this.forensic.account };
   }
 
+  protected override readonly makesSharedResources = true;
+
+  protected override async shareGroupsFromOwners(environment: EnvironmentDocument, groups: Readonly<Record<string, string>>): Promise<void> {
+    for (const [name, spec] of Object.entries(environment.securityGroups)) {
+      if (spec.sharedBy === undefined) continue;
+      if (spec.sharedBy === environment.account) throw new EnvironmentSetupError(`security group '${name}' is sharedBy the environment's own account ${environment.account}: leave sharedBy out`);
+      this.sim.shareSecurityGroupFrom(groups[name] as string, spec.sharedBy);
+    }
+    for (const [name, spec] of Object.entries(environment.sharedDnsFirewallRuleGroups)) {
+      if (spec.sharedBy === environment.account) throw new EnvironmentSetupError(`sharedDnsFirewallRuleGroups.${name} is sharedBy the environment's own account ${environment.account}`);
+      this.sim.addSharedFirewallRuleGroup({ owner: spec.sharedBy, sharedWith: environment.account, region: environment.region, name: spec.name, creatorRequestId: spec.creatorRequestId, ...(spec.tags ? { tags: spec.tags } : {}) });
+    }
+  }
+
   override async inspect(): Promise<AccountInspection> {
     const inspected = await super.inspect();
     const securityHub = this.securityHub ? { securityHub: this.securityHubFindings() } : {};

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 import { APPROVER_ENTRY_PATTERN } from '../responders/approver-allowlist';
+import { FIREBREAK_DNS_FIREWALL } from '../responders/dns-firewall';
 import type { Playbook } from '../playbooks/model';
 import { fleetEnvironmentFields, fleetExpectationSchema } from './fleet-scenario';
 
@@ -73,6 +74,13 @@ export const securityGroupSchema = z.strictObject({
   ingress: z.array(ruleSchema).default([]),
   egress: z.array(ruleSchema).optional().describe("Outbound rules; default: EC2's allow-all IPv4 rule. [] for none."),
   tags: tagMap.optional(),
+  sharedBy: z
+    .string()
+    .regex(/^\d{12}$/, 'an account id has 12 digits')
+    .optional()
+    .describe(
+      "The account that owns the group, when it is not the environment's (local backend only): a shared VPC's owner made it and shares it into the VPC through RAM (security group sharing), so the environment's account lists it under that OwnerId and may put its ENIs in it, but never changes it.",
+    ),
 });
 
 export const networkInterfaceSchema = z.strictObject({
@@ -233,6 +241,18 @@ export const environmentSchema = z.strictObject({
     .strictObject({ enabled: z.boolean().describe('Security Hub subscribed in the environment\'s account and region (GuardDuty exports the injected findings to it).') })
     .optional()
     .describe('Security Hub in the account (local simulated account only). Absent: not enabled, so BatchUpdateFindings answers InvalidAccessException.'),
+  sharedDnsFirewallRuleGroups: z
+    .record(
+      logicalName('rule group'),
+      z.strictObject({
+        sharedBy: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').describe("The account that made it and shares it with the environment's account through RAM."),
+        name: z.string().min(1).max(64).default(FIREBREAK_DNS_FIREWALL.ruleGroupName).describe("Its name (default: Firebreak's own rule group's)."),
+        creatorRequestId: z.string().min(1).max(255).default(FIREBREAK_DNS_FIREWALL.ruleGroupRequestId).describe("Its CreatorRequestId (default: the one Firebreak creates its group with)."),
+        tags: tagMap.optional(),
+      }),
+    )
+    .default({})
+    .describe("DNS Firewall rule groups another account shares with the environment's account (local backend only): ListFirewallRuleGroups lists them, ShareStatus SHARED_WITH_ME under their owner's OwnerId; empty, as their owner made them."),
   faults: z.array(faultSchema).default([]).describe('Errors the account answers on request (throttling, 5xx...).'),
   deniedActions: z
     .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an IAM action such as ec2:ModifyInstanceAttribute'))

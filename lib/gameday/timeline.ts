@@ -269,10 +269,24 @@ export function buildTimeline(input: TimelineInput): TimelineRow[] {
   return merged;
 }
 
-/** Group display names: the scenario's own names, `isolation` / `untrack` for Firebreak's groups, else EC2's name or the id. */
+/**
+ * What the inspection appends to the name of a group named like Firebreak's that is not Firebreak's
+ * (isolation-groups' `notFirebreaksReason`: another owner, no managed tag, a rule Firebreak never
+ * sets), so that it never reads as `isolation` or `untrack`: neither in an ENI's expected groups nor
+ * in the containment measure (row 9f).
+ */
+export const NOT_FIREBREAKS_GROUP_MARK = " (not Firebreak's)";
+
+/**
+ * Group display names: the scenario's own names, `isolation` / `untrack` for Firebreak's groups, else
+ * EC2's name or the id. A group the inspection found is not Firebreak's keeps its marked name,
+ * whatever the scenario calls it (an impostor it declares as `firebreak-isolation`).
+ */
 export function groupDisplayName(groupId: string, environment: ResolvedEnvironment, inspection: AccountInspection): string {
+  const inspected = inspection.groupNames[groupId];
+  if (inspected?.endsWith(NOT_FIREBREAKS_GROUP_MARK)) return inspected;
   const declared = Object.entries(environment.securityGroups).find(([, id]) => id === groupId)?.[0];
-  return normalizeGroupName(declared ?? inspection.groupNames[groupId] ?? groupId);
+  return normalizeGroupName(declared ?? inspected ?? groupId);
 }
 
 /** Firebreak's own groups (plain or suffixed names) read as `isolation` and `untrack`, whoever created them. */

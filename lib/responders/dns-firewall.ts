@@ -208,6 +208,15 @@ export async function ensureAssociation(
     return { items: answer?.FirewallRuleGroupAssociations ?? [], nextToken: answer?.NextToken };
   });
   const existing = associations.find((a) => a.VpcId === vpcId && a.FirewallRuleGroupId === ruleGroupId && a.Status !== 'DELETING');
+  // DNS Firewall answers from the first rule group (lowest priority) whose rule matches: an association
+  // moved behind the priority the playbook asks for lets a group put ahead of it ALLOW the domain, so
+  // it is not a block, and Firebreak does not move it back (row 9g). Ahead of it is fine. Route 53
+  // Resolver always gives the priority; an association without one is not known to be where asked.
+  if (existing && !(existing.Priority !== undefined && existing.Priority <= settings.associationPriority)) {
+    throw new ResponderFailedError(
+      `Firebreak's rule group is associated with ${vpcId} at priority ${existing.Priority ?? 'unknown'}, not ${settings.associationPriority} as the playbook asks (${existing.Id ?? 'id unknown'}): someone moved it, and a rule group associated ahead of it may ALLOW what Firebreak's list blocks, so the domains are not reported blocked for ${vpcId}; put the association back at priority ${settings.associationPriority} (UpdateFirewallRuleGroupAssociation) and check the rule groups ahead of it`,
+    );
+  }
   if (existing) {
     return {
       action: { api, target: vpcId, outcome: 'already-done', detail: `The rule group is associated with ${vpcId} already (priority ${existing.Priority ?? '?'}, ${existing.Status ?? 'status unknown'})` },

@@ -209,10 +209,22 @@ function otherOwnerReason(group: Pick<SecurityGroup, 'OwnerId'>, owner: string):
   return `is owned by account ${group.OwnerId ?? 'unknown'}, not ${owner} where the instance is (a group shared into the VPC by its owner): that account sets its rules, whatever they are now`;
 }
 
+/**
+ * Why a group named like one of Firebreak's is not Firebreak's in `owner`'s account (another owner,
+ * no managed tag, a rule Firebreak never sets), or undefined when it is, or is not named like one:
+ * the one test the quarantine and the game day's inspection both apply (row 9f). Pure.
+ */
+export function notFirebreaksReason(group: Pick<SecurityGroup, 'GroupName' | 'OwnerId' | 'Tags' | 'IpPermissions' | 'IpPermissionsEgress'>, owner: string): string | undefined {
+  const purpose = purposeOfGroupName(group.GroupName ?? '');
+  if (!purpose) return undefined;
+  return otherOwnerReason(group, owner) ?? impostorReason(group, purpose);
+}
+
 function classifyGroup(group: SecurityGroup, owner: string): ClassifiedGroup | undefined {
   const name = group.GroupName ?? '';
   const purpose = purposeOfGroupName(name);
   if (!purpose || !group.GroupId || !group.VpcId) return undefined;
+  // notFirebreaksReason's two checks, written out: the game day's inspection alone calls it (bundle size).
   const why = otherOwnerReason(group, owner) ?? impostorReason(group, purpose);
   if (why !== undefined) return { kind: 'impostor', group: { groupId: group.GroupId, groupName: name, vpcId: group.VpcId, purpose, why } };
   return {

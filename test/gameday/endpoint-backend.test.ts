@@ -197,6 +197,20 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(run.calls.filter((call) => call.api === 'securityhub:BatchUpdateFindings')).toEqual([]);
   });
 
+  it("refuses a scenario with another account's shared resources (sharedBy, sharedDnsFirewallRuleGroups): a real account cannot make them, and it says so", async () => {
+    for (const [name, what] of [
+      ['shared-vpc-owner-lookalike-isolation-groups', 'declare sharedBy'],
+      ['dns-shared-lookalike-rule-group-never-used', 'sharedDnsFirewallRuleGroups'],
+    ] as const) {
+      const { backend } = backendOverSimulator();
+      const run = await runScenario(scenarioNamed(name), { playbooks, backend });
+      expect(run.error).toContain(what);
+      expect(run.error).toContain('the local backend only');
+      // Refused before anything is made.
+      expect(run.calls.filter((call) => call.api === 'ec2:CreateVpc' || call.api === 'ec2:RunInstances')).toEqual([]);
+    }
+  });
+
   it('runs duplicate-delivery: one playbook run, one alert read back through the subscribed queue, nothing left', async () => {
     const { backend, sim } = backendOverSimulator();
     const run = await runScenario(scenarioNamed('duplicate-delivery'), { playbooks, backend });
@@ -235,7 +249,12 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // bucket, but whether the endpoint evaluates it is the endpoint's (LocalStack only with its IAM
   // enforcement on), and the simulator behind this one enforces no identity policy, so it
   // evaluates no resource policy either: the read after containment would be served.
+  // And another account's resources shared with the environment's (a shared VPC owner's security
+  // groups, securityGroups.*.sharedBy; another account's DNS Firewall rule groups,
+  // sharedDnsFirewallRuleGroups): a real account cannot make a resource another account owns.
   const localOnly = (candidate: (typeof scenarios)[number]) =>
+    Object.values(candidate.environment.securityGroups).some((group) => group.sharedBy !== undefined) ||
+    Object.keys(candidate.environment.sharedDnsFirewallRuleGroups).length > 0 ||
     candidate.approvals.some((approval) => approval.answerAfterSeconds !== undefined) ||
     (candidate.expect.calls ?? []).some((call) => call.api === 'guardduty:GetFindings' && call.error === undefined) ||
     candidate.functionTimeouts.length > 0 ||

@@ -382,6 +382,46 @@ describe('blockDnsDomain', () => {
     ]);
   });
 
+  it("ATTACK (review-9b): never reports blocked (or already blocked) when Firebreak's association with the VPC was moved behind the priority the playbook asks for (a rule group put ahead of it may ALLOW the domain)", async () => {
+    // The account's administrator (or whoever may update associations there) moves Firebreak's
+    // association from 100 to 9000 and associates a group ALLOWing the C2 domain at 100: DNS Firewall
+    // answers from the first matching rule group, so the domain resolves. Firebreak checked its rule
+    // (ruleGroupProblem) and its association's DELETING state, not where the association sits.
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [{ Id: 'rslvr-frgassoc-1', VpcId: VPC, FirewallRuleGroupId: GROUP, Priority: 9000, Status: 'COMPLETE' }] });
+    await expect(block()).rejects.toMatchObject({ name: 'ResponderFailedError', message: expect.stringContaining('priority 9000, not 100') });
+    expect(mutations()).toBe(0);
+    // A domain not listed yet is still added (more blocking, never less); the step fails all the same.
+    givenFirewall();
+    r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [{ Id: 'rslvr-frgassoc-1', VpcId: VPC, FirewallRuleGroupId: GROUP, Priority: 101, Status: 'COMPLETE' }] });
+    await expect(block()).rejects.toMatchObject({ name: 'ResponderFailedError', message: expect.stringContaining('priority 101, not 100') });
+    expect(r53Mock.commandCalls(AssociateFirewallRuleGroupCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['AccessDeniedException', 403],
+    ['ValidationException', 400],
+  ])("tried (review-9b): in a shared VPC, an association Route 53 Resolver refuses (%s: the VPC is its owner's) fails the step, never reported blocked", async (code, status) => {
+    // The VPC owner holds the VPC's DNS configuration; a participant's association with it is refused
+    // (as the game day's simulator answers: the VPC does not exist for the participant).
+    givenNoFirewall();
+    r53Mock.on(AssociateFirewallRuleGroupCommand).rejects(sdkError(code, status));
+    await expect(block()).rejects.toMatchObject({ name: expect.stringMatching(/Error$/) });
+    expect(inputsOf(r53Mock, AssociateFirewallRuleGroupCommand)).toHaveLength(1);
+  });
+
+  it('tried (review-9b): an association at the priority the playbook asks for, or ahead of it, is already done', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    expect(await block()).toMatchObject({ status: 'already-blocked' });
+    const later = blockDnsOptionsSchema.parse({ associationPriority: 200 });
+    const incident = dnsIncident();
+    const result = await blockDnsDomain(
+      { incident, mode: 'enforce', options: later, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW), environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org', ...playbookStepsEnvironment(later) }, now: () => NOW },
+    );
+    expect(result).toMatchObject({ status: 'already-blocked' });
+  });
+
   it('surfaces throttling as the retryable TransientResponderError', async () => {
     givenNoFirewall();
     r53Mock.on(UpdateFirewallDomainsCommand).rejects(sdkError('ThrottlingException'));

@@ -456,6 +456,38 @@ describe('quarantineInstance', () => {
       expect(result.actions.filter((a) => a.api === 'firebreak:ignore-impostor-group')).toEqual([]);
     });
 
+    it("tried (review-9b): an instance tagged quarantined whose ENIs sit in a VPC owner's shared groups named, tagged and ruled as Firebreak's is not already quarantined: it is moved into the account's own groups", async () => {
+      // The VPC owner (or the attacker with the instance's tags) puts the ENIs into its shared lookalike
+      // and tags the instance quarantined: a re-quarantine must not answer already-quarantined.
+      const VPC_OWNER = '444455556666';
+      givenInstance(ec2Mock, quarantinedInstance('gd-earlier', '2026-11-20T10:00:00.000Z'));
+      givenGroups(ec2Mock, [firebreakGroup('untrack', { OwnerId: VPC_OWNER }), firebreakGroup('isolation', { OwnerId: VPC_OWNER })]);
+      ec2Mock.on(CreateSecurityGroupCommand).callsFake((request: { GroupName: string }) => ({
+        GroupId: request.GroupName.startsWith('firebreak-untrack') ? 'sg-0own0000000000001' : 'sg-0own0000000000002',
+      }));
+      const result = await run();
+      expect(result.status).toBe('quarantined');
+      const moves = inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand) as { NetworkInterfaceId: string; Groups: string[] }[];
+      for (const eni of [ENI_A, ENI_B]) {
+        expect(moves.filter((m) => m.NetworkInterfaceId === eni)).toEqual([
+          { NetworkInterfaceId: eni, Groups: ['sg-0own0000000000001'] },
+          { NetworkInterfaceId: eni, Groups: ['sg-0own0000000000002'] },
+        ]);
+      }
+    });
+
+    it("tried (review-9b): a VPC owner's shared lookalikes and a failed creation of the account's own groups (quota) fail the step and never move an ENI into the owner's groups", async () => {
+      const VPC_OWNER = '444455556666';
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, [firebreakGroup('untrack', { OwnerId: VPC_OWNER }), firebreakGroup('isolation', { OwnerId: VPC_OWNER })]);
+      ec2Mock.on(CreateSecurityGroupCommand).rejects(Object.assign(new Error('The maximum number of security groups has been reached.'), { name: 'SecurityGroupLimitExceeded' }));
+      await expect(run()).rejects.toThrow();
+      const moved = inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).flatMap((c) => (c as { Groups: string[] }).Groups);
+      expect(moved).not.toContain(UNTRACK_SG);
+      expect(moved).not.toContain(ISOLATION_SG);
+      expect(moved).toEqual([]);
+    });
+
     it('revokes the default egress left on its own isolation group by an interrupted run, and uses it', async () => {
       givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
       givenGroups(ec2Mock, [

@@ -131,7 +131,32 @@ export abstract class AccountBackend implements GameDayBackend {
     return securityAccount;
   }
 
+  /**
+   * Gives the groups a scenario declares `sharedBy` another account to that account, shared with the
+   * environment's (a shared VPC's owner's groups), and makes the DNS Firewall rule groups other
+   * accounts share with it (`sharedDnsFirewallRuleGroups`). Only the simulated account can: a real
+   * account cannot make a resource another account owns, so it refuses such a scenario.
+   */
+  protected async shareGroupsFromOwners(_environment: EnvironmentDocument, _groups: Readonly<Record<string, string>>): Promise<void> {}
+
+  /** Whether this backend can make resources of another account shared with the environment's (shareGroupsFromOwners). */
+  protected readonly makesSharedResources: boolean = false;
+
+  /** Refuses, before anything is made, a scenario declaring another account's shared resources on a backend that cannot make them. */
+  private refuseSharedResources(environment: EnvironmentDocument): void {
+    if (this.makesSharedResources) return;
+    const shared = Object.entries(environment.securityGroups).filter(([, spec]) => spec.sharedBy !== undefined);
+    if (shared.length > 0) {
+      throw new EnvironmentSetupError(`security group(s) ${shared.map(([name]) => name).join(', ')} declare sharedBy (another account's group shared into the VPC): the local backend only`);
+    }
+    const ruleGroups = Object.keys(environment.sharedDnsFirewallRuleGroups);
+    if (ruleGroups.length > 0) {
+      throw new EnvironmentSetupError(`sharedDnsFirewallRuleGroups (${ruleGroups.join(', ')}: rule groups another account shares): the local backend only`);
+    }
+  }
+
   async prepare(environment: EnvironmentDocument, _settings: SettingsDocument): Promise<ResolvedEnvironment> {
+    this.refuseSharedResources(environment);
     const region = environment.region;
     const clients = this.operatorClients(region);
     const securityAccount = await this.callerAccount(clients);
@@ -154,6 +179,7 @@ export abstract class AccountBackend implements GameDayBackend {
       fixedIds: (ids) => this.fixInstanceIds(ids),
       profileRetryMs: this.profileRetryMs(),
     });
+    await this.shareGroupsFromOwners(environment, network.groups);
     const fleet = await createFleet(clients, environment, network, instances);
     for (const [name, group] of Object.entries(environment.autoScalingGroups)) {
       for (const held of group.pendingWait) {

@@ -21,6 +21,8 @@ import type { BackendContext } from './context';
 import { describeInstances, errorCode } from './context';
 import { tagRecord } from './inputs';
 import { elasticIpsOf } from './inspect-edges';
+import { notFirebreaksReason } from '../../responders/isolation-groups';
+import { NOT_FIREBREAKS_GROUP_MARK } from '../timeline';
 
 export interface InspectedResources {
   readonly instances: Record<string, InspectedInstance | undefined>;
@@ -49,7 +51,9 @@ export async function inspectAccount(context: BackendContext, resolved: Resolved
   if (vpcIds.length > 0) {
     const filter = [{ Name: 'vpc-id', Values: vpcIds }];
     for (const group of (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filter }))).SecurityGroups ?? []) {
-      groupNames[group.GroupId ?? ''] = group.GroupName ?? '';
+      // Named like Firebreak's is not Firebreak's: the quarantine's own test, owner included (row 9f).
+      const notFirebreaks = notFirebreaksReason(group, resolved.account) !== undefined;
+      groupNames[group.GroupId ?? ''] = `${group.GroupName ?? ''}${notFirebreaks ? NOT_FIREBREAKS_GROUP_MARK : ''}`;
       resources[group.GroupId ?? ''] = JSON.stringify(group);
     }
     for (const vpc of (await ec2.send(new DescribeVpcsCommand({ VpcIds: vpcIds }))).Vpcs ?? []) resources[vpc.VpcId ?? ''] = JSON.stringify(vpc);

@@ -80,18 +80,19 @@ class Ec2Targets {
     private readonly region: string,
   ) {}
 
-  private arn(type: string, id: string): string {
-    return type === 'snapshot' ? `arn:aws:ec2:${this.region}::snapshot/${id}` : `arn:aws:ec2:${this.region}:${this.account}:${type}/${id}`;
+  /** The ARN names the account that owns the resource (`owner`, the caller's unless said), never the caller. */
+  private arn(type: string, id: string, owner: string = this.account): string {
+    return type === 'snapshot' ? `arn:aws:ec2:${this.region}::snapshot/${id}` : `arn:aws:ec2:${this.region}:${owner}:${type}/${id}`;
   }
 
   private vpcArn(vpcId: string): string {
     return this.arn('vpc', vpcId);
   }
 
-  private tagged(type: string, id: string, tags: Tags | undefined, keys: Record2): AuthorizationTarget {
+  private tagged(type: string, id: string, tags: Tags | undefined, keys: Record2, owner?: string): AuthorizationTarget {
     return {
       resourceType: type,
-      arn: this.arn(type, id),
+      arn: this.arn(type, id, owner),
       keys: { ...tagKeys(['aws:ResourceTag/', 'ec2:ResourceTag/'], tags), ...keys },
       complete: ['aws:ResourceTag/', 'ec2:ResourceTag/'],
     };
@@ -117,10 +118,17 @@ class Ec2Targets {
 
   securityGroup(id: string): AuthorizationTarget {
     const group = this.world.securityGroups.get(id);
-    return this.tagged('security-group', id, group?.tags, {
-      'ec2:SecurityGroupID': [id],
-      ...(group ? { 'ec2:Vpc': [this.vpcArn(group.vpcId)] } : {}),
-    });
+    // A group a shared VPC's owner shares with the caller is the owner's: its ARN says so (row 9b).
+    return this.tagged(
+      'security-group',
+      id,
+      group?.tags,
+      {
+        'ec2:SecurityGroupID': [id],
+        ...(group ? { 'ec2:Vpc': [this.vpcArn(group.vpcId)] } : {}),
+      },
+      group !== undefined && group.region === this.region && (group.sharedWith ?? []).includes(this.account) ? group.account : undefined,
+    );
   }
 
   volume(id: string): AuthorizationTarget {
@@ -357,7 +365,15 @@ function resolverTargets(action: string, call: AuthorizationCall, world: SimWorl
     const records = type === 'firewall-domain-list' ? world.dnsFirewall.domainLists : world.dnsFirewall.ruleGroups;
     const record = typeof id === 'string' ? records.get(id) : undefined;
     const here = record !== undefined && record.account === call.account && record.region === call.region;
-    return { resourceType: type, arn: arn(type, id), keys: tagKeys(['aws:ResourceTag/'], here ? record.tags : undefined), complete: ['aws:ResourceTag/'] };
+    // A rule group another account shares with the caller (RAM) is its owner's: its ARN names the owner.
+    const shared = record !== undefined && !here && record.region === call.region && 'sharedWith' in record && (record.sharedWith ?? []).includes(call.account);
+    const owned = here || shared;
+    return {
+      resourceType: type,
+      arn: shared ? `arn:aws:route53resolver:${call.region}:${record.account}:${type}/${String(id)}` : arn(type, id),
+      keys: tagKeys(['aws:ResourceTag/'], owned ? record.tags : undefined),
+      complete: ['aws:ResourceTag/'],
+    };
   };
   switch (action) {
     case 'CreateFirewallDomainList':

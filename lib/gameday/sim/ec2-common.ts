@@ -70,13 +70,32 @@ export function requireSecurityGroup(world: SimWorld, call: Where, id: unknown):
   return group;
 }
 
+/** A group the caller owns, or one its owner shares with the caller's account (RAM security group sharing): listed and usable, never changed by the caller. */
+function usableBy(call: Where, group: SecurityGroupRecord | undefined): group is SecurityGroupRecord {
+  return group !== undefined && (inPlace(call, group) || (group.region === call.region && (group.sharedWith ?? []).includes(call.account)));
+}
+
+/** The security groups the caller lists: its own and those shared with its account. */
+export function visibleSecurityGroups(world: SimWorld, call: Where): SecurityGroupRecord[] {
+  return [...world.securityGroups.values()].filter((group) => usableBy(call, group));
+}
+
+/** One group the caller may describe or put an ENI in (its own or one shared with it). */
+export function requireVisibleSecurityGroup(world: SimWorld, call: Where, id: unknown): SecurityGroupRecord {
+  if (typeof id !== 'string' || id === '') throw missingParameter('GroupId');
+  if (!isWellFormedId(id, 'sg')) throw ec2Error('InvalidGroupId.Malformed', `Invalid id: "${id}" (expecting "sg-...")`);
+  const group = world.securityGroups.get(id);
+  if (!usableBy(call, group)) throw ec2Error('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+  return group;
+}
+
 /**
  * Groups for an ENI or instance: each must exist and be in the same VPC. A group of another VPC
  * is refused as AWS refuses it: "The security group 'sg-…' does not exist in VPC 'vpc-…'".
  */
 export function requireGroupsInVpc(world: SimWorld, call: Where, ids: readonly string[], vpcId: string): SecurityGroupRecord[] {
   return ids.map((id) => {
-    const group = requireSecurityGroup(world, call, id);
+    const group = requireVisibleSecurityGroup(world, call, id);
     if (group.vpcId !== vpcId) throw ec2Error('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${vpcId}'`);
     return group;
   });

@@ -24,6 +24,8 @@ import {
   located,
   missingParameter,
   requireSecurityGroup,
+  requireVisibleSecurityGroup,
+  visibleSecurityGroups,
   requireVpc,
   tagList,
   tagsFromSpecifications,
@@ -246,7 +248,7 @@ export function ec2SecurityGroupHandlers(world: SimWorld): Record<string, ApiHan
       const input = inputOf<DescribeSecurityGroupsCommandInput>(call);
       let candidates: SecurityGroupRecord[];
       if (input.GroupIds?.length) {
-        candidates = input.GroupIds.map((id) => requireSecurityGroup(world, call, id));
+        candidates = input.GroupIds.map((id) => requireVisibleSecurityGroup(world, call, id));
       } else if (input.GroupNames?.length) {
         // Group names alone only address the default VPC.
         const defaults = located(world.vpcs.values(), call).find((v) => v.isDefault);
@@ -256,7 +258,8 @@ export function ec2SecurityGroupHandlers(world: SimWorld): Record<string, ApiHan
           return group;
         });
       } else {
-        candidates = located(world.securityGroups.values(), call);
+        // Shared groups too, under their owner's OwnerId (RAM security group sharing).
+        candidates = visibleSecurityGroups(world, call);
       }
       const matched = applyFilters(
         candidates,

@@ -74,6 +74,12 @@ export interface SecurityGroupRecord extends Located {
   readonly description: string;
   rules: RuleRecord[];
   readonly tags: Tags;
+  /**
+   * The accounts its owner (`account`, a shared VPC's owner) shares it with through RAM: they list it
+   * (DescribeSecurityGroups, under the owner's OwnerId) and may put their ENIs in it, but only the owner
+   * changes it (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-sharing.html).
+   */
+  readonly sharedWith?: readonly string[];
 }
 
 export interface EniAttachment {

@@ -18,6 +18,12 @@ export interface RuleGroupRecord extends Located {
   readonly creatorRequestId: string;
   readonly rules: { readonly name: string; readonly domainListId: string; readonly priority: number; readonly action: string; readonly blockResponse?: string; readonly creatorRequestId: string }[];
   readonly tags: Map<string, string>;
+  /**
+   * The accounts its owner (`account`) shares it with through RAM: they list it (ShareStatus
+   * SHARED_WITH_ME, the owner's OwnerId) and may associate it with their VPCs; the owner lists it
+   * SHARED_BY_ME (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-dns-firewall-rule-group-sharing.html).
+   */
+  readonly sharedWith?: readonly string[];
 }
 
 export interface RuleGroupAssociationRecord extends Located {

@@ -36,8 +36,11 @@ export function route53ResolverHandlers(world: SimWorld): Record<string, ApiHand
     if (!found || found.account !== call.account || found.region !== call.region) throw notFound(`Firewall rule group ${String(id)}`);
     return found;
   };
+  /** Groups of the caller's account, and those other accounts share with it (RAM). */
+  const sharedWithCaller = (g: RuleGroupRecord, call: SimCall) => g.account !== call.account && g.region === call.region && (g.sharedWith ?? []).includes(call.account);
+  const shareStatus = (g: RuleGroupRecord, call: SimCall) => (g.account !== call.account ? 'SHARED_WITH_ME' : (g.sharedWith ?? []).length > 0 ? 'SHARED_BY_ME' : 'NOT_SHARED');
   const listView = (l: DomainListRecord) => ({ Id: l.id, Arn: l.arn, Name: l.name, CreatorRequestId: l.creatorRequestId, DomainCount: l.domains.size, Status: 'COMPLETE' });
-  const groupView = (g: RuleGroupRecord) => ({ Id: g.id, Arn: g.arn, Name: g.name, CreatorRequestId: g.creatorRequestId, RuleCount: g.rules.length, Status: 'COMPLETE', ShareStatus: 'NOT_SHARED', OwnerId: g.account });
+  const groupView = (g: RuleGroupRecord, call: SimCall) => ({ Id: g.id, Arn: g.arn, Name: g.name, CreatorRequestId: g.creatorRequestId, RuleCount: g.rules.length, Status: 'COMPLETE', ShareStatus: shareStatus(g, call), OwnerId: g.account });
   const associationView = (a: RuleGroupAssociationRecord) => ({
     Id: a.id, Arn: a.arn, Name: a.name, FirewallRuleGroupId: a.ruleGroupId, VpcId: a.vpcId, Priority: a.priority, MutationProtection: a.mutationProtection, CreatorRequestId: a.creatorRequestId, Status: 'COMPLETE',
   });
@@ -94,14 +97,15 @@ export function route53ResolverHandlers(world: SimWorld): Record<string, ApiHand
       const input = inputOf<Input>(call);
       const requestId = str(input, 'CreatorRequestId') ?? '';
       const existing = here(state.ruleGroups.values(), call).find((g) => requestId !== '' && g.creatorRequestId === requestId);
-      if (existing) return { FirewallRuleGroup: groupView(existing) };
+      if (existing) return { FirewallRuleGroup: groupView(existing, call) };
       const id = world.ids.resourceId('rslvr-frg');
       const record: RuleGroupRecord = { account: call.account, region: call.region, id, arn: arn(call, 'firewall-rule-group', id), name: str(input, 'Name') ?? '', creatorRequestId: requestId, rules: [], tags: tagsOf(input) };
       state.ruleGroups.set(id, record);
-      return { FirewallRuleGroup: groupView(record) };
+      return { FirewallRuleGroup: groupView(record, call) };
     },
     ListFirewallRuleGroups(call) {
-      return { FirewallRuleGroups: here(state.ruleGroups.values(), call).map((g) => ({ Id: g.id, Arn: g.arn, Name: g.name, CreatorRequestId: g.creatorRequestId, OwnerId: g.account, ShareStatus: 'NOT_SHARED' })) };
+      const listed = [...here(state.ruleGroups.values(), call), ...[...state.ruleGroups.values()].filter((g) => sharedWithCaller(g, call))];
+      return { FirewallRuleGroups: listed.map((g) => ({ Id: g.id, Arn: g.arn, Name: g.name, CreatorRequestId: g.creatorRequestId, OwnerId: g.account, ShareStatus: shareStatus(g, call) })) };
     },
     CreateFirewallRule(call) {
       const input = inputOf<Input>(call);
@@ -128,7 +132,9 @@ export function route53ResolverHandlers(world: SimWorld): Record<string, ApiHand
     },
     AssociateFirewallRuleGroup(call) {
       const input = inputOf<Input>(call);
-      const target = group(call, input.FirewallRuleGroupId);
+      // A group another account shares is associated with the caller's VPCs like its own (the guide's sharing page).
+      const candidate = typeof input.FirewallRuleGroupId === 'string' ? state.ruleGroups.get(input.FirewallRuleGroupId) : undefined;
+      const target = candidate !== undefined && sharedWithCaller(candidate, call) ? candidate : group(call, input.FirewallRuleGroupId);
       const vpcId = str(input, 'VpcId') ?? '';
       const vpc = world.vpcs.get(vpcId);
       if (!vpc || vpc.account !== call.account || vpc.region !== call.region) throw invalid(`The VPC ${vpcId} does not exist`);

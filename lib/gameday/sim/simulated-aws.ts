@@ -582,6 +582,36 @@ export class SimulatedAws {
     return group ? securityGroupState(group) : undefined;
   }
 
+  /**
+   * Makes a group another account's, shared with the one that made it (a game-day setup: a shared
+   * VPC's owner made it and shares it into the VPC through RAM). Same id, name, rules and tags.
+   */
+  shareSecurityGroupFrom(id: string, owner: string): void {
+    const group = this.world.securityGroups.get(id);
+    if (!group) throw new Error(`no security group ${id}`);
+    this.world.securityGroups.set(id, { ...group, account: owner, sharedWith: [group.account] });
+  }
+
+  /**
+   * A DNS Firewall rule group another account (`owner`) made and shares with `sharedWith` through RAM
+   * (a game-day setup: a member account's lookalike of Firebreak's group). Empty, tagged as given.
+   */
+  addSharedFirewallRuleGroup(spec: { owner: string; sharedWith: string; region: string; name: string; creatorRequestId: string; tags?: Readonly<Record<string, string>> }): string {
+    const id = this.world.ids.resourceId('rslvr-frg');
+    this.world.dnsFirewall.ruleGroups.set(id, {
+      account: spec.owner,
+      region: spec.region,
+      id,
+      arn: `arn:aws:route53resolver:${spec.region}:${spec.owner}:firewall-rule-group/${id}`,
+      name: spec.name,
+      creatorRequestId: spec.creatorRequestId,
+      rules: [],
+      tags: new Map(Object.entries(spec.tags ?? {})),
+      sharedWith: [spec.sharedWith],
+    });
+    return id;
+  }
+
   /** The security groups of one VPC, by name (e.g. to find the isolation groups a responder created). */
   securityGroupsInVpc(vpcId: string): SecurityGroupState[] {
     return [...this.world.securityGroups.values()].filter((g) => g.vpcId === vpcId).map(securityGroupState);

@@ -80,6 +80,22 @@ describe('identity policies in the simulated account', () => {
     expect(refused.message).toMatch(/because no identity-based policy allows the ec2:ModifyNetworkInterfaceAttribute action\. Encoded authorization failure message: [A-Za-z0-9_-]+$/);
   });
 
+  it("FIDELITY (review-9b): a group another account shares into the VPC is authorized under its owner's ARN, so the member role's IntoFirebreakGroupsOnly (groups of its own account) refuses it, tag or no tag", async () => {
+    // An ARN names the account that owns the resource: a shared VPC owner's group is
+    // arn:aws:ec2:<region>:<owner>:security-group/sg-…, whoever calls. The simulator named every
+    // resource of a call under the caller's account, so the owner's group, tagged firebreak:managed
+    // by the owner, passed the member role's tag-conditioned grant as if it were the account's.
+    const { sim, ec2, box, vpc, managed } = world(deployed(['ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSecurityGroup']));
+    const shared = sim.addSecurityGroup({ vpcId: vpc.id, name: 'firebreak-isolation-0wner000', tags: { 'firebreak:managed': 'true' } });
+    sim.shareSecurityGroupFrom(shared, '444455556666');
+    const client = await ec2();
+    // The account's own tagged group: allowed, as before.
+    await client.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: box.networkInterfaceIds[0], Groups: [managed] }));
+    const refused = await rejectionOf(client.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: box.networkInterfaceIds[0], Groups: [shared] })));
+    expect(refused.name).toBe('UnauthorizedOperation');
+    expect(refused.message).toContain(`on resource: arn:aws:ec2:${REGION}:444455556666:security-group/${shared}`);
+  });
+
   it('reads aws:ResourceTag from the group itself: Firebreak may change its own groups, never an application group', async () => {
     const { ec2, app, managed } = world([
       {

@@ -158,3 +158,24 @@ describe('simulated EC2 security groups', () => {
     expect(untagged.GroupId).toBeDefined();
   });
 });
+
+// https://docs.aws.amazon.com/vpc/latest/userguide/security-group-sharing.html: a shared VPC's owner
+// shares groups with participants, who list them and may use them for their ENIs, never change them.
+describe('simulated EC2 security groups shared into a VPC (review-9b)', () => {
+  it('lists a group another account shares under its owner\'s OwnerId, never lets the participant change it, and keeps its name free for the participant', async () => {
+    const { sim, ec2 } = await ec2World();
+    const vpc = sim.addVpc();
+    const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'firebreak-isolation', Description: 'the owner\'s', VpcId: vpc.id }));
+    sim.shareSecurityGroupFrom(GroupId as string, '444455556666');
+
+    const listed = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.id] }, { Name: 'group-name', Values: ['firebreak-isolation'] }] }));
+    const byId = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId as string] }));
+    const change = await rejectionOf(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: GroupId as string, IpPermissions: [SSH] })));
+    const own = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'firebreak-isolation', Description: 'the participant\'s', VpcId: vpc.id }));
+
+    expect(listed.SecurityGroups?.map((g) => [g.GroupId, g.OwnerId])).toEqual([[GroupId, '444455556666']]);
+    expect(byId.SecurityGroups?.[0]?.OwnerId).toBe('444455556666');
+    expect(change).toMatchObject({ name: expect.stringMatching(/^(InvalidGroup.NotFound|UnauthorizedOperation)$/) });
+    expect(own.GroupId).not.toBe(GroupId);
+  });
+});

@@ -4,7 +4,7 @@
  * firebreak:managed is judged, never taken as holding.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CreateFirewallDomainListCommand, CreateFirewallRuleCommand, CreateFirewallRuleGroupCommand, ListFirewallDomainsCommand, UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
+import { AssociateFirewallRuleGroupCommand, CreateFirewallDomainListCommand, CreateFirewallRuleCommand, CreateFirewallRuleGroupCommand, ListFirewallDomainsCommand, ListFirewallRuleGroupsCommand, UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
 import { SeededSimulatedAws } from '../../support/sim-builder';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
@@ -30,6 +30,7 @@ async function world() {
       {
         Version: '2012-10-17',
         Statement: [
+          { Effect: 'Allow', Action: 'route53resolver:ListFirewallRuleGroups', Resource: '*' },
           {
             Effect: 'Allow',
             Action: ['route53resolver:CreateFirewallDomainList', 'route53resolver:CreateFirewallRuleGroup'],
@@ -86,5 +87,34 @@ describe('Route 53 Resolver authorization in the simulated account', () => {
     expect((await rejectionOf(rule(untaggedGroup))).name).toBe('AccessDeniedException');
     await rule(taggedGroup);
     expect(sim.authorizationFindings()).toEqual([]);
+  });
+});
+
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-dns-firewall-rule-group-sharing.html
+describe('DNS Firewall rule groups another account shares (review-9b)', () => {
+  it("FIDELITY (review-9b): lists a shared group SHARED_WITH_ME under its owner's OwnerId, and authorizes it under its owner's ARN: a grant on the account's own tagged groups refuses it, tag or no tag", async () => {
+    const { sim, r53, group, list } = await world();
+    const own = await group('firebreak-block-domains', MANAGED);
+    const domains = await list('firebreak-blocked-domains', MANAGED);
+    const shared = sim.addSharedFirewallRuleGroup({ owner: '444455556666', sharedWith: ACCOUNT, region: REGION, name: 'firebreak-block-domains', creatorRequestId: 'firebreak-rule-group-v1', tags: { 'firebreak:managed': 'true' } });
+    const listed = await r53.send(new ListFirewallRuleGroupsCommand({}));
+    expect(listed.FirewallRuleGroups?.map((g) => [g.Id, g.OwnerId, g.ShareStatus])).toEqual([
+      [own, ACCOUNT, 'NOT_SHARED'],
+      [shared, '444455556666', 'SHARED_WITH_ME'],
+    ]);
+    const refused = await rejectionOf(r53.send(new CreateFirewallRuleCommand({ CreatorRequestId: 'r', FirewallRuleGroupId: shared, FirewallDomainListId: domains, Priority: 100, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Name: 'r' })));
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toContain(`arn:aws:route53resolver:${REGION}:444455556666:firewall-rule-group/${shared}`);
+  });
+});
+
+describe('associating a DNS Firewall rule group another account shares (review-9b)', () => {
+  it('FIDELITY (review-9b): the account may associate a shared group with its own VPC, as with its own groups', async () => {
+    const sim = new SeededSimulatedAws({ seed: 'route53resolver-shared-association', defaultAccount: ACCOUNT, defaultRegion: REGION });
+    const vpc = sim.addVpc();
+    const shared = sim.addSharedFirewallRuleGroup({ owner: '555566667777', sharedWith: ACCOUNT, region: REGION, name: 'org-baseline', creatorRequestId: 'org-baseline' });
+    const r53 = await sim.clientFactory().route53resolver({ account: ACCOUNT, region: REGION });
+    const answer = await r53.send(new AssociateFirewallRuleGroupCommand({ CreatorRequestId: 'a', FirewallRuleGroupId: shared, VpcId: vpc.id, Priority: 200, Name: 'org-baseline' }));
+    expect(answer.FirewallRuleGroupAssociation).toMatchObject({ FirewallRuleGroupId: shared, VpcId: vpc.id, Priority: 200 });
   });
 });
