@@ -72,6 +72,40 @@ export function executionNameFor(incident: Pick<Incident, 'key' | 'revision'>): 
 }
 
 /**
+ * The playbook execution name of one revision of an incident: `executionNameFor`, except for a copy
+ * the oversized-event intake dispatched unconfirmed (`clipped.event` without `confirmed`), which is
+ * `<key>-u<first 12 hex of sha256(revision, its incident)>` (at most 78 characters). The intake
+ * cannot authenticate its sender, and a finding's coming revision shows in GuardDuty's GetFindings
+ * before GuardDuty exports it to EventBridge (an update hours before, at the export frequency): under
+ * the bare name, a forged copy sent to the intake first took the name of GuardDuty's own delivery,
+ * which then ended as a duplicate delivery and contained nothing (row 8g). A genuine name ends in
+ * `-<12 hex>`, this one in `-u<12 hex>`, so the two never meet; the hash binds the incident as
+ * parsed (but its receive time), so two deliveries of one copy still share a name and a copy with
+ * other contents (a forgery) never takes the name of the genuine copy the intake could not confirm.
+ */
+export function playbookExecutionName(incident: Pick<Incident, 'key' | 'revision' | 'clipped' | 'times'>): string {
+  const clippedEvent = incident.clipped?.event;
+  if (clippedEvent === undefined || clippedEvent.confirmed === true) return executionNameFor(incident);
+  const key = KEY_PATTERN.test(incident.key) ? incident.key : `k-${sha256Hex(incident.key).slice(0, 32)}`;
+  const { received: _received, ...times } = incident.times;
+  return `${key}-u${sha256Hex(`${incident.revision}\n${stableJson({ ...incident, times })}`).slice(0, 12)}`;
+}
+
+/** JSON with every object's keys sorted: the same incident always gives the same text. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record)
+      .sort()
+      .filter((field) => record[field] !== undefined)
+      .map((field) => `${JSON.stringify(field)}:${stableJson(record[field])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
  * The key of a child incident (one execution per resource of a multi-resource incident, e.g. an
  * attack sequence's instances): `<parent key><suffix>`, `suffix` starting with `-`. A key that would
  * be longer than 64 keeps the parent's head, a hash of the whole, and the suffix:

@@ -35,7 +35,7 @@ import { RawIssuesError, isRecord, valueAt } from './reading';
 export { EventParseError } from './errors';
 export type { EventParseIssue } from './errors';
 export { severityLabel } from './severity';
-export { executionNameFor } from './keys';
+export { executionNameFor, playbookExecutionName } from './keys';
 
 export interface ParseOptions {
   /** When Firebreak received the event (`times.received`); defaults to now. */

@@ -23,9 +23,10 @@
  * refuses a name already used by the state machine in the last 90 days
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html). A
  * duplicate delivery therefore ends in `ExecutionAlreadyExists`, which the dispatcher treats as done,
- * once it has made triage's record write under its once-per-revision condition: the delivery that
- * took the name may have been an unconfirmed copy from the oversized-event intake, which records no
- * facts (row 17c), and a true duplicate's write fails its condition and adds nothing.
+ * once it has made triage's record write under its once-per-revision condition (row 17c): a true
+ * duplicate's write fails its condition and adds nothing. An unconfirmed copy from the
+ * oversized-event intake runs under a name of its own (`playbookExecutionName`, row 8g), so a
+ * forged copy never takes the name of GuardDuty's own delivery.
  * The one exception, a Standard machine answering the same name AND the same input as a running
  * execution with that execution, never applies: the input carries this dispatcher execution's own id
  * (`AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`), so two deliveries never send the same input.
@@ -297,10 +298,10 @@ function playbookStates(routed: readonly string[], dispatchFailureCatch: readonl
       Next: STATES.triageRecordReady,
     },
     // The execution name is the finding's and its revision's, so the delivery that takes it need not
-    // be this one: an unconfirmed copy the oversized-event intake dispatched (anyone may invoke the
-    // intake with a real finding's id and coming revision, row 8f) records no facts. Ended before the
-    // write, GuardDuty's own delivery left the record's facts to whoever wrote first (row 17c); a true
-    // duplicate (this revision's triage recorded already) fails the write's condition and adds nothing.
+    // be this one (an unconfirmed copy from the oversized-event intake took it until row 8g gave such
+    // copies a name of their own). Ended before the write, GuardDuty's own delivery left the record's
+    // facts to whoever wrote first (row 17c); a true duplicate (this revision's triage recorded
+    // already) fails the write's condition and adds nothing.
     [STATES.duplicateRecordReady]: {
       Type: 'Choice',
       Comment: "The revision's execution exists: record triage's entry and facts unless this revision's triage is recorded already (the write's condition).",

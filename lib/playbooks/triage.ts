@@ -23,7 +23,7 @@ import { describeIdentifierIssue, identifierIssues } from '../incident/identifie
 import type { Incident } from '../incident/model';
 import { eventClippingNote, leanIncident } from '../incident/budget';
 import type { EventParseError } from '../incident/parse';
-import { executionNameFor } from '../incident/parse';
+import { playbookExecutionName } from '../incident/parse';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { MUTATING_ACTIONS } from './mutating-actions';
 import { firstMatchingGlob, matchesAnyGlob } from './glob';
@@ -306,7 +306,8 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
     outcome: 'start-playbook',
     playbook: chosen.name,
     playbookIndex: chosen.index,
-    executionName: executionNameFor(incident),
+    // An unconfirmed copy from the oversized-event intake gets a name of its own (row 8g).
+    executionName: playbookExecutionName(incident),
     mode,
     steps: [...chosen.steps],
     reasons,

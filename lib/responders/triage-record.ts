@@ -20,7 +20,7 @@
  * (UNCONFIRMED_INTAKE_REVISION_SUFFIX), so a forgery sent to the intake never refuses a genuine delivery.
  */
 import { TRIAGE_FACTS_ATTRIBUTE, TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE, UNCONFIRMED_INTAKE_REVISION_SUFFIX } from '../contracts/incident-record';
-import { executionNameFor } from '../incident/keys';
+import { playbookExecutionName } from '../incident/keys';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { TriageDecision } from '../playbooks/triage';
 import type { IncidentRecordEntry, RecordAppendUpdate } from './incident-record-model';
@@ -74,7 +74,9 @@ export function triageRecordEntry(decision: TriageDecision, times: { readonly st
     status: decision.outcome,
     mode: decision.mode,
     ...(decision.playbook !== null ? { playbook: decision.playbook.slice(0, 80) } : {}),
-    executionName: (decision.executionName ?? executionNameFor(decision.incident)).slice(0, 80),
+    // An alert-only decision starts nothing: the name its revision would have, an unconfirmed intake
+    // copy's bound to its contents (row 8g), so a forgery never takes a genuine copy's revision.
+    executionName: (decision.executionName ?? playbookExecutionName(decision.incident)).slice(0, 80),
     reasons: decision.reasons.slice(0, RECORD_LIMITS.reasons).map((reason) => reason.slice(0, RECORD_LIMITS.text)),
     actions: [],
     ...(children.length > 0 ? { children } : {}),

@@ -287,9 +287,15 @@ export class AlertChannels extends Construct {
       `The Firebreak ${responder} responder reported an error: a step may have failed. Look at its log group and the playbook executions.`);
   }
 
-  /** Pages as soon as a message waits in `queue` (`what` says how it got there). */
+  /**
+   * Pages as soon as a message is kept in `queue` (`what` says how it got there), and again for each
+   * later one. On the messages sent in each minute, not the queue's depth: an alarm acts only when its
+   * state changes, and a message kept for its 14 days would hold a depth alarm in ALARM, so that every
+   * event kept after it paged nobody (row 8h). EventBridge, Lambda and Step Functions all keep an
+   * event with SendMessage, which this metric counts.
+   */
   alarmOnWaitingMessages(scope: Construct, id: string, queue: sqs.IQueue, what: string, kept: string): void {
-    this.pageOn(scope, id, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    this.pageOn(scope, id, queue.metricNumberOfMessagesSent({ period: Duration.minutes(1), statistic: 'Sum' }),
       `${what}; they are kept in ${kept} for up to 14 days.`);
   }
 

@@ -1,6 +1,6 @@
 /**
  * A queue where events wait for a person instead of being lost: SSE, 14 days' retention, retained
- * with the stack, TLS required by its policy, and an alarm on both channels as soon as one waits.
+ * with the stack, TLS required by its policy, and an alarm on both channels for every event kept (row 8h).
  */
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';

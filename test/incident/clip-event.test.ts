@@ -251,6 +251,11 @@ describe('the parser and triage on a clipped copy', () => {
       return { outcome, playbook, mode, executionName, steps };
     };
     expect(decide(event).outcome).toBe('start-playbook');
-    expect(decide(clipOversizedEvent(event).event)).toEqual(decide(event));
+    // A copy GuardDuty confirmed runs under the event's own execution name: the original and the copy run once.
+    expect(decide(clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY).event)).toEqual(decide(event));
+    // An unconfirmed copy runs under a name of its own, so that it never takes GuardDuty's own delivery's (row 8g).
+    const unconfirmed = decide(clipOversizedEvent(event).event);
+    expect({ ...unconfirmed, executionName: null }).toEqual({ ...decide(event), executionName: null });
+    expect(unconfirmed.executionName).not.toBe(decide(event).executionName);
   });
 });

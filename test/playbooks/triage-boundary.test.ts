@@ -318,3 +318,44 @@ describe('game-day incidents: their own key namespace and envelope', () => {
     expect(parseEvent(forged).envelope).toBeUndefined();
   });
 });
+
+describe('copies the oversized-event intake dispatched: execution names (row 8g)', () => {
+  const real = parseEvent(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json'), { receivedAt: new Date('2026-12-07T12:00:00.000Z') });
+  const unconfirmed = (incident: Incident): Incident => ({ ...incident, clipped: { ...(incident.clipped ?? { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] }), event: { originalBytes: 400_000 } } });
+  const confirmed = (incident: Incident): Incident => ({ ...incident, clipped: { ...(incident.clipped ?? { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] }), event: { originalBytes: 400_000, confirmed: true } } });
+
+  it('ATTACK (review-intake): a forged copy of the coming revision sent to the intake never takes the name GuardDuty\'s own delivery will use', () => {
+    // The forger read the revision in GetFindings before GuardDuty exported it, and marked it a sample.
+    const forged = unconfirmed({ ...real, sample: true });
+    const first = triage(forged, ROUTING, SECURITY_ONLY);
+    const genuine = triage(real, ROUTING, SECURITY_ONLY);
+    expect(first.outcome).toBe('start-playbook');
+    expect(genuine.outcome).toBe('start-playbook');
+    expect(genuine.executionName).toBe(executionNameFor(real));
+    expect(first.executionName).not.toBe(genuine.executionName);
+    expect(first.executionName).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+
+  it('ATTACK (review-intake): a forged unconfirmed copy never takes the name of the genuine copy the intake could not confirm', () => {
+    const genuineCopy = unconfirmed(real);
+    const forgedCopy = unconfirmed({ ...real, resource: ec2Resource({ instanceId: 'i-0123456789abcdef0' }) });
+    expect(triage(forgedCopy, ROUTING, SECURITY_ONLY).executionName).not.toBe(triage(genuineCopy, ROUTING, SECURITY_ONLY).executionName);
+  });
+
+  it('two deliveries of one unconfirmed copy (received at other times) share a name: a duplicate starts nothing new', () => {
+    const once = unconfirmed(real);
+    const again = { ...once, times: { ...once.times, received: '2026-12-07T12:05:00.000Z' } };
+    expect(triage(again, ROUTING, SECURITY_ONLY).executionName).toBe(triage(once, ROUTING, SECURITY_ONLY).executionName);
+  });
+
+  it('a copy GuardDuty confirmed keeps the genuine name: the original and its copy run once', () => {
+    expect(triage(confirmed(real), ROUTING, SECURITY_ONLY).executionName).toBe(executionNameFor(real));
+  });
+
+  it('keeps an unconfirmed name within 80 characters for the longest key', () => {
+    const long = unconfirmed({ ...real, key: `gameday-${'a'.repeat(56)}` });
+    const name = triage(long, ROUTING, SECURITY_ONLY).executionName!;
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(name).toMatch(/-u[0-9a-f]{12}$/);
+  });
+});

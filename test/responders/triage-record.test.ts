@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { executionNameFor, incidentKey } from '../../lib/incident/keys';
+import { executionNameFor, incidentKey, playbookExecutionName } from '../../lib/incident/keys';
 import { parseEvent } from '../../lib/incident/parse';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
@@ -119,13 +119,29 @@ describe('triageRecordWrite of a copy the oversized-event intake dispatched', ()
     expect(forged.values[':revision']).toEqual({ S: forged.revision });
     expect(forged.values[':revisions']).toEqual({ SS: [forged.revision] });
     // An execution name is [A-Za-z0-9_-] only: the marked revision can be no revision of any delivery.
-    expect(forged.revision).toBe(`${genuine.revision}#unconfirmed-intake-copy`);
+    expect(forged.revision).toBe(`${playbookExecutionName(clipped(false))}#unconfirmed-intake-copy`);
     // Nor does it keep its facts as triage's (row 17b): they are its sender's choice.
     expect(forged.updateExpression).not.toContain('triageFacts');
     expect(forged.values).not.toHaveProperty([':triageFacts']);
     expect(genuine.values).toHaveProperty([':triageFacts']);
     // Its entry still names the execution name the revision has.
-    expect(JSON.parse((forged.values[':entry'] as { L: { S: string }[] }).L[0]!.S)).toMatchObject({ executionName: genuine.revision });
+    expect(JSON.parse((forged.values[':entry'] as { L: { S: string }[] }).L[0]!.S)).toMatchObject({ executionName: playbookExecutionName(clipped(false)) });
+  });
+
+  it('ATTACK (review-intake): a forged unconfirmed copy never takes the revision of the genuine copy the intake could not confirm (row 8g)', () => {
+    // GuardDuty's finding grown past 256 KiB: its original delivery is refused and kept, and the
+    // intake's copy is the only one triaged. When GetFindings cannot confirm it (refused, or the
+    // finding updated in between), a forgery of the same revision sent to the intake first took its
+    // revision, and the genuine copy ended at DuplicateAlertOnly: its alert never sent.
+    const genuineCopy = clipped(false);
+    const forgedCopy = { ...genuineCopy, resource: { ...genuineCopy.resource, instanceId: 'i-0123456789abcdef0' } } as typeof genuineCopy;
+    const genuine = triageRecordWrite(alertOnlyOf(genuineCopy), times, 400)!;
+    const forged = triageRecordWrite(alertOnlyOf(forgedCopy), times, 400)!;
+    expect(forged.pk).toBe(genuine.pk);
+    expect(forged.revision).not.toBe(genuine.revision);
+    // Two deliveries of one copy still record one revision: alerted once.
+    const again = { ...genuineCopy, times: { ...genuineCopy.times, received: '2026-11-20T10:05:00.000Z' } };
+    expect(triageRecordWrite(alertOnlyOf(again), times, 400)!.revision).toBe(genuine.revision);
   });
 
   it('ATTACK (review s25): a game-day copy of a real finding (same id and revision) records in its own record, under its own revision (docs/security.md D2)', () => {

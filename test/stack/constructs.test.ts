@@ -84,7 +84,7 @@ describe('KeptEventsQueue', () => {
     expect(deny.Action.every((action) => action.startsWith('sqs:') && !action.includes('*'))).toBe(true);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: 'Something waits; they are kept in WaitingEventsQueue for up to 14 days.',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      MetricName: 'NumberOfMessagesSent',
     });
   });
 });

@@ -657,7 +657,7 @@ describe('FirebreakStack resources', () => {
     });
   });
 
-  it('encrypts both kept-event queues, keeps messages 14 days, retains them with the stack and alarms on both channels as soon as one waits', () => {
+  it('encrypts both kept-event queues, keeps messages 14 days, retains them with the stack and alarms on both channels for every message kept', () => {
     const { template } = synthesize();
     const queues = Object.values(resourcesOf(template, 'AWS::SQS::Queue'));
     expect(queues).toHaveLength(2);
@@ -674,12 +674,25 @@ describe('FirebreakStack resources', () => {
     expect(alarms).toHaveLength(2);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
-        MetricName: 'ApproximateNumberOfMessagesVisible',
+        MetricName: 'NumberOfMessagesSent',
         Namespace: 'AWS/SQS',
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         AlarmActions: [{ Ref: expect.stringMatching(/^AlertTopic/) }, { Ref: expect.stringMatching(/^OperationsTopic/) }],
       });
+    }
+  });
+
+  it('ATTACK (review-intake): pages again for a second kept event while the first still waits (row 8h)', () => {
+    // An alarm acts only when its state changes. On the queue's depth, the first message kept (an
+    // attacker's own finding grown past 256 KiB: its original delivery is refused and kept, row 8c)
+    // holds it in ALARM for the 14 days the message is kept, and every event kept after it pages
+    // nobody. On the messages sent in each minute, it returns to OK after a quiet minute and pages
+    // for the next one.
+    const alarms = Object.values(resourcesOf(synthesize().template, 'AWS::CloudWatch::Alarm')).filter((alarm) => alarm.Properties.Namespace === 'AWS/SQS');
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({ MetricName: 'NumberOfMessagesSent', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
     }
   });
 
