@@ -910,6 +910,85 @@ describe('unblockDnsDomains', () => {
       expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
       expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
     });
+
+    it('ATTACK (review-6w): a domain blocked and released by incident after incident keeps no trace of the released claims, so its item never grows to DynamoDB’s 400 KB limit (row 6z)', async () => {
+      // The attacker's instances query their C2 domain again and again (one finding type after another, instance after
+      // instance): each is a finding, an incident, a block and, once released, the claim taken back.
+      givenFirewall([]);
+      for (let i = 0; i < 40; i += 1) {
+        const claim = { instanceId: INSTANCE_ID, incidentKey: `gd-${i.toString(16).padStart(32, '0')}` };
+        expect((await block(dnsIncident(DOMAIN, { key: claim.incidentKey }))).status).toMatch(/blocked/);
+        await blocks.release(ACCOUNT, REGION, DOMAIN, claim);
+      }
+      await block(firstIncident());
+      const state = await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN);
+      expect(state.claims).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+      // Only the open claims: each released one was ~55 bytes more on the item, 7,000 of them an item DynamoDB refuses to grow (every block of the domain failing).
+      expect(state.trackedClaims).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+      await unblock();
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [], trackedClaims: [], addedEntries: [] });
+    });
+
+    describe('an ADD that fails after its entries were recorded as Firebreak’s (review-6w)', () => {
+      /** Firebreak's list as DNS Firewall holds it: every UpdateFirewallDomains that succeeds changes it; ADDs throttled while `failing.add`. */
+      const failing = { add: false };
+      let listed: Set<string>;
+      function statefulList(initial: readonly string[]): void {
+        givenFirewall([]);
+        listed = new Set(initial);
+        const stub = (command: unknown) => r53Mock.on(command) as unknown as { callsFake(fake: (input: never) => unknown): void };
+        stub(ListFirewallDomainsCommand).callsFake(async () => ({ Domains: [...listed].map((d) => `${d}.`) }));
+        stub(UpdateFirewallDomainsCommand).callsFake(async (input: { Operation: string; Domains: string[] }) => {
+          if (input.Operation === 'ADD' && failing.add) throw sdkError('ThrottlingException');
+          for (const d of input.Domains) if (input.Operation === 'ADD') listed.add(d); else listed.delete(d);
+          return {};
+        });
+      }
+      beforeEach(() => {
+        failing.add = false;
+      });
+
+      it('ATTACK (review-6w): a block whose ADD failed leaves nothing recorded as Firebreak’s, so its release never takes out what a person then blocks by hand (row 6za)', async () => {
+        // The block records its additions, then its ADD fails (throttled until the step's retries ran out):
+        // the execution fails and is alerted, and the on-call blocks the domain by hand in Firebreak's list.
+        statefulList([]);
+        failing.add = true;
+        await expect(block(firstIncident())).rejects.toThrow();
+        failing.add = false;
+        listed.add(DOMAIN).add(`*.${DOMAIN}`);
+        const result = await unblock();
+        expect(removed()).toEqual([]);
+        expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+        expect([...listed]).toEqual([DOMAIN, `*.${DOMAIN}`]);
+      });
+
+      it('ATTACK (review-6w): an unblock whose putting back failed leaves nothing recorded as Firebreak’s, so the claiming incident’s unblock never takes out a hand block made after (row 6za)', async () => {
+        const THIRD = { instanceId: INSTANCE_ID, incidentKey: 'gd-third' };
+        statefulList([]);
+        await block(firstIncident());
+        // gd-third claims the domain during gd-first's removal (its block finds the entries still listed); putting them back keeps failing.
+        const record = blocks.recordEntries.bind(blocks);
+        blocks.recordEntries = async (account, region, domain, change, entries) => {
+          if (change === 'removed') await blocks.claim(ACCOUNT, REGION, DOMAIN, THIRD, NOW.toISOString());
+          return record(account, region, domain, change, entries);
+        };
+        failing.add = true;
+        await expect(unblock()).rejects.toThrow();
+        blocks.recordEntries = record;
+        failing.add = false;
+        expect(listed.size).toBe(0);
+        // The execution failed and was alerted; the on-call blocks the domain by hand, then lifts gd-third's block by `firebreak dns unblock`.
+        listed.add(DOMAIN).add(`*.${DOMAIN}`);
+        const incident = dnsIncident(null, { key: 'gd-third', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+        const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/Responder/alice', reason: 'false positive', dnsUnblock: { domain: DOMAIN, force: true } };
+        await unblockDnsDomains(
+          { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request },
+          { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, LATER, { kind: 'release', requestDigest: requestDigest(request) }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({ target: 'requested-domain' }) }, now: () => LATER },
+        );
+        expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['ADD', 'REMOVE', 'ADD']);
+        expect([...listed]).toEqual([DOMAIN, `*.${DOMAIN}`]);
+      });
+    });
   });
 });
 
@@ -1088,7 +1167,7 @@ describe('DynamoDbDnsBlockStore', () => {
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
       { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'ADD claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } } },
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'ADD blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
-      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value, trackedClaims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
     expect(remaining).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
@@ -1102,7 +1181,7 @@ describe('DynamoDbDnsBlockStore', () => {
     // Then, once the domain is as its claims want it, the index alone (row 6x).
     await store.dropInstanceIndex(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
-      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value, trackedClaims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
   });
