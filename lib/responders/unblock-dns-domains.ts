@@ -36,6 +36,7 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
+import { addRecordedEntries } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, releasedFor } from './quarantine-release-state';
 import { blockEntries, canonicalDomain, checkBlockableDomain } from './dns-domain';
@@ -250,7 +251,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     }
     log.record('firebreak:read-dns-blocks', domain, 'observed', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in Firebreak's domain list though ${describeClaims(claims)} still ${claims.length === 1 ? 'claims' : 'claim'} ${domain} (an earlier run of this unblock removed ${missing.length === 1 ? 'it' : 'them'} and did not put ${missing.length === 1 ? 'it' : 'them'} back, or someone took ${missing.length === 1 ? 'it' : 'them'} out by hand): put back`);
     await deps.blocks.recordEntries(account, region, domain, 'added', missing);
-    log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', missing, present)));
+    log.record(...spread(await addRecordedEntries(deps.blocks, target, domain, missing, () => updateDomains(r53, mode, domainListId, 'ADD', missing, present), () => listedDomains(r53, domainListId))));
   };
   // One domain after another: two blocks of the same domain by this instance must see each other's drop.
   for (const block of blocks) {
@@ -296,7 +297,8 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       if (remaining.length > 0 && domainListId && entries.length > 0) {
         // Claimed by another incident while it was being removed: blocked again at once (recorded as Firebreak's first, as a block does).
         await deps.blocks.recordEntries(account, region, block.domain, 'added', entries);
-        log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', entries, new Set())));
+        // A failed ADD takes back what is not listed (row 6za): the retry records and sends it again (row 6x).
+        log.record(...spread(await addRecordedEntries(deps.blocks, target, block.domain, entries, () => updateDomains(r53, mode, domainListId, 'ADD', entries, new Set()), () => listedDomains(r53, domainListId))));
         await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;

@@ -953,13 +953,42 @@ describe('unblockDnsDomains', () => {
         // the execution fails and is alerted, and the on-call blocks the domain by hand in Firebreak's list.
         statefulList([]);
         failing.add = true;
-        await expect(block(firstIncident())).rejects.toThrow();
+        await expect(block(firstIncident())).rejects.toThrow(/Throttling/);
+        // The list read again after the failed ADD, with the same input: nothing of the domain in it, nothing recorded as Firebreak's.
+        expect(inputsOf(r53Mock, ListFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST }, { FirewallDomainListId: LIST }]);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [], keptEntries: [] });
         failing.add = false;
         listed.add(DOMAIN).add(`*.${DOMAIN}`);
         const result = await unblock();
         expect(removed()).toEqual([]);
         expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
         expect([...listed]).toEqual([DOMAIN, `*.${DOMAIN}`]);
+      });
+
+      it('keeps as Firebreak’s what its failed ADD listed after all (the answer lost, the entries found listed), so the release still removes it', async () => {
+        statefulList([]);
+        const fake = r53Mock.on(UpdateFirewallDomainsCommand) as unknown as { callsFake(fake: (input: { Domains: string[] }) => unknown): void };
+        fake.callsFake(async (input) => {
+          for (const d of input.Domains) listed.add(d);
+          throw sdkError('InternalServiceErrorException', 500);
+        });
+        await expect(block(firstIncident())).rejects.toThrow();
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+        statefulList([DOMAIN, `*.${DOMAIN}`]);
+        const result = await unblock();
+        expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+        expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+      });
+
+      it('a retried block whose ADD goes through records its entries again, and its release removes them', async () => {
+        statefulList([]);
+        failing.add = true;
+        await expect(block(firstIncident())).rejects.toThrow();
+        failing.add = false;
+        expect((await block(firstIncident())).status).toBe('blocked');
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+        await unblock();
+        expect(listed.size).toBe(0);
       });
 
       it('ATTACK (review-6w): an unblock whose putting back failed leaves nothing recorded as Firebreak’s, so the claiming incident’s unblock never takes out a hand block made after (row 6za)', async () => {
