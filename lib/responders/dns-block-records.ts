@@ -77,7 +77,8 @@ export interface DnsBlockStore {
  * goes on (the step fails, is retried, and is alerted): an entry a person lists afterwards (the on-call
  * blocking by hand the domain Firebreak failed to block) is never taken for Firebreak's, and no release
  * or unblock removes it (row 6za). An entry listed by then (this ADD went through after all, or another
- * incident's block added it) stays Firebreak's. A list or table that fails again leaves the record as it is.
+ * incident's block added it) stays Firebreak's; a list that cannot be read again is taken to hold none of
+ * them. A table that fails again leaves the record as it is (the ADD's own failure is what the step reports).
  */
 export async function addRecordedEntries<T>(
   blocks: DnsBlockStore,
@@ -90,12 +91,10 @@ export async function addRecordedEntries<T>(
   try {
     return await add();
   } catch (error) {
-    try {
-      const now = await listed();
-      await blocks.recordEntries(target.account, target.region, domain, 'removed', entries.filter((entry) => !now.has(entry)));
-    } catch {
-      // Best effort: the ADD's own failure is what the step reports.
-    }
+    // A list that cannot be read again (throttled too) is taken to hold none of them: at worst an entry this
+    // ADD did list stays in the list unrecorded, and no release removes it (blocked, never a person's block lost).
+    const now = await listed().catch(() => new Set<string>());
+    await blocks.recordEntries(target.account, target.region, domain, 'removed', entries.filter((entry) => !now.has(entry))).catch(() => undefined);
     throw error;
   }
 }

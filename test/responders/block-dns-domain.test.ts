@@ -980,6 +980,21 @@ describe('unblockDnsDomains', () => {
         expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
       });
 
+      it('ATTACK (review-6w): a block whose ADD failed and whose list cannot be read again either (throttled) takes its entries back all the same (row 6za)', async () => {
+        statefulList([]);
+        failing.add = true;
+        const read = r53Mock.on(ListFirewallDomainsCommand) as unknown as { callsFake(fake: () => unknown): void };
+        let reads = 0;
+        read.callsFake(async () => {
+          reads += 1;
+          if (reads > 1) throw sdkError('ThrottlingException');
+          return { Domains: [] };
+        });
+        await expect(block(firstIncident())).rejects.toThrow(/Throttling/);
+        expect(reads).toBe(2);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [] });
+      });
+
       it('a retried block whose ADD goes through records its entries again, and its release removes them', async () => {
         statefulList([]);
         failing.add = true;
