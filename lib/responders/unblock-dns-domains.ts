@@ -237,11 +237,12 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   /**
    * A domain another incident still claims is in the list, whatever an earlier run of this unblock did:
    * one that removed it as the last one out and died before putting it back (or whose ADD failed) left
-   * it out, and its retry comes here (row 6x). What is missing and not someone else's is put back,
-   * recorded as Firebreak's first (as a block does).
+   * it out, and its retry comes here (row 6x). What is missing is put back, recorded as Firebreak's first
+   * (as a block does): a person's hand block the claims relied on (`keptEntries`) and its author took
+   * out is missing as much, and the incidents still claiming the domain want it listed (row 6zb).
    */
-  const relist = async (domain: string, kept: readonly string[], claims: readonly DnsBlockClaim[]) => {
-    const missing = blockEntries(domain).filter((entry) => !present.has(entry) && !kept.includes(entry));
+  const relist = async (domain: string, claims: readonly DnsBlockClaim[]) => {
+    const missing = blockEntries(domain).filter((entry) => !present.has(entry));
     if (!domainListId || missing.length === 0) return;
     // Never put back what a block would refuse now by the built-in rules (a public suffix claimed before rows 6u and 6y).
     const check = checkBlockableDomain(domain, []);
@@ -267,7 +268,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       const remaining = mode === 'enforce' ? await deps.blocks.release(account, region, block.domain, mine, { keepInstanceIndex: true }) : others;
       if (remaining.length > 0) {
         if (mode === 'enforce') {
-          await relist(block.domain, state.keptEntries, remaining);
+          await relist(block.domain, remaining);
           await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
         }
         log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${describeClaims(remaining)}`);

@@ -1006,6 +1006,22 @@ describe('unblockDnsDomains', () => {
         expect(listed.size).toBe(0);
       });
 
+      it('ATTACK (review-6w): a hand block two incidents relied on, taken out by its author while they still claim the domain, is put back by the release of one of them for the other (row 6zb)', async () => {
+        // The security team's hand block: both incidents found it listed and added nothing (keptEntries).
+        statefulList([DOMAIN, `*.${DOMAIN}`]);
+        await block(firstIncident());
+        await block(dnsIncident(DOMAIN, { key: 'gd-second' }));
+        expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+        // Its author lifts it (their ticket closed; `firebreak dns list` still shows both incidents blocking the domain).
+        listed.clear();
+        const result = await unblock();
+        expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }] }]);
+        // gd-second still claims the domain: it is listed again, as Firebreak's, and its own release takes it out.
+        expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+        expect([...listed]).toEqual([DOMAIN, `*.${DOMAIN}`]);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`], keptEntries: [] });
+      });
+
       it('ATTACK (review-6w): an unblock whose putting back failed leaves nothing recorded as Firebreak’s, so the claiming incident’s unblock never takes out a hand block made after (row 6za)', async () => {
         const THIRD = { instanceId: INSTANCE_ID, incidentKey: 'gd-third' };
         statefulList([]);
