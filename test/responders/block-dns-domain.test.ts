@@ -929,7 +929,7 @@ describe('unblockDnsDomains', () => {
       expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [], trackedClaims: [], addedEntries: [] });
     });
 
-    describe('an ADD that fails after its entries were recorded as Firebreak’s (review-6w)', () => {
+    describe('on a list that changes as DNS Firewall’s does: failed ADDs, a hand block taken out (review-6w)', () => {
       /** Firebreak's list as DNS Firewall holds it: every UpdateFirewallDomains that succeeds changes it; ADDs throttled while `failing.add`. */
       const failing = { add: false };
       let listed: Set<string>;
