@@ -1006,6 +1006,56 @@ describe('unblockDnsDomains', () => {
         expect(listed.size).toBe(0);
       });
 
+      it('tried (review-6w): a block that reads the list before the last release’s REMOVE and the item after it takes the entries for a person’s, yet the release puts them back as Firebreak’s and the new incident’s unblock removes them', async () => {
+        statefulList([]);
+        await block(firstIncident());
+        const read = blocks.claimStateOf.bind(blocks);
+        const record = blocks.recordEntries.bind(blocks);
+        let reachedRead!: () => void;
+        const blockReadsItem = new Promise<void>((resolve) => (reachedRead = resolve));
+        let removalRecorded!: () => void;
+        const afterRemoval = new Promise<void>((resolve) => (removalRecorded = resolve));
+        let second: ReturnType<typeof block> | undefined;
+        let reads = 0;
+        blocks.claimStateOf = async (...args) => {
+          reads += 1;
+          if (reads === 1) {
+            // gd-first's unblock has read the claims (only its own): gd-second's block claims now and lists both entries.
+            const state = await read(...args);
+            second = block(dnsIncident(DOMAIN, { key: 'gd-second' }));
+            await blockReadsItem;
+            return state;
+          }
+          if (reads === 2) {
+            // gd-second's block reads the item only after the REMOVE and its record: nothing recorded as Firebreak's.
+            reachedRead();
+            await afterRemoval;
+          }
+          return read(...args);
+        };
+        blocks.recordEntries = async (account, region, domain, change, entries) => {
+          await record(account, region, domain, change, entries);
+          if (change === 'removed') removalRecorded();
+        };
+        const first = await unblock();
+        // The race happened: gd-second's block found both entries listed and none recorded, and took them for a person's.
+        expect((await second)?.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toMatchObject({ outcome: 'observed' });
+        blocks.claimStateOf = read;
+        blocks.recordEntries = record;
+        expect(first.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }] }]);
+        expect([...listed].sort()).toEqual([`*.${DOMAIN}`, DOMAIN]);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+        const incident = dnsIncident(null, { key: 'gd-second', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+        const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/Responder/alice', reason: 'false positive', dnsUnblock: { domain: DOMAIN, force: false } };
+        const last = await unblockDnsDomains(
+          { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request },
+          { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, LATER, { kind: 'release', requestDigest: requestDigest(request) }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({ target: 'requested-domain' }) }, now: () => LATER },
+        );
+        expect(last.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-second', outcome: 'unblocked' }]);
+        expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['ADD', 'REMOVE', 'ADD', 'REMOVE']);
+        expect(listed.size).toBe(0);
+      });
+
       it('ATTACK (review-6w): a hand block two incidents relied on, taken out by its author while they still claim the domain, is put back by the release of one of them for the other (row 6zb)', async () => {
         // The security team's hand block: both incidents found it listed and added nothing (keptEntries).
         statefulList([DOMAIN, `*.${DOMAIN}`]);
