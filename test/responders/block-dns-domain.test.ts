@@ -1027,15 +1027,23 @@ describe('unblockDnsDomains', () => {
             return state;
           }
           if (reads === 2) {
-            // gd-second's block reads the item only after the REMOVE and its record: nothing recorded as Firebreak's.
+            // gd-second's block reads the item only after the REMOVE and its record, before the drop of gd-first's claim.
             reachedRead();
             await afterRemoval;
+            const state = await read(...args);
+            itemRead();
+            return state;
           }
           return read(...args);
         };
+        let itemRead!: () => void;
+        const blockReadItem = new Promise<void>((resolve) => (itemRead = resolve));
         blocks.recordEntries = async (account, region, domain, change, entries) => {
           await record(account, region, domain, change, entries);
-          if (change === 'removed') removalRecorded();
+          if (change === 'removed') {
+            removalRecorded();
+            await blockReadItem;
+          }
         };
         const first = await unblock();
         // The race happened: gd-second's block found both entries listed and none recorded, and took them for a person's.
