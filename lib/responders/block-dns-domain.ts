@@ -215,7 +215,7 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   });
 }
 
-/** Records, before the ADD, whose the domain's list entries are (enforce only); `addFailed` takes back, after a failed ADD, what is not listed (row 6za). */
+/** Records, before the ADD, whose the domain's list entries are (enforce only); `add` sends the ADD and, when it fails, takes back what is not listed (row 6za). */
 interface ListingRecorder {
   readonly record: (present: ReadonlySet<string>) => Promise<PendingAction | undefined>;
   readonly add: <T>(entries: readonly string[], send: () => Promise<T>, listed: () => Promise<ReadonlySet<string>>) => Promise<T>;
@@ -300,8 +300,8 @@ async function applyBlock(
       ? listedDomains(r53, domainListId).then(async (present) => {
           const observed = listing ? await listing.record(present) : undefined;
           const add = () => updateDomains(r53, mode, domainListId, 'ADD', entries, present);
-          const missing = entries.filter((entry) => !present.has(entry));
-          return [...(observed ? [observed] : []), await (listing ? listing.add(missing, add, () => listedDomains(r53, domainListId)) : add())];
+          const adding = entries.filter((entry) => !present.has(entry));
+          return [...(observed ? [observed] : []), await (listing ? listing.add(adding, add, () => listedDomains(r53, domainListId)) : add())];
         })
       : Promise.resolve([missing('route53resolver:UpdateFirewallDomains', `add ${entries.join(', ')} to the domain list`)]),
   ] as const);
