@@ -25,6 +25,7 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
+import { addRecordedEntries } from './dns-block-records';
 import type { DomainRefusalCode } from './dns-domain';
 import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-domain';
 import type { BlockSettings } from './dns-firewall';
@@ -190,7 +191,13 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
 
   // 5. The firewall: list and group, then (concurrently) the rule, each VPC's association, the domains.
   const r53 = await deps.clients.route53resolver(target);
-  const listing: ListingRecorder | undefined = mode === 'enforce' ? (present) => recordListing(deps.blocks, target, domain, { instanceId, incidentKey: incident.key }, entries, present) : undefined;
+  const listing: ListingRecorder | undefined =
+    mode === 'enforce'
+      ? {
+          record: (present) => recordListing(deps.blocks, target, domain, { instanceId, incidentKey: incident.key }, entries, present),
+          add: (added, send, listed) => addRecordedEntries(deps.blocks, target, domain, added, send, listed),
+        }
+      : undefined;
   const outcome = await applyBlock(r53, target.account, mode, options, vpcIds, entries, instanceId, listing);
   recordAll(log, outcome.actions);
   const changed = outcome.actions.some((a) => a.outcome === 'done');
@@ -208,8 +215,11 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   });
 }
 
-/** Records, before the ADD, whose the domain's list entries are (enforce only). */
-type ListingRecorder = (present: ReadonlySet<string>) => Promise<PendingAction | undefined>;
+/** Records, before the ADD, whose the domain's list entries are (enforce only); `add` sends the ADD and, when it fails, takes back what is not listed (row 6za). */
+interface ListingRecorder {
+  readonly record: (present: ReadonlySet<string>) => Promise<PendingAction | undefined>;
+  readonly add: <T>(entries: readonly string[], send: () => Promise<T>, listed: () => Promise<ReadonlySet<string>>) => Promise<T>;
+}
 
 /**
  * Before the domain's entries are added: records those Firebreak is about to add, and sorts those it
@@ -288,8 +298,10 @@ async function applyBlock(
       : Promise.resolve(vpcIds.map((vpcId) => missing('route53resolver:AssociateFirewallRuleGroup', `associate the rule group with ${vpcId}`))),
     domainListId
       ? listedDomains(r53, domainListId).then(async (present) => {
-          const observed = listing ? await listing(present) : undefined;
-          return [...(observed ? [observed] : []), await updateDomains(r53, mode, domainListId, 'ADD', entries, present)];
+          const observed = listing ? await listing.record(present) : undefined;
+          const add = () => updateDomains(r53, mode, domainListId, 'ADD', entries, present);
+          const adding = entries.filter((entry) => !present.has(entry));
+          return [...(observed ? [observed] : []), await (listing ? listing.add(adding, add, () => listedDomains(r53, domainListId)) : add())];
         })
       : Promise.resolve([missing('route53resolver:UpdateFirewallDomains', `add ${entries.join(', ')} to the domain list`)]),
   ] as const);

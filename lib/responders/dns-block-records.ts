@@ -59,7 +59,7 @@ export interface DnsBlockStore {
   /** Records what became of some of the domain's list entries (atomic string-set updates). */
   recordEntries(account: string, region: string, domain: string, change: DnsEntriesChange, entries: readonly string[]): Promise<void>;
   /**
-   * Drops the claim; answers the claims still open on the domain. With `keepInstanceIndex`, the
+   * Drops the claim (from `trackedClaims` too, in the same update); answers the claims still open on the domain. With `keepInstanceIndex`, the
    * instance's index keeps the block, so a retry still finds it (a later release without it drops both).
    */
   release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]>;
@@ -69,6 +69,34 @@ export interface DnsBlockStore {
   claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]>;
   /** The domains the instance's incidents block, with the incident of each. */
   blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { readonly domain: string; readonly incidentKey: string }[]>;
+}
+
+/**
+ * Sends the ADD of entries just recorded as Firebreak's (`addedEntries`, before the ADD, row 6t). When the
+ * ADD fails, what the list does not hold (read again) is taken back out of `addedEntries`, then the failure
+ * goes on (the step fails, is retried, and is alerted): an entry a person lists afterwards (the on-call
+ * blocking by hand the domain Firebreak failed to block) is never taken for Firebreak's, and no release
+ * or unblock removes it (row 6za). An entry listed by then (this ADD went through after all, or another
+ * incident's block added it) stays Firebreak's; a list that cannot be read again is taken to hold none of
+ * them. A table that fails again leaves the record as it is (the ADD's own failure is what the step reports).
+ */
+export async function addRecordedEntries<T>(
+  blocks: DnsBlockStore,
+  target: { readonly account: string; readonly region: string },
+  domain: string,
+  entries: readonly string[],
+  add: () => Promise<T>,
+  listed: () => Promise<ReadonlySet<string>>,
+): Promise<T> {
+  try {
+    return await add();
+  } catch (error) {
+    // A list that cannot be read again (throttled too) is taken to hold none of them: at worst an entry this
+    // ADD did list stays in the list unrecorded, and no release removes it (blocked, never a person's block lost).
+    const now = await listed().catch(() => new Set<string>());
+    await blocks.recordEntries(target.account, target.region, domain, 'removed', entries.filter((entry) => !now.has(entry))).catch(() => undefined);
+    throw error;
+  }
 }
 
 export const dnsBlockKey = (account: string, region: string, domain: string): string => `${STATE_KEY_PREFIX.dnsBlock}${account}#${region}#${domain}`;
@@ -135,6 +163,7 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
   async release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]> {
     const claims = this.set(dnsBlockKey(account, region, domain));
     claims.delete(encodeClaim(claim));
+    this.trackedClaims.get(dnsBlockKey(account, region, domain))?.delete(encodeClaim(claim));
     if (options?.keepInstanceIndex !== true) this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
     return decodeAll([...claims], decodeClaim);
   }
@@ -199,7 +228,9 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
   }
 
   async release(account: string, region: string, domain: string, claim: DnsBlockClaim, options?: { readonly keepInstanceIndex?: boolean }): Promise<readonly DnsBlockClaim[]> {
-    const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value', encodeClaim(claim), 'claims');
+    // The claim leaves trackedClaims with claims (row 6z): only an open claim is ever looked up there, and
+    // an item keeping every claim ever made on its domain would grow to DynamoDB's 400 KB and refuse every block.
+    const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value, trackedClaims :value', encodeClaim(claim), 'claims');
     if (options?.keepInstanceIndex !== true) await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
     return decodeAll(remaining, decodeClaim);
   }

@@ -36,6 +36,7 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
+import { addRecordedEntries } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, releasedFor } from './quarantine-release-state';
 import { blockEntries, canonicalDomain, checkBlockableDomain } from './dns-domain';
@@ -236,11 +237,12 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   /**
    * A domain another incident still claims is in the list, whatever an earlier run of this unblock did:
    * one that removed it as the last one out and died before putting it back (or whose ADD failed) left
-   * it out, and its retry comes here (row 6x). What is missing and not someone else's is put back,
-   * recorded as Firebreak's first (as a block does).
+   * it out, and its retry comes here (row 6x). What is missing is put back, recorded as Firebreak's first
+   * (as a block does): a person's hand block the claims relied on (`keptEntries`) and its author took
+   * out is missing as much, and the incidents still claiming the domain want it listed (row 6zb).
    */
-  const relist = async (domain: string, kept: readonly string[], claims: readonly DnsBlockClaim[]) => {
-    const missing = blockEntries(domain).filter((entry) => !present.has(entry) && !kept.includes(entry));
+  const relist = async (domain: string, claims: readonly DnsBlockClaim[]) => {
+    const missing = blockEntries(domain).filter((entry) => !present.has(entry));
     if (!domainListId || missing.length === 0) return;
     // Never put back what a block would refuse now by the built-in rules (a public suffix claimed before rows 6u and 6y).
     const check = checkBlockableDomain(domain, []);
@@ -250,7 +252,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     }
     log.record('firebreak:read-dns-blocks', domain, 'observed', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in Firebreak's domain list though ${describeClaims(claims)} still ${claims.length === 1 ? 'claims' : 'claim'} ${domain} (an earlier run of this unblock removed ${missing.length === 1 ? 'it' : 'them'} and did not put ${missing.length === 1 ? 'it' : 'them'} back, or someone took ${missing.length === 1 ? 'it' : 'them'} out by hand): put back`);
     await deps.blocks.recordEntries(account, region, domain, 'added', missing);
-    log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', missing, present)));
+    log.record(...spread(await addRecordedEntries(deps.blocks, target, domain, missing, () => updateDomains(r53, mode, domainListId, 'ADD', missing, present), () => listedDomains(r53, domainListId))));
   };
   // One domain after another: two blocks of the same domain by this instance must see each other's drop.
   for (const block of blocks) {
@@ -266,7 +268,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       const remaining = mode === 'enforce' ? await deps.blocks.release(account, region, block.domain, mine, { keepInstanceIndex: true }) : others;
       if (remaining.length > 0) {
         if (mode === 'enforce') {
-          await relist(block.domain, state.keptEntries, remaining);
+          await relist(block.domain, remaining);
           await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
         }
         log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${describeClaims(remaining)}`);
@@ -296,7 +298,8 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       if (remaining.length > 0 && domainListId && entries.length > 0) {
         // Claimed by another incident while it was being removed: blocked again at once (recorded as Firebreak's first, as a block does).
         await deps.blocks.recordEntries(account, region, block.domain, 'added', entries);
-        log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', entries, new Set())));
+        // A failed ADD takes back what is not listed (row 6za): the retry records and sends it again (row 6x).
+        log.record(...spread(await addRecordedEntries(deps.blocks, target, block.domain, entries, () => updateDomains(r53, mode, domainListId, 'ADD', entries, new Set()), () => listedDomains(r53, domainListId))));
         await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;

@@ -950,6 +950,203 @@ describe('unblockDnsDomains', () => {
       expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
       expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
     });
+
+    it('ATTACK (review-6w): a domain blocked and released by incident after incident keeps no trace of the released claims, so its item never grows to DynamoDB’s 400 KB limit (row 6z)', async () => {
+      // The attacker's instances query their C2 domain again and again (one finding type after another, instance after
+      // instance): each is a finding, an incident, a block and, once released, the claim taken back.
+      givenFirewall([]);
+      for (let i = 0; i < 40; i += 1) {
+        const claim = { instanceId: INSTANCE_ID, incidentKey: `gd-${i.toString(16).padStart(32, '0')}` };
+        expect((await block(dnsIncident(DOMAIN, { key: claim.incidentKey }))).status).toMatch(/blocked/);
+        await blocks.release(ACCOUNT, REGION, DOMAIN, claim);
+      }
+      await block(firstIncident());
+      const state = await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN);
+      expect(state.claims).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+      // Only the open claims: each released one was ~55 bytes more on the item, 7,000 of them an item DynamoDB refuses to grow (every block of the domain failing).
+      expect(state.trackedClaims).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+      await unblock();
+      expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [], trackedClaims: [], addedEntries: [] });
+    });
+
+    describe('on a list that changes as DNS Firewall’s does: failed ADDs, a hand block taken out (review-6w)', () => {
+      /** Firebreak's list as DNS Firewall holds it: every UpdateFirewallDomains that succeeds changes it; ADDs throttled while `failing.add`. */
+      const failing = { add: false };
+      let listed: Set<string>;
+      function statefulList(initial: readonly string[]): void {
+        givenFirewall([]);
+        listed = new Set(initial);
+        const stub = (command: unknown) => r53Mock.on(command) as unknown as { callsFake(fake: (input: never) => unknown): void };
+        stub(ListFirewallDomainsCommand).callsFake(async () => ({ Domains: [...listed].map((d) => `${d}.`) }));
+        stub(UpdateFirewallDomainsCommand).callsFake(async (input: { Operation: string; Domains: string[] }) => {
+          if (input.Operation === 'ADD' && failing.add) throw sdkError('ThrottlingException');
+          for (const d of input.Domains) if (input.Operation === 'ADD') listed.add(d); else listed.delete(d);
+          return {};
+        });
+      }
+      beforeEach(() => {
+        failing.add = false;
+      });
+
+      it('ATTACK (review-6w): a block whose ADD failed leaves nothing recorded as Firebreak’s, so its release never takes out what a person then blocks by hand (row 6za)', async () => {
+        // The block records its additions, then its ADD fails (throttled until the step's retries ran out):
+        // the execution fails and is alerted, and the on-call blocks the domain by hand in Firebreak's list.
+        statefulList([]);
+        failing.add = true;
+        await expect(block(firstIncident())).rejects.toThrow(/Throttling/);
+        // The list read again after the failed ADD, with the same input: nothing of the domain in it, nothing recorded as Firebreak's.
+        expect(inputsOf(r53Mock, ListFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST }, { FirewallDomainListId: LIST }]);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], addedEntries: [], keptEntries: [] });
+        failing.add = false;
+        listed.add(DOMAIN).add(`*.${DOMAIN}`);
+        const result = await unblock();
+        expect(removed()).toEqual([]);
+        expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'left-listed', leftListed: [DOMAIN, `*.${DOMAIN}`] }]);
+        expect([...listed]).toEqual([DOMAIN, `*.${DOMAIN}`]);
+      });
+
+      it('keeps as Firebreak’s what its failed ADD listed after all (the answer lost, the entries found listed), so the release still removes it', async () => {
+        statefulList([]);
+        const fake = r53Mock.on(UpdateFirewallDomainsCommand) as unknown as { callsFake(fake: (input: { Domains: string[] }) => unknown): void };
+        fake.callsFake(async (input) => {
+          for (const d of input.Domains) listed.add(d);
+          throw sdkError('InternalServiceErrorException', 500);
+        });
+        await expect(block(firstIncident())).rejects.toThrow();
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+        statefulList([DOMAIN, `*.${DOMAIN}`]);
+        const result = await unblock();
+        expect(removed()).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+        expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }]);
+      });
+
+      it('ATTACK (review-6w): a block whose ADD failed and whose list cannot be read again either (throttled) takes its entries back all the same (row 6za)', async () => {
+        statefulList([]);
+        failing.add = true;
+        const read = r53Mock.on(ListFirewallDomainsCommand) as unknown as { callsFake(fake: () => unknown): void };
+        let reads = 0;
+        read.callsFake(async () => {
+          reads += 1;
+          if (reads > 1) throw sdkError('ThrottlingException');
+          return { Domains: [] };
+        });
+        await expect(block(firstIncident())).rejects.toThrow(/Throttling/);
+        expect(reads).toBe(2);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [] });
+      });
+
+      it('a retried block whose ADD goes through records its entries again, and its release removes them', async () => {
+        statefulList([]);
+        failing.add = true;
+        await expect(block(firstIncident())).rejects.toThrow();
+        failing.add = false;
+        expect((await block(firstIncident())).status).toBe('blocked');
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+        await unblock();
+        expect(listed.size).toBe(0);
+      });
+
+      it('tried (review-6w): a block that reads the list before the last release’s REMOVE and the item after it takes the entries for a person’s, yet the release puts them back as Firebreak’s and the new incident’s unblock removes them', async () => {
+        statefulList([]);
+        await block(firstIncident());
+        const read = blocks.claimStateOf.bind(blocks);
+        const record = blocks.recordEntries.bind(blocks);
+        let reachedRead!: () => void;
+        const blockReadsItem = new Promise<void>((resolve) => (reachedRead = resolve));
+        let removalRecorded!: () => void;
+        const afterRemoval = new Promise<void>((resolve) => (removalRecorded = resolve));
+        let second: ReturnType<typeof block> | undefined;
+        let reads = 0;
+        blocks.claimStateOf = async (...args) => {
+          reads += 1;
+          if (reads === 1) {
+            // gd-first's unblock has read the claims (only its own): gd-second's block claims now and lists both entries.
+            const state = await read(...args);
+            second = block(dnsIncident(DOMAIN, { key: 'gd-second' }));
+            await blockReadsItem;
+            return state;
+          }
+          if (reads === 2) {
+            // gd-second's block reads the item only after the REMOVE and its record, before the drop of gd-first's claim.
+            reachedRead();
+            await afterRemoval;
+            const state = await read(...args);
+            itemRead();
+            return state;
+          }
+          return read(...args);
+        };
+        let itemRead!: () => void;
+        const blockReadItem = new Promise<void>((resolve) => (itemRead = resolve));
+        blocks.recordEntries = async (account, region, domain, change, entries) => {
+          await record(account, region, domain, change, entries);
+          if (change === 'removed') {
+            removalRecorded();
+            await blockReadItem;
+          }
+        };
+        const first = await unblock();
+        // The race happened: gd-second's block found both entries listed and none recorded, and took them for a person's.
+        expect((await second)?.actions.find((a) => a.api === 'firebreak:record-dns-listing')).toMatchObject({ outcome: 'observed' });
+        blocks.claimStateOf = read;
+        blocks.recordEntries = record;
+        expect(first.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }] }]);
+        expect([...listed].sort()).toEqual([`*.${DOMAIN}`, DOMAIN]);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`] });
+        const incident = dnsIncident(null, { key: 'gd-second', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+        const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/Responder/alice', reason: 'false positive', dnsUnblock: { domain: DOMAIN, force: false } };
+        const last = await unblockDnsDomains(
+          { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request },
+          { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, LATER, { kind: 'release', requestDigest: requestDigest(request) }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({ target: 'requested-domain' }) }, now: () => LATER },
+        );
+        expect(last.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-second', outcome: 'unblocked' }]);
+        expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['ADD', 'REMOVE', 'ADD', 'REMOVE']);
+        expect(listed.size).toBe(0);
+      });
+
+      it('ATTACK (review-6w): a hand block two incidents relied on, taken out by its author while they still claim the domain, is put back by the release of one of them for the other (row 6zb)', async () => {
+        // The security team's hand block: both incidents found it listed and added nothing (keptEntries).
+        statefulList([DOMAIN, `*.${DOMAIN}`]);
+        await block(firstIncident());
+        await block(dnsIncident(DOMAIN, { key: 'gd-second' }));
+        expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+        // Its author lifts it (their ticket closed; `firebreak dns list` still shows both incidents blocking the domain).
+        listed.clear();
+        const result = await unblock();
+        expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }] }]);
+        // gd-second still claims the domain: it is listed again, as Firebreak's, and its own release takes it out.
+        expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+        expect([...listed]).toEqual([DOMAIN, `*.${DOMAIN}`]);
+        expect(await blocks.claimStateOf(ACCOUNT, REGION, DOMAIN)).toMatchObject({ addedEntries: [DOMAIN, `*.${DOMAIN}`], keptEntries: [] });
+      });
+
+      it('ATTACK (review-6w): an unblock whose putting back failed leaves nothing recorded as Firebreak’s, so the claiming incident’s unblock never takes out a hand block made after (row 6za)', async () => {
+        const THIRD = { instanceId: INSTANCE_ID, incidentKey: 'gd-third' };
+        statefulList([]);
+        await block(firstIncident());
+        // gd-third claims the domain during gd-first's removal (its block finds the entries still listed); putting them back keeps failing.
+        const record = blocks.recordEntries.bind(blocks);
+        blocks.recordEntries = async (account, region, domain, change, entries) => {
+          if (change === 'removed') await blocks.claim(ACCOUNT, REGION, DOMAIN, THIRD, NOW.toISOString());
+          return record(account, region, domain, change, entries);
+        };
+        failing.add = true;
+        await expect(unblock()).rejects.toThrow();
+        blocks.recordEntries = record;
+        failing.add = false;
+        expect(listed.size).toBe(0);
+        // The execution failed and was alerted; the on-call blocks the domain by hand, then lifts gd-third's block by `firebreak dns unblock`.
+        listed.add(DOMAIN).add(`*.${DOMAIN}`);
+        const incident = dnsIncident(null, { key: 'gd-third', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+        const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/Responder/alice', reason: 'false positive', dnsUnblock: { domain: DOMAIN, force: true } };
+        await unblockDnsDomains(
+          { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request },
+          { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, LATER, { kind: 'release', requestDigest: requestDigest(request) }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({ target: 'requested-domain' }) }, now: () => LATER },
+        );
+        expect(inputsOf<{ Operation: string }>(r53Mock, UpdateFirewallDomainsCommand).map((i) => i.Operation)).toEqual(['ADD', 'REMOVE', 'ADD']);
+        expect([...listed]).toEqual([DOMAIN, `*.${DOMAIN}`]);
+      });
+    });
   });
 });
 
@@ -1128,7 +1325,7 @@ describe('DynamoDbDnsBlockStore', () => {
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
       { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'ADD claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } } },
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'ADD blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
-      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value, trackedClaims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
     expect(remaining).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
@@ -1142,7 +1339,7 @@ describe('DynamoDbDnsBlockStore', () => {
     // Then, once the domain is as its claims want it, the index alone (row 6x).
     await store.dropInstanceIndex(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
     expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
-      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value, trackedClaims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
   });

@@ -653,4 +653,16 @@ describe("evaluateGrant: a manual playbook's step never runs on its timeout (rev
     const { requestDigest: _none, ...automaticGrant } = { ...manualGrant('contain'), playbook: 'compromised-ec2-instance' };
     expect(evaluateGrant(automatic, automaticGrant, undefined, afterDeadline)).toMatchObject({ allowed: true });
   });
+
+  it("tried (review-6w): a manual playbook's grant without requestDigest (an older guard's) clears none of its steps at the deadline, and an automatic playbook's grant given one clears none of its steps either", () => {
+    // A manual playbook's step carries its request: against a grant binding none, the step binding refuses before any timeout rule.
+    const { requestDigest: _none, ...digestless } = manualGrant('contain');
+    expect(evaluateGrant(quarantine, digestless, undefined, afterDeadline)).toMatchObject({ allowed: false, code: 'wrong-step' });
+    // A step sent without the request (a forged input) against the manual grant: refused likewise.
+    const bare: GrantRequest = { ...quarantine, step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}, 'isolate-instance') };
+    expect(evaluateGrant(bare, manualGrant('contain'), undefined, afterDeadline)).toMatchObject({ allowed: false, code: 'wrong-step' });
+    // An automatic playbook's step (no request) against a grant binding one: refused, never cleared on the timeout.
+    const automatic: GrantRequest = { ...quarantine, step: deployedStep(RESPONDER_NAMES.quarantineInstance, {}) };
+    expect(evaluateGrant(automatic, { ...manualGrant('contain'), playbook: 'compromised-ec2-instance' }, undefined, afterDeadline)).toMatchObject({ allowed: false, code: 'wrong-step' });
+  });
 });
