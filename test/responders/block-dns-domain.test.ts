@@ -443,6 +443,21 @@ describe('unblockDnsDomains', () => {
   /** The instance's pre-quarantine record, as quarantine-instance saved it (unreleased). */
   const quarantined = () => records.saveIfAbsent(recordOfDefaultInstance('gd-first', '2026-11-20T10:00:00.000Z'));
   const RELEASED = { incidentKey: 'gd-first', releasedAt: '2026-11-20T10:01:00.000Z', releasedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol' };
+  /**
+   * The domain listed and claimed by this incident (gd-first) and another (gd-second), whose own unblock drops its claim
+   * right after this unblock read the claims: this one is then the last one out (row 6v).
+   */
+  const givenSecondClaimDroppedAfterRead = async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+    const read = blocks.claimStateOf.bind(blocks);
+    blocks.claimStateOf = async (...args) => {
+      const state = await read(...args);
+      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+      return state;
+    };
+  };
 
   beforeEach(async () => {
     // What every case below follows unless it says otherwise: release-instance released the instance.
@@ -507,16 +522,8 @@ describe('unblockDnsDomains', () => {
   });
 
   it('the last one out puts the domain back at once when a new incident claimed it while it was being removed (row 6v)', async () => {
-    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
-    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
-    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
-    // gd-second's own unblock drops its claim right after this one read it; a new incident claims the domain during the removal.
-    const read = blocks.claimStateOf.bind(blocks);
-    blocks.claimStateOf = async (...args) => {
-      const state = await read(...args);
-      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
-      return state;
-    };
+    await givenSecondClaimDroppedAfterRead();
+    // A new incident claims the domain during the removal.
     const record = blocks.recordEntries.bind(blocks);
     blocks.recordEntries = async (account, region, domain, change, entries) => {
       if (change === 'removed') await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0ccc0000dddd33334', incidentKey: 'gd-third' });
@@ -529,15 +536,7 @@ describe('unblockDnsDomains', () => {
   });
 
   it('the last one out that dies before its removal is found again by its retry, which removes the domain (row 6v)', async () => {
-    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
-    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
-    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
-    const read = blocks.claimStateOf.bind(blocks);
-    blocks.claimStateOf = async (...args) => {
-      const state = await read(...args);
-      await blocks.release(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
-      return state;
-    };
+    await givenSecondClaimDroppedAfterRead();
     r53Mock.on(UpdateFirewallDomainsCommand).rejects(sdkError('InternalServiceErrorException', 500));
     await expect(unblock()).rejects.toThrow();
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
