@@ -4,7 +4,7 @@
  * revoke-role-sessions step (credential-rails.ts): the role comes from the instance, but its deny
  * reaches every workload sharing it.
  */
-import { DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -22,6 +22,9 @@ import { mutateUnprobed } from './pending-actions';
 import { causeCode } from './quarantine-addresses';
 import type { QuarantineOptions } from './quarantine-plan';
 import { foreignProfile, instanceProfileName } from './instance-profile-arn';
+import { tagRecord } from '../aws/describe-instance';
+import type { ProtectionRules } from './containment-guard-rails';
+import { protectionOf } from './containment-guard-rails';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
 export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
@@ -80,6 +83,59 @@ export interface RoleSessionRails {
   readonly incident: Pick<Incident, 'key' | 'gameDay'>;
   /** The guard's grant says game day (it judged the verified execution, not this input). */
   readonly gameDay: boolean;
+  /**
+   * The instance's EC2 and the deployment's protection rules: a role whose profile a protected
+   * instance holds too keeps its sessions (row 2v). Unset: no such read.
+   */
+  readonly sharing?: ProfileSharing;
+}
+
+/** Where quarantine looks for protected instances holding the same instance profile (row 2v). */
+export interface ProfileSharing {
+  readonly ec2: EC2Client;
+  readonly instanceId: string;
+  readonly protection: ProtectionRules;
+}
+
+/** The states in which an instance may hold a session of its profile's role (a stopped one holds none, and gets new ones when it starts). */
+const SESSION_HOLDING_STATES = ['pending', 'running', 'stopping'];
+
+/**
+ * Why the role of `instanceProfileArn` must keep its sessions because another instance EC2 shows
+ * holding the same profile now is protected (the deployment's ids, or the protected tag key on its
+ * current tags), or undefined (row 2v). The deny applies to the role, so it would cut that
+ * workload's credentials too, which the guard never judged: it judged the compromised instance.
+ * One DescribeInstances filtered on the profile (every page); none when the deployment protects
+ * nothing. A role held through ANOTHER profile is not found this way (IAM's
+ * ListInstanceProfilesForRole would be needed): tag such a role with the protected tag key (row 11f).
+ */
+export async function protectedProfileHolder(sharing: ProfileSharing, instanceProfileArn: string): Promise<string | undefined> {
+  const { ec2, instanceId, protection } = sharing;
+  if (protection.protectedInstanceIds.length === 0 && protection.protectedTagKey === undefined) return undefined;
+  let token: string | undefined;
+  do {
+    const page = await sendReadOnly('ec2:DescribeInstances', () =>
+      ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'iam-instance-profile.arn', Values: [instanceProfileArn] },
+            { Name: 'instance-state-name', Values: SESSION_HOLDING_STATES },
+          ],
+          MaxResults: 1000,
+          ...(token !== undefined ? { NextToken: token } : {}),
+        }),
+      ),
+    );
+    for (const holder of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      if (holder.InstanceId === undefined || holder.InstanceId === instanceId) continue;
+      const verdict = protectionOf(holder.InstanceId, protection, tagRecord(holder.Tags));
+      if (verdict.protected) {
+        return `protected instance ${holder.InstanceId} holds the same instance profile ${instanceProfileArn} (${verdict.rule === 'instance-id' ? 'in the deployment\'s protected list' : `tagged ${protection.protectedTagKey ?? ''}`}): the deny would cut its workload's sessions too`;
+      }
+    }
+    token = page.NextToken;
+  } while (token !== undefined && token !== '');
+  return undefined;
 }
 
 /** A role of the instance profile whose sessions were left alone, and why. */
@@ -208,10 +264,12 @@ async function revokeProfileRoleSessions(
     outcome: 'observed',
     detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
   });
+  // A protected instance holding the same profile (row 2v): read once, for the profile's role.
+  const sharedWithProtected = roles.length > 0 && roleRails.sharing !== undefined ? await protectedProfileHolder(roleRails.sharing, instanceProfileArn) : undefined;
   for (const roleName of roles) {
     const verdict = await roleSessionsVerdict({ roleName, account: target.account }, async () => iam, roleRails.rails, roleRails.incident, roleRails.gameDay);
     if (verdict.read) actions.push({ api: 'iam:GetRole', target: roleName, outcome: 'observed', detail: `Read the current tags of role ${roleName} in account ${target.account}` });
-    const refusal = verdict.refusal;
+    const refusal = verdict.refusal ?? sharedWithProtected;
     if (refusal !== undefined) {
       actions.push({ api: 'iam:PutRolePolicy', target: roleName, outcome: 'skipped', detail: `The sessions of role ${roleName} are not revoked: ${refusal}. The instance is contained all the same` });
       notRevoked.push({ roleName, reason: refusal });

@@ -1041,6 +1041,54 @@ describe('quarantineInstance', () => {
         await refusedRevocation(result, 'FirebreakMember-snapshot-volumes', /Firebreak's own member-account role/);
       });
 
+      describe('a protected instance that holds the same instance profile (row 2v)', () => {
+        const DB = 'i-0db0000000000000a';
+        const SHARING_FILTERS = [
+          { Name: 'iam-instance-profile.arn', Values: [PROFILE_ARN] },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] },
+        ];
+        const givenSharers = (tags: Record<string, string> = {}) => {
+          ec2Mock.on(DescribeInstancesCommand, { Filters: SHARING_FILTERS }).resolves({
+            Reservations: [
+              { Instances: [describedInstance()] },
+              { Instances: [{ InstanceId: DB, State: { Name: 'running' }, IamInstanceProfile: { Arn: PROFILE_ARN, Id: 'AIPAEXAMPLE' }, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] },
+            ],
+          });
+        };
+        const sharingReads = () => inputsOf<{ Filters?: unknown }>(ec2Mock, DescribeInstancesCommand).filter((i) => i.Filters !== undefined);
+
+        it.each([
+          ["in the deployment's protected list", { FIREBREAK_PROTECTED_INSTANCE_IDS: DB }, {}],
+          ['carrying the protected tag key in EC2 now', {}, { 'firebreak:protected': 'payments DB' }],
+        ])('ATTACK (review-rails): never revokes the sessions of the role a protected instance holds through the same profile (%s): its running workload would lose its credentials', async (_why, rails, tags) => {
+          // The role itself carries no tag: the protected workload is protected as an instance
+          // (protectedInstanceIds, the way docs/security.md §B5 prefers), and shares web-server's profile.
+          givenRole(ROLE_NAME);
+          givenSharers(tags);
+          const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, ...rails });
+          expect(sharingReads()).toEqual([{ Filters: SHARING_FILTERS, MaxResults: 1000 }]);
+          await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} holds the same instance profile`));
+        });
+
+        it('tried (review-rails): revokes them when the other holders of the profile are not protected (the rail does not block everything)', async () => {
+          givenRole(ROLE_NAME);
+          givenSharers({ Team: 'payments' });
+          const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+          expect(sharingReads()).toEqual([{ Filters: SHARING_FILTERS, MaxResults: 1000 }]);
+          expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
+          expect(result.roleSessionsNotRevoked).toBeUndefined();
+        });
+
+        it('makes no such read in a deployment that protects nothing', async () => {
+          givenRole(ROLE_NAME);
+          givenSharers();
+          const { FIREBREAK_PROTECTED_TAG_KEY: _none, ...unprotected } = DEPLOYMENT;
+          await run(input({ options: { revokeRoleSessions: true } }), unprotected);
+          expect(sharingReads()).toEqual([]);
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+        });
+      });
+
       it('writes nothing on a role IAM no longer knows', async () => {
         givenRole(ROLE_NAME);
         iamMock.on(GetRoleCommand).rejects(sdkError('NoSuchEntity', 404));
