@@ -163,6 +163,19 @@ export async function protectedRoleHolder(sharing: ProfileSharing, instanceProfi
   return undefined;
 }
 
+/** A role of the instance profile whose sessions were left alone, and why. */
+export interface RoleSessionsNotRevoked {
+  readonly roleName: string;
+  readonly reason: string;
+}
+
+interface CredentialsOutcome {
+  readonly actions: PendingAction[];
+  readonly instanceProfileArn?: string;
+  readonly revoked?: { readonly roleName: string; readonly policyName: string; readonly issuedBefore: string };
+  readonly notRevoked?: readonly RoleSessionsNotRevoked[];
+}
+
 /**
  * Takes the instance profile away. Disassociating does not invalidate credentials already handed
  * out through the instance metadata service, so `revokeRoleSessions` also puts an inline deny on
