@@ -309,11 +309,12 @@ describe('blockDnsDomain', () => {
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
   });
 
-  it('tried (review-rails): a protected tag key in another case on the instance does not protect it (EC2 keys are case-sensitive, as the guard reads them): blocked', async () => {
+  it('ATTACK (review-rails): the protected tag key in another case on the instance protects it too, as IAM reads it (row 2w): refused, no DNS Firewall call', async () => {
     givenFirewall();
     givenInstance({ 'Firebreak:Protected': 'db' });
     const result = await block(dnsIncident(), 'enforce', { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org', FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' });
-    expect(result.status).toBe('blocked');
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'protected', reason: expect.stringContaining('spelt Firebreak:Protected') } });
+    expect(r53Mock.calls()).toHaveLength(0);
   });
 
   describe('on a rule group that is not as Firebreak made it', () => {
