@@ -35,6 +35,7 @@ import { gameDayRefusal, isGameDayIncident } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
 import { checkContainmentGrant, grantDryRunWhy, recordPausedGrant } from './grants';
 import { isTerminatedState } from './instance-state';
+import { protectionOf, protectionRulesOf } from './containment-guard-rails';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { recordAll, settleAll } from './pending-actions';
@@ -63,7 +64,7 @@ export interface BlockDnsResult extends ResponderResult<BlockDnsStatus> {
   readonly domainListId?: string;
   readonly ruleGroupId?: string;
   /** Set with status `refused`: why nothing was changed. */
-  readonly refusal?: { readonly code: DomainRefusalCode | GrantRefusalCode | 'not-a-gameday-target' | 'no-vpc'; readonly reason: string };
+  readonly refusal?: { readonly code: DomainRefusalCode | GrantRefusalCode | 'not-a-gameday-target' | 'protected' | 'no-vpc'; readonly reason: string };
 }
 
 export interface BlockDnsDeps {
@@ -174,6 +175,15 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   if (notATarget !== undefined) {
     log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
     return finish('refused', { instanceId, domain, refusal: { code: 'not-a-gameday-target', reason: notATarget } });
+  }
+  // Protection again, as the deployment and EC2 say now (row 2u): the guard judged it before an
+  // approval wait that may end in containment (onTimeout: contain); a protected instance's VPC gets
+  // no block, as quarantine-instance refuses to isolate it (row 6c).
+  const protection = protectionOf(instanceId, protectionRulesOf(environment), tagRecord(instance.Tags));
+  if (protection.protected) {
+    const reason = `${protection.reason} Checked again as the block acts (the guard cleared this execution earlier, possibly before an approval wait): nothing was blocked.`;
+    log.record('firebreak:check-protection', instanceId, 'skipped', reason);
+    return finish('refused', { instanceId, domain, refusal: { code: 'protected', reason } });
   }
   if (vpcIds.length === 0) {
     log.record('firebreak:decide', instanceId, 'skipped', 'The instance is in no VPC: DNS Firewall filters VPC resolvers only');

@@ -6,7 +6,7 @@ import type { BlastRadiusDecision, BlastRadiusPolicy } from './blast-radius';
 import type { ProtectionRule, GuardBlastRadius, ContainmentGuardConfig } from './containment-guard-model';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import type { DeploymentEnvironment } from './effective-mode';
-import { carriesProtectedTagKey } from './tag-rules';
+import { protectedTagOf } from './tag-rules';
 import type { Incident } from '../incident/model';
 
 /** What protects an instance: the deployment's id list and protected tag key. */
@@ -18,10 +18,15 @@ export type ProtectionVerdict =
   | { readonly protected: true; readonly rule: ProtectionRule; readonly reason: string };
 
 /**
- * Protection by id (the deployment's list) or by the protected tag KEY (any value, exact case as
- * EC2 keys are case-sensitive) on the instance's CURRENT tags, as EC2 describes them now. The tags
- * a finding reports are never consulted: anyone who can tag the instance (often the instance's own
- * role) could otherwise exempt it, and the finding's copy may be stale.
+ * Protection by id (the deployment's list) or by the protected tag KEY (any value) on the
+ * instance's CURRENT tags, as EC2 describes them now. The tags a finding reports are never
+ * consulted: anyone who can tag the instance (often the instance's own role) could otherwise exempt
+ * it, and the finding's copy may be stale. The key is found in any case (row 2w): EC2 keeps
+ * `Firebreak:Protected` as a key of its own, but IAM reads `aws:ResourceTag/<key>` whatever the case
+ * of the key, so Firebreak's own `DenyProtectedTagKey` refuses its containing calls on such an
+ * instance; judged unprotected, it would be half contained (ENIs moved, then every instance call
+ * denied: profile, metadata endpoint and termination protection left). The SCP of docs/security.md
+ * §B5 guards the key in every case.
  */
 export function protectionOf(
   instanceId: string,
@@ -37,11 +42,13 @@ export function protectionOf(
   }
   const key = config.protectedTagKey;
   if (key === undefined) return { protected: false };
-  if (currentTags !== undefined && carriesProtectedTagKey(currentTags, key)) {
+  const tag = currentTags !== undefined ? protectedTagOf(currentTags, key, 'case-insensitive') : undefined;
+  if (tag !== undefined) {
+    const spelt = tag.key === key ? '' : ` (spelt ${tag.key}: IAM reads the key in any case, and Firebreak's own IAM Deny would refuse its containing calls)`;
     return {
       protected: true,
       rule: 'instance-tag',
-      reason: `Instance ${instanceId} is protected: it carries the tag ${key}=${JSON.stringify(currentTags[key])} now, so Firebreak collects evidence and alerts instead of containing it.`,
+      reason: `Instance ${instanceId} is protected: it carries the tag ${tag.key}=${JSON.stringify(tag.value)} now${spelt}, so Firebreak collects evidence and alerts instead of containing it.`,
     };
   }
   return { protected: false };

@@ -439,7 +439,12 @@ describe('responder bundles', () => {
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
-    'quarantine-instance': 4_460,
+    // Review-rails (session 36): +1,850 bytes: with revokeRoleSessions, the role keeps its sessions when a protected
+    // instance (the deployment's ids or the protected tag key, as EC2 shows them now) holds it, through the same instance
+    // profile or another (protectedRoleHolder in quarantine-credentials.ts, row 2v). 1,189,713 bytes after.
+    // Review-rails (session 36): +150 bytes: the protected tag key found on an instance in any case, as IAM reads
+    // aws:ResourceTag keys, with the reason naming how it was spelt (protectionOf, row 2w). 1,189,854 bytes after.
+    'quarantine-instance': 6_460,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

@@ -51,6 +51,10 @@ describe('the SCP that guards Firebreak\'s control tags (docs/security.md §B5)'
     ['ec2:DeleteTags', INSTANCE, ['firebreak:protected']],
     ['ec2:CreateTags', INSTANCE, ['Name', 'firebreak:gameday-target']],
     ['ec2:RunInstances', INSTANCE, ['Name', 'firebreak:protected']],
+    // ATTACK (review-rails, row 2w): IAM reads an instance's aws:ResourceTag keys whatever their case, and the
+    // guard finds the key in any case: another case is the protected key too, set by administrators only.
+    ['ec2:CreateTags', INSTANCE, ['Firebreak:Protected']],
+    ['ec2:RunInstances', INSTANCE, ['FIREBREAK:PROTECTED']],
     // IAM compares the keys of users and roles whatever their case, and so does the guard.
     ['iam:TagUser', USER, ['Firebreak:Protected']],
     ['iam:UntagUser', USER, ['firebreak:protected']],
@@ -70,8 +74,6 @@ describe('the SCP that guards Firebreak\'s control tags (docs/security.md §B5)'
     ['ec2:CreateTags', INSTANCE, ['team'], ATTACKER],
     ['iam:TagUser', USER, ['team'], ATTACKER],
     ['iam:TagRole', ROLE, ['Name'], ATTACKER],
-    // EC2 keys are case-sensitive: this is another key, which the guard does not read as protection either.
-    ['ec2:CreateTags', INSTANCE, ['Firebreak:Protected'], ATTACKER],
   ] as const)('leaves %s on %s with the tag keys %j by %s to the other policies', (action, resource, keys, principal) => {
     expect(decision(action, resource, keys, principal)).not.toBe('explicit-deny');
   });

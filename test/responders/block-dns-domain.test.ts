@@ -295,6 +295,28 @@ describe('blockDnsDomain', () => {
     expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: ['payments.partner.example', '*.payments.partner.example'] }]);
   });
 
+  it.each([
+    ['its id joined the deployment\'s protected list', { FIREBREAK_PROTECTED_INSTANCE_IDS: `i-0ffffffffffffffff, ${INSTANCE_ID}` }, {}],
+    ['it was tagged with the protected tag key', { FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' }, { 'firebreak:protected': 'db' }],
+  ])('ATTACK (review-rails): never blocks a domain for the VPC of an instance protected since the guard cleared it (%s): refused, no claim, no DNS Firewall call (row 2u)', async (_why, rails, tags) => {
+    // The guard cleared the execution (here a proceed grant; under onTimeout contain, up to 24 h
+    // before the step runs); the instance is protected now, as quarantine-instance re-reads it (row 6c).
+    givenFirewall();
+    givenInstance(tags);
+    const result = await block(dnsIncident(), 'enforce', { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org', ...rails });
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'protected', reason: expect.stringContaining(INSTANCE_ID) } });
+    expect(r53Mock.calls()).toHaveLength(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+  });
+
+  it('ATTACK (review-rails): the protected tag key in another case on the instance protects it too, as IAM reads it (row 2w): refused, no DNS Firewall call', async () => {
+    givenFirewall();
+    givenInstance({ 'Firebreak:Protected': 'db' });
+    const result = await block(dnsIncident(), 'enforce', { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org', FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' });
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'protected', reason: expect.stringContaining('spelt Firebreak:Protected') } });
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+
   describe('on a rule group that is not as Firebreak made it', () => {
     const FIREBREAK_RULE = { FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Name: 'firebreak-block-listed-domains', Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 };
 

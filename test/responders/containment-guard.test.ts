@@ -431,9 +431,22 @@ describe('containment-guard: protected by tag key', () => {
     expect(describeInputs()).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
   });
 
+  it('ATTACK (review-rails): protects an instance carrying the protected tag key in another case, as IAM reads aws:ResourceTag keys (its Deny would refuse the containing calls): no slot, evidence only (row 2w)', async () => {
+    // Before: proceed, a slot taken, and quarantine half done (ENIs moved, then DenyProtectedTagKey).
+    describes(instance({ Tags: [{ Key: 'Firebreak:Protected', Value: 'ops' }] }));
+    slotsHold();
+
+    const { result } = await runGuard(incident);
+
+    expect(describeInputs()).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    expect(result.status).toBe('evidence-only');
+    expect(result.protected).toBe(true);
+    expect(result.reasons.join(' ')).toContain('spelt Firebreak:Protected');
+    expect(putInputs()).toEqual([]);
+  });
+
   it.each([
     ['another key', 'firebreak:protected-until'],
-    ['the same key in another case', 'Firebreak:Protected'],
     ['the key as a value of another tag', 'Owner'],
   ])('does not protect an instance carrying %s', async (_label, key) => {
     describes(instance({ Tags: [{ Key: key, Value: TAG_KEY }] }));

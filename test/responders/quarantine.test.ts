@@ -1041,6 +1041,72 @@ describe('quarantineInstance', () => {
         await refusedRevocation(result, 'FirebreakMember-snapshot-volumes', /Firebreak's own member-account role/);
       });
 
+      describe('a protected instance that holds the same role (row 2v)', () => {
+        const DB = 'i-0db0000000000000a';
+        const DB_PROFILE = `arn:aws:iam::${ACCOUNT}:instance-profile/payments-db`;
+        const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] };
+        const BY_ID = [{ Name: 'instance-id', Values: [DB] }, STATES];
+        const BY_TAG = [{ Name: 'tag-key', Values: ['firebreak:protected'] }, STATES];
+        const db = (profileArn: string, tags: Record<string, string>) => ({
+          Reservations: [{ Instances: [{ InstanceId: DB, State: { Name: 'running' as const }, IamInstanceProfile: { Arn: profileArn, Id: 'AIPADB' }, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }],
+        });
+        /** EC2's answers: the protected-by-id read finds the database when listed, the tag read when tagged (and the compromised instance, also tagged by someone, is skipped). */
+        const givenDatabase = (profileArn: string, tags: Record<string, string>, listed: boolean) => {
+          ec2Mock.on(DescribeInstancesCommand, { Filters: BY_ID }).resolves(listed ? db(profileArn, tags) : { Reservations: [] });
+          ec2Mock.on(DescribeInstancesCommand, { Filters: BY_TAG }).resolves(
+            'firebreak:protected' in tags ? { Reservations: [...db(profileArn, tags).Reservations, { Instances: [describedInstance()] }] } : { Reservations: [] },
+          );
+        };
+        const protectionReads = () => inputsOf<{ Filters?: unknown }>(ec2Mock, DescribeInstancesCommand).filter((i) => i.Filters !== undefined);
+
+        it.each([
+          ["in the deployment's protected list", { FIREBREAK_PROTECTED_INSTANCE_IDS: DB }, {}, true],
+          ['carrying the protected tag key in EC2 now', {}, { 'firebreak:protected': 'payments DB' }, false],
+        ] as const)('ATTACK (review-rails): never revokes the sessions of the role a protected instance holds through the same profile (%s): its running workload would lose its credentials', async (_why, rails, tags, listed) => {
+          // The role itself carries no tag: the protected workload is protected as an instance
+          // (protectedInstanceIds, the way docs/security.md §B5 prefers), and shares web-server's profile.
+          givenRole(ROLE_NAME);
+          givenDatabase(PROFILE_ARN, tags, listed);
+          const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, ...rails });
+          expect(protectionReads()).toEqual([...(listed ? [{ Filters: BY_ID, MaxResults: 1000 }] : []), { Filters: BY_TAG, MaxResults: 1000 }]);
+          await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(.*\\) holds the same instance profile ${PROFILE_ARN}`));
+        });
+
+        it('ATTACK (review-rails): never revokes them when the protected instance holds the same role through another profile', async () => {
+          givenRole(ROLE_NAME);
+          givenDatabase(DB_PROFILE, {}, true);
+          iamMock.on(GetInstanceProfileCommand, { InstanceProfileName: 'payments-db' }).resolves({
+            InstanceProfile: { InstanceProfileName: 'payments-db', InstanceProfileId: 'AIPADB', Arn: DB_PROFILE, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [{ RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z') }] },
+          });
+          const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_PROTECTED_INSTANCE_IDS: DB });
+          expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }, { InstanceProfileName: 'payments-db' }]);
+          await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} .* holds instance profile ${DB_PROFILE}, which holds the same role ${ROLE_NAME}`));
+        });
+
+        it('tried (review-rails): revokes them when the protected instance holds another role (the rail does not block everything)', async () => {
+          givenRole(ROLE_NAME);
+          givenDatabase(DB_PROFILE, { 'firebreak:protected': 'payments DB' }, true);
+          iamMock.on(GetInstanceProfileCommand, { InstanceProfileName: 'payments-db' }).resolves({
+            InstanceProfile: { InstanceProfileName: 'payments-db', InstanceProfileId: 'AIPADB', Arn: DB_PROFILE, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [{ RoleName: 'payments-db-role', RoleId: 'AROADB', Arn: `arn:aws:iam::${ACCOUNT}:role/payments-db-role`, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z') }] },
+          });
+          const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_PROTECTED_INSTANCE_IDS: DB });
+          expect(protectionReads()).toEqual([{ Filters: BY_ID, MaxResults: 1000 }, { Filters: BY_TAG, MaxResults: 1000 }]);
+          // One read of the database's profile although both rules found it.
+          expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }, { InstanceProfileName: 'payments-db' }]);
+          expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
+          expect(result.roleSessionsNotRevoked).toBeUndefined();
+        });
+
+        it('makes no such read in a deployment that protects nothing', async () => {
+          givenRole(ROLE_NAME);
+          givenDatabase(PROFILE_ARN, {}, true);
+          const { FIREBREAK_PROTECTED_TAG_KEY: _none, ...unprotected } = DEPLOYMENT;
+          await run(input({ options: { revokeRoleSessions: true } }), unprotected);
+          expect(protectionReads()).toEqual([]);
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+        });
+      });
+
       it('writes nothing on a role IAM no longer knows', async () => {
         givenRole(ROLE_NAME);
         iamMock.on(GetRoleCommand).rejects(sdkError('NoSuchEntity', 404));
