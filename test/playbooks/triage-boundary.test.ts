@@ -352,7 +352,7 @@ describe('copies the oversized-event intake dispatched: execution names (row 8g)
     const name = triage(confirmed(real), ROUTING, SECURITY_ONLY).executionName!;
     expect(name).not.toBe(executionNameFor(real));
     expect(name).not.toBe(triage(unconfirmed(real), ROUTING, SECURITY_ONLY).executionName);
-    expect(name).toMatch(/-c[0-9a-f]{12}$/);
+    expect(name).toMatch(/-v[0-9a-f]{12}$/);
     expect(triage({ ...confirmed(real), times: { ...real.times, received: '2026-12-07T12:05:00.000Z' } }, ROUTING, SECURITY_ONLY).executionName).toBe(name);
   });
 

@@ -156,7 +156,7 @@ describe('triageRecordWrite of a copy the oversized-event intake dispatched', ()
     const genuine = triageRecordWrite(alertOnlyOf(ec2Incident()), times, 400)!;
     const copy = triageRecordWrite(alertOnlyOf(clipped(true)), times, 400)!;
     expect(copy.revision).not.toBe(genuine.revision);
-    expect(copy.revision).toMatch(/-c[0-9a-f]{12}$/);
+    expect(copy.revision).toMatch(/-v[0-9a-f]{12}$/);
   });
 });
 
