@@ -73,22 +73,27 @@ export function executionNameFor(incident: Pick<Incident, 'key' | 'revision'>): 
 
 /**
  * The playbook execution name of one revision of an incident: `executionNameFor`, except for a copy
- * the oversized-event intake dispatched unconfirmed (`clipped.event` without `confirmed`), which is
- * `<key>-u<first 12 hex of sha256(revision, its incident)>` (at most 78 characters). The intake
- * cannot authenticate its sender, and a finding's coming revision shows in GuardDuty's GetFindings
- * before GuardDuty exports it to EventBridge (an update hours before, at the export frequency): under
- * the bare name, a forged copy sent to the intake first took the name of GuardDuty's own delivery,
- * which then ended as a duplicate delivery and contained nothing (row 8g). A genuine name ends in
- * `-<12 hex>`, this one in `-u<12 hex>`, so the two never meet; the hash binds the incident as
- * parsed (but its receive time), so two deliveries of one copy still share a name and a copy with
- * other contents (a forgery) never takes the name of the genuine copy the intake could not confirm.
+ * the oversized-event intake dispatched (`clipped.event`), which is `<key>-u<first 12 hex of
+ * sha256(revision, its incident)>` when unconfirmed, `-v<…>` when GuardDuty confirmed it (at most 78
+ * characters). The intake cannot authenticate its sender, and a finding's coming revision shows in
+ * GuardDuty's GetFindings before GuardDuty exports it to EventBridge: under the bare name, a forged
+ * copy sent to the intake first took the name of GuardDuty's own delivery, which then ended as a
+ * duplicate delivery and contained nothing (row 8g). A confirmed copy is no better: confirmation
+ * compares the event before the clip, and a small real finding grown in breadth by members no parser
+ * reads is confirmed, yet clipped (its lists cut to their first items, largest first) into another
+ * incident, which under the bare name was the only one to run (row 8i). A genuine name ends in
+ * `-<12 hex>`, a copy's in `-u<12 hex>` or `-v<12 hex>`, so they never meet (neither letter is a hex
+ * digit: no copy's name reads as a `-<13 hex>` one either); the hash binds the incident as parsed (but
+ * its receive time), so two deliveries of one copy still share a name and a copy with other contents
+ * (a forgery, another clip) never takes the name of another copy.
  */
 export function playbookExecutionName(incident: Pick<Incident, 'key' | 'revision' | 'clipped' | 'times'>): string {
   const clippedEvent = incident.clipped?.event;
-  if (clippedEvent === undefined || clippedEvent.confirmed === true) return executionNameFor(incident);
+  if (clippedEvent === undefined) return executionNameFor(incident);
   const key = KEY_PATTERN.test(incident.key) ? incident.key : `k-${sha256Hex(incident.key).slice(0, 32)}`;
   const { received: _received, ...times } = incident.times;
-  return `${key}-u${sha256Hex(`${incident.revision}\n${stableJson({ ...incident, times })}`).slice(0, 12)}`;
+  const mark = clippedEvent.confirmed === true ? 'v' : 'u';
+  return `${key}-${mark}${sha256Hex(`${incident.revision}\n${stableJson({ ...incident, times })}`).slice(0, 12)}`;
 }
 
 /** JSON with every object's keys sorted: the same incident always gives the same text. */

@@ -8,9 +8,10 @@
  * - A larger one: the dispatcher target cannot handle it (StartExecution refuses an input over
  *   256 KiB; just under it, the Triage state fails with States.DataLimitExceeded), so the intake
  *   starts the dispatcher with its clipped copy (lib/incident/clip-event.ts), marked
- *   `firebreak-clipped`. The playbook's execution name comes from the finding and its update, so if
- *   both the original and the copy get through (an event just over the threshold that Triage could
- *   still take), the second start is refused as a duplicate, as any duplicate delivery is.
+ *   `firebreak-clipped`. The copy's playbook execution name is its own (`playbookExecutionName`:
+ *   a hash of the revision and the clip's incident, rows 8g and 8i), so no copy, forged or confirmed,
+ *   takes the name of GuardDuty's own delivery; if both the original and the copy get through (an
+ *   event just over the threshold that Triage could still take), both run.
  * - A larger game-day event (source firebreak.gameday): refused (GameDayEventAtIntakeError), nothing
  *   dispatched: no drill needs the intake (refuseGameDayEvent, row 1p).
  *

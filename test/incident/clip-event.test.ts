@@ -251,11 +251,43 @@ describe('the parser and triage on a clipped copy', () => {
       return { outcome, playbook, mode, executionName, steps };
     };
     expect(decide(event).outcome).toBe('start-playbook');
-    // A copy GuardDuty confirmed runs under the event's own execution name: the original and the copy run once.
-    expect(decide(clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY).event)).toEqual(decide(event));
+    // A copy GuardDuty confirmed runs under a name of its own (row 8i): its clip is not GuardDuty's delivery.
+    const confirmed = decide(clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY).event);
+    expect({ ...confirmed, executionName: null }).toEqual({ ...decide(event), executionName: null });
+    expect(confirmed.executionName).not.toBe(decide(event).executionName);
     // An unconfirmed copy runs under a name of its own, so that it never takes GuardDuty's own delivery's (row 8g).
     const unconfirmed = decide(clipOversizedEvent(event).event);
     expect({ ...unconfirmed, executionName: null }).toEqual({ ...decide(event), executionName: null });
     expect(unconfirmed.executionName).not.toBe(decide(event).executionName);
+  });
+});
+
+describe('a confirmed copy the intake clipped: its execution name (row 8i)', () => {
+  it('ATTACK (review-8g): a small real finding padded in breadth is confirmed, yet its clip (lists cut) took the name of GuardDuty\'s own delivery', async () => {
+    const { confirmFinding } = await import('../../lib/incident/finding-confirmation');
+    const { toPascalCase } = await import('./events');
+    const { executionNameFor } = await import('../../lib/incident/parse');
+    const table = routingTableFor(loadPlaybookDirectorySync(SHIPPED_PLAYBOOKS_DIR), { forceDryRun: false });
+    // GuardDuty's own event: small, delivered to the dispatcher whole.
+    const real = multiEni();
+    const genuine = parseEvent(real, { receivedAt: RECEIVED });
+    // The forger (guardduty:GetFindings, lambda:InvokeFunction on the intake) sends the same finding
+    // grown in breadth by members no parser reads: GuardDuty's copy matches it, so it is confirmed.
+    const forged = clone(real) as Json & { detail: Json & { service: Json } };
+    forged.detail.service.additionalInfo = Object.fromEntries(Array.from({ length: 40_000 }, (_, index) => [`k${index}`, `v${index}`]));
+    expect(isOversizedEvent(forged)).toBe(true);
+    expect(confirmFinding(forged, toPascalCase(clone(real.detail)), RECEIVED)).toEqual({ confirmed: true });
+    const copy = clipOversizedEvent(forged, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY).event;
+    const clipped = parseEvent(copy, { receivedAt: RECEIVED });
+    expect(clipped.clipped?.event?.confirmed).toBe(true);
+    // The clip cut the finding's lists (largest first, before leaving out members): not GuardDuty's incident.
+    const { clipped: _c, times: _t, ...clippedFacts } = clipped;
+    const { clipped: _g, times: _u, ...genuineFacts } = genuine;
+    expect(clippedFacts).not.toEqual(genuineFacts);
+    const forgedName = triage(clipped, table).executionName;
+    const genuineName = triage(genuine, table).executionName;
+    expect(genuineName).toBe(executionNameFor(genuine));
+    // Under GuardDuty's name, the real delivery would end at DuplicateDelivery and only the clip would act.
+    expect(forgedName).not.toBe(genuineName);
   });
 });

@@ -348,8 +348,12 @@ describe('copies the oversized-event intake dispatched: execution names (row 8g)
     expect(triage(again, ROUTING, SECURITY_ONLY).executionName).toBe(triage(once, ROUTING, SECURITY_ONLY).executionName);
   });
 
-  it('a copy GuardDuty confirmed keeps the genuine name: the original and its copy run once', () => {
-    expect(triage(confirmed(real), ROUTING, SECURITY_ONLY).executionName).toBe(executionNameFor(real));
+  it('a copy GuardDuty confirmed runs under a name of its own too (row 8i): its clip is not GuardDuty\'s delivery, which it never pre-empts', () => {
+    const name = triage(confirmed(real), ROUTING, SECURITY_ONLY).executionName!;
+    expect(name).not.toBe(executionNameFor(real));
+    expect(name).not.toBe(triage(unconfirmed(real), ROUTING, SECURITY_ONLY).executionName);
+    expect(name).toMatch(/-v[0-9a-f]{12}$/);
+    expect(triage({ ...confirmed(real), times: { ...real.times, received: '2026-12-07T12:05:00.000Z' } }, ROUTING, SECURITY_ONLY).executionName).toBe(name);
   });
 
   it('keeps an unconfirmed name within 80 characters for the longest key', () => {

@@ -696,6 +696,17 @@ describe('FirebreakStack resources', () => {
     }
   });
 
+  it('tried (review-8g): the kept-event queues are fed by SendMessage alone, which NumberOfMessagesSent counts, never by an SQS redrive policy, which it does not (row 8h)', () => {
+    // NumberOfMessagesSent does not count a message SQS moves into a dead-letter queue by a source
+    // queue's redrive policy: an alarm on it would never fire for such a queue. The two kept-event
+    // queues are written by EventBridge's dead-letter delivery, Lambda's asynchronous dead-letter
+    // queue and the dispatcher's sqs:sendMessage, all SendMessage; no queue of the stack redrives.
+    const { template } = synthesize();
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(2);
+    for (const queue of Object.values(queues)) expect(queue.Properties.RedrivePolicy).toBeUndefined();
+  });
+
   it('outputs what operators and the game day need', () => {
     const outputs = synthesize().template.toJSON().Outputs as Record<string, unknown>;
     expect(Object.keys(outputs).sort()).toEqual(
