@@ -8,6 +8,7 @@
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../contracts/canonical-json';
 import { GAMEDAY_INCIDENT_KEY_PREFIX } from '../contracts/security';
 import type { Incident } from './model';
 import { compactUtc } from './time';
@@ -93,21 +94,7 @@ export function playbookExecutionName(incident: Pick<Incident, 'key' | 'revision
   const key = KEY_PATTERN.test(incident.key) ? incident.key : `k-${sha256Hex(incident.key).slice(0, 32)}`;
   const { received: _received, ...times } = incident.times;
   const mark = clippedEvent.confirmed === true ? 'v' : 'u';
-  return `${key}-${mark}${sha256Hex(`${incident.revision}\n${stableJson({ ...incident, times })}`).slice(0, 12)}`;
-}
-
-/** JSON with every object's keys sorted: the same incident always gives the same text. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    return `{${Object.keys(record)
-      .sort()
-      .filter((field) => record[field] !== undefined)
-      .map((field) => `${JSON.stringify(field)}:${stableJson(record[field])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return `${key}-${mark}${sha256Hex(`${incident.revision}\n${canonicalJson({ ...incident, times })}`).slice(0, 12)}`;
 }
 
 /**

@@ -33,7 +33,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode, itemOfConditionFailure, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { SealVerdict } from './record-mac';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../contracts/canonical-json';
 import { sha256Hex } from '../incident/keys';
 import type { ReleaseMark } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM } from './record-mac';

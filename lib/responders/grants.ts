@@ -34,7 +34,7 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { APPROVAL_RECORD_ATTRIBUTES, approvalRecordKey, approvalRecordOf } from './approval-records';
 import type { Incident } from '../incident/model';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../contracts/canonical-json';
 import { sha256Hex } from '../incident/keys';
 import type { DeployedSteps, StepClaim } from './step-binding';
 import { stepBindingProblem } from './step-binding';

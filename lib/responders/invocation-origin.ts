@@ -21,7 +21,7 @@
  * an answer: the search throws a TransientResponderError and the playbook's Retry asks again.
  */
 import type { SFNClient, TaskScheduledEventDetails } from '@aws-sdk/client-sfn';
-import { sameCanonicalJson } from './canonical-json';
+import { sameCanonicalJson } from '../contracts/canonical-json';
 import type { ScheduledTaskSearch } from './approval-tasks';
 import { searchScheduledTasks } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';

@@ -23,8 +23,8 @@ import type { QuarantineRecord, RecordSeal } from './quarantine-records';
 import { RECORD_SEAL_SCHEME } from './quarantine-records';
 import type { SealVerdict } from './record-mac';
 import { KmsMac, RECORD_MAC_ALGORITHM } from './record-mac';
-import type { Canonical } from './canonical-json';
-import { canonicalJson } from './canonical-json';
+import type { Canonical } from '../contracts/canonical-json';
+import { canonicalJson } from '../contracts/canonical-json';
 import { sha256Hex } from '../incident/keys';
 
 // The MAC every sealed record shares lives in record-mac.ts (a leaf the credential and evidence

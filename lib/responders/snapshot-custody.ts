@@ -16,7 +16,7 @@ import type { Snapshot } from '@aws-sdk/client-ec2';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { KmsMac, SealVerdict } from './record-mac';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../contracts/canonical-json';
 import { sha256Hex } from '../incident/keys';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 import { STATE_KEY_PREFIX } from '../contracts/security';

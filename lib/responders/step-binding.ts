@@ -17,7 +17,7 @@ import * as z from '../contracts/zod-mini';
 import { SECURITY_ENV } from '../contracts/security';
 import type { ContainmentGrant } from '../contracts/security';
 import { sha256Hex } from '../incident/keys';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../contracts/canonical-json';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { ResponderRequest } from './responder-input';
 import { responderRequestSchema } from './responder-input';

@@ -3,7 +3,7 @@ import type { ContainmentGrant } from '../../lib/contracts/security';
 import type { Incident } from '../../lib/incident/model';
 import { GRANT_VALIDITY_SECONDS, InMemoryGrantStore, grantKey, incidentDigest } from '../../lib/responders/grants';
 import { incidentSchema } from '../../lib/responders/incident-schema';
-import { canonicalJson } from '../../lib/responders/canonical-json';
+import { canonicalJson } from '../../lib/contracts/canonical-json';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import type { ResponderRequest } from '../../lib/responders/responder-input';
 import type { StepClaim } from '../../lib/responders/step-binding';

@@ -11,8 +11,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Canonical } from '../../lib/responders/canonical-json';
-import { canonicalJson, sameCanonicalJson, sortedKeys } from '../../lib/responders/canonical-json';
+import type { Canonical } from '../../lib/contracts/canonical-json';
+import { canonicalJson, sameCanonicalJson, sortedKeys } from '../../lib/contracts/canonical-json';
 import { PROJECT_ROOT } from '../../lib/stack/responder-function';
 
 /** The simple definition of the sorted copy, through entry arrays. */
