@@ -150,12 +150,12 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
   private readonly trackedClaims = new Map<string, Set<string>>();
 
   async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
-    this.set(dnsBlockKey(account, region, domain)).add(encodeClaim(claim));
+    const key = dnsBlockKey(account, region, domain);
+    this.set(key).add(encodeClaim(claim));
     if (at !== undefined) {
-      this.lastClaims.set(dnsBlockKey(account, region, domain), at);
-      this.tracked.add(dnsBlockKey(account, region, domain));
-      const key = dnsBlockKey(account, region, domain);
-      (this.trackedClaims.get(key) ?? this.trackedClaims.set(key, new Set()).get(key)!).add(encodeClaim(claim));
+      this.lastClaims.set(key, at);
+      this.tracked.add(key);
+      this.set(key, this.trackedClaims).add(encodeClaim(claim));
     }
     this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
   }
@@ -164,7 +164,7 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
     const claims = this.set(dnsBlockKey(account, region, domain));
     claims.delete(encodeClaim(claim));
     this.trackedClaims.get(dnsBlockKey(account, region, domain))?.delete(encodeClaim(claim));
-    if (options?.keepInstanceIndex !== true) this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
+    if (options?.keepInstanceIndex !== true) await this.dropInstanceIndex(account, region, domain, claim);
     return decodeAll([...claims], decodeClaim);
   }
 
@@ -177,8 +177,8 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
   }
 
   async claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState> {
-    const lastClaimAt = this.lastClaims.get(dnsBlockKey(account, region, domain));
     const key = dnsBlockKey(account, region, domain);
+    const lastClaimAt = this.lastClaims.get(key);
     return {
       claims: await this.claimsOf(account, region, domain),
       ...(lastClaimAt !== undefined ? { lastClaimAt } : {}),
@@ -191,13 +191,12 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
 
   async recordEntries(account: string, region: string, domain: string, change: DnsEntriesChange, entries: readonly string[]): Promise<void> {
     const key = dnsBlockKey(account, region, domain);
-    const of = (sets: Map<string, Set<string>>) => sets.get(key) ?? sets.set(key, new Set()).get(key)!;
     for (const entry of entries) {
       if (change === 'added') {
-        of(this.added).add(entry);
-        of(this.kept).delete(entry);
-      } else if (change === 'kept') of(this.kept).add(entry);
-      else of(this.added).delete(entry);
+        this.set(key, this.added).add(entry);
+        this.set(key, this.kept).delete(entry);
+      } else if (change === 'kept') this.set(key, this.kept).add(entry);
+      else this.set(key, this.added).delete(entry);
     }
   }
 
@@ -205,11 +204,12 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
     return decodeAll([...this.set(dnsBlockInstanceKey(account, region, instanceId))], decodeBlock);
   }
 
-  private set(key: string): Set<string> {
-    let set = this.sets.get(key);
+  /** The set at `key` of `sets` (the claims and instance indexes by default), made empty when there is none. */
+  private set(key: string, sets: Map<string, Set<string>> = this.sets): Set<string> {
+    let set = sets.get(key);
     if (!set) {
       set = new Set();
-      this.sets.set(key, set);
+      sets.set(key, set);
     }
     return set;
   }
@@ -231,7 +231,7 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
     // The claim leaves trackedClaims with claims (row 6z): only an open claim is ever looked up there, and
     // an item keeping every claim ever made on its domain would grow to DynamoDB's 400 KB and refuse every block.
     const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value, trackedClaims :value', encodeClaim(claim), 'claims');
-    if (options?.keepInstanceIndex !== true) await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
+    if (options?.keepInstanceIndex !== true) await this.dropInstanceIndex(account, region, domain, claim);
     return decodeAll(remaining, decodeClaim);
   }
 
