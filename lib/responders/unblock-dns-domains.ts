@@ -235,6 +235,14 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   const present = domainListId ? await listedDomains(r53, domainListId) : new Set<string>();
   const results: DomainUnblock[] = [];
   /**
+   * Puts `entries` back in the list, recorded as Firebreak's first (as a block does); a failed ADD takes back
+   * what is not listed (row 6za), and the retry records and sends it again (row 6x).
+   */
+  const putBack = async (listId: string, domain: string, entries: readonly string[], listedNow: ReadonlySet<string>) => {
+    await deps.blocks.recordEntries(account, region, domain, 'added', entries);
+    log.record(...spread(await addRecordedEntries(deps.blocks, target, domain, entries, () => updateDomains(r53, mode, listId, 'ADD', entries, listedNow), () => listedDomains(r53, listId))));
+  };
+  /**
    * A domain another incident still claims is in the list, whatever an earlier run of this unblock did:
    * one that removed it as the last one out and died before putting it back (or whose ADD failed) left
    * it out, and its retry comes here (row 6x). What is missing is put back, recorded as Firebreak's first
@@ -251,8 +259,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       return;
     }
     log.record('firebreak:read-dns-blocks', domain, 'observed', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in Firebreak's domain list though ${describeClaims(claims)} still ${claims.length === 1 ? 'claims' : 'claim'} ${domain} (an earlier run of this unblock removed ${missing.length === 1 ? 'it' : 'them'} and did not put ${missing.length === 1 ? 'it' : 'them'} back, or someone took ${missing.length === 1 ? 'it' : 'them'} out by hand): put back`);
-    await deps.blocks.recordEntries(account, region, domain, 'added', missing);
-    log.record(...spread(await addRecordedEntries(deps.blocks, target, domain, missing, () => updateDomains(r53, mode, domainListId, 'ADD', missing, present), () => listedDomains(r53, domainListId))));
+    await putBack(domainListId, domain, missing, present);
   };
   // One domain after another: two blocks of the same domain by this instance must see each other's drop.
   for (const block of blocks) {
@@ -296,10 +303,8 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       // before (a failed ADD below) is found again by its retry, which puts the domain back (row 6x).
       const remaining = await deps.blocks.release(account, region, block.domain, mine, { keepInstanceIndex: true });
       if (remaining.length > 0 && domainListId && entries.length > 0) {
-        // Claimed by another incident while it was being removed: blocked again at once (recorded as Firebreak's first, as a block does).
-        await deps.blocks.recordEntries(account, region, block.domain, 'added', entries);
-        // A failed ADD takes back what is not listed (row 6za): the retry records and sends it again (row 6x).
-        log.record(...spread(await addRecordedEntries(deps.blocks, target, block.domain, entries, () => updateDomains(r53, mode, domainListId, 'ADD', entries, new Set()), () => listedDomains(r53, domainListId))));
+        // Claimed by another incident while it was being removed: blocked again at once.
+        await putBack(domainListId, block.domain, entries, new Set());
         await deps.blocks.dropInstanceIndex(account, region, block.domain, mine);
         results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
         continue;
