@@ -25,7 +25,7 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
-import { addRecordedEntries } from './dns-block-records';
+import { addRecordedEntries, sameClaim } from './dns-block-records';
 import type { DomainRefusalCode } from './dns-domain';
 import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-domain';
 import type { BlockSettings } from './dns-firewall';
@@ -256,8 +256,7 @@ async function recordListing(
     // Only a claim made before additions were recorded can have listed entries not recorded (row 6w): a
     // block claiming since records its additions before sending them, so two blocks of a hand-listed
     // domain at once never take each other for the block that listed it.
-    const same = (a: DnsBlockClaim, b: DnsBlockClaim) => a.instanceId === b.instanceId && a.incidentKey === b.incidentKey;
-    const othersClaim = state.claims.some((other) => !same(other, claim) && !state.trackedClaims.some((tracked) => same(tracked, other)));
+    const othersClaim = state.claims.some((other) => !sameClaim(other, claim) && !state.trackedClaims.some((tracked) => sameClaim(tracked, other)));
     const foreign = listed.filter((entry) => !state.addedEntries.includes(entry) && !state.keptEntries.includes(entry));
     if (othersClaim) await blocks.recordEntries(target.account, target.region, domain, 'added', foreign);
     else if (foreign.length > 0) {

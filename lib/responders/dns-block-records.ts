@@ -99,6 +99,9 @@ export async function addRecordedEntries<T>(
   }
 }
 
+/** Whether two claims are one: the same instance's block for the same incident. */
+export const sameClaim = (a: DnsBlockClaim, b: DnsBlockClaim): boolean => a.instanceId === b.instanceId && a.incidentKey === b.incidentKey;
+
 export const dnsBlockKey = (account: string, region: string, domain: string): string => `${STATE_KEY_PREFIX.dnsBlock}${account}#${region}#${domain}`;
 export const dnsBlockInstanceKey = (account: string, region: string, instanceId: string): string =>
   `${STATE_KEY_PREFIX.dnsBlockByInstance}${account}#${region}#${instanceId}`;

@@ -36,7 +36,7 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
-import { addRecordedEntries } from './dns-block-records';
+import { addRecordedEntries, sameClaim } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, releasedFor } from './quarantine-release-state';
 import { blockEntries, canonicalDomain, checkBlockableDomain } from './dns-domain';
@@ -96,8 +96,6 @@ export interface UnblockDnsDeps {
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
-
-const sameClaim = (a: DnsBlockClaim, b: DnsBlockClaim) => a.instanceId === b.instanceId && a.incidentKey === b.incidentKey;
 
 /** Takes back the DNS blocks of the released instance's incidents. */
 export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>, deps: UnblockDnsDeps): Promise<UnblockDnsResult> {
