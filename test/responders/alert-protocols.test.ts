@@ -6,7 +6,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { CHAT_LIMITS, MAX_SMS_CHARACTERS, chatNotification, protocolMessages, structuredMessage } from '../../lib/responders/alert-protocols';
 import { silentLogger } from '../../lib/responders/logging';
 import { ResponderAccessDeniedError } from '../../lib/contracts/responder-errors';
-import { ec2Incident } from '../support/incidents';
+import { INSTANCE_ID, ec2Incident, ec2Resource } from '../support/incidents';
 
 const NOW = new Date('2026-11-20T10:03:00.000Z');
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-alerts';
@@ -81,6 +81,27 @@ describe('protocolMessages', () => {
     expect(text).not.toContain('@here');
     expect(text).not.toContain('https://evil');
     expect(text).not.toContain('](');
+  });
+
+  // Before: the description kept the message's order, the finding's story (WHAT WAS FOUND, ON WHAT…)
+  // before what Firebreak did and did not do, and was cut at 3,500 characters. Whoever may tag the
+  // instance (its own role often may: ec2:CreateTags) filled the cut with tags, and chat readers never
+  // read that the instance was NOT isolated, nor what Firebreak did (a Medium incident has no next step
+  // saying so either).
+  it('ATTACK (review-alerts): the instance\'s tags cannot push what Firebreak did and did not do out of the chat description', () => {
+    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`team-${i}`.padEnd(120, 'x'), 'v'.repeat(250)]));
+    const incident = ec2Incident({ severity: { score: 5, label: 'Medium' }, resource: ec2Resource({ tags }) });
+    const snapshotted = { responder: 'snapshot-volumes', status: 'snapshotted', actions: [{ api: 'ec2:CreateSnapshots', target: 'vol-0root000000000001', outcome: 'done', detail: 'Started snap-0000000000000000a.', at: NOW.toISOString() }] };
+    const input = report({ incident, playbook: 'notify-and-snapshot', results: { evidence: snapshotted } });
+    const alert = buildAlertMessage(input, { now: NOW });
+    const { description } = chatNotification(input, alert).content;
+    expect(alert.message).toContain(`Instance ${INSTANCE_ID} was NOT isolated (no containment step ran).`);
+    expect(description).toContain(`Instance ${INSTANCE_ID} was NOT isolated (no containment step ran).`);
+    expect(description).toContain('[evidence] done: ec2:CreateSnapshots on vol-0root000000000001: Started snap-0000000000000000a.');
+    // Firebreak's account comes before the finding's story, which is cut.
+    expect(description.indexOf('WHAT FIREBREAK DID NOT DO')).toBeLessThan(description.indexOf('WHAT WAS FOUND'));
+    expect(description).toContain('(cut here: the e-mail alert and the execution history have the rest)');
+    expect(description.length).toBeLessThanOrEqual(CHAT_LIMITS.description);
   });
 
   it('cuts a long alert for chat at a line, keeps its links whole, and stays within the caps', () => {
