@@ -132,6 +132,24 @@ describe('protocolMessages', () => {
   });
 });
 
+describe('the largest alert an attacker can write', () => {
+  // Held: JSON doubles a backslash, and the chat entry is JSON inside JSON (four bytes a backslash), so
+  // text of backslashes is what grows the publish most. Every field an attacker writes is capped (the
+  // parser's budgets, the alert's caps per line and section), and the whole stays far below SNS's
+  // 256 KiB: an alert too large to publish would be lost with its failure alert, which repeats it.
+  it('tried (review-alerts): backslashes and quotes in the title, description, every tag and every network interface stay within SNS 256 KiB', () => {
+    const filler = '\\"'.repeat(600);
+    const tags = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`${i}${filler}`.slice(0, 128), filler.slice(0, 256)]));
+    const base = ec2Resource();
+    const interfaces = Array.from({ length: 64 }, () => ({ ...base.networkInterfaces[0]!, securityGroups: Array.from({ length: 16 }, (_, i) => ({ groupId: `sg-0${i}`, groupName: filler.slice(0, 255) })) }));
+    const incident = ec2Incident({ title: filler, description: filler.repeat(8), resource: ec2Resource({ tags, networkInterfaces: interfaces }) });
+    const actions = Array.from({ length: 200 }, (_, i) => ({ api: 'ec2:CreateTags', target: `${i}${filler}`, outcome: i % 2 === 0 ? 'done' : 'skipped', detail: filler }));
+    const input = report({ incident, failure: { step: 'contain', error: filler, cause: filler.repeat(10) }, kind: 'failure', results: { contain: { responder: 'quarantine-instance', status: filler, actions } } });
+    const message = structuredMessage(input, buildAlertMessage(input, { now: NOW }));
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThan(200 * 1024);
+  });
+});
+
 describe('publishAlert: the backup channel', () => {
   const snsMock = mockClient(SNSClient);
   const client = new SNSClient({ region: 'eu-west-1' });
