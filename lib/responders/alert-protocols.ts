@@ -10,7 +10,8 @@
  *   which shows nothing else but AWS service events: Slack and Microsoft Teams channels subscribe through
  *   it with the `https` protocol. Its `metadata.threadId` is the incident key, so later alerts of the
  *   same incident (approval asked and answered, report, release) land in one thread
- *   (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html).
+ *   (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html). Its description, cut
+ *   at 3,500 characters, puts what Firebreak did and did not do before the finding's story (row 7g).
  *
  * `email-json` subscribers get `default` too. Any other HTTPS endpoint subscribed to the topic (a
  * paging webhook) receives the chat JSON: it is a documented, stable JSON shape to map from.
@@ -61,6 +62,24 @@ export const MAX_SMS_CHARACTERS = 280;
 /** Sections the chat description leaves to next steps, links and the e-mail. */
 const NOT_IN_CHAT_DESCRIPTION = new Set(['WHAT TO DO NEXT', 'LINKS', 'ABOUT THIS ALERT']);
 
+/**
+ * Sections the chat description shows right after the opening lines and the decision, in this order:
+ * what Firebreak did NOT do first, then each instance's and credential's outcome, then what it did.
+ * The description is cut at its cap, and the finding's story before them in the message (its tags,
+ * network interfaces, description, malware and runtime details) is text whoever controls the
+ * resource makes as long as they like: an instance's 50 tags alone fill the cap (review-alerts, row 7g).
+ */
+const FIRST_IN_CHAT: readonly string[] = ['WHAT FIREBREAK DID NOT DO', 'INSTANCES', 'CREDENTIALS', 'WHAT FIREBREAK DID'];
+/** Sections before the finding's story in the message, which the chat keeps where they are. */
+const LEADING_SECTIONS = new Set(['NOT VERIFIED BY STEP FUNCTIONS', 'CONTAINMENT DECISION', 'APPROVAL NEEDED', 'WHAT FAILED']);
+
+/** The rank of a section in the chat description: leading ones (and the opening lines), then FIRST_IN_CHAT, then the rest as built. */
+function chatRank(heading: string | undefined): number {
+  if (heading === undefined || LEADING_SECTIONS.has(heading)) return 0;
+  const first = FIRST_IN_CHAT.indexOf(heading);
+  return first < 0 ? FIRST_IN_CHAT.length + 1 : first + 1;
+}
+
 /** A section's heading line: capitals and spaces, perhaps followed by a parenthesis (`WHAT FIREBREAK DID (playbook ...)`). */
 const HEADING = /^[A-Z][A-Z ]+[A-Z]( \(|$)/;
 /** The parenthesis after a heading. */
@@ -90,9 +109,12 @@ export function chatNotification(input: AlertInput, alert: AlertMessage): ChatNo
     .slice(0, CHAT_LIMITS.nextSteps);
   const links = (alert.links ?? []).map((link) => `${link.label}: ${link.url}`);
   const linkBlock = links.length > 0 ? `\n\n*Links*\n${links.join('\n')}` : '';
+  // Sorted stably: sections of one rank keep the message's order.
   const body = sections
     .filter((s) => !NOT_IN_CHAT_DESCRIPTION.has(headingOf(s) ?? ''))
-    .map((s) => s.join('\n'))
+    .map((s, index) => ({ text: s.join('\n'), rank: chatRank(headingOf(s)), index }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map((s) => s.text)
     .join('\n\n');
   // The links are kept whole: the description is cut before them, at a line, and says so.
   const room = CHAT_LIMITS.description - linkBlock.length - 80;

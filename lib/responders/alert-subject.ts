@@ -21,13 +21,21 @@ const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
 };
 
 /**
- * The markers of the subject's front ([SAMPLE], [GAME DAY], [DRY-RUN], [PAUSED], the kinds), as a
- * title may quote them: GuardDuty's own [SAMPLE], or an alarm's name, which whoever created it chose.
- * The subject says each only in front, and only when it holds. Matched in the title as the subject
- * prints it (ASCII): a fullwidth ［GAME DAY］ or one split by a zero-width character would otherwise
- * come out of the transliteration as the marker itself.
+ * The markers of the subject's front ([SAMPLE], [GAME DAY], [DRY-RUN], [PAUSED], the kinds, the
+ * decision's, [UNVERIFIED] and [ALERT CHANNEL FAILED] of alert.ts, [FIREBREAK PAUSED] and [FIREBREAK
+ * RESUMED] of pause-control.ts), as a title, a target or a raw event may quote them: GuardDuty's own
+ * [SAMPLE], an alarm's name or its InstanceId dimension, which whoever created it chose. The subject
+ * says each only in front, and only when it holds. Matched in the text as the subject prints it
+ * (ASCII): a fullwidth ［GAME DAY］ or one split by a zero-width character would otherwise come out
+ * of the transliteration as the marker itself.
  */
-const QUOTED_MARKER = /\[\s*(?:SAMPLE|GAME[\s-]*DAY|DRY[\s-]*RUN|PAUSED|FAILED|NO\s+ACTION|INVALID\s+EVENT|(?:NOT\s+)?CONTAINED|APPROVAL\s+NEEDED)\b[^\]]*\]\s*/gi;
+const QUOTED_MARKER =
+  /\[\s*(?:SAMPLE|GAME[\s-]*DAY|DRY[\s-]*RUN|PAUSED|FAILED|NO\s+ACTION|INVALID\s+EVENT|(?:NOT\s+)?CONTAINED|APPROVAL\s+NEEDED|UNVERIFIED|ALERT\s+CHANNEL|FIREBREAK\s+(?:PAUSED|RESUMED)|BLAST[\s-]*RADIUS|OVERSIZED[\s-]*EVENT)\b[^\]]*\]\s*/gi;
+
+/** Text of the finding or event as the subject prints it: printable ASCII, without any marker it quotes. */
+function unmarked(text: string): string {
+  return toPrintableAscii(text).replace(QUOTED_MARKER, '').trim();
+}
 
 /**
  * The subject: markers that change how a reader should take it (game day, dry-run, sample, kind)
@@ -58,15 +66,19 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
     const source = rawEventField(input.rawEvent, 'source');
     const detailType = rawEventField(input.rawEvent, 'detail-type');
     const what = [source, detailType].filter((x) => x !== undefined).join(' ');
-    body =
+    // The event's source, detail-type and the reason quoting it are the sender's text.
+    body = unmarked(
       input.kind === 'invalid-event'
         ? `Unparseable ${detailType ?? 'event'}${source !== undefined ? ` from ${source}` : ''}: ${reasonHeadline(input) ?? 'no reason given'}`
-        : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
+        : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`,
+    );
   } else {
-    const on = subjectTarget(incident);
-    const title = toPrintableAscii(incident.title).replace(QUOTED_MARKER, '').trim();
-    const target = on !== undefined ? ` on ${on}` : '';
-    const findingType = shortenedFindingType(prefix, incident.severity.label, incident.findingType, target);
+    // The target is the alarm's InstanceId dimension when the alarm names one (any text on a custom
+    // namespace), and the finding type is whatever a forged event says: neither may carry a marker.
+    const on = unmarked(subjectTarget(incident) ?? '');
+    const title = unmarked(incident.title);
+    const target = on !== '' ? ` on ${on}` : '';
+    const findingType = shortenedFindingType(prefix, incident.severity.label, unmarked(incident.findingType), target);
     body = `${incident.severity.label}: ${findingType}${target}${title !== '' ? ` - ${title}` : ''}`;
   }
   return subjectText(`${prefix} ${body}`);

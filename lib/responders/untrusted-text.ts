@@ -10,8 +10,9 @@
  * - Unicode format characters (category Cf) and control characters (Cc, line and paragraph
  *   separators, lone surrogates) are removed; in one-line text line breaks become spaces;
  * - links are defanged: `http://` → `hxxp://`, `https://` → `hxxps://`, any other `scheme://` →
- *   `scheme[:]//`, and the dots of host names (in links and bare, `evil.example.com`; a bare one on a
- *   top-level domain `LINKED_TLDS` lacks when it starts with `www.` or a path or port follows it) → `[.]`;
+ *   `scheme[:]//`, and the dots of host names (in links and bare, `evil.example.com`, in any script,
+ *   `www.пример.com`, and the dots IDNA reads as dots; a bare one on a top-level domain `LINKED_TLDS`
+ *   lacks when it starts with `www.` or a path or port follows it) → `[.]`;
  * - markup chat tools render is made inert: `<` and `>` become `‹` and `›` (Slack's `<!here>`,
  *   `<@U123>`, `<http://x|y>`, HTML tags, markdown autolinks), `@` becomes `(at)` (`@here`,
  *   `@channel`, `@everyone`, Teams and Discord mentions), and markdown links and images lose the
@@ -48,9 +49,22 @@ export const SPACE_RUN = / {2,}/g;
 const SCHEME = /(?<![A-Za-z])([A-Za-z][A-Za-z0-9+.-]*):\/\//g;
 /**
  * A dotted host name: labels of letters, digits and hyphens ending in a top-level label of 2–24
- * letters (`evil.com`, `EVIL.COM`, `c2.example.net`), checked against `LINKED_TLDS` below.
+ * letters (`evil.com`, `EVIL.COM`, `c2.example.net`) or an A-label (`xn--p1ai`), checked against
+ * `LINKED_TLDS` below. Letters, digits and combining marks of any script (review-alerts, row 7d): an
+ * internationalized name (`www.пример.com`, `café.com`, `例え.jp`) is a link in mail and chat clients
+ * as its ASCII form is, and a label holding a mark IDNA drops or folds (U+034F COMBINING GRAPHEME
+ * JOINER is invisible; a combining acute makes `café` again) resolves to the name without it. The
+ * dots are any IDNA reads as a dot: `.`, U+3002, U+FF0E and U+FF61
+ * (https://www.unicode.org/reports/tr46/#Notation, "label separators").
  */
-const HOST_NAME = /(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g;
+const HOST_NAME = /(?<![\p{L}\p{N}\p{M}-])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,62}[\p{L}\p{N}\p{M}])?[.\u3002\uFF0E\uFF61])+(\p{L}[\p{L}\p{M}]{1,23}|xn--[A-Za-z0-9-]{1,59})(?![\p{L}\p{N}\p{M}-])/gu;
+/** A dot of a host name, as IDNA reads one (see `HOST_NAME`). */
+const HOST_DOT = /[.\u3002\uFF0E\uFF61]/g;
+/** A combining mark: not part of the top-level domain as the list is checked. */
+const COMBINING_MARK = /\p{M}/gu;
+
+/** A host name with each of its dots as `[.]`. */
+const defangedDots = (host: string) => host.replace(HOST_DOT, '[.]');
 
 /**
  * Top-level domains whose bare host names are defanged: every two-letter (country) one and the
@@ -75,7 +89,7 @@ const LINKED_TLDS = new Set(
 );
 
 function isLinkedTld(tld: string): boolean {
-  const lower = tld.toLowerCase();
+  const lower = tld.replace(COMBINING_MARK, '').toLowerCase();
   return lower.length === 2 || LINKED_TLDS.has(lower);
 }
 
@@ -84,7 +98,7 @@ function isLinkedTld(tld: string): boolean {
  * front, or a path or a port after it. `www.approve-firebreak.horse` and `ops.firebreak.rocks:8443/ok`
  * are links in Outlook, Gmail and Slack, and most real top-level domains are not in `LINKED_TLDS`.
  */
-const WWW_PREFIX = /^www\./i;
+const WWW_PREFIX = /^www[.\u3002\uFF0E\uFF61]/i;
 const PATH_OR_PORT_AFTER = /^(?:\/|:\d)/;
 
 /** An EC2 instance type (`m5.large`, `c7gn.16xlarge`, `u-6tb1.metal`): a size, not a host, left as it is. */
@@ -97,11 +111,11 @@ const AFTER_SCHEME = /((?:hxxps?:|[A-Za-z][A-Za-z0-9+.-]*\[:\])\/\/)([^\s/?#:"'�
 const LIVE_HTTP = /(h)tt(ps?):\/\//gi;
 
 /**
- * What every `HOST_NAME` match holds: a label character, a dot, and the first two letters of the
- * top-level label. Text without it (most ids, ARNs, times and sentences) cannot hold a host name,
+ * What every `HOST_NAME` match holds: a label character, a dot, and the first two letters (or a
+ * letter and a mark) of the top-level label. Text without it (most ids, ARNs, times and sentences) cannot hold a host name,
  * and the lookbehind regex, slow over long text, is not run on it.
  */
-const HOST_NAME_HINT = /[A-Za-z0-9]\.[A-Za-z]{2}/;
+const HOST_NAME_HINT = /[\p{L}\p{N}\p{M}][.\u3002\uFF0E\uFF61]\p{L}[\p{L}\p{M}]/u;
 
 /** Defangs links: schemes, then the hosts after them, then bare host names. */
 export function defangLinks(text: string): string {
@@ -116,12 +130,12 @@ export function defangLinks(text: string): string {
         if (lower === 'https') return 'hxxps://';
         return `${scheme}[:]//`;
       })
-      .replace(AFTER_SCHEME, (_, prefix: string, host: string) => `${prefix}${host.replaceAll('.', '[.]')}`);
+      .replace(AFTER_SCHEME, (_, prefix: string, host: string) => `${prefix}${defangedDots(host)}`);
   }
   if (HOST_NAME_HINT.test(out)) {
     out = out.replace(HOST_NAME, (host: string, tld: string, at: number, whole: string) => {
       const linked = isLinkedTld(tld) || WWW_PREFIX.test(host) || PATH_OR_PORT_AFTER.test(whole.slice(at + host.length, at + host.length + 2));
-      return !linked || EC2_INSTANCE_TYPE.test(host) ? host : host.replaceAll('.', '[.]');
+      return !linked || EC2_INSTANCE_TYPE.test(host) ? host : defangedDots(host);
     });
   }
   // Belt and braces: whatever the rules above missed, no http(s):// leaves this function.
@@ -251,11 +265,19 @@ export function neutralizeText(text: string, max: number, options: NeutralizeOpt
 }
 
 /**
+ * A double quote and what reads as one (review-alerts, row 7e): curly, low and reversed quotes,
+ * double primes, modifier letters, gershayim, ditto marks, CJK and fullwidth quotes, guillemets,
+ * ornaments. Any of them closes a quotation to the eye as well as `"` does.
+ */
+const DOUBLE_QUOTE_LIKE = /["\u00AB\u00BB\u02BA\u02DD\u02EE\u05F4\u201C-\u201F\u2033\u2036\u275D-\u2760\u2E42\u3003\u301D-\u301F\uFF02\u{1F676}-\u{1F678}]/gu;
+
+/**
  * Untrusted text quoted as evidence: neutralized, one line, inside double quotes (its own double
- * quotes become single ones, so it cannot close the quote and continue as Firebreak's words).
+ * quotes, and every character that reads as one, become single ones, so it cannot close the quote
+ * and continue as Firebreak's words).
  */
 export function quoteUntrusted(text: string, max: number): string {
-  return `"${neutralizeText(text, max).replaceAll('"', "'")}"`;
+  return `"${neutralizeText(text, max).replace(DOUBLE_QUOTE_LIKE, "'")}"`;
 }
 
 /** A word a POSIX shell reads as it is: letters, digits and `_ . / + = , % -` only (no `@`: the alert shows it `(at)`). */

@@ -285,7 +285,9 @@ describe('responder bundles', () => {
     // its results decide whether the release released and a direct invocation could forge them (row 13h). 612,479 bytes after.
     // Review-approval (session 36): +700 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts.
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
-    'update-security-hub-finding': 19_110,
+    // Review-alerts (session 37): +260 bytes: its note's neutralization defangs host names in any script and with IDNA's dots
+    // (row 7d) and quotes no look-alike double quote as one that ends the quotation (row 7e), untrusted-text.ts. 613,494 bytes after.
+    'update-security-hub-finding': 19_370,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     'oversized-event': 30_003,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
@@ -305,7 +307,12 @@ describe('responder bundles', () => {
     // earlier execution's answered request under the same ARN is replaced (row 5l).
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
-    'publish-alert': 128_770,
+    // Review-alerts (session 37): +520 bytes: host names in any script and with IDNA's dots defanged (row 7d), look-alike double
+    // quotes kept inside their quotation (row 7e), and no marker of Firebreak's own from an alarm's name, its InstanceId
+    // dimension or an event's text in the subject (row 7f). 506,676 bytes after.
+    // Review-alerts (session 37): +380 bytes: the chat description puts what Firebreak did and did not do before the finding's
+    // story, which whoever tags the instance can make as long as the description's cap (row 7g). 507,053 bytes after.
+    'publish-alert': 129_670,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
@@ -444,7 +451,9 @@ describe('responder bundles', () => {
     // profile or another (protectedRoleHolder in quarantine-credentials.ts, row 2v). 1,189,713 bytes after.
     // Review-rails (session 36): +150 bytes: the protected tag key found on an instance in any case, as IAM reads
     // aws:ResourceTag keys, with the reason naming how it was spelt (protectionOf, row 2w). 1,189,854 bytes after.
-    'quarantine-instance': 6_460,
+    // Review-alerts (session 37): +340 bytes: the neutralization its notes share with the alert (untrusted-text.ts) defangs host
+    // names in any script and with IDNA's dots (row 7d) and look-alike double quotes (row 7e). 1,190,204 bytes after.
+    'quarantine-instance': 6_800,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cloudWatchAlarmLink,
   consoleLinks,
   consoleOrigin,
   ec2InstanceLink,
   executionLink,
   guardDutyFindingLink,
   partitionOfRegion,
+  s3ObjectLink,
 } from '../../lib/responders/console-links';
 
 describe('partitionOfRegion', () => {
@@ -83,5 +85,27 @@ describe('console links', () => {
       { label: 'CloudWatch alarm', url: 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/cpu%20high' },
     ]);
     expect(consoleLinks({})).toEqual([]);
+  });
+});
+
+describe('console links of attacker-chosen ids and names', () => {
+  // Held: every text part is percent-encoded (or, in an execution ARN, everything an ARN never
+  // holds), so no finding id, alarm name, object key or execution name leads anywhere but the
+  // console, or ends the link early where mail and chat clients stop reading one.
+  it('tried (review-alerts): no finding id, alarm name, object key or execution name moves a link off the console or ends it early', () => {
+    const texts = ['@evil.example.com', '//evil.example.com/x', '\\\\evil.example.com', 'a b|<https://evil.example.com|approve>', 'x\u2028y\u0085z', '%2F%2Fevil.com', 'a>b"c`d', 'i-0abc1234def567890\u202E'];
+    for (const text of texts) {
+      const links = [
+        guardDutyFindingLink('eu-west-1', text),
+        cloudWatchAlarmLink('eu-west-1', text),
+        s3ObjectLink('eu-west-1', 'bucket', text),
+        executionLink(`arn:aws:states:eu-west-1:111122223333:execution:firebreak-pb:${text}`),
+      ];
+      for (const link of links) {
+        expect(new URL(link!).host, text).toBe('eu-west-1.console.aws.amazon.com');
+        expect(link, text).toMatch(/^[\x21-\x7e]+$/);
+        expect(link, text).not.toMatch(/[<>|"`\\]/);
+      }
+    }
   });
 });

@@ -73,6 +73,38 @@ describe('neutralizeText', () => {
     expect(quoteUntrusted('x" and Firebreak says "all clear', 100)).toBe('"x\' and Firebreak says \'all clear"');
   });
 
+  // Before: a host name's labels had to be ASCII letters and digits, and its dots ASCII dots, so a
+  // name in another script (an IDN: `www.пример.com`, `www.例え.jp`, `café.com`), one whose label
+  // holds a combining mark (`login.evil\u034F.com`: U+034F is invisible, and IDNA drops it) or one
+  // written with the dots IDNA reads as dots (`www．evil．com`) came out as it went in: live in the
+  // mail and chat clients that link `www.` names and bare names on common top-level domains.
+  it('ATTACK (review-alerts): defangs host names in any script, with combining marks or IDNA dots', () => {
+    const cases: readonly (readonly [string, string, string])[] = [
+      ['approve at www.пример.com/i-0abc now', 'www.пример.com', 'www[.]пример[.]com/i-0abc'],
+      ['see www.例え.jp', 'www.例え.jp', 'www[.]例え[.]jp'],
+      ['mirror at café.com', 'café.com', 'café[.]com'],
+      ['login.evil\u034F.com', 'evil\u034F.com', 'login[.]evil\u034F[.]com'],
+      ['www\uFF0Eevil\uFF0Ecom and www\u3002evil\u3002horse', 'evil\uFF0Ecom', 'www[.]evil[.]com and www[.]evil[.]horse'],
+      ['panel at ops.evil.xn--p1ai/login', 'evil.xn--p1ai', 'ops[.]evil[.]xn--p1ai/login'],
+    ];
+    for (const [text, gone, shown] of cases) {
+      const out = neutralizeText(text, 400);
+      expect(out, text).not.toContain(gone);
+      expect(out, text).toContain(shown);
+    }
+    // Prose in other scripts without a dot between letters is left as it is.
+    expect(neutralizeText('Доступ запрещён. Процесс остановлен', 400)).toBe('Доступ запрещён. Процесс остановлен');
+  });
+
+  // Before: only the ASCII double quote became a single one, so a look-alike (U+201D, U+FF02, U+2033,
+  // U+3003…) ended the quotation to the eye, and the rest of the text read as Firebreak's own words.
+  it('ATTACK (review-alerts): a look-alike double quote cannot end the quotation either', () => {
+    for (const quote of ['\u201C', '\u201D', '\u201E', '\u201F', '\u2033', '\u2036', '\u02BA', '\u02DD', '\u02EE', '\u05F4', '\u3003', '\u301D', '\u301E', '\u301F', '\uFF02', '\u00AB', '\u00BB', '\u275D', '\u275E']) {
+      const out = quoteUntrusted(`web-1 cpu${quote}. Containment was APPROVED by alice: the instance IS contained. ${quote}`, 400);
+      expect(out, quote).toBe(`"web-1 cpu'. Containment was APPROVED by alice: the instance IS contained. '"`);
+    }
+  });
+
   it('property: no format or control character and no http(s):// survives, whatever the text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.boolean(), (text, multiline) => {
@@ -143,6 +175,27 @@ describe('buildAlertMessage: untrusted text in subject and body', () => {
     const body = withoutOwnLinks(buildAlertMessage(report(incident, { 'block-domain': blocked }), { now: NOW }).message);
     expect(body).toContain('firebreak:block-dns-domain on c2[.]attacker[.]horse: Blocked c2[.]attacker[.]horse and its subdomains');
     expect(body).not.toMatch(/attacker\.horse/i);
+  });
+
+  it('ATTACK (review-alerts): a tag value or title with a look-alike closing quote stays inside its quotation in the alert', () => {
+    const forged = 'web-1\u201D. Instance i-0abc1234def567890 IS contained: approved by alice, nothing to do. \u201C';
+    const incident = ec2Incident({ title: forged, resource: ec2Resource({ tags: { Name: forged } }) });
+    const body = withoutOwnLinks(buildAlertMessage(report(incident), { now: NOW }).message);
+    const quoted = "\"web-1'. Instance i-0abc1234def567890 IS contained: approved by alice, nothing to do. '\"";
+    expect(body).toContain(`reported by the finding as: ${quoted}`);
+    expect(body).toContain(`"Name"=${quoted}`);
+    expect(body).not.toMatch(/[\u201C\u201D]/);
+  });
+
+  it('ATTACK (review-alerts): an IDN link in the title or the description is no link in the alert', () => {
+    const incident = ec2Incident({ title: 'Re-approve at www.фаербрейк.com/approve', description: 'Details: www.例え.jp/i-0abc' });
+    const { subject, message } = buildAlertMessage(report(incident), { now: NOW });
+    const body = withoutOwnLinks(message);
+    expect(body).not.toMatch(/www\.фаербрейк\.com|www\.例え\.jp/);
+    expect(body).toContain('www[.]фаербрейк[.]com/approve');
+    expect(body).toContain('www[.]例え[.]jp/i-0abc');
+    // The subject is ASCII: the Cyrillic name is dropped, and `www..com` is no host name.
+    expect(subject).not.toMatch(/www\.\w/);
   });
 
   it('neutralizes an alarm name and reason (alarm names are up to 255 characters of almost anything)', () => {

@@ -428,6 +428,32 @@ describe('buildAlertMessage: a real incident whose text says [SAMPLE] (review-ga
     expect(subject).toContain('"[prod] web-1');
   });
 
+  // Before: only [SAMPLE], [GAME DAY], [DRY-RUN], [PAUSED], the kinds and CONTAINED were stripped, and
+  // only from the title: [UNVERIFIED] (the mark of an alert Step Functions does not confirm, "do not
+  // act on it"), [ALERT CHANNEL FAILED], [FIREBREAK PAUSED] and the decision's [blast radius] came
+  // through from an alarm's name, and any marker from the alarm's InstanceId dimension, which the
+  // subject names as its target (whoever creates a custom-namespace alarm writes any value there).
+  it('ATTACK (review-alerts): its subject never carries a marker of Firebreak\'s own from the alarm\'s name or its InstanceId dimension', () => {
+    for (const name of ['[UNVERIFIED] web-1 network out', 'web-1 network out [ALERT CHANNEL FAILED]', '[FIREBREAK PAUSED] web-1 network out', '[Blast Radius] web-1 network out', '[oversized event] web-1 network out']) {
+      const incident = alarmNamed(name);
+      const { subject } = buildAlertMessage(
+        parse({ kind: 'report', incident, mode: 'enforce', options: {}, execution: EXECUTION, results: { 'preserve-evidence': snapshotted(incident) } }),
+        { now: NOW },
+      );
+      expect(subject, name).not.toMatch(/\[\s*(UNVERIFIED|ALERT CHANNEL FAILED|FIREBREAK PAUSED|BLAST RADIUS|OVERSIZED EVENT)\s*\]/i);
+      expect(subject, name).toContain('web-1 network out');
+    }
+    const event = structuredClone(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json')) as { detail: { alarmName: string; configuration: { metrics: unknown[] } } };
+    event.detail.alarmName = 'web-1 network out';
+    event.detail.configuration.metrics = [
+      { id: 'm1', metricStat: { metric: { namespace: 'Custom/App', name: 'Errors', dimensions: { InstanceId: 'i-0aaaa1111bbbb2222 [GAME DAY][SAMPLE]' } }, period: 300, stat: 'Sum' }, returnData: true },
+    ];
+    const custom = parseEvent(event, { receivedAt: NOW });
+    const { subject } = buildAlertMessage(parse({ kind: 'triage-only', incident: custom, mode: 'enforce', options: {}, reasons: ['no playbook matches'] }), { now: NOW });
+    expect(subject).not.toMatch(/\[\s*(GAME DAY|SAMPLE)\s*\]/i);
+    expect(subject).toMatch(/^\[NO ACTION\] \w+: CloudWatch:Alarm\/ALARM on i-0aaaa1111bbbb2222 - /);
+  });
+
   it('still marks a GuardDuty sample (the parser says so) as one', () => {
     const incident = ec2Incident({ sample: true, title: '[SAMPLE] Command and Control server domain name queried by EC2 instance i-99999999.', resource: ec2Resource({ instanceId: 'i-99999999' }) });
     const { subject, message } = buildAlertMessage(report({ incident, mode: 'dry-run' }), { now: NOW });

@@ -6,7 +6,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { CHAT_LIMITS, MAX_SMS_CHARACTERS, chatNotification, protocolMessages, structuredMessage } from '../../lib/responders/alert-protocols';
 import { silentLogger } from '../../lib/responders/logging';
 import { ResponderAccessDeniedError } from '../../lib/contracts/responder-errors';
-import { ec2Incident } from '../support/incidents';
+import { INSTANCE_ID, ec2Incident, ec2Resource } from '../support/incidents';
 
 const NOW = new Date('2026-11-20T10:03:00.000Z');
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-alerts';
@@ -83,6 +83,27 @@ describe('protocolMessages', () => {
     expect(text).not.toContain('](');
   });
 
+  // Before: the description kept the message's order, the finding's story (WHAT WAS FOUND, ON WHAT…)
+  // before what Firebreak did and did not do, and was cut at 3,500 characters. Whoever may tag the
+  // instance (its own role often may: ec2:CreateTags) filled the cut with tags, and chat readers never
+  // read that the instance was NOT isolated, nor what Firebreak did (a Medium incident has no next step
+  // saying so either).
+  it('ATTACK (review-alerts): the instance\'s tags cannot push what Firebreak did and did not do out of the chat description', () => {
+    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`team-${i}`.padEnd(120, 'x'), 'v'.repeat(250)]));
+    const incident = ec2Incident({ severity: { score: 5, label: 'Medium' }, resource: ec2Resource({ tags }) });
+    const snapshotted = { responder: 'snapshot-volumes', status: 'snapshotted', actions: [{ api: 'ec2:CreateSnapshots', target: 'vol-0root000000000001', outcome: 'done', detail: 'Started snap-0000000000000000a.', at: NOW.toISOString() }] };
+    const input = report({ incident, playbook: 'notify-and-snapshot', results: { evidence: snapshotted } });
+    const alert = buildAlertMessage(input, { now: NOW });
+    const { description } = chatNotification(input, alert).content;
+    expect(alert.message).toContain(`Instance ${INSTANCE_ID} was NOT isolated (no containment step ran).`);
+    expect(description).toContain(`Instance ${INSTANCE_ID} was NOT isolated (no containment step ran).`);
+    expect(description).toContain('[evidence] done: ec2:CreateSnapshots on vol-0root000000000001: Started snap-0000000000000000a.');
+    // Firebreak's account comes before the finding's story, which is cut.
+    expect(description.indexOf('WHAT FIREBREAK DID NOT DO')).toBeLessThan(description.indexOf('WHAT WAS FOUND'));
+    expect(description).toContain('(cut here: the e-mail alert and the execution history have the rest)');
+    expect(description.length).toBeLessThanOrEqual(CHAT_LIMITS.description);
+  });
+
   it('cuts a long alert for chat at a line, keeps its links whole, and stays within the caps', () => {
     const actions = Array.from({ length: 60 }, (_, i) => ({ api: 'ec2:CreateTags', target: `i-0abc1234def56789${String(i).padStart(1, '0')}`, outcome: 'done', detail: 'x'.repeat(300) }));
     const input = report({ results: { contain: { responder: 'quarantine-instance', status: 'quarantined', actions } } });
@@ -108,6 +129,24 @@ describe('protocolMessages', () => {
     const message = structuredMessage(input, buildAlertMessage(input, { now: NOW }));
     expect(Buffer.byteLength(message, 'utf8')).toBeLessThan(256 * 1024);
     expect(JSON.parse(message)).toHaveProperty('default');
+  });
+});
+
+describe('the largest alert an attacker can write', () => {
+  // Held: JSON doubles a backslash, and the chat entry is JSON inside JSON (four bytes a backslash), so
+  // text of backslashes is what grows the publish most. Every field an attacker writes is capped (the
+  // parser's budgets, the alert's caps per line and section), and the whole stays far below SNS's
+  // 256 KiB: an alert too large to publish would be lost with its failure alert, which repeats it.
+  it('tried (review-alerts): backslashes and quotes in the title, description, every tag and every network interface stay within SNS 256 KiB', () => {
+    const filler = '\\"'.repeat(600);
+    const tags = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`${i}${filler}`.slice(0, 128), filler.slice(0, 256)]));
+    const base = ec2Resource();
+    const interfaces = Array.from({ length: 64 }, () => ({ ...base.networkInterfaces[0]!, securityGroups: Array.from({ length: 16 }, (_, i) => ({ groupId: `sg-0${i}`, groupName: filler.slice(0, 255) })) }));
+    const incident = ec2Incident({ title: filler, description: filler.repeat(8), resource: ec2Resource({ tags, networkInterfaces: interfaces }) });
+    const actions = Array.from({ length: 200 }, (_, i) => ({ api: 'ec2:CreateTags', target: `${i}${filler}`, outcome: i % 2 === 0 ? 'done' : 'skipped', detail: filler }));
+    const input = report({ incident, failure: { step: 'contain', error: filler, cause: filler.repeat(10) }, kind: 'failure', results: { contain: { responder: 'quarantine-instance', status: filler, actions } } });
+    const message = structuredMessage(input, buildAlertMessage(input, { now: NOW }));
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThan(200 * 1024);
   });
 });
 

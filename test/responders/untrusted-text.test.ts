@@ -30,14 +30,15 @@ function referenceNeutralizeText(text: string, max: number, options: NeutralizeO
         if (lower === 'https') return 'hxxps://';
         return `${scheme}[:]//`;
       })
-      .replace(/((?:hxxps?:|[A-Za-z][A-Za-z0-9+.-]*\[:\])\/\/)([^\s/?#:"'‹›()[\]]+)/g, (_, prefix: string, host: string) => `${prefix}${host.replace(/\./g, '[.]')}`)
-      .replace(/(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g, (host: string, tld: string, at: number, whole: string) => {
-        const lower = tld.toLowerCase();
+      .replace(/((?:hxxps?:|[A-Za-z][A-Za-z0-9+.-]*\[:\])\/\/)([^\s/?#:"'‹›()[\]]+)/g, (_, prefix: string, host: string) => `${prefix}${host.replace(/[.\u3002\uFF0E\uFF61]/g, '[.]')}`)
+      // Labels of letters, digits and marks of any script, and any dot IDNA reads as one (row 7d).
+      .replace(/(?<![\p{L}\p{N}\p{M}-])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,62}[\p{L}\p{N}\p{M}])?[.\u3002\uFF0E\uFF61])+(\p{L}[\p{L}\p{M}]{1,23}|xn--[A-Za-z0-9-]{1,59})(?![\p{L}\p{N}\p{M}-])/gu, (host: string, tld: string, at: number, whole: string) => {
+        const lower = tld.replace(/\p{M}/gu, '').toLowerCase();
         const after = whole.slice(at + host.length);
         // Any top-level domain once `www.` leads or a path or port follows: clients link those.
-        const linked = lower.length === 2 || REFERENCE_LINKED_TLDS.has(lower) || /^www\./i.test(host) || after.startsWith('/') || /^:\d/.test(after);
+        const linked = lower.length === 2 || REFERENCE_LINKED_TLDS.has(lower) || /^www[.\u3002\uFF0E\uFF61]/i.test(host) || after.startsWith('/') || /^:\d/.test(after);
         const instanceType = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)$/.test(host);
-        return !linked || instanceType ? host : host.replace(/\./g, '[.]');
+        return !linked || instanceType ? host : host.replace(/[.\u3002\uFF0E\uFF61]/g, '[.]');
       })
       .replace(/(h)tt(ps?):\/\//gi, (_, h: string, rest: string) => `${h}xx${rest}://`);
   const inertMarkup = (input: string): string =>
@@ -69,6 +70,8 @@ const FRAGMENTS = [
   '<', '>', '@', '[', ']', '(', ')', '](', '] (', '!', '|', '"', "'", '?', '#', '‹', '›', '&', '$1', '$&',
   '\u0000', '\u001F', '\u007F', '\u0085', '\u00A0', '\u00AD', '\u200B', '\u202E', '\u2028', '\u2029', '\u2066', '\u3000', '\uFEFF',
   'é', 'ß', 'и', '例', '\u{1F600}', '\uD83D', '\uDE00', '\u{E0041}',
+  // Row 7d: labels in other scripts, marks (U+034F invisible, U+0301 combining acute), IDNA's dots, A-labels.
+  'пример', 'рф', '例え', '\u034F', '\u0301', '\u3002', '\uFF0E', '\uFF61', 'xn--p1ai', '²',
 ];
 
 const fragmentText = fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }).map((parts) => parts.join(''));
