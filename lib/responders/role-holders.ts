@@ -8,6 +8,7 @@ import { ListInstanceProfilesForRoleCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { tagRecord } from '../aws/describe-instance';
+import { ResponderAccessDeniedError } from '../contracts/responder-errors';
 import type { ProtectionRules } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
 import { describeInstancesWhere, FILTER_VALUES } from './instances-where';
@@ -58,8 +59,23 @@ async function profilesHolding(iam: IAMClient, roleName: string): Promise<string
  * read, as EC2 is regional while a role is not.
  */
 export async function protectedRoleHolder(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn?: string): Promise<string | undefined> {
+  if (!protectsAnything(search.protection)) return undefined;
+  try {
+    return await findProtectedHolder(search, iam, roles, ownProfileArn);
+  } catch (error) {
+    // A member role deployed before these reads (its stack set is updated apart from the security
+    // account's) is denied them: the holders are unknown, so the role keeps its sessions (the safe
+    // side for a protected workload), and quarantine still contains the instance. Any other error
+    // fails the step as AWS answered (retried when transient), nothing written.
+    if (!(error instanceof ResponderAccessDeniedError)) throw error;
+    const cut = error.message.indexOf('): ');
+    const denied = cut === -1 ? error.message : error.message.slice(0, cut + 1);
+    return `the instances holding the role could not be read (${denied}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
+  }
+}
+
+async function findProtectedHolder(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn: string | undefined): Promise<string | undefined> {
   const { instanceId, protection } = search;
-  if (!protectsAnything(protection)) return undefined;
   const roleOf = new Map<string, string>();
   for (const role of roles) for (const arn of await profilesHolding(iam, role)) if (!roleOf.has(arn)) roleOf.set(arn, role);
   const profiles = [...roleOf.keys()];

@@ -511,6 +511,22 @@ describe('revokeRoleSessions', () => {
       expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
     });
 
+    it('keeps the sessions when the holders cannot be read (a member role deployed before the read): refused, nothing written', async () => {
+      givenRoleHeldBy([holder(DB, OTHER_PROFILE)]);
+      ec2Mock.on(DescribeInstancesCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(result.status).toBe('refused');
+      expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringContaining('the instances holding the role could not be read (ec2:DescribeInstances was denied (UnauthorizedOperation))') })]);
+    });
+
+    it('fails, writing nothing, when a read of the holders fails otherwise (retried by the state machine)', async () => {
+      givenRoleHeldBy([holder(DB, OTHER_PROFILE)]);
+      iamMock.on(ListInstanceProfilesForRoleCommand).rejects(sdkError('Throttling', 400));
+      await expect(revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError' });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    });
+
     it('makes no such read in a deployment that protects nothing', async () => {
       givenRoleHeldBy([holder(DB, OTHER_PROFILE, { 'firebreak:protected': '' })]);
       const result = await revoke(ROLE_SESSION());

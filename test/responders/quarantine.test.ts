@@ -1127,6 +1127,14 @@ describe('quarantineInstance', () => {
           });
         });
 
+        it("keeps the role's sessions and contains the instance all the same when IAM denies the read of the role's profiles (a member role deployed before it)", async () => {
+          givenRole(ROLE_NAME);
+          givenHolders([holder(INSTANCE_ID, PROFILE_ARN)], [PROFILE_ARN]);
+          iamMock.on(ListInstanceProfilesForRoleCommand).rejects(sdkError('AccessDenied', 403));
+          const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+          await refusedRevocation(result, ROLE_NAME, /the instances holding the role could not be read \(iam:ListInstanceProfilesForRole was denied \(AccessDenied\)\)/);
+        });
+
         it('makes no such read in a deployment that protects nothing', async () => {
           givenRole(ROLE_NAME);
           givenHolders([holder(DB, PROFILE_ARN, { 'firebreak:protected': '' })], [PROFILE_ARN]);
