@@ -616,6 +616,8 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
         case 'DeleteRolePolicy':
         case 'GetRolePolicy':
         case 'ListRolePolicies':
+        // Authorized on the role it names (Service Authorization Reference: role*), not on its profiles.
+        case 'ListInstanceProfilesForRole':
         case 'GetRole':
         case 'TagRole':
           return [roleTarget(world, call.account, String(input.RoleName))];
