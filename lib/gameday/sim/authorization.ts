@@ -612,11 +612,11 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
           const profile = [...world.instanceProfiles.values()].find((p) => p.account === call.account && p.name === input.InstanceProfileName);
           return [{ resourceType: 'instance-profile', arn: profile?.arn ?? `arn:aws:iam::${call.account}:instance-profile/${String(input.InstanceProfileName)}`, keys: {}, complete: [] }];
         }
+        // ListInstanceProfilesForRole too is authorized on the role it names (Service Authorization Reference: role*).
         case 'PutRolePolicy':
         case 'DeleteRolePolicy':
         case 'GetRolePolicy':
         case 'ListRolePolicies':
-        // Authorized on the role it names (Service Authorization Reference: role*), not on its profiles.
         case 'ListInstanceProfilesForRole':
         case 'GetRole':
         case 'TagRole':
