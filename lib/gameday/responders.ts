@@ -258,7 +258,11 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     createUnblockDnsDomainsHandler({ ...dnsFirewallDeps(runtime), records: new DynamoDbQuarantineReleaseStates(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)) }),
   // IAM through the served accounts' clients; grants from the state table, as the Lambdas build them.
   [RESPONDER_NAMES.disableAccessKey]: (runtime) => createDisableAccessKeyHandler(credentialDeps(runtime)),
-  [RESPONDER_NAMES.revokeRoleSessions]: (runtime) => createRevokeRoleSessionsHandler({ ...credentialDeps(runtime), clients: sessionRevokerIam(runtime) }),
+  // EC2 (the protected instances holding the role, row 2x) through the served accounts' clients, as the Lambda's member role.
+  [RESPONDER_NAMES.revokeRoleSessions]: (runtime) => {
+    const deps = credentialDeps(runtime);
+    return createRevokeRoleSessionsHandler({ ...deps, clients: sessionRevokerIam(runtime), ec2Clients: deps.clients });
+  },
   [RESPONDER_NAMES.releaseCredentials]: (runtime) => {
     const deps = credentialDeps(runtime);
     return createReleaseCredentialsHandler({

@@ -32,8 +32,9 @@ export const CREDENTIAL_ACTIONS = {
       'Deny every session issued so far to the IAM roles the finding names (an aws:TokenIssueTime deny, as the IAM console\'s "Revoke active sessions"); never an administrator, break-glass or Firebreak role.',
     options: revokeRoleSessionsOptions,
     responder: RESPONDER_NAMES.revokeRoleSessions,
-    // GetRole reads the role's tags (protected, game-day opt-in) where it lives.
-    iamActions: ['iam:GetRole', 'iam:PutRolePolicy'],
+    // GetRole reads the role's tags (protected, game-day opt-in) where it lives; ListInstanceProfilesForRole
+    // and DescribeInstances find the instances holding the role, a protected one keeping it (row 2x).
+    iamActions: ['iam:GetRole', 'iam:ListInstanceProfilesForRole', 'iam:PutRolePolicy', 'ec2:DescribeInstances'],
     mutates: true,
   },
   [RESPONDER_NAMES.releaseCredentials]: {

@@ -32,18 +32,19 @@ export const MIN_APPROVAL_TIMEOUT_SECONDS = 60;
 export const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400;
 
 /**
- * Actions whose responder acts on the incident's EC2 instance, so the incident must concern one:
- * every action that needs EC2 permissions does (quarantine, snapshot, release).
- */
-export const INSTANCE_ACTIONS: readonly ActionName[] = ACTION_NAMES.filter((name) =>
-  ACTIONS[name].iamActions.some((iamAction) => iamAction.startsWith('ec2:')),
-);
-
-/**
  * Actions whose responder acts on the credentials an access-key incident names: the containment
  * guard clears credentials only for such incidents, so the playbook must match only them.
  */
 export const CREDENTIAL_ACTIONS: readonly ActionName[] = ['disable-access-key', 'revoke-role-sessions', 'release-credentials'];
+
+/**
+ * Actions whose responder acts on the incident's EC2 instance, so the incident must concern one:
+ * every action that needs EC2 permissions does (quarantine, snapshot, release), but a credential
+ * action, which reads EC2 only to find the protected instances holding its role (row 2x).
+ */
+export const INSTANCE_ACTIONS: readonly ActionName[] = ACTION_NAMES.filter(
+  (name) => !CREDENTIAL_ACTIONS.includes(name) && ACTIONS[name].iamActions.some((iamAction) => iamAction.startsWith('ec2:')),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Words for zod issues

@@ -4,8 +4,8 @@
  * revoke-role-sessions step (credential-rails.ts): the role comes from the instance, but its deny
  * reaches every workload sharing it.
  */
-import { DescribeInstancesCommand, DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
-import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
+import { DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
@@ -22,9 +22,8 @@ import { mutateUnprobed } from './pending-actions';
 import { causeCode } from './quarantine-addresses';
 import type { QuarantineOptions } from './quarantine-plan';
 import { foreignProfile, instanceProfileName } from './instance-profile-arn';
-import { tagRecord } from '../aws/describe-instance';
-import type { ProtectionRules } from './containment-guard-rails';
-import { protectionOf } from './containment-guard-rails';
+import type { RoleHolderSearch } from './role-holders';
+import { protectedRoleHolder } from './role-holders';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
 export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
@@ -85,82 +84,9 @@ export interface RoleSessionRails {
   readonly gameDay: boolean;
   /**
    * The instance's EC2 and the deployment's protection rules: a role a protected instance holds too
-   * (through the same instance profile or another) keeps its sessions (row 2v). Unset: no such read.
+   * (through the same instance profile or another) keeps its sessions (rows 2v, 2y). Unset: no such read.
    */
-  readonly sharing?: ProfileSharing;
-}
-
-/** Where quarantine looks for protected instances holding the profile's role (row 2v). */
-export interface ProfileSharing {
-  readonly ec2: EC2Client;
-  readonly instanceId: string;
-  readonly protection: ProtectionRules;
-}
-
-/** The states in which an instance may hold a session of its profile's role (a stopped one holds none, and gets new ones when it starts). */
-const SESSION_HOLDING_STATES = ['pending', 'running', 'stopping'];
-
-/** EC2 takes at most 200 values in one filter. */
-const FILTER_VALUES = 200;
-
-/** Every instance EC2 shows for the filters (every page). */
-async function describeEvery(ec2: EC2Client, filters: { Name: string; Values: string[] }[]): Promise<Instance[]> {
-  const found: Instance[] = [];
-  let token: string | undefined;
-  do {
-    const page = await sendReadOnly('ec2:DescribeInstances', () =>
-      ec2.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, ...(token !== undefined ? { NextToken: token } : {}) })),
-    );
-    found.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
-    token = page.NextToken || undefined;
-  } while (token !== undefined);
-  return found;
-}
-
-/**
- * Why the sessions of `roles` (the roles of `instanceProfileArn`) must stay because a protected
- * instance holds one of them now, or undefined (row 2v). The deny applies to the role, so it would
- * cut that workload's credentials too, which the guard never judged: it judged the compromised
- * instance. The protected instances of the account and region are the deployment's ids and those
- * carrying the protected tag key, as EC2 shows them now (DescribeInstances filtered on the ids, and
- * on the key, each rule checked again exactly on the answer), running or about to; one holding the
- * same profile refuses at once, one holding another profile refuses when IAM shows that profile
- * holding one of the roles (iam:GetInstanceProfile, once per profile). No read when the deployment
- * protects nothing.
- */
-export async function protectedRoleHolder(sharing: ProfileSharing, instanceProfileArn: string, roles: readonly string[], iam: IAMClient): Promise<string | undefined> {
-  const { ec2, instanceId, protection } = sharing;
-  const states = { Name: 'instance-state-name', Values: SESSION_HOLDING_STATES };
-  const ids = protection.protectedInstanceIds;
-  const reads = [
-    ...Array.from({ length: Math.ceil(ids.length / FILTER_VALUES) }, (_, i) => [{ Name: 'instance-id', Values: ids.slice(i * FILTER_VALUES, (i + 1) * FILTER_VALUES) }, states]),
-    ...(protection.protectedTagKey !== undefined ? [[{ Name: 'tag-key', Values: [protection.protectedTagKey] }, states]] : []),
-  ];
-  if (reads.length === 0) return undefined;
-  const found = (await Promise.all(reads.map((filters) => describeEvery(ec2, filters)))).flat();
-  const holders = found.flatMap((holder) => {
-    const id = holder.InstanceId;
-    const profile = holder.IamInstanceProfile?.Arn;
-    if (id === undefined || id === instanceId || profile === undefined) return [];
-    const verdict = protectionOf(id, protection, tagRecord(holder.Tags));
-    return verdict.protected ? [{ id, profile, by: verdict.rule === 'instance-id' ? "in the deployment's protected list" : `tagged ${protection.protectedTagKey ?? ''}` }] : [];
-  });
-  const why = (holder: { id: string; by: string }, what: string) => `protected instance ${holder.id} (${holder.by}) holds ${what}: the deny would cut its workload's sessions too`;
-  const same = holders.find((holder) => holder.profile === instanceProfileArn);
-  if (same !== undefined) return why(same, `the same instance profile ${instanceProfileArn}`);
-  const others = [...new Set(holders.map((holder) => holder.profile))];
-  const heldRoles = await Promise.all(
-    others.map(async (profile) => {
-      const answer = await sendReadOnly('iam:GetInstanceProfile', () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: instanceProfileName(profile) })));
-      return { profile, roles: (answer.InstanceProfile?.Roles ?? []).flatMap((r) => (r.RoleName ? [r.RoleName] : [])) };
-    }),
-  );
-  for (const { profile, roles: theirs } of heldRoles) {
-    const shared = theirs.find((role) => roles.some((mine) => mine.toLowerCase() === role.toLowerCase()));
-    const holder = holders.find((h) => h.profile === profile);
-    if (shared !== undefined && holder !== undefined) return why(holder, `instance profile ${profile}, which holds the same role ${shared}`);
-  }
-  return undefined;
+  readonly sharing?: RoleHolderSearch;
 }
 
 /** A role of the instance profile whose sessions were left alone, and why. */
@@ -289,8 +215,8 @@ async function revokeProfileRoleSessions(
     outcome: 'observed',
     detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
   });
-  // A protected instance holding the same profile (row 2v): read once, for the profile's role.
-  const sharedWithProtected = roles.length > 0 && roleRails.sharing !== undefined ? await protectedRoleHolder(roleRails.sharing, instanceProfileArn, roles, iam) : undefined;
+  // A protected instance holding the profile's role, through this profile or another (rows 2v, 2y): read once.
+  const sharedWithProtected = roles.length > 0 && roleRails.sharing !== undefined ? await protectedRoleHolder(roleRails.sharing, iam, roles, instanceProfileArn) : undefined;
   for (const roleName of roles) {
     const verdict = await roleSessionsVerdict({ roleName, account: target.account }, async () => iam, roleRails.rails, roleRails.incident, roleRails.gameDay);
     if (verdict.read) actions.push({ api: 'iam:GetRole', target: roleName, outcome: 'observed', detail: `Read the current tags of role ${roleName} in account ${target.account}` });

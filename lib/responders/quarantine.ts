@@ -296,7 +296,7 @@ export async function quarantineInstance(
           mode,
           instanceId,
           await renewalProfileOf(instance, held, target, deps.sealer),
-          { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: { ec2, instanceId, protection: protectionRulesOf(run.deployment) } },
+          { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: { ec2: async () => ec2, instanceId, protection: protectionRulesOf(run.deployment) } },
           grant.grant.grantedAt,
           now().toISOString(),
           logger,
@@ -355,7 +355,7 @@ export async function quarantineInstance(
   ] as const);
   const issuedBefore = now().toISOString();
   // A protected instance holding the same profile keeps the role's sessions too (row 2v).
-  const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: { ec2, instanceId, protection: protectionRulesOf(run.deployment) } };
+  const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: { ec2: async () => ec2, instanceId, protection: protectionRulesOf(run.deployment) } };
   if (!isolated.ok) {
     // The network could not be cut (a VPC where the isolation groups cannot be created: whoever may
     // create security groups can use up the Region's quota first; EC2 throttled past every retry):

@@ -11,7 +11,8 @@
  * stolen session cannot be refreshed by the attacker without the role's trust, which is why this
  * stops it. The role, account and session are claims of the finding: the rails (credential-rails.ts)
  * run before any call, and GetRole reads the role's tags where it lives, and its id or creation date
- * (whichever the finding gives to prove it is the role the finding saw). IAM has no DryRun.
+ * (whichever the finding gives to prove it is the role the finding saw). A role a protected instance
+ * holds through an instance profile keeps its sessions (role-holders.ts, row 2x). IAM has no DryRun.
  *
  * After the deny is written, a sealed record of it (credential-records.ts: the policy name and its
  * cut-off) goes to the state table; a redelivery to the same execution finds that record and writes
@@ -24,12 +25,15 @@
 import { revokeRoleSessionsOptions } from '../playbooks/credential-options';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
+import type { Ec2Clients } from '../aws/clients/ec2';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { roleIdsNamed, rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
+import { protectedRoleHolder, protectsAnything } from './role-holders';
+import { protectionRulesOf } from './containment-guard-rails';
 import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
@@ -73,6 +77,8 @@ export interface RevokeRoleSessionsResult extends ResponderResult<RevokeRoleSess
 export interface RevokeRoleSessionsDeps {
   /** IAM in the role's account, through the session-revoker role (the only one that writes role policies). */
   readonly clients: IamClients;
+  /** EC2 in the role's account and the incident's region, through the member role: the protected instances holding the role (row 2x). */
+  readonly ec2Clients: Ec2Clients;
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
   /** Where the sealed record of each deny goes (the state table), read back on a rerun and by release-credentials. */
@@ -109,6 +115,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
   const { rails, gameDay, only } = clearance;
   const mode = run.mode;
+  const protection = protectionRulesOf(run.deployment);
   // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
   const granted = named.filter((role) => grantCovers(only, { kind: 'iam-role', account: role.account, roleName: role.roleName }));
   const narrowed = narrowToGrantedCredential(log, only, { named: named.length, granted: granted.length }, { kind: 'iam-role', aKind: 'a role', noun: 'role', nothing: 'no session is revoked', notNamed: 'nothing is revoked' });
@@ -134,6 +141,15 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     if (verdict.refusal !== undefined) {
       refuse(verdict.refusal, verdict.missing ? 'not-found' : 'refused');
       continue;
+    }
+    // The deny reaches every holder of the role's sessions: a protected instance holding it through
+    // an instance profile keeps it, as quarantine-instance's revokeRoleSessions does (rows 2v, 2x).
+    if (protectsAnything(protection)) {
+      const holder = await protectedRoleHolder({ ec2: () => deps.ec2Clients.ec2({ account: role.account, region: incident.region }), protection }, await iamFor(), [role.roleName]);
+      if (holder !== undefined) {
+        refuse(holder);
+        continue;
+      }
     }
     const kept = await deps.records.get({ kind: 'role-sessions', account: role.account, roleName: role.roleName });
     // Only a rerun of the execution that wrote the deny writes nothing new. A new execution of the

@@ -4,10 +4,11 @@
  * for a drill, the other instances its volumes are attached to.
  */
 import type { EC2Client, Instance, Snapshot } from '@aws-sdk/client-ec2';
-import { DescribeInstancesCommand, DescribeInstanceTypesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstanceTypesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, isTransientAwsError, toResponderError } from '../aws/errors';
 import { isGameDayTarget } from './game-day';
+import { describeInstancesWhere } from './instances-where';
 import { sendReadOnly } from './mutating';
 import type { IncidentLogger } from './logging';
 import type { InstanceStoreReport } from './snapshot-plan';
@@ -64,28 +65,20 @@ export async function findEvidenceSnapshots(ec2: EC2Client, incidentKey: string,
  * attached to up to 16 instances at once (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volumes-multi.html),
  * so a drill's opted-in instance may share a disk with production. One DescribeInstances filtered
  * on `block-device-mapping.volume-id` (every instance, any state, with one of the volumes attached:
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), the tags read
- * from EC2 now. A read that fails fails the step: a drill then snapshots nothing.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), every page
+ * (describeInstancesWhere), the tags read from EC2 now. A read that fails fails the step: a drill then snapshots nothing.
  */
 export async function volumesSharedOutsideDrill(ec2: EC2Client, instanceId: string, volumeIds: readonly string[]): Promise<Map<string, string[]>> {
   const wanted = new Set(volumeIds);
   const shared = new Map<string, string[]>();
-  let nextToken: string | undefined;
-  do {
-    const token = nextToken;
-    const output = await sendReadOnly('ec2:DescribeInstances', () =>
-      ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'block-device-mapping.volume-id', Values: [...wanted] }], ...(token !== undefined ? { NextToken: token } : {}) })),
-    );
-    for (const other of (output.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-      if (other.InstanceId === undefined || other.InstanceId === instanceId) continue;
-      if (isGameDayTarget(tagRecord(other.Tags))) continue;
-      for (const mapping of other.BlockDeviceMappings ?? []) {
-        const volumeId = mapping.Ebs?.VolumeId;
-        if (volumeId === undefined || !wanted.has(volumeId)) continue;
-        shared.set(volumeId, [...(shared.get(volumeId) ?? []), other.InstanceId]);
-      }
+  for (const other of await describeInstancesWhere(ec2, [{ Name: 'block-device-mapping.volume-id', Values: [...wanted] }])) {
+    if (other.InstanceId === undefined || other.InstanceId === instanceId) continue;
+    if (isGameDayTarget(tagRecord(other.Tags))) continue;
+    for (const mapping of other.BlockDeviceMappings ?? []) {
+      const volumeId = mapping.Ebs?.VolumeId;
+      if (volumeId === undefined || !wanted.has(volumeId)) continue;
+      shared.set(volumeId, [...(shared.get(volumeId) ?? []), other.InstanceId]);
     }
-    nextToken = output.NextToken;
-  } while (nextToken !== undefined && nextToken !== '');
+  }
   return shared;
 }

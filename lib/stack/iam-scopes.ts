@@ -834,9 +834,9 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     sid: 'ReadNamedRoles',
-    actions: requestedOf('iam:GetRole', 'iam:GetRolePolicy'),
+    actions: requestedOf('iam:GetRole', 'iam:GetRolePolicy', 'iam:ListInstanceProfilesForRole'),
     resources: (arns) => [arns.iam('role')],
-    why: 'The containment guard and revoke-role-sessions read the tags of the role a finding names (protected, game-day opt-in), quarantine-instance those of the role of the instance\'s profile before revoking its sessions, and release-credentials reads the revoke-sessions policy it recorded before deleting it; the role is known only at run time.',
+    why: 'The containment guard and revoke-role-sessions read the tags of the role a finding names (protected, game-day opt-in), quarantine-instance those of the role of the instance\'s profile before revoking its sessions, release-credentials reads the revoke-sessions policy it recorded before deleting it, and both revoking steps list the instance profiles holding the role (ListInstanceProfilesForRole, authorized on the role) to find a protected instance holding it; the role is known only at run time.',
   },
   {
     // ListAccessKeys rather than GetAccessKeyLastUsed for "is this key the named user's": both are

@@ -148,8 +148,8 @@ export interface MemberRoleStackProps extends StackProps {
   readonly protectedTagKey?: string;
 }
 
-/** The IAM actions a responder's revoker role holds beside the writes: the reads that go with them (quarantine's instance profile, the named role's tags, the recorded policy). */
-const REVOKER_READS: readonly string[] = ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy'];
+/** The IAM actions a responder's revoker role holds beside the writes: the reads that go with them (quarantine's instance profile, the named role's tags, the recorded policy, the profiles holding the role). */
+const REVOKER_READS: readonly string[] = ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListInstanceProfilesForRole'];
 
 /**
  * The role reads a responder with a session revoker makes through it alone, never its member role:
@@ -157,7 +157,7 @@ const REVOKER_READS: readonly string[] = ['iam:GetInstanceProfile', 'iam:GetRole
  * and release-credentials reads a role (a drill's opt-in, GetRole) and its deny (GetRolePolicy)
  * through its revokerClients, its users through the member role (rows 1z, 1zd).
  */
-const REVOKER_ONLY_READS: readonly string[] = ['iam:GetRole', 'iam:GetRolePolicy'];
+const REVOKER_ONLY_READS: readonly string[] = ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListInstanceProfilesForRole'];
 
 /** The responders that act on a credential's user or role, whose rails the guard checks first. */
 const CREDENTIAL_STEP_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);

@@ -69,7 +69,8 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'emergency-pause': ['dynamodb', 'sns'],
   'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sfn', 'sts'],
   'disable-access-key': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
-  'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
+  // EC2: the instances holding the role's instance profiles, a protected one keeping its sessions (row 2x).
+  'revoke-role-sessions': ['dynamodb', 'ec2', 'iam', 'kms', 'sfn', 'sts'],
   'release-credentials': ['dynamodb', 'iam', 'kms', 'sfn', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'iam', 'sfn', 'sts'],
   // Step Functions: the evidence steps act only for the task their playbook execution scheduled (GetExecutionHistory, lib/responders/step-origin.ts).

@@ -17,6 +17,7 @@ import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { silentLogger } from '../../lib/responders/logging';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import type { StoredIncidentRecords } from '../support/stored-incident-records';
+import { NO_EC2 } from '../support/role-holders';
 
 export const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -63,6 +64,7 @@ export function recordedRevokeRoleSessions(
     async (event) =>
       revokeRoleSessions(event as Parameters<typeof revokeRoleSessions>[0], {
         clients,
+        ec2Clients: NO_EC2,
         logger: silentLogger,
         grants: storeGranting(incident, RECEIVED, { instanceId: CREDENTIALS_GRANT_SUBJECT }),
         records: run.credentials,

@@ -13,13 +13,16 @@ import {
   GetRoleCommand,
   IAMClient,
   ListAccessKeysCommand,
+  ListInstanceProfilesForRoleCommand,
   ListAttachedUserPoliciesCommand,
   ListUserTagsCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { describeInstancesAsEc2, holder, profileHolding } from '../support/role-holders';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
@@ -440,14 +443,99 @@ describe('disableAccessKey', () => {
   });
 });
 
+const ec2Mock = mockClient(EC2Client);
+const ec2 = new EC2Client({ region: 'eu-west-1' });
+const ec2Targets: { account: string; region: string }[] = [];
+/** EC2 in the role's account, where revoke-role-sessions looks for protected instances holding the role (row 2x). */
+const ec2Clients = {
+  ec2: async (target: { account: string; region: string }) => {
+    ec2Targets.push(target);
+    return ec2;
+  },
+};
+afterEach(() => {
+  ec2Mock.reset();
+  ec2Targets.length = 0;
+});
+
 function revoke(incident: Incident, options: { mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore; records?: MemoryCredentialRecordStore; now?: Date } = {}) {
   return revokeRoleSessions(
     { incident, mode: options.mode ?? 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records: options.records ?? new MemoryCredentialRecordStore(), environment: { ...(options.environment ?? ENV), ...playbookStepsEnvironment({}, GRANTED_PLAYBOOKS) }, now: () => options.now ?? NOW },
+    { clients, ec2Clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records: options.records ?? new MemoryCredentialRecordStore(), environment: { ...(options.environment ?? ENV), ...playbookStepsEnvironment({}, GRANTED_PLAYBOOKS) }, now: () => options.now ?? NOW },
   );
 }
 
 describe('revokeRoleSessions', () => {
+  describe('a protected instance that holds the role through an instance profile (rows 2x, 2y)', () => {
+    const ROLE = 'ci-deploy-role';
+    const PROFILE = 'arn:aws:iam::111122223333:instance-profile/ci/ci-runner';
+    const OTHER_PROFILE = 'arn:aws:iam::111122223333:instance-profile/deploy-host';
+    const DB = 'i-0db0000000000000a';
+    const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] };
+    const PROTECTED_BY_TAG = { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' };
+    const givenRoleHeldBy = (instances: Parameters<typeof describeInstancesAsEc2>[0], profiles: string[] = [PROFILE, OTHER_PROFILE]) => {
+      iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::111122223333:role/${ROLE}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+      iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: ROLE }).resolves({ InstanceProfiles: profiles.map((arn) => profileHolding(arn, ROLE, '111122223333')), IsTruncated: false });
+      iamMock.on(PutRolePolicyCommand).resolves({});
+      ec2Mock.on(DescribeInstancesCommand).callsFake(describeInstancesAsEc2(instances));
+    };
+
+    it.each([
+      ["in the deployment's protected list", { ...ENV, FIREBREAK_PROTECTED_INSTANCE_IDS: DB }, {}, /protected instance i-0db0000000000000a \(in the deployment's protected list\) holds instance profile .*deploy-host, which holds the same role ci-deploy-role/],
+      ['tagged with the protected tag key', PROTECTED_BY_TAG, { 'firebreak:protected': 'payments' }, /protected instance i-0db0000000000000a \(tagged firebreak:protected\) holds instance profile/],
+      ['tagged with the protected tag key in another case (row 2y)', PROTECTED_BY_TAG, { 'Firebreak:Protected': 'payments' }, /protected instance i-0db0000000000000a \(tagged Firebreak:Protected\) holds instance profile/],
+    ] as const)("ATTACK (holders): never revokes the sessions of a role a protected instance holds (%s): a credential finding would cut the protected workload's credentials (row 2x)", async (_why, environment, tags, reason) => {
+      givenRoleHeldBy([holder('i-0ci0000000000000b', PROFILE), holder(DB, OTHER_PROFILE, tags)]);
+      const result = await revoke(ROLE_SESSION(), { environment });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(result.status).toBe('refused');
+      expect(result.roles).toEqual([expect.objectContaining({ roleName: ROLE, outcome: 'refused', reason: expect.stringMatching(reason) })]);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:check-credential', target: ROLE, outcome: 'skipped', detail: expect.stringMatching(new RegExp(reason.source, 'i')) }));
+      // The exact reads: the role's profiles in IAM, then EC2's instances holding one of them, where the finding's role lives.
+      expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }]);
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([{ Filters: [{ Name: 'iam-instance-profile.arn', Values: [PROFILE, OTHER_PROFILE] }, STATES], MaxResults: 1000 }]);
+      expect(ec2Targets).toEqual([{ account: '111122223333', region: ROLE_SESSION().region }]);
+    });
+
+    it('tried (holders): revokes them when no holder is protected now (a stopped protected one holds no session)', async () => {
+      givenRoleHeldBy([holder('i-0ci0000000000000b', PROFILE), holder(DB, OTHER_PROFILE, { 'firebreak:protected': '' }, 'stopped')]);
+      const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+      expect(result.status).toBe('revoked');
+      expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE, PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+    });
+
+    it('tried (holders): a role no instance profile holds is revoked without reading EC2', async () => {
+      givenRoleHeldBy([holder(DB, OTHER_PROFILE, { 'firebreak:protected': '' })], []);
+      const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+      expect(result.status).toBe('revoked');
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    });
+
+    it('keeps the sessions when the holders cannot be read (a member role deployed before the read): refused, nothing written', async () => {
+      givenRoleHeldBy([holder(DB, OTHER_PROFILE)]);
+      ec2Mock.on(DescribeInstancesCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(result.status).toBe('refused');
+      expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringContaining('the instances holding the role could not be read (ec2:DescribeInstances was denied (UnauthorizedOperation))') })]);
+    });
+
+    it('fails, writing nothing, when a read of the holders fails otherwise (retried by the state machine)', async () => {
+      givenRoleHeldBy([holder(DB, OTHER_PROFILE)]);
+      iamMock.on(ListInstanceProfilesForRoleCommand).rejects(sdkError('Throttling', 400));
+      await expect(revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError' });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    });
+
+    it('makes no such read in a deployment that protects nothing', async () => {
+      givenRoleHeldBy([holder(DB, OTHER_PROFILE, { 'firebreak:protected': '' })]);
+      const result = await revoke(ROLE_SESSION());
+      expect(result.status).toBe('revoked');
+      expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand)).toHaveLength(0);
+      expect(ec2Mock.calls()).toHaveLength(0);
+    });
+  });
+
   it('writes the revoke-older-sessions deny quarantine writes, on the role the session belongs to', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
     iamMock.on(PutRolePolicyCommand).resolves({});

@@ -6,6 +6,7 @@ import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
   DescribeSecurityGroupsCommand,
   DisassociateAddressCommand,
   DisassociateIamInstanceProfileCommand,
@@ -18,7 +19,8 @@ import {
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { iamActionsForStep } from '../../lib/playbooks/actions';
-import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListInstanceProfilesForRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { describeInstancesAsEc2, holder, profileHolding } from '../support/role-holders';
 import { revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -917,6 +919,8 @@ describe('quarantineInstance', () => {
         InstanceProfile: { InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAEXAMPLE', Arn: PROFILE_ARN, Path: '/web/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [role] },
       });
       iamMock.on(GetRoleCommand, { RoleName: roleName }).resolves({ Role: role });
+      // The instance's own profile holds the role (row 2v's read finds only the instance itself).
+      iamMock.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [profileHolding(PROFILE_ARN, roleName, ACCOUNT)], IsTruncated: false });
     };
     /** A deployment with the protected tag key and a member role (an organization's usual settings). */
     const DEPLOYMENT = {
@@ -1045,64 +1049,99 @@ describe('quarantineInstance', () => {
         const DB = 'i-0db0000000000000a';
         const DB_PROFILE = `arn:aws:iam::${ACCOUNT}:instance-profile/payments-db`;
         const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] };
-        const BY_ID = [{ Name: 'instance-id', Values: [DB] }, STATES];
-        const BY_TAG = [{ Name: 'tag-key', Values: ['firebreak:protected'] }, STATES];
-        const db = (profileArn: string, tags: Record<string, string>) => ({
-          Reservations: [{ Instances: [{ InstanceId: DB, State: { Name: 'running' as const }, IamInstanceProfile: { Arn: profileArn, Id: 'AIPADB' }, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }],
-        });
-        /** EC2's answers: the protected-by-id read finds the database when listed, the tag read when tagged (and the compromised instance, also tagged by someone, is skipped). */
-        const givenDatabase = (profileArn: string, tags: Record<string, string>, listed: boolean) => {
-          ec2Mock.on(DescribeInstancesCommand, { Filters: BY_ID }).resolves(listed ? db(profileArn, tags) : { Reservations: [] });
-          ec2Mock.on(DescribeInstancesCommand, { Filters: BY_TAG }).resolves(
-            'firebreak:protected' in tags ? { Reservations: [...db(profileArn, tags).Reservations, { Instances: [describedInstance()] }] } : { Reservations: [] },
-          );
+        const BY_PROFILE = (...arns: string[]) => [{ Name: 'iam-instance-profile.arn', Values: arns }, STATES];
+        /** EC2 as it answers (exact filters; the instance's own read as before), and IAM's profiles of the role. */
+        const givenHolders = (instances: Parameters<typeof describeInstancesAsEc2>[0], profiles: string[], pageSize?: number) => {
+          const asEc2 = describeInstancesAsEc2(instances, pageSize);
+          ec2Mock.on(DescribeInstancesCommand).callsFake((request: DescribeInstancesCommandInput) => (request.InstanceIds?.length ? { Reservations: [{ Instances: [describedInstance()] }] } : asEc2(request)));
+          iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: ROLE_NAME }).resolves({ InstanceProfiles: profiles.map((arn) => profileHolding(arn, ROLE_NAME, ACCOUNT)), IsTruncated: false });
         };
         const protectionReads = () => inputsOf<{ Filters?: unknown }>(ec2Mock, DescribeInstancesCommand).filter((i) => i.Filters !== undefined);
 
         it.each([
-          ["in the deployment's protected list", { FIREBREAK_PROTECTED_INSTANCE_IDS: DB }, {}, true],
-          ['carrying the protected tag key in EC2 now', {}, { 'firebreak:protected': 'payments DB' }, false],
-        ] as const)('ATTACK (review-rails): never revokes the sessions of the role a protected instance holds through the same profile (%s): its running workload would lose its credentials', async (_why, rails, tags, listed) => {
+          ["in the deployment's protected list", { FIREBREAK_PROTECTED_INSTANCE_IDS: DB }, {}, "in the deployment's protected list"],
+          ['carrying the protected tag key in EC2 now', {}, { 'firebreak:protected': 'payments DB' }, 'tagged firebreak:protected'],
+        ] as const)('ATTACK (review-rails): never revokes the sessions of the role a protected instance holds through the same profile (%s): its running workload would lose its credentials', async (_why, rails, tags, by) => {
           // The role itself carries no tag: the protected workload is protected as an instance
           // (protectedInstanceIds, the way docs/security.md §B5 prefers), and shares web-server's profile.
           givenRole(ROLE_NAME);
-          givenDatabase(PROFILE_ARN, tags, listed);
+          givenHolders([holder(INSTANCE_ID, PROFILE_ARN, { 'firebreak:protected': 'tagged by the attacker' }), holder(DB, PROFILE_ARN, tags)], [PROFILE_ARN]);
           const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, ...rails });
-          expect(protectionReads()).toEqual([...(listed ? [{ Filters: BY_ID, MaxResults: 1000 }] : []), { Filters: BY_TAG, MaxResults: 1000 }]);
-          await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(.*\\) holds the same instance profile ${PROFILE_ARN}`));
+          expect(inputsOf(iamMock, ListInstanceProfilesForRoleCommand)).toEqual([{ RoleName: ROLE_NAME }]);
+          expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
+          await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(${by}\\) holds the same instance profile ${PROFILE_ARN}`));
         });
 
         it('ATTACK (review-rails): never revokes them when the protected instance holds the same role through another profile', async () => {
           givenRole(ROLE_NAME);
-          givenDatabase(DB_PROFILE, {}, true);
-          iamMock.on(GetInstanceProfileCommand, { InstanceProfileName: 'payments-db' }).resolves({
-            InstanceProfile: { InstanceProfileName: 'payments-db', InstanceProfileId: 'AIPADB', Arn: DB_PROFILE, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [{ RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z') }] },
-          });
+          givenHolders([holder(INSTANCE_ID, PROFILE_ARN), holder(DB, DB_PROFILE)], [PROFILE_ARN, DB_PROFILE]);
           const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_PROTECTED_INSTANCE_IDS: DB });
-          expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }, { InstanceProfileName: 'payments-db' }]);
+          // The other profile is found by IAM's list of the role's profiles: no read of each profile.
+          expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+          expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN, DB_PROFILE), MaxResults: 1000 }]);
           await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} .* holds instance profile ${DB_PROFILE}, which holds the same role ${ROLE_NAME}`));
         });
 
         it('tried (review-rails): revokes them when the protected instance holds another role (the rail does not block everything)', async () => {
           givenRole(ROLE_NAME);
-          givenDatabase(DB_PROFILE, { 'firebreak:protected': 'payments DB' }, true);
-          iamMock.on(GetInstanceProfileCommand, { InstanceProfileName: 'payments-db' }).resolves({
-            InstanceProfile: { InstanceProfileName: 'payments-db', InstanceProfileId: 'AIPADB', Arn: DB_PROFILE, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [{ RoleName: 'payments-db-role', RoleId: 'AROADB', Arn: `arn:aws:iam::${ACCOUNT}:role/payments-db-role`, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z') }] },
-          });
+          // IAM lists only web-server as holding the role: the database's profile holds another.
+          givenHolders([holder(INSTANCE_ID, PROFILE_ARN), holder(DB, DB_PROFILE, { 'firebreak:protected': 'payments DB' })], [PROFILE_ARN]);
           const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_PROTECTED_INSTANCE_IDS: DB });
-          expect(protectionReads()).toEqual([{ Filters: BY_ID, MaxResults: 1000 }, { Filters: BY_TAG, MaxResults: 1000 }]);
-          // One read of the database's profile although both rules found it.
-          expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }, { InstanceProfileName: 'payments-db' }]);
+          expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
+          expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
           expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
           expect(result.roleSessionsNotRevoked).toBeUndefined();
         });
 
+        describe('whatever the case of the tag key, on every page (row 2y)', () => {
+          it("ATTACK (holders): never revokes the sessions of the role a protected instance holds when its tag key differs in case from the deployment's (row 2y)", async () => {
+            // Row 2w made `Firebreak:Protected` protection; EC2's tag-key filter is exact, so the
+            // holder read spelt as the deployment spells the key did not find the database.
+            givenRole(ROLE_NAME);
+            givenHolders([holder(INSTANCE_ID, PROFILE_ARN), holder(DB, PROFILE_ARN, { 'Firebreak:Protected': 'payments DB' })], [PROFILE_ARN]);
+            const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+            await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(tagged Firebreak:Protected\\) holds the same instance profile ${PROFILE_ARN}`));
+            expect(inputsOf(iamMock, ListInstanceProfilesForRoleCommand)).toEqual([{ RoleName: ROLE_NAME }]);
+            expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
+          });
+
+          it('ATTACK (holders): finds the protected holder on a later page, through another profile holding the role (row 2y)', async () => {
+            givenRole(ROLE_NAME);
+            const others = Array.from({ length: 3 }, (_, n) => holder(`i-0a${String(n).padStart(15, '0')}`, PROFILE_ARN));
+            givenHolders([holder(INSTANCE_ID, PROFILE_ARN), ...others, holder(DB, DB_PROFILE, { 'FIREBREAK:PROTECTED': '' })], [PROFILE_ARN, DB_PROFILE], 2);
+            const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+            await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(tagged FIREBREAK:PROTECTED\\) holds instance profile ${DB_PROFILE}, which holds the same role ${ROLE_NAME}`));
+            expect(protectionReads()).toEqual([
+              { Filters: BY_PROFILE(PROFILE_ARN, DB_PROFILE), MaxResults: 1000 },
+              { Filters: BY_PROFILE(PROFILE_ARN, DB_PROFILE), MaxResults: 1000, NextToken: '2' },
+              { Filters: BY_PROFILE(PROFILE_ARN, DB_PROFILE), MaxResults: 1000, NextToken: '4' },
+            ]);
+          });
+
+          it('tried (holders): revokes them when no holder of the role is protected (a stopped one, or one without the key, does not count)', async () => {
+            givenRole(ROLE_NAME);
+            givenHolders([holder(INSTANCE_ID, PROFILE_ARN), holder(DB, PROFILE_ARN, { 'firebreak:protected': '' }, 'stopped'), holder('i-0ab0000000000000b', PROFILE_ARN, { 'firebreak:protectedx': '' })], [PROFILE_ARN]);
+            const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+            expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
+            expect(result.roleSessionsNotRevoked).toBeUndefined();
+          });
+        });
+
+        it("keeps the role's sessions and contains the instance all the same when IAM denies the read of the role's profiles (a member role deployed before it)", async () => {
+          givenRole(ROLE_NAME);
+          givenHolders([holder(INSTANCE_ID, PROFILE_ARN)], [PROFILE_ARN]);
+          iamMock.on(ListInstanceProfilesForRoleCommand).rejects(sdkError('AccessDenied', 403));
+          const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+          await refusedRevocation(result, ROLE_NAME, /the instances holding the role could not be read \(iam:ListInstanceProfilesForRole was denied \(AccessDenied\)\)/);
+        });
+
         it('makes no such read in a deployment that protects nothing', async () => {
           givenRole(ROLE_NAME);
-          givenDatabase(PROFILE_ARN, {}, true);
+          givenHolders([holder(DB, PROFILE_ARN, { 'firebreak:protected': '' })], [PROFILE_ARN]);
           const { FIREBREAK_PROTECTED_TAG_KEY: _none, ...unprotected } = DEPLOYMENT;
           await run(input({ options: { revokeRoleSessions: true } }), unprotected);
           expect(protectionReads()).toEqual([]);
+          expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand)).toHaveLength(0);
           expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
         });
       });
@@ -1154,6 +1193,7 @@ describe('quarantineInstance on an instance already quarantined, for a new execu
   const givenRole = (tags: Record<string, string> = {}) => {
     iamMock.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAEXAMPLE', Arn: PROFILE_ARN, Path: '/web/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [role(tags)] } });
     iamMock.on(GetRoleCommand, { RoleName: ROLE_NAME }).resolves({ Role: role(tags) });
+    iamMock.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [profileHolding(PROFILE_ARN, ROLE_NAME, ACCOUNT)], IsTruncated: false });
   };
   /** The role's deny as IAM answers GetRolePolicy: URL-encoded JSON. */
   const givenDeny = (document: string) => iamMock.on(GetRolePolicyCommand).resolves({ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: encodeURIComponent(document) });

@@ -44,6 +44,7 @@ import { createReleaseCredentialsHandler } from '../../lib/responders/release-cr
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { NO_EC2 } from '../support/role-holders';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -310,7 +311,7 @@ async function revokeRole(incident: Incident, records: MemoryCredentialRecordSto
   iamMock.on(PutRolePolicyCommand).resolves({});
   await revokeRoleSessions(
     { incident, mode: 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
+    { clients, ec2Clients: NO_EC2, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
   );
   iamMock.reset();
 }
@@ -468,7 +469,7 @@ describe("the approval request of a drill's credential release (review-1z)", () 
     iamMock.on(PutRolePolicyCommand).resolves({});
     await revokeRoleSessions(
       { incident: drill, mode: 'enforce', options: {}, execution: EXECUTION },
-      { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
+      { clients, ec2Clients: NO_EC2, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
     );
     iamMock.reset();
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });

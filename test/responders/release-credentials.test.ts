@@ -49,6 +49,7 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { NO_EC2 } from '../support/role-holders';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -93,7 +94,7 @@ function disable(incident: Incident, records: MemoryCredentialRecordStore, denyA
 function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = NOW, execution: typeof EXECUTION = EXECUTION) {
   return revokeRoleSessions(
     { incident, mode: 'enforce', options: {}, execution },
-    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT, executionArn: execution.executionArn }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
+    { clients, ec2Clients: NO_EC2, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT, executionArn: execution.executionArn }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
   );
 }
 
@@ -1159,7 +1160,7 @@ describe('releaseCredentials in a game day (review-live)', () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: OPTED_IN } });
     const contained = await revokeRoleSessions(
       { incident: drill, mode: 'enforce', options: {}, execution: EXECUTION },
-      { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
+      { clients, ec2Clients: NO_EC2, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },
     );
     expect(contained.status).not.toBe('refused');
     iamMock.reset();

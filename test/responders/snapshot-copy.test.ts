@@ -676,7 +676,7 @@ describe('copyEvidence', () => {
         ],
       });
       await expect(run({ ...input(), incident: drill })).rejects.toThrow(EvidencePendingError);
-      expect(member.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toContainEqual(holders);
+      expect(member.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toContainEqual({ ...holders, MaxResults: 1000 });
       // Only the root volume's snapshot is shared; the shared disk's is neither shared nor copied.
       expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([shareInput('snap-0000000000000000a', FORENSIC, false)]);
       expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);

@@ -521,7 +521,8 @@ describe('snapshotVolumes', () => {
       });
       const result = await run(input(DRILL));
       const reads = ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input);
-      expect(reads).toContainEqual(SHARED_FILTER);
+      // Every page, 1,000 a page (describeInstancesWhere, shared with the protected-holder read).
+      expect(reads).toContainEqual({ ...SHARED_FILTER, MaxResults: 1000 });
       const creates = ec2Mock.commandCalls(CreateSnapshotsCommand);
       expect(creates).toHaveLength(1);
       expect(creates[0]?.args[0].input.InstanceSpecification).toEqual({ InstanceId: INSTANCE_ID, ExcludeBootVolume: false, ExcludeDataVolumeIds: ['vol-0data00000000000b'] });

@@ -105,8 +105,12 @@ describe('revoke-role-sessions: IAM', () => {
   it('reads and writes the policies of roles, never Firebreak\'s own nor the privileged ones', () => {
     const { statements, environment } = roleStatements([CREDENTIALS], 'RevokeRoleSessions');
     expect(statements.find((s) => s.Sid === 'RevokeInstanceRoleSessions')).toMatchObject({ Effect: 'Allow', Action: 'iam:PutRolePolicy' });
-    expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
+    // The role's tags, and the instance profiles holding it (row 2x), on roles only.
+    expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: ['iam:GetRole', 'iam:ListInstanceProfilesForRole'] });
     expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
+    // Which instances hold those profiles (row 2x): DescribeInstances alone of EC2 (no resource-level permission exists for it), nothing that changes EC2.
+    expect(statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence')).toMatchObject({ Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' });
+    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('ec2:'))).toEqual(['ec2:DescribeInstances']);
     // Its roles' sealed records only, never an access key's (row 17a).
     expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],

@@ -338,7 +338,8 @@ describe('FirebreakStack IAM', () => {
     // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are revoked;
     // GetRolePolicy, on an instance already quarantined, whether the role's deny predates this execution (row 11i).
     expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy']));
-    expect(statements.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: ['iam:GetRole', 'iam:GetRolePolicy'] });
+    // ListInstanceProfilesForRole: the profiles whose instances hold the role, a protected one keeping its sessions (row 2y).
+    expect(statements.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListInstanceProfilesForRole'] });
     expect(without).not.toContain('iam:GetRolePolicy');
     // The names the credential rails refuse before any call, as the credential steps get them.
     template.hasResourceProperties('AWS::Lambda::Function', {

@@ -98,6 +98,11 @@ function synthesize({ iamActions, ...props }: Partial<MemberRoleStackProps> & { 
   return { app, stack, template: Template.fromStack(stack) };
 }
 
+/** The actions a responder's role allows, as listed in the template. */
+function grantedIn(id: 'MemberRole' | 'SessionRevokerRole', responder: string, template: Template): string[] {
+  return (permissionStatements(template, id, responder) as { Effect: string; Action: string | string[] }[]).filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+}
+
 /** The properties of a responder's member role (`MemberRole`) or session-revoker role (`SessionRevokerRole`). */
 function roleProperties(template: Template, id: 'MemberRole' | 'SessionRevokerRole' = 'MemberRole', responder = 'quarantine-instance'): Record<string, unknown> {
   const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([logicalId]) => new RegExp(`^${id}${pascal(responder)}[0-9A-F]{8}$`).test(logicalId));
@@ -273,7 +278,7 @@ describe("MemberRoleStack: each responder's own grants, never another's", () => 
   it("grants each responder's roles together exactly that responder's member-account actions", () => {
     const exists = (id: 'MemberRole' | 'SessionRevokerRole', responder: string) => Object.keys(template.findResources('AWS::IAM::Role')).some((logicalId) => new RegExp(`^${id}${pascal(responder)}[0-9A-F]{8}$`).test(logicalId));
     for (const [responder, actions] of Object.entries(byResponder)) {
-      // revoke-role-sessions has no member role: it reads (GetRole) and writes roles through its revoker alone.
+      // revoke-role-sessions reads (GetRole, ListInstanceProfilesForRole) and writes roles through its revoker, EC2 (DescribeInstances) through its member role.
       const granted = new Set([...(exists('MemberRole', responder) ? grantedIn('MemberRole', responder) : []), ...(exists('SessionRevokerRole', responder) ? grantedIn('SessionRevokerRole', responder) : [])]);
       // Associating an instance profile brings the iam:PassRole it needs (planStatements).
       const expected = new Set([...actions, ...(actions.includes('ec2:AssociateIamInstanceProfile') ? ['iam:PassRole'] : [])]);
@@ -356,6 +361,10 @@ describe('MemberRoleStack session revocation: a role of its own', () => {
     expect(evaluate(revoker, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/web-app-instance-role' })).toBe('allow');
     // And, on an instance already quarantined, the role's deny: whether a new revision must move its cut-off (row 11i).
     expect(evaluate(revoker, { action: 'iam:GetRolePolicy', resource: 'arn:aws:iam::123456789012:role/web-app-instance-role' })).toBe('allow');
+    // And the instance profiles holding the role, whose instances may be protected (rows 2v, 2y); its member role lists none.
+    expect(evaluate(revoker, { action: 'iam:ListInstanceProfilesForRole', resource: 'arn:aws:iam::123456789012:role/web-app-instance-role' })).toBe('allow');
+    expect(evaluate(revoker, { action: 'iam:ListInstanceProfilesForRole', resource: 'arn:aws:iam::123456789012:instance-profile/web' })).toBe('no-allow');
+    expect(evaluate(member, { action: 'iam:ListInstanceProfilesForRole', resource: 'arn:aws:iam::123456789012:role/web-app-instance-role' })).toBe('no-allow');
     expect(evaluate(revoker, { action: 'ec2:ModifyInstanceAttribute', resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc' })).toBe('no-allow');
   });
 
@@ -588,11 +597,11 @@ describe('MemberRoleStack permissions', () => {
     // The member role: everything but the role-policy writes; the session revoker: those and the profile read.
     // release-credentials' DeleteRolePolicy is a role-policy write too, and its GetRolePolicy goes with it;
     // a responder with a revoker reads roles (GetRole) through it alone (row 1z).
-    const revokerOnly = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:GetRole'];
+    const revokerOnly = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:GetRole', 'iam:ListInstanceProfilesForRole'];
     expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => !revokerOnly.includes(a)), arns, { forensicAccountId: FORENSIC_ACCOUNT })));
     expect(permissionStatements(template, 'SessionRevokerRole')).toEqual(
       // revoke-role-sessions' GetRole (the named role's tags) goes with the writes it precedes.
-      resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy'], arns)),
+      resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListInstanceProfilesForRole'], arns)),
     );
   });
 
@@ -845,8 +854,14 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     expect(evaluate(revoker, { action: 'iam:UpdateAccessKey', resource: userArn('ci-deployer') })).toBe('no-allow');
     const member = resolvedStatements(template, 'MemberRole', 'permissions', 'disable-access-key');
     expect(evaluate(member, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
-    // revoke-role-sessions reads the role (GetRole) through its revoker too: it has no member role, which would only hold an unused read.
-    expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('MemberRoleRevokeRoleSessions'))).toEqual([]);
+    // revoke-role-sessions reads the role (GetRole) and the instance profiles holding it (ListInstanceProfilesForRole, row 2x) through its revoker too.
+    expect(evaluate(revoker, { action: 'iam:ListInstanceProfilesForRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
+    expect(evaluate(revoker, { action: 'ec2:DescribeInstances', resource: '*' })).toBe('no-allow');
+    // Its member role (row 2x) reads which instances hold those profiles, and nothing else: no write, no IAM.
+    const reader = resolvedStatements(template, 'MemberRole', 'permissions', 'revoke-role-sessions');
+    expect(evaluate(reader, { action: 'ec2:DescribeInstances', resource: '*' })).toBe('allow');
+    expect(grantedIn('MemberRole', 'revoke-role-sessions', template)).toEqual(['ec2:DescribeInstances']);
+    expect(evaluate(reader, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
     const trust = resolvedStatements(template, 'SessionRevokerRole', 'trust', 'revoke-role-sessions');
     const assume = (responder: string) => evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn: `arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-${responder}` });
     expect(assume('revoke-role-sessions')).toBe('allow');

@@ -67,7 +67,8 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'responder block-dns-domain': [...BLOCK_DNS_READS, ...XRAY_FROM_LAMBDA],
   'responder unblock-dns-domains': [...UNBLOCK_DNS_READS, ...XRAY_FROM_LAMBDA],
   'responder disable-access-key': XRAY_FROM_LAMBDA,
-  'responder revoke-role-sessions': XRAY_FROM_LAMBDA,
+  // Which instances hold the role's instance profiles, a protected one keeping its sessions (row 2x): no resource type.
+  'responder revoke-role-sessions': ['ec2:DescribeInstances', ...XRAY_FROM_LAMBDA],
   'responder release-credentials': XRAY_FROM_LAMBDA,
   'responder quarantine-s3-object': XRAY_FROM_LAMBDA,
   'responder release-s3-object': XRAY_FROM_LAMBDA,
@@ -80,6 +81,7 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'member role release-instance': [...INSTANCE_READS, ...GROUP_READS, CLASSIC_LOAD_BALANCER_READ],
   'member role snapshot-volumes': SNAPSHOT_READS,
   'member role copy-evidence': ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'],
+  'member role revoke-role-sessions': ['ec2:DescribeInstances'],
   'member role block-dns-domain': BLOCK_DNS_READS,
   'member role unblock-dns-domains': UNBLOCK_DNS_READS,
   'forensic role': ['ec2:DescribeSnapshots'],

@@ -612,10 +612,12 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
           const profile = [...world.instanceProfiles.values()].find((p) => p.account === call.account && p.name === input.InstanceProfileName);
           return [{ resourceType: 'instance-profile', arn: profile?.arn ?? `arn:aws:iam::${call.account}:instance-profile/${String(input.InstanceProfileName)}`, keys: {}, complete: [] }];
         }
+        // ListInstanceProfilesForRole too is authorized on the role it names (Service Authorization Reference: role*).
         case 'PutRolePolicy':
         case 'DeleteRolePolicy':
         case 'GetRolePolicy':
         case 'ListRolePolicies':
+        case 'ListInstanceProfilesForRole':
         case 'GetRole':
         case 'TagRole':
           return [roleTarget(world, call.account, String(input.RoleName))];

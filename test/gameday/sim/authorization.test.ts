@@ -15,7 +15,7 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
-import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutRolePolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, ListInstanceProfilesForRoleCommand, PutRolePolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -155,6 +155,17 @@ describe('identity policies in the simulated account', () => {
     const refused = await rejectionOf(client.send(new AssociateIamInstanceProfileCommand({ InstanceId: toLambda.box.instanceId, IamInstanceProfile: { Name: 'web-app' } })));
     expect(refused.name).toBe('UnauthorizedOperation');
     expect(refused.message).toContain(`iam:PassRole on resource: arn:aws:iam::${ACCOUNT}:role/web-app`);
+  });
+
+  it("FIDELITY (holders): authorizes iam:ListInstanceProfilesForRole on the role it names, as IAM does (Service Authorization Reference: role*), so the deployed ReadNamedRoles (role/*) allows it", async () => {
+    const granted = world(deployed(['iam:ListInstanceProfilesForRole']));
+    const iam = await granted.clients.iam({ account: ACCOUNT, region: REGION });
+    const { InstanceProfiles } = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: 'web-app' }));
+    expect(InstanceProfiles?.map((profile) => profile.InstanceProfileName)).toEqual(['web-app']);
+    // A grant on another role's ARN does not reach it.
+    const other = world([{ Effect: 'Allow', Action: 'iam:ListInstanceProfilesForRole', Resource: `arn:aws:iam::${ACCOUNT}:role/ci-*` }]);
+    const refused = await rejectionOf((await other.clients.iam({ account: ACCOUNT, region: REGION })).send(new ListInstanceProfilesForRoleCommand({ RoleName: 'web-app' })));
+    expect(refused.message).toContain(`iam:ListInstanceProfilesForRole on resource: arn:aws:iam::${ACCOUNT}:role/web-app`);
   });
 
   it('reads ec2:Attribute from the request: the deployed statements refuse an attribute Firebreak never sets and leave nothing unevaluated', async () => {
