@@ -199,6 +199,20 @@ export async function readIncidentRecord(client: DynamoDBClient, table: string, 
           }
         : { executionArn },
     );
+    // Earlier runs under the same name (Step Functions takes a name again 90 days on): the new run's
+    // request replaced theirs and kept their answers (row 5q). The incident's, or its key unread.
+    for (const earlier of found?.earlierDecisions ?? []) {
+      if (earlier.incidentKey !== undefined && earlier.incidentKey !== incidentKey) continue;
+      approvals.push({
+        executionArn,
+        earlierRun: true,
+        ...some('requestedAt', earlier.requestedAt),
+        decision: earlier.decision,
+        ...some('decidedBy', earlier.decidedBy),
+        ...some('decidedAt', earlier.decidedAt),
+        ...some('reason', earlier.reason),
+      });
+    }
   }
   return { header, entries, invalidEntries: invalid, ...some('updatedAt', updatedAt), ...some('expiresAt', expiresAt), approvals };
 }
