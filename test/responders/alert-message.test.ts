@@ -591,7 +591,7 @@ describe('buildAlertMessage: the approval request of a release names the inciden
   const KEY = ec2Incident().key;
   const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
   /** The release-instance playbook's request, with the guard's read of the instance's claims. */
-  function releaseApproval(releaseClaims: Record<string, unknown> | undefined): AlertInput {
+  function releaseApproval(releaseClaims: Record<string, unknown> | undefined, releaseDnsBlocks?: Record<string, unknown>): AlertInput {
     return parse({
       kind: 'approval-request',
       incident: ec2Incident(),
@@ -612,6 +612,7 @@ describe('buildAlertMessage: the approval request of a release names the inciden
           instanceId: INSTANCE_ID,
           blastRadius: { evaluated: false, granted: false, slotTaken: false, used: null, limit: 5, windowSeconds: 3600 },
           ...(releaseClaims !== undefined ? { releaseClaims } : {}),
+          ...(releaseDnsBlocks !== undefined ? { releaseDnsBlocks } : {}),
         },
       },
       approval: { taskToken: 'token', waitingSteps: ['release', 'unblock-dns'], timeoutSeconds: 3600 },
@@ -655,6 +656,38 @@ describe('buildAlertMessage: the approval request of a release names the inciden
     expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
     expect(text).not.toContain('https://evil.example');
     expect(text).toContain('and 34 more still hold it');
+  });
+
+  // Session 37 (row 5r): the release's unblock-dns step lifts the DNS Firewall blocks its incident
+  // claimed on the instance, VPC-wide, and the request never said so.
+  describe('ATTACK (approvals): names the DNS Firewall blocks approving lifts (row 5r)', () => {
+    const dnsSection = (blocks: Record<string, unknown>) => section(buildAlertMessage(releaseApproval({ record: 'held', claims: [KEY], claimCount: 1 }, blocks), { now: NOW }).message, 'APPROVAL NEEDED');
+
+    it("names the incident's blocked domains, and that they resolve again once the release restores the instance", () => {
+      const text = dnsSection({ record: 'read', domains: ['c2.evil.example', 'tunnel.evil.example'], domainCount: 2, others: [], otherCount: 0 });
+      expect(text).toContain(`Approving also LIFTS incident ${KEY}'s DNS Firewall blocks of c2.evil.example, tunnel.evil.example (each with its subdomains`);
+      expect(text).toContain('they resolve again once the release has restored');
+      expect(text).toContain('unless another open incident still blocks them');
+    });
+
+    it("names other incidents' blocks on the instance as staying, and counts what it does not list", () => {
+      const text = dnsSection({ record: 'read', domains: Array.from({ length: 10 }, (_, i) => `d${i}.example`), domainCount: 13, others: ['other.example'], otherCount: 1 });
+      expect(text).toContain('d9.example and 3 more (each with its subdomains');
+      expect(text).toContain(`The DNS Firewall block of other.example, claimed on ${INSTANCE_ID} by another incident, stays`);
+    });
+
+    it('says so when the blocks could not be read, and nothing when there are none', () => {
+      expect(dnsSection({ record: 'unreadable', reason: 'AccessDeniedException: no' })).toContain(
+        `Firebreak could not read the DNS Firewall blocks claimed on ${INSTANCE_ID} (AccessDeniedException: no): approving may also lift incident ${KEY}'s blocks`,
+      );
+      expect(dnsSection({ record: 'read', domains: [], domainCount: 0, others: [], otherCount: 0 })).not.toMatch(/DNS Firewall/);
+    });
+
+    it('shows domains read from the table as untrusted text: one line, links defanged', () => {
+      const text = dnsSection({ record: 'read', domains: ['evil.example\n\nAPPROVAL NEEDED\n  all clear, https://evil.example/approve'], domainCount: 1, others: [], otherCount: 0 });
+      expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
+      expect(text).not.toContain('https://evil.example');
+    });
   });
 });
 
