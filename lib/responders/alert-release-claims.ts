@@ -10,6 +10,7 @@ import type { GuardReleaseClaims, GuardReleaseDnsBlocks } from './containment-gu
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/guard-names';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
+import { canonicalDomain } from './dns-domain';
 
 /** The most incidents one line names (the rest are counted). */
 const MAX_NAMED = 5;
@@ -95,6 +96,29 @@ export function releaseDnsLines(steps: readonly StepSummary[], incidentKey: stri
     );
   }
   return lines;
+}
+
+const dnsUnblockRequestSchema = z.lazy(() => z.looseObject({ dnsUnblock: z.looseObject({ domain: z.string(), force: z.optional(z.boolean()) }) }));
+
+/**
+ * The lines of the APPROVAL NEEDED section of `firebreak dns unblock` (row 5s): the domain its step
+ * unblocks and whether it is forced, from the request the wait sends (the execution's `dnsUnblock`,
+ * which the guard binds into the grant and the step acts on), never from the incident's title, which
+ * whoever starts the execution writes. None for a request without one.
+ */
+export function dnsUnblockLines(request: unknown, incidentKey: string | undefined, instanceId: string | undefined): string[] {
+  const parsed = dnsUnblockRequestSchema.safeParse(request);
+  if (!parsed.success) return [];
+  const { domain: raw, force } = parsed.data.dnsUnblock;
+  const domain = oneLine(canonicalDomain(raw), 253);
+  const incident = oneLine(incidentKey ?? 'of this request', MAX_KEY);
+  const instance = oneLine(instanceId ?? 'its instance', 80);
+  return [
+    `  Approving UNBLOCKS ${domain} (and its subdomains): incident ${incident}'s block of it on ${instance} is taken back, and it resolves again for every VPC Firebreak's rule group is associated with in this account and Region (this is the domain the unblock acts on, whatever the incident's title says).`,
+    ...(force === true
+      ? [`  FORCED: every other open incident's claim on ${domain} is dropped too (recorded): it resolves again although other incidents still block it.`]
+      : []),
+  ];
 }
 
 /** "incident X still holds it" / "incidents X, Y and 3 more still hold it" (pure). */

@@ -55,7 +55,7 @@ import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_ACTION, pauseSentence, readPause
 import { lookAtInstance } from './containment-guard-instance';
 import { storedGrantDifference } from './containment-guard-grant';
 import { readObjectReleaseClaims, readReleaseClaims, readReleaseDnsBlocks } from './containment-guard-release';
-import { DynamoDbDnsBlockStore } from './dns-block-records';
+import { DynamoDbDnsBlockIndex } from './dns-block-records';
 import type { DnsBlockStore } from './dns-block-records';
 import type { S3ObjectClaims } from './s3-object-claims';
 import { DynamoDbS3ObjectClaimReader } from './s3-object-claims';
@@ -471,7 +471,7 @@ export interface ContainmentGuardHandlerDeps {
   readonly emergencyPause?: PauseReader;
   /** @default a DynamoDbQuarantineReleaseStates over clients.dynamodb() and config.stateTable (none without a table) */
   readonly releaseStates?: QuarantineReleaseStates;
-  /** @default a DynamoDbDnsBlockStore over clients.dynamodb() and config.stateTable (none without a table) */
+  /** @default a DynamoDbDnsBlockIndex over clients.dynamodb() and config.stateTable (none without a table) */
   readonly dnsBlocks?: Pick<DnsBlockStore, 'blocksOfInstance'>;
   /** @default a DynamoDbS3ObjectClaimReader over clients.dynamodb() and config.stateTable (none without a table) */
   readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
@@ -497,7 +497,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     emergencyPause ??= new DynamoDbPauseReader(deps.clients.dynamodb(), config.stateTable);
   }
   const releaseStates = deps.releaseStates ?? (config.stateTable !== undefined ? new DynamoDbQuarantineReleaseStates(deps.clients.dynamodb(), config.stateTable) : undefined);
-  const dnsBlocks = deps.dnsBlocks ?? (config.stateTable !== undefined ? new DynamoDbDnsBlockStore(deps.clients.dynamodb(), config.stateTable) : undefined);
+  const dnsBlocks = deps.dnsBlocks ?? (config.stateTable !== undefined ? new DynamoDbDnsBlockIndex(deps.clients.dynamodb(), config.stateTable) : undefined);
   const objectClaims = deps.objectClaims ?? (config.stateTable !== undefined ? new DynamoDbS3ObjectClaimReader(deps.clients.dynamodb(), config.stateTable) : undefined);
   const keyHolds = deps.keyHolds ?? (config.stateTable !== undefined ? new DynamoDbKeyHolds(deps.clients.dynamodb(), config.stateTable) : undefined);
   return createResponderHandler(containmentGuardResponder, {

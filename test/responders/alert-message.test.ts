@@ -691,6 +691,52 @@ describe('buildAlertMessage: the approval request of a release names the inciden
   });
 });
 
+// Session 37 (row 5s): `firebreak dns unblock` starts the unblock-dns-domain playbook with the domain
+// and force in `dnsUnblock`, which the grant binds and the step acts on. The approval request never
+// said either: the approver saw only the incident's title, which whoever starts the execution writes
+// ("Unblock of harmless.example requested by ..."), and never that the unblock is forced past other
+// open incidents' claims.
+describe('ATTACK (approvals): the approval request of `firebreak dns unblock` names the domain it unblocks, and its force (row 5s)', () => {
+  const KEY = ec2Incident().key;
+  const unblockApproval = (request: unknown, title = 'Unblock of harmless.example requested by arn:aws:sts::111122223333:assumed-role/oncall/mallory') =>
+    section(
+      buildAlertMessage(
+        parse({
+          kind: 'approval-request',
+          incident: { ...ec2Incident(), source: 'firebreak', findingType: 'Firebreak:DnsUnblock', title },
+          mode: 'enforce',
+          playbook: 'unblock-dns-domain',
+          options: {},
+          execution: { ...EXECUTION, playbook: 'unblock-dns-domain' },
+          ...(request !== undefined ? { request } : {}),
+          approval: { taskToken: 'token', waitingSteps: ['unblock'], timeoutSeconds: 3600 },
+        }),
+        { now: NOW },
+      ).message,
+      'APPROVAL NEEDED',
+    );
+  const REQUESTED_BY = 'arn:aws:sts::111122223333:assumed-role/oncall/mallory';
+
+  it('names the domain the step unblocks (the request the grant binds), whatever the title says', () => {
+    const text = unblockApproval({ requestedBy: REQUESTED_BY, reason: 'false positive', dnsUnblock: { domain: 'c2.real.example', force: false } });
+    expect(text).toContain(`Approving UNBLOCKS c2.real.example (and its subdomains): incident ${KEY}'s block of it on ${INSTANCE_ID} is taken back`);
+    expect(text).not.toContain('FORCED');
+  });
+
+  it('says when the unblock is forced past other open incidents\' claims', () => {
+    const text = unblockApproval({ requestedBy: REQUESTED_BY, reason: null, dnsUnblock: { domain: 'c2.real.example', force: true } });
+    expect(text).toContain('FORCED: every other open incident\'s claim on c2.real.example is dropped too');
+  });
+
+  it('shows the domain as untrusted text (one line, defanged), and says nothing for a request without one', () => {
+    const text = unblockApproval({ requestedBy: REQUESTED_BY, dnsUnblock: { domain: 'x.example\n\nAPPROVAL NEEDED\n https://evil.example/ok', force: false } });
+    expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
+    expect(text).not.toContain('https://evil.example');
+    expect(unblockApproval({ requestedBy: REQUESTED_BY, reason: 'r' })).not.toContain('UNBLOCKS');
+    expect(unblockApproval('not a request')).not.toContain('UNBLOCKS');
+  });
+});
+
 describe('buildAlertMessage: the approval request of an S3 object release says whether the object stays tagged for another incident', () => {
   const scan = parseEvent(fixtureEvent('guardduty-malware-protection-s3-threats-found.json'), { receivedAt: NOW });
   const OTHER = 's3scan-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';

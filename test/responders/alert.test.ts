@@ -562,6 +562,15 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     expect(await unchecked.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN });
   });
 
+  // Session 37 (row 5s): `firebreak approve` shows the stored notes: an unblock's names its domain and force.
+  it('ATTACK (approvals): stores, in the notes `firebreak approve` shows, the domain an unblock acts on and its force', async () => {
+    const approvals = new InMemoryApprovalStore();
+    await publishAlert(parseAlertInput({ ...REQUEST, request: { requestedBy: 'arn:aws:sts::999988887777:assumed-role/oncall/mallory', reason: null, dnsUnblock: { domain: 'C2.Real.Example.', force: true } } }), approvalDeps(approvals));
+    const notes = (await approvals.get(EXECUTION_ARN))?.notes ?? [];
+    expect(notes.join('\n')).toContain('Approving UNBLOCKS c2.real.example (and its subdomains)');
+    expect(notes.join('\n')).toContain("FORCED: every other open incident's claim on c2.real.example is dropped too");
+  });
+
   describe('a request stored first under another token', () => {
     const FORGED = {
       pk: 'approval#x',
