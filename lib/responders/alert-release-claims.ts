@@ -59,7 +59,8 @@ function releaseDnsBlocksOf(steps: readonly StepSummary[]): GuardReleaseDnsBlock
 
 /** "a.example, b.example and 3 more": domains read from the table, each neutralized on one line (pure). */
 function domainsText(domains: readonly string[], total: number): string {
-  const named = domains.slice(0, MAX_NAMED * 2).map((domain) => oneLine(domain, 253));
+  // At most five named: the line, stored as one of the request's notes, stays within a note's 2,000 characters.
+  const named = domains.slice(0, MAX_NAMED).map((domain) => oneLine(domain, 253));
   const more = Math.max(total, domains.length) - named.length;
   return `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }

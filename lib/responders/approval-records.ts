@@ -82,9 +82,10 @@ export interface EarlierDecision {
 
 /** How many earlier answers an approval item keeps (one per reuse of its name, 90 days apart): the item stays far below DynamoDB's 400 KB. */
 export const MAX_EARLIER_DECISIONS = 5;
-/** The most characters of one kept text, and the most waiting steps kept of one answer (an item written by hand is bounded too). */
+/** The most characters of one kept text, the most waiting steps kept of one answer and characters of one (an item written by hand is bounded too). */
 const MAX_KEPT_TEXT = 2000;
 const MAX_KEPT_STEPS = 20;
+const MAX_KEPT_STEP = 200;
 
 /** A decision to record. */
 export interface ApprovalDecision {
@@ -250,7 +251,7 @@ function answerOf(item: Record<string, AttributeValue>): EarlierDecision | undef
     ...optional('requestedAt'),
     ...optional('incidentKey'),
     ...optional('playbook'),
-    ...(item.waitingSteps?.L !== undefined ? { waitingSteps: texts(item.waitingSteps).slice(0, MAX_KEPT_STEPS).map((step) => step.slice(0, MAX_KEPT_TEXT)) } : {}),
+    ...(item.waitingSteps?.L !== undefined ? { waitingSteps: texts(item.waitingSteps).slice(0, MAX_KEPT_STEPS).map((step) => step.slice(0, MAX_KEPT_STEP)) } : {}),
     decision,
     ...optional('decidedBy'),
     ...optional('decidedAt'),

@@ -672,7 +672,7 @@ describe('buildAlertMessage: the approval request of a release names the inciden
 
     it("names other incidents' blocks on the instance as staying, and counts what it does not list", () => {
       const text = dnsSection({ record: 'read', domains: Array.from({ length: 10 }, (_, i) => `d${i}.example`), domainCount: 13, others: ['other.example'], otherCount: 1 });
-      expect(text).toContain('d9.example and 3 more (each with its subdomains');
+      expect(text).toContain('d4.example and 8 more (each with its subdomains');
       expect(text).toContain(`The DNS Firewall block of other.example, claimed on ${INSTANCE_ID} by another incident, stays`);
     });
 
