@@ -63,4 +63,32 @@ describe('readIncidentRecord: approvals', () => {
       },
     ]);
   });
+
+  // Session 37 (row 5q): whoever may invoke publish-alert sends it an approval request naming incident
+  // K and another incident's execution; publish-alert refuses it, but its recording handler still
+  // appends the entry to K's record (row 17b), and the report read approval#<that execution>: the
+  // other incident's answer (alice approved X) was shown as K's.
+  it("ATTACK (approvals): shows no answer recorded for another incident's execution that an entry of this record names", async () => {
+    const ddb = world();
+    const incident = ec2Incident();
+    const refusing = recordingHandler('publish-alert', () => Promise.reject(new Error('ApprovalRequestRefusedError')), { records: new DynamoDbIncidentRecords(ddb, TABLE, 30) });
+    await refusing({ incident, kind: 'approval-request', execution: { executionArn: EXECUTION, playbook: 'compromised-ec2' } }).catch(() => undefined);
+    const store = new DynamoDbApprovalStore(ddb, TABLE);
+    const other: PendingApproval = {
+      pk: '',
+      executionArn: EXECUTION,
+      incidentKey: 'gd-0ther0ther0ther0ther0ther0ther0',
+      requestedAt: '2026-11-20T10:03:00.000Z',
+      taskToken: 'other-token',
+      playbook: 'compromised-ec2',
+      account: ACCOUNT,
+      region: REGION,
+      waitingSteps: ['contain'],
+      timeoutSeconds: 900,
+    };
+    await store.putRequest(other);
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:04:00.000Z' }, 'other-token');
+    const record = await readIncidentRecord(ddb, TABLE, incident.key);
+    expect(record?.approvals).toEqual([]);
+  });
 });
