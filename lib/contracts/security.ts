@@ -118,6 +118,12 @@ export interface PlaybookRails {
    */
   readonly releasesInstances?: true;
   /**
+   * `true` for a playbook with an unblock-dns-domains step that takes back the released instance's
+   * blocks (target `released-instance`): the guard reads the instance's DNS block index, so that the
+   * approval request names the domains approving lets resolve again (docs/security.md row 5r).
+   */
+  readonly liftsDnsBlocks?: true;
+  /**
    * `true` for a playbook with a release-s3-object step: the guard reads the claims on the object
    * version (s3-object-claims.ts), so that the approval request says whether approving takes the
    * infected tags off or the object stays tagged for another incident.

@@ -357,7 +357,11 @@ function resourceLine(resource: unknown): string {
 export function describeShownRequest(executionArn: string, { request }: ShownRequest): string[] {
   const severity = request.severity as { label?: unknown; score?: unknown } | undefined;
   const steps = Array.isArray(request.waitingSteps) ? request.waitingSteps.map(shown).join(', ') : shown(request.waitingSteps);
-  const asked = request.requestedBy !== undefined ? ` by ${shown(request.requestedBy)}${request.reason !== undefined ? ` ("${shown(request.reason)}")` : ''}` : '';
+  // Who asked is the execution input's word (states:StartExecution takes any input): said as a claim (row 5s).
+  const asked =
+    request.requestedBy !== undefined
+      ? `, asked by ${shown(request.requestedBy)}${request.reason !== undefined ? ` ("${shown(request.reason)}")` : ''} as the execution's input claims (not verified)`
+      : '';
   return [
     `Approval request of ${executionArn}`,
     `  playbook:  ${shown(request.playbook)}, waiting steps: ${steps}`,

@@ -136,7 +136,8 @@ function sections(report: IncidentReport): Section[] {
       table: {
         head: ['Execution', 'Requested', 'Decision', 'By', 'At', 'Waited', 'Reason'],
         rows: report.approvals.map((approval) => [
-          approval.executionArn,
+          // An earlier execution under the same name, whose answer this run's request kept (row 5q).
+          approval.earlierRun === true ? `${approval.executionArn} (earlier run of this name)` : approval.executionArn,
           approval.requestedAt ?? '',
           approval.decision ?? 'no answer recorded',
           approval.decidedBy ?? '',

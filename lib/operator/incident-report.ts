@@ -59,6 +59,8 @@ export interface RecordedApproval {
   readonly decidedBy?: string;
   readonly decidedAt?: string;
   readonly reason?: string;
+  /** An earlier execution's answer under the same ARN, kept when this run's request replaced it (row 5q). */
+  readonly earlierRun?: true;
 }
 
 /** One incident's record as read from the table. */

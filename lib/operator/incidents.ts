@@ -187,18 +187,34 @@ export async function readIncidentRecord(client: DynamoDBClient, table: string, 
   const approvals: RecordedApproval[] = [];
   for (const executionArn of asked) {
     const found = await store.get(executionArn);
-    approvals.push(
-      found
-        ? {
-            executionArn,
-            requestedAt: found.requestedAt,
-            ...some('decision', found.decision),
-            ...some('decidedBy', found.decidedBy),
-            ...some('decidedAt', found.decidedAt),
-            ...some('reason', found.reason),
-          }
-        : { executionArn },
-    );
+    // Only this incident's: a record's entry names whatever execution its payload named (a refused
+    // direct invocation of publish-alert is recorded too, row 17b), and the item's incident is the
+    // one publish-alert verified against the execution's own input (row 5q).
+    if (found === undefined) approvals.push({ executionArn });
+    else if (found.incidentKey === incidentKey) {
+      approvals.push({
+        executionArn,
+        requestedAt: found.requestedAt,
+        ...some('decision', found.decision),
+        ...some('decidedBy', found.decidedBy),
+        ...some('decidedAt', found.decidedAt),
+        ...some('reason', found.reason),
+      });
+    }
+    // Earlier runs under the same name (Step Functions takes a name again 90 days on): the new run's
+    // request replaced theirs and kept their answers (row 5q). The incident's only.
+    for (const earlier of found?.earlierDecisions ?? []) {
+      if (earlier.incidentKey !== incidentKey) continue;
+      approvals.push({
+        executionArn,
+        earlierRun: true,
+        ...some('requestedAt', earlier.requestedAt),
+        decision: earlier.decision,
+        ...some('decidedBy', earlier.decidedBy),
+        ...some('decidedAt', earlier.decidedAt),
+        ...some('reason', earlier.reason),
+      });
+    }
   }
   return { header, entries, invalidEntries: invalid, ...some('updatedAt', updatedAt), ...some('expiresAt', expiresAt), approvals };
 }

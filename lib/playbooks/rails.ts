@@ -36,6 +36,8 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     ...(request !== undefined ? { manualRequest: request } : {}),
     // Its approval request names the incidents that hold the instance (containment-guard-release.ts).
     ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseInstance) ? { releasesInstances: true as const } : {}),
+    // And the DNS Firewall blocks on the instance its unblock step would lift, VPC-wide (row 5r).
+    ...(steps.some((step) => step.action === RESPONDER_NAMES.unblockDnsDomains && step.with.target !== 'requested-domain') ? { liftsDnsBlocks: true as const } : {}),
     // And for an S3 object, the incidents that hold the object version (s3-object-claims.ts).
     ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseS3Object) ? { releasesObjects: true as const } : {}),
     // Its containment of keys all Inactive already changes nothing: the guard takes no slot for it (row 11t).

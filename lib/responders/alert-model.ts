@@ -65,6 +65,12 @@ export const alertInputSchema = z
     rawEvent: z.optional(z.unknown()),
     /** Why: the parse error of an invalid event, or why triage only alerts. */
     reason: z.optional(z.unknown()),
+    /**
+     * A manual playbook's request as its steps get it (who asked, why, and for `firebreak dns unblock`
+     * the domain and force): the approval wait passes it, and the grant binds it. Read loosely, by the
+     * lines that show it (alert-release-claims.ts `dnsUnblockLines`): never the reason an alert fails.
+     */
+    request: z.optional(z.unknown()),
     /** Triage's reasons (the dispatcher's `alert-only` branch sends a list). */
     reasons: z.optional(textLike),
     approval: z.optional(

@@ -6,10 +6,11 @@
  * keys are text from the state table, so each is neutralized on one line and the list is bounded.
  */
 import * as z from '../contracts/zod-mini';
-import type { GuardReleaseClaims } from './containment-guard-model';
+import type { GuardReleaseClaims, GuardReleaseDnsBlocks } from './containment-guard-model';
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/guard-names';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
+import { canonicalDomain } from './dns-domain';
 
 /** The most incidents one line names (the rest are counted). */
 const MAX_NAMED = 5;
@@ -34,6 +35,91 @@ function releaseClaimsOf(steps: readonly StepSummary[]): GuardReleaseClaims | un
   if (raw === undefined) return undefined;
   const parsed = releaseClaimsSchema.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
+}
+
+const releaseDnsBlocksSchema: z.ZodMiniType<GuardReleaseDnsBlocks> = z.lazy(() =>
+  z.looseObject({
+    record: z.enum(['read', 'unreadable']),
+    domains: z.optional(z.array(z.string())),
+    domainCount: z.optional(z.number()),
+    others: z.optional(z.array(z.string())),
+    otherCount: z.optional(z.number()),
+    reason: z.optional(z.string()),
+  }),
+);
+
+/** The guard's read of the instance's DNS Firewall blocks, when the steps carry one. */
+function releaseDnsBlocksOf(steps: readonly StepSummary[]): GuardReleaseDnsBlocks | undefined {
+  const step = steps.find((s) => s.result?.responder === GUARD_RESPONDER) ?? steps.find((s) => s.stepId === GUARD_STATE);
+  const raw = (step?.result as { releaseDnsBlocks?: unknown } | null | undefined)?.releaseDnsBlocks;
+  if (raw === undefined) return undefined;
+  const parsed = releaseDnsBlocksSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** "a.example, b.example and 3 more": domains read from the table, each neutralized on one line (pure). */
+function domainsText(domains: readonly string[], total: number): string {
+  // At most five named: the line, stored as one of the request's notes, stays within a note's 2,000 characters.
+  const named = domains.slice(0, MAX_NAMED).map((domain) => oneLine(domain, 253));
+  const more = Math.max(total, domains.length) - named.length;
+  return `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/**
+ * The lines of the APPROVAL NEEDED section on the DNS Firewall blocks a release lifts (row 5r): the
+ * release playbook's unblock step takes back those its incident claimed on the instance, for every
+ * VPC Firebreak's rule group is associated with in the account and Region. None when the guard read
+ * none (not such a release) or the instance has none.
+ */
+export function releaseDnsLines(steps: readonly StepSummary[], incidentKey: string | undefined, instanceId: string | undefined): string[] {
+  const read = releaseDnsBlocksOf(steps);
+  if (read === undefined) return [];
+  const instance = oneLine(instanceId ?? 'the instance', 80);
+  const incident = oneLine(incidentKey ?? 'of this release', MAX_KEY);
+  if (read.record === 'unreadable') {
+    return [
+      `  Firebreak could not read the DNS Firewall blocks claimed on ${instance} (${oneLine(read.reason ?? 'no reason given', 300)}): approving may also lift incident ${incident}'s blocks, and the domains resolve again (\`firebreak dns list\` shows them).`,
+    ];
+  }
+  const lines: string[] = [];
+  const own = read.domains ?? [];
+  const ownCount = read.domainCount ?? own.length;
+  if (ownCount > 0) {
+    lines.push(
+      `  Approving also LIFTS incident ${incident}'s DNS Firewall blocks of ${domainsText(own, ownCount)} (each with its subdomains, for every VPC Firebreak's rule group is associated with in this account and Region): they resolve again once the release has restored ${instance}, unless another open incident still blocks them (as the state table said when this request was made; the unblock reads it again).`,
+    );
+  }
+  const others = read.others ?? [];
+  const otherCount = read.otherCount ?? others.length;
+  if (otherCount > 0) {
+    lines.push(
+      `  The DNS Firewall block of ${domainsText(others, otherCount)}, claimed on ${instance} by another incident, stays, unless an earlier release already took that incident's claim on ${instance} back: then it is lifted too.`,
+    );
+  }
+  return lines;
+}
+
+const dnsUnblockRequestSchema = z.lazy(() => z.looseObject({ dnsUnblock: z.looseObject({ domain: z.string(), force: z.optional(z.boolean()) }) }));
+
+/**
+ * The lines of the APPROVAL NEEDED section of `firebreak dns unblock` (row 5s): the domain its step
+ * unblocks and whether it is forced, from the request the wait sends (the execution's `dnsUnblock`,
+ * which the guard binds into the grant and the step acts on), never from the incident's title, which
+ * whoever starts the execution writes. None for a request without one.
+ */
+export function dnsUnblockLines(request: unknown, incidentKey: string | undefined, instanceId: string | undefined): string[] {
+  const parsed = dnsUnblockRequestSchema.safeParse(request);
+  if (!parsed.success) return [];
+  const { domain: raw, force } = parsed.data.dnsUnblock;
+  const domain = oneLine(canonicalDomain(raw), 253);
+  const incident = oneLine(incidentKey ?? 'of this request', MAX_KEY);
+  const instance = oneLine(instanceId ?? 'its instance', 80);
+  return [
+    `  Approving UNBLOCKS ${domain} (and its subdomains): incident ${incident}'s block of it on ${instance} is taken back, and it resolves again for every VPC Firebreak's rule group is associated with in this account and Region (this is the domain the unblock acts on, whatever the incident's title says).`,
+    ...(force === true
+      ? [`  FORCED: every other open incident's claim on ${domain} is dropped too (recorded): it resolves again although other incidents still block it.`]
+      : []),
+  ];
 }
 
 /** "incident X still holds it" / "incidents X, Y and 3 more still hold it" (pure). */

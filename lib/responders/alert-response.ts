@@ -9,7 +9,7 @@ import type { ConsoleLink } from './console-links';
 import { IMPOSTOR_GROUP_ACTION, RENAMED_USER_ACTION } from './model';
 import type { ContainmentDecision } from './alert-decision';
 import { adviceWithoutContainment } from './alert-decision';
-import { releaseClaimLines } from './alert-release-claims';
+import { dnsUnblockLines, releaseClaimLines, releaseDnsLines } from './alert-release-claims';
 import { scannedObjectName } from './alert-malware';
 import { credentialReleaseLines } from './alert-credential-release';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
@@ -367,6 +367,10 @@ export function approvalOutcomeLines(input: AlertInput): string[] {
     // A release of an access key: whether approving re-activates it (other incidents may still hold
     // it) and whether AWSDenyAll stays for another key's incident.
     ...credentialReleaseLines(steps, input.incident?.key),
+    // `firebreak dns unblock`: the domain its step unblocks, and its force, from the request the grant binds (row 5s).
+    ...dnsUnblockLines(input.request, input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
+    // A release whose unblock step lifts the instance's DNS Firewall blocks: which domains resolve again (row 5r).
+    ...releaseDnsLines(steps, input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
   ];
 }
 

@@ -58,7 +58,34 @@ export interface PendingApproval extends ApprovalRecord {
    * claims, read from the records when the request was made): `firebreak approve` shows it.
    */
   readonly notes?: readonly string[];
+  /**
+   * Earlier executions' answers under the same ARN, newest first, at most MAX_EARLIER_DECISIONS:
+   * Step Functions takes an execution name again 90 days on, and the new run's request replaces the
+   * earlier run's whole; its answer (who, what, when) is carried here so that the post-incident
+   * record keeps it (docs/security.md row 5q). Never read as an answer to this request.
+   */
+  readonly earlierDecisions?: readonly EarlierDecision[];
 }
+
+/** An earlier run's answered request, as the replacement of its item keeps it (row 5q). */
+export interface EarlierDecision {
+  readonly decision: 'approved' | 'rejected';
+  readonly requestedAt?: string;
+  readonly incidentKey?: string;
+  readonly playbook?: string;
+  readonly waitingSteps?: readonly string[];
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  readonly reason?: string;
+  readonly sentAt?: string;
+}
+
+/** How many earlier answers an approval item keeps (one per reuse of its name, 90 days apart): the item stays far below DynamoDB's 400 KB. */
+export const MAX_EARLIER_DECISIONS = 5;
+/** The most characters of one kept text, the most waiting steps kept of one answer and characters of one (an item written by hand is bounded too). */
+const MAX_KEPT_TEXT = 2000;
+const MAX_KEPT_STEPS = 20;
+const MAX_KEPT_STEP = 200;
 
 /** A decision to record. */
 export interface ApprovalDecision {
@@ -79,6 +106,16 @@ export interface StoredRequestHead {
   /** When it was stored, and its timeout (what its deadline is counted from), when the item holds them. */
   readonly requestedAt?: string;
   readonly timeoutSeconds?: number;
+  /**
+   * The answers the item holds, its own first (when answered), then the earlier ones it keeps: what
+   * a replacement carries on as its `earlierDecisions` (`answersKept`), so that none is lost.
+   */
+  readonly answers?: readonly EarlierDecision[];
+}
+
+/** The earlier answers a request replacing `stale` keeps (pure): the stale one's own and those it kept, newest first, bounded. */
+export function answersKept(stale: Pick<StoredRequestHead, 'answers'>): EarlierDecision[] {
+  return (stale.answers ?? []).slice(0, MAX_EARLIER_DECISIONS);
 }
 
 /**
@@ -180,7 +217,57 @@ function itemOf(request: PendingApproval): Record<string, AttributeValue> {
     timeoutSeconds: { N: String(request.timeoutSeconds) },
     // Only when there is something to say: publish-alert stores none for most requests.
     ...(request.notes?.length ? { notes: { L: request.notes.map(s) } } : {}),
+    ...(request.earlierDecisions?.length ? { earlierDecisions: { L: request.earlierDecisions.slice(0, MAX_EARLIER_DECISIONS).map((answer) => ({ M: answerItemOf(answer) })) } } : {}),
   };
+}
+
+function answerItemOf(answer: EarlierDecision): Record<string, AttributeValue> {
+  const optional = (name: Exclude<keyof EarlierDecision, 'decision' | 'waitingSteps'>) => (answer[name] !== undefined ? { [name]: s(answer[name]) } : {});
+  return {
+    ...optional('requestedAt'),
+    ...optional('incidentKey'),
+    ...optional('playbook'),
+    ...(answer.waitingSteps !== undefined ? { waitingSteps: { L: answer.waitingSteps.map(s) } } : {}),
+    decision: s(answer.decision),
+    ...optional('decidedBy'),
+    ...optional('decidedAt'),
+    ...optional('reason'),
+    ...optional('sentAt'),
+  };
+}
+
+/**
+ * The answer an item (or a kept entry) records, bounded; undefined when it records none, or one that
+ * is neither approved nor rejected (written by hand: never shown as an answer).
+ */
+function answerOf(item: Record<string, AttributeValue>): EarlierDecision | undefined {
+  const decision = text(item, 'decision');
+  if (decision !== 'approved' && decision !== 'rejected') return undefined;
+  const optional = (name: Exclude<keyof EarlierDecision, 'decision' | 'waitingSteps'>) => {
+    const value = text(item, name);
+    return value !== undefined ? { [name]: value.slice(0, MAX_KEPT_TEXT) } : {};
+  };
+  return {
+    ...optional('requestedAt'),
+    ...optional('incidentKey'),
+    ...optional('playbook'),
+    ...(item.waitingSteps?.L !== undefined ? { waitingSteps: texts(item.waitingSteps).slice(0, MAX_KEPT_STEPS).map((step) => step.slice(0, MAX_KEPT_STEP)) } : {}),
+    decision,
+    ...optional('decidedBy'),
+    ...optional('decidedAt'),
+    ...optional('reason'),
+    ...optional('sentAt'),
+  };
+}
+
+/** The answers an item holds: its own first, then the earlier ones it keeps (entries that are not answers dropped). */
+function answersOf(item: Record<string, AttributeValue>): EarlierDecision[] {
+  const own = answerOf(item);
+  const kept = (item.earlierDecisions?.L ?? []).flatMap((entry) => {
+    const answer = entry.M !== undefined ? answerOf(entry.M) : undefined;
+    return answer !== undefined ? [answer] : [];
+  });
+  return [...(own !== undefined ? [own] : []), ...kept];
 }
 
 function text(item: Record<string, AttributeValue>, name: string): string | undefined {
@@ -251,6 +338,7 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
     ...optional('instanceId'),
     ...optional('sentAt'),
     notes: item.notes && texts(item.notes),
+    ...(item.earlierDecisions !== undefined ? { earlierDecisions: answersOf({ earlierDecisions: item.earlierDecisions }) } : {}),
   };
 }
 
@@ -273,7 +361,14 @@ function headOf(item: Record<string, AttributeValue> | undefined, executionArn: 
   if (taskToken === undefined) throw new ResponderFailedError(`The approval request of ${executionArn} exists but its task token cannot be read back`);
   const requestedAt = text(item!, 'requestedAt');
   const timeoutSeconds = item?.timeoutSeconds?.N !== undefined ? Number(item.timeoutSeconds.N) : undefined;
-  return { taskToken, decided: item?.decision !== undefined, ...(requestedAt !== undefined ? { requestedAt } : {}), ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) };
+  const answers = answersOf(item!);
+  return {
+    taskToken,
+    decided: item?.decision !== undefined,
+    ...(requestedAt !== undefined ? { requestedAt } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(answers.length > 0 ? { answers } : {}),
+  };
 }
 
 /** Stores a request once; `table` is read inside the call, so a missing table fails as the PutItem it stops. */
@@ -476,6 +571,14 @@ export class DynamoDbApprovalStore extends DynamoDbApprovalAnswers implements Ap
   }
 }
 
+/** A stored request's own answer, as a replacement keeps it. */
+function inMemoryAnswerOf(record: PendingApproval, decision: EarlierDecision['decision']): EarlierDecision {
+  const { requestedAt, incidentKey, playbook, waitingSteps, decidedBy, decidedAt, reason, sentAt } = record;
+  return Object.fromEntries(
+    Object.entries({ requestedAt, incidentKey, playbook, waitingSteps, decision, decidedBy, decidedAt, reason, sentAt }).filter(([, value]) => value !== undefined),
+  ) as unknown as EarlierDecision;
+}
+
 /** In-process store with the same semantics (tests). */
 export class InMemoryApprovalStore implements ApprovalStore {
   readonly records = new Map<string, PendingApproval>();
@@ -488,7 +591,11 @@ export class InMemoryApprovalStore implements ApprovalStore {
 
   async putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
     const existing = this.records.get(request.executionArn);
-    if (existing) return { existing: { taskToken: existing.taskToken, decided: existing.decision !== undefined, requestedAt: existing.requestedAt, timeoutSeconds: existing.timeoutSeconds } };
+    if (existing) {
+      const own: EarlierDecision[] = existing.decision !== undefined ? [inMemoryAnswerOf(existing, existing.decision)] : [];
+      const answers = [...own, ...(existing.earlierDecisions ?? [])];
+      return { existing: { taskToken: existing.taskToken, decided: existing.decision !== undefined, requestedAt: existing.requestedAt, timeoutSeconds: existing.timeoutSeconds, ...(answers.length > 0 ? { answers } : {}) } };
+    }
     this.records.set(request.executionArn, structuredClone({ ...request, pk: approvalRecordKey(request.executionArn) }));
     return 'stored';
   }

@@ -23,7 +23,7 @@
  *    or an earlier execution's under the same ARN, answered or not: row 5l) or, unanswered, when it
  *    no longer waits (an earlier attempt of the task). An answered request of this execution is
  *    never replaced. Two tokens this execution scheduled that both wait are refused, never merged
- *    (docs/security.md §C3).
+ *    (docs/security.md §C3). A replacement keeps the answers the replaced item holds (row 5q).
  * 5. GetItem of the guard's grant (`grant#<executionArn>`, its approvalDeadline and onTimeout only):
  *    the alert says when answers stop being taken as the approval function holds them, from the
  *    grant's deadline (only the guard writes grants; the execution is the one verified above), not
@@ -35,7 +35,7 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { executionScheduledToken, taskTokenHeartbeat } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';
 import type { AnswerDeadline, ApprovalRequests, PendingApproval } from './approval-records';
-import { approvalDeadlineOf } from './approval-records';
+import { answersKept, approvalDeadlineOf } from './approval-records';
 import { ec2InstanceOf, executionInputIncident } from './execution-input';
 import type { DescribedExecution } from './execution-status';
 import { describeExecution } from './execution-status';
@@ -274,8 +274,13 @@ async function storeRequest(
     throw refuse(executionArn, 'a request with another task token of this execution that still waits is stored already: neither is trusted with this answer');
   }
   // Replaced only while it still holds that token (and, answered, that answer; else no decision): two
-  // real attempts never overwrite each other.
-  const replaced = await deps.store.replaceRequest(request, existing.taskToken, existing.decided);
+  // real attempts never overwrite each other. The answers it holds (an earlier execution's under the
+  // same ARN, and those it kept) go into the new request, newest first and bounded: its execution
+  // history is gone by then, and the post-incident record must still say who answered what, when
+  // (row 5q). The condition on its token makes them the ones the item holds.
+  const earlierDecisions = answersKept(existing);
+  const replacement: PendingApproval = earlierDecisions.length > 0 ? { ...request, earlierDecisions } : request;
+  const replaced = await deps.store.replaceRequest(replacement, existing.taskToken, existing.decided);
   if (replaced !== 'replaced') throw refuse(executionArn, 'the stored request changed while it was being replaced');
-  return { outcome: 'replaced', kept: request };
+  return { outcome: 'replaced', kept: replacement };
 }

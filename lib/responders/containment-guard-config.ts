@@ -34,6 +34,7 @@ export const playbookRailsSchema = z.strictObject({
   mode: z.optional(z.literal('dry-run')),
   manualRequest: z.optional(z.array(z.enum(['requestedBy', 'reason', 'dnsUnblock']))),
   releasesInstances: z.optional(z.literal(true)),
+  liftsDnsBlocks: z.optional(z.literal(true)),
   releasesObjects: z.optional(z.literal(true)),
   disablesKeysOnly: z.optional(z.literal(true)),
 });

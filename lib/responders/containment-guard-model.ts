@@ -8,6 +8,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { GrantWriter } from './grants';
+import type { DnsBlockStore } from './dns-block-records';
 import type { PauseReader } from './emergency-pause';
 import type { BlastRadiusLimiter, BlastRadiusPolicy } from './blast-radius';
 import type { IncidentLogger } from './logging';
@@ -90,6 +91,24 @@ export interface GuardReleaseClaims {
   readonly claimSerial?: number;
 }
 
+/**
+ * The DNS Firewall blocks claimed on an instance whose release the guard clears (`dnsblock-instance#…`,
+ * block-dns-domain's index): what the release playbook's unblock step takes back, VPC-wide, so that the
+ * approval request names the domains approving lets resolve again (docs/security.md row 5r).
+ */
+export interface GuardReleaseDnsBlocks {
+  /** `read`: the index was read (no item: none); `unreadable`: the read failed. */
+  readonly record: 'read' | 'unreadable';
+  /** The domains the release's incident claimed on the instance (taken back), sorted, the first MAX_LISTED_RELEASE_CLAIMS. */
+  readonly domains?: readonly string[];
+  readonly domainCount?: number;
+  /** The domains other incidents claimed on it (they stay, unless an earlier release took those incidents' claims back). */
+  readonly others?: readonly string[];
+  readonly otherCount?: number;
+  /** Why the read failed (`unreadable`). */
+  readonly reason?: string;
+}
+
 export interface GuardResult extends ResponderResult<GuardStatus> {
   /** Every rule that shaped the decision, in words fit for the alert. */
   readonly reasons: readonly string[];
@@ -104,6 +123,8 @@ export interface GuardResult extends ResponderResult<GuardStatus> {
   readonly gameDay: boolean;
   /** A cleared release of an instance: the claims its record held then. */
   readonly releaseClaims?: GuardReleaseClaims;
+  /** A cleared release whose unblock step lifts the instance's DNS Firewall blocks: those its index held then (row 5r). */
+  readonly releaseDnsBlocks?: GuardReleaseDnsBlocks;
   /**
    * `oversized-event`: the execution's incident was parsed from the oversized-event intake's copy
    * of its event (`clipped.event`). The intake cannot authenticate its sender, so a person approves
@@ -148,6 +169,8 @@ export interface ContainmentGuardDeps {
   readonly config: ContainmentGuardConfig;
   /** The instances' release states (their claims), read for a release the guard clears. @default none: not read */
   readonly releaseStates?: QuarantineReleaseStates;
+  /** The instances' DNS block index, read for a release whose unblock step lifts them (row 5r). @default none: not read */
+  readonly dnsBlocks?: Pick<DnsBlockStore, 'blocksOfInstance'>;
   /** The S3 object versions' claims, read for a release of an object the guard clears. @default none: not read */
   readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
   /**

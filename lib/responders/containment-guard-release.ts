@@ -10,7 +10,8 @@
  * and release-instance then restores nothing (it may still take back its incident's claim).
  */
 import type { ActionLog } from './action-log';
-import type { GuardReleaseClaims } from './containment-guard-model';
+import type { GuardReleaseClaims, GuardReleaseDnsBlocks } from './containment-guard-model';
+import type { DnsBlockStore } from './dns-block-records';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import { claimSerialOf, claimsOf } from './quarantine-release-state';
 import type { ClaimedObject, S3ObjectClaims } from './s3-object-claims';
@@ -50,6 +51,45 @@ export async function readReleaseClaims(
   const version = state.capturedAt !== undefined ? ` (capture of ${state.capturedAt}, claim serial ${claimSerial})` : '';
   log.record('dynamodb:GetItem', instanceId, 'observed', `${instanceId} is held quarantined by ${claims.length} incident(s): ${listed.join(', ')}${claims.length > listed.length ? ', ...' : ''}${version}`);
   return { record: 'held', claims: listed, claimCount: claims.length, ...(state.capturedAt !== undefined ? { capturedAt: state.capturedAt } : {}), claimSerial };
+}
+
+/** The most characters kept of one domain read from the table (a DNS name is at most 253). */
+const MAX_DOMAIN_LENGTH = 253;
+
+/**
+ * Reads the DNS Firewall blocks claimed on `instanceId` (block-dns-domain's index, one consistent
+ * GetItem), bounded for the guard's result: those of the release's incident are what the release
+ * playbook's unblock step takes back, VPC-wide, so the approval request names them (row 5r). A read
+ * that fails never holds the release back: the request says the blocks could not be read.
+ */
+export async function readReleaseDnsBlocks(
+  blocks: Pick<DnsBlockStore, 'blocksOfInstance'>,
+  target: { readonly account: string; readonly region: string; readonly instanceId: string },
+  incidentKey: string,
+  log: ActionLog,
+): Promise<GuardReleaseDnsBlocks> {
+  const { account, region, instanceId } = target;
+  let claimed;
+  try {
+    claimed = await blocks.blocksOfInstance(account, region, instanceId);
+  } catch (error) {
+    const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+    log.record('dynamodb:GetItem', instanceId, 'skipped', `Could not read the DNS Firewall blocks claimed on ${instanceId} (${reason}): the approval request cannot name the domains the release lifts`);
+    return { record: 'unreadable', reason };
+  }
+  const domainsOf = (mine: boolean) => [...new Set(claimed.filter((block) => (block.incidentKey === incidentKey) === mine).map((block) => block.domain))].sort();
+  const own = domainsOf(true);
+  const others = domainsOf(false).filter((domain) => !own.includes(domain));
+  const listed = (domains: readonly string[]) => domains.slice(0, MAX_LISTED_RELEASE_CLAIMS).map((domain) => domain.slice(0, MAX_DOMAIN_LENGTH));
+  log.record(
+    'dynamodb:GetItem',
+    instanceId,
+    'observed',
+    own.length + others.length === 0
+      ? `No DNS Firewall block is claimed on ${instanceId}`
+      : `DNS Firewall blocks claimed on ${instanceId}: by incident ${incidentKey.slice(0, MAX_CLAIM_LENGTH)}, ${own.length} (${listed(own).join(', ')}${own.length > MAX_LISTED_RELEASE_CLAIMS ? ', ...' : ''}); by other incidents, ${others.length}`,
+  );
+  return { record: 'read', domains: listed(own), domainCount: own.length, others: listed(others), otherCount: others.length };
 }
 
 /**

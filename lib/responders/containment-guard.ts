@@ -54,7 +54,9 @@ import type { PauseReader } from './emergency-pause';
 import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_ACTION, pauseSentence, readPauseAhead } from './emergency-pause';
 import { lookAtInstance } from './containment-guard-instance';
 import { storedGrantDifference } from './containment-guard-grant';
-import { readObjectReleaseClaims, readReleaseClaims } from './containment-guard-release';
+import { readObjectReleaseClaims, readReleaseClaims, readReleaseDnsBlocks } from './containment-guard-release';
+import { DynamoDbDnsBlockIndex } from './dns-block-records';
+import type { DnsBlockStore } from './dns-block-records';
 import type { S3ObjectClaims } from './s3-object-claims';
 import { DynamoDbS3ObjectClaimReader } from './s3-object-claims';
 import type { KeyHolds } from './key-holds';
@@ -69,6 +71,7 @@ import type {
   GuardGrant,
   GuardIntake,
   GuardReleaseClaims,
+  GuardReleaseDnsBlocks,
   GuardResult,
   ContainmentGuardConfig,
   ContainmentGuardDeps,
@@ -79,7 +82,7 @@ import { ALARM_APPROVAL_REASON, blastRadiusReason, blastRadiusSummary, intakeApp
 // The Lambda's module scope reads its configuration with the handler.
 export { readContainmentGuardConfig };
 // The guard's answer, as the alert and the playbooks read it.
-export type { GuardBlastRadius, GuardIntake, GuardReleaseClaims, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
+export type { GuardBlastRadius, GuardIntake, GuardReleaseClaims, GuardReleaseDnsBlocks, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
 
 export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 
@@ -132,6 +135,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   let execution: GuardExecution = { verified: false };
   let grant: GuardGrant | undefined;
   let releaseClaims: GuardReleaseClaims | undefined;
+  let releaseDnsBlocks: GuardReleaseDnsBlocks | undefined;
   let intake: GuardIntake | undefined;
 
   const finish = (
@@ -158,6 +162,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       ...(grant !== undefined ? { grant } : {}),
       gameDay,
       ...(releaseClaims !== undefined ? { releaseClaims } : {}),
+      ...(releaseDnsBlocks !== undefined ? { releaseDnsBlocks } : {}),
       ...(intake !== undefined ? { intake } : {}),
     };
     logger.info('containment-guard decided', { status, reasons, mode: effective.mode, blastRadius, execution, grant });
@@ -378,6 +383,11 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     if (rails.releasesInstances === true && instanceId !== undefined && deps.releaseStates !== undefined) {
       releaseClaims = await readReleaseClaims(deps.releaseStates, { account: incident.account, region: incident.region, instanceId }, log);
     }
+    // Its unblock step lifts the DNS Firewall blocks its incident claimed on the instance, VPC-wide:
+    // the approver is told which domains resolve again (row 5r).
+    if (rails.liftsDnsBlocks === true && instanceId !== undefined && deps.dnsBlocks !== undefined) {
+      releaseDnsBlocks = await readReleaseDnsBlocks(deps.dnsBlocks, { account: incident.account, region: incident.region, instanceId }, incident.key, log);
+    }
     if (rails.releasesObjects === true && deps.objectClaims !== undefined) {
       const scanned = scannedObjectOf(incident).object;
       if (scanned !== undefined) releaseClaims = await readObjectReleaseClaims(deps.objectClaims, scanned, log);
@@ -461,6 +471,8 @@ export interface ContainmentGuardHandlerDeps {
   readonly emergencyPause?: PauseReader;
   /** @default a DynamoDbQuarantineReleaseStates over clients.dynamodb() and config.stateTable (none without a table) */
   readonly releaseStates?: QuarantineReleaseStates;
+  /** @default a DynamoDbDnsBlockIndex over clients.dynamodb() and config.stateTable (none without a table) */
+  readonly dnsBlocks?: Pick<DnsBlockStore, 'blocksOfInstance'>;
   /** @default a DynamoDbS3ObjectClaimReader over clients.dynamodb() and config.stateTable (none without a table) */
   readonly objectClaims?: Pick<S3ObjectClaims, 'get'>;
   /** @default a DynamoDbKeyHolds over clients.dynamodb() and config.stateTable (none without a table) */
@@ -485,6 +497,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     emergencyPause ??= new DynamoDbPauseReader(deps.clients.dynamodb(), config.stateTable);
   }
   const releaseStates = deps.releaseStates ?? (config.stateTable !== undefined ? new DynamoDbQuarantineReleaseStates(deps.clients.dynamodb(), config.stateTable) : undefined);
+  const dnsBlocks = deps.dnsBlocks ?? (config.stateTable !== undefined ? new DynamoDbDnsBlockIndex(deps.clients.dynamodb(), config.stateTable) : undefined);
   const objectClaims = deps.objectClaims ?? (config.stateTable !== undefined ? new DynamoDbS3ObjectClaimReader(deps.clients.dynamodb(), config.stateTable) : undefined);
   const keyHolds = deps.keyHolds ?? (config.stateTable !== undefined ? new DynamoDbKeyHolds(deps.clients.dynamodb(), config.stateTable) : undefined);
   return createResponderHandler(containmentGuardResponder, {
@@ -493,6 +506,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     grants,
     emergencyPause,
     ...(releaseStates !== undefined ? { releaseStates } : {}),
+    ...(dnsBlocks !== undefined ? { dnsBlocks } : {}),
     ...(objectClaims !== undefined ? { objectClaims } : {}),
     ...(keyHolds !== undefined ? { keyHolds } : {}),
     config,

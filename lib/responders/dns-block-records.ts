@@ -218,6 +218,32 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
   }
 }
 
+/** The instance's index of blocks (`blocks` on `dnsblock-instance#…`), one consistent GetItem. */
+async function readInstanceBlocks(client: DynamoDBClient, tableName: string, account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
+  let item;
+  try {
+    ({ Item: item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: dnsBlockInstanceKey(account, region, instanceId) } }, ConsistentRead: true })));
+  } catch (error) {
+    throw toResponderError(error, 'dynamodb:GetItem');
+  }
+  return decodeAll(item?.blocks?.SS, decodeBlock);
+}
+
+/**
+ * The instance's index only, read only: the containment guard's adapter (a release's approval
+ * request names the blocks it lifts, row 5r), so that its bundle carries no claim or release call.
+ */
+export class DynamoDbDnsBlockIndex implements Pick<DnsBlockStore, 'blocksOfInstance'> {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
+    return readInstanceBlocks(this.client, this.tableName, account, region, instanceId);
+  }
+}
+
 /** The state table adapter: two string sets, `claims` on the domain's item and `blocks` on the instance's. */
 export class DynamoDbDnsBlockStore implements DnsBlockStore {
   constructor(
@@ -277,8 +303,8 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
     }
   }
 
-  async blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
-    return decodeAll((await this.item(dnsBlockInstanceKey(account, region, instanceId)))?.blocks?.SS, decodeBlock);
+  blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
+    return readInstanceBlocks(this.client, this.tableName, account, region, instanceId);
   }
 
   private async update(pk: string, expression: string, value: string, returned?: 'claims', at?: string): Promise<readonly string[] | undefined> {

@@ -254,7 +254,9 @@ describe('responder bundles', () => {
     // Payload.approval.taskToken, never as any value of any task's parameters, the incident's text included (row 5m).
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
-    approval: 26_680,
+    // Session 37 (approvals): +669 bytes: a request replacing an earlier execution's answered one keeps its answers
+    // (earlierDecisions, approval-records.ts, row 5q), read back with every record.
+    approval: 27_350,
     // Checking the caller proof (caller-proof.ts, shared with approval: the proof's parameters, its
     // lifetime, the request to STS and its XML answer; row 5j, session 27) took emergency-pause from
     // 405 bytes under the line to 7,551 over: the pause is the switch that turns containment off, and
@@ -312,7 +314,12 @@ describe('responder bundles', () => {
     // dimension or an event's text in the subject (row 7f). 506,676 bytes after.
     // Review-alerts (session 37): +380 bytes: the chat description puts what Firebreak did and did not do before the finding's
     // story, which whoever tags the instance can make as long as the description's cap (row 7g). 507,053 bytes after.
-    'publish-alert': 129_670,
+    // Session 37 (approvals): +2,749 bytes: the replacement of an earlier execution's answered request keeps its answers,
+    // bounded (row 5q), and a release's approval request names the DNS Firewall blocks approving lifts (row 5r).
+    // Session 37 (approvals): +855 bytes: an unblock's approval request names the domain it acts on and its force, from the
+    // request the grant binds, never the incident's title (row 5s).
+    // Both session 37 merges together: 128,770 + 900 + 3,610.
+    'publish-alert': 133_280,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
@@ -331,7 +338,8 @@ describe('responder bundles', () => {
     // steps' budget (noteVerifiedOrigin), so direct invocations cannot keep the incident's own steps' entries out (row 17d).
     // Review-approval (session 36): +998 bytes: the grant check ignores an answer dated before its grant, an earlier execution's under the same ARN (row 5l), and never clears a release on its timeout (row 5n), grants.ts; the release clearance refuses such an approval too.
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
-    'release-credentials': 71_410,
+    // Session 37 (approvals): +670 bytes: approval records read back with the earlier answers they keep (row 5q).
+    'release-credentials': 72_080,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.

@@ -260,6 +260,17 @@ describe('showRequest and what the commands print of it', () => {
     ]);
   });
 
+  // Session 37 (row 5s): who asked for a manual playbook (a release, an unblock) is whatever the
+  // execution's input says (states:StartExecution takes any input); it was printed as a fact,
+  // "requested: … by <the on-call lead>", and an approver trusts a request their lead made.
+  it("ATTACK (approvals): prints who asked for a manual playbook as the execution's claim, not as a fact", async () => {
+    const request = { ...WAITING.request, requestedBy: 'arn:aws:sts::999988887777:assumed-role/oncall/lead', reason: 'INC-4711 closed' };
+    const shown = await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, request } }, []), AT);
+    expect(describeShownRequest(EXECUTION, shown)).toContainEqual(
+      '  requested: 2026-11-20T10:00:00.000Z, asked by arn:aws:sts::999988887777:assumed-role/oncall/lead ("INC-4711 closed") as the execution\'s input claims (not verified); expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path)',
+    );
+  });
+
   it('prints what approving will and will not do, as the request stored it (review s20)', async () => {
     const notes = [
       'Approving takes back only incident gd-a\'s hold on access key AKIAQ3EGRW6JCEXAMPLE of user ci-deployer: the key STAYS INACTIVE, incident gd-b still holds it',

@@ -25,6 +25,15 @@ describe('railsOf', () => {
     expect(railsOf(compromised)).not.toHaveProperty('releasesObjects');
   });
 
+  it('ATTACK (approvals): says which release playbooks lift the instance\'s DNS Firewall blocks (the guard reads them for the approval request, row 5r), and only those', () => {
+    const rails = (name: string) => railsOf(shipped.find((playbook) => playbook.name === name)!);
+    expect(rails('release-instance')).toMatchObject({ kind: 'release', liftsDnsBlocks: true });
+    // firebreak dns unblock names its one domain in the request itself.
+    expect(rails('unblock-dns-domain')).not.toHaveProperty('liftsDnsBlocks');
+    expect(rails('release-s3-object')).not.toHaveProperty('liftsDnsBlocks');
+    expect(railsOf(compromised)).not.toHaveProperty('liftsDnsBlocks');
+  });
+
   it('says which playbooks only disable keys (the guard takes no slot for keys all Inactive already, row 11t), and only those', () => {
     const rails = (name: string) => railsOf(shipped.find((playbook) => playbook.name === name)!);
     expect(rails('iam-user-key-compromise')).toMatchObject({ kind: 'contain', disablesKeysOnly: true });

@@ -617,7 +617,7 @@ describe('buildAlertMessage: the approval request of a release names the inciden
   const KEY = ec2Incident().key;
   const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
   /** The release-instance playbook's request, with the guard's read of the instance's claims. */
-  function releaseApproval(releaseClaims: Record<string, unknown> | undefined): AlertInput {
+  function releaseApproval(releaseClaims: Record<string, unknown> | undefined, releaseDnsBlocks?: Record<string, unknown>): AlertInput {
     return parse({
       kind: 'approval-request',
       incident: ec2Incident(),
@@ -638,6 +638,7 @@ describe('buildAlertMessage: the approval request of a release names the inciden
           instanceId: INSTANCE_ID,
           blastRadius: { evaluated: false, granted: false, slotTaken: false, used: null, limit: 5, windowSeconds: 3600 },
           ...(releaseClaims !== undefined ? { releaseClaims } : {}),
+          ...(releaseDnsBlocks !== undefined ? { releaseDnsBlocks } : {}),
         },
       },
       approval: { taskToken: 'token', waitingSteps: ['release', 'unblock-dns'], timeoutSeconds: 3600 },
@@ -681,6 +682,84 @@ describe('buildAlertMessage: the approval request of a release names the inciden
     expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
     expect(text).not.toContain('https://evil.example');
     expect(text).toContain('and 34 more still hold it');
+  });
+
+  // Session 37 (row 5r): the release's unblock-dns step lifts the DNS Firewall blocks its incident
+  // claimed on the instance, VPC-wide, and the request never said so.
+  describe('ATTACK (approvals): names the DNS Firewall blocks approving lifts (row 5r)', () => {
+    const dnsSection = (blocks: Record<string, unknown>) => section(buildAlertMessage(releaseApproval({ record: 'held', claims: [KEY], claimCount: 1 }, blocks), { now: NOW }).message, 'APPROVAL NEEDED');
+
+    it("names the incident's blocked domains, and that they resolve again once the release restores the instance", () => {
+      const text = dnsSection({ record: 'read', domains: ['c2.evil.example', 'tunnel.evil.example'], domainCount: 2, others: [], otherCount: 0 });
+      expect(text).toContain(`Approving also LIFTS incident ${KEY}'s DNS Firewall blocks of c2.evil.example, tunnel.evil.example (each with its subdomains`);
+      expect(text).toContain('they resolve again once the release has restored');
+      expect(text).toContain('unless another open incident still blocks them');
+    });
+
+    it("names other incidents' blocks on the instance as staying, and counts what it does not list", () => {
+      const text = dnsSection({ record: 'read', domains: Array.from({ length: 10 }, (_, i) => `d${i}.example`), domainCount: 13, others: ['other.example'], otherCount: 1 });
+      expect(text).toContain('d4.example and 8 more (each with its subdomains');
+      expect(text).toContain(`The DNS Firewall block of other.example, claimed on ${INSTANCE_ID} by another incident, stays`);
+    });
+
+    it('says so when the blocks could not be read, and nothing when there are none', () => {
+      expect(dnsSection({ record: 'unreadable', reason: 'AccessDeniedException: no' })).toContain(
+        `Firebreak could not read the DNS Firewall blocks claimed on ${INSTANCE_ID} (AccessDeniedException: no): approving may also lift incident ${KEY}'s blocks`,
+      );
+      expect(dnsSection({ record: 'read', domains: [], domainCount: 0, others: [], otherCount: 0 })).not.toMatch(/DNS Firewall/);
+    });
+
+    it('shows domains read from the table as untrusted text: one line, links defanged', () => {
+      const text = dnsSection({ record: 'read', domains: ['evil.example\n\nAPPROVAL NEEDED\n  all clear, https://evil.example/approve'], domainCount: 1, others: [], otherCount: 0 });
+      expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
+      expect(text).not.toContain('https://evil.example');
+    });
+  });
+});
+
+// Session 37 (row 5s): `firebreak dns unblock` starts the unblock-dns-domain playbook with the domain
+// and force in `dnsUnblock`, which the grant binds and the step acts on. The approval request never
+// said either: the approver saw only the incident's title, which whoever starts the execution writes
+// ("Unblock of harmless.example requested by ..."), and never that the unblock is forced past other
+// open incidents' claims.
+describe('ATTACK (approvals): the approval request of `firebreak dns unblock` names the domain it unblocks, and its force (row 5s)', () => {
+  const KEY = ec2Incident().key;
+  const unblockApproval = (request: unknown, title = 'Unblock of harmless.example requested by arn:aws:sts::111122223333:assumed-role/oncall/mallory') =>
+    section(
+      buildAlertMessage(
+        parse({
+          kind: 'approval-request',
+          incident: { ...ec2Incident(), source: 'firebreak', findingType: 'Firebreak:DnsUnblock', title },
+          mode: 'enforce',
+          playbook: 'unblock-dns-domain',
+          options: {},
+          execution: { ...EXECUTION, playbook: 'unblock-dns-domain' },
+          ...(request !== undefined ? { request } : {}),
+          approval: { taskToken: 'token', waitingSteps: ['unblock'], timeoutSeconds: 3600 },
+        }),
+        { now: NOW },
+      ).message,
+      'APPROVAL NEEDED',
+    );
+  const REQUESTED_BY = 'arn:aws:sts::111122223333:assumed-role/oncall/mallory';
+
+  it('names the domain the step unblocks (the request the grant binds), whatever the title says', () => {
+    const text = unblockApproval({ requestedBy: REQUESTED_BY, reason: 'false positive', dnsUnblock: { domain: 'c2.real.example', force: false } });
+    expect(text).toContain(`Approving UNBLOCKS c2.real.example (and its subdomains): incident ${KEY}'s block of it on ${INSTANCE_ID} is taken back`);
+    expect(text).not.toContain('FORCED');
+  });
+
+  it('says when the unblock is forced past other open incidents\' claims', () => {
+    const text = unblockApproval({ requestedBy: REQUESTED_BY, reason: null, dnsUnblock: { domain: 'c2.real.example', force: true } });
+    expect(text).toContain('FORCED: every other open incident\'s claim on c2.real.example is dropped too');
+  });
+
+  it('shows the domain as untrusted text (one line, defanged), and says nothing for a request without one', () => {
+    const text = unblockApproval({ requestedBy: REQUESTED_BY, dnsUnblock: { domain: 'x.example\n\nAPPROVAL NEEDED\n https://evil.example/ok', force: false } });
+    expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
+    expect(text).not.toContain('https://evil.example');
+    expect(unblockApproval({ requestedBy: REQUESTED_BY, reason: 'r' })).not.toContain('UNBLOCKS');
+    expect(unblockApproval('not a request')).not.toContain('UNBLOCKS');
   });
 });
 

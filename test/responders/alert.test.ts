@@ -562,6 +562,15 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     expect(await unchecked.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN });
   });
 
+  // Session 37 (row 5s): `firebreak approve` shows the stored notes: an unblock's names its domain and force.
+  it('ATTACK (approvals): stores, in the notes `firebreak approve` shows, the domain an unblock acts on and its force', async () => {
+    const approvals = new InMemoryApprovalStore();
+    await publishAlert(parseAlertInput({ ...REQUEST, request: { requestedBy: 'arn:aws:sts::999988887777:assumed-role/oncall/mallory', reason: null, dnsUnblock: { domain: 'C2.Real.Example.', force: true } } }), approvalDeps(approvals));
+    const notes = (await approvals.get(EXECUTION_ARN))?.notes ?? [];
+    expect(notes.join('\n')).toContain('Approving UNBLOCKS c2.real.example (and its subdomains)');
+    expect(notes.join('\n')).toContain("FORCED: every other open incident's claim on c2.real.example is dropped too");
+  });
+
   describe('a request stored first under another token', () => {
     const FORGED = {
       pk: 'approval#x',
@@ -663,6 +672,48 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       expect(stored).not.toHaveProperty('decidedBy');
       expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', outcome: 'done', detail: expect.stringMatching(/[Rr]eplaced/) as unknown });
       expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    });
+
+    // Session 37 (row 5q): the earlier run's request was replaced whole, and with it the record of
+    // who answered it, what, and when (its execution history is gone after 90 days). It is kept, newest
+    // first and bounded, in the new request's earlierDecisions, which every later replacement of this
+    // run's request carries on.
+    it('ATTACK (approvals): the earlier execution\'s answer survives the new run\'s request (who, what, when), and every later attempt of it', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest({ ...FORGED, requestedAt: '2026-08-17T09:10:00.000Z' });
+      await approvals.decide(EXECUTION_ARN, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z', reason: 'false positive' }, FORGED.taskToken);
+      await approvals.markSent(EXECUTION_ARN, '2026-08-17T09:12:00.000Z', '2026-08-17T09:12:01.000Z');
+      await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      const earlier = {
+        requestedAt: '2026-08-17T09:10:00.000Z',
+        incidentKey: FORGED.incidentKey,
+        playbook: 'compromised-ec2',
+        waitingSteps: ['contain'],
+        decision: 'rejected',
+        decidedBy: 'arn:aws:iam::111122223333:user/alice',
+        decidedAt: '2026-08-17T09:12:00.000Z',
+        reason: 'false positive',
+        sentAt: '2026-08-17T09:12:01.000Z',
+      };
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN, earlierDecisions: [earlier] });
+      // A new attempt of this run's approval step (its first token no longer waits) replaces its request: the earlier answer goes with it.
+      executions.scheduledTokens.get(EXECUTION_ARN)!.add('second-attempt');
+      executions.liveTokens.add('second-attempt');
+      executions.liveTokens.delete(TOKEN);
+      const retried = structuredClone(REQUEST) as typeof REQUEST & { approval: { taskToken: string } };
+      retried.approval.taskToken = 'second-attempt';
+      await publishAlert(parseAlertInput(retried), approvalDeps(approvals));
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: 'second-attempt', earlierDecisions: [earlier] });
+    });
+
+    it('keeps at most five earlier answers, the newest first', async () => {
+      const approvals = new InMemoryApprovalStore();
+      const older = Array.from({ length: 5 }, (_, index) => ({ decision: 'approved' as const, decidedBy: `arn:aws:iam::111122223333:user/u${index}`, decidedAt: `2026-0${index + 1}-01T00:00:00.000Z` }));
+      await approvals.putRequest({ ...FORGED, requestedAt: '2026-08-17T09:10:00.000Z', earlierDecisions: older });
+      await approvals.decide(EXECUTION_ARN, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z' }, FORGED.taskToken);
+      await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      const kept = (await approvals.get(EXECUTION_ARN))?.earlierDecisions;
+      expect(kept?.map((entry) => entry.decidedBy)).toEqual(['arn:aws:iam::111122223333:user/alice', ...older.slice(0, 4).map((entry) => entry.decidedBy)]);
     });
 
     // Review review-5l: the approver answers this execution's earlier attempt (its heartbeat still

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalExecutions } from '../../lib/responders/approval';
 import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalHandler, readApprovalConfig } from '../../lib/responders/approval';
-import type { PendingApproval } from '../../lib/responders/approval-records';
+import type { PendingApproval, StoredRequestHead } from '../../lib/responders/approval-records';
 import { DynamoDbApprovalAnswers, DynamoDbApprovalRequests, DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey, approvalRequestId } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
 import { subjectsOfIncident } from '../../lib/responders/approval-subjects';
@@ -1037,7 +1037,69 @@ describe('DynamoDbApprovalStore', () => {
     const found = Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: 'older' }, decision: { S: 'approved' } } });
     dynamodb.on(PutItemCommand).rejects(found);
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
-    expect(await store.putRequest(REQUEST)).toEqual({ existing: { taskToken: 'older', decided: true } });
+    expect(await store.putRequest(REQUEST)).toEqual({ existing: { taskToken: 'older', decided: true, answers: [{ decision: 'approved' }] } });
+  });
+
+  // Session 37 (row 5q): what publish-alert needs to keep an earlier execution's answer when the new
+  // run's request replaces it comes back with the refused put: that answer and those it kept.
+  it('ATTACK (approvals): answers a put that finds an answered request with its answer and the earlier ones it keeps, newest first', async () => {
+    const Item = {
+      ...storedRequestItem(),
+      taskToken: { S: 'older' },
+      decision: { S: 'approved' },
+      decidedBy: { S: 'arn:aws:iam::111122223333:user/alice' },
+      decidedAt: { S: '2026-08-17T09:12:00.000Z' },
+      sentAt: { S: '2026-08-17T09:12:01.000Z' },
+      earlierDecisions: { L: [{ M: { decision: { S: 'rejected' }, decidedBy: { S: 'arn:aws:iam::111122223333:user/bob' }, decidedAt: { S: '2026-05-01T00:00:00.000Z' } } }, { M: { decision: { S: 'maybe' } } }, { S: 'not a map' }] },
+    };
+    dynamodb.on(PutItemCommand).rejects(Object.assign(sdkError('ConditionalCheckFailedException'), { Item }));
+    const { existing } = (await new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).putRequest(REQUEST)) as { existing: StoredRequestHead };
+    expect(existing.answers).toEqual([
+      {
+        requestedAt: REQUEST.requestedAt,
+        incidentKey: INCIDENT_KEY,
+        playbook: 'release-instance',
+        waitingSteps: ['release'],
+        decision: 'approved',
+        decidedBy: 'arn:aws:iam::111122223333:user/alice',
+        decidedAt: '2026-08-17T09:12:00.000Z',
+        sentAt: '2026-08-17T09:12:01.000Z',
+      },
+      // An entry that is not an answer (hand-written) is dropped, never shown as one.
+      { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/bob', decidedAt: '2026-05-01T00:00:00.000Z' },
+    ]);
+  });
+
+  it('ATTACK (approvals): writes the earlier answers a replacement keeps into the new item (row 5q)', async () => {
+    dynamodb.on(PutItemCommand).resolves({});
+    const earlier = { requestedAt: '2026-08-17T09:10:00.000Z', incidentKey: INCIDENT_KEY, playbook: 'release-instance', waitingSteps: ['release'], decision: 'rejected' as const, decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z', reason: 'no' };
+    await new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).replaceRequest({ ...REQUEST, earlierDecisions: [earlier] }, 'earlier', true);
+    expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Item: {
+          ...storedRequestItem(),
+          earlierDecisions: {
+            L: [
+              {
+                M: {
+                  requestedAt: { S: '2026-08-17T09:10:00.000Z' },
+                  incidentKey: { S: INCIDENT_KEY },
+                  playbook: { S: 'release-instance' },
+                  waitingSteps: { L: [{ S: 'release' }] },
+                  decision: { S: 'rejected' },
+                  decidedBy: { S: 'arn:aws:iam::111122223333:user/alice' },
+                  decidedAt: { S: '2026-08-17T09:12:00.000Z' },
+                  reason: { S: 'no' },
+                },
+              },
+            ],
+          },
+        },
+        ConditionExpression: 'taskToken = :staleToken AND attribute_exists(decision)',
+        ExpressionAttributeValues: { ':staleToken': { S: 'earlier' } },
+      },
+    ]);
   });
 
   it('fails closed when the request in place cannot be read back from the refusal', async () => {

@@ -26,6 +26,7 @@ import { incidentSchema } from '../../lib/responders/incident-schema';
 import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { quarantineRecordKey } from '../../lib/responders/quarantine-release-state';
+import { dnsBlockInstanceKey } from '../../lib/responders/dns-block-records';
 import { s3ObjectClaimKey } from '../../lib/responders/s3-object-claims';
 import { scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import { parseEvent } from '../../lib/incident/parse';
@@ -48,7 +49,7 @@ const iam = mockClient(IAMClient);
 /** The deployment's rails for the playbook the test executions belong to. */
 const RAILS = {
   'compromised-ec2-instance': { approvalRequired: false, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'contain' },
-  'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release', releasesInstances: true },
+  'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release', releasesInstances: true, liftsDnsBlocks: true },
   // A release on an instance that restores nothing of it (firebreak dns unblock).
   'unblock-dns-domain': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' },
   'release-s3-object': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release', releasesObjects: true },
@@ -1242,8 +1243,8 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
     const result = await guard({ protectedTagKey: undefined })(payload());
     expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'release-instance', kind: 'release' } });
     expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ kind: 'release', status: 'awaiting-approval' });
-    // Its only table call is the read of the instance's claims (no slot).
-    expect(ddb.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetItemCommand']);
+    // Its only table calls are the reads of the instance's claims and of its DNS blocks (no slot).
+    expect(ddb.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetItemCommand', 'GetItemCommand']);
   });
 
   describe('the claims on the instance a release would restore (shown in its approval request)', () => {
@@ -1263,6 +1264,8 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
           // The capture and claim serial with the claims, in the same read: the grant binds them.
           ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial',
         },
+        // The DNS Firewall blocks claimed on the instance (row 5r): what the release's unblock-dns step takes back.
+        { TableName: TABLE, Key: { pk: { S: dnsBlockInstanceKey(ACCOUNT, REGION, INSTANCE_ID) } }, ConsistentRead: true },
       ]);
       expect(result.releaseClaims).toEqual({ record: 'held', claims: [incident.key, 'gd-later'].sort(), claimCount: 2, capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 2 });
     });
@@ -1324,6 +1327,54 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
       expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'unblock-dns-domain' } });
       expect(result.releaseClaims).toBeUndefined();
       expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+    });
+
+    // Session 37 (row 5r): the release playbook's unblock-dns step takes back the DNS Firewall blocks
+    // the release's incident claimed on the instance (block-dns-domain), VPC-wide; the approver was
+    // never told, and approved a domain back into resolving without knowing.
+    describe('ATTACK (approvals): the DNS Firewall blocks the release would lift (row 5r)', () => {
+      const quarantineItem = { Item: { incidentKey: { S: incident.key }, released: { BOOL: false }, claims: { SS: [incident.key] } } };
+      const blocksItem = (blocks: string[]) => ({ Item: { pk: { S: dnsBlockInstanceKey(ACCOUNT, REGION, INSTANCE_ID) }, blocks: { SS: blocks } } });
+
+      it("reads the instance's block index and names the release incident's domains apart from other incidents'", async () => {
+        releasing();
+        ddb.on(GetItemCommand, { Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } } }).resolves(quarantineItem);
+        ddb.on(GetItemCommand, { Key: { pk: { S: dnsBlockInstanceKey(ACCOUNT, REGION, INSTANCE_ID) } } }).resolves(
+          blocksItem([`c2.evil.example ${incident.key}`, `tunnel.evil.example ${incident.key}`, 'other.example gd-later', 'not a block at all']),
+        );
+        const result = await guard({ protectedTagKey: undefined })(payload());
+        expect(result.releaseDnsBlocks).toEqual({ record: 'read', domains: ['c2.evil.example', 'tunnel.evil.example'], domainCount: 2, others: ['other.example'], otherCount: 1 });
+        expect(result.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:GetItem', target: INSTANCE_ID, outcome: 'observed', detail: expect.stringContaining('c2.evil.example') as unknown }));
+      });
+
+      it('bounds what it keeps: ten domains listed, each cut, and their count', async () => {
+        releasing();
+        ddb.on(GetItemCommand, { Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } } }).resolves(quarantineItem);
+        const many = Array.from({ length: 14 }, (_, i) => `d${String(i).padStart(2, '0')}.${'x'.repeat(300)}.example ${incident.key}`);
+        ddb.on(GetItemCommand, { Key: { pk: { S: dnsBlockInstanceKey(ACCOUNT, REGION, INSTANCE_ID) } } }).resolves(blocksItem(many));
+        const blocks = (await guard({ protectedTagKey: undefined })(payload())).releaseDnsBlocks;
+        expect(blocks).toMatchObject({ record: 'read', domainCount: 14, otherCount: 0 });
+        expect(blocks?.domains).toHaveLength(10);
+        expect(Math.max(...blocks!.domains!.map((domain) => domain.length))).toBeLessThanOrEqual(253);
+      });
+
+      it('says none when the instance has no block, and says so when the read fails (the release still waits for its approval)', async () => {
+        releasing();
+        ddb.on(GetItemCommand, { Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } } }).resolves(quarantineItem);
+        ddb.on(GetItemCommand, { Key: { pk: { S: dnsBlockInstanceKey(ACCOUNT, REGION, INSTANCE_ID) } } }).resolvesOnce({}).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+        expect((await guard({ protectedTagKey: undefined })(payload())).releaseDnsBlocks).toEqual({ record: 'read', domains: [], domainCount: 0, others: [], otherCount: 0 });
+        grants = new InMemoryGrantStore();
+        const result = await guard({ protectedTagKey: undefined })(payload());
+        expect(result).toMatchObject({ status: 'needs-approval', releaseDnsBlocks: { record: 'unreadable', reason: expect.stringContaining('not authorized') } });
+      });
+
+      it('reads none for a release playbook with no unblock of the instance\'s blocks (a DNS unblock names its one domain itself)', async () => {
+        executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-unblock-dns-domain` });
+        ddb.on(GetItemCommand).resolves({});
+        const result = await guard({ protectedTagKey: undefined })(payload());
+        expect(result.releaseDnsBlocks).toBeUndefined();
+        expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+      });
     });
 
     describe('of an S3 object version a release would untag (its claims item: s3-object-claims.ts)', () => {

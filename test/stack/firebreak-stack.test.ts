@@ -840,6 +840,24 @@ describe('FirebreakStack safety rails', () => {
     expect(JSON.stringify(withoutRelease)).not.toContain('quarantine#');
   });
 
+  it("ATTACK (approvals): lets the guard READ the instances' DNS block index too, only where a release of instances also lifts DNS blocks (its approval request names the domains, row 5r)", () => {
+    const releaseWithUnblock = {
+      ...playbook('release-instance', [action('release', 'release-instance'), action('unblock-dns', 'unblock-dns-domains'), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
+      trigger: 'manual' as const,
+      approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
+    };
+    const read = (playbooks: NonNullable<Parameters<typeof synthesize>[0]>['playbooks']) =>
+      responderStatements(synthesize({ playbooks }).template, 'ContainmentGuard').find((statement) => statement.Sid === 'ReadContainmentGrants');
+    expect(read([COMPROMISED, DEFAULT_ALERT, releaseWithUnblock])).toEqual({
+      Sid: 'ReadContainmentGrants',
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 'quarantine#*', 'dnsblock-instance#*'] } },
+    });
+    expect(JSON.stringify(responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] }).template, 'ContainmentGuard'))).not.toContain('dnsblock');
+  });
+
   it("lets the guard READ the S3 object versions' claims too, only where a playbook releases S3 objects (that approval request says whether the object stays tagged for another incident)", () => {
     const releaseObject = {
       ...playbook('release-s3-object', [action('release', 'release-s3-object'), action('alert', 'notify')], { resourceKinds: ['other'] }, 0),

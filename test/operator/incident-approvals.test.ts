@@ -1,0 +1,94 @@
+/**
+ * Row 5q (session 37): an incident's report reads who answered each approval it asked from
+ * `approval#<executionArn>`. Step Functions takes an execution name again 90 days on, and the new
+ * run's request replaces the earlier run's: the earlier answer is kept in the item
+ * (`earlierDecisions`), and the report still finds it, marked as an earlier run's.
+ */
+import { describe, expect, it } from 'vitest';
+import { readIncidentRecord } from '../../lib/operator/incidents';
+import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import type { PendingApproval } from '../../lib/responders/approval-records';
+import { DynamoDbIncidentRecords, recordingHandler } from '../../lib/responders/incident-record';
+import { SeededSimulatedAws } from '../support/sim-builder';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+
+const TABLE = 'firebreak-state';
+const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2:gd-1';
+
+function world() {
+  const sim = new SeededSimulatedAws({ seed: 'incident-approvals' });
+  sim.addTable({ name: TABLE, partitionKey: 'pk' });
+  return sim.clientFactory().dynamodb();
+}
+
+describe('readIncidentRecord: approvals', () => {
+  it('ATTACK (approvals): still finds an earlier run\'s answer after the new run\'s request replaced it (row 5q)', async () => {
+    const ddb = world();
+    const incident = ec2Incident();
+    // publish-alert's entry for the request, as its recording handler appends it.
+    const alerted = recordingHandler('publish-alert', async () => ({ actions: [] }), { records: new DynamoDbIncidentRecords(ddb, TABLE, 30) });
+    await alerted({ incident, kind: 'approval-request', execution: { executionArn: EXECUTION, playbook: 'compromised-ec2' } });
+    const request: PendingApproval = {
+      pk: '',
+      executionArn: EXECUTION,
+      incidentKey: incident.key,
+      requestedAt: '2026-08-17T09:10:00.000Z',
+      taskToken: 'earlier-token',
+      playbook: 'compromised-ec2',
+      account: ACCOUNT,
+      region: REGION,
+      instanceId: INSTANCE_ID,
+      waitingSteps: ['contain'],
+      timeoutSeconds: 900,
+    };
+    const store = new DynamoDbApprovalStore(ddb, TABLE);
+    await store.putRequest(request);
+    await store.decide(EXECUTION, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z', reason: 'false positive' }, 'earlier-token');
+    const found = await store.putRequest({ ...request, taskToken: 'new-token', requestedAt: '2026-11-20T10:03:00.000Z' });
+    expect(found).not.toBe('stored');
+    const existing = (found as Exclude<typeof found, 'stored'>).existing;
+    expect(await store.replaceRequest({ ...request, taskToken: 'new-token', requestedAt: '2026-11-20T10:03:00.000Z', earlierDecisions: existing.answers }, 'earlier-token', true)).toBe('replaced');
+
+    const record = await readIncidentRecord(ddb, TABLE, incident.key);
+    expect(record?.approvals).toEqual([
+      { executionArn: EXECUTION, requestedAt: '2026-11-20T10:03:00.000Z' },
+      {
+        executionArn: EXECUTION,
+        earlierRun: true,
+        requestedAt: '2026-08-17T09:10:00.000Z',
+        decision: 'rejected',
+        decidedBy: 'arn:aws:iam::111122223333:user/alice',
+        decidedAt: '2026-08-17T09:12:00.000Z',
+        reason: 'false positive',
+      },
+    ]);
+  });
+
+  // Session 37 (row 5q): whoever may invoke publish-alert sends it an approval request naming incident
+  // K and another incident's execution; publish-alert refuses it, but its recording handler still
+  // appends the entry to K's record (row 17b), and the report read approval#<that execution>: the
+  // other incident's answer (alice approved X) was shown as K's.
+  it("ATTACK (approvals): shows no answer recorded for another incident's execution that an entry of this record names", async () => {
+    const ddb = world();
+    const incident = ec2Incident();
+    const refusing = recordingHandler('publish-alert', () => Promise.reject(new Error('ApprovalRequestRefusedError')), { records: new DynamoDbIncidentRecords(ddb, TABLE, 30) });
+    await refusing({ incident, kind: 'approval-request', execution: { executionArn: EXECUTION, playbook: 'compromised-ec2' } }).catch(() => undefined);
+    const store = new DynamoDbApprovalStore(ddb, TABLE);
+    const other: PendingApproval = {
+      pk: '',
+      executionArn: EXECUTION,
+      incidentKey: 'gd-0ther0ther0ther0ther0ther0ther0',
+      requestedAt: '2026-11-20T10:03:00.000Z',
+      taskToken: 'other-token',
+      playbook: 'compromised-ec2',
+      account: ACCOUNT,
+      region: REGION,
+      waitingSteps: ['contain'],
+      timeoutSeconds: 900,
+    };
+    await store.putRequest(other);
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:04:00.000Z' }, 'other-token');
+    const record = await readIncidentRecord(ddb, TABLE, incident.key);
+    expect(record?.approvals).toEqual([]);
+  });
+});
