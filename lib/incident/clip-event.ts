@@ -15,7 +15,8 @@
  * network interfaces, their first groups). A list whose items name what a decision acts on (an
  * attack sequence's resources and the instances its groups list, an alarm's metrics) keeps every
  * item the parser reads (row 8j): triage starts one execution per instance or credential it names,
- * so a cut one would be neither contained nor mentioned. Only as a last resort, for an event grown in breadth
+ * so a cut one would be neither contained nor mentioned; and the boundary refuses an instance
+ * finding whose interfaces or groups are malformed. Only as a last resort, for an event grown in breadth
  * (an object of many small members), are members the parser does not read left out, largest first.
  * Deterministic: the same event gives the same copy, so the incident, its execution name and the
  * grants bound to its digest are the same whichever delivery the copy comes from.
@@ -35,6 +36,7 @@ import { ADDITIONAL_INFO_VALUE_MAX, isSampleFinding } from './sample-flag';
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from './schemas';
 import { GROUP_INSTANCES_MAX, INSTANCE_GROUP_DATA } from './affected';
 import { RESOURCES_READ_MAX, SEQUENCE_PATH } from './sequence';
+import { INSTANCE_LIMITS } from './guardduty';
 
 /** The top-level key of the marker: `firebreak-clipped`. */
 export const CLIPPED_EVENT_MARKER = 'firebreak-clipped';
@@ -142,6 +144,10 @@ const DECISION_LISTS: readonly { readonly path: Path; readonly keep: number }[] 
   { path: ['detail', ...SEQUENCE_PATH, 'resources'], keep: RESOURCES_READ_MAX },
   ...INSTANCE_GROUP_DATA.map((member) => ({ path: ['detail', ...SEQUENCE_PATH, 'resources', '*', 'data', member, 'ec2InstanceUids'], keep: GROUP_INSTANCES_MAX })),
   { path: ['detail', 'configuration', 'metrics'], keep: Number.POSITIVE_INFINITY },
+  // The boundary refuses an incident any of whose interfaces, VPCs, subnets or groups is malformed
+  // (lib/incident/identifiers.ts): a cut one would let the copy past it.
+  { path: ['detail', 'resource', 'instanceDetails', 'networkInterfaces'], keep: INSTANCE_LIMITS.networkInterfaces },
+  { path: ['detail', 'resource', 'instanceDetails', 'networkInterfaces', '*', 'securityGroups'], keep: INSTANCE_LIMITS.securityGroupsPerInterface },
 ];
 
 /** The fewest items the clip keeps of the list at `path`: its first one, or all a decision reads. */

@@ -374,6 +374,22 @@ describe('the clip never shortens a list a decision reads (row 8j)', () => {
     expect(() => clipOversizedEvent(alarm)).toThrow(EventClippingError);
   });
 
+  it('ATTACK (review-inputs): a malformed id in an instance\'s last interface is refused at the boundary in the copy as in the event', () => {
+    // A forged event at the intake (unconfirmed): the boundary refuses an incident whose ids cannot
+    // name real resources; the clip halved the interfaces and took the malformed one away.
+    const event = multiEni();
+    const details = (event.detail as { resource: { instanceDetails: { networkInterfaces: Json[] } } }).resource.instanceDetails;
+    const last = clone(details.networkInterfaces[0] as Json);
+    last.networkInterfaceId = 'eni-0123456789abcdef0';
+    last.vpcId = 'vpc-0123; curl evil.example';
+    last.securityGroups = Array.from({ length: 5000 }, (_, index) => ({ groupId: `sg-${index.toString(16).padStart(17, '0')}`, groupName: `g${index}` }));
+    details.networkInterfaces.push(last);
+    expect(isOversizedEvent(event)).toBe(true);
+    const whole = decisionOf(event);
+    expect(whole.outcome).toBe('alert-only');
+    expect(decisionOf(clipOversizedEvent(event).event).outcome).toBe('alert-only');
+  });
+
   it('still fits a sequence whose every resource carries maximal tags: the tags are cut, never the resources', () => {
     const event = grownSequence();
     const resources = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence.resources;
