@@ -390,6 +390,18 @@ describe('the clip never shortens a list a decision reads (row 8j)', () => {
     expect(decisionOf(clipOversizedEvent(event).event).outcome).toBe('alert-only');
   });
 
+  it('tried (review-inputs): an S3 scan result grown by its threats keeps the object its uploader named, key at S3\'s 1024 bytes, exactly', () => {
+    const scan = clone(fixtureEvent('guardduty-malware-protection-s3-threats-found.json')) as Json & { detail: { s3ObjectDetails: Json; scanResultDetails: { threats: Json[] } } };
+    scan.detail.s3ObjectDetails.objectKey = `incoming/${'k'.repeat(1015)}`;
+    // An archive of thousands of infected files, each a threat with the path the uploader chose.
+    scan.detail.scanResultDetails.threats = Array.from({ length: 3000 }, (_, index) => ({ name: `EICAR-Test-File ${index} ${'x'.repeat(80)}`, source: 'AMAZON' }));
+    expect(isOversizedEvent(scan)).toBe(true);
+    const whole = parseEvent(scan, { receivedAt: RECEIVED });
+    const copy = parseEvent(clipOversizedEvent(scan, CLIPPED_EVENT_TARGET_BYTES).event, { receivedAt: RECEIVED });
+    expect(copy.affected).toEqual(whole.affected);
+    expect(triage(copy, table()).playbook).toBe(triage(whole, table()).playbook);
+  });
+
   it('still fits a sequence whose every resource carries maximal tags: the tags are cut, never the resources', () => {
     const event = grownSequence();
     const resources = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence.resources;
