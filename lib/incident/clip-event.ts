@@ -132,7 +132,7 @@ const READ_FIELDS: readonly Path[] = [
 
 /**
  * Lists a decision reads item by item, and the fewest items the clip keeps of each: as many as the
- * parser reads (beyond them it only counts what it left out). An attack sequence's resources and the
+ * parser reads (beyond them it only counts what it left out, which the alert says). An attack sequence's resources and the
  * instances each group resource lists are the instances and credentials triage starts a per-instance
  * or per-credential execution for (lib/playbooks/per-instance.ts, per-credential.ts); an alarm's
  * metrics decide whether it names one instance, or none (lib/incident/cloudwatch.ts `resourceOf`:
@@ -141,7 +141,8 @@ const READ_FIELDS: readonly Path[] = [
  * its last items whole: an instance GuardDuty listed late was never contained, and nothing said so.
  */
 const DECISION_LISTS: readonly { readonly path: Path; readonly keep: number }[] = [
-  { path: ['detail', ...SEQUENCE_PATH, 'resources'], keep: RESOURCES_READ_MAX },
+  // One more than the parser reads, so that the copy's incident still says some were left out.
+  { path: ['detail', ...SEQUENCE_PATH, 'resources'], keep: RESOURCES_READ_MAX + 1 },
   ...INSTANCE_GROUP_DATA.map((member) => ({ path: ['detail', ...SEQUENCE_PATH, 'resources', '*', 'data', member, 'ec2InstanceUids'], keep: GROUP_INSTANCES_MAX })),
   { path: ['detail', 'configuration', 'metrics'], keep: Number.POSITIVE_INFINITY },
   // The boundary refuses an incident any of whose interfaces, VPCs, subnets or groups is malformed
@@ -168,8 +169,18 @@ function segmentMatches(segment: string | number, actual: string | number | unde
   return segment === '*' ? typeof actual === 'number' : segment === actual;
 }
 
+/**
+ * Members under a read field that no reader reads, which may be left out like any unread member: the
+ * tags of an attack sequence's resources (sequence.ts and affected.ts read each resource's uid,
+ * name, type, account, Region and data, never its tags). Whoever holds an instance or a principal
+ * sets them, so they are what such an event is grown with; the resources themselves are kept
+ * (DECISION_LISTS), and without their tags they fit.
+ */
+const UNREAD_FIELDS: readonly Path[] = [['detail', ...SEQUENCE_PATH, 'resources', '*', 'tags']];
+
 /** A member at `path` the parser reads, or on the way to one: never left out. */
 function isRead(path: Path): boolean {
+  if (UNREAD_FIELDS.some((field) => matches(field, path))) return false;
   return READ_FIELDS.some((field) => {
     const length = Math.min(field.length, path.length);
     for (let index = 0; index < length; index += 1) {

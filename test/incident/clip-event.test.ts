@@ -402,6 +402,19 @@ describe('the clip never shortens a list a decision reads (row 8j)', () => {
     expect(triage(copy, table()).playbook).toBe(triage(whole, table()).playbook);
   });
 
+  it('keeps a sequence\'s resources beyond those the parser reads to one more, so that the copy still says some were left out, leaving out their tags to fit', () => {
+    const event = clone(fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json')) as Json & { detail: Json };
+    const sequence = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence;
+    const instance = sequence.resources.find((resource) => resource.resourceType === 'EC2_INSTANCE') as Json;
+    const tags = Array.from({ length: 4 }, (_, index) => ({ key: `team-${index}`, value: 'w'.repeat(256) }));
+    for (let index = 0; index < 390; index += 1) sequence.resources.push({ ...clone(instance), uid: `i-0${index.toString(16).padStart(16, '0')}`, name: `web-${index}`, tags });
+    expect(isOversizedEvent(event)).toBe(true);
+    const copy = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY).event as { detail: { service: { detection: { sequence: { resources: Json[] } } } } };
+    expect(copy.detail.service.detection.sequence.resources).toHaveLength(251);
+    expect(parseEvent(copy, { receivedAt: RECEIVED }).sequence?.omitted.resources).toBeGreaterThan(0);
+    expect(decisionOf(copy as unknown as Json)).toEqual(decisionOf(event));
+  });
+
   it('still fits a sequence whose every resource carries maximal tags: the tags are cut, never the resources', () => {
     const event = grownSequence();
     const resources = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence.resources;
