@@ -11,13 +11,14 @@
  * long texts are kept, largest first, until it is within its target; the envelope and every field
  * the parser reads (ids, type, severity, times, account, region, the resource, the service's count
  * and sample flag, an alarm's state, a scan's object and result) are never left out, identifiers
- * are never shorter than 1024 characters, and a list keeps at least its first item (the first
- * network interfaces, their first groups). A list whose items name what a decision acts on (an
- * attack sequence's resources and the instances its groups list, an alarm's metrics) keeps every
- * item the parser reads (row 8j): triage starts one execution per instance or credential it names,
- * so a cut one would be neither contained nor mentioned; and the boundary refuses an instance
- * finding whose interfaces or groups are malformed. Only as a last resort, for an event grown in breadth
- * (an object of many small members), are members the parser does not read left out, largest first.
+ * are never shorter than 1024 characters, and a list keeps at least its first item. A list whose
+ * items name what a decision acts on (an attack sequence's resources and the instances its groups
+ * list, an alarm's metrics, an instance's network interfaces and their groups) keeps every item the
+ * parser reads (DECISION_LISTS, row 8j): triage starts one execution per instance or credential it
+ * names, so a cut one would be neither contained nor mentioned, and the boundary refuses an
+ * instance finding whose interfaces or groups are malformed. Only as a last resort, for an event
+ * grown in breadth (an object of many small members), are members the parser does not read left
+ * out, largest first.
  * Deterministic: the same event gives the same copy, so the incident, its execution name and the
  * grants bound to its digest are the same whichever delivery the copy comes from.
  *
