@@ -304,9 +304,9 @@ function placementOf(raw: unknown, path: readonly PathSegment[], from: string): 
 }
 
 /** Group resources whose `data` lists compromised instances (ResourceData member names, camelCase). */
-const INSTANCE_GROUP_DATA = ['autoscalingAutoScalingGroup', 'ec2LaunchTemplate', 'ec2Vpc', 'ec2Image', 'iamInstanceProfile'] as const;
+export const INSTANCE_GROUP_DATA = ['autoscalingAutoScalingGroup', 'ec2LaunchTemplate', 'ec2Vpc', 'ec2Image', 'iamInstanceProfile'] as const;
 /** The API caps each `ec2InstanceUids` list at 25. */
-const GROUP_INSTANCES_MAX = 25;
+export const GROUP_INSTANCES_MAX = 25;
 
 /** The resources of an attack sequence (`sequence.resources[]`, already capped by the caller). */
 export function sequenceResourcesAffected(

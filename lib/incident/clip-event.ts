@@ -11,9 +11,14 @@
  * long texts are kept, largest first, until it is within its target; the envelope and every field
  * the parser reads (ids, type, severity, times, account, region, the resource, the service's count
  * and sample flag, an alarm's state, a scan's object and result) are never left out, identifiers
- * are never shorter than 1024 characters, and a list keeps at least its first item (the first
- * network interfaces, their first groups). Only as a last resort, for an event grown in breadth
- * (an object of many small members), are members the parser does not read left out, largest first.
+ * are never shorter than 1024 characters, and a list keeps at least its first item. A list whose
+ * items name what a decision acts on (an attack sequence's resources and the instances its groups
+ * list, an alarm's metrics, an instance's network interfaces and their groups) keeps every item the
+ * parser reads (DECISION_LISTS, row 8j): triage starts one execution per instance or credential it
+ * names, so a cut one would be neither contained nor mentioned, and the boundary refuses an
+ * instance finding whose interfaces or groups are malformed. Only as a last resort, for an event
+ * grown in breadth (an object of many small members), are members the parser does not read left
+ * out, largest first.
  * Deterministic: the same event gives the same copy, so the incident, its execution name and the
  * grants bound to its digest are the same whichever delivery the copy comes from.
  *
@@ -30,6 +35,9 @@ import { OVERSIZED_EVENT } from '../contracts/responders';
 import { FirebreakError } from '../contracts/errors';
 import { ADDITIONAL_INFO_VALUE_MAX, isSampleFinding } from './sample-flag';
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from './schemas';
+import { GROUP_INSTANCES_MAX, INSTANCE_GROUP_DATA } from './affected';
+import { RESOURCES_READ_MAX, SEQUENCE_PATH } from './sequence';
+import { INSTANCE_LIMITS } from './guardduty';
 
 /** The top-level key of the marker: `firebreak-clipped`. */
 export const CLIPPED_EVENT_MARKER = 'firebreak-clipped';
@@ -123,6 +131,32 @@ const READ_FIELDS: readonly Path[] = [
   ...['alarmName', 'state', 'previousState', 'configuration'].map((field) => ['detail', field]),
 ];
 
+/**
+ * Lists a decision reads item by item, and the fewest items the clip keeps of each: as many as the
+ * parser reads (beyond them it only counts what it left out, which the alert says). An attack sequence's resources and the
+ * instances each group resource lists are the instances and credentials triage starts a per-instance
+ * or per-credential execution for (lib/playbooks/per-instance.ts, per-credential.ts); an alarm's
+ * metrics decide whether it names one instance, or none (lib/incident/cloudwatch.ts `resourceOf`:
+ * a fleet's or a custom metric among them names none). The attacker grows what the clip cuts
+ * largest first (their instances' tags within such a list's items), and halving the list then took
+ * its last items whole: an instance GuardDuty listed late was never contained, and nothing said so.
+ */
+const DECISION_LISTS: readonly { readonly path: Path; readonly keep: number }[] = [
+  // One more than the parser reads, so that the copy's incident still says some were left out.
+  { path: ['detail', ...SEQUENCE_PATH, 'resources'], keep: RESOURCES_READ_MAX + 1 },
+  ...INSTANCE_GROUP_DATA.map((member) => ({ path: ['detail', ...SEQUENCE_PATH, 'resources', '*', 'data', member, 'ec2InstanceUids'], keep: GROUP_INSTANCES_MAX })),
+  { path: ['detail', 'configuration', 'metrics'], keep: Number.POSITIVE_INFINITY },
+  // The boundary refuses an incident any of whose interfaces, VPCs, subnets or groups is malformed
+  // (lib/incident/identifiers.ts): a cut one would let the copy past it.
+  { path: ['detail', 'resource', 'instanceDetails', 'networkInterfaces'], keep: INSTANCE_LIMITS.networkInterfaces },
+  { path: ['detail', 'resource', 'instanceDetails', 'networkInterfaces', '*', 'securityGroups'], keep: INSTANCE_LIMITS.securityGroupsPerInterface },
+];
+
+/** The fewest items the clip keeps of the list at `path`: its first one, or all a decision reads. */
+function listFloor(path: Path): number {
+  return DECISION_LISTS.find((list) => matches(list.path, path))?.keep ?? 1;
+}
+
 /** The GetFindings shape of the sample flag, a JSON string the parser reads whole up to its limit: never cut (a cut one no longer parses). */
 function isUncuttable(path: Path, text: string): boolean {
   return text.length <= ADDITIONAL_INFO_VALUE_MAX && matches(['detail', 'service', 'additionalInfo', 'value'], path);
@@ -136,8 +170,18 @@ function segmentMatches(segment: string | number, actual: string | number | unde
   return segment === '*' ? typeof actual === 'number' : segment === actual;
 }
 
+/**
+ * Members under a read field that no reader reads, which may be left out like any unread member: the
+ * tags of an attack sequence's resources (sequence.ts and affected.ts read each resource's uid,
+ * name, type, account, Region and data, never its tags). Whoever holds an instance or a principal
+ * sets them, so they are what such an event is grown with; the resources themselves are kept
+ * (DECISION_LISTS), and without their tags they fit.
+ */
+const UNREAD_FIELDS: readonly Path[] = [['detail', ...SEQUENCE_PATH, 'resources', '*', 'tags']];
+
 /** A member at `path` the parser reads, or on the way to one: never left out. */
 function isRead(path: Path): boolean {
+  if (UNREAD_FIELDS.some((field) => matches(field, path))) return false;
   return READ_FIELDS.some((field) => {
     const length = Math.min(field.length, path.length);
     for (let index = 0; index < length; index += 1) {
@@ -280,8 +324,9 @@ function collectCuts(root: Record<string, unknown>, sizes: Map<object, number>, 
     }
     if (value === null || typeof value !== 'object') return;
     if (Array.isArray(value)) {
-      if (phase === 'lists-and-texts' && value.length > 1) {
-        const keep = Math.ceil(value.length / 2);
+      const floor = listFloor(path);
+      if (phase === 'lists-and-texts' && value.length > floor) {
+        const keep = Math.max(floor, Math.ceil(value.length / 2));
         const saves = value.slice(keep).reduce((sum: number, item) => sum + sizeOf(item, sizes) + 1, 0);
         cuts.push({ path, order, saves, apply: () => value.splice(keep) });
       }

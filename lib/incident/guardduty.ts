@@ -36,7 +36,7 @@ const INDICATOR_MAX = 253;
  * only for the alert, so they get a count as AWS allows it, texts cut to EC2's lengths, and a byte
  * budget each; what is left out is counted in `Incident.clipped`.
  */
-const INSTANCE_LIMITS = {
+export const INSTANCE_LIMITS = {
   /** EC2's 50 tags, and the `aws:` tags that do not count against them. */
   tags: 64,
   tagKey: 128,

@@ -33,7 +33,7 @@ import { sequenceSignals } from './signals';
 export const SEQUENCE_PATH = ['service', 'detection', 'sequence'] as const;
 
 /** Caps: the API allows 400 resources, actors and endpoints; the incident keeps what an alert and the responders can use. */
-const RESOURCES_READ_MAX = 250;
+export const RESOURCES_READ_MAX = 250;
 const ACTORS_MAX = 50;
 const ENDPOINTS_MAX = 50;
 const INDICATORS_MAX = 50;

@@ -291,7 +291,10 @@ describe('responder bundles', () => {
     // (row 7d) and quotes no look-alike double quote as one that ends the quotation (row 7e), untrusted-text.ts. 613,494 bytes after.
     'update-security-hub-finding': 19_370,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
-    'oversized-event': 30_003,
+    // Review-inputs (session 37): +650 bytes: the clip keeps every item the parser reads of the lists a decision reads
+    // (an attack sequence's resources and its groups' instances, an alarm's metrics, an instance's interfaces and their
+    // groups: DECISION_LISTS, row 8j). 488,102 bytes after.
+    'oversized-event': 30_653,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
     // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1o).
     // Session 30: +361 bytes (renamed-user): the alert warns, naming both names, of a user renamed since the finding and followed by its key (row 11p).

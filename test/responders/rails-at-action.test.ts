@@ -11,7 +11,7 @@ import type { ApprovalRecord, ContainmentGrant } from '../../lib/contracts/secur
 import type { Incident } from '../../lib/incident/model';
 import { deploymentModeOf, effectiveMode, forcedDryRunField, recordEffectiveMode } from '../../lib/responders/effective-mode';
 import { ActionLog } from '../../lib/responders/action-log';
-import { approvalKey, checkContainmentGrant, evaluateGrant, InMemoryGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
+import { approvalKey, checkContainmentGrant, evaluateGrant, incidentDigest, InMemoryGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
 import { silentLogger } from '../../lib/responders/logging';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
@@ -168,6 +168,18 @@ describe('evaluateGrant', () => {
     const check = evaluateGrant(req, given, undefined, NOW);
     expect(check).toMatchObject({ allowed: false, code });
     expect(check.allowed ? '' : check.reason).toContain('nothing was changed');
+  });
+
+  // Inputs as claims: a step invoked directly with the execution's key, account, region and instance,
+  // but a field the rails read changed, is not the incident the grant was written for.
+  it.each([
+    ['the sample flag dropped', { ...incident, sample: true }, { ...incident, sample: false }],
+    ['the game-day flag dropped', { ...incident, gameDay: true }, { ...incident, gameDay: false }],
+    ["the intake's clip dropped", { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] as string[], event: { originalBytes: 409_600 } } }, incident],
+    ['an unconfirmed clip claimed confirmed', { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] as string[], event: { originalBytes: 409_600 } } }, { ...incident, clipped: { ...{ tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] as string[], event: { originalBytes: 409_600 } }, event: { originalBytes: 409_600, confirmed: true as const } } }],
+  ])("tried (review-inputs): refuses a step input with %s against the execution's incident", (_what, executions, claimed) => {
+    const check = evaluateGrant({ ...request, incident: claimed as typeof incident }, { ...grant, incidentDigest: incidentDigest(executions as typeof incident) }, undefined, NOW);
+    expect(check).toMatchObject({ allowed: false, code: 'mismatch' });
   });
 
   it('for an awaiting-approval grant: acts once approved (recording the approver), refuses while waiting and when rejected', () => {
