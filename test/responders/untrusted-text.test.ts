@@ -180,7 +180,9 @@ describe('review-5q: the host-name scan on long attacker-written text (row 7h)',
     ['runs of 126 labels', `a.bb ${`${'a\u3002'.repeat(125)}a `.repeat(260)}`],
   ];
   for (const [name, text] of cases) {
-    it(`ATTACK (review-5q): 64 KiB of one-letter labels (${name}) are neutralized in well under a second, not minutes`, { timeout: 20_000 }, () => {
+    // The runs of 126 labels are the bound the fix leaves (about 300 ms before and after it).
+    const label = name === 'runs of 126 labels' ? 'tried' : 'ATTACK';
+    it(`${label} (review-5q): 64 KiB of one-letter labels (${name}) are neutralized in well under a second, not minutes`, { timeout: 20_000 }, () => {
       const started = performance.now();
       const out = neutralizeText(text, 4000, { multiline: true });
       expect(performance.now() - started).toBeLessThan(1500);
