@@ -66,9 +66,9 @@ const COMBINING_MARK = /\p{M}/gu;
 /**
  * A dotted run of 127 labels or more (review-5q, row 7h): longer than any DNS name (253 characters),
  * so no host name, and defanged whole before `HOST_NAME` runs. `HOST_NAME` is tried from every label
- * of a run and each try walks the run to its end: on a run of n labels that is n² steps, and 64 KiB
- * of `a。a。…` in a finding's description or a step's error took 69 s, past publish-alert's 30 s
- * timeout. With the long runs gone, a try walks at most 126 labels. Labels and dots are disjoint
+ * of a run and each try walks the run to its end: on a run of n labels that is n² steps. 64 KiB of
+ * `a。a。…` took 67 s, past publish-alert's 30 s timeout (a step's error cause, up to 32 KiB, is
+ * neutralized uncut), and a finding's 8 KiB description 1.8 s. With the long runs gone, a try walks at most 126 labels. Labels and dots are disjoint
  * classes, so this one matches or fails in one walk of its run.
  */
 const LONG_DOTTED_RUN = /(?<![\p{L}\p{N}\p{M}-])(?:[\p{L}\p{N}\p{M}-]+[.\u3002\uFF0E\uFF61]){126,}[\p{L}\p{N}\p{M}-]+/gu;
