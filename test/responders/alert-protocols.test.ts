@@ -121,6 +121,17 @@ describe('protocolMessages', () => {
     expect(description).toContain('Nothing: all clear.');
   });
 
+  it('tried (review-5q): a title with IDNA dots and fullwidth letters gives no live host name in the subject (chat title) or SMS', () => {
+    for (const title of ['go to evil\u3002com now', 'go to www\uFF0Eevil\uFF0Ehorse now', 'go to \uFF45\uFF56\uFF49\uFF4C\uFF0E\uFF43\uFF4F\uFF4D now']) {
+      const input = report({ incident: ec2Incident({ title }) });
+      const alert = buildAlertMessage(input, { now: NOW });
+      const { sms } = protocolMessages(input, alert);
+      for (const text of [alert.subject, sms, chatNotification(input, alert).content.title]) {
+        expect(text).not.toMatch(/(?:evil|www)[.\u3002\uFF0E\uFF61](?:com|evil)/i);
+      }
+    }
+  });
+
   it('cuts a long alert for chat at a line, keeps its links whole, and stays within the caps', () => {
     const actions = Array.from({ length: 60 }, (_, i) => ({ api: 'ec2:CreateTags', target: `i-0abc1234def56789${String(i).padStart(1, '0')}`, outcome: 'done', detail: 'x'.repeat(300) }));
     const input = report({ results: { contain: { responder: 'quarantine-instance', status: 'quarantined', actions } } });
