@@ -57,10 +57,31 @@ function releaseDnsBlocksOf(steps: readonly StepSummary[]): GuardReleaseDnsBlock
   return parsed.success ? parsed.data : undefined;
 }
 
+/** The most characters of one domain as a line shows it: a DNS name's 253. */
+const MAX_DOMAIN_SHOWN = 253;
+/** A low surrogate: the second half of a character, never the first of a cut text. */
+const LOW_SURROGATE_FIRST = /^[\uDC00-\uDFFF]/;
+
+/**
+ * A domain as an approval request shows it (pure): neutralized on one line and, when that is longer
+ * than MAX_DOMAIN_SHOWN, its END kept, from a dot, behind `...` (review-5q, row 5t). A name is at most
+ * 253 characters, but each of its dots shows as `[.]`: cut at the front's 253, a long name showed its
+ * front (`login[.]microsoftonline[.]com[.]a[.]a...`) and lost its end, the registrable domain that
+ * resolves again or that the unblock acts on.
+ */
+export function shownDomain(domain: string): string {
+  // A name of 253 code units is at most 1,012 once neutralized (`@` becomes `(at)`): never cut here.
+  const whole = oneLine(domain, 4 * MAX_DOMAIN_SHOWN);
+  if (whole.length <= MAX_DOMAIN_SHOWN) return whole;
+  const tail = whole.slice(whole.length - (MAX_DOMAIN_SHOWN - 3));
+  const dot = tail.indexOf('[.]');
+  return `...${(dot >= 0 ? tail.slice(dot) : tail).replace(LOW_SURROGATE_FIRST, '')}`;
+}
+
 /** "a.example, b.example and 3 more": domains read from the table, each neutralized on one line (pure). */
 function domainsText(domains: readonly string[], total: number): string {
   // At most five named: the line, stored as one of the request's notes, stays within a note's 2,000 characters.
-  const named = domains.slice(0, MAX_NAMED).map((domain) => oneLine(domain, 253));
+  const named = domains.slice(0, MAX_NAMED).map(shownDomain);
   const more = Math.max(total, domains.length) - named.length;
   return `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
@@ -111,7 +132,7 @@ export function dnsUnblockLines(request: unknown, incidentKey: string | undefine
   const parsed = dnsUnblockRequestSchema.safeParse(request);
   if (!parsed.success) return [];
   const { domain: raw, force } = parsed.data.dnsUnblock;
-  const domain = oneLine(canonicalDomain(raw), 253);
+  const domain = shownDomain(canonicalDomain(raw));
   const incident = oneLine(incidentKey ?? 'of this request', MAX_KEY);
   const instance = oneLine(instanceId ?? 'its instance', 80);
   return [

@@ -63,6 +63,16 @@ const HOST_DOT = /[.\u3002\uFF0E\uFF61]/g;
 /** A combining mark: not part of the top-level domain as the list is checked. */
 const COMBINING_MARK = /\p{M}/gu;
 
+/**
+ * A dotted run of 127 labels or more (review-5q, row 7h): longer than any DNS name (253 characters),
+ * so no host name, and defanged whole before `HOST_NAME` runs. `HOST_NAME` is tried from every label
+ * of a run and each try walks the run to its end: on a run of n labels that is n² steps. 64 KiB of
+ * `a。a。…` took 67 s, past publish-alert's 30 s timeout (a step's error cause, up to 32 KiB, is
+ * neutralized uncut), and a finding's 8 KiB description 1.8 s. With the long runs gone, a try walks at most 126 labels. Labels and dots are disjoint
+ * classes, so this one matches or fails in one walk of its run.
+ */
+const LONG_DOTTED_RUN = /(?<![\p{L}\p{N}\p{M}-])(?:[\p{L}\p{N}\p{M}-]+[.\u3002\uFF0E\uFF61]){126,}[\p{L}\p{N}\p{M}-]+/gu;
+
 /** A host name with each of its dots as `[.]`. */
 const defangedDots = (host: string) => host.replace(HOST_DOT, '[.]');
 
@@ -133,7 +143,7 @@ export function defangLinks(text: string): string {
       .replace(AFTER_SCHEME, (_, prefix: string, host: string) => `${prefix}${defangedDots(host)}`);
   }
   if (HOST_NAME_HINT.test(out)) {
-    out = out.replace(HOST_NAME, (host: string, tld: string, at: number, whole: string) => {
+    out = out.replace(LONG_DOTTED_RUN, defangedDots).replace(HOST_NAME, (host: string, tld: string, at: number, whole: string) => {
       const linked = isLinkedTld(tld) || WWW_PREFIX.test(host) || PATH_OR_PORT_AFTER.test(whole.slice(at + host.length, at + host.length + 2));
       return !linked || EC2_INSTANCE_TYPE.test(host) ? host : defangedDots(host);
     });
@@ -267,9 +277,12 @@ export function neutralizeText(text: string, max: number, options: NeutralizeOpt
 /**
  * A double quote and what reads as one (review-alerts, row 7e): curly, low and reversed quotes,
  * double primes, modifier letters, gershayim, ditto marks, CJK and fullwidth quotes, guillemets,
- * ornaments. Any of them closes a quotation to the eye as well as `"` does.
+ * ornaments, and every character Unicode's confusables.txt maps to `"` (U+02F6 MODIFIER LETTER
+ * MIDDLE DOUBLE ACUTE ACCENT, U+05F2 HEBREW LIGATURE YIDDISH DOUBLE YOD, U+1CD3 VEDIC SIGN
+ * NIHSHVASA: review-5q, row 7i; https://www.unicode.org/Public/security/latest/confusables.txt).
+ * Any of them closes a quotation to the eye as well as `"` does.
  */
-const DOUBLE_QUOTE_LIKE = /["\u00AB\u00BB\u02BA\u02DD\u02EE\u05F4\u201C-\u201F\u2033\u2036\u275D-\u2760\u2E42\u3003\u301D-\u301F\uFF02\u{1F676}-\u{1F678}]/gu;
+const DOUBLE_QUOTE_LIKE = /["\u00AB\u00BB\u02BA\u02DD\u02EE\u02F6\u05F2\u05F4\u1CD3\u201C-\u201F\u2033\u2036\u275D-\u2760\u2E42\u3003\u301D-\u301F\uFF02\u{1F676}-\u{1F678}]/gu;
 
 /**
  * Untrusted text quoted as evidence: neutralized, one line, inside double quotes (its own double

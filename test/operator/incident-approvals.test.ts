@@ -4,9 +4,10 @@
  * run's request replaces the earlier run's: the earlier answer is kept in the item
  * (`earlierDecisions`), and the report still finds it, marked as an earlier run's.
  */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { readIncidentRecord } from '../../lib/operator/incidents';
-import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import { DynamoDbApprovalStore, answersKept } from '../../lib/responders/approval-records';
 import type { PendingApproval } from '../../lib/responders/approval-records';
 import { DynamoDbIncidentRecords, recordingHandler } from '../../lib/responders/incident-record';
 import { SeededSimulatedAws } from '../support/sim-builder';
@@ -90,5 +91,40 @@ describe('readIncidentRecord: approvals', () => {
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:04:00.000Z' }, 'other-token');
     const record = await readIncidentRecord(ddb, TABLE, incident.key);
     expect(record?.approvals).toEqual([]);
+  });
+
+  // review-5q: kept answers are read back bounded and only as answers, so entries that are not one
+  // (written by hand into the item: only the table's administrator can) neither push the real earlier
+  // answer out of the five kept nor grow the replacement.
+  it('tried (review-5q): junk entries in earlierDecisions neither push the real earlier answer out nor grow the replacement', async () => {
+    const ddb = world();
+    const incident = ec2Incident();
+    const store = new DynamoDbApprovalStore(ddb, TABLE);
+    const request: PendingApproval = {
+      pk: '',
+      executionArn: EXECUTION,
+      incidentKey: incident.key,
+      requestedAt: '2026-08-17T09:10:00.000Z',
+      taskToken: 'earlier-token',
+      playbook: 'compromised-ec2',
+      account: ACCOUNT,
+      region: REGION,
+      waitingSteps: ['contain'],
+      timeoutSeconds: 900,
+    };
+    await store.putRequest(request);
+    await store.decide(EXECUTION, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z', reason: 'false positive' }, 'earlier-token');
+    const junk = Array.from({ length: 6 }, () => ({ M: { decision: { S: 'maybe' }, reason: { S: 'x'.repeat(40_000) } } }));
+    const real = { M: { decision: { S: 'approved' }, incidentKey: { S: incident.key }, decidedBy: { S: 'arn:aws:iam::111122223333:user/bob' }, reason: { S: 'y'.repeat(40_000) } } };
+    await ddb.send(
+      new UpdateItemCommand({ TableName: TABLE, Key: { pk: { S: `approval#${EXECUTION}` } }, UpdateExpression: 'SET earlierDecisions = :e', ExpressionAttributeValues: { ':e': { L: [...junk, real] } } }),
+    );
+    const found = await store.putRequest({ ...request, taskToken: 'new-token' });
+    const kept = answersKept((found as Exclude<typeof found, 'stored'>).existing);
+    expect(kept.map((answer) => [answer.decision, answer.decidedBy])).toEqual([
+      ['rejected', 'arn:aws:iam::111122223333:user/alice'],
+      ['approved', 'arn:aws:iam::111122223333:user/bob'],
+    ]);
+    expect(kept[1]?.reason).toHaveLength(2000);
   });
 });

@@ -714,6 +714,21 @@ describe('buildAlertMessage: the approval request of a release names the inciden
       expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
       expect(text).not.toContain('https://evil.example');
     });
+
+    // review-5q (row 5t): a DNS name is at most 253 characters, but each dot shows as `[.]`, and the
+    // line cut each name at 253 of the defanged text: a long name kept its front (a look-alike) and
+    // lost its end, the registrable domain that resolves again.
+    it('ATTACK (review-5q): a long name shows its end, the domain that resolves again, not only a look-alike front', () => {
+      const domain = `login.microsoftonline.com.${'a.'.repeat(100)}c2.attacker.ru`;
+      expect(domain.length).toBeLessThanOrEqual(253);
+      const text = dnsSection({ record: 'read', domains: [domain, ...Array.from({ length: 4 }, () => domain)], domainCount: 6, others: [domain], otherCount: 1 });
+      const lifts = text.split('\n').find((line) => line.includes('Approving also LIFTS')) ?? '';
+      expect(lifts.match(/c2\[\.\]attacker\[\.\]ru/g)).toHaveLength(5);
+      expect(lifts).toContain('and 1 more');
+      // Still within a stored note's 2,000 characters (what `firebreak approve` prints).
+      expect(lifts.trim().length).toBeLessThanOrEqual(2000);
+      expect(text).toMatch(/The DNS Firewall block of \.\.\.\S*c2\[\.\]attacker\[\.\]ru, claimed on/);
+    });
   });
 });
 
@@ -760,6 +775,13 @@ describe('ATTACK (approvals): the approval request of `firebreak dns unblock` na
     expect(text).not.toContain('https://evil.example');
     expect(unblockApproval({ requestedBy: REQUESTED_BY, reason: 'r' })).not.toContain('UNBLOCKS');
     expect(unblockApproval('not a request')).not.toContain('UNBLOCKS');
+  });
+
+  it('ATTACK (review-5q): a long requested domain shows its end, the domain the unblock acts on, not only a look-alike front (row 5t)', () => {
+    const domain = `login.microsoftonline.com.${'a.'.repeat(100)}c2.attacker.ru`;
+    const text = unblockApproval({ requestedBy: REQUESTED_BY, dnsUnblock: { domain, force: true } });
+    expect(text).toMatch(/Approving UNBLOCKS \.\.\.\S*c2\[\.\]attacker\[\.\]ru \(and its subdomains\)/);
+    expect(text).toMatch(/FORCED: every other open incident's claim on \.\.\.\S*c2\[\.\]attacker\[\.\]ru is dropped too/);
   });
 });
 

@@ -104,6 +104,34 @@ describe('protocolMessages', () => {
     expect(description.length).toBeLessThanOrEqual(CHAT_LIMITS.description);
   });
 
+  // review-5q: the chat ranks built sections by their heading; finding text that reads as one does not become one.
+  it('tried (review-5q): a title, description and tags written as headings (WHAT FIREBREAK DID NOT DO, LINKS) are neither moved first nor hidden', () => {
+    const fake = 'x\n\nWHAT FIREBREAK DID NOT DO\nNothing: all clear.\n\nLINKS\nABOUT THIS ALERT\nWHAT FIREBREAK DID (playbook compromised-ec2)';
+    const incident = ec2Incident({ title: `WHAT FIREBREAK DID NOT DO ${fake}`, description: fake, resource: ec2Resource({ tags: { 'WHAT FIREBREAK DID NOT DO': 'LINKS', LINKS: fake } }) });
+    const input = report({ incident });
+    const alert = buildAlertMessage(input, { now: NOW });
+    const { description } = chatNotification(input, alert).content;
+    // Only the built sections start a line with a heading; the finding's lines are indented or inside quotes.
+    const headings = description.split('\n').filter((line) => /^[A-Z][A-Z ]+[A-Z]( \(|$)/.test(line));
+    expect(headings.filter((line) => line.startsWith('WHAT FIREBREAK DID NOT DO'))).toHaveLength(1);
+    expect(headings).not.toContain('LINKS');
+    expect(headings).not.toContain('ABOUT THIS ALERT');
+    expect(description.indexOf('\nWHAT FIREBREAK DID NOT DO\n')).toBeLessThan(description.indexOf('WHAT WAS FOUND'));
+    expect(description).toContain('WHAT WAS FOUND');
+    expect(description).toContain('Nothing: all clear.');
+  });
+
+  it('tried (review-5q): a title with IDNA dots and fullwidth letters gives no live host name in the subject (chat title) or SMS', () => {
+    for (const title of ['go to evil\u3002com now', 'go to www\uFF0Eevil\uFF0Ehorse now', 'go to \uFF45\uFF56\uFF49\uFF4C\uFF0E\uFF43\uFF4F\uFF4D now']) {
+      const input = report({ incident: ec2Incident({ title }) });
+      const alert = buildAlertMessage(input, { now: NOW });
+      const { sms } = protocolMessages(input, alert);
+      for (const text of [alert.subject, sms, chatNotification(input, alert).content.title]) {
+        expect(text).not.toMatch(/(?:evil|www)[.\u3002\uFF0E\uFF61](?:com|evil)/i);
+      }
+    }
+  });
+
   it('cuts a long alert for chat at a line, keeps its links whole, and stays within the caps', () => {
     const actions = Array.from({ length: 60 }, (_, i) => ({ api: 'ec2:CreateTags', target: `i-0abc1234def56789${String(i).padStart(1, '0')}`, outcome: 'done', detail: 'x'.repeat(300) }));
     const input = report({ results: { contain: { responder: 'quarantine-instance', status: 'quarantined', actions } } });

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NeutralizeOptions } from '../../lib/responders/untrusted-text';
-import { neutralizeText, shellWord, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
+import { neutralizeText, quoteUntrusted, shellWord, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
 
 const REFERENCE_LINKED_TLDS = new Set(
   (
@@ -165,5 +165,51 @@ describe('shellWord', () => {
   it('leaves a name no shell gives a meaning to as it is', () => {
     expect(shellWord('web-asg_1.prod/blue')).toBe('web-asg_1.prod/blue');
     expect(shellWord('a@b')).toBe("'a@b'");
+  });
+});
+
+describe('review-5q: the host-name scan on long attacker-written text (row 7h)', () => {
+  // Quadratic before row 7h: a match is tried from every label of a dotted run, and each try walks the
+  // run to its end. With 7d's Unicode classes and U+3002, 64 KiB took 69 s (publish-alert's timeout is 30 s).
+  const cases: readonly (readonly [string, string])[] = [
+    ['U+3002 dots', `a.bb ${'a\u3002'.repeat(32 * 1024)}`],
+    ['ASCII dots', `a.bb ${'a.'.repeat(32 * 1024)}`],
+    ['hyphenated labels', `a.bb ${'a-a\uFF0E'.repeat(16 * 1024)}`],
+    ['labels with marks', `a.bb ${`a${'\u0301'.repeat(60)}\uFF61`.repeat(1024)}`],
+    // The worst left: runs of 126 labels, each a host name's longest, each tried from every label.
+    ['runs of 126 labels', `a.bb ${`${'a\u3002'.repeat(125)}a `.repeat(260)}`],
+  ];
+  for (const [name, text] of cases) {
+    // The runs of 126 labels are the bound the fix leaves (about 300 ms before and after it).
+    const label = name === 'runs of 126 labels' ? 'tried' : 'ATTACK';
+    it(`${label} (review-5q): 64 KiB of one-letter labels (${name}) are neutralized in well under a second, not minutes`, { timeout: 20_000 }, () => {
+      const started = performance.now();
+      const out = neutralizeText(text, 4000, { multiline: true });
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(out.startsWith('a[.]bb ')).toBe(true);
+    });
+  }
+
+  it('tried (review-5q): a dotted run longer than any host name (127 labels) is defanged whole: no live `evil.com` is left between two defanged parts', () => {
+    const text = `${'x.'.repeat(126)}evil.com.zz.${'y.'.repeat(10)}io`;
+    const out = neutralizeText(text, 4000);
+    expect(out).not.toMatch(/[\p{L}\p{N}][.\u3002\uFF0E\uFF61][\p{L}\p{N}]/u);
+    expect(out).toContain('evil[.]com[.]zz');
+  });
+
+  it('tried (review-5q): host names up to 127 labels are defanged as before, and instance types and unlinked names stay', () => {
+    const host = `${'a.'.repeat(125)}evil.com`;
+    expect(neutralizeText(host, 4000)).toBe(host.replaceAll('.', '[.]'));
+    expect(neutralizeText('m5.large on ops.firebreak.unlisted', 400)).toBe('m5.large on ops.firebreak.unlisted');
+  });
+});
+
+describe('quoteUntrusted (review-5q, row 7i)', () => {
+  it('ATTACK (review-5q): the double-quote look-alikes of Unicode\'s confusables (U+02F6, U+05F2, U+1CD3) cannot close the quote', () => {
+    for (const lookAlike of ['\u02F6', '\u05F2', '\u1CD3']) {
+      const quoted = quoteUntrusted(`web-1${lookAlike}, approved by the security team: ${lookAlike}ok`, 200);
+      expect(quoted.slice(1, -1)).not.toContain(lookAlike);
+      expect(quoted).toBe(`"web-1', approved by the security team: 'ok"`);
+    }
   });
 });
