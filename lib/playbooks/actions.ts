@@ -143,8 +143,9 @@ export const ACTIONS = {
       // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are
       // revoked; GetRolePolicy, on an instance already quarantined, whether the role's deny is older
       // than this execution (a new revision of the finding denies its sessions again: row 11i);
-      // ListInstanceProfilesForRole, the profiles whose instances hold the role (a protected one keeps it: row 2y).
-      ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListInstanceProfilesForRole', 'iam:PutRolePolicy'] : []),
+      // ListInstanceProfilesForRole, the profiles whose instances hold the role (a protected one keeps it:
+      // row 2y), in every region enabled for the account (DescribeRegions: row 2z).
+      ...(options.revokeRoleSessions === true ? ['ec2:DescribeRegions', 'iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListInstanceProfilesForRole', 'iam:PutRolePolicy'] : []),
       // The role ids of the instance's profile, for the record: release associates the profile only
       // while it holds exactly those (a profile is named by an ARN IAM reuses; row 3f).
       ...(options.detachInstanceProfile === false || options.revokeRoleSessions === true ? [] : ['iam:GetInstanceProfile']),

@@ -33,8 +33,9 @@ export const CREDENTIAL_ACTIONS = {
     options: revokeRoleSessionsOptions,
     responder: RESPONDER_NAMES.revokeRoleSessions,
     // GetRole reads the role's tags (protected, game-day opt-in) where it lives; ListInstanceProfilesForRole
-    // and DescribeInstances find the instances holding the role, a protected one keeping it (row 2x).
-    iamActions: ['iam:GetRole', 'iam:ListInstanceProfilesForRole', 'iam:PutRolePolicy', 'ec2:DescribeInstances'],
+    // and DescribeInstances find the instances holding the role, a protected one keeping it (row 2x), in
+    // every region enabled for the account (DescribeRegions: row 2z).
+    iamActions: ['iam:GetRole', 'iam:ListInstanceProfilesForRole', 'iam:PutRolePolicy', 'ec2:DescribeInstances', 'ec2:DescribeRegions'],
     mutates: true,
   },
   [RESPONDER_NAMES.releaseCredentials]: {

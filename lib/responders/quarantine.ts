@@ -172,6 +172,8 @@ export async function quarantineInstance(
   logger.info('quarantine-instance started', { instanceId, mode, account: incident.account, region: incident.region });
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
+  // Where a protected instance holding the profile's role is looked for: every region of the account (row 2z).
+  const holderSearch = { ec2: async (region: string) => (region === target.region ? ec2 : deps.clients.ec2({ ...target, region })), region: target.region, instanceId, protection: protectionRulesOf(run.deployment) };
 
   // 1. One round trip: the instance as EC2 describes it and, beside it, the isolation groups of the
   // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.
@@ -296,7 +298,7 @@ export async function quarantineInstance(
           mode,
           instanceId,
           await renewalProfileOf(instance, held, target, deps.sealer),
-          { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: { ec2: async () => ec2, instanceId, protection: protectionRulesOf(run.deployment) } },
+          { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: holderSearch },
           grant.grant.grantedAt,
           now().toISOString(),
           logger,
@@ -355,7 +357,7 @@ export async function quarantineInstance(
   ] as const);
   const issuedBefore = now().toISOString();
   // A protected instance holding the same profile keeps the role's sessions too (row 2v).
-  const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: { ec2: async () => ec2, instanceId, protection: protectionRulesOf(run.deployment) } };
+  const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: holderSearch };
   if (!isolated.ok) {
     // The network could not be cut (a VPC where the isolation groups cannot be created: whoever may
     // create security groups can use up the Region's quota first; EC2 throttled past every retry):

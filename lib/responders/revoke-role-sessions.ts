@@ -145,7 +145,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     // The deny reaches every holder of the role's sessions: a protected instance holding it through
     // an instance profile keeps it, as quarantine-instance's revokeRoleSessions does (rows 2v, 2x).
     if (protectsAnything(protection)) {
-      const holder = await protectedRoleHolder({ ec2: () => deps.ec2Clients.ec2({ account: role.account, region: incident.region }), protection }, await iamFor(), [role.roleName]);
+      const holder = await protectedRoleHolder({ ec2: (region) => deps.ec2Clients.ec2({ account: role.account, region }), region: incident.region, protection }, await iamFor(), [role.roleName]);
       if (holder !== undefined) {
         refuse(holder);
         continue;

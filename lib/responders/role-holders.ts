@@ -1,28 +1,34 @@
 /**
  * Whether a protected instance holds a role whose sessions Firebreak is about to deny (rows 2v, 2x,
- * 2y). The deny applies to the role, so it would cut that workload's credentials too, which the
+ * 2y, 2z). The deny applies to the role, so it would cut that workload's credentials too, which the
  * guard never judged: it judged the compromised instance, or the credential a finding names. Used
  * where the deny is written: quarantine-instance (`revokeRoleSessions`) and revoke-role-sessions.
  */
+import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { ListInstanceProfilesForRoleCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { tagRecord } from '../aws/describe-instance';
-import { ResponderAccessDeniedError } from '../contracts/responder-errors';
+import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import type { ProtectionRules } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
 import { describeInstancesWhere, FILTER_VALUES } from './instances-where';
 import { sendReadOnly } from './mutating';
 import { protectedTagOf } from './tag-rules';
 
-/** Where to look for protected instances holding a role: EC2 in the role's account and the incident's region. */
+/** Where to look for protected instances holding a role: EC2 in the role's account, in every region enabled for it. */
 export interface RoleHolderSearch {
-  /** Asked for only when an instance profile holds the role. */
-  readonly ec2: () => Promise<EC2Client>;
+  /** EC2 in the role's account and `region`; asked for only when an instance profile holds the role. */
+  readonly ec2: (region: string) => Promise<EC2Client>;
+  /** The incident's region: read first, and where EC2 is asked for the account's regions. */
+  readonly region: string;
   /** The instance being contained (quarantine-instance): its own holding does not count. */
   readonly instanceId?: string;
   readonly protection: ProtectionRules;
 }
+
+/** A region's name as EC2 spells it (DescribeRegions' answer builds a client's endpoint). */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** The states in which an instance may hold a session of its profile's role (a stopped one holds none, and gets new ones when it starts). */
 const SESSION_HOLDING_STATES = ['pending', 'running', 'stopping'];
@@ -54,9 +60,13 @@ async function profilesHolding(iam: IAMClient, roleName: string): Promise<string
  * every page), and each is judged by the deployment's rules on the tags EC2 shows now
  * (`protectionOf`: its ids, and the protected tag key in any case). EC2's `tag-key` filter compares
  * exactly, so filtering on the key as the deployment spells it missed `Firebreak:Protected`, which
- * row 2w made protection (row 2y). `ownProfileArn` (quarantine) names the instance's own profile, for
- * the reason. No read when the deployment protects nothing. Left: only the incident's region is
- * read, as EC2 is regional while a role is not.
+ * row 2w made protection (row 2y). A role is global but EC2 is regional: an instance of another
+ * region holds the role as well, so every region enabled for the account is read (DescribeRegions
+ * without AllRegions: opted-in or opt-in-not-required; a region not enabled runs no instance), not
+ * the incident's alone (row 2z). A region that cannot be read keeps the sessions (refused, naming
+ * it: a service control policy denying the region, a member role older than the read); one that
+ * fails otherwise fails the step, nothing written. `ownProfileArn` (quarantine) names the instance's
+ * own profile, for the reason. No read when the deployment protects nothing.
  */
 export async function protectedRoleHolder(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn?: string): Promise<string | undefined> {
   if (!protectsAnything(search.protection)) return undefined;
@@ -68,32 +78,82 @@ export async function protectedRoleHolder(search: RoleHolderSearch, iam: IAMClie
     // side for a protected workload), and quarantine still contains the instance. Any other error
     // fails the step as AWS answered (retried when transient), nothing written.
     if (!(error instanceof ResponderAccessDeniedError)) throw error;
-    const cut = error.message.indexOf('): ');
-    const denied = cut === -1 ? error.message : error.message.slice(0, cut + 1);
-    return `the instances holding the role could not be read (${denied}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
+    return `the instances holding the role could not be read (${deniedCall(error)}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
   }
 }
 
+/** The denied call and code of a ResponderAccessDeniedError, without AWS's long message. */
+function deniedCall(error: ResponderAccessDeniedError): string {
+  const cut = error.message.indexOf('): ');
+  return cut === -1 ? error.message : error.message.slice(0, cut + 1);
+}
+
+/** The regions enabled for the account (EC2 answers in `home`), `home` first, each once. */
+async function enabledRegions(ec2: EC2Client, home: string): Promise<string[]> {
+  const answer = await sendReadOnly('ec2:DescribeRegions', () => ec2.send(new DescribeRegionsCommand({ AllRegions: false })));
+  const others = (answer.Regions ?? []).flatMap((region) => (region.RegionName !== undefined && REGION_NAME.test(region.RegionName) && region.RegionName !== home ? [region.RegionName] : []));
+  return [home, ...new Set(others.sort())];
+}
+
+/** What reading one region found: a protected holder's reason, none, or the error that stopped the read. */
+type RegionRead = { readonly region: string; readonly holder?: string; readonly error?: unknown };
+
 async function findProtectedHolder(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn: string | undefined): Promise<string | undefined> {
-  const { instanceId, protection } = search;
   const roleOf = new Map<string, string>();
   for (const role of roles) for (const arn of await profilesHolding(iam, role)) if (!roleOf.has(arn)) roleOf.set(arn, role);
+  if (roleOf.size === 0) return undefined;
+  const home = await search.ec2(search.region);
+  const regions = await enabledRegions(home, search.region);
+  // Every region at once: each is its own endpoint, with its own request limits.
+  const reads: RegionRead[] = await Promise.all(
+    regions.map(async (region) => {
+      try {
+        const ec2 = region === search.region ? home : await search.ec2(region);
+        return { region, holder: await holderIn(ec2, region, search, roleOf, ownProfileArn) };
+      } catch (error) {
+        return { region, error };
+      }
+    }),
+  );
+  const found = reads.find((read) => read.holder !== undefined);
+  if (found !== undefined) return found.holder;
+  const homeError = reads.find((read) => read.region === search.region && read.error !== undefined);
+  if (homeError !== undefined) throw homeError.error;
+  const denied = reads.filter((read): read is RegionRead & { error: ResponderAccessDeniedError } => read.error instanceof ResponderAccessDeniedError);
+  if (denied.length > 0) {
+    return `the instances holding the role in ${denied.map((read) => read.region).join(', ')} could not be read (${deniedCall(denied[0]!.error)}): a protected instance may hold it there, so its sessions are kept; let the member role read EC2 in every enabled region (a service control policy denying one, or a member role older than the read: docs/deploy.md)`;
+  }
+  const failed = reads.find((read) => read.error !== undefined);
+  if (failed !== undefined) throw inRegion(failed.error, failed.region);
+  return undefined;
+}
+
+/** The error of a read in `region`, its message naming the region (the step's failure says where). */
+function inRegion(error: unknown, region: string): unknown {
+  if (error instanceof TransientResponderError) return new TransientResponderError(`In ${region}: ${error.message}`, { cause: error });
+  if (error instanceof ResponderFailedError) return new ResponderFailedError(`In ${region}: ${error.message}`, { cause: error });
+  return error;
+}
+
+/** The reason a protected instance of `region` holds one of the profiles of `roleOf`, or undefined. */
+async function holderIn(ec2: EC2Client, region: string, search: RoleHolderSearch, roleOf: ReadonlyMap<string, string>, ownProfileArn: string | undefined): Promise<string | undefined> {
+  const { instanceId, protection } = search;
   const profiles = [...roleOf.keys()];
-  if (profiles.length === 0) return undefined;
-  const ec2 = await search.ec2();
   const states = { Name: 'instance-state-name', Values: SESSION_HOLDING_STATES };
   for (let i = 0; i < profiles.length; i += FILTER_VALUES) {
     const holders = await describeInstancesWhere(ec2, [{ Name: 'iam-instance-profile.arn', Values: profiles.slice(i, i + FILTER_VALUES) }, states]);
     for (const holder of holders) {
       const id = holder.InstanceId;
       const profile = holder.IamInstanceProfile?.Arn;
-      if (id === undefined || id === instanceId || profile === undefined || !roleOf.has(profile)) continue;
+      // Instance ids are unique within a region only: the contained instance is the incident region's.
+      if (id === undefined || (id === instanceId && region === search.region) || profile === undefined || !roleOf.has(profile)) continue;
       const tags = tagRecord(holder.Tags);
       const verdict = protectionOf(id, protection, tags);
       if (!verdict.protected) continue;
       const by = verdict.rule === 'instance-id' ? "in the deployment's protected list" : `tagged ${protectedTagOf(tags, protection.protectedTagKey ?? '', 'case-insensitive')?.key ?? protection.protectedTagKey ?? ''}`;
+      const where = region === search.region ? '' : ` in ${region}`;
       const what = profile === ownProfileArn ? `the same instance profile ${profile}` : `instance profile ${profile}, which holds the same role ${roleOf.get(profile) ?? ''}`;
-      return `protected instance ${id} (${by}) holds ${what}: the deny would cut its workload's sessions too`;
+      return `protected instance ${id} (${by})${where} holds ${what}: the deny would cut its workload's sessions too`;
     }
   }
   return undefined;

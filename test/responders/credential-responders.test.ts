@@ -20,10 +20,11 @@ import {
   UpdateAccessKeyCommand,
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { DescribeInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describeInstancesAsEc2, holder, profileHolding } from '../support/role-holders';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describeInstancesAsEc2, describeInstancesByRegion, describeRegionsAs, holder, profileHolding } from '../support/role-holders';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { parseEvent } from '../../lib/incident';
@@ -444,18 +445,24 @@ describe('disableAccessKey', () => {
 });
 
 const ec2Mock = mockClient(EC2Client);
-const ec2 = new EC2Client({ region: 'eu-west-1' });
 const ec2Targets: { account: string; region: string }[] = [];
-/** EC2 in the role's account, where revoke-role-sessions looks for protected instances holding the role (row 2x). */
+const regionalEc2 = new Map<string, EC2Client>();
+/** EC2 in the role's account, where revoke-role-sessions looks for protected instances holding the role (row 2x): a client per region, as the Lambda's. */
 const ec2Clients = {
   ec2: async (target: { account: string; region: string }) => {
     ec2Targets.push(target);
-    return ec2;
+    let client = regionalEc2.get(target.region);
+    if (client === undefined) regionalEc2.set(target.region, (client = new EC2Client({ region: target.region })));
+    return client;
   },
 };
 afterEach(() => {
   ec2Mock.reset();
   ec2Targets.length = 0;
+});
+beforeEach(() => {
+  // One region enabled for the account unless a test says otherwise (row 2z reads every enabled one).
+  ec2Mock.on(DescribeRegionsCommand).callsFake(describeRegionsAs([ROLE_SESSION().region]));
 });
 
 function revoke(incident: Incident, options: { mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore; records?: MemoryCredentialRecordStore; now?: Date } = {}) {
@@ -495,6 +502,68 @@ describe('revokeRoleSessions', () => {
       expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }]);
       expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([{ Filters: [{ Name: 'iam-instance-profile.arn', Values: [PROFILE, OTHER_PROFILE] }, STATES], MaxResults: 1000 }]);
       expect(ec2Targets).toEqual([{ account: '111122223333', region: ROLE_SESSION().region }]);
+    });
+
+    describe('in every region enabled for the account (row 2z)', () => {
+      const HOME = 'eu-west-1';
+      const givenRegions = (regions: string[], byRegion: Parameters<typeof describeInstancesByRegion>[0]) => {
+        givenRoleHeldBy([]);
+        ec2Mock.on(DescribeRegionsCommand).callsFake(describeRegionsAs(regions));
+        ec2Mock.on(DescribeInstancesCommand).callsFake(describeInstancesByRegion(byRegion));
+      };
+
+      it("ATTACK (holders-regions): never revokes the sessions of a role a protected instance holds in another region of the account: IAM roles are global, EC2's search was the incident's region only", async () => {
+        expect(ROLE_SESSION().region).toBe(HOME);
+        givenRegions([HOME, 'us-east-1', 'ap-southeast-2'], { [HOME]: [holder('i-0ci0000000000000b', PROFILE)], 'us-east-1': [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+        const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        expect(result.status).toBe('refused');
+        expect(result.roles).toEqual([expect.objectContaining({ roleName: ROLE, outcome: 'refused', reason: expect.stringMatching(/protected instance i-0db0000000000000a \(tagged firebreak:protected\) in us-east-1 holds instance profile .*deploy-host/) })]);
+        // The exact reads: the account's enabled regions where the incident is, then each region's holders, with a client of that region.
+        expect(ec2Mock.commandCalls(DescribeRegionsCommand).map((c) => c.args[0].input)).toEqual([{ AllRegions: false }]);
+        expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual(Array(3).fill({ Filters: [{ Name: 'iam-instance-profile.arn', Values: [PROFILE, OTHER_PROFILE] }, STATES], MaxResults: 1000 }));
+        expect(ec2Targets.map((t) => t.region).sort()).toEqual(['ap-southeast-2', HOME, 'us-east-1'].sort());
+        expect(new Set(ec2Targets.map((t) => t.account))).toEqual(new Set(['111122223333']));
+      });
+
+      it('tried (holders-regions): revokes them when no region holds a protected holder, having read each enabled region once', async () => {
+        givenRegions([HOME, 'us-east-1'], { [HOME]: [holder('i-0ci0000000000000b', PROFILE)], 'us-east-1': [holder(DB, OTHER_PROFILE, { 'firebreak:protected': '' }, 'stopped'), holder('i-0ab0000000000000c', OTHER_PROFILE)] });
+        const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+        expect(result.status).toBe('revoked');
+        expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(2);
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+      });
+
+      it('keeps the sessions, naming the region, when a region cannot be read (a service control policy denying it): refused, nothing written', async () => {
+        givenRegions([HOME, 'us-east-1', 'sa-east-1'], { [HOME]: [holder('i-0ci0000000000000b', PROFILE)] });
+        ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+          if ((await getClient().config.region()) === 'sa-east-1') throw sdkError('UnauthorizedOperation', 403);
+          return describeInstancesByRegion({ [HOME]: [holder('i-0ci0000000000000b', PROFILE)] })(request, getClient);
+        });
+        const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        expect(result.status).toBe('refused');
+        expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringContaining('the instances holding the role in sa-east-1 could not be read (ec2:DescribeInstances was denied (UnauthorizedOperation)): a protected instance may hold it there, so its sessions are kept') })]);
+      });
+
+      it("keeps the sessions when the account's regions cannot be listed (a member role without ec2:DescribeRegions): refused, nothing written", async () => {
+        givenRegions([HOME], {});
+        ec2Mock.on(DescribeRegionsCommand).rejects(sdkError('UnauthorizedOperation', 403));
+        const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringContaining('the instances holding the role could not be read (ec2:DescribeRegions was denied (UnauthorizedOperation))') })]);
+        expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+      });
+
+      it('fails, writing nothing, naming the region, when a region answers otherwise (throttled: retried by the state machine)', async () => {
+        givenRegions([HOME, 'us-east-1'], {});
+        ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+          if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
+          return describeInstancesByRegion({})(request, getClient);
+        });
+        await expect(revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringMatching(/^In us-east-1: ec2:DescribeInstances failed transiently/) });
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      });
     });
 
     it('tried (holders): revokes them when no holder is protected now (a stopped protected one holds no session)', async () => {

@@ -249,12 +249,15 @@ export class TestClientFactory implements ClientFactory {
   ec2Depth = 0;
   /** Longest chain of dependent tracked calls, every service. */
   depth = 0;
-  private readonly ec2Client = this.instrument(new EC2Client({ region: REGION }), 'ec2');
+  /** One EC2 client per region, as the responders' factories make them (EC2 is regional: row 2z). */
+  private readonly ec2Clients = new Map<string, EC2Client>([[REGION, this.instrument(new EC2Client({ region: REGION }), 'ec2')]]);
   private readonly iamClient = this.instrument(new IAMClient({ region: 'us-east-1' }), 'iam');
 
   async ec2(target: AwsTarget): Promise<EC2Client> {
     this.targets.push({ service: 'ec2', target });
-    return this.ec2Client;
+    let client = this.ec2Clients.get(target.region);
+    if (client === undefined) this.ec2Clients.set(target.region, (client = this.instrument(new EC2Client({ region: target.region }), 'ec2')));
+    return client;
   }
   async iam(target: AwsTarget): Promise<IAMClient> {
     this.targets.push({ service: 'iam', target });

@@ -6,6 +6,7 @@ import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeRegionsCommand,
   type DescribeInstancesCommandInput,
   DescribeSecurityGroupsCommand,
   DisassociateAddressCommand,
@@ -20,7 +21,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { iamActionsForStep } from '../../lib/playbooks/actions';
 import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListInstanceProfilesForRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { describeInstancesAsEc2, holder, profileHolding } from '../support/role-holders';
+import { describeInstancesAsEc2, describeInstancesByRegion, describeRegionsAs, holder, profileHolding } from '../support/role-holders';
 import { revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +110,8 @@ beforeEach(() => {
   clients = new TestClientFactory();
   records = new RecordingStore(clients);
   givenMutationsSucceed(ec2Mock);
+  // One region enabled for the account unless a test says otherwise (row 2z reads every enabled one).
+  ec2Mock.on(DescribeRegionsCommand).callsFake(describeRegionsAs([REGION]));
 });
 
 afterEach(() => {
@@ -1091,6 +1094,33 @@ describe('quarantineInstance', () => {
           expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
           expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
           expect(result.roleSessionsNotRevoked).toBeUndefined();
+        });
+
+        describe('in every region enabled for the account (row 2z)', () => {
+          /** EC2 as each region answers: the instance's own read in its region, the holders of the role region by region. */
+          const givenHoldersByRegion = (regions: string[], byRegion: Parameters<typeof describeInstancesByRegion>[0], profiles: string[]) => {
+            const asEc2 = describeInstancesByRegion(byRegion);
+            ec2Mock.on(DescribeRegionsCommand).callsFake(describeRegionsAs(regions));
+            ec2Mock.on(DescribeInstancesCommand).callsFake((request: DescribeInstancesCommandInput, getClient) => (request.InstanceIds?.length ? { Reservations: [{ Instances: [describedInstance()] }] } : asEc2(request, getClient)));
+            iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: ROLE_NAME }).resolves({ InstanceProfiles: profiles.map((arn) => profileHolding(arn, ROLE_NAME, ACCOUNT)), IsTruncated: false });
+          };
+
+          it("ATTACK (holders-regions): never revokes the sessions of the role a protected instance holds in another region of the account: IAM roles are global, EC2's search was the incident's region only", async () => {
+            givenRole(ROLE_NAME);
+            givenHoldersByRegion([REGION, 'us-east-1'], { [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)], 'us-east-1': [holder(DB, PROFILE_ARN, { 'firebreak:protected': 'payments DB' })] }, [PROFILE_ARN]);
+            const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+            await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(tagged firebreak:protected\\) in us-east-1 holds the same instance profile ${PROFILE_ARN}`));
+            expect(inputsOf(ec2Mock, DescribeRegionsCommand)).toEqual([{ AllRegions: false }]);
+            expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }, { Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
+            expect(clients.targets.filter((t) => t.service === 'ec2').map((t) => t.target)).toEqual([{ account: ACCOUNT, region: REGION }, { account: ACCOUNT, region: 'us-east-1' }]);
+          });
+
+          it('tried (holders-regions): the contained instance is not its own holder in its region only: the same id in another region is judged', async () => {
+            givenRole(ROLE_NAME);
+            givenHoldersByRegion([REGION, 'us-east-1'], { [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)], 'us-east-1': [holder(INSTANCE_ID, PROFILE_ARN, { 'firebreak:protected': '' })] }, [PROFILE_ARN]);
+            const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+            await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${INSTANCE_ID} \\(tagged firebreak:protected\\) in us-east-1 holds`));
+          });
         });
 
         describe('whatever the case of the tag key, on every page (row 2y)', () => {

@@ -108,9 +108,10 @@ describe('revoke-role-sessions: IAM', () => {
     // The role's tags, and the instance profiles holding it (row 2x), on roles only.
     expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: ['iam:GetRole', 'iam:ListInstanceProfilesForRole'] });
     expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
-    // Which instances hold those profiles (row 2x): DescribeInstances alone of EC2 (no resource-level permission exists for it), nothing that changes EC2.
-    expect(statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence')).toMatchObject({ Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' });
-    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('ec2:'))).toEqual(['ec2:DescribeInstances']);
+    // Which instances hold those profiles (row 2x), in every region enabled for the account (row 2z):
+    // DescribeInstances and DescribeRegions alone of EC2 (no resource-level permission exists for either), nothing that changes EC2.
+    expect(statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence')).toMatchObject({ Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeRegions'], Resource: '*' });
+    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('ec2:'))).toEqual(['ec2:DescribeInstances', 'ec2:DescribeRegions']);
     // Its roles' sealed records only, never an access key's (row 17a).
     expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],

@@ -857,10 +857,12 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     // revoke-role-sessions reads the role (GetRole) and the instance profiles holding it (ListInstanceProfilesForRole, row 2x) through its revoker too.
     expect(evaluate(revoker, { action: 'iam:ListInstanceProfilesForRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
     expect(evaluate(revoker, { action: 'ec2:DescribeInstances', resource: '*' })).toBe('no-allow');
-    // Its member role (row 2x) reads which instances hold those profiles, and nothing else: no write, no IAM.
+    // Its member role (row 2x) reads which instances hold those profiles, in every region enabled for
+    // the account (DescribeRegions, row 2z), and nothing else: no write, no IAM.
     const reader = resolvedStatements(template, 'MemberRole', 'permissions', 'revoke-role-sessions');
     expect(evaluate(reader, { action: 'ec2:DescribeInstances', resource: '*' })).toBe('allow');
-    expect(grantedIn('MemberRole', 'revoke-role-sessions', template)).toEqual(['ec2:DescribeInstances']);
+    expect(evaluate(reader, { action: 'ec2:DescribeRegions', resource: '*' })).toBe('allow');
+    expect(grantedIn('MemberRole', 'revoke-role-sessions', template)).toEqual(['ec2:DescribeInstances', 'ec2:DescribeRegions']);
     expect(evaluate(reader, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
     const trust = resolvedStatements(template, 'SessionRevokerRole', 'trust', 'revoke-role-sessions');
     const assume = (responder: string) => evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn: `arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-${responder}` });

@@ -45,6 +45,8 @@ const LOAD_BALANCER_READS = [CLASSIC_LOAD_BALANCER_READ, 'elasticloadbalancing:D
 const SNAPSHOT_READS = ['ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeLockedSnapshots', 'ec2:DescribeSnapshots'];
 const BLOCK_DNS_READS = ['ec2:DescribeInstances', 'route53resolver:ListFirewallDomainLists', 'route53resolver:ListFirewallRuleGroupAssociations', 'route53resolver:ListFirewallRuleGroups'];
 const UNBLOCK_DNS_READS = ['ec2:DescribeInstances', 'route53resolver:ListFirewallDomainLists', 'route53resolver:ListFirewallRuleGroups'];
+// The regions enabled for the account, where the instances holding a role are looked for before its sessions are denied (row 2z): no resource type.
+const HOLDER_REGIONS = 'ec2:DescribeRegions';
 
 /**
  * The allow-list: every role kind that holds an Allow on "*", and exactly which actions. A role kind
@@ -59,7 +61,7 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'responder triage': XRAY_FROM_LAMBDA,
   'responder publish-alert': ['states:SendTaskHeartbeat', ...XRAY_FROM_LAMBDA],
   'responder containment-guard': ['ec2:DescribeInstances', ...XRAY_FROM_LAMBDA],
-  'responder quarantine-instance': [...INSTANCE_READS, ...GROUP_READS, ...LOAD_BALANCER_READS, ...XRAY_FROM_LAMBDA],
+  'responder quarantine-instance': [...INSTANCE_READS, HOLDER_REGIONS, ...GROUP_READS, ...LOAD_BALANCER_READS, ...XRAY_FROM_LAMBDA],
   // Release reads a recorded Classic Load Balancer before it registers the instance again (row 3l): known by name alone.
   'responder release-instance': [...INSTANCE_READS, ...GROUP_READS, CLASSIC_LOAD_BALANCER_READ, ...XRAY_FROM_LAMBDA],
   'responder snapshot-volumes': [...SNAPSHOT_READS, ...XRAY_FROM_LAMBDA],
@@ -68,7 +70,7 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'responder unblock-dns-domains': [...UNBLOCK_DNS_READS, ...XRAY_FROM_LAMBDA],
   'responder disable-access-key': XRAY_FROM_LAMBDA,
   // Which instances hold the role's instance profiles, a protected one keeping its sessions (row 2x): no resource type.
-  'responder revoke-role-sessions': ['ec2:DescribeInstances', ...XRAY_FROM_LAMBDA],
+  'responder revoke-role-sessions': ['ec2:DescribeInstances', HOLDER_REGIONS, ...XRAY_FROM_LAMBDA],
   'responder release-credentials': XRAY_FROM_LAMBDA,
   'responder quarantine-s3-object': XRAY_FROM_LAMBDA,
   'responder release-s3-object': XRAY_FROM_LAMBDA,
@@ -77,11 +79,11 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   // Neither GuardDuty read has a resource type: the intake confirms an oversized finding with GuardDuty's copy.
   'responder oversized-event': ['guardduty:GetFindings', 'guardduty:ListDetectors', ...XRAY_FROM_LAMBDA],
   'member role containment-guard': ['ec2:DescribeInstances'],
-  'member role quarantine-instance': [...INSTANCE_READS, ...GROUP_READS, ...LOAD_BALANCER_READS],
+  'member role quarantine-instance': [...INSTANCE_READS, HOLDER_REGIONS, ...GROUP_READS, ...LOAD_BALANCER_READS],
   'member role release-instance': [...INSTANCE_READS, ...GROUP_READS, CLASSIC_LOAD_BALANCER_READ],
   'member role snapshot-volumes': SNAPSHOT_READS,
   'member role copy-evidence': ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'],
-  'member role revoke-role-sessions': ['ec2:DescribeInstances'],
+  'member role revoke-role-sessions': ['ec2:DescribeInstances', HOLDER_REGIONS],
   'member role block-dns-domain': BLOCK_DNS_READS,
   'member role unblock-dns-domains': UNBLOCK_DNS_READS,
   'forensic role': ['ec2:DescribeSnapshots'],

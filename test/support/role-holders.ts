@@ -3,9 +3,10 @@
  * DescribeInstances with EC2's filter semantics (each filter's values compared exactly, as EC2 does:
  * a `tag-key` of `firebreak:protected` does not find `Firebreak:Protected`; values OR'ed, filters
  * AND'ed; an unknown filter refused), paged `pageSize` instances at a time; and
- * ListInstanceProfilesForRole, one page.
+ * ListInstanceProfilesForRole, one page. EC2 is regional (row 2z): `describeRegionsAs` and
+ * `describeInstancesByRegion` answer as each region's own endpoint does.
  */
-import type { DescribeInstancesCommandInput, DescribeInstancesCommandOutput, Instance } from '@aws-sdk/client-ec2';
+import type { DescribeInstancesCommandInput, DescribeInstancesCommandOutput, DescribeRegionsCommandOutput, Instance } from '@aws-sdk/client-ec2';
 import type { InstanceProfile } from '@aws-sdk/client-iam';
 
 /** A holder of `profileArn` in `state`, tagged `tags`. */
@@ -61,3 +62,17 @@ export const NO_EC2 = {
     throw new Error('no EC2 read expected: no instance profile holds the role, or the deployment protects nothing');
   },
 };
+
+/** DescribeRegions as EC2 answers it without AllRegions: the regions enabled for the account (opt-in-not-required or opted-in). */
+export function describeRegionsAs(regions: readonly string[]): () => DescribeRegionsCommandOutput {
+  return () => ({ $metadata: {}, Regions: regions.map((RegionName) => ({ RegionName, Endpoint: `ec2.${RegionName}.amazonaws.com`, OptInStatus: 'opt-in-not-required' })) });
+}
+
+/** DescribeInstances as each region's endpoint answers it: the instances of the region the calling client is configured for, nothing of another. */
+export function describeInstancesByRegion(byRegion: Readonly<Record<string, readonly Instance[]>>, pageSize = 1000) {
+  return async (input: DescribeInstancesCommandInput, getClient: () => { config: { region: unknown } }): Promise<DescribeInstancesCommandOutput> => {
+    const region = getClient().config.region;
+    const name = typeof region === 'function' ? String(await (region as () => Promise<string>)()) : String(region);
+    return describeInstancesAsEc2(byRegion[name] ?? [], pageSize)(input);
+  };
+}

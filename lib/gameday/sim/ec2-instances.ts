@@ -9,6 +9,7 @@ import type {
   DescribeInstanceAttributeCommandInput,
   DescribeInstanceAttributeCommandOutput,
   DescribeInstancesCommandInput,
+  DescribeRegionsCommandInput,
   DescribeInstanceTypesCommandInput,
   DisassociateIamInstanceProfileCommandInput,
   IamInstanceProfileSpecification,
@@ -213,8 +214,31 @@ function changeStates(
   });
 }
 
+/**
+ * The regions every account has enabled from the start (OptInStatus `opt-in-not-required`); the
+ * others are opt-in (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
+ */
+const DEFAULT_ENABLED_REGIONS = [
+  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2', 'ca-central-1', 'eu-central-1', 'eu-north-1',
+  'eu-west-1', 'eu-west-2', 'eu-west-3', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+];
+
 export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler> {
   return {
+    /**
+     * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html — without
+     * AllRegions, the regions enabled for the account: the default ones, and an opt-in region the
+     * account uses (the call's, or one the world holds an instance of the account in), `opted-in`.
+     * Any region's endpoint answers the same list.
+     */
+    DescribeRegions(call) {
+      const input = inputOf<DescribeRegionsCommandInput>(call);
+      call.dryRunGate();
+      const used = [...world.instances.values()].filter((instance) => instance.account === call.account).map((instance) => instance.region);
+      const names = [...new Set([...DEFAULT_ENABLED_REGIONS, call.region, ...used])].filter((name) => !input.RegionNames?.length || input.RegionNames.includes(name)).sort();
+      return { Regions: names.map((RegionName) => ({ RegionName, Endpoint: `ec2.${RegionName}.amazonaws.com`, OptInStatus: DEFAULT_ENABLED_REGIONS.includes(RegionName) ? 'opt-in-not-required' : 'opted-in' })) };
+    },
+
     /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html */
     DescribeInstances(call) {
       const input = inputOf<DescribeInstancesCommandInput>(call);

@@ -2,15 +2,31 @@ import { describe, expect, it } from 'vitest';
 import {
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeRegionsCommand,
   DescribeInstanceTypesCommand,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { ACCOUNT, ec2World, rejectionOf } from './fixtures';
+import { ACCOUNT, REGION, ec2World, rejectionOf } from './fixtures';
 
 describe('simulated EC2 instances', () => {
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html
+  it('FIDELITY (holders-regions): lists the regions enabled for the account, and each region describes its own instances only (a role is global, EC2 is not)', async () => {
+    const { sim, ec2 } = await ec2World();
+    const here = sim.addInstance({ instanceProfile: 'shared-role', tags: { Name: 'here' } });
+    const there = sim.addInstance({ region: 'af-south-1', instanceProfile: 'shared-role', tags: { Name: 'there' } });
+    const { Regions } = await ec2.send(new DescribeRegionsCommand({ AllRegions: false }));
+    expect(Regions?.map((region) => region.RegionName)).toEqual(expect.arrayContaining([REGION, 'eu-west-1', 'us-west-2', 'af-south-1']));
+    expect(Regions).toHaveLength(18);
+    expect(Regions?.find((region) => region.RegionName === 'af-south-1')).toMatchObject({ OptInStatus: 'opted-in', Endpoint: 'ec2.af-south-1.amazonaws.com' });
+    const byProfile = { Filters: [{ Name: 'iam-instance-profile.arn', Values: [`arn:aws:iam::${ACCOUNT}:instance-profile/shared-role`] }] };
+    const ids = async (client: typeof ec2) => ((await client.send(new DescribeInstancesCommand(byProfile))).Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId);
+    expect(await ids(ec2)).toEqual([here.instanceId]);
+    expect(await ids(await sim.clientFactory().ec2({ account: ACCOUNT, region: 'af-south-1' }))).toEqual([there.instanceId]);
+  });
+
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceNetworkInterface.html
   it('describes every network interface with its own groups, plus the profile, the EBS volumes and the tags', async () => {
