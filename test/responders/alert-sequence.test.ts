@@ -200,4 +200,15 @@ describe("resources after an attacker's padding of a sequence (review-8j)", () =
     expect(message).toMatch(new RegExp(`LEFT OUT[^\\n]*\\n?[^\\n]*${LAST}`));
     expect(subject).toContain('[NOT CONTAINED');
   });
+
+  it("says NOT CONTAINED for a clipped copy's sequence that left resources out, which the copy cannot name, and nothing when none were", () => {
+    const sequence = { ...incident.sequence!, omitted: { ...incident.sequence!.omitted, resources: 1 } };
+    const copy = { ...incident, sequence, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000, confirmed: true as const } } };
+    const { subject, message } = alertAfterContaining(copy);
+    expect(subject).toContain('[NOT CONTAINED: resources left out]');
+    expect(message).toContain('read from a clipped copy of the event');
+    const whole = alertAfterContaining(incident);
+    expect(whole.subject).not.toContain('NOT CONTAINED');
+    expect(whole.message).not.toContain('LEFT OUT');
+  });
 });
