@@ -22,7 +22,7 @@
  */
 import { describeReceived } from './errors';
 import { payloadBytes } from '../contracts/payload-size';
-import type { AffectedResource, AffectedResourceKind, Incident } from './model';
+import type { AffectedResource, AffectedResourceKind, AttackSequenceContext, Incident } from './model';
 import {
   INSTANCE_ID_FORMAT,
   RESOURCE_ARN_FORMAT,
@@ -41,6 +41,41 @@ import { valueAt, withoutUndefined } from './reading';
  */
 export const AFFECTED_MAX = 300;
 export const AFFECTED_BUDGET = 48 * 1024;
+/**
+ * Of those, entries of kinds no fan-out acts on (object keys, names, unverified values: text whose
+ * length whoever named the resource chose) take at most this many and this many bytes (row 8k):
+ * 45 objects with 1,024-byte keys listed first filled the whole budget and left out the instance
+ * GuardDuty listed after them. The kinds acted on hold checked ids only (an entry of at most about
+ * 300 bytes), so the rest of the budget is theirs.
+ */
+export const AFFECTED_TEXT_MAX = 150;
+export const AFFECTED_TEXT_BUDGET = 24 * 1024;
+/** Ids of acted-on resources left out that the incident still names (`AttackSequenceContext.leftOut`); beyond, a count. */
+export const LEFT_OUT_MAX = 100;
+
+/** The kinds a fan-out acts on by id (per-instance.ts, per-credential.ts): never left out for text. */
+const ACTED_ON_KINDS: ReadonlySet<AffectedResourceKind> = new Set<AffectedResourceKind>(['ec2-instance', 'access-key', 'iam-user', 'iam-role', 'role-session']);
+
+/** The id of an acted-on resource left out of the list, with its account and Region when the event gave them. */
+export type LeftOutResource = NonNullable<AttackSequenceContext['leftOut']>[number];
+
+/** The id a left-out entry is named by, or undefined for a kind no fan-out acts on. */
+function leftOutOf(resource: AffectedResource): LeftOutResource | undefined {
+  const placed = withoutUndefined({ account: resource.account, region: resource.region });
+  switch (resource.kind) {
+    case 'ec2-instance':
+      return { kind: resource.kind, id: resource.instanceId, ...placed };
+    case 'access-key':
+      return { kind: resource.kind, id: resource.accessKeyId, ...placed };
+    case 'iam-user':
+      return { kind: resource.kind, id: resource.userName, ...placed };
+    case 'iam-role':
+    case 'role-session':
+      return { kind: resource.kind, id: resource.roleName, ...placed };
+    default:
+      return undefined;
+  }
+}
 /** Untrusted values shown for unverified or untyped resources are cut to this. */
 const SHOWN_MAX = 256;
 
@@ -58,7 +93,13 @@ export class AffectedResourceList {
   /** Position of each resource in `items`, by identity. */
   private readonly seen = new Map<string, number>();
   private size = 0;
+  private textCount = 0;
+  private textSize = 0;
   omitted = 0;
+  /** The acted-on resources left out, by id (at most LEFT_OUT_MAX; `omitted` counts every one). */
+  readonly leftOut: LeftOutResource[] = [];
+  /** Set while reading what the parser does not keep: every entry is only named as left out, and not counted. */
+  private naming = false;
 
   /** `home`: the incident's account and Region, which an entry without its own is in. */
   constructor(
@@ -82,17 +123,41 @@ export class AffectedResourceList {
       return;
     }
     const size = payloadBytes(resource);
-    if (this.items.length >= AFFECTED_MAX || this.size + size > AFFECTED_BUDGET) {
-      this.omitted += 1;
+    const text = !ACTED_ON_KINDS.has(resource.kind);
+    const full = this.items.length >= AFFECTED_MAX || this.size + size > AFFECTED_BUDGET;
+    if (this.naming || full || (text && (this.textCount >= AFFECTED_TEXT_MAX || this.textSize + size > AFFECTED_TEXT_BUDGET))) {
+      if (!this.naming) this.omitted += 1;
+      this.nameLeftOut(resource);
       return;
     }
     this.size += size;
+    if (text) {
+      this.textCount += 1;
+      this.textSize += size;
+    }
     this.seen.set(identity, this.items.length);
     this.items.push(resource);
   }
 
   addAll(resources: readonly AffectedResource[]): void {
     for (const resource of resources) this.add(resource);
+  }
+
+  /** Runs `read` with every entry it adds only named as left out (resources beyond those the parser reads, already counted). */
+  nameOnly(read: () => void): void {
+    this.naming = true;
+    try {
+      read();
+    } finally {
+      this.naming = false;
+    }
+  }
+
+  private nameLeftOut(resource: AffectedResource): void {
+    const left = leftOutOf(resource);
+    if (left === undefined || this.leftOut.length >= LEFT_OUT_MAX) return;
+    const same = (other: LeftOutResource) => other.kind === left.kind && other.id === left.id && other.account === left.account && other.region === left.region;
+    if (!this.leftOut.some(same)) this.leftOut.push(left);
   }
 
   get resources(): readonly AffectedResource[] {
@@ -314,8 +379,9 @@ export function sequenceResourcesAffected(
   resourcesPath: readonly PathSegment[],
   count: number,
   list: AffectedResourceList,
+  start = 0,
 ): void {
-  for (let index = 0; index < count; index += 1) {
+  for (let index = start; index < count; index += 1) {
     const path = [...resourcesPath, index];
     const from = display(path);
     const item = valueAt(raw, path);

@@ -111,6 +111,35 @@ export function isOversizedEvent(event: unknown): boolean {
 /** Texts are never cut shorter than this many UTF-16 units: no identifier, ARN or tag is this long. */
 const TEXT_FLOOR = 1024;
 
+/**
+ * The texts of an attack sequence's resources that are no id a decision acts on (a group's ARN and
+ * name, an instance's Name tag as `name`, whatever `data` says but the instances a group lists, an
+ * access key's principal and an object's version) are cut to this many units (row 8l): the parser
+ * shows them as untrusted text cut to 256 characters, and at 1,024 each, 150 groups named with 255
+ * four-byte characters kept no copy within its target, so the intake refused a genuine sequence and
+ * none of its instances was contained. An instance's or an access key's uid keeps TEXT_FLOOR, as an
+ * object's ARN does (its key names the object).
+ */
+const SEQUENCE_TEXT_FLOOR = 64;
+const SEQUENCE_RESOURCES: Path = ['detail', ...SEQUENCE_PATH, 'resources'];
+const SEQUENCE_ID_TYPES: ReadonlySet<unknown> = new Set(['EC2_INSTANCE', 'ACCESS_KEY', 'S3_OBJECT']);
+
+/** The fewest UTF-16 units a text at `path` keeps in the last phase: SEQUENCE_TEXT_FLOOR for a sequence resource's text that names nothing acted on, else TEXT_FLOOR. */
+function textFloor(root: Record<string, unknown>, path: Path): number {
+  if (path.length <= SEQUENCE_RESOURCES.length + 1 || !SEQUENCE_RESOURCES.every((segment, index) => path[index] === segment)) return TEXT_FLOOR;
+  const index = path[SEQUENCE_RESOURCES.length];
+  if (typeof index !== 'number') return TEXT_FLOOR;
+  const rest = path.slice(SEQUENCE_RESOURCES.length + 1);
+  if (rest[0] === 'data' && (rest[1] === 'accessKey' || rest[1] === 's3Object' || rest[2] === 'ec2InstanceUids')) return TEXT_FLOOR;
+  if (rest.length === 1 && rest[0] === 'uid') {
+    let resource: unknown = root;
+    for (const segment of [...SEQUENCE_RESOURCES, index]) resource = resource !== null && typeof resource === 'object' ? (resource as Record<string | number, unknown>)[segment] : undefined;
+    const type = resource !== null && typeof resource === 'object' ? (resource as Record<string, unknown>).resourceType : undefined;
+    if (SEQUENCE_ID_TYPES.has(type)) return TEXT_FLOOR;
+  }
+  return SEQUENCE_TEXT_FLOOR;
+}
+
 type Path = readonly (string | number)[];
 
 /**
@@ -212,12 +241,34 @@ export function clipOversizedEvent(
   copy[CLIPPED_EVENT_MARKER] = marker;
   const bytes = payloadBytes(copy);
   if (bytes > targetBytes) {
-    throw new EventClippingError(`the event of ${originalBytes} bytes could not be clipped within ${targetBytes} bytes without leaving out what the parser reads (${bytes} bytes left)`);
+    throw new EventClippingError(`the event of ${originalBytes} bytes (${eventNamed(event)}) could not be clipped within ${targetBytes} bytes without leaving out what the parser reads (${bytes} bytes left): nothing is contained for it; it is kept whole in the undelivered-events queue`);
   }
   if (sampleOf(event) && !sampleOf(copy)) {
     throw new EventClippingError('the clipped copy of a sample finding no longer reads as a sample: refused');
   }
   return { event: copy, originalBytes, bytes };
+}
+
+/**
+ * What a refused event is, for the error a person is paged with (row 8l): its source, detail-type and
+ * id, and the finding's id and type or the alarm's name, each as JSON text cut to 200 characters
+ * (a forged event's words). The error message is the undelivered-events queue's ErrorMessage
+ * attribute and the intake's log line: before, it gave only sizes, and which finding or alarm was
+ * never contained had to be read out of an event of up to 1 MB.
+ */
+function eventNamed(event: Readonly<Record<string, unknown>>): string {
+  const detail = event.detail !== null && typeof event.detail === 'object' ? (event.detail as Record<string, unknown>) : {};
+  const quoted = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value.slice(0, 200)) : undefined);
+  return [
+    ['source', event.source],
+    ['detail-type', event['detail-type']],
+    ['event id', event.id],
+    ['finding id', detail.id],
+    ['finding type', detail.type],
+    ['alarm', detail.alarmName],
+  ]
+    .flatMap(([name, value]) => (quoted(value) === undefined ? [] : [`${String(name)} ${quoted(value)}`]))
+    .join(', ');
 }
 
 /** Whether the event's finding reads as a GuardDuty sample (lib/incident/sample-flag.ts). */
@@ -236,9 +287,13 @@ interface Cut {
   readonly apply: () => void;
 }
 
-/** The phases, in order: lists and long texts; members holding lists or objects; any member. */
-type Phase = 'lists-and-texts' | 'containers' | 'members';
-const PHASES: readonly Phase[] = ['lists-and-texts', 'containers', 'members'];
+/**
+ * The phases, in order: lists and long texts; members holding lists or objects; any member; last,
+ * the texts of a sequence's resources that name nothing acted on, below TEXT_FLOOR (row 8l), so that
+ * an event that fits otherwise keeps them as they were.
+ */
+type Phase = 'lists-and-texts' | 'containers' | 'members' | 'sequence-texts';
+const PHASES: readonly Phase[] = ['lists-and-texts', 'containers', 'members', 'sequence-texts'];
 
 /** At most this many passes (each cuts as much as the excess needs, so a handful suffice). */
 const MAX_PASSES = 400;
@@ -316,8 +371,9 @@ function collectCuts(root: Record<string, unknown>, sizes: Map<object, number>, 
   const visit = (value: unknown, path: Path, replace: (next: unknown) => void): void => {
     order += 1;
     if (typeof value === 'string') {
-      if (phase === 'lists-and-texts' && value.length > TEXT_FLOOR && !isUncuttable(path, value)) {
-        const kept = prefix(value, Math.max(TEXT_FLOOR, Math.floor(value.length / 2)));
+      const floor = phase === 'lists-and-texts' ? TEXT_FLOOR : phase === 'sequence-texts' && value.length > SEQUENCE_TEXT_FLOOR ? textFloor(root, path) : undefined;
+      if (floor !== undefined && value.length > floor && !isUncuttable(path, value)) {
+        const kept = prefix(value, Math.max(floor, Math.floor(value.length / 2)));
         cuts.push({ path, order, saves: textBytes(value) - textBytes(kept), apply: () => replace(kept) });
       }
       return;

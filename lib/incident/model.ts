@@ -289,6 +289,12 @@ export interface AttackSequenceContext {
   /** `sequenceIndicators`: ATTACK_TACTIC, HIGH_RISK_API, MALICIOUS_IP, … with their values (claims). */
   readonly indicators: readonly { readonly key: string; readonly title?: UntrustedText; readonly values: readonly UntrustedText[] }[];
   readonly additionalSequenceTypes: readonly string[];
+  /**
+   * The instances and credentials the sequence lists that the parser's limits left out of
+   * `affected` (so no fan-out acts on them), by checked id: at most LEFT_OUT_MAX (affected.ts), the
+   * rest only counted in `omitted.resources`. Absent when none (and in incidents parsed before).
+   */
+  readonly leftOut?: readonly { readonly kind: AffectedResourceKind; readonly id: string; readonly account?: string; readonly region?: string }[];
   /** How many of each list were left out to keep the incident within a Step Functions payload (0 when none). */
   readonly omitted: {
     readonly resources: number;

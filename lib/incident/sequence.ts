@@ -34,6 +34,8 @@ export const SEQUENCE_PATH = ['service', 'detection', 'sequence'] as const;
 
 /** Caps: the API allows 400 resources, actors and endpoints; the incident keeps what an alert and the responders can use. */
 export const RESOURCES_READ_MAX = 250;
+/** GuardDuty lists at most 400: those beyond what the parser reads are looked through for the ids they name (row 8k). */
+const RESOURCES_NAMED_MAX = 400;
 const ACTORS_MAX = 50;
 const ENDPOINTS_MAX = 50;
 const INDICATORS_MAX = 50;
@@ -60,6 +62,11 @@ export function readSequence(finding: unknown, affected: AffectedResourceList): 
   const resources = listAt(finding, at('resources'), RESOURCES_READ_MAX);
   const before = affected.omitted;
   sequenceResourcesAffected(finding, at('resources'), resources.items.length, affected);
+  const leftOutOfList = affected.omitted - before;
+  // Those beyond: not kept, but an instance or credential among them is named as left out, so the
+  // alert says which ones Firebreak did not act on (their count is resources.omitted).
+  const listed = listAt(finding, at('resources'), RESOURCES_NAMED_MAX).items.length;
+  if (listed > resources.items.length) affected.nameOnly(() => sequenceResourcesAffected(finding, at('resources'), listed, affected, resources.items.length));
   const { signals, omitted: signalsOmitted } = sequenceSignals(finding, at('signals'));
   const actors = listAt(finding, at('actors'), ACTORS_MAX);
   const endpoints = listAt(finding, at('endpoints'), ENDPOINTS_MAX);
@@ -74,11 +81,12 @@ export function readSequence(finding: unknown, affected: AffectedResourceList): 
     actors: actorsKept.kept,
     endpoints: endpointsKept.kept,
     indicators: indicatorsKept.kept,
+    leftOut: affected.leftOut.length > 0 ? [...affected.leftOut] : undefined,
     additionalSequenceTypes: listAt(finding, at('additionalSequenceTypes'), ADDITIONAL_TYPES_MAX).items.filter(
       (type): type is string => typeof type === 'string' && /^[A-Za-z0-9:/._-]{1,100}$/.test(type),
     ),
     omitted: {
-      resources: resources.omitted + (affected.omitted - before),
+      resources: resources.omitted + leftOutOfList,
       signals: signalsOmitted,
       actors: actors.omitted + actorsKept.omitted,
       endpoints: endpoints.omitted + endpointsKept.omitted,

@@ -66,6 +66,7 @@ const sequenceSchema = z.lazy(() =>
     ),
     indicators: z.array(z.object({ key: z.string(), title: z.optional(untrusted), values: z.array(untrusted) })),
     additionalSequenceTypes: z.array(z.string()),
+    leftOut: z.optional(z.array(z.object({ kind: z.string(), id: token, account: z.optional(z.string()), region: z.optional(z.string()) }))),
     omitted: z.object({ resources: count, signals: count, actors: count, endpoints: count, indicators: count }),
   }),
 );

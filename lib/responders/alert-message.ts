@@ -15,7 +15,7 @@ import { isWellFormedInstanceId } from '../incident/identifiers';
 import { consoleLinks } from './console-links';
 import { containmentDecision, sectionContainmentDecision } from './alert-decision';
 import { sectionWhatWasFound, sectionOnWhat, sectionWhere } from './alert-found';
-import { sectionInstances, sectionSequenceStory } from './alert-sequence';
+import { sectionInstances, sectionLeftOut, sectionSequenceStory } from './alert-sequence';
 import { sectionCredentials } from './alert-credentials';
 import { isS3ObjectScan, malwareLinks, sectionMalwareScan, sectionRuntime } from './alert-malware';
 import type { IncidentDetail } from './alert-details';
@@ -120,7 +120,7 @@ export function buildAlertMessage(
   if (incident !== undefined) {
     sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident, steps), sectionWhere(account, region, incident));
     // Multi-resource incidents (issue 12): the sequence's story, then each instance's outcome.
-    sections.push(sectionSequenceStory(incident), sectionInstances(incident, steps), sectionCredentials(incident, steps));
+    sections.push(sectionSequenceStory(incident), sectionLeftOut(incident), sectionInstances(incident, steps), sectionCredentials(incident, steps));
     // Malware scans and runtime threats (issue 12): the scan's detections, the process and its lineage.
     sections.push(sectionMalwareScan(incident), sectionRuntime(incident), sectionUnreadableDetails(unreadable));
   } else {

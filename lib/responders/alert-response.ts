@@ -2,7 +2,7 @@
  * The sections of the alert's message about Firebreak's response: the opening lines, what it did
  * and did NOT do, what to do next, the approval asked for, the failure, links and the execution.
  */
-import { instanceHeld, perInstanceOutcomes } from './alert-sequence';
+import { instanceHeld, perInstanceOutcomes, sequenceLeftOut } from './alert-sequence';
 import { credentialHeld, perCredentialOutcomes } from './alert-credentials';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ConsoleLink } from './console-links';
@@ -137,6 +137,9 @@ export function sectionDidNot(
   } else if (notContained !== undefined) {
     lines.push(`  - The steps that change resources did NOT run: ${notContained}.`);
   }
+  // Row 8k: a sequence's instances and credentials beyond the parser's limits got no execution at all.
+  const leftOut = sequenceLeftOut(input.incident);
+  if (leftOut.length > 0) lines.push(`  - ${leftOut.length} instance(s) or credential(s) the attack sequence lists were left out of this incident: nothing was started for them (see LEFT OUT for each one).`);
   lines.push('  - Firebreak never terminates instances, deletes resources or changes anything not listed above.');
   return lines;
 }

@@ -20,7 +20,7 @@ import { defangHost, quoteUntrusted } from './untrusted-text';
 import { asEarlierRan, describeAlreadyStarted, earlierExecutionSchema } from './alert-earlier';
 
 /** Lines each list may take: a story a person reads on call, not the whole sequence (the console has it). */
-const LIMITS = { signals: 25, actors: 10, endpoints: 10, indicators: 10, instances: 50 } as const;
+const LIMITS = { signals: 25, actors: 10, endpoints: 10, indicators: 10, instances: 50, leftOut: 50 } as const;
 
 // z.lazy: built the first time a fleet playbook's outcomes are read, not at cold start.
 /** One item of the Map's result (compile-per-instance.ts), read loosely: a newer shape is shown as far as it reads. */
@@ -193,5 +193,53 @@ export function sectionInstances(incident: Incident, steps: readonly StepSummary
     lines.push(`  NOT contained by Firebreak (no execution started; ${why}): ${oneLine(left.join(', '), 800)}`);
   }
   if (unverified.length > 0) lines.push(`  Named with an id that is not an instance id (never acted on): ${unverified.length}`);
+  return lines;
+}
+
+const LEFT_OUT_WORDS: Readonly<Record<string, string>> = {
+  'ec2-instance': 'instance',
+  'access-key': 'access key',
+  'iam-user': 'IAM user',
+  'iam-role': 'role',
+  'role-session': 'role (session)',
+};
+
+/** The instances and credentials of the incident's sequence the parser's limits left out, by id (row 8k). */
+export function sequenceLeftOut(incident: Incident | undefined): NonNullable<AttackSequenceContext['leftOut']> {
+  return incident?.sequence?.leftOut ?? [];
+}
+
+/**
+ * True when the parser's limits may have left an instance or credential of the sequence out of the
+ * incident (row 8k): it named one, or it read a copy the intake clipped, whose resources beyond it
+ * cannot be named. No fan-out acts on such a resource, so the subject says NOT CONTAINED.
+ */
+export function sequenceLeftOutActedOn(incident: Incident | undefined): boolean {
+  const sequence = incident?.sequence;
+  if (sequence === undefined || sequence.omitted.resources === 0) return false;
+  return sequenceLeftOut(incident).length > 0 || incident?.clipped?.event !== undefined;
+}
+
+/**
+ * The LEFT OUT section (row 8k): how many resources of the sequence the parser's limits left out of
+ * the incident, and, by id, each instance and credential among them, which no execution was started
+ * for. Empty when none were.
+ */
+export function sectionLeftOut(incident: Incident): string[] {
+  const sequence = incident.sequence;
+  if (sequence === undefined || sequence.omitted.resources === 0) return [];
+  const named = sequence.leftOut ?? [];
+  const lines = [
+    `LEFT OUT (${sequence.omitted.resources} resource(s) of the sequence are beyond what Firebreak reads of it: nothing was started for them; contain or cut off by hand each one below, the GuardDuty console lists them all)`,
+  ];
+  for (const left of named.slice(0, LIMITS.leftOut)) {
+    const account = left.account ?? incident.account;
+    const region = left.region ?? incident.region;
+    lines.push(`  ${LEFT_OUT_WORDS[left.kind] ?? oneLine(left.kind, 20)} ${oneLine(left.id, 130)} (account ${oneLine(account, 20)}, ${oneLine(region, 30)}): NOT contained by Firebreak`);
+    const link = left.kind === 'ec2-instance' && isWellFormedInstanceId(left.id) ? ec2InstanceLink(region, left.id) : undefined;
+    if (link !== undefined) lines.push(`    EC2: ${link}`);
+  }
+  if (named.length > LIMITS.leftOut) lines.push(`  ... and ${named.length - LIMITS.leftOut} more instance(s) or credential(s) named in the incident (sequence.leftOut)`);
+  if (incident.clipped?.event !== undefined) lines.push('  This incident was read from a clipped copy of the event: resources the copy left out cannot be named here; the GuardDuty console has them.');
   return lines;
 }

@@ -5,6 +5,7 @@
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
 import { neutralizeText } from './untrusted-text';
+import { sequenceLeftOutActedOn } from './alert-sequence';
 import { rolesNamed } from './credential-targets';
 import type { ContainmentDecision } from './alert-decision';
 import { rawEventField, reasonHeadline, resourceId, isGameDay, isSample } from './alert-incident';
@@ -49,7 +50,9 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
   // A failure alert whose results show the instance isolated says so: "[FAILED]" alone reads as
   // if nothing was contained (a snapshot that failed beside a quarantine that worked).
   const contained = input.kind === 'failure' && !isSample(incident) && isolatingStep(stepSummaries(input.results)) !== undefined;
-  const marker = decision?.marker ?? (contained ? 'CONTAINED' : undefined);
+  // An instance or credential the parser's limits left out of a sequence got no execution (row 8k).
+  const leftOut = sequenceLeftOutActedOn(incident) ? 'NOT CONTAINED: resources left out' : undefined;
+  const marker = decision?.marker ?? leftOut ?? (contained ? 'CONTAINED' : undefined);
   const kindPrefix =
     marker === undefined ? KIND_PREFIX[input.kind] : input.kind === 'approval-request' ? `[APPROVAL NEEDED: ${marker}]` : `${KIND_PREFIX[input.kind]}[${marker}]`;
   const prefix = [

@@ -357,6 +357,32 @@ describe('the clip never shortens a list a decision reads (row 8j)', () => {
     expect(decisionOf(copy.event)).toEqual(whole);
   });
 
+  it('ATTACK (review-8j): a sequence grown by long-named groups listed first was refused at the intake, so none of its instances was contained', () => {
+    const event = clone(fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json')) as Json & { detail: Json };
+    const resources = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence.resources;
+    const [web3] = resources.splice(2, 1);
+    const group = resources.find((resource) => resource.resourceType === 'AUTOSCALING_AUTO_SCALING_GROUP')!;
+    // 150 Auto Scaling groups the attacker created, named with 255 four-byte characters
+    // (CreateAutoScalingGroup allows them), each listing an instance the attacker holds: their uid
+    // (the group's ARN) and name are each over 1 KB, and the clip never cut a text below 1,024
+    // characters, so no copy fit within 192 KiB (an event of about 375 KB).
+    const groups = Array.from({ length: 150 }, (_, index) => {
+      const name = `${String(index).padStart(3, '0')}${'😀'.repeat(252)}`;
+      return { ...clone(group), name, uid: `arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:6d2a0b1c-3e4f-4a5b-8c9d-0e1f2a3b4c5d:autoScalingGroupName/${name}`, tags: [] };
+    });
+    resources.unshift(...groups);
+    resources.push(web3 as Json);
+    expect(isOversizedEvent(event)).toBe(true);
+    const whole = decisionOf(event);
+    expect(whole.targets).toContain('i-0c1d2e3f4a5b60719');
+    // Before: EventClippingError (the intake's invocation failed, the event kept, nothing contained).
+    const copy = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY);
+    expect(copy.bytes).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    const clipped = decisionOf(copy.event);
+    expect(clipped.outcome).toBe(whole.outcome);
+    expect(clipped.targets).toEqual(whole.targets);
+  });
+
   it('keeps every metric of an alarm: a clip never turns an alarm that names no instance into one that names the first metric\'s', () => {
     // Larger than PutMetricAlarm allows (30 dimensions a metric): only a forged event at the intake is
     // this large, and its containment waits for a person (rows 8d, 10c). Defensive: the same floor.
@@ -372,6 +398,17 @@ describe('the clip never shortens a list a decision reads (row 8j)', () => {
     // fails, Lambda keeps the event in the undelivered-events queue and its alarm pages. Before: a copy
     // with the first metric only, naming i-0fedcba9876543210.
     expect(() => clipOversizedEvent(alarm)).toThrow(EventClippingError);
+  });
+
+  it('ATTACK (review-8j): a refused event paged with its sizes only, not which alarm or finding was never contained', () => {
+    const alarm = clone(fixtureEvent('gameday-cloudwatch-alarm-ec2-cpu.json')) as Json & { source: string; detail: { alarmName: string; configuration: { metrics: Json[] } } };
+    alarm.source = 'aws.cloudwatch';
+    const [cpu] = alarm.detail.configuration.metrics;
+    const dimensions = { InstanceId: 'i-0fedcba9876543210', ...Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`d${index}`, 'v'.repeat(1000)])) };
+    alarm.detail.configuration.metrics = [cpu as Json, { id: 'm2', metricStat: { metric: { namespace: 'CWAgent', name: 'mem_used_percent', dimensions }, period: 300, stat: 'Average' }, returnData: false }];
+    // The error is the undelivered-events queue's ErrorMessage attribute and the intake's log line.
+    expect(() => clipOversizedEvent(alarm)).toThrow(new RegExp(`alarm ${JSON.stringify(alarm.detail.alarmName).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(() => clipOversizedEvent(alarm)).toThrow(/source "aws\.cloudwatch", detail-type "CloudWatch Alarm State Change", event id "/);
   });
 
   it('ATTACK (review-inputs): a malformed id in an instance\'s last interface is refused at the boundary in the copy as in the event', () => {

@@ -532,3 +532,26 @@ describe('affectedResources and incidentSignals on incidents that store neither'
     expect(incidentSignals(older)).toHaveLength(1);
   });
 });
+
+describe("the parser's own limits against an attacker's padding (review-8j)", () => {
+  it('tried (review-8j): an instance-credential finding grown by its bucket details keeps its instance and its key, which are read first', () => {
+    const event = structuredClone(fixtureEvent('guardduty-iam-instance-credential-exfiltration-outside-aws.json')) as { detail: { resource: Record<string, unknown> } };
+    const key = (bucket: number, object: number) => `${bucket}-${object}${'\u{1D538}'.repeat(254)}`;
+    event.detail.resource.s3BucketDetails = Array.from({ length: 20 }, (_, bucket) => ({ name: `drop-${bucket}`, s3ObjectDetails: Array.from({ length: 20 }, (__, object) => ({ key: key(bucket, object) })) }));
+    const incident = parse(event);
+    const kinds = affectedResources(incident).map((resource) => resource.kind);
+    expect(kinds.slice(0, 3)).toEqual(['ec2-instance', 'access-key', 'role-session']);
+  });
+
+  it("names by id an IAM sequence's credential listed beyond the resources the parser reads (row 8k)", () => {
+    const event = structuredClone(fixtureEvent('guardduty-attack-sequence-iam-compromised-credentials.json')) as { detail: unknown };
+    const resources = fieldAt(event, ['detail', ...SEQUENCE_RESOURCES.slice(1)]) as Record<string, unknown>[];
+    const last = resources.pop()!;
+    const padding = Array.from({ length: 260 }, (_, index) => ({ uid: `arn:aws:s3:::exfil-drop/loot/${index}`, resourceType: 'S3_OBJECT', accountId: '111122223333', region: 'us-east-1' }));
+    resources.push(...padding, last);
+    const incident = parse(event);
+    expect(affectedResources(incident).some((resource) => resource.kind === 'access-key' && resource.accessKeyId === last.uid)).toBe(false);
+    expect(incident.sequence?.leftOut).toContainEqual(expect.objectContaining({ kind: 'access-key', id: last.uid }));
+    expect(incident.sequence?.omitted.resources).toBeGreaterThan(0);
+  });
+});

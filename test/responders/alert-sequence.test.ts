@@ -6,6 +6,7 @@ import { describeOutcome, perInstanceOutcomes, sectionInstances, sectionSequence
 import { alertInputSchema } from '../../lib/responders/alert-model';
 import { MAX_MESSAGE_BYTES } from '../../lib/responders/alert-model';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
+import { containmentTargets } from '../../lib/playbooks/per-instance';
 
 const raw = JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json', 'utf8')) as {
   detail: { service: { detection: { sequence: { signals: { name: string; firstSeenAt?: string }[]; description: string } } } };
@@ -138,5 +139,76 @@ describe('the alert of an attack sequence', () => {
   it('reads a result it does not know as far as it can, never failing the alert', () => {
     expect(perInstanceOutcomes([{ stepId: 'x', result: { responder: PER_INSTANCE_ACTION, actions: [], instances: [{ nonsense: true }, outcomes[0]] } as never }])).toHaveLength(1);
     expect(describeOutcome({ instanceId: 'i-0a1b2c3d4e5f60718', status: 'FAILED', error: 'States.TaskFailed' })).toMatch(/^FAILED \(States.TaskFailed\)/);
+  });
+});
+
+describe("resources after an attacker's padding of a sequence (review-8j)", () => {
+  /** A compromised instance GuardDuty lists after everything else. */
+  const LAST = 'i-0e9f8a7b6c5d43210';
+  /** The sequence with `padding` resources before a last instance resource (LAST). */
+  function padded(padding: unknown[]) {
+    const event = structuredClone(raw) as unknown as { detail: { service: { detection: { sequence: { resources: Record<string, unknown>[] } } } } };
+    const resources = event.detail.service.detection.sequence.resources;
+    const last = { ...structuredClone(resources[0]!), uid: LAST, name: 'web-9' };
+    resources.push(...(padding as Record<string, unknown>[]), last);
+    return parseEvent(event, { receivedAt: new Date('2026-03-21T11:00:00Z') });
+  }
+  /** Objects of a bucket the attacker writes to, as an S3 sequence resource names them. */
+  const objects = (count: number, key: (index: number) => string) =>
+    Array.from({ length: count }, (_, index) => ({
+      uid: `arn:aws:s3:::exfil-drop/${key(index)}`,
+      resourceType: 'S3_OBJECT',
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      data: { s3Object: { eTag: 'd41d8cd98f00b204e9800998ecf8427e' } },
+    }));
+  /** The alert after every instance triage started an execution for was contained. */
+  function alertAfterContaining(padded: ReturnType<typeof parseEvent>) {
+    const { targets } = containmentTargets(padded, { maxInstances: 50 });
+    const contained = targets.map((target) => ({ ...outcomes[0]!, instanceId: target.instanceId, executionName: target.executionName }));
+    const input = alertInputSchema.parse({
+      kind: 'report',
+      incident: padded,
+      mode: 'enforce',
+      playbook: 'attack-sequence-ec2',
+      results: { 'contain-each': { responder: PER_INSTANCE_ACTION, status: 'done', playbook: 'attack-sequence-ec2-instance', instances: contained, actions: [] } },
+    });
+    return { targets: targets.map((target) => target.instanceId), ...buildAlertMessage(input, { now: new Date('2026-03-21T11:05:00Z') }) };
+  }
+
+  it("ATTACK (review-8j): objects whose keys fill the parser's byte budget left the instance listed after them uncontained and unnamed", () => {
+    // 45 objects with S3's longest keys (1,024 bytes: 256 four-byte characters), then ever smaller
+    // ones to fill what is left of the parser's 48 KiB below one instance's entry: an event of
+    // about 64 KB, well under EventBridge's limit (no intake, no clip).
+    const incident = padded([
+      ...objects(45, (index) => `${String(index).padStart(2, '0')}${'\u{1D538}'.repeat(255)}`),
+      ...objects(10, (index) => `m${index}${'\u{1D538}'.repeat(100)}`),
+      ...objects(20, (index) => `s${index}`),
+    ]);
+    expect(incident.sequence?.omitted.resources).toBeGreaterThan(0);
+    const { targets, message } = alertAfterContaining(incident);
+    expect(targets).toContain(LAST);
+    expect(message).toContain(`${LAST} (account 111122223333, eu-west-1): CONTAINED`);
+  });
+
+  it("ATTACK (review-8j): a sequence listing more resources than the parser reads left the instance after them uncontained, not named, and the alert silent", () => {
+    // GuardDuty lists up to 400 resources; the parser reads 250.
+    const incident = padded(objects(260, (index) => `loot/${index}`));
+    const { targets, message, subject } = alertAfterContaining(incident);
+    expect(targets).not.toContain(LAST);
+    // A person is told, by id, that it was left out and not contained.
+    expect(message).toMatch(new RegExp(`LEFT OUT[^\\n]*\\n?[^\\n]*${LAST}`));
+    expect(subject).toContain('[NOT CONTAINED');
+  });
+
+  it("says NOT CONTAINED for a clipped copy's sequence that left resources out, which the copy cannot name, and nothing when none were", () => {
+    const sequence = { ...incident.sequence!, omitted: { ...incident.sequence!.omitted, resources: 1 } };
+    const copy = { ...incident, sequence, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000, confirmed: true as const } } };
+    const { subject, message } = alertAfterContaining(copy);
+    expect(subject).toContain('[NOT CONTAINED: resources left out]');
+    expect(message).toContain('read from a clipped copy of the event');
+    const whole = alertAfterContaining(incident);
+    expect(whole.subject).not.toContain('NOT CONTAINED');
+    expect(whole.message).not.toContain('LEFT OUT');
   });
 });
