@@ -50,3 +50,12 @@ export enum DEPLOYMENT_ENV {
  * carries DEPLOYMENT_ENV whole (test/bench/bundles.test.ts).
  */
 export const APPROVER_ARNS_ENV = 'FIREBREAK_APPROVER_ARNS';
+
+/**
+ * Comma-separated regions in which the served accounts can run instances (CDK context
+ * instanceRegions): quarantine-instance and revoke-role-sessions look for protected instances
+ * holding a role there and in the incident's region, instead of every region enabled for the account
+ * (lib/responders/role-holders.ts, row 2z). Unset: every enabled region. A constant of its own, not
+ * a DEPLOYMENT_ENV key: only those two responders read it.
+ */
+export const INSTANCE_REGIONS_ENV = 'FIREBREAK_INSTANCE_REGIONS';

@@ -67,7 +67,7 @@ import { FunctionTimeouts } from './function-timeouts';
 import type { Pace } from './latency/pace';
 import { pacedClientFactory } from './latency/pace';
 import { FirebreakError } from '../contracts/errors';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { DEPLOYMENT_ENV, INSTANCE_REGIONS_ENV } from '../contracts/environment';
 import { DATA_LIMIT_EXCEEDED_ERROR, STATES_PAYLOAD_LIMIT_BYTES, payloadBytesOver } from '../contracts/payload-size';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -618,6 +618,8 @@ export class LocalEngine {
       [SECURITY_ENV.recordKey]: environment.deployment.recordKeyArn,
       [DEPLOYMENT_ENV.protectedInstanceIds]: protectedIds.join(','),
       ...(settings.protectedTagKey ? { [DEPLOYMENT_ENV.protectedTagKey]: settings.protectedTagKey } : {}),
+      // Where role-holders looks for protected holders (the stack sets it on the two responders that deny role sessions).
+      ...(settings.instanceRegions ? { [INSTANCE_REGIONS_ENV]: settings.instanceRegions.join(',') } : {}),
       ...(settings.blastRadiusMax !== undefined ? { [DEPLOYMENT_ENV.blastRadiusMax]: String(settings.blastRadiusMax) } : {}),
       ...(settings.blastRadiusWindowSeconds !== undefined ? { [DEPLOYMENT_ENV.blastRadiusWindowSeconds]: String(settings.blastRadiusWindowSeconds) } : {}),
     };

@@ -280,6 +280,13 @@ export const settingsSchema = z.strictObject({
   forceDryRun: z.boolean().default(false).describe('CDK context "forceDryRun": every playbook runs in dry-run.'),
   protectedInstances: z.array(z.string().min(1)).default([]).describe('Protected instances, by scenario name or id.'),
   protectedTagKey: z.string().min(1).max(128).optional(),
+  instanceRegions: z
+    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'a region such as eu-west-1'))
+    .min(1)
+    .optional()
+    .describe(
+      "CDK context instanceRegions: the regions where the served accounts run instances. quarantine-instance and revoke-role-sessions look for protected instances holding a role there and in the incident's region only, without ec2:DescribeRegions (FIREBREAK_INSTANCE_REGIONS, docs/security.md row 2z).",
+    ),
   blastRadiusMax: z.number().int().min(1).max(100).optional().describe('Containments per account in the window (the guard reads at most 100 slots).'),
   blastRadiusWindowSeconds: z.number().int().positive().optional(),
   containmentTargetSeconds: z

@@ -11,6 +11,7 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import type { IamClients } from '../aws/clients/iam';
 import { quarantineOptions } from '../playbooks/instance-options';
 import { protectionOf, protectionRulesOf } from './containment-guard-rails';
+import { instanceRegionsOf } from './role-holders';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
@@ -172,8 +173,16 @@ export async function quarantineInstance(
   logger.info('quarantine-instance started', { instanceId, mode, account: incident.account, region: incident.region });
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
-  // Where a protected instance holding the profile's role is looked for: every region of the account (row 2z).
-  const holderSearch = { ec2: async (region: string) => (region === target.region ? ec2 : deps.clients.ec2({ ...target, region })), region: target.region, instanceId, protection: protectionRulesOf(run.deployment) };
+  // Where a protected instance holding the profile's role is looked for: every region of the account,
+  // or where the deployment says instances run (row 2z). A malformed setting fails here, before any write.
+  const instanceRegions = options.revokeRoleSessions ? instanceRegionsOf(run.deployment) : undefined;
+  const holderSearch = {
+    ec2: async (region: string) => (region === target.region ? ec2 : deps.clients.ec2({ ...target, region })),
+    region: target.region,
+    instanceId,
+    protection: protectionRulesOf(run.deployment),
+    ...(instanceRegions !== undefined ? { instanceRegions } : {}),
+  };
 
   // 1. One round trip: the instance as EC2 describes it and, beside it, the isolation groups of the
   // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.

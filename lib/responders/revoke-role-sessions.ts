@@ -32,7 +32,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { roleIdsNamed, rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
-import { protectedRoleHolder, protectsAnything } from './role-holders';
+import { instanceRegionsOf, protectedRoleHolder, protectsAnything } from './role-holders';
 import { protectionRulesOf } from './containment-guard-rails';
 import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -116,6 +116,8 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
   const { rails, gameDay, only } = clearance;
   const mode = run.mode;
   const protection = protectionRulesOf(run.deployment);
+  // Where the deployment says instances run (row 2z): a malformed setting fails the step, nothing written.
+  const instanceRegions = instanceRegionsOf(run.deployment);
   // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
   const granted = named.filter((role) => grantCovers(only, { kind: 'iam-role', account: role.account, roleName: role.roleName }));
   const narrowed = narrowToGrantedCredential(log, only, { named: named.length, granted: granted.length }, { kind: 'iam-role', aKind: 'a role', noun: 'role', nothing: 'no session is revoked', notNamed: 'nothing is revoked' });
@@ -145,7 +147,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     // The deny reaches every holder of the role's sessions: a protected instance holding it through
     // an instance profile keeps it, as quarantine-instance's revokeRoleSessions does (rows 2v, 2x).
     if (protectsAnything(protection)) {
-      const holder = await protectedRoleHolder({ ec2: (region) => deps.ec2Clients.ec2({ account: role.account, region }), region: incident.region, protection }, await iamFor(), [role.roleName]);
+      const holder = await protectedRoleHolder({ ec2: (region) => deps.ec2Clients.ec2({ account: role.account, region }), region: incident.region, protection, ...(instanceRegions !== undefined ? { instanceRegions } : {}) }, await iamFor(), [role.roleName]);
       if (holder !== undefined) {
         refuse(holder);
         continue;

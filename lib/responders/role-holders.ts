@@ -9,6 +9,7 @@ import { ListInstanceProfilesForRoleCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { tagRecord } from '../aws/describe-instance';
+import { INSTANCE_REGIONS_ENV } from '../contracts/environment';
 import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import type { ProtectionRules } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
@@ -16,7 +17,7 @@ import { describeInstancesWhere, FILTER_VALUES } from './instances-where';
 import { sendReadOnly } from './mutating';
 import { protectedTagOf } from './tag-rules';
 
-/** Where to look for protected instances holding a role: EC2 in the role's account, in every region enabled for it. */
+/** Where to look for protected instances holding a role: EC2 in the role's account, in every region enabled for it (or those the deployment names). */
 export interface RoleHolderSearch {
   /** EC2 in the role's account and `region`; asked for only when an instance profile holds the role. */
   readonly ec2: (region: string) => Promise<EC2Client>;
@@ -25,6 +26,12 @@ export interface RoleHolderSearch {
   /** The instance being contained (quarantine-instance): its own holding does not count. */
   readonly instanceId?: string;
   readonly protection: ProtectionRules;
+  /**
+   * The regions in which the deployment says the served accounts run instances (instanceRegions,
+   * `instanceRegionsOf`): read with `region`, and no other; the account's enabled regions are not
+   * asked for. Undefined: every enabled region.
+   */
+  readonly instanceRegions?: readonly string[];
 }
 
 /** A region's name as EC2 spells it (DescribeRegions' answer builds a client's endpoint). */
@@ -32,6 +39,24 @@ const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** The states in which an instance may hold a session of its profile's role (a stopped one holds none, and gets new ones when it starts). */
 const SESSION_HOLDING_STATES = ['pending', 'running', 'stopping'];
+
+/**
+ * The regions FIREBREAK_INSTANCE_REGIONS names (the deployment's instanceRegions), or undefined when
+ * it is unset. The stack writes region names only; anything else is a claim that cannot be trusted
+ * (a narrower search would miss a protected holder), so the step fails before anything is written.
+ */
+export function instanceRegionsOf(environment: Readonly<Record<string, string | undefined>>): readonly string[] | undefined {
+  const value = environment[INSTANCE_REGIONS_ENV];
+  if (value === undefined) return undefined;
+  const regions = value.split(',').map((region) => region.trim());
+  const bad = regions.find((region) => !REGION_NAME.test(region));
+  if (bad !== undefined) {
+    throw new ResponderFailedError(
+      `${INSTANCE_REGIONS_ENV} holds ${JSON.stringify(bad.slice(0, 40))}, not a region name such as eu-west-1: where instances run (instanceRegions, docs/deploy.md) is unknown, so no role's sessions are denied; nothing was written`,
+    );
+  }
+  return [...new Set(regions)];
+}
 
 /** Whether the deployment protects any instance (its ids, or a protected tag key): else no holder is looked for. */
 export function protectsAnything(protection: ProtectionRules): boolean {
@@ -63,7 +88,8 @@ async function profilesHolding(iam: IAMClient, roleName: string): Promise<string
  * row 2w made protection (row 2y). A role is global but EC2 is regional: an instance of another
  * region holds the role as well, so every region enabled for the account is read (DescribeRegions
  * without AllRegions: opted-in or opt-in-not-required; a region not enabled runs no instance), not
- * the incident's alone (row 2z). A region that cannot be read keeps the sessions (refused, naming
+ * the incident's alone (row 2z); or, when the deployment names them (instanceRegions), exactly those
+ * and the incident's, without DescribeRegions. A region that cannot be read keeps the sessions (refused, naming
  * it: a service control policy denying the region, a member role older than the read); one that
  * fails otherwise fails the step, nothing written. `ownProfileArn` (quarantine) names the instance's
  * own profile, for the reason. No read when the deployment protects nothing.
@@ -103,7 +129,10 @@ async function findProtectedHolder(search: RoleHolderSearch, iam: IAMClient, rol
   for (const role of roles) for (const arn of await profilesHolding(iam, role)) if (!roleOf.has(arn)) roleOf.set(arn, role);
   if (roleOf.size === 0) return undefined;
   const home = await search.ec2(search.region);
-  const regions = await enabledRegions(home, search.region);
+  // Where the deployment says instances run, and the incident's region always: a region an SCP
+  // denies (AWS Control Tower's Region deny control) is then not read, and does not keep every session.
+  const named = search.instanceRegions;
+  const regions = named !== undefined ? [search.region, ...new Set(named.filter((region) => region !== search.region).sort())] : await enabledRegions(home, search.region);
   // Every region at once: each is its own endpoint, with its own request limits.
   const reads: RegionRead[] = await Promise.all(
     regions.map(async (region) => {
@@ -121,7 +150,11 @@ async function findProtectedHolder(search: RoleHolderSearch, iam: IAMClient, rol
   if (homeError !== undefined) throw homeError.error;
   const denied = reads.filter((read): read is RegionRead & { error: ResponderAccessDeniedError } => read.error instanceof ResponderAccessDeniedError);
   if (denied.length > 0) {
-    return `the instances holding the role in ${denied.map((read) => read.region).join(', ')} could not be read (${deniedCall(denied[0]!.error)}): a protected instance may hold it there, so its sessions are kept; let the member role read EC2 in every enabled region (a service control policy denying one, or a member role older than the read: docs/deploy.md)`;
+    const where = denied.map((read) => read.region).join(', ');
+    const kept = `the instances holding the role in ${where} could not be read (${deniedCall(denied[0]!.error)}): a protected instance may hold it there, so its sessions are kept`;
+    return named !== undefined
+      ? `${kept}; instanceRegions names it: let the member role read EC2 there, or take it out of instanceRegions if the served accounts run no instance there (docs/deploy.md)`
+      : `${kept}; let the member role read EC2 in every enabled region (a member role older than the read), or, where a service control policy denies unused regions, set instanceRegions to the regions where the served accounts run instances (docs/deploy.md)`;
   }
   const failed = reads.find((read) => read.error !== undefined);
   if (failed !== undefined) throw inRegion(failed.error, failed.region);

@@ -33,6 +33,7 @@ export const CONTEXT_KEYS = [
   'sessionRevokerRoleName',
   'securityAccountId',
   'securityRegions',
+  'instanceRegions',
   'servedAccountIds',
   'gameDayPrincipals',
   'operationsEmails',
@@ -117,6 +118,14 @@ const contextSchema = z.object({
   // Context from the command line arrives as a string; an account id is never a number (leading zeros).
   securityAccountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id (the Firebreak security account)').optional(),
   securityRegions: list.pipe(z.array(z.string().regex(REGION, 'each entry must be a region name such as eu-west-1'))).optional(),
+  // Where role-holders looks for protected instances holding a role (row 2z): unset, every enabled region.
+  instanceRegions: list
+    .pipe(
+      z
+        .array(z.string().regex(REGION, 'each entry must be a region name such as eu-west-1'))
+        .min(1, 'name at least one region (omit the key to read every region enabled for the account): instanceRegions is empty'),
+    )
+    .optional(),
   servedAccountIds: list
     .pipe(
       z.array(

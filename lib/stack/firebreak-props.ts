@@ -134,6 +134,15 @@ export interface FirebreakProps {
    */
   readonly dnsAllowlist?: readonly string[];
   /**
+   * The regions in which the served accounts can run instances (e.g. those an SCP, such as AWS
+   * Control Tower's Region deny control, leaves open). Before a role's sessions are denied,
+   * quarantine-instance and revoke-role-sessions look for protected instances holding the role in
+   * these regions and the incident's, instead of every region enabled for the account (row 2z): a
+   * region the SCP denies is then not read, and does not keep every role's sessions.
+   * @default every region enabled for the account (ec2:DescribeRegions)
+   */
+  readonly instanceRegions?: readonly string[];
+  /**
    * `sts:ExternalId` the member roles require. Requires `memberRoleName`.
    * @default none
    */

@@ -9,7 +9,7 @@ import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { DEPLOYMENT_ENV, INSTANCE_REGIONS_ENV } from '../contracts/environment';
 import { METRICS_NAMESPACE_ENV, metricsNamespace } from '../contracts/metrics';
 import { DEFAULT_FORENSIC_ROLE_NAME, SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
@@ -251,6 +251,9 @@ export function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
   return [...actions].some(actsInMemberAccount);
 }
 
+/** The responders that look for protected instances holding a role before denying its sessions (lib/responders/role-holders.ts). */
+const ROLE_HOLDER_READERS: readonly string[] = [RESPONDER_NAMES.quarantineInstance, RESPONDER_NAMES.revokeRoleSessions];
+
 /** What the responders need of a deployment: its settings (documented on `FirebreakProps`) and its shared resources. */
 export interface RespondersProps
   extends Pick<
@@ -264,6 +267,7 @@ export interface RespondersProps
     | 'servedAccountIds'
     | 'privilegedRoleNamePatterns'
     | 'dnsAllowlist'
+    | 'instanceRegions'
     | 'blastRadiusMax'
     | 'blastRadiusWindowSeconds'
     | 'incidentRecordRetentionDays'
@@ -328,6 +332,8 @@ export class Responders extends Construct {
         ...(GRANTED_RESPONDERS.includes(responder) ? { [SECURITY_ENV.playbookSteps]: JSON.stringify(playbookStepsFor(props.playbooks, responder)) } : {}),
         // Triage's routing table is its own, never its input's: the Triage state's input stays the event and a few bytes (lib/playbooks/dispatcher.ts).
         ...(responder === TRIAGE_RESPONDER ? routingEnvironment(this.routing) : {}),
+        // Where the responders that deny a role's sessions look for protected holders (row 2z); on them alone.
+        ...(props.instanceRegions !== undefined && ROLE_HOLDER_READERS.includes(responder) ? { [INSTANCE_REGIONS_ENV]: props.instanceRegions.join(',') } : {}),
       };
       const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
         responder,

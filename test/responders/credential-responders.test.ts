@@ -544,6 +544,72 @@ describe('revokeRoleSessions', () => {
         expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
         expect(result.status).toBe('refused');
         expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringContaining('the instances holding the role in sa-east-1 could not be read (ec2:DescribeInstances was denied (UnauthorizedOperation)): a protected instance may hold it there, so its sessions are kept') })]);
+        // The operator is told of the setting that says where instances run (an SCP denying unused regions).
+        expect(result.roles[0]?.reason).toMatch(/set instanceRegions to the regions where the served accounts run instances \(docs\/deploy\.md\)/);
+      });
+
+      describe('where the deployment says instances run (instanceRegions, FIREBREAK_INSTANCE_REGIONS)', () => {
+        const FILTERED = { Filters: [{ Name: 'iam-instance-profile.arn', Values: [PROFILE, OTHER_PROFILE] }, STATES], MaxResults: 1000 };
+        /** Each region's DescribeInstances inputs, in the order made; `denied` regions answer as a service control policy denying them does. */
+        const givenReadsByRegion = (byRegion: Parameters<typeof describeInstancesByRegion>[0], denied: readonly string[] = []) => {
+          const reads: { region: string; input: DescribeInstancesCommandInput }[] = [];
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            const region = String(await getClient().config.region());
+            reads.push({ region, input: request });
+            if (denied.includes(region)) throw sdkError('UnauthorizedOperation', 403);
+            return describeInstancesByRegion(byRegion)(request, getClient);
+          });
+          return reads;
+        };
+
+        it('ATTACK (holder-regions-setting): revokes the sessions when a service control policy denies a region outside instanceRegions: that region is not read (every revocation of a held role was refused, the stolen credentials kept)', async () => {
+          givenRegions([HOME, 'us-east-1', 'sa-east-1'], {});
+          const reads = givenReadsByRegion({ [HOME]: [holder('i-0ci0000000000000b', PROFILE)], 'us-east-1': [holder('i-0ab0000000000000c', OTHER_PROFILE)] }, ['sa-east-1']);
+          const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1' } });
+          expect(result.status).toBe('revoked');
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+          // Exactly the incident's region and the listed ones, each read once with the same filters; the account's regions are not asked for.
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(0);
+          expect(reads.sort((a, b) => a.region.localeCompare(b.region))).toEqual([
+            { region: HOME, input: FILTERED },
+            { region: 'us-east-1', input: FILTERED },
+          ]);
+          expect(ec2Targets.map((t) => t.region).sort()).toEqual([HOME, 'us-east-1']);
+        });
+
+        it("ATTACK (holder-regions-setting): always reads the incident's own region, even when instanceRegions leaves it out", async () => {
+          givenRegions([HOME, 'us-east-1'], {});
+          const reads = givenReadsByRegion({ [HOME]: [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+          const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1,ap-southeast-2' } });
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+          expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringMatching(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\) holds instance profile/) })]);
+          expect(reads.map((read) => read.region).sort()).toEqual(['ap-southeast-2', HOME, 'us-east-1']);
+          expect(reads.every((read) => JSON.stringify(read.input) === JSON.stringify(FILTERED))).toBe(true);
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(0);
+        });
+
+        it('keeps the sessions when a region of instanceRegions cannot be read, telling the operator to let the role read it or take it out', async () => {
+          givenRegions([HOME, 'us-east-1'], {});
+          givenReadsByRegion({}, ['us-east-1']);
+          const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1' } });
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+          expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringMatching(/in us-east-1 could not be read .*instanceRegions names it: let the member role read EC2 there, or take it out of instanceRegions/) })]);
+        });
+
+        it.each([
+          ['a name that is no region', 'us-east-1,EU West', 'EU West'],
+          ['an empty value', ' , ', ''],
+          ['a region name with a trailing token', 'us-east-1;rm', 'us-east-1;rm'],
+        ])('fails the step, writing nothing and reading nothing, when FIREBREAK_INSTANCE_REGIONS is malformed (%s): the environment is a claim', async (_why, value, bad) => {
+          givenRegions([HOME], {});
+          const reads = givenReadsByRegion({});
+          await expect(revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: value } })).rejects.toMatchObject({
+            name: 'ResponderFailedError',
+            message: expect.stringContaining(`FIREBREAK_INSTANCE_REGIONS holds ${JSON.stringify(bad)}`),
+          });
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+          expect(reads).toEqual([]);
+        });
       });
 
       it("keeps the sessions when the account's regions cannot be listed (a member role without ec2:DescribeRegions): refused, nothing written", async () => {

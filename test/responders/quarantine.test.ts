@@ -1121,6 +1121,39 @@ describe('quarantineInstance', () => {
             const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
             await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${INSTANCE_ID} \\(tagged firebreak:protected\\) in us-east-1 holds`));
           });
+
+          it('ATTACK (holder-regions-setting): with instanceRegions, a region a service control policy denies outside it is not read, and the sessions are revoked', async () => {
+            givenRole(ROLE_NAME);
+            givenHoldersByRegion([REGION, 'us-east-1', 'sa-east-1'], { [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)], 'us-east-1': [holder('i-0ab0000000000000c', PROFILE_ARN)] }, [PROFILE_ARN]);
+            const byRegion = describeInstancesByRegion({ [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)], 'us-east-1': [holder('i-0ab0000000000000c', PROFILE_ARN)] });
+            const reads: { region: string; input: DescribeInstancesCommandInput }[] = [];
+            ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+              if (request.InstanceIds?.length) return { Reservations: [{ Instances: [describedInstance()] }] };
+              const region = String(await getClient().config.region());
+              reads.push({ region, input: request });
+              if (region === 'sa-east-1') throw sdkError('UnauthorizedOperation', 403);
+              return byRegion(request, getClient);
+            });
+            const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_INSTANCE_REGIONS: 'us-east-1' });
+            expect(inputsOf(ec2Mock, DescribeRegionsCommand)).toEqual([]);
+            expect(reads.sort((a, b) => a.region.localeCompare(b.region))).toEqual([
+              { region: REGION, input: { Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 } },
+              { region: 'us-east-1', input: { Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 } },
+            ].sort((a, b) => a.region.localeCompare(b.region)));
+            expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
+            expect(result.roleSessionsNotRevoked).toBeUndefined();
+          });
+
+          it('fails the step before anything is written when FIREBREAK_INSTANCE_REGIONS is malformed (the environment is a claim)', async () => {
+            givenRole(ROLE_NAME);
+            givenHoldersByRegion([REGION], { [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)] }, [PROFILE_ARN]);
+            await expect(run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_INSTANCE_REGIONS: 'us-east-1,*' })).rejects.toMatchObject({
+              name: 'ResponderFailedError',
+              message: expect.stringContaining('FIREBREAK_INSTANCE_REGIONS holds "*"'),
+            });
+            expect(mutatingCallCount()).toBe(0);
+            expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+          });
         });
 
         describe('whatever the case of the tag key, on every page (row 2y)', () => {

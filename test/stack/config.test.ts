@@ -176,6 +176,21 @@ describe('readFirebreakConfig', () => {
     expect(() => read({ privilegedRoleNamePatterns: ['arn:aws:iam::111122223333:role/Admin'] })).toThrow(/context "privilegedRoleNamePatterns\[0\]"/);
   });
 
+  it('reads instanceRegions (where the served accounts run instances) as region names, from cdk.json or the command line (holder-regions-setting)', () => {
+    expect(read({ instanceRegions: ['eu-west-1', 'us-east-1'] }).instanceRegions).toEqual(['eu-west-1', 'us-east-1']);
+    expect(read({ instanceRegions: 'eu-west-1, us-east-1' }).instanceRegions).toEqual(['eu-west-1', 'us-east-1']);
+    expect(read({ instanceRegions: '["eu-west-1"]' }).instanceRegions).toEqual(['eu-west-1']);
+    expect(read({}).instanceRegions).toBeUndefined();
+  });
+
+  it('refuses an instanceRegions entry that is no region name, naming it, and an empty list (holder-regions-setting)', () => {
+    expect(() => read({ instanceRegions: ['eu-west-1', 'Ireland'] })).toThrow(/context "instanceRegions\[1\]": each entry must be a region name such as eu-west-1, got "Ireland"/);
+    expect(() => read({ instanceRegions: 'eu-west-1,*' })).toThrow(/context "instanceRegions\[1\]": each entry must be a region name/);
+    expect(() => read({ instanceRegions: [] })).toThrow(/context "instanceRegions": name at least one region/);
+    expect(() => read({ instanceRegions: '' })).toThrow(/context "instanceRegions": name at least one region/);
+    expect(() => checkFirebreakProps({ instanceRegions: ['eu-west-1', 'EU West'] } as Parameters<typeof checkFirebreakProps>[0])).toThrow(/prop "instanceRegions\[1\]": each entry must be a region name/);
+  });
+
   it('reads the shipped cdk.json: every documented key parses, game days are off and no member role is configured', () => {
     const { context } = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
     const config = readFirebreakConfig((key) => context[key], Object.keys(context));

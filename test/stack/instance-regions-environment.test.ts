@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { INSTANCE_REGIONS_ENV } from '../../lib/contracts/environment';
+import { SECURITY_ENV } from '../../lib/contracts/security';
+import type { Playbook } from '../../lib/playbooks/model';
+import { COMPROMISED, DEFAULT_ALERT, action, playbook, resourcesOf, synthesize } from './support';
+import type { Template } from 'aws-cdk-lib/assertions';
+
+const CREDENTIALS: Playbook = playbook(
+  'iam-credentials',
+  [action('revoke', 'revoke-role-sessions'), action('alert', 'notify')],
+  { findingTypes: ['AttackSequence:IAM/*'], resourceKinds: ['access-key'] },
+  250,
+);
+
+/** Firebreak's own functions (those given the deployment's facts), by logical id, with their environment. */
+function firebreakFunctions(template: Template): Record<string, Record<string, unknown>> {
+  const functions: Record<string, Record<string, unknown>> = {};
+  for (const [id, resource] of Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))) {
+    const variables = (resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    if (SECURITY_ENV.securityAccountId in variables) functions[id] = variables;
+  }
+  return functions;
+}
+
+// Row 2z: where role-holders looks for protected instances holding a role. The setting reaches the
+// two responders that deny a role's sessions, and no other function (the template is near its limit).
+describe('instanceRegions in the environment of the responders that deny role sessions (holder-regions-setting)', () => {
+  it('sets FIREBREAK_INSTANCE_REGIONS from the config on quarantine-instance and revoke-role-sessions only', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, CREDENTIALS, DEFAULT_ALERT], instanceRegions: ['eu-west-1', 'us-east-1'] });
+    const functions = firebreakFunctions(template);
+    const carrying = Object.entries(functions).filter(([, variables]) => INSTANCE_REGIONS_ENV in variables);
+    expect(carrying.map(([id]) => id.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(['ResponderQuarantineInstanceFunction', 'ResponderRevokeRoleSessionsFunction']);
+    for (const [, variables] of carrying) expect(variables[INSTANCE_REGIONS_ENV]).toBe('eu-west-1,us-east-1');
+  });
+
+  it('sets none when the deployment has not said where instances run (every enabled region is read)', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, CREDENTIALS, DEFAULT_ALERT] });
+    const functions = Object.values(firebreakFunctions(template));
+    expect(functions.length).toBeGreaterThan(3);
+    expect(functions.filter((variables) => INSTANCE_REGIONS_ENV in variables)).toEqual([]);
+  });
+});
