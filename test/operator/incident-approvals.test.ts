@@ -16,6 +16,23 @@ import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents'
 const TABLE = 'firebreak-state';
 const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2:gd-1';
 
+/** The request an approval wait of EXECUTION stored for `incidentKey`, as publish-alert stores it. */
+function pendingRequest(incidentKey: string, requestedAt: string, taskToken: string, extra: Partial<PendingApproval> = {}): PendingApproval {
+  return {
+    pk: '',
+    executionArn: EXECUTION,
+    incidentKey,
+    requestedAt,
+    taskToken,
+    playbook: 'compromised-ec2',
+    account: ACCOUNT,
+    region: REGION,
+    waitingSteps: ['contain'],
+    timeoutSeconds: 900,
+    ...extra,
+  };
+}
+
 function world() {
   const sim = new SeededSimulatedAws({ seed: 'incident-approvals' });
   sim.addTable({ name: TABLE, partitionKey: 'pk' });
@@ -29,19 +46,7 @@ describe('readIncidentRecord: approvals', () => {
     // publish-alert's entry for the request, as its recording handler appends it.
     const alerted = recordingHandler('publish-alert', async () => ({ actions: [] }), { records: new DynamoDbIncidentRecords(ddb, TABLE, 30) });
     await alerted({ incident, kind: 'approval-request', execution: { executionArn: EXECUTION, playbook: 'compromised-ec2' } });
-    const request: PendingApproval = {
-      pk: '',
-      executionArn: EXECUTION,
-      incidentKey: incident.key,
-      requestedAt: '2026-08-17T09:10:00.000Z',
-      taskToken: 'earlier-token',
-      playbook: 'compromised-ec2',
-      account: ACCOUNT,
-      region: REGION,
-      instanceId: INSTANCE_ID,
-      waitingSteps: ['contain'],
-      timeoutSeconds: 900,
-    };
+    const request = pendingRequest(incident.key, '2026-08-17T09:10:00.000Z', 'earlier-token', { instanceId: INSTANCE_ID });
     const store = new DynamoDbApprovalStore(ddb, TABLE);
     await store.putRequest(request);
     await store.decide(EXECUTION, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z', reason: 'false positive' }, 'earlier-token');
@@ -75,18 +80,7 @@ describe('readIncidentRecord: approvals', () => {
     const refusing = recordingHandler('publish-alert', () => Promise.reject(new Error('ApprovalRequestRefusedError')), { records: new DynamoDbIncidentRecords(ddb, TABLE, 30) });
     await refusing({ incident, kind: 'approval-request', execution: { executionArn: EXECUTION, playbook: 'compromised-ec2' } }).catch(() => undefined);
     const store = new DynamoDbApprovalStore(ddb, TABLE);
-    const other: PendingApproval = {
-      pk: '',
-      executionArn: EXECUTION,
-      incidentKey: 'gd-0ther0ther0ther0ther0ther0ther0',
-      requestedAt: '2026-11-20T10:03:00.000Z',
-      taskToken: 'other-token',
-      playbook: 'compromised-ec2',
-      account: ACCOUNT,
-      region: REGION,
-      waitingSteps: ['contain'],
-      timeoutSeconds: 900,
-    };
+    const other = pendingRequest('gd-0ther0ther0ther0ther0ther0ther0', '2026-11-20T10:03:00.000Z', 'other-token');
     await store.putRequest(other);
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:04:00.000Z' }, 'other-token');
     const record = await readIncidentRecord(ddb, TABLE, incident.key);
@@ -100,18 +94,7 @@ describe('readIncidentRecord: approvals', () => {
     const ddb = world();
     const incident = ec2Incident();
     const store = new DynamoDbApprovalStore(ddb, TABLE);
-    const request: PendingApproval = {
-      pk: '',
-      executionArn: EXECUTION,
-      incidentKey: incident.key,
-      requestedAt: '2026-08-17T09:10:00.000Z',
-      taskToken: 'earlier-token',
-      playbook: 'compromised-ec2',
-      account: ACCOUNT,
-      region: REGION,
-      waitingSteps: ['contain'],
-      timeoutSeconds: 900,
-    };
+    const request = pendingRequest(incident.key, '2026-08-17T09:10:00.000Z', 'earlier-token');
     await store.putRequest(request);
     await store.decide(EXECUTION, { decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-08-17T09:12:00.000Z', reason: 'false positive' }, 'earlier-token');
     const junk = Array.from({ length: 6 }, () => ({ M: { decision: { S: 'maybe' }, reason: { S: 'x'.repeat(40_000) } } }));

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import type { Playbook } from '../../lib/playbooks/model';
-import { ALARM, COMPROMISED, DEFAULT_ALERT, action, playbook, resourcesOf, synthesize } from './support';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { ALARM, COMPROMISED, DEFAULT_ALERT, action, playbook, firebreakFunctions, synthesize } from './support';
 
 const FORENSIC = '444455556666';
 const KEY_ARN = `arn:aws:kms:eu-west-1:${FORENSIC}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -12,16 +11,6 @@ const COPYING: Playbook = playbook('forensic-copy', [
   action('forensic-copy', 'copy-evidence', { waitMinutes: 120 }),
   action('alert', 'notify'),
 ]);
-
-/** Firebreak's own functions (those given the deployment's facts), by logical id, with their environment. */
-function firebreakFunctions(template: Template): Record<string, Record<string, unknown>> {
-  const functions: Record<string, Record<string, unknown>> = {};
-  for (const [id, resource] of Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))) {
-    const variables = (resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-    if (SECURITY_ENV.securityAccountId in variables) functions[id] = variables;
-  }
-  return functions;
-}
 
 // Every function that reads the served accounts must know the forensic account, or the organization
 // would serve it to that function (lib/contracts/security.ts unservedAccountReason).

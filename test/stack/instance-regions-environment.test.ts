@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INSTANCE_REGIONS_ENV } from '../../lib/contracts/environment';
-import { SECURITY_ENV } from '../../lib/contracts/security';
 import type { Playbook } from '../../lib/playbooks/model';
-import { COMPROMISED, DEFAULT_ALERT, action, playbook, resourcesOf, synthesize } from './support';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { COMPROMISED, DEFAULT_ALERT, action, playbook, firebreakFunctions, synthesize } from './support';
 
 const CREDENTIALS: Playbook = playbook(
   'iam-credentials',
@@ -11,16 +9,6 @@ const CREDENTIALS: Playbook = playbook(
   { findingTypes: ['AttackSequence:IAM/*'], resourceKinds: ['access-key'] },
   250,
 );
-
-/** Firebreak's own functions (those given the deployment's facts), by logical id, with their environment. */
-function firebreakFunctions(template: Template): Record<string, Record<string, unknown>> {
-  const functions: Record<string, Record<string, unknown>> = {};
-  for (const [id, resource] of Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))) {
-    const variables = (resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-    if (SECURITY_ENV.securityAccountId in variables) functions[id] = variables;
-  }
-  return functions;
-}
 
 // Row 2z: where role-holders looks for protected instances holding a role. The setting reaches the
 // two responders that deny a role's sessions, and no other function (the template is near its limit).

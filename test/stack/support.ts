@@ -3,6 +3,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ActionStep, Playbook, PlaybookMatch, Step } from '../../lib/playbooks/model';
+import { SECURITY_ENV } from '../../lib/contracts/security';
 import { SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
 import type { FirebreakStackProps } from '../../lib/stack/firebreak-stack';
 import { FirebreakStack } from '../../lib/stack/firebreak-stack';
@@ -63,6 +64,16 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 /** Every resource of a type, by logical id. */
 export function resourcesOf(template: Template, type: string): Record<string, Resource> {
   return template.findResources(type) as Record<string, Resource>;
+}
+
+/** Firebreak's own functions (those given the deployment's facts), by logical id, with their environment. */
+export function firebreakFunctions(template: Template): Record<string, Record<string, unknown>> {
+  const functions: Record<string, Record<string, unknown>> = {};
+  for (const [id, resource] of Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))) {
+    const variables = (resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    if (SECURITY_ENV.securityAccountId in variables) functions[id] = variables;
+  }
+  return functions;
 }
 
 /** A policy statement as the template has it. */
