@@ -28,13 +28,18 @@ const releaseClaimsSchema: z.ZodMiniType<GuardReleaseClaims> = z.lazy(() =>
   }),
 );
 
+/** A read the guard's result carries under `field`, when the steps carry one and it has the read's shape. */
+function guardRead<T>(steps: readonly StepSummary[], field: 'releaseClaims' | 'releaseDnsBlocks', schema: z.ZodMiniType<T>): T | undefined {
+  const step = steps.find((s) => s.result?.responder === GUARD_RESPONDER) ?? steps.find((s) => s.stepId === GUARD_STATE);
+  const raw = (step?.result as Record<string, unknown> | null | undefined)?.[field];
+  if (raw === undefined) return undefined;
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** The guard's read of the instance's claims, when the steps carry one. */
 function releaseClaimsOf(steps: readonly StepSummary[]): GuardReleaseClaims | undefined {
-  const step = steps.find((s) => s.result?.responder === GUARD_RESPONDER) ?? steps.find((s) => s.stepId === GUARD_STATE);
-  const raw = (step?.result as { releaseClaims?: unknown } | null | undefined)?.releaseClaims;
-  if (raw === undefined) return undefined;
-  const parsed = releaseClaimsSchema.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
+  return guardRead(steps, 'releaseClaims', releaseClaimsSchema);
 }
 
 const releaseDnsBlocksSchema: z.ZodMiniType<GuardReleaseDnsBlocks> = z.lazy(() =>
@@ -50,11 +55,7 @@ const releaseDnsBlocksSchema: z.ZodMiniType<GuardReleaseDnsBlocks> = z.lazy(() =
 
 /** The guard's read of the instance's DNS Firewall blocks, when the steps carry one. */
 function releaseDnsBlocksOf(steps: readonly StepSummary[]): GuardReleaseDnsBlocks | undefined {
-  const step = steps.find((s) => s.result?.responder === GUARD_RESPONDER) ?? steps.find((s) => s.stepId === GUARD_STATE);
-  const raw = (step?.result as { releaseDnsBlocks?: unknown } | null | undefined)?.releaseDnsBlocks;
-  if (raw === undefined) return undefined;
-  const parsed = releaseDnsBlocksSchema.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
+  return guardRead(steps, 'releaseDnsBlocks', releaseDnsBlocksSchema);
 }
 
 /** The most characters of one domain as a line shows it: a DNS name's 253. */
