@@ -118,11 +118,12 @@ const TEXT_FLOOR = 1024;
  * shows them as untrusted text cut to 256 characters, and at 1,024 each, 150 groups named with 255
  * four-byte characters kept no copy within its target, so the intake refused a genuine sequence and
  * none of its instances was contained. An instance's or an access key's uid keeps TEXT_FLOOR, as an
- * object's ARN does (its key names the object).
+ * object's ARN does (its key names the object), and a bucket's or a cluster's ARN (row 8m): the
+ * parser reads the name in it as a checked id, and cut to 64 it named another bucket or cluster.
  */
 const SEQUENCE_TEXT_FLOOR = 64;
 const SEQUENCE_RESOURCES: Path = ['detail', ...SEQUENCE_PATH, 'resources'];
-const SEQUENCE_ID_TYPES: ReadonlySet<unknown> = new Set(['EC2_INSTANCE', 'ACCESS_KEY', 'S3_OBJECT']);
+const SEQUENCE_ID_TYPES: ReadonlySet<unknown> = new Set(['EC2_INSTANCE', 'ACCESS_KEY', 'S3_OBJECT', 'S3_BUCKET', 'EKS_CLUSTER', 'ECS_CLUSTER']);
 
 /** The fewest UTF-16 units a text at `path` keeps in the last phase: SEQUENCE_TEXT_FLOOR for a sequence resource's text that names nothing acted on, else TEXT_FLOOR. */
 function textFloor(root: Record<string, unknown>, path: Path): number {

@@ -299,7 +299,9 @@ describe('responder bundles', () => {
     // Review-8j (session 37): +2,120 bytes: the clip's last phase cuts a sequence resource's texts that name nothing acted
     // on to 64 characters, so long-named groups cannot get a genuine sequence refused, and a refusal's error names the
     // event, its finding or its alarm (row 8l). 490,350 bytes after.
-    'oversized-event': 32_773,
+    // Review-8k (session 37): +40 bytes: a bucket's or a cluster's ARN in a sequence keeps the clip's 1,024-character
+    // floor, as it named another bucket or cluster cut to 64 (row 8m). 490,390 bytes after.
+    'oversized-event': 32_813,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
     // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1o).
     // Session 30: +361 bytes (renamed-user): the alert warns, naming both names, of a user renamed since the finding and followed by its key (row 11p).

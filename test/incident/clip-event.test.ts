@@ -383,6 +383,35 @@ describe('the clip never shortens a list a decision reads (row 8j)', () => {
     expect(clipped.targets).toEqual(whole.targets);
   });
 
+  it('ATTACK (review-8k): the last phase cut a bucket\'s or a cluster\'s ARN to 64 characters, and the copy named another bucket and cluster', () => {
+    // The padding of row 8l (150 long-named groups) takes the clip to its last phase, which cut every
+    // sequence resource's uid but an instance's, a key's and an object's to 64 characters: a bucket's
+    // ARN of a 63-character name became the ARN of a bucket named by its first 51 (the parser prefers
+    // the ARN to the name), a cluster's the ARN of another cluster; two buckets alike in their first
+    // 51 characters became one. The alert named a bucket and a cluster the event does not name.
+    const event = clone(fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json')) as Json & { detail: Json };
+    const resources = (event.detail as { service: { detection: { sequence: { resources: Json[] } } } }).service.detection.sequence.resources;
+    const group = resources.find((resource) => resource.resourceType === 'AUTOSCALING_AUTO_SCALING_GROUP')!;
+    const groups = Array.from({ length: 150 }, (_, index) => {
+      const name = `${String(index).padStart(3, '0')}${'😀'.repeat(252)}`;
+      return { ...clone(group), name, uid: `arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:6d2a0b1c-3e4f-4a5b-8c9d-0e1f2a3b4c5d:autoScalingGroupName/${name}`, tags: [] };
+    });
+    const bucketNames = ['acme-customer-exports-production-eu-west-1-0001-archive-primary', 'acme-customer-exports-production-eu-west-1-0001-archive-replica'];
+    const buckets = bucketNames.map((name) => ({ uid: `arn:aws:s3:::${name}`, name, resourceType: 'S3_BUCKET', accountId: '111122223333', region: 'eu-west-1', data: {} }));
+    const clusterName = 'payments-production-eu-west-1-cluster-0001';
+    const cluster = { uid: `arn:aws:eks:eu-west-1:111122223333:cluster/${clusterName}`, name: clusterName, resourceType: 'EKS_CLUSTER', accountId: '111122223333', region: 'eu-west-1', data: {} };
+    // Listed first: after them, the groups take the 150 text entries of the incident's list.
+    resources.unshift(...buckets, cluster, ...groups);
+    expect(isOversizedEvent(event)).toBe(true);
+    const named = (incident: Incident) =>
+      (incident.affected ?? []).flatMap((resource) => (resource.kind === 's3-bucket' ? [resource.bucketName] : resource.kind === 'eks-cluster' ? [resource.clusterName] : []));
+    expect(named(parseEvent(event, { receivedAt: RECEIVED }))).toEqual([...bucketNames, clusterName]);
+    const copy = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY);
+    expect(copy.bytes).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    // Before: ['acme-customer-exports-production-eu-west-1-0001-arc', 'payments-production-e'] (one bucket).
+    expect(named(parseEvent(copy.event, { receivedAt: RECEIVED }))).toEqual([...bucketNames, clusterName]);
+  });
+
   it('keeps every metric of an alarm: a clip never turns an alarm that names no instance into one that names the first metric\'s', () => {
     // Larger than PutMetricAlarm allows (30 dimensions a metric): only a forged event at the intake is
     // this large, and its containment waits for a person (rows 8d, 10c). Defensive: the same floor.

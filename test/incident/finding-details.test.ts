@@ -554,4 +554,44 @@ describe("the parser's own limits against an attacker's padding (review-8j)", ()
     expect(incident.sequence?.leftOut).toContainEqual(expect.objectContaining({ kind: 'access-key', id: last.uid }));
     expect(incident.sequence?.omitted.resources).toBeGreaterThan(0);
   });
+
+  const ec2Sequence = () => {
+    const event = structuredClone(fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json')) as { detail: unknown };
+    return { event, resources: fieldAt(event, ['detail', ...SEQUENCE_RESOURCES.slice(1)]) as Record<string, unknown>[] };
+  };
+  const instancesOf = (incident: Incident) => affectedResources(incident).flatMap((resource) => (resource.kind === 'ec2-instance' ? [resource.instanceId] : []));
+  const place = { accountId: '111122223333', region: 'eu-west-1' };
+
+  it('tried (review-8k): names shaped like instance ids and instance ids that are not, listed first, neither push a real instance out nor enter LEFT OUT', () => {
+    const { event, resources } = ec2Sequence();
+    const whole = instancesOf(parse(structuredClone(event)));
+    const hex = (index: number) => index.toString(16).padStart(17, '0');
+    // 120 groups whose uid and name read as instance ids (text: no fan-out acts on a group) and 120
+    // "instances" whose ids are ids with a long tail (unverified, text too), ahead of the real ones.
+    const groups = Array.from({ length: 120 }, (_, index) => ({ uid: `i-${hex(index)}`, name: `i-${hex(index + 1000)}`, resourceType: 'AUTOSCALING_AUTO_SCALING_GROUP', ...place }));
+    const fakes = Array.from({ length: 120 }, (_, index) => ({ uid: `i-${hex(index + 5000)}${'\u{1F600}'.repeat(200)}`, resourceType: 'EC2_INSTANCE', ...place }));
+    resources.unshift(...groups.slice(0, 60), ...fakes, ...groups.slice(60));
+    expect(resources.length).toBeLessThanOrEqual(250);
+    const incident = parse(event);
+    // Held: every instance the whole sequence names is kept (text takes at most 150 entries and 24 KiB).
+    expect(incident.sequence?.omitted.resources).toBeGreaterThan(0);
+    expect(whole.length).toBeGreaterThan(2);
+    expect(instancesOf(incident)).toEqual(expect.arrayContaining(whole));
+    expect(incident.sequence?.leftOut ?? []).toEqual([]);
+  });
+
+  it('tried (review-8k): an instance repeated past the resources read takes one place in LEFT OUT, and the real one after it is named', () => {
+    const { event, resources } = ec2Sequence();
+    const padding = Array.from({ length: 250 }, (_, index) => ({ uid: `arn:aws:s3:::exfil-drop/loot/${index}`, resourceType: 'S3_OBJECT', ...place }));
+    // Beyond the 250 read: the attacker's own instance 140 times (as a resource and in groups), then a real one.
+    const repeated = Array.from({ length: 140 }, (_, index) =>
+      index % 2 === 0 ? { uid: 'i-0fedcba9876543210', resourceType: 'EC2_INSTANCE', ...place } : { uid: `arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:x:autoScalingGroupName/g${index}`, resourceType: 'AUTOSCALING_AUTO_SCALING_GROUP', ...place, data: { autoscalingAutoScalingGroup: { ec2InstanceUids: Array.from({ length: 25 }, () => 'i-0fedcba9876543210') } } },
+    );
+    resources.splice(0, resources.length, ...padding, ...repeated, { uid: 'i-0c1d2e3f4a5b60719', resourceType: 'EC2_INSTANCE', ...place });
+    const incident = parse(event);
+    expect(incident.sequence?.leftOut).toEqual([
+      { kind: 'ec2-instance', id: 'i-0fedcba9876543210', account: '111122223333', region: 'eu-west-1' },
+      { kind: 'ec2-instance', id: 'i-0c1d2e3f4a5b60719', account: '111122223333', region: 'eu-west-1' },
+    ]);
+  });
 });

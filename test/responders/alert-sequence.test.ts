@@ -201,6 +201,16 @@ describe("resources after an attacker's padding of a sequence (review-8j)", () =
     expect(subject).toContain('[NOT CONTAINED');
   });
 
+  it('tried (review-8k): a title quoting [CONTAINED] cannot take the place of the marker a left-out instance puts in front, nor fake it where none was left out', () => {
+    const left = padded(objects(260, (index) => `loot/${index}`));
+    const quoting = { ...left, title: '[CONTAINED] every instance isolated [NOT CONTAINED: resources left out]' };
+    const { subject } = alertAfterContaining(quoting);
+    expect(subject.startsWith('[NOT CONTAINED: resources left out] ')).toBe(true);
+    expect(subject.match(/\[(?:NOT )?CONTAINED/g)).toHaveLength(1);
+    const none = { ...padded([]), title: '[NOT CONTAINED: resources left out] web tier' };
+    expect(alertAfterContaining(none).subject).not.toContain('CONTAINED');
+  });
+
   it("says NOT CONTAINED for a clipped copy's sequence that left resources out, which the copy cannot name, and nothing when none were", () => {
     const sequence = { ...incident.sequence!, omitted: { ...incident.sequence!.omitted, resources: 1 } };
     const copy = { ...incident, sequence, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000, confirmed: true as const } } };

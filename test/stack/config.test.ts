@@ -191,6 +191,14 @@ describe('readFirebreakConfig', () => {
     expect(() => checkFirebreakProps({ instanceRegions: ['eu-west-1', 'EU West'] } as Parameters<typeof checkFirebreakProps>[0])).toThrow(/prop "instanceRegions\[1\]": each entry must be a region name/);
   });
 
+  it("tried (review-8k): instanceRegions with a trailing comma, an empty entry or an upper-case region is refused, never read as fewer regions", () => {
+    expect(() => read({ instanceRegions: 'eu-west-1,' })).toThrow(/context "instanceRegions\[1\]"/);
+    expect(() => read({ instanceRegions: 'eu-west-1,,us-east-1' })).toThrow(/context "instanceRegions\[1\]"/);
+    expect(() => read({ instanceRegions: ['eu-west-1', ''] })).toThrow(/context "instanceRegions\[1\]"/);
+    expect(() => read({ instanceRegions: 'eu-west-1,US-EAST-1' })).toThrow(/context "instanceRegions\[1\]": each entry must be a region name/);
+    expect(read({ instanceRegions: [' eu-west-1 ', 'eu-west-1'] }).instanceRegions).toEqual(['eu-west-1', 'eu-west-1']);
+  });
+
   it('reads the shipped cdk.json: every documented key parses, game days are off and no member role is configured', () => {
     const { context } = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
     const config = readFirebreakConfig((key) => context[key], Object.keys(context));
