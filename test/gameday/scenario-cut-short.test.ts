@@ -1,7 +1,7 @@
 /**
  * A scenario that cannot run to its end (here: a release of an instance that was never quarantined,
  * refused as `firebreak release` refuses it; until session 37 a second release asked in the same
- * simulated second, which later reads moved into the next second) while an approval is still held
+ * simulated second, which session 37's changes moved into the next second) while an approval is still held
  * for a later injection. Before, the held approval never answered, and the interpreter's task timer
  * (set beyond reach, lib/gameday/engine.ts withoutWallClockTimeouts) kept the process alive for
  * weeks after the game day had printed its result: `gameday run` never exited.
