@@ -221,18 +221,14 @@ function itemOf(request: PendingApproval): Record<string, AttributeValue> {
   };
 }
 
+/** The text members of a kept answer, written and read back alike. */
+const ANSWER_TEXTS = ['requestedAt', 'incidentKey', 'playbook', 'decidedBy', 'decidedAt', 'reason', 'sentAt'] as const;
+
 function answerItemOf(answer: EarlierDecision): Record<string, AttributeValue> {
-  const optional = (name: Exclude<keyof EarlierDecision, 'decision' | 'waitingSteps'>) => (answer[name] !== undefined ? { [name]: s(answer[name]) } : {});
   return {
-    ...optional('requestedAt'),
-    ...optional('incidentKey'),
-    ...optional('playbook'),
+    ...Object.fromEntries(ANSWER_TEXTS.flatMap((name) => (answer[name] !== undefined ? [[name, s(answer[name])]] : []))),
     ...(answer.waitingSteps !== undefined ? { waitingSteps: { L: answer.waitingSteps.map(s) } } : {}),
     decision: s(answer.decision),
-    ...optional('decidedBy'),
-    ...optional('decidedAt'),
-    ...optional('reason'),
-    ...optional('sentAt'),
   };
 }
 
@@ -243,20 +239,15 @@ function answerItemOf(answer: EarlierDecision): Record<string, AttributeValue> {
 function answerOf(item: Record<string, AttributeValue>): EarlierDecision | undefined {
   const decision = text(item, 'decision');
   if (decision !== 'approved' && decision !== 'rejected') return undefined;
-  const optional = (name: Exclude<keyof EarlierDecision, 'decision' | 'waitingSteps'>) => {
-    const value = text(item, name);
-    return value !== undefined ? { [name]: value.slice(0, MAX_KEPT_TEXT) } : {};
-  };
   return {
-    ...optional('requestedAt'),
-    ...optional('incidentKey'),
-    ...optional('playbook'),
+    ...Object.fromEntries(
+      ANSWER_TEXTS.flatMap((name) => {
+        const value = text(item, name);
+        return value !== undefined ? [[name, value.slice(0, MAX_KEPT_TEXT)]] : [];
+      }),
+    ),
     ...(item.waitingSteps?.L !== undefined ? { waitingSteps: texts(item.waitingSteps).slice(0, MAX_KEPT_STEPS).map((step) => step.slice(0, MAX_KEPT_STEP)) } : {}),
     decision,
-    ...optional('decidedBy'),
-    ...optional('decidedAt'),
-    ...optional('reason'),
-    ...optional('sentAt'),
   };
 }
 
