@@ -79,12 +79,20 @@ export function shownDomain(domain: string): string {
   return `...${(dot >= 0 ? tail.slice(dot) : tail).replace(LOW_SURROGATE_FIRST, '')}`;
 }
 
+/**
+ * "a, b and 3 more" (pure): at most MAX_NAMED of `items`, each as `show` writes it, and how many more
+ * of `total` there are. At most five named: a line, stored as one of the request's notes, stays within
+ * a note's 2,000 characters.
+ */
+function namedList(items: readonly string[], total: number, show: (item: string) => string): { readonly text: string; readonly named: number; readonly more: number } {
+  const named = items.slice(0, MAX_NAMED).map(show);
+  const more = Math.max(total, items.length) - named.length;
+  return { text: `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`, named: named.length, more };
+}
+
 /** "a.example, b.example and 3 more": domains read from the table, each neutralized on one line (pure). */
 function domainsText(domains: readonly string[], total: number): string {
-  // At most five named: the line, stored as one of the request's notes, stays within a note's 2,000 characters.
-  const named = domains.slice(0, MAX_NAMED).map(shownDomain);
-  const more = Math.max(total, domains.length) - named.length;
-  return `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return namedList(domains, total, shownDomain).text;
 }
 
 /**
@@ -146,10 +154,8 @@ export function dnsUnblockLines(request: unknown, incidentKey: string | undefine
 
 /** "incident X still holds it" / "incidents X, Y and 3 more still hold it" (pure). */
 function holdersText(keys: readonly string[], total: number): string {
-  const named = keys.slice(0, MAX_NAMED).map((key) => oneLine(key, MAX_KEY));
-  const more = Math.max(total, keys.length) - named.length;
-  const list = `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
-  return named.length === 1 && more === 0 ? `incident ${list} still holds it` : `incidents ${list} still hold it`;
+  const { text, named, more } = namedList(keys, total, (key) => oneLine(key, MAX_KEY));
+  return named === 1 && more === 0 ? `incident ${text} still holds it` : `incidents ${text} still hold it`;
 }
 
 /** Where a release's incident stands among the holders the guard read (`held`), for either wording. */
