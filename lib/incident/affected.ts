@@ -98,6 +98,13 @@ export class AffectedResourceList {
   omitted = 0;
   /** The acted-on resources left out, by id (at most LEFT_OUT_MAX; `omitted` counts every one). */
   readonly leftOut: LeftOutResource[] = [];
+  /**
+   * Each left-out resource by identity: its entry in `leftOut` (when named) and how many of its
+   * entries `omitted` counted, so that the resource, kept later by an entry that fits, is neither
+   * named as left out nor counted (an alert would mark the incident NOT CONTAINED for an instance
+   * Firebreak contains).
+   */
+  private readonly leftOutBy = new Map<string, { readonly named?: LeftOutResource; counted: number }>();
   /** Set while reading what the parser does not keep: every entry is only named as left out, and not counted. */
   private naming = false;
 
@@ -127,9 +134,10 @@ export class AffectedResourceList {
     const full = this.items.length >= AFFECTED_MAX || this.size + size > AFFECTED_BUDGET;
     if (this.naming || full || (text && (this.textCount >= AFFECTED_TEXT_MAX || this.textSize + size > AFFECTED_TEXT_BUDGET))) {
       if (!this.naming) this.omitted += 1;
-      this.nameLeftOut(resource);
+      this.nameLeftOut(resource, identity);
       return;
     }
+    this.unnameLeftOut(identity);
     this.size += size;
     if (text) {
       this.textCount += 1;
@@ -153,11 +161,26 @@ export class AffectedResourceList {
     }
   }
 
-  private nameLeftOut(resource: AffectedResource): void {
+  private nameLeftOut(resource: AffectedResource, identity: string): void {
+    const known = this.leftOutBy.get(identity);
+    const counted = (known?.counted ?? 0) + (this.naming ? 0 : 1);
+    if (known?.named !== undefined) {
+      known.counted = counted;
+      return;
+    }
     const left = leftOutOf(resource);
-    if (left === undefined || this.leftOut.length >= LEFT_OUT_MAX) return;
-    const same = (other: LeftOutResource) => other.kind === left.kind && other.id === left.id && other.account === left.account && other.region === left.region;
-    if (!this.leftOut.some(same)) this.leftOut.push(left);
+    const named = left !== undefined && this.leftOut.length < LEFT_OUT_MAX ? left : undefined;
+    if (named !== undefined) this.leftOut.push(named);
+    this.leftOutBy.set(identity, withoutUndefined({ named, counted }));
+  }
+
+  /** A resource kept after entries of it were left out: no longer named as left out, nor counted. */
+  private unnameLeftOut(identity: string): void {
+    const known = this.leftOutBy.get(identity);
+    if (known === undefined) return;
+    this.leftOutBy.delete(identity);
+    this.omitted -= known.counted;
+    if (known.named !== undefined) this.leftOut.splice(this.leftOut.indexOf(known.named), 1);
   }
 
   get resources(): readonly AffectedResource[] {

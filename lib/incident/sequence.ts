@@ -62,7 +62,8 @@ export function readSequence(finding: unknown, affected: AffectedResourceList): 
   const resources = listAt(finding, at('resources'), RESOURCES_READ_MAX);
   const before = affected.omitted;
   sequenceResourcesAffected(finding, at('resources'), resources.items.length, affected);
-  const leftOutOfList = affected.omitted - before;
+  // At least 0: an entry left out before the sequence and kept by it is no longer counted (AffectedResourceList.add).
+  const leftOutOfList = Math.max(0, affected.omitted - before);
   // Those beyond: not kept, but an instance or credential among them is named as left out, so the
   // alert says which ones Firebreak did not act on (their count is resources.omitted).
   const listed = listAt(finding, at('resources'), RESOURCES_NAMED_MAX).items.length;
