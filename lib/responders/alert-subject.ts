@@ -52,7 +52,10 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
   const contained = input.kind === 'failure' && !isSample(incident) && isolatingStep(stepSummaries(input.results)) !== undefined;
   // An instance or credential the parser's limits left out of a sequence got no execution (row 8k).
   const leftOut = sequenceLeftOutActedOn(incident) ? 'NOT CONTAINED: resources left out' : undefined;
-  const marker = decision?.marker ?? leftOut ?? (contained ? 'CONTAINED' : undefined);
+  // A decision that held containment back says so first (its marker is why nothing ran); one that
+  // let it run (CONTAINED WITHOUT APPROVAL) comes after the left-out marker, which it would hide.
+  const heldBack = decision?.containmentRan === false ? decision.marker : undefined;
+  const marker = heldBack ?? leftOut ?? decision?.marker ?? (contained ? 'CONTAINED' : undefined);
   const kindPrefix =
     marker === undefined ? KIND_PREFIX[input.kind] : input.kind === 'approval-request' ? `[APPROVAL NEEDED: ${marker}]` : `${KIND_PREFIX[input.kind]}[${marker}]`;
   const prefix = [

@@ -4,6 +4,7 @@ import { parseEvent } from '../../lib/incident/parse';
 import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { describeOutcome, perInstanceOutcomes, sectionInstances, sectionSequenceStory } from '../../lib/responders/alert-sequence';
 import { alertInputSchema } from '../../lib/responders/alert-model';
+import { alertSubject } from '../../lib/responders/alert-subject';
 import { MAX_MESSAGE_BYTES } from '../../lib/responders/alert-model';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
 import { containmentTargets } from '../../lib/playbooks/per-instance';
@@ -209,6 +210,18 @@ describe("resources after an attacker's padding of a sequence (review-8j)", () =
     expect(subject.match(/\[(?:NOT )?CONTAINED/g)).toHaveLength(1);
     const none = { ...padded([]), title: '[NOT CONTAINED: resources left out] web tier' };
     expect(alertAfterContaining(none).subject).not.toContain('CONTAINED');
+  });
+
+  it('puts the left-out marker ahead of a guard decision that says containment ran (a custom sequence playbook with a guard of its own), and keeps the marker of one that says it did not', () => {
+    const left = padded(objects(260, (index) => `loot/${index}`));
+    const input = alertInputSchema.parse({ kind: 'report', incident: left, mode: 'enforce', playbook: 'custom-sequence', results: {} });
+    const ran = { containmentRan: true, marker: 'CONTAINED WITHOUT APPROVAL', headline: 'ran without approval', reasons: [] };
+    expect(alertSubject(input, ran).startsWith('[NOT CONTAINED: resources left out]')).toBe(true);
+    const heldBack = { containmentRan: false, marker: 'blast radius', headline: 'waits for a person', reasons: [] };
+    expect(alertSubject(input, heldBack).startsWith('[blast radius]')).toBe(true);
+    expect(alertSubject({ ...input, kind: 'approval-request' }, heldBack).startsWith('[APPROVAL NEEDED: blast radius]')).toBe(true);
+    const plain = alertInputSchema.parse({ kind: 'report', incident: padded([]), mode: 'enforce', playbook: 'custom-sequence', results: {} });
+    expect(alertSubject(plain, ran).startsWith('[CONTAINED WITHOUT APPROVAL]')).toBe(true);
   });
 
   it("says NOT CONTAINED for a clipped copy's sequence that left resources out, which the copy cannot name, and nothing when none were", () => {
