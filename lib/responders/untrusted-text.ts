@@ -290,8 +290,15 @@ const DOUBLE_QUOTE_LIKE = /["\u00AB\u00BB\u02BA\u02DD\u02EE\u02F6\u05F2\u05F4\u1
  * and continue as Firebreak's words).
  */
 export function quoteUntrusted(text: string, max: number): string {
-  return `"${neutralizeText(text, max).replace(DOUBLE_QUOTE_LIKE, "'")}"`;
+  return `"${neutralizeText(text, max).replace(DOUBLE_QUOTE_LIKE, "'").replace(SINGLE_QUOTE_PAIR, '$1 ')}"`;
 }
+
+/**
+ * A single quote, apostrophe, prime or accent followed by another: two of them side by side read
+ * as a double quote (`''`), including the single quote a double one became above. A space keeps
+ * them apart; one alone, as in O'Brien, is left as written.
+ */
+const SINGLE_QUOTE_PAIR = /(['`\u00B4\u02B9\u02BB-\u02BD\u2018-\u201B\u2032\u2035\uFF07])(?=['`\u00B4\u02B9\u02BB-\u02BD\u2018-\u201B\u2032\u2035\uFF07])/gu;
 
 /** A word a POSIX shell reads as it is: letters, digits and `_ . / + = , % -` only (no `@`: the alert shows it `(at)`). */
 const SHELL_PLAIN_WORD = /^[A-Za-z0-9_./+=,%-]+$/;
