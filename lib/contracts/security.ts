@@ -261,7 +261,11 @@ export interface ServedAccounts {
   readonly securityAccountId: string;
   /** Accounts served besides it, by id. */
   readonly allowlist: readonly string[];
-  /** With an organization id, any account of that organization is served through the member role (`aws:ResourceOrgID` on sts:AssumeRole). */
+  /**
+   * With an organization id, the accounts of that organization are served through the member role
+   * (`aws:ResourceOrgID` on sts:AssumeRole): every one when the allowlist is empty, else only those
+   * it lists (the allowlist narrows the organization; it never adds an account outside it, which STS refuses).
+   */
   readonly organizationId?: string;
   /** Whether member roles are configured: without them only the security account can be acted upon. */
   readonly memberRoles: boolean;
@@ -274,8 +278,9 @@ export interface ServedAccounts {
 
 /**
  * Why an incident's account is not served, or undefined when it is. The security account is
- * always served; another account only with member roles and either the allowlist or the
- * organization (where STS itself refuses accounts outside it). Anything but 12 ASCII digits is
+ * always served; another account only with member roles, and then when the allowlist lists it or,
+ * with an organization and an empty allowlist, any account (STS itself refuses accounts outside the
+ * organization). Anything but 12 ASCII digits is
  * refused first: "the organization serves every account" must not answer yes to `*`, `٤٤٤…`
  * (Arabic-Indic digits) or an id with a space, whatever a caller's own parser checked. The forensic
  * account is refused next, before any rule that serves: it is the evidence vault, where forensic
@@ -293,8 +298,13 @@ export function unservedAccountReason(account: string, served: ServedAccounts): 
     return `account ${account} is not the security account (${served.securityAccountId}) and no member role is configured, so Firebreak cannot act there`;
   }
   if (served.allowlist.includes(account)) return undefined;
-  if (served.organizationId !== undefined) return undefined;
-  return `account ${account} is neither the security account nor in the served-account allowlist`;
+  if (served.organizationId === undefined) return `account ${account} is neither the security account nor in the served-account allowlist`;
+  // With an organization, a non-empty allowlist narrows it (a pilot, or accounts kept out of
+  // automatic response); empty, every account of the organization is served.
+  if (served.allowlist.length > 0) {
+    return `account ${account} is not in the served-account allowlist, which narrows the organization ${served.organizationId} to the accounts it lists`;
+  }
+  return undefined;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;

@@ -409,6 +409,24 @@ describe('clientFactoryFromEnvironment', () => {
     expect(() => clientFactoryFromEnvironment({ ...base, FIREBREAK_SERVED_ACCOUNT_IDS: '12345' })).toThrow(/not a 12-digit account id/);
   });
 
+  it('with an organization and servedAccountIds, acts in the listed accounts only: another account of the organization is refused before any AssumeRole', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const pilot = clientFactoryFromEnvironment({
+      AWS_REGION: 'eu-west-1',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+      FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY,
+      FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+      FIREBREAK_SERVED_ACCOUNT_IDS: MEMBER,
+    });
+    await expect(pilot.ec2({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toMatchObject({
+      name: 'UnservedAccountError',
+      message: expect.stringContaining('which narrows the organization o-a1b2c3d4e5 to the accounts it lists') as unknown,
+    });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    await pilot.ec2({ account: MEMBER, region: 'eu-west-1' });
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([`arn:aws:iam::${MEMBER}:role/FirebreakResponder`]);
+  });
+
   it('an incident of another account with no member role: the responder makes no EC2 call at all and fails with the reason', async () => {
     const clients = clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY });
     const error = await snapshotVolumes(

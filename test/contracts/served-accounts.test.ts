@@ -56,3 +56,21 @@ describe('servedAccountsFromEnvironment: the forensic account', () => {
     });
   });
 });
+
+describe('unservedAccountReason: servedAccountIds with an organization', () => {
+  const OTHER_MEMBER = '777788889999';
+
+  it('serves only the listed accounts of the organization when servedAccountIds is set (a pilot of a few accounts), and says so for the others', () => {
+    const pilot: ServedAccounts = { ...ORGANIZATION_SERVED, allowlist: [MEMBER] };
+    expect(unservedAccountReason(MEMBER, pilot)).toBeUndefined();
+    expect(unservedAccountReason(SECURITY, pilot)).toBeUndefined();
+    expect(unservedAccountReason(OTHER_MEMBER, pilot)).toBe(
+      `account ${OTHER_MEMBER} is not in the served-account allowlist, which narrows the organization ${ORGANIZATION} to the accounts it lists`,
+    );
+    expect(unservedAccountReason(FORENSIC, { ...pilot, allowlist: [MEMBER, FORENSIC] })).toContain('evidence vault');
+  });
+
+  it('serves every account of the organization when servedAccountIds is empty, as before', () => {
+    expect(unservedAccountReason(OTHER_MEMBER, ORGANIZATION_SERVED)).toBeUndefined();
+  });
+});

@@ -208,6 +208,20 @@ describe('triage: served accounts', () => {
     expect(triage(ec2Incident({ account: '123412341234' }), ROUTING, served).outcome).toBe('start-playbook');
   });
 
+  it('routes only the listed accounts of an organization when servedAccountIds is set too (a pilot), and alerts on the others', () => {
+    const served = deployment({
+      FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
+      FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+      FIREBREAK_SERVED_ACCOUNT_IDS: other,
+    });
+    expect(triage(ec2Incident({ account: other }), ROUTING, served).outcome).toBe('start-playbook');
+    expect(triage(ec2Incident(), ROUTING, served).outcome).toBe('start-playbook');
+    const refused = triage(ec2Incident({ account: '123412341234' }), ROUTING, served);
+    expect(refused).toMatchObject({ outcome: 'alert-only', playbook: null, executionName: null });
+    expect(refused.reasons.at(-1)).toContain('not in the served-account allowlist, which narrows the organization o-a1b2c3d4e5');
+  });
+
   it("alerts only on an incident of the deployment's forensic account, though the organization serves every other account", () => {
     const forensic = '999988887777';
     const served = deployment({
