@@ -31,7 +31,7 @@ export const LOCAL_REPORT_VERIFIER = `arn:aws:iam::111122223333:role/${OPERATOR_
 
 /** The settings that change what is synthesized. */
 export type DeploymentSettings = Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'> &
-  Partial<Pick<SettingsDocument, 'securityAccount' | 'memberRoleExternalId' | 'protectedTagKey' | 'approverArns'>>;
+  Partial<Pick<SettingsDocument, 'securityAccount' | 'memberRoleExternalId' | 'servedAccountIds' | 'protectedTagKey' | 'approverArns'>>;
 
 /** The CDK context a scenario's settings stand for (what changes the definitions and the responders' environment). */
 export function deploymentContext(settings: DeploymentSettings, forensic?: ForensicAccount): Record<string, unknown> {
@@ -42,6 +42,8 @@ export function deploymentContext(settings: DeploymentSettings, forensic?: Foren
     // A member-account game day: member accounts are reached through the member role, in the organization.
     ...(settings.securityAccount !== undefined ? { memberRoleName: DEFAULT_MEMBER_ROLE_NAME, organizationId: LOCAL_ORGANIZATION_ID } : {}),
     ...(settings.securityAccount !== undefined && settings.memberRoleExternalId !== undefined ? { memberRoleExternalId: settings.memberRoleExternalId } : {}),
+    // The accounts of the organization it serves, when it narrows them (a pilot).
+    ...(settings.securityAccount !== undefined && settings.servedAccountIds !== undefined ? { servedAccountIds: settings.servedAccountIds } : {}),
     // The deployment's approvers: the approval function's environment (FIREBREAK_APPROVER_ARNS), as deployed.
     ...(settings.approverArns !== undefined ? { approverArns: settings.approverArns } : {}),
     // The protected tag key is in the roles' policies too (DenyProtectedTagKey): rehearsed with them.

@@ -167,6 +167,9 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
   if (document.settings.memberRoleExternalId !== undefined && document.settings.securityAccount === undefined) {
     at(['settings', 'memberRoleExternalId'], 'the member role exists only in a member-account game day: set settings.securityAccount (the environment is then a member account)');
   }
+  if (document.settings.servedAccountIds !== undefined && document.settings.securityAccount === undefined) {
+    at(['settings', 'servedAccountIds'], 'servedAccountIds narrows the organization a member-account game day serves: set settings.securityAccount (the environment is then a member account)');
+  }
   env.removedStatements.forEach(({ role, sid }, index) => {
     const playbookRole = role.startsWith('playbook:') ? role.slice('playbook:'.length) : undefined;
     const memberResponder = memberAccountRoleResponder(role);

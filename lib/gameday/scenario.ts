@@ -316,6 +316,13 @@ export const settingsSchema = z.strictObject({
     .describe(
       "CDK context approverArns: the deployment's approvers, the only callers the approval function lets answer or look (everyone else: 403, nothing recorded or sent). An approvals entry's `by: alice` answers as a session of the role firebreak-gameday-approver (arn:aws:sts::<account>:assumed-role/firebreak-gameday-approver/alice): list arn:aws:iam::<account>:role/firebreak-gameday-approver to admit such answers; an ARN `by` answers as that principal.",
     ),
+  servedAccountIds: z
+    .array(z.string().regex(/^\d{12}$/, 'an account id has 12 digits'))
+    .min(1)
+    .optional()
+    .describe(
+      "CDK context servedAccountIds (needs settings.securityAccount): with the game day's organization, only these accounts (and the security account) are served, as a deployment rolling out to a few accounts first configures it; an incident of another account of the organization is alerted on, and no role is assumed there.",
+    ),
   forensicAccount: z
     .string()
     .regex(/^\d{12}$/, 'an account id has 12 digits')

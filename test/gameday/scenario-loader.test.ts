@@ -278,6 +278,15 @@ describe('parseScenarioSource', () => {
     ]);
     expect(problems(withSettings('  securityAccount: "111122223333"\n  memberRoleExternalId: firebreak-7c41\n'))).toEqual([]);
   });
+
+  it('takes servedAccountIds only in a member-account game day, and only as 12-digit account ids', () => {
+    const withSettings = (settings: string) => VALID.replace('playbook: compromised-ec2-instance\n', `playbook: compromised-ec2-instance\nsettings:\n${settings}`);
+    expect(problems(withSettings('  servedAccountIds: ["555566667777"]\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:5:21: servedAccountIds narrows the organization a member-account game day serves: set settings\.securityAccount/),
+    ]);
+    expect(problems(withSettings('  securityAccount: "111122223333"\n  servedAccountIds: ["5555"]\n'))).toEqual([expect.stringMatching(/an account id has 12 digits/)]);
+    expect(problems(withSettings('  securityAccount: "111122223333"\n  servedAccountIds: ["555566667777"]\n'))).toEqual([]);
+  });
 });
 
 describe('FIDELITY (s3-bucket-policies): an S3 object bucket policy', () => {
