@@ -291,7 +291,9 @@ describe('responder bundles', () => {
     // (row 7d) and quotes no look-alike double quote as one that ends the quotation (row 7e), untrusted-text.ts. 613,494 bytes after.
     // Review-5q (session 37): +110 bytes: a dotted run longer than any DNS name is defanged whole before the host-name scan,
     // which went quadratic on long text (row 7h), and three more confusable double quotes (row 7i), untrusted-text.ts.
-    'update-security-hub-finding': 19_480,
+    // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
+    // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
+    'update-security-hub-finding': 19_645,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     // Review-inputs (session 37): +650 bytes: the clip keeps every item the parser reads of the lists a decision reads
     // (an attack sequence's resources and its groups' instances, an alarm's metrics, an instance's interfaces and their
@@ -301,7 +303,9 @@ describe('responder bundles', () => {
     // event, its finding or its alarm (row 8l). 490,350 bytes after.
     // Review-8k (session 37): +40 bytes: a bucket's or a cluster's ARN in a sequence keeps the clip's 1,024-character
     // floor, as it named another bucket or cluster cut to 64 (row 8m). 490,390 bytes after.
-    'oversized-event': 32_813,
+    // Session 38: +293 bytes: servedAccountIds narrowing an organization (+165, unservedAccountReason) and the affected list
+    // taking a resource kept later off its left-out names and count (+128, lib/incident/affected.ts).
+    'oversized-event': 33_106,
     // Session 28: +128 bytes (review-s28) so a real alarm's name cannot carry a drill's or a sample's marker into the subject (row 7c).
     // Session 29: +183 bytes (drill-flag): a drill is read from its key, never from the input's gameDay, and a drill's release says which drill it undoes (row 1o).
     // Session 30: +361 bytes (renamed-user): the alert warns, naming both names, of a user renamed since the finding and followed by its key (row 11p).
@@ -354,7 +358,9 @@ describe('responder bundles', () => {
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
     // Session 37 (approvals): +670 bytes: approval records read back with the earlier answers they keep (row 5q).
     // Review-8j (session 37): +20 bytes: the affected list keeps text entries to their own budget and names left-out ids (row 8k).
-    'release-credentials': 72_100,
+    // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
+    // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
+    'release-credentials': 72_265,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
@@ -381,7 +387,9 @@ describe('responder bundles', () => {
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
     // Review-8j (session 37): +10 bytes: the affected list keeps text entries to their own budget and names left-out ids (row 8k).
-    'disable-access-key': 48_160,
+    // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
+    // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
+    'disable-access-key': 48_325,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
@@ -421,7 +429,9 @@ describe('responder bundles', () => {
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
-    'quarantine-s3-object': 44_240,
+    // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
+    // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
+    'quarantine-s3-object': 44_405,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
@@ -450,7 +460,9 @@ describe('responder bundles', () => {
     // Session 36: +20 bytes: itemOfConditionFailure (lib/aws/errors.ts), the one reading of the item a refused conditional
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
-    'release-s3-object': 38_010,
+    // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
+    // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
+    'release-s3-object': 38_175,
     // Session 35: quarantine-instance was about 56 bytes under its line, and went 2,981 past it (prefix-targets):
     // +1,198 bytes (row 3u): an ip target at an address of a prefix delegated to the instance's ENI is found, by exact CIDR
     // containment parsed strictly (holdsAddress, prefixKey in instance-state.ts); +1,839 bytes (row 3v): a later run adds the
@@ -488,7 +500,9 @@ describe('responder bundles', () => {
     // Session 37 (holder-regions-setting): +868 bytes: the regions the deployment says instances run in
     // (FIREBREAK_INSTANCE_REGIONS, instanceRegionsOf: read strictly, a malformed value fails the step) read instead of every
     // enabled region, and the refusal's reason naming the setting (row 2z). 1,193,259 bytes after.
-    'quarantine-instance': 9_880,
+    // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
+    // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
+    'quarantine-instance': 10_045,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).
