@@ -290,7 +290,8 @@ const DOUBLE_QUOTE_LIKE = /["\u00AB\u00BB\u02BA\u02DD\u02EE\u02F6\u05F2\u05F4\u1
  * and continue as Firebreak's words).
  */
 export function quoteUntrusted(text: string, max: number): string {
-  return `"${neutralizeText(text, max).replace(DOUBLE_QUOTE_LIKE, "'").replace(SINGLE_QUOTE_PAIR, '$1 ')}"`;
+  // Capped again: the spaces kept between single quotes may lengthen it.
+  return `"${capped(neutralizeText(text, max).replace(DOUBLE_QUOTE_LIKE, "'").replace(SINGLE_QUOTE_PAIR, '$1 '), max)}"`;
 }
 
 /**

@@ -219,5 +219,7 @@ describe('quoteUntrusted (review-5q, row 7i)', () => {
     expect(quoteUntrusted('a\u2019\u2019b \u2032\u2032c `\u00B4d', 200)).toBe('"a\u2019 \u2019b \u2032 \u2032c ` \u00B4d"');
     // One apostrophe, as in most names, is left as written.
     expect(quoteUntrusted("O'Brien's laptop", 200)).toBe(`"O'Brien's laptop"`);
+    // The spaces never take the quotation past its cap.
+    expect(quoteUntrusted("'".repeat(50), 20)).toBe(`"${"' ".repeat(8)}'..."`);
   });
 });
