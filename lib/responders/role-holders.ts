@@ -7,7 +7,7 @@
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { ListInstanceProfilesForRoleCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { tagRecord } from '../aws/describe-instance';
 import { INSTANCE_REGIONS_ENV } from '../contracts/environment';
 import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
@@ -37,8 +37,20 @@ export interface RoleHolderSearch {
 /** A region's name as EC2 spells it (DescribeRegions' answer builds a client's endpoint). */
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
-/** The states in which an instance may hold a session of its profile's role (a stopped one holds none, and gets new ones when it starts). */
-const SESSION_HOLDING_STATES = ['pending', 'running', 'stopping'];
+/**
+ * The states in which an instance may hold a session of its profile's role. A stopped one holds
+ * none (it gets new ones when it starts) unless it was launched with hibernation configured: a
+ * hibernated instance is `stopped`, and its RAM, with the credentials its processes cached (valid
+ * for hours), comes back on start, when a deny written meanwhile would cut them (row 2za). EC2 has
+ * no filter for "stopped and hibernation configured" beside one for the other states, so stopped
+ * instances are read and judged here (`holdsSessions`).
+ */
+const SESSION_HOLDING_STATES = ['pending', 'running', 'stopping', 'stopped'];
+
+/** Whether `instance` may hold its profile role's sessions: not stopped, or stopped with hibernation configured (the safe side: its last stop may have hibernated it). */
+function holdsSessions(instance: Instance): boolean {
+  return instance.State?.Name !== 'stopped' || instance.HibernationOptions?.Configured === true;
+}
 
 /**
  * The regions FIREBREAK_INSTANCE_REGIONS names (the deployment's instanceRegions), or undefined when
@@ -81,8 +93,9 @@ async function profilesHolding(iam: IAMClient, roleName: string): Promise<string
  * Why the sessions of `roles` must stay because a protected instance holds one of them now, or
  * undefined. IAM lists the instance profiles holding each role (iam:ListInstanceProfilesForRole), EC2
  * the instances holding one of those profiles (DescribeInstances filtered on
- * `iam-instance-profile.arn`, 200 a call, and `instance-state-name` pending, running or stopping,
- * every page), and each is judged by the deployment's rules on the tags EC2 shows now
+ * `iam-instance-profile.arn`, 200 a call, and `instance-state-name` pending, running, stopping or
+ * stopped, every page; a stopped one only when configured for hibernation, row 2za), and each is
+ * judged by the deployment's rules on the tags EC2 shows now
  * (`protectionOf`: its ids, and the protected tag key in any case). EC2's `tag-key` filter compares
  * exactly, so filtering on the key as the deployment spells it missed `Firebreak:Protected`, which
  * row 2w made protection (row 2y). A role is global but EC2 is regional: an instance of another
@@ -179,14 +192,15 @@ async function holderIn(ec2: EC2Client, region: string, search: RoleHolderSearch
       const id = holder.InstanceId;
       const profile = holder.IamInstanceProfile?.Arn;
       // Instance ids are unique within a region only: the contained instance is the incident region's.
-      if (id === undefined || (id === instanceId && region === search.region) || profile === undefined || !roleOf.has(profile)) continue;
+      if (id === undefined || (id === instanceId && region === search.region) || profile === undefined || !roleOf.has(profile) || !holdsSessions(holder)) continue;
       const tags = tagRecord(holder.Tags);
       const verdict = protectionOf(id, protection, tags);
       if (!verdict.protected) continue;
       const by = verdict.rule === 'instance-id' ? "in the deployment's protected list" : `tagged ${protectedTagOf(tags, protection.protectedTagKey ?? '', 'case-insensitive')?.key ?? protection.protectedTagKey ?? ''}`;
       const where = region === search.region ? '' : ` in ${region}`;
+      const asleep = holder.State?.Name === 'stopped' ? ', stopped with hibernation configured (its processes resume with the credentials they held),' : '';
       const what = profile === ownProfileArn ? `the same instance profile ${profile}` : `instance profile ${profile}, which holds the same role ${roleOf.get(profile) ?? ''}`;
-      return `protected instance ${id} (${by})${where} holds ${what}: the deny would cut its workload's sessions too`;
+      return `protected instance ${id} (${by})${asleep}${where} holds ${what}: the deny would cut its workload's sessions too`;
     }
   }
   return undefined;

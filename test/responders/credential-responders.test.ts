@@ -478,7 +478,7 @@ describe('revokeRoleSessions', () => {
     const PROFILE = 'arn:aws:iam::111122223333:instance-profile/ci/ci-runner';
     const OTHER_PROFILE = 'arn:aws:iam::111122223333:instance-profile/deploy-host';
     const DB = 'i-0db0000000000000a';
-    const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] };
+    const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };
     const PROTECTED_BY_TAG = { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' };
     const givenRoleHeldBy = (instances: Parameters<typeof describeInstancesAsEc2>[0], profiles: string[] = [PROFILE, OTHER_PROFILE]) => {
       iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::111122223333:role/${ROLE}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
@@ -637,6 +637,16 @@ describe('revokeRoleSessions', () => {
       const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
       expect(result.status).toBe('revoked');
       expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE, PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+    });
+
+    it("ATTACK (review-holders): never revokes the sessions of a role a protected instance holds while it is hibernated: its processes resume with the credentials they held (row 2za)", async () => {
+      // A hibernated instance is `stopped`, but its RAM (the SDKs' cached credentials, valid up to
+      // hours) comes back on start: a deny written meanwhile cuts the protected workload when it resumes.
+      givenRoleHeldBy([holder('i-0ci0000000000000b', PROFILE), holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' }, 'stopped', true)]);
+      const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(result.roles).toEqual([expect.objectContaining({ roleName: ROLE, outcome: 'refused', reason: expect.stringMatching(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\), stopped with hibernation configured \(its processes resume with the credentials they held\), holds instance profile .*deploy-host/) })]);
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([{ Filters: [{ Name: 'iam-instance-profile.arn', Values: [PROFILE, OTHER_PROFILE] }, STATES], MaxResults: 1000 }]);
     });
 
     it('tried (holders): a role no instance profile holds is revoked without reading EC2', async () => {

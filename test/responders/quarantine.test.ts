@@ -1051,7 +1051,7 @@ describe('quarantineInstance', () => {
       describe('a protected instance that holds the same role (row 2v)', () => {
         const DB = 'i-0db0000000000000a';
         const DB_PROFILE = `arn:aws:iam::${ACCOUNT}:instance-profile/payments-db`;
-        const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] };
+        const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };
         const BY_PROFILE = (...arns: string[]) => [{ Name: 'iam-instance-profile.arn', Values: arns }, STATES];
         /** EC2 as it answers (exact filters; the instance's own read as before), and IAM's profiles of the role. */
         const givenHolders = (instances: Parameters<typeof describeInstancesAsEc2>[0], profiles: string[], pageSize?: number) => {
@@ -1094,6 +1094,14 @@ describe('quarantineInstance', () => {
           expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
           expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
           expect(result.roleSessionsNotRevoked).toBeUndefined();
+        });
+
+        it('ATTACK (review-holders): never revokes the sessions of the role a protected instance holds while hibernated: on start its processes resume with the credentials they held (row 2za)', async () => {
+          givenRole(ROLE_NAME);
+          givenHolders([holder(INSTANCE_ID, PROFILE_ARN), holder(DB, PROFILE_ARN, {}, 'stopped', true)], [PROFILE_ARN]);
+          const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_PROTECTED_INSTANCE_IDS: DB });
+          expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
+          await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(in the deployment's protected list\\), stopped with hibernation configured .*, holds the same instance profile ${PROFILE_ARN}`));
         });
 
         describe('in every region enabled for the account (row 2z)', () => {
