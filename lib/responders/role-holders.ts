@@ -108,16 +108,28 @@ async function profilesHolding(iam: IAMClient, roleName: string): Promise<string
  * own profile, for the reason. No read when the deployment protects nothing.
  */
 export async function protectedRoleHolder(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn?: string): Promise<string | undefined> {
-  if (!protectsAnything(search.protection)) return undefined;
+  const reasons = await protectedRoleHolders(search, iam, roles, ownProfileArn);
+  return roles.map((role) => reasons.get(role)).find((reason) => reason !== undefined);
+}
+
+/**
+ * `protectedRoleHolder` for each of `roles` at once (the roles of one account a credential incident
+ * names): the account's regions are listed once, and each region read once with the profiles of
+ * every role, not once a role. A role absent from the answer may be revoked; a role no instance
+ * profile holds is never kept by a region that cannot be read (no instance can hold it).
+ */
+export async function protectedRoleHolders(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn?: string): Promise<ReadonlyMap<string, string>> {
+  if (!protectsAnything(search.protection) || roles.length === 0) return new Map();
   try {
-    return await findProtectedHolder(search, iam, roles, ownProfileArn);
+    return await findProtectedHolders(search, iam, roles, ownProfileArn);
   } catch (error) {
     // A member role deployed before these reads (its stack set is updated apart from the security
     // account's) is denied them: the holders are unknown, so the role keeps its sessions (the safe
     // side for a protected workload), and quarantine still contains the instance. Any other error
     // fails the step as AWS answered (retried when transient), nothing written.
     if (!(error instanceof ResponderAccessDeniedError)) throw error;
-    return `the instances holding the role could not be read (${deniedCall(error)}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
+    const reason = `the instances holding the role could not be read (${deniedCall(error)}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
+    return new Map(roles.map((role) => [role, reason]));
   }
 }
 
@@ -134,13 +146,15 @@ async function enabledRegions(ec2: EC2Client, home: string): Promise<string[]> {
   return [home, ...new Set(others.sort())];
 }
 
-/** What reading one region found: a protected holder's reason, none, or the error that stopped the read. */
-type RegionRead = { readonly region: string; readonly holder?: string; readonly error?: unknown };
+/** What reading one region found: each role's protected holder (the reason), or the error that stopped the read. */
+type RegionRead = { readonly region: string; readonly holders?: ReadonlyMap<string, string>; readonly error?: unknown };
 
-async function findProtectedHolder(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn: string | undefined): Promise<string | undefined> {
-  const roleOf = new Map<string, string>();
-  for (const role of roles) for (const arn of await profilesHolding(iam, role)) if (!roleOf.has(arn)) roleOf.set(arn, role);
-  if (roleOf.size === 0) return undefined;
+async function findProtectedHolders(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn: string | undefined): Promise<ReadonlyMap<string, string>> {
+  // A profile holds one role, but the incident may name it twice in another case (IAM names are
+  // case-insensitive): every name the profile was listed for is kept, and each is judged.
+  const rolesOf = new Map<string, string[]>();
+  for (const role of new Set(roles)) for (const arn of await profilesHolding(iam, role)) rolesOf.set(arn, [...(rolesOf.get(arn) ?? []), role]);
+  if (rolesOf.size === 0) return new Map();
   const home = await search.ec2(search.region);
   // Where the deployment says instances run, and the incident's region always: a region an SCP
   // denies (AWS Control Tower's Region deny control) is then not read, and does not keep every session.
@@ -151,27 +165,34 @@ async function findProtectedHolder(search: RoleHolderSearch, iam: IAMClient, rol
     regions.map(async (region) => {
       try {
         const ec2 = region === search.region ? home : await search.ec2(region);
-        return { region, holder: await holderIn(ec2, region, search, roleOf, ownProfileArn) };
+        return { region, holders: await holdersIn(ec2, region, search, rolesOf, ownProfileArn) };
       } catch (error) {
         return { region, error };
       }
     }),
   );
-  const found = reads.find((read) => read.holder !== undefined);
-  if (found !== undefined) return found.holder;
+  // Each role's holder in the first region (the incident's first) that shows one.
+  const found = new Map<string, string>();
+  for (const read of reads) for (const [role, reason] of read.holders ?? []) if (!found.has(role)) found.set(role, reason);
+  const held = new Set([...rolesOf.values()].flat());
+  const unsettled = [...held].filter((role) => !found.has(role));
+  if (unsettled.length === 0) return found;
   const homeError = reads.find((read) => read.region === search.region && read.error !== undefined);
   if (homeError !== undefined) throw homeError.error;
   const denied = reads.filter((read): read is RegionRead & { error: ResponderAccessDeniedError } => read.error instanceof ResponderAccessDeniedError);
   if (denied.length > 0) {
     const where = denied.map((read) => read.region).join(', ');
     const kept = `the instances holding the role in ${where} could not be read (${deniedCall(denied[0]!.error)}): a protected instance may hold it there, so its sessions are kept`;
-    return named !== undefined
-      ? `${kept}; instanceRegions names it: let the member role read EC2 there, or take it out of instanceRegions if the served accounts run no instance there (docs/deploy.md)`
-      : `${kept}; let the member role read EC2 in every enabled region (a member role older than the read), or, where a service control policy denies unused regions, set instanceRegions to the regions where the served accounts run instances (docs/deploy.md)`;
+    const reason =
+      named !== undefined
+        ? `${kept}; instanceRegions names it: let the member role read EC2 there, or take it out of instanceRegions if the served accounts run no instance there (docs/deploy.md)`
+        : `${kept}; let the member role read EC2 in every enabled region (a member role older than the read), or, where a service control policy denies unused regions, set instanceRegions to the regions where the served accounts run instances (docs/deploy.md)`;
+    for (const role of unsettled) found.set(role, reason);
+    return found;
   }
   const failed = reads.find((read) => read.error !== undefined);
   if (failed !== undefined) throw inRegion(failed.error, failed.region);
-  return undefined;
+  return found;
 }
 
 /** The error of a read in `region`, its message naming the region (the step's failure says where). */
@@ -181,27 +202,32 @@ function inRegion(error: unknown, region: string): unknown {
   return error;
 }
 
-/** The reason a protected instance of `region` holds one of the profiles of `roleOf`, or undefined. */
-async function holderIn(ec2: EC2Client, region: string, search: RoleHolderSearch, roleOf: ReadonlyMap<string, string>, ownProfileArn: string | undefined): Promise<string | undefined> {
+/** For each role of `rolesOf` a protected instance of `region` holds, the reason (its first such holder). */
+async function holdersIn(ec2: EC2Client, region: string, search: RoleHolderSearch, rolesOf: ReadonlyMap<string, readonly string[]>, ownProfileArn: string | undefined): Promise<ReadonlyMap<string, string>> {
   const { instanceId, protection } = search;
-  const profiles = [...roleOf.keys()];
+  const found = new Map<string, string>();
+  const profiles = [...rolesOf.keys()];
   const states = { Name: 'instance-state-name', Values: SESSION_HOLDING_STATES };
   for (let i = 0; i < profiles.length; i += FILTER_VALUES) {
     const holders = await describeInstancesWhere(ec2, [{ Name: 'iam-instance-profile.arn', Values: profiles.slice(i, i + FILTER_VALUES) }, states]);
     for (const holder of holders) {
       const id = holder.InstanceId;
       const profile = holder.IamInstanceProfile?.Arn;
+      const roles = profile !== undefined ? rolesOf.get(profile) : undefined;
       // Instance ids are unique within a region only: the contained instance is the incident region's.
-      if (id === undefined || (id === instanceId && region === search.region) || profile === undefined || !roleOf.has(profile) || !holdsSessions(holder)) continue;
+      if (id === undefined || (id === instanceId && region === search.region) || profile === undefined || roles === undefined || !holdsSessions(holder)) continue;
       const tags = tagRecord(holder.Tags);
       const verdict = protectionOf(id, protection, tags);
       if (!verdict.protected) continue;
       const by = verdict.rule === 'instance-id' ? "in the deployment's protected list" : `tagged ${protectedTagOf(tags, protection.protectedTagKey ?? '', 'case-insensitive')?.key ?? protection.protectedTagKey ?? ''}`;
       const where = region === search.region ? '' : ` in ${region}`;
       const asleep = holder.State?.Name === 'stopped' ? ', stopped with hibernation configured (its processes resume with the credentials they held),' : '';
-      const what = profile === ownProfileArn ? `the same instance profile ${profile}` : `instance profile ${profile}, which holds the same role ${roleOf.get(profile) ?? ''}`;
-      return `protected instance ${id} (${by})${asleep}${where} holds ${what}: the deny would cut its workload's sessions too`;
+      for (const role of roles) {
+        if (found.has(role)) continue;
+        const what = profile === ownProfileArn ? `the same instance profile ${profile}` : `instance profile ${profile}, which holds the same role ${role}`;
+        found.set(role, `protected instance ${id} (${by})${asleep}${where} holds ${what}: the deny would cut its workload's sessions too`);
+      }
     }
   }
-  return undefined;
+  return found;
 }

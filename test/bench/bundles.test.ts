@@ -488,7 +488,11 @@ describe('responder bundles', () => {
     // Session 37 (holder-regions-setting): +868 bytes: the regions the deployment says instances run in
     // (FIREBREAK_INSTANCE_REGIONS, instanceRegionsOf: read strictly, a malformed value fails the step) read instead of every
     // enabled region, and the refusal's reason naming the setting (row 2z). 1,193,259 bytes after.
-    'quarantine-instance': 9_880,
+    // Review-holders (session 38): +674 bytes: a stopped holder counts when it was launched with hibernation (its
+    // processes resume with the credentials they held, row 2za), and the holders of several roles found by one search
+    // (protectedRoleHolders: each role's reason, a role no profile holds never kept by a region that cannot be read),
+    // which revoke-role-sessions uses to read an account's regions once for all its roles. 1,193,933 bytes after.
+    'quarantine-instance': 10_530,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

@@ -612,6 +612,80 @@ describe('revokeRoleSessions', () => {
         });
       });
 
+      describe('several roles of one account (one search: the regions listed once, each region read once)', () => {
+        const BUILD = 'build-role';
+        const BUILD_PROFILE = 'arn:aws:iam::111122223333:instance-profile/build-host';
+        const FILTERS = (...profiles: string[]) => ({ Filters: [{ Name: 'iam-instance-profile.arn', Values: profiles }, STATES], MaxResults: 1000 });
+        /** The incident naming both roles (by name: their sessions give no id), each created before the finding. */
+        const twoRoles = (second = BUILD): Incident => ({
+          ...ROLE_SESSION(),
+          affected: [
+            { kind: 'role-session', from: 'test', roleName: ROLE, sessionName: 'deploy-bot' },
+            { kind: 'role-session', from: 'test', roleName: second, sessionName: 'x1' },
+          ],
+        });
+        const givenSecondRole = (name: string, profiles: string[]) => {
+          iamMock.on(GetRoleCommand, { RoleName: name }).resolves({ Role: { RoleName: name, Arn: `arn:aws:iam::111122223333:role/${name}`, Path: '/', RoleId: 'AROAQ3EGRW6JRBUILDRL', CreateDate: NOW, Tags: [] } });
+          iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: name }).resolves({ InstanceProfiles: profiles.map((arn) => profileHolding(arn, name, '111122223333')), IsTruncated: false });
+        };
+
+        it("reads the account's regions once and each region once for every role it names, and judges each role on its own holders", async () => {
+          givenRegions([HOME, 'us-east-1'], { [HOME]: [holder('i-0b10000000000000d', BUILD_PROFILE)], 'us-east-1': [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+          givenSecondRole(BUILD, [BUILD_PROFILE]);
+          const result = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG });
+          expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }, { RoleName: BUILD }]);
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand).map((c) => c.args[0].input)).toEqual([{ AllRegions: false }]);
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([FILTERS(PROFILE, OTHER_PROFILE, BUILD_PROFILE), FILTERS(PROFILE, OTHER_PROFILE, BUILD_PROFILE)]);
+          expect(ec2Targets.map((t) => t.region).sort()).toEqual([HOME, 'us-east-1']);
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            [BUILD, 'revoked'],
+          ]);
+          expect(result.roles[0]?.reason).toMatch(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\) in us-east-1 holds instance profile .*deploy-host, which holds the same role ci-deploy-role/);
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD]);
+        });
+
+        it('tried (review-holders): a role no instance profile holds is not kept by a region that cannot be read for another role of its account', async () => {
+          givenRegions([HOME, 'us-east-1'], {});
+          givenSecondRole(BUILD, []);
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            if ((await getClient().config.region()) === 'us-east-1') throw sdkError('UnauthorizedOperation', 403);
+            return describeInstancesByRegion({})(request, getClient);
+          });
+          const result = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG });
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            [BUILD, 'revoked'],
+          ]);
+          expect(result.roles[0]?.reason).toContain('the instances holding the role in us-east-1 could not be read');
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([FILTERS(PROFILE, OTHER_PROFILE), FILTERS(PROFILE, OTHER_PROFILE)]);
+        });
+
+        it('tried (review-holders): the role named twice in another case (IAM names are case-insensitive) is kept under both names by the one search', async () => {
+          givenRegions([HOME], { [HOME]: [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+          givenSecondRole('CI-DEPLOY-ROLE', [PROFILE, OTHER_PROFILE]);
+          const result = await revoke(twoRoles('CI-DEPLOY-ROLE'), { environment: PROTECTED_BY_TAG });
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            ['CI-DEPLOY-ROLE', 'refused'],
+          ]);
+          expect(result.roles[1]?.reason).toMatch(/^protected instance i-0db0000000000000a .* holds instance profile .*deploy-host, which holds the same role CI-DEPLOY-ROLE/);
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([FILTERS(PROFILE, OTHER_PROFILE)]);
+        });
+
+        it('fails before writing the deny of any role when a region of the search fails otherwise (throttled)', async () => {
+          givenRegions([HOME, 'us-east-1'], {});
+          givenSecondRole(BUILD, [BUILD_PROFILE]);
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
+            return describeInstancesByRegion({})(request, getClient);
+          });
+          await expect(revoke(twoRoles(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringMatching(/^In us-east-1: /) });
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        });
+      });
+
       it("keeps the sessions when the account's regions cannot be listed (a member role without ec2:DescribeRegions): refused, nothing written", async () => {
         givenRegions([HOME], {});
         ec2Mock.on(DescribeRegionsCommand).rejects(sdkError('UnauthorizedOperation', 403));
