@@ -612,6 +612,33 @@ describe('revokeRoleSessions', () => {
         });
       });
 
+      it("tried (review-holders): DescribeRegions answering no region (or none by a region's name) still reads the incident's region: its protected holder keeps the sessions", async () => {
+        for (const answer of [[], ['US-EAST-1', 'not a region']]) {
+          iamMock.reset();
+          ec2Mock.reset();
+          givenRegions(answer, { [HOME]: [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+          const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+          expect(iamMock.commandCalls(PutRolePolicyCommand), JSON.stringify(answer)).toHaveLength(0);
+          expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringMatching(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\) holds/) })]);
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+        }
+      });
+
+      it("tried (review-holders): the protected holder's profile on IAM's second page of the role's profiles, past EC2's 200 filter values, is found", async () => {
+        givenRegions([HOME], { [HOME]: [holder(DB, 'arn:aws:iam::111122223333:instance-profile/fleet/p-200', { 'firebreak:protected': 'payments' })] });
+        const arns = Array.from({ length: 201 }, (_, i) => `arn:aws:iam::111122223333:instance-profile/fleet/p-${i}`);
+        iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: ROLE }).resolves({ InstanceProfiles: arns.slice(0, 150).map((arn) => profileHolding(arn, ROLE, '111122223333')), IsTruncated: true, Marker: 'page-2' });
+        iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: ROLE, Marker: 'page-2' }).resolves({ InstanceProfiles: arns.slice(150).map((arn) => profileHolding(arn, ROLE, '111122223333')), IsTruncated: false });
+        const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringContaining('holds instance profile arn:aws:iam::111122223333:instance-profile/fleet/p-200') })]);
+        expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }, { RoleName: ROLE, Marker: 'page-2' }]);
+        expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([
+          { Filters: [{ Name: 'iam-instance-profile.arn', Values: arns.slice(0, 200) }, STATES], MaxResults: 1000 },
+          { Filters: [{ Name: 'iam-instance-profile.arn', Values: arns.slice(200) }, STATES], MaxResults: 1000 },
+        ]);
+      });
+
       describe('several roles of one account (one search: the regions listed once, each region read once)', () => {
         const BUILD = 'build-role';
         const BUILD_PROFILE = 'arn:aws:iam::111122223333:instance-profile/build-host';
