@@ -28,8 +28,8 @@ export interface RoleHolderSearch {
   readonly protection: ProtectionRules;
   /**
    * The regions in which the deployment says the served accounts run instances (instanceRegions,
-   * `instanceRegionsOf`): read with `region`, and no other; the account's enabled regions are not
-   * asked for. Undefined: every enabled region.
+   * `instanceRegionsOf`): those the account has enabled are read with `region`, and no other.
+   * Undefined: every enabled region.
    */
   readonly instanceRegions?: readonly string[];
 }
@@ -101,8 +101,8 @@ async function profilesHolding(iam: IAMClient, roleName: string): Promise<string
  * row 2w made protection (row 2y). A role is global but EC2 is regional: an instance of another
  * region holds the role as well, so every region enabled for the account is read (DescribeRegions
  * without AllRegions: opted-in or opt-in-not-required; a region not enabled runs no instance), not
- * the incident's alone (row 2z); or, when the deployment names them (instanceRegions), exactly those
- * and the incident's, without DescribeRegions. A region that cannot be read keeps the sessions (refused, naming
+ * the incident's alone (row 2z); or, when the deployment names them (instanceRegions), those of
+ * them the account has enabled, and the incident's (row 2zd). A region that cannot be read keeps the sessions (refused, naming
  * it: a service control policy denying the region, a member role older than the read); one that
  * fails otherwise fails the step, nothing written. `ownProfileArn` (quarantine) names the instance's
  * own profile, for the reason. No read when the deployment protects nothing.
@@ -156,10 +156,14 @@ async function findProtectedHolders(search: RoleHolderSearch, iam: IAMClient, ro
   for (const role of new Set(roles)) for (const arn of await profilesHolding(iam, role)) rolesOf.set(arn, [...(rolesOf.get(arn) ?? []), role]);
   if (rolesOf.size === 0) return new Map();
   const home = await search.ec2(search.region);
-  // Where the deployment says instances run, and the incident's region always: a region an SCP
-  // denies (AWS Control Tower's Region deny control) is then not read, and does not keep every session.
+  // Every region enabled for the account; or of those, where the deployment says instances run, and
+  // the incident's region always: a region an SCP denies (AWS Control Tower's Region deny control)
+  // is then not read, and does not keep every session. A named region this account has not enabled
+  // (an opt-in region another served account uses) runs no instance here, and EC2 there answers
+  // AuthFailure, which read as a denial kept every session of the account (row 2zd).
   const named = search.instanceRegions;
-  const regions = named !== undefined ? [search.region, ...new Set(named.filter((region) => region !== search.region).sort())] : await enabledRegions(home, search.region);
+  const enabled = await enabledRegions(home, search.region);
+  const regions = named !== undefined ? enabled.filter((region) => region === search.region || named.includes(region)) : enabled;
   // Every region at once: each is its own endpoint, with its own request limits.
   const reads: RegionRead[] = await Promise.all(
     regions.map(async (region) => {

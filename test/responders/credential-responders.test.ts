@@ -568,8 +568,8 @@ describe('revokeRoleSessions', () => {
           const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1' } });
           expect(result.status).toBe('revoked');
           expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
-          // Exactly the incident's region and the listed ones, each read once with the same filters; the account's regions are not asked for.
-          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(0);
+          // Exactly the incident's region and the listed ones the account has enabled (asked once, row 2zd), each read once with the same filters.
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand).map((c) => c.args[0].input)).toEqual([{ AllRegions: false }]);
           expect(reads.sort((a, b) => a.region.localeCompare(b.region))).toEqual([
             { region: HOME, input: FILTERED },
             { region: 'us-east-1', input: FILTERED },
@@ -577,15 +577,35 @@ describe('revokeRoleSessions', () => {
           expect(ec2Targets.map((t) => t.region).sort()).toEqual([HOME, 'us-east-1']);
         });
 
-        it("ATTACK (holder-regions-setting): always reads the incident's own region, even when instanceRegions leaves it out", async () => {
+        it('ATTACK (review-holders): a region instanceRegions names that the account has not enabled is not read, and does not keep every session: it runs no instance (row 2zd)', async () => {
+          // af-south-1 is an opt-in region: one served account runs instances there, this one never
+          // enabled it, and EC2 there answers AuthFailure, which counted as a denied read.
           givenRegions([HOME, 'us-east-1'], {});
+          const reads = givenReadsByRegion({ [HOME]: [holder('i-0ci0000000000000b', PROFILE)] });
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            const region = String(await getClient().config.region());
+            reads.push({ region, input: request });
+            if (region === 'af-south-1') throw sdkError('AuthFailure', 401);
+            return describeInstancesByRegion({ [HOME]: [holder('i-0ci0000000000000b', PROFILE)] })(request, getClient);
+          });
+          const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1,af-south-1' } });
+          expect(result.status).toBe('revoked');
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+          // The account's enabled regions, asked once where the incident is; then the named ones it has enabled, and the incident's.
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand).map((c) => c.args[0].input)).toEqual([{ AllRegions: false }]);
+          expect(reads.map((read) => read.region).sort()).toEqual([HOME, 'us-east-1']);
+          expect(reads.every((read) => JSON.stringify(read.input) === JSON.stringify(FILTERED))).toBe(true);
+        });
+
+        it("ATTACK (holder-regions-setting): always reads the incident's own region, even when instanceRegions leaves it out", async () => {
+          givenRegions([HOME, 'us-east-1', 'ap-southeast-2'], {});
           const reads = givenReadsByRegion({ [HOME]: [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
           const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1,ap-southeast-2' } });
           expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
           expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringMatching(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\) holds instance profile/) })]);
           expect(reads.map((read) => read.region).sort()).toEqual(['ap-southeast-2', HOME, 'us-east-1']);
           expect(reads.every((read) => JSON.stringify(read.input) === JSON.stringify(FILTERED))).toBe(true);
-          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(0);
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(1);
         });
 
         it('keeps the sessions when a region of instanceRegions cannot be read, telling the operator to let the role read it or take it out', async () => {
