@@ -120,17 +120,34 @@ export async function protectedRoleHolder(search: RoleHolderSearch, iam: IAMClie
  */
 export async function protectedRoleHolders(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn?: string): Promise<ReadonlyMap<string, string>> {
   if (!protectsAnything(search.protection) || roles.length === 0) return new Map();
+  // A profile holds one role, but the incident may name it twice in another case (IAM names are
+  // case-insensitive): every name the profile was listed for is kept, and each is judged.
+  const rolesOf = new Map<string, string[]>();
   try {
-    return await findProtectedHolders(search, iam, roles, ownProfileArn);
+    for (const role of new Set(roles)) for (const arn of await profilesHolding(iam, role)) rolesOf.set(arn, [...(rolesOf.get(arn) ?? []), role]);
   } catch (error) {
-    // A member role deployed before these reads (its stack set is updated apart from the security
-    // account's) is denied them: the holders are unknown, so the role keeps its sessions (the safe
-    // side for a protected workload), and quarantine still contains the instance. Any other error
-    // fails the step as AWS answered (retried when transient), nothing written.
-    if (!(error instanceof ResponderAccessDeniedError)) throw error;
-    const reason = `the instances holding the role could not be read (${deniedCall(error)}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
-    return new Map(roles.map((role) => [role, reason]));
+    return keptWhenDenied(error, roles);
   }
+  // A role no profile holds has no instance holding it: no EC2 read keeps its sessions.
+  const held = [...new Set([...rolesOf.values()].flat())];
+  if (held.length === 0) return new Map();
+  try {
+    return await findProtectedHolders(search, rolesOf, held, ownProfileArn);
+  } catch (error) {
+    return keptWhenDenied(error, held);
+  }
+}
+
+/**
+ * A member role deployed before these reads (its stack set is updated apart from the security
+ * account's) is denied them: the holders of `roles` are unknown, so they keep their sessions (the
+ * safe side for a protected workload), and quarantine still contains the instance. Any other error
+ * fails the step as AWS answered (retried when transient), nothing written.
+ */
+function keptWhenDenied(error: unknown, roles: readonly string[]): ReadonlyMap<string, string> {
+  if (!(error instanceof ResponderAccessDeniedError)) throw error;
+  const reason = `the instances holding the role could not be read (${deniedCall(error)}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
+  return new Map(roles.map((role) => [role, reason]));
 }
 
 /** The denied call and code of a ResponderAccessDeniedError, without AWS's long message. */
@@ -149,12 +166,7 @@ async function enabledRegions(ec2: EC2Client, home: string): Promise<string[]> {
 /** What reading one region found: each role's protected holder (the reason), or the error that stopped the read. */
 type RegionRead = { readonly region: string; readonly holders?: ReadonlyMap<string, string>; readonly error?: unknown };
 
-async function findProtectedHolders(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn: string | undefined): Promise<ReadonlyMap<string, string>> {
-  // A profile holds one role, but the incident may name it twice in another case (IAM names are
-  // case-insensitive): every name the profile was listed for is kept, and each is judged.
-  const rolesOf = new Map<string, string[]>();
-  for (const role of new Set(roles)) for (const arn of await profilesHolding(iam, role)) rolesOf.set(arn, [...(rolesOf.get(arn) ?? []), role]);
-  if (rolesOf.size === 0) return new Map();
+async function findProtectedHolders(search: RoleHolderSearch, rolesOf: ReadonlyMap<string, readonly string[]>, held: readonly string[], ownProfileArn: string | undefined): Promise<ReadonlyMap<string, string>> {
   const home = await search.ec2(search.region);
   // Every region enabled for the account; or of those, where the deployment says instances run, and
   // the incident's region always: a region an SCP denies (AWS Control Tower's Region deny control)
@@ -178,8 +190,7 @@ async function findProtectedHolders(search: RoleHolderSearch, iam: IAMClient, ro
   // Each role's holder in the first region (the incident's first) that shows one.
   const found = new Map<string, string>();
   for (const read of reads) for (const [role, reason] of read.holders ?? []) if (!found.has(role)) found.set(role, reason);
-  const held = new Set([...rolesOf.values()].flat());
-  const unsettled = [...held].filter((role) => !found.has(role));
+  const unsettled = held.filter((role) => !found.has(role));
   if (unsettled.length === 0) return found;
   const homeError = reads.find((read) => read.region === search.region && read.error !== undefined);
   if (homeError !== undefined) throw homeError.error;

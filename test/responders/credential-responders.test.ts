@@ -692,7 +692,7 @@ describe('revokeRoleSessions', () => {
           expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD]);
         });
 
-        it('tried (review-holders): a role no instance profile holds is not kept by a region that cannot be read for another role of its account', async () => {
+        it('a role no instance profile holds is not kept by a region that cannot be read for another role of its account', async () => {
           givenRegions([HOME, 'us-east-1'], {});
           givenSecondRole(BUILD, []);
           ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
@@ -719,6 +719,19 @@ describe('revokeRoleSessions', () => {
           ]);
           expect(result.roles[1]?.reason).toMatch(/^protected instance i-0db0000000000000a .* holds instance profile .*deploy-host, which holds the same role CI-DEPLOY-ROLE/);
           expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([FILTERS(PROFILE, OTHER_PROFILE)]);
+        });
+
+        it("a role no instance profile holds is revoked though the account's regions cannot be listed for another role of its account (each role judged on its own)", async () => {
+          givenRegions([HOME], {});
+          givenSecondRole(BUILD, []);
+          ec2Mock.on(DescribeRegionsCommand).rejects(sdkError('UnauthorizedOperation', 403));
+          const result = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG });
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            [BUILD, 'revoked'],
+          ]);
+          expect(result.roles[0]?.reason).toContain('could not be read (ec2:DescribeRegions was denied (UnauthorizedOperation))');
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD]);
         });
 
         it('fails before writing the deny of any role when a region of the search fails otherwise (throttled)', async () => {
