@@ -20,11 +20,10 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import type { PendingAction } from './pending-actions';
 import { mutateUnprobed } from './pending-actions';
 import { causeCode } from './quarantine-addresses';
-import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import type { QuarantineOptions } from './quarantine-plan';
 import { foreignProfile, instanceProfileName } from './instance-profile-arn';
 import type { RoleHolderSearch } from './role-holders';
-import { protectedRoleHolder } from './role-holders';
+import { protectedRoleHolder, sessionsNotRevokedYet } from './role-holders';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
 export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
@@ -157,7 +156,7 @@ export async function removeCredentials(
       // quarantined and denies the role's sessions from the sealed record (row 11i). A failed
       // disassociation is not hidden: the step fails all the same, and its retry tries both again.
       if (options.detachInstanceProfile) await disassociateProfile(ec2, mode, id, association, true).catch(() => undefined);
-      throw sessionsNotRevokedYet(error, association.instanceProfileArn, options.detachInstanceProfile);
+      throw sessionsNotRevokedYet(error, `the role of instance profile ${association.instanceProfileArn}${options.detachInstanceProfile ? ' (the profile is taken away)' : ''}`);
     }
     actions.push(...outcome.actions);
     sessions = { ...(outcome.revoked ? { revoked: outcome.revoked } : {}), ...(outcome.notRevoked ? { notRevoked: outcome.notRevoked } : {}) };
@@ -203,15 +202,6 @@ async function disassociateProfile(
       detail: `${association.instanceProfileArn} was disassociated already (association ${association.associationId}: InvalidAssociationID.NotFound)`,
     };
   }
-}
-
-/** The error of a revocation that could not be decided, of the same class (the state machine's Retry and Catch read it), saying what was kept and what was taken. */
-function sessionsNotRevokedYet(error: unknown, profileArn: string, taken: boolean): unknown {
-  const say = (message: string) => `The sessions of the role of instance profile ${profileArn} are not revoked yet${taken ? ' (the profile is taken away)' : ''}: ${message}`;
-  if (error instanceof TransientResponderError) return new TransientResponderError(say(error.message), { cause: error });
-  if (error instanceof ResponderAccessDeniedError) return new ResponderAccessDeniedError(say(error.message), { cause: error });
-  if (error instanceof ResponderFailedError) return new ResponderFailedError(say(error.message), { cause: error });
-  return error;
 }
 
 /**
@@ -399,7 +389,7 @@ export async function renewRoleSessionsRevocation(
   }
   // A failure says which profile's role keeps its sessions (the alert's words; the class is kept for the Retry).
   const outcome = await revokeProfileRoleSessions(clients, target, mode, profile.instanceProfileArn, roleRails, issuedBefore, logger, clearedAt).catch((error: unknown) => {
-    throw sessionsNotRevokedYet(error, profile.instanceProfileArn, false);
+    throw sessionsNotRevokedYet(error, `the role of instance profile ${profile.instanceProfileArn}`);
   });
   if (profile.source === 'association') return outcome;
   const checked: PendingAction = {

@@ -32,7 +32,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { roleIdsNamed, rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
-import { instanceRegionsOf, protectedRoleHolders, protectsAnything } from './role-holders';
+import { instanceRegionsOf, protectedRoleHolders, protectsAnything, sessionsNotRevokedYet } from './role-holders';
 import { protectionRulesOf } from './containment-guard-rails';
 import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -159,7 +159,10 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     for (const account of new Set(cleared.map((index) => granted[index]!.account))) {
       const ofAccount = cleared.filter((index) => granted[index]!.account === account);
       const search = { ec2: (region: string) => deps.ec2Clients.ec2({ account, region }), region: incident.region, protection, ...(instanceRegions !== undefined ? { instanceRegions } : {}) };
-      const reasons = await protectedRoleHolders(search, await iamFor(account), ofAccount.map((index) => granted[index]!.roleName));
+      const names = ofAccount.map((index) => granted[index]!.roleName);
+      const reasons = await protectedRoleHolders(search, await iamFor(account), names).catch((error: unknown) => {
+        throw sessionsNotRevokedYet(error, `role ${names.join(', ')} (account ${account})`);
+      });
       for (const index of ofAccount) {
         const reason = reasons.get(granted[index]!.roleName);
         if (reason !== undefined) heldBy.set(index, reason);

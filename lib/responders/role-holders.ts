@@ -212,8 +212,22 @@ async function findProtectedHolders(search: RoleHolderSearch, rolesOf: ReadonlyM
 
 /** The error of a read in `region`, its message naming the region (the step's failure says where). */
 function inRegion(error: unknown, region: string): unknown {
-  if (error instanceof TransientResponderError) return new TransientResponderError(`In ${region}: ${error.message}`, { cause: error });
-  if (error instanceof ResponderFailedError) return new ResponderFailedError(`In ${region}: ${error.message}`, { cause: error });
+  return prefixed(error, `In ${region}: `);
+}
+
+/**
+ * The error of a search that could not decide, its message first saying whose sessions are kept
+ * (`whose`: "role a, b (account …)"), of the same class: the state machine's Retry and Catch read
+ * the name, and the failure alert shows the message.
+ */
+export function sessionsNotRevokedYet(error: unknown, whose: string): unknown {
+  return prefixed(error, `The sessions of ${whose} are not revoked yet: `);
+}
+
+function prefixed(error: unknown, prefix: string): unknown {
+  if (error instanceof TransientResponderError) return new TransientResponderError(`${prefix}${error.message}`, { cause: error });
+  if (error instanceof ResponderAccessDeniedError) return new ResponderAccessDeniedError(`${prefix}${error.message}`, { cause: error });
+  if (error instanceof ResponderFailedError) return new ResponderFailedError(`${prefix}${error.message}`, { cause: error });
   return error;
 }
 

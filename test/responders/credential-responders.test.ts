@@ -741,7 +741,11 @@ describe('revokeRoleSessions', () => {
             if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
             return describeInstancesByRegion({})(request, getClient);
           });
-          await expect(revoke(twoRoles(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringMatching(/^In us-east-1: /) });
+          // The failure alert says whose sessions are kept, not only which call failed.
+          await expect(revoke(twoRoles(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({
+            name: 'TransientResponderError',
+            message: expect.stringMatching(/^The sessions of role ci-deploy-role, build-role \(account 111122223333\) are not revoked yet: In us-east-1: ec2:DescribeInstances failed transiently/),
+          });
           expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
         });
       });
@@ -761,7 +765,7 @@ describe('revokeRoleSessions', () => {
           if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
           return describeInstancesByRegion({})(request, getClient);
         });
-        await expect(revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringMatching(/^In us-east-1: ec2:DescribeInstances failed transiently/) });
+        await expect(revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringMatching(/^The sessions of role ci-deploy-role \(account 111122223333\) are not revoked yet: In us-east-1: ec2:DescribeInstances failed transiently/) });
         expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
       });
     });

@@ -1136,7 +1136,7 @@ describe('quarantineInstance', () => {
             });
             await expect(run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT)).rejects.toMatchObject({
               name: 'TransientResponderError',
-              message: expect.stringMatching(new RegExp(`^The sessions of the role of instance profile ${PROFILE_ARN} are not revoked yet \\(the profile is taken away\\): In sa-east-1: ec2:DescribeInstances failed transiently`)),
+              message: expect.stringMatching(new RegExp(`^The sessions of the role of instance profile ${PROFILE_ARN} \\(the profile is taken away\\) are not revoked yet: In sa-east-1: ec2:DescribeInstances failed transiently`)),
             });
             // Nothing revoked blind, but the profile is gone: the retry finds the instance quarantined
             // and denies the role's sessions from the sealed record (row 11i), or the failure is alerted.
