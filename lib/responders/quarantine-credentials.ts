@@ -23,7 +23,7 @@ import { causeCode } from './quarantine-addresses';
 import type { QuarantineOptions } from './quarantine-plan';
 import { foreignProfile, instanceProfileName } from './instance-profile-arn';
 import type { RoleHolderSearch } from './role-holders';
-import { protectedRoleHolder } from './role-holders';
+import { protectedRoleHolder, sessionsNotRevokedYet } from './role-holders';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
 export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
@@ -111,7 +111,9 @@ interface CredentialsOutcome {
  * that role loses its current credentials too, until it fetches new ones. That is why the option
  * is off by default, and why a role the rails refuse (`roleRails`) keeps its sessions: the instance
  * is contained all the same, and the skipped deny says why. The deny is written before the profile
- * is disassociated, so a run interrupted between the two retries with the profile still known.
+ * is disassociated, so a run interrupted between the two retries with the profile still known; a
+ * revocation that fails (a region's holders unread: row 2zb) still has the profile taken, then fails
+ * the step, and the retry revokes from the sealed record (row 11i).
  */
 export async function removeCredentials(
   ec2: EC2Client,
@@ -143,7 +145,19 @@ export async function removeCredentials(
   const actions: PendingAction[] = [];
   let sessions: Omit<CredentialsOutcome, 'actions'> = {};
   if (options.revokeRoleSessions) {
-    const outcome = await revokeProfileRoleSessions(clients, target, mode, association.instanceProfileArn, roleRails, issuedBefore, logger);
+    let outcome: CredentialsOutcome;
+    try {
+      outcome = await revokeProfileRoleSessions(clients, target, mode, association.instanceProfileArn, roleRails, issuedBefore, logger);
+    } catch (error) {
+      // The revocation could not be decided or written (the protected holders of the role unread in
+      // one region of the account, throttled or down: row 2zb; IAM failing). Nothing was revoked
+      // blind, but the profile still goes: kept, it would hand the instance fresh credentials through
+      // its metadata endpoint while the step is retried or alerted. The retry finds the instance
+      // quarantined and denies the role's sessions from the sealed record (row 11i). A failed
+      // disassociation is not hidden: the step fails all the same, and its retry tries both again.
+      if (options.detachInstanceProfile) await disassociateProfile(ec2, mode, id, association, true).catch(() => undefined);
+      throw sessionsNotRevokedYet(error, `the role of instance profile ${association.instanceProfileArn}${options.detachInstanceProfile ? ' (the profile is taken away)' : ''}`);
+    }
     actions.push(...outcome.actions);
     sessions = { ...(outcome.revoked ? { revoked: outcome.revoked } : {}), ...(outcome.notRevoked ? { notRevoked: outcome.notRevoked } : {}) };
   }
@@ -156,27 +170,38 @@ export async function removeCredentials(
     });
     return { actions, ...sessions };
   }
+  actions.push(await disassociateProfile(ec2, mode, id, association, options.revokeRoleSessions));
+  return { actions, instanceProfileArn: association.instanceProfileArn, ...sessions };
+}
+
+/** Disassociates the instance's profile; an association another execution removed first counts as done. */
+async function disassociateProfile(
+  ec2: EC2Client,
+  mode: ResponderMode,
+  id: string,
+  association: { readonly associationId: string; readonly instanceProfileArn: string },
+  revoking: boolean,
+): Promise<PendingAction> {
   try {
     const disassociated = await mutateUnprobed(
       mode,
       'ec2:DisassociateIamInstanceProfile',
       id,
-      `disassociate instance profile ${association.instanceProfileArn} (association ${association.associationId}); credentials already issued stay valid until they expire${options.revokeRoleSessions ? ' or are revoked' : ''}`,
+      `disassociate instance profile ${association.instanceProfileArn} (association ${association.associationId}); credentials already issued stay valid until they expire${revoking ? ' or are revoked' : ''}`,
       () => ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.associationId })),
     );
-    actions.push(disassociated.action);
+    return disassociated.action;
   } catch (error) {
     // Another execution on the same instance (a second finding, or a retry while the first attempt
     // still ran) removed the association after this one read it: the profile is off, as wanted.
     if (causeCode(error) !== 'InvalidAssociationID.NotFound') throw error;
-    actions.push({
+    return {
       api: 'ec2:DisassociateIamInstanceProfile',
       target: id,
       outcome: 'already-done',
       detail: `${association.instanceProfileArn} was disassociated already (association ${association.associationId}: InvalidAssociationID.NotFound)`,
-    });
+    };
   }
-  return { actions, instanceProfileArn: association.instanceProfileArn, ...sessions };
 }
 
 /**
@@ -362,7 +387,10 @@ export async function renewRoleSessionsRevocation(
       ],
     };
   }
-  const outcome = await revokeProfileRoleSessions(clients, target, mode, profile.instanceProfileArn, roleRails, issuedBefore, logger, clearedAt);
+  // A failure says which profile's role keeps its sessions (the alert's words; the class is kept for the Retry).
+  const outcome = await revokeProfileRoleSessions(clients, target, mode, profile.instanceProfileArn, roleRails, issuedBefore, logger, clearedAt).catch((error: unknown) => {
+    throw sessionsNotRevokedYet(error, `the role of instance profile ${profile.instanceProfileArn}`);
+  });
   if (profile.source === 'association') return outcome;
   const checked: PendingAction = {
     api: 'kms:GenerateMac',

@@ -32,7 +32,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { roleIdsNamed, rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
-import { instanceRegionsOf, protectedRoleHolder, protectsAnything } from './role-holders';
+import { instanceRegionsOf, protectedRoleHolders, protectsAnything, sessionsNotRevokedYet } from './role-holders';
 import { protectionRulesOf } from './containment-guard-rails';
 import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -77,7 +77,7 @@ export interface RevokeRoleSessionsResult extends ResponderResult<RevokeRoleSess
 export interface RevokeRoleSessionsDeps {
   /** IAM in the role's account, through the session-revoker role (the only one that writes role policies). */
   readonly clients: IamClients;
-  /** EC2 in the role's account and the incident's region, through the member role: the protected instances holding the role (row 2x). */
+  /** EC2 in the role's account, a client per region searched, through the member role: the protected instances holding the role (rows 2x, 2z). */
   readonly ec2Clients: Ec2Clients;
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
@@ -124,34 +124,57 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
   if (narrowed?.stop === 'wrong-kind') return finish('no-role');
   if (narrowed?.stop === 'not-named') return finish('refused', [], { refusal: narrowed.refusal });
 
-  const roles: RoleRevocation[] = [];
-  for (const role of granted) {
-    const refuse = (reason: string, outcome: 'refused' | 'not-found' = 'refused') => {
-      log.record('firebreak:check-credential', role.roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
-      roles.push({ ...role, outcome, reason });
-    };
+  // Each role's outcome in the order the finding names them: the rails first, role by role; then the
+  // protected holders of every role the rails let through, each account's read once (below); then the writes.
+  const outcomes: (RoleRevocation | undefined)[] = granted.map(() => undefined);
+  const refuse = (index: number, reason: string, outcome: 'refused' | 'not-found' = 'refused') => {
+    const role = granted[index]!;
+    log.record('firebreak:check-credential', role.roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
+    outcomes[index] = { ...role, outcome, reason };
+  };
+  const iamClients = new Map<string, Promise<IAMClient>>();
+  const iamFor = (account: string) => {
+    let client = iamClients.get(account);
+    if (client === undefined) iamClients.set(account, (client = deps.clients.iam({ account, region: incident.region })));
+    return client;
+  };
+  const cleared: number[] = [];
+  for (const [index, role] of granted.entries()) {
     if (!RESOURCE_ID_FORMAT.iamName.test(role.roleName)) {
-      refuse(`${JSON.stringify(role.roleName.slice(0, 64))} is not an IAM role name`);
+      refuse(index, `${JSON.stringify(role.roleName.slice(0, 64))} is not an IAM role name`);
       continue;
     }
-    let iam: IAMClient | undefined;
-    const iamFor = async () => (iam ??= await deps.clients.iam({ account: role.account, region: incident.region }));
     // The role is the finding's claim: its id when the sessions give one, else its creation date, must
     // say it is the role the finding saw (rows 11n, 11v), read again here where the deny is written (row 11x).
-    const verdict = await roleSessionsVerdict({ ...role, roleIds: roleIdsNamed(incident, role), findingCreated: incident.times.created }, iamFor, rails, incident, gameDay);
+    const verdict = await roleSessionsVerdict({ ...role, roleIds: roleIdsNamed(incident, role), findingCreated: incident.times.created }, () => iamFor(role.account), rails, incident, gameDay);
     if (verdict.read) log.record('iam:GetRole', role.roleName, 'observed', `Role ${role.roleName} exists in account ${role.account}`);
-    if (verdict.refusal !== undefined) {
-      refuse(verdict.refusal, verdict.missing ? 'not-found' : 'refused');
-      continue;
-    }
-    // The deny reaches every holder of the role's sessions: a protected instance holding it through
-    // an instance profile keeps it, as quarantine-instance's revokeRoleSessions does (rows 2v, 2x).
-    if (protectsAnything(protection)) {
-      const holder = await protectedRoleHolder({ ec2: (region) => deps.ec2Clients.ec2({ account: role.account, region }), region: incident.region, protection, ...(instanceRegions !== undefined ? { instanceRegions } : {}) }, await iamFor(), [role.roleName]);
-      if (holder !== undefined) {
-        refuse(holder);
-        continue;
+    if (verdict.refusal !== undefined) refuse(index, verdict.refusal, verdict.missing ? 'not-found' : 'refused');
+    else cleared.push(index);
+  }
+  // The deny reaches every holder of the role's sessions: a protected instance holding it through
+  // an instance profile keeps it, as quarantine-instance's revokeRoleSessions does (rows 2v, 2x).
+  // One search an account for all its roles: its regions listed once, each region read once.
+  const heldBy = new Map<number, string>();
+  if (protectsAnything(protection)) {
+    for (const account of new Set(cleared.map((index) => granted[index]!.account))) {
+      const ofAccount = cleared.filter((index) => granted[index]!.account === account);
+      const search = { ec2: (region: string) => deps.ec2Clients.ec2({ account, region }), region: incident.region, protection, ...(instanceRegions !== undefined ? { instanceRegions } : {}) };
+      const names = ofAccount.map((index) => granted[index]!.roleName);
+      const reasons = await protectedRoleHolders(search, await iamFor(account), names).catch((error: unknown) => {
+        throw sessionsNotRevokedYet(error, `role ${names.join(', ')} (account ${account})`);
+      });
+      for (const index of ofAccount) {
+        const reason = reasons.get(granted[index]!.roleName);
+        if (reason !== undefined) heldBy.set(index, reason);
       }
+    }
+  }
+  for (const index of cleared) {
+    const role = granted[index]!;
+    const holder = heldBy.get(index);
+    if (holder !== undefined) {
+      refuse(index, holder);
+      continue;
     }
     const kept = await deps.records.get({ kind: 'role-sessions', account: role.account, roleName: role.roleName });
     // Only a rerun of the execution that wrote the deny writes nothing new. A new execution of the
@@ -165,12 +188,12 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
         'already-done',
         `This incident already denied the sessions of ${role.roleName} issued before ${kept.record.issuedBefore} (sealed record): nothing new is written`,
       );
-      roles.push({ ...role, outcome: 'already-revoked', issuedBefore: kept.record.issuedBefore, policyName: kept.record.policyName });
+      outcomes[index] = { ...role, outcome: 'already-revoked', issuedBefore: kept.record.issuedBefore, policyName: kept.record.policyName };
       continue;
     }
     const issuedBefore = now().toISOString();
     const hits = `every holder of a session of ${role.roleName}${role.sessions.length > 0 ? `, not only ${role.sessions.join(', ')}` : ''}`;
-    const action = await revokeOlderRoleSessions(await iamFor(), mode, role.roleName, issuedBefore, hits, deps.logger);
+    const action = await revokeOlderRoleSessions(await iamFor(role.account), mode, role.roleName, issuedBefore, hits, deps.logger);
     log.record(action.api, action.target, action.outcome, action.detail);
     if (mode !== 'dry-run') {
       const record: RoleSessionsRecord = {
@@ -190,8 +213,9 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
         `Recorded (sealed) the deny of ${role.roleName}'s sessions issued before ${issuedBefore}${kept !== undefined && kept.record.released !== true ? `, in place of incident ${kept.record.incidentKey}'s record` : ''}: release-credentials removes exactly this policy`,
       );
     }
-    roles.push({ ...role, outcome: mode === 'dry-run' ? 'would-revoke' : 'revoked', issuedBefore, policyName: REVOKE_SESSIONS_POLICY_NAME });
+    outcomes[index] = { ...role, outcome: mode === 'dry-run' ? 'would-revoke' : 'revoked', issuedBefore, policyName: REVOKE_SESSIONS_POLICY_NAME };
   }
+  const roles = outcomes.filter((outcome): outcome is RoleRevocation => outcome !== undefined);
   return finish(statusOf(mode, roles), roles);
 }
 

@@ -137,7 +137,8 @@ export interface FirebreakProps {
    * The regions in which the served accounts can run instances (e.g. those an SCP, such as AWS
    * Control Tower's Region deny control, leaves open). Before a role's sessions are denied,
    * quarantine-instance and revoke-role-sessions look for protected instances holding the role in
-   * these regions and the incident's, instead of every region enabled for the account (row 2z): a
+   * these regions (those the account has enabled, row 2zd) and the incident's, instead of every
+   * region enabled for the account (row 2z): a
    * region the SCP denies is then not read, and does not keep every role's sessions.
    * @default every region enabled for the account (ec2:DescribeRegions)
    */

@@ -32,8 +32,9 @@ const INSTANCE = 'arn:aws:ec2:eu-west-1:222233334444:instance/i-0a1b2c3d4e5f6071
 const USER = 'arn:aws:iam::222233334444:user/ops/alice';
 const ROLE = 'arn:aws:iam::222233334444:role/app-server';
 
-function decision(action: string, resource: string, tagKeys: readonly string[], principal = ATTACKER): string {
-  const context: RequestContext = { action, resource, keys: { 'aws:TagKeys': tagKeys, 'aws:PrincipalArn': [principal] } };
+function decision(action: string, resource: string, tagKeys: readonly string[], principal = ATTACKER, resourceTags: Readonly<Record<string, string>> = {}): string {
+  const tags = Object.fromEntries(Object.entries(resourceTags).map(([key, value]) => [`aws:ResourceTag/${key}`, [value]]));
+  const context: RequestContext = { action, resource, keys: { 'aws:TagKeys': tagKeys, 'aws:PrincipalArn': [principal], ...tags } };
   return evaluatePolicies([SCP], context).decision;
 }
 
@@ -65,6 +66,19 @@ describe('the SCP that guards Firebreak\'s control tags (docs/security.md §B5)'
     ['iam:CreateRole', ROLE, ['firebreak:gameday-target']],
   ] as const)('denies %s on %s with the tag keys %j to any other principal', (action, resource, keys) => {
     expect(decision(action, resource, keys)).toBe('explicit-deny');
+  });
+
+  // ATTACK (review-holders, row 2zc): a role a protected instance holds keeps its sessions (rows 2v, 2x). Whoever may
+  // pass the compromised role (iam:PassRole) and associate profiles gives a protected instance the role's profile, and
+  // every revocation of the role is refused: the stolen sessions stay. Only administrators change a protected instance's profile.
+  it.each([
+    ['ec2:AssociateIamInstanceProfile', { 'firebreak:protected': 'payments DB' }],
+    ['ec2:ReplaceIamInstanceProfileAssociation', { 'firebreak:protected': '' }],
+    ['ec2:AssociateIamInstanceProfile', { 'Firebreak:Protected': 'payments DB' }],
+  ] as const)('denies %s on an instance tagged %j to any other principal', (action, tags) => {
+    expect(decision(action, INSTANCE, [], ATTACKER, tags)).toBe('explicit-deny');
+    expect(decision(action, INSTANCE, [], ADMIN, tags)).not.toBe('explicit-deny');
+    expect(decision(action, INSTANCE, [], ATTACKER, { team: 'web' })).not.toBe('explicit-deny');
   });
 
   it.each([

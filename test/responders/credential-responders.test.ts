@@ -478,7 +478,7 @@ describe('revokeRoleSessions', () => {
     const PROFILE = 'arn:aws:iam::111122223333:instance-profile/ci/ci-runner';
     const OTHER_PROFILE = 'arn:aws:iam::111122223333:instance-profile/deploy-host';
     const DB = 'i-0db0000000000000a';
-    const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] };
+    const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };
     const PROTECTED_BY_TAG = { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' };
     const givenRoleHeldBy = (instances: Parameters<typeof describeInstancesAsEc2>[0], profiles: string[] = [PROFILE, OTHER_PROFILE]) => {
       iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::111122223333:role/${ROLE}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
@@ -568,8 +568,8 @@ describe('revokeRoleSessions', () => {
           const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1' } });
           expect(result.status).toBe('revoked');
           expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
-          // Exactly the incident's region and the listed ones, each read once with the same filters; the account's regions are not asked for.
-          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(0);
+          // Exactly the incident's region and the listed ones the account has enabled (asked once, row 2zd), each read once with the same filters.
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand).map((c) => c.args[0].input)).toEqual([{ AllRegions: false }]);
           expect(reads.sort((a, b) => a.region.localeCompare(b.region))).toEqual([
             { region: HOME, input: FILTERED },
             { region: 'us-east-1', input: FILTERED },
@@ -577,15 +577,35 @@ describe('revokeRoleSessions', () => {
           expect(ec2Targets.map((t) => t.region).sort()).toEqual([HOME, 'us-east-1']);
         });
 
-        it("ATTACK (holder-regions-setting): always reads the incident's own region, even when instanceRegions leaves it out", async () => {
+        it('ATTACK (review-holders): a region instanceRegions names that the account has not enabled is not read, and does not keep every session: it runs no instance (row 2zd)', async () => {
+          // af-south-1 is an opt-in region: one served account runs instances there, this one never
+          // enabled it, and EC2 there answers AuthFailure, which counted as a denied read.
           givenRegions([HOME, 'us-east-1'], {});
+          const reads = givenReadsByRegion({ [HOME]: [holder('i-0ci0000000000000b', PROFILE)] });
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            const region = String(await getClient().config.region());
+            reads.push({ region, input: request });
+            if (region === 'af-south-1') throw sdkError('AuthFailure', 401);
+            return describeInstancesByRegion({ [HOME]: [holder('i-0ci0000000000000b', PROFILE)] })(request, getClient);
+          });
+          const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1,af-south-1' } });
+          expect(result.status).toBe('revoked');
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+          // The account's enabled regions, asked once where the incident is; then the named ones it has enabled, and the incident's.
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand).map((c) => c.args[0].input)).toEqual([{ AllRegions: false }]);
+          expect(reads.map((read) => read.region).sort()).toEqual([HOME, 'us-east-1']);
+          expect(reads.every((read) => JSON.stringify(read.input) === JSON.stringify(FILTERED))).toBe(true);
+        });
+
+        it("ATTACK (holder-regions-setting): always reads the incident's own region, even when instanceRegions leaves it out", async () => {
+          givenRegions([HOME, 'us-east-1', 'ap-southeast-2'], {});
           const reads = givenReadsByRegion({ [HOME]: [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
           const result = await revoke(ROLE_SESSION(), { environment: { ...PROTECTED_BY_TAG, FIREBREAK_INSTANCE_REGIONS: 'us-east-1,ap-southeast-2' } });
           expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
           expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringMatching(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\) holds instance profile/) })]);
           expect(reads.map((read) => read.region).sort()).toEqual(['ap-southeast-2', HOME, 'us-east-1']);
           expect(reads.every((read) => JSON.stringify(read.input) === JSON.stringify(FILTERED))).toBe(true);
-          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(0);
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand)).toHaveLength(1);
         });
 
         it('keeps the sessions when a region of instanceRegions cannot be read, telling the operator to let the role read it or take it out', async () => {
@@ -612,6 +632,124 @@ describe('revokeRoleSessions', () => {
         });
       });
 
+      it("tried (review-holders): DescribeRegions answering no region (or none by a region's name) still reads the incident's region: its protected holder keeps the sessions", async () => {
+        for (const answer of [[], ['US-EAST-1', 'not a region']]) {
+          iamMock.reset();
+          ec2Mock.reset();
+          givenRegions(answer, { [HOME]: [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+          const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+          expect(iamMock.commandCalls(PutRolePolicyCommand), JSON.stringify(answer)).toHaveLength(0);
+          expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringMatching(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\) holds/) })]);
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+        }
+      });
+
+      it("tried (review-holders): the protected holder's profile on IAM's second page of the role's profiles, past EC2's 200 filter values, is found", async () => {
+        givenRegions([HOME], { [HOME]: [holder(DB, 'arn:aws:iam::111122223333:instance-profile/fleet/p-200', { 'firebreak:protected': 'payments' })] });
+        const arns = Array.from({ length: 201 }, (_, i) => `arn:aws:iam::111122223333:instance-profile/fleet/p-${i}`);
+        iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: ROLE }).resolves({ InstanceProfiles: arns.slice(0, 150).map((arn) => profileHolding(arn, ROLE, '111122223333')), IsTruncated: true, Marker: 'page-2' });
+        iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: ROLE, Marker: 'page-2' }).resolves({ InstanceProfiles: arns.slice(150).map((arn) => profileHolding(arn, ROLE, '111122223333')), IsTruncated: false });
+        const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        expect(result.roles).toEqual([expect.objectContaining({ outcome: 'refused', reason: expect.stringContaining('holds instance profile arn:aws:iam::111122223333:instance-profile/fleet/p-200') })]);
+        expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }, { RoleName: ROLE, Marker: 'page-2' }]);
+        expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([
+          { Filters: [{ Name: 'iam-instance-profile.arn', Values: arns.slice(0, 200) }, STATES], MaxResults: 1000 },
+          { Filters: [{ Name: 'iam-instance-profile.arn', Values: arns.slice(200) }, STATES], MaxResults: 1000 },
+        ]);
+      });
+
+      describe('several roles of one account (one search: the regions listed once, each region read once)', () => {
+        const BUILD = 'build-role';
+        const BUILD_PROFILE = 'arn:aws:iam::111122223333:instance-profile/build-host';
+        const FILTERS = (...profiles: string[]) => ({ Filters: [{ Name: 'iam-instance-profile.arn', Values: profiles }, STATES], MaxResults: 1000 });
+        /** The incident naming both roles (by name: their sessions give no id), each created before the finding. */
+        const twoRoles = (second = BUILD): Incident => ({
+          ...ROLE_SESSION(),
+          affected: [
+            { kind: 'role-session', from: 'test', roleName: ROLE, sessionName: 'deploy-bot' },
+            { kind: 'role-session', from: 'test', roleName: second, sessionName: 'x1' },
+          ],
+        });
+        const givenSecondRole = (name: string, profiles: string[]) => {
+          iamMock.on(GetRoleCommand, { RoleName: name }).resolves({ Role: { RoleName: name, Arn: `arn:aws:iam::111122223333:role/${name}`, Path: '/', RoleId: 'AROAQ3EGRW6JRBUILDRL', CreateDate: NOW, Tags: [] } });
+          iamMock.on(ListInstanceProfilesForRoleCommand, { RoleName: name }).resolves({ InstanceProfiles: profiles.map((arn) => profileHolding(arn, name, '111122223333')), IsTruncated: false });
+        };
+
+        it("reads the account's regions once and each region once for every role it names, and judges each role on its own holders", async () => {
+          givenRegions([HOME, 'us-east-1'], { [HOME]: [holder('i-0b10000000000000d', BUILD_PROFILE)], 'us-east-1': [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+          givenSecondRole(BUILD, [BUILD_PROFILE]);
+          const result = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG });
+          expect(iamMock.commandCalls(ListInstanceProfilesForRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }, { RoleName: BUILD }]);
+          expect(ec2Mock.commandCalls(DescribeRegionsCommand).map((c) => c.args[0].input)).toEqual([{ AllRegions: false }]);
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([FILTERS(PROFILE, OTHER_PROFILE, BUILD_PROFILE), FILTERS(PROFILE, OTHER_PROFILE, BUILD_PROFILE)]);
+          expect(ec2Targets.map((t) => t.region).sort()).toEqual([HOME, 'us-east-1']);
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            [BUILD, 'revoked'],
+          ]);
+          expect(result.roles[0]?.reason).toMatch(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\) in us-east-1 holds instance profile .*deploy-host, which holds the same role ci-deploy-role/);
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD]);
+        });
+
+        it('a role no instance profile holds is not kept by a region that cannot be read for another role of its account', async () => {
+          givenRegions([HOME, 'us-east-1'], {});
+          givenSecondRole(BUILD, []);
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            if ((await getClient().config.region()) === 'us-east-1') throw sdkError('UnauthorizedOperation', 403);
+            return describeInstancesByRegion({})(request, getClient);
+          });
+          const result = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG });
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            [BUILD, 'revoked'],
+          ]);
+          expect(result.roles[0]?.reason).toContain('the instances holding the role in us-east-1 could not be read');
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([FILTERS(PROFILE, OTHER_PROFILE), FILTERS(PROFILE, OTHER_PROFILE)]);
+        });
+
+        it('tried (review-holders): the role named twice in another case (IAM names are case-insensitive) is kept under both names by the one search', async () => {
+          givenRegions([HOME], { [HOME]: [holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' })] });
+          givenSecondRole('CI-DEPLOY-ROLE', [PROFILE, OTHER_PROFILE]);
+          const result = await revoke(twoRoles('CI-DEPLOY-ROLE'), { environment: PROTECTED_BY_TAG });
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            ['CI-DEPLOY-ROLE', 'refused'],
+          ]);
+          expect(result.roles[1]?.reason).toMatch(/^protected instance i-0db0000000000000a .* holds instance profile .*deploy-host, which holds the same role CI-DEPLOY-ROLE/);
+          expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([FILTERS(PROFILE, OTHER_PROFILE)]);
+        });
+
+        it("a role no instance profile holds is revoked though the account's regions cannot be listed for another role of its account (each role judged on its own)", async () => {
+          givenRegions([HOME], {});
+          givenSecondRole(BUILD, []);
+          ec2Mock.on(DescribeRegionsCommand).rejects(sdkError('UnauthorizedOperation', 403));
+          const result = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG });
+          expect(result.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'refused'],
+            [BUILD, 'revoked'],
+          ]);
+          expect(result.roles[0]?.reason).toContain('could not be read (ec2:DescribeRegions was denied (UnauthorizedOperation))');
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD]);
+        });
+
+        it('fails before writing the deny of any role when a region of the search fails otherwise (throttled)', async () => {
+          givenRegions([HOME, 'us-east-1'], {});
+          givenSecondRole(BUILD, [BUILD_PROFILE]);
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
+            return describeInstancesByRegion({})(request, getClient);
+          });
+          // The failure alert says whose sessions are kept, not only which call failed.
+          await expect(revoke(twoRoles(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({
+            name: 'TransientResponderError',
+            message: expect.stringMatching(/^The sessions of role ci-deploy-role, build-role \(account 111122223333\) are not revoked yet: In us-east-1: ec2:DescribeInstances failed transiently/),
+          });
+          expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        });
+      });
+
       it("keeps the sessions when the account's regions cannot be listed (a member role without ec2:DescribeRegions): refused, nothing written", async () => {
         givenRegions([HOME], {});
         ec2Mock.on(DescribeRegionsCommand).rejects(sdkError('UnauthorizedOperation', 403));
@@ -627,7 +765,7 @@ describe('revokeRoleSessions', () => {
           if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
           return describeInstancesByRegion({})(request, getClient);
         });
-        await expect(revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringMatching(/^In us-east-1: ec2:DescribeInstances failed transiently/) });
+        await expect(revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG })).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringMatching(/^The sessions of role ci-deploy-role \(account 111122223333\) are not revoked yet: In us-east-1: ec2:DescribeInstances failed transiently/) });
         expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
       });
     });
@@ -637,6 +775,16 @@ describe('revokeRoleSessions', () => {
       const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
       expect(result.status).toBe('revoked');
       expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE, PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+    });
+
+    it("ATTACK (review-holders): never revokes the sessions of a role a protected instance holds while it is hibernated: its processes resume with the credentials they held (row 2za)", async () => {
+      // A hibernated instance is `stopped`, but its RAM (the SDKs' cached credentials, valid up to
+      // hours) comes back on start: a deny written meanwhile cuts the protected workload when it resumes.
+      givenRoleHeldBy([holder('i-0ci0000000000000b', PROFILE), holder(DB, OTHER_PROFILE, { 'firebreak:protected': 'payments' }, 'stopped', true)]);
+      const result = await revoke(ROLE_SESSION(), { environment: PROTECTED_BY_TAG });
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(result.roles).toEqual([expect.objectContaining({ roleName: ROLE, outcome: 'refused', reason: expect.stringMatching(/^protected instance i-0db0000000000000a \(tagged firebreak:protected\), stopped with hibernation configured \(its processes resume with the credentials they held\), holds instance profile .*deploy-host/) })]);
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([{ Filters: [{ Name: 'iam-instance-profile.arn', Values: [PROFILE, OTHER_PROFILE] }, STATES], MaxResults: 1000 }]);
     });
 
     it('tried (holders): a role no instance profile holds is revoked without reading EC2', async () => {

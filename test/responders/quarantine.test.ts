@@ -1051,7 +1051,7 @@ describe('quarantineInstance', () => {
       describe('a protected instance that holds the same role (row 2v)', () => {
         const DB = 'i-0db0000000000000a';
         const DB_PROFILE = `arn:aws:iam::${ACCOUNT}:instance-profile/payments-db`;
-        const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping'] };
+        const STATES = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };
         const BY_PROFILE = (...arns: string[]) => [{ Name: 'iam-instance-profile.arn', Values: arns }, STATES];
         /** EC2 as it answers (exact filters; the instance's own read as before), and IAM's profiles of the role. */
         const givenHolders = (instances: Parameters<typeof describeInstancesAsEc2>[0], profiles: string[], pageSize?: number) => {
@@ -1096,6 +1096,14 @@ describe('quarantineInstance', () => {
           expect(result.roleSessionsNotRevoked).toBeUndefined();
         });
 
+        it('ATTACK (review-holders): never revokes the sessions of the role a protected instance holds while hibernated: on start its processes resume with the credentials they held (row 2za)', async () => {
+          givenRole(ROLE_NAME);
+          givenHolders([holder(INSTANCE_ID, PROFILE_ARN), holder(DB, PROFILE_ARN, {}, 'stopped', true)], [PROFILE_ARN]);
+          const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_PROTECTED_INSTANCE_IDS: DB });
+          expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
+          await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(in the deployment's protected list\\), stopped with hibernation configured .*, holds the same instance profile ${PROFILE_ARN}`));
+        });
+
         describe('in every region enabled for the account (row 2z)', () => {
           /** EC2 as each region answers: the instance's own read in its region, the holders of the role region by region. */
           const givenHoldersByRegion = (regions: string[], byRegion: Parameters<typeof describeInstancesByRegion>[0], profiles: string[]) => {
@@ -1113,6 +1121,28 @@ describe('quarantineInstance', () => {
             expect(inputsOf(ec2Mock, DescribeRegionsCommand)).toEqual([{ AllRegions: false }]);
             expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }, { Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
             expect(clients.targets.filter((t) => t.service === 'ec2').map((t) => t.target)).toEqual([{ account: ACCOUNT, region: REGION }, { account: ACCOUNT, region: 'us-east-1' }]);
+          });
+
+          it("ATTACK (review-holders): takes the instance profile away even when a region's holders cannot be read now (throttled, an outage): the profile kept handing the instance fresh credentials (row 2zb)", async () => {
+            // Whoever holds the stolen credentials floods DescribeInstances in a quiet region of the
+            // account (EC2's request limits are the account's, per region), or that region's EC2 is down.
+            givenRole(ROLE_NAME);
+            givenHoldersByRegion([REGION, 'sa-east-1'], { [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)] }, [PROFILE_ARN]);
+            const byRegion = describeInstancesByRegion({ [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)] });
+            ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+              if (request.InstanceIds?.length) return { Reservations: [{ Instances: [describedInstance()] }] };
+              if (String(await getClient().config.region()) === 'sa-east-1') throw sdkError('RequestLimitExceeded', 503);
+              return byRegion(request, getClient);
+            });
+            await expect(run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT)).rejects.toMatchObject({
+              name: 'TransientResponderError',
+              message: expect.stringMatching(new RegExp(`^The sessions of the role of instance profile ${PROFILE_ARN} \\(the profile is taken away\\) are not revoked yet: In sa-east-1: ec2:DescribeInstances failed transiently`)),
+            });
+            // Nothing revoked blind, but the profile is gone: the retry finds the instance quarantined
+            // and denies the role's sessions from the sealed record (row 11i), or the failure is alerted.
+            expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+            expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+            expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
           });
 
           it('tried (holders-regions): the contained instance is not its own holder in its region only: the same id in another region is judged', async () => {
@@ -1135,7 +1165,8 @@ describe('quarantineInstance', () => {
               return byRegion(request, getClient);
             });
             const result = await run(input({ options: { revokeRoleSessions: true } }), { ...DEPLOYMENT, FIREBREAK_INSTANCE_REGIONS: 'us-east-1' });
-            expect(inputsOf(ec2Mock, DescribeRegionsCommand)).toEqual([]);
+            // The account's enabled regions, asked once (a named region it has not enabled runs no instance: row 2zd).
+            expect(inputsOf(ec2Mock, DescribeRegionsCommand)).toEqual([{ AllRegions: false }]);
             expect(reads.sort((a, b) => a.region.localeCompare(b.region))).toEqual([
               { region: REGION, input: { Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 } },
               { region: 'us-east-1', input: { Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 } },
@@ -1319,6 +1350,27 @@ describe('quarantineInstance on an instance already quarantined, for a new execu
     iamMock.on(GetRolePolicyCommand).rejects(sdkError('ServiceFailure', 500));
     await expect(run(revoke())).rejects.toBeInstanceOf(TransientResponderError);
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it("tried (review-holders): the retry of a quarantine whose holder read failed (the profile taken, nothing revoked) denies the sessions once the regions answer, and a failure says whose sessions are kept (row 2zb)", async () => {
+    iamMock.on(GetRolePolicyCommand).rejects(sdkError('NoSuchEntity', 404));
+    ec2Mock.on(DescribeRegionsCommand).callsFake(describeRegionsAs([REGION, 'sa-east-1']));
+    const holders = describeInstancesByRegion({});
+    let throttled = true;
+    ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+      if (request.InstanceIds?.length) return { Reservations: [{ Instances: [describedInstance(quarantined)] }] };
+      if (throttled && String(await getClient().config.region()) === 'sa-east-1') throw sdkError('RequestLimitExceeded', 503);
+      return holders(request, getClient);
+    });
+    await expect(run(revoke(), DEPLOYMENT)).rejects.toMatchObject({
+      name: 'TransientResponderError',
+      message: expect.stringMatching(new RegExp(`^The sessions of the role of instance profile ${PROFILE_ARN} are not revoked yet: In sa-east-1: ec2:DescribeInstances failed transiently`)),
+    });
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    throttled = false;
+    const result = await run(revoke(), DEPLOYMENT);
+    expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+    expect(result).toMatchObject({ status: 'already-quarantined', revokedRoleSessions: { roleName: ROLE_NAME } });
   });
 
   it('writes the deny again when IAM refuses to show it (a member role deployed before GetRolePolicy was needed), and says so', async () => {

@@ -9,11 +9,12 @@
 import type { DescribeInstancesCommandInput, DescribeInstancesCommandOutput, DescribeRegionsCommandOutput, Instance } from '@aws-sdk/client-ec2';
 import type { InstanceProfile } from '@aws-sdk/client-iam';
 
-/** A holder of `profileArn` in `state`, tagged `tags`. */
-export function holder(instanceId: string, profileArn: string | undefined, tags: Record<string, string> = {}, state: 'running' | 'stopped' | 'pending' | 'stopping' = 'running'): Instance {
+/** A holder of `profileArn` in `state`, tagged `tags`; `hibernation`: launched with hibernation configured (its stop keeps RAM, and its processes' credentials). */
+export function holder(instanceId: string, profileArn: string | undefined, tags: Record<string, string> = {}, state: 'running' | 'stopped' | 'pending' | 'stopping' = 'running', hibernation = false): Instance {
   return {
     InstanceId: instanceId,
     State: { Name: state },
+    ...(hibernation ? { HibernationOptions: { Configured: true } } : {}),
     ...(profileArn !== undefined ? { IamInstanceProfile: { Arn: profileArn, Id: `AIPA${instanceId.slice(2, 10).toUpperCase()}` } } : {}),
     Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
   };
