@@ -15,7 +15,7 @@ import { NodeSha256, callerProof } from './caller-proof';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { ApprovalRequestBody, ApprovalRequestView } from '../responders/approval';
 import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema, approvalShowBodySchema } from '../responders/approval';
-import { terminalLine } from '../responders/untrusted-text';
+import { terminalField, terminalLine } from '../responders/untrusted-text';
 import { describeStack } from './aws';
 import { LiveSetupError } from './errors';
 import { FirebreakError } from '../contracts/errors';
@@ -333,11 +333,22 @@ export async function showRequest(flags: ApprovalFlags, deps: ApprovalCliDepende
   return { message: textField(reply.json.message) ?? '', request: request as ShownRequest['request'] };
 }
 
-/** A value of the function's answer as one line of text: scalars as they are, anything else as JSON. */
-function shown(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value) ?? 'unknown';
+/**
+ * The most code points shown of one field of the request: a finding's title is up to 1,024, and a
+ * manual request's asker and reason whatever its execution input holds (row 14f).
+ */
+const SHOWN_FIELD_MAX = 300;
+/** A note is Firebreak's own words about what approving does: shown whole, as the request keeps it (2,000 at most). */
+const SHOWN_NOTE_MAX = 2_000;
+
+/**
+ * A value of the function's answer as one field of a line: scalars as they are, anything else as
+ * JSON; each run of blanks one space, and cut at `max` code points (`terminalField`), so that no
+ * field pads itself to a screen line of its own nor pushes the request away from the question.
+ */
+function shown(value: unknown, max = SHOWN_FIELD_MAX): string {
+  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : (JSON.stringify(value) ?? 'unknown');
+  return terminalField(text, max);
 }
 
 /** The resource's scalar fields (`kind` first), without its lists and maps (tags, interfaces). */
@@ -345,7 +356,7 @@ function resourceLine(resource: unknown): string {
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) return shown(resource);
   return Object.entries(resource)
     .filter((entry) => typeof entry[1] === 'string' || typeof entry[1] === 'number')
-    .map(([name, value]) => (name === 'kind' ? shown(value) : `${name} ${shown(value)}`))
+    .map(([name, value]) => (name === 'kind' ? shown(value) : `${shown(name)} ${shown(value)}`))
     .join(', ');
 }
 
@@ -356,7 +367,7 @@ function resourceLine(resource: unknown): string {
  */
 export function describeShownRequest(executionArn: string, { request }: ShownRequest): string[] {
   const severity = request.severity as { label?: unknown; score?: unknown } | undefined;
-  const steps = Array.isArray(request.waitingSteps) ? request.waitingSteps.map(shown).join(', ') : shown(request.waitingSteps);
+  const steps = Array.isArray(request.waitingSteps) ? shown(request.waitingSteps.map((step) => shown(step)).join(', ')) : shown(request.waitingSteps);
   // Who asked is the execution input's word (states:StartExecution takes any input): said as a claim (row 5s).
   const asked =
     request.requestedBy !== undefined
@@ -371,7 +382,7 @@ export function describeShownRequest(executionArn: string, { request }: ShownReq
     `  requested: ${shown(request.requestedAt)}${asked}; ${request.timedOut === true ? `timed out at ${shown(request.expiresAt)} (the playbook took its timeout path)` : `expires ${shown(request.expiresAt)} (then the playbook takes its timeout path)`}`,
     `  status:    ${shown(request.status)}${request.decision !== undefined ? `, ${shown(request.decision)} by ${shown(request.decidedBy)} at ${shown(request.decidedAt)}` : ''}`,
     // What approving will and will not do (a release's claims), as the request's alert said it.
-    ...(Array.isArray(request.notes) ? request.notes.slice(0, 8).map((note, index) => `  ${index === 0 ? 'approving:' : '          '} ${shown(note).trim()}`) : []),
+    ...(Array.isArray(request.notes) ? request.notes.slice(0, 8).map((note, index) => `  ${index === 0 ? 'approving:' : '          '} ${shown(note, SHOWN_NOTE_MAX).trim()}`) : []),
   ].map(terminalLine);
 }
 

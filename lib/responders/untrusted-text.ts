@@ -254,6 +254,27 @@ export function terminalLine(text: string): string {
   return OUTSIDE_PRINTABLE_ASCII.test(text) ? text.replace(INVISIBLE_OR_CONTROL, unicodeEscape) : text;
 }
 
+/**
+ * What a terminal shows blank: every space separator (U+0020, U+00A0, U+2000–U+200A, U+3000…) and
+ * the letters drawn empty (the Hangul fillers, U+2800 BRAILLE PATTERN BLANK), which no escape of
+ * `terminalLine` touches.
+ */
+const BLANK_RUN = /[\p{Zs}\u115F\u1160\u3164\uFFA0\u2800]+/gu;
+
+/**
+ * One untrusted field of a line the operator is asked to confirm (row 14f): as `terminalLine`, each
+ * run of blanks shown as one space, and at most `max` code points, the cut saying how much is not
+ * shown. A terminal wraps a long line: blanks padding a field to the width of the screen start a
+ * line of the field's own there (a forged `target:` under the real finding line), and a field of
+ * thousands of characters pushes the rest of the request screens away from the question.
+ */
+export function terminalField(text: string, max: number): string {
+  const tidy = text.replace(BLANK_RUN, ' ').trim();
+  const points = Array.from(tidy);
+  const shown = points.length <= max ? tidy : `${points.slice(0, max).join('')}… (${points.length - max} more characters not shown)`;
+  return terminalLine(shown);
+}
+
 export interface NeutralizeOptions {
   /** Keep line breaks (multi-line text such as a description); default: one line. */
   readonly multiline?: boolean;

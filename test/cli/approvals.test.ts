@@ -447,9 +447,36 @@ describe('firebreak approve / reject commands', () => {
     for (const line of lines) expect(line).not.toMatch(/[\n\r]/);
     expect(lines.filter((line) => line.startsWith('  target:'))).toHaveLength(1);
     expect(lines.some((line) => line.startsWith('  approving: nothing'))).toBe(false);
-    expect(lines).toContain(`  finding:   Port probe\\u000a  target:    ec2-instance, instanceId i-0fffffffffffffff0 in account 111122223333, eu-west-1\\u000d\\u000a  approving: nothing is restored, the instance stays quarantined`);
+    // Each run of blanks in it is one space (row 14f).
+    expect(lines).toContain(`  finding:   Port probe\\u000a target: ec2-instance, instanceId i-0fffffffffffffff0 in account 111122223333, eu-west-1\\u000d\\u000a approving: nothing is restored, the instance stays quarantined`);
     const printed = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED }, { shown: { status: 200, body: forged }, interactive: true, confirm: false });
     for (const line of printed.lines) expect(line).not.toMatch(/[\n\r]/);
+  });
+
+  // Row 14f. Escaped line feeds (row 14a) keep a field on one line of text, not on one line of the
+  // screen: a terminal wraps a long line, so a title padded with blanks (900 spaces, or U+3000
+  // IDEOGRAPHIC SPACE, U+3164 HANGUL FILLER, U+2800 BRAILLE PATTERN BLANK, which no escape touches)
+  // puts its own "target:" at the start of a screen line of every width dividing the padding
+  // (80, 120, 160, 240 for 960 columns), under the real finding line and above the real target.
+  // A manual request's reason (any length the execution input holds) pushed the rest of its line,
+  // and every line after it, screens away from the question.
+  it('ATTACK (review-operator): a field padded with blanks, or very long, cannot put a line of its own on the screen nor push the request away from the question', async () => {
+    const forgedTarget = 'target:    ec2-instance, instanceId i-0fffffffffffffff0 in account 111122223333, eu-west-1';
+    const lead = '  finding:   Port probe';
+    const paddings = [' ', '\u3000', '\u3164', '\u2800', '\u00a0', '\u2003'];
+    for (const blank of paddings) {
+      const title = `Port probe${blank.repeat(960 - lead.length)}${forgedTarget}`;
+      const reason = `INC-4711 closed${blank.repeat(500)}${'x'.repeat(100_000)}`;
+      const request = { ...WAITING.request, title, requestedBy: `arn:aws:sts::999988887777:assumed-role/oncall/lead${blank.repeat(300)}`, reason, notes: [`Approving restores i-0abc${blank.repeat(400)}approving: nothing is restored`] };
+      const lines = describeShownRequest(EXECUTION, await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, request } }, []), AT));
+      for (const line of lines) {
+        // Every label is 13 columns wide; past it, no run of blanks of the request's own.
+        expect(line.slice(13)).not.toMatch(/[\p{Zs}\u115f\u1160\u3164\uffa0\u2800]{2,}/u);
+        expect(line.length).toBeLessThan(1_000);
+      }
+      expect(lines.find((line) => line.startsWith('  finding:'))).toBe(`  finding:   Port probe ${forgedTarget.replace(/ +/g, ' ')}`);
+      expect(lines.find((line) => line.startsWith('  requested:'))).toMatch(/more characters not shown\)"\) as the execution's input claims \(not verified\); expires 2026-11-20T11:00:00.000Z/);
+    }
   });
 
   it('ATTACK: answers nothing when the request changed between what was confirmed and the answer (TOCTOU)', async () => {

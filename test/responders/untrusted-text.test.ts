@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NeutralizeOptions } from '../../lib/responders/untrusted-text';
-import { neutralizeText, quoteUntrusted, shellWord, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
+import { neutralizeText, quoteUntrusted, shellWord, terminalField, terminalLine, terminalText } from '../../lib/responders/untrusted-text';
 
 const REFERENCE_LINKED_TLDS = new Set(
   (
@@ -142,6 +142,23 @@ describe('terminalLine', () => {
         expect(terminalLine(text)).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('terminalField (row 14f)', () => {
+  it('is terminalLine with each run of blanks one space, trimmed, and cut at max code points saying how much is not shown', () => {
+    expect(terminalField(`a${' '.repeat(900)}b\u3000\u3000c\u3164\u2800\u00a0d \n e `, 100)).toBe('a b c d \\u000a e');
+    expect(terminalField('\u{1F600}'.repeat(5), 3)).toBe('\u{1F600}\u{1F600}\u{1F600}… (2 more characters not shown)');
+    expect(terminalField('i-0abc1234def567890', 300)).toBe('i-0abc1234def567890');
+  });
+
+  it('property: no run of blanks and no control or format character', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        expect(terminalField(text, 50)).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]|[\p{Zs}\u115f\u1160\u3164\uffa0\u2800]{2}/u);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
