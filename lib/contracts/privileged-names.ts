@@ -48,6 +48,22 @@ export function matchesPrivilegedName(name: string, patterns: readonly string[])
 }
 
 /**
+ * Why a role at `path` (IAM's, `/` or `/ops/breakglass/`) named `name` is privileged as IAM reads the
+ * stack's deny, or undefined (row 11ab). The deny names the privileged roles by ARN, `role/<pattern>`,
+ * and an ARN holds the role's path: IAM's `*` matches a slash too, so `role/*admin*` denies
+ * `role/platform-admin/web-server`, whose name alone matches no pattern, and a pattern with a path
+ * (`aws-reserved/*`) names where the role lives. A step that checked the name alone met AccessDenied
+ * where it acted (after a blast-radius slot; quarantine-instance before it took the profile away).
+ * Matched whatever the case, as the names are.
+ */
+export function privilegedPathReason(what: 'role' | 'user', name: string, path: string | undefined, patterns: readonly string[]): string | undefined {
+  if (path === undefined || path === '' || path === '/') return undefined;
+  const resource = `${path.replace(/^\//, '')}${name}`;
+  const pattern = matchesPrivilegedName(resource, patterns);
+  return pattern === undefined ? undefined : `${what} ${name} at path ${path} matches the privileged name pattern ${pattern} as IAM reads its ARN (${what}/${resource})`;
+}
+
+/**
  * The deployment's privileged name patterns (FIREBREAK_PRIVILEGED_NAME_PATTERNS, comma-separated),
  * or the defaults when it names none: unset is not "none".
  */

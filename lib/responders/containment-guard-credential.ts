@@ -15,7 +15,7 @@
  * apply the same two tag rules (tag-rules.ts), each with its own wording.
  */
 import type { SecurityAccountRoles } from '../contracts/privileged-names';
-import { matchesPrivilegedName, ownSecurityAccountRoleReason, privilegedNamePatternsOf } from '../contracts/privileged-names';
+import { matchesPrivilegedName, ownSecurityAccountRoleReason, privilegedNamePatternsOf, privilegedPathReason } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { credentialGrantSubject } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
@@ -313,12 +313,12 @@ export async function lookAtCredential(
   const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
   // and ListUserTags answers up to 100 per page by default: one page holds them all.
-  const answer: { readonly tags: Record<string, string>; readonly roleId?: string | undefined; readonly createDate?: Date | undefined; readonly otherRole?: string | undefined } | 'missing' =
+  const answer: { readonly tags: Record<string, string>; readonly roleId?: string | undefined; readonly createDate?: Date | undefined; readonly otherRole?: string | undefined; readonly path?: string | undefined } | 'missing' =
     what === 'user'
       ? await readOrMissing(api, async () => ({ tags: tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags) }))
       : await readOrMissing(api, async () => {
           const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
-          return { tags: tagRecord(role?.Tags), roleId: role?.RoleId, createDate: role?.CreateDate, otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds) };
+          return { tags: tagRecord(role?.Tags), roleId: role?.RoleId, createDate: role?.CreateDate, otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds), path: role?.Path };
         });
   if (answer !== 'missing' && answer.otherRole !== undefined) {
     const reason = `The ${answer.otherRole} (another account's caller, or the role created again), whose sessions are not the finding's; evidence and an alert only (no blast-radius slot taken).`;
@@ -341,6 +341,14 @@ export async function lookAtCredential(
     log.record(api, name, 'observed', reason);
     reasons.push(told(reason));
     return 'unverifiable';
+  }
+  // The stack's IAM deny reads the role's ARN, path included (row 11ab): a role whose path a privileged
+  // pattern names is protected as one whose name does, before a slot and before its tags.
+  const byPath = kind === 'contain' ? privilegedPathReason(what === 'user' ? 'user' : 'role', name, answer.path, privilegedNamePatternsOf(deps.config.environment ?? process.env)) : undefined;
+  if (byPath !== undefined) {
+    const reason = `The ${what} ${name} is protected: ${byPath} (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.`;
+    log.record(api, name, 'observed', reason);
+    return { protected: true, rule: 'privileged-name', reason: told(reason) };
   }
   const read = answer.tags;
   if (gameDayForbids(gameDay, read)) {

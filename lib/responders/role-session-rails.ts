@@ -9,6 +9,7 @@
  */
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import { privilegedPathReason } from '../contracts/privileged-names';
 import { tagRecord } from '../aws/describe-instance';
 import type { Incident } from '../incident/model';
 import type { CredentialRails } from './credential-rails';
@@ -40,6 +41,9 @@ export async function roleSessionsVerdict(
   const client = await iam();
   const got = await readOrMissing('iam:GetRole', () => client.send(new GetRoleCommand({ RoleName: role.roleName })));
   if (got === 'missing') return { refusal: `IAM knows no role ${role.roleName} in account ${role.account}`, missing: true, read: false };
+  // The stack's IAM deny reads the role's ARN, path included (row 11ab): refused here, not by AccessDenied.
+  const byPath = privilegedPathReason('role', role.roleName, got.Role?.Path, rails.privilegedPatterns);
+  if (byPath !== undefined) return { refusal: `${byPath} (administrator or break-glass): Firebreak never touches its credentials, whatever a finding names`, read: true };
   // The session named the role by its unique id: a role of that name with another id is not the
   // session's (a remote account's role of the same name, or the role deleted and created again).
   const otherRole = otherRoleOfName(role, got.Role?.RoleId, role.roleIds);

@@ -170,6 +170,21 @@ describe('lookAtCredential', () => {
     expect(bare.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: `Read the current tags of role ci-deploy-role: no ${TAG_KEY} tag, not protected.` }]);
   });
 
+  // Row 11ab: the stack's IAM deny names the privileged roles by ARN, which holds the role's path.
+  it('ATTACK (review-operator): protects a role whose path the privileged name patterns name, as IAM reads its ARN, before a slot', async () => {
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ops/BreakGlass/ci-deploy-role', Path: '/ops/BreakGlass/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: ROLE_CREATED, Tags: [] } });
+    const guarded = await look(role, 'contain', false);
+    expect(iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+    expect(guarded.verdict).toEqual({
+      protected: true,
+      rule: 'privileged-name',
+      reason: 'The role ci-deploy-role is protected: role ci-deploy-role at path /ops/BreakGlass/ matches the privileged name pattern *BreakGlass* as IAM reads its ARN (role/ops/BreakGlass/ci-deploy-role) (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.',
+    });
+    // The root path, or a path no pattern names: granted as before.
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci/ci-deploy-role', Path: '/ci/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: ROLE_CREATED, Tags: [] } });
+    expect((await look(role, 'contain', false)).verdict).toEqual({ protected: false });
+  });
+
   describe('without a protected tag key, outside game days', () => {
     const SESSION_ROLE_ID = 'AROAQ3EGRW6JRDEPLOYR';
     const roleAnswers = (RoleId: string, CreateDate = ROLE_CREATED) =>

@@ -473,6 +473,21 @@ function revoke(incident: Incident, options: { mode?: ResponderMode; environment
 }
 
 describe('revokeRoleSessions', () => {
+  // Row 11ab: the stack's IAM deny names privileged roles by ARN, path included; the step read the
+  // name alone, so it met AccessDenied after the guard's slot (the guard refuses it now too).
+  it('ATTACK (review-operator): refuses a role whose path a privileged name pattern names, as IAM reads its ARN, before any write', async () => {
+    const ROLE = 'ci-deploy-role';
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/${ROLE}`, Path: '/aws-reserved/sso.amazonaws.com/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const result = await revoke(ROLE_SESSION());
+    expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE }]);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    expect(result.status).toBe('refused');
+    expect(result.roles).toEqual([
+      expect.objectContaining({ roleName: ROLE, outcome: 'refused', reason: expect.stringMatching(/role ci-deploy-role at path \/aws-reserved\/sso\.amazonaws\.com\/ matches the privileged name pattern aws-reserved\/\* as IAM reads its ARN/) }),
+    ]);
+  });
+
   describe('a protected instance that holds the role through an instance profile (rows 2x, 2y)', () => {
     const ROLE = 'ci-deploy-role';
     const PROFILE = 'arn:aws:iam::111122223333:instance-profile/ci/ci-runner';

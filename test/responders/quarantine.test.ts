@@ -909,12 +909,12 @@ describe('quarantineInstance', () => {
 
   describe('credentials', () => {
     /** The profile's role as IAM shows it (GetInstanceProfile, GetRole), with its tags now. */
-    const givenRole = (roleName: string, tags: Record<string, string> = {}) => {
+    const givenRole = (roleName: string, tags: Record<string, string> = {}, path = '/') => {
       const role = {
         RoleName: roleName,
         RoleId: 'AROAEXAMPLE',
-        Arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
-        Path: '/',
+        Arn: `arn:aws:iam::${ACCOUNT}:role${path}${roleName}`,
+        Path: path,
         CreateDate: new Date('2026-01-01T00:00:00Z'),
         Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
       };
@@ -1031,6 +1031,25 @@ describe('quarantineInstance', () => {
         const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
         expect(iamMock.commandCalls(GetRoleCommand)).toHaveLength(0);
         await refusedRevocation(result, 'BreakGlass-Ops', /matches the privileged name pattern \*BreakGlass\*/);
+      });
+
+      // Row 11ab. The stack's IAM deny names the privileged roles by ARN, `role/<pattern>`, and an
+      // ARN holds the role's path: `role/*admin*` denies `role/platform-admin/web-server`, whose name
+      // matches no pattern. The rail read the name alone, so PutRolePolicy met AccessDenied and
+      // quarantine failed before it took the profile away: the compromised instance kept its
+      // credentials, and every retry failed the same way.
+      it('ATTACK (review-operator): leaves the sessions of a role whose path the privileged patterns name, as IAM reads its ARN, and still takes the profile away', async () => {
+        givenRole('web-server', {}, '/platform-admin/');
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        expect(inputsOf(iamMock, GetRoleCommand)).toEqual([{ RoleName: 'web-server' }]);
+        await refusedRevocation(result, 'web-server', /role web-server at path \/platform-admin\/ matches the privileged name pattern \*Admin\* as IAM reads its ARN \(role\/platform-admin\/web-server\)/);
+      });
+
+      it('tried (review-operator): revokes the sessions of a role whose path names no privileged pattern', async () => {
+        givenRole('web-server', {}, '/payments/');
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        expect(inputsOf<{ RoleName: string }>(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: 'web-server', PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) }]);
+        expect(result.roleSessionsNotRevoked).toBeUndefined();
       });
 
       it("never revokes Firebreak's own member-account roles", async () => {
