@@ -66,3 +66,46 @@ export function rolesNamed(incident: Incident): { roleName: string; account: str
   }
   return [...byRole.values()];
 }
+
+/** The one credential a release acts on: an access key of a user, or a role, where it lives. */
+export type ReleasedCredentialNamed =
+  | { readonly kind: 'access-key'; readonly accessKeyId: string; readonly userName?: string; readonly account: string }
+  | { readonly kind: 'role'; readonly roleName: string; readonly account: string };
+
+/**
+ * Why the credential a release acts on (its incident's `affected`, which only release-credentials
+ * reads) is not the one its approval request shows, or undefined (row 11ac). `firebreak approve` and
+ * the request's alert show the incident's `resource`, which `firebreak credentials release` builds
+ * for the same credential: an access key of its user, or a role as a session's `AssumedRole` user
+ * (lib/operator/credential-release.ts), in the incident's account. An execution started by hand may
+ * show one credential and name another; the person approves what is shown.
+ */
+export function notTheShownCredential(incident: Pick<Incident, 'account' | 'resource'>, credential: ReleasedCredentialNamed): string | undefined {
+  const shown = incident.resource;
+  const acted = credential.kind === 'access-key' ? `access key ${credential.accessKeyId} of user ${credential.userName ?? 'unknown'} in account ${credential.account}` : `role ${credential.roleName} in account ${credential.account}`;
+  const shownWhat =
+    shown.kind !== 'access-key'
+      ? `a resource of kind ${shown.kind}`
+      : shown.userType === 'AssumedRole'
+        ? `role ${shown.userName ?? 'unknown'} in account ${incident.account}`
+        : `access key ${shown.accessKeyId ?? 'unknown'} of user ${shown.userName ?? 'unknown'} in account ${incident.account}`;
+  const same =
+    shown.kind === 'access-key' &&
+    credential.account === incident.account &&
+    (credential.kind === 'access-key'
+      ? shown.userType !== 'AssumedRole' && shown.accessKeyId === credential.accessKeyId && shown.userName === credential.userName
+      : shown.userType === 'AssumedRole' && shown.accessKeyId === undefined && shown.userName === credential.roleName);
+  return same ? undefined : `${acted} is not the credential its approval request shows (${shownWhat}): a release undoes only the credential its request shows`;
+}
+
+/** `notTheShownCredential` of the one key or role a release names (its `affected`, as release-credentials and its preview read it), or undefined when it names none. */
+export function releaseNotShown(
+  incident: Pick<Incident, 'account' | 'resource'>,
+  keys: readonly { readonly accessKeyId: string; readonly userName?: string; readonly account?: string }[],
+  roles: readonly { readonly roleName: string; readonly account: string }[],
+): string | undefined {
+  const [key] = keys;
+  const [role] = roles;
+  if (key !== undefined) return notTheShownCredential(incident, { kind: 'access-key', accessKeyId: key.accessKeyId, account: key.account ?? incident.account, ...(key.userName !== undefined ? { userName: key.userName } : {}) });
+  return role !== undefined ? notTheShownCredential(incident, { kind: 'role', roleName: role.roleName, account: role.account }) : undefined;
+}

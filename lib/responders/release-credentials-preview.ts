@@ -36,7 +36,7 @@ import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import { keyHolders } from './credential-records';
 import { denyAllDuty, otherKeyNeedingDenyAll } from './deny-all-duty';
-import { readOrMissing, rolesNamed } from './credential-targets';
+import { readOrMissing, releaseNotShown, rolesNamed } from './credential-targets';
 import { followKeyToRenamedUser, keyIdsOf } from './renamed-key-owner';
 import type { RenamedKeyOwner } from './renamed-key-owner';
 import type { CredentialRails } from './credential-rails';
@@ -164,6 +164,13 @@ export async function previewCredentialRelease(input: ResponderInput<unknown>, d
   const named = keys.length + roles.length;
   if (named > 1) {
     const refused = `the release names ${named} credentials, and a release undoes one: it will refuse and change nothing`;
+    log.record('firebreak:preview-release', incident.key, 'observed', refused);
+    return finish('previewed', { preview: { readAt, refused, keys: [], roles: [] } });
+  }
+  // As the release refuses it (row 11ac): the approval request must not promise a release of another credential.
+  const notShown = releaseNotShown(incident, keys, roles);
+  if (notShown !== undefined) {
+    const refused = `${notShown}: it will refuse and change nothing`;
     log.record('firebreak:preview-release', incident.key, 'observed', refused);
     return finish('previewed', { preview: { readAt, refused, keys: [], roles: [] } });
   }

@@ -54,7 +54,7 @@ import type { DrillPrincipal } from './release-credentials-preview';
 import { denyAllOfRenamedUser, drillOptInRefusal, followRecordedKey, previewCredentialRelease } from './release-credentials-preview';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
-import { readOrMissing, rolesNamed } from './credential-targets';
+import { readOrMissing, releaseNotShown, rolesNamed } from './credential-targets';
 import { keyIdsOf } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { CredentialRails } from './credential-rails';
@@ -157,6 +157,13 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     const reason = `the release names ${named} credentials, and a release undoes one (as \`firebreak credentials release\` starts it): release each on its own`;
     for (const key of keys) refuse({ kind: 'access-key', id: key.accessKeyId, account: key.account ?? incident.account, ...(key.userName !== undefined ? { userName: key.userName } : {}) }, reason);
     for (const role of roles) refuse({ kind: 'role-sessions', id: role.roleName, account: role.account }, reason);
+    return finish('refused', results);
+  }
+  // The one credential named must be the one the approval request shows (row 11ac).
+  const notShown = releaseNotShown(incident, keys, roles);
+  if (notShown !== undefined) {
+    for (const key of keys) refuse({ kind: 'access-key', id: key.accessKeyId, account: key.account ?? incident.account, ...(key.userName !== undefined ? { userName: key.userName } : {}) }, notShown);
+    for (const role of roles) refuse({ kind: 'role-sessions', id: role.roleName, account: role.account }, notShown);
     return finish('refused', results);
   }
 

@@ -587,3 +587,17 @@ describe('release-credentials input: the preview flag', () => {
     expect(iamMock.calls()).toHaveLength(0);
   });
 });
+
+describe('the approval request of a release that shows one credential and names another (review-operator, row 11ac)', () => {
+  it('ATTACK: says the release will refuse and change nothing, naming both, and reads nothing', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const shown = releaseInput(keyCredential, 'gd-incident-a');
+    const forged = { ...shown.incident, affected: releaseInput({ kind: 'role-sessions', roleName: 'ci-deploy-role' }, 'gd-incident-a').incident.affected };
+    const handler = createReleaseCredentialsHandler({ clients, revokerClients: clients, records, clearance: noClearance, logger: silentLogger, environment: ENV, now: () => ASKED });
+    const payload = { incident: forged, mode: shown.mode, options: {}, execution: { ...EXECUTION, playbook: 'release-credentials' }, request: { requestedBy: shown.requestedBy, reason: shown.reason }, preview: true };
+    const result = (await handler(JSON.parse(JSON.stringify(payload)))) as unknown as Record<string, unknown>;
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(result).toMatchObject({ preview: { refused: expect.stringContaining(`role ci-deploy-role in account ${ACCOUNT} is not the credential its approval request shows (access key ${KEY} of user ${USER} in account ${ACCOUNT})`), keys: [], roles: [] } });
+    expect(approvalSection(forged, result)).toContain('The release will refuse and change nothing: role ci-deploy-role');
+  });
+});

@@ -821,6 +821,64 @@ describe('releaseCredentials: one credential per release (review s20)', () => {
   });
 });
 
+describe('releaseCredentials: the credential released is the one the approval request shows (review-operator, row 11ac)', () => {
+  // `firebreak approve` shows the request's target from the execution input's `resource` (the key of
+  // user ci-deployer, as `firebreak credentials release` builds it), and release-credentials acted on
+  // `affected`, which it alone read: an execution started by hand (states:StartExecution, anyone who
+  // may start it, not approve it) showing one credential and naming another released the other under
+  // the approval given for the first.
+  async function containedBoth() {
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    givenUser('Active');
+    givenRole();
+    await disable(incident, records);
+    await revoke({ ...ROLE_SESSION(), key: incident.key }, records);
+    iamMock.reset();
+    givenUser('Inactive');
+    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
+    iamMock.on(DeleteRolePolicyCommand).resolves({});
+    iamMock.on(UpdateAccessKeyCommand).resolves({});
+    return { records, incident };
+  }
+  const releaseOf = (incident: Incident, records: MemoryCredentialRecordStore, request: { requestedBy: string; reason: string | null }) =>
+    releaseCredentials(
+      { incident, mode: 'enforce', options: {}, execution: EXECUTION, request },
+      { clients, revokerClients: clients, records, clearance: approved, logger: silentLogger, environment: ENV, now: () => new Date(NOW.getTime() + 13 * 3600_000) },
+    );
+
+  it("ATTACK: an input whose resource shows the user's key and whose affected names the role releases nothing", async () => {
+    const { records, incident } = await containedBoth();
+    const shown = buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
+    const acted = buildCredentialReleaseRequest({ credential: roleCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
+    const forged = { ...shown.input.incident, affected: acted.input.incident.affected };
+    const result = await releaseOf(forged, records, { requestedBy: shown.input.requestedBy, reason: shown.input.reason });
+    // Before the fix: `released`, DeleteRolePolicy of the role's deny, under an approval showing the key.
+    expect(result.status).toBe('refused');
+    expect(result.credentials).toEqual([expect.objectContaining({ kind: 'role-sessions', id: 'ci-deploy-role', outcome: 'refused', reason: expect.stringContaining('is not the credential its approval request shows') })]);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it("ATTACK: an input whose resource shows the role and whose affected names the user's key releases nothing", async () => {
+    const { records, incident } = await containedBoth();
+    const shown = buildCredentialReleaseRequest({ credential: roleCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
+    const acted = buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
+    const result = await releaseOf({ ...shown.input.incident, affected: acted.input.incident.affected }, records, { requestedBy: shown.input.requestedBy, reason: shown.input.reason });
+    expect(result.status).toBe('refused');
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+
+  it('tried (review-operator): a request as `firebreak credentials release` builds it, for a key or a role, is released', async () => {
+    for (const credential of [keyCredential, roleCredential]) {
+      const { records, incident } = await containedBoth();
+      const request = buildCredentialReleaseRequest({ credential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
+      const result = await releaseOf(request.input.incident, records, { requestedBy: request.input.requestedBy, reason: request.input.reason });
+      expect(result.status).toBe('released');
+    }
+  });
+});
+
 describe('releaseCredentials under a release the guard cleared for dry-run only', () => {
   // A release-credentials playbook whose own mode is dry-run: `firebreak credentials release` starts
   // it with the deployment's mode, enforce, and the guard writes a dry-run grant.
