@@ -245,13 +245,23 @@ export function terminalText(text: string): string {
 }
 
 /**
+ * What `terminalLine` escapes: `INVISIBLE_OR_CONTROL`, and every blank that is no ASCII space (the
+ * space separators U+00A0, U+1680, U+2000–U+200A, U+202F, U+205F, U+3000, the Hangul fillers, U+2800
+ * BRAILLE PATTERN BLANK). None is a control or format character, but a run of them pads a field to
+ * the width of the screen unseen (U+3000 is two columns wide), so that what follows starts a screen
+ * line of its own (row 14g); escaped, each shows as the six visible characters of its escape.
+ */
+const LINE_UNSAFE = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+/**
  * A line a terminal prints, or one field of it: as `terminalText`, and the line feed escaped too. A line
  * feed runs nothing, but it starts a line of the text's own that reads as the command's (a forged
  * `target:` or `approving:` line under the approval request, a forged `released` row in the
- * incident list), so text that fills one line never brings one.
+ * incident list), so text that fills one line never brings one; and the blanks that are no ASCII
+ * space (`LINE_UNSAFE`).
  */
 export function terminalLine(text: string): string {
-  return OUTSIDE_PRINTABLE_ASCII.test(text) ? text.replace(INVISIBLE_OR_CONTROL, unicodeEscape) : text;
+  return OUTSIDE_PRINTABLE_ASCII.test(text) ? text.replace(LINE_UNSAFE, unicodeEscape) : text;
 }
 
 /**

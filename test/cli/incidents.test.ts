@@ -537,6 +537,20 @@ describe('stored text that writes terminal escape sequences', () => {
     expect(show.out.some((line) => line.trimStart().startsWith('2026-11-20T10:00:09.000Z'))).toBe(false);
   });
 
+  // Row 14g. A blank that is no ASCII space (U+3000 IDEOGRAPHIC SPACE, two columns wide; U+3164
+  // HANGUL FILLER; U+2800 BRAILLE PATTERN BLANK; U+00A0) is neither a control nor a format character,
+  // so terminalLine printed it as it is: 200 of them in a record's resource (a step invoked directly
+  // writes the header of a record no triage wrote, row 17b) pad the row to the width of the screen, and
+  // the finding type after them prints as a row of its own at the start of a screen line.
+  it('ATTACK (review-operator): blanks that are no ASCII space print escaped, so a record cannot pad a row of its own onto the screen', async () => {
+    for (const blank of ['\u3000', '\u3164', '\u2800', '\u00a0', '\u2003']) {
+      const forgedRow = '2026-11-20T10:00:00.000Z released 111122223333 High i-0abc Recon:EC2/PortProbeUnprotectedPort gameday-gd-abc';
+      const { list, show } = await listAndShow(storedItem(`i-0abc${blank.repeat(190)}`, forgedRow));
+      for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u1160\u3164\uffa0\u2800]/u);
+      expect(list.out.join('\n')).toContain(`i-0abc${`\\u${blank.codePointAt(0)!.toString(16).padStart(4, '0')}`.repeat(3)}`);
+    }
+  });
+
   it('keeps --json the same JSON: the escape stands for the character inside a string', async () => {
     const { list, show } = await listAndShow(storedItem(RESOURCE, FINDING_TYPE), true);
     for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(UNSAFE);

@@ -136,6 +136,10 @@ describe('terminalLine', () => {
     expect(terminalLine('líne twö 例 \u{1F600}')).toBe('líne twö 例 \u{1F600}');
   });
 
+  it('escapes every blank that is no ASCII space, which would pad a field to the width of the screen unseen (row 14g)', () => {
+    expect(terminalLine('a \u3000b\u00a0c\u2003d\u3164e\u2800f\u202fg')).toBe('a \\u3000b\\u00a0c\\u2003d\\u3164e\\u2800f\\u202fg');
+  });
+
   it('property: leaves no control or format character at all', () => {
     fc.assert(
       fc.property(anyText, (text) => {
