@@ -47,7 +47,7 @@ import { releaseGrantCheck } from '../../lib/responders/grants';
 import { deployedStepsOf, requestDigest } from '../../lib/responders/step-binding';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
-import { MemoryCredentialRecordStore } from '../support/credential-records';
+import { MemoryCredentialRecordStore, TestMacSigner } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { NO_EC2 } from '../support/role-holders';
 
@@ -876,6 +876,25 @@ describe('releaseCredentials: the credential released is the one the approval re
       const result = await releaseOf(request.input.incident, records, { requestedBy: request.input.requestedBy, reason: request.input.reason });
       expect(result.status).toBe('released');
     }
+  });
+});
+
+describe('tried (review-operator): a sealed credential record moved to another account, or sealed by another deployment', () => {
+  // Only Firebreak's roles write the table (row 3c); one of them misused (or a table restored from
+  // another deployment's backup) could still put a genuine sealed record where another is looked for.
+  it("is not trusted: the record's own account and role are sealed and must be its key's, and only this deployment's key verifies", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const record = { kind: 'role-sessions' as const, account: ACCOUNT, incidentKey: 'gd-incident-a', recordedBy: { responder: 'revoke-role-sessions' }, roleName: 'ci-deploy-role', policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore: NOW.toISOString() };
+    await records.replace(record);
+    const other = '444455556666';
+    const movedPk = credentialRecordKey({ kind: 'role-sessions', account: other, roleName: 'ci-deploy-role' });
+    records.items.set(movedPk, records.items.get(ROLE_PK)!);
+    expect((await records.get({ kind: 'role-sessions', account: other, roleName: 'ci-deploy-role' }))?.verdict).toEqual({ valid: false, reason: 'the record names another credential or account than its key' });
+    // The same record as another deployment sealed it (another record key): its seal does not verify here.
+    const elsewhere = new MemoryCredentialRecordStore(new TestMacSigner('another-deployment-record-key'));
+    await elsewhere.replace(record);
+    records.items.set(ROLE_PK, elsewhere.items.get(ROLE_PK)!);
+    expect((await records.get({ kind: 'role-sessions', account: ACCOUNT, roleName: 'ci-deploy-role' }))?.verdict).toMatchObject({ valid: false });
   });
 });
 
