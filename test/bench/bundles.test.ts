@@ -360,7 +360,9 @@ describe('responder bundles', () => {
     // Review-8j (session 37): +20 bytes: the affected list keeps text entries to their own budget and names left-out ids (row 8k).
     // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
     // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
-    'release-credentials': 72_265,
+    // Review-operator (session 38): +1,520 bytes: the release, and its preview, refuse a credential that is not the one the
+    // approval request shows, naming both (notTheShownCredential, credential-targets.ts, row 11ac).
+    'release-credentials': 73_785,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
@@ -510,7 +512,9 @@ describe('responder bundles', () => {
     // sessions cannot be decided (a region's holders unread, row 2zb), and the step's error, of the same class, naming the
     // profile whose role keeps its sessions (sessionsNotRevokedYet). 1,194,455 bytes after. +32 bytes: that message shared
     // with revoke-role-sessions (role-holders.ts), and a denied read keeping only the roles a profile holds. 1,194,487 bytes after.
-    'quarantine-instance': 11_255,
+    // Review-operator (session 38): +430 bytes: the role of the profile is refused by its path and name as IAM's deny reads
+    // its ARN (privilegedPathReason from GetRole's Path, role-session-rails.ts, row 11ab).
+    'quarantine-instance': 11_685,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).
