@@ -12,7 +12,7 @@ import { loadPlaybookDirectorySync, validatePlaybookPathsSync } from '../../lib/
 import { playbookRailsFor } from '../../lib/playbooks/rails';
 import { routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
-import { credentialGrantSubject, parseCredentialGrantSubject } from '../../lib/contracts/security';
+import { credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment } from '../../lib/contracts/security';
 
 const FIXTURE = 'playbooks/events/guardduty-attack-sequence-iam-compromised-credentials.json';
 interface SequenceEvent {
@@ -206,6 +206,27 @@ describe('triage of an IAM attack sequence', () => {
     const decision = triage(parse(raw), routing);
     expect(decision.playbook).toBe('iam-credentials-attack-sequence');
     expect(decision.targets).toHaveLength(3);
+  });
+
+  it("tried (review-triggers): a credential of the deployment's forensic account gets no execution, though the organization serves every other account (triage's own reading of its environment)", () => {
+    const served = servedAccountsFromEnvironment({
+      FIREBREAK_SECURITY_ACCOUNT_ID: '123456789012',
+      FIREBREAK_ORGANIZATION_ID: 'o-exampleorgid',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+      FIREBREAK_FORENSIC_ACCOUNT_ID: '999988887777',
+    });
+    const decision = triage(parse(event()), routing, { servedAccounts: served });
+    expect(decision.playbook).toBe('iam-credentials-attack-sequence');
+    expect((decision.targets ?? []).map((target) => target.account)).toEqual(['111122223333', '111122223333']);
+    expect(decision.reasons.join('\n')).toContain('"role partner-deploy-role" (account 999988887777): account 999988887777 is the deployment\'s forensic account');
+  });
+
+  it('tried (review-triggers): a duplicate delivery of one revision names every credential\'s execution alike, so it starts nothing new; the next revision names them anew', () => {
+    const names = (raw: SequenceEvent) => (triage(parse(raw), routing).targets ?? []).map((target) => target.executionName);
+    const updated = event();
+    updated.detail.updatedAt = '2026-03-19T12:52:17.208Z';
+    expect(names(event())).toEqual(names(event()));
+    expect(names(updated).filter((name) => names(event()).includes(name))).toEqual([]);
   });
 
   it('describes a sequence with nothing to cut off', () => {
