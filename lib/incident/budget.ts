@@ -58,6 +58,16 @@ export function withinIncidentBudget(incident: Incident): Incident {
 }
 
 /**
+ * The incident, with alert-only sections left out (and named in `clipped.sections`) until it is within
+ * `budgetBytes`: triage asks for less than the incident's budget when its answer would be over its own
+ * (lib/responders/triage-handler.ts, row 1zi), so that the playbook still starts. What a decision or a
+ * responder reads is never among those sections.
+ */
+export function withinBytes(incident: Incident, budgetBytes: number): Incident {
+  return leavingOut(incident, ALERT_ONLY_SECTIONS, (fitted) => payloadBytesOver(fitted, budgetBytes) === undefined);
+}
+
+/**
  * The incident with every section that can be large left out (named in `clipped.sections`): its
  * identity, resource id, texts and times, enough for an alert. For triage's answer over its budget.
  */
