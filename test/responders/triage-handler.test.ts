@@ -98,6 +98,18 @@ describe('createTriageHandler', () => {
     expect(answer.reasons.filter((reason) => reason.startsWith('Not contained: '))).toHaveLength(20);
     expect(answer.reasons).toContain("Not contained either: 177 more instance(s) the incident names, for reasons of the same kinds; the incident's affected resources list each: a person must contain them.");
     expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(TRIAGE_ANSWER_BUDGET_BYTES);
+    // The sequence is kept, with the instances the parser's limits left out of the affected resources
+    // (row 8k), which the alert says were NOT contained.
+    expect(answer.incident?.clipped?.sections ?? []).not.toContain('sequence');
+    expect(answer.incident?.sequence?.leftOut?.length).toBeGreaterThan(0);
+    // Over a budget its signals make it pass, the incident is fitted by its signals, never its sequence.
+    const tighter = await triageOf(event, payloadBytes({ triage: { decision: answer } }) - 20_000);
+    expect(tighter).toMatchObject({ outcome: 'start-playbook', playbook: 'attack-sequence-ec2', executionName: answer.executionName });
+    expect(tighter.incident?.clipped?.sections).toContain('signals');
+    expect(tighter.incident?.clipped?.sections).not.toContain('sequence');
+    expect(tighter.incident?.sequence).toEqual(answer.incident?.sequence);
+    expect(tighter.incident?.affected).toEqual(answer.incident?.affected);
+    expect((tighter.targets ?? []).map((target) => target.executionName)).toEqual((answer.targets ?? []).map((target) => target.executionName));
   });
 
   it('answers with the event whole as its kept copy when it is within the kept budget', async () => {
