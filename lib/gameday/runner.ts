@@ -7,7 +7,7 @@ import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DescribeA
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, DescribeSubnetsCommand, ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, CreateRoleCommand, DeleteAccessKeyCommand, DeleteRoleCommand, DetachUserPolicyCommand, GetInstanceProfileCommand, GetRoleCommand, RemoveRoleFromInstanceProfileCommand, TagRoleCommand, TagUserCommand, UpdateAccessKeyCommand, UpdateUserCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
@@ -24,6 +24,8 @@ import type { ReleasedCredential } from '../operator/credential-release';
 import { canonicalDomain } from '../responders/dns-domain';
 import { findFirewall } from '../responders/dns-firewall';
 import { instanceProfileName } from '../responders/instance-profile-arn';
+import { denyAllPolicyArn } from '../responders/credential-rails';
+import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
@@ -460,6 +462,21 @@ async function deleteAccessKey(backend: GameDayBackend, environment: ResolvedEnv
   if (accessKeyId === undefined) throw new Error(`tamper: the environment has no access key ${spec.key} of user '${spec.user}'`);
   const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
   await iam.send(new DeleteAccessKeyCommand({ UserName: spec.user, AccessKeyId: accessKeyId })).catch(() => undefined);
+}
+
+/**
+ * A `tamper: { reactivateAccessKey }` injection: whoever holds another credential that may change the
+ * user (iam:UpdateAccessKey, iam:DetachUserPolicy) undoes Firebreak's containment of a key behind its
+ * back: the key Active again, AWSDenyAll detached from its user. Made with the account administrator's
+ * role (the simulated account authorizes by role). A refusal is kept in the call log; nothing here
+ * throws on one.
+ */
+async function reactivateAccessKey(backend: GameDayBackend, environment: ResolvedEnvironment, spec: { readonly user: string; readonly key: number }): Promise<void> {
+  const accessKeyId = environment.iamUsers?.[spec.user]?.accessKeys[spec.key];
+  if (accessKeyId === undefined) throw new Error(`tamper: the environment has no access key ${spec.key} of user '${spec.user}'`);
+  const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
+  await iam.send(new UpdateAccessKeyCommand({ UserName: spec.user, AccessKeyId: accessKeyId, Status: 'Active' })).catch(() => undefined);
+  await iam.send(new DetachUserPolicyCommand({ UserName: spec.user, PolicyArn: denyAllPolicyArn(environment.region, DENY_ALL_POLICY_NAME) })).catch(() => undefined);
 }
 
 /**
@@ -918,7 +935,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { listDomainByHand: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string } | { uploadObject: string; body: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { reactivateAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { listDomainByHand: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { readObject: string } | { uploadObject: string; body: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -1026,6 +1043,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           if ('deleteEvidenceOf' in tamper) await tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf);
           else if ('reconnect' in tamper) await reconnectInstance(backend, environment, tamper.reconnect);
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
+          else if ('reactivateAccessKey' in tamper) await reactivateAccessKey(backend, environment, tamper.reactivateAccessKey);
           else if ('renameUser' in tamper) await renameUser(backend, environment, tamper.renameUser, `${scenario.file}: inject[${injection}]`);
           else if ('recreateRole' in tamper) await recreateRole(backend, environment, tamper.recreateRole, `${scenario.file}: inject[${injection}]`);
           else if ('optOutUser' in tamper) await optOutOfDrills(backend, environment, { kind: 'user', name: tamper.optOutUser }, `${scenario.file}: inject[${injection}]`);

@@ -258,11 +258,12 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     if (entry.wait !== undefined && document.delivery === 'all-at-once') {
       at(['inject', index, 'wait'], 'a wait between injections needs delivery one-by-one (all-at-once delivers every injection at once)');
     }
-    if (entry.tamper !== undefined && 'deleteAccessKey' in entry.tamper) {
-      const { user, key } = entry.tamper.deleteAccessKey;
+    for (const which of ['deleteAccessKey', 'reactivateAccessKey'] as const) {
+      if (entry.tamper === undefined || !(which in entry.tamper)) continue;
+      const { user, key } = (entry.tamper as Record<typeof which, { readonly user: string; readonly key: number }>)[which];
       const keys = document.environment.iamUsers[user]?.accessKeys;
-      if (keys === undefined) at(['inject', index, 'tamper', 'deleteAccessKey', 'user'], `no IAM user '${user}' in environment.iamUsers${didYouMean(user, Object.keys(document.environment.iamUsers))}`);
-      else if (key >= keys.length) at(['inject', index, 'tamper', 'deleteAccessKey', 'key'], `user '${user}' has ${keys.length} access key(s) in the environment: no key ${key}`);
+      if (keys === undefined) at(['inject', index, 'tamper', which, 'user'], `no IAM user '${user}' in environment.iamUsers${didYouMean(user, Object.keys(document.environment.iamUsers))}`);
+      else if (key >= keys.length) at(['inject', index, 'tamper', which, 'key'], `user '${user}' has ${keys.length} access key(s) in the environment: no key ${key}`);
     }
     if (entry.template !== undefined && context.templates !== undefined && !context.templates.includes(entry.template)) {
       at(['inject', index, 'template'], `no event template '${entry.template}'${didYouMean(entry.template, context.templates)}`);

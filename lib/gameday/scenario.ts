@@ -435,6 +435,16 @@ export const injectionSchema = z
             ),
         }),
         z.strictObject({
+          reactivateAccessKey: z
+            .strictObject({
+              user: environmentIamName('user'),
+              key: z.number().int().min(0).default(0).describe("Which of the user's access keys, in creation order."),
+            })
+            .describe(
+              "UpdateAccessKey setting this access key Active again, then DetachUserPolicy of AWSDenyAll from its user (a refusal kept in the call log), as whoever holds another credential that may change the user does after Firebreak contained the key: an injection afterwards (GuardDuty's update of the finding) must contain it again (docs/security.md row 1zh).",
+            ),
+        }),
+        z.strictObject({
           renameUser: z
             .strictObject({
               from: environmentIamName('user'),

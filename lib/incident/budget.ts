@@ -58,6 +58,19 @@ export function withinIncidentBudget(incident: Incident): Incident {
 }
 
 /**
+ * The incident, with alert-only sections left out (and named in `clipped.sections`) until it is within
+ * `budgetBytes`: triage asks for less than the incident's budget when its answer would be over its own
+ * (lib/responders/triage-handler.ts, row 1zi), so that the playbook still starts. What a decision or a
+ * responder reads is never among those sections, nor the attack sequence's: its `leftOut` names the
+ * instances and credentials the parser's limits left out, which the alert says were NOT contained
+ * (row 8k), and a playbook started without it would let them go unmentioned.
+ */
+export function withinBytes(incident: Incident, budgetBytes: number): Incident {
+  const sections = ALERT_ONLY_SECTIONS.filter((section) => section.name !== 'sequence');
+  return leavingOut(incident, sections, (fitted) => payloadBytesOver(fitted, budgetBytes) === undefined);
+}
+
+/**
  * The incident with every section that can be large left out (named in `clipped.sections`): its
  * identity, resource id, texts and times, enough for an alert. For triage's answer over its budget.
  */

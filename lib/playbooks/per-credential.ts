@@ -9,14 +9,16 @@
  * and the responders act on the granted credential alone. Pure; triage computes the targets, the
  * compiled `contain-each-credential` step (compile-per-instance.ts) starts them.
  *
- * Idempotency: the execution name of an access key's run is the incident KEY plus the key, never
- * the revision, as for instances (per-instance.ts), so a sequence GuardDuty updates starts no new
- * execution for a key already handled (ExecutionAlreadyExists: re-disabling a disabled key gains
- * nothing, and the key's claim and release records are written once). A role's run is named by the
- * child key AND the revision (`executionNameFor`): GuardDuty updates a finding when the credentials
- * are used again, possibly with a session taken after the first cut-off, and only a new execution
- * of revoke-role-sessions writes a later one (docs/security.md row 11i). A duplicate delivery of the
- * same revision still maps to the same name (and its parent never runs: the dispatcher refuses it).
+ * Idempotency: every credential's run is named by its child key AND the revision (`executionNameFor`).
+ * GuardDuty updates a finding when the credentials are used again: for a role, possibly with a
+ * session taken after the first cut-off, which only a new execution of revoke-role-sessions denies
+ * (docs/security.md row 11i); for an access key, possibly one made Active again (and AWSDenyAll
+ * detached) by whoever holds another credential that may change its user, which only a new
+ * execution of disable-access-key disables again (row 1zh: a key's run named by the key alone, the
+ * same in every revision, was refused by Step Functions as already started, and the key stayed
+ * Active). A key still Inactive is `already-inactive` there: disable-access-key keeps the first
+ * record and claims the key again for the same incident. A duplicate delivery of the same revision
+ * still maps to the same name (and its parent never runs: the dispatcher refuses it).
  */
 import { childIncidentKey, executionNameFor, placementHash, sha256Hex } from '../incident/keys';
 import { affectedResources } from '../incident/affected';
@@ -25,6 +27,7 @@ import type { AccessKeyResource, Incident } from '../incident/model';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { credentialGrantSubject } from '../contracts/security';
 import { unconfirmedIntakeRefusal } from './fan-out-names';
+import { SKIPPED_LISTED_MAX } from './per-instance';
 
 /** What the per-credential execution's incident replaces in the incident (a shallow merge: `States.JsonMerge`). */
 export interface PerCredentialOverride {
@@ -48,8 +51,8 @@ export interface CredentialTarget {
   /** What the guard's grant names: `access-key/<account>/<key>` or `iam-role/<account>/<role>`. */
   readonly subject: string;
   /**
-   * Deterministic: per (incident key, access key), the idempotency key across sequence updates; per
-   * (incident key, role, revision) for a role, whose sessions each revision denies again (row 11i).
+   * Deterministic per (incident key, credential, revision): each revision contains the credential
+   * again (a role's new sessions, row 11i; a key made Active again, row 1zh); a duplicate delivery maps to the same name.
    */
   readonly executionName: string;
   readonly incident: PerCredentialOverride;
@@ -100,14 +103,14 @@ export function perCredentialKey(
 }
 
 /**
- * The execution name of a credential's run: its key for an access key (the same in every revision:
- * a key already handled is not touched again), `<key>-<12 hex of the revision>` for a role
- * (`executionNameFor`, at most 77 characters), so that GuardDuty's update of the sequence revokes
- * the role's sessions again with a later cut-off, while a duplicate delivery of one revision
- * (same name) starts nothing.
+ * The execution name of a credential's run: `<key>-<12 hex of the revision>` (`executionNameFor`, at
+ * most 77 characters), for an access key as for a role, so that GuardDuty's update of the sequence
+ * contains the credential again (a role's sessions with a later cut-off, row 11i; a key made Active
+ * again behind Firebreak's back, row 1zh), while a duplicate delivery of one revision (same name)
+ * starts nothing.
  */
-export function perCredentialExecutionName(key: string, kind: CredentialGrantSubject['kind'], revision: string): string {
-  return kind === 'iam-role' ? executionNameFor({ key, revision }) : key;
+export function perCredentialExecutionName(key: string, revision: string): string {
+  return executionNameFor({ key, revision });
 }
 
 const CREDENTIAL_KINDS = new Set(['access-key', 'iam-role', 'role-session', 'iam-user']);
@@ -151,7 +154,7 @@ export function credentialTargets(incident: Incident, options: CredentialTargetO
       account: subject.account,
       region,
       subject: text,
-      executionName: perCredentialExecutionName(key, subject.kind, incident.revision),
+      executionName: perCredentialExecutionName(key, incident.revision),
       incident: { key, account: subject.account, region, resource },
     });
   };
@@ -224,12 +227,14 @@ export function describeCredentialTargets(planned: CredentialTargets, playbook: 
     reasons.push(
       target.credential === 'iam-role'
         ? `${capitalize(describeCredentialTarget(target))} (account ${target.account}): execution ${target.executionName}; the name carries the sequence's revision, so GuardDuty's update of the sequence denies the role's sessions again, with a later cut-off (a session taken after the first one is denied too).`
-        : `${capitalize(describeCredentialTarget(target))} (account ${target.account}): execution ${target.executionName}; the name does not change when the sequence is updated, so a key already handled is not touched again.`,
+        : `${capitalize(describeCredentialTarget(target))} (account ${target.account}): execution ${target.executionName}; the name carries the sequence's revision, so GuardDuty's update of the sequence disables the key again if it was made Active since (one still Inactive is left as it is).`,
     );
   }
-  for (const skip of planned.skipped) {
+  for (const skip of planned.skipped.slice(0, SKIPPED_LISTED_MAX)) {
     reasons.push(`Not cut off: ${JSON.stringify(skip.value)}${skip.account !== undefined ? ` (account ${skip.account})` : ''}: ${skip.reason}.`);
   }
+  const more = planned.skipped.length - SKIPPED_LISTED_MAX;
+  if (more > 0) reasons.push(`Not cut off either: ${more} more credential(s) the incident names, for reasons of the same kinds; the incident's affected resources list each: a person must cut them off.`);
   return reasons;
 }
 

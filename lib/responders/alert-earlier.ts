@@ -38,12 +38,14 @@ export function asEarlierRan<T extends FanOutItem>(item: T): T {
 
 /**
  * An ALREADY_STARTED item in one sentence: what its earlier execution did (`describeRun` of it as it
- * ran) when it was read again, else only that an earlier revision handled it.
+ * ran) when it was read again, else only that an earlier revision handled it. What that execution
+ * did is what it found then, not now: an instance's isolation undone since by whoever may change its
+ * ENIs is not isolated again by this revision (docs/security.md rows 6r, 1zh), so the sentence says so.
  */
 export function describeAlreadyStarted<T extends FanOutItem>(item: T, describeRun: (ran: T) => string): string {
   const show = item.executionName !== undefined ? ` (firebreak incident ${oneLine(item.executionName, 80)})` : '';
   if (item.earlier === undefined) {
     return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
   }
-  return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(item))}${show}`;
+  return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(item))} (as that revision left it; not checked again since)${show}`;
 }

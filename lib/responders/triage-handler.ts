@@ -13,7 +13,8 @@ import type { RoutingTable } from '../playbooks/routing';
 import { RoutingTableError, routingTableFromEnvironment } from '../playbooks/routing';
 import type { PlaybookDecision, TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { TRIAGE_ANSWER_BUDGET_BYTES, invalidEventDecision, playbookDecisionOf, tooLargeToHandOn, triage } from '../playbooks/triage';
-import { payloadBytesOver } from '../contracts/payload-size';
+import { payloadBytes, payloadBytesOver } from '../contracts/payload-size';
+import { withinBytes } from '../incident/budget';
 import { keptEventOf } from '../incident/kept-event';
 import { incidentLoggerFrom } from './handler-logger';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, IncidentRecordConfigError, incidentRecordRetentionDaysFromEnv } from './incident-record-model';
@@ -101,23 +102,43 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       logger.warn('event refused', { issues: decision.error?.issues, omittedIssues: decision.error?.omittedIssues });
       return { ...decision, kept };
     }
-    const decision = triage(incident, routing, deployment);
+    let decision = triage(incident, routing, deployment);
     incidentLoggerFrom(dependencies.logger, incident.key).info('triage decision', {
       outcome: decision.outcome,
       playbook: decision.playbook,
       mode: decision.mode,
       executionName: decision.executionName,
     });
-    const answer = answerOf(decision, { startedAt, endedAt: now() }, retentionDays, kept);
+    let answer = answerOf(decision, { startedAt, endedAt: now() }, retentionDays, kept);
     // Measured as the dispatcher holds it, so that no payload after triage can exceed Step Functions'
     // limit and fail past the Catch that keeps and alerts the event.
-    const held = { triage: { decision: answer } };
-    const bytes = payloadBytesOver(held, answerBudgetBytes);
+    let bytes = payloadBytesOver({ triage: { decision: answer } }, answerBudgetBytes);
     if (bytes === undefined) return answer;
+    // A playbook to start: the incident is fitted smaller first (alert-only sections left out, named
+    // in clipped.sections; never the resource or the affected resources a decision reads), and triaged
+    // again, deterministically, so that a large incident (an attack sequence naming hundreds of
+    // instances, with its signals) still starts its playbook rather than only an alert (row 1zi).
+    if (decision.outcome === 'start-playbook') {
+      const smaller = payloadBytes(incident) - (bytes - answerBudgetBytes) - REFIT_MARGIN_BYTES;
+      const fitted = smaller > 0 ? withinBytes(incident, smaller) : incident;
+      if (fitted !== incident) {
+        const refitted = triage(fitted, routing, deployment);
+        const refittedAnswer = answerOf(refitted, { startedAt, endedAt: now() }, retentionDays, kept);
+        const refittedBytes = payloadBytesOver({ triage: { decision: refittedAnswer } }, answerBudgetBytes);
+        incidentLoggerFrom(dependencies.logger, incident.key).warn('triage answer over its budget: incident fitted smaller', { bytes, budgetBytes: answerBudgetBytes, leftOut: fitted.clipped?.sections, fits: refittedBytes === undefined });
+        if (refittedBytes === undefined) return refittedAnswer;
+        decision = refitted;
+        answer = refittedAnswer;
+        bytes = refittedBytes;
+      }
+    }
     incidentLoggerFrom(dependencies.logger, incident.key).warn('triage answer over its budget: alert only', { bytes, budgetBytes: answerBudgetBytes });
     return answerOf(tooLargeToHandOn(decision, bytes, answerBudgetBytes), { startedAt, endedAt: now() }, retentionDays, kept);
   };
 }
+
+/** What the incident is fitted below its share of an over-budget answer by, for what else a refit changes (its clipped.sections, the reasons' note). */
+const REFIT_MARGIN_BYTES = 2048;
 
 /** Triage's answer for a decision: with the record write of its entry, for a playbook to start the playbook's part, and the kept event. */
 function answerOf(decision: TriageDecision, times: { readonly startedAt: Date; readonly endedAt: Date }, retentionDays: number, kept: unknown): RecordedTriageDecision {

@@ -12,7 +12,7 @@ import { loadPlaybookDirectorySync, validatePlaybookPathsSync } from '../../lib/
 import { playbookRailsFor } from '../../lib/playbooks/rails';
 import { routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
-import { credentialGrantSubject, parseCredentialGrantSubject } from '../../lib/contracts/security';
+import { credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment } from '../../lib/contracts/security';
 
 const FIXTURE = 'playbooks/events/guardduty-attack-sequence-iam-compromised-credentials.json';
 interface SequenceEvent {
@@ -36,7 +36,7 @@ const NAME_SAFE = /^[A-Za-z0-9_-]{1,64}$/;
 const EXECUTION_NAME_SAFE = /^[A-Za-z0-9_-]{1,80}$/;
 
 describe('credentialTargets', () => {
-  it("lists each user's key and each role of the sequence once, first mention first, named by incident key and credential", () => {
+  it("lists each user's key and each role of the sequence once, first mention first, named by incident key, credential and revision", () => {
     const incident = parse(event());
     const { targets, skipped } = credentialTargets(incident, { maxCredentials: 20 });
     expect(targets.map((target) => [target.credential, target.id, target.account])).toEqual([
@@ -47,7 +47,7 @@ describe('credentialTargets', () => {
     expect(targets[0]).toMatchObject({
       userName: 'ci-deployer',
       subject: 'access-key/111122223333/AKIAQ3EGRW6JSEXAMPLE',
-      executionName: `${incident.key}-AKIAQ3EGRW6JSEXAMPLE`,
+      executionName: `${incident.key}-AKIAQ3EGRW6JSEXAMPLE-${sha256Hex(incident.revision).slice(0, 12)}`,
       incident: { key: `${incident.key}-AKIAQ3EGRW6JSEXAMPLE`, account: '111122223333', region: 'eu-west-1', resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE', userName: 'ci-deployer', userType: 'IAMUser' } },
     });
     // A role's credential is the role: GuardDuty's accessKeyDetails shape for an assumed role, in its own account.
@@ -74,7 +74,7 @@ describe('credentialTargets', () => {
     expect(credentialTargets(confirmed, { maxCredentials: 20 }).targets.map((target) => target.executionName)).toEqual(named.map((target) => target.executionName));
   });
 
-  it("gives an access key the same execution name in every revision of the sequence (the idempotency key), a role one per revision (row 11i)", () => {
+  it("ATTACK (review-triggers): names every credential's execution per revision, an access key's as a role's, so that GuardDuty's update contains again a key made Active behind Firebreak's back (rows 11i, 1zh)", () => {
     const first = parse(event());
     const later = event();
     later.detail.updatedAt = '2026-03-19T12:52:17.208Z';
@@ -84,17 +84,22 @@ describe('credentialTargets', () => {
     const before = credentialTargets(first, { maxCredentials: 20 }).targets;
     const after = credentialTargets(updated, { maxCredentials: 20 }).targets;
     const names = (targets: typeof before) => targets.map((target) => [target.credential, target.executionName]);
-    // The key: the same name, so Step Functions refuses it and the key is not touched again.
-    expect(after[0]?.executionName).toBe(`${first.key}-AKIAQ3EGRW6JSEXAMPLE`);
-    expect(after[0]?.executionName).toBe(before[0]?.executionName);
-    // Each role: its child key (the same incident, record and blast-radius slot) and the revision's hash.
+    // The key: its child key (the same incident, record and blast-radius slot) and the revision's
+    // hash. Before: the child key alone, the same in every revision, so Step Functions refused the
+    // update's start (ALREADY_STARTED) and a key made Active again stayed Active.
+    expect(before[0]?.executionName).toBe(`${first.key}-AKIAQ3EGRW6JSEXAMPLE-${sha256Hex(first.revision).slice(0, 12)}`);
+    expect(after[0]?.incident.key).toBe(before[0]?.incident.key);
+    expect(after[0]?.executionName).toBe(`${first.key}-AKIAQ3EGRW6JSEXAMPLE-${sha256Hex(updated.revision).slice(0, 12)}`);
+    // Every credential alike: its child key and the revision's hash.
     for (const [index, target] of before.entries()) {
-      if (target.credential !== 'iam-role') continue;
       expect(target.executionName).toBe(`${target.incident.key}-${sha256Hex(first.revision).slice(0, 12)}`);
       expect(after[index]?.incident.key).toBe(target.incident.key);
       expect(after[index]?.executionName).toBe(`${target.incident.key}-${sha256Hex(updated.revision).slice(0, 12)}`);
     }
-    expect(names(after)).toEqual([...names(before).map(([kind, name]) => [kind, kind === 'iam-role' ? String(name).replace(sha256Hex(first.revision).slice(0, 12), sha256Hex(updated.revision).slice(0, 12)) : name]), ['access-key', `${first.key}-AKIAQ3EGRW6JDATALOAD`]]);
+    expect(names(after)).toEqual([
+      ...names(before).map(([kind, name]) => [kind, String(name).replace(sha256Hex(first.revision).slice(0, 12), sha256Hex(updated.revision).slice(0, 12))]),
+      ['access-key', `${first.key}-AKIAQ3EGRW6JDATALOAD-${sha256Hex(updated.revision).slice(0, 12)}`],
+    ]);
     // A duplicate delivery of one revision: the very same names (nothing new is started).
     expect(names(credentialTargets(parse(later), { maxCredentials: 20 }).targets)).toEqual(names(after));
   });
@@ -201,6 +206,27 @@ describe('triage of an IAM attack sequence', () => {
     const decision = triage(parse(raw), routing);
     expect(decision.playbook).toBe('iam-credentials-attack-sequence');
     expect(decision.targets).toHaveLength(3);
+  });
+
+  it("tried (review-triggers): a credential of the deployment's forensic account gets no execution, though the organization serves every other account (triage's own reading of its environment)", () => {
+    const served = servedAccountsFromEnvironment({
+      FIREBREAK_SECURITY_ACCOUNT_ID: '123456789012',
+      FIREBREAK_ORGANIZATION_ID: 'o-exampleorgid',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+      FIREBREAK_FORENSIC_ACCOUNT_ID: '999988887777',
+    });
+    const decision = triage(parse(event()), routing, { servedAccounts: served });
+    expect(decision.playbook).toBe('iam-credentials-attack-sequence');
+    expect((decision.targets ?? []).map((target) => target.account)).toEqual(['111122223333', '111122223333']);
+    expect(decision.reasons.join('\n')).toContain('"role partner-deploy-role" (account 999988887777): account 999988887777 is the deployment\'s forensic account');
+  });
+
+  it('tried (review-triggers): a duplicate delivery of one revision names every credential\'s execution alike, so it starts nothing new; the next revision names them anew', () => {
+    const names = (raw: SequenceEvent) => (triage(parse(raw), routing).targets ?? []).map((target) => target.executionName);
+    const updated = event();
+    updated.detail.updatedAt = '2026-03-19T12:52:17.208Z';
+    expect(names(event())).toEqual(names(event()));
+    expect(names(updated).filter((name) => names(event()).includes(name))).toEqual([]);
   });
 
   it('describes a sequence with nothing to cut off', () => {

@@ -93,7 +93,7 @@ describe('the alert of an IAM attack sequence', () => {
     const earlierRun = (status: string, extra: Record<string, unknown> = {}) => ({ target: keyTarget, executionName: keyTarget.executionName, status: 'ALREADY_STARTED', earlier: { status, ...extra } });
     const cutOff = earlierRun('SUCCEEDED', { guard: 'proceed', reasons: cutOffKey.reasons, results: cutOffKey.results });
     expect(describeCredentialOutcome(cutOff as never)).toBe(
-      `handled by an earlier revision of this incident, not started again: CUT OFF: set Inactive (never deleted); AWSDenyAll attached to the user (firebreak incident ${keyTarget.executionName})`,
+      `handled by an earlier revision of this incident, not started again: CUT OFF: set Inactive (never deleted); AWSDenyAll attached to the user (as that revision left it; not checked again since) (firebreak incident ${keyTarget.executionName})`,
     );
     expect(credentialHeld(cutOff as never)).toBe(false);
     const waiting = earlierRun('RUNNING');

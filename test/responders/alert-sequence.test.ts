@@ -88,6 +88,9 @@ describe('the alert of an attack sequence', () => {
     });
     const contained = alertFor([earlier('SUCCEEDED', 'proceed', ['Blast radius: containment 1 of 5.'])]).message;
     expect(contained).toContain('handled by an earlier revision of this incident, not started again: CONTAINED: the containment guard cleared it');
+    // tried (review-triggers, row 1zh Left): an isolation undone since (row 6r) is not isolated again
+    // by this revision, so the earlier outcome is said to be as that revision left it, never as now.
+    expect(contained).toContain('its steps ran (isolation, evidence) (as that revision left it; not checked again since)');
     expect(contained).not.toContain('were NOT contained automatically');
 
     const waiting = alertFor([earlier('RUNNING')]).message;

@@ -49,20 +49,67 @@ describe('createTriageHandler', () => {
     expect(payloadBytes({ triage: { decision: answer } })).toBeLessThan(TRIAGE_ANSWER_BUDGET_BYTES / 4);
   });
 
-  it('answers alert-only, in dry-run, with a lean incident, when the answer would be over its budget', async () => {
+  it('starts the playbook with the incident fitted smaller (alert-only sections left out, named) when the whole answer would be over its budget (row 1zi)', async () => {
     const budget = 16 * 1024;
+    const whole = await triageOf(emojiTaggedFinding());
+    const answer = await triageOf(emojiTaggedFinding(), budget);
+    expect(answer).toMatchObject({ outcome: 'start-playbook', playbook: 'compromised-ec2-instance', executionName: whole.executionName, mode: 'enforce' });
+    expect(answer.incident?.clipped?.sections).toEqual(['tags']);
+    expect(answer.incident?.resource).toMatchObject({ kind: 'ec2-instance', instanceId: (whole.incident?.resource as { instanceId: string }).instanceId, tags: {} });
+    expect(answer.incident?.resource).toEqual({ ...whole.incident?.resource, tags: {} });
+    expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(budget);
+  });
+
+  it('answers alert-only, in dry-run, with a lean incident, when even the incident fitted smaller leaves the answer over its budget', async () => {
+    // A budget between the alert-only answer (about 6.2 KB) and the smallest playbook start (about 6.4 KB).
+    const budget = 6300;
     const answer = await triageOf(emojiTaggedFinding(), budget);
     expect(answer).toMatchObject({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, mode: 'dry-run', steps: [], error: null });
     expect(answer.playbookDecision).toBeUndefined();
     expect(answer.targets).toBeUndefined();
     expect(answer.reasons.at(-1)).toMatch(
-      /^Triage's answer would be \d+ bytes, over the 16384 it may hand on within Step Functions' 256 KiB payload limit: nothing is started; playbook compromised-ec2-instance would have run\./,
+      /^Triage's answer would be \d+ bytes, over the 6300 it may hand on within Step Functions' 256 KiB payload limit: nothing is started; playbook compromised-ec2-instance would have run\./,
     );
     expect(answer.incident?.resource).toMatchObject({ kind: 'ec2-instance', tags: {}, networkInterfaces: [] });
     expect(answer.incident?.clipped?.sections).toEqual(['tags', 'networkInterfaces']);
     // The alert-only answer is recorded as such, and is itself within the budget.
     expect(answer.record).toBeDefined();
     expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(budget);
+  });
+
+  it("ATTACK (review-triggers): an attack sequence naming hundreds of instances, with many signals, still starts its playbook for the first 50 rather than only an alert (row 1zi)", async () => {
+    const event = JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json', 'utf8')) as {
+      detail: { service: { detection: { sequence: { resources: unknown[]; signals: Record<string, unknown>[] } } } };
+    };
+    const sequence = event.detail.service.detection.sequence;
+    // A fleet sharing one launch template and profile (GuardDuty's CompromisedInstanceGroup), each instance of it named.
+    for (let i = 0; i < 400; i += 1) {
+      const instanceId = `i-${(0x10000000000000000n + BigInt(i * 7919)).toString(16).slice(-17)}`;
+      sequence.resources.push({ uid: instanceId, resourceType: 'EC2_INSTANCE', accountId: '111122223333', region: 'eu-west-1', name: `web-${i}`, service: 'EC2', tags: [{ key: 'Name', value: `web-${i}` }], data: { ec2Instance: { instanceState: 'running' } } });
+    }
+    // And what GuardDuty correlated: as many signals as the parser keeps, each described at length.
+    const signal = sequence.signals[0]!;
+    for (let i = 0; i < 100; i += 1) sequence.signals.push({ ...signal, uid: `s-${i}`, name: `Recon:EC2/PortProbeUnprotectedPort${i}`, description: 'd'.repeat(500) });
+    expect(payloadBytes(event)).toBeLessThan(200 * 1024);
+    const answer = await triageOf(event);
+    // Before: alert-only, "Triage's answer would be 2… bytes, over the 196608…: nothing is started".
+    expect(answer).toMatchObject({ outcome: 'start-playbook', playbook: 'attack-sequence-ec2', mode: 'enforce' });
+    expect(answer.targets).toHaveLength(50);
+    expect(answer.reasons.filter((reason) => reason.startsWith('Not contained: '))).toHaveLength(20);
+    expect(answer.reasons).toContain("Not contained either: 177 more instance(s) the incident names, for reasons of the same kinds; the incident's affected resources list each: a person must contain them.");
+    expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(TRIAGE_ANSWER_BUDGET_BYTES);
+    // The sequence is kept, with the instances the parser's limits left out of the affected resources
+    // (row 8k), which the alert says were NOT contained.
+    expect(answer.incident?.clipped?.sections ?? []).not.toContain('sequence');
+    expect(answer.incident?.sequence?.leftOut?.length).toBeGreaterThan(0);
+    // Over a budget its signals make it pass, the incident is fitted by its signals, never its sequence.
+    const tighter = await triageOf(event, payloadBytes({ triage: { decision: answer } }) - 20_000);
+    expect(tighter).toMatchObject({ outcome: 'start-playbook', playbook: 'attack-sequence-ec2', executionName: answer.executionName });
+    expect(tighter.incident?.clipped?.sections).toContain('signals');
+    expect(tighter.incident?.clipped?.sections).not.toContain('sequence');
+    expect(tighter.incident?.sequence).toEqual(answer.incident?.sequence);
+    expect(tighter.incident?.affected).toEqual(answer.incident?.affected);
+    expect((tighter.targets ?? []).map((target) => target.executionName)).toEqual((answer.targets ?? []).map((target) => target.executionName));
   });
 
   it('answers with the event whole as its kept copy when it is within the kept budget', async () => {
