@@ -792,19 +792,29 @@ describe('releaseCredentials: a key another incident, or a new execution, contai
   });
 });
 
+/**
+ * One incident that disabled a user's key and revoked a role's sessions (13 hours before the release:
+ * the deny may go), and IAM answering as it would for their release.
+ */
+async function containedBoth() {
+  const records = new MemoryCredentialRecordStore();
+  const incident = USER_KEY();
+  givenUser('Active');
+  givenRole();
+  await disable(incident, records);
+  await revoke({ ...ROLE_SESSION(), key: incident.key }, records);
+  iamMock.reset();
+  givenUser('Inactive');
+  iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
+  iamMock.on(DeleteRolePolicyCommand).resolves({});
+  iamMock.on(UpdateAccessKeyCommand).resolves({});
+  return { records, incident };
+}
+
 describe('releaseCredentials: one credential per release (review s20)', () => {
   it('ATTACK: an execution started by hand (states:StartExecution) whose incident names a second credential of the incident releases neither', async () => {
     // Incident A disabled a key and revoked a role's sessions (13 hours ago: the deny may go).
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Active');
-    givenRole();
-    await disable(incident, records);
-    await revoke({ ...ROLE_SESSION(), key: incident.key }, records);
-    iamMock.reset();
-    givenUser('Inactive');
-    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
-    iamMock.on(DeleteRolePolicyCommand).resolves({});
+    const { records, incident } = await containedBoth();
     // `firebreak credentials release` names one credential, and the approval request shows that one;
     // a hand-made input adds the role to the key's release.
     const request = buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
@@ -827,20 +837,6 @@ describe('releaseCredentials: the credential released is the one the approval re
   // `affected`, which it alone read: an execution started by hand (states:StartExecution, anyone who
   // may start it, not approve it) showing one credential and naming another released the other under
   // the approval given for the first.
-  async function containedBoth() {
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Active');
-    givenRole();
-    await disable(incident, records);
-    await revoke({ ...ROLE_SESSION(), key: incident.key }, records);
-    iamMock.reset();
-    givenUser('Inactive');
-    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
-    iamMock.on(DeleteRolePolicyCommand).resolves({});
-    iamMock.on(UpdateAccessKeyCommand).resolves({});
-    return { records, incident };
-  }
   const releaseOf = (incident: Incident, records: MemoryCredentialRecordStore, request: { requestedBy: string; reason: string | null }) =>
     releaseCredentials(
       { incident, mode: 'enforce', options: {}, execution: EXECUTION, request },
