@@ -749,6 +749,32 @@ describe('revokeRoleSessions', () => {
           expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD]);
         });
 
+        it("ATTACK (rereview-holders): a role no instance profile holds is revoked though a region throttled for another role of its account fails the step: the one search kept every role's sessions (row 2zf)", async () => {
+          // Whoever holds the stolen sessions floods DescribeInstances in a quiet region of the account
+          // (EC2's request limits are the account's, per region) for as long as the step's retries last:
+          // the incident's other role needs no EC2 read at all, yet nothing was written for it either.
+          givenRegions([HOME, 'us-east-1'], {});
+          givenSecondRole(BUILD, []);
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
+            return describeInstancesByRegion({})(request, getClient);
+          });
+          const records = new MemoryCredentialRecordStore();
+          await expect(revoke(twoRoles(), { environment: PROTECTED_BY_TAG, records })).rejects.toMatchObject({
+            name: 'TransientResponderError',
+            message: expect.stringMatching(/^The sessions of role ci-deploy-role \(account 111122223333\) are not revoked yet: In us-east-1: ec2:DescribeInstances failed transiently/),
+          });
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: BUILD, PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+          // The retry, once the region answers: the undecided role is written, the other found in its sealed record.
+          givenRegions([HOME, 'us-east-1'], {});
+          const retried = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG, records });
+          expect(retried.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'revoked'],
+            [BUILD, 'already-revoked'],
+          ]);
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD, ROLE]);
+        });
+
         it('fails before writing the deny of any role when a region of the search fails otherwise (throttled)', async () => {
           givenRegions([HOME, 'us-east-1'], {});
           givenSecondRole(BUILD, [BUILD_PROFILE]);
