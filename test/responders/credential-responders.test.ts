@@ -888,6 +888,24 @@ describe('revokeRoleSessions', () => {
     ]);
   });
 
+  it("tried (rereview-holders): with an organization narrowed by servedAccountIds, a finding of a listed account naming a role of an unlisted account of the organization revokes nothing there, before any call in it (holds)", async () => {
+    const base = ROLE_SESSION();
+    const incident: Incident = {
+      ...base,
+      affected: [
+        { kind: 'role-session', from: 'test', roleName: 'ci-deploy-role', sessionName: 'deploy-bot' },
+        { kind: 'role-session', from: 'test', roleName: 'pilot-role', sessionName: 'x1', account: '444455556666' },
+      ],
+    };
+    iamMock.on(GetRoleCommand, { RoleName: 'ci-deploy-role' }).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: new Date('2026-01-01T00:00:00Z'), Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const environment = { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5', FIREBREAK_SERVED_ACCOUNT_IDS: '555566667777' };
+    const result = await revoke(incident, { environment });
+    expect(targets.map((t) => t.account)).not.toContain('444455556666');
+    expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual(['ci-deploy-role']);
+    expect(result.roles.find((r) => r.roleName === 'pilot-role')).toMatchObject({ outcome: 'refused', reason: expect.stringContaining('narrows the organization o-a1b2c3d4e5') });
+  });
+
   // Before review review-role-age the guard refused a role IAM created after the finding (row 11v),
   // but revoke-role-sessions read the role only for its id: a role deleted and created again between
   // the guard's read and this step, or an execution whose grant predates the recreation, had the new
