@@ -27,6 +27,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { TransientResponderError } from '../contracts/responder-errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { roleIdsNamed, rolesNamed } from './credential-targets';
@@ -220,7 +221,8 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     }
     outcomes[index] = { ...role, outcome: mode === 'dry-run' ? 'would-revoke' : 'revoked', issuedBefore, policyName: REVOKE_SESSIONS_POLICY_NAME };
   }
-  const first = undecided[0];
+  // A transient failure's class first: the Retry then tries every undecided role again.
+  const first = undecided.find((open) => open.error instanceof TransientResponderError) ?? undecided[0];
   if (first !== undefined) throw sessionsNotRevokedYet(first.error, undecided.map((open) => `role ${[...new Set(open.names)].join(', ')} (account ${open.account})`).join('; '));
   const roles = outcomes.filter((outcome): outcome is RoleRevocation => outcome !== undefined);
   return finish(statusOf(mode, roles), roles);
