@@ -131,11 +131,12 @@ export async function removeCredentials(
   roleRails: RoleSessionRails,
   issuedBefore: string,
   logger: IncidentLogger,
-  recorded?: RecordedProfile,
+  recordedProfile?: () => Promise<RecordedProfile>,
 ): Promise<CredentialsOutcome> {
   const id = instance.instanceId;
   const association = instance.profileAssociation;
-  if (!association && options.revokeRoleSessions && recorded?.profile !== undefined) {
+  const recorded = !association && options.revokeRoleSessions && recordedProfile !== undefined ? await recordedProfile() : undefined;
+  if (recorded?.profile !== undefined) {
     // No profile now, but the kept pre-quarantine record names the one the instance had: an earlier
     // attempt took it away and then failed before the deny (row 2zb: a region's holders unread) and
     // before the instance was fully quarantined (its isolation failed too), so this retry is not the

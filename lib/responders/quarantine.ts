@@ -368,9 +368,10 @@ export async function quarantineInstance(
   // A protected instance holding the same profile keeps the role's sessions too (row 2v).
   const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: holderSearch };
   // No profile now but one in the kept record: an earlier attempt took it and failed before the deny (row 2ze).
+  // Read inside removeCredentials, so that a seal check that fails (KMS throttled) fails with it, beside the tags and edges.
   const recorded =
     options.revokeRoleSessions && instance.profileAssociation === undefined && preQuarantine.instanceProfileArn !== undefined
-      ? { profile: await renewalProfileOf(instance, preQuarantine, target, deps.sealer), clearedAt: grant.grant.grantedAt }
+      ? async () => ({ profile: await renewalProfileOf(instance, preQuarantine, target, deps.sealer), clearedAt: grant.grant.grantedAt })
       : undefined;
   if (!isolated.ok) {
     // The network could not be cut (a VPC where the isolation groups cannot be created: whoever may
