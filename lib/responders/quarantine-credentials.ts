@@ -89,6 +89,12 @@ export interface RoleSessionRails {
   readonly sharing?: RoleHolderSearch;
 }
 
+/** The profile the kept pre-quarantine record names (renewalProfileOf), for a retry that finds none associated, and the execution's clearance. */
+export interface RecordedProfile {
+  readonly profile: RenewalProfile;
+  readonly clearedAt: string;
+}
+
 /** A role of the instance profile whose sessions were left alone, and why. */
 export interface RoleSessionsNotRevoked {
   readonly roleName: string;
@@ -125,9 +131,22 @@ export async function removeCredentials(
   roleRails: RoleSessionRails,
   issuedBefore: string,
   logger: IncidentLogger,
+  recordedProfile?: () => Promise<RecordedProfile>,
 ): Promise<CredentialsOutcome> {
   const id = instance.instanceId;
   const association = instance.profileAssociation;
+  const recorded = !association && options.revokeRoleSessions && recordedProfile !== undefined ? await recordedProfile() : undefined;
+  if (recorded?.profile !== undefined) {
+    // No profile now, but the kept pre-quarantine record names the one the instance had: an earlier
+    // attempt took it away and then failed before the deny (row 2zb: a region's holders unread) and
+    // before the instance was fully quarantined (its isolation failed too), so this retry is not the
+    // already-quarantined path of row 11i. Without this, "no profile" read as "no role" and the
+    // sessions were never revoked (row 2ze). As the renewal: the record counts only when its seal
+    // holds, and a deny at or after this execution's clearance is not written again.
+    const renewed = await renewRoleSessionsRevocation(clients, target, mode, id, recorded.profile, roleRails, recorded.clearedAt, issuedBefore, logger);
+    const taken: PendingAction = { api: 'ec2:DisassociateIamInstanceProfile', target: id, outcome: 'already-done', detail: `No profile is associated now; the pre-quarantine record names ${recorded.profile.instanceProfileArn}` };
+    return { ...renewed, actions: [taken, ...renewed.actions] };
+  }
   if (!association) {
     return {
       actions: [

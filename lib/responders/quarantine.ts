@@ -367,6 +367,12 @@ export async function quarantineInstance(
   const issuedBefore = now().toISOString();
   // A protected instance holding the same profile keeps the role's sessions too (row 2v).
   const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay, sharing: holderSearch };
+  // No profile now but one in the kept record: an earlier attempt took it and failed before the deny (row 2ze).
+  // Read inside removeCredentials, so that a seal check that fails (KMS throttled) fails with it, beside the tags and edges.
+  const recorded =
+    options.revokeRoleSessions && instance.profileAssociation === undefined && preQuarantine.instanceProfileArn !== undefined
+      ? async () => ({ profile: await renewalProfileOf(instance, preQuarantine, target, deps.sealer), clearedAt: grant.grant.grantedAt })
+      : undefined;
   if (!isolated.ok) {
     // The network could not be cut (a VPC where the isolation groups cannot be created: whoever may
     // create security groups can use up the Region's quota first; EC2 throttled past every retry):
@@ -377,7 +383,7 @@ export async function quarantineInstance(
     // Their own failures are noted with the attempt's actions (attempt-actions.ts); the isolation's
     // error is the one raised, as before.
     const [credentials, edgeActions] = await Promise.all([
-      aside(removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger)),
+      aside(removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger, recorded)),
       aside(closeEdges(ec2, mode, instance, edges)),
     ]);
     if (credentials.ok) recordAll(log, credentials.value.actions);
@@ -398,7 +404,7 @@ export async function quarantineInstance(
   // 5. Credentials and tags, once every ENI is isolated. The role's sessions under the credential
   // rails, read from the deployment; the grant's game-day flag counts, as for the instance.
   const [credentials, tagAction, edgeActions] = await settleAll([
-    removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger),
+    removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger, recorded),
     tagInstance(ec2, mode, instance, incident.key, now().toISOString()),
     closeEdges(ec2, mode, instance, edges),
   ] as const);

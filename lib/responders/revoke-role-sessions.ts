@@ -27,12 +27,13 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { TransientResponderError } from '../contracts/responder-errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { roleIdsNamed, rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
-import { instanceRegionsOf, protectedRoleHolders, protectsAnything, sessionsNotRevokedYet } from './role-holders';
+import { instanceRegionsOf, protectsAnything, sessionsNotRevokedYet, settledRoleHolders } from './role-holders';
 import { protectionRulesOf } from './containment-guard-rails';
 import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -155,22 +156,27 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
   // an instance profile keeps it, as quarantine-instance's revokeRoleSessions does (rows 2v, 2x).
   // One search an account for all its roles: its regions listed once, each region read once.
   const heldBy = new Map<number, string>();
+  // The roles whose holders a search could not decide (a region throttled or failing: anyone holding
+  // the stolen credentials can flood one), by account: the others are written first, then the step
+  // fails for these (row 2zf); before, one undecided role kept every role's sessions, of every account.
+  const undecided: { readonly account: string; readonly names: readonly string[]; readonly error: unknown }[] = [];
   if (protectsAnything(protection)) {
     for (const account of new Set(cleared.map((index) => granted[index]!.account))) {
       const ofAccount = cleared.filter((index) => granted[index]!.account === account);
       const search = { ec2: (region: string) => deps.ec2Clients.ec2({ account, region }), region: incident.region, protection, ...(instanceRegions !== undefined ? { instanceRegions } : {}) };
       const names = ofAccount.map((index) => granted[index]!.roleName);
-      const reasons = await protectedRoleHolders(search, await iamFor(account), names).catch((error: unknown) => {
-        throw sessionsNotRevokedYet(error, `role ${names.join(', ')} (account ${account})`);
-      });
+      const { reasons, undecided: open } = await settledRoleHolders(search, await iamFor(account), names);
+      if (open !== undefined) undecided.push({ account, names: names.filter((name) => open.roles.includes(name)), error: open.error });
       for (const index of ofAccount) {
         const reason = reasons.get(granted[index]!.roleName);
         if (reason !== undefined) heldBy.set(index, reason);
       }
     }
   }
+  const unsettled = (index: number) => undecided.some((open) => open.account === granted[index]!.account && open.names.includes(granted[index]!.roleName));
   for (const index of cleared) {
     const role = granted[index]!;
+    if (unsettled(index)) continue;
     const holder = heldBy.get(index);
     if (holder !== undefined) {
       refuse(index, holder);
@@ -215,6 +221,9 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     }
     outcomes[index] = { ...role, outcome: mode === 'dry-run' ? 'would-revoke' : 'revoked', issuedBefore, policyName: REVOKE_SESSIONS_POLICY_NAME };
   }
+  // A transient failure's class first: the Retry then tries every undecided role again.
+  const first = undecided.find((open) => open.error instanceof TransientResponderError) ?? undecided[0];
+  if (first !== undefined) throw sessionsNotRevokedYet(first.error, undecided.map((open) => `role ${[...new Set(open.names)].join(', ')} (account ${open.account})`).join('; '));
   const roles = outcomes.filter((outcome): outcome is RoleRevocation => outcome !== undefined);
   return finish(statusOf(mode, roles), roles);
 }

@@ -119,23 +119,45 @@ export async function protectedRoleHolder(search: RoleHolderSearch, iam: IAMClie
  * profile holds is never kept by a region that cannot be read (no instance can hold it).
  */
 export async function protectedRoleHolders(search: RoleHolderSearch, iam: IAMClient, roles: readonly string[], ownProfileArn?: string): Promise<ReadonlyMap<string, string>> {
-  if (!protectsAnything(search.protection) || roles.length === 0) return new Map();
+  const settled = await settledRoleHolders(search, iam, roles, ownProfileArn);
+  if (settled.undecided !== undefined) throw settled.undecided.error;
+  return settled.reasons;
+}
+
+/**
+ * `protectedRoleHolders`, a search that cannot decide (a region throttled or failing, IAM failing)
+ * naming the roles it leaves undecided instead of throwing: the roles an instance profile holds (or
+ * every role, when IAM could not list their profiles). A role no profile holds is decided whatever
+ * EC2 answers, so revoke-role-sessions writes its deny, then fails for the others (row 2zf).
+ */
+export async function settledRoleHolders(
+  search: RoleHolderSearch,
+  iam: IAMClient,
+  roles: readonly string[],
+  ownProfileArn?: string,
+): Promise<{ readonly reasons: ReadonlyMap<string, string>; readonly undecided?: { readonly roles: readonly string[]; readonly error: unknown } }> {
+  if (!protectsAnything(search.protection) || roles.length === 0) return { reasons: new Map() };
   // A profile holds one role, but the incident may name it twice in another case (IAM names are
   // case-insensitive): every name the profile was listed for is kept, and each is judged.
   const rolesOf = new Map<string, string[]>();
   try {
     for (const role of new Set(roles)) for (const arn of await profilesHolding(iam, role)) rolesOf.set(arn, [...(rolesOf.get(arn) ?? []), role]);
   } catch (error) {
-    return keptWhenDenied(error, roles);
+    return settledWhenFailed(error, roles);
   }
   // A role no profile holds has no instance holding it: no EC2 read keeps its sessions.
   const held = [...new Set([...rolesOf.values()].flat())];
-  if (held.length === 0) return new Map();
+  if (held.length === 0) return { reasons: new Map() };
   try {
-    return await findProtectedHolders(search, rolesOf, held, ownProfileArn);
+    return { reasons: await findProtectedHolders(search, rolesOf, held, ownProfileArn) };
   } catch (error) {
-    return keptWhenDenied(error, held);
+    return settledWhenFailed(error, held);
   }
+}
+
+/** A denial keeps the sessions of `roles` (keptWhenDenied); any other error leaves them undecided. */
+function settledWhenFailed(error: unknown, roles: readonly string[]): { readonly reasons: ReadonlyMap<string, string>; readonly undecided?: { readonly roles: readonly string[]; readonly error: unknown } } {
+  return error instanceof ResponderAccessDeniedError ? { reasons: keptWhenDenied(error, roles) } : { reasons: new Map(), undecided: { roles, error } };
 }
 
 /**

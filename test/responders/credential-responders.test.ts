@@ -749,6 +749,32 @@ describe('revokeRoleSessions', () => {
           expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD]);
         });
 
+        it("ATTACK (rereview-holders): a role no instance profile holds is revoked though a region throttled for another role of its account fails the step: the one search kept every role's sessions (row 2zf)", async () => {
+          // Whoever holds the stolen sessions floods DescribeInstances in a quiet region of the account
+          // (EC2's request limits are the account's, per region) for as long as the step's retries last:
+          // the incident's other role needs no EC2 read at all, yet nothing was written for it either.
+          givenRegions([HOME, 'us-east-1'], {});
+          givenSecondRole(BUILD, []);
+          ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+            if ((await getClient().config.region()) === 'us-east-1') throw sdkError('RequestLimitExceeded', 503);
+            return describeInstancesByRegion({})(request, getClient);
+          });
+          const records = new MemoryCredentialRecordStore();
+          await expect(revoke(twoRoles(), { environment: PROTECTED_BY_TAG, records })).rejects.toMatchObject({
+            name: 'TransientResponderError',
+            message: expect.stringMatching(/^The sessions of role ci-deploy-role \(account 111122223333\) are not revoked yet: In us-east-1: ec2:DescribeInstances failed transiently/),
+          });
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: BUILD, PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+          // The retry, once the region answers: the undecided role is written, the other found in its sealed record.
+          givenRegions([HOME, 'us-east-1'], {});
+          const retried = await revoke(twoRoles(), { environment: PROTECTED_BY_TAG, records });
+          expect(retried.roles.map((r) => [r.roleName, r.outcome])).toEqual([
+            [ROLE, 'revoked'],
+            [BUILD, 'already-revoked'],
+          ]);
+          expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual([BUILD, ROLE]);
+        });
+
         it('fails before writing the deny of any role when a region of the search fails otherwise (throttled)', async () => {
           givenRegions([HOME, 'us-east-1'], {});
           givenSecondRole(BUILD, [BUILD_PROFILE]);
@@ -860,6 +886,24 @@ describe('revokeRoleSessions', () => {
     expect(result.roles).toEqual([
       expect.objectContaining({ roleName: 'ci-deploy-role', outcome: 'refused', reason: expect.stringContaining('has the id AROAQ3EGRW6JOTHERONE, not AROAQ3EGRW6JRDEPLOYR') }),
     ]);
+  });
+
+  it("tried (rereview-holders): with an organization narrowed by servedAccountIds, a finding of a listed account naming a role of an unlisted account of the organization revokes nothing there, before any call in it (holds)", async () => {
+    const base = ROLE_SESSION();
+    const incident: Incident = {
+      ...base,
+      affected: [
+        { kind: 'role-session', from: 'test', roleName: 'ci-deploy-role', sessionName: 'deploy-bot' },
+        { kind: 'role-session', from: 'test', roleName: 'pilot-role', sessionName: 'x1', account: '444455556666' },
+      ],
+    };
+    iamMock.on(GetRoleCommand, { RoleName: 'ci-deploy-role' }).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: new Date('2026-01-01T00:00:00Z'), Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const environment = { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5', FIREBREAK_SERVED_ACCOUNT_IDS: '555566667777' };
+    const result = await revoke(incident, { environment });
+    expect(targets.map((t) => t.account)).not.toContain('444455556666');
+    expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual(['ci-deploy-role']);
+    expect(result.roles.find((r) => r.roleName === 'pilot-role')).toMatchObject({ outcome: 'refused', reason: expect.stringContaining('narrows the organization o-a1b2c3d4e5') });
   });
 
   // Before review review-role-age the guard refused a role IAM created after the finding (row 11v),

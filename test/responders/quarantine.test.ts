@@ -1164,6 +1164,38 @@ describe('quarantineInstance', () => {
             expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
           });
 
+          it("ATTACK (rereview-holders): the retry of a quarantine whose isolation failed beside the holder read (the profile taken, nothing revoked) still denies the role's sessions: it met an instance neither quarantined nor holding a profile and revoked nothing, for good (row 2ze)", async () => {
+            // Whoever holds the stolen credentials throttles a quiet region's DescribeInstances (the
+            // holder read fails) while the isolation fails too (the account's EC2 mutations throttled, or
+            // the Region's security-group quota used up first). Row 2zb takes the profile away and fails
+            // the step; the retry then sees no association and the instance not quarantined, so it took the
+            // first-quarantine path, where no profile means "no role whose sessions to revoke".
+            givenRole(ROLE_NAME);
+            iamMock.on(GetRolePolicyCommand).rejects(sdkError('NoSuchEntity', 404));
+            ec2Mock.on(DescribeRegionsCommand).callsFake(describeRegionsAs([REGION, 'sa-east-1']));
+            let first = true;
+            const byRegion = describeInstancesByRegion({});
+            ec2Mock.on(DescribeInstancesCommand).callsFake(async (request: DescribeInstancesCommandInput, getClient) => {
+              if (request.InstanceIds?.length) return { Reservations: [{ Instances: [describedInstance(first ? {} : { profileArn: undefined })] }] };
+              if (first && String(await getClient().config.region()) === 'sa-east-1') throw sdkError('RequestLimitExceeded', 503);
+              return byRegion(request, getClient);
+            });
+            ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).callsFake(() => {
+              if (first) throw sdkError('RequestLimitExceeded', 503);
+              return {};
+            });
+            await expect(run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT)).rejects.toBeInstanceOf(TransientResponderError);
+            expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+            expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+            // The retry: EC2 shows no profile now (the first attempt took it), the regions answer.
+            first = false;
+            ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+            const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+            expect(result.status).toBe('quarantined');
+            expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+            expect(result.revokedRoleSessions).toMatchObject({ roleName: ROLE_NAME });
+          });
+
           it('tried (holders-regions): the contained instance is not its own holder in its region only: the same id in another region is judged', async () => {
             givenRole(ROLE_NAME);
             givenHoldersByRegion([REGION, 'us-east-1'], { [REGION]: [holder(INSTANCE_ID, PROFILE_ARN)], 'us-east-1': [holder(INSTANCE_ID, PROFILE_ARN, { 'firebreak:protected': '' })] }, [PROFILE_ARN]);
