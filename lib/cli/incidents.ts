@@ -29,7 +29,7 @@ import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../opera
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 import { terminalSafe } from './terminal';
-import { terminalLine } from '../responders/untrusted-text';
+import { spacedField, terminalLine } from '../responders/untrusted-text';
 import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
 /** The SDK clients of one region. */
@@ -212,14 +212,16 @@ function keyRecordNote(incident: IncidentSummary): string | undefined {
 /** One incident of the list, on one line whatever its record holds (`terminalLine`: a line feed would print a row of its own). */
 function summaryLine(incident: IncidentSummary): string {
   const note = keyRecordNote(incident);
+  // Each of the record's facts with its runs of spaces as one (row 14i): padded, one would print the rest of its row as a row of its own.
+  const f = (text: string | undefined, none: string) => spacedField(text ?? none);
   return terminalLine([
-    incident.receivedAt ?? '(no receipt time)',
-    incident.status.padEnd(9),
-    (incident.account ?? '?').padEnd(12),
-    (incident.severityLabel ?? '?').padEnd(8),
-    (incident.resource ?? '').padEnd(19),
-    incident.findingType ?? '',
-    incident.key,
+    f(incident.receivedAt, '(no receipt time)'),
+    f(incident.status, '').padEnd(9),
+    f(incident.account, '?').padEnd(12),
+    f(incident.severityLabel, '?').padEnd(8),
+    f(incident.resource, '').padEnd(19),
+    f(incident.findingType, ''),
+    f(incident.key, ''),
     ...(note !== undefined ? [note] : []),
   ].join('  '));
 }
@@ -330,20 +332,22 @@ export async function runShowIncident(key: string, flags: WhereFlags, deps: Inci
   // Each line one line whatever the record holds: a line feed in a finding type or a target would
   // print a step of its own (`terminalLine`).
   const line = (text: string) => deps.out(terminalLine(text));
+  // The record's words with their runs of spaces as one (row 14i): the line's own columns are aligned with spaces.
+  const f = (text: string | undefined, none = '?') => spacedField(text ?? none);
   const h = report.header;
-  line(`${report.key}  ${report.status}  ${h.findingType ?? ''} (${h.severityLabel ?? '?'}) on ${h.resource ?? '?'} in ${h.account ?? '?'}/${h.region ?? '?'}`);
-  line(`received ${report.receivedAt ?? '(unrecorded)'}`);
-  for (const child of report.children ?? []) line(`child ${child.key}  ${child.status}  ${child.resource ?? '?'} in ${child.account ?? '?'}/${child.region ?? '?'}`);
-  for (const refused of report.refusedChildren ?? []) line(`left out ${refused.key}: ${refused.reason}`);
+  line(`${f(report.key)}  ${f(report.status)}  ${f(h.findingType, '')} (${f(h.severityLabel)}) on ${f(h.resource)} in ${f(h.account)}/${f(h.region)}`);
+  line(`received ${f(report.receivedAt, '(unrecorded)')}`);
+  for (const child of report.children ?? []) line(`child ${f(child.key)}  ${f(child.status)}  ${f(child.resource)} in ${f(child.account)}/${f(child.region)}`);
+  for (const refused of report.refusedChildren ?? []) line(`left out ${f(refused.key)}: ${f(refused.reason)}`);
   for (const row of report.timeline) {
     const offset = row.sinceReceivedMs === undefined ? '' : `+${formatDuration(row.sinceReceivedMs)}`;
-    const child = report.children !== undefined ? ` [${row.incidentKey ?? report.key}]` : '';
-    line(`  ${row.startedAt}  ${offset.padEnd(10)} ${row.step.padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${row.status}` : row.status}${row.alertKind ? ` (${row.alertKind})` : ''}  took ${formatDuration(row.durationMs)}${child}`);
+    const child = report.children !== undefined ? ` [${f(row.incidentKey ?? report.key)}]` : '';
+    line(`  ${f(row.startedAt)}  ${offset.padEnd(10)} ${f(row.step).padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${f(row.status)}` : f(row.status)}${row.alertKind ? ` (${f(row.alertKind)})` : ''}  took ${formatDuration(row.durationMs)}${child}`);
     // Triage's entry: the decision's reasons (and the child incidents it started), as triage gave them.
     if (row.step === RESPONDER_NAMES.triage) {
-      for (const reason of row.reasons ?? []) line(`      ${reason}`);
+      for (const reason of row.reasons ?? []) line(`      ${f(reason)}`);
     }
-    for (const action of row.actions) line(`      ${action.outcome.padEnd(15)} ${action.api} ${action.target}`);
+    for (const action of row.actions) line(`      ${f(action.outcome).padEnd(15)} ${f(action.api)} ${f(action.target)}`);
   }
   for (const phase of report.phases) line(`phase ${phase.name}: ${phase.timeNotRecorded ? 'at most ' : ''}${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);
   return 0;

@@ -59,8 +59,20 @@ export function matchesPrivilegedName(name: string, patterns: readonly string[])
 export function privilegedPathReason(what: 'role' | 'user', name: string, path: string | undefined, patterns: readonly string[]): string | undefined {
   if (path === undefined || path === '' || path === '/') return undefined;
   const resource = `${path.replace(/^\//, '')}${name}`;
-  const pattern = matchesPrivilegedName(resource, patterns);
+  // Each pattern as the deny writes it, under any path too (row 11ad): `role/*/stacksets-exec-*`
+  // denies `role/ops/stacksets-exec-payments/runner`, which `stacksets-exec-*` alone does not match.
+  const pattern = patterns.find((one) => privilegedArnResources(one).some((written) => matchesPrivilegedName(resource, [written]) !== undefined));
   return pattern === undefined ? undefined : `${what} ${name} at path ${path} matches the privileged name pattern ${pattern} as IAM reads its ARN (${what}/${resource})`;
+}
+
+/**
+ * The resource parts (after `role/` or `user/`) of the ARNs the stack's deny names for one pattern
+ * (lib/stack/iam-scopes.ts, `privilegedRoleArns`): the pattern under the root path, and under any path
+ * (a `*` path, then the pattern, as SSO roles live under `/aws-reserved/sso.amazonaws.com/`), unless the pattern
+ * starts with `*` (which crosses every path already) or names a path itself (`aws-reserved/*`).
+ */
+export function privilegedArnResources(pattern: string): string[] {
+  return !pattern.startsWith('*') && !pattern.includes('/') ? [pattern, `*/${pattern}`] : [pattern];
 }
 
 /**

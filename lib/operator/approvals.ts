@@ -351,13 +351,25 @@ function shown(value: unknown, max = SHOWN_FIELD_MAX): string {
   return terminalField(text, max);
 }
 
-/** The resource's scalar fields (`kind` first), without its lists and maps (tags, interfaces). */
+/**
+ * The fields of a resource the steps and the alert read, in this order (lib/responders/incident-schema.ts):
+ * shown first, whatever order the execution input gives them (row 14h).
+ */
+const RESOURCE_FIELDS = ['instanceId', 'accessKeyId', 'userName', 'userType', 'principalId', 'roleName', 'type', 'id', 'availabilityZone', 'instanceType', 'imageId', 'instanceState', 'instanceProfileArn'];
+
+/**
+ * The resource's scalar fields, without its lists and maps (tags, interfaces): `kind`, then the
+ * fields the steps read (`RESOURCE_FIELDS`), then any other, their names with every character
+ * outside printable ASCII escaped and all of them cut at 300 code points together (row 14h). A
+ * resource is a loose object: an execution started by hand gave a look-alike name
+ * (`accessKey\u0406d`) first and the field the step reads after thousands of others.
+ */
 function resourceLine(resource: unknown): string {
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) return shown(resource);
-  return Object.entries(resource)
-    .filter((entry) => typeof entry[1] === 'string' || typeof entry[1] === 'number')
-    .map(([name, value]) => (name === 'kind' ? shown(value) : `${shown(name)} ${shown(value)}`))
-    .join(', ');
+  const fields = new Map(Object.entries(resource).filter((entry): entry is [string, string | number] => typeof entry[1] === 'string' || typeof entry[1] === 'number'));
+  const read = RESOURCE_FIELDS.filter((name) => fields.has(name)).map((name) => `${name} ${shown(fields.get(name))}`);
+  const others = [...fields].filter(([name]) => name !== 'kind' && !RESOURCE_FIELDS.includes(name)).map(([name, value]) => `${name.replace(/[^\x20-\x7e]/gu, (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`)} ${shown(value)}`);
+  return [...(fields.has('kind') ? [shown(fields.get('kind'))] : []), ...read, ...(others.length > 0 ? [`other fields: ${shown(others.join(', '))}`] : [])].join(', ');
 }
 
 /**

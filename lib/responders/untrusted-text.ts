@@ -285,6 +285,17 @@ export function terminalField(text: string, max: number): string {
   return terminalLine(shown);
 }
 
+/**
+ * One untrusted field of a line whose columns are aligned with ASCII spaces (`firebreak incidents`,
+ * `firebreak incident`): each run of ASCII spaces one space, trimmed (row 14i). `terminalLine` escapes
+ * every other blank (row 14g) but leaves ASCII spaces for the alignment: a record's fact of 200
+ * characters, most of them spaces, pads a row past the screen's width, so that what follows prints at
+ * the start of a screen line, as a row of its own.
+ */
+export function spacedField(text: string): string {
+  return text.replace(/ {2,}/g, ' ').replace(/^ | $/g, '');
+}
+
 export interface NeutralizeOptions {
   /** Keep line breaks (multi-line text such as a description); default: one line. */
   readonly multiline?: boolean;

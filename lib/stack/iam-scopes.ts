@@ -16,6 +16,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { privilegedArnResources } from '../contracts/privileged-names';
 import { MANAGED_SECURITY_GROUP_TAG, SECURITY_GROUP_TAG_KEYS, SECURITY_TAGS } from '../contracts/security';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import type { Playbook } from '../playbooks/model';
@@ -292,10 +293,9 @@ export function privilegedRoleArns(arnPrefix: string, patterns: readonly string[
     if (!ROLE_NAME_PATTERN.test(pattern)) {
       throw new Error(`privileged role name pattern '${pattern}' is not a role name with optional * wildcards`);
     }
-    arns.add(`${arnPrefix}${pattern}`);
     // `*` also matches `/`, so a pattern starting with `*` covers every path already; a pattern
-    // with a path names where the role lives.
-    if (!pattern.startsWith('*') && !pattern.includes('/')) arns.add(`${arnPrefix}*/${pattern}`);
+    // with a path names where the role lives. The responders read the same list (privilegedPathReason).
+    for (const resource of privilegedArnResources(pattern)) arns.add(`${arnPrefix}${resource}`);
   }
   return [...arns];
 }

@@ -523,7 +523,9 @@ describe('responder bundles', () => {
     // +250 bytes: the holder search names the roles it leaves undecided (settledRoleHolders, shared with
     // revoke-role-sessions, which writes the decided roles before it fails for those, row 2zf). +40 bytes: the kept
     // record's seal read inside removeCredentials, so a KMS failure fails beside the tags and edges, not before them.
-    'quarantine-instance': 12_475,
+    // Rereview-operator (session 38): +120 bytes: the path matched against every ARN the deny names for a pattern
+    // (privilegedArnResources, `*/<pattern>` too, row 11ad). 1,195,202 bytes after.
+    'quarantine-instance': 12_595,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

@@ -479,6 +479,22 @@ describe('firebreak approve / reject commands', () => {
     }
   });
 
+  // Row 14h. The target line showed every scalar field of the execution input's resource, in the
+  // input's order, under the input's names: a resource is a loose object, so an execution started by
+  // hand put a look-alike name first (`accessKey\u0406d`, Cyrillic I, the key the approver expects),
+  // and the field the step reads (`accessKeyId`) after thousands of others, each under row 14f's cut:
+  // the line had no bound, and what the step acts on came last, screens below what reads as it.
+  it('ATTACK (rereview-operator): the target line shows the fields the steps read first, under their own names, and the rest cut short', async () => {
+    const padding = Object.fromEntries(Array.from({ length: 3_000 }, (_, index) => [`tag${index}`, `value-${index}`]));
+    const resource = { kind: 'access-key', ['accessKey\u0406d']: 'AKIAEXPECTEDKEY00000', userName: 'ci-deployer', ...padding, userType: 'IAMUser', accessKeyId: 'AKIAREALKEY000000000' };
+    const request = { ...WAITING.request, playbook: 'release-credentials', resource };
+    const lines = describeShownRequest(EXECUTION, await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, request } }, []), AT));
+    const target = lines.find((line) => line.startsWith('  target:'))!;
+    expect(target.startsWith('  target:    access-key, accessKeyId AKIAREALKEY000000000, userName ci-deployer, userType IAMUser, other fields: accessKey\\u0406d AKIAEXPECTEDKEY00000, tag0 value-0, ')).toBe(true);
+    expect(target).toMatch(/more characters not shown\) in account 999988887777, eu-west-1$/);
+    expect(target.length).toBeLessThan(1_000);
+  });
+
   it('ATTACK: answers nothing when the request changed between what was confirmed and the answer (TOCTOU)', async () => {
     // The operator read one request and said yes; meanwhile that request ended and the execution
     // waits on another (another approval step, other waiting steps, other notes): the yes was not for it.

@@ -533,7 +533,7 @@ describe('stored text that writes terminal escape sequences', () => {
     const forgedRow = 'i-0abc\n2026-11-20T10:00:00.000Z  released   111122223333  High      i-0abc               Recon:EC2/PortProbeUnprotectedPort  gameday-gd-abc';
     const { list, show } = await listAndShow(storedItem(forgedRow, 'Recon:EC2/PortProbeUnprotectedPort\r\n  2026-11-20T10:00:09.000Z  +9s        release-instance     released'));
     for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(/[\n\r]/);
-    expect(list.out.filter((line) => line.includes('released'))).toEqual([expect.stringContaining('i-0abc\\u000a2026-11-20T10:00:00.000Z  released')]);
+    expect(list.out.filter((line) => line.includes('released'))).toEqual([expect.stringContaining('i-0abc\\u000a2026-11-20T10:00:00.000Z released')]); // its runs of spaces one (row 14i)
     expect(show.out.some((line) => line.trimStart().startsWith('2026-11-20T10:00:09.000Z'))).toBe(false);
   });
 
@@ -548,6 +548,20 @@ describe('stored text that writes terminal escape sequences', () => {
       const { list, show } = await listAndShow(storedItem(`i-0abc${blank.repeat(190)}`, forgedRow));
       for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u1160\u3164\uffa0\u2800]/u);
       expect(list.out.join('\n')).toContain(`i-0abc${`\\u${blank.codePointAt(0)!.toString(16).padStart(4, '0')}`.repeat(3)}`);
+    }
+  });
+
+  // Row 14i. Row 14g left ASCII spaces as they were, a record's facts being at most 200 characters:
+  // 200 columns are enough. The list's row has 61 columns before the resource, so `i-0abc` and 91
+  // spaces put the finding type at column 160 (the start of a screen line at 80 and 160 columns), 171
+  // spaces at column 240 (80, 120, 240): the finding type printed as a forged row of its own.
+  it('ATTACK (rereview-operator): ASCII spaces in a record cannot pad a row of its own onto the screen either', async () => {
+    const forgedRow = '2026-11-20T10:00:00.000Z released 111122223333 High i-0abc Recon:EC2/PortProbeUnprotectedPort gameday-gd-abc';
+    for (const spaces of [91, 171]) {
+      const { list, show } = await listAndShow(storedItem(`i-0abc${' '.repeat(spaces)}x`, `${' '.repeat(100)}${forgedRow}`));
+      // The list's own columns are at most 19 wide: no run of 20 spaces is the list's.
+      for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(/ {20,}/);
+      expect(list.out.join('\n')).toMatch(/High {6}i-0abc x {13}2026-11-20T10:00:00\.000Z released 111122223333 High i-0abc Recon/);
     }
   });
 

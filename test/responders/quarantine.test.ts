@@ -1045,6 +1045,16 @@ describe('quarantineInstance', () => {
         await refusedRevocation(result, 'web-server', /role web-server at path \/platform-admin\/ matches the privileged name pattern \*Admin\* as IAM reads its ARN \(role\/platform-admin\/web-server\)/);
       });
 
+      // Row 11ad. The deny holds each pattern that starts with no `*` twice, `role/<pattern>` and
+      // `role/*/<pattern>`, and IAM's `*` crosses `/` on both sides: `role/*/stacksets-exec-*` denies
+      // `role/ops/stacksets-exec-payments/runner`. Row 11ab's check matched the path and name against
+      // `<pattern>` only, so quarantine met AccessDenied before it took the profile away, as before row 11ab.
+      it('ATTACK (rereview-operator): leaves the sessions of a role under a path whose inner folder a privileged pattern names (role/*/stacksets-exec-*), and still takes the profile away', async () => {
+        givenRole('runner', {}, '/ops/stacksets-exec-payments/');
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        await refusedRevocation(result, 'runner', /role runner at path \/ops\/stacksets-exec-payments\/ matches the privileged name pattern stacksets-exec-\* as IAM reads its ARN \(role\/ops\/stacksets-exec-payments\/runner\)/);
+      });
+
       it('tried (review-operator): revokes the sessions of a role whose path names no privileged pattern', async () => {
         givenRole('web-server', {}, '/payments/');
         const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);

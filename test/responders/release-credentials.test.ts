@@ -873,6 +873,32 @@ describe('releaseCredentials: the credential released is the one the approval re
       expect(result.status).toBe('released');
     }
   });
+
+  // Re-review of row 11ac: the same kind shown and named, differing only where a person would not look.
+  it('tried (rereview-operator): a shown credential and a named one of the same kind that differ in key, user case, account or a session key release nothing', async () => {
+    const build = (credential: ReleasedCredential, incidentKey: string) =>
+      buildCredentialReleaseRequest({ credential, account: ACCOUNT, region: 'eu-west-1', incidentKey, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER }).input.incident;
+    type Affected = Record<string, unknown>[];
+    const forgeries: { readonly name: string; readonly forge: (incident: Incident) => Incident }[] = [
+      // The user's other key (a user has two), as affected names it.
+      { name: 'another key of the user', forge: (incident) => ({ ...incident, affected: (build(keyCredential, incident.key).affected as unknown as Affected).map((a) => ({ ...a, accessKeyId: KEY_2 })) as unknown as Incident['affected'] }) },
+      // The user's name in another case: IAM's one user, but not what was shown.
+      { name: 'the user in another case', forge: (incident) => ({ ...incident, affected: (build(keyCredential, incident.key).affected as unknown as Affected).map((a) => ({ ...a, userName: USER.toUpperCase() })) as unknown as Incident['affected'] }) },
+      // A role of the same name in another account.
+      { name: 'the role in another account', forge: (incident) => ({ ...build(roleCredential, incident.key), affected: (build(roleCredential, incident.key).affected as unknown as Affected).map((a) => ({ ...a, account: '444455556666' })) as unknown as Incident['affected'] }) },
+      // A role shown as a session with a key (ASIA…), as a finding's resource reads: not the role shown by `firebreak credentials release`.
+      { name: 'the role shown with a session key', forge: (incident) => { const role = build(roleCredential, incident.key); return { ...role, resource: { ...role.resource, accessKeyId: 'ASIAQ3EGRW6JSESSION1' } as Incident['resource'] }; } },
+      // The shown key under a look-alike field name, the field the check reads absent.
+      { name: 'the key under a look-alike name', forge: (incident) => { const key = build(keyCredential, incident.key); const { accessKeyId, ...rest } = key.resource as unknown as Record<string, unknown>; return { ...key, resource: { ...rest, ['accessKey\u0406d']: accessKeyId } as unknown as Incident['resource'] }; } },
+    ];
+    for (const { name, forge } of forgeries) {
+      const { records, incident } = await containedBoth();
+      const result = await releaseOf(forge(incident), records, { requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711' });
+      expect({ name, status: result.status }).toEqual({ name, status: 'refused' });
+      expect({ name, calls: iamMock.calls().length }).toEqual({ name, calls: 0 });
+      expect({ name, reason: result.credentials[0]?.reason }).toEqual({ name, reason: expect.stringContaining('is not the credential its approval request shows') });
+    }
+  });
 });
 
 describe('tried (review-operator): a sealed credential record moved to another account, or sealed by another deployment', () => {

@@ -165,6 +165,23 @@ describe('terminalField (row 14f)', () => {
       { numRuns: 1000 },
     );
   });
+
+  // Re-review of row 14f: the line and paragraph separators, NEL, a tab, zero-width characters and
+  // combining marks between the blanks, and a cut that falls inside what matters.
+  it('tried (rereview-operator): no separator, tab or zero-width character starts a line or hides between blanks, and a cut says so', () => {
+    const forged = 'target:    ec2-instance, instanceId i-0fffffffffffffff0';
+    for (const separator of ['\u2028', '\u2029', '\u0085', '\t', '\u000b', '\u000c', '\u200b', '\u200d', '\ufeff', '\u2060', '\u180e']) {
+      const shown = terminalField(`Port probe${` ${separator}`.repeat(400)}${forged}`, 300);
+      // Each shows as its visible escape: the padding is text a person sees, not blanks.
+      expect(shown).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|\s{2}/u);
+      expect(shown).toContain(`\\u${separator.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+      expect(shown).toMatch(/more characters not shown\)$/);
+    }
+    // Combining marks stack on one character (one column): they pad nothing.
+    expect(terminalField(`a${'\u0301'.repeat(1_000)}b`, 300)).toBe(`a${'\u0301'.repeat(299)}… (702 more characters not shown)`);
+    // A cut inside an id says that it cut: the id shown is never a whole other id.
+    expect(terminalField(`instanceId i-0abc1234def567890${'x'.repeat(400)}`, 20)).toBe('instanceId i-0abc123… (410 more characters not shown)');
+  });
 });
 
 describe('shellWord', () => {
