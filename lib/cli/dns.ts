@@ -33,7 +33,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { regionOfArn } from '../responders/console-links';
 import { setTimeout as delay } from 'node:timers/promises';
 import { terminalSafe } from './terminal';
-import { terminalLine } from '../responders/untrusted-text';
+import { spacedField, terminalLine } from '../responders/untrusted-text';
 import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
 export interface DnsClients {
@@ -232,10 +232,11 @@ async function watchUnblock(deps: DnsDependencies, sfn: SFNClient, executionArn:
     deps.out(JSON.stringify({ ...json, watched: { status: watched.status, ...(watched.error !== undefined ? { error: watched.error } : {}), ...(watched.cause !== undefined ? { cause: watched.cause } : {}), unblocks: outcomes } }, null, 2));
   } else {
     deps.out(`The DNS unblock execution ended ${watched.status}.`);
-    // Each on one line (`terminalLine`): the execution's output is the step's claim, and a line feed in it would print a line of its own.
+    // Each on one line (`terminalLine`): the execution's output is the step's claim, and a line feed in it would print a line of its own;
+    // nor may its runs of spaces pad what follows to the start of a screen line, where it reads as a line of its own (row 14i).
     for (const outcome of outcomes) {
-      deps.out(terminalLine(`Unblock (step ${outcome.step}): status ${outcome.status}${outcome.refusal !== undefined ? `: ${outcome.refusal}` : ''}`));
-      for (const domain of outcome.domains) deps.out(terminalLine(`  ${domain.outcome.padEnd(14)} ${domain.domain} (incident ${domain.incidentKey})`));
+      deps.out(terminalLine(`Unblock (step ${spacedField(outcome.step)}): status ${spacedField(outcome.status)}${outcome.refusal !== undefined ? `: ${spacedField(outcome.refusal)}` : ''}`));
+      for (const domain of outcome.domains) deps.out(terminalLine(`  ${spacedField(domain.outcome).padEnd(14)} ${spacedField(domain.domain)} (incident ${spacedField(domain.incidentKey)})`));
     }
     if (watched.status === 'SUCCEEDED' && outcomes.length === 0) deps.out('Its output holds no unblock result: see the execution in the console for what the playbook did (a rejected approval ends it without one).');
   }

@@ -11,7 +11,7 @@ import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { DnsBlockEntry } from '../responders/dns-block-records';
 import { dnsBlockEntryOf } from '../responders/dns-block-records';
 import { callError, setupError } from './aws';
-import { terminalLine } from '../responders/untrusted-text';
+import { spacedField, terminalLine } from '../responders/untrusted-text';
 
 /** The exact Scan input of one page: only `dnsblock#` items, only their key and claims. */
 export function dnsBlockScanInput(tableName: string, exclusiveStartKey?: Record<string, { S: string }>) {
@@ -49,7 +49,8 @@ export async function listDnsBlocks(dynamodb: DynamoDBClient, tableName: string)
 export function formatDnsBlocks(entries: readonly DnsBlockEntry[], stackName: string): string[] {
   if (entries.length === 0) return [`No domain is blocked by ${stackName}'s DNS Firewall rule groups.`];
   const lines = entries.map((entry) =>
-    terminalLine(`${entry.domain} (and its subdomains) in ${entry.account}/${entry.region}: claimed by ${entry.claims.map((claim) => `incident ${claim.incidentKey} on ${claim.instanceId}`).join(', ')}`),
+    // The domain is the stored item's key: one run of spaces in it would pad the claims to a screen line of their own (row 14i).
+    terminalLine(`${spacedField(entry.domain)} (and its subdomains) in ${entry.account}/${entry.region}: claimed by ${entry.claims.map((claim) => `incident ${claim.incidentKey} on ${claim.instanceId}`).join(', ')}`),
   );
   return [
     ...lines,

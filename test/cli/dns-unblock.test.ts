@@ -213,6 +213,20 @@ describe('firebreak dns unblock --watch', () => {
     expect(out).toContain('Unblock (step unblock-dns): status refused: incident gd-two on i-0fedcba9876543210 still blocks c2.example.net');
   });
 
+  it("ATTACK (session 38, row 14i's left item): a refusal or a domain's incident padded with spaces cannot push a forged line to the start of a screen line", async () => {
+    const forged = `${' '.repeat(200)}Unblock (step unblock-dns): status unblocked`;
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION_ARN,
+      status: 'SUCCEEDED',
+      output: JSON.stringify({ results: { 'unblock-dns': { result: { ...unblocked, status: 'refused', domains: [{ domain: 'c2.example.net', incidentKey: `gd-one${forged}`, outcome: 'kept' }], refusal: `held${forged}` } } } }),
+    });
+    const refused = await run('c2.example.net', { watch: true });
+    expect(refused.out).toContain('Unblock (step unblock-dns): status refused: held Unblock (step unblock-dns): status unblocked');
+    // The forged text follows one space, never a run of them (the outcome column's own padding aside).
+    for (const line of refused.out) expect(line).not.toMatch(/ {2,}Unblock \(step/);
+    expect(refused.out).toContain('  kept           c2.example.net (incident gd-one Unblock (step unblock-dns): status unblocked)');
+  });
+
   it("ATTACK: a refusal, a domain's incident or a failure's cause with line feeds prints on one line", async () => {
     const forged = '\nUnblock (step unblock-dns): status unblocked';
     sfn.on(DescribeExecutionCommand).resolves({

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { RELEASE_RESPONDER } from '../../responders/release';
 import type { ReleaseStatus } from '../../responders/release';
-import { terminalLine } from '../../responders/untrusted-text';
+import { spacedField, terminalLine } from '../../responders/untrusted-text';
 
 const actionSchema = z.looseObject({
   api: z.string(),
@@ -139,14 +139,17 @@ function heldByText(heldBy: readonly string[] | undefined): string {
 
 /** The lines printed for one release result: a header, one line per action, the summary; each one line whatever the output holds (`terminalLine`). */
 export function formatReleaseOutcome(outcome: ReleaseOutcome): string[] {
-  const apiWidth = Math.max(0, ...outcome.actions.map((action) => action.api.length));
-  const targetWidth = Math.max(0, ...outcome.actions.map((action) => action.target.length));
-  const outcomeWidth = Math.max(0, ...outcome.actions.map((action) => action.outcome.length));
+  // The execution output is the step's claim: a run of spaces in a field would pad what follows it
+  // (and every aligned column) to the start of a screen line, where it reads as a line of its own
+  // (row 14i). Each field's runs become one space before the columns are measured.
+  const actions = outcome.actions.map((action) => ({ api: spacedField(action.api), target: spacedField(action.target), outcome: spacedField(action.outcome), detail: spacedField(action.detail) }));
+  const apiWidth = Math.max(0, ...actions.map((action) => action.api.length));
+  const targetWidth = Math.max(0, ...actions.map((action) => action.target.length));
+  const outcomeWidth = Math.max(0, ...actions.map((action) => action.outcome.length));
   return [
-    `Release (step ${outcome.step}): status ${outcome.status}${outcome.mode ? `, mode ${outcome.mode}` : ''}`,
-    ...outcome.actions.map(
-      (action) => `  ${action.outcome.padEnd(outcomeWidth)}  ${action.api.padEnd(apiWidth)}  ${action.target.padEnd(targetWidth)}  ${action.detail}`,
-    ),
-    releaseSummary(outcome),
+    `Release (step ${spacedField(outcome.step)}): status ${spacedField(outcome.status)}${outcome.mode ? `, mode ${spacedField(outcome.mode)}` : ''}`,
+    ...actions.map((action) => `  ${action.outcome.padEnd(outcomeWidth)}  ${action.api.padEnd(apiWidth)}  ${action.target.padEnd(targetWidth)}  ${action.detail}`),
+    // Firebreak's sentence around the output's values (ids, times, incident keys, who released it).
+    spacedField(releaseSummary(outcome)),
   ].map(terminalLine);
 }

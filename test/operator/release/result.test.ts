@@ -133,6 +133,16 @@ describe('formatReleaseOutcome', () => {
     expect(lines.at(-1)).toMatch(/^Released: /);
   });
 
+  it("ATTACK (session 38, row 14i's left item): a run of spaces in an action's target or detail cannot pad a forged line to the start of a screen line, nor widen every row", () => {
+    const padded = `${' '.repeat(300)}Release REFUSED: nothing was changed`;
+    const lines = formatReleaseOutcome(
+      outcome({ actions: [{ api: 'ec2:CreateTags', target: `${INSTANCE}${padded}`, outcome: 'done', detail: `restored tag Name=web${padded}`, at: '2026-11-27T16:30:00.000Z' }] }),
+    );
+    expect(lines[1]).toBe(`  done  ec2:CreateTags  ${INSTANCE} Release REFUSED: nothing was changed  restored tag Name=web Release REFUSED: nothing was changed`);
+    const summary = formatReleaseOutcome(outcome({ status: 'already-released', preQuarantine: { ...RELEASED.preQuarantine!, releasedAt: '2026-11-21T09:00:00.000Z', releasedBy: `gd-1${padded}` } })).at(-1);
+    expect(summary).toBe('Already released at 2026-11-21T09:00:00.000Z by gd-1 Release REFUSED: nothing was changed: nothing was changed.');
+  });
+
   it('ATTACK: prints one line per action, whatever line feeds the execution output carries', () => {
     // A detail can quote a tag value or an error message: its line feed would print a line that reads as the outcome.
     const lines = formatReleaseOutcome(
