@@ -15,7 +15,7 @@ import { NodeSha256, callerProof } from './caller-proof';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { ApprovalRequestBody, ApprovalRequestView } from '../responders/approval';
 import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema, approvalShowBodySchema } from '../responders/approval';
-import { terminalField, terminalLine } from '../responders/untrusted-text';
+import { printableAsciiEscaped, terminalField, terminalLine } from '../responders/untrusted-text';
 import { describeStack } from './aws';
 import { LiveSetupError } from './errors';
 import { FirebreakError } from '../contracts/errors';
@@ -368,7 +368,7 @@ function resourceLine(resource: unknown): string {
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) return shown(resource);
   const fields = new Map(Object.entries(resource).filter((entry): entry is [string, string | number] => typeof entry[1] === 'string' || typeof entry[1] === 'number'));
   const read = RESOURCE_FIELDS.filter((name) => fields.has(name)).map((name) => `${name} ${shown(fields.get(name))}`);
-  const others = [...fields].filter(([name]) => name !== 'kind' && !RESOURCE_FIELDS.includes(name)).map(([name, value]) => `${name.replace(/[^\x20-\x7e]/gu, (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`)} ${shown(value)}`);
+  const others = [...fields].filter(([name]) => name !== 'kind' && !RESOURCE_FIELDS.includes(name)).map(([name, value]) => `${printableAsciiEscaped(name)} ${shown(value)}`);
   return [...(fields.has('kind') ? [shown(fields.get('kind'))] : []), ...read, ...(others.length > 0 ? [`other fields: ${shown(others.join(', '))}`] : [])].join(', ');
 }
 

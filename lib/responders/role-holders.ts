@@ -164,10 +164,9 @@ function settledWhenFailed(error: unknown, roles: readonly string[]): { readonly
  * A member role deployed before these reads (its stack set is updated apart from the security
  * account's) is denied them: the holders of `roles` are unknown, so they keep their sessions (the
  * safe side for a protected workload), and quarantine still contains the instance. Any other error
- * fails the step as AWS answered (retried when transient), nothing written.
+ * leaves them undecided (settledWhenFailed).
  */
-function keptWhenDenied(error: unknown, roles: readonly string[]): ReadonlyMap<string, string> {
-  if (!(error instanceof ResponderAccessDeniedError)) throw error;
+function keptWhenDenied(error: ResponderAccessDeniedError, roles: readonly string[]): ReadonlyMap<string, string> {
   const reason = `the instances holding the role could not be read (${deniedCall(error)}): a protected instance may hold it, so its sessions are kept; update the member-account roles (docs/deploy.md)`;
   return new Map(roles.map((role) => [role, reason]));
 }

@@ -245,6 +245,14 @@ export function terminalText(text: string): string {
 }
 
 /**
+ * `text` in printable ASCII only: every other character as the escape `terminalLine` prints
+ * (`\uXXXX` per UTF-16 unit), for a name that must never read as another (a look-alike field name).
+ */
+export function printableAsciiEscaped(text: string): string {
+  return OUTSIDE_PRINTABLE_ASCII.test(text) ? text.replace(/[^\x20-\x7e]/gu, unicodeEscape) : text;
+}
+
+/**
  * What `terminalLine` escapes: `INVISIBLE_OR_CONTROL`, and every blank that is no ASCII space (the
  * space separators U+00A0, U+1680, U+2000–U+200A, U+202F, U+205F, U+3000, the Hangul fillers, U+2800
  * BRAILLE PATTERN BLANK). None is a control or format character, but a run of them pads a field to
