@@ -27,7 +27,7 @@ import type { AccessKeyResource, Incident } from '../incident/model';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { credentialGrantSubject } from '../contracts/security';
 import { unconfirmedIntakeRefusal } from './fan-out-names';
-import { SKIPPED_LISTED_MAX } from './per-instance';
+import { describeSkipped } from './per-instance';
 
 /** What the per-credential execution's incident replaces in the incident (a shallow merge: `States.JsonMerge`). */
 export interface PerCredentialOverride {
@@ -230,11 +230,7 @@ export function describeCredentialTargets(planned: CredentialTargets, playbook: 
         : `${capitalize(describeCredentialTarget(target))} (account ${target.account}): execution ${target.executionName}; the name carries the sequence's revision, so GuardDuty's update of the sequence disables the key again if it was made Active since (one still Inactive is left as it is).`,
     );
   }
-  for (const skip of planned.skipped.slice(0, SKIPPED_LISTED_MAX)) {
-    reasons.push(`Not cut off: ${JSON.stringify(skip.value)}${skip.account !== undefined ? ` (account ${skip.account})` : ''}: ${skip.reason}.`);
-  }
-  const more = planned.skipped.length - SKIPPED_LISTED_MAX;
-  if (more > 0) reasons.push(`Not cut off either: ${more} more credential(s) the incident names, for reasons of the same kinds; the incident's affected resources list each: a person must cut them off.`);
+  reasons.push(...describeSkipped(planned.skipped, { not: 'Not cut off', noun: 'credential(s)', must: 'cut them off' }));
   return reasons;
 }
 

@@ -128,6 +128,19 @@ export function containmentTargets(incident: Incident, options: ContainmentTarge
  */
 export const SKIPPED_LISTED_MAX = 20;
 
+/**
+ * Triage's sentences about the resources a fan-out starts no execution for (instances here,
+ * credentials in per-credential.ts): one each up to SKIPPED_LISTED_MAX, then a count. `words.not`
+ * opens each ("Not contained"), `words.noun` counts the rest ("instance(s)"), `words.must` is what a
+ * person must then do ("contain them").
+ */
+export function describeSkipped(skipped: readonly SkippedInstance[], words: { readonly not: string; readonly noun: string; readonly must: string }): string[] {
+  const listed = skipped.slice(0, SKIPPED_LISTED_MAX).map((skip) => `${words.not}: ${JSON.stringify(skip.value)}${skip.account !== undefined ? ` (account ${skip.account})` : ''}: ${skip.reason}.`);
+  const more = skipped.length - SKIPPED_LISTED_MAX;
+  if (more > 0) listed.push(`${words.not} either: ${more} more ${words.noun} the incident names, for reasons of the same kinds; the incident's affected resources list each: a person must ${words.must}.`);
+  return listed;
+}
+
 /** Triage's sentences about the per-instance runs (what `firebreak simulate` shows). */
 export function describeTargets(planned: ContainmentTargets, playbook: string): string[] {
   const reasons: string[] = [];
@@ -142,10 +155,6 @@ export function describeTargets(planned: ContainmentTargets, playbook: string): 
       `Instance ${target.instanceId} (account ${target.account}, ${target.region}): execution ${target.executionName}; the name does not change when the sequence is updated, so an instance already handled is not touched again.`,
     );
   }
-  for (const skip of planned.skipped.slice(0, SKIPPED_LISTED_MAX)) {
-    reasons.push(`Not contained: ${JSON.stringify(skip.value)}${skip.account !== undefined ? ` (account ${skip.account})` : ''}: ${skip.reason}.`);
-  }
-  const more = planned.skipped.length - SKIPPED_LISTED_MAX;
-  if (more > 0) reasons.push(`Not contained either: ${more} more instance(s) the incident names, for reasons of the same kinds; the incident's affected resources list each: a person must contain them.`);
+  reasons.push(...describeSkipped(planned.skipped, { not: 'Not contained', noun: 'instance(s)', must: 'contain them' }));
   return reasons;
 }
