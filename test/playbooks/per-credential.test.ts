@@ -299,3 +299,15 @@ describe('privileged names', () => {
     expect(matchesPrivilegedName('cdk-custom123-cfn-exec-role-123456789012-eu-west-1', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBeUndefined();
   });
 });
+
+describe('describeCredentialTargets: credentials without an execution (row 1zi)', () => {
+  it('gives the first twenty a sentence each and counts the rest', () => {
+    const skipped = Array.from({ length: 23 }, (_, index) => ({ value: `AKIA${String(index).padStart(16, '0')}`, account: '111122223333', reason: 'a privileged user' }));
+    const reasons = describeCredentialTargets({ targets: [], skipped }, 'iam-attack-sequence');
+    expect(reasons.filter((reason) => reason.startsWith('Not cut off: '))).toHaveLength(20);
+    expect(reasons).toContain('Not cut off: "AKIA0000000000000000" (account 111122223333): a privileged user.');
+    expect(reasons.at(-1)).toBe(
+      "Not cut off either: 3 more credential(s) the incident names, for reasons of the same kinds; the incident's affected resources list each: a person must cut them off.",
+    );
+  });
+});
