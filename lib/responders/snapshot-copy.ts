@@ -66,8 +66,8 @@ import type { StepOriginDeps } from './step-origin';
 import { originCheckedStepResponder } from './step-origin';
 import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRefusal, ShareRemoval, ShareRemovalReason } from './snapshot-custody';
 import { CustodyRecordUnreadableError, custodyStatus, snapshotReport, withShareRefusal } from './snapshot-custody';
-import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
-import { findEvidenceSnapshots, volumesSharedOutsideDrill } from './snapshot-reads';
+import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, evidenceSnapshotDescription, truncateText, withoutFirebreakMarks } from './snapshot-plan';
+import { findEvidenceSnapshots, findSnapshotsByDescription, volumesSharedOutsideDrill } from './snapshot-reads';
 
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
 
@@ -322,9 +322,17 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     );
   }
   const candidates = marked.filter((s) => s.State === 'pending' || s.State === 'completed');
+  // Row 3x: the tags are claims the other way too. Anyone allowed ec2:CreateTags or ec2:DeleteTags
+  // on a snapshot of the member account (a lock keeps a snapshot from deletion, not its tags from
+  // change) retags the evidence, and the search above no longer finds it: the step answered
+  // `copied` for the rest, or `no-evidence`, and the disk never left the account. snapshot-volumes'
+  // description, fixed at creation, still finds it: such a snapshot fails the step, named.
+  const stripped = strippedEvidence(await findSnapshotsByDescription(member, evidenceSnapshotDescription(incident)), marked, incident, instanceId);
   // And a source must be a snapshot of a volume EC2 shows attached to the instance: not another
-  // volume's (a database's) dressed as this incident's evidence.
-  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId, incident.account) : { volumeIds: new Set<string>(), detail: '', tags: {} };
+  // volume's (a database's) dressed as this incident's evidence. In enforce the volumes are read
+  // even with no source found: each must have its evidence (row 3x).
+  const attached =
+    candidates.length > 0 || stripped.length > 0 || mode === 'enforce' ? await attachedVolumeIds(member, instanceId, incident.account) : { volumeIds: new Set<string>(), detail: '', tags: {} };
   // A drill copies disks only of an instance EC2 shows opted in now, as snapshot-volumes took them:
   // the copy waits hours for its sources, and an owner who took the tag off meanwhile took it out.
   const expectedCopy = (sourceId: string) => copyInput({ snapshotId: sourceId, account: incident.account, region: incident.region }, incident.key, target.kmsKeyArn, false);
@@ -372,7 +380,11 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
           sharedWith,
         )
       : [];
-  if (ofInstance.length > 0 && usable.length === 0 && foreign.length === 0) return finish('refused', withheldCopies, instanceId);
+  // Row 3x: every volume of the instance has its evidence, or the step says which has none (the
+  // snapshot deleted, the volume attached since the snapshot step). A drill's volume shared with an
+  // instance outside it has none by design (row 1zf), and a drill no longer opted in copies nothing.
+  const missing = mode === 'enforce' ? await volumesWithoutEvidence(member, incident, instanceId, attached, [...ofInstance, ...stripped.map((s) => s.snapshot)]) : [];
+  if (ofInstance.length > 0 && usable.length === 0 && foreign.length === 0 && stripped.length === 0 && missing.length === 0) return finish('refused', withheldCopies, instanceId);
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
   const copies: EvidenceCopy[] = [...withheldCopies];
   const failures: string[] = [];
@@ -384,10 +396,23 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: `not a volume of ${instanceId}` });
     failures.push(why);
   }
+  for (const { snapshot, reason } of stripped) {
+    const sourceId = snapshot.SnapshotId as string;
+    const volumeId = snapshot.VolumeId ?? 'unknown-volume';
+    const why = `${sourceId} of ${volumeId} carries the description snapshot-volumes gave this incident's evidence (${JSON.stringify(snapshot.Description)}), but its tags no longer say so (${reason}): someone in ${incident.account} changed them (a lock keeps a snapshot from deletion, not its tags from change). It is neither shared nor copied, and kept (the member role shares only snapshots tagged ${EVIDENCE_TAG_KEYS.evidence}=true): find who changed its tags (CloudTrail CreateTags, DeleteTags), put Firebreak's tags back and re-run the step, or copy it by hand.`;
+    log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
+    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: 'its evidence tags were changed: not copied' });
+    failures.push(why);
+  }
+  for (const volumeId of missing) {
+    const why = `${volumeId} is attached to ${instanceId}, but no evidence snapshot of it for ${incident.key} exists in ${incident.account} (none carries this incident's tags or snapshot-volumes' description for it): its evidence snapshot was deleted (where no lock held it, or after its lock was removed), or the volume was attached after the snapshot step. Nothing of it is copied: check CloudTrail (DeleteSnapshot, UnlockSnapshot, AttachVolume), and snapshot it by hand if it is evidence.`;
+    log.record('ec2:CopySnapshot', volumeId, 'skipped', why);
+    failures.push(why);
+  }
   const notCopied = (): EvidenceCopyFailedError => {
     const done = copies.filter((c) => c.outcome === 'copied' || c.outcome === 'already-copied').map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
     return new EvidenceCopyFailedError(
-      `${failures.length} of ${candidates.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
+      `${failures.length} of ${candidates.length + stripped.length + missing.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
     );
   };
   if (usable.length === 0) {
@@ -530,6 +555,50 @@ function keptCopy(record: CustodyRecord, forensicAccount: string): EvidenceCopy 
     detail: `drill refused after its copy started: the copy ${copyId ?? '(none named)'} is kept in ${forensicAccount} (evidence is never deleted); remove it by hand there`,
     custody: custodySummary(record, true),
   };
+}
+
+/**
+ * The member account's snapshots with snapshot-volumes' description for this incident that the
+ * tags no longer mark as its evidence of this instance (pure, row 3x): usable (pending or
+ * completed), owned by the account, and not among the sources found by the tags. The description
+ * is fixed at creation and names the incident (one instance per incident key), so such a snapshot
+ * is the incident's evidence retagged since, or one made to look like it (which needs
+ * ec2:CreateSnapshot on a volume): either way a person must look, and it is not shared.
+ */
+export function strippedEvidence(
+  described: readonly Snapshot[],
+  sources: readonly Snapshot[],
+  incident: { readonly key: string; readonly findingType: string; readonly account: string },
+  instanceId: string,
+): { snapshot: Snapshot; reason: string }[] {
+  const found = new Set(sources.map((s) => s.SnapshotId));
+  return described.flatMap((snapshot) => {
+    if (snapshot.SnapshotId === undefined || found.has(snapshot.SnapshotId) || snapshot.OwnerId !== incident.account) return [];
+    if (snapshot.State !== 'pending' && snapshot.State !== 'completed') return [];
+    if (snapshot.Description !== evidenceSnapshotDescription(incident)) return [];
+    return [{ snapshot, reason: withoutFirebreakMarks(snapshot, incident, instanceId) ?? 'EC2 no longer finds it by them' }];
+  });
+}
+
+/**
+ * The volumes EC2 shows attached to the instance that no evidence snapshot stands for (row 3x):
+ * none found by the tags, none by the description. For a drill, none when the instance is no
+ * longer opted in (nothing is copied then), and not a volume also attached to an instance outside
+ * the drill, which snapshot-volumes leaves out by design (row 1zf; one more read, only then).
+ */
+async function volumesWithoutEvidence(
+  member: EC2Client,
+  incident: CopyEvidenceInput['incident'],
+  instanceId: string,
+  attached: { readonly volumeIds: ReadonlySet<string>; readonly tags: Readonly<Record<string, string>> },
+  evidence: readonly Snapshot[],
+): Promise<string[]> {
+  const covered = new Set(evidence.map((s) => s.VolumeId));
+  const missing = [...attached.volumeIds].filter((volumeId) => !covered.has(volumeId));
+  if (missing.length === 0 || !isGameDayIncident(incident)) return missing;
+  if (gameDayRefusal(incident, instanceId, attached.tags) !== undefined) return [];
+  const outside = await volumesSharedOutsideDrill(member, instanceId, missing);
+  return missing.filter((volumeId) => !outside.has(volumeId));
 }
 
 /** The tagged snapshots split by what EC2 says (pure): `usable`, of a volume attached to the instance; `foreign`, of any other volume. */

@@ -37,21 +37,33 @@ export async function describeInstanceStore(ec2: EC2Client, instance: Instance, 
 
 /** The incident's evidence snapshots of this instance, found by the tags Firebreak put on them. */
 export async function findEvidenceSnapshots(ec2: EC2Client, incidentKey: string, instanceId: string): Promise<Snapshot[]> {
+  return ownSnapshotsWhere(ec2, [
+    { Name: `tag:${EVIDENCE_TAG_KEYS.incident}`, Values: [incidentKey] },
+    { Name: `tag:${EVIDENCE_TAG_KEYS.instance}`, Values: [instanceId] },
+  ]);
+}
+
+/**
+ * The account's own snapshots with exactly this description, every page (row 3x). A snapshot's
+ * description is set at creation and cannot be changed, while its tags can, by anyone allowed
+ * ec2:CreateTags or ec2:DeleteTags on it, a locked snapshot included: so snapshot-volumes'
+ * description finds the evidence whatever its tags say now. EC2 filters read `*` and `?` as
+ * wildcards and `\` as their escape
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Using_Filtering.html), so each is escaped:
+ * the filter matches the text as written, and the caller compares it exactly anyway.
+ */
+export async function findSnapshotsByDescription(ec2: EC2Client, description: string): Promise<Snapshot[]> {
+  return ownSnapshotsWhere(ec2, [{ Name: 'description', Values: [description.replace(/[\\*?]/g, (c) => `\\${c}`)] }]);
+}
+
+/** The account's own snapshots matching every filter, every page. */
+async function ownSnapshotsWhere(ec2: EC2Client, filters: { Name: string; Values: string[] }[]): Promise<Snapshot[]> {
   const snapshots: Snapshot[] = [];
   let nextToken: string | undefined;
   do {
     const token = nextToken;
     const output = await sendReadOnly('ec2:DescribeSnapshots', () =>
-      ec2.send(
-        new DescribeSnapshotsCommand({
-          OwnerIds: ['self'],
-          Filters: [
-            { Name: `tag:${EVIDENCE_TAG_KEYS.incident}`, Values: [incidentKey] },
-            { Name: `tag:${EVIDENCE_TAG_KEYS.instance}`, Values: [instanceId] },
-          ],
-          ...(token !== undefined ? { NextToken: token } : {}),
-        }),
-      ),
+      ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, ...(token !== undefined ? { NextToken: token } : {}) })),
     );
     snapshots.push(...(output.Snapshots ?? []));
     nextToken = output.NextToken;

@@ -106,6 +106,11 @@ const INSTANCE_VOLUMES = {
   ],
 };
 
+/** The same instance with its root volume only (the tests whose setups hold that volume's evidence alone). */
+const ROOT_VOLUME_ONLY = {
+  Reservations: [{ Instances: [{ ...INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!, BlockDeviceMappings: [INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!.BlockDeviceMappings[0]!] }] }],
+};
+
 /** The state table as DynamoDB keeps it: conditional writes honoured (attribute_not_exists(pk), revision = :revision). */
 let table: Map<string, Record<string, AttributeValue>>;
 /** What the forensic account reports of each copy (pending until a test says otherwise). */
@@ -164,16 +169,18 @@ describe('copyEvidence', () => {
         { Name: 'tag:firebreak:instance', Values: [INSTANCE_ID] },
       ],
     };
+    // Row 3x: the evidence found by snapshot-volumes' description too, which no tag change hides.
+    const byDescription = { OwnerIds: ['self'], Filters: [{ Name: 'description', Values: [evidenceSnapshotDescription(ec2Incident())] }] };
     const earlierCopies = { OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:source-snapshot', Values: ['snap-0000000000000000a', 'snap-0000000000000000b'] }] };
     const describedIn = (mock: typeof member) => mock.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input);
-    expect(describedIn(member)).toEqual([evidenceListing, { SnapshotIds: ['snap-0000000000000000a'] }, { SnapshotIds: ['snap-0000000000000000b'] }]);
+    expect(describedIn(member)).toEqual([evidenceListing, byDescription, { SnapshotIds: ['snap-0000000000000000a'] }, { SnapshotIds: ['snap-0000000000000000b'] }]);
     expect(describedIn(forensic)).toEqual([earlierCopies, { SnapshotIds: ['snap-0copy000000000001'] }, { SnapshotIds: ['snap-0copy000000000002'] }]);
     const [memberBefore, forensicBefore] = [describedIn(member).length, describedIn(forensic).length];
     complete('snap-0copy000000000001', 'snap-0copy000000000002');
     const result = await run();
     // The second run follows the pending records: the sources are not described again, and each copy
     // is polled in the forensic account by its id alone.
-    expect(describedIn(member).slice(memberBefore)).toEqual([evidenceListing]);
+    expect(describedIn(member).slice(memberBefore)).toEqual([evidenceListing, byDescription]);
     expect(describedIn(forensic).slice(forensicBefore)).toEqual([earlierCopies, { SnapshotIds: ['snap-0copy000000000001'] }, { SnapshotIds: ['snap-0copy000000000002'] }]);
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(2);
 
@@ -277,8 +284,9 @@ describe('copyEvidence', () => {
 
   it('copies only the member account’s own snapshots tagged as evidence (an untagged or foreign one named by tag is left alone)', async () => {
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({
-      Snapshots: [SOURCES[0]!, evidence('snap-0000000000000000c', 'vol-x', 'completed', { OwnerId: '777777777777' }), evidence('snap-0000000000000000d', 'vol-y', 'completed', { Tags: [] })],
+      Snapshots: [SOURCES[0]!, evidence('snap-0000000000000000c', 'vol-x', 'completed', { OwnerId: '777777777777' }), evidence('snap-0000000000000000d', 'vol-y', 'completed', { Tags: [], Description: 'not the evidence' })],
     });
+    member.on(DescribeInstancesCommand).resolves(ROOT_VOLUME_ONLY);
     complete('snap-0copy000000000001');
     const result = await run();
     expect(result.copies.map((c) => c.sourceSnapshotId)).toEqual(['snap-0000000000000000a']);
@@ -378,6 +386,7 @@ describe('copyEvidence', () => {
     forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [INTERRUPTED_COPY] });
     complete('snap-0copy000000000009', 'snap-0copy000000000001');
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    member.on(DescribeInstancesCommand).resolves(ROOT_VOLUME_ONLY);
     const result = await run();
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
     expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.OperationType)).toEqual(['remove']);
@@ -570,6 +579,7 @@ describe('copyEvidence', () => {
     const planted = evidence('snap-0000000000000000e', 'vol-0database0000000e', 'completed');
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!, planted] });
     member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000e'] }).resolves({ Snapshots: [planted] });
+    member.on(DescribeInstancesCommand).resolves(ROOT_VOLUME_ONLY);
     complete('snap-0copy000000000001', 'snap-0copy000000000002');
     await expect(run()).rejects.toThrow(
       /1 of 2 evidence snapshot\(s\) not copied to the forensic account 444455556666; no source was deleted\. snap-0000000000000000e is a snapshot of vol-0database0000000e, which EC2 does not show attached to i-0abc1234def567890 .*Copied, custody recorded: snap-0000000000000000a → snap-0copy000000000001/,
@@ -580,20 +590,20 @@ describe('copyEvidence', () => {
     expect(table.has(custodyRecordKey(KEY, 'snap-0000000000000000e'))).toBe(false);
   });
 
-  it('copies only what snapshot-volumes took: a backup of the instance\'s own disk tagged with the incident\'s (predictable) key, without Firebreak\'s description or every one of its tags, is left as it is', async () => {
+  it('copies only what snapshot-volumes took: a backup of the instance\'s own disk tagged with the incident\'s (predictable) key, without Firebreak\'s description or every one of its tags, is left as it is (and, row 3x, one with its description but not every tag fails the step, named)', async () => {
     const backups = [
       evidence('snap-0000000000000000f', 'vol-0root000000000001', 'completed', { Description: 'nightly backup' }),
       evidence('snap-00000000000000010', 'vol-0data00000000000b', 'completed', { Tags: SOURCES[1]!.Tags!.filter((t) => t.Key !== 'firebreak:finding-type') }),
     ];
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!, ...backups] });
+    member.on(DescribeInstancesCommand).resolves(ROOT_VOLUME_ONLY);
     complete('snap-0copy000000000001');
-    const result = await run();
-    expect(result.copies.map((c) => c.sourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+    // snapshot-volumes' description is fixed at creation: a snapshot with it whose tags lack one of
+    // Firebreak's is the evidence retagged (row 3x), not a backup, and a person must look.
+    await expect(run()).rejects.toThrow(/^1 of 2 evidence snapshot\(s\) not copied .* snap-00000000000000010 of vol-0data00000000000b carries the description snapshot-volumes gave this incident's evidence/);
     expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000a']);
-    expect(result.actions.filter((a) => a.outcome === 'skipped').map((a) => a.detail)).toEqual([
-      `snap-0000000000000000f of vol-0root000000000001 carries the tags of ${KEY}, but its description is not the one Firebreak writes: not evidence snapshot-volumes took, so neither shared nor copied; left as it is.`,
-      `snap-00000000000000010 of vol-0data00000000000b carries the tags of ${KEY}, but it lacks Firebreak's tag firebreak:finding-type=${ec2Incident().findingType}: not evidence snapshot-volumes took, so neither shared nor copied; left as it is.`,
-    ]);
+    // The backup whose description is not Firebreak's is still only left as it is: not named.
+    await expect(run()).rejects.toThrow(/^(?!.*snap-0000000000000000f)/);
   });
 
   it('copies nothing when EC2 knows no such instance (its volumes cannot be checked), and fails the step naming each source', async () => {
@@ -634,6 +644,89 @@ describe('copyEvidence', () => {
     const result = await run({ ...input(), incident: ec2Incident({ sample: true }) });
     expect(result.status).toBe('skipped-sample');
     expect(member.calls()).toHaveLength(0);
+  });
+
+  describe('ATTACK (review-evidence): evidence whose tags someone in the member account changed, or that is gone', () => {
+    /** The member account's snapshots as EC2 finds them: by the incident's tags (what they say now) and by snapshot-volumes' description (fixed at creation). */
+    const memberFinds = (snapshots: readonly Snapshot[]) =>
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).callsFake((i: { Filters?: { Name: string; Values: string[] }[] }) => {
+        const matches = (s: Snapshot) =>
+          (i.Filters ?? []).every((f) =>
+            f.Name === 'description' ? f.Values.includes((s.Description ?? '').replace(/[\\*?]/g, (c) => `\\${c}`)) : f.Values.includes(s.Tags?.find((t) => `tag:${t.Key}` === f.Name)?.Value ?? '\u0000'),
+          );
+        return { Snapshots: snapshots.filter(matches) };
+      });
+    const retagged = (source: Snapshot, key: string, value: string | undefined): Snapshot => ({
+      ...source,
+      Tags: value === undefined ? source.Tags!.filter((t) => t.Key !== key) : source.Tags!.map((t) => (t.Key === key ? { ...t, Value: value } : t)),
+    });
+
+    it('ATTACK (review-evidence): the data volume\'s locked evidence retagged to another incident (ec2:CreateTags alone: a lock keeps tags changeable) is not silently left behind: the step fails naming it, after copying the rest', async () => {
+      memberFinds([SOURCES[0]!, retagged(SOURCES[1]!, 'firebreak:incident', 'gd-another-incident')]);
+      complete('snap-0copy000000000001');
+      // Before the fix: status `copied`, snap-0000000000000000b never shared, copied, recorded nor named.
+      await expect(run()).rejects.toThrow(EvidenceCopyFailedError);
+      await expect(run()).rejects.toThrow(
+        /snap-0000000000000000b of vol-0data00000000000b carries the description snapshot-volumes gave this incident's evidence \(.*\), but its tags no longer say so \(it lacks Firebreak's tag firebreak:incident=.*\): someone in 111122223333 changed them .* neither shared nor copied, and kept/,
+      );
+      expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+      expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).not.toContain('snap-0000000000000000b');
+    });
+
+    it('ATTACK (review-evidence): every evidence snapshot untagged is no "no-evidence" success: the step fails naming each', async () => {
+      memberFinds(SOURCES.map((s) => ({ ...s, Tags: [] })));
+      // Before the fix: status `no-evidence`, the step succeeded, nothing copied and nothing said.
+      await expect(run()).rejects.toThrow(/2 of 2 evidence snapshot\(s\) not copied to the forensic account 444455556666.*snap-0000000000000000a of vol-0root000000000001 carries the description.*snap-0000000000000000b of vol-0data00000000000b carries the description/);
+      expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+      expect(forensic.calls()).toHaveLength(0);
+    });
+
+    it('ATTACK (review-evidence): evidence whose firebreak:evidence tag was set to false (so the share rule no longer covers it) fails the step, never dropped without a word', async () => {
+      memberFinds([SOURCES[0]!, retagged(SOURCES[1]!, 'firebreak:evidence', 'false')]);
+      complete('snap-0copy000000000001');
+      await expect(run()).rejects.toThrow(/snap-0000000000000000b of vol-0data00000000000b carries the description .* \(it lacks Firebreak's tag firebreak:evidence=true\)/);
+    });
+
+    it('ATTACK (review-evidence): a volume of the instance whose evidence snapshot is gone (deleted where no lock held it) fails the step naming the volume, never `copied` for the rest', async () => {
+      memberFinds([SOURCES[0]!]);
+      complete('snap-0copy000000000001');
+      // Before the fix: status `copied` with one copy; the data volume's evidence was missing and nothing said so.
+      await expect(run()).rejects.toThrow(
+        /1 of 2 evidence snapshot\(s\) not copied .*vol-0data00000000000b is attached to i-0abc1234def567890, but no evidence snapshot of it for .* exists in 111122223333 .*deleted.*attached after the snapshot step/,
+      );
+      expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+    });
+
+    it('ATTACK (review-evidence): with every evidence snapshot gone, the step fails naming each volume instead of answering no-evidence', async () => {
+      memberFinds([]);
+      await expect(run()).rejects.toThrow(/2 of 2 .*vol-0root000000000001 is attached to i-0abc1234def567890, but no evidence snapshot of it.*vol-0data00000000000b is attached/);
+    });
+
+    it('finds the evidence by its description too, in one more DescribeSnapshots with exact input (the description\'s wildcard characters escaped, every page)', async () => {
+      complete('snap-0copy000000000001', 'snap-0copy000000000002');
+      const incident = ec2Incident({ findingType: 'Custom:EC2/Odd*Name?\\x' });
+      const own = SOURCES.map((s) => ({ ...s, Description: evidenceSnapshotDescription(incident), Tags: s.Tags!.map((t) => (t.Key === 'firebreak:finding-type' ? { ...t, Value: incident.findingType } : t)) }));
+      memberFinds(own);
+      const result = await run({ ...input(), incident });
+      expect(result.status).toBe('copied');
+      const byDescription = member.commandCalls(DescribeSnapshotsCommand).filter((c) => c.args[0].input.Filters?.[0]?.Name === 'description');
+      expect(byDescription.map((c) => c.args[0].input)).toEqual([
+        { OwnerIds: ['self'], Filters: [{ Name: 'description', Values: [`Firebreak evidence for ${KEY} (Custom:EC2/Odd\\*Name\\?\\\\x)`] }] },
+      ]);
+    });
+
+    it('tried (review-evidence): a tagged snapshot whose description is not Firebreak\'s is still only left as it is (a backup tagged with the key proves nothing, and stands for no disk)', async () => {
+      memberFinds([...SOURCES, evidence('snap-0000000000000000f', 'vol-0root000000000001', 'completed', { Description: 'nightly backup' })]);
+      complete('snap-0copy000000000001', 'snap-0copy000000000002');
+      const result = await run();
+      expect(result.status).toBe('copied');
+    });
+
+    it('does not ask for evidence of every volume in dry-run (none was taken)', async () => {
+      memberFinds([]);
+      const result = await run(input('dry-run'));
+      expect(result.status).toBe('dry-run');
+    });
   });
 
   describe('in a game day (review-gameday)', () => {

@@ -185,11 +185,12 @@ export function tagsFromSpecifications(specs: readonly TagSpecification[] | unde
 // ---- filters -----------------------------------------------------------------------------------
 
 /**
- * The test of one EC2 filter value, which accepts `*` and `?` wildcards (`\` escapes them); made
- * once per filter value, not per resource it is tried on.
+ * The test of one EC2 filter value, which accepts `*` and `?` wildcards (`\` escapes the next
+ * character, in a value without wildcards too: `\\` is one backslash); made once per filter value,
+ * not per resource it is tried on.
  */
 function filterValueMatcher(pattern: string): (value: string) => boolean {
-  if (!/[*?]/.test(pattern)) return (value) => value === pattern;
+  if (!/[*?\\]/.test(pattern)) return (value) => value === pattern;
   let source = '';
   for (let i = 0; i < pattern.length; i += 1) {
     const ch = pattern[i] as string;

@@ -5,6 +5,22 @@ import { ACCOUNT, ec2World, rejectionOf } from './fixtures';
 const EVIDENCE_TAGS = [{ ResourceType: 'snapshot' as const, Tags: [{ Key: 'firebreak:incident', Value: 'inc-1' }] }];
 
 describe('simulated EBS snapshots', () => {
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Using_Filtering.html ("You can escape special characters
+  // using a backslash (\\) before the character. For example, a value of \\*amazon\\?\\\\ searches for the literal
+  // string *amazon?\\."): the escape holds in a value without wildcards too.
+  it('FIDELITY (review-evidence): reads a backslash in a filter value as an escape, with or without a wildcard in it', async () => {
+    const { sim, ec2 } = await ec2World();
+    const box = sim.addInstance({ volumes: [{ device: '/dev/xvda', boot: true }] });
+    for (const Description of ['Firebreak evidence for k (A\\B)', 'Firebreak evidence for k (A*B?)']) {
+      await ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: box.instanceId }, Description }));
+    }
+    const found = async (value: string) =>
+      (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'description', Values: [value] }] }))).Snapshots?.map((s) => s.Description);
+    expect(await found('Firebreak evidence for k (A\\\\B)')).toEqual(['Firebreak evidence for k (A\\B)']);
+    expect(await found('Firebreak evidence for k (A\\*B\\?)')).toEqual(['Firebreak evidence for k (A*B?)']);
+    expect(await found('Firebreak evidence for k (A\\*B\\?')).toEqual([]);
+  });
+
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSnapshots.html ("Each volume attached to the
   // specified instance will produce one snapshot that is crash-consistent across the instance.")
   it('creates one snapshot per EBS volume, boot volume included, with the volume tags copied and the specified tags', async () => {
