@@ -324,6 +324,12 @@ export interface GameDayBackend {
    * Optional: only the simulated account can act between two calls of a responder.
    */
   untagAfterShare?(instanceId: string, key: string): void;
+  /**
+   * Arms a `tamper: { retagEvidenceAfterSnapshot }`: once the instance's volumes are snapshotted
+   * (CreateSnapshots), the `firebreak:incident` tag of its data volumes' snapshots is set to `value`
+   * before the snapshotter's next call. Optional: only the simulated account can act between two calls.
+   */
+  retagEvidenceAfterSnapshot?(instanceId: string, value: string): void;
   /** Arms a `tamper: { untagAfterCopy }`: as `untagAfterShare`, once a snapshot of one of the instance's volumes is copied (CopySnapshot accepted). */
   untagAfterCopy?(instanceId: string, key: string): void;
   /**

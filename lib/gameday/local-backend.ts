@@ -398,6 +398,10 @@ export class LocalBackend extends AccountBackend {
     this.sim.untagAfterShare(instanceId, key);
   }
 
+  retagEvidenceAfterSnapshot(instanceId: string, value: string): void {
+    this.sim.retagEvidenceAfterSnapshot(instanceId, value);
+  }
+
   untagAfterCopy(instanceId: string, key: string): void {
     this.sim.untagAfterCopy(instanceId, key);
   }

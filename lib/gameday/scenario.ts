@@ -521,6 +521,11 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          retagEvidenceAfterSnapshot: logicalName('instance').describe(
+            "Armed now, acts once later: right after the instance's volumes are snapshotted (CreateSnapshots: snapshot-volumes), someone allowed ec2:CreateTags on snapshots of the account sets the firebreak:incident tag of its data volumes' snapshots to another incident's key (a lock keeps a snapshot from deletion, not its tags from change), before copy-evidence looks for them (docs/security.md row 3x). Local backend only; inject it before the finding.",
+          ),
+        }),
+        z.strictObject({
           untagAfterCopy: logicalName('instance').describe(
             "Armed now, acts once later: right after the forensic account copies a snapshot of one of this instance's volumes (CopySnapshot accepted: copy-evidence, the copy started), the instance's owner takes its firebreak:gameday-target tag off, opting it out of drills after the copy started. Local backend only; inject it before the finding.",
           ),

@@ -248,6 +248,28 @@ export class SimulatedAws {
   }
 
   /**
+   * Once, right after the first CreateSnapshots of `instanceId` succeeds, the `firebreak:incident`
+   * tag of every snapshot of its data volumes (not its root device's) is set to `value`, as anyone
+   * allowed ec2:CreateTags on snapshots of the account would set it (a lock keeps a snapshot from
+   * deletion, not its tags from change): between snapshot-volumes and copy-evidence (a game day's
+   * `tamper: { retagEvidenceAfterSnapshot }`, row 3x). Made on the world directly, so it is not in
+   * the call log.
+   */
+  retagEvidenceAfterSnapshot(instanceId: string, value: string): void {
+    const stop = this.onCall((record) => {
+      if (record.api !== 'ec2:CreateSnapshots' || record.outcome !== 'ok' || record.dryRun) return;
+      const instance = this.world.instances.get(instanceId);
+      if (instance === undefined || (record.input.InstanceSpecification as { InstanceId?: unknown } | undefined)?.InstanceId !== instanceId) return;
+      for (const snapshot of this.world.snapshots.values()) {
+        const attachment = this.world.volumes.get(snapshot.volumeId)?.attachment;
+        if (attachment?.instanceId !== instanceId || attachment.device === instance.rootDeviceName || !snapshot.tags.has('firebreak:incident')) continue;
+        snapshot.tags.set('firebreak:incident', value);
+      }
+      stop();
+    });
+  }
+
+  /**
    * Once, right after the first CopySnapshot of a snapshot of a volume attached to `instanceId`
    * succeeds, the instance's tag `key` is deleted, as its owner would delete it: between that copy
    * and whatever the copier calls next (a game day's `tamper: { untagAfterCopy }`). Made on the
