@@ -194,13 +194,16 @@ describe('snapshot-volumes proves its invocation came from a running playbook ex
 describe('copy-evidence proves its invocation came from a running playbook execution', () => {
   it("runs for the task its running execution's history scheduled with exactly this input (exact GetExecutionHistory input)", async () => {
     givenHistory([scheduled(9, COPY_FUNCTION, COPY_STEP), scheduled(3, SNAPSHOT_FUNCTION, SNAPSHOT_STEP), started]);
+    // An instance with no EBS volume: there is no evidence to find (row 3x fails the step for a volume without any).
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Code: 16, Name: 'running' }, BlockDeviceMappings: [] }] }] });
 
     const result = await copyHandler(COPY_STEP);
 
     // The member account holds no evidence in this test: the step ran and found none to copy.
     expect(result.status).toBe('no-evidence');
     expect(sfnMock.commandCalls(GetExecutionHistoryCommand).map((call) => call.args[0].input)).toEqual([HISTORY_READ]);
-    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(1);
+    // By the incident's tags, then by snapshot-volumes' description (row 3x).
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(2);
   });
 
   it('ATTACK: a direct invocation (no execution, an ended one, another instance) shares and copies nothing, and calls EC2 not at all', async () => {
