@@ -729,6 +729,24 @@ describe('copyEvidence', () => {
     });
   });
 
+  it('tried (review-evidence): a source carrying 50 maximal tags its volume\'s owner chose (four-byte characters, copied by CopyTagsFromSource) still fits its custody record in one DynamoDB item, at every revision', async () => {
+    const astral = (n: number, seed: number) => String.fromCodePoint(0x1f600 + seed).repeat(n);
+    const tags = [...SOURCES[1]!.Tags!, ...Array.from({ length: 46 }, (_, i) => ({ Key: astral(128, i % 40), Value: astral(256, (i + 7) % 40) }))];
+    const heavy = { ...SOURCES[1]!, Tags: tags };
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!, heavy] });
+    member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000b'] }).resolves({ Snapshots: [heavy] });
+    await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
+    expect((await run()).status).toBe('copied');
+    // DynamoDB's item limit is 400 KB: attribute names and values in UTF-8.
+    const itemBytes = (item: Record<string, AttributeValue>) =>
+      Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value.S ?? value.N ?? '') + (value.B?.byteLength ?? 0), 0);
+    const sizes = dynamo.commandCalls(PutItemCommand).map((c) => itemBytes(c.args[0].input.Item!));
+    expect(sizes.length).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...sizes)).toBeGreaterThan(70_000);
+    expect(Math.max(...sizes)).toBeLessThan(400 * 1024);
+  });
+
   describe('in a game day (review-gameday)', () => {
     const drill = ec2Incident({ key: `gameday-${KEY}`, gameDay: true });
     /** What snapshot-volumes took for the drill while the instance was opted in. */
