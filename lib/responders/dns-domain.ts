@@ -15,12 +15,23 @@
  * Domains never blocked, whatever the deployment's own list says: AWS's service endpoints (every
  * SDK call, the metadata-less credential paths, SSM), the Amazon Trust Services certificate
  * endpoints, and the names the VPC resolver answers for instances
- * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-hostnames).
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-hostnames). Every partition
+ * Firebreak serves (member-role.ts partitionForRegion, caller-proof.ts PARTITION_DOMAINS), not only
+ * those under amazonaws.com: the endpoint suffixes of the SDK's partitions.json (dnsSuffix and
+ * dualStackDnsSuffix: China's dual-stack api.amazonwebservices.com.cn, the ISO partitions', the
+ * European Sovereign Cloud's) and China's console and sign-in host (amazonaws.cn) (row 10h).
  */
 export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'amazonaws.com',
   'amazonaws.com.cn',
+  'api.amazonwebservices.com.cn',
+  'amazonaws.cn',
   'amazonaws-us-gov.com',
+  'amazonaws.eu',
+  'c2s.ic.gov',
+  'sc2s.sgov.gov',
+  'cloud.adc-e.uk',
+  'csp.hci.ic.gov',
   'api.aws',
   'on.aws',
   'aws.amazon.com',
