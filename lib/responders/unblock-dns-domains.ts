@@ -39,7 +39,7 @@ import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import { addRecordedEntries, sameClaim } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, releasedFor } from './quarantine-release-state';
-import { blockEntries, canonicalDomain, checkBlockableDomain } from './dns-domain';
+import { blockEntries, canonicalDomain, checkBlockableDomain, deploymentDnsAllowlist } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
@@ -250,8 +250,10 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   const relist = async (domain: string, claims: readonly DnsBlockClaim[]) => {
     const missing = blockEntries(domain).filter((entry) => !present.has(entry));
     if (!domainListId || missing.length === 0) return;
-    // Never put back what a block would refuse now by the built-in rules (a public suffix claimed before rows 6u and 6y).
-    const check = checkBlockableDomain(domain, []);
+    // Never put back what a block would refuse now: by the built-in rules (a public suffix claimed before
+    // rows 6u and 6y), or by the deployment's allowlist, which may have gained the name since it was
+    // blocked (a false positive a person took out by hand and allowlisted: row 16zc).
+    const check = checkBlockableDomain(domain, deploymentDnsAllowlist(run.deployment));
     if (!check.blockable) {
       log.record('firebreak:check-domain', domain, 'skipped', `${missing.join(', ')} not put back in Firebreak's domain list though ${describeClaims(claims)} still claims ${domain}: ${check.reason}`);
       return;

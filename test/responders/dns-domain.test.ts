@@ -123,11 +123,11 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     'amazonwebservices.com.cn',
     'console.amazonaws.cn',
     'signin.amazonaws.cn',
-  ])('ATTACK (review-dnshub): never blocks %j, an AWS endpoint (or its parent) of a partition Firebreak serves (row 10h)', (raw) => {
+  ])('ATTACK (review-dnshub): never blocks %j, an AWS endpoint (or its parent) of a partition Firebreak serves (row 16zb)', (raw) => {
     expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false });
   });
 
-  it('tried (review-dnshub): a name that merely ends like a partition\'s endpoint domain stays blockable (row 10h)', () => {
+  it('tried (review-dnshub): a name that merely ends like a partition\'s endpoint domain stays blockable (row 16zb)', () => {
     for (const name of ['evilc2s.ic.gov', 'c2.amazonaws.eu.evil.net', 'notamazonaws.cn']) expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
   });
 
