@@ -166,7 +166,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       log.record('firebreak:read-dns-blocks', domain, 'skipped', `Refused: ${refusal}`);
       return finish('refused', { instanceId, refusal });
     }
-    log.record('firebreak:read-dns-blocks', domain, 'observed', `Unblock of ${domain} requested by ${input.request?.requestedBy ?? 'unknown'}${others.length > 0 ? `, forcing past ${describeClaims(others)}` : ''}`);
+    log.record('firebreak:read-dns-blocks', domain, 'observed', `Unblock of ${domain} requested by ${input.request?.requestedBy ?? 'unknown'} (as the execution's input claims)${others.length > 0 ? `, forcing past ${describeClaims(others)}` : ''}`);
     blocks = [{ domain, incidentKey: incident.key }];
     overridden = others;
   } else {
@@ -223,7 +223,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     // Forced: the other incidents' claims go first (recorded one by one), so the domain below has no other claim left.
     for (const claim of overridden) {
       await deps.blocks.release(account, region, blocks[0]!.domain, claim);
-      log.record('firebreak:record-dns-block', blocks[0]!.domain, 'done', `Dropped the claim of incident ${claim.incidentKey} on ${claim.instanceId}, forced by ${input.request?.requestedBy ?? 'unknown'}`);
+      log.record('firebreak:record-dns-block', blocks[0]!.domain, 'done', `Dropped the claim of incident ${claim.incidentKey} on ${claim.instanceId}, forced by ${input.request?.requestedBy ?? 'unknown'} (as the execution's input claims)`);
     }
   } else {
     for (const claim of overridden) log.record('firebreak:record-dns-block', blocks[0]!.domain, 'would-do', `Would drop the claim of incident ${claim.incidentKey} on ${claim.instanceId} (forced)`);
