@@ -474,7 +474,9 @@ class PlaybookCompiler {
       ...guardReasons,
       reason: { outcome: name, summary, 'approval.$': '$.approval' },
     });
-    this.compileApprovalWait(states, approval, changing, [...afterEvidence, ...previews], {
+    // Its request names the domain a block-dns-domain step blocks VPC-wide (row 10h).
+    const blocksDnsDomain = flattenSteps(steps).some((step) => changesResources(step) && step.action === RESPONDER_NAMES.blockDnsDomain);
+    this.compileApprovalWait(states, approval, changing, blocksDnsDomain, [...afterEvidence, ...previews], {
       approved: start(P.approved, afterApproval),
       rejected: endWithout(P.rejected, alertsOnly),
       timedOut: endWithout(P.timedOut, timedOut),
@@ -577,6 +579,7 @@ class PlaybookCompiler {
     states: Record<string, AslState>,
     approval: PlaybookApproval,
     waitingSteps: readonly string[],
+    blocksDnsDomain: boolean,
     available: readonly string[],
     next: { readonly approved: string; readonly rejected: string; readonly timedOut: string },
   ): void {
@@ -596,6 +599,7 @@ class PlaybookCompiler {
             'taskToken.$': '$$.Task.Token',
             waitingSteps: [...waitingSteps],
             timeoutSeconds: approval.timeoutSeconds,
+            ...(blocksDnsDomain ? { blocksDnsDomain: true } : {}),
           },
         },
       },

@@ -78,6 +78,8 @@ export const alertInputSchema = z
         taskToken: z.string().check(z.minLength(1)),
         waitingSteps: z._default(z.array(z.string()), []),
         timeoutSeconds: z.number().check(z.int(), z.positive()),
+        /** A waiting step is block-dns-domain (the compiled wait sets it): the request names the domain approving blocks (row 10h). */
+        blocksDnsDomain: z.optional(z.boolean()),
       }),
     ),
   })

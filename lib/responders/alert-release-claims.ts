@@ -10,7 +10,7 @@ import type { GuardReleaseClaims, GuardReleaseDnsBlocks } from './containment-gu
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/guard-names';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
-import { canonicalDomain } from './dns-domain';
+import { canonicalDomain, checkBlockableDomain } from './dns-domain';
 
 /** The most incidents one line names (the rest are counted). */
 const MAX_NAMED = 5;
@@ -149,6 +149,26 @@ export function dnsUnblockLines(request: unknown, incidentKey: string | undefine
     ...(force === true
       ? [`  FORCED: every other open incident's claim on ${domain} is dropped too (recorded): it resolves again although other incidents still block it.`]
       : []),
+  ];
+}
+
+/**
+ * The lines of a containment's APPROVAL NEEDED section on the domain its block-dns-domain step blocks
+ * (row 10h): approving lets that step put the finding's domain into the account's and Region's DNS
+ * Firewall list, which every VPC associated with Firebreak's rule group resolves through, not only the
+ * contained instance's. The domain is the finding's word (a forged intake event's, a threat list's), so
+ * the approver is told to check it first. None when the waiting steps block nothing (`blocksDnsDomain`,
+ * which the compiled approval wait sets) or the finding names no domain; a domain the built-in rules
+ * refuse is said to stay unblocked (the deployment's own allowlist is checked by the step).
+ */
+export function dnsBlockLines(domain: string | undefined, blocksDnsDomain: boolean | undefined, where: { readonly account?: string; readonly region?: string; readonly instanceId?: string }): string[] {
+  if (blocksDnsDomain !== true || domain === undefined) return [];
+  const check = checkBlockableDomain(domain, []);
+  if (!check.blockable) return [`  block-dns-domain will not block ${shownDomain(canonicalDomain(domain))}: ${oneLine(check.code, 40)} (its built-in rules refuse it).`];
+  const shown = shownDomain(check.domain);
+  const account = `${oneLine(where.account ?? 'the incident\'s account', 20)} ${oneLine(where.region ?? '', 30)}`.trim();
+  return [
+    `  Approving also BLOCKS ${shown} (and its subdomains) in DNS Firewall for every VPC Firebreak's rule group is associated with in account ${account}, not only ${oneLine(where.instanceId ?? 'the instance', 80)}'s: every instance there stops resolving it until the block is released. The domain is the finding's word: approve only if the organization does not use it (its identity provider, a partner, a SaaS), unless the deployment's DNS allowlist holds it.`,
   ];
 }
 

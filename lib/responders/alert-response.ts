@@ -9,7 +9,7 @@ import type { ConsoleLink } from './console-links';
 import { IMPOSTOR_GROUP_ACTION, RENAMED_USER_ACTION } from './model';
 import type { ContainmentDecision } from './alert-decision';
 import { adviceWithoutContainment } from './alert-decision';
-import { dnsUnblockLines, releaseClaimLines, releaseDnsLines } from './alert-release-claims';
+import { dnsBlockLines, dnsUnblockLines, releaseClaimLines, releaseDnsLines } from './alert-release-claims';
 import { scannedObjectName } from './alert-malware';
 import { credentialReleaseLines } from './alert-credential-release';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
@@ -374,6 +374,12 @@ export function approvalOutcomeLines(input: AlertInput): string[] {
     ...dnsUnblockLines(input.request, input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
     // A release whose unblock step lifts the instance's DNS Firewall blocks: which domains resolve again (row 5r).
     ...releaseDnsLines(steps, input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
+    // A containment whose block-dns-domain step blocks the finding's domain VPC-wide (row 10h).
+    ...dnsBlockLines(input.incident?.guardDuty?.dnsDomain, input.approval?.blocksDnsDomain, {
+      account: input.incident?.account,
+      region: input.incident?.region,
+      instanceId: input.incident !== undefined ? instanceIdOf(input.incident) : undefined,
+    }),
   ];
 }
 

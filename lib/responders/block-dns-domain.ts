@@ -19,15 +19,15 @@ import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, foreignInstanceDetail, tagRecord } from '../aws/describe-instance';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { FirebreakError } from '../contracts/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import { addRecordedEntries, sameClaim } from './dns-block-records';
 import type { DomainRefusalCode } from './dns-domain';
-import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-domain';
+import { blockEntries, checkBlockableDomain, deploymentDnsAllowlist } from './dns-domain';
+// Where they were first defined: unblock-dns-domains reads the allowlist too (row 16zc).
+export { DnsAllowlistInvalidError, deploymentDnsAllowlist } from './dns-domain';
 import type { BlockSettings } from './dns-firewall';
 import { ensureAssociation, ensureListAndGroup, ensureRule, findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -75,25 +75,6 @@ export interface BlockDnsDeps {
   /** FIREBREAK_MODE and FIREBREAK_DNS_ALLOWLIST. @default process.env */
   readonly environment?: DeploymentEnvironment & Readonly<Record<string, string | undefined>>;
   readonly now?: () => Date;
-}
-
-/** The deployment's DNS allowlist cannot be read: no domain is blocked until it is fixed. */
-export class DnsAllowlistInvalidError extends FirebreakError {
-  override readonly name = 'DnsAllowlistInvalidError';
-}
-
-/** The deployment's own allowlist (FIREBREAK_DNS_ALLOWLIST), every entry checked: one bad entry fails the step. */
-export function deploymentDnsAllowlist(environment: Readonly<Record<string, string | undefined>>): string[] {
-  const raw = environment[DEPLOYMENT_ENV.dnsAllowlist] ?? '';
-  try {
-    return raw
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter((entry) => entry.length > 0)
-      .map(parseAllowlistEntry);
-  } catch (error) {
-    throw new DnsAllowlistInvalidError(`${DEPLOYMENT_ENV.dnsAllowlist}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
 }
 
 /** Blocks the domain the incident's DNS finding names, for the instance's VPC. */

@@ -10,17 +10,30 @@
  * outside A–Z, 0–9 and hyphen:
  * https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_UpdateFirewallDomains.html).
  */
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { FirebreakError } from '../contracts/errors';
 
 /**
  * Domains never blocked, whatever the deployment's own list says: AWS's service endpoints (every
  * SDK call, the metadata-less credential paths, SSM), the Amazon Trust Services certificate
  * endpoints, and the names the VPC resolver answers for instances
- * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-hostnames).
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-hostnames). Every partition
+ * Firebreak serves (member-role.ts partitionForRegion, caller-proof.ts PARTITION_DOMAINS), not only
+ * those under amazonaws.com: the endpoint suffixes of the SDK's partitions.json (dnsSuffix and
+ * dualStackDnsSuffix: China's dual-stack api.amazonwebservices.com.cn, the ISO partitions', the
+ * European Sovereign Cloud's) and China's console and sign-in host (amazonaws.cn) (row 16zb).
  */
 export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'amazonaws.com',
   'amazonaws.com.cn',
+  'api.amazonwebservices.com.cn',
+  'amazonaws.cn',
   'amazonaws-us-gov.com',
+  'amazonaws.eu',
+  'c2s.ic.gov',
+  'sc2s.sgov.gov',
+  'cloud.adc-e.uk',
+  'csp.hci.ic.gov',
   'api.aws',
   'on.aws',
   'aws.amazon.com',
@@ -145,4 +158,23 @@ export function checkBlockableDomain(raw: string, deploymentAllowlist: readonly 
 /** The DNS Firewall entries that block a domain and every name under it. */
 export function blockEntries(domain: string): [string, string] {
   return [domain, `*.${domain}`];
+}
+
+/** The deployment's DNS allowlist cannot be read: no domain is blocked until it is fixed. */
+export class DnsAllowlistInvalidError extends FirebreakError {
+  override readonly name = 'DnsAllowlistInvalidError';
+}
+
+/** The deployment's own allowlist (FIREBREAK_DNS_ALLOWLIST), every entry checked: one bad entry fails the step. */
+export function deploymentDnsAllowlist(environment: Readonly<Record<string, string | undefined>>): string[] {
+  const raw = environment[DEPLOYMENT_ENV.dnsAllowlist] ?? '';
+  try {
+    return raw
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0)
+      .map(parseAllowlistEntry);
+  } catch (error) {
+    throw new DnsAllowlistInvalidError(`${DEPLOYMENT_ENV.dnsAllowlist}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }

@@ -39,7 +39,7 @@ import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import { addRecordedEntries, sameClaim } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, releasedFor } from './quarantine-release-state';
-import { blockEntries, canonicalDomain, checkBlockableDomain } from './dns-domain';
+import { blockEntries, canonicalDomain, checkBlockableDomain, deploymentDnsAllowlist } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
@@ -166,7 +166,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
       log.record('firebreak:read-dns-blocks', domain, 'skipped', `Refused: ${refusal}`);
       return finish('refused', { instanceId, refusal });
     }
-    log.record('firebreak:read-dns-blocks', domain, 'observed', `Unblock of ${domain} requested by ${input.request?.requestedBy ?? 'unknown'}${others.length > 0 ? `, forcing past ${describeClaims(others)}` : ''}`);
+    log.record('firebreak:read-dns-blocks', domain, 'observed', `Unblock of ${domain} requested by ${input.request?.requestedBy ?? 'unknown'} (as the execution's input claims)${others.length > 0 ? `, forcing past ${describeClaims(others)}` : ''}`);
     blocks = [{ domain, incidentKey: incident.key }];
     overridden = others;
   } else {
@@ -223,7 +223,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     // Forced: the other incidents' claims go first (recorded one by one), so the domain below has no other claim left.
     for (const claim of overridden) {
       await deps.blocks.release(account, region, blocks[0]!.domain, claim);
-      log.record('firebreak:record-dns-block', blocks[0]!.domain, 'done', `Dropped the claim of incident ${claim.incidentKey} on ${claim.instanceId}, forced by ${input.request?.requestedBy ?? 'unknown'}`);
+      log.record('firebreak:record-dns-block', blocks[0]!.domain, 'done', `Dropped the claim of incident ${claim.incidentKey} on ${claim.instanceId}, forced by ${input.request?.requestedBy ?? 'unknown'} (as the execution's input claims)`);
     }
   } else {
     for (const claim of overridden) log.record('firebreak:record-dns-block', blocks[0]!.domain, 'would-do', `Would drop the claim of incident ${claim.incidentKey} on ${claim.instanceId} (forced)`);
@@ -250,8 +250,10 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   const relist = async (domain: string, claims: readonly DnsBlockClaim[]) => {
     const missing = blockEntries(domain).filter((entry) => !present.has(entry));
     if (!domainListId || missing.length === 0) return;
-    // Never put back what a block would refuse now by the built-in rules (a public suffix claimed before rows 6u and 6y).
-    const check = checkBlockableDomain(domain, []);
+    // Never put back what a block would refuse now: by the built-in rules (a public suffix claimed before
+    // rows 6u and 6y), or by the deployment's allowlist, which may have gained the name since it was
+    // blocked (a false positive a person took out by hand and allowlisted: row 16zc).
+    const check = checkBlockableDomain(domain, deploymentDnsAllowlist(run.deployment));
     if (!check.blockable) {
       log.record('firebreak:check-domain', domain, 'skipped', `${missing.join(', ')} not put back in Firebreak's domain list though ${describeClaims(claims)} still claims ${domain}: ${check.reason}`);
       return;

@@ -197,7 +197,8 @@ export function recordedSecurityHubFindingOf(recorded: SecurityHubFindingRecord,
  * The note, from what is bound to the grant only: the incident key, the playbook the guard verified
  * (the grant's, never the input's claim), the mode the step runs in, the execution (the last part
  * of its ARN, which the grant was looked up by) and, on a release, who asked and why (the manual
- * request, bound by its digest). The earlier steps' statuses are left out: they reach this step as
+ * request, bound by its digest, but written by whoever started the execution: shown as its claim,
+ * row 13i). The earlier steps' statuses are left out: they reach this step as
  * its input's `results`, which nothing binds, and a direct invocation under an old grant could
  * write any story into the finding under Firebreak's name; the incident record holds them. At most
  * 512 characters.
@@ -210,7 +211,7 @@ export function securityHubNote(
   const { incident, request } = input;
   const head =
     workflowStatus === 'RESOLVED'
-      ? `Firebreak incident ${incident.key}: released by playbook ${bound.playbook}${request ? `, requested by ${neutralizeText(request.requestedBy, 160)}` : ''}.`
+      ? `Firebreak incident ${incident.key}: released by playbook ${bound.playbook}${request ? `, requested by ${neutralizeText(request.requestedBy, 160)} (as the release's input claims, not verified)` : ''}.`
       : `Firebreak incident ${incident.key}: handled by playbook ${bound.playbook} (${bound.mode}).`;
   const parts = [head];
   if (request?.reason) parts.push(`Reason: ${neutralizeText(request.reason, 160)}.`);

@@ -223,6 +223,16 @@ describe('a guarded playbook, as compiled', () => {
     });
   });
 
+  it('ATTACK (review-dnshub): tells the approval request when a waiting step blocks the finding\'s domain VPC-wide, and only then (row 10h)', () => {
+    const withBlock = playbook([
+      { kind: 'parallel', id: 'respond', branches: [action('contain', 'quarantine-instance'), action('block-dns', 'block-dns-domain'), action('evidence', 'snapshot-volumes')] },
+      action('alert', 'notify'),
+    ]);
+    const approvalOf_ = (pb: Playbook) => ((stateOf(compiled(pb), 'WaitForApproval').Parameters as { Payload: { approval: Record<string, unknown> } }).Payload.approval);
+    expect(approvalOf_(withBlock)).toEqual({ 'taskToken.$': '$$.Task.Token', waitingSteps: ['contain', 'block-dns'], timeoutSeconds: 3600, blocksDnsDomain: true });
+    expect(approvalOf_(COMPROMISED)).not.toHaveProperty('blocksDnsDomain');
+  });
+
   it('waits for approval on a task token, with the playbook timeout and no retrier that would restart the wait', () => {
     // The error `firebreak reject` sends (through the approval function, lib/responders/approval.ts) and the Catch below name, as a literal: renaming it breaks deployed playbooks.
     expect(APPROVAL_REJECTED_ERROR).toBe('Firebreak.ApprovalRejected');

@@ -587,6 +587,56 @@ function approval(): AlertInput {
   });
 }
 
+// review-dnshub (row 10h): approving a containment also runs its block-dns-domain step, which puts the
+// finding's domain into the account's and Region's DNS Firewall list: every associated VPC stops
+// resolving it, not only the contained instance. The request said nothing of it, so an approver checking
+// the instance approved a block of whatever the event named (an identity provider, a partner's API).
+describe('ATTACK (review-dnshub): a containment approval request names the domain approving blocks VPC-wide (row 10h)', () => {
+  const request = (dnsDomain: string | undefined, blocksDnsDomain: boolean | undefined) =>
+    section(
+      buildAlertMessage(
+        parse({
+          kind: 'approval-request',
+          incident: ec2Incident({ guardDuty: { ...ec2Incident().guardDuty!, ...(dnsDomain !== undefined ? { dnsDomain } : {}) } }),
+          mode: 'enforce',
+          playbook: 'compromised-ec2',
+          options: {},
+          execution: EXECUTION,
+          results: { evidence: SNAPSHOTTED },
+          approval: { taskToken: 'token', waitingSteps: ['contain', 'block-dns'], timeoutSeconds: 3600, ...(blocksDnsDomain !== undefined ? { blocksDnsDomain } : {}) },
+        }),
+        { now: NOW },
+      ).message,
+      'APPROVAL NEEDED',
+    );
+
+  it('says approving BLOCKS the domain, with its subdomains, for every associated VPC, and to check it first', () => {
+    const text = request('Login.MicrosoftOnline.com.', true);
+    expect(text).toContain('Approving also BLOCKS login[.]microsoftonline[.]com (and its subdomains) in DNS Firewall for every VPC');
+    expect(text).toContain(`in account ${ACCOUNT} ${REGION}`);
+    expect(text).toMatch(/not only i-0abc1234def567890's/);
+    expect(text).toMatch(/The domain is the finding's word: approve only if the organization does not use it/);
+  });
+
+  it('says nothing of a block when the playbook blocks no domain, or the finding names none', () => {
+    expect(request('c2.evil.example', undefined)).not.toMatch(/BLOCKS/);
+    expect(request(undefined, true)).not.toMatch(/BLOCKS/);
+  });
+
+  it('says the domain will not be blocked when block-dns-domain refuses it whatever the deployment lists', () => {
+    const text = request('sts.us-east-1.amazonaws.com', true);
+    expect(text).not.toMatch(/Approving also BLOCKS/);
+    expect(text).toContain('block-dns-domain will not block sts[.]us-east-1[.]amazonaws[.]com');
+  });
+
+  it('shows a hostile domain as untrusted text: one line, defanged, its end kept', () => {
+    const text = request(`login.microsoftonline.com.${'a.'.repeat(100)}c2.attacker.ru`, true);
+    const line = text.split('\n').find((l) => l.includes('Approving also BLOCKS')) ?? '';
+    expect(line).toContain('c2[.]attacker[.]ru');
+    expect(request('evil.example\n\nAPPROVAL NEEDED\n  all clear', true).split('\n').filter((l) => l.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
+  });
+});
+
 describe('buildAlertMessage: approval-request', () => {
   const { message } = buildAlertMessage(approval(), { now: NOW });
 

@@ -627,6 +627,25 @@ describe('unblockDnsDomains', () => {
       expect(result.actions.find((a) => a.api === 'firebreak:check-domain')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('public suffix') });
     });
 
+    it('ATTACK (review-dnshub): never puts back a domain the deployment allowlisted after it was blocked, though another incident still claims it (row 16zc)', async () => {
+      // Two incidents blocked the partner's domain (a false positive, or a finding the attacker steered);
+      // a person took it out of the list by hand and added it to the deployment's dnsAllowlist. The release
+      // of one incident must not put the partner's domain back for the other.
+      const PARTNER = 'api.partner.example';
+      givenFirewall([]);
+      await blocks.claim(ACCOUNT, REGION, PARTNER, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      await blocks.recordEntries(ACCOUNT, REGION, PARTNER, 'added', [PARTNER, `*.${PARTNER}`]);
+      await blocks.claim(ACCOUNT, REGION, PARTNER, THIRD, NOW.toISOString());
+      const incident = releaseIncident();
+      const result = await unblockDnsDomains(
+        { incident, mode: 'enforce', options: { target: 'released-instance' }, execution: EXECUTION },
+        { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'partner.example', ...playbookStepsEnvironment({}) }, now: () => NOW },
+      );
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(result.domains).toEqual([{ domain: PARTNER, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [THIRD] }]);
+      expect(result.actions.find((a) => a.api === 'firebreak:check-domain')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining("deployment's DNS allowlist") });
+    });
+
     it('a still-blocked domain whose entries are listed sends nothing, and the instance’s index of the block goes', async () => {
       givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
       await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());

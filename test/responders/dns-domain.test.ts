@@ -106,6 +106,31 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     expect(checkBlockableDomain('xn--amazonws-3ya.com', [])).toEqual({ blockable: true, domain: 'xn--amazonws-3ya.com' });
   });
 
+  // Firebreak serves the partitions whose endpoints are not under amazonaws.com (member-role.ts
+  // partitionForRegion, caller-proof.ts PARTITION_DOMAINS): their API endpoints (the SDK's
+  // partitions.json dnsSuffix and dualStackDnsSuffix), and China's console and sign-in host.
+  it.each([
+    'sts.us-iso-east-1.c2s.ic.gov',
+    'c2s.ic.gov',
+    'ic.gov',
+    's3.us-isob-east-1.sc2s.sgov.gov',
+    'ec2.eu-isoe-west-1.cloud.adc-e.uk',
+    'adc-e.uk',
+    'ssm.us-isof-south-1.csp.hci.ic.gov',
+    'sts.eusc-de-east-1.amazonaws.eu',
+    'amazonaws.eu',
+    'ec2.cn-north-1.api.amazonwebservices.com.cn',
+    'amazonwebservices.com.cn',
+    'console.amazonaws.cn',
+    'signin.amazonaws.cn',
+  ])('ATTACK (review-dnshub): never blocks %j, an AWS endpoint (or its parent) of a partition Firebreak serves (row 16zb)', (raw) => {
+    expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false });
+  });
+
+  it('tried (review-dnshub): a name that merely ends like a partition\'s endpoint domain stays blockable (row 16zb)', () => {
+    for (const name of ['evilc2s.ic.gov', 'c2.amazonaws.eu.evil.net', 'notamazonaws.cn']) expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
+  });
+
   it('blocks a name registered under a public suffix', () => {
     for (const name of ['evil.co.uk', 'd111111abcdef8.cloudfront.net', 'c2.github.io', 'co.evil.com', 'com.au.evil.net']) {
       expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });

@@ -379,10 +379,28 @@ describe('updateSecurityHubFinding', () => {
     expect(result.status).toBe('updated');
     const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input;
     expect(sent.Workflow).toEqual({ Status: 'RESOLVED' });
-    expect(sent.Note?.Text).toContain(`Firebreak incident ${incident.key}: released by playbook release-instance, requested by arn:aws:iam::111122223333:user/alice.`);
+    expect(sent.Note?.Text).toContain(`Firebreak incident ${incident.key}: released by playbook release-instance, requested by arn:aws:iam::111122223333:user/alice (as the release's input claims, not verified).`);
     expect(sent.Note?.Text).not.toContain('Steps:');
     expect(sent.Note?.Text).not.toContain('\n');
     expect(sent.Note?.Text).not.toContain('](http');
+  });
+
+  // review-dnshub (row 13i): `requestedBy` is whatever the starter of the release execution wrote
+  // (states:StartExecution takes any input; `firebreak approve` prints it as a claim since row 5s), yet
+  // the note, signed by Firebreak in the finding's own record, stated it as the person who asked.
+  it('ATTACK (review-dnshub): never states the release input\'s requestedBy as a fact in the finding\'s note (row 13i)', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const incident = incidentOf();
+    await run(
+      input(
+        incident,
+        { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/ciso', reason: 'approved by the CISO' }, results: { release: { responder: RESPONDER_NAMES.releaseInstance, status: 'released' } } },
+        'RESOLVED',
+      ),
+    );
+    const note = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text ?? '';
+    expect(note).not.toMatch(/requested by arn:aws:iam::111122223333:user\/ciso\./);
+    expect(note).toContain("requested by arn:aws:iam::111122223333:user/ciso (as the release's input claims, not verified)");
   });
 
   it('keeps the note within 512 characters and the author within 128, whatever the steps and the reason', async () => {
