@@ -19,6 +19,8 @@
  * (lib/stack/playbooks.ts grants them).
  */
 import type { ActionStep } from './model';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { stepModeField } from './step-mode';
 
 /** An ASL state as compile.ts's `AslState` (restated here: compile.ts imports this module). */
 type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
@@ -204,11 +206,11 @@ function earlierExecutionStates(
  * `perInstanceStateNames(name)`, and sets `Catch` and `Next`/`End`; `execution` is the context every
  * responder gets (for the per-instance playbook's input it adds the parent execution).
  */
-export function perInstanceMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {
-  if (step.action === PER_CREDENTIAL_ACTION) return perCredentialMapState(step, name, parentPlaybook);
+export function perInstanceMapState(step: ActionStep, name: string, parentPlaybook: string, parentMode: ResponderMode): AslState {
+  if (step.action === PER_CREDENTIAL_ACTION) return perCredentialMapState(step, name, parentPlaybook, parentMode);
   const playbook = String(step.with.playbook);
   const names = perInstanceStateNames(name);
-  return childMapState(step, PER_INSTANCE_ACTION, 'instances', names.run, {
+  return childMapState(step, PER_INSTANCE_ACTION, 'instances', parentMode, names.run, {
     [names.run]: {
       ...startChildExecution(playbook, parentPlaybook, 'instance'),
       ResultSelector: {
@@ -244,10 +246,10 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
  * and the step's, a key IAM does not list as the named user's) and the one alert must say so. At most PER_CREDENTIAL_LIMITS.maxCredentials
  * items keep the result far below the 256 KiB payload limit.
  */
-function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {
+function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: string, parentMode: ResponderMode): AslState {
   const playbook = String(step.with.playbook);
   const names = perInstanceStateNames(name);
-  return childMapState(step, PER_CREDENTIAL_ACTION, 'credentials', names.run, {
+  return childMapState(step, PER_CREDENTIAL_ACTION, 'credentials', parentMode, names.run, {
     [names.run]: {
       ...startChildExecution(playbook, parentPlaybook, 'credential'),
       ResultSelector: {
@@ -291,14 +293,15 @@ function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: s
  * playbook per resource, at most `maxConcurrency` at once; its result is shaped like a responder's,
  * so publish-alert and the records read it with the others (`instances` or `credentials`: the items).
  */
-function childMapState(step: ActionStep, action: string, items: 'instances' | 'credentials', startAt: string, states: Readonly<Record<string, AslState>>): AslState {
+function childMapState(step: ActionStep, action: string, items: 'instances' | 'credentials', parentMode: ResponderMode, startAt: string, states: Readonly<Record<string, AslState>>): AslState {
   const playbook = String(step.with.playbook);
   const noun = items === 'instances' ? 'instance' : 'credential';
   return {
     Type: 'Map',
     Comment: `${action}: every ${noun} the incident names runs ${playbook} on its own (its guard decides for it alone).`,
     ItemsPath: TARGETS_PATH,
-    ItemSelector: { 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', 'mode.$': '$.mode' },
+    // A dry-run parent starts its children in dry-run, whatever its own input says (step-mode.ts).
+    ItemSelector: { 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', ...stepModeField(parentMode) },
     MaxConcurrency: typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10,
     ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: startAt, States: states },
     ResultSelector: { result: { responder: action, status: 'done', playbook, [`${items}.$`]: '$', actions: [] } },

@@ -56,6 +56,7 @@ import { approvalOf, flattenSteps } from './model';
 import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { executionArnPrefixPlaceholder, perInstanceMapState, perInstanceStateNames, stateMachinePlaceholder } from './compile-per-instance';
+import { stepModeField } from './step-mode';
 import { isStartedByParent } from './model';
 import type { ManualRequestField } from '../contracts/security';
 
@@ -276,14 +277,14 @@ function resultsSoFar(available: readonly string[]): Record<string, string> {
 }
 
 /** What every publish-alert call of a playbook carries (an approval request, a step's failure): the incident, the mode and the results so far. */
-function alertPayload(kind: 'approval-request' | 'failure', playbook: string, available: readonly string[]): Record<string, unknown> {
+function alertPayload(kind: 'approval-request' | 'failure', playbook: Pick<Playbook, 'name' | 'mode'>, available: readonly string[]): Record<string, unknown> {
   return {
     kind,
     'incident.$': '$.incident',
-    'mode.$': '$.mode',
-    playbook,
+    ...stepModeField(playbook.mode),
+    playbook: playbook.name,
     options: {},
-    execution: executionContext(playbook),
+    execution: executionContext(playbook.name),
     results: resultsSoFar(available),
   };
 }
@@ -556,7 +557,7 @@ class PlaybookCompiler {
         Resource: LAMBDA_INVOKE_RESOURCE,
         Parameters: {
           FunctionName: `\${${functionPlaceholder(responder)}}`,
-          Payload: { 'incident.$': '$.incident', 'mode.$': '$.mode', options: step.with, execution: executionContext(this.playbook.name), ...this.requestField(), preview: true },
+          Payload: { 'incident.$': '$.incident', ...stepModeField(this.playbook.mode), options: step.with, execution: executionContext(this.playbook.name), ...this.requestField(), preview: true },
         },
         ResultSelector: { 'result.$': '$.Payload' },
         ResultPath: `$.results.${name}`,
@@ -592,7 +593,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          ...alertPayload('approval-request', playbook.name, available),
+          ...alertPayload('approval-request', playbook, available),
           'reasons.$': `${GUARD_RESULT}.reasons`,
           ...this.requestField(),
           approval: {
@@ -684,7 +685,8 @@ class PlaybookCompiler {
 
     const payload: Record<string, unknown> = {
       'incident.$': '$.incident',
-      'mode.$': '$.mode',
+      // A dry-run playbook's steps are sent dry-run whatever its execution's input says (step-mode.ts).
+      ...stepModeField(playbook.mode),
       options: step.with,
       execution: executionContext(playbook.name),
     };
@@ -726,7 +728,7 @@ class PlaybookCompiler {
     for (const inner of Object.values(perInstanceStateNames(name))) this.claim(inner);
     this.startedPlaybooks.add(String(step.with.playbook));
     states[name] = {
-      ...perInstanceMapState(step, name, this.playbook.name),
+      ...perInstanceMapState(step, name, this.playbook.name, this.playbook.mode),
       // Missing targets (a playbook started without triage's decision) or a Map that cannot run: alert and fail.
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
       ...(next ? { Next: next } : { End: true }),
@@ -751,7 +753,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          ...alertPayload('failure', playbook.name, available),
+          ...alertPayload('failure', playbook, available),
           failure: { step: name, 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
         },
       },
@@ -903,7 +905,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          ...alertPayload('failure', playbook.name, before),
+          ...alertPayload('failure', playbook, before),
           group: { id: groupId, failedStep: stepId, steps: Object.fromEntries(stepIds.map((id) => [`${id}.$`, `$.results.${id}`])) },
           failure: { step: name, 'error.$': `$.results.${stepId}.failure.Error`, 'cause.$': `$.results.${stepId}.failure.Cause` },
         },

@@ -34,6 +34,7 @@ import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import { isGameDayIncident } from './game-day';
+import type { Incident } from '../incident/model';
 import type { GrantWriter } from './grants';
 import { DynamoDbGrantStore, GRANT_VALIDITY_SECONDS, grantKey } from './grants';
 import type { BlastRadiusLimiter, BlastRadiusPool } from './blast-radius';
@@ -62,7 +63,7 @@ import { DynamoDbS3ObjectClaimReader } from './s3-object-claims';
 import type { KeyHolds } from './key-holds';
 import { noteVerifiedOrigin } from './attempt-actions';
 import { DynamoDbKeyHolds } from './key-holds';
-import { DynamoDbQuarantineReleaseStates } from './quarantine-release-state';
+import { DynamoDbQuarantineReleaseStates, claimsOf } from './quarantine-release-state';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import type {
   GuardStatus,
@@ -438,6 +439,20 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     return finish(await decide(preview.granted ? 'proceed' : 'needs-approval'), blastRadiusSummary(preview, false));
   }
 
+  // An instance Firebreak holds quarantined already (its sealed record unreleased): containing it
+  // again takes nothing more out of service (row 15o). Counted per window alone, each finding about a
+  // contained instance after its hold's window took a slot again, so the attacker's contained
+  // footholds, which go on raising findings (security groups do not filter the VPC resolver), kept
+  // the account's slots and the next real compromise waited for a person.
+  const held = instanceId !== undefined && rails.kind === 'contain' ? await heldQuarantine(deps, incident, instanceId, log) : undefined;
+  const preview = held !== undefined ? await deps.limiter.preview(incident.account, incident.key, at, pool, slotTarget) : undefined;
+  // A re-run, or another incident about it within the window, counts under its hold as before.
+  if (held !== undefined && preview !== undefined && !(preview.granted && (preview.alreadyHeld || preview.sharedWith !== undefined))) {
+    const heldReason = `Blast radius: ${instanceId} is held quarantined by Firebreak already (unreleased record, incident ${held}): containing it again takes nothing more out of service, so no slot is taken.`;
+    reasons.push(heldReason);
+    log.record('firebreak:blast-radius', incident.account, 'already-done', heldReason);
+    return finish(await decide('proceed'), { ...blastRadiusSummary(preview, false), granted: true });
+  }
   const decision = await deps.limiter.acquire(incident.account, incident.key, at, pool, slotTarget);
   const reason = blastRadiusReason(where, decision, false);
   reasons.push(reason);
@@ -452,6 +467,26 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     reason,
   );
   return finish(await decide('proceed'), blastRadiusSummary(decision, true), { protected: false }, decision.alreadyHeld);
+}
+
+/**
+ * The incident holding `instanceId` quarantined, when Firebreak's record of it is unreleased (one
+ * consistent GetItem of its release attributes), or undefined: no record, a released one, or none
+ * read. Read only where a deployed playbook releases instances: the guard's role may read the
+ * records there alone (lib/stack/responders.ts), and without a release the record of an instance
+ * restored by hand would stay unreleased for good. A read that fails takes a slot, as before.
+ */
+async function heldQuarantine(deps: ContainmentGuardDeps, incident: Incident, instanceId: string, log: ActionLog): Promise<string | undefined> {
+  if (deps.releaseStates === undefined || !Object.values(deps.config.rails).some((rails) => rails.releasesInstances === true)) return undefined;
+  try {
+    const state = await deps.releaseStates.releaseStateOf(incident.account, incident.region, instanceId);
+    if (state === undefined || state.released) return undefined;
+    return claimsOf(state)[0] ?? state.incidentKey;
+  } catch (error) {
+    const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+    log.record('dynamodb:GetItem', instanceId, 'skipped', `Could not read whether Firebreak holds ${instanceId} quarantined already (${reason}): the containment counts against the blast radius`);
+    return undefined;
+  }
 }
 
 /** containment-guard as the responder runtime runs it (lib/responders/runtime.ts). */

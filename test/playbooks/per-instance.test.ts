@@ -165,3 +165,14 @@ describe('the compiled contain-each-instance step', () => {
     expect(states['contain-each-already-started']?.Parameters).not.toHaveProperty('earlier');
   });
 });
+
+describe('the compiled contain-each-instance step of a dry-run playbook', () => {
+  it('ATTACK (review-pause): starts every child in dry-run, whatever the parent execution\'s input says', () => {
+    const parent = loadPlaybookDirectorySync('playbooks').find((candidate) => candidate.name === 'attack-sequence-ec2')!;
+    const map = (playbookMode: 'enforce' | 'dry-run') =>
+      (compilePlaybook({ ...parent, mode: playbookMode }).definition.States['contain-each'] as unknown as { ItemSelector: Record<string, unknown> }).ItemSelector;
+    // Before: '$.mode', so a parent in trial started by hand with enforce started enforce children.
+    expect(map('dry-run')).toEqual({ 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', mode: 'dry-run' });
+    expect(map('enforce')).toEqual({ 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', 'mode.$': '$.mode' });
+  });
+});

@@ -230,6 +230,8 @@ beforeEach(() => {
   sfn.reset();
   iam.reset();
   ddb.on(PutItemCommand).resolves({});
+  // No item (what GetItem answers for a key it does not hold): no pre-quarantine record, no pause.
+  ddb.on(GetItemCommand).resolves({});
   grants = new InMemoryGrantStore();
   emergencyPause = new InMemoryPause();
 });
@@ -517,6 +519,73 @@ describe('containment-guard: protected by tag key', () => {
 
 describe('containment-guard: blast radius', () => {
   const full = () => slotsHold(slotItem(0, 'gd-a', NOW_S + 600), slotItem(1, 'gd-b', NOW_S + 120), slotItem(2, 'gd-c', NOW_S + 3000));
+
+  describe('an instance Firebreak holds quarantined already (row 15o)', () => {
+    const RECORD_KEY = quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID);
+    const recordSays = (item: Record<string, AttributeValue> | undefined) =>
+      ddb.on(GetItemCommand, { Key: { pk: { S: RECORD_KEY } } }).resolves(item === undefined ? {} : { Item: { pk: { S: RECORD_KEY }, ...item } });
+    const held = { incidentKey: { S: 'gd-first' }, released: { BOOL: false }, claims: { SS: ['gd-first'] } };
+
+    it('ATTACK (review-pause): a new finding about an instance still quarantined past its hold\'s window takes no slot, and never waits behind a full window', async () => {
+      // The attacker's contained foothold goes on raising findings (the VPC resolver is not filtered):
+      // before, each one past the first hold's window took a slot again, or, the window full, asked a person.
+      describes(instance());
+      full();
+      recordSays(held);
+
+      const { result } = await runGuard(incident);
+
+      expect(result.status).toBe('proceed');
+      expect(putInputs()).toEqual([]);
+      expect(result.blastRadius).toMatchObject({ evaluated: true, granted: true, slotTaken: false });
+      expect(result.reasons).toEqual([
+        `Blast radius: ${INSTANCE_ID} is held quarantined by Firebreak already (unreleased record, incident gd-first): containing it again takes nothing more out of service, so no slot is taken.`,
+      ]);
+      expect(result.actions.find((a) => a.api === 'firebreak:blast-radius')?.outcome).toBe('already-done');
+      expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+        { TableName: TABLE, Key: { pk: { S: RECORD_KEY } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial' },
+      ]);
+    });
+
+    it('tried (review-pause): a released record, none, or one that cannot be read counts as before: a full window asks a person', async () => {
+      describes(instance());
+      full();
+      for (const record of [{ ...held, released: { BOOL: true } }, undefined]) {
+        ddb.resetHistory();
+        recordSays(record);
+        const { result } = await runGuard(incident);
+        expect(result.status).toBe('needs-approval');
+        expect(putInputs()).toEqual([]);
+      }
+      ddb.on(GetItemCommand, { Key: { pk: { S: RECORD_KEY } } }).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+      const { result } = await runGuard(incident);
+      expect(result.status).toBe('needs-approval');
+      expect(result.actions.find((a) => a.api === 'dynamodb:GetItem')?.outcome).toBe('skipped');
+    });
+
+    it('tried (review-pause): a re-run within the window still counts under its own hold; a free slot is still taken for a first containment', async () => {
+      describes(instance());
+      recordSays(held);
+      slotsHold({ ...slotItem(2, incident.key, NOW_S + 1800), target: { S: `${REGION}/${INSTANCE_ID}` } });
+      const rerun = await runGuard(incident);
+      expect(rerun.result).toMatchObject({ status: 'proceed', idempotentReplay: true });
+      expect(putInputs()).toEqual([]);
+      ddb.resetHistory();
+      recordSays(undefined);
+      slotsHold();
+      const first = await runGuard(incident);
+      expect(first.result.status).toBe('proceed');
+      expect(putInputs()).toEqual([expectedPut(START)]);
+    });
+
+    it('tried (review-pause): reads no record where no deployed playbook releases instances (the role may not, and nothing would release it)', async () => {
+      describes(instance());
+      slotsHold();
+      const { result } = await runGuard(incident, { config: config({ rails: { 'compromised-ec2-instance': RAILS['compromised-ec2-instance'] } }) });
+      expect(result.status).toBe('proceed');
+      expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+    });
+  });
 
   it('asks for approval once the limit is reached, saying the count, the limit and the window', async () => {
     describes(instance());
@@ -1457,13 +1526,15 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
       });
     });
 
-    it('reads none for a playbook that contains (not a release)', async () => {
+    it('reads no claims for a playbook that contains (not a release): only whether Firebreak holds the instance already (row 15o)', async () => {
       describes(instance());
       slotsHold();
       executionRuns(incident);
       const result = await guard()(payload());
       expect(result.releaseClaims).toBeUndefined();
-      expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+      expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+        { TableName: TABLE, Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial' },
+      ]);
     });
   });
 
@@ -2485,7 +2556,9 @@ describe('containment-guard: the emergency pause (pause#deployment)', () => {
     const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW })({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
     expect(sent.indexOf('dynamodb:GetItem pause#deployment')).toBeGreaterThanOrEqual(0);
     expect(sent.indexOf('dynamodb:GetItem pause#deployment')).toBeLessThan(sent.indexOf('states:DescribeExecution answered'));
-    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true }]);
+    // The pause first; then, before a slot is taken, whether Firebreak holds the instance already (row 15o).
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input.Key)).toEqual([{ pk: { S: PAUSE_KEY } }, { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } }]);
+    expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({ TableName: TABLE, Key: { pk: { S: PAUSE_KEY } }, ConsistentRead: true });
     expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([{ executionArn: EXECUTION.executionArn }]);
     expect(result).toMatchObject({ status: 'proceed', mode: 'enforce', grant: { mode: 'enforce' } });
   });
