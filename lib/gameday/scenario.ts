@@ -220,6 +220,12 @@ export const iamUserSchema = z.strictObject({
     .default(['Active'])
     .describe('The status of each access key the user has, in creation order.'),
   tags: z.record(z.string(), z.string()).default({}).describe("The user's tags (protected tag key, firebreak:gameday-target...)."),
+  path: z
+    .string()
+    .regex(/^\/(?:[\x21-\x7e]*\/)?$/, 'an IAM path: "/" or one that begins and ends with "/" (printable ASCII between)')
+    .max(512, 'IAM paths have at most 512 characters')
+    .optional()
+    .describe('The user\'s IAM path (CreateUser\'s Path, "/" when unset): a privileged name pattern may name it, as the stack\'s deny reads the user\'s ARN.'),
 });
 
 /** An IAM role of the scenario whose sessions a finding names. */

@@ -19,9 +19,9 @@ export const CREDENTIAL_ACTIONS = {
     options: disableAccessKeyOptions,
     responder: RESPONDER_NAMES.disableAccessKey,
     // ListAccessKeys proves the key is the named user's and says whether it is already Inactive;
-    // ListUserTags reads the protected and game-day tags where the user lives; GetAccessKeyLastUsed
+    // GetUser reads the user's path and its protected and game-day tags where it lives; GetAccessKeyLastUsed
     // follows the key to its owner when IAM knows no user of the finding's name (renamed since).
-    iamActions: ['iam:ListAccessKeys', 'iam:ListUserTags', 'iam:GetAccessKeyLastUsed', 'iam:UpdateAccessKey'],
+    iamActions: ['iam:ListAccessKeys', 'iam:GetUser', 'iam:GetAccessKeyLastUsed', 'iam:UpdateAccessKey'],
     mutates: true,
     optionalIamActions: (options: Record<string, unknown>) =>
       options.denyAll === true ? ['iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy'] : [],

@@ -23,7 +23,7 @@ import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { AccessKeyMetadata } from '@aws-sdk/client-iam';
-import { GetRoleCommand, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetUserCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { tagRecord } from '../aws/describe-instance';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS } from '../contracts/security';
 import type { PlaybookRails } from '../contracts/security';
@@ -162,6 +162,15 @@ export function privilegedCredentialReason(one: OneCredential, account: string, 
   return `The ${what} is protected: ${one.principal.kind} ${one.principal.name} matches the privileged name pattern ${pattern} (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.`;
 }
 
+/** What the guard reads of the finding's user (GetUser) or role (GetRole). */
+type PrincipalAnswer = {
+  readonly tags: Record<string, string>;
+  readonly roleId?: string | undefined;
+  readonly createDate?: Date | undefined;
+  readonly otherRole?: string | undefined;
+  readonly path?: string | undefined;
+};
+
 /**
  * lookAtCredential's answer for a credential it clears: `followedTo` names the user whose key it is
  * now when the finding's user name was unknown to IAM and the key led to its owner (the user the
@@ -173,7 +182,8 @@ export type CredentialVerdict = ProtectionVerdict | { readonly protected: false;
  * Reads the credential's user or role from IAM when a rule needs it: its current tags for the
  * protected tag key (contain only) or the game-day opt-in tag (any game-day incident), for a role to
  * contain, its unique id when its sessions give one, else its creation date (GuardDuty names a
- * session's role by name, which another account's caller or a role created again shares), and for a user's key to contain,
+ * session's role by name, which another account's caller or a role created again shares), for a user to contain,
+ * its path (a privileged name pattern may name it, as the stack's deny reads its ARN), and for a user's key to contain,
  * the user's keys (a finding's pairing of key and user is a claim: a forged or stale finding, the
  * user created again, or another account's user of that name). A user or role IAM does not know, or
  * a key not its user's, cannot be verified (evidence only); any other error of a read fails the
@@ -212,6 +222,10 @@ export async function lookAtCredential(
   // revoke-role-sessions would deny the sessions of a role the finding never saw. A release is never
   // held back by it.
   const readsRole = kind === 'contain' && one.principal.kind === 'role';
+  // A user to contain is always read too (GetUser, its path and tags in one answer): the stack's deny
+  // reads the user's ARN, path included, so a user whose path a privileged pattern names is protected
+  // before a slot, tag rule or not (row 11ae).
+  const readsUser = kind === 'contain' && one.principal.kind === 'user';
   // A user's key to contain is always checked against IAM's list of the user's keys, tag rule or
   // not, for the same reason (only disable-access-key's own ListAccessKeys check refused it, after
   // the slot). ListAccessKeys rather than GetAccessKeyLastUsed: both are authorized on a user
@@ -222,7 +236,7 @@ export async function lookAtCredential(
   const checksKeyOwner = kind === 'contain' && one.principal.kind === 'user' && accessKeyIds.length > 0;
   // Nothing to compare and no tag rule (a release): no answer IAM could give would change the
   // verdict, so the critical path makes no call. The steps read the principal where they act.
-  if (protectedTagKey === undefined && !gameDay && !readsRole && !checksKeyOwner) return { protected: false };
+  if (protectedTagKey === undefined && !gameDay && !readsRole && !readsUser) return { protected: false };
   const what = one.principal.kind;
   let name = one.principal.name;
   const iam = await deps.clients.iam({ account: incident.account, region: incident.region });
@@ -232,6 +246,17 @@ export async function lookAtCredential(
   const told = (reason: string): string => (renamed === undefined ? reason : `${reason} (${renamed.detail}.)`);
   /** Not protected: a followed user is named, since the name the finding gives is nobody's now. */
   const cleared = (): CredentialVerdict => (renamed === undefined ? { protected: false } : { protected: false, followedTo: renamed.to });
+  /** The user as IAM holds it now: its path and its tags (a user has at most 50, all in GetUser's answer). */
+  const readUser = (userName: string): Promise<PrincipalAnswer | 'missing'> =>
+    readOrMissing('iam:GetUser', async () => {
+      const user = (await iam.send(new GetUserCommand({ UserName: userName }))).User;
+      return { tags: tagRecord(user?.Tags), path: user?.Path };
+    });
+  // Sent with the key list, not after it, so the user's path costs the critical path no round trip;
+  // read again below under the user's current name if the key leads to a renamed user.
+  const userRead = what === 'user' ? readUser(name) : undefined;
+  // Awaited below, or dropped when the verdict comes first: a failure then is no answer anyone reads.
+  userRead?.catch(() => undefined);
   if (checksKeyOwner) {
     // A user has at most two access keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
     // and ListAccessKeys answers up to 100 per page by default: one page holds them all.
@@ -308,14 +333,13 @@ export async function lookAtCredential(
       return 'nothing-to-contain';
     }
     log.record('iam:ListAccessKeys', name, 'observed', `Read the access keys of user ${name}: ${own.join(', ')} ${own.length === 1 ? 'is its key' : 'are its keys'}.`);
-    if (protectedTagKey === undefined && !gameDay) return cleared();
   }
-  const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
+  const api = what === 'user' ? 'iam:GetUser' : 'iam:GetRole';
   // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
-  // and ListUserTags answers up to 100 per page by default: one page holds them all.
-  const answer: { readonly tags: Record<string, string>; readonly roleId?: string | undefined; readonly createDate?: Date | undefined; readonly otherRole?: string | undefined; readonly path?: string | undefined } | 'missing' =
-    what === 'user'
-      ? await readOrMissing(api, async () => ({ tags: tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags) }))
+  // all of them in GetUser's answer, with its path.
+  const answer: PrincipalAnswer | 'missing' =
+    userRead !== undefined
+      ? await (renamed === undefined ? userRead : readUser(name))
       : await readOrMissing(api, async () => {
           const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
           return { tags: tagRecord(role?.Tags), roleId: role?.RoleId, createDate: role?.CreateDate, otherRole: otherRoleOfName({ roleName: name, account: incident.account }, role?.RoleId, roleIds), path: role?.Path };
@@ -370,7 +394,9 @@ export async function lookAtCredential(
     name,
     'observed',
     protectedTagKey === undefined && !gameDay
-      ? roleIds.length > 0
+      ? what === 'user'
+        ? `Read user ${name}: at path ${answer.path ?? '/'}, which no privileged name pattern names.`
+        : roleIds.length > 0
         ? `Read ${what} ${name}: its id ${answer.roleId ?? 'unknown'} is the one the finding's session names.`
         : `Read ${what} ${name}: ${answer.createDate !== undefined ? `created at ${answer.createDate.toISOString()}, before the finding` : 'IAM gives no creation date'}; the finding's session gives no id, so it is taken by its name.`
       : `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`,

@@ -90,15 +90,15 @@ export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 /**
  * IAM actions the guard needs: `ec2:DescribeInstances` where the instance lives (member role or the
  * security account's own role; only when a protected tag key is configured, or for a game-day
- * incident), with a playbook that cuts off credentials `iam:ListUserTags` and `iam:GetRole` there
- * too (the credential's current tags, a role's id) and `iam:ListAccessKeys` (whether a user's key is
+ * incident), with a playbook that cuts off credentials `iam:GetUser` and `iam:GetRole` there
+ * too (the credential's current tags, a user's path, a role's id) and `iam:ListAccessKeys` (whether a user's key is
  * that user's; `iam:GetAccessKeyLastUsed` follows the key to its owner when IAM knows no user of the
  * finding's name, renamed since), `states:DescribeExecution` on this deployment's playbook executions,
  * and the blast-radius and grant table actions in the security account.
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
   targetAccount: ['ec2:DescribeInstances'],
-  credentialTargetAccount: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:GetRole'],
+  credentialTargetAccount: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:GetRole'],
   securityAccount: ['states:DescribeExecution'],
   stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
 } as const;

@@ -17,10 +17,11 @@
  * attached now) is written once to the state table; a redelivery keeps the first record, so that
  * release-credentials re-activates only a key Firebreak itself deactivated.
  */
-import { AttachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { privilegedPathReason } from '../contracts/privileged-names';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource } from '../incident/model';
@@ -185,11 +186,12 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   const before = refusalBeforeAnyCall('user', userName, account, rails);
   if (before !== undefined) return refuse(before);
 
-  // 2. The user as IAM says now: its tags, and whether the key is one of its keys.
+  // 2. The user as IAM says now: its path and tags (GetUser answers both, a user's at most 50 tags
+  // among them), and whether the key is one of its keys.
   const iam = await deps.clients.iam({ account, region: incident.region });
   const actions: PendingAction[] = [];
-  let tags = await readOrMissing('iam:ListUserTags', () => iam.send(new ListUserTagsCommand({ UserName: userName })));
-  if (tags === 'missing') {
+  let user = await readOrMissing('iam:GetUser', () => iam.send(new GetUserCommand({ UserName: userName })));
+  if (user === 'missing') {
     // IAM knows no user of that name: renamed since the finding (iam:UpdateUser, which whoever holds
     // the key may be allowed), the key leads to its owner now, whose new name meets every rail of
     // the old. Only then: a user that exists and does not own the key is refused below (row 11b).
@@ -207,10 +209,15 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
     base = { ...base, userName, renamedFrom: from };
     actions.push({ api: RENAMED_USER_ACTION, target: from, outcome: 'observed', detail: `${renamed.detail}: acted on under its current name ${userName}` });
     const current = userName;
-    tags = await readOrMissing('iam:ListUserTags', () => iam.send(new ListUserTagsCommand({ UserName: current })));
-    if (tags === 'missing') return refuse(told(`IAM knows no user ${current} in account ${account} either (renamed again?)`), 'not-found');
+    user = await readOrMissing('iam:GetUser', () => iam.send(new GetUserCommand({ UserName: current })));
+    if (user === 'missing') return refuse(told(`IAM knows no user ${current} in account ${account} either (renamed again?)`), 'not-found');
   }
-  const byTags = refusalByTags('user', userName, tagRecord(tags.Tags), incident, context.gameDay, rails);
+  // The stack's deny (DenyProtectedUsers) reads the user's ARN, path included: a user whose path a
+  // privileged pattern names is refused here, as one whose name does (row 11ae), not left to meet
+  // AccessDenied on UpdateAccessKey.
+  const byPath = privilegedPathReason('user', userName, user.User?.Path, rails.privilegedPatterns);
+  if (byPath !== undefined) return refuse(told(`${byPath} (administrator or break-glass): Firebreak never touches its credentials, whatever a finding names`));
+  const byTags = refusalByTags('user', userName, tagRecord(user.User?.Tags), incident, context.gameDay, rails);
   if (byTags !== undefined) return refuse(told(byTags));
   const owner = userName;
   const listed = renamed !== undefined ? { AccessKeyMetadata: [...renamed.keys] } : await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: owner })));

@@ -848,9 +848,9 @@ const SCOPES: readonly ActionScope[] = [
     // disable-access-key alone (release-credentials acts on the name its record gives); no narrower
     // resource than user/* exists for it.
     sid: 'ReadNamedUsers',
-    actions: requestedOf('iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'),
+    actions: requestedOf('iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'),
     resources: (arns) => [arns.iam('user')],
-    why: 'The containment guard (before it takes a blast-radius slot), disable-access-key and release-credentials read the IAM user a finding names: its tags (protected, game-day opt-in) and its access keys (the finding\'s key must be that user\'s); the guard and disable-access-key follow the finding\'s key to its owner (GetAccessKeyLastUsed) when IAM knows no user of the finding\'s name (renamed since the finding); the user is known only at run time.',
+    why: 'The containment guard (before it takes a blast-radius slot), disable-access-key and release-credentials read the IAM user a finding names: its path (privileged name patterns, as the deny reads its ARN) and tags (GetUser; release-credentials ListUserTags: protected, game-day opt-in) and its access keys (the finding\'s key must be that user\'s); the guard and disable-access-key follow the finding\'s key to its owner (GetAccessKeyLastUsed) when IAM knows no user of the finding\'s name (renamed since the finding); the user is known only at run time.',
   },
   {
     sid: 'DisableAccessKeysOfNamedUsers',

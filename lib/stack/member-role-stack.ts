@@ -164,7 +164,7 @@ const CREDENTIAL_STEP_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES
 
 /**
  * What the containment guard reads where the resource lives: the instance (its tags), and, when a
- * deployed playbook cuts off credentials, the user's or role's tags (ListUserTags, GetRole) before
+ * deployed playbook cuts off credentials, the user's or role's tags and path (GetUser, GetRole) before
  * it takes a blast-radius slot.
  */
 export function guardTargetAccountActions(playbooks: readonly Playbook[]): string[] {

@@ -394,7 +394,9 @@ describe('responder bundles', () => {
     // Review-8j (session 37): +10 bytes: the affected list keeps text entries to their own budget and names left-out ids (row 8k).
     // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
     // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
-    'disable-access-key': 48_325,
+    // Session 39: +800 bytes (user-path): a user whose path a privileged name pattern names is refused where the key is
+    // disabled, as the stack's deny reads its ARN (privilegedPathReason and the deny's ARN parts, privileged-names.ts; row 11ae).
+    'disable-access-key': 49_125,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as

@@ -10,7 +10,7 @@
  * the incident that contained the key first and the release this incident needs; a claim taken
  * back, or a release of the record, shows as released.
  */
-import { ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../lib/incident/model';
 import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
@@ -26,6 +26,7 @@ import { MemoryCredentialRecordStore } from '../support/credential-records';
 import { EXECUTION } from '../support/grants';
 import { StoredIncidentRecords, steppingClock } from '../support/stored-incident-records';
 import { ENV, KEY, RECEIVED, clients, fixture, iamMock, recordedDisableAccessKey } from './credential-report-harness';
+import { getUserAnswer } from '../support/iam-users';
 
 const USER = 'ci-deployer';
 const APPROVER = 'arn:aws:sts::111122223333:assumed-role/oncall/bob';
@@ -53,7 +54,7 @@ afterEach(() => {
 /** IAM as it answers ci-deployer's reads now. */
 function givenUser(status: 'Active' | 'Inactive'): void {
   iamMock.reset();
-  iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+  iamMock.on(GetUserCommand).callsFake((input: { UserName?: string }) => getUserAnswer(input.UserName ?? ''));
   iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: USER, Status: status }] });
   iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
   iamMock.on(UpdateAccessKeyCommand).resolves({});

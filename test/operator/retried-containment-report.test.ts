@@ -10,9 +10,9 @@
 import {
   AttachUserPolicyCommand,
   GetRoleCommand,
+  GetUserCommand,
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
-  ListUserTagsCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
@@ -32,6 +32,7 @@ import { StoredIncidentRecords, steppingClock } from '../support/stored-incident
 import { ENV, GRANTED_PLAYBOOKS, KEY, RECEIVED, clients, fixture, iamMock, recordedDisableAccessKey, recordedRevokeRoleSessions } from './credential-report-harness';
 import { MemoryCredentialRecordStore, TestMacSigner } from '../support/credential-records';
 import { sdkError } from '../responders/quarantine-fixtures';
+import { getUserAnswer } from '../support/iam-users';
 
 const DENY_ALL = { PolicyName: 'AWSDenyAll', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' };
 
@@ -59,7 +60,7 @@ async function disableAttempt(incident: Incident, denyAll: boolean): Promise<unk
 /** IAM as it answers ci-deployer's reads now. */
 function givenUser(status: 'Active' | 'Inactive', attached: readonly (typeof DENY_ALL)[] = []): void {
   iamMock.reset();
-  iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+  iamMock.on(GetUserCommand).callsFake((input: { UserName?: string }) => getUserAnswer(input.UserName ?? ''));
   iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: 'ci-deployer', Status: status }] });
   iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [...attached] });
   iamMock.on(UpdateAccessKeyCommand).resolves({});

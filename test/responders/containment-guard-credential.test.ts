@@ -4,7 +4,7 @@
  * (docs/testing.md): the guard's own tests reach these through whole incidents, which left the
  * name checks, the role cases of soleCredentialOf and the release path untried.
  */
-import { GetAccessKeyLastUsedCommand, GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, GetRoleCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AffectedResource, Incident } from '../../lib/incident/model';
@@ -12,6 +12,7 @@ import { ActionLog } from '../../lib/responders/action-log';
 import { accessKeyIdsCovered, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from '../../lib/responders/containment-guard-credential';
 import type { OneCredential } from '../../lib/responders/containment-guard-credential';
 import { ACCOUNT, REGION, ec2Incident } from '../support/incidents';
+import { getUserAnswer } from '../support/iam-users';
 import { sdkError } from './quarantine-fixtures';
 
 const iam = mockClient(IAMClient);
@@ -145,7 +146,10 @@ describe('lookAtCredential', () => {
   const user: OneCredential = { subject: { kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, principal: { kind: 'user', name: 'ci-deployer' } };
   const role: OneCredential = { subject: { kind: 'iam-role', account: ACCOUNT, roleName: 'ci-deploy-role' }, principal: { kind: 'role', name: 'ci-deploy-role' } };
   /** IAM lists KEY as ci-deployer's (ListAccessKeys), as the guard checks before any slot. */
-  const ownsKey = () => iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
+  const ownsKey = () => {
+    iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
+    iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer'));
+  };
   const look = async (one: OneCredential, kind: 'contain' | 'release', gameDay: boolean, protectedTagKey?: string, roleIds: readonly string[] = []) => {
     const log = new ActionLog(() => NOW);
     const reasons: string[] = [];
@@ -263,9 +267,12 @@ describe('lookAtCredential', () => {
     // only disable-access-key's own ListAccessKeys check refused afterwards.
     it("ATTACK: reads the user's keys with ListAccessKeys, and refuses a key that is not the named user's", async () => {
       iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: 'AKIAQ3EGRW6JOWNKEY01', Status: 'Active' }], IsTruncated: false });
+      iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer'));
       const other = await look(user, 'contain', false);
       expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
-      expect(iam.calls()).toHaveLength(1);
+      // GetUser goes with it (the user's path, row 11ae), and its answer is not needed here.
+      expect(iam.commandCalls(GetUserCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+      expect(iam.calls()).toHaveLength(2);
       expect(other.verdict).toBe('unverifiable');
       expect(other.reasons).toEqual([
         `Access key ${KEY} is not one of user ci-deployer's access keys in account ${ACCOUNT} (ListAccessKeys): the finding pairs the key with a user who does not own it (a forged or stale finding, the user created again, or another account's user of that name); evidence and an alert only (no blast-radius slot taken).`,
@@ -273,23 +280,60 @@ describe('lookAtCredential', () => {
       expect(other.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: other.reasons[0] }]);
     });
 
-    it("grants the user's own key after that one read, and logs what it compared", async () => {
-      iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
+    it("grants the user's own key after those two reads, sent together, and logs what it compared", async () => {
+      ownsKey();
       const own = await look(user, 'contain', false);
       expect(own.verdict).toEqual({ protected: false });
       expect(own.reasons).toEqual([]);
       expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
-      expect(iam.calls()).toHaveLength(1);
-      expect(own.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` }]);
+      expect(iam.commandCalls(GetUserCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+      // Both sent before either answer is read: the path costs no round trip of its own.
+      expect(iam.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetUserCommand', 'ListAccessKeysCommand']);
+      expect(own.log).toEqual([
+        { api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` },
+        { api: 'iam:GetUser', target: 'ci-deployer', outcome: 'observed', detail: 'Read user ci-deployer: at path /, which no privileged name pattern names.' },
+      ]);
+    });
+
+    // Before row 11ae the guard read no user's path (ListUserTags and ListAccessKeys do not give it):
+    // a user protected by its path alone (`user/*admin*` on `user/sysadmin/ci`, as the stack's
+    // DenyProtectedUsers reads its ARN) took a blast-radius slot, and disable-access-key met
+    // AccessDenied. Findings about such users used up the account's automatic containments (row 11e).
+    it('ATTACK: protects a user whose path a privileged name pattern names, before a slot, without a tag rule', async () => {
+      ownsKey();
+      iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', {}, '/sysadmin/'));
+      const byPath = await look(user, 'contain', false);
+      expect(byPath.verdict).toEqual({
+        protected: true,
+        rule: 'privileged-name',
+        reason:
+          'The user ci-deployer is protected: user ci-deployer at path /sysadmin/ matches the privileged name pattern *Admin* as IAM reads its ARN (user/sysadmin/ci-deployer) (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.',
+      });
+      // With a tag rule and on a drill too: the path decides before the tags.
+      iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', { 'firebreak:gameday-target': 'true' }, '/ops/BreakGlass/'));
+      expect(await look(user, 'contain', true, TAG_KEY)).toMatchObject({ verdict: { protected: true, rule: 'privileged-name', reason: expect.stringContaining('*BreakGlass*') } });
+    });
+
+    it("tried (user-path): a path no privileged pattern names, and the user's name under it, change nothing", async () => {
+      ownsKey();
+      iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', {}, '/ci/deployers/'));
+      expect((await look(user, 'contain', false)).verdict).toEqual({ protected: false });
+    });
+
+    it("fails, granting nothing, when GetUser is throttled rather than answered, even with the user's keys read", async () => {
+      iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
+      iam.on(GetUserCommand).rejects(sdkError('Throttling', 400));
+      await expect(look(user, 'contain', false)).rejects.toMatchObject({ name: 'TransientResponderError', message: expect.stringContaining('iam:GetUser failed transiently (Throttling)') });
     });
 
     it('grants when any key the containment covers is the user\'s, and refuses when none is', async () => {
       iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: 'AKIAQ3EGRW6JOWNKEY01', Status: 'Active' }], IsTruncated: false });
+      iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer'));
       const log = new ActionLog(() => NOW);
       const reasons: string[] = [];
       const both = await lookAtCredential(AT, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JOWNKEY01'] });
       expect(both).toEqual({ protected: false });
-      expect(log.actions.map(({ detail }) => detail)).toEqual(['Read the access keys of user ci-deployer: AKIAQ3EGRW6JOWNKEY01 is its key.']);
+      expect(log.actions.map(({ detail }) => detail)).toEqual(['Read the access keys of user ci-deployer: AKIAQ3EGRW6JOWNKEY01 is its key.', 'Read user ci-deployer: at path /, which no privileged name pattern names.']);
       const none = await lookAtCredential(AT, user, 'contain', false, deps(), log, reasons, { accessKeyIds: [KEY, 'AKIAQ3EGRW6JNOTHERS1'] });
       expect(none).toBe('unverifiable');
       expect(reasons[0]).toContain(`Access keys ${KEY}, AKIAQ3EGRW6JNOTHERS1 are not user ci-deployer's access keys in account ${ACCOUNT} (ListAccessKeys)`);
@@ -318,6 +362,8 @@ describe('lookAtCredential', () => {
         iam.on(ListAccessKeysCommand, { UserName: 'ci-deployer' }).rejects(noSuchUser);
         iam.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ UserName: to, AccessKeyId, Status: 'Active' })), IsTruncated: false });
         iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+        iam.on(GetUserCommand, { UserName: 'ci-deployer' }).rejects(noSuchUser);
+        iam.on(GetUserCommand, { UserName: to }).resolves(getUserAnswer(to));
       };
       const renamed = `The finding names user ci-deployer, unknown to IAM in account ${ACCOUNT}; access key ${KEY} is user svc-metrics's now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`;
 
@@ -326,13 +372,16 @@ describe('lookAtCredential', () => {
         const followed = await look(user, 'contain', false);
         expect(iam.commandCalls(GetAccessKeyLastUsedCommand).map((call) => call.args[0].input)).toEqual([{ AccessKeyId: KEY }]);
         expect(iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'svc-metrics' }]);
-        expect(iam.calls()).toHaveLength(3);
+        // The finding's name is read with its keys (NoSuchEntity both), then the user under its new name.
+        expect(iam.commandCalls(GetUserCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'svc-metrics' }]);
+        expect(iam.calls()).toHaveLength(5);
         // The user the key is contained as, for the blast-radius hold (row 15k).
         expect(followed.verdict).toEqual({ protected: false, followedTo: 'svc-metrics' });
         expect(followed.reasons).toEqual([]);
         expect(followed.log).toEqual([
           { api: 'firebreak:follow-renamed-user', target: 'ci-deployer', outcome: 'observed', detail: `${renamed}: its containment is checked under its current name svc-metrics` },
           { api: 'iam:ListAccessKeys', target: 'svc-metrics', outcome: 'observed', detail: `Read the access keys of user svc-metrics: ${KEY} is its key.` },
+          { api: 'iam:GetUser', target: 'svc-metrics', outcome: 'observed', detail: 'Read user svc-metrics: at path /, which no privileged name pattern names.' },
         ]);
       });
 
@@ -348,9 +397,10 @@ describe('lookAtCredential', () => {
 
       it("reads the renamed user's tags under its new name, and a refusal names both names", async () => {
         renamedTo('svc-metrics');
-        iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: TAG_KEY, Value: 'yes' }] });
+        iam.on(GetUserCommand, { UserName: 'svc-metrics' }).resolves(getUserAnswer('svc-metrics', { [TAG_KEY]: 'yes' }));
         const guarded = await look(user, 'contain', false, TAG_KEY);
-        expect(iam.commandCalls(ListUserTagsCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'svc-metrics' }]);
+        // The finding's name is read with its keys (NoSuchEntity), then the user the key leads to.
+        expect(iam.commandCalls(GetUserCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'svc-metrics' }]);
         expect(guarded.verdict).toMatchObject({ protected: true, rule: 'credential-tag', reason: expect.stringContaining(`The user svc-metrics is protected`) });
         expect(guarded.verdict).toMatchObject({ reason: expect.stringContaining(renamed) });
       });
@@ -388,11 +438,12 @@ describe('lookAtCredential', () => {
       });
     });
 
-    it("checks the key's owner before its tags: a key not the user's takes no slot and its user's tags are not read", async () => {
+    it("checks the key's owner first: a key not the user's takes no slot, whatever the user's path and tags say", async () => {
       iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [], IsTruncated: false });
+      iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer'));
       const other = await look(user, 'contain', false, TAG_KEY);
       expect(other.verdict).toBe('unverifiable');
-      expect(iam.commandCalls(ListUserTagsCommand)).toHaveLength(0);
+      expect(other.log.map((entry) => entry.api)).toEqual(['iam:ListAccessKeys']);
     });
 
     // Before review guard-role-id the guard read no role here and granted the slot by name: a finding
@@ -432,35 +483,35 @@ describe('lookAtCredential', () => {
 
   it('logs a game-day target and a user IAM does not know, under the call it made', async () => {
     ownsKey();
-    iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] });
+    iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', { 'firebreak:gameday-target': 'true' }));
     expect(await look(user, 'contain', true)).toEqual({
       verdict: { protected: false },
       reasons: [],
       log: [
         { api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` },
-        { api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: 'Read the current tags of user ci-deployer: it is a game-day target.' },
+        { api: 'iam:GetUser', target: 'ci-deployer', outcome: 'observed', detail: 'Read the current tags of user ci-deployer: it is a game-day target.' },
       ],
     });
-    iam.on(ListUserTagsCommand).rejects(Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
+    iam.on(GetUserCommand).rejects(Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
     const unknown = await look(user, 'contain', false, TAG_KEY);
     expect(unknown.verdict).toBe('unverifiable');
     expect(unknown.reasons).toEqual([`IAM knows no user ci-deployer in account ${ACCOUNT}: its current tags, and so its protection, cannot be verified; evidence and an alert only (no blast-radius slot taken).`]);
-    expect(unknown.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` }, { api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
+    expect(unknown.log).toEqual([{ api: 'iam:ListAccessKeys', target: 'ci-deployer', outcome: 'observed', detail: `Read the access keys of user ci-deployer: ${KEY} is its key.` }, { api: 'iam:GetUser', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
     const drill = await look(user, 'contain', true);
     expect(drill.reasons[0]).toContain('its game-day opt-in, cannot be verified');
   });
 
   it('protects nothing by tag on a drill when the deployment names no protected key (not even a tag spelt "undefined")', async () => {
     ownsKey();
-    iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }, { Key: 'undefined', Value: 'x' }] });
+    iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', { 'firebreak:gameday-target': 'true', undefined: 'x' }));
     expect((await look(user, 'contain', true)).verdict).toEqual({ protected: false });
   });
 
   it('logs a drill refused for want of the opt-in tag', async () => {
     ownsKey();
-    iam.on(ListUserTagsCommand).resolves({ Tags: [] });
+    iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer'));
     const refused = await look(user, 'contain', true);
     expect(refused.verdict).toBe('not-a-target');
-    expect(refused.log.at(-1)).toEqual({ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: refused.reasons[0] });
+    expect(refused.log.at(-1)).toEqual({ api: 'iam:GetUser', target: 'ci-deployer', outcome: 'observed', detail: refused.reasons[0] });
   });
 });

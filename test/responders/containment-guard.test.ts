@@ -7,7 +7,7 @@ import {
 import type { AttributeValue, BatchGetItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { GetAccessKeyLastUsedCommand, GetRoleCommand, IAMClient, ListAccessKeysCommand, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, GetRoleCommand, GetUserCommand, IAMClient, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -35,6 +35,7 @@ import { FINDING_CONFIRMED_BY, clipOversizedEvent, isOversizedEvent } from '../.
 import { clone, fixtureEvent } from '../incident/events';
 import { EXECUTION, grantFor } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+import { getUserAnswer } from '../support/iam-users';
 
 const TABLE = 'firebreak-state';
 const TAG_KEY = 'firebreak:protected';
@@ -1660,19 +1661,22 @@ describe('containment-guard: a per-credential execution (contain-each-credential
   const role = (roleName: string) =>
     ec2Incident({ key: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-role-0123456789ab', resource: { kind: 'access-key', userName: roleName, userType: 'AssumedRole', accessKeyId: 'ASIAQ3EGRW6JSEXAMPLE' } });
 
-  /** IAM's answers: the user's tags (ListUserTags) and the role's (GetRole). */
-  const userTags = (tags: Record<string, string>) => iam.on(ListUserTagsCommand).resolves({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), IsTruncated: false });
+  /** IAM's answers: the user's path and tags (GetUser) and the role's (GetRole). */
+  const userTags = (tags: Record<string, string>, path = '/') => iam.on(GetUserCommand).callsFake((input: { UserName?: string }) => getUserAnswer(input.UserName ?? '', tags, path));
   const roleTags = (roleName: string, tags: Record<string, string>, createDate = new Date('2026-01-05T08:00:00Z')) =>
     iam.on(GetRoleCommand).resolves({
       // Created long before the finding (ec2Incident's, 2026-11-20T09:55:00Z), as the role it saw was.
       Role: { RoleName: roleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`, Path: '/', RoleId: 'AROAQ3EGRW6JEXAMPLE1', CreateDate: createDate, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
     });
-  const listUserTagsInputs = () => iam.commandCalls(ListUserTagsCommand).map((call) => call.args[0].input);
+  const getUserInputs = () => iam.commandCalls(GetUserCommand).map((call) => call.args[0].input);
   const getRoleInputs = () => iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input);
   /** IAM's list of a user's keys (ListAccessKeys): by default keyOf's key is the user's, as the guard checks before any slot. */
   const userKeys = (...accessKeyIds: string[]) => iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: accessKeyIds.map((AccessKeyId) => ({ AccessKeyId, Status: 'Active' })), IsTruncated: false });
   const listAccessKeysInputs = () => iam.commandCalls(ListAccessKeysCommand).map((call) => call.args[0].input);
-  beforeEach(() => userKeys('AKIAQ3EGRW6JSEXAMPLE'));
+  beforeEach(() => {
+    userKeys('AKIAQ3EGRW6JSEXAMPLE');
+    userTags({});
+  });
 
   it("grants the one access key its incident is about, and takes that credential's own blast-radius slot", async () => {
     slotsHold();
@@ -1684,9 +1688,9 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(result.status).toBe('proceed');
     expect(ec2.calls()).toHaveLength(0);
     // The user's tags as IAM holds them now, in the credential's account, before the slot.
-    expect(listUserTagsInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(getUserInputs()).toEqual([{ UserName: 'ci-deployer' }]);
     expect(clients.iamTargets).toEqual([{ account: ACCOUNT, region: REGION }]);
-    expect(result.actions.find((entry) => entry.api === 'iam:ListUserTags')).toMatchObject({ target: 'ci-deployer', outcome: 'observed', detail: expect.stringContaining('no firebreak:protected tag, not protected') as unknown });
+    expect(result.actions.find((entry) => entry.api === 'iam:GetUser')).toMatchObject({ target: 'ci-deployer', outcome: 'observed', detail: expect.stringContaining('no firebreak:protected tag, not protected') as unknown });
     const put = putInputs();
     expect(put).toHaveLength(1);
     expect(put[0]!.Item!.incidentKey).toEqual({ S: incident.key });
@@ -1798,16 +1802,18 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(other.result.status).toBe('evidence-only');
     expect(other.result.reasons.join(' ')).toContain("Access key AKIAQ3EGRW6JSEXAMPLE is not one of user ci-deployer's access keys in account 111122223333 (ListAccessKeys)");
     expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
-    expect(iam.calls()).toHaveLength(1);
+    // GetUser (the user's path, row 11ae) goes with ListAccessKeys; its answer is not needed here.
+    expect(getUserInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iam.calls()).toHaveLength(2);
     expect(other.result.blastRadius.evaluated).toBe(false);
     expect(ddb.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
 
-    // The user's own key is granted after that one read; a user IAM does not know takes no slot.
+    // The user's own key is granted after those reads; a user IAM does not know takes no slot.
     const own = await runGuard(keyOf('ci-deployer', 'AKIAQ3EGRW6JOWNKEY01'), { config: untagged() });
     expect(own.result.status).toBe('proceed');
     expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
-    expect(iam.commandCalls(ListUserTagsCommand)).toHaveLength(0);
+    expect(getUserInputs()).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
     grants.grants.clear();
     iam.reset();
     iam.on(ListAccessKeysCommand).rejects(new NoSuchEntityException({ message: 'The user with name ghost cannot be found.', $metadata: {} }));
@@ -1907,6 +1913,7 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     tableAnswers();
     iam.reset();
     userKeys(KEY);
+    userTags({});
     const active = await runGuard(keyOf('ci-deployer'), { config: keysOnly() });
     expect(active.result.status).toBe('proceed');
     expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
@@ -1958,7 +1965,7 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(result).toMatchObject({ protected: true, protectedBy: 'credential-tag' });
     expect(result.reasons.join(' ')).toContain('The user data-loader is protected: it carries the tag firebreak:protected="payroll exports" in IAM now');
     expect(result.blastRadius.evaluated).toBe(false);
-    expect(listUserTagsInputs()).toEqual([{ UserName: 'data-loader' }]);
+    expect(getUserInputs()).toEqual([{ UserName: 'data-loader' }]);
     expect(ddb.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
   });
@@ -2005,7 +2012,7 @@ describe('containment-guard: a per-credential execution (contain-each-credential
   });
 
   it('takes no slot for a user IAM does not know (unverifiable), and fails the step on any other IAM error, so that it is retried and nothing is guessed', async () => {
-    iam.on(ListUserTagsCommand).rejects(new NoSuchEntityException({ message: 'The user with name ghost cannot be found.', $metadata: {} }));
+    iam.on(GetUserCommand).rejects(new NoSuchEntityException({ message: 'The user with name ghost cannot be found.', $metadata: {} }));
     const { result } = await runGuard(keyOf('ghost'), { config: perCredential() });
     expect(result).toMatchObject({ status: 'evidence-only', protected: false });
     expect(result.reasons.join(' ')).toContain('IAM knows no user ghost in account 111122223333');
@@ -2013,7 +2020,7 @@ describe('containment-guard: a per-credential execution (contain-each-credential
 
     iam.reset();
     userKeys('AKIAQ3EGRW6JSEXAMPLE');
-    iam.on(ListUserTagsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    iam.on(GetUserCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
     await expect(runGuard(keyOf('ci-deployer'), { config: perCredential() })).rejects.toBeInstanceOf(TransientResponderError);
     // So does a throttled read of the user's keys: no slot on a guess either way.
     iam.reset();
@@ -2035,14 +2042,30 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
-  it("reads no tags when no rule needs them (no protected tag key, not a game day): only the user's keys", async () => {
+  it("reads the user's keys and the user (its path) when no tag rule is set (no protected tag key, not a game day), and nothing more", async () => {
     slotsHold();
 
     const { result } = await runGuard(keyOf('ci-deployer'), { config: { ...perCredential(), protectedTagKey: undefined } as ContainmentGuardConfig });
 
     expect(result.status).toBe('proceed');
-    expect(iam.calls()).toHaveLength(1);
+    expect(iam.calls()).toHaveLength(2);
     expect(listAccessKeysInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(getUserInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+  });
+
+  // Row 11ae: the stack's DenyProtectedUsers names `user/*admin*` and `user/*/<pattern>`, which a
+  // user's path meets; before, the guard read no path and took a slot for such a user (row 11e's
+  // lever), and disable-access-key then met AccessDenied.
+  it('ATTACK: takes no slot for a user whose path a privileged name pattern names, with or without a tag rule', async () => {
+    slotsHold();
+    userTags({}, '/sysadmin/');
+    for (const config of [perCredential(), { ...perCredential(), protectedTagKey: undefined } as ContainmentGuardConfig]) {
+      const { result } = await runGuard(keyOf('ci-deployer'), { config });
+      expect(result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'privileged-name' });
+      expect(result.reasons.join(' ')).toContain('user ci-deployer at path /sysadmin/ matches the privileged name pattern *Admin* as IAM reads its ARN (user/sysadmin/ci-deployer)');
+    }
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
   });
 
   it("ATTACK: a finding naming one of Firebreak's own roles in the security account takes no slot and reads nothing", async () => {
@@ -2087,7 +2110,7 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     await runGuard(keyOf('ci-deployer'));
 
     expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-credentials');
-    expect(listUserTagsInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(getUserInputs()).toEqual([{ UserName: 'ci-deployer' }]);
   });
 
   // An access-key incident of any credential playbook whose credentials all belong to one user or

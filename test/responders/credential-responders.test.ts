@@ -11,11 +11,11 @@ import {
   AttachUserPolicyCommand,
   GetAccessKeyLastUsedCommand,
   GetRoleCommand,
+  GetUserCommand,
   IAMClient,
   ListAccessKeysCommand,
   ListInstanceProfilesForRoleCommand,
   ListAttachedUserPoliciesCommand,
-  ListUserTagsCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
   NoSuchEntityException,
@@ -40,6 +40,7 @@ import { InMemoryGrantStore } from '../../lib/responders/grants';
 import { EXECUTION, paused, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { sdkError } from './quarantine-fixtures';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
+import { getUserAnswer } from '../support/iam-users';
 
 const iamMock = mockClient(IAMClient);
 /** IAM's NoSuchEntity as the SDK delivers it: the modeled exception class, named NoSuchEntityException. */
@@ -84,7 +85,7 @@ function disable(incident: Incident, options: { denyAll?: boolean; mode?: Respon
 }
 
 function givenUser(status: 'Active' | 'Inactive' = 'Active', tags: Record<string, string> = {}, keys: string[] = [KEY]): void {
-  iamMock.on(ListUserTagsCommand).resolves({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) });
+  iamMock.on(GetUserCommand).callsFake((input: { UserName?: string }) => getUserAnswer(input.UserName ?? '', tags));
   iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ AccessKeyId, UserName: 'ci-deployer', Status: status })) });
   iamMock.on(UpdateAccessKeyCommand).resolves({});
   iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
@@ -98,7 +99,7 @@ describe('disableAccessKey', () => {
     givenUser();
     const result = await disable(USER_KEY());
     expect(result.status).toBe('disabled');
-    expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(GetUserCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
     expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
     expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Inactive' }]);
     expect(iamMock.commandCalls(AttachUserPolicyCommand)).toHaveLength(0);
@@ -237,6 +238,36 @@ describe('disableAccessKey', () => {
     expect(allowed.status).toBe('disabled');
   });
 
+  // Row 11ae: the stack's DenyProtectedUsers reads the user's ARN, path included (`user/*admin*` on
+  // `user/sysadmin/ci-deployer`). Before, the step checked the name alone, read no path, and met
+  // AccessDenied on UpdateAccessKey: only IAM stood between a finding and an administrator's key.
+  it('ATTACK: refuses a user whose path a privileged name pattern names, before reading its keys, changing nothing', async () => {
+    givenUser();
+    iamMock.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', {}, '/sysadmin/'));
+    const result = await disable(USER_KEY(), { denyAll: true });
+    expect(result.status).toBe('refused');
+    expect(result.keys).toEqual([
+      {
+        accessKeyId: KEY,
+        account: '111122223333',
+        userName: 'ci-deployer',
+        outcome: 'refused',
+        reason:
+          'user ci-deployer at path /sysadmin/ matches the privileged name pattern *Admin* as IAM reads its ARN (user/sysadmin/ci-deployer) (administrator or break-glass): Firebreak never touches its credentials, whatever a finding names',
+      },
+    ]);
+    expect(iamMock.commandCalls(GetUserCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+    expect(mutations()).toHaveLength(0);
+  });
+
+  it('tried (user-path): a path no privileged pattern names changes nothing in what is disabled', async () => {
+    givenUser();
+    iamMock.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', {}, '/ci/deployers/'));
+    expect((await disable(USER_KEY())).status).toBe('disabled');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Inactive' }]);
+  });
+
   it('refuses a key IAM does not list as the named user\'s (the finding\'s pairing is a claim), and a user IAM does not know', async () => {
     givenUser('Active', {}, ['AKIAQ3EGRW6JOTHERKEY']);
     const result = await disable(USER_KEY());
@@ -246,7 +277,7 @@ describe('disableAccessKey', () => {
 
     // As the SDK delivers IAM's NoSuchEntity: a NoSuchEntityException whose Code is NoSuchEntity.
     iamMock.reset();
-    iamMock.on(ListUserTagsCommand).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
+    iamMock.on(GetUserCommand).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
     iamMock.on(GetAccessKeyLastUsedCommand).rejects(noSuchEntity(`The Access Key with id ${KEY} cannot be found.`));
     const missing = await disable(USER_KEY());
     expect(missing.keys[0]).toMatchObject({ outcome: 'not-found', userName: 'ci-deployer' });
@@ -263,9 +294,9 @@ describe('disableAccessKey', () => {
   describe('a user renamed since the finding (iam:UpdateUser with the compromised key)', () => {
     const NEW_NAME = 'svc-metrics';
     function givenRenamed(to = NEW_NAME, tags: Record<string, string> = {}, keys: string[] = [KEY]): void {
-      iamMock.on(ListUserTagsCommand, { UserName: 'ci-deployer' }).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
+      iamMock.on(GetUserCommand, { UserName: 'ci-deployer' }).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
       iamMock.on(ListAccessKeysCommand, { UserName: 'ci-deployer' }).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
-      iamMock.on(ListUserTagsCommand, { UserName: to }).resolves({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) });
+      iamMock.on(GetUserCommand, { UserName: to }).resolves(getUserAnswer(to, tags));
       iamMock.on(ListAccessKeysCommand, { UserName: to }).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ AccessKeyId, UserName: to, Status: 'Active' })) });
       iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: to, AccessKeyLastUsed: { ServiceName: 'sts', Region: 'eu-west-1', LastUsedDate: NOW } });
       iamMock.on(UpdateAccessKeyCommand).resolves({});
@@ -277,7 +308,7 @@ describe('disableAccessKey', () => {
       const result = await disable(USER_KEY(), { records });
       expect(result.status).toBe('disabled');
       expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input)).toEqual([{ AccessKeyId: KEY }]);
-      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: NEW_NAME }]);
+      expect(iamMock.commandCalls(GetUserCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: NEW_NAME }]);
       expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME }]);
       expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: NEW_NAME, AccessKeyId: KEY, Status: 'Inactive' }]);
       const renamed = `The finding names user ci-deployer, unknown to IAM in account 111122223333; access key ${KEY} is user ${NEW_NAME}'s now (GetAccessKeyLastUsed, ListAccessKeys): renamed since the finding (a strong sign of an attacker, who may call iam:UpdateUser with the key), or a forged finding's name`;
@@ -293,7 +324,7 @@ describe('disableAccessKey', () => {
       expect(result.status).toBe('refused');
       expect(result.keys[0]?.outcome).toBe('refused');
       expect(result.keys[0]?.reason).toMatch(/is user breakglass-ops's now .*renamed from ci-deployer since the finding.*User breakglass-ops matches the privileged name pattern \*BreakGlass\*/i);
-      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+      expect(iamMock.commandCalls(GetUserCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
       expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
       expect(mutations()).toHaveLength(0);
     });
@@ -318,7 +349,7 @@ describe('disableAccessKey', () => {
       const unlisted = await disable(USER_KEY());
       expect(unlisted.keys[0]).toMatchObject({ outcome: 'not-found', userName: 'ci-deployer' });
       expect(unlisted.keys[0]?.reason).toContain(`GetAccessKeyLastUsed names ${NEW_NAME} as the owner of access key ${KEY}, but IAM lists no such key under a user ${NEW_NAME} of account 111122223333 (ListAccessKeys): not followed`);
-      expect(iamMock.commandCalls(ListUserTagsCommand)).toHaveLength(1);
+      expect(iamMock.commandCalls(GetUserCommand)).toHaveLength(1);
       expect(mutations()).toHaveLength(0);
 
       iamMock.reset();
@@ -378,7 +409,7 @@ describe('disableAccessKey', () => {
       const VICTIM_KEY = 'AKIAQ3EGRW6JVICTIM01';
       givenRenamed();
       iamMock.on(GetAccessKeyLastUsedCommand, { AccessKeyId: VICTIM_KEY }).resolves({ UserName: 'ops-victim' });
-      iamMock.on(ListUserTagsCommand, { UserName: 'ops-victim' }).resolves({ Tags: [] });
+      iamMock.on(GetUserCommand, { UserName: 'ops-victim' }).resolves(getUserAnswer('ops-victim'));
       iamMock.on(ListAccessKeysCommand, { UserName: 'ops-victim' }).resolves({ AccessKeyMetadata: [{ AccessKeyId: VICTIM_KEY, UserName: 'ops-victim', Status: 'Active' }] });
       const base = USER_KEY();
       const incident: Incident = { ...base, affected: [...affectedResources(base), { kind: 'access-key', from: 'test', accessKeyId: VICTIM_KEY, userName: 'ci-deployer', userType: 'IAMUser', temporary: false }] };
@@ -394,7 +425,7 @@ describe('disableAccessKey', () => {
       );
       expect(result.keys[1]?.reason).toMatch(new RegExp(`^Access key ${KEY} is not one of user ops-victim's access keys in account 111122223333 \\(ListAccessKeys\\), yet the incident names it, as ${VICTIM_KEY}, under user ci-deployer`));
       // Before any read of either owner's tags: the pairing is judged on the follow's own ListAccessKeys.
-      expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
+      expect(iamMock.commandCalls(GetUserCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'ci-deployer' }]);
 
       // Both ways: the same two keys, both svc-metrics's, are both set Inactive under that name.
       iamMock.reset();
@@ -1133,7 +1164,7 @@ describe('a one-credential grant (per-credential executions)', () => {
     const incident = sequenceChild();
     const result = await disable(incident, { denyAll: true, grants: granting(incident, `access-key/111122223333/${KEY}`) });
     expect(result.status).toBe('disabled');
-    expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(GetUserCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
     expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
     expect(iamMock.commandCalls(ListAttachedUserPoliciesCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
     expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Inactive' }]);

@@ -17,6 +17,7 @@ import {
   IAMClient,
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
+  GetUserCommand,
   ListUserTagsCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
@@ -45,6 +46,7 @@ import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { NO_EC2 } from '../support/role-holders';
+import { getUserAnswer } from '../support/iam-users';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -73,6 +75,8 @@ afterEach(() => iamMock.reset());
 
 function givenUserKeys(keys: Record<string, 'Active' | 'Inactive'>, attached: string[] = []): void {
   iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+  // disable-access-key (containing first) reads the user with GetUser (row 11ae), the preview with ListUserTags.
+  iamMock.on(GetUserCommand).callsFake((input: { UserName?: string }) => getUserAnswer(input.UserName ?? ''));
   iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: Object.entries(keys).map(([AccessKeyId, Status]) => ({ AccessKeyId, UserName: USER, Status })) });
   iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: attached.map((PolicyArn) => ({ PolicyArn, PolicyName: 'AWSDenyAll' })) });
   iamMock.on(UpdateAccessKeyCommand).resolves({});
@@ -431,7 +435,7 @@ describe("the approval request of a drill's credential release (review-1z)", () 
   async function drillDisabled(records: MemoryCredentialRecordStore, tagsAfter: { Key: string; Value: string }[]) {
     const drill = drillOf(USER_KEY());
     givenUserKeys({ [KEY]: 'Active' });
-    iamMock.on(ListUserTagsCommand).resolves({ Tags: OPTED_IN });
+    iamMock.on(GetUserCommand).resolves(getUserAnswer(USER, { 'firebreak:gameday-target': 'true' }));
     await disableAccessKey(
       { incident: drill, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({}), execution: EXECUTION },
       { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },

@@ -18,6 +18,7 @@ import {
   IAMClient,
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
+  GetUserCommand,
   ListUserTagsCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
@@ -50,6 +51,7 @@ import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { MemoryCredentialRecordStore, TestMacSigner } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { NO_EC2 } from '../support/role-holders';
+import { getUserAnswer } from '../support/iam-users';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -72,6 +74,8 @@ afterEach(() => iamMock.reset());
 
 function givenUser(status: 'Active' | 'Inactive', attached: string[] = []): void {
   iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+  // disable-access-key reads the user with GetUser (its path and tags, row 11ae), the release with ListUserTags.
+  iamMock.on(GetUserCommand).callsFake((input: { UserName?: string }) => getUserAnswer(input.UserName ?? ''));
   iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: USER, Status: status }] });
   iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: attached.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })) });
   iamMock.on(UpdateAccessKeyCommand).resolves({});
@@ -237,6 +241,8 @@ describe('releaseCredentials: access keys', () => {
     const incident = USER_KEY();
     iamMock.on(ListUserTagsCommand, { UserName: USER }).rejects(noSuchUser(USER));
     iamMock.on(ListUserTagsCommand, { UserName: NEW_NAME }).resolves({ Tags: [] });
+    iamMock.on(GetUserCommand, { UserName: USER }).rejects(noSuchUser(USER));
+    iamMock.on(GetUserCommand, { UserName: NEW_NAME }).resolves(getUserAnswer(NEW_NAME));
     iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: NEW_NAME });
     iamMock.on(ListAccessKeysCommand, { UserName: NEW_NAME }).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: NEW_NAME, Status: 'Active' }] });
     iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
@@ -281,6 +287,8 @@ describe('releaseCredentials: access keys', () => {
     const records = new MemoryCredentialRecordStore();
     const incident = USER_KEY();
     iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+  // disable-access-key reads the user with GetUser (its path and tags, row 11ae), the release with ListUserTags.
+  iamMock.on(GetUserCommand).callsFake((input: { UserName?: string }) => getUserAnswer(input.UserName ?? ''));
     iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: USER, Status: 'Active' }] });
     iamMock.on(UpdateAccessKeyCommand).resolves({});
     expect((await disable(incident, records, false)).keys[0]).toMatchObject({ userName: USER, outcome: 'disabled' });
@@ -1240,7 +1248,7 @@ describe('releaseCredentials in a game day (review-live)', () => {
     const records = new MemoryCredentialRecordStore();
     const drill = drillOf(USER_KEY());
     givenUser('Active');
-    iamMock.on(ListUserTagsCommand).resolves({ Tags: OPTED_IN });
+    iamMock.on(GetUserCommand).resolves(getUserAnswer(USER, { 'firebreak:gameday-target': 'true' }));
     const contained = await disableAccessKey(
       { incident: drill, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({}), execution: EXECUTION },
       { clients, logger: silentLogger, grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => NOW },

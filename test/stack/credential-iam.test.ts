@@ -36,7 +36,8 @@ function roleStatements(playbooks: Playbook[], responder: string): { statements:
 describe('disable-access-key: IAM', () => {
   it('lists, reads tags of and updates keys of users, attaches only AWSDenyAll, denies the privileged users, reads only grants', () => {
     const { statements, environment } = roleStatements([CREDENTIALS], 'DisableAccessKey');
-    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
+    // GetUser: the user's path (privileged name patterns, row 11ae) and its tags, in one read.
+    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toEqual({
       Sid: 'DisableAccessKeysOfNamedUsers',
       Effect: 'Allow',
@@ -79,9 +80,9 @@ describe('disable-access-key: IAM', () => {
 describe('containment-guard: IAM with a playbook that cuts off credentials', () => {
   it("reads the tags of users and roles and the keys of users (before it takes a blast-radius slot), and nothing else of IAM", () => {
     const { statements } = roleStatements([playbook('key', [action('disable', 'disable-access-key', { denyAll: false }), action('alert', 'notify')], { resourceKinds: ['access-key'] })], 'ContainmentGuard');
-    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('iam:')).sort()).toEqual(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']);
-    // The user's tags, and whether the finding's key is the user's: users of its own account only, reads (List).
-    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
+    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('iam:')).sort()).toEqual(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:GetUser', 'iam:ListAccessKeys']);
+    // The user's path and tags, and whether the finding's key is the user's: users of its own account only, reads.
+    expect(statements.find((s) => s.Sid === 'ReadNamedUsers')).toEqual({ Sid: 'ReadNamedUsers', Effect: 'Allow', Action: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'], Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toBeUndefined();
   });
 

@@ -804,7 +804,9 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     const decide = (action: string, user: string, context: Record<string, string> = {}) => evaluate(statements, { action, resource: userArn(user), context });
     expect(decide('iam:UpdateAccessKey', 'ci-deployer')).toBe('allow');
     expect(decide('iam:ListAccessKeys', 'ci-deployer')).toBe('allow');
-    expect(decide('iam:ListUserTags', 'ci-deployer')).toBe('allow');
+    // The user's path and tags in one read (GetUser, row 11ae); no second way to read the tags.
+    expect(decide('iam:GetUser', 'ci-deployer')).toBe('allow');
+    expect(decide('iam:ListUserTags', 'ci-deployer')).toBe('no-allow');
     // A user renamed since the finding is followed by its key (authorized on the key's owner, user/*).
     expect(decide('iam:GetAccessKeyLastUsed', 'svc-metrics')).toBe('allow');
     expect(decide('iam:AttachUserPolicy', 'ci-deployer', { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' })).toBe('allow');
@@ -821,7 +823,7 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('SessionRevokerRole'))).toEqual([]);
   });
 
-  it("lets the containment guard's member role list a named user's keys and read its tags, and change nothing", () => {
+  it("lets the containment guard's member role list a named user's keys and read its path and tags, and change nothing", () => {
     const { template } = synthesize({
       responderActions: { 'containment-guard': guardTargetAccountActions([playbookOf('key', [action('disable', 'disable-access-key')])]), 'disable-access-key': keyActions },
       securityAccountId: SECURITY,
@@ -830,7 +832,8 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     const guard = resolvedStatements(template, 'MemberRole', 'permissions', 'containment-guard');
     // Before a slot: whether the finding's key is the named user's (ListAccessKeys), the user's tags, a role's id.
     expect(evaluate(guard, { action: 'iam:ListAccessKeys', resource: userArn('ci-deployer') })).toBe('allow');
-    expect(evaluate(guard, { action: 'iam:ListUserTags', resource: userArn('ci-deployer') })).toBe('allow');
+    expect(evaluate(guard, { action: 'iam:GetUser', resource: userArn('ci-deployer') })).toBe('allow');
+    expect(evaluate(guard, { action: 'iam:GetUser', resource: 'arn:aws:iam::444455556666:user/ci-deployer' })).toBe('no-allow');
     expect(evaluate(guard, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
     expect(evaluate(guard, { action: 'iam:ListAccessKeys', resource: 'arn:aws:iam::444455556666:user/ci-deployer' })).toBe('no-allow');
     // A user renamed since the finding: the key's owner now, users of this account only.

@@ -49,15 +49,15 @@ describe('a playbook with a contain-each-credential step, as synthesized', () =>
 
   // Before it takes a blast-radius slot, the guard reads the credential's current tags where it
   // lives, and whether IAM lists the finding's key as the named user's.
-  it("lets the guard read the tags of users and roles and the keys of users (and nothing else of IAM), where it acts itself and in the member role", () => {
+  it("lets the guard read the tags of users and roles, a user's path, and the keys of users (and nothing else of IAM), where it acts itself and in the member role", () => {
     const guardRole = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderContainmentGuardRole');
     const guard = statementsOfRole(template, guardRole);
     const iamActions = guard.flatMap(actionsOf).filter((action) => action.startsWith('iam:')).sort();
-    expect(iamActions).toEqual(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']);
-    expect(guard.find((statement) => statement.Sid === 'ReadNamedUsers')).toMatchObject({ Effect: 'Allow', Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'] });
+    expect(iamActions).toEqual(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:GetUser', 'iam:ListAccessKeys']);
+    expect(guard.find((statement) => statement.Sid === 'ReadNamedUsers')).toMatchObject({ Effect: 'Allow', Action: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'] });
     expect(JSON.stringify(guard.find((statement) => statement.Sid === 'ReadNamedUsers')?.Resource)).toContain(':user/*');
     expect(guard.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
-    expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:ListAccessKeys', 'iam:ListUserTags']));
+    expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetAccessKeyLastUsed', 'iam:GetRole', 'iam:GetUser', 'iam:ListAccessKeys']));
   });
 
   it('gives the guard no IAM action when no deployed playbook cuts off credentials', () => {

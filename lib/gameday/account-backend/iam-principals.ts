@@ -36,7 +36,7 @@ export async function createIamPrincipals(context: BackendContext, environment: 
   const iam = await context.clients.iam();
   const iamUsers: Record<string, { userName: string; arn: string; accessKeys: string[] }> = {};
   for (const [name, spec] of users) {
-    const created = await iam.send(new CreateUserCommand({ UserName: name, ...(Object.keys(spec.tags).length > 0 ? { Tags: tagList(spec.tags) } : {}) }));
+    const created = await iam.send(new CreateUserCommand({ UserName: name, ...(spec.path !== undefined ? { Path: spec.path } : {}), ...(Object.keys(spec.tags).length > 0 ? { Tags: tagList(spec.tags) } : {}) }));
     context.created.push({ kind: 'user', id: name });
     const accessKeys: string[] = [];
     for (const status of spec.accessKeys) {

@@ -625,6 +625,7 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
           // Authorized on the user that owns the key (Service Authorization Reference: user*), whatever a finding calls it.
           return [userTarget(world, call.account, ownerOfKey(world, call.account, String(input.AccessKeyId))?.name ?? '*')];
         case 'UpdateUser':
+        case 'GetUser':
         case 'ListUserTags':
         case 'ListAccessKeys':
         case 'UpdateAccessKey':

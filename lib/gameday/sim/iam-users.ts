@@ -1,6 +1,6 @@
 /**
- * IAM users and their access keys in the simulated account: what disable-access-key reads
- * (ListUserTags, ListAccessKeys, ListAttachedUserPolicies, GetAccessKeyLastUsed) and changes
+ * IAM users and their access keys in the simulated account: what disable-access-key and the guard read
+ * (GetUser, ListUserTags, ListAccessKeys, ListAttachedUserPolicies, GetAccessKeyLastUsed) and changes
  * (UpdateAccessKey, AttachUserPolicy), and what a game day creates, renames and deletes around it
  * (CreateUser, TagUser, UpdateUser, CreateAccessKey, DeleteAccessKey, DetachUserPolicy, DeleteUser). Errors as IAM sends them:
  * NoSuchEntity 404, LimitExceeded 409 (two keys per user), DeleteConflict 409, ValidationError 400.
@@ -14,6 +14,7 @@ import type {
   DeleteUserCommandInput,
   DetachUserPolicyCommandInput,
   GetAccessKeyLastUsedCommandInput,
+  GetUserCommandInput,
   ListAccessKeysCommandInput,
   ListAttachedUserPoliciesCommandInput,
   ListUserTagsCommandInput,
@@ -111,6 +112,19 @@ export function iamUserHandlers(world: SimWorld): Record<string, ApiHandler> {
       const owner = ownerOfKey(world, call.account, input.AccessKeyId);
       if (!owner) throw iamError('NoSuchEntity', `The Access Key with id ${String(input.AccessKeyId)} cannot be found.`, 404);
       return { UserName: owner.name, AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } };
+    },
+
+    /**
+     * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetUser.html: the user with its path and
+     * tags (a user has at most 50, all in the answer). Firebreak always names the user: the call
+     * without a name, which answers the caller's own user, is not simulated.
+     */
+    GetUser(call) {
+      const input = inputOf<GetUserCommandInput>(call);
+      if (input.UserName === undefined) throw iamError('ValidationError', 'GetUser without UserName (the caller itself) is not simulated.', 400);
+      const user = requireUser(world, call, input.UserName);
+      const tags = Object.entries(user.tags).map(([Key, Value]) => ({ Key, Value }));
+      return { User: { UserName: user.name, UserId: user.id, Arn: user.arn, Path: user.path, CreateDate: new Date(user.createDate), ...(tags.length > 0 ? { Tags: tags } : {}) } };
     },
 
     /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUserTags.html */
