@@ -399,17 +399,20 @@ describe('applySubstitutions', () => {
 describe('a compiled playbook executed with aws-local-stepfunctions', () => {
   const { definition } = compilePlaybook(compromised);
 
+  /** Every responder answering as it does in dry-run. */
+  const dryRunResponders = {
+    'containment-guard': () => proceed,
+    'quarantine-instance': () => result('quarantine-instance', 'dry-run'),
+    'snapshot-volumes': () => result('snapshot-volumes', 'dry-run'),
+    'publish-alert': () => ({ messageId: 'm-1' }),
+  };
+
   it('ATTACK (review-pause): a dry-run playbook started by hand with mode enforce sends every step but the guard dry-run, the evidence step included', async () => {
     // Before: every step read $.mode, the hand-written input's enforce; the granted steps were held
     // to dry-run by the guard's grant (row 2e) but snapshot-volumes holds none and snapshotted for real.
     const trial = compilePlaybook({ ...compromised, mode: 'dry-run' });
     const run = await runLocally(trial.definition, input, {
-      responders: {
-        'containment-guard': () => proceed,
-        'quarantine-instance': () => result('quarantine-instance', 'dry-run'),
-        'snapshot-volumes': () => result('snapshot-volumes', 'dry-run'),
-        'publish-alert': () => ({ messageId: 'm-1' }),
-      },
+      responders: dryRunResponders,
     });
     expect(run.status).toBe('SUCCEEDED');
     // The guard keeps the execution's own mode: it compares it with the execution's input (row 2l).
@@ -421,12 +424,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
 
   it('tried (review-pause): an enforce playbook still sends its steps the execution\'s mode (dry-run when triage started it so)', async () => {
     const run = await runLocally(definition, { ...input, mode: 'dry-run' }, {
-      responders: {
-        'containment-guard': () => proceed,
-        'quarantine-instance': () => result('quarantine-instance', 'dry-run'),
-        'snapshot-volumes': () => result('snapshot-volumes', 'dry-run'),
-        'publish-alert': () => ({ messageId: 'm-1' }),
-      },
+      responders: dryRunResponders,
     });
     expect(run.status).toBe('SUCCEEDED');
     for (const responder of ['containment-guard', 'quarantine-instance', 'snapshot-volumes', 'publish-alert']) {
