@@ -251,6 +251,19 @@ export interface GrantAssumeMemberRoleOptions {
    * a responder there. @default none: any account's role of that name
    */
   readonly organizationId?: string;
+  /**
+   * The served accounts (`servedAccountIds`). When any is listed, the grant is limited with
+   * `aws:ResourceAccount` to member roles in those accounts, as the client factories are (an
+   * organization's other accounts out of reach in IAM too). @default none: every account the
+   * organization condition allows
+   */
+  readonly servedAccountIds?: readonly string[];
+  /**
+   * The forensic account (`forensicAccountId`), never served: when no served account is listed,
+   * the grant excludes it with `aws:ResourceAccount`, so a member role deployed there (a StackSet
+   * over the whole organization) cannot be assumed, as the client factories refuse it. @default none
+   */
+  readonly forensicAccountId?: string;
   /** The statement id. @default 'AssumeFirebreakMemberRole' */
   readonly sid?: string;
 }
@@ -268,6 +281,9 @@ export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAs
   if (options.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(options.organizationId)) {
     throw new Error(`grantAssumeMemberRole: organizationId must look like o-xxxxxxxxxx, got '${options.organizationId}'`);
   }
+  for (const account of [...(options.servedAccountIds ?? []), ...(options.forensicAccountId !== undefined ? [options.forensicAccountId] : [])]) {
+    if (!/^\d{12}$/.test(account)) throw new Error(`grantAssumeMemberRole: account ids have 12 digits, got '${account}'`);
+  }
   const stack = Stack.of(responderRole);
   const resource = `arn:${stack.partition}:iam::*:role/${memberRoleName}`;
   responderRole.addToPrincipalPolicy(
@@ -275,9 +291,7 @@ export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAs
       sid: options.sid ?? 'AssumeFirebreakMemberRole',
       actions: ['sts:AssumeRole'],
       resources: [resource],
-      ...(options.organizationId !== undefined
-        ? { conditions: { StringEquals: { 'aws:ResourceOrgID': options.organizationId } } }
-        : {}),
+      ...assumeConditions(options),
     }),
   );
   Validations.of(responderRole).acknowledge({
@@ -285,6 +299,26 @@ export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAs
     reason:
       "Responders act in the account of each finding, known only at run time; the grant names one of this responder's own member-account roles, whose trust policy admits only this responder's roles.",
   });
+}
+
+/**
+ * Where a responder may assume its member role: the organization (`aws:ResourceOrgID`), narrowed to
+ * the served accounts when any is listed, else every account but the forensic one
+ * (`aws:ResourceAccount`, which STS sets to the role's account). The client factories refuse the
+ * same accounts before they call STS (unservedAccountReason): this is the same rail in IAM, for a
+ * caller that gets past the code.
+ */
+function assumeConditions(options: GrantAssumeMemberRoleOptions): { conditions?: Record<string, Record<string, string | string[]>> } {
+  const served = [...new Set(options.servedAccountIds ?? [])];
+  const within: Record<string, string | string[]> = {
+    ...(options.organizationId !== undefined ? { 'aws:ResourceOrgID': options.organizationId } : {}),
+    ...(served.length > 0 ? { 'aws:ResourceAccount': served } : {}),
+  };
+  const conditions = {
+    ...(Object.keys(within).length > 0 ? { StringEquals: within } : {}),
+    ...(served.length === 0 && options.forensicAccountId !== undefined ? { StringNotEquals: { 'aws:ResourceAccount': options.forensicAccountId } } : {}),
+  };
+  return Object.keys(conditions).length > 0 ? { conditions } : {};
 }
 
 /** The responders a set of playbooks runs that act in member accounts (EC2 or IAM), the guard included when a playbook is guarded; sorted. */

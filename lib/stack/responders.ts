@@ -380,7 +380,13 @@ export class Responders extends Construct {
       });
       if (memberRoles) {
         // Its own member-account roles only, never another responder's.
-        const organization = props.organizationId ? { organizationId: props.organizationId } : {};
+        // Within the organization, narrowed to the served accounts, never the forensic account: the
+        // accounts the client factories allow (unservedAccountReason), held in IAM too.
+        const organization = {
+          ...(props.organizationId ? { organizationId: props.organizationId } : {}),
+          ...(props.servedAccountIds !== undefined && props.servedAccountIds.length > 0 ? { servedAccountIds: props.servedAccountIds } : {}),
+          ...(props.forensicAccountId ? { forensicAccountId: props.forensicAccountId } : {}),
+        };
         if (memberRoles.member !== undefined) grantAssumeMemberRole(fn.role, { memberRoleName: memberRoles.member, ...organization });
         if (memberRoles.revoker !== undefined) {
           grantAssumeMemberRole(fn.role, { memberRoleName: memberRoles.revoker, sid: 'AssumeFirebreakSessionRevokerRole', ...organization });

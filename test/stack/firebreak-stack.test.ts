@@ -354,7 +354,7 @@ describe('FirebreakStack IAM', () => {
     expect(JSON.stringify(deny?.Resource)).toContain(':role/*/OrganizationAccountAccessRole');
   });
 
-  it('lets EC2 responders assume the member role in any account only when one is configured', () => {
+  it('lets EC2 responders assume the member role in the served accounts only when one is configured', () => {
     const withoutMembers = responderStatements(synthesize().template, 'QuarantineInstance');
     expect(grantedActions(withoutMembers)).not.toContain('sts:AssumeRole');
 
@@ -373,6 +373,21 @@ describe('FirebreakStack IAM', () => {
       Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
     });
     expect(grantedActions(responderStatements(template, 'PublishAlert'))).not.toContain('sts:AssumeRole');
+
+    const FORENSIC_KEY = 'arn:aws:kms:eu-west-1:999900001111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    // Narrowed to the served accounts when any is listed, as the client factories are; else every
+    // account of the organization but the forensic one (row 4b).
+    const served = synthesize({ memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5', servedAccountIds: ['444455556666'], forensicAccountId: '999900001111', forensicKmsKeyArn: FORENSIC_KEY }).template;
+    for (const responder of ['QuarantineInstance', 'ContainmentGuard']) {
+      expect(responderStatements(served, responder).find((s) => s.Sid === 'AssumeFirebreakMemberRole')?.Condition, responder).toEqual({
+        StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5', 'aws:ResourceAccount': ['444455556666'] },
+      });
+    }
+    const organization = synthesize({ memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5', forensicAccountId: '999900001111', forensicKmsKeyArn: FORENSIC_KEY }).template;
+    expect(responderStatements(organization, 'QuarantineInstance').find((s) => s.Sid === 'AssumeFirebreakMemberRole')?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' },
+      StringNotEquals: { 'aws:ResourceAccount': '999900001111' },
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({

@@ -718,6 +718,37 @@ describe('grantAssumeMemberRole', () => {
     ]);
   });
 
+  // Before: with organizationId, the grant allowed the member role in every account of the
+  // organization, servedAccountIds narrowing it in the code alone (session 38), and in the forensic
+  // account too, where a StackSet over the organization may deploy the member role (the code refuses
+  // it). A caller past the code (a bug, a forged client input) had IAM's leave to act there.
+  it('ATTACK (assume-scope): the grant allows the served accounts only, when listed, and never the forensic account', () => {
+    const statementOf = (options: Parameters<typeof grantAssumeMemberRole>[1]) => {
+      const { stack, role } = securityStack();
+      grantAssumeMemberRole(role, { memberRoleName: 'OrgFirebreak', organizationId: 'o-a1b2c3d4e5', ...options });
+      const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0]!;
+      const statements = (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+      return statements.map((statement) => ({ ...statement, Resource: 'arn:aws:iam::*:role/OrgFirebreak' }));
+    };
+    const assume = (statements: ReturnType<typeof statementOf>, account: string) =>
+      evaluate(statements.map((statement) => ({ where: 'responder role', statement })) as never, { action: 'sts:AssumeRole', resource: `arn:aws:iam::${account}:role/OrgFirebreak`, context: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5', 'aws:ResourceAccount': account } });
+
+    const narrowed = statementOf({ servedAccountIds: ['444455556666', '777788889999'], forensicAccountId: '999900001111' });
+    expect(narrowed[0]!.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5', 'aws:ResourceAccount': ['444455556666', '777788889999'] } });
+    expect(assume(narrowed, '444455556666')).toBe('allow');
+    expect(assume(narrowed, '777788889999')).toBe('allow');
+    // Another account of the organization, and the forensic account, are out of reach.
+    expect(assume(narrowed, '123412341234')).toBe('no-allow');
+    expect(assume(narrowed, '999900001111')).toBe('no-allow');
+
+    const organization = statementOf({ forensicAccountId: '999900001111' });
+    expect(organization[0]!.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' }, StringNotEquals: { 'aws:ResourceAccount': '999900001111' } });
+    expect(assume(organization, '123412341234')).toBe('allow');
+    expect(assume(organization, '999900001111')).toBe('no-allow');
+
+    expect(() => statementOf({ servedAccountIds: ['4444'] })).toThrow(/account ids have 12 digits, got '4444'/);
+  });
+
   it('leaves no unacknowledged cdk-nag finding on the responder role', () => {
     const { app, role } = securityStack();
     grantAssumeMemberRole(role);
