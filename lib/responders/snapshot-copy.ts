@@ -401,15 +401,21 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
   const copies: EvidenceCopy[] = [...withheldCopies];
   const failures: string[] = [];
-  /** Failures about snapshots anyone allowed ec2:CreateSnapshot or ec2:CreateTags may make many of (row 8n): named after the rest. */
-  const claims: string[] = [];
+  /**
+   * Failures about snapshots anyone allowed ec2:CreateSnapshot or ec2:CreateTags may make many of
+   * (row 8n): named after the rest, those of a volume attached to the instance first (the likeliest
+   * to be its evidence retagged), earliest first.
+   */
+  const claimed: { why: string; attached: boolean; started: number }[] = [];
+  const claim = (snapshot: Snapshot, why: string) =>
+    claimed.push({ why, attached: attached.volumeIds.has(snapshot.VolumeId ?? ''), started: snapshot.StartTime instanceof Date ? snapshot.StartTime.getTime() : Number.POSITIVE_INFINITY });
   for (const snapshot of foreign) {
     const sourceId = snapshot.SnapshotId as string;
     const volumeId = snapshot.VolumeId ?? 'unknown-volume';
     const why = `${sourceId} is a snapshot of ${volumeId}, which EC2 does not show attached to ${instanceId} (${attached.detail}): it carries this incident's evidence tags, but tags are claims, so it is neither shared nor copied. It is kept; check who tagged it.`;
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
     copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: `not a volume of ${instanceId}` });
-    claims.push(why);
+    claim(snapshot, why);
   }
   for (const { snapshot, reason } of stripped) {
     const sourceId = snapshot.SnapshotId as string;
@@ -417,14 +423,15 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     // Row 3y: what EC2 shows cannot tell the two apart, so the step says both, and what decides.
     const why = `${sourceId} of ${volumeId} carries the description snapshot-volumes gave this incident's evidence (${JSON.stringify(snapshot.Description)}, started ${startedAt(snapshot)}), but not its tags (${reason}): either Firebreak's evidence whose tags someone in ${incident.account} changed (a lock keeps a snapshot from deletion, not its tags from change), or a snapshot someone made with that description (ec2:CreateSnapshot, or ec2:CopySnapshot of any snapshot). It is neither shared nor copied, and kept (the member role shares only snapshots tagged ${EVIDENCE_TAG_KEYS.evidence}=true). Put Firebreak's tags back and re-run the step only once CloudTrail shows Firebreak's member role took it (CreateSnapshots) and who changed its tags (CreateTags, DeleteTags); otherwise it is not evidence Firebreak took: do not tag it as evidence, find who made it.`;
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
-    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: 'its evidence tags were changed: not copied' });
-    claims.push(why);
+    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: "carries the evidence description but not Firebreak's tags: not copied" });
+    claim(snapshot, why);
   }
   for (const volumeId of missing) {
     const why = `${volumeId} is attached to ${instanceId}, but no evidence snapshot of it for ${incident.key} exists in ${incident.account} (none carries this incident's tags or snapshot-volumes' description for it): its evidence snapshot was deleted (where no lock held it, or after its lock was removed), or the volume was attached after the snapshot step. Nothing of it is copied: check CloudTrail (DeleteSnapshot, UnlockSnapshot, AttachVolume), and snapshot it by hand if it is evidence.`;
     log.record('ec2:CopySnapshot', volumeId, 'skipped', why);
     failures.push(why);
   }
+  const claims = claimed.sort((a, b) => Number(b.attached) - Number(a.attached) || a.started - b.started).map((c) => c.why);
   const notCopied = (): EvidenceCopyFailedError => {
     const done = copies.filter((c) => c.outcome === 'copied' || c.outcome === 'already-copied').map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
     // Row 8n: this step's own failures come first, and the snapshots anyone may make by the hundred

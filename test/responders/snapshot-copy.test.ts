@@ -784,6 +784,19 @@ describe('copyEvidence', () => {
         expect(message).toMatch(/And 55 more not named here.*snap-0f0f0f0f0f0f00005, .* and 5 more\./);
         expect(message).toContain('61 of 62 evidence snapshot(s) not copied');
       });
+
+      it('ATTACK (rereview-evidence): the instance\'s own evidence retagged among sixty snapshots made with the description is named whole first, whatever order EC2 lists them in', async () => {
+        const forged = Array.from({ length: 60 }, (_, i) => evidence(`snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}`, `vol-0other${String(i).padStart(9, '0')}`, 'completed', { Tags: [] }));
+        memberFinds([SOURCES[0]!, ...forged, retagged(SOURCES[1]!, 'firebreak:incident', 'gd-another-incident')]);
+        complete('snap-0copy000000000001');
+        const message = await run().then(
+          () => '',
+          (error: unknown) => (error as Error).message,
+        );
+        // Before the fix: named 61st, past 32,768 characters.
+        expect(message.length).toBeLessThan(16_384);
+        expect(message).toMatch(/no source was deleted\. snap-0000000000000000b of vol-0data00000000000b carries the description .* \(it lacks Firebreak's tag firebreak:incident=/);
+      });
     });
 
     it('does not ask for evidence of every volume in dry-run (none was taken)', async () => {
