@@ -799,6 +799,18 @@ describe('copyEvidence', () => {
       });
     });
 
+    it('tried (rereview-evidence): an instance-store disk (a mapping without Ebs, which no snapshot can take) is no volume without evidence', async () => {
+      const withEphemeral = {
+        Reservations: [
+          { Instances: [{ ...INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!, BlockDeviceMappings: [...INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!.BlockDeviceMappings, { DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }] }] },
+        ],
+      };
+      member.on(DescribeInstancesCommand).resolves(withEphemeral);
+      memberFinds(SOURCES);
+      complete('snap-0copy000000000001', 'snap-0copy000000000002');
+      expect((await run()).status).toBe('copied');
+    });
+
     it('does not ask for evidence of every volume in dry-run (none was taken)', async () => {
       memberFinds([]);
       const result = await run(input('dry-run'));
@@ -887,6 +899,30 @@ describe('copyEvidence', () => {
         ['snap-0000000000000000b', 'skipped'],
       ]);
       expect(result.actions.at(-1)?.detail).toMatch(/also attached to i-0prod0000000000db/);
+    });
+
+    it('tried (rereview-evidence): a drill\'s volume shared with an instance outside it, which snapshot-volumes left out, is no "volume without evidence": the rest is copied and the step succeeds', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).callsFake((i: { Filters?: { Values: string[] }[] }) => {
+        const wanted = i.Filters?.[0]?.Values;
+        if (wanted === undefined) return described([{ Key: 'firebreak:gameday-target', Value: 'true' }]);
+        // The production database also holds the data volume (Multi-Attach), and does not opt in to drills.
+        return wanted.includes('vol-0data00000000000b')
+          ? { Reservations: [{ Instances: [{ InstanceId: 'i-0prod0000000000db', Tags: [{ Key: 'Name', Value: 'payments-db' }], BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeId: 'vol-0data00000000000b' } }] }] }] }
+          : { Reservations: [] };
+      });
+      complete('snap-0copy000000000001');
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('copied');
+      expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+      expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).not.toContain('snap-0000000000000000b');
+    });
+
+    it('tried (rereview-evidence): the same volume, were it attached to no instance outside the drill, has no evidence and fails the step, named', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).callsFake((i: { Filters?: unknown[] }) => (i.Filters === undefined ? described([{ Key: 'firebreak:gameday-target', Value: 'true' }]) : { Reservations: [] }));
+      complete('snap-0copy000000000001');
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(/1 of 2 .*vol-0data00000000000b is attached to i-0abc1234def567890, but no evidence snapshot of it/);
     });
 
     it('asks EC2 nothing more for a real incident (the evidence of a compromised instance includes what it shares)', async () => {
