@@ -330,6 +330,12 @@ export interface GameDayBackend {
    * before the snapshotter's next call. Optional: only the simulated account can act between two calls.
    */
   retagEvidenceAfterSnapshot?(instanceId: string, value: string): void;
+  /**
+   * Arms a `tamper: { forgeEvidenceAfterSnapshot }`: once the instance's volumes are snapshotted
+   * (CreateSnapshots), a second snapshot of each data volume is made a second later with the
+   * evidence's description and tags (row 3y). Optional: only the simulated account can act between two calls.
+   */
+  forgeEvidenceAfterSnapshot?(instanceId: string): void;
   /** Arms a `tamper: { untagAfterCopy }`: as `untagAfterShare`, once a snapshot of one of the instance's volumes is copied (CopySnapshot accepted). */
   untagAfterCopy?(instanceId: string, key: string): void;
   /**

@@ -402,6 +402,10 @@ export class LocalBackend extends AccountBackend {
     this.sim.retagEvidenceAfterSnapshot(instanceId, value);
   }
 
+  forgeEvidenceAfterSnapshot(instanceId: string): void {
+    this.sim.forgeEvidenceAfterSnapshot(instanceId);
+  }
+
   untagAfterCopy(instanceId: string, key: string): void {
     this.sim.untagAfterCopy(instanceId, key);
   }

@@ -708,6 +708,20 @@ function retagEvidenceAfterSnapshot(backend: GameDayBackend, environment: Resolv
   arm(instance.instanceId, 'gd-another-incident');
 }
 
+/**
+ * A `tamper: { forgeEvidenceAfterSnapshot }` injection (row 3y): someone allowed ec2:CreateSnapshot
+ * and ec2:CreateTags in the member account snapshots the instance's data volumes again right after
+ * snapshot-volumes did (the disk as it is then), with the evidence's description and tags. Armed
+ * here; the backend acts at that CreateSnapshots, which only the simulated account can do.
+ */
+function forgeEvidenceAfterSnapshot(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string, where: string): void {
+  const instance = environment.instances[instanceName];
+  if (instance === undefined) throw new Error(`${where}: tamper: no instance '${instanceName}' in the environment`);
+  const arm = backend.forgeEvidenceAfterSnapshot?.bind(backend);
+  if (arm === undefined) throw new Error(`${where}: tamper: forgeEvidenceAfterSnapshot needs the local backend (it acts between two calls of a responder)`);
+  arm(instance.instanceId);
+}
+
 /** The role of a `tamper: { readObject }` injection: an application of the object's account, outside Firebreak's policies. */
 export const APPLICATION_READER_ROLE = 'gameday-application-reader';
 
@@ -949,7 +963,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { reactivateAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { listDomainByHand: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { retagEvidenceAfterSnapshot: string } | { readObject: string } | { uploadObject: string; body: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { reactivateAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { listDomainByHand: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { retagEvidenceAfterSnapshot: string } | { forgeEvidenceAfterSnapshot: string } | { readObject: string } | { uploadObject: string; body: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -1073,6 +1087,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('uploadObject' in tamper) await uploadObjectAsUploader(backend, environment, tamper, `${scenario.file}: inject[${injection}]`);
           else if ('untagAfterCopy' in tamper) untagAfterShare(backend, environment, tamper.untagAfterCopy, `${scenario.file}: inject[${injection}]`, 'untagAfterCopy');
           else if ('retagEvidenceAfterSnapshot' in tamper) retagEvidenceAfterSnapshot(backend, environment, tamper.retagEvidenceAfterSnapshot, `${scenario.file}: inject[${injection}]`);
+          else if ('forgeEvidenceAfterSnapshot' in tamper) forgeEvidenceAfterSnapshot(backend, environment, tamper.forgeEvidenceAfterSnapshot, `${scenario.file}: inject[${injection}]`);
           else await reopenReleases(backend, environment);
           return;
         }

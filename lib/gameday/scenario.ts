@@ -532,6 +532,11 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          forgeEvidenceAfterSnapshot: logicalName('instance').describe(
+            "Armed now, acts once later: right after the instance's volumes are snapshotted (CreateSnapshots: snapshot-volumes), someone allowed ec2:CreateSnapshot and ec2:CreateTags in the account snapshots each of its data volumes again a second later (the disk as it is then: the malware may have wiped it), with the evidence's description and tags, before copy-evidence looks for them (docs/security.md row 3y). Local backend only; inject it before the finding.",
+          ),
+        }),
+        z.strictObject({
           untagAfterCopy: logicalName('instance').describe(
             "Armed now, acts once later: right after the forensic account copies a snapshot of one of this instance's volumes (CopySnapshot accepted: copy-evidence, the copy started), the instance's owner takes its firebreak:gameday-target tag off, opting it out of drills after the copy started. Local backend only; inject it before the finding.",
           ),

@@ -358,8 +358,21 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   // the word of the step before.
   const sharedOutside =
     isGameDayIncident(incident) && ofInstance.length > 0 ? await volumesSharedOutsideDrill(member, instanceId, [...new Set(ofInstance.map((s) => s.VolumeId as string))]) : new Map<string, string[]>();
-  const usable = ofInstance.filter((s) => !sharedOutside.has(s.VolumeId as string));
-  const withheld = ofInstance.filter((s) => !usable.includes(s));
+  const outsideDrill = ofInstance.filter((s) => !sharedOutside.has(s.VolumeId as string));
+  const withheld = ofInstance.filter((s) => !outsideDrill.includes(s));
+  // Row 3y: snapshot-volumes takes one snapshot per volume and reuses it on every rerun, so of two
+  // sources of one volume the later was not its: someone allowed ec2:CreateSnapshot and
+  // ec2:CreateTags made it (the disk after the malware on the isolated instance wiped it), with
+  // Firebreak's description and tags. Only the earliest of each volume is shared and copied.
+  const { earliest: usable, later } = earliestOfEachVolume(outsideDrill);
+  for (const { snapshot, earlier } of later) {
+    log.record(
+      'ec2:ModifySnapshotAttribute',
+      snapshot.SnapshotId as string,
+      'skipped',
+      `${snapshot.SnapshotId as string} of ${snapshot.VolumeId as string} (started ${startedAt(snapshot)}) carries this incident's marks, but ${earlier.SnapshotId as string} of the same volume started earlier (${startedAt(earlier)}): snapshot-volumes takes one snapshot per volume and reuses it, so the later one is not its (someone allowed ec2:CreateSnapshot and ec2:CreateTags in ${incident.account} made it). It is neither shared nor copied, and kept: check CloudTrail (CreateSnapshot, CreateTags) for who made it.`,
+    );
+  }
   const sharedWith = (s: Snapshot): string => {
     const others = sharedOutside.get(s.VolumeId as string) ?? [];
     return `its volume ${s.VolumeId as string} is also attached to ${others.join(', ')}, which ${others.length === 1 ? 'does' : 'do'} not carry the tag ${SECURITY_TAGS.gameDayTarget.key}=${SECURITY_TAGS.gameDayTarget.value} in EC2 now`;
@@ -388,35 +401,48 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
   const copies: EvidenceCopy[] = [...withheldCopies];
   const failures: string[] = [];
+  /**
+   * Failures about snapshots anyone allowed ec2:CreateSnapshot or ec2:CreateTags may make many of
+   * (row 8n): named after the rest, those of a volume attached to the instance first (the likeliest
+   * to be its evidence retagged), earliest first.
+   */
+  const claimed: { why: string; attached: boolean; started: number }[] = [];
+  const claim = (snapshot: Snapshot, why: string) =>
+    claimed.push({ why, attached: attached.volumeIds.has(snapshot.VolumeId ?? ''), started: snapshot.StartTime instanceof Date ? snapshot.StartTime.getTime() : Number.POSITIVE_INFINITY });
   for (const snapshot of foreign) {
     const sourceId = snapshot.SnapshotId as string;
     const volumeId = snapshot.VolumeId ?? 'unknown-volume';
     const why = `${sourceId} is a snapshot of ${volumeId}, which EC2 does not show attached to ${instanceId} (${attached.detail}): it carries this incident's evidence tags, but tags are claims, so it is neither shared nor copied. It is kept; check who tagged it.`;
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
     copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: `not a volume of ${instanceId}` });
-    failures.push(why);
+    claim(snapshot, why);
   }
   for (const { snapshot, reason } of stripped) {
     const sourceId = snapshot.SnapshotId as string;
     const volumeId = snapshot.VolumeId ?? 'unknown-volume';
-    const why = `${sourceId} of ${volumeId} carries the description snapshot-volumes gave this incident's evidence (${JSON.stringify(snapshot.Description)}), but its tags no longer say so (${reason}): someone in ${incident.account} changed them (a lock keeps a snapshot from deletion, not its tags from change). It is neither shared nor copied, and kept (the member role shares only snapshots tagged ${EVIDENCE_TAG_KEYS.evidence}=true): find who changed its tags (CloudTrail CreateTags, DeleteTags), put Firebreak's tags back and re-run the step, or copy it by hand.`;
+    // Row 3y: what EC2 shows cannot tell the two apart, so the step says both, and what decides.
+    const why = `${sourceId} of ${volumeId} carries the description snapshot-volumes gave this incident's evidence (${JSON.stringify(snapshot.Description)}, started ${startedAt(snapshot)}), but not its tags (${reason}): either Firebreak's evidence whose tags someone in ${incident.account} changed (a lock keeps a snapshot from deletion, not its tags from change), or a snapshot someone made with that description (ec2:CreateSnapshot, or ec2:CopySnapshot of any snapshot). It is neither shared nor copied, and kept (the member role shares only snapshots tagged ${EVIDENCE_TAG_KEYS.evidence}=true). Put Firebreak's tags back and re-run the step only once CloudTrail shows Firebreak's member role took it (CreateSnapshots) and who changed its tags (CreateTags, DeleteTags); otherwise it is not evidence Firebreak took: do not tag it as evidence, find who made it.`;
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
-    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: 'its evidence tags were changed: not copied' });
-    failures.push(why);
+    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: "carries the evidence description but not Firebreak's tags: not copied" });
+    claim(snapshot, why);
   }
   for (const volumeId of missing) {
     const why = `${volumeId} is attached to ${instanceId}, but no evidence snapshot of it for ${incident.key} exists in ${incident.account} (none carries this incident's tags or snapshot-volumes' description for it): its evidence snapshot was deleted (where no lock held it, or after its lock was removed), or the volume was attached after the snapshot step. Nothing of it is copied: check CloudTrail (DeleteSnapshot, UnlockSnapshot, AttachVolume), and snapshot it by hand if it is evidence.`;
     log.record('ec2:CopySnapshot', volumeId, 'skipped', why);
     failures.push(why);
   }
+  const claims = claimed.sort((a, b) => Number(b.attached) - Number(a.attached) || a.started - b.started).map((c) => c.why);
   const notCopied = (): EvidenceCopyFailedError => {
     const done = copies.filter((c) => c.outcome === 'copied' || c.outcome === 'already-copied').map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
+    // Row 8n: this step's own failures come first, and the snapshots anyone may make by the hundred
+    // (one carrying this incident's description or tags) are named only so far: Step Functions cuts
+    // a Cause at 32,768 characters, and the alert lost the rest and the copies made, named last.
     return new EvidenceCopyFailedError(
-      `${failures.length} of ${candidates.length + stripped.length + missing.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
+      `${failures.length + claims.length} of ${candidates.length - later.length + stripped.length + missing.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${boundedFailures(failures, claims)}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
     );
   };
   if (usable.length === 0) {
-    if (failures.length > 0) throw notCopied();
+    if (failures.length + claims.length > 0) throw notCopied();
     log.record('ec2:CopySnapshot', instanceId, 'skipped', mode === 'dry-run' ? 'No evidence snapshot exists yet (in dry-run none was taken): nothing to copy.' : 'No evidence snapshot to copy (the snapshot step took none).');
     return finish(mode === 'dry-run' ? 'dry-run' : 'no-evidence', [], instanceId);
   }
@@ -456,10 +482,10 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     // the state machine waits and retries (the same retrier as the sources'); the rerun reads the
     // custody records and copies nothing again.
     throw new EvidencePendingError(
-      `${stillPending.length} forensic cop${stillPending.length === 1 ? 'y' : 'ies'} still pending in ${target.accountId} (${stillPending.join(', ')}): custody recorded as pending; the step waits and retries, confirming each copy before it seals its custody and removes the share. Nothing is copied twice; the sources are kept.${failures.length > 0 ? ` Already failed: ${failures.join(' ')}` : ''}`,
+      `${stillPending.length} forensic cop${stillPending.length === 1 ? 'y' : 'ies'} still pending in ${target.accountId} (${stillPending.join(', ')}): custody recorded as pending; the step waits and retries, confirming each copy before it seals its custody and removes the share. Nothing is copied twice; the sources are kept.${failures.length + claims.length > 0 ? ` Already failed: ${boundedFailures(failures, claims)}` : ''}`,
     );
   }
-  if (failures.length > 0) throw notCopied();
+  if (failures.length + claims.length > 0) throw notCopied();
   const status: CopyStatus = mode === 'dry-run' ? 'dry-run' : copies.every((c) => c.outcome === 'already-copied') ? 'already-copied' : 'copied';
   return finish(status, copies, instanceId);
 }
@@ -555,6 +581,51 @@ function keptCopy(record: CustodyRecord, forensicAccount: string): EvidenceCopy 
     detail: `drill refused after its copy started: the copy ${copyId ?? '(none named)'} is kept in ${forensicAccount} (evidence is never deleted); remove it by hand there`,
     custody: custodySummary(record, true),
   };
+}
+
+/** When EC2 says a snapshot started, for the messages (ISO 8601), or `an unknown time`. */
+function startedAt(snapshot: Snapshot): string {
+  return snapshot.StartTime instanceof Date ? snapshot.StartTime.toISOString() : 'an unknown time';
+}
+
+/**
+ * The sources split by volume (pure, row 3y): `earliest`, the one of each volume that started first
+ * (ties by snapshot id), in the order given; `later`, every other, with the earlier one of its
+ * volume. snapshot-volumes takes one snapshot per volume and reuses it on every rerun, so a later
+ * source of a volume is one someone else made with Firebreak's description and tags.
+ */
+export function earliestOfEachVolume(sources: readonly Snapshot[]): { earliest: Snapshot[]; later: { snapshot: Snapshot; earlier: Snapshot }[] } {
+  const time = (s: Snapshot) => (s.StartTime instanceof Date ? s.StartTime.getTime() : Number.POSITIVE_INFINITY);
+  const first = new Map<string, Snapshot>();
+  for (const source of sources) {
+    const volumeId = source.VolumeId as string;
+    const known = first.get(volumeId);
+    if (known === undefined || time(source) < time(known) || (time(source) === time(known) && (source.SnapshotId as string) < (known.SnapshotId as string))) first.set(volumeId, source);
+  }
+  const earliest = sources.filter((s) => first.get(s.VolumeId as string) === s);
+  const later = sources.filter((s) => first.get(s.VolumeId as string) !== s).map((snapshot) => ({ snapshot, earlier: first.get(snapshot.VolumeId as string) as Snapshot }));
+  return { earliest, later };
+}
+
+/** At most this many failures about snapshots anyone may make (`claims`) are named whole in the step's error (row 8n); the rest by id, up to CLAIM_IDS_NAMED. */
+const CLAIMS_NAMED = 5;
+const CLAIM_IDS_NAMED = 50;
+
+/**
+ * The failures as the step's error says them (pure, row 8n): this step's own (a copy that failed, a
+ * volume without evidence: at most one per attached volume) whole and first, then at most
+ * CLAIMS_NAMED of the failures about snapshots that carry this incident's description or tags, then
+ * the ids of the next CLAIM_IDS_NAMED and a count of the rest. Each is in the step's action log whole.
+ */
+export function boundedFailures(failures: readonly string[], claims: readonly string[]): string {
+  const named = claims.slice(0, CLAIMS_NAMED);
+  const rest = claims.slice(CLAIMS_NAMED);
+  const ids = rest.slice(0, CLAIM_IDS_NAMED).map((why) => /^\S+/.exec(why)?.[0] ?? '?');
+  const more =
+    rest.length > 0
+      ? ` And ${rest.length} more not named here, each a snapshot carrying this incident's description or tags that is neither shared nor copied (the step's action log names each, with why): ${ids.join(', ')}${rest.length > ids.length ? ` and ${rest.length - ids.length} more` : ''}.`
+      : '';
+  return [...failures, ...named].join(' ') + more;
 }
 
 /**

@@ -667,7 +667,7 @@ describe('copyEvidence', () => {
       // Before the fix: status `copied`, snap-0000000000000000b never shared, copied, recorded nor named.
       await expect(run()).rejects.toThrow(EvidenceCopyFailedError);
       await expect(run()).rejects.toThrow(
-        /snap-0000000000000000b of vol-0data00000000000b carries the description snapshot-volumes gave this incident's evidence \(.*\), but its tags no longer say so \(it lacks Firebreak's tag firebreak:incident=.*\): someone in 111122223333 changed them .* neither shared nor copied, and kept/,
+        /snap-0000000000000000b of vol-0data00000000000b carries the description snapshot-volumes gave this incident's evidence \(.*\), but not its tags \(it lacks Firebreak's tag firebreak:incident=.*\): either Firebreak's evidence whose tags someone in 111122223333 changed .* neither shared nor copied, and kept/,
       );
       expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
       expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).not.toContain('snap-0000000000000000b');
@@ -720,6 +720,95 @@ describe('copyEvidence', () => {
       complete('snap-0copy000000000001', 'snap-0copy000000000002');
       const result = await run();
       expect(result.status).toBe('copied');
+    });
+
+    describe('a snapshot someone made with Firebreak\'s description (review of row 3x, rereview-evidence)', () => {
+      /** What someone allowed ec2:CreateSnapshot and ec2:CreateTags makes of the data volume after snapshot-volumes: the disk as it is then (the malware on the isolated instance may have wiped it), with Firebreak's description and, optionally, its tags. */
+      const later = (extra: Partial<Snapshot> = {}) => evidence('snap-0f0f0f0f0f0f0f0f1', 'vol-0data00000000000b', 'completed', { StartTime: new Date('2026-11-20T10:40:00.000Z'), ...extra });
+
+      it('ATTACK (rereview-evidence): a later snapshot of an attached volume made with Firebreak\'s description and tags is never shared, copied nor recorded as evidence beside the one snapshot-volumes took', async () => {
+        const forged = later();
+        memberFinds([...SOURCES, forged]);
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: [forged.SnapshotId!] }).resolves({ Snapshots: [forged] });
+        complete('snap-0copy000000000001', 'snap-0copy000000000002', 'snap-0copy000000000003');
+        const result = await run();
+        // Before the fix: status `copied` with three copies, the forgery shared, copied and sealed as this incident's evidence of vol-0data00000000000b.
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).not.toContain(forged.SnapshotId);
+        expect(result.copies.map((c) => c.sourceSnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        const skipped = result.actions.find((a) => a.target === forged.SnapshotId);
+        expect(skipped?.outcome).toBe('skipped');
+        expect(skipped?.detail).toMatch(/snap-0f0f0f0f0f0f0f0f1 of vol-0data00000000000b \(started 2026-11-20T10:40:00.000Z\) carries this incident's marks, but snap-0000000000000000b of the same volume started earlier \(2026-11-20T10:02:00.000Z\).*one snapshot per volume.*neither shared nor copied, and kept/);
+      });
+
+      it('ATTACK (rereview-evidence): of two marked snapshots of a volume, the earlier is the one copied whichever EC2 lists first (before the fix both were)', async () => {
+        const early = { ...SOURCES[1]!, StartTime: new Date('2026-11-20T10:01:00.000Z') };
+        memberFinds([SOURCES[0]!, later({ SnapshotId: 'snap-0000000000000000c', StartTime: new Date('2026-11-20T10:02:00.000Z') }), early]);
+        complete('snap-0copy000000000001', 'snap-0copy000000000002');
+        await run();
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000b']);
+      });
+
+      it('ATTACK (rereview-evidence): a snapshot carrying only the description is not said to be evidence whose tags were changed, and the step does not tell the responder to tag it as evidence unchecked', async () => {
+        memberFinds([...SOURCES, later({ Tags: [] })]);
+        complete('snap-0copy000000000001', 'snap-0copy000000000002');
+        const failure = await run().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+        const message = (failure as Error).message;
+        // Before the fix: "someone in 111122223333 changed them … put Firebreak's tags back and re-run the step": done, the forgery became a source.
+        expect(message).not.toMatch(/changed them/);
+        expect(message).toMatch(
+          /snap-0f0f0f0f0f0f0f0f1 of vol-0data00000000000b carries the description snapshot-volumes gave this incident's evidence \(".*", started 2026-11-20T10:40:00.000Z\), but not its tags \(it lacks .*\): either Firebreak's evidence whose tags someone in 111122223333 changed \(.*\), or a snapshot someone made with that description/,
+        );
+        expect(message).toMatch(/CloudTrail shows Firebreak's member role took it \(CreateSnapshots\)/);
+      });
+
+      it('ATTACK (rereview-evidence): sixty snapshots made with the description do not push the real failures and the copies made out of the error Step Functions keeps (a Cause is cut at 32,768 characters)', async () => {
+        const forged = Array.from({ length: 60 }, (_, i) => evidence(`snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}`, `vol-0other${String(i).padStart(9, '0')}`, 'completed', { Tags: [] }));
+        memberFinds([SOURCES[0]!, ...forged]);
+        complete('snap-0copy000000000001');
+        const failure = await run().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+        const message = (failure as Error).message;
+        // The cause is JSON ({"errorType","errorMessage","trace"}): the message must leave room for the rest.
+        // Before the fix: 41,180 characters, past the cap, the deleted data volume's evidence named after the 60 forgeries, the copy made last.
+        expect(message.length).toBeLessThan(16_384);
+        expect(message).toMatch(/vol-0data00000000000b is attached to i-0abc1234def567890, but no evidence snapshot of it/);
+        expect(message).toMatch(/Copied, custody recorded: snap-0000000000000000a → snap-0copy000000000001/);
+        expect(message).toMatch(/And 55 more not named here.*snap-0f0f0f0f0f0f00005, .* and 5 more\./);
+        expect(message).toContain('61 of 62 evidence snapshot(s) not copied');
+      });
+
+      it('ATTACK (rereview-evidence): the instance\'s own evidence retagged among sixty snapshots made with the description is named whole first, whatever order EC2 lists them in', async () => {
+        const forged = Array.from({ length: 60 }, (_, i) => evidence(`snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}`, `vol-0other${String(i).padStart(9, '0')}`, 'completed', { Tags: [] }));
+        memberFinds([SOURCES[0]!, ...forged, retagged(SOURCES[1]!, 'firebreak:incident', 'gd-another-incident')]);
+        complete('snap-0copy000000000001');
+        const message = await run().then(
+          () => '',
+          (error: unknown) => (error as Error).message,
+        );
+        // Before the fix: named 61st, past 32,768 characters.
+        expect(message.length).toBeLessThan(16_384);
+        expect(message).toMatch(/no source was deleted\. snap-0000000000000000b of vol-0data00000000000b carries the description .* \(it lacks Firebreak's tag firebreak:incident=/);
+      });
+    });
+
+    it('tried (rereview-evidence): an instance-store disk (a mapping without Ebs, which no snapshot can take) is no volume without evidence', async () => {
+      const withEphemeral = {
+        Reservations: [
+          { Instances: [{ ...INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!, BlockDeviceMappings: [...INSTANCE_VOLUMES.Reservations[0]!.Instances[0]!.BlockDeviceMappings, { DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }] }] },
+        ],
+      };
+      member.on(DescribeInstancesCommand).resolves(withEphemeral);
+      memberFinds(SOURCES);
+      complete('snap-0copy000000000001', 'snap-0copy000000000002');
+      expect((await run()).status).toBe('copied');
     });
 
     it('does not ask for evidence of every volume in dry-run (none was taken)', async () => {
@@ -810,6 +899,30 @@ describe('copyEvidence', () => {
         ['snap-0000000000000000b', 'skipped'],
       ]);
       expect(result.actions.at(-1)?.detail).toMatch(/also attached to i-0prod0000000000db/);
+    });
+
+    it('tried (rereview-evidence): a drill\'s volume shared with an instance outside it, which snapshot-volumes left out, is no "volume without evidence": the rest is copied and the step succeeds', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).callsFake((i: { Filters?: { Values: string[] }[] }) => {
+        const wanted = i.Filters?.[0]?.Values;
+        if (wanted === undefined) return described([{ Key: 'firebreak:gameday-target', Value: 'true' }]);
+        // The production database also holds the data volume (Multi-Attach), and does not opt in to drills.
+        return wanted.includes('vol-0data00000000000b')
+          ? { Reservations: [{ Instances: [{ InstanceId: 'i-0prod0000000000db', Tags: [{ Key: 'Name', Value: 'payments-db' }], BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeId: 'vol-0data00000000000b' } }] }] }] }
+          : { Reservations: [] };
+      });
+      complete('snap-0copy000000000001');
+      const result = await run({ ...input(), incident: drill });
+      expect(result.status).toBe('copied');
+      expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+      expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).not.toContain('snap-0000000000000000b');
+    });
+
+    it('tried (rereview-evidence): the same volume, were it attached to no instance outside the drill, has no evidence and fails the step, named', async () => {
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [drillEvidence[0]!] });
+      member.on(DescribeInstancesCommand).callsFake((i: { Filters?: unknown[] }) => (i.Filters === undefined ? described([{ Key: 'firebreak:gameday-target', Value: 'true' }]) : { Reservations: [] }));
+      complete('snap-0copy000000000001');
+      await expect(run({ ...input(), incident: drill })).rejects.toThrow(/1 of 2 .*vol-0data00000000000b is attached to i-0abc1234def567890, but no evidence snapshot of it/);
     });
 
     it('asks EC2 nothing more for a real incident (the evidence of a compromised instance includes what it shares)', async () => {

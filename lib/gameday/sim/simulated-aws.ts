@@ -270,6 +270,31 @@ export class SimulatedAws {
   }
 
   /**
+   * Once, right after the first CreateSnapshots of `instanceId` succeeds, a second snapshot of each
+   * of its data volumes (not its root device's) is made one simulated second later, with the
+   * description and tags of that volume's evidence, as anyone allowed ec2:CreateSnapshot and
+   * ec2:CreateTags in the account could make it: between snapshot-volumes and copy-evidence (a game
+   * day's `tamper: { forgeEvidenceAfterSnapshot }`, row 3y). Made on the world directly, so it is
+   * not in the call log.
+   */
+  forgeEvidenceAfterSnapshot(instanceId: string): void {
+    const stop = this.onCall((record) => {
+      if (record.api !== 'ec2:CreateSnapshots' || record.outcome !== 'ok' || record.dryRun) return;
+      const instance = this.world.instances.get(instanceId);
+      if (instance === undefined || (record.input.InstanceSpecification as { InstanceId?: unknown } | undefined)?.InstanceId !== instanceId) return;
+      for (const snapshot of [...this.world.snapshots.values()]) {
+        const attachment = this.world.volumes.get(snapshot.volumeId)?.attachment;
+        if (attachment?.instanceId !== instanceId || attachment.device === instance.rootDeviceName || !snapshot.tags.has('firebreak:incident')) continue;
+        const later = this.world.now() + 1000;
+        const { lock: _lock, createVolumePermissions: _shares, ...rest } = snapshot;
+        const forged = { ...rest, id: this.world.ids.resourceId('snap'), startTime: later, completesAt: later + this.world.options.snapshotCompletionMs, tags: new Map(snapshot.tags) };
+        this.world.snapshots.set(forged.id, forged);
+      }
+      stop();
+    });
+  }
+
+  /**
    * Once, right after the first CopySnapshot of a snapshot of a volume attached to `instanceId`
    * succeeds, the instance's tag `key` is deleted, as its owner would delete it: between that copy
    * and whatever the copier calls next (a game day's `tamper: { untagAfterCopy }`). Made on the
