@@ -728,7 +728,7 @@ describe('grantAssumeMemberRole', () => {
       grantAssumeMemberRole(role, { memberRoleName: 'OrgFirebreak', organizationId: 'o-a1b2c3d4e5', ...options });
       const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0]!;
       const statements = (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
-      return statements.map((statement) => ({ ...statement, Resource: 'arn:aws:iam::*:role/OrgFirebreak' }));
+      return statements.map((statement): Record<string, unknown> => ({ ...statement, Resource: 'arn:aws:iam::*:role/OrgFirebreak' }));
     };
     const assume = (statements: ReturnType<typeof statementOf>, account: string) =>
       evaluate(statements.map((statement) => ({ where: 'responder role', statement })) as never, { action: 'sts:AssumeRole', resource: `arn:aws:iam::${account}:role/OrgFirebreak`, context: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5', 'aws:ResourceAccount': account } });
