@@ -21,7 +21,10 @@ import { FirebreakError } from '../contracts/errors';
  * Firebreak serves (member-role.ts partitionForRegion, caller-proof.ts PARTITION_DOMAINS), not only
  * those under amazonaws.com: the endpoint suffixes of the SDK's partitions.json (dnsSuffix and
  * dualStackDnsSuffix: China's dual-stack api.amazonwebservices.com.cn, the ISO partitions', the
- * European Sovereign Cloud's) and China's console and sign-in host (amazonaws.cn) (row 16zb).
+ * European Sovereign Cloud's) and China's console and sign-in host (amazonaws.cn) (row 16zb). The
+ * dual-stack suffixes are those of the SDK's current partitions.json, not the older one Firebreak
+ * bundles (which gives the ISO partitions their dnsSuffix again and has no aws-eusc): an SDK on an
+ * instance set to use dual-stack endpoints reaches every API of those partitions under them (row 16zd).
  */
 export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'amazonaws.com',
@@ -30,10 +33,15 @@ export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'amazonaws.cn',
   'amazonaws-us-gov.com',
   'amazonaws.eu',
+  'api.amazonwebservices.eu',
   'c2s.ic.gov',
+  'api.aws.ic.gov',
   'sc2s.sgov.gov',
+  'api.aws.scloud',
   'cloud.adc-e.uk',
+  'api.cloud-aws.adc-e.uk',
   'csp.hci.ic.gov',
+  'api.aws.hci.ic.gov',
   'api.aws',
   'on.aws',
   'aws.amazon.com',

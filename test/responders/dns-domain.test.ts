@@ -127,6 +127,33 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false });
   });
 
+  // The dual-stack endpoints of the European Sovereign Cloud and the ISO partitions are not under their
+  // dnsSuffix: the SDK's partitions.json (@aws-sdk/util-endpoints 3.985) gives aws-eusc
+  // api.amazonwebservices.eu, aws-iso api.aws.ic.gov, aws-iso-b api.aws.scloud, aws-iso-e
+  // api.cloud-aws.adc-e.uk and aws-iso-f api.aws.hci.ic.gov. An SDK or CLI on an instance with
+  // use_dualstack_endpoint (or AWS_USE_DUALSTACK_ENDPOINT) reaches every API there.
+  it.each([
+    'sts.eusc-de-east-1.api.amazonwebservices.eu',
+    'api.amazonwebservices.eu',
+    'amazonwebservices.eu',
+    'ec2.us-iso-east-1.api.aws.ic.gov',
+    'aws.ic.gov',
+    's3.us-isob-east-1.api.aws.scloud',
+    'aws.scloud',
+    'ssm.eu-isoe-west-1.api.cloud-aws.adc-e.uk',
+    'cloud-aws.adc-e.uk',
+    'sts.us-isof-south-1.api.aws.hci.ic.gov',
+    'aws.hci.ic.gov',
+  ])('ATTACK (rereview-dnshub): never blocks %j, a dual-stack AWS endpoint (or its parent) of the sovereign and ISO partitions (row 16zd)', (raw) => {
+    expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false });
+  });
+
+  it('tried (rereview-dnshub): a name that merely ends like a dual-stack endpoint domain, or sits beside one, stays blockable (row 16zd)', () => {
+    for (const name of ['evilapi.amazonwebservices.eu.example', 'notaws.scloud', 'c2.cloud-aws-adc-e.uk', 'evil.hci.ic.gov.example']) {
+      expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
+    }
+  });
+
   it('tried (review-dnshub): a name that merely ends like a partition\'s endpoint domain stays blockable (row 16zb)', () => {
     for (const name of ['evilc2s.ic.gov', 'c2.amazonaws.eu.evil.net', 'notamazonaws.cn']) expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
   });
