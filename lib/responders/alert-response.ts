@@ -412,7 +412,7 @@ export function sectionApproval(
     onTimeout === 'contain'
       ? `if nobody answers by then, ${steps} run WITHOUT approval (this playbook's onTimeout is contain)${approval.blocksDnsDomain === true ? ', the DNS block above included' : ''}: reject to stop them.`
       : onTimeout === 'evidence-only'
-        ? `if nobody answers by then, ${steps} do not run (onTimeout: evidence-only): the evidence is kept.`
+        ? `if nobody answers by then, ${steps} do not run (onTimeout: evidence-only).`
         : "then the playbook's timeout rule applies.";
   return [
     'APPROVAL NEEDED',

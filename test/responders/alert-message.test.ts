@@ -667,7 +667,7 @@ describe('ATTACK (rereview-dnshub): an approval request says what nobody answeri
   });
 
   it('says that, unanswered, the steps do not run (onTimeout evidence-only), and names no DNS block where none waits', () => {
-    expect(request('evidence-only')).toContain('if nobody answers by then, contain, block-dns do not run (onTimeout: evidence-only): the evidence is kept.');
+    expect(request('evidence-only')).toContain('if nobody answers by then, contain, block-dns do not run (onTimeout: evidence-only).');
     expect(request('contain', false)).toContain('run WITHOUT approval (this playbook\'s onTimeout is contain): reject to stop them.');
   });
 
