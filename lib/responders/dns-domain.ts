@@ -44,6 +44,8 @@ export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'api.aws.hci.ic.gov',
   'api.aws',
   'on.aws',
+  // IAM Identity Center's sign-in, AWS's host for every organization (`<region>.signin.aws/platform/…`) (row 16ze).
+  'signin.aws',
   'aws.amazon.com',
   'amazontrust.com',
   'compute.internal',
@@ -63,6 +65,8 @@ const SHARED_SUFFIXES = new Set([
   'firebaseapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'blogspot.com',
   // Parents of AWS's regional and wildcard suffixes below (row 6y): a block of one takes every suffix under it.
   'sagemaker.aws', 'sagemaker.com.cn', 'private.repost.aws', 'repost.aws',
+  // IAM Identity Center's dual-stack access portals, `ssoins-<instance>.portal.<region>.app.aws` (row 16ze).
+  'app.aws', 'app.amazonwebservices.com.cn',
 ]);
 const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'gob', 'go', 'mil', 'net', 'ne', 'nic', 'or', 'org', 'ltd', 'plc', 'sch', 'nhs']);
 
@@ -71,7 +75,8 @@ const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'gob', 'g
  * `auth.<region>.amazoncognito.com` and `auth-fips.…`, `*.awsapprunner.com`, `notebook.<region>.sagemaker.aws`
  * and `notebook-fips.…`, `studio.…`, `studio-fips.…`, `labeling.…`, `notebook.<region>.sagemaker.com.cn`),
  * with the labels that may stand before the Region. A block of one, or of its Region alone, cuts every
- * environment, hosted sign-in page, service, notebook or Studio domain of that Region (rows 6u, 6y); the
+ * environment, hosted sign-in page, service, notebook, Studio domain or access portal of that Region (rows 6u, 6y, 16ze:
+ * `portal.<region>.app.aws`, IAM Identity Center's dual-stack portals, and China's under app.amazonwebservices.com.cn); the
  * names registered under them stay blockable. (What AWS lists under amazonaws.com and on.aws is allowlisted.)
  */
 const REGIONAL_SHARED_SUFFIXES: ReadonlyMap<string, readonly string[]> = new Map([
@@ -80,6 +85,8 @@ const REGIONAL_SHARED_SUFFIXES: ReadonlyMap<string, readonly string[]> = new Map
   ['amazoncognito.com', ['auth', 'auth-fips']],
   ['sagemaker.aws', ['notebook', 'notebook-fips', 'studio', 'studio-fips', 'labeling']],
   ['sagemaker.com.cn', ['notebook']],
+  ['app.aws', ['portal']],
+  ['app.amazonwebservices.com.cn', ['portal']],
 ]);
 /** AWS's wildcard suffixes (publicsuffix.org `*.<suffix>`): any one label under them is a public suffix (row 6y). */
 const WILDCARD_SHARED_SUFFIXES: readonly string[] = ['awsapprunner.com', 'private.repost.aws'];
