@@ -75,10 +75,17 @@ export function sectionUnverified(why: string): string[] {
  * them (publish-alert reads it with the request it stored: approval-request.ts); without it the
  * section counts the request's timeout from `now`. `approvalDeadlineLatestOnly`: the guard's grant
  * could not be read, so `approvalDeadline` is the latest, and the enforced one may be earlier.
+ * `approvalOnTimeout`: what the guard's grant says the playbook does when nobody answers (row 10i).
  */
 export function buildAlertMessage(
   claimed: AlertInput,
-  context: { readonly now: Date; readonly unverified?: string; readonly approvalDeadline?: string; readonly approvalDeadlineLatestOnly?: boolean },
+  context: {
+    readonly now: Date;
+    readonly unverified?: string;
+    readonly approvalDeadline?: string;
+    readonly approvalDeadlineLatestOnly?: boolean;
+    readonly approvalOnTimeout?: 'contain' | 'evidence-only';
+  },
 ): AlertMessage {
   // The incident's story fields are checked before any section reads them (alert-details.ts).
   let unreadable: readonly IncidentDetail[] = [];
@@ -115,7 +122,7 @@ export function buildAlertMessage(
     openingLines(input),
     sectionContainmentDecision(decision),
   ];
-  if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now, context.approvalDeadline, context.approvalDeadlineLatestOnly === true));
+  if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now, context.approvalDeadline, context.approvalDeadlineLatestOnly === true, context.approvalOnTimeout));
   if (input.kind === 'failure') sections.push(sectionFailure(input));
   if (incident !== undefined) {
     sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident, steps), sectionWhere(account, region, incident));

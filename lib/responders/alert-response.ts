@@ -388,13 +388,16 @@ export function approvalOutcomeLines(input: AlertInput): string[] {
  * `deadline`: when answers stop being taken, as the approval function holds them (the guard's
  * approval deadline, never later than the stored request's time + timeout); without it, `now` +
  * the timeout. `latestOnly`: the guard's grant could not be read, so `deadline` is the latest one
- * and the enforced one may be earlier (the section says so).
+ * and the enforced one may be earlier (the section says so). `onTimeout`: what the guard's grant says
+ * the playbook does when nobody answers by the deadline; the section says it, the DNS block included
+ * (row 10i): under `contain`, not answering runs the waiting steps as approving does.
  */
 export function sectionApproval(
   input: AlertInput,
   now: Date,
   deadline = new Date(now.getTime() + (input.approval?.timeoutSeconds ?? 0) * 1000).toISOString(),
   latestOnly = false,
+  onTimeout?: 'contain' | 'evidence-only',
 ): string[] {
   const approval = input.approval;
   if (approval === undefined) return [];
@@ -403,13 +406,21 @@ export function sectionApproval(
   const steps = approval.waitingSteps.length > 0 ? approval.waitingSteps.map((s) => oneLine(s, 80)).join(', ') : '(the playbook\'s guarded steps)';
   const executionArn = input.execution?.executionArn;
   const execution = executionArn !== undefined ? shellQuote(oneLine(executionArn, 300)) : '<the execution ARN of this playbook run>';
+  // What nobody answering does, as the guard's grant says (row 10i): row 10h's line says to approve the
+  // DNS block only if the domain is unused, which under onTimeout contain a silent approver does not decide.
+  const unanswered =
+    onTimeout === 'contain'
+      ? `if nobody answers by then, ${steps} run WITHOUT approval (this playbook's onTimeout is contain)${approval.blocksDnsDomain === true ? ', the DNS block above included' : ''}: reject to stop them.`
+      : onTimeout === 'evidence-only'
+        ? `if nobody answers by then, ${steps} do not run (onTimeout: evidence-only).`
+        : "then the playbook's timeout rule applies.";
   return [
     'APPROVAL NEEDED',
     `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
     ...approvalOutcomeLines(input),
     latestOnly
-      ? `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)} at the latest; then the playbook's timeout rule applies. The containment guard's own deadline could not be read and may be earlier: answer early.`
-      : `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)}; then the playbook's timeout rule applies.`,
+      ? `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)} at the latest; ${unanswered} The containment guard's own deadline could not be read and may be earlier: answer early.`
+      : `  It waits ${approval.timeoutSeconds} s at most: answers are taken until ${oneLine(deadline, 40)}; ${unanswered}`,
     `  Execution: ${executionArn !== undefined ? oneLine(executionArn, 300) : '(unknown)'}`,
     '  Approve (with credentials that carry the stack\'s ApproverPolicy; your identity is recorded):',
     `    npx firebreak approve --execution ${execution}`,

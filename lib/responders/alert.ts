@@ -147,7 +147,13 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps, receive
   const alert = buildAlertMessage(input, {
     now: now(),
     ...(origin?.status === 'unverified' ? { unverified: origin.why } : {}),
-    ...(approvalDeadline !== undefined ? { approvalDeadline: approvalDeadline.at, ...(approvalDeadline.latestOnly ? { approvalDeadlineLatestOnly: true } : {}) } : {}),
+    ...(approvalDeadline !== undefined
+      ? {
+          approvalDeadline: approvalDeadline.at,
+          ...(approvalDeadline.latestOnly ? { approvalDeadlineLatestOnly: true } : {}),
+          ...(approvalDeadline.onTimeout !== undefined ? { approvalOnTimeout: approvalDeadline.onTimeout } : {}),
+        }
+      : {}),
   });
 
   let messageId: string;
@@ -240,6 +246,8 @@ async function publishToBackup(
 interface AlertApprovalDeadline {
   readonly at: string;
   readonly latestOnly: boolean;
+  /** What the playbook does when nobody answers, as the guard's grant says (row 10i). */
+  readonly onTimeout?: 'contain' | 'evidence-only';
 }
 
 /**
@@ -288,7 +296,7 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
     deps.logger.warn('approval deadline not read from the grant', { executionArn, why: grantUnread });
     log.record('dynamodb:GetItem', `grant#${executionArn}`, 'skipped', `The guard's grant could not be read (${grantUnread}): the alert gives the request's latest deadline and says the enforced one may be earlier.`);
   }
-  return deadline === undefined ? undefined : { at: deadline.at, latestOnly: grantUnread !== undefined };
+  return deadline === undefined ? undefined : { at: deadline.at, latestOnly: grantUnread !== undefined, ...(deadline.onTimeout !== undefined ? { onTimeout: deadline.onTimeout } : {}) };
 }
 
 /** The publish-alert function was deployed without a usable ALERT_TOPIC_ARN. */

@@ -21,7 +21,10 @@ import { FirebreakError } from '../contracts/errors';
  * Firebreak serves (member-role.ts partitionForRegion, caller-proof.ts PARTITION_DOMAINS), not only
  * those under amazonaws.com: the endpoint suffixes of the SDK's partitions.json (dnsSuffix and
  * dualStackDnsSuffix: China's dual-stack api.amazonwebservices.com.cn, the ISO partitions', the
- * European Sovereign Cloud's) and China's console and sign-in host (amazonaws.cn) (row 16zb).
+ * European Sovereign Cloud's) and China's console and sign-in host (amazonaws.cn) (row 16zb). The
+ * dual-stack suffixes are those of the SDK's current partitions.json, not the older one Firebreak
+ * bundles (which gives the ISO partitions their dnsSuffix again and has no aws-eusc): an SDK on an
+ * instance set to use dual-stack endpoints reaches every API of those partitions under them (row 16zd).
  */
 export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'amazonaws.com',
@@ -30,12 +33,19 @@ export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
   'amazonaws.cn',
   'amazonaws-us-gov.com',
   'amazonaws.eu',
+  'api.amazonwebservices.eu',
   'c2s.ic.gov',
+  'api.aws.ic.gov',
   'sc2s.sgov.gov',
+  'api.aws.scloud',
   'cloud.adc-e.uk',
+  'api.cloud-aws.adc-e.uk',
   'csp.hci.ic.gov',
+  'api.aws.hci.ic.gov',
   'api.aws',
   'on.aws',
+  // IAM Identity Center's sign-in, AWS's host for every organization (`<region>.signin.aws/platform/…`) (row 16ze).
+  'signin.aws',
   'aws.amazon.com',
   'amazontrust.com',
   'compute.internal',
@@ -55,6 +65,8 @@ const SHARED_SUFFIXES = new Set([
   'firebaseapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'blogspot.com',
   // Parents of AWS's regional and wildcard suffixes below (row 6y): a block of one takes every suffix under it.
   'sagemaker.aws', 'sagemaker.com.cn', 'private.repost.aws', 'repost.aws',
+  // IAM Identity Center's dual-stack access portals, `ssoins-<instance>.portal.<region>.app.aws` (row 16ze).
+  'app.aws', 'app.amazonwebservices.com.cn',
 ]);
 const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'gob', 'go', 'mil', 'net', 'ne', 'nic', 'or', 'org', 'ltd', 'plc', 'sch', 'nhs']);
 
@@ -63,7 +75,8 @@ const COUNTRY_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'gob', 'g
  * `auth.<region>.amazoncognito.com` and `auth-fips.…`, `*.awsapprunner.com`, `notebook.<region>.sagemaker.aws`
  * and `notebook-fips.…`, `studio.…`, `studio-fips.…`, `labeling.…`, `notebook.<region>.sagemaker.com.cn`),
  * with the labels that may stand before the Region. A block of one, or of its Region alone, cuts every
- * environment, hosted sign-in page, service, notebook or Studio domain of that Region (rows 6u, 6y); the
+ * environment, hosted sign-in page, service, notebook, Studio domain or access portal of that Region (rows 6u, 6y, 16ze:
+ * `portal.<region>.app.aws`, IAM Identity Center's dual-stack portals, and China's under app.amazonwebservices.com.cn); the
  * names registered under them stay blockable. (What AWS lists under amazonaws.com and on.aws is allowlisted.)
  */
 const REGIONAL_SHARED_SUFFIXES: ReadonlyMap<string, readonly string[]> = new Map([
@@ -72,6 +85,8 @@ const REGIONAL_SHARED_SUFFIXES: ReadonlyMap<string, readonly string[]> = new Map
   ['amazoncognito.com', ['auth', 'auth-fips']],
   ['sagemaker.aws', ['notebook', 'notebook-fips', 'studio', 'studio-fips', 'labeling']],
   ['sagemaker.com.cn', ['notebook']],
+  ['app.aws', ['portal']],
+  ['app.amazonwebservices.com.cn', ['portal']],
 ]);
 /** AWS's wildcard suffixes (publicsuffix.org `*.<suffix>`): any one label under them is a public suffix (row 6y). */
 const WILDCARD_SHARED_SUFFIXES: readonly string[] = ['awsapprunner.com', 'private.repost.aws'];

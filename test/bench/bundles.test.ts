@@ -344,7 +344,10 @@ describe('responder bundles', () => {
     // Session 39: +3,820 bytes (review-dnshub): a containment's approval request names the domain its block-dns-domain step
     // blocks for every associated VPC, or says the built-in rules refuse it (dnsBlockLines with dns-domain.ts's
     // checkBlockableDomain and its lists; row 10h). 516,617 bytes after.
-    'publish-alert': 139_240,
+    // Rereview-dnshub (session 39): +616 bytes: the approval request says what nobody answering does, as the guard's grant
+    // says (row 10i), and the built-in DNS rules it judges the domain by hold the dual-stack endpoints of the sovereign
+    // and ISO partitions (row 16zd) and IAM Identity Center's sign-in and portal suffixes (row 16ze). 517,233 bytes after.
+    'publish-alert': 139_860,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".

@@ -637,6 +637,45 @@ describe('ATTACK (review-dnshub): a containment approval request names the domai
   });
 });
 
+// rereview-dnshub (row 10i): row 10h's line tells the approver to approve only if the organization does
+// not use the domain, as if not approving kept it resolving. Under a playbook whose onTimeout is contain
+// (the guard's grant says so), nobody answering by the deadline runs the waiting steps WITHOUT approval,
+// the VPC-wide DNS block included; the request only said "then the playbook's timeout rule applies".
+describe('ATTACK (rereview-dnshub): an approval request says what nobody answering does, the DNS block included (row 10i)', () => {
+  const request = (onTimeout: 'contain' | 'evidence-only' | undefined, blocksDnsDomain = true, latestOnly = false) =>
+    section(
+      buildAlertMessage(
+        parse({
+          kind: 'approval-request',
+          incident: ec2Incident({ guardDuty: { ...ec2Incident().guardDuty!, dnsDomain: 'api.partner.example' } }),
+          mode: 'enforce',
+          playbook: 'compromised-ec2',
+          options: {},
+          execution: EXECUTION,
+          results: { evidence: SNAPSHOTTED },
+          approval: { taskToken: 'token', waitingSteps: ['contain', 'block-dns'], timeoutSeconds: 3600, ...(blocksDnsDomain ? { blocksDnsDomain } : {}) },
+        }),
+        { now: NOW, approvalDeadline: '2026-11-20T11:00:00.000Z', ...(latestOnly ? { approvalDeadlineLatestOnly: true } : {}), ...(onTimeout !== undefined ? { approvalOnTimeout: onTimeout } : {}) },
+      ).message,
+      'APPROVAL NEEDED',
+    );
+
+  it('says that, unanswered, the steps run WITHOUT approval and the domain is blocked, and to reject to stop them (onTimeout contain)', () => {
+    const text = request('contain');
+    expect(text).toContain('answers are taken until 2026-11-20T11:00:00.000Z; if nobody answers by then, contain, block-dns run WITHOUT approval (this playbook\'s onTimeout is contain), the DNS block above included: reject to stop them.');
+    expect(text).not.toContain("the playbook's timeout rule applies");
+  });
+
+  it('says that, unanswered, the steps do not run (onTimeout evidence-only), and names no DNS block where none waits', () => {
+    expect(request('evidence-only')).toContain('if nobody answers by then, contain, block-dns do not run (onTimeout: evidence-only).');
+    expect(request('contain', false)).toContain('run WITHOUT approval (this playbook\'s onTimeout is contain): reject to stop them.');
+  });
+
+  it('keeps the general words when the guard\'s grant could not be read (its onTimeout unknown)', () => {
+    expect(request(undefined, true, true)).toContain("then the playbook's timeout rule applies");
+  });
+});
+
 describe('buildAlertMessage: approval-request', () => {
   const { message } = buildAlertMessage(approval(), { now: NOW });
 

@@ -405,6 +405,8 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
       expect(await enforcedBy(approvals)).toBe(GRANT_DEADLINE);
       expect(untilOf()).toBe(GRANT_DEADLINE);
+      // And what its onTimeout does, as the grant says (row 10i): unanswered, the steps run without approval.
+      expect(snsMock.commandCalls(PublishCommand).at(-1)!.args[0].input.Message).toMatch(/if nobody answers by then, .* run WITHOUT approval \(this playbook's onTimeout is contain\)/);
     });
 
     it('ATTACK (review s25): a grant that cannot be read (denied, throttled) never stops the request\'s alert: it is published with the latest deadline, said to be perhaps earlier', async () => {

@@ -127,6 +127,58 @@ describe('checkBlockableDomain: the finding’s domain is attacker-influenced te
     expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false });
   });
 
+  // The dual-stack endpoints of the European Sovereign Cloud and the ISO partitions are not under their
+  // dnsSuffix: the SDK's partitions.json (@aws-sdk/util-endpoints 3.985) gives aws-eusc
+  // api.amazonwebservices.eu, aws-iso api.aws.ic.gov, aws-iso-b api.aws.scloud, aws-iso-e
+  // api.cloud-aws.adc-e.uk and aws-iso-f api.aws.hci.ic.gov. An SDK or CLI on an instance with
+  // use_dualstack_endpoint (or AWS_USE_DUALSTACK_ENDPOINT) reaches every API there.
+  it.each([
+    'sts.eusc-de-east-1.api.amazonwebservices.eu',
+    'api.amazonwebservices.eu',
+    'amazonwebservices.eu',
+    'ec2.us-iso-east-1.api.aws.ic.gov',
+    'aws.ic.gov',
+    's3.us-isob-east-1.api.aws.scloud',
+    'aws.scloud',
+    'ssm.eu-isoe-west-1.api.cloud-aws.adc-e.uk',
+    'cloud-aws.adc-e.uk',
+    'sts.us-isof-south-1.api.aws.hci.ic.gov',
+    'aws.hci.ic.gov',
+  ])('ATTACK (rereview-dnshub): never blocks %j, a dual-stack AWS endpoint (or its parent) of the sovereign and ISO partitions (row 16zd)', (raw) => {
+    expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false });
+  });
+
+  it('tried (rereview-dnshub): a name that merely ends like a dual-stack endpoint domain, or sits beside one, stays blockable (row 16zd)', () => {
+    for (const name of ['evilapi.amazonwebservices.eu.example', 'notaws.scloud', 'c2.cloud-aws-adc-e.uk', 'evil.hci.ic.gov.example']) {
+      expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
+    }
+  });
+
+  // IAM Identity Center's sign-in (`<region>.signin.aws/platform/<directory>/login`, its SAML ACS
+  // `<region>.sso.signin.aws`) is AWS's own host for every organization, and its dual-stack access portals
+  // are `ssoins-<instance>.portal.<region>.app.aws` (`….app.amazonwebservices.com.cn` in China), as the
+  // SDKs' SSO start-URL resolvers read them: a block of `signin.aws`, `app.aws`, a Region under it or its
+  // `portal` label cut every organization's sign-in or portal for every instance of the associated VPCs
+  // (an admin's WorkSpace, a bastion's `aws configure sso`).
+  it.each([
+    'us-east-1.signin.aws',
+    'us-east-1.sso.signin.aws',
+    'signin.aws',
+    'app.aws',
+    'us-east-1.app.aws',
+    'portal.us-east-1.app.aws',
+    'app.amazonwebservices.com.cn',
+    'portal.cn-north-1.app.amazonwebservices.com.cn',
+  ])('ATTACK (rereview-dnshub): never blocks %j, IAM Identity Center\'s sign-in or the shared suffix of its access portals (row 16ze)', (raw) => {
+    expect(checkBlockableDomain(raw, [])).toMatchObject({ blockable: false });
+  });
+
+  it('tried (rereview-dnshub): one access portal, or a name under it, stays blockable, as one awsapps.com portal does (row 16ze)', () => {
+    for (const name of ['ssoins-7223abcdef012345.portal.us-east-1.app.aws', 'c2.ssoins-7223abcdef012345.portal.us-east-1.app.aws', 'evil.app.aws.example', 'notsignin.aws', 'd-9067000000.awsapps.com']) {
+      expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
+    }
+  });
+
   it('tried (review-dnshub): a name that merely ends like a partition\'s endpoint domain stays blockable (row 16zb)', () => {
     for (const name of ['evilc2s.ic.gov', 'c2.amazonaws.eu.evil.net', 'notamazonaws.cn']) expect(checkBlockableDomain(name, [])).toEqual({ blockable: true, domain: name });
   });
