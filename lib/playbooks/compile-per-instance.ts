@@ -18,7 +18,8 @@
  * StopExecution on its executions, and the managed rule StepFunctionsGetEventsForStepFunctionsExecutionRule
  * (lib/stack/playbooks.ts grants them).
  */
-import type { ActionStep } from './model';
+import type { ActionStep, Playbook } from './model';
+import { flattenSteps, isStartedByParent } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { stepModeField } from './step-mode';
 
@@ -312,4 +313,30 @@ function childMapState(step: ActionStep, action: string, items: 'instances' | 'c
 /** The per-instance and per-credential playbooks a compiled definition starts (its `Sm_` substitutions). */
 export function startedPlaybooks(steps: readonly ActionStep[]): string[] {
   return [...new Set(steps.filter((step) => step.action === PER_INSTANCE_ACTION || step.action === PER_CREDENTIAL_ACTION).map((step) => String(step.with.playbook)))];
+}
+
+/**
+ * The deployment's playbooks, with every per-instance or per-credential playbook that only dry-run
+ * playbooks start set to dry-run too (pure; docs/security.md row 2zh). Such a playbook runs only as
+ * its parents' child: triage never starts it, and a dry-run parent starts it in dry-run (step-mode.ts).
+ * Left in enforce (the shipped children are), a parent put in trial left the child's own state
+ * machine to act for real when started by hand with `"mode": "enforce"`, its guard clearing it under
+ * its own enforce rails. A child that an enforce parent starts too, or that no deployed playbook
+ * starts, keeps its own mode. Repeated until nothing changes, for a child that starts children.
+ */
+export function withParentsTrial(playbooks: readonly Playbook[]): Playbook[] {
+  let current = [...playbooks];
+  for (;;) {
+    const modeOf = new Map(current.map((playbook) => [playbook.name, playbook.mode]));
+    const starters = new Map<string, string[]>();
+    for (const playbook of current) {
+      for (const child of startedPlaybooks(flattenSteps(playbook.steps))) starters.set(child, [...(starters.get(child) ?? []), playbook.name]);
+    }
+    const inTrial = (playbook: Playbook): boolean => {
+      const parents = starters.get(playbook.name) ?? [];
+      return playbook.mode === 'enforce' && isStartedByParent(playbook) && parents.length > 0 && parents.every((parent) => modeOf.get(parent) === 'dry-run');
+    };
+    if (!current.some(inTrial)) return current;
+    current = current.map((playbook) => (inTrial(playbook) ? { ...playbook, mode: 'dry-run' } : playbook));
+  }
 }

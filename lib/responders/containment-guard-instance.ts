@@ -11,6 +11,10 @@ import { gameDayForbids } from './tag-rules';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
+import { purposeOfGroupName } from './isolation-group-names';
+
+/** quarantine-instance's status tag (instance-state.ts FIREBREAK_TAGS.status), restated: that module bundles EC2 reads the guard never makes. */
+const QUARANTINED_TAG = { key: 'firebreak:status', value: 'quarantined' } as const;
 
 /**
  * Reads the instance from EC2 when a rule needs its current tags: the protected tag key (contain
@@ -70,4 +74,34 @@ export async function lookAtInstance(
       : `Read the current tags of ${instanceId}: no ${config.protectedTagKey} tag, not protected.`,
   );
   return verdict;
+}
+
+/**
+ * Why EC2 does not show `instanceId` isolated now, or undefined when it does (row 15p): tagged
+ * `firebreak:status=quarantined` and every network interface in one group alone, named as Firebreak
+ * names its isolation groups (isolation-group-names.ts). The guard asks only for an instance whose
+ * pre-quarantine record is unreleased: a record says what Firebreak did, not what the instance is
+ * now, and one whose release was refused (a MAC that fails, a record saved unsealed, a changed
+ * profile) stays unreleased once a person restores the instance by hand. A name says nothing of who
+ * made the group (an impostor's), so this reads "isolated as far as EC2 shows", which only someone
+ * allowed to change the instance's groups can fake, and who could take it out of service anyway.
+ * An instance EC2 cannot describe is not shown isolated; any other failure is the caller's.
+ */
+export async function notShownIsolated(incident: Pick<Incident, 'account' | 'region'>, instanceId: string, deps: Pick<ContainmentGuardDeps, 'clients'>): Promise<string | undefined> {
+  const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
+  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: incident.account });
+  if (!lookup.found) return `EC2 cannot describe it (${lookup.code})`;
+  const tags = tagRecord(lookup.instance.Tags);
+  if (tags[QUARANTINED_TAG.key] !== QUARANTINED_TAG.value) return `it does not carry the tag ${QUARANTINED_TAG.key}=${QUARANTINED_TAG.value}`;
+  const interfaces = lookup.instance.NetworkInterfaces ?? [];
+  if (interfaces.length === 0) return 'EC2 shows it no network interface';
+  for (const eni of interfaces) {
+    const groups = eni.Groups ?? [];
+    const only = groups.length === 1 ? groups[0] : undefined;
+    if (only === undefined || purposeOfGroupName(only.GroupName ?? '') !== 'isolation') {
+      const named = groups.map((group) => `${group.GroupId ?? '?'} (${group.GroupName ?? '?'})`).join(', ') || 'no group';
+      return `network interface ${eni.NetworkInterfaceId ?? '?'} is in ${named}, not in Firebreak's isolation group alone`;
+    }
+  }
+  return undefined;
 }

@@ -53,7 +53,7 @@ import { malwareObjectGrantTarget, scannedObjectOf } from './s3-malware-object';
 import { claimedPlaybookKind, verifyExecution } from './containment-guard-execution';
 import type { PauseReader } from './emergency-pause';
 import { DynamoDbPauseReader, NOT_PAUSED, PAUSE_ACTION, pauseSentence, readPauseAhead } from './emergency-pause';
-import { lookAtInstance } from './containment-guard-instance';
+import { lookAtInstance, notShownIsolated } from './containment-guard-instance';
 import { storedGrantDifference } from './containment-guard-grant';
 import { readObjectReleaseClaims, readReleaseClaims, readReleaseDnsBlocks } from './containment-guard-release';
 import { DynamoDbDnsBlockIndex } from './dns-block-records';
@@ -481,12 +481,27 @@ async function heldQuarantine(deps: ContainmentGuardDeps, incident: Incident, in
   try {
     const state = await deps.releaseStates.releaseStateOf(incident.account, incident.region, instanceId);
     if (state === undefined || state.released) return undefined;
-    return claimsOf(state)[0] ?? state.incidentKey;
+    const holder = claimsOf(state)[0] ?? state.incidentKey;
+    // The record says what Firebreak did; EC2 says whether the instance is still out of service
+    // (row 15p). Read after the record: a release restores the instance before it marks it released.
+    const notIsolated = await notShownIsolated(incident, instanceId, deps).catch((error: unknown) => `EC2 could not be read (${describeError(error)})`);
+    if (notIsolated === undefined) return holder;
+    log.record(
+      'ec2:DescribeInstances',
+      instanceId,
+      'observed',
+      `Firebreak's record of ${instanceId} is unreleased (incident ${holder}), but EC2 does not show it isolated now (${notIsolated}): it may be back in service (restored by hand), so its containment counts against the blast radius.`,
+    );
+    return undefined;
   } catch (error) {
-    const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
-    log.record('dynamodb:GetItem', instanceId, 'skipped', `Could not read whether Firebreak holds ${instanceId} quarantined already (${reason}): the containment counts against the blast radius`);
+    log.record('dynamodb:GetItem', instanceId, 'skipped', `Could not read whether Firebreak holds ${instanceId} quarantined already (${describeError(error)}): the containment counts against the blast radius`);
     return undefined;
   }
+}
+
+/** An error in one line for the action log (at most 300 characters). */
+function describeError(error: unknown): string {
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
 }
 
 /** containment-guard as the responder runtime runs it (lib/responders/runtime.ts). */

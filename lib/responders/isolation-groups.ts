@@ -41,22 +41,14 @@ import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, settleAll } from './pending-actions';
+import { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME, purposeOfGroupName } from './isolation-group-names';
+import type { GroupPurpose } from './isolation-group-names';
 
-export const UNTRACK_GROUP_NAME = 'firebreak-untrack';
-export const ISOLATION_GROUP_NAME = 'firebreak-isolation';
-
-export type GroupPurpose = 'untrack' | 'isolation';
+// The names alone live in a leaf module: the containment guard reads them too (row 15p).
+export { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME, purposeOfGroupName } from './isolation-group-names';
+export type { GroupPurpose } from './isolation-group-names';
 
 const GROUP_NAMES: Record<GroupPurpose, string> = { untrack: UNTRACK_GROUP_NAME, isolation: ISOLATION_GROUP_NAME };
-
-/** The names Firebreak gives its groups: the plain one, or `<plain>-<8 hex>` when an impostor holds the plain one. */
-const GROUP_NAME_PATTERN = /^(firebreak-untrack|firebreak-isolation)(?:-[0-9a-f]{8})?$/;
-
-/** The purpose a group name stands for, if it is one of Firebreak's names (says nothing of who created the group). */
-export function purposeOfGroupName(name: string): GroupPurpose | undefined {
-  const plain = GROUP_NAME_PATTERN.exec(name)?.[1];
-  return plain === UNTRACK_GROUP_NAME ? 'untrack' : plain === ISOLATION_GROUP_NAME ? 'isolation' : undefined;
-}
 
 /** A fresh name suffix: 8 random hex digits (4 bytes), so an impostor cannot take the name first. */
 function randomSuffix(): string {

@@ -28,6 +28,7 @@ import { ALERT_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { verifyAlertOrigins } from './alert-origins';
 import { verifyStepOrigins } from './invocation-origins';
 import { loadPlaybookDirectorySync } from '../playbooks/loader';
+import { withParentsTrial } from '../playbooks/compile-per-instance';
 import type { Playbook } from '../playbooks/model';
 import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -104,7 +105,8 @@ export class Firebreak extends Construct {
     groupsOnly(this);
     const stack = Stack.of(this);
     checkDeployment(this, stack, props);
-    this.playbooks = props.playbooks ?? loadPlaybookDirectorySync(props.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR);
+    // A per-instance or per-credential playbook that only dry-run playbooks start is deployed dry-run (row 2zh).
+    this.playbooks = withParentsTrial(props.playbooks ?? loadPlaybookDirectorySync(props.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR));
     checkPlaybooks(this.playbooks);
     const mode = props.mode ?? FIREBREAK_DEFAULTS.mode;
     const forceDryRun = (props.forceDryRun ?? FIREBREAK_DEFAULTS.forceDryRun) || mode === 'dry-run';

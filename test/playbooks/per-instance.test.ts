@@ -5,6 +5,7 @@ import type { Incident } from '../../lib/incident/model';
 import { containmentTargets, describeTargets, perInstanceKey } from '../../lib/playbooks/per-instance';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
 import { compilePlaybook } from '../../lib/playbooks/compile';
+import { withParentsTrial } from '../../lib/playbooks/compile-per-instance';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
@@ -174,5 +175,23 @@ describe('the compiled contain-each-instance step of a dry-run playbook', () => 
     // Before: '$.mode', so a parent in trial started by hand with enforce started enforce children.
     expect(map('dry-run')).toEqual({ 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', mode: 'dry-run' });
     expect(map('enforce')).toEqual({ 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', 'mode.$': '$.mode' });
+  });
+});
+
+describe('withParentsTrial (row 2zh)', () => {
+  const shipped = loadPlaybookDirectorySync('playbooks');
+  const parent = shipped.find((candidate) => candidate.name === 'attack-sequence-ec2')!;
+  const child = shipped.find((candidate) => candidate.name === 'attack-sequence-ec2-instance')!;
+  const modeOfChild = (playbooks: Parameters<typeof withParentsTrial>[0]) => withParentsTrial(playbooks).find((entry) => entry.name === child.name)?.mode;
+
+  it('tried (rereview-rails): a child keeps enforce while any parent enforces, or when no deployed playbook starts it; only dry-run parents make it dry-run', () => {
+    expect(modeOfChild([parent, child])).toBe('enforce');
+    expect(modeOfChild([child])).toBe('enforce');
+    expect(modeOfChild([{ ...parent, mode: 'dry-run' }, child])).toBe('dry-run');
+    expect(modeOfChild([{ ...parent, mode: 'dry-run' }, { ...parent, name: 'second-parent' }, child])).toBe('enforce');
+    expect(modeOfChild([{ ...parent, mode: 'dry-run' }, { ...parent, name: 'second-parent', mode: 'dry-run' }, child])).toBe('dry-run');
+    // The other playbooks are returned as they were.
+    const others = withParentsTrial(shipped).filter((entry) => entry.name !== child.name);
+    expect(others).toEqual(shipped.filter((entry) => entry.name !== child.name));
   });
 });

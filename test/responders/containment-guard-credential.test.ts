@@ -320,6 +320,42 @@ describe('lookAtCredential', () => {
       expect((await look(user, 'contain', false)).verdict).toEqual({ protected: false });
     });
 
+    it('tried (rereview-rails): a path of wildcard and regular-expression characters is read as text, and a protected name in it is found whatever its case', async () => {
+      // IAM paths may hold any ASCII character from ! to DEL: none of them widens or narrows a pattern.
+      for (const path of ['/a*b/', '/.+/', '/[x]/', '/(a|b)/', '/^$/', '/?/', '/\\/']) {
+        ownsKey();
+        iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', {}, path));
+        expect((await look(user, 'contain', false)).verdict).toEqual({ protected: false });
+      }
+      // Case: the stack's deny is case-sensitive, but a user at /aDmIn/ is refused here too (the
+      // name rule's reading, row 11ae): a principal allowed to move its own user could reach a path
+      // the deny names anyway.
+      iam.on(GetUserCommand).resolves(getUserAnswer('ci-deployer', {}, '/x.aDmIn?/'));
+      expect((await look(user, 'contain', false)).verdict).toMatchObject({ protected: true, rule: 'privileged-name' });
+    });
+
+    it("tried (rereview-rails): a user renamed to a protected path is read again under its new name; the finding's name's failed GetUser leaves no unhandled rejection", async () => {
+      const noSuchUser = Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } });
+      const seen: unknown[] = [];
+      const listener = (reason: unknown) => void seen.push(reason);
+      process.on('unhandledRejection', listener);
+      try {
+        iam.on(ListAccessKeysCommand, { UserName: 'ci-deployer' }).rejects(noSuchUser);
+        iam.on(ListAccessKeysCommand, { UserName: 'svc-metrics' }).resolves({ AccessKeyMetadata: [{ UserName: 'svc-metrics', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
+        iam.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'svc-metrics', AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+        // The finding's name: denied rather than unknown (a stale answer the verdict must not read).
+        iam.on(GetUserCommand, { UserName: 'ci-deployer' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+        iam.on(GetUserCommand, { UserName: 'svc-metrics' }).resolves(getUserAnswer('svc-metrics', {}, '/sysadmin/'));
+        const followed = await look(user, 'contain', false);
+        expect(followed.verdict).toMatchObject({ protected: true, rule: 'privileged-name', reason: expect.stringContaining('user svc-metrics at path /sysadmin/ matches the privileged name pattern *Admin*') });
+        expect(iam.commandCalls(GetUserCommand).map((call) => call.args[0].input)).toEqual([{ UserName: 'ci-deployer' }, { UserName: 'svc-metrics' }]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(seen).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', listener);
+      }
+    });
+
     it("fails, granting nothing, when GetUser is throttled rather than answered, even with the user's keys read", async () => {
       iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Active' }], IsTruncated: false });
       iam.on(GetUserCommand).rejects(sdkError('Throttling', 400));

@@ -527,10 +527,18 @@ describe('containment-guard: blast radius', () => {
       ddb.on(GetItemCommand, { Key: { pk: { S: RECORD_KEY } } }).resolves(item === undefined ? {} : { Item: { pk: { S: RECORD_KEY }, ...item } });
     const held = { incidentKey: { S: 'gd-first' }, released: { BOOL: false }, claims: { SS: ['gd-first'] } };
 
+    /** The instance as quarantine-instance leaves it: tagged, every ENI in its VPC's isolation group alone. */
+    const isolated = (overrides: Partial<Instance> = {}) =>
+      instance({
+        Tags: [{ Key: 'Name', Value: 'web-1' }, { Key: 'firebreak:status', Value: 'quarantined' }],
+        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation' }] }],
+        ...overrides,
+      });
+
     it('ATTACK (review-pause): a new finding about an instance still quarantined past its hold\'s window takes no slot, and never waits behind a full window', async () => {
       // The attacker's contained foothold goes on raising findings (the VPC resolver is not filtered):
       // before, each one past the first hold's window took a slot again, or, the window full, asked a person.
-      describes(instance());
+      describes(isolated());
       full();
       recordSays(held);
 
@@ -546,6 +554,62 @@ describe('containment-guard: blast radius', () => {
       expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
         { TableName: TABLE, Key: { pk: { S: RECORD_KEY } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial' },
       ]);
+    });
+
+    it('ATTACK (rereview-rails): an unreleased record of an instance EC2 shows back in service (restored by hand after a refused release) takes a slot, and a full window asks a person', async () => {
+      // Release refuses a record whose MAC fails, one saved unsealed, or a changed profile: the
+      // instance is restored by hand, and its record stays unreleased for good. Before, every later
+      // finding about it (a false positive flagged again, a forged one) contained it with no slot and,
+      // the window full, no person: as many such instances at once as findings named.
+      full();
+      recordSays(held);
+      const restored = instance({
+        Tags: [{ Key: 'Name', Value: 'web-1' }, { Key: 'firebreak:status', Value: 'quarantined' }],
+        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0web', GroupName: 'web' }] }],
+      });
+      describes(restored);
+
+      const { result } = await runGuard(incident);
+
+      expect(result.status).toBe('needs-approval');
+      expect(putInputs()).toEqual([]);
+      expect(result.reasons.join(' ')).not.toContain('held quarantined by Firebreak already');
+      expect(result.actions.find((a) => a.api === 'ec2:DescribeInstances' && a.detail.includes('unreleased'))).toMatchObject({
+        target: INSTANCE_ID,
+        outcome: 'observed',
+        detail: `Firebreak's record of ${INSTANCE_ID} is unreleased (incident gd-first), but EC2 does not show it isolated now (network interface eni-1 is in sg-0web (web), not in Firebreak's isolation group alone): it may be back in service (restored by hand), so its containment counts against the blast radius.`,
+      });
+      // The record first (consistent), then EC2: a release restores before it marks the record released.
+      expect(describeInputs().at(-1)).toEqual({ InstanceIds: [INSTANCE_ID] });
+    });
+
+    it('tried (rereview-rails): held only while EC2 shows the instance tagged and every ENI in an isolation group alone; a suffixed isolation group counts', async () => {
+      full();
+      recordSays(held);
+      const cases: Array<[Partial<Instance>, 'proceed' | 'needs-approval']> = [
+        // Firebreak's own suffixed group (an impostor held the plain name).
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation-0a1b2c3d' }] }] }, 'proceed'],
+        // The tag gone: released by hand, or never isolated.
+        [{ Tags: [{ Key: 'Name', Value: 'web-1' }] }, 'needs-approval'],
+        // One ENI of two still in its own groups.
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation' }] }, { NetworkInterfaceId: 'eni-2', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation' }, { GroupId: 'sg-0web', GroupName: 'web' }] }] }, 'needs-approval'],
+        // An interrupted run left it in the untrack group, which allows all traffic.
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0unt', GroupName: 'firebreak-untrack' }] }] }, 'needs-approval'],
+        // No network interface at all: nothing shows it isolated.
+        [{ NetworkInterfaces: [] }, 'needs-approval'],
+      ];
+      for (const [overrides, status] of cases) {
+        // A fresh execution each time: a grant issued by an earlier case would answer its re-run.
+        grants = new InMemoryGrantStore();
+        describes(isolated(overrides));
+        const { result } = await runGuard(incident);
+        expect(result.status).toBe(status);
+        expect(putInputs()).toEqual([]);
+      }
+      // EC2 that cannot answer: counted as before.
+      ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
+      const { result } = await runGuard(incident, { config: config({ protectedTagKey: undefined }) });
+      expect(result.status).toBe('needs-approval');
     });
 
     it('tried (review-pause): a released record, none, or one that cannot be read counts as before: a full window asks a person', async () => {

@@ -12,6 +12,7 @@ import { readFirebreakConfig } from '../../lib/stack/config';
 import { Firebreak } from '../../lib/stack/firebreak';
 import { SHIPPED_PLAYBOOKS_DIR } from '../../lib/stack/package-root';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { railsOf } from '../../lib/playbooks/rails';
 import { action, ALARM, COMPROMISED, DEFAULT_ALERT, playbook, resourcesOf, TRUST_CONTEXT, userStack } from './support';
 
 const FLAT = JSON.parse(readFileSync(new URL('./fixtures/flat-stack-logical-ids.json', import.meta.url), 'utf8')) as {
@@ -30,6 +31,30 @@ describe('Firebreak in a stack of your own', () => {
     template.resourceCountIs('AWS::S3::Bucket', 1);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', shipped.length + 1);
     expect(firebreak.effectiveMode).toBe('dry-run');
+  });
+
+  it('ATTACK (rereview-rails): deploys in dry-run a per-instance playbook in enforce that only dry-run playbooks start, so that a hand-started execution of it changes nothing (row 2zh)', () => {
+    // A parent in trial starts its children dry-run (row 2zg), but the child's own state machine,
+    // started by hand with "mode": "enforce", quarantined and snapshotted for real under its own rails.
+    const shipped = loadPlaybookDirectorySync(SHIPPED_PLAYBOOKS_DIR);
+    const parent = shipped.find((entry) => entry.name === 'attack-sequence-ec2')!;
+    const child = shipped.find((entry) => entry.name === 'attack-sequence-ec2-instance')!;
+    expect(child.mode).toBe('enforce');
+    const firebreak = new Firebreak(userStack(), 'Firebreak', { playbooks: [{ ...parent, mode: 'dry-run' }, child, DEFAULT_ALERT] });
+    expect(firebreak.playbooks.find((entry) => entry.name === child.name)?.mode).toBe('dry-run');
+    expect(railsOf(firebreak.playbooks.find((entry) => entry.name === child.name)!)).toMatchObject({ mode: 'dry-run' });
+    const states = firebreak.compiled.playbooks.get(child.name)!.definition.States as Record<string, { Type: string; Parameters?: { Payload?: Record<string, unknown> } }>;
+    const payloads = Object.entries(states).flatMap(([name, state]) => (state.Parameters?.Payload !== undefined && name !== 'Guard' ? [state.Parameters.Payload] : []));
+    expect(payloads.length).toBeGreaterThan(3);
+    for (const payload of payloads) expect(payload).toMatchObject({ mode: 'dry-run' });
+  });
+
+  it('tried (rereview-rails): a per-instance playbook an enforce parent starts keeps its own mode', () => {
+    const shipped = loadPlaybookDirectorySync(SHIPPED_PLAYBOOKS_DIR);
+    const parent = shipped.find((entry) => entry.name === 'attack-sequence-ec2')!;
+    const child = shipped.find((entry) => entry.name === 'attack-sequence-ec2-instance')!;
+    const firebreak = new Firebreak(userStack(), 'Firebreak', { playbooks: [parent, child, DEFAULT_ALERT] });
+    expect(firebreak.playbooks.find((entry) => entry.name === child.name)?.mode).toBe('enforce');
   });
 
   it('takes a playbook folder or playbooks of its own', () => {
