@@ -13,9 +13,6 @@ import type { ProtectionVerdict } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
 import { purposeOfGroupName } from './isolation-group-names';
 
-/** quarantine-instance's status tag (instance-state.ts FIREBREAK_TAGS.status), restated: that module bundles EC2 reads the guard never makes. */
-const QUARANTINED_TAG = { key: 'firebreak:status', value: 'quarantined' } as const;
-
 /**
  * Reads the instance from EC2 when a rule needs its current tags: the protected tag key (contain
  * only), or the game-day opt-in tag (any game-day incident). The configured id list needs no call.
@@ -77,9 +74,11 @@ export async function lookAtInstance(
 }
 
 /**
- * Why EC2 does not show `instanceId` isolated now, or undefined when it does (row 15p): tagged
- * `firebreak:status=quarantined` and every network interface in one group alone, named as Firebreak
- * names its isolation groups (isolation-group-names.ts). The guard asks only for an instance whose
+ * Why EC2 does not show `instanceId` isolated now, or undefined when it does (row 15p): every
+ * network interface in one group alone, named as Firebreak names its isolation groups
+ * (isolation-group-names.ts). Not its `firebreak:status` tag (row 15q): the tag keeps nothing out of
+ * service, and whoever may tag the contained instance (no SCP guards Firebreak's keys) would make
+ * every later finding about it take a slot again. The guard asks only for an instance whose
  * pre-quarantine record is unreleased: a record says what Firebreak did, not what the instance is
  * now, and one whose release was refused (a MAC that fails, a record saved unsealed, a changed
  * profile) stays unreleased once a person restores the instance by hand. A name says nothing of who
@@ -91,8 +90,6 @@ export async function notShownIsolated(incident: Pick<Incident, 'account' | 'reg
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
   const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: incident.account });
   if (!lookup.found) return `EC2 cannot describe it (${lookup.code})`;
-  const tags = tagRecord(lookup.instance.Tags);
-  if (tags[QUARANTINED_TAG.key] !== QUARANTINED_TAG.value) return `it does not carry the tag ${QUARANTINED_TAG.key}=${QUARANTINED_TAG.value}`;
   const interfaces = lookup.instance.NetworkInterfaces ?? [];
   if (interfaces.length === 0) return 'EC2 shows it no network interface';
   for (const eni of interfaces) {

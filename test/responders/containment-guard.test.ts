@@ -583,14 +583,39 @@ describe('containment-guard: blast radius', () => {
       expect(describeInputs().at(-1)).toEqual({ InstanceIds: [INSTANCE_ID] });
     });
 
-    it('tried (rereview-rails): held only while EC2 shows the instance tagged and every ENI in an isolation group alone; a suffixed isolation group counts', async () => {
+    it('ATTACK (rereview-two): an isolated foothold whose firebreak:status tag someone changed or removed takes no slot: the tag is not what keeps it out of service (row 15q)', async () => {
+      // Row 15p also asked for the quarantined tag. No SCP guards Firebreak's own tag keys: whoever
+      // holds ec2:CreateTags or ec2:DeleteTags on the contained foothold (far more common than
+      // ModifyNetworkInterfaceAttribute) retags it, and every later finding about it took a slot
+      // again, or, the window full, asked a person: row 15o's lever back, though the instance is
+      // as isolated as before.
+      full();
+      recordSays(held);
+      for (const tags of [[{ Key: 'Name', Value: 'web-1' }, { Key: 'firebreak:status', Value: 'released' }], [{ Key: 'Name', Value: 'web-1' }], [{ Key: 'firebreak:status', Value: 'Quarantined' }]]) {
+        grants = new InMemoryGrantStore();
+        describes(isolated({ Tags: tags }));
+        const { result } = await runGuard(incident);
+        expect(result.status).toBe('proceed');
+        expect(result.blastRadius).toMatchObject({ evaluated: true, granted: true, slotTaken: false });
+        expect(putInputs()).toEqual([]);
+      }
+    });
+
+    it('tried (rereview-rails): held only while EC2 shows every ENI in an isolation group alone; a suffixed isolation group counts', async () => {
       full();
       recordSays(held);
       const cases: Array<[Partial<Instance>, 'proceed' | 'needs-approval']> = [
         // Firebreak's own suffixed group (an impostor held the plain name).
         [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation-0a1b2c3d' }] }] }, 'proceed'],
-        // The tag gone: released by hand, or never isolated.
-        [{ Tags: [{ Key: 'Name', Value: 'web-1' }] }, 'needs-approval'],
+        // Restored by hand with the tag left on (row 15p's attack, the tag alone proves nothing).
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0web', GroupName: 'web' }] }] }, 'needs-approval'],
+        // A look-alike name (case, prefix, suffix that is not Firebreak's 8 lowercase hex digits).
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0x', GroupName: 'Firebreak-Isolation' }] }] }, 'needs-approval'],
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0x', GroupName: 'firebreak-isolation-0A1B2C3D' }] }] }, 'needs-approval'],
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0x', GroupName: 'firebreak-isolation-open' }] }] }, 'needs-approval'],
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0x', GroupName: 'firebreak-isolation ' }] }] }, 'needs-approval'],
+        // An ENI whose groups EC2 does not list.
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation' }] }, { NetworkInterfaceId: 'eni-efa' }] }, 'needs-approval'],
         // One ENI of two still in its own groups.
         [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation' }] }, { NetworkInterfaceId: 'eni-2', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation' }, { GroupId: 'sg-0web', GroupName: 'web' }] }] }, 'needs-approval'],
         // An interrupted run left it in the untrack group, which allows all traffic.
