@@ -118,6 +118,30 @@ describe('member-account game days', () => {
     expect(run.executions[0]?.status).toBe('FAILED');
   });
 
+  it('tried (rereview-two): IAM alone refuses a member role outside servedAccountIds: every function told the member account is served (the code refusal bypassed) is refused AssumeRole there by its own grant (row 4b), and changes nothing', async () => {
+    // Synthesized for a pilot that serves 555566667777 only: the grant's aws:ResourceAccount condition.
+    const pilot: Scenario = { ...base, settings: { ...base.settings, servedAccountIds: ['555566667777'] } };
+    const definitions = await definitionsFor(pilot.settings, playbooks);
+    const environments = structuredClone(definitions.environments ?? {});
+    let bypassed = 0;
+    for (const environment of Object.values(environments)) {
+      if (environment[SECURITY_ENV.servedAccountIds] === undefined) continue;
+      expect(environment[SECURITY_ENV.servedAccountIds]).toBe('555566667777');
+      // A bug in a client factory, or an input that reaches one unchecked: the code lets MEMBER through.
+      environment[SECURITY_ENV.servedAccountIds] = `555566667777,${MEMBER}`;
+      bypassed += 1;
+    }
+    expect(bypassed).toBeGreaterThan(0);
+    const run = await runScenario(pilot, { playbooks, definitions: { ...definitions, environments } });
+    expect(run.error).toBeUndefined();
+    expect(run.passed).toBe(false);
+    const tried = run.calls.filter((call) => call.api === 'sts:AssumeRole' && String(call.input.RoleArn).startsWith(`arn:aws:iam::${MEMBER}:`));
+    // The code let the responders try (the bypass worked), and IAM refused every one of them.
+    expect(tried.length).toBeGreaterThan(0);
+    expect(tried.map((call) => call.errorCode)).toEqual(tried.map(() => 'AccessDenied'));
+    expect(run.calls.filter((call) => call.account === MEMBER)).toEqual([]);
+  });
+
   it("quarantine-instance's member role without ContainInstances cannot contain: EC2 answers UnauthorizedOperation in the member account", async () => {
     const scenario: Scenario = { ...base, environment: { ...base.environment, removedStatements: [{ role: 'member-role:quarantine-instance', sid: 'ContainInstances' }] } };
     const run = await runScenario(scenario, { playbooks });
