@@ -194,4 +194,19 @@ describe('withParentsTrial (row 2zh)', () => {
     const others = withParentsTrial(shipped).filter((entry) => entry.name !== child.name);
     expect(others).toEqual(shipped.filter((entry) => entry.name !== child.name));
   });
+
+  it('tried (rereview-two): a child with a match block is never routed by triage, so only its parents start it; a chain of children follows its dry-run root; the parents\' own modes never change', () => {
+    // The shipped child carries a match block (AttackSequence:EC2/*): triage still leaves it out.
+    expect(child.match).toBeDefined();
+    const table = routingTableFor(withParentsTrial([{ ...parent, mode: 'dry-run' }, child]), { forceDryRun: false });
+    expect(table.playbooks.map((entry) => entry.name)).toEqual([parent.name]);
+    // A child that starts a grandchild: the dry-run root makes both dry-run, in one pass or several.
+    const middle = { ...child, name: 'middle-child', steps: parent.steps.map((step) => (step.kind === 'action' && step.action === PER_INSTANCE_ACTION ? { ...step, with: { ...step.with, playbook: child.name } } : step)) };
+    const root = { ...parent, mode: 'dry-run' as const, steps: parent.steps.map((step) => (step.kind === 'action' && step.action === PER_INSTANCE_ACTION ? { ...step, with: { ...step.with, playbook: 'middle-child' } } : step)) };
+    const deployed = withParentsTrial([child, middle, root]);
+    expect(deployed.map((entry) => [entry.name, entry.mode])).toEqual([[child.name, 'dry-run'], ['middle-child', 'dry-run'], [parent.name, 'dry-run']]);
+    // An enforce root keeps the chain in enforce; nothing ever turns a dry-run playbook to enforce.
+    expect(withParentsTrial([child, middle, { ...root, mode: 'enforce' }]).map((entry) => entry.mode)).toEqual(['enforce', 'enforce', 'enforce']);
+    expect(withParentsTrial([{ ...child, mode: 'dry-run' }, { ...parent }]).map((entry) => entry.mode)).toEqual(['dry-run', 'enforce']);
+  });
 });
