@@ -74,6 +74,14 @@ export interface IncidentRecordEntry {
   readonly actionsOmitted?: number;
   /** Triage: the keys of the child incidents its decision starts (one per instance of an attack sequence…). */
   readonly children?: readonly string[];
+  /**
+   * Set by the recorder (never from the payload) when the step did not confirm that its playbook
+   * execution invoked it (noteVerifiedOrigin: a direct invocation, a step that failed before its
+   * check, the dispatcher's unverifiable alerts): the execution, alert kind, failure, request and
+   * mode the entry names are then its invoker's words, which the report shows and never counts
+   * (docs/security.md row 17e).
+   */
+  readonly unconfirmed?: true;
 }
 
 /** The incident's own facts, written with the first entry (and kept: `if_not_exists`). */

@@ -159,7 +159,10 @@ export function recordingHandler<Result>(step: string, handler: (event: unknown)
     const incidentKey = incidentKeyOf(event);
     if (incidentKey === undefined) return;
     try {
-      await deps.records.append(recordHeaderOf(incidentKey, event), incidentRecordEntry(step, event, ended, { startedAt, endedAt: now() }), { verified });
+      const entry = incidentRecordEntry(step, event, ended, { startedAt, endedAt: now() });
+      // The mark is the recorder's, never the payload's: the report counts no claim of an entry
+      // whose step did not confirm its execution invoked it (row 17e).
+      await deps.records.append(recordHeaderOf(incidentKey, event), verified ? entry : { ...entry, unconfirmed: true }, { verified });
     } catch (error) {
       deps.logger?.warn('incident record not written', { incidentKey, step, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }

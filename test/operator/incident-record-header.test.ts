@@ -8,6 +8,8 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { buildIncidentReport } from '../../lib/operator/incident-report';
+import { renderIncidentReportMarkdown } from '../../lib/operator/incident-report-render';
 import { listIncidents, readIncidentRecord } from '../../lib/operator/incidents';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingTableFor } from '../../lib/playbooks/routing';
@@ -190,5 +192,58 @@ describe('ATTACK (review-17c): the steps\' budget used up by direct invocations 
     const record = await readIncidentRecord(ddb, TABLE, genuine.key);
     expect(record?.entries.slice(-3).map((entry) => entry.step)).toEqual(['containment-guard', 'snapshot-volumes', 'quarantine-instance']);
     expect(record?.entries.at(-1)).toMatchObject({ actions: [{ outcome: 'done', detail: 'quarantine-instance acted' }] });
+  });
+});
+
+// Row 17e (review-records): an entry names the execution, the alert kind, the failure and the mode
+// its payload states, whoever invoked the step. The report and the list read the incident's status
+// and its failures from those claims: a direct invocation (lambda:InvokeFunction on any responder)
+// naming a contained incident, with `kind: 'failure'`, made it read "failed" (gone from `firebreak
+// incidents --status contained`) and listed a failure no execution had; one naming the execution
+// of a genuine step failure, answered `refused`, made that failure read as retried and left it out.
+describe('ATTACK (review-records): entries of invocations no execution confirmed decide nothing', () => {
+  const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:firebreak-quarantine-ec2:run-1';
+  const confirmedStep = (step: string, result: () => Promise<unknown>, records: DynamoDbIncidentRecords) =>
+    recordingHandler(
+      step,
+      async () => {
+        noteVerifiedOrigin();
+        return result();
+      },
+      { records },
+    );
+
+  it('a forged failure alert neither makes a contained incident read failed nor lists a failure', async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    await recordTriage(ddb, genuine);
+    const isolation = { api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done', detail: 'moved to the isolation group' };
+    await confirmedStep('quarantine-instance', async () => ({ status: 'quarantined', mode: 'enforce', actions: [isolation] }), records)({ incident: genuine, mode: 'enforce', execution: { executionArn: EXECUTION } });
+    // Invoked directly: the step refuses, its entry carries the payload's kind and failure.
+    const refusing = recordingHandler('snapshot-volumes', async () => ({ status: 'refused', actions: [] }), { records });
+    await refusing({ incident: genuine, kind: 'failure', failure: { step: 'quarantine-instance', error: 'States.Timeout', cause: 'the instance was never isolated' }, execution: { executionArn: EXECUTION }, mode: 'dry-run' });
+    const record = (await readIncidentRecord(ddb, TABLE, genuine.key))!;
+    const report = buildIncidentReport(record);
+    expect(report.status).toBe('contained');
+    expect(report.failures).toEqual([]);
+    expect(report.modes).toEqual(['enforce']);
+    const { incidents } = await listIncidents(ddb, TABLE, { status: 'contained' });
+    expect(incidents.map((incident) => incident.key)).toEqual([genuine.key]);
+    expect(renderIncidentReportMarkdown(report)).toContain('not confirmed');
+    expect(record.entries.at(-1)).toMatchObject({ step: 'snapshot-volumes', unconfirmed: true });
+  });
+
+  it("a refused direct invocation naming the execution does not make a step's genuine failure read as retried", async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    await recordTriage(ddb, genuine);
+    const failing = confirmedStep('quarantine-instance', () => Promise.reject(Object.assign(new Error('not authorized to perform ec2:ModifyNetworkInterfaceAttribute'), { name: 'AccessDeniedError' })), records);
+    await failing({ incident: genuine, mode: 'enforce', execution: { executionArn: EXECUTION } }).catch(() => undefined);
+    const refusing = recordingHandler('quarantine-instance', async () => ({ status: 'refused', actions: [] }), { records });
+    await refusing({ incident: genuine, execution: { executionArn: EXECUTION } });
+    const report = buildIncidentReport((await readIncidentRecord(ddb, TABLE, genuine.key))!);
+    expect(report.failures).toEqual([expect.objectContaining({ step: 'quarantine-instance', error: 'AccessDeniedError' })]);
   });
 });

@@ -191,6 +191,18 @@ describe('recordingHandler', () => {
     expect(writer.written.map((written) => written.origin)).toEqual([{ verified: false }, { verified: true }, { verified: true }]);
   });
 
+  it('ATTACK (review-records): marks the entry of an unconfirmed invocation itself, whatever its payload says (row 17e)', async () => {
+    const writer = new ListWriter();
+    // A payload cannot take the mark off: it is the recorder's, set from the attempt's own check.
+    await recordingHandler('snapshot-volumes', async () => ({ status: 'refused', actions: [] }), { records: writer, now: clock(START, END) })(payload({ unconfirmed: false, kind: 'failure', failure: { step: 'x', error: 'y' } }));
+    await recordingHandler('snapshot-volumes', async () => { noteVerifiedOrigin(); return { status: 'snapshotted', actions: [] }; }, { records: writer, now: clock(START, END) })(payload({ unconfirmed: true }));
+    const failing = recordingHandler('snapshot-volumes', async () => { throw new Error('throttled'); }, { records: writer, now: clock(START, END) });
+    await expect(failing(payload())).rejects.toThrow('throttled');
+    expect(writer.written.map((written) => written.entry.unconfirmed)).toEqual([true, undefined, true]);
+    expect(writer.written[0]!.entry).toMatchObject({ alertKind: 'failure', unconfirmed: true });
+    expect('unconfirmed' in writer.written[1]!.entry).toBe(false);
+  });
+
   it('ATTACK (review-17d): a warm container keeps no confirmation from one invocation for the next, even with late or interleaved checks', async () => {
     const writer = new ListWriter();
     // One wrapped handler, as a warm Lambda container (or the game day's parallel branches) reuses it:
