@@ -10,7 +10,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { buildIncidentReport } from '../../lib/operator/incident-report';
 import { renderIncidentReportMarkdown } from '../../lib/operator/incident-report-render';
-import { listIncidents, readIncidentRecord } from '../../lib/operator/incidents';
+import { listIncidents, readGatheredIncident, readIncidentRecord } from '../../lib/operator/incidents';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
@@ -245,5 +245,79 @@ describe('ATTACK (review-records): entries of invocations no execution confirmed
     await refusing({ incident: genuine, execution: { executionArn: EXECUTION } });
     const report = buildIncidentReport((await readIncidentRecord(ddb, TABLE, genuine.key))!);
     expect(report.failures).toEqual([expect.objectContaining({ step: 'quarantine-instance', error: 'AccessDeniedError' })]);
+  });
+});
+
+// Row 3z (review-records): a finding id is any text to the oversized-event intake, so a forged event
+// with the id `<real id>-i-<hex>` is triaged under a key with the shape of a child of the real
+// incident (same account and Region): its record was gathered under the real incident, as a
+// resource of its own, and nested under it in the list, its failure making the real incident read failed.
+describe('ATTACK (review-records): a forged incident whose key only has the shape of a child', () => {
+  const FORGED_CHILD_KEY = `${ec2Incident().key}-i-0123456789abcdef0`;
+  const forgedCopy = () => ({
+    ...ec2Incident({ key: FORGED_CHILD_KEY, resource: { type: 'ec2-instance', instanceId: 'i-0123456789abcdef0' } as never }),
+    clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000 } },
+  });
+
+  async function contained(ddb: ReturnType<typeof world>, records: DynamoDbIncidentRecords) {
+    const genuine = ec2Incident();
+    await recordTriage(ddb, genuine);
+    const quarantine = recordingHandler(
+      'quarantine-instance',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'quarantined', mode: 'enforce', actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done', detail: 'isolated' }] };
+      },
+      { records },
+    );
+    await quarantine({ incident: genuine, mode: 'enforce' });
+    return genuine;
+  }
+
+  it('is never gathered under the real incident nor nested under it in the list, triaged on its own or written only by direct invocations', async () => {
+    const ddb = world();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    const genuine = await contained(ddb, records);
+    // The forged intake copy is triaged (its own record) and its own execution's failure alert is genuine.
+    await recordTriage(ddb, forgedCopy() as never);
+    const alert = recordingHandler(
+      'publish-alert',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'published', actions: [] };
+      },
+      { records },
+    );
+    await alert({ incident: forgedCopy(), kind: 'failure', failure: { step: 'contain', error: 'InstanceNotFound' } });
+    // And a child-shaped record written only by a direct invocation.
+    const direct = recordingHandler('quarantine-instance', async () => ({ status: 'refused', actions: [] }), { records });
+    await direct({ incident: { ...ec2Incident(), key: `${genuine.key}-i-0fedcba9876543210` } });
+
+    const gathered = (await readGatheredIncident(ddb, TABLE, genuine.key))!;
+    expect(gathered.children).toEqual([]);
+    expect(gathered.refused.map((refused) => refused.key).sort()).toEqual([FORGED_CHILD_KEY, `${genuine.key}-i-0fedcba9876543210`]);
+    const report = buildIncidentReport(gathered.record, undefined, { children: gathered.children, refused: gathered.refused });
+    expect(report.status).toBe('contained');
+    const { incidents } = await listIncidents(ddb, TABLE, { status: 'contained' });
+    expect(incidents.map((incident) => [incident.key, incident.children?.length ?? 0])).toEqual([[genuine.key, 0]]);
+  });
+
+  it('tried (review-records): a genuine child, started by the parent and confirmed, is still gathered', async () => {
+    const ddb = world();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    const genuine = await contained(ddb, records);
+    const childKey = `${genuine.key}-i-0123456789abcdef0`;
+    const guard = recordingHandler(
+      'containment-guard',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'proceed', actions: [] };
+      },
+      { records },
+    );
+    await guard({ incident: { ...ec2Incident(), key: childKey } });
+    const gathered = (await readGatheredIncident(ddb, TABLE, genuine.key))!;
+    expect(gathered.children.map((child) => child.header.incidentKey)).toEqual([childKey]);
+    expect(gathered.refused).toEqual([]);
   });
 });
