@@ -321,3 +321,48 @@ describe('ATTACK (review-records): a forged incident whose key only has the shap
     expect(gathered.refused).toEqual([]);
   });
 });
+
+// Row 17f (review-records): row 17d's left item. A grant-checked step's entry counts as confirmed
+// when its execution runs and its grant clears it, and the `reasons` of its payload are not part of
+// what the grant binds: anyone allowed to invoke quarantine-instance, once the guard wrote the
+// grant, invokes it a few times with the running execution's incident and 20 reasons of 500 lone
+// surrogates. Each entry is confirmed and some 60 KB: the steps' budget was spent, and the genuine
+// quarantine's entry, the isolation itself, was refused: the report read `open`, nothing contained.
+describe('ATTACK (review-records): the confirmed budget spent by replays under a running grant', () => {
+  it("still records the change a step made, and the report reads it contained", async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    await recordTriage(ddb, genuine);
+    let refused = 0;
+    const warn = () => (refused += 1);
+    // Replays cleared by the running execution's grant (confirmed), each answering already-quarantined.
+    for (let sent = 0; refused === 0 && sent < 50; sent += 1) {
+      const replay = recordingHandler(
+        'quarantine-instance',
+        async () => {
+          noteVerifiedOrigin();
+          return { status: 'already-quarantined', mode: 'enforce', actions: [] };
+        },
+        { records, logger: { warn } },
+      );
+      await replay({ incident: genuine, mode: 'enforce', reasons: Array.from({ length: 20 }, () => '\ud800'.repeat(500)) });
+    }
+    expect(refused).toBe(1);
+    const warnings: unknown[] = [];
+    const quarantine = recordingHandler(
+      'quarantine-instance',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'quarantined', mode: 'enforce', actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done', detail: 'moved to the isolation group' }] };
+      },
+      { records, logger: { warn: (...args: unknown[]) => warnings.push(args) } },
+    );
+    await quarantine({ incident: genuine, mode: 'enforce', reasons: Array.from({ length: 20 }, () => '\ud800'.repeat(500)) });
+    expect(warnings).toEqual([]);
+    const record = (await readIncidentRecord(ddb, TABLE, genuine.key))!;
+    expect(record.entries.at(-1)).toMatchObject({ step: 'quarantine-instance', status: 'quarantined', actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done' }] });
+    expect(record.entries.at(-1)!.reasons).toBeUndefined();
+    expect(buildIncidentReport(record).status).toBe('contained');
+  });
+});
