@@ -342,7 +342,7 @@ export async function runShowIncident(key: string, flags: WhereFlags, deps: Inci
   for (const row of report.timeline) {
     const offset = row.sinceReceivedMs === undefined ? '' : `+${formatDuration(row.sinceReceivedMs)}`;
     const child = report.children !== undefined ? ` [${f(row.incidentKey ?? report.key)}]` : '';
-    line(`  ${f(row.startedAt)}  ${offset.padEnd(10)} ${f(row.step).padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${f(row.status)}` : f(row.status)}${row.alertKind ? ` (${f(row.alertKind)})` : ''}  took ${formatDuration(row.durationMs)}${child}`);
+    line(`  ${f(row.startedAt)}  ${offset.padEnd(10)} ${f(row.step).padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${f(row.status)}` : f(row.status)}${row.alertKind ? ` (${f(row.alertKind)})` : ''}${row.unconfirmed === true ? ' (not confirmed as its execution\'s)' : ''}  took ${formatDuration(row.durationMs)}${child}`);
     // Triage's entry: the decision's reasons (and the child incidents it started), as triage gave them.
     if (row.step === RESPONDER_NAMES.triage) {
       for (const reason of row.reasons ?? []) line(`      ${f(reason)}`);

@@ -42,6 +42,8 @@ export const TRIAGE_FACTS_ATTRIBUTE = 'triageFacts';
 export const STEP_ENTRY_BYTES_ATTRIBUTE = 'stepEntryBytes';
 /** Of them, the bytes of entries whose step did not confirm its execution's origin (row 17d). */
 export const UNCONFIRMED_ENTRY_BYTES_ATTRIBUTE = 'unconfirmedEntryBytes';
+/** The bytes of the compact entries of changes written past the steps' budget (CHANGE_RESERVE_BYTES, row 17f). */
+export const CHANGE_RESERVE_BYTES_ATTRIBUTE = 'changeReserveBytes';
 
 /** The state table's TTL attribute (epoch seconds): DynamoDB deletes an item after it (records, blast-radius slots). */
 export const STATE_TTL_ATTRIBUTE = 'ttl';

@@ -22,6 +22,9 @@ interface Section {
   readonly empty?: string;
 }
 
+/** The note on a timeline row whose step did not confirm its execution invoked it (row 17e). */
+export const UNCONFIRMED_NOTE = 'not confirmed as its execution\'s invocation (invoked directly, or ended before its check): the execution, alert, failure, request and mode it names are its invoker\'s words, not counted';
+
 function offset(value: number | undefined): string {
   return value === undefined ? '—' : `+${formatDuration(value)}`;
 }
@@ -32,7 +35,8 @@ function sections(report: IncidentReport): Section[] {
   // A release request is shown once, on the first step of its execution.
   const requestShown = new Set<string>();
   const requestNote = (row: IncidentReport['timeline'][number]): string => {
-    if (!row.request || requestShown.has(row.executionArn ?? '')) return '';
+    // An unconfirmed entry's request is its invoker's words: it never stands for the execution's (row 17e).
+    if (!row.request || row.unconfirmed === true || requestShown.has(row.executionArn ?? '')) return '';
     requestShown.add(row.executionArn ?? '');
     return `requested by ${row.request.requestedBy}${row.request.reason ? ` (${row.request.reason})` : ''}`;
   };
@@ -44,6 +48,7 @@ function sections(report: IncidentReport): Section[] {
     row.outcome === 'failed' ? `failed: ${row.status}` : row.status,
     row.mode ?? '',
     [
+      row.unconfirmed === true ? UNCONFIRMED_NOTE : '',
       row.alertKind ? `alert: ${row.alertKind}` : '',
       row.failure ? `failure of ${row.failure.step}: ${row.failure.error}` : '',
       requestNote(row),

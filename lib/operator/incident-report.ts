@@ -49,6 +49,7 @@ export const recordEntrySchema = z.object({
   actions: z.array(actionSchema),
   actionsOmitted: z.number().int().nonnegative().optional(),
   children: z.array(z.string()).optional(),
+  unconfirmed: z.literal(true).optional(),
 });
 
 /** An approval of one of the incident's executions, as the approval function stored it (`approval#<executionArn>`). */
@@ -680,6 +681,16 @@ function containmentsInForce(view: RecordView): HeldResource[] {
 }
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
 
+/**
+ * Whether an entry is a failure alert the report counts: its kind and failure are the payload's, so
+ * only an entry whose step confirmed its execution invoked it (row 17e). A direct invocation of any
+ * responder naming the incident with `kind: 'failure'` made a contained incident read failed, and
+ * listed a failure no execution had; it is shown in the timeline, marked, and counted nowhere.
+ */
+function isFailureAlert(entry: IncidentRecordEntry): boolean {
+  return entry.alertKind === 'failure' && entry.unconfirmed !== true;
+}
+
 function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): Entry[] {
   return entries.map((entry, index) => ({ entry, index })).sort((a, b) => Date.parse(a.entry.startedAt) - Date.parse(b.entry.startedAt) || a.index - b.index).map(({ entry }) => entry);
 }
@@ -701,7 +712,7 @@ export function incidentStatus(entries: readonly IncidentRecordEntry[], incident
   for (const entry of byTime(entries)) {
     const after = applyContainment(inForce, entry, view);
     if (after !== undefined) status = after;
-    else if (entry.alertKind === 'failure' && !repeats.has(entry)) status = 'failed';
+    else if (isFailureAlert(entry) && !repeats.has(entry)) status = 'failed';
   }
   return settleClaims(inForce) ?? status;
 }
@@ -716,7 +727,7 @@ function repeatedFailureAlerts<Entry extends IncidentRecordEntry>(entries: reado
   const seen = new Set<string>();
   const repeats = new Set<Entry>();
   for (const entry of byTime(entries)) {
-    if (entry.alertKind !== 'failure' || entry.failure === undefined) continue;
+    if (!isFailureAlert(entry) || entry.failure === undefined) continue;
     const key = JSON.stringify([entry.executionArn ?? '', entry.failure.step, entry.failure.error]);
     if (seen.has(key)) repeats.add(entry);
     else seen.add(key);
@@ -1227,16 +1238,18 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
 
   // A step's error counts as a failure unless a later attempt of the same step in the same execution
   // succeeded (a retry: a lesson, not a failure), or the execution's failure alert reports it already.
-  const alerted = new Set(entries.filter((entry) => entry.alertKind === 'failure' && entry.failure).map((entry) => `${entry.executionArn ?? ''}|${entry.failure?.error ?? ''}`));
+  // Only confirmed entries (row 17e): an unconfirmed entry's execution and failure are its invoker's
+  // words, and one naming a failed step's execution, answered refused, hid that failure as retried.
+  const alerted = new Set(entries.filter((entry) => isFailureAlert(entry) && entry.failure).map((entry) => `${entry.executionArn ?? ''}|${entry.failure?.error ?? ''}`));
   const failures: (ReportedFailure & { incidentKey?: string })[] = [];
   const repeats = repeatedFailureAlerts(entries);
   const of = (entry: GatheredEntry) => (entry.incidentKey !== undefined ? { incidentKey: entry.incidentKey } : {});
   for (const [index, entry] of entries.entries()) {
-    const retried = entries.slice(index + 1).some((later) => later.step === entry.step && later.executionArn === entry.executionArn && later.outcome === 'succeeded');
+    const retried = entries.slice(index + 1).some((later) => later.step === entry.step && later.executionArn === entry.executionArn && later.outcome === 'succeeded' && later.unconfirmed !== true);
     if (entry.outcome === 'failed' && entry.error && !retried && !alerted.has(`${entry.executionArn ?? ''}|${entry.error.name}`)) {
       failures.push({ at: entry.endedAt, step: entry.step, error: entry.error.name, detail: entry.error.message, ...of(entry) });
     }
-    if (entry.alertKind === 'failure' && entry.failure && !repeats.has(entry)) {
+    if (isFailureAlert(entry) && entry.failure && !repeats.has(entry)) {
       failures.push({ at: entry.startedAt, step: entry.failure.step, error: entry.failure.error, ...(entry.failure.cause ? { detail: entry.failure.cause } : {}), ...of(entry) });
     }
   }
@@ -1262,8 +1275,10 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   });
   const ownKey = record.header.incidentKey;
   const status = children.length === 0 ? incidentStatus(entries, ownKey, verified) : sequenceStatus([incidentStatus(record.entries, ownKey, verified), ...childReports.map((child) => child.status)]);
-  const modes = [...new Set(entries.flatMap((entry) => (entry.mode ? [entry.mode] : [])))];
-  const playbooks = [...new Set(entries.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))];
+  // The modes and playbooks the incident ran in: an unconfirmed entry's are its payload's (row 17e).
+  const confirmed = entries.filter((entry) => entry.unconfirmed !== true);
+  const modes = [...new Set(confirmed.flatMap((entry) => (entry.mode ? [entry.mode] : [])))];
+  const playbooks = [...new Set(confirmed.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))];
   const report: Omit<IncidentReport, 'followUps' | 'lessons'> = {
     key: record.header.incidentKey,
     header: record.header,

@@ -266,6 +266,8 @@ export async function listIncidents(
   // Entries are kept only for the incidents a credential record may change (lookups): the few the report would read for.
   const read: { summary: IncidentSummary; lookups: KeyRecordLookup[]; entries: readonly IncidentRecordEntry[] }[] = [];
   const claimed = new Map<string, readonly string[]>();
+  // Records that are no child whatever their key's shape (notAChild, row 3z): never nested under another.
+  const standalone = new Set<string>();
   let start: Item | undefined;
   let page = 0;
   do {
@@ -276,6 +278,7 @@ export async function listIncidents(
       const { entries } = parseRecordEntries(stored);
       const children = claimedChildKeys({ entries });
       if (children.length > 0) claimed.set(header.incidentKey, children);
+      if (notAChild({ entries }) !== undefined) standalone.add(header.incidentKey);
       const lookups = keyRecordLookups({ header, entries });
       read.push({
         lookups,
@@ -332,7 +335,7 @@ export async function listIncidents(
   // have (marked so), not only its entries': left out, it would be missing from the very list
   // (--status contained) that its verified record could put it in.
   const wanted = (incident: IncidentSummary) => filter.status === undefined || (incident.possibleStatuses ?? [incident.status]).includes(filter.status);
-  const incidents = nestChildren(all, claimed).filter(wanted);
+  const incidents = nestChildren(all, claimed, standalone).filter(wanted);
   incidents.sort(newestFirst);
   // Counted before the status filter: one it left out, which no verified record could give that status, was not verified either.
   const unverified = all.filter((incident) => incident.keyRecords?.verified === false).length;
@@ -342,6 +345,22 @@ export async function listIncidents(
 /** The child keys triage's entries of a record claim (the per-instance executions it started). */
 export function claimedChildKeys(record: Pick<IncidentRecord, 'entries'>): string[] {
   return [...new Set(record.entries.filter((entry) => entry.step === RESPONDER_NAMES.triage).flatMap((entry) => entry.children ?? []))];
+}
+
+/**
+ * Why a record whose key has a child's shape is nonetheless no child, or undefined when it may be
+ * one (row 3z). A finding id is any text up to 256 characters to the oversized-event intake, which
+ * cannot authenticate its sender: a forged event with the id `<real id>-i-<hex>` is triaged under
+ * the key `gd-<real id>-i-<hex>`, a child's shape of the real incident's, in its account and Region,
+ * and its record was gathered under the real incident as a resource of its own (its status, its
+ * follow-ups). A genuine child gets no triage write of its own (its parent's triage starts it), and
+ * its steps confirm their execution (row 17e): a record triaged as an incident of its own, or with
+ * no confirmed entry (only direct invocations wrote it), is none.
+ */
+export function notAChild(record: Pick<IncidentRecord, 'entries'>): string | undefined {
+  if (record.entries.some((entry) => entry.step === RESPONDER_NAMES.triage)) return 'it was triaged as an incident of its own: only its key has the shape of a child\'s';
+  if (record.entries.length > 0 && record.entries.every((entry) => entry.unconfirmed === true)) return 'no entry of it was confirmed as a playbook execution\'s (only invocations no execution confirmed wrote it)';
+  return undefined;
 }
 
 /**
@@ -399,7 +418,7 @@ export async function readGatheredIncident(client: DynamoDBClient, table: string
     }
     const child = await readIncidentRecord(client, table, key);
     if (!child) continue;
-    const reason = childRefusal(record.header, child.header);
+    const reason = childRefusal(record.header, child.header) ?? notAChild(child);
     if (reason === undefined) children.push(child);
     else refused.push({ key, reason });
   }
@@ -410,7 +429,7 @@ export async function readGatheredIncident(client: DynamoDBClient, table: string
  * The list with each child incident nested under its parent (by `childRefusal`, the same check as
  * the report's) rather than listed as an incident of its own; a parent's status is its sequence's.
  */
-export function nestChildren(incidents: readonly IncidentSummary[], claimed: ReadonlyMap<string, readonly string[]> = new Map()): IncidentSummary[] {
+export function nestChildren(incidents: readonly IncidentSummary[], claimed: ReadonlyMap<string, readonly string[]> = new Map(), standalone: ReadonlySet<string> = new Set()): IncidentSummary[] {
   const byKey = new Map(incidents.map((incident) => [incident.key, incident]));
   const parentOf = new Map<string, string>();
   const header = (incident: IncidentSummary): IncidentRecordHeader => ({
@@ -419,6 +438,7 @@ export function nestChildren(incidents: readonly IncidentSummary[], claimed: Rea
     ...some('region', incident.region),
   });
   for (const incident of incidents) {
+    if (standalone.has(incident.key)) continue;
     // Candidate parents: every listed key the child's key starts with at a `-`, and every parent that claims it.
     const candidates = new Set<string>();
     for (let at = incident.key.indexOf('-'); at > 0; at = incident.key.indexOf('-', at + 1)) candidates.add(incident.key.slice(0, at));

@@ -36,6 +36,35 @@ export const STEP_ENTRY_BUDGET_BYTES = 256 * 1024;
  */
 export const UNCONFIRMED_ENTRY_BUDGET_BYTES = 64 * 1024;
 
+/**
+ * Room past STEP_ENTRY_BUDGET_BYTES for the compact entry (compactChangeEntry) of a confirmed step
+ * that changed something, written when the budget refuses its full entry (CHANGE_RESERVE_BYTES_ATTRIBUTE).
+ * A confirmed entry is one whose execution runs and cleared it (row 17d), and a grant does not bind
+ * the payload's `reasons`: replays of the running execution's step with 60 KB of reasons each spent
+ * the budget, and the genuine step's isolation was not recorded (row 17f). Only a confirmed entry
+ * with a `done` action enters, without its payload's words: a replay enters only when it changed
+ * something itself (then it records that change). 256 + 32 KiB leave 112 KiB for the facts and triage.
+ */
+export const CHANGE_RESERVE_BYTES = 32 * 1024;
+
+/**
+ * The entry of a confirmed step that changed something, as it is written past the budget: the step,
+ * its times, status and execution, and its `done` actions with short details; none of the payload's
+ * reasons, failure or request, nor the error's message (row 17f). At most some 24 KB.
+ */
+export function compactChangeEntry(entry: IncidentRecordEntry): IncidentRecordEntry | undefined {
+  if (entry.unconfirmed === true) return undefined;
+  const done = entry.actions.filter((action) => action.outcome === 'done');
+  if (done.length === 0) return undefined;
+  const { reasons: _reasons, failure: _failure, request: _request, error, actionsOmitted: _omitted, ...kept } = entry;
+  return {
+    ...kept,
+    ...(error !== undefined ? { error: { name: error.name, message: '' } } : {}),
+    actions: done.map((action) => ({ api: action.api, target: action.target.slice(0, 120), outcome: action.outcome, detail: action.detail.slice(0, 80), ...optionalField('at', action.at) })),
+    ...(entry.actions.length > done.length || entry.actionsOmitted !== undefined ? { actionsOmitted: entry.actions.length - done.length + (entry.actionsOmitted ?? 0) } : {}),
+  };
+}
+
 /** One action a step took, as its ActionLog recorded it (outcome: done, would-do, skipped, …). */
 export interface RecordedAction {
   readonly api: string;
@@ -74,6 +103,14 @@ export interface IncidentRecordEntry {
   readonly actionsOmitted?: number;
   /** Triage: the keys of the child incidents its decision starts (one per instance of an attack sequence…). */
   readonly children?: readonly string[];
+  /**
+   * Set by the recorder (never from the payload) when the step did not confirm that its playbook
+   * execution invoked it (noteVerifiedOrigin: a direct invocation, a step that failed before its
+   * check, the dispatcher's unverifiable alerts): the execution, alert kind, failure, request and
+   * mode the entry names are then its invoker's words, which the report shows and never counts
+   * (docs/security.md row 17e).
+   */
+  readonly unconfirmed?: true;
 }
 
 /** The incident's own facts, written with the first entry (and kept: `if_not_exists`). */

@@ -19,11 +19,12 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { STEP_ENTRY_BYTES_ATTRIBUTE, UNCONFIRMED_ENTRY_BYTES_ATTRIBUTE } from '../contracts/incident-record';
+import { CHANGE_RESERVE_BYTES_ATTRIBUTE, STEP_ENTRY_BYTES_ATTRIBUTE, UNCONFIRMED_ENTRY_BYTES_ATTRIBUTE } from '../contracts/incident-record';
+import { awsErrorCode } from '../aws/errors';
 import type { IncidentLogger } from './logging';
 import { runAttempt } from './attempt-actions';
 import type { IncidentRecordEntry, IncidentRecordHeader, IncidentRecordWriter, RecordedAction } from './incident-record-model';
-import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, STEP_ENTRY_BUDGET_BYTES, UNCONFIRMED_ENTRY_BUDGET_BYTES, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
+import { CHANGE_RESERVE_BYTES, compactChangeEntry, DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, STEP_ENTRY_BUDGET_BYTES, UNCONFIRMED_ENTRY_BUDGET_BYTES, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
 // The model (types, bounds, retention, the append's UpdateItem) lives apart, with no SDK client.
 export * from './incident-record-model';
@@ -57,6 +58,27 @@ export class DynamoDbIncidentRecords implements IncidentRecordWriter {
           ':r': { N: String(STEP_ENTRY_BUDGET_BYTES - bytes) },
           ...(unconfirmed ? { ':ru': { N: String(UNCONFIRMED_ENTRY_BUDGET_BYTES - bytes) } } : {}),
         },
+      }),
+    ).catch((error: unknown) => this.appendChange(header, entry, error));
+  }
+
+  /**
+   * Past the budget, a confirmed step's change still recorded: its compact entry in the room of its
+   * own (row 17f); any other refusal, or entry, is `error` again.
+   */
+  private async appendChange(header: IncidentRecordHeader, entry: IncidentRecordEntry, error: unknown): Promise<void> {
+    const compact = awsErrorCode(error) === 'ConditionalCheckFailedException' ? compactChangeEntry(entry) : undefined;
+    if (compact === undefined) throw error;
+    const update = recordAppendUpdate(header, compact, this.retentionDays);
+    const bytes = Buffer.byteLength(JSON.stringify(compact)) + 1;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: incidentRecordKey(header.incidentKey) } },
+        UpdateExpression: `${update.updateExpression} ADD #b :b, #c :b`,
+        ConditionExpression: 'attribute_not_exists(#c) OR #c <= :rc',
+        ExpressionAttributeNames: { ...update.names, '#b': STEP_ENTRY_BYTES_ATTRIBUTE, '#c': CHANGE_RESERVE_BYTES_ATTRIBUTE },
+        ExpressionAttributeValues: { ...update.values, ':b': { N: String(bytes) }, ':rc': { N: String(CHANGE_RESERVE_BYTES - bytes) } },
       }),
     );
   }
@@ -159,7 +181,10 @@ export function recordingHandler<Result>(step: string, handler: (event: unknown)
     const incidentKey = incidentKeyOf(event);
     if (incidentKey === undefined) return;
     try {
-      await deps.records.append(recordHeaderOf(incidentKey, event), incidentRecordEntry(step, event, ended, { startedAt, endedAt: now() }), { verified });
+      const entry = incidentRecordEntry(step, event, ended, { startedAt, endedAt: now() });
+      // The mark is the recorder's, never the payload's: the report counts no claim of an entry
+      // whose step did not confirm its execution invoked it (row 17e).
+      await deps.records.append(recordHeaderOf(incidentKey, event), verified ? entry : { ...entry, unconfirmed: true }, { verified });
     } catch (error) {
       deps.logger?.warn('incident record not written', { incidentKey, step, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }

@@ -294,7 +294,11 @@ describe('responder bundles', () => {
     // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
     // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
     // Session 39: +60 bytes (review-dnshub): the RESOLVED note says the release input's requestedBy is its claim, not a fact (row 13i).
-    'update-security-hub-finding': 19_705,
+    // Review-records (session 39): +40 bytes: the recorder marks the entry of an invocation whose step did not confirm
+    // its execution's origin (unconfirmed, lib/responders/incident-record.ts, row 17e).
+    // Review-records (session 39): +1,120 bytes: past the steps' budget, the compact entry of a confirmed step's change
+    // in a room of its own (compactChangeEntry, DynamoDbIncidentRecords.appendChange, row 17f).
+    'update-security-hub-finding': 20_865,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     // Review-inputs (session 37): +650 bytes: the clip keeps every item the parser reads of the lists a decision reads
     // (an attack sequence's resources and its groups' instances, an alarm's metrics, an instance's interfaces and their
@@ -347,7 +351,11 @@ describe('responder bundles', () => {
     // Rereview-dnshub (session 39): +616 bytes: the approval request says what nobody answering does, as the guard's grant
     // says (row 10i), and the built-in DNS rules it judges the domain by hold the dual-stack endpoints of the sovereign
     // and ISO partitions (row 16zd) and IAM Identity Center's sign-in and portal suffixes (row 16ze). 517,233 bytes after.
-    'publish-alert': 139_860,
+    // Review-records (session 39): +40 bytes: the recorder marks the entry of an invocation whose step did not confirm
+    // its execution's origin (unconfirmed, lib/responders/incident-record.ts, row 17e).
+    // Review-records (session 39): +1,120 bytes: past the steps' budget, the compact entry of a confirmed step's change
+    // in a room of its own (compactChangeEntry, DynamoDbIncidentRecords.appendChange, row 17f).
+    'publish-alert': 141_020,
     // +85 bytes each in session 28 (review-member): the served-account gate refuses an account that is not 12 ASCII digits first (row 1l).
     // Session 30: +211 bytes (renamed-user): a release under a renamed user's old name, or of a user renamed again since it was
     // contained, says so (row 11p) instead of "deleted since?".
@@ -372,7 +380,11 @@ describe('responder bundles', () => {
     // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
     // Review-operator (session 38): +1,520 bytes: the release, and its preview, refuse a credential that is not the one the
     // approval request shows, naming both (notTheShownCredential, credential-targets.ts, row 11ac).
-    'release-credentials': 73_785,
+    // Review-records (session 39): +40 bytes: the recorder marks the entry of an invocation whose step did not confirm
+    // its execution's origin (unconfirmed, lib/responders/incident-record.ts, row 17e).
+    // Review-records (session 39): +1,120 bytes: past the steps' budget, the compact entry of a confirmed step's change
+    // in a room of its own (compactChangeEntry, DynamoDbIncidentRecords.appendChange, row 17f).
+    'release-credentials': 74_945,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
@@ -403,7 +415,11 @@ describe('responder bundles', () => {
     // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
     // Session 39: +800 bytes (user-path): a user whose path a privileged name pattern names is refused where the key is
     // disabled, as the stack's deny reads its ARN (privilegedPathReason and the deny's ARN parts, privileged-names.ts; row 11ae).
-    'disable-access-key': 49_125,
+    // Review-records (session 39): +40 bytes: the recorder marks the entry of an invocation whose step did not confirm
+    // its execution's origin (unconfirmed, lib/responders/incident-record.ts, row 17e).
+    // Review-records (session 39): +1,120 bytes: past the steps' budget, the compact entry of a confirmed step's change
+    // in a room of its own (compactChangeEntry, DynamoDbIncidentRecords.appendChange, row 17f).
+    'disable-access-key': 50_285,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
@@ -445,7 +461,11 @@ describe('responder bundles', () => {
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
     // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
     // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
-    'quarantine-s3-object': 44_405,
+    // Review-records (session 39): +40 bytes: the recorder marks the entry of an invocation whose step did not confirm
+    // its execution's origin (unconfirmed, lib/responders/incident-record.ts, row 17e).
+    // Review-records (session 39): +1,120 bytes: past the steps' budget, the compact entry of a confirmed step's change
+    // in a room of its own (compactChangeEntry, DynamoDbIncidentRecords.appendChange, row 17f).
+    'quarantine-s3-object': 45_565,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
@@ -476,7 +496,11 @@ describe('responder bundles', () => {
     // Review-5l (session 36): +58 bytes: the grant check never clears a manual playbook's step on its timeout, its request being only a claim (row 5p), grants.ts.
     // Session 38: +165 bytes: with an organization, a non-empty servedAccountIds narrows the served accounts
     // (unservedAccountReason, lib/contracts/security.ts), in every responder's client factory.
-    'release-s3-object': 38_175,
+    // Review-records (session 39): +40 bytes: the recorder marks the entry of an invocation whose step did not confirm
+    // its execution's origin (unconfirmed, lib/responders/incident-record.ts, row 17e).
+    // Review-records (session 39): +1,120 bytes: past the steps' budget, the compact entry of a confirmed step's change
+    // in a room of its own (compactChangeEntry, DynamoDbIncidentRecords.appendChange, row 17f).
+    'release-s3-object': 39_335,
     // Session 35: quarantine-instance was about 56 bytes under its line, and went 2,981 past it (prefix-targets):
     // +1,198 bytes (row 3u): an ip target at an address of a prefix delegated to the instance's ENI is found, by exact CIDR
     // containment parsed strictly (holdsAddress, prefixKey in instance-state.ts); +1,839 bytes (row 3v): a later run adds the
@@ -534,7 +558,9 @@ describe('responder bundles', () => {
     // record's seal read inside removeCredentials, so a KMS failure fails beside the tags and edges, not before them.
     // Rereview-operator (session 38): +120 bytes: the path matched against every ARN the deny names for a pattern
     // (privilegedArnResources, `*/<pattern>` too, row 11ad). 1,195,202 bytes after.
-    'quarantine-instance': 12_595,
+    // Review-records (session 39): +1,120 bytes: past the steps' budget, the compact entry of a confirmed step's change
+    // in a room of its own (compactChangeEntry, DynamoDbIncidentRecords.appendChange, row 17f).
+    'quarantine-instance': 13_715,
   };
   // emergency-pause (session 25) is within 1.2x: 350,747 bytes against 351,152 since its announcements
   // carry the chat entry (session 26, 584 bytes).

@@ -8,7 +8,9 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { listIncidents, readIncidentRecord } from '../../lib/operator/incidents';
+import { buildIncidentReport } from '../../lib/operator/incident-report';
+import { renderIncidentReportMarkdown } from '../../lib/operator/incident-report-render';
+import { listIncidents, readGatheredIncident, readIncidentRecord } from '../../lib/operator/incidents';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
@@ -190,5 +192,177 @@ describe('ATTACK (review-17c): the steps\' budget used up by direct invocations 
     const record = await readIncidentRecord(ddb, TABLE, genuine.key);
     expect(record?.entries.slice(-3).map((entry) => entry.step)).toEqual(['containment-guard', 'snapshot-volumes', 'quarantine-instance']);
     expect(record?.entries.at(-1)).toMatchObject({ actions: [{ outcome: 'done', detail: 'quarantine-instance acted' }] });
+  });
+});
+
+// Row 17e (review-records): an entry names the execution, the alert kind, the failure and the mode
+// its payload states, whoever invoked the step. The report and the list read the incident's status
+// and its failures from those claims: a direct invocation (lambda:InvokeFunction on any responder)
+// naming a contained incident, with `kind: 'failure'`, made it read "failed" (gone from `firebreak
+// incidents --status contained`) and listed a failure no execution had; one naming the execution
+// of a genuine step failure, answered `refused`, made that failure read as retried and left it out.
+describe('ATTACK (review-records): entries of invocations no execution confirmed decide nothing', () => {
+  const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:firebreak-quarantine-ec2:run-1';
+  const confirmedStep = (step: string, result: () => Promise<unknown>, records: DynamoDbIncidentRecords) =>
+    recordingHandler(
+      step,
+      async () => {
+        noteVerifiedOrigin();
+        return result();
+      },
+      { records },
+    );
+
+  it('a forged failure alert neither makes a contained incident read failed nor lists a failure', async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    await recordTriage(ddb, genuine);
+    const isolation = { api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done', detail: 'moved to the isolation group' };
+    await confirmedStep('quarantine-instance', async () => ({ status: 'quarantined', mode: 'enforce', actions: [isolation] }), records)({ incident: genuine, mode: 'enforce', execution: { executionArn: EXECUTION } });
+    // Invoked directly: the step refuses, its entry carries the payload's kind and failure.
+    const refusing = recordingHandler('snapshot-volumes', async () => ({ status: 'refused', actions: [] }), { records });
+    await refusing({ incident: genuine, kind: 'failure', failure: { step: 'quarantine-instance', error: 'States.Timeout', cause: 'the instance was never isolated' }, execution: { executionArn: EXECUTION }, mode: 'dry-run' });
+    const record = (await readIncidentRecord(ddb, TABLE, genuine.key))!;
+    const report = buildIncidentReport(record);
+    expect(report.status).toBe('contained');
+    expect(report.failures).toEqual([]);
+    expect(report.modes).toEqual(['enforce']);
+    const { incidents } = await listIncidents(ddb, TABLE, { status: 'contained' });
+    expect(incidents.map((incident) => incident.key)).toEqual([genuine.key]);
+    expect(renderIncidentReportMarkdown(report)).toContain('not confirmed');
+    expect(record.entries.at(-1)).toMatchObject({ step: 'snapshot-volumes', unconfirmed: true });
+  });
+
+  it("a refused direct invocation naming the execution does not make a step's genuine failure read as retried", async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    await recordTriage(ddb, genuine);
+    const failing = confirmedStep('quarantine-instance', () => Promise.reject(Object.assign(new Error('not authorized to perform ec2:ModifyNetworkInterfaceAttribute'), { name: 'AccessDeniedError' })), records);
+    await failing({ incident: genuine, mode: 'enforce', execution: { executionArn: EXECUTION } }).catch(() => undefined);
+    const refusing = recordingHandler('quarantine-instance', async () => ({ status: 'refused', actions: [] }), { records });
+    await refusing({ incident: genuine, execution: { executionArn: EXECUTION } });
+    const report = buildIncidentReport((await readIncidentRecord(ddb, TABLE, genuine.key))!);
+    expect(report.failures).toEqual([expect.objectContaining({ step: 'quarantine-instance', error: 'AccessDeniedError' })]);
+  });
+});
+
+// Row 3z (review-records): a finding id is any text to the oversized-event intake, so a forged event
+// with the id `<real id>-i-<hex>` is triaged under a key with the shape of a child of the real
+// incident (same account and Region): its record was gathered under the real incident, as a
+// resource of its own, and nested under it in the list, its failure making the real incident read failed.
+describe('ATTACK (review-records): a forged incident whose key only has the shape of a child', () => {
+  const FORGED_CHILD_KEY = `${ec2Incident().key}-i-0123456789abcdef0`;
+  const forgedCopy = () => ({
+    ...ec2Incident({ key: FORGED_CHILD_KEY, resource: { type: 'ec2-instance', instanceId: 'i-0123456789abcdef0' } as never }),
+    clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000 } },
+  });
+
+  async function contained(ddb: ReturnType<typeof world>, records: DynamoDbIncidentRecords) {
+    const genuine = ec2Incident();
+    await recordTriage(ddb, genuine);
+    const quarantine = recordingHandler(
+      'quarantine-instance',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'quarantined', mode: 'enforce', actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done', detail: 'isolated' }] };
+      },
+      { records },
+    );
+    await quarantine({ incident: genuine, mode: 'enforce' });
+    return genuine;
+  }
+
+  it('is never gathered under the real incident nor nested under it in the list, triaged on its own or written only by direct invocations', async () => {
+    const ddb = world();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    const genuine = await contained(ddb, records);
+    // The forged intake copy is triaged (its own record) and its own execution's failure alert is genuine.
+    await recordTriage(ddb, forgedCopy() as never);
+    const alert = recordingHandler(
+      'publish-alert',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'published', actions: [] };
+      },
+      { records },
+    );
+    await alert({ incident: forgedCopy(), kind: 'failure', failure: { step: 'contain', error: 'InstanceNotFound' } });
+    // And a child-shaped record written only by a direct invocation.
+    const direct = recordingHandler('quarantine-instance', async () => ({ status: 'refused', actions: [] }), { records });
+    await direct({ incident: { ...ec2Incident(), key: `${genuine.key}-i-0fedcba9876543210` } });
+
+    const gathered = (await readGatheredIncident(ddb, TABLE, genuine.key))!;
+    expect(gathered.children).toEqual([]);
+    expect(gathered.refused.map((refused) => refused.key).sort()).toEqual([FORGED_CHILD_KEY, `${genuine.key}-i-0fedcba9876543210`]);
+    const report = buildIncidentReport(gathered.record, undefined, { children: gathered.children, refused: gathered.refused });
+    expect(report.status).toBe('contained');
+    const { incidents } = await listIncidents(ddb, TABLE, { status: 'contained' });
+    expect(incidents.map((incident) => [incident.key, incident.children?.length ?? 0])).toEqual([[genuine.key, 0]]);
+  });
+
+  it('tried (review-records): a genuine child, started by the parent and confirmed, is still gathered', async () => {
+    const ddb = world();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    const genuine = await contained(ddb, records);
+    const childKey = `${genuine.key}-i-0123456789abcdef0`;
+    const guard = recordingHandler(
+      'containment-guard',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'proceed', actions: [] };
+      },
+      { records },
+    );
+    await guard({ incident: { ...ec2Incident(), key: childKey } });
+    const gathered = (await readGatheredIncident(ddb, TABLE, genuine.key))!;
+    expect(gathered.children.map((child) => child.header.incidentKey)).toEqual([childKey]);
+    expect(gathered.refused).toEqual([]);
+  });
+});
+
+// Row 17f (review-records): row 17d's left item. A grant-checked step's entry counts as confirmed
+// when its execution runs and its grant clears it, and the `reasons` of its payload are not part of
+// what the grant binds: anyone allowed to invoke quarantine-instance, once the guard wrote the
+// grant, invokes it a few times with the running execution's incident and 20 reasons of 500 lone
+// surrogates. Each entry is confirmed and some 60 KB: the steps' budget was spent, and the genuine
+// quarantine's entry, the isolation itself, was refused: the report read `open`, nothing contained.
+describe('ATTACK (review-records): the confirmed budget spent by replays under a running grant', () => {
+  it("still records the change a step made, and the report reads it contained", async () => {
+    const ddb = world();
+    const genuine = ec2Incident();
+    const records = new DynamoDbIncidentRecords(ddb, TABLE, 30);
+    await recordTriage(ddb, genuine);
+    let refused = 0;
+    const warn = () => (refused += 1);
+    // Replays cleared by the running execution's grant (confirmed), each answering already-quarantined.
+    for (let sent = 0; refused === 0 && sent < 50; sent += 1) {
+      const replay = recordingHandler(
+        'quarantine-instance',
+        async () => {
+          noteVerifiedOrigin();
+          return { status: 'already-quarantined', mode: 'enforce', actions: [] };
+        },
+        { records, logger: { warn } },
+      );
+      await replay({ incident: genuine, mode: 'enforce', reasons: Array.from({ length: 20 }, () => '\ud800'.repeat(500)) });
+    }
+    expect(refused).toBe(1);
+    const warnings: unknown[] = [];
+    const quarantine = recordingHandler(
+      'quarantine-instance',
+      async () => {
+        noteVerifiedOrigin();
+        return { status: 'quarantined', mode: 'enforce', actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done', detail: 'moved to the isolation group' }] };
+      },
+      { records, logger: { warn: (...args: unknown[]) => warnings.push(args) } },
+    );
+    await quarantine({ incident: genuine, mode: 'enforce', reasons: Array.from({ length: 20 }, () => '\ud800'.repeat(500)) });
+    expect(warnings).toEqual([]);
+    const record = (await readIncidentRecord(ddb, TABLE, genuine.key))!;
+    expect(record.entries.at(-1)).toMatchObject({ step: 'quarantine-instance', status: 'quarantined', actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0abc', outcome: 'done' }] });
+    expect(record.entries.at(-1)!.reasons).toBeUndefined();
+    expect(buildIncidentReport(record).status).toBe('contained');
   });
 });

@@ -122,6 +122,38 @@ describe('DynamoDbIncidentRecords', () => {
     }
   });
 
+  it('ATTACK (review-records): past the budget, writes the compact entry of a confirmed change in its own room, and nothing else (row 17f)', async () => {
+    const refusal = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    const records = new DynamoDbIncidentRecords(new DynamoDBClient({}), 'state-table', 30);
+    const isolation = { api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-1', outcome: 'done', detail: 'd'.repeat(300), at: END.toISOString() };
+    const observed = { api: 'ec2:DescribeInstances', target: 'i-1', outcome: 'observed', detail: 'read' };
+    const entry = incidentRecordEntry('quarantine-instance', payload({ reasons: ['x'.repeat(500)] }), { result: { status: 'quarantined', actions: [observed, isolation] } }, { startedAt: START, endedAt: END });
+    ddb.on(UpdateItemCommand).rejectsOnce(refusal).resolves({});
+    await records.append(recordHeaderOf('gd-7ab9', payload()), entry, { verified: true });
+    const calls = ddb.commandCalls(UpdateItemCommand);
+    expect(calls).toHaveLength(2);
+    const input = calls[1]!.args[0].input;
+    const compact = { ...entry, actions: [{ ...isolation, detail: 'd'.repeat(80) }], actionsOmitted: 1 };
+    delete (compact as { reasons?: unknown }).reasons;
+    const bytes = Buffer.byteLength(JSON.stringify(compact)) + 1;
+    expect(JSON.parse((input.ExpressionAttributeValues![':entry'] as { L: { S: string }[] }).L[0]!.S)).toEqual(compact);
+    expect(input.UpdateExpression).toMatch(/ ADD #b :b, #c :b$/);
+    expect(input.ConditionExpression).toBe('attribute_not_exists(#c) OR #c <= :rc');
+    expect(input.ExpressionAttributeNames).toMatchObject({ '#b': 'stepEntryBytes', '#c': 'changeReserveBytes' });
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':b': { N: String(bytes) }, ':rc': { N: String(32 * 1024 - bytes) } });
+    // The other way: an unconfirmed entry, or one that changed nothing, or another error, gets no second write.
+    for (const [which, origin, error] of [
+      [entry, { verified: false }, refusal],
+      [incidentRecordEntry('quarantine-instance', payload(), { result: { status: 'already-quarantined', actions: [observed] } }, { startedAt: START, endedAt: END }), { verified: true }, refusal],
+      [entry, { verified: true }, Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' })],
+    ] as const) {
+      ddb.reset();
+      ddb.on(UpdateItemCommand).rejects(error);
+      await expect(records.append(recordHeaderOf('gd-7ab9', payload()), origin.verified ? which : { ...which, unconfirmed: true }, origin)).rejects.toBe(error);
+      expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    }
+  });
+
   it("counts an entry's bytes as DynamoDB does: UTF-8, JSON escapes included", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const records = new DynamoDbIncidentRecords(new DynamoDBClient({}), 'state-table', 30);
@@ -189,6 +221,18 @@ describe('recordingHandler', () => {
     const failing = recordingHandler('snapshot-volumes', async () => { noteVerifiedOrigin(); throw new Error('throttled'); }, { records: writer, now: clock(START, END) });
     await expect(failing(payload())).rejects.toThrow('throttled');
     expect(writer.written.map((written) => written.origin)).toEqual([{ verified: false }, { verified: true }, { verified: true }]);
+  });
+
+  it('ATTACK (review-records): marks the entry of an unconfirmed invocation itself, whatever its payload says (row 17e)', async () => {
+    const writer = new ListWriter();
+    // A payload cannot take the mark off: it is the recorder's, set from the attempt's own check.
+    await recordingHandler('snapshot-volumes', async () => ({ status: 'refused', actions: [] }), { records: writer, now: clock(START, END) })(payload({ unconfirmed: false, kind: 'failure', failure: { step: 'x', error: 'y' } }));
+    await recordingHandler('snapshot-volumes', async () => { noteVerifiedOrigin(); return { status: 'snapshotted', actions: [] }; }, { records: writer, now: clock(START, END) })(payload({ unconfirmed: true }));
+    const failing = recordingHandler('snapshot-volumes', async () => { throw new Error('throttled'); }, { records: writer, now: clock(START, END) });
+    await expect(failing(payload())).rejects.toThrow('throttled');
+    expect(writer.written.map((written) => written.entry.unconfirmed)).toEqual([true, undefined, true]);
+    expect(writer.written[0]!.entry).toMatchObject({ alertKind: 'failure', unconfirmed: true });
+    expect('unconfirmed' in writer.written[1]!.entry).toBe(false);
   });
 
   it('ATTACK (review-17d): a warm container keeps no confirmation from one invocation for the next, even with late or interleaved checks', async () => {
