@@ -287,13 +287,23 @@ export interface ServedAccounts {
  * workstations analyse malware-laden evidence and GuardDuty findings are expected (or forged), and
  * an automated quarantine, snapshot or key change there would disturb evidence and investigations.
  * copy-evidence reaches it through its own forensic role, never through a served-account client.
+ * `findingAccount`, when given, is the account of the finding that asks (`findingAccountOf`): the
+ * security account is served for its own findings only (row 9h).
  */
-export function unservedAccountReason(account: string, served: ServedAccounts): string | undefined {
+export function unservedAccountReason(account: string, served: ServedAccounts, findingAccount?: string): string | undefined {
   if (!ACCOUNT_ID.test(account)) return `${JSON.stringify(account.slice(0, 40))} is not a 12-digit account id`;
   if (account === served.forensicAccountId) {
     return `account ${account} is the deployment's forensic account (the evidence vault): Firebreak never acts there automatically; a person must`;
   }
-  if (account === served.securityAccountId) return undefined;
+  if (account === served.securityAccountId) {
+    // Row 9h: the security account acts on its own findings only. A member's finding (an attack
+    // sequence naming a role, key or instance placed in it) is that member's detector speaking of
+    // another account, where Firebreak's own credentials would act.
+    if (findingAccount !== undefined && findingAccount !== account) {
+      return `account ${account} is the security account, where Firebreak runs, and the finding is account ${JSON.stringify(findingAccount.slice(0, 40))}'s: another account's finding never acts in the security account; a person must`;
+    }
+    return undefined;
+  }
   if (!served.memberRoles) {
     return `account ${account} is not the security account (${served.securityAccountId}) and no member role is configured, so Firebreak cannot act there`;
   }

@@ -19,6 +19,7 @@
  */
 import type { ServedAccounts } from '../contracts/security';
 import { unservedAccountReason } from '../contracts/security';
+import { findingAccountOf } from '../incident/finding-account';
 import { describeIdentifierIssue, identifierIssues } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
 import { eventClippingNote, leanIncident } from '../incident/budget';
@@ -169,7 +170,7 @@ function accountRefusal(incident: Incident, deployment: TriageDeployment): strin
   const accounts = deployment.servedAccounts;
   if (accounts === undefined) return undefined;
   if ('problem' in accounts) return `The deployment's served accounts cannot be read (${accounts.problem}): Firebreak acts in no account until that is fixed, and only alerts.`;
-  const reason = unservedAccountReason(incident.account, accounts.served);
+  const reason = unservedAccountReason(incident.account, accounts.served, findingAccountOf(incident));
   return reason === undefined ? undefined : `Refused: ${reason}. Firebreak acts only in the accounts this deployment serves, so it starts no playbook and only alerts.`;
 }
 
@@ -289,7 +290,7 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
 
   let targets: readonly ContainmentTarget[] | readonly CredentialTarget[] | undefined;
   const accounts = deployment.servedAccounts;
-  const refuseAccount = accounts !== undefined ? { refuseAccount: (account: string) => ('problem' in accounts ? accounts.problem : unservedAccountReason(account, accounts.served)) } : {};
+  const refuseAccount = accounts !== undefined ? { refuseAccount: (account: string) => ('problem' in accounts ? accounts.problem : unservedAccountReason(account, accounts.served, findingAccountOf(incident))) } : {};
   if (chosen.steps.includes(PER_INSTANCE_ACTION)) {
     // One execution per instance, each under its own guard: the rails hold per instance.
     const planned = containmentTargets(incident, { maxInstances: PER_INSTANCE_LIMITS.maxInstances, ...refuseAccount });

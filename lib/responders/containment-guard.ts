@@ -26,6 +26,7 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import type { IamClients } from '../aws/clients/iam';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
+import { findingAccountOf } from '../incident/finding-account';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
 import { accessKeyIdsCovered, containedPrincipal, credentialsSlotTarget, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
@@ -220,8 +221,9 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   recordEffectiveMode(log, instanceId ?? incident.key, effective);
   const mode = effective.mode;
 
-  // 2. An account the deployment does not serve: refused, never acted upon elsewhere.
-  if (deps.config.servedAccounts !== undefined) assertServedAccount(incident.account, deps.config.servedAccounts);
+  // 2. An account the deployment does not serve: refused, never acted upon elsewhere; nor the
+  // security account for another account's finding (a fan-out child placed there, row 9h).
+  if (deps.config.servedAccounts !== undefined) assertServedAccount(incident.account, deps.config.servedAccounts, findingAccountOf(incident));
 
   // A sample names placeholder resources and must never lead to a change, nor to an AWS call that
   // CloudTrail would record as if an incident had happened.

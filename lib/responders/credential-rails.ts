@@ -63,10 +63,14 @@ export function credentialRailsOf(environment: DeploymentEnvironment, responder:
   };
 }
 
-/** Why the credential of `principal` (a user or role name) in `account` may not be touched before any call, or undefined. */
-export function refusalBeforeAnyCall(what: 'user' | 'role', principal: string, account: string, rails: CredentialRails): string | undefined {
+/**
+ * Why the credential of `principal` (a user or role name) in `account` may not be touched before any
+ * call, or undefined. `findingAccount` (`findingAccountOf`) is the account of the finding that asks,
+ * for a containment: the security account's credentials only for its own findings (row 9h).
+ */
+export function refusalBeforeAnyCall(what: 'user' | 'role', principal: string, account: string, rails: CredentialRails, findingAccount?: string): string | undefined {
   if (rails.served === undefined) return `the deployment cannot name the accounts it serves (${rails.servedProblem ?? 'unknown'}), so no credential is touched`;
-  const unserved = unservedAccountReason(account, rails.served);
+  const unserved = unservedAccountReason(account, rails.served, findingAccount);
   if (unserved !== undefined) return `${unserved}; no call was made there`;
   const pattern = matchesPrivilegedName(principal, rails.privilegedPatterns);
   if (pattern !== undefined) {
@@ -80,9 +84,9 @@ export function refusalBeforeAnyCall(what: 'user' | 'role', principal: string, a
  * the rails of every credential, then Firebreak's own member-account roles and its own roles in
  * the security account.
  */
-export function roleRefusalBeforeAnyCall(roleName: string, account: string, rails: CredentialRails): string | undefined {
+export function roleRefusalBeforeAnyCall(roleName: string, account: string, rails: CredentialRails, findingAccount?: string): string | undefined {
   return (
-    refusalBeforeAnyCall('role', roleName, account, rails) ??
+    refusalBeforeAnyCall('role', roleName, account, rails, findingAccount) ??
     (rails.ownRoleNames.has(roleName.toLowerCase()) ? `role ${roleName} is Firebreak's own member-account role` : undefined) ??
     rails.ownSecurityAccountRole(roleName, account)
   );

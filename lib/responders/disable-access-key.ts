@@ -33,6 +33,7 @@ import { followKeyToRenamedUser, keysOfAnotherOwner } from './renamed-key-owner'
 import type { RenamedKeyOwner } from './renamed-key-owner';
 import { RENAMED_USER_ACTION } from './model';
 import type { CredentialRails } from './credential-rails';
+import { findingAccountOf } from '../incident/finding-account';
 import type { AccessKeyRecord, CredentialRecordSaver, KeyClaimAnswer } from './credential-records';
 import { keyClaimedDetail } from './credential-records';
 import { clearCredentialStep, denyAllPolicyArn, grantCovers, narrowToGrantedCredential, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
@@ -183,7 +184,7 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
     return refuse(`${accessKeyId} is not named as an IAM user's key (user type ${key.userType ?? 'unknown'}): Firebreak disables IAM users' keys only, never the root user's`);
   }
   let userName = key.userName;
-  const before = refusalBeforeAnyCall('user', userName, account, rails);
+  const before = refusalBeforeAnyCall('user', userName, account, rails, findingAccountOf(incident));
   if (before !== undefined) return refuse(before);
 
   // 2. The user as IAM says now: its path and tags (GetUser answers both, a user's at most 50 tags
@@ -195,7 +196,7 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
     // IAM knows no user of that name: renamed since the finding (iam:UpdateUser, which whoever holds
     // the key may be allowed), the key leads to its owner now, whose new name meets every rail of
     // the old. Only then: a user that exists and does not own the key is refused below (row 11b).
-    const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, rails));
+    const followed = await followKeyToRenamedUser(iam, { account, userName, accessKeyId }, (to) => refusalBeforeAnyCall('user', to, account, rails, findingAccountOf(incident)));
     if ('refused' in followed) return refuse(followed.refused, followed.byName !== undefined ? 'refused' : 'not-found');
     // One owner for every key named under the vanished name, checked here and not only by the
     // guard's grant (row 11q): each key is followed on its own, and a key of another user would be

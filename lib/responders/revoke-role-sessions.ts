@@ -33,6 +33,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { roleIdsNamed, rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
+import { findingAccountOf } from '../incident/finding-account';
 import { instanceRegionsOf, protectsAnything, sessionsNotRevokedYet, settledRoleHolders } from './role-holders';
 import { protectionRulesOf } from './containment-guard-rails';
 import type { RoleSessionsRecord, RoleSessionsRecordStore } from './credential-records';
@@ -147,7 +148,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     }
     // The role is the finding's claim: its id when the sessions give one, else its creation date, must
     // say it is the role the finding saw (rows 11n, 11v), read again here where the deny is written (row 11x).
-    const verdict = await roleSessionsVerdict({ ...role, roleIds: roleIdsNamed(incident, role), findingCreated: incident.times.created }, () => iamFor(role.account), rails, incident, gameDay);
+    const verdict = await roleSessionsVerdict({ ...role, roleIds: roleIdsNamed(incident, role), findingCreated: incident.times.created, findingAccount: findingAccountOf(incident) }, () => iamFor(role.account), rails, incident, gameDay);
     if (verdict.read) log.record('iam:GetRole', role.roleName, 'observed', `Role ${role.roleName} exists in account ${role.account}`);
     if (verdict.refusal !== undefined) refuse(index, verdict.refusal, verdict.missing ? 'not-found' : 'refused');
     else cleared.push(index);

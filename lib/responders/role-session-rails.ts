@@ -27,16 +27,17 @@ export interface RoleSessionsVerdict {
 /**
  * Checks one role against the rails; `iam` is called only when a check needs IAM. Transient IAM errors throw.
  * `roleIds` are the ids the finding's sessions give for the role (roleIdsNamed); `findingCreated`, the
- * finding's creation time (`incident.times.created`), for a role the finding names by name alone.
+ * finding's creation time (`incident.times.created`), for a role the finding names by name alone;
+ * `findingAccount`, the finding's account (`findingAccountOf`, row 9h).
  */
 export async function roleSessionsVerdict(
-  role: { readonly roleName: string; readonly account: string; readonly roleIds?: readonly string[]; readonly findingCreated?: string },
+  role: { readonly roleName: string; readonly account: string; readonly roleIds?: readonly string[]; readonly findingCreated?: string; readonly findingAccount?: string },
   iam: () => Promise<IAMClient>,
   rails: CredentialRails,
   incident: Pick<Incident, 'gameDay' | 'key'>,
   gameDay: boolean,
 ): Promise<RoleSessionsVerdict> {
-  const before = roleRefusalBeforeAnyCall(role.roleName, role.account, rails);
+  const before = roleRefusalBeforeAnyCall(role.roleName, role.account, rails, role.findingAccount);
   if (before !== undefined) return { refusal: before, read: false };
   const client = await iam();
   const got = await readOrMissing('iam:GetRole', () => client.send(new GetRoleCommand({ RoleName: role.roleName })));

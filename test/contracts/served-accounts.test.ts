@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServedAccounts } from '../../lib/contracts/security';
 import { servedAccountsFromEnvironment, unservedAccountReason } from '../../lib/contracts/security';
+import { findingAccountOf } from '../../lib/incident/finding-account';
 
 const SECURITY = '111122223333';
 const MEMBER = '444455556666';
@@ -72,5 +73,27 @@ describe('unservedAccountReason: servedAccountIds with an organization', () => {
 
   it('serves every account of the organization when servedAccountIds is empty, as before', () => {
     expect(unservedAccountReason(OTHER_MEMBER, ORGANIZATION_SERVED)).toBeUndefined();
+  });
+});
+
+describe('unservedAccountReason: the security account for another account\'s finding (row 9h)', () => {
+  it("ATTACK (review-accounts): refuses the security account when the finding is a member account's, and serves it for its own finding", () => {
+    expect(unservedAccountReason(SECURITY, ORGANIZATION_SERVED, MEMBER)).toBe(
+      `account ${SECURITY} is the security account, where Firebreak runs, and the finding is account "${MEMBER}"'s: another account's finding never acts in the security account; a person must`,
+    );
+    expect(unservedAccountReason(SECURITY, ORGANIZATION_SERVED, SECURITY)).toBeUndefined();
+    expect(unservedAccountReason(SECURITY, ORGANIZATION_SERVED)).toBeUndefined();
+    // A member's finding still reaches another served member (a sequence may span members), never the forensic account.
+    expect(unservedAccountReason('555566667777', ORGANIZATION_SERVED, MEMBER)).toBeUndefined();
+    expect(unservedAccountReason(FORENSIC, ORGANIZATION_SERVED, MEMBER)).toContain("is the deployment's forensic account");
+  });
+
+  it("findingAccountOf reads the finding's ARN, which a fan-out child keeps when it takes its resource's account", () => {
+    const arn = `arn:aws:guardduty:eu-west-1:${MEMBER}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/b9e1`;
+    expect(findingAccountOf({ account: SECURITY, guardDuty: { findingId: 'b9e1', arn, count: 1, remoteIndicators: [] } })).toBe(MEMBER);
+    expect(findingAccountOf({ account: SECURITY, guardDuty: { findingId: 'b9e1', arn: arn.replace('arn:aws:', 'arn:aws-us-gov:'), count: 1, remoteIndicators: [] } })).toBe(MEMBER);
+    // No ARN (an alarm, a finding without one) or no GuardDuty ARN: the incident's own account.
+    expect(findingAccountOf({ account: SECURITY })).toBe(SECURITY);
+    expect(findingAccountOf({ account: SECURITY, guardDuty: { findingId: 'b9e1', arn: `arn:aws:iam::${MEMBER}:role/x`, count: 1, remoteIndicators: [] } })).toBe(SECURITY);
   });
 });

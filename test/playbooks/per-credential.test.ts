@@ -221,6 +221,19 @@ describe('triage of an IAM attack sequence', () => {
     expect(decision.reasons.join('\n')).toContain('"role partner-deploy-role" (account 999988887777): account 999988887777 is the deployment\'s forensic account');
   });
 
+  it("ATTACK (review-accounts): a member account's sequence naming a role of the security account starts no execution for it; the member's own credentials still get theirs (row 9h)", () => {
+    // The sequence is account 111122223333's; its partner-deploy-role is placed in 999988887777, here the security account.
+    const served = servedAccountsFromEnvironment({
+      FIREBREAK_SECURITY_ACCOUNT_ID: '999988887777',
+      FIREBREAK_ORGANIZATION_ID: 'o-exampleorgid',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+    });
+    const decision = triage(parse(event()), routing, { servedAccounts: served });
+    expect(decision.playbook).toBe('iam-credentials-attack-sequence');
+    expect((decision.targets ?? []).map((target) => target.account)).toEqual(['111122223333', '111122223333']);
+    expect(decision.reasons.join('\n')).toContain('"role partner-deploy-role" (account 999988887777): account 999988887777 is the security account, where Firebreak runs, and the finding is account "111122223333"\'s');
+  });
+
   it('tried (review-triggers): a duplicate delivery of one revision names every credential\'s execution alike, so it starts nothing new; the next revision names them anew', () => {
     const names = (raw: SequenceEvent) => (triage(parse(raw), routing).targets ?? []).map((target) => target.executionName);
     const updated = event();

@@ -1739,6 +1739,29 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     expect(ddb.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
   });
+
+  it("ATTACK (review-accounts): refuses a per-instance execution placed in the security account by a member account's finding (row 9h): no EC2 call, no slot, no grant", async () => {
+    const member = '444455556666';
+    const organization = readContainmentGuardConfig({
+      FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
+      AWS_REGION: REGION,
+      FIREBREAK_PLAYBOOK_RAILS: JSON.stringify(RAILS),
+      FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+    });
+    // The member's sequence placed the instance in the security account: the child's account is the
+    // instance's, the finding's ARN still the member's.
+    const base = ec2Incident();
+    const child = ec2Incident({ key: `${base.key}-${INSTANCE_ID}-0a1b2c3d`, guardDuty: { ...base.guardDuty!, arn: base.guardDuty!.arn!.replace(`:${ACCOUNT}:`, `:${member}:`) } });
+    await expect(runGuard(child, { config: { ...config(), servedAccounts: organization.servedAccounts! } })).rejects.toMatchObject({
+      name: 'UnservedAccountError',
+      account: ACCOUNT,
+      message: expect.stringContaining(`account ${ACCOUNT} is the security account, where Firebreak runs, and the finding is account "${member}"'s`) as unknown,
+    });
+    expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
 });
 
 describe('containment-guard: a per-credential execution (contain-each-credential)', () => {

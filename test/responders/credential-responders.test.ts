@@ -219,6 +219,23 @@ describe('disableAccessKey', () => {
     expect(targets).toHaveLength(0);
   });
 
+  it("ATTACK (review-accounts): never disables a security-account user's key that a member account's finding names (row 9h), before any call", async () => {
+    givenUser();
+    const base = USER_KEY();
+    const member = '444455556666';
+    const incident: Incident = {
+      ...base,
+      account: member,
+      guardDuty: { ...base.guardDuty!, arn: base.guardDuty!.arn!.replace(':111122223333:', `:${member}:`) },
+      affected: affectedResources(base).map((resource) => ({ ...resource, account: '111122223333' })),
+    };
+    const result = await disable(incident, { environment: { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5' } });
+    expect(result.status).toBe('refused');
+    expect(result.keys[0]?.reason).toMatch(/account 111122223333 is the security account, where Firebreak runs, and the finding is account "444455556666"'s/);
+    expect(targets).toHaveLength(0);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
   it('refuses a user carrying the protected tag key in IAM now, and one without the game-day opt-in in a drill', async () => {
     givenUser('Active', { 'firebreak:protected': 'yes' });
     const result = await disable(USER_KEY(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' } });
@@ -935,6 +952,36 @@ describe('revokeRoleSessions', () => {
     expect(targets.map((t) => t.account)).not.toContain('444455556666');
     expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.RoleName)).toEqual(['ci-deploy-role']);
     expect(result.roles.find((r) => r.roleName === 'pilot-role')).toMatchObject({ outcome: 'refused', reason: expect.stringContaining('narrows the organization o-a1b2c3d4e5') });
+  });
+
+  // Row 9h: a member account's finding (its own GuardDuty, whose findings its administrator steers)
+  // placed a role in the security account; the served-account rail served the security account
+  // always, so its deny was written there with Firebreak's own credentials.
+  it("ATTACK (review-accounts): never revokes a security-account role that a member account's finding names, before any call; the security account's own finding still does", async () => {
+    const base = ROLE_SESSION();
+    const member = '444455556666';
+    const memberFinding: Incident = {
+      ...base,
+      account: member,
+      guardDuty: { ...base.guardDuty!, arn: base.guardDuty!.arn!.replace(':111122223333:', `:${member}:`) },
+      affected: [{ kind: 'role-session', from: 'test', roleName: 'ci-deploy-role', sessionName: 'deploy-bot', account: '111122223333' }],
+    };
+    // A per-credential child of it: its account is the role's, the finding's ARN still the member's.
+    const child: Incident = { ...memberFinding, account: '111122223333' };
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: new Date('2026-01-01T00:00:00Z'), Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const environment = { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5' };
+    for (const incident of [memberFinding, child]) {
+      const result = await revoke(incident, { environment });
+      expect(result.status).toBe('refused');
+      expect(result.roles).toEqual([expect.objectContaining({ roleName: 'ci-deploy-role', account: '111122223333', outcome: 'refused', reason: expect.stringContaining("account 111122223333 is the security account, where Firebreak runs, and the finding is account \"444455556666\"'s") })]);
+    }
+    expect(targets).toHaveLength(0);
+    expect(iamMock.calls()).toHaveLength(0);
+    // The security account's own finding of the same role: revoked as before.
+    const own: Incident = { ...base, affected: memberFinding.affected! };
+    expect((await revoke(own, { environment })).status).toBe('revoked');
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
   });
 
   // Before review review-role-age the guard refused a role IAM created after the finding (row 11v),

@@ -75,9 +75,9 @@ export function requireServedAccounts(env: Readonly<Record<string, string | unde
   return read.served;
 }
 
-/** Throws UnservedAccountError unless the deployment serves `account` (see `unservedAccountReason`). */
-export function assertServedAccount(account: string, served: ServedAccounts): void {
-  const reason = unservedAccountReason(account, served);
+/** Throws UnservedAccountError unless the deployment serves `account` (see `unservedAccountReason`), for a finding of `findingAccount` when given. */
+export function assertServedAccount(account: string, served: ServedAccounts, findingAccount?: string): void {
+  const reason = unservedAccountReason(account, served, findingAccount);
   if (reason !== undefined) {
     throw new UnservedAccountError(`Firebreak refuses to act for this incident: ${reason}. No call was made in account ${account}.`, account);
   }
