@@ -300,7 +300,7 @@ export function unservedAccountReason(account: string, served: ServedAccounts, f
     // sequence naming a role, key or instance placed in it) is that member's detector speaking of
     // another account, where Firebreak's own credentials would act.
     if (findingAccount !== undefined && findingAccount !== account) {
-      return `account ${account} is the security account, where Firebreak runs, and the finding is account ${JSON.stringify(findingAccount.slice(0, 40))}'s: another account's finding never acts in the security account; a person must`;
+      return `account ${account} is the security account, and the finding is account ${findingAccount}'s: Firebreak acts there for its own findings only; a person must`;
     }
     return undefined;
   }

@@ -79,7 +79,7 @@ describe('unservedAccountReason: servedAccountIds with an organization', () => {
 describe('unservedAccountReason: the security account for another account\'s finding (row 9h)', () => {
   it("ATTACK (review-accounts): refuses the security account when the finding is a member account's, and serves it for its own finding", () => {
     expect(unservedAccountReason(SECURITY, ORGANIZATION_SERVED, MEMBER)).toBe(
-      `account ${SECURITY} is the security account, where Firebreak runs, and the finding is account "${MEMBER}"'s: another account's finding never acts in the security account; a person must`,
+      `account ${SECURITY} is the security account, and the finding is account ${MEMBER}'s: Firebreak acts there for its own findings only; a person must`,
     );
     expect(unservedAccountReason(SECURITY, ORGANIZATION_SERVED, SECURITY)).toBeUndefined();
     expect(unservedAccountReason(SECURITY, ORGANIZATION_SERVED)).toBeUndefined();

@@ -231,7 +231,7 @@ describe('triage of an IAM attack sequence', () => {
     const decision = triage(parse(event()), routing, { servedAccounts: served });
     expect(decision.playbook).toBe('iam-credentials-attack-sequence');
     expect((decision.targets ?? []).map((target) => target.account)).toEqual(['111122223333', '111122223333']);
-    expect(decision.reasons.join('\n')).toContain('"role partner-deploy-role" (account 999988887777): account 999988887777 is the security account, where Firebreak runs, and the finding is account "111122223333"\'s');
+    expect(decision.reasons.join('\n')).toContain('"role partner-deploy-role" (account 999988887777): account 999988887777 is the security account, and the finding is account 111122223333\'s');
   });
 
   it('tried (review-triggers): a duplicate delivery of one revision names every credential\'s execution alike, so it starts nothing new; the next revision names them anew', () => {

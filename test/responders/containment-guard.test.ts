@@ -1756,7 +1756,7 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     await expect(runGuard(child, { config: { ...config(), servedAccounts: organization.servedAccounts! } })).rejects.toMatchObject({
       name: 'UnservedAccountError',
       account: ACCOUNT,
-      message: expect.stringContaining(`account ${ACCOUNT} is the security account, where Firebreak runs, and the finding is account "${member}"'s`) as unknown,
+      message: expect.stringContaining(`account ${ACCOUNT} is the security account, and the finding is account ${member}'s`) as unknown,
     });
     expect(ec2.calls()).toHaveLength(0);
     expect(ddb.calls()).toHaveLength(0);

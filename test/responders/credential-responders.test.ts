@@ -231,7 +231,7 @@ describe('disableAccessKey', () => {
     };
     const result = await disable(incident, { environment: { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5' } });
     expect(result.status).toBe('refused');
-    expect(result.keys[0]?.reason).toMatch(/account 111122223333 is the security account, where Firebreak runs, and the finding is account "444455556666"'s/);
+    expect(result.keys[0]?.reason).toMatch(/account 111122223333 is the security account, and the finding is account 444455556666's/);
     expect(targets).toHaveLength(0);
     expect(iamMock.calls()).toHaveLength(0);
   });
@@ -974,7 +974,7 @@ describe('revokeRoleSessions', () => {
     for (const incident of [memberFinding, child]) {
       const result = await revoke(incident, { environment });
       expect(result.status).toBe('refused');
-      expect(result.roles).toEqual([expect.objectContaining({ roleName: 'ci-deploy-role', account: '111122223333', outcome: 'refused', reason: expect.stringContaining("account 111122223333 is the security account, where Firebreak runs, and the finding is account \"444455556666\"'s") })]);
+      expect(result.roles).toEqual([expect.objectContaining({ roleName: 'ci-deploy-role', account: '111122223333', outcome: 'refused', reason: expect.stringContaining("account 111122223333 is the security account, and the finding is account 444455556666's") })]);
     }
     expect(targets).toHaveLength(0);
     expect(iamMock.calls()).toHaveLength(0);
