@@ -88,12 +88,17 @@ describe('unservedAccountReason: the security account for another account\'s fin
     expect(unservedAccountReason(FORENSIC, ORGANIZATION_SERVED, MEMBER)).toContain("is the deployment's forensic account");
   });
 
-  it("findingAccountOf reads the finding's ARN, which a fan-out child keeps when it takes its resource's account", () => {
+  it("findingAccountOf reads a fan-out child's finding ARN (the child takes its resource's account); the finding's own incident is its account's", () => {
     const arn = `arn:aws:guardduty:eu-west-1:${MEMBER}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/b9e1`;
-    expect(findingAccountOf({ account: SECURITY, guardDuty: { findingId: 'b9e1', arn, count: 1, remoteIndicators: [] } })).toBe(MEMBER);
-    expect(findingAccountOf({ account: SECURITY, guardDuty: { findingId: 'b9e1', arn: arn.replace('arn:aws:', 'arn:aws-us-gov:'), count: 1, remoteIndicators: [] } })).toBe(MEMBER);
+    const finding = (over: { arn?: string } = {}) => ({ findingId: 'b9e1', arn, count: 1, remoteIndicators: [], ...over });
+    const child = 'gd-b9e1-i-0abc1234def567890-0a1b2c3d';
+    expect(findingAccountOf({ key: child, account: SECURITY, guardDuty: finding() })).toBe(MEMBER);
+    expect(findingAccountOf({ key: child, account: SECURITY, guardDuty: finding({ arn: arn.replace('arn:aws:', 'arn:aws-us-gov:') }) })).toBe(MEMBER);
+    // The finding's own incident (and its drill's): its account, whatever its ARN says.
+    expect(findingAccountOf({ key: 'gd-b9e1', account: SECURITY, guardDuty: finding() })).toBe(SECURITY);
+    expect(findingAccountOf({ key: 'gameday-gd-b9e1', account: SECURITY, guardDuty: finding() })).toBe(SECURITY);
     // No ARN (an alarm, a finding without one) or no GuardDuty ARN: the incident's own account.
-    expect(findingAccountOf({ account: SECURITY })).toBe(SECURITY);
-    expect(findingAccountOf({ account: SECURITY, guardDuty: { findingId: 'b9e1', arn: `arn:aws:iam::${MEMBER}:role/x`, count: 1, remoteIndicators: [] } })).toBe(SECURITY);
+    expect(findingAccountOf({ key: child, account: SECURITY })).toBe(SECURITY);
+    expect(findingAccountOf({ key: child, account: SECURITY, guardDuty: finding({ arn: `arn:aws:iam::${MEMBER}:role/x` }) })).toBe(SECURITY);
   });
 });

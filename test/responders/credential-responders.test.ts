@@ -967,7 +967,7 @@ describe('revokeRoleSessions', () => {
       affected: [{ kind: 'role-session', from: 'test', roleName: 'ci-deploy-role', sessionName: 'deploy-bot', account: '111122223333' }],
     };
     // A per-credential child of it: its account is the role's, the finding's ARN still the member's.
-    const child: Incident = { ...memberFinding, account: '111122223333' };
+    const child: Incident = { ...memberFinding, key: `${base.key}-role-0123456789ab-0a1b2c3d`, account: '111122223333' };
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: new Date('2026-01-01T00:00:00Z'), Tags: [] } });
     iamMock.on(PutRolePolicyCommand).resolves({});
     const environment = { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5' };
