@@ -247,7 +247,9 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // unanswered past its timeout before a later injection acts on it (release-unanswered-changes-nothing:
   // its direct invocation expects the grant of a release that timed out, where at an endpoint the
   // release still waits): the simulated clock jumps past the wait's timeout, which an endpoint's wall
-  // clock does not.
+  // clock does not. So does an approval left to time out (answer: timeout) on a playbook whose
+  // onTimeout contains: the steps check the grant's approval deadline against their clock (grants.ts), and the
+  // wall clock has not reached it when the simulated wait ends.
   // And a bucket's policy (environment.s3Objects.*.bucketPolicy): the backend puts it on the
   // bucket, but whether the endpoint evaluates it is the endpoint's (LocalStack only with its IAM
   // enforcement on), and the simulator behind this one enforces no identity policy, so it
@@ -258,7 +260,7 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   const localOnly = (candidate: (typeof scenarios)[number]) =>
     Object.values(candidate.environment.securityGroups).some((group) => group.sharedBy !== undefined) ||
     Object.keys(candidate.environment.sharedDnsFirewallRuleGroups).length > 0 ||
-    candidate.approvals.some((approval) => approval.answerAfterSeconds !== undefined) ||
+    candidate.approvals.some((approval) => approval.answerAfterSeconds !== undefined || approval.answer === 'timeout') ||
     (candidate.expect.calls ?? []).some((call) => call.api === 'guardduty:GetFindings' && call.error === undefined) ||
     candidate.functionTimeouts.length > 0 ||
     candidate.name === 's3-object-gone-before-step-forbidden' ||
