@@ -1719,16 +1719,20 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     expect(grants.grants.size).toBe(0);
   });
 
-  it("refuses an incident of the deployment's forensic account, though its organization serves every other account: no EC2 call, no slot, no grant", async () => {
-    const forensic = '777788889999';
-    const organization = readContainmentGuardConfig({
+  /** The guard's configuration in an organization deployment with member roles, read as the function reads it. */
+  const organizationConfig = (extra: Record<string, string> = {}) =>
+    readContainmentGuardConfig({
       FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
       AWS_REGION: REGION,
       FIREBREAK_PLAYBOOK_RAILS: JSON.stringify(RAILS),
       FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
       FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
-      FIREBREAK_FORENSIC_ACCOUNT_ID: forensic,
+      ...extra,
     });
+
+  it("refuses an incident of the deployment's forensic account, though its organization serves every other account: no EC2 call, no slot, no grant", async () => {
+    const forensic = '777788889999';
+    const organization = organizationConfig({ FIREBREAK_FORENSIC_ACCOUNT_ID: forensic });
     expect(organization.servedAccounts).toMatchObject({ organizationId: 'o-a1b2c3d4e5', forensicAccountId: forensic });
     await expect(runGuard(ec2Incident({ account: forensic }), { config: { ...config(), servedAccounts: organization.servedAccounts! } })).rejects.toMatchObject({
       name: 'UnservedAccountError',
@@ -1742,13 +1746,7 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
 
   it("ATTACK (review-accounts): refuses a per-instance execution placed in the security account by a member account's finding (row 9h): no EC2 call, no slot, no grant", async () => {
     const member = '444455556666';
-    const organization = readContainmentGuardConfig({
-      FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
-      AWS_REGION: REGION,
-      FIREBREAK_PLAYBOOK_RAILS: JSON.stringify(RAILS),
-      FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5',
-      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
-    });
+    const organization = organizationConfig();
     // The member's sequence placed the instance in the security account: the child's account is the
     // instance's, the finding's ARN still the member's.
     const base = ec2Incident();
