@@ -90,12 +90,12 @@ export class ServedAccountClientFactory implements ClientFactory {
   ) {}
 
   async ec2(target: AwsTarget): Promise<EC2Client> {
-    assertServedAccount(target.account, this.served);
+    assertServedAccount(target.account, this.served, target.findingAccount);
     return this.inner.ec2(target);
   }
 
   async iam(target: AwsTarget): Promise<IAMClient> {
-    assertServedAccount(target.account, this.served);
+    assertServedAccount(target.account, this.served, target.findingAccount);
     return this.inner.iam(target);
   }
 

@@ -14,7 +14,7 @@ export function servedFleetClients(inner: AutoScalingClients & LoadBalancingClie
   const checked =
     <C>(make: (target: AwsTarget) => Promise<C>) =>
     async (target: AwsTarget): Promise<C> => {
-      assertServedAccount(target.account, served);
+      assertServedAccount(target.account, served, target.findingAccount);
       return make(target);
     };
   return { autoScaling: checked((t) => inner.autoScaling(t)), elbv2: checked((t) => inner.elbv2(t)), elb: checked((t) => inner.elb(t)) };

@@ -123,7 +123,7 @@ function dnsFirewallDeps({ clients, environment, now }: LocalResponderRuntime) {
   const accounts = requireServedAccounts(environment);
   const resolver: Route53ResolverClients = {
     route53resolver: async (target) => {
-      assertServedAccount(target.account, accounts);
+      assertServedAccount(target.account, accounts, target.findingAccount);
       return clients.route53resolver(target);
     },
   };
@@ -143,7 +143,7 @@ function s3ObjectDeps({ clients, environment, now }: LocalResponderRuntime) {
   const accounts = requireServedAccounts(environment);
   const s3: S3Clients = {
     s3: async (target) => {
-      assertServedAccount(target.account, accounts);
+      assertServedAccount(target.account, accounts, target.findingAccount);
       return clients.s3(target);
     },
   };
@@ -277,7 +277,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     const accounts = requireServedAccounts(environment);
     const securityhub: SecurityHubClients = {
       securityhub: async (target) => {
-        assertServedAccount(target.account, accounts);
+        assertServedAccount(target.account, accounts, target.findingAccount);
         return clients.securityhub(target);
       },
     };

@@ -17,3 +17,12 @@ export function findingAccountOf(incident: Pick<Incident, 'account' | 'guardDuty
   if (finding?.arn === undefined || isOwnKeyOfFinding(incident.key, finding.findingId)) return incident.account;
   return GUARDDUTY_FINDING_ARN_ACCOUNT.exec(finding.arn)?.[1] ?? incident.account;
 }
+
+/**
+ * Where a responder acts for `incident`, and whose finding asks (row 9i): handed to the client
+ * factories, which refuse the security account for another account's finding before a client
+ * exists, whichever step asks (one holding no grant, as the evidence steps, too).
+ */
+export function actingTarget(incident: Pick<Incident, 'account' | 'region' | 'guardDuty' | 'key'>): { readonly account: string; readonly region: string; readonly findingAccount: string } {
+  return { account: incident.account, region: incident.region, findingAccount: findingAccountOf(incident) };
+}

@@ -46,6 +46,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { stepClaimOf } from './step-binding';
+import { actingTarget } from '../incident/finding-account';
 
 export const BLOCK_DNS_RESPONDER = RESPONDER_NAMES.blockDnsDomain;
 export const blockDnsOptionsSchema = blockDnsDomainOptions;
@@ -137,7 +138,8 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   const mode = run.mode;
 
   // 3. The instance's VPCs, as EC2 says (the finding's VPC is a claim).
-  const target = { account: incident.account, region: incident.region };
+  // Row 9i: the client factories refuse the security account for another account's finding.
+  const target = actingTarget(incident);
   const ec2 = await deps.clients.ec2(target);
   const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: target.account });
   if (!described.found) {

@@ -45,6 +45,7 @@ import type { FleetClients, FleetResult } from './quarantine-fleet';
 import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, recordedRegistrationsOnly, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
 import { stepClaimOf } from './step-binding';
+import { actingTarget } from '../incident/finding-account';
 
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
@@ -172,7 +173,8 @@ export async function quarantineInstance(
 
   logger.info('quarantine-instance started', { instanceId, mode, account: incident.account, region: incident.region });
   const target = { account: incident.account, region: incident.region };
-  const ec2 = await deps.clients.ec2(target);
+  // Row 9i: the first client asked names whose finding this is, so nothing runs in the security account for another's.
+  const ec2 = await deps.clients.ec2(actingTarget(incident));
   // Where a protected instance holding the profile's role is looked for: every region of the account,
   // or where the deployment says instances run (row 2z). A malformed setting fails here, before any write.
   const instanceRegions = options.revokeRoleSessions ? instanceRegionsOf(run.deployment) : undefined;

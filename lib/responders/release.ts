@@ -50,6 +50,7 @@ import type { FleetRelease } from './release-fleet';
 import { releaseFleet } from './release-fleet';
 import type { AddressRestore } from './release-edges';
 import { restoreEdges } from './release-edges';
+import { actingTarget } from '../incident/finding-account';
 
 export const RELEASE_RESPONDER = RESPONDER_NAMES.releaseInstance;
 
@@ -213,7 +214,8 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   if (since !== undefined) return refuse('firebreak:check-cleared-record', instanceId, since);
 
   const target = { account: incident.account, region: incident.region };
-  const ec2 = await deps.clients.ec2(target);
+  // Row 9i: the client factories refuse the security account for another account's finding.
+  const ec2 = await deps.clients.ec2(actingTarget(incident));
   const observation = await observeInstance(ec2, instanceId, target.account);
   if (!observation.found) {
     log.record('ec2:DescribeInstances', instanceId, 'observed', observation.reason);

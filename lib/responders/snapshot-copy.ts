@@ -68,6 +68,7 @@ import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, Sha
 import { CustodyRecordUnreadableError, custodyStatus, snapshotReport, withShareRefusal } from './snapshot-custody';
 import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, evidenceSnapshotDescription, truncateText, withoutFirebreakMarks } from './snapshot-plan';
 import { findEvidenceSnapshots, findSnapshotsByDescription, volumesSharedOutsideDrill } from './snapshot-reads';
+import { actingTarget } from '../incident/finding-account';
 
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
 
@@ -295,7 +296,8 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     );
   }
 
-  const member = await deps.clients.ec2({ account: incident.account, region: incident.region });
+  // Row 9i: no grant holds this step, so the client factory itself refuses the security account for another account's finding.
+  const member = await deps.clients.ec2(actingTarget(incident));
   // Only the member account's own snapshots tagged as this incident's evidence of this instance.
   const tagged = (await findEvidenceSnapshots(member, incident.key, instanceId)).filter(
     (s) => s.SnapshotId !== undefined && s.OwnerId === incident.account && s.Tags?.some((t) => t.Key === EVIDENCE_TAG_KEYS.evidence && t.Value === 'true'),

@@ -43,6 +43,7 @@ import {
 import { describeInstanceStore, findEvidenceSnapshots, volumesSharedOutsideDrill } from './snapshot-reads';
 import type { EvidenceLock, EvidenceLockOptions, EvidenceLockRail } from './snapshot-lock';
 import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
+import { actingTarget } from '../incident/finding-account';
 
 /** Why an incident can be made at will, and what its snapshots are then called. */
 interface ForgeableIncident {
@@ -152,7 +153,8 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     log.record('ec2:LockSnapshot', instanceId, 'observed', `${forgeable.why}: its evidence is locked in governance mode for ${softerLock.durationDays} day(s), not compliance, so that the security team (ec2:UnlockSnapshot) can still remove snapshots of ${forgeable.snapshotsOf}.`);
   }
 
-  const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
+  // Row 9i: no grant holds this step, so the client factory itself refuses the security account for another account's finding.
+  const ec2 = await deps.clients.ec2(actingTarget(incident));
   logger.info('describing instance for evidence', { instanceId, mode });
 
   const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: incident.account });

@@ -144,7 +144,7 @@ describe('quarantineInstance', () => {
           ],
         },
       ]);
-      expect(clients.targets).toEqual([{ service: 'ec2', target: { account: ACCOUNT, region: REGION } }]);
+      expect(clients.targets).toEqual([{ service: 'ec2', target: { account: ACCOUNT, region: REGION, findingAccount: ACCOUNT } }]);
     });
 
     it('moves every ENI to the untrack group then to the isolation group, never only the primary one', async () => {
@@ -1149,7 +1149,7 @@ describe('quarantineInstance', () => {
             await refusedRevocation(result, ROLE_NAME, new RegExp(`protected instance ${DB} \\(tagged firebreak:protected\\) in us-east-1 holds the same instance profile ${PROFILE_ARN}`));
             expect(inputsOf(ec2Mock, DescribeRegionsCommand)).toEqual([{ AllRegions: false }]);
             expect(protectionReads()).toEqual([{ Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }, { Filters: BY_PROFILE(PROFILE_ARN), MaxResults: 1000 }]);
-            expect(clients.targets.filter((t) => t.service === 'ec2').map((t) => t.target)).toEqual([{ account: ACCOUNT, region: REGION }, { account: ACCOUNT, region: 'us-east-1' }]);
+            expect(clients.targets.filter((t) => t.service === 'ec2').map((t) => t.target)).toEqual([{ account: ACCOUNT, region: REGION, findingAccount: ACCOUNT }, { account: ACCOUNT, region: 'us-east-1' }]);
           });
 
           it("ATTACK (review-holders): takes the instance profile away even when a region's holders cannot be read now (throttled, an outage): the profile kept handing the instance fresh credentials (row 2zb)", async () => {

@@ -129,7 +129,7 @@ describe('snapshotVolumes', () => {
 
     const result = await run(input({ tags: { CostCenter: 'security' } }));
 
-    expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION }]);
+    expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION, findingAccount: ACCOUNT }]);
     expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
     expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]!.args[0].input).toEqual({ InstanceIds: [INSTANCE_ID] });
     expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)[0]!.args[0].input).toEqual({ InstanceTypes: ['m5.large'] });
@@ -742,6 +742,6 @@ describe('lambdas/snapshot-volumes', () => {
     const result = await lambda.createHandler({ clients, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger })({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION });
 
     expect(result.status).toBe('already-snapshotted');
-    expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION }]);
+    expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION, findingAccount: ACCOUNT }]);
   });
 });

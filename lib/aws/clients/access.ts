@@ -13,6 +13,12 @@ import { UnservedAccountError } from '../../contracts/responder-errors';
 export interface AwsTarget {
   readonly account: string;
   readonly region: string;
+  /**
+   * The account whose finding asks for the call (`findingAccountOf`), when an incident does: the
+   * security account is served for its own findings only (row 9h), and the client factories refuse
+   * it for another's (row 9i), so a step that holds no grant cannot act there either.
+   */
+  readonly findingAccount?: string;
 }
 
 /** Temporary credentials of an assumed member role (structurally an SDK `AwsCredentialIdentity`). */
@@ -95,7 +101,7 @@ export class ServedAccountAccess implements TargetAccess {
   ) {}
 
   async clientConfig(target: AwsTarget, scope: ClientScope): Promise<TargetClientConfig> {
-    assertServedAccount(target.account, this.served);
+    assertServedAccount(target.account, this.served, target.findingAccount);
     return this.inner.clientConfig(target, scope);
   }
 }
