@@ -391,11 +391,24 @@ export function describeShownRequest(executionArn: string, { request }: ShownReq
     `  incident:  ${shown(request.incidentKey)}${request.findingType !== undefined ? `, ${shown(request.findingType)}` : ''}${severity && typeof severity === 'object' ? `, severity ${shown(severity.label)} (${shown(severity.score)})` : ''}`,
     ...(request.title !== undefined ? [`  finding:   ${shown(request.title)}`] : []),
     `  target:    ${request.resource !== undefined ? resourceLine(request.resource) : 'none named'} in account ${shown(request.account)}, ${shown(request.region)}`,
-    `  requested: ${shown(request.requestedAt)}${asked}; ${request.timedOut === true ? `timed out at ${shown(request.expiresAt)} (the playbook took its timeout path)` : `expires ${shown(request.expiresAt)} (then the playbook takes its timeout path)`}`,
+    `  requested: ${shown(request.requestedAt)}${asked}; ${request.timedOut === true ? `timed out at ${shown(request.expiresAt)} (the playbook took its timeout path${timeoutPath(request.onTimeout)})` : `expires ${shown(request.expiresAt)} (then the playbook takes its timeout path${timeoutPath(request.onTimeout)})`}`,
     `  status:    ${shown(request.status)}${request.decision !== undefined ? `, ${shown(request.decision)} by ${shown(request.decidedBy)} at ${shown(request.decidedAt)}` : ''}`,
     // What approving will and will not do (a release's claims), as the request's alert said it.
     ...(Array.isArray(request.notes) ? request.notes.slice(0, 8).map((note, index) => `  ${index === 0 ? 'approving:' : '          '} ${shown(note, SHOWN_NOTE_MAX).trim()}`) : []),
   ].map(terminalLine);
+}
+
+/**
+ * The timeout path the approval function read from the guard's grant, in words (row 10j): under
+ * `contain` not answering runs the waiting steps as approving does, so silence is no refusal. Empty
+ * when the function could not read it (an older stack, an unreadable grant); anything else is named
+ * as unknown rather than printed.
+ */
+function timeoutPath(onTimeout: unknown): string {
+  if (onTimeout === undefined) return '';
+  if (onTimeout === 'contain') return ': contain, its waiting steps run without approval: not answering is no refusal, reject to stop them';
+  if (onTimeout === 'evidence-only') return ': evidence-only, its waiting steps do not run';
+  return `: ${shown(onTimeout)}, which this firebreak does not know`;
 }
 
 /** A string field of the function's answer, or undefined for anything else. */

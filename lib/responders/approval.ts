@@ -142,6 +142,12 @@ export interface ApprovalRequestView {
   readonly expiresAt: string;
   /** Present once expiresAt has passed with no answer recorded: any answer now is refused. */
   readonly timedOut?: true;
+  /**
+   * What the playbook does when nobody answers by expiresAt, as the guard's grant says (absent when
+   * the grant cannot be read): under `contain` not answering runs the waiting steps as approving does,
+   * so `firebreak approve` says it beside the deadline, as the request's alert does (rows 10i, 10j).
+   */
+  readonly onTimeout?: 'contain' | 'evidence-only';
   /** The execution's status (RUNNING while it waits). */
   readonly status: string;
   /** From the execution input's incident. */
@@ -334,6 +340,7 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
     requestedAt: request.requestedAt,
     expiresAt: deadline.at,
     ...(request.decision === undefined && now.getTime() >= Date.parse(deadline.at) ? { timedOut: true as const } : {}),
+    ...(deadline.onTimeout !== undefined ? { onTimeout: deadline.onTimeout } : {}),
     status,
     ...Object.fromEntries(Object.entries(optional).filter((entry) => entry[1] !== undefined)),
     ...(input.incident?.severity !== undefined ? { severity: input.incident.severity } : {}),

@@ -256,7 +256,9 @@ describe('responder bundles', () => {
     // write answers with, where each record store spelt its own cast (a call and a definition instead of none).
     // Session 37 (approvals): +669 bytes: a request replacing an earlier execution's answered one keeps its answers
     // (earlierDecisions, approval-records.ts, row 5q), read back with every record.
-    approval: 27_350,
+    // Session 40 (approve-timeout): +40 bytes: a shown request carries the grant's timeout path (onTimeout), so
+    // `firebreak approve` says that silence contains under `onTimeout: contain` (row 10j).
+    approval: 27_390,
     // Checking the caller proof (caller-proof.ts, shared with approval: the proof's parameters, its
     // lifetime, the request to STS and its XML answer; row 5j, session 27) took emergency-pause from
     // 405 bytes under the line to 7,551 over: the pause is the switch that turns containment off, and

@@ -271,6 +271,23 @@ describe('showRequest and what the commands print of it', () => {
     );
   });
 
+  // Session 40 (row 10j): under `onTimeout: contain` the request's alert says silence runs the
+  // waiting steps (row 10i), but `firebreak approve` printed only "then the playbook takes its
+  // timeout path": an approver who meant to let it lapse rather than reject contained the instance.
+  it('ATTACK (approve-timeout): prints the timeout path the approval function read from the grant: under contain, that not answering is no refusal', async () => {
+    const line = async (onTimeout: unknown, timedOut?: true) =>
+      describeShownRequest(EXECUTION, await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, request: { ...WAITING.request, onTimeout, ...(timedOut ? { timedOut } : {}) } } }, []), AT)).find((l) => l.startsWith('  requested:'));
+    expect(await line('contain')).toBe(
+      '  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path: contain, its waiting steps run without approval: not answering is no refusal, reject to stop them)',
+    );
+    expect(await line('evidence-only')).toBe('  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path: evidence-only, its waiting steps do not run)');
+    expect(await line('contain', true)).toBe(
+      '  requested: 2026-11-20T10:00:00.000Z; timed out at 2026-11-20T11:00:00.000Z (the playbook took its timeout path: contain, its waiting steps run without approval: not answering is no refusal, reject to stop them)',
+    );
+    // Anything else the answer holds is named as unknown, escaped, one line.
+    expect(await line('contain\n  target: i-0fake')).toContain('(then the playbook takes its timeout path: contain\\u000a target: i-0fake, which this firebreak does not know)');
+  });
+
   it('prints what approving will and will not do, as the request stored it (review s20)', async () => {
     const notes = [
       'Approving takes back only incident gd-a\'s hold on access key AKIAQ3EGRW6JCEXAMPLE of user ci-deployer: the key STAYS INACTIVE, incident gd-b still holds it',

@@ -162,6 +162,14 @@ describe('answerApproval: show, before an answer', () => {
     expect(JSON.stringify(response)).not.toContain(TOKEN);
   });
 
+  it("ATTACK (approve-timeout): shows the timeout path the guard's grant holds, so an approver knows silence contains (row 10j)", async () => {
+    executions.input = releaseInput;
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: '2026-11-27T17:20:00.000Z', onTimeout: 'contain' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: true })).toMatchObject({ statusCode: 200, outcome: 'shown', request: { expiresAt: '2026-11-27T17:20:00.000Z', onTimeout: 'contain' } });
+    store.timeoutPaths.set(EXECUTION, { approvalDeadline: '2026-11-27T17:20:00.000Z', onTimeout: 'evidence-only' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: true })).toMatchObject({ request: { onTimeout: 'evidence-only' } });
+  });
+
   it('shows what approving will and will not do, as the request\'s alert said it (review s20)', async () => {
     const notes = ['AWSDenyAll STAYS ATTACHED to user ci-deployer: incident gd-b still holds the user\'s other access key AKIAQ3EGRW6JDEXAMPLE contained'];
     store = new InMemoryApprovalStore();
