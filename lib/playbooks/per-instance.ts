@@ -156,7 +156,7 @@ export function describeTargets(planned: ContainmentTargets, playbook: string): 
   );
   for (const target of planned.targets) {
     reasons.push(
-      `Instance ${target.instanceId} (account ${target.account}, ${target.region}): execution ${target.executionName}; the name carries the sequence's revision, so GuardDuty's update of the sequence isolates the instance again if its isolation was undone since (one still isolated is left as it is, its evidence reused).`,
+      `Instance ${target.instanceId} (account ${target.account}, ${target.region}): execution ${target.executionName}; named per revision, so GuardDuty's update checks it again (an undone isolation is redone).`,
     );
   }
   reasons.push(...describeSkipped(planned.skipped, { not: 'Not contained', noun: 'instance(s)', must: 'contain them' }));

@@ -166,7 +166,7 @@ describe('the compiled contain-each-instance step', () => {
     expect(map.ResultSelector.result.responder).toBe(PER_INSTANCE_ACTION);
   });
 
-  it('reads an earlier revision\'s execution again when the name is taken, and never fails the item for it', () => {
+  it('reads again the execution another run of the revision started when the name is taken, and never fails the item for it', () => {
     expect(substitutions).toContain('Ex_attack_sequence_ec2_instance');
     const states = map.ItemProcessor.States as unknown as Record<string, Record<string, unknown>>;
     expect(states['contain-each-earlier']).toMatchObject({
