@@ -11,7 +11,7 @@
  * (`executionNameFor`, as a credential's, per-credential.ts). GuardDuty updates a sequence under the
  * same finding id when it correlates new signals (a new revision, so a new run of the parent
  * playbook): each instance's execution runs again, so an isolation undone since by whoever may
- * change the instance's ENIs is redone (docs/security.md row 1zk; quarantine-instance keeps the first
+ * change the instance's ENIs is redone (docs/security.md row 1zj; quarantine-instance keeps the first
  * revision's pre-quarantine record), one still isolated is left as it is (`already-quarantined`),
  * its evidence snapshots are reused (snapshot-volumes finds those of its child key), and the guard
  * counts it under its own hold within the window, or takes no slot while EC2 shows it isolated

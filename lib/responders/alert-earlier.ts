@@ -40,7 +40,7 @@ export function asEarlierRan<T extends FanOutItem>(item: T): T {
 /**
  * An ALREADY_STARTED item in one sentence: what the execution under its name did (`describeRun` of
  * it as it ran) when it was read again, else only that it ran. Every child's name carries the
- * revision (rows 1zh, 1zk: GuardDuty's update runs each resource again), so a taken name is another
+ * revision (rows 1zh, 1zj: GuardDuty's update runs each resource again), so a taken name is another
  * run of this same revision (GuardDuty's delivery beside a confirmed copy from the oversized-event
  * intake, row 8g): what it found, not checked again by this run. The incident to look up is the
  * child's key, the name without the revision's 12 hex.

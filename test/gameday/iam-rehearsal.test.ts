@@ -61,7 +61,7 @@ describe('IAM rehearsed as deployed', () => {
   });
 
   it('a second run of one revision reads the first run\'s executions again as the playbook\'s role; without FollowPerInstanceExecutions it says only that they ran', async () => {
-    // Every instance's name carries the revision (row 1zk): only another run of the same revision
+    // Every instance's name carries the revision (row 1zj): only another run of the same revision
     // (a confirmed copy from the intake beside GuardDuty's delivery) finds the names taken.
     const updated = scenarios.find((scenario) => scenario.name === 'attack-sequence-revision-run-twice-starts-nothing-twice') as Scenario;
     const itemsOfLastRevision = (run: Awaited<ReturnType<typeof runScenario>>) => {

@@ -35,8 +35,8 @@ describe('containmentTargets', () => {
 
   it('starts no per-instance execution for an unconfirmed copy from the oversized-event intake, so a forgery cannot take the real sequence\'s names', () => {
     // Anyone allowed to invoke the intake can hand it a forged sequence naming instances; were its
-    // children started, their names (incident key + instance, every revision alike) would be taken,
-    // and GuardDuty's real update naming the same instances would end as ALREADY_STARTED.
+    // children started, their names (child key + revision: a forgery can carry the revision GuardDuty
+    // is about to export, row 8g) would be taken, and GuardDuty's real update would end ALREADY_STARTED.
     const incident = parse(event());
     const unconfirmed: Incident = { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000 } } };
     const { targets, skipped } = containmentTargets(unconfirmed, { maxInstances: 50 });
@@ -50,7 +50,7 @@ describe('containmentTargets', () => {
     );
   });
 
-  it("ATTACK (sequence-revision): names every instance's execution per revision, so that GuardDuty's update of the sequence checks each instance again and isolates again one whose isolation was undone (row 1zk)", () => {
+  it("ATTACK (sequence-revision): names every instance's execution per revision, so that GuardDuty's update of the sequence checks each instance again and isolates again one whose isolation was undone (row 1zj)", () => {
     const first = parse(event());
     const later = event();
     later.detail.updatedAt = '2026-03-21T12:47:12.311Z';

@@ -94,7 +94,7 @@ describe('the alert of an IAM attack sequence', () => {
     const cutOff = earlierRun('SUCCEEDED', { guard: 'proceed', reasons: cutOffKey.reasons, results: cutOffKey.results });
     expect(describeCredentialOutcome(cutOff as never)).toBe(
       // tried (sequence-revision): the incident to look up is the child's key, not the per-revision
-      // execution name (`firebreak incident` finds no incident by that name; row 1zk).
+      // execution name (`firebreak incident` finds no incident by that name; row 1zj).
       `handled by another run of this revision of the incident, not started again: CUT OFF: set Inactive (never deleted); AWSDenyAll attached to the user (as that run left it) (firebreak incident ${incident.key}-${KEY})`,
     );
     expect(credentialHeld(cutOff as never)).toBe(false);

@@ -88,7 +88,7 @@ describe('the alert of an attack sequence', () => {
     });
     const contained = alertFor([earlier('SUCCEEDED', 'proceed', ['Blast radius: containment 1 of 5.'])]).message;
     expect(contained).toContain('handled by another run of this revision of the incident, not started again: CONTAINED: the containment guard cleared it');
-    // Every instance's name carries the revision (row 1zk): a taken name is another run of this same
+    // Every instance's name carries the revision (row 1zj): a taken name is another run of this same
     // revision (a confirmed copy from the intake), whose outcome is said to be as that run left it.
     expect(contained).toContain('its steps ran (isolation, evidence) (as that run left it)');
     expect(contained).not.toContain('were NOT contained automatically');
