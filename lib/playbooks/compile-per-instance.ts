@@ -8,7 +8,8 @@
  *
  * Every item ends with a small summary (no incident: the Map's result stays far below the 256 KiB
  * payload limit): the instance, its execution, its status and the guard's answer. A name already
- * used (the instance was handled by an earlier revision of the sequence) ends the item as
+ * used (every name carries the revision, so another run of this same revision handled it: a
+ * confirmed copy from the oversized-event intake beside GuardDuty's delivery) ends the item as
  * `ALREADY_STARTED`; a per-instance execution that fails (it alerted its own failure) ends it as
  * `FAILED`: neither stops the other instances, and the notify step after the Map reports all.
  *
@@ -44,8 +45,8 @@ export function executionArnPrefixPlaceholder(playbook: string): string {
 export const START_EXECUTION_SYNC_RESOURCE = 'arn:aws:states:::states:startExecution.sync:2';
 
 /**
- * Step Functions' own DescribeExecution through the AWS SDK integration: an earlier revision's
- * execution, read again (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
+ * Step Functions' own DescribeExecution through the AWS SDK integration: the execution another run
+ * of the same revision started, read again (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
  */
 export const DESCRIBE_EXECUTION_RESOURCE = 'arn:aws:states:::aws-sdk:sfn:describeExecution';
 
@@ -119,7 +120,7 @@ function startChildExecution(playbook: string, parentPlaybook: string, resource:
   } as const;
 }
 
-/** A start retried when throttled; an execution name already used means an earlier revision ran it (read again); any other failure is the item's. */
+/** A start retried when throttled; an execution name already used means another run of this revision ran it (read again); any other failure is the item's. */
 function childExecutionOutcomes(names: { readonly earlier: string; readonly failed: string }) {
   return {
     Retry: [START_RETRY],
@@ -134,9 +135,9 @@ function childExecutionOutcomes(names: { readonly earlier: string; readonly fail
 const DESCRIBE_RETRY = { ...START_RETRY, ErrorEquals: ['Sfn.ThrottlingException', 'Sfn.SdkClientException', 'Sfn.SfnException'] } as const;
 
 /**
- * The earlier revision's execution of this resource, read again so that the alert says what it did
- * rather than "see that revision": its status (RUNNING: still waiting, for an approval say), and once
- * it SUCCEEDED, its guard's answer (and, with `withResults`, its steps' results) from its output.
+ * The execution another run of this revision started for this resource, read again so that the
+ * alert says what it did rather than "see that run": its status (RUNNING: still waiting, for an
+ * approval say), and once it SUCCEEDED, its guard's answer (and, with `withResults`, its steps' results) from its output.
  * The item ends with `status: ALREADY_STARTED` and `earlier`; a read that fails ends it as before,
  * without `earlier` (the name alone), and never stops the other items.
  */
@@ -149,7 +150,7 @@ function earlierExecutionStates(
   return {
     [names.earlier]: {
       Type: 'Task',
-      Comment: 'An earlier revision of the incident already ran this resource under this name: read what its execution did.',
+      Comment: 'Another run of this revision already ran this resource under this name: read what its execution did.',
       Resource: DESCRIBE_EXECUTION_RESOURCE,
       Parameters: { 'ExecutionArn.$': `States.Format('\${${executionArnPrefixPlaceholder(playbook)}}:{}', $.target.executionName)` },
       ResultSelector: { 'status.$': '$.Status', 'executionArn.$': '$.ExecutionArn', 'ended.$': '$' },
@@ -179,7 +180,7 @@ function earlierExecutionStates(
     },
     [names.alreadyStartedRead]: {
       Type: 'Pass',
-      Comment: 'An earlier revision of the incident already ran this resource: it is not touched again; what it did is read from its execution.',
+      Comment: 'Another run of this revision already ran this resource: it is not touched again; what it did is read from its execution.',
       Parameters: {
         ...summary,
         status: 'ALREADY_STARTED',
@@ -195,7 +196,7 @@ function earlierExecutionStates(
     },
     [names.alreadyStarted]: {
       Type: 'Pass',
-      Comment: 'An earlier revision of the incident already ran this resource: it is not touched again (its execution could not be read).',
+      Comment: 'Another run of this revision already ran this resource: it is not touched again (its execution could not be read).',
       Parameters: { ...summary, status: 'ALREADY_STARTED' },
       End: true,
     },

@@ -14,9 +14,9 @@ export const PER_CREDENTIAL_ACTION = 'contain-each-credential';
 /**
  * Why an incident's resources get no execution of their own, when it came through the oversized-event
  * intake unconfirmed (`clipped.event` without `confirmed`): anyone allowed to invoke the intake can
- * hand it a forged event, and a child's execution name (incident key and resource, the same in every
- * revision, per-instance.ts) taken by a forgery would make GuardDuty's real update of the sequence,
- * naming the same resources, end as ALREADY_STARTED and contain nothing. Each child's guard would
+ * hand it a forged event, and a child's execution name (child key and revision, per-instance.ts) taken
+ * by a forgery carrying the revision GuardDuty is about to export (row 8g) would make GuardDuty's real
+ * update of the sequence, naming the same resources, end as ALREADY_STARTED and contain nothing. Each child's guard would
  * ask a person anyway; starting none keeps the names free, and the alert lists every resource for a
  * person to contain. A copy GuardDuty confirmed (GetFindings) is GuardDuty's sequence: fanned out as any.
  */

@@ -7,16 +7,20 @@
  * instance of an account the deployment does not serve is refused. Pure; triage computes the
  * targets, the compiled `contain-each-instance` step (compile-per-instance.ts) starts them.
  *
- * Idempotency: the execution name of an instance's run is derived from the incident KEY and the
- * instance, never from the revision. GuardDuty updates a sequence under the same finding id when it
- * correlates new signals (a new revision, so a new run of the parent playbook); the instances it
- * already named keep their execution name, Step Functions refuses it (ExecutionAlreadyExists, for 90
- * days), and only the instances new to the sequence are contained. An instance released by hand and
- * named again by the same sequence within those 90 days is therefore not contained again
- * automatically: the alert says so, and a person decides.
+ * Idempotency: the execution name of an instance's run is its child key AND the revision
+ * (`executionNameFor`, as a credential's, per-credential.ts). GuardDuty updates a sequence under the
+ * same finding id when it correlates new signals (a new revision, so a new run of the parent
+ * playbook): each instance's execution runs again, so an isolation undone since by whoever may
+ * change the instance's ENIs is redone (docs/security.md row 1zj; quarantine-instance keeps the first
+ * revision's pre-quarantine record), one still isolated is left as it is (`already-quarantined`),
+ * its evidence snapshots are reused (snapshot-volumes finds those of its child key), and the guard
+ * counts it under its own hold within the window, or takes no slot while EC2 shows it isolated
+ * (rows 15o, 15p). A duplicate delivery of one revision maps to the same name: Step Functions refuses
+ * it (ExecutionAlreadyExists, for 90 days). An instance a person released and that a later revision
+ * names again is contained again, as a plain finding's update contains its instance again.
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  */
-import { childIncidentKey, placementHash } from '../incident/keys';
+import { childIncidentKey, executionNameFor, placementHash } from '../incident/keys';
 import { PER_INSTANCE_ACTION, unconfirmedIntakeRefusal } from './fan-out-names';
 import { affectedResources } from '../incident/affected';
 import { isPlaceholderInstanceId } from '../incident/identifiers';
@@ -37,7 +41,7 @@ export interface ContainmentTarget {
   readonly instanceId: string;
   readonly account: string;
   readonly region: string;
-  /** Deterministic per (incident key, account, Region, instance): the idempotency key across sequence updates. */
+  /** Deterministic per (incident key, account, Region, instance, revision): each revision checks the instance again; a duplicate delivery maps to the same name. */
   readonly executionName: string;
   readonly incident: PerInstanceOverride;
 }
@@ -113,7 +117,7 @@ export function containmentTargets(incident: Incident, options: ContainmentTarge
       instanceId,
       account,
       region,
-      executionName: key,
+      executionName: executionNameFor({ key, revision: incident.revision }),
       incident: { key, account, region, resource: primary ?? { kind: 'ec2-instance', instanceId, networkInterfaces: [], tags: {} } },
     });
   }
@@ -152,7 +156,7 @@ export function describeTargets(planned: ContainmentTargets, playbook: string): 
   );
   for (const target of planned.targets) {
     reasons.push(
-      `Instance ${target.instanceId} (account ${target.account}, ${target.region}): execution ${target.executionName}; the name does not change when the sequence is updated, so an instance already handled is not touched again.`,
+      `Instance ${target.instanceId} (account ${target.account}, ${target.region}): execution ${target.executionName}; named per revision, so GuardDuty's update checks it again (an undone isolation is redone).`,
     );
   }
   reasons.push(...describeSkipped(planned.skipped, { not: 'Not contained', noun: 'instance(s)', must: 'contain them' }));

@@ -1,7 +1,8 @@
 /**
- * An earlier revision's execution of one resource, as a `contain-each-*` step reads it again when
- * the resource's execution name is taken (compile-per-instance.ts): its status and, once it
- * SUCCEEDED, its guard's answer and (credentials) its steps' results. Read loosely, like the items.
+ * The execution of one resource that another run of the same revision started, as a
+ * `contain-each-*` step reads it again when the resource's execution name is taken
+ * (compile-per-instance.ts): its status and, once it SUCCEEDED, its guard's answer and (credentials)
+ * its steps' results. Read loosely, like the items.
  */
 import * as z from '../contracts/zod-mini';
 import { oneLine } from './alert-text';
@@ -37,15 +38,17 @@ export function asEarlierRan<T extends FanOutItem>(item: T): T {
 }
 
 /**
- * An ALREADY_STARTED item in one sentence: what its earlier execution did (`describeRun` of it as it
- * ran) when it was read again, else only that an earlier revision handled it. What that execution
- * did is what it found then, not now: an instance's isolation undone since by whoever may change its
- * ENIs is not isolated again by this revision (docs/security.md rows 6r, 1zh), so the sentence says so.
+ * An ALREADY_STARTED item in one sentence: what the execution under its name did (`describeRun` of
+ * it as it ran) when it was read again, else only that it ran. Every child's name carries the
+ * revision (rows 1zh, 1zj: GuardDuty's update runs each resource again), so a taken name is another
+ * run of this same revision (GuardDuty's delivery beside a confirmed copy from the oversized-event
+ * intake, row 8g): what it found, not checked again by this run. The incident to look up is the
+ * child's key, the name without the revision's 12 hex.
  */
 export function describeAlreadyStarted<T extends FanOutItem>(item: T, describeRun: (ran: T) => string): string {
-  const show = item.executionName !== undefined ? ` (firebreak incident ${oneLine(item.executionName, 80)})` : '';
+  const show = item.executionName !== undefined ? ` (firebreak incident ${oneLine(item.executionName.replace(/-[0-9a-f]{12}$/, ''), 80)})` : '';
   if (item.earlier === undefined) {
-    return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
+    return `already handled by another run of this revision of the incident (its execution name is taken): not touched again; whether it was contained is in that run's alert and record${show}`;
   }
-  return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(item))} (as that revision left it; not checked again since)${show}`;
+  return `handled by another run of this revision of the incident, not started again: ${describeRun(asEarlierRan(item))} (as that run left it)${show}`;
 }

@@ -80,7 +80,7 @@ export class PlaybookMachines extends Construct {
         substitutions: {
           ...Object.fromEntries(used.map((responder, index) => [functionPlaceholder(responder), functions[index]!.functionArn])),
           ...Object.fromEntries(started.map(({ name, machine }) => [stateMachinePlaceholder(name), machine.stateMachineArn])),
-          // Where an earlier revision's execution of a child is read again (DescribeExecution): its ARN without the name.
+          // Where another run of the revision reads a child's execution again (DescribeExecution): its ARN without the name.
           ...Object.fromEntries(started.map(({ name, machine }) => [executionArnPrefixPlaceholder(name), executionArnOf(Stack.of(this), machine)])),
         },
         invokes: functions,

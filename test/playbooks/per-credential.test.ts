@@ -269,7 +269,7 @@ describe('the compiled contain-each-credential step', () => {
     expect(run.Parameters.Input['incident.$']).toBe('States.JsonMerge($.incident, $.target.incident, false)');
     expect(run.ResultSelector['results.$']).toBe('$.Output.results');
     expect(run.Catch[0]).toMatchObject({ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'cut-off-each-earlier' });
-    // An earlier revision's execution, read again, keeps its steps' results: what it did to the credential.
+    // The execution another run of the revision started, read again, keeps its steps' results: what it did to the credential.
     const read = (map.ItemProcessor.States as unknown as Record<string, { Parameters?: { earlier?: Record<string, string> } }>)['cut-off-each-already-started-read'];
     expect(read?.Parameters?.earlier?.['results.$']).toBe('$.earlier.output.results');
     expect(map.ResultSelector.result.responder).toBe(PER_CREDENTIAL_ACTION);

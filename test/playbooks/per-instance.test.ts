@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lib/incident/parse';
+import { sha256Hex } from '../../lib/incident/keys';
 import type { Incident } from '../../lib/incident/model';
 import { containmentTargets, describeTargets, perInstanceKey } from '../../lib/playbooks/per-instance';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
@@ -18,13 +19,13 @@ const event = (): SequenceEvent => JSON.parse(readFileSync(FIXTURE, 'utf8')) as 
 const parse = (raw: unknown): Incident => parseEvent(raw, { receivedAt: new Date('2026-03-21T11:00:00Z') });
 
 describe('containmentTargets', () => {
-  it('lists every instance the sequence names once, the finding instance first, named by incident key and instance', () => {
+  it('lists every instance the sequence names once, the finding instance first, named by incident key, instance and revision', () => {
     const incident = parse(event());
     const { targets, skipped } = containmentTargets(incident, { maxInstances: 50 });
     // resources[0..2], and i-0d4e… that only the Auto Scaling group names.
     expect(targets.map((target) => target.instanceId)).toEqual(['i-0a1b2c3d4e5f60718', 'i-0b7c6d5e4f3a21908', 'i-0c1d2e3f4a5b60719', 'i-0d4e5f6a7b8c90123']);
     expect(targets[1]).toMatchObject({
-      executionName: `${incident.key}-i-0b7c6d5e4f3a21908`,
+      executionName: `${incident.key}-i-0b7c6d5e4f3a21908-${sha256Hex(incident.revision).slice(0, 12)}`,
       incident: { key: `${incident.key}-i-0b7c6d5e4f3a21908`, account: incident.account, region: incident.region, resource: { kind: 'ec2-instance', instanceId: 'i-0b7c6d5e4f3a21908' } },
     });
     // The finding's own instance keeps what the finding said of it.
@@ -34,8 +35,8 @@ describe('containmentTargets', () => {
 
   it('starts no per-instance execution for an unconfirmed copy from the oversized-event intake, so a forgery cannot take the real sequence\'s names', () => {
     // Anyone allowed to invoke the intake can hand it a forged sequence naming instances; were its
-    // children started, their names (incident key + instance, every revision alike) would be taken,
-    // and GuardDuty's real update naming the same instances would end as ALREADY_STARTED.
+    // children started, their names (child key + revision: a forgery can carry the revision GuardDuty
+    // is about to export, row 8g) would be taken, and GuardDuty's real update would end ALREADY_STARTED.
     const incident = parse(event());
     const unconfirmed: Incident = { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000 } } };
     const { targets, skipped } = containmentTargets(unconfirmed, { maxInstances: 50 });
@@ -49,17 +50,39 @@ describe('containmentTargets', () => {
     );
   });
 
-  it('gives an instance the same execution name in every revision of the sequence (the idempotency key)', () => {
+  it("ATTACK (sequence-revision): names every instance's execution per revision, so that GuardDuty's update of the sequence checks each instance again and isolates again one whose isolation was undone (row 1zj)", () => {
     const first = parse(event());
     const later = event();
     later.detail.updatedAt = '2026-03-21T12:47:12.311Z';
     later.detail.service.detection.sequence.resources[6] = { uid: 'i-0e0e0e0e0e0e0e0e0', resourceType: 'EC2_INSTANCE' };
     const updated = parse(later);
     expect(updated.revision).not.toBe(first.revision);
-    const before = containmentTargets(first, { maxInstances: 50 }).targets.map((target) => target.executionName);
-    const after = containmentTargets(updated, { maxInstances: 50 }).targets.map((target) => target.executionName);
-    expect(after.slice(0, before.length)).toEqual(before);
+    const before = containmentTargets(first, { maxInstances: 50 }).targets;
+    const after = containmentTargets(updated, { maxInstances: 50 }).targets;
+    // Each instance keeps its child key (its incident, record, evidence and blast-radius hold), and
+    // its execution name is that key and the revision's hash. Before: the key alone, the same in every
+    // revision, so Step Functions refused the update's start (ALREADY_STARTED) and an instance the
+    // attacker put back in its application group stayed there.
+    for (const [index, target] of before.entries()) {
+      expect(target.executionName).toBe(`${target.incident.key}-${sha256Hex(first.revision).slice(0, 12)}`);
+      expect(after[index]?.incident.key).toBe(target.incident.key);
+      expect(after[index]?.executionName).toBe(`${target.incident.key}-${sha256Hex(updated.revision).slice(0, 12)}`);
+    }
     expect(after).toHaveLength(before.length + 1);
+    // A duplicate delivery of one revision maps to the same names (Step Functions refuses them).
+    expect(containmentTargets(parse(event()), { maxInstances: 50 }).targets.map((target) => target.executionName)).toEqual(before.map((target) => target.executionName));
+  });
+
+  it('tried (sequence-revision): keeps every execution name within Step Functions\' 80 characters, a shortened foreign key with a game-day prefix included', () => {
+    const incident = { ...parse(event()), key: `gameday-gd-${'c'.repeat(53)}`, revision: 'x'.repeat(5000) };
+    const raw = event();
+    raw.detail.service.detection.sequence.resources[1]!.accountId = '444455556666';
+    const foreign = { ...parse(raw), key: incident.key, revision: incident.revision };
+    for (const target of [...containmentTargets(incident, { maxInstances: 50 }).targets, ...containmentTargets(foreign, { maxInstances: 50 }).targets]) {
+      expect(target.incident.key.length).toBeLessThanOrEqual(64);
+      expect(target.executionName.length).toBeLessThanOrEqual(77);
+      expect(target.executionName).toMatch(/^[A-Za-z0-9_-]+$/);
+    }
   });
 
   it('skips a malformed instance id, an unserved account and instances past the cap, saying why', () => {
@@ -143,7 +166,7 @@ describe('the compiled contain-each-instance step', () => {
     expect(map.ResultSelector.result.responder).toBe(PER_INSTANCE_ACTION);
   });
 
-  it('reads an earlier revision\'s execution again when the name is taken, and never fails the item for it', () => {
+  it('reads again the execution another run of the revision started when the name is taken, and never fails the item for it', () => {
     expect(substitutions).toContain('Ex_attack_sequence_ec2_instance');
     const states = map.ItemProcessor.States as unknown as Record<string, Record<string, unknown>>;
     expect(states['contain-each-earlier']).toMatchObject({

@@ -16,8 +16,8 @@ const raw = JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-
 const incident = parseEvent(raw, { receivedAt: new Date('2026-03-19T12:00:00Z') });
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-iam-credentials-attack-sequence-credential';
 const KEY = 'AKIAQ3EGRW6JSEXAMPLE';
-const keyTarget = { credential: 'access-key', id: KEY, userName: 'ci-deployer', account: '111122223333', region: 'eu-west-1', subject: `access-key/111122223333/${KEY}`, executionName: `${incident.key}-${KEY}` };
-const roleTarget = { credential: 'iam-role', id: 'ci-deploy-role', account: '111122223333', region: 'eu-west-1', subject: 'iam-role/111122223333/ci-deploy-role', executionName: `${incident.key}-role-9d18398935ea` };
+const keyTarget = { credential: 'access-key', id: KEY, userName: 'ci-deployer', account: '111122223333', region: 'eu-west-1', subject: `access-key/111122223333/${KEY}`, executionName: `${incident.key}-${KEY}-5f0c2a9e7b13` };
+const roleTarget = { credential: 'iam-role', id: 'ci-deploy-role', account: '111122223333', region: 'eu-west-1', subject: 'iam-role/111122223333/ci-deploy-role', executionName: `${incident.key}-role-9d18398935ea-5f0c2a9e7b13` };
 const guardProceeds = { Guard: { result: { responder: 'containment-guard', status: 'proceed', reasons: ['Blast radius: containment 1 of 5.'] } } };
 
 const cutOffKey = {
@@ -78,7 +78,7 @@ describe('the alert of an IAM attack sequence', () => {
     expect(message).toContain(`access key ${KEY} of user ci-deployer (account 111122223333): CUT OFF: set Inactive (never deleted); AWSDenyAll attached to the user`);
     expect(message).toContain('role ci-deploy-role (every session issued so far) (account 111122223333): NOT cut off, refused: role ci-deploy-role carries the protected tag key firebreak:protected');
     expect(message).toContain('access key AKIAQ3EGRW6JBREAKGLS of user break-glass-ops (account 111122223333): NOT cut off, refused by its containment guard: The access key AKIAQ3EGRW6JBREAKGLS of user break-glass-ops is protected');
-    expect(message).toContain('already handled by an earlier revision of this incident');
+    expect(message).toContain('already handled by another run of this revision of the incident');
     expect(message).toContain(`#/v2/executions/details/${EXECUTION}:${keyTarget.executionName}`);
     // The partner role of an unserved account got no execution: named, never silently dropped.
     expect(message).toContain('role partner-deploy-role (every session issued so far) (account 999988887777): NOT cut off by Firebreak, no execution started');
@@ -89,11 +89,13 @@ describe('the alert of an IAM attack sequence', () => {
     expect(message).not.toContain('snapshots');
   });
 
-  it('says what an earlier revision\'s execution did to a credential, read again, and holds it unless it cut it off', () => {
+  it('says what another run of the revision did to a credential, read again, and holds it unless it cut it off', () => {
     const earlierRun = (status: string, extra: Record<string, unknown> = {}) => ({ target: keyTarget, executionName: keyTarget.executionName, status: 'ALREADY_STARTED', earlier: { status, ...extra } });
     const cutOff = earlierRun('SUCCEEDED', { guard: 'proceed', reasons: cutOffKey.reasons, results: cutOffKey.results });
     expect(describeCredentialOutcome(cutOff as never)).toBe(
-      `handled by an earlier revision of this incident, not started again: CUT OFF: set Inactive (never deleted); AWSDenyAll attached to the user (as that revision left it; not checked again since) (firebreak incident ${keyTarget.executionName})`,
+      // tried (sequence-revision): the incident to look up is the child's key, not the per-revision
+      // execution name (`firebreak incident` finds no incident by that name; row 1zj).
+      `handled by another run of this revision of the incident, not started again: CUT OFF: set Inactive (never deleted); AWSDenyAll attached to the user (as that run left it) (firebreak incident ${incident.key}-${KEY})`,
     );
     expect(credentialHeld(cutOff as never)).toBe(false);
     const waiting = earlierRun('RUNNING');

@@ -69,7 +69,7 @@ describe('the alert of an attack sequence', () => {
     expect(message).toContain('INSTANCES (3 per-instance execution(s)');
     expect(message).toContain('i-0a1b2c3d4e5f60718 (account 111122223333, eu-west-1): CONTAINED');
     expect(message).toContain('i-0b7c6d5e4f3a21908 (account 111122223333, eu-west-1): NOT contained, evidence only: Instance i-0b7c6d5e4f3a21908 is protected');
-    expect(message).toContain('i-0c1d2e3f4a5b60719 (account 111122223333, eu-west-1): already handled by an earlier revision');
+    expect(message).toContain('i-0c1d2e3f4a5b60719 (account 111122223333, eu-west-1): already handled by another run of this revision');
     expect(message).toContain('#InstanceDetails:instanceId=i-0a1b2c3d4e5f60718');
     expect(message).toContain(`#/v2/executions/details/${EXECUTION}:a`);
     // The Auto Scaling group names a fourth instance that got no execution.
@@ -77,7 +77,7 @@ describe('the alert of an attack sequence', () => {
     expect(message).toContain('i-0d4e5f6a7b8c90123');
   });
 
-  it('says what an earlier revision\'s execution did, read again, and counts what it left uncontained', () => {
+  it('says what another run of the revision did, read again, and counts what it left uncontained', () => {
     const earlier = (status: string, guard?: string, reasons?: string[]) => ({
       instanceId: 'i-0c1d2e3f4a5b60719',
       account: '111122223333',
@@ -87,10 +87,10 @@ describe('the alert of an attack sequence', () => {
       earlier: { status, executionArn: `${EXECUTION}:c`, ...(guard !== undefined ? { guard } : {}), ...(reasons !== undefined ? { reasons } : {}) },
     });
     const contained = alertFor([earlier('SUCCEEDED', 'proceed', ['Blast radius: containment 1 of 5.'])]).message;
-    expect(contained).toContain('handled by an earlier revision of this incident, not started again: CONTAINED: the containment guard cleared it');
-    // tried (review-triggers, row 1zh Left): an isolation undone since (row 6r) is not isolated again
-    // by this revision, so the earlier outcome is said to be as that revision left it, never as now.
-    expect(contained).toContain('its steps ran (isolation, evidence) (as that revision left it; not checked again since)');
+    expect(contained).toContain('handled by another run of this revision of the incident, not started again: CONTAINED: the containment guard cleared it');
+    // Every instance's name carries the revision (row 1zj): a taken name is another run of this same
+    // revision (a confirmed copy from the intake), whose outcome is said to be as that run left it.
+    expect(contained).toContain('its steps ran (isolation, evidence) (as that run left it)');
     expect(contained).not.toContain('were NOT contained automatically');
 
     const waiting = alertFor([earlier('RUNNING')]).message;

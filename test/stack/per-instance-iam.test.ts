@@ -30,7 +30,7 @@ describe('a playbook with a contain-each-instance step, as synthesized', () => {
     const machines = template.findResources('AWS::StepFunctions::StateMachine');
     const parent = Object.entries(machines).find(([id]) => id.startsWith('PlaybookAttackSequenceEc2StateMachine'))![1] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } };
     expect(parent.Properties.DefinitionSubstitutions.Sm_attack_sequence_ec2_instance).toEqual({ Ref: childMachine });
-    // The ARN prefix of its executions, where an earlier revision's is read again: the same
+    // The ARN prefix of its executions, where another run of the revision reads one again: the same
     // executions FollowPerInstanceExecutions lets the parent describe, without the `:*`.
     const prefix = JSON.stringify(parent.Properties.DefinitionSubstitutions.Ex_attack_sequence_ec2_instance);
     expect(prefix).toContain(':execution:');
