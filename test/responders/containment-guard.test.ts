@@ -662,7 +662,7 @@ describe('containment-guard: blast radius', () => {
       recordSays(held);
       const impostors: Array<[Partial<SecurityGroup>, string]> = [
         [{ Tags: [] }, 'lacks the firebreak:managed=true tag'],
-        [{ IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }, 'holds 1 rule(s) Firebreak never sets (inbound tcp 22-22 cidr 0.0.0.0/0)'],
+        [{ IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }, 'carries the firebreak:managed tag but holds 1 rule(s) Firebreak never sets (inbound tcp 22-22 cidr 0.0.0.0/0)'],
         [{ OwnerId: '444455556666' }, 'is owned by account 444455556666'],
       ];
       for (const [overrides, why] of impostors) {
