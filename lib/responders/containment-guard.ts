@@ -98,8 +98,9 @@ export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
  * and the blast-radius and grant table actions in the security account.
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
-  // DescribeSecurityGroups: whether an instance held quarantined sits in Firebreak's own isolation group (row 15r).
-  targetAccount: ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups'],
+  targetAccount: ['ec2:DescribeInstances'],
+  // Where a playbook releases instances: whether one held quarantined sits in Firebreak's own isolation group (row 15r).
+  heldTargetAccount: ['ec2:DescribeSecurityGroups'],
   credentialTargetAccount: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:GetRole'],
   securityAccount: ['states:DescribeExecution'],
   stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
