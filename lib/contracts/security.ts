@@ -135,6 +135,13 @@ export interface PlaybookRails {
    * its containment changes nothing, so the guard takes no blast-radius slot for it (row 11t).
    */
   readonly disablesKeysOnly?: true;
+  /**
+   * `true` for a playbook with a block-dns-domain step: an instance Firebreak holds quarantined takes
+   * no slot only when the incident names no domain, or one the instance blocks already (row 15s).
+   */
+  readonly blocksDns?: true;
+  /** `true` for a playbook whose quarantine-instance step denies the role's sessions: it takes a slot even for a held instance (row 15s). */
+  readonly renewsRoleSessions?: true;
 }
 
 /** The execution input fields a manual playbook passes its steps as `request`. */
@@ -401,6 +408,13 @@ export interface ContainmentGrant {
    * nothing, since the approval was not given on the record's claims.
    */
   readonly releaseRecord?: GrantReleaseRecord;
+  /**
+   * `true` when the guard cleared this containment with no blast-radius slot because Firebreak holds
+   * the instance quarantined already (docs/security.md rows 15o, 15s): the grant clears only what
+   * re-confirms that quarantine. block-dns-domain blocks no domain the instance does not block
+   * already, and quarantine-instance denies no role's sessions again: each reaches beyond the instance.
+   */
+  readonly heldQuarantine?: true;
 }
 
 /**

@@ -42,6 +42,9 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseS3Object) ? { releasesObjects: true as const } : {}),
     // Its containment of keys all Inactive already changes nothing: the guard takes no slot for it (row 11t).
     ...(steps.filter(changesResources).every((step) => step.action === RESPONDER_NAMES.disableAccessKey && step.with.denyAll !== true) ? { disablesKeysOnly: true as const } : {}),
+    // Steps that reach beyond the instance: a held instance takes a slot for them (row 15s).
+    ...(steps.some((step) => step.action === RESPONDER_NAMES.blockDnsDomain) ? { blocksDns: true as const } : {}),
+    ...(steps.some((step) => step.action === RESPONDER_NAMES.quarantineInstance && step.with.revokeRoleSessions === true) ? { renewsRoleSessions: true as const } : {}),
   };
 }
 

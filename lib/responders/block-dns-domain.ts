@@ -65,7 +65,7 @@ export interface BlockDnsResult extends ResponderResult<BlockDnsStatus> {
   readonly domainListId?: string;
   readonly ruleGroupId?: string;
   /** Set with status `refused`: why nothing was changed. */
-  readonly refusal?: { readonly code: DomainRefusalCode | GrantRefusalCode | 'not-a-gameday-target' | 'protected' | 'no-vpc'; readonly reason: string };
+  readonly refusal?: { readonly code: DomainRefusalCode | GrantRefusalCode | 'not-a-gameday-target' | 'protected' | 'no-vpc' | 'held-without-slot'; readonly reason: string };
 }
 
 export interface BlockDnsDeps {
@@ -126,6 +126,15 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
     return finish('refused', { instanceId, domain, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
+  // A grant the guard cleared with no blast-radius slot (the instance held quarantined already, row
+  // 15o) spends nothing beyond the instance: a block holds for every VPC associated with Firebreak's
+  // rule group, so only a domain this instance blocks already is blocked again (row 15s).
+  if (grant.grant.heldQuarantine === true && !(await deps.blocks.blocksOfInstance(incident.account, incident.region, instanceId)).some((held) => held.domain === domain)) {
+    const reason = `Refused to block ${domain}: the containment guard took no blast-radius slot for this execution (Firebreak holds ${instanceId} quarantined already), and a block holds for every VPC of the account and region, which no block of this instance covers yet; nothing was blocked (a person decides: block it by hand).`;
+    log.record('firebreak:check-grant', instanceId, 'skipped', reason);
+    run.recordMode(instanceId);
+    return finish('refused', { instanceId, domain, refusal: { code: 'held-without-slot', reason } });
+  }
   recordPausedGrant(log, instanceId, grant);
   run.lowerTo(grant.mode, grantDryRunWhy(grant));
   // A drill rehearses: the domain list is the account's and region's, and every VPC associated with

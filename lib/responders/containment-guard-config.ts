@@ -37,6 +37,8 @@ export const playbookRailsSchema = z.strictObject({
   liftsDnsBlocks: z.optional(z.literal(true)),
   releasesObjects: z.optional(z.literal(true)),
   disablesKeysOnly: z.optional(z.literal(true)),
+  blocksDns: z.optional(z.literal(true)),
+  renewsRoleSessions: z.optional(z.literal(true)),
 });
 
 const guardEnvironmentSchema = z.object({

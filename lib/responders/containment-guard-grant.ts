@@ -66,6 +66,9 @@ export function storedGrantDifference(stored: ContainmentGrant, expected: GrantE
   for (const field of TERM_FIELDS) {
     if (stored[field] !== candidate[field]) return differs('terms', field, `the stored grant says ${String(stored[field])}, this run would issue ${String(candidate[field])}`);
   }
+  if (candidate.heldQuarantine === true && stored.heldQuarantine !== true) {
+    return differs('terms', 'heldQuarantine', 'the stored grant clears steps beyond the instance, this run would clear only what re-confirms its quarantine (no slot taken)');
+  }
   if (stored.status === 'proceed' && expected.personDecides) {
     return differs('terms', 'status', 'the stored grant proceeds without approval, this run would issue awaiting-approval: a person must approve');
   }

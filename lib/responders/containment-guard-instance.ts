@@ -11,7 +11,8 @@ import { gameDayForbids } from './tag-rules';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
-import { purposeOfGroupName } from './isolation-group-names';
+import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { ISOLATION_GROUP_NAME, notFirebreaksReason, purposeOfGroupName } from './isolation-group-names';
 
 /**
  * Reads the instance from EC2 when a rule needs its current tags: the protected tag key (contain
@@ -73,32 +74,43 @@ export async function lookAtInstance(
   return verdict;
 }
 
+/** The names Firebreak's isolation groups have, as DescribeSecurityGroups filters them (isolation-groups.ts nameFilter). */
+const ISOLATION_NAME_FILTER = [ISOLATION_GROUP_NAME, `${ISOLATION_GROUP_NAME}-*`];
+
 /**
  * Why EC2 does not show `instanceId` isolated now, or undefined when it does (row 15p): every
- * network interface in one group alone, named as Firebreak names its isolation groups
- * (isolation-group-names.ts). Not its `firebreak:status` tag (row 15q): the tag keeps nothing out of
- * service, and whoever may tag the contained instance (no SCP guards Firebreak's keys) would make
- * every later finding about it take a slot again. The guard asks only for an instance whose
+ * network interface in one group alone, and that group Firebreak's isolation group as quarantine
+ * tells it (row 15r): named as Firebreak names them, owned by the instance's account, tagged
+ * `firebreak:managed=true` and holding no rule (isolation-group-names.ts `notFirebreaksReason`).
+ * The name alone was a claim: whoever may create a group in the VPC and change the instance's
+ * groups named one `firebreak-isolation`, with rules of their choosing, and made the foothold look
+ * held. Not its `firebreak:status` tag (row 15q): the tag keeps nothing out of service, and whoever
+ * may tag the contained instance would make every later finding about it take a slot again. The
+ * groups are read by name beside the instance (one DescribeSecurityGroups, not after it): a group
+ * EC2 does not list under those names is not Firebreak's. The guard asks only for an instance whose
  * pre-quarantine record is unreleased: a record says what Firebreak did, not what the instance is
- * now, and one whose release was refused (a MAC that fails, a record saved unsealed, a changed
- * profile) stays unreleased once a person restores the instance by hand. A name says nothing of who
- * made the group (an impostor's), so this reads "isolated as far as EC2 shows", which only someone
- * allowed to change the instance's groups can fake, and who could take it out of service anyway.
- * An instance EC2 cannot describe is not shown isolated; any other failure is the caller's.
+ * now. An instance EC2 cannot describe is not shown isolated; any other failure is the caller's.
  */
 export async function notShownIsolated(incident: Pick<Incident, 'account' | 'region'>, instanceId: string, deps: Pick<ContainmentGuardDeps, 'clients'>): Promise<string | undefined> {
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
-  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: incident.account });
+  const [lookup, described] = await Promise.all([
+    describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed', account: incident.account }),
+    ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ISOLATION_NAME_FILTER }] })),
+  ]);
   if (!lookup.found) return `EC2 cannot describe it (${lookup.code})`;
+  const groups = new Map((described.SecurityGroups ?? []).map((group) => [group.GroupId, group]));
   const interfaces = lookup.instance.NetworkInterfaces ?? [];
   if (interfaces.length === 0) return 'EC2 shows it no network interface';
   for (const eni of interfaces) {
-    const groups = eni.Groups ?? [];
-    const only = groups.length === 1 ? groups[0] : undefined;
+    const listed = eni.Groups ?? [];
+    const only = listed.length === 1 ? listed[0] : undefined;
+    const named = listed.map((group) => `${group.GroupId ?? '?'} (${group.GroupName ?? '?'})`).join(', ') || 'no group';
     if (only === undefined || purposeOfGroupName(only.GroupName ?? '') !== 'isolation') {
-      const named = groups.map((group) => `${group.GroupId ?? '?'} (${group.GroupName ?? '?'})`).join(', ') || 'no group';
       return `network interface ${eni.NetworkInterfaceId ?? '?'} is in ${named}, not in Firebreak's isolation group alone`;
     }
+    const group = groups.get(only.GroupId);
+    const why = group === undefined ? 'EC2 does not list under Firebreak\'s isolation names' : group.GroupName !== only.GroupName ? 'EC2 lists under another name' : notFirebreaksReason(group, incident.account);
+    if (why !== undefined) return `network interface ${eni.NetworkInterfaceId ?? '?'} is in ${named}, which ${why}: not Firebreak's isolation group`;
   }
   return undefined;
 }

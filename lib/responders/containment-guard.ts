@@ -27,7 +27,7 @@ import type { IamClients } from '../aws/clients/iam';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import { findingAccountOf } from '../incident/finding-account';
-import type { ContainmentGrant } from '../contracts/security';
+import type { ContainmentGrant, PlaybookRails } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
 import { accessKeyIdsCovered, containedPrincipal, credentialsSlotTarget, lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { roleIdsNamed } from './credential-targets';
@@ -99,6 +99,8 @@ export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
   targetAccount: ['ec2:DescribeInstances'],
+  // Where a playbook releases instances: whether one held quarantined sits in Firebreak's own isolation group (row 15r).
+  heldTargetAccount: ['ec2:DescribeSecurityGroups'],
   credentialTargetAccount: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:GetRole'],
   securityAccount: ['states:DescribeExecution'],
   stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
@@ -300,7 +302,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // Either claim unverified: an unanswered request never contains, whatever the playbook's onTimeout.
   const unverifiedClaim = intakeReason !== undefined || alarmReason !== undefined;
   const personDecides = approvalRequired || unverifiedClaim;
-  const clear = async (status: 'proceed' | 'needs-approval'): Promise<GuardGrant | undefined> => {
+  const clear = async (status: 'proceed' | 'needs-approval', heldQuarantine = false): Promise<GuardGrant | undefined> => {
     if (grantTarget === undefined) return undefined;
     const at = now();
     const deadline = status === 'needs-approval' ? new Date(at.getTime() + rails.timeoutSeconds * 1000) : undefined;
@@ -328,6 +330,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       ...(releaseClaims?.record === 'held' && releaseClaims.capturedAt !== undefined && releaseClaims.claimSerial !== undefined
         ? { releaseRecord: { capturedAt: releaseClaims.capturedAt, claimSerial: releaseClaims.claimSerial } }
         : {}),
+      // Cleared with no slot (row 15o): the steps act only where that spends nothing more (row 15s).
+      ...(heldQuarantine ? { heldQuarantine: true as const } : {}),
     };
     const stored = await deps.grants.putIfAbsent(candidate);
     const g = stored.grant;
@@ -354,8 +358,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     return { key: g.pk, status: g.status, mode: g.mode, expiresAt: g.expiresAt, written: stored.written };
   };
   // A retried guard finds the grant it wrote; the stored decision is the one the responders will read.
-  const decide = async (status: 'proceed' | 'needs-approval'): Promise<GuardStatus> => {
-    grant = await clear(status);
+  const decide = async (status: 'proceed' | 'needs-approval', heldQuarantine = false): Promise<GuardStatus> => {
+    grant = await clear(status, heldQuarantine);
     if (grant === undefined) return status;
     return grant.status === 'proceed' ? 'proceed' : 'needs-approval';
   };
@@ -446,14 +450,14 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // contained instance after its hold's window took a slot again, so the attacker's contained
   // footholds, which go on raising findings (security groups do not filter the VPC resolver), kept
   // the account's slots and the next real compromise waited for a person.
-  const held = instanceId !== undefined && rails.kind === 'contain' ? await heldQuarantine(deps, incident, instanceId, log) : undefined;
+  const held = instanceId !== undefined && rails.kind === 'contain' ? await heldQuarantine(deps, incident, instanceId, rails, log) : undefined;
   const preview = held !== undefined ? await deps.limiter.preview(incident.account, incident.key, at, pool, slotTarget) : undefined;
   // A re-run, or another incident about it within the window, counts under its hold as before.
   if (held !== undefined && preview !== undefined && !(preview.granted && (preview.alreadyHeld || preview.sharedWith !== undefined))) {
     const heldReason = `Blast radius: ${instanceId} is held quarantined by Firebreak already (unreleased record, incident ${held}): containing it again takes nothing more out of service, so no slot is taken.`;
     reasons.push(heldReason);
     log.record('firebreak:blast-radius', incident.account, 'already-done', heldReason);
-    return finish(await decide('proceed'), { ...blastRadiusSummary(preview, false), granted: true });
+    return finish(await decide('proceed', true), { ...blastRadiusSummary(preview, false), granted: true });
   }
   const decision = await deps.limiter.acquire(incident.account, incident.key, at, pool, slotTarget);
   const reason = blastRadiusReason(where, decision, false);
@@ -477,13 +481,34 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
  * read. Read only where a deployed playbook releases instances: the guard's role may read the
  * records there alone (lib/stack/responders.ts), and without a release the record of an instance
  * restored by hand would stay unreleased for good. A read that fails takes a slot, as before.
+ * Held takes no slot only for what spends nothing beyond the instance (row 15s): a playbook that
+ * denies the role's sessions again (every holder of the role) always counts, and one that blocks
+ * DNS counts when the incident names a domain the instance does not block already (a block holds
+ * VPC-wide), read from the instance's block index beside the record. The grant then says it was
+ * cleared with no slot, and those steps check it where they act.
  */
-async function heldQuarantine(deps: ContainmentGuardDeps, incident: Incident, instanceId: string, log: ActionLog): Promise<string | undefined> {
-  if (deps.releaseStates === undefined || !Object.values(deps.config.rails).some((rails) => rails.releasesInstances === true)) return undefined;
+async function heldQuarantine(deps: ContainmentGuardDeps, incident: Incident, instanceId: string, rails: PlaybookRails, log: ActionLog): Promise<string | undefined> {
+  if (deps.releaseStates === undefined || !Object.values(deps.config.rails).some((one) => one.releasesInstances === true)) return undefined;
+  if (rails.renewsRoleSessions === true) return undefined;
+  // As block-dns-domain's canonicalDomain (dns-domain.ts, not bundled here): another form finds no block, and counts.
+  const raw = rails.blocksDns === true ? incident.guardDuty?.dnsDomain?.trim().toLowerCase() : undefined;
+  const domain = raw?.endsWith('.') ? raw.slice(0, -1) : raw;
   try {
-    const state = await deps.releaseStates.releaseStateOf(incident.account, incident.region, instanceId);
+    const [state, blocks] = await Promise.all([
+      deps.releaseStates.releaseStateOf(incident.account, incident.region, instanceId),
+      domain !== undefined && deps.dnsBlocks !== undefined ? deps.dnsBlocks.blocksOfInstance(incident.account, incident.region, instanceId) : undefined,
+    ]);
     if (state === undefined || state.released) return undefined;
     const holder = claimsOf(state)[0] ?? state.incidentKey;
+    if (domain !== undefined && !(blocks ?? []).some((block) => block.domain === domain)) {
+      log.record(
+        'firebreak:blast-radius',
+        instanceId,
+        'observed',
+        `Firebreak holds ${instanceId} quarantined already (incident ${holder}), but its playbook would block ${domain} VPC-wide, which no block of this instance holds yet: a change beyond the instance, so its containment counts against the blast radius.`,
+      );
+      return undefined;
+    }
     // The record says what Firebreak did; EC2 says whether the instance is still out of service
     // (row 15p). Read after the record: a release restores the instance before it marks it released.
     const notIsolated = await notShownIsolated(incident, instanceId, deps).catch((error: unknown) => `EC2 could not be read (${describeError(error)})`);

@@ -441,6 +441,7 @@ export function grantItem(grant: ContainmentGrant): Record<string, AttributeValu
     ...(grant.releaseRecord !== undefined
       ? { releaseRecord: { M: { capturedAt: { S: grant.releaseRecord.capturedAt }, claimSerial: { N: String(grant.releaseRecord.claimSerial) } } } }
       : {}),
+    ...(grant.heldQuarantine === true ? { heldQuarantine: { BOOL: true } } : {}),
   };
 }
 
@@ -494,6 +495,7 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
     ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
     grantedAt: text(item, 'grantedAt'),
     expiresAt,
+    ...(item.heldQuarantine?.BOOL === true ? { heldQuarantine: true as const } : {}),
   };
 }
 

@@ -41,11 +41,11 @@ import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, settleAll } from './pending-actions';
-import { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME, purposeOfGroupName } from './isolation-group-names';
+import { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME, impostorReason, otherOwnerReason, purposeOfGroupName } from './isolation-group-names';
 import type { GroupPurpose } from './isolation-group-names';
 
-// The names alone live in a leaf module: the containment guard reads them too (row 15p).
-export { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME, purposeOfGroupName } from './isolation-group-names';
+// The names and the pure impostor test live in a leaf module: the containment guard applies them too (rows 15p, 15r).
+export { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME, impostorReason, notFirebreaksReason, purposeOfGroupName } from './isolation-group-names';
 export type { GroupPurpose } from './isolation-group-names';
 
 const GROUP_NAMES: Record<GroupPurpose, string> = { untrack: UNTRACK_GROUP_NAME, isolation: ISOLATION_GROUP_NAME };
@@ -99,50 +99,6 @@ export interface VpcGroups {
   readonly impostors?: readonly ImpostorGroup[];
 }
 
-/** One rule per protocol, port range and peer, as a comparable key (descriptions ignored). */
-function ruleKeys(permissions: readonly IpPermission[]): string[] {
-  return permissions.flatMap((permission) => {
-    const protocol = permission.IpProtocol ?? '-1';
-    const ports = protocol === '-1' ? '' : `${permission.FromPort ?? ''}-${permission.ToPort ?? ''}`;
-    const head = `${protocol}|${ports}`;
-    const peers = [
-      ...(permission.IpRanges ?? []).map((r) => `cidr ${r.CidrIp ?? '?'}`),
-      ...(permission.Ipv6Ranges ?? []).map((r) => `cidr ${r.CidrIpv6 ?? '?'}`),
-      ...(permission.PrefixListIds ?? []).map((p) => `prefix-list ${p.PrefixListId ?? '?'}`),
-      ...(permission.UserIdGroupPairs ?? []).map((g) => `group ${g.GroupId ?? g.GroupName ?? '?'}`),
-    ];
-    return (peers.length > 0 ? peers : ['no peer']).map((peer) => `${head}|${peer}`);
-  });
-}
-
-/** All traffic from or to anywhere, IPv4 and IPv6: the only rules Firebreak (or EC2, by default) puts on its groups. */
-const ALL_TRAFFIC_RULES = new Set(['-1||cidr 0.0.0.0/0', '-1||cidr ::/0']);
-
-function describeRuleKey(key: string): string {
-  const [protocol, ports, peer] = key.split('|');
-  return `${protocol === '-1' ? 'all traffic' : `${protocol}${ports ? ` ${ports}` : ''}`} ${peer ?? ''}`.trim();
-}
-
-/**
- * Why a group named like Firebreak's is not Firebreak's, or undefined when it is: it must carry
- * the managed tag and hold only rules Firebreak sets or EC2 adds at creation (the isolation group:
- * no ingress, at most the default all-traffic egress that Firebreak revokes; the untrack group:
- * at most the all-traffic rules in and out). Pure.
- */
-export function impostorReason(group: Pick<SecurityGroup, 'Tags' | 'IpPermissions' | 'IpPermissionsEgress'>, purpose: GroupPurpose): string | undefined {
-  const tagged = (group.Tags ?? []).some((t) => t.Key === MANAGED_SECURITY_GROUP_TAG.key && t.Value === MANAGED_SECURITY_GROUP_TAG.value);
-  if (!tagged) return `lacks the ${MANAGED_SECURITY_GROUP_TAG.key}=${MANAGED_SECURITY_GROUP_TAG.value} tag Firebreak puts on its groups when it creates them`;
-  const ingress = ruleKeys(group.IpPermissions ?? []);
-  const egress = ruleKeys(group.IpPermissionsEgress ?? []);
-  const foreign = [
-    ...(purpose === 'isolation' ? ingress : ingress.filter((key) => !ALL_TRAFFIC_RULES.has(key))).map((key) => `inbound ${describeRuleKey(key)}`),
-    ...egress.filter((key) => !ALL_TRAFFIC_RULES.has(key)).map((key) => `outbound ${describeRuleKey(key)}`),
-  ];
-  if (foreign.length === 0) return undefined;
-  const listed = foreign.slice(0, 3).join('; ');
-  return `carries the ${MANAGED_SECURITY_GROUP_TAG.key} tag but holds ${foreign.length} rule(s) Firebreak never sets (${listed}${foreign.length > 3 ? '; …' : ''})`;
-}
-
 /** The ingress the untrack group still lacks (all protocols from 0.0.0.0/0 and ::/0), if any. */
 export function missingUntrackIngress(ingress: readonly IpPermission[]): IpPermission | undefined {
   const allProtocols = ingress.filter((p) => p.IpProtocol === '-1');
@@ -187,30 +143,6 @@ export function groupsReady(groups: VpcGroups): boolean {
 }
 
 type ClassifiedGroup = { readonly kind: 'firebreak'; readonly group: FoundGroup } | { readonly kind: 'impostor'; readonly group: ImpostorGroup };
-
-/**
- * Why a group is another account's, or undefined: in a shared VPC a participant's
- * DescribeSecurityGroups lists the groups the VPC owner shares with it (RAM security group sharing),
- * under their owner's OwnerId, and the participant may put its ENIs in them while their owner alone
- * sets their rules (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-sharing.html).
- * EC2 always gives OwnerId; a group without one is not known to be the account's, and is not used
- * (as release's checkRecordedGroups refuses such a group).
- */
-function otherOwnerReason(group: Pick<SecurityGroup, 'OwnerId'>, owner: string): string | undefined {
-  if (group.OwnerId === owner) return undefined;
-  return `is owned by account ${group.OwnerId ?? 'unknown'}, not ${owner} where the instance is (a group shared into the VPC by its owner): that account sets its rules, whatever they are now`;
-}
-
-/**
- * Why a group named like one of Firebreak's is not Firebreak's in `owner`'s account (another owner,
- * no managed tag, a rule Firebreak never sets), or undefined when it is, or is not named like one:
- * the one test the quarantine and the game day's inspection both apply (row 9f). Pure.
- */
-export function notFirebreaksReason(group: Pick<SecurityGroup, 'GroupName' | 'OwnerId' | 'Tags' | 'IpPermissions' | 'IpPermissionsEgress'>, owner: string): string | undefined {
-  const purpose = purposeOfGroupName(group.GroupName ?? '');
-  if (!purpose) return undefined;
-  return otherOwnerReason(group, owner) ?? impostorReason(group, purpose);
-}
 
 function classifyGroup(group: SecurityGroup, owner: string): ClassifiedGroup | undefined {
   const name = group.GroupName ?? '';

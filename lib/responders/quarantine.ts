@@ -131,7 +131,7 @@ export async function quarantineInstance(
   input: ResponderInput<QuarantineOptions>,
   deps: QuarantineDeps,
 ): Promise<QuarantineResult> {
-  const { incident, options } = input;
+  const { incident, options: requested } = input;
   const logger = deps.logger;
   // The input's mode is a claim: the deployment (and below, the grant) can only lower it.
   const run = new ResponderRun<QuarantineStatus>({
@@ -166,6 +166,14 @@ export async function quarantineInstance(
     return finish('refused', { instanceId, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
+  // A grant the guard cleared with no blast-radius slot (the instance held quarantined already, row
+  // 15o) spends nothing beyond the instance: a deny of the role's sessions reaches every holder of
+  // the role, so none is written under it (row 15s; the guard takes a slot for such a playbook).
+  const heldOnly = grant.grant.heldQuarantine === true && requested.revokeRoleSessions;
+  const options = heldOnly ? { ...requested, revokeRoleSessions: false } : requested;
+  if (heldOnly) {
+    log.record('iam:PutRolePolicy', instanceId, 'skipped', `The containment guard took no blast-radius slot for this execution (Firebreak holds ${instanceId} quarantined already): the sessions of its role, which every holder of the role shares, are not denied again under it.`);
+  }
   recordPausedGrant(log, instanceId, grant);
   run.lowerTo(grant.mode, grantDryRunWhy(grant));
   run.recordMode(instanceId);

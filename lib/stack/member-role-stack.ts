@@ -163,13 +163,20 @@ const REVOKER_ONLY_READS: readonly string[] = ['iam:GetRole', 'iam:GetRolePolicy
 const CREDENTIAL_STEP_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);
 
 /**
- * What the containment guard reads where the resource lives: the instance (its tags), and, when a
+ * What the containment guard reads where the resource lives: the instance (its tags), its isolation
+ * groups where a playbook releases instances (whether one held quarantined is in Firebreak's own,
+ * row 15r), and, when a
  * deployed playbook cuts off credentials, the user's or role's tags and path (GetUser, GetRole) before
  * it takes a blast-radius slot.
  */
 export function guardTargetAccountActions(playbooks: readonly Playbook[]): string[] {
   const cutsOffCredentials = playbooks.some((playbook) => flattenSteps(playbook.steps).some((step) => CREDENTIAL_STEP_RESPONDERS.has(ACTIONS[step.action].responder)));
-  return [...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...(cutsOffCredentials ? CONTAINMENT_GUARD_IAM_ACTIONS.credentialTargetAccount : [])];
+  const releasesInstances = playbooks.some((playbook) => flattenSteps(playbook.steps).some((step) => ACTIONS[step.action].responder === RESPONDER_NAMES.releaseInstance));
+  return [
+    ...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount,
+    ...(releasesInstances ? CONTAINMENT_GUARD_IAM_ACTIONS.heldTargetAccount : []),
+    ...(cutsOffCredentials ? CONTAINMENT_GUARD_IAM_ACTIONS.credentialTargetAccount : []),
+  ];
 }
 
 /** True for an action of a service responders call in the finding's account (MEMBER_ACCOUNT_SERVICES). */

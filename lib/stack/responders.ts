@@ -185,7 +185,7 @@ const QUARANTINE_COPY_ACCESS: (typeof STATE_TABLE_ACCESS)[string] = {
 /**
  * A responder's state-table access in this deployment. The guard also reads the pre-quarantine
  * records, but only where a playbook releases instances (and their DNS block index where a playbook
- * also lifts DNS Firewall blocks, row 5r), and the S3 object versions' claims, only
+ * also lifts or makes DNS Firewall blocks, rows 5r, 15s), and the S3 object versions' claims, only
  * where a playbook releases S3 objects: it shows a release's approver the incidents that hold the
  * instance or the object version (containment-guard-release.ts); and the access keys' credential
  * records, only where a playbook disables keys: whether a containment holds a key already Inactive
@@ -198,8 +198,11 @@ function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, 
   if (responder !== GUARD_RESPONDER || access === undefined) return access;
   const releaseKeys = [
     ...(byResponder.has(RESPONDER_NAMES.releaseInstance) ? [`${STATE_KEY_PREFIX.quarantine}*`] : []),
-    // The DNS Firewall blocks a release of an instance lifts, named in its approval request (row 5r).
-    ...(byResponder.has(RESPONDER_NAMES.releaseInstance) && byResponder.has(RESPONDER_NAMES.unblockDnsDomains) ? [`${STATE_KEY_PREFIX.dnsBlockByInstance}*`] : []),
+    // The DNS Firewall blocks a release of an instance lifts, named in its approval request (row 5r),
+    // and those of an instance held quarantined, which a new block must be among to take no slot (row 15s).
+    ...(byResponder.has(RESPONDER_NAMES.releaseInstance) && (byResponder.has(RESPONDER_NAMES.unblockDnsDomains) || byResponder.has(RESPONDER_NAMES.blockDnsDomain))
+      ? [`${STATE_KEY_PREFIX.dnsBlockByInstance}*`]
+      : []),
     ...(byResponder.has(RESPONDER_NAMES.releaseS3Object) ? [`${STATE_KEY_PREFIX.s3ObjectClaim}*`] : []),
     ...(byResponder.has(RESPONDER_NAMES.disableAccessKey) ? [CREDENTIAL_KEY_PATTERNS.accessKey] : []),
   ];

@@ -43,6 +43,18 @@ describe('railsOf', () => {
     expect(rails('release-credentials')).not.toHaveProperty('disablesKeysOnly');
   });
 
+  it('says which playbooks reach beyond the instance they contain (a held instance takes a slot for them, row 15s), and only those', () => {
+    const rails = (name: string) => railsOf(shipped.find((playbook) => playbook.name === name)!);
+    expect(railsOf(compromised)).toMatchObject({ kind: 'contain', blocksDns: true });
+    expect(railsOf(compromised)).not.toHaveProperty('renewsRoleSessions');
+    expect(rails('instance-credential-exfiltration')).toMatchObject({ kind: 'contain', renewsRoleSessions: true });
+    expect(rails('instance-credential-exfiltration')).not.toHaveProperty('blocksDns');
+    for (const name of ['ec2-malware-found', 'attack-sequence-ec2-instance', 'release-instance']) {
+      expect(rails(name)).not.toHaveProperty('blocksDns');
+      expect(rails(name)).not.toHaveProperty('renewsRoleSessions');
+    }
+  });
+
   it('adds no mode for an enforce playbook: the deployment and the execution decide', () => {
     expect(compromised.mode).toBe('enforce');
     expect(railsOf(compromised)).not.toHaveProperty('mode');

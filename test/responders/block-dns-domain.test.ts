@@ -444,6 +444,39 @@ describe('blockDnsDomain', () => {
     expect(result).toMatchObject({ status: 'already-blocked' });
   });
 
+  describe('under a grant the guard issued without a blast-radius slot (the instance held quarantined already, row 15o)', () => {
+    const heldBlock = (incident = dnsIncident()) =>
+      blockDnsDomain(
+        { incident, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
+        { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { heldQuarantine: true }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW },
+      );
+
+    it('ATTACK (held-rails): blocks no domain the instance does not block already: a block holds for every VPC of the account and region, a change no slot was taken for', async () => {
+      // The held foothold looks up a new domain: GuardDuty's finding ran the whole playbook with no
+      // slot, and this step listed the domain for every VPC associated with Firebreak's rule group.
+      givenNoFirewall();
+      await blocks.claim(ACCOUNT, REGION, 'other.example.net', { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      const result = await heldBlock();
+      expect(result).toMatchObject({ status: 'refused', domain: DOMAIN, refusal: { code: 'held-without-slot' } });
+      expect(result.refusal?.reason).toContain('took no blast-radius slot');
+      expect(r53Mock.calls()).toHaveLength(0);
+      expect(ec2Mock.calls()).toHaveLength(0);
+      expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    });
+
+    it('tried (held-rails): re-confirms a block of the domain the instance holds already (its list entries, rule and association), as the guard judged', async () => {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+      const result = await heldBlock();
+      expect(result).toMatchObject({ status: 'already-blocked' });
+      expect(mutations()).toBe(0);
+      // Another instance's block of the domain is not this instance's: refused.
+      blocks = new InMemoryDnsBlockStore();
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0ffffffffffffffff', incidentKey: 'gd-other' }, NOW.toISOString());
+      expect(await heldBlock()).toMatchObject({ status: 'refused', refusal: { code: 'held-without-slot' } });
+    });
+  });
+
   it('surfaces throttling as the retryable TransientResponderError', async () => {
     givenNoFirewall();
     r53Mock.on(UpdateFirewallDomainsCommand).rejects(sdkError('ThrottlingException'));

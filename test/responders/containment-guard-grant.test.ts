@@ -217,6 +217,13 @@ describe('storedGrantDifference', () => {
     expect(storedGrantDifference(grantFor(incident, NOW, { account: '444455556666' }), expected)?.of).toBe('target');
     expect(storedGrantDifference(grantFor(incident, NOW, { mode: 'dry-run' }), expected)?.of).toBe('terms');
   });
+
+  it('never answers a run that would clear a held quarantine with no slot from a stored grant that clears more (row 15s); the reverse clears less and stands', () => {
+    const held = { ...expected, candidate: grantFor(incident, NOW, { heldQuarantine: true }) };
+    expect(storedGrantDifference(grantFor(incident, NOW), held)).toMatchObject({ of: 'terms', field: 'heldQuarantine' });
+    expect(storedGrantDifference(grantFor(incident, NOW, { heldQuarantine: true }), held)).toBeUndefined();
+    expect(storedGrantDifference(grantFor(incident, NOW, { heldQuarantine: true }), expected)).toBeUndefined();
+  });
 });
 
 describe('containment-guard: a terminated instance', () => {

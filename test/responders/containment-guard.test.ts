@@ -5,10 +5,10 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, BatchGetItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetAccessKeyLastUsedCommand, GetRoleCommand, GetUserCommand, IAMClient, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
-import type { Instance } from '@aws-sdk/client-ec2';
+import type { Instance, SecurityGroup } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
@@ -527,6 +527,22 @@ describe('containment-guard: blast radius', () => {
       ddb.on(GetItemCommand, { Key: { pk: { S: RECORD_KEY } } }).resolves(item === undefined ? {} : { Item: { pk: { S: RECORD_KEY }, ...item } });
     const held = { incidentKey: { S: 'gd-first' }, released: { BOOL: false }, claims: { SS: ['gd-first'] } };
 
+    /** Firebreak's isolation groups as EC2 describes them: the account's, tagged by Firebreak, no rule. */
+    const firebreakGroup = (overrides: Partial<SecurityGroup> = {}): SecurityGroup => ({
+      GroupId: 'sg-0iso',
+      GroupName: 'firebreak-isolation',
+      VpcId: 'vpc-0a',
+      OwnerId: ACCOUNT,
+      Tags: [{ Key: 'firebreak:managed', Value: 'true' }, { Key: 'firebreak:purpose', Value: 'isolation' }],
+      IpPermissions: [],
+      IpPermissionsEgress: [],
+      ...overrides,
+    });
+    const groupsAre = (...groups: SecurityGroup[]) => ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: groups });
+    beforeEach(() => {
+      groupsAre(firebreakGroup(), firebreakGroup({ GroupId: 'sg-0isx', GroupName: 'firebreak-isolation-0a1b2c3d', VpcId: 'vpc-0b' }));
+    });
+
     /** The instance as quarantine-instance leaves it: tagged, every ENI in its VPC's isolation group alone. */
     const isolated = (overrides: Partial<Instance> = {}) =>
       instance({
@@ -606,7 +622,7 @@ describe('containment-guard: blast radius', () => {
       recordSays(held);
       const cases: Array<[Partial<Instance>, 'proceed' | 'needs-approval']> = [
         // Firebreak's own suffixed group (an impostor held the plain name).
-        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0iso', GroupName: 'firebreak-isolation-0a1b2c3d' }] }] }, 'proceed'],
+        [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0isx', GroupName: 'firebreak-isolation-0a1b2c3d' }] }] }, 'proceed'],
         // Restored by hand with the tag left on (row 15p's attack, the tag alone proves nothing).
         [{ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0web', GroupName: 'web' }] }] }, 'needs-approval'],
         // A look-alike name (case, prefix, suffix that is not Firebreak's 8 lowercase hex digits).
@@ -635,6 +651,114 @@ describe('containment-guard: blast radius', () => {
       ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
       const { result } = await runGuard(incident, { config: config({ protectedTagKey: undefined }) });
       expect(result.status).toBe('needs-approval');
+    });
+
+    it('ATTACK (held-rails): a group named firebreak-isolation that is not Firebreak\'s (an impostor: untagged, holding a rule, another account\'s) does not make an instance held: a full window asks a person', async () => {
+      // Whoever may create a group in the VPC and change the instance's groups names one
+      // firebreak-isolation (rules of their choosing) and moves the foothold into it: before, the
+      // guard read the name alone, so every finding about it took no slot and skipped whatever a
+      // held instance skips. Quarantine never took such a group for Firebreak's (isolation-groups.ts).
+      full();
+      recordSays(held);
+      const impostors: Array<[Partial<SecurityGroup>, string]> = [
+        [{ Tags: [] }, 'lacks the firebreak:managed=true tag'],
+        [{ IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }, 'carries the firebreak:managed tag but holds 1 rule(s) Firebreak never sets (inbound tcp 22-22 cidr 0.0.0.0/0)'],
+        [{ OwnerId: '444455556666' }, 'is owned by account 444455556666'],
+      ];
+      for (const [overrides, why] of impostors) {
+        grants = new InMemoryGrantStore();
+        describes(isolated({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0imp', GroupName: 'firebreak-isolation' }] }] }));
+        groupsAre(firebreakGroup(), firebreakGroup({ GroupId: 'sg-0imp', ...overrides }));
+        const { result } = await runGuard(incident);
+        expect(result.status).toBe('needs-approval');
+        expect(putInputs()).toEqual([]);
+        expect(result.actions.find((a) => a.api === 'ec2:DescribeInstances' && a.detail.includes('unreleased'))?.detail).toContain(`sg-0imp (firebreak-isolation), which ${why}`);
+      }
+      // A group EC2 does not list under Firebreak's names (a look-alike in another case, or gone) is not Firebreak's either.
+      grants = new InMemoryGrantStore();
+      describes(isolated({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-0gone', GroupName: 'firebreak-isolation' }] }] }));
+      groupsAre(firebreakGroup());
+      expect((await runGuard(incident)).result.status).toBe('needs-approval');
+    });
+
+    it('tried (held-rails): reads the groups beside the instance, by Firebreak\'s isolation names, in one call (no round trip more)', async () => {
+      full();
+      recordSays(held);
+      describes(isolated());
+      let describing = 0;
+      let overlapped = false;
+      ec2.on(DescribeInstancesCommand).callsFake(async () => {
+        describing += 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        describing -= 1;
+        return { Reservations: [{ Instances: [isolated()] }] };
+      });
+      ec2.on(DescribeSecurityGroupsCommand).callsFake(async () => {
+        overlapped ||= describing > 0;
+        return { SecurityGroups: [firebreakGroup()] };
+      });
+      const { result } = await runGuard(incident, { config: config({ protectedTagKey: undefined }) });
+      expect(result.status).toBe('proceed');
+      expect(overlapped).toBe(true);
+      expect(ec2.commandCalls(DescribeSecurityGroupsCommand).map((call) => call.args[0].input)).toEqual([
+        { Filters: [{ Name: 'group-name', Values: ['firebreak-isolation', 'firebreak-isolation-*'] }] },
+      ]);
+      // Groups EC2 cannot list (the member role lacks ec2:DescribeSecurityGroups): not shown isolated, counted.
+      grants = new InMemoryGrantStore();
+      ec2.on(DescribeSecurityGroupsCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
+      expect((await runGuard(incident, { config: config({ protectedTagKey: undefined }) })).result.status).toBe('needs-approval');
+    });
+
+    describe('what a grant cleared without a slot lets through (held-rails)', () => {
+      const DOMAIN = 'c2.evil-domain.com';
+      const dnsFinding = ec2Incident({ key: incident.key });
+      const withDomain: Incident = { ...dnsFinding, guardDuty: { ...dnsFinding.guardDuty!, dnsDomain: DOMAIN } };
+      const BLOCKS_KEY = dnsBlockInstanceKey(ACCOUNT, REGION, INSTANCE_ID);
+      const instanceBlocks = (...domains: string[]) =>
+        ddb.on(GetItemCommand, { Key: { pk: { S: BLOCKS_KEY } } }).resolves(domains.length === 0 ? {} : { Item: { pk: { S: BLOCKS_KEY }, blocks: { SS: domains.map((d) => `${d} gd-first`) } } });
+      const railsWith = (extra: Record<string, unknown>) => config({ rails: { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], ...extra } } as ContainmentGuardConfig['rails'] });
+
+      it('ATTACK (held-rails): a new finding naming a domain the held instance does not block yet takes a slot: its DNS block is VPC-wide, a blast radius no earlier slot spent', async () => {
+        // Before: the foothold's next finding ran the whole playbook with no slot, and the DNS block
+        // step listed an attacker-chosen domain for every VPC of the account and region.
+        full();
+        recordSays(held);
+        describes(isolated());
+        instanceBlocks('other.example.net');
+        const { result } = await runGuard(withDomain, { config: railsWith({ blocksDns: true }) });
+        expect(result.status).toBe('needs-approval');
+        expect(result.reasons.join(' ')).not.toContain('no slot is taken');
+        expect(result.actions.find((a) => a.api === 'firebreak:blast-radius' && a.detail.includes(DOMAIN))?.detail).toContain(`its playbook would block ${DOMAIN} VPC-wide`);
+      });
+
+      it('ATTACK (held-rails): a playbook that denies the instance role\'s sessions again takes a slot: the deny reaches every holder of the role', async () => {
+        full();
+        recordSays(held);
+        describes(isolated());
+        const { result } = await runGuard(incident, { config: railsWith({ renewsRoleSessions: true }) });
+        expect(result.status).toBe('needs-approval');
+        expect(putInputs()).toEqual([]);
+      });
+
+      it('tried (held-rails): a grant issued without a slot says so, for the steps that act; a domain the instance blocks already, or no domain, keeps it held', async () => {
+        full();
+        recordSays(held);
+        describes(isolated());
+        instanceBlocks(DOMAIN);
+        const blocked = await runGuard(withDomain, { config: railsWith({ blocksDns: true }) });
+        expect(blocked.result.status).toBe('proceed');
+        expect([...grants.grants.values()][0]).toMatchObject({ status: 'proceed', heldQuarantine: true });
+        grants = new InMemoryGrantStore();
+        const noDomain = await runGuard(incident, { config: railsWith({ blocksDns: true }) });
+        expect(noDomain.result.status).toBe('proceed');
+        expect([...grants.grants.values()][0]).toMatchObject({ heldQuarantine: true });
+        // A containment that took a slot issues a grant without the mark.
+        grants = new InMemoryGrantStore();
+        recordSays(undefined);
+        slotsHold();
+        expect((await runGuard(incident)).result.status).toBe('proceed');
+        expect([...grants.grants.values()][0]?.heldQuarantine).toBeUndefined();
+      });
     });
 
     it('tried (review-pause): a released record, none, or one that cannot be read counts as before: a full window asks a person', async () => {

@@ -186,6 +186,16 @@ describe('DynamoDbGrantStore, each attribute both ways', () => {
     expect(grantFromItem(unflagged).gameDay).toBe(false);
   });
 
+  it('keeps the mark of a grant cleared with no blast-radius slot through the table (the steps that act read it, row 15s)', async () => {
+    const held: ContainmentGrant = { ...proceed, heldQuarantine: true };
+    ddb.on(PutItemCommand).resolves({});
+    await store().putIfAbsent(held);
+    const written = ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(written).toEqual({ ...PROCEED_ITEM, heldQuarantine: { BOOL: true } });
+    expect(grantFromItem(written)).toStrictEqual(held);
+    expect(grantFromItem({ ...PROCEED_ITEM, heldQuarantine: { BOOL: false } })).toStrictEqual(proceed);
+  });
+
   it("keeps onTimeout evidence-only, and drops an onTimeout that is neither (never read as contain)", () => {
     expect(grantFromItem({ ...ITEM, onTimeout: { S: 'evidence-only' } }).onTimeout).toBe('evidence-only');
     expect(grantFromItem({ ...ITEM, onTimeout: { S: 'contain' } }).onTimeout).toBe('contain');

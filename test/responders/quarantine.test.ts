@@ -1387,6 +1387,24 @@ describe('quarantineInstance on an instance already quarantined, for a new execu
     expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetRolePolicy', outcome: 'observed', detail: expect.stringContaining(`issued before ${FIRST_CUT_OFF} only`) }));
   });
 
+  it('ATTACK (held-rails): under a grant the guard issued without a slot (held quarantined already), denies no session again: the deny reaches every holder of the role, a change no slot was taken for', async () => {
+    const i = revoke();
+    const result = await quarantineInstance(i, {
+      clients,
+      logger: silentLogger,
+      records,
+      sealer: TEST_SEALER,
+      grants: storeGranting(i.incident, NOW, { heldQuarantine: true }),
+      environment: { ...process.env, ...DEPLOYMENT, ...playbookStepsEnvironment(i.options) },
+      now: () => NOW,
+    });
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    expect(mutatingCallCount()).toBe(0);
+    expect(result.status).toBe('already-quarantined');
+    expect(result.revokedRoleSessions).toBeUndefined();
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', outcome: 'skipped', detail: expect.stringContaining('took no blast-radius slot') }));
+  });
+
   it('writes nothing when the deny already reaches past this execution\'s clearance (a rerun of it, or a later execution wrote it)', async () => {
     givenDeny(revokeOlderSessionsPolicy(NOW.toISOString()));
     const result = await run(revoke());

@@ -853,6 +853,14 @@ describe('FirebreakStack safety rails', () => {
     // Without a release it reads the emergency pause only (that one key).
     expect(withoutRelease.find((statement) => statement.Sid === 'ReadContainmentGrants')?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'pause#deployment' } });
     expect(JSON.stringify(withoutRelease)).not.toContain('quarantine#');
+    // And reads the groups of an instance held quarantined (Firebreak's own isolation group, row 15r) only there.
+    expect(withRelease.find((statement) => statement.Sid === 'DescribeForContainmentAndEvidence')).toEqual({
+      Sid: 'DescribeForContainmentAndEvidence',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups'],
+      Resource: '*',
+    });
+    expect(JSON.stringify(withoutRelease)).not.toContain('DescribeSecurityGroups');
   });
 
   it("ATTACK (approvals): lets the guard READ the instances' DNS block index too, only where a release of instances also lifts DNS blocks (its approval request names the domains, row 5r)", () => {
@@ -871,6 +879,9 @@ describe('FirebreakStack safety rails', () => {
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 'quarantine#*', 'dnsblock-instance#*'] } },
     });
     expect(JSON.stringify(responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] }).template, 'ContainmentGuard'))).not.toContain('dnsblock');
+    // And where a release of instances meets a DNS block step: a held instance takes no slot only for a domain it blocks already (row 15s).
+    const blocking = playbook('dns-blocking', [action('contain', 'quarantine-instance'), action('block', 'block-dns-domain'), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0);
+    expect(read([blocking, DEFAULT_ALERT, RELEASE])?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pause#deployment', 'quarantine#*', 'dnsblock-instance#*'] } });
   });
 
   it("lets the guard READ the S3 object versions' claims too, only where a playbook releases S3 objects (that approval request says whether the object stays tagged for another incident)", () => {

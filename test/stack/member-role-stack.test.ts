@@ -140,6 +140,7 @@ function everyAction(node: unknown): string[] {
 describe('memberRoleIamActions', () => {
   it("includes what the containment guard does in member accounts (it reads the instance's tags) for guarded playbooks", () => {
     expect(CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount).toEqual(['ec2:DescribeInstances']);
+    expect(CONTAINMENT_GUARD_IAM_ACTIONS.heldTargetAccount).toEqual(['ec2:DescribeSecurityGroups']);
     expect(memberRoleIamActions([CONTAIN_AND_PRESERVE])).toEqual(expect.arrayContaining([...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount]));
   });
 

@@ -60,7 +60,7 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'emergency-pause function': XRAY_FROM_LAMBDA,
   'responder triage': XRAY_FROM_LAMBDA,
   'responder publish-alert': ['states:SendTaskHeartbeat', ...XRAY_FROM_LAMBDA],
-  'responder containment-guard': ['ec2:DescribeInstances', ...XRAY_FROM_LAMBDA],
+  'responder containment-guard': ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups', ...XRAY_FROM_LAMBDA],
   'responder quarantine-instance': [...INSTANCE_READS, HOLDER_REGIONS, ...GROUP_READS, ...LOAD_BALANCER_READS, ...XRAY_FROM_LAMBDA],
   // Release reads a recorded Classic Load Balancer before it registers the instance again (row 3l): known by name alone.
   'responder release-instance': [...INSTANCE_READS, ...GROUP_READS, CLASSIC_LOAD_BALANCER_READ, ...XRAY_FROM_LAMBDA],
@@ -78,7 +78,7 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   // Every rule's second target: states:StartExecution of the dispatcher only, traces on "*".
   // Neither GuardDuty read has a resource type: the intake confirms an oversized finding with GuardDuty's copy.
   'responder oversized-event': ['guardduty:GetFindings', 'guardduty:ListDetectors', ...XRAY_FROM_LAMBDA],
-  'member role containment-guard': ['ec2:DescribeInstances'],
+  'member role containment-guard': ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups'],
   'member role quarantine-instance': [...INSTANCE_READS, HOLDER_REGIONS, ...GROUP_READS, ...LOAD_BALANCER_READS],
   'member role release-instance': [...INSTANCE_READS, ...GROUP_READS, CLASSIC_LOAD_BALANCER_READ],
   'member role snapshot-volumes': SNAPSHOT_READS,
