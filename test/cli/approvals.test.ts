@@ -300,8 +300,9 @@ describe('showRequest and what the commands print of it', () => {
     const closed = '  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path: contain, its waiting steps run without approval if nobody answers; this request takes no answer now)';
     expect(await line({ onTimeout: 'contain', decision: 'approved', decidedBy: 'arn:aws:iam::999988887777:user/alice', decidedAt: '2026-11-20T10:05:00.000Z' })).toBe(closed);
     expect(await line({ onTimeout: 'contain', status: 'SUCCEEDED' })).toBe(closed);
-    // Still open: the advice stays.
+    // Still open, or an answer that does not say (an older function): the advice stays.
     expect(await line({ onTimeout: 'contain' })).toContain('not answering is no refusal, reject to stop them)');
+    expect(await line({ onTimeout: 'contain', status: undefined })).toContain('not answering is no refusal, reject to stop them)');
   });
 
   it('prints what approving will and will not do, as the request stored it (review s20)', async () => {
