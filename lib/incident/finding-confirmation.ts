@@ -23,6 +23,13 @@
  * What is compared is the event as the intake received it, before clipping: the clip is the
  * intake's own deterministic work on a confirmed event (lib/incident/clip-event.ts), which only
  * keeps the first items of lists and the first characters of long texts.
+ *
+ * The update counters are not compared, but neither are they the sender's to choose: a confirmed
+ * event is dispatched with GuardDuty's `updatedAt` and `service.count` (`withHeldCounters`), so its
+ * revision is one GuardDuty held. The revision names every execution of the incident (the playbook's
+ * and, since rows 1zh and 1zj, each instance's and credential's of a sequence): with the sender's
+ * counters, a real finding sent again and again with made-up ones started all of them again each
+ * time (docs/security.md row 1zk).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Incident } from './model';
@@ -39,6 +46,9 @@ export interface FindingLookup {
 
 /** Why an event is not confirmed, in words for the intake's log. */
 export type FindingConfirmation = { readonly confirmed: true } | { readonly confirmed: false; readonly reason: string };
+
+/** A confirmation with the event to dispatch: the one received, with GuardDuty's update counters (`withHeldCounters`). */
+export type HeldConfirmation = { readonly confirmed: true; readonly event: Readonly<Record<string, unknown>> } | { readonly confirmed: false; readonly reason: string };
 
 /** GuardDuty finding ids: up to 300 characters of [A-Za-z0-9_-] (GuardDuty's own are 32 hex). */
 const FINDING_ID = /^[A-Za-z0-9_-]{1,300}$/;
@@ -68,25 +78,67 @@ export function findingLookupOf(event: Readonly<Record<string, unknown>>): Findi
  * parse and their incidents are equal but for the update counters (see the module comment).
  */
 export function confirmFinding(event: Readonly<Record<string, unknown>>, guardDutyCopy: unknown, receivedAt: Date = new Date()): FindingConfirmation {
+  const answer = confirmAsHeld(event, guardDutyCopy, receivedAt);
+  return answer.confirmed ? { confirmed: true } : answer;
+}
+
+/**
+ * `confirmFinding`, and for a confirmed event the event to dispatch: with GuardDuty's update
+ * counters, so that its revision (and every execution name derived from it) is one GuardDuty held,
+ * never the sender's (row 1zk).
+ */
+export function confirmAsHeld(event: Readonly<Record<string, unknown>>, guardDutyCopy: unknown, receivedAt: Date = new Date()): HeldConfirmation {
   if (guardDutyCopy === undefined) return { confirmed: false, reason: 'GuardDuty has no finding with the event\'s id in the event\'s region' };
   let claimed: Incident;
   let held: Incident;
   try {
-    claimed = parseEvent(event, { receivedAt });
-  } catch (error) {
-    return { confirmed: false, reason: `the event does not parse as an incident (${(error as Error).message.slice(0, 200)})` };
-  }
-  try {
     held = parseEvent({ Findings: [guardDutyCopy] }, { receivedAt });
   } catch (error) {
     return { confirmed: false, reason: `GuardDuty's copy does not parse as an incident (${(error as Error).message.slice(0, 200)})` };
+  }
+  const asHeld = withHeldCounters(event, guardDutyCopy);
+  try {
+    claimed = parseEvent(asHeld, { receivedAt });
+  } catch (error) {
+    return { confirmed: false, reason: `the event does not parse as an incident (${(error as Error).message.slice(0, 200)})` };
   }
   const differences = differingPaths(comparable(claimed), comparable(held));
   if (differences.length > 0) {
     const named = differences.slice(0, 8).join(', ');
     return { confirmed: false, reason: `the event differs from GuardDuty's copy of finding ${held.guardDuty?.findingId ?? '?'} at ${named}${differences.length > 8 ? ` and ${differences.length - 8} more` : ''}` };
   }
-  return { confirmed: true };
+  // Fail closed: an event whose counters did not take GuardDuty's (a detail the parser reads elsewhere) is no copy of what GuardDuty holds.
+  if (claimed.revision !== held.revision) return { confirmed: false, reason: `the event's update counters could not be read as GuardDuty's copy holds them (revision ${describe(held.revision)})` };
+  return { confirmed: true, event: asHeld };
+}
+
+/**
+ * `event` with the update counters of GuardDuty's copy of its finding (`UpdatedAt`, `Service.Count`,
+ * PascalCase as GetFindings answers, or camelCase) in place of its own (`detail.updatedAt`,
+ * `detail.service.count`); a counter the copy lacks is left out. Nothing else changes.
+ */
+export function withHeldCounters(event: Readonly<Record<string, unknown>>, guardDutyCopy: unknown): Record<string, unknown> {
+  const copy = objectOf(guardDutyCopy);
+  const detail = objectOf(event.detail);
+  const copyService = objectOf('Service' in copy ? copy.Service : copy.service);
+  const { updatedAt: _updatedAt, ...otherDetail } = detail;
+  const { count: _count, ...otherService } = objectOf(detail.service);
+  const updatedAt = 'UpdatedAt' in copy ? copy.UpdatedAt : copy.updatedAt;
+  const count = 'Count' in copyService ? copyService.Count : copyService.count;
+  const service = count !== undefined ? { ...otherService, count } : otherService;
+  return {
+    ...event,
+    detail: {
+      ...otherDetail,
+      ...(updatedAt !== undefined ? { updatedAt } : {}),
+      ...(detail.service !== undefined || count !== undefined ? { service } : {}),
+    },
+  };
+}
+
+/** A plain object's own members, or none. */
+function objectOf(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 /** The incident without what an update of the same finding changes, and without what is ours (receive time, the intake's marker). */

@@ -391,7 +391,7 @@ export function describeShownRequest(executionArn: string, { request }: ShownReq
     `  incident:  ${shown(request.incidentKey)}${request.findingType !== undefined ? `, ${shown(request.findingType)}` : ''}${severity && typeof severity === 'object' ? `, severity ${shown(severity.label)} (${shown(severity.score)})` : ''}`,
     ...(request.title !== undefined ? [`  finding:   ${shown(request.title)}`] : []),
     `  target:    ${request.resource !== undefined ? resourceLine(request.resource) : 'none named'} in account ${shown(request.account)}, ${shown(request.region)}`,
-    `  requested: ${shown(request.requestedAt)}${asked}; ${request.timedOut === true ? `timed out at ${shown(request.expiresAt)} (the playbook took its timeout path${timeoutPath(request.onTimeout)})` : `expires ${shown(request.expiresAt)} (then the playbook takes its timeout path${timeoutPath(request.onTimeout)})`}`,
+    `  requested: ${shown(request.requestedAt)}${asked}; ${request.timedOut === true ? `timed out at ${shown(request.expiresAt)} (the playbook took its timeout path${timeoutPath(request.onTimeout, 'timed-out')})` : `expires ${shown(request.expiresAt)} (then the playbook takes its timeout path${timeoutPath(request.onTimeout, request.decision !== undefined || (typeof request.status === 'string' && request.status !== 'RUNNING') ? 'closed' : 'open')})`}`,
     `  status:    ${shown(request.status)}${request.decision !== undefined ? `, ${shown(request.decision)} by ${shown(request.decidedBy)} at ${shown(request.decidedAt)}` : ''}`,
     // What approving will and will not do (a release's claims), as the request's alert said it.
     ...(Array.isArray(request.notes) ? request.notes.slice(0, 8).map((note, index) => `  ${index === 0 ? 'approving:' : '          '} ${shown(note, SHOWN_NOTE_MAX).trim()}`) : []),
@@ -402,13 +402,16 @@ export function describeShownRequest(executionArn: string, { request }: ShownReq
  * The timeout path the approval function read from the guard's grant, in words (row 10j): under
  * `contain` not answering runs the waiting steps as approving does, so silence is no refusal. Empty
  * when the function could not read it (an older stack, an unreadable grant); anything else is named
- * as unknown rather than printed.
+ * as unknown rather than printed. "Reject to stop them" only while a rejection can (row 10k): a
+ * request that timed out, is answered or whose execution no longer runs refuses every answer.
  */
-function timeoutPath(onTimeout: unknown): string {
+function timeoutPath(onTimeout: unknown, request: 'open' | 'timed-out' | 'closed'): string {
   if (onTimeout === undefined) return '';
-  if (onTimeout === 'contain') return ': contain, its waiting steps run without approval: not answering is no refusal, reject to stop them';
-  if (onTimeout === 'evidence-only') return ': evidence-only, its waiting steps do not run';
-  return `: ${shown(onTimeout)}, which this firebreak does not know`;
+  if (onTimeout !== 'contain' && onTimeout !== 'evidence-only') return `: ${shown(onTimeout)}, which this firebreak does not know`;
+  if (request === 'timed-out') return onTimeout === 'contain' ? ': contain, its waiting steps ran without approval; an answer now changes nothing' : ': evidence-only, its waiting steps did not run; an answer now changes nothing';
+  const path = onTimeout === 'contain' ? ': contain, its waiting steps run without approval' : ': evidence-only, its waiting steps do not run';
+  if (request === 'closed') return `${path} if nobody answers; this request takes no answer now`;
+  return onTimeout === 'contain' ? `${path}: not answering is no refusal, reject to stop them` : path;
 }
 
 /** A string field of the function's answer, or undefined for anything else. */

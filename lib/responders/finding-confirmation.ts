@@ -9,8 +9,8 @@
 import { GetFindingsCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import type { GuardDutyClients } from '../aws/clients/guardduty';
 import { FirebreakError } from '../contracts/errors';
-import type { FindingConfirmation, FindingLookup } from '../incident/finding-confirmation';
-import { confirmFinding, findingLookupOf } from '../incident/finding-confirmation';
+import type { FindingLookup, HeldConfirmation } from '../incident/finding-confirmation';
+import { confirmAsHeld, findingLookupOf } from '../incident/finding-confirmation';
 
 /** The region has no GuardDuty detector in this account (or, which GuardDuty never allows, several). */
 export class GuardDutyDetectorError extends FirebreakError {
@@ -66,8 +66,9 @@ export class GuardDutyFindingSource implements FindingSource {
  * Whether `event` is a GuardDuty finding GuardDuty itself holds alike; never throws: a refused or
  * failing call, a missing finding, any difference, or an event of another kind is "not confirmed",
  * with the reason, and the intake dispatches it unconfirmed (a person approves its containment).
+ * A confirmed event comes back with GuardDuty's update counters, the ones the intake dispatches (row 1zk).
  */
-export async function confirmAtSource(event: Readonly<Record<string, unknown>>, source: FindingSource, receivedAt: Date = new Date()): Promise<FindingConfirmation> {
+export async function confirmAtSource(event: Readonly<Record<string, unknown>>, source: FindingSource, receivedAt: Date = new Date()): Promise<HeldConfirmation> {
   const lookup = findingLookupOf(event);
   if ('reason' in lookup) return { confirmed: false, reason: lookup.reason };
   let copy: unknown;
@@ -78,5 +79,5 @@ export async function confirmAtSource(event: Readonly<Record<string, unknown>>, 
     const message = error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300);
     return { confirmed: false, reason: `GuardDuty could not be asked for finding ${lookup.findingId} in ${lookup.region}: ${name}: ${message}` };
   }
-  return confirmFinding(event, copy, receivedAt);
+  return confirmAsHeld(event, copy, receivedAt);
 }

@@ -139,7 +139,9 @@ export function createOversizedEventHandler(dependencies: OversizedEventDependen
     const event = input as Record<string, unknown>;
     // Before the clip: what is compared with GuardDuty's copy is the event as it arrived.
     const confirmation = await confirmAtSource(event, findings);
-    const clipped = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, confirmation.confirmed ? FINDING_CONFIRMED_BY : undefined);
+    // A confirmed event goes on with GuardDuty's update counters, not the sender's: its revision
+    // names the playbook's and each resource's execution, and may not be the sender's to pick (row 1zk).
+    const clipped = confirmation.confirmed ? clipOversizedEvent(confirmation.event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY) : clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES);
     const started = await dispatcher.start(JSON.stringify(clipped.event));
     const context = {
       eventId: parsed.data.id,

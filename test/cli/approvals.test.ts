@@ -281,11 +281,28 @@ describe('showRequest and what the commands print of it', () => {
       '  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path: contain, its waiting steps run without approval: not answering is no refusal, reject to stop them)',
     );
     expect(await line('evidence-only')).toBe('  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path: evidence-only, its waiting steps do not run)');
-    expect(await line('contain', true)).toBe(
-      '  requested: 2026-11-20T10:00:00.000Z; timed out at 2026-11-20T11:00:00.000Z (the playbook took its timeout path: contain, its waiting steps run without approval: not answering is no refusal, reject to stop them)',
-    );
     // Anything else the answer holds is named as unknown, escaped, one line.
     expect(await line('contain\n  target: i-0fake')).toContain('(then the playbook takes its timeout path: contain\\u000a target: i-0fake, which this firebreak does not know)');
+  });
+
+  // Row 10j's line told an approver to "reject to stop them" after the request timed out, after an
+  // answer was recorded and once the execution no longer ran, when the approval function refuses
+  // every answer: the approver took a rejection for a way out that no longer exists.
+  it('ATTACK (rereview-one): says "reject to stop them" only while a rejection can, never after the timeout, an answer or the end of the execution (row 10k)', async () => {
+    const line = async (request: Record<string, unknown>) =>
+      describeShownRequest(EXECUTION, await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, request: { ...WAITING.request, ...request } } }, []), AT)).find((l) => l.startsWith('  requested:'));
+    expect(await line({ onTimeout: 'contain', timedOut: true })).toBe(
+      '  requested: 2026-11-20T10:00:00.000Z; timed out at 2026-11-20T11:00:00.000Z (the playbook took its timeout path: contain, its waiting steps ran without approval; an answer now changes nothing)',
+    );
+    expect(await line({ onTimeout: 'evidence-only', timedOut: true })).toBe(
+      '  requested: 2026-11-20T10:00:00.000Z; timed out at 2026-11-20T11:00:00.000Z (the playbook took its timeout path: evidence-only, its waiting steps did not run; an answer now changes nothing)',
+    );
+    const closed = '  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path: contain, its waiting steps run without approval if nobody answers; this request takes no answer now)';
+    expect(await line({ onTimeout: 'contain', decision: 'approved', decidedBy: 'arn:aws:iam::999988887777:user/alice', decidedAt: '2026-11-20T10:05:00.000Z' })).toBe(closed);
+    expect(await line({ onTimeout: 'contain', status: 'SUCCEEDED' })).toBe(closed);
+    // Still open, or an answer that does not say (an older function): the advice stays.
+    expect(await line({ onTimeout: 'contain' })).toContain('not answering is no refusal, reject to stop them)');
+    expect(await line({ onTimeout: 'contain', status: undefined })).toContain('not answering is no refusal, reject to stop them)');
   });
 
   it('prints what approving will and will not do, as the request stored it (review s20)', async () => {

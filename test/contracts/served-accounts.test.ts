@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ServedAccounts } from '../../lib/contracts/security';
 import { servedAccountsFromEnvironment, unservedAccountReason } from '../../lib/contracts/security';
 import { findingAccountOf } from '../../lib/incident/finding-account';
+import { childIncidentKey, findingKey, incidentKey, placementHash } from '../../lib/incident/keys';
 
 const SECURITY = '111122223333';
 const MEMBER = '444455556666';
@@ -100,5 +101,21 @@ describe('unservedAccountReason: the security account for another account\'s fin
     // No ARN (an alarm, a finding without one) or no GuardDuty ARN: the incident's own account.
     expect(findingAccountOf({ key: child, account: SECURITY })).toBe(SECURITY);
     expect(findingAccountOf({ key: child, account: SECURITY, guardDuty: finding({ arn: `arn:aws:iam::${MEMBER}:role/x` }) })).toBe(SECURITY);
+  });
+
+  it("tried (rereview-one): no child key the fan-out can make reads as the finding's own key, so a child placed in the security account never takes its account for the finding's", () => {
+    // A GuardDuty id, a long sanitized one and their drills' keys; a child's suffix as per-instance.ts and
+    // per-credential.ts make it (another account's resource adds the placement hash), the shortened form included.
+    for (const findingId of ['c3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3', `x${'y'.repeat(120)}:z`]) {
+      for (const gameDay of [false, true]) {
+        const parent = incidentKey(findingKey(findingId), gameDay);
+        const arn = `arn:aws:guardduty:eu-west-1:${MEMBER}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/${findingId}`;
+        for (const suffix of ['-i-0abc1234def567890', `-${placementHash(SECURITY, 'eu-west-1')}-i-0abc1234def567890`, '-k-AKIAQ3EGRW6JCEXAMPLE', `-r-${'a'.repeat(16)}`]) {
+          const key = childIncidentKey(parent, suffix);
+          expect(key).not.toBe(parent);
+          expect(findingAccountOf({ key, account: SECURITY, guardDuty: { findingId, arn, count: 1, remoteIndicators: [] } })).toBe(MEMBER);
+        }
+      }
+    }
   });
 });

@@ -5,7 +5,8 @@
  * not GuardDuty's own finding event, is not confirmed.
  */
 import { describe, expect, it } from 'vitest';
-import { confirmFinding, findingLookupOf } from '../../lib/incident/finding-confirmation';
+import { confirmAsHeld, confirmFinding, findingLookupOf } from '../../lib/incident/finding-confirmation';
+import { parseEvent } from '../../lib/incident/parse';
 import { OWN_EVENT_DIRS, clone, eventFiles, loadEvent, toPascalCase, withField } from './events';
 import type { FieldPath } from './events';
 
@@ -38,6 +39,24 @@ describe('confirmFinding', () => {
     const event = multiEni();
     const updated = withField(withField(event, ['detail', 'service', 'count'], 7), ['detail', 'updatedAt'], '2026-03-14T16:52:11.000Z') as Json & { detail: Json };
     expect(confirmFinding(event, copyOf(updated), RECEIVED)).toEqual({ confirmed: true });
+  });
+
+  it("ATTACK (rereview-one): hands back the event with GuardDuty's update counters, whichever the sender wrote, so its revision is one GuardDuty held (row 1zk)", () => {
+    const event = multiEni();
+    const held = copyOf(withField(withField(event, ['detail', 'service', 'count'], 7), ['detail', 'updatedAt'], '2026-03-14T16:52:11.000Z') as Json & { detail: Json });
+    const revisionHeld = parseEvent({ Findings: [held] }, { receivedAt: RECEIVED }).revision;
+    for (const [updatedAt, count] of [['2026-03-14T16:52:11.000Z', 7], ['2026-03-14T09:00:00.000Z', 2], ['2099-12-31T23:59:59.999Z', 123456]] as const) {
+      const sent = withField(withField(event, ['detail', 'service', 'count'], count), ['detail', 'updatedAt'], updatedAt) as Json;
+      const answer = confirmAsHeld(sent, held, RECEIVED);
+      expect(answer.confirmed).toBe(true);
+      if (!answer.confirmed) continue;
+      expect(parseEvent(answer.event, { receivedAt: RECEIVED }).revision).toBe(revisionHeld);
+      // Nothing else of the event changes.
+      expect({ ...answer.event, detail: { ...(answer.event.detail as Json), updatedAt: undefined, service: { ...((answer.event.detail as Json).service as Json), count: undefined } } }).toEqual({
+        ...sent,
+        detail: { ...(sent.detail as Json), updatedAt: undefined, service: { ...((sent.detail as Json).service as Json), count: undefined } },
+      });
+    }
   });
 
   it('ATTACK: does not confirm an event that names another resource, account, type or severity than GuardDuty holds under that id', () => {

@@ -23,6 +23,7 @@ import {
 import { GuardDutyFindingSource } from '../../lib/responders/finding-confirmation';
 import { homeGuardDutyClients } from '../../lib/aws/clients/guardduty';
 import { clone, fixtureEvent, toPascalCase } from '../incident/events';
+import { containmentTargets } from '../../lib/playbooks/per-instance';
 
 const DISPATCHER = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-dispatcher';
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:express:Firebreak-dispatcher:0a1b:2c3d';
@@ -30,8 +31,7 @@ const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:express:Firebreak-dispa
 type Json = Record<string, unknown>;
 const finding = () => clone(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json')) as Json & { detail: Json };
 
-function padded(bytes: number): Json {
-  const event = finding();
+function padded(bytes: number, event: Json = finding()): Json {
   (event.detail as { service: Json }).service.additionalInfo = { observed: [] as string[] };
   const observed = ((event.detail as { service: { additionalInfo: { observed: string[] } } }).service.additionalInfo.observed);
   let size = payloadBytes(event);
@@ -287,6 +287,37 @@ describe('the oversized-event intake: confirming a GuardDuty finding with GetFin
     await expect(handlerWith()(injected)).resolves.toMatchObject({ confirmed: false, unconfirmed: expect.stringContaining('not a GuardDuty finding event') });
     expect(guardduty.commandCalls(ListDetectorsCommand)).toHaveLength(0);
     expect(guardduty.commandCalls(GetFindingsCommand)).toHaveLength(0);
+  });
+
+  it("ATTACK (rereview-one): a confirmed copy carries the update counters GuardDuty holds, not the sender's, so copies of a real sequence sent with made-up counters start no new per-instance execution (row 1zk)", async () => {
+    // Someone allowed lambda:InvokeFunction on the intake and guardduty:GetFindings (row 8i) pads a
+    // real attack sequence past the threshold and sends it again and again, each time with another
+    // `updatedAt` and `service.count`: confirmation ignores the counters (an update changes them), so
+    // each copy was confirmed under a revision of the sender's making, and every instance's execution
+    // is named per revision since row 1zj: each copy started every instance's execution again (a
+    // guard, an approval request while one waits, an alert), as many times as the sender liked.
+    const sequence = padded(400 * 1024, clone(fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json')) as Json);
+    const held = copyOf(sequence);
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [held as never] });
+    const genuine = parseEvent({ Findings: [held] });
+    const names = new Set<string>();
+    const made = [
+      ['2025-01-09T10:47:12.312Z', 1],
+      ['2025-01-09T10:50:00.000Z', 7],
+      ['2031-01-01T00:00:00.000Z', 9999],
+    ] as const;
+    for (const [updatedAt, count] of made) {
+      sfn.resetHistory();
+      const copy = clone(sequence) as Json & { detail: Json & { service: Json } };
+      copy.detail.updatedAt = updatedAt;
+      copy.detail.service.count = count;
+      await expect(handlerWith()(copy)).resolves.toMatchObject({ action: 'dispatched', confirmed: true });
+      const incident = dispatchedIncident();
+      expect(incident.revision).toBe(genuine.revision);
+      for (const target of containmentTargets(incident, { maxInstances: 50 }).targets) names.add(target.executionName);
+    }
+    // One revision, GuardDuty's: each instance's execution name once, whatever the copies said.
+    expect(names.size).toBe(containmentTargets(dispatchedIncident(), { maxInstances: 50 }).targets.length);
   });
 
   it('asks nothing for an event within the threshold', async () => {
