@@ -303,7 +303,8 @@ describe('responder bundles', () => {
     // Review-accounts (session 39): +160 bytes: the security account is refused for another account's finding
     // (unservedAccountReason's findingAccount, row 9h), in every responder's client factory.
     // Session 40 (held-rails): +30 bytes: the grant store keeps the mark of a grant cleared with no blast-radius slot (row 15s).
-    'update-security-hub-finding': 21_055,
+    // Session 40 (instance-9h): +10 bytes: the served-account check in the client factory passes the finding's account (row 9i).
+    'update-security-hub-finding': 21_065,
     // Session 29: +433 bytes (drill-flag): a game-day event is refused at the intake, with its error and log line (row 1p).
     // Review-inputs (session 37): +650 bytes: the clip keeps every item the parser reads of the lists a decision reads
     // (an attack sequence's resources and its groups' instances, an alarm's metrics, an instance's interfaces and their
@@ -395,7 +396,8 @@ describe('responder bundles', () => {
     // Review-accounts (session 39): +170 bytes: the security account is refused for another account's finding
     // (unservedAccountReason's findingAccount, row 9h), in every responder's client factory.
     // Session 40 (held-rails): +30 bytes: the grant store keeps the mark of a grant cleared with no blast-radius slot (row 15s).
-    'release-credentials': 75_145,
+    // Session 40 (instance-9h): +10 bytes: the served-account check in the client factory passes the finding's account (row 9i).
+    'release-credentials': 75_155,
     // +600 bytes in session 28 (review-member): the role's id checked against the session's (row 11m), the account gate (row 1l).
     // Session 30: +569 bytes (review-role-age): a role whose session gives no id and that IAM created after the finding is
     // refused where the deny is written, with the guard's own roleCreatedAfterFinding and its sentence (row 11x); it had no room left.
@@ -434,7 +436,8 @@ describe('responder bundles', () => {
     // (unservedAccountReason's findingAccount, row 9h), in every responder's client factory, and the credential rails pass the
     // finding's account (findingAccountOf, which tells a fan-out child from the finding's own incident by its key: keys.ts).
     // Session 40 (held-rails): +30 bytes: the grant store keeps the mark of a grant cleared with no blast-radius slot (row 15s).
-    'disable-access-key': 51_105,
+    // Session 40 (instance-9h): +10 bytes: the served-account check in the client factory passes the finding's account (row 9i).
+    'disable-access-key': 51_115,
     // Session 31: 38 bytes past its allowance (review-s3): the quarantine bucket's directory of an account's copies, one function the IAM
     // statement shares (quarantineBucketDirectory, row 16g).
     // Session 31: +730 bytes more (review-s3): Firebreak's tags on a version no run of the incident claimed are observed as
@@ -483,7 +486,8 @@ describe('responder bundles', () => {
     // Review-accounts (session 39): +170 bytes: the security account is refused for another account's finding
     // (unservedAccountReason's findingAccount, row 9h), in every responder's client factory.
     // Session 40 (held-rails): +30 bytes: the grant store keeps the mark of a grant cleared with no blast-radius slot (row 15s).
-    'quarantine-s3-object': 45_765,
+    // Session 40 (instance-9h): +10 bytes: the served-account check in the client factory passes the finding's account (row 9i).
+    'quarantine-s3-object': 45_775,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the
@@ -521,7 +525,8 @@ describe('responder bundles', () => {
     // Review-accounts (session 39): +170 bytes: the security account is refused for another account's finding
     // (unservedAccountReason's findingAccount, row 9h), in every responder's client factory.
     // Session 40 (held-rails): +30 bytes: the grant store keeps the mark of a grant cleared with no blast-radius slot (row 15s).
-    'release-s3-object': 39_535,
+    // Session 40 (instance-9h): +10 bytes: the served-account check in the client factory passes the finding's account (row 9i).
+    'release-s3-object': 39_545,
     // Session 35: quarantine-instance was about 56 bytes under its line, and went 2,981 past it (prefix-targets):
     // +1,198 bytes (row 3u): an ip target at an address of a prefix delegated to the instance's ENI is found, by exact CIDR
     // containment parsed strictly (holdsAddress, prefixKey in instance-state.ts); +1,839 bytes (row 3v): a later run adds the
