@@ -139,3 +139,60 @@ export async function verifyEvidenceRecord(json: string | undefined, mac: Pick<K
   const verdict = await mac.verify(evidenceMacMessage(record), record.seal.mac, 'snapshot-volumes');
   return verdict.valid ? verdict : { valid: false, reason: `its record's seal does not hold (${verdict.reason})` };
 }
+
+/** At most this many snapshots carrying a volume's evidence marks are checked against the records (row 3za): each is a GetItem, and anyone allowed ec2:CreateSnapshot can make thousands. */
+export const MAX_RECORD_CHECKS_PER_VOLUME = 10;
+
+/** A snapshot that carries the incident's evidence marks, as EC2 describes it (the fields the check reads). */
+interface MarkedSnapshot {
+  readonly SnapshotId?: string | undefined;
+  readonly VolumeId?: string | undefined;
+  readonly StartTime?: Date | undefined;
+}
+
+/** What the records say of the snapshots carrying the incident's marks: one recorded per volume at most, those found unrecorded, and those left unchecked. */
+export interface RecordedSplit<T extends MarkedSnapshot> {
+  /** The earliest snapshot of each volume whose record verifies (checked earliest first). */
+  readonly recorded: T[];
+  /** Checked, and no verified record names it: why. */
+  readonly unrecorded: { readonly snapshot: T; readonly reason: string }[];
+  /** Not checked: after its volume's recorded one (`evidence`), or past MAX_RECORD_CHECKS_PER_VOLUME. */
+  readonly unchecked: { readonly snapshot: T; readonly evidence?: T }[];
+}
+
+/**
+ * Checks the snapshots carrying the incident's marks against snapshot-volumes' records, per volume,
+ * earliest first (ties by id), until one verifies, at most MAX_RECORD_CHECKS_PER_VOLUME each: the
+ * calls are bounded by the volumes, not by how many snapshots someone made with the marks.
+ */
+export async function firstRecordedOfEachVolume<T extends MarkedSnapshot>(
+  records: Pick<EvidenceRecords, 'verify'>,
+  snapshots: readonly T[],
+  of: (snapshot: T) => EvidenceOf,
+): Promise<RecordedSplit<T>> {
+  const time = (s: T) => (s.StartTime instanceof Date ? s.StartTime.getTime() : Number.POSITIVE_INFINITY);
+  const byVolume = new Map<string, T[]>();
+  for (const snapshot of snapshots) {
+    if (snapshot.SnapshotId === undefined || snapshot.VolumeId === undefined) continue;
+    byVolume.set(snapshot.VolumeId, [...(byVolume.get(snapshot.VolumeId) ?? []), snapshot]);
+  }
+  const split: RecordedSplit<T> = { recorded: [], unrecorded: [], unchecked: [] };
+  for (const candidates of byVolume.values()) {
+    candidates.sort((a, b) => time(a) - time(b) || ((a.SnapshotId as string) < (b.SnapshotId as string) ? -1 : 1));
+    let evidence: T | undefined;
+    let checked = 0;
+    for (const snapshot of candidates) {
+      if (evidence !== undefined || checked >= MAX_RECORD_CHECKS_PER_VOLUME) {
+        split.unchecked.push({ snapshot, ...(evidence !== undefined ? { evidence } : {}) });
+        continue;
+      }
+      checked += 1;
+      const verdict = await records.verify(of(snapshot));
+      if (verdict.valid) {
+        evidence = snapshot;
+        split.recorded.push(snapshot);
+      } else split.unrecorded.push({ snapshot, reason: verdict.reason });
+    }
+  }
+  return split;
+}

@@ -70,6 +70,7 @@ import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, evidence
 import { findEvidenceSnapshots, findSnapshotsByDescription, volumesSharedOutsideDrill } from './snapshot-reads';
 import { actingTarget } from '../incident/finding-account';
 import type { EvidenceRecords } from './evidence-record';
+import { MAX_RECORD_CHECKS_PER_VOLUME, firstRecordedOfEachVolume } from './evidence-record';
 
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
 
@@ -369,7 +370,23 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   // then reused them) or after its snapshot was deleted: only a source whose sealed record
   // snapshot-volumes wrote when CreateSnapshots answered is shared and copied. Any other is named
   // and kept; a volume left without a recorded source fails the step below (`missing`).
-  const { recorded: outsideDrill, unrecorded } = await splitByEvidenceRecord(deps.evidence, drillable, incident, instanceId);
+  const records = await firstRecordedOfEachVolume(deps.evidence, drillable, (s) => ({
+    incidentKey: incident.key,
+    snapshotId: s.SnapshotId as string,
+    volumeId: s.VolumeId as string,
+    instanceId,
+    account: incident.account,
+    region: incident.region,
+  }));
+  // A later source of a volume whose recorded evidence started first goes on to row 3y's rule (never
+  // copied, named with both start times); one past the checks' bound is named as unchecked.
+  const outsideDrill = [...records.recorded, ...records.unchecked.flatMap((u) => (u.evidence !== undefined ? [u.snapshot] : []))];
+  const unrecorded = [
+    ...records.unrecorded,
+    ...records.unchecked.flatMap((u) =>
+      u.evidence === undefined ? [{ snapshot: u.snapshot, reason: `it was not checked against snapshot-volumes' records (at most ${MAX_RECORD_CHECKS_PER_VOLUME} of a volume are, earliest first, and none of those was recorded)` }] : [],
+    ),
+  ];
   for (const { snapshot, reason } of unrecorded) {
     log.record(
       'ec2:ModifySnapshotAttribute',
@@ -447,7 +464,9 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     claim(snapshot, why);
   }
   for (const volumeId of missing) {
-    const claimsOf = unrecorded.filter((u) => u.snapshot.VolumeId === volumeId).map((u) => u.snapshot.SnapshotId as string);
+    const all = unrecorded.filter((u) => u.snapshot.VolumeId === volumeId).map((u) => u.snapshot.SnapshotId as string);
+    // Named by id up to a bound (row 8n): anyone allowed ec2:CreateSnapshot can make them by the thousand.
+    const claimsOf = all.length > 10 ? [...all.slice(0, 10), `${all.length - 10} more`] : all;
     const why =
       claimsOf.length > 0
         ? `${volumeId} is attached to ${instanceId}, but no evidence snapshot of it for ${incident.key} that snapshot-volumes recorded exists in ${incident.account}: ${claimsOf.join(', ')} carr${claimsOf.length === 1 ? 'ies' : 'y'} this incident's description and tags but no sealed record of snapshot-volumes (row 3za: made with them by someone allowed ec2:CreateSnapshot and ec2:CreateTags, before the snapshot step or after its evidence was deleted; or Firebreak's whose record was never written). Nothing of it is copied: check CloudTrail (CreateSnapshot, CreateSnapshots, DeleteSnapshot, UnlockSnapshot), and snapshot it by hand if it is evidence.`
@@ -694,27 +713,6 @@ async function volumesWithoutEvidence(
   if (gameDayRefusal(incident, instanceId, attached.tags) !== undefined) return [];
   const outside = await volumesSharedOutsideDrill(member, instanceId, missing);
   return missing.filter((volumeId) => !outside.has(volumeId));
-}
-
-/**
- * The sources split by snapshot-volumes' sealed record (row 3za): `recorded`, those a verified
- * record names as this incident's evidence of their volume, of this instance, in this account and
- * region; `unrecorded`, every other, with why.
- */
-async function splitByEvidenceRecord(
-  records: Pick<EvidenceRecords, 'verify'>,
-  sources: readonly Snapshot[],
-  incident: CopyEvidenceInput['incident'],
-  instanceId: string,
-): Promise<{ recorded: Snapshot[]; unrecorded: { snapshot: Snapshot; reason: string }[] }> {
-  const recorded: Snapshot[] = [];
-  const unrecorded: { snapshot: Snapshot; reason: string }[] = [];
-  for (const snapshot of sources) {
-    const verdict = await records.verify({ incidentKey: incident.key, snapshotId: snapshot.SnapshotId as string, volumeId: snapshot.VolumeId as string, instanceId, account: incident.account, region: incident.region });
-    if (verdict.valid) recorded.push(snapshot);
-    else unrecorded.push({ snapshot, reason: verdict.reason });
-  }
-  return { recorded, unrecorded };
 }
 
 /** The tagged snapshots split by what EC2 says (pure): `usable`, of a volume attached to the instance; `foreign`, of any other volume. */

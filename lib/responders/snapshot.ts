@@ -46,6 +46,7 @@ import type { EvidenceLock, EvidenceLockOptions, EvidenceLockRail } from './snap
 import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
 import { actingTarget } from '../incident/finding-account';
 import type { EvidenceRecords } from './evidence-record';
+import { MAX_RECORD_CHECKS_PER_VOLUME, firstRecordedOfEachVolume } from './evidence-record';
 
 /** Why an incident can be made at will, and what its snapshots are then called. */
 interface ForgeableIncident {
@@ -327,9 +328,10 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
 }
 
 /**
- * The snapshots found by the incident's marks whose sealed record verifies (row 3za), checked only
- * for a usable snapshot of a volume attached now (the others are never reused anyway); each other
- * one is named in the action log as a claim and left as it is.
+ * The snapshots found by the incident's marks whose sealed record verifies (row 3za), one per volume
+ * attached now (usable ones only: the others are never reused anyway), at most
+ * MAX_RECORD_CHECKS_PER_VOLUME checked each; each other one is named in the action log as a claim
+ * (those left unchecked in one line per volume) and left as it is.
  */
 async function recordedEvidence(
   records: EvidenceRecords,
@@ -338,23 +340,30 @@ async function recordedEvidence(
   log: ResponderRun<SnapshotStatus>['log'],
 ): Promise<Snapshot[]> {
   const { incident, instanceId } = where;
-  const recorded: Snapshot[] = [];
-  for (const snapshot of found) {
-    const { SnapshotId: snapshotId, VolumeId: volumeId } = snapshot;
-    if (snapshotId === undefined || volumeId === undefined || !where.volumeIds.has(volumeId) || (snapshot.State !== 'pending' && snapshot.State !== 'completed')) continue;
-    const verdict = await records.verify({ incidentKey: incident.key, snapshotId, volumeId, instanceId, account: incident.account, region: incident.region });
-    if (verdict.valid) {
-      recorded.push(snapshot);
-      continue;
-    }
+  const usable = found.filter((s) => s.VolumeId !== undefined && where.volumeIds.has(s.VolumeId) && (s.State === 'pending' || s.State === 'completed'));
+  const split = await firstRecordedOfEachVolume(records, usable, (s) => ({ incidentKey: incident.key, snapshotId: s.SnapshotId as string, volumeId: s.VolumeId as string, instanceId, account: incident.account, region: incident.region }));
+  for (const { snapshot, reason } of split.unrecorded) {
+    const { SnapshotId: snapshotId, VolumeId: volumeId } = snapshot as { SnapshotId: string; VolumeId: string };
     log.record(
       'ec2:DescribeSnapshots',
       snapshotId,
       'skipped',
-      `${snapshotId} of ${volumeId} carries the description and tags of ${incident.key}'s evidence, but ${verdict.reason}: they are claims anyone allowed ec2:CreateSnapshot and ec2:CreateTags in ${incident.account} can make, so it is not reused as evidence; it is left as it is, and ${volumeId} is snapshotted now. Check CloudTrail (CreateSnapshot, CreateSnapshots) for who made it.`,
+      `${snapshotId} of ${volumeId} carries the description and tags of ${incident.key}'s evidence, but ${reason}: they are claims anyone allowed ec2:CreateSnapshot and ec2:CreateTags in ${incident.account} can make, so it is not reused as evidence; it is left as it is${split.recorded.some((r) => r.VolumeId === volumeId) ? '' : `, and ${volumeId} is snapshotted now`}. Check CloudTrail (CreateSnapshot, CreateSnapshots) for who made it.`,
     );
   }
-  return recorded;
+  const unchecked = new Map<string, string[]>();
+  for (const { snapshot, evidence } of split.unchecked) {
+    if (evidence === undefined) unchecked.set(snapshot.VolumeId as string, [...(unchecked.get(snapshot.VolumeId as string) ?? []), snapshot.SnapshotId as string]);
+  }
+  for (const [volumeId, ids] of unchecked) {
+    log.record(
+      'ec2:DescribeSnapshots',
+      volumeId,
+      'skipped',
+      `${ids.length} more snapshot(s) of ${volumeId} carry the description and tags of ${incident.key}'s evidence; past the first ${MAX_RECORD_CHECKS_PER_VOLUME} none was checked against the records, nor reused: ${ids.slice(0, 50).join(', ')}${ids.length > 50 ? ` and ${ids.length - 50} more` : ''}. ${volumeId} is snapshotted now.`,
+    );
+  }
+  return split.recorded;
 }
 
 /** A snapshot CreateSnapshots started whose record could not be written, and why. */

@@ -773,6 +773,22 @@ describe('copyEvidence', () => {
         );
       });
 
+      it('checks at most 10 snapshots of a volume against the records: past them, a volume whose recorded evidence started after thirty forgeries fails the step, named, its message bounded (not copied: never a forgery instead)', async () => {
+        evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        const forged = Array.from({ length: 30 }, (_, i) => ({ ...forgedB, SnapshotId: `snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}` }));
+        memberFinds([SOURCES[0]!, ...forged, SOURCES[1]!]);
+        complete('snap-0copy000000000001');
+        const failure = await run().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+        expect(evidenceRecords.verified.filter((v) => v.volumeId === 'vol-0data00000000000b')).toHaveLength(10);
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+        expect((failure as Error).message).toMatch(/vol-0data00000000000b is attached to .*: snap-0f0f0f0f0f0f00000, .*, snap-0f0f0f0f0f0f00009, 21 more carry this incident's description and tags but no sealed record/);
+        expect((failure as Error).message.length).toBeLessThan(4_000);
+      });
+
       it('shares, copies and waits for nothing of an unrecorded snapshot still pending', async () => {
         evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a', 'snap-0000000000000000b']);
         memberFinds([...SOURCES, { ...forgedB, State: 'pending' }]);

@@ -373,6 +373,21 @@ describe('snapshotVolumes', () => {
       expect(ec2Mock.calls().map((call) => call.args[0].constructor.name).sort()).toEqual(['CreateSnapshotsCommand', 'DescribeInstanceTypesCommand', 'DescribeInstancesCommand', 'DescribeSnapshotsCommand']);
     });
 
+    it('ATTACK (evidence-records): thirty forgeries of a volume cost at most 10 record checks and one line past them, and the volume is snapshotted now', async () => {
+      records = new InMemoryEvidenceRecords([]);
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots(Array.from({ length: 30 }, (_, i) => ({ ...FORGED, SnapshotId: `snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}` })));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+
+      const result = await run(input());
+
+      expect(records.verified).toHaveLength(10);
+      expect(result.status).toBe('snapshotted');
+      const skipped = result.actions.filter((a) => a.outcome === 'skipped' && a.api === 'ec2:DescribeSnapshots');
+      expect(skipped).toHaveLength(11);
+      expect(skipped.at(-1)?.detail).toMatch(/^20 more snapshot\(s\) of vol-0root000000000001 carry the description and tags of .*; past the first 10 none was checked against the records, nor reused: snap-0f0f0f0f0f0f00010, .*vol-0root000000000001 is snapshotted now\.$/);
+    });
+
     it('seals a record of each snapshot CreateSnapshots answered, naming it, its volume, the instance, the account, the region and the execution', async () => {
       givenInstance(instance({ BlockDeviceMappings: [ROOT, DATA_B] }));
       ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT, { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' }] });
