@@ -10,6 +10,7 @@ import { createResponderLogger } from '../../lib/responders/logging';
 import { KmsMac } from '../../lib/responders/record-mac';
 import { createCopyEvidenceHandler, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../../lib/responders/snapshot-custody';
+import { DynamoDbEvidenceRecords } from '../../lib/responders/evidence-record';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -26,9 +27,13 @@ const clients = ec2ClientsFor(targetAccessFromEnvironment());
 const forensic = ec2ClientsFor(forensicAccessFromEnvironment(target));
 // Step Functions: it acts only for the task its playbook execution scheduled (GetExecutionHistory, lib/responders/step-origin.ts).
 const origins = new SfnInvocationOrigins(homeSfnClients().sfn());
-const custody = new DynamoDbCustodyStore(homeDynamoDbClients().dynamodb(), stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
+const dynamodb = homeDynamoDbClients().dynamodb();
+const recordKey = new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? '');
+const custody = new DynamoDbCustodyStore(dynamodb, stateTable, recordKey);
+// snapshot-volumes' sealed record of each evidence snapshot: only a source one names is copied (row 3za).
+const evidence = new DynamoDbEvidenceRecords(dynamodb, stateTable, recordKey);
 
 /** Builds the handler over injected clients and stores: the local game day runs exactly this. */
 export const createHandler = createCopyEvidenceHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('copy-evidence', recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, target, origins, logger }), logger), { sink: createResponseMetricsSink('copy-evidence') });
+export const handler = withResponseMetrics('copy-evidence', recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, evidence, target, origins, logger }), logger), { sink: createResponseMetricsSink('copy-evidence') });

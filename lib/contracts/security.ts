@@ -202,6 +202,11 @@ export enum STATE_KEY_PREFIX {
   approval = 'approval#',
   /** Chain-of-custody records of forensic copies: written (once) and read by copy-evidence. */
   custody = 'custody#',
+  /**
+   * The sealed record of each evidence snapshot snapshot-volumes took (`evidence#<incident key>#<snapshot id>`):
+   * written once by snapshot-volumes right after CreateSnapshots, read by it (what it may reuse) and by copy-evidence (what it may copy).
+   */
+  evidence = 'evidence#',
   /** Which open incidents block a domain in DNS Firewall (per account and region): block-dns-domain adds, unblock-dns-domains removes. */
   dnsBlock = 'dnsblock#',
   /** The domains blocked for an instance's incidents, so that a release finds what to unblock. */

@@ -336,6 +336,12 @@ export interface GameDayBackend {
    * evidence's description and tags (row 3y). Optional: only the simulated account can act between two calls.
    */
   forgeEvidenceAfterSnapshot?(instanceId: string): void;
+  /**
+   * Acts a `tamper: { forgeEvidenceBeforeSnapshot }` now: a snapshot of each EBS volume of the
+   * instance with the description and tags given (row 3za). Optional: only the simulated account
+   * can make a snapshot outside any responder's calls.
+   */
+  forgeSnapshotsOf?(instanceId: string, description: string, tags: readonly { readonly Key: string; readonly Value: string }[]): void;
   /** Arms a `tamper: { untagAfterCopy }`: as `untagAfterShare`, once a snapshot of one of the instance's volumes is copied (CopySnapshot accepted). */
   untagAfterCopy?(instanceId: string, key: string): void;
   /**

@@ -406,6 +406,10 @@ export class LocalBackend extends AccountBackend {
     this.sim.forgeEvidenceAfterSnapshot(instanceId);
   }
 
+  forgeSnapshotsOf(instanceId: string, description: string, tags: readonly { readonly Key: string; readonly Value: string }[]): void {
+    this.sim.forgeSnapshotsOf(instanceId, description, tags);
+  }
+
   untagAfterCopy(instanceId: string, key: string): void {
     this.sim.untagAfterCopy(instanceId, key);
   }

@@ -44,6 +44,7 @@ import { DynamoDbQuarantineRecordReleaseStore } from '../responders/quarantine-r
 import { KmsMac, KmsRecordSealer } from '../responders/record-integrity';
 import { copyEvidenceResponder, forensicTargetFromEnv } from '../responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../responders/snapshot-custody';
+import { DynamoDbEvidenceRecords } from '../responders/evidence-record';
 import { releaseOptionsSchema, releaseResponder } from '../responders/release';
 import { ApprovalReleaseClearance } from '../responders/release-clearance';
 import { createResponderHandler } from '../responders/runtime';
@@ -204,7 +205,15 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   },
   [RESPONDER_NAMES.snapshotVolumes]: ({ clients, environment, now }) =>
     // As the Lambda: it acts only for the task its execution's history shows (lib/responders/step-origin.ts).
-    createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), origins: new SfnInvocationOrigins(clients.sfn()), logger: silentLogger, environment, now }),
+    createResponderHandler(snapshotResponder, {
+      clients: servedClients(clients, environment),
+      // As the Lambda: the sealed record of each snapshot it takes, in the state table (row 3za).
+      records: new DynamoDbEvidenceRecords(clients.dynamodb(), stateTableFromEnv(environment), new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
+      origins: new SfnInvocationOrigins(clients.sfn()),
+      logger: silentLogger,
+      environment,
+      now,
+    }),
   [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now, throughRole }) => {
     // As the Lambda: the sources through the served accounts' clients, the copies through the
     // forensic role assumed in the forensic account, with the deployment's ExternalId when it has
@@ -214,6 +223,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       clients: servedClients(clients, environment),
       forensic: throughRole?.(target.roleName, 'copy-evidence', target.externalId) ?? clients,
       custody: new DynamoDbCustodyStore(clients.dynamodb(), stateTableFromEnv(environment), new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
+      evidence: new DynamoDbEvidenceRecords(clients.dynamodb(), stateTableFromEnv(environment), new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
       target,
       origins: new SfnInvocationOrigins(clients.sfn()),
       logger: silentLogger,

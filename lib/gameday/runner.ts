@@ -12,7 +12,8 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateFirewallDomainsCommand } from '@aws-sdk/client-route53resolver';
 import type { Incident } from '../incident/model';
-import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
+import { EVIDENCE_TAG_KEYS, evidenceSnapshotDescription, evidenceSnapshotTags } from '../responders/snapshot-plan';
+import { findingKey } from '../incident/keys';
 import { executionNameFor, parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { readRecordedQuarantine } from '../operator/release/aws';
@@ -722,6 +723,26 @@ function forgeEvidenceAfterSnapshot(backend: GameDayBackend, environment: Resolv
   arm(instance.instanceId);
 }
 
+/**
+ * A `tamper: { forgeEvidenceBeforeSnapshot }` injection (row 3za): someone allowed
+ * ec2:CreateSnapshot and ec2:CreateTags in the member account snapshots the instance's volumes
+ * with the description and tags snapshot-volumes gives the evidence of the next finding, before it
+ * runs: the incident's key is the finding's id (`gd-<finding id>`), which whoever made the finding
+ * happen can predict.
+ */
+function forgeEvidenceBeforeSnapshot(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string, next: unknown, where: string): void {
+  const instance = environment.instances[instanceName];
+  if (instance === undefined) throw new Error(`${where}: tamper: no instance '${instanceName}' in the environment`);
+  const forge = backend.forgeSnapshotsOf?.bind(backend);
+  if (forge === undefined) throw new Error(`${where}: tamper: forgeEvidenceBeforeSnapshot needs the local backend (it makes snapshots outside any responder's calls)`);
+  const event = next as { source?: unknown; detail?: { id?: unknown; type?: unknown } } | undefined;
+  if (event?.source !== 'aws.guardduty' || typeof event.detail?.id !== 'string' || typeof event.detail.type !== 'string') {
+    throw new Error(`${where}: tamper: forgeEvidenceBeforeSnapshot must come right before a GuardDuty finding (it forges that finding's evidence)`);
+  }
+  const incident = { key: findingKey(event.detail.id), findingType: event.detail.type };
+  forge(instance.instanceId, evidenceSnapshotDescription(incident), evidenceSnapshotTags(incident, instance.instanceId).tags.map((tag) => ({ Key: tag.Key ?? '', Value: tag.Value ?? '' })));
+}
+
 /** The role of a `tamper: { readObject }` injection: an application of the object's account, outside Firebreak's policies. */
 export const APPLICATION_READER_ROLE = 'gameday-application-reader';
 
@@ -963,7 +984,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { reactivateAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { listDomainByHand: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { retagEvidenceAfterSnapshot: string } | { forgeEvidenceAfterSnapshot: string } | { readObject: string } | { uploadObject: string; body: string };
+        tamper?: { deleteEvidenceOf: string } | { reconnect: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } } | { reactivateAccessKey: { user: string; key: number } } | { renameUser: { from: string; to: string } } | { recreateRole: string } | { optOutUser: string } | { optOutRole: string } | { recreateAutoScalingGroup: string } | { recreateClassicLoadBalancer: string } | { registerTarget: { targetGroup: string; instance: string } } | { swapProfileRole: { instance: string; role: string } } | { listDomainByHand: string } | { replayPauseRequest: 'pause' | 'resume' } | { untagAfterShare: string } | { untagAfterCopy: string } | { retagEvidenceAfterSnapshot: string } | { forgeEvidenceAfterSnapshot: string } | { forgeEvidenceBeforeSnapshot: string } | { readObject: string } | { uploadObject: string; body: string };
         pauseControl?: PauseControlRequest;
         /** Seconds of simulated time let pass here. */
         wait?: number;
@@ -1088,6 +1109,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('untagAfterCopy' in tamper) untagAfterShare(backend, environment, tamper.untagAfterCopy, `${scenario.file}: inject[${injection}]`, 'untagAfterCopy');
           else if ('retagEvidenceAfterSnapshot' in tamper) retagEvidenceAfterSnapshot(backend, environment, tamper.retagEvidenceAfterSnapshot, `${scenario.file}: inject[${injection}]`);
           else if ('forgeEvidenceAfterSnapshot' in tamper) forgeEvidenceAfterSnapshot(backend, environment, tamper.forgeEvidenceAfterSnapshot, `${scenario.file}: inject[${injection}]`);
+          else if ('forgeEvidenceBeforeSnapshot' in tamper)
+            forgeEvidenceBeforeSnapshot(backend, environment, tamper.forgeEvidenceBeforeSnapshot, planned.slice(index + 1).find((next) => next.event !== undefined)?.event, `${scenario.file}: inject[${injection}]`);
           else await reopenReleases(backend, environment);
           return;
         }

@@ -210,6 +210,7 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     if (entry.tamper !== undefined && 'untagAfterCopy' in entry.tamper) checkInstance(entry.tamper.untagAfterCopy, ['inject', index, 'tamper', 'untagAfterCopy']);
     if (entry.tamper !== undefined && 'retagEvidenceAfterSnapshot' in entry.tamper) checkInstance(entry.tamper.retagEvidenceAfterSnapshot, ['inject', index, 'tamper', 'retagEvidenceAfterSnapshot']);
     if (entry.tamper !== undefined && 'forgeEvidenceAfterSnapshot' in entry.tamper) checkInstance(entry.tamper.forgeEvidenceAfterSnapshot, ['inject', index, 'tamper', 'forgeEvidenceAfterSnapshot']);
+    if (entry.tamper !== undefined && 'forgeEvidenceBeforeSnapshot' in entry.tamper) checkInstance(entry.tamper.forgeEvidenceBeforeSnapshot, ['inject', index, 'tamper', 'forgeEvidenceBeforeSnapshot']);
     if (entry.tamper !== undefined && 'readObject' in entry.tamper && !Object.hasOwn(document.environment.s3Objects, entry.tamper.readObject)) {
       const names = Object.keys(document.environment.s3Objects);
       at(['inject', index, 'tamper', 'readObject'], `no S3 object '${entry.tamper.readObject}' in environment.s3Objects${didYouMean(entry.tamper.readObject, names)}`);

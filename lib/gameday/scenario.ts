@@ -537,6 +537,11 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          forgeEvidenceBeforeSnapshot: logicalName('instance').describe(
+            "Acts now: someone allowed ec2:CreateSnapshot and ec2:CreateTags in the account snapshots each of the instance's EBS volumes with the description and tags snapshot-volumes gives the evidence of the next GuardDuty finding injected (incident keys are predictable: gd-<finding id>), before snapshot-volumes runs (docs/security.md row 3za). Local backend only; inject it right before that finding.",
+          ),
+        }),
+        z.strictObject({
           untagAfterCopy: logicalName('instance').describe(
             "Armed now, acts once later: right after the forensic account copies a snapshot of one of this instance's volumes (CopySnapshot accepted: copy-evidence, the copy started), the instance's owner takes its firebreak:gameday-target tag off, opting it out of drills after the copy started. Local backend only; inject it before the finding.",
           ),

@@ -69,6 +69,8 @@ import { CustodyRecordUnreadableError, custodyStatus, snapshotReport, withShareR
 import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, evidenceSnapshotDescription, truncateText, withoutFirebreakMarks } from './snapshot-plan';
 import { findEvidenceSnapshots, findSnapshotsByDescription, volumesSharedOutsideDrill } from './snapshot-reads';
 import { actingTarget } from '../incident/finding-account';
+import type { EvidenceRecords } from './evidence-record';
+import { MAX_RECORD_CHECKS_PER_VOLUME, firstRecordedOfEachVolume } from './evidence-record';
 
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
 
@@ -145,6 +147,8 @@ export interface CopyEvidenceDeps {
   /** EC2 in the forensic account, through the forensic role. */
   readonly forensic: Ec2Clients;
   readonly custody: CustodyStore;
+  /** snapshot-volumes' sealed record of each evidence snapshot (evidence-record.ts): only a source one names is copied. */
+  readonly evidence: Pick<EvidenceRecords, 'verify'>;
   readonly target: ForensicTarget;
   readonly logger: IncidentLogger;
   /** The deployment's environment (FIREBREAK_MODE). @default process.env */
@@ -360,8 +364,37 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   // the word of the step before.
   const sharedOutside =
     isGameDayIncident(incident) && ofInstance.length > 0 ? await volumesSharedOutsideDrill(member, instanceId, [...new Set(ofInstance.map((s) => s.VolumeId as string))]) : new Map<string, string[]>();
-  const outsideDrill = ofInstance.filter((s) => !sharedOutside.has(s.VolumeId as string));
-  const withheld = ofInstance.filter((s) => !outsideDrill.includes(s));
+  const drillable = ofInstance.filter((s) => !sharedOutside.has(s.VolumeId as string));
+  const withheld = ofInstance.filter((s) => !drillable.includes(s));
+  // Row 3za: the description and tags are claims, made as easily before snapshot-volumes ran (which
+  // then reused them) or after its snapshot was deleted: only a source whose sealed record
+  // snapshot-volumes wrote when CreateSnapshots answered is shared and copied. Any other is named
+  // and kept; a volume left without a recorded source fails the step below (`missing`).
+  const records = await firstRecordedOfEachVolume(deps.evidence, drillable, (s) => ({
+    incidentKey: incident.key,
+    snapshotId: s.SnapshotId as string,
+    volumeId: s.VolumeId as string,
+    instanceId,
+    account: incident.account,
+    region: incident.region,
+  }));
+  // A later source of a volume whose recorded evidence started first goes on to row 3y's rule (never
+  // copied, named with both start times); one past the checks' bound is named as unchecked.
+  const outsideDrill = [...records.recorded, ...records.unchecked.flatMap((u) => (u.evidence !== undefined ? [u.snapshot] : []))];
+  const unrecorded = [
+    ...records.unrecorded,
+    ...records.unchecked.flatMap((u) =>
+      u.evidence === undefined ? [{ snapshot: u.snapshot, reason: `it was not checked against snapshot-volumes' records (at most ${MAX_RECORD_CHECKS_PER_VOLUME} of a volume are, earliest first, and none of those was recorded)` }] : [],
+    ),
+  ];
+  for (const { snapshot, reason } of unrecorded) {
+    log.record(
+      'ec2:ModifySnapshotAttribute',
+      snapshot.SnapshotId as string,
+      'skipped',
+      `${snapshot.SnapshotId as string} of ${snapshot.VolumeId as string} (started ${startedAt(snapshot)}) carries this incident's description and tags, but ${reason}: those are claims anyone allowed ec2:CreateSnapshot and ec2:CreateTags in ${incident.account} can make, so it is neither shared nor copied, and kept. Check CloudTrail (CreateSnapshot, CreateSnapshots, CreateTags) for who made it: one Firebreak's member role took is evidence whose record was never written (a failed write, or taken before records existed), to copy by hand.`,
+    );
+  }
   // Row 3y: snapshot-volumes takes one snapshot per volume and reuses it on every rerun, so of two
   // sources of one volume the later was not its: someone allowed ec2:CreateSnapshot and
   // ec2:CreateTags made it (the disk after the malware on the isolated instance wiped it), with
@@ -398,7 +431,9 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   // Row 3x: every volume of the instance has its evidence, or the step says which has none (the
   // snapshot deleted, the volume attached since the snapshot step). A drill's volume shared with an
   // instance outside it has none by design (row 1zf), and a drill no longer opted in copies nothing.
-  const missing = mode === 'enforce' ? await volumesWithoutEvidence(member, incident, instanceId, attached, [...ofInstance, ...stripped.map((s) => s.snapshot)]) : [];
+  const unrecordedIds = new Set(unrecorded.map((u) => u.snapshot.SnapshotId));
+  const missing =
+    mode === 'enforce' ? await volumesWithoutEvidence(member, incident, instanceId, attached, [...ofInstance.filter((s) => !unrecordedIds.has(s.SnapshotId)), ...stripped.map((s) => s.snapshot)]) : [];
   if (ofInstance.length > 0 && usable.length === 0 && foreign.length === 0 && stripped.length === 0 && missing.length === 0) return finish('refused', withheldCopies, instanceId);
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
   const copies: EvidenceCopy[] = [...withheldCopies];
@@ -429,7 +464,13 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     claim(snapshot, why);
   }
   for (const volumeId of missing) {
-    const why = `${volumeId} is attached to ${instanceId}, but no evidence snapshot of it for ${incident.key} exists in ${incident.account} (none carries this incident's tags or snapshot-volumes' description for it): its evidence snapshot was deleted (where no lock held it, or after its lock was removed), or the volume was attached after the snapshot step. Nothing of it is copied: check CloudTrail (DeleteSnapshot, UnlockSnapshot, AttachVolume), and snapshot it by hand if it is evidence.`;
+    const all = unrecorded.filter((u) => u.snapshot.VolumeId === volumeId).map((u) => u.snapshot.SnapshotId as string);
+    // Named by id up to a bound (row 8n): anyone allowed ec2:CreateSnapshot can make them by the thousand.
+    const claimsOf = all.length > 10 ? [...all.slice(0, 10), `${all.length - 10} more`] : all;
+    const why =
+      claimsOf.length > 0
+        ? `${volumeId} is attached to ${instanceId}, but no evidence snapshot of it for ${incident.key} that snapshot-volumes recorded exists in ${incident.account}: ${claimsOf.join(', ')} carr${claimsOf.length === 1 ? 'ies' : 'y'} this incident's description and tags but no sealed record of snapshot-volumes (row 3za: made with them by someone allowed ec2:CreateSnapshot and ec2:CreateTags, before the snapshot step or after its evidence was deleted; or Firebreak's whose record was never written). Nothing of it is copied: check CloudTrail (CreateSnapshot, CreateSnapshots, DeleteSnapshot, UnlockSnapshot), and snapshot it by hand if it is evidence.`
+        : `${volumeId} is attached to ${instanceId}, but no evidence snapshot of it for ${incident.key} exists in ${incident.account} (none carries this incident's tags or snapshot-volumes' description for it): its evidence snapshot was deleted (where no lock held it, or after its lock was removed), or the volume was attached after the snapshot step. Nothing of it is copied: check CloudTrail (DeleteSnapshot, UnlockSnapshot, AttachVolume), and snapshot it by hand if it is evidence.`;
     log.record('ec2:CopySnapshot', volumeId, 'skipped', why);
     failures.push(why);
   }
@@ -440,7 +481,7 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     // (one carrying this incident's description or tags) are named only so far: Step Functions cuts
     // a Cause at 32,768 characters, and the alert lost the rest and the copies made, named last.
     return new EvidenceCopyFailedError(
-      `${failures.length + claims.length} of ${candidates.length - later.length + stripped.length + missing.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${boundedFailures(failures, claims)}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
+      `${failures.length + claims.length} of ${candidates.length - later.length - unrecorded.length + stripped.length + missing.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${boundedFailures(failures, claims)}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
     );
   };
   if (usable.length === 0) {

@@ -11,11 +11,12 @@
  * earlier run is completed by excluding what already exists rather than by naming what is missing.
  */
 import { CreateSnapshotsCommand } from '@aws-sdk/client-ec2';
+import type { Snapshot, SnapshotInfo } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { describeInstance, foreignInstanceDetail, tagRecord } from '../aws/describe-instance';
 import { sendMutating } from './mutating';
 import { awsErrorCode } from '../aws/errors';
-import { ResponderFailedError } from '../contracts/responder-errors';
+import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import { snapshotOptions } from '../playbooks/instance-options';
 import { gameDayRefusal, isGameDayIncident } from './game-day';
 import { SECURITY_TAGS } from '../contracts/security';
@@ -44,6 +45,8 @@ import { describeInstanceStore, findEvidenceSnapshots, volumesSharedOutsideDrill
 import type { EvidenceLock, EvidenceLockOptions, EvidenceLockRail } from './snapshot-lock';
 import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
 import { actingTarget } from '../incident/finding-account';
+import type { EvidenceRecords } from './evidence-record';
+import { MAX_RECORD_CHECKS_PER_VOLUME, firstRecordedOfEachVolume } from './evidence-record';
 
 /** Why an incident can be made at will, and what its snapshots are then called. */
 interface ForgeableIncident {
@@ -101,6 +104,8 @@ export interface SnapshotResult extends ResponderResult<SnapshotStatus> {
 export interface SnapshotDeps {
   /** EC2 in the incident's account. */
   readonly clients: Ec2Clients;
+  /** The sealed record of each evidence snapshot it takes (evidence-record.ts): what it may reuse, and what copy-evidence may copy. */
+  readonly records: EvidenceRecords;
   readonly logger: IncidentLogger;
   /** The deployment's environment (FIREBREAK_MODE). @default process.env */
   readonly environment?: DeploymentEnvironment;
@@ -222,7 +227,13 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
       `${other.snapshotId}${other.volumeId !== undefined ? ` of ${other.volumeId}` : ''} carries the tags of ${incident.key}, but ${other.reason}: not taken as evidence of this incident, and left as it is.`,
     );
   }
-  const plan = planEvidenceSnapshots(volumes, found.evidence, new Set(sharedOutside.keys()));
+  // Row 3za: the description and tags are claims too: anyone allowed ec2:CreateSnapshot and
+  // ec2:CreateTags in the account can make a snapshot with them (incident keys are predictable)
+  // before this step runs, or after its evidence was deleted. Only a snapshot whose sealed record
+  // this step wrote when CreateSnapshots answered is reused; any other is left as it is and its
+  // volume snapshotted now (an extra snapshot is cheap, evidence is never destroyed).
+  const recorded = await recordedEvidence(deps.records, found.evidence, { incident, instanceId, volumeIds: new Set(volumes.map((v) => v.volumeId)) }, log);
+  const plan = planEvidenceSnapshots(volumes, recorded, new Set(sharedOutside.keys()));
   if (sharedOutside.size === volumes.length) return finish('refused', { instanceId, instanceStoreVolumes: instanceStore });
   log.record(
     'ec2:DescribeSnapshots',
@@ -305,11 +316,105 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     log.record('ec2:CreateSnapshots', gap.volume.volumeId, 'skipped', `No evidence snapshot of ${describeVolume(gap.volume)}: ${gap.reason}.`);
   }
   logger.info('evidence snapshots started', { snapshotIds: started.evidence.map((s) => s.snapshotId), missing: started.missing.map((m) => m.volume.volumeId) });
+  // Row 3za: each snapshot's sealed record, written right after CreateSnapshots answered: only
+  // what it answered is recorded, so no snapshot someone else made can be.
+  const unrecorded = await recordStartedEvidence(deps.records, started.evidence, outcome.output.Snapshots ?? [], { incident, instanceId, executionArn: input.execution?.executionArn, now: run.now }, log);
   const all = [...plan.reused, ...started.evidence];
   // What exists is locked first: a volume without evidence must not leave the others unlocked.
   const locked = await lockAll(all);
+  if (unrecorded.length > 0) throw unrecordedEvidenceError(unrecorded);
   if (started.missing.length > 0) throw missingEvidenceError(started.missing, all);
   return finish('snapshotted', { snapshots: all, instanceId, instanceStoreVolumes: instanceStore, ...locked });
+}
+
+/**
+ * The snapshots found by the incident's marks whose sealed record verifies (row 3za), one per volume
+ * attached now (usable ones only: the others are never reused anyway), at most
+ * MAX_RECORD_CHECKS_PER_VOLUME checked each; each other one is named in the action log as a claim
+ * (those left unchecked in one line per volume) and left as it is.
+ */
+async function recordedEvidence(
+  records: EvidenceRecords,
+  found: readonly Snapshot[],
+  where: { readonly incident: SnapshotInput['incident']; readonly instanceId: string; readonly volumeIds: ReadonlySet<string> },
+  log: ResponderRun<SnapshotStatus>['log'],
+): Promise<Snapshot[]> {
+  const { incident, instanceId } = where;
+  const usable = found.filter((s) => s.VolumeId !== undefined && where.volumeIds.has(s.VolumeId) && (s.State === 'pending' || s.State === 'completed'));
+  const split = await firstRecordedOfEachVolume(records, usable, (s) => ({ incidentKey: incident.key, snapshotId: s.SnapshotId as string, volumeId: s.VolumeId as string, instanceId, account: incident.account, region: incident.region }));
+  for (const { snapshot, reason } of split.unrecorded) {
+    const { SnapshotId: snapshotId, VolumeId: volumeId } = snapshot as { SnapshotId: string; VolumeId: string };
+    log.record(
+      'ec2:DescribeSnapshots',
+      snapshotId,
+      'skipped',
+      `${snapshotId} of ${volumeId} carries the description and tags of ${incident.key}'s evidence, but ${reason}: they are claims anyone allowed ec2:CreateSnapshot and ec2:CreateTags in ${incident.account} can make, so it is not reused as evidence; it is left as it is${split.recorded.some((r) => r.VolumeId === volumeId) ? '' : `, and ${volumeId} is snapshotted now`}. Check CloudTrail (CreateSnapshot, CreateSnapshots) for who made it.`,
+    );
+  }
+  const unchecked = new Map<string, string[]>();
+  for (const { snapshot, evidence } of split.unchecked) {
+    if (evidence === undefined) unchecked.set(snapshot.VolumeId as string, [...(unchecked.get(snapshot.VolumeId as string) ?? []), snapshot.SnapshotId as string]);
+  }
+  for (const [volumeId, ids] of unchecked) {
+    log.record(
+      'ec2:DescribeSnapshots',
+      volumeId,
+      'skipped',
+      `${ids.length} more snapshot(s) of ${volumeId} carry the description and tags of ${incident.key}'s evidence; past the first ${MAX_RECORD_CHECKS_PER_VOLUME} none was checked against the records, nor reused: ${ids.slice(0, 50).join(', ')}${ids.length > 50 ? ` and ${ids.length - 50} more` : ''}. ${volumeId} is snapshotted now.`,
+    );
+  }
+  return split.recorded;
+}
+
+/** A snapshot CreateSnapshots started whose record could not be written, and why. */
+interface UnrecordedEvidence {
+  readonly snapshotId: string;
+  readonly error: unknown;
+}
+
+/** Writes the sealed record of each snapshot CreateSnapshots started (row 3za); returns those whose write failed, each named in the action log. */
+async function recordStartedEvidence(
+  records: EvidenceRecords,
+  started: readonly EvidenceSnapshot[],
+  answered: readonly SnapshotInfo[],
+  at: { readonly incident: SnapshotInput['incident']; readonly instanceId: string; readonly executionArn: string | undefined; readonly now: () => Date },
+  log: ResponderRun<SnapshotStatus>['log'],
+): Promise<UnrecordedEvidence[]> {
+  const { incident, instanceId, executionArn } = at;
+  const failed: UnrecordedEvidence[] = [];
+  for (const snapshot of started) {
+    const startTime = answered.find((info) => info.SnapshotId === snapshot.snapshotId)?.StartTime;
+    try {
+      const outcome = await records.save({
+        incidentKey: incident.key,
+        snapshotId: snapshot.snapshotId,
+        volumeId: snapshot.volumeId,
+        instanceId,
+        account: incident.account,
+        region: incident.region,
+        ...(startTime instanceof Date && !Number.isNaN(startTime.getTime()) ? { startedAt: startTime.toISOString() } : {}),
+        recordedAt: at.now().toISOString(),
+        ...(executionArn !== undefined ? { executionArn } : {}),
+      });
+      log.record('dynamodb:PutItem', snapshot.snapshotId, outcome === 'saved' ? 'done' : 'already-done', `Sealed the record of ${snapshot.snapshotId} as ${incident.key}'s evidence of ${snapshot.volumeId}${outcome === 'exists' ? ' (written by an earlier delivery of this step; kept)' : ''}.`);
+    } catch (error) {
+      failed.push({ snapshotId: snapshot.snapshotId, error });
+      log.record('dynamodb:PutItem', snapshot.snapshotId, 'skipped', `The record of ${snapshot.snapshotId} could not be written (${error instanceof Error ? error.message : String(error)}): it is kept, but not taken as evidence by a rerun nor by copy-evidence.`);
+    }
+  }
+  return failed;
+}
+
+/**
+ * The step's failure when a record could not be written: transient when any write was, so that the
+ * state machine retries. A retry takes its volume again (the snapshot without a record is not
+ * reused: nothing tells it from one someone else made), and leaves this one as it is.
+ */
+function unrecordedEvidenceError(unrecorded: readonly UnrecordedEvidence[]): ResponderFailedError | TransientResponderError {
+  const ids = unrecorded.map((u) => u.snapshotId).join(', ');
+  const message = `The evidence snapshots ${ids} were started, but their sealed records could not be written, so neither a rerun nor copy-evidence takes them as evidence: they are kept (never deleted); a rerun of the step snapshots their volumes again and records those`;
+  const cause = unrecorded[0]?.error;
+  return unrecorded.some((u) => u.error instanceof TransientResponderError) ? new TransientResponderError(message, { cause }) : new ResponderFailedError(message, { cause });
 }
 
 /** EC2's error code for a resource past its 50 tags (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). */

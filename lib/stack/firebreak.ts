@@ -249,17 +249,19 @@ export class Firebreak extends Construct {
     const sealer = responders.functions.get(RESPONDER_NAMES.quarantineInstance);
     // copy-evidence seals its custody records and verifies them when it reads them back.
     const custodian = responders.functions.get(RESPONDER_NAMES.copyEvidence);
+    // snapshot-volumes seals the record of each evidence snapshot, and verifies one before reusing it (row 3za).
+    const snapshotter = responders.functions.get(RESPONDER_NAMES.snapshotVolumes);
     // The credential steps seal what they changed (revoke-role-sessions also verifies its record on a
     // rerun); release-credentials verifies before it undoes anything.
     const keyDisabler = responders.functions.get(RESPONDER_NAMES.disableAccessKey);
     const sessionRevoker = responders.functions.get(RESPONDER_NAMES.revokeRoleSessions);
     const credentialReleaser = responders.functions.get(RESPONDER_NAMES.releaseCredentials);
     if (credentialReleaser && approvals) state.grantItems(credentialReleaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
-    const holders = [sealer, releaser, custodian, keyDisabler, sessionRevoker, credentialReleaser];
+    const holders = [sealer, releaser, custodian, snapshotter, keyDisabler, sessionRevoker, credentialReleaser];
     if (holders.every((holder) => holder === undefined)) return approvals ? { approvals } : {};
     const recordKey = new RecordKey(this, 'RecordKey', {
-      sealers: [sealer, custodian, keyDisabler, sessionRevoker].flatMap((holder) => (holder ? [holder.role] : [])),
-      verifiers: [releaser, custodian, sessionRevoker, credentialReleaser].flatMap((holder) => (holder ? [holder.role] : [])),
+      sealers: [sealer, custodian, snapshotter, keyDisabler, sessionRevoker].flatMap((holder) => (holder ? [holder.role] : [])),
+      verifiers: [releaser, custodian, snapshotter, sessionRevoker, credentialReleaser].flatMap((holder) => (holder ? [holder.role] : [])),
       reportVerifierArns: recordVerifierArns,
     });
     for (const holder of holders) holder?.function.addEnvironment(SECURITY_ENV.recordKey, recordKey.key.keyArn);

@@ -101,10 +101,18 @@ export const STATE_TABLE_ACCESS: Readonly<
     keys: [`${STATE_KEY_PREFIX.quarantine}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
-  // Custody records are written once and read back (verified) by the responder that copies.
+  // Custody records are written once and read back (verified) by the responder that copies; it
+  // copies only a source snapshot-volumes' sealed record names (`evidence#`, read only, row 3za).
   [RESPONDER_NAMES.copyEvidence]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     keys: [`${STATE_KEY_PREFIX.custody}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.evidence}*`],
+  },
+  // snapshot-volumes seals a record of each snapshot it takes (written once) and reads them back
+  // before it reuses one (row 3za).
+  [RESPONDER_NAMES.snapshotVolumes]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.evidence}*`],
   },
   // The DNS Firewall steps keep who blocks which domain (claims), and read their grants; the unblock
   // also reads the pre-quarantine record, to take blocks back only once the instance is released.

@@ -34,6 +34,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import { forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import { ec2Incident } from '../support/incidents';
+import { InMemoryEvidenceRecords } from '../support/evidence-records';
 
 const SECURITY = '999988887777';
 const MEMBER = '111122223333';
@@ -431,7 +432,7 @@ describe('clientFactoryFromEnvironment', () => {
     const clients = clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY });
     const error = await snapshotVolumes(
       { incident: ec2Incident({ account: MEMBER, region: 'eu-west-1' }), mode: 'enforce', options: { tags: {} } },
-      { clients, logger: silentLogger, environment: { FIREBREAK_MODE: 'enforce' } },
+      { clients, records: new InMemoryEvidenceRecords(), logger: silentLogger, environment: { FIREBREAK_MODE: 'enforce' } },
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UnservedAccountError);
     expect((error as Error).message).toContain('no member role is configured');
@@ -606,7 +607,7 @@ describe('a responder on a member-account finding', () => {
 
     const result = await snapshotVolumes(
       { incident: memberIncident, mode: 'enforce', options: { tags: {} } },
-      { clients, logger: silentLogger, now: () => T0 },
+      { clients, records: new InMemoryEvidenceRecords(), logger: silentLogger, now: () => T0 },
     );
 
     expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
@@ -626,7 +627,7 @@ describe('a responder on a member-account finding', () => {
 
     const failure = await snapshotVolumes(
       { incident: memberIncident, mode: 'enforce', options: { tags: {} } },
-      { clients, logger: silentLogger, now: () => T0 },
+      { clients, records: new InMemoryEvidenceRecords(), logger: silentLogger, now: () => T0 },
     ).catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(MemberRoleUnavailableError);

@@ -84,7 +84,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   // StartExecution of the dispatcher with the clipped copy of an event too large for it, and
   // GetFindings (ListDetectors) to confirm an oversized GuardDuty finding with GuardDuty's own copy.
   'oversized-event': ['guardduty', 'sfn'],
-  'snapshot-volumes': ['dynamodb', 'ec2', 'sfn', 'sts'],
+  'snapshot-volumes': ['dynamodb', 'ec2', 'kms', 'sfn', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sfn', 'sts'],
   'update-security-hub-finding': ['dynamodb', 'securityhub', 'sfn', 'sts'],

@@ -20,6 +20,7 @@ import { snapshotVolumes } from '../../lib/responders/snapshot';
 import { copyEvidence } from '../../lib/responders/snapshot-copy';
 import type { CustodyStore } from '../../lib/responders/snapshot-custody';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { InMemoryEvidenceRecords } from '../support/evidence-records';
 
 /** ec2Incident's account is the deployment's security account here; the member account asks. */
 const SECURITY = ACCOUNT;
@@ -64,7 +65,7 @@ describe('row 9i: the client factories refuse the security account for a member 
 
   it('ATTACK (instance-9h): snapshot-volumes, which holds no grant, makes no EC2 call in the security account for a member\'s sequence', async () => {
     await expect(
-      snapshotVolumes({ incident: memberSequenceChild(), mode: 'enforce', options: { tags: {} } }, { clients: lambdaEc2(), logger: silentLogger, now: () => new Date('2026-11-20T11:00:00.000Z') }),
+      snapshotVolumes({ incident: memberSequenceChild(), mode: 'enforce', options: { tags: {} } }, { clients: lambdaEc2(), records: new InMemoryEvidenceRecords(), logger: silentLogger, now: () => new Date('2026-11-20T11:00:00.000Z') }),
     ).rejects.toMatchObject(refusal);
     expect(ec2.calls()).toHaveLength(0);
   });
@@ -82,6 +83,7 @@ describe('row 9i: the client factories refuse the security account for a member 
           clients: lambdaEc2(),
           forensic: { ec2: () => Promise.reject(new Error('the forensic account may not be reached')) },
           custody,
+          evidence: new InMemoryEvidenceRecords(),
           target: { accountId: FORENSIC, roleName: 'FirebreakForensicCopier', kmsKeyArn: `arn:aws:kms:${REGION}:${FORENSIC}:key/1234abcd-12ab-34cd-56ef-1234567890ab` },
           logger: silentLogger,
         },
@@ -92,7 +94,7 @@ describe('row 9i: the client factories refuse the security account for a member 
 
   it('tried (instance-9h): the security account\'s own finding still reaches EC2 there', async () => {
     ec2.onAnyCommand().resolves({});
-    await snapshotVolumes({ incident: ec2Incident(), mode: 'enforce', options: { tags: {} } }, { clients: lambdaEc2(), logger: silentLogger, now: () => new Date('2026-11-20T11:00:00.000Z') }).catch(() => undefined);
+    await snapshotVolumes({ incident: ec2Incident(), mode: 'enforce', options: { tags: {} } }, { clients: lambdaEc2(), records: new InMemoryEvidenceRecords(), logger: silentLogger, now: () => new Date('2026-11-20T11:00:00.000Z') }).catch(() => undefined);
     expect(ec2.calls().length).toBeGreaterThan(0);
   });
 });

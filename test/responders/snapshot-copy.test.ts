@@ -17,6 +17,7 @@ import type { CustodyRecord } from '../../lib/responders/snapshot-custody';
 import { DynamoDbCustodyStore, custodyRecordKey, snapshotReport, verifyStoredCustody } from '../../lib/responders/snapshot-custody';
 import { FORENSIC_COPY_WRITTEN_TAG_KEYS, evidenceSnapshotDescription } from '../../lib/responders/snapshot-plan';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { InMemoryEvidenceRecords } from '../support/evidence-records';
 
 const FORENSIC = '444455556666';
 const KEY_ARN = `arn:aws:kms:${REGION}:${FORENSIC}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -60,11 +61,14 @@ function input(mode: ResponderMode = 'enforce'): CopyEvidenceInput {
   return { incident: ec2Incident(), mode, options: { waitMinutes: 180 }, execution: { executionArn: EXECUTION } };
 }
 
+/** snapshot-volumes' records: every source recorded unless a test says which are (row 3za). */
+let evidenceRecords = new InMemoryEvidenceRecords();
 const run = (i: CopyEvidenceInput = input(), overrides: { target?: ForensicTarget; environment?: Record<string, string> } = {}) =>
   copyEvidence(i, {
     clients: { ec2: async () => memberClient },
     forensic: { ec2: async () => forensicClient },
     custody,
+    evidence: evidenceRecords,
     target: overrides.target ?? TARGET,
     logger: silentLogger,
     now: () => NOW,
@@ -119,6 +123,7 @@ const conditionFailed = () => Object.assign(new Error('The conditional request f
 
 beforeEach(() => {
   for (const mock of [member, forensic, dynamo, kms]) mock.reset();
+  evidenceRecords = new InMemoryEvidenceRecords();
   table = new Map();
   copyStates = new Map();
   member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: SOURCES });
@@ -720,6 +725,78 @@ describe('copyEvidence', () => {
       complete('snap-0copy000000000001', 'snap-0copy000000000002');
       const result = await run();
       expect(result.status).toBe('copied');
+    });
+
+    describe('a snapshot made with the evidence\'s description and tags that snapshot-volumes never recorded (row 3za)', () => {
+      /** What someone allowed ec2:CreateSnapshot and ec2:CreateTags makes of the data volume with Firebreak's description and tags: before snapshot-volumes ran, or after its snapshot was deleted. */
+      const forgedB = evidence('snap-0f0f0f0f0f0f0f0f2', 'vol-0data00000000000b', 'completed', { StartTime: new Date('2026-11-20T09:56:00.000Z') });
+
+      it('ATTACK (evidence-records): a snapshot forged with the evidence\'s description and tags after the real one was deleted is neither shared nor copied, and the step fails naming its volume', async () => {
+        // snapshot-volumes recorded a and the real b; b was deleted, the forgery stands in its place.
+        evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        memberFinds([SOURCES[0]!, forgedB]);
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: [forgedB.SnapshotId!] }).resolves({ Snapshots: [forgedB] });
+        complete('snap-0copy000000000001', 'snap-0copy000000000002');
+        const failure = await run().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        // Before the fix: status `copied`, the forgery shared, copied and sealed as this incident's evidence of vol-0data00000000000b.
+        expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+        expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).not.toContain(forgedB.SnapshotId);
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+        const message = (failure as Error).message;
+        expect(message).toMatch(
+          /vol-0data00000000000b is attached to i-0abc1234def567890, but no evidence snapshot of it for .* that snapshot-volumes recorded exists in 111122223333: snap-0f0f0f0f0f0f0f0f2 carries this incident's description and tags but no sealed record of snapshot-volumes/,
+        );
+        expect(message).toMatch(/Copied, custody recorded: snap-0000000000000000a → snap-0copy000000000001/);
+        // Asked for each source by exactly its incident, volume, instance, account and region.
+        expect(evidenceRecords.verified).toEqual([
+          { incidentKey: KEY, snapshotId: 'snap-0000000000000000a', volumeId: 'vol-0root000000000001', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION },
+          { incidentKey: KEY, snapshotId: forgedB.SnapshotId, volumeId: 'vol-0data00000000000b', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION },
+        ]);
+      });
+
+      it('ATTACK (evidence-records): a snapshot forged before snapshot-volumes ran (which took the volume again, and recorded it) is not copied, even though it started first', async () => {
+        evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        memberFinds([SOURCES[0]!, forgedB, SOURCES[1]!]);
+        complete('snap-0copy000000000001', 'snap-0copy000000000002');
+        const result = await run();
+        // Before the fix: the forgery, started first, was the one copied (row 3y's earliest of each volume); the real b was not.
+        expect(result.status).toBe('copied');
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).not.toContain(forgedB.SnapshotId);
+        const skipped = result.actions.find((a) => a.target === forgedB.SnapshotId);
+        expect(skipped?.outcome).toBe('skipped');
+        expect(skipped?.detail).toMatch(
+          /snap-0f0f0f0f0f0f0f0f2 of vol-0data00000000000b \(started 2026-11-20T09:56:00.000Z\) carries this incident's description and tags, but no record of snapshot-volumes names it .*neither shared nor copied, and kept/,
+        );
+      });
+
+      it('checks at most 10 snapshots of a volume against the records: past them, a volume whose recorded evidence started after thirty forgeries fails the step, named, its message bounded (not copied: never a forgery instead)', async () => {
+        evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        const forged = Array.from({ length: 30 }, (_, i) => ({ ...forgedB, SnapshotId: `snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}` }));
+        memberFinds([SOURCES[0]!, ...forged, SOURCES[1]!]);
+        complete('snap-0copy000000000001');
+        const failure = await run().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+        expect(evidenceRecords.verified.filter((v) => v.volumeId === 'vol-0data00000000000b')).toHaveLength(10);
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+        expect((failure as Error).message).toMatch(/vol-0data00000000000b is attached to .*: snap-0f0f0f0f0f0f00000, .*, snap-0f0f0f0f0f0f00009, 21 more carry this incident's description and tags but no sealed record/);
+        expect((failure as Error).message.length).toBeLessThan(4_000);
+      });
+
+      it('shares, copies and waits for nothing of an unrecorded snapshot still pending', async () => {
+        evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        memberFinds([...SOURCES, { ...forgedB, State: 'pending' }]);
+        complete('snap-0copy000000000001', 'snap-0copy000000000002');
+        const result = await run();
+        expect(result.status).toBe('copied');
+        expect(result.copies.map((c) => c.sourceSnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000b']);
+      });
     });
 
     describe('a snapshot someone made with Firebreak\'s description (review of row 3x, rereview-evidence)', () => {

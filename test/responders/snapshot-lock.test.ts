@@ -22,6 +22,7 @@ import type { EvidenceLockOptions } from '../../lib/responders/snapshot-lock';
 import { deployedEvidenceLock, describeLock, lockSnapshotInput, reportedLock, weakerLock } from '../../lib/responders/snapshot-lock';
 import { evidenceSnapshotDescription, evidenceSnapshotTags } from '../../lib/responders/snapshot-plan';
 import { INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { InMemoryEvidenceRecords } from '../support/evidence-records';
 
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
@@ -51,7 +52,7 @@ const deployedLocks = (locks: unknown): Record<string, string> => ({ FIREBREAK_M
 const BOTH_DEPLOYED = deployedLocks([GOVERNANCE, COMPLIANCE]);
 
 const run = (i: SnapshotInput, environment: Record<string, string> = BOTH_DEPLOYED) =>
-  snapshotVolumes(i, { clients: new OneClient() as unknown as ClientFactory, logger: silentLogger, environment, now: () => NOW });
+  snapshotVolumes(i, { clients: new OneClient() as unknown as ClientFactory, records: new InMemoryEvidenceRecords(), logger: silentLogger, environment, now: () => NOW });
 
 const LOCKED_ON = new Date('2026-11-20T10:02:01.000Z');
 

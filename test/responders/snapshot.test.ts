@@ -21,6 +21,7 @@ import type { SnapshotInput } from '../../lib/responders/snapshot';
 import { createSnapshotVolumesHandler, snapshotVolumes } from '../../lib/responders/snapshot';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import { confirmingOrigins } from '../support/alert-origins';
+import { InMemoryEvidenceRecords } from '../support/evidence-records';
 
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
@@ -89,7 +90,8 @@ function input(overrides: { incident?: Partial<Incident>; mode?: ResponderMode; 
 }
 
 let clients: RecordingClientFactory;
-const run = (i: SnapshotInput) => snapshotVolumes(i, { clients, logger: silentLogger, now: () => NOW });
+let records: InMemoryEvidenceRecords;
+const run = (i: SnapshotInput) => snapshotVolumes(i, { clients, records, logger: silentLogger, now: () => NOW });
 
 const EXPECTED_DESCRIBE_SNAPSHOTS = {
   OwnerIds: ['self'],
@@ -111,6 +113,7 @@ const takenByFirebreak = { StartTime: new Date('2026-11-20T09:58:00.000Z'), Desc
 beforeEach(() => {
   ec2Mock.reset();
   clients = new RecordingClientFactory();
+  records = new InMemoryEvidenceRecords();
   givenInstanceType({ InstanceType: 'm5.large' });
   givenExistingSnapshots([]);
 });
@@ -151,7 +154,7 @@ describe('snapshotVolumes', () => {
       { snapshotId: 'snap-0000000000000000c', volumeId: 'vol-0data00000000000c', deviceName: '/dev/sdc', reused: false, state: 'pending' },
     ]);
     expect(result.instanceStoreVolumes).toMatchObject({ status: 'none', volumeCount: 0 });
-    const done = result.actions.filter((a) => a.outcome === 'done');
+    const done = result.actions.filter((a) => a.outcome === 'done' && a.api === 'ec2:CreateSnapshots');
     expect(done.map((a) => a.target)).toEqual(['vol-0root000000000001', 'vol-0data00000000000b', 'vol-0data00000000000c']);
     expect(done[0]!.detail).toContain('snap-0000000000000000a');
     expect(done.every((a) => a.at === NOW.toISOString())).toBe(true);
@@ -337,6 +340,124 @@ describe('snapshotVolumes', () => {
         ['snap-0000000000000000a', true],
         ['snap-0000000000000000c', false],
       ]);
+    });
+  });
+
+  describe('sealed evidence records (row 3za): the description and tags are claims, a record this step sealed is not', () => {
+    /** The root volume's snapshot someone allowed ec2:CreateSnapshot and ec2:CreateTags made before the step ran, with Firebreak's description and tags (incident keys are predictable). */
+    const FORGED = { SnapshotId: 'snap-0f0f0f0f0f0f0f0f1', VolumeId: 'vol-0root000000000001', State: 'completed' as const };
+    const FRESH_ROOT = { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' as const, StartTime: new Date('2026-11-20T10:02:00.000Z') };
+
+    it('ATTACK (evidence-records): a snapshot forged with the evidence\'s description and tags before the step ran is not reused: the volume is snapshotted now, and the forgery named and left as it is', async () => {
+      records = new InMemoryEvidenceRecords([]);
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots([FORGED]);
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+
+      const result = await run(input());
+
+      // Before the fix: `already-snapshotted`, no CreateSnapshots, the forgery reported as the incident's evidence of the root volume.
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand).map((call) => call.args[0].input.InstanceSpecification)).toEqual([{ InstanceId: INSTANCE_ID, ExcludeBootVolume: false }]);
+      expect(result.status).toBe('snapshotted');
+      expect(result.snapshots.map((snapshot) => snapshot.snapshotId)).toEqual(['snap-0000000000000000a']);
+      expect(records.verified).toEqual([{ incidentKey: KEY, snapshotId: FORGED.SnapshotId, volumeId: 'vol-0root000000000001', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION }]);
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({
+          api: 'ec2:DescribeSnapshots',
+          target: FORGED.SnapshotId,
+          outcome: 'skipped',
+          detail: expect.stringMatching(/carries the description and tags of .*'s evidence, but no record of snapshot-volumes names it .*: they are claims .* not reused as evidence; it is left as it is, and vol-0root000000000001 is snapshotted now/),
+        }),
+      );
+      // Evidence is never destroyed: the forgery is read, never changed or deleted.
+      expect(ec2Mock.calls().map((call) => call.args[0].constructor.name).sort()).toEqual(['CreateSnapshotsCommand', 'DescribeInstanceTypesCommand', 'DescribeInstancesCommand', 'DescribeSnapshotsCommand']);
+    });
+
+    it('ATTACK (evidence-records): thirty forgeries of a volume cost at most 10 record checks and one line past them, and the volume is snapshotted now', async () => {
+      records = new InMemoryEvidenceRecords([]);
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots(Array.from({ length: 30 }, (_, i) => ({ ...FORGED, SnapshotId: `snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}` })));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+
+      const result = await run(input());
+
+      expect(records.verified).toHaveLength(10);
+      expect(result.status).toBe('snapshotted');
+      const skipped = result.actions.filter((a) => a.outcome === 'skipped' && a.api === 'ec2:DescribeSnapshots');
+      expect(skipped).toHaveLength(11);
+      expect(skipped.at(-1)?.detail).toMatch(/^20 more snapshot\(s\) of vol-0root000000000001 carry the description and tags of .*; past the first 10 none was checked against the records, nor reused: snap-0f0f0f0f0f0f00010, .*vol-0root000000000001 is snapshotted now\.$/);
+    });
+
+    it('seals a record of each snapshot CreateSnapshots answered, naming it, its volume, the instance, the account, the region and the execution', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT, DATA_B] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT, { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' }] });
+      const executionArn = `arn:aws:states:${REGION}:999988887777:execution:Firebreak-compromised-ec2-instance:gd-1`;
+
+      const result = await run({ ...input(), execution: { executionArn } });
+
+      expect(records.saved).toEqual([
+        { incidentKey: KEY, snapshotId: 'snap-0000000000000000a', volumeId: 'vol-0root000000000001', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION, startedAt: '2026-11-20T10:02:00.000Z', recordedAt: NOW.toISOString(), executionArn },
+        { incidentKey: KEY, snapshotId: 'snap-0000000000000000b', volumeId: 'vol-0data00000000000b', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION, recordedAt: NOW.toISOString(), executionArn },
+      ]);
+      expect(result.actions.filter((a) => a.api === 'dynamodb:PutItem').map((a) => [a.target, a.outcome])).toEqual([
+        ['snap-0000000000000000a', 'done'],
+        ['snap-0000000000000000b', 'done'],
+      ]);
+    });
+
+    it('reuses a snapshot whose record verifies, and records nothing again', async () => {
+      records = new InMemoryEvidenceRecords(['snap-0000000000000000a']);
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots([{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }]);
+
+      const result = await run(input());
+
+      expect(result.status).toBe('already-snapshotted');
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+      expect(records.saved).toEqual([]);
+    });
+
+    it('asks for no record of a snapshot of a volume no longer attached, nor of one in error', async () => {
+      records = new InMemoryEvidenceRecords([]);
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots([
+        { SnapshotId: 'snap-0000000000000000d', VolumeId: 'vol-0gone000000000001', State: 'completed' },
+        { SnapshotId: 'snap-0000000000000000e', VolumeId: 'vol-0root000000000001', State: 'error' },
+      ]);
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+      await run(input());
+      expect(records.verified).toEqual([]);
+    });
+
+    it('a record that cannot be written keeps the snapshot (locked first when configured) and fails the step transiently, so that a retry takes the volume again and records that', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+      records.save = async () => {
+        throw new TransientResponderError('dynamodb:PutItem failed transiently (ProvisionedThroughputExceededException)');
+      };
+      const failure = await run(input()).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TransientResponderError);
+      expect((failure as Error).message).toMatch(/The evidence snapshots snap-0000000000000000a were started, but their sealed records could not be written.*kept \(never deleted\); a rerun of the step snapshots their volumes again/);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+    });
+
+    it('a record refused for good fails the step for good, naming the snapshot it keeps', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+      records.save = async () => {
+        throw new ResponderFailedError('kms:GenerateMac denied');
+      };
+      const failure = await run(input()).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ResponderFailedError);
+      expect(failure).not.toBeInstanceOf(TransientResponderError);
+      expect((failure as Error).message).toContain('snap-0000000000000000a');
+    });
+
+    it('writes no record in dry-run', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation', 412));
+      await run(input({ mode: 'dry-run' }));
+      expect(records.saved).toEqual([]);
     });
   });
 
@@ -573,6 +694,7 @@ describe('snapshotVolumes', () => {
       ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation', 412));
       const result = await snapshotVolumes(input({ mode: 'enforce' }), {
         clients,
+        records,
         logger: silentLogger,
         environment: { FIREBREAK_MODE: 'dry-run' },
         now: () => NOW,
@@ -716,7 +838,7 @@ describe('createSnapshotVolumesHandler', () => {
   it('parses the state machine payload and runs the responder with the injected clients', async () => {
     givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
     ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
-    const handler = createSnapshotVolumesHandler({ clients, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger, now: () => NOW });
+    const handler = createSnapshotVolumesHandler({ clients, records, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger, now: () => NOW });
 
     const result = await handler(JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION })));
 
@@ -726,7 +848,7 @@ describe('createSnapshotVolumesHandler', () => {
   });
 
   it('refuses a payload with unknown options with ResponderInputError before any AWS call', async () => {
-    const handler = createSnapshotVolumesHandler({ clients, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger });
+    const handler = createSnapshotVolumesHandler({ clients, records, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger });
     await expect(handler({ incident: ec2Incident(), mode: 'enforce', options: { tag: { a: 'b' } }, execution: EXECUTION })).rejects.toBeInstanceOf(ResponderInputError);
     expect(ec2Mock.calls()).toHaveLength(0);
   });
@@ -739,7 +861,7 @@ describe('lambdas/snapshot-volumes', () => {
     givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
     givenExistingSnapshots([{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }]);
 
-    const result = await lambda.createHandler({ clients, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger })({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION });
+    const result = await lambda.createHandler({ clients, records, origins: confirmingOrigins, environment: ORIGIN_ENVIRONMENT, logger: silentLogger })({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION });
 
     expect(result.status).toBe('already-snapshotted');
     expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION, findingAccount: ACCOUNT }]);

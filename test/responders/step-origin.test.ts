@@ -14,6 +14,7 @@ import { createCopyEvidenceHandler } from '../../lib/responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../../lib/responders/snapshot-custody';
 import { runAttempt } from '../../lib/responders/attempt-actions';
 import { INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+import { InMemoryEvidenceRecords } from '../support/evidence-records';
 
 const ec2Mock = mockClient(EC2Client);
 const sfnMock = mockClient(SFNClient);
@@ -64,11 +65,12 @@ const sdkError = (name: string, httpStatusCode = 400) => Object.assign(new Error
 
 const ec2 = new EC2Client({ region: REGION });
 const origins = new SfnInvocationOrigins(new SFNClient({ region: REGION }));
-const snapshotHandler = createSnapshotVolumesHandler({ clients: { ec2: async () => ec2 }, origins, logger: silentLogger, environment: environment(SNAPSHOT_FUNCTION), now: () => NOW });
+const snapshotHandler = createSnapshotVolumesHandler({ clients: { ec2: async () => ec2 }, records: new InMemoryEvidenceRecords(), origins, logger: silentLogger, environment: environment(SNAPSHOT_FUNCTION), now: () => NOW });
 const copyHandler = createCopyEvidenceHandler({
   clients: { ec2: async () => ec2 },
   forensic: { ec2: async () => ec2 },
   custody: new DynamoDbCustodyStore(new DynamoDBClient({ region: REGION }), 'state', new KmsMac(new KMSClient({ region: REGION }), 'arn:aws:kms:eu-west-1:999988887777:key/record')),
+  evidence: new InMemoryEvidenceRecords(),
   target: { accountId: '444455556666', roleName: 'FirebreakForensicCopier', kmsKeyArn: `arn:aws:kms:${REGION}:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab` },
   origins,
   logger: silentLogger,

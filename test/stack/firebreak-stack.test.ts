@@ -222,9 +222,11 @@ describe('FirebreakStack IAM', () => {
   it('grants snapshot-volumes CreateSnapshots on instance and volume ARNs, and on snapshot ARNs only tagged as evidence, and tags only at creation', () => {
     const statements = responderStatements(synthesize().template, 'SnapshotVolumes');
     // Its own EC2 actions, the append to the incident record every step but triage makes, and the
-    // history of its playbooks' executions (it acts only for a task they scheduled: step-origin.ts).
-    expect(grantedActions(statements)).toEqual([...new Set([...iamActionsForStep('snapshot-volumes', {}), 'dynamodb:UpdateItem', 'states:GetExecutionHistory'])].sort());
+    // history of its playbooks' executions (it acts only for a task they scheduled: step-origin.ts),
+    // and its sealed evidence records (GetItem, PutItem of evidence# items only, row 3za).
+    expect(grantedActions(statements)).toEqual([...new Set([...iamActionsForStep('snapshot-volumes', {}), 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:GetExecutionHistory'])].sort());
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(bySid.KeepIncidentState).toMatchObject({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'evidence#*' } } });
     expect(bySid.SnapshotVolumesForEvidence).toMatchObject({
       Action: 'ec2:CreateSnapshots',
       Resource: [ec2Arn('instance'), ec2Arn('volume')],
@@ -1180,7 +1182,7 @@ describe('FirebreakStack safety rails', () => {
     expect(logging('PlaybookDefaultAlertStateMachine')).toMatchObject({ IncludeExecutionData: true });
   });
 
-  it('seals records with an HMAC key only quarantine may GenerateMac with and only release may VerifyMac with (issue 8)', () => {
+  it('seals records with an HMAC key only quarantine and snapshot-volumes may GenerateMac with and only release and snapshot-volumes may VerifyMac with (issue 8, row 3za)', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] });
     const keys = Object.entries(resourcesOf(template, 'AWS::KMS::Key')).filter(([, key]) => key.Properties.KeySpec === 'HMAC_256');
     expect(keys).toHaveLength(1);
@@ -1192,15 +1194,15 @@ describe('FirebreakStack safety rails', () => {
     expect(bySid.QuarantineSealsRecords).toEqual({
       Sid: 'QuarantineSealsRecords',
       Effect: 'Allow',
-      Principal: { AWS: roleArn('ResponderQuarantineInstanceRole') },
+      Principal: { AWS: [roleArn('ResponderQuarantineInstanceRole'), roleArn('ResponderSnapshotVolumesRole')] },
       Action: 'kms:GenerateMac',
       Resource: '*',
       Condition: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } },
     });
-    expect(bySid.ReleaseVerifiesRecords).toMatchObject({ Principal: { AWS: roleArn('ResponderReleaseInstanceRole') }, Action: 'kms:VerifyMac' });
+    expect(bySid.ReleaseVerifiesRecords).toMatchObject({ Principal: { AWS: [roleArn('ResponderReleaseInstanceRole'), roleArn('ResponderSnapshotVolumesRole')] }, Action: 'kms:VerifyMac' });
     expect(JSON.stringify(bySid.AccountAdministersTheKey)).not.toMatch(/GenerateMac|VerifyMac|Decrypt|"kms:\*"/);
     expect(statements.map((statement) => statement.Sid).sort()).toEqual(['AccountAdministersTheKey', 'QuarantineSealsRecords', 'ReleaseVerifiesRecords']);
-    for (const fn of ['ResponderQuarantineInstance', 'ResponderReleaseInstance']) {
+    for (const fn of ['ResponderQuarantineInstance', 'ResponderReleaseInstance', 'ResponderSnapshotVolumes']) {
       const id = logicalIdOf(template, 'AWS::Lambda::Function', `${fn}Function`);
       expect(resourcesOf(template, 'AWS::Lambda::Function')[id]!.Properties).toMatchObject({
         Environment: { Variables: { FIREBREAK_RECORD_KEY_ARN: { 'Fn::GetAtt': [keyId, 'Arn'] } } },

@@ -111,6 +111,25 @@ describe('copy-evidence in the Firebreak stack', () => {
     expect(policy).toContain('kms:GenerateMac');
   });
 
+  it("row 3za: snapshot-volumes writes and reads only evidence# items and seals and verifies them with the record key; copy-evidence only reads them", () => {
+    const { template } = synthesize({ playbooks: [COPYING], ...FORENSIC_PROPS });
+    const tableArn = expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/StateTable/), 'Arn'] });
+    const snapshotter = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderSnapshotVolumesRole'));
+    expect(snapshotter.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:UpdateItem'))).toEqual([
+      { Sid: 'KeepIncidentState', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: tableArn, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'evidence#*' } } },
+    ]);
+    const copier = Object.fromEntries(copyRole(template).map((s) => [s.Sid, s]));
+    expect(copier.ReadContainmentGrants).toEqual({ Sid: 'ReadContainmentGrants', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'evidence#*' } } });
+    const key = Object.values(template.findResources('AWS::KMS::Key')).find((r) => JSON.stringify(r).includes('QuarantineSealsRecords'));
+    const statements = (key!.Properties as { KeyPolicy: { Statement: { Sid: string; Principal: unknown }[] } }).KeyPolicy.Statement;
+    const roleId = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderSnapshotVolumesRole');
+    for (const sid of ['QuarantineSealsRecords', 'ReleaseVerifiesRecords']) expect(JSON.stringify(statements.find((s) => s.Sid === sid)?.Principal), sid).toContain(roleId);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) => JSON.stringify(r).includes('Firebreak snapshot-volumes:'));
+    const variables = (fn!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(variables.FIREBREAK_RECORD_KEY_ARN).toBeDefined();
+    expect(variables.FIREBREAK_STATE_TABLE).toBeDefined();
+  });
+
   it('refuses to synthesize a copy-evidence step without the forensic account and key', () => {
     expect(() => synthesize({ playbooks: [COPYING] })).toThrow(/copy-evidence step, but forensicAccountId and forensicKmsKeyArn are not set/);
   });

@@ -295,6 +295,34 @@ export class SimulatedAws {
   }
 
   /**
+   * Now, a snapshot of each EBS volume attached to `instanceId`, with `description` and `tags`, as
+   * anyone allowed ec2:CreateSnapshot and ec2:CreateTags in the account could make it: the
+   * evidence's marks of an incident whose key is predictable, before snapshot-volumes runs (a game
+   * day's `tamper: { forgeEvidenceBeforeSnapshot }`, row 3za). Made on the world directly, so it is
+   * not in the call log.
+   */
+  forgeSnapshotsOf(instanceId: string, description: string, tags: readonly { readonly Key: string; readonly Value: string }[]): void {
+    for (const volume of [...this.world.volumes.values()]) {
+      if (volume.attachment?.instanceId !== instanceId) continue;
+      const id = this.world.ids.resourceId('snap');
+      const now = this.world.now();
+      this.world.snapshots.set(id, {
+        id,
+        account: volume.account,
+        region: volume.region,
+        volumeId: volume.id,
+        volumeSize: volume.sizeGiB,
+        description,
+        startTime: now,
+        completesAt: now + this.world.options.snapshotCompletionMs,
+        encrypted: volume.encrypted,
+        ...(volume.kmsKeyId !== undefined ? { kmsKeyId: volume.kmsKeyId } : {}),
+        tags: new Map(tags.map((tag) => [tag.Key, tag.Value])),
+      });
+    }
+  }
+
+  /**
    * Once, right after the first CopySnapshot of a snapshot of a volume attached to `instanceId`
    * succeeds, the instance's tag `key` is deleted, as its owner would delete it: between that copy
    * and whatever the copier calls next (a game day's `tamper: { untagAfterCopy }`). Made on the
