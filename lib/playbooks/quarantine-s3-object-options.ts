@@ -22,11 +22,20 @@ export const quarantineS3ObjectOptions = z.strictObject({
         bucket: z.optional(z.string().check(z.regex(BUCKET_NAME, { message: 'an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)' }))),
         /** The account id that owns the quarantine bucket (S3 checks it: ExpectedBucketOwner). Required with bucket. */
         bucketOwner: z.optional(z.string().check(z.regex(/^\d{12}$/, { message: 'an AWS account id (12 digits)' }))),
+        /**
+         * The quarantine bucket's Region, where CopyObject is sent (S3 refuses a request for a bucket sent to another Region's
+         * endpoint: 301 PermanentRedirect, security row 16zf). Absent: the scanned object's Region. Only with bucket.
+         */
+        bucketRegion: z.optional(z.string().check(z.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { message: 'an AWS Region such as eu-west-1' }))),
       })
       .check(
         z.refine((copy) => (copy.bucket === undefined) === (copy.bucketOwner === undefined), {
           message: 'bucket and bucketOwner go together: a quarantine bucket needs the account that owns it (S3 refuses a copy into a bucket of another owner)',
           path: ['bucketOwner'],
+        }),
+        z.refine((copy) => copy.bucketRegion === undefined || copy.bucket !== undefined, {
+          message: 'bucketRegion names the quarantine bucket\'s Region: it goes with bucket (a copy in the object\'s own bucket is in its Region)',
+          path: ['bucketRegion'],
         }),
       ),
   ),

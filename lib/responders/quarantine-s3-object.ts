@@ -214,7 +214,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     }
 
     // 4. The quarantine copy, when the playbook asks for one.
-    copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
+    copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, clients: deps.clients, log, now });
   } finally {
     // Last, and on a throw too (the attempt's actions go to the incident record: attempt-actions.ts): the incident record keeps
     // a step's first RECORD_LIMITS.actions actions and the alert lists MAX_LISTED_ACTIONS, so up to 64 lines of the uploader's
@@ -349,7 +349,7 @@ async function copyToQuarantine(
   object: ScannedObject,
   destination: NonNullable<QuarantineS3ObjectOptions['quarantineCopy']>,
   size: number | undefined,
-  run: { readonly incidentKey: string; readonly mode: 'dry-run' | 'enforce'; readonly copies: QuarantineCopyRecords; readonly log: ActionLog; readonly now: () => Date },
+  run: { readonly incidentKey: string; readonly mode: 'dry-run' | 'enforce'; readonly copies: QuarantineCopyRecords; readonly clients: S3Clients; readonly log: ActionLog; readonly now: () => Date },
 ): Promise<CopyOutcome> {
   const { incidentKey, mode, copies, log } = run;
   const plan = planQuarantineCopy(object, destination);
@@ -359,7 +359,10 @@ async function copyToQuarantine(
     return { bucket: destination.bucket ?? object.bucketName, key: { untrusted: '' }, status: 'skipped', reason: plan.reason };
   }
   const where = { bucket: plan.bucket, key: { untrusted: plan.key } };
-  const copyName = describeObject({ bucketName: plan.bucket, key: plan.key });
+  // A quarantine bucket of another Region is written (and read) through that Region: S3 answers a request for a bucket sent to
+  // another Region's endpoint 301 PermanentRedirect, and the copy would never be made (row 16zf). CopyObject reads its source anywhere.
+  const elsewhere = plan.region !== object.region ? ` in ${plan.region}` : '';
+  const copyName = `${describeObject({ bucketName: plan.bucket, key: plan.key })}${elsewhere}`;
   if (size !== undefined && size > COPY_OBJECT_MAX_BYTES) {
     const reason = `the object is ${size} bytes, past CopyObject's 5 GB (a multipart copy is not implemented): it is tagged, not copied`;
     log.record('firebreak:quarantine-copy', target, 'skipped', `Not copied: ${reason}`);
@@ -380,9 +383,10 @@ async function copyToQuarantine(
     log.record('s3:CopyObject', copyName, 'would-do', `Would copy ${target} to ${copyName}, tagged infected, only if nothing is at that key yet (If-None-Match; cannot dry-run: S3 has no DryRun parameter)`);
     return { ...where, status: 'would-copy' };
   }
+  const to = elsewhere === '' ? s3 : await run.clients.s3({ account: object.account, region: plan.region });
   let output: CopyObjectCommandOutput;
   try {
-    output = await s3.send(
+    output = await to.send(
       new CopyObjectCommand({
         Bucket: plan.bucket,
         Key: plan.key,
@@ -407,7 +411,7 @@ async function copyToQuarantine(
     }
     if (recorded !== undefined && plan.owner !== object.account && isAccessDeniedAwsError(error)) return keyHeldByRecord(recorded, error, run, where, copyName);
     if (awsErrorCode(error) !== 'PreconditionFailed' && awsHttpStatus(error) !== 412) throw toResponderError(error, 's3:CopyObject');
-    return keyTaken(s3, object, plan, recorded, run, where, copyName);
+    return keyTaken(to, object, plan, recorded, run, where, copyName);
   }
   log.record('s3:CopyObject', copyName, 'done', `Copied ${target} to ${copyName}${output.VersionId !== undefined ? ` (version ${output.VersionId})` : ''}, tagged infected; the original stays where it was`);
   const record: QuarantineCopyRecord = {

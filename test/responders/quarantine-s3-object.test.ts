@@ -255,13 +255,17 @@ describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
 
   it('never copies a quarantine copy again (GuardDuty scans the copy too)', () => {
     const object = scannedObjectOf(THREATS).object!;
-    expect(planQuarantineCopy(object, {})).toEqual({ kind: 'copy', bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT });
+    expect(planQuarantineCopy(object, {})).toEqual({ kind: 'copy', bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT, region: 'eu-west-1' });
     expect(planQuarantineCopy(object, { bucket: 'acme-quarantine', bucketOwner: '999988887777' })).toEqual({
       kind: 'copy',
       bucket: 'acme-quarantine',
       key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}`,
       owner: '999988887777',
+      region: 'eu-west-1',
     });
+    // A quarantine bucket of another Region is written through that Region (row 16zf); the object's own bucket is in its own.
+    expect(planQuarantineCopy(object, { bucket: 'acme-quarantine', bucketOwner: '999988887777', bucketRegion: 'us-east-1' })).toMatchObject({ kind: 'copy', region: 'us-east-1' });
+    expect(planQuarantineCopy(object, { bucket: BUCKET, bucketOwner: ACCOUNT, bucketRegion: 'us-east-1' })).toMatchObject({ kind: 'copy', region: 'eu-west-1' });
     expect(planQuarantineCopy({ ...object, key: `firebreak-quarantine/${KEY}` }, {}).kind).toBe('skip');
     expect(planQuarantineCopy({ ...object, bucketName: 'acme-quarantine', key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}` }, { bucket: 'acme-quarantine', bucketOwner: ACCOUNT }).kind).toBe('skip');
     expect(planQuarantineCopy({ ...object, key: 'k'.repeat(1010) }, {}).kind).toBe('skip');
@@ -478,6 +482,35 @@ describe('quarantineS3Object', () => {
 
   it('rejects a quarantine bucket without its owner at parse time', () => {
     expect(() => quarantineS3ObjectOptionsSchema.parse({ quarantineCopy: { bucket: 'acme-quarantine' } })).toThrow(/bucketOwner/);
+    // A Region names a quarantine bucket's: the object's own bucket is in its own Region.
+    expect(() => quarantineS3ObjectOptionsSchema.parse({ quarantineCopy: { bucketRegion: 'us-east-1' } })).toThrow(/bucketRegion/);
+    expect(() => quarantineS3ObjectOptionsSchema.parse({ quarantineCopy: { ...QUARANTINE_BUCKET, bucketRegion: 'EU' } })).toThrow(/Region/);
+  });
+
+  it('ATTACK (review-s3): sends the copy to a quarantine bucket of another Region through that Region, and every other call through the object’s (row 16zf)', async () => {
+    givenObject();
+    const targets: { account: string; region: string }[] = [];
+    const options = { quarantineCopy: { ...QUARANTINE_BUCKET, bucketRegion: 'us-east-1' } };
+    const result = await quarantineS3Object(
+      { incident: THREATS, mode: 'enforce', options: quarantineS3ObjectOptionsSchema.parse(options), execution: EXECUTION },
+      {
+        clients: { s3: async (target) => (targets.push(target), clients.s3()) },
+        logger: silentLogger,
+        grants: storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, playbook: 's3-object-with-threats' }),
+        copies: new InMemoryQuarantineCopyRecords(),
+        claims: new InMemoryS3ObjectClaims(),
+        environment: { ...ENFORCE, ...playbookStepsEnvironment(options, OBJECT_PLAYBOOKS) },
+        now: () => NOW,
+      },
+    );
+    expect(result.quarantineCopy).toMatchObject({ status: 'copied', bucket: 'acme-quarantine' });
+    // The object's reads and tags in its Region, the copy (the same exact input) in the quarantine bucket's, both as the object's account.
+    expect(targets).toEqual([
+      { account: ACCOUNT, region: 'eu-west-1' },
+      { account: ACCOUNT, region: 'us-east-1' },
+    ]);
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:CopyObject', outcome: 'done', target: expect.stringContaining('in us-east-1') }));
   });
 });
 
