@@ -24,18 +24,15 @@ export const quarantineS3ObjectOptions = z.strictObject({
         bucketOwner: z.optional(z.string().check(z.regex(/^\d{12}$/, { message: 'an AWS account id (12 digits)' }))),
         /**
          * The quarantine bucket's Region, where CopyObject is sent (S3 refuses a request for a bucket sent to another Region's
-         * endpoint: 301 PermanentRedirect, security row 16zf). Absent: the scanned object's Region. Only with bucket.
+         * endpoint: 301 PermanentRedirect, security row 16zf). Absent: the scanned object's Region. A copy in the object's own
+         * bucket is in the object's Region whatever it says (planQuarantineCopy).
          */
-        bucketRegion: z.optional(z.string().check(z.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { message: 'an AWS Region such as eu-west-1' }))),
+        bucketRegion: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d\d?$/, { message: 'an AWS Region' }))),
       })
       .check(
         z.refine((copy) => (copy.bucket === undefined) === (copy.bucketOwner === undefined), {
           message: 'bucket and bucketOwner go together: a quarantine bucket needs the account that owns it (S3 refuses a copy into a bucket of another owner)',
           path: ['bucketOwner'],
-        }),
-        z.refine((copy) => copy.bucketRegion === undefined || copy.bucket !== undefined, {
-          message: 'bucketRegion names the quarantine bucket\'s Region: it goes with bucket (a copy in the object\'s own bucket is in its Region)',
-          path: ['bucketRegion'],
         }),
       ),
   ),
