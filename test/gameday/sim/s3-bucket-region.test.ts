@@ -42,9 +42,9 @@ async function world() {
 }
 
 /** The scan result of the uploaded object, as GuardDuty puts it on the bucket owner's bus in the bucket's Region. */
-function scanOf(versionId: string, eTag: string): Incident {
+function scanOf(versionId: string, eTag: string, region = OBJECT_REGION): Incident {
   const event = clone(fixtureEvent('guardduty-malware-protection-s3-threats-found.json')) as { region: string; detail: { s3ObjectDetails: Record<string, unknown> } };
-  event.region = OBJECT_REGION;
+  event.region = region;
   event.detail.s3ObjectDetails = { bucketName: 'uploads', objectKey: 'in/invoice.pdf', eTag, versionId, s3Throttled: false };
   return parseEvent(event, { receivedAt: NOW });
 }
@@ -79,6 +79,29 @@ describe('the Region of a bucket in the simulated S3', () => {
     // Sent to the destination's Region: copied, from a source in another Region.
     await there.send(new CopyObjectCommand({ Bucket: 'central-quarantine', Key: 'firebreak-quarantine/a', CopySource: copySource, IfNoneMatch: '*' }));
     expect((await there.send(new HeadObjectCommand({ Bucket: 'central-quarantine', Key: 'firebreak-quarantine/a' }))).ETag).toBe(put.ETag);
+  });
+
+  it('tried (review-s3): an incident placed in another Region than its bucket (its claims keyed by that Region) changes nothing: S3 refuses the first call, before any claim or write', async () => {
+    const { clients, here, put } = await world();
+    const claims = new InMemoryS3ObjectClaims();
+    const incident = scanOf(put.VersionId!, put.ETag!.replace(/"/g, ''), QUARANTINE_REGION);
+    const refused = await rejectionOf(
+      quarantineS3Object(
+        { incident, mode: 'enforce', options: quarantineS3ObjectOptionsSchema.parse({}), execution: EXECUTION },
+        {
+          clients,
+          logger: silentLogger,
+          grants: storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident)!, playbook: 's3-object-with-threats' }),
+          copies: new InMemoryQuarantineCopyRecords(),
+          claims,
+          environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({}, ['compromised-ec2-instance', 's3-object-with-threats']) },
+          now: () => NOW,
+        },
+      ),
+    );
+    expect(refused.message).toMatch(/HeadObject/);
+    expect(claims.items.size).toBe(0);
+    expect((await here.send(new GetObjectTaggingCommand({ Bucket: 'uploads', Key: 'in/invoice.pdf', VersionId: put.VersionId }))).TagSet).toEqual([]);
   });
 
   it('ATTACK (review-s3): a quarantine bucket in another Region than the scanned object gets its copy, sent through that Region (bucketRegion); without it the step fails after tagging, never reports a copy made', async () => {
