@@ -134,7 +134,7 @@ export class LocalBackend extends AccountBackend {
       this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [...new Set(accounts)]);
     }
     const resolved = await super.prepare(environment, settings);
-    if (settings.quarantineBucket !== undefined) this.quarantineBucket = await this.prepareQuarantineBucket(settings.quarantineBucket, region);
+    if (settings.quarantineBucket !== undefined) this.quarantineBucket = await this.prepareQuarantineBucket(settings.quarantineBucket, settings.quarantineBucket.region ?? region);
     const quarantineBucket = this.quarantineBucket ? { quarantineBucket: { bucket: this.quarantineBucket.bucket, account: this.quarantineBucket.account } } : {};
     this.securityHub = environment.securityHub !== undefined;
     if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);

@@ -352,6 +352,11 @@ export const settingsSchema = z.strictObject({
     .strictObject({
       bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').describe('The quarantine bucket a playbook names (`quarantineCopy: { bucket, bucketOwner }`).'),
       account: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').describe("The account that owns it (the playbook's bucketOwner): another account, or the environment's own."),
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'an AWS Region such as us-east-1')
+        .optional()
+        .describe("Its Region (the playbook's bucketRegion); default: the environment's. The simulated S3 answers a request sent to another Region's endpoint 301 PermanentRedirect, as S3 does."),
       encryption: z
         .enum(['SSE-S3', 'SSE-KMS'])
         .default('SSE-S3')

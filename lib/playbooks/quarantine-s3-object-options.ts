@@ -22,6 +22,12 @@ export const quarantineS3ObjectOptions = z.strictObject({
         bucket: z.optional(z.string().check(z.regex(BUCKET_NAME, { message: 'an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)' }))),
         /** The account id that owns the quarantine bucket (S3 checks it: ExpectedBucketOwner). Required with bucket. */
         bucketOwner: z.optional(z.string().check(z.regex(/^\d{12}$/, { message: 'an AWS account id (12 digits)' }))),
+        /**
+         * The quarantine bucket's Region, where CopyObject is sent (S3 refuses a request for a bucket sent to another Region's
+         * endpoint: 301 PermanentRedirect, security row 16zf). Absent: the scanned object's Region. A copy in the object's own
+         * bucket is in the object's Region whatever it says (planQuarantineCopy).
+         */
+        bucketRegion: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d\d?$/, { message: 'an AWS Region' }))),
       })
       .check(
         z.refine((copy) => (copy.bucket === undefined) === (copy.bucketOwner === undefined), {

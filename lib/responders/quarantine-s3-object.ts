@@ -214,7 +214,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     }
 
     // 4. The quarantine copy, when the playbook asks for one.
-    copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
+    copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, clients: deps.clients, log, now });
   } finally {
     // Last, and on a throw too (the attempt's actions go to the incident record: attempt-actions.ts): the incident record keeps
     // a step's first RECORD_LIMITS.actions actions and the alert lists MAX_LISTED_ACTIONS, so up to 64 lines of the uploader's
@@ -349,22 +349,42 @@ async function copyToQuarantine(
   object: ScannedObject,
   destination: NonNullable<QuarantineS3ObjectOptions['quarantineCopy']>,
   size: number | undefined,
-  run: { readonly incidentKey: string; readonly mode: 'dry-run' | 'enforce'; readonly copies: QuarantineCopyRecords; readonly log: ActionLog; readonly now: () => Date },
+  run: { readonly incidentKey: string; readonly mode: 'dry-run' | 'enforce'; readonly copies: QuarantineCopyRecords; readonly clients: S3Clients; readonly log: ActionLog; readonly now: () => Date },
 ): Promise<CopyOutcome> {
-  const { incidentKey, mode, copies, log } = run;
+  const { log } = run;
   const plan = planQuarantineCopy(object, destination);
   const target = describeObject(object);
   if (plan.kind === 'skip') {
     log.record('firebreak:quarantine-copy', target, 'skipped', `Not copied: ${plan.reason}`);
     return { bucket: destination.bucket ?? object.bucketName, key: { untrusted: '' }, status: 'skipped', reason: plan.reason };
   }
-  const where = { bucket: plan.bucket, key: { untrusted: plan.key } };
-  const copyName = describeObject({ bucketName: plan.bucket, key: plan.key });
+  // A quarantine bucket of another Region is written (and read) through that Region: S3 answers a request for a bucket sent to
+  // another Region's endpoint 301 PermanentRedirect, and the copy would never be made (row 16zf). CopyObject reads its source anywhere.
+  const elsewhere = plan.region !== object.region ? ` in ${plan.region}` : '';
   if (size !== undefined && size > COPY_OBJECT_MAX_BYTES) {
     const reason = `the object is ${size} bytes, past CopyObject's 5 GB (a multipart copy is not implemented): it is tagged, not copied`;
     log.record('firebreak:quarantine-copy', target, 'skipped', `Not copied: ${reason}`);
-    return { ...where, status: 'skipped', reason };
+    return { bucket: plan.bucket, key: { untrusted: plan.key }, status: 'skipped', reason };
   }
+  const first = await copyAt(s3, object, plan, plan.ownKey !== undefined, elsewhere, run);
+  if (first.status !== 'not-copied' || plan.ownKey === undefined) return first;
+  // The key is another copy's (row 16zg): the upload's own key beside it, never left uncopied for an earlier upload's copy.
+  return copyAt(s3, object, { ...plan, key: plan.ownKey }, false, elsewhere, run);
+}
+
+/** One conditional copy of the scanned version to `plan.key` (`thenOwnKey`: a key taken is said, not reported, since the upload's own key follows). */
+async function copyAt(
+  s3: S3Client,
+  object: ScannedObject,
+  plan: { readonly bucket: string; readonly key: string; readonly owner: string; readonly region: string },
+  thenOwnKey: boolean,
+  elsewhere: string,
+  run: { readonly incidentKey: string; readonly mode: 'dry-run' | 'enforce'; readonly copies: QuarantineCopyRecords; readonly clients: S3Clients; readonly log: ActionLog; readonly now: () => Date },
+): Promise<CopyOutcome> {
+  const { incidentKey, mode, copies, log } = run;
+  const target = describeObject(object);
+  const where = { bucket: plan.bucket, key: { untrusted: plan.key } };
+  const copyName = `${describeObject({ bucketName: plan.bucket, key: plan.key })}${elsewhere}`;
   const copyKey = { bucket: plan.bucket, key: plan.key, owner: plan.owner };
   const recorded = await copies.get(copyKey);
   if (recorded !== undefined && isCopyOf(recorded, copyKey, incidentKey, object)) {
@@ -380,9 +400,10 @@ async function copyToQuarantine(
     log.record('s3:CopyObject', copyName, 'would-do', `Would copy ${target} to ${copyName}, tagged infected, only if nothing is at that key yet (If-None-Match; cannot dry-run: S3 has no DryRun parameter)`);
     return { ...where, status: 'would-copy' };
   }
+  const to = elsewhere === '' ? s3 : await run.clients.s3({ account: object.account, region: plan.region });
   let output: CopyObjectCommandOutput;
   try {
-    output = await s3.send(
+    output = await to.send(
       new CopyObjectCommand({
         Bucket: plan.bucket,
         Key: plan.key,
@@ -405,9 +426,9 @@ async function copyToQuarantine(
     if (awsErrorCode(error) === 'ConditionalRequestConflict' || awsHttpStatus(error) === 409) {
       throw new TransientResponderError(`s3:CopyObject to ${copyName} met another write to that key in progress (409 ConditionalRequestConflict): the step is retried`, { cause: error });
     }
-    if (recorded !== undefined && plan.owner !== object.account && isAccessDeniedAwsError(error)) return keyHeldByRecord(recorded, error, run, where, copyName);
+    if (recorded !== undefined && plan.owner !== object.account && isAccessDeniedAwsError(error)) return keyHeldByRecord(recorded, error, run, where, copyName, thenOwnKey);
     if (awsErrorCode(error) !== 'PreconditionFailed' && awsHttpStatus(error) !== 412) throw toResponderError(error, 's3:CopyObject');
-    return keyTaken(s3, object, plan, recorded, run, where, copyName);
+    return keyTaken(to, object, plan, recorded, run, where, copyName, thenOwnKey);
   }
   log.record('s3:CopyObject', copyName, 'done', `Copied ${target} to ${copyName}${output.VersionId !== undefined ? ` (version ${output.VersionId})` : ''}, tagged infected; the original stays where it was`);
   const record: QuarantineCopyRecord = {
@@ -444,6 +465,7 @@ async function keyTaken(
   run: { readonly log: ActionLog },
   where: { readonly bucket: string; readonly key: UntrustedText },
   copyName: string,
+  thenOwnKey: boolean,
 ): Promise<CopyOutcome> {
   const { log } = run;
   const replaced = object.versionId === undefined ? ', or the object was replaced since it was read (the copy names no version)' : '';
@@ -470,7 +492,13 @@ async function keyTaken(
     `something is already at the copy's key and is not overwritten: S3 refused the conditional copy with 412 (If-None-Match)${replaced}; ${seen}. ` +
     `This incident has no record of copying it (an earlier call whose answer was lost, an earlier incident's copy, or an object someone else wrote).${holder} ` +
     'The original stays tagged infected; check what is at that key';
-  log.record('s3:CopyObject', copyName, 'skipped', `Not copied: ${reason}`);
+  return notCopied(run.log, copyName, where, reason, thenOwnKey);
+}
+
+/** The copy not made at a taken key: `skipped` (for a person), or, when the upload's own key is tried next, only said (row 16zg). */
+function notCopied(log: ActionLog, copyName: string, where: { readonly bucket: string; readonly key: UntrustedText }, reason: string, thenOwnKey: boolean): CopyOutcome {
+  if (thenOwnKey) log.record('s3:CopyObject', copyName, 'observed', `Not copied there, copying to the upload's own key beside it: ${reason}`);
+  else log.record('s3:CopyObject', copyName, 'skipped', `Not copied: ${reason}`);
   return { ...where, status: 'not-copied', reason };
 }
 
@@ -484,14 +512,20 @@ async function keyTaken(
  * is the same refusal as the 412 (nothing is overwritten), so it is reported the same way: the
  * copy not made, for a person to look, instead of failing the step, whose retries would meet it again.
  */
-function keyHeldByRecord(recorded: QuarantineCopyRecord, error: unknown, run: { readonly log: ActionLog }, where: { readonly bucket: string; readonly key: UntrustedText }, copyName: string): CopyOutcome {
+function keyHeldByRecord(
+  recorded: QuarantineCopyRecord,
+  error: unknown,
+  run: { readonly log: ActionLog },
+  where: { readonly bucket: string; readonly key: UntrustedText },
+  copyName: string,
+  thenOwnKey: boolean,
+): CopyOutcome {
   const answer = error instanceof Error ? error.message : String(error);
   const reason =
     `something is already at the copy's key and is not overwritten: the state table records incident ${recorded.incidentKey}'s copy of version ${recorded.sourceVersionId ?? 'null'} (${recorded.copiedAt}) at that key, ` +
     `and account ${recorded.owner}'s quarantine bucket refused the copy (AccessDenied: ${answer}), as its policy admits a copy's tags only on a key not yet tagged infected. ` +
     'The original stays tagged infected; check what is at that key';
-  run.log.record('s3:CopyObject', copyName, 'skipped', `Not copied: ${reason}`);
-  return { ...where, status: 'not-copied', reason };
+  return notCopied(run.log, copyName, where, reason, thenOwnKey);
 }
 
 /** quarantine-s3-object as the responder runtime runs it. */

@@ -487,7 +487,13 @@ describe('responder bundles', () => {
     // (unservedAccountReason's findingAccount, row 9h), in every responder's client factory.
     // Session 40 (held-rails): +30 bytes: the grant store keeps the mark of a grant cleared with no blast-radius slot (row 15s).
     // Session 40 (instance-9h): +10 bytes: the served-account check in the client factory passes the finding's account (row 9i).
-    'quarantine-s3-object': 45_775,
+    // Review-s3 (session 40): +255 bytes: the quarantine copy into a bucket of another Region is sent through that Region
+    // (quarantineCopy.bucketRegion, planQuarantineCopy's region, a client of it in copyToQuarantine), since S3 answers another
+    // Region's endpoint 301 PermanentRedirect and the copy was never made (row 16zf).
+    // Review-s3 (session 40): +500 bytes: a copy key another upload's copy holds in a quarantine bucket sends the copy to the
+    // upload's own key beside it (planQuarantineCopy's ownKey, copyAt, notCopied), so that a decoy scanned first never keeps
+    // the real upload out of the quarantine bucket (row 16zg).
+    'quarantine-s3-object': 46_530,
     // Session 31: 592 bytes past its allowance (review-s3): a drill's release refuses an object that does not opt in to game days in S3 now,
     // with its reason (isGameDayIncident, isGameDayObject; row 16f).
     // Session 31: +604 bytes (review-s3b): a release that names no version of an object S3 keeps versions of is refused, the

@@ -62,8 +62,11 @@ const COPY_IN_PLACE = {
 };
 /** A quarantine bucket in another account: Firebreak's roles may write there, not read. */
 const QUARANTINE_BUCKET = { bucket: 'acme-quarantine', bucketOwner: '999988887777' };
+const QUARANTINE_BUCKET_OPTIONS = QUARANTINE_BUCKET;
 const COPY_KEY_ACROSS = `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}`;
 const COPY_ACROSS = { ...COPY_IN_PLACE, Bucket: 'acme-quarantine', Key: COPY_KEY_ACROSS, ExpectedBucketOwner: '999988887777' };
+/** The upload's own key beside it, where the copy goes when COPY_KEY_ACROSS is taken (row 16zg). */
+const OWN_KEY_ACROSS = `firebreak-quarantine/${ACCOUNT}/${BUCKET}~${encodeURIComponent(VERSION)}/${KEY}`;
 /** This incident's record of its copy across accounts, as the step writes it once CopyObject succeeded. */
 const RECORDED_ACROSS: QuarantineCopyRecord = {
   bucket: 'acme-quarantine',
@@ -255,13 +258,21 @@ describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
 
   it('never copies a quarantine copy again (GuardDuty scans the copy too)', () => {
     const object = scannedObjectOf(THREATS).object!;
-    expect(planQuarantineCopy(object, {})).toEqual({ kind: 'copy', bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT });
+    expect(planQuarantineCopy(object, {})).toEqual({ kind: 'copy', bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT, region: 'eu-west-1' });
     expect(planQuarantineCopy(object, { bucket: 'acme-quarantine', bucketOwner: '999988887777' })).toEqual({
       kind: 'copy',
       bucket: 'acme-quarantine',
       key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}`,
       owner: '999988887777',
+      region: 'eu-west-1',
+      ownKey: OWN_KEY_ACROSS,
     });
+    // The version null's own key names its ETag; an object naming neither has none.
+    expect(planQuarantineCopy({ ...object, versionId: 'null' }, QUARANTINE_BUCKET_OPTIONS)).toMatchObject({ ownKey: `firebreak-quarantine/${ACCOUNT}/${BUCKET}~${ETAG}/${KEY}` });
+    expect(planQuarantineCopy({ ...object, versionId: undefined, eTag: undefined }, QUARANTINE_BUCKET_OPTIONS)).not.toHaveProperty('ownKey');
+    // A quarantine bucket of another Region is written through that Region (row 16zf); the object's own bucket is in its own.
+    expect(planQuarantineCopy(object, { bucket: 'acme-quarantine', bucketOwner: '999988887777', bucketRegion: 'us-east-1' })).toMatchObject({ kind: 'copy', region: 'us-east-1' });
+    expect(planQuarantineCopy(object, { bucket: BUCKET, bucketOwner: ACCOUNT, bucketRegion: 'us-east-1' })).toMatchObject({ kind: 'copy', region: 'eu-west-1' });
     expect(planQuarantineCopy({ ...object, key: `firebreak-quarantine/${KEY}` }, {}).kind).toBe('skip');
     expect(planQuarantineCopy({ ...object, bucketName: 'acme-quarantine', key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}` }, { bucket: 'acme-quarantine', bucketOwner: ACCOUNT }).kind).toBe('skip');
     expect(planQuarantineCopy({ ...object, key: 'k'.repeat(1010) }, {}).kind).toBe('skip');
@@ -478,6 +489,33 @@ describe('quarantineS3Object', () => {
 
   it('rejects a quarantine bucket without its owner at parse time', () => {
     expect(() => quarantineS3ObjectOptionsSchema.parse({ quarantineCopy: { bucket: 'acme-quarantine' } })).toThrow(/bucketOwner/);
+    expect(() => quarantineS3ObjectOptionsSchema.parse({ quarantineCopy: { ...QUARANTINE_BUCKET, bucketRegion: 'EU' } })).toThrow(/Region/);
+  });
+
+  it('ATTACK (review-s3): sends the copy to a quarantine bucket of another Region through that Region, and every other call through the object’s (row 16zf)', async () => {
+    givenObject();
+    const targets: { account: string; region: string }[] = [];
+    const options = { quarantineCopy: { ...QUARANTINE_BUCKET, bucketRegion: 'us-east-1' } };
+    const result = await quarantineS3Object(
+      { incident: THREATS, mode: 'enforce', options: quarantineS3ObjectOptionsSchema.parse(options), execution: EXECUTION },
+      {
+        clients: { s3: async (target) => (targets.push(target), clients.s3()) },
+        logger: silentLogger,
+        grants: storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, playbook: 's3-object-with-threats' }),
+        copies: new InMemoryQuarantineCopyRecords(),
+        claims: new InMemoryS3ObjectClaims(),
+        environment: { ...ENFORCE, ...playbookStepsEnvironment(options, OBJECT_PLAYBOOKS) },
+        now: () => NOW,
+      },
+    );
+    expect(result.quarantineCopy).toMatchObject({ status: 'copied', bucket: 'acme-quarantine' });
+    // The object's reads and tags in its Region, the copy (the same exact input) in the quarantine bucket's, both as the object's account.
+    expect(targets).toEqual([
+      { account: ACCOUNT, region: 'eu-west-1' },
+      { account: ACCOUNT, region: 'us-east-1' },
+    ]);
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:CopyObject', outcome: 'done', target: expect.stringContaining('in us-east-1') }));
   });
 });
 
@@ -513,10 +551,10 @@ describe('the quarantine copy: once, and never over anything', () => {
     expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { bucket: 'acme-quarantine', status: 'not-copied' } });
     expect(result.quarantineCopy?.reason).toContain('not overwritten');
     expect(result.quarantineCopy?.reason).toContain('cannot read');
-    // One conditional copy, no read of a key it cannot read, no second try, no record.
-    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+    // A conditional copy, then one at the upload's own key (row 16zg), no read of a key it cannot read, no record.
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS], ['CopyObjectCommand', { ...COPY_ACROSS, Key: OWN_KEY_ACROSS }]]);
     expect(copies.records.size).toBe(0);
-    expect(result.actions.find((a) => a.api === 's3:CopyObject')).toMatchObject({ outcome: 'skipped' });
+    expect(result.actions.filter((a) => a.api === 's3:CopyObject').map((a) => a.outcome)).toEqual(['observed', 'skipped']);
   });
 
   it('names the incident whose recorded copy holds the key', async () => {
@@ -525,8 +563,35 @@ describe('the quarantine copy: once, and never over anything', () => {
     givenObject();
     s3Mock.on(CopyObjectCommand).rejects(preconditionFailed());
     const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
-    expect(result.quarantineCopy).toMatchObject({ status: 'not-copied', reason: expect.stringContaining('s3scan-0123456789abcdef0123456789abcdef') });
-    // Another incident's record is no reason to skip the copy: only S3 says whether the key is free.
+    expect(result.quarantineCopy).toMatchObject({ status: 'not-copied' });
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:CopyObject', outcome: 'observed', detail: expect.stringContaining('s3scan-0123456789abcdef0123456789abcdef') }));
+    // Another incident's record is no reason to skip the copy: only S3 says whether the key is free (then the upload's own key, row 16zg).
+    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_ACROSS, { ...COPY_ACROSS, Key: OWN_KEY_ACROSS }]);
+  });
+
+  it('ATTACK (review-s3): an earlier upload’s copy holding the key (a decoy the uploader had scanned first) never keeps a later upload of the key out of the quarantine bucket (row 16zg)', async () => {
+    // The uploader of a bucket without versioning uploads a decoy GuardDuty flags (a test file) at the key first: its copy
+    // takes firebreak-quarantine/<account>/<bucket>/<key>. Then the real malware, which they overwrite once it is tagged.
+    const copies = new InMemoryQuarantineCopyRecords();
+    await copies.put({ ...RECORDED_ACROSS, incidentKey: 's3scan-0123456789abcdef0123456789abcdef', sourceVersionId: 'an-earlier-version', sourceETag: 'ffffffffffffffffffffffffffffffff' });
+    givenObject();
+    s3Mock.on(CopyObjectCommand, { Key: COPY_KEY_ACROSS }).rejects(sdkError('AccessDenied', 403));
+    const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    // The copy goes to the upload's own key beside it (the bucket directory and its version: no bucket name holds "~").
+    const ownKey = `firebreak-quarantine/${ACCOUNT}/${BUCKET}~${encodeURIComponent(VERSION)}/${KEY}`;
+    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { bucket: 'acme-quarantine', key: { untrusted: ownKey }, versionId: 'copy-version-1', status: 'copied' } });
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS], ['CopyObjectCommand', { ...COPY_ACROSS, Key: ownKey }]]);
+    expect(copies.records.size).toBe(2);
+    expect(await copies.get({ bucket: 'acme-quarantine', key: ownKey, owner: '999988887777' })).toEqual({ ...RECORDED_ACROSS, key: ownKey });
+    // The key taken is said, not listed as something Firebreak did not do: the copy is made.
+    expect(result.actions.filter((a) => a.outcome === 'skipped')).toEqual([]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 's3:CopyObject', outcome: 'observed', detail: expect.stringContaining('s3scan-0123456789abcdef0123456789abcdef') }));
+
+    // A retry of the step finds its record at the upload's own key: no third copy.
+    s3Mock.resetHistory();
+    s3Mock.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'owner', Value: 'billing' }, ...TAGGED] });
+    const retry = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies, claims: new InMemoryS3ObjectClaims() });
+    expect(retry.quarantineCopy).toMatchObject({ status: 'already-copied', key: { untrusted: ownKey } });
     expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_ACROSS]);
   });
 
@@ -537,12 +602,14 @@ describe('the quarantine copy: once, and never over anything', () => {
     const copies = new InMemoryQuarantineCopyRecords();
     await copies.put({ ...RECORDED_ACROSS, incidentKey: 's3scan-0123456789abcdef0123456789abcdef', sourceVersionId: 'an-earlier-version', sourceETag: 'ffffffffffffffffffffffffffffffff' });
     givenObject();
-    s3Mock.on(CopyObjectCommand).rejects(denied());
+    s3Mock.on(CopyObjectCommand, { Key: COPY_KEY_ACROSS }).rejects(denied());
     const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
-    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { bucket: 'acme-quarantine', status: 'not-copied' } });
-    expect(result.quarantineCopy?.reason).toContain('not overwritten');
-    expect(result.quarantineCopy?.reason).toContain('s3scan-0123456789abcdef0123456789abcdef');
-    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+    // Not overwritten, the recorded copy named; the copy made at the upload's own key beside it (row 16zg).
+    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { bucket: 'acme-quarantine', key: { untrusted: OWN_KEY_ACROSS }, status: 'copied' } });
+    const taken = result.actions.find((a) => a.api === 's3:CopyObject' && a.outcome === 'observed')?.detail;
+    expect(taken).toContain('not overwritten');
+    expect(taken).toContain('s3scan-0123456789abcdef0123456789abcdef');
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS], ['CopyObjectCommand', { ...COPY_ACROSS, Key: OWN_KEY_ACROSS }]]);
 
     // No record at the key: a bucket without the policy, or a policy that refuses every copy; the step fails, alerted.
     s3Mock.reset();

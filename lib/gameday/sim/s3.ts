@@ -67,9 +67,14 @@ export function s3ObjectArn(bucket: string, key: string): string {
 
 export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
   const state = world.s3;
-  const bucketOf = (call: SimCall, name: string | undefined, expectedOwner: string | undefined, head = false) => {
+  const bucketOf = (call: SimCall, name: string | undefined, expectedOwner: string | undefined, head = false, anyRegion = false) => {
     const bucket = name === undefined ? undefined : state.buckets.get(name);
     if (!bucket) throw new SimulatedServiceError(head ? 'NotFound' : 'NoSuchBucket', `The specified bucket does not exist: ${String(name)}`, 404);
+    // A request goes to the bucket's own Region (a copy's source excepted: CopyObject goes to the destination's); S3 answers
+    // another Region's endpoint 301 and the SDK follows no redirect (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingRouting.html).
+    if (!anyRegion && bucket.region !== call.region) {
+      throw new SimulatedServiceError('PermanentRedirect', `The bucket you are attempting to access must be addressed using the specified endpoint (bucket ${bucket.name} is in ${bucket.region}, not ${call.region})`, 301);
+    }
     if (expectedOwner !== undefined && expectedOwner !== bucket.account) throw new SimulatedServiceError('AccessDenied', 'Access Denied (ExpectedBucketOwner does not own the bucket)', 403);
     // Another account reaches a bucket only through its policy: with one, the authorization has
     // already asked both the caller's identity policy and the bucket policy (policy-enforcement.ts);
@@ -93,9 +98,9 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
    * the bucket, and 403 AccessDenied to any other, which cannot tell "not there" from "not yours"
    * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, Permissions).
    */
-  const objectOf = (call: SimCall, input: Input, answer: 'head' | 'read' | 'write' = 'write'): ObjectVersionRecord => {
+  const objectOf = (call: SimCall, input: Input, answer: 'head' | 'read' | 'write' = 'write', copySource = false): ObjectVersionRecord => {
     const head = answer === 'head';
-    const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'), head);
+    const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'), head, copySource);
     const key = str(input, 'Key') ?? '';
     const versionId = str(input, 'VersionId');
     const found = state.find(bucket.name, key, versionId);
@@ -279,7 +284,7 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       const sourceKey = decodeURIComponent(encodedKey);
       const sourceVersion = encodedVersion !== undefined ? decodeURIComponent(encodedVersion) : undefined;
       authorizeOn(call, sourceVersion !== undefined ? 's3:GetObjectVersion' : 's3:GetObject', sourceBucket, sourceKey);
-      const original = objectOf(call, { Bucket: sourceBucket, Key: sourceKey, ...(sourceVersion !== undefined ? { VersionId: sourceVersion } : {}), ...(input.ExpectedSourceBucketOwner !== undefined ? { ExpectedBucketOwner: input.ExpectedSourceBucketOwner } : {}) });
+      const original = objectOf(call, { Bucket: sourceBucket, Key: sourceKey, ...(sourceVersion !== undefined ? { VersionId: sourceVersion } : {}), ...(input.ExpectedSourceBucketOwner !== undefined ? { ExpectedBucketOwner: input.ExpectedSourceBucketOwner } : {}) }, 'write', true);
       const ifMatch = str(input, 'CopySourceIfMatch')?.replace(/^"|"$/g, '');
       if (ifMatch !== undefined && ifMatch !== original.eTag) throw new SimulatedServiceError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
       const target = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
