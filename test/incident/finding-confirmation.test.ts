@@ -63,7 +63,7 @@ describe('confirmFinding', () => {
     const event = multiEni();
     const held = copyOf(event);
     const fromCopy = parseEvent({ Findings: [held] }, { receivedAt: RECEIVED });
-    const sent = { ...withField(event, ['detail', 'unreadBySender'], 'anything'), id: 'made-up-event-id', time: '2099-01-01T00:00:00Z', resources: ['arn:aws:ec2:us-east-1:999999999999:instance/i-0ffffffffffffffff'] } as Json;
+    const sent = { ...(withField(event, ['detail', 'unreadBySender'], 'anything') as Json), id: 'made-up-event-id', time: '2099-01-01T00:00:00Z', resources: ['arn:aws:ec2:us-east-1:999999999999:instance/i-0ffffffffffffffff'] } as Json;
     const answer = confirmAsHeld(sent, held, RECEIVED);
     expect(answer.confirmed).toBe(true);
     if (!answer.confirmed) return;
