@@ -12,7 +12,7 @@ import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
-import { ISOLATION_GROUP_NAME, notFirebreaksReason, purposeOfGroupName } from './isolation-group-names';
+import { ISOLATION_GROUP_NAME, notFirebreaksReason, openEgressReason, purposeOfGroupName } from './isolation-group-names';
 
 /**
  * Reads the instance from EC2 when a rule needs its current tags: the protected tag key (contain
@@ -109,7 +109,15 @@ export async function notShownIsolated(incident: Pick<Incident, 'account' | 'reg
       return `network interface ${eni.NetworkInterfaceId ?? '?'} is in ${named}, not in Firebreak's isolation group alone`;
     }
     const group = groups.get(only.GroupId);
-    const why = group === undefined ? 'EC2 does not list under Firebreak\'s isolation names' : group.GroupName !== only.GroupName ? 'EC2 lists under another name' : notFirebreaksReason(group, incident.account);
+    // Row 3zb: and it isolates now. Quarantine's test tolerates EC2's default all-traffic egress (it
+    // revokes that before use), so a group tagged as Firebreak's with that rule, or Firebreak's own
+    // with the rule put back, passes it while the interface reaches anywhere.
+    const why =
+      group === undefined
+        ? 'EC2 does not list under Firebreak\'s isolation names'
+        : group.GroupName !== only.GroupName
+          ? 'EC2 lists under another name'
+          : (notFirebreaksReason(group, incident.account) ?? openEgressReason(group));
     if (why !== undefined) return `network interface ${eni.NetworkInterfaceId ?? '?'} is in ${named}, which ${why}: not Firebreak's isolation group`;
   }
   return undefined;

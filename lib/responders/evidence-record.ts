@@ -26,6 +26,15 @@ export function evidenceRecordKey(incidentKey: string, snapshotId: string): stri
   return `${STATE_KEY_PREFIX.evidence}${incidentKey}#${snapshotId}`;
 }
 
+/**
+ * The partition key of a volume's latest evidence record (row 2zi): the same sealed record, written
+ * under the volume too, so that the snapshot it names is found by one read whatever number of
+ * snapshots carrying the incident's marks someone made of that volume before it.
+ */
+export function evidenceVolumeRecordKey(incidentKey: string, volumeId: string): string {
+  return `${STATE_KEY_PREFIX.evidence}${incidentKey}#volume#${volumeId}`;
+}
+
 /** One evidence snapshot as snapshot-volumes recorded it when CreateSnapshots answered. */
 export interface EvidenceRecord {
   readonly incidentKey: string;
@@ -79,6 +88,8 @@ export interface EvidenceRecords {
   save(record: EvidenceRecord): Promise<'saved' | 'exists'>;
   /** Whether a sealed record of snapshot-volumes names this snapshot as `of` says: valid, or why not (no record is a reason too). */
   verify(of: EvidenceOf): Promise<SealVerdict>;
+  /** The snapshot the volume's latest sealed record names (row 2zi), when one exists and verifies as `volume` says; else undefined. */
+  recordedSnapshotOf(volume: Omit<EvidenceOf, 'snapshotId'>): Promise<string | undefined>;
 }
 
 /** The state-table evidence records, sealed with the deployment's record key. */
@@ -93,6 +104,15 @@ export class DynamoDbEvidenceRecords implements EvidenceRecords {
     const { seal: _old, ...unsealed } = record;
     const { keyId, mac } = await this.mac.generate(evidenceMacMessage(unsealed));
     const sealed: EvidenceRecord = { ...unsealed, seal: { scheme: EVIDENCE_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
+    // Row 2zi: first under the volume (overwritten by a later snapshot of it that this step takes,
+    // which it does only when no recorded one of the volume is left), so that a check bounded per
+    // volume still reaches it past any number of snapshots made with the incident's marks. Written
+    // before the snapshot's own record: whichever write fails, a rerun finds what was recorded.
+    try {
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { pk: { S: evidenceVolumeRecordKey(record.incidentKey, record.volumeId) }, record: { S: JSON.stringify(sealed) } } }));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
     try {
       // Written once: nothing, a redelivered step included, rewrites what was taken when.
       await this.client.send(
@@ -118,6 +138,27 @@ export class DynamoDbEvidenceRecords implements EvidenceRecords {
     }
     if (item === undefined) return { valid: false, reason: 'no record of snapshot-volumes names it (snapshot-volumes seals one for every snapshot it takes)' };
     return verifyEvidenceRecord(item.record?.S, this.mac, of);
+  }
+
+  async recordedSnapshotOf(volume: Omit<EvidenceOf, 'snapshotId'>): Promise<string | undefined> {
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: evidenceVolumeRecordKey(volume.incidentKey, volume.volumeId) } }, ConsistentRead: true })));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    const json = item?.record?.S;
+    if (json === undefined) return undefined;
+    let snapshotId: unknown;
+    try {
+      snapshotId = (JSON.parse(json) as { snapshotId?: unknown } | null)?.snapshotId;
+    } catch {
+      return undefined;
+    }
+    if (typeof snapshotId !== 'string') return undefined;
+    // The same checks as the snapshot's own record: every field `volume` names, then the seal.
+    const verdict = await verifyEvidenceRecord(json, this.mac, { ...volume, snapshotId });
+    return verdict.valid ? snapshotId : undefined;
   }
 }
 
@@ -163,10 +204,13 @@ export interface RecordedSplit<T extends MarkedSnapshot> {
 /**
  * Checks the snapshots carrying the incident's marks against snapshot-volumes' records, per volume,
  * earliest first (ties by id), until one verifies, at most MAX_RECORD_CHECKS_PER_VOLUME each: the
- * calls are bounded by the volumes, not by how many snapshots someone made with the marks.
+ * calls are bounded by the volumes, not by how many snapshots someone made with the marks. Row 2zi:
+ * a volume with more candidates than that is first asked for its own record, and the snapshot that
+ * names is recorded wherever it stands: forgeries that started earlier (made with the predictable
+ * incident key before snapshot-volumes ran) no longer use up the checks before the real one.
  */
 export async function firstRecordedOfEachVolume<T extends MarkedSnapshot>(
-  records: Pick<EvidenceRecords, 'verify'>,
+  records: Pick<EvidenceRecords, 'verify' | 'recordedSnapshotOf'>,
   snapshots: readonly T[],
   of: (snapshot: T) => EvidenceOf,
 ): Promise<RecordedSplit<T>> {
@@ -181,7 +225,16 @@ export async function firstRecordedOfEachVolume<T extends MarkedSnapshot>(
     candidates.sort((a, b) => time(a) - time(b) || ((a.SnapshotId as string) < (b.SnapshotId as string) ? -1 : 1));
     let evidence: T | undefined;
     let checked = 0;
+    const first = candidates[0] as T;
+    const { snapshotId: _first, ...volume } = of(first);
+    const named = candidates.length > MAX_RECORD_CHECKS_PER_VOLUME ? await records.recordedSnapshotOf(volume) : undefined;
     for (const snapshot of candidates) {
+      if (evidence === undefined && named !== undefined && snapshot.SnapshotId === named) {
+        // Its volume's sealed record names it, checked just above against this incident, volume, instance, account and region.
+        evidence = snapshot;
+        split.recorded.push(snapshot);
+        continue;
+      }
       if (evidence !== undefined || checked >= MAX_RECORD_CHECKS_PER_VOLUME) {
         split.unchecked.push({ snapshot, ...(evidence !== undefined ? { evidence } : {}) });
         continue;

@@ -67,6 +67,18 @@ export function impostorReason(group: Pick<SecurityGroup, 'Tags' | 'IpPermission
 
 
 /**
+ * Why an isolation group Firebreak may use does not isolate now, or undefined when it holds no
+ * egress rule (row 3zb): impostorReason tolerates EC2's default all-traffic egress,
+ * since quarantine revokes it before it puts an interface in the group, but an interface in the
+ * group while the rule stands can reach anywhere. Pure.
+ */
+export function openEgressReason(group: Pick<SecurityGroup, 'IpPermissionsEgress'>): string | undefined {
+  const egress = ruleKeys(group.IpPermissionsEgress ?? []);
+  if (egress.length === 0) return undefined;
+  return `lets traffic out (${egress.slice(0, 3).map((key) => `outbound ${describeRuleKey(key)}`).join('; ')}${egress.length > 3 ? '; …' : ''})`;
+}
+
+/**
  * Why a group is another account's, or undefined: in a shared VPC a participant's
  * DescribeSecurityGroups lists the groups the VPC owner shares with it (RAM security group sharing),
  * under their owner's OwnerId, and the participant may put its ENIs in them while their owner alone

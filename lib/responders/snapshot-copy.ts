@@ -148,7 +148,7 @@ export interface CopyEvidenceDeps {
   readonly forensic: Ec2Clients;
   readonly custody: CustodyStore;
   /** snapshot-volumes' sealed record of each evidence snapshot (evidence-record.ts): only a source one names is copied. */
-  readonly evidence: Pick<EvidenceRecords, 'verify'>;
+  readonly evidence: Pick<EvidenceRecords, 'verify' | 'recordedSnapshotOf'>;
   readonly target: ForensicTarget;
   readonly logger: IncidentLogger;
   /** The deployment's environment (FIREBREAK_MODE). @default process.env */

@@ -355,12 +355,17 @@ async function recordedEvidence(
   for (const { snapshot, evidence } of split.unchecked) {
     if (evidence === undefined) unchecked.set(snapshot.VolumeId as string, [...(unchecked.get(snapshot.VolumeId as string) ?? []), snapshot.SnapshotId as string]);
   }
+  // Row 2zi: the volume's own record may name its evidence past those checks (firstRecordedOfEachVolume).
+  const reusedOf = (volumeId: string) => {
+    const recorded = split.recorded.find((r) => r.VolumeId === volumeId);
+    return recorded !== undefined ? `${recorded.SnapshotId as string}, which the volume's sealed record names, is its evidence.` : `${volumeId} is snapshotted now.`;
+  };
   for (const [volumeId, ids] of unchecked) {
     log.record(
       'ec2:DescribeSnapshots',
       volumeId,
       'skipped',
-      `${ids.length} more snapshot(s) of ${volumeId} carry the description and tags of ${incident.key}'s evidence; past the first ${MAX_RECORD_CHECKS_PER_VOLUME} none was checked against the records, nor reused: ${ids.slice(0, 50).join(', ')}${ids.length > 50 ? ` and ${ids.length - 50} more` : ''}. ${volumeId} is snapshotted now.`,
+      `${ids.length} more snapshot(s) of ${volumeId} carry the description and tags of ${incident.key}'s evidence; past the first ${MAX_RECORD_CHECKS_PER_VOLUME} none was checked against the records, nor reused: ${ids.slice(0, 50).join(', ')}${ids.length > 50 ? ` and ${ids.length - 50} more` : ''}. ${reusedOf(volumeId)}`,
     );
   }
   return split.recorded;

@@ -59,6 +59,24 @@ describe('confirmFinding', () => {
     }
   });
 
+  it("tried (rereview-two): what the sender still writes in a confirmed copy (the envelope's id, time and resources, a field the parser does not read) changes nothing the incident is made of: key, revision, resources, times and account are GuardDuty's", () => {
+    const event = multiEni();
+    const held = copyOf(event);
+    const fromCopy = parseEvent({ Findings: [held] }, { receivedAt: RECEIVED });
+    const sent = { ...(withField(event, ['detail', 'unreadBySender'], 'anything') as Json), id: 'made-up-event-id', time: '2099-01-01T00:00:00Z', resources: ['arn:aws:ec2:us-east-1:999999999999:instance/i-0ffffffffffffffff'] } as Json;
+    const answer = confirmAsHeld(sent, held, RECEIVED);
+    expect(answer.confirmed).toBe(true);
+    if (!answer.confirmed) return;
+    const dispatched = parseEvent(answer.event, { receivedAt: RECEIVED });
+    expect(dispatched.key).toBe(fromCopy.key);
+    expect(dispatched.revision).toBe(fromCopy.revision);
+    expect(dispatched.resource).toEqual(fromCopy.resource);
+    expect(dispatched.affected).toEqual(fromCopy.affected);
+    expect(dispatched.times.created).toBe(fromCopy.times.created);
+    expect(dispatched.times.updated).toBe(fromCopy.times.updated);
+    expect([dispatched.account, dispatched.region]).toEqual([fromCopy.account, fromCopy.region]);
+  });
+
   it('ATTACK: does not confirm an event that names another resource, account, type or severity than GuardDuty holds under that id', () => {
     const event = multiEni();
     const changes: [FieldPath, unknown, string][] = [

@@ -681,6 +681,29 @@ describe('containment-guard: blast radius', () => {
       expect((await runGuard(incident)).result.status).toBe('needs-approval');
     });
 
+    it('ATTACK (rereview-two): a group tagged and named as Firebreak\'s that lets traffic out (the all-traffic egress EC2 puts on every new group, which quarantine revokes before use) does not make an instance held: a full window asks a person', async () => {
+      // Whoever may create a group and tag it (no SCP guards firebreak:managed) keeps EC2's default
+      // egress, or adds it back to Firebreak's own group (ec2:AuthorizeSecurityGroupEgress), and moves
+      // the foothold into it: quarantine's test takes such a group for Firebreak's, since quarantine
+      // revokes that rule before it puts an interface in the group; the instance is not isolated.
+      full();
+      recordSays(held);
+      const allOut = [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }];
+      for (const [groupId, groupName] of [
+        ['sg-0imp', 'firebreak-isolation-0a1b2c3d'],
+        ['sg-0iso', 'firebreak-isolation'],
+      ] as const) {
+        grants = new InMemoryGrantStore();
+        describes(isolated({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: groupId, GroupName: groupName }] }] }));
+        groupsAre(firebreakGroup({ GroupId: groupId, GroupName: groupName, IpPermissionsEgress: allOut }));
+        const { result } = await runGuard(incident);
+        // Before the fix: `proceed` with no slot, the grant marked held.
+        expect(result.status).toBe('needs-approval');
+        expect(putInputs()).toEqual([]);
+        expect(result.actions.find((a) => a.api === 'ec2:DescribeInstances' && a.detail.includes('unreleased'))?.detail).toContain(`${groupId} (${groupName}), which lets traffic out (outbound all traffic cidr 0.0.0.0/0)`);
+      }
+    });
+
     it('tried (held-rails): reads the groups beside the instance, by Firebreak\'s isolation names, in one call (no round trip more)', async () => {
       full();
       recordSays(held);

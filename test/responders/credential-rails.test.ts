@@ -185,6 +185,12 @@ describe('checkCredentialsGrant', () => {
     expect(check).toMatchObject({ allowed: false, code: 'mismatch' });
     expect(check.reason).toContain(`instance ${foreign}, not ${CREDENTIALS_GRANT_SUBJECT}`);
   });
+
+  it("tried (rereview-two): a grant the guard cleared with no slot for a held instance (`heldQuarantine`, row 15s) clears no credential step: revoke-role-sessions or disable-access-key as steps of their own reach nothing beyond the instance under it", async () => {
+    const check = await checkCredentialsGrant(incident, EXECUTION_ARN, step, storeGranting(incident, NOW, { instanceId: 'i-0abc1234def567890', heldQuarantine: true }), NOW);
+    expect(check).toMatchObject({ allowed: false, code: 'mismatch' });
+    expect(check.reason).toContain(`instance i-0abc1234def567890, not ${CREDENTIALS_GRANT_SUBJECT}`);
+  });
 });
 
 describe('clearCredentialStep', () => {

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { EvidenceOf, EvidenceRecord } from '../../lib/responders/evidence-record';
-import { DynamoDbEvidenceRecords, EVIDENCE_SEAL_SCHEME, evidenceMacMessage, evidenceRecordKey } from '../../lib/responders/evidence-record';
+import { DynamoDbEvidenceRecords, EVIDENCE_SEAL_SCHEME, evidenceMacMessage, evidenceRecordKey, evidenceVolumeRecordKey } from '../../lib/responders/evidence-record';
 import { KmsMac } from '../../lib/responders/record-mac';
 
 const dynamo = mockClient(DynamoDBClient);
@@ -41,14 +41,61 @@ describe('DynamoDbEvidenceRecords', () => {
     expect(await store().save(RECORD)).toBe('saved');
     expect(kms.commandCalls(GenerateMacCommand).map((c) => c.args[0].input)).toEqual([{ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256', Message: evidenceMacMessage(RECORD) }]);
     expect(dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
+      // Row 2zi: the same sealed record under its volume first (the volume's latest), then under the snapshot, once.
+      { TableName: 'state', Item: { pk: { S: 'evidence#gd-abc#volume#vol-0root000000000001' }, record: { S: JSON.stringify(SEALED) } } },
       { TableName: 'state', Item: { pk: { S: 'evidence#gd-abc#snap-0000000000000000a' }, record: { S: JSON.stringify(SEALED) } }, ConditionExpression: 'attribute_not_exists(pk)' },
     ]);
     expect(evidenceRecordKey('gd-abc', 'snap-1')).toBe('evidence#gd-abc#snap-1');
+    expect(evidenceVolumeRecordKey('gd-abc', 'vol-1')).toBe('evidence#gd-abc#volume#vol-1');
   });
 
   it('keeps the first record of a snapshot: a second write answers exists', async () => {
-    dynamo.on(PutItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+    dynamo.on(PutItemCommand).resolves({});
+    dynamo.on(PutItemCommand, { ConditionExpression: 'attribute_not_exists(pk)' }).rejects(sdkError('ConditionalCheckFailedException'));
     expect(await store().save(RECORD)).toBe('exists');
+  });
+
+  it('a failed write of the volume\'s record writes nothing else, and fails the save', async () => {
+    dynamo.on(PutItemCommand).rejects(sdkError('ProvisionedThroughputExceededException'));
+    await expect(store().save(RECORD)).rejects.toBeInstanceOf(TransientResponderError);
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(1);
+  });
+
+  describe('the volume\'s record (row 2zi)', () => {
+    const VOLUME = { incidentKey: OF.incidentKey, volumeId: OF.volumeId, instanceId: OF.instanceId, account: OF.account, region: OF.region };
+
+    it('reads it consistently and names its snapshot once its fields and seal verify', async () => {
+      dynamo.on(GetItemCommand).resolves({ Item: { record: { S: JSON.stringify(SEALED) } } });
+      expect(await store().recordedSnapshotOf(VOLUME)).toBe('snap-0000000000000000a');
+      expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'state', Key: { pk: { S: 'evidence#gd-abc#volume#vol-0root000000000001' } }, ConsistentRead: true }]);
+      expect(kms.commandCalls(VerifyMacCommand).map((c) => c.args[0].input)).toEqual([{ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256', Message: evidenceMacMessage(RECORD), Mac: Buffer.from(MAC) }]);
+    });
+
+    it('none, or not JSON: names nothing, and no KMS call', async () => {
+      dynamo.on(GetItemCommand).resolves({});
+      expect(await store().recordedSnapshotOf(VOLUME)).toBeUndefined();
+      dynamo.on(GetItemCommand).resolves({ Item: { record: { S: 'not json' } } });
+      expect(await store().recordedSnapshotOf(VOLUME)).toBeUndefined();
+      expect(kms.calls()).toHaveLength(0);
+    });
+
+    it.each([
+      ['incidentKey', 'gd-other'],
+      ['volumeId', 'vol-0other00000000001'],
+      ['instanceId', 'i-0other000000000001'],
+      ['account', '444455556666'],
+      ['region', 'us-east-1'],
+    ] as const)('tried (rereview-two): a volume record of another %s names nothing for this one', async (field, value) => {
+      dynamo.on(GetItemCommand).resolves({ Item: { record: { S: JSON.stringify(SEALED) } } });
+      expect(await store().recordedSnapshotOf({ ...VOLUME, [field]: value })).toBeUndefined();
+      expect(kms.calls()).toHaveLength(0);
+    });
+
+    it('tried (rereview-two): a volume record whose snapshot id was changed after sealing names nothing', async () => {
+      dynamo.on(GetItemCommand).resolves({ Item: { record: { S: JSON.stringify({ ...SEALED, snapshotId: 'snap-0f0f0f0f0f0f0f0f1' }) } } });
+      kms.on(VerifyMacCommand).rejects(sdkError('KMSInvalidMacException'));
+      expect(await store().recordedSnapshotOf(VOLUME)).toBeUndefined();
+    });
   });
 
   it('fails transiently when DynamoDB throttles the write', async () => {

@@ -789,6 +789,40 @@ describe('copyEvidence', () => {
         expect((failure as Error).message.length).toBeLessThan(4_000);
       });
 
+      it('ATTACK (rereview-two): ten snapshots forged of a volume before snapshot-volumes ran no longer use up the record checks before its real evidence: the volume\'s own sealed record names it, and it is copied', async () => {
+        // snapshot-volumes took and recorded a and b (b started after the forgeries: the incident key is predictable, and they were made with it before the step ran).
+        evidenceRecords = new InMemoryEvidenceRecords([]);
+        for (const source of SOURCES) {
+          await evidenceRecords.save({ incidentKey: KEY, snapshotId: source.SnapshotId!, volumeId: source.VolumeId!, instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION, recordedAt: '2026-11-20T10:02:01.000Z' });
+        }
+        const forged = Array.from({ length: 10 }, (_, i) => ({ ...forgedB, SnapshotId: `snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}` }));
+        memberFinds([SOURCES[0]!, ...forged, SOURCES[1]!]);
+        complete('snap-0copy000000000001', 'snap-0copy000000000002');
+        const result = await run();
+        // Before the fix: EvidenceCopyFailedError, b never checked (ten checks spent on the forgeries), never copied, and the failure said no recorded evidence of vol-0data00000000000b exists.
+        expect(result.status).toBe('copied');
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000b']);
+        const shared = member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId);
+        for (const f of forged) expect(shared).not.toContain(f.SnapshotId);
+        // The volume's record is asked for by exactly its incident, volume, instance, account and region, and only where the checks could run out.
+        expect(evidenceRecords.volumeLookups).toEqual([{ incidentKey: KEY, volumeId: 'vol-0data00000000000b', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION }]);
+        expect(evidenceRecords.verified.filter((v) => v.volumeId === 'vol-0data00000000000b')).toHaveLength(10);
+      });
+
+      it('tried (rereview-two): a volume record naming a snapshot that is not among the volume\'s candidates (deleted) stands for nothing: past the checks, the volume still fails, named', async () => {
+        evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a']);
+        await evidenceRecords.save({ incidentKey: KEY, snapshotId: 'snap-0deleted0000000b', volumeId: 'vol-0data00000000000b', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION, recordedAt: '2026-11-20T10:02:01.000Z' });
+        const forged = Array.from({ length: 12 }, (_, i) => ({ ...forgedB, SnapshotId: `snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}` }));
+        memberFinds([SOURCES[0]!, ...forged]);
+        complete('snap-0copy000000000001');
+        const failure = await run().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(EvidenceCopyFailedError);
+        expect(forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+      });
+
       it('shares, copies and waits for nothing of an unrecorded snapshot still pending', async () => {
         evidenceRecords = new InMemoryEvidenceRecords(['snap-0000000000000000a', 'snap-0000000000000000b']);
         memberFinds([...SOURCES, { ...forgedB, State: 'pending' }]);

@@ -388,6 +388,25 @@ describe('snapshotVolumes', () => {
       expect(skipped.at(-1)?.detail).toMatch(/^20 more snapshot\(s\) of vol-0root000000000001 carry the description and tags of .*; past the first 10 none was checked against the records, nor reused: snap-0f0f0f0f0f0f00010, .*vol-0root000000000001 is snapshotted now\.$/);
     });
 
+    it('a rerun reaches its recorded evidence past twelve earlier forgeries through the volume\'s record (row 2zi), reuses it, and takes no snapshot again', async () => {
+      records = new InMemoryEvidenceRecords([]);
+      await records.save({ incidentKey: KEY, snapshotId: FRESH_ROOT.SnapshotId, volumeId: FRESH_ROOT.VolumeId, instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION, recordedAt: NOW.toISOString() });
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      const forged = Array.from({ length: 12 }, (_, i) => ({ ...FORGED, SnapshotId: `snap-0f0f0f0f0f0f0${String(i).padStart(4, '0')}`, StartTime: new Date('2026-11-20T09:50:00.000Z') }));
+      givenExistingSnapshots([...forged, { ...FRESH_ROOT, State: 'completed' as const }]);
+
+      const result = await run(input());
+
+      expect(result.status).toBe('already-snapshotted');
+      expect(result.snapshots.map((snapshot) => snapshot.snapshotId)).toEqual([FRESH_ROOT.SnapshotId]);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+      expect(records.volumeLookups).toEqual([{ incidentKey: KEY, volumeId: 'vol-0root000000000001', instanceId: INSTANCE_ID, account: ACCOUNT, region: REGION }]);
+      expect(records.verified).toHaveLength(10);
+      expect(result.actions.filter((a) => a.outcome === 'skipped' && a.api === 'ec2:DescribeSnapshots').at(-1)?.detail).toMatch(
+        /^2 more snapshot\(s\) of vol-0root000000000001 .*past the first 10 none was checked against the records, nor reused: .*\. snap-0000000000000000a, which the volume's sealed record names, is its evidence\.$/,
+      );
+    });
+
     it('seals a record of each snapshot CreateSnapshots answered, naming it, its volume, the instance, the account, the region and the execution', async () => {
       givenInstance(instance({ BlockDeviceMappings: [ROOT, DATA_B] }));
       ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT, { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' }] });

@@ -10,6 +10,7 @@ import type { SealVerdict } from '../../lib/responders/record-mac';
 export class InMemoryEvidenceRecords implements EvidenceRecords {
   readonly saved: EvidenceRecord[] = [];
   readonly verified: EvidenceOf[] = [];
+  readonly volumeLookups: Omit<EvidenceOf, 'snapshotId'>[] = [];
 
   constructor(private readonly recorded?: Iterable<string>) {}
 
@@ -23,5 +24,11 @@ export class InMemoryEvidenceRecords implements EvidenceRecords {
     this.verified.push(of);
     const known = this.recorded === undefined || [...this.recorded].includes(of.snapshotId) || this.saved.some((r) => r.snapshotId === of.snapshotId && r.incidentKey === of.incidentKey);
     return known ? { valid: true } : { valid: false, reason: 'no record of snapshot-volumes names it (snapshot-volumes seals one for every snapshot it takes)' };
+  }
+
+  /** The volume's latest record (row 2zi): the last one saved of it. */
+  async recordedSnapshotOf(volume: Omit<EvidenceOf, 'snapshotId'>): Promise<string | undefined> {
+    this.volumeLookups.push(volume);
+    return this.saved.filter((r) => r.incidentKey === volume.incidentKey && r.volumeId === volume.volumeId && r.instanceId === volume.instanceId && r.account === volume.account && r.region === volume.region).at(-1)?.snapshotId;
   }
 }
