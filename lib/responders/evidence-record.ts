@@ -73,14 +73,7 @@ export function evidenceMacMessage(record: EvidenceRecord): Uint8Array {
 }
 
 /** What a snapshot must be for its record to stand for it: of this volume, of this instance, in this account and region. */
-export interface EvidenceOf {
-  readonly incidentKey: string;
-  readonly snapshotId: string;
-  readonly volumeId: string;
-  readonly instanceId: string;
-  readonly account: string;
-  readonly region: string;
-}
+export type EvidenceOf = Pick<EvidenceRecord, 'incidentKey' | 'snapshotId' | 'volumeId' | 'instanceId' | 'account' | 'region'>;
 
 /** Where evidence records live (the state table; tests may use anything with the same semantics). */
 export interface EvidenceRecords {
